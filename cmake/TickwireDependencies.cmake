@@ -1,0 +1,5 @@
+# Every third-party package Tickwire's libraries need. cmake/TickwireConfig.cmake.in makes the
+# same calls with find_dependency for consumers of an installed Tickwire: keep the two in step.
+find_package(Threads REQUIRED)
+find_package(FlatBuffers REQUIRED CONFIG)
+find_package(ENet REQUIRED MODULE)

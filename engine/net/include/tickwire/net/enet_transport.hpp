@@ -1,0 +1,95 @@
+#pragma once
+// Reliable UDP through ENet. Server and client transports with Tickwire's limits applied before
+// any byte reaches ENet's protocol code: malformed datagrams are dropped and counted, oversize
+// messages get their sender disconnected, and connection attempts are rate-limited per address.
+//
+// What it does not do: IPv6 (ENet 1.3 is IPv4 only), encryption, or authentication of players
+// (join tickets sit on top). A spoofed source address can still cost its owner their connection
+// when spoofed garbage is attributed to it; the handshake itself is ENet's.
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "tickwire/net/status.hpp"
+#include "tickwire/net/transport.hpp"
+
+namespace tickwire::net {
+
+// Settings both ends share.
+struct EnetCommonConfig {
+  // Channels per connection, 1..255. Default 2.
+  std::size_t channel_count = 2;
+  // Largest message accepted, in bytes, on send and on receive. A peer that sends a larger one is
+  // disconnected with message_too_large. Default 256 KiB (ENet's own default is 32 MB).
+  std::size_t max_message_size = 256 * 1024;
+  // Bytes a peer may have buffered on our side awaiting delivery (reassembly, out-of-order
+  // reliable messages). Default 4 MiB (ENet's own default is 32 MB).
+  std::size_t max_waiting_data = 4 * 1024 * 1024;
+  // Downstream/upstream bandwidth in bytes per second, 0 = unlimited. Default 0. ENet throttles
+  // to these.
+  std::uint32_t incoming_bandwidth = 0;
+  std::uint32_t outgoing_bandwidth = 0;
+  // Largest datagram, in bytes, 576..4096. Default 1400 (no IP fragmentation on the internet).
+  std::uint32_t mtu = 1400;
+  // A peer whose reliable data has gone unacknowledged this long, in milliseconds, may be timed
+  // out after ENet's retry limit; after timeout_max_ms it is timed out in any case.
+  // Defaults 5000 and 10000.
+  std::uint32_t timeout_min_ms = 5000;
+  std::uint32_t timeout_max_ms = 10000;
+  // How often an idle connection is pinged, in milliseconds, to measure RTT and keep it alive.
+  // Default 500.
+  std::uint32_t ping_interval_ms = 500;
+  // Malformed datagrams a connected peer may send before it is disconnected with
+  // protocol_error. Default 32.
+  std::uint32_t max_malformed_per_peer = 32;
+  // Protocol id exchanged in the handshake; a server refuses clients with a different one.
+  // Change it when your game's messages change incompatibly. Default: Tickwire's own.
+  std::uint32_t protocol_id = 0x54570001;
+
+  Status validate() const;
+};
+
+struct EnetServerConfig {
+  // IPv4 address to bind, "0.0.0.0" for all. Default "127.0.0.1" (opt in to the network).
+  std::string bind_address = "127.0.0.1";
+  // UDP port, 0 = any free port (read it back with ServerTransport::port()). Default 7777.
+  std::uint16_t port = 7777;
+  // Connected players at most, 1..4000. Further attempts get server_full. Default 64.
+  std::size_t max_peers = 64;
+  // Connections from one IP address at most. Default 8 (several players behind one NAT).
+  std::size_t max_peers_per_address = 8;
+  // Connection attempts one IP address may make: a token bucket holding this many, refilled at
+  // this rate per second. Attempts beyond it are dropped unanswered and counted.
+  // Defaults 16 and 4.
+  std::uint32_t connect_burst_per_address = 16;
+  double connect_rate_per_address = 4.0;
+  // Half-open handshakes at once; beyond this new attempts are dropped, so a flood of CONNECTs
+  // from many addresses cannot take every slot. Default 32.
+  std::size_t max_pending_handshakes = 32;
+  EnetCommonConfig common;
+
+  Status validate() const;
+};
+
+struct EnetClientConfig {
+  // Server host name or IPv4 address. Default "127.0.0.1".
+  std::string server_host = "127.0.0.1";
+  // Server UDP port. Default 7777.
+  std::uint16_t server_port = 7777;
+  // A connection attempt without answer fails after this long, in milliseconds. Default 5000.
+  std::uint32_t connect_timeout_ms = 5000;
+  EnetCommonConfig common;
+
+  Status validate() const;
+};
+
+// Creates a server listening as configured. Fails with a message if the config is invalid or
+// the address cannot be bound.
+Result<std::unique_ptr<ServerTransport>> make_enet_server(const EnetServerConfig& config);
+// Creates a client and starts connecting; a `connected` (or `disconnected` with connect_failed)
+// event follows from poll().
+Result<std::unique_ptr<ClientTransport>> make_enet_client(const EnetClientConfig& config);
+
+}  // namespace tickwire::net

@@ -1,0 +1,37 @@
+#pragma once
+// What a game (and its net graph) can read about a connection and about a whole transport.
+
+#include <cstdint>
+
+namespace tickwire::net {
+
+// One connection, readable at any time with Transport::stats().
+struct ConnectionStats {
+  double rtt_ms = 0;           // smoothed round-trip time
+  double rtt_variance_ms = 0;  // smoothed variation of the round-trip time
+  double packet_loss = 0;      // fraction of reliable datagrams lost recently, 0..1
+  std::uint64_t messages_sent = 0;
+  std::uint64_t messages_received = 0;
+  std::uint64_t bytes_sent = 0;      // message payload bytes handed to send()
+  std::uint64_t bytes_received = 0;  // message payload bytes delivered by poll()
+  std::uint64_t datagrams_received =
+      0;  // whole datagrams from this peer (0 where not datagram based)
+  std::uint64_t wire_bytes_received = 0;  // their size, protocol headers included
+  std::uint32_t messages_queued = 0;      // messages waiting to be sent or acknowledged
+  std::uint32_t mtu = 0;                  // largest datagram used for this peer, bytes
+};
+
+// Counters for a whole transport. Every reason a datagram or message is thrown away has its own
+// counter: they are what abuse tests check and what /metrics exports.
+struct TransportCounters {
+  std::uint64_t datagrams_received = 0;
+  std::uint64_t connections_accepted = 0;
+  std::uint64_t dropped_malformed = 0;     // datagrams that do not parse as the protocol
+  std::uint64_t dropped_oversize = 0;      // messages over max_message_size
+  std::uint64_t dropped_stale = 0;         // datagrams for no live peer, or from the wrong address
+  std::uint64_t dropped_rate_limited = 0;  // connection attempts over the per-address rate
+  std::uint64_t refused_connections = 0;   // attempts turned away (server full, wrong protocol)
+  std::uint64_t peers_disconnected_for_abuse = 0;  // oversize or too many malformed datagrams
+};
+
+}  // namespace tickwire::net

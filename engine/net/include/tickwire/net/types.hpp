@@ -1,0 +1,46 @@
+#pragma once
+// The vocabulary every transport shares: who a peer is, how a message is delivered, and why a
+// connection ended.
+
+#include <cstdint>
+#include <string_view>
+
+namespace tickwire::net {
+
+// Identifies one connection for as long as it lives. An id is not handed out again while the host
+// lives (it carries a generation), so a stale id held by the game can never reach a newer peer.
+using PeerId = std::uint32_t;
+inline constexpr PeerId kInvalidPeer = 0;
+
+// A transport channel. Ordering and sequencing hold per channel, so independent streams (chat,
+// state, events) do not wait on each other.
+using Channel = std::uint8_t;
+
+enum class Delivery : std::uint8_t {
+  // Arrives exactly once, in the order sent on its channel; retransmitted until acknowledged.
+  reliable_ordered,
+  // May be lost; never delivered after a newer message of the same channel was delivered.
+  unreliable_sequenced,
+  // May be lost, duplicated by nobody, and arrive in any order.
+  unreliable,
+};
+
+// Why a connection ended. Sent across the wire when a side closes deliberately, so the other
+// side learns the reason too.
+enum class DisconnectReason : std::uint8_t {
+  timeout = 0,            // the peer stopped answering (no reason crossed the wire)
+  closed = 1,             // the other side closed the connection normally
+  kicked = 2,             // the server removed the peer
+  refused = 3,            // the server refused the connection (wrong protocol, not allowed)
+  server_full = 4,        // every slot on the server is taken
+  protocol_error = 5,     // the peer kept sending malformed data
+  message_too_large = 6,  // the peer sent a message over the receiver's size limit
+  rate_limited = 7,       // the peer sent faster than the receiver allows
+  shutdown = 8,           // the host shut down
+  connect_failed = 9,     // the server never answered the connection attempt
+};
+
+std::string_view to_string(Delivery delivery);
+std::string_view to_string(DisconnectReason reason);
+
+}  // namespace tickwire::net

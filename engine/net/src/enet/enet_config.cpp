@@ -1,0 +1,66 @@
+// validate() of the ENet configs: each failure names the field, its value and the allowed range.
+
+#include <string>
+
+#include "tickwire/net/enet_transport.hpp"
+
+namespace tickwire::net {
+namespace {
+
+template <typename T>
+Status out_of_range(const char* field, T value, const std::string& allowed) {
+  return Status::error(std::string(field) + " = " + std::to_string(value) +
+                       " is invalid: " + allowed);
+}
+
+}  // namespace
+
+Status EnetCommonConfig::validate() const {
+  if (channel_count < 1 || channel_count > 254) {
+    return out_of_range("channel_count", channel_count, "use 1..254");
+  }
+  if (max_message_size < 1 || max_message_size > 64u * 1024 * 1024) {
+    return out_of_range("max_message_size", max_message_size, "use 1 byte..64 MiB");
+  }
+  if (max_waiting_data < max_message_size) {
+    return out_of_range("max_waiting_data", max_waiting_data,
+                        "must be at least max_message_size, or no message could be reassembled");
+  }
+  if (mtu < 576 || mtu > 4096) return out_of_range("mtu", mtu, "use 576..4096 bytes");
+  if (timeout_min_ms == 0 || timeout_max_ms < timeout_min_ms) {
+    return out_of_range("timeout_max_ms", timeout_max_ms,
+                        "timeout_min_ms must be > 0 and timeout_max_ms >= timeout_min_ms");
+  }
+  if (ping_interval_ms == 0) return out_of_range("ping_interval_ms", ping_interval_ms, "use > 0");
+  return {};
+}
+
+Status EnetServerConfig::validate() const {
+  // ENet numbers peers in 12 bits; a few slots stay free to answer `server_full`.
+  if (max_peers < 1 || max_peers > 4000) return out_of_range("max_peers", max_peers, "use 1..4000");
+  if (max_peers_per_address < 1) {
+    return out_of_range("max_peers_per_address", max_peers_per_address, "use >= 1");
+  }
+  if (connect_burst_per_address < 1) {
+    return out_of_range("connect_burst_per_address", connect_burst_per_address, "use >= 1");
+  }
+  if (!(connect_rate_per_address > 0)) {
+    return out_of_range("connect_rate_per_address", connect_rate_per_address, "use > 0");
+  }
+  if (max_pending_handshakes < 1) {
+    return out_of_range("max_pending_handshakes", max_pending_handshakes, "use >= 1");
+  }
+  if (bind_address.empty()) return Status::error("bind_address is empty: use e.g. 127.0.0.1");
+  return common.validate();
+}
+
+Status EnetClientConfig::validate() const {
+  if (server_host.empty()) return Status::error("server_host is empty: use e.g. 127.0.0.1");
+  if (server_port == 0) return out_of_range("server_port", server_port, "use 1..65535");
+  if (connect_timeout_ms == 0) {
+    return out_of_range("connect_timeout_ms", connect_timeout_ms, "use > 0");
+  }
+  return common.validate();
+}
+
+}  // namespace tickwire::net

@@ -1,0 +1,440 @@
+#include "enet/enet_endpoint.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <mutex>
+
+namespace tickwire::net::enet_detail {
+namespace {
+
+// The server's first message on the hidden control channel. A client reports `connected` only
+// once it arrives, so a client that the server turns away (full, wrong protocol) sees a single
+// `disconnected` with the reason instead of a brief connection.
+constexpr std::byte kWelcome{0x57};
+
+// Slot index in the low 12 bits of a PeerId (ENet has at most 4095 peers), generation above.
+constexpr unsigned kSlotBits = 12;
+constexpr std::uint32_t kSlotMask = (1u << kSlotBits) - 1;
+constexpr std::uint32_t kMaxGeneration = (1u << (32 - kSlotBits)) - 1;
+
+// ENet calls its intercept hook with nothing but the host, so the endpoint being serviced is
+// found through this. Hosts are serviced only inside poll(), on the caller's thread.
+thread_local EnetEndpoint* t_servicing = nullptr;
+
+class ServicingScope {
+ public:
+  explicit ServicingScope(EnetEndpoint* endpoint) : previous_(t_servicing) {
+    t_servicing = endpoint;
+  }
+  ~ServicingScope() { t_servicing = previous_; }
+  ServicingScope(const ServicingScope&) = delete;
+  ServicingScope& operator=(const ServicingScope&) = delete;
+
+ private:
+  EnetEndpoint* previous_;
+};
+
+void destroy_packet(void* packet) {
+  enet_packet_destroy(static_cast<ENetPacket*>(packet));
+}
+
+std::uint32_t packet_flags(Delivery delivery) {
+  switch (delivery) {
+    case Delivery::reliable_ordered:
+      return ENET_PACKET_FLAG_RELIABLE;
+    case Delivery::unreliable_sequenced:
+      // Without this flag ENet silently sends a large unreliable message as reliable fragments.
+      return ENET_PACKET_FLAG_UNRELIABLE_FRAGMENT;
+    case Delivery::unreliable:
+      return ENET_PACKET_FLAG_UNSEQUENCED | ENET_PACKET_FLAG_UNRELIABLE_FRAGMENT;
+  }
+  return ENET_PACKET_FLAG_RELIABLE;
+}
+
+std::size_t list_size(const ENetList& list) {
+  return enet_list_size(const_cast<ENetList*>(&list));
+}
+
+std::mutex g_library_mutex;
+int g_library_users = 0;
+
+}  // namespace
+
+void acquire_enet_library() {
+  std::lock_guard lock(g_library_mutex);
+  if (g_library_users++ == 0) enet_initialize();
+}
+
+void release_enet_library() {
+  std::lock_guard lock(g_library_mutex);
+  if (--g_library_users == 0) enet_deinitialize();
+}
+
+std::uint32_t reason_to_wire(DisconnectReason reason) {
+  return static_cast<std::uint32_t>(reason);
+}
+
+DisconnectReason reason_from_wire(std::uint32_t data) {
+  if (data > static_cast<std::uint32_t>(DisconnectReason::connect_failed)) {
+    return DisconnectReason::closed;
+  }
+  return static_cast<DisconnectReason>(data);
+}
+
+EnetEndpoint::EnetEndpoint(ENetHost* host, const EnetCommonConfig& config, Role role,
+                           std::optional<AdmissionPolicy> admission)
+    : host_(host),
+      config_(config),
+      role_(role),
+      admission_(admission),
+      inspect_limits_{config.max_message_size, config.channel_count + 1},
+      control_channel_(static_cast<Channel>(config.channel_count)),
+      slots_(host->peerCount) {
+  host_->intercept = &EnetEndpoint::intercept_hook;
+  host_->maximumPacketSize = config.max_message_size;
+  host_->maximumWaitingData = config.max_waiting_data;
+  if (admission_) {
+    // Enough addresses to remember every client of a busy server, bounded against spoofing.
+    constexpr std::size_t kTrackedAddresses = 4096;
+    rate_limiter_.emplace(admission_->connect_burst_per_address,
+                          admission_->connect_rate_per_address, kTrackedAddresses);
+  }
+}
+
+EnetEndpoint::~EnetEndpoint() {
+  const auto reason = role_ == Role::server ? DisconnectReason::shutdown : DisconnectReason::closed;
+  for (std::size_t i = 0; i < host_->peerCount; ++i) {
+    ENetPeer& peer = host_->peers[i];
+    if (peer.state != ENET_PEER_STATE_DISCONNECTED && peer.state != ENET_PEER_STATE_ZOMBIE) {
+      enet_peer_disconnect_now(&peer, reason_to_wire(reason));
+    }
+  }
+  enet_host_destroy(host_);
+  release_enet_library();
+}
+
+PeerId EnetEndpoint::id_of(std::size_t slot_index) const {
+  return (slots_[slot_index].generation << kSlotBits) | static_cast<std::uint32_t>(slot_index);
+}
+
+ENetPeer* EnetEndpoint::live_peer(PeerId id) {
+  return const_cast<ENetPeer*>(std::as_const(*this).live_peer(id));
+}
+
+const ENetPeer* EnetEndpoint::live_peer(PeerId id) const {
+  const std::size_t index = id & kSlotMask;
+  if (index >= slots_.size()) return nullptr;
+  const PeerSlot& slot = slots_[index];
+  if (!slot.connected || slot.generation != (id >> kSlotBits)) return nullptr;
+  return &host_->peers[index];
+}
+
+ENetPeer* EnetEndpoint::peer_from_datagram(std::uint16_t peer_id) const {
+  if (peer_id >= host_->peerCount) return nullptr;
+  ENetPeer* peer = &host_->peers[peer_id];
+  if (peer->state == ENET_PEER_STATE_DISCONNECTED || peer->state == ENET_PEER_STATE_ZOMBIE) {
+    return nullptr;
+  }
+  const ENetAddress& from = host_->receivedAddress;
+  if (peer->address.host != from.host || peer->address.port != from.port) return nullptr;
+  return peer;
+}
+
+void EnetEndpoint::begin_connect(ENetPeer* peer, std::uint32_t connect_timeout_ms) {
+  // Until the server answers, the connect timeout stands in for the peer timeouts.
+  enet_peer_timeout(peer, 0, connect_timeout_ms, connect_timeout_ms);
+  client_state_ = ClientState::connecting;
+  const std::size_t index = slot_of(peer);
+  server_id_ = ((slots_[index].generation + 1) << kSlotBits) | static_cast<std::uint32_t>(index);
+}
+
+// --- receive path: the datagram filter -----------------------------------------------------
+
+int EnetEndpoint::intercept_hook(ENetHost* /*host*/, ENetEvent* /*event*/) {
+  // 1 tells ENet the datagram was consumed (dropped), 0 lets ENet process it.
+  return t_servicing != nullptr ? t_servicing->filter_datagram() : 0;
+}
+
+int EnetEndpoint::filter_datagram() {
+  ++counters_.datagrams_received;
+  const std::span<const std::uint8_t> datagram(host_->receivedData, host_->receivedDataLength);
+  const DatagramInfo info = inspect_datagram(datagram, inspect_limits_);
+  ENetPeer* peer = peer_from_datagram(info.peer_id);
+
+  switch (info.verdict) {
+    case DatagramVerdict::malformed:
+      ++counters_.dropped_malformed;
+      if (peer != nullptr &&
+          ++slots_[slot_of(peer)].malformed == config_.max_malformed_per_peer + 1) {
+        abusers_.emplace_back(peer, DisconnectReason::protocol_error);
+      }
+      return 1;
+    case DatagramVerdict::oversize:
+      ++counters_.dropped_oversize;
+      if (peer != nullptr) abusers_.emplace_back(peer, DisconnectReason::message_too_large);
+      return 1;
+    case DatagramVerdict::ok:
+      break;
+  }
+  if (info.has_connect) return admit_connect_attempt() ? 0 : 1;
+  if (peer == nullptr) {
+    ++counters_.dropped_stale;
+    return 1;
+  }
+  PeerSlot& slot = slots_[slot_of(peer)];
+  ++slot.counts.datagrams_received;
+  slot.counts.wire_bytes_received += datagram.size();
+  return 0;
+}
+
+bool EnetEndpoint::admit_connect_attempt() {
+  if (!admission_) {
+    ++counters_.dropped_stale;  // clients accept no connections
+    return false;
+  }
+  const auto now_ms =
+      static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                     std::chrono::steady_clock::now() - epoch_)
+                                     .count());
+  if (!rate_limiter_->allow(host_->receivedAddress.host, now_ms) ||
+      pending_handshakes() >= admission_->max_pending_handshakes) {
+    ++counters_.dropped_rate_limited;
+    return false;
+  }
+  return true;
+}
+
+std::size_t EnetEndpoint::pending_handshakes() const {
+  return static_cast<std::size_t>(
+      std::count_if(host_->peers, host_->peers + host_->peerCount, [](const ENetPeer& peer) {
+        return peer.state == ENET_PEER_STATE_ACKNOWLEDGING_CONNECT ||
+               peer.state == ENET_PEER_STATE_CONNECTION_PENDING ||
+               peer.state == ENET_PEER_STATE_CONNECTION_SUCCEEDED;
+      }));
+}
+
+void EnetEndpoint::punish_pending_abusers() {
+  for (const auto& [peer, reason] : abusers_) {
+    PeerSlot& slot = slots_[slot_of(peer)];
+    if (slot.closing) continue;
+    if (slot.connected) ++counters_.peers_disconnected_for_abuse;
+    slot.closing = true;
+    slot.local_reason = reason;
+    enet_peer_disconnect(peer, reason_to_wire(reason));
+  }
+  abusers_.clear();
+}
+
+// --- events ---------------------------------------------------------------------------------
+
+bool EnetEndpoint::poll(Event& event, std::chrono::milliseconds wait) {
+  if (!deferred_.empty() && client_state_ != ClientState::connecting) {
+    event = std::move(deferred_.front());
+    deferred_.pop_front();
+    return true;
+  }
+  const ServicingScope scope(this);
+  const auto timeout = static_cast<enet_uint32>(
+      std::clamp<std::int64_t>(wait.count(), 0, std::numeric_limits<enet_uint32>::max()));
+  ENetEvent raw;
+  int serviced = enet_host_service(host_, &raw, timeout);
+  for (;;) {
+    punish_pending_abusers();
+    if (serviced <= 0) return false;
+    if (translate(raw, event)) return true;
+    serviced = enet_host_service(host_, &raw, 0);
+  }
+}
+
+bool EnetEndpoint::translate(ENetEvent& in, Event& out) {
+  switch (in.type) {
+    case ENET_EVENT_TYPE_CONNECT:
+      if (role_ == Role::client) return false;  // the client waits for the welcome
+      enet_peer_timeout(in.peer, 0, config_.timeout_min_ms, config_.timeout_max_ms);
+      enet_peer_ping_interval(in.peer, config_.ping_interval_ms);
+      return on_connect(in.peer, in.data, out);
+    case ENET_EVENT_TYPE_RECEIVE:
+      return on_receive(in.peer, in.packet, in.channelID, out);
+    case ENET_EVENT_TYPE_DISCONNECT:
+      return on_disconnect(in.peer, in.data, out);
+    case ENET_EVENT_TYPE_NONE:
+      break;
+  }
+  return false;
+}
+
+bool EnetEndpoint::on_connect(ENetPeer* peer, std::uint32_t data, Event& out) {
+  PeerSlot& slot = slots_[slot_of(peer)];
+  std::optional<DisconnectReason> refusal;
+  if (data != config_.protocol_id) {
+    refusal = DisconnectReason::refused;
+  } else if (connected_count_ >= admission_->max_peers) {
+    refusal = DisconnectReason::server_full;
+  }
+  if (refusal) {
+    ++counters_.refused_connections;
+    slot.closing = true;
+    slot.local_reason = refusal;
+    enet_peer_disconnect(peer, reason_to_wire(*refusal));
+    return false;
+  }
+  ENetPacket* welcome = enet_packet_create(&kWelcome, 1, ENET_PACKET_FLAG_RELIABLE);
+  if (welcome == nullptr || enet_peer_send(peer, control_channel_, welcome) < 0) {
+    if (welcome != nullptr) enet_packet_destroy(welcome);
+    enet_peer_reset(peer);
+    return false;
+  }
+  ++counters_.connections_accepted;
+  report_connected(slot_of(peer), out);
+  return true;
+}
+
+void EnetEndpoint::report_connected(std::size_t slot_index, Event& out) {
+  PeerSlot& slot = slots_[slot_index];
+  slot.generation = slot.generation == kMaxGeneration ? 1 : slot.generation + 1;
+  slot.connected = true;
+  slot.closing = false;
+  slot.local_reason.reset();
+  slot.malformed = 0;
+  slot.counts = {};
+  ++connected_count_;
+  out = Event{EventType::connected, id_of(slot_index), 0, DisconnectReason::timeout, {}};
+}
+
+bool EnetEndpoint::on_receive(ENetPeer* peer, ENetPacket* packet, std::uint8_t channel,
+                              Event& out) {
+  const std::size_t index = slot_of(peer);
+  PeerSlot& slot = slots_[index];
+  if (channel == control_channel_) {
+    const bool is_welcome = role_ == Role::client && client_state_ == ClientState::connecting &&
+                            packet->dataLength == 1 && std::byte{packet->data[0]} == kWelcome;
+    enet_packet_destroy(packet);
+    if (!is_welcome) {
+      ++counters_.dropped_malformed;
+      return false;
+    }
+    enet_peer_timeout(peer, 0, config_.timeout_min_ms, config_.timeout_max_ms);
+    enet_peer_ping_interval(peer, config_.ping_interval_ms);
+    client_state_ = ClientState::connected;
+    report_connected(index, out);
+    return true;
+  }
+  Payload payload(reinterpret_cast<const std::byte*>(packet->data), packet->dataLength,
+                  &destroy_packet, packet);
+  if (role_ == Role::client && client_state_ == ClientState::connecting) {
+    // A message overtook the welcome (they travel on different channels): keep it for later.
+    deferred_.push_back(Event{EventType::message, server_id_, channel, DisconnectReason::timeout,
+                              std::move(payload)});
+    return false;
+  }
+  if (!slot.connected || slot.closing) {
+    ++counters_.dropped_stale;
+    return false;
+  }
+  ++slot.counts.messages_received;
+  slot.counts.bytes_received += packet->dataLength;
+  out.type = EventType::message;
+  out.peer = id_of(index);
+  out.channel = channel;
+  out.payload = std::move(payload);
+  return true;
+}
+
+bool EnetEndpoint::on_disconnect(ENetPeer* peer, std::uint32_t data, Event& out) {
+  const std::size_t index = slot_of(peer);
+  PeerSlot& slot = slots_[index];
+  const bool was_connected = slot.connected;
+  const std::optional<DisconnectReason> local_reason = slot.local_reason;
+  slot.connected = false;
+  slot.closing = false;
+  slot.local_reason.reset();
+  slot.malformed = 0;
+
+  if (was_connected) {
+    --connected_count_;
+    if (role_ == Role::client) client_state_ = ClientState::disconnected;
+    out = Event{EventType::disconnected,
+                id_of(index),
+                0,
+                local_reason.value_or(reason_from_wire(data)),
+                {}};
+    return true;
+  }
+  if (role_ == Role::client && client_state_ == ClientState::connecting) {
+    // Never connected: silence means nobody answered, anything else is the server's reason.
+    client_state_ = ClientState::disconnected;
+    deferred_.clear();
+    out = Event{EventType::disconnected,
+                server_id_,
+                0,
+                data == 0 ? DisconnectReason::connect_failed : reason_from_wire(data),
+                {}};
+    return true;
+  }
+  return false;  // a peer we refused, or a handshake that never completed
+}
+
+// --- send path ------------------------------------------------------------------------------
+
+SendResult EnetEndpoint::send(PeerId id, Channel channel, Delivery delivery,
+                              std::span<const std::byte> bytes) {
+  ENetPeer* peer = live_peer(id);
+  if (peer == nullptr || slots_[slot_of(peer)].closing) return SendResult::unknown_peer;
+  if (channel >= config_.channel_count) return SendResult::invalid_channel;
+  if (bytes.size() > config_.max_message_size) return SendResult::too_large;
+  ENetPacket* packet = enet_packet_create(bytes.data(), bytes.size(), packet_flags(delivery));
+  if (packet == nullptr) return SendResult::failed;
+  if (enet_peer_send(peer, channel, packet) < 0) {
+    enet_packet_destroy(packet);
+    return SendResult::failed;
+  }
+  ConnectionStats& counts = slots_[slot_of(peer)].counts;
+  ++counts.messages_sent;
+  counts.bytes_sent += bytes.size();
+  return SendResult::ok;
+}
+
+SendResult EnetEndpoint::broadcast(Channel channel, Delivery delivery,
+                                   std::span<const std::byte> bytes) {
+  if (channel >= config_.channel_count) return SendResult::invalid_channel;
+  if (bytes.size() > config_.max_message_size) return SendResult::too_large;
+  // One packet shared by every peer: ENet reference-counts it.
+  ENetPacket* packet = enet_packet_create(bytes.data(), bytes.size(), packet_flags(delivery));
+  if (packet == nullptr) return SendResult::failed;
+  for (std::size_t i = 0; i < slots_.size(); ++i) {
+    PeerSlot& slot = slots_[i];
+    if (!slot.connected || slot.closing) continue;
+    if (enet_peer_send(&host_->peers[i], channel, packet) == 0) {
+      ++slot.counts.messages_sent;
+      slot.counts.bytes_sent += bytes.size();
+    }
+  }
+  if (packet->referenceCount == 0) enet_packet_destroy(packet);
+  return SendResult::ok;
+}
+
+void EnetEndpoint::disconnect(PeerId id, DisconnectReason reason) {
+  ENetPeer* peer = live_peer(id);
+  if (peer == nullptr) return;
+  PeerSlot& slot = slots_[slot_of(peer)];
+  if (slot.closing) return;
+  slot.closing = true;
+  slot.local_reason = reason;
+  enet_peer_disconnect_later(peer, reason_to_wire(reason));
+}
+
+std::optional<ConnectionStats> EnetEndpoint::stats(PeerId id) const {
+  const ENetPeer* peer = live_peer(id);
+  if (peer == nullptr) return std::nullopt;
+  ConnectionStats stats = slots_[slot_of(peer)].counts;
+  stats.rtt_ms = peer->roundTripTime;
+  stats.rtt_variance_ms = peer->roundTripTimeVariance;
+  stats.packet_loss = static_cast<double>(peer->packetLoss) / double{ENET_PEER_PACKET_LOSS_SCALE};
+  stats.messages_queued = static_cast<std::uint32_t>(list_size(peer->outgoingCommands) +
+                                                     list_size(peer->sentReliableCommands) +
+                                                     list_size(peer->sentUnreliableCommands));
+  stats.mtu = peer->mtu;
+  return stats;
+}
+
+}  // namespace tickwire::net::enet_detail

@@ -1,0 +1,121 @@
+// The server and client roles over EnetEndpoint, and their factories.
+
+#include <memory>
+#include <string>
+
+#include "enet/enet_endpoint.hpp"
+
+namespace tickwire::net {
+namespace enet_detail {
+namespace {
+
+// Forwards the Transport interface, which both roles share, to the endpoint.
+template <typename Role>
+class EnetTransport : public Role {
+ public:
+  explicit EnetTransport(std::unique_ptr<EnetEndpoint> endpoint) : endpoint_(std::move(endpoint)) {}
+
+  bool poll(Event& event, std::chrono::milliseconds wait) override {
+    return endpoint_->poll(event, wait);
+  }
+  SendResult send(PeerId peer, Channel channel, Delivery delivery,
+                  std::span<const std::byte> message) override {
+    return endpoint_->send(peer, channel, delivery, message);
+  }
+  using Role::send;
+  SendResult broadcast(Channel channel, Delivery delivery,
+                       std::span<const std::byte> message) override {
+    return endpoint_->broadcast(channel, delivery, message);
+  }
+  void disconnect(PeerId peer, DisconnectReason reason) override {
+    endpoint_->disconnect(peer, reason);
+  }
+  void flush() override { endpoint_->flush(); }
+  std::optional<ConnectionStats> stats(PeerId peer) const override {
+    return endpoint_->stats(peer);
+  }
+  TransportCounters counters() const override { return endpoint_->counters(); }
+  std::size_t connected_peers() const override { return endpoint_->connected_peers(); }
+
+ protected:
+  std::unique_ptr<EnetEndpoint> endpoint_;
+};
+
+class EnetServer final : public EnetTransport<ServerTransport> {
+ public:
+  using EnetTransport::EnetTransport;
+  std::uint16_t port() const override { return endpoint_->host()->address.port; }
+};
+
+class EnetClient final : public EnetTransport<ClientTransport> {
+ public:
+  using EnetTransport::EnetTransport;
+  ClientState state() const override { return endpoint_->client_state(); }
+  PeerId server() const override { return endpoint_->server_peer(); }
+};
+
+// Hosts beyond max_peers, so that a server can still answer a few connection attempts with
+// `server_full` instead of ignoring them.
+constexpr std::size_t kRefusalSlots = 4;
+
+}  // namespace
+}  // namespace enet_detail
+
+Result<std::unique_ptr<ServerTransport>> make_enet_server(const EnetServerConfig& config) {
+  using namespace enet_detail;
+  if (Status status = config.validate(); !status.ok()) return status;
+  ENetAddress address{};
+  address.port = config.port;
+  acquire_enet_library();
+  if (enet_address_set_host_ip(&address, config.bind_address.c_str()) != 0) {
+    release_enet_library();
+    return Status::error("EnetServerConfig.bind_address '" + config.bind_address +
+                         "' is not an IPv4 address");
+  }
+  const EnetCommonConfig& common = config.common;
+  ENetHost* host =
+      enet_host_create(&address, config.max_peers + kRefusalSlots, common.channel_count + 1,
+                       common.incoming_bandwidth, common.outgoing_bandwidth);
+  if (host == nullptr) {
+    release_enet_library();
+    return Status::error("cannot bind UDP " + config.bind_address + ":" +
+                         std::to_string(config.port) +
+                         " (in use, or not an address of this machine); pick another port or 0");
+  }
+  host->mtu = common.mtu;
+  host->duplicatePeers = config.max_peers_per_address;
+  AdmissionPolicy admission{config.max_peers, config.max_pending_handshakes,
+                            config.connect_burst_per_address, config.connect_rate_per_address};
+  auto endpoint =
+      std::make_unique<EnetEndpoint>(host, common, EnetEndpoint::Role::server, admission);
+  return std::unique_ptr<ServerTransport>(std::make_unique<EnetServer>(std::move(endpoint)));
+}
+
+Result<std::unique_ptr<ClientTransport>> make_enet_client(const EnetClientConfig& config) {
+  using namespace enet_detail;
+  if (Status status = config.validate(); !status.ok()) return status;
+  acquire_enet_library();
+  ENetAddress address{};
+  address.port = config.server_port;
+  if (enet_address_set_host(&address, config.server_host.c_str()) != 0) {
+    release_enet_library();
+    return Status::error("EnetClientConfig.server_host '" + config.server_host +
+                         "' does not resolve to an IPv4 address");
+  }
+  const EnetCommonConfig& common = config.common;
+  ENetHost* host = enet_host_create(nullptr, 1, common.channel_count + 1, common.incoming_bandwidth,
+                                    common.outgoing_bandwidth);
+  if (host == nullptr) {
+    release_enet_library();
+    return Status::error("cannot open a UDP socket for the client");
+  }
+  host->mtu = common.mtu;
+  auto endpoint =
+      std::make_unique<EnetEndpoint>(host, common, EnetEndpoint::Role::client, std::nullopt);
+  ENetPeer* peer = enet_host_connect(host, &address, common.channel_count + 1, common.protocol_id);
+  if (peer == nullptr) return Status::error("cannot start connecting to the server");
+  endpoint->begin_connect(peer, config.connect_timeout_ms);
+  return std::unique_ptr<ClientTransport>(std::make_unique<EnetClient>(std::move(endpoint)));
+}
+
+}  // namespace tickwire::net

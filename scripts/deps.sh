@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package Tickwire needs to build, test and run its demo.
+# One list, one place. Idempotent: apt-get runs only when something on the list is missing.
+set -euo pipefail
+
+packages=(
+  # toolchain
+  g++ cmake ninja-build pkg-config ccache clang-format
+  # reliable UDP transport (engine/net/src/enet)
+  libenet-dev
+  # WebSocket/HTTP (Beast) and Asio, header-only
+  libboost-dev
+  # wire schemas: runtime headers and the flatc compiler
+  libflatbuffers-dev flatbuffers-compiler
+  # signed join tickets
+  libsodium-dev
+  # command-line flags of the demo programs and benchmarks
+  libcli11-dev
+  # logging
+  libspdlog-dev
+  # tests and benchmarks
+  libgtest-dev libgmock-dev libbenchmark-dev
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "deps.sh: installing ${missing[*]}"
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
