@@ -429,7 +429,12 @@ std::optional<ConnectionStats> EnetEndpoint::stats(PeerId id) const {
   ConnectionStats stats = slots_[slot_of(peer)].counts;
   stats.rtt_ms = peer->roundTripTime;
   stats.rtt_variance_ms = peer->roundTripTimeVariance;
-  stats.packet_loss = static_cast<double>(peer->packetLoss) / double{ENET_PEER_PACKET_LOSS_SCALE};
+  // ENet refreshes packetLoss only every 10 s; blend in the current interval's counts so the
+  // figure moves within a second or two, weighting the last full interval like 32 datagrams.
+  constexpr double kHistoryWeight = 32;
+  const double history = static_cast<double>(peer->packetLoss) / double{ENET_PEER_PACKET_LOSS_SCALE};
+  stats.packet_loss = (history * kHistoryWeight + peer->packetsLost) /
+                      (kHistoryWeight + static_cast<double>(peer->packetsSent));
   stats.messages_queued = static_cast<std::uint32_t>(list_size(peer->outgoingCommands) +
                                                      list_size(peer->sentReliableCommands) +
                                                      list_size(peer->sentUnreliableCommands));

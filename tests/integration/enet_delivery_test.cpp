@@ -1,0 +1,144 @@
+// Delivery guarantees, size limits and stats over real ENet sockets, with and without a
+// simulated bad network beneath ENet.
+
+#include <cstring>
+
+#include "enet_fixture.hpp"
+
+namespace tickwire::test {
+namespace {
+
+using net::Delivery;
+using net::DisconnectReason;
+using net::SendResult;
+
+std::vector<std::byte> numbered(std::uint32_t number, std::size_t size) {
+  std::vector<std::byte> bytes(std::max<std::size_t>(size, sizeof number));
+  std::memcpy(bytes.data(), &number, sizeof number);
+  return bytes;
+}
+
+std::uint32_t number_of(const std::vector<std::byte>& bytes) {
+  std::uint32_t number = 0;
+  std::memcpy(&number, bytes.data(), sizeof number);
+  return number;
+}
+
+TEST_F(EnetTest, unreliable_sequenced_never_goes_backwards_under_reordering) {
+  start_server();
+  simulate(net::NetworkConditions::symmetric(
+      {.latency_ms = 20, .jitter_ms = 15, .loss = 0.05, .duplicate = 0.1, .reorder = 0.3},
+      test_seed(21)));
+  EventLog client_log;
+  auto client = connect_client(client_log);
+  constexpr std::uint32_t kMessages = 2000;
+  for (std::uint32_t i = 1; i <= kMessages; ++i) {
+    ASSERT_EQ(client->send(1, Delivery::unreliable_sequenced, numbered(i, 32)), SendResult::ok);
+    if (i % 20 == 0) pump_for({{server_.get(), &server_log_}, {client.get(), &client_log}},
+                              std::chrono::milliseconds(2));
+  }
+  pump_for({{server_.get(), &server_log_}, {client.get(), &client_log}}, std::chrono::milliseconds(300));
+
+  // Under this much reordering many messages arrive after a newer one and are dropped as stale.
+  ASSERT_GT(server_log_.messages.size(), kMessages / 10);
+  const auto counters = link_->counters();
+  EXPECT_GT(counters.reordered, 0u) << "the link must really have reordered datagrams";
+  std::uint32_t last = 0;
+  for (const auto& message : server_log_.messages) {
+    const std::uint32_t number = number_of(message.bytes);
+    EXPECT_GT(number, last) << "message " << number << " delivered after " << last;
+    last = number;
+  }
+}
+
+TEST_F(EnetTest, message_at_the_size_limit_arrives_intact_in_every_delivery_kind) {
+  start_server();
+  EventLog client_log;
+  auto client = connect_client(client_log);
+  const std::size_t limit = net::EnetCommonConfig{}.max_message_size;
+  const Delivery kinds[] = {Delivery::reliable_ordered, Delivery::unreliable_sequenced,
+                            Delivery::unreliable};
+  for (std::uint32_t i = 0; i < 3; ++i) {
+    ASSERT_EQ(client->send(0, kinds[i], pattern(i, limit)), SendResult::ok);
+    client->flush();
+    ASSERT_TRUE(pump_until({{server_.get(), &server_log_}, {client.get(), &client_log}},
+                           [&] { return server_log_.messages.size() == i + 1; }))
+        << "no " << net::to_string(kinds[i]) << " message at the limit arrived";
+    EXPECT_EQ(server_log_.messages[i].bytes, pattern(i, limit));
+  }
+  EXPECT_EQ(client->send(0, Delivery::reliable_ordered, std::vector<std::byte>(limit + 1)),
+            SendResult::too_large);
+}
+
+TEST_F(EnetTest, peer_sending_one_byte_over_the_limit_is_dropped_counted_and_disconnected) {
+  start_server();
+  EventLog good_log, bad_log;
+  auto good = connect_client(good_log);
+  // The abusive client allows itself bigger messages than the server does.
+  net::EnetClientConfig bad_config;
+  bad_config.common.max_message_size = 512 * 1024;
+  bad_config.common.max_waiting_data = 1024 * 1024;
+  auto bad = connect_client(bad_log, bad_config);
+  const net::PeerId bad_id = server_log_.connected.back();
+
+  const std::size_t limit = net::EnetCommonConfig{}.max_message_size;
+  ASSERT_EQ(bad->send(0, Delivery::reliable_ordered, pattern(1, limit + 1)), SendResult::ok);
+  ASSERT_TRUE(pump_until({{server_.get(), &server_log_}, {good.get(), &good_log}, {bad.get(), &bad_log}},
+                         [&] { return !bad_log.disconnected.empty(); }));
+  EXPECT_EQ(bad_log.disconnected[0].second, DisconnectReason::message_too_large);
+  EXPECT_TRUE(server_log_.messages.empty()) << "no part of the oversize message is delivered";
+  EXPECT_GE(server_->counters().dropped_oversize, 1u);
+  EXPECT_EQ(server_->counters().peers_disconnected_for_abuse, 1u);
+  ASSERT_TRUE(pump_until({{server_.get(), &server_log_}}, [&] { return !server_log_.disconnected.empty(); }));
+  EXPECT_EQ(server_log_.disconnected[0].first, bad_id);
+  EXPECT_EQ(server_log_.disconnected[0].second, DisconnectReason::message_too_large);
+
+  // Everyone else keeps playing.
+  ASSERT_EQ(good->send(0, Delivery::reliable_ordered, bytes_of("still here")), SendResult::ok);
+  ASSERT_TRUE(pump_until({{server_.get(), &server_log_}, {good.get(), &good_log}},
+                         [&] { return !server_log_.messages.empty(); }));
+  EXPECT_EQ(server_log_.messages[0].bytes, bytes_of("still here"));
+  EXPECT_TRUE(good_log.disconnected.empty());
+}
+
+TEST_F(EnetTest, reported_rtt_is_within_20_percent_of_100_ms_added_latency) {
+  start_server();
+  simulate(net::NetworkConditions::symmetric({.latency_ms = 50}));
+  EventLog client_log;
+  auto client = connect_client(client_log);
+  // RTT is learnt from acknowledgements, so keep some reliable traffic flowing.
+  for (int i = 0; i < 150; ++i) {
+    ASSERT_EQ(client->send(0, Delivery::reliable_ordered, numbered(static_cast<std::uint32_t>(i), 16)),
+              SendResult::ok);
+    pump_for({{server_.get(), &server_log_}, {client.get(), &client_log}}, std::chrono::milliseconds(20));
+  }
+  const auto stats = client->stats(client->server());
+  ASSERT_TRUE(stats);
+  EXPECT_NEAR(stats->rtt_ms, 100.0, 20.0);
+  ASSERT_TRUE(pump_until({{server_.get(), &server_log_}, {client.get(), &client_log}},
+                         [&] { return server_log_.messages.size() == 150; }));
+  EXPECT_EQ(stats->messages_sent, 150u);
+  EXPECT_GT(stats->datagrams_received, 0u);
+  const auto server_side = server_->stats(server_log_.connected[0]);
+  ASSERT_TRUE(server_side);
+  EXPECT_EQ(server_side->messages_received, 150u);
+  EXPECT_EQ(server_side->bytes_received, 150u * 16);
+}
+
+TEST_F(EnetTest, stats_report_loss_on_a_lossy_link) {
+  start_server();
+  simulate(net::NetworkConditions::symmetric({.latency_ms = 5, .loss = 0.2}, test_seed(23)));
+  EventLog client_log;
+  auto client = connect_client(client_log);
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_EQ(client->send(0, Delivery::reliable_ordered, numbered(static_cast<std::uint32_t>(i), 16)),
+              SendResult::ok);
+    pump_for({{server_.get(), &server_log_}, {client.get(), &client_log}}, std::chrono::milliseconds(10));
+  }
+  const auto stats = client->stats(client->server());
+  ASSERT_TRUE(stats);
+  EXPECT_GT(stats->packet_loss, 0.0);
+}
+
+}  // namespace
+}  // namespace tickwire::test
