@@ -51,8 +51,11 @@ TEST_F(EnetTest, ten_thousand_reliable_messages_survive_loss_duplication_and_jit
   EXPECT_EQ(server_log_.messages.size(), kMessages);
   EXPECT_TRUE(client_log.disconnected.empty());
   const auto counters = link_->counters();
-  EXPECT_GT(counters.dropped, 1000u);
-  EXPECT_GT(counters.duplicated, 1000u);
+  // ENet packs many messages into one datagram, so a few thousand datagrams carry them all; a
+  // quarter of those must really have been lost and duplicated.
+  const auto datagrams = counters.forwarded_to_server + counters.forwarded_to_clients + counters.dropped;
+  EXPECT_GT(counters.dropped, datagrams / 6);
+  EXPECT_GT(counters.duplicated, datagrams / 8);
   std::printf("[ soak     ] link dropped %llu, duplicated %llu datagrams\n",
               static_cast<unsigned long long>(counters.dropped),
               static_cast<unsigned long long>(counters.duplicated));

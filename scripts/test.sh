@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds Tickwire with its tests into build/, and runs every test tier
+# (unit, integration, soak, consumer, bench smoke runs).
+#   scripts/test.sh              every test, Release build, warnings as errors
+#   scripts/test.sh --sanitize   the unit and integration tiers built with ASan+UBSan (build-asan/)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/deps.sh
+
+jobs=$(nproc)
+if [ "${1:-}" = "--sanitize" ]; then
+  cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DTICKWIRE_WARNINGS_AS_ERRORS=ON \
+    -DTICKWIRE_SANITIZE=address,undefined -DTICKWIRE_BUILD_BENCH=OFF
+  cmake --build build-asan -j "$jobs"
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+  export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  ctest --test-dir build-asan -L 'unit|integration' --output-on-failure -j "$jobs"
+  exit 0
+fi
+
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DTICKWIRE_WARNINGS_AS_ERRORS=ON
+cmake --build build -j "$jobs"
+ctest --test-dir build --output-on-failure -j "$jobs"

@@ -1,0 +1,22 @@
+# Configures, builds and runs one consumer project. With INSTALL_FROM set, first installs that
+# Tickwire build into a fresh prefix and points the consumer at it.
+#   cmake -DCONSUMER=find_package|add_subdirectory -DWORK_DIR=... -DTICKWIRE_SOURCE_DIR=...
+#         [-DINSTALL_FROM=<tickwire build dir>] [-DGENERATOR=Ninja] -P run_consumer.cmake
+function(run)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE result)
+  if(NOT result EQUAL 0)
+    message(FATAL_ERROR "failed (${result}): ${ARGN}")
+  endif()
+endfunction()
+
+file(REMOVE_RECURSE ${WORK_DIR})
+set(configure_args)
+if(INSTALL_FROM)
+  run(${CMAKE_COMMAND} --install ${INSTALL_FROM} --prefix ${WORK_DIR}/prefix)
+  list(APPEND configure_args -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix)
+endif()
+get_filename_component(here ${CMAKE_SCRIPT_MODE_FILE} DIRECTORY)
+run(${CMAKE_COMMAND} -S ${here}/${CONSUMER} -B ${WORK_DIR}/build -G ${GENERATOR}
+    -DTICKWIRE_SOURCE_DIR=${TICKWIRE_SOURCE_DIR} -DCMAKE_BUILD_TYPE=Release ${configure_args})
+run(${CMAKE_COMMAND} --build ${WORK_DIR}/build)
+run(${WORK_DIR}/build/consumer)
