@@ -31,6 +31,15 @@ Status EnetCommonConfig::validate() const {
     return out_of_range("timeout_max_ms", timeout_max_ms,
                         "timeout_min_ms must be > 0 and timeout_max_ms >= timeout_min_ms");
   }
+  if (throttle_interval_ms == 0) {
+    return out_of_range("throttle_interval_ms", throttle_interval_ms, "use > 0");
+  }
+  if (throttle_acceleration > 32) {
+    return out_of_range("throttle_acceleration", throttle_acceleration, "use 0..32");
+  }
+  if (throttle_deceleration > 32) {
+    return out_of_range("throttle_deceleration", throttle_deceleration, "use 0..32");
+  }
   if (ping_interval_ms == 0) return out_of_range("ping_interval_ms", ping_interval_ms, "use > 0");
   return {};
 }

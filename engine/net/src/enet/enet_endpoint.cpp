@@ -246,12 +246,18 @@ bool EnetEndpoint::poll(Event& event, std::chrono::milliseconds wait) {
   }
 }
 
+void EnetEndpoint::apply_peer_settings(ENetPeer* peer) const {
+  enet_peer_timeout(peer, 0, config_.timeout_min_ms, config_.timeout_max_ms);
+  enet_peer_ping_interval(peer, config_.ping_interval_ms);
+  enet_peer_throttle_configure(peer, config_.throttle_interval_ms, config_.throttle_acceleration,
+                               config_.throttle_deceleration);
+}
+
 bool EnetEndpoint::translate(ENetEvent& in, Event& out) {
   switch (in.type) {
     case ENET_EVENT_TYPE_CONNECT:
       if (role_ == Role::client) return false;  // the client waits for the welcome
-      enet_peer_timeout(in.peer, 0, config_.timeout_min_ms, config_.timeout_max_ms);
-      enet_peer_ping_interval(in.peer, config_.ping_interval_ms);
+      apply_peer_settings(in.peer);
       return on_connect(in.peer, in.data, out);
     case ENET_EVENT_TYPE_RECEIVE:
       return on_receive(in.peer, in.packet, in.channelID, out);
@@ -313,8 +319,7 @@ bool EnetEndpoint::on_receive(ENetPeer* peer, ENetPacket* packet, std::uint8_t c
       ++counters_.dropped_malformed;
       return false;
     }
-    enet_peer_timeout(peer, 0, config_.timeout_min_ms, config_.timeout_max_ms);
-    enet_peer_ping_interval(peer, config_.ping_interval_ms);
+    apply_peer_settings(peer);
     client_state_ = ClientState::connected;
     report_connected(index, out);
     return true;

@@ -69,6 +69,8 @@ class EnetEndpoint {
   int filter_datagram();
   bool admit_connect_attempt();
   std::size_t pending_handshakes() const;
+  // Timeouts, ping interval and throttle from the config, once a peer is connected.
+  void apply_peer_settings(ENetPeer* peer) const;
   bool translate(ENetEvent& in, Event& out);
   bool on_connect(ENetPeer* peer, std::uint32_t data, Event& out);
   bool on_receive(ENetPeer* peer, ENetPacket* packet, std::uint8_t channel, Event& out);

@@ -41,6 +41,15 @@ struct EnetCommonConfig {
   // How often an idle connection is pinged, in milliseconds, to measure RTT and keep it alive.
   // Default 500.
   std::uint32_t ping_interval_ms = 500;
+  // ENet's congestion throttle. Every throttle_interval_ms it compares RTT with its recent
+  // best: when RTT rises by more than twice its variance, ENet shrinks the reliable window and
+  // drops that share of unreliable messages at the sender, by throttle_deceleration/32 per step;
+  // when RTT falls it grows back by throttle_acceleration/32. Jitter looks like congestion to it:
+  // on links with much jitter, throttle_deceleration = 0 keeps the window open. Both 0..32.
+  // Defaults are ENet's: 5000, 2, 2.
+  std::uint32_t throttle_interval_ms = 5000;
+  std::uint32_t throttle_acceleration = 2;
+  std::uint32_t throttle_deceleration = 2;
   // Malformed datagrams a connected peer may send before it is disconnected with
   // protocol_error. Default 32.
   std::uint32_t max_malformed_per_peer = 32;
