@@ -27,7 +27,8 @@ std::atomic<bool> g_stop{false};
 
 std::uint64_t now_us() {
   return static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::microseconds>(Clock::now().time_since_epoch()).count());
+      std::chrono::duration_cast<std::chrono::microseconds>(Clock::now().time_since_epoch())
+          .count());
 }
 
 struct Options {
@@ -66,9 +67,9 @@ void serve(tickwire::net::ServerTransport& server) {
       case EventType::message: {
         const auto probe = tickwire::demo::decode_probe(event.payload.bytes());
         if (!probe.ping) break;  // not a ping: ignore (a real server would count it)
-        const auto pong = tickwire::demo::encode(tickwire::demo::PongMessage{
-            probe.ping->sequence, probe.ping->client_time_us, now_us(),
-            static_cast<std::uint32_t>(server.connected_peers())});
+        const auto pong = tickwire::demo::encode(
+            tickwire::demo::PongMessage{probe.ping->sequence, probe.ping->client_time_us, now_us(),
+                                        static_cast<std::uint32_t>(server.connected_peers())});
         (void)server.send(event.peer, kProbeChannel, Delivery::unreliable_sequenced, pong);
         break;
       }
@@ -85,13 +86,15 @@ void play(int index, DemoClient& client, const Options& options) {
     } else if (event.type == EventType::disconnected) {
       spdlog::info("client {}: disconnected ({})", index, to_string(event.reason));
     } else if (const auto probe = tickwire::demo::decode_probe(event.payload.bytes()); probe.pong) {
-      client.last_probe_rtt_ms = static_cast<double>(now_us() - probe.pong->client_time_us) / 1000.0;
+      client.last_probe_rtt_ms =
+          static_cast<double>(now_us() - probe.pong->client_time_us) / 1000.0;
     }
   }
   if (client.transport->state() != tickwire::net::ClientState::connected) return;
   const auto now = Clock::now();
   if (now >= client.next_ping) {
-    client.next_ping = now + std::chrono::microseconds(static_cast<long>(1e6 / options.ping_rate_hz));
+    client.next_ping =
+        now + std::chrono::microseconds(static_cast<long>(1e6 / options.ping_rate_hz));
     const auto ping = tickwire::demo::encode(
         tickwire::demo::PingMessage{client.next_sequence++, now_us(), "hello from the demo"});
     (void)client.transport->send(kProbeChannel, Delivery::unreliable_sequenced, ping);
@@ -104,8 +107,10 @@ void report(int index, DemoClient& client) {
     spdlog::info("client {}: not connected", index);
     return;
   }
-  const double kbit_in = static_cast<double>(stats->bytes_received - client.bytes_in_at_last_report) * 8 / 1000;
-  const double kbit_out = static_cast<double>(stats->bytes_sent - client.bytes_out_at_last_report) * 8 / 1000;
+  const double kbit_in =
+      static_cast<double>(stats->bytes_received - client.bytes_in_at_last_report) * 8 / 1000;
+  const double kbit_out =
+      static_cast<double>(stats->bytes_sent - client.bytes_out_at_last_report) * 8 / 1000;
   client.bytes_in_at_last_report = stats->bytes_received;
   client.bytes_out_at_last_report = stats->bytes_sent;
   spdlog::info(
@@ -120,17 +125,25 @@ void report(int index, DemoClient& client) {
 
 int main(int argc, char** argv) {
   Options options;
-  CLI::App app{"Tickwire network demo: a server and clients exchanging messages over ENet on "
-               "127.0.0.1, with stats once a second."};
+  CLI::App app{
+      "Tickwire network demo: a server and clients exchanging messages over ENet on "
+      "127.0.0.1, with stats once a second."};
   app.add_option("--duration", options.duration_s, "Seconds to run; 0 = until Ctrl-C")
       ->check(CLI::NonNegativeNumber);
-  app.add_option("--port", options.port, "Server UDP port; 0 = any free port")->capture_default_str();
-  app.add_option("--clients", options.clients, "Number of clients")->check(CLI::Range(1, 64))->capture_default_str();
+  app.add_option("--port", options.port, "Server UDP port; 0 = any free port")
+      ->capture_default_str();
+  app.add_option("--clients", options.clients, "Number of clients")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
   app.add_option("--ping-rate", options.ping_rate_hz, "Pings per second per client")
-      ->check(CLI::Range(1.0, 1000.0))->capture_default_str();
-  app.add_option("--latency-ms", options.latency_ms, "Simulated one-way latency")->check(CLI::NonNegativeNumber);
-  app.add_option("--jitter-ms", options.jitter_ms, "Simulated jitter (at most the latency)")->check(CLI::NonNegativeNumber);
-  app.add_option("--loss", options.loss_percent, "Simulated loss, percent each way")->check(CLI::Range(0.0, 100.0));
+      ->check(CLI::Range(1.0, 1000.0))
+      ->capture_default_str();
+  app.add_option("--latency-ms", options.latency_ms, "Simulated one-way latency")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--jitter-ms", options.jitter_ms, "Simulated jitter (at most the latency)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--loss", options.loss_percent, "Simulated loss, percent each way")
+      ->check(CLI::Range(0.0, 100.0));
   app.add_option("--seed", options.seed, "Seed for the simulated network");
   CLI11_PARSE(app, argc, argv);
 
@@ -162,8 +175,8 @@ int main(int argc, char** argv) {
     }
     link = std::move(started.value());
     client_port = link->port();
-    spdlog::info("network simulator on 127.0.0.1:{}: {} ms ± {} ms, {}% loss each way",
-                 client_port, options.latency_ms, options.jitter_ms, options.loss_percent);
+    spdlog::info("network simulator on 127.0.0.1:{}: {} ms ± {} ms, {}% loss each way", client_port,
+                 options.latency_ms, options.jitter_ms, options.loss_percent);
   }
 
   std::vector<DemoClient> clients(static_cast<std::size_t>(options.clients));
@@ -182,22 +195,27 @@ int main(int argc, char** argv) {
   auto next_report = start + std::chrono::seconds(1);
   while (!g_stop) {
     const auto now = Clock::now();
-    if (options.duration_s > 0 && now - start >= std::chrono::duration<double>(options.duration_s)) break;
+    if (options.duration_s > 0 && now - start >= std::chrono::duration<double>(options.duration_s))
+      break;
     serve(**server);
-    for (std::size_t i = 0; i < clients.size(); ++i) play(static_cast<int>(i + 1), clients[i], options);
+    for (std::size_t i = 0; i < clients.size(); ++i)
+      play(static_cast<int>(i + 1), clients[i], options);
     if (now >= next_report) {
       next_report += std::chrono::seconds(1);
-      for (std::size_t i = 0; i < clients.size(); ++i) report(static_cast<int>(i + 1), clients[i]);
+      for (std::size_t i = 0; i < clients.size(); ++i)
+        report(static_cast<int>(i + 1), clients[i]);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
 
   int connected = 0;
-  for (const auto& client : clients) connected += client.ever_connected ? 1 : 0;
+  for (const auto& client : clients)
+    connected += client.ever_connected ? 1 : 0;
   spdlog::info("{} of {} clients connected; shutting down", connected, clients.size());
   clients.clear();  // each client says goodbye to the server
   const auto goodbye_deadline = Clock::now() + std::chrono::milliseconds(200);
-  while ((*server)->connected_peers() > 0 && Clock::now() < goodbye_deadline) serve(**server);
+  while ((*server)->connected_peers() > 0 && Clock::now() < goodbye_deadline)
+    serve(**server);
   const auto counters = (*server)->counters();
   spdlog::info("server: {} datagrams in, {} dropped as malformed, {} stale; clean exit",
                counters.datagrams_received, counters.dropped_malformed, counters.dropped_stale);

@@ -31,8 +31,8 @@ std::vector<std::byte> encode(const PingMessage& ping) {
 
 std::vector<std::byte> encode(const PongMessage& pong) {
   flatbuffers::FlatBufferBuilder builder(64);
-  const auto body = fb::CreatePong(builder, pong.sequence, pong.client_time_us,
-                                   pong.server_time_us, pong.peers);
+  const auto body =
+      fb::CreatePong(builder, pong.sequence, pong.client_time_us, pong.server_time_us, pong.peers);
   builder.Finish(fb::CreateProbe(builder, fb::ProbeBody::Pong, body.Union()));
   return finish(builder);
 }

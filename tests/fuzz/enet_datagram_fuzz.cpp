@@ -14,6 +14,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const InspectLimits limits{.max_message_size = 4096, .channel_count = 3};
   const DatagramInfo info = inspect_datagram(std::span(data, size), limits);
   // An accepted datagram always names a slot within ENet's 12-bit peer id range.
-  if (info.verdict != DatagramVerdict::malformed && info.peer_id > kUnassignedPeerId) __builtin_trap();
+  if (info.verdict != DatagramVerdict::malformed && info.peer_id > kUnassignedPeerId)
+    __builtin_trap();
   return 0;
 }

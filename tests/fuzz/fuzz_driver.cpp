@@ -33,7 +33,8 @@ int main(int argc, char** argv) {
     }
   }
   if (corpus.empty()) corpus.emplace_back();
-  for (const auto& input : corpus) LLVMFuzzerTestOneInput(input.data(), input.size());
+  for (const auto& input : corpus)
+    LLVMFuzzerTestOneInput(input.data(), input.size());
 
   std::mt19937_64 random(seed);
   std::vector<std::uint8_t> input;
@@ -43,13 +44,15 @@ int main(int argc, char** argv) {
     for (int m = 0; m < mutations; ++m) {
       switch (random() % 4) {
         case 0:  // flip a byte
-          if (!input.empty()) input[random() % input.size()] ^= static_cast<std::uint8_t>(1 + random() % 255);
+          if (!input.empty())
+            input[random() % input.size()] ^= static_cast<std::uint8_t>(1 + random() % 255);
           break;
         case 1:  // truncate
           input.resize(input.empty() ? 0 : random() % input.size());
           break;
         case 2:  // append random bytes
-          for (int n = static_cast<int>(random() % 16); n > 0; --n) input.push_back(static_cast<std::uint8_t>(random()));
+          for (int n = static_cast<int>(random() % 16); n > 0; --n)
+            input.push_back(static_cast<std::uint8_t>(random()));
           break;
         default:  // set a byte to an edge value
           if (!input.empty()) input[random() % input.size()] = (random() % 2) ? 0xFF : 0x00;

@@ -55,7 +55,8 @@ std::vector<std::uint8_t> connect_datagram(std::uint32_t connect_id) {
                                      0x82, 0xFF, 0x00, 0x01,   // CONNECT, acknowledge flag
                                      0x00, 0x00, 0xFF, 0xFF};  // peer id, sessions: any
   auto u32 = [&](std::uint32_t v) {
-    for (int shift = 24; shift >= 0; shift -= 8) bytes.push_back(static_cast<std::uint8_t>(v >> shift));
+    for (int shift = 24; shift >= 0; shift -= 8)
+      bytes.push_back(static_cast<std::uint8_t>(v >> shift));
   };
   u32(1400), u32(32768), u32(3), u32(0), u32(0), u32(5000), u32(2), u32(2), u32(connect_id);
   u32(net::EnetCommonConfig{}.protocol_id);
@@ -66,13 +67,15 @@ TEST_F(EnetTest, ten_thousand_garbage_datagrams_are_counted_and_players_keep_pla
   start_server();
   std::vector<EventLog> logs(2);
   std::vector<std::unique_ptr<net::ClientTransport>> clients;
-  for (auto& log : logs) clients.push_back(connect_client(log));
+  for (auto& log : logs)
+    clients.push_back(connect_client(log));
   std::vector<Endpoint> endpoints{{server_.get(), &server_log_}};
-  for (std::size_t i = 0; i < clients.size(); ++i) endpoints.push_back({clients[i].get(), &logs[i]});
+  for (std::size_t i = 0; i < clients.size(); ++i)
+    endpoints.push_back({clients[i].get(), &logs[i]});
 
   // Real traffic to truncate: a captured-looking reliable datagram shape.
-  const std::vector<std::uint8_t> real = {0x80, 0x00, 0x12, 0x34, 0x86, 0x00, 0x00, 0x01,
-                                          0x00, 0x04, 0xDE, 0xAD, 0xBE, 0xEF};
+  const std::vector<std::uint8_t> real = {0x80, 0x00, 0x12, 0x34, 0x86, 0x00, 0x00,
+                                          0x01, 0x00, 0x04, 0xDE, 0xAD, 0xBE, 0xEF};
   std::mt19937_64 random(test_seed(31));
   RawSender attacker("127.0.0.1", server_->port());
   std::uint32_t exchanged = 0;
@@ -81,14 +84,16 @@ TEST_F(EnetTest, ten_thousand_garbage_datagrams_are_counted_and_players_keep_pla
     switch (i % 3) {
       case 0:  // random bytes of random length
         bytes.resize(random() % 1400);
-        for (auto& b : bytes) b = static_cast<std::uint8_t>(random());
+        for (auto& b : bytes)
+          b = static_cast<std::uint8_t>(random());
         break;
       case 1:  // a truncated real datagram
         bytes.assign(real.begin(), real.begin() + static_cast<long>(random() % real.size()));
         break;
       default:  // a valid-looking header aimed at the players' slots, garbage after it
         bytes.resize(4 + random() % 64);
-        for (auto& b : bytes) b = static_cast<std::uint8_t>(random());
+        for (auto& b : bytes)
+          b = static_cast<std::uint8_t>(random());
         bytes[0] = 0x80;
         bytes[1] = static_cast<std::uint8_t>(random() % 4);
         break;
@@ -103,13 +108,16 @@ TEST_F(EnetTest, ten_thousand_garbage_datagrams_are_counted_and_players_keep_pla
       pump_for(endpoints, std::chrono::milliseconds(1));
     }
   }
-  ASSERT_TRUE(pump_until(endpoints, [&] { return server_log_.messages.size() == exchanged; },
-                         std::chrono::seconds(10)));
+  ASSERT_TRUE(pump_until(
+      endpoints, [&] { return server_log_.messages.size() == exchanged; },
+      std::chrono::seconds(10)));
   const auto counters = server_->counters();
   EXPECT_GT(counters.dropped_malformed + counters.dropped_stale, 9000u);
   EXPECT_EQ(server_->connected_peers(), 2u);
-  for (const auto& log : logs) EXPECT_TRUE(log.disconnected.empty());
-  for (const auto& message : server_log_.messages) EXPECT_EQ(message.bytes, bytes_of("move"));
+  for (const auto& log : logs)
+    EXPECT_TRUE(log.disconnected.empty());
+  for (const auto& message : server_log_.messages)
+    EXPECT_EQ(message.bytes, bytes_of("move"));
 }
 
 TEST_F(EnetTest, connect_flood_from_one_address_is_rate_limited_and_others_still_get_in) {
@@ -149,8 +157,8 @@ TEST_F(EnetTest, peer_that_keeps_sending_malformed_datagrams_is_disconnected_wit
   ASSERT_TRUE(pump_until({{server_.get(), &server_log_}, {good.get(), &good_log}}, [&] {
     datagram = impostor.receive();
     for (at = 4; at + 12 <= datagram.size(); at += 8) {
-      if ((datagram[at] & 0x0F) == 3) return true;        // VERIFY_CONNECT
-      if ((datagram[at] & 0x0F) != 1) return false;       // only acknowledgements before it
+      if ((datagram[at] & 0x0F) == 3) return true;   // VERIFY_CONNECT
+      if ((datagram[at] & 0x0F) != 1) return false;  // only acknowledgements before it
     }
     return false;
   }));
@@ -158,17 +166,19 @@ TEST_F(EnetTest, peer_that_keeps_sending_malformed_datagrams_is_disconnected_wit
   const std::uint8_t slot_high = datagram[at + 4], slot_low = datagram[at + 5];  // our slot there
   const std::uint8_t session = datagram[at + 7];  // the session the server expects from us
   const auto header_high = static_cast<std::uint8_t>(0x80 | (session << 4) | (slot_high & 0x0F));
-  impostor.send({header_high, slot_low, 0x00, 0x00,            // header with sent time
-                 0x01, 0xFF, 0x00, 0x01,                        // ACKNOWLEDGE on channel 0xFF
-                 datagram[at + 2], datagram[at + 3],            // ... the VERIFY_CONNECT's number
+  impostor.send({header_high, slot_low, 0x00, 0x00,   // header with sent time
+                 0x01, 0xFF, 0x00, 0x01,              // ACKNOWLEDGE on channel 0xFF
+                 datagram[at + 2], datagram[at + 3],  // ... the VERIFY_CONNECT's number
                  sent_time_high, sent_time_low});
   ASSERT_TRUE(pump_until({{server_.get(), &server_log_}, {good.get(), &good_log}},
                          [&] { return server_log_.connected.size() == 2; }));
   const net::PeerId impostor_id = server_log_.connected[1];
 
-  for (int i = 0; i < 6; ++i) impostor.send({header_high, slot_low, 0x00, 0x00, 0x0D, 0x00, 0x00, 0x00});
-  ASSERT_TRUE(pump_until({{server_.get(), &server_log_}, {good.get(), &good_log}},
-                         [&] { return !server_log_.disconnected.empty(); }, std::chrono::seconds(10)));
+  for (int i = 0; i < 6; ++i)
+    impostor.send({header_high, slot_low, 0x00, 0x00, 0x0D, 0x00, 0x00, 0x00});
+  ASSERT_TRUE(pump_until(
+      {{server_.get(), &server_log_}, {good.get(), &good_log}},
+      [&] { return !server_log_.disconnected.empty(); }, std::chrono::seconds(10)));
   EXPECT_EQ(server_log_.disconnected[0].first, impostor_id);
   EXPECT_EQ(server_log_.disconnected[0].second, net::DisconnectReason::protocol_error);
   EXPECT_EQ(server_->counters().peers_disconnected_for_abuse, 1u);

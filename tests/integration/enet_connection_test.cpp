@@ -61,7 +61,8 @@ TEST_F(EnetTest, destroying_the_server_tells_clients_it_shut_down) {
   EventLog client_log;
   auto client = connect_client(client_log);
   server_.reset();
-  ASSERT_TRUE(pump_until({{client.get(), &client_log}}, [&] { return !client_log.disconnected.empty(); }));
+  ASSERT_TRUE(
+      pump_until({{client.get(), &client_log}}, [&] { return !client_log.disconnected.empty(); }));
   EXPECT_EQ(client_log.disconnected[0].second, DisconnectReason::shutdown);
 }
 
@@ -76,9 +77,9 @@ TEST_F(EnetTest, silent_peer_times_out) {
   auto client = connect_client(client_log, client_config);
   // The link goes dead both ways: from now on the client is silent to the server.
   link_->set_conditions(net::NetworkConditions::symmetric({.loss = 1.0}));
-  ASSERT_TRUE(pump_until({{server_.get(), &server_log_}, {client.get(), &client_log}},
-                         [&] { return !server_log_.disconnected.empty(); },
-                         std::chrono::seconds(10)));
+  ASSERT_TRUE(pump_until(
+      {{server_.get(), &server_log_}, {client.get(), &client_log}},
+      [&] { return !server_log_.disconnected.empty(); }, std::chrono::seconds(10)));
   EXPECT_EQ(server_log_.disconnected[0].second, DisconnectReason::timeout);
   EXPECT_EQ(server_->connected_peers(), 0u);
 }
@@ -91,9 +92,9 @@ TEST_F(EnetTest, full_server_refuses_with_server_full_and_keeps_its_players) {
   auto a = connect_client(a_log);
   auto b = connect_client(b_log);
   auto c = make_client();
-  ASSERT_TRUE(pump_until({{server_.get(), &server_log_}, {a.get(), &a_log}, {b.get(), &b_log},
-                          {c.get(), &c_log}},
-                         [&] { return !c_log.disconnected.empty(); }));
+  ASSERT_TRUE(pump_until(
+      {{server_.get(), &server_log_}, {a.get(), &a_log}, {b.get(), &b_log}, {c.get(), &c_log}},
+      [&] { return !c_log.disconnected.empty(); }));
   EXPECT_TRUE(c_log.connected.empty()) << "a refused client must not see a brief connection";
   EXPECT_EQ(c_log.disconnected[0].second, DisconnectReason::server_full);
   EXPECT_EQ(server_->connected_peers(), 2u);
@@ -125,7 +126,8 @@ TEST_F(EnetTest, connecting_to_a_port_nobody_listens_on_fails_with_connect_faile
   ASSERT_TRUE(made.ok()) << made.error();
   auto client = std::move(made.value());
   EventLog client_log;
-  ASSERT_TRUE(pump_until({{client.get(), &client_log}}, [&] { return !client_log.disconnected.empty(); }));
+  ASSERT_TRUE(
+      pump_until({{client.get(), &client_log}}, [&] { return !client_log.disconnected.empty(); }));
   EXPECT_EQ(client_log.disconnected[0].second, DisconnectReason::connect_failed);
   EXPECT_TRUE(client_log.connected.empty());
 }
@@ -136,7 +138,8 @@ TEST_F(EnetTest, reconnect_gets_a_new_peer_id_and_the_old_one_stays_dead) {
   auto first = connect_client(first_log);
   const net::PeerId old_id = server_log_.connected[0];
   first.reset();  // closes the connection
-  ASSERT_TRUE(pump_until({{server_.get(), &server_log_}}, [&] { return !server_log_.disconnected.empty(); }));
+  ASSERT_TRUE(pump_until({{server_.get(), &server_log_}},
+                         [&] { return !server_log_.disconnected.empty(); }));
   EXPECT_EQ(server_log_.disconnected[0].second, DisconnectReason::closed);
 
   EventLog second_log;
@@ -156,14 +159,19 @@ TEST_F(EnetTest, broadcast_reaches_every_client) {
   start_server();
   std::vector<EventLog> logs(3);
   std::vector<std::unique_ptr<net::ClientTransport>> clients;
-  for (auto& log : logs) clients.push_back(connect_client(log));
-  ASSERT_EQ(server_->broadcast(0, Delivery::reliable_ordered, bytes_of("to all")), net::SendResult::ok);
+  for (auto& log : logs)
+    clients.push_back(connect_client(log));
+  ASSERT_EQ(server_->broadcast(0, Delivery::reliable_ordered, bytes_of("to all")),
+            net::SendResult::ok);
   std::vector<Endpoint> endpoints{{server_.get(), &server_log_}};
-  for (std::size_t i = 0; i < clients.size(); ++i) endpoints.push_back({clients[i].get(), &logs[i]});
+  for (std::size_t i = 0; i < clients.size(); ++i)
+    endpoints.push_back({clients[i].get(), &logs[i]});
   ASSERT_TRUE(pump_until(endpoints, [&] {
-    return std::all_of(logs.begin(), logs.end(), [](const EventLog& log) { return !log.messages.empty(); });
+    return std::all_of(logs.begin(), logs.end(),
+                       [](const EventLog& log) { return !log.messages.empty(); });
   }));
-  for (const auto& log : logs) EXPECT_EQ(log.messages[0].bytes, bytes_of("to all"));
+  for (const auto& log : logs)
+    EXPECT_EQ(log.messages[0].bytes, bytes_of("to all"));
 }
 
 }  // namespace

@@ -34,10 +34,12 @@ TEST_F(EnetTest, unreliable_sequenced_never_goes_backwards_under_reordering) {
   constexpr std::uint32_t kMessages = 2000;
   for (std::uint32_t i = 1; i <= kMessages; ++i) {
     ASSERT_EQ(client->send(1, Delivery::unreliable_sequenced, numbered(i, 32)), SendResult::ok);
-    if (i % 20 == 0) pump_for({{server_.get(), &server_log_}, {client.get(), &client_log}},
-                              std::chrono::milliseconds(2));
+    if (i % 20 == 0)
+      pump_for({{server_.get(), &server_log_}, {client.get(), &client_log}},
+               std::chrono::milliseconds(2));
   }
-  pump_for({{server_.get(), &server_log_}, {client.get(), &client_log}}, std::chrono::milliseconds(300));
+  pump_for({{server_.get(), &server_log_}, {client.get(), &client_log}},
+           std::chrono::milliseconds(300));
 
   // Under this much reordering many messages arrive after a newer one and are dropped as stale.
   ASSERT_GT(server_log_.messages.size(), kMessages / 10);
@@ -83,13 +85,15 @@ TEST_F(EnetTest, peer_sending_one_byte_over_the_limit_is_dropped_counted_and_dis
 
   const std::size_t limit = net::EnetCommonConfig{}.max_message_size;
   ASSERT_EQ(bad->send(0, Delivery::reliable_ordered, pattern(1, limit + 1)), SendResult::ok);
-  ASSERT_TRUE(pump_until({{server_.get(), &server_log_}, {good.get(), &good_log}, {bad.get(), &bad_log}},
-                         [&] { return !bad_log.disconnected.empty(); }));
+  ASSERT_TRUE(
+      pump_until({{server_.get(), &server_log_}, {good.get(), &good_log}, {bad.get(), &bad_log}},
+                 [&] { return !bad_log.disconnected.empty(); }));
   EXPECT_EQ(bad_log.disconnected[0].second, DisconnectReason::message_too_large);
   EXPECT_TRUE(server_log_.messages.empty()) << "no part of the oversize message is delivered";
   EXPECT_GE(server_->counters().dropped_oversize, 1u);
   EXPECT_EQ(server_->counters().peers_disconnected_for_abuse, 1u);
-  ASSERT_TRUE(pump_until({{server_.get(), &server_log_}}, [&] { return !server_log_.disconnected.empty(); }));
+  ASSERT_TRUE(pump_until({{server_.get(), &server_log_}},
+                         [&] { return !server_log_.disconnected.empty(); }));
   EXPECT_EQ(server_log_.disconnected[0].first, bad_id);
   EXPECT_EQ(server_log_.disconnected[0].second, DisconnectReason::message_too_large);
 
@@ -108,9 +112,11 @@ TEST_F(EnetTest, reported_rtt_is_within_20_percent_of_100_ms_added_latency) {
   auto client = connect_client(client_log);
   // RTT is learnt from acknowledgements, so keep some reliable traffic flowing.
   for (int i = 0; i < 150; ++i) {
-    ASSERT_EQ(client->send(0, Delivery::reliable_ordered, numbered(static_cast<std::uint32_t>(i), 16)),
-              SendResult::ok);
-    pump_for({{server_.get(), &server_log_}, {client.get(), &client_log}}, std::chrono::milliseconds(20));
+    ASSERT_EQ(
+        client->send(0, Delivery::reliable_ordered, numbered(static_cast<std::uint32_t>(i), 16)),
+        SendResult::ok);
+    pump_for({{server_.get(), &server_log_}, {client.get(), &client_log}},
+             std::chrono::milliseconds(20));
   }
   const auto stats = client->stats(client->server());
   ASSERT_TRUE(stats);
@@ -131,9 +137,11 @@ TEST_F(EnetTest, stats_report_loss_on_a_lossy_link) {
   EventLog client_log;
   auto client = connect_client(client_log);
   for (int i = 0; i < 200; ++i) {
-    ASSERT_EQ(client->send(0, Delivery::reliable_ordered, numbered(static_cast<std::uint32_t>(i), 16)),
-              SendResult::ok);
-    pump_for({{server_.get(), &server_log_}, {client.get(), &client_log}}, std::chrono::milliseconds(10));
+    ASSERT_EQ(
+        client->send(0, Delivery::reliable_ordered, numbered(static_cast<std::uint32_t>(i), 16)),
+        SendResult::ok);
+    pump_for({{server_.get(), &server_log_}, {client.get(), &client_log}},
+             std::chrono::milliseconds(10));
   }
   const auto stats = client->stats(client->server());
   ASSERT_TRUE(stats);

@@ -40,23 +40,27 @@ TEST_F(EnetTest, ten_thousand_reliable_messages_survive_loss_duplication_and_jit
     sent.push_back(pattern(static_cast<std::uint32_t>(seed) + i, size));
     ASSERT_EQ(client->send(0, net::Delivery::reliable_ordered, sent.back()), net::SendResult::ok);
   }
-  const bool all_arrived =
-      pump_until({{server_.get(), &server_log_}, {client.get(), &client_log}},
-                 [&] { return server_log_.messages.size() >= kMessages; }, std::chrono::seconds(240));
+  const bool all_arrived = pump_until(
+      {{server_.get(), &server_log_}, {client.get(), &client_log}},
+      [&] { return server_log_.messages.size() >= kMessages; }, std::chrono::seconds(240));
   // Let duplicates that are still in flight arrive: none may be delivered twice.
-  pump_for({{server_.get(), &server_log_}, {client.get(), &client_log}}, std::chrono::milliseconds(500));
+  pump_for({{server_.get(), &server_log_}, {client.get(), &client_log}},
+           std::chrono::milliseconds(500));
 
   EXPECT_TRUE(all_arrived) << server_log_.messages.size() << " of " << kMessages << " arrived";
-  ASSERT_EQ(server_log_.messages.size(), std::min<std::size_t>(server_log_.messages.size(), kMessages));
+  ASSERT_EQ(server_log_.messages.size(),
+            std::min<std::size_t>(server_log_.messages.size(), kMessages));
   for (std::size_t i = 0; i < server_log_.messages.size(); ++i) {
-    ASSERT_EQ(server_log_.messages[i].bytes, sent[i]) << "message " << i << " wrong or out of order";
+    ASSERT_EQ(server_log_.messages[i].bytes, sent[i])
+        << "message " << i << " wrong or out of order";
   }
   EXPECT_EQ(server_log_.messages.size(), kMessages);
   EXPECT_TRUE(client_log.disconnected.empty());
   const auto counters = link_->counters();
   // ENet packs many messages into one datagram, so a few thousand datagrams carry them all; a
   // quarter of those must really have been lost and duplicated.
-  const auto datagrams = counters.forwarded_to_server + counters.forwarded_to_clients + counters.dropped;
+  const auto datagrams =
+      counters.forwarded_to_server + counters.forwarded_to_clients + counters.dropped;
   EXPECT_GT(counters.dropped, datagrams / 6);
   EXPECT_GT(counters.duplicated, datagrams / 8);
   std::printf("[ soak     ] link dropped %llu, duplicated %llu datagrams\n",

@@ -437,7 +437,8 @@ std::optional<ConnectionStats> EnetEndpoint::stats(PeerId id) const {
   // ENet refreshes packetLoss only every 10 s; blend in the current interval's counts so the
   // figure moves within a second or two, weighting the last full interval like 32 datagrams.
   constexpr double kHistoryWeight = 32;
-  const double history = static_cast<double>(peer->packetLoss) / double{ENET_PEER_PACKET_LOSS_SCALE};
+  const double history =
+      static_cast<double>(peer->packetLoss) / double{ENET_PEER_PACKET_LOSS_SCALE};
   stats.packet_loss = (history * kHistoryWeight + peer->packetsLost) /
                       (kHistoryWeight + static_cast<double>(peer->packetsSent));
   stats.messages_queued = static_cast<std::uint32_t>(list_size(peer->outgoingCommands) +
