@@ -2,6 +2,9 @@
 // The one interface every transport implements (ENet over UDP, in-memory loopback, and later
 // WebSocket). Game code written against it does not change when the transport does.
 //
+// A transport belongs to the thread that polls it: call every method from that thread. Events
+// come out of poll() there, whatever the implementation does inside.
+//
 // What it does not do: it does not encrypt, authenticate players, or interpret messages. Those
 // sit above it (join tickets, schemas, the simulation layer).
 
@@ -64,7 +67,8 @@ class ServerTransport : public Transport {
 
 enum class ClientState : std::uint8_t { connecting, connected, disconnected };
 
-// A transport with exactly one peer: the server it connects to from creation on.
+// A transport with exactly one peer: the server it connects to from creation on. It connects
+// once; to reconnect after a `disconnected` event, make a new client.
 class ClientTransport : public Transport {
  public:
   virtual ClientState state() const = 0;
