@@ -1,0 +1,273 @@
+#include "report.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <string_view>
+
+namespace tickwire::bench {
+namespace {
+
+// Nearest-rank percentile of sorted samples.
+double percentile(const std::vector<double>& sorted, double fraction) {
+  if (sorted.empty()) return 0;
+  const auto rank =
+      static_cast<std::size_t>(std::ceil(fraction * static_cast<double>(sorted.size())));
+  return sorted[std::clamp<std::size_t>(rank, 1, sorted.size()) - 1];
+}
+
+double ratio(double numerator, double denominator) {
+  return denominator > 0 ? numerator / denominator : 0;
+}
+
+const char* name_of(net::Delivery delivery) {
+  return net::to_string(delivery).data();  // the names are string literals
+}
+
+void print_rule(int width) {
+  std::printf("%s\n", std::string(static_cast<std::size_t>(width), '-').c_str());
+}
+
+// "1.030x", or "-" when either side failed.
+std::string times(double value, bool valid) {
+  if (!valid) return "-";
+  char text[32];
+  // Three decimals, so that a ratio just past a goal (1.104x) does not print as meeting it.
+  std::snprintf(text, sizeof text, "%.3fx", value);
+  return text;
+}
+
+struct Ratios {
+  double throughput = 0;
+  double median = 0;
+  double p99 = 0;
+  bool valid = false;
+};
+
+Ratios ratios_of(const ComparisonRow& row) {
+  Ratios r;
+  r.valid = row.tickwire.ok && row.raw_enet.ok;
+  r.throughput = ratio(row.tickwire.messages_per_second, row.raw_enet.messages_per_second);
+  r.median = ratio(row.tickwire.median_us, row.raw_enet.median_us);
+  r.p99 = ratio(row.tickwire.p99_us, row.raw_enet.p99_us);
+  return r;
+}
+
+void print_ratio_table(const std::vector<ComparisonRow>& rows) {
+  std::printf("\nTickwire ENet / raw ENet (goal: throughput >= %.2fx, latency <= %.2fx)\n",
+              kThroughputGoal, kLatencyGoal);
+  constexpr int kWidth = 88;
+  print_rule(kWidth);
+  std::printf("%-22s %7s | %12s %14s %14s | %s\n", "delivery", "size", "throughput", "median RTT",
+              "p99 RTT", "goals");
+  print_rule(kWidth);
+  for (const ComparisonRow& row : rows) {
+    const Ratios r = ratios_of(row);
+    std::string verdict;
+    if (!r.valid) {
+      verdict = "not measured";
+    } else {
+      if (r.throughput < kThroughputGoal) verdict += " throughput";
+      if (r.median > kLatencyGoal) verdict += " median";
+      if (r.p99 > kLatencyGoal) verdict += " p99";
+      verdict = verdict.empty() ? "met" : "MISSED:" + verdict;
+    }
+    std::printf("%-22s %7s | %12s %14s %14s | %s\n", name_of(row.delivery),
+                size_label(row.message_size).c_str(), times(r.throughput, r.valid).c_str(),
+                times(r.median, r.valid).c_str(), times(r.p99, r.valid).c_str(), verdict.c_str());
+  }
+  print_rule(kWidth);
+}
+
+void print_detail_table(const std::vector<ComparisonRow>& rows) {
+  std::uint64_t stalls = 0;
+  std::printf(
+      "\nMeasured. RTT in microseconds; lost = pings without an echo within 100 ms.\n"
+      "Throughput = messages (and MB, 10^6 bytes) received by the server per second; delivered =\n"
+      "counted messages received / sent; CPU = busy share of the server / client thread.\n");
+  constexpr int kWidth = 122;
+  print_rule(kWidth);
+  std::printf("%-22s %7s %-14s | %9s %9s %5s | %11s %9s %10s %11s\n", "delivery", "size",
+              "transport", "median", "p99", "lost", "msg/s", "MB/s", "delivered", "CPU srv/cli");
+  print_rule(kWidth);
+  for (const ComparisonRow& row : rows) {
+    const std::pair<const char*, const CaseSummary*> sides[] = {{"Tickwire ENet", &row.tickwire},
+                                                                {"raw ENet", &row.raw_enet}};
+    for (const auto& [label, summary] : sides) {
+      if (!summary->ok) {
+        std::printf("%-22s %7s %-14s | failed (see errors above)\n", name_of(row.delivery),
+                    size_label(row.message_size).c_str(), label);
+        continue;
+      }
+      std::printf("%-22s %7s %-14s | %9.1f %9.1f %5llu | %11.0f %9.2f %9.2f%% %4.0f%%/%4.0f%%\n",
+                  name_of(row.delivery), size_label(row.message_size).c_str(), label,
+                  summary->median_us, summary->p99_us,
+                  static_cast<unsigned long long>(summary->lost), summary->messages_per_second,
+                  summary->megabytes_per_second, summary->delivered * 100,
+                  summary->server_cpu * 100, summary->client_cpu * 100);
+      stalls += summary->stalls;
+    }
+  }
+  print_rule(kWidth);
+  if (stalls > 0) {
+    std::printf("%llu time(s) no ack came back in time and the client took its window as lost.\n",
+                static_cast<unsigned long long>(stalls));
+  }
+}
+
+void print_floor_table(const std::vector<FloorRow>& rows) {
+  std::printf(
+      "\nFloor: raw UDP, one plain datagram per message (no reliability, ordering or\n"
+      "fragmentation: it stands for every delivery kind)\n");
+  constexpr int kWidth = 122;
+  print_rule(kWidth);
+  std::printf("%-22s %7s %-14s | %9s %9s %5s | %11s %9s %10s %11s\n", "delivery", "size",
+              "transport", "median", "p99", "lost", "msg/s", "MB/s", "delivered", "CPU srv/cli");
+  print_rule(kWidth);
+  for (const FloorRow& row : rows) {
+    const CaseSummary& s = row.raw_udp;
+    if (!s.ok) {
+      std::printf("%-22s %7s %-14s | failed (see errors above)\n", "datagram",
+                  size_label(row.message_size).c_str(), "raw UDP");
+      continue;
+    }
+    std::printf("%-22s %7s %-14s | %9.1f %9.1f %5llu | %11.0f %9.2f %9.2f%% %4.0f%%/%4.0f%%\n",
+                "datagram", size_label(row.message_size).c_str(), "raw UDP", s.median_us, s.p99_us,
+                static_cast<unsigned long long>(s.lost), s.messages_per_second,
+                s.megabytes_per_second, s.delivered * 100, s.server_cpu * 100, s.client_cpu * 100);
+  }
+  print_rule(kWidth);
+}
+
+void print_goal_summary(const std::vector<ComparisonRow>& rows) {
+  struct Goal {
+    std::string_view name;
+    double Ratios::*field;
+    bool higher_is_better;
+    double limit;
+  };
+  const Goal goals[] = {{"throughput >= 0.90x", &Ratios::throughput, true, kThroughputGoal},
+                        {"median RTT <= 1.10x", &Ratios::median, false, kLatencyGoal},
+                        {"p99 RTT    <= 1.10x", &Ratios::p99, false, kLatencyGoal}};
+  std::printf("\nGoals over %zu cases:\n", rows.size());
+  for (const Goal& goal : goals) {
+    int met = 0;
+    int measured = 0;
+    double worst = goal.higher_is_better ? 1e300 : 0;
+    const ComparisonRow* worst_row = nullptr;
+    for (const ComparisonRow& row : rows) {
+      const Ratios r = ratios_of(row);
+      if (!r.valid) continue;
+      ++measured;
+      const double value = r.*goal.field;
+      const bool ok = goal.higher_is_better ? value >= goal.limit : value <= goal.limit;
+      if (ok) ++met;
+      if (goal.higher_is_better ? value < worst : value > worst) {
+        worst = value;
+        worst_row = &row;
+      }
+    }
+    std::printf("  %.*s: met in %d of %d", static_cast<int>(goal.name.size()), goal.name.data(),
+                met, measured);
+    if (worst_row != nullptr) {
+      std::printf(" (worst %.3fx: %s %s)", worst, name_of(worst_row->delivery),
+                  size_label(worst_row->message_size).c_str());
+    }
+    std::printf("\n");
+  }
+}
+
+}  // namespace
+
+void CaseRounds::add(const LatencyResult& result) {
+  if (!result.error.empty()) {
+    errors.push_back(result.error);
+    return;
+  }
+  round_trip_us.insert(round_trip_us.end(), result.round_trip_us.begin(),
+                       result.round_trip_us.end());
+  lost += result.lost;
+}
+
+void CaseRounds::add(const ThroughputResult& result) {
+  if (!result.error.empty()) {
+    errors.push_back(result.error);
+    return;
+  }
+  throughput.push_back(result);
+}
+
+void CaseRounds::merge(const CaseRounds& other) {
+  round_trip_us.insert(round_trip_us.end(), other.round_trip_us.begin(), other.round_trip_us.end());
+  lost += other.lost;
+  throughput.insert(throughput.end(), other.throughput.begin(), other.throughput.end());
+  errors.insert(errors.end(), other.errors.begin(), other.errors.end());
+}
+
+CaseSummary summarize(const CaseRounds& rounds) {
+  CaseSummary summary;
+  std::vector<double> sorted = rounds.round_trip_us;
+  std::sort(sorted.begin(), sorted.end());
+  summary.round_trips = sorted.size();
+  summary.lost = rounds.lost;
+  summary.median_us = percentile(sorted, 0.50);
+  summary.p99_us = percentile(sorted, 0.99);
+
+  // Throughput is a rate per round, so rounds are not pooled: the median round is reported,
+  // which keeps one round disturbed by the rest of the machine from moving the result.
+  std::vector<ThroughputResult> by_rate = rounds.throughput;
+  std::sort(by_rate.begin(), by_rate.end(), [](const auto& a, const auto& b) {
+    return a.messages_per_second() < b.messages_per_second();
+  });
+  std::uint64_t sent = 0;
+  std::uint64_t received = 0;
+  for (const ThroughputResult& round : by_rate) {
+    sent += round.sent;
+    received += round.received;
+    summary.stalls += round.stalls;
+  }
+  if (!by_rate.empty()) {
+    const ThroughputResult& median = by_rate[(by_rate.size() - 1) / 2];
+    summary.messages_per_second = median.messages_per_second();
+    summary.megabytes_per_second = median.megabytes_per_second();
+    summary.server_cpu = median.server_cpu;
+    summary.client_cpu = median.client_cpu;
+  }
+  summary.delivered = sent > 0 ? static_cast<double>(received) / static_cast<double>(sent) : 0;
+  summary.ok = rounds.errors.empty() && !sorted.empty() && !by_rate.empty();
+  return summary;
+}
+
+std::string size_label(std::size_t bytes) {
+  if (bytes >= 1024 && bytes % 1024 == 0) return std::to_string(bytes / 1024) + " KiB";
+  return std::to_string(bytes) + " B";
+}
+
+void print_report(const RunDescription& run, const std::vector<ComparisonRow>& comparison,
+                  const std::vector<FloorRow>& floor) {
+  std::printf(
+      "Tickwire transport benchmark: one client and one server on 127.0.0.1, each on its own "
+      "thread,\na fresh connection for every measurement.\n"
+      "Per case and round: %d round trips in %d blocks (each after %d warm-up), then %.2f s of\n"
+      "throughput (after %.2f s warm-up); Tickwire and raw ENet alternate block by block. "
+      "%d round(s).\n"
+      "Latency percentiles pool every round; throughput is the median round.\n"
+      "Threads %s; between messages each side %s.\n",
+      run.round_trips, run.latency_blocks, run.warmup_round_trips / std::max(1, run.latency_blocks),
+      run.seconds, run.warmup_seconds, run.rounds,
+      run.pinned ? "pinned to one core each" : "placed by the scheduler",
+      run.busy_poll ? "polls without waiting (busy-poll)"
+                    : "blocks in the transport's wait (up to 1 ms)");
+  if (run.quick) {
+    std::printf(
+        "QUICK RUN (smoke test): a few hundred round trips and a fraction of a second per case "
+        "are\n"
+        "too few for p99 and throughput ratios to mean much. Measure without --quick.\n");
+  }
+  print_ratio_table(comparison);
+  print_detail_table(comparison);
+  print_floor_table(floor);
+  print_goal_summary(comparison);
+}
+
+}  // namespace tickwire::bench

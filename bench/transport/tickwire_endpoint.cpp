@@ -1,0 +1,136 @@
+// Tickwire's ENet transport behind the benchmark's Endpoint: the transport under test, used the
+// way a game would use it (public header only, default configuration, loopback address).
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "endpoint.hpp"
+#include "tickwire/net/enet_transport.hpp"
+
+namespace tickwire::bench {
+namespace {
+
+using std::chrono::milliseconds;
+
+// Shared by both roles: polls the transport, keeps the last message's payload alive until the
+// next call (the payload is the received ENet packet itself, released when it is dropped), and
+// notes which peer is connected.
+class SinglePeerPoller {
+ public:
+  explicit SinglePeerPoller(net::Transport& transport) : transport_(transport) {}
+
+  std::optional<std::span<const std::byte>> receive(milliseconds wait) {
+    event_.payload.reset();
+    while (transport_.poll(event_, wait)) {
+      switch (event_.type) {
+        case net::EventType::connected:
+          peer_ = event_.peer;
+          break;
+        case net::EventType::disconnected:
+          if (event_.peer == peer_) peer_ = net::kInvalidPeer;
+          break;
+        case net::EventType::message:
+          return event_.payload.bytes();
+      }
+    }
+    return std::nullopt;
+  }
+
+  bool send(net::Channel channel, net::Delivery delivery, std::span<const std::byte> message) {
+    if (peer_ == net::kInvalidPeer) return false;
+    return transport_.send(peer_, channel, delivery, message) == net::SendResult::ok;
+  }
+
+  net::PeerId peer() const { return peer_; }
+  const net::Event& last_event() const { return event_; }
+
+ private:
+  net::Transport& transport_;
+  net::Event event_;
+  net::PeerId peer_ = net::kInvalidPeer;
+};
+
+class TickwireServer final : public ServerEndpoint {
+ public:
+  explicit TickwireServer(std::unique_ptr<net::ServerTransport> server)
+      : server_(std::move(server)), endpoint_(*server_) {}
+
+  bool send(net::Channel channel, net::Delivery delivery,
+            std::span<const std::byte> message) override {
+    return endpoint_.send(channel, delivery, message);
+  }
+  void flush() override { server_->flush(); }
+  std::optional<std::span<const std::byte>> receive(milliseconds wait) override {
+    return endpoint_.receive(wait);
+  }
+  std::uint16_t port() const override { return server_->port(); }
+
+ private:
+  std::unique_ptr<net::ServerTransport> server_;
+  SinglePeerPoller endpoint_;
+};
+
+class TickwireClient final : public Endpoint {
+ public:
+  explicit TickwireClient(std::unique_ptr<net::ClientTransport> client)
+      : client_(std::move(client)), endpoint_(*client_) {}
+
+  // Polls until the transport reports the connection, or says why there is none.
+  net::Status connect() {
+    const auto deadline = std::chrono::steady_clock::now() + kConnectTimeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      // A message cannot arrive before `connected`: the transport holds early ones back.
+      (void)endpoint_.receive(milliseconds(10));
+      if (endpoint_.peer() != net::kInvalidPeer) return {};
+      if (client_->state() == net::ClientState::disconnected) {
+        return net::Status::error("Tickwire ENet client could not connect: " +
+                                  std::string(net::to_string(endpoint_.last_event().reason)));
+      }
+    }
+    return net::Status::error("Tickwire ENet client: no connection within the connect timeout");
+  }
+
+  bool send(net::Channel channel, net::Delivery delivery,
+            std::span<const std::byte> message) override {
+    return endpoint_.send(channel, delivery, message);
+  }
+  void flush() override { client_->flush(); }
+  std::optional<std::span<const std::byte>> receive(milliseconds wait) override {
+    return endpoint_.receive(wait);
+  }
+
+ private:
+  std::unique_ptr<net::ClientTransport> client_;
+  SinglePeerPoller endpoint_;
+};
+
+net::Result<std::unique_ptr<ServerEndpoint>> make_server() {
+  net::EnetServerConfig config;
+  config.bind_address = "127.0.0.1";
+  config.port = 0;
+  auto made = net::make_enet_server(config);
+  if (!made.ok()) return net::Status::error("Tickwire ENet server: " + made.error());
+  return std::unique_ptr<ServerEndpoint>(std::make_unique<TickwireServer>(std::move(*made)));
+}
+
+net::Result<std::unique_ptr<Endpoint>> make_client(std::uint16_t port) {
+  net::EnetClientConfig config;
+  config.server_host = "127.0.0.1";
+  config.server_port = port;
+  config.connect_timeout_ms =
+      static_cast<std::uint32_t>(std::chrono::milliseconds(kConnectTimeout).count());
+  auto made = net::make_enet_client(config);
+  if (!made.ok()) return net::Status::error("Tickwire ENet client: " + made.error());
+  auto client = std::make_unique<TickwireClient>(std::move(*made));
+  if (net::Status status = client->connect(); !status.ok()) return status;
+  return std::unique_ptr<Endpoint>(std::move(client));
+}
+
+}  // namespace
+
+TransportUnderTest tickwire_enet_transport() {
+  return {"Tickwire ENet", &make_server, &make_client};
+}
+
+}  // namespace tickwire::bench
