@@ -150,3 +150,81 @@ TEST_F(EnetTest, stats_report_loss_on_a_lossy_link) {
 
 }  // namespace
 }  // namespace tickwire::test
+
+namespace tickwire::test {
+namespace {
+
+TEST_F(EnetTest, send_queue_to_a_peer_that_cannot_keep_up_is_capped) {
+  net::EnetServerConfig config;
+  config.common.max_message_size = 16 * 1024;
+  config.common.max_queued_bytes_per_peer = 64 * 1024;
+  start_server(config);
+  simulate({});
+  EventLog client_log;
+  net::EnetClientConfig client_config;
+  client_config.common.max_message_size = 16 * 1024;
+  auto client = connect_client(client_log, client_config);
+  // Nothing reaches the client any more, so nothing the server sends is acknowledged.
+  link_->set_conditions(net::NetworkConditions::symmetric({.loss = 1.0}));
+  const net::PeerId peer = server_log_.connected[0];
+  int accepted = 0;
+  net::SendResult result = net::SendResult::ok;
+  while (accepted < 100 && (result = server_->send(peer, 0, Delivery::reliable_ordered,
+                                                   pattern(1, 10000))) == SendResult::ok) {
+    ++accepted;
+    pump_for({{server_.get(), &server_log_}}, std::chrono::milliseconds(1));
+  }
+  EXPECT_EQ(result, SendResult::queue_full);
+  EXPECT_EQ(accepted, 6);  // 6 × 10,000 bytes fit in 64 KiB, a seventh does not
+  const auto stats = server_->stats(peer);
+  ASSERT_TRUE(stats);
+  EXPECT_EQ(stats->bytes_queued, 60000u);
+  EXPECT_EQ(stats->messages_queued, 6u);
+}
+
+TEST_F(EnetTest, queue_drains_as_messages_are_acknowledged) {
+  start_server();
+  EventLog client_log;
+  auto client = connect_client(client_log);
+  for (std::uint32_t i = 0; i < 20; ++i) {
+    ASSERT_EQ(client->send(0, Delivery::reliable_ordered, pattern(i, 3000)), SendResult::ok);
+  }
+  EXPECT_EQ(client->stats(client->server())->messages_queued, 20u);
+  ASSERT_TRUE(pump_until({{server_.get(), &server_log_}, {client.get(), &client_log}}, [&] {
+    return server_log_.messages.size() == 20 &&
+           client->stats(client->server())->messages_queued == 0;
+  }));
+  EXPECT_EQ(client->stats(client->server())->bytes_queued, 0u);
+}
+
+TEST_F(EnetTest, client_with_more_channels_than_the_server_is_refused) {
+  start_server();  // 2 channels
+  net::EnetClientConfig config;
+  config.common.channel_count = 4;
+  EventLog client_log;
+  auto client = make_client(config);
+  ASSERT_TRUE(pump_until({{server_.get(), &server_log_}, {client.get(), &client_log}},
+                         [&] { return !client_log.disconnected.empty(); }));
+  EXPECT_EQ(client_log.disconnected[0].second, DisconnectReason::refused);
+  EXPECT_TRUE(client_log.connected.empty());
+  EXPECT_EQ(client->state(), net::ClientState::disconnected);
+}
+
+TEST_F(EnetTest, client_with_fewer_channels_than_the_server_is_refused) {
+  net::EnetServerConfig server_config;
+  server_config.common.channel_count = 4;
+  start_server(server_config);
+  net::EnetClientConfig config;
+  config.common.channel_count = 2;
+  EventLog client_log;
+  auto client = make_client(config);
+  ASSERT_TRUE(pump_until({{server_.get(), &server_log_}, {client.get(), &client_log}},
+                         [&] { return !client_log.disconnected.empty(); }));
+  EXPECT_EQ(client_log.disconnected[0].second, DisconnectReason::refused);
+  EXPECT_TRUE(client_log.connected.empty());
+  EXPECT_TRUE(server_log_.connected.empty());
+  EXPECT_EQ(server_->counters().refused_connections, 1u);
+}
+
+}  // namespace
+}  // namespace tickwire::test

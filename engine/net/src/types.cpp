@@ -55,6 +55,8 @@ std::string_view to_string(SendResult result) {
       return "too_large";
     case SendResult::invalid_channel:
       return "invalid_channel";
+    case SendResult::queue_full:
+      return "queue_full";
     case SendResult::failed:
       return "failed";
   }

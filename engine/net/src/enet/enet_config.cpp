@@ -26,6 +26,10 @@ Status EnetCommonConfig::validate() const {
     return out_of_range("max_waiting_data", max_waiting_data,
                         "must be at least max_message_size, or no message could be reassembled");
   }
+  if (max_queued_bytes_per_peer < max_message_size) {
+    return out_of_range("max_queued_bytes_per_peer", max_queued_bytes_per_peer,
+                        "must be at least max_message_size, or no message could be sent");
+  }
   if (mtu < 576 || mtu > 4096) return out_of_range("mtu", mtu, "use 576..4096 bytes");
   if (timeout_min_ms == 0 || timeout_max_ms < timeout_min_ms) {
     return out_of_range("timeout_max_ms", timeout_max_ms,

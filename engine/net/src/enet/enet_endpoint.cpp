@@ -7,8 +7,16 @@
 namespace tickwire::net::enet_detail {
 namespace {
 
-// The server's first message on the hidden control channel. A client reports `connected` only
-// once it arrives, so a client that the server turns away (full, wrong protocol) sees a single
+// ENet channel 0 is Tickwire's own control channel; the game's channel c is ENet channel c + 1.
+// Channel 0 exists whatever channel counts the two ends were configured with, so a mismatch can
+// be detected and refused instead of hanging the handshake.
+constexpr enet_uint8 kControlChannel = 0;
+enet_uint8 enet_channel(Channel channel) {
+  return static_cast<enet_uint8>(channel + 1);
+}
+
+// The server's first message on the control channel. A client reports `connected` only once it
+// arrives, so a client that the server turns away (full, wrong protocol) sees a single
 // `disconnected` with the reason instead of a brief connection.
 constexpr std::byte kWelcome{0x57};
 
@@ -51,10 +59,6 @@ std::uint32_t packet_flags(Delivery delivery) {
   return ENET_PACKET_FLAG_RELIABLE;
 }
 
-std::size_t list_size(const ENetList& list) {
-  return enet_list_size(const_cast<ENetList*>(&list));
-}
-
 std::mutex g_library_mutex;
 int g_library_users = 0;
 
@@ -88,7 +92,6 @@ EnetEndpoint::EnetEndpoint(ENetHost* host, const EnetCommonConfig& config, Role 
       role_(role),
       admission_(admission),
       inspect_limits_{config.max_message_size, config.channel_count + 1},
-      control_channel_(static_cast<Channel>(config.channel_count)),
       slots_(host->peerCount) {
   host_->intercept = &EnetEndpoint::intercept_hook;
   host_->maximumPacketSize = config.max_message_size;
@@ -231,6 +234,7 @@ bool EnetEndpoint::poll(Event& event, std::chrono::milliseconds wait) {
   if (!deferred_.empty() && client_state_ != ClientState::connecting) {
     event = std::move(deferred_.front());
     deferred_.pop_front();
+    count_delivery(slots_[event.peer & kSlotMask], event.payload.size());
     return true;
   }
   const ServicingScope scope(this);
@@ -270,22 +274,16 @@ bool EnetEndpoint::translate(ENetEvent& in, Event& out) {
 }
 
 bool EnetEndpoint::on_connect(ENetPeer* peer, std::uint32_t data, Event& out) {
-  PeerSlot& slot = slots_[slot_of(peer)];
-  std::optional<DisconnectReason> refusal;
-  if (data != config_.protocol_id) {
-    refusal = DisconnectReason::refused;
-  } else if (connected_count_ >= admission_->max_peers) {
-    refusal = DisconnectReason::server_full;
+  if (data != config_.protocol_id || !has_all_channels(peer)) {
+    refuse(peer, DisconnectReason::refused);
+    return false;
   }
-  if (refusal) {
-    ++counters_.refused_connections;
-    slot.closing = true;
-    slot.local_reason = refusal;
-    enet_peer_disconnect(peer, reason_to_wire(*refusal));
+  if (connected_count_ >= admission_->max_peers) {
+    refuse(peer, DisconnectReason::server_full);
     return false;
   }
   ENetPacket* welcome = enet_packet_create(&kWelcome, 1, ENET_PACKET_FLAG_RELIABLE);
-  if (welcome == nullptr || enet_peer_send(peer, control_channel_, welcome) < 0) {
+  if (welcome == nullptr || enet_peer_send(peer, kControlChannel, welcome) < 0) {
     if (welcome != nullptr) enet_packet_destroy(welcome);
     enet_peer_reset(peer);
     return false;
@@ -293,6 +291,18 @@ bool EnetEndpoint::on_connect(ENetPeer* peer, std::uint32_t data, Event& out) {
   ++counters_.connections_accepted;
   report_connected(slot_of(peer), out);
   return true;
+}
+
+void EnetEndpoint::refuse(ENetPeer* peer, DisconnectReason reason) {
+  ++counters_.refused_connections;
+  PeerSlot& slot = slots_[slot_of(peer)];
+  slot.closing = true;
+  slot.local_reason = reason;
+  enet_peer_disconnect(peer, reason_to_wire(reason));
+}
+
+bool EnetEndpoint::has_all_channels(const ENetPeer* peer) const {
+  return peer->channelCount >= config_.channel_count + 1;
 }
 
 void EnetEndpoint::report_connected(std::size_t slot_index, Event& out) {
@@ -311,7 +321,7 @@ bool EnetEndpoint::on_receive(ENetPeer* peer, ENetPacket* packet, std::uint8_t c
                               Event& out) {
   const std::size_t index = slot_of(peer);
   PeerSlot& slot = slots_[index];
-  if (channel == control_channel_) {
+  if (channel == kControlChannel) {
     const bool is_welcome = role_ == Role::client && client_state_ == ClientState::connecting &&
                             packet->dataLength == 1 && std::byte{packet->data[0]} == kWelcome;
     enet_packet_destroy(packet);
@@ -319,30 +329,43 @@ bool EnetEndpoint::on_receive(ENetPeer* peer, ENetPacket* packet, std::uint8_t c
       ++counters_.dropped_malformed;
       return false;
     }
+    if (!has_all_channels(peer)) {
+      // The server has fewer channels than we do: some of our channels would not exist.
+      client_state_ = ClientState::disconnected;
+      deferred_.clear();
+      enet_peer_disconnect(peer, reason_to_wire(DisconnectReason::refused));
+      out = Event{EventType::disconnected, server_id_, 0, DisconnectReason::refused, {}};
+      return true;
+    }
     apply_peer_settings(peer);
     client_state_ = ClientState::connected;
     report_connected(index, out);
     return true;
   }
+  const auto user_channel = static_cast<Channel>(channel - 1);
   Payload payload(reinterpret_cast<const std::byte*>(packet->data), packet->dataLength,
                   &destroy_packet, packet);
   if (role_ == Role::client && client_state_ == ClientState::connecting) {
     // A message overtook the welcome (they travel on different channels): keep it for later.
-    deferred_.push_back(Event{EventType::message, server_id_, channel, DisconnectReason::timeout,
-                              std::move(payload)});
+    deferred_.push_back(Event{EventType::message, server_id_, user_channel,
+                              DisconnectReason::timeout, std::move(payload)});
     return false;
   }
   if (!slot.connected || slot.closing) {
     ++counters_.dropped_stale;
     return false;
   }
-  ++slot.counts.messages_received;
-  slot.counts.bytes_received += packet->dataLength;
+  count_delivery(slot, payload.size());
   out.type = EventType::message;
   out.peer = id_of(index);
-  out.channel = channel;
+  out.channel = user_channel;
   out.payload = std::move(payload);
   return true;
+}
+
+void EnetEndpoint::count_delivery(PeerSlot& slot, std::size_t size) {
+  ++slot.counts.messages_received;
+  slot.counts.bytes_received += size;
 }
 
 bool EnetEndpoint::on_disconnect(ENetPeer* peer, std::uint32_t data, Event& out) {
@@ -384,37 +407,46 @@ bool EnetEndpoint::on_disconnect(ENetPeer* peer, std::uint32_t data, Event& out)
 SendResult EnetEndpoint::send(PeerId id, Channel channel, Delivery delivery,
                               std::span<const std::byte> bytes) {
   ENetPeer* peer = live_peer(id);
-  if (peer == nullptr || slots_[slot_of(peer)].closing) return SendResult::unknown_peer;
+  if (peer == nullptr) return SendResult::unknown_peer;
+  PeerSlot& slot = slots_[slot_of(peer)];
+  if (slot.closing) return SendResult::unknown_peer;
   if (channel >= config_.channel_count) return SendResult::invalid_channel;
   if (bytes.size() > config_.max_message_size) return SendResult::too_large;
+  if (slot.queued_bytes + bytes.size() > config_.max_queued_bytes_per_peer) {
+    return SendResult::queue_full;
+  }
   ENetPacket* packet = enet_packet_create(bytes.data(), bytes.size(), packet_flags(delivery));
   if (packet == nullptr) return SendResult::failed;
-  if (enet_peer_send(peer, channel, packet) < 0) {
-    enet_packet_destroy(packet);
+  packet->userData = &slot;
+  packet->freeCallback = &EnetEndpoint::on_packet_released;
+  ++slot.queued_messages;
+  slot.queued_bytes += bytes.size();
+  if (enet_peer_send(peer, enet_channel(channel), packet) < 0) {
+    enet_packet_destroy(packet);  // releases it from the queue counts again
     return SendResult::failed;
   }
-  ConnectionStats& counts = slots_[slot_of(peer)].counts;
-  ++counts.messages_sent;
-  counts.bytes_sent += bytes.size();
+  ++slot.counts.messages_sent;
+  slot.counts.bytes_sent += bytes.size();
   return SendResult::ok;
+}
+
+void EnetEndpoint::on_packet_released(ENetPacket* packet) {
+  // slots_ never reallocates, and ENet releases a peer's packets when it resets the peer, before
+  // the slot can serve another connection.
+  auto* slot = static_cast<PeerSlot*>(packet->userData);
+  --slot->queued_messages;
+  slot->queued_bytes -= packet->dataLength;
 }
 
 SendResult EnetEndpoint::broadcast(Channel channel, Delivery delivery,
                                    std::span<const std::byte> bytes) {
   if (channel >= config_.channel_count) return SendResult::invalid_channel;
   if (bytes.size() > config_.max_message_size) return SendResult::too_large;
-  // One packet shared by every peer: ENet reference-counts it.
-  ENetPacket* packet = enet_packet_create(bytes.data(), bytes.size(), packet_flags(delivery));
-  if (packet == nullptr) return SendResult::failed;
+  // One packet per peer rather than one shared: each peer's queue is capped on its own, and a
+  // slow peer cannot hold memory on behalf of the fast ones.
   for (std::size_t i = 0; i < slots_.size(); ++i) {
-    PeerSlot& slot = slots_[i];
-    if (!slot.connected || slot.closing) continue;
-    if (enet_peer_send(&host_->peers[i], channel, packet) == 0) {
-      ++slot.counts.messages_sent;
-      slot.counts.bytes_sent += bytes.size();
-    }
+    if (slots_[i].connected && !slots_[i].closing) (void)send(id_of(i), channel, delivery, bytes);
   }
-  if (packet->referenceCount == 0) enet_packet_destroy(packet);
   return SendResult::ok;
 }
 
@@ -431,7 +463,8 @@ void EnetEndpoint::disconnect(PeerId id, DisconnectReason reason) {
 std::optional<ConnectionStats> EnetEndpoint::stats(PeerId id) const {
   const ENetPeer* peer = live_peer(id);
   if (peer == nullptr) return std::nullopt;
-  ConnectionStats stats = slots_[slot_of(peer)].counts;
+  const PeerSlot& slot = slots_[slot_of(peer)];
+  ConnectionStats stats = slot.counts;
   stats.rtt_ms = peer->roundTripTime;
   stats.rtt_variance_ms = peer->roundTripTimeVariance;
   // ENet refreshes packetLoss only every 10 s; blend in the current interval's counts so the
@@ -441,9 +474,8 @@ std::optional<ConnectionStats> EnetEndpoint::stats(PeerId id) const {
       static_cast<double>(peer->packetLoss) / double{ENET_PEER_PACKET_LOSS_SCALE};
   stats.packet_loss = (history * kHistoryWeight + peer->packetsLost) /
                       (kHistoryWeight + static_cast<double>(peer->packetsSent));
-  stats.messages_queued = static_cast<std::uint32_t>(list_size(peer->outgoingCommands) +
-                                                     list_size(peer->sentReliableCommands) +
-                                                     list_size(peer->sentUnreliableCommands));
+  stats.messages_queued = slot.queued_messages;
+  stats.bytes_queued = slot.queued_bytes;
   stats.mtu = peer->mtu;
   return stats;
 }

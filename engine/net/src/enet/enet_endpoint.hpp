@@ -62,8 +62,16 @@ class EnetEndpoint {
     bool closing = false;    // we asked for the disconnect; no more sends
     std::optional<DisconnectReason> local_reason;
     std::uint32_t malformed = 0;
+    std::uint32_t queued_messages = 0;  // handed to ENet and not yet released by it
+    std::size_t queued_bytes = 0;
     ConnectionStats counts;
   };
+
+  // ENet releases a packet we queued (sent, acknowledged, or dropped with its peer).
+  static void on_packet_released(ENetPacket* packet);
+  void count_delivery(PeerSlot& slot, std::size_t size);
+  // True if `peer` agreed to every channel we have (ENet settles on the lower count of the two).
+  bool has_all_channels(const ENetPeer* peer) const;
 
   static int intercept_hook(ENetHost* host, ENetEvent* event);
   int filter_datagram();
@@ -77,6 +85,7 @@ class EnetEndpoint {
   bool on_disconnect(ENetPeer* peer, std::uint32_t data, Event& out);
   void punish_pending_abusers();
   void report_connected(std::size_t slot_index, Event& out);
+  void refuse(ENetPeer* peer, DisconnectReason reason);
 
   std::size_t slot_of(const ENetPeer* peer) const {
     return static_cast<std::size_t>(peer - host_->peers);
@@ -92,7 +101,6 @@ class EnetEndpoint {
   std::optional<AdmissionPolicy> admission_;
   std::optional<ConnectRateLimiter> rate_limiter_;
   InspectLimits inspect_limits_;
-  Channel control_channel_;  // one hidden channel past the user's, for the welcome handshake
   std::vector<PeerSlot> slots_;
   std::vector<std::pair<ENetPeer*, DisconnectReason>>
       abusers_;                 // found in the hook, punished after it

@@ -19,7 +19,8 @@ namespace tickwire::net {
 
 // Settings both ends share.
 struct EnetCommonConfig {
-  // Channels per connection, 1..255. Default 2.
+  // Channels per connection, 1..254. Both ends must use the same count: a connection between
+  // different counts is refused. Default 2.
   std::size_t channel_count = 2;
   // Largest message accepted, in bytes, on send and on receive. A peer that sends a larger one is
   // disconnected with message_too_large. Default 256 KiB (ENet's own default is 32 MB).
@@ -27,6 +28,9 @@ struct EnetCommonConfig {
   // Bytes a peer may have buffered on our side awaiting delivery (reassembly, out-of-order
   // reliable messages). Default 4 MiB (ENet's own default is 32 MB).
   std::size_t max_waiting_data = 4 * 1024 * 1024;
+  // Payload bytes queued to one peer (waiting to be sent or acknowledged) at most; send() returns
+  // queue_full beyond it, so a peer that cannot keep up costs bounded memory. Default 4 MiB.
+  std::size_t max_queued_bytes_per_peer = 4 * 1024 * 1024;
   // Downstream/upstream bandwidth in bytes per second, 0 = unlimited. Default 0. ENet throttles
   // to these.
   std::uint32_t incoming_bandwidth = 0;

@@ -18,7 +18,8 @@ struct ConnectionStats {
       0;  // whole datagrams from this peer (0 where not datagram based)
   std::uint64_t wire_bytes_received = 0;  // their size, protocol headers included
   std::uint32_t messages_queued = 0;      // messages waiting to be sent or acknowledged
-  std::uint32_t mtu = 0;                  // largest datagram used for this peer, bytes
+  std::uint64_t bytes_queued = 0;  // their payload bytes (capped by max_queued_bytes_per_peer)
+  std::uint32_t mtu = 0;           // largest datagram used for this peer, bytes
 };
 
 // Counters for a whole transport. Every reason a datagram or message is thrown away has its own

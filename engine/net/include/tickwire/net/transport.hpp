@@ -26,6 +26,7 @@ enum class SendResult : std::uint8_t {
   unknown_peer,     // no connected peer has this id (it may have just disconnected)
   too_large,        // the message is over the transport's max_message_size
   invalid_channel,  // the channel is not below the configured channel count
+  queue_full,       // the peer's send queue is at its cap: it is not keeping up; send less
   failed,           // the transport could not queue the message (out of memory)
 };
 std::string_view to_string(SendResult result);
