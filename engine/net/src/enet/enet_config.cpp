@@ -44,6 +44,10 @@ Status EnetCommonConfig::validate() const {
   if (throttle_deceleration > 32) {
     return out_of_range("throttle_deceleration", throttle_deceleration, "use 0..32");
   }
+  if (max_retransmit_timeout_ms != 0 && max_retransmit_timeout_ms < 100) {
+    return out_of_range("max_retransmit_timeout_ms", max_retransmit_timeout_ms,
+                        "use 0 (ENet's unbounded backoff) or >= 100");
+  }
   if (ping_interval_ms == 0) return out_of_range("ping_interval_ms", ping_interval_ms, "use > 0");
   return {};
 }

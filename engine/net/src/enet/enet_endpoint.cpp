@@ -238,6 +238,7 @@ bool EnetEndpoint::poll(Event& event, std::chrono::milliseconds wait) {
     return true;
   }
   const ServicingScope scope(this);
+  cap_retransmit_backoff();
   const auto timeout = static_cast<enet_uint32>(
       std::clamp<std::int64_t>(wait.count(), 0, std::numeric_limits<enet_uint32>::max()));
   ENetEvent raw;
@@ -255,6 +256,31 @@ void EnetEndpoint::apply_peer_settings(ENetPeer* peer) const {
   enet_peer_ping_interval(peer, config_.ping_interval_ms);
   enet_peer_throttle_configure(peer, config_.throttle_interval_ms, config_.throttle_acceleration,
                                config_.throttle_deceleration);
+}
+
+void EnetEndpoint::cap_retransmit_backoff() {
+  const enet_uint32 cap = config_.max_retransmit_timeout_ms;
+  const enet_uint32 now = host_->serviceTime;
+  constexpr enet_uint32 kIntervalMs = 50;
+  if (cap == 0 || now - last_backoff_cap_ms_ < kIntervalMs) return;
+  last_backoff_cap_ms_ = now;
+  for (std::size_t i = 0; i < slots_.size(); ++i) {
+    if (!slots_[i].connected) continue;
+    ENetPeer& peer = host_->peers[i];
+    ENetListIterator first = enet_list_begin(&peer.sentReliableCommands);
+    for (ENetListIterator it = first; it != enet_list_end(&peer.sentReliableCommands);
+         it = enet_list_next(it)) {
+      auto* command = reinterpret_cast<ENetOutgoingCommand*>(it);
+      if (command->roundTripTimeout > cap) command->roundTripTimeout = cap;
+    }
+    // ENet looks at its timers only from nextTimeout on, which it derived from the uncapped wait
+    // of the oldest command.
+    if (first != enet_list_end(&peer.sentReliableCommands)) {
+      const auto* oldest = reinterpret_cast<const ENetOutgoingCommand*>(first);
+      const enet_uint32 due = oldest->sentTime + oldest->roundTripTimeout;
+      if (ENET_TIME_LESS(due, peer.nextTimeout)) peer.nextTimeout = due;
+    }
+  }
 }
 
 bool EnetEndpoint::translate(ENetEvent& in, Event& out) {

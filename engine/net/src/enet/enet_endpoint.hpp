@@ -4,6 +4,7 @@
 // client transports are thin roles over it.
 
 #include <enet/enet.h>
+#include <enet/time.h>
 
 #include <chrono>
 #include <cstdint>
@@ -84,6 +85,8 @@ class EnetEndpoint {
   bool on_receive(ENetPeer* peer, ENetPacket* packet, std::uint8_t channel, Event& out);
   bool on_disconnect(ENetPeer* peer, std::uint32_t data, Event& out);
   void punish_pending_abusers();
+  // Applies max_retransmit_timeout_ms to every reliable command in flight (at most every 50 ms).
+  void cap_retransmit_backoff();
   void report_connected(std::size_t slot_index, Event& out);
   void refuse(ENetPeer* peer, DisconnectReason reason);
 
@@ -110,6 +113,7 @@ class EnetEndpoint {
   ClientState client_state_ = ClientState::disconnected;
   PeerId server_id_ = kInvalidPeer;
   std::chrono::steady_clock::time_point epoch_ = std::chrono::steady_clock::now();
+  enet_uint32 last_backoff_cap_ms_ = 0;
 };
 
 // Keeps ENet's library initialised while any host exists.

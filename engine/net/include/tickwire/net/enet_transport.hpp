@@ -54,6 +54,11 @@ struct EnetCommonConfig {
   std::uint32_t throttle_interval_ms = 5000;
   std::uint32_t throttle_acceleration = 2;
   std::uint32_t throttle_deceleration = 2;
+  // Longest wait, in milliseconds, before a lost reliable datagram is sent again. ENet doubles
+  // the wait after every loss without bound, so on a lossy link one unlucky datagram can hold
+  // everything behind it for tens of seconds; Tickwire caps the doubling here. 0 = ENet's
+  // unbounded doubling. Default 1000.
+  std::uint32_t max_retransmit_timeout_ms = 1000;
   // Malformed datagrams a connected peer may send before it is disconnected with
   // protocol_error. Default 32.
   std::uint32_t max_malformed_per_peer = 32;
