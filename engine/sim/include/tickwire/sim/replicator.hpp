@@ -1,0 +1,142 @@
+#pragma once
+// Snapshot replication, bytes in and bytes out: the server side turns the world into one
+// delta-compressed snapshot per client, each against the newest snapshot that client has
+// acknowledged; the client side decodes them and acknowledges. Neither knows about sockets: the
+// game hands the server's messages to its transport (unreliable-sequenced) and passes what
+// arrives to on_message().
+//
+// Snapshots are deltas against the newest acknowledged baseline, or full when there is none.
+// A per-client bit budget keeps each snapshot within one datagram by default; entities that do
+// not fit gain priority (a priority accumulator) until they are sent, so nothing starves.
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "tickwire/sim/entity_schema.hpp"
+#include "tickwire/sim/world_state.hpp"
+
+namespace tickwire::sim {
+
+using ClientId = std::uint32_t;
+// Ticks on the wire are 32 bits and start at 1; 0 means "none".
+using WireTick = std::uint32_t;
+
+struct ReplicatorConfig {
+  // Snapshots remembered per client, as baselines for deltas. At 30 snapshots per second the
+  // default covers about two seconds of lost acknowledgements. 2..1024. Default 64.
+  std::size_t history = 64;
+  // Largest snapshot body in bytes; changes beyond it wait for a later snapshot. 0 = no limit.
+  // Default 1100, so that a snapshot with its envelope fits one 1400-byte datagram.
+  std::size_t max_snapshot_bytes = 1100;
+  // Entities one snapshot may describe at most; a decoder refuses more. Default 16384.
+  std::size_t max_entities = 16384;
+  // Inputs repeated in each client update until the server acknowledges them. Default 8.
+  std::size_t input_redundancy = 8;
+  // Largest input payload of one tick in bytes. Default 256.
+  std::size_t max_input_bytes = 256;
+  // How far ahead of the server's tick a client input may be, in ticks. Default 64.
+  std::uint32_t max_input_lead = 64;
+
+  // Empty when valid, else which field is wrong and why.
+  std::string validate() const;
+};
+
+// Why the replicator dropped a message. Counted, never thrown or logged per message.
+struct ReplicatorCounters {
+  std::uint64_t messages = 0;
+  std::uint64_t malformed = 0;         // failed FlatBuffers verification or bit decoding
+  std::uint64_t stale = 0;             // a snapshot older than one already applied
+  std::uint64_t missing_baseline = 0;  // delta against a snapshot no longer remembered
+  std::uint64_t inputs_rejected = 0;   // too far ahead or behind, or too large
+};
+
+class ServerReplicator {
+ public:
+  ServerReplicator(EntitySchema schema, ReplicatorConfig config = {});
+  ~ServerReplicator();
+  ServerReplicator(const ServerReplicator&) = delete;
+  ServerReplicator& operator=(const ServerReplicator&) = delete;
+
+  void add_client(ClientId client);
+  void remove_client(ClientId client);
+
+  // Which entities a client sees (interest management). Default: all.
+  std::function<bool(ClientId, const WorldState::Entity&)> relevant;
+  // How much an entity matters to a client this snapshot (> 0). Default: 1 for all. Higher
+  // values are sent first when the budget is tight.
+  std::function<float(ClientId, const WorldState::Entity&)> priority;
+
+  // The snapshot message for `client` of `world` at `tick` (tick >= 1, increasing).
+  std::vector<std::byte> snapshot_for(ClientId client, WireTick tick, const WorldState& world);
+
+  // A ClientUpdate from `client`: records its acknowledgement and buffers its inputs.
+  void on_message(ClientId client, std::span<const std::byte> message);
+  // The input `client` sent for `tick`, if it arrived; marks it applied (reported back to the
+  // client in the next snapshot). Inputs for earlier ticks are discarded.
+  std::optional<std::vector<std::byte>> take_input(ClientId client, WireTick tick);
+
+  struct ClientStats {
+    WireTick acknowledged = 0;   // newest snapshot the client acknowledged
+    WireTick last_baseline = 0;  // baseline of the last snapshot sent (0 = full)
+    std::size_t last_snapshot_bits = 0;
+    std::size_t last_deferred = 0;  // changes that did not fit the last snapshot
+  };
+  std::optional<ClientStats> client_stats(ClientId client) const;
+  const ReplicatorCounters& counters() const { return counters_; }
+  const EntitySchema& schema() const { return schema_; }
+
+ private:
+  struct Client;
+  EntitySchema schema_;
+  ReplicatorConfig config_;
+  std::vector<std::unique_ptr<Client>> clients_;
+  ReplicatorCounters counters_;
+  Client* find(ClientId client) const;
+};
+
+class ClientReplicator {
+ public:
+  ClientReplicator(EntitySchema schema, ReplicatorConfig config = {});
+  ~ClientReplicator();
+  ClientReplicator(const ClientReplicator&) = delete;
+  ClientReplicator& operator=(const ClientReplicator&) = delete;
+
+  // A Snapshot from the server. True if it was applied (it is the newest and decoded).
+  bool on_message(std::span<const std::byte> message);
+
+  // The newest applied snapshot, and the snapshot applied for an earlier tick if still kept.
+  WireTick latest_tick() const { return latest_tick_; }
+  const WorldState& latest() const;
+  const WorldState* at(WireTick tick) const;
+  // The newest of this client's inputs the server has applied (from the latest snapshot).
+  WireTick last_applied_input() const { return last_applied_input_; }
+
+  // Records this client's input for `tick` (increasing ticks).
+  void add_input(WireTick tick, std::span<const std::byte> payload);
+  // The ClientUpdate to send now: the acknowledgement and the inputs not yet applied.
+  std::vector<std::byte> update_message() const;
+
+  const ReplicatorCounters& counters() const { return counters_; }
+
+ private:
+  struct Received {
+    WireTick tick = 0;
+    WorldState state;
+  };
+  EntitySchema schema_;
+  ReplicatorConfig config_;
+  std::vector<Received> history_;  // ring indexed by tick % history
+  WireTick latest_tick_ = 0;
+  WireTick last_applied_input_ = 0;
+  WorldState empty_;
+  std::vector<std::pair<WireTick, std::vector<std::byte>>> pending_inputs_;
+  ReplicatorCounters counters_;
+};
+
+}  // namespace tickwire::sim

@@ -1,0 +1,76 @@
+#pragma once
+// The replicated state of a world at one tick: entities sorted by id, each with its type and its
+// fields already quantized by an EntitySchema. Immutable once built; cheap to read by index.
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "tickwire/sim/entity_schema.hpp"
+
+namespace tickwire::sim {
+
+class WorldState {
+ public:
+  struct Entity {
+    EntityId id;
+    TypeId type;
+    std::span<const std::uint32_t> fields;  // quantized, one per field of the type
+  };
+
+  // Collects entities in any order; build() sorts them. Setting an id twice keeps the last.
+  class Builder {
+   public:
+    void set(EntityId id, TypeId type, std::span<const std::uint32_t> quantized_fields);
+    // Quantizes `values` (one per field of `type`) with `schema` and sets them.
+    void set_values(const EntitySchema& schema, EntityId id, TypeId type,
+                    std::span<const double> values);
+    WorldState build();
+    void clear();
+
+   private:
+    struct Pending {
+      EntityId id;
+      TypeId type;
+      std::uint32_t offset;
+      std::uint32_t count;
+      std::uint32_t order;
+    };
+    std::vector<Pending> pending_;
+    std::vector<std::uint32_t> values_;
+  };
+
+  std::size_t size() const { return ids_.size(); }
+  bool empty() const { return ids_.empty(); }
+  Entity at(std::size_t index) const;
+  // The entity with this id, if present (binary search).
+  std::optional<Entity> find(EntityId id) const;
+  std::optional<std::size_t> index_of(EntityId id) const;
+
+  // A 64-bit FNV-1a hash of every id, type and field: equal states hash equal on every machine.
+  std::uint64_t hash() const;
+
+  bool operator==(const WorldState& other) const = default;
+
+ private:
+  friend class WorldStateAssembler;
+  std::vector<EntityId> ids_;
+  std::vector<TypeId> types_;
+  std::vector<std::uint32_t>
+      offsets_;  // size() + 1 entries: fields of i are [offsets_[i], offsets_[i+1])
+  std::vector<std::uint32_t> values_;
+};
+
+// Appends entities in increasing id order, for decoders that produce them sorted already.
+class WorldStateAssembler {
+ public:
+  // False (and nothing appended) if `id` is not greater than the last id appended.
+  bool append(EntityId id, TypeId type, std::span<const std::uint32_t> fields);
+  WorldState finish();
+
+ private:
+  WorldState state_;
+};
+
+}  // namespace tickwire::sim

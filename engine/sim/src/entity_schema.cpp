@@ -1,0 +1,115 @@
+#include "tickwire/sim/entity_schema.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <numbers>
+
+namespace tickwire::sim {
+namespace {
+
+constexpr double kTwoPi = 2 * std::numbers::pi;
+// Quantized values must fit 32 bits with room for the delta arithmetic.
+constexpr double kMaxSteps = 4294967295.0;
+
+std::string field_error(const std::string& type, const FieldSpec& field, const std::string& what) {
+  return "entity type '" + type + "' field '" + field.name + "': " + what;
+}
+
+}  // namespace
+
+TypeId EntitySchema::add(EntityType type) {
+  if (types_.size() >= kMaxTypes) {
+    error_ = "too many entity types (at most " + std::to_string(kMaxTypes) + ")";
+    return 0;
+  }
+  if (type.fields.size() > kMaxFields) {
+    error_ = "entity type '" + type.name + "' has " + std::to_string(type.fields.size()) +
+             " fields; at most " + std::to_string(kMaxFields);
+    return 0;
+  }
+  Compiled compiled;
+  for (const FieldSpec& field : type.fields) {
+    double steps = 1;
+    switch (field.kind) {
+      case FieldKind::real:
+        if (!(field.precision > 0) || !(field.max > field.min)) {
+          error_ = field_error(type.name, field, "needs precision > 0 and max > min");
+          return 0;
+        }
+        steps = std::ceil((field.max - field.min) / field.precision) + 1;
+        break;
+      case FieldKind::angle:
+        if (!(field.precision > 0) || field.precision > kTwoPi) {
+          error_ = field_error(type.name, field, "needs 0 < precision <= 2 pi");
+          return 0;
+        }
+        steps = std::round(kTwoPi / field.precision);
+        break;
+      case FieldKind::integer:
+        if (!(field.max >= field.min)) {
+          error_ = field_error(type.name, field, "needs max >= min");
+          return 0;
+        }
+        steps = field.max - field.min + 1;
+        break;
+      case FieldKind::boolean:
+        steps = 2;
+        break;
+    }
+    if (steps > kMaxSteps) {
+      error_ = field_error(type.name, field, "range / precision needs more than 32 bits");
+      return 0;
+    }
+    const auto count = static_cast<std::uint32_t>(steps);
+    compiled.steps.push_back(count);
+    compiled.bits.push_back(count <= 1 ? 0u : static_cast<unsigned>(std::bit_width(count - 1)));
+  }
+  compiled.type = std::move(type);
+  types_.push_back(std::move(compiled));
+  return static_cast<TypeId>(types_.size() - 1);
+}
+
+unsigned EntitySchema::type_bits() const {
+  return types_.size() <= 1 ? 0u : static_cast<unsigned>(std::bit_width(types_.size() - 1));
+}
+
+std::uint32_t EntitySchema::quantize(TypeId id, std::size_t field, double value) const {
+  const Compiled& type = types_[id];
+  const FieldSpec& spec = type.type.fields[field];
+  const double top = static_cast<double>(type.steps[field] - 1);
+  switch (spec.kind) {
+    case FieldKind::real:
+      return static_cast<std::uint32_t>(
+          std::clamp(std::round((value - spec.min) / spec.precision), 0.0, top));
+    case FieldKind::angle: {
+      double turns = std::fmod(value, kTwoPi);
+      if (turns < 0) turns += kTwoPi;
+      const auto q = static_cast<std::uint32_t>(std::round(turns / kTwoPi * type.steps[field]));
+      return q % type.steps[field];
+    }
+    case FieldKind::integer:
+      return static_cast<std::uint32_t>(std::clamp(std::round(value - spec.min), 0.0, top));
+    case FieldKind::boolean:
+      return value != 0 ? 1u : 0u;
+  }
+  return 0;
+}
+
+double EntitySchema::dequantize(TypeId id, std::size_t field, std::uint32_t quantized) const {
+  const Compiled& type = types_[id];
+  const FieldSpec& spec = type.type.fields[field];
+  switch (spec.kind) {
+    case FieldKind::real:
+      return spec.min + quantized * spec.precision;
+    case FieldKind::angle:
+      return static_cast<double>(quantized) / type.steps[field] * kTwoPi;
+    case FieldKind::integer:
+      return spec.min + quantized;
+    case FieldKind::boolean:
+      return quantized != 0 ? 1.0 : 0.0;
+  }
+  return 0;
+}
+
+}  // namespace tickwire::sim

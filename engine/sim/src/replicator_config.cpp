@@ -1,0 +1,24 @@
+#include "tickwire/sim/replicator.hpp"
+
+namespace tickwire::sim {
+
+std::string ReplicatorConfig::validate() const {
+  if (history < 2 || history > 1024) {
+    return "history = " + std::to_string(history) + " is invalid: use 2..1024";
+  }
+  if (max_snapshot_bytes != 0 && max_snapshot_bytes < 64) {
+    return "max_snapshot_bytes = " + std::to_string(max_snapshot_bytes) +
+           " is invalid: use 0 (no limit) or >= 64";
+  }
+  if (max_entities < 1) return "max_entities = 0 is invalid: use >= 1";
+  if (input_redundancy < 1 || input_redundancy > 64) {
+    return "input_redundancy = " + std::to_string(input_redundancy) + " is invalid: use 1..64";
+  }
+  if (max_input_bytes < 1 || max_input_bytes > 4096) {
+    return "max_input_bytes = " + std::to_string(max_input_bytes) + " is invalid: use 1..4096";
+  }
+  if (max_input_lead < 1) return "max_input_lead = 0 is invalid: use >= 1";
+  return {};
+}
+
+}  // namespace tickwire::sim

@@ -1,0 +1,179 @@
+// The server side of replication: per-client history of what each client was sent, priority
+// accumulators, acknowledgements and buffered inputs.
+
+#include <algorithm>
+#include <cassert>
+#include <map>
+#include <unordered_map>
+
+#include "sim_messages.hpp"
+#include "snapshot_codec.hpp"
+#include "tickwire/sim/replicator.hpp"
+
+namespace tickwire::sim {
+
+struct ServerReplicator::Client {
+  struct Sent {
+    WireTick tick = 0;
+    WorldState view;  // what the client holds if it received this snapshot
+  };
+  ClientId id = 0;
+  std::vector<Sent> history;
+  WireTick acknowledged = 0;
+  WireTick newest_sent = 0;
+  WireTick last_applied_input = 0;
+  std::unordered_map<EntityId, float> accumulated;  // priority of changes still waiting
+  std::map<WireTick, std::vector<std::byte>> inputs;
+  ClientStats stats;
+};
+
+ServerReplicator::ServerReplicator(EntitySchema schema, ReplicatorConfig config)
+    : schema_(std::move(schema)), config_(config) {
+  assert(config_.validate().empty());
+  assert(schema_.error().empty());
+}
+
+ServerReplicator::~ServerReplicator() = default;
+
+ServerReplicator::Client* ServerReplicator::find(ClientId client) const {
+  for (const auto& entry : clients_) {
+    if (entry->id == client) return entry.get();
+  }
+  return nullptr;
+}
+
+void ServerReplicator::add_client(ClientId client) {
+  if (find(client) != nullptr) return;
+  auto entry = std::make_unique<Client>();
+  entry->id = client;
+  entry->history.resize(config_.history);
+  clients_.push_back(std::move(entry));
+}
+
+void ServerReplicator::remove_client(ClientId client) {
+  std::erase_if(clients_, [client](const auto& entry) { return entry->id == client; });
+}
+
+std::vector<std::byte> ServerReplicator::snapshot_for(ClientId id, WireTick tick,
+                                                      const WorldState& world) {
+  Client* client = find(id);
+  assert(client != nullptr && tick > client->newest_sent);
+  if (client == nullptr) return {};
+
+  // What this client may see.
+  WorldState filtered;
+  if (relevant) {
+    WorldStateAssembler assembler;
+    for (std::size_t i = 0; i < world.size(); ++i) {
+      const WorldState::Entity entity = world.at(i);
+      if (relevant(id, entity)) assembler.append(entity.id, entity.type, entity.fields);
+    }
+    filtered = assembler.finish();
+  }
+  const WorldState& target = relevant ? filtered : world;
+
+  // The newest acknowledged snapshot still remembered is the baseline; otherwise a full one.
+  static const WorldState kNothing;
+  const WorldState* baseline = &kNothing;
+  WireTick baseline_tick = 0;
+  if (client->acknowledged != 0) {
+    const Client::Sent& sent = client->history[client->acknowledged % config_.history];
+    if (sent.tick == client->acknowledged) {
+      baseline = &sent.view;
+      baseline_tick = sent.tick;
+    }
+  }
+
+  const auto rank = [&](const WorldState::Entity& entity) {
+    const float base = priority ? priority(id, entity) : 1.0f;
+    const auto waiting = client->accumulated.find(entity.id);
+    return base + (waiting != client->accumulated.end() ? waiting->second : 0.0f);
+  };
+  detail::EncodedSnapshot encoded =
+      detail::encode_snapshot(schema_, *baseline, target, config_.max_snapshot_bytes * 8, rank);
+
+  // Changes that waited gain their priority again; sent ones start over.
+  std::unordered_map<EntityId, float> accumulated;
+  for (const EntityId waiting : encoded.deferred) {
+    const auto entity = target.find(waiting);
+    if (entity) accumulated[waiting] = rank(*entity);
+  }
+  client->accumulated = std::move(accumulated);
+
+  client->stats.last_baseline = baseline_tick;
+  client->stats.last_snapshot_bits = encoded.bits;
+  client->stats.last_deferred = encoded.deferred.size();
+  client->history[tick % config_.history] = {tick, std::move(encoded.view)};
+  client->newest_sent = tick;
+
+  flatbuffers::FlatBufferBuilder builder(encoded.bytes.size() + 64);
+  const auto body = builder.CreateVector(encoded.bytes);
+  const auto snapshot =
+      schemas::CreateSnapshot(builder, tick, baseline_tick, client->last_applied_input, body);
+  return detail::finish_message(
+      builder, schemas::CreateSimMessage(builder, schemas::SimBody::Snapshot, snapshot.Union()));
+}
+
+void ServerReplicator::on_message(ClientId id, std::span<const std::byte> message) {
+  ++counters_.messages;
+  Client* client = find(id);
+  if (client == nullptr) return;
+  const std::size_t max_size = config_.input_redundancy * (config_.max_input_bytes + 16) + 64;
+  const schemas::SimMessage* parsed =
+      detail::verified_sim_message(message, max_size, config_.input_redundancy + 8);
+  const schemas::ClientUpdate* update =
+      parsed != nullptr ? parsed->body_as_ClientUpdate() : nullptr;
+  if (update == nullptr) {
+    ++counters_.malformed;
+    return;
+  }
+
+  const WireTick ack = update->ack_snapshot_tick();
+  if (ack > client->acknowledged && ack <= client->newest_sent &&
+      client->history[ack % config_.history].tick == ack) {
+    client->acknowledged = ack;
+    client->stats.acknowledged = ack;
+  }
+
+  const auto* inputs = update->inputs();
+  if (inputs == nullptr) return;
+  if (inputs->size() > config_.input_redundancy) {
+    ++counters_.inputs_rejected;
+    return;
+  }
+  const std::uint64_t newest_allowed = std::uint64_t{client->newest_sent} + config_.max_input_lead;
+  for (flatbuffers::uoffset_t i = 0; i < inputs->size(); ++i) {
+    const std::uint64_t tick = std::uint64_t{update->first_input_tick()} + i;
+    if (tick <= client->last_applied_input) continue;  // a repeat of one already applied
+    const auto* payload = inputs->Get(i)->payload();
+    const std::size_t size = payload != nullptr ? payload->size() : 0;
+    if (tick > newest_allowed || size > config_.max_input_bytes ||
+        client->inputs.size() >= 2 * std::size_t{config_.max_input_lead}) {
+      ++counters_.inputs_rejected;
+      continue;
+    }
+    const auto* data =
+        payload != nullptr ? reinterpret_cast<const std::byte*>(payload->data()) : nullptr;
+    client->inputs.try_emplace(static_cast<WireTick>(tick), data, data + size);
+  }
+}
+
+std::optional<std::vector<std::byte>> ServerReplicator::take_input(ClientId id, WireTick tick) {
+  Client* client = find(id);
+  if (client == nullptr) return std::nullopt;
+  client->inputs.erase(client->inputs.begin(), client->inputs.lower_bound(tick));
+  const auto it = client->inputs.find(tick);
+  if (it == client->inputs.end()) return std::nullopt;
+  std::vector<std::byte> payload = std::move(it->second);
+  client->inputs.erase(it);
+  client->last_applied_input = tick;
+  return payload;
+}
+
+std::optional<ServerReplicator::ClientStats> ServerReplicator::client_stats(ClientId id) const {
+  const Client* client = find(id);
+  if (client == nullptr) return std::nullopt;
+  return client->stats;
+}
+
+}  // namespace tickwire::sim

@@ -1,0 +1,45 @@
+#pragma once
+// The bit-packed body of a snapshot: what changed between the state a client is known to have
+// (its baseline) and the state it should have. Unchanged entities cost nothing; removals cost an
+// id gap; changed fields cost a few bits of delta; new entities are sent whole. A bit budget
+// picks the most important changes first and defers the rest to later snapshots.
+//
+// Layout: varuint removed count, then the removed ids as gaps; varuint updated count, then per
+// updated entity its id gap and either (id in baseline) per field a changed bit and a delta, or
+// (new id) its type and every field whole.
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "tickwire/sim/entity_schema.hpp"
+#include "tickwire/sim/world_state.hpp"
+
+namespace tickwire::sim::detail {
+
+struct EncodedSnapshot {
+  std::vector<std::uint8_t> bytes;
+  std::size_t bits = 0;
+  // What the client holds after applying this snapshot to its baseline: the baseline with the
+  // removals and the included updates. Deltas of later snapshots are taken against it.
+  WorldState view;
+  std::vector<EntityId> included;  // updated entities that fit the budget
+  std::vector<EntityId> deferred;  // changed or new entities left for a later snapshot
+};
+
+// Encodes `target` against `baseline` (an empty baseline gives a full snapshot). `max_bits` = 0
+// means no budget. `priority`, if set, orders the changed entities (higher first; ties by id);
+// it is called once per changed entity.
+EncodedSnapshot encode_snapshot(const EntitySchema& schema, const WorldState& baseline,
+                                const WorldState& target, std::size_t max_bits,
+                                const std::function<float(const WorldState::Entity&)>& priority);
+
+// Applies an encoded body to `baseline`. Nothing on failure: truncated or garbage bytes, unknown
+// types, out-of-range values, ids out of order, or more than `max_entities` entities.
+std::optional<WorldState> decode_snapshot(const EntitySchema& schema, const WorldState& baseline,
+                                          std::span<const std::uint8_t> bytes,
+                                          std::size_t max_entities);
+
+}  // namespace tickwire::sim::detail

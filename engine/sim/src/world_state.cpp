@@ -1,0 +1,96 @@
+#include "tickwire/sim/world_state.hpp"
+
+#include <algorithm>
+#include <cassert>
+
+namespace tickwire::sim {
+
+void WorldState::Builder::set(EntityId id, TypeId type, std::span<const std::uint32_t> fields) {
+  pending_.push_back({id, type, static_cast<std::uint32_t>(values_.size()),
+                      static_cast<std::uint32_t>(fields.size()),
+                      static_cast<std::uint32_t>(pending_.size())});
+  values_.insert(values_.end(), fields.begin(), fields.end());
+}
+
+void WorldState::Builder::set_values(const EntitySchema& schema, EntityId id, TypeId type,
+                                     std::span<const double> values) {
+  assert(values.size() == schema.field_count(type));
+  std::uint32_t quantized[EntitySchema::kMaxFields];
+  for (std::size_t i = 0; i < values.size(); ++i)
+    quantized[i] = schema.quantize(type, i, values[i]);
+  set(id, type, std::span(quantized, values.size()));
+}
+
+void WorldState::Builder::clear() {
+  pending_.clear();
+  values_.clear();
+}
+
+WorldState WorldState::Builder::build() {
+  // Sort by id, the last set() of an id first among equals, then keep the first of each id.
+  std::sort(pending_.begin(), pending_.end(), [](const Pending& a, const Pending& b) {
+    return a.id != b.id ? a.id < b.id : a.order > b.order;
+  });
+  WorldStateAssembler assembler;
+  for (std::size_t i = 0; i < pending_.size(); ++i) {
+    if (i > 0 && pending_[i].id == pending_[i - 1].id) continue;
+    const Pending& entity = pending_[i];
+    assembler.append(entity.id, entity.type,
+                     std::span(values_.data() + entity.offset, entity.count));
+  }
+  clear();
+  return assembler.finish();
+}
+
+bool WorldStateAssembler::append(EntityId id, TypeId type, std::span<const std::uint32_t> fields) {
+  if (!state_.ids_.empty() && id <= state_.ids_.back()) return false;
+  if (state_.offsets_.empty()) state_.offsets_.push_back(0);
+  state_.ids_.push_back(id);
+  state_.types_.push_back(type);
+  state_.values_.insert(state_.values_.end(), fields.begin(), fields.end());
+  state_.offsets_.push_back(static_cast<std::uint32_t>(state_.values_.size()));
+  return true;
+}
+
+WorldState WorldStateAssembler::finish() {
+  WorldState out = std::move(state_);
+  state_ = WorldState();
+  return out;
+}
+
+WorldState::Entity WorldState::at(std::size_t index) const {
+  return {ids_[index], types_[index],
+          std::span(values_.data() + offsets_[index], offsets_[index + 1] - offsets_[index])};
+}
+
+std::optional<std::size_t> WorldState::index_of(EntityId id) const {
+  const auto it = std::lower_bound(ids_.begin(), ids_.end(), id);
+  if (it == ids_.end() || *it != id) return std::nullopt;
+  return static_cast<std::size_t>(it - ids_.begin());
+}
+
+std::optional<WorldState::Entity> WorldState::find(EntityId id) const {
+  const auto index = index_of(id);
+  if (!index) return std::nullopt;
+  return at(*index);
+}
+
+std::uint64_t WorldState::hash() const {
+  std::uint64_t hash = 14695981039346656037ull;
+  const auto mix = [&hash](std::uint32_t value) {
+    for (int i = 0; i < 4; ++i) {
+      hash ^= (value >> (8 * i)) & 0xFFu;
+      hash *= 1099511628211ull;
+    }
+  };
+  for (std::size_t i = 0; i < size(); ++i) {
+    const Entity entity = at(i);
+    mix(entity.id);
+    mix(entity.type);
+    for (const std::uint32_t field : entity.fields)
+      mix(field);
+  }
+  return hash;
+}
+
+}  // namespace tickwire::sim

@@ -1,0 +1,66 @@
+#include "bit_stream.hpp"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+namespace tickwire::sim::detail {
+namespace {
+
+TEST(BitStream, values_of_every_width_round_trip) {
+  BitWriter out;
+  std::mt19937 random(3);
+  std::vector<std::pair<std::uint32_t, unsigned>> written;
+  for (int i = 0; i < 2000; ++i) {
+    const auto bits = static_cast<unsigned>(random() % 33);
+    const auto word = static_cast<std::uint32_t>(random());
+    const std::uint32_t value = bits == 32 ? word : word & ((1u << bits) - 1);
+    out.write(value, bits);
+    written.emplace_back(value, bits);
+  }
+  BitReader in(out.bytes());
+  for (const auto& [value, bits] : written)
+    ASSERT_EQ(in.read(bits), value);
+  EXPECT_TRUE(in.ok());
+  EXPECT_LT(in.bits_left(), 8u);
+}
+
+TEST(BitStream, varuint_is_short_for_small_values_and_exact_for_all) {
+  BitWriter out;
+  out.write_varuint(0);
+  EXPECT_EQ(out.bit_count(), 1u);
+  out.write_varuint(1);
+  EXPECT_EQ(out.bit_count(), 4u);
+  const std::uint32_t values[] = {2, 7, 255, 65535, 0x7FFFFFFF, 0xFFFFFFFF};
+  for (const auto v : values)
+    out.write_varuint(v);
+  BitReader in(out.bytes());
+  EXPECT_EQ(in.read_varuint(), 0u);
+  EXPECT_EQ(in.read_varuint(), 1u);
+  for (const auto v : values)
+    EXPECT_EQ(in.read_varuint(), v);
+  EXPECT_TRUE(in.ok());
+}
+
+TEST(BitStream, reading_past_the_end_fails_and_stays_failed) {
+  BitWriter out;
+  out.write(5, 3);
+  BitReader in(out.bytes());
+  EXPECT_EQ(in.read(3), 5u);
+  EXPECT_EQ(in.read(5), 0u);  // the padding of the last byte
+  EXPECT_TRUE(in.ok());
+  EXPECT_EQ(in.read(1), 0u);
+  EXPECT_FALSE(in.ok());
+  EXPECT_EQ(in.read(1), 0u);
+  EXPECT_FALSE(in.ok());
+}
+
+TEST(BitStream, varuint_longer_than_any_written_is_malformed) {
+  const std::vector<std::uint8_t> zeros(8, 0);
+  BitReader in(zeros);
+  in.read_varuint();
+  EXPECT_FALSE(in.ok());
+}
+
+}  // namespace
+}  // namespace tickwire::sim::detail

@@ -1,0 +1,51 @@
+#include "tickwire/sim/entity_schema.hpp"
+
+#include <gtest/gtest.h>
+
+#include <numbers>
+
+namespace tickwire::sim {
+namespace {
+
+TEST(EntitySchema, real_fields_keep_their_precision_and_clamp) {
+  EntitySchema schema;
+  const TypeId type = schema.add({"ball", {FieldSpec::real("x", -100, 100, 0.01)}});
+  ASSERT_TRUE(schema.error().empty());
+  EXPECT_EQ(schema.field_bits(type, 0), 15u);  // 20001 steps
+  for (const double x : {-100.0, -3.14159, 0.0, 42.424242, 99.995}) {
+    EXPECT_NEAR(schema.dequantize(type, 0, schema.quantize(type, 0, x)), x, 0.005);
+  }
+  EXPECT_DOUBLE_EQ(schema.dequantize(type, 0, schema.quantize(type, 0, 1e9)), 100.0);
+  EXPECT_DOUBLE_EQ(schema.dequantize(type, 0, schema.quantize(type, 0, -1e9)), -100.0);
+}
+
+TEST(EntitySchema, angles_wrap_around) {
+  EntitySchema schema;
+  const TypeId type = schema.add({"turret", {FieldSpec::angle("yaw", 2 * std::numbers::pi / 256)}});
+  EXPECT_EQ(schema.field_bits(type, 0), 8u);
+  EXPECT_EQ(schema.quantize(type, 0, 2 * std::numbers::pi), 0u);
+  EXPECT_EQ(schema.quantize(type, 0, -std::numbers::pi / 2), 192u);
+  EXPECT_NEAR(schema.dequantize(type, 0, schema.quantize(type, 0, 1.0)), 1.0, 0.0125);
+}
+
+TEST(EntitySchema, integers_and_booleans) {
+  EntitySchema schema;
+  const TypeId type =
+      schema.add({"player", {FieldSpec::integer("health", 0, 100), FieldSpec::boolean("alive")}});
+  EXPECT_EQ(schema.field_bits(type, 0), 7u);
+  EXPECT_EQ(schema.field_bits(type, 1), 1u);
+  EXPECT_EQ(schema.dequantize(type, 0, schema.quantize(type, 0, 73)), 73);
+  EXPECT_EQ(schema.quantize(type, 1, 1), 1u);
+}
+
+TEST(EntitySchema, invalid_fields_are_named_in_the_error) {
+  EntitySchema schema;
+  schema.add({"bad", {FieldSpec::real("x", 10, 0, 0.1)}});
+  EXPECT_NE(schema.error().find("'bad' field 'x'"), std::string::npos) << schema.error();
+  EntitySchema too_fine;
+  too_fine.add({"fine", {FieldSpec::real("x", -1e9, 1e9, 1e-9)}});
+  EXPECT_NE(too_fine.error().find("32 bits"), std::string::npos) << too_fine.error();
+}
+
+}  // namespace
+}  // namespace tickwire::sim

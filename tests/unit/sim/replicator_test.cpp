@@ -1,0 +1,187 @@
+#include "tickwire/sim/replicator.hpp"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <set>
+
+#include "../../support/pump.hpp"
+#include "test_world.hpp"
+
+namespace tickwire::sim {
+namespace {
+
+std::vector<std::byte> input_bytes(WireTick tick) {
+  return {std::byte(tick & 0xFF), std::byte((tick >> 8) & 0xFF), std::byte{0x42}};
+}
+
+TEST(Replicator, client_state_equals_the_server_world_every_tick_despite_20_percent_loss) {
+  const std::uint64_t seed = tickwire::test::test_seed(11);
+  std::mt19937_64 random(seed);
+  std::bernoulli_distribution lost(0.2);
+  const EntitySchema schema = test::make_test_schema();
+  ReplicatorConfig config;
+  config.max_snapshot_bytes = 0;  // no budget: every applied snapshot must equal the world
+  ServerReplicator server(schema, config);
+  ClientReplicator client(schema, config);
+  server.add_client(1);
+  test::TestWorld world(seed, 300);
+
+  int applied = 0, deltas = 0;
+  for (WireTick tick = 1; tick <= 1000; ++tick) {
+    world.step();
+    const WorldState state = world.state(schema);
+    const auto snapshot = server.snapshot_for(1, tick, state);
+    if (server.client_stats(1)->last_baseline != 0) ++deltas;
+    if (!lost(random) && client.on_message(snapshot)) {
+      ++applied;
+      ASSERT_EQ(client.latest_tick(), tick);
+      ASSERT_EQ(client.latest(), state) << "tick " << tick;  // delta decode == full state
+      ASSERT_EQ(client.latest().hash(), state.hash());
+    }
+    const auto update = client.update_message();
+    if (!lost(random)) server.on_message(1, update);
+  }
+  EXPECT_GT(applied, 700);
+  EXPECT_GT(deltas, 900) << "acknowledged baselines must be used despite lost acks";
+  EXPECT_EQ(client.counters().missing_baseline, 0u);
+  EXPECT_EQ(client.counters().malformed, 0u);
+}
+
+TEST(Replicator, with_a_budget_nothing_starves_and_the_client_converges) {
+  const EntitySchema schema = test::make_test_schema();
+  ReplicatorConfig config;
+  config.max_snapshot_bytes = 200;
+  ServerReplicator server(schema, config);
+  ClientReplicator client(schema, config);
+  server.add_client(1);
+  // Some entities matter a lot more than others: the rest must still get through.
+  server.priority = [](ClientId, const WorldState::Entity& e) { return e.id < 20 ? 50.0f : 1.0f; };
+  test::TestWorld world(12, 400);
+  const WorldState state = world.state(schema);  // a still world, far too big for one snapshot
+  std::set<EntityId> seen;
+  WireTick tick = 1;
+  for (; tick <= 200 && client.latest() != state; ++tick) {
+    ASSERT_TRUE(client.on_message(server.snapshot_for(1, tick, state)));
+    for (std::size_t i = 0; i < client.latest().size(); ++i)
+      seen.insert(client.latest().at(i).id);
+    server.on_message(1, client.update_message());
+  }
+  EXPECT_EQ(client.latest(), state) << "did not converge within " << tick << " snapshots";
+  EXPECT_EQ(seen.size(), state.size());
+  EXPECT_EQ(server.client_stats(1)->last_deferred, 0u);
+}
+
+TEST(Replicator, relevancy_hides_entities_and_reveals_them_when_they_become_relevant) {
+  const EntitySchema schema = test::make_test_schema();
+  ServerReplicator server(schema, ReplicatorConfig{.max_snapshot_bytes = 0});
+  ClientReplicator client(schema, ReplicatorConfig{.max_snapshot_bytes = 0});
+  server.add_client(7);
+  EntityId visible_below = 30;
+  server.relevant = [&](ClientId, const WorldState::Entity& e) { return e.id < visible_below; };
+  test::TestWorld world(13, 100);
+  const WorldState state = world.state(schema);
+  ASSERT_TRUE(client.on_message(server.snapshot_for(7, 1, state)));
+  server.on_message(7, client.update_message());
+  EXPECT_EQ(client.latest().size(), 29u);  // the flag (id 1) and drones 2..29
+  visible_below = 60;
+  ASSERT_TRUE(client.on_message(server.snapshot_for(7, 2, state)));
+  EXPECT_TRUE(client.latest().find(55));
+  EXPECT_FALSE(client.latest().find(70));
+  EXPECT_EQ(server.client_stats(7)->last_baseline, 1u);
+}
+
+TEST(Replicator, inputs_survive_20_percent_loss_through_redundancy_and_are_acknowledged) {
+  const std::uint64_t seed = tickwire::test::test_seed(14);
+  std::mt19937_64 random(seed);
+  std::bernoulli_distribution lost(0.2);
+  const EntitySchema schema = test::make_test_schema();
+  ServerReplicator server(schema);
+  ClientReplicator client(schema);
+  server.add_client(1);
+  const WorldState empty;
+  int missing = 0;
+  for (WireTick tick = 1; tick <= 500; ++tick) {
+    client.add_input(tick, input_bytes(tick));
+    if (!lost(random)) server.on_message(1, client.update_message());
+    // The server applies the input one tick after the client made it.
+    if (tick > 1) {
+      const auto input = server.take_input(1, tick - 1);
+      if (!input) {
+        ++missing;
+      } else {
+        ASSERT_EQ(*input, input_bytes(tick - 1));
+      }
+    }
+    const auto snapshot = server.snapshot_for(1, tick, empty);
+    if (!lost(random)) client.on_message(snapshot);
+  }
+  // Losing the update of a tick and the next one too, before the input is due, is rare.
+  EXPECT_LT(missing, 30);
+  EXPECT_GT(client.last_applied_input(), 490u);
+}
+
+TEST(Replicator, inputs_too_far_ahead_or_too_large_are_rejected_and_counted) {
+  const EntitySchema schema = test::make_test_schema();
+  ReplicatorConfig config;
+  config.max_input_lead = 10;
+  config.max_input_bytes = 8;
+  ServerReplicator server(schema, config);
+  server.add_client(1);
+  (void)server.snapshot_for(1, 5, WorldState{});
+  ClientReplicator far_ahead(schema, config);
+  far_ahead.add_input(100, input_bytes(100));
+  server.on_message(1, far_ahead.update_message());
+  EXPECT_EQ(server.counters().inputs_rejected, 1u);
+  EXPECT_FALSE(server.take_input(1, 100));
+
+  ReplicatorConfig roomy = config;
+  roomy.max_input_bytes = 64;
+  ClientReplicator large(schema, roomy);
+  large.add_input(6, std::vector<std::byte>(9));
+  server.on_message(1, large.update_message());
+  EXPECT_EQ(server.counters().inputs_rejected, 2u);
+  EXPECT_FALSE(server.take_input(1, 6));
+}
+
+TEST(Replicator, garbage_messages_are_counted_and_change_nothing) {
+  const EntitySchema schema = test::make_test_schema();
+  ServerReplicator server(schema);
+  ClientReplicator client(schema);
+  server.add_client(1);
+  test::TestWorld world(15, 20);
+  const WorldState state = world.state(schema);
+  ASSERT_TRUE(client.on_message(server.snapshot_for(1, 1, state)));
+  std::mt19937_64 random(tickwire::test::test_seed(16));
+  for (int i = 0; i < 2000; ++i) {
+    std::vector<std::byte> garbage(random() % 300);
+    for (auto& b : garbage)
+      b = std::byte(random());
+    EXPECT_FALSE(client.on_message(garbage));
+    server.on_message(1, garbage);
+  }
+  // A real snapshot truncated anywhere is refused too.
+  world.step();
+  const auto snapshot = server.snapshot_for(1, 2, world.state(schema));
+  for (std::size_t size = 0; size + 1 < snapshot.size(); ++size) {
+    EXPECT_FALSE(client.on_message(std::span(snapshot.data(), size)));
+  }
+  EXPECT_EQ(client.latest(), state);
+  EXPECT_GE(client.counters().malformed, 2000u);
+  EXPECT_GE(server.counters().malformed, 1900u);
+  // Old snapshots are stale, not applied.
+  const auto old = server.snapshot_for(1, 3, state);
+  ASSERT_TRUE(client.on_message(old));
+  EXPECT_FALSE(client.on_message(old));
+  EXPECT_EQ(client.counters().stale, 1u);
+}
+
+TEST(ReplicatorConfig, validate_names_the_field) {
+  EXPECT_TRUE(ReplicatorConfig{}.validate().empty());
+  EXPECT_NE(ReplicatorConfig{.history = 1}.validate().find("history"), std::string::npos);
+  EXPECT_NE(ReplicatorConfig{.max_snapshot_bytes = 10}.validate().find("max_snapshot_bytes"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace tickwire::sim

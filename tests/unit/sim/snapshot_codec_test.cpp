@@ -1,0 +1,112 @@
+#include "snapshot_codec.hpp"
+
+#include <gtest/gtest.h>
+
+#include "../../support/pump.hpp"
+#include "test_world.hpp"
+
+namespace tickwire::sim::detail {
+namespace {
+
+const EntitySchema kSchema = test::make_test_schema();
+constexpr std::size_t kMaxEntities = 100000;
+
+TEST(SnapshotCodec, full_snapshot_decodes_to_the_target) {
+  test::TestWorld world(tickwire::test::test_seed(1), 200);
+  const WorldState target = world.state(kSchema);
+  const EncodedSnapshot encoded = encode_snapshot(kSchema, {}, target, 0, nullptr);
+  EXPECT_EQ(encoded.view, target);
+  const auto decoded = decode_snapshot(kSchema, {}, encoded.bytes, kMaxEntities);
+  ASSERT_TRUE(decoded);
+  EXPECT_EQ(*decoded, target);
+}
+
+TEST(SnapshotCodec, delta_equals_full_through_moves_births_deaths_and_type_changes) {
+  test::TestWorld world(tickwire::test::test_seed(2), 100);
+  WorldState baseline = world.state(kSchema);
+  for (int tick = 0; tick < 300; ++tick) {
+    world.step();
+    WorldState target = world.state(kSchema);
+    if (tick % 50 == 0) {
+      // Entity 2 becomes a flag: same id, new type.
+      WorldState::Builder builder;
+      for (std::size_t i = 0; i < target.size(); ++i) {
+        const auto e = target.at(i);
+        if (e.id != 2) builder.set(e.id, e.type, e.fields);
+      }
+      const std::uint32_t flag[] = {1, 3};
+      builder.set(2, 1, flag);
+      target = builder.build();
+    }
+    const EncodedSnapshot encoded = encode_snapshot(kSchema, baseline, target, 0, nullptr);
+    ASSERT_EQ(encoded.view, target);
+    ASSERT_TRUE(encoded.deferred.empty());
+    const auto decoded = decode_snapshot(kSchema, baseline, encoded.bytes, kMaxEntities);
+    ASSERT_TRUE(decoded) << "tick " << tick;
+    ASSERT_EQ(*decoded, target) << "tick " << tick;
+    baseline = target;
+  }
+}
+
+TEST(SnapshotCodec, unchanged_world_costs_almost_nothing) {
+  test::TestWorld world(3, 900);
+  const WorldState state = world.state(kSchema);
+  const EncodedSnapshot encoded = encode_snapshot(kSchema, state, state, 0, nullptr);
+  EXPECT_EQ(encoded.bits, 2u);  // two empty counts: nothing removed, nothing updated
+  EXPECT_EQ(*decode_snapshot(kSchema, state, encoded.bytes, kMaxEntities), state);
+}
+
+TEST(SnapshotCodec, budget_defers_changes_by_priority_and_view_tracks_what_was_sent) {
+  test::TestWorld world(4, 300);
+  const WorldState target = world.state(kSchema);
+  const auto priority = [](const WorldState::Entity& e) { return e.id % 7 == 0 ? 10.0f : 1.0f; };
+  const EncodedSnapshot encoded = encode_snapshot(kSchema, {}, target, 4000, priority);
+  EXPECT_LE(encoded.bits, 4000u);
+  EXPECT_GT(encoded.bits, 3800u) << "the budget should be nearly used";
+  EXPECT_FALSE(encoded.deferred.empty());
+  EXPECT_EQ(encoded.included.size() + encoded.deferred.size(), target.size());
+  // Every high-priority entity made it before any other.
+  for (const EntityId id : encoded.deferred)
+    EXPECT_NE(id % 7, 0u) << id;
+  const auto decoded = decode_snapshot(kSchema, {}, encoded.bytes, kMaxEntities);
+  ASSERT_TRUE(decoded);
+  EXPECT_EQ(*decoded, encoded.view);
+  EXPECT_EQ(decoded->size(), encoded.included.size());
+}
+
+TEST(SnapshotCodec, decoder_refuses_too_many_entities) {
+  test::TestWorld world(5, 50);
+  const WorldState target = world.state(kSchema);
+  const EncodedSnapshot encoded = encode_snapshot(kSchema, {}, target, 0, nullptr);
+  EXPECT_FALSE(decode_snapshot(kSchema, {}, encoded.bytes, 10));
+}
+
+TEST(SnapshotCodec, truncated_and_garbage_bodies_are_refused_without_crashing) {
+  test::TestWorld world(tickwire::test::test_seed(6), 60);
+  const WorldState baseline = world.state(kSchema);
+  world.step();
+  world.step();
+  const WorldState target = world.state(kSchema);
+  const EncodedSnapshot encoded = encode_snapshot(kSchema, baseline, target, 0, nullptr);
+  for (std::size_t size = 0; size < encoded.bytes.size(); ++size) {
+    // A truncated body must never decode to something else than... nothing, or (if the cut fell
+    // into padding) the same state.
+    const std::span<const std::uint8_t> cut(encoded.bytes.data(), size);
+    const auto decoded = decode_snapshot(kSchema, baseline, cut, kMaxEntities);
+    if (decoded) {
+      EXPECT_EQ(*decoded, target);
+    }
+  }
+  std::mt19937_64 random(tickwire::test::test_seed(7));
+  int refused = 0;
+  for (int i = 0; i < 5000; ++i) {
+    std::vector<std::uint8_t> garbage(random() % 200);
+    for (auto& b : garbage)
+      b = static_cast<std::uint8_t>(random());
+    refused += decode_snapshot(kSchema, baseline, garbage, kMaxEntities) ? 0 : 1;
+  }
+  EXPECT_GT(refused, 4500);
+}
+
+}  // namespace
+}  // namespace tickwire::sim::detail
