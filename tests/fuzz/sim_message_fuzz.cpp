@@ -14,8 +14,9 @@ namespace {
 tickwire::sim::EntitySchema make_schema() {
   using tickwire::sim::FieldSpec;
   tickwire::sim::EntitySchema schema;
-  schema.add({"mover", {FieldSpec::real("x", -100, 100, 0.01), FieldSpec::angle("a", 0.01),
-                        FieldSpec::integer("hp", 0, 100), FieldSpec::boolean("on")}});
+  schema.add({"mover",
+              {FieldSpec::real("x", -100, 100, 0.01), FieldSpec::angle("a", 0.01),
+               FieldSpec::integer("hp", 0, 100), FieldSpec::boolean("on")}});
   schema.add({"marker", {FieldSpec::integer("kind", 0, 7)}});
   return schema;
 }
@@ -41,7 +42,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     default: {
       const auto decoded = tickwire::sim::detail::decode_snapshot(
-          schema, {}, std::span(data + 1, size - 1), 1024);
+          schema, {}, 0, std::span(data + 1, size - 1), 1024);
       if (decoded && decoded->size() > 1024) __builtin_trap();
       break;
     }

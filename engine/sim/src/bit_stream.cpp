@@ -5,13 +5,19 @@
 namespace tickwire::sim::detail {
 
 void BitWriter::write(std::uint32_t value, unsigned bits) {
-  for (unsigned i = bits; i > 0; --i) {
-    const std::size_t byte = bit_count_ / 8;
-    if (byte == bytes_.size()) bytes_.push_back(0);
-    if (((value >> (i - 1)) & 1u) != 0) {
-      bytes_[byte] = static_cast<std::uint8_t>(bytes_[byte] | (0x80u >> (bit_count_ % 8)));
-    }
-    ++bit_count_;
+  if (bits == 0) return;
+  if (bits < 32) value &= (1u << bits) - 1;
+  // Fill the partly used last byte, then whole bytes, most significant bits first.
+  while (bits > 0) {
+    const unsigned used = static_cast<unsigned>(bit_count_ % 8);
+    if (used == 0) bytes_.push_back(0);
+    const unsigned room = 8 - used;
+    const unsigned take = bits < room ? bits : room;
+    const auto chunk =
+        static_cast<std::uint32_t>((std::uint64_t{value} >> (bits - take)) & ((1u << take) - 1));
+    bytes_.back() = static_cast<std::uint8_t>(bytes_.back() | (chunk << (room - take)));
+    bits -= take;
+    bit_count_ += take;
   }
 }
 
@@ -33,13 +39,17 @@ std::uint32_t BitReader::read(unsigned bits) {
     ok_ = false;
     return 0;
   }
-  std::uint32_t value = 0;
-  for (unsigned i = 0; i < bits; ++i) {
-    const std::uint8_t byte = bytes_[position_ / 8];
-    value = (value << 1) | ((byte >> (7 - position_ % 8)) & 1u);
-    ++position_;
+  std::uint64_t value = 0;
+  while (bits > 0) {
+    const unsigned used = static_cast<unsigned>(position_ % 8);
+    const unsigned room = 8 - used;
+    const unsigned take = bits < room ? bits : room;
+    const unsigned byte = bytes_[position_ / 8];
+    value = (value << take) | ((byte >> (room - take)) & ((1u << take) - 1));
+    bits -= take;
+    position_ += take;
   }
-  return value;
+  return static_cast<std::uint32_t>(value);
 }
 
 std::uint32_t BitReader::read_varuint() {

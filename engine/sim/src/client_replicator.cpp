@@ -44,7 +44,13 @@ bool ClientReplicator::on_message(std::span<const std::byte> message) {
     return false;
   }
   const WorldState* baseline = &empty_;
+  double elapsed = 0;  // ticks from the baseline to this snapshot
   if (snapshot->baseline_tick() != 0) {
+    if (snapshot->baseline_tick() >= snapshot->tick()) {
+      ++counters_.malformed;
+      return false;
+    }
+    elapsed = snapshot->tick() - snapshot->baseline_tick();
     baseline = at(snapshot->baseline_tick());
     if (baseline == nullptr) {
       ++counters_.missing_baseline;
@@ -54,8 +60,8 @@ bool ClientReplicator::on_message(std::span<const std::byte> message) {
   const auto* body = snapshot->body();
   const std::span<const std::uint8_t> bits =
       body != nullptr ? std::span(body->data(), body->size()) : std::span<const std::uint8_t>();
-  std::optional<WorldState> state =
-      detail::decode_snapshot(schema_, *baseline, bits, config_.max_entities);
+  std::optional<WorldState> state = detail::decode_snapshot(
+      schema_, *baseline, elapsed / config_.tick_rate_hz, bits, config_.max_entities);
   if (!state) {
     ++counters_.malformed;
     return false;

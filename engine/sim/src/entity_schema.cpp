@@ -65,6 +65,35 @@ TypeId EntitySchema::add(EntityType type) {
     compiled.steps.push_back(count);
     compiled.bits.push_back(count <= 1 ? 0u : static_cast<unsigned>(std::bit_width(count - 1)));
   }
+  // Rates name other real fields of the same type.
+  compiled.rate_index.assign(type.fields.size(), -1);
+  compiled.rate_scale.assign(type.fields.size(), 0);
+  compiled.rate_zero.assign(type.fields.size(), 0);
+  for (std::size_t f = 0; f < type.fields.size(); ++f) {
+    const FieldSpec& field = type.fields[f];
+    if (field.rate_field.empty()) continue;
+    const auto rate =
+        std::find_if(type.fields.begin(), type.fields.end(),
+                     [&](const FieldSpec& other) { return other.name == field.rate_field; });
+    if (field.kind != FieldKind::real || rate == type.fields.end() ||
+        rate->kind != FieldKind::real || rate->name == field.name) {
+      error_ = field_error(type.name, field,
+                           "rate_field '" + field.rate_field + "' must name another real field");
+      return 0;
+    }
+    compiled.rate_index[f] = static_cast<int>(rate - type.fields.begin());
+    compiled.rate_scale[f] = rate->precision / field.precision;
+    compiled.rate_zero[f] = -rate->min / rate->precision;
+    compiled.has_rates = true;
+  }
+  // Rate fields first, so that a decoder knows the new rate before the field it moves.
+  for (int pass = 0; pass < 2; ++pass) {
+    for (std::size_t f = 0; f < type.fields.size(); ++f) {
+      const bool is_rate = std::find(compiled.rate_index.begin(), compiled.rate_index.end(),
+                                     static_cast<int>(f)) != compiled.rate_index.end();
+      if (is_rate == (pass == 0)) compiled.coding_order.push_back(static_cast<std::uint8_t>(f));
+    }
+  }
   compiled.type = std::move(type);
   types_.push_back(std::move(compiled));
   return static_cast<TypeId>(types_.size() - 1);
@@ -72,6 +101,30 @@ TypeId EntitySchema::add(EntityType type) {
 
 unsigned EntitySchema::type_bits() const {
   return types_.size() <= 1 ? 0u : static_cast<unsigned>(std::bit_width(types_.size() - 1));
+}
+
+void EntitySchema::predict(TypeId id, std::span<const std::uint32_t> fields, double elapsed_seconds,
+                           std::span<std::uint32_t> predicted) const {
+  for (std::size_t f = 0; f < fields.size(); ++f) {
+    predicted[f] = predict_field(id, f, fields, fields, elapsed_seconds);
+  }
+}
+
+std::uint32_t EntitySchema::predict_field(TypeId id, std::size_t field,
+                                          std::span<const std::uint32_t> before,
+                                          std::span<const std::uint32_t> after,
+                                          double elapsed_seconds) const {
+  const Compiled& type = types_[id];
+  const int rate = type.rate_index[field];
+  if (rate < 0 || elapsed_seconds == 0) return before[field];
+  const auto r = static_cast<std::size_t>(rate);
+  // The mean rate in rate steps, relative to standing still; doubles, no contraction (see the
+  // header): the same bits on every machine.
+  const double mean_rate =
+      (before[r] - type.rate_zero[field] + (after[r] - type.rate_zero[field])) / 2;
+  const double moved = std::round(mean_rate * type.rate_scale[field] * elapsed_seconds);
+  const double top = static_cast<double>(type.steps[field] - 1);
+  return static_cast<std::uint32_t>(std::clamp(before[field] + moved, 0.0, top));
 }
 
 std::uint32_t EntitySchema::quantize(TypeId id, std::size_t field, double value) const {

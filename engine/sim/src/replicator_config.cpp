@@ -3,6 +3,9 @@
 namespace tickwire::sim {
 
 std::string ReplicatorConfig::validate() const {
+  if (!(tick_rate_hz >= 1 && tick_rate_hz <= 1000)) {
+    return "tick_rate_hz = " + std::to_string(tick_rate_hz) + " is invalid: use 1..1000";
+  }
   if (history < 2 || history > 1024) {
     return "history = " + std::to_string(history) + " is invalid: use 2..1024";
   }

@@ -75,7 +75,7 @@ std::vector<std::byte> ServerReplicator::snapshot_for(ClientId id, WireTick tick
   // The newest acknowledged snapshot still remembered is the baseline; otherwise a full one.
   static const WorldState kNothing;
   const WorldState* baseline = &kNothing;
-  WireTick baseline_tick = 0;
+  WireTick baseline_tick = tick;  // no baseline: nothing to predict over
   if (client->acknowledged != 0) {
     const Client::Sent& sent = client->history[client->acknowledged % config_.history];
     if (sent.tick == client->acknowledged) {
@@ -90,7 +90,8 @@ std::vector<std::byte> ServerReplicator::snapshot_for(ClientId id, WireTick tick
     return base + (waiting != client->accumulated.end() ? waiting->second : 0.0f);
   };
   detail::EncodedSnapshot encoded =
-      detail::encode_snapshot(schema_, *baseline, target, config_.max_snapshot_bytes * 8, rank);
+      detail::encode_snapshot(schema_, *baseline, (tick - baseline_tick) / config_.tick_rate_hz,
+                              target, config_.max_snapshot_bytes * 8, rank);
 
   // Changes that waited gain their priority again; sent ones start over.
   std::unordered_map<EntityId, float> accumulated;
@@ -100,6 +101,7 @@ std::vector<std::byte> ServerReplicator::snapshot_for(ClientId id, WireTick tick
   }
   client->accumulated = std::move(accumulated);
 
+  if (baseline == &kNothing) baseline_tick = 0;
   client->stats.last_baseline = baseline_tick;
   client->stats.last_snapshot_bits = encoded.bits;
   client->stats.last_deferred = encoded.deferred.size();

@@ -8,10 +8,10 @@
 namespace tickwire::sim::detail {
 namespace {
 
-// Fields this narrow are cheaper sent whole than as a delta with a size class.
+// Fields this narrow are cheaper sent whole than as a delta.
 constexpr unsigned kWholeFieldBits = 4;
-// Delta size classes: prefix '0' → 4 bits, '10' → 8, '110' → 12, '111' → the whole value.
-constexpr unsigned kDeltaClassBits[] = {4, 8, 12};
+// Exp-Golomb orders are sent in this many bits, so at most 31.
+constexpr unsigned kOrderBits = 5;
 
 std::uint32_t zigzag(std::int64_t delta) {
   return static_cast<std::uint32_t>(delta < 0 ? (-delta * 2 - 1) : delta * 2);
@@ -30,40 +30,71 @@ std::int64_t field_delta(std::uint32_t base, std::uint32_t value, std::uint32_t 
   return delta;
 }
 
+// Deltas are Exp-Golomb coded with an order chosen per field for each snapshot from that
+// snapshot's own deltas (sent in its header): small for a field that barely moves, larger for
+// one that moves a lot, so each pays close to what its deltas are worth.
+std::size_t exp_golomb_bits(std::uint32_t z, unsigned order) {
+  const std::uint64_t x = std::uint64_t{z} + (std::uint64_t{1} << order);
+  const auto n = static_cast<std::size_t>(std::bit_width(x)) - 1;
+  return 2 * n - order + 1;
+}
+
+void write_exp_golomb(BitWriter& out, std::uint32_t z, unsigned order) {
+  const std::uint64_t x = std::uint64_t{z} + (std::uint64_t{1} << order);
+  const auto n = static_cast<unsigned>(std::bit_width(x)) - 1;
+  out.write(0, n - order);
+  if (n >= 32) out.write(static_cast<std::uint32_t>(x >> 32), n - 31);
+  out.write(static_cast<std::uint32_t>(x), n >= 32 ? 32 : n + 1);
+}
+
+std::optional<std::uint32_t> read_exp_golomb(BitReader& in, unsigned order) {
+  unsigned zeros = 0;
+  while (in.ok() && !in.read_bool()) {
+    if (++zeros + order > 32) return std::nullopt;
+  }
+  // The leading 1 was read; n - order zeros came before it, n more bits follow.
+  const unsigned n = zeros + order;
+  std::uint64_t x = 1;
+  if (n > 32) return std::nullopt;
+  if (n == 32) {
+    x = (x << 32) | in.read(32);
+  } else {
+    x = (x << n) | in.read(n);
+  }
+  const std::uint64_t z = x - (std::uint64_t{1} << order);
+  if (!in.ok() || z > UINT32_MAX) return std::nullopt;
+  return static_cast<std::uint32_t>(z);
+}
+
+// How one snapshot codes the deltas of each type's fields, chosen from the snapshot's own
+// deltas and sent in its header: the Exp-Golomb order per field, and which fields changed in
+// every updated entity of the type (those need no changed bit per entity).
+struct DeltaHeader {
+  std::vector<bool> present;                      // per type: any updated entity with a baseline
+  std::vector<std::vector<std::uint8_t>> orders;  // per type, per field
+  std::vector<std::vector<bool>> always_changed;  // per type, per field
+};
+
 void write_field_change(BitWriter& out, std::uint32_t base, std::uint32_t value, unsigned bits,
-                        std::uint32_t steps, bool wraps) {
+                        std::uint32_t steps, bool wraps, unsigned order) {
   if (bits <= kWholeFieldBits) {
     out.write(value, bits);
     return;
   }
-  const std::uint32_t z = zigzag(field_delta(base, value, steps, wraps));
-  for (unsigned size_class = 0; size_class < 3; ++size_class) {
-    if (z < (1u << kDeltaClassBits[size_class])) {
-      out.write((1u << (size_class + 1)) - 2, size_class + 1);  // 0, 10, 110
-      out.write(z, kDeltaClassBits[size_class]);
-      return;
-    }
-  }
-  out.write(0b111, 3);
-  out.write(value, bits);
+  write_exp_golomb(out, zigzag(field_delta(base, value, steps, wraps)), order);
 }
 
 // Reads a changed field; nullopt if it leaves the field's range.
 std::optional<std::uint32_t> read_field_change(BitReader& in, std::uint32_t base, unsigned bits,
-                                               std::uint32_t steps, bool wraps) {
+                                               std::uint32_t steps, bool wraps, unsigned order) {
   std::int64_t value = 0;
   if (bits <= kWholeFieldBits) {
     value = in.read(bits);
   } else {
-    unsigned size_class = 0;
-    while (size_class < 3 && in.read_bool())
-      ++size_class;
-    if (size_class == 3) {
-      value = in.read(bits);
-    } else {
-      value = std::int64_t{base} + unzigzag(in.read(kDeltaClassBits[size_class]));
-      if (wraps) value = ((value % steps) + steps) % steps;
-    }
+    const auto z = read_exp_golomb(in, order);
+    if (!z) return std::nullopt;
+    value = std::int64_t{base} + unzigzag(*z);
+    if (wraps) value = ((value % steps) + steps) % steps;
   }
   if (!in.ok() || value < 0 || value >= std::int64_t{steps}) return std::nullopt;
   return static_cast<std::uint32_t>(value);
@@ -78,9 +109,100 @@ bool is_angle(const EntitySchema& schema, TypeId type, std::size_t field) {
   return schema.type(type).fields[field].kind == FieldKind::angle;
 }
 
+bool is_wide(const EntitySchema& schema, TypeId type, std::size_t field) {
+  return schema.field_bits(type, field) > kWholeFieldBits;
+}
+
+// The header that makes this snapshot's deltas shortest.
+DeltaHeader choose_delta_header(const EntitySchema& schema, const WorldState& baseline,
+                                double elapsed_seconds, const WorldState& target,
+                                const std::vector<std::size_t>& candidates) {
+  const std::size_t types = schema.type_count();
+  std::vector<std::vector<std::vector<std::uint32_t>>> deltas(types);
+  DeltaHeader header;
+  header.present.assign(types, false);
+  header.orders.resize(types);
+  header.always_changed.resize(types);
+  for (std::size_t t = 0; t < types; ++t) {
+    const std::size_t fields = schema.field_count(static_cast<TypeId>(t));
+    deltas[t].resize(fields);
+    header.orders[t].assign(fields, 0);
+    header.always_changed[t].assign(fields, true);
+  }
+  for (const std::size_t index : candidates) {
+    const WorldState::Entity entity = target.at(index);
+    const auto base = baseline.find(entity.id);
+    if (!base || base->type != entity.type) continue;
+    header.present[entity.type] = true;
+    for (std::size_t f = 0; f < entity.fields.size(); ++f) {
+      const std::uint32_t reference =
+          schema.predict_field(entity.type, f, base->fields, entity.fields, elapsed_seconds);
+      if (entity.fields[f] == reference) {
+        header.always_changed[entity.type][f] = false;
+        continue;
+      }
+      if (!is_wide(schema, entity.type, f)) continue;
+      deltas[entity.type][f].push_back(
+          zigzag(field_delta(reference, entity.fields[f], schema.field_steps(entity.type, f),
+                             is_angle(schema, entity.type, f))));
+    }
+  }
+  for (std::size_t t = 0; t < types; ++t) {
+    for (std::size_t f = 0; f < deltas[t].size(); ++f) {
+      std::size_t best_cost = SIZE_MAX;
+      const unsigned top =
+          std::min(schema.field_bits(static_cast<TypeId>(t), f), (1u << kOrderBits) - 1);
+      for (unsigned order = 0; order <= top && !deltas[t][f].empty(); ++order) {
+        std::size_t cost = 0;
+        for (const std::uint32_t z : deltas[t][f])
+          cost += exp_golomb_bits(z, order);
+        if (cost < best_cost) {
+          best_cost = cost;
+          header.orders[t][f] = static_cast<std::uint8_t>(order);
+        }
+      }
+    }
+  }
+  return header;
+}
+
+// Per type a presence bit; for present types, per field an always-changed bit and, for wide
+// fields, the order.
+void write_delta_header(BitWriter& out, const EntitySchema& schema, const DeltaHeader& header) {
+  for (std::size_t t = 0; t < header.present.size(); ++t) {
+    out.write_bool(header.present[t]);
+    if (!header.present[t]) continue;
+    for (std::size_t f = 0; f < header.orders[t].size(); ++f) {
+      out.write_bool(header.always_changed[t][f]);
+      if (is_wide(schema, static_cast<TypeId>(t), f)) out.write(header.orders[t][f], kOrderBits);
+    }
+  }
+}
+
+DeltaHeader read_delta_header(BitReader& in, const EntitySchema& schema) {
+  const std::size_t types = schema.type_count();
+  DeltaHeader header;
+  header.present.assign(types, false);
+  header.orders.resize(types);
+  header.always_changed.resize(types);
+  for (std::size_t t = 0; t < types; ++t) {
+    const auto type = static_cast<TypeId>(t);
+    header.orders[t].assign(schema.field_count(type), 0);
+    header.always_changed[t].assign(schema.field_count(type), false);
+    header.present[t] = in.read_bool();
+    if (!header.present[t]) continue;
+    for (std::size_t f = 0; f < header.orders[t].size(); ++f) {
+      header.always_changed[t][f] = in.read_bool();
+      if (is_wide(schema, type, f))
+        header.orders[t][f] = static_cast<std::uint8_t>(in.read(kOrderBits));
+    }
+  }
+  return header;
+}
+
 // The part of an updated entity after its id gap.
-void write_entity_body(BitWriter& out, const EntitySchema& schema,
-                       const std::optional<WorldState::Entity>& base,
+void write_entity_body(BitWriter& out, const EntitySchema& schema, const DeltaHeader& header,
+                       double elapsed_seconds, const std::optional<WorldState::Entity>& base,
                        const WorldState::Entity& entity) {
   const std::size_t fields = entity.fields.size();
   if (!base) {
@@ -90,12 +212,15 @@ void write_entity_body(BitWriter& out, const EntitySchema& schema,
     }
     return;
   }
-  for (std::size_t f = 0; f < fields; ++f) {
-    const bool changed = entity.fields[f] != base->fields[f];
-    out.write_bool(changed);
+  for (const std::size_t f : schema.coding_order(entity.type)) {
+    const std::uint32_t reference =
+        schema.predict_field(entity.type, f, base->fields, entity.fields, elapsed_seconds);
+    const bool changed = entity.fields[f] != reference;
+    if (!header.always_changed[entity.type][f]) out.write_bool(changed);
     if (changed) {
-      write_field_change(out, base->fields[f], entity.fields[f], schema.field_bits(entity.type, f),
-                         schema.field_steps(entity.type, f), is_angle(schema, entity.type, f));
+      write_field_change(out, reference, entity.fields[f], schema.field_bits(entity.type, f),
+                         schema.field_steps(entity.type, f), is_angle(schema, entity.type, f),
+                         header.orders[entity.type][f]);
     }
   }
 }
@@ -110,11 +235,35 @@ void append_bits(BitWriter& out, const BitWriter& from) {
   }
 }
 
+// The baseline as it should look `elapsed_seconds` later: fields with a rate moved by it. Both
+// ends take deltas against this, so an entity that keeps its velocity costs nothing.
+const WorldState& expected_state(const EntitySchema& schema, const WorldState& baseline,
+                                 double elapsed_seconds, WorldState& storage) {
+  bool any_rates = false;
+  for (std::size_t t = 0; t < schema.type_count() && !any_rates; ++t) {
+    any_rates = schema.has_rates(static_cast<TypeId>(t));
+  }
+  if (!any_rates || elapsed_seconds == 0) return baseline;
+  WorldStateAssembler assembler;
+  std::uint32_t predicted[EntitySchema::kMaxFields];
+  for (std::size_t i = 0; i < baseline.size(); ++i) {
+    const WorldState::Entity entity = baseline.at(i);
+    const std::span out(predicted, entity.fields.size());
+    schema.predict(entity.type, entity.fields, elapsed_seconds, out);
+    assembler.append(entity.id, entity.type, out);
+  }
+  storage = assembler.finish();
+  return storage;
+}
+
 }  // namespace
 
-EncodedSnapshot encode_snapshot(const EntitySchema& schema, const WorldState& baseline,
-                                const WorldState& target, std::size_t max_bits,
+EncodedSnapshot encode_snapshot(const EntitySchema& schema, const WorldState& actual_baseline,
+                                double elapsed_seconds, const WorldState& target,
+                                std::size_t max_bits,
                                 const std::function<float(const WorldState::Entity&)>& priority) {
+  WorldState storage;
+  const WorldState& baseline = expected_state(schema, actual_baseline, elapsed_seconds, storage);
   // Walk both sorted id lists once: what was removed, and what is new or changed.
   std::vector<EntityId> removed;
   std::vector<std::size_t> candidates;  // indices into target
@@ -175,16 +324,19 @@ EncodedSnapshot encode_snapshot(const EntitySchema& schema, const WorldState& ba
     std::size_t index;
     BitWriter body;
   };
+  const DeltaHeader header =
+      choose_delta_header(schema, actual_baseline, elapsed_seconds, target, candidates);
+  write_delta_header(out, schema, header);
   std::vector<Chosen> chosen;  // in priority order
   EncodedSnapshot result;
   std::size_t estimate =
       out.bit_count() + varuint_bits(static_cast<std::uint32_t>(candidates.size()));
   for (const std::size_t index : candidates) {
     const WorldState::Entity entity = target.at(index);
-    std::optional<WorldState::Entity> base = baseline.find(entity.id);
+    std::optional<WorldState::Entity> base = actual_baseline.find(entity.id);
     if (base && base->type != entity.type) base.reset();
     BitWriter body;
-    write_entity_body(body, schema, base, entity);
+    write_entity_body(body, schema, header, elapsed_seconds, base, entity);
     const std::size_t cost = gap_floor[index] + body.bit_count();
     if (max_bits != 0 && estimate + cost > max_bits) {
       result.deferred.push_back(entity.id);
@@ -227,7 +379,7 @@ EncodedSnapshot encode_snapshot(const EntitySchema& schema, const WorldState& ba
     result.included.push_back(id);
   }
 
-  // The client's view: baseline minus removals, with the included updates applied.
+  // The client's view: the (expected) baseline minus removals, with the included updates.
   WorldStateAssembler view;
   std::size_t r = 0, c = 0;
   b = 0;
@@ -253,9 +405,12 @@ EncodedSnapshot encode_snapshot(const EntitySchema& schema, const WorldState& ba
   return result;
 }
 
-std::optional<WorldState> decode_snapshot(const EntitySchema& schema, const WorldState& baseline,
+std::optional<WorldState> decode_snapshot(const EntitySchema& schema,
+                                          const WorldState& actual_baseline, double elapsed_seconds,
                                           std::span<const std::uint8_t> bytes,
                                           std::size_t max_entities) {
+  WorldState storage;
+  const WorldState& baseline = expected_state(schema, actual_baseline, elapsed_seconds, storage);
   BitReader in(bytes);
   const std::uint32_t removed_count = in.read_varuint();
   if (!in.ok() || removed_count > baseline.size()) return std::nullopt;
@@ -267,6 +422,7 @@ std::optional<WorldState> decode_snapshot(const EntitySchema& schema, const Worl
     id = static_cast<EntityId>(next);
     previous = next;
   }
+  const DeltaHeader header = read_delta_header(in, schema);
   const std::uint32_t updated_count = in.read_varuint();
   if (!in.ok() || updated_count > max_entities) return std::nullopt;
 
@@ -297,18 +453,22 @@ std::optional<WorldState> decode_snapshot(const EntitySchema& schema, const Worl
     std::optional<WorldState::Entity> base;
     if (b < baseline.size() && baseline.at(b).id == id) {
       const bool was_removed = std::binary_search(removed.begin(), removed.end(), id);
-      if (!was_removed) base = baseline.at(b);
+      if (!was_removed) base = actual_baseline.at(b);  // deltas start from the real baseline
       ++b;
     }
     TypeId type = 0;
     if (base) {
       type = base->type;
-      for (std::size_t f = 0; f < base->fields.size(); ++f) {
-        fields[f] = base->fields[f];
-        if (!in.read_bool()) continue;
-        const auto value =
-            read_field_change(in, base->fields[f], schema.field_bits(type, f),
-                              schema.field_steps(type, f), is_angle(schema, type, f));
+      const std::span decoded(fields, base->fields.size());
+      for (const std::size_t f : schema.coding_order(type)) {
+        // Rate fields come first, so the rate this prediction needs is already decoded.
+        const std::uint32_t reference =
+            schema.predict_field(type, f, base->fields, decoded, elapsed_seconds);
+        fields[f] = reference;
+        if (!header.always_changed[type][f] && !in.read_bool()) continue;
+        const auto value = read_field_change(in, reference, schema.field_bits(type, f),
+                                             schema.field_steps(type, f), is_angle(schema, type, f),
+                                             header.orders[type][f]);
         if (!value) return std::nullopt;
         fields[f] = *value;
       }

@@ -4,7 +4,8 @@
 // id gap; changed fields cost a few bits of delta; new entities are sent whole. A bit budget
 // picks the most important changes first and defers the rest to later snapshots.
 //
-// Layout: varuint removed count, then the removed ids as gaps; varuint updated count, then per
+// Layout: varuint removed count, then the removed ids as gaps; the Exp-Golomb order of each
+// field's deltas in this snapshot; varuint updated count, then per
 // updated entity its id gap and either (id in baseline) per field a changed bit and a delta, or
 // (new id) its type and every field whole.
 
@@ -29,16 +30,19 @@ struct EncodedSnapshot {
   std::vector<EntityId> deferred;  // changed or new entities left for a later snapshot
 };
 
-// Encodes `target` against `baseline` (an empty baseline gives a full snapshot). `max_bits` = 0
-// means no budget. `priority`, if set, orders the changed entities (higher first; ties by id);
-// it is called once per changed entity.
+// Encodes `target` against `baseline` (an empty baseline gives a full snapshot), which is
+// `elapsed_seconds` older: fields with a rate are compared with where the rate moved them.
+// `max_bits` = 0 means no budget. `priority`, if set, orders the changed entities (higher first;
+// ties by id); it is called once per changed entity.
 EncodedSnapshot encode_snapshot(const EntitySchema& schema, const WorldState& baseline,
-                                const WorldState& target, std::size_t max_bits,
+                                double elapsed_seconds, const WorldState& target,
+                                std::size_t max_bits,
                                 const std::function<float(const WorldState::Entity&)>& priority);
 
 // Applies an encoded body to `baseline`. Nothing on failure: truncated or garbage bytes, unknown
 // types, out-of-range values, ids out of order, or more than `max_entities` entities.
 std::optional<WorldState> decode_snapshot(const EntitySchema& schema, const WorldState& baseline,
+                                          double elapsed_seconds,
                                           std::span<const std::uint8_t> bytes,
                                           std::size_t max_entities);
 

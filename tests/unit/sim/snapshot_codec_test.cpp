@@ -14,9 +14,9 @@ constexpr std::size_t kMaxEntities = 100000;
 TEST(SnapshotCodec, full_snapshot_decodes_to_the_target) {
   test::TestWorld world(tickwire::test::test_seed(1), 200);
   const WorldState target = world.state(kSchema);
-  const EncodedSnapshot encoded = encode_snapshot(kSchema, {}, target, 0, nullptr);
+  const EncodedSnapshot encoded = encode_snapshot(kSchema, {}, 0, target, 0, nullptr);
   EXPECT_EQ(encoded.view, target);
-  const auto decoded = decode_snapshot(kSchema, {}, encoded.bytes, kMaxEntities);
+  const auto decoded = decode_snapshot(kSchema, {}, 0, encoded.bytes, kMaxEntities);
   ASSERT_TRUE(decoded);
   EXPECT_EQ(*decoded, target);
 }
@@ -38,10 +38,10 @@ TEST(SnapshotCodec, delta_equals_full_through_moves_births_deaths_and_type_chang
       builder.set(2, 1, flag);
       target = builder.build();
     }
-    const EncodedSnapshot encoded = encode_snapshot(kSchema, baseline, target, 0, nullptr);
+    const EncodedSnapshot encoded = encode_snapshot(kSchema, baseline, 0, target, 0, nullptr);
     ASSERT_EQ(encoded.view, target);
     ASSERT_TRUE(encoded.deferred.empty());
-    const auto decoded = decode_snapshot(kSchema, baseline, encoded.bytes, kMaxEntities);
+    const auto decoded = decode_snapshot(kSchema, baseline, 0, encoded.bytes, kMaxEntities);
     ASSERT_TRUE(decoded) << "tick " << tick;
     ASSERT_EQ(*decoded, target) << "tick " << tick;
     baseline = target;
@@ -51,16 +51,17 @@ TEST(SnapshotCodec, delta_equals_full_through_moves_births_deaths_and_type_chang
 TEST(SnapshotCodec, unchanged_world_costs_almost_nothing) {
   test::TestWorld world(3, 900);
   const WorldState state = world.state(kSchema);
-  const EncodedSnapshot encoded = encode_snapshot(kSchema, state, state, 0, nullptr);
-  EXPECT_EQ(encoded.bits, 2u);  // two empty counts: nothing removed, nothing updated
-  EXPECT_EQ(*decode_snapshot(kSchema, state, encoded.bytes, kMaxEntities), state);
+  const EncodedSnapshot encoded = encode_snapshot(kSchema, state, 0, state, 0, nullptr);
+  // Two empty counts and a bit per type saying it has no deltas.
+  EXPECT_EQ(encoded.bits, 2u + kSchema.type_count());
+  EXPECT_EQ(*decode_snapshot(kSchema, state, 0, encoded.bytes, kMaxEntities), state);
 }
 
 TEST(SnapshotCodec, budget_defers_changes_by_priority_and_view_tracks_what_was_sent) {
   test::TestWorld world(4, 300);
   const WorldState target = world.state(kSchema);
   const auto priority = [](const WorldState::Entity& e) { return e.id % 7 == 0 ? 10.0f : 1.0f; };
-  const EncodedSnapshot encoded = encode_snapshot(kSchema, {}, target, 4000, priority);
+  const EncodedSnapshot encoded = encode_snapshot(kSchema, {}, 0, target, 4000, priority);
   EXPECT_LE(encoded.bits, 4000u);
   EXPECT_GT(encoded.bits, 3800u) << "the budget should be nearly used";
   EXPECT_FALSE(encoded.deferred.empty());
@@ -68,7 +69,7 @@ TEST(SnapshotCodec, budget_defers_changes_by_priority_and_view_tracks_what_was_s
   // Every high-priority entity made it before any other.
   for (const EntityId id : encoded.deferred)
     EXPECT_NE(id % 7, 0u) << id;
-  const auto decoded = decode_snapshot(kSchema, {}, encoded.bytes, kMaxEntities);
+  const auto decoded = decode_snapshot(kSchema, {}, 0, encoded.bytes, kMaxEntities);
   ASSERT_TRUE(decoded);
   EXPECT_EQ(*decoded, encoded.view);
   EXPECT_EQ(decoded->size(), encoded.included.size());
@@ -77,8 +78,8 @@ TEST(SnapshotCodec, budget_defers_changes_by_priority_and_view_tracks_what_was_s
 TEST(SnapshotCodec, decoder_refuses_too_many_entities) {
   test::TestWorld world(5, 50);
   const WorldState target = world.state(kSchema);
-  const EncodedSnapshot encoded = encode_snapshot(kSchema, {}, target, 0, nullptr);
-  EXPECT_FALSE(decode_snapshot(kSchema, {}, encoded.bytes, 10));
+  const EncodedSnapshot encoded = encode_snapshot(kSchema, {}, 0, target, 0, nullptr);
+  EXPECT_FALSE(decode_snapshot(kSchema, {}, 0, encoded.bytes, 10));
 }
 
 TEST(SnapshotCodec, truncated_and_garbage_bodies_are_refused_without_crashing) {
@@ -87,12 +88,12 @@ TEST(SnapshotCodec, truncated_and_garbage_bodies_are_refused_without_crashing) {
   world.step();
   world.step();
   const WorldState target = world.state(kSchema);
-  const EncodedSnapshot encoded = encode_snapshot(kSchema, baseline, target, 0, nullptr);
+  const EncodedSnapshot encoded = encode_snapshot(kSchema, baseline, 0, target, 0, nullptr);
   for (std::size_t size = 0; size < encoded.bytes.size(); ++size) {
     // A truncated body must never decode to something else than... nothing, or (if the cut fell
     // into padding) the same state.
     const std::span<const std::uint8_t> cut(encoded.bytes.data(), size);
-    const auto decoded = decode_snapshot(kSchema, baseline, cut, kMaxEntities);
+    const auto decoded = decode_snapshot(kSchema, baseline, 0, cut, kMaxEntities);
     if (decoded) {
       EXPECT_EQ(*decoded, target);
     }
@@ -103,9 +104,47 @@ TEST(SnapshotCodec, truncated_and_garbage_bodies_are_refused_without_crashing) {
     std::vector<std::uint8_t> garbage(random() % 200);
     for (auto& b : garbage)
       b = static_cast<std::uint8_t>(random());
-    refused += decode_snapshot(kSchema, baseline, garbage, kMaxEntities) ? 0 : 1;
+    refused += decode_snapshot(kSchema, baseline, 0, garbage, kMaxEntities) ? 0 : 1;
   }
   EXPECT_GT(refused, 4500);
+}
+
+TEST(SnapshotCodec, entities_keeping_their_velocity_cost_nothing_and_turns_decode_exactly) {
+  EntitySchema schema;
+  schema.add({"ship",
+              {FieldSpec::real("x", -1000, 1000, 0.01).with_rate("vx"),
+               FieldSpec::real("y", -1000, 1000, 0.01).with_rate("vy"),
+               FieldSpec::real("vx", -50, 50, 0.01), FieldSpec::real("vy", -50, 50, 0.01)}});
+  ASSERT_TRUE(schema.error().empty()) << schema.error();
+  const auto world_at = [&](double t, double turn) {
+    WorldState::Builder builder;
+    for (EntityId id = 1; id <= 100; ++id) {
+      const double vx = 3.0 + id % 5, vy = -2.0 + turn * id;
+      const double values[] = {vx * t, vy * t - 0.5 * turn * id * t * t, vx, vy};
+      builder.set_values(schema, id, 0, values);
+    }
+    return builder.build();
+  };
+  // Steady motion: the baseline's velocities predict every position exactly (to rounding).
+  const WorldState then = world_at(1.0, 0), now = world_at(1.25, 0);
+  const EncodedSnapshot steady = encode_snapshot(schema, then, 0.25, now, 0, nullptr);
+  EXPECT_LT(steady.bits, 100u * 4) << "at most a correction of rounding per moving entity";
+  const auto decoded = decode_snapshot(schema, then, 0.25, steady.bytes, kMaxEntities);
+  ASSERT_TRUE(decoded);
+  EXPECT_EQ(*decoded, now);
+  // Without the prediction the same change costs far more.
+  const EncodedSnapshot plain = encode_snapshot(schema, then, 0, now, 0, nullptr);
+  EXPECT_GT(plain.bits, steady.bits * 4);
+  // Turning entities: prediction is off, deltas carry the difference, decode is exact.
+  const WorldState turning = world_at(1.25, 0.3);
+  const EncodedSnapshot turned = encode_snapshot(schema, then, 0.25, turning, 0, nullptr);
+  EXPECT_EQ(*decode_snapshot(schema, then, 0.25, turned.bytes, kMaxEntities), turning);
+}
+
+TEST(EntitySchemaRates, rate_must_name_another_real_field) {
+  EntitySchema schema;
+  schema.add({"bad", {FieldSpec::real("x", 0, 1, 0.1).with_rate("nope")}});
+  EXPECT_NE(schema.error().find("rate_field 'nope'"), std::string::npos) << schema.error();
 }
 
 }  // namespace

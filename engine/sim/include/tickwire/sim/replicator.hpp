@@ -28,6 +28,10 @@ using ClientId = std::uint32_t;
 using WireTick = std::uint32_t;
 
 struct ReplicatorConfig {
+  // Simulation ticks per second: snapshot ticks are simulation ticks, and rates (velocities)
+  // predict positions over the ticks between a baseline and a snapshot. Both ends must agree.
+  // Default 60.
+  double tick_rate_hz = 60;
   // Snapshots remembered per client, as baselines for deltas. At 30 snapshots per second the
   // default covers about two seconds of lost acknowledgements. 2..1024. Default 64.
   std::size_t history = 64;

@@ -1,0 +1,585 @@
+// The WebSocket transport over real sockets on loopback: connection lifecycle, delivery, the
+// limits a server enforces (caps, Origin, sizes, timeouts, queues), and IPv6.
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "../support/pump.hpp"
+#include "tickwire/net/websocket_transport.hpp"
+
+namespace tickwire::test {
+namespace {
+
+using namespace std::chrono_literals;
+using net::ClientState;
+using net::Delivery;
+using net::DisconnectReason;
+using net::SendResult;
+
+// A bare TCP client for what a well-behaved one never does: stall, send half a handshake, never
+// read. POSIX sockets, so the test compiles no Asio.
+class RawTcpClient {
+ public:
+  // `receive_buffer` > 0 shrinks the socket's receive buffer before connecting.
+  explicit RawTcpClient(std::uint16_t port, int receive_buffer = 0)
+      : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    if (receive_buffer > 0) {
+      ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
+    }
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(port);
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connected_ = ::connect(fd_, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0;
+  }
+  ~RawTcpClient() { ::close(fd_); }
+  RawTcpClient(const RawTcpClient&) = delete;
+  RawTcpClient& operator=(const RawTcpClient&) = delete;
+
+  bool connected() const { return connected_; }
+  bool send_text(std::string_view text) {
+    return ::send(fd_, text.data(), text.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(text.size());
+  }
+  // Reads until `terminator` has arrived, the server closes, or `timeout` passes.
+  std::string read_until(std::string_view terminator, std::chrono::milliseconds timeout) {
+    std::string received;
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (received.find(terminator) == std::string::npos) {
+      const auto n = read_some(deadline);
+      if (n <= 0) break;
+      received.append(buffer_, static_cast<std::size_t>(n));
+    }
+    return received;
+  }
+  // True if the server closes the connection (end of stream or reset) before `timeout`.
+  bool closed_by_server_within(std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      const auto n = read_some(deadline);
+      if (n == 0 || (n < 0 && errno == ECONNRESET)) return true;
+      if (n < 0) return false;  // timed out
+    }
+  }
+
+ private:
+  // > 0 bytes read, 0 end of stream, -1 error or deadline (errno ETIMEDOUT).
+  ssize_t read_some(std::chrono::steady_clock::time_point deadline) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    pollfd ready{fd_, POLLIN, 0};
+    if (left.count() <= 0 || ::poll(&ready, 1, static_cast<int>(left.count())) <= 0) {
+      errno = ETIMEDOUT;
+      return -1;
+    }
+    return ::recv(fd_, buffer_, sizeof buffer_, 0);
+  }
+
+  int fd_;
+  bool connected_ = false;
+  char buffer_[4096];
+};
+
+// A valid upgrade request, as a browser or any WebSocket library would send it.
+std::string upgrade_request(std::string_view extra_headers = {}) {
+  return "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n" +
+         std::string(extra_headers) + "\r\n";
+}
+
+class WebSocketTest : public ::testing::Test {
+ protected:
+  // Short timeouts so that tests about timeouts, and teardown with stalled peers, end quickly.
+  static net::WebSocketCommonConfig fast_common() {
+    net::WebSocketCommonConfig common;
+    common.handshake_timeout_ms = 1000;
+    common.idle_timeout_ms = 2000;
+    common.ping_interval_ms = 100;
+    common.shutdown_timeout_ms = 500;
+    return common;
+  }
+  static net::WebSocketServerConfig server_config() {
+    net::WebSocketServerConfig config;
+    config.common = fast_common();
+    return config;
+  }
+  static net::WebSocketClientConfig client_config() {
+    net::WebSocketClientConfig config;
+    config.common = fast_common();
+    return config;
+  }
+
+  void start_server(net::WebSocketServerConfig config = server_config()) {
+    config.port = 0;
+    auto made = net::make_websocket_server(config);
+    ASSERT_TRUE(made.ok()) << made.error();
+    server_ = std::move(made.value());
+  }
+
+  std::unique_ptr<net::ClientTransport> make_client(
+      net::WebSocketClientConfig config = client_config()) {
+    config.server_port = server_->port();
+    auto made = net::make_websocket_client(config);
+    EXPECT_TRUE(made.ok()) << made.error();
+    return made.ok() ? std::move(made.value()) : nullptr;
+  }
+
+  // Connects a client and waits until both sides report it.
+  std::unique_ptr<net::ClientTransport> connect_client(
+      EventLog& client_log, net::WebSocketClientConfig config = client_config()) {
+    auto client = make_client(std::move(config));
+    const std::size_t before = server_log_.connected.size();
+    EXPECT_TRUE(pump_until({{server_.get(), &server_log_}, {client.get(), &client_log}}, [&] {
+      return !client_log.connected.empty() && server_log_.connected.size() > before;
+    }));
+    return client;
+  }
+
+  // Sends `size`-byte messages to `peer` until send() keeps returning queue_full even after the io
+  // thread had time to write: then the peer really is not taking anything. Returns the number of
+  // messages queued, or -1 if the queue never stayed full.
+  int fill_until_stalled(net::PeerId peer, std::size_t size) {
+    int sent = 0;
+    int full_in_a_row = 0;
+    const auto deadline = std::chrono::steady_clock::now() + 4s;
+    while (full_in_a_row < 3 && std::chrono::steady_clock::now() < deadline) {
+      const SendResult result = server_->send(peer, 0, Delivery::reliable_ordered,
+                                              pattern(static_cast<std::uint32_t>(sent), size));
+      if (result == SendResult::ok) {
+        ++sent;
+        full_in_a_row = 0;
+        continue;
+      }
+      EXPECT_EQ(result, SendResult::queue_full);
+      ++full_in_a_row;
+      std::this_thread::sleep_for(50ms);
+    }
+    return full_in_a_row == 3 ? sent : -1;
+  }
+
+  std::unique_ptr<net::ServerTransport> server_;
+  EventLog server_log_;
+};
+
+TEST_F(WebSocketTest, client_connects_and_messages_flow_both_ways_on_every_channel) {
+  auto config = server_config();
+  config.common.channel_count = 3;
+  start_server(config);
+  auto client_cfg = client_config();
+  client_cfg.common.channel_count = 3;
+  EventLog client_log;
+  auto client = connect_client(client_log, client_cfg);
+  EXPECT_EQ(client->state(), ClientState::connected);
+  EXPECT_EQ(server_->connected_peers(), 1u);
+  const net::PeerId peer = server_log_.connected[0];
+
+  for (net::Channel channel = 0; channel < 3; ++channel) {
+    const std::string up = "up on " + std::to_string(channel);
+    const std::string down = "down on " + std::to_string(channel);
+    ASSERT_EQ(client->send(channel, Delivery::unreliable, bytes_of(up)), SendResult::ok);
+    ASSERT_EQ(server_->send(peer, channel, Delivery::reliable_ordered, bytes_of(down)),
+              SendResult::ok);
+  }
+  ASSERT_TRUE(pump_until({{server_.get(), &server_log_}, {client.get(), &client_log}}, [&] {
+    return server_log_.messages.size() == 3 && client_log.messages.size() == 3;
+  }));
+  for (net::Channel channel = 0; channel < 3; ++channel) {
+    EXPECT_EQ(server_log_.messages[channel].channel, channel);
+    EXPECT_EQ(server_log_.messages[channel].peer, peer);
+    EXPECT_EQ(server_log_.messages[channel].bytes, bytes_of("up on " + std::to_string(channel)));
+    EXPECT_EQ(client_log.messages[channel].channel, channel);
+    EXPECT_EQ(client_log.messages[channel].bytes, bytes_of("down on " + std::to_string(channel)));
+  }
+  EXPECT_EQ(client->send(3, Delivery::reliable_ordered, bytes_of("x")),
+            SendResult::invalid_channel);
+  const auto stats = server_->stats(peer);
+  ASSERT_TRUE(stats.has_value());
+  EXPECT_EQ(stats->messages_sent, 3u);
+  EXPECT_EQ(stats->messages_received, 3u);
+  EXPECT_EQ(stats->bytes_received, 3 * std::string("up on 0").size());
+}
+
+TEST_F(WebSocketTest, two_hundred_messages_arrive_in_send_order_whatever_their_delivery) {
+  start_server();
+  EventLog client_log;
+  auto client = connect_client(client_log);
+  const net::PeerId peer = server_log_.connected[0];
+  constexpr Delivery kKinds[] = {Delivery::reliable_ordered, Delivery::unreliable_sequenced,
+                                 Delivery::unreliable};
+  for (std::uint32_t i = 0; i < 200; ++i) {
+    const auto message = pattern(i, 1 + (i * 37) % 3000);
+    const auto channel = static_cast<net::Channel>(i % 2);
+    ASSERT_EQ(client->send(channel, kKinds[i % 3], message), SendResult::ok);
+    ASSERT_EQ(server_->send(peer, channel, kKinds[i % 3], message), SendResult::ok);
+  }
+  ASSERT_TRUE(pump_until({{server_.get(), &server_log_}, {client.get(), &client_log}}, [&] {
+    return server_log_.messages.size() == 200 && client_log.messages.size() == 200;
+  }));
+  for (std::uint32_t i = 0; i < 200; ++i) {
+    EXPECT_EQ(server_log_.messages[i].bytes, pattern(i, 1 + (i * 37) % 3000)) << "message " << i;
+    EXPECT_EQ(client_log.messages[i].bytes, pattern(i, 1 + (i * 37) % 3000)) << "message " << i;
+  }
+}
+
+TEST_F(WebSocketTest, received_payload_outlives_its_transport) {
+  start_server();
+  EventLog client_log;
+  auto client = connect_client(client_log);
+  ASSERT_EQ(
+      server_->send(server_log_.connected[0], 0, Delivery::reliable_ordered, bytes_of("kept")),
+      SendResult::ok);
+  net::Event kept;
+  ASSERT_TRUE(
+      pump_until({}, [&] { return client->poll(kept) && kept.type == net::EventType::message; }));
+  client.reset();
+  server_.reset();
+  EXPECT_EQ(std::vector<std::byte>(kept.payload.bytes().begin(), kept.payload.bytes().end()),
+            bytes_of("kept"));
+}
+
+TEST_F(WebSocketTest, client_disconnect_reaches_server_as_closed) {
+  start_server();
+  EventLog client_log;
+  auto client = connect_client(client_log);
+  client->disconnect(client->server(), DisconnectReason::closed);
+  ASSERT_TRUE(pump_until({{server_.get(), &server_log_}, {client.get(), &client_log}}, [&] {
+    return !server_log_.disconnected.empty() && !client_log.disconnected.empty();
+  }));
+  EXPECT_EQ(server_log_.disconnected[0].second, DisconnectReason::closed);
+  EXPECT_EQ(client_log.disconnected[0].second, DisconnectReason::closed);
+  EXPECT_EQ(client->state(), ClientState::disconnected);
+  EXPECT_EQ(server_->connected_peers(), 0u);
+}
+
+TEST_F(WebSocketTest, destroying_the_client_reaches_server_as_closed) {
+  start_server();
+  EventLog client_log;
+  auto client = connect_client(client_log);
+  client.reset();
+  ASSERT_TRUE(pump_until({{server_.get(), &server_log_}},
+                         [&] { return !server_log_.disconnected.empty(); }));
+  EXPECT_EQ(server_log_.disconnected[0].second, DisconnectReason::closed);
+}
+
+TEST_F(WebSocketTest, kicked_client_learns_the_reason_after_the_messages_before_it) {
+  start_server();
+  EventLog client_log;
+  auto client = connect_client(client_log);
+  const net::PeerId peer = server_log_.connected[0];
+  ASSERT_EQ(server_->send(peer, 0, Delivery::reliable_ordered, bytes_of("goodbye")),
+            SendResult::ok);
+  server_->disconnect(peer, DisconnectReason::kicked);
+  EXPECT_EQ(server_->send(peer, 0, Delivery::reliable_ordered, bytes_of("x")),
+            SendResult::unknown_peer);
+  ASSERT_TRUE(pump_until({{server_.get(), &server_log_}, {client.get(), &client_log}}, [&] {
+    return !client_log.disconnected.empty() && !server_log_.disconnected.empty();
+  }));
+  ASSERT_EQ(client_log.messages.size(), 1u);
+  EXPECT_EQ(client_log.messages[0].bytes, bytes_of("goodbye"));
+  EXPECT_EQ(client_log.disconnected[0].second, DisconnectReason::kicked);
+  EXPECT_EQ(server_log_.disconnected[0].second, DisconnectReason::kicked);
+}
+
+TEST_F(WebSocketTest, destroying_the_server_tells_clients_it_shut_down) {
+  start_server();
+  EventLog client_log;
+  auto client = connect_client(client_log);
+  server_.reset();
+  ASSERT_TRUE(
+      pump_until({{client.get(), &client_log}}, [&] { return !client_log.disconnected.empty(); }));
+  EXPECT_EQ(client_log.disconnected[0].second, DisconnectReason::shutdown);
+}
+
+TEST_F(WebSocketTest, full_server_refuses_with_server_full_and_keeps_its_players) {
+  auto config = server_config();
+  config.max_connections = 2;
+  start_server(config);
+  EventLog a_log, b_log, c_log;
+  auto a = connect_client(a_log);
+  auto b = connect_client(b_log);
+  auto c = make_client();
+  ASSERT_TRUE(pump_until(
+      {{server_.get(), &server_log_}, {a.get(), &a_log}, {b.get(), &b_log}, {c.get(), &c_log}},
+      [&] { return !c_log.disconnected.empty(); }));
+  EXPECT_TRUE(c_log.connected.empty()) << "a refused client must not see a brief connection";
+  EXPECT_EQ(c_log.disconnected[0].second, DisconnectReason::server_full);
+  EXPECT_EQ(server_->connected_peers(), 2u);
+  EXPECT_EQ(server_->counters().refused_connections, 1u);
+  EXPECT_TRUE(a_log.disconnected.empty());
+  EXPECT_TRUE(b_log.disconnected.empty());
+}
+
+TEST_F(WebSocketTest, connections_per_address_are_capped) {
+  auto config = server_config();
+  config.max_connections_per_address = 1;
+  start_server(config);
+  EventLog a_log, b_log;
+  auto a = connect_client(a_log);
+  auto b = make_client();
+  ASSERT_TRUE(pump_until({{server_.get(), &server_log_}, {a.get(), &a_log}, {b.get(), &b_log}},
+                         [&] { return !b_log.disconnected.empty(); }));
+  EXPECT_EQ(b_log.disconnected[0].second, DisconnectReason::server_full);
+  EXPECT_EQ(server_->connected_peers(), 1u);
+}
+
+TEST_F(WebSocketTest, browser_origin_not_on_the_allow_list_is_refused_with_403_and_counted) {
+  auto config = server_config();
+  config.allowed_origins = {"https://game.example"};
+  start_server(config);
+  auto evil = client_config();
+  evil.origin = "https://evil.example";
+  EventLog evil_log;
+  auto refused = make_client(evil);
+  ASSERT_TRUE(pump_until({{server_.get(), &server_log_}, {refused.get(), &evil_log}},
+                         [&] { return !evil_log.disconnected.empty(); }));
+  EXPECT_EQ(evil_log.disconnected[0].second, DisconnectReason::refused);
+  EXPECT_TRUE(evil_log.connected.empty());
+
+  RawTcpClient raw(server_->port());
+  ASSERT_TRUE(raw.send_text(upgrade_request("Origin: https://evil.example\r\n")));
+  EXPECT_EQ(raw.read_until("\r\n", 2s).rfind("HTTP/1.1 403", 0), 0u);
+  EXPECT_EQ(server_->counters().refused_connections, 2u);
+
+  auto good = client_config();
+  good.origin = "https://game.example";
+  EventLog good_log, native_log;
+  auto allowed = connect_client(good_log, good);
+  auto native = connect_client(native_log);  // no Origin: not a browser
+  EXPECT_EQ(server_->connected_peers(), 2u);
+  EXPECT_TRUE(server_log_.disconnected.empty());
+}
+
+TEST_F(WebSocketTest, oversize_message_closes_its_sender_with_1009_and_others_carry_on) {
+  auto config = server_config();
+  config.common.max_message_size = 1024;
+  start_server(config);
+  auto big_sender = client_config();
+  big_sender.common.max_message_size = 64 * 1024;
+  EventLog a_log, b_log;
+  auto a = connect_client(a_log, big_sender);
+  auto b = connect_client(b_log);
+  const net::PeerId a_peer = server_log_.connected[0];
+  const net::PeerId b_peer = server_log_.connected[1];
+
+  ASSERT_EQ(a->send(0, Delivery::reliable_ordered, pattern(1, 2048)), SendResult::ok);
+  ASSERT_TRUE(
+      pump_until({{server_.get(), &server_log_}, {a.get(), &a_log}, {b.get(), &b_log}},
+                 [&] { return !a_log.disconnected.empty() && !server_log_.disconnected.empty(); }));
+  // The client can only have learnt message_too_large from the close code, 1009: Beast sends no
+  // reason text with it.
+  EXPECT_EQ(a_log.disconnected[0].second, DisconnectReason::message_too_large);
+  EXPECT_EQ(server_log_.disconnected[0],
+            std::make_pair(a_peer, DisconnectReason::message_too_large));
+  EXPECT_TRUE(server_log_.messages.empty());
+  EXPECT_EQ(server_->counters().dropped_oversize, 1u);
+  EXPECT_EQ(server_->counters().peers_disconnected_for_abuse, 1u);
+
+  ASSERT_EQ(b->send(0, Delivery::reliable_ordered, pattern(2, 1024)), SendResult::ok);
+  ASSERT_EQ(server_->send(b_peer, 0, Delivery::reliable_ordered, bytes_of("still here")),
+            SendResult::ok);
+  ASSERT_TRUE(pump_until({{server_.get(), &server_log_}, {b.get(), &b_log}},
+                         [&] { return !server_log_.messages.empty() && !b_log.messages.empty(); }));
+  EXPECT_EQ(server_log_.messages[0].peer, b_peer);
+  EXPECT_TRUE(b_log.disconnected.empty());
+}
+
+TEST_F(WebSocketTest, message_on_a_channel_the_server_lacks_is_a_protocol_error) {
+  start_server();  // two channels
+  auto more_channels = client_config();
+  more_channels.common.channel_count = 4;
+  EventLog client_log;
+  auto client = connect_client(client_log, more_channels);
+  ASSERT_EQ(client->send(3, Delivery::reliable_ordered, bytes_of("where to?")), SendResult::ok);
+  ASSERT_TRUE(pump_until({{server_.get(), &server_log_}, {client.get(), &client_log}}, [&] {
+    return !client_log.disconnected.empty() && !server_log_.disconnected.empty();
+  }));
+  EXPECT_EQ(client_log.disconnected[0].second, DisconnectReason::protocol_error);
+  EXPECT_EQ(server_log_.disconnected[0].second, DisconnectReason::protocol_error);
+  EXPECT_TRUE(server_log_.messages.empty());
+  EXPECT_EQ(server_->counters().dropped_malformed, 1u);
+}
+
+TEST_F(WebSocketTest, tcp_client_that_never_finishes_the_upgrade_is_closed_after_the_timeout) {
+  auto config = server_config();
+  config.common.handshake_timeout_ms = 300;
+  start_server(config);
+  RawTcpClient silent(server_->port());
+  RawTcpClient half(server_->port());
+  ASSERT_TRUE(silent.connected());
+  ASSERT_TRUE(half.send_text("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"));
+  EXPECT_TRUE(silent.closed_by_server_within(3s));
+  EXPECT_TRUE(half.closed_by_server_within(3s));
+  EXPECT_TRUE(server_log_.connected.empty());
+}
+
+TEST_F(WebSocketTest, plain_http_request_is_answered_404) {
+  start_server();
+  RawTcpClient raw(server_->port());
+  ASSERT_TRUE(
+      raw.send_text("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"));
+  EXPECT_EQ(raw.read_until("\r\n", 2s).rfind("HTTP/1.1 404", 0), 0u);
+}
+
+TEST_F(WebSocketTest, works_over_ipv6_loopback) {
+  auto config = server_config();
+  config.bind_address = "::1";
+  config.port = 0;
+  auto made = net::make_websocket_server(config);
+  if (!made.ok()) GTEST_SKIP() << "no IPv6 loopback here: " << made.error();
+  server_ = std::move(made.value());
+  auto v6 = client_config();
+  v6.server_host = "::1";
+  EventLog client_log;
+  auto client = connect_client(client_log, v6);
+  ASSERT_EQ(client->state(), ClientState::connected);
+  ASSERT_EQ(client->send(1, Delivery::reliable_ordered, bytes_of("over v6")), SendResult::ok);
+  ASSERT_TRUE(pump_until({{server_.get(), &server_log_}, {client.get(), &client_log}},
+                         [&] { return !server_log_.messages.empty(); }));
+  EXPECT_EQ(server_log_.messages[0].bytes, bytes_of("over v6"));
+}
+
+TEST_F(WebSocketTest, peer_that_never_reads_gets_queue_full_and_costs_bounded_memory) {
+  auto config = server_config();
+  config.common.max_message_size = 64 * 1024;
+  config.common.max_queued_bytes_per_peer = 256 * 1024;
+  start_server(config);
+  RawTcpClient stalled(server_->port(), /*receive_buffer=*/4096);
+  ASSERT_TRUE(stalled.send_text(upgrade_request()));
+  ASSERT_EQ(stalled.read_until("\r\n\r\n", 2s).rfind("HTTP/1.1 101", 0), 0u);
+  ASSERT_TRUE(
+      pump_until({{server_.get(), &server_log_}}, [&] { return !server_log_.connected.empty(); }));
+  const net::PeerId peer = server_log_.connected[0];
+
+  ASSERT_GT(fill_until_stalled(peer, 64 * 1024), 0);
+  for (int i = 0; i < 50; ++i) {
+    EXPECT_EQ(server_->send(peer, 0, Delivery::reliable_ordered, pattern(0, 64 * 1024)),
+              SendResult::queue_full);
+  }
+  const auto stats = server_->stats(peer);
+  ASSERT_TRUE(stats.has_value());
+  EXPECT_GT(stats->messages_queued, 0u);
+  EXPECT_LE(stats->bytes_queued, config.common.max_queued_bytes_per_peer);
+}
+
+TEST_F(WebSocketTest, unpolled_client_pushes_back_on_the_server_then_gets_everything_in_order) {
+  auto config = server_config();
+  config.common.max_queued_bytes_per_peer = 256 * 1024;
+  start_server(config);
+  auto small_inbox = client_config();
+  small_inbox.common.max_unpolled_bytes_per_peer = 64 * 1024;
+  EventLog client_log;
+  auto client = connect_client(client_log, small_inbox);
+  const net::PeerId peer = server_log_.connected[0];
+
+  // The client is not polled: its io thread must stop reading instead of buffering without end.
+  const int sent = fill_until_stalled(peer, 16 * 1024);
+  ASSERT_GT(sent, 0);
+  ASSERT_TRUE(pump_until({{server_.get(), &server_log_}, {client.get(), &client_log}}, [&] {
+    return client_log.messages.size() == static_cast<std::size_t>(sent);
+  }));
+  for (int i = 0; i < sent; ++i) {
+    ASSERT_EQ(client_log.messages[i].bytes, pattern(static_cast<std::uint32_t>(i), 16 * 1024));
+  }
+  EXPECT_EQ(server_->send(peer, 0, Delivery::reliable_ordered, bytes_of("again")), SendResult::ok);
+}
+
+TEST_F(WebSocketTest, round_trip_time_is_measured_with_pings) {
+  start_server();
+  EventLog client_log;
+  auto client = connect_client(client_log);
+  const net::PeerId peer = server_log_.connected[0];
+  EXPECT_TRUE(pump_until({{server_.get(), &server_log_}, {client.get(), &client_log}}, [&] {
+    return server_->stats(peer)->rtt_ms > 0 && client->stats(client->server())->rtt_ms > 0;
+  }));
+}
+
+TEST_F(WebSocketTest, peer_that_answers_no_ping_times_out) {
+  auto config = server_config();
+  config.common.idle_timeout_ms = 400;
+  start_server(config);
+  RawTcpClient mute(server_->port());
+  ASSERT_TRUE(mute.send_text(upgrade_request()));
+  ASSERT_EQ(mute.read_until("\r\n\r\n", 2s).rfind("HTTP/1.1 101", 0), 0u);
+  ASSERT_TRUE(pump_until({{server_.get(), &server_log_}},
+                         [&] { return !server_log_.disconnected.empty(); }));
+  EXPECT_EQ(server_log_.disconnected[0].second, DisconnectReason::timeout);
+}
+
+TEST_F(WebSocketTest, connecting_to_a_port_nobody_listens_on_fails_with_connect_failed) {
+  start_server();
+  const std::uint16_t closed_port = server_->port();
+  server_.reset();
+  auto config = client_config();
+  config.server_port = closed_port;
+  auto made = net::make_websocket_client(config);
+  ASSERT_TRUE(made.ok()) << made.error();
+  auto client = std::move(made.value());
+  EventLog client_log;
+  ASSERT_TRUE(
+      pump_until({{client.get(), &client_log}}, [&] { return !client_log.disconnected.empty(); }));
+  EXPECT_EQ(client_log.disconnected[0].second, DisconnectReason::connect_failed);
+  EXPECT_TRUE(client_log.connected.empty());
+  EXPECT_EQ(client->state(), ClientState::disconnected);
+}
+
+bool mentions(const net::Status& status, const std::string& text) {
+  return status.message().find(text) != std::string::npos;
+}
+
+TEST(WebSocketConfig, defaults_are_valid_and_validate_names_the_bad_field) {
+  EXPECT_TRUE(net::WebSocketServerConfig{}.validate().ok());
+  EXPECT_TRUE(net::WebSocketClientConfig{}.validate().ok());
+  net::WebSocketServerConfig server;
+  server.max_connections = 0;
+  EXPECT_TRUE(mentions(server.validate(), "max_connections = 0"));
+  server = {};
+  server.common.channel_count = 256;
+  EXPECT_TRUE(mentions(server.validate(), "channel_count = 256"));
+  server = {};
+  server.common.max_queued_bytes_per_peer = 10;
+  EXPECT_TRUE(mentions(server.validate(), "max_queued_bytes_per_peer = 10"));
+  server = {};
+  server.allowed_origins = {""};
+  EXPECT_TRUE(mentions(server.validate(), "allowed_origins"));
+  net::WebSocketClientConfig client;
+  client.path = "no-slash";
+  EXPECT_TRUE(mentions(client.validate(), "path = 'no-slash'"));
+  client = {};
+  client.origin = "https://a\r\nX-Injected: 1";
+  EXPECT_TRUE(mentions(client.validate(), "origin"));
+  client = {};
+  client.common.idle_timeout_ms = 0;
+  EXPECT_TRUE(mentions(client.validate(), "idle_timeout_ms = 0"));
+}
+
+TEST(WebSocketConfig, invalid_config_or_address_makes_no_transport_and_says_why) {
+  net::WebSocketServerConfig server;
+  server.port = 0;
+  server.common.max_message_size = 0;
+  auto made = net::make_websocket_server(server);
+  ASSERT_FALSE(made.ok());
+  EXPECT_NE(made.error().find("max_message_size"), std::string::npos) << made.error();
+  server = {};
+  server.port = 0;
+  server.bind_address = "not-an-address";
+  made = net::make_websocket_server(server);
+  ASSERT_FALSE(made.ok());
+  EXPECT_NE(made.error().find("not-an-address"), std::string::npos) << made.error();
+  net::WebSocketClientConfig client;
+  client.server_port = 0;
+  auto client_made = net::make_websocket_client(client);
+  ASSERT_FALSE(client_made.ok());
+  EXPECT_NE(client_made.error().find("server_port"), std::string::npos) << client_made.error();
+}
+
+}  // namespace
+}  // namespace tickwire::test
