@@ -1,0 +1,79 @@
+#include "tickwire/sim/lag_compensation.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace tickwire::sim {
+
+HitHistory::HitHistory(double tick_rate_hz, double max_rewind_seconds)
+    : tick_rate_hz_(tick_rate_hz), max_rewind_ticks_(max_rewind_seconds * tick_rate_hz) {}
+
+void HitHistory::record(std::uint64_t tick, std::vector<HitCircle> volumes) {
+  std::sort(volumes.begin(), volumes.end(),
+            [](const HitCircle& a, const HitCircle& b) { return a.id < b.id; });
+  frames_.push_back({tick, std::move(volumes)});
+  // Keep what the cap can reach, and one frame before it to interpolate from.
+  while (frames_.size() > 2 &&
+         static_cast<double>(frames_[1].tick) + max_rewind_ticks_ < static_cast<double>(tick)) {
+    frames_.pop_front();
+  }
+}
+
+double HitHistory::rewind_tick(double view_tick, std::uint64_t now_tick) const {
+  const double now = static_cast<double>(now_tick);
+  return std::clamp(view_tick, now - max_rewind_ticks_, now);
+}
+
+std::vector<HitCircle> HitHistory::volumes_at(double tick) const {
+  if (frames_.empty()) return {};
+  if (tick <= static_cast<double>(frames_.front().tick)) return frames_.front().volumes;
+  if (tick >= static_cast<double>(frames_.back().tick)) return frames_.back().volumes;
+  const auto after =
+      std::upper_bound(frames_.begin(), frames_.end(), tick,
+                       [](double t, const Frame& f) { return t < static_cast<double>(f.tick); });
+  const Frame& to = *after;
+  const Frame& from = *(after - 1);
+  const double t =
+      (tick - static_cast<double>(from.tick)) / static_cast<double>(to.tick - from.tick);
+  std::vector<HitCircle> out;
+  for (const HitCircle& a : from.volumes) {
+    // Only entities present at both ends are interpolated; one that appears or vanishes in
+    // between counts from the frame it is in.
+    const auto b = std::lower_bound(to.volumes.begin(), to.volumes.end(), a.id,
+                                    [](const HitCircle& c, EntityId id) { return c.id < id; });
+    if (b == to.volumes.end() || b->id != a.id) {
+      if (t < 0.5) out.push_back(a);
+      continue;
+    }
+    out.push_back({a.id, a.x + (b->x - a.x) * t, a.y + (b->y - a.y) * t,
+                   a.radius + (b->radius - a.radius) * t});
+  }
+  return out;
+}
+
+std::optional<RayHit> HitHistory::raycast(double view_tick, std::uint64_t now_tick, double x,
+                                          double y, double dx, double dy, double range,
+                                          EntityId shooter) const {
+  const double length = std::hypot(dx, dy);
+  if (!(length > 0)) return std::nullopt;
+  dx /= length;
+  dy /= length;
+  const double tick = rewind_tick(view_tick, now_tick);
+  std::optional<RayHit> best;
+  for (const HitCircle& c : volumes_at(tick)) {
+    if (c.id == shooter) continue;
+    // Solve |o + s d - c| = r for the smallest s >= 0.
+    const double ox = x - c.x, oy = y - c.y;
+    const double b = ox * dx + oy * dy;
+    const double q = ox * ox + oy * oy - c.radius * c.radius;
+    const double disc = b * b - q;
+    if (disc < 0) continue;
+    double s = -b - std::sqrt(disc);
+    if (s < 0) s = q <= 0 ? 0 : -b + std::sqrt(disc);  // starting inside the circle
+    if (s < 0 || s > range) continue;
+    if (!best || s < best->distance) best = RayHit{c.id, s, tick};
+  }
+  return best;
+}
+
+}  // namespace tickwire::sim

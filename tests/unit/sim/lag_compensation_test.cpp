@@ -1,0 +1,59 @@
+#include "tickwire/sim/lag_compensation.hpp"
+
+#include <gtest/gtest.h>
+
+namespace tickwire::sim {
+namespace {
+
+// A target crossing the shooter's line of fire (the x axis) at 10 m/s, 20 m away.
+HitHistory crossing_target(std::uint64_t until_tick) {
+  HitHistory history(60, 0.2);
+  for (std::uint64_t tick = 1; tick <= until_tick; ++tick) {
+    const double y = -5 + 10.0 * static_cast<double>(tick) / 60;  // crosses y = 0 at tick 30
+    history.record(tick, {{7, 20, y, 0.5}, {1, 0, 0, 0.5}});
+  }
+  return history;
+}
+
+TEST(LagCompensation, hits_the_target_where_the_shooter_saw_it) {
+  const HitHistory history = crossing_target(36);
+  // The shooter saw tick 30 (target on the line); the shot reaches the server at tick 36, when
+  // the target is a metre further on.
+  const auto hit = history.raycast(30, 36, 0, 0, 1, 0, 100, 1);
+  ASSERT_TRUE(hit);
+  EXPECT_EQ(hit->id, 7u);
+  EXPECT_NEAR(hit->distance, 19.5, 1e-6);
+  EXPECT_FALSE(history.raycast(36, 36, 0, 0, 1, 0, 100, 1)) << "without rewinding it would miss";
+}
+
+TEST(LagCompensation, misses_a_target_that_had_moved_away_when_the_shooter_fired) {
+  const HitHistory history = crossing_target(50);
+  // At tick 40 the target is 1.7 m past the line: the shooter saw it gone.
+  EXPECT_FALSE(history.raycast(40, 46, 0, 0, 1, 0, 100, 1));
+}
+
+TEST(LagCompensation, interpolates_between_ticks) {
+  const HitHistory history = crossing_target(40);
+  // At tick 29.5 the target is at y = -0.083: a ray along y = -0.55 just grazes it.
+  EXPECT_TRUE(history.raycast(29.5, 36, 0, -0.55, 1, 0, 100, 1));
+  EXPECT_FALSE(history.raycast(29.5, 36, 0, -0.6, 1, 0, 100, 1));
+}
+
+TEST(LagCompensation, rewind_is_capped) {
+  const HitHistory history = crossing_target(60);
+  // A shooter claiming to have seen tick 30 from tick 60 (500 ms): clamped to 200 ms (tick 48),
+  // when the target was 3 m off the line.
+  EXPECT_DOUBLE_EQ(history.rewind_tick(30, 60), 48);
+  EXPECT_FALSE(history.raycast(30, 60, 0, 0, 1, 0, 100, 1));
+}
+
+TEST(LagCompensation, the_shooter_never_hits_itself_and_range_counts) {
+  const HitHistory history = crossing_target(36);
+  EXPECT_FALSE(history.raycast(30, 36, 0, 0, 1, 0, 10, 1)) << "20 m away, 10 m range";
+  const auto hit = history.raycast(30, 36, -5, 0, 1, 0, 100, 7);
+  ASSERT_TRUE(hit);
+  EXPECT_EQ(hit->id, 1u);  // the other one; 7 is the shooter here
+}
+
+}  // namespace
+}  // namespace tickwire::sim
