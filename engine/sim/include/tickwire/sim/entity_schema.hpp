@@ -58,6 +58,24 @@ struct EntityType {
 
 class EntitySchema {
  public:
+  // Entity types from the game's own FlatBuffers schema, compiled to a binary schema
+  // (`flatc --binary --schema game.fbs` gives game.bfbs). Every table with the attribute
+  // `tw_entity` becomes a type, its scalar fields in declaration order its fields:
+  //
+  //   attribute "tw_entity"; attribute "tw_min"; attribute "tw_max"; attribute "tw_precision";
+  //   attribute "tw_angle"; attribute "tw_rate";
+  //   table Drone (tw_entity) {
+  //     x:float (tw_min: "-1000", tw_max: "1000", tw_precision: "0.01", tw_rate: "vx");
+  //     vx:float (tw_min: "-50", tw_max: "50", tw_precision: "0.01");
+  //     heading:float (tw_angle, tw_precision: "0.006");
+  //     health:ubyte (tw_max: "100");   // integers: tw_min / tw_max default to the type's range
+  //     armed:bool;
+  //   }
+  //
+  // Types are added in the order the tables appear in the schema's object list (by name). On
+  // any problem the returned schema's error() says which table and field.
+  static EntitySchema from_flatbuffers(std::span<const std::byte> binary_schema);
+
   static constexpr std::size_t kMaxFields = 32;
   static constexpr std::size_t kMaxTypes = 1024;
 
