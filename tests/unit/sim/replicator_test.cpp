@@ -176,6 +176,34 @@ TEST(Replicator, garbage_messages_are_counted_and_change_nothing) {
   EXPECT_EQ(client.counters().stale, 1u);
 }
 
+TEST(Replicator, oversized_messages_are_refused_and_replication_goes_on) {
+  const EntitySchema schema = test::make_test_schema();
+  ServerReplicator server(schema);
+  ClientReplicator client(schema);
+  server.add_client(1);
+  // A real snapshot padded to 2 MiB, and a client update padded likewise.
+  test::TestWorld world(17, 20);
+  auto huge_snapshot = server.snapshot_for(1, 1, world.state(schema));
+  huge_snapshot.resize(2 << 20);
+  EXPECT_FALSE(client.on_message(huge_snapshot));
+  ClientReplicator sender(schema);
+  sender.add_input(1, input_bytes(1));
+  auto huge_update = sender.update_message();
+  huge_update.resize(2 << 20);
+  server.on_message(1, huge_update);
+  EXPECT_FALSE(server.take_input(1, 1));
+  EXPECT_EQ(client.counters().malformed, 1u);
+  EXPECT_EQ(server.counters().malformed, 1u);
+  // Both keep working.
+  world.step();
+  const WorldState state = world.state(schema);
+  ASSERT_TRUE(client.on_message(server.snapshot_for(1, 2, state)));
+  EXPECT_EQ(client.latest(), state);
+  sender.add_input(2, input_bytes(2));
+  server.on_message(1, sender.update_message());
+  EXPECT_TRUE(server.take_input(1, 2));
+}
+
 TEST(ReplicatorConfig, validate_names_the_field) {
   EXPECT_TRUE(ReplicatorConfig{}.validate().empty());
   EXPECT_NE(ReplicatorConfig{.history = 1}.validate().find("history"), std::string::npos);
