@@ -3,3 +3,4 @@
 find_package(Threads REQUIRED)
 find_package(FlatBuffers REQUIRED CONFIG)
 find_package(ENet REQUIRED MODULE)
+find_package(Boost 1.74 REQUIRED)

@@ -60,7 +60,8 @@ inline bool pump_until(std::vector<Endpoint> endpoints, const std::function<bool
         endpoint.log->record(event);
       }
     }
-    // Sleep briefly only when idle so a busy test still runs at full speed.
+    // A short sleep between rounds, so that waiting tests leave the CPU to the threads they wait
+    // on (the link simulator, Asio) without slowing message exchange noticeably.
     std::this_thread::sleep_for(std::chrono::microseconds(200));
   }
   return true;

@@ -1,6 +1,6 @@
 #pragma once
-// The one interface every transport implements (ENet over UDP, in-memory loopback, and later
-// WebSocket). Game code written against it does not change when the transport does.
+// The one interface every transport implements (ENet over UDP, WebSocket over TCP, and an
+// in-memory loopback). Game code written against it does not change when the transport does.
 //
 // A transport belongs to the thread that polls it: call every method from that thread. Events
 // come out of poll() there, whatever the implementation does inside.

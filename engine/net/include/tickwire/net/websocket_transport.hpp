@@ -1,0 +1,121 @@
+#pragma once
+// WebSocket over TCP (RFC 6455), server and client, with the same Transport interface as ENet, so
+// that a browser can take part as easily as a native client. Asio runs on one internal thread per
+// transport; events still come out of poll() on the caller's thread.
+//
+// On the wire every binary message starts with one byte, the channel, followed by the message.
+// A browser sends `new Uint8Array([channel, ...bytes])`. A frame that is empty, is text, or names
+// a channel the receiver does not have is a protocol error: the connection is closed (1002/1003)
+// and the frame counted as malformed. A message over max_message_size closes the connection with
+// 1009 and is counted as oversize.
+//
+// A deliberate close carries its DisconnectReason: the close frame's reason text is the reason's
+// name (to_string), so the other side reports the same reason. A refused upgrade is an HTTP
+// answer instead: 403 for an Origin that is not allowed (the client reports `refused`) and 503
+// when the server has no room (the client reports `server_full`).
+//
+// What it does not do: WebSocket is one ordered, reliable byte stream, so every Delivery kind is
+// delivered reliably and in order, and the channels of one connection share that order (a large
+// message on one channel delays the others). No TLS (put a TLS-terminating proxy in front), no
+// compression (permessage-deflate is off), no authentication of players (join tickets sit on
+// top). Native clients can send any Origin they like: the allow-list protects browsers' users
+// from other web sites, not the server from clients.
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tickwire/net/status.hpp"
+#include "tickwire/net/transport.hpp"
+
+namespace tickwire::net {
+
+// Settings both ends share.
+struct WebSocketCommonConfig {
+  // Channels per connection, 1..255. Both ends must use the same count: a message on a channel
+  // the receiver does not have closes the connection with protocol_error. Default 2.
+  std::size_t channel_count = 2;
+  // Largest message accepted, in bytes, on send and on receive (the channel byte not counted).
+  // A peer that sends a larger one is disconnected with message_too_large. 1 byte..64 MiB.
+  // Default 256 KiB.
+  std::size_t max_message_size = 256 * 1024;
+  // Payload bytes queued to one peer and not yet written to its socket, at most; send() returns
+  // queue_full beyond it, so a peer that cannot keep up costs bounded memory. At least
+  // max_message_size. Default 4 MiB.
+  std::size_t max_queued_bytes_per_peer = 4 * 1024 * 1024;
+  // Received payload bytes from one peer waiting for poll(), at most. Beyond it the connection
+  // stops reading until poll() catches up, so TCP slows the sender down instead of our memory
+  // growing. Default 4 MiB.
+  std::size_t max_unpolled_bytes_per_peer = 4 * 1024 * 1024;
+  // The opening handshake and the closing handshake must each finish within this many
+  // milliseconds. On a server the opening one counts from the TCP connection's arrival, so a
+  // client that never completes its upgrade (or keeps sending plain HTTP requests instead) is
+  // closed after it. Default 5000.
+  std::uint32_t handshake_timeout_ms = 5000;
+  // A connection from which nothing has arrived for half this long, in milliseconds, is pinged;
+  // if nothing has arrived after the full time it is closed with `timeout`. Default 10000.
+  std::uint32_t idle_timeout_ms = 10000;
+  // How often a connection is pinged, in milliseconds, to measure its round-trip time.
+  // Default 1000.
+  std::uint32_t ping_interval_ms = 1000;
+  // How long destroying the transport waits for close handshakes, in milliseconds, before it
+  // drops the remaining connections. 0 = do not wait. Default 1000.
+  std::uint32_t shutdown_timeout_ms = 1000;
+
+  Status validate() const;
+};
+
+struct WebSocketServerConfig {
+  // IPv4 or IPv6 address to listen on: "0.0.0.0" for every IPv4 address, "::" for every address
+  // of both families, "::1" for IPv6 loopback. Default "127.0.0.1" (opt in to the network).
+  std::string bind_address = "127.0.0.1";
+  // TCP port, 0 = any free port (read it back with ServerTransport::port()). Default 7778.
+  std::uint16_t port = 7778;
+  // Open WebSocket connections at most, 1..100000. Further upgrades are answered with HTTP 503
+  // (the client reports server_full). Default 256.
+  std::size_t max_connections = 256;
+  // Open WebSocket connections from one IP address at most; further upgrades from it are answered
+  // with HTTP 503 as well. Default 8 (several players behind one NAT).
+  std::size_t max_connections_per_address = 8;
+  // TCP connections that have not finished their upgrade yet, at most in total; per address at
+  // most max_connections_per_address. Beyond either, new TCP connections are closed at once, so
+  // a flood of idle sockets cannot take every slot. Default 64.
+  std::size_t max_pending_handshakes = 64;
+  // Origins a browser may connect from, exactly as browsers send them ("https://game.example",
+  // "http://localhost:8080"); "*" allows any. An upgrade whose Origin is not listed is answered
+  // with HTTP 403 (the client reports refused). Requests without an Origin header (native
+  // clients) are always allowed. Default empty: no browser may connect.
+  std::vector<std::string> allowed_origins;
+  WebSocketCommonConfig common;
+
+  Status validate() const;
+};
+
+struct WebSocketClientConfig {
+  // Server host name, IPv4 or IPv6 address ("::1"). Default "127.0.0.1".
+  std::string server_host = "127.0.0.1";
+  // Server TCP port. Default 7778.
+  std::uint16_t server_port = 7778;
+  // Request target of the upgrade. Must start with '/'. Default "/".
+  std::string path = "/";
+  // Sent as the Origin header when not empty, the way a browser page would. Default empty (none).
+  std::string origin;
+  // Resolving the host and opening the TCP connection must finish within this many
+  // milliseconds, or the client reports connect_failed; the upgrade then has
+  // common.handshake_timeout_ms. Default 5000.
+  std::uint32_t connect_timeout_ms = 5000;
+  WebSocketCommonConfig common;
+
+  Status validate() const;
+};
+
+// Creates a server listening as configured. Fails with a message if the config is invalid or the
+// address cannot be bound.
+Result<std::unique_ptr<ServerTransport>> make_websocket_server(const WebSocketServerConfig& config);
+// Creates a client and starts connecting; a `connected` (or `disconnected` with connect_failed,
+// refused or server_full) event follows from poll().
+Result<std::unique_ptr<ClientTransport>> make_websocket_client(const WebSocketClientConfig& config);
+
+}  // namespace tickwire::net

@@ -1,0 +1,181 @@
+// The WebSocket client: resolve, connect and upgrade on the io thread (one do_x/on_x pair per
+// step, Beast's client example), then hand the stream to a WebSocketConnection. An upgrade the
+// server declines becomes the reason the game sees: 503 server_full, anything else refused.
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/websocket/error.hpp>
+#include <string>
+#include <system_error>
+
+#include "websocket/io_thread.hpp"
+#include "websocket/live_connections.hpp"
+#include "websocket/websocket_connection.hpp"
+#include "websocket/websocket_endpoint.hpp"
+
+namespace tickwire::net {
+namespace websocket_detail {
+namespace {
+
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+using tcp = asio::ip::tcp;
+
+// The client's one peer, the server.
+constexpr PeerId kServerPeer = 1;
+
+struct ClientShared {
+  explicit ClientShared(const WebSocketClientConfig& client_config)
+      : config(client_config),
+        events(std::make_shared<EventQueue>(client_config.common.max_unpolled_bytes_per_peer)) {}
+
+  const WebSocketClientConfig config;
+  const std::shared_ptr<EventQueue> events;
+  LiveConnections live;
+};
+
+DisconnectReason reason_for_declined_upgrade(http::status status) {
+  return status == http::status::service_unavailable ? DisconnectReason::server_full
+                                                     : DisconnectReason::refused;
+}
+
+class ClientConnector : public std::enable_shared_from_this<ClientConnector> {
+ public:
+  ClientConnector(asio::io_context& context, std::shared_ptr<ClientShared> shared)
+      : resolver_(asio::make_strand(context)),
+        ws_(resolver_.get_executor()),
+        resolve_timer_(resolver_.get_executor()),
+        shared_(std::move(shared)) {}
+
+  void run() {
+    asio::dispatch(resolver_.get_executor(),
+                   beast::bind_front_handler(&ClientConnector::do_resolve, shared_from_this()));
+  }
+
+ private:
+  const WebSocketClientConfig& config() const { return shared_->config; }
+
+  void do_resolve() {
+    deadline_ =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(config().connect_timeout_ms);
+    // A resolver has no deadline of its own: cancel it when the connect timeout runs out.
+    resolve_timer_.expires_at(deadline_);
+    resolve_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (!ec) self->resolver_.cancel();
+    });
+    resolver_.async_resolve(
+        config().server_host, std::to_string(config().server_port),
+        beast::bind_front_handler(&ClientConnector::on_resolve, shared_from_this()));
+  }
+
+  void on_resolve(beast::error_code ec, const tcp::resolver::results_type& results) {
+    resolve_timer_.cancel();
+    if (ec) return fail(DisconnectReason::connect_failed);
+    beast::get_lowest_layer(ws_).expires_at(deadline_);
+    beast::get_lowest_layer(ws_).async_connect(
+        results, beast::bind_front_handler(&ClientConnector::on_connect, shared_from_this()));
+  }
+
+  void on_connect(beast::error_code ec, const tcp::endpoint& /*endpoint*/) {
+    if (ec) return fail(DisconnectReason::connect_failed);
+    apply_websocket_timeouts(ws_, config().common);
+    ws_.set_option(websocket::stream_base::decorator(
+        [origin = config().origin](websocket::request_type& request) {
+          request.set(http::field::user_agent, "tickwire");
+          if (!origin.empty()) request.set(http::field::origin, origin);
+        }));
+    // An IPv6 literal needs brackets in the Host header, as in a URL.
+    const std::string& host = config().server_host;
+    const bool ipv6_literal = host.find(':') != std::string::npos;
+    const std::string host_header =
+        (ipv6_literal ? "[" + host + "]" : host) + ":" + std::to_string(config().server_port);
+    ws_.async_handshake(
+        response_, host_header, config().path,
+        beast::bind_front_handler(&ClientConnector::on_handshake, shared_from_this()));
+  }
+
+  void on_handshake(beast::error_code ec) {
+    if (ec == websocket::error::upgrade_declined) {
+      return fail(reason_for_declined_upgrade(response_.result()));
+    }
+    if (ec) return fail(DisconnectReason::connect_failed);
+    auto connection = std::make_shared<WebSocketConnection>(
+        std::move(ws_), kServerPeer, config().common, shared_->events,
+        [shared = shared_] { shared->live.remove(kServerPeer); });
+    if (!shared_->live.add(kServerPeer, connection)) return;  // the client is being destroyed
+    connection->start();
+  }
+
+  void fail(DisconnectReason reason) { shared_->events->push_disconnected(kServerPeer, reason); }
+
+  tcp::resolver resolver_;
+  WebSocketStream ws_;
+  asio::steady_timer resolve_timer_;
+  const std::shared_ptr<ClientShared> shared_;
+  std::chrono::steady_clock::time_point deadline_;
+  websocket::response_type response_;  // the server's answer to the upgrade
+};
+
+class WebSocketClient final : public EndpointTransport<ClientTransport> {
+ public:
+  WebSocketClient(std::unique_ptr<IoThread> io, std::shared_ptr<ClientShared> shared)
+      : EndpointTransport(WebSocketEndpoint(
+            shared->events,
+            {shared->config.common.channel_count, shared->config.common.max_message_size,
+             shared->config.common.max_queued_bytes_per_peer})),
+        io_(std::move(io)),
+        shared_(std::move(shared)) {}
+
+  ~WebSocketClient() override {
+    shared_->live.close_all(DisconnectReason::closed);
+    shared_->live.wait_until_empty(
+        std::chrono::milliseconds(shared_->config.common.shutdown_timeout_ms));
+    io_->stop();
+    // The connection's socket belongs to the io_context: drop ours while it still exists.
+    endpoint_.clear();
+  }
+  WebSocketClient(const WebSocketClient&) = delete;
+  WebSocketClient& operator=(const WebSocketClient&) = delete;
+
+  bool poll(Event& event, std::chrono::milliseconds wait) override {
+    if (!endpoint_.poll(event, wait)) return false;
+    // The state follows the events the game has seen, so it never runs ahead of them.
+    if (event.type == EventType::connected) state_ = ClientState::connected;
+    if (event.type == EventType::disconnected) state_ = ClientState::disconnected;
+    return true;
+  }
+  ClientState state() const override { return state_; }
+  PeerId server() const override {
+    return state_ == ClientState::connected ? kServerPeer : kInvalidPeer;
+  }
+
+ private:
+  std::unique_ptr<IoThread> io_;
+  std::shared_ptr<ClientShared> shared_;
+  ClientState state_ = ClientState::connecting;
+};
+
+}  // namespace
+}  // namespace websocket_detail
+
+Result<std::unique_ptr<ClientTransport>> make_websocket_client(
+    const WebSocketClientConfig& config) {
+  using namespace websocket_detail;
+  if (Status status = config.validate(); !status.ok()) return status;
+  auto io = std::make_unique<IoThread>();
+  auto shared = std::make_shared<ClientShared>(config);
+  std::make_shared<ClientConnector>(io->context(), shared)->run();
+  try {
+    io->start();
+  } catch (const std::system_error& error) {
+    return Status::error(std::string("cannot start the WebSocket client's thread: ") +
+                         error.what());
+  }
+  return std::unique_ptr<ClientTransport>(
+      std::make_unique<WebSocketClient>(std::move(io), std::move(shared)));
+}
+
+}  // namespace tickwire::net

@@ -1,0 +1,97 @@
+#pragma once
+// One open WebSocket connection on the io thread, after the handshake, the same for server and
+// client: a read loop that checks every frame, a write queue, RTT pings, and the close handshake.
+// Everything runs on the connection's strand (the stream's executor); the caller's thread reaches
+// it only through PeerLink, which posts there.
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/websocket/stream.hpp>
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+
+#include "tickwire/net/websocket_transport.hpp"
+#include "websocket/close_codes.hpp"
+#include "websocket/event_queue.hpp"
+#include "websocket/peer_link.hpp"
+
+namespace tickwire::net::websocket_detail {
+
+namespace beast = boost::beast;
+namespace asio = boost::asio;
+
+// permessage-deflate stays off (see the public header), so its support is not even compiled.
+using WebSocketStream = beast::websocket::stream<beast::tcp_stream, /*deflateSupported=*/false>;
+
+// Hands the connection's timing over from the TCP stream to the WebSocket layer: handshake
+// timeout, then idle pings and the idle timeout. Call before the opening handshake.
+void apply_websocket_timeouts(WebSocketStream& ws, const WebSocketCommonConfig& config);
+
+class WebSocketConnection final : public PeerLink,
+                                  public std::enable_shared_from_this<WebSocketConnection> {
+ public:
+  // Runs once, on the strand, after the `disconnected` event was queued.
+  using FinishedHook = std::function<void()>;
+
+  // `ws` has finished its opening handshake.
+  WebSocketConnection(WebSocketStream&& ws, PeerId peer, const WebSocketCommonConfig& config,
+                      std::shared_ptr<EventQueue> events, FinishedHook on_finished);
+
+  // On the strand: queues `connected`, then starts reading and pinging.
+  void start();
+
+  void send_frame(SharedFrame frame) override;
+  void close(DisconnectReason reason) override;
+  void resume_reading() override;
+
+ private:
+  void do_read();
+  void on_read(beast::error_code ec, std::size_t bytes);
+  void reject_frame(std::uint16_t code);
+
+  void queue_frame(SharedFrame frame);
+  void do_write();
+  void on_write(beast::error_code ec, std::size_t bytes);
+  void release(const Frame& frame);
+
+  // Closes with `frame`, after the queued writes when `after_writes`, else at once.
+  void begin_close(DisconnectReason reason, CloseFrame frame, bool after_writes);
+  void start_close(CloseFrame frame);
+
+  void schedule_ping();
+  void on_ping_timer(beast::error_code ec);
+  void on_control_frame(beast::websocket::frame_type kind, beast::string_view payload);
+
+  void finish(beast::error_code ec);
+  DisconnectReason reason_from_error(beast::error_code ec);
+
+  WebSocketStream ws_;
+  // The stream's strand, copied so that other threads can post to it without touching ws_.
+  const asio::any_io_executor strand_;
+  const PeerId peer_;
+  const std::size_t channel_count_;
+  const std::chrono::milliseconds ping_interval_;
+  std::shared_ptr<EventQueue> events_;
+  FinishedHook on_finished_;
+
+  beast::flat_buffer inbound_;
+  std::deque<SharedFrame> outbox_;  // front() is being written while writing_
+  bool writing_ = false;
+  std::optional<CloseFrame> close_after_writes_;
+  bool closing_ = false;  // async_close started: no more reads, writes or pings
+  bool finished_ = false;
+  std::optional<DisconnectReason> local_reason_;  // why we closed, if we did
+
+  asio::steady_timer ping_timer_;
+  bool ping_writing_ = false;
+  bool awaiting_pong_ = false;  // for ping number ping_sequence_
+  std::uint64_t ping_sequence_ = 0;
+  std::chrono::steady_clock::time_point ping_sent_at_;
+  bool rtt_measured_ = false;
+};
+
+}  // namespace tickwire::net::websocket_detail

@@ -1,0 +1,114 @@
+#include "websocket/websocket_endpoint.hpp"
+
+#include <new>
+
+namespace tickwire::net::websocket_detail {
+
+bool WebSocketEndpoint::poll(Event& event, std::chrono::milliseconds wait) {
+  const auto deadline = std::chrono::steady_clock::now() + wait;
+  QueuedEvent item;
+  while (events_->pop(item, deadline)) {
+    const PeerId peer = item.event.peer;
+    switch (item.event.type) {
+      case EventType::connected:
+        peers_[peer] = PeerEntry{std::move(item.link), false, {}};
+        break;
+      case EventType::disconnected:
+        peers_.erase(peer);
+        break;
+      case EventType::message: {
+        const auto it = peers_.find(peer);
+        if (it == peers_.end() || it->second.closing) {
+          ++dropped_stale_;  // the game already let go of this peer
+          continue;
+        }
+        ++it->second.counts.messages_received;
+        it->second.counts.bytes_received += item.event.payload.size();
+        break;
+      }
+    }
+    event = std::move(item.event);
+    return true;
+  }
+  return false;
+}
+
+SendResult WebSocketEndpoint::queue_frame(PeerEntry& entry, const SharedFrame& frame) {
+  PeerLink& link = *entry.link;
+  if (!link.open.load()) return SendResult::unknown_peer;  // its `disconnected` is on the way
+  const std::size_t size = message_size(*frame);
+  // Only this thread adds to bytes_queued, so the check cannot be overtaken by another send.
+  if (link.bytes_queued.load() + size > limits_.max_queued_bytes_per_peer) {
+    return SendResult::queue_full;
+  }
+  link.bytes_queued += size;
+  ++link.messages_queued;
+  link.send_frame(frame);
+  ++entry.counts.messages_sent;
+  entry.counts.bytes_sent += size;
+  return SendResult::ok;
+}
+
+SendResult WebSocketEndpoint::send(PeerId peer, Channel channel, Delivery /*delivery*/,
+                                   std::span<const std::byte> message) {
+  // Every Delivery kind travels the same way: WebSocket has only one ordered, reliable stream.
+  const auto it = peers_.find(peer);
+  if (it == peers_.end() || it->second.closing) return SendResult::unknown_peer;
+  if (channel >= limits_.channel_count) return SendResult::invalid_channel;
+  if (message.size() > limits_.max_message_size) return SendResult::too_large;
+  try {
+    return queue_frame(it->second, make_frame(channel, message));
+  } catch (const std::bad_alloc&) {
+    return SendResult::failed;
+  }
+}
+
+SendResult WebSocketEndpoint::broadcast(Channel channel, Delivery /*delivery*/,
+                                        std::span<const std::byte> message) {
+  if (channel >= limits_.channel_count) return SendResult::invalid_channel;
+  if (message.size() > limits_.max_message_size) return SendResult::too_large;
+  try {
+    // One frame shared by every peer; each peer's queue cap still counts it in full, so a slow
+    // peer cannot hold more than its own share.
+    const SharedFrame frame = make_frame(channel, message);
+    for (auto& [peer, entry] : peers_) {
+      if (!entry.closing) (void)queue_frame(entry, frame);
+    }
+  } catch (const std::bad_alloc&) {
+    return SendResult::failed;
+  }
+  return SendResult::ok;
+}
+
+void WebSocketEndpoint::disconnect(PeerId peer, DisconnectReason reason) {
+  const auto it = peers_.find(peer);
+  if (it == peers_.end() || it->second.closing) return;
+  it->second.closing = true;
+  it->second.link->close(reason);
+}
+
+std::optional<ConnectionStats> WebSocketEndpoint::stats(PeerId peer) const {
+  const auto it = peers_.find(peer);
+  if (it == peers_.end()) return std::nullopt;
+  const PeerLink& link = *it->second.link;
+  ConnectionStats stats = it->second.counts;
+  stats.rtt_ms = link.rtt_ms.load();
+  stats.rtt_variance_ms = link.rtt_variance_ms.load();
+  stats.wire_bytes_received = link.wire_bytes_received.load();
+  stats.messages_queued = link.messages_queued.load();
+  stats.bytes_queued = link.bytes_queued.load();
+  return stats;
+}
+
+TransportCounters WebSocketEndpoint::counters() const {
+  TransportCounters counters = events_->counters.snapshot();
+  counters.dropped_stale = dropped_stale_;
+  return counters;
+}
+
+void WebSocketEndpoint::clear() {
+  peers_.clear();
+  events_->clear();
+}
+
+}  // namespace tickwire::net::websocket_detail

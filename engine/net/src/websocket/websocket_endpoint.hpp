@@ -1,0 +1,88 @@
+#pragma once
+// The caller's-thread half of a WebSocket transport, shared by server and client: the peers the
+// game has been told about (from their `connected` event to their `disconnected` event), the send
+// checks (channel, size, queue cap), and stats. The io-thread half is WebSocketConnection.
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <span>
+#include <unordered_map>
+#include <utility>
+
+#include "tickwire/net/transport.hpp"
+#include "websocket/event_queue.hpp"
+
+namespace tickwire::net::websocket_detail {
+
+struct EndpointLimits {
+  std::size_t channel_count = 0;
+  std::size_t max_message_size = 0;
+  std::size_t max_queued_bytes_per_peer = 0;
+};
+
+class WebSocketEndpoint {
+ public:
+  WebSocketEndpoint(std::shared_ptr<EventQueue> events, EndpointLimits limits)
+      : events_(std::move(events)), limits_(limits) {}
+
+  bool poll(Event& event, std::chrono::milliseconds wait);
+  SendResult send(PeerId peer, Channel channel, Delivery delivery,
+                  std::span<const std::byte> message);
+  SendResult broadcast(Channel channel, Delivery delivery, std::span<const std::byte> message);
+  void disconnect(PeerId peer, DisconnectReason reason);
+  std::optional<ConnectionStats> stats(PeerId peer) const;
+  TransportCounters counters() const;
+  std::size_t connected_peers() const { return peers_.size(); }
+
+  // Drops every connection and pending event. Only after the io thread has stopped: the
+  // connections' sockets belong to its io_context.
+  void clear();
+
+ private:
+  struct PeerEntry {
+    std::shared_ptr<PeerLink> link;
+    bool closing = false;  // the game called disconnect(); no more sends or messages
+    ConnectionStats counts;
+  };
+  SendResult queue_frame(PeerEntry& entry, const SharedFrame& frame);
+
+  std::shared_ptr<EventQueue> events_;
+  EndpointLimits limits_;
+  std::unordered_map<PeerId, PeerEntry> peers_;
+  std::uint64_t dropped_stale_ = 0;
+};
+
+// Forwards the Transport interface, which server and client share, to the endpoint.
+template <typename Role>
+class EndpointTransport : public Role {
+ public:
+  explicit EndpointTransport(WebSocketEndpoint endpoint) : endpoint_(std::move(endpoint)) {}
+
+  bool poll(Event& event, std::chrono::milliseconds wait) override {
+    return endpoint_.poll(event, wait);
+  }
+  SendResult send(PeerId peer, Channel channel, Delivery delivery,
+                  std::span<const std::byte> message) override {
+    return endpoint_.send(peer, channel, delivery, message);
+  }
+  using Role::send;
+  SendResult broadcast(Channel channel, Delivery delivery,
+                       std::span<const std::byte> message) override {
+    return endpoint_.broadcast(channel, delivery, message);
+  }
+  void disconnect(PeerId peer, DisconnectReason reason) override {
+    endpoint_.disconnect(peer, reason);
+  }
+  // Nothing waits for a flush: the io thread starts writing as soon as send() posts a frame.
+  void flush() override {}
+  std::optional<ConnectionStats> stats(PeerId peer) const override { return endpoint_.stats(peer); }
+  TransportCounters counters() const override { return endpoint_.counters(); }
+  std::size_t connected_peers() const override { return endpoint_.connected_peers(); }
+
+ protected:
+  WebSocketEndpoint endpoint_;
+};
+
+}  // namespace tickwire::net::websocket_detail

@@ -1,0 +1,382 @@
+// The WebSocket server, in the shape of Beast's advanced server example: a listener accepts TCP
+// connections, each gets an HTTP session on its own strand that reads requests until one asks to
+// upgrade, and an upgraded connection becomes a WebSocketConnection. Admission (pending and open
+// connection caps, the Origin allow-list) happens on the way.
+
+#include <algorithm>
+#include <atomic>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "websocket/connection_admission.hpp"
+#include "websocket/http_handler.hpp"
+#include "websocket/io_thread.hpp"
+#include "websocket/live_connections.hpp"
+#include "websocket/websocket_connection.hpp"
+#include "websocket/websocket_endpoint.hpp"
+
+namespace tickwire::net {
+namespace websocket_detail {
+namespace {
+
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+using tcp = asio::ip::tcp;
+
+constexpr const char* kServerName = "tickwire";
+// Requests on this port are upgrades and small plain requests (health checks): nothing needs more.
+constexpr std::uint32_t kMaxRequestHeaderBytes = 8 * 1024;
+constexpr std::uint64_t kMaxRequestBodyBytes = 16 * 1024;
+// After a failed accept (out of file descriptors, say), wait this long instead of spinning.
+constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(100);
+
+// What the transport, the listener and every session share; kept alive by whichever goes last.
+struct ServerShared {
+  ServerShared(const WebSocketServerConfig& server_config, HttpRequestHandler handler)
+      : config(server_config),
+        events(std::make_shared<EventQueue>(server_config.common.max_unpolled_bytes_per_peer)),
+        admission({server_config.max_connections, server_config.max_connections_per_address,
+                   server_config.max_pending_handshakes}),
+        http_handler(std::move(handler)) {}
+
+  PeerId take_peer_id() {
+    PeerId id = next_peer++;
+    if (id == kInvalidPeer) id = next_peer++;  // after 2^32 connections the counter wraps
+    return id;
+  }
+
+  const WebSocketServerConfig config;
+  const std::shared_ptr<EventQueue> events;
+  ConnectionAdmission admission;
+  LiveConnections live;
+  const HttpRequestHandler http_handler;
+  std::atomic<PeerId> next_peer{1};
+};
+
+// The client's IP address as admission counts it.
+std::string address_key(const tcp::endpoint& endpoint) {
+  asio::ip::address address = endpoint.address();
+  // A dual-stack listener ("::") sees IPv4 clients as ::ffff:a.b.c.d; they are IPv4 clients.
+  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+    address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
+  }
+  return address.to_string();
+}
+
+bool origin_allowed(const HttpRequest& request, const std::vector<std::string>& allowed) {
+  const auto it = request.find(http::field::origin);
+  if (it == request.end()) return true;  // not a browser: Origin protects browsers' users only
+  const beast::string_view origin = it->value();
+  return std::any_of(allowed.begin(), allowed.end(), [&](const std::string& entry) {
+    return entry == "*" || beast::string_view(entry) == origin;
+  });
+}
+
+class HttpSession : public std::enable_shared_from_this<HttpSession> {
+ public:
+  HttpSession(tcp::socket&& socket, std::string address, std::shared_ptr<ServerShared> shared)
+      : stream_(std::move(socket)),
+        address_(std::move(address)),
+        shared_(std::move(shared)),
+        // One deadline for the whole HTTP stage, not one per request: a client that keeps
+        // sending plain requests must not hold its pending-handshake slot for ever.
+        deadline_(std::chrono::steady_clock::now() +
+                  std::chrono::milliseconds(shared_->config.common.handshake_timeout_ms)) {}
+  ~HttpSession() { shared_->admission.end_handshake(address_); }
+  HttpSession(const HttpSession&) = delete;
+  HttpSession& operator=(const HttpSession&) = delete;
+
+  void run() {
+    asio::dispatch(stream_.get_executor(),
+                   beast::bind_front_handler(&HttpSession::do_read, shared_from_this()));
+  }
+
+ private:
+  void do_read() {
+    parser_.emplace();
+    parser_->header_limit(kMaxRequestHeaderBytes);
+    parser_->body_limit(kMaxRequestBodyBytes);
+    // A client that connects and never completes its request is dropped at the deadline.
+    stream_.expires_at(deadline_);
+    http::async_read(stream_, buffer_, *parser_,
+                     beast::bind_front_handler(&HttpSession::on_read, shared_from_this()));
+  }
+
+  void on_read(beast::error_code ec, std::size_t /*bytes*/) {
+    // The client left, sent something that is not HTTP, or took too long: nothing to answer.
+    if (ec) return close();
+    request_ = parser_->release();
+    if (websocket::is_upgrade(request_)) return upgrade();
+    respond(shared_->http_handler(request_), !request_.keep_alive());
+  }
+
+  void respond(HttpResponse response, bool close_after) {
+    response.version(request_.version());
+    response.keep_alive(!close_after);
+    if (response.find(http::field::server) == response.end()) {
+      response.set(http::field::server, kServerName);
+    }
+    response.prepare_payload();
+    response_ = std::move(response);
+    stream_.expires_at(deadline_);  // a client that does not read cannot hold us either
+    http::async_write(
+        stream_, *response_,
+        beast::bind_front_handler(&HttpSession::on_write, shared_from_this(), close_after));
+  }
+
+  void on_write(bool close_after, beast::error_code ec, std::size_t /*bytes*/) {
+    if (ec || close_after) return close();
+    response_.reset();
+    do_read();
+  }
+
+  void refuse(http::status status, std::string_view body) {
+    ++shared_->events->counters.refused_connections;
+    HttpResponse response{status, request_.version()};
+    response.set(http::field::content_type, "text/plain");
+    response.body() = body;
+    respond(std::move(response), /*close_after=*/true);
+  }
+
+  void close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  }
+
+  void upgrade() {
+    if (!origin_allowed(request_, shared_->config.allowed_origins)) {
+      return refuse(http::status::forbidden, "This page's origin may not connect here.\n");
+    }
+    switch (shared_->admission.admit_connection(address_)) {
+      case ConnectionAdmission::Verdict::admitted:
+        break;
+      case ConnectionAdmission::Verdict::server_full:
+        return refuse(http::status::service_unavailable, "The server is full. Try again later.\n");
+      case ConnectionAdmission::Verdict::shutting_down:
+        return close();
+    }
+    ws_.emplace(std::move(stream_));
+    apply_websocket_timeouts(*ws_, shared_->config.common);
+    ws_->set_option(websocket::stream_base::decorator([](websocket::response_type& response) {
+      response.set(http::field::server, kServerName);
+    }));
+    ws_->async_accept(request_,
+                      beast::bind_front_handler(&HttpSession::on_accept, shared_from_this()));
+  }
+
+  void on_accept(beast::error_code ec) {
+    if (ec) {
+      // A malformed upgrade (Beast has answered 400), or the client went away.
+      shared_->admission.release_connection(address_);
+      return;
+    }
+    const PeerId peer = shared_->take_peer_id();
+    auto connection = std::make_shared<WebSocketConnection>(
+        std::move(*ws_), peer, shared_->config.common, shared_->events,
+        [shared = shared_, address = address_, peer] {
+          shared->admission.release_connection(address);
+          shared->live.remove(peer);
+        });
+    if (!shared_->live.add(peer, connection)) {
+      // The transport is being destroyed: this connection would never be polled.
+      shared_->admission.release_connection(address_);
+      return;
+    }
+    ++shared_->events->counters.connections_accepted;
+    connection->start();
+  }
+
+  beast::tcp_stream stream_;
+  std::optional<WebSocketStream> ws_;  // takes stream_ over on upgrade
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  HttpRequest request_;
+  std::optional<HttpResponse> response_;  // alive while it is written
+  const std::string address_;
+  const std::shared_ptr<ServerShared> shared_;
+  const std::chrono::steady_clock::time_point deadline_;
+};
+
+class Listener : public std::enable_shared_from_this<Listener> {
+ public:
+  Listener(asio::io_context& context, tcp::acceptor&& acceptor,
+           std::shared_ptr<ServerShared> shared)
+      : context_(context),
+        acceptor_(std::move(acceptor)),
+        retry_timer_(acceptor_.get_executor()),
+        shared_(std::move(shared)) {}
+
+  void run() {
+    asio::dispatch(acceptor_.get_executor(),
+                   beast::bind_front_handler(&Listener::do_accept, shared_from_this()));
+  }
+  void stop() {
+    asio::post(acceptor_.get_executor(), [self = shared_from_this()] {
+      self->stopped_ = true;
+      beast::error_code ignored;
+      self->acceptor_.close(ignored);
+      self->retry_timer_.cancel();
+    });
+  }
+
+ private:
+  void do_accept() {
+    // Every connection gets its own strand, so its handlers never run at once even if the
+    // io_context ever gets more threads.
+    acceptor_.async_accept(asio::make_strand(context_),
+                           beast::bind_front_handler(&Listener::on_accept, shared_from_this()));
+  }
+
+  void on_accept(beast::error_code ec, tcp::socket socket) {
+    if (stopped_) return;
+    if (ec) {
+      retry_timer_.expires_after(kAcceptRetryDelay);
+      retry_timer_.async_wait([self = shared_from_this()](beast::error_code wait_ec) {
+        if (!wait_ec && !self->stopped_) self->do_accept();
+      });
+      return;
+    }
+    admit(std::move(socket));
+    do_accept();
+  }
+
+  void admit(tcp::socket socket) {
+    beast::error_code ec;
+    const tcp::endpoint remote = socket.remote_endpoint(ec);
+    if (ec) return;  // gone already
+    std::string address = address_key(remote);
+    if (!shared_->admission.begin_handshake(address)) {
+      // Too many unfinished handshakes: close at once (the socket goes out of scope), so a flood
+      // of idle sockets costs no more than this.
+      ++shared_->events->counters.refused_connections;
+      return;
+    }
+    std::make_shared<HttpSession>(std::move(socket), std::move(address), shared_)->run();
+  }
+
+  asio::io_context& context_;
+  tcp::acceptor acceptor_;
+  asio::steady_timer retry_timer_;
+  const std::shared_ptr<ServerShared> shared_;
+  bool stopped_ = false;
+};
+
+class WebSocketServer final : public EndpointTransport<ServerTransport> {
+ public:
+  WebSocketServer(std::unique_ptr<IoThread> io, std::shared_ptr<ServerShared> shared,
+                  std::shared_ptr<Listener> listener, std::uint16_t port)
+      : EndpointTransport(WebSocketEndpoint(
+            shared->events,
+            {shared->config.common.channel_count, shared->config.common.max_message_size,
+             shared->config.common.max_queued_bytes_per_peer})),
+        io_(std::move(io)),
+        shared_(std::move(shared)),
+        listener_(std::move(listener)),
+        port_(port) {}
+
+  ~WebSocketServer() override {
+    shared_->admission.shut_down();
+    listener_->stop();
+    shared_->live.close_all(DisconnectReason::shutdown);
+    shared_->live.wait_until_empty(
+        std::chrono::milliseconds(shared_->config.common.shutdown_timeout_ms));
+    io_->stop();
+    // The connections' sockets belong to the io_context: drop ours while it still exists.
+    endpoint_.clear();
+  }
+  WebSocketServer(const WebSocketServer&) = delete;
+  WebSocketServer& operator=(const WebSocketServer&) = delete;
+
+  std::uint16_t port() const override { return port_; }
+
+ private:
+  std::unique_ptr<IoThread> io_;
+  std::shared_ptr<ServerShared> shared_;
+  std::shared_ptr<Listener> listener_;
+  std::uint16_t port_;
+};
+
+std::string describe(const tcp::endpoint& endpoint) {
+  const std::string host = endpoint.address().to_string();
+  return (endpoint.address().is_v6() ? "[" + host + "]" : host) + ":" +
+         std::to_string(endpoint.port());
+}
+
+Status open_acceptor(tcp::acceptor& acceptor, const tcp::endpoint& endpoint) {
+  beast::error_code ec;
+  acceptor.open(endpoint.protocol(), ec);
+  if (ec)
+    return Status::error("cannot open a TCP socket for " + describe(endpoint) + ": " +
+                         ec.message() + " (is this address family available?)");
+  // Lets a restarted server bind its port while old connections linger in TIME_WAIT.
+  acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  // "::" serves IPv4 clients too, whatever the system's default for IPv6 sockets.
+  if (endpoint.address().is_v6() && endpoint.address().is_unspecified()) {
+    acceptor.set_option(asio::ip::v6_only(false), ec);
+  }
+  acceptor.bind(endpoint, ec);
+  if (ec) {
+    return Status::error("cannot bind TCP " + describe(endpoint) + ": " + ec.message() +
+                         " (in use, or not an address of this machine); pick another port or 0");
+  }
+  acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return Status::error("cannot listen on TCP " + describe(endpoint) + ": " + ec.message());
+  return {};
+}
+
+}  // namespace
+
+HttpResponse answer_not_found(const HttpRequest& request) {
+  HttpResponse response{http::status::not_found, request.version()};
+  response.set(http::field::content_type, "text/plain");
+  response.body() = "Not found.\n";
+  return response;
+}
+
+Result<std::unique_ptr<ServerTransport>> make_websocket_server(const WebSocketServerConfig& config,
+                                                               HttpRequestHandler http_handler) {
+  if (Status status = config.validate(); !status.ok()) return status;
+  beast::error_code ec;
+  const asio::ip::address address = asio::ip::make_address(config.bind_address, ec);
+  if (ec) {
+    return Status::error("WebSocketServerConfig.bind_address '" + config.bind_address +
+                         "' is not an IPv4 or IPv6 address");
+  }
+  auto io = std::make_unique<IoThread>();
+  tcp::acceptor acceptor(asio::make_strand(io->context()));
+  if (Status status = open_acceptor(acceptor, tcp::endpoint(address, config.port)); !status.ok()) {
+    return status;
+  }
+  const std::uint16_t port = acceptor.local_endpoint(ec).port();
+  auto shared = std::make_shared<ServerShared>(config, std::move(http_handler));
+  auto listener = std::make_shared<Listener>(io->context(), std::move(acceptor), shared);
+  listener->run();
+  try {
+    io->start();
+  } catch (const std::system_error& error) {
+    return Status::error(std::string("cannot start the WebSocket server's thread: ") +
+                         error.what());
+  }
+  return std::unique_ptr<ServerTransport>(std::make_unique<WebSocketServer>(
+      std::move(io), std::move(shared), std::move(listener), port));
+}
+
+}  // namespace websocket_detail
+
+Result<std::unique_ptr<ServerTransport>> make_websocket_server(
+    const WebSocketServerConfig& config) {
+  return websocket_detail::make_websocket_server(config, &websocket_detail::answer_not_found);
+}
+
+}  // namespace tickwire::net
