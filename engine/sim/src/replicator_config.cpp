@@ -6,6 +6,10 @@ std::string ReplicatorConfig::validate() const {
   if (!(tick_rate_hz >= 1 && tick_rate_hz <= 1000)) {
     return "tick_rate_hz = " + std::to_string(tick_rate_hz) + " is invalid: use 1..1000";
   }
+  if (!(snapshot_rate_hz > 0 && snapshot_rate_hz <= tick_rate_hz)) {
+    return "snapshot_rate_hz = " + std::to_string(snapshot_rate_hz) +
+           " is invalid: use more than 0 and at most tick_rate_hz";
+  }
   if (history < 2 || history > 1024) {
     return "history = " + std::to_string(history) + " is invalid: use 2..1024";
   }

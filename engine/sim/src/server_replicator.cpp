@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cmath>
 #include <map>
 #include <unordered_map>
 
@@ -52,6 +53,15 @@ void ServerReplicator::add_client(ClientId client) {
 
 void ServerReplicator::remove_client(ClientId client) {
   std::erase_if(clients_, [client](const auto& entry) { return entry->id == client; });
+}
+
+bool ServerReplicator::snapshot_due(WireTick tick) const {
+  // Tick t is due when it is the first tick at or after a snapshot time.
+  const double ticks_per_snapshot = config_.tick_rate_hz / config_.snapshot_rate_hz;
+  const auto slot = [&](WireTick t) {
+    return static_cast<std::uint64_t>(std::floor(t / ticks_per_snapshot));
+  };
+  return tick >= 1 && slot(tick) != slot(tick - 1);
 }
 
 std::vector<std::byte> ServerReplicator::snapshot_for(ClientId id, WireTick tick,

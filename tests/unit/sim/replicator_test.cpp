@@ -204,6 +204,20 @@ TEST(Replicator, oversized_messages_are_refused_and_replication_goes_on) {
   EXPECT_TRUE(server.take_input(1, 2));
 }
 
+TEST(Replicator, snapshots_are_due_at_the_configured_rate) {
+  const EntitySchema schema = test::make_test_schema();
+  const auto count_due = [&](ReplicatorConfig config) {
+    ServerReplicator server(schema, config);
+    int due = 0;
+    for (WireTick tick = 1; tick <= 600; ++tick)
+      due += server.snapshot_due(tick) ? 1 : 0;
+    return due;
+  };
+  EXPECT_EQ(count_due({}), 300);  // 30 Hz of 60 Hz over 10 s
+  EXPECT_EQ(count_due({.tick_rate_hz = 60, .snapshot_rate_hz = 20}), 200);
+  EXPECT_EQ(count_due({.tick_rate_hz = 64, .snapshot_rate_hz = 64}), 600);
+}
+
 TEST(ReplicatorConfig, validate_names_the_field) {
   EXPECT_TRUE(ReplicatorConfig{}.validate().empty());
   EXPECT_NE(ReplicatorConfig{.history = 1}.validate().find("history"), std::string::npos);

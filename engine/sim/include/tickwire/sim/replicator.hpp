@@ -32,6 +32,8 @@ struct ReplicatorConfig {
   // predict positions over the ticks between a baseline and a snapshot. Both ends must agree.
   // Default 60.
   double tick_rate_hz = 60;
+  // Snapshots per second each client gets (snapshot_due() says on which ticks). Default 30.
+  double snapshot_rate_hz = 30;
   // Snapshots remembered per client, as baselines for deltas. At 30 snapshots per second the
   // default covers about two seconds of lost acknowledgements. 2..1024. Default 64.
   std::size_t history = 64;
@@ -75,6 +77,10 @@ class ServerReplicator {
   // How much an entity matters to a client this snapshot (> 0). Default: 1 for all. Higher
   // values are sent first when the budget is tight.
   std::function<float(ClientId, const WorldState::Entity&)> priority;
+
+  // True on the ticks a snapshot should go out, spreading snapshot_rate_hz evenly over
+  // tick_rate_hz (every other tick at the defaults).
+  bool snapshot_due(WireTick tick) const;
 
   // The snapshot message for `client` of `world` at `tick` (tick >= 1, increasing).
   std::vector<std::byte> snapshot_for(ClientId client, WireTick tick, const WorldState& world);
