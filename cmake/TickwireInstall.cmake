@@ -7,7 +7,8 @@ install(TARGETS tickwire_schemas tickwire_net tickwire_sim
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-install(DIRECTORY engine/net/include/ engine/sim/include/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(DIRECTORY engine/net/include/ engine/sim/include/ schemas/include/
+        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(DIRECTORY ${TICKWIRE_SCHEMAS_INCLUDE_DIR}/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(DIRECTORY schemas/ DESTINATION ${CMAKE_INSTALL_DATADIR}/tickwire/schemas
         FILES_MATCHING PATTERN "*.fbs")
@@ -22,4 +23,5 @@ write_basic_package_version_file(${PROJECT_BINARY_DIR}/TickwireConfigVersion.cma
 install(FILES ${PROJECT_BINARY_DIR}/TickwireConfig.cmake
               ${PROJECT_BINARY_DIR}/TickwireConfigVersion.cmake
               cmake/FindENet.cmake
+              cmake/FindSodium.cmake
         DESTINATION ${tickwire_cmake_dir})

@@ -3,6 +3,7 @@
 #include <flatbuffers/flatbuffers.h>
 
 #include <tickwire/schemas/ping_generated.h>
+#include <tickwire/schemas/aligned_view.hpp>
 
 namespace tickwire::demo {
 namespace {
@@ -39,7 +40,8 @@ std::vector<std::byte> encode(const PongMessage& pong) {
 
 DecodedProbe decode_probe(std::span<const std::byte> bytes) {
   DecodedProbe out;
-  const auto* data = reinterpret_cast<const std::uint8_t*>(bytes.data());
+  const schemas::AlignedView view(bytes);
+  const std::uint8_t* data = view.data();
   flatbuffers::Verifier verifier(data, bytes.size(), kMaxDepth, kMaxTables);
   if (!fb::VerifyProbeBuffer(verifier)) return out;
   const fb::Probe* probe = fb::GetProbe(data);

@@ -41,6 +41,8 @@ std::string_view to_string(DisconnectReason reason) {
       return "shutdown";
     case DisconnectReason::connect_failed:
       return "connect_failed";
+    case DisconnectReason::ticket_rejected:
+      return "ticket_rejected";
   }
   return "unknown";
 }

@@ -33,7 +33,8 @@ bool ClientReplicator::on_message(std::span<const std::byte> message) {
   // A snapshot body is bounded by the budget; without one, by what a decoder will accept.
   const std::size_t max_size =
       config_.max_snapshot_bytes != 0 ? config_.max_snapshot_bytes + 128 : std::size_t{64} << 20;
-  const schemas::SimMessage* parsed = detail::verified_sim_message(message, max_size, 8);
+  std::optional<schemas::AlignedView> view;
+  const schemas::SimMessage* parsed = detail::verified_sim_message(message, max_size, 8, view);
   const schemas::Snapshot* snapshot = parsed != nullptr ? parsed->body_as_Snapshot() : nullptr;
   if (snapshot == nullptr || snapshot->tick() == 0) {
     ++counters_.malformed;

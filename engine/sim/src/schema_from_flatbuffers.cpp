@@ -2,6 +2,8 @@
 
 #include <flatbuffers/reflection_generated.h>
 
+#include <tickwire/schemas/aligned_view.hpp>
+
 #include <algorithm>
 #include <charconv>
 #include <limits>
@@ -48,7 +50,8 @@ std::pair<double, double> integer_range(reflection::BaseType type) {
 
 EntitySchema EntitySchema::from_flatbuffers(std::span<const std::byte> binary_schema) {
   EntitySchema schema;
-  const auto* data = reinterpret_cast<const std::uint8_t*>(binary_schema.data());
+  const schemas::AlignedView view(binary_schema);
+  const std::uint8_t* data = view.data();
   flatbuffers::Verifier verifier(data, binary_schema.size());
   if (!reflection::VerifySchemaBuffer(verifier)) {
     schema.error_ = "not a binary FlatBuffers schema (make one with flatc --binary --schema)";

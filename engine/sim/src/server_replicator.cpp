@@ -131,8 +131,9 @@ void ServerReplicator::on_message(ClientId id, std::span<const std::byte> messag
   Client* client = find(id);
   if (client == nullptr) return;
   const std::size_t max_size = config_.input_redundancy * (config_.max_input_bytes + 16) + 64;
+  std::optional<schemas::AlignedView> view;
   const schemas::SimMessage* parsed =
-      detail::verified_sim_message(message, max_size, config_.input_redundancy + 8);
+      detail::verified_sim_message(message, max_size, config_.input_redundancy + 8, view);
   const schemas::ClientUpdate* update =
       parsed != nullptr ? parsed->body_as_ClientUpdate() : nullptr;
   if (update == nullptr) {

@@ -3,9 +3,10 @@
 namespace tickwire::sim::detail {
 
 const schemas::SimMessage* verified_sim_message(std::span<const std::byte> bytes,
-                                                std::size_t max_size, std::size_t max_tables) {
+                                                std::size_t max_size, std::size_t max_tables,
+                                                std::optional<schemas::AlignedView>& view) {
   if (bytes.size() > max_size) return nullptr;
-  const auto* data = reinterpret_cast<const std::uint8_t*>(bytes.data());
+  const std::uint8_t* data = view.emplace(bytes).data();
   constexpr flatbuffers::uoffset_t kMaxDepth = 8;
   flatbuffers::Verifier verifier(data, bytes.size(), kMaxDepth,
                                  static_cast<flatbuffers::uoffset_t>(max_tables));

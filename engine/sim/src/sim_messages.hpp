@@ -4,16 +4,20 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
 #include <tickwire/schemas/sim_generated.h>
+#include <tickwire/schemas/aligned_view.hpp>
 
 namespace tickwire::sim::detail {
 
-// The SimMessage in `bytes` if it is at most `max_size` bytes and verifies; else null.
+// The SimMessage in `bytes` if it is at most `max_size` bytes and verifies; else null. The
+// message is read through `view`, which must outlive its use.
 const schemas::SimMessage* verified_sim_message(std::span<const std::byte> bytes,
-                                                std::size_t max_size, std::size_t max_tables);
+                                                std::size_t max_size, std::size_t max_tables,
+                                                std::optional<schemas::AlignedView>& view);
 
 std::vector<std::byte> finish_message(flatbuffers::FlatBufferBuilder& builder,
                                       flatbuffers::Offset<schemas::SimMessage> message);

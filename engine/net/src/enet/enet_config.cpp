@@ -68,12 +68,21 @@ Status EnetServerConfig::validate() const {
     return out_of_range("max_pending_handshakes", max_pending_handshakes, "use >= 1");
   }
   if (bind_address.empty()) return Status::error("bind_address is empty: use e.g. 127.0.0.1");
+  if (require_ticket && require_ticket->server_address.empty()) {
+    return Status::error("require_ticket.server_address is empty: name this server as tickets do");
+  }
+  if (require_ticket && require_ticket->deadline_ms == 0) {
+    return out_of_range("require_ticket.deadline_ms", 0, "use > 0");
+  }
   return common.validate();
 }
 
 Status EnetClientConfig::validate() const {
   if (server_host.empty()) return Status::error("server_host is empty: use e.g. 127.0.0.1");
   if (server_port == 0) return out_of_range("server_port", server_port, "use 1..65535");
+  if (join_ticket.size() > 1024) {
+    return out_of_range("join_ticket size", join_ticket.size(), "a ticket is at most 1024 bytes");
+  }
   if (connect_timeout_ms == 0) {
     return out_of_range("connect_timeout_ms", connect_timeout_ms, "use > 0");
   }

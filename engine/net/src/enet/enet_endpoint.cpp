@@ -19,6 +19,8 @@ enet_uint8 enet_channel(Channel channel) {
 // arrives, so a client that the server turns away (full, wrong protocol) sees a single
 // `disconnected` with the reason instead of a brief connection.
 constexpr std::byte kWelcome{0x57};
+// A client's join ticket on the control channel: this byte, then the ticket.
+constexpr std::byte kTicket{0x54};
 
 // Slot index in the low 12 bits of a PeerId (ENet has at most 4095 peers), generation above.
 constexpr unsigned kSlotBits = 12;
@@ -79,7 +81,7 @@ std::uint32_t reason_to_wire(DisconnectReason reason) {
 }
 
 DisconnectReason reason_from_wire(std::uint32_t data) {
-  if (data > static_cast<std::uint32_t>(DisconnectReason::connect_failed)) {
+  if (data > static_cast<std::uint32_t>(DisconnectReason::ticket_rejected)) {
     return DisconnectReason::closed;
   }
   return static_cast<DisconnectReason>(data);
@@ -96,6 +98,10 @@ EnetEndpoint::EnetEndpoint(ENetHost* host, const EnetCommonConfig& config, Role 
   host_->intercept = &EnetEndpoint::intercept_hook;
   host_->maximumPacketSize = config.max_message_size;
   host_->maximumWaitingData = config.max_waiting_data;
+  if (admission_ && admission_->tickets) {
+    ticket_verifier_.emplace(admission_->tickets->lobby_key, admission_->tickets->server_address);
+    ticket_deadline_ms_ = admission_->tickets->deadline_ms;
+  }
   if (admission_) {
     // Enough addresses to remember every client of a busy server, bounded against spoofing.
     constexpr std::size_t kTrackedAddresses = 4096;
@@ -143,7 +149,9 @@ ENetPeer* EnetEndpoint::peer_from_datagram(std::uint16_t peer_id) const {
   return peer;
 }
 
-void EnetEndpoint::begin_connect(ENetPeer* peer, std::uint32_t connect_timeout_ms) {
+void EnetEndpoint::begin_connect(ENetPeer* peer, std::uint32_t connect_timeout_ms,
+                                 std::vector<std::byte> ticket) {
+  client_ticket_ = std::move(ticket);
   // Until the server answers, the connect timeout stands in for the peer timeouts.
   enet_peer_timeout(peer, 0, connect_timeout_ms, connect_timeout_ms);
   client_state_ = ClientState::connecting;
@@ -239,6 +247,7 @@ bool EnetEndpoint::poll(Event& event, std::chrono::milliseconds wait) {
   }
   const ServicingScope scope(this);
   cap_retransmit_backoff();
+  expire_ticket_deadlines();
   const auto timeout = static_cast<enet_uint32>(
       std::clamp<std::int64_t>(wait.count(), 0, std::numeric_limits<enet_uint32>::max()));
   ENetEvent raw;
@@ -286,7 +295,19 @@ void EnetEndpoint::cap_retransmit_backoff() {
 bool EnetEndpoint::translate(ENetEvent& in, Event& out) {
   switch (in.type) {
     case ENET_EVENT_TYPE_CONNECT:
-      if (role_ == Role::client) return false;  // the client waits for the welcome
+      if (role_ == Role::client) {
+        // The client waits for the welcome; a server that requires a ticket waits for ours.
+        if (!client_ticket_.empty()) {
+          std::vector<std::byte> message{kTicket};
+          message.insert(message.end(), client_ticket_.begin(), client_ticket_.end());
+          ENetPacket* packet =
+              enet_packet_create(message.data(), message.size(), ENET_PACKET_FLAG_RELIABLE);
+          if (packet != nullptr && enet_peer_send(in.peer, kControlChannel, packet) < 0) {
+            enet_packet_destroy(packet);
+          }
+        }
+        return false;
+      }
       apply_peer_settings(in.peer);
       return on_connect(in.peer, in.data, out);
     case ENET_EVENT_TYPE_RECEIVE:
@@ -304,10 +325,22 @@ bool EnetEndpoint::on_connect(ENetPeer* peer, std::uint32_t data, Event& out) {
     refuse(peer, DisconnectReason::refused);
     return false;
   }
-  if (connected_count_ >= admission_->max_peers) {
+  if (connected_count_ + awaiting_tickets_ >= admission_->max_peers) {
     refuse(peer, DisconnectReason::server_full);
     return false;
   }
+  if (ticket_verifier_) {
+    PeerSlot& slot = slots_[slot_of(peer)];
+    slot.awaiting_ticket = true;
+    slot.ticket_deadline =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(ticket_deadline_ms_);
+    ++awaiting_tickets_;
+    return false;
+  }
+  return admit(peer, out);
+}
+
+bool EnetEndpoint::admit(ENetPeer* peer, Event& out) {
   ENetPacket* welcome = enet_packet_create(&kWelcome, 1, ENET_PACKET_FLAG_RELIABLE);
   if (welcome == nullptr || enet_peer_send(peer, kControlChannel, welcome) < 0) {
     if (welcome != nullptr) enet_packet_destroy(welcome);
@@ -317,6 +350,39 @@ bool EnetEndpoint::on_connect(ENetPeer* peer, std::uint32_t data, Event& out) {
   ++counters_.connections_accepted;
   report_connected(slot_of(peer), out);
   return true;
+}
+
+bool EnetEndpoint::on_ticket(ENetPeer* peer, std::span<const std::byte> ticket, Event& out) {
+  PeerSlot& slot = slots_[slot_of(peer)];
+  slot.awaiting_ticket = false;
+  --awaiting_tickets_;
+  const TicketCheck check = ticket_verifier_->verify(ticket, unix_time_ms());
+  if (!check.ok) {
+    ++counters_.rejected_tickets;
+    refuse(peer, DisconnectReason::ticket_rejected);
+    return false;
+  }
+  slot.ticket = check.ticket;
+  return admit(peer, out);
+}
+
+void EnetEndpoint::expire_ticket_deadlines() {
+  if (awaiting_tickets_ == 0) return;
+  const auto now = std::chrono::steady_clock::now();
+  for (std::size_t i = 0; i < slots_.size(); ++i) {
+    PeerSlot& slot = slots_[i];
+    if (!slot.awaiting_ticket || now < slot.ticket_deadline) continue;
+    slot.awaiting_ticket = false;
+    --awaiting_tickets_;
+    ++counters_.rejected_tickets;
+    refuse(&host_->peers[i], DisconnectReason::ticket_rejected);
+  }
+}
+
+std::optional<JoinTicket> EnetEndpoint::ticket_of(PeerId id) const {
+  const ENetPeer* peer = live_peer(id);
+  if (peer == nullptr) return std::nullopt;
+  return slots_[slot_of(peer)].ticket;
 }
 
 void EnetEndpoint::refuse(ENetPeer* peer, DisconnectReason reason) {
@@ -347,6 +413,17 @@ bool EnetEndpoint::on_receive(ENetPeer* peer, ENetPacket* packet, std::uint8_t c
                               Event& out) {
   const std::size_t index = slot_of(peer);
   PeerSlot& slot = slots_[index];
+  if (channel == kControlChannel && slot.awaiting_ticket) {
+    const std::span<const std::byte> message(reinterpret_cast<const std::byte*>(packet->data),
+                                             packet->dataLength);
+    const bool is_ticket = !message.empty() && message[0] == kTicket;
+    const bool admitted = is_ticket && on_ticket(peer, message.subspan(1), out);
+    enet_packet_destroy(packet);
+    if (!is_ticket) {
+      ++counters_.dropped_unauthenticated;
+    }
+    return admitted;
+  }
   if (channel == kControlChannel) {
     const bool is_welcome = role_ == Role::client && client_state_ == ClientState::connecting &&
                             packet->dataLength == 1 && std::byte{packet->data[0]} == kWelcome;
@@ -377,6 +454,10 @@ bool EnetEndpoint::on_receive(ENetPeer* peer, ENetPacket* packet, std::uint8_t c
                               DisconnectReason::timeout, std::move(payload)});
     return false;
   }
+  if (slot.awaiting_ticket) {
+    ++counters_.dropped_unauthenticated;  // nothing counts before the ticket
+    return false;
+  }
   if (!slot.connected || slot.closing) {
     ++counters_.dropped_stale;
     return false;
@@ -398,6 +479,11 @@ bool EnetEndpoint::on_disconnect(ENetPeer* peer, std::uint32_t data, Event& out)
   const std::size_t index = slot_of(peer);
   PeerSlot& slot = slots_[index];
   const bool was_connected = slot.connected;
+  if (slot.awaiting_ticket) {
+    slot.awaiting_ticket = false;
+    --awaiting_tickets_;
+  }
+  slot.ticket.reset();
   const std::optional<DisconnectReason> local_reason = slot.local_reason;
   slot.connected = false;
   slot.closing = false;

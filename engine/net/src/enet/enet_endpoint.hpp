@@ -25,6 +25,7 @@ struct AdmissionPolicy {
   std::size_t max_pending_handshakes = 0;
   std::uint32_t connect_burst_per_address = 0;
   double connect_rate_per_address = 0;
+  std::optional<TicketRequirement> tickets;
 };
 
 class EnetEndpoint {
@@ -49,8 +50,11 @@ class EnetEndpoint {
   std::size_t connected_peers() const { return connected_count_; }
 
   ENetHost* host() const { return host_; }
-  // Client only: the connection attempt to the server was started on `peer`.
-  void begin_connect(ENetPeer* peer, std::uint32_t connect_timeout_ms);
+  // Client only: the connection attempt to the server was started on `peer`; `ticket` (may be
+  // empty) is presented once the server answers.
+  void begin_connect(ENetPeer* peer, std::uint32_t connect_timeout_ms,
+                     std::vector<std::byte> ticket);
+  std::optional<JoinTicket> ticket_of(PeerId peer) const;
   ClientState client_state() const { return client_state_; }
   PeerId server_peer() const {
     return client_state_ == ClientState::connected ? server_id_ : kInvalidPeer;
@@ -65,6 +69,9 @@ class EnetEndpoint {
     std::uint32_t malformed = 0;
     std::uint32_t queued_messages = 0;  // handed to ENet and not yet released by it
     std::size_t queued_bytes = 0;
+    bool awaiting_ticket = false;  // connected at the ENet level, not yet admitted
+    std::chrono::steady_clock::time_point ticket_deadline;
+    std::optional<JoinTicket> ticket;  // the ticket it was admitted with
     ConnectionStats counts;
   };
 
@@ -89,6 +96,10 @@ class EnetEndpoint {
   void cap_retransmit_backoff();
   void report_connected(std::size_t slot_index, Event& out);
   void refuse(ENetPeer* peer, DisconnectReason reason);
+  // Sends the welcome and reports the peer connected.
+  bool admit(ENetPeer* peer, Event& out);
+  bool on_ticket(ENetPeer* peer, std::span<const std::byte> ticket, Event& out);
+  void expire_ticket_deadlines();
 
   std::size_t slot_of(const ENetPeer* peer) const {
     return static_cast<std::size_t>(peer - host_->peers);
@@ -114,6 +125,10 @@ class EnetEndpoint {
   PeerId server_id_ = kInvalidPeer;
   std::chrono::steady_clock::time_point epoch_ = std::chrono::steady_clock::now();
   enet_uint32 last_backoff_cap_ms_ = 0;
+  std::optional<JoinTicketVerifier> ticket_verifier_;  // servers that require tickets
+  std::uint32_t ticket_deadline_ms_ = 0;
+  std::size_t awaiting_tickets_ = 0;
+  std::vector<std::byte> client_ticket_;
 };
 
 // Keeps ENet's library initialised while any host exists.

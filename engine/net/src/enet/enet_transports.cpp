@@ -45,6 +45,9 @@ class EnetServer final : public EnetTransport<ServerTransport> {
  public:
   using EnetTransport::EnetTransport;
   std::uint16_t port() const override { return endpoint_->host()->address.port; }
+  std::optional<JoinTicket> ticket_of(PeerId peer) const override {
+    return endpoint_->ticket_of(peer);
+  }
 };
 
 class EnetClient final : public EnetTransport<ClientTransport> {
@@ -85,7 +88,8 @@ Result<std::unique_ptr<ServerTransport>> make_enet_server(const EnetServerConfig
   host->mtu = common.mtu;
   host->duplicatePeers = config.max_peers_per_address;
   AdmissionPolicy admission{config.max_peers, config.max_pending_handshakes,
-                            config.connect_burst_per_address, config.connect_rate_per_address};
+                            config.connect_burst_per_address, config.connect_rate_per_address,
+                            config.require_ticket};
   auto endpoint =
       std::make_unique<EnetEndpoint>(host, common, EnetEndpoint::Role::server, admission);
   return std::unique_ptr<ServerTransport>(std::make_unique<EnetServer>(std::move(endpoint)));
@@ -114,7 +118,7 @@ Result<std::unique_ptr<ClientTransport>> make_enet_client(const EnetClientConfig
       std::make_unique<EnetEndpoint>(host, common, EnetEndpoint::Role::client, std::nullopt);
   ENetPeer* peer = enet_host_connect(host, &address, common.channel_count + 1, common.protocol_id);
   if (peer == nullptr) return Status::error("cannot start connecting to the server");
-  endpoint->begin_connect(peer, config.connect_timeout_ms);
+  endpoint->begin_connect(peer, config.connect_timeout_ms, config.join_ticket);
   return std::unique_ptr<ClientTransport>(std::make_unique<EnetClient>(std::move(endpoint)));
 }
 

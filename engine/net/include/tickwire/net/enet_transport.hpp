@@ -10,8 +10,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
+#include "tickwire/net/join_ticket.hpp"
 #include "tickwire/net/status.hpp"
 #include "tickwire/net/transport.hpp"
 
@@ -69,6 +72,15 @@ struct EnetCommonConfig {
   Status validate() const;
 };
 
+// Admission by join ticket: a peer must present a ticket signed by the lobby for this server
+// within `deadline_ms` of connecting, or it is disconnected with ticket_rejected. Until then the
+// game sees no `connected` event for it and nothing it sends.
+struct TicketRequirement {
+  TicketPublicKey lobby_key{};  // the lobby's public key (JoinTicketIssuer::public_key())
+  std::string server_address;   // this server as tickets name it, "host:port"
+  std::uint32_t deadline_ms = 2000;
+};
+
 struct EnetServerConfig {
   // IPv4 address to bind, "0.0.0.0" for all. Default "127.0.0.1" (opt in to the network).
   std::string bind_address = "127.0.0.1";
@@ -86,6 +98,8 @@ struct EnetServerConfig {
   // Half-open handshakes at once; beyond this new attempts are dropped, so a flood of CONNECTs
   // from many addresses cannot take every slot. Default 32.
   std::size_t max_pending_handshakes = 32;
+  // Set to admit only peers with a valid join ticket. Default: none required.
+  std::optional<TicketRequirement> require_ticket;
   EnetCommonConfig common;
 
   Status validate() const;
@@ -98,6 +112,8 @@ struct EnetClientConfig {
   std::uint16_t server_port = 7777;
   // A connection attempt without answer fails after this long, in milliseconds. Default 5000.
   std::uint32_t connect_timeout_ms = 5000;
+  // The join ticket from the lobby, presented on connecting (servers that require one).
+  std::vector<std::byte> join_ticket;
   EnetCommonConfig common;
 
   Status validate() const;

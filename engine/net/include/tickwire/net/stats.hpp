@@ -33,6 +33,8 @@ struct TransportCounters {
   std::uint64_t dropped_rate_limited = 0;  // connection attempts over the per-address rate
   std::uint64_t refused_connections = 0;   // attempts turned away (server full, wrong protocol)
   std::uint64_t peers_disconnected_for_abuse = 0;  // oversize or too many malformed datagrams
+  std::uint64_t rejected_tickets = 0;              // join tickets missing, invalid or too late
+  std::uint64_t dropped_unauthenticated = 0;       // messages from peers not yet admitted by ticket
 };
 
 }  // namespace tickwire::net

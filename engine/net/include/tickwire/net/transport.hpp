@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "tickwire/net/event.hpp"
+#include "tickwire/net/join_ticket.hpp"
 #include "tickwire/net/stats.hpp"
 #include "tickwire/net/types.hpp"
 
@@ -64,6 +65,8 @@ class ServerTransport : public Transport {
  public:
   // The port it listens on (useful when it was asked to bind port 0).
   virtual std::uint16_t port() const = 0;
+  // The join ticket a peer was admitted with, on a server that requires tickets.
+  virtual std::optional<JoinTicket> ticket_of(PeerId /*peer*/) const { return std::nullopt; }
 };
 
 enum class ClientState : std::uint8_t { connecting, connected, disconnected };

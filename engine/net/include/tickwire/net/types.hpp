@@ -38,6 +38,7 @@ enum class DisconnectReason : std::uint8_t {
   rate_limited = 7,       // the peer sent faster than the receiver allows
   shutdown = 8,           // the host shut down
   connect_failed = 9,     // the server never answered the connection attempt
+  ticket_rejected = 10,   // no valid join ticket in time (missing, forged, expired, reused)
 };
 
 std::string_view to_string(Delivery delivery);

@@ -1,0 +1,91 @@
+#pragma once
+// Join tickets: the lobby's signed permission for one player to join one match on one game
+// server. The lobby signs with its secret key (Ed25519, libsodium); a game server holding the
+// public key verifies the signature, the expiry, that the ticket names this server, and that its
+// nonce was not used before. A ticket is opaque bytes to everyone else.
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "tickwire/net/status.hpp"
+
+namespace tickwire::net {
+
+struct JoinTicket {
+  std::uint64_t player_id = 0;
+  std::uint64_t match_id = 0;
+  std::string server_address;            // "host:port" of the game server the ticket is for
+  std::uint64_t expires_unix_ms = 0;     // wall clock (system_clock) milliseconds
+  std::array<std::uint8_t, 16> nonce{};  // random; a verifier accepts each nonce once
+};
+
+using TicketPublicKey = std::array<std::uint8_t, 32>;
+using TicketSecretKey = std::array<std::uint8_t, 64>;
+
+class JoinTicketIssuer {
+ public:
+  // A fresh key pair.
+  static JoinTicketIssuer generate();
+  // From a secret key saved earlier (its public half is derived).
+  static JoinTicketIssuer from_secret_key(const TicketSecretKey& secret);
+
+  const TicketPublicKey& public_key() const { return public_key_; }
+  const TicketSecretKey& secret_key() const { return secret_key_; }
+
+  // A signed ticket for `player_id` to join `match_id` on `server_address`, valid for
+  // `lifetime_ms` from now, with a fresh random nonce.
+  std::vector<std::byte> issue(std::uint64_t player_id, std::uint64_t match_id,
+                               const std::string& server_address,
+                               std::uint64_t lifetime_ms = 30'000) const;
+  // Signs a ticket as given (tests use this to make expired or foreign tickets).
+  std::vector<std::byte> sign(const JoinTicket& ticket) const;
+
+ private:
+  TicketPublicKey public_key_{};
+  TicketSecretKey secret_key_{};
+};
+
+enum class TicketError : std::uint8_t {
+  malformed,      // not a ticket, or over the size limit
+  bad_signature,  // not signed by the lobby's key (tampered, or another lobby's)
+  expired,
+  wrong_server,  // for another game server
+  reused,        // its nonce was seen before
+};
+std::string_view to_string(TicketError error);
+
+struct TicketCheck {
+  bool ok = false;
+  TicketError error = TicketError::malformed;
+  JoinTicket ticket;  // valid when ok
+};
+
+class JoinTicketVerifier {
+ public:
+  // Accepts tickets signed by `lobby_key` for `server_address`. Remembers up to
+  // `max_remembered_nonces` nonces of unexpired tickets to refuse replays.
+  JoinTicketVerifier(const TicketPublicKey& lobby_key, std::string server_address,
+                     std::size_t max_remembered_nonces = 65536);
+  ~JoinTicketVerifier();
+  JoinTicketVerifier(JoinTicketVerifier&&) noexcept;
+  JoinTicketVerifier& operator=(JoinTicketVerifier&&) noexcept;
+
+  // Checks `ticket` at wall-clock time `now_unix_ms`; a valid ticket's nonce is used up.
+  TicketCheck verify(std::span<const std::byte> ticket, std::uint64_t now_unix_ms);
+
+ private:
+  struct Nonces;
+  TicketPublicKey lobby_key_;
+  std::string server_address_;
+  std::unique_ptr<Nonces> nonces_;
+};
+
+// Milliseconds since the Unix epoch, for expiry.
+std::uint64_t unix_time_ms();
+
+}  // namespace tickwire::net

@@ -1,0 +1,186 @@
+// Join tickets: Ed25519 signatures (libsodium) over a small FlatBuffer, and a verifier that
+// refuses tampered, foreign, expired, misdirected and replayed tickets.
+
+#include "tickwire/net/join_ticket.hpp"
+
+#include <flatbuffers/flatbuffers.h>
+#include <sodium.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <unordered_set>
+
+#include <tickwire/schemas/ticket_generated.h>
+#include <tickwire/schemas/aligned_view.hpp>
+
+namespace tickwire::net {
+namespace {
+
+// A ticket is a few hundred bytes; anything much larger is not one.
+constexpr std::size_t kMaxTicketBytes = 1024;
+constexpr std::size_t kMaxServerAddress = 255;
+
+void ensure_sodium() {
+  // sodium_init is thread-safe and idempotent; it only fails if no entropy source exists.
+  if (sodium_init() < 0) std::abort();
+}
+
+std::string nonce_key(const std::array<std::uint8_t, 16>& nonce) {
+  return std::string(reinterpret_cast<const char*>(nonce.data()), nonce.size());
+}
+
+}  // namespace
+
+std::uint64_t unix_time_ms() {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count());
+}
+
+std::string_view to_string(TicketError error) {
+  switch (error) {
+    case TicketError::malformed:
+      return "malformed";
+    case TicketError::bad_signature:
+      return "bad_signature";
+    case TicketError::expired:
+      return "expired";
+    case TicketError::wrong_server:
+      return "wrong_server";
+    case TicketError::reused:
+      return "reused";
+  }
+  return "unknown";
+}
+
+JoinTicketIssuer JoinTicketIssuer::generate() {
+  ensure_sodium();
+  JoinTicketIssuer issuer;
+  crypto_sign_keypair(issuer.public_key_.data(), issuer.secret_key_.data());
+  return issuer;
+}
+
+JoinTicketIssuer JoinTicketIssuer::from_secret_key(const TicketSecretKey& secret) {
+  ensure_sodium();
+  JoinTicketIssuer issuer;
+  issuer.secret_key_ = secret;
+  crypto_sign_ed25519_sk_to_pk(issuer.public_key_.data(), issuer.secret_key_.data());
+  return issuer;
+}
+
+std::vector<std::byte> JoinTicketIssuer::issue(std::uint64_t player_id, std::uint64_t match_id,
+                                               const std::string& server_address,
+                                               std::uint64_t lifetime_ms) const {
+  JoinTicket ticket{player_id, match_id, server_address, unix_time_ms() + lifetime_ms, {}};
+  randombytes_buf(ticket.nonce.data(), ticket.nonce.size());
+  return sign(ticket);
+}
+
+std::vector<std::byte> JoinTicketIssuer::sign(const JoinTicket& ticket) const {
+  flatbuffers::FlatBufferBuilder body_builder(128);
+  const auto address = body_builder.CreateString(ticket.server_address);
+  const auto nonce = body_builder.CreateVector(ticket.nonce.data(), ticket.nonce.size());
+  body_builder.Finish(schemas::CreateTicketBody(body_builder, ticket.player_id, ticket.match_id,
+                                                address, ticket.expires_unix_ms, nonce));
+  std::array<std::uint8_t, crypto_sign_BYTES> signature{};
+  crypto_sign_detached(signature.data(), nullptr, body_builder.GetBufferPointer(),
+                       body_builder.GetSize(), secret_key_.data());
+
+  flatbuffers::FlatBufferBuilder builder(256);
+  const auto body = builder.CreateVector(body_builder.GetBufferPointer(), body_builder.GetSize());
+  const auto sig = builder.CreateVector(signature.data(), signature.size());
+  builder.Finish(schemas::CreateSignedTicket(builder, body, sig));
+  const auto* data = reinterpret_cast<const std::byte*>(builder.GetBufferPointer());
+  return {data, data + builder.GetSize()};
+}
+
+// Nonces of tickets that were accepted, forgotten once their ticket has expired (a replay of
+// an expired ticket fails on the expiry anyway).
+struct JoinTicketVerifier::Nonces {
+  std::size_t capacity;
+  std::unordered_set<std::string> seen;
+  std::multimap<std::uint64_t, std::string> by_expiry;
+
+  void forget_expired(std::uint64_t now) {
+    while (!by_expiry.empty() && by_expiry.begin()->first < now) {
+      seen.erase(by_expiry.begin()->second);
+      by_expiry.erase(by_expiry.begin());
+    }
+  }
+};
+
+JoinTicketVerifier::JoinTicketVerifier(const TicketPublicKey& lobby_key, std::string server_address,
+                                       std::size_t max_remembered_nonces)
+    : lobby_key_(lobby_key),
+      server_address_(std::move(server_address)),
+      nonces_(std::make_unique<Nonces>(Nonces{max_remembered_nonces, {}, {}})) {
+  ensure_sodium();
+}
+
+JoinTicketVerifier::~JoinTicketVerifier() = default;
+JoinTicketVerifier::JoinTicketVerifier(JoinTicketVerifier&&) noexcept = default;
+JoinTicketVerifier& JoinTicketVerifier::operator=(JoinTicketVerifier&&) noexcept = default;
+
+TicketCheck JoinTicketVerifier::verify(std::span<const std::byte> bytes,
+                                       std::uint64_t now_unix_ms) {
+  TicketCheck check;
+  if (bytes.size() > kMaxTicketBytes) return check;
+  const schemas::AlignedView view(bytes);
+  const std::uint8_t* data = view.data();
+  flatbuffers::Verifier outer(data, bytes.size(), 4, 8);
+  if (!schemas::VerifySignedTicketBuffer(outer)) return check;
+  const schemas::SignedTicket* signed_ticket = schemas::GetSignedTicket(data);
+  const auto* body = signed_ticket->body();
+  const auto* signature = signed_ticket->signature();
+  if (body == nullptr || signature == nullptr || signature->size() != crypto_sign_BYTES)
+    return check;
+
+  // The signature first: nothing inside an unsigned body is worth parsing.
+  if (crypto_sign_verify_detached(signature->data(), body->data(), body->size(),
+                                  lobby_key_.data()) != 0) {
+    check.error = TicketError::bad_signature;
+    return check;
+  }
+  // The body is a buffer of its own inside the vector, which need not be 8-byte aligned.
+  const schemas::AlignedView body_view(std::as_bytes(std::span(body->data(), body->size())));
+  flatbuffers::Verifier inner(body_view.data(), body_view.size(), 4, 8);
+  if (!inner.VerifyBuffer<schemas::TicketBody>(nullptr)) return check;
+  const auto* fields = flatbuffers::GetRoot<schemas::TicketBody>(body_view.data());
+  if (fields->server_address() == nullptr || fields->server_address()->size() > kMaxServerAddress ||
+      fields->nonce() == nullptr || fields->nonce()->size() != check.ticket.nonce.size()) {
+    return check;
+  }
+  check.ticket.player_id = fields->player_id();
+  check.ticket.match_id = fields->match_id();
+  check.ticket.server_address = fields->server_address()->str();
+  check.ticket.expires_unix_ms = fields->expires_unix_ms();
+  std::memcpy(check.ticket.nonce.data(), fields->nonce()->data(), check.ticket.nonce.size());
+
+  if (check.ticket.expires_unix_ms < now_unix_ms) {
+    check.error = TicketError::expired;
+    return check;
+  }
+  if (check.ticket.server_address != server_address_) {
+    check.error = TicketError::wrong_server;
+    return check;
+  }
+  nonces_->forget_expired(now_unix_ms);
+  const std::string key = nonce_key(check.ticket.nonce);
+  if (nonces_->seen.contains(key)) {
+    check.error = TicketError::reused;
+    return check;
+  }
+  if (nonces_->seen.size() >= nonces_->capacity) {
+    // Full of unexpired tickets: forget the one closest to expiring rather than refuse everyone.
+    nonces_->seen.erase(nonces_->by_expiry.begin()->second);
+    nonces_->by_expiry.erase(nonces_->by_expiry.begin());
+  }
+  nonces_->seen.insert(key);
+  nonces_->by_expiry.emplace(check.ticket.expires_unix_ms, key);
+  check.ok = true;
+  return check;
+}
+
+}  // namespace tickwire::net

@@ -1,0 +1,94 @@
+#include "tickwire/net/join_ticket.hpp"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "../support/pump.hpp"
+
+namespace tickwire::net {
+namespace {
+
+constexpr const char* kServer = "127.0.0.1:7777";
+
+TEST(JoinTicket, a_valid_ticket_is_accepted_once_with_its_contents) {
+  const auto issuer = JoinTicketIssuer::generate();
+  JoinTicketVerifier verifier(issuer.public_key(), kServer);
+  const auto ticket = issuer.issue(42, 7, kServer);
+  const TicketCheck first = verifier.verify(ticket, unix_time_ms());
+  ASSERT_TRUE(first.ok);
+  EXPECT_EQ(first.ticket.player_id, 42u);
+  EXPECT_EQ(first.ticket.match_id, 7u);
+  EXPECT_EQ(first.ticket.server_address, kServer);
+  const TicketCheck again = verifier.verify(ticket, unix_time_ms());
+  EXPECT_FALSE(again.ok);
+  EXPECT_EQ(again.error, TicketError::reused);
+}
+
+TEST(JoinTicket, tampering_with_any_byte_is_refused_or_changes_nothing) {
+  const auto issuer = JoinTicketIssuer::generate();
+  const auto ticket = issuer.issue(42, 7, kServer);
+  const TicketCheck original =
+      JoinTicketVerifier(issuer.public_key(), kServer).verify(ticket, unix_time_ms());
+  ASSERT_TRUE(original.ok);
+  int refused = 0;
+  for (std::size_t i = 0; i < ticket.size(); ++i) {
+    auto tampered = ticket;
+    tampered[i] ^= std::byte{0x01};
+    JoinTicketVerifier verifier(issuer.public_key(), kServer);
+    const TicketCheck check = verifier.verify(tampered, unix_time_ms());
+    if (!check.ok) {
+      ++refused;
+      continue;
+    }
+    // Only a byte the signed body does not cover (alignment padding of the envelope) can be
+    // changed unnoticed, and then the ticket says exactly what the lobby signed.
+    EXPECT_EQ(check.ticket.player_id, 42u) << "byte " << i;
+    EXPECT_EQ(check.ticket.match_id, 7u) << "byte " << i;
+    EXPECT_EQ(check.ticket.nonce, original.ticket.nonce) << "byte " << i;
+  }
+  EXPECT_GT(refused, static_cast<int>(ticket.size()) * 9 / 10);
+}
+
+TEST(JoinTicket, a_ticket_from_another_lobby_fails_the_signature) {
+  const auto lobby = JoinTicketIssuer::generate();
+  const auto impostor = JoinTicketIssuer::generate();
+  JoinTicketVerifier verifier(lobby.public_key(), kServer);
+  const TicketCheck check = verifier.verify(impostor.issue(1, 1, kServer), unix_time_ms());
+  EXPECT_EQ(check.error, TicketError::bad_signature);
+}
+
+TEST(JoinTicket, expired_and_misdirected_tickets_are_refused) {
+  const auto issuer = JoinTicketIssuer::generate();
+  JoinTicketVerifier verifier(issuer.public_key(), kServer);
+  JoinTicket stale{1, 1, kServer, unix_time_ms() - 1, {}};
+  EXPECT_EQ(verifier.verify(issuer.sign(stale), unix_time_ms()).error, TicketError::expired);
+  EXPECT_EQ(verifier.verify(issuer.issue(1, 1, "127.0.0.1:7778"), unix_time_ms()).error,
+            TicketError::wrong_server);
+}
+
+TEST(JoinTicket, garbage_and_oversize_input_is_malformed) {
+  const auto issuer = JoinTicketIssuer::generate();
+  JoinTicketVerifier verifier(issuer.public_key(), kServer);
+  std::mt19937_64 random(test::test_seed(61));
+  for (int i = 0; i < 2000; ++i) {
+    std::vector<std::byte> garbage(random() % 400);
+    for (auto& b : garbage)
+      b = std::byte(random());
+    EXPECT_FALSE(verifier.verify(garbage, unix_time_ms()).ok);
+  }
+  auto padded = issuer.issue(1, 1, kServer);
+  padded.resize(4096);
+  EXPECT_EQ(verifier.verify(padded, unix_time_ms()).error, TicketError::malformed);
+}
+
+TEST(JoinTicket, a_saved_secret_key_signs_the_same_way) {
+  const auto issuer = JoinTicketIssuer::generate();
+  const auto restored = JoinTicketIssuer::from_secret_key(issuer.secret_key());
+  EXPECT_EQ(restored.public_key(), issuer.public_key());
+  JoinTicketVerifier verifier(issuer.public_key(), kServer);
+  EXPECT_TRUE(verifier.verify(restored.issue(3, 4, kServer), unix_time_ms()).ok);
+}
+
+}  // namespace
+}  // namespace tickwire::net
