@@ -208,6 +208,64 @@ TEST_F(WebSocketTest, client_connects_and_messages_flow_both_ways_on_every_chann
   EXPECT_EQ(stats->bytes_received, 3 * std::string("up on 0").size());
 }
 
+TEST_F(WebSocketTest, raw_framing_sends_channel_0_as_binary_and_channel_1_as_text_frames) {
+  auto config = server_config();
+  config.common.framing = net::WebSocketFraming::raw;
+  start_server(config);
+  auto client_cfg = client_config();
+  client_cfg.common.framing = net::WebSocketFraming::raw;
+  EventLog client_log;
+  auto client = connect_client(client_log, client_cfg);
+  const net::PeerId peer = server_log_.connected[0];
+  ASSERT_EQ(client->send(0, Delivery::reliable_ordered, pattern(1, 300)), SendResult::ok);
+  ASSERT_EQ(client->send(1, Delivery::reliable_ordered, bytes_of("{\"hello\": 1}")),
+            SendResult::ok);
+  ASSERT_EQ(server_->send(peer, 1, Delivery::reliable_ordered, bytes_of("text down")),
+            SendResult::ok);
+  ASSERT_EQ(server_->send(peer, 0, Delivery::reliable_ordered, pattern(2, 20)), SendResult::ok);
+  ASSERT_TRUE(pump_until({{server_.get(), &server_log_}, {client.get(), &client_log}}, [&] {
+    return server_log_.messages.size() == 2 && client_log.messages.size() == 2;
+  }));
+  // No channel byte: the payload is the whole frame.
+  EXPECT_EQ(server_log_.messages[0].channel, 0);
+  EXPECT_EQ(server_log_.messages[0].bytes, pattern(1, 300));
+  EXPECT_EQ(server_log_.messages[1].channel, 1);
+  EXPECT_EQ(server_log_.messages[1].bytes, bytes_of("{\"hello\": 1}"));
+  EXPECT_EQ(client_log.messages[0].channel, 1);
+  EXPECT_EQ(client_log.messages[0].bytes, bytes_of("text down"));
+  EXPECT_EQ(client_log.messages[1].channel, 0);
+  EXPECT_EQ(client_log.messages[1].bytes, pattern(2, 20));
+}
+
+TEST_F(WebSocketTest, raw_framing_frames_are_plain_websocket_on_the_wire) {
+  auto config = server_config();
+  config.common.framing = net::WebSocketFraming::raw;
+  start_server(config);
+  RawTcpClient raw(server_->port());
+  ASSERT_TRUE(raw.send_text(upgrade_request()));
+  ASSERT_EQ(raw.read_until("\r\n\r\n", 2s).rfind("HTTP/1.1 101", 0), 0u);
+  ASSERT_TRUE(
+      pump_until({{server_.get(), &server_log_}}, [&] { return !server_log_.connected.empty(); }));
+  // A masked text frame "hi" (zero mask key), as a browser's socket.send("hi") would be.
+  ASSERT_TRUE(raw.send_text(std::string("\x81\x82\0\0\0\0hi", 8)));
+  ASSERT_TRUE(
+      pump_until({{server_.get(), &server_log_}}, [&] { return !server_log_.messages.empty(); }));
+  EXPECT_EQ(server_log_.messages[0].channel, 1);
+  EXPECT_EQ(server_log_.messages[0].bytes, bytes_of("hi"));
+  ASSERT_EQ(server_->send(server_log_.connected[0], 1, Delivery::reliable_ordered, bytes_of("ok")),
+            SendResult::ok);
+  // The server's text frame: FIN + opcode 1, length 2, unmasked, "ok".
+  EXPECT_EQ(raw.read_until("ok", 2s), std::string("\x81\x02ok", 4));
+}
+
+TEST(WebSocketConfig, raw_framing_needs_exactly_two_channels) {
+  net::WebSocketCommonConfig common;
+  common.framing = net::WebSocketFraming::raw;
+  EXPECT_TRUE(common.validate().ok());
+  common.channel_count = 3;
+  EXPECT_NE(common.validate().message().find("channel_count"), std::string::npos);
+}
+
 TEST_F(WebSocketTest, two_hundred_messages_arrive_in_send_order_whatever_their_delivery) {
   start_server();
   EventLog client_log;

@@ -18,7 +18,11 @@ namespace tickwire::net::websocket_detail {
 // Shared so that a broadcast queues one copy for every peer.
 using Frame = std::vector<std::byte>;
 using SharedFrame = std::shared_ptr<const Frame>;
+// Frames keep the channel byte even with WebSocketFraming::raw, where it only picks the frame
+// type and is not written: these channels.
 inline constexpr std::size_t kChannelPrefixBytes = 1;
+inline constexpr Channel kRawBinaryChannel = 0;
+inline constexpr Channel kRawTextChannel = 1;
 
 inline SharedFrame make_frame(Channel channel, std::span<const std::byte> message) {
   auto frame = std::make_shared<Frame>(kChannelPrefixBytes + message.size());
@@ -44,6 +48,9 @@ class PeerLink {
   virtual void send_frame(SharedFrame frame) = 0;
   // Closes after the frames already sent, with a close frame that carries `reason`.
   virtual void close(DisconnectReason reason) = 0;
+  // Closes with an explicit close code (1003, 1007, 1008...), after the frames already sent when
+  // `after_writes`, else at once (for a peer that does not read, whose writes never finish).
+  virtual void close_with_code(DisconnectReason reason, std::uint16_t code, bool after_writes) = 0;
   // Reading stopped at max_unpolled_bytes_per_peer; poll() has made room again.
   virtual void resume_reading() = 0;
 

@@ -34,6 +34,10 @@ Status WebSocketCommonConfig::validate() const {
   if (channel_count < 1 || channel_count > 255) {
     return out_of_range("channel_count", channel_count, "use 1..255");
   }
+  if (framing == WebSocketFraming::raw && channel_count != 2) {
+    return out_of_range("channel_count", channel_count,
+                        "raw framing has exactly 2 channels (0 binary, 1 text): use 2");
+  }
   if (max_message_size < 1 || max_message_size > 64u * 1024 * 1024) {
     return out_of_range("max_message_size", max_message_size, "use 1 byte..64 MiB");
   }

@@ -42,12 +42,13 @@ WebSocketConnection::WebSocketConnection(WebSocketStream&& ws, PeerId peer,
       strand_(ws_.get_executor()),
       peer_(peer),
       channel_count_(config.channel_count),
+      raw_framing_(config.framing == WebSocketFraming::raw),
       ping_interval_(config.ping_interval_ms),
       events_(std::move(events)),
       on_finished_(std::move(on_finished)),
       ping_timer_(strand_) {
-  // The channel byte rides on top of the largest message.
-  ws_.read_message_max(config.max_message_size + kChannelPrefixBytes);
+  // With the default framing the channel byte rides on top of the largest message.
+  ws_.read_message_max(config.max_message_size + (raw_framing_ ? 0 : kChannelPrefixBytes));
   ws_.binary(true);
 }
 
@@ -75,6 +76,7 @@ void WebSocketConnection::on_read(beast::error_code ec, std::size_t bytes) {
   // came before it is for a peer we already let go of.
   if (closing_) return;
   wire_bytes_received += bytes;  // the message with its channel byte; frame headers not counted
+  if (raw_framing_) return deliver_raw();
   if (!ws_.got_binary()) return reject_frame(close_code::unsupported_data);
   if (inbound_.size() < kChannelPrefixBytes) return reject_frame(close_code::protocol_error);
   const auto* data = static_cast<const std::byte*>(inbound_.cdata().data());
@@ -87,6 +89,16 @@ void WebSocketConnection::on_read(beast::error_code ec, std::size_t bytes) {
                   owner->size() - kChannelPrefixBytes, &delete_read_buffer, owner);
   // When the game has not polled max_unpolled_bytes_per_peer yet, stop reading: TCP then slows
   // the peer down. The event queue calls resume_reading() once poll() has caught up.
+  if (events_->push_message(shared_from_this(), peer_, channel, std::move(payload))) do_read();
+}
+
+void WebSocketConnection::deliver_raw() {
+  // Beast has already checked a text message's UTF-8 (closing with 1007 if it was not).
+  const Channel channel = ws_.got_text() ? kRawTextChannel : kRawBinaryChannel;
+  auto* owner = new beast::flat_buffer(std::move(inbound_));
+  inbound_ = beast::flat_buffer();
+  Payload payload(static_cast<const std::byte*>(owner->cdata().data()), owner->size(),
+                  &delete_read_buffer, owner);
   if (events_->push_message(shared_from_this(), peer_, channel, std::move(payload))) do_read();
 }
 
@@ -123,7 +135,10 @@ void WebSocketConnection::queue_frame(SharedFrame frame) {
 void WebSocketConnection::do_write() {
   writing_ = true;
   const Frame& frame = *outbox_.front();
-  ws_.async_write(asio::buffer(frame.data(), frame.size()),
+  // Raw framing keeps the channel byte in the frame only to pick the frame type.
+  const std::size_t skip = raw_framing_ ? kChannelPrefixBytes : 0;
+  if (raw_framing_) ws_.text(static_cast<Channel>(frame[0]) == kRawTextChannel);
+  ws_.async_write(asio::buffer(frame.data() + skip, frame.size() - skip),
                   beast::bind_front_handler(&WebSocketConnection::on_write, shared_from_this()));
 }
 
@@ -148,6 +163,14 @@ void WebSocketConnection::release(const Frame& frame) {
 void WebSocketConnection::close(DisconnectReason reason) {
   asio::post(strand_, [self = shared_from_this(), reason] {
     self->begin_close(reason, close_frame_for(reason), /*after_writes=*/true);
+  });
+}
+
+void WebSocketConnection::close_with_code(DisconnectReason reason, std::uint16_t code,
+                                          bool after_writes) {
+  asio::post(strand_, [self = shared_from_this(), reason, code, after_writes] {
+    // The reason text still names the DisconnectReason, so Tickwire peers recover it exactly.
+    self->begin_close(reason, {code, to_string(reason)}, after_writes);
   });
 }
 

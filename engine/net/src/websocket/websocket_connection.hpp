@@ -46,11 +46,13 @@ class WebSocketConnection final : public PeerLink,
 
   void send_frame(SharedFrame frame) override;
   void close(DisconnectReason reason) override;
+  void close_with_code(DisconnectReason reason, std::uint16_t code, bool after_writes) override;
   void resume_reading() override;
 
  private:
   void do_read();
   void on_read(beast::error_code ec, std::size_t bytes);
+  void deliver_raw();
   void reject_frame(std::uint16_t code);
 
   void queue_frame(SharedFrame frame);
@@ -74,6 +76,7 @@ class WebSocketConnection final : public PeerLink,
   const asio::any_io_executor strand_;
   const PeerId peer_;
   const std::size_t channel_count_;
+  const bool raw_framing_;  // WebSocketFraming::raw
   const std::chrono::milliseconds ping_interval_;
   std::shared_ptr<EventQueue> events_;
   FinishedHook on_finished_;

@@ -87,6 +87,14 @@ void WebSocketEndpoint::disconnect(PeerId peer, DisconnectReason reason) {
   it->second.link->close(reason);
 }
 
+void WebSocketEndpoint::disconnect_with_code(PeerId peer, DisconnectReason reason,
+                                             std::uint16_t code, bool after_writes) {
+  const auto it = peers_.find(peer);
+  if (it == peers_.end() || it->second.closing) return;
+  it->second.closing = true;
+  it->second.link->close_with_code(reason, code, after_writes);
+}
+
 std::optional<ConnectionStats> WebSocketEndpoint::stats(PeerId peer) const {
   const auto it = peers_.find(peer);
   if (it == peers_.end()) return std::nullopt;

@@ -32,6 +32,9 @@ class WebSocketEndpoint {
                   std::span<const std::byte> message);
   SendResult broadcast(Channel channel, Delivery delivery, std::span<const std::byte> message);
   void disconnect(PeerId peer, DisconnectReason reason);
+  // disconnect() with an explicit close code; see PeerLink::close_with_code().
+  void disconnect_with_code(PeerId peer, DisconnectReason reason, std::uint16_t code,
+                            bool after_writes);
   std::optional<ConnectionStats> stats(PeerId peer) const;
   TransportCounters counters() const;
   std::size_t connected_peers() const { return peers_.size(); }

@@ -12,6 +12,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
@@ -25,6 +26,7 @@
 #include "websocket/live_connections.hpp"
 #include "websocket/websocket_connection.hpp"
 #include "websocket/websocket_endpoint.hpp"
+#include "websocket/websocket_server.hpp"
 
 namespace tickwire::net {
 namespace websocket_detail {
@@ -114,11 +116,19 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   }
 
   void on_read(beast::error_code ec, std::size_t /*bytes*/) {
+    if (ec == http::error::body_limit) {
+      // The header is complete, so the client is speaking HTTP: tell it what was wrong.
+      request_ = parser_->release();
+      HttpResponse response{http::status::payload_too_large, request_.version()};
+      response.set(http::field::content_type, "text/plain");
+      response.body() = "The request body is too large.\n";
+      return respond(std::move(response), /*close_after=*/true);
+    }
     // The client left, sent something that is not HTTP, or took too long: nothing to answer.
     if (ec) return close();
     request_ = parser_->release();
     if (websocket::is_upgrade(request_)) return upgrade();
-    respond(shared_->http_handler(request_), !request_.keep_alive());
+    respond(shared_->http_handler(request_, address_), !request_.keep_alive());
   }
 
   void respond(HttpResponse response, bool close_after) {
@@ -272,7 +282,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
   bool stopped_ = false;
 };
 
-class WebSocketServer final : public EndpointTransport<ServerTransport> {
+class WebSocketServer final : public EndpointTransport<WebSocketServerTransport> {
  public:
   WebSocketServer(std::unique_ptr<IoThread> io, std::shared_ptr<ServerShared> shared,
                   std::shared_ptr<Listener> listener, std::uint16_t port)
@@ -299,6 +309,10 @@ class WebSocketServer final : public EndpointTransport<ServerTransport> {
   WebSocketServer& operator=(const WebSocketServer&) = delete;
 
   std::uint16_t port() const override { return port_; }
+  void disconnect_with_code(PeerId peer, DisconnectReason reason, std::uint16_t code,
+                            bool after_writes) override {
+    endpoint_.disconnect_with_code(peer, reason, code, after_writes);
+  }
 
  private:
   std::unique_ptr<IoThread> io_;
@@ -337,15 +351,15 @@ Status open_acceptor(tcp::acceptor& acceptor, const tcp::endpoint& endpoint) {
 
 }  // namespace
 
-HttpResponse answer_not_found(const HttpRequest& request) {
+HttpResponse answer_not_found(const HttpRequest& request, const std::string& /*client_address*/) {
   HttpResponse response{http::status::not_found, request.version()};
   response.set(http::field::content_type, "text/plain");
   response.body() = "Not found.\n";
   return response;
 }
 
-Result<std::unique_ptr<ServerTransport>> make_websocket_server(const WebSocketServerConfig& config,
-                                                               HttpRequestHandler http_handler) {
+Result<std::unique_ptr<WebSocketServerTransport>> make_websocket_server(
+    const WebSocketServerConfig& config, HttpRequestHandler http_handler) {
   if (Status status = config.validate(); !status.ok()) return status;
   beast::error_code ec;
   const asio::ip::address address = asio::ip::make_address(config.bind_address, ec);
@@ -368,7 +382,7 @@ Result<std::unique_ptr<ServerTransport>> make_websocket_server(const WebSocketSe
     return Status::error(std::string("cannot start the WebSocket server's thread: ") +
                          error.what());
   }
-  return std::unique_ptr<ServerTransport>(std::make_unique<WebSocketServer>(
+  return std::unique_ptr<WebSocketServerTransport>(std::make_unique<WebSocketServer>(
       std::move(io), std::move(shared), std::move(listener), port));
 }
 
@@ -376,7 +390,9 @@ Result<std::unique_ptr<ServerTransport>> make_websocket_server(const WebSocketSe
 
 Result<std::unique_ptr<ServerTransport>> make_websocket_server(
     const WebSocketServerConfig& config) {
-  return websocket_detail::make_websocket_server(config, &websocket_detail::answer_not_found);
+  auto made = websocket_detail::make_websocket_server(config, &websocket_detail::answer_not_found);
+  if (!made.ok()) return Status::error(made.error());
+  return std::unique_ptr<ServerTransport>(std::move(made.value()));
 }
 
 }  // namespace tickwire::net

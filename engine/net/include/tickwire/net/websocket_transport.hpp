@@ -3,11 +3,17 @@
 // that a browser can take part as easily as a native client. Asio runs on one internal thread per
 // transport; events still come out of poll() on the caller's thread.
 //
-// On the wire every binary message starts with one byte, the channel, followed by the message.
-// A browser sends `new Uint8Array([channel, ...bytes])`. A frame that is empty, is text, or names
-// a channel the receiver does not have is a protocol error: the connection is closed (1002/1003)
-// and the frame counted as malformed. A message over max_message_size closes the connection with
-// 1009 and is counted as oversize.
+// On the wire (default framing, WebSocketFraming::channel_prefix) every binary message starts with
+// one byte, the channel, followed by the message. A browser sends
+// `new Uint8Array([channel, ...bytes])`. A frame that is empty, is text, or names a channel the
+// receiver does not have is a protocol error: the connection is closed (1002/1003) and the frame
+// counted as malformed. A message over max_message_size closes the connection with 1009 and is
+// counted as oversize.
+//
+// WebSocketFraming::raw is for protocols that browsers and tools such as websocat speak by hand
+// (the lobby): no prefix; a binary frame is a message on channel 0 and a text frame one on
+// channel 1, and send() on channel 0 sends a binary frame, on channel 1 a text frame. Text frames
+// must be valid UTF-8 (RFC 6455): a text message that is not closes the connection with 1007.
 //
 // A deliberate close carries its DisconnectReason: the close frame's reason text is the reason's
 // name (to_string), so the other side reports the same reason. A refused upgrade is an HTTP
@@ -32,11 +38,20 @@
 
 namespace tickwire::net {
 
+// How messages map onto WebSocket frames (see the top of this file).
+enum class WebSocketFraming : std::uint8_t {
+  channel_prefix,  // binary frames only, the first byte names the channel
+  raw,             // no prefix: channel 0 = binary frames, channel 1 = text frames
+};
+
 // Settings both ends share.
 struct WebSocketCommonConfig {
   // Channels per connection, 1..255. Both ends must use the same count: a message on a channel
-  // the receiver does not have closes the connection with protocol_error. Default 2.
+  // the receiver does not have closes the connection with protocol_error. With raw framing it
+  // must be 2 (binary, text). Default 2.
   std::size_t channel_count = 2;
+  // Both ends must use the same framing. Default channel_prefix.
+  WebSocketFraming framing = WebSocketFraming::channel_prefix;
   // Largest message accepted, in bytes, on send and on receive (the channel byte not counted).
   // A peer that sends a larger one is disconnected with message_too_large. 1 byte..64 MiB.
   // Default 256 KiB.

@@ -1,0 +1,148 @@
+#pragma once
+// The lobby: where players meet before a match. They say Hello with a nickname, list, create and
+// join rooms, chat (room, global, whisper), get ready, and when the host starts the match every
+// member receives a join ticket signed by the lobby for the game server it picked. The protocol is
+// schemas/lobby.fbs over plain WebSocket: a binary frame is one FlatBuffers LobbyMessage, a text
+// frame the same message as JSON, so a browser, websocat or a test can speak it by hand. The same
+// port answers plain HTTP: GET /healthz, GET /api/rooms (JSON), GET /metrics (Prometheus text)
+// and the web lobby page at / (index.html from web_root).
+//
+// Threading: the lobby runs on its own thread, started by start() and stopped by stop() or the
+// destructor. A lobby is a service, not part of a game's frame: a dedicated lobby process has no
+// game loop to poll it, and a game server that embeds one should not make chat wait for its tick.
+// Every public method is safe to call from any thread.
+//
+// What it does not do: no accounts or passwords (a nickname is claimed for as long as its player
+// is connected or within the resume grace period), no TLS (put a proxy in front), no persistence
+// (rooms and chat live in memory; the LobbyState interface inside is where a shared store such as
+// Redis would plug in to let several lobby processes serve the same rooms).
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tickwire/net/join_ticket.hpp"
+#include "tickwire/net/status.hpp"
+#include "tickwire/net/websocket_transport.hpp"
+
+namespace tickwire::net {
+
+struct LobbyConfig {
+  // Listening address, port and connection limits. The lobby always uses raw framing
+  // (WebSocketFraming::raw, 2 channels) whatever is set here. Defaults: those of
+  // WebSocketServerConfig except port 7780 and max_message_size 16 KiB (a chat line is small;
+  // larger frames close the connection with 1009).
+  WebSocketServerConfig websocket = default_websocket();
+
+  // Nicknames: min_nickname_length..max_nickname_length bytes of [A-Za-z0-9_-], unique ignoring
+  // case. Defaults 3 and 20 (max at most 64).
+  std::size_t min_nickname_length = 3;
+  std::size_t max_nickname_length = 20;
+  // Room names: 1..max_room_name_length bytes, printable. Default 40 (at most 256).
+  std::size_t max_room_name_length = 40;
+  // Game mode names: at most this many bytes. Default 32 (at most 256).
+  std::size_t max_game_mode_length = 32;
+  // Chat lines: at most this many bytes of text. Default 500 (at most max_message_size / 2).
+  std::size_t max_chat_length = 500;
+  // Rooms open at once, at most; CreateRoom beyond it fails with too_many_rooms. Default 1000.
+  std::size_t max_rooms = 1000;
+  // Players in one room, at most (the cap for CreateRoom.max_players). Default 16 (2..10000).
+  std::size_t max_players_per_room = 16;
+  // Chat lines kept per room and sent to a player who joins. Default 50 (at most 1000).
+  std::size_t chat_history_length = 50;
+
+  // Chat rate limit per player, a token bucket: chat_burst lines at once, refilled at
+  // chat_lines_per_second. A line over the limit gets a rate_limited error; after
+  // flood_strikes of them in a row (without an accepted line between) the player is disconnected
+  // with close code 1008. Defaults 5 lines, 2 per second, 5 strikes.
+  std::size_t chat_burst = 5;
+  double chat_lines_per_second = 2.0;
+  std::size_t flood_strikes = 5;
+  // Every other request, per connection: the same scheme with its own bucket, so that a client
+  // cannot keep the lobby busy with room lists. Defaults 40 at once, 20 per second.
+  std::size_t request_burst = 40;
+  double requests_per_second = 20.0;
+
+  // How long a dropped player's seat and nickname are kept for them, in milliseconds; they get
+  // them back by sending Hello with their resume token. 0 = not at all. Default 30000.
+  std::uint32_t resume_grace_ms = 30'000;
+
+  // Game server for matches when no dedicated server has registered with register_game_server():
+  // "host:port" of the one in this process. Empty = none (StartMatch then fails with
+  // no_game_server). Default "127.0.0.1:7777".
+  std::string local_game_server = "127.0.0.1:7777";
+  // Lifetime of a join ticket, in milliseconds. Default 30000.
+  std::uint64_t ticket_lifetime_ms = 30'000;
+
+  // Directory of the web lobby page: GET / answers its index.html. Empty = no page (404).
+  // Default empty.
+  std::string web_root;
+  // Plain HTTP requests per client address, a token bucket: beyond it answers 429. Defaults 20 at
+  // once, 10 per second.
+  std::size_t http_burst = 20;
+  double http_requests_per_second = 10.0;
+
+  Status validate() const;
+
+  static WebSocketServerConfig default_websocket() {
+    WebSocketServerConfig config;
+    config.port = 7780;
+    config.common.max_message_size = 16 * 1024;
+    return config;
+  }
+};
+
+// Numbers a test or an operator reads; /metrics exports the same.
+struct LobbyCounters {
+  std::uint64_t connections = 0;  // open WebSocket connections
+  std::uint64_t players = 0;      // players known (connected or within their grace period)
+  std::uint64_t rooms = 0;        // open rooms
+  std::uint64_t messages_received = 0;
+  std::uint64_t messages_sent = 0;
+  std::uint64_t bytes_received = 0;
+  std::uint64_t bytes_sent = 0;
+  std::uint64_t matches_started = 0;
+  // Drops and disconnects by reason.
+  std::uint64_t dropped_malformed = 0;           // frames that are not a LobbyMessage (closed 1007)
+  std::uint64_t dropped_unsupported = 0;         // bodies a client may not send (closed 1003)
+  std::uint64_t dropped_rate_limited = 0;        // requests refused by a rate limit
+  std::uint64_t disconnected_flooding = 0;       // closed 1008 after flood_strikes
+  std::uint64_t disconnected_slow = 0;           // closed because their send queue was full
+  std::uint64_t transport_dropped_oversize = 0;  // frames over max_message_size (closed 1009)
+  std::uint64_t transport_dropped_malformed = 0;  // bad WebSocket framing (closed 1002/1007)
+  std::uint64_t http_requests = 0;
+  std::uint64_t http_rate_limited = 0;  // answered 429
+};
+
+class LobbyServer {
+ public:
+  // `tickets` signs the join tickets of every match; keep its public key on the game servers.
+  LobbyServer(LobbyConfig config, JoinTicketIssuer tickets);
+  ~LobbyServer();
+  LobbyServer(const LobbyServer&) = delete;
+  LobbyServer& operator=(const LobbyServer&) = delete;
+
+  // Validates the config, binds (port 0 = any free port) and starts the lobby's thread.
+  Status start();
+  // Closes every connection (going away) and joins the thread. Also done by the destructor.
+  void stop();
+  // The port it listens on, after start().
+  std::uint16_t port() const;
+
+  // Dedicated game servers: once one has registered, matches go to the registered server with
+  // the most free slots instead of local_game_server. A server reports its load (players now)
+  // whenever it changes; registering again updates the capacity.
+  void register_game_server(const std::string& address, std::uint32_t capacity);
+  void report_game_server_load(const std::string& address, std::uint32_t players);
+  void unregister_game_server(const std::string& address);
+
+  LobbyCounters counters() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tickwire::net

@@ -1,0 +1,231 @@
+// LobbyState in one process's memory, behind one mutex: the lobby's thread is the only writer and
+// HTTP handlers read now and then, so a finer lock would buy nothing.
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+#include <unordered_map>
+
+#include "lobby/lobby_state.hpp"
+
+namespace tickwire::net::lobby_detail {
+namespace {
+
+class InMemoryLobbyState final : public LobbyState {
+ public:
+  std::uint64_t next_id() override {
+    std::lock_guard lock(mutex_);
+    return next_id_++;
+  }
+
+  bool claim_nickname(const std::string& key, PlayerId player) override {
+    std::lock_guard lock(mutex_);
+    return nicknames_.emplace(key, player).second;
+  }
+  void release_nickname(const std::string& key) override {
+    std::lock_guard lock(mutex_);
+    nicknames_.erase(key);
+  }
+  std::optional<PlayerId> player_by_nickname(const std::string& key) const override {
+    std::lock_guard lock(mutex_);
+    const auto it = nicknames_.find(key);
+    if (it == nicknames_.end()) return std::nullopt;
+    return it->second;
+  }
+  std::size_t player_count() const override {
+    std::lock_guard lock(mutex_);
+    return nicknames_.size();
+  }
+
+  void store_resume(const std::string& token, ResumeRecord record) override {
+    std::lock_guard lock(mutex_);
+    resumes_[token] = std::move(record);
+  }
+  std::optional<ResumeRecord> take_resume(const std::string& token) override {
+    std::lock_guard lock(mutex_);
+    const auto it = resumes_.find(token);
+    if (it == resumes_.end()) return std::nullopt;
+    ResumeRecord record = std::move(it->second);
+    resumes_.erase(it);
+    return record;
+  }
+  std::vector<ResumeRecord> take_expired_resumes(std::uint64_t now_ms) override {
+    std::lock_guard lock(mutex_);
+    std::vector<ResumeRecord> expired;
+    for (auto it = resumes_.begin(); it != resumes_.end();) {
+      if (it->second.expires_ms <= now_ms) {
+        expired.push_back(std::move(it->second));
+        it = resumes_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    return expired;
+  }
+
+  StateError create_room(RoomInfo room, std::size_t max_rooms) override {
+    std::lock_guard lock(mutex_);
+    if (rooms_.size() >= max_rooms) return StateError::too_many_rooms;
+    const RoomId id = room.id;
+    rooms_.emplace(id, Room{std::move(room), {}});
+    return StateError::none;
+  }
+  std::optional<RoomInfo> room(RoomId id) const override {
+    std::lock_guard lock(mutex_);
+    const auto it = rooms_.find(id);
+    if (it == rooms_.end()) return std::nullopt;
+    return it->second.info;
+  }
+  std::vector<RoomInfo> list_rooms(const RoomFilter& filter) const override {
+    std::lock_guard lock(mutex_);
+    std::vector<RoomInfo> out;
+    for (const auto& [id, room] : rooms_) {
+      if (!filter.game_mode.empty() && room.info.game_mode != filter.game_mode) continue;
+      if (filter.only_free_seats && !room.info.has_free_seat()) continue;
+      out.push_back(room.info);
+    }
+    return out;
+  }
+  std::size_t room_count() const override {
+    std::lock_guard lock(mutex_);
+    return rooms_.size();
+  }
+  StateError join_room(RoomId id, const MemberInfo& member) override {
+    std::lock_guard lock(mutex_);
+    const auto it = rooms_.find(id);
+    if (it == rooms_.end()) return StateError::room_not_found;
+    RoomInfo& room = it->second.info;
+    if (room.match_id != 0) return StateError::match_in_progress;
+    if (room.members.size() >= room.max_players) return StateError::room_full;
+    room.members.push_back(member);
+    return StateError::none;
+  }
+  StateError leave_room(RoomId id, PlayerId player, std::optional<RoomInfo>& after) override {
+    std::lock_guard lock(mutex_);
+    after.reset();
+    const auto it = rooms_.find(id);
+    if (it == rooms_.end()) return StateError::room_not_found;
+    RoomInfo& room = it->second.info;
+    const auto member = find_member(room, player);
+    if (member == room.members.end()) return StateError::not_in_room;
+    room.members.erase(member);
+    if (room.members.empty()) {
+      rooms_.erase(it);
+      return StateError::none;
+    }
+    if (room.host == player) room.host = room.members.front().player;
+    after = room;
+    return StateError::none;
+  }
+  StateError set_ready(RoomId id, PlayerId player, bool ready) override {
+    return with_member(id, player, [&](MemberInfo& member) { member.ready = ready; });
+  }
+  StateError set_connected(RoomId id, PlayerId player, bool connected) override {
+    return with_member(id, player, [&](MemberInfo& member) { member.connected = connected; });
+  }
+  StateError start_match(RoomId id, std::uint64_t match_id) override {
+    std::lock_guard lock(mutex_);
+    const auto it = rooms_.find(id);
+    if (it == rooms_.end()) return StateError::room_not_found;
+    if (it->second.info.match_id != 0) return StateError::match_in_progress;
+    it->second.info.match_id = match_id;
+    return StateError::none;
+  }
+
+  void append_chat(RoomId id, ChatEntry entry, std::size_t keep) override {
+    std::lock_guard lock(mutex_);
+    const auto it = rooms_.find(id);
+    if (it == rooms_.end() || keep == 0) return;
+    auto& history = it->second.history;
+    if (history.size() >= keep) history.erase(history.begin());
+    history.push_back(std::move(entry));
+  }
+  std::vector<ChatEntry> chat_history(RoomId id) const override {
+    std::lock_guard lock(mutex_);
+    const auto it = rooms_.find(id);
+    if (it == rooms_.end()) return {};
+    return it->second.history;
+  }
+
+  void subscribe(Subscriber subscriber) override {
+    std::lock_guard lock(mutex_);
+    subscribers_.push_back(std::move(subscriber));
+  }
+  void publish(const Broadcast& broadcast) override {
+    std::vector<Subscriber> subscribers;
+    {
+      std::lock_guard lock(mutex_);
+      subscribers = subscribers_;
+    }
+    // Outside the lock: a subscriber reads the state to find a room's members.
+    for (const Subscriber& subscriber : subscribers)
+      subscriber(broadcast);
+  }
+
+  void put_game_server(const GameServerInfo& server) override {
+    std::lock_guard lock(mutex_);
+    auto& entry = servers_[server.address];
+    entry.address = server.address;
+    entry.capacity = server.capacity;
+  }
+  void set_game_server_load(const std::string& address, std::uint32_t players) override {
+    std::lock_guard lock(mutex_);
+    const auto it = servers_.find(address);
+    if (it != servers_.end()) it->second.players = players;
+  }
+  void remove_game_server(const std::string& address) override {
+    std::lock_guard lock(mutex_);
+    servers_.erase(address);
+  }
+  std::optional<GameServerInfo> pick_game_server() const override {
+    std::lock_guard lock(mutex_);
+    std::optional<GameServerInfo> best;
+    std::uint32_t best_free = 0;
+    for (const auto& [address, server] : servers_) {
+      const std::uint32_t free =
+          server.capacity > server.players ? server.capacity - server.players : 0;
+      if (free > best_free) {
+        best = server;
+        best_free = free;
+      }
+    }
+    return best;
+  }
+
+ private:
+  struct Room {
+    RoomInfo info;
+    std::vector<ChatEntry> history;  // oldest first, at most `keep` (at most 1000) entries
+  };
+
+  static std::vector<MemberInfo>::iterator find_member(RoomInfo& room, PlayerId player) {
+    return std::find_if(room.members.begin(), room.members.end(),
+                        [&](const MemberInfo& member) { return member.player == player; });
+  }
+  template <typename Change>
+  StateError with_member(RoomId id, PlayerId player, Change change) {
+    std::lock_guard lock(mutex_);
+    const auto it = rooms_.find(id);
+    if (it == rooms_.end()) return StateError::room_not_found;
+    const auto member = find_member(it->second.info, player);
+    if (member == it->second.info.members.end()) return StateError::not_in_room;
+    change(*member);
+    return StateError::none;
+  }
+
+  mutable std::mutex mutex_;
+  std::uint64_t next_id_ = 1;
+  std::unordered_map<std::string, PlayerId> nicknames_;
+  std::unordered_map<std::string, ResumeRecord> resumes_;
+  std::map<RoomId, Room> rooms_;  // ordered: room lists come out oldest room first
+  std::map<std::string, GameServerInfo> servers_;
+  std::vector<Subscriber> subscribers_;
+};
+
+}  // namespace
+
+std::unique_ptr<LobbyState> make_in_memory_lobby_state() {
+  return std::make_unique<InMemoryLobbyState>();
+}
+
+}  // namespace tickwire::net::lobby_detail

@@ -1,0 +1,74 @@
+// LobbyConfig::validate(): each failure names the field, its value and what is allowed.
+
+#include <string>
+
+#include "tickwire/net/lobby.hpp"
+
+namespace tickwire::net {
+namespace {
+
+Status bad(const char* field, const std::string& value, const std::string& allowed) {
+  return Status::error(std::string("LobbyConfig.") + field + " = " + value +
+                       " is invalid: " + allowed);
+}
+
+}  // namespace
+
+Status LobbyConfig::validate() const {
+  WebSocketServerConfig transport = websocket;
+  transport.common.framing = WebSocketFraming::raw;
+  transport.common.channel_count = 2;
+  if (Status status = transport.validate(); !status.ok()) {
+    return Status::error("LobbyConfig.websocket." + status.message());
+  }
+  const std::size_t max_message = websocket.common.max_message_size;
+  if (min_nickname_length < 1 || min_nickname_length > max_nickname_length) {
+    return bad("min_nickname_length", std::to_string(min_nickname_length),
+               "use 1..max_nickname_length");
+  }
+  if (max_nickname_length > 64) {
+    return bad("max_nickname_length", std::to_string(max_nickname_length), "use at most 64");
+  }
+  if (max_room_name_length < 1 || max_room_name_length > 256) {
+    return bad("max_room_name_length", std::to_string(max_room_name_length), "use 1..256");
+  }
+  if (max_game_mode_length > 256) {
+    return bad("max_game_mode_length", std::to_string(max_game_mode_length), "use 0..256");
+  }
+  if (max_chat_length < 1 || max_chat_length > max_message / 2) {
+    return bad("max_chat_length", std::to_string(max_chat_length),
+               "use 1..websocket.common.max_message_size / 2 (" + std::to_string(max_message / 2) +
+                   "), so that a chat line fits in a message with its envelope");
+  }
+  if (max_rooms < 1) return bad("max_rooms", std::to_string(max_rooms), "use >= 1");
+  if (max_players_per_room < 2 || max_players_per_room > 10000) {
+    return bad("max_players_per_room", std::to_string(max_players_per_room), "use 2..10000");
+  }
+  if (chat_history_length > 1000) {
+    return bad("chat_history_length", std::to_string(chat_history_length), "use 0..1000");
+  }
+  if (chat_burst < 1) return bad("chat_burst", std::to_string(chat_burst), "use >= 1");
+  if (!(chat_lines_per_second > 0)) {
+    return bad("chat_lines_per_second", std::to_string(chat_lines_per_second), "use > 0");
+  }
+  if (flood_strikes < 1) return bad("flood_strikes", std::to_string(flood_strikes), "use >= 1");
+  if (request_burst < 1) return bad("request_burst", std::to_string(request_burst), "use >= 1");
+  if (!(requests_per_second > 0)) {
+    return bad("requests_per_second", std::to_string(requests_per_second), "use > 0");
+  }
+  if (ticket_lifetime_ms < 1000) {
+    return bad("ticket_lifetime_ms", std::to_string(ticket_lifetime_ms),
+               "use >= 1000: players need time to reach the game server");
+  }
+  if (http_burst < 1) return bad("http_burst", std::to_string(http_burst), "use >= 1");
+  if (!(http_requests_per_second > 0)) {
+    return bad("http_requests_per_second", std::to_string(http_requests_per_second), "use > 0");
+  }
+  if (!local_game_server.empty() && local_game_server.find(':') == std::string::npos) {
+    return bad("local_game_server", "'" + local_game_server + "'",
+               "use host:port, e.g. 127.0.0.1:7777, or empty for none");
+  }
+  return {};
+}
+
+}  // namespace tickwire::net

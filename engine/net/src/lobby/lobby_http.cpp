@@ -1,0 +1,205 @@
+#include "lobby/lobby_http.hpp"
+
+#include <boost/beast/http/field.hpp>
+#include <boost/beast/http/status.hpp>
+#include <boost/beast/http/verb.hpp>
+#include <fstream>
+#include <memory>
+#include <mutex>
+#include <sstream>
+#include <unordered_map>
+
+#include "lobby/lobby_metrics.hpp"
+#include "lobby/rate_limiter.hpp"
+
+namespace tickwire::net::lobby_detail {
+namespace {
+
+namespace http = boost::beast::http;
+using websocket_detail::HttpRequest;
+using websocket_detail::HttpResponse;
+
+// Past this many client addresses the rate table starts over, so that a scan from many addresses
+// cannot grow it without bound (it then forgets who was limited, which only errs on being lenient).
+constexpr std::size_t kMaxTrackedAddresses = 4096;
+// The web page is small; anything bigger in the web root is not for us to serve.
+constexpr std::uintmax_t kMaxPageBytes = 1024 * 1024;
+
+HttpResponse answer(const HttpRequest& request, http::status status, std::string content_type,
+                    std::string body) {
+  HttpResponse response{status, request.version()};
+  response.set(http::field::content_type, content_type);
+  response.set(http::field::cache_control, "no-store");
+  response.body() = std::move(body);
+  return response;
+}
+
+HttpResponse plain(const HttpRequest& request, http::status status, std::string body) {
+  return answer(request, status, "text/plain; charset=utf-8", std::move(body));
+}
+
+std::string json_string(const std::string& text) {
+  std::string out = "\"";
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (byte < 0x20) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out += "\\u00";
+      out += kHex[byte >> 4];
+      out += kHex[byte & 0xf];
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+std::string rooms_json(const LobbyState& state, const RoomFilter& filter) {
+  std::string out = "{\"rooms\":[";
+  bool first = true;
+  for (const RoomInfo& room : state.list_rooms(filter)) {
+    if (!first) out += ',';
+    first = false;
+    out += "{\"room_id\":" + std::to_string(room.id) + ",\"name\":" + json_string(room.name) +
+           ",\"game_mode\":" + json_string(room.game_mode) +
+           ",\"players\":" + std::to_string(room.members.size()) +
+           ",\"max_players\":" + std::to_string(room.max_players) +
+           ",\"in_match\":" + (room.match_id != 0 ? "true" : "false") + "}";
+  }
+  return out + "]}\n";
+}
+
+// "game_mode=ctf&free=1" into a filter; false if a parameter is unknown or its value bad.
+bool parse_room_query(std::string_view query, RoomFilter& filter) {
+  while (!query.empty()) {
+    const std::size_t end = std::min(query.find('&'), query.size());
+    const std::string_view pair = query.substr(0, end);
+    query.remove_prefix(std::min(end + 1, query.size()));
+    if (pair.empty()) continue;
+    const std::size_t equals = pair.find('=');
+    const std::string_view key = pair.substr(0, equals);
+    const std::string_view value =
+        equals == std::string_view::npos ? std::string_view{} : pair.substr(equals + 1);
+    if (key == "game_mode") {
+      // Mode names are plain words: no percent-decoding needed, and none accepted.
+      if (value.find('%') != std::string_view::npos) return false;
+      filter.game_mode = std::string(value);
+    } else if (key == "free") {
+      if (value != "0" && value != "1") return false;
+      filter.only_free_seats = value == "1";
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+class LobbyHttp {
+ public:
+  LobbyHttp(const LobbyConfig& config, const LobbyState& state, LobbyMetrics& metrics,
+            std::function<LobbyCounters()> counters)
+      : config_(config), state_(state), metrics_(metrics), counters_(std::move(counters)) {}
+
+  HttpResponse handle(const HttpRequest& request, const std::string& client_address) {
+    ++metrics_.http_requests;
+    if (!allow(client_address)) {
+      ++metrics_.http_rate_limited;
+      HttpResponse response =
+          plain(request, http::status::too_many_requests, "Too many requests: slow down.\n");
+      response.set(http::field::retry_after, "1");
+      return response;
+    }
+    const std::string_view target(request.target().data(), request.target().size());
+    const std::size_t question = target.find('?');
+    const std::string_view path = target.substr(0, question);
+    const std::string_view query =
+        question == std::string_view::npos ? std::string_view{} : target.substr(question + 1);
+
+    const bool known = path == "/healthz" || path == "/api/rooms" || path == "/metrics" ||
+                       path == "/" || path == "/index.html";
+    if (!known) {
+      // A path that tries to climb out of the web root is refused outright, not looked up.
+      if (path.find("..") != std::string_view::npos) {
+        return plain(request, http::status::forbidden, "Forbidden.\n");
+      }
+      return plain(request, http::status::not_found, "Not found.\n");
+    }
+    if (request.method() != http::verb::get) {
+      HttpResponse response =
+          plain(request, http::status::method_not_allowed, "Only GET is allowed here.\n");
+      response.set(http::field::allow, "GET");
+      return response;
+    }
+    return route(request, path, query);
+  }
+
+ private:
+  HttpResponse route(const HttpRequest& request, std::string_view path, std::string_view query) {
+    if (path == "/healthz") return plain(request, http::status::ok, "ok\n");
+    if (path == "/metrics") {
+      return answer(request, http::status::ok, "text/plain; version=0.0.4",
+                    render_prometheus(counters_()));
+    }
+    if (path == "/api/rooms") {
+      RoomFilter filter;
+      if (!parse_room_query(query, filter)) {
+        return plain(request, http::status::bad_request,
+                     "Unknown query: use game_mode=NAME and free=0|1.\n");
+      }
+      return answer(request, http::status::ok, "application/json", rooms_json(state_, filter));
+    }
+    return page(request);
+  }
+
+  HttpResponse page(const HttpRequest& request) {
+    if (config_.web_root.empty()) {
+      return plain(request, http::status::not_found, "This lobby serves no web page.\n");
+    }
+    std::ifstream file(config_.web_root + "/index.html", std::ios::binary);
+    if (!file) return plain(request, http::status::not_found, "No index.html in the web root.\n");
+    std::ostringstream content;
+    content << file.rdbuf();
+    std::string body = std::move(content).str();
+    if (body.size() > kMaxPageBytes) {
+      return plain(request, http::status::internal_server_error, "The page is too large.\n");
+    }
+    return answer(request, http::status::ok, "text/html; charset=utf-8", std::move(body));
+  }
+
+  bool allow(const std::string& address) {
+    const auto now = TokenBucket::Clock::now();
+    std::lock_guard lock(mutex_);
+    if (buckets_.size() >= kMaxTrackedAddresses && !buckets_.contains(address)) buckets_.clear();
+    auto it = buckets_.find(address);
+    if (it == buckets_.end()) {
+      it = buckets_
+               .emplace(address,
+                        TokenBucket(config_.http_burst, config_.http_requests_per_second, now))
+               .first;
+    }
+    return it->second.try_take(now);
+  }
+
+  const LobbyConfig& config_;
+  const LobbyState& state_;
+  LobbyMetrics& metrics_;
+  std::function<LobbyCounters()> counters_;
+  std::mutex mutex_;  // the io thread is one thread today; the lock keeps this true if it is not
+  std::unordered_map<std::string, TokenBucket> buckets_;
+};
+
+}  // namespace
+
+websocket_detail::HttpRequestHandler make_lobby_http_handler(
+    const LobbyConfig& config, const LobbyState& state, LobbyMetrics& metrics,
+    std::function<LobbyCounters()> counters) {
+  auto http = std::make_shared<LobbyHttp>(config, state, metrics, std::move(counters));
+  return [http](const websocket_detail::HttpRequest& request, const std::string& address) {
+    return http->handle(request, address);
+  };
+}
+
+}  // namespace tickwire::net::lobby_detail

@@ -1,0 +1,125 @@
+#include "lobby/lobby_messages.hpp"
+
+namespace tickwire::net::lobby_detail {
+namespace {
+
+using flatbuffers::FlatBufferBuilder;
+using flatbuffers::Offset;
+
+MessageBytes finish(FlatBufferBuilder& fbb, std::uint64_t request_id, Offset<wire::Result> result,
+                    wire::LobbyBody body_type, Offset<void> body) {
+  wire::LobbyMessageBuilder message(fbb);
+  message.add_request_id(request_id);
+  if (!result.IsNull()) message.add_result(result);
+  if (body_type != wire::LobbyBody::NONE) {
+    message.add_body_type(body_type);
+    message.add_body(body);
+  }
+  fbb.Finish(message.Finish());
+  const auto* data = reinterpret_cast<const std::byte*>(fbb.GetBufferPointer());
+  return std::make_shared<const std::vector<std::byte>>(data, data + fbb.GetSize());
+}
+
+Offset<wire::Result> ok_result(FlatBufferBuilder& fbb) {
+  return wire::CreateResult(fbb, true, wire::ErrorCode::none);
+}
+
+Offset<wire::RoomSummary> summary(FlatBufferBuilder& fbb, const RoomInfo& room) {
+  return wire::CreateRoomSummary(fbb, room.id, fbb.CreateString(room.name),
+                                 fbb.CreateString(room.game_mode),
+                                 static_cast<std::uint16_t>(room.members.size()),
+                                 static_cast<std::uint16_t>(room.max_players), room.match_id != 0);
+}
+
+Offset<wire::Member> member(FlatBufferBuilder& fbb, const MemberInfo& info) {
+  return wire::CreateMember(fbb, info.player, fbb.CreateString(info.nickname), info.ready,
+                            info.connected);
+}
+
+Offset<wire::ChatLine> chat_line(FlatBufferBuilder& fbb, const ChatEntry& entry) {
+  return wire::CreateChatLine(fbb, static_cast<wire::ChatScope>(entry.scope), entry.room,
+                              entry.from, fbb.CreateString(entry.from_nickname),
+                              fbb.CreateString(entry.to_nickname), fbb.CreateString(entry.text),
+                              entry.sent_unix_ms);
+}
+
+Offset<wire::RoomDetail> room_detail(FlatBufferBuilder& fbb, const RoomInfo& room,
+                                     const std::vector<ChatEntry>& history) {
+  std::vector<Offset<wire::Member>> members;
+  members.reserve(room.members.size());
+  for (const MemberInfo& info : room.members)
+    members.push_back(member(fbb, info));
+  std::vector<Offset<wire::ChatLine>> lines;
+  lines.reserve(history.size());
+  for (const ChatEntry& entry : history)
+    lines.push_back(chat_line(fbb, entry));
+  const auto room_summary = summary(fbb, room);
+  return wire::CreateRoomDetail(fbb, room_summary, room.host, fbb.CreateVector(members),
+                                fbb.CreateVector(lines));
+}
+
+}  // namespace
+
+MessageBytes ok_reply(std::uint64_t request_id) {
+  FlatBufferBuilder fbb(64);
+  return finish(fbb, request_id, ok_result(fbb), wire::LobbyBody::NONE, {});
+}
+
+MessageBytes error_reply(std::uint64_t request_id, wire::ErrorCode code, std::string_view message) {
+  FlatBufferBuilder fbb(128);
+  const auto text = fbb.CreateString(message.data(), message.size());
+  return finish(fbb, request_id, wire::CreateResult(fbb, false, code, text), wire::LobbyBody::NONE,
+                {});
+}
+
+MessageBytes welcome_reply(std::uint64_t request_id, PlayerId player, std::string_view nickname,
+                           std::string_view resume_token, std::uint32_t resume_grace_ms,
+                           const RoomInfo* room, const std::vector<ChatEntry>& history) {
+  FlatBufferBuilder fbb(256);
+  const auto detail = room != nullptr ? room_detail(fbb, *room, history) : 0;
+  const auto name = fbb.CreateString(nickname.data(), nickname.size());
+  const auto token = fbb.CreateString(resume_token.data(), resume_token.size());
+  const auto body = wire::CreateWelcome(fbb, player, name, token, resume_grace_ms, detail);
+  return finish(fbb, request_id, ok_result(fbb), wire::LobbyBody::Welcome, body.Union());
+}
+
+MessageBytes room_list_reply(std::uint64_t request_id, const std::vector<RoomInfo>& rooms) {
+  FlatBufferBuilder fbb(256);
+  std::vector<Offset<wire::RoomSummary>> summaries;
+  summaries.reserve(rooms.size());
+  for (const RoomInfo& room : rooms)
+    summaries.push_back(summary(fbb, room));
+  const auto body = wire::CreateRoomList(fbb, fbb.CreateVector(summaries));
+  return finish(fbb, request_id, ok_result(fbb), wire::LobbyBody::RoomList, body.Union());
+}
+
+MessageBytes room_detail_reply(std::uint64_t request_id, const RoomInfo& room,
+                               const std::vector<ChatEntry>& history) {
+  FlatBufferBuilder fbb(1024);
+  const auto body = room_detail(fbb, room, history);
+  return finish(fbb, request_id, ok_result(fbb), wire::LobbyBody::RoomDetail, body.Union());
+}
+
+MessageBytes chat_event(const ChatEntry& entry) {
+  FlatBufferBuilder fbb(256);
+  const auto body = wire::CreateChatMessage(fbb, chat_line(fbb, entry));
+  return finish(fbb, 0, {}, wire::LobbyBody::ChatMessage, body.Union());
+}
+
+MessageBytes presence_event(RoomId room, wire::PresenceKind kind, const MemberInfo& info) {
+  FlatBufferBuilder fbb(128);
+  const auto body = wire::CreatePresence(fbb, room, kind, member(fbb, info));
+  return finish(fbb, 0, {}, wire::LobbyBody::Presence, body.Union());
+}
+
+MessageBytes match_start_event(std::uint64_t match_id, std::string_view server_address,
+                               std::span<const std::byte> ticket) {
+  FlatBufferBuilder fbb(256);
+  const auto address = fbb.CreateString(server_address.data(), server_address.size());
+  const auto bytes =
+      fbb.CreateVector(reinterpret_cast<const std::uint8_t*>(ticket.data()), ticket.size());
+  const auto body = wire::CreateMatchStart(fbb, match_id, address, bytes);
+  return finish(fbb, 0, {}, wire::LobbyBody::MatchStart, body.Union());
+}
+
+}  // namespace tickwire::net::lobby_detail

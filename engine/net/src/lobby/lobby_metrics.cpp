@@ -1,0 +1,85 @@
+#include "lobby/lobby_metrics.hpp"
+
+namespace tickwire::net::lobby_detail {
+namespace {
+
+void metric(std::string& out, const char* name, const char* type, const char* help,
+            std::uint64_t value) {
+  out += "# HELP ";
+  out += name;
+  out += ' ';
+  out += help;
+  out += "\n# TYPE ";
+  out += name;
+  out += ' ';
+  out += type;
+  out += '\n';
+  out += name;
+  out += ' ';
+  out += std::to_string(value);
+  out += '\n';
+}
+
+void labelled(std::string& out, const char* name, const char* label, std::uint64_t value) {
+  out += name;
+  out += "{reason=\"";
+  out += label;
+  out += "\"} ";
+  out += std::to_string(value);
+  out += '\n';
+}
+
+}  // namespace
+
+LobbyCounters LobbyMetrics::snapshot() const {
+  LobbyCounters out;
+  out.connections = connections.load();
+  out.messages_received = messages_received.load();
+  out.messages_sent = messages_sent.load();
+  out.bytes_received = bytes_received.load();
+  out.bytes_sent = bytes_sent.load();
+  out.matches_started = matches_started.load();
+  out.dropped_malformed = dropped_malformed.load();
+  out.dropped_unsupported = dropped_unsupported.load();
+  out.dropped_rate_limited = dropped_rate_limited.load();
+  out.disconnected_flooding = disconnected_flooding.load();
+  out.disconnected_slow = disconnected_slow.load();
+  out.transport_dropped_oversize = transport_dropped_oversize.load();
+  out.transport_dropped_malformed = transport_dropped_malformed.load();
+  out.http_requests = http_requests.load();
+  out.http_rate_limited = http_rate_limited.load();
+  return out;
+}
+
+std::string render_prometheus(const LobbyCounters& c) {
+  std::string out;
+  metric(out, "tickwire_lobby_connections", "gauge", "Open WebSocket connections.", c.connections);
+  metric(out, "tickwire_lobby_players", "gauge", "Players connected or within their resume grace.",
+         c.players);
+  metric(out, "tickwire_lobby_rooms", "gauge", "Open rooms.", c.rooms);
+  metric(out, "tickwire_lobby_messages_received_total", "counter", "Lobby messages received.",
+         c.messages_received);
+  metric(out, "tickwire_lobby_messages_sent_total", "counter", "Lobby messages sent.",
+         c.messages_sent);
+  metric(out, "tickwire_lobby_bytes_received_total", "counter", "Message bytes received.",
+         c.bytes_received);
+  metric(out, "tickwire_lobby_bytes_sent_total", "counter", "Message bytes sent.", c.bytes_sent);
+  metric(out, "tickwire_lobby_matches_started_total", "counter", "Matches started.",
+         c.matches_started);
+  metric(out, "tickwire_lobby_http_requests_total", "counter", "Plain HTTP requests answered.",
+         c.http_requests);
+  out +=
+      "# HELP tickwire_lobby_drops_total Frames, requests and connections dropped, by reason.\n"
+      "# TYPE tickwire_lobby_drops_total counter\n";
+  labelled(out, "tickwire_lobby_drops_total", "malformed", c.dropped_malformed);
+  labelled(out, "tickwire_lobby_drops_total", "unsupported", c.dropped_unsupported);
+  labelled(out, "tickwire_lobby_drops_total", "rate_limited", c.dropped_rate_limited);
+  labelled(out, "tickwire_lobby_drops_total", "flooding", c.disconnected_flooding);
+  labelled(out, "tickwire_lobby_drops_total", "slow_reader", c.disconnected_slow);
+  labelled(out, "tickwire_lobby_drops_total", "oversize", c.transport_dropped_oversize);
+  labelled(out, "tickwire_lobby_drops_total", "bad_framing", c.transport_dropped_malformed);
+  labelled(out, "tickwire_lobby_drops_total", "http_rate_limited", c.http_rate_limited);
+  return out;
+}
+
+}  // namespace tickwire::net::lobby_detail

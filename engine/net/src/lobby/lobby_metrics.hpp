@@ -1,0 +1,37 @@
+#pragma once
+// The lobby's counters: incremented on the lobby's thread, read by counters() and GET /metrics
+// from any thread, hence atomics.
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+#include "tickwire/net/lobby.hpp"
+
+namespace tickwire::net::lobby_detail {
+
+struct LobbyMetrics {
+  std::atomic<std::uint64_t> connections{0};
+  std::atomic<std::uint64_t> messages_received{0};
+  std::atomic<std::uint64_t> messages_sent{0};
+  std::atomic<std::uint64_t> bytes_received{0};
+  std::atomic<std::uint64_t> bytes_sent{0};
+  std::atomic<std::uint64_t> matches_started{0};
+  std::atomic<std::uint64_t> dropped_malformed{0};
+  std::atomic<std::uint64_t> dropped_unsupported{0};
+  std::atomic<std::uint64_t> dropped_rate_limited{0};
+  std::atomic<std::uint64_t> disconnected_flooding{0};
+  std::atomic<std::uint64_t> disconnected_slow{0};
+  std::atomic<std::uint64_t> transport_dropped_oversize{0};
+  std::atomic<std::uint64_t> transport_dropped_malformed{0};
+  std::atomic<std::uint64_t> http_requests{0};
+  std::atomic<std::uint64_t> http_rate_limited{0};
+
+  // Everything but players and rooms, which come from the state.
+  LobbyCounters snapshot() const;
+};
+
+// The Prometheus text exposition format (version 0.0.4).
+std::string render_prometheus(const LobbyCounters& counters);
+
+}  // namespace tickwire::net::lobby_detail

@@ -1,0 +1,162 @@
+// LobbyServer: the WebSocket server (raw framing), the lobby's thread that polls it and feeds the
+// LobbyService, and the HTTP routes on the same port.
+
+#include <atomic>
+#include <thread>
+
+#include "lobby/lobby_http.hpp"
+#include "lobby/lobby_metrics.hpp"
+#include "lobby/lobby_service.hpp"
+#include "lobby/lobby_state.hpp"
+#include "tickwire/net/lobby.hpp"
+#include "websocket/peer_link.hpp"
+#include "websocket/websocket_server.hpp"
+
+namespace tickwire::net {
+namespace {
+
+using lobby_detail::LobbyService;
+
+// How long the lobby's thread waits for network input before it looks at its timers (resume
+// grace), and how often it does so at most.
+constexpr auto kPollWait = std::chrono::milliseconds(20);
+constexpr auto kTickInterval = std::chrono::milliseconds(50);
+
+class TransportOutput final : public lobby_detail::LobbyOutput {
+ public:
+  explicit TransportOutput(websocket_detail::WebSocketServerTransport& server) : server_(server) {}
+
+  bool send(PeerId peer, std::span<const std::byte> message, bool text) override {
+    const Channel channel =
+        text ? websocket_detail::kRawTextChannel : websocket_detail::kRawBinaryChannel;
+    return server_.send(peer, channel, Delivery::reliable_ordered, message) == SendResult::ok;
+  }
+  void close(PeerId peer, DisconnectReason reason, std::uint16_t code, bool after_writes) override {
+    server_.disconnect_with_code(peer, reason, code, after_writes);
+  }
+
+ private:
+  websocket_detail::WebSocketServerTransport& server_;
+};
+
+}  // namespace
+
+struct LobbyServer::Impl {
+  Impl(LobbyConfig lobby_config, JoinTicketIssuer issuer)
+      : config(std::move(lobby_config)),
+        tickets(std::move(issuer)),
+        state(lobby_detail::make_in_memory_lobby_state()) {}
+
+  LobbyCounters counters() const {
+    LobbyCounters out = metrics.snapshot();
+    out.players = state->player_count();
+    out.rooms = state->room_count();
+    return out;
+  }
+
+  void run() {
+    LobbyService service(config, *state, tickets, *output, metrics);
+    auto next_tick = std::chrono::steady_clock::now();
+    Event event;
+    while (!stopping.load()) {
+      bool any = server->poll(event, kPollWait);
+      while (any) {
+        const auto now = std::chrono::steady_clock::now();
+        switch (event.type) {
+          case EventType::connected:
+            service.on_connected(event.peer, now);
+            break;
+          case EventType::disconnected:
+            service.on_disconnected(event.peer, now);
+            break;
+          case EventType::message:
+            service.on_message(event.peer, event.payload.bytes(),
+                               event.channel == websocket_detail::kRawTextChannel, now);
+            break;
+        }
+        event.payload.reset();
+        any = !stopping.load() && server->poll(event, std::chrono::milliseconds(0));
+      }
+      const auto now = std::chrono::steady_clock::now();
+      if (now >= next_tick) {
+        next_tick = now + kTickInterval;
+        service.on_tick(now);
+        const TransportCounters transport = server->counters();
+        metrics.transport_dropped_oversize = transport.dropped_oversize;
+        metrics.transport_dropped_malformed = transport.dropped_malformed;
+      }
+    }
+  }
+
+  const LobbyConfig config;
+  const JoinTicketIssuer tickets;
+  const std::unique_ptr<lobby_detail::LobbyState> state;
+  lobby_detail::LobbyMetrics metrics;
+  std::unique_ptr<websocket_detail::WebSocketServerTransport> server;
+  std::unique_ptr<TransportOutput> output;
+  std::atomic<bool> stopping{false};
+  bool started = false;
+  std::thread thread;
+};
+
+LobbyServer::LobbyServer(LobbyConfig config, JoinTicketIssuer tickets)
+    : impl_(std::make_unique<Impl>(std::move(config), std::move(tickets))) {}
+
+LobbyServer::~LobbyServer() {
+  stop();
+}
+
+Status LobbyServer::start() {
+  // Once only: the service of a first run would stay subscribed to the state.
+  if (impl_->started) return Status::error("a LobbyServer starts once: make a new one");
+  if (Status status = impl_->config.validate(); !status.ok()) return status;
+  WebSocketServerConfig transport = impl_->config.websocket;
+  transport.common.framing = WebSocketFraming::raw;
+  transport.common.channel_count = 2;
+  Impl& impl = *impl_;
+  auto handler = lobby_detail::make_lobby_http_handler(impl.config, *impl.state, impl.metrics,
+                                                       [&impl] { return impl.counters(); });
+  auto made = websocket_detail::make_websocket_server(transport, std::move(handler));
+  if (!made.ok()) return Status::error(made.error());
+  impl.started = true;
+  impl.server = std::move(made.value());
+  impl.output = std::make_unique<TransportOutput>(*impl.server);
+  try {
+    impl.thread = std::thread([&impl] { impl.run(); });
+  } catch (const std::system_error& error) {
+    impl.server.reset();
+    return Status::error(std::string("cannot start the lobby's thread: ") + error.what());
+  }
+  return {};
+}
+
+void LobbyServer::stop() {
+  if (!impl_->server) return;
+  impl_->stopping = true;
+  if (impl_->thread.joinable()) impl_->thread.join();
+  // Closes every connection with 1001 (going away); the HTTP handler goes with it.
+  impl_->server.reset();
+  impl_->output.reset();
+}
+
+std::uint16_t LobbyServer::port() const {
+  return impl_->server ? impl_->server->port() : 0;
+}
+
+void LobbyServer::register_game_server(const std::string& address, std::uint32_t capacity) {
+  impl_->state->put_game_server({address, capacity, 0});
+}
+
+void LobbyServer::report_game_server_load(const std::string& address, std::uint32_t players) {
+  impl_->state->set_game_server_load(address, players);
+}
+
+void LobbyServer::unregister_game_server(const std::string& address) {
+  impl_->state->remove_game_server(address);
+}
+
+LobbyCounters LobbyServer::counters() const {
+  return impl_->counters();
+}
+
+}  // namespace tickwire::net

@@ -1,0 +1,305 @@
+// Sessions, request dispatch, Hello and resume, and delivery. The room, chat and match requests
+// are in room_requests.cpp.
+
+#include "lobby/lobby_service.hpp"
+
+#include <sodium.h>
+
+#include <array>
+
+#include "lobby/lobby_validation.hpp"
+#include "websocket/close_codes.hpp"
+
+namespace tickwire::net::lobby_detail {
+
+namespace close_code = websocket_detail::close_code;
+
+LobbyService::Session::Session(const LobbyConfig& config, Clock::time_point now)
+    : requests(config.request_burst, config.requests_per_second, config.flood_strikes, now),
+      chat(config.chat_burst, config.chat_lines_per_second, config.flood_strikes, now) {}
+
+LobbyService::LobbyService(const LobbyConfig& config, LobbyState& state,
+                           const JoinTicketIssuer& tickets, LobbyOutput& output,
+                           LobbyMetrics& metrics)
+    : config_(config), state_(state), tickets_(tickets), output_(output), metrics_(metrics) {
+  state_.subscribe([this](const Broadcast& broadcast) { deliver(broadcast); });
+}
+
+void LobbyService::on_connected(PeerId peer, Clock::time_point now) {
+  sessions_.try_emplace(peer, config_, now);
+  ++metrics_.connections;
+}
+
+void LobbyService::on_disconnected(PeerId peer, Clock::time_point now) {
+  const auto it = sessions_.find(peer);
+  if (it == sessions_.end()) return;
+  const PlayerId player_id = it->second.player;
+  sessions_.erase(it);
+  --metrics_.connections;
+  const auto player = players_.find(player_id);
+  if (player == players_.end()) return;
+  Player gone = std::move(player->second);
+  players_.erase(player);
+  if (config_.resume_grace_ms > 0) {
+    // The seat and the nickname wait for the player's resume token.
+    state_.store_resume(gone.resume_token, {player_id, gone.nickname, gone.room,
+                                            steady_ms(now) + config_.resume_grace_ms});
+    if (gone.room != 0 && state_.set_connected(gone.room, player_id, false) == StateError::none) {
+      MemberInfo member{player_id, gone.nickname, false, false};
+      if (auto info = member_of(gone.room, player_id)) member = *info;
+      state_.publish({Broadcast::Audience::room, gone.room,
+                      presence_event(gone.room, wire::PresenceKind::disconnected, member)});
+    }
+    return;
+  }
+  if (gone.room != 0) {
+    if (auto member = member_of(gone.room, player_id)) {
+      remove_from_room(gone.room, *member, wire::PresenceKind::left);
+    }
+  }
+  state_.release_nickname(nickname_key(gone.nickname));
+}
+
+void LobbyService::on_tick(Clock::time_point now) {
+  for (const ResumeRecord& record : state_.take_expired_resumes(steady_ms(now))) {
+    if (record.room != 0) {
+      if (auto member = member_of(record.room, record.player)) {
+        remove_from_room(record.room, *member, wire::PresenceKind::left);
+      }
+    }
+    state_.release_nickname(nickname_key(record.nickname));
+  }
+}
+
+void LobbyService::on_message(PeerId peer, std::span<const std::byte> message, bool text,
+                              Clock::time_point now) {
+  const auto it = sessions_.find(peer);
+  if (it == sessions_.end() || it->second.closing) return;
+  Session& session = it->second;
+  ++metrics_.messages_received;
+  metrics_.bytes_received += message.size();
+  session.json = text;
+  DecodeError error = DecodeError::none;
+  const wire::LobbyMessage* decoded =
+      text ? codec_.decode_json(message, error) : codec_.decode_binary(message, error);
+  if (decoded == nullptr) {
+    if (error == DecodeError::unsupported) {
+      ++metrics_.dropped_unsupported;
+      return close(peer, DisconnectReason::protocol_error, close_code::unsupported_data, true);
+    }
+    ++metrics_.dropped_malformed;
+    return close(peer, DisconnectReason::protocol_error, close_code::bad_payload, true);
+  }
+  const Request request{peer, session, *decoded, decoded->request_id(), now};
+  // Chat has its own, tighter limit (in chat()); everything else counts here.
+  if (decoded->body_type() != wire::LobbyBody::SendChat) {
+    switch (session.requests.check(now)) {
+      case FloodGuard::Verdict::allow:
+        break;
+      case FloodGuard::Verdict::refuse:
+        ++metrics_.dropped_rate_limited;
+        return fail(request, wire::ErrorCode::rate_limited,
+                    "too many requests: wait a moment before sending more");
+      case FloodGuard::Verdict::disconnect:
+        ++metrics_.disconnected_flooding;
+        return close(peer, DisconnectReason::rate_limited, close_code::policy_violation, true);
+    }
+  }
+  dispatch(request);
+}
+
+void LobbyService::dispatch(const Request& request) {
+  const wire::LobbyMessage& message = request.message;
+  if (message.body_type() == wire::LobbyBody::Hello)
+    return hello(request, *message.body_as_Hello());
+  if (message.body_type() == wire::LobbyBody::ListRooms) {
+    return list_rooms(request, *message.body_as_ListRooms());
+  }
+  if (request.session.player == 0) {
+    return fail(request, wire::ErrorCode::hello_required, "send Hello with a nickname first");
+  }
+  switch (message.body_type()) {
+    case wire::LobbyBody::CreateRoom:
+      return create_room(request, *message.body_as_CreateRoom());
+    case wire::LobbyBody::JoinRoom:
+      return join_room(request, *message.body_as_JoinRoom());
+    case wire::LobbyBody::LeaveRoom:
+      return leave_room(request);
+    case wire::LobbyBody::KickPlayer:
+      return kick(request, *message.body_as_KickPlayer());
+    case wire::LobbyBody::SendChat:
+      return chat(request, *message.body_as_SendChat());
+    case wire::LobbyBody::SetReady:
+      return set_ready(request, *message.body_as_SetReady());
+    case wire::LobbyBody::StartMatch:
+      return start_match(request);
+    default:
+      // The codec lets only requests through; Hello and ListRooms are handled above.
+      return fail(request, wire::ErrorCode::bad_request, "not a request");
+  }
+}
+
+void LobbyService::hello(const Request& request, const wire::Hello& hello) {
+  if (request.session.player != 0) {
+    return fail(request, wire::ErrorCode::already_hello, "this connection has said Hello already");
+  }
+  if (hello.resume_token() != nullptr && hello.resume_token()->size() > 0) {
+    return resume(request, hello.resume_token()->str());
+  }
+  const std::string nickname = hello.nickname() != nullptr ? hello.nickname()->str() : "";
+  if (std::string problem =
+          check_nickname(nickname, config_.min_nickname_length, config_.max_nickname_length);
+      !problem.empty()) {
+    return fail(request, wire::ErrorCode::nickname_invalid, std::move(problem));
+  }
+  const PlayerId player = state_.next_id();
+  if (!state_.claim_nickname(nickname_key(nickname), player)) {
+    return fail(request, wire::ErrorCode::nickname_taken,
+                "the nickname '" + nickname + "' is taken: pick another");
+  }
+  request.session.player = player;
+  Player& entry = players_[player];
+  entry.peer = request.peer;
+  entry.nickname = nickname;
+  entry.resume_token = new_resume_token();
+  reply(request, welcome_reply(request.id, player, nickname, entry.resume_token,
+                               config_.resume_grace_ms, nullptr, {}));
+}
+
+void LobbyService::resume(const Request& request, const std::string& token) {
+  std::optional<ResumeRecord> record = state_.take_resume(token);
+  if (!record || record->expires_ms <= steady_ms(request.now)) {
+    // An expired record is freed by on_tick(); put it back so that it is.
+    if (record) state_.store_resume(token, *record);
+    return fail(request, wire::ErrorCode::resume_failed,
+                "the resume token is unknown or expired: say Hello with a nickname");
+  }
+  request.session.player = record->player;
+  Player& entry = players_[record->player];
+  entry.peer = request.peer;
+  entry.nickname = record->nickname;
+  entry.resume_token = new_resume_token();  // each token works once
+  std::optional<RoomInfo> room;
+  if (record->room != 0 &&
+      state_.set_connected(record->room, record->player, true) == StateError::none) {
+    entry.room = record->room;
+    room = state_.room(record->room);
+  }
+  const std::vector<ChatEntry> history =
+      room ? state_.chat_history(room->id) : std::vector<ChatEntry>{};
+  reply(request, welcome_reply(request.id, record->player, entry.nickname, entry.resume_token,
+                               config_.resume_grace_ms, room ? &*room : nullptr, history));
+  if (room) {
+    if (auto member = member_of(room->id, record->player)) {
+      state_.publish({Broadcast::Audience::room, room->id,
+                      presence_event(room->id, wire::PresenceKind::reconnected, *member)});
+    }
+  }
+}
+
+void LobbyService::deliver(const Broadcast& broadcast) {
+  // Rendered to JSON at most once, however many text clients receive it.
+  std::optional<std::string> json;
+  const auto send_to_player = [&](PlayerId id) {
+    const auto it = players_.find(id);
+    if (it == players_.end()) return;  // dropped, or connected to another lobby process
+    const auto session = sessions_.find(it->second.peer);
+    if (session == sessions_.end() || session->second.closing) return;
+    if (session->second.json && !json) {
+      json = codec_.to_json(*broadcast.message);
+    }
+    send(it->second.peer, broadcast.message, session->second.json ? &*json : nullptr);
+  };
+  switch (broadcast.audience) {
+    case Broadcast::Audience::player:
+      return send_to_player(broadcast.target);
+    case Broadcast::Audience::room:
+      if (const auto room = state_.room(broadcast.target)) {
+        for (const MemberInfo& member : room->members)
+          send_to_player(member.player);
+      }
+      return;
+    case Broadcast::Audience::everyone: {
+      std::vector<PlayerId> everyone;
+      everyone.reserve(players_.size());
+      for (const auto& [id, player] : players_)
+        everyone.push_back(id);
+      for (PlayerId id : everyone)
+        send_to_player(id);
+      return;
+    }
+  }
+}
+
+void LobbyService::reply(const Request& request, const MessageBytes& message) {
+  send(request.peer, message);
+}
+
+void LobbyService::fail(const Request& request, wire::ErrorCode code, std::string message) {
+  send(request.peer, error_reply(request.id, code, message));
+}
+
+void LobbyService::send(PeerId peer, const MessageBytes& message, const std::string* json) {
+  const auto it = sessions_.find(peer);
+  if (it == sessions_.end() || it->second.closing) return;
+  std::string rendered;
+  std::span<const std::byte> bytes = *message;
+  if (it->second.json) {
+    if (json == nullptr) {
+      rendered = codec_.to_json(*message);
+      json = &rendered;
+    }
+    bytes = {reinterpret_cast<const std::byte*>(json->data()), json->size()};
+  }
+  if (!output_.send(peer, bytes, it->second.json)) {
+    // Its queue is full: it does not read. Close at once, or the close would wait behind it.
+    ++metrics_.disconnected_slow;
+    return close(peer, DisconnectReason::rate_limited, close_code::policy_violation, false);
+  }
+  ++metrics_.messages_sent;
+  metrics_.bytes_sent += bytes.size();
+}
+
+void LobbyService::close(PeerId peer, DisconnectReason reason, std::uint16_t code,
+                         bool after_writes) {
+  const auto it = sessions_.find(peer);
+  if (it == sessions_.end() || it->second.closing) return;
+  it->second.closing = true;
+  output_.close(peer, reason, code, after_writes);
+}
+
+LobbyService::Player* LobbyService::player_of(const Session& session) {
+  const auto it = players_.find(session.player);
+  return it == players_.end() ? nullptr : &it->second;
+}
+
+std::optional<MemberInfo> LobbyService::member_of(RoomId room, PlayerId player) const {
+  const auto info = state_.room(room);
+  if (!info) return std::nullopt;
+  for (const MemberInfo& member : info->members) {
+    if (member.player == player) return member;
+  }
+  return std::nullopt;
+}
+
+std::string LobbyService::new_resume_token() {
+  // Unguessable: whoever holds it takes the player's seat.
+  std::array<unsigned char, 16> random{};
+  randombytes_buf(random.data(), random.size());
+  std::array<char, 2 * 16 + 1> hex{};
+  sodium_bin2hex(hex.data(), hex.size(), random.data(), random.size());
+  return std::string(hex.data(), 2 * 16);
+}
+
+std::uint64_t LobbyService::unix_ms() {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count());
+}
+
+std::uint64_t LobbyService::steady_ms(Clock::time_point now) {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count());
+}
+
+}  // namespace tickwire::net::lobby_detail

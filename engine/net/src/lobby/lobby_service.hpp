@@ -1,0 +1,114 @@
+#pragma once
+// The lobby's rules: sessions and players, rooms, chat, presence, ready-up, match start and
+// reconnection. Socket-free: it takes transport events in and sends through LobbyOutput, so the
+// rules are the same whatever carries them. Runs on one thread (the lobby's).
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <unordered_map>
+
+#include "lobby/lobby_codec.hpp"
+#include "lobby/lobby_messages.hpp"
+#include "lobby/lobby_metrics.hpp"
+#include "lobby/lobby_state.hpp"
+#include "lobby/rate_limiter.hpp"
+#include "tickwire/net/join_ticket.hpp"
+#include "tickwire/net/lobby.hpp"
+
+namespace tickwire::net::lobby_detail {
+
+// Where the service's messages go: the WebSocket server, in production.
+class LobbyOutput {
+ public:
+  virtual ~LobbyOutput() = default;
+  // One message to one connection, as a text frame when `text`. False if it could not be queued
+  // (the connection is gone, or not reading: its queue is full).
+  virtual bool send(PeerId peer, std::span<const std::byte> message, bool text) = 0;
+  // Closes with `code`: after what was sent when `after_writes`, else at once.
+  virtual void close(PeerId peer, DisconnectReason reason, std::uint16_t code,
+                     bool after_writes) = 0;
+};
+
+class LobbyService {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  // Every reference must outlive the service.
+  LobbyService(const LobbyConfig& config, LobbyState& state, const JoinTicketIssuer& tickets,
+               LobbyOutput& output, LobbyMetrics& metrics);
+
+  void on_connected(PeerId peer, Clock::time_point now);
+  void on_disconnected(PeerId peer, Clock::time_point now);
+  // `text`: the message came in a text frame (JSON); else binary (FlatBuffers).
+  void on_message(PeerId peer, std::span<const std::byte> message, bool text,
+                  Clock::time_point now);
+  // Frees the seats of players whose resume grace has passed.
+  void on_tick(Clock::time_point now);
+
+ private:
+  struct Session {
+    Session(const LobbyConfig& config, Clock::time_point now);
+    PlayerId player = 0;  // 0 until Hello
+    bool json = false;    // the client last spoke JSON: answer it in JSON
+    bool closing = false;
+    FloodGuard requests;
+    FloodGuard chat;
+  };
+  // A player attached to a connection of this process.
+  struct Player {
+    PeerId peer = kInvalidPeer;
+    std::string nickname;
+    RoomId room = 0;
+    std::string resume_token;
+  };
+  struct Request {
+    PeerId peer;
+    Session& session;
+    const wire::LobbyMessage& message;
+    std::uint64_t id;
+    Clock::time_point now;
+  };
+
+  void dispatch(const Request& request);
+  void hello(const Request& request, const wire::Hello& hello);
+  void resume(const Request& request, const std::string& token);
+  void list_rooms(const Request& request, const wire::ListRooms& list);
+  void create_room(const Request& request, const wire::CreateRoom& create);
+  void join_room(const Request& request, const wire::JoinRoom& join);
+  void leave_room(const Request& request);
+  void kick(const Request& request, const wire::KickPlayer& kick);
+  void chat(const Request& request, const wire::SendChat& chat);
+  void set_ready(const Request& request, const wire::SetReady& ready);
+  void start_match(const Request& request);
+
+  // Takes `player` out of `room` and tells the room (`kind`: left or kicked), and who is host now.
+  void remove_from_room(RoomId room, const MemberInfo& member, wire::PresenceKind kind);
+  // Receives every Broadcast (the state's fan-out) and sends it to the local players it is for.
+  void deliver(const Broadcast& broadcast);
+
+  void reply(const Request& request, const MessageBytes& message);
+  void fail(const Request& request, wire::ErrorCode code, std::string message);
+  // Sends to one connection, in its language; a connection that cannot take it is closed.
+  void send(PeerId peer, const MessageBytes& message, const std::string* json = nullptr);
+  void close(PeerId peer, DisconnectReason reason, std::uint16_t code, bool after_writes);
+
+  Player* player_of(const Session& session);
+  std::optional<MemberInfo> member_of(RoomId room, PlayerId player) const;
+  std::string new_resume_token();
+  static std::uint64_t unix_ms();
+  static std::uint64_t steady_ms(Clock::time_point now);
+
+  const LobbyConfig& config_;
+  LobbyState& state_;
+  const JoinTicketIssuer& tickets_;
+  LobbyOutput& output_;
+  LobbyMetrics& metrics_;
+  LobbyCodec codec_;
+  std::unordered_map<PeerId, Session> sessions_;
+  std::unordered_map<PlayerId, Player> players_;
+};
+
+}  // namespace tickwire::net::lobby_detail

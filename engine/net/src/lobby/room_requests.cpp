@@ -1,0 +1,281 @@
+// The requests about rooms: list, create, join, leave, kick, chat, ready and match start.
+
+#include "lobby/lobby_service.hpp"
+#include "lobby/lobby_validation.hpp"
+#include "websocket/close_codes.hpp"
+
+namespace tickwire::net::lobby_detail {
+namespace {
+
+std::string str(const flatbuffers::String* text) {
+  return text != nullptr ? text->str() : "";
+}
+
+wire::ErrorCode error_code_for(StateError error) {
+  switch (error) {
+    case StateError::room_not_found:
+      return wire::ErrorCode::room_not_found;
+    case StateError::room_full:
+      return wire::ErrorCode::room_full;
+    case StateError::too_many_rooms:
+      return wire::ErrorCode::too_many_rooms;
+    case StateError::match_in_progress:
+      return wire::ErrorCode::match_in_progress;
+    case StateError::not_in_room:
+      return wire::ErrorCode::not_in_room;
+    case StateError::none:
+      break;
+  }
+  return wire::ErrorCode::none;
+}
+
+std::string message_for(StateError error) {
+  switch (error) {
+    case StateError::room_not_found:
+      return "no room has this id (it may have closed): list the rooms again";
+    case StateError::room_full:
+      return "the room is full";
+    case StateError::too_many_rooms:
+      return "the lobby has as many rooms as it allows: join one";
+    case StateError::match_in_progress:
+      return "the room's match has started";
+    case StateError::not_in_room:
+      return "that player is not in the room";
+    case StateError::none:
+      break;
+  }
+  return {};
+}
+
+}  // namespace
+
+void LobbyService::list_rooms(const Request& request, const wire::ListRooms& list) {
+  RoomFilter filter;
+  filter.game_mode = str(list.game_mode());
+  filter.only_free_seats = list.only_free_seats();
+  reply(request, room_list_reply(request.id, state_.list_rooms(filter)));
+}
+
+void LobbyService::create_room(const Request& request, const wire::CreateRoom& create) {
+  Player& player = *player_of(request.session);
+  if (player.room != 0) {
+    return fail(request, wire::ErrorCode::already_in_room, "leave your room first");
+  }
+  const std::string name = str(create.name());
+  const std::string mode = str(create.game_mode());
+  if (std::string problem = check_text("a room name", name, 1, config_.max_room_name_length);
+      !problem.empty()) {
+    return fail(request, wire::ErrorCode::bad_request, std::move(problem));
+  }
+  if (std::string problem = check_text("a game mode", mode, 0, config_.max_game_mode_length);
+      !problem.empty()) {
+    return fail(request, wire::ErrorCode::bad_request, std::move(problem));
+  }
+  std::size_t seats = create.max_players();
+  if (seats == 0) seats = config_.max_players_per_room;
+  if (seats < 1 || seats > config_.max_players_per_room) {
+    return fail(request, wire::ErrorCode::bad_request,
+                "max_players must be 1.." + std::to_string(config_.max_players_per_room) +
+                    " (0 = the largest)");
+  }
+  RoomInfo room;
+  room.id = state_.next_id();
+  room.name = name;
+  room.game_mode = mode;
+  room.max_players = seats;
+  room.host = request.session.player;
+  room.members.push_back({request.session.player, player.nickname, false, true});
+  if (const StateError error = state_.create_room(room, config_.max_rooms);
+      error != StateError::none) {
+    return fail(request, error_code_for(error), message_for(error));
+  }
+  player.room = room.id;
+  reply(request, room_detail_reply(request.id, room, {}));
+}
+
+void LobbyService::join_room(const Request& request, const wire::JoinRoom& join) {
+  Player& player = *player_of(request.session);
+  if (player.room != 0) {
+    return fail(request, wire::ErrorCode::already_in_room, "leave your room first");
+  }
+  const MemberInfo member{request.session.player, player.nickname, false, true};
+  if (const StateError error = state_.join_room(join.room_id(), member);
+      error != StateError::none) {
+    return fail(request, error_code_for(error), message_for(error));
+  }
+  player.room = join.room_id();
+  const std::optional<RoomInfo> room = state_.room(player.room);
+  if (!room)
+    return fail(request, wire::ErrorCode::room_not_found, message_for(StateError::room_not_found));
+  reply(request, room_detail_reply(request.id, *room, state_.chat_history(room->id)));
+  state_.publish({Broadcast::Audience::room, room->id,
+                  presence_event(room->id, wire::PresenceKind::joined, member)});
+}
+
+void LobbyService::leave_room(const Request& request) {
+  Player& player = *player_of(request.session);
+  if (player.room == 0) return fail(request, wire::ErrorCode::not_in_room, "you are in no room");
+  const RoomId room = std::exchange(player.room, 0);
+  reply(request, ok_reply(request.id));
+  if (auto member = member_of(room, request.session.player)) {
+    remove_from_room(room, *member, wire::PresenceKind::left);
+  }
+}
+
+void LobbyService::kick(const Request& request, const wire::KickPlayer& kick) {
+  const Player& host = *player_of(request.session);
+  if (host.room == 0) return fail(request, wire::ErrorCode::not_in_room, "you are in no room");
+  const auto room = state_.room(host.room);
+  if (!room || room->host != request.session.player) {
+    return fail(request, wire::ErrorCode::not_host, "only the room's host may kick");
+  }
+  if (kick.player_id() == request.session.player) {
+    return fail(request, wire::ErrorCode::bad_request, "the host cannot kick themselves: leave");
+  }
+  const auto member = member_of(room->id, kick.player_id());
+  if (!member) {
+    return fail(request, wire::ErrorCode::player_not_found, "that player is not in your room");
+  }
+  reply(request, ok_reply(request.id));
+  // The kicked player learns it too, though no longer a member.
+  state_.publish({Broadcast::Audience::player, member->player,
+                  presence_event(room->id, wire::PresenceKind::kicked, *member)});
+  if (const auto kicked = players_.find(member->player); kicked != players_.end()) {
+    kicked->second.room = 0;
+  }
+  remove_from_room(room->id, *member, wire::PresenceKind::kicked);
+}
+
+void LobbyService::chat(const Request& request, const wire::SendChat& send_chat) {
+  switch (request.session.chat.check(request.now)) {
+    case FloodGuard::Verdict::allow:
+      break;
+    case FloodGuard::Verdict::refuse:
+      ++metrics_.dropped_rate_limited;
+      return fail(request, wire::ErrorCode::rate_limited,
+                  "you are chatting too fast: wait a moment, or you will be disconnected");
+    case FloodGuard::Verdict::disconnect:
+      ++metrics_.disconnected_flooding;
+      return close(request.peer, DisconnectReason::rate_limited,
+                   websocket_detail::close_code::policy_violation, true);
+  }
+  const Player& player = *player_of(request.session);
+  ChatEntry entry;
+  entry.scope = static_cast<ChatScope>(send_chat.scope());
+  entry.from = request.session.player;
+  entry.from_nickname = player.nickname;
+  entry.text = str(send_chat.text());
+  entry.sent_unix_ms = unix_ms();
+  if (std::string problem = check_text("a chat line", entry.text, 1, config_.max_chat_length);
+      !problem.empty()) {
+    return fail(request, wire::ErrorCode::bad_request, std::move(problem));
+  }
+  switch (entry.scope) {
+    case ChatScope::room: {
+      if (player.room == 0)
+        return fail(request, wire::ErrorCode::not_in_room, "you are in no room");
+      entry.room = player.room;
+      reply(request, ok_reply(request.id));
+      state_.append_chat(entry.room, entry, config_.chat_history_length);
+      state_.publish({Broadcast::Audience::room, entry.room, chat_event(entry)});
+      return;
+    }
+    case ChatScope::global:
+      reply(request, ok_reply(request.id));
+      state_.publish({Broadcast::Audience::everyone, 0, chat_event(entry)});
+      return;
+    case ChatScope::whisper: {
+      entry.to_nickname = str(send_chat.to_nickname());
+      const auto to = state_.player_by_nickname(nickname_key(entry.to_nickname));
+      if (!to) {
+        return fail(request, wire::ErrorCode::player_not_found,
+                    "nobody is called '" + entry.to_nickname + "'");
+      }
+      reply(request, ok_reply(request.id));
+      const MessageBytes message = chat_event(entry);
+      state_.publish({Broadcast::Audience::player, *to, message});
+      // The sender sees their whisper too, as the recipient does.
+      if (*to != request.session.player) send(request.peer, message);
+      return;
+    }
+  }
+  fail(request, wire::ErrorCode::bad_request, "unknown chat scope");
+}
+
+void LobbyService::set_ready(const Request& request, const wire::SetReady& ready) {
+  const Player& player = *player_of(request.session);
+  if (player.room == 0) return fail(request, wire::ErrorCode::not_in_room, "you are in no room");
+  const auto room = state_.room(player.room);
+  if (room && room->match_id != 0) {
+    return fail(request, wire::ErrorCode::match_in_progress,
+                message_for(StateError::match_in_progress));
+  }
+  if (const StateError error = state_.set_ready(player.room, request.session.player, ready.ready());
+      error != StateError::none) {
+    return fail(request, error_code_for(error), message_for(error));
+  }
+  reply(request, ok_reply(request.id));
+  if (auto member = member_of(player.room, request.session.player)) {
+    state_.publish(
+        {Broadcast::Audience::room, player.room,
+         presence_event(player.room,
+                        ready.ready() ? wire::PresenceKind::ready : wire::PresenceKind::not_ready,
+                        *member)});
+  }
+}
+
+void LobbyService::start_match(const Request& request) {
+  const Player& player = *player_of(request.session);
+  if (player.room == 0) return fail(request, wire::ErrorCode::not_in_room, "you are in no room");
+  const auto room = state_.room(player.room);
+  if (!room || room->host != request.session.player) {
+    return fail(request, wire::ErrorCode::not_host, "only the room's host may start the match");
+  }
+  if (room->match_id != 0) {
+    return fail(request, wire::ErrorCode::match_in_progress,
+                message_for(StateError::match_in_progress));
+  }
+  for (const MemberInfo& member : room->members) {
+    if (!member.ready || !member.connected) {
+      return fail(
+          request, wire::ErrorCode::not_all_ready,
+          "'" + member.nickname + "' is not ready" + (member.connected ? "" : " (disconnected)"));
+    }
+  }
+  // A registered dedicated server with free slots, else the one in this process.
+  std::string address = config_.local_game_server;
+  if (const auto server = state_.pick_game_server()) address = server->address;
+  if (address.empty()) {
+    return fail(request, wire::ErrorCode::no_game_server,
+                "no game server has room for a match: try again later");
+  }
+  const std::uint64_t match = state_.next_id();
+  if (const StateError error = state_.start_match(room->id, match); error != StateError::none) {
+    return fail(request, error_code_for(error), message_for(error));
+  }
+  ++metrics_.matches_started;
+  reply(request, ok_reply(request.id));
+  for (const MemberInfo& member : room->members) {
+    const std::vector<std::byte> ticket =
+        tickets_.issue(member.player, match, address, config_.ticket_lifetime_ms);
+    state_.publish(
+        {Broadcast::Audience::player, member.player, match_start_event(match, address, ticket)});
+  }
+}
+
+void LobbyService::remove_from_room(RoomId room, const MemberInfo& member,
+                                    wire::PresenceKind kind) {
+  const auto before = state_.room(room);
+  std::optional<RoomInfo> after;
+  if (state_.leave_room(room, member.player, after) != StateError::none || !after) return;
+  state_.publish({Broadcast::Audience::room, room, presence_event(room, kind, member)});
+  if (before && before->host != after->host) {
+    for (const MemberInfo& host : after->members) {
+      if (host.player != after->host) continue;
+      state_.publish({Broadcast::Audience::room, room,
+                      presence_event(room, wire::PresenceKind::host_changed, host)});
+    }
+  }
+}
+
+}  // namespace tickwire::net::lobby_detail

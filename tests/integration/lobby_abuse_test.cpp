@@ -1,0 +1,407 @@
+// The lobby against clients that misbehave, over raw TCP sockets on loopback: garbage and
+// truncated frames, invalid JSON, unknown message types, oversize frames and frames that claim a
+// huge length, handshakes that never finish, clients that never read. Each gets its error or its
+// close code; the well-behaved player next to them carries on. Also the HTTP routes on the port.
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "../support/pump.hpp"
+#include "tickwire/net/join_ticket.hpp"
+#include "tickwire/net/lobby.hpp"
+#include "tickwire/net/websocket_transport.hpp"
+#include "tickwire/schemas/lobby_generated.h"
+
+namespace tickwire::test {
+namespace {
+
+using namespace std::chrono_literals;
+namespace wire = tickwire::schemas::lobby;
+
+class RawTcpClient {
+ public:
+  explicit RawTcpClient(std::uint16_t port, int receive_buffer = 0)
+      : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    if (receive_buffer > 0) {
+      ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
+    }
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(port);
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connected_ = ::connect(fd_, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0;
+  }
+  ~RawTcpClient() { ::close(fd_); }
+  RawTcpClient(const RawTcpClient&) = delete;
+  RawTcpClient& operator=(const RawTcpClient&) = delete;
+
+  bool connected() const { return connected_; }
+  bool send_bytes(std::string_view bytes) {
+    return ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
+           static_cast<ssize_t>(bytes.size());
+  }
+  // Appends what arrives to received() until `done(received())`, the end of the stream or
+  // `timeout`. Returns done().
+  bool read_until(const std::function<bool(const std::string&)>& done,
+                  std::chrono::milliseconds timeout = 3s) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!done(received_)) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      pollfd ready{fd_, POLLIN, 0};
+      if (left.count() <= 0 || ::poll(&ready, 1, static_cast<int>(left.count())) <= 0) break;
+      char buffer[4096];
+      const ssize_t n = ::recv(fd_, buffer, sizeof buffer, 0);
+      if (n <= 0) {
+        closed_ = true;
+        break;
+      }
+      received_.append(buffer, static_cast<std::size_t>(n));
+    }
+    return done(received_);
+  }
+  bool closed() const { return closed_; }
+  const std::string& received() const { return received_; }
+  void consume(std::size_t bytes) { received_.erase(0, bytes); }
+
+ private:
+  int fd_;
+  bool connected_ = false;
+  bool closed_ = false;
+  std::string received_;
+};
+
+// A client frame: FIN, `opcode`, masked with a zero key (so the payload goes as is).
+// `claimed_length` overrides the length in the header.
+std::string frame(std::uint8_t opcode, std::string_view payload,
+                  std::optional<std::uint64_t> claimed_length = std::nullopt) {
+  const std::uint64_t length = claimed_length.value_or(payload.size());
+  std::string out;
+  out += static_cast<char>(0x80 | opcode);
+  if (length < 126) {
+    out += static_cast<char>(0x80 | length);
+  } else if (length <= 0xffff) {
+    out += static_cast<char>(0x80 | 126);
+    out += static_cast<char>(length >> 8);
+    out += static_cast<char>(length & 0xff);
+  } else {
+    out += static_cast<char>(0x80 | 127);
+    for (int shift = 56; shift >= 0; shift -= 8)
+      out += static_cast<char>((length >> shift) & 0xff);
+  }
+  out += std::string(4, '\0');  // mask key
+  out += payload;
+  return out;
+}
+constexpr std::uint8_t kText = 0x1;
+constexpr std::uint8_t kBinary = 0x2;
+
+// The code of the first close frame in `bytes` (server frames, unmasked), if one is complete.
+std::optional<std::uint16_t> close_code_in(const std::string& bytes) {
+  std::size_t at = 0;
+  while (at + 2 <= bytes.size()) {
+    const auto opcode = static_cast<std::uint8_t>(bytes[at]) & 0x0f;
+    std::uint64_t length = static_cast<std::uint8_t>(bytes[at + 1]) & 0x7f;
+    std::size_t header = 2;
+    if (length == 126) {
+      if (at + 4 > bytes.size()) return std::nullopt;
+      length = (static_cast<std::uint8_t>(bytes[at + 2]) << 8) |
+               static_cast<std::uint8_t>(bytes[at + 3]);
+      header = 4;
+    } else if (length == 127) {
+      if (at + 10 > bytes.size()) return std::nullopt;
+      length = 0;
+      for (int i = 0; i < 8; ++i)
+        length = (length << 8) | static_cast<std::uint8_t>(bytes[at + 2 + i]);
+      header = 10;
+    }
+    if (at + header + length > bytes.size()) return std::nullopt;
+    if (opcode == 0x8 && length >= 2) {
+      return static_cast<std::uint16_t>((static_cast<std::uint8_t>(bytes[at + header]) << 8) |
+                                        static_cast<std::uint8_t>(bytes[at + header + 1]));
+    }
+    at += header + length;
+  }
+  return std::nullopt;
+}
+
+std::string upgrade_request() {
+  return "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+}
+
+std::string hello_bytes(std::string_view nickname) {
+  flatbuffers::FlatBufferBuilder fbb;
+  const auto body = wire::CreateHelloDirect(fbb, std::string(nickname).c_str());
+  fbb.Finish(wire::CreateLobbyMessage(fbb, 1, 0, wire::LobbyBody::Hello, body.Union()));
+  return {reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize()};
+}
+
+class LobbyAbuseTest : public ::testing::Test {
+ protected:
+  void SetUp() override { start(config()); }
+  static net::LobbyConfig config() {
+    net::LobbyConfig config;
+    config.websocket.port = 0;
+    config.websocket.common.handshake_timeout_ms = 500;
+    config.websocket.common.shutdown_timeout_ms = 300;
+    config.websocket.common.max_queued_bytes_per_peer = 64 * 1024;
+    return config;
+  }
+  void start(const net::LobbyConfig& lobby_config) {
+    lobby_.reset();
+    lobby_ = std::make_unique<net::LobbyServer>(lobby_config, net::JoinTicketIssuer::generate());
+    const net::Status status = lobby_->start();
+    ASSERT_TRUE(status.ok()) << status.message();
+    // A well-behaved player who must not notice any of the abuse.
+    net::WebSocketClientConfig client;
+    client.server_port = lobby_->port();
+    client.common.framing = net::WebSocketFraming::raw;
+    client.common.shutdown_timeout_ms = 200;
+    auto made = net::make_websocket_client(client);
+    ASSERT_TRUE(made.ok()) << made.error();
+    good_ = std::move(made.value());
+    ASSERT_TRUE(pump_until({{good_.get(), &good_log_}},
+                           [&] { return good_->state() == net::ClientState::connected; }));
+  }
+  // The good player is still served: a Hello gets its reply.
+  void expect_good_player_served(std::string_view nickname) {
+    const std::size_t before = good_log_.messages.size();
+    const std::string hello = hello_bytes(nickname);
+    ASSERT_EQ(good_->send(0, net::Delivery::reliable_ordered, bytes_of(hello)),
+              net::SendResult::ok);
+    ASSERT_TRUE(pump_until({{good_.get(), &good_log_}},
+                           [&] { return good_log_.messages.size() > before; }));
+    EXPECT_TRUE(good_log_.disconnected.empty());
+  }
+  // Upgrades a raw client to WebSocket.
+  std::unique_ptr<RawTcpClient> upgraded(int receive_buffer = 0) {
+    auto raw = std::make_unique<RawTcpClient>(lobby_->port(), receive_buffer);
+    EXPECT_TRUE(raw->connected());
+    EXPECT_TRUE(raw->send_bytes(upgrade_request()));
+    EXPECT_TRUE(raw->read_until(
+        [](const std::string& r) { return r.find("\r\n\r\n") != std::string::npos; }));
+    EXPECT_EQ(raw->received().rfind("HTTP/1.1 101", 0), 0u) << raw->received();
+    raw->consume(raw->received().find("\r\n\r\n") + 4);
+    return raw;
+  }
+  std::optional<std::uint16_t> close_code_after(RawTcpClient& raw, std::string_view bytes) {
+    // The server may close before a large frame is all sent: the close frame is what counts.
+    (void)raw.send_bytes(bytes);
+    raw.read_until([](const std::string& r) { return close_code_in(r).has_value(); });
+    return close_code_in(raw.received());
+  }
+  std::string http(std::string_view request) {
+    RawTcpClient raw(lobby_->port());
+    EXPECT_TRUE(raw.send_bytes(request));
+    raw.read_until([](const std::string&) { return false; }, 1s);
+    return raw.received();
+  }
+
+  std::unique_ptr<net::LobbyServer> lobby_;
+  std::unique_ptr<net::ClientTransport> good_;
+  EventLog good_log_;
+};
+
+TEST_F(LobbyAbuseTest, garbage_and_truncated_binary_frames_close_with_1007) {
+  auto garbage = upgraded();
+  EXPECT_EQ(
+      close_code_after(*garbage, frame(kBinary, "\xff\xff\xff\x7f garbage, not a flatbuffer")),
+      1007);
+  auto truncated = upgraded();
+  const std::string hello = hello_bytes("cut_short");
+  EXPECT_EQ(close_code_after(*truncated, frame(kBinary, hello.substr(0, hello.size() / 2))), 1007);
+  auto empty = upgraded();
+  EXPECT_EQ(close_code_after(*empty, frame(kBinary, "")), 1007);
+  EXPECT_EQ(lobby_->counters().dropped_malformed, 3u);
+  expect_good_player_served("good");
+}
+
+TEST_F(LobbyAbuseTest, invalid_json_and_schema_text_close_with_1007) {
+  auto bad_json = upgraded();
+  EXPECT_EQ(close_code_after(*bad_json, frame(kText, R"({"request_id": 1, "body_type": )")), 1007);
+  auto wrong_field = upgraded();
+  EXPECT_EQ(close_code_after(*wrong_field, frame(kText, R"({"no_such_field": 1})")), 1007);
+  // Schema text must never reach the parser as schema: it would let a client change it.
+  auto schema = upgraded();
+  EXPECT_EQ(close_code_after(*schema, frame(kText, "table Evil { x:int; }")), 1007);
+  auto bad_utf8 = upgraded();
+  EXPECT_EQ(close_code_after(*bad_utf8, frame(kText, "{\"x\": \"\xc3\x28\"}")), 1007);
+  expect_good_player_served("good");
+}
+
+TEST_F(LobbyAbuseTest, unknown_message_types_close_with_1003) {
+  // A well-formed message with a body only the lobby sends.
+  flatbuffers::FlatBufferBuilder fbb;
+  const auto body = wire::CreateRoomList(fbb);
+  fbb.Finish(wire::CreateLobbyMessage(fbb, 1, 0, wire::LobbyBody::RoomList, body.Union()));
+  auto reply_body = upgraded();
+  EXPECT_EQ(close_code_after(*reply_body,
+                             frame(kBinary, {reinterpret_cast<const char*>(fbb.GetBufferPointer()),
+                                             fbb.GetSize()})),
+            1003);
+  // The same as JSON.
+  auto reply_json = upgraded();
+  EXPECT_EQ(
+      close_code_after(*reply_json,
+                       frame(kText, R"({"request_id": 1, "body_type": "RoomList", "body": {}})")),
+      1003);
+  // A body type from a newer schema than ours (the verifier lets unknown union types through).
+  flatbuffers::FlatBufferBuilder future_fbb;
+  const auto future_body = wire::CreateLeaveRoom(future_fbb);
+  future_fbb.Finish(wire::CreateLobbyMessage(future_fbb, 1, 0, static_cast<wire::LobbyBody>(200),
+                                             future_body.Union()));
+  auto future = upgraded();
+  EXPECT_EQ(
+      close_code_after(*future,
+                       frame(kBinary, {reinterpret_cast<const char*>(future_fbb.GetBufferPointer()),
+                                       future_fbb.GetSize()})),
+      1003);
+  EXPECT_EQ(lobby_->counters().dropped_unsupported, 3u);
+  expect_good_player_served("good");
+}
+
+TEST_F(LobbyAbuseTest, two_mebibyte_frame_and_huge_claimed_length_close_with_1009) {
+  auto big = upgraded();
+  EXPECT_EQ(close_code_after(*big, frame(kBinary, std::string(2 * 1024 * 1024, 'x'))), 1009);
+  auto liar = upgraded();
+  // Claims 2^62 bytes and sends none: refused from the header alone, nothing allocated for it.
+  EXPECT_EQ(close_code_after(*liar, frame(kBinary, "", std::uint64_t{1} << 62)), 1009);
+  expect_good_player_served("good");
+  // At least one is counted: when the client resets the connection right after the close frame
+  // the transport sees a TCP error instead of Beast's message_too_big and cannot tell.
+  EXPECT_TRUE(pump_until(
+      {{good_.get(), &good_log_}},
+      [&] { return lobby_->counters().transport_dropped_oversize >= 1; }, 2s));
+}
+
+TEST_F(LobbyAbuseTest, client_that_never_finishes_the_handshake_is_closed) {
+  RawTcpClient stalled(lobby_->port());
+  ASSERT_TRUE(stalled.send_bytes("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"));
+  EXPECT_FALSE(stalled.read_until([](const std::string&) { return false; }, 2s));
+  EXPECT_TRUE(stalled.closed());
+  expect_good_player_served("good");
+}
+
+TEST_F(LobbyAbuseTest, client_that_never_reads_is_dropped_and_costs_bounded_memory) {
+  net::LobbyConfig chatty = config();
+  chatty.chat_burst = 2000;
+  chatty.chat_lines_per_second = 2000;
+  chatty.max_chat_length = 4000;
+  chatty.websocket.common.max_queued_bytes_per_peer = 256 * 1024;
+  start(chatty);
+  auto deaf = upgraded(/*receive_buffer=*/4096);
+  ASSERT_TRUE(deaf->send_bytes(frame(kBinary, hello_bytes("deaf"))));
+  const std::string hello = hello_bytes("talker");
+  ASSERT_EQ(good_->send(0, net::Delivery::reliable_ordered, bytes_of(hello)), net::SendResult::ok);
+  // Global chat reaches the deaf client too, until its queue (256 KiB) is full; the talker reads
+  // all along, so only the deaf one falls behind. 5.6 MB: more than the queue and the kernel's
+  // socket buffers on loopback (which grow to 4 MiB) hold together.
+  constexpr std::uint64_t kLines = 1400;
+  for (std::uint64_t i = 0; i < kLines; ++i) {
+    flatbuffers::FlatBufferBuilder fbb;
+    const auto body = wire::CreateSendChatDirect(fbb, wire::ChatScope::global, nullptr,
+                                                 std::string(4000, 'x').c_str());
+    fbb.Finish(wire::CreateLobbyMessage(fbb, 10 + i, 0, wire::LobbyBody::SendChat, body.Union()));
+    const auto* data = reinterpret_cast<const std::byte*>(fbb.GetBufferPointer());
+    ASSERT_EQ(good_->send(0, net::Delivery::reliable_ordered, {data, fbb.GetSize()}),
+              net::SendResult::ok);
+    // A polite talker: it lets each batch's replies and echoes arrive before the next.
+    if (i % 50 == 49) {
+      ASSERT_TRUE(pump_until({{good_.get(), &good_log_}},
+                             [&] { return good_log_.messages.size() >= 1 + (i + 1) * 2; }));
+    }
+  }
+  EXPECT_TRUE(pump_until(
+      {{good_.get(), &good_log_}}, [&] { return lobby_->counters().disconnected_slow == 1; }, 4s));
+  // The talker got an answer to every line and every line back, and is still connected.
+  EXPECT_TRUE(pump_until(
+      {{good_.get(), &good_log_}}, [&] { return good_log_.messages.size() >= 1 + kLines * 2; }, 4s))
+      << good_log_.messages.size();
+  expect_good_player_served("good");
+}
+
+TEST_F(LobbyAbuseTest, http_routes_answer_with_the_right_status) {
+  EXPECT_EQ(http("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                .rfind("HTTP/1.1 200", 0),
+            0u);
+  const std::string rooms =
+      http("GET /api/rooms?free=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(rooms.rfind("HTTP/1.1 200", 0), 0u) << rooms;
+  EXPECT_NE(rooms.find("{\"rooms\":[]}"), std::string::npos) << rooms;
+  const std::string metrics = http("GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(metrics.find("# TYPE tickwire_lobby_connections gauge\ntickwire_lobby_connections "),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("tickwire_lobby_drops_total{reason=\"malformed\"} 0"), std::string::npos);
+  EXPECT_EQ(http("GET /api/rooms?free=maybe HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                .rfind("HTTP/1.1 400", 0),
+            0u);
+  EXPECT_EQ(http("GET /../etc/passwd HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                .rfind("HTTP/1.1 403", 0),
+            0u);
+  EXPECT_EQ(http("GET /nothing HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                .rfind("HTTP/1.1 404", 0),
+            0u);
+  EXPECT_EQ(http("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").rfind("HTTP/1.1 404", 0),
+            0u);
+  const std::string post = http(
+      "POST /api/rooms HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}");
+  EXPECT_EQ(post.rfind("HTTP/1.1 405", 0), 0u) << post;
+  EXPECT_NE(post.find("Allow: GET"), std::string::npos);
+  const std::string huge =
+      http("POST /api/rooms HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n" +
+           std::string(20000, 'x'));
+  EXPECT_EQ(huge.rfind("HTTP/1.1 413", 0), 0u) << huge;
+  std::string last;
+  for (int i = 0; i < 40 && last.rfind("HTTP/1.1 429", 0) != 0; ++i)
+    last = http("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(last.rfind("HTTP/1.1 429", 0), 0u);
+  EXPECT_GE(lobby_->counters().http_rate_limited, 1u);
+}
+
+TEST_F(LobbyAbuseTest, web_page_is_served_from_the_configured_directory) {
+  const auto root =
+      std::filesystem::temp_directory_path() / ("tickwire_lobby_web_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(root);
+  std::ofstream(root / "index.html") << "<!doctype html><title>Lobby</title>";
+  net::LobbyConfig with_page = config();
+  with_page.web_root = root.string();
+  start(with_page);
+  const std::string page = http("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(page.rfind("HTTP/1.1 200", 0), 0u) << page;
+  EXPECT_NE(page.find("<title>Lobby</title>"), std::string::npos);
+  std::filesystem::remove_all(root);
+}
+
+TEST(LobbyConfig, defaults_are_valid_and_validate_names_the_bad_field) {
+  net::LobbyConfig config;
+  EXPECT_TRUE(config.validate().ok()) << config.validate().message();
+  EXPECT_EQ(config.resume_grace_ms, 30'000u);
+  EXPECT_EQ(config.chat_history_length, 50u);
+  config.max_players_per_room = 1;
+  EXPECT_NE(config.validate().message().find("max_players_per_room"), std::string::npos);
+  config = {};
+  config.max_chat_length = config.websocket.common.max_message_size;
+  EXPECT_NE(config.validate().message().find("max_chat_length"), std::string::npos);
+  config = {};
+  config.websocket.max_connections = 0;
+  EXPECT_NE(config.validate().message().find("websocket.max_connections"), std::string::npos);
+  net::LobbyServer lobby(config, net::JoinTicketIssuer::generate());
+  EXPECT_FALSE(lobby.start().ok());
+}
+
+}  // namespace
+}  // namespace tickwire::test
