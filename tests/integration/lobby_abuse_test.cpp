@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "../support/pump.hpp"
+#include "../support/raw_tcp_client.hpp"
 #include "tickwire/net/join_ticket.hpp"
 #include "tickwire/net/lobby.hpp"
 #include "tickwire/net/websocket_transport.hpp"
@@ -29,59 +30,6 @@ namespace {
 
 using namespace std::chrono_literals;
 namespace wire = tickwire::schemas::lobby;
-
-class RawTcpClient {
- public:
-  explicit RawTcpClient(std::uint16_t port, int receive_buffer = 0)
-      : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
-    if (receive_buffer > 0) {
-      ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
-    }
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(port);
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    connected_ = ::connect(fd_, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0;
-  }
-  ~RawTcpClient() { ::close(fd_); }
-  RawTcpClient(const RawTcpClient&) = delete;
-  RawTcpClient& operator=(const RawTcpClient&) = delete;
-
-  bool connected() const { return connected_; }
-  bool send_bytes(std::string_view bytes) {
-    return ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
-           static_cast<ssize_t>(bytes.size());
-  }
-  // Appends what arrives to received() until `done(received())`, the end of the stream or
-  // `timeout`. Returns done().
-  bool read_until(const std::function<bool(const std::string&)>& done,
-                  std::chrono::milliseconds timeout = 3s) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!done(received_)) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
-      pollfd ready{fd_, POLLIN, 0};
-      if (left.count() <= 0 || ::poll(&ready, 1, static_cast<int>(left.count())) <= 0) break;
-      char buffer[4096];
-      const ssize_t n = ::recv(fd_, buffer, sizeof buffer, 0);
-      if (n <= 0) {
-        closed_ = true;
-        break;
-      }
-      received_.append(buffer, static_cast<std::size_t>(n));
-    }
-    return done(received_);
-  }
-  bool closed() const { return closed_; }
-  const std::string& received() const { return received_; }
-  void consume(std::size_t bytes) { received_.erase(0, bytes); }
-
- private:
-  int fd_;
-  bool connected_ = false;
-  bool closed_ = false;
-  std::string received_;
-};
 
 // A client frame: FIN, `opcode`, masked with a zero key (so the payload goes as is).
 // `claimed_length` overrides the length in the header.

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "../support/pump.hpp"
+#include "../support/raw_tcp_client.hpp"
 #include "tickwire/net/websocket_transport.hpp"
 
 namespace tickwire::test {
@@ -25,69 +26,6 @@ using net::ClientState;
 using net::Delivery;
 using net::DisconnectReason;
 using net::SendResult;
-
-// A bare TCP client for what a well-behaved one never does: stall, send half a handshake, never
-// read. POSIX sockets, so the test compiles no Asio.
-class RawTcpClient {
- public:
-  // `receive_buffer` > 0 shrinks the socket's receive buffer before connecting.
-  explicit RawTcpClient(std::uint16_t port, int receive_buffer = 0)
-      : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
-    if (receive_buffer > 0) {
-      ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
-    }
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(port);
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    connected_ = ::connect(fd_, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0;
-  }
-  ~RawTcpClient() { ::close(fd_); }
-  RawTcpClient(const RawTcpClient&) = delete;
-  RawTcpClient& operator=(const RawTcpClient&) = delete;
-
-  bool connected() const { return connected_; }
-  bool send_text(std::string_view text) {
-    return ::send(fd_, text.data(), text.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(text.size());
-  }
-  // Reads until `terminator` has arrived, the server closes, or `timeout` passes.
-  std::string read_until(std::string_view terminator, std::chrono::milliseconds timeout) {
-    std::string received;
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (received.find(terminator) == std::string::npos) {
-      const auto n = read_some(deadline);
-      if (n <= 0) break;
-      received.append(buffer_, static_cast<std::size_t>(n));
-    }
-    return received;
-  }
-  // True if the server closes the connection (end of stream or reset) before `timeout`.
-  bool closed_by_server_within(std::chrono::milliseconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    for (;;) {
-      const auto n = read_some(deadline);
-      if (n == 0 || (n < 0 && errno == ECONNRESET)) return true;
-      if (n < 0) return false;  // timed out
-    }
-  }
-
- private:
-  // > 0 bytes read, 0 end of stream, -1 error or deadline (errno ETIMEDOUT).
-  ssize_t read_some(std::chrono::steady_clock::time_point deadline) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    pollfd ready{fd_, POLLIN, 0};
-    if (left.count() <= 0 || ::poll(&ready, 1, static_cast<int>(left.count())) <= 0) {
-      errno = ETIMEDOUT;
-      return -1;
-    }
-    return ::recv(fd_, buffer_, sizeof buffer_, 0);
-  }
-
-  int fd_;
-  bool connected_ = false;
-  char buffer_[4096];
-};
 
 // A valid upgrade request, as a browser or any WebSocket library would send it.
 std::string upgrade_request(std::string_view extra_headers = {}) {
@@ -242,12 +180,12 @@ TEST_F(WebSocketTest, raw_framing_frames_are_plain_websocket_on_the_wire) {
   config.common.framing = net::WebSocketFraming::raw;
   start_server(config);
   RawTcpClient raw(server_->port());
-  ASSERT_TRUE(raw.send_text(upgrade_request()));
-  ASSERT_EQ(raw.read_until("\r\n\r\n", 2s).rfind("HTTP/1.1 101", 0), 0u);
+  ASSERT_TRUE(raw.send_bytes(upgrade_request()));
+  ASSERT_EQ(raw.take_until("\r\n\r\n", 2s).rfind("HTTP/1.1 101", 0), 0u);
   ASSERT_TRUE(
       pump_until({{server_.get(), &server_log_}}, [&] { return !server_log_.connected.empty(); }));
   // A masked text frame "hi" (zero mask key), as a browser's socket.send("hi") would be.
-  ASSERT_TRUE(raw.send_text(std::string("\x81\x82\0\0\0\0hi", 8)));
+  ASSERT_TRUE(raw.send_bytes(std::string("\x81\x82\0\0\0\0hi", 8)));
   ASSERT_TRUE(
       pump_until({{server_.get(), &server_log_}}, [&] { return !server_log_.messages.empty(); }));
   EXPECT_EQ(server_log_.messages[0].channel, 1);
@@ -255,7 +193,7 @@ TEST_F(WebSocketTest, raw_framing_frames_are_plain_websocket_on_the_wire) {
   ASSERT_EQ(server_->send(server_log_.connected[0], 1, Delivery::reliable_ordered, bytes_of("ok")),
             SendResult::ok);
   // The server's text frame: FIN + opcode 1, length 2, unmasked, "ok".
-  EXPECT_EQ(raw.read_until("ok", 2s), std::string("\x81\x02ok", 4));
+  EXPECT_EQ(raw.take_until("ok", 2s), std::string("\x81\x02ok", 4));
 }
 
 TEST(WebSocketConfig, raw_framing_needs_exactly_two_channels) {
@@ -403,8 +341,8 @@ TEST_F(WebSocketTest, browser_origin_not_on_the_allow_list_is_refused_with_403_a
   EXPECT_TRUE(evil_log.connected.empty());
 
   RawTcpClient raw(server_->port());
-  ASSERT_TRUE(raw.send_text(upgrade_request("Origin: https://evil.example\r\n")));
-  EXPECT_EQ(raw.read_until("\r\n", 2s).rfind("HTTP/1.1 403", 0), 0u);
+  ASSERT_TRUE(raw.send_bytes(upgrade_request("Origin: https://evil.example\r\n")));
+  EXPECT_EQ(raw.take_until("\r\n", 2s).rfind("HTTP/1.1 403", 0), 0u);
   EXPECT_EQ(server_->counters().refused_connections, 2u);
 
   auto good = client_config();
@@ -473,7 +411,7 @@ TEST_F(WebSocketTest, tcp_client_that_never_finishes_the_upgrade_is_closed_after
   RawTcpClient silent(server_->port());
   RawTcpClient half(server_->port());
   ASSERT_TRUE(silent.connected());
-  ASSERT_TRUE(half.send_text("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"));
+  ASSERT_TRUE(half.send_bytes("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"));
   EXPECT_TRUE(silent.closed_by_server_within(3s));
   EXPECT_TRUE(half.closed_by_server_within(3s));
   EXPECT_TRUE(server_log_.connected.empty());
@@ -483,8 +421,8 @@ TEST_F(WebSocketTest, plain_http_request_is_answered_404) {
   start_server();
   RawTcpClient raw(server_->port());
   ASSERT_TRUE(
-      raw.send_text("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"));
-  EXPECT_EQ(raw.read_until("\r\n", 2s).rfind("HTTP/1.1 404", 0), 0u);
+      raw.send_bytes("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"));
+  EXPECT_EQ(raw.take_until("\r\n", 2s).rfind("HTTP/1.1 404", 0), 0u);
 }
 
 TEST_F(WebSocketTest, works_over_ipv6_loopback) {
@@ -511,8 +449,8 @@ TEST_F(WebSocketTest, peer_that_never_reads_gets_queue_full_and_costs_bounded_me
   config.common.max_queued_bytes_per_peer = 256 * 1024;
   start_server(config);
   RawTcpClient stalled(server_->port(), /*receive_buffer=*/4096);
-  ASSERT_TRUE(stalled.send_text(upgrade_request()));
-  ASSERT_EQ(stalled.read_until("\r\n\r\n", 2s).rfind("HTTP/1.1 101", 0), 0u);
+  ASSERT_TRUE(stalled.send_bytes(upgrade_request()));
+  ASSERT_EQ(stalled.take_until("\r\n\r\n", 2s).rfind("HTTP/1.1 101", 0), 0u);
   ASSERT_TRUE(
       pump_until({{server_.get(), &server_log_}}, [&] { return !server_log_.connected.empty(); }));
   const net::PeerId peer = server_log_.connected[0];
@@ -565,8 +503,8 @@ TEST_F(WebSocketTest, peer_that_answers_no_ping_times_out) {
   config.common.idle_timeout_ms = 400;
   start_server(config);
   RawTcpClient mute(server_->port());
-  ASSERT_TRUE(mute.send_text(upgrade_request()));
-  ASSERT_EQ(mute.read_until("\r\n\r\n", 2s).rfind("HTTP/1.1 101", 0), 0u);
+  ASSERT_TRUE(mute.send_bytes(upgrade_request()));
+  ASSERT_EQ(mute.take_until("\r\n\r\n", 2s).rfind("HTTP/1.1 101", 0), 0u);
   ASSERT_TRUE(pump_until({{server_.get(), &server_log_}},
                          [&] { return !server_log_.disconnected.empty(); }));
   EXPECT_EQ(server_log_.disconnected[0].second, DisconnectReason::timeout);
