@@ -20,7 +20,15 @@ packages=(
   libspdlog-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
+  # the browser lobby page's end-to-end test (ctest -L web): headless Chromium, driven by npm
+  # playwright-core (tests/web/package.json), which downloads no browser of its own.
+  chromium
 )
+# node and npm for that test: Debian's nodejs and npm, but only where no node is installed at
+# all, because a NodeSource nodejs (which bundles npm) conflicts with Debian's npm package.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

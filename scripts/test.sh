@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds Tickwire with its tests into build/, and runs every test tier
-# (unit, integration, soak, consumer, bench smoke runs).
+# (unit, integration, soak, web, consumer, bench smoke runs).
 #   scripts/test.sh              every test, Release build, warnings as errors
 #   scripts/test.sh --sanitize   the unit, integration and fuzz tiers built with ASan+UBSan (build-asan/)
 set -euo pipefail
@@ -17,6 +17,17 @@ if [ "${1:-}" = "--sanitize" ]; then
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
   ctest --test-dir build-asan -L 'unit|integration|fuzz' --output-on-failure -j "$jobs"
   exit 0
+fi
+
+# npm playwright-core for the browser test (ctest -L web), installed from the lock file only when
+# node_modules is missing or the lock file changed since the last install (the stamp holds its hash).
+if command -v npm >/dev/null; then
+  lock_hash=$(sha256sum tests/web/package-lock.json | cut -d' ' -f1)
+  stamp=tests/web/node_modules/.tickwire-lock-sha256
+  if [ ! -d tests/web/node_modules ] || [ "$(cat "$stamp" 2>/dev/null)" != "$lock_hash" ]; then
+    npm ci --no-audit --no-fund --prefix tests/web
+    echo "$lock_hash" >"$stamp"
+  fi
 fi
 
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DTICKWIRE_WARNINGS_AS_ERRORS=ON

@@ -1,0 +1,172 @@
+// The browser lobby page (game-demo/web/index.html) end to end, as two players use it: both set a
+// name, ann creates a room and says something, bob joins and sees it in the history, they chat
+// both ways, both get ready and each sees the other ready. Headless Debian chromium, driven by npm
+// playwright-core (which downloads no browser). Only 127.0.0.1 traffic.
+//
+// Environment (set by ctest, see CMakeLists.txt):
+//   TICKWIRE_LOBBY_WEB_SERVER  path of tickwire_lobby_web_server
+//   TICKWIRE_WEB_TEST_OUT      directory for the screenshot (web_lobby_page.png)
+// Exits 77 (ctest SKIP_RETURN_CODE) when /usr/bin/chromium or node_modules is missing.
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const SKIP = 77;
+const here = path.dirname(fileURLToPath(import.meta.url));
+const chromiumPath = '/usr/bin/chromium';
+
+function skip(why) {
+  console.log(`SKIPPED: ${why}`);
+  process.exit(SKIP);
+}
+
+if (!existsSync(chromiumPath)) skip(`${chromiumPath} is missing: run scripts/deps.sh`);
+let playwright;
+try {
+  playwright = createRequire(path.join(here, 'package.json'))('playwright-core');
+} catch {
+  skip('tests/web/node_modules has no playwright-core: run npm ci --prefix tests/web');
+}
+const serverPath = process.env.TICKWIRE_LOBBY_WEB_SERVER;
+const outDir = process.env.TICKWIRE_WEB_TEST_OUT || here;
+assert.ok(serverPath && existsSync(serverPath),
+          `TICKWIRE_LOBBY_WEB_SERVER (${serverPath}) is not a file: build tickwire_lobby_web_server`);
+mkdirSync(outDir, { recursive: true });
+
+// Whatever happens, never hang the test run.
+const watchdog = setTimeout(() => {
+  console.error('FAILED: the test took more than 50 s');
+  process.exit(1);
+}, 50_000);
+
+// --- the lobby -------------------------------------------------------------------------------
+
+function startServer() {
+  const server = spawn(serverPath, [], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const port = new Promise((resolve, reject) => {
+    let out = '';
+    server.stdout.setEncoding('utf8');
+    server.stdout.on('data', (chunk) => {
+      out += chunk;
+      const match = /listening on (\d+)/.exec(out);
+      if (match) resolve(Number(match[1]));
+    });
+    server.on('exit', (code) => reject(new Error(`the lobby exited early (code ${code})`)));
+    server.on('error', reject);
+  });
+  const exited = new Promise((resolve) => server.on('exit', (code, signal) => resolve({ code, signal })));
+  return { server, port, exited };
+}
+
+// --- the two players ---------------------------------------------------------------------------
+
+async function openPlayer(browser, url, problems) {
+  const context = await browser.newContext({ viewport: { width: 1000, height: 720 } });
+  // Anything but the lobby on 127.0.0.1 is refused, so the test cannot reach the network.
+  await context.route('**/*', (route) => {
+    const { hostname } = new URL(route.request().url());
+    return hostname === '127.0.0.1' ? route.continue() : route.abort();
+  });
+  const page = await context.newPage();
+  page.setDefaultTimeout(10_000);
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
+  });
+  await page.goto(url);
+  await page.locator('#status[data-state="open"]').waitFor();
+  return page;
+}
+
+async function setName(page, nickname) {
+  await page.getByLabel('Nickname').fill(nickname);
+  await page.getByRole('button', { name: 'Set name' }).click();
+  await page.locator('#me', { hasText: `Playing as ${nickname}` }).waitFor();
+  await page.locator('#rooms').waitFor();
+}
+
+async function say(page, text) {
+  await page.getByLabel('Message').fill(text);
+  await page.getByRole('button', { name: 'Send' }).click();
+}
+
+function chatLine(page, from, text) {
+  return page.locator(`#chat-log .chat-line[data-from="${from}"]`, { hasText: text });
+}
+
+function member(page, nickname, ready) {
+  return page.locator(`#members li[data-nickname="${nickname}"][data-ready="${ready}"]`);
+}
+
+// --- the test --------------------------------------------------------------------------------------
+
+const started = Date.now();
+const { server, port, exited } = startServer();
+let browser;
+const problems = [];
+try {
+  const url = `http://127.0.0.1:${await port}/`;
+  browser = await playwright.chromium.launch({
+    executablePath: chromiumPath,
+    // Playwright gives every launch a fresh temporary profile (user data dir) and deletes it after.
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+           '--disable-component-update', '--disable-sync'],
+  });
+  const ann = await openPlayer(browser, url, problems);
+  const bob = await openPlayer(browser, url, problems);
+  await setName(ann, 'ann');
+  // A name that is taken (ignoring case) is refused, and the page says why.
+  await bob.getByLabel('Nickname').fill('ANN');
+  await bob.getByRole('button', { name: 'Set name' }).click();
+  await bob.locator('#error-text', { hasText: 'nickname_taken' }).waitFor();
+  await setName(bob, 'bob');
+  await bob.locator('#error').waitFor({ state: 'hidden' });
+
+  // ann opens a room and speaks first: bob must find that line in the history when he joins.
+  await ann.getByLabel('Room name').fill('Friday night');
+  await ann.getByRole('button', { name: 'Create room' }).click();
+  await ann.locator('#room-title', { hasText: 'Friday night' }).waitFor();
+  await say(ann, 'first!');
+  await chatLine(ann, 'ann', 'first!').waitFor();
+
+  await bob.getByRole('button', { name: 'Refresh' }).click();
+  await bob.getByRole('button', { name: 'Join room Friday night' }).click();
+  await bob.locator('#room-title', { hasText: 'Friday night' }).waitFor();
+  await chatLine(bob, 'ann', 'first!').waitFor();
+  await member(bob, 'ann', 'false').waitFor();
+  await member(ann, 'bob', 'false').waitFor();
+
+  await say(ann, 'hello bob, ready?');
+  await chatLine(bob, 'ann', 'hello bob, ready?').waitFor();
+  await say(bob, 'hi ann, getting ready');
+  await chatLine(ann, 'bob', 'hi ann, getting ready').waitFor();
+
+  await ann.getByRole('button', { name: 'Ready' }).click();
+  await bob.getByRole('button', { name: 'Ready' }).click();
+  await member(ann, 'bob', 'true').waitFor();
+  await member(bob, 'ann', 'true').waitFor();
+  await member(ann, 'ann', 'true').waitFor();
+  await member(bob, 'bob', 'true').waitFor();
+
+  for (const page of [ann, bob]) {
+    assert.equal(await page.locator('#error').isHidden(), true,
+                 `the page shows an error: ${await page.locator('#error-text').textContent()}`);
+  }
+  const screenshot = path.join(outDir, 'web_lobby_page.png');
+  await ann.screenshot({ path: screenshot, fullPage: true });
+  console.log(`screenshot: ${screenshot}`);
+  assert.deepEqual(problems, [], 'the pages logged errors');
+} finally {
+  if (browser) await browser.close();
+  server.stdin.end();  // the lobby stops when its stdin closes
+}
+
+const { code, signal } = await exited;
+assert.equal(signal, null, `the lobby died of ${signal}`);
+assert.equal(code, 0, `the lobby exited with ${code}`);
+clearTimeout(watchdog);
+console.log(`ok: two browser pages met, chatted and readied up in ${Date.now() - started} ms`);
