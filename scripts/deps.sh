@@ -4,8 +4,8 @@
 set -euo pipefail
 
 packages=(
-  # toolchain
-  g++ cmake ninja-build pkg-config ccache clang-format
+  # toolchain; clang and its runtime for the libFuzzer builds of the fuzz targets
+  g++ cmake ninja-build pkg-config ccache clang-format clang libclang-rt-14-dev
   # reliable UDP transport (engine/net/src/enet)
   libenet-dev
   # WebSocket/HTTP (Beast) and Asio, header-only

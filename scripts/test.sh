@@ -3,6 +3,7 @@
 # (unit, integration, soak, web, consumer, bench smoke runs).
 #   scripts/test.sh              every test, Release build, warnings as errors
 #   scripts/test.sh --sanitize   the unit, integration and fuzz tiers built with ASan+UBSan (build-asan/)
+#   scripts/test.sh --fuzz       the fuzz targets built with clang's libFuzzer (+ASan/UBSan), 20 s each
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,6 +29,15 @@ if command -v npm >/dev/null; then
     npm ci --no-audit --no-fund --prefix tests/web
     echo "$lock_hash" >"$stamp"
   fi
+fi
+
+if [ "${1:-}" = "--fuzz" ]; then
+  CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DTICKWIRE_WARNINGS_AS_ERRORS=ON -DTICKWIRE_LIBFUZZER=ON -DTICKWIRE_SANITIZE=address,undefined \
+    -DTICKWIRE_BUILD_BENCH=OFF -DTICKWIRE_BUILD_DEMO=OFF
+  cmake --build build-fuzz -j "$jobs" --target fuzz_enet_datagram fuzz_sim_message fuzz_lobby_message
+  ctest --test-dir build-fuzz -L fuzz --output-on-failure
+  exit 0
 fi
 
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DTICKWIRE_WARNINGS_AS_ERRORS=ON

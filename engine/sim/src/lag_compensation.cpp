@@ -6,7 +6,7 @@
 namespace tickwire::sim {
 
 HitHistory::HitHistory(double tick_rate_hz, double max_rewind_seconds)
-    : tick_rate_hz_(tick_rate_hz), max_rewind_ticks_(max_rewind_seconds * tick_rate_hz) {}
+    : max_rewind_ticks_(max_rewind_seconds * tick_rate_hz) {}
 
 void HitHistory::record(std::uint64_t tick, std::vector<HitCircle> volumes) {
   std::sort(volumes.begin(), volumes.end(),

@@ -52,7 +52,6 @@ class HitHistory {
   };
   std::vector<HitCircle> volumes_at(double tick) const;
 
-  double tick_rate_hz_;
   double max_rewind_ticks_;
   std::deque<Frame> frames_;
 };
