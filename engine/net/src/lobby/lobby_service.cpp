@@ -291,12 +291,6 @@ std::string LobbyService::new_resume_token() {
   return std::string(hex.data(), 2 * 16);
 }
 
-std::uint64_t LobbyService::unix_ms() {
-  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                        std::chrono::system_clock::now().time_since_epoch())
-                                        .count());
-}
-
 std::uint64_t LobbyService::steady_ms(Clock::time_point now) {
   return static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count());

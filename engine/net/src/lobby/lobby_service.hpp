@@ -98,7 +98,6 @@ class LobbyService {
   Player* player_of(const Session& session);
   std::optional<MemberInfo> member_of(RoomId room, PlayerId player) const;
   std::string new_resume_token();
-  static std::uint64_t unix_ms();
   static std::uint64_t steady_ms(Clock::time_point now);
 
   const LobbyConfig& config_;

@@ -165,7 +165,7 @@ void LobbyService::chat(const Request& request, const wire::SendChat& send_chat)
   entry.from = request.session.player;
   entry.from_nickname = player.nickname;
   entry.text = str(send_chat.text());
-  entry.sent_unix_ms = unix_ms();
+  entry.sent_unix_ms = unix_time_ms();
   if (std::string problem = check_text("a chat line", entry.text, 1, config_.max_chat_length);
       !problem.empty()) {
     return fail(request, wire::ErrorCode::bad_request, std::move(problem));
