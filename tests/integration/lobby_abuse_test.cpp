@@ -243,6 +243,20 @@ TEST_F(LobbyAbuseTest, client_that_never_finishes_the_handshake_is_closed) {
   expect_good_player_served("good");
 }
 
+TEST_F(LobbyAbuseTest, connection_that_never_says_hello_is_closed_with_1008) {
+  net::LobbyConfig quick = config();
+  quick.hello_timeout_ms = 300;
+  start(quick);
+  expect_good_player_served("good");  // says Hello in time: stays
+  auto silent = upgraded();
+  ASSERT_TRUE(
+      silent->read_until([](const std::string& r) { return close_code_in(r).has_value(); }, 3s));
+  EXPECT_EQ(close_code_in(silent->received()), 1008);
+  EXPECT_EQ(lobby_->counters().disconnected_no_hello, 1u);
+  pump_for({{good_.get(), &good_log_}}, std::chrono::milliseconds(100));
+  EXPECT_TRUE(good_log_.disconnected.empty());
+}
+
 TEST_F(LobbyAbuseTest, client_that_never_reads_is_dropped_and_costs_bounded_memory) {
   net::LobbyConfig chatty = config();
   chatty.chat_burst = 2000;

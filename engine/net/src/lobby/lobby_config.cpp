@@ -22,6 +22,7 @@ Status LobbyConfig::validate() const {
     return Status::error("LobbyConfig.websocket." + status.message());
   }
   const std::size_t max_message = websocket.common.max_message_size;
+  if (hello_timeout_ms == 0) return bad("hello_timeout_ms", "0", "use > 0");
   if (min_nickname_length < 1 || min_nickname_length > max_nickname_length) {
     return bad("min_nickname_length", std::to_string(min_nickname_length),
                "use 1..max_nickname_length");

@@ -15,7 +15,8 @@ namespace tickwire::net::lobby_detail {
 namespace close_code = websocket_detail::close_code;
 
 LobbyService::Session::Session(const LobbyConfig& config, Clock::time_point now)
-    : requests(config.request_burst, config.requests_per_second, config.flood_strikes, now),
+    : hello_deadline(now + std::chrono::milliseconds(config.hello_timeout_ms)),
+      requests(config.request_burst, config.requests_per_second, config.flood_strikes, now),
       chat(config.chat_burst, config.chat_lines_per_second, config.flood_strikes, now) {}
 
 LobbyService::LobbyService(const LobbyConfig& config, LobbyState& state,
@@ -61,6 +62,16 @@ void LobbyService::on_disconnected(PeerId peer, Clock::time_point now) {
 }
 
 void LobbyService::on_tick(Clock::time_point now) {
+  std::vector<PeerId> silent;
+  for (const auto& [peer, session] : sessions_) {
+    if (session.player == 0 && !session.closing && now >= session.hello_deadline) {
+      silent.push_back(peer);
+    }
+  }
+  for (const PeerId peer : silent) {
+    ++metrics_.disconnected_no_hello;
+    close(peer, DisconnectReason::refused, close_code::policy_violation, false);
+  }
   for (const ResumeRecord& record : state_.take_expired_resumes(steady_ms(now))) {
     if (record.room != 0) {
       if (auto member = member_of(record.room, record.player)) {

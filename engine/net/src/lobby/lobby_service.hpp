@@ -52,7 +52,8 @@ class LobbyService {
   struct Session {
     Session(const LobbyConfig& config, Clock::time_point now);
     PlayerId player = 0;  // 0 until Hello
-    bool json = false;    // the client last spoke JSON: answer it in JSON
+    Clock::time_point hello_deadline;
+    bool json = false;  // the client last spoke JSON: answer it in JSON
     bool closing = false;
     FloodGuard requests;
     FloodGuard chat;

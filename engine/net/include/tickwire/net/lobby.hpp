@@ -65,6 +65,10 @@ struct LobbyConfig {
   std::size_t request_burst = 40;
   double requests_per_second = 20.0;
 
+  // A connection that has not said Hello this long after it opened, in milliseconds, is closed
+  // (1008): an idle socket holds a connection slot. Default 10000.
+  std::uint32_t hello_timeout_ms = 10'000;
+
   // How long a dropped player's seat and nickname are kept for them, in milliseconds; they get
   // them back by sending Hello with their resume token. 0 = not at all. Default 30000.
   std::uint32_t resume_grace_ms = 30'000;
@@ -110,6 +114,7 @@ struct LobbyCounters {
   std::uint64_t dropped_rate_limited = 0;        // requests refused by a rate limit
   std::uint64_t disconnected_flooding = 0;       // closed 1008 after flood_strikes
   std::uint64_t disconnected_slow = 0;           // closed because their send queue was full
+  std::uint64_t disconnected_no_hello = 0;       // closed for not saying Hello in time
   std::uint64_t transport_dropped_oversize = 0;  // frames over max_message_size (closed 1009)
   std::uint64_t transport_dropped_malformed = 0;  // bad WebSocket framing (closed 1002/1007)
   std::uint64_t http_requests = 0;
