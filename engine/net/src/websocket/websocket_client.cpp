@@ -81,6 +81,9 @@ class ClientConnector : public std::enable_shared_from_this<ClientConnector> {
 
   void on_connect(beast::error_code ec, const tcp::endpoint& /*endpoint*/) {
     if (ec) return fail(DisconnectReason::connect_failed);
+    // No Nagle delay on small messages (see the server side).
+    beast::error_code ignored;
+    beast::get_lowest_layer(ws_).socket().set_option(tcp::no_delay(true), ignored);
     apply_websocket_timeouts(ws_, config().common);
     ws_.set_option(websocket::stream_base::decorator(
         [origin = config().origin](websocket::request_type& request) {

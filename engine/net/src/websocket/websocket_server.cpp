@@ -265,6 +265,9 @@ class Listener : public std::enable_shared_from_this<Listener> {
     beast::error_code ec;
     const tcp::endpoint remote = socket.remote_endpoint(ec);
     if (ec) return;  // gone already
+    // Messages are small and latency matters (a chat line, a game message): without this, a
+    // lone message can wait ~40 ms for the peer's delayed acknowledgement (Nagle).
+    socket.set_option(tcp::no_delay(true), ec);
     std::string address = address_key(remote);
     if (!shared_->admission.begin_handshake(address)) {
       // Too many unfinished handshakes: close at once (the socket goes out of scope), so a flood
