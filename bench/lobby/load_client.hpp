@@ -1,0 +1,72 @@
+#pragma once
+// The load generator: many WebSocket clients on one thread of the benchmark's own process, built
+// on Beast's async streams, speaking either the lobby protocol (binary FlatBuffers LobbyMessages:
+// Hello, CreateRoom, JoinRoom, SendChat) or the raw Beast server's (a text frame is a chat line).
+// Loopback only: it connects to 127.0.0.1.
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "server_process.hpp"
+
+namespace tickwire::bench {
+
+struct FanoutSettings {
+  int clients = 100;            // all in one room, and every one of them sends
+  int window = 2;               // lines each client has sent and not yet seen come back, at most
+  std::size_t text_size = 32;   // bytes of chat text per line
+  double warmup_seconds = 0.5;  // chat before counting starts
+  double seconds = 5.0;         // chat counted
+};
+
+struct FanoutResult {
+  std::string error;                   // empty when it ran
+  std::uint64_t timed_deliveries = 0;  // lines received by any client within the counted time
+  double seconds = 0;                  // the counted time, as measured
+  double server_cpu_seconds = 0;       // the server's CPU time within the counted time
+  double generator_cpu_seconds = 0;    // the load generator's CPU time meanwhile (one thread)
+  std::uint64_t lines_sent = 0;        // over the whole run, warm-up included
+  std::uint64_t deliveries = 0;        // over the whole run, after the drain
+  std::uint64_t lost = 0;              // lines_sent * clients - deliveries
+
+  double deliveries_per_second() const {
+    return seconds > 0 ? static_cast<double>(timed_deliveries) / seconds : 0;
+  }
+  double cpu_us_per_delivery() const {
+    return timed_deliveries > 0 ? server_cpu_seconds * 1e6 / static_cast<double>(timed_deliveries)
+                                : 0;
+  }
+};
+
+// `clients` connect (and say Hello, create and join one room on the lobby), then each keeps
+// `window` lines in flight: it sends the next one when one of its own comes back. Every client
+// counts every line it receives; after the counted time sending stops and the run waits for the
+// lines still in flight, so that `lost` counts only lines that never arrived.
+FanoutResult run_fanout(ServerKind kind, std::uint16_t port, const FanoutSettings& settings,
+                        const std::function<double()>& server_cpu_seconds);
+
+struct HandshakeResult {
+  std::string error;
+  int completed = 0;  // connections opened, upgraded (and welcomed by the lobby) and closed
+  int failed = 0;
+  double seconds = 0;
+  double per_second() const { return seconds > 0 ? completed / seconds : 0; }
+};
+
+// Opens `count` connections, `concurrency` at a time: TCP connect, WebSocket upgrade, on the lobby
+// a Hello answered by Welcome, then a WebSocket close handshake. Timed from the first connect to
+// the last close.
+HandshakeResult run_handshakes(ServerKind kind, std::uint16_t port, int count, int concurrency);
+
+struct IdleResult {
+  std::string error;
+  int opened = 0;
+};
+
+// Opens `count` connections (with Hello on the lobby), waits `settle_seconds` with all of them
+// open and idle, calls `measure`, then closes them.
+IdleResult run_idle(ServerKind kind, std::uint16_t port, int count, double settle_seconds,
+                    const std::function<void()>& measure);
+
+}  // namespace tickwire::bench

@@ -1,0 +1,42 @@
+// --serve lobby: the Tickwire LobbyServer, configured for the benchmark, until stdin closes.
+
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "server_process.hpp"
+#include "tickwire/net/join_ticket.hpp"
+#include "tickwire/net/lobby.hpp"
+
+namespace tickwire::bench {
+
+int serve_tickwire_lobby() {
+  net::LobbyConfig config;
+  config.websocket.port = 0;
+  // Every client is on 127.0.0.1: the per-address limits must fit all of them.
+  config.websocket.max_connections = 20000;
+  config.websocket.max_connections_per_address = 20000;
+  config.websocket.max_pending_handshakes = 1024;
+  config.max_players_per_room = 10000;
+  // The benchmark chats far faster than a person: lift the rate limits out of the way.
+  config.chat_burst = 1'000'000;
+  config.chat_lines_per_second = 1e9;
+  config.request_burst = 1'000'000;
+  config.requests_per_second = 1e9;
+  // Handshake runs connect and leave thousands of players: forget them at once.
+  config.resume_grace_ms = 0;
+  net::LobbyServer lobby(config, net::JoinTicketIssuer::generate());
+  if (const net::Status status = lobby.start(); !status.ok()) {
+    std::fprintf(stderr, "lobby: %s\n", status.message().c_str());
+    return 1;
+  }
+  std::printf("port %u\n", static_cast<unsigned>(lobby.port()));
+  std::fflush(stdout);
+  char byte = 0;
+  while (read(STDIN_FILENO, &byte, 1) > 0) {
+  }
+  lobby.stop();
+  return 0;
+}
+
+}  // namespace tickwire::bench

@@ -1,0 +1,285 @@
+// tickwire-bench-lobby: chat fan-out, connection handshakes and memory per idle connection of the
+// Tickwire LobbyServer against a minimal raw Beast broadcast server (the baseline of the goals),
+// each measured in the same run. Every server runs in a child process of its own (this program
+// with --serve), so CPU time and resident memory are the server's alone; the load generator is
+// native (Beast async clients on this process's main thread) and talks to 127.0.0.1 only.
+
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "load_client.hpp"
+#include "server_process.hpp"
+
+namespace tickwire::bench {
+namespace {
+
+struct Options {
+  double seconds = 5.0;
+  int rounds = 3;
+  int clients = 100;
+  int window = 2;
+  int connections = 1000;
+  int handshakes = 2000;
+  int handshake_concurrency = 16;
+  bool quick = false;
+};
+
+constexpr ServerKind kKinds[] = {ServerKind::raw_beast, ServerKind::tickwire_lobby};
+
+double median(std::vector<double> values) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  const std::size_t mid = values.size() / 2;
+  return values.size() % 2 == 1 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
+}
+
+struct FanoutRounds {
+  std::vector<double> rate;
+  std::vector<double> cpu_us;
+  std::vector<double> server_busy;     // server CPU time / wall time (it has several threads)
+  std::vector<double> generator_busy;  // load generator CPU time / wall time (one thread)
+  std::uint64_t lines_sent = 0;
+  std::uint64_t lost = 0;
+  std::vector<std::string> errors;
+};
+struct HandshakeRounds {
+  std::vector<double> rate;
+  int failed = 0;
+  std::vector<std::string> errors;
+};
+struct IdleMeasure {
+  std::uint64_t rss_empty_kib = 0;
+  std::uint64_t rss_full_kib = 0;
+  int opened = 0;
+  std::string error;
+  double kib_per_connection(int count) const {
+    return count > 0
+               ? (static_cast<double>(rss_full_kib) - static_cast<double>(rss_empty_kib)) / count
+               : 0;
+  }
+};
+
+void fanout_round(const std::string& program, ServerKind kind, const Options& options,
+                  FanoutRounds& out) {
+  ServerProcess server(program, kind);
+  if (!server.ok()) return out.errors.push_back(server.error());
+  FanoutSettings settings;
+  settings.clients = options.clients;
+  settings.window = options.window;
+  settings.seconds = options.seconds;
+  settings.warmup_seconds = options.quick ? 0.2 : 0.5;
+  const FanoutResult result =
+      run_fanout(kind, server.port(), settings, [&server] { return server.cpu_seconds(); });
+  std::fprintf(stderr,
+               "  fan-out    %-15s %10.0f deliveries/s  %5.2f us CPU/delivery  lost %llu%s%s\n",
+               server_name(kind), result.deliveries_per_second(), result.cpu_us_per_delivery(),
+               static_cast<unsigned long long>(result.lost),
+               result.error.empty() ? "" : "  FAILED: ", result.error.c_str());
+  if (!result.error.empty()) return out.errors.push_back(result.error);
+  out.rate.push_back(result.deliveries_per_second());
+  out.cpu_us.push_back(result.cpu_us_per_delivery());
+  out.server_busy.push_back(result.seconds > 0 ? result.server_cpu_seconds / result.seconds : 0);
+  out.generator_busy.push_back(result.seconds > 0 ? result.generator_cpu_seconds / result.seconds
+                                                  : 0);
+  out.lines_sent += result.lines_sent;
+  out.lost += result.lost;
+}
+
+void handshake_round(const std::string& program, ServerKind kind, const Options& options,
+                     HandshakeRounds& out) {
+  ServerProcess server(program, kind);
+  if (!server.ok()) return out.errors.push_back(server.error());
+  const HandshakeResult result =
+      run_handshakes(kind, server.port(), options.handshakes, options.handshake_concurrency);
+  std::fprintf(stderr, "  handshakes %-15s %10.0f per second  failed %d%s%s\n", server_name(kind),
+               result.per_second(), result.failed,
+               result.error.empty() ? "" : "  FAILED: ", result.error.c_str());
+  out.failed += result.failed;
+  if (!result.error.empty()) return out.errors.push_back(result.error);
+  out.rate.push_back(result.per_second());
+}
+
+IdleMeasure idle_measure(const std::string& program, ServerKind kind, const Options& options) {
+  IdleMeasure out;
+  ServerProcess server(program, kind);
+  if (!server.ok()) {
+    out.error = server.error();
+    return out;
+  }
+  // Let the server finish starting (its threads, first allocations) before the empty reading.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  out.rss_empty_kib = server.rss_kib();
+  const IdleResult result = run_idle(kind, server.port(), options.connections, 0.5,
+                                     [&] { out.rss_full_kib = server.rss_kib(); });
+  out.opened = result.opened;
+  out.error = result.error;
+  std::fprintf(stderr, "  idle       %-15s %d connections: RSS %llu -> %llu KiB%s%s\n",
+               server_name(kind), result.opened, static_cast<unsigned long long>(out.rss_empty_kib),
+               static_cast<unsigned long long>(out.rss_full_kib),
+               result.error.empty() ? "" : "  FAILED: ", result.error.c_str());
+  return out;
+}
+
+const char* verdict(bool met) {
+  return met ? "met" : "NOT met";
+}
+
+int run(const std::string& program, const Options& options) {
+  const std::uint64_t fd_limit = raise_fd_limit();
+  if (fd_limit < static_cast<std::uint64_t>(options.connections) * 2 + 64) {
+    std::fprintf(stderr, "warning: the fd limit is %llu, too low for %d connections\n",
+                 static_cast<unsigned long long>(fd_limit), options.connections);
+  }
+
+  FanoutRounds fanout[2];
+  HandshakeRounds handshakes[2];
+  for (int round = 0; round < options.rounds; ++round) {
+    std::fprintf(stderr, "[round %d/%d]\n", round + 1, options.rounds);
+    // Who goes first alternates by round, so that load from the rest of the machine falls on both.
+    for (int k = 0; k < 2; ++k) {
+      const int i = round % 2 == 0 ? k : 1 - k;
+      fanout_round(program, kKinds[i], options, fanout[i]);
+    }
+    for (int k = 0; k < 2; ++k) {
+      const int i = round % 2 == 0 ? k : 1 - k;
+      handshake_round(program, kKinds[i], options, handshakes[i]);
+    }
+  }
+  IdleMeasure idle[2];
+  for (int i = 0; i < 2; ++i)
+    idle[i] = idle_measure(program, kKinds[i], options);
+
+  std::printf(
+      "Tickwire lobby benchmark: the Tickwire LobbyServer against a minimal raw Beast broadcast\n"
+      "server, each in a child process of its own, driven by a native Beast client on 127.0.0.1.\n"
+      "%d round(s); who goes first alternates by round; medians reported.%s\n\n",
+      options.rounds, options.quick ? " QUICK smoke run: figures are not meaningful." : "");
+
+  std::printf(
+      "Chat fan-out: %d clients in one room, every one sending with %d line(s) in flight;\n"
+      "%.1f s counted per round. A delivery is one line received by one client. CPU columns:\n"
+      "CPU time over wall time (100%% = one core; the machine has %u).\n",
+      options.clients, options.window, options.seconds, std::thread::hardware_concurrency());
+  std::printf("  %-16s %14s %16s %11s %14s %14s %8s\n", "server", "deliveries/s", "CPU us/delivery",
+              "server CPU", "generator CPU", "lines sent", "lost");
+  for (int i = 0; i < 2; ++i) {
+    std::printf("  %-16s %14.0f %16.2f %10.0f%% %13.0f%% %14llu %8llu\n", server_name(kKinds[i]),
+                median(fanout[i].rate), median(fanout[i].cpu_us),
+                100 * median(fanout[i].server_busy), 100 * median(fanout[i].generator_busy),
+                static_cast<unsigned long long>(fanout[i].lines_sent),
+                static_cast<unsigned long long>(fanout[i].lost));
+  }
+
+  std::printf(
+      "\nHandshakes: %d connections per round, %d at once: TCP connect, WebSocket upgrade\n"
+      "(and Hello -> Welcome on the lobby), WebSocket close.\n",
+      options.handshakes, options.handshake_concurrency);
+  std::printf("  %-16s %14s %8s\n", "server", "per second", "failed");
+  for (int i = 0; i < 2; ++i) {
+    std::printf("  %-16s %14.0f %8d\n", server_name(kKinds[i]), median(handshakes[i].rate),
+                handshakes[i].failed);
+  }
+
+  std::printf(
+      "\nIdle connections: server RSS with %d open idle connections (after Hello on the\n"
+      "lobby) minus RSS with none, divided by %d.\n",
+      options.connections, options.connections);
+  std::printf("  %-16s %12s %12s %14s\n", "server", "RSS 0 KiB", "RSS N KiB", "KiB/connection");
+  for (int i = 0; i < 2; ++i) {
+    std::printf("  %-16s %12llu %12llu %14.2f\n", server_name(kKinds[i]),
+                static_cast<unsigned long long>(idle[i].rss_empty_kib),
+                static_cast<unsigned long long>(idle[i].rss_full_kib),
+                idle[i].kib_per_connection(options.connections));
+  }
+
+  const double fan_ratio =
+      median(fanout[0].rate) > 0 ? median(fanout[1].rate) / median(fanout[0].rate) : 0;
+  const double cpu_ratio =
+      median(fanout[0].cpu_us) > 0 ? median(fanout[1].cpu_us) / median(fanout[0].cpu_us) : 0;
+  const double hs_ratio =
+      median(handshakes[0].rate) > 0 ? median(handshakes[1].rate) / median(handshakes[0].rate) : 0;
+  const double lobby_cpu = median(fanout[1].cpu_us);
+  const double lobby_kib = idle[1].kib_per_connection(options.connections);
+  const double raw_kib = idle[0].kib_per_connection(options.connections);
+  std::printf("\nRatios, Tickwire lobby / raw Beast\n");
+  std::printf("  fan-out deliveries/s       %6.2fx\n", fan_ratio);
+  std::printf("  server CPU per delivery    %6.2fx\n", cpu_ratio);
+  std::printf("  handshakes/s               %6.2fx\n", hs_ratio);
+  std::printf("  RSS per idle connection    %6.2fx\n", raw_kib > 0 ? lobby_kib / raw_kib : 0);
+  std::printf("\nGoals\n");
+  std::printf("  fan-out >= 0.8x raw Beast           %6.2fx        %s\n", fan_ratio,
+              verdict(fan_ratio >= 0.8));
+  std::printf("  server CPU <= 2 us per delivery     %6.2f us      %s\n", lobby_cpu,
+              verdict(lobby_cpu > 0 && lobby_cpu <= 2.0));
+  std::printf("  <= 8 KiB RSS per idle connection    %6.2f KiB     %s\n", lobby_kib,
+              verdict(idle[1].opened == options.connections && lobby_kib <= 8.0));
+
+  // Exit status: whether everything could be measured and every line arrived; never how fast.
+  std::size_t failures = 0;
+  for (int i = 0; i < 2; ++i) {
+    failures +=
+        fanout[i].errors.size() + handshakes[i].errors.size() + (idle[i].error.empty() ? 0 : 1);
+    if (fanout[i].lost > 0) ++failures;
+    for (const auto& error : fanout[i].errors)
+      std::printf("\nfan-out on %s failed: %s", server_name(kKinds[i]), error.c_str());
+    for (const auto& error : handshakes[i].errors)
+      std::printf("\nhandshakes on %s failed: %s", server_name(kKinds[i]), error.c_str());
+    if (!idle[i].error.empty())
+      std::printf("\nidle connections on %s failed: %s", server_name(kKinds[i]),
+                  idle[i].error.c_str());
+    if (fanout[i].lost > 0)
+      std::printf("\n%s lost %llu deliveries", server_name(kKinds[i]),
+                  static_cast<unsigned long long>(fanout[i].lost));
+  }
+  if (failures > 0) {
+    std::printf("\n%zu problem(s); see above.\n", failures);
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace tickwire::bench
+
+int main(int argc, char** argv) {
+  using tickwire::bench::Options;
+  CLI::App app{"Tickwire lobby: chat fan-out, handshakes and memory against raw Beast"};
+  Options options;
+  std::string serve;
+  app.add_option("--serve", serve, "internal: run one server (raw | lobby) until stdin closes")
+      ->check(CLI::IsMember({"raw", "lobby"}));
+  app.add_option("--seconds", options.seconds, "fan-out time counted per round")
+      ->check(CLI::Range(0.1, 600.0));
+  app.add_option("--rounds", options.rounds, "rounds of fan-out and handshakes")
+      ->check(CLI::Range(1, 100));
+  app.add_option("--clients", options.clients, "clients in the fan-out room")
+      ->check(CLI::Range(1, 10000));
+  app.add_option("--window", options.window, "lines each client keeps in flight")
+      ->check(CLI::Range(1, 1000));
+  app.add_option("--connections", options.connections, "idle connections for the RSS reading")
+      ->check(CLI::Range(1, 50000));
+  app.add_option("--handshakes", options.handshakes, "connections opened per handshake round")
+      ->check(CLI::Range(1, 1000000));
+  app.add_option("--handshake-concurrency", options.handshake_concurrency,
+                 "handshakes in progress at once")
+      ->check(CLI::Range(1, 512));
+  app.add_flag("--quick", options.quick, "a short smoke run (ctest): 1 round, small counts");
+  CLI11_PARSE(app, argc, argv);
+
+  if (serve == "raw") return tickwire::bench::serve_raw_beast();
+  if (serve == "lobby") return tickwire::bench::serve_tickwire_lobby();
+  if (options.quick) {
+    options.seconds = 0.5;
+    options.rounds = 1;
+    options.clients = std::min(options.clients, 20);
+    options.connections = std::min(options.connections, 200);
+    options.handshakes = std::min(options.handshakes, 200);
+  }
+  // The children are this same program: /proc/self/exe names it whatever the working directory.
+  return tickwire::bench::run("/proc/self/exe", options);
+}
