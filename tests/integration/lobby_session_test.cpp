@@ -68,6 +68,17 @@ std::vector<std::byte> start_match(std::uint64_t id) {
   FlatBufferBuilder fbb;
   return finish(fbb, id, wire::LobbyBody::StartMatch, wire::CreateStartMatch(fbb));
 }
+std::vector<std::byte> register_server(std::uint64_t id, std::string_view address,
+                                       std::uint32_t capacity, std::string_view secret) {
+  FlatBufferBuilder fbb;
+  const auto body = wire::CreateRegisterGameServerDirect(fbb, std::string(address).c_str(),
+                                                         capacity, std::string(secret).c_str());
+  return finish(fbb, id, wire::LobbyBody::RegisterGameServer, body);
+}
+std::vector<std::byte> report_load(std::uint64_t id, std::uint32_t players) {
+  FlatBufferBuilder fbb;
+  return finish(fbb, id, wire::LobbyBody::ReportLoad, wire::CreateReportLoad(fbb, players));
+}
 std::vector<std::byte> kick(std::uint64_t id, std::uint64_t player) {
   FlatBufferBuilder fbb;
   return finish(fbb, id, wire::LobbyBody::KickPlayer, wire::CreateKickPlayer(fbb, player));
@@ -266,6 +277,46 @@ TEST_F(LobbyTest, match_goes_to_the_registered_game_server_with_most_free_slots)
   EXPECT_EQ(
       ann.events(wire::LobbyBody::MatchStart)[0]->body_as_MatchStart()->server_address()->str(),
       "10.0.0.2:7000");
+}
+
+TEST_F(LobbyTest, a_dedicated_server_registers_over_the_wire_and_leaves_with_its_connection) {
+  net::LobbyConfig config = fast_config();
+  config.game_server_secret = "let-me-in";
+  start(config);
+  // A wrong secret is refused and costs the connection.
+  Player& impostor = add_player();
+  EXPECT_EQ(code(call(impostor, 1, register_server(1, "10.9.9.9:7000", 64, "guess"))),
+            wire::ErrorCode::registration_refused);
+  ASSERT_TRUE(pump_players(players_, [&] { return impostor.disconnected(); }));
+  EXPECT_EQ(lobby_->counters().registrations_refused, 1u);
+
+  Player& server = add_player();
+  ASSERT_TRUE(ok(call(server, 1, register_server(1, "10.0.0.5:7000", 16, "let-me-in"))));
+  ASSERT_TRUE(ok(call(server, 2, report_load(2, 3))));
+  Player& ann = add_player();
+  hello_ok(ann, "ann");
+  ASSERT_TRUE(ok(call(ann, 2, create_room(2, "solo"))));
+  ASSERT_TRUE(ok(call(ann, 3, set_ready(3, true))));
+  ASSERT_TRUE(ok(call(ann, 4, start_match(4))));
+  ASSERT_TRUE(
+      pump_players(players_, [&] { return !ann.events(wire::LobbyBody::MatchStart).empty(); }));
+  EXPECT_EQ(
+      ann.events(wire::LobbyBody::MatchStart)[0]->body_as_MatchStart()->server_address()->str(),
+      "10.0.0.5:7000");
+
+  // The server goes away: the next match goes to the lobby's own server again.
+  server.transport().disconnect(server.transport().server(), net::DisconnectReason::closed);
+  ASSERT_TRUE(pump_players(players_, [&] { return server.disconnected(); }));
+  Player& bob = add_player();
+  hello_ok(bob, "bob");
+  ASSERT_TRUE(ok(call(bob, 2, create_room(2, "later"))));
+  ASSERT_TRUE(ok(call(bob, 3, set_ready(3, true))));
+  ASSERT_TRUE(ok(call(bob, 4, start_match(4))));
+  ASSERT_TRUE(
+      pump_players(players_, [&] { return !bob.events(wire::LobbyBody::MatchStart).empty(); }));
+  EXPECT_EQ(
+      bob.events(wire::LobbyBody::MatchStart)[0]->body_as_MatchStart()->server_address()->str(),
+      "127.0.0.1:7777");
 }
 
 TEST_F(LobbyTest, nicknames_are_checked_and_unique_ignoring_case) {

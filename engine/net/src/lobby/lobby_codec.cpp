@@ -45,6 +45,8 @@ bool is_request(wire::LobbyBody body) {
     case wire::LobbyBody::SendChat:
     case wire::LobbyBody::SetReady:
     case wire::LobbyBody::StartMatch:
+    case wire::LobbyBody::RegisterGameServer:
+    case wire::LobbyBody::ReportLoad:
       return true;
     default:
       return false;

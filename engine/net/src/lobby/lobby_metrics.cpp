@@ -45,6 +45,7 @@ LobbyCounters LobbyMetrics::snapshot() const {
   out.disconnected_flooding = disconnected_flooding.load();
   out.disconnected_slow = disconnected_slow.load();
   out.disconnected_no_hello = disconnected_no_hello.load();
+  out.registrations_refused = registrations_refused.load();
   out.transport_dropped_oversize = transport_dropped_oversize.load();
   out.transport_dropped_malformed = transport_dropped_malformed.load();
   out.http_requests = http_requests.load();
@@ -78,6 +79,7 @@ std::string render_prometheus(const LobbyCounters& c) {
   labelled(out, "tickwire_lobby_drops_total", "flooding", c.disconnected_flooding);
   labelled(out, "tickwire_lobby_drops_total", "slow_reader", c.disconnected_slow);
   labelled(out, "tickwire_lobby_drops_total", "no_hello", c.disconnected_no_hello);
+  labelled(out, "tickwire_lobby_drops_total", "registration_refused", c.registrations_refused);
   labelled(out, "tickwire_lobby_drops_total", "oversize", c.transport_dropped_oversize);
   labelled(out, "tickwire_lobby_drops_total", "bad_framing", c.transport_dropped_malformed);
   labelled(out, "tickwire_lobby_drops_total", "http_rate_limited", c.http_rate_limited);

@@ -23,6 +23,7 @@ struct LobbyMetrics {
   std::atomic<std::uint64_t> disconnected_flooding{0};
   std::atomic<std::uint64_t> disconnected_slow{0};
   std::atomic<std::uint64_t> disconnected_no_hello{0};
+  std::atomic<std::uint64_t> registrations_refused{0};
   std::atomic<std::uint64_t> transport_dropped_oversize{0};
   std::atomic<std::uint64_t> transport_dropped_malformed{0};
   std::atomic<std::uint64_t> http_requests{0};

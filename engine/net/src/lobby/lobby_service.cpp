@@ -34,6 +34,8 @@ void LobbyService::on_connected(PeerId peer, Clock::time_point now) {
 void LobbyService::on_disconnected(PeerId peer, Clock::time_point now) {
   const auto it = sessions_.find(peer);
   if (it == sessions_.end()) return;
+  // A game server's registration ends with its connection: matches go elsewhere.
+  if (!it->second.game_server.empty()) state_.remove_game_server(it->second.game_server);
   const PlayerId player_id = it->second.player;
   sessions_.erase(it);
   --metrics_.connections;
@@ -64,7 +66,8 @@ void LobbyService::on_disconnected(PeerId peer, Clock::time_point now) {
 void LobbyService::on_tick(Clock::time_point now) {
   std::vector<PeerId> silent;
   for (const auto& [peer, session] : sessions_) {
-    if (session.player == 0 && !session.closing && now >= session.hello_deadline) {
+    if (session.player == 0 && session.game_server.empty() && !session.closing &&
+        now >= session.hello_deadline) {
       silent.push_back(peer);
     }
   }
@@ -126,6 +129,13 @@ void LobbyService::dispatch(const Request& request) {
   if (message.body_type() == wire::LobbyBody::ListRooms) {
     return list_rooms(request, *message.body_as_ListRooms());
   }
+  // Game servers are not players: they register without Hello.
+  if (message.body_type() == wire::LobbyBody::RegisterGameServer) {
+    return register_game_server(request, *message.body_as_RegisterGameServer());
+  }
+  if (message.body_type() == wire::LobbyBody::ReportLoad) {
+    return report_load(request, *message.body_as_ReportLoad());
+  }
   if (request.session.player == 0) {
     return fail(request, wire::ErrorCode::hello_required, "send Hello with a nickname first");
   }
@@ -175,6 +185,46 @@ void LobbyService::hello(const Request& request, const wire::Hello& hello) {
   entry.resume_token = new_resume_token();
   reply(request, welcome_reply(request.id, player, nickname, entry.resume_token,
                                config_.resume_grace_ms, nullptr, {}));
+}
+
+void LobbyService::register_game_server(const Request& request,
+                                        const wire::RegisterGameServer& registration) {
+  const std::string secret = registration.secret() != nullptr ? registration.secret()->str() : "";
+  // Compared in constant time, and a wrong guess costs the connection: no cheap brute force.
+  const std::string& expected = config_.game_server_secret;
+  if (expected.empty() || secret.size() != expected.size() ||
+      sodium_memcmp(secret.data(), expected.data(), expected.size()) != 0) {
+    ++metrics_.registrations_refused;
+    fail(request, wire::ErrorCode::registration_refused,
+         expected.empty() ? "this lobby takes no game server registrations"
+                          : "wrong game server secret");
+    return close(request.peer, DisconnectReason::refused, close_code::policy_violation, true);
+  }
+  const std::string address =
+      registration.address() != nullptr ? registration.address()->str() : "";
+  constexpr std::size_t kMaxAddress = 255;
+  if (address.empty() || address.size() > kMaxAddress || address.find(':') == std::string::npos ||
+      registration.capacity() == 0) {
+    return fail(request, wire::ErrorCode::bad_request,
+                "RegisterGameServer needs address \"host:port\" and capacity > 0");
+  }
+  if (request.session.player != 0) {
+    return fail(request, wire::ErrorCode::bad_request, "a player's connection cannot register");
+  }
+  if (!request.session.game_server.empty() && request.session.game_server != address) {
+    state_.remove_game_server(request.session.game_server);
+  }
+  request.session.game_server = address;
+  state_.put_game_server({address, registration.capacity(), 0});
+  reply(request, ok_reply(request.id));
+}
+
+void LobbyService::report_load(const Request& request, const wire::ReportLoad& load) {
+  if (request.session.game_server.empty()) {
+    return fail(request, wire::ErrorCode::bad_request, "register as a game server first");
+  }
+  state_.set_game_server_load(request.session.game_server, load.players());
+  reply(request, ok_reply(request.id));
 }
 
 void LobbyService::resume(const Request& request, const std::string& token) {

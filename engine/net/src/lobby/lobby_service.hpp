@@ -55,6 +55,7 @@ class LobbyService {
     Clock::time_point hello_deadline;
     bool json = false;  // the client last spoke JSON: answer it in JSON
     bool closing = false;
+    std::string game_server;  // the address this connection registered as a game server
     FloodGuard requests;
     FloodGuard chat;
   };
@@ -84,6 +85,8 @@ class LobbyService {
   void chat(const Request& request, const wire::SendChat& chat);
   void set_ready(const Request& request, const wire::SetReady& ready);
   void start_match(const Request& request);
+  void register_game_server(const Request& request, const wire::RegisterGameServer& registration);
+  void report_load(const Request& request, const wire::ReportLoad& load);
 
   // Takes `player` out of `room` and tells the room (`kind`: left or kicked), and who is host now.
   void remove_from_room(RoomId room, const MemberInfo& member, wire::PresenceKind kind);

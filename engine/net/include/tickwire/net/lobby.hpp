@@ -77,6 +77,10 @@ struct LobbyConfig {
   // "host:port" of the one in this process. Empty = none (StartMatch then fails with
   // no_game_server). Default "127.0.0.1:7777".
   std::string local_game_server = "127.0.0.1:7777";
+  // The secret a dedicated game server presents in RegisterGameServer to offer itself for
+  // matches over the wire (the lobby then picks it like one registered with
+  // register_game_server()). Empty = registration over the wire is refused. Default empty.
+  std::string game_server_secret;
   // Lifetime of a join ticket, in milliseconds. Default 30000.
   std::uint64_t ticket_lifetime_ms = 30'000;
 
@@ -115,6 +119,7 @@ struct LobbyCounters {
   std::uint64_t disconnected_flooding = 0;       // closed 1008 after flood_strikes
   std::uint64_t disconnected_slow = 0;           // closed because their send queue was full
   std::uint64_t disconnected_no_hello = 0;       // closed for not saying Hello in time
+  std::uint64_t registrations_refused = 0;       // RegisterGameServer with a wrong secret
   std::uint64_t transport_dropped_oversize = 0;  // frames over max_message_size (closed 1009)
   std::uint64_t transport_dropped_malformed = 0;  // bad WebSocket framing (closed 1002/1007)
   std::uint64_t http_requests = 0;
