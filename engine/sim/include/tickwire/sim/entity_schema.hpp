@@ -4,8 +4,10 @@
 // bit on what was sent, and deltas between two states are exact.
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace tickwire::sim {
@@ -85,6 +87,13 @@ class EntitySchema {
   const std::string& error() const { return error_; }
 
   std::size_t type_count() const { return types_.size(); }
+  // The id of the type named `name` (as given, or "namespace.Table" from a FlatBuffers schema).
+  std::optional<TypeId> find_type(std::string_view name) const {
+    for (std::size_t i = 0; i < types_.size(); ++i) {
+      if (types_[i].type.name == name) return static_cast<TypeId>(i);
+    }
+    return std::nullopt;
+  }
   const EntityType& type(TypeId id) const { return types_[id].type; }
   std::size_t field_count(TypeId id) const { return types_[id].type.fields.size(); }
   // Bits of field `field` of type `id` on the wire when sent whole.

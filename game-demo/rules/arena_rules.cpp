@@ -1,0 +1,173 @@
+#include "arena_rules.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace arena {
+
+std::span<const std::byte> binary_schema();  // embedded arena.bfbs
+
+const tickwire::sim::EntitySchema& schema() {
+  static const tickwire::sim::EntitySchema kSchema =
+      tickwire::sim::EntitySchema::from_flatbuffers(binary_schema());
+  return kSchema;
+}
+
+// Types are numbered in the schema's own order; look them up by name.
+tickwire::sim::TypeId player_type() {
+  static const tickwire::sim::TypeId kId = schema().find_type("arena.Player").value();
+  return kId;
+}
+
+tickwire::sim::TypeId drone_type() {
+  static const tickwire::sim::TypeId kId = schema().find_type("arena.Drone").value();
+  return kId;
+}
+
+World::World(Config config) : config_(config), random_(config.seed), history_(config.tick_rate_hz) {
+  std::uniform_real_distribution<double> place(-config_.half_size, config_.half_size);
+  std::uniform_real_distribution<double> turn(-3.14159, 3.14159);
+  for (int i = 0; i < config_.drones; ++i) {
+    const double heading = turn(random_);
+    drones_.push_back({place(random_), place(random_), std::cos(heading) * config_.drone_speed,
+                       std::sin(heading) * config_.drone_speed});
+  }
+}
+
+std::pair<double, double> World::spawn_point() {
+  std::uniform_real_distribution<double> place(-config_.half_size * 0.8, config_.half_size * 0.8);
+  const double x = place(random_);
+  return {x, place(random_)};
+}
+
+void World::add_player(PlayerId id) {
+  PlayerState player;
+  std::tie(player.x, player.y) = spawn_point();
+  players_.try_emplace(id, player);
+}
+
+void World::remove_player(PlayerId id) {
+  players_.erase(id);
+}
+
+void World::set_position(PlayerId id, double x, double y) {
+  const auto it = players_.find(id);
+  if (it == players_.end()) return;
+  const double limit = config_.half_size - config_.player_radius;
+  it->second.x = std::clamp(x, -limit, limit);
+  it->second.y = std::clamp(y, -limit, limit);
+}
+
+const PlayerState* World::player(PlayerId id) const {
+  const auto it = players_.find(id);
+  return it == players_.end() ? nullptr : &it->second;
+}
+
+void World::move_player(const Config& config, PlayerState& player, const PlayerInput& input) {
+  // Diagonal movement is normalised: the speed limit holds in every direction.
+  double dx = input.move_x, dy = input.move_y;
+  const double length = std::hypot(dx, dy);
+  if (length > 0) {
+    dx /= length;
+    dy /= length;
+  }
+  player.vx = dx * config.player_speed;
+  player.vy = dy * config.player_speed;
+  const double limit = config.half_size - config.player_radius;
+  player.x = std::clamp(player.x + player.vx / config.tick_rate_hz, -limit, limit);
+  player.y = std::clamp(player.y + player.vy / config.tick_rate_hz, -limit, limit);
+  player.aim = input.aim;
+}
+
+void World::move_drones() {
+  std::uniform_real_distribution<double> wobble(-0.3, 0.3);
+  const double limit = config_.half_size - config_.drone_radius;
+  for (Drone& d : drones_) {
+    // Wander: turn a little now and then, bounce off the walls.
+    if (random_() % 30 == 0) {
+      const double heading = std::atan2(d.vy, d.vx) + wobble(random_);
+      d.vx = std::cos(heading) * config_.drone_speed;
+      d.vy = std::sin(heading) * config_.drone_speed;
+    }
+    d.x += d.vx / config_.tick_rate_hz;
+    d.y += d.vy / config_.tick_rate_hz;
+    if (std::abs(d.x) > limit) d.vx = -d.vx, d.x = std::clamp(d.x, -limit, limit);
+    if (std::abs(d.y) > limit) d.vy = -d.vy, d.y = std::clamp(d.y, -limit, limit);
+  }
+}
+
+void World::fire(PlayerId id, PlayerState& shooter, const PlayerInput& input) {
+  shooter.cooldown = config_.fire_cooldown_ticks;
+  const auto hit =
+      history_.raycast(input.view_tick, tick_, shooter.x, shooter.y, std::cos(input.aim),
+                       std::sin(input.aim), config_.weapon_range, id);
+  if (!hit) return;
+  hits_.push_back({id, hit->id});
+  if (hit->id >= kFirstDrone) {
+    shooter.score = std::min(shooter.score + 1, 999);
+    return;
+  }
+  const auto target = players_.find(static_cast<PlayerId>(hit->id));
+  if (target == players_.end() || !target->second.alive) return;
+  target->second.health -= config_.damage;
+  if (target->second.health <= 0) {
+    target->second.alive = false;
+    target->second.health = 0;
+    target->second.respawn = config_.respawn_ticks;
+    shooter.score = std::min(shooter.score + 5, 999);
+  }
+}
+
+void World::step(const std::map<PlayerId, PlayerInput>& inputs) {
+  ++tick_;
+  hits_.clear();
+  move_drones();
+  for (auto& [id, player] : players_) {
+    if (!player.alive) {
+      if (--player.respawn == 0) {
+        player.alive = true;
+        player.health = 100;
+        std::tie(player.x, player.y) = spawn_point();
+      }
+      continue;
+    }
+    const auto input = inputs.find(id);
+    move_player(config_, player, input != inputs.end() ? input->second : PlayerInput{});
+    if (player.cooldown > 0) --player.cooldown;
+  }
+  // Shots are tested against where everything was when each shooter saw it (history of
+  // earlier ticks), so record this tick's volumes after resolving them.
+  for (auto& [id, player] : players_) {
+    const auto input = inputs.find(id);
+    if (player.alive && player.cooldown == 0 && input != inputs.end() && input->second.fire) {
+      fire(id, player, input->second);
+    }
+  }
+  std::vector<tickwire::sim::HitCircle> volumes;
+  for (const auto& [id, player] : players_) {
+    if (player.alive) volumes.push_back({id, player.x, player.y, config_.player_radius});
+  }
+  for (std::size_t i = 0; i < drones_.size(); ++i) {
+    volumes.push_back({kFirstDrone + static_cast<tickwire::sim::EntityId>(i), drones_[i].x,
+                       drones_[i].y, config_.drone_radius});
+  }
+  history_.record(tick_, std::move(volumes));
+}
+
+tickwire::sim::WorldState World::state() const {
+  tickwire::sim::WorldState::Builder builder;
+  for (const auto& [id, p] : players_) {
+    const double values[] = {
+        p.x, p.y, p.vx, p.vy, p.aim, double(p.health), double(p.score), p.alive ? 1.0 : 0.0};
+    builder.set_values(schema(), id, player_type(), values);
+  }
+  for (std::size_t i = 0; i < drones_.size(); ++i) {
+    const Drone& d = drones_[i];
+    const double values[] = {d.x, d.y, d.vx, d.vy};
+    builder.set_values(schema(), kFirstDrone + static_cast<tickwire::sim::EntityId>(i),
+                       drone_type(), values);
+  }
+  return builder.build();
+}
+
+}  // namespace arena
