@@ -205,6 +205,23 @@ class LobbyTest : public ::testing::Test {
     return ok(reply) ? reply->body_as_Welcome()->player_id() : 0;
   }
 
+  // A new player alone in a new room starts a match; returns the game server it was sent to.
+  std::string solo_match_server(std::string_view nickname) {
+    Player& player = add_player();
+    hello_ok(player, nickname);
+    EXPECT_TRUE(ok(call(player, 2, create_room(2, "solo"))));
+    EXPECT_TRUE(ok(call(player, 3, set_ready(3, true))));
+    EXPECT_TRUE(ok(call(player, 4, start_match(4))));
+    const bool started =
+        pump_players(players_, [&] { return !player.events(wire::LobbyBody::MatchStart).empty(); });
+    EXPECT_TRUE(started);
+    if (!started) return {};
+    return player.events(wire::LobbyBody::MatchStart)[0]
+        ->body_as_MatchStart()
+        ->server_address()
+        ->str();
+  }
+
   net::JoinTicketIssuer issuer_ = net::JoinTicketIssuer::generate();
   std::unique_ptr<net::LobbyServer> lobby_;
   Players players_;
@@ -267,16 +284,7 @@ TEST_F(LobbyTest, match_goes_to_the_registered_game_server_with_most_free_slots)
   lobby_->register_game_server("10.0.0.1:7000", 10);
   lobby_->register_game_server("10.0.0.2:7000", 10);
   lobby_->report_game_server_load("10.0.0.1:7000", 8);
-  Player& ann = add_player();
-  hello_ok(ann, "ann");
-  ASSERT_TRUE(ok(call(ann, 2, create_room(2, "solo"))));
-  ASSERT_TRUE(ok(call(ann, 3, set_ready(3, true))));
-  ASSERT_TRUE(ok(call(ann, 4, start_match(4))));
-  ASSERT_TRUE(
-      pump_players(players_, [&] { return !ann.events(wire::LobbyBody::MatchStart).empty(); }));
-  EXPECT_EQ(
-      ann.events(wire::LobbyBody::MatchStart)[0]->body_as_MatchStart()->server_address()->str(),
-      "10.0.0.2:7000");
+  EXPECT_EQ(solo_match_server("ann"), "10.0.0.2:7000");
 }
 
 TEST_F(LobbyTest, a_dedicated_server_registers_over_the_wire_and_leaves_with_its_connection) {
@@ -293,30 +301,12 @@ TEST_F(LobbyTest, a_dedicated_server_registers_over_the_wire_and_leaves_with_its
   Player& server = add_player();
   ASSERT_TRUE(ok(call(server, 1, register_server(1, "10.0.0.5:7000", 16, "let-me-in"))));
   ASSERT_TRUE(ok(call(server, 2, report_load(2, 3))));
-  Player& ann = add_player();
-  hello_ok(ann, "ann");
-  ASSERT_TRUE(ok(call(ann, 2, create_room(2, "solo"))));
-  ASSERT_TRUE(ok(call(ann, 3, set_ready(3, true))));
-  ASSERT_TRUE(ok(call(ann, 4, start_match(4))));
-  ASSERT_TRUE(
-      pump_players(players_, [&] { return !ann.events(wire::LobbyBody::MatchStart).empty(); }));
-  EXPECT_EQ(
-      ann.events(wire::LobbyBody::MatchStart)[0]->body_as_MatchStart()->server_address()->str(),
-      "10.0.0.5:7000");
+  EXPECT_EQ(solo_match_server("ann"), "10.0.0.5:7000");
 
   // The server goes away: the next match goes to the lobby's own server again.
   server.transport().disconnect(server.transport().server(), net::DisconnectReason::closed);
   ASSERT_TRUE(pump_players(players_, [&] { return server.disconnected(); }));
-  Player& bob = add_player();
-  hello_ok(bob, "bob");
-  ASSERT_TRUE(ok(call(bob, 2, create_room(2, "later"))));
-  ASSERT_TRUE(ok(call(bob, 3, set_ready(3, true))));
-  ASSERT_TRUE(ok(call(bob, 4, start_match(4))));
-  ASSERT_TRUE(
-      pump_players(players_, [&] { return !bob.events(wire::LobbyBody::MatchStart).empty(); }));
-  EXPECT_EQ(
-      bob.events(wire::LobbyBody::MatchStart)[0]->body_as_MatchStart()->server_address()->str(),
-      "127.0.0.1:7777");
+  EXPECT_EQ(solo_match_server("bob"), "127.0.0.1:7777");
 }
 
 TEST_F(LobbyTest, nicknames_are_checked_and_unique_ignoring_case) {
