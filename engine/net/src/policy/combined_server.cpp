@@ -1,5 +1,7 @@
 // combine_servers: several ServerTransports as one, with peer ids unique across them.
 
+#include <algorithm>
+#include <chrono>
 #include <unordered_map>
 #include <utility>
 
@@ -18,16 +20,27 @@ class CombinedServer final : public ServerTransport {
 
   bool poll(Event& event, std::chrono::milliseconds wait) override {
     // Every server gets its turn, starting after the one that reported last, so a busy one
-    // cannot starve the others. Only the last in the round may block.
-    for (std::size_t n = 0; n < servers_.size(); ++n) {
-      const std::size_t index = (next_ + n) % servers_.size();
-      const auto budget = n + 1 == servers_.size() ? wait : std::chrono::milliseconds(0);
-      if (!servers_[index]->poll(event, budget)) continue;
-      next_ = (index + 1) % servers_.size();
-      translate(index, event);
-      return true;
+    // cannot starve the others. A wait is spent in slices of at most 1 ms on one server, so
+    // that traffic arriving at another is not left waiting for the whole of it.
+    const auto deadline = std::chrono::steady_clock::now() + wait;
+    for (;;) {
+      for (std::size_t n = 0; n < servers_.size(); ++n) {
+        const std::size_t index = (next_ + n) % servers_.size();
+        if (!servers_[index]->poll(event, std::chrono::milliseconds(0))) continue;
+        next_ = (index + 1) % servers_.size();
+        translate(index, event);
+        return true;
+      }
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return false;
+      const std::size_t index = next_;
+      if (servers_[index]->poll(event, std::min(left, std::chrono::milliseconds(1)))) {
+        next_ = (index + 1) % servers_.size();
+        translate(index, event);
+        return true;
+      }
     }
-    return false;
   }
 
   SendResult send(PeerId peer, Channel channel, Delivery delivery,
