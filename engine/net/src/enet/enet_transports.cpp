@@ -4,57 +4,30 @@
 #include <string>
 
 #include "enet/enet_endpoint.hpp"
+#include "forwarding_transport.hpp"
 
 namespace tickwire::net {
 namespace enet_detail {
 namespace {
 
-// Forwards the Transport interface, which both roles share, to the endpoint.
+// Both roles forward the shared Transport interface to the endpoint.
 template <typename Role>
-class EnetTransport : public Role {
- public:
-  explicit EnetTransport(std::unique_ptr<EnetEndpoint> endpoint) : endpoint_(std::move(endpoint)) {}
-
-  bool poll(Event& event, std::chrono::milliseconds wait) override {
-    return endpoint_->poll(event, wait);
-  }
-  SendResult send(PeerId peer, Channel channel, Delivery delivery,
-                  std::span<const std::byte> message) override {
-    return endpoint_->send(peer, channel, delivery, message);
-  }
-  using Role::send;
-  SendResult broadcast(Channel channel, Delivery delivery,
-                       std::span<const std::byte> message) override {
-    return endpoint_->broadcast(channel, delivery, message);
-  }
-  void disconnect(PeerId peer, DisconnectReason reason) override {
-    endpoint_->disconnect(peer, reason);
-  }
-  void flush() override { endpoint_->flush(); }
-  std::optional<ConnectionStats> stats(PeerId peer) const override {
-    return endpoint_->stats(peer);
-  }
-  TransportCounters counters() const override { return endpoint_->counters(); }
-  std::size_t connected_peers() const override { return endpoint_->connected_peers(); }
-
- protected:
-  std::unique_ptr<EnetEndpoint> endpoint_;
-};
+using EnetTransport = detail::ForwardingTransport<Role, EnetEndpoint>;
 
 class EnetServer final : public EnetTransport<ServerTransport> {
  public:
-  using EnetTransport::EnetTransport;
-  std::uint16_t port() const override { return endpoint_->host()->address.port; }
+  using EnetTransport<ServerTransport>::EnetTransport;
+  std::uint16_t port() const override { return target_->host()->address.port; }
   std::optional<JoinTicket> ticket_of(PeerId peer) const override {
-    return endpoint_->ticket_of(peer);
+    return target_->ticket_of(peer);
   }
 };
 
 class EnetClient final : public EnetTransport<ClientTransport> {
  public:
-  using EnetTransport::EnetTransport;
-  ClientState state() const override { return endpoint_->client_state(); }
-  PeerId server() const override { return endpoint_->server_peer(); }
+  using EnetTransport<ClientTransport>::EnetTransport;
+  ClientState state() const override { return target_->client_state(); }
+  PeerId server() const override { return target_->server_peer(); }
 };
 
 // Hosts beyond max_peers, so that a server can still answer a few connection attempts with

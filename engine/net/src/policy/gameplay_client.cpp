@@ -2,26 +2,29 @@
 
 #include <utility>
 
+#include "forwarding_transport.hpp"
 #include "tickwire/net/traffic_policy.hpp"
 
 namespace tickwire::net {
 namespace {
 
-class FallbackClient final : public GameplayClient {
+// Forwards to the transport carrying the connection now (target_), which poll() swaps for a
+// WebSocket client when UDP gets no answer.
+class FallbackClient final : public detail::ForwardingTransport<GameplayClient, ClientTransport> {
  public:
   FallbackClient(GameplayClientConfig config, std::unique_ptr<ClientTransport> first,
                  TransportKind kind)
-      : config_(std::move(config)), active_(std::move(first)), kind_(kind) {}
+      : ForwardingTransport(std::move(first)), config_(std::move(config)), kind_(kind) {}
 
   TransportKind kind() const override { return kind_; }
   ClientState state() const override {
-    return fallback_failed_ ? ClientState::disconnected : active_->state();
+    return fallback_failed_ ? ClientState::disconnected : target_->state();
   }
-  PeerId server() const override { return active_->server(); }
+  PeerId server() const override { return target_->server(); }
 
   bool poll(Event& event, std::chrono::milliseconds wait) override {
     if (fallback_failed_) return false;
-    while (active_->poll(event, wait)) {
+    while (target_->poll(event, wait)) {
       if (event.type == EventType::connected) connected_once_ = true;
       const bool udp_unanswered = event.type == EventType::disconnected && !connected_once_ &&
                                   kind_ == TransportKind::enet &&
@@ -34,31 +37,14 @@ class FallbackClient final : public GameplayClient {
         fallback_failed_ = true;
         return true;  // report the connect_failed after all
       }
-      active_ = std::move(websocket.value());
+      target_ = std::move(websocket.value());
       kind_ = TransportKind::websocket;
     }
     return false;
   }
-  SendResult send(PeerId peer, Channel channel, Delivery delivery,
-                  std::span<const std::byte> message) override {
-    return active_->send(peer, channel, delivery, message);
-  }
-  using ClientTransport::send;
-  SendResult broadcast(Channel channel, Delivery delivery,
-                       std::span<const std::byte> message) override {
-    return active_->broadcast(channel, delivery, message);
-  }
-  void disconnect(PeerId peer, DisconnectReason reason) override {
-    active_->disconnect(peer, reason);
-  }
-  void flush() override { active_->flush(); }
-  std::optional<ConnectionStats> stats(PeerId peer) const override { return active_->stats(peer); }
-  TransportCounters counters() const override { return active_->counters(); }
-  std::size_t connected_peers() const override { return active_->connected_peers(); }
 
  private:
   GameplayClientConfig config_;
-  std::unique_ptr<ClientTransport> active_;
   TransportKind kind_;
   bool connected_once_ = false;
   bool fallback_failed_ = false;
