@@ -1,0 +1,210 @@
+#pragma once
+// The client side of the lobby (lobby.hpp): a game's menus and bots talk to a LobbyServer through
+// it instead of building lobby.fbs messages by hand. It keeps what the lobby told it (who you are,
+// the room you are in with its members, the last room list, recent chat) and reports each change
+// as an event from poll(), on the caller's thread, like a Transport.
+//
+// Every request returns its request id; the lobby answers each with exactly one `reply` event
+// carrying that id and, when it failed, the error. Replies that carry data update the state and
+// are followed by the event for that data (`welcome`, `room_list`, `room_changed`).
+//
+// What it does not do: reconnect by itself. After `disconnected`, make a new client and send
+// hello_resume() with resume_token() within the lobby's grace period to get the seat back.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tickwire/net/status.hpp"
+#include "tickwire/net/types.hpp"
+#include "tickwire/net/websocket_transport.hpp"
+
+namespace tickwire::net {
+
+// The lobby's error codes (lobby.fbs ErrorCode, same values).
+enum class LobbyError : std::uint16_t {
+  none = 0,
+  bad_request,
+  hello_required,
+  already_hello,
+  nickname_invalid,
+  nickname_taken,
+  resume_failed,
+  room_not_found,
+  room_full,
+  too_many_rooms,
+  already_in_room,
+  not_in_room,
+  not_host,
+  not_all_ready,
+  player_not_found,
+  rate_limited,
+  no_game_server,
+  match_in_progress,
+  registration_refused,
+};
+std::string_view to_string(LobbyError error);
+
+enum class ChatScope : std::uint8_t { room = 0, global, whisper };
+
+struct LobbyRoomSummary {
+  std::uint64_t room_id = 0;
+  std::string name;
+  std::string game_mode;
+  std::uint16_t players = 0;
+  std::uint16_t max_players = 0;
+  bool in_match = false;
+};
+
+struct LobbyMember {
+  std::uint64_t player_id = 0;
+  std::string nickname;
+  bool ready = false;
+  bool connected = true;  // false while a dropped player's seat is kept for them
+};
+
+struct LobbyRoom {
+  LobbyRoomSummary summary;
+  std::uint64_t host_player_id = 0;
+  std::vector<LobbyMember> members;
+
+  const LobbyMember* member(std::uint64_t player_id) const;
+  bool everyone_ready() const;
+};
+
+struct LobbyChatLine {
+  ChatScope scope = ChatScope::room;
+  std::uint64_t room_id = 0;
+  std::uint64_t from_player_id = 0;
+  std::string from_nickname;
+  std::string to_nickname;  // whispers
+  std::string text;
+  std::uint64_t sent_unix_ms = 0;
+};
+
+// What the lobby hands every member when the host starts the match: present `ticket` to the game
+// server at `server_address` ("host:port") as EnetClientConfig::join_ticket.
+struct LobbyMatch {
+  std::uint64_t match_id = 0;
+  std::string server_address;
+  std::vector<std::byte> ticket;
+};
+
+enum class LobbyEventType : std::uint8_t {
+  connected,     // the WebSocket connection is open: send hello()
+  disconnected,  // the connection ended (`reason`); the client is done
+  reply,         // the answer to request `request_id`: `error` is none when it succeeded
+  welcome,       // Hello accepted: player_id(), nickname(), resume_token() are set
+  room_list,     // rooms() holds the lobby's answer to list_rooms()
+  room_changed,  // room() changed: joined, created, a member came, went, got ready, a new host
+  room_left,     // no longer in a room (left, kicked: `kicked` says which)
+  chat,          // `chat` arrived (also kept in chat_log())
+  match_start,   // the host started the match: `match` holds the ticket
+};
+
+struct LobbyEvent {
+  LobbyEventType type = LobbyEventType::connected;
+  std::uint64_t request_id = 0;                         // reply
+  LobbyError error = LobbyError::none;                  // reply
+  std::string error_message;                            // reply, when error != none
+  DisconnectReason reason = DisconnectReason::timeout;  // disconnected
+  bool kicked = false;                                  // room_left
+  LobbyChatLine chat;                                   // chat
+  LobbyMatch match;                                     // match_start
+};
+
+struct LobbyClientConfig {
+  // Where the lobby listens. The lobby's framing (raw) and two channels are set by the client
+  // whatever is here. Defaults: those of WebSocketClientConfig except port 7780 (the lobby's).
+  WebSocketClientConfig websocket = default_websocket();
+  // Chat lines kept in chat_log(). Default 100.
+  std::size_t chat_log_length = 100;
+
+  Status validate() const;
+
+  static WebSocketClientConfig default_websocket() {
+    WebSocketClientConfig config;
+    config.server_port = 7780;
+    config.common.max_message_size = 64 * 1024;
+    return config;
+  }
+};
+
+enum class LobbyClientState : std::uint8_t {
+  connecting,  // the WebSocket connection is being opened
+  connected,   // open, Hello not yet accepted
+  welcomed,    // Hello accepted: rooms, chat and matches are available
+  disconnected,
+};
+
+class LobbyClient {
+ public:
+  // Starts connecting; a `connected` (or `disconnected`) event follows from poll().
+  static Result<std::unique_ptr<LobbyClient>> connect(const LobbyClientConfig& config);
+  ~LobbyClient();
+  LobbyClient(const LobbyClient&) = delete;
+  LobbyClient& operator=(const LobbyClient&) = delete;
+
+  // Takes in what arrived and hands out the next event. With `wait` > 0 it blocks at most that
+  // long when no event is ready. Call it until it returns false once per frame.
+  bool poll(LobbyEvent& event, std::chrono::milliseconds wait = std::chrono::milliseconds{0});
+
+  // Requests. Each returns its request id (0 when the connection is not open: nothing was sent).
+  std::uint64_t hello(std::string_view nickname);
+  std::uint64_t hello_resume(std::string_view resume_token);
+  std::uint64_t list_rooms(std::string_view game_mode = {}, bool only_free_seats = false);
+  std::uint64_t create_room(std::string_view name, std::string_view game_mode,
+                            std::uint16_t max_players = 0);
+  std::uint64_t join_room(std::uint64_t room_id);
+  std::uint64_t leave_room();
+  std::uint64_t kick(std::uint64_t player_id);
+  std::uint64_t chat(std::string_view text, ChatScope scope = ChatScope::room,
+                     std::string_view to_nickname = {});
+  std::uint64_t set_ready(bool ready);
+  std::uint64_t start_match();
+
+  // What the lobby has said so far.
+  LobbyClientState state() const { return state_; }
+  std::uint64_t player_id() const { return player_id_; }
+  const std::string& nickname() const { return nickname_; }
+  const std::string& resume_token() const { return resume_token_; }
+  const std::optional<LobbyRoom>& room() const { return room_; }
+  bool is_host() const { return room_ && room_->host_player_id == player_id_; }
+  const std::vector<LobbyRoomSummary>& rooms() const { return rooms_; }
+  const std::deque<LobbyChatLine>& chat_log() const { return chat_log_; }
+  // Round-trip time of the connection, milliseconds (0 until measured).
+  double rtt_ms() const;
+  // Frames from the lobby that were not a valid LobbyMessage (dropped).
+  std::uint64_t dropped_malformed() const { return dropped_malformed_; }
+
+ private:
+  struct Decoder;
+  LobbyClient(const LobbyClientConfig& config, std::unique_ptr<ClientTransport> transport);
+  std::uint64_t send_request(std::vector<std::byte> message);
+  std::uint64_t next_request_id();
+  void handle_frame(std::span<const std::byte> bytes);
+  void add_chat(LobbyChatLine line);
+
+  LobbyClientConfig config_;
+  std::unique_ptr<ClientTransport> transport_;
+  std::unique_ptr<Decoder> decoder_;
+  std::deque<LobbyEvent> events_;
+  LobbyClientState state_ = LobbyClientState::connecting;
+  std::uint64_t last_request_id_ = 0;
+  std::uint64_t leave_request_ = 0;  // the LeaveRoom awaiting its reply
+  std::uint64_t player_id_ = 0;
+  std::string nickname_;
+  std::string resume_token_;
+  std::optional<LobbyRoom> room_;
+  std::vector<LobbyRoomSummary> rooms_;
+  std::deque<LobbyChatLine> chat_log_;
+  std::uint64_t dropped_malformed_ = 0;
+};
+
+}  // namespace tickwire::net
