@@ -18,8 +18,14 @@ packages=(
   libcli11-dev
   # logging
   libspdlog-dev
+  # the demo game's client window and its text: SDL2, SDL2_ttf and a Debian font
+  libsdl2-dev libsdl2-ttf-dev fonts-dejavu-core
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
+  # the client's screenshot test runs it under a virtual X server (xvfb-run needs xauth)
+  xvfb xauth
+  # the LAN test puts server and clients in network namespaces of its own (ip netns)
+  iproute2
   # the browser lobby page's end-to-end test (ctest -L web): headless Chromium, driven by npm
   # playwright-core (tests/web/package.json), which downloads no browser of its own.
   chromium

@@ -1,0 +1,293 @@
+// tickwire-bot: N headless Arena players in one process. Each goes through the lobby (Hello, the
+// room, ready), receives its join ticket when the match starts, plays (wanders, aims at the
+// nearest target, fires) until the match ends or --duration passes, and prints its stats. The
+// load generator of the benchmarks and the LAN play tests.
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <tickwire/net/lobby_client.hpp>
+
+#include "arena_client.hpp"
+
+namespace {
+
+namespace net = tickwire::net;
+using Clock = std::chrono::steady_clock;
+
+std::atomic<bool> g_stop{false};
+
+struct Options {
+  std::string lobby_host = "127.0.0.1";
+  std::uint16_t lobby_port = 7700;
+  int count = 8;
+  std::string room = "bots";
+  bool join = false;      // join an existing room instead of creating it
+  int start_players = 0;  // the host starts when this many are ready (0: --count)
+  std::string prefix = "bot";
+  double duration_s = 60;
+  double fps = 60;
+  std::uint64_t seed = 1;
+};
+
+enum class Stage { lobby, waiting_room, in_room, playing, done };
+
+struct Bot {
+  int index = 0;
+  std::string name;
+  std::unique_ptr<net::LobbyClient> lobby;
+  std::unique_ptr<arena::ArenaClient> game;
+  Stage stage = Stage::lobby;
+  bool host = false;
+  bool start_sent = false;
+  Clock::time_point next_list;
+  std::string failure;  // why the bot gave up, if it did
+  std::mt19937_64 random;
+  arena::Intent intent;
+  Clock::time_point next_turn;
+  bool joined_match = false;
+  bool match_finished = false;
+  std::uint64_t lobby_player_id = 0;
+  net::DisconnectReason game_end = net::DisconnectReason::timeout;
+};
+
+// Wander, turn now and then, aim at the nearest target in range, fire when there is one.
+void steer(Bot& bot, const Clock::time_point now) {
+  auto& game = *bot.game;
+  if (now >= bot.next_turn) {
+    std::uniform_int_distribution<int> axis(-1, 1);
+    bot.intent.move_x = static_cast<std::int8_t>(axis(bot.random));
+    bot.intent.move_y = static_cast<std::int8_t>(axis(bot.random));
+    bot.next_turn = now + std::chrono::milliseconds(500 + bot.random() % 1500);
+  }
+  const arena::PlayerState& self = game.predicted();
+  // Keep off the walls: head back towards the middle.
+  if (std::abs(self.x) > 50) bot.intent.move_x = static_cast<std::int8_t>(self.x > 0 ? -1 : 1);
+  if (std::abs(self.y) > 50) bot.intent.move_y = static_cast<std::int8_t>(self.y > 0 ? -1 : 1);
+  double best = 1e9;
+  bot.intent.fire = false;
+  for (const arena::DrawEntity& entity : game.view()) {
+    if (entity.is_self || !entity.alive) continue;
+    const double distance = std::hypot(entity.x - self.x, entity.y - self.y);
+    if (distance < best) {
+      best = distance;
+      bot.intent.aim = static_cast<float>(std::atan2(entity.y - self.y, entity.x - self.x));
+    }
+  }
+  bot.intent.fire = best < 35;
+}
+
+void handle_lobby(Bot& bot, const Options& options, const Clock::time_point now) {
+  net::LobbyEvent event;
+  while (bot.lobby->poll(event)) {
+    switch (event.type) {
+      case net::LobbyEventType::connected:
+        bot.lobby->hello(bot.name);
+        break;
+      case net::LobbyEventType::disconnected:
+        if (bot.stage != Stage::done && bot.stage != Stage::playing) {
+          bot.failure = "lobby connection closed: " + std::string(net::to_string(event.reason));
+          bot.stage = Stage::done;
+        }
+        break;
+      case net::LobbyEventType::welcome:
+        bot.lobby_player_id = bot.lobby->player_id();
+        if (bot.host) {
+          const int seats = std::max(options.count, options.start_players);
+          bot.lobby->create_room(options.room, "arena", static_cast<std::uint16_t>(seats));
+        }
+        bot.stage = Stage::waiting_room;
+        break;
+      case net::LobbyEventType::reply:
+        if (event.error == net::LobbyError::none) break;
+        if (event.error == net::LobbyError::not_all_ready) {
+          bot.start_sent = false;  // someone unreadied: try again when all are
+        } else if (event.error == net::LobbyError::room_full ||
+                   event.error == net::LobbyError::room_not_found) {
+          bot.next_list = now + std::chrono::milliseconds(200);  // look again
+        } else {
+          bot.failure =
+              "lobby said " + std::string(net::to_string(event.error)) + ": " + event.error_message;
+          bot.stage = Stage::done;
+        }
+        break;
+      case net::LobbyEventType::room_list:
+        if (bot.stage != Stage::waiting_room || bot.host) break;
+        for (const net::LobbyRoomSummary& room : bot.lobby->rooms()) {
+          if (room.name == options.room && !room.in_match && room.players < room.max_players) {
+            bot.lobby->join_room(room.room_id);
+            break;
+          }
+        }
+        break;
+      case net::LobbyEventType::room_changed:
+        if (bot.stage == Stage::waiting_room) {
+          bot.stage = Stage::in_room;
+          bot.lobby->set_ready(true);
+        }
+        break;
+      case net::LobbyEventType::match_start: {
+        arena::ClientConfig config;
+        config.server_address = event.match.server_address;
+        config.ticket = event.match.ticket;
+        auto game = arena::ArenaClient::connect(config);
+        if (!game) {
+          bot.failure = "game server: " + game.error();
+          bot.stage = Stage::done;
+          break;
+        }
+        bot.game = std::move(game.value());
+        bot.stage = Stage::playing;
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  if (bot.stage == Stage::waiting_room && !bot.host && now >= bot.next_list) {
+    bot.lobby->list_rooms("arena", true);
+    bot.next_list = now + std::chrono::milliseconds(500);
+  }
+  if (bot.host && bot.stage == Stage::in_room && !bot.start_sent && bot.lobby->room()) {
+    const auto& room = *bot.lobby->room();
+    const std::size_t wanted =
+        static_cast<std::size_t>(options.start_players > 0 ? options.start_players : options.count);
+    if (room.members.size() >= wanted && room.everyone_ready()) {
+      bot.lobby->start_match();
+      bot.start_sent = true;
+    }
+  }
+}
+
+void play(Bot& bot, std::chrono::nanoseconds frame, const Clock::time_point now) {
+  if (bot.game->phase() == arena::ClientPhase::playing) {
+    bot.joined_match = true;
+    steer(bot, now);
+  }
+  bot.game->update(frame, bot.intent);
+  if (bot.game->phase() == arena::ClientPhase::over) bot.match_finished = true;
+  if (bot.game->phase() == arena::ClientPhase::disconnected) {
+    bot.game_end = bot.game->disconnect_reason();
+    // The server closes the connection after the final scores: that is the normal end.
+    if (!bot.match_finished) {
+      bot.failure = "disconnected from the game: " + std::string(net::to_string(bot.game_end));
+    }
+    bot.stage = Stage::done;
+  }
+}
+
+void report(const std::vector<std::unique_ptr<Bot>>& bots) {
+  std::printf("%-10s %-8s %-8s %8s %9s %11s %9s %8s %6s %6s  %s\n", "bot", "joined", "finished",
+              "ticks", "snapshots", "corrections", "max corr", "rtt ms", "score", "deaths", "end");
+  for (const auto& bot : bots) {
+    const arena::NetGraph graph = bot->game ? bot->game->net_graph() : arena::NetGraph{};
+    int score = 0, deaths = 0;
+    if (bot->game) {
+      for (const arena::ScoreLine& line : bot->game->scores()) {
+        if (line.lobby_player_id == bot->lobby_player_id) {
+          score = line.score;
+          deaths = line.deaths;
+        }
+      }
+    }
+    std::printf("%-10s %-8s %-8s %8llu %9llu %11llu %8.2fm %8.1f %6d %6d  %s\n", bot->name.c_str(),
+                bot->joined_match ? "yes" : "no", bot->match_finished ? "yes" : "no",
+                static_cast<unsigned long long>(bot->game ? bot->game->ticks_sent() : 0),
+                static_cast<unsigned long long>(graph.snapshots),
+                static_cast<unsigned long long>(graph.corrections), graph.max_correction_m,
+                graph.rtt_ms, score, deaths, bot->failure.empty() ? "ok" : bot->failure.c_str());
+  }
+}
+
+int run(const Options& options) {
+  std::vector<std::unique_ptr<Bot>> bots;
+  for (int i = 0; i < options.count; ++i) {
+    auto bot = std::make_unique<Bot>();
+    bot->index = i;
+    bot->name = options.prefix + "-" + std::to_string(i + 1);
+    bot->host = !options.join && i == 0;
+    bot->random.seed(options.seed * 7919 + static_cast<std::uint64_t>(i));
+    net::LobbyClientConfig config;
+    config.websocket.server_host = options.lobby_host;
+    config.websocket.server_port = options.lobby_port;
+    auto lobby = net::LobbyClient::connect(config);
+    if (!lobby) {
+      std::fprintf(stderr, "tickwire-bot: %s\n", lobby.error().c_str());
+      return 1;
+    }
+    bot->lobby = std::move(lobby.value());
+    bots.push_back(std::move(bot));
+  }
+  const auto start = Clock::now();
+  const auto frame = std::chrono::duration_cast<std::chrono::nanoseconds>(
+      std::chrono::duration<double>(1.0 / options.fps));
+  auto next_frame = start;
+  auto last_frame = start;
+  while (!g_stop.load()) {
+    const auto now = Clock::now();
+    if (now - start >= std::chrono::duration<double>(options.duration_s)) break;
+    const auto elapsed = now - last_frame;
+    last_frame = now;
+    bool all_done = true;
+    for (auto& bot : bots) {
+      if (bot->stage == Stage::done) continue;
+      all_done = false;
+      handle_lobby(*bot, options, now);
+      if (bot->stage == Stage::playing) play(*bot, elapsed, now);
+    }
+    if (all_done) break;
+    next_frame += frame;
+    if (next_frame < Clock::now()) next_frame = Clock::now();
+    std::this_thread::sleep_until(next_frame);
+  }
+  report(bots);
+  int joined = 0, finished = 0, failed = 0;
+  for (const auto& bot : bots) {
+    joined += bot->joined_match ? 1 : 0;
+    finished += bot->match_finished ? 1 : 0;
+    failed += bot->failure.empty() ? 0 : 1;
+  }
+  std::printf("%d of %d bots joined the match, %d saw it finish, %d failed\n", joined,
+              options.count, finished, failed);
+  return failed == 0 && joined == options.count ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options options;
+  CLI::App app{"Tickwire Arena bots: headless players that go through the lobby into a match."};
+  app.add_option("--lobby-host", options.lobby_host, "lobby address")->capture_default_str();
+  app.add_option("--lobby-port", options.lobby_port, "lobby port")->capture_default_str();
+  app.add_option("-n,--count", options.count, "bots in this process")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  app.add_option("--room", options.room, "room to play in")->capture_default_str();
+  app.add_flag("--join", options.join,
+               "join the room (created by someone else) instead of creating and hosting it");
+  app.add_option("--start-players", options.start_players,
+                 "the hosting bot starts the match when this many players are ready "
+                 "(default: --count)")
+      ->check(CLI::Range(0, 10000));
+  app.add_option("--prefix", options.prefix, "nickname prefix")->capture_default_str();
+  app.add_option("--duration", options.duration_s, "stop after this many seconds")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--fps", options.fps, "frames per second of each bot")
+      ->check(CLI::Range(1.0, 1000.0))
+      ->capture_default_str();
+  app.add_option("--seed", options.seed, "seed of the bots' choices")->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+  std::signal(SIGINT, [](int) { g_stop.store(true); });
+  std::signal(SIGTERM, [](int) { g_stop.store(true); });
+  return run(options);
+}

@@ -1,0 +1,327 @@
+#include "arena_client.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+
+#include <tickwire/schemas/aligned_view.hpp>
+
+#include "arena_match_generated.h"
+#include "arena_server.hpp"
+
+namespace arena {
+namespace {
+
+namespace net = tickwire::net;
+namespace sim = tickwire::sim;
+
+// Player fields in arena.fbs order.
+enum PlayerField { kX = 0, kY, kVx, kVy, kAim, kHealth, kScore, kAlive };
+
+// Positions travel at 4 mm precision: a prediction within that of the server's is right.
+constexpr double kQuantizationSlack = 0.005;
+
+PlayerState step_player(const Config& rules, const PlayerState& state, const PlayerInput& input) {
+  PlayerState next = state;
+  if (next.alive) World::move_player(rules, next, input);  // the dead stand still, as on the server
+  return next;
+}
+
+std::optional<std::pair<std::string, std::uint16_t>> split_address(const std::string& address) {
+  const auto colon = address.rfind(':');
+  if (colon == std::string::npos || colon == 0) return std::nullopt;
+  std::uint16_t port = 0;
+  const char* begin = address.data() + colon + 1;
+  const char* end = address.data() + address.size();
+  const auto [ptr, ec] = std::from_chars(begin, end, port);
+  if (ec != std::errc{} || ptr != end || port == 0) return std::nullopt;
+  return std::make_pair(address.substr(0, colon), port);
+}
+
+double field(const sim::WorldState::Entity& entity, int index) {
+  return schema().dequantize(entity.type, static_cast<std::size_t>(index),
+                             entity.fields[static_cast<std::size_t>(index)]);
+}
+
+}  // namespace
+
+net::Result<std::unique_ptr<ArenaClient>> ArenaClient::connect(const ClientConfig& config) {
+  const auto address = split_address(config.server_address);
+  if (!address) {
+    return net::Status::error("game server address '" + config.server_address +
+                              "' is not host:port");
+  }
+  net::EnetClientConfig enet;
+  enet.server_host = address->first;
+  enet.server_port = config.port_override != 0 ? config.port_override : address->second;
+  enet.connect_timeout_ms = config.connect_timeout_ms;
+  enet.join_ticket = config.ticket;
+  enet.common.channel_count = 2;
+  auto transport = net::make_enet_client(enet);
+  if (!transport) return net::Status::error(transport.error());
+  return std::unique_ptr<ArenaClient>(new ArenaClient(std::move(transport.value())));
+}
+
+ArenaClient::ArenaClient(std::unique_ptr<net::ClientTransport> net)
+    : net_(std::move(net)),
+      predictor_(
+          PlayerState{},
+          [this](const PlayerState& state, const PlayerInput& input) {
+            return step_player(rules_, state, input);
+          },
+          [](const PlayerState& a, const PlayerState& b) {
+            const double distance = std::hypot(a.x - b.x, a.y - b.y);
+            return distance <= kQuantizationSlack ? 0.0 : distance;
+          },
+          128) {}
+
+ArenaClient::~ArenaClient() {
+  if (net_->state() == net::ClientState::connected) {
+    net_->disconnect(net_->server(), net::DisconnectReason::closed);
+    net_->flush();
+  }
+}
+
+double ArenaClient::now_seconds() const {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_).count();
+}
+
+double ArenaClient::remaining_seconds() const {
+  return remaining_ticks_ / rules_.tick_rate_hz;
+}
+
+void ArenaClient::update(std::chrono::nanoseconds frame_time, const Intent& intent,
+                         std::chrono::milliseconds wait) {
+  handle_events(wait);
+  if (phase_ == ClientPhase::playing) run_ticks(frame_time, intent);
+  net_->flush();
+  update_graph();
+}
+
+void ArenaClient::handle_events(std::chrono::milliseconds wait) {
+  net::Event event;
+  while (net_->poll(event, wait)) {
+    wait = std::chrono::milliseconds(0);
+    switch (event.type) {
+      case net::EventType::connected:
+        break;  // Joined follows once the server has taken the ticket
+      case net::EventType::disconnected:
+        disconnect_reason_ = event.reason;
+        phase_ = ClientPhase::disconnected;
+        return;
+      case net::EventType::message:
+        if (event.channel == kSnapshotChannel) {
+          on_snapshot(event.payload.bytes());
+        } else {
+          on_match_message(event.payload.bytes());
+        }
+        break;
+    }
+  }
+}
+
+void ArenaClient::on_match_message(std::span<const std::byte> bytes) {
+  const tickwire::schemas::AlignedView view(bytes);
+  flatbuffers::Verifier verifier(view.data(), view.size());
+  if (!match::VerifyMatchMessageBuffer(verifier)) {
+    ++malformed_match_messages_;
+    return;
+  }
+  const auto* message = match::GetMatchMessage(view.data());
+  const auto read_scores = [&](const flatbuffers::Vector<flatbuffers::Offset<match::Score>>* in) {
+    scores_.clear();
+    if (in == nullptr) return;
+    for (const match::Score* score : *in) {
+      scores_.push_back({score->entity_id(), score->lobby_player_id(), score->score(),
+                         score->deaths(), score->connected()});
+    }
+    std::sort(scores_.begin(), scores_.end(),
+              [](const ScoreLine& a, const ScoreLine& b) { return a.score > b.score; });
+  };
+  switch (message->body_type()) {
+    case match::MatchBody::Joined: {
+      if (phase_ != ClientPhase::connecting) break;
+      const auto* joined = message->body_as_Joined();
+      const double tick_rate = joined->tick_rate_hz();
+      const double snapshot_rate = joined->snapshot_rate_hz();
+      if (!(tick_rate > 0 && tick_rate <= 1000 && snapshot_rate > 0 &&
+            snapshot_rate <= tick_rate)) {
+        ++malformed_match_messages_;
+        break;
+      }
+      self_ = joined->entity_id();
+      match_id_ = joined->match_id();
+      match_ticks_ = joined->match_ticks();
+      remaining_ticks_ = match_ticks_;
+      rules_.tick_rate_hz = tick_rate;
+      replication_.tick_rate_hz = tick_rate;
+      replication_.snapshot_rate_hz = snapshot_rate;
+      replicator_ = std::make_unique<sim::ClientReplicator>(schema(), replication_);
+      sim::InterpolationConfig interpolation;
+      interpolation.tick_rate_hz = tick_rate;
+      interpolation.snapshot_rate_hz = snapshot_rate;
+      interpolator_ = std::make_unique<sim::Interpolator>(schema(), interpolation);
+      sim::ClockSyncConfig clock;
+      clock.tick_rate_hz = tick_rate;
+      clock_sync_ = sim::ClockSync(clock);
+      fixed_ = sim::FixedTickClock(sim::FixedTickConfig{.tick_rate_hz = tick_rate});
+      phase_ = ClientPhase::playing;
+      break;
+    }
+    case match::MatchBody::Scoreboard:
+      remaining_ticks_ = message->body_as_Scoreboard()->remaining_ticks();
+      read_scores(message->body_as_Scoreboard()->scores());
+      break;
+    case match::MatchBody::MatchOver:
+      remaining_ticks_ = 0;
+      read_scores(message->body_as_MatchOver()->scores());
+      phase_ = ClientPhase::over;
+      break;
+    default:
+      ++malformed_match_messages_;
+      break;
+  }
+}
+
+void ArenaClient::on_snapshot(std::span<const std::byte> bytes) {
+  if (!replicator_ || !replicator_->on_message(bytes)) return;
+  ++graph_.snapshots;
+  const double now = now_seconds();
+  const sim::WireTick tick = replicator_->latest_tick();
+  const auto stats = net_->stats(net_->server());
+  clock_sync_.on_snapshot(tick, now, stats ? stats->rtt_ms / 1000.0 : 0.0);
+  interpolator_->add(tick, replicator_->latest(), now);
+
+  const auto own = replicator_->latest().find(self_);
+  if (!own || client_tick_ == 0) return;
+  // The snapshot is the server's state after every input up to its tick (inputs that came late
+  // were replaced by the one before), so replay only the inputs after it.
+  PlayerState authoritative = predictor_.state();
+  authoritative.x = field(*own, kX);
+  authoritative.y = field(*own, kY);
+  authoritative.vx = field(*own, kVx);
+  authoritative.vy = field(*own, kVy);
+  authoritative.alive = field(*own, kAlive) != 0;
+  authoritative.health = static_cast<int>(field(*own, kHealth));
+  authoritative.score = static_cast<int>(field(*own, kScore));
+  const double before[] = {predictor_.state().x, predictor_.state().y};
+  // Dying and respawning are the server's decisions, not mispredictions: the respawn point is
+  // a jump no client could predict. Only corrections while alive count for the net graph.
+  // The first snapshot is where the server spawned us, not a correction either.
+  const bool alive_changed = authoritative.alive != predictor_.state().alive || !reconciled_once_;
+  reconciled_once_ = true;
+  const double error = predictor_.reconcile(tick, authoritative);
+  if (error > 0) {
+    const double after[] = {predictor_.state().x, predictor_.state().y};
+    smoother_.corrected(before, after);
+    if (!alive_changed) {
+      ++graph_.corrections;
+      graph_.last_correction_m = error;
+      graph_.max_correction_m = std::max(graph_.max_correction_m, error);
+    }
+  }
+}
+
+void ArenaClient::run_ticks(std::chrono::nanoseconds frame_time, const Intent& intent) {
+  if (!clock_sync_.synced()) return;  // no snapshot yet: the server's tick is unknown
+  const double now = now_seconds();
+  const double target = clock_sync_.target_tick(now);
+  const double current = static_cast<double>(client_tick_) + fixed_.alpha();
+  if (client_tick_ == 0 || target - current > clock_sync_.lead_ticks() + 30) {
+    // Start (or jump) at the tick the server will be at when our input arrives. Ticks only go
+    // forward: inputs already sent keep their ticks.
+    client_tick_ = std::max<std::uint64_t>(client_tick_, static_cast<std::uint64_t>(target));
+    fixed_ = sim::FixedTickClock(sim::FixedTickConfig{.tick_rate_hz = rules_.tick_rate_hz});
+    graph_.ticks_ahead = clock_sync_.lead_ticks();
+    return;
+  }
+  if (current > target + 30) return;  // far ahead (the server stalled): wait for it
+  const double scale = clock_sync_.time_scale(now, current);
+  const auto scaled = std::chrono::nanoseconds(
+      static_cast<std::int64_t>(static_cast<double>(frame_time.count()) * scale));
+  const std::uint32_t ticks = fixed_.advance(scaled);
+  if (ticks == 0) return;
+
+  PlayerInput input;
+  input.move_x = intent.move_x;
+  input.move_y = intent.move_y;
+  input.aim = intent.aim;
+  input.fire = intent.fire;
+  // Lag compensation: the tick the player saw remote entities at when firing.
+  input.view_tick = static_cast<double>(replicator_->latest_tick()) -
+                    interpolator_->buffered_seconds() * rules_.tick_rate_hz;
+  for (std::uint32_t i = 0; i < ticks; ++i) {
+    ++client_tick_;
+    predictor_.predict(client_tick_, input);
+    replicator_->add_input(static_cast<sim::WireTick>(client_tick_), encode_input(input));
+    fixed_.tick_done();
+    ++ticks_sent_;
+    input.fire = false;  // one shot per frame at most
+  }
+  (void)net_->send(kSnapshotChannel, net::Delivery::unreliable, replicator_->update_message());
+  graph_.ticks_ahead = static_cast<double>(client_tick_) - clock_sync_.server_tick(now);
+}
+
+std::vector<DrawEntity> ArenaClient::view() {
+  std::vector<DrawEntity> out;
+  if (!interpolator_) return out;
+  const auto now = std::chrono::steady_clock::now();
+  const double frame = std::chrono::duration<double>(now - last_view_).count();
+  last_view_ = now;
+  for (const sim::Interpolator::Entity& entity : interpolator_->sample(now_seconds())) {
+    DrawEntity draw;
+    draw.id = entity.id;
+    draw.is_player = entity.type == player_type();
+    draw.x = entity.values[kX];
+    draw.y = entity.values[kY];
+    if (draw.is_player) {
+      draw.aim = entity.values[kAim];
+      draw.health = static_cast<int>(entity.values[kHealth]);
+      draw.score = static_cast<int>(entity.values[kScore]);
+      draw.alive = entity.values[kAlive] != 0;
+    }
+    if (entity.id == self_) {
+      // Our own player: where we predicted it, with corrections smoothed away; health and score
+      // are the server's.
+      draw.is_self = true;
+      const double predicted[] = {predictor_.state().x, predictor_.state().y};
+      double shown[2];
+      smoother_.display(predicted, frame, shown);
+      draw.x = shown[0];
+      draw.y = shown[1];
+      draw.aim = predictor_.state().aim;
+    }
+    out.push_back(draw);
+  }
+  return out;
+}
+
+void ArenaClient::update_graph() {
+  if (net_->state() != net::ClientState::connected) return;
+  const auto stats = net_->stats(net_->server());
+  if (!stats) return;
+  graph_.rtt_ms = stats->rtt_ms;
+  graph_.loss = stats->packet_loss;
+  if (interpolator_) {
+    graph_.interpolation_delay_ms = interpolator_->delay_seconds() * 1000;
+    graph_.interpolation_buffer_ms = interpolator_->buffered_seconds() * 1000;
+  }
+  graph_.dropped_messages = malformed_match_messages_;
+  if (replicator_) {
+    const auto& counters = replicator_->counters();
+    graph_.dropped_messages += counters.malformed + counters.stale + counters.missing_baseline;
+  }
+  const auto now = std::chrono::steady_clock::now();
+  const double elapsed = std::chrono::duration<double>(now - window_start_).count();
+  if (elapsed >= 1.0) {
+    graph_.kbps_in =
+        static_cast<double>(stats->wire_bytes_received - window_bytes_in_) * 8 / 1000 / elapsed;
+    graph_.kbps_out =
+        static_cast<double>(stats->bytes_sent - window_bytes_out_) * 8 / 1000 / elapsed;
+    window_bytes_in_ = stats->wire_bytes_received;
+    window_bytes_out_ = stats->bytes_sent;
+    window_start_ = now;
+  }
+}
+
+}  // namespace arena

@@ -1,0 +1,146 @@
+#pragma once
+// The Arena game client's networking, shared by the SDL2 client and the bots: connects to the game
+// server with the lobby's join ticket, runs the player's own ticks ahead of the server (clock
+// sync), predicts the player's own movement and reconciles it with the server's snapshots,
+// interpolates everyone else, and keeps the numbers a net graph shows.
+//
+// Runs on the caller's thread: call update() once per frame.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <tickwire/net/enet_transport.hpp>
+#include <tickwire/net/status.hpp>
+#include <tickwire/sim/clock_sync.hpp>
+#include <tickwire/sim/fixed_tick.hpp>
+#include <tickwire/sim/interpolation.hpp>
+#include <tickwire/sim/prediction.hpp>
+#include <tickwire/sim/replicator.hpp>
+
+#include "arena_rules.hpp"
+
+namespace arena {
+
+struct ClientConfig {
+  // "host:port" of the game server (from the lobby's MatchStart) and the ticket to present.
+  std::string server_address;
+  std::vector<std::byte> ticket;
+  // The port to connect to instead of the one in server_address (a link simulator in between).
+  std::uint16_t port_override = 0;
+  std::uint32_t connect_timeout_ms = 5000;
+};
+
+enum class ClientPhase : std::uint8_t { connecting, playing, over, disconnected };
+
+// What the player wants this frame (the client turns it into one input per tick).
+struct Intent {
+  std::int8_t move_x = 0;
+  std::int8_t move_y = 0;
+  float aim = 0;
+  bool fire = false;
+};
+
+struct DrawEntity {
+  tickwire::sim::EntityId id = 0;
+  bool is_player = false;
+  bool is_self = false;
+  double x = 0, y = 0;
+  double aim = 0;
+  int health = 0;
+  int score = 0;
+  bool alive = true;
+};
+
+struct ScoreLine {
+  tickwire::sim::EntityId entity = 0;
+  std::uint64_t lobby_player_id = 0;
+  int score = 0;
+  int deaths = 0;
+  bool connected = false;
+};
+
+// The numbers of the net graph overlay.
+struct NetGraph {
+  double rtt_ms = 0;
+  double loss = 0;  // 0..1
+  double kbps_in = 0;
+  double kbps_out = 0;
+  double interpolation_delay_ms = 0;   // how far behind the server remote entities are shown
+  double interpolation_buffer_ms = 0;  // of that, snapshots in hand (negative: extrapolating)
+  std::uint64_t corrections = 0;       // predictions the server corrected (deaths, respawns aside)
+  double last_correction_m = 0;
+  double max_correction_m = 0;
+  double ticks_ahead = 0;  // how far the client runs ahead of the server, ticks
+  std::uint64_t snapshots = 0;
+  std::uint64_t dropped_messages = 0;  // malformed or stale snapshots, bad match messages
+};
+
+class ArenaClient {
+ public:
+  static tickwire::net::Result<std::unique_ptr<ArenaClient>> connect(const ClientConfig& config);
+  ~ArenaClient();
+  ArenaClient(const ArenaClient&) = delete;
+  ArenaClient& operator=(const ArenaClient&) = delete;
+
+  // Takes in what arrived, runs the ticks due for `frame_time` with `intent`, sends the inputs.
+  // `wait` > 0 blocks up to that long for network input first (bots pace themselves with it).
+  void update(std::chrono::nanoseconds frame_time, const Intent& intent,
+              std::chrono::milliseconds wait = std::chrono::milliseconds(0));
+
+  ClientPhase phase() const { return phase_; }
+  tickwire::net::DisconnectReason disconnect_reason() const { return disconnect_reason_; }
+  tickwire::sim::EntityId self() const { return self_; }
+  std::uint64_t match_id() const { return match_id_; }
+  // What to draw now: remote entities interpolated, the player's own predicted and smoothed.
+  std::vector<DrawEntity> view();
+  // The player's own predicted state (not smoothed).
+  const PlayerState& predicted() const { return predictor_.state(); }
+  const std::vector<ScoreLine>& scores() const { return scores_; }
+  double remaining_seconds() const;
+  const NetGraph& net_graph() const { return graph_; }
+  std::uint64_t ticks_sent() const { return ticks_sent_; }
+
+ private:
+  explicit ArenaClient(std::unique_ptr<tickwire::net::ClientTransport> net);
+  double now_seconds() const;
+  void handle_events(std::chrono::milliseconds wait);
+  void on_snapshot(std::span<const std::byte> bytes);
+  void on_match_message(std::span<const std::byte> bytes);
+  void run_ticks(std::chrono::nanoseconds frame_time, const Intent& intent);
+  void update_graph();
+
+  std::unique_ptr<tickwire::net::ClientTransport> net_;
+  Config rules_;
+  tickwire::sim::ReplicatorConfig replication_;
+  std::unique_ptr<tickwire::sim::ClientReplicator> replicator_;
+  std::unique_ptr<tickwire::sim::Interpolator> interpolator_;
+  tickwire::sim::ClockSync clock_sync_;
+  tickwire::sim::FixedTickClock fixed_;
+  tickwire::sim::Predictor<PlayerState, PlayerInput> predictor_;
+  tickwire::sim::CorrectionSmoother smoother_{2};
+  std::chrono::steady_clock::time_point epoch_ = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point last_view_ = epoch_;
+
+  ClientPhase phase_ = ClientPhase::connecting;
+  tickwire::net::DisconnectReason disconnect_reason_ = tickwire::net::DisconnectReason::timeout;
+  tickwire::sim::EntityId self_ = 0;
+  std::uint64_t match_id_ = 0;
+  std::uint32_t match_ticks_ = 0;
+  std::uint32_t remaining_ticks_ = 0;
+  bool reconciled_once_ = false;
+  std::uint64_t client_tick_ = 0;  // the last tick this client simulated (0 = not started)
+  std::uint64_t ticks_sent_ = 0;
+  std::vector<ScoreLine> scores_;
+  NetGraph graph_;
+  // For the kbit/s figures: the counters at the start of the current one-second window.
+  std::chrono::steady_clock::time_point window_start_ = epoch_;
+  std::uint64_t window_bytes_in_ = 0;
+  std::uint64_t window_bytes_out_ = 0;
+  std::uint64_t malformed_match_messages_ = 0;
+};
+
+}  // namespace arena

@@ -1,0 +1,339 @@
+#include "arena_server.hpp"
+
+#include <time.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "arena_match_generated.h"
+
+namespace arena {
+namespace {
+
+namespace net = tickwire::net;
+namespace sim = tickwire::sim;
+using flatbuffers::FlatBufferBuilder;
+
+double thread_cpu_us() {
+  timespec now{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+  return static_cast<double>(now.tv_sec) * 1e6 + static_cast<double>(now.tv_nsec) / 1e3;
+}
+
+std::vector<std::byte> finish(FlatBufferBuilder& fbb, match::MatchBody type,
+                              flatbuffers::Offset<void> body) {
+  fbb.Finish(match::CreateMatchMessage(fbb, type, body));
+  const auto* data = reinterpret_cast<const std::byte*>(fbb.GetBufferPointer());
+  return {data, data + fbb.GetSize()};
+}
+
+}  // namespace
+
+struct ArenaServer::Player {
+  net::PeerId peer = net::kInvalidPeer;
+  PlayerId entity = 0;
+  std::uint64_t lobby_player_id = 0;
+  PlayerInput last_input;  // held for ticks whose input did not arrive in time
+  bool was_alive = true;
+};
+
+struct ArenaServer::Match {
+  Match(std::uint64_t match_id, const Config& rules, const sim::ReplicatorConfig& replication)
+      : id(match_id), world(rules), replicator(schema(), replication) {}
+  std::uint64_t id;
+  World world;
+  sim::ServerReplicator replicator;
+  std::map<net::PeerId, Player> players;
+  // Score table entries outlive connections: a player who drops and comes back (a new ticket for
+  // the same match) gets the same entity and keeps their score.
+  struct Entry {
+    PlayerId entity;
+    std::uint16_t deaths = 0;
+    bool connected = false;
+  };
+  std::map<std::uint64_t, Entry> by_lobby_player;
+  PlayerId next_entity = 1;
+  std::uint64_t ticks_since_scores = 0;
+  bool scores_changed = false;
+  std::optional<std::chrono::steady_clock::time_point> over_at;
+};
+
+net::Result<std::unique_ptr<ArenaServer>> ArenaServer::start(const ServerConfig& config) {
+  if (config.tick_rate_hz <= 0 || config.tick_rate_hz > 1000)
+    return net::Status::error("tick rate must be 1..1000 Hz");
+  if (config.snapshot_rate_hz <= 0 || config.snapshot_rate_hz > config.tick_rate_hz)
+    return net::Status::error("snapshot rate must be above 0 and at most the tick rate");
+  if (config.match_seconds <= 0) return net::Status::error("match length must be above 0 s");
+  net::EnetServerConfig enet = config.enet;
+  enet.common.channel_count = 2;
+  enet.require_ticket = net::TicketRequirement{config.lobby_key, config.public_address, 2000};
+  auto transport = net::make_enet_server(enet);
+  if (!transport) return net::Status::error(transport.error());
+  return std::unique_ptr<ArenaServer>(new ArenaServer(config, std::move(transport.value())));
+}
+
+ArenaServer::ArenaServer(const ServerConfig& config, std::unique_ptr<net::ServerTransport> net)
+    : config_(config),
+      net_(std::move(net)),
+      next_tick_(std::chrono::steady_clock::now()),
+      tick_duration_(std::chrono::nanoseconds(
+          static_cast<std::int64_t>(std::llround(1e9 / config.tick_rate_hz)))) {}
+
+ArenaServer::~ArenaServer() {
+  for (auto& [peer, match_id] : match_of_peer_)
+    net_->disconnect(peer, net::DisconnectReason::shutdown);
+  net_->flush();
+}
+
+std::uint16_t ArenaServer::port() const {
+  return net_->port();
+}
+net::TransportCounters ArenaServer::counters() const {
+  return net_->counters();
+}
+
+sim::ReplicatorConfig ArenaServer::replicator_config() const {
+  sim::ReplicatorConfig replication;
+  replication.tick_rate_hz = config_.tick_rate_hz;
+  replication.snapshot_rate_hz = config_.snapshot_rate_hz;
+  return replication;
+}
+
+void ArenaServer::run_for(std::chrono::milliseconds duration) {
+  const auto end = std::chrono::steady_clock::now() + duration;
+  while (true) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= end) return;
+    if (now >= next_tick_) {
+      handle_events(std::chrono::milliseconds(0));
+      tick();
+      next_tick_ += tick_duration_;
+      // A server that fell far behind (a stall) drops the lost time instead of racing to catch
+      // up: players would see a burst of fast-forward.
+      if (std::chrono::steady_clock::now() - next_tick_ > 5 * tick_duration_)
+        next_tick_ = std::chrono::steady_clock::now();
+      continue;
+    }
+    const auto wait =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::min(next_tick_, end) - now);
+    handle_events(wait);
+  }
+}
+
+void ArenaServer::handle_events(std::chrono::milliseconds wait) {
+  net::Event event;
+  while (net_->poll(event, wait)) {
+    wait = std::chrono::milliseconds(0);
+    switch (event.type) {
+      case net::EventType::connected:
+        on_connected(event.peer);
+        break;
+      case net::EventType::disconnected:
+        on_disconnected(event.peer);
+        break;
+      case net::EventType::message: {
+        const auto found = match_of_peer_.find(event.peer);
+        if (found == match_of_peer_.end() || event.channel != kSnapshotChannel) {
+          ++stats_.unexpected_messages;
+          break;
+        }
+        matches_.at(found->second)->replicator.on_message(event.peer, event.payload.bytes());
+        break;
+      }
+    }
+  }
+}
+
+void ArenaServer::on_connected(net::PeerId peer) {
+  // The transport admitted the peer by its ticket: it names the match and the lobby's player.
+  const auto ticket = net_->ticket_of(peer);
+  if (!ticket) {
+    net_->disconnect(peer, net::DisconnectReason::refused);
+    return;
+  }
+  auto& slot = matches_[ticket->match_id];
+  if (!slot) {
+    Config rules;
+    rules.tick_rate_hz = config_.tick_rate_hz;
+    rules.match_ticks =
+        static_cast<std::uint32_t>(std::llround(config_.match_seconds * config_.tick_rate_hz));
+    rules.drones = config_.drones;
+    rules.seed = config_.seed ^ ticket->match_id;
+    slot = std::make_unique<Match>(ticket->match_id, rules, replicator_config());
+  }
+  Match& match = *slot;
+  if (match.over_at) {
+    net_->disconnect(peer, net::DisconnectReason::refused);  // the match is over
+    return;
+  }
+  auto [entry, fresh] = match.by_lobby_player.try_emplace(ticket->player_id);
+  if (fresh) entry->second.entity = match.next_entity++;
+  if (entry->second.connected) {
+    net_->disconnect(peer, net::DisconnectReason::refused);  // already playing in this match
+    return;
+  }
+  entry->second.connected = true;
+  Player player{.peer = peer, .entity = entry->second.entity, .lobby_player_id = ticket->player_id};
+  match.players.emplace(peer, player);
+  match.world.add_player(player.entity);
+  match.replicator.add_client(peer);
+  match_of_peer_[peer] = match.id;
+  match.scores_changed = true;
+
+  FlatBufferBuilder fbb;
+  const auto joined = match::CreateJoined(
+      fbb, player.entity, match.id, config_.tick_rate_hz, config_.snapshot_rate_hz,
+      static_cast<std::uint32_t>(std::llround(config_.match_seconds * config_.tick_rate_hz)));
+  const auto message = finish(fbb, match::MatchBody::Joined, joined.Union());
+  (void)net_->send(peer, kMatchChannel, net::Delivery::reliable_ordered, message);
+  stats_.bytes_sent += message.size();
+}
+
+void ArenaServer::on_disconnected(net::PeerId peer) {
+  const auto found = match_of_peer_.find(peer);
+  if (found == match_of_peer_.end()) return;
+  Match& match = *matches_.at(found->second);
+  match_of_peer_.erase(found);
+  const auto player = match.players.find(peer);
+  if (player == match.players.end()) return;
+  match.by_lobby_player[player->second.lobby_player_id].connected = false;
+  match.world.remove_player(player->second.entity);
+  match.replicator.remove_client(peer);
+  match.players.erase(player);
+  match.scores_changed = true;
+}
+
+void ArenaServer::tick() {
+  const double cpu_start = thread_cpu_us();
+  const auto now = std::chrono::steady_clock::now();
+  for (auto it = matches_.begin(); it != matches_.end();) {
+    Match& match = *it->second;
+    if (match.over_at) {
+      // Linger so the final scores arrive, then close; the match goes once everyone is gone.
+      if (now - *match.over_at >= std::chrono::milliseconds(config_.linger_ms)) {
+        for (const auto& [peer, player] : match.players)
+          net_->disconnect(peer, net::DisconnectReason::closed);
+      }
+      if (match.players.empty()) {
+        it = matches_.erase(it);
+        continue;
+      }
+    } else if (match.players.empty()) {
+      it = matches_.erase(it);  // everyone left before the end
+      continue;
+    } else {
+      tick_match(match);
+    }
+    ++it;
+  }
+  stats_.matches = matches_.size();
+  stats_.players = match_of_peer_.size();
+  stats_.tick_cpu_us_last = thread_cpu_us() - cpu_start;
+  if (tick_cpu_us_.size() < 1'000'000) tick_cpu_us_.push_back(stats_.tick_cpu_us_last);
+}
+
+void ArenaServer::tick_match(Match& match) {
+  const auto tick = static_cast<sim::WireTick>(match.world.tick() + 1);
+  std::map<PlayerId, PlayerInput> inputs;
+  for (auto& [peer, player] : match.players) {
+    PlayerInput input = player.last_input;
+    input.fire = false;  // a held input moves and aims, never shoots again
+    if (auto bytes = match.replicator.take_input(peer, tick)) {
+      if (auto decoded = decode_input(*bytes)) {
+        input = *decoded;
+        player.last_input = input;
+        ++stats_.inputs_applied;
+      } else {
+        ++stats_.inputs_rejected;
+      }
+    } else {
+      ++stats_.inputs_missing;
+    }
+    inputs[player.entity] = input;
+  }
+  match.world.step(inputs);
+  ++stats_.ticks;
+
+  for (auto& [peer, player] : match.players) {
+    const PlayerState* state = match.world.player(player.entity);
+    const bool alive = state != nullptr && state->alive;
+    if (player.was_alive && !alive) {
+      ++match.by_lobby_player[player.lobby_player_id].deaths;
+      match.scores_changed = true;
+    }
+    player.was_alive = alive;
+  }
+
+  if (match.replicator.snapshot_due(tick)) {
+    const sim::WorldState state = match.world.state();
+    for (const auto& [peer, player] : match.players) {
+      const auto snapshot = match.replicator.snapshot_for(peer, tick, state);
+      if (net_->send(peer, kSnapshotChannel, net::Delivery::unreliable_sequenced, snapshot) ==
+          net::SendResult::ok) {
+        stats_.bytes_sent += snapshot.size();
+      }
+    }
+  }
+
+  if (match.world.match_over()) {
+    send_scores(match, true);
+    match.over_at = std::chrono::steady_clock::now();
+    ++stats_.matches_finished;
+    return;
+  }
+  if (++match.ticks_since_scores >= static_cast<std::uint64_t>(config_.tick_rate_hz) ||
+      match.scores_changed) {
+    send_scores(match, false);
+  }
+}
+
+void ArenaServer::send_scores(Match& match, bool final_scores) {
+  match.ticks_since_scores = 0;
+  match.scores_changed = false;
+  FlatBufferBuilder fbb;
+  std::vector<flatbuffers::Offset<match::Score>> scores;
+  for (const auto& [lobby_id, entry] : match.by_lobby_player) {
+    const PlayerState* state = match.world.player(entry.entity);
+    scores.push_back(match::CreateScore(fbb, entry.entity, lobby_id,
+                                        static_cast<std::uint16_t>(state ? state->score : 0),
+                                        entry.deaths, entry.connected));
+  }
+  const auto vector = fbb.CreateVector(scores);
+  std::vector<std::byte> message;
+  if (final_scores) {
+    message = finish(fbb, match::MatchBody::MatchOver, match::CreateMatchOver(fbb, vector).Union());
+  } else {
+    const auto ticks = match.world.tick();
+    const auto total =
+        static_cast<std::uint64_t>(std::llround(config_.match_seconds * config_.tick_rate_hz));
+    message = finish(fbb, match::MatchBody::Scoreboard,
+                     match::CreateScoreboard(
+                         fbb, static_cast<std::uint32_t>(ticks),
+                         static_cast<std::uint32_t>(total > ticks ? total - ticks : 0), vector)
+                         .Union());
+  }
+  send_match_message(match, message);
+}
+
+void ArenaServer::send_match_message(Match& match, const std::vector<std::byte>& message) {
+  for (const auto& [peer, player] : match.players) {
+    if (net_->send(peer, kMatchChannel, net::Delivery::reliable_ordered, message) ==
+        net::SendResult::ok) {
+      stats_.bytes_sent += message.size();
+    }
+  }
+}
+
+std::pair<double, double> ArenaServer::take_tick_percentiles() {
+  if (tick_cpu_us_.empty()) return {0, 0};
+  std::vector<double> sorted = std::move(tick_cpu_us_);
+  tick_cpu_us_.clear();
+  std::sort(sorted.begin(), sorted.end());
+  const auto at = [&](double q) {
+    return sorted[std::min(sorted.size() - 1,
+                           static_cast<std::size_t>(q * static_cast<double>(sorted.size())))];
+  };
+  return {at(0.5), at(0.99)};
+}
+
+}  // namespace arena

@@ -1,0 +1,98 @@
+#pragma once
+// The Arena game server: admits players by the join tickets the lobby signed, runs one match per
+// match id the tickets name (the lobby may start several rooms' matches on one server), steps each
+// match's World at the fixed tick rate with the players' inputs, and sends every player
+// delta-compressed snapshots, the score table and the end of the match.
+//
+// Runs on the caller's thread: call run_for() (or poll_once()) from the program's main loop.
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <tickwire/net/enet_transport.hpp>
+#include <tickwire/net/join_ticket.hpp>
+#include <tickwire/net/status.hpp>
+#include <tickwire/sim/replicator.hpp>
+
+#include "arena_rules.hpp"
+
+namespace arena {
+
+// Channels of a game connection.
+inline constexpr tickwire::net::Channel kMatchChannel = 0;     // reliable: MatchMessage
+inline constexpr tickwire::net::Channel kSnapshotChannel = 1;  // snapshots, client updates
+
+struct ServerConfig {
+  tickwire::net::EnetServerConfig enet;  // bind address, port, max players (require_ticket set
+                                         // from the fields below)
+  tickwire::net::TicketPublicKey lobby_key{};
+  // This server as tickets name it, "host:port" (the address players are told to connect to).
+  std::string public_address = "127.0.0.1:7777";
+  double tick_rate_hz = 60;
+  double snapshot_rate_hz = 30;
+  double match_seconds = 180;
+  int drones = 30;
+  // After a match ends, its players are disconnected this long later (they read the final
+  // scores first).
+  std::uint32_t linger_ms = 2000;
+  std::uint64_t seed = 1;
+};
+
+struct ServerStats {
+  std::size_t matches = 0;
+  std::size_t players = 0;
+  std::uint64_t ticks = 0;  // match ticks simulated, all matches
+  std::uint64_t matches_finished = 0;
+  std::uint64_t inputs_applied = 0;
+  std::uint64_t inputs_missing = 0;   // a player had no input for a tick (it stood still)
+  std::uint64_t inputs_rejected = 0;  // inputs that were not an arena Input
+  std::uint64_t unexpected_messages = 0;
+  double tick_cpu_us_last = 0;   // CPU time of the last server tick (all matches)
+  std::uint64_t bytes_sent = 0;  // message payload bytes to all players
+};
+
+class ArenaServer {
+ public:
+  static tickwire::net::Result<std::unique_ptr<ArenaServer>> start(const ServerConfig& config);
+  ~ArenaServer();
+  ArenaServer(const ArenaServer&) = delete;
+  ArenaServer& operator=(const ArenaServer&) = delete;
+
+  // Handles network events and runs the ticks that are due, sleeping in the network wait when
+  // nothing is. Returns after `duration`.
+  void run_for(std::chrono::milliseconds duration);
+
+  std::uint16_t port() const;
+  const ServerStats& stats() const { return stats_; }
+  tickwire::net::TransportCounters counters() const;
+  // Median and 99th percentile of the tick CPU times recorded since the last call, microseconds.
+  std::pair<double, double> take_tick_percentiles();
+
+ private:
+  struct Match;
+  struct Player;
+  ArenaServer(const ServerConfig& config, std::unique_ptr<tickwire::net::ServerTransport> net);
+  void handle_events(std::chrono::milliseconds wait);
+  void on_connected(tickwire::net::PeerId peer);
+  void on_disconnected(tickwire::net::PeerId peer);
+  void tick();
+  void tick_match(Match& match);
+  void send_scores(Match& match, bool final_scores);
+  void send_match_message(Match& match, const std::vector<std::byte>& message);
+  tickwire::sim::ReplicatorConfig replicator_config() const;
+
+  ServerConfig config_;
+  std::unique_ptr<tickwire::net::ServerTransport> net_;
+  std::map<std::uint64_t, std::unique_ptr<Match>> matches_;  // by match id
+  std::map<tickwire::net::PeerId, std::uint64_t> match_of_peer_;
+  std::chrono::steady_clock::time_point next_tick_;
+  std::chrono::nanoseconds tick_duration_;
+  std::vector<double> tick_cpu_us_;
+  ServerStats stats_;
+};
+
+}  // namespace arena
