@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include <tickwire/net/lan_discovery.hpp>
 #include <tickwire/net/lobby_client.hpp>
 
 #include "arena_client.hpp"
@@ -37,6 +38,9 @@ struct Options {
   double duration_s = 60;
   double fps = 60;
   std::uint64_t seed = 1;
+  bool lan = false;  // find the server by its LAN beacon instead of --lobby-host
+  std::uint16_t discovery_port = 7779;
+  double lan_wait_s = 10;
 };
 
 enum class Stage { lobby, waiting_room, in_room, playing, done };
@@ -208,7 +212,40 @@ void report(const std::vector<std::unique_ptr<Bot>>& bots) {
   }
 }
 
-int run(const Options& options) {
+// Listens for LAN beacons and points `options` at the lobby of the first server heard.
+bool find_lan_server(Options& options) {
+  tickwire::net::LanBrowserConfig config;
+  config.discovery_port = options.discovery_port;
+  auto browser = net::LanBrowser::start(config);
+  if (!browser) {
+    std::fprintf(stderr, "tickwire-bot: LAN discovery: %s\n", browser.error().c_str());
+    return false;
+  }
+  const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                           std::chrono::duration<double>(options.lan_wait_s));
+  while (Clock::now() < deadline && !g_stop.load()) {
+    browser.value()->poll();
+    for (const net::DiscoveredServer& server : browser.value()->servers()) {
+      if (server.announcement.lobby_port == 0) continue;  // a game server without a lobby
+      options.lobby_host = server.address;
+      options.lobby_port = server.announcement.lobby_port;
+      std::printf("LAN: found \"%s\" at %s (lobby port %u, %u/%u players)\n",
+                  server.announcement.name.c_str(), server.address.c_str(),
+                  static_cast<unsigned>(server.announcement.lobby_port),
+                  static_cast<unsigned>(server.announcement.players),
+                  static_cast<unsigned>(server.announcement.max_players));
+      std::fflush(stdout);
+      return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  std::fprintf(stderr, "tickwire-bot: no server heard on the LAN (UDP port %u) within %.0f s\n",
+               static_cast<unsigned>(options.discovery_port), options.lan_wait_s);
+  return false;
+}
+
+int run(Options options) {
+  if (options.lan && !find_lan_server(options)) return 1;
   std::vector<std::unique_ptr<Bot>> bots;
   for (int i = 0; i < options.count; ++i) {
     auto bot = std::make_unique<Bot>();
@@ -286,6 +323,13 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1.0, 1000.0))
       ->capture_default_str();
   app.add_option("--seed", options.seed, "seed of the bots' choices")->capture_default_str();
+  app.add_flag("--lan", options.lan,
+               "find the server by its LAN beacon (the first heard) instead of --lobby-host");
+  app.add_option("--discovery-port", options.discovery_port, "UDP port of LAN beacons")
+      ->capture_default_str();
+  app.add_option("--lan-wait", options.lan_wait_s, "seconds to listen for a LAN beacon")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   std::signal(SIGINT, [](int) { g_stop.store(true); });
   std::signal(SIGTERM, [](int) { g_stop.store(true); });

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The whole demo as players meet it: tickwire-server (lobby + game server) with 5 % loss each way
+# and 80 ms of round trip simulated in front of its game port, and 8 bots that go through the
+# lobby into one 20-second match. Every bot must join and see the match finish, nobody may be
+# disconnected, and prediction corrections must stay small and rare.
+#   full_stack_test.sh SERVER BOT
+set -euo pipefail
+server=$1
+bot=$2
+lobby_port=17701
+game_port=17702
+log_dir=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$log_dir"' EXIT
+
+"$server" --bind 127.0.0.1 --no-beacon --lobby-port $lobby_port --game-port $game_port \
+  --match-seconds 20 --duration 32 --latency 80 --loss 5 --status-interval 5 \
+  >"$log_dir/server.log" 2>&1 &
+server_pid=$!
+# The bots start once the lobby answers.
+for _ in $(seq 50); do
+  if (exec 3<>/dev/tcp/127.0.0.1/$lobby_port) 2>/dev/null; then break; fi
+  sleep 0.1
+done
+
+status=0
+"$bot" --lobby-port $lobby_port -n 8 --room full-stack --duration 28 >"$log_dir/bots.log" 2>&1 ||
+  status=$?
+kill -INT $server_pid
+wait $server_pid || true
+cat "$log_dir/server.log"
+cat "$log_dir/bots.log"
+
+fail() { echo "FAIL: $*"; exit 1; }
+[ "$status" -eq 0 ] || fail "tickwire-bot exited with $status (a bot did not join, or failed)"
+grep -q "8 of 8 bots joined the match, 8 saw it finish, 0 failed" "$log_dir/bots.log" ||
+  fail "not every bot joined and saw the match finish"
+grep -q "clean exit" "$log_dir/server.log" || fail "the server did not exit cleanly"
+# Per bot: corrections at most 1 in 10 snapshots, none over 1 m (respawns do not count).
+awk '$1 ~ /^bot-/ {
+       rows++
+       # columns: bot joined finished ticks snapshots corrections max-correction ...
+       if ($7 + 0 >= 1.0) { print "FAIL: " $1 " corrected by " $7; bad = 1 }
+       if ($6 > $5 / 10) { print "FAIL: " $1 " had " $6 " corrections in " $5 " snapshots"; bad = 1 }
+       if ($5 < 400) { print "FAIL: " $1 " received only " $5 " snapshots"; bad = 1 }
+     }
+     END { if (rows != 8 || bad) exit 1 }' "$log_dir/bots.log" || fail "corrections or snapshots out of bounds"
+echo "PASS: 8 bots played a 20 s match through the lobby under 5 % loss and 80 ms RTT"
