@@ -35,6 +35,7 @@ struct ArenaServer::Player {
   std::uint64_t lobby_player_id = 0;
   PlayerInput last_input;  // held for ticks whose input did not arrive in time
   bool was_alive = true;
+  std::uint32_t malformed = 0;  // messages that were not a valid client update
 };
 
 struct ArenaServer::Match {
@@ -131,16 +132,35 @@ void ArenaServer::handle_events(std::chrono::milliseconds wait) {
       case net::EventType::disconnected:
         on_disconnected(event.peer);
         break;
-      case net::EventType::message: {
-        const auto found = match_of_peer_.find(event.peer);
-        if (found == match_of_peer_.end() || event.channel != kSnapshotChannel) {
-          ++stats_.unexpected_messages;
-          break;
-        }
-        matches_.at(found->second)->replicator.on_message(event.peer, event.payload.bytes());
+      case net::EventType::message:
+        on_message(event);
         break;
-      }
     }
+  }
+}
+
+void ArenaServer::on_message(net::Event& event) {
+  const auto found = match_of_peer_.find(event.peer);
+  if (found == match_of_peer_.end()) return;  // a player whose disconnect is under way
+  Match& match = *matches_.at(found->second);
+  Player& player = match.players.at(event.peer);
+  bool malformed = false;
+  if (event.channel != kSnapshotChannel) {
+    ++stats_.unexpected_messages;
+    malformed = true;
+  } else {
+    const std::uint64_t before = match.replicator.counters().malformed;
+    match.replicator.on_message(event.peer, event.payload.bytes());
+    if (match.replicator.counters().malformed != before) {
+      ++stats_.malformed_updates;
+      malformed = true;
+    }
+  }
+  // A player who keeps sending what no client of this game sends is not playing: drop them,
+  // with the reason, before they cost the others anything.
+  if (malformed && ++player.malformed == config_.max_malformed_per_player) {
+    ++stats_.players_disconnected_for_abuse;
+    net_->disconnect(event.peer, net::DisconnectReason::protocol_error);
   }
 }
 

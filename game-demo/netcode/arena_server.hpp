@@ -39,6 +39,9 @@ struct ServerConfig {
   // After a match ends, its players are disconnected this long later (they read the final
   // scores first).
   std::uint32_t linger_ms = 2000;
+  // Messages from one player that are not a valid client update (garbage, anything on the match
+  // channel) before the player is disconnected with protocol_error.
+  std::uint32_t max_malformed_per_player = 32;
   std::uint64_t seed = 1;
 };
 
@@ -48,9 +51,11 @@ struct ServerStats {
   std::uint64_t ticks = 0;  // match ticks simulated, all matches
   std::uint64_t matches_finished = 0;
   std::uint64_t inputs_applied = 0;
-  std::uint64_t inputs_missing = 0;   // a player had no input for a tick (it stood still)
-  std::uint64_t inputs_rejected = 0;  // inputs that were not an arena Input
-  std::uint64_t unexpected_messages = 0;
+  std::uint64_t inputs_missing = 0;       // a player had no input for a tick (it stood still)
+  std::uint64_t inputs_rejected = 0;      // inputs that were not an arena Input
+  std::uint64_t unexpected_messages = 0;  // from players on the match channel (server to player)
+  std::uint64_t malformed_updates = 0;    // client updates that failed to decode
+  std::uint64_t players_disconnected_for_abuse = 0;
   double tick_cpu_us_last = 0;   // CPU time of the last server tick (all matches)
   std::uint64_t bytes_sent = 0;  // message payload bytes to all players
 };
@@ -79,6 +84,7 @@ class ArenaServer {
   void handle_events(std::chrono::milliseconds wait);
   void on_connected(tickwire::net::PeerId peer);
   void on_disconnected(tickwire::net::PeerId peer);
+  void on_message(tickwire::net::Event& event);
   void tick();
   void tick_match(Match& match);
   void send_scores(Match& match, bool final_scores);

@@ -1,0 +1,184 @@
+// The Arena game server over real ENet on 127.0.0.1, against what a player controls: inputs sent
+// at ten times the tick rate with out-of-range values (a speed hack), and garbage from one player
+// while another keeps playing. The server runs on its own thread, the players on this one.
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <optional>
+#include <random>
+#include <thread>
+
+#include <tickwire/net/enet_transport.hpp>
+#include <tickwire/schemas/aligned_view.hpp>
+#include <tickwire/sim/replicator.hpp>
+
+#include "arena_client.hpp"
+#include "arena_generated.h"
+#include "arena_match_generated.h"
+#include "arena_server.hpp"
+
+namespace arena {
+namespace {
+
+namespace net = tickwire::net;
+namespace sim = tickwire::sim;
+using Clock = std::chrono::steady_clock;
+
+constexpr char kTicketAddress[] = "arena-test:7777";
+
+class ArenaServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ServerConfig config;
+    config.enet.port = 0;
+    config.lobby_key = issuer_.public_key();
+    config.public_address = kTicketAddress;
+    config.match_seconds = 60;
+    auto started = ArenaServer::start(config);
+    ASSERT_TRUE(started.ok()) << started.error();
+    server_ = std::move(started.value());
+  }
+  // Runs the server for `seconds` on its own thread.
+  void serve(double seconds) {
+    thread_ = std::thread([this, seconds] {
+      server_->run_for(std::chrono::milliseconds(static_cast<int>(seconds * 1000)));
+    });
+  }
+  void TearDown() override {
+    if (thread_.joinable()) thread_.join();
+  }
+  std::vector<std::byte> ticket(std::uint64_t player) {
+    return issuer_.issue(player, /*match_id=*/7, kTicketAddress);
+  }
+
+  net::JoinTicketIssuer issuer_ = net::JoinTicketIssuer::generate();
+  std::unique_ptr<ArenaServer> server_;
+  std::thread thread_;
+};
+
+// An input as a hacked client would build it: any values the wire format can carry.
+std::vector<std::byte> raw_input(std::int8_t move_x, std::int8_t move_y, float aim) {
+  flatbuffers::FlatBufferBuilder fbb;
+  fbb.Finish(CreateInput(fbb, move_x, move_y, aim, true, std::numeric_limits<double>::infinity()));
+  const auto* data = reinterpret_cast<const std::byte*>(fbb.GetBufferPointer());
+  return {data, data + fbb.GetSize()};
+}
+
+TEST_F(ArenaServerTest, inputs_at_ten_times_the_tick_rate_move_a_player_no_faster_than_the_rules) {
+  serve(4.0);
+  net::EnetClientConfig config;
+  config.server_port = server_->port();
+  config.common.channel_count = 2;
+  config.join_ticket = ticket(1);
+  auto client = std::move(net::make_enet_client(config).value());
+  sim::ClientReplicator replicator(schema());
+  sim::EntityId self = 0;
+  sim::WireTick next_input = 0;
+  struct Seen {
+    sim::WireTick tick;
+    double x, y;
+  };
+  std::vector<Seen> seen;
+  const auto end = Clock::now() + std::chrono::milliseconds(3500);
+  while (Clock::now() < end) {
+    net::Event event;
+    while (client->poll(event)) {
+      if (event.type != net::EventType::message) continue;
+      if (event.channel == kMatchChannel) {
+        const tickwire::schemas::AlignedView view(event.payload.bytes());
+        const auto* message = match::GetMatchMessage(view.data());
+        if (message->body_type() == match::MatchBody::Joined)
+          self = message->body_as_Joined()->entity_id();
+      } else if (replicator.on_message(event.payload.bytes())) {
+        if (const auto own = replicator.latest().find(self)) {
+          seen.push_back({replicator.latest_tick(),
+                          schema().dequantize(own->type, 0, own->fields[0]),
+                          schema().dequantize(own->type, 1, own->fields[1])});
+        }
+        if (next_input == 0) next_input = replicator.latest_tick() + 2;
+      }
+    }
+    if (next_input != 0) {
+      // Ten ticks of input every frame, each asking for far more than the top speed (and a NaN
+      // aim): a client trying to run ten times as fast.
+      for (int i = 0; i < 10; ++i)
+        replicator.add_input(next_input++, raw_input(100, -128, std::nanf("")));
+      (void)client->send(kSnapshotChannel, net::Delivery::unreliable, replicator.update_message());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(16));
+  }
+  thread_.join();
+  ASSERT_GT(seen.size(), 60u);
+  // Over every stretch of at least half a second the player covered at most what the top speed
+  // allows (6 m/s, diagonals included) — and did move, so the inputs were not simply ignored.
+  const Config rules;
+  double fastest = 0;
+  for (std::size_t i = 0; i < seen.size(); ++i) {
+    for (std::size_t j = i + 1; j < seen.size(); ++j) {
+      const double seconds = (seen[j].tick - seen[i].tick) / rules.tick_rate_hz;
+      if (seconds < 0.5) continue;
+      const double distance = std::hypot(seen[j].x - seen[i].x, seen[j].y - seen[i].y);
+      fastest = std::max(fastest, distance / seconds);
+    }
+  }
+  EXPECT_LE(fastest, rules.player_speed + 0.05);
+  EXPECT_GT(fastest, rules.player_speed * 0.5);
+  // Inputs were applied (the flood soon runs further ahead of the server's tick than it takes:
+  // those are refused, and the last applied input is held).
+  EXPECT_GT(server_->stats().inputs_applied, 0u);
+}
+
+TEST_F(ArenaServerTest, garbage_from_one_player_is_dropped_and_counted_while_another_plays) {
+  serve(3.0);
+  ClientConfig honest_config;
+  honest_config.server_address = "127.0.0.1:" + std::to_string(server_->port());
+  honest_config.ticket = ticket(1);
+  auto honest = std::move(ArenaClient::connect(honest_config).value());
+
+  net::EnetClientConfig config;
+  config.server_port = server_->port();
+  config.common.channel_count = 2;
+  config.join_ticket = ticket(2);
+  auto vandal = std::move(net::make_enet_client(config).value());
+
+  std::optional<net::DisconnectReason> vandal_reason;
+  std::mt19937 random(11);
+  const auto end = Clock::now() + std::chrono::milliseconds(2500);
+  auto last = Clock::now();
+  while (Clock::now() < end) {
+    const auto now = Clock::now();
+    honest->update(now - last, Intent{.move_x = 1, .move_y = 0, .aim = 0, .fire = false});
+    last = now;
+    net::Event event;
+    while (vandal->poll(event)) {
+      if (event.type == net::EventType::disconnected) vandal_reason = event.reason;
+    }
+    if (vandal->state() == net::ClientState::connected) {
+      std::vector<std::byte> junk(1 + random() % 200);
+      for (auto& b : junk)
+        b = static_cast<std::byte>(random());
+      (void)vandal->send(kSnapshotChannel, net::Delivery::unreliable, junk);
+      (void)vandal->send(kMatchChannel, net::Delivery::reliable_ordered, junk);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  thread_.join();
+  const ServerStats& stats = server_->stats();
+  // The junk was dropped and counted, and its sender disconnected with the reason...
+  EXPECT_GT(stats.unexpected_messages, 0u);  // the match channel takes nothing from players
+  EXPECT_GT(stats.malformed_updates, 0u);    // client updates that do not decode
+  EXPECT_EQ(stats.players_disconnected_for_abuse, 1u);
+  ASSERT_TRUE(vandal_reason.has_value());
+  EXPECT_EQ(*vandal_reason, net::DisconnectReason::protocol_error);
+  // ...while the honest player kept playing.
+  EXPECT_EQ(honest->phase(), ClientPhase::playing);
+  EXPECT_GT(honest->net_graph().snapshots, 40u);
+  EXPECT_GT(honest->predicted().x, -60.0);
+  EXPECT_GT(honest->predicted().vx, 0.0);
+}
+
+}  // namespace
+}  // namespace arena
