@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 #include <mutex>
+#include <utility>
 
 namespace tickwire::net::enet_detail {
 namespace {
@@ -176,6 +177,9 @@ bool EnetEndpoint::poll(Event& event, std::chrono::milliseconds wait) {
     return true;
   }
   const ServicingScope scope(this);
+  // ENet keeps its send totals in 32 bits (they wrap at 4 GiB): move them into ours each poll.
+  counters_.datagrams_sent += std::exchange(host_->totalSentPackets, 0);
+  counters_.wire_bytes_sent += std::exchange(host_->totalSentData, 0);
   cap_retransmit_backoff();
   expire_ticket_deadlines();
   const auto timeout = static_cast<enet_uint32>(

@@ -46,7 +46,12 @@ class EnetEndpoint {
   void disconnect(PeerId peer, DisconnectReason reason);
   void flush() { enet_host_flush(host_); }
   std::optional<ConnectionStats> stats(PeerId peer) const;
-  TransportCounters counters() const { return counters_; }
+  TransportCounters counters() const {
+    TransportCounters counters = counters_;
+    counters.datagrams_sent += host_->totalSentPackets;
+    counters.wire_bytes_sent += host_->totalSentData;
+    return counters;
+  }
   std::size_t connected_peers() const { return connected_count_; }
 
   ENetHost* host() const { return host_; }

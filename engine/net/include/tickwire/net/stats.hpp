@@ -26,6 +26,10 @@ struct ConnectionStats {
 // counter: they are what abuse tests check and what /metrics exports.
 struct TransportCounters {
   std::uint64_t datagrams_received = 0;
+  // What went out on the wire, protocol headers, acknowledgements and retransmissions included
+  // (datagram transports; 0 on WebSocket): what a bandwidth bill or a net graph counts.
+  std::uint64_t datagrams_sent = 0;
+  std::uint64_t wire_bytes_sent = 0;
   std::uint64_t connections_accepted = 0;
   std::uint64_t dropped_malformed = 0;     // datagrams that do not parse as the protocol
   std::uint64_t dropped_oversize = 0;      // messages over max_message_size
