@@ -97,7 +97,24 @@ sim::ReplicatorConfig ArenaServer::replicator_config() const {
   sim::ReplicatorConfig replication;
   replication.tick_rate_hz = config_.tick_rate_hz;
   replication.snapshot_rate_hz = config_.snapshot_rate_hz;
+  replication.max_snapshot_bytes = config_.snapshot_budget_bytes;
   return replication;
+}
+
+void ArenaServer::prioritize_nearby(Match& match) {
+  // What is near a player matters most to them: it is what they see move and shoot at. Their
+  // own entity comes first of all (prediction is reconciled against it).
+  match.replicator.priority = [&match](sim::ClientId client, const sim::WorldState::Entity& e) {
+    const auto player = match.players.find(client);
+    if (player == match.players.end()) return 1.0f;
+    if (e.id == player->second.entity) return 1000.0f;
+    const PlayerState* self = match.world.player(player->second.entity);
+    if (self == nullptr) return 1.0f;
+    const double x = schema().dequantize(e.type, 0, e.fields[0]);
+    const double y = schema().dequantize(e.type, 1, e.fields[1]);
+    const double distance = std::hypot(x - self->x, y - self->y);
+    return static_cast<float>(1.0 + 10.0 / (1.0 + distance / 5.0));
+  };
 }
 
 void ArenaServer::run_for(std::chrono::milliseconds duration) {
@@ -180,6 +197,7 @@ void ArenaServer::on_connected(net::PeerId peer) {
     rules.drones = config_.drones;
     rules.seed = config_.seed ^ ticket->match_id;
     slot = std::make_unique<Match>(ticket->match_id, rules, replicator_config());
+    prioritize_nearby(*slot);
   }
   Match& match = *slot;
   if (match.over_at) {
@@ -277,10 +295,8 @@ void ArenaServer::tick_match(Match& match) {
   for (auto& [peer, player] : match.players) {
     const PlayerState* state = match.world.player(player.entity);
     const bool alive = state != nullptr && state->alive;
-    if (player.was_alive && !alive) {
-      ++match.by_lobby_player[player.lobby_player_id].deaths;
-      match.scores_changed = true;
-    }
+    // Deaths wait for the next score table: scores themselves travel in the snapshots.
+    if (player.was_alive && !alive) ++match.by_lobby_player[player.lobby_player_id].deaths;
     player.was_alive = alive;
   }
 
@@ -291,6 +307,7 @@ void ArenaServer::tick_match(Match& match) {
       if (net_->send(peer, kSnapshotChannel, net::Delivery::unreliable_sequenced, snapshot) ==
           net::SendResult::ok) {
         stats_.bytes_sent += snapshot.size();
+        stats_.snapshot_bytes += snapshot.size();
       }
     }
   }
@@ -301,7 +318,8 @@ void ArenaServer::tick_match(Match& match) {
     ++stats_.matches_finished;
     return;
   }
-  if (++match.ticks_since_scores >= static_cast<std::uint64_t>(config_.tick_rate_hz) ||
+  if (++match.ticks_since_scores >=
+          static_cast<std::uint64_t>(config_.scoreboard_interval_s * config_.tick_rate_hz) ||
       match.scores_changed) {
     send_scores(match, false);
   }

@@ -34,6 +34,14 @@ struct ServerConfig {
   std::string public_address = "127.0.0.1:7777";
   double tick_rate_hz = 60;
   double snapshot_rate_hz = 30;
+  // Snapshot body bytes per player at most (the replicator's budget). What does not fit waits
+  // for a later snapshot, nearest first, while the client extrapolates it from its velocity; the
+  // player's own entity always goes first. 160 bytes at 30 Hz keeps a player's downstream,
+  // scores and headers included, under 64 kbit/s with 64 players (docs/benchmarks.md). 0 = no
+  // limit.
+  std::size_t snapshot_budget_bytes = 160;
+  // Seconds between score tables (they also go out when a player joins or leaves).
+  double scoreboard_interval_s = 3;
   double match_seconds = 180;
   int drones = 30;
   // After a match ends, its players are disconnected this long later (they read the final
@@ -56,8 +64,9 @@ struct ServerStats {
   std::uint64_t unexpected_messages = 0;  // from players on the match channel (server to player)
   std::uint64_t malformed_updates = 0;    // client updates that failed to decode
   std::uint64_t players_disconnected_for_abuse = 0;
-  double tick_cpu_us_last = 0;   // CPU time of the last server tick (all matches)
-  std::uint64_t bytes_sent = 0;  // message payload bytes to all players
+  double tick_cpu_us_last = 0;       // CPU time of the last server tick (all matches)
+  std::uint64_t bytes_sent = 0;      // message payload bytes to all players
+  std::uint64_t snapshot_bytes = 0;  // of which snapshots
 };
 
 class ArenaServer {
@@ -90,6 +99,7 @@ class ArenaServer {
   void send_scores(Match& match, bool final_scores);
   void send_match_message(Match& match, const std::vector<std::byte>& message);
   tickwire::sim::ReplicatorConfig replicator_config() const;
+  void prioritize_nearby(Match& match);
 
   ServerConfig config_;
   std::unique_ptr<tickwire::net::ServerTransport> net_;

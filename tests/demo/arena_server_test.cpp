@@ -171,6 +171,9 @@ TEST_F(ArenaServerTest, garbage_from_one_player_is_dropped_and_counted_while_ano
   EXPECT_GT(stats.unexpected_messages, 0u);  // the match channel takes nothing from players
   EXPECT_GT(stats.malformed_updates, 0u);    // client updates that do not decode
   EXPECT_EQ(stats.players_disconnected_for_abuse, 1u);
+  // On the wire the snapshots cost more than their payload (ENet's headers and acks).
+  EXPECT_GT(server_->counters().wire_bytes_sent, stats.bytes_sent);
+  EXPECT_GT(server_->counters().datagrams_sent, 40u);
   ASSERT_TRUE(vandal_reason.has_value());
   EXPECT_EQ(*vandal_reason, net::DisconnectReason::protocol_error);
   // ...while the honest player kept playing.
