@@ -1,0 +1,263 @@
+// The Arena game server under load: its tick CPU time (median, p99) and the bandwidth each player
+// receives, with 8, 32, 64 and 128 bots. The lobby and the game server run in this process (the
+// game server on this thread, whose CPU time is what a tick costs); the bots run in a separate
+// process (tickwire-bot, next to this program), go through the lobby and play.
+//
+// Baselines in the same run: the simulation alone (World::step for the same players and drones,
+// no networking), and full snapshots (every entity, every field, each snapshot) of the same world,
+// against which the delta snapshots' bandwidth is a ratio.
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <tickwire/net/lobby.hpp>
+#include <tickwire/sim/replicator.hpp>
+
+#include "arena_server.hpp"
+
+extern char** environ;
+
+namespace {
+
+namespace net = tickwire::net;
+namespace sim = tickwire::sim;
+using Clock = std::chrono::steady_clock;
+
+double thread_cpu_us() {
+  timespec now{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+  return static_cast<double>(now.tv_sec) * 1e6 + static_cast<double>(now.tv_nsec) / 1e3;
+}
+
+double percentile(std::vector<double> values, double q) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  return values[std::min(values.size() - 1,
+                         static_cast<std::size_t>(q * static_cast<double>(values.size())))];
+}
+
+struct Options {
+  std::vector<int> players = {8, 32, 64, 128};
+  double seconds = 10;
+  double warmup = 2;
+  double tick_rate = 60;
+  double snapshot_rate = 30;
+  int drones = 30;
+  std::uint16_t lobby_port = 17740;
+  std::uint16_t game_port = 17741;
+};
+
+struct Result {
+  int players = 0;
+  int connected = 0;
+  double tick_median_us = 0, tick_p99_us = 0;
+  double core_share = 0;                // tick CPU per second of wall time, of one core
+  double kbps_per_player = 0;           // everything the server sent, per player
+  double snapshot_kbps_per_player = 0;  // of which snapshots
+  double wire_kbps_per_player = 0;      // on the wire: ENet headers, acks, resends included
+  double sim_only_median_us = 0;        // baseline: World::step alone
+  double full_kbps_per_player = 0;      // baseline: full snapshots
+  int bots_exit = -1;
+};
+
+// The simulation alone: N players wandering among the drones, the same rules, no networking.
+// Also what full snapshots of that world cost per player.
+void baselines(const Options& options, int players, Result& result) {
+  arena::Config rules;
+  rules.tick_rate_hz = options.tick_rate;
+  rules.drones = options.drones;
+  arena::World world(rules);
+  for (int p = 1; p <= players; ++p)
+    world.add_player(static_cast<arena::PlayerId>(p));
+  std::mt19937 random(3);
+  std::vector<double> step_us;
+  sim::ReplicatorConfig replication;
+  replication.tick_rate_hz = options.tick_rate;
+  replication.snapshot_rate_hz = options.snapshot_rate;
+  replication.max_snapshot_bytes = 0;  // a full snapshot is whatever size it is
+  sim::ServerReplicator full(arena::schema(), replication);
+  full.add_client(1);  // never acknowledges: every snapshot is full
+  std::uint64_t full_bytes = 0;
+  const int ticks = static_cast<int>(options.seconds * options.tick_rate);
+  std::map<arena::PlayerId, arena::PlayerInput> inputs;
+  for (int t = 1; t <= ticks; ++t) {
+    if (t % 30 == 1) {
+      for (int p = 1; p <= players; ++p) {
+        arena::PlayerInput input;
+        input.move_x = static_cast<std::int8_t>(static_cast<int>(random() % 3) - 1);
+        input.move_y = static_cast<std::int8_t>(static_cast<int>(random() % 3) - 1);
+        input.aim = static_cast<float>(random() % 628) / 100.0f;
+        input.fire = random() % 2 == 0;
+        input.view_tick = t - 6;
+        inputs[static_cast<arena::PlayerId>(p)] = input;
+      }
+    }
+    const double start = thread_cpu_us();
+    world.step(inputs);
+    step_us.push_back(thread_cpu_us() - start);
+    if (full.snapshot_due(static_cast<sim::WireTick>(t)))
+      full_bytes += full.snapshot_for(1, static_cast<sim::WireTick>(t), world.state()).size();
+  }
+  result.sim_only_median_us = percentile(step_us, 0.5);
+  result.full_kbps_per_player = static_cast<double>(full_bytes) * 8 / 1000 / options.seconds;
+}
+
+pid_t spawn_bots(const Options& options, int players) {
+  const std::string bot =
+      (std::filesystem::read_symlink("/proc/self/exe").parent_path() / "tickwire-bot").string();
+  std::vector<std::string> args = {bot,
+                                   "--lobby-port",
+                                   std::to_string(options.lobby_port),
+                                   "-n",
+                                   std::to_string(players),
+                                   "--room",
+                                   "bench",
+                                   "--duration",
+                                   std::to_string(options.seconds + options.warmup + 20),
+                                   "--fps",
+                                   "30"};
+  std::vector<char*> argv;
+  for (auto& a : args)
+    argv.push_back(a.data());
+  argv.push_back(nullptr);
+  // The bots' own report would drown ours: it goes to /dev/null.
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+  pid_t pid = -1;
+  if (posix_spawn(&pid, bot.c_str(), &actions, nullptr, argv.data(), environ) != 0) pid = -1;
+  posix_spawn_file_actions_destroy(&actions);
+  return pid;
+}
+
+Result measure(const Options& options, int players) {
+  Result result;
+  result.players = players;
+  const net::JoinTicketIssuer issuer = net::JoinTicketIssuer::generate();
+  const std::string address = "127.0.0.1:" + std::to_string(options.game_port);
+
+  net::LobbyConfig lobby_config;
+  lobby_config.websocket.port = options.lobby_port;
+  lobby_config.websocket.max_connections_per_address = 1000;
+  lobby_config.websocket.max_pending_handshakes = 1000;
+  lobby_config.max_players_per_room = 1000;
+  lobby_config.local_game_server = address;
+  net::LobbyServer lobby(lobby_config, issuer);
+  if (!lobby.start().ok()) return result;
+
+  arena::ServerConfig config;
+  config.enet.port = options.game_port;
+  config.enet.max_peers = 1000;
+  config.enet.max_peers_per_address = 1000;
+  config.enet.connect_burst_per_address = 1000;
+  config.enet.connect_rate_per_address = 1000;
+  config.enet.max_pending_handshakes = 1000;
+  config.lobby_key = issuer.public_key();
+  config.public_address = address;
+  config.tick_rate_hz = options.tick_rate;
+  config.snapshot_rate_hz = options.snapshot_rate;
+  config.drones = options.drones;
+  config.match_seconds = options.seconds + options.warmup + 60;
+  auto server = std::move(arena::ArenaServer::start(config).value());
+
+  const pid_t bots = spawn_bots(options, players);
+  // Wait for every bot to be in the match, then warm up.
+  const auto give_up = Clock::now() + std::chrono::seconds(30);
+  while (server->stats().players < static_cast<std::size_t>(players) && Clock::now() < give_up)
+    server->run_for(std::chrono::milliseconds(100));
+  result.connected = static_cast<int>(server->stats().players);
+  server->run_for(std::chrono::milliseconds(static_cast<int>(options.warmup * 1000)));
+  (void)server->take_tick_percentiles();
+
+  const std::uint64_t bytes_before = server->stats().bytes_sent;
+  const std::uint64_t snapshot_bytes_before = server->stats().snapshot_bytes;
+  const std::uint64_t wire_bytes_before = server->counters().wire_bytes_sent;
+  const auto start = Clock::now();
+  const double cpu_start = thread_cpu_us();
+  server->run_for(std::chrono::milliseconds(static_cast<int>(options.seconds * 1000)));
+  const double wall = std::chrono::duration<double>(Clock::now() - start).count();
+  const auto [median, p99] = server->take_tick_percentiles();
+  result.tick_median_us = median;
+  result.tick_p99_us = p99;
+  // All of the game thread's CPU (ticks and network polling) over the wall time.
+  result.core_share = (thread_cpu_us() - cpu_start) / 1e6 / wall;
+  result.kbps_per_player = static_cast<double>(server->stats().bytes_sent - bytes_before) * 8 /
+                           1000 / wall / std::max(1, result.connected);
+  result.wire_kbps_per_player =
+      static_cast<double>(server->counters().wire_bytes_sent - wire_bytes_before) * 8 / 1000 /
+      wall / std::max(1, result.connected);
+  result.snapshot_kbps_per_player =
+      static_cast<double>(server->stats().snapshot_bytes - snapshot_bytes_before) * 8 / 1000 /
+      wall / std::max(1, result.connected);
+
+  server.reset();  // players are disconnected
+  if (bots > 0) {
+    kill(bots, SIGTERM);
+    int status = 0;
+    waitpid(bots, &status, 0);
+    result.bots_exit = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+  lobby.stop();
+  baselines(options, players, result);
+  return result;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options options;
+  CLI::App app{"Arena game server tick CPU and bandwidth per player, 8 to 128 bots"};
+  app.add_option("--players", options.players, "bot counts to measure")->capture_default_str();
+  app.add_option("--seconds", options.seconds, "measured seconds per count")->capture_default_str();
+  app.add_option("--warmup", options.warmup, "seconds after all bots joined before measuring")
+      ->capture_default_str();
+  app.add_option("--drones", options.drones, "drones in the match")->capture_default_str();
+  app.add_option("--lobby-port", options.lobby_port, "lobby port (127.0.0.1)")
+      ->capture_default_str();
+  app.add_option("--game-port", options.game_port, "game port (127.0.0.1)")->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+
+  std::printf(
+      "Arena server under load: %.0f Hz ticks, %.0f Hz snapshots, %d drones; bots in a separate\n"
+      "process (tickwire-bot, 30 fps), lobby and game server in this one; %.0f s measured after\n"
+      "%.0f s of warm-up. Tick CPU is the game thread's CPU time per tick (all matches); core\n"
+      "share is that thread's CPU time (ticks and network) over wall time. Per player and\n"
+      "second, downstream: 'wire' is what ENet sent (headers, acknowledgements, resends\n"
+      "included), 'payload' the messages (snapshots and score tables), 'snapshots' their part.\n"
+      "Baselines in the same run: the simulation alone (World::step, no networking) and full\n"
+      "snapshots of the same world (every entity, every field, each snapshot).\n\n",
+      options.tick_rate, options.snapshot_rate, options.drones, options.seconds, options.warmup);
+  std::printf("%7s %9s %11s %11s %10s %11s %8s %10s %12s %11s %10s\n", "players", "connected",
+              "tick med us", "tick p99 us", "core share", "wire kbit/s", "payload", "snapshots",
+              "sim-only us", "full kbit/s", "snap/full");
+  bool ok = true;
+  for (const int players : options.players) {
+    const Result r = measure(options, players);
+    ok = ok && r.connected == players;
+    const double ratio =
+        r.full_kbps_per_player > 0 ? r.snapshot_kbps_per_player / r.full_kbps_per_player : 0.0;
+    std::printf("%7d %9d %11.1f %11.1f %9.1f%% %11.1f %8.1f %10.1f %12.1f %11.1f %9.3fx\n",
+                r.players, r.connected, r.tick_median_us, r.tick_p99_us, r.core_share * 100,
+                r.wire_kbps_per_player, r.kbps_per_player, r.snapshot_kbps_per_player,
+                r.sim_only_median_us, r.full_kbps_per_player, ratio);
+    std::fflush(stdout);
+  }
+  std::printf(
+      "\nGoal (issue 5): 64 players plus drones at 60 Hz ticks and 30 Hz snapshots within 25 %% "
+      "of one core, under 64 kbit/s per client downstream.\n");
+  return ok ? 0 : 1;
+}
