@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <thread>
+#include <vector>
 
 #include "lobby/lobby_http.hpp"
 #include "lobby/lobby_metrics.hpp"
@@ -21,22 +22,39 @@ using lobby_detail::LobbyService;
 // grace), and how often it does so at most.
 constexpr auto kPollWait = std::chrono::milliseconds(20);
 constexpr auto kTickInterval = std::chrono::milliseconds(50);
+// How long a broadcast's frame (a chat line, a presence change) may wait for the next ones to the
+// same connection, to share one socket write with them. Nobody reads chat to the millisecond,
+// and with a room of 100 a write per frame is most of what a chat line costs the server.
+// Replies to a client's own requests do not wait.
+constexpr auto kBroadcastFlushDelay = std::chrono::microseconds(1000);
 
 class TransportOutput final : public lobby_detail::LobbyOutput {
  public:
   explicit TransportOutput(websocket_detail::WebSocketServerTransport& server) : server_(server) {}
 
   bool send(PeerId peer, std::span<const std::byte> message, bool text) override {
-    const Channel channel =
-        text ? websocket_detail::kRawTextChannel : websocket_detail::kRawBinaryChannel;
-    return server_.send(peer, channel, Delivery::reliable_ordered, message) == SendResult::ok;
+    return server_.send(peer, channel_for(text), Delivery::reliable_ordered, message) ==
+           SendResult::ok;
+  }
+  void send_many(std::span<const PeerId> peers, std::span<const std::byte> message, bool text,
+                 std::vector<PeerId>& refused) override {
+    results_.resize(peers.size());
+    server_.send_to_many(peers, channel_for(text), message, results_);
+    for (std::size_t i = 0; i < peers.size(); ++i) {
+      if (results_[i] != SendResult::ok) refused.push_back(peers[i]);
+    }
   }
   void close(PeerId peer, DisconnectReason reason, std::uint16_t code, bool after_writes) override {
     server_.disconnect_with_code(peer, reason, code, after_writes);
   }
 
  private:
+  static Channel channel_for(bool text) {
+    return text ? websocket_detail::kRawTextChannel : websocket_detail::kRawBinaryChannel;
+  }
+
   websocket_detail::WebSocketServerTransport& server_;
+  std::vector<SendResult> results_;  // send_many()'s, kept to spare an allocation per broadcast
 };
 
 }  // namespace
@@ -116,7 +134,8 @@ Status LobbyServer::start() {
   Impl& impl = *impl_;
   auto handler = lobby_detail::make_lobby_http_handler(impl.config, *impl.state, impl.metrics,
                                                        [&impl] { return impl.counters(); });
-  auto made = websocket_detail::make_websocket_server(transport, std::move(handler));
+  auto made = websocket_detail::make_websocket_server(transport, std::move(handler),
+                                                      {kBroadcastFlushDelay});
   if (!made.ok()) return Status::error(made.error());
   impl.started = true;
   impl.server = std::move(made.value());

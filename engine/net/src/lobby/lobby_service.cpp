@@ -259,37 +259,61 @@ void LobbyService::resume(const Request& request, const std::string& token) {
 }
 
 void LobbyService::deliver(const Broadcast& broadcast) {
-  // Rendered to JSON at most once, however many text clients receive it.
-  std::optional<std::string> json;
-  const auto send_to_player = [&](PlayerId id) {
+  // The local members it is for, by language: each group gets one copy of the message, handed to
+  // the transport at once.
+  binary_audience_.clear();
+  json_audience_.clear();
+  const auto add_player = [&](PlayerId id) {
     const auto it = players_.find(id);
     if (it == players_.end()) return;  // dropped, or connected to another lobby process
     const auto session = sessions_.find(it->second.peer);
     if (session == sessions_.end() || session->second.closing) return;
-    if (session->second.json && !json) {
-      json = codec_.to_json(*broadcast.message);
-    }
-    send(it->second.peer, broadcast.message, session->second.json ? &*json : nullptr);
+    (session->second.json ? json_audience_ : binary_audience_).push_back(it->second.peer);
   };
   switch (broadcast.audience) {
     case Broadcast::Audience::player:
-      return send_to_player(broadcast.target);
+      add_player(broadcast.target);
+      break;
     case Broadcast::Audience::room:
       if (const auto room = state_.room(broadcast.target)) {
         for (const MemberInfo& member : room->members)
-          send_to_player(member.player);
+          add_player(member.player);
       }
-      return;
-    case Broadcast::Audience::everyone: {
-      std::vector<PlayerId> everyone;
-      everyone.reserve(players_.size());
+      break;
+    case Broadcast::Audience::everyone:
       for (const auto& [id, player] : players_)
-        everyone.push_back(id);
-      for (PlayerId id : everyone)
-        send_to_player(id);
-      return;
-    }
+        add_player(id);
+      break;
   }
+  // Moved out while in use, so that a delivery started from inside this one (none is today:
+  // close() publishes nothing) could not clear them under us.
+  std::vector<PeerId> binary = std::move(binary_audience_);
+  std::vector<PeerId> json = std::move(json_audience_);
+  if (!binary.empty()) send_many(binary, *broadcast.message, /*text=*/false);
+  if (!json.empty()) {
+    // Rendered to JSON once, however many text clients receive it.
+    const std::string rendered = codec_.to_json(*broadcast.message);
+    send_many(json, {reinterpret_cast<const std::byte*>(rendered.data()), rendered.size()},
+              /*text=*/true);
+  }
+  binary_audience_ = std::move(binary);
+  json_audience_ = std::move(json);
+}
+
+void LobbyService::send_many(std::span<const PeerId> peers, std::span<const std::byte> bytes,
+                             bool text) {
+  std::vector<PeerId> refused = std::move(refused_);
+  refused.clear();
+  output_.send_many(peers, bytes, text, refused);
+  const std::size_t sent = peers.size() - refused.size();
+  metrics_.messages_sent += sent;
+  metrics_.bytes_sent += sent * bytes.size();
+  for (const PeerId peer : refused) {
+    // Its queue is full: it does not read. Close at once, or the close would wait behind it.
+    ++metrics_.disconnected_slow;
+    close(peer, DisconnectReason::rate_limited, close_code::policy_violation, false);
+  }
+  refused_ = std::move(refused);
 }
 
 void LobbyService::reply(const Request& request, const MessageBytes& message) {

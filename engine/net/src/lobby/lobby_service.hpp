@@ -9,6 +9,7 @@
 #include <span>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "lobby/lobby_codec.hpp"
 #include "lobby/lobby_messages.hpp"
@@ -27,6 +28,14 @@ class LobbyOutput {
   // One message to one connection, as a text frame when `text`. False if it could not be queued
   // (the connection is gone, or not reading: its queue is full).
   virtual bool send(PeerId peer, std::span<const std::byte> message, bool text) = 0;
+  // send() of one message to each of `peers` (a broadcast); appends those that could not take
+  // it to `refused`. The transport's version copies the message once and hands it over once.
+  virtual void send_many(std::span<const PeerId> peers, std::span<const std::byte> message,
+                         bool text, std::vector<PeerId>& refused) {
+    for (const PeerId peer : peers) {
+      if (!send(peer, message, text)) refused.push_back(peer);
+    }
+  }
   // Closes with `code`: after what was sent when `after_writes`, else at once.
   virtual void close(PeerId peer, DisconnectReason reason, std::uint16_t code,
                      bool after_writes) = 0;
@@ -97,6 +106,8 @@ class LobbyService {
   void fail(const Request& request, wire::ErrorCode code, std::string message);
   // Sends to one connection, in its language; a connection that cannot take it is closed.
   void send(PeerId peer, const MessageBytes& message, const std::string* json = nullptr);
+  // The same message to several connections that speak the same language (`text`: JSON).
+  void send_many(std::span<const PeerId> peers, std::span<const std::byte> bytes, bool text);
   void close(PeerId peer, DisconnectReason reason, std::uint16_t code, bool after_writes);
 
   Player* player_of(const Session& session);
@@ -112,6 +123,10 @@ class LobbyService {
   LobbyCodec codec_;
   std::unordered_map<PeerId, Session> sessions_;
   std::unordered_map<PlayerId, Player> players_;
+  // deliver()'s scratch space, kept to spare an allocation per broadcast.
+  std::vector<PeerId> binary_audience_;
+  std::vector<PeerId> json_audience_;
+  std::vector<PeerId> refused_;
 };
 
 }  // namespace tickwire::net::lobby_detail

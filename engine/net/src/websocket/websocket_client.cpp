@@ -7,7 +7,9 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/websocket/error.hpp>
+#include <optional>
 #include <string>
 #include <system_error>
 
@@ -46,7 +48,7 @@ class ClientConnector : public std::enable_shared_from_this<ClientConnector> {
  public:
   ClientConnector(asio::io_context& context, std::shared_ptr<ClientShared> shared)
       : resolver_(asio::make_strand(context)),
-        ws_(resolver_.get_executor()),
+        tcp_(resolver_.get_executor()),
         resolve_timer_(resolver_.get_executor()),
         shared_(std::move(shared)) {}
 
@@ -74,18 +76,21 @@ class ClientConnector : public std::enable_shared_from_this<ClientConnector> {
   void on_resolve(beast::error_code ec, const tcp::resolver::results_type& results) {
     resolve_timer_.cancel();
     if (ec) return fail(DisconnectReason::connect_failed);
-    beast::get_lowest_layer(ws_).expires_at(deadline_);
-    beast::get_lowest_layer(ws_).async_connect(
-        results, beast::bind_front_handler(&ClientConnector::on_connect, shared_from_this()));
+    tcp_.expires_at(deadline_);
+    tcp_.async_connect(results,
+                       beast::bind_front_handler(&ClientConnector::on_connect, shared_from_this()));
   }
 
   void on_connect(beast::error_code ec, const tcp::endpoint& /*endpoint*/) {
     if (ec) return fail(DisconnectReason::connect_failed);
     // No Nagle delay on small messages (see the server side).
     beast::error_code ignored;
-    beast::get_lowest_layer(ws_).socket().set_option(tcp::no_delay(true), ignored);
-    apply_websocket_timeouts(ws_, config().common);
-    ws_.set_option(websocket::stream_base::decorator(
+    tcp_.socket().set_option(tcp::no_delay(true), ignored);
+    // The connect deadline ends here; the WebSocket layer's handshake timeout takes over.
+    tcp_.expires_never();
+    ws_.emplace(tcp_.release_socket());
+    apply_websocket_timeouts(*ws_, config().common);
+    ws_->set_option(websocket::stream_base::decorator(
         [origin = config().origin](websocket::request_type& request) {
           request.set(http::field::user_agent, "tickwire");
           if (!origin.empty()) request.set(http::field::origin, origin);
@@ -95,7 +100,7 @@ class ClientConnector : public std::enable_shared_from_this<ClientConnector> {
     const bool ipv6_literal = host.find(':') != std::string::npos;
     const std::string host_header =
         (ipv6_literal ? "[" + host + "]" : host) + ":" + std::to_string(config().server_port);
-    ws_.async_handshake(
+    ws_->async_handshake(
         response_, host_header, config().path,
         beast::bind_front_handler(&ClientConnector::on_handshake, shared_from_this()));
   }
@@ -106,7 +111,7 @@ class ClientConnector : public std::enable_shared_from_this<ClientConnector> {
     }
     if (ec) return fail(DisconnectReason::connect_failed);
     auto connection = std::make_shared<WebSocketConnection>(
-        std::move(ws_), kServerPeer, config().common, shared_->events,
+        std::move(*ws_), kServerPeer, config().common, shared_->events,
         [shared = shared_] { shared->live.remove(kServerPeer); });
     if (!shared_->live.add(kServerPeer, connection)) return;  // the client is being destroyed
     connection->start();
@@ -115,7 +120,8 @@ class ClientConnector : public std::enable_shared_from_this<ClientConnector> {
   void fail(DisconnectReason reason) { shared_->events->push_disconnected(kServerPeer, reason); }
 
   tcp::resolver resolver_;
-  WebSocketStream ws_;
+  beast::tcp_stream tcp_;              // until connected
+  std::optional<WebSocketStream> ws_;  // takes tcp_'s socket over once connected
   asio::steady_timer resolve_timer_;
   const std::shared_ptr<ClientShared> shared_;
   std::chrono::steady_clock::time_point deadline_;

@@ -24,9 +24,7 @@ bool is_websocket_protocol_error(beast::error_code ec) {
 }  // namespace
 
 void apply_websocket_timeouts(WebSocketStream& ws, const WebSocketCommonConfig& config) {
-  // The TCP stream's own deadline would cut every connection off after handshake_timeout_ms;
-  // from here on the WebSocket layer keeps time.
-  beast::get_lowest_layer(ws).expires_never();
+  // The socket beneath has no deadline of its own: from here on the WebSocket layer keeps time.
   websocket::stream_base::timeout timeout;
   timeout.handshake_timeout = std::chrono::milliseconds(config.handshake_timeout_ms);
   timeout.idle_timeout = std::chrono::milliseconds(config.idle_timeout_ms);
@@ -123,18 +121,20 @@ void WebSocketConnection::send_frame(SharedFrame frame) {
   });
 }
 
-void WebSocketConnection::queue_frame(SharedFrame frame) {
+void WebSocketConnection::queue_frame(SharedFrame frame, bool may_wait) {
   if (finished_ || closing_ || close_after_writes_) {
     release(*frame);
     return;
   }
-  outbox_.push_back(std::move(frame));
+  outbox_.push_back({std::move(frame), may_wait});
   if (!writing_) do_write();
 }
 
 void WebSocketConnection::do_write() {
   writing_ = true;
-  const Frame& frame = *outbox_.front();
+  const Outgoing& next = outbox_[outbox_head_];
+  const Frame& frame = *next.frame;
+  ws_.next_layer().set_may_wait(next.may_wait);
   // Raw framing keeps the channel byte in the frame only to pick the frame type.
   const std::size_t skip = raw_framing_ ? kChannelPrefixBytes : 0;
   if (raw_framing_) ws_.text(static_cast<Channel>(frame[0]) == kRawTextChannel);
@@ -144,13 +144,26 @@ void WebSocketConnection::do_write() {
 
 void WebSocketConnection::on_write(beast::error_code ec, std::size_t /*bytes*/) {
   writing_ = false;
-  if (finished_) return;  // finish() released the whole outbox
-  release(*outbox_.front());
-  outbox_.pop_front();
+  ws_.next_layer().set_may_wait(false);  // Beast's own frames (pongs, close) go at once
+  if (finished_) return;                 // finish() released the whole outbox
+  release(*outbox_[outbox_head_].frame);
+  pop_front();
   if (ec) return finish(ec);
   if (closing_) return;
-  if (!outbox_.empty()) return do_write();
+  if (outbox_head_ < outbox_.size()) return do_write();
   if (close_after_writes_) start_close(*close_after_writes_);
+}
+
+void WebSocketConnection::pop_front() {
+  outbox_[outbox_head_++].frame.reset();
+  if (outbox_head_ < outbox_.size()) return;
+  outbox_head_ = 0;
+  // Drained: a busy connection keeps a little room, an idle one nothing much.
+  if (outbox_.capacity() > kOutboxKeptCapacity) {
+    std::vector<Outgoing>().swap(outbox_);
+  } else {
+    outbox_.clear();
+  }
 }
 
 void WebSocketConnection::release(const Frame& frame) {
@@ -190,8 +203,8 @@ void WebSocketConnection::start_close(CloseFrame frame) {
   close_after_writes_.reset();
   // Frames not yet handed to Beast will never be; the one being written finishes first (Beast
   // queues the close behind it) and is released by on_write().
-  while (outbox_.size() > (writing_ ? 1u : 0u)) {
-    release(*outbox_.back());
+  while (outbox_.size() > outbox_head_ + (writing_ ? 1u : 0u)) {
+    release(*outbox_.back().frame);
     outbox_.pop_back();
   }
   ping_timer_.cancel();
@@ -207,12 +220,14 @@ void WebSocketConnection::finish(beast::error_code ec) {
   open = false;
   const DisconnectReason reason = local_reason_ ? *local_reason_ : reason_from_error(ec);
   ping_timer_.cancel();
-  for (const SharedFrame& frame : outbox_)
-    release(*frame);
-  outbox_.clear();
+  for (std::size_t i = outbox_head_; i < outbox_.size(); ++i)
+    release(*outbox_[i].frame);
+  std::vector<Outgoing>().swap(outbox_);
+  outbox_head_ = 0;
   // Beast has torn the connection down after a close handshake; after an error it may not have.
   // Closing the socket ends any operation still pending, so this object goes soon.
-  beast::get_lowest_layer(ws_).close();
+  beast::error_code ignored;
+  beast::get_lowest_layer(ws_).close(ignored);
   events_->push_disconnected(peer_, reason);
   if (on_finished_) std::exchange(on_finished_, nullptr)();
 }

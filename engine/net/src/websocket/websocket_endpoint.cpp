@@ -1,5 +1,6 @@
 #include "websocket/websocket_endpoint.hpp"
 
+#include <algorithm>
 #include <new>
 
 namespace tickwire::net::websocket_detail {
@@ -33,20 +34,34 @@ bool WebSocketEndpoint::poll(Event& event, std::chrono::milliseconds wait) {
   return false;
 }
 
-SendResult WebSocketEndpoint::queue_frame(PeerEntry& entry, const SharedFrame& frame) {
+SendResult WebSocketEndpoint::admit_frame(PeerEntry& entry, const Frame& frame) {
   PeerLink& link = *entry.link;
   if (!link.open.load()) return SendResult::unknown_peer;  // its `disconnected` is on the way
-  const std::size_t size = message_size(*frame);
+  const std::size_t size = message_size(frame);
   // Only this thread adds to bytes_queued, so the check cannot be overtaken by another send.
   if (link.bytes_queued.load() + size > limits_.max_queued_bytes_per_peer) {
     return SendResult::queue_full;
   }
   link.bytes_queued += size;
   ++link.messages_queued;
-  link.send_frame(frame);
   ++entry.counts.messages_sent;
   entry.counts.bytes_sent += size;
   return SendResult::ok;
+}
+
+SendResult WebSocketEndpoint::queue_frame(PeerEntry& entry, const SharedFrame& frame) {
+  const SendResult result = admit_frame(entry, *frame);
+  if (result == SendResult::ok) entry.link->send_frame(frame);
+  return result;
+}
+
+void WebSocketEndpoint::fan_out(std::vector<std::shared_ptr<PeerLink>> links,
+                                const SharedFrame& frame) {
+  if (links.empty()) return;
+  if (fanout_) return fanout_(std::move(links), frame);  // all or nothing
+  // A client has one link, so this is all or nothing too.
+  for (const auto& link : links)
+    link->send_frame(frame);
 }
 
 SendResult WebSocketEndpoint::send(PeerId peer, Channel channel, Delivery /*delivery*/,
@@ -71,13 +86,58 @@ SendResult WebSocketEndpoint::broadcast(Channel channel, Delivery /*delivery*/,
     // One frame shared by every peer; each peer's queue cap still counts it in full, so a slow
     // peer cannot hold more than its own share.
     const SharedFrame frame = make_frame(channel, message);
+    std::vector<std::shared_ptr<PeerLink>> links;
+    links.reserve(peers_.size());
     for (auto& [peer, entry] : peers_) {
-      if (!entry.closing) (void)queue_frame(entry, frame);
+      if (!entry.closing && admit_frame(entry, *frame) == SendResult::ok) {
+        links.push_back(entry.link);
+      }
     }
+    fan_out(std::move(links), frame);
   } catch (const std::bad_alloc&) {
     return SendResult::failed;
   }
   return SendResult::ok;
+}
+
+void WebSocketEndpoint::send_to_many(std::span<const PeerId> peers, Channel channel,
+                                     std::span<const std::byte> message,
+                                     std::span<SendResult> results) {
+  const auto fill = [&](SendResult result) { std::fill(results.begin(), results.end(), result); };
+  if (channel >= limits_.channel_count) return fill(SendResult::invalid_channel);
+  if (message.size() > limits_.max_message_size) return fill(SendResult::too_large);
+  SharedFrame frame;
+  std::vector<std::shared_ptr<PeerLink>> links;
+  try {
+    frame = make_frame(channel, message);
+    links.reserve(peers.size());
+  } catch (const std::bad_alloc&) {
+    return fill(SendResult::failed);
+  }
+  for (std::size_t i = 0; i < peers.size(); ++i) {
+    const auto it = peers_.find(peers[i]);
+    if (it == peers_.end() || it->second.closing) {
+      results[i] = SendResult::unknown_peer;
+      continue;
+    }
+    results[i] = admit_frame(it->second, *frame);
+    if (results[i] == SendResult::ok) links.push_back(it->second.link);
+  }
+  try {
+    fan_out(std::move(links), frame);
+  } catch (const std::bad_alloc&) {
+    // Nothing was handed over: take back what admit_frame() counted.
+    const std::size_t size = message_size(*frame);
+    for (std::size_t i = 0; i < peers.size(); ++i) {
+      if (results[i] != SendResult::ok) continue;
+      results[i] = SendResult::failed;
+      PeerEntry& entry = peers_.find(peers[i])->second;
+      entry.link->bytes_queued -= size;
+      --entry.link->messages_queued;
+      --entry.counts.messages_sent;
+      entry.counts.bytes_sent -= size;
+    }
+  }
 }
 
 void WebSocketEndpoint::disconnect(PeerId peer, DisconnectReason reason) {

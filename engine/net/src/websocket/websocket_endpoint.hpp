@@ -5,11 +5,13 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include "tickwire/net/transport.hpp"
 #include "websocket/event_queue.hpp"
@@ -22,15 +24,25 @@ struct EndpointLimits {
   std::size_t max_queued_bytes_per_peer = 0;
 };
 
+// Hands one frame to several connections with a single hand-off to the io thread (one post, not
+// one per peer). Without one, each link gets its own send_frame().
+using FrameFanout = std::function<void(std::vector<std::shared_ptr<PeerLink>> links, SharedFrame)>;
+
 class WebSocketEndpoint {
  public:
-  WebSocketEndpoint(std::shared_ptr<EventQueue> events, EndpointLimits limits)
-      : events_(std::move(events)), limits_(limits) {}
+  WebSocketEndpoint(std::shared_ptr<EventQueue> events, EndpointLimits limits,
+                    FrameFanout fanout = nullptr)
+      : events_(std::move(events)), limits_(limits), fanout_(std::move(fanout)) {}
 
   bool poll(Event& event, std::chrono::milliseconds wait);
   SendResult send(PeerId peer, Channel channel, Delivery delivery,
                   std::span<const std::byte> message);
   SendResult broadcast(Channel channel, Delivery delivery, std::span<const std::byte> message);
+  // send() of one message to each of `peers`, with one copy of it and one hand-off to the io
+  // thread; results[i] is what send() would have said for peers[i] (results.size() ==
+  // peers.size()).
+  void send_to_many(std::span<const PeerId> peers, Channel channel,
+                    std::span<const std::byte> message, std::span<SendResult> results);
   void disconnect(PeerId peer, DisconnectReason reason);
   // disconnect() with an explicit close code; see PeerLink::close_with_code().
   void disconnect_with_code(PeerId peer, DisconnectReason reason, std::uint16_t code,
@@ -50,9 +62,14 @@ class WebSocketEndpoint {
     ConnectionStats counts;
   };
   SendResult queue_frame(PeerEntry& entry, const SharedFrame& frame);
+  // The checks and the counting of queue_frame(), without handing the frame over.
+  SendResult admit_frame(PeerEntry& entry, const Frame& frame);
+  // Hands `frame` to every link at once.
+  void fan_out(std::vector<std::shared_ptr<PeerLink>> links, const SharedFrame& frame);
 
   std::shared_ptr<EventQueue> events_;
   EndpointLimits limits_;
+  FrameFanout fanout_;
   std::unordered_map<PeerId, PeerEntry> peers_;
   std::uint64_t dropped_stale_ = 0;
 };

@@ -12,10 +12,12 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -45,12 +47,18 @@ constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(100);
 
 // What the transport, the listener and every session share; kept alive by whichever goes last.
 struct ServerShared {
-  ServerShared(const WebSocketServerConfig& server_config, HttpRequestHandler handler)
+  ServerShared(const WebSocketServerConfig& server_config, HttpRequestHandler handler,
+               asio::io_context& context, WebSocketServerTuning tuning)
       : config(server_config),
         events(std::make_shared<EventQueue>(server_config.common.max_unpolled_bytes_per_peer)),
         admission({server_config.max_connections, server_config.max_connections_per_address,
                    server_config.max_pending_handshakes}),
-        http_handler(std::move(handler)) {}
+        http_handler(std::move(handler)) {
+    if (tuning.broadcast_flush_delay.count() > 0) {
+      flush_round = std::make_unique<CoalescingStream::FlushRound>(
+          asio::any_io_executor(context.get_executor()), tuning.broadcast_flush_delay);
+    }
+  }
 
   PeerId take_peer_id() {
     PeerId id = next_peer++;
@@ -64,6 +72,10 @@ struct ServerShared {
   LiveConnections live;
   const HttpRequestHandler http_handler;
   std::atomic<PeerId> next_peer{1};
+  // Broadcast frames wait for it (WebSocketServerTuning); none when they go at once. Used by
+  // connections while the io thread runs, which this outlives (the transport owns it and stops
+  // the thread first).
+  std::unique_ptr<CoalescingStream::FlushRound> flush_round;
 };
 
 // The client's IP address as admission counts it.
@@ -176,7 +188,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       case ConnectionAdmission::Verdict::shutting_down:
         return close();
     }
-    ws_.emplace(std::move(stream_));
+    // The HTTP stage's deadline ends here; the WebSocket layer's handshake timeout takes over.
+    stream_.expires_never();
+    ws_.emplace(stream_.release_socket());
     apply_websocket_timeouts(*ws_, shared_->config.common);
     ws_->set_option(websocket::stream_base::decorator([](websocket::response_type& response) {
       response.set(http::field::server, kServerName);
@@ -192,6 +206,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       return;
     }
     const PeerId peer = shared_->take_peer_id();
+    ws_->next_layer().set_flush_round(shared_->flush_round.get());
     auto connection = std::make_shared<WebSocketConnection>(
         std::move(*ws_), peer, shared_->config.common, shared_->events,
         [shared = shared_, address = address_, peer] {
@@ -208,7 +223,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   }
 
   beast::tcp_stream stream_;
-  std::optional<WebSocketStream> ws_;  // takes stream_ over on upgrade
+  std::optional<WebSocketStream> ws_;  // takes stream_'s socket over on upgrade
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   HttpRequest request_;
@@ -242,9 +257,11 @@ class Listener : public std::enable_shared_from_this<Listener> {
 
  private:
   void do_accept() {
-    // Every connection gets its own strand, so its handlers never run at once even if the
-    // io_context ever gets more threads.
-    acceptor_.async_accept(asio::make_strand(context_),
+    // No strand per connection: the io_context has exactly one thread (IoThread), so no two
+    // handlers ever run at once, and a broadcast can hand a frame to every connection in one
+    // handler (see FrameFanout). A strand would cost memory on every connection and a post per
+    // connection per broadcast.
+    acceptor_.async_accept(asio::any_io_executor(context_.get_executor()),
                            beast::bind_front_handler(&Listener::on_accept, shared_from_this()));
   }
 
@@ -292,7 +309,8 @@ class WebSocketServer final : public EndpointTransport<WebSocketServerTransport>
       : EndpointTransport(WebSocketEndpoint(
             shared->events,
             {shared->config.common.channel_count, shared->config.common.max_message_size,
-             shared->config.common.max_queued_bytes_per_peer})),
+             shared->config.common.max_queued_bytes_per_peer},
+            make_fanout(io->context()))),
         io_(std::move(io)),
         shared_(std::move(shared)),
         listener_(std::move(listener)),
@@ -316,8 +334,24 @@ class WebSocketServer final : public EndpointTransport<WebSocketServerTransport>
                             bool after_writes) override {
     endpoint_.disconnect_with_code(peer, reason, code, after_writes);
   }
+  void send_to_many(std::span<const PeerId> peers, Channel channel,
+                    std::span<const std::byte> message, std::span<SendResult> results) override {
+    endpoint_.send_to_many(peers, channel, message, results);
+  }
 
  private:
+  // One post to the io thread for a whole broadcast. Every server connection runs on the
+  // io_context's executor itself (no strand, see Listener::do_accept), so the handler may queue
+  // the frame on each of them directly.
+  static FrameFanout make_fanout(asio::io_context& context) {
+    return [&context](std::vector<std::shared_ptr<PeerLink>> links, SharedFrame frame) {
+      asio::post(context, [links = std::move(links), frame = std::move(frame)] {
+        for (const auto& link : links)
+          static_cast<WebSocketConnection&>(*link).queue_frame(frame, /*may_wait=*/true);
+      });
+    };
+  }
+
   std::unique_ptr<IoThread> io_;
   std::shared_ptr<ServerShared> shared_;
   std::shared_ptr<Listener> listener_;
@@ -362,7 +396,8 @@ HttpResponse answer_not_found(const HttpRequest& request, const std::string& /*c
 }
 
 Result<std::unique_ptr<WebSocketServerTransport>> make_websocket_server(
-    const WebSocketServerConfig& config, HttpRequestHandler http_handler) {
+    const WebSocketServerConfig& config, HttpRequestHandler http_handler,
+    WebSocketServerTuning tuning) {
   if (Status status = config.validate(); !status.ok()) return status;
   beast::error_code ec;
   const asio::ip::address address = asio::ip::make_address(config.bind_address, ec);
@@ -376,7 +411,8 @@ Result<std::unique_ptr<WebSocketServerTransport>> make_websocket_server(
     return status;
   }
   const std::uint16_t port = acceptor.local_endpoint(ec).port();
-  auto shared = std::make_shared<ServerShared>(config, std::move(http_handler));
+  auto shared =
+      std::make_shared<ServerShared>(config, std::move(http_handler), io->context(), tuning);
   auto listener = std::make_shared<Listener>(io->context(), std::move(acceptor), shared);
   listener->run();
   try {

@@ -3,8 +3,10 @@
 // plus what only they need, a handler for plain HTTP requests and close codes of their choosing.
 // Beast-free, so a service compiles no Asio template.
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
+#include <span>
 
 #include "tickwire/net/websocket_transport.hpp"
 #include "websocket/http_handler.hpp"
@@ -18,10 +20,25 @@ class WebSocketServerTransport : public ServerTransport {
   // and the close goes out at once: for a peer that does not read, whose writes never finish.
   virtual void disconnect_with_code(PeerId peer, DisconnectReason reason, std::uint16_t code,
                                     bool after_writes) = 0;
+  // send() of one message to each of `peers` (a room's chat line), with one copy of the message
+  // and one hand-off to the io thread for all of them. results[i] is what send() would have
+  // returned for peers[i]; `results` is as long as `peers`.
+  virtual void send_to_many(std::span<const PeerId> peers, Channel channel,
+                            std::span<const std::byte> message, std::span<SendResult> results) = 0;
+};
+
+// What a service inside Tickwire may tune beyond the public config.
+struct WebSocketServerTuning {
+  // How long a frame sent by send_to_many() or broadcast() may wait, in microseconds, so that
+  // the frames of later broadcasts to the same connection share its socket write (a write costs
+  // several microseconds, each frame in it far less). Replies and everything else go at once,
+  // with whatever waits before them. 0 (the default): nothing waits.
+  std::chrono::microseconds broadcast_flush_delay{0};
 };
 
 // make_websocket_server() with another handler for plain HTTP requests.
 Result<std::unique_ptr<WebSocketServerTransport>> make_websocket_server(
-    const WebSocketServerConfig& config, HttpRequestHandler http_handler);
+    const WebSocketServerConfig& config, HttpRequestHandler http_handler,
+    WebSocketServerTuning tuning = {});
 
 }  // namespace tickwire::net::websocket_detail

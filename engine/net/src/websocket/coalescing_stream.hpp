@@ -1,0 +1,285 @@
+#pragma once
+// The layer beneath a WebSocket stream that turns the frames Beast writes one by one into one
+// socket write per batch. Beast's websocket::stream writes one message per call, and with
+// TCP_NODELAY every write is a send() and, on loopback, the receiver's TCP work too: a chat line
+// to 100 members cost 100 system calls. This layer copies what Beast writes into the connection's
+// output buffer, completes Beast's write at once (posted, never inline), and writes the buffer to
+// the socket once Beast has nothing more to add in this turn of the io thread; whatever Beast
+// writes while that socket write is under way goes out with the next one.
+//
+// Everything Beast writes (messages, pings, pongs, the close frame, the upgrade response) goes
+// through the same buffer in the order Beast wrote it, so the wire order and Beast's own write
+// serialisation stay as they were. Memory stays bounded: once kMaxPendingBytes wait, Beast's write
+// is held until the socket has taken the previous batch, so a peer that does not read backs up
+// into the connection's queue (and send() reports queue_full) as before. An idle connection holds
+// no buffer. Reads go straight to the TCP stream.
+//
+// With a FlushRound, frames written while set_may_wait(true) (a broadcast's) wait up to the
+// round's delay before they go (a cork, as TCP_CORK, but bounded in time): a connection that gets
+// a frame from every broadcast then gets several in one write even when the io thread keeps up
+// with the broadcasts. Anything else (a reply, a ping, the close) goes at once, with whatever
+// waits before it. Without a round everything goes at once.
+//
+// Runs on the connection's executor, one write from Beast at a time (Beast never has two).
+
+#include <algorithm>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/core/role.hpp>
+#include <boost/beast/websocket/teardown.hpp>
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace tickwire::net::websocket_detail {
+
+class CoalescingStream {
+ public:
+  // A plain socket, not a beast::tcp_stream: the WebSocket layer keeps time on an open
+  // connection, and the tcp_stream's two timers and their executors would cost every idle
+  // connection some 400 bytes for nothing.
+  using next_layer_type = boost::asio::ip::tcp::socket;
+  using executor_type = next_layer_type::executor_type;
+
+  // Bytes waiting for the socket beyond which Beast's next write waits for the socket.
+  static constexpr std::size_t kMaxPendingBytes = 64 * 1024;
+  // The first allocation of a busy connection's buffer: a few chat lines' worth.
+  static constexpr std::size_t kInitialBytes = 2 * 1024;
+
+  // `arg` makes the socket: an executor, or a connected socket to take over.
+  template <typename Arg,
+            typename = std::enable_if_t<!std::is_same_v<std::decay_t<Arg>, CoalescingStream>>>
+  explicit CoalescingStream(Arg&& arg) : state_(std::make_shared<State>(std::forward<Arg>(arg))) {}
+
+  class FlushRound;
+  // From now on the batches wait for `round` (which must outlive every write and be used on the
+  // same single-threaded io_context); nullptr: they go at once.
+  void set_flush_round(FlushRound* round) noexcept { state_->round = round; }
+  // Whether what Beast writes from now on may wait for the flush round.
+  void set_may_wait(bool may_wait) noexcept { state_->may_wait = may_wait; }
+
+  executor_type get_executor() noexcept { return state_->next.get_executor(); }
+  next_layer_type& next_layer() noexcept { return state_->next; }
+  const next_layer_type& next_layer() const noexcept { return state_->next; }
+
+  template <typename MutableBufferSequence, typename ReadHandler>
+  auto async_read_some(const MutableBufferSequence& buffers, ReadHandler&& handler) {
+    return state_->next.async_read_some(buffers, std::forward<ReadHandler>(handler));
+  }
+
+  template <typename ConstBufferSequence, typename WriteHandler>
+  auto async_write_some(const ConstBufferSequence& buffers, WriteHandler&& handler) {
+    return boost::asio::async_initiate<WriteHandler, void(boost::beast::error_code, std::size_t)>(
+        [](auto completion, std::shared_ptr<State> state, const ConstBufferSequence& data) {
+          start_write(state, data, std::move(completion));
+        },
+        handler, state_, buffers);
+  }
+
+  // WebSocket teardown (after the close handshake): once everything written has left, the
+  // socket's own (shut down sending, read to the end, close).
+  template <typename TeardownHandler>
+  friend void async_teardown(boost::beast::role_type role, CoalescingStream& stream,
+                             TeardownHandler&& handler) {
+    auto tear_down_tcp = [role, completion = std::forward<TeardownHandler>(handler)](
+                             const std::shared_ptr<State>& state) mutable {
+      using boost::beast::websocket::async_teardown;
+      async_teardown(role, state->next, std::move(completion));
+    };
+    State& state = *stream.state_;
+    if (state.idle() || state.error) return tear_down_tcp(stream.state_);
+    state.drained = make_waiter(std::move(tear_down_tcp));
+  }
+
+  friend void teardown(boost::beast::role_type role, CoalescingStream& stream,
+                       boost::beast::error_code& ec) {
+    // Blocking: only for Beast's synchronous close, which Tickwire does not use.
+    State& state = *stream.state_;
+    if (!state.pending.empty()) {
+      boost::asio::write(state.next, boost::asio::buffer(state.pending), ec);
+      state.pending.clear();
+      if (ec) return;
+    }
+    using boost::beast::websocket::teardown;
+    teardown(role, state.next, ec);
+  }
+
+ private:
+  struct State;
+
+  // A write from Beast, or the teardown, waiting for the socket; type-erased because Beast's
+  // handlers are move-only. Gets the state as an argument so that it holds no reference to it.
+  struct Waiter {
+    virtual ~Waiter() = default;
+    virtual void resume(const std::shared_ptr<State>& state) = 0;
+  };
+  template <typename F>
+  struct WaiterFor final : Waiter {
+    explicit WaiterFor(F&& f) : function(std::move(f)) {}
+    void resume(const std::shared_ptr<State>& state) override { function(state); }
+    F function;
+  };
+  template <typename F>
+  static std::unique_ptr<Waiter> make_waiter(F&& f) {
+    return std::make_unique<WaiterFor<std::decay_t<F>>>(std::forward<F>(f));
+  }
+
+  struct State {
+    template <typename Arg>
+    explicit State(Arg&& arg) : next(std::forward<Arg>(arg)) {}
+
+    bool idle() const { return !flushing && pending.empty(); }
+
+    next_layer_type next;
+    std::vector<unsigned char> pending;  // written by Beast, not yet given to the socket
+    std::vector<unsigned char> sending;  // given to the socket, which has not finished
+    bool flushing = false;               // a socket write of `sending` is under way
+    bool in_round = false;               // waiting for `round` to flush it
+    bool may_wait = false;               // see set_may_wait()
+    bool urgent = false;                 // `pending` holds bytes that may not wait
+    FlushRound* round = nullptr;
+    bool completion_posted = false;   // Beast's write completes in a posted handler
+    boost::beast::error_code error;   // the socket failed: every later write fails so too
+    std::unique_ptr<Waiter> held;     // Beast's write, waiting for room
+    std::unique_ptr<Waiter> drained;  // the teardown, waiting for the socket to take it all
+  };
+
+  template <typename ConstBufferSequence, typename Handler>
+  static void start_write(const std::shared_ptr<State>& state, const ConstBufferSequence& buffers,
+                          Handler&& handler) {
+    State& s = *state;
+    if (s.error) return complete(state, std::forward<Handler>(handler), s.error, 0);
+    const std::size_t size = boost::asio::buffer_size(buffers);
+    const std::size_t room =
+        s.pending.size() < kMaxPendingBytes ? kMaxPendingBytes - s.pending.size() : 0;
+    if (size > 0 && room == 0) {
+      s.held = make_waiter([buffers, completion = std::forward<Handler>(handler)](
+                               const std::shared_ptr<State>& again) mutable {
+        start_write(again, buffers, std::move(completion));
+      });
+      return flush(state);
+    }
+    const std::size_t taken = std::min(size, room);
+    if (taken > 0) {
+      const std::size_t old_size = s.pending.size();
+      if (s.pending.capacity() == 0) s.pending.reserve(std::max(kInitialBytes, taken));
+      s.pending.resize(old_size + taken);
+      boost::asio::buffer_copy(boost::asio::buffer(s.pending.data() + old_size, taken), buffers);
+      if (!s.may_wait) s.urgent = true;
+    }
+    complete(state, std::forward<Handler>(handler), {}, taken);
+  }
+
+  // Completes Beast's write in a handler of its own; once Beast has written all it had for now,
+  // the batch goes to the socket.
+  template <typename Handler>
+  static void complete(const std::shared_ptr<State>& state, Handler&& handler,
+                       boost::beast::error_code ec, std::size_t bytes) {
+    state->completion_posted = true;
+    boost::asio::post(state->next.get_executor(),
+                      [state, completion = std::forward<Handler>(handler), ec, bytes]() mutable {
+                        state->completion_posted = false;
+                        std::move(completion)(ec, bytes);
+                        if (state->completion_posted) return;  // Beast wrote again
+                        flush_soon(state);
+                        release_if_idle(*state);
+                      });
+  }
+
+  // flush(), now or with the next flush round.
+  static void flush_soon(const std::shared_ptr<State>& state);
+
+  static void flush(const std::shared_ptr<State>& state) {
+    State& s = *state;
+    if (s.flushing || s.error || s.pending.empty()) return;
+    s.flushing = true;
+    s.urgent = false;
+    s.sending.swap(s.pending);  // `pending` keeps the capacity of the batch before
+    boost::asio::async_write(
+        s.next, boost::asio::buffer(s.sending),
+        [state](boost::beast::error_code ec, std::size_t) { on_flushed(state, ec); });
+  }
+
+  static void on_flushed(const std::shared_ptr<State>& state, boost::beast::error_code ec) {
+    State& s = *state;
+    s.flushing = false;
+    s.sending.clear();
+    if (ec) {
+      s.error = ec;
+      std::vector<unsigned char>().swap(s.pending);
+    } else if (s.held) {
+      flush(state);  // the buffer is full: no waiting
+    } else {
+      flush_soon(state);  // what Beast wrote meanwhile
+    }
+    if (s.held) std::exchange(s.held, nullptr)->resume(state);
+    release_if_idle(s);
+    if (s.drained && (s.idle() || s.error)) std::exchange(s.drained, nullptr)->resume(state);
+  }
+
+  // An idle connection holds no buffer: most connections are idle most of the time.
+  static void release_if_idle(State& s) {
+    if (!s.idle() || s.completion_posted) return;
+    std::vector<unsigned char>().swap(s.pending);
+    std::vector<unsigned char>().swap(s.sending);
+  }
+
+  std::shared_ptr<State> state_;
+};
+
+// Flushes every connection that has a batch waiting, `delay` after the first of them was queued:
+// one timer for the whole server, not one per connection. Used on the io thread only.
+class CoalescingStream::FlushRound {
+ public:
+  FlushRound(const executor_type& executor, std::chrono::microseconds delay)
+      : timer_(executor), delay_(delay) {}
+
+  void add(std::shared_ptr<State> state) {
+    if (state->in_round) return;
+    state->in_round = true;
+    due_.push_back(std::move(state));
+    if (armed_) return;
+    armed_ = true;
+    timer_.expires_after(delay_);
+    // Only runs while the io thread does, which the owner of this round outlives.
+    timer_.async_wait([this](boost::beast::error_code ec) {
+      armed_ = false;
+      if (!ec) flush_all();
+    });
+  }
+
+ private:
+  void flush_all() {
+    std::vector<std::shared_ptr<State>> due;
+    due.swap(due_);
+    for (const auto& state : due) {
+      state->in_round = false;
+      flush(state);
+      release_if_idle(*state);
+    }
+    due.clear();
+    if (due_.empty()) due_.swap(due);  // keep the capacity
+  }
+
+  boost::asio::steady_timer timer_;
+  const std::chrono::microseconds delay_;
+  std::vector<std::shared_ptr<State>> due_;
+  bool armed_ = false;
+};
+
+inline void CoalescingStream::flush_soon(const std::shared_ptr<State>& state) {
+  State& s = *state;
+  if (s.flushing || s.error || s.pending.empty()) return;  // on_flushed() comes back here
+  if (s.round == nullptr || s.urgent) return flush(state);
+  s.round->add(state);
+}
+
+}  // namespace tickwire::net::websocket_detail
