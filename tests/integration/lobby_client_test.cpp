@@ -134,6 +134,24 @@ TEST_F(LobbyClientTest, two_players_meet_chat_get_ready_and_receive_tickets) {
   }
 }
 
+TEST_F(LobbyClientTest, when_the_game_server_ends_the_match_the_room_returns_to_the_lobby) {
+  Client& host = add("host");
+  host.lobby->create_room("r", "arena");
+  ASSERT_TRUE(pump([&] { return host.lobby->room().has_value(); }));
+  host.lobby->set_ready(true);
+  ASSERT_TRUE(pump([&] { return host.lobby->room()->everyone_ready(); }));
+  host.lobby->start_match();
+  ASSERT_TRUE(pump([&] { return host.find(LobbyEventType::match_start) != nullptr; }));
+  EXPECT_TRUE(host.lobby->room()->summary.in_match);
+  // The game server in this process reports the end, from its own thread.
+  lobby_->end_match(host.find(LobbyEventType::match_start)->match.match_id);
+  ASSERT_TRUE(pump([&] { return host.find(LobbyEventType::match_end) != nullptr; }));
+  EXPECT_EQ(host.find(LobbyEventType::match_end)->match_id,
+            host.find(LobbyEventType::match_start)->match.match_id);
+  EXPECT_FALSE(host.lobby->room()->summary.in_match);
+  EXPECT_FALSE(host.lobby->room()->everyone_ready());
+}
+
 TEST_F(LobbyClientTest, a_kicked_player_is_told_and_leaves_the_room) {
   Client& host = add("host");
   Client& guest = add("guest");

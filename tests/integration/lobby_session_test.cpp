@@ -79,6 +79,10 @@ std::vector<std::byte> report_load(std::uint64_t id, std::uint32_t players) {
   FlatBufferBuilder fbb;
   return finish(fbb, id, wire::LobbyBody::ReportLoad, wire::CreateReportLoad(fbb, players));
 }
+std::vector<std::byte> match_end(std::uint64_t id, std::uint64_t match) {
+  FlatBufferBuilder fbb;
+  return finish(fbb, id, wire::LobbyBody::MatchEnd, wire::CreateMatchEnd(fbb, match, 0));
+}
 std::vector<std::byte> kick(std::uint64_t id, std::uint64_t player) {
   FlatBufferBuilder fbb;
   return finish(fbb, id, wire::LobbyBody::KickPlayer, wire::CreateKickPlayer(fbb, player));
@@ -307,6 +311,38 @@ TEST_F(LobbyTest, a_dedicated_server_registers_over_the_wire_and_leaves_with_its
   server.transport().disconnect(server.transport().server(), net::DisconnectReason::closed);
   ASSERT_TRUE(pump_players(players_, [&] { return server.disconnected(); }));
   EXPECT_EQ(solo_match_server("bob"), "127.0.0.1:7777");
+}
+
+TEST_F(LobbyTest, a_registered_server_reports_a_match_over_and_the_room_can_play_again) {
+  net::LobbyConfig config = fast_config();
+  config.game_server_secret = "let-me-in";
+  start(config);
+  Player& server = add_player();
+  ASSERT_TRUE(ok(call(server, 1, register_server(1, "10.0.0.5:7000", 16, "let-me-in"))));
+  Player& ann = add_player();
+  hello_ok(ann, "ann");
+  ASSERT_TRUE(ok(call(ann, 2, create_room(2, "again"))));
+  ASSERT_TRUE(ok(call(ann, 3, set_ready(3, true))));
+  ASSERT_TRUE(ok(call(ann, 4, start_match(4))));
+  ASSERT_TRUE(
+      pump_players(players_, [&] { return !ann.events(wire::LobbyBody::MatchStart).empty(); }));
+  const std::uint64_t match =
+      ann.events(wire::LobbyBody::MatchStart)[0]->body_as_MatchStart()->match_id();
+  // While it plays, the room cannot start another.
+  EXPECT_EQ(code(call(ann, 5, start_match(5))), wire::ErrorCode::match_in_progress);
+  // A player cannot end it; a match nobody plays cannot be ended.
+  EXPECT_EQ(code(call(ann, 6, match_end(6, match))), wire::ErrorCode::bad_request);
+  EXPECT_EQ(code(call(server, 2, match_end(2, match + 1000))), wire::ErrorCode::bad_request);
+  // The game server ends it: the members hear so, and the room plays again once all are ready.
+  ASSERT_TRUE(ok(call(server, 3, match_end(3, match))));
+  ASSERT_TRUE(
+      pump_players(players_, [&] { return !ann.events(wire::LobbyBody::MatchEnd).empty(); }));
+  EXPECT_EQ(ann.events(wire::LobbyBody::MatchEnd)[0]->body_as_MatchEnd()->match_id(), match);
+  EXPECT_EQ(code(call(ann, 7, start_match(7))), wire::ErrorCode::not_all_ready);
+  ASSERT_TRUE(ok(call(ann, 8, set_ready(8, true))));
+  ASSERT_TRUE(ok(call(ann, 9, start_match(9))));
+  ASSERT_TRUE(
+      pump_players(players_, [&] { return ann.events(wire::LobbyBody::MatchStart).size() == 2; }));
 }
 
 TEST_F(LobbyTest, nicknames_are_checked_and_unique_ignoring_case) {

@@ -132,6 +132,18 @@ class InMemoryLobbyState final : public LobbyState {
     return StateError::none;
   }
 
+  std::optional<RoomInfo> end_match(std::uint64_t match_id) override {
+    std::lock_guard lock(mutex_);
+    for (auto& [id, room] : rooms_) {
+      if (match_id == 0 || room.info.match_id != match_id) continue;
+      room.info.match_id = 0;
+      for (MemberInfo& member : room.info.members)
+        member.ready = false;
+      return room.info;
+    }
+    return std::nullopt;
+  }
+
   void append_chat(RoomId id, ChatEntry entry, std::size_t keep) override {
     std::lock_guard lock(mutex_);
     const auto it = rooms_.find(id);

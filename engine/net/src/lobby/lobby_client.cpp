@@ -284,6 +284,16 @@ void LobbyClient::handle_frame(std::span<const std::byte> bytes) {
       events_.push_back({.type = LobbyEventType::match_start, .match = std::move(match)});
       break;
     }
+    case wire::LobbyBody::MatchEnd: {
+      const auto* end = message->body_as_MatchEnd();
+      if (room_ && room_->summary.room_id == end->room_id()) {
+        room_->summary.in_match = false;
+        for (LobbyMember& member : room_->members)
+          member.ready = false;
+      }
+      events_.push_back({.type = LobbyEventType::match_end, .match_id = end->match_id()});
+      break;
+    }
     default:
       break;  // a reply without a body (ok), or a body only a server sends
   }

@@ -47,6 +47,7 @@ bool is_request(wire::LobbyBody body) {
     case wire::LobbyBody::StartMatch:
     case wire::LobbyBody::RegisterGameServer:
     case wire::LobbyBody::ReportLoad:
+    case wire::LobbyBody::MatchEnd:
       return true;
     default:
       return false;

@@ -112,6 +112,12 @@ MessageBytes presence_event(RoomId room, wire::PresenceKind kind, const MemberIn
   return finish(fbb, 0, {}, wire::LobbyBody::Presence, body.Union());
 }
 
+MessageBytes match_end_event(std::uint64_t match_id, RoomId room) {
+  FlatBufferBuilder fbb(64);
+  const auto body = wire::CreateMatchEnd(fbb, match_id, room);
+  return finish(fbb, 0, {}, wire::LobbyBody::MatchEnd, body.Union());
+}
+
 MessageBytes match_start_event(std::uint64_t match_id, std::string_view server_address,
                                std::span<const std::byte> ticket) {
   FlatBufferBuilder fbb(256);

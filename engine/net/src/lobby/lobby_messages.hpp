@@ -28,6 +28,7 @@ MessageBytes room_detail_reply(std::uint64_t request_id, const RoomInfo& room,
 
 MessageBytes chat_event(const ChatEntry& entry);
 MessageBytes presence_event(RoomId room, wire::PresenceKind kind, const MemberInfo& member);
+MessageBytes match_end_event(std::uint64_t match_id, RoomId room);
 MessageBytes match_start_event(std::uint64_t match_id, std::string_view server_address,
                                std::span<const std::byte> ticket);
 

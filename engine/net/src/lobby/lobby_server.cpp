@@ -2,7 +2,9 @@
 // LobbyService, and the HTTP routes on the same port.
 
 #include <atomic>
+#include <mutex>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "lobby/lobby_http.hpp"
@@ -95,6 +97,8 @@ struct LobbyServer::Impl {
         event.payload.reset();
         any = !stopping.load() && server->poll(event, std::chrono::milliseconds(0));
       }
+      for (const std::uint64_t match : take_ended_matches())
+        service.end_match(match);
       const auto now = std::chrono::steady_clock::now();
       if (now >= next_tick) {
         next_tick = now + kTickInterval;
@@ -106,6 +110,13 @@ struct LobbyServer::Impl {
     }
   }
 
+  std::vector<std::uint64_t> take_ended_matches() {
+    std::lock_guard lock(ended_mutex);
+    return std::exchange(ended_matches, {});
+  }
+
+  std::mutex ended_mutex;
+  std::vector<std::uint64_t> ended_matches;  // from end_match(), for the lobby's thread
   const LobbyConfig config;
   const JoinTicketIssuer tickets;
   const std::unique_ptr<lobby_detail::LobbyState> state;
@@ -172,6 +183,12 @@ void LobbyServer::report_game_server_load(const std::string& address, std::uint3
 
 void LobbyServer::unregister_game_server(const std::string& address) {
   impl_->state->remove_game_server(address);
+}
+
+void LobbyServer::end_match(std::uint64_t match_id) {
+  // The service (and what it publishes) belongs to the lobby's thread: hand the end over.
+  std::lock_guard lock(impl_->ended_mutex);
+  impl_->ended_matches.push_back(match_id);
 }
 
 LobbyCounters LobbyServer::counters() const {

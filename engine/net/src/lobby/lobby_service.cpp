@@ -136,6 +136,9 @@ void LobbyService::dispatch(const Request& request) {
   if (message.body_type() == wire::LobbyBody::ReportLoad) {
     return report_load(request, *message.body_as_ReportLoad());
   }
+  if (message.body_type() == wire::LobbyBody::MatchEnd) {
+    return report_match_end(request, *message.body_as_MatchEnd());
+  }
   if (request.session.player == 0) {
     return fail(request, wire::ErrorCode::hello_required, "send Hello with a nickname first");
   }
@@ -225,6 +228,24 @@ void LobbyService::report_load(const Request& request, const wire::ReportLoad& l
   }
   state_.set_game_server_load(request.session.game_server, load.players());
   reply(request, ok_reply(request.id));
+}
+
+void LobbyService::report_match_end(const Request& request, const wire::MatchEnd& end) {
+  if (request.session.game_server.empty()) {
+    return fail(request, wire::ErrorCode::bad_request,
+                "only a registered game server may report the end of a match");
+  }
+  if (!end_match(end.match_id())) {
+    return fail(request, wire::ErrorCode::bad_request, "no room plays that match");
+  }
+  reply(request, ok_reply(request.id));
+}
+
+bool LobbyService::end_match(std::uint64_t match_id) {
+  const std::optional<RoomInfo> room = state_.end_match(match_id);
+  if (!room) return false;
+  state_.publish({Broadcast::Audience::room, room->id, match_end_event(match_id, room->id)});
+  return true;
 }
 
 void LobbyService::resume(const Request& request, const std::string& token) {

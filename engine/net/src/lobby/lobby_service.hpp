@@ -56,6 +56,9 @@ class LobbyService {
                   Clock::time_point now);
   // Frees the seats of players whose resume grace has passed.
   void on_tick(Clock::time_point now);
+  // The match is over (its game server said so): its room returns to the lobby. False if no
+  // room plays it.
+  bool end_match(std::uint64_t match_id);
 
  private:
   struct Session {
@@ -96,6 +99,7 @@ class LobbyService {
   void start_match(const Request& request);
   void register_game_server(const Request& request, const wire::RegisterGameServer& registration);
   void report_load(const Request& request, const wire::ReportLoad& load);
+  void report_match_end(const Request& request, const wire::MatchEnd& end);
 
   // Takes `player` out of `room` and tells the room (`kind`: left or kicked), and who is host now.
   void remove_from_room(RoomId room, const MemberInfo& member, wire::PresenceKind kind);

@@ -123,6 +123,9 @@ class LobbyState {
   virtual StateError set_ready(RoomId id, PlayerId player, bool ready) = 0;
   virtual StateError set_connected(RoomId id, PlayerId player, bool connected) = 0;
   virtual StateError start_match(RoomId id, std::uint64_t match_id) = 0;
+  // The room playing `match_id` returns to the lobby with every member unready; returns it as it
+  // is now, or nothing if no room plays that match.
+  virtual std::optional<RoomInfo> end_match(std::uint64_t match_id) = 0;
 
   virtual void append_chat(RoomId id, ChatEntry entry, std::size_t keep) = 0;
   virtual std::vector<ChatEntry> chat_history(RoomId id) const = 0;

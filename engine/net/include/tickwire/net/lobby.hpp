@@ -148,6 +148,11 @@ class LobbyServer {
   void report_game_server_load(const std::string& address, std::uint32_t players);
   void unregister_game_server(const std::string& address);
 
+  // A match is over: the room that played it returns to the lobby (its members unready, the
+  // host may start again) and its members get a MatchEnd event. A game server in the same
+  // process calls this; a dedicated one sends MatchEnd over its registration connection.
+  void end_match(std::uint64_t match_id);
+
   LobbyCounters counters() const;
 
  private:

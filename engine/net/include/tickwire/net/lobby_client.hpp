@@ -106,6 +106,7 @@ enum class LobbyEventType : std::uint8_t {
   room_left,     // no longer in a room (left, kicked: `kicked` says which)
   chat,          // `chat` arrived (also kept in chat_log())
   match_start,   // the host started the match: `match` holds the ticket
+  match_end,     // the room's match is over: the room is back, everyone unready (`match_id`)
 };
 
 struct LobbyEvent {
@@ -117,6 +118,7 @@ struct LobbyEvent {
   bool kicked = false;                                  // room_left
   LobbyChatLine chat;                                   // chat
   LobbyMatch match;                                     // match_start
+  std::uint64_t match_id = 0;                           // match_end
 };
 
 struct LobbyClientConfig {
