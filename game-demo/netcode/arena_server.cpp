@@ -316,6 +316,7 @@ void ArenaServer::tick_match(Match& match) {
     send_scores(match, true);
     match.over_at = std::chrono::steady_clock::now();
     ++stats_.matches_finished;
+    if (config_.on_match_over) config_.on_match_over(match.id);
     return;
   }
   if (++match.ticks_since_scores >=

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -51,6 +52,8 @@ struct ServerConfig {
   // channel) before the player is disconnected with protocol_error.
   std::uint32_t max_malformed_per_player = 32;
   std::uint64_t seed = 1;
+  // Called (on the server's thread) when a match ends, so the lobby can reopen its room.
+  std::function<void(std::uint64_t match_id)> on_match_over;
 };
 
 struct ServerStats {

@@ -1,7 +1,8 @@
 // tickwire-server: the Arena dedicated server. By default one process runs the lobby (WebSocket +
 // HTTP, the web page) and the game server (ENet), announces itself on the LAN, and serves until
-// Ctrl-C. `--role lobby` and `--role game` split them over two processes that share the ticket
-// key through `--key-file`.
+// Ctrl-C. `--role lobby` and `--role game` split them over two processes (or machines) that share
+// the ticket key through `--key-file`: the game server registers with the lobby over the wire
+// (`--lobby`, `--secret`), or the lobby names it (`--game-server`).
 
 #include <arpa/inet.h>
 #include <ifaddrs.h>
@@ -23,6 +24,7 @@
 
 #include "arena_server.hpp"
 #include "key_file.hpp"
+#include "lobby_link.hpp"
 
 namespace {
 
@@ -37,7 +39,9 @@ struct Options {
   std::string public_host;  // empty: derived from bind
   std::uint16_t lobby_port = 7700;
   std::uint16_t game_port = 7777;
-  std::string game_server;  // --role lobby: where matches go
+  std::string game_server;  // --role lobby: where matches go (when no server registers)
+  std::string lobby;        // --role game: the lobby to register with, host:port
+  std::string secret;       // the lobby's game-server secret (both roles)
   double tick_rate = 60;
   double snapshot_rate = 30;
   std::size_t max_players = 64;
@@ -117,6 +121,7 @@ int run(const Options& options) {
                                         "http://localhost:" + port};
     config.web_root = options.web_root;
     config.local_game_server = options.role == "lobby" ? options.game_server : game_address;
+    config.game_server_secret = options.secret;
     lobby = std::make_unique<net::LobbyServer>(config, key.value());
     if (const net::Status status = lobby->start(); !status.ok()) {
       std::fprintf(stderr, "tickwire-server: lobby: %s\n", status.message().c_str());
@@ -124,10 +129,13 @@ int run(const Options& options) {
     }
     std::printf("lobby on %s:%u (page: http://%s:%u/), matches go to %s\n", options.bind.c_str(),
                 static_cast<unsigned>(lobby->port()), host.c_str(),
-                static_cast<unsigned>(lobby->port()), config.local_game_server.c_str());
+                static_cast<unsigned>(lobby->port()),
+                config.local_game_server.empty() ? "game servers that register"
+                                                 : config.local_game_server.c_str());
   }
 
   std::unique_ptr<arena::ArenaServer> game;
+  std::unique_ptr<arena::LobbyLink> link_to_lobby;
   std::unique_ptr<net::UdpLinkSimulator> link;
   std::unique_ptr<net::LanBeacon> beacon;
   if (run_game) {
@@ -141,6 +149,19 @@ int run(const Options& options) {
     config.match_seconds = options.match_seconds;
     config.drones = options.drones;
     config.seed = options.seed;
+    if (lobby) {
+      // Same process: the room goes back to the lobby when its match ends.
+      config.on_match_over = [&lobby](std::uint64_t match) { lobby->end_match(match); };
+    } else if (!options.lobby.empty()) {
+      const auto colon = options.lobby.rfind(':');
+      link_to_lobby = std::make_unique<arena::LobbyLink>(
+          options.lobby.substr(0, colon),
+          static_cast<std::uint16_t>(std::stoi(options.lobby.substr(colon + 1))), game_address,
+          static_cast<std::uint32_t>(options.max_players), options.secret);
+      config.on_match_over = [&link_to_lobby](std::uint64_t match) {
+        link_to_lobby->match_over(match);
+      };
+    }
     // With simulated conditions, players reach the game port through the link simulator and
     // the game server itself listens on a private loopback port behind it.
     config.enet.bind_address = simulate ? "127.0.0.1" : options.bind;
@@ -214,6 +235,7 @@ int run(const Options& options) {
     } else {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
+    if (link_to_lobby) link_to_lobby->poll(static_cast<std::uint32_t>(game->stats().players));
     if (beacon) {
       beacon->announce({.name = options.name,
                         .players = static_cast<std::uint16_t>(game->stats().players),
@@ -291,7 +313,13 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--game-port", options.game_port, "game server (UDP)")->capture_default_str();
   app.add_option("--game-server", options.game_server,
-                 "--role lobby: the game server matches go to, host:port");
+                 "--role lobby: the game server matches go to when none has registered, "
+                 "host:port");
+  app.add_option("--lobby", options.lobby,
+                 "--role game: the lobby to register with, host:port (needs --secret)");
+  app.add_option("--secret", options.secret,
+                 "game servers' registration secret: the lobby accepts it, a game server "
+                 "presents it");
   app.add_option("--tick-rate", options.tick_rate, "simulation ticks per second")
       ->check(CLI::Range(1.0, 1000.0))
       ->capture_default_str();
@@ -346,9 +374,22 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "tickwire-server: --jitter must not exceed --latency\n");
     return 1;
   }
-  if (options.role == "lobby" && options.game_server.empty()) {
-    std::fprintf(stderr, "tickwire-server: --role lobby needs --game-server host:port\n");
+  if (options.role == "lobby" && options.game_server.empty() && options.secret.empty()) {
+    std::fprintf(stderr,
+                 "tickwire-server: --role lobby needs --game-server host:port, or --secret for "
+                 "game servers to register with\n");
     return 1;
+  }
+  if (!options.lobby.empty()) {
+    const auto colon = options.lobby.rfind(':');
+    if (options.role != "game" || options.secret.empty() || colon == std::string::npos ||
+        colon == 0 ||
+        options.lobby.find_first_not_of("0123456789", colon + 1) != std::string::npos ||
+        colon + 1 == options.lobby.size()) {
+      std::fprintf(stderr,
+                   "tickwire-server: --lobby host:port is for --role game, with --secret\n");
+      return 1;
+    }
   }
   std::signal(SIGINT, [](int) { g_stop.store(true); });
   std::signal(SIGTERM, [](int) { g_stop.store(true); });

@@ -377,4 +377,25 @@ std::uint64_t LobbyClient::start_match() {
   return send_request(finish(fbb, next_request_id(), wire::LobbyBody::StartMatch, body.Union()));
 }
 
+std::uint64_t LobbyClient::register_game_server(std::string_view address, std::uint32_t capacity,
+                                                std::string_view secret) {
+  FlatBufferBuilder fbb;
+  const auto body = wire::CreateRegisterGameServer(fbb, fbb.CreateString(address), capacity,
+                                                   fbb.CreateString(secret));
+  return send_request(
+      finish(fbb, next_request_id(), wire::LobbyBody::RegisterGameServer, body.Union()));
+}
+
+std::uint64_t LobbyClient::report_load(std::uint32_t players) {
+  FlatBufferBuilder fbb;
+  const auto body = wire::CreateReportLoad(fbb, players);
+  return send_request(finish(fbb, next_request_id(), wire::LobbyBody::ReportLoad, body.Union()));
+}
+
+std::uint64_t LobbyClient::report_match_end(std::uint64_t match_id) {
+  FlatBufferBuilder fbb;
+  const auto body = wire::CreateMatchEnd(fbb, match_id, 0);
+  return send_request(finish(fbb, next_request_id(), wire::LobbyBody::MatchEnd, body.Union()));
+}
+
 }  // namespace tickwire::net

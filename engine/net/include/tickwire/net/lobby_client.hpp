@@ -171,6 +171,13 @@ class LobbyClient {
   std::uint64_t set_ready(bool ready);
   std::uint64_t start_match();
 
+  // For a dedicated game server (no Hello): offers it for matches with the lobby's
+  // game_server_secret, then reports its player count and the end of each match.
+  std::uint64_t register_game_server(std::string_view address, std::uint32_t capacity,
+                                     std::string_view secret);
+  std::uint64_t report_load(std::uint32_t players);
+  std::uint64_t report_match_end(std::uint64_t match_id);
+
   // What the lobby has said so far.
   LobbyClientState state() const { return state_; }
   std::uint64_t player_id() const { return player_id_; }

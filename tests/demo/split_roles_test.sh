@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The lobby and the game server as two processes sharing the ticket key through a key file: the
+# game server registers with the lobby over the wire, bots play a match on it, and the lobby
+# hears when the match is over (the room is back in the lobby, not "in match").
+#   split_roles_test.sh SERVER BOT
+set -euo pipefail
+server=$1
+bot=$2
+work=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+lobby_port=17730
+game_port=17731
+
+"$server" --role lobby --bind 127.0.0.1 --lobby-port $lobby_port --secret s3cret \
+  --key-file "$work/ticket.key" --duration 25 --status-interval 0 >"$work/lobby.log" 2>&1 &
+lobby_pid=$!
+for _ in $(seq 50); do
+  if (exec 3<>/dev/tcp/127.0.0.1/$lobby_port) 2>/dev/null; then break; fi
+  sleep 0.1
+done
+"$server" --role game --bind 127.0.0.1 --game-port $game_port --no-beacon \
+  --lobby 127.0.0.1:$lobby_port --secret s3cret --key-file "$work/ticket.key" \
+  --match-seconds 4 --duration 22 --status-interval 0 >"$work/game.log" 2>&1 &
+game_pid=$!
+for _ in $(seq 50); do
+  if grep -q "registered with the lobby" "$work/game.log"; then break; fi
+  sleep 0.1
+done
+
+status=0
+"$bot" --lobby-port $lobby_port -n 2 --room split --duration 15 >"$work/bots.log" 2>&1 || status=$?
+# The room is back in the lobby once the game server reported the end of its match.
+rooms=$(exec 3<>/dev/tcp/127.0.0.1/$lobby_port &&
+  printf 'GET /api/rooms HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' >&3 && cat <&3)
+kill -INT $game_pid $lobby_pid
+wait $game_pid $lobby_pid || true
+cat "$work/lobby.log" "$work/game.log" "$work/bots.log"
+echo "$rooms" | tail -1
+
+fail() { echo "FAIL: $*"; exit 1; }
+[ "$(stat -c %a "$work/ticket.key")" = 600 ] || fail "the key file is readable by others"
+[ "$status" -eq 0 ] || fail "tickwire-bot exited with $status"
+grep -q "2 of 2 bots joined the match, 2 saw it finish, 0 failed" "$work/bots.log" ||
+  fail "the bots did not play the match on the registered game server"
+grep -q "tickets name 127.0.0.1:$game_port" "$work/game.log" || fail "unexpected game address"
+# A room with two members whose match is over, or none at all (the bots left): never in match.
+if echo "$rooms" | grep -q '"in_match":true'; then fail "the room still shows its match"; fi
+echo "PASS: separate lobby and game server, shared key, registration and match end over the wire"
