@@ -4,6 +4,7 @@
 // load generator of the benchmarks and the LAN play tests.
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -36,6 +37,7 @@ struct Options {
   int start_players = 0;  // the host starts when this many are ready (0: --count)
   std::string prefix = "bot";
   double duration_s = 60;
+  int matches = 1;  // matches to play; 0: as many as --duration allows
   double fps = 60;
   std::uint64_t seed = 1;
   bool lan = false;  // find the server by its LAN beacon instead of --lobby-host
@@ -59,7 +61,9 @@ struct Bot {
   arena::Intent intent;
   Clock::time_point next_turn;
   bool joined_match = false;
-  bool match_finished = false;
+  bool match_finished = false;  // saw at least one match to its end
+  int matches_finished = 0;
+  bool seen_over = false;  // the current match's final scores arrived
   std::uint64_t lobby_player_id = 0;
   net::DisconnectReason game_end = net::DisconnectReason::timeout;
 };
@@ -139,6 +143,14 @@ void handle_lobby(Bot& bot, const Options& options, const Clock::time_point now)
           bot.lobby->set_ready(true);
         }
         break;
+      case net::LobbyEventType::match_end:
+        // The room is back in the lobby: ready up for the next match (the host starts it once
+        // everyone is), unless this bot has played its share.
+        if (options.matches == 0 || bot.matches_finished < options.matches) {
+          bot.lobby->set_ready(true);
+          bot.start_sent = false;
+        }
+        break;
       case net::LobbyEventType::match_start: {
         arena::ClientConfig config;
         config.server_address = event.match.server_address;
@@ -150,6 +162,7 @@ void handle_lobby(Bot& bot, const Options& options, const Clock::time_point now)
           break;
         }
         bot.game = std::move(game.value());
+        bot.seen_over = false;
         bot.stage = Stage::playing;
         break;
       }
@@ -172,20 +185,30 @@ void handle_lobby(Bot& bot, const Options& options, const Clock::time_point now)
   }
 }
 
-void play(Bot& bot, std::chrono::nanoseconds frame, const Clock::time_point now) {
+void play(Bot& bot, const Options& options, std::chrono::nanoseconds frame,
+          const Clock::time_point now) {
   if (bot.game->phase() == arena::ClientPhase::playing) {
     bot.joined_match = true;
     steer(bot, now);
   }
   bot.game->update(frame, bot.intent);
-  if (bot.game->phase() == arena::ClientPhase::over) bot.match_finished = true;
+  const bool over = bot.game->phase() == arena::ClientPhase::over;
   if (bot.game->phase() == arena::ClientPhase::disconnected) {
     bot.game_end = bot.game->disconnect_reason();
     // The server closes the connection after the final scores: that is the normal end.
-    if (!bot.match_finished) {
+    if (!bot.seen_over) {
       bot.failure = "disconnected from the game: " + std::string(net::to_string(bot.game_end));
+      bot.stage = Stage::done;
+      return;
     }
-    bot.stage = Stage::done;
+    const bool more = options.matches == 0 || bot.matches_finished < options.matches;
+    bot.stage = more ? Stage::in_room : Stage::done;
+    return;
+  }
+  if (over && !bot.seen_over) {
+    bot.seen_over = true;
+    bot.match_finished = true;
+    ++bot.matches_finished;
   }
 }
 
@@ -279,7 +302,7 @@ int run(Options options) {
       if (bot->stage == Stage::done) continue;
       all_done = false;
       handle_lobby(*bot, options, now);
-      if (bot->stage == Stage::playing) play(*bot, elapsed, now);
+      if (bot->stage == Stage::playing) play(*bot, options, elapsed, now);
     }
     if (all_done) break;
     next_frame += frame;
@@ -287,14 +310,15 @@ int run(Options options) {
     std::this_thread::sleep_until(next_frame);
   }
   report(bots);
-  int joined = 0, finished = 0, failed = 0;
+  int joined = 0, finished = 0, failed = 0, matches = 0;
   for (const auto& bot : bots) {
     joined += bot->joined_match ? 1 : 0;
     finished += bot->match_finished ? 1 : 0;
     failed += bot->failure.empty() ? 0 : 1;
+    matches = std::max(matches, bot->matches_finished);
   }
-  std::printf("%d of %d bots joined the match, %d saw it finish, %d failed\n", joined,
-              options.count, finished, failed);
+  std::printf("%d of %d bots joined the match, %d saw it finish, %d failed (%d match%s played)\n",
+              joined, options.count, finished, failed, matches, matches == 1 ? "" : "es");
   return failed == 0 && joined == options.count ? 0 : 1;
 }
 
@@ -318,6 +342,10 @@ int main(int argc, char** argv) {
   app.add_option("--prefix", options.prefix, "nickname prefix")->capture_default_str();
   app.add_option("--duration", options.duration_s, "stop after this many seconds")
       ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--matches", options.matches,
+                 "matches to play, one after another in the same room (0: until --duration)")
+      ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   app.add_option("--fps", options.fps, "frames per second of each bot")
       ->check(CLI::Range(1.0, 1000.0))
