@@ -20,6 +20,8 @@ packages=(
   libspdlog-dev
   # the demo game's client window and its text: SDL2, SDL2_ttf and a Debian font
   libsdl2-dev libsdl2-ttf-dev fonts-dejavu-core
+  # the client's --screenshot writes PNGs, and its screenshot test reads them back: SDL2_image
+  libsdl2-image-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   # the client's screenshot test runs it under a virtual X server (xvfb-run needs xauth)

@@ -1,0 +1,32 @@
+#pragma once
+// The lobby screen: your name, the servers heard on the LAN, the room list, the room you are in
+// (members, ready marks, host, Ready and Start), the chat and a status line with the lobby's
+// last answer. It draws the LobbySession and turns clicks and typing into its requests.
+
+#include <string>
+
+#include "lobby_session.hpp"
+#include "ui.hpp"
+
+namespace arena::client {
+
+class LobbyScreen {
+ public:
+  explicit LobbyScreen(LobbySession& session) : session_(session) {}
+
+  // Draws the screen into a `width` x `height` window and acts on this frame's input.
+  void frame(Ui& ui, int width, int height);
+
+ private:
+  void header(Ui& ui, int width);
+  void player_column(Ui& ui, const Box& column);
+  void rooms_column(Ui& ui, const Box& column);
+  void room_column(Ui& ui, const Box& column);
+  void status_line(Ui& ui, int width, int height);
+
+  LobbySession& session_;
+  std::string new_room_;
+  std::string chat_;
+};
+
+}  // namespace arena::client

@@ -1,0 +1,251 @@
+#include "lobby_session.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <utility>
+
+namespace arena::client {
+namespace {
+
+namespace net = tickwire::net;
+
+// The game mode rooms of this game are created with and listed by.
+constexpr const char* kGameMode = "arena";
+
+}  // namespace
+
+LobbySession::LobbySession(SessionOptions options)
+    : options_(std::move(options)), pending_name_(options_.name) {}
+
+void LobbySession::start() {
+  net::LanBrowserConfig config;
+  config.discovery_port = options_.discovery_port;
+  auto browser = net::LanBrowser::start(config);
+  if (browser) {
+    lan_ = std::move(browser.value());
+  } else {
+    // The LAN list is a convenience: without it the client still works with --lobby-host.
+    lan_error_ = "LAN discovery unavailable: " + browser.error();
+  }
+  if (options_.lan) {
+    if (!lan_) {
+      fatal_ = "--lan: " + lan_error_;
+      return;
+    }
+    set_status("listening for LAN servers on UDP port " + std::to_string(options_.discovery_port),
+               false);
+    return;
+  }
+  connect_to(options_.lobby_host, options_.lobby_port);
+}
+
+void LobbySession::connect_to(const std::string& host, std::uint16_t port) {
+  lobby_.reset();  // closes the previous lobby connection: its room and seat go with it
+  requests_.clear();
+  match_.reset();
+  ever_connected_ = false;
+  in_room_ = false;
+  lobby_address_ = host + ":" + std::to_string(port);
+  net::LobbyClientConfig config;
+  config.websocket.server_host = host;
+  config.websocket.server_port = port;
+  auto client = net::LobbyClient::connect(config);
+  if (!client) {
+    const std::string message =
+        "cannot connect to the lobby at " + lobby_address_ + ": " + client.error();
+    if (first_connection_) {
+      fatal_ = message;
+    } else {
+      set_status(message, true);
+    }
+    return;
+  }
+  lobby_ = std::move(client.value());
+  set_status("connecting to the lobby at " + lobby_address_ + "...", false);
+}
+
+bool LobbySession::welcomed() const {
+  return lobby_ && lobby_->state() == net::LobbyClientState::welcomed;
+}
+
+void LobbySession::set_status(std::string text, bool error) {
+  if (text == status_) return;
+  status_ = std::move(text);
+  status_error_ = error;
+  // The status line is also the client's log: scripts running it read what happened here.
+  std::fprintf(error ? stderr : stdout, "tickwire-client: %s\n", status_.c_str());
+  std::fflush(error ? stderr : stdout);
+}
+
+std::optional<net::LobbyMatch> LobbySession::take_match() {
+  return std::exchange(match_, std::nullopt);
+}
+
+void LobbySession::track(std::uint64_t request_id, std::string what) {
+  if (request_id != 0) requests_[request_id] = std::move(what);
+}
+
+void LobbySession::hello(const std::string& nickname) {
+  pending_name_ = nickname;
+  if (lobby_) track(lobby_->hello(nickname), "name '" + nickname + "'");
+}
+
+void LobbySession::refresh_rooms() {
+  if (welcomed()) track(lobby_->list_rooms(kGameMode), "room list");
+}
+
+void LobbySession::create_room(const std::string& name) {
+  if (welcomed()) track(lobby_->create_room(name, kGameMode), "create room '" + name + "'");
+}
+
+void LobbySession::join_room(std::uint64_t room_id) {
+  if (welcomed()) track(lobby_->join_room(room_id), "join room");
+}
+
+void LobbySession::leave_room() {
+  if (welcomed()) track(lobby_->leave_room(), "leave room");
+}
+
+void LobbySession::set_ready(bool ready) {
+  if (welcomed()) track(lobby_->set_ready(ready), ready ? "ready" : "not ready");
+}
+
+void LobbySession::start_match() {
+  if (welcomed()) track(lobby_->start_match(), "start match");
+}
+
+void LobbySession::send_chat(const std::string& text) {
+  if (!welcomed() || text.empty()) return;
+  // Room chat when in a room, the lobby's global chat when not, so that typing a line outside a
+  // room is not just refused with not_in_room.
+  const net::ChatScope scope = lobby_->room() ? net::ChatScope::room : net::ChatScope::global;
+  track(lobby_->chat(text, scope), "chat");
+}
+
+void LobbySession::update(Clock::time_point now) {
+  if (lan_) {
+    lan_->poll();
+    lan_servers_ = lan_->servers();
+    if (options_.lan && !lobby_) {
+      for (const net::DiscoveredServer& server : lan_servers_) {
+        if (server.announcement.lobby_port == 0) continue;  // a game server without a lobby
+        set_status("heard '" + server.announcement.name + "' on the LAN", false);
+        connect_to(server.address, server.announcement.lobby_port);
+        break;
+      }
+    }
+  }
+  if (!lobby_) return;
+  net::LobbyEvent event;
+  while (lobby_ && lobby_->poll(event))
+    handle_event(event, now);
+  automate(now);
+}
+
+void LobbySession::handle_event(const net::LobbyEvent& event, Clock::time_point now) {
+  switch (event.type) {
+    case net::LobbyEventType::connected:
+      ever_connected_ = true;
+      first_connection_ = false;
+      set_status("connected to the lobby at " + lobby_address_, false);
+      if (!pending_name_.empty()) hello(pending_name_);
+      break;
+    case net::LobbyEventType::disconnected:
+      if (!ever_connected_ && first_connection_) {
+        fatal_ = "cannot reach the lobby at " + lobby_address_ + " (" +
+                 std::string(net::to_string(event.reason)) + ")";
+      } else if (!ever_connected_) {
+        set_status("cannot reach the lobby at " + lobby_address_ + " (" +
+                       std::string(net::to_string(event.reason)) + ")",
+                   true);
+      } else {
+        set_status(
+            "the lobby closed the connection (" + std::string(net::to_string(event.reason)) + ")",
+            true);
+      }
+      break;
+    case net::LobbyEventType::reply: {
+      const auto it = requests_.find(event.request_id);
+      const std::string what = it != requests_.end() ? it->second : "request";
+      if (it != requests_.end()) requests_.erase(it);
+      if (event.error == net::LobbyError::none) break;
+      std::string message = what + ": " + std::string(net::to_string(event.error));
+      if (!event.error_message.empty()) message += " (" + event.error_message + ")";
+      set_status(message, true);
+      if (event.error == net::LobbyError::not_all_ready) start_sent_ = false;  // try again
+      if (event.error == net::LobbyError::room_full ||
+          event.error == net::LobbyError::room_not_found) {
+        room_requested_ = false;  // --join: look again
+        next_room_list_ = now;
+      }
+      break;
+    }
+    case net::LobbyEventType::welcome:
+      set_status("welcome, " + lobby_->nickname(), false);
+      refresh_rooms();
+      next_room_list_ = now + std::chrono::milliseconds(500);
+      break;
+    case net::LobbyEventType::room_left:
+      in_room_ = false;
+      set_status(event.kicked ? "you were kicked from the room" : "you left the room",
+                 event.kicked);
+      refresh_rooms();
+      break;
+    case net::LobbyEventType::match_start:
+      set_status("the match starts on " + event.match.server_address, false);
+      match_ = event.match;
+      matched_ = true;
+      break;
+    case net::LobbyEventType::room_changed:
+      if (!in_room_) {
+        in_room_ = true;
+        refresh_rooms();  // the list now has our room, or its new member count
+      }
+      break;
+    case net::LobbyEventType::room_list:
+    case net::LobbyEventType::chat:
+      break;  // the screens read room(), rooms() and chat_log() directly
+  }
+}
+
+void LobbySession::automate(Clock::time_point now) {
+  if (!welcomed()) return;
+  const auto& room = lobby_->room();
+  const bool looking_for_room = !options_.room.empty() && options_.join && !room_requested_;
+  if (now >= next_room_list_) {
+    // Keep the room list fresh (the lobby does not push it); poll faster while --join looks for
+    // its room (the creator may not have made it yet).
+    refresh_rooms();
+    next_room_list_ =
+        now + (looking_for_room ? std::chrono::milliseconds(500) : std::chrono::seconds(3));
+  }
+  if (!options_.room.empty() && !room && !room_requested_) {
+    if (options_.create) {
+      create_room(options_.room);
+      room_requested_ = true;
+    } else if (options_.join) {
+      for (const net::LobbyRoomSummary& summary : lobby_->rooms()) {
+        if (summary.name == options_.room && !summary.in_match &&
+            summary.players < summary.max_players) {
+          join_room(summary.room_id);
+          room_requested_ = true;
+          break;
+        }
+      }
+    }
+  }
+  if (!room) return;
+  if (options_.auto_ready && !ready_sent_) {
+    const net::LobbyMember* self = room->member(lobby_->player_id());
+    if (self != nullptr && !self->ready) set_ready(true);
+    ready_sent_ = true;
+  }
+  if (options_.auto_start > 0 && !start_sent_ && !matched_ && lobby_->is_host() &&
+      room->members.size() >= static_cast<std::size_t>(options_.auto_start) &&
+      room->everyone_ready()) {
+    start_match();
+    start_sent_ = true;
+  }
+}
+
+}  // namespace arena::client

@@ -1,0 +1,109 @@
+#pragma once
+// The client's side of the lobby, apart from how it is drawn: the connection (to --lobby-host, or
+// to a server heard on the LAN), the LAN server list, the status line, and the automation flags
+// (--room with --create/--join, --auto-ready, --auto-start) that let a script drive the client
+// through the lobby into a match the way tickwire-bot does. The lobby connection stays open for
+// the whole run, during matches too (chat).
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <tickwire/net/lan_discovery.hpp>
+#include <tickwire/net/lobby_client.hpp>
+
+namespace arena::client {
+
+struct SessionOptions {
+  std::string lobby_host = "127.0.0.1";
+  std::uint16_t lobby_port = 7700;
+  std::string name;  // empty: the user types one
+  bool lan = false;  // connect to the first server heard on the LAN instead of lobby_host
+  std::uint16_t discovery_port = 7779;
+  std::string room;  // with create or join: go to this room by yourself
+  bool create = false;
+  bool join = false;
+  bool auto_ready = false;
+  int auto_start = 0;  // as host, start when this many members are all ready (0: never)
+};
+
+class LobbySession {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  explicit LobbySession(SessionOptions options);
+
+  // Starts listening for LAN beacons and, unless --lan, connects to the lobby.
+  void start();
+  // Per frame: LAN beacons, lobby events, automation.
+  void update(Clock::time_point now);
+
+  // Drops the current lobby connection and connects to another lobby (a LAN server clicked).
+  void connect_to(const std::string& host, std::uint16_t port);
+
+  // The lobby connection, null before the first one (--lan waiting for a beacon).
+  tickwire::net::LobbyClient* lobby() { return lobby_.get(); }
+  const tickwire::net::LobbyClient* lobby() const { return lobby_.get(); }
+  bool welcomed() const;
+  const std::string& lobby_address() const { return lobby_address_; }
+
+  const std::vector<tickwire::net::DiscoveredServer>& lan_servers() const { return lan_servers_; }
+  const std::string& lan_error() const { return lan_error_; }
+  bool waiting_for_lan() const { return options_.lan && !lobby_; }
+
+  const std::string& status() const { return status_; }
+  bool status_is_error() const { return status_error_; }
+  void set_status(std::string text, bool error);
+
+  // Set when the first lobby could not be reached: the program reports it and exits 1.
+  const std::optional<std::string>& fatal_error() const { return fatal_; }
+
+  // A match the lobby started, handed out once.
+  std::optional<tickwire::net::LobbyMatch> take_match();
+
+  // What the user asks for.
+  void hello(const std::string& nickname);
+  void refresh_rooms();
+  void create_room(const std::string& name);
+  void join_room(std::uint64_t room_id);
+  void leave_room();
+  void set_ready(bool ready);
+  void start_match();
+  void send_chat(const std::string& text);
+
+  // The name the user typed or --name, kept for the name field.
+  std::string& pending_name() { return pending_name_; }
+
+ private:
+  void handle_event(const tickwire::net::LobbyEvent& event, Clock::time_point now);
+  void automate(Clock::time_point now);
+  void track(std::uint64_t request_id, std::string what);
+
+  SessionOptions options_;
+  std::unique_ptr<tickwire::net::LanBrowser> lan_;
+  std::vector<tickwire::net::DiscoveredServer> lan_servers_;
+  std::string lan_error_;
+  std::unique_ptr<tickwire::net::LobbyClient> lobby_;
+  std::string lobby_address_;
+  bool first_connection_ = true;  // failing to reach this one is fatal
+  bool ever_connected_ = false;   // the current connection opened
+  bool in_room_ = false;          // as of the last room event
+  std::optional<std::string> fatal_;
+  std::string status_;
+  bool status_error_ = false;
+  std::string pending_name_;
+  std::map<std::uint64_t, std::string> requests_;  // request id -> what it was, for errors
+  std::optional<tickwire::net::LobbyMatch> match_;
+  Clock::time_point next_room_list_{};
+  // Automation progress: each step is taken once.
+  bool room_requested_ = false;
+  bool ready_sent_ = false;
+  bool start_sent_ = false;
+  bool matched_ = false;
+};
+
+}  // namespace arena::client

@@ -1,0 +1,259 @@
+// tickwire-client: the Arena game in an SDL2 window. The lobby screen (name, LAN servers, rooms,
+// ready, chat) leads to the game screen when the host starts the match; the game connection
+// goes to the server the lobby names, with the ticket it hands out, and when the server closes
+// it the client is back in the lobby, whose connection stays open throughout.
+//
+// The automation flags (--room with --create/--join, --auto-ready, --auto-start, --duration,
+// --screenshot) let scripts and tests drive it through the same flow without a person.
+
+#include <SDL.h>
+#include <SDL_ttf.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "arena_client.hpp"
+#include "game_screen.hpp"
+#include "lobby_screen.hpp"
+#include "lobby_session.hpp"
+#include "screenshot.hpp"
+#include "text.hpp"
+#include "ui.hpp"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using arena::client::GameScreen;
+using arena::client::LobbyScreen;
+using arena::client::LobbySession;
+
+struct Options {
+  arena::client::SessionOptions session;
+  double duration_s = 0;
+  std::string screenshot;
+  double screenshot_after_s = 3;
+  std::string screenshot_of = "match";  // or "lobby": which screen the delay counts from
+  int width = 1280;
+  int height = 720;
+  std::string font = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
+  double fps = 60;
+};
+
+// SDL and SDL_ttf for the length of the program (their Quit functions on every way out).
+struct SdlLibraries {
+  bool ok = false;
+  SdlLibraries() {
+    if (SDL_Init(SDL_INIT_VIDEO) != 0) {
+      std::fprintf(stderr, "tickwire-client: SDL: %s\n", SDL_GetError());
+      return;
+    }
+    if (TTF_Init() != 0) {
+      std::fprintf(stderr, "tickwire-client: SDL_ttf: %s\n", TTF_GetError());
+      return;
+    }
+    ok = true;
+  }
+  ~SdlLibraries() {
+    if (TTF_WasInit() != 0) TTF_Quit();
+    SDL_Quit();
+  }
+  SdlLibraries(const SdlLibraries&) = delete;
+  SdlLibraries& operator=(const SdlLibraries&) = delete;
+};
+
+struct Window {
+  SDL_Window* window = nullptr;
+  SDL_Renderer* renderer = nullptr;
+  ~Window() {
+    if (renderer != nullptr) SDL_DestroyRenderer(renderer);
+    if (window != nullptr) SDL_DestroyWindow(window);
+  }
+};
+
+int run(const Options& options) {
+  SdlLibraries sdl;
+  if (!sdl.ok) return 1;
+  Window window;
+  window.window = SDL_CreateWindow("Tickwire Arena", SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED,
+                                   options.width, options.height, SDL_WINDOW_SHOWN);
+  if (window.window == nullptr) {
+    std::fprintf(stderr, "tickwire-client: window: %s\n", SDL_GetError());
+    return 1;
+  }
+  // Vsync off: the loop paces itself to --fps (and a virtual X server has no vsync anyway).
+  window.renderer = SDL_CreateRenderer(window.window, -1, SDL_RENDERER_ACCELERATED);
+  if (window.renderer == nullptr) {
+    window.renderer = SDL_CreateRenderer(window.window, -1, SDL_RENDERER_SOFTWARE);
+  }
+  if (window.renderer == nullptr) {
+    std::fprintf(stderr, "tickwire-client: renderer: %s\n", SDL_GetError());
+    return 1;
+  }
+  // Everything blends: panels over the arena are translucent, opaque colours are unaffected.
+  SDL_SetRenderDrawBlendMode(window.renderer, SDL_BLENDMODE_BLEND);
+
+  arena::client::TextRenderer text(window.renderer, options.font);
+  if (!text.ok()) {
+    std::fprintf(stderr, "tickwire-client: %s (choose another with --font)\n",
+                 text.error().c_str());
+    return 1;
+  }
+  arena::client::Ui ui(window.renderer, text);
+  LobbySession session(options.session);
+  session.start();
+  LobbyScreen lobby_screen(session);
+  std::unique_ptr<GameScreen> game;
+  SDL_StartTextInput();
+
+  const auto start = Clock::now();
+  const auto frame_period =
+      std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(1.0 / options.fps));
+  auto last_frame = start;
+  auto next_frame = start;
+  // When the screen --screenshot-after counts from first showed.
+  std::optional<Clock::time_point> shown_at;
+  if (options.screenshot_of == "lobby") shown_at = start;
+  bool screenshot_taken = false;
+  int exit_code = 0;
+  bool running = true;
+  while (running) {
+    const auto now = Clock::now();
+    const auto frame_time = now - last_frame;
+    last_frame = now;
+
+    ui.input().begin_frame();
+    SDL_Event event;
+    while (SDL_PollEvent(&event) != 0) {
+      if (event.type == SDL_QUIT) running = false;
+      if (event.type == SDL_KEYDOWN && game) game->on_key(event.key.keysym.sym);
+      ui.input().handle(event);
+    }
+    // Escape leaves the program from the lobby; in a match it only closes the chat input.
+    if (!game && ui.input().escape) running = false;
+
+    session.update(now);
+    if (session.fatal_error()) {
+      std::fprintf(stderr, "tickwire-client: %s\n", session.fatal_error()->c_str());
+      return 1;
+    }
+    if (auto match = session.take_match()) {
+      arena::ClientConfig config;
+      config.server_address = match->server_address;
+      config.ticket = match->ticket;
+      auto client = arena::ArenaClient::connect(config);
+      if (client) {
+        game =
+            std::make_unique<GameScreen>(session, std::move(client.value()), match->server_address);
+        ui.unfocus();
+      } else {
+        session.set_status("cannot connect to the game server: " + client.error(), true);
+      }
+    }
+
+    int width = 0, height = 0;
+    SDL_GetRendererOutputSize(window.renderer, &width, &height);
+    if (game) {
+      game->frame(ui, frame_time, width, height);
+      if (game->showing_match() && !shown_at) shown_at = now;
+    } else {
+      lobby_screen.frame(ui, width, height);
+    }
+    if (!options.screenshot.empty() && !screenshot_taken && shown_at &&
+        now - *shown_at >= std::chrono::duration<double>(options.screenshot_after_s)) {
+      screenshot_taken = true;
+      const std::string error = arena::client::save_screenshot(window.renderer, options.screenshot);
+      if (error.empty()) {
+        std::printf("tickwire-client: screenshot saved to %s\n", options.screenshot.c_str());
+        std::fflush(stdout);
+      } else {
+        std::fprintf(stderr, "tickwire-client: screenshot: %s\n", error.c_str());
+        exit_code = 1;
+      }
+    }
+    SDL_RenderPresent(window.renderer);
+    text.end_frame();
+
+    if (game && game->finished()) {
+      bool error = false;
+      const std::string message = game->end_message(error);
+      session.set_status(message, error);
+      game.reset();
+      ui.unfocus();
+    }
+    if (options.duration_s > 0 &&
+        Clock::now() - start >= std::chrono::duration<double>(options.duration_s)) {
+      running = false;
+    }
+    next_frame += frame_period;
+    if (next_frame < Clock::now()) next_frame = Clock::now();  // late: do not try to catch up
+    std::this_thread::sleep_until(next_frame);
+  }
+  if (!options.screenshot.empty() && !screenshot_taken) {
+    std::fprintf(stderr,
+                 "tickwire-client: no screenshot taken: the %s was not on screen for %.1f s "
+                 "before the program ended\n",
+                 options.screenshot_of.c_str(), options.screenshot_after_s);
+    exit_code = 1;
+  }
+  return exit_code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options options;
+  arena::client::SessionOptions& session = options.session;
+  CLI::App app{"Tickwire Arena client: the lobby and the game in an SDL2 window."};
+  app.add_option("--lobby-host", session.lobby_host, "lobby address")->capture_default_str();
+  app.add_option("--lobby-port", session.lobby_port, "lobby port")->capture_default_str();
+  app.add_option("--name", session.name,
+                 "nickname (letters, digits, _ and -); without it, type one in the window");
+  app.add_flag("--lan", session.lan,
+               "connect to the first server heard on the LAN instead of --lobby-host");
+  app.add_option("--discovery-port", session.discovery_port, "UDP port of LAN beacons")
+      ->capture_default_str();
+  auto* room = app.add_option("--room", session.room,
+                              "with --create or --join: go to this room without clicking");
+  auto* create = app.add_flag("--create", session.create, "create --room and host it");
+  auto* join = app.add_flag("--join", session.join, "join --room once someone has created it");
+  create->needs(room)->excludes(join);
+  join->needs(room);
+  app.add_flag("--auto-ready", session.auto_ready, "mark yourself ready on entering a room");
+  app.add_option("--auto-start", session.auto_start,
+                 "as host, start the match when this many members are all ready")
+      ->check(CLI::Range(1, 1000));
+  app.add_option("--duration", options.duration_s, "quit after this many seconds (0: never)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  auto* screenshot =
+      app.add_option("--screenshot", options.screenshot, "save a frame of the match as this PNG");
+  app.add_option("--screenshot-after", options.screenshot_after_s,
+                 "seconds after the match (or --screenshot-of lobby: the program) first shows "
+                 "to take the --screenshot")
+      ->check(CLI::NonNegativeNumber)
+      ->needs(screenshot)
+      ->capture_default_str();
+  app.add_option("--screenshot-of", options.screenshot_of,
+                 "match: count --screenshot-after from the match's first frame; lobby: from "
+                 "the start (a picture of the lobby screen)")
+      ->check(CLI::IsMember({"match", "lobby"}))
+      ->needs(screenshot)
+      ->capture_default_str();
+  app.add_option("--width", options.width, "window width")
+      ->check(CLI::Range(640, 7680))
+      ->capture_default_str();
+  app.add_option("--height", options.height, "window height")
+      ->check(CLI::Range(480, 4320))
+      ->capture_default_str();
+  app.add_option("--font", options.font, "TrueType font file")->capture_default_str();
+  app.add_option("--fps", options.fps, "frames per second")
+      ->check(CLI::Range(1.0, 1000.0))
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+  return run(options);
+}

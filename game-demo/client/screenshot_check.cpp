@@ -1,0 +1,120 @@
+// Checks a screenshot of the client's game screen (the screenshot test): it must show our own
+// player, other players and drones in their colours in the arena, and text and graph lines in
+// the net graph panel. Counts pixels and prints what it counted, so a failure says what was
+// missing.
+//
+// Usage: tickwire_client_screenshot_check SCREENSHOT.png
+
+#include <SDL.h>
+#include <SDL_image.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "palette.hpp"
+
+namespace {
+
+using arena::client::Box;
+using arena::client::Rgb;
+namespace palette = arena::client::palette;
+
+bool near(Rgb a, Rgb b, int tolerance) {
+  return std::abs(a.r - b.r) <= tolerance && std::abs(a.g - b.g) <= tolerance &&
+         std::abs(a.b - b.b) <= tolerance;
+}
+
+// `colour` under the net graph's black panel.
+Rgb under_panel(Rgb colour) {
+  const auto dim = [](std::uint8_t c) {
+    return static_cast<std::uint8_t>(c * (255 - palette::net_graph_alpha) / 255);
+  };
+  return {dim(colour.r), dim(colour.g), dim(colour.b)};
+}
+
+struct Counts {
+  long self = 0, other = 0, drone = 0, dead = 0;
+  long panel_text = 0, panel_graph = 0;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: %s SCREENSHOT.png\n", argv[0]);
+    return 2;
+  }
+  SDL_Surface* loaded = IMG_Load(argv[1]);
+  if (loaded == nullptr) {
+    std::fprintf(stderr, "screenshot check: cannot load %s: %s\n", argv[1], IMG_GetError());
+    return 1;
+  }
+  SDL_Surface* image = SDL_ConvertSurfaceFormat(loaded, SDL_PIXELFORMAT_RGB24, 0);
+  SDL_FreeSurface(loaded);
+  if (image == nullptr) {
+    std::fprintf(stderr, "screenshot check: %s\n", SDL_GetError());
+    return 1;
+  }
+  const Box arena = arena::client::arena_box(image->w, image->h);
+  const Box panel = arena::client::net_graph_box(image->w, image->h);
+  // Lossless PNG of flat colours: only the renderer's rounding of blended pixels differs.
+  constexpr int kTolerance = 3;
+  Counts counts;
+  const auto* pixels = static_cast<const std::uint8_t*>(image->pixels);
+  for (int y = 0; y < image->h; ++y) {
+    for (int x = 0; x < image->w; ++x) {
+      const std::uint8_t* p = pixels + y * image->pitch + x * 3;
+      const Rgb c{p[0], p[1], p[2]};
+      if (panel.contains(x, y)) {
+        // Entities show through the panel darkened.
+        if (near(c, under_panel(palette::self), kTolerance)) ++counts.self;
+        if (near(c, under_panel(palette::other), kTolerance)) ++counts.other;
+        if (near(c, under_panel(palette::drone), kTolerance)) ++counts.drone;
+        const int low = std::min({c.r, c.g, c.b});
+        const int high = std::max({c.r, c.g, c.b});
+        if (low >= 150 && high - low <= 24) ++counts.panel_text;  // light grey: text
+        if (near(c, palette::graph_rtt, kTolerance) || near(c, palette::graph_kbps, kTolerance))
+          ++counts.panel_graph;
+      } else if (arena.contains(x, y)) {
+        if (near(c, palette::self, kTolerance)) ++counts.self;
+        if (near(c, palette::other, kTolerance)) ++counts.other;
+        if (near(c, palette::drone, kTolerance)) ++counts.drone;
+        if (near(c, palette::dead, kTolerance)) ++counts.dead;
+      }
+    }
+  }
+  const int width = image->w, height = image->h;
+  SDL_FreeSurface(image);
+
+  // A player is a disc of radius 8 px (~200 px), a drone of 5 px (~78 px, 30 of them): these
+  // minimums ask for most of one player and a few drones, with room for overlap and the panel.
+  // Our own player, when the bots have just shot it, is a grey disc in a 3 px ring of its colour
+  // (~120 px): that passes too, it is still our player drawn.
+  struct Check {
+    const char* what;
+    long count;
+    long minimum;
+  };
+  const Check checks[] = {
+      {"own player pixels", counts.self, 80},
+      {"other player pixels", counts.other, 80},
+      {"drone pixels", counts.drone, 250},
+      {"net graph text pixels", counts.panel_text, 400},
+      {"net graph line pixels", counts.panel_graph, 40},
+  };
+  std::printf("screenshot check: %s (%dx%d), arena %dx%d at (%d,%d), net graph %dx%d at (%d,%d)\n",
+              argv[1], width, height, arena.w, arena.h, arena.x, arena.y, panel.w, panel.h, panel.x,
+              panel.y);
+  bool ok = true;
+  for (const Check& check : checks) {
+    const bool pass = check.count >= check.minimum;
+    ok = ok && pass;
+    std::printf("  %-24s %7ld (at least %ld) %s\n", check.what, check.count, check.minimum,
+                pass ? "ok" : "MISSING");
+  }
+  std::printf("  %-24s %7ld (not checked)\n", "dead player pixels", counts.dead);
+  std::printf("screenshot check: %s\n", ok ? "pass" : "FAIL");
+  return ok ? 0 : 1;
+}
