@@ -196,6 +196,14 @@ void LobbySession::handle_event(const net::LobbyEvent& event, Clock::time_point 
       match_ = event.match;
       matched_ = true;
       break;
+    case net::LobbyEventType::match_end:
+      // The room is back in the lobby with everyone unready: --auto-ready / --auto-start act
+      // again for the next match.
+      set_status("the match is over: get ready for the next one", false);
+      matched_ = false;
+      ready_sent_ = false;
+      start_sent_ = false;
+      break;
     case net::LobbyEventType::room_changed:
       if (!in_room_) {
         in_room_ = true;

@@ -223,7 +223,8 @@ int main(int argc, char** argv) {
   auto* join = app.add_flag("--join", session.join, "join --room once someone has created it");
   create->needs(room)->excludes(join);
   join->needs(room);
-  app.add_flag("--auto-ready", session.auto_ready, "mark yourself ready on entering a room");
+  app.add_flag("--auto-ready", session.auto_ready,
+               "mark yourself ready on entering a room, and again after each match");
   app.add_option("--auto-start", session.auto_start,
                  "as host, start the match when this many members are all ready")
       ->check(CLI::Range(1, 1000));
