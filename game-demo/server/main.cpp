@@ -222,7 +222,7 @@ int run(const Options& options) {
   const auto start = Clock::now();
   auto next_status = start + std::chrono::duration_cast<Clock::duration>(
                                  std::chrono::duration<double>(options.status_interval_s));
-  std::uint64_t bytes_at_status = 0;
+  std::uint64_t bytes_at_status = 0;  // game server wire bytes sent at the last status line
   auto status_window_start = start;
   while (!g_stop.load()) {
     const auto now = Clock::now();
@@ -254,13 +254,14 @@ int run(const Options& options) {
         const double seconds =
             std::chrono::duration<double>(Clock::now() - status_window_start).count();
         const double kbps =
-            static_cast<double>(stats.bytes_sent - bytes_at_status) * 8 / 1000 / seconds;
-        bytes_at_status = stats.bytes_sent;
+            static_cast<double>(game->counters().wire_bytes_sent - bytes_at_status) * 8 / 1000 /
+            seconds;
+        bytes_at_status = game->counters().wire_bytes_sent;
         status_window_start = Clock::now();
         char text[256];
         std::snprintf(text, sizeof(text),
                       " players %zu | matches %zu (%llu finished) | tick %.3f ms median, %.3f ms "
-                      "p99 | out %.0f kbit/s (%.1f per player)",
+                      "p99 | out %.0f kbit/s on the wire (%.1f per player)",
                       stats.players, stats.matches,
                       static_cast<unsigned long long>(stats.matches_finished), median / 1000,
                       p99 / 1000, kbps,
