@@ -105,10 +105,8 @@ std::vector<std::byte> ServerReplicator::snapshot_for(ClientId id, WireTick tick
 
   // Changes that waited gain their priority again; sent ones start over.
   std::unordered_map<EntityId, float> accumulated;
-  for (const EntityId waiting : encoded.deferred) {
-    const auto entity = target.find(waiting);
-    if (entity) accumulated[waiting] = rank(*entity);
-  }
+  for (const detail::EncodedSnapshot::Deferred& waiting : encoded.deferred)
+    accumulated[waiting.id] = waiting.priority;
   client->accumulated = std::move(accumulated);
 
   if (baseline == &kNothing) baseline_tick = 0;

@@ -287,11 +287,27 @@ EncodedSnapshot encode_snapshot(const EntitySchema& schema, const WorldState& ac
   while (b < baseline.size())
     removed.push_back(baseline.at(b++).id);
 
+  // Bodies go in priority order while they fit. An id gap is known only once the set is chosen,
+  // so each entity is first charged the gap from the nearest changed entity below it (a lower
+  // bound; candidates are in id order here); then the real layout is measured and the least
+  // important are given back until it fits.
+  std::vector<std::size_t> gap_floor(target.size(), 0);
+  {
+    EntityId below = 0;
+    for (const std::size_t index : candidates) {
+      gap_floor[index] = varuint_bits(target.at(index).id - below - 1);
+      below = target.at(index).id;
+    }
+  }
+
+  std::vector<float> priority_of(target.size(), 1.0f);
   if (priority) {
     std::vector<std::pair<float, std::size_t>> ranked;
     ranked.reserve(candidates.size());
-    for (const std::size_t index : candidates)
-      ranked.emplace_back(priority(target.at(index)), index);
+    for (const std::size_t index : candidates) {
+      priority_of[index] = priority(target.at(index));
+      ranked.emplace_back(priority_of[index], index);
+    }
     std::stable_sort(ranked.begin(), ranked.end(),
                      [](const auto& x, const auto& y) { return x.first > y.first; });
     for (std::size_t i = 0; i < ranked.size(); ++i)
@@ -306,20 +322,6 @@ EncodedSnapshot encode_snapshot(const EntitySchema& schema, const WorldState& ac
     previous = id;
   }
 
-  // Bodies in priority order while they fit. An id gap is known only once the set is chosen,
-  // so each entity is first charged the gap from the nearest changed entity below it (a lower
-  // bound); then the real layout is measured and the least important are given back until it
-  // fits.
-  std::vector<std::size_t> gap_floor(target.size(), 0);
-  {
-    std::vector<std::size_t> by_id = candidates;
-    std::sort(by_id.begin(), by_id.end());
-    EntityId below = 0;
-    for (const std::size_t index : by_id) {
-      gap_floor[index] = varuint_bits(target.at(index).id - below - 1);
-      below = target.at(index).id;
-    }
-  }
   struct Chosen {
     std::size_t index;
     BitWriter body;
@@ -331,17 +333,28 @@ EncodedSnapshot encode_snapshot(const EntitySchema& schema, const WorldState& ac
   EncodedSnapshot result;
   std::size_t estimate =
       out.bit_count() + varuint_bits(static_cast<std::uint32_t>(candidates.size()));
+  // Once this many candidates in a row did not fit, the budget is spent: the rest (lower in
+  // priority) wait without being encoded. With hundreds of changes and room for a few dozen,
+  // encoding every one only to throw most away was most of a snapshot's cost.
+  constexpr std::size_t kMisfitsBeforeFull = 8;
+  std::size_t misfits = 0;
   for (const std::size_t index : candidates) {
     const WorldState::Entity entity = target.at(index);
+    if (max_bits != 0 && misfits >= kMisfitsBeforeFull) {
+      result.deferred.push_back({entity.id, priority_of[index]});
+      continue;
+    }
     std::optional<WorldState::Entity> base = actual_baseline.find(entity.id);
     if (base && base->type != entity.type) base.reset();
     BitWriter body;
     write_entity_body(body, schema, header, elapsed_seconds, base, entity);
     const std::size_t cost = gap_floor[index] + body.bit_count();
     if (max_bits != 0 && estimate + cost > max_bits) {
-      result.deferred.push_back(entity.id);
+      result.deferred.push_back({entity.id, priority_of[index]});
+      ++misfits;
       continue;
     }
+    misfits = 0;
     estimate += cost;
     chosen.push_back({index, std::move(body)});
   }
@@ -363,7 +376,8 @@ EncodedSnapshot encode_snapshot(const EntitySchema& schema, const WorldState& ac
     return bits;
   };
   while (max_bits != 0 && !chosen.empty() && exact_bits() > max_bits) {
-    result.deferred.push_back(target.at(chosen.back().index).id);
+    result.deferred.push_back(
+        {target.at(chosen.back().index).id, priority_of[chosen.back().index]});
     chosen.pop_back();
   }
   std::sort(chosen.begin(), chosen.end(),

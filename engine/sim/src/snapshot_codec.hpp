@@ -27,7 +27,13 @@ struct EncodedSnapshot {
   // removals and the included updates. Deltas of later snapshots are taken against it.
   WorldState view;
   std::vector<EntityId> included;  // updated entities that fit the budget
-  std::vector<EntityId> deferred;  // changed or new entities left for a later snapshot
+  // Changed or new entities left for a later snapshot, with the priority they had in this one
+  // (1 without a priority function).
+  struct Deferred {
+    EntityId id;
+    float priority;
+  };
+  std::vector<Deferred> deferred;
 };
 
 // Encodes `target` against `baseline` (an empty baseline gives a full snapshot), which is

@@ -67,8 +67,10 @@ TEST(SnapshotCodec, budget_defers_changes_by_priority_and_view_tracks_what_was_s
   EXPECT_FALSE(encoded.deferred.empty());
   EXPECT_EQ(encoded.included.size() + encoded.deferred.size(), target.size());
   // Every high-priority entity made it before any other.
-  for (const EntityId id : encoded.deferred)
-    EXPECT_NE(id % 7, 0u) << id;
+  for (const EncodedSnapshot::Deferred& waiting : encoded.deferred) {
+    EXPECT_NE(waiting.id % 7, 0u) << waiting.id;
+    EXPECT_EQ(waiting.priority, 1.0f);  // as the priority function said, for the next snapshot
+  }
   const auto decoded = decode_snapshot(kSchema, {}, 0, encoded.bytes, kMaxEntities);
   ASSERT_TRUE(decoded);
   EXPECT_EQ(*decoded, encoded.view);
