@@ -57,6 +57,11 @@ struct ArenaServer::Match {
   std::uint64_t ticks_since_scores = 0;
   bool scores_changed = false;
   std::optional<std::chrono::steady_clock::time_point> over_at;
+  // Whose snapshot is being made: the replicator's priority hook reads it.
+  struct Viewer {
+    PlayerId entity = 0;
+    double x = 0, y = 0;
+  } viewer;
 };
 
 net::Result<std::unique_ptr<ArenaServer>> ArenaServer::start(const ServerConfig& config) {
@@ -104,15 +109,14 @@ sim::ReplicatorConfig ArenaServer::replicator_config() const {
 void ArenaServer::prioritize_nearby(Match& match) {
   // What is near a player matters most to them: it is what they see move and shoot at. Their
   // own entity comes first of all (prediction is reconciled against it).
-  match.replicator.priority = [&match](sim::ClientId client, const sim::WorldState::Entity& e) {
-    const auto player = match.players.find(client);
-    if (player == match.players.end()) return 1.0f;
-    if (e.id == player->second.entity) return 1000.0f;
-    const PlayerState* self = match.world.player(player->second.entity);
-    if (self == nullptr) return 1.0f;
-    const double x = schema().dequantize(e.type, 0, e.fields[0]);
-    const double y = schema().dequantize(e.type, 1, e.fields[1]);
-    const double distance = std::hypot(x - self->x, y - self->y);
+  // Called for every changed entity of every snapshot: the viewer was looked up once before
+  // (tick_match sets match.viewer), so this is arithmetic only.
+  match.replicator.priority = [&match](sim::ClientId, const sim::WorldState::Entity& e) {
+    const Match::Viewer& viewer = match.viewer;
+    if (e.id == viewer.entity) return 1000.0f;
+    const double dx = schema().dequantize(e.type, 0, e.fields[0]) - viewer.x;
+    const double dy = schema().dequantize(e.type, 1, e.fields[1]) - viewer.y;
+    const double distance = std::sqrt(dx * dx + dy * dy);
     return static_cast<float>(1.0 + 10.0 / (1.0 + distance / 5.0));
   };
 }
@@ -303,6 +307,9 @@ void ArenaServer::tick_match(Match& match) {
   if (match.replicator.snapshot_due(tick)) {
     const sim::WorldState state = match.world.state();
     for (const auto& [peer, player] : match.players) {
+      const PlayerState* self = match.world.player(player.entity);
+      match.viewer = {player.entity, self != nullptr ? self->x : 0.0,
+                      self != nullptr ? self->y : 0.0};
       const auto snapshot = match.replicator.snapshot_for(peer, tick, state);
       if (net_->send(peer, kSnapshotChannel, net::Delivery::unreliable_sequenced, snapshot) ==
           net::SendResult::ok) {
