@@ -1,6 +1,8 @@
 // The browser lobby page (game-demo/web/index.html) end to end, as two players use it: both set a
 // name, ann creates a room and says something, bob joins and sees it in the history, they chat
-// both ways, both get ready and each sees the other ready. Headless Debian chromium, driven by npm
+// both ways, both get ready and each sees the other ready. A third page left idle past the lobby's
+// Hello deadline is closed, says so, and still gets its name when the user picks one later
+// (the lobby runs with a 2 s deadline here). Headless Debian chromium, driven by npm
 // playwright-core (which downloads no browser). Only 127.0.0.1 traffic.
 //
 // Environment (set by ctest, see CMakeLists.txt):
@@ -16,6 +18,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const SKIP = 77;
+const HELLO_TIMEOUT_MS = 2000;
 const here = path.dirname(fileURLToPath(import.meta.url));
 const chromiumPath = '/usr/bin/chromium';
 
@@ -46,7 +49,10 @@ const watchdog = setTimeout(() => {
 // --- the lobby -------------------------------------------------------------------------------
 
 function startServer() {
-  const server = spawn(serverPath, [], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const server = spawn(serverPath, [], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+    env: { ...process.env, TICKWIRE_HELLO_TIMEOUT_MS: String(HELLO_TIMEOUT_MS) },
+  });
   const port = new Promise((resolve, reject) => {
     let out = '';
     server.stdout.setEncoding('utf8');
@@ -116,6 +122,7 @@ try {
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
            '--disable-component-update', '--disable-sync'],
   });
+  const idle = await openPlayer(browser, url, problems);
   const ann = await openPlayer(browser, url, problems);
   const bob = await openPlayer(browser, url, problems);
   await setName(ann, 'ann');
@@ -152,7 +159,12 @@ try {
   await member(ann, 'ann', 'true').waitFor();
   await member(bob, 'bob', 'true').waitFor();
 
-  for (const page of [ann, bob]) {
+  // The idle page was closed for not saying Hello in time; picking a name connects it again.
+  await idle.locator('#status[data-state="closed"]').waitFor({ timeout: HELLO_TIMEOUT_MS + 8_000 });
+  await setName(idle, 'cat');
+  await idle.locator('#status[data-state="open"]').waitFor();
+
+  for (const page of [ann, bob, idle]) {
     assert.equal(await page.locator('#error').isHidden(), true,
                  `the page shows an error: ${await page.locator('#error-text').textContent()}`);
   }

@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <cstdlib>
 
 #include <atomic>
 #include <csignal>
@@ -87,6 +88,11 @@ int main(int argc, char** argv) {
     // The page is served by this lobby, so the browser's Origin is the lobby's own address.
     config.websocket.allowed_origins = {"http://127.0.0.1:" + std::to_string(*port)};
     config.web_root = web_root;
+    // Tests shorten the Hello deadline to see an idle page closed and coming back.
+    if (const char* hello_timeout = std::getenv("TICKWIRE_HELLO_TIMEOUT_MS")) {
+      config.hello_timeout_ms =
+          static_cast<std::uint32_t>(std::strtoul(hello_timeout, nullptr, 10));
+    }
     lobby.emplace(std::move(config), tickets);
     const Status status = lobby->start();
     if (!status.ok()) {
