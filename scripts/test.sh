@@ -2,7 +2,8 @@
 # Installs what is missing, builds Tickwire with its tests into build/, and runs every test tier
 # (unit, integration, soak, web, consumer, bench smoke runs).
 #   scripts/test.sh              every test, Release build, warnings as errors
-#   scripts/test.sh --sanitize   the unit, integration and fuzz tiers built with ASan+UBSan (build-asan/)
+#   scripts/test.sh --sanitize   the unit, integration, fuzz and demo tiers built with ASan+UBSan
+#                                (build-asan/)
 #   scripts/test.sh --fuzz       the fuzz targets built with clang's libFuzzer (+ASan/UBSan), 20 s each
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,7 +17,7 @@ if [ "${1:-}" = "--sanitize" ]; then
   cmake --build build-asan -j "$jobs"
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-  ctest --test-dir build-asan -L 'unit|integration|fuzz' --output-on-failure -j "$jobs"
+  ctest --test-dir build-asan -L 'unit|integration|fuzz|demo' --output-on-failure -j "$jobs"
   exit 0
 fi
 
