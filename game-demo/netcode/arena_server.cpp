@@ -57,6 +57,7 @@ struct ArenaServer::Match {
   std::uint64_t ticks_since_scores = 0;
   bool scores_changed = false;
   std::optional<std::chrono::steady_clock::time_point> over_at;
+  bool closing = false;  // its players were told to go
   // Whose snapshot is being made: the replicator's priority hook reads it.
   struct Viewer {
     PlayerId entity = 0;
@@ -192,6 +193,12 @@ void ArenaServer::on_connected(net::PeerId peer) {
     net_->disconnect(peer, net::DisconnectReason::refused);
     return;
   }
+  // A ticket for a match that has come and gone (a player who never made it in) must not
+  // start it again with one player.
+  if (finished_matches_.count(ticket->match_id) != 0) {
+    net_->disconnect(peer, net::DisconnectReason::refused);
+    return;
+  }
   auto& slot = matches_[ticket->match_id];
   if (!slot) {
     Config rules;
@@ -251,8 +258,10 @@ void ArenaServer::tick() {
   for (auto it = matches_.begin(); it != matches_.end();) {
     Match& match = *it->second;
     if (match.over_at) {
+      remember_finished(match.id);
       // Linger so the final scores arrive, then close; the match goes once everyone is gone.
-      if (now - *match.over_at >= std::chrono::milliseconds(config_.linger_ms)) {
+      if (!match.closing && now - *match.over_at >= std::chrono::milliseconds(config_.linger_ms)) {
+        match.closing = true;
         for (const auto& [peer, player] : match.players)
           net_->disconnect(peer, net::DisconnectReason::closed);
       }
@@ -367,6 +376,17 @@ void ArenaServer::send_match_message(Match& match, const std::vector<std::byte>&
         net::SendResult::ok) {
       stats_.bytes_sent += message.size();
     }
+  }
+}
+
+void ArenaServer::remember_finished(std::uint64_t match_id) {
+  // Tickets live 30 s by default: the last few thousand matches are plenty to remember.
+  constexpr std::size_t kRemembered = 4096;
+  if (!finished_matches_.insert(match_id).second) return;
+  finished_order_.push_back(match_id);
+  if (finished_order_.size() > kRemembered) {
+    finished_matches_.erase(finished_order_.front());
+    finished_order_.pop_front();
   }
 }
 

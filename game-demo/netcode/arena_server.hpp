@@ -8,10 +8,12 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 
 #include <tickwire/net/enet_transport.hpp>
@@ -102,12 +104,15 @@ class ArenaServer {
   void send_scores(Match& match, bool final_scores);
   void send_match_message(Match& match, const std::vector<std::byte>& message);
   tickwire::sim::ReplicatorConfig replicator_config() const;
+  void remember_finished(std::uint64_t match_id);
   void prioritize_nearby(Match& match);
 
   ServerConfig config_;
   std::unique_ptr<tickwire::net::ServerTransport> net_;
   std::map<std::uint64_t, std::unique_ptr<Match>> matches_;  // by match id
   std::map<tickwire::net::PeerId, std::uint64_t> match_of_peer_;
+  std::set<std::uint64_t> finished_matches_;  // ended matches, refused to late tickets
+  std::deque<std::uint64_t> finished_order_;  // the same, oldest first, to forget the oldest
   std::chrono::steady_clock::time_point next_tick_;
   std::chrono::nanoseconds tick_duration_;
   std::vector<double> tick_cpu_us_;

@@ -183,5 +183,53 @@ TEST_F(ArenaServerTest, garbage_from_one_player_is_dropped_and_counted_while_ano
   EXPECT_GT(honest->predicted().vx, 0.0);
 }
 
+TEST(ArenaServer, a_match_ends_with_final_scores_and_a_late_ticket_cannot_restart_it) {
+  const net::JoinTicketIssuer issuer = net::JoinTicketIssuer::generate();
+  ServerConfig config;
+  config.enet.port = 0;
+  config.lobby_key = issuer.public_key();
+  config.public_address = kTicketAddress;
+  config.match_seconds = 0.5;
+  config.linger_ms = 200;
+  std::vector<std::uint64_t> ended;
+  config.on_match_over = [&ended](std::uint64_t match) { ended.push_back(match); };
+  auto server = std::move(ArenaServer::start(config).value());
+  std::thread thread([&] { server->run_for(std::chrono::milliseconds(2500)); });
+
+  const auto connect = [&](std::uint64_t player) {
+    ClientConfig client;
+    client.server_address = "127.0.0.1:" + std::to_string(server->port());
+    client.ticket = issuer.issue(player, /*match_id=*/7, kTicketAddress);
+    return std::move(ArenaClient::connect(client).value());
+  };
+  auto early = connect(1);
+  bool saw_over = false;
+  const auto until = Clock::now() + std::chrono::milliseconds(2000);
+  while (Clock::now() < until && early->phase() != ClientPhase::disconnected) {
+    early->update(std::chrono::milliseconds(16), Intent{});
+    saw_over = saw_over || early->phase() == ClientPhase::over;
+    std::this_thread::sleep_for(std::chrono::milliseconds(16));
+  }
+  // The final scores came before the server closed the connection, normally.
+  EXPECT_TRUE(saw_over);
+  EXPECT_EQ(early->phase(), ClientPhase::disconnected);
+  EXPECT_EQ(early->disconnect_reason(), net::DisconnectReason::closed);
+  ASSERT_EQ(early->scores().size(), 1u);
+  EXPECT_EQ(early->scores()[0].lobby_player_id, 1u);
+
+  // A player who never made it in comes with an unused ticket for the finished match: refused.
+  auto late = connect(2);
+  const auto late_until = Clock::now() + std::chrono::milliseconds(400);
+  while (Clock::now() < late_until && late->phase() != ClientPhase::disconnected) {
+    late->update(std::chrono::milliseconds(16), Intent{});
+    std::this_thread::sleep_for(std::chrono::milliseconds(16));
+  }
+  thread.join();
+  EXPECT_EQ(late->phase(), ClientPhase::disconnected);
+  EXPECT_EQ(late->disconnect_reason(), net::DisconnectReason::refused);
+  EXPECT_EQ(ended, std::vector<std::uint64_t>{7});
+  EXPECT_EQ(server->stats().matches_finished, 1u);
+}
+
 }  // namespace
 }  // namespace arena
