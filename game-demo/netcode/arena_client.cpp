@@ -1,13 +1,13 @@
 #include "arena_client.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 
 #include <tickwire/schemas/aligned_view.hpp>
 
 #include "arena_match_generated.h"
 #include "arena_server.hpp"
+#include "host_port.hpp"
 
 namespace arena {
 namespace {
@@ -27,17 +27,6 @@ PlayerState step_player(const Config& rules, const PlayerState& state, const Pla
   return next;
 }
 
-std::optional<std::pair<std::string, std::uint16_t>> split_address(const std::string& address) {
-  const auto colon = address.rfind(':');
-  if (colon == std::string::npos || colon == 0) return std::nullopt;
-  std::uint16_t port = 0;
-  const char* begin = address.data() + colon + 1;
-  const char* end = address.data() + address.size();
-  const auto [ptr, ec] = std::from_chars(begin, end, port);
-  if (ec != std::errc{} || ptr != end || port == 0) return std::nullopt;
-  return std::make_pair(address.substr(0, colon), port);
-}
-
 double field(const sim::WorldState::Entity& entity, int index) {
   return schema().dequantize(entity.type, static_cast<std::size_t>(index),
                              entity.fields[static_cast<std::size_t>(index)]);
@@ -46,14 +35,14 @@ double field(const sim::WorldState::Entity& entity, int index) {
 }  // namespace
 
 net::Result<std::unique_ptr<ArenaClient>> ArenaClient::connect(const ClientConfig& config) {
-  const auto address = split_address(config.server_address);
+  const auto address = parse_host_port(config.server_address);
   if (!address) {
     return net::Status::error("game server address '" + config.server_address +
                               "' is not host:port");
   }
   net::EnetClientConfig enet;
-  enet.server_host = address->first;
-  enet.server_port = config.port_override != 0 ? config.port_override : address->second;
+  enet.server_host = address->host;
+  enet.server_port = config.port_override != 0 ? config.port_override : address->port;
   enet.connect_timeout_ms = config.connect_timeout_ms;
   enet.join_ticket = config.ticket;
   enet.common.channel_count = 2;

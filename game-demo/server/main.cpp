@@ -23,6 +23,7 @@
 #include <tickwire/net/udp_link_simulator.hpp>
 
 #include "arena_server.hpp"
+#include "host_port.hpp"
 #include "key_file.hpp"
 #include "lobby_link.hpp"
 
@@ -152,12 +153,10 @@ int run(const Options& options) {
     if (lobby) {
       // Same process: the room goes back to the lobby when its match ends.
       config.on_match_over = [&lobby](std::uint64_t match) { lobby->end_match(match); };
-    } else if (!options.lobby.empty()) {
-      const auto colon = options.lobby.rfind(':');
+    } else if (const auto remote = arena::parse_host_port(options.lobby)) {
       link_to_lobby = std::make_unique<arena::LobbyLink>(
-          options.lobby.substr(0, colon),
-          static_cast<std::uint16_t>(std::stoi(options.lobby.substr(colon + 1))), game_address,
-          static_cast<std::uint32_t>(options.max_players), options.secret);
+          remote->host, remote->port, game_address, static_cast<std::uint32_t>(options.max_players),
+          options.secret);
       config.on_match_over = [&link_to_lobby](std::uint64_t match) {
         link_to_lobby->match_over(match);
       };
@@ -382,11 +381,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (!options.lobby.empty()) {
-    const auto colon = options.lobby.rfind(':');
-    if (options.role != "game" || options.secret.empty() || colon == std::string::npos ||
-        colon == 0 ||
-        options.lobby.find_first_not_of("0123456789", colon + 1) != std::string::npos ||
-        colon + 1 == options.lobby.size()) {
+    if (options.role != "game" || options.secret.empty() ||
+        !arena::parse_host_port(options.lobby)) {
       std::fprintf(stderr,
                    "tickwire-server: --lobby host:port is for --role game, with --secret\n");
       return 1;
