@@ -11,7 +11,6 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -28,6 +27,7 @@
 #include <tickwire/sim/replicator.hpp>
 
 #include "arena_server.hpp"
+#include "cpu_timing.hpp"
 
 extern char** environ;
 
@@ -36,19 +36,6 @@ namespace {
 namespace net = tickwire::net;
 namespace sim = tickwire::sim;
 using Clock = std::chrono::steady_clock;
-
-double thread_cpu_us() {
-  timespec now{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
-  return static_cast<double>(now.tv_sec) * 1e6 + static_cast<double>(now.tv_nsec) / 1e3;
-}
-
-double percentile(std::vector<double> values, double q) {
-  if (values.empty()) return 0;
-  std::sort(values.begin(), values.end());
-  return values[std::min(values.size() - 1,
-                         static_cast<std::size_t>(q * static_cast<double>(values.size())))];
-}
 
 struct Options {
   std::vector<int> players = {8, 32, 64, 128};
@@ -106,13 +93,14 @@ void baselines(const Options& options, int players, Result& result) {
         inputs[static_cast<arena::PlayerId>(p)] = input;
       }
     }
-    const double start = thread_cpu_us();
+    const double start = arena::thread_cpu_us();
     world.step(inputs);
-    step_us.push_back(thread_cpu_us() - start);
+    step_us.push_back(arena::thread_cpu_us() - start);
     if (full.snapshot_due(static_cast<sim::WireTick>(t)))
       full_bytes += full.snapshot_for(1, static_cast<sim::WireTick>(t), world.state()).size();
   }
-  result.sim_only_median_us = percentile(step_us, 0.5);
+  std::sort(step_us.begin(), step_us.end());
+  result.sim_only_median_us = arena::percentile_of_sorted(step_us, 0.5);
   result.full_kbps_per_player = static_cast<double>(full_bytes) * 8 / 1000 / options.seconds;
 }
 
@@ -187,14 +175,14 @@ Result measure(const Options& options, int players) {
   const std::uint64_t snapshot_bytes_before = server->stats().snapshot_bytes;
   const std::uint64_t wire_bytes_before = server->counters().wire_bytes_sent;
   const auto start = Clock::now();
-  const double cpu_start = thread_cpu_us();
+  const double cpu_start = arena::thread_cpu_us();
   server->run_for(std::chrono::milliseconds(static_cast<int>(options.seconds * 1000)));
   const double wall = std::chrono::duration<double>(Clock::now() - start).count();
   const auto [median, p99] = server->take_tick_percentiles();
   result.tick_median_us = median;
   result.tick_p99_us = p99;
   // All of the game thread's CPU (ticks and network polling) over the wall time.
-  result.core_share = (thread_cpu_us() - cpu_start) / 1e6 / wall;
+  result.core_share = (arena::thread_cpu_us() - cpu_start) / 1e6 / wall;
   result.kbps_per_player = static_cast<double>(server->stats().bytes_sent - bytes_before) * 8 /
                            1000 / wall / std::max(1, result.connected);
   result.wire_kbps_per_player =

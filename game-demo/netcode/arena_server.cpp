@@ -1,11 +1,10 @@
 #include "arena_server.hpp"
 
-#include <time.h>
-
 #include <algorithm>
 #include <cmath>
 
 #include "arena_match_generated.h"
+#include "cpu_timing.hpp"
 
 namespace arena {
 namespace {
@@ -13,12 +12,6 @@ namespace {
 namespace net = tickwire::net;
 namespace sim = tickwire::sim;
 using flatbuffers::FlatBufferBuilder;
-
-double thread_cpu_us() {
-  timespec now{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
-  return static_cast<double>(now.tv_sec) * 1e6 + static_cast<double>(now.tv_nsec) / 1e3;
-}
 
 std::vector<std::byte> finish(FlatBufferBuilder& fbb, match::MatchBody type,
                               flatbuffers::Offset<void> body) {
@@ -395,11 +388,7 @@ std::pair<double, double> ArenaServer::take_tick_percentiles() {
   std::vector<double> sorted = std::move(tick_cpu_us_);
   tick_cpu_us_.clear();
   std::sort(sorted.begin(), sorted.end());
-  const auto at = [&](double q) {
-    return sorted[std::min(sorted.size() - 1,
-                           static_cast<std::size_t>(q * static_cast<double>(sorted.size())))];
-  };
-  return {at(0.5), at(0.99)};
+  return {percentile_of_sorted(sorted, 0.5), percentile_of_sorted(sorted, 0.99)};
 }
 
 }  // namespace arena
