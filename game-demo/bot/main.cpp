@@ -48,7 +48,6 @@ struct Options {
 enum class Stage { lobby, waiting_room, in_room, playing, done };
 
 struct Bot {
-  int index = 0;
   std::string name;
   std::unique_ptr<net::LobbyClient> lobby;
   std::unique_ptr<arena::ArenaClient> game;
@@ -61,11 +60,9 @@ struct Bot {
   arena::Intent intent;
   Clock::time_point next_turn;
   bool joined_match = false;
-  bool match_finished = false;  // saw at least one match to its end
   int matches_finished = 0;
   bool seen_over = false;  // the current match's final scores arrived
   std::uint64_t lobby_player_id = 0;
-  net::DisconnectReason game_end = net::DisconnectReason::timeout;
 };
 
 // Wander, turn now and then, aim at the nearest target in range, fire when there is one.
@@ -194,10 +191,10 @@ void play(Bot& bot, const Options& options, std::chrono::nanoseconds frame,
   bot.game->update(frame, bot.intent);
   const bool over = bot.game->phase() == arena::ClientPhase::over;
   if (bot.game->phase() == arena::ClientPhase::disconnected) {
-    bot.game_end = bot.game->disconnect_reason();
+    const net::DisconnectReason reason = bot.game->disconnect_reason();
     // The server closes the connection after the final scores: that is the normal end.
     if (!bot.seen_over) {
-      bot.failure = "disconnected from the game: " + std::string(net::to_string(bot.game_end));
+      bot.failure = "disconnected from the game: " + std::string(net::to_string(reason));
       bot.stage = Stage::done;
       return;
     }
@@ -207,7 +204,6 @@ void play(Bot& bot, const Options& options, std::chrono::nanoseconds frame,
   }
   if (over && !bot.seen_over) {
     bot.seen_over = true;
-    bot.match_finished = true;
     ++bot.matches_finished;
   }
 }
@@ -227,7 +223,7 @@ void report(const std::vector<std::unique_ptr<Bot>>& bots) {
       }
     }
     std::printf("%-10s %-8s %-8s %8llu %9llu %11llu %8.2fm %8.1f %6d %6d  %s\n", bot->name.c_str(),
-                bot->joined_match ? "yes" : "no", bot->match_finished ? "yes" : "no",
+                bot->joined_match ? "yes" : "no", bot->matches_finished > 0 ? "yes" : "no",
                 static_cast<unsigned long long>(bot->game ? bot->game->ticks_sent() : 0),
                 static_cast<unsigned long long>(graph.snapshots),
                 static_cast<unsigned long long>(graph.corrections), graph.max_correction_m,
@@ -272,7 +268,6 @@ int run(Options options) {
   std::vector<std::unique_ptr<Bot>> bots;
   for (int i = 0; i < options.count; ++i) {
     auto bot = std::make_unique<Bot>();
-    bot->index = i;
     bot->name = options.prefix + "-" + std::to_string(i + 1);
     bot->host = !options.join && i == 0;
     bot->random.seed(options.seed * 7919 + static_cast<std::uint64_t>(i));
@@ -313,7 +308,7 @@ int run(Options options) {
   int joined = 0, finished = 0, failed = 0, matches = 0;
   for (const auto& bot : bots) {
     joined += bot->joined_match ? 1 : 0;
-    finished += bot->match_finished ? 1 : 0;
+    finished += bot->matches_finished > 0 ? 1 : 0;
     failed += bot->failure.empty() ? 0 : 1;
     matches = std::max(matches, bot->matches_finished);
   }

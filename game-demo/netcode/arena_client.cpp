@@ -140,12 +140,12 @@ void ArenaClient::on_match_message(std::span<const std::byte> bytes) {
       }
       self_ = joined->entity_id();
       match_id_ = joined->match_id();
-      match_ticks_ = joined->match_ticks();
-      remaining_ticks_ = match_ticks_;
+      remaining_ticks_ = joined->match_ticks();
       rules_.tick_rate_hz = tick_rate;
-      replication_.tick_rate_hz = tick_rate;
-      replication_.snapshot_rate_hz = snapshot_rate;
-      replicator_ = std::make_unique<sim::ClientReplicator>(schema(), replication_);
+      sim::ReplicatorConfig replication;
+      replication.tick_rate_hz = tick_rate;
+      replication.snapshot_rate_hz = snapshot_rate;
+      replicator_ = std::make_unique<sim::ClientReplicator>(schema(), replication);
       sim::InterpolationConfig interpolation;
       interpolation.tick_rate_hz = tick_rate;
       interpolation.snapshot_rate_hz = snapshot_rate;

@@ -115,7 +115,6 @@ class ArenaClient {
 
   std::unique_ptr<tickwire::net::ClientTransport> net_;
   Config rules_;
-  tickwire::sim::ReplicatorConfig replication_;
   std::unique_ptr<tickwire::sim::ClientReplicator> replicator_;
   std::unique_ptr<tickwire::sim::Interpolator> interpolator_;
   tickwire::sim::ClockSync clock_sync_;
@@ -129,7 +128,6 @@ class ArenaClient {
   tickwire::net::DisconnectReason disconnect_reason_ = tickwire::net::DisconnectReason::timeout;
   tickwire::sim::EntityId self_ = 0;
   std::uint64_t match_id_ = 0;
-  std::uint32_t match_ticks_ = 0;
   std::uint32_t remaining_ticks_ = 0;
   bool reconciled_once_ = false;
   std::uint64_t client_tick_ = 0;  // the last tick this client simulated (0 = not started)

@@ -77,7 +77,9 @@ ArenaServer::ArenaServer(const ServerConfig& config, std::unique_ptr<net::Server
       net_(std::move(net)),
       next_tick_(std::chrono::steady_clock::now()),
       tick_duration_(std::chrono::nanoseconds(
-          static_cast<std::int64_t>(std::llround(1e9 / config.tick_rate_hz)))) {}
+          static_cast<std::int64_t>(std::llround(1e9 / config.tick_rate_hz)))),
+      match_ticks_(
+          static_cast<std::uint32_t>(std::llround(config.match_seconds * config.tick_rate_hz))) {}
 
 ArenaServer::~ArenaServer() {
   for (auto& [peer, match_id] : match_of_peer_)
@@ -196,8 +198,7 @@ void ArenaServer::on_connected(net::PeerId peer) {
   if (!slot) {
     Config rules;
     rules.tick_rate_hz = config_.tick_rate_hz;
-    rules.match_ticks =
-        static_cast<std::uint32_t>(std::llround(config_.match_seconds * config_.tick_rate_hz));
+    rules.match_ticks = match_ticks_;
     rules.drones = config_.drones;
     rules.seed = config_.seed ^ ticket->match_id;
     slot = std::make_unique<Match>(ticket->match_id, rules, replicator_config());
@@ -223,9 +224,8 @@ void ArenaServer::on_connected(net::PeerId peer) {
   match.scores_changed = true;
 
   FlatBufferBuilder fbb;
-  const auto joined = match::CreateJoined(
-      fbb, player.entity, match.id, config_.tick_rate_hz, config_.snapshot_rate_hz,
-      static_cast<std::uint32_t>(std::llround(config_.match_seconds * config_.tick_rate_hz)));
+  const auto joined = match::CreateJoined(fbb, player.entity, match.id, config_.tick_rate_hz,
+                                          config_.snapshot_rate_hz, match_ticks_);
   const auto message = finish(fbb, match::MatchBody::Joined, joined.Union());
   (void)net_->send(peer, kMatchChannel, net::Delivery::reliable_ordered, message);
   stats_.bytes_sent += message.size();
@@ -351,14 +351,11 @@ void ArenaServer::send_scores(Match& match, bool final_scores) {
   if (final_scores) {
     message = finish(fbb, match::MatchBody::MatchOver, match::CreateMatchOver(fbb, vector).Union());
   } else {
-    const auto ticks = match.world.tick();
-    const auto total =
-        static_cast<std::uint64_t>(std::llround(config_.match_seconds * config_.tick_rate_hz));
-    message = finish(fbb, match::MatchBody::Scoreboard,
-                     match::CreateScoreboard(
-                         fbb, static_cast<std::uint32_t>(ticks),
-                         static_cast<std::uint32_t>(total > ticks ? total - ticks : 0), vector)
-                         .Union());
+    const auto ticks = static_cast<std::uint32_t>(match.world.tick());
+    message = finish(
+        fbb, match::MatchBody::Scoreboard,
+        match::CreateScoreboard(fbb, ticks, match_ticks_ > ticks ? match_ticks_ - ticks : 0, vector)
+            .Union());
   }
   send_match_message(match, message);
 }

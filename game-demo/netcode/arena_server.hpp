@@ -115,6 +115,7 @@ class ArenaServer {
   std::deque<std::uint64_t> finished_order_;  // the same, oldest first, to forget the oldest
   std::chrono::steady_clock::time_point next_tick_;
   std::chrono::nanoseconds tick_duration_;
+  std::uint32_t match_ticks_;  // the length of every match, in ticks
   std::vector<double> tick_cpu_us_;
   ServerStats stats_;
 };

@@ -252,10 +252,9 @@ int run(const Options& options) {
         const arena::ServerStats& stats = game->stats();
         const double seconds =
             std::chrono::duration<double>(Clock::now() - status_window_start).count();
-        const double kbps =
-            static_cast<double>(game->counters().wire_bytes_sent - bytes_at_status) * 8 / 1000 /
-            seconds;
-        bytes_at_status = game->counters().wire_bytes_sent;
+        const std::uint64_t wire_bytes = game->counters().wire_bytes_sent;
+        const double kbps = static_cast<double>(wire_bytes - bytes_at_status) * 8 / 1000 / seconds;
+        bytes_at_status = wire_bytes;
         status_window_start = Clock::now();
         char text[256];
         std::snprintf(text, sizeof(text),
