@@ -7,22 +7,8 @@ namespace {
 
 // Wire layout of ENet 1.3 (enet/protocol.h). Written out here rather than taken from ENet's packed
 // structs so that every read is an explicit, bounds-checked big-endian load.
-enum Command : std::uint8_t {
-  kAcknowledge = 1,
-  kConnect = 2,
-  kVerifyConnect = 3,
-  kDisconnect = 4,
-  kPing = 5,
-  kSendReliable = 6,
-  kSendUnreliable = 7,
-  kSendFragment = 8,
-  kSendUnsequenced = 9,
-  kBandwidthLimit = 10,
-  kThrottleConfigure = 11,
-  kSendUnreliableFragment = 12,
-  kCommandCount = 13,
-};
 constexpr std::uint8_t kCommandMask = 0x0F;
+constexpr std::uint8_t kCommandCount = 13;
 constexpr std::uint16_t kHeaderFlagCompressed = 1u << 14;
 constexpr std::uint16_t kHeaderFlagSentTime = 1u << 15;
 constexpr std::uint16_t kPeerIdMask = 0x0FFF;
@@ -62,86 +48,194 @@ class Reader {
   std::span<const std::uint8_t> bytes_;
 };
 
-bool carries_channel(std::uint8_t command) {
+bool carries_channel(EnetCommand command) {
   switch (command) {
-    case kSendReliable:
-    case kSendUnreliable:
-    case kSendFragment:
-    case kSendUnsequenced:
-    case kSendUnreliableFragment:
+    case EnetCommand::send_reliable:
+    case EnetCommand::send_unreliable:
+    case EnetCommand::send_fragment:
+    case EnetCommand::send_unsequenced:
+    case EnetCommand::send_unreliable_fragment:
       return true;
     default:
       return false;
   }
 }
 
+bool is_fragment(EnetCommand command) {
+  return command == EnetCommand::send_fragment || command == EnetCommand::send_unreliable_fragment;
+}
+
+// True if the fragment is one that ENet's sender cuts, for a sender whose fragments carry
+// `payload` bytes (0: any payload an allowed MTU gives).
+//
+// ENet's receiver allocates, for the first fragment of a message it sees, a bitmap of one bit
+// per announced fragment (zeroed) and the whole message of total_length, and checks no more than
+// total_length >= fragment_count: a few bytes announcing a million fragments cost it 128 KiB of
+// bitmap. Its sender, though, cuts a message of L bytes into exactly ceil(L / p) fragments of p
+// bytes, p = enet_fragment_payload(mtu), the last one shorter, fragment n at offset n * p, and
+// only when L > p, so never into fewer than 2. That is exact, and safe to demand: both ends
+// settle on the same MTU in the handshake (the lower of the two, clamped to 576..4096) and ENet
+// 1.3 never changes it afterwards, so an honest sender's fragments match the p we compute from
+// the peer's MTU to the byte. The fragment count is then at most ceil(max_message_size / 548)
+// (479 for the default 256 KiB), its bitmap at most 60 bytes. Where the peer is not known, p is
+// taken from the fragment itself (its length, or its offset over its number for the last one)
+// and must lie in what an MTU of 576..4096 gives.
+bool fragment_fits_its_message(const WireCommand& fragment, std::size_t payload) {
+  const std::uint64_t count = fragment.fragment_count;
+  const std::uint64_t number = fragment.fragment_number;
+  const std::uint64_t total = fragment.total_length;
+  const std::uint64_t offset = fragment.fragment_offset;
+  const std::uint64_t length = fragment.data_length;
+  if (count < 2 || count > kMaxFragmentCount || number >= count) return false;
+  const bool last = number + 1 == count;
+  std::uint64_t p = payload;
+  if (p == 0) {
+    p = last ? offset / number : length;
+    if (p < enet_fragment_payload(kMinEnetMtu) || p > enet_fragment_payload(kMaxEnetMtu)) {
+      return false;
+    }
+  }
+  // All in 64 bits: offsets and lengths from the wire may not wrap (the bug class behind the 2020
+  // CVEs of another UDP library).
+  if ((total + p - 1) / p != count) return false;
+  if (offset != number * p) return false;
+  return length == (last ? total - offset : p);
+}
+
+// ENet numbers each fragment of a reliable message with its own reliable sequence number, the
+// first fragment's plus the fragment number (16 bits, wrapping); its receiver skips that many
+// numbers once the message is complete.
+bool fragment_numbered_in_sequence(const WireCommand& fragment) {
+  if (fragment.command != EnetCommand::send_fragment) return true;
+  return fragment.reliable_sequence ==
+         static_cast<std::uint16_t>(fragment.start_sequence + fragment.fragment_number);
+}
+
 }  // namespace
+
+std::uint16_t datagram_peer_id(std::span<const std::uint8_t> datagram) {
+  if (datagram.size() < 2) return kUnassignedPeerId;
+  return Reader(datagram).u16(0) & kPeerIdMask;
+}
+
+CommandWalker::CommandWalker(std::span<const std::uint8_t> datagram) : bytes_(datagram) {
+  const std::size_t length = bytes_.size();
+  malformed_ = true;
+  if (length < 2) return;
+  const std::uint16_t header = Reader(bytes_).u16(0);
+  // We never configure a compressor, so a compressed datagram cannot be ours.
+  if ((header & kHeaderFlagCompressed) != 0) return;
+  offset_ = (header & kHeaderFlagSentTime) != 0 ? 4 : 2;
+  // A datagram without a single command is not ENet's.
+  if (offset_ >= length) return;
+  malformed_ = false;
+}
+
+bool CommandWalker::next(WireCommand& out) {
+  const std::size_t length = bytes_.size();
+  if (malformed_ || offset_ >= length) return false;
+  malformed_ = true;  // until the command is read whole
+  const Reader read(bytes_);
+  const std::size_t at = offset_;
+  if (length - at < 4) return false;
+  const std::uint8_t number = read.u8(at) & kCommandMask;
+  if (number == 0 || number >= kCommandCount) return false;
+  const std::size_t size = kCommandSize[number];
+  if (length - at < size) return false;
+
+  out = WireCommand{};
+  out.command = static_cast<EnetCommand>(number);
+  out.channel = read.u8(at + 1);
+  out.reliable_sequence = read.u16(at + 2);
+  switch (out.command) {
+    case EnetCommand::connect:
+      out.connect_channels = read.u32(at + 16);
+      out.connect_data = read.u32(at + 44);
+      break;
+    case EnetCommand::send_reliable:
+      out.data_length = read.u16(at + 4);
+      break;
+    case EnetCommand::send_unreliable:
+    case EnetCommand::send_unsequenced:
+      out.data_length = read.u16(at + 6);
+      break;
+    case EnetCommand::send_fragment:
+    case EnetCommand::send_unreliable_fragment:
+      out.start_sequence = read.u16(at + 4);
+      out.data_length = read.u16(at + 6);
+      out.fragment_count = read.u32(at + 8);
+      out.fragment_number = read.u32(at + 12);
+      out.total_length = read.u32(at + 16);
+      out.fragment_offset = read.u32(at + 20);
+      break;
+    default:
+      break;
+  }
+  if (length - at - size < out.data_length) return false;
+  offset_ = at + size + out.data_length;
+  malformed_ = false;
+  return true;
+}
 
 DatagramInfo inspect_datagram(std::span<const std::uint8_t> datagram, const InspectLimits& limits) {
   DatagramInfo info;
-  const std::size_t length = datagram.size();
-  if (length < 2) return info;
-  const Reader read(datagram);
-  const std::uint16_t header = read.u16(0);
-  // We never configure a compressor, so a compressed datagram cannot be ours.
-  if ((header & kHeaderFlagCompressed) != 0) return info;
-  info.peer_id = header & kPeerIdMask;
-  std::size_t offset = (header & kHeaderFlagSentTime) != 0 ? 4 : 2;
-  if (offset > length) return info;
-  if (offset == length) return info;  // a datagram without a single command is not ENet's
-
+  CommandWalker walker(datagram);
+  info.peer_id = datagram_peer_id(datagram);
   bool oversize = false;
-  while (offset < length) {
-    if (length - offset < 4) return info;
-    const std::uint8_t command = read.u8(offset) & kCommandMask;
-    if (command == 0 || command >= kCommandCount) return info;
-    const std::size_t size = kCommandSize[command];
-    if (length - offset < size) return info;
+  WireCommand command;
+  while (walker.next(command)) {
     // Only a CONNECT may come from a peer that has no slot yet, and it comes alone.
-    if ((info.peer_id == kUnassignedPeerId) != (command == kConnect)) return info;
-    if (carries_channel(command) && read.u8(offset + 1) >= limits.channel_count) return info;
-
-    std::size_t data_length = 0;
-    switch (command) {
-      case kConnect: {
-        const std::uint32_t channels = read.u32(offset + 16);
-        if (channels == 0 || channels > kMaxChannelCount) return info;
-        info.has_connect = true;
-        info.connect_data = read.u32(offset + 44);
-        break;
-      }
-      case kSendReliable:
-        data_length = read.u16(offset + 4);
-        break;
-      case kSendUnreliable:
-      case kSendUnsequenced:
-        data_length = read.u16(offset + 6);
-        break;
-      case kSendFragment:
-      case kSendUnreliableFragment: {
-        data_length = read.u16(offset + 6);
-        const std::uint32_t fragment_count = read.u32(offset + 8);
-        const std::uint32_t fragment_number = read.u32(offset + 12);
-        const std::uint32_t total_length = read.u32(offset + 16);
-        const std::uint32_t fragment_offset = read.u32(offset + 20);
-        if (fragment_count == 0 || fragment_count > kMaxFragmentCount) return info;
-        if (fragment_number >= fragment_count) return info;
-        // Compared in 64 bits: offset + length may not wrap (the bug class behind the 2020 CVEs
-        // of another UDP library).
-        if (std::uint64_t{fragment_offset} + data_length > total_length) return info;
-        if (total_length > limits.max_message_size) oversize = true;
-        break;
-      }
-      default:
-        break;
+    if ((info.peer_id == kUnassignedPeerId) != (command.command == EnetCommand::connect)) {
+      return info;
     }
-    if (data_length > limits.max_message_size) oversize = true;
-    offset += size;
-    if (length - offset < data_length) return info;
-    offset += data_length;
+    if (carries_channel(command.command) && command.channel >= limits.channel_count) return info;
+    if (command.command == EnetCommand::connect) {
+      if (command.connect_channels == 0 || command.connect_channels > kMaxChannelCount) {
+        return info;
+      }
+      info.has_connect = true;
+      info.connect_data = command.connect_data;
+    }
+    if (is_fragment(command.command)) {
+      if (!fragment_fits_its_message(command, limits.fragment_payload) ||
+          !fragment_numbered_in_sequence(command)) {
+        return info;
+      }
+      if (command.total_length > limits.max_message_size) oversize = true;
+    }
+    if (command.data_length > limits.max_message_size) oversize = true;
   }
+  if (walker.malformed()) return info;
   info.verdict = oversize ? DatagramVerdict::oversize : DatagramVerdict::ok;
   return info;
+}
+
+bool allowed_before_admission(std::span<const std::uint8_t> datagram, std::uint8_t control_channel,
+                              std::size_t max_first_message) {
+  CommandWalker walker(datagram);
+  WireCommand command;
+  while (walker.next(command)) {
+    switch (command.command) {
+      case EnetCommand::acknowledge:
+      case EnetCommand::ping:
+      case EnetCommand::disconnect:
+      case EnetCommand::bandwidth_limit:
+      case EnetCommand::throttle_configure:
+        break;  // ENet handles these in place, allocating at most an acknowledgement
+      case EnetCommand::send_reliable:
+        // Reliable number 1 is the channel's first message. A retransmission of it after ENet
+        // delivered it is acknowledged and discarded; any later number would be held or
+        // delivered, and is the second message.
+        if (command.channel != control_channel || command.reliable_sequence != 1 ||
+            command.data_length > max_first_message) {
+          return false;
+        }
+        break;
+      default:
+        return false;
+    }
+  }
+  return !walker.malformed();
 }
 
 }  // namespace tickwire::net::enet_detail
