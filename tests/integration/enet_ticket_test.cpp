@@ -107,7 +107,8 @@ TEST_F(EnetTicketTest, nothing_a_peer_sends_before_its_ticket_reaches_the_game) 
   EXPECT_TRUE(kicked) << "the deadline passed without a ticket";
   EXPECT_TRUE(server_log_.messages.empty());
   EXPECT_TRUE(server_log_.connected.empty());
-  EXPECT_EQ(server_->counters().dropped_unauthenticated, 5u);
+  // The datagrams carrying them were dropped before ENet read them (and each retransmission).
+  EXPECT_GE(server_->counters().dropped_before_admission, 1u);
   EXPECT_EQ(server_->counters().rejected_tickets, 1u);
 }
 

@@ -26,9 +26,24 @@ TEST(EnetConfig, validate_names_the_bad_field_and_its_value) {
   server = {};
   server.common.max_waiting_data = 10;
   EXPECT_TRUE(mentions(server.validate(), "max_waiting_data"));
+  server = {};
+  server.common.max_incomplete_messages_per_peer = 0;
+  EXPECT_TRUE(mentions(server.validate(), "max_incomplete_messages_per_peer = 0"));
   EnetClientConfig client;
   client.server_port = 0;
   EXPECT_TRUE(mentions(client.validate(), "server_port"));
+}
+
+TEST(EnetConfig, join_ticket_must_fit_one_datagram_at_the_smallest_mtu) {
+  EnetClientConfig client;
+  client.join_ticket.resize(547);
+  EXPECT_TRUE(client.validate().ok());
+  client.join_ticket.resize(548);
+  EXPECT_TRUE(mentions(client.validate(), "join_ticket size = 548"));
+  // The largest ticket a lobby issues (the longest server address a verifier accepts) fits.
+  const auto lobby = JoinTicketIssuer::generate();
+  client.join_ticket = lobby.issue(~0ull, ~0ull, std::string(255, 'a'));
+  EXPECT_TRUE(client.validate().ok()) << client.join_ticket.size() << " bytes";
 }
 
 TEST(EnetConfig, invalid_config_makes_no_transport_and_says_why) {

@@ -4,22 +4,30 @@
 #include <algorithm>
 
 #include "enet/enet_endpoint.hpp"
+#include "enet/reassembly_limit.hpp"
 
 namespace tickwire::net::enet_detail {
 
 int EnetEndpoint::filter_datagram() {
   ++counters_.datagrams_received;
   const std::span<const std::uint8_t> datagram(host_->receivedData, host_->receivedDataLength);
-  const DatagramInfo info = inspect_datagram(datagram, inspect_limits_);
-  ENetPeer* peer = peer_from_datagram(info.peer_id);
+  ENetPeer* peer = peer_from_datagram(datagram_peer_id(datagram));
+  InspectLimits limits = inspect_limits_;
+  // A known peer's fragments must be cut exactly for the MTU it settled on.
+  if (peer != nullptr) limits.fragment_payload = enet_fragment_payload(peer->mtu);
+  const DatagramInfo info = inspect_datagram(datagram, limits);
+  // Every datagram a peer has dropped for what it is counts toward one budget.
+  const auto strike = [this](ENetPeer* offender) {
+    if (offender != nullptr &&
+        ++slots_[slot_of(offender)].malformed == config_.max_malformed_per_peer + 1) {
+      abusers_.emplace_back(offender, DisconnectReason::protocol_error);
+    }
+  };
 
   switch (info.verdict) {
     case DatagramVerdict::malformed:
       ++counters_.dropped_malformed;
-      if (peer != nullptr &&
-          ++slots_[slot_of(peer)].malformed == config_.max_malformed_per_peer + 1) {
-        abusers_.emplace_back(peer, DisconnectReason::protocol_error);
-      }
+      strike(peer);
       return 1;
     case DatagramVerdict::oversize:
       ++counters_.dropped_oversize;
@@ -34,6 +42,19 @@ int EnetEndpoint::filter_datagram() {
     return 1;
   }
   PeerSlot& slot = slots_[slot_of(peer)];
+  // Until a server has admitted a peer (ENet may report it connected in the middle of a datagram,
+  // before on_connect ran), the peer may send only its ticket.
+  if (role_ == Role::server && !slot.connected &&
+      !allowed_before_admission(datagram, kControlChannel, kMaxTicketMessage)) {
+    ++counters_.dropped_before_admission;
+    strike(peer);
+    return 1;
+  }
+  if (starts_messages_over_limit(*peer, datagram, config_.max_incomplete_messages_per_peer)) {
+    ++counters_.dropped_reassembly_limit;
+    strike(peer);
+    return 1;
+  }
   ++slot.counts.datagrams_received;
   slot.counts.wire_bytes_received += datagram.size();
   return 0;
@@ -96,7 +117,8 @@ void EnetEndpoint::expire_ticket_deadlines() {
   const auto now = std::chrono::steady_clock::now();
   for (std::size_t i = 0; i < slots_.size(); ++i) {
     PeerSlot& slot = slots_[i];
-    if (!slot.awaiting_ticket || now < slot.ticket_deadline) continue;
+    // A peer already being disconnected (for abuse) is not refused a second time.
+    if (!slot.awaiting_ticket || slot.closing || now < slot.ticket_deadline) continue;
     slot.awaiting_ticket = false;
     --awaiting_tickets_;
     ++counters_.rejected_tickets;

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "enet/datagram_inspector.hpp"
 #include "tickwire/net/enet_transport.hpp"
 
 namespace tickwire::net {
@@ -30,7 +31,13 @@ Status EnetCommonConfig::validate() const {
     return out_of_range("max_queued_bytes_per_peer", max_queued_bytes_per_peer,
                         "must be at least max_message_size, or no message could be sent");
   }
-  if (mtu < 576 || mtu > 4096) return out_of_range("mtu", mtu, "use 576..4096 bytes");
+  if (mtu < enet_detail::kMinEnetMtu || mtu > enet_detail::kMaxEnetMtu) {
+    return out_of_range("mtu", mtu, "use 576..4096 bytes");
+  }
+  if (max_incomplete_messages_per_peer < 1) {
+    return out_of_range("max_incomplete_messages_per_peer", max_incomplete_messages_per_peer,
+                        "use >= 1, or no fragmented message could be received");
+  }
   if (timeout_min_ms == 0 || timeout_max_ms < timeout_min_ms) {
     return out_of_range("timeout_max_ms", timeout_max_ms,
                         "timeout_min_ms must be > 0 and timeout_max_ms >= timeout_min_ms");
@@ -80,8 +87,11 @@ Status EnetServerConfig::validate() const {
 Status EnetClientConfig::validate() const {
   if (server_host.empty()) return Status::error("server_host is empty: use e.g. 127.0.0.1");
   if (server_port == 0) return out_of_range("server_port", server_port, "use 1..65535");
-  if (join_ticket.size() > 1024) {
-    return out_of_range("join_ticket size", join_ticket.size(), "a ticket is at most 1024 bytes");
+  if (join_ticket.size() + 1 > enet_detail::kMaxTicketMessage) {
+    return out_of_range("join_ticket size", join_ticket.size(),
+                        "a ticket is at most " +
+                            std::to_string(enet_detail::kMaxTicketMessage - 1) +
+                            " bytes, so that it travels in one datagram at ENet's smallest MTU");
   }
   if (connect_timeout_ms == 0) {
     return out_of_range("connect_timeout_ms", connect_timeout_ms, "use > 0");

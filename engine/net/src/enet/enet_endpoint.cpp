@@ -8,10 +8,7 @@
 namespace tickwire::net::enet_detail {
 namespace {
 
-// ENet channel 0 is Tickwire's own control channel; the game's channel c is ENet channel c + 1.
-// Channel 0 exists whatever channel counts the two ends were configured with, so a mismatch can
-// be detected and refused instead of hanging the handshake.
-constexpr enet_uint8 kControlChannel = 0;
+// The game's channel c is ENet channel c + 1 (0 is kControlChannel).
 enet_uint8 enet_channel(Channel channel) {
   return static_cast<enet_uint8>(channel + 1);
 }

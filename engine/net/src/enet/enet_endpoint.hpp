@@ -19,6 +19,11 @@
 
 namespace tickwire::net::enet_detail {
 
+// ENet channel 0 is Tickwire's own control channel (welcome, join ticket). It exists whatever
+// channel counts the two ends were configured with, so a mismatch can be detected and refused
+// instead of hanging the handshake.
+inline constexpr enet_uint8 kControlChannel = 0;
+
 // Admission rules only a server applies.
 struct AdmissionPolicy {
   std::size_t max_peers = 0;

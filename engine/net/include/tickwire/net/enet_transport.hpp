@@ -62,9 +62,13 @@ struct EnetCommonConfig {
   // everything behind it for tens of seconds; Tickwire caps the doubling here. 0 = ENet's
   // unbounded doubling. Default 1000.
   std::uint32_t max_retransmit_timeout_ms = 1000;
-  // Malformed datagrams a connected peer may send before it is disconnected with
-  // protocol_error. Default 32.
+  // Datagrams a peer may have dropped (malformed, not allowed before its admission, or over
+  // max_incomplete_messages_per_peer) before it is disconnected with protocol_error. Default 32.
   std::uint32_t max_malformed_per_peer = 32;
+  // Fragmented messages a peer may have partly received at once, >= 1. A datagram that would
+  // start one more is dropped; the sender's ENet sends it again once earlier messages completed.
+  // ENet's own sender, with its 64 KiB window in flight, stays well below it. Default 32.
+  std::size_t max_incomplete_messages_per_peer = 32;
   // Protocol id exchanged in the handshake; a server refuses clients with a different one.
   // Change it when your game's messages change incompatibly. Default: Tickwire's own.
   std::uint32_t protocol_id = 0x54570001;
@@ -112,7 +116,8 @@ struct EnetClientConfig {
   std::uint16_t server_port = 7777;
   // A connection attempt without answer fails after this long, in milliseconds. Default 5000.
   std::uint32_t connect_timeout_ms = 5000;
-  // The join ticket from the lobby, presented on connecting (servers that require one).
+  // The join ticket from the lobby, presented on connecting (servers that require one). At most
+  // 547 bytes: it travels unfragmented at the smallest MTU ENet may settle on.
   std::vector<std::byte> join_ticket;
   EnetCommonConfig common;
 

@@ -36,9 +36,16 @@ struct TransportCounters {
   std::uint64_t dropped_stale = 0;         // datagrams for no live peer, or from the wrong address
   std::uint64_t dropped_rate_limited = 0;  // connection attempts over the per-address rate
   std::uint64_t refused_connections = 0;   // attempts turned away (server full, wrong protocol)
-  std::uint64_t peers_disconnected_for_abuse = 0;  // oversize or too many malformed datagrams
+  std::uint64_t peers_disconnected_for_abuse = 0;  // oversize, or too many datagrams dropped
   std::uint64_t rejected_tickets = 0;              // join tickets missing, invalid or too late
   std::uint64_t dropped_unauthenticated = 0;       // messages from peers not yet admitted by ticket
+  // Datagrams from a peer not yet admitted that carry more than its ticket and ENet's own
+  // acknowledgements and pings (fragments, game channels, a second message): dropped before ENet
+  // reads them, so they cost no memory.
+  std::uint64_t dropped_before_admission = 0;
+  // Datagrams that would start a fragmented message while the peer already has
+  // max_incomplete_messages_per_peer of them incomplete.
+  std::uint64_t dropped_reassembly_limit = 0;
 };
 
 }  // namespace tickwire::net
