@@ -72,6 +72,43 @@ TEST_F(EnetTest, message_at_the_size_limit_arrives_intact_in_every_delivery_kind
             SendResult::too_large);
 }
 
+TEST_F(EnetTest, fragments_cut_for_the_mtu_both_ends_settled_on_pass_the_inspector_both_ways) {
+  // The inspector demands fragments cut exactly for the MTU a peer settled on; ends configured
+  // with different MTUs settle on one in the handshake, and every message still arrives intact.
+  const std::uint32_t pairs[][2] = {{576, 1400}, {4096, 576}, {4096, 4096}, {1400, 1401}};
+  const Delivery kinds[] = {Delivery::reliable_ordered, Delivery::unreliable_sequenced,
+                            Delivery::unreliable};
+  for (const auto& [server_mtu, client_mtu] : pairs) {
+    net::EnetServerConfig server_config;
+    server_config.common.mtu = server_mtu;
+    start_server(server_config);
+    server_log_ = {};
+    EventLog client_log;
+    net::EnetClientConfig client_config;
+    client_config.common.mtu = client_mtu;
+    auto client = connect_client(client_log, client_config);
+    ASSERT_EQ(client->state(), net::ClientState::connected);
+    const net::PeerId peer = server_log_.connected.back();
+    for (std::uint32_t i = 0; i < 3; ++i) {
+      const auto message = pattern(server_mtu + i, 20'000 + i * 999);
+      ASSERT_EQ(client->send(0, kinds[i], message), SendResult::ok);
+      ASSERT_EQ(server_->send(peer, 0, kinds[i], message), SendResult::ok);
+      ASSERT_TRUE(pump_until({{server_.get(), &server_log_}, {client.get(), &client_log}},
+                             [&] {
+                               return server_log_.messages.size() == i + 1 &&
+                                      client_log.messages.size() == i + 1;
+                             }))
+          << "mtus " << server_mtu << "/" << client_mtu << ", " << net::to_string(kinds[i]);
+      EXPECT_EQ(server_log_.messages[i].bytes, message);
+      EXPECT_EQ(client_log.messages[i].bytes, message);
+    }
+    EXPECT_EQ(server_->counters().dropped_malformed, 0u);
+    EXPECT_EQ(client->counters().dropped_malformed, 0u);
+    // What the inspector relies on: both ends cut with the same MTU.
+    EXPECT_EQ(server_->stats(peer)->mtu, client->stats(client->server())->mtu);
+  }
+}
+
 TEST_F(EnetTest, peer_sending_one_byte_over_the_limit_is_dropped_counted_and_disconnected) {
   start_server();
   EventLog good_log, bad_log;

@@ -74,12 +74,12 @@ bool is_fragment(EnetCommand command) {
 // bitmap. Its sender, though, cuts a message of L bytes into exactly ceil(L / p) fragments of p
 // bytes, p = enet_fragment_payload(mtu), the last one shorter, fragment n at offset n * p, and
 // only when L > p, so never into fewer than 2. That is exact, and safe to demand: both ends
-// settle on the same MTU in the handshake (the lower of the two, clamped to 576..4096) and ENet
-// 1.3 never changes it afterwards, so an honest sender's fragments match the p we compute from
-// the peer's MTU to the byte. The fragment count is then at most ceil(max_message_size / 548)
-// (479 for the default 256 KiB), its bitmap at most 60 bytes. Where the peer is not known, p is
-// taken from the fragment itself (its length, or its offset over its number for the last one)
-// and must lie in what an MTU of 576..4096 gives.
+// settle on the same MTU in the handshake (see kMinEnetMtu) and ENet 1.3 never changes it
+// afterwards, so an honest sender's fragments match the p we compute from the peer's MTU to the
+// byte. (A peer that names an MTU in its CONNECT is held to the MTU it named.) The fragment count
+// is then at most ceil(max_message_size / 548) (479 for the default 256 KiB), its bitmap at most 60
+// bytes. Where the peer is not known, p is taken from the fragment itself (its length, or its
+// offset over its number for the last one) and must lie in what an MTU of 576..4096 gives.
 bool fragment_fits_its_message(const WireCommand& fragment, std::size_t payload) {
   const std::uint64_t count = fragment.fragment_count;
   const std::uint64_t number = fragment.fragment_number;

@@ -10,8 +10,9 @@
 
 namespace tickwire::net::enet_detail {
 
-// ENet 1.3's MTU range (ENET_PROTOCOL_MINIMUM_MTU / MAXIMUM_MTU): both ends settle on the lower
-// of their two MTUs, clamped to this, in the handshake.
+// ENet 1.3's MTU range (ENET_PROTOCOL_MINIMUM_MTU / MAXIMUM_MTU). Both ends settle on one MTU in
+// the handshake: ENet 1.3.17's server takes the one the client's CONNECT names, clamped to this
+// range, and answers with it; the client keeps the lower of its own and that answer.
 inline constexpr std::uint32_t kMinEnetMtu = 576;
 inline constexpr std::uint32_t kMaxEnetMtu = 4096;
 

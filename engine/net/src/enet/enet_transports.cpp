@@ -30,6 +30,15 @@ class EnetClient final : public EnetTransport<ClientTransport> {
   PeerId server() const override { return target_->server_peer(); }
 };
 
+// ENet 1.3.17 gives a peer its host's MTU only when it resets the peer, which enet_host_create
+// does before we can set host->mtu; without this, every peer's first connection ran at ENet's
+// default 1400 whatever the config said, and later ones at the configured MTU.
+void set_mtu(ENetHost* host, std::uint32_t mtu) {
+  host->mtu = mtu;
+  for (std::size_t i = 0; i < host->peerCount; ++i)
+    host->peers[i].mtu = mtu;
+}
+
 // Hosts beyond max_peers, so that a server can still answer a few connection attempts with
 // `server_full` instead of ignoring them.
 constexpr std::size_t kRefusalSlots = 4;
@@ -58,7 +67,7 @@ Result<std::unique_ptr<ServerTransport>> make_enet_server(const EnetServerConfig
                          std::to_string(config.port) +
                          " (in use, or not an address of this machine); pick another port or 0");
   }
-  host->mtu = common.mtu;
+  set_mtu(host, common.mtu);
   host->duplicatePeers = config.max_peers_per_address;
   AdmissionPolicy admission{config.max_peers, config.max_pending_handshakes,
                             config.connect_burst_per_address, config.connect_rate_per_address,
@@ -86,7 +95,7 @@ Result<std::unique_ptr<ClientTransport>> make_enet_client(const EnetClientConfig
     release_enet_library();
     return Status::error("cannot open a UDP socket for the client");
   }
-  host->mtu = common.mtu;
+  set_mtu(host, common.mtu);
   auto endpoint =
       std::make_unique<EnetEndpoint>(host, common, EnetEndpoint::Role::client, std::nullopt);
   ENetPeer* peer = enet_host_connect(host, &address, common.channel_count + 1, common.protocol_id);

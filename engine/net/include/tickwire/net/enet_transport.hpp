@@ -39,6 +39,7 @@ struct EnetCommonConfig {
   std::uint32_t incoming_bandwidth = 0;
   std::uint32_t outgoing_bandwidth = 0;
   // Largest datagram, in bytes, 576..4096. Default 1400 (no IP fragmentation on the internet).
+  // The client's MTU is the connection's: ENet 1.3.17's server adopts what the client asks for.
   std::uint32_t mtu = 1400;
   // A peer whose reliable data has gone unacknowledged this long, in milliseconds, may be timed
   // out after ENet's retry limit; after timeout_max_ms it is timed out in any case.
