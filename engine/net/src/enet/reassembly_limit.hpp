@@ -1,9 +1,22 @@
 #pragma once
 // How many fragmented messages a peer may have partly received at once. ENet allocates a whole
 // message (and its fragment bitmap) for the first fragment it sees of it and keeps it until the
-// last one arrives, which an attacker never sends. ENet's own max_waiting_data bounds the bytes of
-// those messages; this bounds how many there are, read from ENet's own incoming queues so that no
-// count of ours can drift from ENet's.
+// last one arrives, which an attacker never sends. Counted from ENet's own incoming queues, so
+// that no count of ours can drift from ENet's.
+//
+// What bounds what a peer makes a server hold (ENet 1.3.17):
+// - Before admission, nothing: filter_datagram lets through only ENet's housekeeping and one
+//   message of at most kMaxTicketMessage bytes, which ENet delivers at once.
+// - Message bytes held for reassembly or ordering: ENet's totalWaitingData against
+//   max_waiting_data. ENet checks it before allocating each new message, so one message of up to
+//   max_message_size can go past it.
+// - Not counted in totalWaitingData: each held message's bookkeeping (ENetIncomingCommand,
+//   ENetPacket, ~200 bytes with malloc's overhead) and each fragmented message's bitmap (a bit per
+//   fragment). The inspector keeps the fragment count at ceil(max_message_size / 548) at most
+//   (60 bytes of bitmap at 256 KiB); this file caps the fragmented messages' number.
+// - Unfragmented reliable messages held out of order are bounded only by ENet's receive window
+//   (7 x 4096 sequence numbers per channel): ~6 MB of bookkeeping per channel for 28 KB counted
+//   as waiting data, for an admitted peer that never sends the message ENet waits for.
 
 #include <enet/enet.h>
 
