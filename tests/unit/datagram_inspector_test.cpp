@@ -233,6 +233,12 @@ TEST(DatagramInspector, before_admission_anything_more_is_refused) {
   EXPECT_FALSE(allowed(DatagramBuilder(5).unreliable_fragment(0, 0, 1, 3, 0, 3000, 0, kPayload)));
   EXPECT_FALSE(allowed(DatagramBuilder(5).ping().raw(6).raw(0)))
       << "a truncated command after housekeeping";
+  // Every ping makes ENet queue an acknowledgement: a datagram full of them is not housekeeping.
+  DatagramBuilder pings(5);
+  for (std::uint16_t i = 0; i < 32; ++i)
+    pings.ping(i);
+  EXPECT_TRUE(allowed(pings));
+  EXPECT_FALSE(allowed(pings.ping(32)));
 }
 
 TEST(DatagramInspector, random_and_truncated_input_never_reads_out_of_bounds) {

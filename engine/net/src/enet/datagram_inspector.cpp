@@ -212,9 +212,15 @@ DatagramInfo inspect_datagram(std::span<const std::uint8_t> datagram, const Insp
 
 bool allowed_before_admission(std::span<const std::uint8_t> datagram, std::uint8_t control_channel,
                               std::size_t max_first_message) {
+  // ENet queues an acknowledgement (~90 bytes) for every reliable command, pings included, and
+  // frees it only when sent: a datagram of a thousand 4-byte pings would cost ~90 KB until then.
+  // A client's ENet, before admission, batches its ticket with a few acknowledgements and a ping.
+  constexpr std::size_t kMaxCommands = 32;
+  std::size_t commands = 0;
   CommandWalker walker(datagram);
   WireCommand command;
   while (walker.next(command)) {
+    if (++commands > kMaxCommands) return false;
     switch (command.command) {
       case EnetCommand::acknowledge:
       case EnetCommand::ping:

@@ -108,8 +108,9 @@ inline constexpr std::size_t kMaxTicketMessage = enet_fragment_payload(kMinEnetM
 // Before a server admits a peer (its join ticket checked), the peer may send only ENet's own
 // housekeeping (acknowledgements, pings, disconnect, bandwidth and throttle settings) and its
 // first message on `control_channel`, unfragmented, reliable, of at most `max_first_message`
-// bytes: the ticket. Nothing else reaches ENet, so a peer without a ticket makes ENet allocate
-// nothing but the acknowledgements it owes. For a datagram inspect_datagram() found ok.
+// bytes: the ticket; and at most 32 commands in a datagram. Nothing else reaches ENet, so a peer
+// without a ticket makes ENet allocate nothing but the acknowledgements it owes. For a datagram
+// inspect_datagram() found ok.
 bool allowed_before_admission(std::span<const std::uint8_t> datagram, std::uint8_t control_channel,
                               std::size_t max_first_message);
 

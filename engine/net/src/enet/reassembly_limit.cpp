@@ -14,12 +14,14 @@ bool in_receive_window(std::uint16_t sequence, std::uint16_t delivered) {
   return window >= current && window < current + ENET_PEER_FREE_RELIABLE_WINDOWS - 1;
 }
 
-template <typename Match>
-bool any_queued(const ENetList& list, Match match) {
+// Incoming commands in one of a channel's queues for which `counts` holds.
+template <typename Predicate>
+std::size_t count_queued(const ENetList& list, Predicate counts) {
+  std::size_t count = 0;
   for (const ENetListNode* node = list.sentinel.next; node != &list.sentinel; node = node->next) {
-    if (match(*reinterpret_cast<const ENetIncomingCommand*>(node))) return true;
+    if (counts(*reinterpret_cast<const ENetIncomingCommand*>(node))) ++count;
   }
-  return false;
+  return count;
 }
 
 // Mirrors enet_protocol_handle_send_fragment: a fragment starts a message unless the message
@@ -29,9 +31,9 @@ bool starts_reliable_message(const ENetChannel& channel, const WireCommand& frag
   const std::uint16_t start = fragment.start_sequence;
   const std::uint16_t delivered = channel.incomingReliableSequenceNumber;
   if (!in_receive_window(start, delivered) || start == delivered) return false;
-  return !any_queued(channel.incomingReliableCommands, [&](const ENetIncomingCommand& queued) {
-    return queued.reliableSequenceNumber == start;
-  });
+  return count_queued(channel.incomingReliableCommands, [&](const ENetIncomingCommand& queued) {
+           return queued.reliableSequenceNumber == start;
+         }) == 0;
 }
 
 // Mirrors enet_protocol_handle_send_unreliable_fragment.
@@ -43,23 +45,22 @@ bool starts_unreliable_message(const ENetChannel& channel, const WireCommand& fr
       start <= channel.incomingUnreliableSequenceNumber) {
     return false;
   }
-  return !any_queued(channel.incomingUnreliableCommands, [&](const ENetIncomingCommand& queued) {
-    return queued.reliableSequenceNumber == reliable && queued.unreliableSequenceNumber == start;
-  });
+  return count_queued(channel.incomingUnreliableCommands, [&](const ENetIncomingCommand& queued) {
+           return queued.reliableSequenceNumber == reliable &&
+                  queued.unreliableSequenceNumber == start;
+         }) == 0;
 }
 
 }  // namespace
 
 std::size_t incomplete_messages(const ENetPeer& peer) {
-  std::size_t count = 0;
-  const auto count_incomplete = [&](const ENetList& list) {
-    for (const ENetListNode* node = list.sentinel.next; node != &list.sentinel; node = node->next) {
-      if (reinterpret_cast<const ENetIncomingCommand*>(node)->fragmentsRemaining > 0) ++count;
-    }
+  const auto incomplete = [](const ENetIncomingCommand& queued) {
+    return queued.fragmentsRemaining > 0;
   };
+  std::size_t count = 0;
   for (std::size_t i = 0; i < peer.channelCount; ++i) {
-    count_incomplete(peer.channels[i].incomingReliableCommands);
-    count_incomplete(peer.channels[i].incomingUnreliableCommands);
+    count += count_queued(peer.channels[i].incomingReliableCommands, incomplete);
+    count += count_queued(peer.channels[i].incomingUnreliableCommands, incomplete);
   }
   return count;
 }
@@ -85,7 +86,7 @@ std::size_t messages_started(const ENetPeer& peer, std::span<const std::uint8_t>
 bool starts_messages_over_limit(const ENetPeer& peer, std::span<const std::uint8_t> datagram,
                                 std::size_t limit) {
   const std::size_t started = messages_started(peer, datagram);
-  // Most datagrams start nothing; only they skip the walk over the peer's queues.
+  // Most datagrams start nothing, and skip the walk over every queue of the peer.
   return started > 0 && incomplete_messages(peer) + started > limit;
 }
 
