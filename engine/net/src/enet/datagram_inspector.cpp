@@ -70,16 +70,17 @@ bool is_fragment(EnetCommand command) {
 //
 // ENet's receiver allocates, for the first fragment of a message it sees, a bitmap of one bit
 // per announced fragment (zeroed) and the whole message of total_length, and checks no more than
-// total_length >= fragment_count: a few bytes announcing a million fragments cost it 128 KiB of
-// bitmap. Its sender, though, cuts a message of L bytes into exactly ceil(L / p) fragments of p
-// bytes, p = enet_fragment_payload(mtu), the last one shorter, fragment n at offset n * p, and
-// only when L > p, so never into fewer than 2. That is exact, and safe to demand: both ends
-// settle on the same MTU in the handshake (see kMinEnetMtu) and ENet 1.3 never changes it
-// afterwards, so an honest sender's fragments match the p we compute from the peer's MTU to the
-// byte. (A peer that names an MTU in its CONNECT is held to the MTU it named.) The fragment count
-// is then at most ceil(max_message_size / 548) (479 for the default 256 KiB), its bitmap at most 60
-// bytes. Where the peer is not known, p is taken from the fragment itself (its length, or its
-// offset over its number for the last one) and must lie in what an MTU of 576..4096 gives.
+// total_length >= fragment_count: a fragment of a few bytes announcing one fragment per byte of a
+// 256 KiB message cost it 32 KiB of bitmap and the 256 KiB. Its sender, though, cuts a message of L
+// bytes into exactly ceil(L / p) fragments of p bytes, p = enet_fragment_payload(mtu), the last one
+// shorter, fragment n at offset n * p, and only when L > p, so never into fewer than 2. That is
+// exact, and safe to demand: both ends settle on the same MTU in the handshake (see kMinEnetMtu)
+// and ENet 1.3 never changes it afterwards, so an honest sender's fragments match the p we compute
+// from the peer's MTU to the byte. (A peer that names an MTU in its CONNECT is held to the MTU it
+// named.) The fragment count is then at most ceil(max_message_size / 548) (479 for the default 256
+// KiB), its bitmap at most 60 bytes. Where the peer is not known, p is taken from the fragment
+// itself (its length, or its offset over its number for the last one) and must lie in what an MTU
+// of 576..4096 gives.
 bool fragment_fits_its_message(const WireCommand& fragment, std::size_t payload) {
   const std::uint64_t count = fragment.fragment_count;
   const std::uint64_t number = fragment.fragment_number;
