@@ -11,19 +11,31 @@ bool mentions(const Status& status, const std::string& text) {
   return status.message().find(text) != std::string::npos;
 }
 
-TEST(EnetConfig, defaults_are_valid) {
-  EXPECT_TRUE(EnetServerConfig{}.validate().ok());
+TEST(EnetConfig, a_server_encrypts_by_default_and_says_what_it_needs_for_that) {
+  EXPECT_TRUE(mentions(EnetServerConfig{}.validate(), "require_ticket"));
+  EnetServerConfig server;
+  server.require_ticket = TicketRequirement{JoinTicketIssuer::generate().public_key(), "a:1"};
+  EXPECT_TRUE(mentions(server.validate(), "seal_keys"));
+  server.require_ticket->seal_keys = GameServerSealKeys::generate();
+  EXPECT_TRUE(server.validate().ok());
+  // Plaintext only when asked for by name.
+  EnetServerConfig plaintext;
+  plaintext.security = SessionSecurity::plaintext_for_development;
+  EXPECT_TRUE(plaintext.validate().ok());
   EXPECT_TRUE(EnetClientConfig{}.validate().ok());
 }
 
 TEST(EnetConfig, validate_names_the_bad_field_and_its_value) {
   EnetServerConfig server;
+  server.security = SessionSecurity::plaintext_for_development;
   server.max_peers = 0;
   EXPECT_TRUE(mentions(server.validate(), "max_peers = 0"));
   server = {};
+  server.security = SessionSecurity::plaintext_for_development;
   server.common.mtu = 100;
   EXPECT_TRUE(mentions(server.validate(), "mtu = 100"));
   server = {};
+  server.security = SessionSecurity::plaintext_for_development;
   server.common.max_waiting_data = 10;
   EXPECT_TRUE(mentions(server.validate(), "max_waiting_data"));
   EnetClientConfig client;

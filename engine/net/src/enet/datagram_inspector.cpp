@@ -87,6 +87,7 @@ DatagramInfo inspect_datagram(std::span<const std::uint8_t> datagram, const Insp
   if ((header & kHeaderFlagCompressed) != 0) return info;
   info.peer_id = header & kPeerIdMask;
   std::size_t offset = (header & kHeaderFlagSentTime) != 0 ? 4 : 2;
+  if (limits.has_checksum) offset += 4;
   if (offset > length) return info;
   if (offset == length) return info;  // a datagram without a single command is not ENet's
 

@@ -13,6 +13,7 @@ namespace tickwire::net::enet_detail {
 struct InspectLimits {
   std::size_t max_message_size = 0;  // largest message a fragment may announce
   std::size_t channel_count = 0;     // channel ids must be below this
+  bool has_checksum = false;         // a 4-byte checksum (Tickwire's tag) follows the header
 };
 
 enum class DatagramVerdict : std::uint8_t {

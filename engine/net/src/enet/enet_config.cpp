@@ -74,6 +74,22 @@ Status EnetServerConfig::validate() const {
   if (require_ticket && require_ticket->deadline_ms == 0) {
     return out_of_range("require_ticket.deadline_ms", 0, "use > 0");
   }
+  if (security == SessionSecurity::encrypted && !require_ticket) {
+    return Status::error(
+        "security is encrypted but require_ticket is not set: the session keys travel in the "
+        "join ticket; set require_ticket (with seal_keys), or security = "
+        "plaintext_for_development for a development or LAN server");
+  }
+  if (security == SessionSecurity::encrypted &&
+      require_ticket->seal_keys.public_key == ServerSealPublicKey{}) {
+    return Status::error(
+        "require_ticket.seal_keys is empty: an encrypted server needs its seal key pair "
+        "(GameServerSealKeys::generate()) to open the session keys in tickets");
+  }
+  if (cookie_lifetime_ms < 1000) {
+    return out_of_range("cookie_lifetime_ms", cookie_lifetime_ms,
+                        "use >= 1000 so a client on a slow link can answer its challenge");
+  }
   return common.validate();
 }
 
