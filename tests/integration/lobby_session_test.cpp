@@ -481,6 +481,38 @@ TEST_F(LobbyTest, text_frames_speak_the_same_messages_as_json) {
   EXPECT_NE(text.find("\"body_type\": \"Welcome\""), std::string::npos) << text;
 }
 
+TEST_F(LobbyTest, a_json_client_gets_its_session_keys_as_64_numbers) {
+  start();
+  Player& ann = add_player();
+  // The first text message that holds `needle`, once one arrived.
+  const auto received = [&](std::string_view needle) -> std::optional<std::string> {
+    for (const auto& message : ann.log().messages) {
+      std::string text(reinterpret_cast<const char*>(message.bytes.data()), message.bytes.size());
+      if (text.find(needle) != std::string::npos) return text;
+    }
+    return std::nullopt;
+  };
+  int id = 0;
+  for (const char* body :
+       {R"("body_type": "Hello", "body": {"nickname": "jsonfan"})",
+        R"("body_type": "CreateRoom", "body": {"name": "web"})",
+        R"("body_type": "SetReady", "body": {"ready": true})", R"("body_type": "StartMatch")"}) {
+    ++id;
+    ann.send_text("{\"request_id\": " + std::to_string(id) + ", " + body + "}");
+    const std::string reply = "\"request_id\": " + std::to_string(id) + ",";
+    ASSERT_TRUE(pump_players(players_, [&] { return received(reply).has_value(); })) << body;
+    EXPECT_NE(received(reply)->find("\"ok\": true"), std::string::npos) << *received(reply);
+  }
+  ASSERT_TRUE(pump_players(players_, [&] { return received("\"MatchStart\"").has_value(); }));
+  const std::string start = *received("\"MatchStart\"");
+  const std::size_t keys = start.find("\"session_keys\": [");
+  ASSERT_NE(keys, std::string::npos) << start;
+  const std::size_t end = start.find(']', keys);
+  ASSERT_NE(end, std::string::npos) << start;
+  const std::string list = start.substr(keys, end - keys);
+  EXPECT_EQ(std::count(list.begin(), list.end(), ','), 63) << list;
+}
+
 TEST_F(LobbyTest, host_kicks_a_member_and_host_passes_on_when_the_host_leaves) {
   start();
   Player& ann = add_player();
