@@ -9,11 +9,13 @@
 #include <chrono>
 #include <csignal>
 #include <memory>
+#include <string>
 #include <thread>
 #include <vector>
 
 #include "probe_messages.hpp"
 #include "tickwire/net/enet_transport.hpp"
+#include "tickwire/net/join_ticket.hpp"
 #include "tickwire/net/udp_link_simulator.hpp"
 
 namespace {
@@ -150,8 +152,15 @@ int main(int argc, char** argv) {
   std::signal(SIGINT, [](int) { g_stop = true; });
   std::signal(SIGTERM, [](int) { g_stop = true; });
 
+  // The demo plays the lobby's part too: it signs each client a join ticket with fresh session
+  // keys sealed to the server, so that the sessions are encrypted as a real game's are.
+  const auto lobby = tickwire::net::JoinTicketIssuer::generate();
+  const auto seal_keys = tickwire::net::GameServerSealKeys::generate();
+  const std::string ticket_address = "net-demo:" + std::to_string(options.port);
   tickwire::net::EnetServerConfig server_config;
   server_config.port = options.port;
+  server_config.require_ticket = tickwire::net::TicketRequirement{
+      .lobby_key = lobby.public_key(), .server_address = ticket_address, .seal_keys = seal_keys};
   auto server = tickwire::net::make_enet_server(server_config);
   if (!server) {
     spdlog::error("server: {}", server.error());
@@ -180,9 +189,14 @@ int main(int argc, char** argv) {
   }
 
   std::vector<DemoClient> clients(static_cast<std::size_t>(options.clients));
+  std::uint64_t player = 0;
   for (auto& client : clients) {
+    const tickwire::net::IssuedTicket issued =
+        lobby.issue_with_keys(++player, /*match_id=*/1, ticket_address, seal_keys.public_key);
     tickwire::net::EnetClientConfig client_config;
     client_config.server_port = client_port;
+    client_config.join_ticket = issued.ticket;
+    client_config.session_keys = issued.keys;
     auto made = tickwire::net::make_enet_client(client_config);
     if (!made) {
       spdlog::error("client: {}", made.error());
