@@ -152,6 +152,7 @@ void handle_lobby(Bot& bot, const Options& options, const Clock::time_point now)
         arena::ClientConfig config;
         config.server_address = event.match.server_address;
         config.ticket = event.match.ticket;
+        config.session_keys = event.match.session_keys;
         auto game = arena::ArenaClient::connect(config);
         if (!game) {
           bot.failure = "game server: " + game.error();

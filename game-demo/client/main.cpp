@@ -145,6 +145,7 @@ int run(const Options& options) {
       arena::ClientConfig config;
       config.server_address = match->server_address;
       config.ticket = match->ticket;
+      config.session_keys = match->session_keys;
       auto client = arena::ArenaClient::connect(config);
       if (client) {
         game =

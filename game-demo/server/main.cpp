@@ -2,7 +2,11 @@
 // HTTP, the web page) and the game server (ENet), announces itself on the LAN, and serves until
 // Ctrl-C. `--role lobby` and `--role game` split them over two processes (or machines) that share
 // the ticket key through `--key-file`: the game server registers with the lobby over the wire
-// (`--lobby`, `--secret`), or the lobby names it (`--game-server`).
+// (`--lobby`, `--secret`), or the lobby names it (`--game-server`, `--game-server-seal-key`).
+//
+// Game sessions are encrypted with keys from each ticket, sealed to the game server's own key
+// pair (`--seal-key-file`, or a fresh pair each start). `--insecure-plaintext` turns that off for
+// development and LAN tests, and the server says so loudly.
 
 #include <arpa/inet.h>
 #include <ifaddrs.h>
@@ -50,6 +54,9 @@ struct Options {
   double match_seconds = 180;
   int drones = 30;
   std::string key_file;
+  std::string seal_key_file;         // the game server's sealing key pair; empty: fresh each start
+  std::string game_server_seal_key;  // --role lobby --game-server: that server's seal public key
+  bool insecure_plaintext = false;
   std::string web_root = TICKWIRE_DEMO_WEB_ROOT;
   bool beacon = true;
   std::string beacon_address = "255.255.255.255";
@@ -97,6 +104,21 @@ net::Result<net::JoinTicketIssuer> ticket_key(const Options& options) {
   return arena::load_or_create_key(options.key_file);
 }
 
+// The game server's sealing key pair: from --seal-key-file (created when missing), else fresh.
+net::Result<net::GameServerSealKeys> seal_keys(const Options& options) {
+  if (options.seal_key_file.empty()) return net::GameServerSealKeys::generate();
+  return arena::load_or_create_seal_keys(options.seal_key_file);
+}
+
+void warn_plaintext() {
+  std::fprintf(stderr,
+               "WARNING: --insecure-plaintext: game sessions are neither encrypted nor "
+               "authenticated.\n"
+               "WARNING: anyone on the network path can read every input and snapshot, forge "
+               "them, and disconnect players.\n"
+               "WARNING: use it for development and LAN tests only.\n");
+}
+
 int run(const Options& options) {
   const bool run_lobby = options.role != "game";
   const bool run_game = options.role != "lobby";
@@ -104,6 +126,22 @@ int run(const Options& options) {
   if (!key) {
     std::fprintf(stderr, "tickwire-server: %s\n", key.error().c_str());
     return 1;
+  }
+  if (options.insecure_plaintext) warn_plaintext();
+  // The game server's key pair (this process runs one and encrypts), or the public key of the one
+  // a lobby-only process names.
+  std::optional<net::GameServerSealKeys> seal;
+  std::optional<net::ServerSealPublicKey> seal_public_key;
+  if (run_game && !options.insecure_plaintext) {
+    auto loaded = seal_keys(options);
+    if (!loaded) {
+      std::fprintf(stderr, "tickwire-server: %s\n", loaded.error().c_str());
+      return 1;
+    }
+    seal = loaded.value();
+    seal_public_key = seal->public_key;
+  } else if (!options.game_server_seal_key.empty()) {
+    seal_public_key = arena::parse_seal_public_key(options.game_server_seal_key);
   }
   const std::string host = public_host(options);
   const std::string game_address = host + ":" + std::to_string(options.game_port);
@@ -122,6 +160,7 @@ int run(const Options& options) {
                                         "http://localhost:" + port};
     config.web_root = options.web_root;
     config.local_game_server = options.role == "lobby" ? options.game_server : game_address;
+    config.local_game_server_seal_key = seal_public_key;
     config.game_server_secret = options.secret;
     lobby = std::make_unique<net::LobbyServer>(config, key.value());
     if (const net::Status status = lobby->start(); !status.ok()) {
@@ -144,6 +183,12 @@ int run(const Options& options) {
                           options.loss_percent > 0 || options.duplicate_percent > 0;
     arena::ServerConfig config;
     config.lobby_key = key.value().public_key();
+    if (seal) {
+      config.seal_keys = *seal;
+      config.enet.security = net::SessionSecurity::encrypted;
+    } else {
+      config.enet.security = net::SessionSecurity::plaintext_for_development;
+    }
     config.public_address = game_address;
     config.tick_rate_hz = options.tick_rate;
     config.snapshot_rate_hz = options.snapshot_rate;
@@ -156,7 +201,7 @@ int run(const Options& options) {
     } else if (const auto remote = arena::parse_host_port(options.lobby)) {
       link_to_lobby = std::make_unique<arena::LobbyLink>(
           remote->host, remote->port, game_address, static_cast<std::uint32_t>(options.max_players),
-          options.secret);
+          options.secret, seal_public_key);
       config.on_match_over = [&link_to_lobby](std::uint64_t match) {
         link_to_lobby->match_over(match);
       };
@@ -202,6 +247,13 @@ int run(const Options& options) {
     std::printf("game server on %s:%u, tickets name %s, %.0f Hz ticks, %.0f Hz snapshots\n",
                 options.bind.c_str(), static_cast<unsigned>(options.game_port),
                 game_address.c_str(), options.tick_rate, options.snapshot_rate);
+    if (seal) {
+      // The public half only: a lobby that names this server needs it (--game-server-seal-key).
+      std::printf("game sessions encrypted; seal public key %s\n",
+                  arena::to_hex(seal->public_key).c_str());
+    } else {
+      std::printf("game sessions NOT encrypted (--insecure-plaintext)\n");
+    }
     if (options.beacon) {
       net::LanBeaconConfig beacon_config;
       beacon_config.broadcast_address = options.beacon_address;
@@ -341,6 +393,15 @@ int main(int argc, char** argv) {
   app.add_option("--key-file", options.key_file,
                  "ticket signing key, shared by a separate lobby and game server (created when "
                  "missing)");
+  app.add_option("--seal-key-file", options.seal_key_file,
+                 "the game server's sealing key pair, which opens the session keys in tickets "
+                 "(created when missing; default: a fresh pair each start)");
+  app.add_option("--game-server-seal-key", options.game_server_seal_key,
+                 "--role lobby with --game-server: that server's seal public key, 64 hex digits "
+                 "(it prints it when it starts)");
+  app.add_flag("--insecure-plaintext", options.insecure_plaintext,
+               "game sessions without encryption or authentication: anyone on the path can read "
+               "and forge them (development and LAN tests only)");
   app.add_option("--web-root", options.web_root, "directory of the web lobby page")
       ->capture_default_str();
   app.add_flag("--beacon,!--no-beacon", options.beacon, "announce the server on the LAN")
@@ -377,6 +438,29 @@ int main(int argc, char** argv) {
     std::fprintf(stderr,
                  "tickwire-server: --role lobby needs --game-server host:port, or --secret for "
                  "game servers to register with\n");
+    return 1;
+  }
+  if (options.role == "lobby" && !options.game_server.empty() && !options.insecure_plaintext &&
+      options.game_server_seal_key.empty()) {
+    std::fprintf(stderr,
+                 "tickwire-server: --role lobby --game-server needs --game-server-seal-key (the "
+                 "game server prints it when it starts), or --insecure-plaintext for a game "
+                 "server that runs without encryption\n");
+    return 1;
+  }
+  if (!options.game_server_seal_key.empty()) {
+    if (options.role != "lobby" || options.game_server.empty() || options.insecure_plaintext ||
+        !arena::parse_seal_public_key(options.game_server_seal_key)) {
+      std::fprintf(stderr,
+                   "tickwire-server: --game-server-seal-key is 64 hex digits, for --role lobby "
+                   "with --game-server (and without --insecure-plaintext)\n");
+      return 1;
+    }
+  }
+  if (!options.seal_key_file.empty() && (options.role == "lobby" || options.insecure_plaintext)) {
+    std::fprintf(stderr,
+                 "tickwire-server: --seal-key-file is the game server's key, for --role all or "
+                 "game without --insecure-plaintext\n");
     return 1;
   }
   if (!options.lobby.empty()) {
