@@ -7,7 +7,6 @@
 #include <sodium.h>
 
 #include <chrono>
-#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <unordered_set>
@@ -15,17 +14,14 @@
 #include <tickwire/schemas/ticket_generated.h>
 #include <tickwire/schemas/aligned_view.hpp>
 
+#include "sodium_ready.hpp"
+
 namespace tickwire::net {
 namespace {
 
 // A ticket is a few hundred bytes; anything much larger is not one.
 constexpr std::size_t kMaxTicketBytes = 1024;
 constexpr std::size_t kMaxServerAddress = 255;
-
-void ensure_sodium() {
-  // sodium_init is thread-safe and idempotent; it only fails if no entropy source exists.
-  if (sodium_init() < 0) std::abort();
-}
 
 std::string nonce_key(const std::array<std::uint8_t, 16>& nonce) {
   return std::string(reinterpret_cast<const char*>(nonce.data()), nonce.size());
