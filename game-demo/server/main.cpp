@@ -50,6 +50,7 @@ struct Options {
   double match_seconds = 180;
   int drones = 30;
   std::string key_file;
+  std::string identity_key_file;  // empty: server-identity.key in the user's config directory
   std::string web_root = TICKWIRE_DEMO_WEB_ROOT;
   bool beacon = true;
   std::string beacon_address = "255.255.255.255";
@@ -95,6 +96,17 @@ net::Result<net::JoinTicketIssuer> ticket_key(const Options& options) {
     return net::JoinTicketIssuer::generate();
   }
   return arena::load_or_create_key(options.key_file);
+}
+
+// The key that signs LAN beacons: the same one across restarts, because clients pin it.
+net::Result<net::ServerIdentity> identity_key(const Options& options) {
+  std::string path = options.identity_key_file;
+  if (path.empty()) {
+    auto in_config = arena::config_file_path("server-identity.key");
+    if (!in_config) return net::Status::error(in_config.error() + " (--identity-key-file)");
+    path = in_config.value();
+  }
+  return arena::load_or_create_identity(path);
 }
 
 int run(const Options& options) {
@@ -203,17 +215,29 @@ int run(const Options& options) {
                 options.bind.c_str(), static_cast<unsigned>(options.game_port),
                 game_address.c_str(), options.tick_rate, options.snapshot_rate);
     if (options.beacon) {
+      auto identity = identity_key(options);
+      if (!identity) {
+        std::fprintf(stderr, "tickwire-server: LAN beacon: %s\n", identity.error().c_str());
+        return 1;
+      }
       net::LanBeaconConfig beacon_config;
       beacon_config.broadcast_address = options.beacon_address;
       beacon_config.discovery_port = options.discovery_port;
+      beacon_config.identity = identity.value();
+      // Signed into the beacon, so that a beacon replayed from another machine still points
+      // here; the same host that tickets name. (A --public-host that is a DNS name cannot go in a
+      // beacon: browsers then use the sender's address.)
+      in_addr parsed{};
+      if (inet_pton(AF_INET, host.c_str(), &parsed) == 1) beacon_config.host = host;
       auto started_beacon = net::LanBeacon::start(beacon_config);
       if (!started_beacon) {
         std::fprintf(stderr, "tickwire-server: LAN beacon: %s\n", started_beacon.error().c_str());
         return 1;
       }
       beacon = std::move(started_beacon.value());
-      std::printf("LAN beacon to %s:%u\n", options.beacon_address.c_str(),
-                  static_cast<unsigned>(options.discovery_port));
+      std::printf("LAN beacon to %s:%u, signed by server key %s\n", options.beacon_address.c_str(),
+                  static_cast<unsigned>(options.discovery_port),
+                  net::fingerprint(identity.value().public_key).c_str());
     }
   }
   std::fflush(stdout);
@@ -341,6 +365,9 @@ int main(int argc, char** argv) {
   app.add_option("--key-file", options.key_file,
                  "ticket signing key, shared by a separate lobby and game server (created when "
                  "missing)");
+  app.add_option("--identity-key-file", options.identity_key_file,
+                 "the server's LAN identity key, which signs its beacons and which clients pin "
+                 "(created when missing; default: server-identity.key in ~/.config/tickwire)");
   app.add_option("--web-root", options.web_root, "directory of the web lobby page")
       ->capture_default_str();
   app.add_flag("--beacon,!--no-beacon", options.beacon, "announce the server on the LAN")

@@ -3,7 +3,8 @@
 # namespaces joined by a bridge (each namespace its own host with its own address). The server
 # announces itself by broadcast beacon; the bots hear it, reach its lobby at the beacon's sender
 # address, get tickets naming the server's LAN address (which the server finds by itself), and
-# play a short match. Without root or `ip netns` it falls back to loopback and says so.
+# play a short match. The beacon is signed: the bots list the server as verified and pin its key
+# in a known-servers file (kept in the test's directory, like the server's identity key). Without root or `ip netns` it falls back to loopback and says so.
 #   lan_play_test.sh SERVER BOT
 set -euo pipefail
 server=$1
@@ -62,12 +63,12 @@ fi
 
 "${in_server[@]}" "$server" --bind $bind --beacon-address $beacon --discovery-port 17779 \
   --lobby-port 17720 --game-port 17721 --name "LAN test" --match-seconds 5 --duration 20 \
-  --status-interval 0 >"$log_dir/server.log" 2>&1 &
+  --identity-key-file "$log_dir/identity.key" --status-interval 0 >"$log_dir/server.log" 2>&1 &
 server_pid=$!
 
 status=0
 "${in_players[@]}" "$bot" --lan --discovery-port 17779 --lan-wait 8 -n 3 --room lan \
-  --duration 15 >"$log_dir/bots.log" 2>&1 || status=$?
+  --known-servers "$log_dir/known-servers" --duration 15 >"$log_dir/bots.log" 2>&1 || status=$?
 kill -INT $server_pid
 wait $server_pid || true
 cat "$log_dir/server.log" "$log_dir/bots.log"
@@ -76,6 +77,11 @@ fail() { echo "FAIL: $*"; exit 1; }
 [ "$status" -eq 0 ] || fail "tickwire-bot exited with $status"
 grep -q "LAN: found \"LAN test\" at $expected_host " "$log_dir/bots.log" ||
   fail "the bots did not find the server at $expected_host by its beacon"
+key=$(sed -n 's/.*signed by server key \(.*\)$/\1/p' "$log_dir/server.log")
+[ -n "$key" ] || fail "the server did not say which key signs its beacons"
+grep -q "LAN: found \"LAN test\" at $expected_host .*verified key $key, new: pinned now" \
+  "$log_dir/bots.log" || fail "the bots did not verify the server's key ($key) and pin it"
+grep -q " LAN test$" "$log_dir/known-servers" || fail "the known-servers file does not pin the server"
 grep -q "tickets name $expected_host:17721" "$log_dir/server.log" ||
   fail "the server did not name its LAN address in tickets"
 grep -q "3 of 3 bots joined the match, 3 saw it finish, 0 failed" "$log_dir/bots.log" ||
