@@ -46,7 +46,10 @@ struct Options {
   double tick_rate = 60;
   double snapshot_rate = 30;
   std::size_t max_players = 64;
-  std::size_t max_per_address = 256;
+  // Connections (players, handshakes, lobby sockets) from one IP address at most: well below
+  // max_players, so that one host cannot take the server. Bots and tests that run many players
+  // on one machine raise it with --max-per-address.
+  std::size_t max_per_address = 8;
   double match_seconds = 180;
   int drones = 30;
   std::string key_file;
@@ -179,10 +182,15 @@ int run(const Options& options) {
     config.enet.port = simulate ? 0 : options.game_port;
     config.enet.max_peers = options.max_players;
     config.enet.max_peers_per_address = options.max_per_address;
-    config.enet.connect_burst_per_address =
-        static_cast<std::uint32_t>(std::max<std::size_t>(16, options.max_per_address));
-    config.enet.connect_rate_per_address = static_cast<double>(options.max_per_address);
-    config.enet.max_pending_handshakes = std::max<std::size_t>(32, options.max_per_address);
+    // The connect rate limits and the handshakes in flight stay at the engine's defaults unless
+    // one address may hold more players than they allow.
+    const net::EnetServerConfig defaults;
+    config.enet.connect_burst_per_address = std::max(
+        defaults.connect_burst_per_address, static_cast<std::uint32_t>(options.max_per_address));
+    config.enet.connect_rate_per_address =
+        std::max(defaults.connect_rate_per_address, static_cast<double>(options.max_per_address));
+    config.enet.max_pending_handshakes =
+        std::max(defaults.max_pending_handshakes, options.max_per_address);
     auto started = arena::ArenaServer::start(config);
     if (!started) {
       std::fprintf(stderr, "tickwire-server: game server: %s\n", started.error().c_str());
@@ -196,6 +204,7 @@ int run(const Options& options) {
       link_config.target_address = "127.0.0.1";
       link_config.target_port = game->port();
       link_config.max_clients = static_cast<std::uint32_t>(options.max_players * 2);
+      link_config.max_clients_per_address = static_cast<std::uint32_t>(options.max_per_address);
       const net::LinkConditions conditions{.latency_ms = options.latency_ms / 2,
                                            .jitter_ms = options.jitter_ms / 2,
                                            .loss = options.loss_percent / 100,
@@ -353,7 +362,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 4000))
       ->capture_default_str();
   app.add_option("--max-per-address", options.max_per_address,
-                 "connections from one IP address at most (bots share one)")
+                 "connections (players, handshakes, lobby sockets) from one IP address at most; "
+                 "raise it for bots or tests that run many players on one machine")
       ->check(CLI::Range(1, 20000))
       ->capture_default_str();
   app.add_option("--match-seconds", options.match_seconds, "length of a match")
