@@ -1,9 +1,11 @@
 #include "key_file.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 
@@ -74,6 +76,37 @@ net::Result<net::GameServerSealKeys> load_or_create_seal_keys(const std::string&
   const net::GameServerSealKeys keys = net::GameServerSealKeys::generate();
   if (net::Status written = write_new_key(path, keys.secret_key); !written.ok()) return written;
   return keys;
+}
+
+net::Result<net::ServerIdentity> load_or_create_identity(const std::string& path) {
+  net::ServerSecretKey secret{};
+  auto read = read_key(path, secret);
+  if (!read) return net::Status::error(read.error());
+  if (read.value()) return net::ServerIdentity::from_secret_key(secret);
+  const net::ServerIdentity identity = net::ServerIdentity::generate();
+  if (net::Status written = write_new_key(path, identity.secret_key); !written.ok()) {
+    return written;
+  }
+  return identity;
+}
+
+net::Result<std::string> config_file_path(const std::string& file) {
+  std::string base;
+  if (const char* xdg = std::getenv("XDG_CONFIG_HOME"); xdg != nullptr && xdg[0] == '/') {
+    base = xdg;
+  } else if (const char* home = std::getenv("HOME"); home != nullptr && home[0] != '\0') {
+    base = std::string(home) + "/.config";
+  } else {
+    return net::Status::error("neither XDG_CONFIG_HOME nor HOME is set: name the file for " + file +
+                              " with its option");
+  }
+  const std::string directory = base + "/tickwire";
+  for (const std::string& dir : {base, directory}) {
+    if (::mkdir(dir.c_str(), dir == directory ? 0700 : 0755) != 0 && errno != EEXIST) {
+      return net::Status::error("cannot create " + dir + ": " + std::strerror(errno));
+    }
+  }
+  return directory + "/" + file;
 }
 
 std::string to_hex(std::span<const std::uint8_t> bytes) {

@@ -1,9 +1,13 @@
 #pragma once
-// Secret keys in files, so that programs started separately (or on two machines) keep or share
-// them: the lobby's ticket-signing key (the lobby signs with the secret key, a game server checks
-// with its public half) and a game server's sealing key pair (the server opens the session keys
-// in each ticket with it; the lobby learns only its public half). One line of hex; created with
-// mode 0600 when missing. Secret keys never go on a command line, where `ps` shows them.
+// Secret keys in files, never on the command line (where `ps` shows them to every user):
+// - the lobby's ticket-signing key, so that a lobby and a game server started separately (or on
+//   two machines) agree on it: the lobby signs with the secret key, the game server checks with
+//   its public half;
+// - a game server's sealing key pair: the server opens the session keys in each ticket with it;
+//   the lobby learns only its public half;
+// - the game server's LAN identity, which signs its beacons. It must stay the same across
+//   restarts, because clients pin it, so by default it lives in the user's config directory.
+// Each is one line of hex, created with mode 0600 when missing.
 
 #include <optional>
 #include <span>
@@ -11,6 +15,7 @@
 #include <string_view>
 
 #include <tickwire/net/join_ticket.hpp>
+#include <tickwire/net/lan_discovery.hpp>
 #include <tickwire/net/status.hpp>
 
 namespace arena {
@@ -26,5 +31,13 @@ tickwire::net::Result<tickwire::net::GameServerSealKeys> load_or_create_seal_key
 // A public key as hex (what a game server prints, and an operator passes to a lobby), and back.
 std::string to_hex(std::span<const std::uint8_t> bytes);
 std::optional<tickwire::net::ServerSealPublicKey> parse_seal_public_key(std::string_view hex);
+
+// The same for a server's LAN identity key.
+tickwire::net::Result<tickwire::net::ServerIdentity> load_or_create_identity(
+    const std::string& path);
+
+// `file` in Tickwire's directory under the user's config directory ($XDG_CONFIG_HOME/tickwire,
+// else ~/.config/tickwire), which is created (mode 0700) when missing.
+tickwire::net::Result<std::string> config_file_path(const std::string& file);
 
 }  // namespace arena

@@ -7,13 +7,14 @@
 #include <sodium.h>
 
 #include <chrono>
-#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <unordered_set>
 
 #include <tickwire/schemas/ticket_generated.h>
 #include <tickwire/schemas/aligned_view.hpp>
+
+#include "sodium_ready.hpp"
 
 namespace tickwire::net {
 namespace {
@@ -23,11 +24,6 @@ constexpr std::size_t kMaxTicketBytes = 1024;
 constexpr std::size_t kMaxServerAddress = 255;
 constexpr std::size_t kSessionKeysBytes = 64;
 constexpr std::size_t kSealedKeysBytes = kSessionKeysBytes + crypto_box_SEALBYTES;
-
-void ensure_sodium() {
-  // sodium_init is thread-safe and idempotent; it only fails if no entropy source exists.
-  if (sodium_init() < 0) std::abort();
-}
 
 std::string nonce_key(const std::array<std::uint8_t, 16>& nonce) {
   return std::string(reinterpret_cast<const char*>(nonce.data()), nonce.size());
