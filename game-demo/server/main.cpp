@@ -121,263 +121,264 @@ void warn_plaintext() {
                "WARNING: anyone on the network path can read every input and snapshot, forge "
                "them, and disconnect players.\n"
                "WARNING: use it for development and LAN tests only.\n");
-  // The key that signs LAN beacons: the same one across restarts, because clients pin it.
-  net::Result<net::ServerIdentity> identity_key(const Options& options) {
-    std::string path = options.identity_key_file;
-    if (path.empty()) {
-      auto in_config = arena::config_file_path("server-identity.key");
-      if (!in_config) return net::Status::error(in_config.error() + " (--identity-key-file)");
-      path = in_config.value();
-    }
-    return arena::load_or_create_identity(path);
-  }
+}
 
-  int run(const Options& options) {
-    const bool run_lobby = options.role != "game";
-    const bool run_game = options.role != "lobby";
-    auto key = ticket_key(options);
-    if (!key) {
-      std::fprintf(stderr, "tickwire-server: %s\n", key.error().c_str());
+// The key that signs LAN beacons: the same one across restarts, because clients pin it.
+net::Result<net::ServerIdentity> identity_key(const Options& options) {
+  std::string path = options.identity_key_file;
+  if (path.empty()) {
+    auto in_config = arena::config_file_path("server-identity.key");
+    if (!in_config) return net::Status::error(in_config.error() + " (--identity-key-file)");
+    path = in_config.value();
+  }
+  return arena::load_or_create_identity(path);
+}
+
+int run(const Options& options) {
+  const bool run_lobby = options.role != "game";
+  const bool run_game = options.role != "lobby";
+  auto key = ticket_key(options);
+  if (!key) {
+    std::fprintf(stderr, "tickwire-server: %s\n", key.error().c_str());
+    return 1;
+  }
+  if (options.insecure_plaintext) warn_plaintext();
+  // The game server's key pair (this process runs one and encrypts), or the public key of the one
+  // a lobby-only process names.
+  std::optional<net::GameServerSealKeys> seal;
+  std::optional<net::ServerSealPublicKey> seal_public_key;
+  if (run_game && !options.insecure_plaintext) {
+    auto loaded = seal_keys(options);
+    if (!loaded) {
+      std::fprintf(stderr, "tickwire-server: %s\n", loaded.error().c_str());
       return 1;
     }
-    if (options.insecure_plaintext) warn_plaintext();
-    // The game server's key pair (this process runs one and encrypts), or the public key of the one
-    // a lobby-only process names.
-    std::optional<net::GameServerSealKeys> seal;
-    std::optional<net::ServerSealPublicKey> seal_public_key;
-    if (run_game && !options.insecure_plaintext) {
-      auto loaded = seal_keys(options);
-      if (!loaded) {
-        std::fprintf(stderr, "tickwire-server: %s\n", loaded.error().c_str());
+    seal = loaded.value();
+    seal_public_key = seal->public_key;
+  } else if (!options.game_server_seal_key.empty()) {
+    seal_public_key = arena::parse_seal_public_key(options.game_server_seal_key);
+  }
+  const std::string host = public_host(options);
+  const std::string game_address = host + ":" + std::to_string(options.game_port);
+
+  std::unique_ptr<net::LobbyServer> lobby;
+  if (run_lobby) {
+    net::LobbyConfig config;
+    config.websocket.bind_address = options.bind;
+    config.websocket.port = options.lobby_port;
+    config.websocket.max_connections_per_address = options.max_per_address;
+    config.websocket.max_pending_handshakes = std::max<std::size_t>(64, options.max_per_address);
+    config.max_players_per_room = options.max_players;
+    // The page is served by the lobby itself: browsers send its address as their Origin.
+    const std::string port = std::to_string(options.lobby_port);
+    config.websocket.allowed_origins = {"http://" + host + ":" + port, "http://127.0.0.1:" + port,
+                                        "http://localhost:" + port};
+    config.web_root = options.web_root;
+    config.local_game_server = options.role == "lobby" ? options.game_server : game_address;
+    config.local_game_server_seal_key = seal_public_key;
+    config.game_server_secret = options.secret;
+    lobby = std::make_unique<net::LobbyServer>(config, key.value());
+    if (const net::Status status = lobby->start(); !status.ok()) {
+      std::fprintf(stderr, "tickwire-server: lobby: %s\n", status.message().c_str());
+      return 1;
+    }
+    std::printf("lobby on %s:%u (page: http://%s:%u/), matches go to %s\n", options.bind.c_str(),
+                static_cast<unsigned>(lobby->port()), host.c_str(),
+                static_cast<unsigned>(lobby->port()),
+                config.local_game_server.empty() ? "game servers that register"
+                                                 : config.local_game_server.c_str());
+  }
+
+  std::unique_ptr<arena::ArenaServer> game;
+  std::unique_ptr<arena::LobbyLink> link_to_lobby;
+  std::unique_ptr<net::UdpLinkSimulator> link;
+  std::unique_ptr<net::LanBeacon> beacon;
+  if (run_game) {
+    const bool simulate = options.latency_ms > 0 || options.jitter_ms > 0 ||
+                          options.loss_percent > 0 || options.duplicate_percent > 0;
+    arena::ServerConfig config;
+    config.lobby_key = key.value().public_key();
+    if (seal) {
+      config.seal_keys = *seal;
+      config.enet.security = net::SessionSecurity::encrypted;
+    } else {
+      config.enet.security = net::SessionSecurity::plaintext_for_development;
+    }
+    config.public_address = game_address;
+    config.tick_rate_hz = options.tick_rate;
+    config.snapshot_rate_hz = options.snapshot_rate;
+    config.match_seconds = options.match_seconds;
+    config.drones = options.drones;
+    config.seed = options.seed;
+    if (lobby) {
+      // Same process: the room goes back to the lobby when its match ends.
+      config.on_match_over = [&lobby](std::uint64_t match) { lobby->end_match(match); };
+    } else if (const auto remote = arena::parse_host_port(options.lobby)) {
+      link_to_lobby = std::make_unique<arena::LobbyLink>(
+          remote->host, remote->port, game_address, static_cast<std::uint32_t>(options.max_players),
+          options.secret, seal_public_key);
+      config.on_match_over = [&link_to_lobby](std::uint64_t match) {
+        link_to_lobby->match_over(match);
+      };
+    }
+    // With simulated conditions, players reach the game port through the link simulator and
+    // the game server itself listens on a private loopback port behind it.
+    config.enet.bind_address = simulate ? "127.0.0.1" : options.bind;
+    config.enet.port = simulate ? 0 : options.game_port;
+    config.enet.max_peers = options.max_players;
+    config.enet.max_peers_per_address = options.max_per_address;
+    // The connect rate limits and the handshakes in flight stay at the engine's defaults unless
+    // one address may hold more players than they allow.
+    const net::EnetServerConfig defaults;
+    config.enet.connect_burst_per_address = std::max(
+        defaults.connect_burst_per_address, static_cast<std::uint32_t>(options.max_per_address));
+    config.enet.connect_rate_per_address =
+        std::max(defaults.connect_rate_per_address, static_cast<double>(options.max_per_address));
+    config.enet.max_pending_handshakes =
+        std::max(defaults.max_pending_handshakes, options.max_per_address);
+    auto started = arena::ArenaServer::start(config);
+    if (!started) {
+      std::fprintf(stderr, "tickwire-server: game server: %s\n", started.error().c_str());
+      return 1;
+    }
+    game = std::move(started.value());
+    if (simulate) {
+      net::UdpLinkSimulatorConfig link_config;
+      link_config.listen_address = options.bind;
+      link_config.listen_port = options.game_port;
+      link_config.target_address = "127.0.0.1";
+      link_config.target_port = game->port();
+      link_config.max_clients = static_cast<std::uint32_t>(options.max_players * 2);
+      link_config.max_clients_per_address = static_cast<std::uint32_t>(options.max_per_address);
+      const net::LinkConditions conditions{.latency_ms = options.latency_ms / 2,
+                                           .jitter_ms = options.jitter_ms / 2,
+                                           .loss = options.loss_percent / 100,
+                                           .duplicate = options.duplicate_percent / 100};
+      link_config.conditions = net::NetworkConditions::symmetric(conditions, options.seed);
+      auto started_link = net::UdpLinkSimulator::start(link_config);
+      if (!started_link) {
+        std::fprintf(stderr, "tickwire-server: network conditions: %s\n",
+                     started_link.error().c_str());
         return 1;
       }
-      seal = loaded.value();
-      seal_public_key = seal->public_key;
-    } else if (!options.game_server_seal_key.empty()) {
-      seal_public_key = arena::parse_seal_public_key(options.game_server_seal_key);
+      link = std::move(started_link.value());
+      std::printf("simulating %.0f ms round trip (+-%.0f), %.1f %% loss each way\n",
+                  options.latency_ms, options.jitter_ms, options.loss_percent);
     }
-    const std::string host = public_host(options);
-    const std::string game_address = host + ":" + std::to_string(options.game_port);
-
-    std::unique_ptr<net::LobbyServer> lobby;
-    if (run_lobby) {
-      net::LobbyConfig config;
-      config.websocket.bind_address = options.bind;
-      config.websocket.port = options.lobby_port;
-      config.websocket.max_connections_per_address = options.max_per_address;
-      config.websocket.max_pending_handshakes = std::max<std::size_t>(64, options.max_per_address);
-      config.max_players_per_room = options.max_players;
-      // The page is served by the lobby itself: browsers send its address as their Origin.
-      const std::string port = std::to_string(options.lobby_port);
-      config.websocket.allowed_origins = {"http://" + host + ":" + port, "http://127.0.0.1:" + port,
-                                          "http://localhost:" + port};
-      config.web_root = options.web_root;
-      config.local_game_server = options.role == "lobby" ? options.game_server : game_address;
-      config.local_game_server_seal_key = seal_public_key;
-      config.game_server_secret = options.secret;
-      lobby = std::make_unique<net::LobbyServer>(config, key.value());
-      if (const net::Status status = lobby->start(); !status.ok()) {
-        std::fprintf(stderr, "tickwire-server: lobby: %s\n", status.message().c_str());
+    std::printf("game server on %s:%u, tickets name %s, %.0f Hz ticks, %.0f Hz snapshots\n",
+                options.bind.c_str(), static_cast<unsigned>(options.game_port),
+                game_address.c_str(), options.tick_rate, options.snapshot_rate);
+    if (seal) {
+      // The public half only: a lobby that names this server needs it (--game-server-seal-key).
+      std::printf("game sessions encrypted; seal public key %s\n",
+                  arena::to_hex(seal->public_key).c_str());
+    } else {
+      std::printf("game sessions NOT encrypted (--insecure-plaintext)\n");
+    }
+    if (options.beacon) {
+      auto identity = identity_key(options);
+      if (!identity) {
+        std::fprintf(stderr, "tickwire-server: LAN beacon: %s\n", identity.error().c_str());
         return 1;
       }
-      std::printf("lobby on %s:%u (page: http://%s:%u/), matches go to %s\n", options.bind.c_str(),
-                  static_cast<unsigned>(lobby->port()), host.c_str(),
-                  static_cast<unsigned>(lobby->port()),
-                  config.local_game_server.empty() ? "game servers that register"
-                                                   : config.local_game_server.c_str());
-    }
-
-    std::unique_ptr<arena::ArenaServer> game;
-    std::unique_ptr<arena::LobbyLink> link_to_lobby;
-    std::unique_ptr<net::UdpLinkSimulator> link;
-    std::unique_ptr<net::LanBeacon> beacon;
-    if (run_game) {
-      const bool simulate = options.latency_ms > 0 || options.jitter_ms > 0 ||
-                            options.loss_percent > 0 || options.duplicate_percent > 0;
-      arena::ServerConfig config;
-      config.lobby_key = key.value().public_key();
-      if (seal) {
-        config.seal_keys = *seal;
-        config.enet.security = net::SessionSecurity::encrypted;
-      } else {
-        config.enet.security = net::SessionSecurity::plaintext_for_development;
-      }
-      config.public_address = game_address;
-      config.tick_rate_hz = options.tick_rate;
-      config.snapshot_rate_hz = options.snapshot_rate;
-      config.match_seconds = options.match_seconds;
-      config.drones = options.drones;
-      config.seed = options.seed;
-      if (lobby) {
-        // Same process: the room goes back to the lobby when its match ends.
-        config.on_match_over = [&lobby](std::uint64_t match) { lobby->end_match(match); };
-      } else if (const auto remote = arena::parse_host_port(options.lobby)) {
-        link_to_lobby = std::make_unique<arena::LobbyLink>(
-            remote->host, remote->port, game_address,
-            static_cast<std::uint32_t>(options.max_players), options.secret, seal_public_key);
-        config.on_match_over = [&link_to_lobby](std::uint64_t match) {
-          link_to_lobby->match_over(match);
-        };
-      }
-      // With simulated conditions, players reach the game port through the link simulator and
-      // the game server itself listens on a private loopback port behind it.
-      config.enet.bind_address = simulate ? "127.0.0.1" : options.bind;
-      config.enet.port = simulate ? 0 : options.game_port;
-      config.enet.max_peers = options.max_players;
-      config.enet.max_peers_per_address = options.max_per_address;
-      // The connect rate limits and the handshakes in flight stay at the engine's defaults unless
-      // one address may hold more players than they allow.
-      const net::EnetServerConfig defaults;
-      config.enet.connect_burst_per_address = std::max(
-          defaults.connect_burst_per_address, static_cast<std::uint32_t>(options.max_per_address));
-      config.enet.connect_rate_per_address =
-          std::max(defaults.connect_rate_per_address, static_cast<double>(options.max_per_address));
-      config.enet.max_pending_handshakes =
-          std::max(defaults.max_pending_handshakes, options.max_per_address);
-      auto started = arena::ArenaServer::start(config);
-      if (!started) {
-        std::fprintf(stderr, "tickwire-server: game server: %s\n", started.error().c_str());
+      net::LanBeaconConfig beacon_config;
+      beacon_config.broadcast_address = options.beacon_address;
+      beacon_config.discovery_port = options.discovery_port;
+      beacon_config.identity = identity.value();
+      // Signed into the beacon, so that a beacon replayed from another machine still points
+      // here; the same host that tickets name. (A --public-host that is a DNS name cannot go in a
+      // beacon: browsers then use the sender's address.)
+      in_addr parsed{};
+      if (inet_pton(AF_INET, host.c_str(), &parsed) == 1) beacon_config.host = host;
+      auto started_beacon = net::LanBeacon::start(beacon_config);
+      if (!started_beacon) {
+        std::fprintf(stderr, "tickwire-server: LAN beacon: %s\n", started_beacon.error().c_str());
         return 1;
       }
-      game = std::move(started.value());
-      if (simulate) {
-        net::UdpLinkSimulatorConfig link_config;
-        link_config.listen_address = options.bind;
-        link_config.listen_port = options.game_port;
-        link_config.target_address = "127.0.0.1";
-        link_config.target_port = game->port();
-        link_config.max_clients = static_cast<std::uint32_t>(options.max_players * 2);
-        link_config.max_clients_per_address = static_cast<std::uint32_t>(options.max_per_address);
-        const net::LinkConditions conditions{.latency_ms = options.latency_ms / 2,
-                                             .jitter_ms = options.jitter_ms / 2,
-                                             .loss = options.loss_percent / 100,
-                                             .duplicate = options.duplicate_percent / 100};
-        link_config.conditions = net::NetworkConditions::symmetric(conditions, options.seed);
-        auto started_link = net::UdpLinkSimulator::start(link_config);
-        if (!started_link) {
-          std::fprintf(stderr, "tickwire-server: network conditions: %s\n",
-                       started_link.error().c_str());
-          return 1;
-        }
-        link = std::move(started_link.value());
-        std::printf("simulating %.0f ms round trip (+-%.0f), %.1f %% loss each way\n",
-                    options.latency_ms, options.jitter_ms, options.loss_percent);
-      }
-      std::printf("game server on %s:%u, tickets name %s, %.0f Hz ticks, %.0f Hz snapshots\n",
-                  options.bind.c_str(), static_cast<unsigned>(options.game_port),
-                  game_address.c_str(), options.tick_rate, options.snapshot_rate);
-      if (seal) {
-        // The public half only: a lobby that names this server needs it (--game-server-seal-key).
-        std::printf("game sessions encrypted; seal public key %s\n",
-                    arena::to_hex(seal->public_key).c_str());
-      } else {
-        std::printf("game sessions NOT encrypted (--insecure-plaintext)\n");
-      }
-      if (options.beacon) {
-        auto identity = identity_key(options);
-        if (!identity) {
-          std::fprintf(stderr, "tickwire-server: LAN beacon: %s\n", identity.error().c_str());
-          return 1;
-        }
-        net::LanBeaconConfig beacon_config;
-        beacon_config.broadcast_address = options.beacon_address;
-        beacon_config.discovery_port = options.discovery_port;
-        beacon_config.identity = identity.value();
-        // Signed into the beacon, so that a beacon replayed from another machine still points
-        // here; the same host that tickets name. (A --public-host that is a DNS name cannot go in a
-        // beacon: browsers then use the sender's address.)
-        in_addr parsed{};
-        if (inet_pton(AF_INET, host.c_str(), &parsed) == 1) beacon_config.host = host;
-        auto started_beacon = net::LanBeacon::start(beacon_config);
-        if (!started_beacon) {
-          std::fprintf(stderr, "tickwire-server: LAN beacon: %s\n", started_beacon.error().c_str());
-          return 1;
-        }
-        beacon = std::move(started_beacon.value());
-        std::printf("LAN beacon to %s:%u, signed by server key %s\n",
-                    options.beacon_address.c_str(), static_cast<unsigned>(options.discovery_port),
-                    net::fingerprint(identity.value().public_key).c_str());
-      }
+      beacon = std::move(started_beacon.value());
+      std::printf("LAN beacon to %s:%u, signed by server key %s\n", options.beacon_address.c_str(),
+                  static_cast<unsigned>(options.discovery_port),
+                  net::fingerprint(identity.value().public_key).c_str());
     }
-    std::fflush(stdout);
+  }
+  std::fflush(stdout);
 
-    const auto start = Clock::now();
-    auto next_status = start + std::chrono::duration_cast<Clock::duration>(
-                                   std::chrono::duration<double>(options.status_interval_s));
-    std::uint64_t bytes_at_status = 0;  // game server wire bytes sent at the last status line
-    auto status_window_start = start;
-    while (!g_stop.load()) {
-      const auto now = Clock::now();
-      if (options.duration_s > 0 &&
-          now - start >= std::chrono::duration<double>(options.duration_s)) {
-        break;
-      }
-      if (game) {
-        game->run_for(std::chrono::milliseconds(50));
-      } else {
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      }
-      if (link_to_lobby) link_to_lobby->poll(static_cast<std::uint32_t>(game->stats().players));
-      if (beacon) {
-        beacon->announce({.name = options.name,
-                          .players = static_cast<std::uint16_t>(game->stats().players),
-                          .max_players = static_cast<std::uint16_t>(options.max_players),
-                          .game_port = options.game_port,
-                          .lobby_port = run_lobby ? options.lobby_port : std::uint16_t{0}});
-        beacon->poll();
-      }
-      if (options.status_interval_s > 0 && Clock::now() >= next_status) {
-        next_status += std::chrono::duration_cast<Clock::duration>(
-            std::chrono::duration<double>(options.status_interval_s));
-        std::string line = "status:";
-        if (game) {
-          const auto [median, p99] = game->take_tick_percentiles();
-          const arena::ServerStats& stats = game->stats();
-          const double seconds =
-              std::chrono::duration<double>(Clock::now() - status_window_start).count();
-          const std::uint64_t wire_bytes = game->counters().wire_bytes_sent;
-          const double kbps =
-              static_cast<double>(wire_bytes - bytes_at_status) * 8 / 1000 / seconds;
-          bytes_at_status = wire_bytes;
-          status_window_start = Clock::now();
-          char text[256];
-          std::snprintf(text, sizeof(text),
-                        " players %zu | matches %zu (%llu finished) | tick %.3f ms median, %.3f ms "
-                        "p99 | out %.0f kbit/s on the wire (%.1f per player)",
-                        stats.players, stats.matches,
-                        static_cast<unsigned long long>(stats.matches_finished), median / 1000,
-                        p99 / 1000, kbps,
-                        stats.players > 0 ? kbps / static_cast<double>(stats.players) : 0.0);
-          line += text;
-        }
-        if (lobby) {
-          const net::LobbyCounters counters = lobby->counters();
-          line += " | lobby " + std::to_string(counters.connections) + " connections, " +
-                  std::to_string(counters.rooms) + " rooms";
-        }
-        std::printf("%s\n", line.c_str());
-        std::fflush(stdout);
-      }
+  const auto start = Clock::now();
+  auto next_status = start + std::chrono::duration_cast<Clock::duration>(
+                                 std::chrono::duration<double>(options.status_interval_s));
+  std::uint64_t bytes_at_status = 0;  // game server wire bytes sent at the last status line
+  auto status_window_start = start;
+  while (!g_stop.load()) {
+    const auto now = Clock::now();
+    if (options.duration_s > 0 &&
+        now - start >= std::chrono::duration<double>(options.duration_s)) {
+      break;
     }
     if (game) {
-      const arena::ServerStats& stats = game->stats();
-      const net::TransportCounters counters = game->counters();
-      std::printf(
-          "game server: %llu matches finished, %llu ticks, inputs %llu applied / %llu missing / "
-          "%llu rejected, tickets rejected %llu, malformed datagrams %llu\n",
-          static_cast<unsigned long long>(stats.matches_finished),
-          static_cast<unsigned long long>(stats.ticks),
-          static_cast<unsigned long long>(stats.inputs_applied),
-          static_cast<unsigned long long>(stats.inputs_missing),
-          static_cast<unsigned long long>(stats.inputs_rejected),
-          static_cast<unsigned long long>(counters.rejected_tickets),
-          static_cast<unsigned long long>(counters.dropped_malformed));
+      game->run_for(std::chrono::milliseconds(50));
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
-    game.reset();
-    if (lobby) lobby->stop();
-    std::printf("clean exit\n");
-    return 0;
+    if (link_to_lobby) link_to_lobby->poll(static_cast<std::uint32_t>(game->stats().players));
+    if (beacon) {
+      beacon->announce({.name = options.name,
+                        .players = static_cast<std::uint16_t>(game->stats().players),
+                        .max_players = static_cast<std::uint16_t>(options.max_players),
+                        .game_port = options.game_port,
+                        .lobby_port = run_lobby ? options.lobby_port : std::uint16_t{0}});
+      beacon->poll();
+    }
+    if (options.status_interval_s > 0 && Clock::now() >= next_status) {
+      next_status += std::chrono::duration_cast<Clock::duration>(
+          std::chrono::duration<double>(options.status_interval_s));
+      std::string line = "status:";
+      if (game) {
+        const auto [median, p99] = game->take_tick_percentiles();
+        const arena::ServerStats& stats = game->stats();
+        const double seconds =
+            std::chrono::duration<double>(Clock::now() - status_window_start).count();
+        const std::uint64_t wire_bytes = game->counters().wire_bytes_sent;
+        const double kbps = static_cast<double>(wire_bytes - bytes_at_status) * 8 / 1000 / seconds;
+        bytes_at_status = wire_bytes;
+        status_window_start = Clock::now();
+        char text[256];
+        std::snprintf(text, sizeof(text),
+                      " players %zu | matches %zu (%llu finished) | tick %.3f ms median, %.3f ms "
+                      "p99 | out %.0f kbit/s on the wire (%.1f per player)",
+                      stats.players, stats.matches,
+                      static_cast<unsigned long long>(stats.matches_finished), median / 1000,
+                      p99 / 1000, kbps,
+                      stats.players > 0 ? kbps / static_cast<double>(stats.players) : 0.0);
+        line += text;
+      }
+      if (lobby) {
+        const net::LobbyCounters counters = lobby->counters();
+        line += " | lobby " + std::to_string(counters.connections) + " connections, " +
+                std::to_string(counters.rooms) + " rooms";
+      }
+      std::printf("%s\n", line.c_str());
+      std::fflush(stdout);
+    }
   }
+  if (game) {
+    const arena::ServerStats& stats = game->stats();
+    const net::TransportCounters counters = game->counters();
+    std::printf(
+        "game server: %llu matches finished, %llu ticks, inputs %llu applied / %llu missing / "
+        "%llu rejected, tickets rejected %llu, malformed datagrams %llu\n",
+        static_cast<unsigned long long>(stats.matches_finished),
+        static_cast<unsigned long long>(stats.ticks),
+        static_cast<unsigned long long>(stats.inputs_applied),
+        static_cast<unsigned long long>(stats.inputs_missing),
+        static_cast<unsigned long long>(stats.inputs_rejected),
+        static_cast<unsigned long long>(counters.rejected_tickets),
+        static_cast<unsigned long long>(counters.dropped_malformed));
+  }
+  game.reset();
+  if (lobby) lobby->stop();
+  std::printf("clean exit\n");
+  return 0;
+}
 
 }  // namespace
 
