@@ -45,6 +45,7 @@ TEST(EnetConfig, validate_names_the_bad_field_and_its_value) {
 
 TEST(EnetConfig, invalid_config_makes_no_transport_and_says_why) {
   EnetServerConfig server;
+  server.security = SessionSecurity::plaintext_for_development;
   server.common.channel_count = 0;
   auto made = make_enet_server(server);
   ASSERT_FALSE(made.ok());
@@ -53,6 +54,7 @@ TEST(EnetConfig, invalid_config_makes_no_transport_and_says_why) {
 
 TEST(EnetConfig, unusable_bind_address_is_reported) {
   EnetServerConfig server;
+  server.security = SessionSecurity::plaintext_for_development;
   server.bind_address = "not-an-address";
   auto made = make_enet_server(server);
   ASSERT_FALSE(made.ok());
