@@ -41,7 +41,10 @@ cmake --build build -j "$(nproc)" --target "${targets[@]}"
 if [ -z "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] || [ ! -x build/bin/tickwire-client ]; then
   headless=1
 fi
-server_args=(--lobby-port 7700 --game-port 7777 --latency "$latency" --loss "$loss")
+# The bots and the client all connect from this machine: its address needs room for all of them
+# (the server's default per-address limit is kept well below its player limit).
+server_args=(--lobby-port 7700 --game-port 7777 --latency "$latency" --loss "$loss"
+             --max-per-address $((bots + 9)))
 if [ $lan -eq 1 ]; then
   server_args+=(--bind 0.0.0.0)
 else

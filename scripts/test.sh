@@ -36,7 +36,8 @@ if [ "${1:-}" = "--fuzz" ]; then
   CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DTICKWIRE_WARNINGS_AS_ERRORS=ON -DTICKWIRE_LIBFUZZER=ON -DTICKWIRE_SANITIZE=address,undefined \
     -DTICKWIRE_BUILD_BENCH=OFF -DTICKWIRE_BUILD_DEMO=OFF
-  cmake --build build-fuzz -j "$jobs" --target fuzz_enet_datagram fuzz_sim_message fuzz_lobby_message
+  cmake --build build-fuzz -j "$jobs" --target fuzz_enet_datagram fuzz_sim_message fuzz_lobby_message \
+    fuzz_lan_beacon
   ctest --test-dir build-fuzz -L fuzz --output-on-failure
   exit 0
 fi

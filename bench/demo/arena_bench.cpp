@@ -136,6 +136,8 @@ Result measure(const Options& options, int players) {
   Result result;
   result.players = players;
   const net::JoinTicketIssuer issuer = net::JoinTicketIssuer::generate();
+  // Encrypted, as the demo server runs by default.
+  const net::GameServerSealKeys seal_keys = net::GameServerSealKeys::generate();
   const std::string address = "127.0.0.1:" + std::to_string(options.game_port);
 
   net::LobbyConfig lobby_config;
@@ -144,6 +146,7 @@ Result measure(const Options& options, int players) {
   lobby_config.websocket.max_pending_handshakes = 1000;
   lobby_config.max_players_per_room = 1000;
   lobby_config.local_game_server = address;
+  lobby_config.local_game_server_seal_key = seal_keys.public_key;
   net::LobbyServer lobby(lobby_config, issuer);
   if (!lobby.start().ok()) return result;
 
@@ -155,6 +158,7 @@ Result measure(const Options& options, int players) {
   config.enet.connect_rate_per_address = 1000;
   config.enet.max_pending_handshakes = 1000;
   config.lobby_key = issuer.public_key();
+  config.seal_keys = seal_keys;
   config.public_address = address;
   config.tick_rate_hz = options.tick_rate;
   config.snapshot_rate_hz = options.snapshot_rate;

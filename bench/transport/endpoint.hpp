@@ -47,7 +47,9 @@ struct TransportUnderTest {
   net::Result<std::unique_ptr<Endpoint>> (*make_client)(std::uint16_t port);
 };
 
+// Tickwire with encrypted sessions (the default), and with plaintext_for_development.
 TransportUnderTest tickwire_enet_transport();
+TransportUnderTest tickwire_plaintext_transport();
 TransportUnderTest raw_enet_transport();
 TransportUnderTest raw_udp_transport();
 

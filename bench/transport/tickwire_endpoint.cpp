@@ -105,17 +105,40 @@ class TickwireClient final : public Endpoint {
   SinglePeerPoller endpoint_;
 };
 
+// The benchmark plays the lobby: one issuer and one server key pair for the whole run.
+const net::JoinTicketIssuer& lobby() {
+  static const net::JoinTicketIssuer issuer = net::JoinTicketIssuer::generate();
+  return issuer;
+}
+const net::GameServerSealKeys& seal() {
+  static const net::GameServerSealKeys keys = net::GameServerSealKeys::generate();
+  return keys;
+}
+constexpr const char* kServerName = "bench";
+
+template <bool kEncrypted>
 net::Result<std::unique_ptr<ServerEndpoint>> make_server() {
   net::EnetServerConfig config;
   config.bind_address = "127.0.0.1";
   config.port = 0;
+  if (kEncrypted) {
+    config.require_ticket = net::TicketRequirement{lobby().public_key(), kServerName, 2000, seal()};
+  } else {
+    config.security = net::SessionSecurity::plaintext_for_development;
+  }
   auto made = net::make_enet_server(config);
   if (!made.ok()) return net::Status::error("Tickwire ENet server: " + made.error());
   return std::unique_ptr<ServerEndpoint>(std::make_unique<TickwireServer>(std::move(*made)));
 }
 
+template <bool kEncrypted>
 net::Result<std::unique_ptr<Endpoint>> make_client(std::uint16_t port) {
   net::EnetClientConfig config;
+  if (kEncrypted) {
+    net::IssuedTicket issued = lobby().issue_with_keys(1, 1, kServerName, seal().public_key);
+    config.join_ticket = std::move(issued.ticket);
+    config.session_keys = issued.keys;
+  }
   config.server_host = "127.0.0.1";
   config.server_port = port;
   config.connect_timeout_ms =
@@ -130,7 +153,11 @@ net::Result<std::unique_ptr<Endpoint>> make_client(std::uint16_t port) {
 }  // namespace
 
 TransportUnderTest tickwire_enet_transport() {
-  return {"Tickwire ENet", &make_server, &make_client};
+  return {"Tickwire ENet", &make_server<true>, &make_client<true>};
+}
+
+TransportUnderTest tickwire_plaintext_transport() {
+  return {"Tickwire plain", &make_server<false>, &make_client<false>};
 }
 
 }  // namespace tickwire::bench

@@ -20,6 +20,7 @@
 #include <tickwire/net/lobby_client.hpp>
 
 #include "arena_client.hpp"
+#include "key_file.hpp"
 
 namespace {
 
@@ -43,6 +44,7 @@ struct Options {
   bool lan = false;  // find the server by its LAN beacon instead of --lobby-host
   std::uint16_t discovery_port = 7779;
   double lan_wait_s = 10;
+  std::string known_servers;  // pin file; empty: known-servers in the user's config directory
 };
 
 enum class Stage { lobby, waiting_room, in_room, playing, done };
@@ -152,6 +154,7 @@ void handle_lobby(Bot& bot, const Options& options, const Clock::time_point now)
         arena::ClientConfig config;
         config.server_address = event.match.server_address;
         config.ticket = event.match.ticket;
+        config.session_keys = event.match.session_keys;
         auto game = arena::ArenaClient::connect(config);
         if (!game) {
           bot.failure = "game server: " + game.error();
@@ -231,10 +234,39 @@ void report(const std::vector<std::unique_ptr<Bot>>& bots) {
   }
 }
 
-// Listens for LAN beacons and points `options` at the lobby of the first server heard.
+// Says which beacons were dropped, if any were: what a LAN neighbour tried.
+void report_dropped_beacons(const net::LanBrowserCounters& counters) {
+  const std::uint64_t dropped = counters.malformed + counters.unsigned_beacons +
+                                counters.bad_signature + counters.stale + counters.replayed +
+                                counters.impostors;
+  if (dropped == 0) return;
+  std::printf(
+      "LAN: dropped %llu beacons (malformed %llu, unsigned %llu, bad signature %llu, stale %llu, "
+      "replayed %llu, impostors %llu)\n",
+      static_cast<unsigned long long>(dropped), static_cast<unsigned long long>(counters.malformed),
+      static_cast<unsigned long long>(counters.unsigned_beacons),
+      static_cast<unsigned long long>(counters.bad_signature),
+      static_cast<unsigned long long>(counters.stale),
+      static_cast<unsigned long long>(counters.replayed),
+      static_cast<unsigned long long>(counters.impostors));
+}
+
+// Listens for LAN beacons and points `options` at the lobby of a verified server: one whose key
+// is pinned if any is heard, else the first heard, whose key is then pinned (trust on first use:
+// from then on an impostor with its name is refused).
 bool find_lan_server(Options& options) {
   tickwire::net::LanBrowserConfig config;
   config.discovery_port = options.discovery_port;
+  config.pin_file = options.known_servers;
+  if (config.pin_file.empty()) {
+    auto path = arena::config_file_path("known-servers");
+    if (!path) {
+      std::fprintf(stderr, "tickwire-bot: LAN discovery: %s (--known-servers)\n",
+                   path.error().c_str());
+      return false;
+    }
+    config.pin_file = path.value();
+  }
   auto browser = net::LanBrowser::start(config);
   if (!browser) {
     std::fprintf(stderr, "tickwire-bot: LAN discovery: %s\n", browser.error().c_str());
@@ -244,21 +276,39 @@ bool find_lan_server(Options& options) {
                                            std::chrono::duration<double>(options.lan_wait_s));
   while (Clock::now() < deadline && !g_stop.load()) {
     browser.value()->poll();
-    for (const net::DiscoveredServer& server : browser.value()->servers()) {
-      if (server.announcement.lobby_port == 0) continue;  // a game server without a lobby
-      options.lobby_host = server.address;
-      options.lobby_port = server.announcement.lobby_port;
-      std::printf("LAN: found \"%s\" at %s (lobby port %u, %u/%u players)\n",
-                  server.announcement.name.c_str(), server.address.c_str(),
-                  static_cast<unsigned>(server.announcement.lobby_port),
-                  static_cast<unsigned>(server.announcement.players),
-                  static_cast<unsigned>(server.announcement.max_players));
-      std::fflush(stdout);
-      return true;
+    const std::vector<net::DiscoveredServer> servers = browser.value()->servers();
+    const net::DiscoveredServer* chosen = nullptr;
+    for (const net::DiscoveredServer& server : servers) {
+      // Only verified servers with a lobby (a game server alone cannot be joined from here).
+      if (!server.verified || server.announcement.lobby_port == 0) continue;
+      if (chosen == nullptr || (server.pinned && !chosen->pinned)) chosen = &server;
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (chosen == nullptr) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      continue;
+    }
+    const bool was_pinned = chosen->pinned;
+    if (const net::Status pinned = browser.value()->pin(*chosen); !pinned.ok()) {
+      std::fprintf(stderr, "tickwire-bot: cannot pin the server's key: %s\n",
+                   pinned.message().c_str());
+      return false;
+    }
+    options.lobby_host = chosen->address;
+    options.lobby_port = chosen->announcement.lobby_port;
+    std::printf("LAN: found \"%s\" at %s (lobby port %u, %u/%u players), verified key %s, %s\n",
+                chosen->announcement.name.c_str(), chosen->address.c_str(),
+                static_cast<unsigned>(chosen->announcement.lobby_port),
+                static_cast<unsigned>(chosen->announcement.players),
+                static_cast<unsigned>(chosen->announcement.max_players),
+                net::fingerprint(chosen->public_key).c_str(),
+                was_pinned ? "pinned before" : "new: pinned now");
+    report_dropped_beacons(browser.value()->counters());
+    std::fflush(stdout);
+    return true;
   }
-  std::fprintf(stderr, "tickwire-bot: no server heard on the LAN (UDP port %u) within %.0f s\n",
+  report_dropped_beacons(browser.value()->counters());
+  std::fprintf(stderr,
+               "tickwire-bot: no verified server heard on the LAN (UDP port %u) within %.0f s\n",
                static_cast<unsigned>(options.discovery_port), options.lan_wait_s);
   return false;
 }
@@ -347,9 +397,12 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--seed", options.seed, "seed of the bots' choices")->capture_default_str();
   app.add_flag("--lan", options.lan,
-               "find the server by its LAN beacon (the first heard) instead of --lobby-host");
+               "find the server by its signed LAN beacon instead of --lobby-host (one pinned "
+               "before, else the first heard, which is pinned)");
   app.add_option("--discovery-port", options.discovery_port, "UDP port of LAN beacons")
       ->capture_default_str();
+  app.add_option("--known-servers", options.known_servers,
+                 "file of pinned LAN server keys (default: known-servers in ~/.config/tickwire)");
   app.add_option("--lan-wait", options.lan_wait_s, "seconds to listen for a LAN beacon")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();

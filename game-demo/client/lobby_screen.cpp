@@ -104,14 +104,16 @@ void LobbyScreen::player_column(Ui& ui, const Box& column) {
     text.draw("none heard yet", column.x, y, palette::text_dim, FontSize::small);
   }
   for (const net::DiscoveredServer& server : session_.lan_servers()) {
-    if (y + 2 * kRowHeight > column.y + column.h) break;
+    // Three lines: name and players; lobby address; the verification mark and key.
+    const int row_height = 3 * kRowHeight - 14;
+    if (y + row_height > column.y + column.h) break;
     const net::ServerAnnouncement& announcement = server.announcement;
     const std::string lobby_address =
         server.address + ":" + std::to_string(announcement.lobby_port);
-    const Box row{column.x, y, column.w, 2 * kRowHeight - 8};
+    const Box row{column.x, y, column.w, row_height};
     const bool current = session_.lobby() != nullptr && session_.lobby_address() == lobby_address;
     if (ui.list_row(row, current) && announcement.lobby_port != 0 && !current) {
-      session_.connect_to(server.address, announcement.lobby_port);
+      session_.join_lan_server(server);
     }
     text.draw(announcement.name, row.x + 6, row.y + 3, palette::text);
     text.draw_right(std::to_string(announcement.players) + "/" +
@@ -119,7 +121,13 @@ void LobbyScreen::player_column(Ui& ui, const Box& column) {
                     row.x + row.w - 6, row.y + 3, palette::text_dim, FontSize::small);
     text.draw(announcement.lobby_port != 0 ? "lobby " + lobby_address : "no lobby", row.x + 6,
               row.y + 24, palette::text_dim, FontSize::small);
-    y += 2 * kRowHeight - 4;
+    // The mark: every server listed here signed its beacon with the key shown; "known" when that
+    // key is the one pinned for its name (joined before), "new key" the first time.
+    text.draw((server.pinned ? "verified, known key " : "verified, new key ") +
+                  net::fingerprint(server.public_key),
+              row.x + 6, row.y + 42, server.pinned ? palette::good : palette::accent,
+              FontSize::small);
+    y += row_height + 4;
   }
 }
 

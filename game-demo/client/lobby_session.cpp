@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <utility>
 
+#include "key_file.hpp"
+
 namespace arena::client {
 namespace {
 
@@ -20,13 +22,26 @@ LobbySession::LobbySession(SessionOptions options)
 void LobbySession::start() {
   net::LanBrowserConfig config;
   config.discovery_port = options_.discovery_port;
-  auto browser = net::LanBrowser::start(config);
-  if (browser) {
-    lan_ = std::move(browser.value());
-  } else {
-    // The LAN list is a convenience: without it the client still works with --lobby-host.
-    lan_error_ = "LAN discovery unavailable: " + browser.error();
+  config.pin_file = options_.known_servers;
+  net::Status status;
+  if (config.pin_file.empty()) {
+    auto path = arena::config_file_path("known-servers");
+    if (path) {
+      config.pin_file = path.value();
+    } else {
+      status = net::Status::error(path.error() + " (--known-servers)");
+    }
   }
+  if (status.ok()) {
+    auto browser = net::LanBrowser::start(config);
+    if (browser) {
+      lan_ = std::move(browser.value());
+    } else {
+      status = net::Status::error(browser.error());
+    }
+  }
+  // The LAN list is a convenience: without it the client still works with --lobby-host.
+  if (!status.ok()) lan_error_ = "LAN discovery unavailable: " + status.message();
   if (options_.lan) {
     if (!lan_) {
       fatal_ = "--lan: " + lan_error_;
@@ -62,6 +77,15 @@ void LobbySession::connect_to(const std::string& host, std::uint16_t port) {
   }
   lobby_ = std::move(client.value());
   set_status("connecting to the lobby at " + lobby_address_ + "...", false);
+}
+
+void LobbySession::join_lan_server(const net::DiscoveredServer& server) {
+  if (const net::Status pinned = lan_->pin(server); !pinned.ok()) {
+    // Still joinable: the signature was checked; only the memory of its key is lost.
+    std::fprintf(stderr, "tickwire-client: cannot pin the key of '%s': %s\n",
+                 server.announcement.name.c_str(), pinned.message().c_str());
+  }
+  connect_to(server.address, server.announcement.lobby_port);
 }
 
 bool LobbySession::welcomed() const {
@@ -126,12 +150,21 @@ void LobbySession::update(Clock::time_point now) {
   if (lan_) {
     lan_->poll();
     lan_servers_ = lan_->servers();
+    // Only servers whose beacons are signed (the browser drops unsigned ones already).
+    std::erase_if(lan_servers_, [](const net::DiscoveredServer& s) { return !s.verified; });
     if (options_.lan && !lobby_) {
+      // A server joined before (its key pinned) if one is heard, else the first heard.
+      const net::DiscoveredServer* chosen = nullptr;
       for (const net::DiscoveredServer& server : lan_servers_) {
         if (server.announcement.lobby_port == 0) continue;  // a game server without a lobby
-        set_status("heard '" + server.announcement.name + "' on the LAN", false);
-        connect_to(server.address, server.announcement.lobby_port);
-        break;
+        if (chosen == nullptr || (server.pinned && !chosen->pinned)) chosen = &server;
+      }
+      if (chosen != nullptr) {
+        set_status("heard '" + chosen->announcement.name + "' on the LAN, verified key " +
+                       net::fingerprint(chosen->public_key) +
+                       (chosen->pinned ? " (known)" : " (new)"),
+                   false);
+        join_lan_server(*chosen);
       }
     }
   }

@@ -22,9 +22,10 @@ struct SessionOptions {
   std::string lobby_host = "127.0.0.1";
   std::uint16_t lobby_port = 7700;
   std::string name;  // empty: the user types one
-  bool lan = false;  // connect to the first server heard on the LAN instead of lobby_host
+  bool lan = false;  // connect to a verified server heard on the LAN instead of lobby_host
   std::uint16_t discovery_port = 7779;
-  std::string room;  // with create or join: go to this room by yourself
+  std::string known_servers;  // pin file; empty: known-servers in the user's config directory
+  std::string room;           // with create or join: go to this room by yourself
   bool create = false;
   bool join = false;
   bool auto_ready = false;
@@ -42,8 +43,11 @@ class LobbySession {
   // Per frame: LAN beacons, lobby events, automation.
   void update(Clock::time_point now);
 
-  // Drops the current lobby connection and connects to another lobby (a LAN server clicked).
+  // Drops the current lobby connection and connects to another lobby.
   void connect_to(const std::string& host, std::uint16_t port);
+  // Pins the server's key (trust on first use: from then on an impostor using its name is not
+  // listed) and connects to its lobby. For a LAN server clicked, or chosen by --lan.
+  void join_lan_server(const tickwire::net::DiscoveredServer& server);
 
   // The lobby connection, null before the first one (--lan waiting for a beacon).
   tickwire::net::LobbyClient* lobby() { return lobby_.get(); }
@@ -51,6 +55,7 @@ class LobbySession {
   bool welcomed() const;
   const std::string& lobby_address() const { return lobby_address_; }
 
+  // Verified LAN servers heard recently, the most recently heard first.
   const std::vector<tickwire::net::DiscoveredServer>& lan_servers() const { return lan_servers_; }
   const std::string& lan_error() const { return lan_error_; }
   bool waiting_for_lan() const { return options_.lan && !lobby_; }

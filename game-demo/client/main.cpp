@@ -145,6 +145,7 @@ int run(const Options& options) {
       arena::ClientConfig config;
       config.server_address = match->server_address;
       config.ticket = match->ticket;
+      config.session_keys = match->session_keys;
       auto client = arena::ArenaClient::connect(config);
       if (client) {
         game =
@@ -214,7 +215,10 @@ int main(int argc, char** argv) {
   app.add_option("--name", session.name,
                  "nickname (letters, digits, _ and -); without it, type one in the window");
   app.add_flag("--lan", session.lan,
-               "connect to the first server heard on the LAN instead of --lobby-host");
+               "connect to a verified server heard on the LAN instead of --lobby-host (one "
+               "joined before, else the first heard)");
+  app.add_option("--known-servers", session.known_servers,
+                 "file of pinned LAN server keys (default: known-servers in ~/.config/tickwire)");
   app.add_option("--discovery-port", session.discovery_port, "UDP port of LAN beacons")
       ->capture_default_str();
   auto* room = app.add_option("--room", session.room,

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <csignal>
 #include <memory>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -150,8 +151,14 @@ int main(int argc, char** argv) {
   std::signal(SIGINT, [](int) { g_stop = true; });
   std::signal(SIGTERM, [](int) { g_stop = true; });
 
+  // The demo plays its own lobby: it issues every client a ticket with the session's keys.
+  const auto lobby = tickwire::net::JoinTicketIssuer::generate();
+  const auto seal = tickwire::net::GameServerSealKeys::generate();
+  const std::string server_name = "net-demo";
   tickwire::net::EnetServerConfig server_config;
   server_config.port = options.port;
+  server_config.require_ticket =
+      tickwire::net::TicketRequirement{lobby.public_key(), server_name, 2000, seal};
   auto server = tickwire::net::make_enet_server(server_config);
   if (!server) {
     spdlog::error("server: {}", server.error());
@@ -183,6 +190,9 @@ int main(int argc, char** argv) {
   for (auto& client : clients) {
     tickwire::net::EnetClientConfig client_config;
     client_config.server_port = client_port;
+    auto issued = lobby.issue_with_keys(1, 1, server_name, seal.public_key);
+    client_config.join_ticket = std::move(issued.ticket);
+    client_config.session_keys = issued.keys;
     auto made = tickwire::net::make_enet_client(client_config);
     if (!made) {
       spdlog::error("client: {}", made.error());

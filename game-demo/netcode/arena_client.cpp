@@ -45,6 +45,7 @@ net::Result<std::unique_ptr<ArenaClient>> ArenaClient::connect(const ClientConfi
   enet.server_port = config.port_override != 0 ? config.port_override : address->port;
   enet.connect_timeout_ms = config.connect_timeout_ms;
   enet.join_ticket = config.ticket;
+  enet.session_keys = config.session_keys;
   enet.common.channel_count = 2;
   auto transport = net::make_enet_client(enet);
   if (!transport) return net::Status::error(transport.error());

@@ -29,6 +29,9 @@ struct ClientConfig {
   // "host:port" of the game server (from the lobby's MatchStart) and the ticket to present.
   std::string server_address;
   std::vector<std::byte> ticket;
+  // The session keys that came with the ticket (LobbyMatch::session_keys). Unset only for a
+  // server that runs without encryption.
+  std::optional<tickwire::net::SessionKeys> session_keys;
   // The port to connect to instead of the one in server_address (a link simulator in between).
   std::uint16_t port_override = 0;
   std::uint32_t connect_timeout_ms = 5000;

@@ -66,7 +66,9 @@ net::Result<std::unique_ptr<ArenaServer>> ArenaServer::start(const ServerConfig&
   if (config.match_seconds <= 0) return net::Status::error("match length must be above 0 s");
   net::EnetServerConfig enet = config.enet;
   enet.common.channel_count = 2;
-  enet.require_ticket = net::TicketRequirement{config.lobby_key, config.public_address, 2000};
+  enet.require_ticket = net::TicketRequirement{.lobby_key = config.lobby_key,
+                                               .server_address = config.public_address,
+                                               .seal_keys = config.seal_keys};
   auto transport = net::make_enet_server(enet);
   if (!transport) return net::Status::error(transport.error());
   return std::unique_ptr<ArenaServer>(new ArenaServer(config, std::move(transport.value())));

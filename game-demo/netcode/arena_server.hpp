@@ -30,9 +30,12 @@ inline constexpr tickwire::net::Channel kMatchChannel = 0;     // reliable: Matc
 inline constexpr tickwire::net::Channel kSnapshotChannel = 1;  // snapshots, client updates
 
 struct ServerConfig {
-  tickwire::net::EnetServerConfig enet;  // bind address, port, max players (require_ticket set
-                                         // from the fields below)
+  tickwire::net::EnetServerConfig enet;  // bind address, port, max players, security
+                                         // (require_ticket set from the fields below)
   tickwire::net::TicketPublicKey lobby_key{};
+  // This server's sealing key pair: the lobby seals the session keys in each ticket to its public
+  // half. Needed while enet.security is encrypted (the default); unused in plaintext.
+  tickwire::net::GameServerSealKeys seal_keys{};
   // This server as tickets name it, "host:port" (the address players are told to connect to).
   std::string public_address = "127.0.0.1:7777";
   double tick_rate_hz = 60;

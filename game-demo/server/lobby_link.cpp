@@ -8,12 +8,14 @@ namespace arena {
 namespace net = tickwire::net;
 
 LobbyLink::LobbyLink(std::string lobby_host, std::uint16_t lobby_port, std::string game_address,
-                     std::uint32_t capacity, std::string secret)
+                     std::uint32_t capacity, std::string secret,
+                     std::optional<net::ServerSealPublicKey> seal_key)
     : lobby_host_(std::move(lobby_host)),
       lobby_port_(lobby_port),
       game_address_(std::move(game_address)),
       capacity_(capacity),
-      secret_(std::move(secret)) {}
+      secret_(std::move(secret)),
+      seal_key_(seal_key) {}
 
 void LobbyLink::connect() {
   net::LobbyClientConfig config;
@@ -39,7 +41,7 @@ void LobbyLink::poll(std::uint32_t players) {
   while (client_->poll(event)) {
     switch (event.type) {
       case net::LobbyEventType::connected:
-        registration_ = client_->register_game_server(game_address_, capacity_, secret_);
+        registration_ = client_->register_game_server(game_address_, capacity_, secret_, seal_key_);
         break;
       case net::LobbyEventType::reply:
         if (event.request_id == registration_) {

@@ -1,11 +1,13 @@
 #pragma once
 // A dedicated game server's line to a lobby in another process: registers the server for
-// matches (with the lobby's game-server secret), reports its player count when it changes and
-// the end of every match, and reconnects when the lobby goes away.
+// matches (with the lobby's game-server secret and the server's seal public key), reports its
+// player count when it changes and the end of every match, and reconnects when the lobby goes
+// away.
 
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,8 +17,10 @@ namespace arena {
 
 class LobbyLink {
  public:
+  // `seal_key`: the server's sealing public key, or nullopt when it runs without encryption.
   LobbyLink(std::string lobby_host, std::uint16_t lobby_port, std::string game_address,
-            std::uint32_t capacity, std::string secret);
+            std::uint32_t capacity, std::string secret,
+            std::optional<tickwire::net::ServerSealPublicKey> seal_key);
 
   // Keeps the connection, registration and reports going. Call once per loop.
   void poll(std::uint32_t players);
@@ -31,6 +35,7 @@ class LobbyLink {
   std::string game_address_;
   std::uint32_t capacity_;
   std::string secret_;
+  std::optional<tickwire::net::ServerSealPublicKey> seal_key_;
   std::unique_ptr<tickwire::net::LobbyClient> client_;
   std::uint64_t registration_ = 0;  // the request id of the registration
   bool registered_ = false;

@@ -2,7 +2,11 @@
 // HTTP, the web page) and the game server (ENet), announces itself on the LAN, and serves until
 // Ctrl-C. `--role lobby` and `--role game` split them over two processes (or machines) that share
 // the ticket key through `--key-file`: the game server registers with the lobby over the wire
-// (`--lobby`, `--secret`), or the lobby names it (`--game-server`).
+// (`--lobby`, `--secret`), or the lobby names it (`--game-server`, `--game-server-seal-key`).
+//
+// Game sessions are encrypted with keys from each ticket, sealed to the game server's own key
+// pair (`--seal-key-file`, or a fresh pair each start). `--insecure-plaintext` turns that off for
+// development and LAN tests, and the server says so loudly.
 
 #include <arpa/inet.h>
 #include <ifaddrs.h>
@@ -46,10 +50,17 @@ struct Options {
   double tick_rate = 60;
   double snapshot_rate = 30;
   std::size_t max_players = 64;
-  std::size_t max_per_address = 256;
+  // Connections (players, handshakes, lobby sockets) from one IP address at most: well below
+  // max_players, so that one host cannot take the server. Bots and tests that run many players
+  // on one machine raise it with --max-per-address.
+  std::size_t max_per_address = 8;
   double match_seconds = 180;
   int drones = 30;
   std::string key_file;
+  std::string seal_key_file;         // the game server's sealing key pair; empty: fresh each start
+  std::string game_server_seal_key;  // --role lobby --game-server: that server's seal public key
+  bool insecure_plaintext = false;
+  std::string identity_key_file;  // empty: server-identity.key in the user's config directory
   std::string web_root = TICKWIRE_DEMO_WEB_ROOT;
   bool beacon = true;
   std::string beacon_address = "255.255.255.255";
@@ -97,6 +108,32 @@ net::Result<net::JoinTicketIssuer> ticket_key(const Options& options) {
   return arena::load_or_create_key(options.key_file);
 }
 
+// The game server's sealing key pair: from --seal-key-file (created when missing), else fresh.
+net::Result<net::GameServerSealKeys> seal_keys(const Options& options) {
+  if (options.seal_key_file.empty()) return net::GameServerSealKeys::generate();
+  return arena::load_or_create_seal_keys(options.seal_key_file);
+}
+
+void warn_plaintext() {
+  std::fprintf(stderr,
+               "WARNING: --insecure-plaintext: game sessions are neither encrypted nor "
+               "authenticated.\n"
+               "WARNING: anyone on the network path can read every input and snapshot, forge "
+               "them, and disconnect players.\n"
+               "WARNING: use it for development and LAN tests only.\n");
+}
+
+// The key that signs LAN beacons: the same one across restarts, because clients pin it.
+net::Result<net::ServerIdentity> identity_key(const Options& options) {
+  std::string path = options.identity_key_file;
+  if (path.empty()) {
+    auto in_config = arena::config_file_path("server-identity.key");
+    if (!in_config) return net::Status::error(in_config.error() + " (--identity-key-file)");
+    path = in_config.value();
+  }
+  return arena::load_or_create_identity(path);
+}
+
 int run(const Options& options) {
   const bool run_lobby = options.role != "game";
   const bool run_game = options.role != "lobby";
@@ -104,6 +141,22 @@ int run(const Options& options) {
   if (!key) {
     std::fprintf(stderr, "tickwire-server: %s\n", key.error().c_str());
     return 1;
+  }
+  if (options.insecure_plaintext) warn_plaintext();
+  // The game server's key pair (this process runs one and encrypts), or the public key of the one
+  // a lobby-only process names.
+  std::optional<net::GameServerSealKeys> seal;
+  std::optional<net::ServerSealPublicKey> seal_public_key;
+  if (run_game && !options.insecure_plaintext) {
+    auto loaded = seal_keys(options);
+    if (!loaded) {
+      std::fprintf(stderr, "tickwire-server: %s\n", loaded.error().c_str());
+      return 1;
+    }
+    seal = loaded.value();
+    seal_public_key = seal->public_key;
+  } else if (!options.game_server_seal_key.empty()) {
+    seal_public_key = arena::parse_seal_public_key(options.game_server_seal_key);
   }
   const std::string host = public_host(options);
   const std::string game_address = host + ":" + std::to_string(options.game_port);
@@ -122,6 +175,7 @@ int run(const Options& options) {
                                         "http://localhost:" + port};
     config.web_root = options.web_root;
     config.local_game_server = options.role == "lobby" ? options.game_server : game_address;
+    config.local_game_server_seal_key = seal_public_key;
     config.game_server_secret = options.secret;
     lobby = std::make_unique<net::LobbyServer>(config, key.value());
     if (const net::Status status = lobby->start(); !status.ok()) {
@@ -144,6 +198,12 @@ int run(const Options& options) {
                           options.loss_percent > 0 || options.duplicate_percent > 0;
     arena::ServerConfig config;
     config.lobby_key = key.value().public_key();
+    if (seal) {
+      config.seal_keys = *seal;
+      config.enet.security = net::SessionSecurity::encrypted;
+    } else {
+      config.enet.security = net::SessionSecurity::plaintext_for_development;
+    }
     config.public_address = game_address;
     config.tick_rate_hz = options.tick_rate;
     config.snapshot_rate_hz = options.snapshot_rate;
@@ -156,7 +216,7 @@ int run(const Options& options) {
     } else if (const auto remote = arena::parse_host_port(options.lobby)) {
       link_to_lobby = std::make_unique<arena::LobbyLink>(
           remote->host, remote->port, game_address, static_cast<std::uint32_t>(options.max_players),
-          options.secret);
+          options.secret, seal_public_key);
       config.on_match_over = [&link_to_lobby](std::uint64_t match) {
         link_to_lobby->match_over(match);
       };
@@ -167,10 +227,15 @@ int run(const Options& options) {
     config.enet.port = simulate ? 0 : options.game_port;
     config.enet.max_peers = options.max_players;
     config.enet.max_peers_per_address = options.max_per_address;
-    config.enet.connect_burst_per_address =
-        static_cast<std::uint32_t>(std::max<std::size_t>(16, options.max_per_address));
-    config.enet.connect_rate_per_address = static_cast<double>(options.max_per_address);
-    config.enet.max_pending_handshakes = std::max<std::size_t>(32, options.max_per_address);
+    // The connect rate limits and the handshakes in flight stay at the engine's defaults unless
+    // one address may hold more players than they allow.
+    const net::EnetServerConfig defaults;
+    config.enet.connect_burst_per_address = std::max(
+        defaults.connect_burst_per_address, static_cast<std::uint32_t>(options.max_per_address));
+    config.enet.connect_rate_per_address =
+        std::max(defaults.connect_rate_per_address, static_cast<double>(options.max_per_address));
+    config.enet.max_pending_handshakes =
+        std::max(defaults.max_pending_handshakes, options.max_per_address);
     auto started = arena::ArenaServer::start(config);
     if (!started) {
       std::fprintf(stderr, "tickwire-server: game server: %s\n", started.error().c_str());
@@ -184,6 +249,7 @@ int run(const Options& options) {
       link_config.target_address = "127.0.0.1";
       link_config.target_port = game->port();
       link_config.max_clients = static_cast<std::uint32_t>(options.max_players * 2);
+      link_config.max_clients_per_address = static_cast<std::uint32_t>(options.max_per_address);
       const net::LinkConditions conditions{.latency_ms = options.latency_ms / 2,
                                            .jitter_ms = options.jitter_ms / 2,
                                            .loss = options.loss_percent / 100,
@@ -202,18 +268,37 @@ int run(const Options& options) {
     std::printf("game server on %s:%u, tickets name %s, %.0f Hz ticks, %.0f Hz snapshots\n",
                 options.bind.c_str(), static_cast<unsigned>(options.game_port),
                 game_address.c_str(), options.tick_rate, options.snapshot_rate);
+    if (seal) {
+      // The public half only: a lobby that names this server needs it (--game-server-seal-key).
+      std::printf("game sessions encrypted; seal public key %s\n",
+                  arena::to_hex(seal->public_key).c_str());
+    } else {
+      std::printf("game sessions NOT encrypted (--insecure-plaintext)\n");
+    }
     if (options.beacon) {
+      auto identity = identity_key(options);
+      if (!identity) {
+        std::fprintf(stderr, "tickwire-server: LAN beacon: %s\n", identity.error().c_str());
+        return 1;
+      }
       net::LanBeaconConfig beacon_config;
       beacon_config.broadcast_address = options.beacon_address;
       beacon_config.discovery_port = options.discovery_port;
+      beacon_config.identity = identity.value();
+      // Signed into the beacon, so that a beacon replayed from another machine still points
+      // here; the same host that tickets name. (A --public-host that is a DNS name cannot go in a
+      // beacon: browsers then use the sender's address.)
+      in_addr parsed{};
+      if (inet_pton(AF_INET, host.c_str(), &parsed) == 1) beacon_config.host = host;
       auto started_beacon = net::LanBeacon::start(beacon_config);
       if (!started_beacon) {
         std::fprintf(stderr, "tickwire-server: LAN beacon: %s\n", started_beacon.error().c_str());
         return 1;
       }
       beacon = std::move(started_beacon.value());
-      std::printf("LAN beacon to %s:%u\n", options.beacon_address.c_str(),
-                  static_cast<unsigned>(options.discovery_port));
+      std::printf("LAN beacon to %s:%u, signed by server key %s\n", options.beacon_address.c_str(),
+                  static_cast<unsigned>(options.discovery_port),
+                  net::fingerprint(identity.value().public_key).c_str());
     }
   }
   std::fflush(stdout);
@@ -329,7 +414,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 4000))
       ->capture_default_str();
   app.add_option("--max-per-address", options.max_per_address,
-                 "connections from one IP address at most (bots share one)")
+                 "connections (players, handshakes, lobby sockets) from one IP address at most; "
+                 "raise it for bots or tests that run many players on one machine")
       ->check(CLI::Range(1, 20000))
       ->capture_default_str();
   app.add_option("--match-seconds", options.match_seconds, "length of a match")
@@ -341,6 +427,18 @@ int main(int argc, char** argv) {
   app.add_option("--key-file", options.key_file,
                  "ticket signing key, shared by a separate lobby and game server (created when "
                  "missing)");
+  app.add_option("--seal-key-file", options.seal_key_file,
+                 "the game server's sealing key pair, which opens the session keys in tickets "
+                 "(created when missing; default: a fresh pair each start)");
+  app.add_option("--game-server-seal-key", options.game_server_seal_key,
+                 "--role lobby with --game-server: that server's seal public key, 64 hex digits "
+                 "(it prints it when it starts)");
+  app.add_flag("--insecure-plaintext", options.insecure_plaintext,
+               "game sessions without encryption or authentication: anyone on the path can read "
+               "and forge them (development and LAN tests only)");
+  app.add_option("--identity-key-file", options.identity_key_file,
+                 "the server's LAN identity key, which signs its beacons and which clients pin "
+                 "(created when missing; default: server-identity.key in ~/.config/tickwire)");
   app.add_option("--web-root", options.web_root, "directory of the web lobby page")
       ->capture_default_str();
   app.add_flag("--beacon,!--no-beacon", options.beacon, "announce the server on the LAN")
@@ -377,6 +475,29 @@ int main(int argc, char** argv) {
     std::fprintf(stderr,
                  "tickwire-server: --role lobby needs --game-server host:port, or --secret for "
                  "game servers to register with\n");
+    return 1;
+  }
+  if (options.role == "lobby" && !options.game_server.empty() && !options.insecure_plaintext &&
+      options.game_server_seal_key.empty()) {
+    std::fprintf(stderr,
+                 "tickwire-server: --role lobby --game-server needs --game-server-seal-key (the "
+                 "game server prints it when it starts), or --insecure-plaintext for a game "
+                 "server that runs without encryption\n");
+    return 1;
+  }
+  if (!options.game_server_seal_key.empty()) {
+    if (options.role != "lobby" || options.game_server.empty() || options.insecure_plaintext ||
+        !arena::parse_seal_public_key(options.game_server_seal_key)) {
+      std::fprintf(stderr,
+                   "tickwire-server: --game-server-seal-key is 64 hex digits, for --role lobby "
+                   "with --game-server (and without --insecure-plaintext)\n");
+      return 1;
+    }
+  }
+  if (!options.seal_key_file.empty() && (options.role == "lobby" || options.insecure_plaintext)) {
+    std::fprintf(stderr,
+                 "tickwire-server: --seal-key-file is the game server's key, for --role all or "
+                 "game without --insecure-plaintext\n");
     return 1;
   }
   if (!options.lobby.empty()) {

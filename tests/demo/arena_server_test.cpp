@@ -35,6 +35,7 @@ class ArenaServerTest : public ::testing::Test {
     ServerConfig config;
     config.enet.port = 0;
     config.lobby_key = issuer_.public_key();
+    config.seal_keys = seal_keys_;
     config.public_address = kTicketAddress;
     config.match_seconds = 60;
     auto started = ArenaServer::start(config);
@@ -50,11 +51,32 @@ class ArenaServerTest : public ::testing::Test {
   void TearDown() override {
     if (thread_.joinable()) thread_.join();
   }
-  std::vector<std::byte> ticket(std::uint64_t player) {
-    return issuer_.issue(player, /*match_id=*/7, kTicketAddress);
+  // A ticket for match 7 and the session keys that come with it, as the lobby hands them out.
+  net::IssuedTicket ticket(std::uint64_t player) {
+    return issuer_.issue_with_keys(player, /*match_id=*/7, kTicketAddress, seal_keys_.public_key);
+  }
+  // A player's connection as the game's own client makes it.
+  ClientConfig arena_client(std::uint64_t player) {
+    const net::IssuedTicket issued = ticket(player);
+    ClientConfig config;
+    config.server_address = "127.0.0.1:" + std::to_string(server_->port());
+    config.ticket = issued.ticket;
+    config.session_keys = issued.keys;
+    return config;
+  }
+  // The same as a bare ENet client, to send what the game's client never would.
+  net::EnetClientConfig raw_client(std::uint64_t player) {
+    const net::IssuedTicket issued = ticket(player);
+    net::EnetClientConfig config;
+    config.server_port = server_->port();
+    config.common.channel_count = 2;
+    config.join_ticket = issued.ticket;
+    config.session_keys = issued.keys;
+    return config;
   }
 
   net::JoinTicketIssuer issuer_ = net::JoinTicketIssuer::generate();
+  net::GameServerSealKeys seal_keys_ = net::GameServerSealKeys::generate();
   std::unique_ptr<ArenaServer> server_;
   std::thread thread_;
 };
@@ -69,11 +91,7 @@ std::vector<std::byte> raw_input(std::int8_t move_x, std::int8_t move_y, float a
 
 TEST_F(ArenaServerTest, inputs_at_ten_times_the_tick_rate_move_a_player_no_faster_than_the_rules) {
   serve(4.0);
-  net::EnetClientConfig config;
-  config.server_port = server_->port();
-  config.common.channel_count = 2;
-  config.join_ticket = ticket(1);
-  auto client = std::move(net::make_enet_client(config).value());
+  auto client = std::move(net::make_enet_client(raw_client(1)).value());
   sim::ClientReplicator replicator(schema());
   sim::EntityId self = 0;
   sim::WireTick next_input = 0;
@@ -133,16 +151,8 @@ TEST_F(ArenaServerTest, inputs_at_ten_times_the_tick_rate_move_a_player_no_faste
 
 TEST_F(ArenaServerTest, garbage_from_one_player_is_dropped_and_counted_while_another_plays) {
   serve(3.0);
-  ClientConfig honest_config;
-  honest_config.server_address = "127.0.0.1:" + std::to_string(server_->port());
-  honest_config.ticket = ticket(1);
-  auto honest = std::move(ArenaClient::connect(honest_config).value());
-
-  net::EnetClientConfig config;
-  config.server_port = server_->port();
-  config.common.channel_count = 2;
-  config.join_ticket = ticket(2);
-  auto vandal = std::move(net::make_enet_client(config).value());
+  auto honest = std::move(ArenaClient::connect(arena_client(1)).value());
+  auto vandal = std::move(net::make_enet_client(raw_client(2)).value());
 
   std::optional<net::DisconnectReason> vandal_reason;
   std::mt19937 random(11);
@@ -185,9 +195,11 @@ TEST_F(ArenaServerTest, garbage_from_one_player_is_dropped_and_counted_while_ano
 
 TEST(ArenaServer, a_match_ends_with_final_scores_and_a_late_ticket_cannot_restart_it) {
   const net::JoinTicketIssuer issuer = net::JoinTicketIssuer::generate();
+  const net::GameServerSealKeys seal_keys = net::GameServerSealKeys::generate();
   ServerConfig config;
   config.enet.port = 0;
   config.lobby_key = issuer.public_key();
+  config.seal_keys = seal_keys;
   config.public_address = kTicketAddress;
   config.match_seconds = 0.5;
   config.linger_ms = 200;
@@ -197,9 +209,12 @@ TEST(ArenaServer, a_match_ends_with_final_scores_and_a_late_ticket_cannot_restar
   std::thread thread([&] { server->run_for(std::chrono::milliseconds(2500)); });
 
   const auto connect = [&](std::uint64_t player) {
+    const net::IssuedTicket issued =
+        issuer.issue_with_keys(player, /*match_id=*/7, kTicketAddress, seal_keys.public_key);
     ClientConfig client;
     client.server_address = "127.0.0.1:" + std::to_string(server->port());
-    client.ticket = issuer.issue(player, /*match_id=*/7, kTicketAddress);
+    client.ticket = issued.ticket;
+    client.session_keys = issued.keys;
     return std::move(ArenaClient::connect(client).value());
   };
   auto early = connect(1);

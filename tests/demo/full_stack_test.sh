@@ -12,8 +12,9 @@ game_port=17702
 log_dir=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$log_dir"' EXIT
 
+# --max-per-address: the 8 bots all connect from 127.0.0.1 (with room for a reconnect).
 "$server" --bind 127.0.0.1 --no-beacon --lobby-port $lobby_port --game-port $game_port \
-  --match-seconds 20 --duration 32 --latency 80 --loss 5 --status-interval 5 \
+  --max-per-address 16 --match-seconds 20 --duration 32 --latency 80 --loss 5 --status-interval 5 \
   >"$log_dir/server.log" 2>&1 &
 server_pid=$!
 # The bots start once the lobby answers.

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The lobby and the game server as two processes sharing the ticket key through a key file: the
-# game server registers with the lobby over the wire, bots play a match on it, and the lobby
-# hears when the match is over (the room is back in the lobby, not "in match").
+# game server registers with the lobby over the wire (with the seal public key of its own key
+# file), bots play an encrypted match on it, and the lobby hears when the match is over (the room
+# is back in the lobby, not "in match").
 #   split_roles_test.sh SERVER BOT
 set -euo pipefail
 server=$1
@@ -20,7 +21,8 @@ for _ in $(seq 50); do
 done
 "$server" --role game --bind 127.0.0.1 --game-port $game_port --no-beacon \
   --lobby 127.0.0.1:$lobby_port --secret s3cret --key-file "$work/ticket.key" \
-  --match-seconds 4 --duration 22 --status-interval 0 >"$work/game.log" 2>&1 &
+  --seal-key-file "$work/seal.key" --match-seconds 4 --duration 22 --status-interval 0 \
+  >"$work/game.log" 2>&1 &
 game_pid=$!
 for _ in $(seq 50); do
   if grep -q "registered with the lobby" "$work/game.log"; then break; fi
@@ -39,10 +41,13 @@ echo "$rooms" | tail -1
 
 fail() { echo "FAIL: $*"; exit 1; }
 [ "$(stat -c %a "$work/ticket.key")" = 600 ] || fail "the key file is readable by others"
+[ "$(stat -c %a "$work/seal.key")" = 600 ] || fail "the seal key file is readable by others"
+grep -q "game sessions encrypted; seal public key [0-9a-f]\{64\}" "$work/game.log" ||
+  fail "the game server did not say it encrypts"
 [ "$status" -eq 0 ] || fail "tickwire-bot exited with $status"
 grep -q "2 of 2 bots joined the match, 2 saw it finish, 0 failed" "$work/bots.log" ||
   fail "the bots did not play the match on the registered game server"
 grep -q "tickets name 127.0.0.1:$game_port" "$work/game.log" || fail "unexpected game address"
 # A room with two members whose match is over, or none at all (the bots left): never in match.
 if echo "$rooms" | grep -q '"in_match":true'; then fail "the room still shows its match"; fi
-echo "PASS: separate lobby and game server, shared key, registration and match end over the wire"
+echo "PASS: separate lobby and game server, shared key, registration with the seal key and match end over the wire"

@@ -7,9 +7,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <optional>
 #include <random>
 
 #include "enet_fixture.hpp"
+#include "session/handshake.hpp"
 
 namespace tickwire::test {
 namespace {
@@ -49,9 +51,11 @@ class RawSender {
   sockaddr_in to_{};
 };
 
-// An ENet CONNECT datagram as a real client would send it, with a fresh connect id each time.
+// An ENet CONNECT datagram as a Tickwire client sends it (with the 4-byte tag field after the
+// header; zero here, which a plaintext session accepts), with a fresh connect id each time.
 std::vector<std::uint8_t> connect_datagram(std::uint32_t connect_id) {
   std::vector<std::uint8_t> bytes = {0x8F, 0xFF, 0x00, 0x01,   // peer 0xFFF, sent time
+                                     0x00, 0x00, 0x00, 0x00,   // tag field
                                      0x82, 0xFF, 0x00, 0x01,   // CONNECT, acknowledge flag
                                      0x00, 0x00, 0xFF, 0xFF};  // peer id, sessions: any
   auto u32 = [&](std::uint32_t v) {
@@ -61,6 +65,21 @@ std::vector<std::uint8_t> connect_datagram(std::uint32_t connect_id) {
   u32(1400), u32(32768), u32(3), u32(0), u32(0), u32(5000), u32(2), u32(2), u32(connect_id);
   u32(net::EnetCommonConfig{}.protocol_id);
   return bytes;
+}
+
+// Waits for a handshake datagram of `type` at `socket` while the server runs.
+std::optional<net::session::HandshakePacket> await_handshake(RawSender& socket,
+                                                             net::session::HandshakeType type,
+                                                             net::ServerTransport& server,
+                                                             EventLog& log,
+                                                             std::vector<std::uint8_t>& raw) {
+  std::optional<net::session::HandshakePacket> found;
+  pump_until({{&server, &log}}, [&] {
+    raw = socket.receive();
+    found = net::session::decode_handshake(raw);
+    return found && found->type == type;
+  });
+  return found && found->type == type ? found : std::nullopt;
 }
 
 TEST_F(EnetTest, ten_thousand_garbage_datagrams_are_counted_and_players_keep_playing) {
@@ -112,7 +131,9 @@ TEST_F(EnetTest, ten_thousand_garbage_datagrams_are_counted_and_players_keep_pla
       endpoints, [&] { return server_log_.messages.size() == exchanged; },
       std::chrono::seconds(10)));
   const auto counters = server_->counters();
-  EXPECT_GT(counters.dropped_malformed + counters.dropped_stale, 9000u);
+  EXPECT_GT(counters.dropped_malformed + counters.dropped_stale + counters.dropped_forged +
+                counters.dropped_unauthenticated,
+            9000u);
   EXPECT_EQ(server_->connected_peers(), 2u);
   for (const auto& log : logs)
     EXPECT_TRUE(log.disconnected.empty());
@@ -120,11 +141,12 @@ TEST_F(EnetTest, ten_thousand_garbage_datagrams_are_counted_and_players_keep_pla
     EXPECT_EQ(message.bytes, bytes_of("move"));
 }
 
-TEST_F(EnetTest, connect_flood_from_one_address_is_rate_limited_and_others_still_get_in) {
+TEST_F(EnetTest, connects_without_a_handshake_get_no_slot_and_no_answer_and_others_get_in) {
   net::EnetServerConfig config;
   config.max_peers = 16;
+  config.security = net::SessionSecurity::plaintext_for_development;
   start_server(config);
-  // The flood comes from 127.0.0.2 so the honest client on 127.0.0.1 has its own bucket.
+  // The flood comes from 127.0.0.2, the honest client from 127.0.0.1.
   RawSender flooder("127.0.0.2", server_->port());
   for (std::uint32_t i = 0; i < 2000; ++i) {
     flooder.send(connect_datagram(1000 + i));
@@ -132,7 +154,37 @@ TEST_F(EnetTest, connect_flood_from_one_address_is_rate_limited_and_others_still
   }
   pump_for({{server_.get(), &server_log_}}, std::chrono::milliseconds(50));
   const auto counters = server_->counters();
-  EXPECT_GT(counters.dropped_rate_limited, 1900u);
+  EXPECT_EQ(counters.dropped_unauthenticated, 2000u);
+  EXPECT_TRUE(flooder.receive().empty()) << "nothing is sent to an unverified address";
+
+  EventLog client_log;
+  auto client = connect_client(client_log);
+  EXPECT_EQ(client->state(), net::ClientState::connected);
+  EXPECT_TRUE(server_log_.connected.size() == 1);
+}
+
+TEST_F(EnetTest, verified_attempts_from_one_address_are_rate_limited_and_others_still_get_in) {
+  net::EnetServerConfig config;
+  config.connect_burst_per_address = 4;
+  config.connect_rate_per_address = 1;
+  start_server(config);
+  RawSender attacker("127.0.0.2", server_->port());
+  attacker.send(net::session::encode_hello(net::EnetCommonConfig{}.protocol_id));
+  std::vector<std::uint8_t> raw;
+  const auto challenge =
+      await_handshake(attacker, net::session::HandshakeType::challenge, *server_, server_log_, raw);
+  ASSERT_TRUE(challenge);
+  // Each RESPONSE costs the server a signature check: only the burst gets one.
+  const std::vector<std::byte> garbage_ticket(300, std::byte{0x5A});
+  for (int i = 0; i < 200; ++i) {
+    attacker.send(net::session::encode_response(net::EnetCommonConfig{}.protocol_id,
+                                                challenge->cookie, garbage_ticket));
+    if (i % 20 == 0) pump_for({{server_.get(), &server_log_}}, std::chrono::milliseconds(1));
+  }
+  pump_for({{server_.get(), &server_log_}}, std::chrono::milliseconds(50));
+  const auto counters = server_->counters();
+  EXPECT_EQ(counters.rejected_tickets, 4u);
+  EXPECT_GE(counters.dropped_rate_limited, 190u);
 
   EventLog client_log;
   auto client = connect_client(client_log);
@@ -143,20 +195,30 @@ TEST_F(EnetTest, peer_that_keeps_sending_malformed_datagrams_is_disconnected_wit
   net::EnetServerConfig config;
   config.common = fast_common();
   config.common.max_malformed_per_peer = 5;
+  // Plaintext, so that a hand-made client can complete the handshake and talk from its slot.
+  config.security = net::SessionSecurity::plaintext_for_development;
   start_server(config);
   EventLog good_log;
   auto good = connect_client(good_log);
 
-  // A hand-made client completes ENet's handshake from a raw socket, then sends garbage from the
-  // same address and slot, so the garbage is attributed to it.
   RawSender impostor("127.0.0.1", server_->port());
+  std::vector<std::uint8_t> raw;
+  impostor.send(net::session::encode_hello(net::EnetCommonConfig{}.protocol_id));
+  const auto challenge =
+      await_handshake(impostor, net::session::HandshakeType::challenge, *server_, server_log_, raw);
+  ASSERT_TRUE(challenge);
+  impostor.send(
+      net::session::encode_response(net::EnetCommonConfig{}.protocol_id, challenge->cookie, {}));
+  ASSERT_TRUE(
+      await_handshake(impostor, net::session::HandshakeType::accept, *server_, server_log_, raw));
   impostor.send(connect_datagram(77));
-  // The VERIFY_CONNECT may follow an acknowledgement of our CONNECT in the same datagram.
+  // The VERIFY_CONNECT may follow an acknowledgement of our CONNECT in the same datagram; the
+  // commands start after the 4-byte header and the 4-byte tag field.
   std::vector<std::uint8_t> datagram;
   std::size_t at = 0;
   ASSERT_TRUE(pump_until({{server_.get(), &server_log_}, {good.get(), &good_log}}, [&] {
     datagram = impostor.receive();
-    for (at = 4; at + 12 <= datagram.size(); at += 8) {
+    for (at = 8; at + 12 <= datagram.size(); at += 8) {
       if ((datagram[at] & 0x0F) == 3) return true;   // VERIFY_CONNECT
       if ((datagram[at] & 0x0F) != 1) return false;  // only acknowledgements before it
     }
@@ -167,6 +229,7 @@ TEST_F(EnetTest, peer_that_keeps_sending_malformed_datagrams_is_disconnected_wit
   const std::uint8_t session = datagram[at + 7];  // the session the server expects from us
   const auto header_high = static_cast<std::uint8_t>(0x80 | (session << 4) | (slot_high & 0x0F));
   impostor.send({header_high, slot_low, 0x00, 0x00,   // header with sent time
+                 0x00, 0x00, 0x00, 0x00,              // tag field
                  0x01, 0xFF, 0x00, 0x01,              // ACKNOWLEDGE on channel 0xFF
                  datagram[at + 2], datagram[at + 3],  // ... the VERIFY_CONNECT's number
                  sent_time_high, sent_time_low});
@@ -175,7 +238,8 @@ TEST_F(EnetTest, peer_that_keeps_sending_malformed_datagrams_is_disconnected_wit
   const net::PeerId impostor_id = server_log_.connected[1];
 
   for (int i = 0; i < 6; ++i)
-    impostor.send({header_high, slot_low, 0x00, 0x00, 0x0D, 0x00, 0x00, 0x00});
+    impostor.send(
+        {header_high, slot_low, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0D, 0x00, 0x00, 0x00});
   ASSERT_TRUE(pump_until(
       {{server_.get(), &server_log_}, {good.get(), &good_log}},
       [&] { return !server_log_.disconnected.empty(); }, std::chrono::seconds(10)));

@@ -1,5 +1,7 @@
 #pragma once
 // A server and clients over real ENet sockets on 127.0.0.1, optionally through a UdpLinkSimulator.
+// Servers are encrypted unless a test says otherwise: the fixture plays the lobby, requiring
+// tickets on the server and giving each client a ticket with its session keys.
 
 #include <gtest/gtest.h>
 
@@ -25,9 +27,20 @@ class EnetTest : public ::testing::Test {
 
   void start_server(net::EnetServerConfig config = {}) {
     config.port = 0;
+    issue_tickets_ = config.security == net::SessionSecurity::encrypted && !config.require_ticket;
+    if (issue_tickets_) {
+      config.require_ticket = net::TicketRequirement{lobby_.public_key(), kServerName, 2000, seal_};
+    }
     auto made = net::make_enet_server(config);
     ASSERT_TRUE(made.ok()) << made.error();
     server_ = std::move(made.value());
+  }
+
+  // A ticket for the fixture's server, with its session keys, into `config`.
+  void add_ticket(net::EnetClientConfig& config, std::uint64_t player_id = 1) const {
+    net::IssuedTicket issued = lobby_.issue_with_keys(player_id, 1, kServerName, seal_.public_key);
+    config.join_ticket = std::move(issued.ticket);
+    config.session_keys = issued.keys;
   }
 
   // Puts a link simulator between clients and the server; clients made afterwards go through it.
@@ -42,6 +55,9 @@ class EnetTest : public ::testing::Test {
 
   std::unique_ptr<net::ClientTransport> make_client(net::EnetClientConfig config = {}) {
     config.server_port = link_ ? link_->port() : server_->port();
+    if (issue_tickets_ && config.join_ticket.empty() && !config.session_keys) {
+      add_ticket(config, ++next_player_);
+    }
     auto made = net::make_enet_client(config);
     EXPECT_TRUE(made.ok()) << made.error();
     return made.ok() ? std::move(made.value()) : nullptr;
@@ -58,6 +74,11 @@ class EnetTest : public ::testing::Test {
     return client;
   }
 
+  static constexpr const char* kServerName = "127.0.0.1:7777";
+  const net::JoinTicketIssuer lobby_ = net::JoinTicketIssuer::generate();
+  const net::GameServerSealKeys seal_ = net::GameServerSealKeys::generate();
+  bool issue_tickets_ = false;
+  std::uint64_t next_player_ = 0;
   std::unique_ptr<net::ServerTransport> server_;
   std::unique_ptr<net::UdpLinkSimulator> link_;
   EventLog server_log_;

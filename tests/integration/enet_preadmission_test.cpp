@@ -1,20 +1,29 @@
-// Fragment attacks at a live server that requires join tickets: peers without a ticket cost it
-// next to no memory whatever they send, and admitted players who abuse fragmentation are
-// disconnected, while an honest player connected at the same time plays on.
+// What peers can make an encrypted server hold before it admits them, and fragment attacks from
+// admitted players, while an honest player connected at the same time plays on.
 //
-// The attackers are real ENet client hosts (so the server's ENet knows them as connected peers)
-// that write forged datagrams straight to their own sockets, under their own peer id and session.
+// Encrypted sessions throughout (the server's default): the attackers that hold a ticket are real
+// ENet client hosts that ran Tickwire's handshake with their own keys, so their forged datagrams
+// carry a valid tag under their own session and reach the checks behind the tag (the inspector,
+// the pre-admission rule, the reassembly cap) instead of being dropped as forged. The attackers
+// without a ticket have plain UDP sockets: all they can send is handshake datagrams, CONNECTs and
+// ENet datagrams nobody can tag.
 
 #include <enet/enet.h>
 #include <malloc.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "../support/enet_datagrams.hpp"
+#include "../support/udp_socket.hpp"
 #include "enet/datagram_inspector.hpp"
 #include "enet_fixture.hpp"
+#include "session/handshake.hpp"
+#include "session/session_crypto.hpp"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define TICKWIRE_TEST_ASAN 1
@@ -33,6 +42,8 @@ namespace {
 using net::Delivery;
 using net::DisconnectReason;
 using net::SendResult;
+using Bytes = std::vector<std::uint8_t>;
+namespace session = net::session;
 
 // Bytes this process has allocated and not freed, from the allocator's own books (ASan's under
 // ASan, glibc's in every arena otherwise). It counts what ENet mallocs even where the pages were
@@ -46,22 +57,32 @@ std::size_t allocated_bytes() {
 #endif
 }
 
-// An ENet client host bound to `local_ip`, connected to the server at `port`. It presents
-// `ticket` like a Tickwire client would, or nothing if empty.
+// The header's sent-time flag, and where an ENet command's fields start (enet/protocol.h).
+constexpr std::uint8_t kSentTimeFlag = 0x80;
+constexpr std::uint8_t kVerifyConnect = 3;
+
+// An ENet client host bound to `local_ip` that joins the server at `port` as a Tickwire client
+// does: the handshake in raw datagrams on its socket (HELLO, CHALLENGE, RESPONSE with its ticket,
+// ACCEPT), then ENet's CONNECT, every datagram tagged with its client-to-server key.
 class RawEnetPeer {
  public:
-  RawEnetPeer(const std::string& local_ip, std::uint16_t port, std::vector<std::byte> ticket)
-      : ticket_(std::move(ticket)) {
+  // `hold`: keep the connection short of admission. The VERIFY_CONNECT is read (for the slot and
+  // session the server gave us) and hidden from our ENet, which therefore never acknowledges it:
+  // the server's peer stays between CONNECT and its connect event.
+  RawEnetPeer(const std::string& local_ip, std::uint16_t port, net::IssuedTicket ticket, bool hold)
+      : ticket_(std::move(ticket.ticket)),
+        send_tag_(session::DirectionKeys::derive(ticket.keys.client_to_server).tag),
+        receive_tag_(session::DirectionKeys::derive(ticket.keys.server_to_client).tag),
+        hold_(hold) {
     ENetAddress local{};
     enet_address_set_host_ip(&local, local_ip.c_str());
     host_ = enet_host_create(&local, 1, net::EnetCommonConfig{}.channel_count + 1, 0, 0);
     EXPECT_NE(host_, nullptr) << local_ip;
     if (host_ == nullptr) return;
-    ENetAddress server{};
-    enet_address_set_host_ip(&server, "127.0.0.1");
-    server.port = port;
-    peer_ = enet_host_connect(host_, &server, net::EnetCommonConfig{}.channel_count + 1,
-                              net::EnetCommonConfig{}.protocol_id);
+    host_->checksum = &RawEnetPeer::checksum;
+    host_->intercept = &RawEnetPeer::intercept;
+    enet_address_set_host_ip(&server_, "127.0.0.1");
+    server_.port = port;
   }
   ~RawEnetPeer() {
     if (host_ != nullptr) enet_host_destroy(host_);
@@ -69,23 +90,18 @@ class RawEnetPeer {
   RawEnetPeer(const RawEnetPeer&) = delete;
   RawEnetPeer& operator=(const RawEnetPeer&) = delete;
 
-  // Runs ENet's side of this peer: handshake, acknowledgements, the ticket, the welcome.
+  // One step of joining, or ENet's side of the connection once it started: call until the server
+  // connected it (held peers: until it gave us our slot).
   void service() {
     if (host_ == nullptr) return;
+    if (peer_ == nullptr) return handshake_step();
+    if (hold_ && slot_known_) return;  // not a datagram more from our own ENet
+    const Servicing scope(this);
     ENetEvent event;
     while (enet_host_service(host_, &event, 0) > 0) {
       if (event.type == ENET_EVENT_TYPE_CONNECT) {
         connected_ = true;
-        if (!ticket_.empty()) {
-          std::vector<std::byte> message{std::byte{0x54}};  // Tickwire's ticket message
-          message.insert(message.end(), ticket_.begin(), ticket_.end());
-          enet_peer_send(
-              peer_, 0,
-              enet_packet_create(message.data(), message.size(), ENET_PACKET_FLAG_RELIABLE));
-        }
       } else if (event.type == ENET_EVENT_TYPE_RECEIVE) {
-        welcomed_ = welcomed_ || (event.channelID == 0 && event.packet->dataLength == 1 &&
-                                  event.packet->data[0] == 0x57);
         enet_packet_destroy(event.packet);
       } else if (event.type == ENET_EVENT_TYPE_DISCONNECT) {
         disconnected_ = true;
@@ -93,45 +109,158 @@ class RawEnetPeer {
       }
     }
   }
+  bool accepted() const { return peer_ != nullptr; }
+  bool held() const { return slot_known_; }
   bool connected() const { return connected_; }
-  bool welcomed() const { return welcomed_; }
   bool disconnected() const { return disconnected_; }
   std::uint32_t disconnect_reason() const { return disconnect_reason_; }
 
   // The header's peer field under which the server knows us: its slot for us and the session.
   std::uint16_t header_peer() const {
+    if (slot_known_) return header_peer_;
     return static_cast<std::uint16_t>(
         peer_->outgoingPeerID | (peer_->outgoingSessionID << ENET_PROTOCOL_HEADER_SESSION_SHIFT));
   }
+  // A builder for a datagram from us: its checksum field holds our seed, ENet's connectID.
+  DatagramBuilder datagram() const { return DatagramBuilder(header_peer(), true, true, seed()); }
   // Message bytes per fragment for the MTU both ends settled on.
   std::uint32_t fragment_payload() const {
-    return static_cast<std::uint32_t>(net::enet_detail::enet_fragment_payload(peer_->mtu));
+    return static_cast<std::uint32_t>(net::enet_detail::enet_fragment_payload(peer_->mtu, true));
   }
-  // Sends `bytes` from this peer's socket, as if its ENet had. Allocates nothing.
-  void forge(const std::vector<std::uint8_t>& bytes) const {
-    ENetBuffer buffer;
-    buffer.data = const_cast<std::uint8_t*>(bytes.data());
-    buffer.dataLength = bytes.size();
-    enet_socket_send(host_->socket, &peer_->address, &buffer, 1);
+  // Sends `bytes` (built by datagram()) from this peer's socket with the tag our ENet would put
+  // on it, so that the server takes it as ours. A fresh sent time each, or the server would drop
+  // a repeat as a replay. Allocates nothing.
+  void forge(Bytes bytes) {
+    if (bytes.size() >= 4 && (bytes[0] & kSentTimeFlag) != 0) {
+      ++sent_time_;
+      bytes[2] = static_cast<std::uint8_t>(sent_time_ >> 8);
+      bytes[3] = static_cast<std::uint8_t>(sent_time_);
+    }
+    const std::uint32_t tag = session::datagram_tag(send_tag_, bytes);
+    std::memcpy(bytes.data() + tag_offset(bytes), &tag, sizeof tag);
+    send(bytes);
   }
 
  private:
+  // Tells ENet's callbacks, which get no user pointer, whose host is being serviced.
+  class Servicing {
+   public:
+    explicit Servicing(RawEnetPeer* peer) : previous_(current_) { current_ = peer; }
+    ~Servicing() { current_ = previous_; }
+    Servicing(const Servicing&) = delete;
+    Servicing& operator=(const Servicing&) = delete;
+
+   private:
+    RawEnetPeer* previous_;
+  };
+
+  static std::size_t tag_offset(std::span<const std::uint8_t> bytes) {
+    return (bytes[0] & kSentTimeFlag) != 0 ? 4 : 2;
+  }
+  std::uint32_t seed() const { return peer_ != nullptr ? peer_->connectID : 0; }
+
+  // ENet calls this with the checksum field holding its seed, both for what it sends and for what
+  // it received; the tag is the session's keyed hash over exactly those bytes.
+  static enet_uint32 checksum(const ENetBuffer* buffers, std::size_t count) {
+    RawEnetPeer* self = current_;
+    if (self == nullptr) return 0;
+    Bytes whole;
+    for (std::size_t i = 0; i < count; ++i) {
+      const auto* data = static_cast<const std::uint8_t*>(buffers[i].data);
+      whole.insert(whole.end(), data, data + buffers[i].dataLength);
+    }
+    const bool outgoing = buffers == self->host_->buffers;
+    return session::datagram_tag(outgoing ? self->send_tag_ : self->receive_tag_, whole);
+  }
+
+  // For held peers: reads the server's VERIFY_CONNECT and hides it from our ENet.
+  static int intercept(ENetHost* host, ENetEvent*) {
+    RawEnetPeer* self = current_;
+    if (self == nullptr || !self->hold_) return 0;
+    const std::span<const std::uint8_t> bytes(host->receivedData, host->receivedDataLength);
+    if (bytes.size() < 2) return 0;
+    const std::size_t command = tag_offset(bytes) + 4;
+    if (bytes.size() < command + 8 || (bytes[command] & 0x0F) != kVerifyConnect) return 0;
+    // VERIFY_CONNECT: outgoingPeerID (16 bits), incomingSessionID, outgoingSessionID.
+    const auto slot = static_cast<std::uint16_t>((bytes[command + 4] << 8) | bytes[command + 5]);
+    const std::uint8_t session_id = bytes[command + 7];
+    self->header_peer_ =
+        static_cast<std::uint16_t>(slot | (session_id << ENET_PROTOCOL_HEADER_SESSION_SHIFT));
+    self->slot_known_ = true;
+    return 1;
+  }
+
+  void send(std::span<const std::uint8_t> bytes) const {
+    ENetBuffer buffer;
+    buffer.data = const_cast<std::uint8_t*>(bytes.data());
+    buffer.dataLength = bytes.size();
+    enet_socket_send(host_->socket, &server_, &buffer, 1);
+  }
+
+  // Before ENet has a peer the socket is ours: the handshake is read and written on it directly.
+  void handshake_step() {
+    const std::uint32_t protocol = net::EnetCommonConfig{}.protocol_id;
+    std::array<std::uint8_t, 1500> received{};
+    ENetBuffer buffer;
+    buffer.data = received.data();
+    buffer.dataLength = received.size();
+    ENetAddress from{};
+    int size = 0;
+    while ((size = enet_socket_receive(host_->socket, &from, &buffer, 1)) > 0) {
+      const auto packet =
+          session::decode_handshake(std::span(received.data(), static_cast<std::size_t>(size)));
+      if (!packet) continue;
+      if (packet->type == session::HandshakeType::challenge) {
+        cookie_ = packet->cookie;
+        send(session::encode_response(protocol, *cookie_, ticket_));
+      } else if (packet->type == session::HandshakeType::accept && cookie_) {
+        const Servicing scope(this);
+        peer_ =
+            enet_host_connect(host_, &server_, net::EnetCommonConfig{}.channel_count + 1, protocol);
+        return;
+      } else if (packet->type == session::HandshakeType::deny) {
+        ADD_FAILURE() << "the server denied a valid ticket: " << static_cast<int>(packet->deny);
+      }
+    }
+    // Loopback loses nothing, but the server may be busy: ask again now and then.
+    if (++idle_steps_ % 200 == 1) {
+      if (cookie_) {
+        send(session::encode_response(protocol, *cookie_, ticket_));
+      } else {
+        send(session::encode_hello(protocol));
+      }
+    }
+  }
+
+  static thread_local RawEnetPeer* current_;
+
   ENetHost* host_ = nullptr;
   ENetPeer* peer_ = nullptr;
+  ENetAddress server_{};
   std::vector<std::byte> ticket_;
+  std::array<std::uint8_t, 16> send_tag_;
+  std::array<std::uint8_t, 16> receive_tag_;
+  bool hold_;
+  std::optional<session::Cookie> cookie_;
+  std::uint64_t idle_steps_ = 0;
+  bool slot_known_ = false;
+  std::uint16_t header_peer_ = 0;
+  std::uint16_t sent_time_ = 0;
   bool connected_ = false;
-  bool welcomed_ = false;
   bool disconnected_ = false;
   std::uint32_t disconnect_reason_ = 0;
 };
+
+thread_local RawEnetPeer* RawEnetPeer::current_ = nullptr;
 
 // The worst a peer can do with fragments within max_message_size (256 KiB): the fragment bomb
 // (as many fragments announced as bytes), and many messages of the largest size started at once,
 // each with the few bytes of its last fragment, reliable and unreliable, on every channel.
 struct Attack {
-  std::vector<std::vector<std::uint8_t>> bombs;   // malformed to the inspector
-  std::vector<std::vector<std::uint8_t>> starts;  // cut exactly as ENet's sender would
-  std::vector<std::vector<std::uint8_t>> others;  // messages beyond the ticket, a ping flood
+  std::vector<Bytes> bombs;   // malformed to the inspector
+  std::vector<Bytes> starts;  // cut exactly as ENet's sender would
+  std::vector<Bytes> others;  // messages before admission, alone or behind an acknowledgement
+  Bytes pings;                // 32 pings: housekeeping, as much as one datagram may carry
 };
 
 Attack plan_attack(const RawEnetPeer& attacker) {
@@ -143,7 +272,7 @@ Attack plan_attack(const RawEnetPeer& attacker) {
   const auto last_length = static_cast<std::uint16_t>(kTotal - last_offset);
   Attack attack;
   for (std::uint16_t i = 0; i < 4; ++i) {
-    DatagramBuilder bomb(attacker.header_peer());
+    DatagramBuilder bomb = attacker.datagram();
     for (std::uint16_t j = 0; j < 8; ++j) {
       bomb.fragment(static_cast<std::uint8_t>(j % 3), kTotal, 0, kTotal, 0, 1,
                     static_cast<std::uint16_t>(1 + (i * 8 + j) * 100));
@@ -152,7 +281,7 @@ Attack plan_attack(const RawEnetPeer& attacker) {
   }
   std::uint16_t next_start = 1;
   for (int i = 0; i < 12; ++i) {
-    DatagramBuilder starts(attacker.header_peer());
+    DatagramBuilder starts = attacker.datagram();
     for (std::uint16_t j = 0; j < 10; ++j) {
       const auto channel = static_cast<std::uint8_t>(j % 3);
       if (j % 2 == 0) {
@@ -165,74 +294,66 @@ Attack plan_attack(const RawEnetPeer& attacker) {
     }
     attack.starts.push_back(starts.bytes());
   }
-  const auto ticket_size = static_cast<std::uint16_t>(net::enet_detail::kMaxTicketMessage);
-  attack.others.push_back(DatagramBuilder(attacker.header_peer())
-                              .reliable(0, ticket_size, ticket_size, 2)
-                              .reliable(0, ticket_size, ticket_size, 3)
-                              .bytes());
+  attack.others.push_back(attacker.datagram().reliable(0, 500, 500, 1).bytes());
+  attack.others.push_back(attacker.datagram().reliable(1, 1200, 1200, 1).bytes());
+  attack.others.push_back(attacker.datagram().unreliable(2, 0, 1, 1200).bytes());
+  // The acknowledgement of the VERIFY_CONNECT connects the peer in ENet in the middle of the
+  // datagram, before Tickwire admitted it: what follows it must not reach ENet either.
   attack.others.push_back(
-      DatagramBuilder(attacker.header_peer()).reliable(1, 1200, 1200, 1).bytes());
-  attack.others.push_back(
-      DatagramBuilder(attacker.header_peer()).unreliable(2, 0, 1, 1200).bytes());
-  attack.others.push_back(
-      DatagramBuilder(attacker.header_peer()).reliable(0, 1300, 1300, 1).bytes());
-  DatagramBuilder pings(attacker.header_peer());  // each makes ENet queue an acknowledgement
-  for (std::uint16_t i = 0; i < 300; ++i)
+      attacker.datagram().acknowledge(1, 0).fragment_of(1, 9000, kTotal, last, payload).bytes());
+  DatagramBuilder pings = attacker.datagram();
+  for (std::uint16_t i = 0; i < 32; ++i)
     pings.ping(static_cast<std::uint16_t>(100 + i));
-  attack.others.push_back(pings.bytes());
+  attack.pings = pings.bytes();
   return attack;
 }
 
 class EnetPreadmissionTest : public EnetTest {
  protected:
-  static constexpr const char* kServer = "127.0.0.1:7777";
   static constexpr std::size_t kAttackers = 64;
 
+  // `deadline_ms`: how long a verified attempt may take to become a connection.
   void start_ticket_server(std::uint32_t deadline_ms = 2000) {
     net::EnetServerConfig config;
     config.max_peers = kAttackers + 8;
-    config.require_ticket = net::TicketRequirement{lobby_.public_key(), kServer, deadline_ms};
+    config.max_pending_handshakes = kAttackers + 8;
+    config.require_ticket =
+        net::TicketRequirement{lobby_.public_key(), kServerName, deadline_ms, seal_};
     start_server(config);
   }
 
   // An honest player with a valid ticket, connected and admitted.
   void connect_honest_player() {
     net::EnetClientConfig config;
-    config.join_ticket = lobby_.issue(1, 1, kServer);
+    add_ticket(config, 1);
     honest_ = connect_client(honest_log_, config);
     ASSERT_NE(honest_, nullptr);
     ASSERT_EQ(honest_->state(), net::ClientState::connected);
     honest_id_ = server_log_.connected.back();
   }
 
-  // ENet-connected raw peers, `per_address` from each address 127.0.2.x (the server allows 8
-  // connections per address and rate-limits attempts per address).
-  std::vector<std::unique_ptr<RawEnetPeer>> connect_raw_peers(std::size_t count, bool ticketed) {
+  // Ticketed raw peers from 127.0.2.x, 8 an address (the server's per-address limit), through the
+  // handshake to the ENet connection: connected, or held short of admission.
+  std::vector<std::unique_ptr<RawEnetPeer>> join_raw_peers(std::size_t count, bool hold) {
     std::vector<std::unique_ptr<RawEnetPeer>> peers;
     constexpr std::size_t kPerAddress = 8;
     for (std::size_t i = 0; i < count; ++i) {
       const std::string ip = "127.0.2." + std::to_string(1 + i / kPerAddress);
       peers.push_back(std::make_unique<RawEnetPeer>(
-          ip, server_->port(),
-          ticketed ? lobby_.issue(100 + i, 1, kServer) : std::vector<std::byte>{}));
-      // In batches below max_pending_handshakes (32).
-      if (peers.size() % 16 == 0 || peers.size() == count) {
-        EXPECT_TRUE(pump_until(endpoints(), [&] {
+          ip, server_->port(), lobby_.issue_with_keys(100 + i, 1, kServerName, seal_.public_key),
+          hold));
+    }
+    EXPECT_TRUE(pump_until(
+        endpoints(),
+        [&] {
           for (auto& peer : peers)
             peer->service();
           return std::all_of(peers.begin(), peers.end(), [&](const auto& peer) {
-            return ticketed ? peer->welcomed() : peer->connected();
+            return hold ? peer->held() : peer->connected();
           });
-        })) << "raw peers did not get connected";
-      }
-    }
-    // Let the server read their acknowledgements of its handshake (ENet connects them then).
-    const auto settle = std::chrono::steady_clock::now() + std::chrono::milliseconds(300);
-    pump_until(endpoints(), [&] {
-      for (auto& peer : peers)
-        peer->service();
-      return std::chrono::steady_clock::now() > settle;
-    });
+        },
+        std::chrono::seconds(20)))
+        << "raw peers did not get their ENet connection";
     return peers;
   }
 
@@ -254,55 +375,120 @@ class EnetPreadmissionTest : public EnetTest {
         std::chrono::seconds(10));
   }
 
-  const net::JoinTicketIssuer lobby_ = net::JoinTicketIssuer::generate();
   std::unique_ptr<net::ClientTransport> honest_;
   EventLog honest_log_;
   net::PeerId honest_id_ = net::kInvalidPeer;
 };
 
-TEST_F(EnetPreadmissionTest, sixty_four_peers_without_a_ticket_cost_the_server_under_8_mib) {
-  // The deadline outlasts the attack: the pending peers stay pending throughout.
+// An ENet CONNECT as a Tickwire client sends it (tag field zero: nobody's key), never preceded by
+// a handshake from its address.
+Bytes connect_datagram() {
+  return DatagramBuilder(net::enet_detail::kUnassignedPeerId)
+      .connect(net::EnetCommonConfig{}.channel_count + 1, net::EnetCommonConfig{}.protocol_id)
+      .bytes();
+}
+
+TEST_F(EnetPreadmissionTest, one_hundred_twenty_eight_attackers_before_admission_cost_under_8_mib) {
+  // What peers not yet admitted can make the server hold, measured while they do their worst:
+  // (a) 64 without a valid ticket, which can only send handshake datagrams, CONNECTs and ENet
+  //     datagrams they cannot tag: all dropped before ENet allocates anything for them;
+  // (b) 64 that hold a valid ticket, have an ENet peer on the server, and sit between their
+  //     CONNECT and admission by never acknowledging the VERIFY_CONNECT: the server's ENet keeps
+  //     their peer (resending VERIFY_CONNECT, 15 s and more before it gives up) and the session
+  //     lasts the ticket deadline, set to a minute here so that both outlast the attack. They
+  //     send tagged datagrams: fragment bombs, fragment starts of 256 KiB messages, messages,
+  //     and ping floods as large as allowed_before_admission lets through.
+  // (A ticket holder can also simply complete its connection: then it is an admitted player,
+  // whose limits the tests below check.)
   start_ticket_server(60'000);
   connect_honest_player();
-  auto attackers = connect_raw_peers(kAttackers, false);
-  ASSERT_EQ(attackers.size(), kAttackers);
+  auto held = join_raw_peers(kAttackers, true);
+  ASSERT_EQ(held.size(), kAttackers);
   std::vector<Attack> attacks;
-  for (const auto& attacker : attackers)
+  for (const auto& attacker : held)
     attacks.push_back(plan_attack(*attacker));
+
+  // (a): a plain socket each on 127.0.3.x, with a cookie fetched beforehand so that its
+  // RESPONSEs reach the ticket check.
+  std::vector<std::unique_ptr<UdpSocket>> strangers;
+  std::vector<Bytes> bogus_responses;
+  const UdpAddress server = loopback(server_->port());
+  const std::uint32_t protocol = net::EnetCommonConfig{}.protocol_id;
+  for (std::size_t i = 0; i < kAttackers; ++i) {
+    const std::string ip = "127.0.3." + std::to_string(1 + i);
+    strangers.push_back(std::make_unique<UdpSocket>(ip.c_str()));
+    ASSERT_TRUE(strangers.back()->bound()) << ip;
+    strangers.back()->send_to(server, session::encode_hello(protocol));
+    std::optional<session::HandshakePacket> challenge;
+    Bytes raw;
+    ASSERT_TRUE(pump_until(endpoints(), [&] {
+      UdpAddress from;
+      if (auto got = strangers.back()->receive(from)) raw = std::move(*got);
+      challenge = session::decode_handshake(raw);
+      return challenge && challenge->type == session::HandshakeType::challenge;
+    })) << ip;
+    std::vector<std::byte> forged_ticket(300, std::byte{0x5A});
+    forged_ticket[0] = static_cast<std::byte>(i);
+    bogus_responses.push_back(session::encode_response(protocol, challenge->cookie, forged_ticket));
+  }
+  const Bytes hello = session::encode_hello(protocol);
+  const Bytes connect = connect_datagram();
   ASSERT_TRUE(honest_player_gets_a_message());
 
   // Why this measures the server alone: from here on this thread runs only the server's poll,
-  // the honest client's poll and sends of datagrams built above (enet_socket_send allocates
-  // nothing; the attackers' ENet hosts are not serviced). The honest client's allocations are
-  // a few small messages, so they can only make the figure larger than the server's own.
+  // the honest client's poll and sends of datagrams built above (forge() and send_to allocate
+  // nothing; the attackers' ENet hosts are not serviced and nothing is read from their sockets).
+  // The honest client's allocations are a few small messages, so they can only make the figure
+  // larger than the server's own.
+  const auto start_counters = server_->counters();
   const std::size_t before = allocated_bytes();
   std::size_t peak = before;
-  std::uint64_t forged_malformed = 0, forged_other = 0;
-  const auto send_round = [&](auto pick) {
-    for (std::size_t i = 0; i < attackers.size(); ++i) {
-      for (const auto* datagram : pick(attacks[i]))
-        attackers[i]->forge(*datagram);
-    }
-  };
-  // One round at a time, each attacker one or two datagrams, waiting until the server read all
-  // of them: far below the socket's receive buffer, so none is lost on the loopback.
+  std::uint64_t expect_malformed = start_counters.dropped_malformed;
+  std::uint64_t expect_before_admission = start_counters.dropped_before_admission;
+  std::uint64_t expect_challenges = start_counters.challenges_sent;
+  std::uint64_t expect_rejected = start_counters.rejected_tickets;
+  std::uint64_t expect_unauthenticated = start_counters.dropped_unauthenticated;
+  std::uint64_t expect_stale = start_counters.dropped_stale;
+  // One round at a time, each attacker a few datagrams, waiting until the server read all of
+  // them: far below the socket's receive buffer, so none is lost on the loopback.
   const auto wait_until_read = [&] {
     return pump_until(endpoints(), [&] {
       peak = std::max(peak, allocated_bytes());
-      const auto counters = server_->counters();
-      return counters.dropped_malformed == forged_malformed &&
-             counters.dropped_before_admission == forged_other;
+      const auto c = server_->counters();
+      return c.dropped_malformed == expect_malformed &&
+             c.dropped_before_admission == expect_before_admission &&
+             c.challenges_sent == expect_challenges && c.rejected_tickets == expect_rejected &&
+             c.dropped_unauthenticated == expect_unauthenticated && c.dropped_stale == expect_stale;
     });
   };
   for (std::size_t round = 0; round < 12; ++round) {
-    send_round([&](const Attack& attack) {
-      std::vector<const std::vector<std::uint8_t>*> picked{&attack.starts[round]};
-      if (round < attack.bombs.size()) picked.push_back(&attack.bombs[round]);
-      if (round < attack.others.size()) picked.push_back(&attack.others[round]);
-      return picked;
-    });
-    forged_malformed += round < attacks[0].bombs.size() ? kAttackers : 0;
-    forged_other += kAttackers * (1 + (round < attacks[0].others.size() ? 1 : 0));
+    for (std::size_t i = 0; i < kAttackers; ++i) {
+      const Attack& attack = attacks[i];
+      // The pings first: ENet counts them nowhere, but the server reads a socket in order, so
+      // once what follows is counted they were read too.
+      held[i]->forge(attack.pings);
+      held[i]->forge(attack.starts[round]);
+      ++expect_before_admission;
+      if (round < attack.bombs.size()) {
+        held[i]->forge(attack.bombs[round]);
+        ++expect_malformed;
+      }
+      if (round < attack.others.size()) {
+        held[i]->forge(attack.others[round]);
+        ++expect_before_admission;
+      }
+      // (a): a HELLO (answered by a challenge no larger), a RESPONSE with a forged ticket, a
+      // CONNECT with no verified handshake, and a fragment bomb at a held peer's slot.
+      UdpSocket& stranger = *strangers[i];
+      stranger.send_to(server, hello);
+      stranger.send_to(server, bogus_responses[i]);
+      stranger.send_to(server, connect);
+      stranger.send_to(server, attack.bombs[0]);
+      ++expect_challenges;
+      ++expect_rejected;
+      ++expect_unauthenticated;
+      ++expect_stale;
+    }
     ASSERT_TRUE(wait_until_read()) << "round " << round;
     ASSERT_TRUE(honest_player_gets_a_message()) << "round " << round;
   }
@@ -313,10 +499,22 @@ TEST_F(EnetPreadmissionTest, sixty_four_peers_without_a_ticket_cost_the_server_u
   EXPECT_LE(growth, 8u * 1024 * 1024) << "the server grew by " << growth << " bytes";
   std::printf("[          ] allocation growth under attack: %zu bytes\n", growth);
   const auto counters = server_->counters();
-  EXPECT_EQ(counters.dropped_malformed, 4 * kAttackers) << "the fragment bombs";
-  EXPECT_EQ(counters.dropped_before_admission, (12 + 5) * kAttackers)
-      << "fragment starts, messages beyond the ticket, ping floods";
+  EXPECT_EQ(counters.dropped_malformed - start_counters.dropped_malformed, 4 * kAttackers)
+      << "the held peers' fragment bombs";
+  EXPECT_EQ(counters.dropped_before_admission - start_counters.dropped_before_admission,
+            (12 + 4) * kAttackers)
+      << "the held peers' fragment starts and messages";
   EXPECT_EQ(counters.dropped_reassembly_limit, 0u) << "nothing reached ENet to reassemble";
+  EXPECT_EQ(counters.rejected_tickets - start_counters.rejected_tickets, 12 * kAttackers)
+      << "the strangers' forged tickets";
+  EXPECT_EQ(counters.dropped_unauthenticated - start_counters.dropped_unauthenticated,
+            12 * kAttackers)
+      << "the strangers' CONNECTs";
+  EXPECT_EQ(counters.dropped_stale - start_counters.dropped_stale, 12 * kAttackers)
+      << "the strangers' datagrams for a slot not theirs";
+  EXPECT_EQ(counters.dropped_forged, 0u) << "every held peer's datagram carried its own tag";
+  EXPECT_EQ(counters.dropped_replayed, 0u);
+  EXPECT_EQ(counters.peers_disconnected_for_abuse, 0u);
   EXPECT_TRUE(honest_log_.disconnected.empty());
   EXPECT_EQ(server_log_.connected.size(), 1u) << "no attacker was admitted";
   EXPECT_EQ(server_->connected_peers(), 1u);
@@ -325,14 +523,15 @@ TEST_F(EnetPreadmissionTest, sixty_four_peers_without_a_ticket_cost_the_server_u
 TEST_F(EnetPreadmissionTest, admitted_player_sending_fragment_bombs_is_disconnected) {
   start_ticket_server();
   connect_honest_player();
-  auto attackers = connect_raw_peers(1, true);
-  ASSERT_EQ(server_log_.connected.size(), 2u);
+  auto attackers = join_raw_peers(1, false);
+  ASSERT_TRUE(pump_until(endpoints(), [&] { return server_log_.connected.size() == 2; }));
   const net::PeerId attacker_id = server_log_.connected.back();
-  const Attack attack = plan_attack(*attackers[0]);
+  RawEnetPeer& attacker = *attackers[0];
+  const Attack attack = plan_attack(attacker);
 
   const std::uint32_t budget = net::EnetCommonConfig{}.max_malformed_per_peer;
   for (std::uint32_t i = 0; i <= budget; ++i) {
-    attackers[0]->forge(attack.bombs[i % attack.bombs.size()]);
+    attacker.forge(attack.bombs[i % attack.bombs.size()]);
     if (i % 8 == 0) {
       ASSERT_TRUE(honest_player_gets_a_message());
     }
@@ -341,7 +540,7 @@ TEST_F(EnetPreadmissionTest, admitted_player_sending_fragment_bombs_is_disconnec
   ASSERT_TRUE(pump_until(
       endpoints(),
       [&] {
-        attackers[0]->service();
+        attacker.service();
         return !server_log_.disconnected.empty();
       },
       std::chrono::seconds(10)));
@@ -349,6 +548,7 @@ TEST_F(EnetPreadmissionTest, admitted_player_sending_fragment_bombs_is_disconnec
   EXPECT_EQ(server_log_.disconnected[0].second, DisconnectReason::protocol_error);
   const auto counters = server_->counters();
   EXPECT_GE(counters.dropped_malformed, budget + 1u);
+  EXPECT_EQ(counters.dropped_forged, 0u) << "the bombs carried the attacker's own tag";
   EXPECT_EQ(counters.peers_disconnected_for_abuse, 1u);
   // The honest player plays on.
   ASSERT_TRUE(honest_player_gets_a_message());
@@ -363,8 +563,8 @@ TEST_F(EnetPreadmissionTest,
        admitted_player_starting_too_many_messages_is_dropped_counted_and_disconnected) {
   start_ticket_server();
   connect_honest_player();
-  auto attackers = connect_raw_peers(1, true);
-  ASSERT_EQ(server_log_.connected.size(), 2u);
+  auto attackers = join_raw_peers(1, false);
+  ASSERT_TRUE(pump_until(endpoints(), [&] { return server_log_.connected.size() == 2; }));
   const net::PeerId attacker_id = server_log_.connected.back();
   RawEnetPeer& attacker = *attackers[0];
 
@@ -376,8 +576,7 @@ TEST_F(EnetPreadmissionTest,
   const std::uint32_t budget = net::EnetCommonConfig{}.max_malformed_per_peer;
   for (std::size_t i = 0; i < limit + budget + 1; ++i) {
     const auto start = static_cast<std::uint16_t>(1 + 3 * i);
-    attacker.forge(
-        DatagramBuilder(attacker.header_peer()).fragment_of(1, start, total, 2, payload).bytes());
+    attacker.forge(attacker.datagram().fragment_of(1, start, total, 2, payload).bytes());
     if (i % 16 == 0) {
       ASSERT_TRUE(honest_player_gets_a_message());
     }
@@ -386,7 +585,7 @@ TEST_F(EnetPreadmissionTest,
   ASSERT_TRUE(pump_until(
       endpoints(),
       [&] {
-        attackers[0]->service();
+        attacker.service();
         return !server_log_.disconnected.empty();
       },
       std::chrono::seconds(10)));
@@ -395,6 +594,7 @@ TEST_F(EnetPreadmissionTest,
   const auto counters = server_->counters();
   EXPECT_EQ(counters.dropped_reassembly_limit, budget + 1u);
   EXPECT_EQ(counters.dropped_malformed, 0u);
+  EXPECT_EQ(counters.dropped_forged, 0u) << "the fragments carried the attacker's own tag";
   EXPECT_EQ(counters.peers_disconnected_for_abuse, 1u);
   EXPECT_TRUE(server_log_.messages.empty()) << "no unfinished message was delivered";
   ASSERT_TRUE(honest_player_gets_a_message());

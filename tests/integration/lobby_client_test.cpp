@@ -44,11 +44,14 @@ class LobbyClientTest : public ::testing::Test {
     config.websocket.port = 0;
     config.websocket.common.shutdown_timeout_ms = 300;
     config.local_game_server = "127.0.0.1:7777";
+    config.local_game_server_seal_key = local_server_.public_key;
+    config.game_server_secret = "let-me-in";
     lobby_ = std::make_unique<net::LobbyServer>(config, issuer_);
     ASSERT_TRUE(lobby_->start().ok());
   }
 
-  Client& add(std::string_view nickname) {
+  // A connected client that has not said Hello.
+  Client& connect() {
     net::LobbyClientConfig config;
     config.websocket.server_port = lobby_->port();
     auto client = LobbyClient::connect(config);
@@ -56,6 +59,10 @@ class LobbyClientTest : public ::testing::Test {
     clients_.push_back(std::make_unique<Client>(Client{std::move(client.value()), {}}));
     Client& added = *clients_.back();
     EXPECT_TRUE(pump([&] { return added.find(LobbyEventType::connected) != nullptr; }));
+    return added;
+  }
+  Client& add(std::string_view nickname) {
+    Client& added = connect();
     const std::uint64_t hello = added.lobby->hello(nickname);
     EXPECT_NE(hello, 0u);
     EXPECT_TRUE(pump([&] { return added.find(LobbyEventType::welcome) != nullptr; }));
@@ -77,6 +84,7 @@ class LobbyClientTest : public ::testing::Test {
   }
 
   net::JoinTicketIssuer issuer_ = net::JoinTicketIssuer::generate();
+  net::GameServerSealKeys local_server_ = net::GameServerSealKeys::generate();
   std::unique_ptr<net::LobbyServer> lobby_;
   std::vector<std::unique_ptr<Client>> clients_;
 };
@@ -123,7 +131,8 @@ TEST_F(LobbyClientTest, two_players_meet_chat_get_ready_and_receive_tickets) {
     return ann.find(LobbyEventType::match_start) && bob.find(LobbyEventType::match_start);
   }));
 
-  net::JoinTicketVerifier verifier(issuer_.public_key(), "127.0.0.1:7777");
+  // Each gets their own session keys, the same the game server finds sealed in their ticket.
+  net::JoinTicketVerifier verifier(issuer_.public_key(), "127.0.0.1:7777", local_server_);
   for (Client* client : {&ann, &bob}) {
     const net::LobbyMatch& match = client->find(LobbyEventType::match_start)->match;
     EXPECT_EQ(match.server_address, "127.0.0.1:7777");
@@ -131,7 +140,38 @@ TEST_F(LobbyClientTest, two_players_meet_chat_get_ready_and_receive_tickets) {
     ASSERT_TRUE(check.ok) << net::to_string(check.error);
     EXPECT_EQ(check.ticket.player_id, client->lobby->player_id());
     EXPECT_EQ(check.ticket.match_id, match.match_id);
+    ASSERT_TRUE(match.session_keys.has_value());
+    EXPECT_EQ(check.keys, match.session_keys);
   }
+  EXPECT_NE(ann.find(LobbyEventType::match_start)->match.session_keys,
+            bob.find(LobbyEventType::match_start)->match.session_keys);
+}
+
+TEST_F(LobbyClientTest, a_dedicated_server_registers_its_seal_key_and_tickets_are_sealed_to_it) {
+  const auto keys = net::GameServerSealKeys::generate();
+  Client& server = connect();
+  const std::uint64_t registration =
+      server.lobby->register_game_server("10.0.0.5:7000", 16, "let-me-in", keys.public_key);
+  ASSERT_TRUE(pump([&] { return server.reply(registration) != nullptr; }));
+  ASSERT_EQ(server.reply(registration)->error, net::LobbyError::none)
+      << server.reply(registration)->error_message;
+
+  Client& host = add("host");
+  host.lobby->create_room("r", "arena");
+  ASSERT_TRUE(pump([&] { return host.lobby->room().has_value(); }));
+  host.lobby->set_ready(true);
+  ASSERT_TRUE(pump([&] { return host.lobby->room()->everyone_ready(); }));
+  host.lobby->start_match();
+  ASSERT_TRUE(pump([&] { return host.find(LobbyEventType::match_start) != nullptr; }));
+  const net::LobbyMatch& match = host.find(LobbyEventType::match_start)->match;
+  EXPECT_EQ(match.server_address, "10.0.0.5:7000");
+  net::JoinTicketVerifier verifier(issuer_.public_key(), "10.0.0.5:7000", keys);
+  const net::TicketCheck check = verifier.verify(match.ticket, net::unix_time_ms());
+  ASSERT_TRUE(check.ok) << net::to_string(check.error);
+  ASSERT_TRUE(match.session_keys.has_value());
+  EXPECT_EQ(check.keys, match.session_keys);
+  // The game server's own connection never sees a player's keys.
+  EXPECT_EQ(server.find(LobbyEventType::match_start), nullptr);
 }
 
 TEST_F(LobbyClientTest, when_the_game_server_ends_the_match_the_room_returns_to_the_lobby) {

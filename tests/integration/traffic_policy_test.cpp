@@ -17,6 +17,8 @@ class TrafficPolicyTest : public ::testing::Test {
   void SetUp() override {
     net::EnetServerConfig enet;
     enet.port = 0;
+    // The policy's choice of transport is under test here; the WebSocket fallback has no tickets.
+    enet.security = net::SessionSecurity::plaintext_for_development;
     net::WebSocketServerConfig websocket;
     websocket.port = 0;
     auto udp = net::make_enet_server(enet);

@@ -11,9 +11,18 @@ namespace tickwire::test {
 class DatagramBuilder {
  public:
   // `peer` is the header's peer field: the target slot, and ENet's session id in bits 12-13.
-  explicit DatagramBuilder(std::uint16_t peer, bool sent_time = true) {
+  // `checksum`: the 4-byte checksum field after the header that every Tickwire host has (its
+  // tag), written as `seed`; a test that sends the datagram puts the tag there (checksum_at()).
+  explicit DatagramBuilder(std::uint16_t peer, bool sent_time = true, bool checksum = true,
+                           std::uint32_t seed = 0) {
     u16(static_cast<std::uint16_t>(peer | (sent_time ? 0x8000 : 0)));
     if (sent_time) u16(1234);
+    if (checksum) {
+      checksum_at_ = bytes_.size();
+      // ENet writes its seed in host order, as the sender's memcpy leaves it.
+      const auto* raw = reinterpret_cast<const std::uint8_t*>(&seed);
+      bytes_.insert(bytes_.end(), raw, raw + 4);
+    }
   }
   DatagramBuilder& connect(std::uint32_t channels, std::uint32_t data) {
     command(2, 0xFF, 1);
@@ -87,6 +96,8 @@ class DatagramBuilder {
   }
   std::vector<std::uint8_t> bytes() const { return bytes_; }
   std::size_t size() const { return bytes_.size(); }
+  // Where the checksum field starts (the header's length).
+  std::size_t checksum_at() const { return checksum_at_; }
 
  private:
   void command(std::uint8_t command, std::uint8_t channel, std::uint16_t sequence) {
@@ -101,6 +112,7 @@ class DatagramBuilder {
     u16(static_cast<std::uint16_t>(v >> 16)), u16(static_cast<std::uint16_t>(v));
   }
   std::vector<std::uint8_t> bytes_;
+  std::size_t checksum_at_ = 0;
 };
 
 }  // namespace tickwire::test

@@ -13,9 +13,12 @@ namespace {
 
 using test::DatagramBuilder;
 
-constexpr InspectLimits kLimits{256 * 1024, 3, 0};
-// Fragment payload at the default MTU (1400), as ENet's sender cuts messages.
-constexpr std::uint32_t kPayload = 1372;
+// As a Tickwire host inspects: every datagram has the 4-byte checksum field (DatagramBuilder
+// writes it).
+constexpr InspectLimits kLimits{256 * 1024, 3, true};
+// Fragment payload at the default MTU (1400), as ENet's sender cuts messages: 1400 less the
+// header (4), the checksum field (4) and the fragment command (24).
+constexpr std::uint32_t kPayload = 1368;
 
 DatagramInfo inspect(const std::vector<std::uint8_t>& bytes) {
   return inspect_datagram(bytes, kLimits);
@@ -118,13 +121,13 @@ TEST(DatagramInspector, fragment_numbering_out_of_range_is_malformed) {
 
 DatagramVerdict inspect_for_mtu(const std::vector<std::uint8_t>& bytes, std::uint32_t mtu) {
   InspectLimits limits = kLimits;
-  limits.fragment_payload = enet_fragment_payload(mtu);
+  limits.fragment_payload = enet_fragment_payload(mtu, true);
   return inspect_datagram(bytes, limits).verdict;
 }
 
 TEST(DatagramInspector, every_fragment_enet_cuts_at_any_allowed_mtu_is_accepted) {
   for (const std::uint32_t mtu : {kMinEnetMtu, 1400u, 1401u, kMaxEnetMtu}) {
-    const auto payload = static_cast<std::uint32_t>(enet_fragment_payload(mtu));
+    const auto payload = static_cast<std::uint32_t>(enet_fragment_payload(mtu, true));
     for (const std::uint32_t total : {payload + 1, 2 * payload, 2 * payload + 1, 100'000u,
                                       static_cast<std::uint32_t>(kLimits.max_message_size)}) {
       const std::uint32_t count = (total + payload - 1) / payload;
@@ -177,7 +180,7 @@ TEST(DatagramInspector, fragment_payload_no_allowed_mtu_gives_is_malformed) {
 }
 
 TEST(DatagramInspector, fragment_offset_or_length_out_of_step_with_its_number_is_malformed) {
-  const std::uint32_t total = 10'000;  // 8 fragments of 1372, the last of 396
+  const std::uint32_t total = 10'000;  // 8 fragments of 1368, the last of 424
   auto verdict = [](std::uint32_t number, std::uint32_t offset, std::uint16_t length) {
     return inspect_for_mtu(DatagramBuilder(5).fragment(1, 8, number, total, offset, length).bytes(),
                            1400);
@@ -186,15 +189,15 @@ TEST(DatagramInspector, fragment_offset_or_length_out_of_step_with_its_number_is
   EXPECT_EQ(verdict(3, 3 * kPayload + 1, kPayload), DatagramVerdict::malformed);
   EXPECT_EQ(verdict(3, 2 * kPayload, kPayload), DatagramVerdict::malformed);
   EXPECT_EQ(verdict(3, 3 * kPayload, kPayload - 1), DatagramVerdict::malformed);
-  EXPECT_EQ(verdict(7, 7 * kPayload, 396), DatagramVerdict::ok);
-  EXPECT_EQ(verdict(7, 7 * kPayload, 395), DatagramVerdict::malformed);
-  EXPECT_EQ(verdict(7, 7 * kPayload - 4, 400), DatagramVerdict::malformed);
+  EXPECT_EQ(verdict(7, 7 * kPayload, 424), DatagramVerdict::ok);
+  EXPECT_EQ(verdict(7, 7 * kPayload, 423), DatagramVerdict::malformed);
+  EXPECT_EQ(verdict(7, 7 * kPayload - 4, 428), DatagramVerdict::malformed);
 }
 
 TEST(DatagramInspector, reliable_fragment_numbered_out_of_sequence_is_malformed) {
   auto bytes = DatagramBuilder(5).fragment_of(1, 100, 10'000, 3, kPayload).bytes();
   EXPECT_EQ(inspect_for_mtu(bytes, 1400), DatagramVerdict::ok);
-  bytes[7] ^= 0x01;  // the command's own reliable number, low byte
+  bytes[11] ^= 0x01;  // the command's own reliable number, low byte (after header and checksum)
   EXPECT_EQ(inspect_for_mtu(bytes, 1400), DatagramVerdict::malformed);
 }
 
@@ -213,21 +216,41 @@ TEST(DatagramInspector, unreliable_fragments_follow_the_same_cut) {
       DatagramVerdict::malformed);
 }
 
+TEST(DatagramInspector, fragment_cut_without_room_for_the_checksum_field_is_malformed) {
+  // ENet's sender leaves 4 bytes of each datagram to the checksum when its host has a checksum
+  // callback, as every Tickwire host has: a fragment of mtu - 28 bytes is not one it cut.
+  const std::uint32_t without = kPayload + 4;
+  const auto bytes = DatagramBuilder(5).fragment_of(1, 1, 10'000, 0, without).bytes();
+  EXPECT_EQ(inspect_for_mtu(bytes, 1400), DatagramVerdict::malformed);
+  EXPECT_EQ(
+      inspect_for_mtu(DatagramBuilder(5).fragment_of(1, 1, 10'000, 0, kPayload).bytes(), 1400),
+      DatagramVerdict::ok);
+  // A host without the field cuts mtu - 28, and an inspector that expects no field says so.
+  InspectLimits plain = kLimits;
+  plain.has_checksum = false;
+  plain.fragment_payload = enet_fragment_payload(1400, false);
+  EXPECT_EQ(
+      inspect_datagram(
+          DatagramBuilder(5, true, false).fragment_of(1, 1, 10'000, 0, without).bytes(), plain)
+          .verdict,
+      DatagramVerdict::ok);
+}
+
 bool allowed(const DatagramBuilder& datagram) {
-  return allowed_before_admission(datagram.bytes(), 0, kMaxTicketMessage);
+  return allowed_before_admission(datagram.bytes(), true);
 }
 
-TEST(DatagramInspector, before_admission_only_housekeeping_and_the_first_control_message_pass) {
+TEST(DatagramInspector, before_admission_only_enet_housekeeping_passes) {
   EXPECT_TRUE(allowed(DatagramBuilder(5).acknowledge(1, 99).ping()));
-  EXPECT_TRUE(allowed(DatagramBuilder(5).acknowledge(1, 99).reliable(0, 200, 200, 1)));
-  EXPECT_TRUE(allowed(DatagramBuilder(5).reliable(0, kMaxTicketMessage, kMaxTicketMessage, 1)));
+  EXPECT_TRUE(allowed(DatagramBuilder(5).acknowledge(1, 99)));
+  EXPECT_TRUE(allowed(DatagramBuilder(5).ping()));
 }
 
-TEST(DatagramInspector, before_admission_anything_more_is_refused) {
-  const auto max = static_cast<std::uint16_t>(kMaxTicketMessage);
-  EXPECT_FALSE(allowed(DatagramBuilder(5).reliable(0, max + 1, max + 1u, 1))) << "too long";
-  EXPECT_FALSE(allowed(DatagramBuilder(5).reliable(0, 10, 10, 2))) << "a second message";
-  EXPECT_FALSE(allowed(DatagramBuilder(5).reliable(1, 10, 10, 1))) << "a game channel";
+TEST(DatagramInspector, before_admission_any_message_is_refused) {
+  // A client sends nothing before the server's welcome: not even a first control message.
+  EXPECT_FALSE(allowed(DatagramBuilder(5).reliable(0, 10, 10, 1))) << "a control message";
+  EXPECT_FALSE(allowed(DatagramBuilder(5).acknowledge(1, 99).reliable(1, 10, 10, 1)))
+      << "a game message behind an acknowledgement";
   EXPECT_FALSE(allowed(DatagramBuilder(5).acknowledge(1, 99).unreliable(0, 0, 1, 10)));
   EXPECT_FALSE(allowed(DatagramBuilder(5).fragment_of(0, 1, 3000, 0, kPayload)));
   EXPECT_FALSE(allowed(DatagramBuilder(5).unreliable_fragment(0, 0, 1, 3, 0, 3000, 0, kPayload)));

@@ -90,5 +90,44 @@ TEST(JoinTicket, a_saved_secret_key_signs_the_same_way) {
   EXPECT_TRUE(verifier.verify(restored.issue(3, 4, kServer), unix_time_ms()).ok);
 }
 
+TEST(JoinTicket, session_keys_are_fresh_per_ticket_and_only_their_server_opens_them) {
+  const auto issuer = JoinTicketIssuer::generate();
+  const auto server = GameServerSealKeys::generate();
+  const IssuedTicket first = issuer.issue_with_keys(1, 9, kServer, server.public_key);
+  const IssuedTicket second = issuer.issue_with_keys(2, 9, kServer, server.public_key);
+  EXPECT_NE(first.keys, second.keys);
+  EXPECT_NE(first.keys.client_to_server, first.keys.server_to_client);
+
+  JoinTicketVerifier verifier(issuer.public_key(), kServer, server);
+  const TicketCheck check = verifier.verify(first.ticket, unix_time_ms());
+  ASSERT_TRUE(check.ok);
+  ASSERT_TRUE(check.keys.has_value());
+  EXPECT_EQ(*check.keys, first.keys);
+
+  // Sealed for another server at the same address (a stolen address, a rotated key): no keys.
+  const auto other = GameServerSealKeys::generate();
+  JoinTicketVerifier wrong(issuer.public_key(), kServer, other);
+  EXPECT_EQ(wrong.verify(second.ticket, unix_time_ms()).error, TicketError::no_keys);
+  // A ticket without keys is refused by a server that requires them, and accepted (without
+  // keys) by one that does not.
+  EXPECT_EQ(wrong.verify(issuer.issue(3, 9, kServer), unix_time_ms()).error, TicketError::no_keys);
+  JoinTicketVerifier plain(issuer.public_key(), kServer);
+  const TicketCheck plain_check = plain.verify(second.ticket, unix_time_ms());
+  EXPECT_TRUE(plain_check.ok);
+  EXPECT_FALSE(plain_check.keys.has_value());
+}
+
+TEST(JoinTicket, a_saved_seal_secret_key_opens_the_same_tickets) {
+  const auto issuer = JoinTicketIssuer::generate();
+  const auto server = GameServerSealKeys::generate();
+  const auto restored = GameServerSealKeys::from_secret_key(server.secret_key);
+  EXPECT_EQ(restored.public_key, server.public_key);
+  const IssuedTicket issued = issuer.issue_with_keys(1, 1, kServer, server.public_key);
+  JoinTicketVerifier verifier(issuer.public_key(), kServer, restored);
+  const TicketCheck check = verifier.verify(issued.ticket, unix_time_ms());
+  ASSERT_TRUE(check.ok);
+  EXPECT_EQ(check.keys, issued.keys);
+}
+
 }  // namespace
 }  // namespace tickwire::net

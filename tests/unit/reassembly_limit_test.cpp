@@ -12,7 +12,7 @@ namespace {
 
 using test::DatagramBuilder;
 
-constexpr std::uint32_t kPayload = 1372;  // at the default MTU, 1400
+constexpr std::uint32_t kPayload = 1368;  // at the default MTU, 1400, with the checksum field
 constexpr std::uint32_t kTotal = 3000;    // three fragments
 
 // An ENet peer with three channels and hand-queued incoming commands, as ENet's receiver leaves
@@ -77,30 +77,30 @@ TEST(ReassemblyLimit, incomplete_messages_are_counted_across_channels_and_kinds)
 TEST(ReassemblyLimit, fragment_of_a_new_reliable_message_starts_one_and_of_a_queued_one_does_not) {
   QueuedPeer queued;
   queued.queue_reliable(1, 10, 2);
-  EXPECT_EQ(messages_started(queued.peer(), reliable_fragment(1, 10, 1)), 0u);
-  EXPECT_EQ(messages_started(queued.peer(), reliable_fragment(1, 20, 1)), 1u);
-  EXPECT_EQ(messages_started(queued.peer(), reliable_fragment(2, 10, 1)), 1u)
+  EXPECT_EQ(messages_started(queued.peer(), reliable_fragment(1, 10, 1), true), 0u);
+  EXPECT_EQ(messages_started(queued.peer(), reliable_fragment(1, 20, 1), true), 1u);
+  EXPECT_EQ(messages_started(queued.peer(), reliable_fragment(2, 10, 1), true), 1u)
       << "the same number on another channel is another message";
 }
 
 TEST(ReassemblyLimit, fragment_enet_ignores_starts_nothing) {
   QueuedPeer queued;
   queued.channel(1).incomingReliableSequenceNumber = 100;
-  EXPECT_EQ(messages_started(queued.peer(), reliable_fragment(1, 100, 0)), 0u)
+  EXPECT_EQ(messages_started(queued.peer(), reliable_fragment(1, 100, 0), true), 0u)
       << "delivered already";
-  EXPECT_EQ(messages_started(queued.peer(), reliable_fragment(1, 50, 0)), 0u) << "behind";
-  EXPECT_EQ(messages_started(queued.peer(), reliable_fragment(1, 40'000, 0)), 0u)
+  EXPECT_EQ(messages_started(queued.peer(), reliable_fragment(1, 50, 0), true), 0u) << "behind";
+  EXPECT_EQ(messages_started(queued.peer(), reliable_fragment(1, 40'000, 0), true), 0u)
       << "beyond ENet's receive window";
-  EXPECT_EQ(messages_started(queued.peer(), reliable_fragment(1, 101, 0)), 1u);
+  EXPECT_EQ(messages_started(queued.peer(), reliable_fragment(1, 101, 0), true), 1u);
 }
 
 TEST(ReassemblyLimit, unreliable_fragments_are_matched_by_both_sequence_numbers) {
   QueuedPeer queued;
   queued.queue_unreliable(1, 0, 5, 2);
-  EXPECT_EQ(messages_started(queued.peer(), unreliable_fragment(1, 0, 5, 1)), 0u);
-  EXPECT_EQ(messages_started(queued.peer(), unreliable_fragment(1, 0, 6, 1)), 1u);
+  EXPECT_EQ(messages_started(queued.peer(), unreliable_fragment(1, 0, 5, 1), true), 0u);
+  EXPECT_EQ(messages_started(queued.peer(), unreliable_fragment(1, 0, 6, 1), true), 1u);
   queued.channel(1).incomingUnreliableSequenceNumber = 8;
-  EXPECT_EQ(messages_started(queued.peer(), unreliable_fragment(1, 0, 7, 0)), 0u)
+  EXPECT_EQ(messages_started(queued.peer(), unreliable_fragment(1, 0, 7, 0), true), 0u)
       << "older than the last one delivered";
 }
 
@@ -110,11 +110,11 @@ TEST(ReassemblyLimit, at_the_limit_only_new_messages_are_over_it) {
   queued.queue_reliable(2, 10, 2);
   // The missing fragments of messages being reassembled always get through, or a peer at the
   // limit could never finish one.
-  EXPECT_FALSE(starts_messages_over_limit(queued.peer(), reliable_fragment(1, 10, 2), 2));
-  EXPECT_TRUE(starts_messages_over_limit(queued.peer(), reliable_fragment(1, 20, 2), 2));
-  EXPECT_FALSE(starts_messages_over_limit(queued.peer(), reliable_fragment(1, 20, 2), 3));
+  EXPECT_FALSE(starts_messages_over_limit(queued.peer(), reliable_fragment(1, 10, 2), true, 2));
+  EXPECT_TRUE(starts_messages_over_limit(queued.peer(), reliable_fragment(1, 20, 2), true, 2));
+  EXPECT_FALSE(starts_messages_over_limit(queued.peer(), reliable_fragment(1, 20, 2), true, 3));
   EXPECT_FALSE(starts_messages_over_limit(
-      queued.peer(), DatagramBuilder(5).reliable(1, 10, 10, 30).ping().bytes(), 2))
+      queued.peer(), DatagramBuilder(5).reliable(1, 10, 10, 30).ping().bytes(), true, 2))
       << "unfragmented messages are not reassemblies";
 }
 

@@ -9,8 +9,13 @@
 #include <string_view>
 
 int main() {
+  // An encrypted session, as a shipped game runs it: this program plays the lobby too.
+  const auto lobby = tickwire::net::JoinTicketIssuer::generate();
+  const auto seal = tickwire::net::GameServerSealKeys::generate();
   tickwire::net::EnetServerConfig server_config;
   server_config.port = 0;
+  server_config.require_ticket =
+      tickwire::net::TicketRequirement{lobby.public_key(), "consumer:1", 2000, seal};
   auto server = tickwire::net::make_enet_server(server_config);
   if (!server) {
     std::fprintf(stderr, "server: %s\n", server.error().c_str());
@@ -18,6 +23,9 @@ int main() {
   }
   tickwire::net::EnetClientConfig client_config;
   client_config.server_port = (*server)->port();
+  auto issued = lobby.issue_with_keys(1, 1, "consumer:1", seal.public_key);
+  client_config.join_ticket = std::move(issued.ticket);
+  client_config.session_keys = issued.keys;
   auto client = tickwire::net::make_enet_client(client_config);
   if (!client) {
     std::fprintf(stderr, "client: %s\n", client.error().c_str());

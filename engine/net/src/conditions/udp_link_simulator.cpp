@@ -100,18 +100,23 @@ class UdpLinkSimulatorImpl final : public UdpLinkSimulator {
     out.duplicated = duplicated_.load();
     out.reordered = reordered_.load();
     out.overflowed = overflowed_.load();
+    out.idle_clients_forgotten = idle_clients_forgotten_.load();
+    out.clients_replaced = clients_replaced_.load();
     return out;
   }
 
  private:
   struct ClientLink {
+    std::uint64_t id;  // never reused, unlike the socket number
     sockaddr_in address;
     int upstream_fd;
+    std::uint64_t last_heard_us;
   };
   struct Held {
     std::uint64_t due_us;
     std::uint64_t order;  // keeps datagrams due at the same time in arrival order
-    int fd;
+    // To the server: the client whose upstream socket sends it (gone by then: not sent).
+    std::uint64_t client_id;
     sockaddr_in to;
     std::vector<std::uint8_t> bytes;
     bool to_server;
@@ -125,14 +130,19 @@ class UdpLinkSimulatorImpl final : public UdpLinkSimulator {
   void run() {
     std::vector<std::uint8_t> buffer(65536);
     std::vector<pollfd> fds;
+    std::vector<std::uint64_t> polled_clients;  // the client of each upstream socket polled
     while (!stop_.load()) {
       take_new_conditions();
       send_due(now_us());
+      forget_idle_clients(now_us());
       fds.clear();
+      polled_clients.clear();
       fds.push_back({wake_fd_, POLLIN, 0});
       fds.push_back({listen_fd_, POLLIN, 0});
-      for (const ClientLink& client : clients_)
+      for (const ClientLink& client : clients_) {
         fds.push_back({client.upstream_fd, POLLIN, 0});
+        polled_clients.push_back(client.id);
+      }
       timespec timeout{0, 50'000'000};
       if (!held_.empty()) {
         const std::uint64_t now = now_us();
@@ -141,9 +151,14 @@ class UdpLinkSimulatorImpl final : public UdpLinkSimulator {
                    static_cast<long>((wait_us % 1'000'000) * 1000)};
       }
       if (ppoll(fds.data(), fds.size(), &timeout, nullptr) <= 0) continue;
+      // Clients may come and go while their datagrams are read: the server's answers are read
+      // by client id, not by position.
       if ((fds[1].revents & POLLIN) != 0) receive_from_clients(buffer);
       for (std::size_t i = 2; i < fds.size(); ++i) {
-        if ((fds[i].revents & POLLIN) != 0) receive_from_server(i - 2, buffer);
+        if ((fds[i].revents & POLLIN) == 0) continue;
+        if (const ClientLink* client = find_client(polled_clients[i - 2])) {
+          receive_from_server(*client, buffer);
+        }
       }
     }
   }
@@ -163,18 +178,17 @@ class UdpLinkSimulatorImpl final : public UdpLinkSimulator {
       const ssize_t size = recvfrom(listen_fd_, buffer.data(), buffer.size(), 0,
                                     reinterpret_cast<sockaddr*>(&from), &from_length);
       if (size < 0) return;
-      const ClientLink* client = client_for(from);
+      ClientLink* client = client_for(from);
       if (client == nullptr) {
         ++overflowed_;
         continue;
       }
-      hold(to_server_, client->upstream_fd, target_, buffer.data(), static_cast<std::size_t>(size),
-           true);
+      client->last_heard_us = now_us();
+      hold(to_server_, client->id, target_, buffer.data(), static_cast<std::size_t>(size), true);
     }
   }
 
-  void receive_from_server(std::size_t client_index, std::vector<std::uint8_t>& buffer) {
-    const ClientLink& client = clients_[client_index];
+  void receive_from_server(const ClientLink& client, std::vector<std::uint8_t>& buffer) {
     for (;;) {
       sockaddr_in from{};
       socklen_t from_length = sizeof from;
@@ -182,28 +196,62 @@ class UdpLinkSimulatorImpl final : public UdpLinkSimulator {
                                     reinterpret_cast<sockaddr*>(&from), &from_length);
       if (size < 0) return;
       if (!same_address(from, target_)) continue;  // only the server's datagrams are relayed back
-      hold(to_clients_, listen_fd_, client.address, buffer.data(), static_cast<std::size_t>(size),
+      hold(to_clients_, client.id, client.address, buffer.data(), static_cast<std::size_t>(size),
            false);
     }
   }
 
-  const ClientLink* client_for(const sockaddr_in& from) {
-    for (const ClientLink& client : clients_) {
-      if (same_address(client.address, from)) return &client;
+  ClientLink* find_client(std::uint64_t id) {
+    for (ClientLink& client : clients_) {
+      if (client.id == id) return &client;
     }
-    if (clients_.size() >= config_.max_clients) return nullptr;
+    return nullptr;
+  }
+
+  void forget_client(std::vector<ClientLink>::iterator client) {
+    close(client->upstream_fd);
+    clients_.erase(client);
+  }
+
+  void forget_idle_clients(std::uint64_t now) {
+    const std::uint64_t timeout_us = std::uint64_t{config_.idle_timeout_ms} * 1000;
+    idle_clients_forgotten_ += std::erase_if(clients_, [&](const ClientLink& client) {
+      if (now - client.last_heard_us < timeout_us) return false;
+      close(client.upstream_fd);
+      return true;
+    });
+  }
+
+  ClientLink* client_for(const sockaddr_in& from) {
+    std::size_t same_host = 0;
+    auto least_recent_of_host = clients_.end();
+    for (auto client = clients_.begin(); client != clients_.end(); ++client) {
+      if (same_address(client->address, from)) return &*client;
+      if (client->address.sin_addr.s_addr != from.sin_addr.s_addr) continue;
+      ++same_host;
+      if (least_recent_of_host == clients_.end() ||
+          client->last_heard_us < least_recent_of_host->last_heard_us) {
+        least_recent_of_host = client;
+      }
+    }
+    if (same_host >= config_.max_clients_per_address) {
+      forget_client(least_recent_of_host);
+      ++clients_replaced_;
+    } else if (clients_.size() >= config_.max_clients) {
+      return nullptr;
+    }
     sockaddr_in any_port{};
     any_port.sin_family = AF_INET;
     any_port.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (target_.sin_addr.s_addr != htonl(INADDR_LOOPBACK)) any_port.sin_addr.s_addr = INADDR_ANY;
     const int fd = open_udp_socket(any_port);
     if (fd < 0) return nullptr;
-    clients_.push_back({from, fd});
+    clients_.push_back({next_client_id_++, from, fd, now_us()});
     return &clients_.back();
   }
 
-  void hold(LinkShaper& shaper, int fd, const sockaddr_in& to, const std::uint8_t* data,
-            std::size_t size, bool to_server) {
+  void hold(LinkShaper& shaper, std::uint64_t client_id, const sockaddr_in& to,
+            const std::uint8_t* data, std::size_t size, bool to_server) {
     const Fate fate = shaper.decide();
     if (fate.dropped) {
       ++dropped_;
@@ -217,7 +265,7 @@ class UdpLinkSimulatorImpl final : public UdpLinkSimulator {
         ++overflowed_;
         return;
       }
-      held_.push(Held{now + fate.delay_us[copy], next_order_++, fd, to,
+      held_.push(Held{now + fate.delay_us[copy], next_order_++, client_id, to,
                       std::vector<std::uint8_t>(data, data + size), to_server});
     }
   }
@@ -225,9 +273,16 @@ class UdpLinkSimulatorImpl final : public UdpLinkSimulator {
   void send_due(std::uint64_t now) {
     while (!held_.empty() && held_.top().due_us <= now) {
       const Held& held = held_.top();
-      sendto(held.fd, held.bytes.data(), held.bytes.size(), 0,
-             reinterpret_cast<const sockaddr*>(&held.to), sizeof held.to);
-      ++(held.to_server ? forwarded_to_server_ : forwarded_to_clients_);
+      int fd = listen_fd_;
+      if (held.to_server) {
+        const ClientLink* client = find_client(held.client_id);
+        fd = client != nullptr ? client->upstream_fd : -1;
+      }
+      if (fd >= 0) {
+        sendto(fd, held.bytes.data(), held.bytes.size(), 0,
+               reinterpret_cast<const sockaddr*>(&held.to), sizeof held.to);
+        ++(held.to_server ? forwarded_to_server_ : forwarded_to_clients_);
+      }
       held_.pop();
     }
   }
@@ -242,11 +297,13 @@ class UdpLinkSimulatorImpl final : public UdpLinkSimulator {
   std::vector<ClientLink> clients_;
   std::priority_queue<Held, std::vector<Held>, DueLater> held_;
   std::uint64_t next_order_ = 0;
+  std::uint64_t next_client_id_ = 1;
   std::mutex pending_mutex_;
   std::optional<NetworkConditions> pending_conditions_;
   std::atomic<bool> stop_{false};
   std::atomic<std::uint64_t> forwarded_to_server_{0}, forwarded_to_clients_{0}, dropped_{0},
-      duplicated_{0}, reordered_{0}, overflowed_{0};
+      duplicated_{0}, reordered_{0}, overflowed_{0}, idle_clients_forgotten_{0},
+      clients_replaced_{0};
   std::thread thread_;
 };
 
@@ -255,6 +312,13 @@ class UdpLinkSimulatorImpl final : public UdpLinkSimulator {
 Status UdpLinkSimulatorConfig::validate() const {
   if (target_port == 0) return Status::error("target_port = 0 is invalid: name the server's port");
   if (max_clients == 0) return Status::error("max_clients = 0 is invalid: use >= 1");
+  if (max_clients_per_address == 0) {
+    return Status::error("max_clients_per_address = 0 is invalid: use >= 1");
+  }
+  if (idle_timeout_ms < 1000) {
+    return Status::error("idle_timeout_ms = " + std::to_string(idle_timeout_ms) +
+                         " is invalid: use >= 1000 (a live peer can be silent for a while)");
+  }
   if (max_held_datagrams == 0) return Status::error("max_held_datagrams = 0 is invalid: use >= 1");
   return conditions.validate();
 }

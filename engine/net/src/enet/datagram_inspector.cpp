@@ -66,22 +66,24 @@ bool is_fragment(EnetCommand command) {
 }
 
 // True if the fragment is one that ENet's sender cuts, for a sender whose fragments carry
-// `payload` bytes (0: any payload an allowed MTU gives).
+// `payload` bytes (0: any payload an allowed MTU gives, with or without the checksum field).
 //
 // ENet's receiver allocates, for the first fragment of a message it sees, a bitmap of one bit
 // per announced fragment (zeroed) and the whole message of total_length, and checks no more than
 // total_length >= fragment_count: a fragment of a few bytes announcing one fragment per byte of a
 // 256 KiB message cost it 32 KiB of bitmap and the 256 KiB. Its sender, though, cuts a message of L
-// bytes into exactly ceil(L / p) fragments of p bytes, p = enet_fragment_payload(mtu), the last one
-// shorter, fragment n at offset n * p, and only when L > p, so never into fewer than 2. That is
-// exact, and safe to demand: both ends settle on the same MTU in the handshake (see kMinEnetMtu)
-// and ENet 1.3 never changes it afterwards, so an honest sender's fragments match the p we compute
-// from the peer's MTU to the byte. (A peer that names an MTU in its CONNECT is held to the MTU it
-// named.) The fragment count is then at most ceil(max_message_size / 548) (479 for the default 256
-// KiB), its bitmap at most 60 bytes. Where the peer is not known, p is taken from the fragment
-// itself (its length, or its offset over its number for the last one) and must lie in what an MTU
-// of 576..4096 gives.
-bool fragment_fits_its_message(const WireCommand& fragment, std::size_t payload) {
+// bytes into exactly ceil(L / p) fragments of p bytes, p = enet_fragment_payload(mtu,
+// has_checksum), the last one shorter, fragment n at offset n * p, and only when L > p, so never
+// into fewer than 2. That is exact, and safe to demand: both ends settle on the same MTU in the
+// handshake (see kMinEnetMtu) and ENet 1.3 never changes it afterwards, and every Tickwire host
+// has the checksum callback, so an honest sender's fragments match the p we compute from the
+// peer's MTU to the byte. (A peer that names an MTU in its CONNECT is held to the MTU it named.)
+// The fragment count is then at most ceil(max_message_size / 544) (482 for the default 256 KiB
+// and a seal), its bitmap at most 64 bytes. Where the peer is not known, p is taken from the
+// fragment itself (its length, or its offset over its number for the last one) and must lie in
+// what an MTU of 576..4096 gives.
+bool fragment_fits_its_message(const WireCommand& fragment, std::size_t payload,
+                               bool has_checksum) {
   const std::uint64_t count = fragment.fragment_count;
   const std::uint64_t number = fragment.fragment_number;
   const std::uint64_t total = fragment.total_length;
@@ -92,7 +94,8 @@ bool fragment_fits_its_message(const WireCommand& fragment, std::size_t payload)
   std::uint64_t p = payload;
   if (p == 0) {
     p = last ? offset / number : length;
-    if (p < enet_fragment_payload(kMinEnetMtu) || p > enet_fragment_payload(kMaxEnetMtu)) {
+    if (p < enet_fragment_payload(kMinEnetMtu, has_checksum) ||
+        p > enet_fragment_payload(kMaxEnetMtu, has_checksum)) {
       return false;
     }
   }
@@ -119,7 +122,8 @@ std::uint16_t datagram_peer_id(std::span<const std::uint8_t> datagram) {
   return Reader(datagram).u16(0) & kPeerIdMask;
 }
 
-CommandWalker::CommandWalker(std::span<const std::uint8_t> datagram) : bytes_(datagram) {
+CommandWalker::CommandWalker(std::span<const std::uint8_t> datagram, bool has_checksum)
+    : bytes_(datagram) {
   const std::size_t length = bytes_.size();
   malformed_ = true;
   if (length < 2) return;
@@ -127,6 +131,7 @@ CommandWalker::CommandWalker(std::span<const std::uint8_t> datagram) : bytes_(da
   // We never configure a compressor, so a compressed datagram cannot be ours.
   if ((header & kHeaderFlagCompressed) != 0) return;
   offset_ = (header & kHeaderFlagSentTime) != 0 ? 4 : 2;
+  if (has_checksum) offset_ += 4;
   // A datagram without a single command is not ENet's.
   if (offset_ >= length) return;
   malformed_ = false;
@@ -180,7 +185,7 @@ bool CommandWalker::next(WireCommand& out) {
 
 DatagramInfo inspect_datagram(std::span<const std::uint8_t> datagram, const InspectLimits& limits) {
   DatagramInfo info;
-  CommandWalker walker(datagram);
+  CommandWalker walker(datagram, limits.has_checksum);
   info.peer_id = datagram_peer_id(datagram);
   bool oversize = false;
   WireCommand command;
@@ -198,7 +203,7 @@ DatagramInfo inspect_datagram(std::span<const std::uint8_t> datagram, const Insp
       info.connect_data = command.connect_data;
     }
     if (is_fragment(command.command)) {
-      if (!fragment_fits_its_message(command, limits.fragment_payload) ||
+      if (!fragment_fits_its_message(command, limits.fragment_payload, limits.has_checksum) ||
           !fragment_numbered_in_sequence(command)) {
         return info;
       }
@@ -211,14 +216,14 @@ DatagramInfo inspect_datagram(std::span<const std::uint8_t> datagram, const Insp
   return info;
 }
 
-bool allowed_before_admission(std::span<const std::uint8_t> datagram, std::uint8_t control_channel,
-                              std::size_t max_first_message) {
+bool allowed_before_admission(std::span<const std::uint8_t> datagram, bool has_checksum) {
   // ENet queues an acknowledgement (~90 bytes) for every reliable command, pings included, and
   // frees it only when sent: a datagram of a thousand 4-byte pings would cost ~90 KB until then.
-  // A client's ENet, before admission, batches its ticket with a few acknowledgements and a ping.
+  // A client's ENet, before its connection is admitted, sends an acknowledgement of the
+  // VERIFY_CONNECT and perhaps a ping: a handful of commands.
   constexpr std::size_t kMaxCommands = 32;
   std::size_t commands = 0;
-  CommandWalker walker(datagram);
+  CommandWalker walker(datagram, has_checksum);
   WireCommand command;
   while (walker.next(command)) {
     if (++commands > kMaxCommands) return false;
@@ -229,16 +234,9 @@ bool allowed_before_admission(std::span<const std::uint8_t> datagram, std::uint8
       case EnetCommand::bandwidth_limit:
       case EnetCommand::throttle_configure:
         break;  // ENet handles these in place, allocating at most an acknowledgement
-      case EnetCommand::send_reliable:
-        // Reliable number 1 is the channel's first message. A retransmission of it after ENet
-        // delivered it is acknowledged and discarded; any later number would be held or
-        // delivered, and is the second message.
-        if (command.channel != control_channel || command.reliable_sequence != 1 ||
-            command.data_length > max_first_message) {
-          return false;
-        }
-        break;
       default:
+        // Any message: the client sends none before the server's welcome, so ENet would only
+        // queue it (memory we would hold for a peer not yet admitted).
         return false;
     }
   }

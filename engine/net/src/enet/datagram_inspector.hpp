@@ -17,17 +17,20 @@ inline constexpr std::uint32_t kMinEnetMtu = 576;
 inline constexpr std::uint32_t kMaxEnetMtu = 4096;
 
 // Message bytes ENet's sender puts in every fragment but the last, for a peer with this MTU:
-// the MTU less the protocol header (4 bytes, sent time included) and the fragment command (24).
-// ENet's optional checksum would take 4 more; Tickwire configures none.
-constexpr std::size_t enet_fragment_payload(std::uint32_t mtu) {
-  return mtu - 4 - 24;
+// the MTU less the protocol header (4 bytes, sent time included), the checksum field when the
+// host has a checksum callback (4: Tickwire's tag, which every Tickwire host has) and the
+// fragment command (24).
+constexpr std::size_t enet_fragment_payload(std::uint32_t mtu, bool has_checksum) {
+  return mtu - 4 - (has_checksum ? 4 : 0) - 24;
 }
 
 struct InspectLimits {
   std::size_t max_message_size = 0;  // largest message a fragment may announce
   std::size_t channel_count = 0;     // channel ids must be below this
+  bool has_checksum = false;         // a 4-byte checksum (Tickwire's tag) follows the header
   // enet_fragment_payload() of the sending peer's negotiated MTU; 0 when the sender is not known
-  // yet, and then any payload an MTU in kMinEnetMtu..kMaxEnetMtu gives is accepted.
+  // yet, and then any payload an MTU in kMinEnetMtu..kMaxEnetMtu gives (with has_checksum) is
+  // accepted.
   std::size_t fragment_payload = 0;
 };
 
@@ -89,7 +92,8 @@ struct WireCommand {
 // only (known command, whole command, whole data); what the fields say is inspect_datagram's.
 class CommandWalker {
  public:
-  explicit CommandWalker(std::span<const std::uint8_t> datagram);
+  // has_checksum: a 4-byte checksum field follows the datagram's header (InspectLimits).
+  CommandWalker(std::span<const std::uint8_t> datagram, bool has_checksum);
   // The next command, or false at the end of the datagram or where it stops parsing.
   bool next(WireCommand& out);
   // True once the walk found something that is not ENet 1.3 (also a datagram with no command).
@@ -101,17 +105,12 @@ class CommandWalker {
   bool malformed_ = false;
 };
 
-// A join ticket travels as one message (a kind byte, then the ticket) that ENet sends unfragmented
-// at any MTU it may settle on: 548 bytes at most.
-inline constexpr std::size_t kMaxTicketMessage = enet_fragment_payload(kMinEnetMtu);
-
-// Before a server admits a peer (its join ticket checked), the peer may send only ENet's own
-// housekeeping (acknowledgements, pings, disconnect, bandwidth and throttle settings) and its
-// first message on `control_channel`, unfragmented, reliable, of at most `max_first_message`
-// bytes: the ticket; and at most 32 commands in a datagram. Nothing else reaches ENet, so a peer
-// without a ticket makes ENet allocate nothing but the acknowledgements it owes. For a datagram
-// inspect_datagram() found ok.
-bool allowed_before_admission(std::span<const std::uint8_t> datagram, std::uint8_t control_channel,
-                              std::size_t max_first_message);
+// A peer that passed Tickwire's handshake (its join ticket verified) gets an ENet slot, but is not
+// admitted until ENet reports its connection. Until then it may send only ENet's own housekeeping
+// (acknowledgements, pings, disconnect, bandwidth and throttle settings), at most 32 commands in a
+// datagram, and no message at all: a client sends none before the server's welcome. Nothing else
+// reaches ENet, so such a peer makes ENet allocate nothing but the acknowledgements it owes. For a
+// datagram inspect_datagram() found ok; has_checksum as in InspectLimits.
+bool allowed_before_admission(std::span<const std::uint8_t> datagram, bool has_checksum);
 
 }  // namespace tickwire::net::enet_detail

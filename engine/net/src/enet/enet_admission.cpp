@@ -1,29 +1,61 @@
-// What an ENet endpoint lets in: the datagram filter behind ENet's intercept hook, connection
-// admission (rate limits, pending handshakes), punishment of abusive peers, and join tickets.
+// What an ENet endpoint lets in: the datagram filter behind ENet's intercept hook (handshake
+// datagrams, tags and replays, the inspector's verdict), the ENet CONNECT that follows a verified
+// handshake, and punishment of abusive peers.
 
 #include <algorithm>
+#include <cstring>
 
 #include "enet/enet_endpoint.hpp"
+#include "enet/enet_internal.hpp"
 #include "enet/reassembly_limit.hpp"
 
 namespace tickwire::net::enet_detail {
+namespace {
+
+constexpr std::uint16_t kHeaderFlagSentTime = 1u << 15;
+constexpr std::uint16_t kPeerIdMask = 0x0FFF;
+// Where a CONNECT command keeps ENet's connectID, from the command's start (enet/protocol.h).
+constexpr std::size_t kConnectIdOffset = 40;
+constexpr std::size_t kTagBytes = 4;
+
+}  // namespace
 
 int EnetEndpoint::filter_datagram() {
   ++counters_.datagrams_received;
-  const std::span<const std::uint8_t> datagram(host_->receivedData, host_->receivedDataLength);
-  ENetPeer* peer = peer_from_datagram(datagram_peer_id(datagram));
+  const std::span<std::uint8_t> datagram(host_->receivedData, host_->receivedDataLength);
+  verified_data_ = nullptr;
+  if (session::is_handshake(datagram)) {
+    on_handshake(datagram);
+    return 1;
+  }
+  if (datagram.size() < 2 + kTagBytes) {
+    ++counters_.dropped_malformed;
+    return 1;
+  }
+  const auto header = static_cast<std::uint16_t>((datagram[0] << 8) | datagram[1]);
+  const std::uint16_t peer_id = header & kPeerIdMask;
+  const std::size_t tag_offset = (header & kHeaderFlagSentTime) != 0 ? 4 : 2;
+  ENetPeer* peer = nullptr;
+  if (peer_id != kUnassignedPeerId) {
+    peer = peer_from_datagram(peer_id);
+    if (peer == nullptr) {
+      ++counters_.dropped_stale;
+      return 1;
+    }
+    // The tag first: what fails it is nobody's doing we can name, so it is dropped without
+    // counting against the peer whose address it carries.
+    Session* session = session_of(peer);
+    if (session == nullptr) {
+      ++counters_.dropped_unauthenticated;
+      return 1;
+    }
+    if (!authenticate_datagram(*session, datagram, tag_offset, peer->connectID)) return 1;
+  }
+
   InspectLimits limits = inspect_limits_;
   // A known peer's fragments must be cut exactly for the MTU it settled on.
-  if (peer != nullptr) limits.fragment_payload = enet_fragment_payload(peer->mtu);
+  if (peer != nullptr) limits.fragment_payload = enet_fragment_payload(peer->mtu, true);
   const DatagramInfo info = inspect_datagram(datagram, limits);
-  // Every datagram a peer has dropped for what it is counts toward one budget.
-  const auto strike = [this](ENetPeer* offender) {
-    if (offender != nullptr &&
-        ++slots_[slot_of(offender)].malformed == config_.max_malformed_per_peer + 1) {
-      abusers_.emplace_back(offender, DisconnectReason::protocol_error);
-    }
-  };
-
   switch (info.verdict) {
     case DatagramVerdict::malformed:
       ++counters_.dropped_malformed;
@@ -36,21 +68,22 @@ int EnetEndpoint::filter_datagram() {
     case DatagramVerdict::ok:
       break;
   }
-  if (info.has_connect) return admit_connect_attempt() ? 0 : 1;
+  if (info.has_connect) return admit_connect(datagram, tag_offset) ? 0 : 1;
   if (peer == nullptr) {
     ++counters_.dropped_stale;
     return 1;
   }
   PeerSlot& slot = slots_[slot_of(peer)];
-  // Until a server has admitted a peer (ENet may report it connected in the middle of a datagram,
-  // before on_connect ran), the peer may send only its ticket.
+  // A peer with a session but not yet admitted (ENet may report it connected in the middle of a
+  // datagram, before on_connect ran) may send only ENet's housekeeping.
   if (role_ == Role::server && !slot.connected &&
-      !allowed_before_admission(datagram, kControlChannel, kMaxTicketMessage)) {
+      !allowed_before_admission(datagram, limits.has_checksum)) {
     ++counters_.dropped_before_admission;
     strike(peer);
     return 1;
   }
-  if (starts_messages_over_limit(*peer, datagram, config_.max_incomplete_messages_per_peer)) {
+  if (starts_messages_over_limit(*peer, datagram, limits.has_checksum,
+                                 config_.max_incomplete_messages_per_peer)) {
     ++counters_.dropped_reassembly_limit;
     strike(peer);
     return 1;
@@ -60,30 +93,89 @@ int EnetEndpoint::filter_datagram() {
   return 0;
 }
 
-bool EnetEndpoint::admit_connect_attempt() {
+bool EnetEndpoint::authenticate_datagram(Session& session, std::span<std::uint8_t> datagram,
+                                         std::size_t tag_offset, std::uint32_t seed) {
+  if (!session.crypto) return true;  // a plaintext session: the tag is ENet's seed, unchecked
+  if (datagram.size() < tag_offset + kTagBytes) {
+    ++counters_.dropped_malformed;
+    return false;
+  }
+  // ENet computes the checksum with its field holding the connection's seed; so does the sender.
+  std::uint8_t* field = datagram.data() + tag_offset;
+  std::uint32_t carried = 0;
+  std::memcpy(&carried, field, kTagBytes);
+  std::memcpy(field, &seed, kTagBytes);
+  const std::uint32_t expected = session::datagram_tag(session.crypto->receive_tag_key, datagram);
+  std::memcpy(field, &carried, kTagBytes);
+  if (expected != carried) {
+    ++counters_.dropped_forged;
+    return false;
+  }
+  if (session.crypto->recent_tags.seen_or_insert(expected)) {
+    ++counters_.dropped_replayed;
+    return false;
+  }
+  verified_data_ = host_->receivedData;
+  verified_tag_ = expected;
+  return true;
+}
+
+bool EnetEndpoint::admit_connect(std::span<std::uint8_t> datagram, std::size_t tag_offset) {
   if (!admission_) {
     ++counters_.dropped_stale;  // clients accept no connections
     return false;
   }
-  const auto now_ms =
-      static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                     std::chrono::steady_clock::now() - epoch_)
-                                     .count());
-  if (!rate_limiter_->allow(host_->receivedAddress.host, now_ms) ||
-      pending_handshakes() >= admission_->max_pending_handshakes) {
-    ++counters_.dropped_rate_limited;
+  // The inspector let through a lone CONNECT after the header and tag.
+  const std::size_t command_at = tag_offset + kTagBytes;
+  std::uint32_t connect_id = 0;
+  std::memcpy(&connect_id, datagram.data() + command_at + kConnectIdOffset, sizeof connect_id);
+  const ENetAddress& from = host_->receivedAddress;
+
+  // ENet sends its CONNECT again until the server's answer arrives: the session exists then.
+  if (const auto found = sessions_.find(connect_id); found != sessions_.end()) {
+    Session& session = *found->second;
+    if (session.host != from.host || session.port != from.port) {
+      ++counters_.dropped_unauthenticated;  // another address reusing a live connectID
+      return false;
+    }
+    return authenticate_datagram(session, datagram, tag_offset, 0);
+  }
+  const auto pending = std::find_if(
+      pending_joins_.begin(), pending_joins_.end(),
+      [&](const PendingJoin& join) { return join.host == from.host && join.port == from.port; });
+  if (pending == pending_joins_.end()) {
+    // No verified handshake from this address: ENet never sees it, so it gets no slot.
+    ++counters_.dropped_unauthenticated;
     return false;
   }
+  auto session = std::make_unique<Session>();
+  session->connect_id = connect_id;
+  session->host = from.host;
+  session->port = from.port;
+  session->ticket = pending->ticket;
+  session->crypto = make_session_crypto(pending->keys, true);
+  session->expires_ms = pending->expires_ms;
+  if (!authenticate_datagram(*session, datagram, tag_offset, 0)) return false;
+  sessions_.emplace(connect_id, std::move(session));
+  pending_joins_.erase(pending);
   return true;
 }
 
 std::size_t EnetEndpoint::pending_handshakes() const {
-  return static_cast<std::size_t>(
-      std::count_if(host_->peers, host_->peers + host_->peerCount, [](const ENetPeer& peer) {
-        return peer.state == ENET_PEER_STATE_ACKNOWLEDGING_CONNECT ||
-               peer.state == ENET_PEER_STATE_CONNECTION_PENDING ||
-               peer.state == ENET_PEER_STATE_CONNECTION_SUCCEEDED;
-      }));
+  const auto unbound = std::count_if(sessions_.begin(), sessions_.end(),
+                                     [](const auto& entry) { return !entry.second->bound; });
+  return pending_joins_.size() + static_cast<std::size_t>(unbound);
+}
+
+void EnetEndpoint::count_malformed(ENetPeer* peer) {
+  ++counters_.dropped_malformed;
+  strike(peer);
+}
+
+void EnetEndpoint::strike(ENetPeer* peer) {
+  if (peer != nullptr && ++slots_[slot_of(peer)].malformed == config_.max_malformed_per_peer + 1) {
+    abusers_.emplace_back(peer, DisconnectReason::protocol_error);
+  }
 }
 
 void EnetEndpoint::punish_pending_abusers() {
@@ -98,38 +190,11 @@ void EnetEndpoint::punish_pending_abusers() {
   abusers_.clear();
 }
 
-bool EnetEndpoint::on_ticket(ENetPeer* peer, std::span<const std::byte> ticket, Event& out) {
-  PeerSlot& slot = slots_[slot_of(peer)];
-  slot.awaiting_ticket = false;
-  --awaiting_tickets_;
-  const TicketCheck check = ticket_verifier_->verify(ticket, unix_time_ms());
-  if (!check.ok) {
-    ++counters_.rejected_tickets;
-    refuse(peer, DisconnectReason::ticket_rejected);
-    return false;
-  }
-  slot.ticket = check.ticket;
-  return admit(peer, out);
-}
-
-void EnetEndpoint::expire_ticket_deadlines() {
-  if (awaiting_tickets_ == 0) return;
-  const auto now = std::chrono::steady_clock::now();
-  for (std::size_t i = 0; i < slots_.size(); ++i) {
-    PeerSlot& slot = slots_[i];
-    // A peer already being disconnected (for abuse) is not refused a second time.
-    if (!slot.awaiting_ticket || slot.closing || now < slot.ticket_deadline) continue;
-    slot.awaiting_ticket = false;
-    --awaiting_tickets_;
-    ++counters_.rejected_tickets;
-    refuse(&host_->peers[i], DisconnectReason::ticket_rejected);
-  }
-}
-
 std::optional<JoinTicket> EnetEndpoint::ticket_of(PeerId id) const {
   const ENetPeer* peer = live_peer(id);
   if (peer == nullptr) return std::nullopt;
-  return slots_[slot_of(peer)].ticket;
+  const Session* session = slots_[slot_of(peer)].session;
+  return session != nullptr ? session->ticket : std::nullopt;
 }
 
 void EnetEndpoint::refuse(ENetPeer* peer, DisconnectReason reason) {

@@ -81,17 +81,30 @@ Status EnetServerConfig::validate() const {
   if (require_ticket && require_ticket->deadline_ms == 0) {
     return out_of_range("require_ticket.deadline_ms", 0, "use > 0");
   }
+  if (security == SessionSecurity::encrypted && !require_ticket) {
+    return Status::error(
+        "security is encrypted but require_ticket is not set: the session keys travel in the "
+        "join ticket; set require_ticket (with seal_keys), or security = "
+        "plaintext_for_development for a development or LAN server");
+  }
+  if (security == SessionSecurity::encrypted &&
+      require_ticket->seal_keys.public_key == ServerSealPublicKey{}) {
+    return Status::error(
+        "require_ticket.seal_keys is empty: an encrypted server needs its seal key pair "
+        "(GameServerSealKeys::generate()) to open the session keys in tickets");
+  }
+  if (cookie_lifetime_ms < 1000) {
+    return out_of_range("cookie_lifetime_ms", cookie_lifetime_ms,
+                        "use >= 1000 so a client on a slow link can answer its challenge");
+  }
   return common.validate();
 }
 
 Status EnetClientConfig::validate() const {
   if (server_host.empty()) return Status::error("server_host is empty: use e.g. 127.0.0.1");
   if (server_port == 0) return out_of_range("server_port", server_port, "use 1..65535");
-  if (join_ticket.size() + 1 > enet_detail::kMaxTicketMessage) {
-    return out_of_range("join_ticket size", join_ticket.size(),
-                        "a ticket is at most " +
-                            std::to_string(enet_detail::kMaxTicketMessage - 1) +
-                            " bytes, so that it travels in one datagram at ENet's smallest MTU");
+  if (join_ticket.size() > 1024) {
+    return out_of_range("join_ticket size", join_ticket.size(), "a ticket is at most 1024 bytes");
   }
   if (connect_timeout_ms == 0) {
     return out_of_range("connect_timeout_ms", connect_timeout_ms, "use > 0");

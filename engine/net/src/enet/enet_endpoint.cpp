@@ -1,5 +1,7 @@
 #include "enet/enet_endpoint.hpp"
 
+#include "enet/enet_internal.hpp"
+
 #include <algorithm>
 #include <limits>
 #include <mutex>
@@ -8,42 +10,28 @@
 namespace tickwire::net::enet_detail {
 namespace {
 
-// The game's channel c is ENet channel c + 1 (0 is kControlChannel).
-enet_uint8 enet_channel(Channel channel) {
-  return static_cast<enet_uint8>(channel + 1);
-}
-
-// The server's first message on the control channel. A client reports `connected` only once it
-// arrives, so a client that the server turns away (full, wrong protocol) sees a single
-// `disconnected` with the reason instead of a brief connection.
-constexpr std::byte kWelcome{0x57};
-// A client's join ticket on the control channel: this byte, then the ticket.
-constexpr std::byte kTicket{0x54};
-
 // Slot index in the low 12 bits of a PeerId (ENet has at most 4095 peers), generation above.
 constexpr unsigned kSlotBits = 12;
 constexpr std::uint32_t kSlotMask = (1u << kSlotBits) - 1;
 constexpr std::uint32_t kMaxGeneration = (1u << (32 - kSlotBits)) - 1;
 
-// ENet calls its intercept hook with nothing but the host, so the endpoint being serviced is
-// found through this. Hosts are serviced only inside poll(), on the caller's thread.
 thread_local EnetEndpoint* t_servicing = nullptr;
 
-class ServicingScope {
- public:
-  explicit ServicingScope(EnetEndpoint* endpoint) : previous_(t_servicing) {
-    t_servicing = endpoint;
-  }
-  ~ServicingScope() { t_servicing = previous_; }
-  ServicingScope(const ServicingScope&) = delete;
-  ServicingScope& operator=(const ServicingScope&) = delete;
+std::mutex g_library_mutex;
+int g_library_users = 0;
 
- private:
-  EnetEndpoint* previous_;
-};
+}  // namespace
 
-void destroy_packet(void* packet) {
-  enet_packet_destroy(static_cast<ENetPacket*>(packet));
+EnetEndpoint* servicing_endpoint() {
+  return t_servicing;
+}
+
+ServicingScope::ServicingScope(EnetEndpoint* endpoint) : previous_(t_servicing) {
+  t_servicing = endpoint;
+}
+
+ServicingScope::~ServicingScope() {
+  t_servicing = previous_;
 }
 
 std::uint32_t packet_flags(Delivery delivery) {
@@ -58,11 +46,6 @@ std::uint32_t packet_flags(Delivery delivery) {
   }
   return ENET_PACKET_FLAG_RELIABLE;
 }
-
-std::mutex g_library_mutex;
-int g_library_users = 0;
-
-}  // namespace
 
 void acquire_enet_library() {
   std::lock_guard lock(g_library_mutex);
@@ -87,21 +70,34 @@ DisconnectReason reason_from_wire(std::uint32_t data) {
 
 EnetEndpoint::EnetEndpoint(ENetHost* host, const EnetCommonConfig& config, Role role,
                            std::optional<AdmissionPolicy> admission)
-    : host_(host),
-      config_(config),
-      role_(role),
-      admission_(admission),
-      inspect_limits_{config.max_message_size, config.channel_count + 1},
-      slots_(host->peerCount) {
+    : host_(host), config_(config), role_(role), admission_(admission), slots_(host->peerCount) {
+  const bool server_encrypts = admission_ && admission_->security == SessionSecurity::encrypted;
+  // A client encrypts when it has keys; begin_connect says so before anything is sent.
+  encrypted_ = server_encrypts;
+  // Room for the seal around the largest message, whatever the session turns out to be.
+  const std::size_t largest_packet = config.max_message_size + session::kSealOverhead;
+  inspect_limits_ = InspectLimits{largest_packet, config.channel_count + 1, true};
   host_->intercept = &EnetEndpoint::intercept_hook;
-  host_->maximumPacketSize = config.max_message_size;
+  host_->checksum = &EnetEndpoint::checksum_hook;
+  host_->maximumPacketSize = largest_packet;
   host_->maximumWaitingData = config.max_waiting_data;
-  if (admission_ && admission_->tickets) {
-    ticket_verifier_.emplace(admission_->tickets->lobby_key, admission_->tickets->server_address);
-    ticket_deadline_ms_ = admission_->tickets->deadline_ms;
-  }
+  // A batch fills one datagram at most: the MTU less ENet's header, our tag, a command header and
+  // the seal.
+  constexpr std::size_t kEnetOverhead = 4 + 4 + 8;
+  batch_limit_ = config.mtu - kEnetOverhead - session::kSealOverhead;
+  for (PeerSlot& slot : slots_)
+    slot.batches.resize(config.channel_count + 1);
   if (admission_) {
-    // Enough addresses to remember every client of a busy server, bounded against spoofing.
+    if (admission_->tickets) {
+      std::optional<GameServerSealKeys> seal;
+      if (server_encrypts) seal = admission_->tickets->seal_keys;
+      ticket_verifier_.emplace(admission_->tickets->lobby_key, admission_->tickets->server_address,
+                               seal);
+      ticket_deadline_ms_ = admission_->tickets->deadline_ms;
+    }
+    cookies_.emplace(admission_->cookie_lifetime_ms);
+    // Enough addresses to remember every client of a busy server. Only addresses that answered a
+    // challenge reach it, so spoofed sources cannot fill it.
     constexpr std::size_t kTrackedAddresses = 4096;
     rate_limiter_.emplace(admission_->connect_burst_per_address,
                           admission_->connect_rate_per_address, kTrackedAddresses);
@@ -109,6 +105,7 @@ EnetEndpoint::EnetEndpoint(ENetHost* host, const EnetCommonConfig& config, Role 
 }
 
 EnetEndpoint::~EnetEndpoint() {
+  const ServicingScope scope(this);
   const auto reason = role_ == Role::server ? DisconnectReason::shutdown : DisconnectReason::closed;
   for (std::size_t i = 0; i < host_->peerCount; ++i) {
     ENetPeer& peer = host_->peers[i];
@@ -116,8 +113,17 @@ EnetEndpoint::~EnetEndpoint() {
       enet_peer_disconnect_now(&peer, reason_to_wire(reason));
     }
   }
+  // Messages still held by the game keep their ENet packets alive; they are released on their own.
+  ready_.clear();
+  deferred_.clear();
   enet_host_destroy(host_);
   release_enet_library();
+}
+
+std::uint64_t EnetEndpoint::now_ms() const {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        std::chrono::steady_clock::now() - epoch_)
+                                        .count());
 }
 
 PeerId EnetEndpoint::id_of(std::size_t slot_index) const {
@@ -147,26 +153,34 @@ ENetPeer* EnetEndpoint::peer_from_datagram(std::uint16_t peer_id) const {
   return peer;
 }
 
-void EnetEndpoint::begin_connect(ENetPeer* peer, std::uint32_t connect_timeout_ms,
-                                 std::vector<std::byte> ticket) {
-  client_ticket_ = std::move(ticket);
-  // Until the server answers, the connect timeout stands in for the peer timeouts.
-  enet_peer_timeout(peer, 0, connect_timeout_ms, connect_timeout_ms);
+void EnetEndpoint::begin_connect(ClientCredentials credentials) {
+  credentials_ = std::move(credentials);
+  encrypted_ = credentials_.keys.has_value();
   client_state_ = ClientState::connecting;
-  const std::size_t index = slot_of(peer);
-  server_id_ = ((slots_[index].generation + 1) << kSlotBits) | static_cast<std::uint32_t>(index);
+  server_id_ = ((slots_[0].generation + 1) << kSlotBits);
+  stage_ = ClientStage::hello;
+  connect_deadline_ms_ = now_ms() + credentials_.connect_timeout_ms;
+  next_resend_ms_ = 0;  // the first HELLO goes out at the first poll
 }
 
 // --- receive path: the datagram filter -----------------------------------------------------
 
 int EnetEndpoint::intercept_hook(ENetHost* /*host*/, ENetEvent* /*event*/) {
   // 1 tells ENet the datagram was consumed (dropped), 0 lets ENet process it.
-  return t_servicing != nullptr ? t_servicing->filter_datagram() : 0;
+  EnetEndpoint* endpoint = servicing_endpoint();
+  return endpoint != nullptr ? endpoint->filter_datagram() : 1;
 }
 
 // --- events ---------------------------------------------------------------------------------
 
 bool EnetEndpoint::poll(Event& event, std::chrono::milliseconds wait) {
+  if (!ready_.empty()) {
+    event = std::move(ready_.front());
+    ready_.pop_front();
+    if (event.type == EventType::message)
+      count_delivery(slots_[event.peer & kSlotMask], event.payload.size());
+    return true;
+  }
   if (!deferred_.empty() && client_state_ != ClientState::connecting) {
     event = std::move(deferred_.front());
     deferred_.pop_front();
@@ -177,18 +191,32 @@ bool EnetEndpoint::poll(Event& event, std::chrono::milliseconds wait) {
   // ENet keeps its send totals in 32 bits (they wrap at 4 GiB): move them into ours each poll.
   counters_.datagrams_sent += std::exchange(host_->totalSentPackets, 0);
   counters_.wire_bytes_sent += std::exchange(host_->totalSentData, 0);
+  seal_all_batches();
   cap_retransmit_backoff();
-  expire_ticket_deadlines();
+  if (role_ == Role::client) {
+    client_handshake_tick();
+  } else {
+    expire_handshakes();
+  }
+  if (!ready_.empty()) return poll(event, std::chrono::milliseconds{0});
   const auto timeout = static_cast<enet_uint32>(
       std::clamp<std::int64_t>(wait.count(), 0, std::numeric_limits<enet_uint32>::max()));
   ENetEvent raw;
   int serviced = enet_host_service(host_, &raw, timeout);
   for (;;) {
     punish_pending_abusers();
+    if (serviced > 0 && translate(raw, event)) return true;
+    // Further messages of a batch, or a handshake's end found while servicing.
+    if (!ready_.empty()) return poll(event, std::chrono::milliseconds{0});
     if (serviced <= 0) return false;
-    if (translate(raw, event)) return true;
     serviced = enet_host_service(host_, &raw, 0);
   }
+}
+
+void EnetEndpoint::flush() {
+  const ServicingScope scope(this);
+  seal_all_batches();
+  enet_host_flush(host_);
 }
 
 void EnetEndpoint::apply_peer_settings(ENetPeer* peer) const {
@@ -226,19 +254,8 @@ void EnetEndpoint::cap_retransmit_backoff() {
 bool EnetEndpoint::translate(ENetEvent& in, Event& out) {
   switch (in.type) {
     case ENET_EVENT_TYPE_CONNECT:
-      if (role_ == Role::client) {
-        // The client waits for the welcome; a server that requires a ticket waits for ours.
-        if (!client_ticket_.empty()) {
-          std::vector<std::byte> message{kTicket};
-          message.insert(message.end(), client_ticket_.begin(), client_ticket_.end());
-          ENetPacket* packet =
-              enet_packet_create(message.data(), message.size(), ENET_PACKET_FLAG_RELIABLE);
-          if (packet != nullptr && enet_peer_send(in.peer, kControlChannel, packet) < 0) {
-            enet_packet_destroy(packet);
-          }
-        }
-        return false;
-      }
+      // The client waits for the welcome before it reports `connected`.
+      if (role_ == Role::client) return false;
       apply_peer_settings(in.peer);
       return on_connect(in.peer, in.data, out);
     case ENET_EVENT_TYPE_RECEIVE:
@@ -252,34 +269,35 @@ bool EnetEndpoint::translate(ENetEvent& in, Event& out) {
 }
 
 bool EnetEndpoint::on_connect(ENetPeer* peer, std::uint32_t data, Event& out) {
+  // Only a CONNECT that followed a verified handshake reaches ENet, so its session exists.
+  Session* session = session_of(peer);
+  if (session == nullptr) {
+    refuse(peer, DisconnectReason::refused);
+    return false;
+  }
+  session->bound = true;
+  slots_[slot_of(peer)].session = session;
   if (data != config_.protocol_id || !has_all_channels(peer)) {
     refuse(peer, DisconnectReason::refused);
     return false;
   }
-  if (connected_count_ + awaiting_tickets_ >= admission_->max_peers) {
+  if (connected_count_ >= admission_->max_peers) {
     refuse(peer, DisconnectReason::server_full);
-    return false;
-  }
-  if (ticket_verifier_) {
-    PeerSlot& slot = slots_[slot_of(peer)];
-    slot.awaiting_ticket = true;
-    slot.ticket_deadline =
-        std::chrono::steady_clock::now() + std::chrono::milliseconds(ticket_deadline_ms_);
-    ++awaiting_tickets_;
     return false;
   }
   return admit(peer, out);
 }
 
 bool EnetEndpoint::admit(ENetPeer* peer, Event& out) {
-  ENetPacket* welcome = enet_packet_create(&kWelcome, 1, ENET_PACKET_FLAG_RELIABLE);
-  if (welcome == nullptr || enet_peer_send(peer, kControlChannel, welcome) < 0) {
-    if (welcome != nullptr) enet_packet_destroy(welcome);
+  const std::size_t index = slot_of(peer);
+  if (queue_message(index, kControlChannel, Delivery::reliable_ordered, std::span(&kWelcome, 1)) !=
+      SendResult::ok) {
     enet_peer_reset(peer);
     return false;
   }
+  seal_batch(index, kControlChannel);
   ++counters_.connections_accepted;
-  report_connected(slot_of(peer), out);
+  report_connected(index, out);
   return true;
 }
 
@@ -303,20 +321,15 @@ bool EnetEndpoint::on_receive(ENetPeer* peer, ENetPacket* packet, std::uint8_t c
                               Event& out) {
   const std::size_t index = slot_of(peer);
   PeerSlot& slot = slots_[index];
-  if (channel == kControlChannel && slot.awaiting_ticket) {
-    const std::span<const std::byte> message(reinterpret_cast<const std::byte*>(packet->data),
-                                             packet->dataLength);
-    const bool is_ticket = !message.empty() && message[0] == kTicket;
-    const bool admitted = is_ticket && on_ticket(peer, message.subspan(1), out);
+  if (!open_packet(slot, packet, channel, opened_)) {
     enet_packet_destroy(packet);
-    if (!is_ticket) {
-      ++counters_.dropped_unauthenticated;
-    }
-    return admitted;
+    count_malformed(peer);
+    return false;
   }
   if (channel == kControlChannel) {
     const bool is_welcome = role_ == Role::client && client_state_ == ClientState::connecting &&
-                            packet->dataLength == 1 && std::byte{packet->data[0]} == kWelcome;
+                            opened_.size() == 1 && opened_[0].size() == 1 &&
+                            opened_[0][0] == kWelcome;
     enet_packet_destroy(packet);
     if (!is_welcome) {
       ++counters_.dropped_malformed;
@@ -332,31 +345,40 @@ bool EnetEndpoint::on_receive(ENetPeer* peer, ENetPacket* packet, std::uint8_t c
     }
     apply_peer_settings(peer);
     client_state_ = ClientState::connected;
+    stage_ = ClientStage::done;
     report_connected(index, out);
     return true;
   }
   const auto user_channel = static_cast<Channel>(channel - 1);
-  Payload payload(reinterpret_cast<const std::byte*>(packet->data), packet->dataLength,
-                  &destroy_packet, packet);
-  if (role_ == Role::client && client_state_ == ClientState::connecting) {
-    // A message overtook the welcome (they travel on different channels): keep it for later.
-    deferred_.push_back(Event{EventType::message, server_id_, user_channel,
-                              DisconnectReason::timeout, std::move(payload)});
-    return false;
-  }
-  if (slot.awaiting_ticket) {
-    ++counters_.dropped_unauthenticated;  // nothing counts before the ticket
-    return false;
-  }
-  if (!slot.connected || slot.closing) {
+  if (role_ == Role::server && (!slot.connected || slot.closing)) {
+    enet_packet_destroy(packet);
     ++counters_.dropped_stale;
     return false;
   }
-  count_delivery(slot, payload.size());
-  out.type = EventType::message;
-  out.peer = id_of(index);
-  out.channel = user_channel;
-  out.payload = std::move(payload);
+  // Each message holds the packet; the last one released destroys it.
+  packet->userData = reinterpret_cast<void*>(static_cast<std::uintptr_t>(opened_.size()));
+  const auto release = [](void* owner) {
+    auto* shared = static_cast<ENetPacket*>(owner);
+    auto holders = reinterpret_cast<std::uintptr_t>(shared->userData);
+    shared->userData = reinterpret_cast<void*>(--holders);
+    if (holders == 0) enet_packet_destroy(shared);
+  };
+  const bool before_welcome = role_ == Role::client && client_state_ == ClientState::connecting;
+  const PeerId from = before_welcome ? server_id_ : id_of(index);
+  for (std::size_t i = 0; i < opened_.size(); ++i) {
+    Event message{EventType::message, from, user_channel, DisconnectReason::timeout,
+                  Payload(opened_[i].data(), opened_[i].size(), release, packet)};
+    if (before_welcome) {
+      // A message overtook the welcome (they travel on different channels): keep it for later.
+      deferred_.push_back(std::move(message));
+    } else if (i == 0) {
+      out = std::move(message);
+    } else {
+      ready_.push_back(std::move(message));
+    }
+  }
+  if (before_welcome) return false;
+  count_delivery(slot, out.payload.size());
   return true;
 }
 
@@ -369,11 +391,10 @@ bool EnetEndpoint::on_disconnect(ENetPeer* peer, std::uint32_t data, Event& out)
   const std::size_t index = slot_of(peer);
   PeerSlot& slot = slots_[index];
   const bool was_connected = slot.connected;
-  if (slot.awaiting_ticket) {
-    slot.awaiting_ticket = false;
-    --awaiting_tickets_;
-  }
-  slot.ticket.reset();
+  if (slot.session != nullptr && role_ == Role::server) sessions_.erase(slot.session->connect_id);
+  slot.session = nullptr;
+  for (OpenBatch& batch : slot.batches)
+    batch.clear();
   const std::optional<DisconnectReason> local_reason = slot.local_reason;
   slot.connected = false;
   slot.closing = false;
@@ -393,6 +414,7 @@ bool EnetEndpoint::on_disconnect(ENetPeer* peer, std::uint32_t data, Event& out)
   if (role_ == Role::client && client_state_ == ClientState::connecting) {
     // Never connected: silence means nobody answered, anything else is the server's reason.
     client_state_ = ClientState::disconnected;
+    stage_ = ClientStage::done;
     deferred_.clear();
     out = Event{EventType::disconnected,
                 server_id_,
@@ -417,19 +439,12 @@ SendResult EnetEndpoint::send(PeerId id, Channel channel, Delivery delivery,
   if (slot.queued_bytes + bytes.size() > config_.max_queued_bytes_per_peer) {
     return SendResult::queue_full;
   }
-  ENetPacket* packet = enet_packet_create(bytes.data(), bytes.size(), packet_flags(delivery));
-  if (packet == nullptr) return SendResult::failed;
-  packet->userData = &slot;
-  packet->freeCallback = &EnetEndpoint::on_packet_released;
-  ++slot.queued_messages;
-  slot.queued_bytes += bytes.size();
-  if (enet_peer_send(peer, enet_channel(channel), packet) < 0) {
-    enet_packet_destroy(packet);  // releases it from the queue counts again
-    return SendResult::failed;
+  const SendResult result = queue_message(slot_of(peer), enet_channel(channel), delivery, bytes);
+  if (result == SendResult::ok) {
+    ++slot.counts.messages_sent;
+    slot.counts.bytes_sent += bytes.size();
   }
-  ++slot.counts.messages_sent;
-  slot.counts.bytes_sent += bytes.size();
-  return SendResult::ok;
+  return result;
 }
 
 void EnetEndpoint::on_packet_released(ENetPacket* packet) {
@@ -444,8 +459,8 @@ SendResult EnetEndpoint::broadcast(Channel channel, Delivery delivery,
                                    std::span<const std::byte> bytes) {
   if (channel >= config_.channel_count) return SendResult::invalid_channel;
   if (bytes.size() > config_.max_message_size) return SendResult::too_large;
-  // One packet per peer rather than one shared: each peer's queue is capped on its own, and a
-  // slow peer cannot hold memory on behalf of the fast ones.
+  // Sent to each peer on its own: each peer's queue is capped on its own, and each session has
+  // its own keys.
   for (std::size_t i = 0; i < slots_.size(); ++i) {
     if (slots_[i].connected && !slots_[i].closing) (void)send(id_of(i), channel, delivery, bytes);
   }
@@ -457,6 +472,9 @@ void EnetEndpoint::disconnect(PeerId id, DisconnectReason reason) {
   if (peer == nullptr) return;
   PeerSlot& slot = slots_[slot_of(peer)];
   if (slot.closing) return;
+  // What the game queued before goes out before the disconnect.
+  for (std::size_t channel = 0; channel < slot.batches.size(); ++channel)
+    seal_batch(slot_of(peer), static_cast<enet_uint8>(channel));
   slot.closing = true;
   slot.local_reason = reason;
   enet_peer_disconnect_later(peer, reason_to_wire(reason));

@@ -1,7 +1,8 @@
 #pragma once
-// One ENet host and everything Tickwire adds around it: stable peer ids, the datagram filter
-// (ENet's intercept hook), connection admission, event translation and stats. The server and
-// client transports are thin roles over it.
+// One ENet host and everything Tickwire adds around it: stable peer ids, the handshake before ENet
+// gives an attempt a slot, the datagram filter and tags (ENet's intercept and checksum hooks),
+// messages batched and sealed per channel, event translation and stats. The server and client
+// transports are thin roles over it.
 
 #include <enet/enet.h>
 #include <enet/time.h>
@@ -9,28 +10,38 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <optional>
 #include <span>
+#include <unordered_map>
 #include <vector>
 
 #include "enet/connect_rate_limiter.hpp"
 #include "enet/datagram_inspector.hpp"
+#include "enet/enet_session.hpp"
+#include "enet/message_batch.hpp"
 #include "tickwire/net/enet_transport.hpp"
 
 namespace tickwire::net::enet_detail {
 
-// ENet channel 0 is Tickwire's own control channel (welcome, join ticket). It exists whatever
-// channel counts the two ends were configured with, so a mismatch can be detected and refused
-// instead of hanging the handshake.
-inline constexpr enet_uint8 kControlChannel = 0;
-
 // Admission rules only a server applies.
 struct AdmissionPolicy {
   std::size_t max_peers = 0;
+  std::size_t max_peers_per_address = 0;
   std::size_t max_pending_handshakes = 0;
   std::uint32_t connect_burst_per_address = 0;
   double connect_rate_per_address = 0;
   std::optional<TicketRequirement> tickets;
+  SessionSecurity security = SessionSecurity::encrypted;
+  std::uint32_t cookie_lifetime_ms = 10'000;
+};
+
+// What a client brings to the handshake.
+struct ClientCredentials {
+  ENetAddress server{};
+  std::uint32_t connect_timeout_ms = 0;
+  std::vector<std::byte> ticket;
+  std::optional<SessionKeys> keys;
 };
 
 class EnetEndpoint {
@@ -49,7 +60,7 @@ class EnetEndpoint {
                   std::span<const std::byte> bytes);
   SendResult broadcast(Channel channel, Delivery delivery, std::span<const std::byte> bytes);
   void disconnect(PeerId peer, DisconnectReason reason);
-  void flush() { enet_host_flush(host_); }
+  void flush();
   std::optional<ConnectionStats> stats(PeerId peer) const;
   TransportCounters counters() const {
     TransportCounters counters = counters_;
@@ -60,10 +71,8 @@ class EnetEndpoint {
   std::size_t connected_peers() const { return connected_count_; }
 
   ENetHost* host() const { return host_; }
-  // Client only: the connection attempt to the server was started on `peer`; `ticket` (may be
-  // empty) is presented once the server answers.
-  void begin_connect(ENetPeer* peer, std::uint32_t connect_timeout_ms,
-                     std::vector<std::byte> ticket);
+  // Client only: starts the handshake with the server; ENet connects once the server accepts.
+  void begin_connect(ClientCredentials credentials);
   std::optional<JoinTicket> ticket_of(PeerId peer) const;
   ClientState client_state() const { return client_state_; }
   PeerId server_peer() const {
@@ -79,9 +88,8 @@ class EnetEndpoint {
     std::uint32_t malformed = 0;
     std::uint32_t queued_messages = 0;  // handed to ENet and not yet released by it
     std::size_t queued_bytes = 0;
-    bool awaiting_ticket = false;  // connected at the ENet level, not yet admitted
-    std::chrono::steady_clock::time_point ticket_deadline;
-    std::optional<JoinTicket> ticket;  // the ticket it was admitted with
+    Session* session = nullptr;  // keys and ticket, from the ENet connect on (server: in sessions_)
+    std::vector<OpenBatch> batches;  // per ENet channel: messages not yet handed to ENet
     ConnectionStats counts;
   };
 
@@ -92,9 +100,43 @@ class EnetEndpoint {
   bool has_all_channels(const ENetPeer* peer) const;
 
   static int intercept_hook(ENetHost* host, ENetEvent* event);
+  static enet_uint32 checksum_hook(const ENetBuffer* buffers, std::size_t buffer_count);
   int filter_datagram();
-  bool admit_connect_attempt();
+  // A datagram for a peer with a session: its tag is checked (encrypted sessions) and it is not a
+  // replay. Counts what it drops.
+  bool authenticate_datagram(Session& session, std::span<std::uint8_t> datagram,
+                             std::size_t tag_offset, std::uint32_t seed);
+  enet_uint32 tag_outgoing(const ENetBuffer* buffers, std::size_t buffer_count);
+  bool admit_connect(std::span<std::uint8_t> datagram, std::size_t tag_offset);
   std::size_t pending_handshakes() const;
+  std::uint64_t now_ms() const;
+
+  // The handshake (enet_handshake.cpp).
+  void on_handshake(std::span<const std::uint8_t> datagram);
+  void on_hello(const session::HandshakePacket& packet);
+  void on_response(const session::HandshakePacket& packet);
+  void on_challenge(const session::HandshakePacket& packet);
+  void on_accept(const session::HandshakePacket& packet);
+  void on_deny(const session::HandshakePacket& packet);
+  void send_raw(const ENetAddress& to, std::span<const std::uint8_t> datagram);
+  void deny(session::DenyReason reason);
+  std::size_t attempts_from(std::uint32_t host) const;
+  Session* session_of(const ENetPeer* peer);
+  void expire_handshakes();
+  void client_handshake_tick();
+  void fail_client(DisconnectReason reason);
+  bool from_server() const;
+
+  // Messages in batches (enet_messages.cpp).
+  SendResult queue_message(std::size_t slot_index, enet_uint8 enet_channel, Delivery delivery,
+                           std::span<const std::byte> bytes);
+  void seal_batch(std::size_t slot_index, enet_uint8 enet_channel);
+  void seal_all_batches();
+  bool hand_to_enet(std::size_t slot_index, enet_uint8 enet_channel, Delivery delivery,
+                    std::span<const std::uint8_t> body, bool several);
+  // Opens a received ENet packet into its messages; false if it is not authentic or malformed.
+  bool open_packet(PeerSlot& slot, ENetPacket* packet, std::uint8_t channel,
+                   std::vector<std::span<const std::byte>>& messages);
   // Timeouts, ping interval and throttle from the config, once a peer is connected.
   void apply_peer_settings(ENetPeer* peer) const;
   bool translate(ENetEvent& in, Event& out);
@@ -108,8 +150,10 @@ class EnetEndpoint {
   void refuse(ENetPeer* peer, DisconnectReason reason);
   // Sends the welcome and reports the peer connected.
   bool admit(ENetPeer* peer, Event& out);
-  bool on_ticket(ENetPeer* peer, std::span<const std::byte> ticket, Event& out);
-  void expire_ticket_deadlines();
+  void count_malformed(ENetPeer* peer);
+  // Counts a datagram dropped for what it is against `peer` (if any); past
+  // max_malformed_per_peer the peer is disconnected with protocol_error.
+  void strike(ENetPeer* peer);
 
   std::size_t slot_of(const ENetPeer* peer) const {
     return static_cast<std::size_t>(peer - host_->peers);
@@ -129,6 +173,8 @@ class EnetEndpoint {
   std::vector<std::pair<ENetPeer*, DisconnectReason>>
       abusers_;                 // found in the hook, punished after it
   std::deque<Event> deferred_;  // events held back until the client's `connected` is reported
+  std::deque<Event> ready_;     // further messages of a batch already opened (counted)
+  std::vector<std::span<const std::byte>> opened_;  // scratch: the messages of one packet
   TransportCounters counters_;
   std::size_t connected_count_ = 0;
   ClientState client_state_ = ClientState::disconnected;
@@ -136,9 +182,28 @@ class EnetEndpoint {
   std::chrono::steady_clock::time_point epoch_ = std::chrono::steady_clock::now();
   enet_uint32 last_backoff_cap_ms_ = 0;
   std::optional<JoinTicketVerifier> ticket_verifier_;  // servers that require tickets
-  std::uint32_t ticket_deadline_ms_ = 0;
-  std::size_t awaiting_tickets_ = 0;
-  std::vector<std::byte> client_ticket_;
+  std::uint32_t ticket_deadline_ms_ = 2000;
+  bool encrypted_ = false;       // server: sessions must be encrypted; client: it has keys
+  std::size_t batch_limit_ = 0;  // bytes of framed messages one batch may hold
+
+  // Server side of the handshake.
+  std::optional<session::CookieJar> cookies_;
+  std::vector<PendingJoin> pending_joins_;
+  std::unordered_map<std::uint32_t, std::unique_ptr<Session>> sessions_;  // by connectID
+  std::uint64_t last_expiry_ms_ = 0;
+  // What intercept verified, for ENet's checksum call on the same datagram right after.
+  const enet_uint8* verified_data_ = nullptr;
+  enet_uint32 verified_tag_ = 0;
+  std::array<std::uint8_t, 4096> scratch_{};  // a datagram gathered from ENet's buffers
+
+  // Client side of the handshake.
+  enum class ClientStage : std::uint8_t { hello, response, connecting, done };
+  ClientCredentials credentials_;
+  ClientStage stage_ = ClientStage::done;
+  session::Cookie cookie_{};
+  std::uint64_t connect_deadline_ms_ = 0;
+  std::uint64_t next_resend_ms_ = 0;
+  std::unique_ptr<Session> client_session_;
 };
 
 // Keeps ENet's library initialised while any host exists.

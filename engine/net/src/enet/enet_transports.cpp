@@ -69,9 +69,14 @@ Result<std::unique_ptr<ServerTransport>> make_enet_server(const EnetServerConfig
   }
   set_mtu(host, common.mtu);
   host->duplicatePeers = config.max_peers_per_address;
-  AdmissionPolicy admission{config.max_peers, config.max_pending_handshakes,
-                            config.connect_burst_per_address, config.connect_rate_per_address,
-                            config.require_ticket};
+  AdmissionPolicy admission{config.max_peers,
+                            config.max_peers_per_address,
+                            config.max_pending_handshakes,
+                            config.connect_burst_per_address,
+                            config.connect_rate_per_address,
+                            config.require_ticket,
+                            config.security,
+                            config.cookie_lifetime_ms};
   auto endpoint =
       std::make_unique<EnetEndpoint>(host, common, EnetEndpoint::Role::server, admission);
   return std::unique_ptr<ServerTransport>(std::make_unique<EnetServer>(std::move(endpoint)));
@@ -98,9 +103,8 @@ Result<std::unique_ptr<ClientTransport>> make_enet_client(const EnetClientConfig
   set_mtu(host, common.mtu);
   auto endpoint =
       std::make_unique<EnetEndpoint>(host, common, EnetEndpoint::Role::client, std::nullopt);
-  ENetPeer* peer = enet_host_connect(host, &address, common.channel_count + 1, common.protocol_id);
-  if (peer == nullptr) return Status::error("cannot start connecting to the server");
-  endpoint->begin_connect(peer, config.connect_timeout_ms, config.join_ticket);
+  endpoint->begin_connect(ClientCredentials{address, config.connect_timeout_ms, config.join_ticket,
+                                            config.session_keys});
   return std::unique_ptr<ClientTransport>(std::make_unique<EnetClient>(std::move(endpoint)));
 }
 

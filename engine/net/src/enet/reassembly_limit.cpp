@@ -65,11 +65,12 @@ std::size_t incomplete_messages(const ENetPeer& peer) {
   return count;
 }
 
-std::size_t messages_started(const ENetPeer& peer, std::span<const std::uint8_t> datagram) {
+std::size_t messages_started(const ENetPeer& peer, std::span<const std::uint8_t> datagram,
+                             bool has_checksum) {
   // Two fragments of one new message in one datagram count twice. ENet's sender never packs them
   // so (a fragment but the last fills a datagram), so only a forged datagram is counted high.
   std::size_t started = 0;
-  CommandWalker walker(datagram);
+  CommandWalker walker(datagram, has_checksum);
   WireCommand command;
   while (walker.next(command)) {
     if (command.channel >= peer.channelCount) continue;  // ENet refuses it
@@ -84,8 +85,8 @@ std::size_t messages_started(const ENetPeer& peer, std::span<const std::uint8_t>
 }
 
 bool starts_messages_over_limit(const ENetPeer& peer, std::span<const std::uint8_t> datagram,
-                                std::size_t limit) {
-  const std::size_t started = messages_started(peer, datagram);
+                                bool has_checksum, std::size_t limit) {
+  const std::size_t started = messages_started(peer, datagram, has_checksum);
   // Most datagrams start nothing, and skip the walk over every queue of the peer.
   return started > 0 && incomplete_messages(peer) + started > limit;
 }

@@ -5,15 +5,16 @@
 // that no count of ours can drift from ENet's.
 //
 // What bounds what a peer makes a server hold (ENet 1.3.17):
-// - Before admission, nothing: filter_datagram lets through only ENet's housekeeping and one
-//   message of at most kMaxTicketMessage bytes, which ENet delivers at once.
+// - Without a join ticket, nothing: ENet never gives such a sender a slot (enet_handshake.cpp).
+// - With a ticket but before admission, nothing: filter_datagram lets through only ENet's
+//   housekeeping (allowed_before_admission), no message.
 // - Message bytes held for reassembly or ordering: ENet's totalWaitingData against
 //   max_waiting_data. ENet checks it before allocating each new message, so one message of up to
 //   max_message_size can go past it.
 // - Not counted in totalWaitingData: each held message's bookkeeping (ENetIncomingCommand,
 //   ENetPacket, ~200 bytes with malloc's overhead) and each fragmented message's bitmap (a bit per
-//   fragment). The inspector keeps the fragment count at ceil(max_message_size / 548) at most
-//   (60 bytes of bitmap at 256 KiB); this file caps the fragmented messages' number.
+//   fragment). The inspector keeps the fragment count at ceil(max_message_size / 544) at most
+//   (64 bytes of bitmap at 256 KiB); this file caps the fragmented messages' number.
 // - Unfragmented reliable messages held out of order are bounded only by ENet's receive window
 //   (7 x 4096 sequence numbers per channel): ~6 MB of bookkeeping per channel for 28 KB counted
 //   as waiting data, for an admitted peer that never sends the message ENet waits for.
@@ -30,11 +31,13 @@ namespace tickwire::net::enet_detail {
 std::size_t incomplete_messages(const ENetPeer& peer);
 
 // Fragments in `datagram` (inspected ok) that ENet would take as the first of a new message
-// rather than as part of one it is already reassembling or has delivered.
-std::size_t messages_started(const ENetPeer& peer, std::span<const std::uint8_t> datagram);
+// rather than as part of one it is already reassembling or has delivered. has_checksum as in
+// InspectLimits.
+std::size_t messages_started(const ENetPeer& peer, std::span<const std::uint8_t> datagram,
+                             bool has_checksum);
 
 // True if processing `datagram` would leave `peer` with more than `limit` incomplete messages.
 bool starts_messages_over_limit(const ENetPeer& peer, std::span<const std::uint8_t> datagram,
-                                std::size_t limit);
+                                bool has_checksum, std::size_t limit);
 
 }  // namespace tickwire::net::enet_detail

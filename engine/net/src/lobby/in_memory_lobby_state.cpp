@@ -179,6 +179,7 @@ class InMemoryLobbyState final : public LobbyState {
     auto& entry = servers_[server.address];
     entry.address = server.address;
     entry.capacity = server.capacity;
+    entry.seal_key = server.seal_key;
   }
   void set_game_server_load(const std::string& address, std::uint32_t players) override {
     std::lock_guard lock(mutex_);

@@ -280,6 +280,18 @@ void LobbyClient::handle_frame(std::span<const std::byte> bytes) {
         const auto* data = reinterpret_cast<const std::byte*>(start->ticket()->data());
         match.ticket.assign(data, data + start->ticket()->size());
       }
+      if (const auto* keys = start->session_keys(); keys != nullptr) {
+        SessionKeys session;
+        if (keys->size() != session.client_to_server.size() + session.server_to_client.size()) {
+          ++dropped_malformed_;  // no way into the match with keys cut short
+          return;
+        }
+        const auto middle =
+            keys->begin() + static_cast<std::ptrdiff_t>(session.client_to_server.size());
+        std::copy(keys->begin(), middle, session.client_to_server.begin());
+        std::copy(middle, keys->end(), session.server_to_client.begin());
+        match.session_keys = session;
+      }
       if (room_) room_->summary.in_match = true;
       events_.push_back({.type = LobbyEventType::match_start, .match = std::move(match)});
       break;
@@ -377,11 +389,14 @@ std::uint64_t LobbyClient::start_match() {
   return send_request(finish(fbb, next_request_id(), wire::LobbyBody::StartMatch, body.Union()));
 }
 
-std::uint64_t LobbyClient::register_game_server(std::string_view address, std::uint32_t capacity,
-                                                std::string_view secret) {
+std::uint64_t LobbyClient::register_game_server(
+    std::string_view address, std::uint32_t capacity, std::string_view secret,
+    const std::optional<ServerSealPublicKey>& seal_key) {
   FlatBufferBuilder fbb;
+  flatbuffers::Offset<flatbuffers::Vector<std::uint8_t>> key;  // absent: no encryption
+  if (seal_key) key = fbb.CreateVector(seal_key->data(), seal_key->size());
   const auto body = wire::CreateRegisterGameServer(fbb, fbb.CreateString(address), capacity,
-                                                   fbb.CreateString(secret));
+                                                   fbb.CreateString(secret), key);
   return send_request(
       finish(fbb, next_request_id(), wire::LobbyBody::RegisterGameServer, body.Union()));
 }

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "lobby/lobby_validation.hpp"
 #include "tickwire/net/lobby.hpp"
 
 namespace tickwire::net {
@@ -68,6 +69,12 @@ Status LobbyConfig::validate() const {
   if (!local_game_server.empty() && local_game_server.find(':') == std::string::npos) {
     return bad("local_game_server", "'" + local_game_server + "'",
                "use host:port, e.g. 127.0.0.1:7777, or empty for none");
+  }
+  if (local_game_server_seal_key &&
+      !lobby_detail::is_usable_seal_key(*local_game_server_seal_key)) {
+    return bad("local_game_server_seal_key", "(a low-order point, such as all zeros)",
+               "use the game server's GameServerSealKeys::public_key, or unset for a server "
+               "without encryption");
   }
   return {};
 }

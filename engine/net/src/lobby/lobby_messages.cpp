@@ -1,5 +1,7 @@
 #include "lobby/lobby_messages.hpp"
 
+#include <algorithm>
+
 namespace tickwire::net::lobby_detail {
 namespace {
 
@@ -119,12 +121,20 @@ MessageBytes match_end_event(std::uint64_t match_id, RoomId room) {
 }
 
 MessageBytes match_start_event(std::uint64_t match_id, std::string_view server_address,
-                               std::span<const std::byte> ticket) {
-  FlatBufferBuilder fbb(256);
+                               std::span<const std::byte> ticket, const SessionKeys* keys) {
+  FlatBufferBuilder fbb(512);
   const auto address = fbb.CreateString(server_address.data(), server_address.size());
   const auto bytes =
       fbb.CreateVector(reinterpret_cast<const std::uint8_t*>(ticket.data()), ticket.size());
-  const auto body = wire::CreateMatchStart(fbb, match_id, address, bytes);
+  Offset<flatbuffers::Vector<std::uint8_t>> session_keys;
+  if (keys != nullptr) {
+    std::uint8_t* out = nullptr;
+    session_keys = fbb.CreateUninitializedVector(
+        keys->client_to_server.size() + keys->server_to_client.size(), &out);
+    out = std::copy(keys->client_to_server.begin(), keys->client_to_server.end(), out);
+    std::copy(keys->server_to_client.begin(), keys->server_to_client.end(), out);
+  }
+  const auto body = wire::CreateMatchStart(fbb, match_id, address, bytes, session_keys);
   return finish(fbb, 0, {}, wire::LobbyBody::MatchStart, body.Union());
 }
 

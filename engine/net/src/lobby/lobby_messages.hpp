@@ -12,6 +12,7 @@
 
 #include "lobby/lobby_codec.hpp"
 #include "lobby/lobby_state.hpp"
+#include "tickwire/net/join_ticket.hpp"
 
 namespace tickwire::net::lobby_detail {
 
@@ -29,7 +30,9 @@ MessageBytes room_detail_reply(std::uint64_t request_id, const RoomInfo& room,
 MessageBytes chat_event(const ChatEntry& entry);
 MessageBytes presence_event(RoomId room, wire::PresenceKind kind, const MemberInfo& member);
 MessageBytes match_end_event(std::uint64_t match_id, RoomId room);
+// `keys`: the player's session keys, or null for a server without encryption. The message is
+// for that player alone.
 MessageBytes match_start_event(std::uint64_t match_id, std::string_view server_address,
-                               std::span<const std::byte> ticket);
+                               std::span<const std::byte> ticket, const SessionKeys* keys);
 
 }  // namespace tickwire::net::lobby_detail

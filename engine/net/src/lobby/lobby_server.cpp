@@ -11,6 +11,7 @@
 #include "lobby/lobby_metrics.hpp"
 #include "lobby/lobby_service.hpp"
 #include "lobby/lobby_state.hpp"
+#include "lobby/lobby_validation.hpp"
 #include "tickwire/net/lobby.hpp"
 #include "websocket/peer_link.hpp"
 #include "websocket/websocket_server.hpp"
@@ -173,8 +174,15 @@ std::uint16_t LobbyServer::port() const {
   return impl_->server ? impl_->server->port() : 0;
 }
 
-void LobbyServer::register_game_server(const std::string& address, std::uint32_t capacity) {
-  impl_->state->put_game_server({address, capacity, 0});
+Status LobbyServer::register_game_server(const std::string& address, std::uint32_t capacity,
+                                         const std::optional<ServerSealPublicKey>& seal_key) {
+  if (seal_key && !lobby_detail::is_usable_seal_key(*seal_key)) {
+    return Status::error("game server " + address +
+                         ": the seal key is not a usable X25519 public key (a low-order point, "
+                         "such as all zeros); pass its GameServerSealKeys::public_key");
+  }
+  impl_->state->put_game_server({address, capacity, 0, seal_key});
+  return {};
 }
 
 void LobbyServer::report_game_server_load(const std::string& address, std::uint32_t players) {

@@ -5,6 +5,7 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <array>
 
 #include "lobby/lobby_validation.hpp"
@@ -211,6 +212,21 @@ void LobbyService::register_game_server(const Request& request,
     return fail(request, wire::ErrorCode::bad_request,
                 "RegisterGameServer needs address \"host:port\" and capacity > 0");
   }
+  // Absent: a server without encryption. Present: exactly a key the lobby can seal to, or the
+  // players it is sent would get tickets it cannot open.
+  std::optional<ServerSealPublicKey> seal_key;
+  if (const auto* key = registration.seal_public_key(); key != nullptr) {
+    if (!is_usable_seal_key({key->data(), key->size()})) {
+      return fail(request, wire::ErrorCode::bad_request,
+                  "RegisterGameServer.seal_public_key must be the server's 32-byte X25519 public "
+                  "key, or absent for a server without encryption; this one " +
+                      (key->size() != std::tuple_size_v<ServerSealPublicKey>
+                           ? "has " + std::to_string(key->size()) + " bytes"
+                           : std::string("is a low-order point nothing can be sealed to")));
+    }
+    seal_key.emplace();
+    std::copy(key->begin(), key->end(), seal_key->begin());
+  }
   if (request.session.player != 0) {
     return fail(request, wire::ErrorCode::bad_request, "a player's connection cannot register");
   }
@@ -218,7 +234,7 @@ void LobbyService::register_game_server(const Request& request,
     state_.remove_game_server(request.session.game_server);
   }
   request.session.game_server = address;
-  state_.put_game_server({address, registration.capacity(), 0});
+  state_.put_game_server({address, registration.capacity(), 0, seal_key});
   reply(request, ok_reply(request.id));
 }
 

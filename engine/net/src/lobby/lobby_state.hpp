@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "tickwire/net/join_ticket.hpp"
+
 namespace tickwire::net::lobby_detail {
 
 using PlayerId = std::uint64_t;
@@ -69,6 +71,8 @@ struct GameServerInfo {
   std::string address;  // "host:port"
   std::uint32_t capacity = 0;
   std::uint32_t players = 0;
+  // Its sealing public key; none for a server that runs without encryption.
+  std::optional<ServerSealPublicKey> seal_key;
 };
 
 enum class StateError : std::uint8_t {
@@ -81,7 +85,8 @@ enum class StateError : std::uint8_t {
 };
 
 // One finished LobbyMessage (binary) for a set of players; every lobby process delivers it to
-// those of them connected to it.
+// those of them connected to it. A message for one player may carry secrets (their MatchStart
+// holds their session keys): a shared store must keep its fan-out as private as the lobby.
 struct Broadcast {
   enum class Audience : std::uint8_t { room, player, everyone };
   Audience audience = Audience::everyone;
@@ -137,6 +142,8 @@ class LobbyState {
   virtual void publish(const Broadcast& broadcast) = 0;
 
   // --- game servers ----------------------------------------------------------------------
+  // Adds the server, or updates the capacity and seal key of one with the same address (its load
+  // stays).
   virtual void put_game_server(const GameServerInfo& server) = 0;
   virtual void set_game_server_load(const std::string& address, std::uint32_t players) = 0;
   virtual void remove_game_server(const std::string& address) = 0;

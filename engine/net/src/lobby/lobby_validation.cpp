@@ -1,6 +1,9 @@
 #include "lobby/lobby_validation.hpp"
 
+#include <sodium.h>
+
 #include <algorithm>
+#include <array>
 
 namespace tickwire::net::lobby_detail {
 
@@ -31,6 +34,16 @@ std::string check_text(std::string_view what, std::string_view text, std::size_t
   });
   if (!clean) return std::string(what) + " may not hold control characters";
   return {};
+}
+
+bool is_usable_seal_key(std::span<const std::uint8_t> key) {
+  if (key.size() != crypto_box_PUBLICKEYBYTES) return false;
+  // Sealing a byte is the test: libsodium refuses a key whose shared secret would be all zeros
+  // (a low-order point), such as the all-zero key of a config never filled in.
+  std::array<std::uint8_t, 1> probe{};
+  std::array<std::uint8_t, 1 + crypto_box_SEALBYTES> sealed{};
+  return sodium_init() >= 0 &&
+         crypto_box_seal(sealed.data(), probe.data(), probe.size(), key.data()) == 0;
 }
 
 std::string nickname_key(std::string_view nickname) {

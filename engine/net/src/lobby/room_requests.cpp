@@ -244,7 +244,11 @@ void LobbyService::start_match(const Request& request) {
   }
   // A registered dedicated server with free slots, else the one in this process.
   std::string address = config_.local_game_server;
-  if (const auto server = state_.pick_game_server()) address = server->address;
+  std::optional<ServerSealPublicKey> seal_key = config_.local_game_server_seal_key;
+  if (auto server = state_.pick_game_server()) {
+    address = std::move(server->address);
+    seal_key = server->seal_key;
+  }
   if (address.empty()) {
     return fail(request, wire::ErrorCode::no_game_server,
                 "no game server has room for a match: try again later");
@@ -256,10 +260,18 @@ void LobbyService::start_match(const Request& request) {
   ++metrics_.matches_started;
   reply(request, ok_reply(request.id));
   for (const MemberInfo& member : room->members) {
-    const std::vector<std::byte> ticket =
-        tickets_.issue(member.player, match, address, config_.ticket_lifetime_ms);
-    state_.publish(
-        {Broadcast::Audience::player, member.player, match_start_event(match, address, ticket)});
+    // Each member's MatchStart goes to that member alone: it carries their session keys.
+    if (seal_key) {
+      const IssuedTicket issued = tickets_.issue_with_keys(member.player, match, address, *seal_key,
+                                                           config_.ticket_lifetime_ms);
+      state_.publish({Broadcast::Audience::player, member.player,
+                      match_start_event(match, address, issued.ticket, &issued.keys)});
+    } else {
+      const std::vector<std::byte> ticket =
+          tickets_.issue(member.player, match, address, config_.ticket_lifetime_ms);
+      state_.publish({Broadcast::Audience::player, member.player,
+                      match_start_event(match, address, ticket, nullptr)});
+    }
   }
 }
 

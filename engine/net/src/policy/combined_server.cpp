@@ -93,6 +93,9 @@ class CombinedServer final : public ServerTransport {
       sum.peers_disconnected_for_abuse += c.peers_disconnected_for_abuse;
       sum.rejected_tickets += c.rejected_tickets;
       sum.dropped_unauthenticated += c.dropped_unauthenticated;
+      sum.dropped_forged += c.dropped_forged;
+      sum.dropped_replayed += c.dropped_replayed;
+      sum.challenges_sent += c.challenges_sent;
       sum.dropped_before_admission += c.dropped_before_admission;
       sum.dropped_reassembly_limit += c.dropped_reassembly_limit;
     }

@@ -7,7 +7,6 @@
 #include <sodium.h>
 
 #include <chrono>
-#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <unordered_set>
@@ -15,17 +14,16 @@
 #include <tickwire/schemas/ticket_generated.h>
 #include <tickwire/schemas/aligned_view.hpp>
 
+#include "sodium_ready.hpp"
+
 namespace tickwire::net {
 namespace {
 
 // A ticket is a few hundred bytes; anything much larger is not one.
 constexpr std::size_t kMaxTicketBytes = 1024;
 constexpr std::size_t kMaxServerAddress = 255;
-
-void ensure_sodium() {
-  // sodium_init is thread-safe and idempotent; it only fails if no entropy source exists.
-  if (sodium_init() < 0) std::abort();
-}
+constexpr std::size_t kSessionKeysBytes = 64;
+constexpr std::size_t kSealedKeysBytes = kSessionKeysBytes + crypto_box_SEALBYTES;
 
 std::string nonce_key(const std::array<std::uint8_t, 16>& nonce) {
   return std::string(reinterpret_cast<const char*>(nonce.data()), nonce.size());
@@ -51,6 +49,8 @@ std::string_view to_string(TicketError error) {
       return "wrong_server";
     case TicketError::reused:
       return "reused";
+    case TicketError::no_keys:
+      return "no_keys";
   }
   return "unknown";
 }
@@ -78,12 +78,36 @@ std::vector<std::byte> JoinTicketIssuer::issue(std::uint64_t player_id, std::uin
   return sign(ticket);
 }
 
-std::vector<std::byte> JoinTicketIssuer::sign(const JoinTicket& ticket) const {
-  flatbuffers::FlatBufferBuilder body_builder(128);
+IssuedTicket JoinTicketIssuer::issue_with_keys(std::uint64_t player_id, std::uint64_t match_id,
+                                               const std::string& server_address,
+                                               const ServerSealPublicKey& server_key,
+                                               std::uint64_t lifetime_ms) const {
+  JoinTicket ticket{player_id, match_id, server_address, unix_time_ms() + lifetime_ms, {}};
+  randombytes_buf(ticket.nonce.data(), ticket.nonce.size());
+  IssuedTicket issued;
+  crypto_kdf_keygen(issued.keys.client_to_server.data());
+  crypto_kdf_keygen(issued.keys.server_to_client.data());
+  issued.ticket = sign(ticket, &issued.keys, &server_key);
+  return issued;
+}
+
+std::vector<std::byte> JoinTicketIssuer::sign(const JoinTicket& ticket, const SessionKeys* keys,
+                                              const ServerSealPublicKey* server_key) const {
+  flatbuffers::FlatBufferBuilder body_builder(256);
   const auto address = body_builder.CreateString(ticket.server_address);
   const auto nonce = body_builder.CreateVector(ticket.nonce.data(), ticket.nonce.size());
+  flatbuffers::Offset<flatbuffers::Vector<std::uint8_t>> sealed;
+  if (keys != nullptr && server_key != nullptr) {
+    std::array<std::uint8_t, kSessionKeysBytes> plain{};
+    std::memcpy(plain.data(), keys->client_to_server.data(), 32);
+    std::memcpy(plain.data() + 32, keys->server_to_client.data(), 32);
+    std::array<std::uint8_t, kSealedKeysBytes> box{};
+    crypto_box_seal(box.data(), plain.data(), plain.size(), server_key->data());
+    sodium_memzero(plain.data(), plain.size());
+    sealed = body_builder.CreateVector(box.data(), box.size());
+  }
   body_builder.Finish(schemas::CreateTicketBody(body_builder, ticket.player_id, ticket.match_id,
-                                                address, ticket.expires_unix_ms, nonce));
+                                                address, ticket.expires_unix_ms, nonce, sealed));
   std::array<std::uint8_t, crypto_sign_BYTES> signature{};
   crypto_sign_detached(signature.data(), nullptr, body_builder.GetBufferPointer(),
                        body_builder.GetSize(), secret_key_.data());
@@ -111,10 +135,27 @@ struct JoinTicketVerifier::Nonces {
   }
 };
 
+GameServerSealKeys GameServerSealKeys::generate() {
+  ensure_sodium();
+  GameServerSealKeys keys;
+  crypto_box_keypair(keys.public_key.data(), keys.secret_key.data());
+  return keys;
+}
+
+GameServerSealKeys GameServerSealKeys::from_secret_key(const ServerSealSecretKey& secret) {
+  ensure_sodium();
+  GameServerSealKeys keys;
+  keys.secret_key = secret;
+  crypto_scalarmult_base(keys.public_key.data(), keys.secret_key.data());
+  return keys;
+}
+
 JoinTicketVerifier::JoinTicketVerifier(const TicketPublicKey& lobby_key, std::string server_address,
+                                       std::optional<GameServerSealKeys> seal_keys,
                                        std::size_t max_remembered_nonces)
     : lobby_key_(lobby_key),
       server_address_(std::move(server_address)),
+      seal_keys_(seal_keys),
       nonces_(std::make_unique<Nonces>(Nonces{max_remembered_nonces, {}, {}})) {
   ensure_sodium();
 }
@@ -171,6 +212,22 @@ TicketCheck JoinTicketVerifier::verify(std::span<const std::byte> bytes,
   if (nonces_->seen.contains(key)) {
     check.error = TicketError::reused;
     return check;
+  }
+  if (seal_keys_) {
+    // Opened last: a ticket for another server or a replay costs no Curve25519 operation.
+    const auto* sealed = fields->sealed_keys();
+    std::array<std::uint8_t, kSessionKeysBytes> plain{};
+    if (sealed == nullptr || sealed->size() != kSealedKeysBytes ||
+        crypto_box_seal_open(plain.data(), sealed->data(), sealed->size(),
+                             seal_keys_->public_key.data(), seal_keys_->secret_key.data()) != 0) {
+      check.error = TicketError::no_keys;
+      return check;
+    }
+    SessionKeys keys;
+    std::memcpy(keys.client_to_server.data(), plain.data(), 32);
+    std::memcpy(keys.server_to_client.data(), plain.data() + 32, 32);
+    sodium_memzero(plain.data(), plain.size());
+    check.keys = keys;
   }
   if (nonces_->seen.size() >= nonces_->capacity) {
     // Full of unexpired tickets: forget the one closest to expiring rather than refuse everyone.

@@ -3,9 +3,15 @@
 // any byte reaches ENet's protocol code: malformed datagrams are dropped and counted, oversize
 // messages get their sender disconnected, and connection attempts are rate-limited per address.
 //
-// What it does not do: IPv6 (ENet 1.3 is IPv4 only), encryption, or authentication of players
-// (join tickets sit on top). A spoofed source address can still cost its owner their connection
-// when spoofed garbage is attributed to it; the handshake itself is ENet's.
+// Sessions are authenticated and encrypted with keys from the join ticket (docs/security.md):
+// a connection attempt first proves with a stateless cookie that it receives at its source
+// address and shows its ticket; only then does ENet give it a slot. From then on every datagram,
+// ENet's own control commands included, carries a tag under the session key, and every message
+// is sealed with AEAD and checked against replays.
+//
+// What it does not do: IPv6 (ENet 1.3 is IPv4 only); hide message sizes, timing or ENet's own
+// command headers (sequence numbers, acknowledgements) from an observer; or give ENet's control
+// commands more than a 32-bit tag (messages get a full 128-bit one) — see docs/security.md.
 
 #include <cstddef>
 #include <cstdint>
@@ -83,7 +89,20 @@ struct EnetCommonConfig {
 struct TicketRequirement {
   TicketPublicKey lobby_key{};  // the lobby's public key (JoinTicketIssuer::public_key())
   std::string server_address;   // this server as tickets name it, "host:port"
+  // How long, in milliseconds, a connection attempt may take from its verified ticket to a
+  // connected ENet session. Default 2000.
   std::uint32_t deadline_ms = 2000;
+  // This server's sealing key pair: it opens the session keys inside each ticket (the lobby seals
+  // them to seal_keys.public_key). Needed when the server encrypts.
+  GameServerSealKeys seal_keys{};
+};
+
+// Whether a server's sessions are encrypted. Plaintext exists for development and LAN play tests
+// only: every datagram can then be read and forged by anyone on the path, and a game server should
+// say so loudly when it starts.
+enum class SessionSecurity : std::uint8_t {
+  encrypted,                  // keys from the join ticket; require_ticket must be set
+  plaintext_for_development,  // no keys, no tags, no AEAD; tickets optional
 };
 
 struct EnetServerConfig {
@@ -103,8 +122,14 @@ struct EnetServerConfig {
   // Half-open handshakes at once; beyond this new attempts are dropped, so a flood of CONNECTs
   // from many addresses cannot take every slot. Default 32.
   std::size_t max_pending_handshakes = 32;
-  // Set to admit only peers with a valid join ticket. Default: none required.
+  // Set to admit only peers with a valid join ticket. Default: none required (then security must
+  // be plaintext_for_development).
   std::optional<TicketRequirement> require_ticket;
+  // Default encrypted: every session needs a ticket carrying keys sealed to this server.
+  SessionSecurity security = SessionSecurity::encrypted;
+  // How long, in milliseconds, the stateless cookie of a connection attempt's challenge stays
+  // valid: the client must answer the challenge within it. Default 10000.
+  std::uint32_t cookie_lifetime_ms = 10'000;
   EnetCommonConfig common;
 
   Status validate() const;
@@ -117,9 +142,11 @@ struct EnetClientConfig {
   std::uint16_t server_port = 7777;
   // A connection attempt without answer fails after this long, in milliseconds. Default 5000.
   std::uint32_t connect_timeout_ms = 5000;
-  // The join ticket from the lobby, presented on connecting (servers that require one). At most
-  // 547 bytes: it travels unfragmented at the smallest MTU ENet may settle on.
+  // The join ticket from the lobby, presented on connecting (servers that require one).
   std::vector<std::byte> join_ticket;
+  // The session keys the lobby handed out with the ticket (LobbyEvent::match.session_keys).
+  // Without them the client can only join a server that runs plaintext_for_development.
+  std::optional<SessionKeys> session_keys;
   EnetCommonConfig common;
 
   Status validate() const;

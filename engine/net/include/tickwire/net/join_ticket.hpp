@@ -3,11 +3,17 @@
 // server. The lobby signs with its secret key (Ed25519, libsodium); a game server holding the
 // public key verifies the signature, the expiry, that the ticket names this server, and that its
 // nonce was not used before. A ticket is opaque bytes to everyone else.
+//
+// A ticket also carries the session's keys, fresh for every ticket: one key for each direction,
+// sealed to the game server's own key pair (X25519, crypto_box_seal), so that only that server can
+// read them from the ticket. The client gets its copy from the lobby beside the ticket, over the
+// lobby connection: keep that connection on TLS, or anyone on the path reads the keys.
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -27,6 +33,32 @@ struct JoinTicket {
 using TicketPublicKey = std::array<std::uint8_t, 32>;
 using TicketSecretKey = std::array<std::uint8_t, 64>;
 
+// One session's symmetric keys (32 bytes each): what the client sends is sealed with
+// client_to_server, what the server sends with server_to_client. Secret: never log them.
+struct SessionKeys {
+  std::array<std::uint8_t, 32> client_to_server{};
+  std::array<std::uint8_t, 32> server_to_client{};
+  bool operator==(const SessionKeys&) const = default;
+};
+
+// A game server's sealing key pair (X25519). The lobby holds the public half of every game server
+// it sends players to; the server keeps the secret half to itself (a key file, mode 0600).
+using ServerSealPublicKey = std::array<std::uint8_t, 32>;
+using ServerSealSecretKey = std::array<std::uint8_t, 32>;
+struct GameServerSealKeys {
+  ServerSealPublicKey public_key{};
+  ServerSealSecretKey secret_key{};
+  static GameServerSealKeys generate();
+  // From a secret key saved earlier (its public half is derived).
+  static GameServerSealKeys from_secret_key(const ServerSealSecretKey& secret);
+};
+
+// A ticket and the session keys sealed inside it, as the lobby hands them to one player.
+struct IssuedTicket {
+  std::vector<std::byte> ticket;
+  SessionKeys keys;
+};
+
 class JoinTicketIssuer {
  public:
   // A fresh key pair.
@@ -39,11 +71,19 @@ class JoinTicketIssuer {
 
   // A signed ticket for `player_id` to join `match_id` on `server_address`, valid for
   // `lifetime_ms` from now, with a fresh random nonce.
+  // It carries no session keys: only for servers that run without encryption.
   std::vector<std::byte> issue(std::uint64_t player_id, std::uint64_t match_id,
                                const std::string& server_address,
                                std::uint64_t lifetime_ms = 30'000) const;
-  // Signs a ticket as given (tests use this to make expired or foreign tickets).
-  std::vector<std::byte> sign(const JoinTicket& ticket) const;
+  // The same with fresh session keys sealed to `server_key`; the keys come back for the client.
+  IssuedTicket issue_with_keys(std::uint64_t player_id, std::uint64_t match_id,
+                               const std::string& server_address,
+                               const ServerSealPublicKey& server_key,
+                               std::uint64_t lifetime_ms = 30'000) const;
+  // Signs a ticket as given (tests use this to make expired or foreign tickets), with `keys`
+  // sealed to `server_key` when both are given.
+  std::vector<std::byte> sign(const JoinTicket& ticket, const SessionKeys* keys = nullptr,
+                              const ServerSealPublicKey* server_key = nullptr) const;
 
  private:
   TicketPublicKey public_key_{};
@@ -56,6 +96,7 @@ enum class TicketError : std::uint8_t {
   expired,
   wrong_server,  // for another game server
   reused,        // its nonce was seen before
+  no_keys,       // carries no session keys this server can open (sealed for another server)
 };
 std::string_view to_string(TicketError error);
 
@@ -63,13 +104,18 @@ struct TicketCheck {
   bool ok = false;
   TicketError error = TicketError::malformed;
   JoinTicket ticket;  // valid when ok
+  // The session keys the ticket carried, opened with the server's sealing key (when ok and the
+  // verifier was given one).
+  std::optional<SessionKeys> keys;
 };
 
 class JoinTicketVerifier {
  public:
   // Accepts tickets signed by `lobby_key` for `server_address`. Remembers up to
-  // `max_remembered_nonces` nonces of unexpired tickets to refuse replays.
+  // `max_remembered_nonces` nonces of unexpired tickets to refuse replays. With `seal_keys`, a
+  // ticket must also carry session keys sealed to them (else no_keys), and they are opened.
   JoinTicketVerifier(const TicketPublicKey& lobby_key, std::string server_address,
+                     std::optional<GameServerSealKeys> seal_keys = std::nullopt,
                      std::size_t max_remembered_nonces = 65536);
   ~JoinTicketVerifier();
   JoinTicketVerifier(JoinTicketVerifier&&) noexcept;
@@ -82,6 +128,7 @@ class JoinTicketVerifier {
   struct Nonces;
   TicketPublicKey lobby_key_;
   std::string server_address_;
+  std::optional<GameServerSealKeys> seal_keys_;
   std::unique_ptr<Nonces> nonces_;
 };
 

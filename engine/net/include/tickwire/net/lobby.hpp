@@ -12,6 +12,11 @@
 // game loop to poll it, and a game server that embeds one should not make chat wait for its tick.
 // Every public method is safe to call from any thread.
 //
+// Every ticket for an encrypted game server carries fresh session keys sealed to that server, and
+// the lobby hands the player their copy in MatchStart. Without TLS anyone on the path between
+// player and lobby reads those keys: put a TLS proxy in front when players come over a network
+// you do not trust.
+//
 // What it does not do: no accounts or passwords (a nickname is claimed for as long as its player
 // is connected or within the resume grace period), no TLS (put a proxy in front), no persistence
 // (rooms and chat live in memory; the LobbyState interface inside is where a shared store such as
@@ -20,6 +25,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -77,6 +83,11 @@ struct LobbyConfig {
   // "host:port" of the one in this process. Empty = none (StartMatch then fails with
   // no_game_server). Default "127.0.0.1:7777".
   std::string local_game_server = "127.0.0.1:7777";
+  // That server's sealing public key (GameServerSealKeys::public_key): each ticket for it carries
+  // fresh session keys sealed to this key, and each player gets their own copy in MatchStart.
+  // Unset = the server runs without encryption (SessionSecurity::plaintext_for_development) and
+  // its tickets carry no keys. Default unset.
+  std::optional<ServerSealPublicKey> local_game_server_seal_key;
   // The secret a dedicated game server presents in RegisterGameServer to offer itself for
   // matches over the wire (the lobby then picks it like one registered with
   // register_game_server()). Empty = registration over the wire is refused. Default empty.
@@ -143,8 +154,12 @@ class LobbyServer {
 
   // Dedicated game servers: once one has registered, matches go to the registered server with
   // the most free slots instead of local_game_server. A server reports its load (players now)
-  // whenever it changes; registering again updates the capacity.
-  void register_game_server(const std::string& address, std::uint32_t capacity);
+  // whenever it changes; registering again updates the capacity and the key. `seal_key` is the
+  // server's sealing public key (tickets to it carry session keys sealed to it), or nullopt for a
+  // server that runs without encryption. Fails, registering nothing, when the key is not a
+  // usable X25519 public key.
+  Status register_game_server(const std::string& address, std::uint32_t capacity,
+                              const std::optional<ServerSealPublicKey>& seal_key);
   void report_game_server_load(const std::string& address, std::uint32_t players);
   void unregister_game_server(const std::string& address);
 

@@ -21,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "tickwire/net/join_ticket.hpp"
 #include "tickwire/net/status.hpp"
 #include "tickwire/net/types.hpp"
 #include "tickwire/net/websocket_transport.hpp"
@@ -89,11 +90,15 @@ struct LobbyChatLine {
 };
 
 // What the lobby hands every member when the host starts the match: present `ticket` to the game
-// server at `server_address` ("host:port") as EnetClientConfig::join_ticket.
+// server at `server_address` ("host:port") as EnetClientConfig::join_ticket, with `session_keys`
+// as EnetClientConfig::session_keys.
 struct LobbyMatch {
   std::uint64_t match_id = 0;
   std::string server_address;
   std::vector<std::byte> ticket;
+  // This player's keys for the session, the same the ticket carries sealed for the game server.
+  // Unset when the game server runs without encryption. Secret: never log them.
+  std::optional<SessionKeys> session_keys;
 };
 
 enum class LobbyEventType : std::uint8_t {
@@ -172,9 +177,12 @@ class LobbyClient {
   std::uint64_t start_match();
 
   // For a dedicated game server (no Hello): offers it for matches with the lobby's
-  // game_server_secret, then reports its player count and the end of each match.
+  // game_server_secret, then reports its player count and the end of each match. `seal_key` is
+  // the server's GameServerSealKeys::public_key (tickets to it then carry session keys sealed to
+  // it), or nullopt for a server that runs without encryption.
   std::uint64_t register_game_server(std::string_view address, std::uint32_t capacity,
-                                     std::string_view secret);
+                                     std::string_view secret,
+                                     const std::optional<ServerSealPublicKey>& seal_key);
   std::uint64_t report_load(std::uint32_t players);
   std::uint64_t report_match_end(std::uint64_t match_id);
 
@@ -189,7 +197,8 @@ class LobbyClient {
   const std::deque<LobbyChatLine>& chat_log() const { return chat_log_; }
   // Round-trip time of the connection, milliseconds (0 until measured).
   double rtt_ms() const;
-  // Frames from the lobby that were not a valid LobbyMessage (dropped).
+  // Frames from the lobby that were not a valid LobbyMessage, or a MatchStart whose session keys
+  // are not 64 bytes (dropped).
   std::uint64_t dropped_malformed() const { return dropped_malformed_; }
 
  private:

@@ -17,9 +17,12 @@ struct ConnectionStats {
   std::uint64_t datagrams_received =
       0;  // whole datagrams from this peer (0 where not datagram based)
   std::uint64_t wire_bytes_received = 0;  // their size, protocol headers included
-  std::uint32_t messages_queued = 0;      // messages waiting to be sent or acknowledged
-  std::uint64_t bytes_queued = 0;  // their payload bytes (capped by max_queued_bytes_per_peer)
-  std::uint32_t mtu = 0;           // largest datagram used for this peer, bytes
+  // Batches of messages waiting to be sent or acknowledged (on ENet, the messages of a channel
+  // sent between two polls travel as one batch; a large message is a batch of its own).
+  std::uint32_t messages_queued = 0;
+  // Their bytes, framing and seal included (capped by max_queued_bytes_per_peer).
+  std::uint64_t bytes_queued = 0;
+  std::uint32_t mtu = 0;  // largest datagram used for this peer, bytes
 };
 
 // Counters for a whole transport. Every reason a datagram or message is thrown away has its own
@@ -38,10 +41,16 @@ struct TransportCounters {
   std::uint64_t refused_connections = 0;   // attempts turned away (server full, wrong protocol)
   std::uint64_t peers_disconnected_for_abuse = 0;  // oversize, or too many datagrams dropped
   std::uint64_t rejected_tickets = 0;              // join tickets missing, invalid or too late
-  std::uint64_t dropped_unauthenticated = 0;       // messages from peers not yet admitted by ticket
-  // Datagrams from a peer not yet admitted that carry more than its ticket and ENet's own
-  // acknowledgements and pings (fragments, game channels, a second message): dropped before ENet
-  // reads them, so they cost no memory.
+  // Datagrams or connection attempts from nobody we admitted: an ENet CONNECT without a verified
+  // handshake, a handshake answer with a bad cookie, a datagram for a peer without a session.
+  std::uint64_t dropped_unauthenticated = 0;
+  std::uint64_t dropped_forged = 0;    // failed the session's tag or seal: forged or altered
+  std::uint64_t dropped_replayed = 0;  // authentic but seen before: a replay or a duplicate
+  std::uint64_t challenges_sent = 0;   // handshake challenges (each answers one HELLO)
+  // Datagrams from a peer that passed the handshake but whose connection has not been admitted yet
+  // carrying more than ENet's own control commands (acknowledgements, pings, disconnect,
+  // bandwidth and throttle): any message, a fragment, too many commands. Dropped before ENet reads
+  // them, so they cost no memory.
   std::uint64_t dropped_before_admission = 0;
   // Datagrams that would start a fragmented message while the peer already has
   // max_incomplete_messages_per_peer of them incomplete.

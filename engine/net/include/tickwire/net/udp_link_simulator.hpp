@@ -25,9 +25,17 @@ struct UdpLinkSimulatorConfig {
   std::string target_address = "127.0.0.1";
   std::uint16_t target_port = 0;
   NetworkConditions conditions;
-  // Distinct client addresses relayed at once; datagrams from further ones are dropped. Default
-  // 256.
+  // Distinct clients (IP address and port) relayed at once; datagrams from further ones are
+  // dropped. Default 256.
   std::uint32_t max_clients = 256;
+  // Clients from one IP address at most: a new port of an address that has this many takes the
+  // place of its client heard least recently, so one host sending from many ports cannot fill
+  // the table and shut others out. Default 16.
+  std::uint32_t max_clients_per_address = 16;
+  // A client that has sent nothing for this long is forgotten and its upstream socket closed, so
+  // a few datagrams from spoofed sources hold the table only this long. A connected ENet peer
+  // pings every 500 ms. Milliseconds, default 10000.
+  std::uint32_t idle_timeout_ms = 10'000;
   // Datagrams held for later delivery at once; beyond this new ones are dropped. Default 65536.
   std::uint32_t max_held_datagrams = 65536;
 
@@ -41,6 +49,8 @@ struct UdpLinkSimulatorCounters {
   std::uint64_t duplicated = 0;  // sent twice on purpose
   std::uint64_t reordered = 0;   // held back on purpose
   std::uint64_t overflowed = 0;  // dropped because max_clients or max_held_datagrams was reached
+  std::uint64_t idle_clients_forgotten = 0;  // silent for idle_timeout_ms
+  std::uint64_t clients_replaced = 0;  // by a new port of an address at max_clients_per_address
 };
 
 class UdpLinkSimulator {

@@ -1,0 +1,104 @@
+#pragma once
+// The cryptography of one session, apart from any transport: keys derived from the ticket's
+// session keys, messages sealed with AEAD under a counter nonce and checked against replays, and a
+// short keyed tag over whole datagrams. Pure (no sockets, no clock), so it is unit tested and
+// fuzzed on its own. docs/security.md says why each piece is there.
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "tickwire/net/join_ticket.hpp"
+
+namespace tickwire::net::session {
+
+// What one direction of a session uses, derived from that direction's 32-byte ticket key with
+// libsodium's KDF, so that the AEAD key and the datagram tag key are never the same bytes.
+struct DirectionKeys {
+  std::array<std::uint8_t, 32> aead{};
+  std::array<std::uint8_t, 16> tag{};
+
+  static DirectionKeys derive(const std::array<std::uint8_t, 32>& ticket_key);
+  ~DirectionKeys();
+  DirectionKeys() = default;
+  DirectionKeys(const DirectionKeys&) = default;
+  DirectionKeys& operator=(const DirectionKeys&) = default;
+};
+
+// A sealed message: a 4-byte header (the low 31 bits of the sender's counter, and a flag bit the
+// batch framing uses), the ciphertext, and a 16-byte Poly1305 tag. The header, the channel and
+// whether the delivery is reliable are authenticated as associated data, so a sealed message
+// cannot be moved to another channel or delivery kind.
+inline constexpr std::size_t kSealHeaderBytes = 4;
+inline constexpr std::size_t kSealTagBytes = 16;
+inline constexpr std::size_t kSealOverhead = kSealHeaderBytes + kSealTagBytes;
+
+class MessageSealer {
+ public:
+  explicit MessageSealer(const DirectionKeys& keys) : keys_(keys) {}
+  // Seals `body` into `out`, which must hold body.size() + kSealOverhead bytes. `out` may start
+  // kSealHeaderBytes before `body` (in place). Every call uses the next counter.
+  void seal(std::span<const std::uint8_t> body, bool flag, std::uint8_t channel, bool reliable,
+            std::span<std::uint8_t> out);
+  std::uint64_t messages_sealed() const { return next_counter_; }
+
+ private:
+  DirectionKeys keys_;
+  std::uint64_t next_counter_ = 0;
+};
+
+enum class OpenResult : std::uint8_t {
+  ok,
+  malformed,  // shorter than a sealed message
+  forged,     // fails authentication: not sealed with this session's key, or altered
+  replayed,   // authentic, but already delivered (or too old to tell)
+};
+
+struct Opened {
+  OpenResult result = OpenResult::malformed;
+  std::span<const std::uint8_t> body;  // the plaintext, in place inside the sealed bytes
+  bool flag = false;
+};
+
+class MessageOpener {
+ public:
+  explicit MessageOpener(const DirectionKeys& keys) : keys_(keys) {}
+  // Opens `sealed` in place. Reliable messages of a channel must arrive in counter order (the
+  // transport delivers them so); unreliable ones may arrive in any order within a window of
+  // kReplayWindow counters behind the newest unreliable one, each at most once.
+  Opened open(std::span<std::uint8_t> sealed, std::uint8_t channel, bool reliable);
+
+  static constexpr std::uint64_t kReplayWindow = 1024;
+
+ private:
+  // The full 64-bit counter nearest to the newest one seen whose low 31 bits are `low`.
+  std::uint64_t expand_counter(std::uint32_t low) const;
+
+  DirectionKeys keys_;
+  std::uint64_t newest_ = 0;                        // newest authentic counter + 1 (0: none yet)
+  std::array<std::uint64_t, 256> next_reliable_{};  // per channel: lowest acceptable counter
+  std::uint64_t newest_unreliable_ = 0;             // newest unreliable counter + 1 (0: none)
+  std::array<std::uint64_t, kReplayWindow / 64> unreliable_seen_{};
+};
+
+// A 32-bit tag over a whole datagram (SipHash-2-4 keyed with the direction's tag key, truncated):
+// what ENet's checksum field carries, so that its control commands are authenticated too.
+std::uint32_t datagram_tag(const std::array<std::uint8_t, 16>& key,
+                           std::span<const std::uint8_t> datagram);
+
+// The tags of the most recent datagrams from one peer: a datagram whose tag was seen lately is a
+// replay (or a duplicate the network made) and is dropped.
+class RecentTags {
+ public:
+  // True if `tag` was among the last kSize inserted; inserts it otherwise.
+  bool seen_or_insert(std::uint32_t tag);
+  static constexpr std::size_t kSize = 256;
+
+ private:
+  std::array<std::uint32_t, kSize> tags_{};
+  std::size_t next_ = 0;
+  std::size_t filled_ = 0;
+};
+
+}  // namespace tickwire::net::session

@@ -1,0 +1,110 @@
+// The UDP link simulator in front of a game port, under a cheap attack: a few datagrams from many
+// source ports and addresses. It must not let them fill its client table and shut real players
+// out: one address gets a few clients at most, and silent clients are forgotten.
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "enet_fixture.hpp"
+
+namespace tickwire::test {
+namespace {
+
+using net::Delivery;
+
+// One datagram of one byte from `source` (a loopback address) and a fresh port.
+void poke(const std::string& source, std::uint16_t port) {
+  const int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in from{};
+  from.sin_family = AF_INET;
+  inet_pton(AF_INET, source.c_str(), &from.sin_addr);
+  ASSERT_EQ(bind(fd, reinterpret_cast<const sockaddr*>(&from), sizeof from), 0);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(port);
+  inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+  const char byte = 'x';
+  sendto(fd, &byte, 1, 0, reinterpret_cast<const sockaddr*>(&to), sizeof to);
+  close(fd);
+}
+
+class UdpLinkSimulatorTest : public EnetTest {
+ protected:
+  static net::EnetClientConfig chatty_client() {
+    net::EnetClientConfig config;
+    config.common.ping_interval_ms = 100;  // heard by the relay every 100 ms even when idle
+    return config;
+  }
+};
+
+TEST_F(UdpLinkSimulatorTest, datagrams_from_many_ports_cannot_close_the_game_port) {
+  start_server();
+  net::UdpLinkSimulatorConfig config;
+  config.target_port = server_->port();
+  config.max_clients = 8;
+  config.max_clients_per_address = 4;
+  config.idle_timeout_ms = 2000;
+  auto made = net::UdpLinkSimulator::start(config);
+  ASSERT_TRUE(made.ok()) << made.error();
+  link_ = std::move(made.value());
+  EventLog playing_log;
+  auto playing = connect_client(playing_log, chatty_client());
+  ASSERT_NE(playing, nullptr);
+
+  // 60 bytes from 60 ports of one host, then 20 bytes from 20 other hosts: more clients than the
+  // table holds, for 80 bytes.
+  for (int i = 0; i < 60; ++i)
+    poke("127.0.0.2", link_->port());
+  for (int host = 10; host < 30; ++host)
+    poke("127.0.0." + std::to_string(host), link_->port());
+  ASSERT_TRUE(pump_until({{server_.get(), &server_log_}, {playing.get(), &playing_log}}, [&] {
+    const auto counters = link_->counters();
+    return counters.clients_replaced >= 56 && counters.overflowed >= 17;
+  }));
+
+  // A new player gets in once the silent sources are forgotten; it tries again as a player would
+  // when an attempt times out.
+  EventLog joining_log;
+  std::unique_ptr<net::ClientTransport> joining;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  while (joining_log.connected.empty() && std::chrono::steady_clock::now() < deadline) {
+    if (joining == nullptr || joining->state() == net::ClientState::disconnected) {
+      joining = make_client(chatty_client());
+      ASSERT_NE(joining, nullptr);
+    }
+    pump_for({{server_.get(), &server_log_},
+              {playing.get(), &playing_log},
+              {joining.get(), &joining_log}},
+             std::chrono::milliseconds(50));
+  }
+  ASSERT_FALSE(joining_log.connected.empty()) << "the game port stayed closed to a new player";
+  ASSERT_EQ(server_log_.connected.size(), 2u);
+
+  // The player who was there all along plays on: never disconnected, still reached.
+  ASSERT_EQ(server_->broadcast(0, Delivery::reliable_ordered, bytes_of("still here")),
+            net::SendResult::ok);
+  ASSERT_TRUE(pump_until(
+      {{server_.get(), &server_log_}, {playing.get(), &playing_log}, {joining.get(), &joining_log}},
+      [&] { return !playing_log.messages.empty() && !joining_log.messages.empty(); }));
+  EXPECT_TRUE(playing_log.disconnected.empty());
+  EXPECT_TRUE(server_log_.disconnected.empty());
+  EXPECT_EQ(playing_log.messages.back().bytes, bytes_of("still here"));
+  const auto counters = link_->counters();
+  EXPECT_GE(counters.idle_clients_forgotten, 7u) << "the 4 + 3 silent sources in the table";
+}
+
+TEST_F(UdpLinkSimulatorTest, config_names_the_bad_field) {
+  net::UdpLinkSimulatorConfig config;
+  config.target_port = 7777;
+  config.max_clients_per_address = 0;
+  EXPECT_NE(config.validate().message().find("max_clients_per_address"), std::string::npos);
+  config = {};
+  config.target_port = 7777;
+  config.idle_timeout_ms = 10;
+  EXPECT_NE(config.validate().message().find("idle_timeout_ms"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace tickwire::test
