@@ -152,8 +152,7 @@ std::size_t EnetEndpoint::pending_handshakes() const {
   return pending_joins_.size() + static_cast<std::size_t>(unbound);
 }
 
-void EnetEndpoint::count_malformed(ENetPeer* peer) {
-  ++counters_.dropped_malformed;
+void EnetEndpoint::count_against(ENetPeer* peer) {
   PeerSlot& slot = slots_[slot_of(peer)];
   if (++slot.malformed == config_.max_malformed_per_peer + 1) {
     abusers_.emplace_back(peer, DisconnectReason::protocol_error);
