@@ -37,7 +37,7 @@ if [ "${1:-}" = "--fuzz" ]; then
     -DTICKWIRE_WARNINGS_AS_ERRORS=ON -DTICKWIRE_LIBFUZZER=ON -DTICKWIRE_SANITIZE=address,undefined \
     -DTICKWIRE_BUILD_BENCH=OFF -DTICKWIRE_BUILD_DEMO=OFF
   cmake --build build-fuzz -j "$jobs" --target fuzz_enet_datagram fuzz_sim_message fuzz_lobby_message \
-    fuzz_lan_beacon
+    fuzz_lan_beacon fuzz_session
   ctest --test-dir build-fuzz -L fuzz --output-on-failure
   exit 0
 fi

@@ -59,7 +59,7 @@ int EnetEndpoint::filter_datagram() {
   switch (info.verdict) {
     case DatagramVerdict::malformed:
       ++counters_.dropped_malformed;
-      strike(peer);
+      count_against(peer);
       return 1;
     case DatagramVerdict::oversize:
       ++counters_.dropped_oversize;
@@ -79,13 +79,13 @@ int EnetEndpoint::filter_datagram() {
   if (role_ == Role::server && !slot.connected &&
       !allowed_before_admission(datagram, limits.has_checksum)) {
     ++counters_.dropped_before_admission;
-    strike(peer);
+    count_against(peer);
     return 1;
   }
   if (starts_messages_over_limit(*peer, datagram, limits.has_checksum,
                                  config_.max_incomplete_messages_per_peer)) {
     ++counters_.dropped_reassembly_limit;
-    strike(peer);
+    count_against(peer);
     return 1;
   }
   ++slot.counts.datagrams_received;
@@ -167,12 +167,7 @@ std::size_t EnetEndpoint::pending_handshakes() const {
   return pending_joins_.size() + static_cast<std::size_t>(unbound);
 }
 
-void EnetEndpoint::count_malformed(ENetPeer* peer) {
-  ++counters_.dropped_malformed;
-  strike(peer);
-}
-
-void EnetEndpoint::strike(ENetPeer* peer) {
+void EnetEndpoint::count_against(ENetPeer* peer) {
   if (peer != nullptr && ++slots_[slot_of(peer)].malformed == config_.max_malformed_per_peer + 1) {
     abusers_.emplace_back(peer, DisconnectReason::protocol_error);
   }

@@ -321,9 +321,10 @@ bool EnetEndpoint::on_receive(ENetPeer* peer, ENetPacket* packet, std::uint8_t c
                               Event& out) {
   const std::size_t index = slot_of(peer);
   PeerSlot& slot = slots_[index];
-  if (!open_packet(slot, packet, channel, opened_)) {
+  const Opening opening = open_packet(slot, packet, channel, opened_);
+  if (opening != Opening::ok) {
     enet_packet_destroy(packet);
-    count_malformed(peer);
+    if (opening == Opening::bad) count_against(peer);
     return false;
   }
   if (channel == kControlChannel) {

@@ -134,9 +134,12 @@ class EnetEndpoint {
   void seal_all_batches();
   bool hand_to_enet(std::size_t slot_index, enet_uint8 enet_channel, Delivery delivery,
                     std::span<const std::uint8_t> body, bool several);
-  // Opens a received ENet packet into its messages; false if it is not authentic or malformed.
-  bool open_packet(PeerSlot& slot, ENetPacket* packet, std::uint8_t channel,
-                   std::vector<std::span<const std::byte>>& messages);
+  enum class Opening : std::uint8_t { ok, bad, replayed };
+  // Opens a received ENet packet into its messages, counting what it refuses: `bad` when it is
+  // not authentic or does not frame, `replayed` when it is authentic but seen before (which an
+  // attacker on the path can cause by replaying an old datagram, so it counts against nobody).
+  Opening open_packet(PeerSlot& slot, ENetPacket* packet, std::uint8_t channel,
+                      std::vector<std::span<const std::byte>>& messages);
   // Timeouts, ping interval and throttle from the config, once a peer is connected.
   void apply_peer_settings(ENetPeer* peer) const;
   bool translate(ENetEvent& in, Event& out);
@@ -150,10 +153,9 @@ class EnetEndpoint {
   void refuse(ENetPeer* peer, DisconnectReason reason);
   // Sends the welcome and reports the peer connected.
   bool admit(ENetPeer* peer, Event& out);
-  void count_malformed(ENetPeer* peer);
-  // Counts a datagram dropped for what it is against `peer` (if any); past
-  // max_malformed_per_peer the peer is disconnected with protocol_error.
-  void strike(ENetPeer* peer);
+  // A datagram or message with a valid tag dropped for what it is: only the peer (or its keys)
+  // can have sent it, so it counts towards max_malformed_per_peer. No peer: nobody to count.
+  void count_against(ENetPeer* peer);
 
   std::size_t slot_of(const ENetPeer* peer) const {
     return static_cast<std::size_t>(peer - host_->peers);

@@ -74,30 +74,45 @@ bool EnetEndpoint::hand_to_enet(std::size_t slot_index, enet_uint8 channel, Deli
   return true;
 }
 
-bool EnetEndpoint::open_packet(PeerSlot& slot, ENetPacket* packet, std::uint8_t channel,
-                               std::vector<std::span<const std::byte>>& messages) {
+EnetEndpoint::Opening EnetEndpoint::open_packet(PeerSlot& slot, ENetPacket* packet,
+                                                std::uint8_t channel,
+                                                std::vector<std::span<const std::byte>>& messages) {
   messages.clear();
   const std::span<std::uint8_t> data(packet->data, packet->dataLength);
+  std::span<const std::uint8_t> body;
+  bool several = false;
   Session* session = slot.session;
   if (session != nullptr && session->crypto) {
     const bool reliable = (packet->flags & ENET_PACKET_FLAG_RELIABLE) != 0;
     const session::Opened opened = session->crypto->opener.open(data, channel, reliable);
     switch (opened.result) {
       case session::OpenResult::ok:
-        return split_batch(opened.body, opened.flag, messages);
+        body = opened.body;
+        several = opened.flag;
+        break;
       case session::OpenResult::replayed:
         ++counters_.dropped_replayed;
-        return false;
+        return Opening::replayed;
       case session::OpenResult::forged:
         ++counters_.dropped_forged;
-        return false;
+        return Opening::bad;
       case session::OpenResult::malformed:
-        return false;
+        ++counters_.dropped_malformed;
+        return Opening::bad;
     }
-    return false;
+  } else {
+    if (encrypted_ || data.empty() || data[0] > kSeveral) {
+      ++counters_.dropped_malformed;
+      return Opening::bad;
+    }
+    body = data.subspan(kPlainHeaderBytes);
+    several = data[0] == kSeveral;
   }
-  if (encrypted_ || data.empty() || data[0] > kSeveral) return false;
-  return split_batch(data.subspan(kPlainHeaderBytes), data[0] == kSeveral, messages);
+  if (!split_batch(body, several, messages)) {
+    ++counters_.dropped_malformed;
+    return Opening::bad;
+  }
+  return Opening::ok;
 }
 
 }  // namespace tickwire::net::enet_detail

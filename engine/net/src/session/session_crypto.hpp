@@ -36,7 +36,9 @@ inline constexpr std::size_t kSealOverhead = kSealHeaderBytes + kSealTagBytes;
 
 class MessageSealer {
  public:
-  explicit MessageSealer(const DirectionKeys& keys) : keys_(keys) {}
+  // `first_counter` is 0 in a session; tests start elsewhere to cross the 31-bit wrap.
+  explicit MessageSealer(const DirectionKeys& keys, std::uint64_t first_counter = 0)
+      : keys_(keys), next_counter_(first_counter) {}
   // Seals `body` into `out`, which must hold body.size() + kSealOverhead bytes. `out` may start
   // kSealHeaderBytes before `body` (in place). Every call uses the next counter.
   void seal(std::span<const std::uint8_t> body, bool flag, std::uint8_t channel, bool reliable,

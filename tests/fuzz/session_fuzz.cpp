@@ -1,0 +1,75 @@
+// Fuzz target for what reads the game port's session bytes before anything trusts them: the
+// handshake decoder (and the cookie check behind it), the opener of sealed batches, the batch
+// framing, and the join ticket verifier that opens the sealed session keys. The first byte picks
+// the decoder; the rest is its input. Fixed keys make the crypto deterministic, so a crash
+// reproduces.
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "enet/message_batch.hpp"
+#include "session/handshake.hpp"
+#include "session/session_crypto.hpp"
+#include "tickwire/net/join_ticket.hpp"
+
+namespace {
+
+using namespace tickwire::net;
+
+const session::DirectionKeys& keys() {
+  static const session::DirectionKeys derived = session::DirectionKeys::derive({});
+  return derived;
+}
+
+JoinTicketVerifier& verifier() {
+  static const JoinTicketIssuer issuer = JoinTicketIssuer::from_secret_key({});
+  static const GameServerSealKeys seal = GameServerSealKeys::from_secret_key({1});
+  static JoinTicketVerifier instance(issuer.public_key(), "fuzz:1", seal);
+  return instance;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  if (size == 0) return 0;
+  const std::span<const std::uint8_t> input(data + 1, size - 1);
+  switch (data[0] % 4) {
+    case 0: {
+      const auto packet = session::decode_handshake(input);
+      if (packet && packet->type == session::HandshakeType::response) {
+        // The ticket view lies inside the datagram.
+        if (packet->ticket.data() < input.data() ||
+            packet->ticket.data() + packet->ticket.size() > input.data() + input.size()) {
+          __builtin_trap();
+        }
+        static const session::CookieJar jar(10'000);
+        (void)jar.check(packet->cookie, 0x0100007F, 7777, packet->protocol_id, 0);
+      }
+      break;
+    }
+    case 1: {
+      // A sealed batch as it arrives; one opener keeps its replay state across inputs.
+      static session::MessageOpener opener(keys());
+      std::vector<std::uint8_t> sealed(input.begin(), input.end());
+      const session::Opened opened = opener.open(sealed, 1, (size & 1) != 0);
+      if (opened.result == session::OpenResult::ok) __builtin_trap();  // nobody forges Poly1305
+      break;
+    }
+    case 2: {
+      std::vector<std::span<const std::byte>> messages;
+      if (enet_detail::split_batch(input, (size & 1) != 0, messages)) {
+        std::size_t total = 0;
+        for (const auto& message : messages)
+          total += message.size();
+        if (total > input.size()) __builtin_trap();
+      }
+      break;
+    }
+    default:
+      (void)verifier().verify(std::as_bytes(input), unix_time_ms());
+      break;
+  }
+  return 0;
+}
