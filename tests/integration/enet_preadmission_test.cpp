@@ -397,10 +397,14 @@ TEST_F(EnetPreadmissionTest, one_hundred_twenty_eight_attackers_before_admission
   //     datagrams they cannot tag: all dropped before ENet allocates anything for them;
   // (b) 64 that hold a valid ticket, have an ENet peer on the server, and sit between their
   //     CONNECT and admission by never acknowledging the VERIFY_CONNECT: the server's ENet keeps
-  //     their peer (resending VERIFY_CONNECT, 15 s and more before it gives up) and the session
-  //     lasts the ticket deadline, set to a minute here so that both outlast the attack. They
-  //     send tagged datagrams: fragment bombs, fragment starts of 256 KiB messages, messages,
-  //     and ping floods as large as allowed_before_admission lets through.
+  //     their peer (resending VERIFY_CONNECT with a doubling timeout, about 30 s before it gives
+  //     up) and the session lasts the ticket deadline, set to a minute here so that both outlast
+  //     the attack. They send tagged datagrams: fragment bombs, fragment starts of 256 KiB
+  //     messages, messages, and ping floods as large as allowed_before_admission lets through.
+  //     ENet itself ignores messages and pings from a peer in that state; what the pre-admission
+  //     rule stops is a datagram that acknowledges the VERIFY_CONNECT and carries more behind it
+  //     (ENet connects the peer halfway through and would take the rest): each held peer sends
+  //     one, with the start of a 256 KiB message.
   // (A ticket holder can also simply complete its connection: then it is an admitted player,
   // whose limits the tests below check.)
   start_ticket_server(60'000);
