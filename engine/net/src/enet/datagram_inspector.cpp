@@ -111,6 +111,10 @@ DatagramInfo inspect_datagram(std::span<const std::uint8_t> datagram, const Insp
         info.connect_data = read.u32(offset + 44);
         break;
       }
+      case kDisconnect:
+        info.has_disconnect = true;
+        info.disconnect_data = read.u32(offset + 4);
+        break;
       case kSendReliable:
         data_length = read.u16(offset + 4);
         break;

@@ -22,7 +22,7 @@ struct ConnectionStats {
   std::uint32_t messages_queued = 0;
   // Their bytes, framing and seal included (capped by max_queued_bytes_per_peer).
   std::uint64_t bytes_queued = 0;
-  std::uint32_t mtu = 0;           // largest datagram used for this peer, bytes
+  std::uint32_t mtu = 0;  // largest datagram used for this peer, bytes
 };
 
 // Counters for a whole transport. Every reason a datagram or message is thrown away has its own
@@ -47,6 +47,9 @@ struct TransportCounters {
   std::uint64_t dropped_forged = 0;    // failed the session's tag or seal: forged or altered
   std::uint64_t dropped_replayed = 0;  // authentic but seen before: a replay or a duplicate
   std::uint64_t challenges_sent = 0;   // handshake challenges (each answers one HELLO)
+  // ENet DISCONNECTs in an encrypted session whose reason does not carry the session's
+  // disconnect tag: dropped (a forged datagram tag alone cannot end a session).
+  std::uint64_t dropped_forged_disconnects = 0;
 };
 
 }  // namespace tickwire::net
