@@ -6,12 +6,14 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <random>
 #include <string>
 
 #include "../support/udp_socket.hpp"
 #include "enet_fixture.hpp"
 #include "session/handshake.hpp"
+#include "session/session_crypto.hpp"
 
 namespace tickwire::test {
 namespace {
@@ -72,6 +74,7 @@ class SessionAttackTest : public EnetTest {
     net::EnetClientConfig client_config;
     client_config.server_port = relay_->port();
     if (security == net::SessionSecurity::encrypted) add_ticket(client_config);
+    keys_ = client_config.session_keys;
     auto made = net::make_enet_client(client_config);
     ASSERT_TRUE(made.ok()) << made.error();
     client_ = std::move(made.value());
@@ -125,6 +128,7 @@ class SessionAttackTest : public EnetTest {
   }
 
   std::unique_ptr<Relay> relay_;
+  std::optional<net::SessionKeys> keys_;
   std::unique_ptr<net::ClientTransport> client_;
   EventLog client_log_;
   net::PeerId player_ = net::kInvalidPeer;
@@ -207,6 +211,48 @@ TEST_F(SessionAttackTest, spoofed_disconnects_and_altered_datagrams_are_dropped_
             static_cast<std::uint64_t>(kDisconnects) * 99 / 100);
   EXPECT_EQ(after.peers_disconnected_for_abuse, 0u) << "nobody is punished for a forgery";
   expect_player_unaffected();
+}
+
+TEST_F(SessionAttackTest, a_disconnect_with_a_valid_datagram_tag_still_needs_its_own) {
+  // The datagram tag is 32 bits: an attacker who sends enough guesses gets one through. Played
+  // here by computing the tag with the player's own key, as that lucky attacker would have it.
+  start();
+  play(10);
+  const std::vector<Bytes> recorded = Relay::enet_only(relay_->to_server);
+  const auto connect = std::find_if(recorded.begin(), recorded.end(), [](const Bytes& bytes) {
+    return bytes.size() >= 56 && (bytes[0] & 0x0F) == 0x0F && bytes[1] == 0xFF;
+  });
+  ASSERT_NE(connect, recorded.end()) << "the client's CONNECT";
+  std::uint32_t connect_id = 0;  // the tag's seed, read off the wire as ENet stores it
+  std::memcpy(&connect_id, connect->data() + 8 + 40, sizeof connect_id);
+  Bytes disconnect = {static_cast<std::uint8_t>(recorded.back()[0] & 0x7F),
+                      recorded.back()[1],
+                      0x00,
+                      0x00,
+                      0x00,
+                      0x00,  // the tag, below
+                      0x04,
+                      0xFF,
+                      0x00,
+                      0x00,
+                      0x00,
+                      0x00,
+                      0x00,
+                      0x02};
+  std::memcpy(disconnect.data() + 2, &connect_id, sizeof connect_id);
+  const auto tag_key = net::session::DirectionKeys::derive(keys_->client_to_server).tag;
+  const std::uint32_t tag = net::session::datagram_tag(tag_key, disconnect);
+  std::memcpy(disconnect.data() + 2, &tag, sizeof tag);
+  const auto before = server_->counters();
+  relay_->inject_to_server(disconnect);
+  play(20);
+  EXPECT_EQ(server_->counters().dropped_forged_disconnects - before.dropped_forged_disconnects,
+            1u);
+  expect_player_unaffected();
+  // A real disconnect carries its own tag and goes through with its reason.
+  client_->disconnect(client_->server(), net::DisconnectReason::closed);
+  ASSERT_TRUE(pump([&] { return !server_log_.disconnected.empty(); }));
+  EXPECT_EQ(server_log_.disconnected[0].second, net::DisconnectReason::closed);
 }
 
 TEST_F(SessionAttackTest, a_forged_snapshot_never_reaches_the_client) {

@@ -86,6 +86,12 @@ class DatagramBuilder {
     u16(sequence), u16(sent_time);
     return *this;
   }
+  // DISCONNECT with its user data (Tickwire: the reason, and in encrypted sessions its tag).
+  DatagramBuilder& disconnect(std::uint32_t data, std::uint16_t sequence = 3) {
+    command(4 | 0x80, 0xFF, sequence);
+    u32(data);
+    return *this;
+  }
   DatagramBuilder& ping(std::uint16_t sequence = 2) {
     command(5 | 0x80, 0xFF, sequence);
     return *this;

@@ -38,6 +38,14 @@ TEST(DatagramInspector, reliable_message_and_ping_in_one_datagram_are_accepted) 
   EXPECT_FALSE(info.has_connect);
 }
 
+TEST(DatagramInspector, disconnect_is_reported_with_its_data) {
+  const auto info = inspect(DatagramBuilder(5).acknowledge(1, 99).disconnect(0xA1B2C3D4).bytes());
+  EXPECT_EQ(info.verdict, DatagramVerdict::ok);
+  EXPECT_TRUE(info.has_disconnect);
+  EXPECT_EQ(info.disconnect_data, 0xA1B2C3D4u);
+  EXPECT_FALSE(inspect(DatagramBuilder(5).ping().bytes()).has_disconnect);
+}
+
 TEST(DatagramInspector, datagram_without_sent_time_is_accepted) {
   EXPECT_EQ(inspect(DatagramBuilder(5, false).ping().bytes()).verdict, DatagramVerdict::ok);
 }

@@ -158,6 +158,9 @@ bool CommandWalker::next(WireCommand& out) {
       out.connect_channels = read.u32(at + 16);
       out.connect_data = read.u32(at + 44);
       break;
+    case EnetCommand::disconnect:
+      out.disconnect_data = read.u32(at + 4);
+      break;
     case EnetCommand::send_reliable:
       out.data_length = read.u16(at + 4);
       break;
@@ -201,6 +204,10 @@ DatagramInfo inspect_datagram(std::span<const std::uint8_t> datagram, const Insp
       }
       info.has_connect = true;
       info.connect_data = command.connect_data;
+    }
+    if (command.command == EnetCommand::disconnect) {
+      info.has_disconnect = true;
+      info.disconnect_data = command.disconnect_data;
     }
     if (is_fragment(command.command)) {
       if (!fragment_fits_its_message(command, limits.fragment_payload, limits.has_checksum) ||

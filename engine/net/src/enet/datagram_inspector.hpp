@@ -42,9 +42,11 @@ enum class DatagramVerdict : std::uint8_t {
 
 struct DatagramInfo {
   DatagramVerdict verdict = DatagramVerdict::malformed;
-  std::uint16_t peer_id = 0;       // target peer slot, kUnassignedPeerId for a connection attempt
-  bool has_connect = false;        // carries a CONNECT command
-  std::uint32_t connect_data = 0;  // the CONNECT's user data (our protocol id)
+  std::uint16_t peer_id = 0;    // target peer slot, kUnassignedPeerId for a connection attempt
+  bool has_connect = false;     // carries a CONNECT command
+  bool has_disconnect = false;  // carries a DISCONNECT command
+  std::uint32_t disconnect_data = 0;  // its user data (Tickwire: the reason and its tag)
+  std::uint32_t connect_data = 0;     // the CONNECT's user data (our protocol id)
 };
 
 // ENet's peer id for datagrams from a peer that has no slot yet (a CONNECT).
@@ -86,6 +88,8 @@ struct WireCommand {
   // CONNECT only.
   std::uint32_t connect_channels = 0;
   std::uint32_t connect_data = 0;
+  // DISCONNECT only: its user data (the reason).
+  std::uint32_t disconnect_data = 0;
 };
 
 // Walks the commands of one datagram, each bounds-checked against its end. Checks the layout

@@ -73,6 +73,10 @@ int EnetEndpoint::filter_datagram() {
     ++counters_.dropped_stale;
     return 1;
   }
+  if (info.has_disconnect && !disconnect_is_authentic(peer, info.disconnect_data)) {
+    ++counters_.dropped_forged_disconnects;
+    return 1;
+  }
   PeerSlot& slot = slots_[slot_of(peer)];
   // A peer with a session but not yet admitted (ENet may report it connected in the middle of a
   // datagram, before on_connect ran) may send only ENet's housekeeping.
@@ -180,7 +184,7 @@ void EnetEndpoint::punish_pending_abusers() {
     if (slot.connected) ++counters_.peers_disconnected_for_abuse;
     slot.closing = true;
     slot.local_reason = reason;
-    enet_peer_disconnect(peer, reason_to_wire(reason));
+    enet_peer_disconnect(peer, disconnect_data_for(peer, reason));
   }
   abusers_.clear();
 }
@@ -192,12 +196,26 @@ std::optional<JoinTicket> EnetEndpoint::ticket_of(PeerId id) const {
   return session != nullptr ? session->ticket : std::nullopt;
 }
 
+std::uint32_t EnetEndpoint::disconnect_data_for(ENetPeer* peer, DisconnectReason reason) {
+  const Session* session = session_of(peer);
+  if (session == nullptr || !session->crypto) return reason_to_wire(reason);
+  return session::disconnect_data(session->crypto->send_tag_key, peer->connectID,
+                                  static_cast<std::uint8_t>(reason_to_wire(reason)));
+}
+
+bool EnetEndpoint::disconnect_is_authentic(ENetPeer* peer, std::uint32_t data) {
+  const Session* session = session_of(peer);
+  if (session == nullptr || !session->crypto) return true;
+  return data == session::disconnect_data(session->crypto->receive_tag_key, peer->connectID,
+                                          static_cast<std::uint8_t>(data & 0xFF));
+}
+
 void EnetEndpoint::refuse(ENetPeer* peer, DisconnectReason reason) {
   ++counters_.refused_connections;
   PeerSlot& slot = slots_[slot_of(peer)];
   slot.closing = true;
   slot.local_reason = reason;
-  enet_peer_disconnect(peer, reason_to_wire(reason));
+  enet_peer_disconnect(peer, disconnect_data_for(peer, reason));
 }
 
 }  // namespace tickwire::net::enet_detail

@@ -62,10 +62,12 @@ std::uint32_t reason_to_wire(DisconnectReason reason) {
 }
 
 DisconnectReason reason_from_wire(std::uint32_t data) {
-  if (data > static_cast<std::uint32_t>(DisconnectReason::ticket_rejected)) {
+  // The low 8 bits; an encrypted session's tag sits above them.
+  const std::uint32_t reason = data & 0xFF;
+  if (reason > static_cast<std::uint32_t>(DisconnectReason::ticket_rejected)) {
     return DisconnectReason::closed;
   }
-  return static_cast<DisconnectReason>(data);
+  return static_cast<DisconnectReason>(reason);
 }
 
 EnetEndpoint::EnetEndpoint(ENetHost* host, const EnetCommonConfig& config, Role role,
@@ -110,7 +112,7 @@ EnetEndpoint::~EnetEndpoint() {
   for (std::size_t i = 0; i < host_->peerCount; ++i) {
     ENetPeer& peer = host_->peers[i];
     if (peer.state != ENET_PEER_STATE_DISCONNECTED && peer.state != ENET_PEER_STATE_ZOMBIE) {
-      enet_peer_disconnect_now(&peer, reason_to_wire(reason));
+      enet_peer_disconnect_now(&peer, disconnect_data_for(&peer, reason));
     }
   }
   // Messages still held by the game keep their ENet packets alive; they are released on their own.
@@ -340,7 +342,7 @@ bool EnetEndpoint::on_receive(ENetPeer* peer, ENetPacket* packet, std::uint8_t c
       // The server has fewer channels than we do: some of our channels would not exist.
       client_state_ = ClientState::disconnected;
       deferred_.clear();
-      enet_peer_disconnect(peer, reason_to_wire(DisconnectReason::refused));
+      enet_peer_disconnect(peer, disconnect_data_for(peer, DisconnectReason::refused));
       out = Event{EventType::disconnected, server_id_, 0, DisconnectReason::refused, {}};
       return true;
     }
@@ -478,7 +480,7 @@ void EnetEndpoint::disconnect(PeerId id, DisconnectReason reason) {
     seal_batch(slot_of(peer), static_cast<enet_uint8>(channel));
   slot.closing = true;
   slot.local_reason = reason;
-  enet_peer_disconnect_later(peer, reason_to_wire(reason));
+  enet_peer_disconnect_later(peer, disconnect_data_for(peer, reason));
 }
 
 std::optional<ConnectionStats> EnetEndpoint::stats(PeerId id) const {

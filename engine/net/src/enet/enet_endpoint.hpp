@@ -151,6 +151,10 @@ class EnetEndpoint {
   void cap_retransmit_backoff();
   void report_connected(std::size_t slot_index, Event& out);
   void refuse(ENetPeer* peer, DisconnectReason reason);
+  // ENet's DISCONNECT data for `reason`: tagged in an encrypted session (session::disconnect_data),
+  // and the check of a received one.
+  std::uint32_t disconnect_data_for(ENetPeer* peer, DisconnectReason reason);
+  bool disconnect_is_authentic(ENetPeer* peer, std::uint32_t data);
   // Sends the welcome and reports the peer connected.
   bool admit(ENetPeer* peer, Event& out);
   // A datagram or message with a valid tag dropped for what it is: only the peer (or its keys)
@@ -212,7 +216,8 @@ class EnetEndpoint {
 void acquire_enet_library();
 void release_enet_library();
 
-// Tickwire's wire value for a disconnect reason, and back (unknown values read as `closed`).
+// Tickwire's wire value for a disconnect reason, and back (the low 8 bits of ENet's data; unknown
+// values read as `closed`).
 std::uint32_t reason_to_wire(DisconnectReason reason);
 DisconnectReason reason_from_wire(std::uint32_t data);
 

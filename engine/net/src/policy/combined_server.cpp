@@ -96,6 +96,7 @@ class CombinedServer final : public ServerTransport {
       sum.dropped_forged += c.dropped_forged;
       sum.dropped_replayed += c.dropped_replayed;
       sum.challenges_sent += c.challenges_sent;
+      sum.dropped_forged_disconnects += c.dropped_forged_disconnects;
       sum.dropped_before_admission += c.dropped_before_admission;
       sum.dropped_reassembly_limit += c.dropped_reassembly_limit;
     }

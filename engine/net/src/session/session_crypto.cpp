@@ -147,6 +147,19 @@ std::uint32_t datagram_tag(const std::array<std::uint8_t, 16>& key,
   return tag;
 }
 
+std::uint32_t disconnect_data(const std::array<std::uint8_t, 16>& key, std::uint32_t connect_id,
+                              std::uint8_t reason) {
+  // Domain-separated from the datagram tags by its length and its first bytes.
+  std::array<std::uint8_t, 13> input = {'T', 'W', 'b', 'y', 'e', 0, 0, 0};
+  std::memcpy(input.data() + 8, &connect_id, sizeof connect_id);
+  input[12] = reason;
+  std::array<std::uint8_t, crypto_shorthash_siphash24_BYTES> hash{};
+  crypto_shorthash_siphash24(hash.data(), input.data(), input.size(), key.data());
+  const std::uint32_t tag =
+      std::uint32_t{hash[0]} | (std::uint32_t{hash[1]} << 8) | (std::uint32_t{hash[2]} << 16);
+  return (tag << 8) | reason;
+}
+
 bool RecentTags::seen_or_insert(std::uint32_t tag) {
   for (std::size_t i = 0; i < filled_; ++i) {
     if (tags_[i] == tag) return true;

@@ -89,6 +89,13 @@ class MessageOpener {
 std::uint32_t datagram_tag(const std::array<std::uint8_t, 16>& key,
                            std::span<const std::uint8_t> datagram);
 
+// ENet's DISCONNECT carries 32 bits of user data: the reason in the low 8 bits and, above them,
+// 24 bits of a keyed hash of the connection's connectID and the reason under the sender's tag key.
+// A DISCONNECT must then pass two tags (the datagram's 32 and these 24 bits), so ending a session
+// by guessing takes 2^56 tries, not 2^32.
+std::uint32_t disconnect_data(const std::array<std::uint8_t, 16>& key, std::uint32_t connect_id,
+                              std::uint8_t reason);
+
 // The tags of the most recent datagrams from one peer: a datagram whose tag was seen lately is a
 // replay (or a duplicate the network made) and is dropped.
 class RecentTags {

@@ -47,6 +47,9 @@ struct TransportCounters {
   std::uint64_t dropped_forged = 0;    // failed the session's tag or seal: forged or altered
   std::uint64_t dropped_replayed = 0;  // authentic but seen before: a replay or a duplicate
   std::uint64_t challenges_sent = 0;   // handshake challenges (each answers one HELLO)
+  // ENet DISCONNECTs in an encrypted session whose reason does not carry the session's
+  // disconnect tag: dropped (a forged datagram tag alone cannot end a session).
+  std::uint64_t dropped_forged_disconnects = 0;
   // Datagrams from a peer that passed the handshake but whose connection has not been admitted yet
   // carrying more than ENet's own control commands (acknowledgements, pings, disconnect,
   // bandwidth and throttle): any message, a fragment, too many commands. Dropped before ENet reads
