@@ -10,6 +10,8 @@
 #include <optional>
 #include <random>
 
+#include "../support/enet_datagrams.hpp"
+#include "enet/datagram_inspector.hpp"
 #include "enet_fixture.hpp"
 #include "session/handshake.hpp"
 
@@ -51,20 +53,12 @@ class RawSender {
   sockaddr_in to_{};
 };
 
-// An ENet CONNECT datagram as a Tickwire client sends it (with the 4-byte tag field after the
-// header; zero here, which a plaintext session accepts), with a fresh connect id each time.
+// An ENet CONNECT as a Tickwire client sends it (its tag field zero, which only a plaintext
+// session accepts), with a fresh connect id each time.
 std::vector<std::uint8_t> connect_datagram(std::uint32_t connect_id) {
-  std::vector<std::uint8_t> bytes = {0x8F, 0xFF, 0x00, 0x01,   // peer 0xFFF, sent time
-                                     0x00, 0x00, 0x00, 0x00,   // tag field
-                                     0x82, 0xFF, 0x00, 0x01,   // CONNECT, acknowledge flag
-                                     0x00, 0x00, 0xFF, 0xFF};  // peer id, sessions: any
-  auto u32 = [&](std::uint32_t v) {
-    for (int shift = 24; shift >= 0; shift -= 8)
-      bytes.push_back(static_cast<std::uint8_t>(v >> shift));
-  };
-  u32(1400), u32(32768), u32(3), u32(0), u32(0), u32(5000), u32(2), u32(2), u32(connect_id);
-  u32(net::EnetCommonConfig{}.protocol_id);
-  return bytes;
+  return DatagramBuilder(net::enet_detail::kUnassignedPeerId)
+      .connect(3, net::EnetCommonConfig{}.protocol_id, connect_id)
+      .bytes();
 }
 
 // Waits for a handshake datagram of `type` at `socket` while the server runs.

@@ -10,7 +10,9 @@
 #include <random>
 #include <string>
 
+#include "../support/enet_datagrams.hpp"
 #include "../support/udp_socket.hpp"
+#include "enet/datagram_inspector.hpp"
 #include "enet_fixture.hpp"
 #include "session/handshake.hpp"
 #include "session/session_crypto.hpp"
@@ -246,8 +248,7 @@ TEST_F(SessionAttackTest, a_disconnect_with_a_valid_datagram_tag_still_needs_its
   const auto before = server_->counters();
   relay_->inject_to_server(disconnect);
   play(20);
-  EXPECT_EQ(server_->counters().dropped_forged_disconnects - before.dropped_forged_disconnects,
-            1u);
+  EXPECT_EQ(server_->counters().dropped_forged_disconnects - before.dropped_forged_disconnects, 1u);
   expect_player_unaffected();
   // A real disconnect carries its own tag and goes through with its reason.
   client_->disconnect(client_->server(), net::DisconnectReason::closed);
@@ -283,19 +284,6 @@ TEST_F(SessionAttackTest, a_forged_snapshot_never_reaches_the_client) {
   expect_player_unaffected();
 }
 
-// ENet's CONNECT as a Tickwire client sends it (header, tag field, command), from anywhere.
-Bytes connect_datagram(std::uint32_t connect_id) {
-  Bytes bytes = {0x8F, 0xFF, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00,
-                 0x82, 0xFF, 0x00, 0x01, 0x00, 0x00, 0xFF, 0xFF};
-  auto u32 = [&](std::uint32_t v) {
-    for (int shift = 24; shift >= 0; shift -= 8)
-      bytes.push_back(static_cast<std::uint8_t>(v >> shift));
-  };
-  u32(1400), u32(32768), u32(3), u32(0), u32(0), u32(5000), u32(2), u32(2), u32(connect_id);
-  u32(net::EnetCommonConfig{}.protocol_id);
-  return bytes;
-}
-
 TEST_F(EnetTest, ten_thousand_spoofed_connects_hold_no_slot_reflect_nothing_and_a_player_gets_in) {
   SpoofingSocket spoofer;
   if (!spoofer.usable()) GTEST_SKIP() << "needs root (a raw socket) to spoof source addresses";
@@ -319,7 +307,11 @@ TEST_F(EnetTest, ten_thousand_spoofed_connects_hold_no_slot_reflect_nothing_and_
   for (int i = 0; i < kConnects; ++i) {
     const auto source_ip = static_cast<std::uint32_t>(htonl(0x7F000000u | (random() & 0xFFFFFF)));
     const UdpAddress source{source_ip, static_cast<std::uint16_t>(1024 + random() % 60000)};
-    spoofer.send(source, server, connect_datagram(static_cast<std::uint32_t>(random())));
+    spoofer.send(
+        source, server,
+        DatagramBuilder(net::enet_detail::kUnassignedPeerId)
+            .connect(3, net::EnetCommonConfig{}.protocol_id, static_cast<std::uint32_t>(random()))
+            .bytes());
     if (i % 10 == 0) {
       const Bytes hello = net::session::encode_hello(net::EnetCommonConfig{}.protocol_id);
       spoofer.send(victims[static_cast<std::size_t>(hellos) % victims.size()]->address(), server,

@@ -24,16 +24,18 @@ class DatagramBuilder {
       bytes_.insert(bytes_.end(), raw, raw + 4);
     }
   }
-  DatagramBuilder& connect(std::uint32_t channels, std::uint32_t data) {
-    command(2, 0xFF, 1);
-    u16(0);        // outgoing peer id
-    u8(0), u8(0);  // session ids
-    u32(1400);     // mtu
-    u32(32768);    // window
+  // CONNECT as ENet's client sends it (acknowledge flag, ENet's default throttle).
+  DatagramBuilder& connect(std::uint32_t channels, std::uint32_t data,
+                           std::uint32_t connect_id = 42) {
+    command(2 | 0x80, 0xFF, 1);
+    u16(0);              // outgoing peer id
+    u8(0xFF), u8(0xFF);  // session ids: any
+    u32(1400);           // mtu
+    u32(32768);          // window
     u32(channels);
-    for (int i = 0; i < 5; ++i)
-      u32(0);  // bandwidths, throttle
-    u32(42);   // connect id
+    u32(0), u32(0);             // bandwidths
+    u32(5000), u32(2), u32(2);  // throttle interval, acceleration, deceleration
+    u32(connect_id);
     u32(data);
     return *this;
   }
