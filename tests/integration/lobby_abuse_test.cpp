@@ -177,9 +177,32 @@ TEST_F(LobbyAbuseTest, garbage_and_truncated_binary_frames_close_with_1007) {
   expect_good_player_served("good");
 }
 
+TEST_F(LobbyAbuseTest, a_body_type_without_its_body_closes_with_1007) {
+  // The verifier lets it through; every request handler would read the body through null.
+  flatbuffers::FlatBufferBuilder fbb;
+  wire::LobbyMessageBuilder message(fbb);
+  message.add_request_id(1);
+  message.add_body_type(wire::LobbyBody::Hello);
+  fbb.Finish(message.Finish());
+  auto binary = upgraded();
+  EXPECT_EQ(close_code_after(*binary,
+                             frame(kBinary, {reinterpret_cast<const char*>(fbb.GetBufferPointer()),
+                                             fbb.GetSize()})),
+            1007);
+  auto json = upgraded();
+  EXPECT_EQ(close_code_after(*json, frame(kText, R"({"request_id": 1, "body_type": "JoinRoom"})")),
+            1007);
+  EXPECT_EQ(lobby_->counters().dropped_malformed, 2u);
+  expect_good_player_served("good");
+}
+
 TEST_F(LobbyAbuseTest, invalid_json_and_schema_text_close_with_1007) {
   auto bad_json = upgraded();
   EXPECT_EQ(close_code_after(*bad_json, frame(kText, R"({"request_id": 1, "body_type": )")), 1007);
+  // Before the close, the reply says what the parser found, for a person typing JSON by hand.
+  EXPECT_NE(bad_json->received().find(R"("code": "malformed")"), std::string::npos)
+      << bad_json->received();
+  EXPECT_NE(bad_json->received().find("end of file"), std::string::npos) << bad_json->received();
   auto wrong_field = upgraded();
   EXPECT_EQ(close_code_after(*wrong_field, frame(kText, R"({"no_such_field": 1})")), 1007);
   // Schema text must never reach the parser as schema: it would let a client change it.
@@ -302,13 +325,19 @@ TEST_F(LobbyAbuseTest, http_routes_answer_with_the_right_status) {
   const std::string rooms =
       http("GET /api/rooms?free=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   EXPECT_EQ(rooms.rfind("HTTP/1.1 200", 0), 0u) << rooms;
-  EXPECT_NE(rooms.find("{\"rooms\":[]}"), std::string::npos) << rooms;
+  EXPECT_NE(rooms.find("{\"rooms\":[],\"next_after_room_id\":0}"), std::string::npos) << rooms;
   const std::string metrics = http("GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   EXPECT_NE(metrics.find("# TYPE tickwire_lobby_connections gauge\ntickwire_lobby_connections "),
             std::string::npos)
       << metrics;
   EXPECT_NE(metrics.find("tickwire_lobby_drops_total{reason=\"malformed\"} 0"), std::string::npos);
   EXPECT_EQ(http("GET /api/rooms?free=maybe HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                .rfind("HTTP/1.1 400", 0),
+            0u);
+  EXPECT_EQ(http("GET /api/rooms?limit=0 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                .rfind("HTTP/1.1 400", 0),
+            0u);
+  EXPECT_EQ(http("GET /api/rooms?after=-1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
                 .rfind("HTTP/1.1 400", 0),
             0u);
   EXPECT_EQ(http("GET /../etc/passwd HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")

@@ -30,6 +30,11 @@ const wire::LobbyMessage* verify(const std::uint8_t* data, std::size_t size, Dec
     error = DecodeError::unsupported;
     return nullptr;
   }
+  // Nor does it mind a body type without its body, which every handler would read through null.
+  if (message->body() == nullptr) {
+    error = DecodeError::malformed;
+    return nullptr;
+  }
   error = DecodeError::none;
   return message;
 }
@@ -127,9 +132,10 @@ const wire::LobbyMessage* LobbyCodec::decode_binary(std::span<const std::byte> b
   const schemas::AlignedView& view = binary_view_.emplace(bytes);
   const wire::LobbyMessage* message = verify(view.data(), view.size(), error);
   if (message == nullptr) {
-    error_detail_ = error == DecodeError::unsupported
-                        ? "this body is not a request a client may send"
-                        : "this binary frame is not a LobbyMessage FlatBuffer (lobby.fbs)";
+    error_detail_ =
+        error == DecodeError::unsupported
+            ? "this body is not a request a client may send"
+            : "this binary frame is not a LobbyMessage FlatBuffer with a body (lobby.fbs)";
   }
   return message;
 }
@@ -156,9 +162,10 @@ const wire::LobbyMessage* LobbyCodec::decode_json(std::span<const std::byte> tex
   if (json_->text.capacity() > kKeptTextCapacity) std::string().swap(json_->text);
   const wire::LobbyMessage* message = verify(json_->buffer.data(), json_->buffer.size(), error);
   if (message == nullptr) {
-    error_detail_ = error == DecodeError::unsupported
-                        ? "body_type names a body that is not a request a client may send"
-                        : "the JSON does not make a valid LobbyMessage";
+    error_detail_ =
+        error == DecodeError::unsupported
+            ? "body_type names a body that is not a request a client may send"
+            : "the JSON does not make a valid LobbyMessage (a body_type needs its body)";
   }
   return message;
 }

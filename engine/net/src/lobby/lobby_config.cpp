@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "lobby/lobby_messages.hpp"
 #include "tickwire/net/lobby.hpp"
 
 namespace tickwire::net {
@@ -36,17 +37,42 @@ Status LobbyConfig::validate() const {
   if (max_game_mode_length > 256) {
     return bad("max_game_mode_length", std::to_string(max_game_mode_length), "use 0..256");
   }
-  if (max_chat_length < 1 || max_chat_length > max_message / 2) {
+  if (max_chat_length < 1 || max_chat_length > max_message / 4) {
     return bad("max_chat_length", std::to_string(max_chat_length),
-               "use 1..websocket.common.max_message_size / 2 (" + std::to_string(max_message / 2) +
-                   "), so that a chat line fits in a message with its envelope");
+               "use 1..websocket.common.max_message_size / 4 (" + std::to_string(max_message / 4) +
+                   "), so that a chat line printed as JSON fits in a message with its envelope");
   }
   if (max_rooms < 1) return bad("max_rooms", std::to_string(max_rooms), "use >= 1");
+  if (max_rooms_per_page < 1 || max_rooms_per_page > 1000) {
+    return bad("max_rooms_per_page", std::to_string(max_rooms_per_page), "use 1..1000");
+  }
   if (max_players_per_room < 2 || max_players_per_room > 10000) {
     return bad("max_players_per_room", std::to_string(max_players_per_room), "use 2..10000");
   }
+  // A full room's reply to JoinRoom must fit in one message, or its last players could not be
+  // told they joined. Every member costs the same bytes, so two sizes give the largest room.
+  if (const std::size_t full = lobby_detail::largest_room_detail_bytes(*this); full > max_message) {
+    LobbyConfig room = *this;
+    room.max_players_per_room = 2;
+    const std::size_t two = lobby_detail::largest_room_detail_bytes(room);
+    room.max_players_per_room = 3;
+    const std::size_t per_player = lobby_detail::largest_room_detail_bytes(room) - two;
+    const std::size_t fits = two > max_message ? 0 : 2 + (max_message - two) / per_player;
+    return bad("max_players_per_room", std::to_string(max_players_per_room),
+               "a full room's reply to JoinRoom takes up to " + std::to_string(full) +
+                   " bytes, over websocket.common.max_message_size (" +
+                   std::to_string(max_message) + "): use at most " + std::to_string(fits) +
+                   " (2 at least), shorter nicknames or a larger max_message_size");
+  }
   if (chat_history_length > 1000) {
     return bad("chat_history_length", std::to_string(chat_history_length), "use 0..1000");
+  }
+  if (chat_history_bytes > max_message) {
+    return bad("chat_history_bytes", std::to_string(chat_history_bytes),
+               "use 0..websocket.common.max_message_size (" + std::to_string(max_message) + ")");
+  }
+  if (max_malformed_frames < 1) {
+    return bad("max_malformed_frames", std::to_string(max_malformed_frames), "use >= 1");
   }
   if (chat_burst < 1) return bad("chat_burst", std::to_string(chat_burst), "use >= 1");
   if (!(chat_lines_per_second > 0)) {

@@ -40,6 +40,7 @@ LobbyCounters LobbyMetrics::snapshot() const {
   out.bytes_sent = bytes_sent.load();
   out.matches_started = matches_started.load();
   out.dropped_malformed = dropped_malformed.load();
+  out.replies_too_large = replies_too_large.load();
   out.dropped_unsupported = dropped_unsupported.load();
   out.dropped_rate_limited = dropped_rate_limited.load();
   out.disconnected_flooding = disconnected_flooding.load();
@@ -75,6 +76,7 @@ std::string render_prometheus(const LobbyCounters& c) {
       "# TYPE tickwire_lobby_drops_total counter\n";
   labelled(out, "tickwire_lobby_drops_total", "malformed", c.dropped_malformed);
   labelled(out, "tickwire_lobby_drops_total", "unsupported", c.dropped_unsupported);
+  labelled(out, "tickwire_lobby_drops_total", "reply_too_large", c.replies_too_large);
   labelled(out, "tickwire_lobby_drops_total", "rate_limited", c.dropped_rate_limited);
   labelled(out, "tickwire_lobby_drops_total", "flooding", c.disconnected_flooding);
   labelled(out, "tickwire_lobby_drops_total", "slow_reader", c.disconnected_slow);

@@ -18,6 +18,7 @@ struct LobbyMetrics {
   std::atomic<std::uint64_t> bytes_sent{0};
   std::atomic<std::uint64_t> matches_started{0};
   std::atomic<std::uint64_t> dropped_malformed{0};
+  std::atomic<std::uint64_t> replies_too_large{0};
   std::atomic<std::uint64_t> dropped_unsupported{0};
   std::atomic<std::uint64_t> dropped_rate_limited{0};
   std::atomic<std::uint64_t> disconnected_flooding{0};

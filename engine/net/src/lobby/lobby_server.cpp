@@ -12,6 +12,7 @@
 #include "lobby/lobby_service.hpp"
 #include "lobby/lobby_state.hpp"
 #include "tickwire/net/lobby.hpp"
+#include "websocket/close_codes.hpp"
 #include "websocket/peer_link.hpp"
 #include "websocket/websocket_server.hpp"
 
@@ -30,24 +31,71 @@ constexpr auto kTickInterval = std::chrono::milliseconds(50);
 // Replies to a client's own requests do not wait.
 constexpr auto kBroadcastFlushDelay = std::chrono::microseconds(1000);
 
+// The service's close reasons in WebSocket terms: the close code a browser sees, the
+// DisconnectReason a Tickwire client recovers from the close frame's text, and whether the replies
+// already queued go first (they say why) or are dropped (the peer does not read them anyway).
+struct WebSocketClose {
+  DisconnectReason reason;
+  std::uint16_t code;
+  bool after_writes;
+};
+
+WebSocketClose websocket_close_for(lobby_detail::CloseReason reason) {
+  namespace code = websocket_detail::close_code;
+  using lobby_detail::CloseReason;
+  switch (reason) {
+    case CloseReason::malformed:
+      return {DisconnectReason::protocol_error, code::bad_payload, true};
+    case CloseReason::unsupported:
+      return {DisconnectReason::protocol_error, code::unsupported_data, true};
+    case CloseReason::flooding:
+      return {DisconnectReason::rate_limited, code::policy_violation, true};
+    case CloseReason::no_hello:
+      return {DisconnectReason::refused, code::policy_violation, false};
+    case CloseReason::slow_reader:
+      return {DisconnectReason::rate_limited, code::policy_violation, false};
+    case CloseReason::registration_refused:
+      return {DisconnectReason::refused, code::policy_violation, true};
+  }
+  return {DisconnectReason::refused, code::policy_violation, true};
+}
+
+lobby_detail::SendOutcome outcome_of(SendResult result) {
+  using lobby_detail::SendOutcome;
+  switch (result) {
+    case SendResult::ok:
+      return SendOutcome::sent;
+    case SendResult::queue_full:
+      return SendOutcome::queue_full;
+    case SendResult::too_large:
+      return SendOutcome::too_large;
+    case SendResult::unknown_peer:
+    case SendResult::invalid_channel:
+    case SendResult::failed:
+      break;
+  }
+  return SendOutcome::gone;
+}
+
 class TransportOutput final : public lobby_detail::LobbyOutput {
  public:
   explicit TransportOutput(websocket_detail::WebSocketServerTransport& server) : server_(server) {}
 
-  bool send(PeerId peer, std::span<const std::byte> message, bool text) override {
-    return server_.send(peer, channel_for(text), Delivery::reliable_ordered, message) ==
-           SendResult::ok;
+  lobby_detail::SendOutcome send(PeerId peer, std::span<const std::byte> message,
+                                 bool text) override {
+    return outcome_of(server_.send(peer, channel_for(text), Delivery::reliable_ordered, message));
   }
   void send_many(std::span<const PeerId> peers, std::span<const std::byte> message, bool text,
-                 std::vector<PeerId>& refused) override {
+                 std::vector<PeerId>& behind) override {
     results_.resize(peers.size());
     server_.send_to_many(peers, channel_for(text), message, results_);
     for (std::size_t i = 0; i < peers.size(); ++i) {
-      if (results_[i] != SendResult::ok) refused.push_back(peers[i]);
+      if (results_[i] == SendResult::queue_full) behind.push_back(peers[i]);
     }
   }
-  void close(PeerId peer, DisconnectReason reason, std::uint16_t code, bool after_writes) override {
-    server_.disconnect_with_code(peer, reason, code, after_writes);
+  void close(PeerId peer, lobby_detail::CloseReason reason) override {
+    const WebSocketClose close = websocket_close_for(reason);
+    server_.disconnect_with_code(peer, close.reason, close.code, close.after_writes);
   }
 
  private:

@@ -5,14 +5,12 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <array>
 
 #include "lobby/lobby_validation.hpp"
-#include "websocket/close_codes.hpp"
 
 namespace tickwire::net::lobby_detail {
-
-namespace close_code = websocket_detail::close_code;
 
 LobbyService::Session::Session(const LobbyConfig& config, Clock::time_point now)
     : hello_deadline(now + std::chrono::milliseconds(config.hello_timeout_ms)),
@@ -73,7 +71,7 @@ void LobbyService::on_tick(Clock::time_point now) {
   }
   for (const PeerId peer : silent) {
     ++metrics_.disconnected_no_hello;
-    close(peer, DisconnectReason::refused, close_code::policy_violation, false);
+    close(peer, CloseReason::no_hello);
   }
   for (const ResumeRecord& record : state_.take_expired_resumes(steady_ms(now))) {
     if (record.room != 0) {
@@ -96,14 +94,7 @@ void LobbyService::on_message(PeerId peer, std::span<const std::byte> message, b
   DecodeError error = DecodeError::none;
   const wire::LobbyMessage* decoded =
       text ? codec_.decode_json(message, error) : codec_.decode_binary(message, error);
-  if (decoded == nullptr) {
-    if (error == DecodeError::unsupported) {
-      ++metrics_.dropped_unsupported;
-      return close(peer, DisconnectReason::protocol_error, close_code::unsupported_data, true);
-    }
-    ++metrics_.dropped_malformed;
-    return close(peer, DisconnectReason::protocol_error, close_code::bad_payload, true);
-  }
+  if (decoded == nullptr) return reject(peer, session, error);
   const Request request{peer, session, *decoded, decoded->request_id(), now};
   // Chat has its own, tighter limit (in chat()); everything else counts here.
   if (decoded->body_type() != wire::LobbyBody::SendChat) {
@@ -116,7 +107,7 @@ void LobbyService::on_message(PeerId peer, std::span<const std::byte> message, b
                     "too many requests: wait a moment before sending more");
       case FloodGuard::Verdict::disconnect:
         ++metrics_.disconnected_flooding;
-        return close(peer, DisconnectReason::rate_limited, close_code::policy_violation, true);
+        return close(peer, CloseReason::flooding);
     }
   }
   dispatch(request);
@@ -201,7 +192,7 @@ void LobbyService::register_game_server(const Request& request,
     fail(request, wire::ErrorCode::registration_refused,
          expected.empty() ? "this lobby takes no game server registrations"
                           : "wrong game server secret");
-    return close(request.peer, DisconnectReason::refused, close_code::policy_violation, true);
+    return close(request.peer, CloseReason::registration_refused);
   }
   const std::string address =
       registration.address() != nullptr ? registration.address()->str() : "";
@@ -268,9 +259,23 @@ void LobbyService::resume(const Request& request, const std::string& token) {
     room = state_.room(record->room);
   }
   const std::vector<ChatEntry> history =
-      room ? state_.chat_history(room->id) : std::vector<ChatEntry>{};
-  reply(request, welcome_reply(request.id, record->player, entry.nickname, entry.resume_token,
-                               config_.resume_grace_ms, room ? &*room : nullptr, history));
+      room ? history_for_join(room->id) : std::vector<ChatEntry>{};
+  // The oldest lines give way if the whole history would not fit in one message.
+  std::string json;
+  const MessageBytes welcome = fit(
+      request.session, history.size(), 0,
+      [&](std::size_t lines) {
+        const std::vector<ChatEntry> kept(history.end() - static_cast<std::ptrdiff_t>(lines),
+                                          history.end());
+        return welcome_reply(request.id, record->player, entry.nickname, entry.resume_token,
+                             config_.resume_grace_ms, room ? &*room : nullptr, kept);
+      },
+      json);
+  if (welcome) {
+    reply(request, welcome, &json);
+  } else {
+    fail(request, wire::ErrorCode::reply_too_large, "the room's state does not fit in a message");
+  }
   if (room) {
     if (auto member = member_of(room->id, record->player)) {
       state_.publish({Broadcast::Audience::room, room->id,
@@ -323,55 +328,112 @@ void LobbyService::deliver(const Broadcast& broadcast) {
 
 void LobbyService::send_many(std::span<const PeerId> peers, std::span<const std::byte> bytes,
                              bool text) {
-  std::vector<PeerId> refused = std::move(refused_);
-  refused.clear();
-  output_.send_many(peers, bytes, text, refused);
-  const std::size_t sent = peers.size() - refused.size();
+  std::vector<PeerId> behind = std::move(behind_);
+  behind.clear();
+  output_.send_many(peers, bytes, text, behind);
+  // Connections that closed meanwhile are counted as sent: their disconnect is on the way, and
+  // counting them would cost a result per peer for nothing a reader of /metrics needs.
+  const std::size_t sent = peers.size() - behind.size();
   metrics_.messages_sent += sent;
   metrics_.bytes_sent += sent * bytes.size();
-  for (const PeerId peer : refused) {
-    // Its queue is full: it does not read. Close at once, or the close would wait behind it.
+  for (const PeerId peer : behind) {
     ++metrics_.disconnected_slow;
-    close(peer, DisconnectReason::rate_limited, close_code::policy_violation, false);
+    close(peer, CloseReason::slow_reader);
   }
-  refused_ = std::move(refused);
+  behind_ = std::move(behind);
 }
 
-void LobbyService::reply(const Request& request, const MessageBytes& message) {
-  send(request.peer, message);
+void LobbyService::reply(const Request& request, const MessageBytes& message,
+                         const std::string* json) {
+  if (send(request.peer, message, json) != SendOutcome::too_large) return;
+  // The requester asked for something that does not fit (the lobby trims what it can, so this is
+  // a last resort): an error it can act on, never a disconnect.
+  ++metrics_.replies_too_large;
+  fail(request, wire::ErrorCode::reply_too_large,
+       "the answer does not fit in one message (" +
+           std::to_string(config_.websocket.common.max_message_size) +
+           " bytes at most): ask for less");
 }
 
 void LobbyService::fail(const Request& request, wire::ErrorCode code, std::string message) {
   send(request.peer, error_reply(request.id, code, message));
 }
 
-void LobbyService::send(PeerId peer, const MessageBytes& message, const std::string* json) {
+void LobbyService::reject(PeerId peer, Session& session, DecodeError error) {
+  const bool unsupported = error == DecodeError::unsupported;
+  ++(unsupported ? metrics_.dropped_unsupported : metrics_.dropped_malformed);
+  // A person typing JSON by hand learns what the parser found before the close arrives.
+  send(peer, error_reply(0, wire::ErrorCode::malformed, codec_.error_detail()));
+  if (unsupported) return close(peer, CloseReason::unsupported);
+  if (++session.malformed_frames >= config_.max_malformed_frames) {
+    close(peer, CloseReason::malformed);
+  }
+}
+
+SendOutcome LobbyService::send(PeerId peer, const MessageBytes& message, const std::string* json) {
   const auto it = sessions_.find(peer);
-  if (it == sessions_.end() || it->second.closing) return;
+  if (it == sessions_.end() || it->second.closing) return SendOutcome::gone;
   std::string rendered;
   std::span<const std::byte> bytes = *message;
   if (it->second.json) {
-    if (json == nullptr) {
+    if (json == nullptr || json->empty()) {
       rendered = codec_.to_json(*message);
       json = &rendered;
     }
     bytes = {reinterpret_cast<const std::byte*>(json->data()), json->size()};
   }
-  if (!output_.send(peer, bytes, it->second.json)) {
-    // Its queue is full: it does not read. Close at once, or the close would wait behind it.
-    ++metrics_.disconnected_slow;
-    return close(peer, DisconnectReason::rate_limited, close_code::policy_violation, false);
+  const SendOutcome outcome = output_.send(peer, bytes, it->second.json);
+  switch (outcome) {
+    case SendOutcome::sent:
+      ++metrics_.messages_sent;
+      metrics_.bytes_sent += bytes.size();
+      break;
+    case SendOutcome::queue_full:
+      ++metrics_.disconnected_slow;
+      close(peer, CloseReason::slow_reader);
+      break;
+    case SendOutcome::gone:
+    case SendOutcome::too_large:
+      break;
   }
-  ++metrics_.messages_sent;
-  metrics_.bytes_sent += bytes.size();
+  return outcome;
 }
 
-void LobbyService::close(PeerId peer, DisconnectReason reason, std::uint16_t code,
-                         bool after_writes) {
+void LobbyService::close(PeerId peer, CloseReason reason) {
   const auto it = sessions_.find(peer);
   if (it == sessions_.end() || it->second.closing) return;
   it->second.closing = true;
-  output_.close(peer, reason, code, after_writes);
+  output_.close(peer, reason);
+}
+
+MessageBytes LobbyService::fit(const Session& session, std::size_t count, std::size_t least,
+                               const std::function<MessageBytes(std::size_t)>& make,
+                               std::string& json) {
+  const std::size_t limit = config_.websocket.common.max_message_size;
+  while (true) {
+    MessageBytes message = make(count);
+    json.clear();
+    std::size_t size = message->size();
+    if (session.json) {
+      json = codec_.to_json(*message);
+      size = json.size();
+    }
+    if (size <= limit) return message;
+    if (count <= least) return nullptr;
+    count = std::max(least, count / 2);
+  }
+}
+
+std::vector<ChatEntry> LobbyService::history_for_join(RoomId room) const {
+  std::vector<ChatEntry> history = state_.chat_history(room);
+  std::size_t bytes = 0;
+  std::size_t first = history.size();
+  while (first > 0 && bytes + history[first - 1].text.size() <= config_.chat_history_bytes) {
+    --first;
+    bytes += history[first].text.size();
+  }
+  history.erase(history.begin(), history.begin() + static_cast<std::ptrdiff_t>(first));
+  return history;
 }
 
 LobbyService::Player* LobbyService::player_of(const Session& session) {
