@@ -387,6 +387,19 @@ TEST(LobbyConfig, defaults_are_valid_and_validate_names_the_bad_field) {
   config = {};
   config.max_chat_length = config.websocket.common.max_message_size;
   EXPECT_NE(config.validate().message().find("max_chat_length"), std::string::npos);
+  // A full room's reply to JoinRoom must fit in one message: validate() says how many players do.
+  config = {};
+  config.max_players_per_room = 1000;
+  EXPECT_NE(config.validate().message().find("max_players_per_room = 1000"), std::string::npos);
+  EXPECT_NE(config.validate().message().find("use at most"), std::string::npos);
+  config.websocket.common.max_message_size = 256 * 1024;
+  EXPECT_TRUE(config.validate().ok()) << config.validate().message();
+  config = {};
+  config.chat_history_bytes = config.websocket.common.max_message_size + 1;
+  EXPECT_NE(config.validate().message().find("chat_history_bytes"), std::string::npos);
+  config = {};
+  config.max_rooms_per_page = 0;
+  EXPECT_NE(config.validate().message().find("max_rooms_per_page"), std::string::npos);
   config = {};
   config.websocket.max_connections = 0;
   EXPECT_NE(config.validate().message().find("websocket.max_connections"), std::string::npos);

@@ -1,6 +1,7 @@
 // Replies that could outgrow one message: a thousand rooms to list and a room whose chat history
 // is all maximum-length lines. Every client gets what it asked for, in pages or trimmed, and none
-// is disconnected for asking; two honest players chat meanwhile with nothing lost.
+// is disconnected for asking; two honest players chat meanwhile with nothing lost. And what the
+// slow-reader counter counts.
 
 #include <gtest/gtest.h>
 
@@ -304,6 +305,70 @@ TEST(LobbyLimits, a_thousand_rooms_are_listed_page_by_page_and_a_room_of_long_li
   EXPECT_EQ(counters.disconnected_slow, 0u);
   EXPECT_EQ(counters.dropped_rate_limited, 0u);
   EXPECT_EQ(honest.check_nothing_lost(), "");
+}
+
+// Players who leave while chat flows to them are not slow readers: only a full send queue is.
+TEST(LobbyLimits, players_who_leave_during_a_chat_stream_are_not_counted_as_slow) {
+  constexpr std::size_t kLeavers = 24;
+  net::LobbyConfig config;
+  config.websocket.port = 0;
+  config.websocket.common.shutdown_timeout_ms = 300;
+  config.websocket.max_connections_per_address = 64;
+  config.websocket.max_pending_handshakes = 64;
+  config.max_players_per_room = 32;
+  config.resume_grace_ms = 0;  // they leave for good
+  config.chat_burst = 1000;
+  config.chat_lines_per_second = 1000;
+  net::LobbyServer lobby(config, net::JoinTicketIssuer::generate());
+  ASSERT_TRUE(lobby.start().ok());
+  std::vector<std::unique_ptr<LobbyClient>> clients;
+  std::vector<LobbyClient*> pointers;
+  for (std::size_t i = 0; i < kLeavers + 2; ++i) {
+    clients.push_back(connect(lobby.port()));
+    pointers.push_back(clients.back().get());
+  }
+  ASSERT_TRUE(pump_clients(pointers, nullptr, [&] {
+    return std::all_of(pointers.begin(), pointers.end(), [](LobbyClient* c) {
+      return c->state() == net::LobbyClientState::connected;
+    });
+  }));
+  for (std::size_t i = 0; i < clients.size(); ++i)
+    clients[i]->hello("member" + std::to_string(i));
+  ASSERT_TRUE(pump_clients(pointers, nullptr, [&] {
+    return std::all_of(pointers.begin(), pointers.end(), [](LobbyClient* c) {
+      return c->state() == net::LobbyClientState::welcomed;
+    });
+  }));
+  LobbyClient& talker = *clients[0];
+  LobbyClient& listener = *clients[1];
+  talker.create_room("stream", "chat");
+  ASSERT_TRUE(pump_clients(pointers, nullptr, [&] { return talker.room().has_value(); }));
+  for (std::size_t i = 1; i < clients.size(); ++i)
+    clients[i]->join_room(talker.room()->summary.room_id);
+  ASSERT_TRUE(pump_clients(pointers, nullptr,
+                           [&] { return talker.room()->members.size() == clients.size(); }));
+
+  // A line every millisecond or so while the leavers go, one after another.
+  std::size_t sent = 0;
+  std::vector<LobbyEvent> listener_events;
+  while (clients.size() > 2) {
+    for (int i = 0; i < 3; ++i, ++sent)
+      talker.chat("line " + std::to_string(sent));
+    clients.pop_back();
+    pointers.pop_back();
+    pump_clients({&talker}, nullptr, [] { return true; });
+    pump_clients({&listener}, &listener_events, [] { return true; });
+    std::this_thread::sleep_for(1ms);
+  }
+  ASSERT_TRUE(pump_clients({&listener}, &listener_events, [&] {
+    pump_clients({&talker}, nullptr, [] { return true; });
+    return std::count_if(listener_events.begin(), listener_events.end(), [](const auto& e) {
+             return e.type == LobbyEventType::chat;
+           }) == static_cast<std::ptrdiff_t>(sent);
+  }));
+  ASSERT_TRUE(pump_clients({&listener}, nullptr, [&] { return lobby.counters().players == 2; }));
+  EXPECT_EQ(lobby.counters().disconnected_slow, 0u);
+  EXPECT_EQ(listener.state(), net::LobbyClientState::welcomed);
 }
 
 }  // namespace
