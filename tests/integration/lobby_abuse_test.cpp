@@ -258,6 +258,25 @@ TEST_F(LobbyAbuseTest, two_mebibyte_frame_and_huge_claimed_length_close_with_100
       [&] { return lobby_->counters().transport_dropped_oversize >= 1; }, 2s));
 }
 
+// The close frame must reach a client still busy sending: the lobby stops reading the message,
+// sends 1009, drains what keeps coming for a bounded time and only then closes (closing at once
+// would reset the connection and lose the close frame: the client would see 1006).
+TEST_F(LobbyAbuseTest, sixteen_mebibyte_frames_get_1009_while_still_being_sent) {
+  for (const std::uint8_t opcode : {kBinary, kText}) {
+    auto big = upgraded();
+    // All of it goes out: the lobby keeps taking (and dropping) the bytes instead of resetting.
+    EXPECT_TRUE(big->send_bytes(frame(opcode, std::string(16 * 1024 * 1024, 'x'))));
+    big->read_until([](const std::string& r) { return close_code_in(r).has_value(); });
+    EXPECT_EQ(close_code_in(big->received()), 1009);
+    EXPECT_TRUE(big->closed_by_server_within(3s));
+    EXPECT_FALSE(big->reset());
+  }
+  expect_good_player_served("good");
+  EXPECT_TRUE(pump_until(
+      {{good_.get(), &good_log_}},
+      [&] { return lobby_->counters().transport_dropped_oversize == 2; }, 2s));
+}
+
 TEST_F(LobbyAbuseTest, client_that_never_finishes_the_handshake_is_closed) {
   RawTcpClient stalled(lobby_->port());
   ASSERT_TRUE(stalled.send_bytes("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"));

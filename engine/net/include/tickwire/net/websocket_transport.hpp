@@ -7,8 +7,9 @@
 // one byte, the channel, followed by the message. A browser sends
 // `new Uint8Array([channel, ...bytes])`. A frame that is empty, is text, or names a channel the
 // receiver does not have is a protocol error: the connection is closed (1002/1003) and the frame
-// counted as malformed. A message over max_message_size closes the connection with 1009 and is
-// counted as oversize.
+// counted as malformed. A message over max_message_size closes the connection with 1009 (without
+// reading the message; the rest of it is drained unread until the peer closes, at most
+// handshake_timeout_ms) and is counted as oversize.
 //
 // WebSocketFraming::raw is for protocols that browsers and tools such as websocat speak by hand
 // (the lobby): no prefix; a binary frame is a message on channel 0 and a text frame one on
@@ -67,7 +68,9 @@ struct WebSocketCommonConfig {
   // The opening handshake and the closing handshake must each finish within this many
   // milliseconds. On a server the opening one counts from the TCP connection's arrival, so a
   // client that never completes its upgrade (or keeps sending plain HTTP requests instead) is
-  // closed after it. Default 5000.
+  // closed after it. A closing connection drains what its peer still sends (the rest of an
+  // oversize message) for at most this long too, so that the close frame is not lost to a
+  // reset. Default 5000.
   std::uint32_t handshake_timeout_ms = 5000;
   // A connection from which nothing has arrived for half this long, in milliseconds, is pinged;
   // if nothing has arrived after the full time it is closed with `timeout`. Default 10000.
