@@ -285,6 +285,57 @@ TEST_F(LobbyAbuseTest, client_that_never_finishes_the_handshake_is_closed) {
   expect_good_player_served("good");
 }
 
+// Slowloris: connections that send nothing, or drip a header a byte at a time, are closed (by the
+// first-byte deadline and the header deadline) while a visitor who speaks normally is served.
+TEST_F(LobbyAbuseTest, slowloris_connections_are_closed_by_the_first_byte_and_header_deadlines) {
+  net::LobbyConfig config = LobbyAbuseTest::config();
+  config.websocket.first_byte_timeout_ms = 200;
+  config.websocket.common.handshake_timeout_ms = 1000;
+  start(config);
+  std::vector<std::unique_ptr<RawTcpClient>> silent;
+  for (int i = 0; i < 4; ++i)
+    silent.push_back(std::make_unique<RawTcpClient>(lobby_->port()));
+  RawTcpClient drip(lobby_->port());
+  const std::string header = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: ";
+  ASSERT_TRUE(drip.send_bytes(header.substr(0, 1)));
+  // The dripper keeps sending (one byte each 50 ms) and is closed all the same.
+  bool drip_closed = false;
+  for (int i = 0; i < 100 && !drip_closed; ++i) {
+    if (!drip.send_bytes("x")) break;
+    drip_closed = drip.closed_by_server_within(50ms);
+  }
+  EXPECT_TRUE(drip_closed || drip.closed());
+  for (const auto& client : silent)
+    EXPECT_TRUE(client->closed_by_server_within(3s));
+  EXPECT_EQ(http("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                .rfind("HTTP/1.1 200", 0),
+            0u);
+  expect_good_player_served("good");
+}
+
+// Input that is not HTTP gets 400 and a header over the limit 431, each followed by the close.
+TEST_F(LobbyAbuseTest, non_http_input_gets_400_and_an_oversize_header_431_then_the_close) {
+  RawTcpClient tls_hello(lobby_->port());
+  ASSERT_TRUE(tls_hello.send_bytes(std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11) +
+                                   "\r\n\r\n"));
+  EXPECT_TRUE(tls_hello.closed_by_server_within(3s));
+  EXPECT_EQ(tls_hello.received().rfind("HTTP/1.1 400", 0), 0u) << tls_hello.received();
+  EXPECT_FALSE(tls_hello.reset());
+
+  RawTcpClient garbage(lobby_->port());
+  ASSERT_TRUE(garbage.send_bytes("hello lobby, are you there?\r\n\r\n"));
+  EXPECT_TRUE(garbage.closed_by_server_within(3s));
+  EXPECT_EQ(garbage.received().rfind("HTTP/1.1 400", 0), 0u) << garbage.received();
+
+  RawTcpClient huge(lobby_->port());
+  ASSERT_TRUE(huge.send_bytes("GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(20000, 'a') +
+                              "\r\n\r\n"));
+  EXPECT_TRUE(huge.closed_by_server_within(3s));
+  EXPECT_EQ(huge.received().rfind("HTTP/1.1 431", 0), 0u) << huge.received().substr(0, 100);
+  EXPECT_FALSE(huge.reset());
+  expect_good_player_served("good");
+}
+
 TEST_F(LobbyAbuseTest, connection_that_never_says_hello_is_closed_with_1008) {
   net::LobbyConfig quick = config();
   quick.hello_timeout_ms = 300;

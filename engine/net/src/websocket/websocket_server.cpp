@@ -42,6 +42,10 @@ constexpr const char* kServerName = "tickwire";
 // Requests on this port are upgrades and small plain requests (health checks): nothing needs more.
 constexpr std::uint32_t kMaxRequestHeaderBytes = 8 * 1024;
 constexpr std::uint64_t kMaxRequestBodyBytes = 16 * 1024;
+// The first read of a connection (and each read of a closing one's drain) takes this much.
+constexpr std::size_t kFirstReadBytes = 2048;
+// A connection closed near its deadline still drains this long, for its answer to arrive.
+constexpr auto kMinLinger = std::chrono::milliseconds(500);
 // After a failed accept (out of file descriptors, say), wait this long instead of spinning.
 constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(100);
 
@@ -113,10 +117,25 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
   void run() {
     asio::dispatch(stream_.get_executor(),
-                   beast::bind_front_handler(&HttpSession::do_read, shared_from_this()));
+                   beast::bind_front_handler(&HttpSession::run_first_read, shared_from_this()));
   }
 
  private:
+  void run_first_read() {
+    // A connection that sends nothing at all holds its slot only until the first-byte deadline
+    // (a slowloris opens many and sends nothing); the header then has until the whole stage's.
+    const auto first_byte_deadline =
+        std::min(deadline_, std::chrono::steady_clock::now() +
+                                std::chrono::milliseconds(shared_->config.first_byte_timeout_ms));
+    stream_.expires_at(first_byte_deadline);
+    stream_.async_read_some(buffer_.prepare(kFirstReadBytes),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t bytes) {
+                              self->buffer_.commit(bytes);
+                              if (ec) return self->close();
+                              self->do_read();
+                            });
+  }
+
   void do_read() {
     parser_.emplace();
     parser_->header_limit(kMaxRequestHeaderBytes);
@@ -131,12 +150,18 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     if (ec == http::error::body_limit) {
       // The header is complete, so the client is speaking HTTP: tell it what was wrong.
       request_ = parser_->release();
-      HttpResponse response{http::status::payload_too_large, request_.version()};
-      response.set(http::field::content_type, "text/plain");
-      response.body() = "The request body is too large.\n";
-      return respond(std::move(response), /*close_after=*/true);
+      return reject(http::status::payload_too_large, "The request body is too large.\n");
     }
-    // The client left, sent something that is not HTTP, or took too long: nothing to answer.
+    if (ec == http::error::header_limit) {
+      return reject(http::status::request_header_fields_too_large,
+                    "The request header is too large.\n");
+    }
+    // Bytes that are not HTTP (a TLS hello, a stray protocol): say so, as HTTP servers do. A
+    // client that left, or went quiet until the deadline, gets nothing: nobody would read it.
+    if (ec && ec.category() == beast::error_code(http::error::bad_method).category() &&
+        ec != http::error::end_of_stream && ec != http::error::partial_message) {
+      return reject(http::status::bad_request, "This is not an HTTP request.\n");
+    }
     if (ec) return close();
     request_ = parser_->release();
     if (websocket::is_upgrade(request_)) return upgrade();
@@ -163,17 +188,34 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     do_read();
   }
 
-  void refuse(http::status status, std::string_view body) {
-    ++shared_->events->counters.refused_connections;
+  // Answers `status` and closes: the request cannot be read on (its rest is not read at all).
+  void reject(http::status status, std::string_view body) {
     HttpResponse response{status, request_.version()};
     response.set(http::field::content_type, "text/plain");
     response.body() = body;
     respond(std::move(response), /*close_after=*/true);
   }
 
+  void refuse(http::status status, std::string_view body) {
+    ++shared_->events->counters.refused_connections;
+    reject(status, body);
+  }
+
+  // Ends the connection: our side at once, then whatever the client still sends is read and
+  // dropped until it closes too (or the stage's deadline), so that the answer just written is not
+  // lost to the reset that closing on unread bytes would send.
   void close() {
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    drain();
+  }
+  void drain() {
+    stream_.expires_at(std::max(deadline_, std::chrono::steady_clock::now() + kMinLinger));
+    buffer_.clear();
+    stream_.async_read_some(buffer_.prepare(kFirstReadBytes),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                              if (!ec) self->drain();
+                            });
   }
 
   void upgrade() {

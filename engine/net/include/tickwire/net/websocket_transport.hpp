@@ -101,6 +101,12 @@ struct WebSocketServerConfig {
   // most max_connections_per_address. Beyond either, new TCP connections are closed at once, so
   // a flood of idle sockets cannot take every slot. Default 64.
   std::size_t max_pending_handshakes = 64;
+  // A TCP connection that has sent nothing this long after it arrived, in milliseconds, is
+  // closed; its request header must then be complete within common.handshake_timeout_ms of its
+  // arrival. Together they close slowloris connections (idle, or dripping a header). Bytes that
+  // are not HTTP are answered 400 and a header over 8 KiB 431, and the connection is closed.
+  // At least 1; above common.handshake_timeout_ms that one applies. Default 2000.
+  std::uint32_t first_byte_timeout_ms = 2000;
   // Origins a browser may connect from, exactly as browsers send them ("https://game.example",
   // "http://localhost:8080"); "*" allows any. An upgrade whose Origin is not listed is answered
   // with HTTP 403 (the client reports refused). Requests without an Origin header (native
