@@ -7,9 +7,13 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -431,6 +435,62 @@ TEST_F(LobbyAbuseTest, http_routes_answer_with_the_right_status) {
     last = http("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   EXPECT_EQ(last.rfind("HTTP/1.1 429", 0), 0u);
   EXPECT_GE(lobby_->counters().http_rate_limited, 1u);
+}
+
+// Set while the lobby's thread is to stay stuck in stall_lobby_thread().
+std::atomic<bool> g_lobby_stalled{false};
+void stall_lobby_thread(int /*signal*/) {
+  while (g_lobby_stalled.load()) {
+    const timespec pause{0, 1'000'000};
+    ::nanosleep(&pause, nullptr);
+  }
+}
+
+// The id of this process's thread named `name`, or 0.
+pid_t thread_named(const std::string& name) {
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string line;
+    std::getline(comm, line);
+    if (line == name) return static_cast<pid_t>(std::stoi(task.path().filename().string()));
+  }
+  return 0;
+}
+
+// /healthz tells whether the lobby itself is alive, not only its io thread: with the lobby's
+// thread stuck (here in a signal handler) it answers 503, and 200 again once the thread turns.
+TEST_F(LobbyAbuseTest, healthz_fails_while_the_lobby_thread_is_stuck) {
+  net::LobbyConfig config = LobbyAbuseTest::config();
+  config.stall_ms = 200;
+  config.http_burst = 1000;
+  start(config);
+  const auto healthz = [&] {
+    return http("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").substr(0, 12);
+  };
+  EXPECT_EQ(healthz(), "HTTP/1.1 200");
+  const pid_t lobby_thread = thread_named("tickwire-lobby");
+  ASSERT_NE(lobby_thread, 0);
+  struct sigaction action {};
+  action.sa_handler = &stall_lobby_thread;
+  struct sigaction previous {};
+  ASSERT_EQ(::sigaction(SIGUSR1, &action, &previous), 0);
+  g_lobby_stalled = true;
+  ASSERT_EQ(::syscall(SYS_tgkill, ::getpid(), lobby_thread, SIGUSR1), 0);
+  // Asks until the answer is `expected`, for 5 s at most.
+  const auto answers = [&](const std::string& expected) {
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    std::string answer = healthz();
+    while (answer != expected && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(20ms);
+      answer = healthz();
+    }
+    return answer;
+  };
+  EXPECT_EQ(answers("HTTP/1.1 503"), "HTTP/1.1 503");
+  g_lobby_stalled = false;
+  EXPECT_EQ(answers("HTTP/1.1 200"), "HTTP/1.1 200");
+  ::sigaction(SIGUSR1, &previous, nullptr);
+  expect_good_player_served("good");
 }
 
 TEST_F(LobbyAbuseTest, web_page_is_served_from_the_configured_directory) {

@@ -87,6 +87,7 @@ Status LobbyConfig::validate() const {
     return bad("ticket_lifetime_ms", std::to_string(ticket_lifetime_ms),
                "use >= 1000: players need time to reach the game server");
   }
+  if (stall_ms < 100) return bad("stall_ms", std::to_string(stall_ms), "use >= 100");
   if (http_burst < 1) return bad("http_burst", std::to_string(http_burst), "use >= 1");
   if (!(http_requests_per_second > 0)) {
     return bad("http_requests_per_second", std::to_string(http_requests_per_second), "use > 0");

@@ -124,8 +124,12 @@ bool parse_room_query(std::string_view query, RoomFilter& filter, std::size_t& p
 class LobbyHttp {
  public:
   LobbyHttp(const LobbyConfig& config, const LobbyState& state, LobbyMetrics& metrics,
-            std::function<LobbyCounters()> counters)
-      : config_(config), state_(state), metrics_(metrics), counters_(std::move(counters)) {}
+            std::function<LobbyCounters()> counters, std::function<bool()> lobby_turning)
+      : config_(config),
+        state_(state),
+        metrics_(metrics),
+        counters_(std::move(counters)),
+        lobby_turning_(std::move(lobby_turning)) {}
 
   HttpResponse handle(const HttpRequest& request, const std::string& client_address) {
     ++metrics_.http_requests;
@@ -162,7 +166,13 @@ class LobbyHttp {
 
  private:
   HttpResponse route(const HttpRequest& request, std::string_view path, std::string_view query) {
-    if (path == "/healthz") return plain(request, http::status::ok, "ok\n");
+    if (path == "/healthz") {
+      if (!lobby_turning_()) {
+        return plain(request, http::status::service_unavailable,
+                     "The lobby's thread has stopped turning.\n");
+      }
+      return plain(request, http::status::ok, "ok\n");
+    }
     if (path == "/metrics") {
       return answer(request, http::status::ok, "text/plain; version=0.0.4",
                     render_prometheus(counters_()));
@@ -214,6 +224,7 @@ class LobbyHttp {
   const LobbyState& state_;
   LobbyMetrics& metrics_;
   std::function<LobbyCounters()> counters_;
+  std::function<bool()> lobby_turning_;
   std::mutex mutex_;  // the io thread is one thread today; the lock keeps this true if it is not
   std::unordered_map<std::string, TokenBucket> buckets_;
 };
@@ -222,8 +233,9 @@ class LobbyHttp {
 
 websocket_detail::HttpRequestHandler make_lobby_http_handler(
     const LobbyConfig& config, const LobbyState& state, LobbyMetrics& metrics,
-    std::function<LobbyCounters()> counters) {
-  auto http = std::make_shared<LobbyHttp>(config, state, metrics, std::move(counters));
+    std::function<LobbyCounters()> counters, std::function<bool()> lobby_turning) {
+  auto http = std::make_shared<LobbyHttp>(config, state, metrics, std::move(counters),
+                                          std::move(lobby_turning));
   return [http](const websocket_detail::HttpRequest& request, const std::string& address) {
     return http->handle(request, address);
   };

@@ -1,6 +1,8 @@
 // LobbyServer: the WebSocket server (raw framing), the lobby's thread that polls it and feeds the
 // LobbyService, and the HTTP routes on the same port.
 
+#include <pthread.h>
+
 #include <atomic>
 #include <mutex>
 #include <thread>
@@ -123,13 +125,18 @@ struct LobbyServer::Impl {
   }
 
   void run() {
+    // Named, so that an operator's top -H (and a test) can tell it from the io thread.
+    pthread_setname_np(pthread_self(), "tickwire-lobby");
     LobbyService service(config, *state, tickets, *output, metrics);
     auto next_tick = std::chrono::steady_clock::now();
     Event event;
     while (!stopping.load()) {
+      heartbeat_ms = steady_now_ms();
       bool any = server->poll(event, kPollWait);
       while (any) {
         const auto now = std::chrono::steady_clock::now();
+        heartbeat_ms =
+            std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
         switch (event.type) {
           case EventType::connected:
             service.on_connected(event.peer, now);
@@ -158,6 +165,16 @@ struct LobbyServer::Impl {
     }
   }
 
+  static std::int64_t steady_now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  }
+  // The lobby's thread beats at least every kPollWait plus the work of one batch of events.
+  bool turning() const {
+    return steady_now_ms() - heartbeat_ms.load() <= static_cast<std::int64_t>(config.stall_ms);
+  }
+
   std::vector<std::uint64_t> take_ended_matches() {
     std::lock_guard lock(ended_mutex);
     return std::exchange(ended_matches, {});
@@ -172,6 +189,7 @@ struct LobbyServer::Impl {
   std::unique_ptr<websocket_detail::WebSocketServerTransport> server;
   std::unique_ptr<TransportOutput> output;
   std::atomic<bool> stopping{false};
+  std::atomic<std::int64_t> heartbeat_ms{steady_now_ms()};  // the lobby's thread's last turn
   bool started = false;
   std::thread thread;
 };
@@ -191,8 +209,9 @@ Status LobbyServer::start() {
   transport.common.framing = WebSocketFraming::raw;
   transport.common.channel_count = 2;
   Impl& impl = *impl_;
-  auto handler = lobby_detail::make_lobby_http_handler(impl.config, *impl.state, impl.metrics,
-                                                       [&impl] { return impl.counters(); });
+  auto handler = lobby_detail::make_lobby_http_handler(
+      impl.config, *impl.state, impl.metrics, [&impl] { return impl.counters(); },
+      [&impl] { return impl.turning(); });
   auto made = websocket_detail::make_websocket_server(transport, std::move(handler),
                                                       {kBroadcastFlushDelay});
   if (!made.ok()) return Status::error(made.error());

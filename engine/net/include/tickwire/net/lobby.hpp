@@ -100,6 +100,10 @@ struct LobbyConfig {
   // Lifetime of a join ticket, in milliseconds. Default 30000.
   std::uint64_t ticket_lifetime_ms = 30'000;
 
+  // GET /healthz answers 503 once the lobby's own thread has not turned for this long, in
+  // milliseconds (it turns every few milliseconds while healthy). Default 2000 (at least 100).
+  std::uint32_t stall_ms = 2000;
+
   // Directory of the web lobby page: GET / answers its index.html. Empty = no page (404).
   // Default empty.
   std::string web_root;
