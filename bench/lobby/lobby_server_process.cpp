@@ -18,6 +18,7 @@ int serve_tickwire_lobby() {
   config.websocket.max_connections_per_address = 20000;
   config.websocket.max_pending_handshakes = 1024;
   config.max_players_per_room = 10000;
+  config.max_nicknames_per_address = 20000;
   // A full room's reply to JoinRoom must fit in one message (validate() checks): 10000 members
   // take about 1 MiB as JSON.
   config.websocket.common.max_message_size = 2 * 1024 * 1024;

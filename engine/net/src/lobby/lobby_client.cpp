@@ -17,9 +17,9 @@ using flatbuffers::Offset;
 // The lobby's framing: channel 0 carries binary frames (FlatBuffers), the only kind we send.
 constexpr Channel kBinary = 0;
 
-static_assert(static_cast<std::uint16_t>(LobbyError::reply_too_large) ==
-                      static_cast<std::uint16_t>(wire::ErrorCode::reply_too_large) &&
-                  wire::ErrorCode::reply_too_large == wire::ErrorCode::MAX,
+static_assert(static_cast<std::uint16_t>(LobbyError::address_limit) ==
+                      static_cast<std::uint16_t>(wire::ErrorCode::address_limit) &&
+                  wire::ErrorCode::address_limit == wire::ErrorCode::MAX,
               "LobbyError mirrors lobby.fbs ErrorCode");
 
 std::string text(const flatbuffers::String* s) {

@@ -43,6 +43,18 @@ Status LobbyConfig::validate() const {
                    "), so that a chat line printed as JSON fits in a message with its envelope");
   }
   if (max_rooms < 1) return bad("max_rooms", std::to_string(max_rooms), "use >= 1");
+  if (max_rooms_per_address < 1 || max_rooms_per_address > max_rooms) {
+    return bad("max_rooms_per_address", std::to_string(max_rooms_per_address),
+               "use 1..max_rooms (" + std::to_string(max_rooms) + ")");
+  }
+  if (max_nicknames_per_address < 1) {
+    return bad("max_nicknames_per_address", std::to_string(max_nicknames_per_address), "use >= 1");
+  }
+  if (global_chat_bytes_per_second < max_message) {
+    return bad(
+        "global_chat_bytes_per_second", std::to_string(global_chat_bytes_per_second),
+        "use at least websocket.common.max_message_size (" + std::to_string(max_message) + ")");
+  }
   if (max_rooms_per_page < 1 || max_rooms_per_page > 1000) {
     return bad("max_rooms_per_page", std::to_string(max_rooms_per_page), "use 1..1000");
   }

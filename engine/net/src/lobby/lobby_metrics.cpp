@@ -43,6 +43,8 @@ LobbyCounters LobbyMetrics::snapshot() const {
   out.replies_too_large = replies_too_large.load();
   out.dropped_unsupported = dropped_unsupported.load();
   out.dropped_rate_limited = dropped_rate_limited.load();
+  out.dropped_global_chat_busy = dropped_global_chat_busy.load();
+  out.refused_address_limit = refused_address_limit.load();
   out.disconnected_flooding = disconnected_flooding.load();
   out.disconnected_slow = disconnected_slow.load();
   out.disconnected_no_hello = disconnected_no_hello.load();
@@ -78,6 +80,8 @@ std::string render_prometheus(const LobbyCounters& c) {
   labelled(out, "tickwire_lobby_drops_total", "unsupported", c.dropped_unsupported);
   labelled(out, "tickwire_lobby_drops_total", "reply_too_large", c.replies_too_large);
   labelled(out, "tickwire_lobby_drops_total", "rate_limited", c.dropped_rate_limited);
+  labelled(out, "tickwire_lobby_drops_total", "global_chat_busy", c.dropped_global_chat_busy);
+  labelled(out, "tickwire_lobby_drops_total", "address_limit", c.refused_address_limit);
   labelled(out, "tickwire_lobby_drops_total", "flooding", c.disconnected_flooding);
   labelled(out, "tickwire_lobby_drops_total", "slow_reader", c.disconnected_slow);
   labelled(out, "tickwire_lobby_drops_total", "no_hello", c.disconnected_no_hello);

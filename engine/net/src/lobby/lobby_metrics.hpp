@@ -21,6 +21,8 @@ struct LobbyMetrics {
   std::atomic<std::uint64_t> replies_too_large{0};
   std::atomic<std::uint64_t> dropped_unsupported{0};
   std::atomic<std::uint64_t> dropped_rate_limited{0};
+  std::atomic<std::uint64_t> dropped_global_chat_busy{0};
+  std::atomic<std::uint64_t> refused_address_limit{0};
   std::atomic<std::uint64_t> disconnected_flooding{0};
   std::atomic<std::uint64_t> disconnected_slow{0};
   std::atomic<std::uint64_t> disconnected_no_hello{0};

@@ -139,7 +139,7 @@ struct LobbyServer::Impl {
             std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
         switch (event.type) {
           case EventType::connected:
-            service.on_connected(event.peer, now);
+            service.on_connected(event.peer, server->peer_address(event.peer), now);
             break;
           case EventType::disconnected:
             service.on_disconnected(event.peer, now);

@@ -20,13 +20,27 @@ LobbyService::Session::Session(const LobbyConfig& config, Clock::time_point now)
 LobbyService::LobbyService(const LobbyConfig& config, LobbyState& state,
                            const JoinTicketIssuer& tickets, LobbyOutput& output,
                            LobbyMetrics& metrics)
-    : config_(config), state_(state), tickets_(tickets), output_(output), metrics_(metrics) {
+    : config_(config),
+      state_(state),
+      tickets_(tickets),
+      output_(output),
+      metrics_(metrics),
+      global_chat_budget_(config.global_chat_bytes_per_second,
+                          static_cast<double>(config.global_chat_bytes_per_second), Clock::now()) {
   state_.subscribe([this](const Broadcast& broadcast) { deliver(broadcast); });
 }
 
-void LobbyService::on_connected(PeerId peer, Clock::time_point now) {
-  sessions_.try_emplace(peer, config_, now);
+void LobbyService::on_connected(PeerId peer, std::string address, Clock::time_point now) {
+  const auto [it, added] = sessions_.try_emplace(peer, config_, now);
+  if (added) it->second.address = std::move(address);
   ++metrics_.connections;
+}
+
+void LobbyService::count_down(std::unordered_map<std::string, std::size_t>& counts,
+                              const std::string& address) {
+  const auto it = counts.find(address);
+  if (it == counts.end()) return;
+  if (--it->second == 0) counts.erase(it);
 }
 
 void LobbyService::on_disconnected(PeerId peer, Clock::time_point now) {
@@ -35,6 +49,7 @@ void LobbyService::on_disconnected(PeerId peer, Clock::time_point now) {
   // A game server's registration ends with its connection: matches go elsewhere.
   if (!it->second.game_server.empty()) state_.remove_game_server(it->second.game_server);
   const PlayerId player_id = it->second.player;
+  const std::string address = std::move(it->second.address);
   sessions_.erase(it);
   --metrics_.connections;
   const auto player = players_.find(player_id);
@@ -44,7 +59,7 @@ void LobbyService::on_disconnected(PeerId peer, Clock::time_point now) {
   if (config_.resume_grace_ms > 0) {
     // The seat and the nickname wait for the player's resume token.
     state_.store_resume(gone.resume_token, {player_id, gone.nickname, gone.room,
-                                            steady_ms(now) + config_.resume_grace_ms});
+                                            steady_ms(now) + config_.resume_grace_ms, address});
     if (gone.room != 0 && state_.set_connected(gone.room, player_id, false) == StateError::none) {
       MemberInfo member{player_id, gone.nickname, false, false};
       if (auto info = member_of(gone.room, player_id)) member = *info;
@@ -59,6 +74,7 @@ void LobbyService::on_disconnected(PeerId peer, Clock::time_point now) {
     }
   }
   state_.release_nickname(nickname_key(gone.nickname));
+  count_down(nicknames_by_address_, address);
 }
 
 void LobbyService::on_tick(Clock::time_point now) {
@@ -80,6 +96,7 @@ void LobbyService::on_tick(Clock::time_point now) {
       }
     }
     state_.release_nickname(nickname_key(record.nickname));
+    count_down(nicknames_by_address_, record.address);
   }
 }
 
@@ -167,11 +184,21 @@ void LobbyService::hello(const Request& request, const wire::Hello& hello) {
       !problem.empty()) {
     return fail(request, wire::ErrorCode::nickname_invalid, std::move(problem));
   }
+  std::size_t& held = nicknames_by_address_[request.session.address];
+  if (held >= config_.max_nicknames_per_address) {
+    if (held == 0) nicknames_by_address_.erase(request.session.address);
+    ++metrics_.refused_address_limit;
+    return fail(request, wire::ErrorCode::address_limit,
+                "players from your address hold " + std::to_string(held) +
+                    " nicknames, as many as one address may: free one first");
+  }
   const PlayerId player = state_.next_id();
   if (!state_.claim_nickname(nickname_key(nickname), player)) {
+    if (held == 0) nicknames_by_address_.erase(request.session.address);
     return fail(request, wire::ErrorCode::nickname_taken,
                 "the nickname '" + nickname + "' is taken: pick another");
   }
+  ++held;
   request.session.player = player;
   Player& entry = players_[player];
   entry.peer = request.peer;
@@ -248,6 +275,9 @@ void LobbyService::resume(const Request& request, const std::string& token) {
                 "the resume token is unknown or expired: say Hello with a nickname");
   }
   request.session.player = record->player;
+  // The nickname now counts for the address it came back from.
+  count_down(nicknames_by_address_, record->address);
+  ++nicknames_by_address_[request.session.address];
   Player& entry = players_[record->player];
   entry.peer = request.peer;
   entry.nickname = record->nickname;

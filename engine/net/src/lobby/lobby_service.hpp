@@ -68,7 +68,8 @@ class LobbyService {
   LobbyService(const LobbyConfig& config, LobbyState& state, const JoinTicketIssuer& tickets,
                LobbyOutput& output, LobbyMetrics& metrics);
 
-  void on_connected(PeerId peer, Clock::time_point now);
+  // `address`: the connection's IP address, for the per-address limits.
+  void on_connected(PeerId peer, std::string address, Clock::time_point now);
   void on_disconnected(PeerId peer, Clock::time_point now);
   // `text`: the message came in a text frame (JSON); else binary (FlatBuffers).
   void on_message(PeerId peer, std::span<const std::byte> message, bool text,
@@ -84,7 +85,8 @@ class LobbyService {
     Session(const LobbyConfig& config, Clock::time_point now);
     PlayerId player = 0;  // 0 until Hello
     Clock::time_point hello_deadline;
-    bool json = false;  // the client last spoke JSON: answer it in JSON
+    std::string address;  // the client's IP address
+    bool json = false;    // the client last spoke JSON: answer it in JSON
     bool closing = false;
     std::size_t malformed_frames = 0;
     std::string game_server;  // the address this connection registered as a game server
@@ -151,6 +153,8 @@ class LobbyService {
 
   Player* player_of(const Session& session);
   std::optional<MemberInfo> member_of(RoomId room, PlayerId player) const;
+  static void count_down(std::unordered_map<std::string, std::size_t>& counts,
+                         const std::string& address);
   std::string new_resume_token();
   static std::uint64_t steady_ms(Clock::time_point now);
 
@@ -162,6 +166,13 @@ class LobbyService {
   LobbyCodec codec_;
   std::unordered_map<PeerId, Session> sessions_;
   std::unordered_map<PlayerId, Player> players_;
+  // Per client address, what it holds of what everyone shares: open rooms its players created,
+  // nicknames its players hold (connected or within their grace). Only addresses holding some.
+  std::unordered_map<std::string, std::size_t> rooms_by_address_;
+  std::unordered_map<RoomId, std::string> room_creator_address_;
+  std::unordered_map<std::string, std::size_t> nicknames_by_address_;
+  // Global chat's budget, in recipient-bytes (global_chat_bytes_per_second).
+  TokenBucket global_chat_budget_;
   // deliver()'s scratch space, kept to spare an allocation per broadcast.
   std::vector<PeerId> binary_audience_;
   std::vector<PeerId> json_audience_;

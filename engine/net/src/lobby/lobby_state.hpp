@@ -65,6 +65,7 @@ struct ResumeRecord {
   std::string nickname;
   RoomId room = 0;               // 0 = none
   std::uint64_t expires_ms = 0;  // steady clock
+  std::string address;           // the IP address of its last connection (per-address limits)
 };
 
 struct GameServerInfo {

@@ -99,6 +99,13 @@ void LobbyService::create_room(const Request& request, const wire::CreateRoom& c
                 "max_players must be 1.." + std::to_string(config_.max_players_per_room) +
                     " (0 = the largest)");
   }
+  if (const auto held = rooms_by_address_.find(request.session.address);
+      held != rooms_by_address_.end() && held->second >= config_.max_rooms_per_address) {
+    ++metrics_.refused_address_limit;
+    return fail(request, wire::ErrorCode::address_limit,
+                "players from your address have " + std::to_string(held->second) +
+                    " rooms open, as many as one address may: join one");
+  }
   RoomInfo room;
   room.id = state_.next_id();
   room.name = name;
@@ -111,6 +118,8 @@ void LobbyService::create_room(const Request& request, const wire::CreateRoom& c
     return fail(request, error_code_for(error), message_for(error));
   }
   player.room = room.id;
+  ++rooms_by_address_[request.session.address];
+  room_creator_address_.emplace(room.id, request.session.address);
   reply(request, room_detail_reply(request.id, room, {}));
 }
 
@@ -215,10 +224,19 @@ void LobbyService::chat(const Request& request, const wire::SendChat& send_chat)
       state_.publish({Broadcast::Audience::room, entry.room, chat_event(entry)});
       return;
     }
-    case ChatScope::global:
+    case ChatScope::global: {
+      // It costs every player's connection: the lobby's budget for all of them is bounded.
+      const MessageBytes message = chat_event(entry);
+      const double cost = static_cast<double>(players_.size() * message->size());
+      if (!global_chat_budget_.try_take(request.now, cost)) {
+        ++metrics_.dropped_global_chat_busy;
+        return fail(request, wire::ErrorCode::rate_limited,
+                    "global chat is busy: try again in a moment, or chat in your room");
+      }
       reply(request, ok_reply(request.id));
-      state_.publish({Broadcast::Audience::everyone, 0, chat_event(entry)});
+      state_.publish({Broadcast::Audience::everyone, 0, message});
       return;
+    }
     case ChatScope::whisper: {
       entry.to_nickname = str(send_chat.to_nickname());
       const auto to = state_.player_by_nickname(nickname_key(entry.to_nickname));
@@ -302,7 +320,16 @@ void LobbyService::remove_from_room(RoomId room, const MemberInfo& member,
                                     wire::PresenceKind kind) {
   const auto before = state_.room(room);
   std::optional<RoomInfo> after;
-  if (state_.leave_room(room, member.player, after) != StateError::none || !after) return;
+  if (state_.leave_room(room, member.player, after) != StateError::none) return;
+  if (!after) {
+    // The room closed: it no longer counts for the address that created it.
+    if (const auto creator = room_creator_address_.find(room);
+        creator != room_creator_address_.end()) {
+      count_down(rooms_by_address_, creator->second);
+      room_creator_address_.erase(creator);
+    }
+    return;
+  }
   state_.publish({Broadcast::Audience::room, room, presence_event(room, kind, member)});
   if (before && before->host != after->host) {
     for (const MemberInfo& host : after->members) {

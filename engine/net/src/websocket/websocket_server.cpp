@@ -255,6 +255,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
           shared->admission.release_connection(address);
           shared->live.remove(peer);
         });
+    connection->remote_address = address_;
     if (!shared_->live.add(peer, connection)) {
       // The transport is being destroyed: this connection would never be polled.
       shared_->admission.release_connection(address_);
@@ -380,6 +381,7 @@ class WebSocketServer final : public EndpointTransport<WebSocketServerTransport>
                     std::span<const std::byte> message, std::span<SendResult> results) override {
     endpoint_.send_to_many(peers, channel, message, results);
   }
+  std::string peer_address(PeerId peer) const override { return endpoint_.peer_address(peer); }
 
  private:
   // One post to the io thread for a whole broadcast. Every server connection runs on the

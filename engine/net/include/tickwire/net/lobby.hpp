@@ -49,6 +49,13 @@ struct LobbyConfig {
   std::size_t max_chat_length = 500;
   // Rooms open at once, at most; CreateRoom beyond it fails with too_many_rooms. Default 1000.
   std::size_t max_rooms = 1000;
+  // Open rooms created by players from one IP address, at most; CreateRoom beyond it fails with
+  // address_limit. Well below max_rooms, so that one address cannot take them all. Default 20
+  // (1..max_rooms).
+  std::size_t max_rooms_per_address = 20;
+  // Nicknames held by players from one IP address (connected, or within their resume grace), at
+  // most; Hello beyond it fails with address_limit. Default 32.
+  std::size_t max_nicknames_per_address = 32;
   // Rooms in one RoomList page (and one /api/rooms answer), at most; a page whose rooms would not
   // fit in one message holds fewer. Default 50 (1..1000).
   std::size_t max_rooms_per_page = 50;
@@ -70,6 +77,11 @@ struct LobbyConfig {
   std::size_t chat_burst = 5;
   double chat_lines_per_second = 2.0;
   std::size_t flood_strikes = 5;
+  // Global chat, for the whole lobby: recipients times bytes a second, at most (a 300-byte line
+  // to 1000 players costs 300 000). A global line over it gets rate_limited, so that a few
+  // players cannot make the lobby send everyone a flood. Default 8 MiB (at least
+  // max_message_size).
+  std::size_t global_chat_bytes_per_second = 8 * 1024 * 1024;
   // Every other request, per connection: the same scheme with its own bucket, so that a client
   // cannot keep the lobby busy with room lists. Defaults 40 at once, 20 per second.
   std::size_t request_burst = 40;
@@ -133,11 +145,13 @@ struct LobbyCounters {
   std::uint64_t bytes_sent = 0;
   std::uint64_t matches_started = 0;
   // Drops and disconnects by reason.
-  std::uint64_t dropped_malformed = 0;      // frames that are not a LobbyMessage (closed 1007)
-  std::uint64_t replies_too_large = 0;      // answered reply_too_large instead
-  std::uint64_t dropped_unsupported = 0;    // bodies a client may not send (closed 1003)
-  std::uint64_t dropped_rate_limited = 0;   // requests refused by a rate limit
-  std::uint64_t disconnected_flooding = 0;  // closed 1008 after flood_strikes
+  std::uint64_t dropped_malformed = 0;         // frames that are not a LobbyMessage (closed 1007)
+  std::uint64_t replies_too_large = 0;         // answered reply_too_large instead
+  std::uint64_t dropped_unsupported = 0;       // bodies a client may not send (closed 1003)
+  std::uint64_t dropped_rate_limited = 0;      // requests refused by a rate limit
+  std::uint64_t dropped_global_chat_busy = 0;  // global lines over global_chat_bytes_per_second
+  std::uint64_t refused_address_limit = 0;     // rooms or nicknames over an address's share
+  std::uint64_t disconnected_flooding = 0;     // closed 1008 after flood_strikes
   std::uint64_t disconnected_slow = 0;  // closed because their send queue was full (not reading)
   std::uint64_t disconnected_no_hello = 0;        // closed for not saying Hello in time
   std::uint64_t registrations_refused = 0;        // RegisterGameServer with a wrong secret

@@ -50,6 +50,7 @@ enum class LobbyError : std::uint16_t {
   registration_refused,
   malformed,        // the lobby could not read a frame (a client bug): the message says why
   reply_too_large,  // the answer would not fit in one message: ask for less
+  address_limit,    // this IP address holds as many rooms or nicknames as one address may
 };
 std::string_view to_string(LobbyError error);
 
