@@ -374,5 +374,50 @@ TEST(LobbyLimits, players_who_leave_during_a_chat_stream_are_not_counted_as_slow
   EXPECT_EQ(listener.state(), net::LobbyClientState::welcomed);
 }
 
+// Global chat reaches everyone, so the lobby bounds what it all costs: recipients times bytes a
+// second. A player who shouts faster than that gets rate_limited errors (not a disconnect), and
+// room chat goes on untouched.
+TEST(LobbyLimits, global_chat_over_its_budget_is_refused_and_room_chat_goes_on) {
+  net::LobbyConfig config;
+  config.websocket.port = 0;
+  config.websocket.common.shutdown_timeout_ms = 300;
+  config.global_chat_bytes_per_second = config.websocket.common.max_message_size;
+  config.chat_burst = 1000;  // the shouter's own rate limit is not what stops it
+  config.chat_lines_per_second = 1000;
+  net::LobbyServer lobby(config, net::JoinTicketIssuer::generate());
+  ASSERT_TRUE(lobby.start().ok());
+  HonestChatters honest(lobby.port());
+  ASSERT_TRUE(honest.ready());
+  auto shouter = connect(lobby.port());
+  ASSERT_TRUE(pump_clients({shouter.get()}, nullptr,
+                           [&] { return shouter->state() == net::LobbyClientState::connected; }));
+  shouter->hello("shouter");
+  ASSERT_TRUE(pump_clients({shouter.get()}, nullptr,
+                           [&] { return shouter->state() == net::LobbyClientState::welcomed; }));
+  // Each line to 3 players costs about 1.7 KB of a 16 KiB budget refilled each second.
+  constexpr int kLines = 40;
+  for (int i = 0; i < kLines; ++i)
+    shouter->chat(std::string(480, static_cast<char>('a' + i % 26)), net::ChatScope::global);
+  std::vector<LobbyEvent> events;
+  ASSERT_TRUE(pump_clients({shouter.get()}, &events, [&] {
+    honest.poll();
+    return std::count_if(events.begin(), events.end(), [](const LobbyEvent& e) {
+             return e.type == LobbyEventType::reply;
+           }) == kLines;
+  }));
+  std::size_t refused = 0;
+  for (const LobbyEvent& event : events) {
+    if (event.type != LobbyEventType::reply || event.error == net::LobbyError::none) continue;
+    EXPECT_EQ(event.error, net::LobbyError::rate_limited);
+    EXPECT_NE(event.error_message.find("global chat is busy"), std::string::npos);
+    ++refused;
+  }
+  EXPECT_GE(refused, 1u);
+  EXPECT_LT(refused, static_cast<std::size_t>(kLines));  // the budget let some through
+  EXPECT_EQ(lobby.counters().dropped_global_chat_busy, refused);
+  EXPECT_EQ(shouter->state(), net::LobbyClientState::welcomed);
+  EXPECT_EQ(honest.check_nothing_lost(), "");
+}
+
 }  // namespace
 }  // namespace tickwire::test
