@@ -4,8 +4,9 @@
 // member receives a join ticket signed by the lobby for the game server it picked. The protocol is
 // schemas/lobby.fbs over plain WebSocket: a binary frame is one FlatBuffers LobbyMessage, a text
 // frame the same message as JSON, so a browser, websocat or a test can speak it by hand. The same
-// port answers plain HTTP: GET /healthz, GET /api/rooms (JSON), GET /metrics (Prometheus text)
-// and the web lobby page at / (index.html from web_root).
+// port answers plain HTTP: GET /healthz (503 if the lobby thread stalls), GET /api/rooms (JSON,
+// in pages), GET /metrics (Prometheus text) and the web lobby page at / (index.html from
+// web_root).
 //
 // Threading: the lobby runs on its own thread, started by start() and stopped by stop() or the
 // destructor. A lobby is a service, not part of a game's frame: a dedicated lobby process has no
@@ -61,7 +62,7 @@ struct LobbyConfig {
   std::size_t max_rooms_per_page = 50;
   // Players in one room, at most (the cap for CreateRoom.max_players). 2..10000, and the reply to
   // JoinRoom for a full room must fit in max_message_size: validate() says how many fit (about
-  // 190 with the default 16 KiB and 20-byte nicknames). Default 16.
+  // 150 with the default 16 KiB and 20-byte nicknames). Default 16.
   std::size_t max_players_per_room = 16;
   // Chat lines kept per room and sent to a player who joins. Default 50 (at most 1000).
   std::size_t chat_history_length = 50;
