@@ -66,6 +66,15 @@ std::vector<BadFrame> malformed_frames() {
   };
 }
 
+// AddressSanitizer keeps freed memory in quarantine (hundreds of MiB) before reusing it, so
+// under it the resident size grows with any churn, leak or not: the comparison is only made
+// without it (the Release suite runs this test).
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kResidentSizeMeasuresUse = false;
+#else
+constexpr bool kResidentSizeMeasuresUse = true;
+#endif
+
 // Resident memory of this process, after returning what malloc holds free to the system, so
 // that two readings differ only by what is still in use.
 std::size_t resident_bytes() {
@@ -152,8 +161,10 @@ TEST(LobbySoak, a_hundred_thousand_malformed_frames_cost_no_memory_and_honest_ch
   const std::size_t after = resident_bytes();
   std::printf("resident memory: %zu KiB after the warm-up, %zu KiB after 100000 more frames\n",
               before / 1024, after / 1024);
-  EXPECT_LE(after, before + 2 * 1024 * 1024)
-      << "resident memory grew from " << before << " to " << after << " bytes";
+  if (kResidentSizeMeasuresUse) {
+    EXPECT_LE(after, before + 2 * 1024 * 1024)
+        << "resident memory grew from " << before << " to " << after << " bytes";
+  }
 
   // Every frame was rejected, counted and answered with what the parser found.
   EXPECT_EQ(lobby.counters().dropped_malformed, sent);

@@ -186,7 +186,6 @@ void LobbyService::hello(const Request& request, const wire::Hello& hello) {
   }
   std::size_t& held = nicknames_by_address_[request.session.address];
   if (held >= config_.max_nicknames_per_address) {
-    if (held == 0) nicknames_by_address_.erase(request.session.address);
     ++metrics_.refused_address_limit;
     return fail(request, wire::ErrorCode::address_limit,
                 "players from your address hold " + std::to_string(held) +
@@ -194,7 +193,7 @@ void LobbyService::hello(const Request& request, const wire::Hello& hello) {
   }
   const PlayerId player = state_.next_id();
   if (!state_.claim_nickname(nickname_key(nickname), player)) {
-    if (held == 0) nicknames_by_address_.erase(request.session.address);
+    if (held == 0) nicknames_by_address_.erase(request.session.address);  // made just now
     return fail(request, wire::ErrorCode::nickname_taken,
                 "the nickname '" + nickname + "' is taken: pick another");
   }
@@ -295,10 +294,9 @@ void LobbyService::resume(const Request& request, const std::string& token) {
   const MessageBytes welcome = fit(
       request.session, history.size(), 0,
       [&](std::size_t lines) {
-        const std::vector<ChatEntry> kept(history.end() - static_cast<std::ptrdiff_t>(lines),
-                                          history.end());
         return welcome_reply(request.id, record->player, entry.nickname, entry.resume_token,
-                             config_.resume_grace_ms, room ? &*room : nullptr, kept);
+                             config_.resume_grace_ms, room ? &*room : nullptr,
+                             {history.data() + (history.size() - lines), lines});
       },
       json);
   if (welcome) {

@@ -207,10 +207,11 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void close() {
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    // One deadline for the whole drain: a client trickling bytes must not keep it going.
+    stream_.expires_at(std::max(deadline_, std::chrono::steady_clock::now() + kMinLinger));
     drain();
   }
   void drain() {
-    stream_.expires_at(std::max(deadline_, std::chrono::steady_clock::now() + kMinLinger));
     buffer_.clear();
     stream_.async_read_some(buffer_.prepare(kFirstReadBytes),
                             [self = shared_from_this()](beast::error_code ec, std::size_t) {
