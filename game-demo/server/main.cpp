@@ -124,6 +124,8 @@ int run(const Options& options) {
     config.websocket.max_connections_per_address = options.lobby_max_per_address;
     config.websocket.max_pending_handshakes =
         std::max<std::size_t>(64, 2 * options.lobby_max_per_address);
+    config.websocket.connection_burst_per_address =
+        std::max(config.websocket.connection_burst_per_address, 2 * options.lobby_max_per_address);
     // Every connection from an address may hold a nickname, and as many again may wait for their
     // players to come back.
     config.max_nicknames_per_address =

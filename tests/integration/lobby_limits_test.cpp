@@ -141,6 +141,7 @@ TEST(LobbyLimits, a_thousand_rooms_are_listed_page_by_page_and_a_room_of_long_li
   // Every player here comes from 127.0.0.1.
   config.max_rooms_per_address = kRooms;
   config.max_nicknames_per_address = 2 * kRooms;
+  config.websocket.connection_burst_per_address = 2 * kRooms;
   // More rooms a page than fit in one message: pages shrink to fit, in each client's language.
   config.max_rooms_per_page = 200;
   // Rooms outlive their creators, who leave once they made them.

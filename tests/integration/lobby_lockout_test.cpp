@@ -1,6 +1,6 @@
-// One address takes everything it is allowed: connections, pending handshakes, rooms and
-// nicknames. A visitor from another address (127.0.0.2, still loopback) loads the page, connects
-// and chats all the same, and so do two honest players who were there before.
+// One address takes everything it is allowed: connections, pending handshakes, connection rate,
+// rooms and nicknames. A visitor from another address (127.0.0.2, still loopback) loads the page,
+// connects and chats all the same, and so do two honest players who were there before.
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -140,6 +140,14 @@ TEST(LobbyLockout, one_address_holding_all_it_may_leaves_room_for_a_visitor_from
   std::vector<std::unique_ptr<RawTcpClient>> idle;
   for (std::size_t i = 0; i < config.websocket.max_connections_per_address + 4; ++i)
     idle.push_back(std::make_unique<RawTcpClient>(port, 0, "127.0.0.1"));
+
+  // ... and its connection rate: a burst of new connections beyond it is cut off at once.
+  for (std::size_t i = 0; i < config.websocket.connection_burst_per_address + 16; ++i)
+    RawTcpClient churn(port, 0, "127.0.0.1");
+  const auto counted = std::chrono::steady_clock::now() + 5s;
+  while (lobby.counters().transport_rate_limited == 0 && std::chrono::steady_clock::now() < counted)
+    std::this_thread::sleep_for(10ms);
+  EXPECT_GE(lobby.counters().transport_rate_limited, 1u);
 
   // A visitor from 127.0.0.2 loads the page, connects, says Hello, opens a room and chats.
   RawTcpClient page(port, 0, "127.0.0.2");

@@ -530,6 +530,7 @@ TEST_F(LobbyTest, the_largest_room_the_limits_allow_gets_every_reply_and_chat_li
   config.websocket.max_pending_handshakes = kPlayers + 8;
   config.max_players_per_room = kPlayers;
   config.max_nicknames_per_address = kPlayers;  // they all come from 127.0.0.1
+  config.websocket.connection_burst_per_address = kPlayers + 8;
   start(config);
   for (std::size_t i = 0; i < kPlayers; ++i)
     players_.push_back(std::make_unique<Player>(lobby_->port()));

@@ -51,6 +51,7 @@ LobbyCounters LobbyMetrics::snapshot() const {
   out.registrations_refused = registrations_refused.load();
   out.transport_dropped_oversize = transport_dropped_oversize.load();
   out.transport_dropped_malformed = transport_dropped_malformed.load();
+  out.transport_rate_limited = transport_rate_limited.load();
   out.http_requests = http_requests.load();
   out.http_rate_limited = http_rate_limited.load();
   return out;
@@ -88,6 +89,7 @@ std::string render_prometheus(const LobbyCounters& c) {
   labelled(out, "tickwire_lobby_drops_total", "registration_refused", c.registrations_refused);
   labelled(out, "tickwire_lobby_drops_total", "oversize", c.transport_dropped_oversize);
   labelled(out, "tickwire_lobby_drops_total", "bad_framing", c.transport_dropped_malformed);
+  labelled(out, "tickwire_lobby_drops_total", "connection_rate", c.transport_rate_limited);
   labelled(out, "tickwire_lobby_drops_total", "http_rate_limited", c.http_rate_limited);
   return out;
 }

@@ -29,6 +29,7 @@ struct LobbyMetrics {
   std::atomic<std::uint64_t> registrations_refused{0};
   std::atomic<std::uint64_t> transport_dropped_oversize{0};
   std::atomic<std::uint64_t> transport_dropped_malformed{0};
+  std::atomic<std::uint64_t> transport_rate_limited{0};
   std::atomic<std::uint64_t> http_requests{0};
   std::atomic<std::uint64_t> http_rate_limited{0};
 

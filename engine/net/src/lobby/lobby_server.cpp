@@ -161,6 +161,7 @@ struct LobbyServer::Impl {
         const TransportCounters transport = server->counters();
         metrics.transport_dropped_oversize = transport.dropped_oversize;
         metrics.transport_dropped_malformed = transport.dropped_malformed;
+        metrics.transport_rate_limited = transport.dropped_rate_limited;
       }
     }
   }

@@ -56,7 +56,8 @@ struct ServerShared {
       : config(server_config),
         events(std::make_shared<EventQueue>(server_config.common.max_unpolled_bytes_per_peer)),
         admission({server_config.max_connections, server_config.max_connections_per_address,
-                   server_config.max_pending_handshakes}),
+                   server_config.max_pending_handshakes, server_config.connection_burst_per_address,
+                   server_config.connections_per_address_per_second}),
         http_handler(std::move(handler)) {
     if (tuning.broadcast_flush_delay.count() > 0) {
       flush_round = std::make_unique<CoalescingStream::FlushRound>(
@@ -330,11 +331,21 @@ class Listener : public std::enable_shared_from_this<Listener> {
     // lone message can wait ~40 ms for the peer's delayed acknowledgement (Nagle).
     socket.set_option(tcp::no_delay(true), ec);
     std::string address = address_key(remote);
-    if (!shared_->admission.begin_handshake(address)) {
-      // Too many unfinished handshakes: close at once (the socket goes out of scope), so a flood
-      // of idle sockets costs no more than this.
-      ++shared_->events->counters.refused_connections;
-      return;
+    const auto now_ms =
+        static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                       std::chrono::steady_clock::now().time_since_epoch())
+                                       .count());
+    switch (shared_->admission.begin_handshake(address, now_ms)) {
+      case ConnectionAdmission::Arrival::accepted:
+        break;
+      case ConnectionAdmission::Arrival::too_many_pending:
+        // Close at once (the socket goes out of scope), so a flood of idle sockets costs no
+        // more than this.
+        ++shared_->events->counters.refused_connections;
+        return;
+      case ConnectionAdmission::Arrival::too_fast:
+        ++shared_->events->counters.dropped_rate_limited;
+        return;
     }
     std::make_shared<HttpSession>(std::move(socket), std::move(address), shared_)->run();
   }

@@ -154,10 +154,12 @@ struct LobbyCounters {
   std::uint64_t refused_address_limit = 0;     // rooms or nicknames over an address's share
   std::uint64_t disconnected_flooding = 0;     // closed 1008 after flood_strikes
   std::uint64_t disconnected_slow = 0;  // closed because their send queue was full (not reading)
-  std::uint64_t disconnected_no_hello = 0;        // closed for not saying Hello in time
-  std::uint64_t registrations_refused = 0;        // RegisterGameServer with a wrong secret
-  std::uint64_t transport_dropped_oversize = 0;   // frames over max_message_size (closed 1009)
-  std::uint64_t transport_dropped_malformed = 0;  // bad WebSocket framing (closed 1002/1007)
+  std::uint64_t disconnected_no_hello = 0;       // closed for not saying Hello in time
+  std::uint64_t registrations_refused = 0;       // RegisterGameServer with a wrong secret
+  std::uint64_t transport_dropped_oversize = 0;  // frames over max_message_size (closed 1009)
+  std::uint64_t transport_dropped_malformed = 0;
+  std::uint64_t transport_rate_limited = 0;  // connections over the per-address connection rate  //
+                                             // bad WebSocket framing (closed 1002/1007)
   std::uint64_t http_requests = 0;
   std::uint64_t http_rate_limited = 0;  // answered 429
 };

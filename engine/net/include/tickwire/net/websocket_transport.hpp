@@ -101,6 +101,12 @@ struct WebSocketServerConfig {
   // most max_connections_per_address. Beyond either, new TCP connections are closed at once, so
   // a flood of idle sockets cannot take every slot. Default 64.
   std::size_t max_pending_handshakes = 64;
+  // New TCP connections from one IP address: connection_burst_per_address at once, then
+  // connections_per_address_per_second; beyond that a connection is closed at once (counted as
+  // dropped_rate_limited), so that one address cannot churn through the server's handshakes.
+  // Defaults 64 and 16.
+  std::size_t connection_burst_per_address = 64;
+  double connections_per_address_per_second = 16.0;
   // A TCP connection that has sent nothing this long after it arrived, in milliseconds, is
   // closed; its request header must then be complete within common.handshake_timeout_ms of its
   // arrival. Together they close slowloris connections (idle, or dripping a header). Bytes that
