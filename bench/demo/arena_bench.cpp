@@ -144,7 +144,11 @@ Result measure(const Options& options, int players) {
   lobby_config.websocket.port = options.lobby_port;
   lobby_config.websocket.max_connections_per_address = 1000;
   lobby_config.websocket.max_pending_handshakes = 1000;
+  lobby_config.websocket.connection_burst_per_address = 100'000;
   lobby_config.max_players_per_room = 1000;
+  lobby_config.max_nicknames_per_address = 1000;
+  // A full room's reply to JoinRoom must fit in one message (validate() checks).
+  lobby_config.websocket.common.max_message_size = 256 * 1024;
   lobby_config.local_game_server = address;
   lobby_config.local_game_server_seal_key = seal_keys.public_key;
   net::LobbyServer lobby(lobby_config, issuer);

@@ -17,7 +17,13 @@ int serve_tickwire_lobby() {
   config.websocket.max_connections = 20000;
   config.websocket.max_connections_per_address = 20000;
   config.websocket.max_pending_handshakes = 1024;
+  config.websocket.connection_burst_per_address = 1'000'000;
+  config.websocket.connections_per_address_per_second = 1e9;
   config.max_players_per_room = 10000;
+  config.max_nicknames_per_address = 20000;
+  // A full room's reply to JoinRoom must fit in one message (validate() checks): 10000 members
+  // take about 1 MiB as JSON.
+  config.websocket.common.max_message_size = 2 * 1024 * 1024;
   // The benchmark chats far faster than a person: lift the rate limits out of the way.
   config.chat_burst = 1'000'000;
   config.chat_lines_per_second = 1e9;

@@ -50,10 +50,17 @@ struct Options {
   double tick_rate = 60;
   double snapshot_rate = 30;
   std::size_t max_players = 64;
-  // Connections (players, handshakes, lobby sockets) from one IP address at most: well below
+  // Game server connections (players, handshakes) from one IP address at most: well below
   // max_players, so that one host cannot take the server. Bots and tests that run many players
   // on one machine raise it with --max-per-address.
   std::size_t max_per_address = 8;
+  // The lobby's: per address well below the total, so that one address cannot lock others out.
+  std::size_t lobby_max_connections = 1024;
+  std::size_t lobby_max_per_address = 32;
+  std::size_t chat_burst = 5;
+  double chat_lines_per_second = 2.0;
+  std::size_t request_burst = 40;
+  double requests_per_second = 20.0;
   double match_seconds = 180;
   int drones = 30;
   std::string key_file;
@@ -166,9 +173,25 @@ int run(const Options& options) {
     net::LobbyConfig config;
     config.websocket.bind_address = options.bind;
     config.websocket.port = options.lobby_port;
-    config.websocket.max_connections_per_address = options.max_per_address;
-    config.websocket.max_pending_handshakes = std::max<std::size_t>(64, options.max_per_address);
+    config.websocket.max_connections = options.lobby_max_connections;
+    config.websocket.max_connections_per_address = options.lobby_max_per_address;
+    config.websocket.max_pending_handshakes =
+        std::max<std::size_t>(64, 2 * options.lobby_max_per_address);
+    config.websocket.connection_burst_per_address =
+        std::max(config.websocket.connection_burst_per_address, 2 * options.lobby_max_per_address);
+    // Every connection from an address may hold a nickname, and as many again may wait for their
+    // players to come back.
+    config.max_nicknames_per_address =
+        std::max(config.max_nicknames_per_address, 2 * options.lobby_max_per_address);
+    config.chat_burst = options.chat_burst;
+    config.chat_lines_per_second = options.chat_lines_per_second;
+    config.request_burst = options.request_burst;
+    config.requests_per_second = options.requests_per_second;
     config.max_players_per_room = options.max_players;
+    // A full room's reply to JoinRoom must fit in one message (validate() checks): about 100
+    // bytes a member as JSON, with room to spare.
+    config.websocket.common.max_message_size = std::max<std::size_t>(
+        config.websocket.common.max_message_size, 8 * 1024 + 128 * options.max_players);
     // The page is served by the lobby itself: browsers send its address as their Origin.
     const std::string port = std::to_string(options.lobby_port);
     config.websocket.allowed_origins = {"http://" + host + ":" + port, "http://127.0.0.1:" + port,
@@ -414,9 +437,33 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 4000))
       ->capture_default_str();
   app.add_option("--max-per-address", options.max_per_address,
-                 "connections (players, handshakes, lobby sockets) from one IP address at most; "
+                 "game server connections (players, handshakes) from one IP address at most; "
                  "raise it for bots or tests that run many players on one machine")
       ->check(CLI::Range(1, 20000))
+      ->capture_default_str();
+  app.add_option("--lobby-max-connections", options.lobby_max_connections,
+                 "lobby WebSocket connections at most")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  app.add_option("--lobby-max-per-address", options.lobby_max_per_address,
+                 "lobby connections from one IP address at most (raise it for many bots on one "
+                 "machine; keep it well below --lobby-max-connections on the internet)")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  app.add_option("--chat-burst", options.chat_burst, "chat lines a player may send at once")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  app.add_option("--chat-rate", options.chat_lines_per_second,
+                 "chat lines per second a player may keep sending")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--request-burst", options.request_burst,
+                 "other lobby requests a connection may send at once")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  app.add_option("--request-rate", options.requests_per_second,
+                 "other lobby requests per second a connection may keep sending")
+      ->check(CLI::PositiveNumber)
       ->capture_default_str();
   app.add_option("--match-seconds", options.match_seconds, "length of a match")
       ->check(CLI::PositiveNumber)

@@ -7,9 +7,13 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -20,6 +24,7 @@
 
 #include "../support/pump.hpp"
 #include "../support/raw_tcp_client.hpp"
+#include "../support/raw_websocket.hpp"
 #include "tickwire/net/join_ticket.hpp"
 #include "tickwire/net/lobby.hpp"
 #include "tickwire/net/websocket_transport.hpp"
@@ -30,65 +35,6 @@ namespace {
 
 using namespace std::chrono_literals;
 namespace wire = tickwire::schemas::lobby;
-
-// A client frame: FIN, `opcode`, masked with a zero key (so the payload goes as is).
-// `claimed_length` overrides the length in the header.
-std::string frame(std::uint8_t opcode, std::string_view payload,
-                  std::optional<std::uint64_t> claimed_length = std::nullopt) {
-  const std::uint64_t length = claimed_length.value_or(payload.size());
-  std::string out;
-  out += static_cast<char>(0x80 | opcode);
-  if (length < 126) {
-    out += static_cast<char>(0x80 | length);
-  } else if (length <= 0xffff) {
-    out += static_cast<char>(0x80 | 126);
-    out += static_cast<char>(length >> 8);
-    out += static_cast<char>(length & 0xff);
-  } else {
-    out += static_cast<char>(0x80 | 127);
-    for (int shift = 56; shift >= 0; shift -= 8)
-      out += static_cast<char>((length >> shift) & 0xff);
-  }
-  out += std::string(4, '\0');  // mask key
-  out += payload;
-  return out;
-}
-constexpr std::uint8_t kText = 0x1;
-constexpr std::uint8_t kBinary = 0x2;
-
-// The code of the first close frame in `bytes` (server frames, unmasked), if one is complete.
-std::optional<std::uint16_t> close_code_in(const std::string& bytes) {
-  std::size_t at = 0;
-  while (at + 2 <= bytes.size()) {
-    const auto opcode = static_cast<std::uint8_t>(bytes[at]) & 0x0f;
-    std::uint64_t length = static_cast<std::uint8_t>(bytes[at + 1]) & 0x7f;
-    std::size_t header = 2;
-    if (length == 126) {
-      if (at + 4 > bytes.size()) return std::nullopt;
-      length = (static_cast<std::uint8_t>(bytes[at + 2]) << 8) |
-               static_cast<std::uint8_t>(bytes[at + 3]);
-      header = 4;
-    } else if (length == 127) {
-      if (at + 10 > bytes.size()) return std::nullopt;
-      length = 0;
-      for (int i = 0; i < 8; ++i)
-        length = (length << 8) | static_cast<std::uint8_t>(bytes[at + 2 + i]);
-      header = 10;
-    }
-    if (at + header + length > bytes.size()) return std::nullopt;
-    if (opcode == 0x8 && length >= 2) {
-      return static_cast<std::uint16_t>((static_cast<std::uint8_t>(bytes[at + header]) << 8) |
-                                        static_cast<std::uint8_t>(bytes[at + header + 1]));
-    }
-    at += header + length;
-  }
-  return std::nullopt;
-}
-
-std::string upgrade_request() {
-  return "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
-}
 
 std::string hello_bytes(std::string_view nickname) {
   flatbuffers::FlatBufferBuilder fbb;
@@ -177,9 +123,32 @@ TEST_F(LobbyAbuseTest, garbage_and_truncated_binary_frames_close_with_1007) {
   expect_good_player_served("good");
 }
 
+TEST_F(LobbyAbuseTest, a_body_type_without_its_body_closes_with_1007) {
+  // The verifier lets it through; every request handler would read the body through null.
+  flatbuffers::FlatBufferBuilder fbb;
+  wire::LobbyMessageBuilder message(fbb);
+  message.add_request_id(1);
+  message.add_body_type(wire::LobbyBody::Hello);
+  fbb.Finish(message.Finish());
+  auto binary = upgraded();
+  EXPECT_EQ(close_code_after(*binary,
+                             frame(kBinary, {reinterpret_cast<const char*>(fbb.GetBufferPointer()),
+                                             fbb.GetSize()})),
+            1007);
+  auto json = upgraded();
+  EXPECT_EQ(close_code_after(*json, frame(kText, R"({"request_id": 1, "body_type": "JoinRoom"})")),
+            1007);
+  EXPECT_EQ(lobby_->counters().dropped_malformed, 2u);
+  expect_good_player_served("good");
+}
+
 TEST_F(LobbyAbuseTest, invalid_json_and_schema_text_close_with_1007) {
   auto bad_json = upgraded();
   EXPECT_EQ(close_code_after(*bad_json, frame(kText, R"({"request_id": 1, "body_type": )")), 1007);
+  // Before the close, the reply says what the parser found, for a person typing JSON by hand.
+  EXPECT_NE(bad_json->received().find(R"("code": "malformed")"), std::string::npos)
+      << bad_json->received();
+  EXPECT_NE(bad_json->received().find("end of file"), std::string::npos) << bad_json->received();
   auto wrong_field = upgraded();
   EXPECT_EQ(close_code_after(*wrong_field, frame(kText, R"({"no_such_field": 1})")), 1007);
   // Schema text must never reach the parser as schema: it would let a client change it.
@@ -235,11 +204,81 @@ TEST_F(LobbyAbuseTest, two_mebibyte_frame_and_huge_claimed_length_close_with_100
       [&] { return lobby_->counters().transport_dropped_oversize >= 1; }, 2s));
 }
 
+// The close frame must reach a client still busy sending: the lobby stops reading the message,
+// sends 1009, drains what keeps coming for a bounded time and only then closes (closing at once
+// would reset the connection and lose the close frame: the client would see 1006).
+TEST_F(LobbyAbuseTest, sixteen_mebibyte_frames_get_1009_while_still_being_sent) {
+  for (const std::uint8_t opcode : {kBinary, kText}) {
+    auto big = upgraded();
+    // All of it goes out: the lobby keeps taking (and dropping) the bytes instead of resetting.
+    EXPECT_TRUE(big->send_bytes(frame(opcode, std::string(16 * 1024 * 1024, 'x'))));
+    big->read_until([](const std::string& r) { return close_code_in(r).has_value(); });
+    EXPECT_EQ(close_code_in(big->received()), 1009);
+    EXPECT_TRUE(big->closed_by_server_within(3s));
+    EXPECT_FALSE(big->reset());
+  }
+  expect_good_player_served("good");
+  EXPECT_TRUE(pump_until(
+      {{good_.get(), &good_log_}},
+      [&] { return lobby_->counters().transport_dropped_oversize == 2; }, 2s));
+}
+
 TEST_F(LobbyAbuseTest, client_that_never_finishes_the_handshake_is_closed) {
   RawTcpClient stalled(lobby_->port());
   ASSERT_TRUE(stalled.send_bytes("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"));
   EXPECT_FALSE(stalled.read_until([](const std::string&) { return false; }, 2s));
   EXPECT_TRUE(stalled.closed());
+  expect_good_player_served("good");
+}
+
+// Slowloris: connections that send nothing, or drip a header a byte at a time, are closed (by the
+// first-byte deadline and the header deadline) while a visitor who speaks normally is served.
+TEST_F(LobbyAbuseTest, slowloris_connections_are_closed_by_the_first_byte_and_header_deadlines) {
+  net::LobbyConfig config = LobbyAbuseTest::config();
+  config.websocket.first_byte_timeout_ms = 200;
+  config.websocket.common.handshake_timeout_ms = 1000;
+  start(config);
+  std::vector<std::unique_ptr<RawTcpClient>> silent;
+  for (int i = 0; i < 4; ++i)
+    silent.push_back(std::make_unique<RawTcpClient>(lobby_->port()));
+  RawTcpClient drip(lobby_->port());
+  const std::string header = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: ";
+  ASSERT_TRUE(drip.send_bytes(header.substr(0, 1)));
+  // The dripper keeps sending (one byte each 50 ms) and is closed all the same.
+  bool drip_closed = false;
+  for (int i = 0; i < 100 && !drip_closed; ++i) {
+    if (!drip.send_bytes("x")) break;
+    drip_closed = drip.closed_by_server_within(50ms);
+  }
+  EXPECT_TRUE(drip_closed || drip.closed());
+  for (const auto& client : silent)
+    EXPECT_TRUE(client->closed_by_server_within(3s));
+  EXPECT_EQ(http("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                .rfind("HTTP/1.1 200", 0),
+            0u);
+  expect_good_player_served("good");
+}
+
+// Input that is not HTTP gets 400 and a header over the limit 431, each followed by the close.
+TEST_F(LobbyAbuseTest, non_http_input_gets_400_and_an_oversize_header_431_then_the_close) {
+  RawTcpClient tls_hello(lobby_->port());
+  ASSERT_TRUE(tls_hello.send_bytes(std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11) +
+                                   "\r\n\r\n"));
+  EXPECT_TRUE(tls_hello.closed_by_server_within(3s));
+  EXPECT_EQ(tls_hello.received().rfind("HTTP/1.1 400", 0), 0u) << tls_hello.received();
+  EXPECT_FALSE(tls_hello.reset());
+
+  RawTcpClient garbage(lobby_->port());
+  ASSERT_TRUE(garbage.send_bytes("hello lobby, are you there?\r\n\r\n"));
+  EXPECT_TRUE(garbage.closed_by_server_within(3s));
+  EXPECT_EQ(garbage.received().rfind("HTTP/1.1 400", 0), 0u) << garbage.received();
+
+  RawTcpClient huge(lobby_->port());
+  ASSERT_TRUE(huge.send_bytes("GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(20000, 'a') +
+                              "\r\n\r\n"));
+  EXPECT_TRUE(huge.closed_by_server_within(3s));
+  EXPECT_EQ(huge.received().rfind("HTTP/1.1 431", 0), 0u) << huge.received().substr(0, 100);
+  EXPECT_FALSE(huge.reset());
   expect_good_player_served("good");
 }
 
@@ -262,6 +301,7 @@ TEST_F(LobbyAbuseTest, client_that_never_reads_is_dropped_and_costs_bounded_memo
   chatty.chat_burst = 2000;
   chatty.chat_lines_per_second = 2000;
   chatty.max_chat_length = 4000;
+  chatty.global_chat_bytes_per_second = 1024 * 1024 * 1024;
   chatty.websocket.common.max_queued_bytes_per_peer = 256 * 1024;
   start(chatty);
   auto deaf = upgraded(/*receive_buffer=*/4096);
@@ -302,13 +342,19 @@ TEST_F(LobbyAbuseTest, http_routes_answer_with_the_right_status) {
   const std::string rooms =
       http("GET /api/rooms?free=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   EXPECT_EQ(rooms.rfind("HTTP/1.1 200", 0), 0u) << rooms;
-  EXPECT_NE(rooms.find("{\"rooms\":[]}"), std::string::npos) << rooms;
+  EXPECT_NE(rooms.find("{\"rooms\":[],\"next_after_room_id\":0}"), std::string::npos) << rooms;
   const std::string metrics = http("GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   EXPECT_NE(metrics.find("# TYPE tickwire_lobby_connections gauge\ntickwire_lobby_connections "),
             std::string::npos)
       << metrics;
   EXPECT_NE(metrics.find("tickwire_lobby_drops_total{reason=\"malformed\"} 0"), std::string::npos);
   EXPECT_EQ(http("GET /api/rooms?free=maybe HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                .rfind("HTTP/1.1 400", 0),
+            0u);
+  EXPECT_EQ(http("GET /api/rooms?limit=0 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                .rfind("HTTP/1.1 400", 0),
+            0u);
+  EXPECT_EQ(http("GET /api/rooms?after=-1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
                 .rfind("HTTP/1.1 400", 0),
             0u);
   EXPECT_EQ(http("GET /../etc/passwd HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
@@ -332,6 +378,62 @@ TEST_F(LobbyAbuseTest, http_routes_answer_with_the_right_status) {
     last = http("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   EXPECT_EQ(last.rfind("HTTP/1.1 429", 0), 0u);
   EXPECT_GE(lobby_->counters().http_rate_limited, 1u);
+}
+
+// Set while the lobby's thread is to stay stuck in stall_lobby_thread().
+std::atomic<bool> g_lobby_stalled{false};
+void stall_lobby_thread(int /*signal*/) {
+  while (g_lobby_stalled.load()) {
+    const timespec pause{0, 1'000'000};
+    ::nanosleep(&pause, nullptr);
+  }
+}
+
+// The id of this process's thread named `name`, or 0.
+pid_t thread_named(const std::string& name) {
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string line;
+    std::getline(comm, line);
+    if (line == name) return static_cast<pid_t>(std::stoi(task.path().filename().string()));
+  }
+  return 0;
+}
+
+// /healthz tells whether the lobby itself is alive, not only its io thread: with the lobby's
+// thread stuck (here in a signal handler) it answers 503, and 200 again once the thread turns.
+TEST_F(LobbyAbuseTest, healthz_fails_while_the_lobby_thread_is_stuck) {
+  net::LobbyConfig config = LobbyAbuseTest::config();
+  config.stall_ms = 200;
+  config.http_burst = 1000;
+  start(config);
+  const auto healthz = [&] {
+    return http("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").substr(0, 12);
+  };
+  EXPECT_EQ(healthz(), "HTTP/1.1 200");
+  const pid_t lobby_thread = thread_named("tickwire-lobby");
+  ASSERT_NE(lobby_thread, 0);
+  struct sigaction action {};
+  action.sa_handler = &stall_lobby_thread;
+  struct sigaction previous {};
+  ASSERT_EQ(::sigaction(SIGUSR1, &action, &previous), 0);
+  g_lobby_stalled = true;
+  ASSERT_EQ(::syscall(SYS_tgkill, ::getpid(), lobby_thread, SIGUSR1), 0);
+  // Asks until the answer is `expected`, for 5 s at most.
+  const auto answers = [&](const std::string& expected) {
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    std::string answer = healthz();
+    while (answer != expected && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(20ms);
+      answer = healthz();
+    }
+    return answer;
+  };
+  EXPECT_EQ(answers("HTTP/1.1 503"), "HTTP/1.1 503");
+  g_lobby_stalled = false;
+  EXPECT_EQ(answers("HTTP/1.1 200"), "HTTP/1.1 200");
+  ::sigaction(SIGUSR1, &previous, nullptr);
+  expect_good_player_served("good");
 }
 
 TEST_F(LobbyAbuseTest, web_page_is_served_from_the_configured_directory) {
@@ -358,6 +460,19 @@ TEST(LobbyConfig, defaults_are_valid_and_validate_names_the_bad_field) {
   config = {};
   config.max_chat_length = config.websocket.common.max_message_size;
   EXPECT_NE(config.validate().message().find("max_chat_length"), std::string::npos);
+  // A full room's reply to JoinRoom must fit in one message: validate() says how many players do.
+  config = {};
+  config.max_players_per_room = 1000;
+  EXPECT_NE(config.validate().message().find("max_players_per_room = 1000"), std::string::npos);
+  EXPECT_NE(config.validate().message().find("use at most"), std::string::npos);
+  config.websocket.common.max_message_size = 256 * 1024;
+  EXPECT_TRUE(config.validate().ok()) << config.validate().message();
+  config = {};
+  config.chat_history_bytes = config.websocket.common.max_message_size + 1;
+  EXPECT_NE(config.validate().message().find("chat_history_bytes"), std::string::npos);
+  config = {};
+  config.max_rooms_per_page = 0;
+  EXPECT_NE(config.validate().message().find("max_rooms_per_page"), std::string::npos);
   config = {};
   config.websocket.max_connections = 0;
   EXPECT_NE(config.validate().message().find("websocket.max_connections"), std::string::npos);

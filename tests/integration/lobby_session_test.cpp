@@ -182,15 +182,24 @@ TEST_F(LobbyTest, reconnect_within_the_grace_period_keeps_the_seat_and_after_it_
   EXPECT_TRUE(ok(call(late, 2, hello(2, "guest"))));
 }
 
-TEST_F(LobbyTest, two_hundred_players_in_one_room_receive_every_chat_line_in_the_same_order) {
-  constexpr std::size_t kPlayers = 200;
+// The largest room the limits allow (validate() refuses one seat more), filled with players of
+// the longest nicknames: every one of them is told it joined, and every chat line reaches all.
+TEST_F(LobbyTest, the_largest_room_the_limits_allow_gets_every_reply_and_chat_line_in_order) {
+  net::LobbyConfig config = fast_config();
+  std::size_t largest = 2;
+  for (config.max_players_per_room = 3; config.validate().ok(); ++config.max_players_per_room)
+    largest = config.max_players_per_room;
+  // It is a real room (the old limit, 282 players in practice, was closed by its own RoomDetail).
+  ASSERT_GE(largest, 100u);
+  const std::size_t kPlayers = largest;
   constexpr std::size_t kSenders = 20;
   constexpr std::size_t kLinesEach = 5;
-  net::LobbyConfig config = fast_config();
   config.websocket.max_connections = kPlayers + 8;
   config.websocket.max_connections_per_address = kPlayers + 8;
   config.websocket.max_pending_handshakes = kPlayers + 8;
   config.max_players_per_room = kPlayers;
+  config.max_nicknames_per_address = kPlayers;  // they all come from 127.0.0.1
+  config.websocket.connection_burst_per_address = kPlayers + 8;
   start(config);
   for (std::size_t i = 0; i < kPlayers; ++i)
     players_.push_back(std::make_unique<Player>(lobby_->port()));
@@ -201,11 +210,17 @@ TEST_F(LobbyTest, two_hundred_players_in_one_room_receive_every_chat_line_in_the
                            [](const auto& p) { return p->connected(); });
       },
       10s));
+  const auto nickname = [&](std::size_t i) {
+    std::string name = "player" + std::to_string(i);
+    name.resize(config.max_nickname_length, 'x');
+    return name;
+  };
   for (std::size_t i = 0; i < kPlayers; ++i)
-    players_[i]->send(hello(1, "player" + std::to_string(i)));
+    players_[i]->send(hello(1, nickname(i)));
   Player& host = *players_[0];
   ASSERT_TRUE(pump_players(players_, [&] { return host.reply(1) != nullptr; }));
-  const auto* created = call(host, 2, create_room(2, "crowd", kPlayers));
+  const auto* created =
+      call(host, 2, create_room(2, "crowd", static_cast<std::uint16_t>(kPlayers)));
   ASSERT_TRUE(ok(created));
   const std::uint64_t room = created->body_as_RoomDetail()->summary()->room_id();
   for (std::size_t i = 1; i < kPlayers; ++i)
@@ -257,6 +272,35 @@ TEST_F(LobbyTest, two_hundred_players_in_one_room_receive_every_chat_line_in_the
   }
   EXPECT_EQ(lobby_->counters().players, kPlayers);
   EXPECT_EQ(lobby_->counters().disconnected_slow, 0u);
+
+  // JSON is the larger form: the last player leaves and joins again speaking it, and gets the
+  // full room (the chat history trimmed to what fits) and stays connected.
+  Player& last = *players_.back();
+  ASSERT_TRUE(ok(call(last, 3, [] {
+    FlatBufferBuilder fbb;
+    return finish(fbb, 3, wire::LobbyBody::LeaveRoom, wire::CreateLeaveRoom(fbb));
+  }())));
+  const std::size_t before = last.log().messages.size();
+  last.send_text(R"({"request_id": 4, "body_type": "JoinRoom", "body": {"room_id": )" +
+                 std::to_string(room) + "}}");
+  const auto json_reply = [&]() -> std::string {
+    for (std::size_t i = before; i < last.log().messages.size(); ++i) {
+      const auto& bytes = last.log().messages[i].bytes;
+      const std::string text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+      if (text.find("\"request_id\": 4") != std::string::npos) return text;
+    }
+    return {};
+  };
+  ASSERT_TRUE(pump_players(players_, [&] { return !json_reply().empty(); }));
+  const std::string detail = json_reply();
+  EXPECT_NE(detail.find("\"ok\": true"), std::string::npos) << detail.substr(0, 300);
+  EXPECT_NE(detail.find("\"body_type\": \"RoomDetail\""), std::string::npos);
+  EXPECT_NE(detail.find(nickname(0)), std::string::npos);
+  // The newest line of the history: ids are shorter than the worst case validate() allows for,
+  // which leaves room for the last lines.
+  EXPECT_NE(detail.find(R"("text": ")" + reference.back() + "\""), std::string::npos);
+  EXPECT_TRUE(last.connected());
+  EXPECT_EQ(lobby_->counters().replies_too_large, 0u);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -19,10 +20,19 @@ namespace tickwire::test {
 class RawTcpClient {
  public:
   // Connects to 127.0.0.1:`port`; `receive_buffer` > 0 shrinks the socket's receive buffer first.
-  explicit RawTcpClient(std::uint16_t port, int receive_buffer = 0)
+  // With `source_address` (another loopback address, "127.0.0.2") the connection comes from it,
+  // as a second visitor's would.
+  explicit RawTcpClient(std::uint16_t port, int receive_buffer = 0,
+                        const char* source_address = nullptr)
       : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
     if (receive_buffer > 0) {
       ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
+    }
+    if (source_address != nullptr) {
+      sockaddr_in source{};
+      source.sin_family = AF_INET;
+      ::inet_pton(AF_INET, source_address, &source.sin_addr);
+      if (::bind(fd_, reinterpret_cast<const sockaddr*>(&source), sizeof source) != 0) return;
     }
     sockaddr_in address{};
     address.sin_family = AF_INET;
@@ -54,6 +64,7 @@ class RawTcpClient {
       const ssize_t n = ::recv(fd_, buffer, sizeof buffer, 0);
       if (n <= 0) {
         closed_ = true;
+        reset_ = n < 0 && errno == ECONNRESET;
         break;
       }
       received_.append(buffer, static_cast<std::size_t>(n));
@@ -74,6 +85,8 @@ class RawTcpClient {
   }
 
   bool closed() const { return closed_; }
+  // The server reset the connection instead of closing it: unread data was lost.
+  bool reset() const { return reset_; }
   const std::string& received() const { return received_; }
   void consume(std::size_t bytes) { received_.erase(0, bytes); }
 
@@ -81,6 +94,7 @@ class RawTcpClient {
   int fd_;
   bool connected_ = false;
   bool closed_ = false;
+  bool reset_ = false;
   std::string received_;
 };
 

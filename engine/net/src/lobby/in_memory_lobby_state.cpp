@@ -79,10 +79,12 @@ class InMemoryLobbyState final : public LobbyState {
   std::vector<RoomInfo> list_rooms(const RoomFilter& filter) const override {
     std::lock_guard lock(mutex_);
     std::vector<RoomInfo> out;
-    for (const auto& [id, room] : rooms_) {
-      if (!filter.game_mode.empty() && room.info.game_mode != filter.game_mode) continue;
-      if (filter.only_free_seats && !room.info.has_free_seat()) continue;
-      out.push_back(room.info);
+    for (auto it = rooms_.upper_bound(filter.after); it != rooms_.end(); ++it) {
+      if (out.size() >= filter.limit) break;
+      const RoomInfo& room = it->second.info;
+      if (!filter.game_mode.empty() && room.game_mode != filter.game_mode) continue;
+      if (filter.only_free_seats && !room.has_free_seat()) continue;
+      out.push_back(room);
     }
     return out;
   }

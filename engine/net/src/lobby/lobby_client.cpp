@@ -17,8 +17,9 @@ using flatbuffers::Offset;
 // The lobby's framing: channel 0 carries binary frames (FlatBuffers), the only kind we send.
 constexpr Channel kBinary = 0;
 
-static_assert(static_cast<std::uint16_t>(LobbyError::registration_refused) ==
-                  static_cast<std::uint16_t>(wire::ErrorCode::registration_refused),
+static_assert(static_cast<std::uint16_t>(LobbyError::address_limit) ==
+                      static_cast<std::uint16_t>(wire::ErrorCode::address_limit) &&
+                  wire::ErrorCode::address_limit == wire::ErrorCode::MAX,
               "LobbyError mirrors lobby.fbs ErrorCode");
 
 std::string text(const flatbuffers::String* s) {
@@ -180,6 +181,22 @@ void LobbyClient::handle_frame(std::span<const std::byte> bytes) {
     ++dropped_malformed_;
     return;
   }
+  if (const wire::Result* result = message->result();
+      result != nullptr && listing_.page_request_id != 0 &&
+      message->request_id() == listing_.page_request_id) {
+    RoomPage page;
+    if (!result->ok()) {
+      page.error = static_cast<LobbyError>(result->code());
+      page.error_message = text(result->message());
+    } else if (const wire::RoomList* list = message->body_as_RoomList(); list != nullptr) {
+      if (list->rooms() != nullptr) {
+        for (const wire::RoomSummary* summary : *list->rooms())
+          page.rooms.push_back(from_wire(summary));
+      }
+      page.next_after_room_id = list->next_after_room_id();
+    }
+    return handle_room_page(std::move(page));
+  }
   if (const wire::Result* result = message->result(); result != nullptr) {
     LobbyEvent reply{.type = LobbyEventType::reply, .request_id = message->request_id()};
     if (!result->ok()) {
@@ -212,15 +229,8 @@ void LobbyClient::handle_frame(std::span<const std::byte> bytes) {
       }
       break;
     }
-    case wire::LobbyBody::RoomList: {
-      rooms_.clear();
-      if (const auto* list = message->body_as_RoomList()->rooms(); list != nullptr) {
-        for (const wire::RoomSummary* summary : *list)
-          rooms_.push_back(from_wire(summary));
-      }
-      events_.push_back({.type = LobbyEventType::room_list});
-      break;
-    }
+    case wire::LobbyBody::RoomList:
+      break;  // a page of an abandoned listing (the current one's are handled above)
     case wire::LobbyBody::RoomDetail: {
       const auto* detail = message->body_as_RoomDetail();
       room_ = from_wire(detail);
@@ -334,9 +344,45 @@ std::uint64_t LobbyClient::hello_resume(std::string_view resume_token) {
 }
 
 std::uint64_t LobbyClient::list_rooms(std::string_view game_mode, bool only_free_seats) {
+  // A listing still in progress is abandoned: its remaining pages are ignored.
+  listing_ = {};
+  listing_.game_mode = std::string(game_mode);
+  listing_.only_free_seats = only_free_seats;
+  const std::uint64_t id = request_room_page(0);
+  listing_.request_id = id;
+  return id;
+}
+
+std::uint64_t LobbyClient::request_room_page(std::uint64_t after_room_id) {
   FlatBufferBuilder fbb;
-  const auto body = wire::CreateListRooms(fbb, fbb.CreateString(game_mode), only_free_seats);
-  return send_request(finish(fbb, next_request_id(), wire::LobbyBody::ListRooms, body.Union()));
+  const auto body = wire::CreateListRooms(fbb, fbb.CreateString(listing_.game_mode),
+                                          listing_.only_free_seats, after_room_id);
+  listing_.after_room_id = after_room_id;
+  listing_.page_request_id =
+      send_request(finish(fbb, next_request_id(), wire::LobbyBody::ListRooms, body.Union()));
+  return listing_.page_request_id;
+}
+
+void LobbyClient::handle_room_page(RoomPage page) {
+  LobbyEvent reply{.type = LobbyEventType::reply, .request_id = listing_.request_id};
+  if (page.error != LobbyError::none) {
+    reply.error = page.error;
+    reply.error_message = std::move(page.error_message);
+    listing_ = {};
+    events_.push_back(std::move(reply));
+    return;
+  }
+  for (LobbyRoomSummary& room : page.rooms)
+    listing_.rooms.push_back(std::move(room));
+  // The cursor must move on: a lobby that sent the same page again would keep us asking.
+  if (page.next_after_room_id > listing_.after_room_id &&
+      request_room_page(page.next_after_room_id) != 0) {
+    return;
+  }
+  rooms_ = std::move(listing_.rooms);
+  listing_ = {};
+  events_.push_back(std::move(reply));
+  events_.push_back({.type = LobbyEventType::room_list});
 }
 
 std::uint64_t LobbyClient::create_room(std::string_view name, std::string_view game_mode,

@@ -4,7 +4,8 @@
 // network is verified before any accessor touches it; JSON is parsed into a FlatBuffer and then
 // verified the same way, so the rest of the lobby sees only one kind of message.
 //
-// Not thread-safe (the JSON parser keeps state): one codec per thread.
+// Not thread-safe (the JSON parser keeps state): one codec per thread. A frame that fails to
+// parse leaves nothing behind: the parser is replaced after every failure.
 
 #include <cstddef>
 #include <memory>
@@ -42,6 +43,10 @@ class LobbyCodec {
   // codec's own buffer: valid until the next decode_json().
   const wire::LobbyMessage* decode_json(std::span<const std::byte> text, DecodeError& error);
 
+  // Why the last decode failed, for the error reply: what a person typing JSON by hand needs to
+  // fix it (the parser's message, at most a few hundred bytes).
+  const std::string& error_detail() const { return error_detail_; }
+
   // A LobbyMessage the lobby built itself, as one line of JSON.
   std::string to_json(std::span<const std::byte> message);
 
@@ -49,6 +54,7 @@ class LobbyCodec {
   struct JsonParser;
   std::unique_ptr<JsonParser> json_;
   std::optional<schemas::AlignedView> binary_view_;
+  std::string error_detail_;
 };
 
 // True for the bodies a client may send (requests); false for replies, events and NONE.

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "lobby/lobby_messages.hpp"
 #include "lobby/lobby_validation.hpp"
 #include "tickwire/net/lobby.hpp"
 
@@ -37,17 +38,54 @@ Status LobbyConfig::validate() const {
   if (max_game_mode_length > 256) {
     return bad("max_game_mode_length", std::to_string(max_game_mode_length), "use 0..256");
   }
-  if (max_chat_length < 1 || max_chat_length > max_message / 2) {
+  if (max_chat_length < 1 || max_chat_length > max_message / 4) {
     return bad("max_chat_length", std::to_string(max_chat_length),
-               "use 1..websocket.common.max_message_size / 2 (" + std::to_string(max_message / 2) +
-                   "), so that a chat line fits in a message with its envelope");
+               "use 1..websocket.common.max_message_size / 4 (" + std::to_string(max_message / 4) +
+                   "), so that a chat line printed as JSON fits in a message with its envelope");
   }
   if (max_rooms < 1) return bad("max_rooms", std::to_string(max_rooms), "use >= 1");
+  if (max_rooms_per_address < 1 || max_rooms_per_address > max_rooms) {
+    return bad("max_rooms_per_address", std::to_string(max_rooms_per_address),
+               "use 1..max_rooms (" + std::to_string(max_rooms) + ")");
+  }
+  if (max_nicknames_per_address < 1) {
+    return bad("max_nicknames_per_address", std::to_string(max_nicknames_per_address), "use >= 1");
+  }
+  if (global_chat_bytes_per_second < max_message) {
+    return bad(
+        "global_chat_bytes_per_second", std::to_string(global_chat_bytes_per_second),
+        "use at least websocket.common.max_message_size (" + std::to_string(max_message) + ")");
+  }
+  if (max_rooms_per_page < 1 || max_rooms_per_page > 1000) {
+    return bad("max_rooms_per_page", std::to_string(max_rooms_per_page), "use 1..1000");
+  }
   if (max_players_per_room < 2 || max_players_per_room > 10000) {
     return bad("max_players_per_room", std::to_string(max_players_per_room), "use 2..10000");
   }
+  // A full room's reply to JoinRoom must fit in one message, or its last players could not be
+  // told they joined. Every member costs the same bytes, so two sizes give the largest room.
+  if (const std::size_t full = lobby_detail::largest_room_detail_bytes(*this); full > max_message) {
+    LobbyConfig room = *this;
+    room.max_players_per_room = 2;
+    const std::size_t two = lobby_detail::largest_room_detail_bytes(room);
+    room.max_players_per_room = 3;
+    const std::size_t per_player = lobby_detail::largest_room_detail_bytes(room) - two;
+    const std::size_t fits = two > max_message ? 0 : 2 + (max_message - two) / per_player;
+    return bad("max_players_per_room", std::to_string(max_players_per_room),
+               "a full room's reply to JoinRoom takes up to " + std::to_string(full) +
+                   " bytes, over websocket.common.max_message_size (" +
+                   std::to_string(max_message) + "): use at most " + std::to_string(fits) +
+                   " (2 at least), shorter nicknames or a larger max_message_size");
+  }
   if (chat_history_length > 1000) {
     return bad("chat_history_length", std::to_string(chat_history_length), "use 0..1000");
+  }
+  if (chat_history_bytes > max_message) {
+    return bad("chat_history_bytes", std::to_string(chat_history_bytes),
+               "use 0..websocket.common.max_message_size (" + std::to_string(max_message) + ")");
+  }
+  if (max_malformed_frames < 1) {
+    return bad("max_malformed_frames", std::to_string(max_malformed_frames), "use >= 1");
   }
   if (chat_burst < 1) return bad("chat_burst", std::to_string(chat_burst), "use >= 1");
   if (!(chat_lines_per_second > 0)) {
@@ -62,6 +100,7 @@ Status LobbyConfig::validate() const {
     return bad("ticket_lifetime_ms", std::to_string(ticket_lifetime_ms),
                "use >= 1000: players need time to reach the game server");
   }
+  if (stall_ms < 100) return bad("stall_ms", std::to_string(stall_ms), "use >= 100");
   if (http_burst < 1) return bad("http_burst", std::to_string(http_burst), "use >= 1");
   if (!(http_requests_per_second > 0)) {
     return bad("http_requests_per_second", std::to_string(http_requests_per_second), "use > 0");

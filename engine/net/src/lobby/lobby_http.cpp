@@ -1,5 +1,6 @@
 #include "lobby/lobby_http.hpp"
 
+#include <algorithm>
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/status.hpp>
 #include <boost/beast/http/verb.hpp>
@@ -57,23 +58,39 @@ std::string json_string(const std::string& text) {
   return out + "\"";
 }
 
-std::string rooms_json(const LobbyState& state, const RoomFilter& filter) {
+// One page of rooms: {"rooms":[...],"next_after_room_id":N}, N = 0 on the last page.
+std::string rooms_json(const LobbyState& state, RoomFilter filter, std::size_t page) {
+  filter.limit = page + 1;  // one more than the page tells whether another follows
+  const std::vector<RoomInfo> rooms = state.list_rooms(filter);
+  const std::size_t count = std::min(page, rooms.size());
   std::string out = "{\"rooms\":[";
-  bool first = true;
-  for (const RoomInfo& room : state.list_rooms(filter)) {
-    if (!first) out += ',';
-    first = false;
+  for (std::size_t i = 0; i < count; ++i) {
+    const RoomInfo& room = rooms[i];
+    if (i > 0) out += ',';
     out += "{\"room_id\":" + std::to_string(room.id) + ",\"name\":" + json_string(room.name) +
            ",\"game_mode\":" + json_string(room.game_mode) +
            ",\"players\":" + std::to_string(room.members.size()) +
            ",\"max_players\":" + std::to_string(room.max_players) +
            ",\"in_match\":" + (room.match_id != 0 ? "true" : "false") + "}";
   }
-  return out + "]}\n";
+  const RoomId next = count < rooms.size() ? rooms[count - 1].id : 0;
+  return out + "],\"next_after_room_id\":" + std::to_string(next) + "}\n";
 }
 
-// "game_mode=ctf&free=1" into a filter; false if a parameter is unknown or its value bad.
-bool parse_room_query(std::string_view query, RoomFilter& filter) {
+// A decimal number without sign or leading junk, as a query parameter; false if it is not one.
+bool parse_number(std::string_view text, std::uint64_t& value) {
+  if (text.empty() || text.size() > 19) return false;  // 19 digits cannot overflow 64 bits
+  value = 0;
+  for (const char c : text) {
+    if (c < '0' || c > '9') return false;
+    value = value * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  return true;
+}
+
+// "game_mode=ctf&free=1&after=12&limit=20" into a filter and a page size; false if a parameter is
+// unknown or its value bad.
+bool parse_room_query(std::string_view query, RoomFilter& filter, std::size_t& page) {
   while (!query.empty()) {
     const std::size_t end = std::min(query.find('&'), query.size());
     const std::string_view pair = query.substr(0, end);
@@ -83,6 +100,7 @@ bool parse_room_query(std::string_view query, RoomFilter& filter) {
     const std::string_view key = pair.substr(0, equals);
     const std::string_view value =
         equals == std::string_view::npos ? std::string_view{} : pair.substr(equals + 1);
+    std::uint64_t number = 0;
     if (key == "game_mode") {
       // Mode names are plain words: no percent-decoding needed, and none accepted.
       if (value.find('%') != std::string_view::npos) return false;
@@ -90,6 +108,12 @@ bool parse_room_query(std::string_view query, RoomFilter& filter) {
     } else if (key == "free") {
       if (value != "0" && value != "1") return false;
       filter.only_free_seats = value == "1";
+    } else if (key == "after") {
+      if (!parse_number(value, number)) return false;
+      filter.after = number;
+    } else if (key == "limit") {
+      if (!parse_number(value, number) || number == 0) return false;
+      page = static_cast<std::size_t>(std::min<std::uint64_t>(number, page));
     } else {
       return false;
     }
@@ -100,8 +124,12 @@ bool parse_room_query(std::string_view query, RoomFilter& filter) {
 class LobbyHttp {
  public:
   LobbyHttp(const LobbyConfig& config, const LobbyState& state, LobbyMetrics& metrics,
-            std::function<LobbyCounters()> counters)
-      : config_(config), state_(state), metrics_(metrics), counters_(std::move(counters)) {}
+            std::function<LobbyCounters()> counters, std::function<bool()> lobby_turning)
+      : config_(config),
+        state_(state),
+        metrics_(metrics),
+        counters_(std::move(counters)),
+        lobby_turning_(std::move(lobby_turning)) {}
 
   HttpResponse handle(const HttpRequest& request, const std::string& client_address) {
     ++metrics_.http_requests;
@@ -138,18 +166,27 @@ class LobbyHttp {
 
  private:
   HttpResponse route(const HttpRequest& request, std::string_view path, std::string_view query) {
-    if (path == "/healthz") return plain(request, http::status::ok, "ok\n");
+    if (path == "/healthz") {
+      if (!lobby_turning_()) {
+        return plain(request, http::status::service_unavailable,
+                     "The lobby's thread has stopped turning.\n");
+      }
+      return plain(request, http::status::ok, "ok\n");
+    }
     if (path == "/metrics") {
       return answer(request, http::status::ok, "text/plain; version=0.0.4",
                     render_prometheus(counters_()));
     }
     if (path == "/api/rooms") {
       RoomFilter filter;
-      if (!parse_room_query(query, filter)) {
+      std::size_t page = config_.max_rooms_per_page;
+      if (!parse_room_query(query, filter, page)) {
         return plain(request, http::status::bad_request,
-                     "Unknown query: use game_mode=NAME and free=0|1.\n");
+                     "Unknown query: use game_mode=NAME, free=0|1, after=ROOM_ID and limit=N "
+                     "(N > 0).\n");
       }
-      return answer(request, http::status::ok, "application/json", rooms_json(state_, filter));
+      return answer(request, http::status::ok, "application/json",
+                    rooms_json(state_, filter, page));
     }
     return page(request);
   }
@@ -187,6 +224,7 @@ class LobbyHttp {
   const LobbyState& state_;
   LobbyMetrics& metrics_;
   std::function<LobbyCounters()> counters_;
+  std::function<bool()> lobby_turning_;
   std::mutex mutex_;  // the io thread is one thread today; the lock keeps this true if it is not
   std::unordered_map<std::string, TokenBucket> buckets_;
 };
@@ -195,8 +233,9 @@ class LobbyHttp {
 
 websocket_detail::HttpRequestHandler make_lobby_http_handler(
     const LobbyConfig& config, const LobbyState& state, LobbyMetrics& metrics,
-    std::function<LobbyCounters()> counters) {
-  auto http = std::make_shared<LobbyHttp>(config, state, metrics, std::move(counters));
+    std::function<LobbyCounters()> counters, std::function<bool()> lobby_turning) {
+  auto http = std::make_shared<LobbyHttp>(config, state, metrics, std::move(counters),
+                                          std::move(lobby_turning));
   return [http](const websocket_detail::HttpRequest& request, const std::string& address) {
     return http->handle(request, address);
   };

@@ -14,9 +14,11 @@ namespace tickwire::net::lobby_detail {
 
 struct LobbyMetrics;
 
-// `counters` is called for /metrics. Every reference must outlive the handler's last call.
+// `counters` is called for /metrics; `lobby_turning` for /healthz, which answers 503 when it is
+// false (the lobby's thread has stopped: the io thread alone answering would hide it). Every
+// reference must outlive the handler's last call.
 websocket_detail::HttpRequestHandler make_lobby_http_handler(
     const LobbyConfig& config, const LobbyState& state, LobbyMetrics& metrics,
-    std::function<LobbyCounters()> counters);
+    std::function<LobbyCounters()> counters, std::function<bool()> lobby_turning);
 
 }  // namespace tickwire::net::lobby_detail

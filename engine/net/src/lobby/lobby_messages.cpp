@@ -1,6 +1,7 @@
 #include "lobby/lobby_messages.hpp"
 
 #include <algorithm>
+#include <limits>
 
 namespace tickwire::net::lobby_detail {
 namespace {
@@ -46,7 +47,7 @@ Offset<wire::ChatLine> chat_line(FlatBufferBuilder& fbb, const ChatEntry& entry)
 }
 
 Offset<wire::RoomDetail> room_detail(FlatBufferBuilder& fbb, const RoomInfo& room,
-                                     const std::vector<ChatEntry>& history) {
+                                     std::span<const ChatEntry> history) {
   std::vector<Offset<wire::Member>> members;
   members.reserve(room.members.size());
   for (const MemberInfo& info : room.members)
@@ -76,7 +77,7 @@ MessageBytes error_reply(std::uint64_t request_id, wire::ErrorCode code, std::st
 
 MessageBytes welcome_reply(std::uint64_t request_id, PlayerId player, std::string_view nickname,
                            std::string_view resume_token, std::uint32_t resume_grace_ms,
-                           const RoomInfo* room, const std::vector<ChatEntry>& history) {
+                           const RoomInfo* room, std::span<const ChatEntry> history) {
   FlatBufferBuilder fbb(256);
   const auto detail = room != nullptr ? room_detail(fbb, *room, history) : 0;
   const auto name = fbb.CreateString(nickname.data(), nickname.size());
@@ -85,18 +86,19 @@ MessageBytes welcome_reply(std::uint64_t request_id, PlayerId player, std::strin
   return finish(fbb, request_id, ok_result(fbb), wire::LobbyBody::Welcome, body.Union());
 }
 
-MessageBytes room_list_reply(std::uint64_t request_id, const std::vector<RoomInfo>& rooms) {
+MessageBytes room_list_reply(std::uint64_t request_id, std::span<const RoomInfo> rooms,
+                             RoomId next_after) {
   FlatBufferBuilder fbb(256);
   std::vector<Offset<wire::RoomSummary>> summaries;
   summaries.reserve(rooms.size());
   for (const RoomInfo& room : rooms)
     summaries.push_back(summary(fbb, room));
-  const auto body = wire::CreateRoomList(fbb, fbb.CreateVector(summaries));
+  const auto body = wire::CreateRoomList(fbb, fbb.CreateVector(summaries), next_after);
   return finish(fbb, request_id, ok_result(fbb), wire::LobbyBody::RoomList, body.Union());
 }
 
 MessageBytes room_detail_reply(std::uint64_t request_id, const RoomInfo& room,
-                               const std::vector<ChatEntry>& history) {
+                               std::span<const ChatEntry> history) {
   FlatBufferBuilder fbb(1024);
   const auto body = room_detail(fbb, room, history);
   return finish(fbb, request_id, ok_result(fbb), wire::LobbyBody::RoomDetail, body.Union());
@@ -136,6 +138,31 @@ MessageBytes match_start_event(std::uint64_t match_id, std::string_view server_a
   }
   const auto body = wire::CreateMatchStart(fbb, match_id, address, bytes, session_keys);
   return finish(fbb, 0, {}, wire::LobbyBody::MatchStart, body.Union());
+}
+
+std::size_t largest_room_detail_bytes(const LobbyConfig& config) {
+  constexpr auto kLargestId = std::numeric_limits<std::uint64_t>::max();
+  // "é" (two bytes) becomes "\u00e9" (six) in JSON: no character costs more per byte.
+  const auto widest_text = [](std::size_t bytes) {
+    std::string text;
+    while (text.size() + 2 <= bytes)
+      text += "\xc3\xa9";
+    if (text.size() < bytes) text += '"';  // escaped as \" : two bytes for one
+    return text;
+  };
+  RoomInfo room;
+  room.id = kLargestId;
+  room.name = widest_text(config.max_room_name_length);
+  room.game_mode = widest_text(config.max_game_mode_length);
+  room.max_players = config.max_players_per_room;
+  room.host = kLargestId;
+  room.match_id = kLargestId;
+  // Flags at their non-default values: FlatBuffers (and its JSON) leave defaults out.
+  room.members.assign(config.max_players_per_room,
+                      {kLargestId, std::string(config.max_nickname_length, 'W'), true, true});
+  const MessageBytes detail = room_detail_reply(kLargestId, room, {});
+  LobbyCodec codec;
+  return std::max(detail->size(), codec.to_json(*detail).size());
 }
 
 }  // namespace tickwire::net::lobby_detail

@@ -13,6 +13,7 @@
 #include "lobby/lobby_codec.hpp"
 #include "lobby/lobby_state.hpp"
 #include "tickwire/net/join_ticket.hpp"
+#include "tickwire/net/lobby.hpp"
 
 namespace tickwire::net::lobby_detail {
 
@@ -22,12 +23,19 @@ MessageBytes ok_reply(std::uint64_t request_id);
 MessageBytes error_reply(std::uint64_t request_id, wire::ErrorCode code, std::string_view message);
 MessageBytes welcome_reply(std::uint64_t request_id, PlayerId player, std::string_view nickname,
                            std::string_view resume_token, std::uint32_t resume_grace_ms,
-                           const RoomInfo* room, const std::vector<ChatEntry>& history);
-MessageBytes room_list_reply(std::uint64_t request_id, const std::vector<RoomInfo>& rooms);
+                           const RoomInfo* room, std::span<const ChatEntry> history);
+// One page of rooms; `next_after` is the cursor of the next page (0: this is the last).
+MessageBytes room_list_reply(std::uint64_t request_id, std::span<const RoomInfo> rooms,
+                             RoomId next_after);
 MessageBytes room_detail_reply(std::uint64_t request_id, const RoomInfo& room,
-                               const std::vector<ChatEntry>& history);
+                               std::span<const ChatEntry> history);
 
 MessageBytes chat_event(const ChatEntry& entry);
+
+// The largest reply to JoinRoom a room can have under `config` with no chat history: a full room
+// of players with the longest nicknames and ids, the longest room name of the characters JSON
+// escapes most, in the larger of the two wire forms (binary or JSON), in bytes.
+std::size_t largest_room_detail_bytes(const LobbyConfig& config);
 MessageBytes presence_event(RoomId room, wire::PresenceKind kind, const MemberInfo& member);
 MessageBytes match_end_event(std::uint64_t match_id, RoomId room);
 // `keys`: the player's session keys, or null for a server without encryption. The message is

@@ -40,14 +40,18 @@ LobbyCounters LobbyMetrics::snapshot() const {
   out.bytes_sent = bytes_sent.load();
   out.matches_started = matches_started.load();
   out.dropped_malformed = dropped_malformed.load();
+  out.replies_too_large = replies_too_large.load();
   out.dropped_unsupported = dropped_unsupported.load();
   out.dropped_rate_limited = dropped_rate_limited.load();
+  out.dropped_global_chat_busy = dropped_global_chat_busy.load();
+  out.refused_address_limit = refused_address_limit.load();
   out.disconnected_flooding = disconnected_flooding.load();
   out.disconnected_slow = disconnected_slow.load();
   out.disconnected_no_hello = disconnected_no_hello.load();
   out.registrations_refused = registrations_refused.load();
   out.transport_dropped_oversize = transport_dropped_oversize.load();
   out.transport_dropped_malformed = transport_dropped_malformed.load();
+  out.transport_rate_limited = transport_rate_limited.load();
   out.http_requests = http_requests.load();
   out.http_rate_limited = http_rate_limited.load();
   return out;
@@ -75,13 +79,17 @@ std::string render_prometheus(const LobbyCounters& c) {
       "# TYPE tickwire_lobby_drops_total counter\n";
   labelled(out, "tickwire_lobby_drops_total", "malformed", c.dropped_malformed);
   labelled(out, "tickwire_lobby_drops_total", "unsupported", c.dropped_unsupported);
+  labelled(out, "tickwire_lobby_drops_total", "reply_too_large", c.replies_too_large);
   labelled(out, "tickwire_lobby_drops_total", "rate_limited", c.dropped_rate_limited);
+  labelled(out, "tickwire_lobby_drops_total", "global_chat_busy", c.dropped_global_chat_busy);
+  labelled(out, "tickwire_lobby_drops_total", "address_limit", c.refused_address_limit);
   labelled(out, "tickwire_lobby_drops_total", "flooding", c.disconnected_flooding);
   labelled(out, "tickwire_lobby_drops_total", "slow_reader", c.disconnected_slow);
   labelled(out, "tickwire_lobby_drops_total", "no_hello", c.disconnected_no_hello);
   labelled(out, "tickwire_lobby_drops_total", "registration_refused", c.registrations_refused);
   labelled(out, "tickwire_lobby_drops_total", "oversize", c.transport_dropped_oversize);
   labelled(out, "tickwire_lobby_drops_total", "bad_framing", c.transport_dropped_malformed);
+  labelled(out, "tickwire_lobby_drops_total", "connection_rate", c.transport_rate_limited);
   labelled(out, "tickwire_lobby_drops_total", "http_rate_limited", c.http_rate_limited);
   return out;
 }

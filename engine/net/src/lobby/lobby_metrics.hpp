@@ -18,14 +18,18 @@ struct LobbyMetrics {
   std::atomic<std::uint64_t> bytes_sent{0};
   std::atomic<std::uint64_t> matches_started{0};
   std::atomic<std::uint64_t> dropped_malformed{0};
+  std::atomic<std::uint64_t> replies_too_large{0};
   std::atomic<std::uint64_t> dropped_unsupported{0};
   std::atomic<std::uint64_t> dropped_rate_limited{0};
+  std::atomic<std::uint64_t> dropped_global_chat_busy{0};
+  std::atomic<std::uint64_t> refused_address_limit{0};
   std::atomic<std::uint64_t> disconnected_flooding{0};
   std::atomic<std::uint64_t> disconnected_slow{0};
   std::atomic<std::uint64_t> disconnected_no_hello{0};
   std::atomic<std::uint64_t> registrations_refused{0};
   std::atomic<std::uint64_t> transport_dropped_oversize{0};
   std::atomic<std::uint64_t> transport_dropped_malformed{0};
+  std::atomic<std::uint64_t> transport_rate_limited{0};
   std::atomic<std::uint64_t> http_requests{0};
   std::atomic<std::uint64_t> http_rate_limited{0};
 

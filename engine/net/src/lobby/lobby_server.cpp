@@ -1,6 +1,8 @@
 // LobbyServer: the WebSocket server (raw framing), the lobby's thread that polls it and feeds the
 // LobbyService, and the HTTP routes on the same port.
 
+#include <pthread.h>
+
 #include <atomic>
 #include <mutex>
 #include <thread>
@@ -13,6 +15,7 @@
 #include "lobby/lobby_state.hpp"
 #include "lobby/lobby_validation.hpp"
 #include "tickwire/net/lobby.hpp"
+#include "websocket/close_codes.hpp"
 #include "websocket/peer_link.hpp"
 #include "websocket/websocket_server.hpp"
 
@@ -31,24 +34,71 @@ constexpr auto kTickInterval = std::chrono::milliseconds(50);
 // Replies to a client's own requests do not wait.
 constexpr auto kBroadcastFlushDelay = std::chrono::microseconds(1000);
 
+// The service's close reasons in WebSocket terms: the close code a browser sees, the
+// DisconnectReason a Tickwire client recovers from the close frame's text, and whether the replies
+// already queued go first (they say why) or are dropped (the peer does not read them anyway).
+struct WebSocketClose {
+  DisconnectReason reason;
+  std::uint16_t code;
+  bool after_writes;
+};
+
+WebSocketClose websocket_close_for(lobby_detail::CloseReason reason) {
+  namespace code = websocket_detail::close_code;
+  using lobby_detail::CloseReason;
+  switch (reason) {
+    case CloseReason::malformed:
+      return {DisconnectReason::protocol_error, code::bad_payload, true};
+    case CloseReason::unsupported:
+      return {DisconnectReason::protocol_error, code::unsupported_data, true};
+    case CloseReason::flooding:
+      return {DisconnectReason::rate_limited, code::policy_violation, true};
+    case CloseReason::no_hello:
+      return {DisconnectReason::refused, code::policy_violation, false};
+    case CloseReason::slow_reader:
+      return {DisconnectReason::rate_limited, code::policy_violation, false};
+    case CloseReason::registration_refused:
+      return {DisconnectReason::refused, code::policy_violation, true};
+  }
+  return {DisconnectReason::refused, code::policy_violation, true};
+}
+
+lobby_detail::SendOutcome outcome_of(SendResult result) {
+  using lobby_detail::SendOutcome;
+  switch (result) {
+    case SendResult::ok:
+      return SendOutcome::sent;
+    case SendResult::queue_full:
+      return SendOutcome::queue_full;
+    case SendResult::too_large:
+      return SendOutcome::too_large;
+    case SendResult::unknown_peer:
+    case SendResult::invalid_channel:
+    case SendResult::failed:
+      break;
+  }
+  return SendOutcome::gone;
+}
+
 class TransportOutput final : public lobby_detail::LobbyOutput {
  public:
   explicit TransportOutput(websocket_detail::WebSocketServerTransport& server) : server_(server) {}
 
-  bool send(PeerId peer, std::span<const std::byte> message, bool text) override {
-    return server_.send(peer, channel_for(text), Delivery::reliable_ordered, message) ==
-           SendResult::ok;
+  lobby_detail::SendOutcome send(PeerId peer, std::span<const std::byte> message,
+                                 bool text) override {
+    return outcome_of(server_.send(peer, channel_for(text), Delivery::reliable_ordered, message));
   }
   void send_many(std::span<const PeerId> peers, std::span<const std::byte> message, bool text,
-                 std::vector<PeerId>& refused) override {
+                 std::vector<PeerId>& behind) override {
     results_.resize(peers.size());
     server_.send_to_many(peers, channel_for(text), message, results_);
     for (std::size_t i = 0; i < peers.size(); ++i) {
-      if (results_[i] != SendResult::ok) refused.push_back(peers[i]);
+      if (results_[i] == SendResult::queue_full) behind.push_back(peers[i]);
     }
   }
-  void close(PeerId peer, DisconnectReason reason, std::uint16_t code, bool after_writes) override {
-    server_.disconnect_with_code(peer, reason, code, after_writes);
+  void close(PeerId peer, lobby_detail::CloseReason reason) override {
+    const WebSocketClose close = websocket_close_for(reason);
+    server_.disconnect_with_code(peer, close.reason, close.code, close.after_writes);
   }
 
  private:
@@ -76,16 +126,21 @@ struct LobbyServer::Impl {
   }
 
   void run() {
+    // Named, so that an operator's top -H (and a test) can tell it from the io thread.
+    pthread_setname_np(pthread_self(), "tickwire-lobby");
     LobbyService service(config, *state, tickets, *output, metrics);
     auto next_tick = std::chrono::steady_clock::now();
     Event event;
     while (!stopping.load()) {
+      heartbeat_ms = steady_now_ms();
       bool any = server->poll(event, kPollWait);
       while (any) {
         const auto now = std::chrono::steady_clock::now();
+        heartbeat_ms =
+            std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
         switch (event.type) {
           case EventType::connected:
-            service.on_connected(event.peer, now);
+            service.on_connected(event.peer, server->peer_address(event.peer), now);
             break;
           case EventType::disconnected:
             service.on_disconnected(event.peer, now);
@@ -107,8 +162,19 @@ struct LobbyServer::Impl {
         const TransportCounters transport = server->counters();
         metrics.transport_dropped_oversize = transport.dropped_oversize;
         metrics.transport_dropped_malformed = transport.dropped_malformed;
+        metrics.transport_rate_limited = transport.dropped_rate_limited;
       }
     }
+  }
+
+  static std::int64_t steady_now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  }
+  // The lobby's thread beats at least every kPollWait plus the work of one batch of events.
+  bool turning() const {
+    return steady_now_ms() - heartbeat_ms.load() <= static_cast<std::int64_t>(config.stall_ms);
   }
 
   std::vector<std::uint64_t> take_ended_matches() {
@@ -125,6 +191,7 @@ struct LobbyServer::Impl {
   std::unique_ptr<websocket_detail::WebSocketServerTransport> server;
   std::unique_ptr<TransportOutput> output;
   std::atomic<bool> stopping{false};
+  std::atomic<std::int64_t> heartbeat_ms{steady_now_ms()};  // the lobby's thread's last turn
   bool started = false;
   std::thread thread;
 };
@@ -144,8 +211,9 @@ Status LobbyServer::start() {
   transport.common.framing = WebSocketFraming::raw;
   transport.common.channel_count = 2;
   Impl& impl = *impl_;
-  auto handler = lobby_detail::make_lobby_http_handler(impl.config, *impl.state, impl.metrics,
-                                                       [&impl] { return impl.counters(); });
+  auto handler = lobby_detail::make_lobby_http_handler(
+      impl.config, *impl.state, impl.metrics, [&impl] { return impl.counters(); },
+      [&impl] { return impl.turning(); });
   auto made = websocket_detail::make_websocket_server(transport, std::move(handler),
                                                       {kBroadcastFlushDelay});
   if (!made.ok()) return Status::error(made.error());

@@ -9,11 +9,8 @@
 #include <array>
 
 #include "lobby/lobby_validation.hpp"
-#include "websocket/close_codes.hpp"
 
 namespace tickwire::net::lobby_detail {
-
-namespace close_code = websocket_detail::close_code;
 
 LobbyService::Session::Session(const LobbyConfig& config, Clock::time_point now)
     : hello_deadline(now + std::chrono::milliseconds(config.hello_timeout_ms)),
@@ -23,13 +20,27 @@ LobbyService::Session::Session(const LobbyConfig& config, Clock::time_point now)
 LobbyService::LobbyService(const LobbyConfig& config, LobbyState& state,
                            const JoinTicketIssuer& tickets, LobbyOutput& output,
                            LobbyMetrics& metrics)
-    : config_(config), state_(state), tickets_(tickets), output_(output), metrics_(metrics) {
+    : config_(config),
+      state_(state),
+      tickets_(tickets),
+      output_(output),
+      metrics_(metrics),
+      global_chat_budget_(config.global_chat_bytes_per_second,
+                          static_cast<double>(config.global_chat_bytes_per_second), Clock::now()) {
   state_.subscribe([this](const Broadcast& broadcast) { deliver(broadcast); });
 }
 
-void LobbyService::on_connected(PeerId peer, Clock::time_point now) {
-  sessions_.try_emplace(peer, config_, now);
+void LobbyService::on_connected(PeerId peer, std::string address, Clock::time_point now) {
+  const auto [it, added] = sessions_.try_emplace(peer, config_, now);
+  if (added) it->second.address = std::move(address);
   ++metrics_.connections;
+}
+
+void LobbyService::count_down(std::unordered_map<std::string, std::size_t>& counts,
+                              const std::string& address) {
+  const auto it = counts.find(address);
+  if (it == counts.end()) return;
+  if (--it->second == 0) counts.erase(it);
 }
 
 void LobbyService::on_disconnected(PeerId peer, Clock::time_point now) {
@@ -38,6 +49,7 @@ void LobbyService::on_disconnected(PeerId peer, Clock::time_point now) {
   // A game server's registration ends with its connection: matches go elsewhere.
   if (!it->second.game_server.empty()) state_.remove_game_server(it->second.game_server);
   const PlayerId player_id = it->second.player;
+  const std::string address = std::move(it->second.address);
   sessions_.erase(it);
   --metrics_.connections;
   const auto player = players_.find(player_id);
@@ -47,7 +59,7 @@ void LobbyService::on_disconnected(PeerId peer, Clock::time_point now) {
   if (config_.resume_grace_ms > 0) {
     // The seat and the nickname wait for the player's resume token.
     state_.store_resume(gone.resume_token, {player_id, gone.nickname, gone.room,
-                                            steady_ms(now) + config_.resume_grace_ms});
+                                            steady_ms(now) + config_.resume_grace_ms, address});
     if (gone.room != 0 && state_.set_connected(gone.room, player_id, false) == StateError::none) {
       MemberInfo member{player_id, gone.nickname, false, false};
       if (auto info = member_of(gone.room, player_id)) member = *info;
@@ -62,6 +74,7 @@ void LobbyService::on_disconnected(PeerId peer, Clock::time_point now) {
     }
   }
   state_.release_nickname(nickname_key(gone.nickname));
+  count_down(nicknames_by_address_, address);
 }
 
 void LobbyService::on_tick(Clock::time_point now) {
@@ -74,7 +87,7 @@ void LobbyService::on_tick(Clock::time_point now) {
   }
   for (const PeerId peer : silent) {
     ++metrics_.disconnected_no_hello;
-    close(peer, DisconnectReason::refused, close_code::policy_violation, false);
+    close(peer, CloseReason::no_hello);
   }
   for (const ResumeRecord& record : state_.take_expired_resumes(steady_ms(now))) {
     if (record.room != 0) {
@@ -83,6 +96,7 @@ void LobbyService::on_tick(Clock::time_point now) {
       }
     }
     state_.release_nickname(nickname_key(record.nickname));
+    count_down(nicknames_by_address_, record.address);
   }
 }
 
@@ -97,14 +111,7 @@ void LobbyService::on_message(PeerId peer, std::span<const std::byte> message, b
   DecodeError error = DecodeError::none;
   const wire::LobbyMessage* decoded =
       text ? codec_.decode_json(message, error) : codec_.decode_binary(message, error);
-  if (decoded == nullptr) {
-    if (error == DecodeError::unsupported) {
-      ++metrics_.dropped_unsupported;
-      return close(peer, DisconnectReason::protocol_error, close_code::unsupported_data, true);
-    }
-    ++metrics_.dropped_malformed;
-    return close(peer, DisconnectReason::protocol_error, close_code::bad_payload, true);
-  }
+  if (decoded == nullptr) return reject(peer, session, error);
   const Request request{peer, session, *decoded, decoded->request_id(), now};
   // Chat has its own, tighter limit (in chat()); everything else counts here.
   if (decoded->body_type() != wire::LobbyBody::SendChat) {
@@ -117,7 +124,7 @@ void LobbyService::on_message(PeerId peer, std::span<const std::byte> message, b
                     "too many requests: wait a moment before sending more");
       case FloodGuard::Verdict::disconnect:
         ++metrics_.disconnected_flooding;
-        return close(peer, DisconnectReason::rate_limited, close_code::policy_violation, true);
+        return close(peer, CloseReason::flooding);
     }
   }
   dispatch(request);
@@ -177,11 +184,20 @@ void LobbyService::hello(const Request& request, const wire::Hello& hello) {
       !problem.empty()) {
     return fail(request, wire::ErrorCode::nickname_invalid, std::move(problem));
   }
+  std::size_t& held = nicknames_by_address_[request.session.address];
+  if (held >= config_.max_nicknames_per_address) {
+    ++metrics_.refused_address_limit;
+    return fail(request, wire::ErrorCode::address_limit,
+                "players from your address hold " + std::to_string(held) +
+                    " nicknames, as many as one address may: free one first");
+  }
   const PlayerId player = state_.next_id();
   if (!state_.claim_nickname(nickname_key(nickname), player)) {
+    if (held == 0) nicknames_by_address_.erase(request.session.address);  // made just now
     return fail(request, wire::ErrorCode::nickname_taken,
                 "the nickname '" + nickname + "' is taken: pick another");
   }
+  ++held;
   request.session.player = player;
   Player& entry = players_[player];
   entry.peer = request.peer;
@@ -202,7 +218,7 @@ void LobbyService::register_game_server(const Request& request,
     fail(request, wire::ErrorCode::registration_refused,
          expected.empty() ? "this lobby takes no game server registrations"
                           : "wrong game server secret");
-    return close(request.peer, DisconnectReason::refused, close_code::policy_violation, true);
+    return close(request.peer, CloseReason::registration_refused);
   }
   const std::string address =
       registration.address() != nullptr ? registration.address()->str() : "";
@@ -273,6 +289,9 @@ void LobbyService::resume(const Request& request, const std::string& token) {
                 "the resume token is unknown or expired: say Hello with a nickname");
   }
   request.session.player = record->player;
+  // The nickname now counts for the address it came back from.
+  count_down(nicknames_by_address_, record->address);
+  ++nicknames_by_address_[request.session.address];
   Player& entry = players_[record->player];
   entry.peer = request.peer;
   entry.nickname = record->nickname;
@@ -284,9 +303,22 @@ void LobbyService::resume(const Request& request, const std::string& token) {
     room = state_.room(record->room);
   }
   const std::vector<ChatEntry> history =
-      room ? state_.chat_history(room->id) : std::vector<ChatEntry>{};
-  reply(request, welcome_reply(request.id, record->player, entry.nickname, entry.resume_token,
-                               config_.resume_grace_ms, room ? &*room : nullptr, history));
+      room ? history_for_join(room->id) : std::vector<ChatEntry>{};
+  // The oldest lines give way if the whole history would not fit in one message.
+  std::string json;
+  const MessageBytes welcome = fit(
+      request.session, history.size(), 0,
+      [&](std::size_t lines) {
+        return welcome_reply(request.id, record->player, entry.nickname, entry.resume_token,
+                             config_.resume_grace_ms, room ? &*room : nullptr,
+                             {history.data() + (history.size() - lines), lines});
+      },
+      json);
+  if (welcome) {
+    reply(request, welcome, &json);
+  } else {
+    fail(request, wire::ErrorCode::reply_too_large, "the room's state does not fit in a message");
+  }
   if (room) {
     if (auto member = member_of(room->id, record->player)) {
       state_.publish({Broadcast::Audience::room, room->id,
@@ -339,55 +371,112 @@ void LobbyService::deliver(const Broadcast& broadcast) {
 
 void LobbyService::send_many(std::span<const PeerId> peers, std::span<const std::byte> bytes,
                              bool text) {
-  std::vector<PeerId> refused = std::move(refused_);
-  refused.clear();
-  output_.send_many(peers, bytes, text, refused);
-  const std::size_t sent = peers.size() - refused.size();
+  std::vector<PeerId> behind = std::move(behind_);
+  behind.clear();
+  output_.send_many(peers, bytes, text, behind);
+  // Connections that closed meanwhile are counted as sent: their disconnect is on the way, and
+  // counting them would cost a result per peer for nothing a reader of /metrics needs.
+  const std::size_t sent = peers.size() - behind.size();
   metrics_.messages_sent += sent;
   metrics_.bytes_sent += sent * bytes.size();
-  for (const PeerId peer : refused) {
-    // Its queue is full: it does not read. Close at once, or the close would wait behind it.
+  for (const PeerId peer : behind) {
     ++metrics_.disconnected_slow;
-    close(peer, DisconnectReason::rate_limited, close_code::policy_violation, false);
+    close(peer, CloseReason::slow_reader);
   }
-  refused_ = std::move(refused);
+  behind_ = std::move(behind);
 }
 
-void LobbyService::reply(const Request& request, const MessageBytes& message) {
-  send(request.peer, message);
+void LobbyService::reply(const Request& request, const MessageBytes& message,
+                         const std::string* json) {
+  if (send(request.peer, message, json) != SendOutcome::too_large) return;
+  // The requester asked for something that does not fit (the lobby trims what it can, so this is
+  // a last resort): an error it can act on, never a disconnect.
+  ++metrics_.replies_too_large;
+  fail(request, wire::ErrorCode::reply_too_large,
+       "the answer does not fit in one message (" +
+           std::to_string(config_.websocket.common.max_message_size) +
+           " bytes at most): ask for less");
 }
 
 void LobbyService::fail(const Request& request, wire::ErrorCode code, std::string message) {
   send(request.peer, error_reply(request.id, code, message));
 }
 
-void LobbyService::send(PeerId peer, const MessageBytes& message, const std::string* json) {
+void LobbyService::reject(PeerId peer, Session& session, DecodeError error) {
+  const bool unsupported = error == DecodeError::unsupported;
+  ++(unsupported ? metrics_.dropped_unsupported : metrics_.dropped_malformed);
+  // A person typing JSON by hand learns what the parser found before the close arrives.
+  send(peer, error_reply(0, wire::ErrorCode::malformed, codec_.error_detail()));
+  if (unsupported) return close(peer, CloseReason::unsupported);
+  if (++session.malformed_frames >= config_.max_malformed_frames) {
+    close(peer, CloseReason::malformed);
+  }
+}
+
+SendOutcome LobbyService::send(PeerId peer, const MessageBytes& message, const std::string* json) {
   const auto it = sessions_.find(peer);
-  if (it == sessions_.end() || it->second.closing) return;
+  if (it == sessions_.end() || it->second.closing) return SendOutcome::gone;
   std::string rendered;
   std::span<const std::byte> bytes = *message;
   if (it->second.json) {
-    if (json == nullptr) {
+    if (json == nullptr || json->empty()) {
       rendered = codec_.to_json(*message);
       json = &rendered;
     }
     bytes = {reinterpret_cast<const std::byte*>(json->data()), json->size()};
   }
-  if (!output_.send(peer, bytes, it->second.json)) {
-    // Its queue is full: it does not read. Close at once, or the close would wait behind it.
-    ++metrics_.disconnected_slow;
-    return close(peer, DisconnectReason::rate_limited, close_code::policy_violation, false);
+  const SendOutcome outcome = output_.send(peer, bytes, it->second.json);
+  switch (outcome) {
+    case SendOutcome::sent:
+      ++metrics_.messages_sent;
+      metrics_.bytes_sent += bytes.size();
+      break;
+    case SendOutcome::queue_full:
+      ++metrics_.disconnected_slow;
+      close(peer, CloseReason::slow_reader);
+      break;
+    case SendOutcome::gone:
+    case SendOutcome::too_large:
+      break;
   }
-  ++metrics_.messages_sent;
-  metrics_.bytes_sent += bytes.size();
+  return outcome;
 }
 
-void LobbyService::close(PeerId peer, DisconnectReason reason, std::uint16_t code,
-                         bool after_writes) {
+void LobbyService::close(PeerId peer, CloseReason reason) {
   const auto it = sessions_.find(peer);
   if (it == sessions_.end() || it->second.closing) return;
   it->second.closing = true;
-  output_.close(peer, reason, code, after_writes);
+  output_.close(peer, reason);
+}
+
+MessageBytes LobbyService::fit(const Session& session, std::size_t count, std::size_t least,
+                               const std::function<MessageBytes(std::size_t)>& make,
+                               std::string& json) {
+  const std::size_t limit = config_.websocket.common.max_message_size;
+  while (true) {
+    MessageBytes message = make(count);
+    json.clear();
+    std::size_t size = message->size();
+    if (session.json) {
+      json = codec_.to_json(*message);
+      size = json.size();
+    }
+    if (size <= limit) return message;
+    if (count <= least) return nullptr;
+    count = std::max(least, count / 2);
+  }
+}
+
+std::vector<ChatEntry> LobbyService::history_for_join(RoomId room) const {
+  std::vector<ChatEntry> history = state_.chat_history(room);
+  std::size_t bytes = 0;
+  std::size_t first = history.size();
+  while (first > 0 && bytes + history[first - 1].text.size() <= config_.chat_history_bytes) {
+    --first;
+    bytes += history[first].text.size();
+  }
+  history.erase(history.begin(), history.begin() + static_cast<std::ptrdiff_t>(first));
+  return history;
 }
 
 LobbyService::Player* LobbyService::player_of(const Session& session) {

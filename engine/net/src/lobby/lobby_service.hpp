@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -21,24 +22,42 @@
 
 namespace tickwire::net::lobby_detail {
 
+// Why the service closes a connection. It names the reason only: the transport beneath picks how
+// that crosses the wire (LobbyServer maps each to a WebSocket close code).
+enum class CloseReason : std::uint8_t {
+  malformed,             // sent frames that are not a LobbyMessage
+  unsupported,           // sent a body a client may not send
+  flooding,              // went on past its rate limit for flood_strikes requests
+  no_hello,              // said no Hello within hello_timeout_ms
+  slow_reader,           // does not read: its send queue is full
+  registration_refused,  // offered a wrong game-server secret
+};
+
+// What became of a message handed to LobbyOutput.
+enum class SendOutcome : std::uint8_t {
+  sent,        // queued for the connection
+  gone,        // the connection has closed (its disconnect is on the way): nothing to do
+  too_large,   // over the transport's message size: the connection is fine, the message is not
+  queue_full,  // the connection does not read: it fell behind
+};
+
 // Where the service's messages go: the WebSocket server, in production.
 class LobbyOutput {
  public:
   virtual ~LobbyOutput() = default;
-  // One message to one connection, as a text frame when `text`. False if it could not be queued
-  // (the connection is gone, or not reading: its queue is full).
-  virtual bool send(PeerId peer, std::span<const std::byte> message, bool text) = 0;
-  // send() of one message to each of `peers` (a broadcast); appends those that could not take
-  // it to `refused`. The transport's version copies the message once and hands it over once.
+  // One message to one connection, as a text frame when `text`.
+  virtual SendOutcome send(PeerId peer, std::span<const std::byte> message, bool text) = 0;
+  // send() of one message to each of `peers` (a broadcast); appends those whose queue is full
+  // (they fell behind) to `behind`. The transport's version copies the message once and hands it
+  // over once.
   virtual void send_many(std::span<const PeerId> peers, std::span<const std::byte> message,
-                         bool text, std::vector<PeerId>& refused) {
+                         bool text, std::vector<PeerId>& behind) {
     for (const PeerId peer : peers) {
-      if (!send(peer, message, text)) refused.push_back(peer);
+      if (send(peer, message, text) == SendOutcome::queue_full) behind.push_back(peer);
     }
   }
-  // Closes with `code`: after what was sent when `after_writes`, else at once.
-  virtual void close(PeerId peer, DisconnectReason reason, std::uint16_t code,
-                     bool after_writes) = 0;
+  // Closes the connection for `reason`.
+  virtual void close(PeerId peer, CloseReason reason) = 0;
 };
 
 class LobbyService {
@@ -49,7 +68,8 @@ class LobbyService {
   LobbyService(const LobbyConfig& config, LobbyState& state, const JoinTicketIssuer& tickets,
                LobbyOutput& output, LobbyMetrics& metrics);
 
-  void on_connected(PeerId peer, Clock::time_point now);
+  // `address`: the connection's IP address, for the per-address limits.
+  void on_connected(PeerId peer, std::string address, Clock::time_point now);
   void on_disconnected(PeerId peer, Clock::time_point now);
   // `text`: the message came in a text frame (JSON); else binary (FlatBuffers).
   void on_message(PeerId peer, std::span<const std::byte> message, bool text,
@@ -65,8 +85,10 @@ class LobbyService {
     Session(const LobbyConfig& config, Clock::time_point now);
     PlayerId player = 0;  // 0 until Hello
     Clock::time_point hello_deadline;
-    bool json = false;  // the client last spoke JSON: answer it in JSON
+    std::string address;  // the client's IP address
+    bool json = false;    // the client last spoke JSON: answer it in JSON
     bool closing = false;
+    std::size_t malformed_frames = 0;
     std::string game_server;  // the address this connection registered as a game server
     FloodGuard requests;
     FloodGuard chat;
@@ -106,16 +128,33 @@ class LobbyService {
   // Receives every Broadcast (the state's fan-out) and sends it to the local players it is for.
   void deliver(const Broadcast& broadcast);
 
-  void reply(const Request& request, const MessageBytes& message);
+  // Answers the request; an answer too large to send becomes a reply_too_large error.
+  void reply(const Request& request, const MessageBytes& message,
+             const std::string* json = nullptr);
   void fail(const Request& request, wire::ErrorCode code, std::string message);
-  // Sends to one connection, in its language; a connection that cannot take it is closed.
-  void send(PeerId peer, const MessageBytes& message, const std::string* json = nullptr);
+  // A frame that did not decode: an error reply that says why, then the close (at once, or after
+  // max_malformed_frames of them).
+  void reject(PeerId peer, Session& session, DecodeError error);
+  // Sends to one connection, in its language (`json`: its JSON rendering, if made already); a
+  // connection that does not read is closed.
+  SendOutcome send(PeerId peer, const MessageBytes& message, const std::string* json = nullptr);
   // The same message to several connections that speak the same language (`text`: JSON).
   void send_many(std::span<const PeerId> peers, std::span<const std::byte> bytes, bool text);
-  void close(PeerId peer, DisconnectReason reason, std::uint16_t code, bool after_writes);
+  void close(PeerId peer, CloseReason reason);
+
+  // The largest of make(count), make(count / 2), ... make(least) that fits in one message in
+  // the session's language, with its JSON rendering in `json` for a JSON session; null if even
+  // make(least) does not fit.
+  MessageBytes fit(const Session& session, std::size_t count, std::size_t least,
+                   const std::function<MessageBytes(std::size_t)>& make, std::string& json);
+  // The room's chat history as a joining player gets it: the newest lines within
+  // chat_history_bytes.
+  std::vector<ChatEntry> history_for_join(RoomId room) const;
 
   Player* player_of(const Session& session);
   std::optional<MemberInfo> member_of(RoomId room, PlayerId player) const;
+  static void count_down(std::unordered_map<std::string, std::size_t>& counts,
+                         const std::string& address);
   std::string new_resume_token();
   static std::uint64_t steady_ms(Clock::time_point now);
 
@@ -127,10 +166,17 @@ class LobbyService {
   LobbyCodec codec_;
   std::unordered_map<PeerId, Session> sessions_;
   std::unordered_map<PlayerId, Player> players_;
+  // Per client address, what it holds of what everyone shares: open rooms its players created,
+  // nicknames its players hold (connected or within their grace). Only addresses holding some.
+  std::unordered_map<std::string, std::size_t> rooms_by_address_;
+  std::unordered_map<RoomId, std::string> room_creator_address_;
+  std::unordered_map<std::string, std::size_t> nicknames_by_address_;
+  // Global chat's budget, in recipient-bytes (global_chat_bytes_per_second).
+  TokenBucket global_chat_budget_;
   // deliver()'s scratch space, kept to spare an allocation per broadcast.
   std::vector<PeerId> binary_audience_;
   std::vector<PeerId> json_audience_;
-  std::vector<PeerId> refused_;
+  std::vector<PeerId> behind_;
 };
 
 }  // namespace tickwire::net::lobby_detail

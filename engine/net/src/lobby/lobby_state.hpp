@@ -57,6 +57,8 @@ struct RoomInfo {
 struct RoomFilter {
   std::string game_mode;  // empty = any
   bool only_free_seats = false;
+  RoomId after = 0;  // only rooms with a larger id (a page's cursor)
+  std::size_t limit = static_cast<std::size_t>(-1);  // rooms at most, lowest ids first
 };
 
 // A dropped player's identity and seat, kept for their resume token until `expires_ms`.
@@ -65,6 +67,7 @@ struct ResumeRecord {
   std::string nickname;
   RoomId room = 0;               // 0 = none
   std::uint64_t expires_ms = 0;  // steady clock
+  std::string address;           // the IP address of its last connection (per-address limits)
 };
 
 struct GameServerInfo {
@@ -119,6 +122,7 @@ class LobbyState {
   // `room` arrives with its id and its host as the only member.
   virtual StateError create_room(RoomInfo room, std::size_t max_rooms) = 0;
   virtual std::optional<RoomInfo> room(RoomId id) const = 0;
+  // The rooms that pass `filter`, by increasing id (ids grow with time: oldest room first).
   virtual std::vector<RoomInfo> list_rooms(const RoomFilter& filter) const = 0;
   virtual std::size_t room_count() const = 0;
   virtual StateError join_room(RoomId id, const MemberInfo& member) = 0;

@@ -4,12 +4,13 @@
 
 namespace tickwire::net::lobby_detail {
 
-bool TokenBucket::try_take(Clock::time_point now) {
+bool TokenBucket::try_take(Clock::time_point now, double amount) {
   const std::chrono::duration<double> elapsed = now - last_;
   last_ = now;
   tokens_ = std::min(burst_, tokens_ + std::max(0.0, elapsed.count()) * per_second_);
-  if (tokens_ < 1.0) return false;
-  tokens_ -= 1.0;
+  amount = std::min(amount, burst_);
+  if (tokens_ < amount) return false;
+  tokens_ -= amount;
   return true;
 }
 

@@ -15,7 +15,9 @@ class TokenBucket {
       : burst_(static_cast<double>(burst)), per_second_(per_second), tokens_(burst_), last_(now) {}
 
   // Takes one token if there is one.
-  bool try_take(Clock::time_point now);
+  bool try_take(Clock::time_point now) { return try_take(now, 1.0); }
+  // Takes `amount` tokens if there are that many; an amount over the burst takes a full bucket.
+  bool try_take(Clock::time_point now, double amount);
 
  private:
   double burst_;

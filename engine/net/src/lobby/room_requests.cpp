@@ -1,8 +1,9 @@
 // The requests about rooms: list, create, join, leave, kick, chat, ready and match start.
 
+#include <algorithm>
+
 #include "lobby/lobby_service.hpp"
 #include "lobby/lobby_validation.hpp"
-#include "websocket/close_codes.hpp"
 
 namespace tickwire::net::lobby_detail {
 namespace {
@@ -53,7 +54,27 @@ void LobbyService::list_rooms(const Request& request, const wire::ListRooms& lis
   RoomFilter filter;
   filter.game_mode = str(list.game_mode());
   filter.only_free_seats = list.only_free_seats();
-  reply(request, room_list_reply(request.id, state_.list_rooms(filter)));
+  filter.after = list.after_room_id();
+  const std::size_t page = list.limit() == 0
+                               ? config_.max_rooms_per_page
+                               : std::min<std::size_t>(list.limit(), config_.max_rooms_per_page);
+  // One room more than the page holds tells whether another page follows.
+  filter.limit = page + 1;
+  const std::vector<RoomInfo> rooms = state_.list_rooms(filter);
+  // A page that would not fit in one message (long names, JSON's escapes) holds fewer rooms.
+  std::string json;
+  const MessageBytes answer = fit(
+      request.session, std::min(page, rooms.size()), std::min<std::size_t>(1, rooms.size()),
+      [&](std::size_t count) {
+        const RoomId next = count < rooms.size() ? rooms[count - 1].id : 0;
+        return room_list_reply(request.id, {rooms.data(), count}, next);
+      },
+      json);
+  if (!answer) {
+    return fail(request, wire::ErrorCode::reply_too_large,
+                "not even one room fits in a message: raise max_message_size");
+  }
+  reply(request, answer, &json);
 }
 
 void LobbyService::create_room(const Request& request, const wire::CreateRoom& create) {
@@ -78,6 +99,13 @@ void LobbyService::create_room(const Request& request, const wire::CreateRoom& c
                 "max_players must be 1.." + std::to_string(config_.max_players_per_room) +
                     " (0 = the largest)");
   }
+  if (const auto held = rooms_by_address_.find(request.session.address);
+      held != rooms_by_address_.end() && held->second >= config_.max_rooms_per_address) {
+    ++metrics_.refused_address_limit;
+    return fail(request, wire::ErrorCode::address_limit,
+                "players from your address have " + std::to_string(held->second) +
+                    " rooms open, as many as one address may: join one");
+  }
   RoomInfo room;
   room.id = state_.next_id();
   room.name = name;
@@ -90,6 +118,8 @@ void LobbyService::create_room(const Request& request, const wire::CreateRoom& c
     return fail(request, error_code_for(error), message_for(error));
   }
   player.room = room.id;
+  ++rooms_by_address_[request.session.address];
+  room_creator_address_.emplace(room.id, request.session.address);
   reply(request, room_detail_reply(request.id, room, {}));
 }
 
@@ -107,7 +137,22 @@ void LobbyService::join_room(const Request& request, const wire::JoinRoom& join)
   const std::optional<RoomInfo> room = state_.room(player.room);
   if (!room)
     return fail(request, wire::ErrorCode::room_not_found, message_for(StateError::room_not_found));
-  reply(request, room_detail_reply(request.id, *room, state_.chat_history(room->id)));
+  // The oldest lines of the history give way if all of it would not fit in one message.
+  const std::vector<ChatEntry> history = history_for_join(room->id);
+  std::string json;
+  const MessageBytes detail = fit(
+      request.session, history.size(), 0,
+      [&](std::size_t lines) {
+        return room_detail_reply(request.id, *room,
+                                 {history.data() + (history.size() - lines), lines});
+      },
+      json);
+  if (detail) {
+    reply(request, detail, &json);
+  } else {
+    // Cannot happen with a valid config (it makes a full room fit): an answer all the same.
+    fail(request, wire::ErrorCode::reply_too_large, "the room does not fit in a message");
+  }
   state_.publish({Broadcast::Audience::room, room->id,
                   presence_event(room->id, wire::PresenceKind::joined, member)});
 }
@@ -156,8 +201,7 @@ void LobbyService::chat(const Request& request, const wire::SendChat& send_chat)
                   "you are chatting too fast: wait a moment, or you will be disconnected");
     case FloodGuard::Verdict::disconnect:
       ++metrics_.disconnected_flooding;
-      return close(request.peer, DisconnectReason::rate_limited,
-                   websocket_detail::close_code::policy_violation, true);
+      return close(request.peer, CloseReason::flooding);
   }
   const Player& player = *player_of(request.session);
   ChatEntry entry;
@@ -180,10 +224,19 @@ void LobbyService::chat(const Request& request, const wire::SendChat& send_chat)
       state_.publish({Broadcast::Audience::room, entry.room, chat_event(entry)});
       return;
     }
-    case ChatScope::global:
+    case ChatScope::global: {
+      // It costs every player's connection: the lobby's budget for all of them is bounded.
+      const MessageBytes message = chat_event(entry);
+      const double cost = static_cast<double>(players_.size() * message->size());
+      if (!global_chat_budget_.try_take(request.now, cost)) {
+        ++metrics_.dropped_global_chat_busy;
+        return fail(request, wire::ErrorCode::rate_limited,
+                    "global chat is busy: try again in a moment, or chat in your room");
+      }
       reply(request, ok_reply(request.id));
-      state_.publish({Broadcast::Audience::everyone, 0, chat_event(entry)});
+      state_.publish({Broadcast::Audience::everyone, 0, message});
       return;
+    }
     case ChatScope::whisper: {
       entry.to_nickname = str(send_chat.to_nickname());
       const auto to = state_.player_by_nickname(nickname_key(entry.to_nickname));
@@ -279,7 +332,16 @@ void LobbyService::remove_from_room(RoomId room, const MemberInfo& member,
                                     wire::PresenceKind kind) {
   const auto before = state_.room(room);
   std::optional<RoomInfo> after;
-  if (state_.leave_room(room, member.player, after) != StateError::none || !after) return;
+  if (state_.leave_room(room, member.player, after) != StateError::none) return;
+  if (!after) {
+    // The room closed: it no longer counts for the address that created it.
+    if (const auto creator = room_creator_address_.find(room);
+        creator != room_creator_address_.end()) {
+      count_down(rooms_by_address_, creator->second);
+      room_creator_address_.erase(creator);
+    }
+    return;
+  }
   state_.publish({Broadcast::Audience::room, room, presence_event(room, kind, member)});
   if (before && before->host != after->host) {
     for (const MemberInfo& host : after->members) {

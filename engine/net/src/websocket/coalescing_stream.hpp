@@ -23,6 +23,7 @@
 // Runs on the connection's executor, one write from Beast at a time (Beast never has two).
 
 #include <algorithm>
+#include <array>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -34,6 +35,7 @@
 #include <boost/beast/websocket/teardown.hpp>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <type_traits>
 #include <utility>
@@ -84,15 +86,22 @@ class CoalescingStream {
         handler, state_, buffers);
   }
 
-  // WebSocket teardown (after the close handshake): once everything written has left, the
-  // socket's own (shut down sending, read to the end, close).
+  // How long the teardown keeps draining what the peer still sends, in milliseconds (the
+  // connection's handshake timeout). Default 5000.
+  void set_linger(std::uint32_t milliseconds) noexcept { state_->linger_ms = milliseconds; }
+
+  // WebSocket teardown (after the close handshake, or after failing the connection, say for a
+  // message over the size limit): once everything written has left, shut down sending, read and
+  // drop whatever the peer still sends until it closes too or the linger time is up, then close.
+  // Closing with unread bytes would send a reset, and a peer still sending (the rest of an
+  // oversize message) would lose our close frame to it and report 1006. Beast's own teardown
+  // would do this, but the one in Boost 1.74 stops after its first read.
   template <typename TeardownHandler>
   friend void async_teardown(boost::beast::role_type role, CoalescingStream& stream,
                              TeardownHandler&& handler) {
     auto tear_down_tcp = [role, completion = std::forward<TeardownHandler>(handler)](
                              const std::shared_ptr<State>& state) mutable {
-      using boost::beast::websocket::async_teardown;
-      async_teardown(role, state->next, std::move(completion));
+      linger_and_close(role, state, std::move(completion));
     };
     State& state = *stream.state_;
     if (state.idle() || state.error) return tear_down_tcp(stream.state_);
@@ -139,6 +148,7 @@ class CoalescingStream {
     bool idle() const { return !flushing && pending.empty(); }
 
     next_layer_type next;
+    std::uint32_t linger_ms = 5000;      // see set_linger()
     std::vector<unsigned char> pending;  // written by Beast, not yet given to the socket
     std::vector<unsigned char> sending;  // given to the socket, which has not finished
     bool flushing = false;               // a socket write of `sending` is under way
@@ -223,6 +233,58 @@ class CoalescingStream {
     if (s.held) std::exchange(s.held, nullptr)->resume(state);
     release_if_idle(s);
     if (s.drained && (s.idle() || s.error)) std::exchange(s.drained, nullptr)->resume(state);
+  }
+
+  template <typename Handler>
+  static void linger_and_close(boost::beast::role_type role, const std::shared_ptr<State>& state,
+                               Handler&& handler) {
+    struct Linger {
+      Linger(std::shared_ptr<State> s, Handler&& h, boost::beast::role_type r)
+          : state(std::move(s)),
+            timer(state->next.get_executor()),
+            completion(std::move(h)),
+            role(r) {}
+      std::shared_ptr<State> state;
+      boost::asio::steady_timer timer;
+      Handler completion;
+      boost::beast::role_type role;
+      std::array<char, 2048> scratch{};
+    };
+    auto linger = std::make_shared<Linger>(state, std::forward<Handler>(handler), role);
+    boost::beast::error_code ec;
+    // A server sends its FIN first (RFC 6455 section 7.1.1); a client waits for the server's.
+    if (role == boost::beast::role_type::server) {
+      state->next.shutdown(boost::asio::socket_base::shutdown_send, ec);
+    }
+    linger->timer.expires_after(std::chrono::milliseconds(state->linger_ms));
+    linger->timer.async_wait([linger](boost::beast::error_code wait_ec) {
+      if (!wait_ec) {
+        boost::beast::error_code ignored;
+        linger->state->next.cancel(ignored);  // the drain's read ends: close now
+      }
+    });
+    drain(std::move(linger));
+  }
+
+  template <typename LingerPtr>
+  static void drain(LingerPtr linger) {
+    auto& socket = linger->state->next;
+    auto& scratch = linger->scratch;
+    socket.async_read_some(
+        boost::asio::buffer(scratch),
+        [linger = std::move(linger)](boost::beast::error_code ec, std::size_t) mutable {
+          if (!ec) return drain(std::move(linger));
+          linger->timer.cancel();
+          boost::beast::error_code ignored;
+          auto& stream = linger->state->next;
+          if (linger->role == boost::beast::role_type::client) {
+            stream.shutdown(boost::asio::socket_base::shutdown_send, ignored);
+          }
+          stream.close(ignored);
+          // The end of the stream is the clean end; the linger time running out or the peer
+          // resetting leaves nothing more to do either: the connection is over.
+          std::move(linger->completion)(boost::beast::error_code{});
+        });
   }
 
   // An idle connection holds no buffer: most connections are idle most of the time.

@@ -10,6 +10,7 @@ TransportCounters SharedCounters::snapshot() const {
   out.dropped_malformed = dropped_malformed.load();
   out.dropped_oversize = dropped_oversize.load();
   out.refused_connections = refused_connections.load();
+  out.dropped_rate_limited = dropped_rate_limited.load();
   out.peers_disconnected_for_abuse = peers_disconnected_for_abuse.load();
   return out;
 }

@@ -23,6 +23,7 @@ struct SharedCounters {
   std::atomic<std::uint64_t> dropped_malformed{0};
   std::atomic<std::uint64_t> dropped_oversize{0};
   std::atomic<std::uint64_t> refused_connections{0};
+  std::atomic<std::uint64_t> dropped_rate_limited{0};
   std::atomic<std::uint64_t> peers_disconnected_for_abuse{0};
 
   TransportCounters snapshot() const;

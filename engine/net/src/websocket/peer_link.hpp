@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "tickwire/net/types.hpp"
@@ -53,6 +54,10 @@ class PeerLink {
   virtual void close_with_code(DisconnectReason reason, std::uint16_t code, bool after_writes) = 0;
   // Reading stopped at max_unpolled_bytes_per_peer; poll() has made room again.
   virtual void resume_reading() = 0;
+
+  // The peer's IP address on a server (what admission counts it as), empty on a client. Set
+  // before the link is shared, read-only after.
+  std::string remote_address;
 
   // Gauges: written on either thread, read on the caller's.
   std::atomic<bool> open{true};  // false once the connection has ended on the io thread

@@ -69,6 +69,16 @@ Status WebSocketServerConfig::validate() const {
   if (max_pending_handshakes < 1) {
     return out_of_range("max_pending_handshakes", max_pending_handshakes, "use >= 1");
   }
+  if (connection_burst_per_address < 1) {
+    return out_of_range("connection_burst_per_address", connection_burst_per_address, "use >= 1");
+  }
+  if (!(connections_per_address_per_second > 0)) {
+    return out_of_range("connections_per_address_per_second", connections_per_address_per_second,
+                        "use > 0");
+  }
+  if (first_byte_timeout_ms < 1) {
+    return out_of_range("first_byte_timeout_ms", first_byte_timeout_ms, "use >= 1");
+  }
   for (const std::string& origin : allowed_origins) {
     if (origin.empty() || !fits_in_a_header(origin)) {
       return bad_text("allowed_origins entry", origin,

@@ -48,6 +48,7 @@ WebSocketConnection::WebSocketConnection(WebSocketStream&& ws, PeerId peer,
   // With the default framing the channel byte rides on top of the largest message.
   ws_.read_message_max(config.max_message_size + (raw_framing_ ? 0 : kChannelPrefixBytes));
   ws_.binary(true);
+  ws_.next_layer().set_linger(config.handshake_timeout_ms);
 }
 
 void WebSocketConnection::start() {

@@ -155,6 +155,11 @@ void WebSocketEndpoint::disconnect_with_code(PeerId peer, DisconnectReason reaso
   it->second.link->close_with_code(reason, code, after_writes);
 }
 
+std::string WebSocketEndpoint::peer_address(PeerId peer) const {
+  const auto it = peers_.find(peer);
+  return it == peers_.end() ? std::string{} : it->second.link->remote_address;
+}
+
 std::optional<ConnectionStats> WebSocketEndpoint::stats(PeerId peer) const {
   const auto it = peers_.find(peer);
   if (it == peers_.end()) return std::nullopt;

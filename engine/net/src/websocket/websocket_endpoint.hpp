@@ -48,6 +48,8 @@ class WebSocketEndpoint {
   void disconnect_with_code(PeerId peer, DisconnectReason reason, std::uint16_t code,
                             bool after_writes);
   std::optional<ConnectionStats> stats(PeerId peer) const;
+  // The peer's IP address (server side), empty if it is not connected.
+  std::string peer_address(PeerId peer) const;
   TransportCounters counters() const;
   std::size_t connected_peers() const { return peers_.size(); }
 

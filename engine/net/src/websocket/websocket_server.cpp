@@ -42,6 +42,10 @@ constexpr const char* kServerName = "tickwire";
 // Requests on this port are upgrades and small plain requests (health checks): nothing needs more.
 constexpr std::uint32_t kMaxRequestHeaderBytes = 8 * 1024;
 constexpr std::uint64_t kMaxRequestBodyBytes = 16 * 1024;
+// The first read of a connection (and each read of a closing one's drain) takes this much.
+constexpr std::size_t kFirstReadBytes = 2048;
+// A connection closed near its deadline still drains this long, for its answer to arrive.
+constexpr auto kMinLinger = std::chrono::milliseconds(500);
 // After a failed accept (out of file descriptors, say), wait this long instead of spinning.
 constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(100);
 
@@ -52,7 +56,8 @@ struct ServerShared {
       : config(server_config),
         events(std::make_shared<EventQueue>(server_config.common.max_unpolled_bytes_per_peer)),
         admission({server_config.max_connections, server_config.max_connections_per_address,
-                   server_config.max_pending_handshakes}),
+                   server_config.max_pending_handshakes, server_config.connection_burst_per_address,
+                   server_config.connections_per_address_per_second}),
         http_handler(std::move(handler)) {
     if (tuning.broadcast_flush_delay.count() > 0) {
       flush_round = std::make_unique<CoalescingStream::FlushRound>(
@@ -113,10 +118,25 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
   void run() {
     asio::dispatch(stream_.get_executor(),
-                   beast::bind_front_handler(&HttpSession::do_read, shared_from_this()));
+                   beast::bind_front_handler(&HttpSession::run_first_read, shared_from_this()));
   }
 
  private:
+  void run_first_read() {
+    // A connection that sends nothing at all holds its slot only until the first-byte deadline
+    // (a slowloris opens many and sends nothing); the header then has until the whole stage's.
+    const auto first_byte_deadline =
+        std::min(deadline_, std::chrono::steady_clock::now() +
+                                std::chrono::milliseconds(shared_->config.first_byte_timeout_ms));
+    stream_.expires_at(first_byte_deadline);
+    stream_.async_read_some(buffer_.prepare(kFirstReadBytes),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t bytes) {
+                              self->buffer_.commit(bytes);
+                              if (ec) return self->close();
+                              self->do_read();
+                            });
+  }
+
   void do_read() {
     parser_.emplace();
     parser_->header_limit(kMaxRequestHeaderBytes);
@@ -131,12 +151,18 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     if (ec == http::error::body_limit) {
       // The header is complete, so the client is speaking HTTP: tell it what was wrong.
       request_ = parser_->release();
-      HttpResponse response{http::status::payload_too_large, request_.version()};
-      response.set(http::field::content_type, "text/plain");
-      response.body() = "The request body is too large.\n";
-      return respond(std::move(response), /*close_after=*/true);
+      return reject(http::status::payload_too_large, "The request body is too large.\n");
     }
-    // The client left, sent something that is not HTTP, or took too long: nothing to answer.
+    if (ec == http::error::header_limit) {
+      return reject(http::status::request_header_fields_too_large,
+                    "The request header is too large.\n");
+    }
+    // Bytes that are not HTTP (a TLS hello, a stray protocol): say so, as HTTP servers do. A
+    // client that left, or went quiet until the deadline, gets nothing: nobody would read it.
+    if (ec && ec.category() == beast::error_code(http::error::bad_method).category() &&
+        ec != http::error::end_of_stream && ec != http::error::partial_message) {
+      return reject(http::status::bad_request, "This is not an HTTP request.\n");
+    }
     if (ec) return close();
     request_ = parser_->release();
     if (websocket::is_upgrade(request_)) return upgrade();
@@ -163,17 +189,35 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     do_read();
   }
 
-  void refuse(http::status status, std::string_view body) {
-    ++shared_->events->counters.refused_connections;
+  // Answers `status` and closes: the request cannot be read on (its rest is not read at all).
+  void reject(http::status status, std::string_view body) {
     HttpResponse response{status, request_.version()};
     response.set(http::field::content_type, "text/plain");
     response.body() = body;
     respond(std::move(response), /*close_after=*/true);
   }
 
+  void refuse(http::status status, std::string_view body) {
+    ++shared_->events->counters.refused_connections;
+    reject(status, body);
+  }
+
+  // Ends the connection: our side at once, then whatever the client still sends is read and
+  // dropped until it closes too (or the stage's deadline), so that the answer just written is not
+  // lost to the reset that closing on unread bytes would send.
   void close() {
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    // One deadline for the whole drain: a client trickling bytes must not keep it going.
+    stream_.expires_at(std::max(deadline_, std::chrono::steady_clock::now() + kMinLinger));
+    drain();
+  }
+  void drain() {
+    buffer_.clear();
+    stream_.async_read_some(buffer_.prepare(kFirstReadBytes),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                              if (!ec) self->drain();
+                            });
   }
 
   void upgrade() {
@@ -213,6 +257,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
           shared->admission.release_connection(address);
           shared->live.remove(peer);
         });
+    connection->remote_address = address_;
     if (!shared_->live.add(peer, connection)) {
       // The transport is being destroyed: this connection would never be polled.
       shared_->admission.release_connection(address_);
@@ -286,11 +331,21 @@ class Listener : public std::enable_shared_from_this<Listener> {
     // lone message can wait ~40 ms for the peer's delayed acknowledgement (Nagle).
     socket.set_option(tcp::no_delay(true), ec);
     std::string address = address_key(remote);
-    if (!shared_->admission.begin_handshake(address)) {
-      // Too many unfinished handshakes: close at once (the socket goes out of scope), so a flood
-      // of idle sockets costs no more than this.
-      ++shared_->events->counters.refused_connections;
-      return;
+    const auto now_ms =
+        static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                       std::chrono::steady_clock::now().time_since_epoch())
+                                       .count());
+    switch (shared_->admission.begin_handshake(address, now_ms)) {
+      case ConnectionAdmission::Arrival::accepted:
+        break;
+      case ConnectionAdmission::Arrival::too_many_pending:
+        // Close at once (the socket goes out of scope), so a flood of idle sockets costs no
+        // more than this.
+        ++shared_->events->counters.refused_connections;
+        return;
+      case ConnectionAdmission::Arrival::too_fast:
+        ++shared_->events->counters.dropped_rate_limited;
+        return;
     }
     std::make_shared<HttpSession>(std::move(socket), std::move(address), shared_)->run();
   }
@@ -338,6 +393,7 @@ class WebSocketServer final : public EndpointTransport<WebSocketServerTransport>
                     std::span<const std::byte> message, std::span<SendResult> results) override {
     endpoint_.send_to_many(peers, channel, message, results);
   }
+  std::string peer_address(PeerId peer) const override { return endpoint_.peer_address(peer); }
 
  private:
   // One post to the io thread for a whole broadcast. Every server connection runs on the

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
 
 #include "tickwire/net/websocket_transport.hpp"
 #include "websocket/http_handler.hpp"
@@ -25,6 +26,9 @@ class WebSocketServerTransport : public ServerTransport {
   // returned for peers[i]; `results` is as long as `peers`.
   virtual void send_to_many(std::span<const PeerId> peers, Channel channel,
                             std::span<const std::byte> message, std::span<SendResult> results) = 0;
+  // The IP address a connected peer came from ("127.0.0.2", "::1"; IPv4 clients of a dual-stack
+  // listener as IPv4), as the per-address limits count it; empty once it is gone.
+  virtual std::string peer_address(PeerId peer) const = 0;
 };
 
 // What a service inside Tickwire may tune beyond the public config.

@@ -4,8 +4,9 @@
 // member receives a join ticket signed by the lobby for the game server it picked. The protocol is
 // schemas/lobby.fbs over plain WebSocket: a binary frame is one FlatBuffers LobbyMessage, a text
 // frame the same message as JSON, so a browser, websocat or a test can speak it by hand. The same
-// port answers plain HTTP: GET /healthz, GET /api/rooms (JSON), GET /metrics (Prometheus text)
-// and the web lobby page at / (index.html from web_root).
+// port answers plain HTTP: GET /healthz (503 if the lobby thread stalls), GET /api/rooms (JSON,
+// in pages), GET /metrics (Prometheus text) and the web lobby page at / (index.html from
+// web_root).
 //
 // Threading: the lobby runs on its own thread, started by start() and stopped by stop() or the
 // destructor. A lobby is a service, not part of a game's frame: a dedicated lobby process has no
@@ -50,14 +51,31 @@ struct LobbyConfig {
   std::size_t max_room_name_length = 40;
   // Game mode names: at most this many bytes. Default 32 (at most 256).
   std::size_t max_game_mode_length = 32;
-  // Chat lines: at most this many bytes of text. Default 500 (at most max_message_size / 2).
+  // Chat lines: at most this many bytes of text. Default 500 (at most max_message_size / 4: a
+  // line printed as JSON may take three times its bytes, and needs room for its envelope).
   std::size_t max_chat_length = 500;
   // Rooms open at once, at most; CreateRoom beyond it fails with too_many_rooms. Default 1000.
   std::size_t max_rooms = 1000;
-  // Players in one room, at most (the cap for CreateRoom.max_players). Default 16 (2..10000).
+  // Open rooms created by players from one IP address, at most; CreateRoom beyond it fails with
+  // address_limit. Well below max_rooms, so that one address cannot take them all. Default 20
+  // (1..max_rooms).
+  std::size_t max_rooms_per_address = 20;
+  // Nicknames held by players from one IP address (connected, or within their resume grace), at
+  // most; Hello beyond it fails with address_limit. Default 32.
+  std::size_t max_nicknames_per_address = 32;
+  // Rooms in one RoomList page (and one /api/rooms answer), at most; a page whose rooms would not
+  // fit in one message holds fewer. Default 50 (1..1000).
+  std::size_t max_rooms_per_page = 50;
+  // Players in one room, at most (the cap for CreateRoom.max_players). 2..10000, and the reply to
+  // JoinRoom for a full room must fit in max_message_size: validate() says how many fit (about
+  // 150 with the default 16 KiB and 20-byte nicknames). Default 16.
   std::size_t max_players_per_room = 16;
   // Chat lines kept per room and sent to a player who joins. Default 50 (at most 1000).
   std::size_t chat_history_length = 50;
+  // Of those, a joining player gets the newest lines whose text takes at most this many bytes in
+  // all; older ones give way too when the room's reply would not fit in one message otherwise.
+  // Default 8192 (at most max_message_size).
+  std::size_t chat_history_bytes = 8192;
 
   // Chat rate limit per player, a token bucket: chat_burst lines at once, refilled at
   // chat_lines_per_second. A line over the limit gets a rate_limited error; after
@@ -66,10 +84,21 @@ struct LobbyConfig {
   std::size_t chat_burst = 5;
   double chat_lines_per_second = 2.0;
   std::size_t flood_strikes = 5;
+  // Global chat, for the whole lobby: recipients times bytes a second, at most (a 300-byte line
+  // to 1000 players costs 300 000). A global line over it gets rate_limited, so that a few
+  // players cannot make the lobby send everyone a flood. Default 8 MiB (at least
+  // max_message_size).
+  std::size_t global_chat_bytes_per_second = 8 * 1024 * 1024;
   // Every other request, per connection: the same scheme with its own bucket, so that a client
   // cannot keep the lobby busy with room lists. Defaults 40 at once, 20 per second.
   std::size_t request_burst = 40;
   double requests_per_second = 20.0;
+
+  // Frames that are not a LobbyMessage a connection may send before it is closed with 1007. Each
+  // gets an error reply (`malformed`, request_id 0) quoting what the parser found, so that a
+  // person typing JSON by hand learns what was wrong. A rejected frame costs no memory once
+  // answered. Default 1 (closed at the first).
+  std::size_t max_malformed_frames = 1;
 
   // A connection that has not said Hello this long after it opened, in milliseconds, is closed
   // (1008): an idle socket holds a connection slot. Default 10000.
@@ -94,6 +123,10 @@ struct LobbyConfig {
   std::string game_server_secret;
   // Lifetime of a join ticket, in milliseconds. Default 30000.
   std::uint64_t ticket_lifetime_ms = 30'000;
+
+  // GET /healthz answers 503 once the lobby's own thread has not turned for this long, in
+  // milliseconds (it turns every few milliseconds while healthy). Default 2000 (at least 100).
+  std::uint32_t stall_ms = 2000;
 
   // Directory of the web lobby page: GET / answers its index.html. Empty = no page (404).
   // Default empty.
@@ -124,15 +157,20 @@ struct LobbyCounters {
   std::uint64_t bytes_sent = 0;
   std::uint64_t matches_started = 0;
   // Drops and disconnects by reason.
-  std::uint64_t dropped_malformed = 0;           // frames that are not a LobbyMessage (closed 1007)
-  std::uint64_t dropped_unsupported = 0;         // bodies a client may not send (closed 1003)
-  std::uint64_t dropped_rate_limited = 0;        // requests refused by a rate limit
-  std::uint64_t disconnected_flooding = 0;       // closed 1008 after flood_strikes
-  std::uint64_t disconnected_slow = 0;           // closed because their send queue was full
+  std::uint64_t dropped_malformed = 0;         // frames that are not a LobbyMessage (closed 1007)
+  std::uint64_t replies_too_large = 0;         // answered reply_too_large instead
+  std::uint64_t dropped_unsupported = 0;       // bodies a client may not send (closed 1003)
+  std::uint64_t dropped_rate_limited = 0;      // requests refused by a rate limit
+  std::uint64_t dropped_global_chat_busy = 0;  // global lines over global_chat_bytes_per_second
+  std::uint64_t refused_address_limit = 0;     // rooms or nicknames over an address's share
+  std::uint64_t disconnected_flooding = 0;     // closed 1008 after flood_strikes
+  std::uint64_t disconnected_slow = 0;  // closed because their send queue was full (not reading)
   std::uint64_t disconnected_no_hello = 0;       // closed for not saying Hello in time
   std::uint64_t registrations_refused = 0;       // RegisterGameServer with a wrong secret
   std::uint64_t transport_dropped_oversize = 0;  // frames over max_message_size (closed 1009)
-  std::uint64_t transport_dropped_malformed = 0;  // bad WebSocket framing (closed 1002/1007)
+  std::uint64_t transport_dropped_malformed = 0;
+  std::uint64_t transport_rate_limited = 0;  // connections over the per-address connection rate  //
+                                             // bad WebSocket framing (closed 1002/1007)
   std::uint64_t http_requests = 0;
   std::uint64_t http_rate_limited = 0;  // answered 429
 };

@@ -49,6 +49,9 @@ enum class LobbyError : std::uint16_t {
   no_game_server,
   match_in_progress,
   registration_refused,
+  malformed,        // the lobby could not read a frame (a client bug): the message says why
+  reply_too_large,  // the answer would not fit in one message: ask for less
+  address_limit,    // this IP address holds as many rooms or nicknames as one address may
 };
 std::string_view to_string(LobbyError error);
 
@@ -106,7 +109,7 @@ enum class LobbyEventType : std::uint8_t {
   disconnected,  // the connection ended (`reason`); the client is done
   reply,         // the answer to request `request_id`: `error` is none when it succeeded
   welcome,       // Hello accepted: player_id(), nickname(), resume_token() are set
-  room_list,     // rooms() holds the lobby's answer to list_rooms()
+  room_list,     // rooms() holds the lobby's answer to list_rooms(): every page of it
   room_changed,  // room() changed: joined, created, a member came, went, got ready, a new host
   room_left,     // no longer in a room (left, kicked: `kicked` says which)
   chat,          // `chat` arrived (also kept in chat_log())
@@ -165,6 +168,8 @@ class LobbyClient {
   // Requests. Each returns its request id (0 when the connection is not open: nothing was sent).
   std::uint64_t hello(std::string_view nickname);
   std::uint64_t hello_resume(std::string_view resume_token);
+  // The lobby answers in pages; the client asks for the next ones itself, and the reply (with
+  // this id) and room_list come once the last page is in.
   std::uint64_t list_rooms(std::string_view game_mode = {}, bool only_free_seats = false);
   std::uint64_t create_room(std::string_view name, std::string_view game_mode,
                             std::uint16_t max_players = 0);
@@ -208,6 +213,15 @@ class LobbyClient {
   std::uint64_t next_request_id();
   void handle_frame(std::span<const std::byte> bytes);
   void add_chat(LobbyChatLine line);
+  std::uint64_t request_room_page(std::uint64_t after_room_id);
+  // A reply to the page request of the room list in progress.
+  struct RoomPage {
+    LobbyError error = LobbyError::none;
+    std::string error_message;
+    std::vector<LobbyRoomSummary> rooms;
+    std::uint64_t next_after_room_id = 0;  // 0: the last page
+  };
+  void handle_room_page(RoomPage page);
 
   LobbyClientConfig config_;
   std::unique_ptr<ClientTransport> transport_;
@@ -221,6 +235,16 @@ class LobbyClient {
   std::string resume_token_;
   std::optional<LobbyRoom> room_;
   std::vector<LobbyRoomSummary> rooms_;
+  // The list_rooms() in progress: its id, its filter, the page asked for, the rooms so far.
+  struct RoomListing {
+    std::uint64_t request_id = 0;  // list_rooms()'s, 0 when none is in progress
+    std::uint64_t page_request_id = 0;
+    std::uint64_t after_room_id = 0;
+    std::string game_mode;
+    bool only_free_seats = false;
+    std::vector<LobbyRoomSummary> rooms;
+  };
+  RoomListing listing_;
   std::deque<LobbyChatLine> chat_log_;
   std::uint64_t dropped_malformed_ = 0;
 };

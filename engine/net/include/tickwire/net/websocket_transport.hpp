@@ -7,8 +7,9 @@
 // one byte, the channel, followed by the message. A browser sends
 // `new Uint8Array([channel, ...bytes])`. A frame that is empty, is text, or names a channel the
 // receiver does not have is a protocol error: the connection is closed (1002/1003) and the frame
-// counted as malformed. A message over max_message_size closes the connection with 1009 and is
-// counted as oversize.
+// counted as malformed. A message over max_message_size closes the connection with 1009 (without
+// reading the message; the rest of it is drained unread until the peer closes, at most
+// handshake_timeout_ms) and is counted as oversize.
 //
 // WebSocketFraming::raw is for protocols that browsers and tools such as websocat speak by hand
 // (the lobby): no prefix; a binary frame is a message on channel 0 and a text frame one on
@@ -67,7 +68,9 @@ struct WebSocketCommonConfig {
   // The opening handshake and the closing handshake must each finish within this many
   // milliseconds. On a server the opening one counts from the TCP connection's arrival, so a
   // client that never completes its upgrade (or keeps sending plain HTTP requests instead) is
-  // closed after it. Default 5000.
+  // closed after it. A closing connection drains what its peer still sends (the rest of an
+  // oversize message) for at most this long too, so that the close frame is not lost to a
+  // reset. Default 5000.
   std::uint32_t handshake_timeout_ms = 5000;
   // A connection from which nothing has arrived for half this long, in milliseconds, is pinged;
   // if nothing has arrived after the full time it is closed with `timeout`. Default 10000.
@@ -98,6 +101,18 @@ struct WebSocketServerConfig {
   // most max_connections_per_address. Beyond either, new TCP connections are closed at once, so
   // a flood of idle sockets cannot take every slot. Default 64.
   std::size_t max_pending_handshakes = 64;
+  // New TCP connections from one IP address: connection_burst_per_address at once, then
+  // connections_per_address_per_second; beyond that a connection is closed at once (counted as
+  // dropped_rate_limited), so that one address cannot churn through the server's handshakes.
+  // Defaults 64 and 16.
+  std::size_t connection_burst_per_address = 64;
+  double connections_per_address_per_second = 16.0;
+  // A TCP connection that has sent nothing this long after it arrived, in milliseconds, is
+  // closed; its request header must then be complete within common.handshake_timeout_ms of its
+  // arrival. Together they close slowloris connections (idle, or dripping a header). Bytes that
+  // are not HTTP are answered 400 and a header over 8 KiB 431, and the connection is closed.
+  // At least 1; above common.handshake_timeout_ms that one applies. Default 2000.
+  std::uint32_t first_byte_timeout_ms = 2000;
   // Origins a browser may connect from, exactly as browsers send them ("https://game.example",
   // "http://localhost:8080"); "*" allows any. An upgrade whose Origin is not listed is answered
   // with HTTP 403 (the client reports refused). Requests without an Origin header (native
