@@ -60,7 +60,7 @@ CaseSummary summarize(const CaseRounds& rounds);
 // reliable_ordered messages of 64 B and 1 KiB.
 inline constexpr double kEncryptedThroughputGoal = 0.85;  // at least this fraction of raw ENet's
 inline constexpr double kEncryptedLatencyGoal = 1.10;     // median RTT, at most this multiple
-inline constexpr double kEncryptedExtraBytesGoal = 24;    // per data datagram, at most
+inline constexpr double kEncryptedExtraBytesGoal = 24;    // bytes per datagram, at most
 // The goals the transport had before sessions were encrypted, kept for plaintext sessions (a
 // development setting) in every case.
 inline constexpr double kPlaintextThroughputGoal = 0.90;
