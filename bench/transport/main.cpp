@@ -28,7 +28,7 @@ constexpr std::array kDeliveries = {net::Delivery::reliable_ordered,
                                     net::Delivery::unreliable_sequenced, net::Delivery::unreliable};
 constexpr std::array<std::size_t, 3> kMessageSizes = {64, 1024, 16 * 1024};
 // Latency blocks per case and round. Load from other processes comes and goes over seconds;
-// alternating short blocks spreads it evenly over both transports.
+// taking turns in short blocks spreads it evenly over the transports.
 constexpr int kLatencyBlocks = 4;
 // Repetitions of each encryption measurement, 0.1 s of CPU time each; the median is reported.
 constexpr int kCryptoRepetitions = 5;
