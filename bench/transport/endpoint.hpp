@@ -18,6 +18,14 @@
 
 namespace tickwire::bench {
 
+// What one end has put on the wire so far: UDP payload bytes (protocol headers, acknowledgements
+// and retransmissions included; the 28 bytes of IP and UDP header per datagram are not, for any
+// transport) and datagrams.
+struct WireTotals {
+  std::uint64_t bytes = 0;
+  std::uint64_t datagrams = 0;
+};
+
 class Endpoint {
  public:
   virtual ~Endpoint() = default;
@@ -31,6 +39,9 @@ class Endpoint {
   // The next message from the peer, waiting up to `wait` for one. The bytes stay valid until the
   // next call. Connection events are handled inside and never returned.
   virtual std::optional<std::span<const std::byte>> receive(std::chrono::milliseconds wait) = 0;
+  // Everything this end has sent since it was made, handshake included. Cheap: read as often as
+  // needed.
+  virtual WireTotals wire_sent() const = 0;
 };
 
 class ServerEndpoint : public Endpoint {

@@ -1,11 +1,13 @@
-// tickwire-bench-transport: round-trip latency and throughput of Tickwire's ENet transport
-// against raw ENet (the goal's baseline) and raw UDP (the floor), measured in the same run on
-// 127.0.0.1, because this machine is shared and only ratios taken side by side mean anything.
+// tickwire-bench-transport: round-trip latency, throughput and bytes on the wire of Tickwire's
+// ENet transport, with encrypted sessions (the default) and plaintext ones, against raw ENet (the
+// goals' baseline) and raw UDP (the floor), measured in the same run on 127.0.0.1, because this
+// machine is shared and only ratios taken side by side mean anything. Then the CPU cost of the
+// encryption alone, without sockets.
 //
-// Tickwire and raw ENet are measured in alternation at fine grain (latency in blocks of a few
-// hundred round trips, throughput one second each, who goes first alternating), and every
-// block gets a fresh connection, so that load from the rest of the machine and ENet's adaptive
-// state fall on both alike.
+// The transports are measured in turn at fine grain (latency in blocks of a few hundred round
+// trips, throughput one second each, who goes first rotating), and every block gets a fresh
+// connection, so that load from the rest of the machine and ENet's adaptive state fall on all
+// alike.
 
 #include <CLI/CLI.hpp>
 
@@ -15,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "crypto_cost.hpp"
 #include "measure.hpp"
 #include "report.hpp"
 
@@ -25,8 +28,10 @@ constexpr std::array kDeliveries = {net::Delivery::reliable_ordered,
                                     net::Delivery::unreliable_sequenced, net::Delivery::unreliable};
 constexpr std::array<std::size_t, 3> kMessageSizes = {64, 1024, 16 * 1024};
 // Latency blocks per case and round. Load from other processes comes and goes over seconds;
-// alternating short blocks spreads it evenly over both transports.
+// taking turns in short blocks spreads it evenly over the transports.
 constexpr int kLatencyBlocks = 4;
+// Repetitions of each encryption measurement, 0.1 s of CPU time each; the median is reported.
+constexpr int kCryptoRepetitions = 5;
 
 struct Options {
   double seconds = 1.0;
@@ -60,15 +65,21 @@ struct Contender {
   CaseRounds* rounds;
 };
 
-// Measures one case for one round on each contender (one or two), in alternation: latency in
-// blocks, whoever went first in the last block going second in the next, then throughput, with
-// the first alternating by round.
+// The contenders in the order they take their turn `turn`: rotated by one each turn, so that
+// each goes first (and last) equally often. With two it is plain alternation.
+std::vector<std::size_t> turn_order(std::size_t contenders, int turn) {
+  std::vector<std::size_t> order(contenders);
+  for (std::size_t i = 0; i < contenders; ++i)
+    order[i] = (i + static_cast<std::size_t>(turn)) % contenders;
+  return order;
+}
+
+// Measures one case for one round on each contender, in turn: latency in blocks, the one to go
+// first rotating from block to block (and on from round to round), then throughput, the one to
+// go first rotating by round.
 void measure_round(int round, const Options& options, const CaseSettings& settings,
                    std::vector<Contender> contenders) {
   std::vector<CaseRounds> this_round(contenders.size());
-  std::vector<std::size_t> order(contenders.size());
-  for (std::size_t i = 0; i < order.size(); ++i)
-    order[i] = i;
 
   CaseSettings block = settings;
   block.warmup_round_trips = std::max(1, settings.warmup_round_trips / kLatencyBlocks);
@@ -76,12 +87,10 @@ void measure_round(int round, const Options& options, const CaseSettings& settin
     // The blocks add up to exactly settings.round_trips.
     block.round_trips =
         settings.round_trips / kLatencyBlocks + (b < settings.round_trips % kLatencyBlocks ? 1 : 0);
-    std::reverse(order.begin(), order.end());
-    for (std::size_t i : order)
+    for (std::size_t i : turn_order(contenders.size(), round * kLatencyBlocks + b))
       this_round[i].add(run_latency(*contenders[i].transport, block));
   }
-  if (round % 2 == 1) std::reverse(order.begin(), order.end());
-  for (std::size_t i : order)
+  for (std::size_t i : turn_order(contenders.size(), round))
     this_round[i].add(run_throughput(*contenders[i].transport, settings));
 
   for (std::size_t i = 0; i < contenders.size(); ++i) {
@@ -91,7 +100,8 @@ void measure_round(int round, const Options& options, const CaseSettings& settin
 }
 
 int run(const Options& options) {
-  const TransportUnderTest tickwire = tickwire_enet_transport();
+  const TransportUnderTest encrypted = tickwire_enet_transport();
+  const TransportUnderTest plaintext = tickwire_plaintext_transport();
   const TransportUnderTest raw_enet = raw_enet_transport();
   const TransportUnderTest raw_udp = raw_udp_transport();
 
@@ -105,7 +115,8 @@ int run(const Options& options) {
   base.busy_poll = options.busy_poll;
 
   struct ComparisonRounds {
-    CaseRounds tickwire;
+    CaseRounds encrypted;
+    CaseRounds plaintext;
     CaseRounds raw_enet;
   };
   std::vector<ComparisonRounds> comparison(kMessageSizes.size() * kDeliveries.size());
@@ -119,7 +130,9 @@ int run(const Options& options) {
         settings.delivery = kDeliveries[d];
         ComparisonRounds& rounds = comparison[s * kDeliveries.size() + d];
         measure_round(round, options, settings,
-                      {{&tickwire, &rounds.tickwire}, {&raw_enet, &rounds.raw_enet}});
+                      {{&encrypted, &rounds.encrypted},
+                       {&plaintext, &rounds.plaintext},
+                       {&raw_enet, &rounds.raw_enet}});
       }
       // Raw UDP has no delivery kinds: one datagram case per size. The header says "unreliable"
       // only so that the echo server, shared by all transports, has a kind to answer with.
@@ -134,9 +147,10 @@ int run(const Options& options) {
   for (std::size_t s = 0; s < kMessageSizes.size(); ++s) {
     for (std::size_t d = 0; d < kDeliveries.size(); ++d) {
       const ComparisonRounds& rounds = comparison[s * kDeliveries.size() + d];
-      failures += rounds.tickwire.errors.size() + rounds.raw_enet.errors.size();
-      comparison_rows.push_back({kDeliveries[d], kMessageSizes[s], summarize(rounds.tickwire),
-                                 summarize(rounds.raw_enet)});
+      failures += rounds.encrypted.errors.size() + rounds.plaintext.errors.size() +
+                  rounds.raw_enet.errors.size();
+      comparison_rows.push_back({kDeliveries[d], kMessageSizes[s], summarize(rounds.encrypted),
+                                 summarize(rounds.plaintext), summarize(rounds.raw_enet)});
     }
     failures += floor[s].errors.size();
     floor_rows.push_back({kMessageSizes[s], summarize(floor[s])});
@@ -145,6 +159,14 @@ int run(const Options& options) {
       {base.seconds, base.warmup_seconds, base.round_trips, base.warmup_round_trips, options.rounds,
        kLatencyBlocks, options.pin_threads && can_pin_threads(), options.busy_poll, options.quick},
       comparison_rows, floor_rows);
+
+  // Last, on one thread with the transports gone: nothing else of ours competes for the core.
+  const CryptoCosts crypto = options.quick ? measure_crypto_costs(1, 0.005)
+                                           : measure_crypto_costs(kCryptoRepetitions, 0.1);
+  print_crypto_costs(crypto);
+  for (const SealCost& seal : crypto.seals) {
+    if (!seal.opened) ++failures;
+  }
   if (failures > 0) {
     std::printf("\n%zu measurement(s) failed to run; see the messages above.\n", failures);
     return 1;
@@ -161,8 +183,9 @@ int main(int argc, char** argv) {
   tickwire::bench::Options options;
   bool no_pin = false;
   CLI::App app{
-      "Round-trip latency and throughput of Tickwire's ENet transport against raw ENet and raw "
-      "UDP, on 127.0.0.1 only, with the ratios Tickwire's goals are stated in."};
+      "Round-trip latency, throughput and bytes on the wire of Tickwire's ENet transport, "
+      "encrypted and plaintext, against raw ENet and raw UDP, on 127.0.0.1 only, with the ratios "
+      "Tickwire's goals are stated in; then the CPU cost of the encryption alone."};
   app.name("tickwire-bench-transport");
   auto* seconds = app.add_option("--seconds", options.seconds,
                                  "Throughput measured per case and round, in seconds (default 1)")

@@ -69,6 +69,9 @@ struct ServerTally {
   double cpu_at_first = 0;              // the server thread's CPU time, in seconds
   double cpu_at_sample = 0;
   Clock::time_point cpu_sampled;
+  WireTotals wire_at_first;  // what the server had sent when the first counted message arrived
+  WireTotals wire_at_report;
+  std::uint64_t acks_after_first = 0;  // acknowledgements sent since then
 };
 
 // CPU time the calling thread has used, in seconds.
@@ -87,6 +90,10 @@ struct ServerControl {
   std::atomic<bool> report_ready{false};
   ServerTally report;  // written before report_ready is set, read after it is seen
 };
+
+WireTotals operator-(const WireTotals& later, const WireTotals& earlier) {
+  return {later.bytes - earlier.bytes, later.datagrams - earlier.datagrams};
+}
 
 Clock::duration to_duration(double seconds) {
   return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
@@ -136,7 +143,10 @@ void serve(ServerEndpoint& server, ServerControl& control, milliseconds wait) {
             server.flush();
             break;
           case MessageType::data:
-            if (header->measured) count(tally, message->size());
+            if (header->measured) {
+              if (tally.received == 0) tally.wire_at_first = server.wire_sent();
+              count(tally, message->size());
+            }
             if (header->sequence > highest) {
               highest = header->sequence;
               if (highest >= next_ack) {
@@ -144,6 +154,7 @@ void serve(ServerEndpoint& server, ServerControl& control, milliseconds wait) {
                     ack, {MessageType::ack, net::Delivery::reliable_ordered, false, 1, highest});
                 (void)server.send(kAckChannel, net::Delivery::reliable_ordered, ack);
                 server.flush();
+                if (tally.received > 0) ++tally.acks_after_first;
                 next_ack = (highest / header->ack_every + 1) * header->ack_every;
               }
             }
@@ -156,6 +167,7 @@ void serve(ServerEndpoint& server, ServerControl& control, milliseconds wait) {
     if (control.report_requested.load(std::memory_order_acquire) &&
         !control.report_ready.load(std::memory_order_relaxed)) {
       control.report = tally;
+      control.report.wire_at_report = server.wire_sent();
       control.report_ready.store(true, std::memory_order_release);
     }
   }
@@ -218,9 +230,13 @@ ThroughputResult measure_throughput(Endpoint& client, ServerControl& control,
   auto last_progress = start;
 
   std::optional<double> cpu_at_counting;
+  WireTotals wire_at_counting;
   for (auto now = start; now < end; now = Clock::now()) {
     const bool measured = now >= counting_from;
-    if (measured && !cpu_at_counting) cpu_at_counting = thread_cpu_seconds();
+    if (measured && !cpu_at_counting) {
+      cpu_at_counting = thread_cpu_seconds();
+      wire_at_counting = client.wire_sent();
+    }
     bool sent_any = false;
     while (sequence - acked < window) {
       write_header(message,
@@ -256,6 +272,8 @@ ThroughputResult measure_throughput(Endpoint& client, ServerControl& control,
   const auto drained_at = Clock::now() + kDrainTime;
   while (Clock::now() < drained_at)
     (void)client.receive(kPollWait);
+  result.client_wire = client.wire_sent() - wire_at_counting;
+  result.client_payload_bytes = result.sent * message.size();
   control.report_requested.store(true, std::memory_order_release);
   const auto report_deadline = Clock::now() + kReportTimeout;
   while (!control.report_ready.load(std::memory_order_acquire)) {
@@ -266,6 +284,8 @@ ThroughputResult measure_throughput(Endpoint& client, ServerControl& control,
     (void)client.receive(kPollWait);  // keeps the connection serviced meanwhile
   }
   const ServerTally& tally = control.report;
+  result.server_wire = tally.wire_at_report - tally.wire_at_first;
+  result.server_payload_bytes = tally.acks_after_first * kHeaderSize;
   result.received = tally.received;
   result.timed_messages = tally.timed_messages;
   result.timed_bytes = tally.timed_bytes;

@@ -41,6 +41,13 @@ struct ThroughputResult {
   double seconds = 0;
   double server_cpu = 0;  // busy share of the server thread meanwhile, 0..1
   double client_cpu = 0;  // busy share of the client thread while it sent counted messages, 0..1
+  // What each side put on the wire while the counted messages went out and were acknowledged:
+  // the client from the start of counting, the server from the first counted arrival, both until
+  // the client had stopped and drained. The client sends the data, the server the acks.
+  WireTotals client_wire;
+  WireTotals server_wire;
+  std::uint64_t client_payload_bytes = 0;  // the `sent` messages' bytes
+  std::uint64_t server_payload_bytes = 0;  // the acknowledgement messages' bytes
 
   double messages_per_second() const {
     return seconds > 0 ? static_cast<double>(timed_messages) / seconds : 0;

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <memory>
+#include <utility>
 
 #include "endpoint.hpp"
 
@@ -83,7 +84,10 @@ class RawEnetEndpoint final : public ServerEndpoint {
     return true;
   }
 
-  void flush() override { enet_host_flush(host_); }
+  void flush() override {
+    collect_sent_totals();
+    enet_host_flush(host_);
+  }
 
   std::optional<std::span<const std::byte>> receive(milliseconds wait) override {
     // The previous message's packet is kept until now so that its bytes need no copy.
@@ -91,6 +95,7 @@ class RawEnetEndpoint final : public ServerEndpoint {
       enet_packet_destroy(held_);
       held_ = nullptr;
     }
+    collect_sent_totals();
     ENetEvent event;
     int serviced = enet_host_service(host_, &event, static_cast<enet_uint32>(wait.count()));
     while (serviced > 0) {
@@ -113,12 +118,25 @@ class RawEnetEndpoint final : public ServerEndpoint {
     return std::nullopt;
   }
 
+  WireTotals wire_sent() const override {
+    return {sent_.bytes + host_->totalSentData, sent_.datagrams + host_->totalSentPackets};
+  }
+
   std::uint16_t port() const override { return host_->address.port; }
 
  private:
+  // ENet keeps its send totals in 32 bits, which wrap after 4 GiB (about ten seconds of 16 KiB
+  // messages here): they are moved into ours before every call that sends, as Tickwire's
+  // transport does before each service.
+  void collect_sent_totals() {
+    sent_.bytes += std::exchange(host_->totalSentData, 0);
+    sent_.datagrams += std::exchange(host_->totalSentPackets, 0);
+  }
+
   ENetHost* host_;
   ENetPeer* peer_ = nullptr;
   ENetPacket* held_ = nullptr;
+  WireTotals sent_;
 };
 
 net::Result<std::unique_ptr<ServerEndpoint>> make_server() {

@@ -74,7 +74,7 @@ class RawUdpEndpoint final : public ServerEndpoint {
     }
     const auto deadline = std::chrono::steady_clock::now() + kConnectTimeout;
     while (std::chrono::steady_clock::now() < deadline) {
-      (void)::send(fd_, &kHello, 1, 0);
+      send_datagram({&kHello, 1});
       (void)receive(milliseconds(10));
       if (has_peer_) return {};
     }
@@ -84,8 +84,7 @@ class RawUdpEndpoint final : public ServerEndpoint {
   bool send(net::Channel /*channel*/, net::Delivery /*delivery*/,
             std::span<const std::byte> message) override {
     if (!has_peer_) return false;
-    const ssize_t sent = ::send(fd_, message.data(), message.size(), 0);
-    return sent == static_cast<ssize_t>(message.size());
+    return send_datagram(message);
   }
 
   void flush() override {}  // every send() is already a datagram on the wire
@@ -116,6 +115,8 @@ class RawUdpEndpoint final : public ServerEndpoint {
     }
   }
 
+  WireTotals wire_sent() const override { return sent_; }
+
   std::uint16_t port() const override {
     sockaddr_in address{};
     socklen_t length = sizeof address;
@@ -135,13 +136,22 @@ class RawUdpEndpoint final : public ServerEndpoint {
       if (::connect(fd_, reinterpret_cast<const sockaddr*>(&from), sizeof from) != 0) return;
       has_peer_ = true;
     }
-    (void)::send(fd_, &kHello, 1, 0);  // answered every time: the client may have missed one
+    send_datagram({&kHello, 1});  // answered every time: the client may have missed one
+  }
+
+  bool send_datagram(std::span<const std::byte> datagram) {
+    const ssize_t sent = ::send(fd_, datagram.data(), datagram.size(), 0);
+    if (sent != static_cast<ssize_t>(datagram.size())) return false;
+    sent_.bytes += datagram.size();
+    ++sent_.datagrams;
+    return true;
   }
 
   int fd_;
   Role role_;
   bool has_peer_ = false;
   std::vector<std::byte> buffer_;
+  WireTotals sent_;
 };
 
 net::Result<std::unique_ptr<ServerEndpoint>> make_server() {

@@ -51,6 +51,11 @@ class SinglePeerPoller {
   net::PeerId peer_ = net::kInvalidPeer;
 };
 
+WireTotals wire_of(const net::Transport& transport) {
+  const net::TransportCounters counters = transport.counters();
+  return {counters.wire_bytes_sent, counters.datagrams_sent};
+}
+
 class TickwireServer final : public ServerEndpoint {
  public:
   explicit TickwireServer(std::unique_ptr<net::ServerTransport> server)
@@ -64,6 +69,7 @@ class TickwireServer final : public ServerEndpoint {
   std::optional<std::span<const std::byte>> receive(milliseconds wait) override {
     return endpoint_.receive(wait);
   }
+  WireTotals wire_sent() const override { return wire_of(*server_); }
   std::uint16_t port() const override { return server_->port(); }
 
  private:
@@ -99,6 +105,7 @@ class TickwireClient final : public Endpoint {
   std::optional<std::span<const std::byte>> receive(milliseconds wait) override {
     return endpoint_.receive(wait);
   }
+  WireTotals wire_sent() const override { return wire_of(*client_); }
 
  private:
   std::unique_ptr<net::ClientTransport> client_;
@@ -153,7 +160,7 @@ net::Result<std::unique_ptr<Endpoint>> make_client(std::uint16_t port) {
 }  // namespace
 
 TransportUnderTest tickwire_enet_transport() {
-  return {"Tickwire ENet", &make_server<true>, &make_client<true>};
+  return {"Tickwire enc", &make_server<true>, &make_client<true>};
 }
 
 TransportUnderTest tickwire_plaintext_transport() {
