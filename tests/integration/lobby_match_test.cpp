@@ -276,10 +276,10 @@ TEST_F(LobbyMatchTest, a_json_client_gets_its_session_keys_as_64_numbers) {
     return std::nullopt;
   };
   int id = 0;
-  for (const char* body :
-       {R"("body_type": "Hello", "body": {"nickname": "jsonfan"})",
-        R"("body_type": "CreateRoom", "body": {"name": "web"})",
-        R"("body_type": "SetReady", "body": {"ready": true})", R"("body_type": "StartMatch")"}) {
+  for (const char* body : {R"("body_type": "Hello", "body": {"nickname": "jsonfan"})",
+                           R"("body_type": "CreateRoom", "body": {"name": "web"})",
+                           R"("body_type": "SetReady", "body": {"ready": true})",
+                           R"("body_type": "StartMatch", "body": {})"}) {
     ++id;
     ann.send_text("{\"request_id\": " + std::to_string(id) + ", " + body + "}");
     const std::string reply = "\"request_id\": " + std::to_string(id) + ",";
