@@ -5,8 +5,10 @@
 // A transport belongs to the thread that polls it: call every method from that thread. Events
 // come out of poll() there, whatever the implementation does inside.
 //
-// What it does not do: it does not encrypt, authenticate players, or interpret messages. Those
-// sit above it (join tickets, schemas, the simulation layer).
+// The interface says nothing about security: the ENet transport admits players by join ticket and
+// encrypts and authenticates their sessions with the ticket's keys (enet_transport.hpp); the
+// WebSocket and loopback transports do neither yet. No transport interprets messages: schemas and
+// the simulation layer sit above it.
 
 #include <chrono>
 #include <cstddef>
