@@ -12,7 +12,6 @@
 #include <ifaddrs.h>
 #include <netinet/in.h>
 
-#include <CLI/CLI.hpp>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -30,6 +29,7 @@
 #include "host_port.hpp"
 #include "key_file.hpp"
 #include "lobby_link.hpp"
+#include "server_options.hpp"
 
 namespace {
 
@@ -37,47 +37,6 @@ namespace net = tickwire::net;
 using Clock = std::chrono::steady_clock;
 
 std::atomic<bool> g_stop{false};
-
-struct Options {
-  std::string role = "all";
-  std::string bind = "0.0.0.0";
-  std::string public_host;  // empty: derived from bind
-  std::uint16_t lobby_port = 7700;
-  std::uint16_t game_port = 7777;
-  std::string game_server;  // --role lobby: where matches go (when no server registers)
-  std::string lobby;        // --role game: the lobby to register with, host:port
-  std::string secret;       // the lobby's game-server secret (both roles)
-  double tick_rate = 60;
-  double snapshot_rate = 30;
-  std::size_t max_players = 64;
-  // Game server connections (players, handshakes) from one IP address at most: well below
-  // max_players, so that one host cannot take the server. Bots and tests that run many players
-  // on one machine raise it with --max-per-address.
-  std::size_t max_per_address = 8;
-  // The lobby's: per address well below the total, so that one address cannot lock others out.
-  std::size_t lobby_max_connections = 1024;
-  std::size_t lobby_max_per_address = 32;
-  std::size_t chat_burst = 5;
-  double chat_lines_per_second = 2.0;
-  std::size_t request_burst = 40;
-  double requests_per_second = 20.0;
-  double match_seconds = 180;
-  int drones = 30;
-  std::string key_file;
-  std::string seal_key_file;         // the game server's sealing key pair; empty: fresh each start
-  std::string game_server_seal_key;  // --role lobby --game-server: that server's seal public key
-  bool insecure_plaintext = false;
-  std::string identity_key_file;  // empty: server-identity.key in the user's config directory
-  std::string web_root = TICKWIRE_DEMO_WEB_ROOT;
-  bool beacon = true;
-  std::string beacon_address = "255.255.255.255";
-  std::uint16_t discovery_port = 7779;
-  std::string name = "Tickwire Arena";
-  double latency_ms = 0, jitter_ms = 0, loss_percent = 0, duplicate_percent = 0;
-  std::uint64_t seed = 1;
-  double duration_s = 0;
-  double status_interval_s = 1;
-};
 
 // The address players on the LAN reach this machine at: the first IPv4 address of an interface
 // that is up and not loopback, or loopback when there is none.
@@ -98,13 +57,13 @@ std::string lan_address() {
   return found;
 }
 
-std::string public_host(const Options& options) {
+std::string public_host(const arena::ServerOptions& options) {
   if (!options.public_host.empty()) return options.public_host;
   if (options.bind == "0.0.0.0") return lan_address();
   return options.bind;
 }
 
-net::Result<net::JoinTicketIssuer> ticket_key(const Options& options) {
+net::Result<net::JoinTicketIssuer> ticket_key(const arena::ServerOptions& options) {
   if (options.key_file.empty()) {
     if (options.role != "all") {
       return net::Status::error("--role " + options.role +
@@ -116,7 +75,7 @@ net::Result<net::JoinTicketIssuer> ticket_key(const Options& options) {
 }
 
 // The game server's sealing key pair: from --seal-key-file (created when missing), else fresh.
-net::Result<net::GameServerSealKeys> seal_keys(const Options& options) {
+net::Result<net::GameServerSealKeys> seal_keys(const arena::ServerOptions& options) {
   if (options.seal_key_file.empty()) return net::GameServerSealKeys::generate();
   return arena::load_or_create_seal_keys(options.seal_key_file);
 }
@@ -131,7 +90,7 @@ void warn_plaintext() {
 }
 
 // The key that signs LAN beacons: the same one across restarts, because clients pin it.
-net::Result<net::ServerIdentity> identity_key(const Options& options) {
+net::Result<net::ServerIdentity> identity_key(const arena::ServerOptions& options) {
   std::string path = options.identity_key_file;
   if (path.empty()) {
     auto in_config = arena::config_file_path("server-identity.key");
@@ -141,7 +100,7 @@ net::Result<net::ServerIdentity> identity_key(const Options& options) {
   return arena::load_or_create_identity(path);
 }
 
-int run(const Options& options) {
+int run(const arena::ServerOptions& options) {
   const bool run_lobby = options.role != "game";
   const bool run_game = options.role != "lobby";
   auto key = ticket_key(options);
@@ -406,154 +365,9 @@ int run(const Options& options) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  Options options;
-  CLI::App app{"Tickwire Arena dedicated server: the lobby and the game server, on the LAN."};
-  app.add_option("--role", options.role, "all: lobby and game server; lobby; game")
-      ->check(CLI::IsMember({"all", "lobby", "game"}))
-      ->capture_default_str();
-  app.add_option("--bind", options.bind, "IPv4 address to listen on (127.0.0.1: this machine only)")
-      ->capture_default_str();
-  app.add_option("--public-host", options.public_host,
-                 "host players connect to, named in join tickets (default: this machine's LAN "
-                 "address, or --bind when it is not 0.0.0.0)");
-  app.add_option("--lobby-port", options.lobby_port, "lobby, HTTP and web page (TCP)")
-      ->capture_default_str();
-  app.add_option("--game-port", options.game_port, "game server (UDP)")->capture_default_str();
-  app.add_option("--game-server", options.game_server,
-                 "--role lobby: the game server matches go to when none has registered, "
-                 "host:port");
-  app.add_option("--lobby", options.lobby,
-                 "--role game: the lobby to register with, host:port (needs --secret)");
-  app.add_option("--secret", options.secret,
-                 "game servers' registration secret: the lobby accepts it, a game server "
-                 "presents it");
-  app.add_option("--tick-rate", options.tick_rate, "simulation ticks per second")
-      ->check(CLI::Range(1.0, 1000.0))
-      ->capture_default_str();
-  app.add_option("--snapshot-rate", options.snapshot_rate, "snapshots per second to each player")
-      ->check(CLI::Range(1.0, 1000.0))
-      ->capture_default_str();
-  app.add_option("--max-players", options.max_players, "players on the game server at most")
-      ->check(CLI::Range(1, 4000))
-      ->capture_default_str();
-  app.add_option("--max-per-address", options.max_per_address,
-                 "game server connections (players, handshakes) from one IP address at most; "
-                 "raise it for bots or tests that run many players on one machine")
-      ->check(CLI::Range(1, 20000))
-      ->capture_default_str();
-  app.add_option("--lobby-max-connections", options.lobby_max_connections,
-                 "lobby WebSocket connections at most")
-      ->check(CLI::Range(1, 100000))
-      ->capture_default_str();
-  app.add_option("--lobby-max-per-address", options.lobby_max_per_address,
-                 "lobby connections from one IP address at most (raise it for many bots on one "
-                 "machine; keep it well below --lobby-max-connections on the internet)")
-      ->check(CLI::Range(1, 100000))
-      ->capture_default_str();
-  app.add_option("--chat-burst", options.chat_burst, "chat lines a player may send at once")
-      ->check(CLI::Range(1, 1000000))
-      ->capture_default_str();
-  app.add_option("--chat-rate", options.chat_lines_per_second,
-                 "chat lines per second a player may keep sending")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
-  app.add_option("--request-burst", options.request_burst,
-                 "other lobby requests a connection may send at once")
-      ->check(CLI::Range(1, 1000000))
-      ->capture_default_str();
-  app.add_option("--request-rate", options.requests_per_second,
-                 "other lobby requests per second a connection may keep sending")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
-  app.add_option("--match-seconds", options.match_seconds, "length of a match")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
-  app.add_option("--drones", options.drones, "wandering drones per match")
-      ->check(CLI::Range(0, 10000))
-      ->capture_default_str();
-  app.add_option("--key-file", options.key_file,
-                 "ticket signing key, shared by a separate lobby and game server (created when "
-                 "missing)");
-  app.add_option("--seal-key-file", options.seal_key_file,
-                 "the game server's sealing key pair, which opens the session keys in tickets "
-                 "(created when missing; default: a fresh pair each start)");
-  app.add_option("--game-server-seal-key", options.game_server_seal_key,
-                 "--role lobby with --game-server: that server's seal public key, 64 hex digits "
-                 "(it prints it when it starts)");
-  app.add_flag("--insecure-plaintext", options.insecure_plaintext,
-               "game sessions without encryption or authentication: anyone on the path can read "
-               "and forge them (development and LAN tests only)");
-  app.add_option("--identity-key-file", options.identity_key_file,
-                 "the server's LAN identity key, which signs its beacons and which clients pin "
-                 "(created when missing; default: server-identity.key in ~/.config/tickwire)");
-  app.add_option("--web-root", options.web_root, "directory of the web lobby page")
-      ->capture_default_str();
-  app.add_flag("--beacon,!--no-beacon", options.beacon, "announce the server on the LAN")
-      ->capture_default_str();
-  app.add_option("--beacon-address", options.beacon_address, "where LAN beacons are sent")
-      ->capture_default_str();
-  app.add_option("--discovery-port", options.discovery_port, "UDP port of LAN beacons")
-      ->capture_default_str();
-  app.add_option("--name", options.name, "server name in LAN beacons")->capture_default_str();
-  app.add_option("--latency", options.latency_ms, "simulated round-trip latency, ms")
-      ->check(CLI::Range(0.0, 10000.0));
-  app.add_option("--jitter", options.jitter_ms, "simulated round-trip jitter, ms")
-      ->check(CLI::Range(0.0, 10000.0));
-  app.add_option("--loss", options.loss_percent, "simulated loss each way, percent")
-      ->check(CLI::Range(0.0, 100.0));
-  app.add_option("--duplicate", options.duplicate_percent,
-                 "simulated duplication each way, percent")
-      ->check(CLI::Range(0.0, 100.0));
-  app.add_option("--seed", options.seed, "seed of drones and simulated conditions")
-      ->capture_default_str();
-  app.add_option("--duration", options.duration_s, "stop after this many seconds (0: Ctrl-C)")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str();
-  app.add_option("--status-interval", options.status_interval_s,
-                 "seconds between status lines (0: none)")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str();
-  CLI11_PARSE(app, argc, argv);
-  if (options.jitter_ms > options.latency_ms) {
-    std::fprintf(stderr, "tickwire-server: --jitter must not exceed --latency\n");
-    return 1;
-  }
-  if (options.role == "lobby" && options.game_server.empty() && options.secret.empty()) {
-    std::fprintf(stderr,
-                 "tickwire-server: --role lobby needs --game-server host:port, or --secret for "
-                 "game servers to register with\n");
-    return 1;
-  }
-  if (options.role == "lobby" && !options.game_server.empty() && !options.insecure_plaintext &&
-      options.game_server_seal_key.empty()) {
-    std::fprintf(stderr,
-                 "tickwire-server: --role lobby --game-server needs --game-server-seal-key (the "
-                 "game server prints it when it starts), or --insecure-plaintext for a game "
-                 "server that runs without encryption\n");
-    return 1;
-  }
-  if (!options.game_server_seal_key.empty()) {
-    if (options.role != "lobby" || options.game_server.empty() || options.insecure_plaintext ||
-        !arena::parse_seal_public_key(options.game_server_seal_key)) {
-      std::fprintf(stderr,
-                   "tickwire-server: --game-server-seal-key is 64 hex digits, for --role lobby "
-                   "with --game-server (and without --insecure-plaintext)\n");
-      return 1;
-    }
-  }
-  if (!options.seal_key_file.empty() && (options.role == "lobby" || options.insecure_plaintext)) {
-    std::fprintf(stderr,
-                 "tickwire-server: --seal-key-file is the game server's key, for --role all or "
-                 "game without --insecure-plaintext\n");
-    return 1;
-  }
-  if (!options.lobby.empty()) {
-    if (options.role != "game" || options.secret.empty() ||
-        !arena::parse_host_port(options.lobby)) {
-      std::fprintf(stderr,
-                   "tickwire-server: --lobby host:port is for --role game, with --secret\n");
-      return 1;
-    }
+  arena::ServerOptions options;
+  if (const std::optional<int> exit_code = arena::parse_server_options(argc, argv, options)) {
+    return *exit_code;
   }
   std::signal(SIGINT, [](int) { g_stop.store(true); });
   std::signal(SIGTERM, [](int) { g_stop.store(true); });

@@ -1,0 +1,163 @@
+#include "server_options.hpp"
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+
+#include "host_port.hpp"
+#include "key_file.hpp"
+
+namespace arena {
+
+std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& options) {
+  CLI::App app{"Tickwire Arena dedicated server: the lobby and the game server, on the LAN."};
+  app.add_option("--role", options.role, "all: lobby and game server; lobby; game")
+      ->check(CLI::IsMember({"all", "lobby", "game"}))
+      ->capture_default_str();
+  app.add_option("--bind", options.bind, "IPv4 address to listen on (127.0.0.1: this machine only)")
+      ->capture_default_str();
+  app.add_option("--public-host", options.public_host,
+                 "host players connect to, named in join tickets (default: this machine's LAN "
+                 "address, or --bind when it is not 0.0.0.0)");
+  app.add_option("--lobby-port", options.lobby_port, "lobby, HTTP and web page (TCP)")
+      ->capture_default_str();
+  app.add_option("--game-port", options.game_port, "game server (UDP)")->capture_default_str();
+  app.add_option("--game-server", options.game_server,
+                 "--role lobby: the game server matches go to when none has registered, "
+                 "host:port");
+  app.add_option("--lobby", options.lobby,
+                 "--role game: the lobby to register with, host:port (needs --secret)");
+  app.add_option("--secret", options.secret,
+                 "game servers' registration secret: the lobby accepts it, a game server "
+                 "presents it");
+  app.add_option("--tick-rate", options.tick_rate, "simulation ticks per second")
+      ->check(CLI::Range(1.0, 1000.0))
+      ->capture_default_str();
+  app.add_option("--snapshot-rate", options.snapshot_rate, "snapshots per second to each player")
+      ->check(CLI::Range(1.0, 1000.0))
+      ->capture_default_str();
+  app.add_option("--max-players", options.max_players, "players on the game server at most")
+      ->check(CLI::Range(1, 4000))
+      ->capture_default_str();
+  app.add_option("--max-per-address", options.max_per_address,
+                 "game server connections (players, handshakes) from one IP address at most; "
+                 "raise it for bots or tests that run many players on one machine")
+      ->check(CLI::Range(1, 20000))
+      ->capture_default_str();
+  app.add_option("--lobby-max-connections", options.lobby_max_connections,
+                 "lobby WebSocket connections at most")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  app.add_option("--lobby-max-per-address", options.lobby_max_per_address,
+                 "lobby connections from one IP address at most (raise it for many bots on one "
+                 "machine; keep it well below --lobby-max-connections on the internet)")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  app.add_option("--chat-burst", options.chat_burst, "chat lines a player may send at once")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  app.add_option("--chat-rate", options.chat_lines_per_second,
+                 "chat lines per second a player may keep sending")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--request-burst", options.request_burst,
+                 "other lobby requests a connection may send at once")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  app.add_option("--request-rate", options.requests_per_second,
+                 "other lobby requests per second a connection may keep sending")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--match-seconds", options.match_seconds, "length of a match")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--drones", options.drones, "wandering drones per match")
+      ->check(CLI::Range(0, 10000))
+      ->capture_default_str();
+  app.add_option("--key-file", options.key_file,
+                 "ticket signing key, shared by a separate lobby and game server (created when "
+                 "missing)");
+  app.add_option("--seal-key-file", options.seal_key_file,
+                 "the game server's sealing key pair, which opens the session keys in tickets "
+                 "(created when missing; default: a fresh pair each start)");
+  app.add_option("--game-server-seal-key", options.game_server_seal_key,
+                 "--role lobby with --game-server: that server's seal public key, 64 hex digits "
+                 "(it prints it when it starts)");
+  app.add_flag("--insecure-plaintext", options.insecure_plaintext,
+               "game sessions without encryption or authentication: anyone on the path can read "
+               "and forge them (development and LAN tests only)");
+  app.add_option("--identity-key-file", options.identity_key_file,
+                 "the server's LAN identity key, which signs its beacons and which clients pin "
+                 "(created when missing; default: server-identity.key in ~/.config/tickwire)");
+  app.add_option("--web-root", options.web_root, "directory of the web lobby page")
+      ->capture_default_str();
+  app.add_flag("--beacon,!--no-beacon", options.beacon, "announce the server on the LAN")
+      ->capture_default_str();
+  app.add_option("--beacon-address", options.beacon_address, "where LAN beacons are sent")
+      ->capture_default_str();
+  app.add_option("--discovery-port", options.discovery_port, "UDP port of LAN beacons")
+      ->capture_default_str();
+  app.add_option("--name", options.name, "server name in LAN beacons")->capture_default_str();
+  app.add_option("--latency", options.latency_ms, "simulated round-trip latency, ms")
+      ->check(CLI::Range(0.0, 10000.0));
+  app.add_option("--jitter", options.jitter_ms, "simulated round-trip jitter, ms")
+      ->check(CLI::Range(0.0, 10000.0));
+  app.add_option("--loss", options.loss_percent, "simulated loss each way, percent")
+      ->check(CLI::Range(0.0, 100.0));
+  app.add_option("--duplicate", options.duplicate_percent,
+                 "simulated duplication each way, percent")
+      ->check(CLI::Range(0.0, 100.0));
+  app.add_option("--seed", options.seed, "seed of drones and simulated conditions")
+      ->capture_default_str();
+  app.add_option("--duration", options.duration_s, "stop after this many seconds (0: Ctrl-C)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_option("--status-interval", options.status_interval_s,
+                 "seconds between status lines (0: none)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+  if (options.jitter_ms > options.latency_ms) {
+    std::fprintf(stderr, "tickwire-server: --jitter must not exceed --latency\n");
+    return 1;
+  }
+  if (options.role == "lobby" && options.game_server.empty() && options.secret.empty()) {
+    std::fprintf(stderr,
+                 "tickwire-server: --role lobby needs --game-server host:port, or --secret for "
+                 "game servers to register with\n");
+    return 1;
+  }
+  if (options.role == "lobby" && !options.game_server.empty() && !options.insecure_plaintext &&
+      options.game_server_seal_key.empty()) {
+    std::fprintf(stderr,
+                 "tickwire-server: --role lobby --game-server needs --game-server-seal-key (the "
+                 "game server prints it when it starts), or --insecure-plaintext for a game "
+                 "server that runs without encryption\n");
+    return 1;
+  }
+  if (!options.game_server_seal_key.empty()) {
+    if (options.role != "lobby" || options.game_server.empty() || options.insecure_plaintext ||
+        !arena::parse_seal_public_key(options.game_server_seal_key)) {
+      std::fprintf(stderr,
+                   "tickwire-server: --game-server-seal-key is 64 hex digits, for --role lobby "
+                   "with --game-server (and without --insecure-plaintext)\n");
+      return 1;
+    }
+  }
+  if (!options.seal_key_file.empty() && (options.role == "lobby" || options.insecure_plaintext)) {
+    std::fprintf(stderr,
+                 "tickwire-server: --seal-key-file is the game server's key, for --role all or "
+                 "game without --insecure-plaintext\n");
+    return 1;
+  }
+  if (!options.lobby.empty()) {
+    if (options.role != "game" || options.secret.empty() ||
+        !arena::parse_host_port(options.lobby)) {
+      std::fprintf(stderr,
+                   "tickwire-server: --lobby host:port is for --role game, with --secret\n");
+      return 1;
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace arena

@@ -1,0 +1,56 @@
+#pragma once
+// tickwire-server's command line: every option, its default and its help, and the checks of
+// combinations that make no sense (main.cpp runs what they say).
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace arena {
+
+struct ServerOptions {
+  std::string role = "all";
+  std::string bind = "0.0.0.0";
+  std::string public_host;  // empty: derived from bind
+  std::uint16_t lobby_port = 7700;
+  std::uint16_t game_port = 7777;
+  std::string game_server;  // --role lobby: where matches go (when no server registers)
+  std::string lobby;        // --role game: the lobby to register with, host:port
+  std::string secret;       // the lobby's game-server secret (both roles)
+  double tick_rate = 60;
+  double snapshot_rate = 30;
+  std::size_t max_players = 64;
+  // Game server connections (players, handshakes) from one IP address at most: well below
+  // max_players, so that one host cannot take the server. Bots and tests that run many players
+  // on one machine raise it with --max-per-address.
+  std::size_t max_per_address = 8;
+  // The lobby's: per address well below the total, so that one address cannot lock others out.
+  std::size_t lobby_max_connections = 1024;
+  std::size_t lobby_max_per_address = 32;
+  std::size_t chat_burst = 5;
+  double chat_lines_per_second = 2.0;
+  std::size_t request_burst = 40;
+  double requests_per_second = 20.0;
+  double match_seconds = 180;
+  int drones = 30;
+  std::string key_file;
+  std::string seal_key_file;         // the game server's sealing key pair; empty: fresh each start
+  std::string game_server_seal_key;  // --role lobby --game-server: that server's seal public key
+  bool insecure_plaintext = false;
+  std::string identity_key_file;  // empty: server-identity.key in the user's config directory
+  std::string web_root = TICKWIRE_DEMO_WEB_ROOT;
+  bool beacon = true;
+  std::string beacon_address = "255.255.255.255";
+  std::uint16_t discovery_port = 7779;
+  std::string name = "Tickwire Arena";
+  double latency_ms = 0, jitter_ms = 0, loss_percent = 0, duplicate_percent = 0;
+  std::uint64_t seed = 1;
+  double duration_s = 0;
+  double status_interval_s = 1;
+};
+
+// Parses the command line into `options`. Returns nothing to go on, or the exit code (help was
+// asked for, or a flag or a combination of flags is wrong, with a message on stderr).
+std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& options);
+
+}  // namespace arena
