@@ -28,6 +28,8 @@ packages=(
   xvfb xauth
   # the LAN test puts server and clients in network namespaces of its own (ip netns)
   iproute2
+  # the demo test reads the game server's /metrics with Prometheus's own parser (/usr/bin/python3)
+  python3-prometheus-client
   # the browser lobby page's end-to-end test (ctest -L web): headless Chromium, driven by npm
   # playwright-core (tests/web/package.json), which downloads no browser of its own.
   chromium

@@ -40,7 +40,7 @@ show_logs() {
   done
 }
 
-"$server" --bind 127.0.0.1 --no-beacon --lobby-port "$lobby_port" --game-port "$game_port" \
+"$server" --bind 127.0.0.1 --no-beacon --metrics-port 0 --lobby-port "$lobby_port" --game-port "$game_port" \
   --match-seconds 30 --duration 25 >"$server_log" 2>&1 &
 pids+=($!)
 # The bots give up when the lobby is not there yet: wait until it listens.

@@ -96,6 +96,10 @@ net::TransportCounters ArenaServer::counters() const {
   return net_->counters();
 }
 
+std::vector<net::LabelledTransportCounters> ArenaServer::counters_by_transport() const {
+  return {{"enet", net_->counters()}};
+}
+
 sim::ReplicatorConfig ArenaServer::replicator_config() const {
   sim::ReplicatorConfig replication;
   replication.tick_rate_hz = config_.tick_rate_hz;
@@ -276,6 +280,7 @@ void ArenaServer::tick() {
   stats_.players = match_of_peer_.size();
   stats_.tick_cpu_us_last = thread_cpu_us() - cpu_start;
   if (tick_cpu_us_.size() < 1'000'000) tick_cpu_us_.push_back(stats_.tick_cpu_us_last);
+  tick_seconds_.observe(stats_.tick_cpu_us_last / 1e6);
 }
 
 void ArenaServer::tick_match(Match& match) {

@@ -18,6 +18,7 @@
 
 #include <tickwire/net/enet_transport.hpp>
 #include <tickwire/net/join_ticket.hpp>
+#include <tickwire/net/metrics.hpp>
 #include <tickwire/net/status.hpp>
 #include <tickwire/sim/replicator.hpp>
 
@@ -91,8 +92,12 @@ class ArenaServer {
   std::uint16_t port() const;
   const ServerStats& stats() const { return stats_; }
   tickwire::net::TransportCounters counters() const;
+  // The same, for each transport players connect over, named for metrics.
+  std::vector<tickwire::net::LabelledTransportCounters> counters_by_transport() const;
   // Median and 99th percentile of the tick CPU times recorded since the last call, microseconds.
   std::pair<double, double> take_tick_percentiles();
+  // Every tick's CPU time, in seconds; readable from any thread (the metrics endpoint's).
+  const tickwire::net::Histogram& tick_seconds() const { return tick_seconds_; }
 
  private:
   struct Match;
@@ -120,6 +125,9 @@ class ArenaServer {
   std::chrono::nanoseconds tick_duration_;
   std::uint32_t match_ticks_;  // the length of every match, in ticks
   std::vector<double> tick_cpu_us_;
+  // From 0.1 ms to a 60 Hz tick's whole budget and beyond.
+  tickwire::net::Histogram tick_seconds_{
+      {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.0167, 0.025, 0.05, 0.1}};
   ServerStats stats_;
 };
 

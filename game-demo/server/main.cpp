@@ -26,6 +26,7 @@
 #include <tickwire/net/udp_link_simulator.hpp>
 
 #include "arena_server.hpp"
+#include "game_metrics.hpp"
 #include "host_port.hpp"
 #include "key_file.hpp"
 #include "lobby_link.hpp"
@@ -175,6 +176,7 @@ int run(const arena::ServerOptions& options) {
   std::unique_ptr<arena::LobbyLink> link_to_lobby;
   std::unique_ptr<net::UdpLinkSimulator> link;
   std::unique_ptr<net::LanBeacon> beacon;
+  std::unique_ptr<arena::GameMetrics> metrics;
   if (run_game) {
     const bool simulate = options.latency_ms > 0 || options.jitter_ms > 0 ||
                           options.loss_percent > 0 || options.duplicate_percent > 0;
@@ -257,6 +259,19 @@ int run(const arena::ServerOptions& options) {
     } else {
       std::printf("game sessions NOT encrypted (--insecure-plaintext)\n");
     }
+    if (options.metrics) {
+      // The main loop turns every 50 ms or so; two seconds without a turn is a stall.
+      auto started_metrics = arena::GameMetrics::start(
+          {.bind_address = options.metrics_bind, .port = options.metrics_port}, *game,
+          std::chrono::seconds(2));
+      if (!started_metrics) {
+        std::fprintf(stderr, "tickwire-server: metrics: %s\n", started_metrics.error().c_str());
+        return 1;
+      }
+      metrics = std::move(started_metrics.value());
+      std::printf("metrics on http://%s:%u/metrics (health: /healthz)\n",
+                  options.metrics_bind.c_str(), static_cast<unsigned>(metrics->port()));
+    }
     if (options.beacon) {
       auto identity = identity_key(options);
       if (!identity) {
@@ -301,6 +316,7 @@ int run(const arena::ServerOptions& options) {
     } else {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
+    if (metrics) metrics->publish(*game);
     if (link_to_lobby) link_to_lobby->poll(static_cast<std::uint32_t>(game->stats().players));
     if (beacon) {
       beacon->announce({.name = options.name,
@@ -356,6 +372,7 @@ int run(const arena::ServerOptions& options) {
         static_cast<unsigned long long>(counters.rejected_tickets),
         static_cast<unsigned long long>(counters.dropped_malformed));
   }
+  metrics.reset();  // it reads the game server's figures
   game.reset();
   if (lobby) lobby->stop();
   std::printf("clean exit\n");

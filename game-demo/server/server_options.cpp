@@ -115,6 +115,15 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& op
                  "seconds between status lines (0: none)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
+  app.add_flag("--metrics,!--no-metrics", options.metrics,
+               "serve the game server's /metrics (Prometheus) and /healthz over HTTP")
+      ->capture_default_str();
+  app.add_option("--metrics-bind", options.metrics_bind,
+                 "address the metrics port listens on (IPv4 or IPv6)")
+      ->capture_default_str();
+  app.add_option("--metrics-port", options.metrics_port,
+                 "TCP port of /metrics and /healthz (0: any free port, printed at start)")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   if (options.jitter_ms > options.latency_ms) {
     std::fprintf(stderr, "tickwire-server: --jitter must not exceed --latency\n");

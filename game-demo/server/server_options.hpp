@@ -47,6 +47,11 @@ struct ServerOptions {
   std::uint64_t seed = 1;
   double duration_s = 0;
   double status_interval_s = 1;
+  // The game server's /metrics and /healthz (TCP): loopback by default, as what they say is for
+  // the operator. Port 0: any free port (printed at start).
+  bool metrics = true;
+  std::string metrics_bind = "127.0.0.1";
+  std::uint16_t metrics_port = 7780;
 };
 
 // Parses the command line into `options`. Returns nothing to go on, or the exit code (help was

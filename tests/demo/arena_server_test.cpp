@@ -15,10 +15,12 @@
 #include <tickwire/schemas/aligned_view.hpp>
 #include <tickwire/sim/replicator.hpp>
 
+#include "../support/raw_tcp_client.hpp"
 #include "arena_client.hpp"
 #include "arena_generated.h"
 #include "arena_match_generated.h"
 #include "arena_server.hpp"
+#include "game_metrics.hpp"
 
 namespace arena {
 namespace {
@@ -244,6 +246,34 @@ TEST(ArenaServer, a_match_ends_with_final_scores_and_a_late_ticket_cannot_restar
   EXPECT_EQ(late->disconnect_reason(), net::DisconnectReason::refused);
   EXPECT_EQ(ended, std::vector<std::uint64_t>{7});
   EXPECT_EQ(server->stats().matches_finished, 1u);
+}
+
+// /healthz is the tick loop's heartbeat: while the main loop stops handing over its figures it
+// fails with the reason, and it recovers as soon as the loop turns again.
+TEST_F(ArenaServerTest, healthz_fails_while_the_tick_loop_stalls_and_recovers_when_it_turns) {
+  auto started = GameMetrics::start({}, *server_, std::chrono::milliseconds(200));
+  ASSERT_TRUE(started.ok()) << started.error();
+  GameMetrics& metrics = *started.value();
+  const auto healthz = [&] {
+    tickwire::test::RawTcpClient client(metrics.port());
+    client.send_bytes("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    client.read_until([](const std::string&) { return false; }, std::chrono::seconds(5));
+    return client.received();
+  };
+  // Nothing publishes: the loop has stalled.
+  std::string answer;
+  const auto stall_deadline = Clock::now() + std::chrono::seconds(20);
+  while (Clock::now() < stall_deadline && answer.rfind("HTTP/1.1 503", 0) != 0)
+    answer = healthz();
+  ASSERT_EQ(answer.rfind("HTTP/1.1 503", 0), 0u) << answer;
+  EXPECT_NE(answer.find("tick loop stalled"), std::string::npos) << answer;
+  // The loop turns again.
+  const auto recover_deadline = Clock::now() + std::chrono::seconds(20);
+  while (Clock::now() < recover_deadline && answer.rfind("HTTP/1.1 200", 0) != 0) {
+    metrics.publish(*server_);
+    answer = healthz();
+  }
+  EXPECT_EQ(answer.rfind("HTTP/1.1 200", 0), 0u) << answer;
 }
 
 }  // namespace

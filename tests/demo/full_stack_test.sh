@@ -15,7 +15,7 @@ trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$log_dir"' EXIT
 # --max-per-address: the 8 bots all connect from 127.0.0.1 (with room for a reconnect).
 "$server" --bind 127.0.0.1 --no-beacon --lobby-port $lobby_port --game-port $game_port \
   --max-per-address 16 --match-seconds 20 --duration 32 --latency 80 --loss 5 --status-interval 5 \
-  >"$log_dir/server.log" 2>&1 &
+  --metrics-port 0 >"$log_dir/server.log" 2>&1 &
 server_pid=$!
 # The bots start once the lobby answers.
 for _ in $(seq 50); do
@@ -26,6 +26,10 @@ done
 status=0
 "$bot" --lobby-port $lobby_port -n 8 --room full-stack --duration 28 >"$log_dir/bots.log" 2>&1 ||
   status=$?
+# While the server still runs: its /metrics as Prometheus would read them.
+metrics_address=$(sed -n 's|^metrics on http://\([^/]*\)/metrics.*|\1|p' "$log_dir/server.log")
+metrics_status=0
+/usr/bin/python3 "$(dirname "$0")/check_metrics.py" "$metrics_address" 1 || metrics_status=$?
 kill -INT $server_pid
 wait $server_pid || true
 cat "$log_dir/server.log"
@@ -36,6 +40,7 @@ fail() { echo "FAIL: $*"; exit 1; }
 grep -q "8 of 8 bots joined the match, 8 saw it finish, 0 failed" "$log_dir/bots.log" ||
   fail "not every bot joined and saw the match finish"
 grep -q "clean exit" "$log_dir/server.log" || fail "the server did not exit cleanly"
+[ "$metrics_status" -eq 0 ] || fail "the game server's /metrics or /healthz (above)"
 # Per bot: corrections at most 1 in 10 snapshots, none over 1 m (respawns do not count).
 awk '$1 ~ /^bot-/ {
        rows++

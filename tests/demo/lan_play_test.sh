@@ -62,7 +62,7 @@ else
   expected_host=127.0.0.1
 fi
 
-"${in_server[@]}" "$server" --bind $bind --beacon-address $beacon --discovery-port 17779 \
+"${in_server[@]}" "$server" --bind $bind --beacon-address $beacon --discovery-port 17779 --metrics-port 0 \
   --lobby-port 17720 --game-port 17721 --name "LAN test" --match-seconds 5 --duration 20 \
   --identity-key-file "$log_dir/identity.key" --status-interval 0 >"$log_dir/server.log" 2>&1 &
 server_pid=$!
@@ -89,7 +89,7 @@ grep -q "3 of 3 bots joined the match, 3 saw it finish, 0 failed" "$log_dir/bots
   fail "the bots did not all play the match"
 
 # The real server is gone; an impostor announces its name with a key of its own.
-"${in_server[@]}" "$server" --bind $bind --beacon-address $beacon --discovery-port 17779 \
+"${in_server[@]}" "$server" --bind $bind --beacon-address $beacon --discovery-port 17779 --metrics-port 0 \
   --lobby-port 17722 --game-port 17723 --name "LAN test" --duration 15 \
   --identity-key-file "$log_dir/impostor.key" --status-interval 0 >"$log_dir/impostor.log" 2>&1 &
 impostor_pid=$!

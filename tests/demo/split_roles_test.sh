@@ -19,7 +19,7 @@ for _ in $(seq 50); do
   if (exec 3<>/dev/tcp/127.0.0.1/$lobby_port) 2>/dev/null; then break; fi
   sleep 0.1
 done
-"$server" --role game --bind 127.0.0.1 --game-port $game_port --no-beacon \
+"$server" --role game --bind 127.0.0.1 --game-port $game_port --no-beacon --metrics-port 0 \
   --lobby 127.0.0.1:$lobby_port --secret s3cret --key-file "$work/ticket.key" \
   --seal-key-file "$work/seal.key" --match-seconds 4 --duration 22 --status-interval 0 \
   >"$work/game.log" 2>&1 &

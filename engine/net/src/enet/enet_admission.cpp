@@ -22,6 +22,7 @@ constexpr std::size_t kTagBytes = 4;
 
 int EnetEndpoint::filter_datagram() {
   ++counters_.datagrams_received;
+  counters_.wire_bytes_received += host_->receivedDataLength;
   const std::span<std::uint8_t> datagram(host_->receivedData, host_->receivedDataLength);
   verified_data_ = nullptr;
   if (session::is_handshake(datagram)) {

@@ -1,36 +1,8 @@
 #include "lobby/lobby_metrics.hpp"
 
+#include "tickwire/net/metrics.hpp"
+
 namespace tickwire::net::lobby_detail {
-namespace {
-
-void metric(std::string& out, const char* name, const char* type, const char* help,
-            std::uint64_t value) {
-  out += "# HELP ";
-  out += name;
-  out += ' ';
-  out += help;
-  out += "\n# TYPE ";
-  out += name;
-  out += ' ';
-  out += type;
-  out += '\n';
-  out += name;
-  out += ' ';
-  out += std::to_string(value);
-  out += '\n';
-}
-
-void labelled(std::string& out, const char* name, const char* label, std::uint64_t value) {
-  out += name;
-  out += "{reason=\"";
-  out += label;
-  out += "\"} ";
-  out += std::to_string(value);
-  out += '\n';
-}
-
-}  // namespace
-
 LobbyCounters LobbyMetrics::snapshot() const {
   LobbyCounters out;
   out.connections = connections.load();
@@ -58,40 +30,43 @@ LobbyCounters LobbyMetrics::snapshot() const {
 }
 
 std::string render_prometheus(const LobbyCounters& c) {
-  std::string out;
-  metric(out, "tickwire_lobby_connections", "gauge", "Open WebSocket connections.", c.connections);
-  metric(out, "tickwire_lobby_players", "gauge", "Players connected or within their resume grace.",
-         c.players);
-  metric(out, "tickwire_lobby_rooms", "gauge", "Open rooms.", c.rooms);
-  metric(out, "tickwire_lobby_messages_received_total", "counter", "Lobby messages received.",
-         c.messages_received);
-  metric(out, "tickwire_lobby_messages_sent_total", "counter", "Lobby messages sent.",
-         c.messages_sent);
-  metric(out, "tickwire_lobby_bytes_received_total", "counter", "Message bytes received.",
-         c.bytes_received);
-  metric(out, "tickwire_lobby_bytes_sent_total", "counter", "Message bytes sent.", c.bytes_sent);
-  metric(out, "tickwire_lobby_matches_started_total", "counter", "Matches started.",
-         c.matches_started);
-  metric(out, "tickwire_lobby_http_requests_total", "counter", "Plain HTTP requests answered.",
-         c.http_requests);
-  out +=
-      "# HELP tickwire_lobby_drops_total Frames, requests and connections dropped, by reason.\n"
-      "# TYPE tickwire_lobby_drops_total counter\n";
-  labelled(out, "tickwire_lobby_drops_total", "malformed", c.dropped_malformed);
-  labelled(out, "tickwire_lobby_drops_total", "unsupported", c.dropped_unsupported);
-  labelled(out, "tickwire_lobby_drops_total", "reply_too_large", c.replies_too_large);
-  labelled(out, "tickwire_lobby_drops_total", "rate_limited", c.dropped_rate_limited);
-  labelled(out, "tickwire_lobby_drops_total", "global_chat_busy", c.dropped_global_chat_busy);
-  labelled(out, "tickwire_lobby_drops_total", "address_limit", c.refused_address_limit);
-  labelled(out, "tickwire_lobby_drops_total", "flooding", c.disconnected_flooding);
-  labelled(out, "tickwire_lobby_drops_total", "slow_reader", c.disconnected_slow);
-  labelled(out, "tickwire_lobby_drops_total", "no_hello", c.disconnected_no_hello);
-  labelled(out, "tickwire_lobby_drops_total", "registration_refused", c.registrations_refused);
-  labelled(out, "tickwire_lobby_drops_total", "oversize", c.transport_dropped_oversize);
-  labelled(out, "tickwire_lobby_drops_total", "bad_framing", c.transport_dropped_malformed);
-  labelled(out, "tickwire_lobby_drops_total", "connection_rate", c.transport_rate_limited);
-  labelled(out, "tickwire_lobby_drops_total", "http_rate_limited", c.http_rate_limited);
-  return out;
+  PrometheusText out;
+  out.gauge("tickwire_lobby_connections", "Open WebSocket connections.",
+            static_cast<double>(c.connections));
+  out.gauge("tickwire_lobby_players", "Players connected or within their resume grace.",
+            static_cast<double>(c.players));
+  out.gauge("tickwire_lobby_rooms", "Open rooms.", static_cast<double>(c.rooms));
+  out.counter("tickwire_lobby_messages_received_total", "Lobby messages received.",
+              c.messages_received);
+  out.counter("tickwire_lobby_messages_sent_total", "Lobby messages sent.", c.messages_sent);
+  out.counter("tickwire_lobby_bytes_received_total", "Message bytes received.", c.bytes_received);
+  out.counter("tickwire_lobby_bytes_sent_total", "Message bytes sent.", c.bytes_sent);
+  out.counter("tickwire_lobby_matches_started_total", "Matches started.", c.matches_started);
+  out.counter("tickwire_lobby_http_requests_total", "Plain HTTP requests answered.",
+              c.http_requests);
+  out.family("tickwire_lobby_drops_total", MetricType::counter,
+             "Frames, requests and connections dropped, by reason.");
+  const std::pair<const char*, std::uint64_t> drops[] = {
+      {"malformed", c.dropped_malformed},
+      {"unsupported", c.dropped_unsupported},
+      {"reply_too_large", c.replies_too_large},
+      {"rate_limited", c.dropped_rate_limited},
+      {"global_chat_busy", c.dropped_global_chat_busy},
+      {"address_limit", c.refused_address_limit},
+      {"flooding", c.disconnected_flooding},
+      {"slow_reader", c.disconnected_slow},
+      {"no_hello", c.disconnected_no_hello},
+      {"registration_refused", c.registrations_refused},
+      {"oversize", c.transport_dropped_oversize},
+      {"bad_framing", c.transport_dropped_malformed},
+      {"connection_rate", c.transport_rate_limited},
+      {"http_rate_limited", c.http_rate_limited},
+  };
+  for (const auto& [reason, value] : drops) {
+    const MetricLabel labels[] = {{"reason", reason}};
+    out.sample(static_cast<double>(value), labels);
+  }
+  return out.text();
 }
 
 }  // namespace tickwire::net::lobby_detail

@@ -82,6 +82,7 @@ class CombinedServer final : public ServerTransport {
     for (const auto& server : servers_) {
       const TransportCounters c = server->counters();
       sum.datagrams_received += c.datagrams_received;
+      sum.wire_bytes_received += c.wire_bytes_received;
       sum.datagrams_sent += c.datagrams_sent;
       sum.wire_bytes_sent += c.wire_bytes_sent;
       sum.connections_accepted += c.connections_accepted;

@@ -58,7 +58,8 @@ struct ServerShared {
         admission({server_config.max_connections, server_config.max_connections_per_address,
                    server_config.max_pending_handshakes, server_config.connection_burst_per_address,
                    server_config.connections_per_address_per_second}),
-        http_handler(std::move(handler)) {
+        http_handler(std::move(handler)),
+        accept_upgrades(tuning.accept_upgrades) {
     if (tuning.broadcast_flush_delay.count() > 0) {
       flush_round = std::make_unique<CoalescingStream::FlushRound>(
           asio::any_io_executor(context.get_executor()), tuning.broadcast_flush_delay);
@@ -76,6 +77,7 @@ struct ServerShared {
   ConnectionAdmission admission;
   LiveConnections live;
   const HttpRequestHandler http_handler;
+  const bool accept_upgrades;
   std::atomic<PeerId> next_peer{1};
   // Broadcast frames wait for it (WebSocketServerTuning); none when they go at once. Used by
   // connections while the io thread runs, which this outlives (the transport owns it and stops
@@ -165,7 +167,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     }
     if (ec) return close();
     request_ = parser_->release();
-    if (websocket::is_upgrade(request_)) return upgrade();
+    if (shared_->accept_upgrades && websocket::is_upgrade(request_)) return upgrade();
     respond(shared_->http_handler(request_, address_), !request_.keep_alive());
   }
 

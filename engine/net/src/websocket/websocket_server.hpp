@@ -38,6 +38,9 @@ struct WebSocketServerTuning {
   // several microseconds, each frame in it far less). Replies and everything else go at once,
   // with whatever waits before them. 0 (the default): nothing waits.
   std::chrono::microseconds broadcast_flush_delay{0};
+  // False for a port that serves plain HTTP only (metrics): an upgrade request then goes to the
+  // HTTP handler like any other request. Default true.
+  bool accept_upgrades = true;
 };
 
 // make_websocket_server() with another handler for plain HTTP requests.

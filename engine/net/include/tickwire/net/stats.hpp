@@ -29,6 +29,7 @@ struct ConnectionStats {
 // counter: they are what abuse tests check and what /metrics exports.
 struct TransportCounters {
   std::uint64_t datagrams_received = 0;
+  std::uint64_t wire_bytes_received = 0;  // their size, protocol headers included
   // What went out on the wire, protocol headers, acknowledgements and retransmissions included
   // (datagram transports; 0 on WebSocket): what a bandwidth bill or a net graph counts.
   std::uint64_t datagrams_sent = 0;
