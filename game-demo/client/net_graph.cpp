@@ -49,7 +49,7 @@ void NetGraphOverlay::draw(Ui& ui, const NetGraph& graph, const Box& box) const 
   std::snprintf(buffer, sizeof buffer, "%.1f ms", graph.rtt_ms);
   row(left, "rtt", buffer);
   std::snprintf(buffer, sizeof buffer, "%.1f %%", graph.loss * 100);
-  row(middle, "loss", buffer);
+  row(middle, "loss rt", buffer);  // round trip: datagram or its ack lost
   y += line;
   std::snprintf(buffer, sizeof buffer, "%.1f kbit/s", graph.kbps_in);
   row(left, "in", buffer);

@@ -69,7 +69,7 @@ struct ScoreLine {
 // The numbers of the net graph overlay.
 struct NetGraph {
   double rtt_ms = 0;
-  double loss = 0;  // 0..1
+  double loss = 0;  // round-trip loss, 0..1 (ConnectionStats::packet_loss)
   double kbps_in = 0;
   double kbps_out = 0;
   double interpolation_delay_ms = 0;   // how far behind the server remote entities are shown

@@ -194,7 +194,7 @@ bool EnetEndpoint::poll(Event& event, std::chrono::milliseconds wait) {
   counters_.datagrams_sent += std::exchange(host_->totalSentPackets, 0);
   counters_.wire_bytes_sent += std::exchange(host_->totalSentData, 0);
   seal_all_batches();
-  cap_retransmit_backoff();
+  tend_reliable_commands();
   if (role_ == Role::client) {
     client_handshake_tick();
   } else {
@@ -228,15 +228,17 @@ void EnetEndpoint::apply_peer_settings(ENetPeer* peer) const {
                                config_.throttle_deceleration);
 }
 
-void EnetEndpoint::cap_retransmit_backoff() {
+void EnetEndpoint::tend_reliable_commands() {
   const enet_uint32 cap = config_.max_retransmit_timeout_ms;
   const enet_uint32 now = host_->serviceTime;
   constexpr enet_uint32 kIntervalMs = 50;
-  if (cap == 0 || now - last_backoff_cap_ms_ < kIntervalMs) return;
-  last_backoff_cap_ms_ = now;
+  if (now - last_tended_ms_ < kIntervalMs) return;
+  last_tended_ms_ = now;
   for (std::size_t i = 0; i < slots_.size(); ++i) {
     if (!slots_[i].connected) continue;
     ENetPeer& peer = host_->peers[i];
+    slots_[i].loss.sample(peer.packetsSent, peer.packetsLost, peer.packetLossEpoch, now);
+    if (cap == 0) continue;
     ENetListIterator first = enet_list_begin(&peer.sentReliableCommands);
     for (ENetListIterator it = first; it != enet_list_end(&peer.sentReliableCommands);
          it = enet_list_next(it)) {
@@ -315,6 +317,7 @@ void EnetEndpoint::report_connected(std::size_t slot_index, Event& out) {
   slot.local_reason.reset();
   slot.malformed = 0;
   slot.counts = {};
+  slot.loss = {};
   ++connected_count_;
   out = Event{EventType::connected, id_of(slot_index), 0, DisconnectReason::timeout, {}};
 }
@@ -490,13 +493,7 @@ std::optional<ConnectionStats> EnetEndpoint::stats(PeerId id) const {
   ConnectionStats stats = slot.counts;
   stats.rtt_ms = peer->roundTripTime;
   stats.rtt_variance_ms = peer->roundTripTimeVariance;
-  // ENet refreshes packetLoss only every 10 s; blend in the current interval's counts so the
-  // figure moves within a second or two, weighting the last full interval like 32 datagrams.
-  constexpr double kHistoryWeight = 32;
-  const double history =
-      static_cast<double>(peer->packetLoss) / double{ENET_PEER_PACKET_LOSS_SCALE};
-  stats.packet_loss = (history * kHistoryWeight + peer->packetsLost) /
-                      (kHistoryWeight + static_cast<double>(peer->packetsSent));
+  stats.packet_loss = slot.loss.loss(peer->packetsSent, peer->packetsLost, peer->packetLossEpoch);
   stats.messages_queued = slot.queued_messages;
   stats.bytes_queued = slot.queued_bytes;
   stats.mtu = peer->mtu;

@@ -19,6 +19,7 @@
 #include "enet/connect_rate_limiter.hpp"
 #include "enet/datagram_inspector.hpp"
 #include "enet/enet_session.hpp"
+#include "enet/loss_meter.hpp"
 #include "enet/message_batch.hpp"
 #include "tickwire/net/enet_transport.hpp"
 
@@ -91,6 +92,7 @@ class EnetEndpoint {
     Session* session = nullptr;  // keys and ticket, from the ENet connect on (server: in sessions_)
     std::vector<OpenBatch> batches;  // per ENet channel: messages not yet handed to ENet
     ConnectionStats counts;
+    LossMeter loss;
   };
 
   // ENet releases a packet we queued (sent, acknowledged, or dropped with its peer).
@@ -147,8 +149,9 @@ class EnetEndpoint {
   bool on_receive(ENetPeer* peer, ENetPacket* packet, std::uint8_t channel, Event& out);
   bool on_disconnect(ENetPeer* peer, std::uint32_t data, Event& out);
   void punish_pending_abusers();
-  // Applies max_retransmit_timeout_ms to every reliable command in flight (at most every 50 ms).
-  void cap_retransmit_backoff();
+  // Every 50 ms at most: applies max_retransmit_timeout_ms to every reliable command in flight,
+  // and samples each peer's loss.
+  void tend_reliable_commands();
   void report_connected(std::size_t slot_index, Event& out);
   void refuse(ENetPeer* peer, DisconnectReason reason);
   // ENet's DISCONNECT data for `reason`: tagged in an encrypted session (session::disconnect_data),
@@ -186,7 +189,7 @@ class EnetEndpoint {
   ClientState client_state_ = ClientState::disconnected;
   PeerId server_id_ = kInvalidPeer;
   std::chrono::steady_clock::time_point epoch_ = std::chrono::steady_clock::now();
-  enet_uint32 last_backoff_cap_ms_ = 0;
+  enet_uint32 last_tended_ms_ = 0;
   std::optional<JoinTicketVerifier> ticket_verifier_;  // servers that require tickets
   std::uint32_t ticket_deadline_ms_ = 2000;
   bool encrypted_ = false;       // server: sessions must be encrypted; client: it has keys

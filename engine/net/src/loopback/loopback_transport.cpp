@@ -175,8 +175,9 @@ class LoopbackEnd {
     stats.rtt_ms = conditions.client_to_server.latency_ms + conditions.server_to_client.latency_ms;
     stats.rtt_variance_ms =
         conditions.client_to_server.jitter_ms + conditions.server_to_client.jitter_ms;
+    // Round-trip loss, as ENet measures it: the message or its acknowledgement lost.
     stats.packet_loss =
-        (server_side ? conditions.server_to_client : conditions.client_to_server).loss;
+        1 - (1 - conditions.client_to_server.loss) * (1 - conditions.server_to_client.loss);
     stats.messages_sent = outgoing.counts.messages_sent;
     stats.bytes_sent = outgoing.counts.bytes_sent;
     stats.messages_received = incoming.counts.messages_received;
