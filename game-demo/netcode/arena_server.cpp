@@ -26,8 +26,7 @@ struct ArenaServer::Player {
   net::PeerId peer = net::kInvalidPeer;
   PlayerId entity = 0;
   std::uint64_t lobby_player_id = 0;
-  PlayerInput last_input;  // held for ticks whose input did not arrive in time
-  bool was_alive = true;
+  PlayerInput last_input;       // held for ticks whose input did not arrive in time
   std::uint32_t malformed = 0;  // messages that were not a valid client update
 };
 
@@ -39,11 +38,14 @@ struct ArenaServer::Match {
   sim::ServerReplicator replicator;
   std::map<net::PeerId, Player> players;
   // Score table entries outlive connections: a player who drops and comes back (a new ticket for
-  // the same match) gets the same entity and keeps their score.
+  // the same match) within the reconnect grace gets the same entity and keeps their score.
   struct Entry {
     PlayerId entity;
     std::uint16_t deaths = 0;
     bool connected = false;
+    bool was_alive = true;
+    // While disconnected: when they left. Their entity stays in the world until the grace ends.
+    std::optional<std::chrono::steady_clock::time_point> left_at;
   };
   std::map<std::uint64_t, Entry> by_lobby_player;
   PlayerId next_entity = 1;
@@ -222,9 +224,12 @@ void ArenaServer::on_connected(net::PeerId peer) {
     return;
   }
   entry->second.connected = true;
+  // Back within the grace: their entity is still in the world, where they left it.
+  const bool in_world = entry->second.left_at.has_value();
+  entry->second.left_at.reset();
   Player player{.peer = peer, .entity = entry->second.entity, .lobby_player_id = ticket->player_id};
   match.players.emplace(peer, player);
-  match.world.add_player(player.entity);
+  if (!in_world) match.world.add_player(player.entity);
   match.replicator.add_client(peer);
   match_of_peer_[peer] = match.id;
   match.scores_changed = true;
@@ -244,8 +249,13 @@ void ArenaServer::on_disconnected(net::PeerId peer) {
   match_of_peer_.erase(found);
   const auto player = match.players.find(peer);
   if (player == match.players.end()) return;
-  match.by_lobby_player[player->second.lobby_player_id].connected = false;
-  match.world.remove_player(player->second.entity);
+  Match::Entry& entry = match.by_lobby_player[player->second.lobby_player_id];
+  entry.connected = false;
+  if (match.over_at || config_.reconnect_grace_ms == 0) {
+    match.world.remove_player(player->second.entity);
+  } else {
+    entry.left_at = std::chrono::steady_clock::now();  // idle until they return or time runs out
+  }
   match.replicator.remove_client(peer);
   match.players.erase(player);
   match.scores_changed = true;
@@ -268,10 +278,17 @@ void ArenaServer::tick() {
         it = matches_.erase(it);
         continue;
       }
-    } else if (match.players.empty()) {
-      it = matches_.erase(it);  // everyone left before the end
-      continue;
     } else {
+      release_absentees(match, now);
+      if (match.players.empty() &&
+          std::none_of(match.by_lobby_player.begin(), match.by_lobby_player.end(),
+                       [](const auto& entry) { return entry.second.left_at.has_value(); })) {
+        // Everyone left before the end and nobody came back: the room goes back to the lobby.
+        remember_finished(match.id);
+        if (config_.on_match_over) config_.on_match_over(match.id, MatchOutcome::abandoned);
+        it = matches_.erase(it);
+        continue;
+      }
       tick_match(match);
     }
     ++it;
@@ -305,12 +322,13 @@ void ArenaServer::tick_match(Match& match) {
   match.world.step(inputs);
   ++stats_.ticks;
 
-  for (auto& [peer, player] : match.players) {
-    const PlayerState* state = match.world.player(player.entity);
-    const bool alive = state != nullptr && state->alive;
-    // Deaths wait for the next score table: scores themselves travel in the snapshots.
-    if (player.was_alive && !alive) ++match.by_lobby_player[player.lobby_player_id].deaths;
-    player.was_alive = alive;
+  for (auto& [lobby_id, entry] : match.by_lobby_player) {
+    const PlayerState* state = match.world.player(entry.entity);
+    if (state == nullptr) continue;  // gone for good
+    // Deaths wait for the next score table: scores themselves travel in the snapshots. An idle
+    // entity whose player is reconnecting can die too.
+    if (entry.was_alive && !state->alive) ++entry.deaths;
+    entry.was_alive = state->alive;
   }
 
   if (match.replicator.snapshot_due(tick)) {
@@ -332,13 +350,23 @@ void ArenaServer::tick_match(Match& match) {
     send_scores(match, true);
     match.over_at = std::chrono::steady_clock::now();
     ++stats_.matches_finished;
-    if (config_.on_match_over) config_.on_match_over(match.id);
+    if (config_.on_match_over) config_.on_match_over(match.id, MatchOutcome::finished);
     return;
   }
   if (++match.ticks_since_scores >=
           static_cast<std::uint64_t>(config_.scoreboard_interval_s * config_.tick_rate_hz) ||
       match.scores_changed) {
     send_scores(match, false);
+  }
+}
+
+void ArenaServer::release_absentees(Match& match, std::chrono::steady_clock::time_point now) {
+  const auto grace = std::chrono::milliseconds(config_.reconnect_grace_ms);
+  for (auto& [lobby_id, entry] : match.by_lobby_player) {
+    if (!entry.left_at || now - *entry.left_at < grace) continue;
+    entry.left_at.reset();
+    match.world.remove_player(entry.entity);
+    match.scores_changed = true;
   }
 }
 

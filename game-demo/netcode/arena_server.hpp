@@ -30,6 +30,11 @@ namespace arena {
 inline constexpr tickwire::net::Channel kMatchChannel = 0;     // reliable: MatchMessage
 inline constexpr tickwire::net::Channel kSnapshotChannel = 1;  // snapshots, client updates
 
+enum class MatchOutcome : std::uint8_t {
+  finished,   // played to its end
+  abandoned,  // every player left and none came back within the reconnect grace
+};
+
 struct ServerConfig {
   tickwire::net::EnetServerConfig enet;  // bind address, port, max players, security
                                          // (require_ticket set from the fields below)
@@ -58,8 +63,14 @@ struct ServerConfig {
   // channel) before the player is disconnected with protocol_error.
   std::uint32_t max_malformed_per_player = 32;
   std::uint64_t seed = 1;
-  // Called (on the server's thread) when a match ends, so the lobby can reopen its room.
-  std::function<void(std::uint64_t match_id)> on_match_over;
+  // A player whose connection drops mid-match keeps their entity (idle: it stands still), score
+  // and team this long, in milliseconds; a new ticket for the same match and lobby player within
+  // it puts them back in control of it. A match whose players have all left ends once the last
+  // one's grace has passed. Default 30000.
+  std::uint32_t reconnect_grace_ms = 30000;
+  // Called (on the server's thread) when a match ends, so the lobby can reopen its room: played
+  // to its end, or abandoned by every player.
+  std::function<void(std::uint64_t match_id, MatchOutcome outcome)> on_match_over;
 };
 
 struct ServerStats {
@@ -113,6 +124,8 @@ class ArenaServer {
   void send_match_message(Match& match, const std::vector<std::byte>& message);
   tickwire::sim::ReplicatorConfig replicator_config() const;
   void remember_finished(std::uint64_t match_id);
+  // Takes out of the world the entities of players whose reconnect grace has run out.
+  void release_absentees(Match& match, std::chrono::steady_clock::time_point now);
   void prioritize_nearby(Match& match);
 
   ServerConfig config_;

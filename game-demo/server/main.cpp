@@ -192,16 +192,19 @@ int run(const arena::ServerOptions& options) {
     config.tick_rate_hz = options.tick_rate;
     config.snapshot_rate_hz = options.snapshot_rate;
     config.match_seconds = options.match_seconds;
+    config.reconnect_grace_ms = static_cast<std::uint32_t>(options.reconnect_grace_s * 1000);
     config.drones = options.drones;
     config.seed = options.seed;
     if (lobby) {
       // Same process: the room goes back to the lobby when its match ends.
-      config.on_match_over = [&lobby](std::uint64_t match) { lobby->end_match(match); };
+      config.on_match_over = [&lobby](std::uint64_t match, arena::MatchOutcome) {
+        lobby->end_match(match);
+      };
     } else if (const auto remote = arena::parse_host_port(options.lobby)) {
       link_to_lobby = std::make_unique<arena::LobbyLink>(
           remote->host, remote->port, game_address, static_cast<std::uint32_t>(options.max_players),
           options.secret, seal_public_key);
-      config.on_match_over = [&link_to_lobby](std::uint64_t match) {
+      config.on_match_over = [&link_to_lobby](std::uint64_t match, arena::MatchOutcome) {
         link_to_lobby->match_over(match);
       };
     }

@@ -70,6 +70,11 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& op
   app.add_option("--match-seconds", options.match_seconds, "length of a match")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  app.add_option("--reconnect-grace", options.reconnect_grace_s,
+                 "seconds a dropped player's entity, score and team wait for them to come back "
+                 "(0: gone at once)")
+      ->check(CLI::Range(0.0, 3600.0))
+      ->capture_default_str();
   app.add_option("--drones", options.drones, "wandering drones per match")
       ->check(CLI::Range(0, 10000))
       ->capture_default_str();

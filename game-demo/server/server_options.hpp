@@ -32,6 +32,7 @@ struct ServerOptions {
   std::size_t request_burst = 40;
   double requests_per_second = 20.0;
   double match_seconds = 180;
+  double reconnect_grace_s = 30;  // a dropped player's entity waits this long for them
   int drones = 30;
   std::string key_file;
   std::string seal_key_file;         // the game server's sealing key pair; empty: fresh each start

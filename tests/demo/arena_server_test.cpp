@@ -4,9 +4,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
+#include <functional>
 #include <limits>
+#include <mutex>
 #include <optional>
 #include <random>
 #include <thread>
@@ -206,7 +210,10 @@ TEST(ArenaServer, a_match_ends_with_final_scores_and_a_late_ticket_cannot_restar
   config.match_seconds = 0.5;
   config.linger_ms = 200;
   std::vector<std::uint64_t> ended;
-  config.on_match_over = [&ended](std::uint64_t match) { ended.push_back(match); };
+  config.on_match_over = [&ended](std::uint64_t match, MatchOutcome outcome) {
+    EXPECT_EQ(outcome, MatchOutcome::finished);
+    ended.push_back(match);
+  };
   auto server = std::move(ArenaServer::start(config).value());
   std::thread thread([&] { server->run_for(std::chrono::milliseconds(2500)); });
 
@@ -246,6 +253,130 @@ TEST(ArenaServer, a_match_ends_with_final_scores_and_a_late_ticket_cannot_restar
   EXPECT_EQ(late->disconnect_reason(), net::DisconnectReason::refused);
   EXPECT_EQ(ended, std::vector<std::uint64_t>{7});
   EXPECT_EQ(server->stats().matches_finished, 1u);
+}
+
+// A server on its own thread until the test is done with it.
+class ServerThread {
+ public:
+  explicit ServerThread(ArenaServer& server)
+      : thread_([this, &server] {
+          while (!stop_.load())
+            server.run_for(std::chrono::milliseconds(20));
+        }) {}
+  ~ServerThread() {
+    stop_ = true;
+    thread_.join();
+  }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+// Updates `clients` every 16 ms until `done()` or `seconds` pass; returns done().
+bool play_until(std::vector<ArenaClient*> clients, const std::function<bool()>& done,
+                double seconds = 20) {
+  const auto until = Clock::now() + std::chrono::milliseconds(static_cast<int>(seconds * 1000));
+  while (!done()) {
+    if (Clock::now() > until) return false;
+    for (ArenaClient* client : clients)
+      client->update(std::chrono::milliseconds(16), Intent{});
+    std::this_thread::sleep_for(std::chrono::milliseconds(16));
+  }
+  return true;
+}
+
+const ScoreLine* score_of(const ArenaClient& client, std::uint64_t lobby_player) {
+  for (const ScoreLine& line : client.scores()) {
+    if (line.lobby_player_id == lobby_player) return &line;
+  }
+  return nullptr;
+}
+
+struct ReconnectSetup {
+  net::JoinTicketIssuer issuer = net::JoinTicketIssuer::generate();
+  net::GameServerSealKeys seal_keys = net::GameServerSealKeys::generate();
+  std::unique_ptr<ArenaServer> server;
+  // Written on the server's thread, read on the test's.
+  std::mutex mutex;
+  std::vector<std::pair<std::uint64_t, MatchOutcome>> ended;
+
+  std::vector<std::pair<std::uint64_t, MatchOutcome>> ended_matches() {
+    const std::lock_guard lock(mutex);
+    return ended;
+  }
+
+  explicit ReconnectSetup(std::uint32_t grace_ms) {
+    ServerConfig config;
+    config.enet.port = 0;
+    config.lobby_key = issuer.public_key();
+    config.seal_keys = seal_keys;
+    config.public_address = kTicketAddress;
+    config.match_seconds = 120;
+    config.reconnect_grace_ms = grace_ms;
+    config.on_match_over = [this](std::uint64_t match, MatchOutcome outcome) {
+      const std::lock_guard lock(mutex);
+      ended.emplace_back(match, outcome);
+    };
+    server = std::move(ArenaServer::start(config).value());
+  }
+  // A fresh ticket (a new nonce) each time, as the lobby issues one to a returning player.
+  std::unique_ptr<ArenaClient> connect(std::uint64_t player) {
+    const net::IssuedTicket issued =
+        issuer.issue_with_keys(player, /*match_id=*/7, kTicketAddress, seal_keys.public_key);
+    ClientConfig client;
+    client.server_address = "127.0.0.1:" + std::to_string(server->port());
+    client.ticket = issued.ticket;
+    client.session_keys = issued.keys;
+    return std::move(ArenaClient::connect(client).value());
+  }
+};
+
+TEST(ArenaServer, a_dropped_player_returns_to_the_same_idle_entity_within_the_grace) {
+  ReconnectSetup setup(/*grace_ms=*/60'000);
+  ServerThread running(*setup.server);
+  auto ann = setup.connect(1);
+  auto bob = setup.connect(2);
+  ASSERT_TRUE(play_until({ann.get(), bob.get()}, [&] {
+    return ann->phase() == ClientPhase::playing && bob->phase() == ClientPhase::playing &&
+           score_of(*bob, 1) != nullptr;
+  }));
+  const tickwire::sim::EntityId ann_entity = ann->self();
+
+  ann.reset();  // Ann's game quits (or her network goes)
+  ASSERT_TRUE(play_until({bob.get()}, [&] {
+    const ScoreLine* line = score_of(*bob, 1);
+    return line != nullptr && !line->connected;
+  }));
+  // Her entity stays in the world, idle, for everyone else to see.
+  const auto view = bob->view();
+  EXPECT_TRUE(std::any_of(view.begin(), view.end(),
+                          [&](const DrawEntity& e) { return e.id == ann_entity; }));
+
+  auto ann_again = setup.connect(1);
+  ASSERT_TRUE(play_until({ann_again.get(), bob.get()}, [&] {
+    const ScoreLine* line = score_of(*bob, 1);
+    return ann_again->phase() == ClientPhase::playing && line != nullptr && line->connected;
+  }));
+  EXPECT_EQ(ann_again->self(), ann_entity);
+  EXPECT_TRUE(setup.ended_matches().empty());  // the match went on
+}
+
+TEST(ArenaServer, a_match_everyone_left_ends_as_abandoned_after_the_grace) {
+  ReconnectSetup setup(/*grace_ms=*/300);
+  ServerThread running(*setup.server);
+  {
+    auto ann = setup.connect(1);
+    ASSERT_TRUE(play_until({ann.get()}, [&] { return ann->phase() == ClientPhase::playing; }));
+  }
+  // Nobody comes back: the match ends, so the lobby can give the room back.
+  ASSERT_TRUE(play_until({}, [&] { return !setup.ended_matches().empty(); }));
+  EXPECT_EQ(setup.ended_matches().front(),
+            std::make_pair(std::uint64_t{7}, MatchOutcome::abandoned));
+  // And it cannot be started again by a late ticket.
+  auto late = setup.connect(1);
+  ASSERT_TRUE(play_until({late.get()}, [&] { return late->phase() == ClientPhase::disconnected; }));
+  EXPECT_EQ(late->disconnect_reason(), net::DisconnectReason::refused);
 }
 
 // /healthz is the tick loop's heartbeat: while the main loop stops handing over its figures it
