@@ -74,6 +74,7 @@ class LobbyClientTest : public ::testing::Test {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
     while (std::chrono::steady_clock::now() < deadline) {
       for (auto& client : clients_) {
+        if (!client->lobby) continue;  // a client the test closed
         LobbyEvent event;
         while (client->lobby->poll(event, std::chrono::milliseconds(1)))
           client->events.push_back(std::move(event));
@@ -222,6 +223,40 @@ TEST_F(LobbyClientTest, errors_come_back_with_their_code_and_a_taken_name_is_ref
   const std::uint64_t join = second.lobby->join_room(1);
   ASSERT_TRUE(pump([&] { return second.reply(join) != nullptr; }));
   EXPECT_EQ(second.reply(join)->error, net::LobbyError::hello_required);
+}
+
+TEST_F(LobbyClientTest, a_player_back_while_the_match_runs_gets_a_fresh_ticket_for_their_seat) {
+  Client& ann = add("ann");
+  ann.lobby->create_room("r", "arena");
+  ASSERT_TRUE(pump([&] { return ann.lobby->room().has_value(); }));
+  ann.lobby->set_ready(true);
+  ASSERT_TRUE(pump([&] { return ann.lobby->room()->everyone_ready(); }));
+  ann.lobby->start_match();
+  ASSERT_TRUE(pump([&] { return ann.find(LobbyEventType::match_start) != nullptr; }));
+  const net::LobbyMatch first = ann.find(LobbyEventType::match_start)->match;
+  // The game server admits her with it: its nonce is used up.
+  net::JoinTicketVerifier verifier(issuer_.public_key(), "127.0.0.1:7777", local_server_);
+  ASSERT_TRUE(verifier.verify(first.ticket, net::unix_time_ms()).ok);
+
+  // Her game crashes; the new process comes back with her resume token.
+  const std::string token = ann.lobby->resume_token();
+  const std::uint64_t player = ann.lobby->player_id();
+  ann.lobby.reset();
+  Client& back = connect();
+  back.lobby->hello_resume(token);
+  ASSERT_TRUE(pump([&] { return back.find(LobbyEventType::match_start) != nullptr; }));
+  EXPECT_EQ(back.lobby->player_id(), player);
+  const net::LobbyMatch& again = back.find(LobbyEventType::match_start)->match;
+  EXPECT_EQ(again.match_id, first.match_id);
+  EXPECT_EQ(again.server_address, first.server_address);
+  EXPECT_NE(again.session_keys, first.session_keys);
+  // The fresh ticket gets her in, to the same seat; the old one stays burnt.
+  const net::TicketCheck check = verifier.verify(again.ticket, net::unix_time_ms());
+  ASSERT_TRUE(check.ok) << net::to_string(check.error);
+  EXPECT_EQ(check.ticket.player_id, player);
+  EXPECT_EQ(check.ticket.match_id, first.match_id);
+  EXPECT_EQ(check.keys, again.session_keys);
+  EXPECT_EQ(verifier.verify(first.ticket, net::unix_time_ms()).error, net::TicketError::reused);
 }
 
 }  // namespace

@@ -125,12 +125,13 @@ class InMemoryLobbyState final : public LobbyState {
   StateError set_connected(RoomId id, PlayerId player, bool connected) override {
     return with_member(id, player, [&](MemberInfo& member) { member.connected = connected; });
   }
-  StateError start_match(RoomId id, std::uint64_t match_id) override {
+  StateError start_match(RoomId id, std::uint64_t match_id, const MatchServer& server) override {
     std::lock_guard lock(mutex_);
     const auto it = rooms_.find(id);
     if (it == rooms_.end()) return StateError::room_not_found;
     if (it->second.info.match_id != 0) return StateError::match_in_progress;
     it->second.info.match_id = match_id;
+    it->second.info.match_server = server;
     return StateError::none;
   }
 
@@ -139,6 +140,7 @@ class InMemoryLobbyState final : public LobbyState {
     for (auto& [id, room] : rooms_) {
       if (match_id == 0 || room.info.match_id != match_id) continue;
       room.info.match_id = 0;
+      room.info.match_server = {};
       for (MemberInfo& member : room.info.members)
         member.ready = false;
       return room.info;

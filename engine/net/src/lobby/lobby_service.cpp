@@ -324,6 +324,11 @@ void LobbyService::resume(const Request& request, const std::string& token) {
       state_.publish({Broadcast::Audience::room, room->id,
                       presence_event(room->id, wire::PresenceKind::reconnected, *member)});
     }
+    // Back while their room plays: a fresh ticket (a new nonce, new session keys) for their seat
+    // in the running match. The one they had may be used or expired; it stays burnt.
+    if (room->match_id != 0 && welcome) {
+      send_match_ticket(record->player, room->match_id, room->match_server);
+    }
   }
 }
 

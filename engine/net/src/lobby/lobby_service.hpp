@@ -119,6 +119,8 @@ class LobbyService {
   void chat(const Request& request, const wire::SendChat& chat);
   void set_ready(const Request& request, const wire::SetReady& ready);
   void start_match(const Request& request);
+  // A ticket for `player`'s seat in `match`, with fresh session keys, in a MatchStart to them.
+  void send_match_ticket(PlayerId player, std::uint64_t match, const MatchServer& server);
   void register_game_server(const Request& request, const wire::RegisterGameServer& registration);
   void report_load(const Request& request, const wire::ReportLoad& load);
   void report_match_end(const Request& request, const wire::MatchEnd& end);

@@ -42,6 +42,14 @@ struct ChatEntry {
   std::uint64_t sent_unix_ms = 0;
 };
 
+// Where a room's match is played: what a ticket for a seat in it must name and be sealed to
+// (the start of the match, and a player who comes back to it, get tickets alike).
+struct MatchServer {
+  std::string address;  // "host:port", as tickets name it
+  // Its sealing public key; none for a server that runs without encryption.
+  std::optional<ServerSealPublicKey> seal_key;
+};
+
 struct RoomInfo {
   RoomId id = 0;
   std::string name;
@@ -50,6 +58,7 @@ struct RoomInfo {
   PlayerId host = 0;
   std::vector<MemberInfo> members;  // in joining order
   std::uint64_t match_id = 0;       // non-zero once the match started
+  MatchServer match_server;         // while match_id is non-zero
 
   bool has_free_seat() const { return match_id == 0 && members.size() < max_players; }
 };
@@ -131,7 +140,7 @@ class LobbyState {
   virtual StateError leave_room(RoomId id, PlayerId player, std::optional<RoomInfo>& after) = 0;
   virtual StateError set_ready(RoomId id, PlayerId player, bool ready) = 0;
   virtual StateError set_connected(RoomId id, PlayerId player, bool connected) = 0;
-  virtual StateError start_match(RoomId id, std::uint64_t match_id) = 0;
+  virtual StateError start_match(RoomId id, std::uint64_t match_id, const MatchServer& server) = 0;
   // The room playing `match_id` returns to the lobby with every member unready; returns it as it
   // is now, or nothing if no room plays that match.
   virtual std::optional<RoomInfo> end_match(std::uint64_t match_id) = 0;

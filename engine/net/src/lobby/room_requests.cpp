@@ -307,24 +307,30 @@ void LobbyService::start_match(const Request& request) {
                 "no game server has room for a match: try again later");
   }
   const std::uint64_t match = state_.next_id();
-  if (const StateError error = state_.start_match(room->id, match); error != StateError::none) {
+  const MatchServer server{std::move(address), seal_key};
+  if (const StateError error = state_.start_match(room->id, match, server);
+      error != StateError::none) {
     return fail(request, error_code_for(error), message_for(error));
   }
   ++metrics_.matches_started;
   reply(request, ok_reply(request.id));
-  for (const MemberInfo& member : room->members) {
-    // Each member's MatchStart goes to that member alone: it carries their session keys.
-    if (seal_key) {
-      const IssuedTicket issued = tickets_.issue_with_keys(member.player, match, address, *seal_key,
-                                                           config_.ticket_lifetime_ms);
-      state_.publish({Broadcast::Audience::player, member.player,
-                      match_start_event(match, address, issued.ticket, &issued.keys)});
-    } else {
-      const std::vector<std::byte> ticket =
-          tickets_.issue(member.player, match, address, config_.ticket_lifetime_ms);
-      state_.publish({Broadcast::Audience::player, member.player,
-                      match_start_event(match, address, ticket, nullptr)});
-    }
+  for (const MemberInfo& member : room->members)
+    send_match_ticket(member.player, match, server);
+}
+
+void LobbyService::send_match_ticket(PlayerId player, std::uint64_t match,
+                                     const MatchServer& server) {
+  // Each MatchStart goes to its player alone: it carries their session keys.
+  if (server.seal_key) {
+    const IssuedTicket issued = tickets_.issue_with_keys(
+        player, match, server.address, *server.seal_key, config_.ticket_lifetime_ms);
+    state_.publish({Broadcast::Audience::player, player,
+                    match_start_event(match, server.address, issued.ticket, &issued.keys)});
+  } else {
+    const std::vector<std::byte> ticket =
+        tickets_.issue(player, match, server.address, config_.ticket_lifetime_ms);
+    state_.publish({Broadcast::Audience::player, player,
+                    match_start_event(match, server.address, ticket, nullptr)});
   }
 }
 
