@@ -219,13 +219,23 @@ void ArenaServer::on_connected(net::PeerId peer) {
   }
   auto [entry, fresh] = match.by_lobby_player.try_emplace(ticket->player_id);
   if (fresh) entry->second.entity = match.next_entity++;
+  // Back within the grace: their entity is still in the world, where they left it.
+  bool in_world = entry->second.left_at.has_value();
   if (entry->second.connected) {
-    net_->disconnect(peer, net::DisconnectReason::refused);  // already playing in this match
-    return;
+    // The same player with a newer ticket (the lobby issues one per seat per return): their old
+    // connection is a dead one, a crashed game whose peer has not timed out yet. The new one
+    // takes over the entity.
+    for (auto it = match.players.begin(); it != match.players.end(); ++it) {
+      if (it->second.lobby_player_id != ticket->player_id) continue;
+      match_of_peer_.erase(it->first);
+      match.replicator.remove_client(it->first);
+      net_->disconnect(it->first, net::DisconnectReason::kicked);
+      match.players.erase(it);
+      in_world = true;
+      break;
+    }
   }
   entry->second.connected = true;
-  // Back within the grace: their entity is still in the world, where they left it.
-  const bool in_world = entry->second.left_at.has_value();
   entry->second.left_at.reset();
   Player player{.peer = peer, .entity = entry->second.entity, .lobby_player_id = ticket->player_id};
   match.players.emplace(peer, player);

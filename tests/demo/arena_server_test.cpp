@@ -362,6 +362,25 @@ TEST(ArenaServer, a_dropped_player_returns_to_the_same_idle_entity_within_the_gr
   EXPECT_TRUE(setup.ended_matches().empty());  // the match went on
 }
 
+TEST(ArenaServer, a_player_back_before_their_dead_connection_timed_out_takes_over_their_entity) {
+  ReconnectSetup setup(/*grace_ms=*/60'000);
+  ServerThread running(*setup.server);
+  auto crashed = setup.connect(1);
+  ASSERT_TRUE(
+      play_until({crashed.get()}, [&] { return crashed->phase() == ClientPhase::playing; }));
+  const tickwire::sim::EntityId entity = crashed->self();
+  // Her game hangs (it no longer polls), and she starts it again with a fresh ticket.
+  auto restarted = setup.connect(1);
+  ASSERT_TRUE(
+      play_until({restarted.get()}, [&] { return restarted->phase() == ClientPhase::playing; }));
+  EXPECT_EQ(restarted->self(), entity);
+  // The hung connection is told it was replaced, the new one plays on.
+  ASSERT_TRUE(play_until({crashed.get(), restarted.get()},
+                         [&] { return crashed->phase() == ClientPhase::disconnected; }));
+  EXPECT_EQ(crashed->disconnect_reason(), net::DisconnectReason::kicked);
+  EXPECT_EQ(restarted->phase(), ClientPhase::playing);
+}
+
 TEST(ArenaServer, a_match_everyone_left_ends_as_abandoned_after_the_grace) {
   ReconnectSetup setup(/*grace_ms=*/300);
   ServerThread running(*setup.server);
