@@ -10,6 +10,7 @@
 #include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <fstream>
 #include <memory>
 #include <random>
 #include <string>
@@ -45,9 +46,17 @@ struct Options {
   std::uint16_t discovery_port = 7779;
   double lan_wait_s = 10;
   std::string known_servers;  // pin file; empty: known-servers in the user's config directory
+  // Drop both connections at random moments of a match and come back, as a crash or a network
+  // cut would: the bot resumes its lobby seat and gets a fresh ticket for the same match.
+  bool chaos = false;
+  double chaos_min_s = 3, chaos_max_s = 10;  // between drops
+  // Where each bot keeps its resume token (DIR/NAME.resume), so that a bot process killed and
+  // started again resumes its seat instead of starting afresh. Empty: nowhere.
+  std::string resume_dir;
+  double progress_interval_s = 0;  // seconds between progress lines while playing (0: none)
 };
 
-enum class Stage { lobby, waiting_room, in_room, playing, done };
+enum class Stage { lobby, waiting_room, in_room, playing, reconnecting, done };
 
 struct Bot {
   std::string name;
@@ -65,7 +74,70 @@ struct Bot {
   int matches_finished = 0;
   bool seen_over = false;  // the current match's final scores arrived
   std::uint64_t lobby_player_id = 0;
+  std::string resume_token;        // the lobby's latest, for coming back after a drop
+  bool resuming = false;           // the next welcome answers hello_resume()
+  int resume_attempts = 0;         // hello_resume() refused so far this time
+  Clock::time_point resume_retry;  // when to try again
+  int reconnects = 0;
+  Clock::time_point next_chaos;
+  Clock::time_point next_progress;
 };
+
+std::string resume_file(const Options& options, const Bot& bot) {
+  return options.resume_dir + "/" + bot.name + ".resume";
+}
+
+std::string read_resume_token(const Options& options, const Bot& bot) {
+  if (options.resume_dir.empty()) return {};
+  std::ifstream in(resume_file(options, bot));
+  std::string token;
+  std::getline(in, token);
+  return token;
+}
+
+void write_resume_token(const Options& options, const Bot& bot) {
+  if (options.resume_dir.empty()) return;
+  // Written whole, then renamed: a bot killed mid-write leaves the previous token, not half of one.
+  const std::string path = resume_file(options, bot);
+  {
+    std::ofstream out(path + ".tmp", std::ios::trunc);
+    out << bot.resume_token << '\n';
+  }
+  std::rename((path + ".tmp").c_str(), path.c_str());
+}
+
+Clock::time_point next_chaos_after(Bot& bot, const Options& options, Clock::time_point now) {
+  std::uniform_real_distribution<double> wait(options.chaos_min_s, options.chaos_max_s);
+  return now + std::chrono::duration_cast<Clock::duration>(
+                   std::chrono::duration<double>(wait(bot.random)));
+}
+
+net::Result<std::unique_ptr<net::LobbyClient>> connect_lobby(const Options& options) {
+  net::LobbyClientConfig config;
+  config.websocket.server_host = options.lobby_host;
+  config.websocket.server_port = options.lobby_port;
+  return net::LobbyClient::connect(config);
+}
+
+// Both connections go (a crash, a cut cable) and the bot comes back: a new lobby connection that
+// resumes the seat, which brings a fresh ticket for the running match.
+void reconnect(Bot& bot, const Options& options, const std::string& why) {
+  std::printf("%s reconnecting: %s\n", bot.name.c_str(), why.c_str());
+  std::fflush(stdout);
+  bot.game.reset();
+  bot.lobby.reset();
+  auto lobby = connect_lobby(options);
+  if (!lobby) {
+    bot.failure = "lobby: " + lobby.error();
+    bot.stage = Stage::done;
+    return;
+  }
+  bot.lobby = std::move(lobby.value());
+  bot.resuming = true;
+  bot.resume_attempts = 0;
+  bot.stage = Stage::reconnecting;
+  ++bot.reconnects;
+}
 
 // Wander, turn now and then, aim at the nearest target in range, fire when there is one.
 void steer(Bot& bot, const Clock::time_point now) {
@@ -98,7 +170,11 @@ void handle_lobby(Bot& bot, const Options& options, const Clock::time_point now)
   while (bot.lobby->poll(event)) {
     switch (event.type) {
       case net::LobbyEventType::connected:
-        bot.lobby->hello(bot.name);
+        if (bot.resuming) {
+          bot.lobby->hello_resume(bot.resume_token);
+        } else {
+          bot.lobby->hello(bot.name);
+        }
         break;
       case net::LobbyEventType::disconnected:
         if (bot.stage != Stage::done && bot.stage != Stage::playing) {
@@ -108,6 +184,20 @@ void handle_lobby(Bot& bot, const Options& options, const Clock::time_point now)
         break;
       case net::LobbyEventType::welcome:
         bot.lobby_player_id = bot.lobby->player_id();
+        bot.resume_token = bot.lobby->resume_token();
+        write_resume_token(options, bot);
+        if (bot.resuming) {
+          // Back in the seat. In a running match, its MatchStart (a fresh ticket) follows.
+          bot.resuming = false;
+          const auto& room = bot.lobby->room();
+          if (!room) {
+            bot.stage = Stage::waiting_room;
+          } else if (!room->summary.in_match) {
+            bot.stage = Stage::in_room;
+            bot.lobby->set_ready(true);
+          }
+          break;
+        }
         if (bot.host) {
           const int seats = std::max(options.count, options.start_players);
           bot.lobby->create_room(options.room, "arena", static_cast<std::uint16_t>(seats));
@@ -116,6 +206,12 @@ void handle_lobby(Bot& bot, const Options& options, const Clock::time_point now)
         break;
       case net::LobbyEventType::reply:
         if (event.error == net::LobbyError::none) break;
+        if (event.error == net::LobbyError::resume_failed && bot.resuming &&
+            ++bot.resume_attempts < 20) {
+          // The lobby may not have seen the old connection go yet: ask again shortly.
+          bot.resume_retry = now + std::chrono::milliseconds(250);
+          break;
+        }
         if (event.error == net::LobbyError::not_all_ready) {
           bot.start_sent = false;  // someone unreadied: try again when all are
         } else if (event.error == net::LobbyError::room_full ||
@@ -170,6 +266,11 @@ void handle_lobby(Bot& bot, const Options& options, const Clock::time_point now)
         break;
     }
   }
+  if (bot.resuming && bot.resume_attempts > 0 && now >= bot.resume_retry &&
+      bot.lobby->state() == net::LobbyClientState::connected) {
+    bot.resume_retry = Clock::time_point::max();
+    bot.lobby->hello_resume(bot.resume_token);
+  }
   if (bot.stage == Stage::waiting_room && !bot.host && now >= bot.next_list) {
     bot.lobby->list_rooms("arena", true);
     bot.next_list = now + std::chrono::milliseconds(500);
@@ -185,20 +286,52 @@ void handle_lobby(Bot& bot, const Options& options, const Clock::time_point now)
   }
 }
 
+// The bot's own line of the latest score table, once one has arrived.
+const arena::ScoreLine* own_score(const Bot& bot) {
+  if (!bot.game) return nullptr;
+  for (const arena::ScoreLine& line : bot.game->scores()) {
+    if (line.lobby_player_id == bot.lobby_player_id) return &line;
+  }
+  return nullptr;
+}
+
 void play(Bot& bot, const Options& options, std::chrono::nanoseconds frame,
           const Clock::time_point now) {
-  if (bot.game->phase() == arena::ClientPhase::playing) {
+  const bool playing = bot.game->phase() == arena::ClientPhase::playing;
+  if (playing) {
+    if (!bot.joined_match || bot.next_chaos == Clock::time_point{}) {
+      bot.next_chaos = next_chaos_after(bot, options, now);
+    }
     bot.joined_match = true;
     steer(bot, now);
+  }
+  const arena::ScoreLine* score = own_score(bot);
+  if (playing && score != nullptr && options.progress_interval_s > 0 && now >= bot.next_progress) {
+    bot.next_progress = now + std::chrono::duration_cast<Clock::duration>(
+                                  std::chrono::duration<double>(options.progress_interval_s));
+    std::printf("progress %s player %llu entity %u score %d\n", bot.name.c_str(),
+                static_cast<unsigned long long>(bot.lobby_player_id),
+                static_cast<unsigned>(bot.game->self()), score->score);
+    std::fflush(stdout);
+  }
+  if (options.chaos && playing && now >= bot.next_chaos) {
+    bot.next_chaos = Clock::time_point{};
+    reconnect(bot, options, "chaos: dropping both connections");
+    return;
   }
   bot.game->update(frame, bot.intent);
   const bool over = bot.game->phase() == arena::ClientPhase::over;
   if (bot.game->phase() == arena::ClientPhase::disconnected) {
     const net::DisconnectReason reason = bot.game->disconnect_reason();
-    // The server closes the connection after the final scores: that is the normal end.
+    // The server closes the connection after the final scores: that is the normal end. Any
+    // other end mid-match, the bot comes back from (the server keeps its seat for a while).
     if (!bot.seen_over) {
-      bot.failure = "disconnected from the game: " + std::string(net::to_string(reason));
-      bot.stage = Stage::done;
+      if (bot.joined_match) {
+        reconnect(bot, options, "game connection lost: " + std::string(net::to_string(reason)));
+      } else {
+        bot.failure = "disconnected from the game: " + std::string(net::to_string(reason));
+        bot.stage = Stage::done;
+      }
       return;
     }
     const bool more = options.matches == 0 || bot.matches_finished < options.matches;
@@ -212,25 +345,21 @@ void play(Bot& bot, const Options& options, std::chrono::nanoseconds frame,
 }
 
 void report(const std::vector<std::unique_ptr<Bot>>& bots) {
-  std::printf("%-10s %-8s %-8s %8s %9s %11s %9s %8s %6s %6s  %s\n", "bot", "joined", "finished",
-              "ticks", "snapshots", "corrections", "max corr", "rtt ms", "score", "deaths", "end");
+  std::printf("%-10s %-8s %-8s %8s %9s %11s %9s %8s %6s %6s %10s  %s\n", "bot", "joined",
+              "finished", "ticks", "snapshots", "corrections", "max corr", "rtt ms", "score",
+              "deaths", "reconnects", "end");
   for (const auto& bot : bots) {
     const arena::NetGraph graph = bot->game ? bot->game->net_graph() : arena::NetGraph{};
-    int score = 0, deaths = 0;
-    if (bot->game) {
-      for (const arena::ScoreLine& line : bot->game->scores()) {
-        if (line.lobby_player_id == bot->lobby_player_id) {
-          score = line.score;
-          deaths = line.deaths;
-        }
-      }
-    }
-    std::printf("%-10s %-8s %-8s %8llu %9llu %11llu %8.2fm %8.1f %6d %6d  %s\n", bot->name.c_str(),
-                bot->joined_match ? "yes" : "no", bot->matches_finished > 0 ? "yes" : "no",
-                static_cast<unsigned long long>(bot->game ? bot->game->ticks_sent() : 0),
-                static_cast<unsigned long long>(graph.snapshots),
-                static_cast<unsigned long long>(graph.corrections), graph.max_correction_m,
-                graph.rtt_ms, score, deaths, bot->failure.empty() ? "ok" : bot->failure.c_str());
+    const arena::ScoreLine* line = own_score(*bot);
+    const int score = line != nullptr ? line->score : 0;
+    const int deaths = line != nullptr ? line->deaths : 0;
+    std::printf(
+        "%-10s %-8s %-8s %8llu %9llu %11llu %8.2fm %8.1f %6d %6d %10d  %s\n", bot->name.c_str(),
+        bot->joined_match ? "yes" : "no", bot->matches_finished > 0 ? "yes" : "no",
+        static_cast<unsigned long long>(bot->game ? bot->game->ticks_sent() : 0),
+        static_cast<unsigned long long>(graph.snapshots),
+        static_cast<unsigned long long>(graph.corrections), graph.max_correction_m, graph.rtt_ms,
+        score, deaths, bot->reconnects, bot->failure.empty() ? "ok" : bot->failure.c_str());
   }
 }
 
@@ -321,10 +450,11 @@ int run(Options options) {
     bot->name = options.prefix + "-" + std::to_string(i + 1);
     bot->host = !options.join && i == 0;
     bot->random.seed(options.seed * 7919 + static_cast<std::uint64_t>(i));
-    net::LobbyClientConfig config;
-    config.websocket.server_host = options.lobby_host;
-    config.websocket.server_port = options.lobby_port;
-    auto lobby = net::LobbyClient::connect(config);
+    // A bot started again after a kill comes back to its seat.
+    bot->resume_token = read_resume_token(options, *bot);
+    bot->resuming = !bot->resume_token.empty();
+    if (bot->resuming) bot->host = false;
+    auto lobby = connect_lobby(options);
     if (!lobby) {
       std::fprintf(stderr, "tickwire-bot: %s\n", lobby.error().c_str());
       return 1;
@@ -406,7 +536,21 @@ int main(int argc, char** argv) {
   app.add_option("--lan-wait", options.lan_wait_s, "seconds to listen for a LAN beacon")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  app.add_flag("--chaos", options.chaos,
+               "drop both connections at random moments of each match and come back to the "
+               "same seat (a crash or a network cut, on purpose)");
+  app.add_option("--chaos-interval", options.chaos_max_s,
+                 "--chaos: at most this many seconds between drops (at least a third of it)")
+      ->check(CLI::Range(0.5, 3600.0))
+      ->capture_default_str();
+  app.add_option("--resume-dir", options.resume_dir,
+                 "keep each bot's resume token in DIR/NAME.resume, and resume from it on start");
+  app.add_option("--progress-interval", options.progress_interval_s,
+                 "seconds between progress lines (player, entity, score) while playing; 0: none")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  options.chaos_min_s = options.chaos_max_s / 3;
   std::signal(SIGINT, [](int) { g_stop.store(true); });
   std::signal(SIGTERM, [](int) { g_stop.store(true); });
   return run(options);
