@@ -48,7 +48,12 @@ LobbyCounters LobbyMetrics::snapshot() const {
   out.disconnected_flooding = disconnected_flooding.load();
   out.disconnected_slow = disconnected_slow.load();
   out.disconnected_no_hello = disconnected_no_hello.load();
-  out.registrations_refused = registrations_refused.load();
+  out.registration_unknown_key = registration_unknown_key.load();
+  out.registration_bad_signature = registration_bad_signature.load();
+  out.registration_no_challenge = registration_no_challenge.load();
+  out.registration_address_mismatch = registration_address_mismatch.load();
+  out.registration_over_capacity = registration_over_capacity.load();
+  out.registration_locked_out = registration_locked_out.load();
   out.transport_dropped_oversize = transport_dropped_oversize.load();
   out.transport_dropped_malformed = transport_dropped_malformed.load();
   out.transport_rate_limited = transport_rate_limited.load();
@@ -86,11 +91,21 @@ std::string render_prometheus(const LobbyCounters& c) {
   labelled(out, "tickwire_lobby_drops_total", "flooding", c.disconnected_flooding);
   labelled(out, "tickwire_lobby_drops_total", "slow_reader", c.disconnected_slow);
   labelled(out, "tickwire_lobby_drops_total", "no_hello", c.disconnected_no_hello);
-  labelled(out, "tickwire_lobby_drops_total", "registration_refused", c.registrations_refused);
   labelled(out, "tickwire_lobby_drops_total", "oversize", c.transport_dropped_oversize);
   labelled(out, "tickwire_lobby_drops_total", "bad_framing", c.transport_dropped_malformed);
   labelled(out, "tickwire_lobby_drops_total", "connection_rate", c.transport_rate_limited);
   labelled(out, "tickwire_lobby_drops_total", "http_rate_limited", c.http_rate_limited);
+  out +=
+      "# HELP tickwire_lobby_registrations_refused_total Game server registrations refused, by "
+      "reason.\n"
+      "# TYPE tickwire_lobby_registrations_refused_total counter\n";
+  constexpr const char* kRefused = "tickwire_lobby_registrations_refused_total";
+  labelled(out, kRefused, "unknown_key", c.registration_unknown_key);
+  labelled(out, kRefused, "bad_signature", c.registration_bad_signature);
+  labelled(out, kRefused, "no_challenge", c.registration_no_challenge);
+  labelled(out, kRefused, "address_mismatch", c.registration_address_mismatch);
+  labelled(out, kRefused, "over_capacity", c.registration_over_capacity);
+  labelled(out, kRefused, "locked_out", c.registration_locked_out);
   return out;
 }
 
