@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tickwire-server's registration flags: no flag takes a secret (--secret is gone), the lobby's
+# tickwire-server's registration flags: no flag takes a secret (--secret is refused), the lobby's
 # allow-list file (--game-server-keys) is checked when it starts, and a lobby refuses a game server
 # whose key it does not list, one that claims more than --max-game-server-capacity, and one that
 # names another address, unless --allow-any-registered-address.
