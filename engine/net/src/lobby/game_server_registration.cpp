@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cstring>
 
 #include "lobby/lobby_service.hpp"
 #include "lobby/lobby_validation.hpp"
