@@ -58,36 +58,40 @@ net::Status write_new_key(const std::string& path, std::span<const std::uint8_t>
 
 }  // namespace
 
-net::Result<net::JoinTicketIssuer> load_or_create_key(const std::string& path) {
-  net::TicketSecretKey secret{};
-  auto read = read_key(path, secret);
-  if (!read) return net::Status::error(read.error());
-  if (read.value()) return net::JoinTicketIssuer::from_secret_key(secret);
-  net::JoinTicketIssuer issuer = net::JoinTicketIssuer::generate();
-  if (net::Status written = write_new_key(path, issuer.secret_key()); !written.ok()) return written;
-  return issuer;
-}
+namespace {
 
-net::Result<net::GameServerSealKeys> load_or_create_seal_keys(const std::string& path) {
-  net::ServerSealSecretKey secret{};
+// The one way every key pair comes from a file: read the secret key in `path` and derive the
+// pair from it (`Keys::from_secret_key`), or, when the file does not exist, generate a pair and
+// write its secret key there (`secret_of` picks it out).
+template <typename Keys, typename Secret, typename SecretOf>
+net::Result<Keys> load_or_create(const std::string& path, Keys (*generate)(),
+                                 Keys (*from_secret_key)(const Secret&), SecretOf secret_of) {
+  Secret secret{};
   auto read = read_key(path, secret);
   if (!read) return net::Status::error(read.error());
-  if (read.value()) return net::GameServerSealKeys::from_secret_key(secret);
-  const net::GameServerSealKeys keys = net::GameServerSealKeys::generate();
-  if (net::Status written = write_new_key(path, keys.secret_key); !written.ok()) return written;
+  if (read.value()) return from_secret_key(secret);
+  Keys keys = generate();
+  if (net::Status written = write_new_key(path, secret_of(keys)); !written.ok()) return written;
   return keys;
 }
 
+}  // namespace
+
+net::Result<net::JoinTicketIssuer> load_or_create_key(const std::string& path) {
+  return load_or_create(path, &net::JoinTicketIssuer::generate,
+                        &net::JoinTicketIssuer::from_secret_key,
+                        [](const net::JoinTicketIssuer& issuer) { return issuer.secret_key(); });
+}
+
+net::Result<net::GameServerSealKeys> load_or_create_seal_keys(const std::string& path) {
+  return load_or_create(path, &net::GameServerSealKeys::generate,
+                        &net::GameServerSealKeys::from_secret_key,
+                        [](const net::GameServerSealKeys& keys) { return keys.secret_key; });
+}
+
 net::Result<net::ServerIdentity> load_or_create_identity(const std::string& path) {
-  net::ServerSecretKey secret{};
-  auto read = read_key(path, secret);
-  if (!read) return net::Status::error(read.error());
-  if (read.value()) return net::ServerIdentity::from_secret_key(secret);
-  const net::ServerIdentity identity = net::ServerIdentity::generate();
-  if (net::Status written = write_new_key(path, identity.secret_key); !written.ok()) {
-    return written;
-  }
-  return identity;
+  return load_or_create(path, &net::ServerIdentity::generate, &net::ServerIdentity::from_secret_key,
+                        [](const net::ServerIdentity& identity) { return identity.secret_key; });
 }
 
 net::Result<std::string> config_file_path(const std::string& file) {

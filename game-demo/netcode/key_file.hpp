@@ -5,8 +5,9 @@
 //   its public half;
 // - a game server's sealing key pair: the server opens the session keys in each ticket with it;
 //   the lobby learns only its public half;
-// - the game server's LAN identity, which signs its beacons. It must stay the same across
-//   restarts, because clients pin it, so by default it lives in the user's config directory.
+// - the game server's identity, which signs its LAN beacons and its registration with a lobby.
+//   It must stay the same across restarts, because clients pin it and lobbies list it, so by
+//   default it lives in the user's config directory.
 // Each is one line of hex, created with mode 0600 when missing.
 
 #include <optional>
@@ -32,7 +33,7 @@ tickwire::net::Result<tickwire::net::GameServerSealKeys> load_or_create_seal_key
 std::string to_hex(std::span<const std::uint8_t> bytes);
 std::optional<tickwire::net::ServerSealPublicKey> parse_seal_public_key(std::string_view hex);
 
-// The same for a server's LAN identity key.
+// The same for a server's identity key (LAN beacons, registration with a lobby).
 tickwire::net::Result<tickwire::net::ServerIdentity> load_or_create_identity(
     const std::string& path);
 

@@ -7,15 +7,11 @@ namespace arena {
 
 namespace net = tickwire::net;
 
-LobbyLink::LobbyLink(std::string lobby_host, std::uint16_t lobby_port, std::string game_address,
-                     std::uint32_t capacity, std::string secret,
-                     std::optional<net::ServerSealPublicKey> seal_key)
+LobbyLink::LobbyLink(std::string lobby_host, std::uint16_t lobby_port,
+                     net::GameServerRegistration registration)
     : lobby_host_(std::move(lobby_host)),
       lobby_port_(lobby_port),
-      game_address_(std::move(game_address)),
-      capacity_(capacity),
-      secret_(std::move(secret)),
-      seal_key_(seal_key) {}
+      registration_request_(std::move(registration)) {}
 
 void LobbyLink::connect() {
   net::LobbyClientConfig config;
@@ -41,14 +37,14 @@ void LobbyLink::poll(std::uint32_t players) {
   while (client_->poll(event)) {
     switch (event.type) {
       case net::LobbyEventType::connected:
-        registration_ = client_->register_game_server(game_address_, capacity_, secret_, seal_key_);
+        registration_ = client_->register_game_server(registration_request_);
         break;
       case net::LobbyEventType::reply:
         if (event.request_id == registration_) {
           registered_ = event.error == net::LobbyError::none;
           if (registered_) {
             std::printf("registered with the lobby at %s:%u as %s\n", lobby_host_.c_str(),
-                        static_cast<unsigned>(lobby_port_), game_address_.c_str());
+                        static_cast<unsigned>(lobby_port_), registration_request_.address.c_str());
           } else {
             std::fprintf(stderr, "lobby link: registration refused: %s\n",
                          event.error_message.c_str());

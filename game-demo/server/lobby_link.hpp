@@ -1,8 +1,8 @@
 #pragma once
 // A dedicated game server's line to a lobby in another process: registers the server for
-// matches (with the lobby's game-server secret and the server's seal public key), reports its
-// player count when it changes and the end of every match, and reconnects when the lobby goes
-// away.
+// matches (signing the lobby's challenge with the server's identity key, which the lobby's
+// allow-list must hold, and naming its seal public key), reports its player count when it changes
+// and the end of every match, and reconnects when the lobby goes away.
 
 #include <chrono>
 #include <cstdint>
@@ -17,10 +17,8 @@ namespace arena {
 
 class LobbyLink {
  public:
-  // `seal_key`: the server's sealing public key, or nullopt when it runs without encryption.
-  LobbyLink(std::string lobby_host, std::uint16_t lobby_port, std::string game_address,
-            std::uint32_t capacity, std::string secret,
-            std::optional<tickwire::net::ServerSealPublicKey> seal_key);
+  LobbyLink(std::string lobby_host, std::uint16_t lobby_port,
+            tickwire::net::GameServerRegistration registration);
 
   // Keeps the connection, registration and reports going. Call once per loop.
   void poll(std::uint32_t players);
@@ -32,10 +30,7 @@ class LobbyLink {
 
   std::string lobby_host_;
   std::uint16_t lobby_port_;
-  std::string game_address_;
-  std::uint32_t capacity_;
-  std::string secret_;
-  std::optional<tickwire::net::ServerSealPublicKey> seal_key_;
+  tickwire::net::GameServerRegistration registration_request_;
   std::unique_ptr<tickwire::net::LobbyClient> client_;
   std::uint64_t registration_ = 0;  // the request id of the registration
   bool registered_ = false;

@@ -2,7 +2,9 @@
 // HTTP, the web page) and the game server (ENet), announces itself on the LAN, and serves until
 // Ctrl-C. `--role lobby` and `--role game` split them over two processes (or machines) that share
 // the ticket key through `--key-file`: the game server registers with the lobby over the wire
-// (`--lobby`, `--secret`), or the lobby names it (`--game-server`, `--game-server-seal-key`).
+// (`--lobby`; it signs the lobby's challenge with its identity key, which the lobby's
+// `--game-server-keys` file lists), or the lobby names it (`--game-server`,
+// `--game-server-seal-key`).
 //
 // Game sessions are encrypted with keys from each ticket, sealed to the game server's own key
 // pair (`--seal-key-file`, or a fresh pair each start). `--insecure-plaintext` turns that off for
@@ -90,7 +92,8 @@ void warn_plaintext() {
                "WARNING: use it for development and LAN tests only.\n");
 }
 
-// The key that signs LAN beacons: the same one across restarts, because clients pin it.
+// The key that signs LAN beacons and registrations with a lobby: the same one across restarts,
+// because clients pin it and lobbies list it.
 net::Result<net::ServerIdentity> identity_key(const arena::ServerOptions& options) {
   std::string path = options.identity_key_file;
   if (path.empty()) {
@@ -159,7 +162,19 @@ int run(const arena::ServerOptions& options) {
     config.web_root = options.web_root;
     config.local_game_server = options.role == "lobby" ? options.game_server : game_address;
     config.local_game_server_seal_key = seal_public_key;
-    config.game_server_secret = options.secret;
+    if (!options.game_server_keys_file.empty()) {
+      auto keys = net::read_game_server_keys(options.game_server_keys_file);
+      if (!keys) {
+        std::fprintf(stderr, "tickwire-server: --game-server-keys: %s\n", keys.error().c_str());
+        return 1;
+      }
+      config.game_server_keys = std::move(keys.value());
+      config.allow_any_registered_address = options.allow_any_registered_address;
+      config.max_game_server_capacity = options.max_game_server_capacity;
+      std::printf("game servers may register with %zu allowed key(s)%s\n",
+                  config.game_server_keys.size(),
+                  config.allow_any_registered_address ? ", at any address" : "");
+    }
     lobby = std::make_unique<net::LobbyServer>(config, key.value());
     if (const net::Status status = lobby->start(); !status.ok()) {
       std::fprintf(stderr, "tickwire-server: lobby: %s\n", status.message().c_str());
@@ -201,9 +216,23 @@ int run(const arena::ServerOptions& options) {
         lobby->end_match(match);
       };
     } else if (const auto remote = arena::parse_host_port(options.lobby)) {
+      auto identity = identity_key(options);
+      if (!identity) {
+        std::fprintf(stderr, "tickwire-server: registration key: %s\n", identity.error().c_str());
+        return 1;
+      }
+      // The public half only: the lobby's --game-server-keys file must list it.
+      std::printf("registering with identity key %s\n",
+                  arena::to_hex(identity.value().public_key).c_str());
       link_to_lobby = std::make_unique<arena::LobbyLink>(
-          remote->host, remote->port, game_address, static_cast<std::uint32_t>(options.max_players),
-          options.secret, seal_public_key);
+          remote->host, remote->port,
+          net::GameServerRegistration{
+              .address = game_address,
+              .capacity = static_cast<std::uint32_t>(options.max_players),
+              .identity = identity.value(),
+              .seal_key = seal_public_key,
+              .lobby_key = key.value().public_key(),
+          });
       config.on_match_over = [&link_to_lobby](std::uint64_t match, arena::MatchOutcome) {
         link_to_lobby->match_over(match);
       };

@@ -25,10 +25,19 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& op
                  "--role lobby: the game server matches go to when none has registered, "
                  "host:port");
   app.add_option("--lobby", options.lobby,
-                 "--role game: the lobby to register with, host:port (needs --secret)");
-  app.add_option("--secret", options.secret,
-                 "game servers' registration secret: the lobby accepts it, a game server "
-                 "presents it");
+                 "--role game: the lobby to register with, host:port (it must list this "
+                 "server's identity key, which the server prints when it starts)");
+  app.add_option("--game-server-keys", options.game_server_keys_file,
+                 "--role lobby or all: file of the game servers that may register, one public "
+                 "key per line (64 hex digits or base64, then an optional name; # comments)")
+      ->envname("TICKWIRE_GAME_SERVER_KEYS");
+  app.add_flag("--allow-any-registered-address", options.allow_any_registered_address,
+               "with --game-server-keys: a game server may register an address other than the "
+               "one it connects from (behind a proxy or NAT, or a DNS name)");
+  app.add_option("--max-game-server-capacity", options.max_game_server_capacity,
+                 "with --game-server-keys: players a registering game server may claim at most")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
   app.add_option("--tick-rate", options.tick_rate, "simulation ticks per second")
       ->check(CLI::Range(1.0, 1000.0))
       ->capture_default_str();
@@ -91,8 +100,9 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& op
                "game sessions without encryption or authentication: anyone on the path can read "
                "and forge them (development and LAN tests only)");
   app.add_option("--identity-key-file", options.identity_key_file,
-                 "the server's LAN identity key, which signs its beacons and which clients pin "
-                 "(created when missing; default: server-identity.key in ~/.config/tickwire)");
+                 "the server's identity key, which signs its LAN beacons (clients pin it) and "
+                 "its registration with a lobby (--lobby) (created when missing; default: "
+                 "server-identity.key in ~/.config/tickwire)");
   app.add_option("--web-root", options.web_root, "directory of the web lobby page")
       ->capture_default_str();
   app.add_flag("--beacon,!--no-beacon", options.beacon, "announce the server on the LAN")
@@ -134,10 +144,24 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& op
     std::fprintf(stderr, "tickwire-server: --jitter must not exceed --latency\n");
     return 1;
   }
-  if (options.role == "lobby" && options.game_server.empty() && options.secret.empty()) {
+  if (options.role == "lobby" && options.game_server.empty() &&
+      options.game_server_keys_file.empty()) {
     std::fprintf(stderr,
-                 "tickwire-server: --role lobby needs --game-server host:port, or --secret for "
-                 "game servers to register with\n");
+                 "tickwire-server: --role lobby needs --game-server host:port, or "
+                 "--game-server-keys FILE for game servers to register with\n");
+    return 1;
+  }
+  if (!options.game_server_keys_file.empty() && options.role == "game") {
+    std::fprintf(stderr,
+                 "tickwire-server: --game-server-keys is the lobby's allow-list, for --role "
+                 "lobby or all\n");
+    return 1;
+  }
+  if (options.game_server_keys_file.empty() &&
+      (options.allow_any_registered_address || app.count("--max-game-server-capacity") > 0)) {
+    std::fprintf(stderr,
+                 "tickwire-server: --allow-any-registered-address and --max-game-server-capacity "
+                 "are for a lobby with --game-server-keys\n");
     return 1;
   }
   if (options.role == "lobby" && !options.game_server.empty() && !options.insecure_plaintext &&
@@ -164,10 +188,8 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& op
     return 1;
   }
   if (!options.lobby.empty()) {
-    if (options.role != "game" || options.secret.empty() ||
-        !arena::parse_host_port(options.lobby)) {
-      std::fprintf(stderr,
-                   "tickwire-server: --lobby host:port is for --role game, with --secret\n");
+    if (options.role != "game" || !arena::parse_host_port(options.lobby)) {
+      std::fprintf(stderr, "tickwire-server: --lobby host:port is for --role game\n");
       return 1;
     }
   }

@@ -1,6 +1,8 @@
 #pragma once
 // tickwire-server's command line: every option, its default and its help, and the checks of
-// combinations that make no sense (main.cpp runs what they say).
+// combinations that make no sense (main.cpp runs what they say). No flag takes a secret or a
+// secret key: `ps` shows a command line to every user of the machine. Keys live in files (the
+// flags name them), created with mode 0600 when missing.
 
 #include <cstdint>
 #include <optional>
@@ -16,7 +18,11 @@ struct ServerOptions {
   std::uint16_t game_port = 7777;
   std::string game_server;  // --role lobby: where matches go (when no server registers)
   std::string lobby;        // --role game: the lobby to register with, host:port
-  std::string secret;       // the lobby's game-server secret (both roles)
+  // --role lobby or all: the allow-list of game servers that may register (a file of public
+  // keys); empty: none may.
+  std::string game_server_keys_file;
+  bool allow_any_registered_address = false;
+  std::uint32_t max_game_server_capacity = 4096;
   double tick_rate = 60;
   double snapshot_rate = 30;
   std::size_t max_players = 64;
@@ -38,7 +44,9 @@ struct ServerOptions {
   std::string seal_key_file;         // the game server's sealing key pair; empty: fresh each start
   std::string game_server_seal_key;  // --role lobby --game-server: that server's seal public key
   bool insecure_plaintext = false;
-  std::string identity_key_file;  // empty: server-identity.key in the user's config directory
+  // The server's identity (LAN beacons, registration with a lobby); empty: server-identity.key in
+  // the user's config directory.
+  std::string identity_key_file;
   std::string web_root = TICKWIRE_DEMO_WEB_ROOT;
   bool beacon = true;
   std::string beacon_address = "255.255.255.255";

@@ -45,7 +45,7 @@ class LobbyClientTest : public ::testing::Test {
     config.websocket.common.shutdown_timeout_ms = 300;
     config.local_game_server = "127.0.0.1:7777";
     config.local_game_server_seal_key = local_server_.public_key;
-    config.game_server_secret = "let-me-in";
+    config.game_server_keys = {server_identity_.public_key};
     lobby_ = std::make_unique<net::LobbyServer>(config, issuer_);
     ASSERT_TRUE(lobby_->start().ok());
   }
@@ -86,6 +86,7 @@ class LobbyClientTest : public ::testing::Test {
 
   net::JoinTicketIssuer issuer_ = net::JoinTicketIssuer::generate();
   net::GameServerSealKeys local_server_ = net::GameServerSealKeys::generate();
+  net::ServerIdentity server_identity_ = net::ServerIdentity::generate();
   std::unique_ptr<net::LobbyServer> lobby_;
   std::vector<std::unique_ptr<Client>> clients_;
 };
@@ -152,7 +153,11 @@ TEST_F(LobbyClientTest, a_dedicated_server_registers_its_seal_key_and_tickets_ar
   const auto keys = net::GameServerSealKeys::generate();
   Client& server = connect();
   const std::uint64_t registration =
-      server.lobby->register_game_server("10.0.0.5:7000", 16, "let-me-in", keys.public_key);
+      server.lobby->register_game_server({.address = "127.0.0.1:7000",
+                                          .capacity = 16,
+                                          .identity = server_identity_,
+                                          .seal_key = keys.public_key,
+                                          .lobby_key = issuer_.public_key()});
   ASSERT_TRUE(pump([&] { return server.reply(registration) != nullptr; }));
   ASSERT_EQ(server.reply(registration)->error, net::LobbyError::none)
       << server.reply(registration)->error_message;
@@ -165,14 +170,37 @@ TEST_F(LobbyClientTest, a_dedicated_server_registers_its_seal_key_and_tickets_ar
   host.lobby->start_match();
   ASSERT_TRUE(pump([&] { return host.find(LobbyEventType::match_start) != nullptr; }));
   const net::LobbyMatch& match = host.find(LobbyEventType::match_start)->match;
-  EXPECT_EQ(match.server_address, "10.0.0.5:7000");
-  net::JoinTicketVerifier verifier(issuer_.public_key(), "10.0.0.5:7000", keys);
+  EXPECT_EQ(match.server_address, "127.0.0.1:7000");
+  net::JoinTicketVerifier verifier(issuer_.public_key(), "127.0.0.1:7000", keys);
   const net::TicketCheck check = verifier.verify(match.ticket, net::unix_time_ms());
   ASSERT_TRUE(check.ok) << net::to_string(check.error);
   ASSERT_TRUE(match.session_keys.has_value());
   EXPECT_EQ(check.keys, match.session_keys);
   // The game server's own connection never sees a player's keys.
   EXPECT_EQ(server.find(LobbyEventType::match_start), nullptr);
+}
+
+TEST_F(LobbyClientTest, a_game_server_expecting_another_lobby_does_not_sign_for_this_one) {
+  Client& server = connect();
+  const std::uint64_t registration = server.lobby->register_game_server(
+      {.address = "127.0.0.1:7000",
+       .capacity = 16,
+       .identity = server_identity_,
+       .lobby_key = net::JoinTicketIssuer::generate().public_key()});
+  ASSERT_TRUE(pump([&] { return server.reply(registration) != nullptr; }));
+  EXPECT_EQ(server.reply(registration)->error, net::LobbyError::registration_refused);
+  EXPECT_NE(server.reply(registration)->error_message.find("ticket key"), std::string::npos)
+      << server.reply(registration)->error_message;
+  // Nothing was sent to be refused: the lobby counts no failure, and matches stay local.
+  EXPECT_EQ(lobby_->counters().registration_bad_signature, 0u);
+  Client& host = add("host");
+  host.lobby->create_room("r", "arena");
+  ASSERT_TRUE(pump([&] { return host.lobby->room().has_value(); }));
+  host.lobby->set_ready(true);
+  ASSERT_TRUE(pump([&] { return host.lobby->room()->everyone_ready(); }));
+  host.lobby->start_match();
+  ASSERT_TRUE(pump([&] { return host.find(LobbyEventType::match_start) != nullptr; }));
+  EXPECT_EQ(host.find(LobbyEventType::match_start)->match.server_address, "127.0.0.1:7777");
 }
 
 TEST_F(LobbyClientTest, when_the_game_server_ends_the_match_the_room_returns_to_the_lobby) {

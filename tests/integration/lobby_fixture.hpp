@@ -8,12 +8,14 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
 
 #include "../support/pump.hpp"
+#include "lobby/registration_statement.hpp"
 #include "tickwire/net/join_ticket.hpp"
 #include "tickwire/net/lobby.hpp"
 #include "tickwire/net/websocket_transport.hpp"
@@ -23,8 +25,8 @@ namespace tickwire::test {
 
 namespace wire = tickwire::schemas::lobby;
 
-inline constexpr net::Channel kBinary = 0;
-inline constexpr net::Channel kText = 1;
+inline constexpr net::Channel kBinaryChannel = 0;
+inline constexpr net::Channel kTextChannel = 1;
 
 // --- requests ------------------------------------------------------------------------------
 
@@ -74,6 +76,39 @@ inline std::vector<std::byte> kick(std::uint64_t id, std::uint64_t player) {
   return finish(fbb, id, wire::LobbyBody::KickPlayer, wire::CreateKickPlayer(fbb, player));
 }
 
+// A dedicated game server's registration: the challenge request, and the RegisterGameServer that
+// answers `challenge` (signed by `identity` for the lobby whose ticket key is `lobby_key`).
+inline std::vector<std::byte> get_challenge(std::uint64_t id) {
+  flatbuffers::FlatBufferBuilder fbb;
+  return finish(fbb, id, wire::LobbyBody::GetRegistrationChallenge,
+                wire::CreateGetRegistrationChallenge(fbb));
+}
+struct ServerClaim {
+  std::string address;
+  std::uint32_t capacity = 16;
+  // As it goes on the wire (any length, to test the lobby's check); null = none.
+  const std::vector<std::uint8_t>* seal_key = nullptr;
+};
+inline std::vector<std::byte> register_server(
+    std::uint64_t id, const ServerClaim& claim, const net::ServerIdentity& identity,
+    const net::lobby_detail::RegistrationChallenge& challenge,
+    const net::TicketPublicKey& lobby_key) {
+  std::optional<net::ServerSealPublicKey> seal;
+  if (claim.seal_key != nullptr && claim.seal_key->size() == 32) {
+    seal.emplace();
+    std::copy(claim.seal_key->begin(), claim.seal_key->end(), seal->begin());
+  }
+  const auto signature = net::lobby_detail::sign_registration(
+      identity, lobby_key, challenge, {claim.address, claim.capacity, seal});
+  const std::vector<std::uint8_t> public_key(identity.public_key.begin(),
+                                             identity.public_key.end());
+  const std::vector<std::uint8_t> signed_bytes(signature.begin(), signature.end());
+  flatbuffers::FlatBufferBuilder fbb;
+  const auto body = wire::CreateRegisterGameServerDirect(
+      fbb, claim.address.c_str(), claim.capacity, claim.seal_key, &public_key, &signed_bytes);
+  return finish(fbb, id, wire::LobbyBody::RegisterGameServer, body);
+}
+
 // --- a player ------------------------------------------------------------------------------
 
 class Player {
@@ -92,7 +127,7 @@ class Player {
     net::Event event;
     while (client_->poll(event)) {
       log_.record(event);
-      if (event.type != net::EventType::message || event.channel != kBinary) continue;
+      if (event.type != net::EventType::message || event.channel != kBinaryChannel) continue;
       // Verified once, as it arrives; the bytes stay where the log put them.
       const auto& bytes = log_.messages.back().bytes;
       flatbuffers::Verifier verifier(reinterpret_cast<const std::uint8_t*>(bytes.data()),
@@ -108,11 +143,11 @@ class Player {
   const EventLog& log() const { return log_; }
   net::ClientTransport& transport() { return *client_; }
 
-  void send(const std::vector<std::byte>& message, net::Channel channel = kBinary) {
+  void send(const std::vector<std::byte>& message, net::Channel channel = kBinaryChannel) {
     EXPECT_EQ(client_->send(channel, net::Delivery::reliable_ordered, message),
               net::SendResult::ok);
   }
-  void send_text(std::string_view json) { send(bytes_of(json), kText); }
+  void send_text(std::string_view json) { send(bytes_of(json), kTextChannel); }
 
   // Binary messages received, verified.
   const std::vector<const wire::LobbyMessage*>& messages() const { return parsed_; }
@@ -195,6 +230,34 @@ class LobbyTest : public ::testing::Test {
     return reply != nullptr && reply->result() != nullptr ? reply->result()->code()
                                                           : wire::ErrorCode::none;
   }
+  // Asks for a registration challenge (request `id`); nullopt when the lobby gave none.
+  std::optional<net::lobby_detail::RegistrationChallenge> challenge_for(Player& server,
+                                                                        std::uint64_t id) {
+    const auto* reply = call(server, id, get_challenge(id));
+    if (!ok(reply) || reply->body_as_RegistrationChallenge() == nullptr) return std::nullopt;
+    const auto* bytes = reply->body_as_RegistrationChallenge()->challenge();
+    net::lobby_detail::RegistrationChallenge challenge{};
+    if (bytes == nullptr || bytes->size() != challenge.size()) return std::nullopt;
+    std::copy(bytes->begin(), bytes->end(), challenge.begin());
+    return challenge;
+  }
+  // A challenge (request `id`) answered with `claim` signed by `identity` (request `id` + 1):
+  // the registration's reply.
+  const wire::LobbyMessage* register_as(Player& server, std::uint64_t id, const ServerClaim& claim,
+                                        const net::ServerIdentity& identity) {
+    const auto challenge = challenge_for(server, id);
+    EXPECT_TRUE(challenge.has_value()) << "no challenge";
+    if (!challenge) return nullptr;
+    return call(server, id + 1,
+                register_server(id + 1, claim, identity, *challenge, issuer_.public_key()));
+  }
+  // fast_config() with `keys` allowed to register.
+  static net::LobbyConfig config_allowing(std::vector<net::ServerPublicKey> keys) {
+    net::LobbyConfig config = fast_config();
+    config.game_server_keys = std::move(keys);
+    return config;
+  }
+
   std::uint64_t hello_ok(Player& player, std::string_view nickname) {
     const auto* reply = call(player, 1, hello(1, nickname));
     EXPECT_TRUE(ok(reply));

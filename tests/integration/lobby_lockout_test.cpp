@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "../support/honest_chatters.hpp"
+#include "../support/raw_json_player.hpp"
 #include "../support/raw_tcp_client.hpp"
 #include "../support/raw_websocket.hpp"
 #include "tickwire/net/join_ticket.hpp"
@@ -21,53 +22,6 @@ namespace tickwire::test {
 namespace {
 
 using namespace std::chrono_literals;
-
-// A player who speaks JSON over a raw socket, from the source address it is given.
-class RawJsonPlayer {
- public:
-  RawJsonPlayer(std::uint16_t port, const char* source) : socket_(port, 0, source) {
-    if (!socket_.connected() || !socket_.send_bytes(upgrade_request())) return;
-    socket_.read_until([](const std::string& r) { return r.find("\r\n\r\n") != std::string::npos; },
-                       3s);
-    status_ = socket_.received().substr(0, 12);
-    if (status_ == "HTTP/1.1 101") socket_.consume(socket_.received().find("\r\n\r\n") + 4);
-  }
-  // "HTTP/1.1 101" once upgraded; else how the upgrade was answered.
-  const std::string& status() const { return status_; }
-
-  // Sends request `id` and returns its reply ("" if none came within 3 s).
-  std::string call(std::uint64_t id, const std::string& body_type, const std::string& body) {
-    const std::string request = R"({"request_id": )" + std::to_string(id) + R"(, "body_type": ")" +
-                                body_type + R"(", "body": )" + body + "}";
-    if (!socket_.send_bytes(frame(kText, request))) return {};
-    const std::string marker = R"("request_id": )" + std::to_string(id) + ",";
-    std::string reply;
-    socket_.read_until(
-        [&](const std::string& received) {
-          for (const std::string& text : text_frames_in(received)) {
-            if (text.find(marker) != std::string::npos &&
-                text.find("\"result\"") != std::string::npos) {
-              reply = text;
-              return true;
-            }
-          }
-          return false;
-        },
-        3s);
-    return reply;
-  }
-  // Reads until `done(every text frame so far)` holds, 3 s at most; returns whether it did.
-  template <typename Predicate>
-  bool read_until(Predicate done) {
-    return socket_.read_until(
-        [&](const std::string& received) { return done(text_frames_in(received)); }, 3s);
-  }
-  bool closed() const { return socket_.closed(); }
-
- private:
-  RawTcpClient socket_;
-  std::string status_;
-};
 
 bool ok(const std::string& reply) {
   return reply.find(R"("ok": true)") != std::string::npos;

@@ -35,7 +35,7 @@ TEST_F(LobbyTest, text_frames_speak_the_same_messages_as_json) {
   ann.send_text(R"({"request_id": 7, "body_type": "Hello", "body": {"nickname": "jsonfan"}})");
   ASSERT_TRUE(pump_players(players_, [&] { return !ann.log().messages.empty(); }));
   const auto& message = ann.log().messages[0];
-  EXPECT_EQ(message.channel, kText);
+  EXPECT_EQ(message.channel, kTextChannel);
   const std::string text(reinterpret_cast<const char*>(message.bytes.data()), message.bytes.size());
   EXPECT_NE(text.find("\"request_id\": 7"), std::string::npos) << text;
   EXPECT_NE(text.find("\"ok\": true"), std::string::npos) << text;
@@ -115,7 +115,7 @@ TEST_F(LobbyTest, chat_flood_gets_errors_then_a_1008_close_and_others_carry_on) 
   // The lobby may cut the flooder off before the burst is out, so later sends can already find
   // it disconnected (unknown_peer): that is the point, not a failure.
   for (std::uint64_t i = 0; i < 30; ++i) {
-    (void)flooder.transport().send(kBinary, net::Delivery::reliable_ordered,
+    (void)flooder.transport().send(kBinaryChannel, net::Delivery::reliable_ordered,
                                    chat(10 + i, "spam", wire::ChatScope::global));
   }
   ASSERT_TRUE(pump_players(players_, [&] { return flooder.disconnected(); }));

@@ -3,7 +3,7 @@
 #include <sodium.h>
 
 #include "sodium_ready.hpp"
-#include "tickwire/net/lan_discovery.hpp"
+#include "tickwire/net/server_identity.hpp"
 
 namespace tickwire::net {
 

@@ -5,6 +5,7 @@
 
 #include <tickwire/schemas/aligned_view.hpp>
 
+#include "lobby/registration_statement.hpp"
 #include "tickwire/schemas/lobby_generated.h"
 
 namespace tickwire::net {
@@ -196,6 +197,23 @@ void LobbyClient::handle_frame(std::span<const std::byte> bytes) {
       page.next_after_room_id = list->next_after_room_id();
     }
     return handle_room_page(std::move(page));
+  }
+  if (const wire::Result* result = message->result();
+      result != nullptr && registering_ && message->request_id() == registering_->challenge_id) {
+    const wire::RegistrationChallenge* challenge = message->body_as_RegistrationChallenge();
+    const auto span_of = [](const flatbuffers::Vector<std::uint8_t>* vector) {
+      return vector == nullptr ? std::span<const std::uint8_t>()
+                               : std::span<const std::uint8_t>(vector->data(), vector->size());
+    };
+    if (result->ok() && challenge == nullptr) {
+      return answer_registration_challenge(LobbyError::malformed,
+                                           "the lobby answered without a challenge", {}, {});
+    }
+    return answer_registration_challenge(
+        result->ok() ? LobbyError::none : static_cast<LobbyError>(result->code()),
+        text(result->message()),
+        challenge != nullptr ? span_of(challenge->challenge()) : span_of(nullptr),
+        challenge != nullptr ? span_of(challenge->lobby_key()) : span_of(nullptr));
   }
   if (const wire::Result* result = message->result(); result != nullptr) {
     LobbyEvent reply{.type = LobbyEventType::reply, .request_id = message->request_id()};
@@ -435,16 +453,68 @@ std::uint64_t LobbyClient::start_match() {
   return send_request(finish(fbb, next_request_id(), wire::LobbyBody::StartMatch, body.Union()));
 }
 
-std::uint64_t LobbyClient::register_game_server(
-    std::string_view address, std::uint32_t capacity, std::string_view secret,
-    const std::optional<ServerSealPublicKey>& seal_key) {
+std::uint64_t LobbyClient::register_game_server(const GameServerRegistration& registration) {
+  // The id the caller waits for goes on the RegisterGameServer, sent once the challenge is in.
+  const std::uint64_t id = next_request_id();
   FlatBufferBuilder fbb;
-  flatbuffers::Offset<flatbuffers::Vector<std::uint8_t>> key;  // absent: no encryption
-  if (seal_key) key = fbb.CreateVector(seal_key->data(), seal_key->size());
-  const auto body = wire::CreateRegisterGameServer(fbb, fbb.CreateString(address), capacity,
-                                                   fbb.CreateString(secret), key);
-  return send_request(
-      finish(fbb, next_request_id(), wire::LobbyBody::RegisterGameServer, body.Union()));
+  const auto body = wire::CreateGetRegistrationChallenge(fbb);
+  const std::uint64_t challenge_id = send_request(
+      finish(fbb, next_request_id(), wire::LobbyBody::GetRegistrationChallenge, body.Union()));
+  if (challenge_id == 0) return 0;
+  registering_ = PendingRegistration{registration, id, challenge_id};
+  return id;
+}
+
+void LobbyClient::answer_registration_challenge(LobbyError error, std::string error_message,
+                                                std::span<const std::uint8_t> challenge_bytes,
+                                                std::span<const std::uint8_t> lobby_key_bytes) {
+  PendingRegistration pending = std::move(*registering_);
+  registering_.reset();
+  const auto refuse = [&](LobbyError code, std::string message) {
+    events_.push_back({.type = LobbyEventType::reply,
+                       .request_id = pending.request_id,
+                       .error = code,
+                       .error_message = std::move(message)});
+  };
+  if (error != LobbyError::none) return refuse(error, std::move(error_message));
+  lobby_detail::RegistrationChallenge challenge{};
+  TicketPublicKey named{};
+  if (challenge_bytes.size() != challenge.size() || lobby_key_bytes.size() != named.size()) {
+    ++dropped_malformed_;
+    return refuse(LobbyError::malformed, "the lobby's registration challenge is malformed");
+  }
+  std::copy(challenge_bytes.begin(), challenge_bytes.end(), challenge.begin());
+  std::copy(lobby_key_bytes.begin(), lobby_key_bytes.end(), named.begin());
+  const GameServerRegistration& registration = pending.registration;
+  if (registration.lobby_key && *registration.lobby_key != named) {
+    return refuse(LobbyError::registration_refused,
+                  "the lobby names a ticket key other than the one this server checks tickets "
+                  "with: it is not the lobby this server belongs to");
+  }
+  const TicketPublicKey lobby_key = registration.lobby_key.value_or(named);
+  const lobby_detail::RegistrationClaim claim{registration.address, registration.capacity,
+                                              registration.seal_key};
+  const lobby_detail::RegistrationSignature signature =
+      lobby_detail::sign_registration(registration.identity, lobby_key, challenge, claim);
+  FlatBufferBuilder fbb;
+  flatbuffers::Offset<flatbuffers::Vector<std::uint8_t>> seal;  // absent: no encryption
+  if (registration.seal_key) {
+    seal = fbb.CreateVector(registration.seal_key->data(), registration.seal_key->size());
+  }
+  const auto address = fbb.CreateString(registration.address);
+  const auto public_key = fbb.CreateVector(registration.identity.public_key.data(),
+                                           registration.identity.public_key.size());
+  const auto signed_bytes = fbb.CreateVector(signature.data(), signature.size());
+  wire::RegisterGameServerBuilder body(fbb);
+  body.add_address(address);
+  body.add_capacity(registration.capacity);
+  if (!seal.IsNull()) body.add_seal_public_key(seal);
+  body.add_public_key(public_key);
+  body.add_signature(signed_bytes);
+  const auto message =
+      finish(fbb, pending.request_id, wire::LobbyBody::RegisterGameServer, body.Finish().Union());
+  // A failed send means the connection is going: its disconnected event follows.
+  (void)transport_->send(kBinary, Delivery::reliable_ordered, message);
 }
 
 std::uint64_t LobbyClient::report_load(std::uint32_t players) {

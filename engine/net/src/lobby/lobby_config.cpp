@@ -115,6 +115,19 @@ Status LobbyConfig::validate() const {
                "use the game server's GameServerSealKeys::public_key, or unset for a server "
                "without encryption");
   }
+  if (max_game_server_capacity < 1 || max_game_server_capacity > 1'000'000) {
+    return bad("max_game_server_capacity", std::to_string(max_game_server_capacity),
+               "use 1..1000000");
+  }
+  if (registration_lockout_ms < 1) return bad("registration_lockout_ms", "0", "use >= 1");
+  if (registration_max_lockout_ms < registration_lockout_ms) {
+    return bad(
+        "registration_max_lockout_ms", std::to_string(registration_max_lockout_ms),
+        "use at least registration_lockout_ms (" + std::to_string(registration_lockout_ms) + ")");
+  }
+  if (max_registration_backoff_addresses < 1) {
+    return bad("max_registration_backoff_addresses", "0", "use >= 1");
+  }
   return {};
 }
 

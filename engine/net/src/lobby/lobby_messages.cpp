@@ -104,6 +104,17 @@ MessageBytes room_detail_reply(std::uint64_t request_id, const RoomInfo& room,
   return finish(fbb, request_id, ok_result(fbb), wire::LobbyBody::RoomDetail, body.Union());
 }
 
+MessageBytes registration_challenge_reply(std::uint64_t request_id,
+                                          std::span<const std::uint8_t> challenge,
+                                          const TicketPublicKey& lobby_key) {
+  FlatBufferBuilder fbb(128);
+  const auto challenge_bytes = fbb.CreateVector(challenge.data(), challenge.size());
+  const auto key = fbb.CreateVector(lobby_key.data(), lobby_key.size());
+  const auto body = wire::CreateRegistrationChallenge(fbb, challenge_bytes, key);
+  return finish(fbb, request_id, ok_result(fbb), wire::LobbyBody::RegistrationChallenge,
+                body.Union());
+}
+
 MessageBytes chat_event(const ChatEntry& entry) {
   FlatBufferBuilder fbb(256);
   const auto body = wire::CreateChatMessage(fbb, chat_line(fbb, entry));

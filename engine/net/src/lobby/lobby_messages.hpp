@@ -30,6 +30,11 @@ MessageBytes room_list_reply(std::uint64_t request_id, std::span<const RoomInfo>
 MessageBytes room_detail_reply(std::uint64_t request_id, const RoomInfo& room,
                                std::span<const ChatEntry> history);
 
+// Reply to GetRegistrationChallenge: the challenge, and the lobby's key that names it.
+MessageBytes registration_challenge_reply(std::uint64_t request_id,
+                                          std::span<const std::uint8_t> challenge,
+                                          const TicketPublicKey& lobby_key);
+
 MessageBytes chat_event(const ChatEntry& entry);
 
 // The largest reply to JoinRoom a room can have under `config` with no chat history: a full room

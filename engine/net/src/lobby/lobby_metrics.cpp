@@ -20,7 +20,12 @@ LobbyCounters LobbyMetrics::snapshot() const {
   out.disconnected_flooding = disconnected_flooding.load();
   out.disconnected_slow = disconnected_slow.load();
   out.disconnected_no_hello = disconnected_no_hello.load();
-  out.registrations_refused = registrations_refused.load();
+  out.registration_unknown_key = registration_unknown_key.load();
+  out.registration_bad_signature = registration_bad_signature.load();
+  out.registration_no_challenge = registration_no_challenge.load();
+  out.registration_address_mismatch = registration_address_mismatch.load();
+  out.registration_over_capacity = registration_over_capacity.load();
+  out.registration_locked_out = registration_locked_out.load();
   out.transport_dropped_oversize = transport_dropped_oversize.load();
   out.transport_dropped_malformed = transport_dropped_malformed.load();
   out.transport_rate_limited = transport_rate_limited.load();
@@ -56,13 +61,26 @@ std::string render_prometheus(const LobbyCounters& c) {
       {"flooding", c.disconnected_flooding},
       {"slow_reader", c.disconnected_slow},
       {"no_hello", c.disconnected_no_hello},
-      {"registration_refused", c.registrations_refused},
       {"oversize", c.transport_dropped_oversize},
       {"bad_framing", c.transport_dropped_malformed},
       {"connection_rate", c.transport_rate_limited},
       {"http_rate_limited", c.http_rate_limited},
   };
   for (const auto& [reason, value] : drops) {
+    const MetricLabel labels[] = {{"reason", reason}};
+    out.sample(static_cast<double>(value), labels);
+  }
+  out.family("tickwire_lobby_registrations_refused_total", MetricType::counter,
+             "Game server registrations refused, by reason.");
+  const std::pair<const char*, std::uint64_t> refused[] = {
+      {"unknown_key", c.registration_unknown_key},
+      {"bad_signature", c.registration_bad_signature},
+      {"no_challenge", c.registration_no_challenge},
+      {"address_mismatch", c.registration_address_mismatch},
+      {"over_capacity", c.registration_over_capacity},
+      {"locked_out", c.registration_locked_out},
+  };
+  for (const auto& [reason, value] : refused) {
     const MetricLabel labels[] = {{"reason", reason}};
     out.sample(static_cast<double>(value), labels);
   }

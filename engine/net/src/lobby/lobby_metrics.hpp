@@ -26,7 +26,12 @@ struct LobbyMetrics {
   std::atomic<std::uint64_t> disconnected_flooding{0};
   std::atomic<std::uint64_t> disconnected_slow{0};
   std::atomic<std::uint64_t> disconnected_no_hello{0};
-  std::atomic<std::uint64_t> registrations_refused{0};
+  std::atomic<std::uint64_t> registration_unknown_key{0};
+  std::atomic<std::uint64_t> registration_bad_signature{0};
+  std::atomic<std::uint64_t> registration_no_challenge{0};
+  std::atomic<std::uint64_t> registration_address_mismatch{0};
+  std::atomic<std::uint64_t> registration_over_capacity{0};
+  std::atomic<std::uint64_t> registration_locked_out{0};
   std::atomic<std::uint64_t> transport_dropped_oversize{0};
   std::atomic<std::uint64_t> transport_dropped_malformed{0};
   std::atomic<std::uint64_t> transport_rate_limited{0};

@@ -25,6 +25,10 @@ LobbyService::LobbyService(const LobbyConfig& config, LobbyState& state,
       tickets_(tickets),
       output_(output),
       metrics_(metrics),
+      registration_backoff_({std::chrono::milliseconds(config.registration_lockout_ms),
+                             std::chrono::milliseconds(config.registration_max_lockout_ms),
+                             std::chrono::milliseconds(config.registration_forget_ms),
+                             config.max_registration_backoff_addresses}),
       global_chat_budget_(config.global_chat_bytes_per_second,
                           static_cast<double>(config.global_chat_bytes_per_second), Clock::now()) {
   state_.subscribe([this](const Broadcast& broadcast) { deliver(broadcast); });
@@ -138,6 +142,9 @@ void LobbyService::dispatch(const Request& request) {
     return list_rooms(request, *message.body_as_ListRooms());
   }
   // Game servers are not players: they register without Hello.
+  if (message.body_type() == wire::LobbyBody::GetRegistrationChallenge) {
+    return get_registration_challenge(request);
+  }
   if (message.body_type() == wire::LobbyBody::RegisterGameServer) {
     return register_game_server(request, *message.body_as_RegisterGameServer());
   }
@@ -205,53 +212,6 @@ void LobbyService::hello(const Request& request, const wire::Hello& hello) {
   entry.resume_token = new_resume_token();
   reply(request, welcome_reply(request.id, player, nickname, entry.resume_token,
                                config_.resume_grace_ms, nullptr, {}));
-}
-
-void LobbyService::register_game_server(const Request& request,
-                                        const wire::RegisterGameServer& registration) {
-  const std::string secret = registration.secret() != nullptr ? registration.secret()->str() : "";
-  // Compared in constant time, and a wrong guess costs the connection: no cheap brute force.
-  const std::string& expected = config_.game_server_secret;
-  if (expected.empty() || secret.size() != expected.size() ||
-      sodium_memcmp(secret.data(), expected.data(), expected.size()) != 0) {
-    ++metrics_.registrations_refused;
-    fail(request, wire::ErrorCode::registration_refused,
-         expected.empty() ? "this lobby takes no game server registrations"
-                          : "wrong game server secret");
-    return close(request.peer, CloseReason::registration_refused);
-  }
-  const std::string address =
-      registration.address() != nullptr ? registration.address()->str() : "";
-  constexpr std::size_t kMaxAddress = 255;
-  if (address.empty() || address.size() > kMaxAddress || address.find(':') == std::string::npos ||
-      registration.capacity() == 0) {
-    return fail(request, wire::ErrorCode::bad_request,
-                "RegisterGameServer needs address \"host:port\" and capacity > 0");
-  }
-  // Absent: a server without encryption. Present: exactly a key the lobby can seal to, or the
-  // players it is sent would get tickets it cannot open.
-  std::optional<ServerSealPublicKey> seal_key;
-  if (const auto* key = registration.seal_public_key(); key != nullptr) {
-    if (!is_usable_seal_key({key->data(), key->size()})) {
-      return fail(request, wire::ErrorCode::bad_request,
-                  "RegisterGameServer.seal_public_key must be the server's 32-byte X25519 public "
-                  "key, or absent for a server without encryption; this one " +
-                      (key->size() != std::tuple_size_v<ServerSealPublicKey>
-                           ? "has " + std::to_string(key->size()) + " bytes"
-                           : std::string("is a low-order point nothing can be sealed to")));
-    }
-    seal_key.emplace();
-    std::copy(key->begin(), key->end(), seal_key->begin());
-  }
-  if (request.session.player != 0) {
-    return fail(request, wire::ErrorCode::bad_request, "a player's connection cannot register");
-  }
-  if (!request.session.game_server.empty() && request.session.game_server != address) {
-    state_.remove_game_server(request.session.game_server);
-  }
-  request.session.game_server = address;
-  state_.put_game_server({address, registration.capacity(), 0, seal_key});
-  reply(request, ok_reply(request.id));
 }
 
 void LobbyService::report_load(const Request& request, const wire::ReportLoad& load) {

@@ -17,6 +17,8 @@
 #include "lobby/lobby_metrics.hpp"
 #include "lobby/lobby_state.hpp"
 #include "lobby/rate_limiter.hpp"
+#include "lobby/registration_backoff.hpp"
+#include "lobby/registration_statement.hpp"
 #include "tickwire/net/join_ticket.hpp"
 #include "tickwire/net/lobby.hpp"
 
@@ -30,7 +32,7 @@ enum class CloseReason : std::uint8_t {
   flooding,              // went on past its rate limit for flood_strikes requests
   no_hello,              // said no Hello within hello_timeout_ms
   slow_reader,           // does not read: its send queue is full
-  registration_refused,  // offered a wrong game-server secret
+  registration_refused,  // a game server's registration was refused (or its address is locked out)
 };
 
 // What became of a message handed to LobbyOutput.
@@ -90,6 +92,8 @@ class LobbyService {
     bool closing = false;
     std::size_t malformed_frames = 0;
     std::string game_server;  // the address this connection registered as a game server
+    // The challenge this connection's next RegisterGameServer must sign; each is used once.
+    std::optional<RegistrationChallenge> registration_challenge;
     FloodGuard requests;
     FloodGuard chat;
   };
@@ -121,7 +125,15 @@ class LobbyService {
   void start_match(const Request& request);
   // A ticket for `player`'s seat in `match`, with fresh session keys, in a MatchStart to them.
   void send_match_ticket(PlayerId player, std::uint64_t match, const MatchServer& server);
+  // Game-server registration (game_server_registration.cpp).
+  void get_registration_challenge(const Request& request);
   void register_game_server(const Request& request, const wire::RegisterGameServer& registration);
+  // Refuses a registration for `reason` (counted in `counter`): the address's failures grow its
+  // lockout, and the connection closes after the error reply.
+  void refuse_registration(const Request& request, std::atomic<std::uint64_t>& counter,
+                           const std::string& reason);
+  // True (after answering) when the request's address is locked out after failures.
+  bool registration_locked_out(const Request& request);
   void report_load(const Request& request, const wire::ReportLoad& load);
   void report_match_end(const Request& request, const wire::MatchEnd& end);
 
@@ -173,6 +185,8 @@ class LobbyService {
   std::unordered_map<std::string, std::size_t> rooms_by_address_;
   std::unordered_map<RoomId, std::string> room_creator_address_;
   std::unordered_map<std::string, std::size_t> nicknames_by_address_;
+  // Failed game-server registrations, per source address.
+  RegistrationBackoff registration_backoff_;
   // Global chat's budget, in recipient-bytes (global_chat_bytes_per_second).
   TokenBucket global_chat_budget_;
   // deliver()'s scratch space, kept to spare an allocation per broadcast.

@@ -23,28 +23,10 @@
 #include <string>
 #include <vector>
 
+#include "tickwire/net/server_identity.hpp"
 #include "tickwire/net/status.hpp"
 
 namespace tickwire::net {
-
-using ServerPublicKey = std::array<std::uint8_t, 32>;
-using ServerSecretKey = std::array<std::uint8_t, 64>;
-
-// A server's identity on the LAN: an Ed25519 key pair (libsodium). Keep the secret key in a file
-// (mode 0600) so that it stays the same across restarts: clients pin the public key.
-struct ServerIdentity {
-  ServerPublicKey public_key{};
-  ServerSecretKey secret_key{};
-
-  // A fresh key pair.
-  static ServerIdentity generate();
-  // From a secret key saved earlier (its public half is derived).
-  static ServerIdentity from_secret_key(const ServerSecretKey& secret);
-};
-
-// A public key in a short form for people to compare: its first 8 bytes in hex, in two groups
-// ("3f2a91c0 7be1d044").
-std::string fingerprint(const ServerPublicKey& key);
 
 struct ServerAnnouncement {
   std::string name;  // at most 64 bytes, no control characters

@@ -18,6 +18,11 @@
 // player and lobby reads those keys: put a TLS proxy in front when players come over a network
 // you do not trust.
 //
+// Dedicated game servers offer themselves for matches over the same connection, proving with a
+// signed challenge that they hold a key on the lobby's allow-list (game_server_keys): nothing
+// secret crosses the wire, failures lock their address out for a growing time, and a server can
+// send matches only to its own address (allow_any_registered_address) and capacity.
+//
 // What it does not do: no accounts or passwords (a nickname is claimed for as long as its player
 // is connected or within the resume grace period), no TLS (put a proxy in front), no persistence
 // (rooms and chat live in memory; the LobbyState interface inside is where a shared store such as
@@ -28,9 +33,11 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tickwire/net/join_ticket.hpp"
+#include "tickwire/net/server_identity.hpp"
 #include "tickwire/net/status.hpp"
 #include "tickwire/net/websocket_transport.hpp"
 
@@ -117,10 +124,29 @@ struct LobbyConfig {
   // Unset = the server runs without encryption (SessionSecurity::plaintext_for_development) and
   // its tickets carry no keys. Default unset.
   std::optional<ServerSealPublicKey> local_game_server_seal_key;
-  // The secret a dedicated game server presents in RegisterGameServer to offer itself for
-  // matches over the wire (the lobby then picks it like one registered with
-  // register_game_server()). Empty = registration over the wire is refused. Default empty.
-  std::string game_server_secret;
+  // Dedicated game servers that may register over the wire (RegisterGameServer): their Ed25519
+  // public keys (ServerIdentity::public_key). A server proves it holds one by signing a fresh
+  // challenge the lobby gives its connection; nothing secret crosses the wire. Read them from a
+  // file with read_game_server_keys(). Empty = registration over the wire is refused. Default
+  // empty.
+  std::vector<ServerPublicKey> game_server_keys;
+  // Let a registered server name any host in its address. Default false: the host must be the IP
+  // address its connection comes from, so that a stolen key cannot send matches elsewhere. Turn
+  // it on when game servers reach the lobby through a proxy or NAT, or advertise a DNS name.
+  bool allow_any_registered_address = false;
+  // Players a registered server may claim it can take, at most; a registration over it is
+  // refused. 1..1000000, default 4096.
+  std::uint32_t max_game_server_capacity = 4096;
+  // Failed registrations lock their source address out: first for registration_lockout_ms, then
+  // twice as long after each further failure, at most registration_max_lockout_ms. An address
+  // with no failure for registration_forget_ms after its lockout ended starts afresh. Attempts
+  // while locked out get rate_limited (with the time left) and cost nothing else. Defaults 1000,
+  // 600000 (10 minutes) and 3600000 (an hour); the lockout at least 1, the maximum at least it.
+  std::uint32_t registration_lockout_ms = 1000;
+  std::uint32_t registration_max_lockout_ms = 600'000;
+  std::uint32_t registration_forget_ms = 3'600'000;
+  // Addresses whose failures are remembered at most (memory bound). Default 10000 (at least 1).
+  std::size_t max_registration_backoff_addresses = 10'000;
   // Lifetime of a join ticket, in milliseconds. Default 30000.
   std::uint64_t ticket_lifetime_ms = 30'000;
 
@@ -165,15 +191,30 @@ struct LobbyCounters {
   std::uint64_t refused_address_limit = 0;     // rooms or nicknames over an address's share
   std::uint64_t disconnected_flooding = 0;     // closed 1008 after flood_strikes
   std::uint64_t disconnected_slow = 0;  // closed because their send queue was full (not reading)
-  std::uint64_t disconnected_no_hello = 0;       // closed for not saying Hello in time
-  std::uint64_t registrations_refused = 0;       // RegisterGameServer with a wrong secret
-  std::uint64_t transport_dropped_oversize = 0;  // frames over max_message_size (closed 1009)
+  std::uint64_t disconnected_no_hello = 0;  // closed for not saying Hello in time
+  // RegisterGameServer refused, by reason.
+  std::uint64_t registration_unknown_key = 0;       // a key not on game_server_keys
+  std::uint64_t registration_bad_signature = 0;     // not a signature of this connection's
+                                                    // challenge and these fields by that key
+  std::uint64_t registration_no_challenge = 0;      // sent without asking for a challenge first
+  std::uint64_t registration_address_mismatch = 0;  // its host is not its connection's address
+  std::uint64_t registration_over_capacity = 0;     // capacity over max_game_server_capacity
+  std::uint64_t registration_locked_out = 0;        // its address is locked out after failures
+  std::uint64_t transport_dropped_oversize = 0;     // frames over max_message_size (closed 1009)
   std::uint64_t transport_dropped_malformed = 0;
   std::uint64_t transport_rate_limited = 0;  // connections over the per-address connection rate  //
                                              // bad WebSocket framing (closed 1002/1007)
   std::uint64_t http_requests = 0;
   std::uint64_t http_rate_limited = 0;  // answered 429
 };
+
+// The allow-list of game servers (LobbyConfig::game_server_keys) in a file's text: one Ed25519
+// public key per line, as 64 hex digits or 44 characters of standard base64; after the key,
+// whitespace and anything (a name, a note) to the end of the line. Blank lines and lines that
+// start with '#' are ignored. An error names the line. A game server prints its key when it starts.
+Result<std::vector<ServerPublicKey>> parse_game_server_keys(std::string_view text);
+// The same from the file at `path` (which must exist).
+Result<std::vector<ServerPublicKey>> read_game_server_keys(const std::string& path);
 
 class LobbyServer {
  public:

@@ -17,11 +17,13 @@
 #include <deque>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "tickwire/net/join_ticket.hpp"
+#include "tickwire/net/server_identity.hpp"
 #include "tickwire/net/status.hpp"
 #include "tickwire/net/types.hpp"
 #include "tickwire/net/websocket_transport.hpp"
@@ -129,6 +131,25 @@ struct LobbyEvent {
   std::uint64_t match_id = 0;                           // match_end
 };
 
+// A dedicated game server's offer to a lobby (LobbyClient::register_game_server()).
+struct GameServerRegistration {
+  // "host:port" players connect to, as their tickets will name it. Its host must be the IP
+  // address this client reaches the lobby from, unless the lobby allows any.
+  std::string address;
+  // Players it can take, 1..the lobby's max_game_server_capacity.
+  std::uint32_t capacity = 0;
+  // Signs the lobby's challenge: its public key must be on the lobby's allow-list. Secret: never
+  // log it.
+  ServerIdentity identity;
+  // The server's GameServerSealKeys::public_key (tickets to it then carry session keys sealed to
+  // it), or nullopt for a server that runs without encryption.
+  std::optional<ServerSealPublicKey> seal_key;
+  // The lobby's ticket public key, when the server knows it (it checks tickets with it): the
+  // client then signs for that lobby only, and a lobby that names another key is refused.
+  // Unset: the key the lobby names goes into the signature.
+  std::optional<TicketPublicKey> lobby_key;
+};
+
 struct LobbyClientConfig {
   // Where the lobby listens. The lobby's framing (raw) and two channels are set by the client
   // whatever is here. Defaults: those of WebSocketClientConfig except port 7780 (the lobby's).
@@ -181,13 +202,12 @@ class LobbyClient {
   std::uint64_t set_ready(bool ready);
   std::uint64_t start_match();
 
-  // For a dedicated game server (no Hello): offers it for matches with the lobby's
-  // game_server_secret, then reports its player count and the end of each match. `seal_key` is
-  // the server's GameServerSealKeys::public_key (tickets to it then carry session keys sealed to
-  // it), or nullopt for a server that runs without encryption.
-  std::uint64_t register_game_server(std::string_view address, std::uint32_t capacity,
-                                     std::string_view secret,
-                                     const std::optional<ServerSealPublicKey>& seal_key);
+  // For a dedicated game server (no Hello): offers it for matches, then reports its player count
+  // and the end of each match. The client asks the lobby for a challenge and answers it, signed
+  // with registration.identity; the reply with the returned id says whether the lobby took it.
+  // A refusal closes the connection, and each one locks this address out of registering for a
+  // growing time (the lobby's error says how long).
+  std::uint64_t register_game_server(const GameServerRegistration& registration);
   std::uint64_t report_load(std::uint32_t players);
   std::uint64_t report_match_end(std::uint64_t match_id);
 
@@ -222,6 +242,11 @@ class LobbyClient {
     std::uint64_t next_after_room_id = 0;  // 0: the last page
   };
   void handle_room_page(RoomPage page);
+  // The lobby's answer to the registration's challenge request (`error` when it refused): sign
+  // the challenge and register.
+  void answer_registration_challenge(LobbyError error, std::string error_message,
+                                     std::span<const std::uint8_t> challenge,
+                                     std::span<const std::uint8_t> lobby_key);
 
   LobbyClientConfig config_;
   std::unique_ptr<ClientTransport> transport_;
@@ -245,6 +270,13 @@ class LobbyClient {
     std::vector<LobbyRoomSummary> rooms;
   };
   RoomListing listing_;
+  // The register_game_server() waiting for its challenge.
+  struct PendingRegistration {
+    GameServerRegistration registration;
+    std::uint64_t request_id = 0;    // register_game_server()'s, which the final reply carries
+    std::uint64_t challenge_id = 0;  // the GetRegistrationChallenge's
+  };
+  std::optional<PendingRegistration> registering_;
   std::deque<LobbyChatLine> chat_log_;
   std::uint64_t dropped_malformed_ = 0;
 };
