@@ -239,6 +239,11 @@ void handle_lobby(Bot& bot, const Options& options, const Clock::time_point now)
         }
         break;
       case net::LobbyEventType::match_end:
+        if (event.match_end_reason != net::MatchEndReason::finished) {
+          std::printf("%s: the match ended early: %s\n", bot.name.c_str(),
+                      std::string(net::to_string(event.match_end_reason)).c_str());
+          std::fflush(stdout);
+        }
         // The room is back in the lobby: ready up for the next match (the host starts it once
         // everyone is), unless this bot has played its share.
         if (options.matches == 0 || bot.matches_finished < options.matches) {

@@ -232,7 +232,20 @@ void LobbySession::handle_event(const net::LobbyEvent& event, Clock::time_point 
     case net::LobbyEventType::match_end:
       // The room is back in the lobby with everyone unready: --auto-ready / --auto-start act
       // again for the next match.
-      set_status("the match is over: get ready for the next one", false);
+      switch (event.match_end_reason) {
+        case net::MatchEndReason::finished:
+          set_status("the match is over: get ready for the next one", false);
+          break;
+        case net::MatchEndReason::abandoned:
+          set_status("the match ended: every player left the game server", true);
+          break;
+        case net::MatchEndReason::nobody_joined:
+          set_status("the match ended: no player reached the game server in time", true);
+          break;
+        case net::MatchEndReason::server_lost:
+          set_status("the match ended: the lobby lost its game server", true);
+          break;
+      }
       matched_ = false;
       ready_sent_ = false;
       start_sent_ = false;

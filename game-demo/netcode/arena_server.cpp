@@ -211,6 +211,7 @@ void ArenaServer::on_connected(net::PeerId peer) {
     rules.seed = config_.seed ^ ticket->match_id;
     slot = std::make_unique<Match>(ticket->match_id, rules, replicator_config());
     prioritize_nearby(*slot);
+    if (config_.on_match_began) config_.on_match_began(ticket->match_id);
   }
   Match& match = *slot;
   if (match.over_at) {
@@ -295,7 +296,7 @@ void ArenaServer::tick() {
                        [](const auto& entry) { return entry.second.left_at.has_value(); })) {
         // Everyone left before the end and nobody came back: the room goes back to the lobby.
         remember_finished(match.id);
-        if (config_.on_match_over) config_.on_match_over(match.id, MatchOutcome::abandoned);
+        if (config_.on_match_over) config_.on_match_over(match.id, net::MatchEndReason::abandoned);
         it = matches_.erase(it);
         continue;
       }
@@ -360,7 +361,7 @@ void ArenaServer::tick_match(Match& match) {
     send_scores(match, true);
     match.over_at = std::chrono::steady_clock::now();
     ++stats_.matches_finished;
-    if (config_.on_match_over) config_.on_match_over(match.id, MatchOutcome::finished);
+    if (config_.on_match_over) config_.on_match_over(match.id, net::MatchEndReason::finished);
     return;
   }
   if (++match.ticks_since_scores >=

@@ -30,11 +30,6 @@ namespace arena {
 inline constexpr tickwire::net::Channel kMatchChannel = 0;     // reliable: MatchMessage
 inline constexpr tickwire::net::Channel kSnapshotChannel = 1;  // snapshots, client updates
 
-enum class MatchOutcome : std::uint8_t {
-  finished,   // played to its end
-  abandoned,  // every player left and none came back within the reconnect grace
-};
-
 struct ServerConfig {
   tickwire::net::EnetServerConfig enet;  // bind address, port, max players, security
                                          // (require_ticket set from the fields below)
@@ -68,9 +63,13 @@ struct ServerConfig {
   // it puts them back in control of it. A match whose players have all left ends once the last
   // one's grace has passed. Default 30000.
   std::uint32_t reconnect_grace_ms = 30000;
+  // Called (on the server's thread) when the first player of a match arrives, so that the lobby
+  // knows it began (a match nobody reaches, it ends itself).
+  std::function<void(std::uint64_t match_id)> on_match_began;
   // Called (on the server's thread) when a match ends, so the lobby can reopen its room: played
-  // to its end, or abandoned by every player.
-  std::function<void(std::uint64_t match_id, MatchOutcome outcome)> on_match_over;
+  // to its end (finished), or left by every player, none back within the reconnect grace
+  // (abandoned).
+  std::function<void(std::uint64_t match_id, tickwire::net::MatchEndReason reason)> on_match_over;
 };
 
 struct ServerStats {

@@ -63,12 +63,18 @@ void LobbyLink::poll(std::uint32_t players) {
     }
   }
   if (!registered_) return;
-  if (reported_players_ != players) {
+  // The lobby's lease on this server is 10 s by default: a report every 2 s keeps it.
+  constexpr auto kHeartbeat = std::chrono::seconds(2);
+  const auto now = std::chrono::steady_clock::now();
+  if (reported_players_ != players || now >= next_heartbeat_) {
     client_->report_load(players);
     reported_players_ = players;
+    next_heartbeat_ = now + kHeartbeat;
   }
-  for (const std::uint64_t match : std::exchange(ended_, {}))
-    client_->report_match_end(match);
+  for (const std::uint64_t match : std::exchange(began_, {}))
+    client_->report_match_began(match);
+  for (const auto& [match, reason] : std::exchange(ended_, {}))
+    client_->report_match_end(match, reason);
 }
 
 }  // namespace arena

@@ -212,8 +212,9 @@ int run(const arena::ServerOptions& options) {
     config.seed = options.seed;
     if (lobby) {
       // Same process: the room goes back to the lobby when its match ends.
-      config.on_match_over = [&lobby](std::uint64_t match, arena::MatchOutcome) {
-        lobby->end_match(match);
+      config.on_match_began = [&lobby](std::uint64_t match) { lobby->match_began(match); };
+      config.on_match_over = [&lobby](std::uint64_t match, net::MatchEndReason reason) {
+        lobby->end_match(match, reason);
       };
     } else if (const auto remote = arena::parse_host_port(options.lobby)) {
       auto identity = identity_key(options);
@@ -233,8 +234,11 @@ int run(const arena::ServerOptions& options) {
               .seal_key = seal_public_key,
               .lobby_key = key.value().public_key(),
           });
-      config.on_match_over = [&link_to_lobby](std::uint64_t match, arena::MatchOutcome) {
-        link_to_lobby->match_over(match);
+      config.on_match_began = [&link_to_lobby](std::uint64_t match) {
+        link_to_lobby->match_began(match);
+      };
+      config.on_match_over = [&link_to_lobby](std::uint64_t match, net::MatchEndReason reason) {
+        link_to_lobby->match_over(match, reason);
       };
     }
     // With simulated conditions, players reach the game port through the link simulator and

@@ -60,7 +60,7 @@ struct ServerOptions {
   // the operator. Port 0: any free port (printed at start).
   bool metrics = true;
   std::string metrics_bind = "127.0.0.1";
-  std::uint16_t metrics_port = 7780;
+  std::uint16_t metrics_port = 9777;
 };
 
 // Parses the command line into `options`. Returns nothing to go on, or the exit code (help was

@@ -210,8 +210,8 @@ TEST(ArenaServer, a_match_ends_with_final_scores_and_a_late_ticket_cannot_restar
   config.match_seconds = 0.5;
   config.linger_ms = 200;
   std::vector<std::uint64_t> ended;
-  config.on_match_over = [&ended](std::uint64_t match, MatchOutcome outcome) {
-    EXPECT_EQ(outcome, MatchOutcome::finished);
+  config.on_match_over = [&ended](std::uint64_t match, net::MatchEndReason outcome) {
+    EXPECT_EQ(outcome, net::MatchEndReason::finished);
     ended.push_back(match);
   };
   auto server = std::move(ArenaServer::start(config).value());
@@ -299,9 +299,9 @@ struct ReconnectSetup {
   std::unique_ptr<ArenaServer> server;
   // Written on the server's thread, read on the test's.
   std::mutex mutex;
-  std::vector<std::pair<std::uint64_t, MatchOutcome>> ended;
+  std::vector<std::pair<std::uint64_t, net::MatchEndReason>> ended;
 
-  std::vector<std::pair<std::uint64_t, MatchOutcome>> ended_matches() {
+  std::vector<std::pair<std::uint64_t, net::MatchEndReason>> ended_matches() {
     const std::lock_guard lock(mutex);
     return ended;
   }
@@ -314,7 +314,7 @@ struct ReconnectSetup {
     config.public_address = kTicketAddress;
     config.match_seconds = 120;
     config.reconnect_grace_ms = grace_ms;
-    config.on_match_over = [this](std::uint64_t match, MatchOutcome outcome) {
+    config.on_match_over = [this](std::uint64_t match, net::MatchEndReason outcome) {
       const std::lock_guard lock(mutex);
       ended.emplace_back(match, outcome);
     };
@@ -391,7 +391,7 @@ TEST(ArenaServer, a_match_everyone_left_ends_as_abandoned_after_the_grace) {
   // Nobody comes back: the match ends, so the lobby can give the room back.
   ASSERT_TRUE(play_until({}, [&] { return !setup.ended_matches().empty(); }));
   EXPECT_EQ(setup.ended_matches().front(),
-            std::make_pair(std::uint64_t{7}, MatchOutcome::abandoned));
+            std::make_pair(std::uint64_t{7}, net::MatchEndReason::abandoned));
   // And it cannot be started again by a late ticket.
   auto late = setup.connect(1);
   ASSERT_TRUE(play_until({late.get()}, [&] { return late->phase() == ClientPhase::disconnected; }));

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -46,8 +47,39 @@ class LobbyClientTest : public ::testing::Test {
     config.local_game_server = "127.0.0.1:7777";
     config.local_game_server_seal_key = local_server_.public_key;
     config.game_server_keys = {server_identity_.public_key};
+    configure(config);
     lobby_ = std::make_unique<net::LobbyServer>(config, issuer_);
     ASSERT_TRUE(lobby_->start().ok());
+  }
+  // What a fixture of stuck matches changes in the config.
+  virtual void configure(net::LobbyConfig& /*config*/) {}
+
+  // A player who hosts a room of their own, ready; returns it once the room is made.
+  Client& host_ready(std::string_view nickname) {
+    Client& host = add(nickname);
+    host.lobby->create_room(std::string(nickname) + "'s room", "arena");
+    EXPECT_TRUE(pump([&] { return host.lobby->room().has_value(); }));
+    host.lobby->set_ready(true);
+    EXPECT_TRUE(pump([&] { return host.lobby->room() && host.lobby->room()->everyone_ready(); }));
+    return host;
+  }
+  // Starts `host`'s match and returns its id (0 if it did not start).
+  std::uint64_t start(Client& host) {
+    const std::size_t starts = count(host, LobbyEventType::match_start);
+    host.lobby->start_match();
+    if (!pump([&] { return count(host, LobbyEventType::match_start) > starts; })) return 0;
+    return last(host, LobbyEventType::match_start)->match.match_id;
+  }
+  static std::size_t count(const Client& client, LobbyEventType type) {
+    return static_cast<std::size_t>(
+        std::count_if(client.events.begin(), client.events.end(),
+                      [type](const LobbyEvent& e) { return e.type == type; }));
+  }
+  static const LobbyEvent* last(const Client& client, LobbyEventType type) {
+    for (auto it = client.events.rbegin(); it != client.events.rend(); ++it) {
+      if (it->type == type) return &*it;
+    }
+    return nullptr;
   }
 
   // A connected client that has not said Hello.
@@ -69,9 +101,10 @@ class LobbyClientTest : public ::testing::Test {
     return added;
   }
 
-  // Polls every client until `done` or 5 s pass.
-  bool pump(const std::function<bool()>& done) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  // Polls every client until `done` or `timeout` passes.
+  bool pump(const std::function<bool()>& done,
+            std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (std::chrono::steady_clock::now() < deadline) {
       for (auto& client : clients_) {
         if (!client->lobby) continue;  // a client the test closed
@@ -285,6 +318,122 @@ TEST_F(LobbyClientTest, a_player_back_while_the_match_runs_gets_a_fresh_ticket_f
   EXPECT_EQ(check.ticket.match_id, first.match_id);
   EXPECT_EQ(check.keys, again.session_keys);
   EXPECT_EQ(verifier.verify(first.ticket, net::unix_time_ms()).error, net::TicketError::reused);
+}
+
+// Rooms never stay in a match for ever: every way a match can get stuck ends it, and the room's
+// players are told why. Short deadlines, so that the tests need not wait long.
+class LobbyStuckMatchTest : public LobbyClientTest {
+ protected:
+  void configure(net::LobbyConfig& config) override {
+    config.ticket_lifetime_ms = 1000;
+    config.match_join_deadline_ms = 1000;
+    config.game_server_lease_ms = 3000;  // room for a loaded machine between heartbeats
+    config.allow_any_registered_address = true;
+  }
+  // A dedicated game server on this client's connection, registered as `address`.
+  bool register_server(Client& server, const std::string& address, std::uint32_t capacity) {
+    const std::uint64_t request = server.lobby->register_game_server(
+        {.address = address, .capacity = capacity, .identity = server_identity_});
+    return pump([&] { return server.reply(request) != nullptr; }) &&
+           server.reply(request)->error == net::LobbyError::none;
+  }
+};
+
+TEST_F(LobbyStuckMatchTest, a_match_nobody_reaches_ends_as_nobody_joined_one_that_began_plays_on) {
+  Client& bob = host_ready("bob");
+  Client& ann = host_ready("ann");
+  // Bob's starts first and its game server sees a player; nobody ever reaches Ann's.
+  const std::uint64_t bobs = start(bob);
+  ASSERT_NE(bobs, 0u);
+  lobby_->match_began(bobs);
+  ASSERT_NE(start(ann), 0u);
+  ASSERT_TRUE(pump([&] { return ann.find(LobbyEventType::match_end) != nullptr; },
+                   std::chrono::seconds(20)));
+  EXPECT_EQ(ann.find(LobbyEventType::match_end)->match_end_reason,
+            net::MatchEndReason::nobody_joined);
+  EXPECT_FALSE(ann.lobby->room()->summary.in_match);
+  // Bob's match started earlier, so its deadline has passed too: it plays on because it began.
+  EXPECT_EQ(bob.find(LobbyEventType::match_end), nullptr);
+  EXPECT_TRUE(bob.lobby->room()->summary.in_match);
+  // Ann's room is free again: the next match starts.
+  ann.lobby->set_ready(true);
+  ASSERT_TRUE(pump([&] { return ann.lobby->room()->everyone_ready(); }));
+  EXPECT_NE(start(ann), 0u);
+}
+
+TEST_F(LobbyStuckMatchTest, a_match_its_players_abandoned_returns_the_room_with_the_reason) {
+  Client& ann = host_ready("ann");
+  const std::uint64_t match = start(ann);
+  ASSERT_NE(match, 0u);
+  lobby_->match_began(match);
+  lobby_->end_match(match, net::MatchEndReason::abandoned);
+  ASSERT_TRUE(pump([&] { return ann.find(LobbyEventType::match_end) != nullptr; }));
+  EXPECT_EQ(ann.find(LobbyEventType::match_end)->match_end_reason, net::MatchEndReason::abandoned);
+  EXPECT_FALSE(ann.lobby->room()->summary.in_match);
+}
+
+TEST_F(LobbyStuckMatchTest, a_silent_game_server_loses_its_matches_and_one_still_reporting_keeps) {
+  Client& silent = connect();
+  ASSERT_TRUE(register_server(silent, "10.0.0.1:7000", 16));
+  Client& alive = connect();
+  ASSERT_TRUE(register_server(alive, "10.0.0.2:7000", 8));
+  // Ann's match goes to the server with the most free slots (the silent one), then that one is
+  // full and Bob's goes to the other. Both servers see their players arrive.
+  Client& ann = host_ready("ann");
+  const std::uint64_t anns = start(ann);
+  ASSERT_NE(anns, 0u);
+  EXPECT_EQ(last(ann, LobbyEventType::match_start)->match.server_address, "10.0.0.1:7000");
+  silent.lobby->report_match_began(anns);
+  const std::uint64_t full = silent.lobby->report_load(16);
+  ASSERT_TRUE(pump([&] { return silent.reply(full) != nullptr; }));
+  Client& bob = host_ready("bob");
+  const std::uint64_t bobs = start(bob);
+  ASSERT_NE(bobs, 0u);
+  EXPECT_EQ(last(bob, LobbyEventType::match_start)->match.server_address, "10.0.0.2:7000");
+  alive.lobby->report_match_began(bobs);
+
+  // The first server hangs (its connection stays open, its reports stop); the other keeps
+  // reporting, as its heartbeat, until Ann's match is declared lost.
+  auto next_report = std::chrono::steady_clock::now();
+  ASSERT_TRUE(pump(
+      [&] {
+        if (std::chrono::steady_clock::now() >= next_report) {
+          alive.lobby->report_load(1);
+          next_report += std::chrono::milliseconds(100);
+        }
+        return ann.find(LobbyEventType::match_end) != nullptr;
+      },
+      std::chrono::seconds(20)));
+  EXPECT_EQ(ann.find(LobbyEventType::match_end)->match_end_reason,
+            net::MatchEndReason::server_lost);
+  EXPECT_EQ(bob.find(LobbyEventType::match_end), nullptr);
+  EXPECT_TRUE(bob.lobby->room()->summary.in_match);
+  // New matches go to the server that is still there.
+  ann.lobby->set_ready(true);
+  ASSERT_TRUE(pump([&] { return ann.lobby->room()->everyone_ready(); }));
+  ASSERT_NE(start(ann), 0u);
+  EXPECT_EQ(last(ann, LobbyEventType::match_start)->match.server_address, "10.0.0.2:7000");
+}
+
+TEST_F(LobbyStuckMatchTest, a_game_server_speaks_only_for_its_own_matches) {
+  Client& server = connect();
+  ASSERT_TRUE(register_server(server, "10.0.0.1:7000", 16));
+  Client& other = connect();
+  ASSERT_TRUE(register_server(other, "10.0.0.2:7000", 4));
+  Client& ann = host_ready("ann");
+  const std::uint64_t match = start(ann);
+  ASSERT_EQ(last(ann, LobbyEventType::match_start)->match.server_address, "10.0.0.1:7000");
+  // The other server can neither end it nor vouch that it began.
+  const std::uint64_t end = other.lobby->report_match_end(match);
+  const std::uint64_t began = other.lobby->report_match_began(match);
+  ASSERT_TRUE(pump([&] { return other.reply(end) && other.reply(began); }));
+  EXPECT_EQ(other.reply(end)->error, net::LobbyError::bad_request);
+  EXPECT_EQ(other.reply(began)->error, net::LobbyError::bad_request);
+  EXPECT_TRUE(ann.lobby->room()->summary.in_match);
+  // Its own server ends it, with its reason.
+  server.lobby->report_match_end(match, net::MatchEndReason::abandoned);
+  ASSERT_TRUE(pump([&] { return ann.find(LobbyEventType::match_end) != nullptr; }));
+  EXPECT_EQ(ann.find(LobbyEventType::match_end)->match_end_reason, net::MatchEndReason::abandoned);
 }
 
 }  // namespace

@@ -47,6 +47,20 @@ std::string_view to_string(DisconnectReason reason) {
   return "unknown";
 }
 
+std::string_view to_string(MatchEndReason reason) {
+  switch (reason) {
+    case MatchEndReason::finished:
+      return "finished";
+    case MatchEndReason::abandoned:
+      return "abandoned";
+    case MatchEndReason::nobody_joined:
+      return "nobody_joined";
+    case MatchEndReason::server_lost:
+      return "server_lost";
+  }
+  return "unknown";
+}
+
 std::string_view to_string(SendResult result) {
   switch (result) {
     case SendResult::ok:

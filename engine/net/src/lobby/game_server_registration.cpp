@@ -158,7 +158,11 @@ void LobbyService::register_game_server(const Request& request,
     state_.remove_game_server(request.session.game_server);
   }
   request.session.game_server = address;
-  state_.put_game_server({address, registration.capacity(), 0, seal_key});
+  state_.put_game_server({.address = address,
+                          .capacity = registration.capacity(),
+                          .seal_key = seal_key,
+                          .lease_expires_unix_ms = lease_from(unix_time_ms()),
+                          .connected = true});
   reply(request, ok_reply(request.id));
 }
 

@@ -84,6 +84,7 @@ class InMemoryLobbyState final : public LobbyState {
       const RoomInfo& room = it->second.info;
       if (!filter.game_mode.empty() && room.game_mode != filter.game_mode) continue;
       if (filter.only_free_seats && !room.has_free_seat()) continue;
+      if (filter.in_match_only && room.match_id == 0) continue;
       out.push_back(room);
     }
     return out;
@@ -125,14 +126,34 @@ class InMemoryLobbyState final : public LobbyState {
   StateError set_connected(RoomId id, PlayerId player, bool connected) override {
     return with_member(id, player, [&](MemberInfo& member) { member.connected = connected; });
   }
-  StateError start_match(RoomId id, std::uint64_t match_id, const MatchServer& server) override {
+  StateError start_match(RoomId id, std::uint64_t match_id, const MatchServer& server,
+                         std::uint64_t now_unix_ms) override {
     std::lock_guard lock(mutex_);
     const auto it = rooms_.find(id);
     if (it == rooms_.end()) return StateError::room_not_found;
-    if (it->second.info.match_id != 0) return StateError::match_in_progress;
-    it->second.info.match_id = match_id;
-    it->second.info.match_server = server;
+    RoomInfo& room = it->second.info;
+    if (room.match_id != 0) return StateError::match_in_progress;
+    room.match_id = match_id;
+    room.match_server = server;
+    room.match_started_unix_ms = now_unix_ms;
+    room.match_began = false;
     return StateError::none;
+  }
+  std::optional<RoomInfo> room_of_match(std::uint64_t match_id) const override {
+    std::lock_guard lock(mutex_);
+    for (const auto& [id, room] : rooms_) {
+      if (match_id != 0 && room.info.match_id == match_id) return room.info;
+    }
+    return std::nullopt;
+  }
+  bool mark_match_began(std::uint64_t match_id) override {
+    std::lock_guard lock(mutex_);
+    for (auto& [id, room] : rooms_) {
+      if (match_id == 0 || room.info.match_id != match_id) continue;
+      room.info.match_began = true;
+      return true;
+    }
+    return false;
   }
 
   std::optional<RoomInfo> end_match(std::uint64_t match_id) override {
@@ -141,6 +162,8 @@ class InMemoryLobbyState final : public LobbyState {
       if (match_id == 0 || room.info.match_id != match_id) continue;
       room.info.match_id = 0;
       room.info.match_server = {};
+      room.info.match_started_unix_ms = 0;
+      room.info.match_began = false;
       for (MemberInfo& member : room.info.members)
         member.ready = false;
       return room.info;
@@ -184,21 +207,45 @@ class InMemoryLobbyState final : public LobbyState {
     entry.address = server.address;
     entry.capacity = server.capacity;
     entry.seal_key = server.seal_key;
+    entry.lease_expires_unix_ms = server.lease_expires_unix_ms;
+    entry.connected = server.connected;
   }
-  void set_game_server_load(const std::string& address, std::uint32_t players) override {
+  void set_game_server_load(const std::string& address, std::uint32_t players,
+                            std::uint64_t lease_expires_unix_ms) override {
     std::lock_guard lock(mutex_);
     const auto it = servers_.find(address);
-    if (it != servers_.end()) it->second.players = players;
+    if (it == servers_.end()) return;
+    it->second.players = players;
+    it->second.lease_expires_unix_ms = lease_expires_unix_ms;
+  }
+  void disconnect_game_server(const std::string& address) override {
+    std::lock_guard lock(mutex_);
+    const auto it = servers_.find(address);
+    if (it != servers_.end()) it->second.connected = false;
   }
   void remove_game_server(const std::string& address) override {
     std::lock_guard lock(mutex_);
     servers_.erase(address);
+  }
+  std::vector<GameServerInfo> take_expired_game_servers(std::uint64_t now_unix_ms) override {
+    std::lock_guard lock(mutex_);
+    std::vector<GameServerInfo> expired;
+    for (auto it = servers_.begin(); it != servers_.end();) {
+      if (it->second.lease_expires_unix_ms > now_unix_ms) {
+        ++it;
+        continue;
+      }
+      expired.push_back(std::move(it->second));
+      it = servers_.erase(it);
+    }
+    return expired;
   }
   std::optional<GameServerInfo> pick_game_server() const override {
     std::lock_guard lock(mutex_);
     std::optional<GameServerInfo> best;
     std::uint32_t best_free = 0;
     for (const auto& [address, server] : servers_) {
+      if (!server.connected) continue;
       const std::uint32_t free =
           server.capacity > server.players ? server.capacity - server.players : 0;
       if (free > best_free) {

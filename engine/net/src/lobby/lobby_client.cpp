@@ -331,7 +331,9 @@ void LobbyClient::handle_frame(std::span<const std::byte> bytes) {
         for (LobbyMember& member : room_->members)
           member.ready = false;
       }
-      events_.push_back({.type = LobbyEventType::match_end, .match_id = end->match_id()});
+      events_.push_back({.type = LobbyEventType::match_end,
+                         .match_id = end->match_id(),
+                         .match_end_reason = static_cast<MatchEndReason>(end->reason())});
       break;
     }
     default:
@@ -523,9 +525,16 @@ std::uint64_t LobbyClient::report_load(std::uint32_t players) {
   return send_request(finish(fbb, next_request_id(), wire::LobbyBody::ReportLoad, body.Union()));
 }
 
-std::uint64_t LobbyClient::report_match_end(std::uint64_t match_id) {
+std::uint64_t LobbyClient::report_match_began(std::uint64_t match_id) {
   FlatBufferBuilder fbb;
-  const auto body = wire::CreateMatchEnd(fbb, match_id, 0);
+  const auto body = wire::CreateMatchBegan(fbb, match_id);
+  return send_request(finish(fbb, next_request_id(), wire::LobbyBody::MatchBegan, body.Union()));
+}
+
+std::uint64_t LobbyClient::report_match_end(std::uint64_t match_id, MatchEndReason reason) {
+  FlatBufferBuilder fbb;
+  const auto body =
+      wire::CreateMatchEnd(fbb, match_id, 0, static_cast<wire::MatchEndReason>(reason));
   return send_request(finish(fbb, next_request_id(), wire::LobbyBody::MatchEnd, body.Union()));
 }
 

@@ -56,6 +56,7 @@ bool is_request(wire::LobbyBody body) {
     case wire::LobbyBody::RegisterGameServer:
     case wire::LobbyBody::ReportLoad:
     case wire::LobbyBody::MatchEnd:
+    case wire::LobbyBody::MatchBegan:
       return true;
     default:
       return false;

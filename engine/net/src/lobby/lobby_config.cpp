@@ -100,6 +100,15 @@ Status LobbyConfig::validate() const {
     return bad("ticket_lifetime_ms", std::to_string(ticket_lifetime_ms),
                "use >= 1000: players need time to reach the game server");
   }
+  if (match_join_deadline_ms < ticket_lifetime_ms) {
+    return bad("match_join_deadline_ms", std::to_string(match_join_deadline_ms),
+               "use at least ticket_lifetime_ms (" + std::to_string(ticket_lifetime_ms) +
+                   "): a player with a ticket may still arrive until it expires");
+  }
+  if (game_server_lease_ms < 100) {
+    return bad("game_server_lease_ms", std::to_string(game_server_lease_ms),
+               "use >= 100 (game servers report every 2 s: 10000 in production)");
+  }
   if (stall_ms < 100) return bad("stall_ms", std::to_string(stall_ms), "use >= 100");
   if (http_burst < 1) return bad("http_burst", std::to_string(http_burst), "use >= 1");
   if (!(http_requests_per_second > 0)) {

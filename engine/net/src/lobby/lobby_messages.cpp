@@ -127,9 +127,10 @@ MessageBytes presence_event(RoomId room, wire::PresenceKind kind, const MemberIn
   return finish(fbb, 0, {}, wire::LobbyBody::Presence, body.Union());
 }
 
-MessageBytes match_end_event(std::uint64_t match_id, RoomId room) {
-  FlatBufferBuilder fbb(64);
-  const auto body = wire::CreateMatchEnd(fbb, match_id, room);
+MessageBytes match_end_event(std::uint64_t match_id, RoomId room, MatchEndReason reason) {
+  FlatBufferBuilder fbb;
+  const auto body =
+      wire::CreateMatchEnd(fbb, match_id, room, static_cast<wire::MatchEndReason>(reason));
   return finish(fbb, 0, {}, wire::LobbyBody::MatchEnd, body.Union());
 }
 

@@ -42,7 +42,7 @@ MessageBytes chat_event(const ChatEntry& entry);
 // escapes most, in the larger of the two wire forms (binary or JSON), in bytes.
 std::size_t largest_room_detail_bytes(const LobbyConfig& config);
 MessageBytes presence_event(RoomId room, wire::PresenceKind kind, const MemberInfo& member);
-MessageBytes match_end_event(std::uint64_t match_id, RoomId room);
+MessageBytes match_end_event(std::uint64_t match_id, RoomId room, MatchEndReason reason);
 // `keys`: the player's session keys, or null for a server without encryption. The message is
 // for that player alone.
 MessageBytes match_start_event(std::uint64_t match_id, std::string_view server_address,

@@ -153,8 +153,10 @@ struct LobbyServer::Impl {
         event.payload.reset();
         any = !stopping.load() && server->poll(event, std::chrono::milliseconds(0));
       }
-      for (const std::uint64_t match : take_ended_matches())
-        service.end_match(match);
+      for (const std::uint64_t match : take(began_matches))
+        service.match_began(match);
+      for (const auto& [match, reason] : take(ended_matches))
+        service.end_match(match, reason);
       const auto now = std::chrono::steady_clock::now();
       if (now >= next_tick) {
         next_tick = now + kTickInterval;
@@ -177,13 +179,16 @@ struct LobbyServer::Impl {
     return steady_now_ms() - heartbeat_ms.load() <= static_cast<std::int64_t>(config.stall_ms);
   }
 
-  std::vector<std::uint64_t> take_ended_matches() {
-    std::lock_guard lock(ended_mutex);
-    return std::exchange(ended_matches, {});
+  template <typename T>
+  std::vector<T> take(std::vector<T>& reports) {
+    std::lock_guard lock(reports_mutex);
+    return std::exchange(reports, {});
   }
 
-  std::mutex ended_mutex;
-  std::vector<std::uint64_t> ended_matches;  // from end_match(), for the lobby's thread
+  // From end_match() and match_began() on the game server's thread, for the lobby's thread.
+  std::mutex reports_mutex;
+  std::vector<std::pair<std::uint64_t, MatchEndReason>> ended_matches;
+  std::vector<std::uint64_t> began_matches;
   const LobbyConfig config;
   const JoinTicketIssuer tickets;
   const std::unique_ptr<lobby_detail::LobbyState> state;
@@ -254,17 +259,22 @@ Status LobbyServer::register_game_server(const std::string& address, std::uint32
 }
 
 void LobbyServer::report_game_server_load(const std::string& address, std::uint32_t players) {
-  impl_->state->set_game_server_load(address, players);
+  impl_->state->set_game_server_load(address, players, UINT64_MAX);  // in this process: no lease
 }
 
 void LobbyServer::unregister_game_server(const std::string& address) {
   impl_->state->remove_game_server(address);
 }
 
-void LobbyServer::end_match(std::uint64_t match_id) {
+void LobbyServer::end_match(std::uint64_t match_id, MatchEndReason reason) {
   // The service (and what it publishes) belongs to the lobby's thread: hand the end over.
-  std::lock_guard lock(impl_->ended_mutex);
-  impl_->ended_matches.push_back(match_id);
+  std::lock_guard lock(impl_->reports_mutex);
+  impl_->ended_matches.emplace_back(match_id, reason);
+}
+
+void LobbyServer::match_began(std::uint64_t match_id) {
+  std::lock_guard lock(impl_->reports_mutex);
+  impl_->began_matches.push_back(match_id);
 }
 
 LobbyCounters LobbyServer::counters() const {

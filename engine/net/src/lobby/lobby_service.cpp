@@ -50,8 +50,9 @@ void LobbyService::count_down(std::unordered_map<std::string, std::size_t>& coun
 void LobbyService::on_disconnected(PeerId peer, Clock::time_point now) {
   const auto it = sessions_.find(peer);
   if (it == sessions_.end()) return;
-  // A game server's registration ends with its connection: matches go elsewhere.
-  if (!it->second.game_server.empty()) state_.remove_game_server(it->second.game_server);
+  // A game server whose connection closed gets no new matches; its running ones wait for it to
+  // come back until its lease runs out (end_stuck_matches).
+  if (!it->second.game_server.empty()) state_.disconnect_game_server(it->second.game_server);
   const PlayerId player_id = it->second.player;
   const std::string address = std::move(it->second.address);
   sessions_.erase(it);
@@ -101,6 +102,10 @@ void LobbyService::on_tick(Clock::time_point now) {
     }
     state_.release_nickname(nickname_key(record.nickname));
     count_down(nicknames_by_address_, record.address);
+  }
+  if (now >= next_match_check_) {
+    next_match_check_ = now + kMatchCheckInterval;
+    end_stuck_matches(unix_time_ms());
   }
 }
 
@@ -153,6 +158,9 @@ void LobbyService::dispatch(const Request& request) {
   }
   if (message.body_type() == wire::LobbyBody::MatchEnd) {
     return report_match_end(request, *message.body_as_MatchEnd());
+  }
+  if (message.body_type() == wire::LobbyBody::MatchBegan) {
+    return report_match_began(request, *message.body_as_MatchBegan());
   }
   if (request.session.player == 0) {
     return fail(request, wire::ErrorCode::hello_required, "send Hello with a nickname first");
@@ -218,8 +226,14 @@ void LobbyService::report_load(const Request& request, const wire::ReportLoad& l
   if (request.session.game_server.empty()) {
     return fail(request, wire::ErrorCode::bad_request, "register as a game server first");
   }
-  state_.set_game_server_load(request.session.game_server, load.players());
+  state_.set_game_server_load(request.session.game_server, load.players(),
+                              lease_from(unix_time_ms()));
   reply(request, ok_reply(request.id));
+}
+
+// A game server speaks only for its own matches.
+static bool plays_on(const std::optional<RoomInfo>& room, const std::string& server) {
+  return room && room->match_server.address == server;
 }
 
 void LobbyService::report_match_end(const Request& request, const wire::MatchEnd& end) {
@@ -227,17 +241,63 @@ void LobbyService::report_match_end(const Request& request, const wire::MatchEnd
     return fail(request, wire::ErrorCode::bad_request,
                 "only a registered game server may report the end of a match");
   }
-  if (!end_match(end.match_id())) {
-    return fail(request, wire::ErrorCode::bad_request, "no room plays that match");
+  const auto reason = static_cast<MatchEndReason>(end.reason());
+  if (reason != MatchEndReason::finished && reason != MatchEndReason::abandoned) {
+    return fail(request, wire::ErrorCode::bad_request,
+                "a game server reports a match finished or abandoned");
+  }
+  if (!plays_on(state_.room_of_match(end.match_id()), request.session.game_server) ||
+      !end_match(end.match_id(), reason)) {
+    return fail(request, wire::ErrorCode::bad_request, "no room plays that match on this server");
   }
   reply(request, ok_reply(request.id));
 }
 
-bool LobbyService::end_match(std::uint64_t match_id) {
+void LobbyService::report_match_began(const Request& request, const wire::MatchBegan& began) {
+  if (request.session.game_server.empty()) {
+    return fail(request, wire::ErrorCode::bad_request,
+                "only a registered game server may report the start of a match");
+  }
+  if (!plays_on(state_.room_of_match(began.match_id()), request.session.game_server) ||
+      !match_began(began.match_id())) {
+    return fail(request, wire::ErrorCode::bad_request, "no room plays that match on this server");
+  }
+  reply(request, ok_reply(request.id));
+}
+
+bool LobbyService::end_match(std::uint64_t match_id, MatchEndReason reason) {
   const std::optional<RoomInfo> room = state_.end_match(match_id);
   if (!room) return false;
-  state_.publish({Broadcast::Audience::room, room->id, match_end_event(match_id, room->id)});
+  state_.publish(
+      {Broadcast::Audience::room, room->id, match_end_event(match_id, room->id, reason)});
   return true;
+}
+
+bool LobbyService::match_began(std::uint64_t match_id) {
+  return state_.mark_match_began(match_id);
+}
+
+std::uint64_t LobbyService::lease_from(std::uint64_t now_unix_ms) const {
+  return now_unix_ms + config_.game_server_lease_ms;
+}
+
+void LobbyService::end_stuck_matches(std::uint64_t now_unix_ms) {
+  std::vector<std::string> lost;
+  for (const GameServerInfo& server : state_.take_expired_game_servers(now_unix_ms))
+    lost.push_back(server.address);
+  std::vector<std::pair<std::uint64_t, MatchEndReason>> stuck;
+  RoomFilter filter;
+  filter.in_match_only = true;
+  for (const RoomInfo& room : state_.list_rooms(filter)) {
+    if (std::find(lost.begin(), lost.end(), room.match_server.address) != lost.end()) {
+      stuck.emplace_back(room.match_id, MatchEndReason::server_lost);
+    } else if (!room.match_began &&
+               now_unix_ms >= room.match_started_unix_ms + config_.match_join_deadline_ms) {
+      stuck.emplace_back(room.match_id, MatchEndReason::nobody_joined);
+    }
+  }
+  for (const auto& [match, reason] : stuck)
+    end_match(match, reason);
 }
 
 void LobbyService::resume(const Request& request, const std::string& token) {

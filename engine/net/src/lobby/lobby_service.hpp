@@ -65,6 +65,8 @@ class LobbyOutput {
 class LobbyService {
  public:
   using Clock = std::chrono::steady_clock;
+  // How often on_tick() looks for stuck matches (a scan of the rooms in a match).
+  static constexpr std::chrono::milliseconds kMatchCheckInterval{250};
 
   // Every reference must outlive the service.
   LobbyService(const LobbyConfig& config, LobbyState& state, const JoinTicketIssuer& tickets,
@@ -76,11 +78,15 @@ class LobbyService {
   // `text`: the message came in a text frame (JSON); else binary (FlatBuffers).
   void on_message(PeerId peer, std::span<const std::byte> message, bool text,
                   Clock::time_point now);
-  // Frees the seats of players whose resume grace has passed.
+  // Frees the seats of players whose resume grace has passed, and (at most every
+  // kMatchCheckInterval) ends the matches nobody reached and those of game servers whose lease
+  // ran out.
   void on_tick(Clock::time_point now);
-  // The match is over (its game server said so): its room returns to the lobby. False if no
-  // room plays it.
-  bool end_match(std::uint64_t match_id);
+  // The match is over (its game server said so, or the lobby found it stuck): its room returns
+  // to the lobby and its members are told why. False if no room plays it.
+  bool end_match(std::uint64_t match_id, MatchEndReason reason);
+  // A player reached the match's game server. False if no room plays it.
+  bool match_began(std::uint64_t match_id);
 
  private:
   struct Session {
@@ -136,6 +142,12 @@ class LobbyService {
   bool registration_locked_out(const Request& request);
   void report_load(const Request& request, const wire::ReportLoad& load);
   void report_match_end(const Request& request, const wire::MatchEnd& end);
+  void report_match_began(const Request& request, const wire::MatchBegan& began);
+  // Ends every match that is stuck: no player reached it by match_join_deadline_ms, or its game
+  // server's lease ran out (matches_stuck.cpp).
+  void end_stuck_matches(std::uint64_t now_unix_ms);
+  // A registered server's lease, renewed until then.
+  std::uint64_t lease_from(std::uint64_t now_unix_ms) const;
 
   // Takes `player` out of `room` and tells the room (`kind`: left or kicked), and who is host now.
   void remove_from_room(RoomId room, const MemberInfo& member, wire::PresenceKind kind);
@@ -180,6 +192,7 @@ class LobbyService {
   LobbyCodec codec_;
   std::unordered_map<PeerId, Session> sessions_;
   std::unordered_map<PlayerId, Player> players_;
+  Clock::time_point next_match_check_{};
   // Per client address, what it holds of what everyone shares: open rooms its players created,
   // nicknames its players hold (connected or within their grace). Only addresses holding some.
   std::unordered_map<std::string, std::size_t> rooms_by_address_;

@@ -58,7 +58,11 @@ struct RoomInfo {
   PlayerId host = 0;
   std::vector<MemberInfo> members;  // in joining order
   std::uint64_t match_id = 0;       // non-zero once the match started
-  MatchServer match_server;         // while match_id is non-zero
+  // While match_id is non-zero: where it is played, when it started (wall clock, so that every
+  // lobby process reads the same deadline) and whether a player has reached the game server.
+  MatchServer match_server;
+  std::uint64_t match_started_unix_ms = 0;
+  bool match_began = false;
 
   bool has_free_seat() const { return match_id == 0 && members.size() < max_players; }
 };
@@ -66,7 +70,8 @@ struct RoomInfo {
 struct RoomFilter {
   std::string game_mode;  // empty = any
   bool only_free_seats = false;
-  RoomId after = 0;  // only rooms with a larger id (a page's cursor)
+  bool in_match_only = false;  // only rooms whose match is running
+  RoomId after = 0;            // only rooms with a larger id (a page's cursor)
   std::size_t limit = static_cast<std::size_t>(-1);  // rooms at most, lowest ids first
 };
 
@@ -85,6 +90,12 @@ struct GameServerInfo {
   std::uint32_t players = 0;
   // Its sealing public key; none for a server that runs without encryption.
   std::optional<ServerSealPublicKey> seal_key;
+  // Wall clock: past it without a renewal (a registration or a load report), the server is gone
+  // and its matches end. UINT64_MAX for one that needs no renewal (in the lobby's process).
+  std::uint64_t lease_expires_unix_ms = UINT64_MAX;
+  // Its registration's connection is open: only then does it get new matches. A server whose
+  // connection dropped keeps its running matches until its lease runs out.
+  bool connected = true;
 };
 
 enum class StateError : std::uint8_t {
@@ -140,7 +151,13 @@ class LobbyState {
   virtual StateError leave_room(RoomId id, PlayerId player, std::optional<RoomInfo>& after) = 0;
   virtual StateError set_ready(RoomId id, PlayerId player, bool ready) = 0;
   virtual StateError set_connected(RoomId id, PlayerId player, bool connected) = 0;
-  virtual StateError start_match(RoomId id, std::uint64_t match_id, const MatchServer& server) = 0;
+  virtual StateError start_match(RoomId id, std::uint64_t match_id, const MatchServer& server,
+                                 std::uint64_t now_unix_ms) = 0;
+  // The room playing `match_id`, if any.
+  virtual std::optional<RoomInfo> room_of_match(std::uint64_t match_id) const = 0;
+  // A player reached the game server of `match_id`: it no longer risks ending as nobody_joined.
+  // False if no room plays that match.
+  virtual bool mark_match_began(std::uint64_t match_id) = 0;
   // The room playing `match_id` returns to the lobby with every member unready; returns it as it
   // is now, or nothing if no room plays that match.
   virtual std::optional<RoomInfo> end_match(std::uint64_t match_id) = 0;
@@ -155,12 +172,18 @@ class LobbyState {
   virtual void publish(const Broadcast& broadcast) = 0;
 
   // --- game servers ----------------------------------------------------------------------
-  // Adds the server, or updates the capacity and seal key of one with the same address (its load
-  // stays).
+  // Adds the server, or updates the capacity, seal key, lease and connection of one with the
+  // same address (its load stays).
   virtual void put_game_server(const GameServerInfo& server) = 0;
-  virtual void set_game_server_load(const std::string& address, std::uint32_t players) = 0;
+  // Its load now, and its lease renewed until `lease_expires_unix_ms`.
+  virtual void set_game_server_load(const std::string& address, std::uint32_t players,
+                                    std::uint64_t lease_expires_unix_ms) = 0;
+  // Its registration's connection closed: no new matches go to it.
+  virtual void disconnect_game_server(const std::string& address) = 0;
   virtual void remove_game_server(const std::string& address) = 0;
-  // The registered server with the most free slots, if any has one.
+  // Removes and returns every server whose lease has run out at `now_unix_ms`.
+  virtual std::vector<GameServerInfo> take_expired_game_servers(std::uint64_t now_unix_ms) = 0;
+  // The connected registered server with the most free slots, if any has one.
   virtual std::optional<GameServerInfo> pick_game_server() const = 0;
 };
 

@@ -308,7 +308,7 @@ void LobbyService::start_match(const Request& request) {
   }
   const std::uint64_t match = state_.next_id();
   const MatchServer server{std::move(address), seal_key};
-  if (const StateError error = state_.start_match(room->id, match, server);
+  if (const StateError error = state_.start_match(room->id, match, server, unix_time_ms());
       error != StateError::none) {
     return fail(request, error_code_for(error), message_for(error));
   }

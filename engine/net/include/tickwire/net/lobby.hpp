@@ -39,6 +39,7 @@
 #include "tickwire/net/join_ticket.hpp"
 #include "tickwire/net/server_identity.hpp"
 #include "tickwire/net/status.hpp"
+#include "tickwire/net/types.hpp"
 #include "tickwire/net/websocket_transport.hpp"
 
 namespace tickwire::net {
@@ -149,6 +150,17 @@ struct LobbyConfig {
   std::size_t max_registration_backoff_addresses = 10'000;
   // Lifetime of a join ticket, in milliseconds. Default 30000.
   std::uint64_t ticket_lifetime_ms = 30'000;
+  // A match no player has reached this long after it started, in milliseconds, ends as
+  // nobody_joined and its room returns to the lobby (its tickets have expired: nobody can join
+  // any more). The game server says a player arrived: match_began() in this process,
+  // LobbyClient::report_match_began() from a dedicated one. At least ticket_lifetime_ms.
+  // Default 40000.
+  std::uint64_t match_join_deadline_ms = 40'000;
+  // A registered game server the lobby has heard nothing from for this long, in milliseconds (it
+  // reports its load at least every few seconds), is taken for gone: it gets no more matches and
+  // its running ones end as server_lost. A server whose connection drops keeps its matches until
+  // then, so that it can come back. At least 1000 (100 for tests). Default 10000.
+  std::uint32_t game_server_lease_ms = 10'000;
 
   // GET /healthz answers 503 once the lobby's own thread has not turned for this long, in
   // milliseconds (it turns every few milliseconds while healthy). Default 2000 (at least 100).
@@ -243,9 +255,12 @@ class LobbyServer {
   void unregister_game_server(const std::string& address);
 
   // A match is over: the room that played it returns to the lobby (its members unready, the
-  // host may start again) and its members get a MatchEnd event. A game server in the same
-  // process calls this; a dedicated one sends MatchEnd over its registration connection.
-  void end_match(std::uint64_t match_id);
+  // host may start again) and its members get a MatchEnd event with the reason. A game server in
+  // the same process calls this; a dedicated one sends MatchEnd over its registration connection.
+  void end_match(std::uint64_t match_id, MatchEndReason reason = MatchEndReason::finished);
+  // The first player of `match_id` reached the game server in this process (a dedicated one
+  // sends MatchBegan): the match no longer ends at match_join_deadline_ms.
+  void match_began(std::uint64_t match_id);
 
   LobbyCounters counters() const;
 

@@ -116,19 +116,21 @@ enum class LobbyEventType : std::uint8_t {
   room_left,     // no longer in a room (left, kicked: `kicked` says which)
   chat,          // `chat` arrived (also kept in chat_log())
   match_start,   // the host started the match: `match` holds the ticket
-  match_end,     // the room's match is over: the room is back, everyone unready (`match_id`)
+  match_end,     // the room's match is over: the room is back, everyone unready (`match_id`,
+                 // `match_end_reason`)
 };
 
 struct LobbyEvent {
   LobbyEventType type = LobbyEventType::connected;
-  std::uint64_t request_id = 0;                         // reply
-  LobbyError error = LobbyError::none;                  // reply
-  std::string error_message;                            // reply, when error != none
-  DisconnectReason reason = DisconnectReason::timeout;  // disconnected
-  bool kicked = false;                                  // room_left
-  LobbyChatLine chat;                                   // chat
-  LobbyMatch match;                                     // match_start
-  std::uint64_t match_id = 0;                           // match_end
+  std::uint64_t request_id = 0;                                // reply
+  LobbyError error = LobbyError::none;                         // reply
+  std::string error_message;                                   // reply, when error != none
+  DisconnectReason reason = DisconnectReason::timeout;         // disconnected
+  bool kicked = false;                                         // room_left
+  LobbyChatLine chat;                                          // chat
+  LobbyMatch match;                                            // match_start
+  std::uint64_t match_id = 0;                                  // match_end
+  MatchEndReason match_end_reason = MatchEndReason::finished;  // match_end
 };
 
 // A dedicated game server's offer to a lobby (LobbyClient::register_game_server()).
@@ -203,13 +205,20 @@ class LobbyClient {
   std::uint64_t start_match();
 
   // For a dedicated game server (no Hello): offers it for matches, then reports its player count
-  // and the end of each match. The client asks the lobby for a challenge and answers it, signed
-  // with registration.identity; the reply with the returned id says whether the lobby took it.
-  // A refusal closes the connection, and each one locks this address out of registering for a
-  // growing time (the lobby's error says how long).
+  // and the start and end of each match. The client asks the lobby for a challenge and answers
+  // it, signed with registration.identity; the reply with the returned id says whether the lobby
+  // took it. A refusal closes the connection, and each one locks this address out of registering
+  // for a growing time (the lobby's error says how long).
   std::uint64_t register_game_server(const GameServerRegistration& registration);
+  // The player count, whenever it changes and at least every few seconds: it is the server's
+  // heartbeat, and a server silent for the lobby's game_server_lease_ms is taken for gone (its
+  // matches end as server_lost).
   std::uint64_t report_load(std::uint32_t players);
-  std::uint64_t report_match_end(std::uint64_t match_id);
+  // The first player of `match_id` arrived: without it the match ends as nobody_joined once the
+  // lobby's match_join_deadline_ms has passed.
+  std::uint64_t report_match_began(std::uint64_t match_id);
+  std::uint64_t report_match_end(std::uint64_t match_id,
+                                 MatchEndReason reason = MatchEndReason::finished);
 
   // What the lobby has said so far.
   LobbyClientState state() const { return state_; }

@@ -41,7 +41,17 @@ enum class DisconnectReason : std::uint8_t {
   ticket_rejected = 10,   // no valid join ticket in time (missing, forged, expired, reused)
 };
 
+// Why a match ended, as the game server reports it to the lobby and the lobby tells the room's
+// players (the values are those of lobby.fbs's MatchEndReason).
+enum class MatchEndReason : std::uint8_t {
+  finished = 0,       // played to its end
+  abandoned = 1,      // every player left the game server and none came back in time
+  nobody_joined = 2,  // no player reached the game server before the lobby's join deadline
+  server_lost = 3,    // the game server stopped reporting to the lobby past its lease
+};
+
 std::string_view to_string(Delivery delivery);
 std::string_view to_string(DisconnectReason reason);
+std::string_view to_string(MatchEndReason reason);
 
 }  // namespace tickwire::net
