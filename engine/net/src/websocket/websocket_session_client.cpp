@@ -43,7 +43,8 @@ class SessionClient final : public ClientTransport {
       if (in_handshake() && now >= handshake_deadline_) {
         give_up(DisconnectReason::connect_failed);  // the server never answered as one of ours
       }
-      auto slice = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
+      // Rounded up: a wait cut to 0 ms would spin instead of sleeping in the transport below.
+      auto slice = std::chrono::ceil<std::chrono::milliseconds>(deadline - now);
       if (slice.count() < 0) slice = std::chrono::milliseconds(0);
       if (in_handshake()) slice = std::min(slice, kDeadlineSlice);
       if (!transport_->poll(event, slice)) {

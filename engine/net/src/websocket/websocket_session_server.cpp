@@ -53,7 +53,8 @@ class SessionServer final : public ServerTransport, public detail::TicketGate {
     for (;;) {
       const auto now = Clock::now();
       expire_handshakes(now);
-      auto slice = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
+      // Rounded up: a wait cut to 0 ms would spin instead of sleeping in the transport below.
+      auto slice = std::chrono::ceil<std::chrono::milliseconds>(deadline - now);
       if (slice.count() < 0) slice = std::chrono::milliseconds(0);
       if (waiting_ > 0) slice = std::min(slice, kDeadlineSlice);
       if (!transport_->poll(event, slice)) {
