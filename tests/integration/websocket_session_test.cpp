@@ -139,6 +139,7 @@ TEST_F(WebSocketSessionTest, a_valid_ticket_admits_the_player_and_the_path_reads
   EXPECT_FALSE(contains(observer.seen_from_client(), "move left 0123456789"));
   EXPECT_FALSE(contains(observer.seen_from_server(), "tick 9876543210"));
   EXPECT_EQ(server_->counters().rejected_tickets, 0u);
+  EXPECT_EQ(server_->counters().connections_accepted, 1u);
   const auto stats = server_->stats(player->peer);
   ASSERT_TRUE(stats);
   EXPECT_EQ(stats->bytes_received, std::string_view("input: move left 0123456789").size());
@@ -262,6 +263,7 @@ TEST_F(WebSocketSessionTest, bad_and_missing_tickets_are_refused_and_counted_whi
 
   const auto counters = server_->counters();
   EXPECT_EQ(counters.rejected_tickets, rejected);
+  EXPECT_EQ(counters.connections_accepted, server_log_.connected.size());
   EXPECT_EQ(counters.refused_connections, 1u);
   EXPECT_EQ(counters.dropped_forged, 1u) << "the proof made with the wrong keys";
   EXPECT_TRUE(server_log_.disconnected.empty()) << "the game heard of a peer it never admitted";

@@ -113,6 +113,8 @@ class SessionServer final : public ServerTransport, public detail::TicketGate {
 
   TransportCounters counters() const override {
     TransportCounters sum = transport_->counters();
+    // Admitted players, as on ENet; the upgrades below include those turned away.
+    sum.connections_accepted = own_.connections_accepted;
     sum.rejected_tickets += own_.rejected_tickets;
     sum.refused_connections += own_.refused_connections;
     sum.dropped_malformed += own_.dropped_malformed;
@@ -231,6 +233,7 @@ class SessionServer final : public ServerTransport, public detail::TicketGate {
     peer.admitted = true;
     --waiting_;
     ++admitted_;
+    ++own_.connections_accepted;
     return true;
   }
 
