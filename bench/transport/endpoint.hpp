@@ -61,6 +61,9 @@ struct TransportUnderTest {
 // Tickwire with encrypted sessions (the default), and with plaintext_for_development.
 TransportUnderTest tickwire_enet_transport();
 TransportUnderTest tickwire_plaintext_transport();
+// Tickwire's WebSocket transport with gameplay sessions (ticket, sealed messages) and without.
+TransportUnderTest tickwire_websocket_transport();
+TransportUnderTest tickwire_websocket_plaintext_transport();
 TransportUnderTest raw_enet_transport();
 TransportUnderTest raw_udp_transport();
 

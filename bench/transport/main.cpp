@@ -40,6 +40,7 @@ struct Options {
   bool pin_threads = true;
   bool busy_poll = false;
   bool quick = false;
+  bool websocket = false;
 };
 
 // One line per transport, case and round on stderr, so that a long run shows it is alive and a
@@ -97,6 +98,54 @@ void measure_round(int round, const Options& options, const CaseSettings& settin
     progress(round, options, *contenders[i].transport, settings, this_round[i]);
     contenders[i].rounds->merge(this_round[i]);
   }
+}
+
+// WebSocket gameplay sessions against the plain WebSocket transport, side by side: what the
+// ticket handshake's session sealing costs on one TCP stream. Every message on a stream is
+// reliable, so one delivery kind.
+int run_websocket(const Options& options) {
+  const TransportUnderTest sealed = tickwire_websocket_transport();
+  const TransportUnderTest plain = tickwire_websocket_plaintext_transport();
+  CaseSettings base;
+  base.round_trips = options.round_trips;
+  base.warmup_round_trips = std::max(1, options.round_trips / 10);
+  base.seconds = options.seconds;
+  base.warmup_seconds = std::clamp(options.seconds * 0.2, 0.05, 0.5);
+  base.pin_threads = options.pin_threads;
+  base.busy_poll = options.busy_poll;
+  base.delivery = net::Delivery::reliable_ordered;
+  std::vector<std::pair<CaseRounds, CaseRounds>> results(kMessageSizes.size());
+  for (int round = 0; round < options.rounds; ++round) {
+    for (std::size_t s = 0; s < kMessageSizes.size(); ++s) {
+      CaseSettings settings = base;
+      settings.message_size = kMessageSizes[s];
+      measure_round(round, options, settings,
+                    {{&sealed, &results[s].first}, {&plain, &results[s].second}});
+    }
+  }
+  std::printf(
+      "\nWebSocket, sealed sessions against plain, reliable_ordered, 127.0.0.1 "
+      "(%d round(s), %.2f s throughput per round)\n\n",
+      options.rounds, options.seconds);
+  std::printf(
+      "| size | sealed median RTT us | plain median RTT us | RTT ratio | sealed msg/s | "
+      "plain msg/s | throughput ratio |\n|---|---|---|---|---|---|---|\n");
+  std::size_t failures = 0;
+  for (std::size_t s = 0; s < kMessageSizes.size(); ++s) {
+    failures += results[s].first.errors.size() + results[s].second.errors.size();
+    const CaseSummary a = summarize(results[s].first);
+    const CaseSummary b = summarize(results[s].second);
+    std::printf("| %s | %.1f | %.1f | %.2f | %.0f | %.0f | %.2f |\n",
+                size_label(kMessageSizes[s]).c_str(), a.median_us, b.median_us,
+                b.median_us > 0 ? a.median_us / b.median_us : 0.0, a.messages_per_second,
+                b.messages_per_second,
+                b.messages_per_second > 0 ? a.messages_per_second / b.messages_per_second : 0.0);
+  }
+  if (failures > 0) {
+    std::printf("\n%zu measurement(s) failed to run; see the messages above.\n", failures);
+    return 1;
+  }
+  return 0;
 }
 
 int run(const Options& options) {
@@ -208,6 +257,9 @@ int main(int argc, char** argv) {
   app.add_flag("--busy-poll", options.busy_poll,
                "Both sides poll without waiting, so round trips measure the transports without "
                "thread wake-ups (keeps both cores busy: use on a quiet machine)");
+  app.add_flag("--websocket", options.websocket,
+               "Measure Tickwire's WebSocket transport instead: gameplay sessions (ticket, sealed "
+               "messages) against plain WebSocket, reliable messages of each size");
   CLI11_PARSE(app, argc, argv);
   options.pin_threads = !no_pin;
 
@@ -216,5 +268,6 @@ int main(int argc, char** argv) {
     if (rounds->count() == 0) options.rounds = 1;
     if (round_trips->count() == 0) options.round_trips = 300;
   }
-  return tickwire::bench::run(options);
+  return options.websocket ? tickwire::bench::run_websocket(options)
+                           : tickwire::bench::run(options);
 }

@@ -1,5 +1,6 @@
-// Tickwire's ENet transport behind the benchmark's Endpoint: the transport under test, used the
-// way a game would use it (public header only, default configuration, loopback address).
+// Tickwire's ENet and WebSocket transports behind the benchmark's Endpoint: the transports under
+// test, used the way a game would use them (public headers only, default configuration, loopback
+// address).
 
 #include <chrono>
 #include <memory>
@@ -7,6 +8,7 @@
 
 #include "endpoint.hpp"
 #include "tickwire/net/enet_transport.hpp"
+#include "tickwire/net/websocket_transport.hpp"
 
 namespace tickwire::bench {
 namespace {
@@ -90,11 +92,11 @@ class TickwireClient final : public Endpoint {
       (void)endpoint_.receive(milliseconds(10));
       if (endpoint_.peer() != net::kInvalidPeer) return {};
       if (client_->state() == net::ClientState::disconnected) {
-        return net::Status::error("Tickwire ENet client could not connect: " +
+        return net::Status::error("Tickwire client could not connect: " +
                                   std::string(net::to_string(endpoint_.last_event().reason)));
       }
     }
-    return net::Status::error("Tickwire ENet client: no connection within the connect timeout");
+    return net::Status::error("Tickwire client: no connection within the connect timeout");
   }
 
   bool send(net::Channel channel, net::Delivery delivery,
@@ -157,7 +159,49 @@ net::Result<std::unique_ptr<Endpoint>> make_client(std::uint16_t port) {
   return std::unique_ptr<Endpoint>(std::move(client));
 }
 
+template <bool kEncrypted>
+net::Result<std::unique_ptr<ServerEndpoint>> make_websocket_server() {
+  net::WebSocketServerConfig config;
+  config.bind_address = "127.0.0.1";
+  config.port = 0;
+  if (kEncrypted) {
+    config.require_ticket = net::TicketRequirement{lobby().public_key(), kServerName, 2000, seal()};
+  } else {
+    config.security = net::SessionSecurity::plaintext_for_development;
+  }
+  auto made = net::make_websocket_server(config);
+  if (!made.ok()) return net::Status::error("Tickwire WebSocket server: " + made.error());
+  return std::unique_ptr<ServerEndpoint>(std::make_unique<TickwireServer>(std::move(*made)));
+}
+
+template <bool kEncrypted>
+net::Result<std::unique_ptr<Endpoint>> make_websocket_client(std::uint16_t port) {
+  net::WebSocketClientConfig config;
+  if (kEncrypted) {
+    net::IssuedTicket issued = lobby().issue_with_keys(1, 1, kServerName, seal().public_key);
+    config.join_ticket = std::move(issued.ticket);
+    config.session_keys = issued.keys;
+  }
+  config.server_host = "127.0.0.1";
+  config.server_port = port;
+  config.connect_timeout_ms =
+      static_cast<std::uint32_t>(std::chrono::milliseconds(kConnectTimeout).count());
+  auto made = net::make_websocket_client(config);
+  if (!made.ok()) return net::Status::error("Tickwire WebSocket client: " + made.error());
+  auto client = std::make_unique<TickwireClient>(std::move(*made));
+  if (net::Status status = client->connect(); !status.ok()) return status;
+  return std::unique_ptr<Endpoint>(std::move(client));
+}
+
 }  // namespace
+
+TransportUnderTest tickwire_websocket_transport() {
+  return {"WebSocket enc", &make_websocket_server<true>, &make_websocket_client<true>};
+}
+
+TransportUnderTest tickwire_websocket_plaintext_transport() {
+  return {"WebSocket plain", &make_websocket_server<false>, &make_websocket_client<false>};
+}
 
 TransportUnderTest tickwire_enet_transport() {
   return {"Tickwire enc", &make_server<true>, &make_client<true>};

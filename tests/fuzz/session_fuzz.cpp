@@ -1,6 +1,7 @@
 // Fuzz target for what reads the game port's session bytes before anything trusts them: the
 // handshake decoder (and the cookie check behind it), the opener of sealed batches, the batch
-// framing, and the join ticket verifier that opens the sealed session keys. The first byte picks
+// framing, the WebSocket session handshake's decoders, and the join ticket verifier that opens
+// the sealed session keys. The first byte picks
 // the decoder; the rest is its input. Fixed keys make the crypto deterministic, so a crash
 // reproduces.
 
@@ -12,6 +13,7 @@
 #include "enet/message_batch.hpp"
 #include "session/handshake.hpp"
 #include "session/session_crypto.hpp"
+#include "session/stream_handshake.hpp"
 #include "tickwire/net/join_ticket.hpp"
 
 namespace {
@@ -35,7 +37,7 @@ JoinTicketVerifier& verifier() {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
   const std::span<const std::uint8_t> input(data + 1, size - 1);
-  switch (data[0] % 4) {
+  switch (data[0] % 5) {
     case 0: {
       const auto packet = session::decode_handshake(input);
       if (packet && packet->type == session::HandshakeType::response) {
@@ -65,6 +67,25 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
           total += message.size();
         if (total > input.size()) __builtin_trap();
       }
+      break;
+    }
+    case 3: {
+      // The WebSocket session handshake: a HELLO's ticket view lies inside the message, and a
+      // proof or sealed challenge never opens (nobody forges Poly1305).
+      namespace stream = session::stream;
+      if (const auto hello = stream::decode_hello(input)) {
+        if (hello->ticket.data() < input.data() ||
+            hello->ticket.data() + hello->ticket.size() > input.data() + input.size()) {
+          __builtin_trap();
+        }
+        session::MessageOpener opener(keys());
+        if (hello->proof && stream::opens_to_challenge(opener, *hello->proof, {})) __builtin_trap();
+      }
+      if (const auto accept = stream::decode_accept(input); accept && accept->sealed_challenge) {
+        session::MessageOpener opener(keys());
+        if (stream::opens_to_challenge(opener, *accept->sealed_challenge, {})) __builtin_trap();
+      }
+      (void)stream::decode_challenge(input);
       break;
     }
     default:

@@ -1,5 +1,6 @@
 // The traffic-class policy: gameplay over ENet, and over WebSocket when UDP cannot reach the
-// server, with the same game code on both ends.
+// server, with the same game code, the same join ticket and the same session security on both
+// ends. One game server listens on both transports, and a ticket is used once across them.
 
 #include <gtest/gtest.h>
 
@@ -10,117 +11,284 @@
 namespace tickwire::test {
 namespace {
 
+using namespace std::chrono_literals;
+using net::DisconnectReason;
 using net::TransportKind;
+
+// The game server's name in tickets: its canonical (ENet) address, the same on both transports.
+constexpr const char* kServer = "127.0.0.1:7777";
 
 class TrafficPolicyTest : public ::testing::Test {
  protected:
-  void SetUp() override {
+  void SetUp() override { start_servers("127.0.0.1"); }
+
+  net::TicketRequirement requirement() const {
+    return net::TicketRequirement{lobby_.public_key(), kServer, 2000, seal_};
+  }
+
+  void start_servers(const std::string& websocket_address) {
     net::EnetServerConfig enet;
     enet.port = 0;
-    // The policy's choice of transport is under test here; the WebSocket fallback has no tickets.
-    enet.security = net::SessionSecurity::plaintext_for_development;
+    enet.require_ticket = requirement();
     net::WebSocketServerConfig websocket;
+    websocket.bind_address = websocket_address;
     websocket.port = 0;
+    websocket.require_ticket = requirement();
     auto udp = net::make_enet_server(enet);
+    ASSERT_TRUE(udp.ok()) << udp.error();
     auto tcp = net::make_websocket_server(websocket);
-    ASSERT_TRUE(udp.ok() && tcp.ok());
+    if (!tcp.ok()) GTEST_SKIP() << "cannot listen on " << websocket_address << ": " << tcp.error();
     udp_port_ = udp.value()->port();
     tcp_port_ = tcp.value()->port();
     std::vector<std::unique_ptr<net::ServerTransport>> both;
     both.push_back(std::move(udp.value()));
     both.push_back(std::move(tcp.value()));
-    server_ = std::move(net::combine_servers(std::move(both)).value());
+    auto combined = net::combine_servers(std::move(both));
+    ASSERT_TRUE(combined.ok()) << combined.error();
+    server_ = std::move(combined.value());
   }
 
-  net::GameplayClientConfig client_config(std::uint16_t udp_port) const {
+  // A client of `player_id` with a fresh ticket, UDP aimed at `udp_port`.
+  net::GameplayClientConfig client_config(std::uint16_t udp_port, std::uint64_t player_id) const {
     net::GameplayClientConfig config;
-    config.policy.udp_timeout_ms = 300;
+    config.enet.server_host = "127.0.0.1";
     config.enet.server_port = udp_port;
+    config.enet.connect_timeout_ms = 300;
+    config.websocket.server_host = "127.0.0.1";
     config.websocket.server_port = tcp_port_;
+    net::IssuedTicket issued = lobby_.issue_with_keys(player_id, 3, kServer, seal_.public_key);
+    config.join_ticket = std::move(issued.ticket);
+    config.session_keys = issued.keys;
     return config;
   }
 
-  // The game's side of a connection: identical whichever transport carries it.
-  void exchange(net::ClientTransport& client, EventLog& client_log) {
-    ASSERT_TRUE(pump_until({{server_.get(), &server_log_}, {&client, &client_log}}, [&] {
-      return !client_log.connected.empty() && !server_log_.connected.empty();
-    }));
-    ASSERT_EQ(client.send(0, net::Delivery::reliable_ordered, bytes_of("input")),
-              net::SendResult::ok);
-    ASSERT_TRUE(pump_until({{server_.get(), &server_log_}, {&client, &client_log}},
-                           [&] { return !server_log_.messages.empty(); }));
-    const net::PeerId peer = server_log_.messages.back().peer;
-    EXPECT_EQ(peer, server_log_.connected.back());
-    ASSERT_EQ(server_->send(peer, 1, net::Delivery::unreliable_sequenced, bytes_of("snapshot")),
-              net::SendResult::ok);
-    ASSERT_TRUE(pump_until({{server_.get(), &server_log_}, {&client, &client_log}},
-                           [&] { return !client_log.messages.empty(); }));
-    EXPECT_EQ(client_log.messages.back().bytes, bytes_of("snapshot"));
+  std::unique_ptr<net::GameplayClient> make_client(const net::GameplayClientConfig& config) {
+    auto made = net::make_gameplay_client(config);
+    EXPECT_TRUE(made.ok()) << made.error();
+    return made.ok() ? std::move(made.value()) : nullptr;
   }
 
+  // How an attempt ended: connected (nothing), or its disconnect reason.
+  std::optional<DisconnectReason> outcome(net::ClientTransport& client, EventLog& log) {
+    EXPECT_TRUE(pump_until(
+        {{server_.get(), &server_log_}, {&client, &log}},
+        [&] { return !log.connected.empty() || !log.disconnected.empty(); }, 10s));
+    if (!log.disconnected.empty()) return log.disconnected.front().second;
+    return std::nullopt;
+  }
+
+  // The game's side of a connection: identical whichever transport carries it. Returns the
+  // client's id on the server.
+  net::PeerId exchange(net::ClientTransport& client, EventLog& client_log) {
+    const std::size_t before = server_log_.messages.size();
+    EXPECT_TRUE(pump_until({{server_.get(), &server_log_}, {&client, &client_log}}, [&] {
+      return !client_log.connected.empty() && !server_log_.connected.empty();
+    }));
+    EXPECT_EQ(client.send(0, net::Delivery::reliable_ordered, bytes_of("input")),
+              net::SendResult::ok);
+    EXPECT_TRUE(pump_until(
+        {{server_.get(), &server_log_}, {&client, &client_log}},
+        [&] { return server_log_.messages.size() > before; }, 10s));
+    if (server_log_.messages.size() <= before) return net::kInvalidPeer;
+    const net::PeerId peer = server_log_.messages.back().peer;
+    const std::size_t received = client_log.messages.size();
+    EXPECT_EQ(server_->send(peer, 1, net::Delivery::unreliable_sequenced, bytes_of("snapshot")),
+              net::SendResult::ok);
+    EXPECT_TRUE(pump_until(
+        {{server_.get(), &server_log_}, {&client, &client_log}},
+        [&] { return client_log.messages.size() > received; }, 10s));
+    if (client_log.messages.size() > received) {
+      EXPECT_EQ(client_log.messages.back().bytes, bytes_of("snapshot"));
+    }
+    return peer;
+  }
+
+  // UDP into a black hole: a link simulator in front of the ENet port that loses everything.
+  std::unique_ptr<net::UdpLinkSimulator> blackhole() const {
+    net::UdpLinkSimulatorConfig config;
+    config.target_port = udp_port_;
+    config.conditions = net::NetworkConditions::symmetric({.loss = 1.0});
+    return std::move(net::UdpLinkSimulator::start(config).value());
+  }
+
+  const net::JoinTicketIssuer lobby_ = net::JoinTicketIssuer::generate();
+  const net::GameServerSealKeys seal_ = net::GameServerSealKeys::generate();
   std::unique_ptr<net::ServerTransport> server_;
   std::uint16_t udp_port_ = 0, tcp_port_ = 0;
   EventLog server_log_;
 };
 
 TEST_F(TrafficPolicyTest, gameplay_goes_over_enet_when_udp_reaches_the_server) {
-  auto client = std::move(net::make_gameplay_client(client_config(udp_port_)).value());
+  auto client = make_client(client_config(udp_port_, 11));
   EventLog log;
-  exchange(*client, log);
+  const net::PeerId peer = exchange(*client, log);
   EXPECT_EQ(client->kind(), TransportKind::enet);
+  ASSERT_TRUE(server_->ticket_of(peer));
+  EXPECT_EQ(server_->ticket_of(peer)->player_id, 11u);
 }
 
-TEST_F(TrafficPolicyTest, gameplay_falls_back_to_websocket_when_udp_gets_no_answer) {
-  // UDP goes into a black hole: a link simulator that loses everything.
-  net::UdpLinkSimulatorConfig blackhole;
-  blackhole.target_port = udp_port_;
-  blackhole.conditions = net::NetworkConditions::symmetric({.loss = 1.0});
-  auto link = std::move(net::UdpLinkSimulator::start(blackhole).value());
-  auto client = std::move(net::make_gameplay_client(client_config(link->port())).value());
+TEST_F(TrafficPolicyTest,
+       gameplay_falls_back_to_websocket_with_its_ticket_when_udp_gets_no_answer) {
+  auto link = blackhole();
+  auto client = make_client(client_config(link->port(), 12));
   EventLog log;
-  exchange(*client, log);
+  const net::PeerId peer = exchange(*client, log);
   EXPECT_EQ(client->kind(), TransportKind::websocket);
   EXPECT_TRUE(log.disconnected.empty()) << "the failed UDP attempt is not the game's business";
   EXPECT_EQ(log.connected.size(), 1u);
+  ASSERT_TRUE(server_->ticket_of(peer));
+  EXPECT_EQ(server_->ticket_of(peer)->player_id, 12u);
+  EXPECT_EQ(server_->counters().rejected_tickets, 0u);
 }
 
-TEST_F(TrafficPolicyTest, peers_of_both_transports_get_distinct_ids_and_their_own_messages) {
-  auto over_udp = std::move(net::make_gameplay_client(client_config(udp_port_)).value());
-  auto config = client_config(udp_port_);
+TEST_F(TrafficPolicyTest, peers_of_both_transports_get_distinct_ids_tickets_and_messages) {
+  auto over_udp = make_client(client_config(udp_port_, 21));
+  auto config = client_config(udp_port_, 22);
   config.policy.gameplay = TransportKind::websocket;
-  auto over_tcp = std::move(net::make_gameplay_client(config).value());
+  auto over_tcp = make_client(config);
   EventLog udp_log, tcp_log;
   ASSERT_TRUE(pump_until(
       {{server_.get(), &server_log_}, {over_udp.get(), &udp_log}, {over_tcp.get(), &tcp_log}},
-      [&] { return server_log_.connected.size() == 2; }));
+      [&] { return server_log_.connected.size() == 2; }, 10s));
   EXPECT_NE(server_log_.connected[0], server_log_.connected[1]);
   EXPECT_EQ(server_->connected_peers(), 2u);
+  std::vector<std::uint64_t> players;
+  for (const net::PeerId peer : server_log_.connected)
+    players.push_back(server_->ticket_of(peer).value_or(net::JoinTicket{}).player_id);
+  std::sort(players.begin(), players.end());
+  EXPECT_EQ(players, (std::vector<std::uint64_t>{21, 22}));
   ASSERT_EQ(server_->broadcast(0, net::Delivery::reliable_ordered, bytes_of("all")),
             net::SendResult::ok);
   ASSERT_TRUE(pump_until(
       {{server_.get(), &server_log_}, {over_udp.get(), &udp_log}, {over_tcp.get(), &tcp_log}},
-      [&] { return !udp_log.messages.empty() && !tcp_log.messages.empty(); }));
+      [&] { return !udp_log.messages.empty() && !tcp_log.messages.empty(); }, 10s));
+  EXPECT_EQ(tcp_log.messages[0].bytes, bytes_of("all"));
   over_tcp.reset();
-  ASSERT_TRUE(pump_until({{server_.get(), &server_log_}, {over_udp.get(), &udp_log}},
-                         [&] { return !server_log_.disconnected.empty(); }));
+  ASSERT_TRUE(pump_until(
+      {{server_.get(), &server_log_}, {over_udp.get(), &udp_log}},
+      [&] { return !server_log_.disconnected.empty(); }, 10s));
   EXPECT_EQ(server_->connected_peers(), 1u);
   EXPECT_EQ(server_->send(server_log_.disconnected[0].first, 0, net::Delivery::reliable_ordered,
                           bytes_of("x")),
             net::SendResult::unknown_peer);
+  EXPECT_FALSE(server_->ticket_of(server_log_.disconnected[0].first));
+}
+
+TEST_F(TrafficPolicyTest, a_ticket_used_on_one_transport_is_refused_on_the_other) {
+  // Used over ENet, shown again over WebSocket.
+  const auto first = client_config(udp_port_, 31);
+  auto over_udp = make_client(first);
+  EventLog udp_log;
+  ASSERT_FALSE(outcome(*over_udp, udp_log).has_value());
+  auto again = first;
+  again.policy.gameplay = TransportKind::websocket;
+  auto over_tcp = make_client(again);
+  EventLog tcp_log;
+  EXPECT_EQ(outcome(*over_tcp, tcp_log), DisconnectReason::ticket_rejected);
+
+  // Used over WebSocket, shown again over ENet.
+  auto second = client_config(udp_port_, 32);
+  second.policy.gameplay = TransportKind::websocket;
+  auto second_tcp = make_client(second);
+  EventLog second_tcp_log;
+  ASSERT_FALSE(outcome(*second_tcp, second_tcp_log).has_value());
+  auto back = second;
+  back.policy.gameplay = TransportKind::enet;
+  back.policy.gameplay_falls_back_to_websocket = false;
+  auto second_udp = make_client(back);
+  EventLog second_udp_log;
+  EXPECT_EQ(outcome(*second_udp, second_udp_log), DisconnectReason::ticket_rejected);
+
+  EXPECT_EQ(server_->counters().rejected_tickets, 2u);
+  ASSERT_TRUE(pump_until({{server_.get(), &server_log_}},
+                         [&] { return server_log_.connected.size() == 2; }));
+  EXPECT_EQ(server_->connected_peers(), 2u);
 }
 
 TEST_F(TrafficPolicyTest, when_neither_transport_answers_the_client_reports_connect_failed) {
-  net::UdpLinkSimulatorConfig blackhole;
-  blackhole.target_port = udp_port_;
-  blackhole.conditions = net::NetworkConditions::symmetric({.loss = 1.0});
-  auto link = std::move(net::UdpLinkSimulator::start(blackhole).value());
-  auto config = client_config(link->port());
+  auto link = blackhole();
+  auto config = client_config(link->port(), 41);
   server_.reset();  // the WebSocket port is closed now too
-  auto client = std::move(net::make_gameplay_client(config).value());
+  auto client = make_client(config);
   EventLog log;
-  ASSERT_TRUE(pump_until({{client.get(), &log}}, [&] { return !log.disconnected.empty(); }));
-  EXPECT_EQ(log.disconnected[0].second, net::DisconnectReason::connect_failed);
+  ASSERT_TRUE(pump_until(
+      {{client.get(), &log}}, [&] { return !log.disconnected.empty(); }, 10s));
+  EXPECT_EQ(log.disconnected[0].second, DisconnectReason::connect_failed);
   EXPECT_EQ(client->state(), net::ClientState::disconnected);
+}
+
+TEST_F(TrafficPolicyTest, the_connect_timeout_the_caller_set_is_kept) {
+  auto link = blackhole();
+  auto config = client_config(link->port(), 51);
+  config.enet.connect_timeout_ms = 60'000;  // far longer than this test waits
+  auto client = make_client(config);
+  EventLog log;
+  pump_for({{server_.get(), &server_log_}, {client.get(), &log}}, 2s);
+  EXPECT_EQ(client->kind(), TransportKind::enet) << "the UDP attempt was cut short";
+  EXPECT_TRUE(log.connected.empty());
+  EXPECT_TRUE(log.disconnected.empty());
+}
+
+class TrafficPolicyIpv6Test : public TrafficPolicyTest {
+ protected:
+  void SetUp() override { start_servers("::1"); }
+};
+
+TEST_F(TrafficPolicyIpv6Test, a_client_with_only_ipv6_plays_over_websocket) {
+  auto config = client_config(udp_port_, 61);
+  config.enet.server_host = "::1";  // ENet 1.3 cannot use it
+  config.websocket.server_host = "::1";
+  auto client = make_client(config);
+  ASSERT_NE(client, nullptr);
+  EventLog log;
+  const net::PeerId peer = exchange(*client, log);
+  EXPECT_EQ(client->kind(), TransportKind::websocket);
+  ASSERT_TRUE(server_->ticket_of(peer));
+  EXPECT_EQ(server_->ticket_of(peer)->player_id, 61u);
+}
+
+TEST(TrafficPolicyConfig, nothing_defaults_to_localhost_and_validate_names_what_is_missing) {
+  net::GameplayClientConfig config;
+  EXPECT_TRUE(config.enet.server_host.empty());
+  EXPECT_TRUE(config.websocket.server_host.empty());
+  EXPECT_NE(config.validate().message().find("enet.server_host"), std::string::npos);
+  config.enet.server_host = "10.0.0.5";
+  config.enet.server_port = 7777;
+  EXPECT_NE(config.validate().message().find("websocket.server_host"), std::string::npos);
+  config.websocket.server_host = "10.0.0.5";
+  config.websocket.server_port = 7778;
+  EXPECT_TRUE(config.validate().ok()) << config.validate().message();
+  config.enet.join_ticket = bytes_of("ticket");
+  EXPECT_NE(config.validate().message().find("join_ticket"), std::string::npos);
+  EXPECT_FALSE(net::make_gameplay_client(config).ok());
+}
+
+TEST(CombineServers, servers_that_disagree_about_tickets_are_refused) {
+  const auto lobby = net::JoinTicketIssuer::generate();
+  const auto seal = net::GameServerSealKeys::generate();
+  const auto make_pair = [&](std::optional<net::TicketRequirement> websocket_requirement) {
+    net::EnetServerConfig enet;
+    enet.port = 0;
+    enet.require_ticket = net::TicketRequirement{lobby.public_key(), kServer, 2000, seal};
+    net::WebSocketServerConfig websocket;
+    websocket.port = 0;
+    websocket.require_ticket = websocket_requirement;
+    if (!websocket_requirement) {
+      websocket.security = net::SessionSecurity::plaintext_for_development;
+    }
+    std::vector<std::unique_ptr<net::ServerTransport>> both;
+    both.push_back(std::move(net::make_enet_server(enet).value()));
+    both.push_back(std::move(net::make_websocket_server(websocket).value()));
+    return net::combine_servers(std::move(both));
+  };
+  auto elsewhere =
+      make_pair(net::TicketRequirement{lobby.public_key(), "10.0.0.9:7777", 2000, seal});
+  ASSERT_FALSE(elsewhere.ok());
+  EXPECT_NE(elsewhere.error().find("server_address"), std::string::npos) << elsewhere.error();
+  auto open_door = make_pair(std::nullopt);
+  ASSERT_FALSE(open_door.ok());
+  EXPECT_NE(open_door.error().find("require join tickets"), std::string::npos) << open_door.error();
+  EXPECT_TRUE(make_pair(net::TicketRequirement{lobby.public_key(), kServer, 2000, seal}).ok());
 }
 
 }  // namespace

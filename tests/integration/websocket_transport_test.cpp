@@ -45,8 +45,10 @@ class WebSocketTest : public ::testing::Test {
     common.shutdown_timeout_ms = 500;
     return common;
   }
+  // The plain transport: gameplay sessions (tickets, sealing) are websocket_session_test's.
   static net::WebSocketServerConfig server_config() {
     net::WebSocketServerConfig config;
+    config.security = net::SessionSecurity::plaintext_for_development;
     config.common = fast_common();
     return config;
   }
@@ -531,19 +533,28 @@ bool mentions(const net::Status& status, const std::string& text) {
   return status.message().find(text) != std::string::npos;
 }
 
+// A server config valid apart from what a test changes: plain, without gameplay sessions.
+net::WebSocketServerConfig plain_server() {
+  net::WebSocketServerConfig config;
+  config.security = net::SessionSecurity::plaintext_for_development;
+  return config;
+}
+
 TEST(WebSocketConfig, defaults_are_valid_and_validate_names_the_bad_field) {
-  EXPECT_TRUE(net::WebSocketServerConfig{}.validate().ok());
+  // Encrypted by default: a server must say which tickets it admits, or opt out by name.
+  EXPECT_TRUE(mentions(net::WebSocketServerConfig{}.validate(), "require_ticket"));
+  EXPECT_TRUE(plain_server().validate().ok());
   EXPECT_TRUE(net::WebSocketClientConfig{}.validate().ok());
-  net::WebSocketServerConfig server;
+  net::WebSocketServerConfig server = plain_server();
   server.max_connections = 0;
   EXPECT_TRUE(mentions(server.validate(), "max_connections = 0"));
-  server = {};
+  server = plain_server();
   server.common.channel_count = 256;
   EXPECT_TRUE(mentions(server.validate(), "channel_count = 256"));
-  server = {};
+  server = plain_server();
   server.common.max_queued_bytes_per_peer = 10;
   EXPECT_TRUE(mentions(server.validate(), "max_queued_bytes_per_peer = 10"));
-  server = {};
+  server = plain_server();
   server.allowed_origins = {""};
   EXPECT_TRUE(mentions(server.validate(), "allowed_origins"));
   net::WebSocketClientConfig client;
@@ -558,13 +569,13 @@ TEST(WebSocketConfig, defaults_are_valid_and_validate_names_the_bad_field) {
 }
 
 TEST(WebSocketConfig, invalid_config_or_address_makes_no_transport_and_says_why) {
-  net::WebSocketServerConfig server;
+  net::WebSocketServerConfig server = plain_server();
   server.port = 0;
   server.common.max_message_size = 0;
   auto made = net::make_websocket_server(server);
   ASSERT_FALSE(made.ok());
   EXPECT_NE(made.error().find("max_message_size"), std::string::npos) << made.error();
-  server = {};
+  server = plain_server();
   server.port = 0;
   server.bind_address = "not-an-address";
   made = net::make_websocket_server(server);

@@ -25,6 +25,36 @@ TEST(JoinTicket, a_valid_ticket_is_accepted_once_with_its_contents) {
   EXPECT_EQ(again.error, TicketError::reused);
 }
 
+TEST(JoinTicket, check_leaves_the_ticket_unused_and_use_takes_it_once) {
+  const auto issuer = JoinTicketIssuer::generate();
+  JoinTicketVerifier verifier(issuer.public_key(), kServer);
+  const auto ticket = issuer.issue(42, 7, kServer);
+  const TicketCheck checked = verifier.check(ticket, unix_time_ms());
+  ASSERT_TRUE(checked.ok);
+  EXPECT_TRUE(verifier.check(ticket, unix_time_ms()).ok) << "check() used the ticket up";
+  EXPECT_TRUE(verifier.use(checked.ticket, unix_time_ms()));
+  EXPECT_FALSE(verifier.use(checked.ticket, unix_time_ms()));
+  const TicketCheck after = verifier.check(ticket, unix_time_ms());
+  EXPECT_FALSE(after.ok);
+  EXPECT_EQ(after.error, TicketError::reused);
+}
+
+TEST(JoinTicket, verifiers_sharing_used_nonces_refuse_each_others_tickets) {
+  const auto issuer = JoinTicketIssuer::generate();
+  JoinTicketVerifier udp(issuer.public_key(), kServer);
+  JoinTicketVerifier tcp(issuer.public_key(), kServer);
+  const auto before = issuer.issue(1, 7, kServer);
+  ASSERT_TRUE(tcp.verify(before, unix_time_ms()).ok);  // used before they share
+  udp.share_used_nonces(tcp);
+  EXPECT_EQ(udp.verify(before, unix_time_ms()).error, TicketError::reused);
+  const auto after = issuer.issue(2, 7, kServer);
+  ASSERT_TRUE(udp.verify(after, unix_time_ms()).ok);
+  EXPECT_EQ(tcp.verify(after, unix_time_ms()).error, TicketError::reused);
+  // A verifier that does not share still accepts it: the sharing is what refuses it.
+  JoinTicketVerifier apart(issuer.public_key(), kServer);
+  EXPECT_TRUE(apart.verify(after, unix_time_ms()).ok);
+}
+
 TEST(JoinTicket, tampering_with_any_byte_is_refused_or_changes_nothing) {
   const auto issuer = JoinTicketIssuer::generate();
   const auto ticket = issuer.issue(42, 7, kServer);

@@ -13,6 +13,7 @@
 #include "../support/pump.hpp"
 #include "enet/message_batch.hpp"
 #include "session/handshake.hpp"
+#include "session/stream_handshake.hpp"
 
 namespace tickwire::net::session {
 namespace {
@@ -215,6 +216,45 @@ TEST(Handshake, a_cookie_holds_only_for_its_address_port_and_time) {
   EXPECT_FALSE(jar.check(cookie, 0x0100007F, 5000, 1, 80'000)) << "too old";
   EXPECT_FALSE(CookieJar(10'000).check(cookie, 0x0100007F, 5000, 1, 50'000))
       << "another server's secret";
+}
+
+TEST(StreamHandshake, messages_round_trip_and_anything_else_is_refused) {
+  const stream::Challenge challenge = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+  EXPECT_EQ(stream::decode_challenge(stream::encode_challenge(challenge)), challenge);
+
+  const auto keys = DirectionKeys::derive({7});
+  MessageSealer sealer(keys);
+  const stream::Proof proof = stream::seal_challenge(sealer, challenge);
+  const std::vector<std::byte> ticket(300, std::byte{0x5a});
+  const Bytes hello = stream::encode_hello(ticket, proof);
+  const auto decoded = stream::decode_hello(hello);
+  ASSERT_TRUE(decoded);
+  EXPECT_TRUE(std::equal(decoded->ticket.begin(), decoded->ticket.end(),
+                         reinterpret_cast<const std::uint8_t*>(ticket.data())));
+  EXPECT_EQ(decoded->ticket.size(), ticket.size());
+  ASSERT_TRUE(decoded->proof);
+  MessageOpener opener(keys);
+  EXPECT_TRUE(stream::opens_to_challenge(opener, *decoded->proof, challenge));
+  MessageOpener other(keys);
+  stream::Challenge another = challenge;
+  another[0] ^= 1;
+  EXPECT_FALSE(stream::opens_to_challenge(other, *decoded->proof, another));
+  EXPECT_FALSE(stream::decode_hello(stream::encode_hello(ticket, std::nullopt))->proof);
+
+  // Truncated, one byte too many, another type, or a ticket over 1024 bytes: refused.
+  for (std::size_t cut = 0; cut < hello.size(); ++cut)
+    EXPECT_FALSE(stream::decode_hello(std::span(hello).first(cut))) << cut;
+  Bytes longer = hello;
+  longer.push_back(0);
+  EXPECT_FALSE(stream::decode_hello(longer));
+  EXPECT_FALSE(stream::decode_accept(hello));
+  EXPECT_FALSE(stream::decode_challenge(hello));
+  EXPECT_FALSE(stream::decode_hello(stream::encode_hello(std::vector<std::byte>(1025), proof)));
+
+  const auto accept = stream::decode_accept(stream::encode_accept(proof));
+  ASSERT_TRUE(accept && accept->sealed_challenge);
+  EXPECT_EQ(*accept->sealed_challenge, proof);
+  EXPECT_FALSE(stream::decode_accept(stream::encode_accept(std::nullopt))->sealed_challenge);
 }
 
 TEST(MessageBatch, several_messages_frame_and_split_back_and_bad_framing_is_refused) {

@@ -96,6 +96,7 @@ EnetEndpoint::EnetEndpoint(ENetHost* host, const EnetCommonConfig& config, Role 
       ticket_verifier_.emplace(admission_->tickets->lobby_key, admission_->tickets->server_address,
                                seal);
       ticket_deadline_ms_ = admission_->tickets->deadline_ms;
+      ticket_requirement_ = admission_->tickets;
     }
     cookies_.emplace(admission_->cookie_lifetime_ms);
     // Enough addresses to remember every client of a busy server. Only addresses that answered a

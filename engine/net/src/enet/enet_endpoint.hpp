@@ -75,6 +75,9 @@ class EnetEndpoint {
   // Client only: starts the handshake with the server; ENet connects once the server accepts.
   void begin_connect(ClientCredentials credentials);
   std::optional<JoinTicket> ticket_of(PeerId peer) const;
+  // Server: what tickets are checked against, and the verifier checking them (null without).
+  const std::optional<TicketRequirement>& ticket_requirement() const { return ticket_requirement_; }
+  JoinTicketVerifier* ticket_verifier() { return ticket_verifier_ ? &*ticket_verifier_ : nullptr; }
   ClientState client_state() const { return client_state_; }
   PeerId server_peer() const {
     return client_state_ == ClientState::connected ? server_id_ : kInvalidPeer;
@@ -191,6 +194,7 @@ class EnetEndpoint {
   std::chrono::steady_clock::time_point epoch_ = std::chrono::steady_clock::now();
   enet_uint32 last_tended_ms_ = 0;
   std::optional<JoinTicketVerifier> ticket_verifier_;  // servers that require tickets
+  std::optional<TicketRequirement> ticket_requirement_;
   std::uint32_t ticket_deadline_ms_ = 2000;
   bool encrypted_ = false;       // server: sessions must be encrypted; client: it has keys
   std::size_t batch_limit_ = 0;  // bytes of framed messages one batch may hold

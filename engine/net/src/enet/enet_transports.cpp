@@ -5,6 +5,7 @@
 
 #include "enet/enet_endpoint.hpp"
 #include "forwarding_transport.hpp"
+#include "ticket_gate.hpp"
 
 namespace tickwire::net {
 namespace enet_detail {
@@ -14,13 +15,17 @@ namespace {
 template <typename Role>
 using EnetTransport = detail::ForwardingTransport<Role, EnetEndpoint>;
 
-class EnetServer final : public EnetTransport<ServerTransport> {
+class EnetServer final : public EnetTransport<ServerTransport>, public detail::TicketGate {
  public:
   using EnetTransport<ServerTransport>::EnetTransport;
   std::uint16_t port() const override { return target_->host()->address.port; }
   std::optional<JoinTicket> ticket_of(PeerId peer) const override {
     return target_->ticket_of(peer);
   }
+  const std::optional<TicketRequirement>& ticket_requirement() const override {
+    return target_->ticket_requirement();
+  }
+  JoinTicketVerifier* ticket_verifier() override { return target_->ticket_verifier(); }
 };
 
 class EnetClient final : public EnetTransport<ClientTransport> {

@@ -215,6 +215,9 @@ Status LobbyServer::start() {
   WebSocketServerConfig transport = impl_->config.websocket;
   transport.common.framing = WebSocketFraming::raw;
   transport.common.channel_count = 2;
+  // No gameplay sessions: the lobby is where players get their tickets (LobbyConfig::validate).
+  transport.require_ticket.reset();
+  transport.security = SessionSecurity::plaintext_for_development;
   Impl& impl = *impl_;
   auto handler = lobby_detail::make_lobby_http_handler(
       impl.config, *impl.state, impl.metrics, [&impl] { return impl.counters(); },

@@ -1,10 +1,13 @@
-// combine_servers: several ServerTransports as one, with peer ids unique across them.
+// combine_servers: several ServerTransports as one, with peer ids unique across them, and one
+// memory of used tickets across those that admit by ticket.
 
 #include <algorithm>
 #include <chrono>
+#include <string>
 #include <unordered_map>
 #include <utility>
 
+#include "ticket_gate.hpp"
 #include "tickwire/net/traffic_policy.hpp"
 
 namespace tickwire::net {
@@ -145,12 +148,55 @@ class CombinedServer final : public ServerTransport {
 
 }  // namespace
 
+namespace {
+
+// The servers are one game server: tickets name it once, and a ticket is used once across all of
+// them. A server that admits without tickets beside one that requires them would be a way around
+// the tickets, so that is refused too.
+Status share_ticket_admission(std::vector<std::unique_ptr<ServerTransport>>& servers) {
+  std::vector<detail::TicketGate*> gates;
+  for (const auto& server : servers) {
+    auto* gate = dynamic_cast<detail::TicketGate*>(server.get());
+    if (gate != nullptr && gate->ticket_requirement().has_value()) gates.push_back(gate);
+  }
+  if (gates.empty()) return {};
+  if (gates.size() != servers.size()) {
+    return Status::error(
+        "combine_servers: " + std::to_string(gates.size()) + " of " +
+        std::to_string(servers.size()) +
+        " servers require join tickets: a player could skip the ticket through another; give "
+        "every server the same require_ticket, or none");
+  }
+  const TicketRequirement& first = *gates.front()->ticket_requirement();
+  for (detail::TicketGate* gate : gates) {
+    const TicketRequirement& other = *gate->ticket_requirement();
+    if (other.server_address != first.server_address) {
+      return Status::error(
+          "combine_servers: the servers name the game server differently in "
+          "require_ticket.server_address ('" +
+          first.server_address + "' and '" + other.server_address +
+          "'): tickets name one game server, give every transport that name");
+    }
+    if (other.lobby_key != first.lobby_key) {
+      return Status::error(
+          "combine_servers: the servers trust different lobby keys (require_ticket.lobby_key): "
+          "give every transport the same one");
+    }
+  }
+  for (std::size_t i = 1; i < gates.size(); ++i)
+    gates.front()->ticket_verifier()->share_used_nonces(*gates[i]->ticket_verifier());
+  return {};
+}
+
+}  // namespace
+
 Result<std::unique_ptr<ServerTransport>> combine_servers(
     std::vector<std::unique_ptr<ServerTransport>> servers) {
   if (servers.empty()) return Status::error("combine_servers needs at least one server");
   for (const auto& server : servers) {
     if (server == nullptr) return Status::error("combine_servers was given a null server");
   }
+  if (Status status = share_ticket_admission(servers); !status.ok()) return status;
   return std::unique_ptr<ServerTransport>(std::make_unique<CombinedServer>(std::move(servers)));
 }
 

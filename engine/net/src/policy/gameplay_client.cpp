@@ -1,4 +1,5 @@
-// GameplayClient: ENet first, WebSocket when UDP gets no answer, one ClientTransport throughout.
+// GameplayClient: ENet first, WebSocket when UDP gets no answer, one ClientTransport throughout,
+// with the lobby's ticket and session keys on whichever transport carries the connection.
 
 #include <utility>
 
@@ -7,6 +8,20 @@
 
 namespace tickwire::net {
 namespace {
+
+EnetClientConfig enet_config_of(const GameplayClientConfig& config) {
+  EnetClientConfig enet = config.enet;
+  enet.join_ticket = config.join_ticket;
+  enet.session_keys = config.session_keys;
+  return enet;
+}
+
+WebSocketClientConfig websocket_config_of(const GameplayClientConfig& config) {
+  WebSocketClientConfig websocket = config.websocket;
+  websocket.join_ticket = config.join_ticket;
+  websocket.session_keys = config.session_keys;
+  return websocket;
+}
 
 // Forwards to the transport carrying the connection now (target_), which poll() swaps for a
 // WebSocket client when UDP gets no answer.
@@ -32,7 +47,7 @@ class FallbackClient final : public detail::ForwardingTransport<GameplayClient, 
                                   config_.policy.gameplay_falls_back_to_websocket;
       if (!udp_unanswered) return true;
       // UDP never got an answer: the game sees nothing of it, only the WebSocket attempt.
-      auto websocket = make_websocket_client(config_.websocket);
+      auto websocket = make_websocket_client(websocket_config_of(config_));
       if (!websocket.ok()) {
         fallback_failed_ = true;
         return true;  // report the connect_failed after all
@@ -50,18 +65,46 @@ class FallbackClient final : public detail::ForwardingTransport<GameplayClient, 
   bool fallback_failed_ = false;
 };
 
+Status check_endpoint(const char* name, const std::string& host, std::uint16_t port,
+                      const char* what) {
+  if (host.empty() || port == 0) {
+    return Status::error(std::string(name) +
+                         ".server_host/server_port are not set: name the game "
+                         "server's " +
+                         what +
+                         " endpoint as the lobby hands it out (nothing "
+                         "defaults to localhost)");
+  }
+  return {};
+}
+
 }  // namespace
 
 Status GameplayClientConfig::validate() const {
-  if (policy.udp_timeout_ms == 0) {
-    return Status::error("policy.udp_timeout_ms = 0 is invalid: use > 0");
+  const bool uses_enet = policy.gameplay == TransportKind::enet;
+  const bool uses_websocket =
+      policy.gameplay == TransportKind::websocket || policy.gameplay_falls_back_to_websocket;
+  if (!enet.join_ticket.empty() || enet.session_keys || !websocket.join_ticket.empty() ||
+      websocket.session_keys) {
+    return Status::error(
+        "a ticket or session keys are set in enet or websocket: set GameplayClientConfig's "
+        "join_ticket and session_keys, which serve whichever transport connects");
   }
-  if (policy.gameplay == TransportKind::enet) {
-    if (Status status = enet.validate(); !status.ok())
+  if (uses_enet) {
+    if (Status status = check_endpoint("enet", enet.server_host, enet.server_port, "UDP");
+        !status.ok()) {
+      return status;
+    }
+    if (Status status = enet_config_of(*this).validate(); !status.ok())
       return Status::error("enet." + status.message());
   }
-  if (policy.gameplay == TransportKind::websocket || policy.gameplay_falls_back_to_websocket) {
-    if (Status status = websocket.validate(); !status.ok()) {
+  if (uses_websocket) {
+    if (Status status =
+            check_endpoint("websocket", websocket.server_host, websocket.server_port, "WebSocket");
+        !status.ok()) {
+      return status;
+    }
+    if (Status status = websocket_config_of(*this).validate(); !status.ok()) {
       return Status::error("websocket." + status.message());
     }
   }
@@ -70,18 +113,19 @@ Status GameplayClientConfig::validate() const {
 
 Result<std::unique_ptr<GameplayClient>> make_gameplay_client(const GameplayClientConfig& config) {
   if (Status status = config.validate(); !status.ok()) return status;
-  if (config.policy.gameplay == TransportKind::websocket) {
-    auto websocket = make_websocket_client(config.websocket);
+  const auto over_websocket = [&]() -> Result<std::unique_ptr<GameplayClient>> {
+    auto websocket = make_websocket_client(websocket_config_of(config));
     if (!websocket.ok()) return Status::error(websocket.error());
     return std::unique_ptr<GameplayClient>(std::make_unique<FallbackClient>(
         config, std::move(websocket.value()), TransportKind::websocket));
+  };
+  if (config.policy.gameplay == TransportKind::websocket) return over_websocket();
+  auto udp = make_enet_client(enet_config_of(config));
+  if (!udp.ok()) {
+    // ENet cannot even start (a host with no IPv4 address): as good as no answer.
+    if (config.policy.gameplay_falls_back_to_websocket) return over_websocket();
+    return Status::error(udp.error());
   }
-  EnetClientConfig enet = config.enet;
-  // The UDP attempt gives up after the policy's timeout, so the fallback starts in time.
-  if (config.policy.gameplay_falls_back_to_websocket)
-    enet.connect_timeout_ms = config.policy.udp_timeout_ms;
-  auto udp = make_enet_client(enet);
-  if (!udp.ok()) return Status::error(udp.error());
   return std::unique_ptr<GameplayClient>(
       std::make_unique<FallbackClient>(config, std::move(udp.value()), TransportKind::enet));
 }

@@ -6,9 +6,11 @@
 #include <flatbuffers/flatbuffers.h>
 #include <sodium.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <map>
+#include <mutex>
 #include <unordered_set>
 
 #include <tickwire/schemas/ticket_generated.h>
@@ -121,11 +123,13 @@ std::vector<std::byte> JoinTicketIssuer::sign(const JoinTicket& ticket, const Se
 }
 
 // Nonces of tickets that were accepted, forgotten once their ticket has expired (a replay of
-// an expired ticket fails on the expiry anyway).
+// an expired ticket fails on the expiry anyway). Shared by the verifiers of one game server's
+// transports (share_used_nonces), which may be polled on different threads: hence the mutex.
 struct JoinTicketVerifier::Nonces {
   std::size_t capacity;
   std::unordered_set<std::string> seen;
   std::multimap<std::uint64_t, std::string> by_expiry;
+  std::mutex mutex;
 
   void forget_expired(std::uint64_t now) {
     while (!by_expiry.empty() && by_expiry.begin()->first < now) {
@@ -156,7 +160,8 @@ JoinTicketVerifier::JoinTicketVerifier(const TicketPublicKey& lobby_key, std::st
     : lobby_key_(lobby_key),
       server_address_(std::move(server_address)),
       seal_keys_(seal_keys),
-      nonces_(std::make_unique<Nonces>(Nonces{max_remembered_nonces, {}, {}})) {
+      nonces_(std::make_shared<Nonces>()) {
+  nonces_->capacity = max_remembered_nonces;
   ensure_sodium();
 }
 
@@ -164,8 +169,8 @@ JoinTicketVerifier::~JoinTicketVerifier() = default;
 JoinTicketVerifier::JoinTicketVerifier(JoinTicketVerifier&&) noexcept = default;
 JoinTicketVerifier& JoinTicketVerifier::operator=(JoinTicketVerifier&&) noexcept = default;
 
-TicketCheck JoinTicketVerifier::verify(std::span<const std::byte> bytes,
-                                       std::uint64_t now_unix_ms) {
+TicketCheck JoinTicketVerifier::check(std::span<const std::byte> bytes,
+                                      std::uint64_t now_unix_ms) const {
   TicketCheck check;
   if (bytes.size() > kMaxTicketBytes) return check;
   const schemas::AlignedView view(bytes);
@@ -207,9 +212,7 @@ TicketCheck JoinTicketVerifier::verify(std::span<const std::byte> bytes,
     check.error = TicketError::wrong_server;
     return check;
   }
-  nonces_->forget_expired(now_unix_ms);
-  const std::string key = nonce_key(check.ticket.nonce);
-  if (nonces_->seen.contains(key)) {
+  if (was_used(check.ticket.nonce, now_unix_ms)) {
     check.error = TicketError::reused;
     return check;
   }
@@ -229,15 +232,53 @@ TicketCheck JoinTicketVerifier::verify(std::span<const std::byte> bytes,
     sodium_memzero(plain.data(), plain.size());
     check.keys = keys;
   }
-  if (nonces_->seen.size() >= nonces_->capacity) {
+  check.ok = true;
+  return check;
+}
+
+bool JoinTicketVerifier::was_used(const std::array<std::uint8_t, 16>& nonce,
+                                  std::uint64_t now_unix_ms) const {
+  const std::lock_guard lock(nonces_->mutex);
+  nonces_->forget_expired(now_unix_ms);
+  return nonces_->seen.contains(nonce_key(nonce));
+}
+
+bool JoinTicketVerifier::use(const JoinTicket& ticket, std::uint64_t now_unix_ms) {
+  const std::lock_guard lock(nonces_->mutex);
+  nonces_->forget_expired(now_unix_ms);
+  const std::string key = nonce_key(ticket.nonce);
+  if (nonces_->seen.contains(key)) return false;
+  if (nonces_->seen.size() >= nonces_->capacity && !nonces_->by_expiry.empty()) {
     // Full of unexpired tickets: forget the one closest to expiring rather than refuse everyone.
     nonces_->seen.erase(nonces_->by_expiry.begin()->second);
     nonces_->by_expiry.erase(nonces_->by_expiry.begin());
   }
   nonces_->seen.insert(key);
-  nonces_->by_expiry.emplace(check.ticket.expires_unix_ms, key);
-  check.ok = true;
-  return check;
+  nonces_->by_expiry.emplace(ticket.expires_unix_ms, key);
+  return true;
+}
+
+TicketCheck JoinTicketVerifier::verify(std::span<const std::byte> bytes,
+                                       std::uint64_t now_unix_ms) {
+  TicketCheck result = check(bytes, now_unix_ms);
+  if (result.ok && !use(result.ticket, now_unix_ms)) {
+    result = TicketCheck{};
+    result.error = TicketError::reused;
+  }
+  return result;
+}
+
+void JoinTicketVerifier::share_used_nonces(JoinTicketVerifier& other) {
+  if (other.nonces_ == nonces_) return;
+  {
+    // Two different mutexes, taken together without a lock-order deadlock.
+    const std::scoped_lock lock(nonces_->mutex, other.nonces_->mutex);
+    for (const auto& [expiry, key] : other.nonces_->by_expiry) {
+      if (nonces_->seen.insert(key).second) nonces_->by_expiry.emplace(expiry, key);
+    }
+    nonces_->capacity = std::max(nonces_->capacity, other.nonces_->capacity);
+  }
+  other.nonces_ = nonces_;
 }
 
 }  // namespace tickwire::net

@@ -17,6 +17,7 @@
 #include "websocket/live_connections.hpp"
 #include "websocket/websocket_connection.hpp"
 #include "websocket/websocket_endpoint.hpp"
+#include "websocket/websocket_session.hpp"
 
 namespace tickwire::net {
 namespace websocket_detail {
@@ -174,8 +175,10 @@ Result<std::unique_ptr<ClientTransport>> make_websocket_client(
     const WebSocketClientConfig& config) {
   using namespace websocket_detail;
   if (Status status = config.validate(); !status.ok()) return status;
+  const bool sessions = wants_sessions(config);
   auto io = std::make_unique<IoThread>();
-  auto shared = std::make_shared<ClientShared>(config);
+  auto shared =
+      std::make_shared<ClientShared>(sessions ? transport_config_for_sessions(config) : config);
   std::make_shared<ClientConnector>(io->context(), shared)->run();
   try {
     io->start();
@@ -183,8 +186,10 @@ Result<std::unique_ptr<ClientTransport>> make_websocket_client(
     return Status::error(std::string("cannot start the WebSocket client's thread: ") +
                          error.what());
   }
-  return std::unique_ptr<ClientTransport>(
-      std::make_unique<WebSocketClient>(std::move(io), std::move(shared)));
+  std::unique_ptr<ClientTransport> client =
+      std::make_unique<WebSocketClient>(std::move(io), std::move(shared));
+  if (sessions) return make_session_client(std::move(client), config);
+  return client;
 }
 
 }  // namespace tickwire::net

@@ -85,6 +85,30 @@ Status WebSocketServerConfig::validate() const {
                       "use an origin such as https://game.example, or *");
     }
   }
+  if (require_ticket && require_ticket->server_address.empty()) {
+    return Status::error(
+        "require_ticket.server_address is empty: name this game server as tickets do, host:port "
+        "(the same on every transport of the server)");
+  }
+  if (require_ticket && require_ticket->deadline_ms == 0) {
+    return out_of_range("require_ticket.deadline_ms", 0, "use > 0");
+  }
+  if (security == SessionSecurity::encrypted && !require_ticket) {
+    return Status::error(
+        "security is encrypted but require_ticket is not set: the session keys travel in the "
+        "join ticket; set require_ticket (with seal_keys), or security = "
+        "plaintext_for_development for a development or LAN server (or a plain WebSocket one)");
+  }
+  if (security == SessionSecurity::encrypted &&
+      require_ticket->seal_keys.public_key == ServerSealPublicKey{}) {
+    return Status::error(
+        "require_ticket.seal_keys is empty: an encrypted server needs its seal key pair "
+        "(GameServerSealKeys::generate()) to open the session keys in tickets");
+  }
+  if (require_ticket && common.framing != WebSocketFraming::channel_prefix) {
+    return Status::error(
+        "require_ticket is set with raw framing: gameplay sessions need framing = channel_prefix");
+  }
   return common.validate();
 }
 
@@ -100,6 +124,18 @@ Status WebSocketClientConfig::validate() const {
   }
   if (connect_timeout_ms == 0) {
     return out_of_range("connect_timeout_ms", connect_timeout_ms, "use > 0");
+  }
+  if (join_ticket.size() > 1024) {
+    return out_of_range("join_ticket size", join_ticket.size(), "a ticket is at most 1024 bytes");
+  }
+  if (session_keys && join_ticket.empty()) {
+    return Status::error(
+        "session_keys are set but join_ticket is empty: the keys belong to a ticket; set both "
+        "(from the lobby's match start), or neither for a plain WebSocket client");
+  }
+  if (!join_ticket.empty() && common.framing != WebSocketFraming::channel_prefix) {
+    return Status::error(
+        "join_ticket is set with raw framing: gameplay sessions need framing = channel_prefix");
   }
   return common.validate();
 }

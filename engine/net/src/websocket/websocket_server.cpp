@@ -29,6 +29,7 @@
 #include "websocket/websocket_connection.hpp"
 #include "websocket/websocket_endpoint.hpp"
 #include "websocket/websocket_server.hpp"
+#include "websocket/websocket_session.hpp"
 
 namespace tickwire::net {
 namespace websocket_detail {
@@ -487,9 +488,15 @@ Result<std::unique_ptr<WebSocketServerTransport>> make_websocket_server(
 
 Result<std::unique_ptr<ServerTransport>> make_websocket_server(
     const WebSocketServerConfig& config) {
-  auto made = websocket_detail::make_websocket_server(config, &websocket_detail::answer_not_found);
+  using namespace websocket_detail;
+  if (Status status = config.validate(); !status.ok()) return status;
+  const bool sessions = wants_sessions(config);
+  auto made = websocket_detail::make_websocket_server(
+      sessions ? transport_config_for_sessions(config) : config, &answer_not_found);
   if (!made.ok()) return Status::error(made.error());
-  return std::unique_ptr<ServerTransport>(std::move(made.value()));
+  std::unique_ptr<ServerTransport> server = std::move(made.value());
+  if (sessions) return make_session_server(std::move(server), config);
+  return server;
 }
 
 }  // namespace tickwire::net

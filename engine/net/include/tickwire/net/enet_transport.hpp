@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "tickwire/net/join_ticket.hpp"
+#include "tickwire/net/session_security.hpp"
 #include "tickwire/net/status.hpp"
 #include "tickwire/net/transport.hpp"
 
@@ -81,28 +82,6 @@ struct EnetCommonConfig {
   std::uint32_t protocol_id = 0x54570001;
 
   Status validate() const;
-};
-
-// Admission by join ticket: a peer must present a ticket signed by the lobby for this server
-// within `deadline_ms` of connecting, or it is disconnected with ticket_rejected. Until then the
-// game sees no `connected` event for it and nothing it sends.
-struct TicketRequirement {
-  TicketPublicKey lobby_key{};  // the lobby's public key (JoinTicketIssuer::public_key())
-  std::string server_address;   // this server as tickets name it, "host:port"
-  // How long, in milliseconds, a connection attempt may take from its verified ticket to a
-  // connected ENet session. Default 2000.
-  std::uint32_t deadline_ms = 2000;
-  // This server's sealing key pair: it opens the session keys inside each ticket (the lobby seals
-  // them to seal_keys.public_key). Needed when the server encrypts.
-  GameServerSealKeys seal_keys{};
-};
-
-// Whether a server's sessions are encrypted. Plaintext exists for development and LAN play tests
-// only: every datagram can then be read and forged by anyone on the path, and a game server should
-// say so loudly when it starts.
-enum class SessionSecurity : std::uint8_t {
-  encrypted,                  // keys from the join ticket; require_ticket must be set
-  plaintext_for_development,  // no keys, no tags, no AEAD; tickets optional
 };
 
 struct EnetServerConfig {

@@ -123,13 +123,25 @@ class JoinTicketVerifier {
 
   // Checks `ticket` at wall-clock time `now_unix_ms`; a valid ticket's nonce is used up.
   TicketCheck verify(std::span<const std::byte> ticket, std::uint64_t now_unix_ms);
+  // verify() in two steps, for a transport that must see a proof made with the ticket's session
+  // keys before the ticket counts as used (so that a ticket copied off the wire cannot burn it):
+  // check() leaves the nonce unused; use() uses it up, false if it was used meanwhile.
+  TicketCheck check(std::span<const std::byte> ticket, std::uint64_t now_unix_ms) const;
+  bool use(const JoinTicket& ticket, std::uint64_t now_unix_ms);
+
+  // From now on this verifier and `other` remember the same used nonces (those either used
+  // before included): the transports of one game server share them, so that a ticket used on one
+  // is refused on the other. Call it before either verifier is in use.
+  void share_used_nonces(JoinTicketVerifier& other);
 
  private:
   struct Nonces;
+  bool was_used(const std::array<std::uint8_t, 16>& nonce, std::uint64_t now_unix_ms) const;
+
   TicketPublicKey lobby_key_;
   std::string server_address_;
   std::optional<GameServerSealKeys> seal_keys_;
-  std::unique_ptr<Nonces> nonces_;
+  std::shared_ptr<Nonces> nonces_;
 };
 
 // Milliseconds since the Unix epoch, for expiry.

@@ -46,7 +46,8 @@ namespace tickwire::net {
 
 struct LobbyConfig {
   // Listening address, port and connection limits. The lobby always uses raw framing
-  // (WebSocketFraming::raw, 2 channels) whatever is set here. Defaults: those of
+  // (WebSocketFraming::raw, 2 channels) and no gameplay sessions (require_ticket, security)
+  // whatever is set here. Defaults: those of
   // WebSocketServerConfig except port 7780 and max_message_size 16 KiB (a chat line is small;
   // larger frames close the connection with 1009).
   WebSocketServerConfig websocket = default_websocket();

@@ -1,14 +1,17 @@
 #pragma once
-// Which transport carries which traffic. Gameplay goes over ENet (UDP); lobby and chat over
-// WebSocket; and a gameplay client whose UDP cannot reach the server (a browser, a blocked port)
-// falls back to WebSocket on its own, behind the same ClientTransport, so game code does not
-// change. A game server listens on both at once through one ServerTransport.
+// Which transport carries gameplay. It goes over ENet (UDP); a gameplay client whose UDP cannot
+// reach the server (a blocked port, an IPv6-only client: ENet 1.3 is IPv4 only) falls back to
+// WebSocket on its own, behind the same ClientTransport, so game code does not change. A game
+// server listens on both at once through one ServerTransport (combine_servers), with the same
+// join tickets and session security on both. (Lobby and chat always use WebSocket: LobbyClient.)
 //
 // What it does not do: switch transports in the middle of a connection. The choice is made while
 // connecting; a connection that later drops is reported as dropped.
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "tickwire/net/enet_transport.hpp"
@@ -18,27 +21,50 @@
 
 namespace tickwire::net {
 
-enum class TrafficClass : std::uint8_t { gameplay, lobby };
 enum class TransportKind : std::uint8_t { enet, websocket };
 
 struct TrafficPolicy {
+  // The transport a gameplay client tries first. Default enet.
   TransportKind gameplay = TransportKind::enet;
-  TransportKind lobby = TransportKind::websocket;
-  // A gameplay client that hears nothing over UDP within udp_timeout_ms retries over WebSocket.
+  // A gameplay client whose ENet attempt fails with connect_failed (no answer within
+  // enet.connect_timeout_ms, or a server host with no IPv4 address: ENet 1.3 is IPv4 only) tries
+  // WebSocket next. Default true.
   bool gameplay_falls_back_to_websocket = true;
-  std::uint32_t udp_timeout_ms = 1500;
-
-  TransportKind kind_for(TrafficClass traffic) const {
-    return traffic == TrafficClass::gameplay ? gameplay : lobby;
-  }
 };
 
 struct GameplayClientConfig {
   TrafficPolicy policy;
-  EnetClientConfig enet;            // used when the policy says ENet
-  WebSocketClientConfig websocket;  // used when it says WebSocket, or as the fallback
+  // The game server's two endpoints, as the lobby hands them out: server_host and server_port of
+  // each must be named (nothing defaults to localhost; validate() says which is missing). ENet is
+  // used when the policy says so; WebSocket when it says so, or as the fallback.
+  // enet.connect_timeout_ms is how long UDP may go unanswered before the fallback starts:
+  // default 1500 here. The caller's value is kept.
+  EnetClientConfig enet = default_enet();
+  WebSocketClientConfig websocket = default_websocket();
+  // The join ticket and its session keys from the lobby (LobbyEvent::match), presented on
+  // whichever transport carries the connection; leave the ones in `enet` and `websocket` empty.
+  // A ticket is used once per game server: the WebSocket fallback can use it only if the ENet
+  // attempt never got it accepted (UDP unanswered, the case the fallback is for). If UDP reached
+  // the server, which accepted the ticket, and the ENet connection failed after that, the
+  // WebSocket attempt is refused with ticket_rejected: ask the lobby for a fresh ticket.
+  std::vector<std::byte> join_ticket;
+  std::optional<SessionKeys> session_keys;
 
   Status validate() const;
+
+  static EnetClientConfig default_enet() {
+    EnetClientConfig config;
+    config.server_host.clear();
+    config.server_port = 0;
+    config.connect_timeout_ms = 1500;
+    return config;
+  }
+  static WebSocketClientConfig default_websocket() {
+    WebSocketClientConfig config;
+    config.server_host.clear();
+    config.server_port = 0;
+    return config;
+  }
 };
 
 // A client of `config.policy.gameplay`'s kind, falling back as the policy says. Reports
@@ -52,7 +78,10 @@ class GameplayClient : public ClientTransport {
 Result<std::unique_ptr<GameplayClient>> make_gameplay_client(const GameplayClientConfig& config);
 
 // One ServerTransport over several (an ENet and a WebSocket server): events from all of them,
-// peers with ids unique across them, send() to wherever the peer is.
+// peers with ids unique across them, send() and ticket_of() to wherever the peer is. When the
+// servers require tickets they must all require them, naming the same server_address and lobby
+// key (else an error): they then share one memory of used tickets, so that a ticket used on one
+// is refused on the others.
 Result<std::unique_ptr<ServerTransport>> combine_servers(
     std::vector<std::unique_ptr<ServerTransport>> servers);
 

@@ -5,10 +5,10 @@
 // A transport belongs to the thread that polls it: call every method from that thread. Events
 // come out of poll() there, whatever the implementation does inside.
 //
-// The interface says nothing about security: the ENet transport admits players by join ticket and
-// encrypts and authenticates their sessions with the ticket's keys (enet_transport.hpp); the
-// WebSocket and loopback transports do neither yet. No transport interprets messages: schemas and
-// the simulation layer sit above it.
+// The interface says nothing about security: the ENet and WebSocket transports admit players by
+// join ticket and encrypt and authenticate their sessions with the ticket's keys
+// (session_security.hpp, enet_transport.hpp, websocket_transport.hpp); the loopback transport does
+// neither. No transport interprets messages: schemas and the simulation layer sit above it.
 
 #include <chrono>
 #include <cstddef>

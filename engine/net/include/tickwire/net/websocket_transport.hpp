@@ -24,16 +24,36 @@
 // What it does not do: WebSocket is one ordered, reliable byte stream, so every Delivery kind is
 // delivered reliably and in order, and the channels of one connection share that order (a large
 // message on one channel delays the others). No TLS (put a TLS-terminating proxy in front), no
-// compression (permessage-deflate is off), no authentication of players (join tickets sit on
-// top). Native clients can send any Origin they like: the allow-list protects browsers' users
-// from other web sites, not the server from clients.
+// compression (permessage-deflate is off). Native clients can send any Origin they like: the
+// allow-list protects browsers' users from other web sites, not the server from clients.
+//
+// Gameplay sessions. A server with `require_ticket` admits players by join ticket, as the ENet
+// transport does, with the same TicketRequirement and SessionSecurity (session_security.hpp):
+// right after the upgrade the server sends a random challenge; the client answers with its ticket
+// and the challenge sealed with its client-to-server key; the server checks the ticket
+// (signature, expiry, that it names this server, that it was not used before) and the seal, and
+// only then uses the ticket up and reports the peer `connected`; it answers with the challenge
+// sealed with the server-to-client key, so the client knows it reached the server the lobby meant.
+// A ticket that is missing, malformed, forged, expired, for another server or used before, a
+// proof that does not open, and no ticket within require_ticket.deadline_ms all close the
+// connection with ticket_rejected (counted in rejected_tickets); a client without keys at an
+// encrypted server is refused. From admission on (SessionSecurity::encrypted, the default) every
+// message both ways is sealed with ChaCha20-Poly1305 under the direction's key, with a counter
+// nonce that must only grow: 20 bytes more per message, the channel byte authenticated, not
+// encrypted. A message that fails to open (forged, altered, replayed) is counted (dropped_forged,
+// dropped_replayed) and its sender disconnected with protocol_error; it never reaches the game.
+// The channel prefix framing is required. The session keys reach the client over the lobby
+// connection; docs/security.md says what this protects and what it does not.
 
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "tickwire/net/join_ticket.hpp"
+#include "tickwire/net/session_security.hpp"
 #include "tickwire/net/status.hpp"
 #include "tickwire/net/transport.hpp"
 
@@ -118,6 +138,14 @@ struct WebSocketServerConfig {
   // with HTTP 403 (the client reports refused). Requests without an Origin header (native
   // clients) are always allowed. Default empty: no browser may connect.
   std::vector<std::string> allowed_origins;
+  // Set to admit only peers with a valid join ticket (see the top of this file). Default: none
+  // required (then security must be plaintext_for_development). A game server that also listens
+  // on ENet gives both the same requirement and joins them with combine_servers, so that a ticket
+  // is used once across both.
+  std::optional<TicketRequirement> require_ticket;
+  // Default encrypted: every session needs a ticket carrying keys sealed to this server.
+  // plaintext_for_development without require_ticket is the plain transport (the lobby's).
+  SessionSecurity security = SessionSecurity::encrypted;
   WebSocketCommonConfig common;
 
   Status validate() const;
@@ -136,6 +164,12 @@ struct WebSocketClientConfig {
   // milliseconds, or the client reports connect_failed; the upgrade then has
   // common.handshake_timeout_ms. Default 5000.
   std::uint32_t connect_timeout_ms = 5000;
+  // The join ticket from the lobby, presented after the upgrade (servers that require one);
+  // the session handshake then has common.handshake_timeout_ms. Empty: a plain WebSocket client.
+  std::vector<std::byte> join_ticket;
+  // The session keys the lobby handed out with the ticket (LobbyEvent::match.session_keys).
+  // Without them the client can only join a server that runs plaintext_for_development.
+  std::optional<SessionKeys> session_keys;
   WebSocketCommonConfig common;
 
   Status validate() const;
@@ -145,7 +179,7 @@ struct WebSocketClientConfig {
 // address cannot be bound.
 Result<std::unique_ptr<ServerTransport>> make_websocket_server(const WebSocketServerConfig& config);
 // Creates a client and starts connecting; a `connected` (or `disconnected` with connect_failed,
-// refused or server_full) event follows from poll().
+// refused, server_full or ticket_rejected) event follows from poll().
 Result<std::unique_ptr<ClientTransport>> make_websocket_client(const WebSocketClientConfig& config);
 
 }  // namespace tickwire::net
