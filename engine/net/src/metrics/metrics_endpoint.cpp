@@ -84,6 +84,8 @@ Result<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::start(const MetricsEnd
   server.max_connections = kMaxConnections;
   server.max_connections_per_address = kMaxConnectionsPerAddress;
   server.max_pending_handshakes = kMaxConnections;
+  // Plain HTTP only: no gameplay sessions, so no tickets.
+  server.security = SessionSecurity::plaintext_for_development;
   websocket_detail::WebSocketServerTuning tuning;
   tuning.accept_upgrades = false;
   auto made = websocket_detail::make_websocket_server(server, std::move(handler), tuning);
