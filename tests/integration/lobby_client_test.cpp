@@ -45,6 +45,7 @@ class LobbyClientTest : public ::testing::Test {
     config.websocket.port = 0;
     config.websocket.common.shutdown_timeout_ms = 300;
     config.local_game_server = "127.0.0.1:7777";
+    config.local_game_server_websocket = "127.0.0.1:7778";
     config.local_game_server_seal_key = local_server_.public_key;
     config.game_server_keys = {server_identity_.public_key};
     configure(config);
@@ -171,6 +172,7 @@ TEST_F(LobbyClientTest, two_players_meet_chat_get_ready_and_receive_tickets) {
   for (Client* client : {&ann, &bob}) {
     const net::LobbyMatch& match = client->find(LobbyEventType::match_start)->match;
     EXPECT_EQ(match.server_address, "127.0.0.1:7777");
+    EXPECT_EQ(match.websocket_address, "127.0.0.1:7778");  // where UDP-less players go
     const net::TicketCheck check = verifier.verify(match.ticket, net::unix_time_ms());
     ASSERT_TRUE(check.ok) << net::to_string(check.error);
     EXPECT_EQ(check.ticket.player_id, client->lobby->player_id());
@@ -190,7 +192,8 @@ TEST_F(LobbyClientTest, a_dedicated_server_registers_its_seal_key_and_tickets_ar
                                           .capacity = 16,
                                           .identity = server_identity_,
                                           .seal_key = keys.public_key,
-                                          .lobby_key = issuer_.public_key()});
+                                          .lobby_key = issuer_.public_key(),
+                                          .websocket_address = "127.0.0.1:7001"});
   ASSERT_TRUE(pump([&] { return server.reply(registration) != nullptr; }));
   ASSERT_EQ(server.reply(registration)->error, net::LobbyError::none)
       << server.reply(registration)->error_message;
@@ -204,6 +207,7 @@ TEST_F(LobbyClientTest, a_dedicated_server_registers_its_seal_key_and_tickets_ar
   ASSERT_TRUE(pump([&] { return host.find(LobbyEventType::match_start) != nullptr; }));
   const net::LobbyMatch& match = host.find(LobbyEventType::match_start)->match;
   EXPECT_EQ(match.server_address, "127.0.0.1:7000");
+  EXPECT_EQ(match.websocket_address, "127.0.0.1:7001");
   net::JoinTicketVerifier verifier(issuer_.public_key(), "127.0.0.1:7000", keys);
   const net::TicketCheck check = verifier.verify(match.ticket, net::unix_time_ms());
   ASSERT_TRUE(check.ok) << net::to_string(check.error);

@@ -100,6 +100,13 @@ void LobbyService::register_game_server(const Request& request,
     return fail(request, wire::ErrorCode::bad_request,
                 "RegisterGameServer needs address \"host:port\" and capacity > 0");
   }
+  const std::string websocket_address =
+      registration.websocket_address() != nullptr ? registration.websocket_address()->str() : "";
+  if (websocket_address.size() > kMaxAddress ||
+      (!websocket_address.empty() && websocket_address.find(':') == std::string::npos)) {
+    return fail(request, wire::ErrorCode::bad_request,
+                "RegisterGameServer.websocket_address is \"host:port\", or absent for none");
+  }
   // Absent: a server without encryption. Present: exactly a key the lobby can seal to, or the
   // players it is sent would get tickets it cannot open.
   std::optional<ServerSealPublicKey> seal_key;
@@ -133,7 +140,7 @@ void LobbyService::register_game_server(const Request& request,
                                "this key is not on the lobby's game server allow-list");
   }
   const auto* signature = registration.signature();
-  const RegistrationClaim claim{address, registration.capacity(), seal_key};
+  const RegistrationClaim claim{address, registration.capacity(), seal_key, websocket_address};
   if (signature == nullptr || !verify_registration(key, {signature->data(), signature->size()},
                                                    tickets_.public_key(), *challenge, claim)) {
     return refuse_registration(
@@ -142,7 +149,9 @@ void LobbyService::register_game_server(const Request& request,
   }
   // A server that holds a key still sends matches only to itself, and no more than allowed.
   if (!config_.allow_any_registered_address &&
-      !same_ip(host_of(address), request.session.address)) {
+      (!same_ip(host_of(address), request.session.address) ||
+       (!websocket_address.empty() &&
+        !same_ip(host_of(websocket_address), request.session.address)))) {
     return refuse_registration(request, metrics_.registration_address_mismatch,
                                "the address's host must be the one this connection comes from (" +
                                    request.session.address + ")");
@@ -159,6 +168,7 @@ void LobbyService::register_game_server(const Request& request,
   }
   request.session.game_server = address;
   state_.put_game_server({.address = address,
+                          .websocket_address = websocket_address,
                           .capacity = registration.capacity(),
                           .seal_key = seal_key,
                           .lease_expires_unix_ms = lease_from(unix_time_ms()),

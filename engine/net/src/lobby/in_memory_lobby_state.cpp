@@ -205,6 +205,7 @@ class InMemoryLobbyState final : public LobbyState {
     std::lock_guard lock(mutex_);
     auto& entry = servers_[server.address];
     entry.address = server.address;
+    entry.websocket_address = server.websocket_address;
     entry.capacity = server.capacity;
     entry.seal_key = server.seal_key;
     entry.lease_expires_unix_ms = server.lease_expires_unix_ms;

@@ -303,7 +303,8 @@ void LobbyClient::handle_frame(std::span<const std::byte> bytes) {
     case wire::LobbyBody::MatchStart: {
       const auto* start = message->body_as_MatchStart();
       LobbyMatch match{.match_id = start->match_id(),
-                       .server_address = text(start->server_address())};
+                       .server_address = text(start->server_address()),
+                       .websocket_address = text(start->websocket_address())};
       if (start->ticket() != nullptr) {
         const auto* data = reinterpret_cast<const std::byte*>(start->ticket()->data());
         match.ticket.assign(data, data + start->ticket()->size());
@@ -495,7 +496,8 @@ void LobbyClient::answer_registration_challenge(LobbyError error, std::string er
   }
   const TicketPublicKey lobby_key = registration.lobby_key.value_or(named);
   const lobby_detail::RegistrationClaim claim{registration.address, registration.capacity,
-                                              registration.seal_key};
+                                              registration.seal_key,
+                                              registration.websocket_address};
   const lobby_detail::RegistrationSignature signature =
       lobby_detail::sign_registration(registration.identity, lobby_key, challenge, claim);
   FlatBufferBuilder fbb;
@@ -504,6 +506,8 @@ void LobbyClient::answer_registration_challenge(LobbyError error, std::string er
     seal = fbb.CreateVector(registration.seal_key->data(), registration.seal_key->size());
   }
   const auto address = fbb.CreateString(registration.address);
+  const auto websocket_address =
+      registration.websocket_address.empty() ? 0 : fbb.CreateString(registration.websocket_address);
   const auto public_key = fbb.CreateVector(registration.identity.public_key.data(),
                                            registration.identity.public_key.size());
   const auto signed_bytes = fbb.CreateVector(signature.data(), signature.size());
@@ -513,6 +517,7 @@ void LobbyClient::answer_registration_challenge(LobbyError error, std::string er
   if (!seal.IsNull()) body.add_seal_public_key(seal);
   body.add_public_key(public_key);
   body.add_signature(signed_bytes);
+  if (!websocket_address.IsNull()) body.add_websocket_address(websocket_address);
   const auto message =
       finish(fbb, pending.request_id, wire::LobbyBody::RegisterGameServer, body.Finish().Union());
   // A failed send means the connection is going: its disconnected event follows.

@@ -122,6 +122,11 @@ Status LobbyConfig::validate() const {
     return bad("local_game_server", "'" + local_game_server + "'",
                "use host:port, e.g. 127.0.0.1:7777, or empty for none");
   }
+  if (!local_game_server_websocket.empty() &&
+      (local_game_server.empty() || local_game_server_websocket.find(':') == std::string::npos)) {
+    return bad("local_game_server_websocket", "'" + local_game_server_websocket + "'",
+               "use host:port of local_game_server's WebSocket endpoint, or empty for none");
+  }
   if (local_game_server_seal_key &&
       !lobby_detail::is_usable_seal_key(*local_game_server_seal_key)) {
     return bad("local_game_server_seal_key", "(a low-order point, such as all zeros)",

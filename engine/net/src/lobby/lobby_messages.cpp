@@ -134,10 +134,12 @@ MessageBytes match_end_event(std::uint64_t match_id, RoomId room, MatchEndReason
   return finish(fbb, 0, {}, wire::LobbyBody::MatchEnd, body.Union());
 }
 
-MessageBytes match_start_event(std::uint64_t match_id, std::string_view server_address,
+MessageBytes match_start_event(std::uint64_t match_id, const MatchServer& server,
                                std::span<const std::byte> ticket, const SessionKeys* keys) {
   FlatBufferBuilder fbb(512);
-  const auto address = fbb.CreateString(server_address.data(), server_address.size());
+  const auto address = fbb.CreateString(server.address);
+  const auto websocket_address =
+      server.websocket_address.empty() ? 0 : fbb.CreateString(server.websocket_address);
   const auto bytes =
       fbb.CreateVector(reinterpret_cast<const std::uint8_t*>(ticket.data()), ticket.size());
   Offset<flatbuffers::Vector<std::uint8_t>> session_keys;
@@ -148,7 +150,8 @@ MessageBytes match_start_event(std::uint64_t match_id, std::string_view server_a
     out = std::copy(keys->client_to_server.begin(), keys->client_to_server.end(), out);
     std::copy(keys->server_to_client.begin(), keys->server_to_client.end(), out);
   }
-  const auto body = wire::CreateMatchStart(fbb, match_id, address, bytes, session_keys);
+  const auto body =
+      wire::CreateMatchStart(fbb, match_id, address, bytes, session_keys, websocket_address);
   return finish(fbb, 0, {}, wire::LobbyBody::MatchStart, body.Union());
 }
 

@@ -45,7 +45,7 @@ MessageBytes presence_event(RoomId room, wire::PresenceKind kind, const MemberIn
 MessageBytes match_end_event(std::uint64_t match_id, RoomId room, MatchEndReason reason);
 // `keys`: the player's session keys, or null for a server without encryption. The message is
 // for that player alone.
-MessageBytes match_start_event(std::uint64_t match_id, std::string_view server_address,
+MessageBytes match_start_event(std::uint64_t match_id, const MatchServer& server,
                                std::span<const std::byte> ticket, const SessionKeys* keys);
 
 }  // namespace tickwire::net::lobby_detail

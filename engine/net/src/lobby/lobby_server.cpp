@@ -251,13 +251,17 @@ std::uint16_t LobbyServer::port() const {
 }
 
 Status LobbyServer::register_game_server(const std::string& address, std::uint32_t capacity,
-                                         const std::optional<ServerSealPublicKey>& seal_key) {
+                                         const std::optional<ServerSealPublicKey>& seal_key,
+                                         const std::string& websocket_address) {
   if (seal_key && !lobby_detail::is_usable_seal_key(*seal_key)) {
     return Status::error("game server " + address +
                          ": the seal key is not a usable X25519 public key (a low-order point, "
                          "such as all zeros); pass its GameServerSealKeys::public_key");
   }
-  impl_->state->put_game_server({address, capacity, 0, seal_key});
+  impl_->state->put_game_server({.address = address,
+                                 .websocket_address = websocket_address,
+                                 .capacity = capacity,
+                                 .seal_key = seal_key});
   return {};
 }
 

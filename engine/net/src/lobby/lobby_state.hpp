@@ -46,6 +46,8 @@ struct ChatEntry {
 // (the start of the match, and a player who comes back to it, get tickets alike).
 struct MatchServer {
   std::string address;  // "host:port", as tickets name it
+  // "host:port" of its WebSocket gameplay endpoint (the fallback); empty: none.
+  std::string websocket_address;
   // Its sealing public key; none for a server that runs without encryption.
   std::optional<ServerSealPublicKey> seal_key;
 };
@@ -85,7 +87,8 @@ struct ResumeRecord {
 };
 
 struct GameServerInfo {
-  std::string address;  // "host:port"
+  std::string address;            // "host:port"
+  std::string websocket_address;  // "host:port" of its WebSocket gameplay endpoint; empty: none
   std::uint32_t capacity = 0;
   std::uint32_t players = 0;
   // Its sealing public key; none for a server that runs without encryption.

@@ -9,7 +9,7 @@
 namespace tickwire::net::lobby_detail {
 namespace {
 
-constexpr std::string_view kContext = "tickwire/lobby/register-game-server/v1";
+constexpr std::string_view kContext = "tickwire/lobby/register-game-server/v2";
 
 void append_le(std::vector<std::uint8_t>& out, std::uint64_t value, int bytes) {
   for (int i = 0; i < bytes; ++i)
@@ -21,9 +21,11 @@ void append_le(std::vector<std::uint8_t>& out, std::uint64_t value, int bytes) {
 std::vector<std::uint8_t> registration_statement(const TicketPublicKey& lobby_key,
                                                  const RegistrationChallenge& challenge,
                                                  const RegistrationClaim& claim) {
-  if (claim.address.size() > std::numeric_limits<std::uint16_t>::max()) return {};
+  constexpr std::size_t kMaxLength = std::numeric_limits<std::uint16_t>::max();
+  if (claim.address.size() > kMaxLength || claim.websocket_address.size() > kMaxLength) return {};
   std::vector<std::uint8_t> out;
-  out.reserve(kContext.size() + 1 + 32 + 32 + 4 + 1 + 32 + 2 + claim.address.size());
+  out.reserve(kContext.size() + 1 + 32 + 32 + 4 + 1 + 32 + 2 + claim.address.size() + 2 +
+              claim.websocket_address.size());
   out.insert(out.end(), kContext.begin(), kContext.end());
   out.push_back(0);
   out.insert(out.end(), lobby_key.begin(), lobby_key.end());
@@ -33,6 +35,8 @@ std::vector<std::uint8_t> registration_statement(const TicketPublicKey& lobby_ke
   if (claim.seal_key) out.insert(out.end(), claim.seal_key->begin(), claim.seal_key->end());
   append_le(out, claim.address.size(), 2);
   out.insert(out.end(), claim.address.begin(), claim.address.end());
+  append_le(out, claim.websocket_address.size(), 2);
+  out.insert(out.end(), claim.websocket_address.begin(), claim.websocket_address.end());
   return out;
 }
 

@@ -5,10 +5,11 @@
 // nothing anywhere else: not on another connection, not to another lobby, not for another
 // address or capacity. Layout (docs/protocol.md):
 //
-//   "tickwire/lobby/register-game-server/v1" 0x00
+//   "tickwire/lobby/register-game-server/v2" 0x00
 //   lobby key (32) | challenge (32) | capacity (u32, little-endian)
 //   seal key present (1 byte: 0 or 1) | seal key (32, when present)
 //   address length (u16, little-endian) | address bytes
+//   WebSocket address length (u16, little-endian) | its bytes (0 and none: no WebSocket endpoint)
 
 #include <array>
 #include <cstdint>
@@ -29,9 +30,10 @@ struct RegistrationClaim {
   std::string_view address;
   std::uint32_t capacity = 0;
   std::optional<ServerSealPublicKey> seal_key;
+  std::string_view websocket_address;  // empty: the server has no WebSocket gameplay endpoint
 };
 
-// The bytes signed; empty when the address is too long to state (over 65535 bytes).
+// The bytes signed; empty when an address is too long to state (over 65535 bytes).
 std::vector<std::uint8_t> registration_statement(const TicketPublicKey& lobby_key,
                                                  const RegistrationChallenge& challenge,
                                                  const RegistrationClaim& claim);

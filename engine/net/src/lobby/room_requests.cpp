@@ -296,18 +296,17 @@ void LobbyService::start_match(const Request& request) {
     }
   }
   // A registered dedicated server with free slots, else the one in this process.
-  std::string address = config_.local_game_server;
-  std::optional<ServerSealPublicKey> seal_key = config_.local_game_server_seal_key;
-  if (auto server = state_.pick_game_server()) {
-    address = std::move(server->address);
-    seal_key = server->seal_key;
+  MatchServer server{config_.local_game_server, config_.local_game_server_websocket,
+                     config_.local_game_server_seal_key};
+  if (auto registered = state_.pick_game_server()) {
+    server = {std::move(registered->address), std::move(registered->websocket_address),
+              registered->seal_key};
   }
-  if (address.empty()) {
+  if (server.address.empty()) {
     return fail(request, wire::ErrorCode::no_game_server,
                 "no game server has room for a match: try again later");
   }
   const std::uint64_t match = state_.next_id();
-  const MatchServer server{std::move(address), seal_key};
   if (const StateError error = state_.start_match(room->id, match, server, unix_time_ms());
       error != StateError::none) {
     return fail(request, error_code_for(error), message_for(error));
@@ -325,12 +324,12 @@ void LobbyService::send_match_ticket(PlayerId player, std::uint64_t match,
     const IssuedTicket issued = tickets_.issue_with_keys(
         player, match, server.address, *server.seal_key, config_.ticket_lifetime_ms);
     state_.publish({Broadcast::Audience::player, player,
-                    match_start_event(match, server.address, issued.ticket, &issued.keys)});
+                    match_start_event(match, server, issued.ticket, &issued.keys)});
   } else {
     const std::vector<std::byte> ticket =
         tickets_.issue(player, match, server.address, config_.ticket_lifetime_ms);
-    state_.publish({Broadcast::Audience::player, player,
-                    match_start_event(match, server.address, ticket, nullptr)});
+    state_.publish(
+        {Broadcast::Audience::player, player, match_start_event(match, server, ticket, nullptr)});
   }
 }
 

@@ -126,6 +126,9 @@ struct LobbyConfig {
   // Unset = the server runs without encryption (SessionSecurity::plaintext_for_development) and
   // its tickets carry no keys. Default unset.
   std::optional<ServerSealPublicKey> local_game_server_seal_key;
+  // "host:port" of that server's WebSocket gameplay endpoint, which players fall back to when
+  // UDP gets no answer (MatchStart names both). Empty = none. Default empty.
+  std::string local_game_server_websocket;
   // Dedicated game servers that may register over the wire (RegisterGameServer): their Ed25519
   // public keys (ServerIdentity::public_key). A server proves it holds one by signing a fresh
   // challenge the lobby gives its connection; nothing secret crosses the wire. Read them from a
@@ -251,7 +254,8 @@ class LobbyServer {
   // server that runs without encryption. Fails, registering nothing, when the key is not a
   // usable X25519 public key.
   Status register_game_server(const std::string& address, std::uint32_t capacity,
-                              const std::optional<ServerSealPublicKey>& seal_key);
+                              const std::optional<ServerSealPublicKey>& seal_key,
+                              const std::string& websocket_address = {});
   void report_game_server_load(const std::string& address, std::uint32_t players);
   void unregister_game_server(const std::string& address);
 

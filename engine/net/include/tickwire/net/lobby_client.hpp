@@ -99,7 +99,10 @@ struct LobbyChatLine {
 // as EnetClientConfig::session_keys.
 struct LobbyMatch {
   std::uint64_t match_id = 0;
-  std::string server_address;
+  std::string server_address;  // "host:port" of the game server (UDP), as the ticket names it
+  // "host:port" of the same server's WebSocket gameplay endpoint, where a client whose UDP gets
+  // no answer falls back with the same ticket (GameplayClientConfig); empty when it has none.
+  std::string websocket_address;
   std::vector<std::byte> ticket;
   // This player's keys for the session, the same the ticket carries sealed for the game server.
   // Unset when the game server runs without encryption. Secret: never log them.
@@ -150,6 +153,9 @@ struct GameServerRegistration {
   // client then signs for that lobby only, and a lobby that names another key is refused.
   // Unset: the key the lobby names goes into the signature.
   std::optional<TicketPublicKey> lobby_key;
+  // "host:port" of its WebSocket gameplay endpoint (same host rule as `address`), handed to
+  // players with their tickets for the fallback; empty: it has none.
+  std::string websocket_address;
 };
 
 struct LobbyClientConfig {
