@@ -1,4 +1,6 @@
-# install(EXPORT) and the package files that make find_package(Tickwire) work.
+# install(EXPORT) and the package files that make find_package(Tickwire) and
+# pkg-config --cflags --libs tickwire work, and the Debian package (cpack -G DEB, or the
+# `package` target). The version in each is project(VERSION) in the top CMakeLists.txt.
 include(CMakePackageConfigHelpers)
 
 install(TARGETS tickwire_schemas tickwire_net tickwire_sim
@@ -25,3 +27,36 @@ install(FILES ${PROJECT_BINARY_DIR}/TickwireConfig.cmake
               cmake/FindENet.cmake
               cmake/FindSodium.cmake
         DESTINATION ${tickwire_cmake_dir})
+
+# pkg-config. FlatBuffers is public (the generated schema headers include it). ENet and libsodium
+# are private to the libraries: a shared libtickwire_net carries them itself, but a static one
+# (the default) needs them on the game's link line, so then they are public too. Boost is
+# headers only, used inside the libraries: nothing for the game to compile or link.
+set(tickwire_pc_dir ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+file(RELATIVE_PATH TICKWIRE_PC_RELATIVE_PREFIX /${tickwire_pc_dir} /)
+string(REGEX REPLACE "/$" "" TICKWIRE_PC_RELATIVE_PREFIX "${TICKWIRE_PC_RELATIVE_PREFIX}")
+if(BUILD_SHARED_LIBS)
+  set(TICKWIRE_PC_REQUIRES "flatbuffers")
+  set(TICKWIRE_PC_REQUIRES_PRIVATE "libenet libsodium")
+else()
+  set(TICKWIRE_PC_REQUIRES "flatbuffers libenet libsodium")
+  set(TICKWIRE_PC_REQUIRES_PRIVATE "")
+endif()
+configure_file(cmake/tickwire.pc.in ${PROJECT_BINARY_DIR}/tickwire.pc @ONLY)
+install(FILES ${PROJECT_BINARY_DIR}/tickwire.pc DESTINATION ${tickwire_pc_dir})
+
+# The Debian package: libraries, headers, schemas and both package files, for building games
+# (a -dev package; the demo programs are not in it). Depends on the -dev packages of what the
+# libraries use.
+set(CPACK_GENERATOR DEB)
+set(CPACK_PACKAGE_NAME libtickwire-dev)
+set(CPACK_PACKAGE_VENDOR "Tickwire")
+set(CPACK_PACKAGE_CONTACT "Tickwire maintainers <tickwire@localhost>")
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "${PROJECT_DESCRIPTION}")
+set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
+set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
+set(CPACK_DEBIAN_PACKAGE_SECTION libdevel)
+set(CPACK_DEBIAN_PACKAGE_DEPENDS
+    "libenet-dev (>= 1.3.17), libsodium-dev, libflatbuffers-dev, libboost-dev (>= 1.74), pkg-config")
+set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
+include(CPack)
