@@ -84,8 +84,8 @@ int main(int argc, char** argv) {
 
   ConsoleInput input;
   std::optional<std::chrono::steady_clock::time_point> quit_at;
-  while (!quit_at ||
-         std::chrono::steady_clock::now() < *quit_at) {  // the frame loop of a game's menu
+  // The frame loop of a game's menu.
+  while (!quit_at || std::chrono::steady_clock::now() < *quit_at) {
     net::LobbyEvent event;
     while (chat.poll(event, std::chrono::milliseconds(10))) {
       switch (event.type) {
