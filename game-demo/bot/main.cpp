@@ -65,6 +65,9 @@ struct Bot {
   int matches_finished = 0;
   bool seen_over = false;  // the current match's final scores arrived
   std::uint64_t lobby_player_id = 0;
+  // The net graph's busiest second while playing, kbit/s on the wire each way.
+  double peak_kbps_in = 0;
+  double peak_kbps_out = 0;
 };
 
 // Wander, turn now and then, aim at the nearest target in range, fire when there is one.
@@ -192,6 +195,10 @@ void play(Bot& bot, const Options& options, std::chrono::nanoseconds frame,
     steer(bot, now);
   }
   bot.game->update(frame, bot.intent);
+  if (bot.game->phase() == arena::ClientPhase::playing) {
+    bot.peak_kbps_in = std::max(bot.peak_kbps_in, bot.game->net_graph().kbps_in);
+    bot.peak_kbps_out = std::max(bot.peak_kbps_out, bot.game->net_graph().kbps_out);
+  }
   const bool over = bot.game->phase() == arena::ClientPhase::over;
   if (bot.game->phase() == arena::ClientPhase::disconnected) {
     const net::DisconnectReason reason = bot.game->disconnect_reason();
@@ -212,8 +219,9 @@ void play(Bot& bot, const Options& options, std::chrono::nanoseconds frame,
 }
 
 void report(const std::vector<std::unique_ptr<Bot>>& bots) {
-  std::printf("%-10s %-8s %-8s %8s %9s %11s %9s %8s %6s %6s  %s\n", "bot", "joined", "finished",
-              "ticks", "snapshots", "corrections", "max corr", "rtt ms", "score", "deaths", "end");
+  std::printf("%-10s %-8s %-8s %8s %9s %11s %9s %8s %8s %8s %6s %6s  %s\n", "bot", "joined",
+              "finished", "ticks", "snapshots", "corrections", "max corr", "rtt ms", "kb/s in",
+              "kb/s out", "score", "deaths", "end");
   for (const auto& bot : bots) {
     const arena::NetGraph graph = bot->game ? bot->game->net_graph() : arena::NetGraph{};
     int score = 0, deaths = 0;
@@ -225,12 +233,15 @@ void report(const std::vector<std::unique_ptr<Bot>>& bots) {
         }
       }
     }
-    std::printf("%-10s %-8s %-8s %8llu %9llu %11llu %8.2fm %8.1f %6d %6d  %s\n", bot->name.c_str(),
-                bot->joined_match ? "yes" : "no", bot->matches_finished > 0 ? "yes" : "no",
+    // kbit/s on the wire, headers included: the busiest second of the match each way.
+    std::printf("%-10s %-8s %-8s %8llu %9llu %11llu %8.2fm %8.1f %8.1f %8.1f %6d %6d  %s\n",
+                bot->name.c_str(), bot->joined_match ? "yes" : "no",
+                bot->matches_finished > 0 ? "yes" : "no",
                 static_cast<unsigned long long>(bot->game ? bot->game->ticks_sent() : 0),
                 static_cast<unsigned long long>(graph.snapshots),
                 static_cast<unsigned long long>(graph.corrections), graph.max_correction_m,
-                graph.rtt_ms, score, deaths, bot->failure.empty() ? "ok" : bot->failure.c_str());
+                graph.rtt_ms, bot->peak_kbps_in, bot->peak_kbps_out, score, deaths,
+                bot->failure.empty() ? "ok" : bot->failure.c_str());
   }
 }
 
