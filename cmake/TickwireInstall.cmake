@@ -13,7 +13,7 @@ install(DIRECTORY engine/net/include/ engine/sim/include/ schemas/include/
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(DIRECTORY ${TICKWIRE_SCHEMAS_INCLUDE_DIR}/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(DIRECTORY schemas/ DESTINATION ${CMAKE_INSTALL_DATADIR}/tickwire/schemas
-        FILES_MATCHING PATTERN "*.fbs")
+        FILES_MATCHING PATTERN "*.fbs" PATTERN include EXCLUDE)
 
 set(tickwire_cmake_dir ${CMAKE_INSTALL_LIBDIR}/cmake/Tickwire)
 install(EXPORT TickwireTargets NAMESPACE tickwire:: DESTINATION ${tickwire_cmake_dir})
