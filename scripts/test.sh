@@ -1,17 +1,35 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds Tickwire with its tests into build/, and runs every test tier
-# (unit, integration, soak, web, consumer, bench smoke runs).
+# (unit, integration, soak, web, consumer, examples, bench smoke runs).
 #   scripts/test.sh              every test, Release build, warnings as errors
 #   scripts/test.sh --sanitize   the unit, integration, fuzz and demo tiers built with ASan+UBSan
 #                                (build-asan/)
 #   scripts/test.sh --fuzz       the fuzz targets built with clang's libFuzzer (+ASan/UBSan), 20 s each
+#   scripts/test.sh --help       this text; any other option is refused
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+usage() {
+  sed -n '2,8s/^# \{0,1\}//p' "$0"
+}
+# One flag at most, and only a known one: a misspelt flag must not quietly run the full suite.
+mode=
+case $# in
+  0) ;;
+  1)
+    case $1 in
+      --sanitize | --fuzz) mode=$1 ;;
+      -h | --help) usage; exit 0 ;;
+      *) echo "scripts/test.sh: unknown option '$1'" >&2; usage >&2; exit 2 ;;
+    esac
+    ;;
+  *) echo "scripts/test.sh: one option at most, got: $*" >&2; usage >&2; exit 2 ;;
+esac
 
 scripts/deps.sh
 
 jobs=$(nproc)
-if [ "${1:-}" = "--sanitize" ]; then
+if [ "$mode" = --sanitize ]; then
   cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DTICKWIRE_WARNINGS_AS_ERRORS=ON \
     -DTICKWIRE_SANITIZE=address,undefined -DTICKWIRE_BUILD_BENCH=OFF
   cmake --build build-asan -j "$jobs"
@@ -32,7 +50,7 @@ if command -v npm >/dev/null; then
   fi
 fi
 
-if [ "${1:-}" = "--fuzz" ]; then
+if [ "$mode" = --fuzz ]; then
   CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DTICKWIRE_WARNINGS_AS_ERRORS=ON -DTICKWIRE_LIBFUZZER=ON -DTICKWIRE_SANITIZE=address,undefined \
     -DTICKWIRE_BUILD_BENCH=OFF -DTICKWIRE_BUILD_DEMO=OFF

@@ -81,6 +81,9 @@ struct Bot {
   int reconnects = 0;
   Clock::time_point next_chaos;
   Clock::time_point next_progress;
+  // The net graph's busiest second while playing, kbit/s on the wire each way.
+  double peak_kbps_in = 0;
+  double peak_kbps_out = 0;
 };
 
 std::string resume_file(const Options& options, const Bot& bot) {
@@ -325,6 +328,10 @@ void play(Bot& bot, const Options& options, std::chrono::nanoseconds frame,
     return;
   }
   bot.game->update(frame, bot.intent);
+  if (bot.game->phase() == arena::ClientPhase::playing) {
+    bot.peak_kbps_in = std::max(bot.peak_kbps_in, bot.game->net_graph().kbps_in);
+    bot.peak_kbps_out = std::max(bot.peak_kbps_out, bot.game->net_graph().kbps_out);
+  }
   const bool over = bot.game->phase() == arena::ClientPhase::over;
   if (bot.game->phase() == arena::ClientPhase::disconnected) {
     const net::DisconnectReason reason = bot.game->disconnect_reason();
@@ -350,21 +357,23 @@ void play(Bot& bot, const Options& options, std::chrono::nanoseconds frame,
 }
 
 void report(const std::vector<std::unique_ptr<Bot>>& bots) {
-  std::printf("%-10s %-8s %-8s %8s %9s %11s %9s %8s %6s %6s %10s  %s\n", "bot", "joined",
-              "finished", "ticks", "snapshots", "corrections", "max corr", "rtt ms", "score",
-              "deaths", "reconnects", "end");
+  std::printf("%-10s %-8s %-8s %8s %9s %11s %9s %8s %8s %8s %6s %6s %10s  %s\n", "bot", "joined",
+              "finished", "ticks", "snapshots", "corrections", "max corr", "rtt ms", "kb/s in",
+              "kb/s out", "score", "deaths", "reconnects", "end");
   for (const auto& bot : bots) {
     const arena::NetGraph graph = bot->game ? bot->game->net_graph() : arena::NetGraph{};
     const arena::ScoreLine* line = own_score(*bot);
     const int score = line != nullptr ? line->score : 0;
     const int deaths = line != nullptr ? line->deaths : 0;
-    std::printf(
-        "%-10s %-8s %-8s %8llu %9llu %11llu %8.2fm %8.1f %6d %6d %10d  %s\n", bot->name.c_str(),
-        bot->joined_match ? "yes" : "no", bot->matches_finished > 0 ? "yes" : "no",
-        static_cast<unsigned long long>(bot->game ? bot->game->ticks_sent() : 0),
-        static_cast<unsigned long long>(graph.snapshots),
-        static_cast<unsigned long long>(graph.corrections), graph.max_correction_m, graph.rtt_ms,
-        score, deaths, bot->reconnects, bot->failure.empty() ? "ok" : bot->failure.c_str());
+    // kbit/s on the wire, headers included: the busiest second of the match each way.
+    std::printf("%-10s %-8s %-8s %8llu %9llu %11llu %8.2fm %8.1f %8.1f %8.1f %6d %6d %10d  %s\n",
+                bot->name.c_str(), bot->joined_match ? "yes" : "no",
+                bot->matches_finished > 0 ? "yes" : "no",
+                static_cast<unsigned long long>(bot->game ? bot->game->ticks_sent() : 0),
+                static_cast<unsigned long long>(graph.snapshots),
+                static_cast<unsigned long long>(graph.corrections), graph.max_correction_m,
+                graph.rtt_ms, bot->peak_kbps_in, bot->peak_kbps_out, score, deaths, bot->reconnects,
+                bot->failure.empty() ? "ok" : bot->failure.c_str());
   }
 }
 

@@ -306,10 +306,13 @@ void ArenaClient::update_graph() {
   if (elapsed >= 1.0) {
     graph_.kbps_in =
         static_cast<double>(stats->wire_bytes_received - window_bytes_in_) * 8 / 1000 / elapsed;
-    graph_.kbps_out =
-        static_cast<double>(stats->bytes_sent - window_bytes_out_) * 8 / 1000 / elapsed;
+    // Wire bytes both ways, headers and acknowledgements included. A transport that counts none
+    // sent (WebSocket, where TCP frames them) gives its message bytes instead.
+    const std::uint64_t bytes_out =
+        stats->wire_bytes_sent != 0 ? stats->wire_bytes_sent : stats->bytes_sent;
+    graph_.kbps_out = static_cast<double>(bytes_out - window_bytes_out_) * 8 / 1000 / elapsed;
     window_bytes_in_ = stats->wire_bytes_received;
-    window_bytes_out_ = stats->bytes_sent;
+    window_bytes_out_ = bytes_out;
     window_start_ = now;
   }
 }

@@ -2,6 +2,8 @@
 # Tickwire build into a fresh prefix and points the consumer at it.
 #   cmake -DCONSUMER=find_package|add_subdirectory -DWORK_DIR=... -DTICKWIRE_SOURCE_DIR=...
 #         [-DINSTALL_FROM=<tickwire build dir>] [-DGENERATOR=Ninja] -P run_consumer.cmake
+# With -DPROJECT_DIR=<dir> it builds that project instead of ./CONSUMER and runs nothing (the
+# examples: their own tests run the programs).
 function(run)
   execute_process(COMMAND ${ARGN} RESULT_VARIABLE result)
   if(NOT result EQUAL 0)
@@ -16,7 +18,20 @@ if(INSTALL_FROM)
   list(APPEND configure_args -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix)
 endif()
 get_filename_component(here ${CMAKE_SCRIPT_MODE_FILE} DIRECTORY)
-run(${CMAKE_COMMAND} -S ${here}/${CONSUMER} -B ${WORK_DIR}/build -G ${GENERATOR}
+if(NOT PROJECT_DIR)
+  set(PROJECT_DIR ${here}/${CONSUMER})
+endif()
+run(${CMAKE_COMMAND} -S ${PROJECT_DIR} -B ${WORK_DIR}/build -G ${GENERATOR}
     -DTICKWIRE_SOURCE_DIR=${TICKWIRE_SOURCE_DIR} -DCMAKE_BUILD_TYPE=Release ${configure_args})
 run(${CMAKE_COMMAND} --build ${WORK_DIR}/build)
-run(${WORK_DIR}/build/consumer)
+if(CONSUMER)
+  run(${WORK_DIR}/build/consumer)
+endif()
+if(CONSUMER STREQUAL "add_subdirectory")
+  # The game installs only what it installs itself (here: nothing), not Tickwire.
+  run(${CMAKE_COMMAND} --install ${WORK_DIR}/build --prefix ${WORK_DIR}/game-prefix)
+  file(GLOB_RECURSE installed ${WORK_DIR}/game-prefix/*)
+  if(installed)
+    message(FATAL_ERROR "installing the game installed Tickwire's files too: ${installed}")
+  endif()
+endif()

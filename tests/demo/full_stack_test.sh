@@ -44,10 +44,12 @@ grep -q "clean exit" "$log_dir/server.log" || fail "the server did not exit clea
 # Per bot: corrections at most 1 in 10 snapshots, none over 1 m (respawns do not count).
 awk '$1 ~ /^bot-/ {
        rows++
-       # columns: bot joined finished ticks snapshots corrections max-correction ...
+       # columns: bot joined finished ticks snapshots corrections max-correction rtt kbit/s-in
+       # kbit/s-out (on the wire, as the net graph shows them) ...
        if ($7 + 0 >= 1.0) { print "FAIL: " $1 " corrected by " $7; bad = 1 }
        if ($6 > $5 / 10) { print "FAIL: " $1 " had " $6 " corrections in " $5 " snapshots"; bad = 1 }
        if ($5 < 400) { print "FAIL: " $1 " received only " $5 " snapshots"; bad = 1 }
+       if ($9 + 0 <= 0 || $10 + 0 <= 0) { print "FAIL: " $1 " net graph shows no traffic: " $9 " in, " $10 " out"; bad = 1 }
      }
      END { if (rows != 8 || bad) exit 1 }' "$log_dir/bots.log" || fail "corrections or snapshots out of bounds"
 echo "PASS: 8 bots played a 20 s match through the lobby under 5 % loss and 80 ms RTT"

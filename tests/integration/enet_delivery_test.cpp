@@ -168,6 +168,45 @@ TEST_F(EnetTest, reported_rtt_is_within_20_percent_of_100_ms_added_latency) {
   EXPECT_EQ(server_side->bytes_received, 150u * 16);
 }
 
+// ConnectionStats counts what each connection costs on the wire, both ways: more than its payload
+// (headers, seals, acknowledgements), and only its own datagrams, not the whole transport's.
+TEST_F(EnetTest, stats_count_wire_bytes_sent_per_connection) {
+  start_server();
+  EventLog busy_log;
+  EventLog idle_log;
+  auto busy = connect_client(busy_log);
+  auto idle = connect_client(idle_log);
+  const net::PeerId busy_peer = server_log_.connected[0];
+  const net::PeerId idle_peer = server_log_.connected[1];
+  constexpr std::uint32_t kMessages = 100;
+  constexpr std::size_t kSize = 200;
+  for (std::uint32_t i = 0; i < kMessages; ++i) {
+    ASSERT_EQ(busy->send(0, Delivery::reliable_ordered, numbered(i, kSize)), SendResult::ok);
+    ASSERT_EQ(server_->send(busy_peer, 0, Delivery::reliable_ordered, numbered(i, kSize)),
+              SendResult::ok);
+  }
+  const std::vector<Endpoint> all = {
+      {server_.get(), &server_log_}, {busy.get(), &busy_log}, {idle.get(), &idle_log}};
+  ASSERT_TRUE(pump_until(all, [&] {
+    return server_log_.messages.size() == kMessages && busy_log.messages.size() == kMessages;
+  }));
+  const auto busy_client = busy->stats(busy->server());
+  const auto busy_server = server_->stats(busy_peer);
+  const auto idle_server = server_->stats(idle_peer);
+  ASSERT_TRUE(busy_client && busy_server && idle_server);
+  EXPECT_GT(busy_client->wire_bytes_sent, kMessages * kSize);
+  EXPECT_GT(busy_server->wire_bytes_sent, kMessages * kSize);
+  EXPECT_GT(busy_client->datagrams_sent, 0u);
+  // The idle client got nothing but the welcome and acknowledgements.
+  EXPECT_GT(idle_server->datagrams_sent, 0u);
+  EXPECT_LT(idle_server->wire_bytes_sent, kMessages * kSize / 4);
+  // What the server received from the busy client, the client sent (nothing is lost on 127.0.0.1).
+  EXPECT_GE(busy_client->wire_bytes_sent, busy_server->wire_bytes_received);
+  // Each connection's share is within the transport's total (which adds the handshakes).
+  EXPECT_LE(busy_server->wire_bytes_sent + idle_server->wire_bytes_sent,
+            server_->counters().wire_bytes_sent);
+}
+
 // ConnectionStats::packet_loss is round-trip loss: a reliable datagram counts as lost when it or
 // its acknowledgement is. 5 % each way must read 1 - 0.95^2 = 9.75 %, within 1.5 points.
 TEST_F(EnetTest, stats_report_round_trip_loss_on_a_lossy_link) {

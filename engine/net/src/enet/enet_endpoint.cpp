@@ -498,6 +498,10 @@ std::optional<ConnectionStats> EnetEndpoint::stats(PeerId id) const {
   stats.messages_queued = slot.queued_messages;
   stats.bytes_queued = slot.queued_bytes;
   stats.mtu = peer->mtu;
+  if (slot.session != nullptr) {
+    stats.datagrams_sent = slot.session->datagrams_sent;
+    stats.wire_bytes_sent = slot.session->wire_bytes_sent;
+  }
   return stats;
 }
 

@@ -109,13 +109,16 @@ enet_uint32 EnetEndpoint::tag_outgoing(const ENetBuffer* buffers, std::size_t bu
   std::uint32_t seed = 0;
   const auto* header = static_cast<const std::uint8_t*>(buffers[0].data);
   std::memcpy(&seed, header + buffers[0].dataLength - sizeof seed, sizeof seed);
-  const Session* session = nullptr;
+  Session* session = nullptr;
   if (role_ == Role::client) {
     session = client_session_.get();
   } else if (const auto found = sessions_.find(seed); found != sessions_.end()) {
     session = found->second.get();
   }
-  if (session == nullptr || !session->crypto) return 0;
+  if (session == nullptr) return 0;
+  ++session->datagrams_sent;
+  session->wire_bytes_sent += size;
+  if (!session->crypto) return 0;
   return session::datagram_tag(session->crypto->send_tag_key, {scratch_.data(), size});
 }
 

@@ -42,6 +42,9 @@ struct Session {
   std::optional<SessionCrypto> crypto;  // absent in plaintext sessions
   std::uint64_t expires_ms = 0;         // until bound to a connected peer
   bool bound = false;                   // ENet reported the peer connected
+  // What ENet sent on this connection, counted where every outgoing datagram passes (the tag).
+  std::uint64_t datagrams_sent = 0;
+  std::uint64_t wire_bytes_sent = 0;
 };
 
 // A server's verified connection attempt, between its RESPONSE and its ENet CONNECT.

@@ -19,9 +19,14 @@ struct ConnectionStats {
   std::uint64_t messages_received = 0;
   std::uint64_t bytes_sent = 0;      // message payload bytes handed to send()
   std::uint64_t bytes_received = 0;  // message payload bytes delivered by poll()
-  std::uint64_t datagrams_received =
-      0;  // whole datagrams from this peer (0 where not datagram based)
-  std::uint64_t wire_bytes_received = 0;  // their size, protocol headers included
+  // Whole datagrams from and to this peer, and their size with protocol headers, acknowledgements
+  // and retransmissions included: what the connection costs on the wire (UDP/IP headers not
+  // counted). 0 where not datagram based; on WebSocket wire_bytes_received counts each message
+  // with its channel byte, and nothing is counted sent.
+  std::uint64_t datagrams_received = 0;
+  std::uint64_t wire_bytes_received = 0;
+  std::uint64_t datagrams_sent = 0;
+  std::uint64_t wire_bytes_sent = 0;
   // Batches of messages waiting to be sent or acknowledged (on ENet, the messages of a channel
   // sent between two polls travel as one batch; a large message is a batch of its own).
   std::uint32_t messages_queued = 0;
