@@ -5,3 +5,5 @@ find_package(FlatBuffers REQUIRED CONFIG)
 find_package(ENet REQUIRED MODULE)
 find_package(Boost 1.74 REQUIRED)
 find_package(Sodium REQUIRED MODULE)
+# TLS for the WebSocket transport and the lobby (wss://, https://): Boost.Asio's SSL stream.
+find_package(OpenSSL 1.1.1 REQUIRED)

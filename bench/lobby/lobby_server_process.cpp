@@ -12,6 +12,7 @@ namespace tickwire::bench {
 
 int serve_tickwire_lobby() {
   net::LobbyConfig config;
+  config.websocket.security = net::WebSocketSecurity::insecure_plaintext;
   config.websocket.port = 0;
   // Every client is on 127.0.0.1: the per-address limits must fit all of them.
   config.websocket.max_connections = 20000;

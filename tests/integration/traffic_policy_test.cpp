@@ -20,6 +20,7 @@ class TrafficPolicyTest : public ::testing::Test {
     // The policy's choice of transport is under test here; the WebSocket fallback has no tickets.
     enet.security = net::SessionSecurity::plaintext_for_development;
     net::WebSocketServerConfig websocket;
+    websocket.security = net::WebSocketSecurity::insecure_plaintext;
     websocket.port = 0;
     auto udp = net::make_enet_server(enet);
     auto tcp = net::make_websocket_server(websocket);
@@ -37,6 +38,7 @@ class TrafficPolicyTest : public ::testing::Test {
     config.policy.udp_timeout_ms = 300;
     config.enet.server_port = udp_port;
     config.websocket.server_port = tcp_port_;
+    config.websocket.security = net::WebSocketSecurity::insecure_plaintext;
     return config;
   }
 

@@ -47,11 +47,13 @@ class WebSocketTest : public ::testing::Test {
   }
   static net::WebSocketServerConfig server_config() {
     net::WebSocketServerConfig config;
+    config.security = net::WebSocketSecurity::insecure_plaintext;
     config.common = fast_common();
     return config;
   }
   static net::WebSocketClientConfig client_config() {
     net::WebSocketClientConfig config;
+    config.security = net::WebSocketSecurity::insecure_plaintext;
     config.common = fast_common();
     return config;
   }
@@ -532,7 +534,11 @@ bool mentions(const net::Status& status, const std::string& text) {
 }
 
 TEST(WebSocketConfig, defaults_are_valid_and_validate_names_the_bad_field) {
-  EXPECT_TRUE(net::WebSocketServerConfig{}.validate().ok());
+  // TLS is the default: a server needs its certificate, or plaintext asked for by name.
+  EXPECT_TRUE(mentions(net::WebSocketServerConfig{}.validate(), "tls.certificate_chain_file"));
+  net::WebSocketServerConfig plaintext;
+  plaintext.security = net::WebSocketSecurity::insecure_plaintext;
+  EXPECT_TRUE(plaintext.validate().ok());
   EXPECT_TRUE(net::WebSocketClientConfig{}.validate().ok());
   net::WebSocketServerConfig server;
   server.max_connections = 0;
@@ -565,6 +571,7 @@ TEST(WebSocketConfig, invalid_config_or_address_makes_no_transport_and_says_why)
   ASSERT_FALSE(made.ok());
   EXPECT_NE(made.error().find("max_message_size"), std::string::npos) << made.error();
   server = {};
+  server.security = net::WebSocketSecurity::insecure_plaintext;
   server.port = 0;
   server.bind_address = "not-an-address";
   made = net::make_websocket_server(server);

@@ -83,6 +83,7 @@ int main(int argc, char** argv) {
     const std::optional<std::uint16_t> port = free_loopback_port();
     if (!port) continue;
     LobbyConfig config;
+    config.websocket.security = WebSocketSecurity::insecure_plaintext;
     config.websocket.bind_address = "127.0.0.1";
     config.websocket.port = *port;
     // The page is served by this lobby, so the browser's Origin is the lobby's own address.

@@ -20,6 +20,10 @@
 // with the broadcasts. Anything else (a reply, a ping, the close) goes at once, with whatever
 // waits before it. Without a round everything goes at once.
 //
+// With start_tls() every byte to and from the socket is TLS (an OpenSSL stream over the socket):
+// the batch is encrypted as one piece, and reads are decrypted. The HTTP stage and the WebSocket
+// connection use the same stream object, so the TLS session carries over the upgrade.
+//
 // Runs on the connection's executor, one write from Beast at a time (Beast never has two).
 
 #include <algorithm>
@@ -28,6 +32,8 @@
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/error.hpp>
@@ -50,6 +56,8 @@ class CoalescingStream {
   // connection some 400 bytes for nothing.
   using next_layer_type = boost::asio::ip::tcp::socket;
   using executor_type = next_layer_type::executor_type;
+  // TLS over the socket, which the stream's state owns (and outlives it).
+  using TlsStream = boost::asio::ssl::stream<next_layer_type&>;
 
   // Bytes waiting for the socket beyond which Beast's next write waits for the socket.
   static constexpr std::size_t kMaxPendingBytes = 64 * 1024;
@@ -68,12 +76,38 @@ class CoalescingStream {
   // Whether what Beast writes from now on may wait for the flush round.
   void set_may_wait(bool may_wait) noexcept { state_->may_wait = may_wait; }
 
+  // From now on every byte read and written is TLS with `context`'s settings; call before the
+  // first read or write (the handshake comes next). The SSL object keeps the context's settings
+  // alive by itself.
+  void start_tls(boost::asio::ssl::context& context) {
+    state_->tls = std::make_unique<TlsStream>(state_->next, context);
+  }
+  bool uses_tls() const noexcept { return state_->tls != nullptr; }
+  // The connection's SSL object (after start_tls()), for per-connection settings such as the
+  // name the client expects.
+  SSL* tls_handle() noexcept { return state_->tls->native_handle(); }
+  // The TLS handshake (after start_tls()), a client's.
+  template <typename Handler>
+  auto async_tls_handshake(Handler&& handler) {
+    return state_->tls->async_handshake(boost::asio::ssl::stream_base::client,
+                                        std::forward<Handler>(handler));
+  }
+  // The TLS handshake of a server that has read the first bytes of it (`already_read`) itself.
+  template <typename ConstBufferSequence, typename Handler>
+  auto async_tls_handshake(const ConstBufferSequence& already_read, Handler&& handler) {
+    return state_->tls->async_handshake(boost::asio::ssl::stream_base::server, already_read,
+                                        std::forward<Handler>(handler));
+  }
+
   executor_type get_executor() noexcept { return state_->next.get_executor(); }
   next_layer_type& next_layer() noexcept { return state_->next; }
   const next_layer_type& next_layer() const noexcept { return state_->next; }
 
   template <typename MutableBufferSequence, typename ReadHandler>
   auto async_read_some(const MutableBufferSequence& buffers, ReadHandler&& handler) {
+    if (state_->tls) {
+      return state_->tls->async_read_some(buffers, std::forward<ReadHandler>(handler));
+    }
     return state_->next.async_read_some(buffers, std::forward<ReadHandler>(handler));
   }
 
@@ -95,7 +129,9 @@ class CoalescingStream {
   // drop whatever the peer still sends until it closes too or the linger time is up, then close.
   // Closing with unread bytes would send a reset, and a peer still sending (the rest of an
   // oversize message) would lose our close frame to it and report 1006. Beast's own teardown
-  // would do this, but the one in Boost 1.74 stops after its first read.
+  // would do this, but the one in Boost 1.74 stops after its first read. Over TLS the same
+  // happens beneath TLS, without a close_notify: the WebSocket close frame, which TLS protects,
+  // already marks the end, and the peer's remaining records are dropped unread.
   template <typename TeardownHandler>
   friend void async_teardown(boost::beast::role_type role, CoalescingStream& stream,
                              TeardownHandler&& handler) {
@@ -113,7 +149,11 @@ class CoalescingStream {
     // Blocking: only for Beast's synchronous close, which Tickwire does not use.
     State& state = *stream.state_;
     if (!state.pending.empty()) {
-      boost::asio::write(state.next, boost::asio::buffer(state.pending), ec);
+      if (state.tls) {
+        boost::asio::write(*state.tls, boost::asio::buffer(state.pending), ec);
+      } else {
+        boost::asio::write(state.next, boost::asio::buffer(state.pending), ec);
+      }
       state.pending.clear();
       if (ec) return;
     }
@@ -148,6 +188,7 @@ class CoalescingStream {
     bool idle() const { return !flushing && pending.empty(); }
 
     next_layer_type next;
+    std::unique_ptr<TlsStream> tls;      // over `next` (destroyed first), after start_tls()
     std::uint32_t linger_ms = 5000;      // see set_linger()
     std::vector<unsigned char> pending;  // written by Beast, not yet given to the socket
     std::vector<unsigned char> sending;  // given to the socket, which has not finished
@@ -213,9 +254,12 @@ class CoalescingStream {
     s.flushing = true;
     s.urgent = false;
     s.sending.swap(s.pending);  // `pending` keeps the capacity of the batch before
-    boost::asio::async_write(
-        s.next, boost::asio::buffer(s.sending),
-        [state](boost::beast::error_code ec, std::size_t) { on_flushed(state, ec); });
+    auto on_written = [state](boost::beast::error_code ec, std::size_t) { on_flushed(state, ec); };
+    if (s.tls) {
+      boost::asio::async_write(*s.tls, boost::asio::buffer(s.sending), std::move(on_written));
+    } else {
+      boost::asio::async_write(s.next, boost::asio::buffer(s.sending), std::move(on_written));
+    }
   }
 
   static void on_flushed(const std::shared_ptr<State>& state, boost::beast::error_code ec) {

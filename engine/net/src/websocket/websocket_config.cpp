@@ -85,7 +85,19 @@ Status WebSocketServerConfig::validate() const {
                       "use an origin such as https://game.example, or *");
     }
   }
-  return common.validate();
+  if (Status status = common.validate(); !status.ok()) return status;
+  if (security == WebSocketSecurity::tls) {
+    if (tls.certificate_chain_file.empty()) {
+      return Status::error(
+          "tls.certificate_chain_file is empty: give the server's certificate chain (PEM), or "
+          "set security = insecure_plaintext for a LAN test");
+    }
+    if (tls.private_key_file.empty()) {
+      return Status::error(
+          "tls.private_key_file is empty: give the certificate's private key (PEM)");
+    }
+  }
+  return {};
 }
 
 Status WebSocketClientConfig::validate() const {
@@ -100,6 +112,12 @@ Status WebSocketClientConfig::validate() const {
   }
   if (connect_timeout_ms == 0) {
     return out_of_range("connect_timeout_ms", connect_timeout_ms, "use > 0");
+  }
+  // The name goes into the SNI extension and the certificate check: a host name, not a URL.
+  if (!fits_in_a_header(tls.server_name) ||
+      tls.server_name.find_first_of(" /") != std::string::npos) {
+    return bad_text("tls.server_name", tls.server_name,
+                    "use a host name such as lobby.example, without scheme, port or spaces");
   }
   return common.validate();
 }
