@@ -21,6 +21,7 @@
 
 #include "arena_client.hpp"
 #include "key_file.hpp"
+#include "lobby_tls.hpp"
 
 namespace {
 
@@ -32,6 +33,7 @@ std::atomic<bool> g_stop{false};
 struct Options {
   std::string lobby_host = "127.0.0.1";
   std::uint16_t lobby_port = 7700;
+  arena::LobbyTlsOptions lobby_tls;
   int count = 8;
   std::string room = "bots";
   bool join = false;      // join an existing room instead of creating it
@@ -324,6 +326,7 @@ int run(Options options) {
     net::LobbyClientConfig config;
     config.websocket.server_host = options.lobby_host;
     config.websocket.server_port = options.lobby_port;
+    arena::apply_lobby_tls(options.lobby_tls, config.websocket);
     auto lobby = net::LobbyClient::connect(config);
     if (!lobby) {
       std::fprintf(stderr, "tickwire-bot: %s\n", lobby.error().c_str());
@@ -374,6 +377,8 @@ int main(int argc, char** argv) {
   CLI::App app{"Tickwire Arena bots: headless players that go through the lobby into a match."};
   app.add_option("--lobby-host", options.lobby_host, "lobby address")->capture_default_str();
   app.add_option("--lobby-port", options.lobby_port, "lobby port")->capture_default_str();
+  app.add_flag("--lobby-tls", options.lobby_tls.tls, arena::kLobbyTlsHelp);
+  app.add_option("--tls-ca-file", options.lobby_tls.ca_file, arena::kTlsCaFileHelp);
   app.add_option("-n,--count", options.count, "bots in this process")
       ->check(CLI::Range(1, 1000))
       ->capture_default_str();

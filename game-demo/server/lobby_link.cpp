@@ -7,11 +7,12 @@ namespace arena {
 
 namespace net = tickwire::net;
 
-LobbyLink::LobbyLink(std::string lobby_host, std::uint16_t lobby_port, std::string game_address,
-                     std::uint32_t capacity, std::string secret,
+LobbyLink::LobbyLink(std::string lobby_host, std::uint16_t lobby_port, LobbyTlsOptions lobby_tls,
+                     std::string game_address, std::uint32_t capacity, std::string secret,
                      std::optional<net::ServerSealPublicKey> seal_key)
     : lobby_host_(std::move(lobby_host)),
       lobby_port_(lobby_port),
+      lobby_tls_(std::move(lobby_tls)),
       game_address_(std::move(game_address)),
       capacity_(capacity),
       secret_(std::move(secret)),
@@ -21,6 +22,7 @@ void LobbyLink::connect() {
   net::LobbyClientConfig config;
   config.websocket.server_host = lobby_host_;
   config.websocket.server_port = lobby_port_;
+  apply_lobby_tls(lobby_tls_, config.websocket);
   auto client = net::LobbyClient::connect(config);
   if (!client) {
     std::fprintf(stderr, "lobby link: %s\n", client.error().c_str());

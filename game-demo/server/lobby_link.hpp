@@ -13,13 +13,15 @@
 
 #include <tickwire/net/lobby_client.hpp>
 
+#include "lobby_tls.hpp"
+
 namespace arena {
 
 class LobbyLink {
  public:
   // `seal_key`: the server's sealing public key, or nullopt when it runs without encryption.
-  LobbyLink(std::string lobby_host, std::uint16_t lobby_port, std::string game_address,
-            std::uint32_t capacity, std::string secret,
+  LobbyLink(std::string lobby_host, std::uint16_t lobby_port, LobbyTlsOptions lobby_tls,
+            std::string game_address, std::uint32_t capacity, std::string secret,
             std::optional<tickwire::net::ServerSealPublicKey> seal_key);
 
   // Keeps the connection, registration and reports going. Call once per loop.
@@ -32,6 +34,7 @@ class LobbyLink {
 
   std::string lobby_host_;
   std::uint16_t lobby_port_;
+  LobbyTlsOptions lobby_tls_;
   std::string game_address_;
   std::uint32_t capacity_;
   std::string secret_;

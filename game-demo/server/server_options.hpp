@@ -6,6 +6,8 @@
 #include <optional>
 #include <string>
 
+#include "lobby_tls.hpp"
+
 namespace arena {
 
 struct ServerOptions {
@@ -37,6 +39,10 @@ struct ServerOptions {
   std::string seal_key_file;         // the game server's sealing key pair; empty: fresh each start
   std::string game_server_seal_key;  // --role lobby --game-server: that server's seal public key
   bool insecure_plaintext = false;
+  // The lobby's TLS certificate chain and key (PEM files); both empty: a plaintext lobby.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  LobbyTlsOptions lobby_tls;      // --role game: how to reach the lobby it registers with
   std::string identity_key_file;  // empty: server-identity.key in the user's config directory
   std::string web_root = TICKWIRE_DEMO_WEB_ROOT;
   bool beacon = true;
