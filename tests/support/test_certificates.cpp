@@ -47,10 +47,9 @@ void add_extension(X509* cert, X509* issuer, int nid, const std::string& value) 
   X509_EXTENSION_free(extension);
 }
 
-// A certificate for `key` named `common_name`, signed by `issuer_key` (and issued by `issuer`,
-// or by itself when that is null).
-Cert make_certificate(EVP_PKEY* key, const std::string& common_name, X509* issuer,
-                      EVP_PKEY* issuer_key, long serial) {
+// A certificate for `key` named `common_name`, issued by `issuer` (or by itself when that is
+// null); sign() it once its extensions are in.
+Cert make_certificate(EVP_PKEY* key, const std::string& common_name, X509* issuer, long serial) {
   Cert cert(X509_new());
   check(cert != nullptr, "X509_new");
   X509_set_version(cert.get(), 2);
@@ -96,7 +95,7 @@ TestCertificates::TestCertificates(std::vector<std::string> dns_names,
   key_file_ = directory_ + "/key.pem";
 
   Key ca_key = make_key();
-  Cert ca = make_certificate(ca_key.get(), ca_name, nullptr, ca_key.get(), 1);
+  Cert ca = make_certificate(ca_key.get(), ca_name, nullptr, 1);
   add_extension(ca.get(), ca.get(), NID_basic_constraints, "critical,CA:TRUE");
   add_extension(ca.get(), ca.get(), NID_key_usage, "critical,keyCertSign,cRLSign");
   add_extension(ca.get(), ca.get(), NID_subject_key_identifier, "hash");
@@ -104,7 +103,7 @@ TestCertificates::TestCertificates(std::vector<std::string> dns_names,
 
   Key server_key = make_key();
   const std::string server_name = dns_names.empty() ? ip_addresses.front() : dns_names.front();
-  Cert server = make_certificate(server_key.get(), server_name, ca.get(), ca_key.get(), 2);
+  Cert server = make_certificate(server_key.get(), server_name, ca.get(), 2);
   std::string alt_names;
   for (const std::string& dns : dns_names)
     alt_names += (alt_names.empty() ? "DNS:" : ",DNS:") + dns;
