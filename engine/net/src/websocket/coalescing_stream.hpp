@@ -62,7 +62,7 @@ class CoalescingStream {
   // Bytes waiting for the socket beyond which Beast's next write waits for the socket.
   static constexpr std::size_t kMaxPendingBytes = 64 * 1024;
   // The first allocation of a busy connection's buffer: a few chat lines' worth.
-  static constexpr std::size_t kInitialBytes = 2 * 1024;
+  static constexpr std::size_t kInitialBytes = 256;
 
   // `arg` makes the socket: an executor, or a connected socket to take over.
   template <typename Arg,
