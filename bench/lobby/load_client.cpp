@@ -106,17 +106,18 @@ struct Client : std::enable_shared_from_this<Client> {
     on_ready = std::move(ready);
     nick = std::move(nickname);
     const tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), port);
-    beast::get_lowest_layer(ws).async_connect(
-        endpoint, [self = shared_from_this(), port](beast::error_code ec) {
-          if (ec) return self->fail("connect: " + ec.message());
-          beast::get_lowest_layer(self->ws).set_option(tcp::no_delay(true), ec);
-          if (self->kind != ServerKind::tickwire_lobby_tls) return self->upgrade(port);
-          self->ws.next_layer().start_tls(client_tls_context());
-          self->ws.next_layer().async_tls_handshake([self, port](beast::error_code ec2) {
-            if (ec2) return self->fail("TLS handshake: " + ec2.message());
-            self->upgrade(port);
-          });
-        });
+    beast::get_lowest_layer(ws).async_connect(endpoint, [self = shared_from_this(),
+                                                         port](beast::error_code ec) {
+      if (ec) return self->fail("connect: " + ec.message());
+      beast::get_lowest_layer(self->ws).set_option(tcp::no_delay(true), ec);
+      if (self->kind != ServerKind::tickwire_lobby_tls) return self->upgrade(port);
+      self->ws.next_layer().start_tls(client_tls_context(),
+                                      net::websocket_detail::TlsSession::Role::client);
+      self->ws.next_layer().async_tls_handshake([self, port](beast::error_code ec2, std::size_t) {
+        if (ec2) return self->fail("TLS handshake: " + ec2.message());
+        self->upgrade(port);
+      });
+    });
   }
 
   void send(std::string message) {

@@ -20,9 +20,11 @@
 // with the broadcasts. Anything else (a reply, a ping, the close) goes at once, with whatever
 // waits before it. Without a round everything goes at once.
 //
-// With start_tls() every byte to and from the socket is TLS (an OpenSSL stream over the socket):
-// the batch is encrypted as one piece, and reads are decrypted. The HTTP stage and the WebSocket
-// connection use the same stream object, so the TLS session carries over the upgrade.
+// With start_tls() every byte to and from the socket is TLS (TlsSession: OpenSSL over memory
+// buffers): the batch is encrypted as one piece when it goes to the socket, and a read waits for
+// the socket to be readable, reads what is there and decrypts it, so that an idle connection
+// holds no TLS buffer either. The HTTP stage and the WebSocket connection use the same stream
+// object, so the TLS session carries over the upgrade.
 //
 // Runs on the connection's executor, one write from Beast at a time (Beast never has two).
 
@@ -30,10 +32,11 @@
 #include <array>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/buffer.hpp>
+#include <boost/asio/compose.hpp>
+#include <boost/asio/error.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/context.hpp>
-#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/error.hpp>
@@ -47,6 +50,8 @@
 #include <utility>
 #include <vector>
 
+#include "websocket/tls_session.hpp"
+
 namespace tickwire::net::websocket_detail {
 
 class CoalescingStream {
@@ -56,8 +61,6 @@ class CoalescingStream {
   // connection some 400 bytes for nothing.
   using next_layer_type = boost::asio::ip::tcp::socket;
   using executor_type = next_layer_type::executor_type;
-  // TLS over the socket, which the stream's state owns (and outlives it).
-  using TlsStream = boost::asio::ssl::stream<next_layer_type&>;
 
   // Bytes waiting for the socket beyond which Beast's next write waits for the socket.
   static constexpr std::size_t kMaxPendingBytes = 64 * 1024;
@@ -76,27 +79,34 @@ class CoalescingStream {
   // Whether what Beast writes from now on may wait for the flush round.
   void set_may_wait(bool may_wait) noexcept { state_->may_wait = may_wait; }
 
-  // From now on every byte read and written is TLS with `context`'s settings; call before the
-  // first read or write (the handshake comes next). The SSL object keeps the context's settings
-  // alive by itself.
-  void start_tls(boost::asio::ssl::context& context) {
-    state_->tls = std::make_unique<TlsStream>(state_->next, context);
+  // From now on every byte read and written is TLS with `context`'s settings, in `role`; call
+  // before the first read or write (the handshake comes next). The SSL object keeps the
+  // context's settings alive by itself.
+  void start_tls(boost::asio::ssl::context& context, TlsSession::Role role) {
+    state_->tls = std::make_unique<TlsSession>(context.native_handle(), role);
+    // Reads wait for the socket to be readable, then take what is there without blocking.
+    boost::beast::error_code ignored;
+    state_->next.non_blocking(true, ignored);
   }
   bool uses_tls() const noexcept { return state_->tls != nullptr; }
   // The connection's SSL object (after start_tls()), for per-connection settings such as the
   // name the client expects.
-  SSL* tls_handle() noexcept { return state_->tls->native_handle(); }
-  // The TLS handshake (after start_tls()), a client's.
+  SSL* tls_handle() noexcept { return state_->tls->handle(); }
+  // The TLS handshake (after start_tls()); `already_read`: its first bytes, which a server read
+  // itself to tell TLS from plain HTTP. Completes with (error, 0).
   template <typename Handler>
   auto async_tls_handshake(Handler&& handler) {
-    return state_->tls->async_handshake(boost::asio::ssl::stream_base::client,
-                                        std::forward<Handler>(handler));
+    return async_tls_handshake(boost::asio::const_buffer(), std::forward<Handler>(handler));
   }
-  // The TLS handshake of a server that has read the first bytes of it (`already_read`) itself.
   template <typename ConstBufferSequence, typename Handler>
   auto async_tls_handshake(const ConstBufferSequence& already_read, Handler&& handler) {
-    return state_->tls->async_handshake(boost::asio::ssl::stream_base::server, already_read,
-                                        std::forward<Handler>(handler));
+    for (auto it = boost::asio::buffer_sequence_begin(already_read);
+         it != boost::asio::buffer_sequence_end(already_read); ++it) {
+      const boost::asio::const_buffer piece(*it);
+      state_->tls->feed(static_cast<const unsigned char*>(piece.data()), piece.size());
+    }
+    return boost::asio::async_compose<Handler, void(boost::beast::error_code, std::size_t)>(
+        TlsHandshakeOp{state_}, handler, state_->next);
   }
 
   executor_type get_executor() noexcept { return state_->next.get_executor(); }
@@ -106,7 +116,8 @@ class CoalescingStream {
   template <typename MutableBufferSequence, typename ReadHandler>
   auto async_read_some(const MutableBufferSequence& buffers, ReadHandler&& handler) {
     if (state_->tls) {
-      return state_->tls->async_read_some(buffers, std::forward<ReadHandler>(handler));
+      return boost::asio::async_compose<ReadHandler, void(boost::beast::error_code, std::size_t)>(
+          TlsReadOp{state_, first_buffer(buffers)}, handler, state_->next);
     }
     return state_->next.async_read_some(buffers, std::forward<ReadHandler>(handler));
   }
@@ -148,12 +159,13 @@ class CoalescingStream {
                        boost::beast::error_code& ec) {
     // Blocking: only for Beast's synchronous close, which Tickwire does not use.
     State& state = *stream.state_;
+    if (state.tls) {
+      if (!state.tls->write(state.pending.data(), state.pending.size(), ec)) return;
+      state.pending.clear();
+      state.tls->take_output(state.pending);
+    }
     if (!state.pending.empty()) {
-      if (state.tls) {
-        boost::asio::write(*state.tls, boost::asio::buffer(state.pending), ec);
-      } else {
-        boost::asio::write(state.next, boost::asio::buffer(state.pending), ec);
-      }
+      boost::asio::write(state.next, boost::asio::buffer(state.pending), ec);
       state.pending.clear();
       if (ec) return;
     }
@@ -185,10 +197,11 @@ class CoalescingStream {
     template <typename Arg>
     explicit State(Arg&& arg) : next(std::forward<Arg>(arg)) {}
 
-    bool idle() const { return !flushing && pending.empty(); }
+    bool idle() const { return !flushing && pending.empty() && !tls_output(); }
+    bool tls_output() const { return tls && tls->has_output(); }
 
     next_layer_type next;
-    std::unique_ptr<TlsStream> tls;      // over `next` (destroyed first), after start_tls()
+    std::unique_ptr<TlsSession> tls;     // after start_tls()
     std::uint32_t linger_ms = 5000;      // see set_linger()
     std::vector<unsigned char> pending;  // written by Beast, not yet given to the socket
     std::vector<unsigned char> sending;  // given to the socket, which has not finished
@@ -250,16 +263,26 @@ class CoalescingStream {
 
   static void flush(const std::shared_ptr<State>& state) {
     State& s = *state;
-    if (s.flushing || s.error || s.pending.empty()) return;
+    if (s.flushing || s.error || (s.pending.empty() && !s.tls_output())) return;
     s.flushing = true;
     s.urgent = false;
-    s.sending.swap(s.pending);  // `pending` keeps the capacity of the batch before
-    auto on_written = [state](boost::beast::error_code ec, std::size_t) { on_flushed(state, ec); };
     if (s.tls) {
-      boost::asio::async_write(*s.tls, boost::asio::buffer(s.sending), std::move(on_written));
+      // The batch as TLS records, after whatever the TLS session itself has to say (a handshake
+      // message, an alert) from reading.
+      boost::beast::error_code ec;
+      if (!s.tls->write(s.pending.data(), s.pending.size(), ec)) {
+        s.pending.clear();
+        boost::asio::post(s.next.get_executor(), [state, ec] { on_flushed(state, ec); });
+        return;
+      }
+      s.pending.clear();  // keeps its capacity for the next batch
+      s.tls->take_output(s.sending);
     } else {
-      boost::asio::async_write(s.next, boost::asio::buffer(s.sending), std::move(on_written));
+      s.sending.swap(s.pending);  // `pending` keeps the capacity of the batch before
     }
+    boost::asio::async_write(
+        s.next, boost::asio::buffer(s.sending),
+        [state](boost::beast::error_code ec, std::size_t) { on_flushed(state, ec); });
   }
 
   static void on_flushed(const std::shared_ptr<State>& state, boost::beast::error_code ec) {
@@ -336,7 +359,129 @@ class CoalescingStream {
     if (!s.idle() || s.completion_posted) return;
     std::vector<unsigned char>().swap(s.pending);
     std::vector<unsigned char>().swap(s.sending);
+    if (s.tls) s.tls->release_idle_buffers();
   }
+
+  // --- TLS reads and the handshake: wait for the socket, read what is there, hand it to the
+  // session, until it has what it needs ---
+
+  static boost::asio::mutable_buffer first_buffer(const boost::asio::mutable_buffer& buffer) {
+    return buffer;
+  }
+  template <typename MutableBufferSequence>
+  static boost::asio::mutable_buffer first_buffer(const MutableBufferSequence& buffers) {
+    for (auto it = boost::asio::buffer_sequence_begin(buffers);
+         it != boost::asio::buffer_sequence_end(buffers); ++it) {
+      const boost::asio::mutable_buffer piece(*it);
+      if (piece.size() > 0) return piece;
+    }
+    return {};
+  }
+
+  // Reads what the socket has (it said it is readable) into the TLS session. False with `ec`
+  // empty: nothing there after all, wait again.
+  static bool receive(State& s, boost::beast::error_code& ec) {
+    // One TLS record at most, and on the io thread's stack of buffers, not the connection's.
+    thread_local std::array<unsigned char, 17 * 1024> scratch;
+    const std::size_t got = s.next.read_some(boost::asio::buffer(scratch), ec);
+    if (ec == boost::asio::error::would_block || ec == boost::asio::error::try_again) {
+      ec = {};
+      return false;
+    }
+    if (ec) return false;
+    s.tls->feed(scratch.data(), got);
+    return true;
+  }
+
+  // Whatever the TLS session wrote while reading (an alert, a key update) goes out now.
+  static void send_tls_output(const std::shared_ptr<State>& state) {
+    if (state->tls_output()) flush(state);
+  }
+
+  struct TlsReadOp {
+    std::shared_ptr<State> state;
+    boost::asio::mutable_buffer buffer;
+    bool started = false;
+
+    template <typename Self>
+    void operator()(Self& self, boost::beast::error_code ec = {}) {
+      if (!started) {
+        // Never complete inside the initiating call: Beast's read loop does not expect it.
+        started = true;
+        return boost::asio::post(state->next.get_executor(), std::move(self));
+      }
+      if (ec) return self.complete(ec, 0);
+      State& s = *state;
+      if (buffer.size() == 0) return self.complete({}, 0);
+      for (;;) {
+        std::size_t got = 0;
+        const TlsSession::Step step = s.tls->read(buffer.data(), buffer.size(), got, ec);
+        send_tls_output(state);
+        if (step == TlsSession::Step::done) {
+          s.tls->release_idle_buffers();
+          return self.complete({}, got);
+        }
+        if (step == TlsSession::Step::failed) return self.complete(ec, 0);
+        if (!receive(s, ec)) break;
+      }
+      if (ec) return self.complete(ec, 0);
+      s.next.async_wait(boost::asio::socket_base::wait_read, std::move(self));
+    }
+  };
+
+  struct TlsHandshakeOp {
+    std::shared_ptr<State> state;
+    std::vector<unsigned char> output;  // handshake messages being written
+    TlsSession::Step after_output = TlsSession::Step::want_read;
+    boost::beast::error_code failure;  // of the step that failed, once its alert is out
+    enum class Waiting { start, posted, readable, written } waiting = Waiting::start;
+
+    template <typename Self>
+    void operator()(Self& self, boost::beast::error_code ec = {}, std::size_t = 0) {
+      State& s = *state;
+      switch (waiting) {
+        case Waiting::start:
+          waiting = Waiting::posted;
+          return boost::asio::post(s.next.get_executor(), std::move(self));
+        case Waiting::posted:
+          break;
+        case Waiting::readable:
+          if (ec) return self.complete(ec, 0);
+          if (!receive(s, ec)) {
+            if (ec) return self.complete(ec, 0);
+            return s.next.async_wait(boost::asio::socket_base::wait_read, std::move(self));
+          }
+          break;
+        case Waiting::written:
+          if (ec) return self.complete(ec, 0);
+          return next_step(self, after_output);
+      }
+      const TlsSession::Step step = s.tls->handshake(failure);
+      if (s.tls->has_output()) {
+        output.clear();
+        s.tls->take_output(output);
+        after_output = step;
+        waiting = Waiting::written;
+        return boost::asio::async_write(s.next, boost::asio::buffer(output), std::move(self));
+      }
+      next_step(self, step);
+    }
+
+    template <typename Self>
+    void next_step(Self& self, TlsSession::Step step) {
+      switch (step) {
+        case TlsSession::Step::done:
+          std::vector<unsigned char>().swap(output);
+          state->tls->release_idle_buffers();
+          return self.complete({}, 0);
+        case TlsSession::Step::failed:
+          return self.complete(failure, 0);
+        case TlsSession::Step::want_read:
+          waiting = Waiting::readable;
+          return state->next.async_wait(boost::asio::socket_base::wait_read, std::move(self));
+      }
+    }
+  };
 
   std::shared_ptr<State> state_;
 };
@@ -383,7 +528,8 @@ class CoalescingStream::FlushRound {
 
 inline void CoalescingStream::flush_soon(const std::shared_ptr<State>& state) {
   State& s = *state;
-  if (s.flushing || s.error || s.pending.empty()) return;  // on_flushed() comes back here
+  // on_flushed() comes back here
+  if (s.flushing || s.error || (s.pending.empty() && !s.tls_output())) return;
   if (s.round == nullptr || s.urgent) return flush(state);
   s.round->add(state);
 }

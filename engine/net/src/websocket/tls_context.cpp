@@ -59,6 +59,9 @@ Result<std::unique_ptr<ssl::context>> make_server_tls_context(const WebSocketSer
   ERR_clear_error();
   auto context = make_context(ssl::context::tls_server);
   SSL_CTX* native = context->native_handle();
+  // No server-side session cache: it keeps up to 20480 sessions of about a kilobyte, which a
+  // flood of handshakes would fill. Resumption still works through stateless session tickets.
+  SSL_CTX_set_session_cache_mode(native, SSL_SESS_CACHE_OFF);
   if (SSL_CTX_use_certificate_chain_file(native, tls.certificate_chain_file.c_str()) != 1) {
     return Status::error("tls.certificate_chain_file '" + tls.certificate_chain_file +
                          "' holds no usable PEM certificate: " + openssl_reason());

@@ -100,7 +100,7 @@ class ClientConnector : public std::enable_shared_from_this<ClientConnector> {
 
   void do_tls_handshake() {
     CoalescingStream& stream = ws_->next_layer();
-    stream.start_tls(*shared_->tls_context);
+    stream.start_tls(*shared_->tls_context, TlsSession::Role::client);
     const std::string& name =
         config().tls.server_name.empty() ? config().server_host : config().tls.server_name;
     if (!expect_server_name(stream.tls_handle(), name)) return fail(DisconnectReason::tls_failed);
@@ -117,7 +117,7 @@ class ClientConnector : public std::enable_shared_from_this<ClientConnector> {
         beast::bind_front_handler(&ClientConnector::on_tls_handshake, shared_from_this()));
   }
 
-  void on_tls_handshake(beast::error_code ec) {
+  void on_tls_handshake(beast::error_code ec, std::size_t /*bytes*/) {
     tls_deadline_ = {};
     resolve_timer_.cancel();
     // The server's certificate did not verify (unknown CA, another name, expired), the server

@@ -155,7 +155,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       return refuse(http::status::bad_request,
                     "This port serves TLS only: connect with https:// or wss://.\n");
     }
-    stream_.start_tls(*shared_->tls_context);
+    stream_.start_tls(*shared_->tls_context, TlsSession::Role::server);
     expire_at(deadline_);
     stream_.async_tls_handshake(
         buffer_.data(), [self = shared_from_this()](beast::error_code ec, std::size_t /*used*/) {
@@ -175,9 +175,12 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   // beast::tcp_stream's expiry would, without the two timers it keeps for ever after).
   void expire_at(std::chrono::steady_clock::time_point when) {
     deadline_timer_.expires_at(when);
-    deadline_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
-      // A wait cancelled by a later expire_at(), or one that completed just before it was.
-      if (ec || self->deadline_timer_.expiry() > std::chrono::steady_clock::now()) return;
+    // A weak reference: the deadline must not keep the session (and its pending-handshake slot)
+    // alive once nothing else is under way.
+    deadline_timer_.async_wait([weak = weak_from_this()](beast::error_code ec) {
+      const auto self = weak.lock();
+      // Gone, a wait cancelled by a later expire_at(), or one that completed just before it was.
+      if (!self || ec || self->deadline_timer_.expiry() > std::chrono::steady_clock::now()) return;
       beast::error_code ignored;
       self->stream_.next_layer().close(ignored);
     });
@@ -255,11 +258,13 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   // stream's teardown does exactly that, with one deadline for the whole drain: a client
   // trickling bytes must not keep it going.
   void close() {
-    expire_never();
     const auto now = std::chrono::steady_clock::now();
-    const auto linger = std::max(deadline_, now + kMinLinger) - now;
+    const auto until = std::max(deadline_, now + kMinLinger);
+    // The teardown first waits for the answer to leave: a client that does not read would hold
+    // it (and its pending-handshake slot) for ever, so the socket is closed at the deadline too.
+    expire_at(until);
     stream_.set_linger(static_cast<std::uint32_t>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(linger).count()));
+        std::chrono::duration_cast<std::chrono::milliseconds>(until - now).count()));
     buffer_.clear();
     async_teardown(beast::role_type::server, stream_,
                    [self = shared_from_this()](beast::error_code) {});
