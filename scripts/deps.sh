@@ -14,8 +14,8 @@ packages=(
   libflatbuffers-dev flatbuffers-compiler
   # signed join tickets
   libsodium-dev
-  # TLS for the lobby and the WebSocket transport (wss://, https://): OpenSSL under Asio's SSL
-  # stream; the tests make their certificates with its API
+  # TLS for the lobby and the WebSocket transport (wss://, https://): OpenSSL; the tests make
+  # their certificates with its API
   libssl-dev
   # command-line flags of the demo programs and benchmarks
   libcli11-dev

@@ -12,7 +12,7 @@
 // serialisation stay as they were. Memory stays bounded: once kMaxPendingBytes wait, Beast's write
 // is held until the socket has taken the previous batch, so a peer that does not read backs up
 // into the connection's queue (and send() reports queue_full) as before. An idle connection holds
-// no buffer. Reads go straight to the TCP stream.
+// no buffer. Without TLS, reads go straight to the TCP stream.
 //
 // With a FlushRound, frames written while set_may_wait(true) (a broadcast's) wait up to the
 // round's delay before they go (a cork, as TCP_CORK, but bounded in time): a connection that gets
@@ -99,15 +99,7 @@ class CoalescingStream {
     return async_tls_handshake(boost::asio::const_buffer(), std::forward<Handler>(handler));
   }
   template <typename ConstBufferSequence, typename Handler>
-  auto async_tls_handshake(const ConstBufferSequence& already_read, Handler&& handler) {
-    for (auto it = boost::asio::buffer_sequence_begin(already_read);
-         it != boost::asio::buffer_sequence_end(already_read); ++it) {
-      const boost::asio::const_buffer piece(*it);
-      state_->tls->feed(static_cast<const unsigned char*>(piece.data()), piece.size());
-    }
-    return boost::asio::async_compose<Handler, void(boost::beast::error_code, std::size_t)>(
-        TlsHandshakeOp{state_}, handler, state_->next);
-  }
+  auto async_tls_handshake(const ConstBufferSequence& already_read, Handler&& handler);
 
   executor_type get_executor() noexcept { return state_->next.get_executor(); }
   next_layer_type& next_layer() noexcept { return state_->next; }
@@ -115,10 +107,7 @@ class CoalescingStream {
 
   template <typename MutableBufferSequence, typename ReadHandler>
   auto async_read_some(const MutableBufferSequence& buffers, ReadHandler&& handler) {
-    if (state_->tls) {
-      return boost::asio::async_compose<ReadHandler, void(boost::beast::error_code, std::size_t)>(
-          TlsReadOp{state_, first_buffer(buffers)}, handler, state_->next);
-    }
+    if (state_->tls) return async_tls_read(buffers, std::forward<ReadHandler>(handler));
     return state_->next.async_read_some(buffers, std::forward<ReadHandler>(handler));
   }
 
@@ -362,126 +351,18 @@ class CoalescingStream {
     if (s.tls) s.tls->release_idle_buffers();
   }
 
-  // --- TLS reads and the handshake: wait for the socket, read what is there, hand it to the
-  // session, until it has what it needs ---
-
+  // TLS reads and the handshake (coalescing_stream_tls.hpp).
+  template <typename MutableBufferSequence, typename ReadHandler>
+  auto async_tls_read(const MutableBufferSequence& buffers, ReadHandler&& handler);
   static boost::asio::mutable_buffer first_buffer(const boost::asio::mutable_buffer& buffer) {
     return buffer;
   }
   template <typename MutableBufferSequence>
-  static boost::asio::mutable_buffer first_buffer(const MutableBufferSequence& buffers) {
-    for (auto it = boost::asio::buffer_sequence_begin(buffers);
-         it != boost::asio::buffer_sequence_end(buffers); ++it) {
-      const boost::asio::mutable_buffer piece(*it);
-      if (piece.size() > 0) return piece;
-    }
-    return {};
-  }
-
-  // Reads what the socket has (it said it is readable) into the TLS session. False with `ec`
-  // empty: nothing there after all, wait again.
-  static bool receive(State& s, boost::beast::error_code& ec) {
-    // One TLS record at most, and on the io thread's stack of buffers, not the connection's.
-    thread_local std::array<unsigned char, 17 * 1024> scratch;
-    const std::size_t got = s.next.read_some(boost::asio::buffer(scratch), ec);
-    if (ec == boost::asio::error::would_block || ec == boost::asio::error::try_again) {
-      ec = {};
-      return false;
-    }
-    if (ec) return false;
-    s.tls->feed(scratch.data(), got);
-    return true;
-  }
-
-  // Whatever the TLS session wrote while reading (an alert, a key update) goes out now.
-  static void send_tls_output(const std::shared_ptr<State>& state) {
-    if (state->tls_output()) flush(state);
-  }
-
-  struct TlsReadOp {
-    std::shared_ptr<State> state;
-    boost::asio::mutable_buffer buffer;
-    bool started = false;
-
-    template <typename Self>
-    void operator()(Self& self, boost::beast::error_code ec = {}) {
-      if (!started) {
-        // Never complete inside the initiating call: Beast's read loop does not expect it.
-        started = true;
-        return boost::asio::post(state->next.get_executor(), std::move(self));
-      }
-      if (ec) return self.complete(ec, 0);
-      State& s = *state;
-      if (buffer.size() == 0) return self.complete({}, 0);
-      for (;;) {
-        std::size_t got = 0;
-        const TlsSession::Step step = s.tls->read(buffer.data(), buffer.size(), got, ec);
-        send_tls_output(state);
-        if (step == TlsSession::Step::done) {
-          s.tls->release_idle_buffers();
-          return self.complete({}, got);
-        }
-        if (step == TlsSession::Step::failed) return self.complete(ec, 0);
-        if (!receive(s, ec)) break;
-      }
-      if (ec) return self.complete(ec, 0);
-      s.next.async_wait(boost::asio::socket_base::wait_read, std::move(self));
-    }
-  };
-
-  struct TlsHandshakeOp {
-    std::shared_ptr<State> state;
-    std::vector<unsigned char> output;  // handshake messages being written
-    TlsSession::Step after_output = TlsSession::Step::want_read;
-    boost::beast::error_code failure;  // of the step that failed, once its alert is out
-    enum class Waiting { start, posted, readable, written } waiting = Waiting::start;
-
-    template <typename Self>
-    void operator()(Self& self, boost::beast::error_code ec = {}, std::size_t = 0) {
-      State& s = *state;
-      switch (waiting) {
-        case Waiting::start:
-          waiting = Waiting::posted;
-          return boost::asio::post(s.next.get_executor(), std::move(self));
-        case Waiting::posted:
-          break;
-        case Waiting::readable:
-          if (ec) return self.complete(ec, 0);
-          if (!receive(s, ec)) {
-            if (ec) return self.complete(ec, 0);
-            return s.next.async_wait(boost::asio::socket_base::wait_read, std::move(self));
-          }
-          break;
-        case Waiting::written:
-          if (ec) return self.complete(ec, 0);
-          return next_step(self, after_output);
-      }
-      const TlsSession::Step step = s.tls->handshake(failure);
-      if (s.tls->has_output()) {
-        output.clear();
-        s.tls->take_output(output);
-        after_output = step;
-        waiting = Waiting::written;
-        return boost::asio::async_write(s.next, boost::asio::buffer(output), std::move(self));
-      }
-      next_step(self, step);
-    }
-
-    template <typename Self>
-    void next_step(Self& self, TlsSession::Step step) {
-      switch (step) {
-        case TlsSession::Step::done:
-          std::vector<unsigned char>().swap(output);
-          state->tls->release_idle_buffers();
-          return self.complete({}, 0);
-        case TlsSession::Step::failed:
-          return self.complete(failure, 0);
-        case TlsSession::Step::want_read:
-          waiting = Waiting::readable;
-          return state->next.async_wait(boost::asio::socket_base::wait_read, std::move(self));
-      }
-    }
-  };
+  static boost::asio::mutable_buffer first_buffer(const MutableBufferSequence& buffers);
+  static bool receive(State& s, boost::beast::error_code& ec);
+  static void send_tls_output(const std::shared_ptr<State>& state);
+  struct TlsReadOp;
+  struct TlsHandshakeOp;
 
   std::shared_ptr<State> state_;
 };
@@ -535,3 +416,5 @@ inline void CoalescingStream::flush_soon(const std::shared_ptr<State>& state) {
 }
 
 }  // namespace tickwire::net::websocket_detail
+
+#include "websocket/coalescing_stream_tls.hpp"  // IWYU pragma: export
