@@ -5,3 +5,6 @@ find_package(FlatBuffers REQUIRED CONFIG)
 find_package(ENet REQUIRED MODULE)
 find_package(Boost 1.74 REQUIRED)
 find_package(Sodium REQUIRED MODULE)
+# TLS for the WebSocket transport and the lobby (wss://, https://): OpenSSL, with Asio's SSL
+# context.
+find_package(OpenSSL 1.1.1 REQUIRED)

@@ -14,6 +14,9 @@ packages=(
   libflatbuffers-dev flatbuffers-compiler
   # signed join tickets
   libsodium-dev
+  # TLS for the lobby and the WebSocket transport (wss://, https://): OpenSSL; the tests make
+  # their certificates with its API
+  libssl-dev
   # command-line flags of the demo programs and benchmarks
   libcli11-dev
   # logging
@@ -28,6 +31,8 @@ packages=(
   xvfb xauth
   # the LAN test puts server and clients in network namespaces of its own (ip netns)
   iproute2
+  # the chat example's test makes its TLS certificate with the openssl command
+  openssl
   # the demo test reads the game server's /metrics with Prometheus's own parser (/usr/bin/python3)
   python3-prometheus-client
   # the browser lobby page's end-to-end test (ctest -L web): headless Chromium, driven by npm

@@ -1,10 +1,13 @@
 // The load generator's clients: Beast async WebSocket streams on one io_context, driven on the
-// calling thread. The only translation unit of the generator that compiles Beast templates.
+// calling thread. The only translation unit of the generator that compiles Beast templates. The
+// streams sit on Tickwire's CoalescingStream, the layer that runs TLS (or not) at run time, so that
+// one client type speaks ws:// and wss://.
 
 #include "load_client.hpp"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
@@ -16,6 +19,7 @@
 #include <vector>
 
 #include "tickwire/schemas/lobby_generated.h"
+#include "websocket/coalescing_stream.hpp"
 
 namespace tickwire::bench {
 namespace {
@@ -26,6 +30,7 @@ namespace asio = boost::asio;
 namespace wire = tickwire::schemas::lobby;
 using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
+using net::websocket_detail::CoalescingStream;
 
 constexpr std::uint64_t kHelloId = 1;
 constexpr std::uint64_t kRoomId = 2;  // request id of CreateRoom / JoinRoom
@@ -73,6 +78,19 @@ bool is_reply(const wire::LobbyMessage* message, std::uint64_t id) {
   return message != nullptr && message->result() != nullptr && message->request_id() == id;
 }
 
+// The generator's TLS settings: it trusts the server it started (the thing measured, not an
+// attacker), so it does not verify the certificate; the server's side of the handshake is the
+// same either way.
+asio::ssl::context& client_tls_context() {
+  static asio::ssl::context context = [] {
+    asio::ssl::context made(asio::ssl::context::tls_client);
+    made.set_verify_mode(asio::ssl::verify_none);
+    SSL_CTX_set_mode(made.native_handle(), SSL_MODE_RELEASE_BUFFERS);
+    return made;
+  }();
+  return context;
+}
+
 // --- one client ------------------------------------------------------------------------------
 
 struct Client : std::enable_shared_from_this<Client> {
@@ -88,15 +106,18 @@ struct Client : std::enable_shared_from_this<Client> {
     on_ready = std::move(ready);
     nick = std::move(nickname);
     const tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), port);
-    beast::get_lowest_layer(ws).async_connect(
-        endpoint, [self = shared_from_this(), port](beast::error_code ec) {
-          if (ec) return self->fail("connect: " + ec.message());
-          beast::get_lowest_layer(self->ws).socket().set_option(tcp::no_delay(true), ec);
-          self->ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::client));
-          self->ws.read_message_max(64 * 1024);
-          self->ws.async_handshake("127.0.0.1:" + std::to_string(port), "/",
-                                   [self](beast::error_code ec2) { self->on_upgraded(ec2); });
-        });
+    beast::get_lowest_layer(ws).async_connect(endpoint, [self = shared_from_this(),
+                                                         port](beast::error_code ec) {
+      if (ec) return self->fail("connect: " + ec.message());
+      beast::get_lowest_layer(self->ws).set_option(tcp::no_delay(true), ec);
+      if (self->kind != ServerKind::tickwire_lobby_tls) return self->upgrade(port);
+      self->ws.next_layer().start_tls(client_tls_context(),
+                                      net::websocket_detail::TlsSession::Role::client);
+      self->ws.next_layer().async_tls_handshake([self, port](beast::error_code ec2, std::size_t) {
+        if (ec2) return self->fail("TLS handshake: " + ec2.message());
+        self->upgrade(port);
+      });
+    });
   }
 
   void send(std::string message) {
@@ -111,7 +132,7 @@ struct Client : std::enable_shared_from_this<Client> {
     if (outbox.empty()) do_close();
   }
 
-  websocket::stream<beast::tcp_stream> ws;
+  websocket::stream<CoalescingStream, /*deflateSupported=*/false> ws;
   ServerKind kind;
   int index;
   std::string nick;
@@ -129,6 +150,14 @@ struct Client : std::enable_shared_from_this<Client> {
   int in_flight = 0;
 
  private:
+  void upgrade(std::uint16_t port) {
+    ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::client));
+    ws.read_message_max(64 * 1024);
+    ws.async_handshake(
+        "127.0.0.1:" + std::to_string(port), "/",
+        [self = shared_from_this()](beast::error_code ec) { self->on_upgraded(ec); });
+  }
+
   void on_upgraded(beast::error_code ec) {
     if (ec) return fail("upgrade: " + ec.message());
     if (kind == ServerKind::raw_beast) {
@@ -452,8 +481,47 @@ HandshakeResult run_handshakes(ServerKind kind, std::uint16_t port, int count, i
 
 // --- idle connections -------------------------------------------------------------------------
 
+namespace {
+
+// Puts the open lobby `clients` into rooms of kIdleRoomSize: the first of each group creates the
+// room, the rest join it once it exists. Calls `done` with an empty error once every one is in.
+void join_rooms(const std::vector<ClientPtr>& clients,
+                const std::function<void(const std::string&)>& done) {
+  auto placed = std::make_shared<std::size_t>(0);
+  const auto place_one = [placed, total = clients.size(), done](const std::string& error) {
+    if (!error.empty()) return done(error);
+    if (++*placed == total) done("");
+  };
+  for (std::size_t first = 0; first < clients.size(); first += kIdleRoomSize) {
+    const std::size_t end = std::min(clients.size(), first + kIdleRoomSize);
+    std::vector<ClientPtr> members(clients.begin() + static_cast<std::ptrdiff_t>(first) + 1,
+                                   clients.begin() + static_cast<std::ptrdiff_t>(end));
+    Client& host = *clients[first];
+    host.on_message = [place_one, members](Client& self, std::string_view frame) {
+      const auto* message = lobby_message(frame);
+      if (!is_reply(message, kRoomId)) return;
+      self.on_message = nullptr;
+      if (!reply_ok(message, kRoomId)) return place_one("CreateRoom refused");
+      const std::uint64_t room = message->body_as_RoomDetail()->summary()->room_id();
+      place_one("");
+      for (const ClientPtr& member : members) {
+        member->on_message = [place_one](Client& joiner, std::string_view reply) {
+          const auto* joined = lobby_message(reply);
+          if (!is_reply(joined, kRoomId)) return;
+          joiner.on_message = nullptr;
+          place_one(reply_ok(joined, kRoomId) ? "" : "JoinRoom refused");
+        };
+        member->send(join_room(room));
+      }
+    };
+    host.send(create_room(static_cast<std::uint16_t>(kIdleRoomSize)));
+  }
+}
+
+}  // namespace
+
 IdleResult run_idle(ServerKind kind, std::uint16_t port, int count, double settle_seconds,
-                    const std::function<void()>& measure) {
+                    const std::function<void(IdleStage)>& measure) {
   // As many upgrades at once as the lobby's max_pending_handshakes allows with room to spare.
   constexpr int kConcurrency = 64;
   asio::io_context ioc(1);
@@ -462,6 +530,30 @@ IdleResult run_idle(ServerKind kind, std::uint16_t port, int count, double settl
   std::vector<ClientPtr> clients;
   int started = 0;
   int active = 0;
+  const auto settle_then = [&](const std::function<void()>& next) {
+    timer.expires_after(
+        std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(settle_seconds)));
+    timer.async_wait([next](beast::error_code ec) {
+      if (!ec) next();
+    });
+  };
+  const auto close_all = [&] {
+    for (const auto& client : clients)
+      client->close([](Client&, const std::string&) {});
+  };
+  const std::function<void()> after_join = [&] {
+    measure(IdleStage::joined_room);
+    close_all();
+  };
+  const std::function<void()> after_hello = [&] {
+    measure(IdleStage::said_hello);
+    if (kind == ServerKind::raw_beast) return after_join();  // no rooms there
+    join_rooms(clients, [&](const std::string& error) {
+      if (error.empty()) return settle_then(after_join);
+      if (result.error.empty()) result.error = error;
+      ioc.stop();
+    });
+  };
   std::function<void()> start_more;
   start_more = [&] {
     while (started < count && active < kConcurrency) {
@@ -476,16 +568,7 @@ IdleResult run_idle(ServerKind kind, std::uint16_t port, int count, double settl
                                ioc.stop();
                                return;
                              }
-                             if (++result.opened == count) {
-                               timer.expires_after(std::chrono::duration_cast<Clock::duration>(
-                                   std::chrono::duration<double>(settle_seconds)));
-                               timer.async_wait([&](beast::error_code ec) {
-                                 if (ec) return;
-                                 measure();
-                                 for (const auto& client : clients)
-                                   client->close([](Client&, const std::string&) {});
-                               });
-                             }
+                             if (++result.opened == count) settle_then(after_hello);
                              start_more();
                            });
     }

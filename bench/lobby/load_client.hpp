@@ -4,6 +4,7 @@
 // Hello, CreateRoom, JoinRoom, SendChat) or the raw Beast server's (a text frame is a chat line).
 // Loopback only: it connects to 127.0.0.1.
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -64,9 +65,18 @@ struct IdleResult {
   int opened = 0;
 };
 
+// Members of each room in the idle reading (a game's room, not one room of everyone).
+inline constexpr std::size_t kIdleRoomSize = 8;
+
+enum class IdleStage {
+  said_hello,   // every connection open and welcomed (upgraded, on raw Beast)
+  joined_room,  // every lobby connection in a room of kIdleRoomSize (raw Beast: as said_hello)
+};
+
 // Opens `count` connections (with Hello on the lobby), waits `settle_seconds` with all of them
-// open and idle, calls `measure`, then closes them.
+// open and idle and calls `measure(said_hello)`; then puts them in rooms of kIdleRoomSize, waits
+// again and calls `measure(joined_room)`; then closes them.
 IdleResult run_idle(ServerKind kind, std::uint16_t port, int count, double settle_seconds,
-                    const std::function<void()>& measure);
+                    const std::function<void(IdleStage)>& measure);
 
 }  // namespace tickwire::bench

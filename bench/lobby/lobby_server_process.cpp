@@ -1,17 +1,26 @@
-// --serve lobby: the Tickwire LobbyServer, configured for the benchmark, until stdin closes.
+// --serve lobby (and lobby-tls): the Tickwire LobbyServer, configured for the benchmark, until
+// stdin closes. Over TLS with a certificate made at start, as the tests make theirs.
 
 #include <unistd.h>
 
 #include <cstdio>
 
+#include "../../tests/support/test_certificates.hpp"
 #include "server_process.hpp"
 #include "tickwire/net/join_ticket.hpp"
 #include "tickwire/net/lobby.hpp"
 
 namespace tickwire::bench {
 
-int serve_tickwire_lobby() {
+int serve_tickwire_lobby(bool tls) {
+  const test::TestCertificates certificates;
   net::LobbyConfig config;
+  if (tls) {
+    config.websocket.tls.certificate_chain_file = certificates.chain_file();
+    config.websocket.tls.private_key_file = certificates.key_file();
+  } else {
+    config.websocket.transport_security = net::WebSocketSecurity::insecure_plaintext;
+  }
   config.websocket.port = 0;
   // Every client is on 127.0.0.1: the per-address limits must fit all of them.
   config.websocket.max_connections = 20000;
@@ -21,6 +30,9 @@ int serve_tickwire_lobby() {
   config.websocket.connections_per_address_per_second = 1e9;
   config.max_players_per_room = 10000;
   config.max_nicknames_per_address = 20000;
+  // The idle reading puts every connection in a room of 8: up to 20000 / 8 rooms, all from here.
+  config.max_rooms = 2500;
+  config.max_rooms_per_address = 2500;
   // A full room's reply to JoinRoom must fit in one message (validate() checks): 10000 members
   // take about 1 MiB as JSON.
   config.websocket.common.max_message_size = 2 * 1024 * 1024;

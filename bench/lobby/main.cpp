@@ -1,8 +1,9 @@
 // tickwire-bench-lobby: chat fan-out, connection handshakes and memory per idle connection of the
-// Tickwire LobbyServer against a minimal raw Beast broadcast server (the baseline of the goals),
-// each measured in the same run. Every server runs in a child process of its own (this program
-// with --serve), so CPU time and resident memory are the server's alone; the load generator is
-// native (Beast async clients on this process's main thread) and talks to 127.0.0.1 only.
+// Tickwire LobbyServer, over plaintext and over TLS, against a minimal raw Beast broadcast server
+// (the baseline of the goals), each measured in the same run. Every server runs in a child process
+// of its own (this program with --serve), so CPU time and resident memory are the server's alone;
+// the load generator is native (Beast async clients on this process's main thread) and talks to
+// 127.0.0.1 only.
 
 #include <CLI/CLI.hpp>
 
@@ -29,7 +30,10 @@ struct Options {
   bool quick = false;
 };
 
-constexpr ServerKind kKinds[] = {ServerKind::raw_beast, ServerKind::tickwire_lobby};
+constexpr ServerKind kKinds[] = {ServerKind::raw_beast, ServerKind::tickwire_lobby,
+                                 ServerKind::tickwire_lobby_tls};
+constexpr int kKindCount = 3;
+constexpr int kRaw = 0, kLobby = 1, kLobbyTls = 2;  // indexes into kKinds
 
 double median(std::vector<double> values) {
   if (values.empty()) return 0;
@@ -54,13 +58,18 @@ struct HandshakeRounds {
 };
 struct IdleMeasure {
   std::uint64_t rss_empty_kib = 0;
-  std::uint64_t rss_full_kib = 0;
+  std::uint64_t rss_hello_kib = 0;   // every connection welcomed
+  std::uint64_t rss_joined_kib = 0;  // every connection in a room
   int opened = 0;
   std::string error;
-  double kib_per_connection(int count) const {
-    return count > 0
-               ? (static_cast<double>(rss_full_kib) - static_cast<double>(rss_empty_kib)) / count
-               : 0;
+  static double per_connection(std::uint64_t full, std::uint64_t empty, int count) {
+    return count > 0 ? (static_cast<double>(full) - static_cast<double>(empty)) / count : 0;
+  }
+  double hello_kib_per_connection(int count) const {
+    return per_connection(rss_hello_kib, rss_empty_kib, count);
+  }
+  double joined_kib_per_connection(int count) const {
+    return per_connection(rss_joined_kib, rss_empty_kib, count);
   }
 };
 
@@ -114,14 +123,20 @@ IdleMeasure idle_measure(const std::string& program, ServerKind kind, const Opti
   // Let the server finish starting (its threads, first allocations) before the empty reading.
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   out.rss_empty_kib = server.rss_kib();
-  const IdleResult result = run_idle(kind, server.port(), options.connections, 0.5,
-                                     [&] { out.rss_full_kib = server.rss_kib(); });
+  const IdleResult result =
+      run_idle(kind, server.port(), options.connections, 0.5, [&](IdleStage stage) {
+        (stage == IdleStage::said_hello ? out.rss_hello_kib : out.rss_joined_kib) =
+            server.rss_kib();
+      });
   out.opened = result.opened;
   out.error = result.error;
-  std::fprintf(stderr, "  idle       %-15s %d connections: RSS %llu -> %llu KiB%s%s\n",
-               server_name(kind), result.opened, static_cast<unsigned long long>(out.rss_empty_kib),
-               static_cast<unsigned long long>(out.rss_full_kib),
-               result.error.empty() ? "" : "  FAILED: ", result.error.c_str());
+  std::fprintf(
+      stderr,
+      "  idle       %-15s %d connections: RSS %llu -> %llu (Hello) -> %llu KiB (in rooms)%s%s\n",
+      server_name(kind), result.opened, static_cast<unsigned long long>(out.rss_empty_kib),
+      static_cast<unsigned long long>(out.rss_hello_kib),
+      static_cast<unsigned long long>(out.rss_joined_kib),
+      result.error.empty() ? "" : "  FAILED: ", result.error.c_str());
   return out;
 }
 
@@ -136,28 +151,29 @@ int run(const std::string& program, const Options& options) {
                  static_cast<unsigned long long>(fd_limit), options.connections);
   }
 
-  FanoutRounds fanout[2];
-  HandshakeRounds handshakes[2];
+  FanoutRounds fanout[kKindCount];
+  HandshakeRounds handshakes[kKindCount];
   for (int round = 0; round < options.rounds; ++round) {
     std::fprintf(stderr, "[round %d/%d]\n", round + 1, options.rounds);
-    // Who goes first alternates by round, so that load from the rest of the machine falls on both.
-    for (int k = 0; k < 2; ++k) {
-      const int i = round % 2 == 0 ? k : 1 - k;
+    // The order turns by round, so that load from the rest of the machine falls on every server.
+    for (int k = 0; k < kKindCount; ++k) {
+      const int i = (k + round) % kKindCount;
       fanout_round(program, kKinds[i], options, fanout[i]);
     }
-    for (int k = 0; k < 2; ++k) {
-      const int i = round % 2 == 0 ? k : 1 - k;
+    for (int k = 0; k < kKindCount; ++k) {
+      const int i = (k + round) % kKindCount;
       handshake_round(program, kKinds[i], options, handshakes[i]);
     }
   }
-  IdleMeasure idle[2];
-  for (int i = 0; i < 2; ++i)
+  IdleMeasure idle[kKindCount];
+  for (int i = 0; i < kKindCount; ++i)
     idle[i] = idle_measure(program, kKinds[i], options);
 
   std::printf(
-      "Tickwire lobby benchmark: the Tickwire LobbyServer against a minimal raw Beast broadcast\n"
-      "server, each in a child process of its own, driven by a native Beast client on 127.0.0.1.\n"
-      "%d round(s); who goes first alternates by round; medians reported.%s\n\n",
+      "Tickwire lobby benchmark: the Tickwire LobbyServer over plaintext and over TLS (TLS 1.3,\n"
+      "P-256 certificate) against a minimal raw Beast broadcast server, each in a child process\n"
+      "of its own, driven by a native Beast client on 127.0.0.1.\n"
+      "%d round(s); the order turns by round; medians reported.%s\n\n",
       options.rounds, options.quick ? " QUICK smoke run: figures are not meaningful." : "");
 
   std::printf(
@@ -167,7 +183,7 @@ int run(const std::string& program, const Options& options) {
       options.clients, options.window, options.seconds, std::thread::hardware_concurrency());
   std::printf("  %-16s %14s %16s %11s %14s %14s %8s\n", "server", "deliveries/s", "CPU us/delivery",
               "server CPU", "generator CPU", "lines sent", "lost");
-  for (int i = 0; i < 2; ++i) {
+  for (int i = 0; i < kKindCount; ++i) {
     std::printf("  %-16s %14.0f %16.2f %10.0f%% %13.0f%% %14llu %8llu\n", server_name(kKinds[i]),
                 median(fanout[i].rate), median(fanout[i].cpu_us),
                 100 * median(fanout[i].server_busy), 100 * median(fanout[i].generator_busy),
@@ -180,48 +196,63 @@ int run(const std::string& program, const Options& options) {
       "(and Hello -> Welcome on the lobby), WebSocket close.\n",
       options.handshakes, options.handshake_concurrency);
   std::printf("  %-16s %14s %8s\n", "server", "per second", "failed");
-  for (int i = 0; i < 2; ++i) {
+  for (int i = 0; i < kKindCount; ++i) {
     std::printf("  %-16s %14.0f %8d\n", server_name(kKinds[i]), median(handshakes[i].rate),
                 handshakes[i].failed);
   }
 
   std::printf(
-      "\nIdle connections: server RSS with %d open idle connections (after Hello on the\n"
-      "lobby) minus RSS with none, divided by %d.\n",
-      options.connections, options.connections);
-  std::printf("  %-16s %12s %12s %14s\n", "server", "RSS 0 KiB", "RSS N KiB", "KiB/connection");
-  for (int i = 0; i < 2; ++i) {
-    std::printf("  %-16s %12llu %12llu %14.2f\n", server_name(kKinds[i]),
+      "\nIdle connections: server RSS with %d open idle connections minus RSS with none,\n"
+      "divided by %d: after Hello, and after every lobby connection joined a room of %zu\n"
+      "(raw Beast has no rooms: both columns are its upgraded connections).\n",
+      options.connections, options.connections, kIdleRoomSize);
+  std::printf("  %-16s %12s %14s %15s %16s\n", "server", "RSS 0 KiB", "RSS rooms KiB",
+              "KiB/conn Hello", "KiB/conn in room");
+  for (int i = 0; i < kKindCount; ++i) {
+    std::printf("  %-16s %12llu %14llu %15.2f %16.2f\n", server_name(kKinds[i]),
                 static_cast<unsigned long long>(idle[i].rss_empty_kib),
-                static_cast<unsigned long long>(idle[i].rss_full_kib),
-                idle[i].kib_per_connection(options.connections));
+                static_cast<unsigned long long>(idle[i].rss_joined_kib),
+                idle[i].hello_kib_per_connection(options.connections),
+                idle[i].joined_kib_per_connection(options.connections));
   }
 
-  const double fan_ratio =
-      median(fanout[0].rate) > 0 ? median(fanout[1].rate) / median(fanout[0].rate) : 0;
-  const double cpu_ratio =
-      median(fanout[0].cpu_us) > 0 ? median(fanout[1].cpu_us) / median(fanout[0].cpu_us) : 0;
-  const double hs_ratio =
-      median(handshakes[0].rate) > 0 ? median(handshakes[1].rate) / median(handshakes[0].rate) : 0;
-  const double lobby_cpu = median(fanout[1].cpu_us);
-  const double lobby_kib = idle[1].kib_per_connection(options.connections);
-  const double raw_kib = idle[0].kib_per_connection(options.connections);
+  const auto ratio = [](double a, double b) { return b > 0 ? a / b : 0; };
+  const double fan_ratio = ratio(median(fanout[kLobby].rate), median(fanout[kRaw].rate));
+  const double cpu_ratio = ratio(median(fanout[kLobby].cpu_us), median(fanout[kRaw].cpu_us));
+  const double hs_ratio = ratio(median(handshakes[kLobby].rate), median(handshakes[kRaw].rate));
+  const double lobby_cpu = median(fanout[kLobby].cpu_us);
+  const double lobby_kib = idle[kLobby].joined_kib_per_connection(options.connections);
+  const double tls_kib = idle[kLobbyTls].joined_kib_per_connection(options.connections);
+  const double raw_kib = idle[kRaw].joined_kib_per_connection(options.connections);
   std::printf("\nRatios, Tickwire lobby / raw Beast\n");
   std::printf("  fan-out deliveries/s       %6.2fx\n", fan_ratio);
   std::printf("  server CPU per delivery    %6.2fx\n", cpu_ratio);
   std::printf("  handshakes/s               %6.2fx\n", hs_ratio);
-  std::printf("  RSS per idle connection    %6.2fx\n", raw_kib > 0 ? lobby_kib / raw_kib : 0);
+  std::printf("  RSS per idle connection    %6.2fx\n", ratio(lobby_kib, raw_kib));
+  std::printf("\nRatios, lobby over TLS / lobby over plaintext\n");
+  std::printf("  fan-out deliveries/s       %6.2fx\n",
+              ratio(median(fanout[kLobbyTls].rate), median(fanout[kLobby].rate)));
+  std::printf("  server CPU per delivery    %6.2fx\n",
+              ratio(median(fanout[kLobbyTls].cpu_us), median(fanout[kLobby].cpu_us)));
+  std::printf("  handshakes/s               %6.2fx\n",
+              ratio(median(handshakes[kLobbyTls].rate), median(handshakes[kLobby].rate)));
+  std::printf("  RSS per joined idle conn.  %6.2fx\n", ratio(tls_kib, lobby_kib));
   std::printf("\nGoals\n");
-  std::printf("  fan-out >= 0.8x raw Beast           %6.2fx        %s\n", fan_ratio,
+  std::printf("  fan-out >= 0.8x raw Beast             %6.2fx        %s\n", fan_ratio,
               verdict(fan_ratio >= 0.8));
-  std::printf("  server CPU <= 2 us per delivery     %6.2f us      %s\n", lobby_cpu,
+  std::printf("  server CPU <= 2 us per delivery       %6.2f us      %s\n", lobby_cpu,
               verdict(lobby_cpu > 0 && lobby_cpu <= 2.0));
-  std::printf("  <= 8 KiB RSS per idle connection    %6.2f KiB     %s\n", lobby_kib,
-              verdict(idle[1].opened == options.connections && lobby_kib <= 8.0));
+  const auto measured = [&](int i) {
+    return idle[i].error.empty() && idle[i].opened == options.connections;
+  };
+  std::printf("  <= 8 KiB RSS per joined idle conn.    %6.2f KiB     %s\n", lobby_kib,
+              verdict(measured(kLobby) && lobby_kib <= 8.0));
+  std::printf("  <= 24 KiB with TLS                    %6.2f KiB     %s\n", tls_kib,
+              verdict(measured(kLobbyTls) && tls_kib <= 24.0));
 
   // Exit status: whether everything could be measured and every line arrived; never how fast.
   std::size_t failures = 0;
-  for (int i = 0; i < 2; ++i) {
+  for (int i = 0; i < kKindCount; ++i) {
     failures +=
         fanout[i].errors.size() + handshakes[i].errors.size() + (idle[i].error.empty() ? 0 : 1);
     if (fanout[i].lost > 0) ++failures;
@@ -248,11 +279,13 @@ int run(const std::string& program, const Options& options) {
 
 int main(int argc, char** argv) {
   using tickwire::bench::Options;
-  CLI::App app{"Tickwire lobby: chat fan-out, handshakes and memory against raw Beast"};
+  CLI::App app{
+      "Tickwire lobby, plaintext and TLS: chat fan-out, handshakes and memory against raw Beast"};
   Options options;
   std::string serve;
-  app.add_option("--serve", serve, "internal: run one server (raw | lobby) until stdin closes")
-      ->check(CLI::IsMember({"raw", "lobby"}));
+  app.add_option("--serve", serve,
+                 "internal: run one server (raw | lobby | lobby-tls) until stdin closes")
+      ->check(CLI::IsMember({"raw", "lobby", "lobby-tls"}));
   app.add_option("--seconds", options.seconds, "fan-out time counted per round")
       ->check(CLI::Range(0.1, 600.0));
   app.add_option("--rounds", options.rounds, "rounds of fan-out and handshakes")
@@ -272,7 +305,8 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   if (serve == "raw") return tickwire::bench::serve_raw_beast();
-  if (serve == "lobby") return tickwire::bench::serve_tickwire_lobby();
+  if (serve == "lobby") return tickwire::bench::serve_tickwire_lobby(/*tls=*/false);
+  if (serve == "lobby-tls") return tickwire::bench::serve_tickwire_lobby(/*tls=*/true);
   if (options.quick) {
     options.seconds = 0.5;
     options.rounds = 1;

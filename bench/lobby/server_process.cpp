@@ -15,7 +15,15 @@
 namespace tickwire::bench {
 
 const char* server_name(ServerKind kind) {
-  return kind == ServerKind::raw_beast ? "raw Beast" : "Tickwire lobby";
+  switch (kind) {
+    case ServerKind::raw_beast:
+      return "raw Beast";
+    case ServerKind::tickwire_lobby:
+      return "Tickwire lobby";
+    case ServerKind::tickwire_lobby_tls:
+      return "lobby over TLS";
+  }
+  return "?";
 }
 
 ServerProcess::ServerProcess(const std::string& program, ServerKind kind) {
@@ -25,7 +33,9 @@ ServerProcess::ServerProcess(const std::string& program, ServerKind kind) {
     error_ = std::string("pipe: ") + std::strerror(errno);
     return;
   }
-  const char* mode = kind == ServerKind::raw_beast ? "raw" : "lobby";
+  const char* mode = kind == ServerKind::raw_beast        ? "raw"
+                     : kind == ServerKind::tickwire_lobby ? "lobby"
+                                                          : "lobby-tls";
   pid_ = fork();
   if (pid_ < 0) {
     error_ = std::string("fork: ") + std::strerror(errno);

@@ -10,7 +10,8 @@
 
 namespace tickwire::bench {
 
-enum class ServerKind { raw_beast, tickwire_lobby };
+// The lobby twice: over plaintext ws:// and over TLS (wss://, its certificate made at start).
+enum class ServerKind { raw_beast, tickwire_lobby, tickwire_lobby_tls };
 
 const char* server_name(ServerKind kind);
 
@@ -41,7 +42,7 @@ class ServerProcess {
 // The --serve side: runs the server, prints "port <n>" on stdout, and returns once stdin reaches
 // end of file (the parent closed it or died). Returns the process exit status.
 int serve_raw_beast();
-int serve_tickwire_lobby();
+int serve_tickwire_lobby(bool tls);
 
 // Raises RLIMIT_NOFILE to its hard limit; children inherit it. Returns the new soft limit.
 std::uint64_t raise_fd_limit();

@@ -1,7 +1,9 @@
 // chat: a console chat on Tickwire's lobby. Every line typed goes to everyone in the lobby
 // (global chat); every line anyone says is printed. One instance can host the lobby itself:
-//   chat ann --host-lobby --port 7780     # hosts the lobby and chats on it
-//   chat bob --port 7780                  # another terminal: joins it
+//   chat ann --host-lobby --tls-cert cert.pem --tls-key key.pem --tls-ca ca.pem  # hosts a lobby
+//   chat bob --tls-ca ca.pem          # another terminal: joins it (ca.pem: what signed cert.pem)
+// The lobby speaks TLS unless --insecure-plaintext is given (to both), for a LAN test: then
+// anyone on the path reads and alters the chat.
 // It ends at the end of its input (Ctrl-D) or when the lobby goes away.
 
 #include <tickwire/net/lobby.hpp>
@@ -49,25 +51,46 @@ struct ConsoleInput {
 };
 
 int main(int argc, char** argv) {
-  if (argc < 2) return std::fprintf(stderr, "usage: chat NAME [--host-lobby] [--port N]\n"), 2;
+  if (argc < 2) {
+    return std::fprintf(stderr,
+                        "usage: chat NAME [--host-lobby] [--port N] [--tls-cert FILE --tls-key "
+                        "FILE] [--tls-ca FILE] [--insecure-plaintext]\n"),
+           2;
+  }
   const std::string name = argv[1];
   bool host = false;
+  bool plaintext = false;
   int port = 7780;
+  std::string cert, key, ca;
   for (int i = 2; i < argc; ++i) {
     const std::string_view arg = argv[i];
+    const bool has_value = i + 1 < argc;
     if (arg == "--host-lobby")
       host = true;
-    else if (arg == "--port" && i + 1 < argc)
+    else if (arg == "--insecure-plaintext")
+      plaintext = true;
+    else if (arg == "--port" && has_value)
       port = std::atoi(argv[++i]);
+    else if (arg == "--tls-cert" && has_value)
+      cert = argv[++i];
+    else if (arg == "--tls-key" && has_value)
+      key = argv[++i];
+    else if (arg == "--tls-ca" && has_value)
+      ca = argv[++i];
     else
       return std::fprintf(stderr, "chat: unknown argument %s\n", argv[i]), 2;
   }
+  const auto security =
+      plaintext ? net::WebSocketSecurity::insecure_plaintext : net::WebSocketSecurity::tls;
 
   // The lobby a game server or a dedicated lobby process would run (port 0: any free port).
   std::unique_ptr<net::LobbyServer> lobby;
   if (host) {
     net::LobbyConfig config;
     config.websocket.port = static_cast<std::uint16_t>(port);
+    config.websocket.transport_security = security;
+    config.websocket.tls.certificate_chain_file = cert;
+    config.websocket.tls.private_key_file = key;
     lobby = std::make_unique<net::LobbyServer>(config, net::JoinTicketIssuer::generate());
     if (const net::Status started = lobby->start(); !started) {
       return std::fprintf(stderr, "chat: %s\n", started.message().c_str()), 1;
@@ -78,6 +101,8 @@ int main(int argc, char** argv) {
 
   net::LobbyClientConfig config;  // 127.0.0.1 unless told otherwise
   config.websocket.server_port = static_cast<std::uint16_t>(port);
+  config.websocket.transport_security = security;
+  config.websocket.tls.ca_file = ca;  // empty: the system's CA store
   auto client = net::LobbyClient::connect(config);
   if (!client) return std::fprintf(stderr, "chat: %s\n", client.error().c_str()), 1;
   net::LobbyClient& chat = **client;

@@ -22,6 +22,7 @@
 
 #include "arena_client.hpp"
 #include "key_file.hpp"
+#include "lobby_tls.hpp"
 
 namespace {
 
@@ -33,6 +34,7 @@ std::atomic<bool> g_stop{false};
 struct Options {
   std::string lobby_host = "127.0.0.1";
   std::uint16_t lobby_port = 7700;
+  arena::LobbyTlsOptions lobby_tls;
   int count = 8;
   std::string room = "bots";
   bool join = false;      // join an existing room instead of creating it
@@ -119,6 +121,7 @@ net::Result<std::unique_ptr<net::LobbyClient>> connect_lobby(const Options& opti
   net::LobbyClientConfig config;
   config.websocket.server_host = options.lobby_host;
   config.websocket.server_port = options.lobby_port;
+  arena::apply_lobby_tls(options.lobby_tls, config.websocket);
   return net::LobbyClient::connect(config);
 }
 
@@ -518,6 +521,8 @@ int main(int argc, char** argv) {
   CLI::App app{"Tickwire Arena bots: headless players that go through the lobby into a match."};
   app.add_option("--lobby-host", options.lobby_host, "lobby address")->capture_default_str();
   app.add_option("--lobby-port", options.lobby_port, "lobby port")->capture_default_str();
+  app.add_flag("--lobby-tls", options.lobby_tls.tls, arena::kLobbyTlsHelp);
+  app.add_option("--tls-ca-file", options.lobby_tls.ca_file, arena::kTlsCaFileHelp);
   app.add_option("-n,--count", options.count, "bots in this process")
       ->check(CLI::Range(1, 1000))
       ->capture_default_str();

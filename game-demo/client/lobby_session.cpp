@@ -64,6 +64,7 @@ void LobbySession::connect_to(const std::string& host, std::uint16_t port) {
   net::LobbyClientConfig config;
   config.websocket.server_host = host;
   config.websocket.server_port = port;
+  apply_lobby_tls(options_.lobby_tls, config.websocket);
   auto client = net::LobbyClient::connect(config);
   if (!client) {
     const std::string message =

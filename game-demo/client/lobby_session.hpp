@@ -16,13 +16,16 @@
 #include <tickwire/net/lan_discovery.hpp>
 #include <tickwire/net/lobby_client.hpp>
 
+#include "lobby_tls.hpp"
+
 namespace arena::client {
 
 struct SessionOptions {
   std::string lobby_host = "127.0.0.1";
   std::uint16_t lobby_port = 7700;
-  std::string name;  // empty: the user types one
-  bool lan = false;  // connect to a verified server heard on the LAN instead of lobby_host
+  LobbyTlsOptions lobby_tls;  // also for a lobby found on the LAN
+  std::string name;           // empty: the user types one
+  bool lan = false;           // connect to a verified server heard on the LAN instead of lobby_host
   std::uint16_t discovery_port = 7779;
   std::string known_servers;  // pin file; empty: known-servers in the user's config directory
   std::string room;           // with create or join: go to this room by yourself

@@ -212,6 +212,8 @@ int main(int argc, char** argv) {
   CLI::App app{"Tickwire Arena client: the lobby and the game in an SDL2 window."};
   app.add_option("--lobby-host", session.lobby_host, "lobby address")->capture_default_str();
   app.add_option("--lobby-port", session.lobby_port, "lobby port")->capture_default_str();
+  app.add_flag("--lobby-tls", session.lobby_tls.tls, arena::kLobbyTlsHelp);
+  app.add_option("--tls-ca-file", session.lobby_tls.ca_file, arena::kTlsCaFileHelp);
   app.add_option("--name", session.name,
                  "nickname (letters, digits, _ and -); without it, type one in the window");
   app.add_flag("--lan", session.lan,

@@ -7,16 +7,18 @@ namespace arena {
 
 namespace net = tickwire::net;
 
-LobbyLink::LobbyLink(std::string lobby_host, std::uint16_t lobby_port,
+LobbyLink::LobbyLink(std::string lobby_host, std::uint16_t lobby_port, LobbyTlsOptions lobby_tls,
                      net::GameServerRegistration registration)
     : lobby_host_(std::move(lobby_host)),
       lobby_port_(lobby_port),
+      lobby_tls_(std::move(lobby_tls)),
       registration_request_(std::move(registration)) {}
 
 void LobbyLink::connect() {
   net::LobbyClientConfig config;
   config.websocket.server_host = lobby_host_;
   config.websocket.server_port = lobby_port_;
+  apply_lobby_tls(lobby_tls_, config.websocket);
   auto client = net::LobbyClient::connect(config);
   if (!client) {
     std::fprintf(stderr, "lobby link: %s\n", client.error().c_str());

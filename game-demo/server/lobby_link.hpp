@@ -15,11 +15,13 @@
 
 #include <tickwire/net/lobby_client.hpp>
 
+#include "lobby_tls.hpp"
+
 namespace arena {
 
 class LobbyLink {
  public:
-  LobbyLink(std::string lobby_host, std::uint16_t lobby_port,
+  LobbyLink(std::string lobby_host, std::uint16_t lobby_port, LobbyTlsOptions lobby_tls,
             tickwire::net::GameServerRegistration registration);
 
   // Keeps the connection, registration and reports going. Call once per loop.
@@ -35,6 +37,7 @@ class LobbyLink {
 
   std::string lobby_host_;
   std::uint16_t lobby_port_;
+  LobbyTlsOptions lobby_tls_;
   tickwire::net::GameServerRegistration registration_request_;
   std::unique_ptr<tickwire::net::LobbyClient> client_;
   std::uint64_t registration_ = 0;  // the request id of the registration

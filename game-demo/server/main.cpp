@@ -92,6 +92,15 @@ void warn_plaintext() {
                "WARNING: use it for development and LAN tests only.\n");
 }
 
+void warn_plaintext_lobby() {
+  std::fprintf(stderr,
+               "WARNING: the lobby serves plaintext http:// and ws:// (no --tls-cert-file).\n"
+               "WARNING: anyone on the network path can read and alter lobby traffic: chat, "
+               "resume tokens, join tickets and the session keys handed out with them.\n"
+               "WARNING: use it on this machine or a LAN you trust; on any other network give "
+               "--tls-cert-file and --tls-key-file.\n");
+}
+
 // The key that signs LAN beacons and registrations with a lobby: the same one across restarts,
 // because clients pin it and lobbies list it.
 net::Result<net::ServerIdentity> identity_key(const arena::ServerOptions& options) {
@@ -136,6 +145,14 @@ int run(const arena::ServerOptions& options) {
     net::LobbyConfig config;
     config.websocket.bind_address = options.bind;
     config.websocket.port = options.lobby_port;
+    const bool lobby_tls = !options.tls_cert_file.empty();
+    if (lobby_tls) {
+      config.websocket.tls.certificate_chain_file = options.tls_cert_file;
+      config.websocket.tls.private_key_file = options.tls_key_file;
+    } else {
+      config.websocket.transport_security = net::WebSocketSecurity::insecure_plaintext;
+      warn_plaintext_lobby();
+    }
     config.websocket.max_connections = options.lobby_max_connections;
     config.websocket.max_connections_per_address = options.lobby_max_per_address;
     config.websocket.max_pending_handshakes =
@@ -157,8 +174,9 @@ int run(const arena::ServerOptions& options) {
         config.websocket.common.max_message_size, 8 * 1024 + 128 * options.max_players);
     // The page is served by the lobby itself: browsers send its address as their Origin.
     const std::string port = std::to_string(options.lobby_port);
-    config.websocket.allowed_origins = {"http://" + host + ":" + port, "http://127.0.0.1:" + port,
-                                        "http://localhost:" + port};
+    const std::string scheme = lobby_tls ? "https://" : "http://";
+    config.websocket.allowed_origins = {scheme + host + ":" + port, scheme + "127.0.0.1:" + port,
+                                        scheme + "localhost:" + port};
     config.web_root = options.web_root;
     config.local_game_server = options.role == "lobby" ? options.game_server : game_address;
     config.local_game_server_seal_key = seal_public_key;
@@ -180,8 +198,8 @@ int run(const arena::ServerOptions& options) {
       std::fprintf(stderr, "tickwire-server: lobby: %s\n", status.message().c_str());
       return 1;
     }
-    std::printf("lobby on %s:%u (page: http://%s:%u/), matches go to %s\n", options.bind.c_str(),
-                static_cast<unsigned>(lobby->port()), host.c_str(),
+    std::printf("lobby on %s:%u (page: %s%s:%u/), matches go to %s\n", options.bind.c_str(),
+                static_cast<unsigned>(lobby->port()), scheme.c_str(), host.c_str(),
                 static_cast<unsigned>(lobby->port()),
                 config.local_game_server.empty() ? "game servers that register"
                                                  : config.local_game_server.c_str());
@@ -226,7 +244,7 @@ int run(const arena::ServerOptions& options) {
       std::printf("registering with identity key %s\n",
                   arena::to_hex(identity.value().public_key).c_str());
       link_to_lobby = std::make_unique<arena::LobbyLink>(
-          remote->host, remote->port,
+          remote->host, remote->port, options.lobby_tls,
           net::GameServerRegistration{
               .address = game_address,
               .capacity = static_cast<std::uint32_t>(options.max_players),

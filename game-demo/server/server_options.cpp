@@ -99,6 +99,16 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& op
   app.add_flag("--insecure-plaintext", options.insecure_plaintext,
                "game sessions without encryption or authentication: anyone on the path can read "
                "and forge them (development and LAN tests only)");
+  app.add_option("--tls-cert-file", options.tls_cert_file,
+                 "the lobby's TLS certificate chain (PEM: the certificate, then intermediates): "
+                 "the lobby then serves https:// and wss:// only (needs --tls-key-file; without "
+                 "both it serves plaintext, with a warning)");
+  app.add_option("--tls-key-file", options.tls_key_file,
+                 "the private key of --tls-cert-file (PEM, unencrypted; keep it mode 0600)");
+  app.add_flag("--lobby-tls", options.lobby_tls.tls,
+               std::string("--role game: ") + arena::kLobbyTlsHelp);
+  app.add_option("--tls-ca-file", options.lobby_tls.ca_file,
+                 std::string("--role game: ") + arena::kTlsCaFileHelp);
   app.add_option("--identity-key-file", options.identity_key_file,
                  "the server's identity key, which signs its LAN beacons (clients pin it) and "
                  "its registration with a lobby (--lobby) (created when missing; default: "
@@ -185,6 +195,24 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& op
     std::fprintf(stderr,
                  "tickwire-server: --seal-key-file is the game server's key, for --role all or "
                  "game without --insecure-plaintext\n");
+    return 1;
+  }
+  if (options.tls_cert_file.empty() != options.tls_key_file.empty()) {
+    std::fprintf(stderr,
+                 "tickwire-server: --tls-cert-file and --tls-key-file go together (the lobby's "
+                 "certificate chain and its private key)\n");
+    return 1;
+  }
+  if (!options.tls_cert_file.empty() && options.role == "game") {
+    std::fprintf(stderr,
+                 "tickwire-server: --tls-cert-file is the lobby's certificate, for --role all or "
+                 "lobby\n");
+    return 1;
+  }
+  if ((options.lobby_tls.tls || !options.lobby_tls.ca_file.empty()) && options.role != "game") {
+    std::fprintf(stderr,
+                 "tickwire-server: --lobby-tls and --tls-ca-file are for --role game (how it "
+                 "reaches its lobby)\n");
     return 1;
   }
   if (!options.lobby.empty()) {

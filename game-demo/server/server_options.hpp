@@ -8,6 +8,8 @@
 #include <optional>
 #include <string>
 
+#include "lobby_tls.hpp"
+
 namespace arena {
 
 struct ServerOptions {
@@ -44,6 +46,10 @@ struct ServerOptions {
   std::string seal_key_file;         // the game server's sealing key pair; empty: fresh each start
   std::string game_server_seal_key;  // --role lobby --game-server: that server's seal public key
   bool insecure_plaintext = false;
+  // The lobby's TLS certificate chain and key (PEM files); both empty: a plaintext lobby.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  LobbyTlsOptions lobby_tls;  // --role game: how to reach the lobby it registers with
   // The server's identity (LAN beacons, registration with a lobby); empty: server-identity.key in
   // the user's config directory.
   std::string identity_key_file;

@@ -48,6 +48,7 @@ class LobbyAbuseTest : public ::testing::Test {
   void SetUp() override { start(config()); }
   static net::LobbyConfig config() {
     net::LobbyConfig config;
+    config.websocket.transport_security = net::WebSocketSecurity::insecure_plaintext;
     config.websocket.port = 0;
     config.websocket.common.handshake_timeout_ms = 500;
     config.websocket.common.shutdown_timeout_ms = 300;
@@ -61,6 +62,7 @@ class LobbyAbuseTest : public ::testing::Test {
     ASSERT_TRUE(status.ok()) << status.message();
     // A well-behaved player who must not notice any of the abuse.
     net::WebSocketClientConfig client;
+    client.transport_security = net::WebSocketSecurity::insecure_plaintext;
     client.server_port = lobby_->port();
     client.common.framing = net::WebSocketFraming::raw;
     client.common.shutdown_timeout_ms = 200;
@@ -452,29 +454,34 @@ TEST_F(LobbyAbuseTest, web_page_is_served_from_the_configured_directory) {
 }
 
 TEST(LobbyConfig, defaults_are_valid_and_validate_names_the_bad_field) {
-  net::LobbyConfig config;
+  // TLS is the default, and it needs the certificate's files (or plaintext asked for by name).
+  EXPECT_NE(net::LobbyConfig{}.validate().message().find("websocket.tls.certificate_chain_file"),
+            std::string::npos);
+  net::LobbyConfig plaintext;
+  plaintext.websocket.transport_security = net::WebSocketSecurity::insecure_plaintext;
+  net::LobbyConfig config = plaintext;
   EXPECT_TRUE(config.validate().ok()) << config.validate().message();
   EXPECT_EQ(config.resume_grace_ms, 30'000u);
   EXPECT_EQ(config.chat_history_length, 50u);
   config.max_players_per_room = 1;
   EXPECT_NE(config.validate().message().find("max_players_per_room"), std::string::npos);
-  config = {};
+  config = plaintext;
   config.max_chat_length = config.websocket.common.max_message_size;
   EXPECT_NE(config.validate().message().find("max_chat_length"), std::string::npos);
   // A full room's reply to JoinRoom must fit in one message: validate() says how many players do.
-  config = {};
+  config = plaintext;
   config.max_players_per_room = 1000;
   EXPECT_NE(config.validate().message().find("max_players_per_room = 1000"), std::string::npos);
   EXPECT_NE(config.validate().message().find("use at most"), std::string::npos);
   config.websocket.common.max_message_size = 256 * 1024;
   EXPECT_TRUE(config.validate().ok()) << config.validate().message();
-  config = {};
+  config = plaintext;
   config.chat_history_bytes = config.websocket.common.max_message_size + 1;
   EXPECT_NE(config.validate().message().find("chat_history_bytes"), std::string::npos);
-  config = {};
+  config = plaintext;
   config.max_rooms_per_page = 0;
   EXPECT_NE(config.validate().message().find("max_rooms_per_page"), std::string::npos);
-  config = {};
+  config = plaintext;
   config.websocket.max_connections = 0;
   EXPECT_NE(config.validate().message().find("websocket.max_connections"), std::string::npos);
   net::LobbyServer lobby(config, net::JoinTicketIssuer::generate());

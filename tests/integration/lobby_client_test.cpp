@@ -42,6 +42,7 @@ class LobbyClientTest : public ::testing::Test {
  protected:
   void SetUp() override {
     net::LobbyConfig config;
+    config.websocket.transport_security = net::WebSocketSecurity::insecure_plaintext;
     config.websocket.port = 0;
     config.websocket.common.shutdown_timeout_ms = 300;
     config.local_game_server = "127.0.0.1:7777";
@@ -86,6 +87,7 @@ class LobbyClientTest : public ::testing::Test {
   // A connected client that has not said Hello.
   Client& connect() {
     net::LobbyClientConfig config;
+    config.websocket.transport_security = net::WebSocketSecurity::insecure_plaintext;
     config.websocket.server_port = lobby_->port();
     auto client = LobbyClient::connect(config);
     EXPECT_TRUE(client.ok()) << client.error();
@@ -275,6 +277,7 @@ TEST_F(LobbyClientTest, a_kicked_player_is_told_and_leaves_the_room) {
 TEST_F(LobbyClientTest, errors_come_back_with_their_code_and_a_taken_name_is_refused) {
   add("taken");
   net::LobbyClientConfig config;
+  config.websocket.transport_security = net::WebSocketSecurity::insecure_plaintext;
   config.websocket.server_port = lobby_->port();
   clients_.push_back(
       std::make_unique<Client>(Client{std::move(LobbyClient::connect(config).value()), {}}));

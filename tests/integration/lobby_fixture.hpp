@@ -115,6 +115,7 @@ class Player {
  public:
   explicit Player(std::uint16_t port) {
     net::WebSocketClientConfig config;
+    config.transport_security = net::WebSocketSecurity::insecure_plaintext;
     config.server_port = port;
     config.common.framing = net::WebSocketFraming::raw;
     config.common.shutdown_timeout_ms = 200;
@@ -190,6 +191,7 @@ class LobbyTest : public ::testing::Test {
  protected:
   static net::LobbyConfig fast_config() {
     net::LobbyConfig config;
+    config.websocket.transport_security = net::WebSocketSecurity::insecure_plaintext;
     config.websocket.port = 0;
     config.websocket.common.handshake_timeout_ms = 1000;
     config.websocket.common.shutdown_timeout_ms = 300;

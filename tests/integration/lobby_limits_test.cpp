@@ -62,6 +62,7 @@ std::uint64_t number_after(const std::string& json, const std::string& key) {
 
 std::unique_ptr<LobbyClient> connect(std::uint16_t port) {
   net::LobbyClientConfig config;
+  config.websocket.transport_security = net::WebSocketSecurity::insecure_plaintext;
   config.websocket.server_port = port;
   config.websocket.common.shutdown_timeout_ms = 100;
   auto made = LobbyClient::connect(config);
@@ -91,6 +92,7 @@ class JsonClient {
  public:
   explicit JsonClient(std::uint16_t port) {
     net::WebSocketClientConfig config;
+    config.transport_security = net::WebSocketSecurity::insecure_plaintext;
     config.server_port = port;
     config.common.framing = net::WebSocketFraming::raw;
     config.common.shutdown_timeout_ms = 100;
@@ -133,6 +135,7 @@ class JsonClient {
 TEST(LobbyLimits, a_thousand_rooms_are_listed_page_by_page_and_a_room_of_long_lines_is_joined) {
   constexpr std::size_t kRooms = 1000;
   net::LobbyConfig config;
+  config.websocket.transport_security = net::WebSocketSecurity::insecure_plaintext;
   config.websocket.port = 0;
   config.websocket.common.shutdown_timeout_ms = 300;
   config.websocket.max_connections_per_address = 64;
@@ -315,6 +318,7 @@ TEST(LobbyLimits, a_thousand_rooms_are_listed_page_by_page_and_a_room_of_long_li
 TEST(LobbyLimits, players_who_leave_during_a_chat_stream_are_not_counted_as_slow) {
   constexpr std::size_t kLeavers = 24;
   net::LobbyConfig config;
+  config.websocket.transport_security = net::WebSocketSecurity::insecure_plaintext;
   config.websocket.port = 0;
   config.websocket.common.shutdown_timeout_ms = 300;
   config.websocket.max_connections_per_address = 64;
@@ -380,6 +384,7 @@ TEST(LobbyLimits, players_who_leave_during_a_chat_stream_are_not_counted_as_slow
 // room chat goes on untouched.
 TEST(LobbyLimits, global_chat_over_its_budget_is_refused_and_room_chat_goes_on) {
   net::LobbyConfig config;
+  config.websocket.transport_security = net::WebSocketSecurity::insecure_plaintext;
   config.websocket.port = 0;
   config.websocket.common.shutdown_timeout_ms = 300;
   config.global_chat_bytes_per_second = config.websocket.common.max_message_size;

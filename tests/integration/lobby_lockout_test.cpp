@@ -33,6 +33,7 @@ TEST(LobbyLockout, one_address_holding_all_it_may_leaves_room_for_a_visitor_from
   std::filesystem::create_directories(web_root);
   std::ofstream(web_root / "index.html") << "<!doctype html><title>Lobby</title>";
   net::LobbyConfig config;
+  config.websocket.transport_security = net::WebSocketSecurity::insecure_plaintext;
   config.websocket.port = 0;
   config.websocket.common.shutdown_timeout_ms = 300;
   config.web_root = web_root.string();

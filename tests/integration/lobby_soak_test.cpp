@@ -92,6 +92,7 @@ std::size_t resident_bytes() {
 
 TEST(LobbySoak, a_hundred_thousand_malformed_frames_cost_no_memory_and_honest_chat_goes_on) {
   net::LobbyConfig config;
+  config.websocket.transport_security = net::WebSocketSecurity::insecure_plaintext;
   config.websocket.port = 0;
   config.websocket.common.shutdown_timeout_ms = 300;
   // One connection sends them all, as a person fixing their JSON by hand would (each frame gets
@@ -104,6 +105,7 @@ TEST(LobbySoak, a_hundred_thousand_malformed_frames_cost_no_memory_and_honest_ch
   ASSERT_TRUE(honest.ready());
 
   net::WebSocketClientConfig client;
+  client.transport_security = net::WebSocketSecurity::insecure_plaintext;
   client.server_port = lobby.port();
   client.common.framing = net::WebSocketFraming::raw;
   client.common.shutdown_timeout_ms = 200;

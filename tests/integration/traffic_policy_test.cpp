@@ -32,6 +32,7 @@ class TrafficPolicyTest : public ::testing::Test {
     enet.require_ticket = requirement();
     net::WebSocketServerConfig websocket;
     websocket.bind_address = websocket_address;
+    websocket.transport_security = net::WebSocketSecurity::insecure_plaintext;
     websocket.port = 0;
     websocket.require_ticket = requirement();
     auto udp = net::make_enet_server(enet);
@@ -59,6 +60,7 @@ class TrafficPolicyTest : public ::testing::Test {
     net::IssuedTicket issued = lobby_.issue_with_keys(player_id, 3, kServer, seal_.public_key);
     config.join_ticket = std::move(issued.ticket);
     config.session_keys = issued.keys;
+    config.websocket.transport_security = net::WebSocketSecurity::insecure_plaintext;
     return config;
   }
 
@@ -272,6 +274,7 @@ TEST(CombineServers, servers_that_disagree_about_tickets_are_refused) {
     enet.require_ticket = net::TicketRequirement{lobby.public_key(), kServer, 2000, seal};
     net::WebSocketServerConfig websocket;
     websocket.port = 0;
+    websocket.transport_security = net::WebSocketSecurity::insecure_plaintext;
     websocket.require_ticket = websocket_requirement;
     if (!websocket_requirement) {
       websocket.security = net::SessionSecurity::plaintext_for_development;

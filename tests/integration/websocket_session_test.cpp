@@ -42,6 +42,9 @@ class WebSocketSessionTest : public ::testing::Test {
     net::WebSocketServerConfig config;
     config.port = 0;
     config.security = security;
+    // No TLS: the relay on the path reads the bytes, and what it must not read is what the
+    // session's sealing hides (TLS beneath is lobby_tls_test's).
+    config.transport_security = net::WebSocketSecurity::insecure_plaintext;
     // A generous deadline: the missing-ticket case waits it out once.
     config.require_ticket = net::TicketRequirement{lobby_.public_key(), kServer, 1500, seal_};
     config.common = fast_common();
@@ -60,6 +63,7 @@ class WebSocketSessionTest : public ::testing::Test {
                                                     std::uint16_t port = 0) {
     net::WebSocketClientConfig config;
     config.server_port = port != 0 ? port : server_->port();
+    config.transport_security = net::WebSocketSecurity::insecure_plaintext;
     config.join_ticket = std::move(ticket);
     config.session_keys = keys;
     config.common = fast_common();
@@ -251,6 +255,7 @@ TEST_F(WebSocketSessionTest, bad_and_missing_tickets_are_refused_and_counted_whi
   {
     net::WebSocketClientConfig plain;
     plain.server_port = server_->port();
+    plain.transport_security = net::WebSocketSecurity::insecure_plaintext;
     plain.common = fast_common();
     auto client = std::move(net::make_websocket_client(plain).value());
     EventLog log;
@@ -285,6 +290,7 @@ TEST_F(WebSocketSessionTest, a_client_with_keys_refuses_a_plaintext_server) {
 
 TEST(WebSocketSessionConfig, tickets_and_encryption_are_checked_by_name) {
   net::WebSocketServerConfig server;
+  server.transport_security = net::WebSocketSecurity::insecure_plaintext;  // TLS is tested apart
   EXPECT_NE(server.validate().message().find("require_ticket"), std::string::npos);
   server.require_ticket = net::TicketRequirement{};
   EXPECT_NE(server.validate().message().find("server_address"), std::string::npos);

@@ -49,11 +49,13 @@ class WebSocketTest : public ::testing::Test {
   static net::WebSocketServerConfig server_config() {
     net::WebSocketServerConfig config;
     config.security = net::SessionSecurity::plaintext_for_development;
+    config.transport_security = net::WebSocketSecurity::insecure_plaintext;
     config.common = fast_common();
     return config;
   }
   static net::WebSocketClientConfig client_config() {
     net::WebSocketClientConfig config;
+    config.transport_security = net::WebSocketSecurity::insecure_plaintext;
     config.common = fast_common();
     return config;
   }
@@ -537,12 +539,17 @@ bool mentions(const net::Status& status, const std::string& text) {
 net::WebSocketServerConfig plain_server() {
   net::WebSocketServerConfig config;
   config.security = net::SessionSecurity::plaintext_for_development;
+  config.transport_security = net::WebSocketSecurity::insecure_plaintext;
   return config;
 }
 
 TEST(WebSocketConfig, defaults_are_valid_and_validate_names_the_bad_field) {
-  // Encrypted by default: a server must say which tickets it admits, or opt out by name.
+  // Secure by default twice over: a server must say which tickets it admits (or opt out of
+  // gameplay sessions by name), and needs its certificate (or plaintext asked for by name).
   EXPECT_TRUE(mentions(net::WebSocketServerConfig{}.validate(), "require_ticket"));
+  net::WebSocketServerConfig no_sessions;
+  no_sessions.security = net::SessionSecurity::plaintext_for_development;
+  EXPECT_TRUE(mentions(no_sessions.validate(), "tls.certificate_chain_file"));
   EXPECT_TRUE(plain_server().validate().ok());
   EXPECT_TRUE(net::WebSocketClientConfig{}.validate().ok());
   net::WebSocketServerConfig server = plain_server();

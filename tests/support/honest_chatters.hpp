@@ -16,12 +16,16 @@ namespace tickwire::test {
 
 class HonestChatters {
  public:
-  // Connects both to the lobby on 127.0.0.1:`port`, says Hello as `<prefix>_a` and `<prefix>_b`
-  // and puts them in one room. ready() tells whether that worked.
-  explicit HonestChatters(std::uint16_t port, const std::string& prefix = "honest") {
+  // Connects both to the plaintext lobby on 127.0.0.1:`port`, says Hello as `<prefix>_a` and
+  // `<prefix>_b` and puts them in one room. ready() tells whether that worked.
+  explicit HonestChatters(std::uint16_t port, const std::string& prefix = "honest")
+      : HonestChatters(plaintext(port), prefix) {}
+
+  // The same with the lobby at `websocket` (a TLS lobby, its CA file set).
+  HonestChatters(const net::WebSocketClientConfig& websocket, const std::string& prefix) {
     for (const char* suffix : {"_a", "_b"}) {
       net::LobbyClientConfig config;
-      config.websocket.server_port = port;
+      config.websocket = websocket;
       config.websocket.common.shutdown_timeout_ms = 200;
       auto made = net::LobbyClient::connect(config);
       if (!made.ok()) return;
@@ -116,6 +120,13 @@ class HonestChatters {
     std::size_t sent = 0;
     std::vector<std::string> heard;
   };
+
+  static net::WebSocketClientConfig plaintext(std::uint16_t port) {
+    net::WebSocketClientConfig config = net::LobbyClientConfig::default_websocket();
+    config.transport_security = net::WebSocketSecurity::insecure_plaintext;
+    config.server_port = port;
+    return config;
+  }
 
   static std::vector<std::string> lines_from(const Chatter& listener, const Chatter& speaker) {
     std::vector<std::string> lines;

@@ -133,14 +133,20 @@ TEST(RegistrationBackoff, many_addresses_cannot_grow_the_table_without_bound) {
 }
 
 TEST(LobbyConfig, registration_limits_are_validated) {
-  LobbyConfig config;
+  // Valid apart from what each check changes (a plaintext lobby needs no certificate files).
+  const auto valid = [] {
+    LobbyConfig config;
+    config.websocket.transport_security = WebSocketSecurity::insecure_plaintext;
+    return config;
+  };
+  LobbyConfig config = valid();
   EXPECT_TRUE(config.validate().ok()) << config.validate().message();
   config.registration_max_lockout_ms = config.registration_lockout_ms - 1;
   EXPECT_NE(config.validate().message().find("registration_max_lockout_ms"), std::string::npos);
-  config = LobbyConfig{};
+  config = valid();
   config.registration_lockout_ms = 0;
   EXPECT_NE(config.validate().message().find("registration_lockout_ms"), std::string::npos);
-  config = LobbyConfig{};
+  config = valid();
   config.max_game_server_capacity = 1'000'001;
   EXPECT_NE(config.validate().message().find("max_game_server_capacity"), std::string::npos);
 }

@@ -2,8 +2,9 @@
 // name, ann creates a room and says something, bob joins and sees it in the history, they chat
 // both ways, both get ready and each sees the other ready. A third page left idle past the lobby's
 // Hello deadline is closed, says so, and still gets its name when the user picks one later
-// (the lobby runs with a 2 s deadline here). Headless Debian chromium, driven by npm
-// playwright-core (which downloads no browser). Only 127.0.0.1 traffic.
+// (the lobby runs with a 2 s deadline here). The page comes over https:// and talks wss://, with a
+// certificate the lobby made at start (Chromium is told to accept it). Headless Debian chromium,
+// driven by npm playwright-core (which downloads no browser). Only 127.0.0.1 traffic.
 //
 // Environment (set by ctest, see CMakeLists.txt):
 //   TICKWIRE_LOBBY_WEB_SERVER  path of tickwire_lobby_web_server
@@ -71,7 +72,9 @@ function startServer() {
 // --- the two players ---------------------------------------------------------------------------
 
 async function openPlayer(browser, url, problems) {
-  const context = await browser.newContext({ viewport: { width: 1000, height: 720 } });
+  // The test's certificate is signed by a CA that only the test knows.
+  const context = await browser.newContext({ viewport: { width: 1000, height: 720 },
+                                             ignoreHTTPSErrors: true });
   // Anything but the lobby on 127.0.0.1 is refused, so the test cannot reach the network.
   await context.route('**/*', (route) => {
     const { hostname } = new URL(route.request().url());
@@ -115,12 +118,12 @@ const { server, port, exited } = startServer();
 let browser;
 const problems = [];
 try {
-  const url = `http://127.0.0.1:${await port}/`;
+  const url = `https://127.0.0.1:${await port}/`;
   browser = await playwright.chromium.launch({
     executablePath: chromiumPath,
     // Playwright gives every launch a fresh temporary profile (user data dir) and deletes it after.
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-           '--disable-component-update', '--disable-sync'],
+           '--disable-component-update', '--disable-sync', '--ignore-certificate-errors'],
   });
   const idle = await openPlayer(browser, url, problems);
   const ann = await openPlayer(browser, url, problems);

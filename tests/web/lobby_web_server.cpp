@@ -1,6 +1,8 @@
-// A lobby for the browser page's end-to-end test (lobby_page.test.mjs): serves game-demo/web on
-// 127.0.0.1, allows the page's own origin, prints "listening on PORT" and runs until its stdin
-// closes or it receives SIGTERM (or SIGINT), then stops cleanly.
+// A lobby for the web tests (lobby_page.test.mjs, lobby_close_codes.test.mjs): serves game-demo/web
+// over TLS (https://, wss://) on 127.0.0.1 with a certificate it makes at start (for 127.0.0.1 and
+// localhost, signed by a CA of its own), allows the page's own origin, prints "ca file PATH" (that
+// CA, for clients that verify) and "listening on PORT", and runs until its stdin closes or it
+// receives SIGTERM (or SIGINT), then stops cleanly.
 //   tickwire_lobby_web_server [WEB_ROOT]   (default: the source tree's game-demo/web)
 
 #include <arpa/inet.h>
@@ -17,6 +19,7 @@
 #include <optional>
 #include <string>
 
+#include "../support/test_certificates.hpp"
 #include "tickwire/net/join_ticket.hpp"
 #include "tickwire/net/lobby.hpp"
 
@@ -77,16 +80,19 @@ int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
 
   const JoinTicketIssuer tickets = JoinTicketIssuer::generate();
+  const tickwire::test::TestCertificates certificates;
   std::optional<LobbyServer> lobby;
   std::string last_error = "no free port on 127.0.0.1";
   for (int attempt = 0; attempt < 5 && !lobby; ++attempt) {
     const std::optional<std::uint16_t> port = free_loopback_port();
     if (!port) continue;
     LobbyConfig config;
+    config.websocket.tls.certificate_chain_file = certificates.chain_file();
+    config.websocket.tls.private_key_file = certificates.key_file();
     config.websocket.bind_address = "127.0.0.1";
     config.websocket.port = *port;
     // The page is served by this lobby, so the browser's Origin is the lobby's own address.
-    config.websocket.allowed_origins = {"http://127.0.0.1:" + std::to_string(*port)};
+    config.websocket.allowed_origins = {"https://127.0.0.1:" + std::to_string(*port)};
     config.web_root = web_root;
     // Tests shorten the Hello deadline to see an idle page closed and coming back.
     if (const char* hello_timeout = std::getenv("TICKWIRE_HELLO_TIMEOUT_MS")) {
@@ -106,9 +112,10 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  std::printf("listening on %u\n", static_cast<unsigned>(lobby->port()));
+  std::printf("ca file %s\nlistening on %u\n", certificates.ca_file().c_str(),
+              static_cast<unsigned>(lobby->port()));
   std::fflush(stdout);
-  std::fprintf(stderr, "tickwire_lobby_web_server: http://127.0.0.1:%u/ serving %s\n",
+  std::fprintf(stderr, "tickwire_lobby_web_server: https://127.0.0.1:%u/ serving %s\n",
                static_cast<unsigned>(lobby->port()), web_root.c_str());
 
   wait_for_stop();

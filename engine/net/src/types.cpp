@@ -43,6 +43,8 @@ std::string_view to_string(DisconnectReason reason) {
       return "connect_failed";
     case DisconnectReason::ticket_rejected:
       return "ticket_rejected";
+    case DisconnectReason::tls_failed:
+      return "tls_failed";
   }
   return "unknown";
 }

@@ -84,8 +84,10 @@ Result<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::start(const MetricsEnd
   server.max_connections = kMaxConnections;
   server.max_connections_per_address = kMaxConnectionsPerAddress;
   server.max_pending_handshakes = kMaxConnections;
-  // Plain HTTP only: no gameplay sessions, so no tickets.
+  // Plain HTTP only: no gameplay sessions, so no tickets; no TLS (it listens on loopback by
+  // default, and scrapers on a private network read it as Prometheus does node exporters).
   server.security = SessionSecurity::plaintext_for_development;
+  server.transport_security = WebSocketSecurity::insecure_plaintext;
   websocket_detail::WebSocketServerTuning tuning;
   tuning.accept_upgrades = false;
   auto made = websocket_detail::make_websocket_server(server, std::move(handler), tuning);

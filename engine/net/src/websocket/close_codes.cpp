@@ -20,13 +20,14 @@ CloseFrame close_frame_for(DisconnectReason reason) {
     case DisconnectReason::rate_limited:
     case DisconnectReason::connect_failed:
     case DisconnectReason::ticket_rejected:
+    case DisconnectReason::tls_failed:
       break;
   }
   return {close_code::policy_violation, to_string(reason)};
 }
 
 DisconnectReason reason_from_close(std::uint16_t code, std::string_view text) {
-  constexpr auto kLast = static_cast<int>(DisconnectReason::ticket_rejected);
+  constexpr auto kLast = static_cast<int>(DisconnectReason::tls_failed);
   for (int value = 0; value <= kLast; ++value) {
     const auto reason = static_cast<DisconnectReason>(value);
     if (!text.empty() && text == to_string(reason)) return reason;

@@ -12,7 +12,7 @@
 // serialisation stay as they were. Memory stays bounded: once kMaxPendingBytes wait, Beast's write
 // is held until the socket has taken the previous batch, so a peer that does not read backs up
 // into the connection's queue (and send() reports queue_full) as before. An idle connection holds
-// no buffer. Reads go straight to the TCP stream.
+// no buffer. Without TLS, reads go straight to the TCP stream.
 //
 // With a FlushRound, frames written while set_may_wait(true) (a broadcast's) wait up to the
 // round's delay before they go (a cork, as TCP_CORK, but bounded in time): a connection that gets
@@ -20,14 +20,23 @@
 // with the broadcasts. Anything else (a reply, a ping, the close) goes at once, with whatever
 // waits before it. Without a round everything goes at once.
 //
+// With start_tls() every byte to and from the socket is TLS (TlsSession: OpenSSL over memory
+// buffers): the batch is encrypted as one piece when it goes to the socket, and a read waits for
+// the socket to be readable, reads what is there and decrypts it, so that an idle connection
+// holds no TLS buffer either. The HTTP stage and the WebSocket connection use the same stream
+// object, so the TLS session carries over the upgrade.
+//
 // Runs on the connection's executor, one write from Beast at a time (Beast never has two).
 
 #include <algorithm>
 #include <array>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/buffer.hpp>
+#include <boost/asio/compose.hpp>
+#include <boost/asio/error.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/error.hpp>
@@ -40,6 +49,8 @@
 #include <type_traits>
 #include <utility>
 #include <vector>
+
+#include "websocket/tls_session.hpp"
 
 namespace tickwire::net::websocket_detail {
 
@@ -54,7 +65,7 @@ class CoalescingStream {
   // Bytes waiting for the socket beyond which Beast's next write waits for the socket.
   static constexpr std::size_t kMaxPendingBytes = 64 * 1024;
   // The first allocation of a busy connection's buffer: a few chat lines' worth.
-  static constexpr std::size_t kInitialBytes = 2 * 1024;
+  static constexpr std::size_t kInitialBytes = 256;
 
   // `arg` makes the socket: an executor, or a connected socket to take over.
   template <typename Arg,
@@ -68,12 +79,35 @@ class CoalescingStream {
   // Whether what Beast writes from now on may wait for the flush round.
   void set_may_wait(bool may_wait) noexcept { state_->may_wait = may_wait; }
 
+  // From now on every byte read and written is TLS with `context`'s settings, in `role`; call
+  // before the first read or write (the handshake comes next). The SSL object keeps the
+  // context's settings alive by itself.
+  void start_tls(boost::asio::ssl::context& context, TlsSession::Role role) {
+    state_->tls = std::make_unique<TlsSession>(context.native_handle(), role);
+    // Reads wait for the socket to be readable, then take what is there without blocking.
+    boost::beast::error_code ignored;
+    state_->next.non_blocking(true, ignored);
+  }
+  bool uses_tls() const noexcept { return state_->tls != nullptr; }
+  // The connection's SSL object (after start_tls()), for per-connection settings such as the
+  // name the client expects.
+  SSL* tls_handle() noexcept { return state_->tls->handle(); }
+  // The TLS handshake (after start_tls()); `already_read`: its first bytes, which a server read
+  // itself to tell TLS from plain HTTP. Completes with (error, 0).
+  template <typename Handler>
+  auto async_tls_handshake(Handler&& handler) {
+    return async_tls_handshake(boost::asio::const_buffer(), std::forward<Handler>(handler));
+  }
+  template <typename ConstBufferSequence, typename Handler>
+  auto async_tls_handshake(const ConstBufferSequence& already_read, Handler&& handler);
+
   executor_type get_executor() noexcept { return state_->next.get_executor(); }
   next_layer_type& next_layer() noexcept { return state_->next; }
   const next_layer_type& next_layer() const noexcept { return state_->next; }
 
   template <typename MutableBufferSequence, typename ReadHandler>
   auto async_read_some(const MutableBufferSequence& buffers, ReadHandler&& handler) {
+    if (state_->tls) return async_tls_read(buffers, std::forward<ReadHandler>(handler));
     return state_->next.async_read_some(buffers, std::forward<ReadHandler>(handler));
   }
 
@@ -95,7 +129,9 @@ class CoalescingStream {
   // drop whatever the peer still sends until it closes too or the linger time is up, then close.
   // Closing with unread bytes would send a reset, and a peer still sending (the rest of an
   // oversize message) would lose our close frame to it and report 1006. Beast's own teardown
-  // would do this, but the one in Boost 1.74 stops after its first read.
+  // would do this, but the one in Boost 1.74 stops after its first read. Over TLS the same
+  // happens beneath TLS, without a close_notify: the WebSocket close frame, which TLS protects,
+  // already marks the end, and the peer's remaining records are dropped unread.
   template <typename TeardownHandler>
   friend void async_teardown(boost::beast::role_type role, CoalescingStream& stream,
                              TeardownHandler&& handler) {
@@ -112,6 +148,11 @@ class CoalescingStream {
                        boost::beast::error_code& ec) {
     // Blocking: only for Beast's synchronous close, which Tickwire does not use.
     State& state = *stream.state_;
+    if (state.tls) {
+      if (!state.tls->write(state.pending.data(), state.pending.size(), ec)) return;
+      state.pending.clear();
+      state.tls->take_output(state.pending);
+    }
     if (!state.pending.empty()) {
       boost::asio::write(state.next, boost::asio::buffer(state.pending), ec);
       state.pending.clear();
@@ -145,9 +186,11 @@ class CoalescingStream {
     template <typename Arg>
     explicit State(Arg&& arg) : next(std::forward<Arg>(arg)) {}
 
-    bool idle() const { return !flushing && pending.empty(); }
+    bool idle() const { return !flushing && pending.empty() && !tls_output(); }
+    bool tls_output() const { return tls && tls->has_output(); }
 
     next_layer_type next;
+    std::unique_ptr<TlsSession> tls;     // after start_tls()
     std::uint32_t linger_ms = 5000;      // see set_linger()
     std::vector<unsigned char> pending;  // written by Beast, not yet given to the socket
     std::vector<unsigned char> sending;  // given to the socket, which has not finished
@@ -209,10 +252,23 @@ class CoalescingStream {
 
   static void flush(const std::shared_ptr<State>& state) {
     State& s = *state;
-    if (s.flushing || s.error || s.pending.empty()) return;
+    if (s.flushing || s.error || (s.pending.empty() && !s.tls_output())) return;
     s.flushing = true;
     s.urgent = false;
-    s.sending.swap(s.pending);  // `pending` keeps the capacity of the batch before
+    if (s.tls) {
+      // The batch as TLS records, after whatever the TLS session itself has to say (a handshake
+      // message, an alert) from reading.
+      boost::beast::error_code ec;
+      if (!s.tls->write(s.pending.data(), s.pending.size(), ec)) {
+        s.pending.clear();
+        boost::asio::post(s.next.get_executor(), [state, ec] { on_flushed(state, ec); });
+        return;
+      }
+      s.pending.clear();  // keeps its capacity for the next batch
+      s.tls->take_output(s.sending);
+    } else {
+      s.sending.swap(s.pending);  // `pending` keeps the capacity of the batch before
+    }
     boost::asio::async_write(
         s.next, boost::asio::buffer(s.sending),
         [state](boost::beast::error_code ec, std::size_t) { on_flushed(state, ec); });
@@ -292,7 +348,21 @@ class CoalescingStream {
     if (!s.idle() || s.completion_posted) return;
     std::vector<unsigned char>().swap(s.pending);
     std::vector<unsigned char>().swap(s.sending);
+    if (s.tls) s.tls->release_idle_buffers();
   }
+
+  // TLS reads and the handshake (coalescing_stream_tls.hpp).
+  template <typename MutableBufferSequence, typename ReadHandler>
+  auto async_tls_read(const MutableBufferSequence& buffers, ReadHandler&& handler);
+  static boost::asio::mutable_buffer first_buffer(const boost::asio::mutable_buffer& buffer) {
+    return buffer;
+  }
+  template <typename MutableBufferSequence>
+  static boost::asio::mutable_buffer first_buffer(const MutableBufferSequence& buffers);
+  static bool receive(State& s, boost::beast::error_code& ec);
+  static void send_tls_output(const std::shared_ptr<State>& state);
+  struct TlsReadOp;
+  struct TlsHandshakeOp;
 
   std::shared_ptr<State> state_;
 };
@@ -339,9 +409,12 @@ class CoalescingStream::FlushRound {
 
 inline void CoalescingStream::flush_soon(const std::shared_ptr<State>& state) {
   State& s = *state;
-  if (s.flushing || s.error || s.pending.empty()) return;  // on_flushed() comes back here
+  // on_flushed() comes back here
+  if (s.flushing || s.error || (s.pending.empty() && !s.tls_output())) return;
   if (s.round == nullptr || s.urgent) return flush(state);
   s.round->add(state);
 }
 
 }  // namespace tickwire::net::websocket_detail
+
+#include "websocket/coalescing_stream_tls.hpp"  // IWYU pragma: export

@@ -1,6 +1,7 @@
-// The WebSocket client: resolve, connect and upgrade on the io thread (one do_x/on_x pair per
-// step, Beast's client example), then hand the stream to a WebSocketConnection. An upgrade the
-// server declines becomes the reason the game sees: 503 server_full, anything else refused.
+// The WebSocket client: resolve, connect, TLS handshake (WebSocketSecurity::tls) and upgrade on
+// the io thread (one do_x/on_x pair per step, Beast's client example), then hand the stream to a
+// WebSocketConnection. An upgrade the server declines becomes the reason the game sees: 503
+// server_full, anything else refused; a TLS handshake that fails, tls_failed.
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -15,6 +16,7 @@
 
 #include "websocket/io_thread.hpp"
 #include "websocket/live_connections.hpp"
+#include "websocket/tls_context.hpp"
 #include "websocket/websocket_connection.hpp"
 #include "websocket/websocket_endpoint.hpp"
 #include "websocket/websocket_session.hpp"
@@ -31,11 +33,14 @@ using tcp = asio::ip::tcp;
 constexpr PeerId kServerPeer = 1;
 
 struct ClientShared {
-  explicit ClientShared(const WebSocketClientConfig& client_config)
+  ClientShared(const WebSocketClientConfig& client_config, std::unique_ptr<asio::ssl::context> tls)
       : config(client_config),
+        tls_context(std::move(tls)),
         events(std::make_shared<EventQueue>(client_config.common.max_unpolled_bytes_per_peer)) {}
 
   const WebSocketClientConfig config;
+  // What the client trusts; none with insecure_plaintext.
+  const std::unique_ptr<asio::ssl::context> tls_context;
   const std::shared_ptr<EventQueue> events;
   LiveConnections live;
 };
@@ -90,6 +95,39 @@ class ClientConnector : public std::enable_shared_from_this<ClientConnector> {
     // The connect deadline ends here; the WebSocket layer's handshake timeout takes over.
     tcp_.expires_never();
     ws_.emplace(tcp_.release_socket());
+    if (shared_->tls_context) return do_tls_handshake();
+    do_upgrade();
+  }
+
+  void do_tls_handshake() {
+    CoalescingStream& stream = ws_->next_layer();
+    stream.start_tls(*shared_->tls_context, TlsSession::Role::client);
+    const std::string& name =
+        config().tls.server_name.empty() ? config().server_host : config().tls.server_name;
+    if (!expect_server_name(stream.tls_handle(), name)) return fail(DisconnectReason::tls_failed);
+    // The TLS handshake counts against the handshake timeout, as the upgrade after it does.
+    tls_deadline_ = std::chrono::steady_clock::now() +
+                    std::chrono::milliseconds(config().common.handshake_timeout_ms);
+    resolve_timer_.expires_at(tls_deadline_);
+    resolve_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec || self->resolve_timer_.expiry() != self->tls_deadline_) return;
+      beast::error_code ignored;
+      self->ws_->next_layer().next_layer().close(ignored);
+    });
+    stream.async_tls_handshake(
+        beast::bind_front_handler(&ClientConnector::on_tls_handshake, shared_from_this()));
+  }
+
+  void on_tls_handshake(beast::error_code ec, std::size_t /*bytes*/) {
+    tls_deadline_ = {};
+    resolve_timer_.cancel();
+    // The server's certificate did not verify (unknown CA, another name, expired), the server
+    // speaks no TLS, or the deadline passed.
+    if (ec) return fail(DisconnectReason::tls_failed);
+    do_upgrade();
+  }
+
+  void do_upgrade() {
     apply_websocket_timeouts(*ws_, config().common);
     ws_->set_option(websocket::stream_base::decorator(
         [origin = config().origin](websocket::request_type& request) {
@@ -126,7 +164,8 @@ class ClientConnector : public std::enable_shared_from_this<ClientConnector> {
   asio::steady_timer resolve_timer_;
   const std::shared_ptr<ClientShared> shared_;
   std::chrono::steady_clock::time_point deadline_;
-  websocket::response_type response_;  // the server's answer to the upgrade
+  std::chrono::steady_clock::time_point tls_deadline_;  // while the TLS handshake runs
+  websocket::response_type response_;                   // the server's answer to the upgrade
 };
 
 class WebSocketClient final : public EndpointTransport<ClientTransport> {
@@ -176,9 +215,15 @@ Result<std::unique_ptr<ClientTransport>> make_websocket_client(
   using namespace websocket_detail;
   if (Status status = config.validate(); !status.ok()) return status;
   const bool sessions = wants_sessions(config);
+  std::unique_ptr<asio::ssl::context> tls;
+  if (config.transport_security == WebSocketSecurity::tls) {
+    auto made = make_client_tls_context(config.tls);
+    if (!made.ok()) return Status::error(made.error());
+    tls = std::move(made.value());
+  }
   auto io = std::make_unique<IoThread>();
-  auto shared =
-      std::make_shared<ClientShared>(sessions ? transport_config_for_sessions(config) : config);
+  auto shared = std::make_shared<ClientShared>(
+      sessions ? transport_config_for_sessions(config) : config, std::move(tls));
   std::make_shared<ClientConnector>(io->context(), shared)->run();
   try {
     io->start();

@@ -109,7 +109,19 @@ Status WebSocketServerConfig::validate() const {
     return Status::error(
         "require_ticket is set with raw framing: gameplay sessions need framing = channel_prefix");
   }
-  return common.validate();
+  if (Status status = common.validate(); !status.ok()) return status;
+  if (transport_security == WebSocketSecurity::tls) {
+    if (tls.certificate_chain_file.empty()) {
+      return Status::error(
+          "tls.certificate_chain_file is empty: give the server's certificate chain (PEM), or "
+          "set transport_security = insecure_plaintext for a LAN test");
+    }
+    if (tls.private_key_file.empty()) {
+      return Status::error(
+          "tls.private_key_file is empty: give the certificate's private key (PEM)");
+    }
+  }
+  return {};
 }
 
 Status WebSocketClientConfig::validate() const {
@@ -136,6 +148,12 @@ Status WebSocketClientConfig::validate() const {
   if (!join_ticket.empty() && common.framing != WebSocketFraming::channel_prefix) {
     return Status::error(
         "join_ticket is set with raw framing: gameplay sessions need framing = channel_prefix");
+  }
+  // The name goes into the SNI extension and the certificate check: a host name, not a URL.
+  if (!fits_in_a_header(tls.server_name) ||
+      tls.server_name.find_first_of(" /") != std::string::npos) {
+    return bad_text("tls.server_name", tls.server_name,
+                    "use a host name such as lobby.example, without scheme, port or spaces");
   }
   return common.validate();
 }

@@ -1,7 +1,8 @@
 // The WebSocket server, in the shape of Beast's advanced server example: a listener accepts TCP
 // connections, each gets an HTTP session on its own strand that reads requests until one asks to
 // upgrade, and an upgraded connection becomes a WebSocketConnection. Admission (pending and open
-// connection caps, the Origin allow-list) happens on the way.
+// connection caps, the Origin allow-list) happens on the way. With TLS, the session's first step
+// is the TLS handshake, on the same stream that later carries the WebSocket connection.
 
 #include <algorithm>
 #include <atomic>
@@ -12,7 +13,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core/bind_handler.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
@@ -26,6 +27,7 @@
 #include "websocket/http_handler.hpp"
 #include "websocket/io_thread.hpp"
 #include "websocket/live_connections.hpp"
+#include "websocket/tls_context.hpp"
 #include "websocket/websocket_connection.hpp"
 #include "websocket/websocket_endpoint.hpp"
 #include "websocket/websocket_server.hpp"
@@ -49,12 +51,16 @@ constexpr std::size_t kFirstReadBytes = 2048;
 constexpr auto kMinLinger = std::chrono::milliseconds(500);
 // After a failed accept (out of file descriptors, say), wait this long instead of spinning.
 constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(100);
+// The first byte of every TLS connection: a handshake record (RFC 8446 section 5.1).
+constexpr unsigned char kTlsHandshakeRecord = 0x16;
 
 // What the transport, the listener and every session share; kept alive by whichever goes last.
 struct ServerShared {
   ServerShared(const WebSocketServerConfig& server_config, HttpRequestHandler handler,
-               asio::io_context& context, WebSocketServerTuning tuning)
+               asio::io_context& context, WebSocketServerTuning tuning,
+               std::unique_ptr<asio::ssl::context> tls)
       : config(server_config),
+        tls_context(std::move(tls)),
         events(std::make_shared<EventQueue>(server_config.common.max_unpolled_bytes_per_peer)),
         admission({server_config.max_connections, server_config.max_connections_per_address,
                    server_config.max_pending_handshakes, server_config.connection_burst_per_address,
@@ -74,6 +80,8 @@ struct ServerShared {
   }
 
   const WebSocketServerConfig config;
+  // The certificate and key every connection presents; none when the port serves plaintext.
+  const std::unique_ptr<asio::ssl::context> tls_context;
   const std::shared_ptr<EventQueue> events;
   ConnectionAdmission admission;
   LiveConnections live;
@@ -109,6 +117,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
   HttpSession(tcp::socket&& socket, std::string address, std::shared_ptr<ServerShared> shared)
       : stream_(std::move(socket)),
+        deadline_timer_(stream_.get_executor()),
         address_(std::move(address)),
         shared_(std::move(shared)),
         // One deadline for the whole HTTP stage, not one per request: a client that keeps
@@ -131,21 +140,62 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     const auto first_byte_deadline =
         std::min(deadline_, std::chrono::steady_clock::now() +
                                 std::chrono::milliseconds(shared_->config.first_byte_timeout_ms));
-    stream_.expires_at(first_byte_deadline);
+    expire_at(first_byte_deadline);
     stream_.async_read_some(buffer_.prepare(kFirstReadBytes),
                             [self = shared_from_this()](beast::error_code ec, std::size_t bytes) {
                               self->buffer_.commit(bytes);
                               if (ec) return self->close();
+                              if (self->shared_->tls_context) return self->do_tls_handshake();
                               self->do_read();
                             });
   }
+
+  // A port serves TLS only (or plaintext only): a client that speaks plain HTTP here is told so in
+  // plain HTTP, which it can read, instead of failing on a TLS alert it cannot.
+  void do_tls_handshake() {
+    const auto* first = static_cast<const unsigned char*>(buffer_.data().data());
+    if (*first != kTlsHandshakeRecord) {
+      return refuse(http::status::bad_request,
+                    "This port serves TLS only: connect with https:// or wss://.\n");
+    }
+    stream_.start_tls(*shared_->tls_context, TlsSession::Role::server);
+    expire_at(deadline_);
+    stream_.async_tls_handshake(
+        buffer_.data(), [self = shared_from_this()](beast::error_code ec, std::size_t /*used*/) {
+          // The handshake took every byte read so far (a client sends nothing else before it ends).
+          self->buffer_.consume(self->buffer_.size());
+          if (ec) {
+            // An untrusted certificate on the client's side, a client that is no TLS client,
+            // or one that went away: turned away, the same as a wrong protocol.
+            ++self->shared_->events->counters.refused_connections;
+            return self->close();
+          }
+          self->do_read();
+        });
+  }
+
+  // Closes the socket at `when`, ending whatever read or write is under way (as a
+  // beast::tcp_stream's expiry would, without the two timers it keeps for ever after).
+  void expire_at(std::chrono::steady_clock::time_point when) {
+    deadline_timer_.expires_at(when);
+    // A weak reference: the deadline must not keep the session (and its pending-handshake slot)
+    // alive once nothing else is under way.
+    deadline_timer_.async_wait([weak = weak_from_this()](beast::error_code ec) {
+      const auto self = weak.lock();
+      // Gone, a wait cancelled by a later expire_at(), or one that completed just before it was.
+      if (!self || ec || self->deadline_timer_.expiry() > std::chrono::steady_clock::now()) return;
+      beast::error_code ignored;
+      self->stream_.next_layer().close(ignored);
+    });
+  }
+  void expire_never() { deadline_timer_.expires_at(std::chrono::steady_clock::time_point::max()); }
 
   void do_read() {
     parser_.emplace();
     parser_->header_limit(kMaxRequestHeaderBytes);
     parser_->body_limit(kMaxRequestBodyBytes);
     // A client that connects and never completes its request is dropped at the deadline.
-    stream_.expires_at(deadline_);
+    expire_at(deadline_);
     http::async_read(stream_, buffer_, *parser_,
                      beast::bind_front_handler(&HttpSession::on_read, shared_from_this()));
   }
@@ -180,7 +230,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     }
     response.prepare_payload();
     response_ = std::move(response);
-    stream_.expires_at(deadline_);  // a client that does not read cannot hold us either
+    expire_at(deadline_);  // a client that does not read cannot hold us either
     http::async_write(
         stream_, *response_,
         beast::bind_front_handler(&HttpSession::on_write, shared_from_this(), close_after));
@@ -205,22 +255,22 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     reject(status, body);
   }
 
-  // Ends the connection: our side at once, then whatever the client still sends is read and
-  // dropped until it closes too (or the stage's deadline), so that the answer just written is not
-  // lost to the reset that closing on unread bytes would send.
+  // Ends the connection: once the answer just written has left, our side at once, then whatever
+  // the client still sends is read and dropped until it closes too (or the stage's deadline), so
+  // that the answer is not lost to the reset that closing on unread bytes would send. The
+  // stream's teardown does exactly that, with one deadline for the whole drain: a client
+  // trickling bytes must not keep it going.
   void close() {
-    beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    // One deadline for the whole drain: a client trickling bytes must not keep it going.
-    stream_.expires_at(std::max(deadline_, std::chrono::steady_clock::now() + kMinLinger));
-    drain();
-  }
-  void drain() {
+    const auto now = std::chrono::steady_clock::now();
+    const auto until = std::max(deadline_, now + kMinLinger);
+    // The teardown first waits for the answer to leave: a client that does not read would hold
+    // it (and its pending-handshake slot) for ever, so the socket is closed at the deadline too.
+    expire_at(until);
+    stream_.set_linger(static_cast<std::uint32_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(until - now).count()));
     buffer_.clear();
-    stream_.async_read_some(buffer_.prepare(kFirstReadBytes),
-                            [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                              if (!ec) self->drain();
-                            });
+    async_teardown(beast::role_type::server, stream_,
+                   [self = shared_from_this()](beast::error_code) {});
   }
 
   void upgrade() {
@@ -236,8 +286,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
         return close();
     }
     // The HTTP stage's deadline ends here; the WebSocket layer's handshake timeout takes over.
-    stream_.expires_never();
-    ws_.emplace(stream_.release_socket());
+    expire_never();
+    ws_.emplace(std::move(stream_));
     apply_websocket_timeouts(*ws_, shared_->config.common);
     ws_->set_option(websocket::stream_base::decorator([](websocket::response_type& response) {
       response.set(http::field::server, kServerName);
@@ -270,8 +320,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     connection->start();
   }
 
-  beast::tcp_stream stream_;
-  std::optional<WebSocketStream> ws_;  // takes stream_'s socket over on upgrade
+  CoalescingStream stream_;            // TLS once do_tls_handshake() started it
+  asio::steady_timer deadline_timer_;  // see expire_at()
+  std::optional<WebSocketStream> ws_;  // takes stream_ over on upgrade
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   HttpRequest request_;
@@ -464,14 +515,20 @@ Result<std::unique_ptr<WebSocketServerTransport>> make_websocket_server(
     return Status::error("WebSocketServerConfig.bind_address '" + config.bind_address +
                          "' is not an IPv4 or IPv6 address");
   }
+  std::unique_ptr<asio::ssl::context> tls;
+  if (config.transport_security == WebSocketSecurity::tls) {
+    auto made = make_server_tls_context(config.tls);
+    if (!made.ok()) return Status::error(made.error());
+    tls = std::move(made.value());
+  }
   auto io = std::make_unique<IoThread>();
   tcp::acceptor acceptor(asio::make_strand(io->context()));
   if (Status status = open_acceptor(acceptor, tcp::endpoint(address, config.port)); !status.ok()) {
     return status;
   }
   const std::uint16_t port = acceptor.local_endpoint(ec).port();
-  auto shared =
-      std::make_shared<ServerShared>(config, std::move(http_handler), io->context(), tuning);
+  auto shared = std::make_shared<ServerShared>(config, std::move(http_handler), io->context(),
+                                               tuning, std::move(tls));
   auto listener = std::make_shared<Listener>(io->context(), std::move(acceptor), shared);
   listener->run();
   try {

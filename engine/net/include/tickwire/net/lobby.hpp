@@ -2,9 +2,9 @@
 // The lobby: where players meet before a match. They say Hello with a nickname, list, create and
 // join rooms, chat (room, global, whisper), get ready, and when the host starts the match every
 // member receives a join ticket signed by the lobby for the game server it picked. The protocol is
-// schemas/lobby.fbs over plain WebSocket: a binary frame is one FlatBuffers LobbyMessage, a text
-// frame the same message as JSON, so a browser, websocat or a test can speak it by hand. The same
-// port answers plain HTTP: GET /healthz (503 if the lobby thread stalls), GET /api/rooms (JSON,
+// schemas/lobby.fbs over WebSocket: a binary frame is one FlatBuffers LobbyMessage, a text frame
+// the same message as JSON, so a browser, websocat or a test can speak it by hand. The same port
+// answers HTTP: GET /healthz (503 if the lobby thread stalls), GET /api/rooms (JSON,
 // in pages), GET /metrics (Prometheus text) and the web lobby page at / (index.html from
 // web_root).
 //
@@ -13,10 +13,12 @@
 // game loop to poll it, and a game server that embeds one should not make chat wait for its tick.
 // Every public method is safe to call from any thread.
 //
-// Every ticket for an encrypted game server carries fresh session keys sealed to that server, and
-// the lobby hands the player their copy in MatchStart. Without TLS anyone on the path between
-// player and lobby reads those keys: put a TLS proxy in front when players come over a network
-// you do not trust.
+// The port serves TLS (wss:// and https://, the default: websocket.tls names the certificate
+// chain and key files) or, asked for by name with websocket.transport_security = insecure_plaintext,
+// plaintext (ws:// and http://), never both. Every ticket for an encrypted game server carries
+// fresh session keys sealed to that server, and the lobby hands the player their copy in
+// MatchStart; resume tokens and tickets cross the same connection. Without TLS anyone on the path
+// between player and lobby reads and alters all of it: plaintext is for LAN tests.
 //
 // Dedicated game servers offer themselves for matches over the same connection, proving with a
 // signed challenge that they hold a key on the lobby's allow-list (game_server_keys): nothing
@@ -24,7 +26,7 @@
 // send matches only to its own address (allow_any_registered_address) and capacity.
 //
 // What it does not do: no accounts or passwords (a nickname is claimed for as long as its player
-// is connected or within the resume grace period), no TLS (put a proxy in front), no persistence
+// is connected or within the resume grace period), no persistence
 // (rooms and chat live in memory; the LobbyState interface inside is where a shared store such as
 // Redis would plug in to let several lobby processes serve the same rooms).
 
@@ -47,8 +49,8 @@ namespace tickwire::net {
 struct LobbyConfig {
   // Listening address, port and connection limits. The lobby always uses raw framing
   // (WebSocketFraming::raw, 2 channels) and no gameplay sessions (require_ticket, security)
-  // whatever is set here. Defaults: those of
-  // WebSocketServerConfig except port 7780 and max_message_size 16 KiB (a chat line is small;
+  // whatever is set here. Defaults: those of WebSocketServerConfig (TLS, which needs
+  // websocket.tls's files) except port 7780 and max_message_size 16 KiB (a chat line is small;
   // larger frames close the connection with 1009).
   WebSocketServerConfig websocket = default_websocket();
 

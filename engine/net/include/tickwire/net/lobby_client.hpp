@@ -159,8 +159,10 @@ struct GameServerRegistration {
 };
 
 struct LobbyClientConfig {
-  // Where the lobby listens. The lobby's framing (raw) and two channels are set by the client
-  // whatever is here. Defaults: those of WebSocketClientConfig except port 7780 (the lobby's).
+  // Where the lobby listens and how its certificate is checked (TLS by default: set
+  // websocket.tls.ca_file for a lobby with a self-signed certificate). The lobby's framing (raw)
+  // and two channels are set by the client whatever is here. Defaults: those of
+  // WebSocketClientConfig except port 7780 (the lobby's).
   WebSocketClientConfig websocket = default_websocket();
   // Chat lines kept in chat_log(). Default 100.
   std::size_t chat_log_length = 100;

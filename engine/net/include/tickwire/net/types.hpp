@@ -39,6 +39,8 @@ enum class DisconnectReason : std::uint8_t {
   shutdown = 8,           // the host shut down
   connect_failed = 9,     // the server never answered the connection attempt
   ticket_rejected = 10,   // no valid join ticket in time (missing, forged, expired, reused)
+  tls_failed = 11,        // the TLS handshake failed: the server's certificate did not verify
+                          // (unknown CA, wrong host name, expired), or the server speaks no TLS
 };
 
 // Why a match ended, as the game server reports it to the lobby and the lobby tells the room's

@@ -21,11 +21,21 @@
 // answer instead: 403 for an Origin that is not allowed (the client reports `refused`) and 503
 // when the server has no room (the client reports `server_full`).
 //
+// Transport security: TLS by default (wss:// and https://, OpenSSL, TLS 1.2 or later), set by
+// `transport_security`. A server serves either TLS or plaintext on its port, never both:
+// WebSocketSecurity::tls needs its certificate
+// chain and key files, and a client verifies the server's certificate (against the system's CA
+// store, or a CA file of its own for a self-signed deployment) and its host name. A client that
+// speaks plaintext to a TLS port gets HTTP 400 (it reports `refused`); a TLS client whose
+// handshake fails (certificate not trusted, wrong name, a plaintext server) reports `tls_failed`.
+// WebSocketSecurity::insecure_plaintext (ws://) must be asked for by name: anyone on the path
+// then reads and alters everything, join tickets included. For LAN tests only.
+//
 // What it does not do: WebSocket is one ordered, reliable byte stream, so every Delivery kind is
 // delivered reliably and in order, and the channels of one connection share that order (a large
-// message on one channel delays the others). No TLS (put a TLS-terminating proxy in front), no
-// compression (permessage-deflate is off). Native clients can send any Origin they like: the
-// allow-list protects browsers' users from other web sites, not the server from clients.
+// message on one channel delays the others). No client certificates, no compression
+// (permessage-deflate is off). Native clients can send any Origin they like: the allow-list
+// protects browsers' users from other web sites, not the server from clients.
 //
 // Gameplay sessions. A server with `require_ticket` admits players by join ticket, as the ENet
 // transport does, with the same TicketRequirement and SessionSecurity (session_security.hpp):
@@ -105,6 +115,32 @@ struct WebSocketCommonConfig {
   Status validate() const;
 };
 
+// How a WebSocket connection is protected. Both ends must agree.
+enum class WebSocketSecurity : std::uint8_t {
+  tls,                 // wss:// and https://: encrypted, the server's certificate verified
+  insecure_plaintext,  // ws:// and http://: readable and alterable by anyone on the path
+};
+
+// The server's TLS identity (WebSocketSecurity::tls).
+struct WebSocketServerTls {
+  // PEM file: the server's certificate first, then the intermediate CA certificates a client
+  // needs to reach its root. Required with tls. Default empty.
+  std::string certificate_chain_file;
+  // PEM file: the certificate's private key, unencrypted (keep the file readable by the server
+  // only). Required with tls. Default empty.
+  std::string private_key_file;
+};
+
+// How a client checks the server (WebSocketSecurity::tls).
+struct WebSocketClientTls {
+  // PEM file of the CA certificates to trust instead of the system's store (/etc/ssl/certs): a
+  // self-signed deployment gives its own CA here. Default empty: the system's store.
+  std::string ca_file;
+  // The name the server's certificate must carry, also sent as SNI. Default empty: server_host
+  // (an IP address there is checked against the certificate's IP addresses, and no SNI is sent).
+  std::string server_name;
+};
+
 struct WebSocketServerConfig {
   // IPv4 or IPv6 address to listen on: "0.0.0.0" for every IPv4 address, "::" for every address
   // of both families, "::1" for IPv6 loopback. Default "127.0.0.1" (opt in to the network).
@@ -146,6 +182,10 @@ struct WebSocketServerConfig {
   // Default encrypted: every session needs a ticket carrying keys sealed to this server.
   // plaintext_for_development without require_ticket is the plain transport (the lobby's).
   SessionSecurity security = SessionSecurity::encrypted;
+  // TLS (the default) or plaintext, for every connection on the port. Default tls.
+  WebSocketSecurity transport_security = WebSocketSecurity::tls;
+  // Certificate and key files, read once by make_websocket_server(); used with tls only.
+  WebSocketServerTls tls;
   WebSocketCommonConfig common;
 
   Status validate() const;
@@ -170,16 +210,22 @@ struct WebSocketClientConfig {
   // The session keys the lobby handed out with the ticket (LobbyEvent::match.session_keys).
   // Without them the client can only join a server that runs plaintext_for_development.
   std::optional<SessionKeys> session_keys;
+  // TLS (the default) or plaintext; must match the server's. Default tls.
+  WebSocketSecurity transport_security = WebSocketSecurity::tls;
+  // How the server's certificate is checked; used with tls only.
+  WebSocketClientTls tls;
   WebSocketCommonConfig common;
 
   Status validate() const;
 };
 
-// Creates a server listening as configured. Fails with a message if the config is invalid or the
-// address cannot be bound.
+// Creates a server listening as configured. Fails with a message if the config is invalid, the
+// certificate or key file cannot be read (or do not belong together), or the address cannot be
+// bound.
 Result<std::unique_ptr<ServerTransport>> make_websocket_server(const WebSocketServerConfig& config);
 // Creates a client and starts connecting; a `connected` (or `disconnected` with connect_failed,
-// refused, server_full or ticket_rejected) event follows from poll().
+// tls_failed, refused, server_full or ticket_rejected) event follows from poll(). Fails with a
+// message if the config is invalid or tls.ca_file cannot be read.
 Result<std::unique_ptr<ClientTransport>> make_websocket_client(const WebSocketClientConfig& config);
 
 }  // namespace tickwire::net
