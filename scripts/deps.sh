@@ -31,6 +31,8 @@ packages=(
   xvfb xauth
   # the LAN test puts server and clients in network namespaces of its own (ip netns)
   iproute2
+  # the UDP-blocked demo test drops every UDP datagram in its namespace with nft
+  nftables
   # the chat example's test makes its TLS certificate with the openssl command
   openssl
   # the demo test reads the game server's /metrics with Prometheus's own parser (/usr/bin/python3)

@@ -260,6 +260,7 @@ void handle_lobby(Bot& bot, const Options& options, const Clock::time_point now)
       case net::LobbyEventType::match_start: {
         arena::ClientConfig config;
         config.server_address = event.match.server_address;
+        config.websocket_address = event.match.websocket_address;  // the fallback
         config.ticket = event.match.ticket;
         config.session_keys = event.match.session_keys;
         auto game = arena::ArenaClient::connect(config);
@@ -360,23 +361,25 @@ void play(Bot& bot, const Options& options, std::chrono::nanoseconds frame,
 }
 
 void report(const std::vector<std::unique_ptr<Bot>>& bots) {
-  std::printf("%-10s %-8s %-8s %8s %9s %11s %9s %8s %8s %8s %6s %6s %10s  %s\n", "bot", "joined",
-              "finished", "ticks", "snapshots", "corrections", "max corr", "rtt ms", "kb/s in",
-              "kb/s out", "score", "deaths", "reconnects", "end");
+  std::printf("%-10s %-8s %-8s %8s %9s %11s %9s %8s %8s %8s %6s %6s %10s %-9s  %s\n", "bot",
+              "joined", "finished", "ticks", "snapshots", "corrections", "max corr", "rtt ms",
+              "kb/s in", "kb/s out", "score", "deaths", "reconnects", "transport", "end");
   for (const auto& bot : bots) {
     const arena::NetGraph graph = bot->game ? bot->game->net_graph() : arena::NetGraph{};
     const arena::ScoreLine* line = own_score(*bot);
     const int score = line != nullptr ? line->score : 0;
     const int deaths = line != nullptr ? line->deaths : 0;
     // kbit/s on the wire, headers included: the busiest second of the match each way.
-    std::printf("%-10s %-8s %-8s %8llu %9llu %11llu %8.2fm %8.1f %8.1f %8.1f %6d %6d %10d  %s\n",
-                bot->name.c_str(), bot->joined_match ? "yes" : "no",
-                bot->matches_finished > 0 ? "yes" : "no",
-                static_cast<unsigned long long>(bot->game ? bot->game->ticks_sent() : 0),
-                static_cast<unsigned long long>(graph.snapshots),
-                static_cast<unsigned long long>(graph.corrections), graph.max_correction_m,
-                graph.rtt_ms, bot->peak_kbps_in, bot->peak_kbps_out, score, deaths, bot->reconnects,
-                bot->failure.empty() ? "ok" : bot->failure.c_str());
+    std::printf(
+        "%-10s %-8s %-8s %8llu %9llu %11llu %8.2fm %8.1f %8.1f %8.1f %6d %6d %10d %-9s  %s\n",
+        bot->name.c_str(), bot->joined_match ? "yes" : "no",
+        bot->matches_finished > 0 ? "yes" : "no",
+        static_cast<unsigned long long>(bot->game ? bot->game->ticks_sent() : 0),
+        static_cast<unsigned long long>(graph.snapshots),
+        static_cast<unsigned long long>(graph.corrections), graph.max_correction_m, graph.rtt_ms,
+        bot->peak_kbps_in, bot->peak_kbps_out, score, deaths, bot->reconnects,
+        bot->joined_match ? graph.transport : "-",
+        bot->failure.empty() ? "ok" : bot->failure.c_str());
   }
 }
 

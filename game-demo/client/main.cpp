@@ -144,6 +144,7 @@ int run(const Options& options) {
     if (auto match = session.take_match()) {
       arena::ClientConfig config;
       config.server_address = match->server_address;
+      config.websocket_address = match->websocket_address;  // where it goes if UDP is blocked
       config.ticket = match->ticket;
       config.session_keys = match->session_keys;
       auto client = arena::ArenaClient::connect(config);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <string_view>
 #include <vector>
 
 namespace arena::client {
@@ -46,7 +47,8 @@ void NetGraphOverlay::draw(Ui& ui, const NetGraph& graph, const Box& box) const 
   };
   text.draw("net graph (F3)", left, y, palette::text, FontSize::small);
   y += line + 2;
-  std::snprintf(buffer, sizeof buffer, "%.1f ms", graph.rtt_ms);
+  std::snprintf(buffer, sizeof buffer, "%.1f ms (%s)", graph.rtt_ms,
+                std::string_view(graph.transport) == "websocket" ? "tcp" : "udp");
   row(left, "rtt", buffer);
   std::snprintf(buffer, sizeof buffer, "%.1f %%", graph.loss * 100);
   row(middle, "loss rt", buffer);  // round trip: datagram or its ack lost

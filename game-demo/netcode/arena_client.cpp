@@ -40,19 +40,40 @@ net::Result<std::unique_ptr<ArenaClient>> ArenaClient::connect(const ClientConfi
     return net::Status::error("game server address '" + config.server_address +
                               "' is not host:port");
   }
-  net::EnetClientConfig enet;
-  enet.server_host = address->host;
-  enet.server_port = config.port_override != 0 ? config.port_override : address->port;
-  enet.connect_timeout_ms = config.connect_timeout_ms;
-  enet.join_ticket = config.ticket;
-  enet.session_keys = config.session_keys;
-  enet.common.channel_count = 2;
-  auto transport = net::make_enet_client(enet);
+  // ENet first; WebSocket when UDP gets no answer, if the server has an endpoint there. The
+  // game code below does not know which one carries it.
+  net::GameplayClientConfig play;
+  play.enet.server_host = address->host;
+  play.enet.server_port = config.port_override != 0 ? config.port_override : address->port;
+  play.enet.common.channel_count = 2;
+  play.join_ticket = config.ticket;
+  play.session_keys = config.session_keys;
+  const auto websocket = parse_host_port(config.websocket_address);
+  play.policy.gameplay_falls_back_to_websocket = websocket.has_value();
+  if (websocket) {
+    play.enet.connect_timeout_ms = config.udp_timeout_ms;
+    play.websocket.server_host = websocket->host;
+    play.websocket.server_port = websocket->port;
+    play.websocket.connect_timeout_ms = config.connect_timeout_ms;
+    // The session's own sealing protects it (the server's endpoint has no TLS).
+    play.websocket.transport_security = net::WebSocketSecurity::insecure_plaintext;
+    play.websocket.common.channel_count = 2;
+  } else {
+    if (!config.websocket_address.empty()) {
+      return net::Status::error("WebSocket address '" + config.websocket_address +
+                                "' is not host:port");
+    }
+    play.enet.connect_timeout_ms = config.connect_timeout_ms;
+    // Not used, but named: nothing defaults to localhost.
+    play.websocket.server_host = address->host;
+    play.websocket.server_port = address->port;
+  }
+  auto transport = net::make_gameplay_client(play);
   if (!transport) return net::Status::error(transport.error());
   return std::unique_ptr<ArenaClient>(new ArenaClient(std::move(transport.value())));
 }
 
-ArenaClient::ArenaClient(std::unique_ptr<net::ClientTransport> net)
+ArenaClient::ArenaClient(std::unique_ptr<net::GameplayClient> net)
     : net_(std::move(net)),
       predictor_(
           PlayerState{},
@@ -290,6 +311,7 @@ void ArenaClient::update_graph() {
   if (net_->state() != net::ClientState::connected) return;
   const auto stats = net_->stats(net_->server());
   if (!stats) return;
+  graph_.transport = net_->kind() == net::TransportKind::websocket ? "websocket" : "enet";
   graph_.rtt_ms = stats->rtt_ms;
   graph_.loss = stats->packet_loss;
   if (interpolator_) {

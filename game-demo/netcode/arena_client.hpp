@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include <tickwire/net/enet_transport.hpp>
 #include <tickwire/net/status.hpp>
+#include <tickwire/net/traffic_policy.hpp>
 #include <tickwire/sim/clock_sync.hpp>
 #include <tickwire/sim/fixed_tick.hpp>
 #include <tickwire/sim/interpolation.hpp>
@@ -28,13 +28,20 @@ namespace arena {
 struct ClientConfig {
   // "host:port" of the game server (from the lobby's MatchStart) and the ticket to present.
   std::string server_address;
+  // "host:port" of its WebSocket endpoint (MatchStart's websocket_address): where the client
+  // goes, with the same ticket, when UDP gets no answer within udp_timeout_ms. Empty: UDP only.
+  std::string websocket_address;
   std::vector<std::byte> ticket;
   // The session keys that came with the ticket (LobbyMatch::session_keys). Unset only for a
   // server that runs without encryption.
   std::optional<tickwire::net::SessionKeys> session_keys;
   // The port to connect to instead of the one in server_address (a link simulator in between).
   std::uint16_t port_override = 0;
+  // Connecting must finish within this long, in milliseconds (over UDP alone, or over WebSocket
+  // after the fallback).
   std::uint32_t connect_timeout_ms = 5000;
+  // With a WebSocket endpoint: how long UDP may go unanswered before the client falls back.
+  std::uint32_t udp_timeout_ms = 1500;
 };
 
 enum class ClientPhase : std::uint8_t { connecting, playing, over, disconnected };
@@ -68,6 +75,7 @@ struct ScoreLine {
 
 // The numbers of the net graph overlay.
 struct NetGraph {
+  const char* transport = "enet";  // what carries the game: "enet" (UDP) or "websocket" (TCP)
   double rtt_ms = 0;
   double loss = 0;  // round-trip loss, 0..1 (ConnectionStats::packet_loss)
   double kbps_in = 0;
@@ -108,7 +116,7 @@ class ArenaClient {
   std::uint64_t ticks_sent() const { return ticks_sent_; }
 
  private:
-  explicit ArenaClient(std::unique_ptr<tickwire::net::ClientTransport> net);
+  explicit ArenaClient(std::unique_ptr<tickwire::net::GameplayClient> net);
   double now_seconds() const;
   void handle_events(std::chrono::milliseconds wait);
   void on_snapshot(std::span<const std::byte> bytes);
@@ -116,7 +124,7 @@ class ArenaClient {
   void run_ticks(std::chrono::nanoseconds frame_time, const Intent& intent);
   void update_graph();
 
-  std::unique_ptr<tickwire::net::ClientTransport> net_;
+  std::unique_ptr<tickwire::net::GameplayClient> net_;
   Config rules_;
   std::unique_ptr<tickwire::sim::ClientReplicator> replicator_;
   std::unique_ptr<tickwire::sim::Interpolator> interpolator_;

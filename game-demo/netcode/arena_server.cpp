@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include <tickwire/net/traffic_policy.hpp>
+
 #include "arena_match_generated.h"
 #include "cpu_timing.hpp"
 
@@ -71,14 +73,40 @@ net::Result<std::unique_ptr<ArenaServer>> ArenaServer::start(const ServerConfig&
   enet.require_ticket = net::TicketRequirement{.lobby_key = config.lobby_key,
                                                .server_address = config.public_address,
                                                .seal_keys = config.seal_keys};
-  auto transport = net::make_enet_server(enet);
-  if (!transport) return net::Status::error(transport.error());
-  return std::unique_ptr<ArenaServer>(new ArenaServer(config, std::move(transport.value())));
+  auto made_enet = net::make_enet_server(enet);
+  if (!made_enet) return net::Status::error("UDP: " + made_enet.error());
+  const net::ServerTransport* enet_transport = made_enet.value().get();
+  if (!config.websocket) {
+    return std::unique_ptr<ArenaServer>(
+        new ArenaServer(config, std::move(made_enet.value()), enet_transport, nullptr));
+  }
+  // The same game server over TCP: the same tickets (both check them against the ENet address,
+  // and use each once across both) and the same session security.
+  net::WebSocketServerConfig websocket = *config.websocket;
+  websocket.require_ticket = enet.require_ticket;
+  websocket.security = enet.security;
+  websocket.transport_security = net::WebSocketSecurity::insecure_plaintext;
+  websocket.common.framing = net::WebSocketFraming::channel_prefix;
+  websocket.common.channel_count = enet.common.channel_count;
+  websocket.common.max_message_size = enet.common.max_message_size;
+  auto made_websocket = net::make_websocket_server(websocket);
+  if (!made_websocket) return net::Status::error("WebSocket: " + made_websocket.error());
+  const net::ServerTransport* websocket_transport = made_websocket.value().get();
+  std::vector<std::unique_ptr<net::ServerTransport>> both;
+  both.push_back(std::move(made_enet.value()));
+  both.push_back(std::move(made_websocket.value()));
+  auto combined = net::combine_servers(std::move(both));
+  if (!combined) return net::Status::error(combined.error());
+  return std::unique_ptr<ArenaServer>(
+      new ArenaServer(config, std::move(combined.value()), enet_transport, websocket_transport));
 }
 
-ArenaServer::ArenaServer(const ServerConfig& config, std::unique_ptr<net::ServerTransport> net)
+ArenaServer::ArenaServer(const ServerConfig& config, std::unique_ptr<net::ServerTransport> net,
+                         const net::ServerTransport* enet, const net::ServerTransport* websocket)
     : config_(config),
       net_(std::move(net)),
+      enet_(enet),
+      websocket_(websocket),
       next_tick_(std::chrono::steady_clock::now()),
       tick_duration_(std::chrono::nanoseconds(
           static_cast<std::int64_t>(std::llround(1e9 / config.tick_rate_hz)))),
@@ -92,14 +120,20 @@ ArenaServer::~ArenaServer() {
 }
 
 std::uint16_t ArenaServer::port() const {
-  return net_->port();
+  return enet_->port();
+}
+
+std::uint16_t ArenaServer::websocket_port() const {
+  return websocket_ != nullptr ? websocket_->port() : 0;
 }
 net::TransportCounters ArenaServer::counters() const {
   return net_->counters();
 }
 
 std::vector<net::LabelledTransportCounters> ArenaServer::counters_by_transport() const {
-  return {{"enet", net_->counters()}};
+  std::vector<net::LabelledTransportCounters> out{{"enet", enet_->counters()}};
+  if (websocket_ != nullptr) out.push_back({"websocket", websocket_->counters()});
+  return out;
 }
 
 sim::ReplicatorConfig ArenaServer::replicator_config() const {

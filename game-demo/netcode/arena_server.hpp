@@ -20,6 +20,7 @@
 #include <tickwire/net/join_ticket.hpp>
 #include <tickwire/net/metrics.hpp>
 #include <tickwire/net/status.hpp>
+#include <tickwire/net/websocket_transport.hpp>
 #include <tickwire/sim/replicator.hpp>
 
 #include "arena_rules.hpp"
@@ -33,6 +34,10 @@ inline constexpr tickwire::net::Channel kSnapshotChannel = 1;  // snapshots, cli
 struct ServerConfig {
   tickwire::net::EnetServerConfig enet;  // bind address, port, max players, security
                                          // (require_ticket set from the fields below)
+  // Where players whose UDP gets no answer connect instead (bind address, port, limits); unset:
+  // UDP only. Tickets, session security, channels and message size are those of `enet`; the
+  // session's own sealing protects it, so it runs without TLS.
+  std::optional<tickwire::net::WebSocketServerConfig> websocket;
   tickwire::net::TicketPublicKey lobby_key{};
   // This server's sealing key pair: the lobby seals the session keys in each ticket to its public
   // half. Needed while enet.security is encrypted (the default); unused in plaintext.
@@ -99,7 +104,9 @@ class ArenaServer {
   // nothing is. Returns after `duration`.
   void run_for(std::chrono::milliseconds duration);
 
-  std::uint16_t port() const;
+  std::uint16_t port() const;  // UDP
+  // The WebSocket endpoint's TCP port; 0 without one.
+  std::uint16_t websocket_port() const;
   const ServerStats& stats() const { return stats_; }
   tickwire::net::TransportCounters counters() const;
   // The same, for each transport players connect over, named for metrics.
@@ -112,7 +119,10 @@ class ArenaServer {
  private:
   struct Match;
   struct Player;
-  ArenaServer(const ServerConfig& config, std::unique_ptr<tickwire::net::ServerTransport> net);
+  // `enet` and `websocket` are the transports inside `net` (for their ports and counters).
+  ArenaServer(const ServerConfig& config, std::unique_ptr<tickwire::net::ServerTransport> net,
+              const tickwire::net::ServerTransport* enet,
+              const tickwire::net::ServerTransport* websocket);
   void handle_events(std::chrono::milliseconds wait);
   void on_connected(tickwire::net::PeerId peer);
   void on_disconnected(tickwire::net::PeerId peer);
@@ -129,6 +139,8 @@ class ArenaServer {
 
   ServerConfig config_;
   std::unique_ptr<tickwire::net::ServerTransport> net_;
+  const tickwire::net::ServerTransport* enet_;
+  const tickwire::net::ServerTransport* websocket_;          // null without a WebSocket endpoint
   std::map<std::uint64_t, std::unique_ptr<Match>> matches_;  // by match id
   std::map<tickwire::net::PeerId, std::uint64_t> match_of_peer_;
   std::set<std::uint64_t> finished_matches_;  // ended matches, refused to late tickets

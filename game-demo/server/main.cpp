@@ -139,6 +139,11 @@ int run(const arena::ServerOptions& options) {
   }
   const std::string host = public_host(options);
   const std::string game_address = host + ":" + std::to_string(options.game_port);
+  const std::uint16_t game_websocket_port =
+      options.game_websocket_port != 0 ? options.game_websocket_port : options.game_port;
+  // Only a game server in this process (or a lobby told so) names a WebSocket endpoint.
+  const std::string game_websocket_address =
+      options.game_websocket ? host + ":" + std::to_string(game_websocket_port) : "";
 
   std::unique_ptr<net::LobbyServer> lobby;
   if (run_lobby) {
@@ -179,6 +184,8 @@ int run(const arena::ServerOptions& options) {
                                         scheme + "localhost:" + port};
     config.web_root = options.web_root;
     config.local_game_server = options.role == "lobby" ? options.game_server : game_address;
+    config.local_game_server_websocket =
+        options.role == "lobby" ? options.game_server_websocket : game_websocket_address;
     config.local_game_server_seal_key = seal_public_key;
     if (!options.game_server_keys_file.empty()) {
       auto keys = net::read_game_server_keys(options.game_server_keys_file);
@@ -251,6 +258,7 @@ int run(const arena::ServerOptions& options) {
               .identity = identity.value(),
               .seal_key = seal_public_key,
               .lobby_key = key.value().public_key(),
+              .websocket_address = game_websocket_address,
           });
       config.on_match_began = [&link_to_lobby](std::uint64_t match) {
         link_to_lobby->match_began(match);
@@ -262,6 +270,18 @@ int run(const arena::ServerOptions& options) {
     // With simulated conditions, players reach the game port through the link simulator and
     // the game server itself listens on a private loopback port behind it.
     config.enet.bind_address = simulate ? "127.0.0.1" : options.bind;
+    if (options.game_websocket) {
+      // Straight to the server, TCP (the simulated conditions are UDP's).
+      net::WebSocketServerConfig websocket;
+      websocket.bind_address = options.bind;
+      websocket.port = game_websocket_port;
+      websocket.max_connections = options.max_players;
+      websocket.max_connections_per_address = options.max_per_address;
+      websocket.max_pending_handshakes = std::max<std::size_t>(64, options.max_per_address);
+      websocket.connection_burst_per_address =
+          std::max<std::size_t>(websocket.connection_burst_per_address, options.max_per_address);
+      config.websocket = websocket;
+    }
     config.enet.port = simulate ? 0 : options.game_port;
     config.enet.max_peers = options.max_players;
     config.enet.max_peers_per_address = options.max_per_address;
@@ -306,6 +326,10 @@ int run(const arena::ServerOptions& options) {
     std::printf("game server on %s:%u, tickets name %s, %.0f Hz ticks, %.0f Hz snapshots\n",
                 options.bind.c_str(), static_cast<unsigned>(options.game_port),
                 game_address.c_str(), options.tick_rate, options.snapshot_rate);
+    if (game->websocket_port() != 0) {
+      std::printf("gameplay over WebSocket (where UDP gets no answer) on %s:%u (TCP)\n",
+                  options.bind.c_str(), static_cast<unsigned>(game->websocket_port()));
+    }
     if (seal) {
       // The public half only: a lobby that names this server needs it (--game-server-seal-key).
       std::printf("game sessions encrypted; seal public key %s\n",

@@ -21,6 +21,15 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& op
   app.add_option("--lobby-port", options.lobby_port, "lobby, HTTP and web page (TCP)")
       ->capture_default_str();
   app.add_option("--game-port", options.game_port, "game server (UDP)")->capture_default_str();
+  app.add_flag("--game-websocket,!--no-game-websocket", options.game_websocket,
+               "the game server also takes players over WebSocket (TCP), where their UDP gets no "
+               "answer")
+      ->capture_default_str();
+  app.add_option("--game-websocket-port", options.game_websocket_port,
+                 "TCP port of gameplay over WebSocket (default: the --game-port number)");
+  app.add_option("--game-server-websocket", options.game_server_websocket,
+                 "--role lobby with --game-server: that server's WebSocket gameplay endpoint, "
+                 "host:port");
   app.add_option("--game-server", options.game_server,
                  "--role lobby: the game server matches go to when none has registered, "
                  "host:port");
@@ -180,6 +189,14 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& op
                  "tickwire-server: --role lobby --game-server needs --game-server-seal-key (the "
                  "game server prints it when it starts), or --insecure-plaintext for a game "
                  "server that runs without encryption\n");
+    return 1;
+  }
+  if (!options.game_server_websocket.empty() &&
+      (options.role != "lobby" || options.game_server.empty() ||
+       !arena::parse_host_port(options.game_server_websocket))) {
+    std::fprintf(stderr,
+                 "tickwire-server: --game-server-websocket is host:port, for --role lobby with "
+                 "--game-server\n");
     return 1;
   }
   if (!options.game_server_seal_key.empty()) {

@@ -19,7 +19,13 @@ struct ServerOptions {
   std::uint16_t lobby_port = 7700;
   std::uint16_t game_port = 7777;
   std::string game_server;  // --role lobby: where matches go (when no server registers)
-  std::string lobby;        // --role game: the lobby to register with, host:port
+  // --role lobby with --game-server: that server's WebSocket gameplay endpoint, host:port.
+  std::string game_server_websocket;
+  // Gameplay over WebSocket (TCP) too, for players whose UDP gets no answer. Port 0: the same
+  // number as game_port.
+  bool game_websocket = true;
+  std::uint16_t game_websocket_port = 0;
+  std::string lobby;  // --role game: the lobby to register with, host:port
   // --role lobby or all: the allow-list of game servers that may register (a file of public
   // keys); empty: none may.
   std::string game_server_keys_file;
