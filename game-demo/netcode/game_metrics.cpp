@@ -57,13 +57,10 @@ std::string GameMetrics::render() const {
   out.counter("tickwire_game_ticks_total", "Match ticks simulated, all matches.", s.ticks);
   out.family("tickwire_game_inputs_total", net::MetricType::counter,
              "Player inputs per tick, by what became of them.");
-  const std::pair<const char*, std::uint64_t> inputs[] = {{"applied", s.inputs_applied},
-                                                          {"missing", s.inputs_missing},
-                                                          {"rejected", s.inputs_rejected}};
-  for (const auto& [outcome, value] : inputs) {
-    const net::MetricLabel labels[] = {{"outcome", outcome}};
-    out.sample(static_cast<double>(value), labels);
-  }
+  const net::PrometheusText::LabelledCount inputs[] = {{"applied", s.inputs_applied},
+                                                       {"missing", s.inputs_missing},
+                                                       {"rejected", s.inputs_rejected}};
+  out.samples_by("outcome", inputs);
   out.counter("tickwire_game_malformed_updates_total",
               "Client updates that failed to decode, and messages on the wrong channel.",
               s.malformed_updates + s.unexpected_messages);

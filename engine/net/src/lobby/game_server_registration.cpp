@@ -64,15 +64,21 @@ void LobbyService::refuse_registration(const Request& request, std::atomic<std::
   close(request.peer, CloseReason::registration_refused);
 }
 
-void LobbyService::get_registration_challenge(const Request& request) {
+bool LobbyService::registration_turned_away(const Request& request) {
   if (request.session.player != 0) {
-    return fail(request, wire::ErrorCode::bad_request, "a player's connection cannot register");
+    fail(request, wire::ErrorCode::bad_request, "a player's connection cannot register");
+    return true;
   }
   if (config_.game_server_keys.empty()) {
-    return fail(request, wire::ErrorCode::registration_refused,
-                "this lobby takes no game server registrations (its allow-list is empty)");
+    fail(request, wire::ErrorCode::registration_refused,
+         "this lobby takes no game server registrations (its allow-list is empty)");
+    return true;
   }
-  if (registration_locked_out(request)) return;
+  return registration_locked_out(request);
+}
+
+void LobbyService::get_registration_challenge(const Request& request) {
+  if (registration_turned_away(request)) return;
   const RegistrationChallenge& challenge =
       request.session.registration_challenge.emplace(new_registration_challenge());
   reply(request, registration_challenge_reply(request.id, challenge, tickets_.public_key()));
@@ -80,14 +86,7 @@ void LobbyService::get_registration_challenge(const Request& request) {
 
 void LobbyService::register_game_server(const Request& request,
                                         const wire::RegisterGameServer& registration) {
-  if (request.session.player != 0) {
-    return fail(request, wire::ErrorCode::bad_request, "a player's connection cannot register");
-  }
-  if (config_.game_server_keys.empty()) {
-    return fail(request, wire::ErrorCode::registration_refused,
-                "this lobby takes no game server registrations (its allow-list is empty)");
-  }
-  if (registration_locked_out(request)) return;
+  if (registration_turned_away(request)) return;
   // Used once, whatever follows: a signature is good for one try on one connection.
   const std::optional<RegistrationChallenge> challenge =
       std::exchange(request.session.registration_challenge, std::nullopt);

@@ -51,7 +51,7 @@ std::string render_prometheus(const LobbyCounters& c) {
               c.http_requests);
   out.family("tickwire_lobby_drops_total", MetricType::counter,
              "Frames, requests and connections dropped, by reason.");
-  const std::pair<const char*, std::uint64_t> drops[] = {
+  const PrometheusText::LabelledCount drops[] = {
       {"malformed", c.dropped_malformed},
       {"unsupported", c.dropped_unsupported},
       {"reply_too_large", c.replies_too_large},
@@ -66,13 +66,10 @@ std::string render_prometheus(const LobbyCounters& c) {
       {"connection_rate", c.transport_rate_limited},
       {"http_rate_limited", c.http_rate_limited},
   };
-  for (const auto& [reason, value] : drops) {
-    const MetricLabel labels[] = {{"reason", reason}};
-    out.sample(static_cast<double>(value), labels);
-  }
+  out.samples_by("reason", drops);
   out.family("tickwire_lobby_registrations_refused_total", MetricType::counter,
              "Game server registrations refused, by reason.");
-  const std::pair<const char*, std::uint64_t> refused[] = {
+  const PrometheusText::LabelledCount refused[] = {
       {"unknown_key", c.registration_unknown_key},
       {"bad_signature", c.registration_bad_signature},
       {"no_challenge", c.registration_no_challenge},
@@ -80,10 +77,7 @@ std::string render_prometheus(const LobbyCounters& c) {
       {"over_capacity", c.registration_over_capacity},
       {"locked_out", c.registration_locked_out},
   };
-  for (const auto& [reason, value] : refused) {
-    const MetricLabel labels[] = {{"reason", reason}};
-    out.sample(static_cast<double>(value), labels);
-  }
+  out.samples_by("reason", refused);
   return out.text();
 }
 

@@ -140,6 +140,9 @@ class LobbyService {
                            const std::string& reason);
   // True (after answering) when the request's address is locked out after failures.
   bool registration_locked_out(const Request& request);
+  // The checks both registration requests start with (a player's connection, no allow-list, a
+  // locked-out address): true after answering when one turns the request away.
+  bool registration_turned_away(const Request& request);
   void report_load(const Request& request, const wire::ReportLoad& load);
   void report_match_end(const Request& request, const wire::MatchEnd& end);
   void report_match_began(const Request& request, const wire::MatchBegan& began);

@@ -126,6 +126,15 @@ PrometheusText& PrometheusText::sample(double value, std::span<const MetricLabel
   return *this;
 }
 
+PrometheusText& PrometheusText::samples_by(std::string_view label,
+                                           std::span<const LabelledCount> counts) {
+  for (const LabelledCount& count : counts) {
+    const MetricLabel labels[] = {{label, count.label_value}};
+    sample(static_cast<double>(count.value), labels);
+  }
+  return *this;
+}
+
 PrometheusText& PrometheusText::counter(std::string_view name, std::string_view help,
                                         std::uint64_t value) {
   return family(name, MetricType::counter, help).sample(static_cast<double>(value));

@@ -59,6 +59,12 @@ class PrometheusText {
   PrometheusText& family(std::string_view name, MetricType type, std::string_view help);
   // A sample of the family last started, under that family's name.
   PrometheusText& sample(double value, std::span<const MetricLabel> labels = {});
+  // One sample per value, labelled `label`="its label value" (a counter by reason, say).
+  struct LabelledCount {
+    std::string_view label_value;
+    std::uint64_t value;
+  };
+  PrometheusText& samples_by(std::string_view label, std::span<const LabelledCount> counts);
   // family() and one sample, for the common case of an unlabelled metric.
   PrometheusText& counter(std::string_view name, std::string_view help, std::uint64_t value);
   PrometheusText& gauge(std::string_view name, std::string_view help, double value);
