@@ -14,11 +14,11 @@
 // Every public method is safe to call from any thread.
 //
 // The port serves TLS (wss:// and https://, the default: websocket.tls names the certificate
-// chain and key files) or, asked for by name with websocket.transport_security = insecure_plaintext,
-// plaintext (ws:// and http://), never both. Every ticket for an encrypted game server carries
-// fresh session keys sealed to that server, and the lobby hands the player their copy in
-// MatchStart; resume tokens and tickets cross the same connection. Without TLS anyone on the path
-// between player and lobby reads and alters all of it: plaintext is for LAN tests.
+// chain and key files) or, asked for by name with websocket.transport_security =
+// insecure_plaintext, plaintext (ws:// and http://), never both. Every ticket for an encrypted game
+// server carries fresh session keys sealed to that server, and the lobby hands the player their
+// copy in MatchStart; resume tokens and tickets cross the same connection. Without TLS anyone on
+// the path between player and lobby reads and alters all of it: plaintext is for LAN tests.
 //
 // Dedicated game servers offer themselves for matches over the same connection, proving with a
 // signed challenge that they hold a key on the lobby's allow-list (game_server_keys): nothing
