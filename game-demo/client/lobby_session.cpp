@@ -61,6 +61,9 @@ void LobbySession::connect_to(const std::string& host, std::uint16_t port) {
   ever_connected_ = false;
   in_room_ = false;
   lobby_address_ = host + ":" + std::to_string(port);
+  lobby_host_ = host;
+  lobby_port_ = port;
+  resuming_ = false;
   net::LobbyClientConfig config;
   config.websocket.server_host = host;
   config.websocket.server_port = port;
@@ -78,6 +81,19 @@ void LobbySession::connect_to(const std::string& host, std::uint16_t port) {
   }
   lobby_ = std::move(client.value());
   set_status("connecting to the lobby at " + lobby_address_ + "...", false);
+}
+
+void LobbySession::come_back() {
+  if (lobby_ && !lobby_->resume_token().empty()) resume_token_ = lobby_->resume_token();
+  if (resume_token_.empty() || lobby_port_ == 0) {
+    set_status("the connection was lost, and there is no seat to come back to", true);
+    return;
+  }
+  connect_to(lobby_host_, lobby_port_);  // the old connection goes; the lobby keeps the seat
+  resuming_ = true;
+  resume_attempts_ = 0;
+  resume_retry_ = Clock::time_point::max();
+  set_status("reconnecting...", false);
 }
 
 void LobbySession::join_lan_server(const net::DiscoveredServer& server) {
@@ -173,6 +189,11 @@ void LobbySession::update(Clock::time_point now) {
   net::LobbyEvent event;
   while (lobby_ && lobby_->poll(event))
     handle_event(event, now);
+  if (resuming_ && now >= resume_retry_ && lobby_ &&
+      lobby_->state() == net::LobbyClientState::connected) {
+    resume_retry_ = Clock::time_point::max();
+    lobby_->hello_resume(resume_token_);
+  }
   automate(now);
 }
 
@@ -181,6 +202,10 @@ void LobbySession::handle_event(const net::LobbyEvent& event, Clock::time_point 
     case net::LobbyEventType::connected:
       ever_connected_ = true;
       first_connection_ = false;
+      if (resuming_) {
+        lobby_->hello_resume(resume_token_);
+        break;
+      }
       set_status("connected to the lobby at " + lobby_address_, false);
       if (!pending_name_.empty()) hello(pending_name_);
       break;
@@ -203,6 +228,11 @@ void LobbySession::handle_event(const net::LobbyEvent& event, Clock::time_point 
       const std::string what = it != requests_.end() ? it->second : "request";
       if (it != requests_.end()) requests_.erase(it);
       if (event.error == net::LobbyError::none) break;
+      if (resuming_ && event.error == net::LobbyError::resume_failed && ++resume_attempts_ < 20) {
+        // The lobby may not have seen the old connection go yet: ask again shortly.
+        resume_retry_ = now + std::chrono::milliseconds(250);
+        break;
+      }
       std::string message = what + ": " + std::string(net::to_string(event.error));
       if (!event.error_message.empty()) message += " (" + event.error_message + ")";
       set_status(message, true);
@@ -215,6 +245,16 @@ void LobbySession::handle_event(const net::LobbyEvent& event, Clock::time_point 
       break;
     }
     case net::LobbyEventType::welcome:
+      resume_token_ = lobby_->resume_token();
+      if (resuming_) {
+        resuming_ = false;
+        in_room_ = lobby_->room().has_value();
+        set_status(in_room_ && lobby_->room()->summary.in_match
+                       ? "reconnected: back in your seat, rejoining the match..."
+                       : "reconnected: back in your seat",
+                   false);
+        break;
+      }
       set_status("welcome, " + lobby_->nickname(), false);
       refresh_rooms();
       next_room_list_ = now + std::chrono::milliseconds(500);

@@ -48,6 +48,11 @@ class LobbySession {
 
   // Drops the current lobby connection and connects to another lobby.
   void connect_to(const std::string& host, std::uint16_t port);
+  // After a drop (the game connection lost mid-match, a cut network): a new connection to the
+  // same lobby that resumes this player's seat with the resume token; if the room still plays,
+  // the lobby hands out a fresh ticket for the same match (take_match()). Shows "reconnecting...".
+  void come_back();
+  bool coming_back() const { return resuming_; }
   // Pins the server's key (trust on first use: from then on an impostor using its name is not
   // listed) and connects to its lobby. For a LAN server clicked, or chosen by --lan.
   void join_lan_server(const tickwire::net::DiscoveredServer& server);
@@ -97,6 +102,12 @@ class LobbySession {
   std::string lan_error_;
   std::unique_ptr<tickwire::net::LobbyClient> lobby_;
   std::string lobby_address_;
+  std::string lobby_host_;
+  std::uint16_t lobby_port_ = 0;
+  std::string resume_token_;  // the lobby's latest, for come_back()
+  bool resuming_ = false;     // the next welcome answers hello_resume()
+  int resume_attempts_ = 0;   // hello_resume() refused so far this time
+  Clock::time_point resume_retry_ = Clock::time_point::max();
   bool first_connection_ = true;  // failing to reach this one is fatal
   bool ever_connected_ = false;   // the current connection opened
   bool in_room_ = false;          // as of the last room event

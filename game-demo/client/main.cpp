@@ -35,6 +35,9 @@ using arena::client::LobbySession;
 struct Options {
   arena::client::SessionOptions session;
   double duration_s = 0;
+  // Drop both connections this many seconds into the first match and come back (0: never): what
+  // a crash or a cut network does, on purpose.
+  double chaos_after_s = 0;
   std::string screenshot;
   double screenshot_after_s = 3;
   std::string screenshot_of = "match";  // or "lobby": which screen the delay counts from
@@ -117,6 +120,7 @@ int run(const Options& options) {
   auto next_frame = start;
   // When the screen --screenshot-after counts from first showed.
   std::optional<Clock::time_point> shown_at;
+  bool chaos_done = false;
   if (options.screenshot_of == "lobby") shown_at = start;
   bool screenshot_taken = false;
   int exit_code = 0;
@@ -180,12 +184,25 @@ int run(const Options& options) {
     SDL_RenderPresent(window.renderer);
     text.end_frame();
 
+    if (options.chaos_after_s > 0 && !chaos_done && game && shown_at &&
+        now - *shown_at >= std::chrono::duration<double>(options.chaos_after_s)) {
+      chaos_done = true;
+      std::printf("tickwire-client: chaos: dropping both connections\n");
+      game.reset();
+      session.come_back();
+    }
     if (game && game->finished()) {
       bool error = false;
       const std::string message = game->end_message(error);
-      session.set_status(message, error);
       game.reset();
       ui.unfocus();
+      if (error) {
+        // Dropped mid-match: the lobby gives the seat back, with a fresh ticket for the match.
+        session.set_status(message, true);
+        session.come_back();
+      } else {
+        session.set_status(message, false);
+      }
     }
     if (options.duration_s > 0 &&
         Clock::now() - start >= std::chrono::duration<double>(options.duration_s)) {
@@ -235,6 +252,10 @@ int main(int argc, char** argv) {
   app.add_option("--auto-start", session.auto_start,
                  "as host, start the match when this many members are all ready")
       ->check(CLI::Range(1, 1000));
+  app.add_option("--chaos-after", options.chaos_after_s,
+                 "drop both connections this many seconds into the match and come back to the "
+                 "same seat (0: never)")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--duration", options.duration_s, "quit after this many seconds (0: never)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
