@@ -26,7 +26,7 @@ bots=$!
 status=0
 ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" xvfb-run -a -s "-screen 0 1280x720x24" \
   "$client" --lobby-port $lobby_port --name comeback --room comeback --join --auto-ready \
-  --chaos-after 3 --duration 45 >"$work/client.log" 2>&1 || status=$?
+  --chaos-after 3 --duration 38 >"$work/client.log" 2>&1 || status=$?
 wait $bots || true
 cat "$work/client.log" "$work/bots.log"
 
