@@ -1,7 +1,8 @@
 // tickwire-server: the Arena dedicated server. By default one process runs the lobby (WebSocket +
-// HTTP, the web page) and the game server (ENet), announces itself on the LAN, and serves until
-// Ctrl-C. `--role lobby` and `--role game` split them over two processes (or machines) that share
-// the ticket key through `--key-file`: the game server registers with the lobby over the wire
+// HTTP, the web page) and the game server (ENet, and WebSocket for players whose UDP gets no
+// answer), serves /metrics, announces itself on the LAN, and serves until Ctrl-C. `--role lobby`
+// and `--role game` split them over two processes (or machines) that share the ticket key
+// through `--key-file`: the game server registers with the lobby over the wire
 // (`--lobby`; it signs the lobby's challenge with its identity key, which the lobby's
 // `--game-server-keys` file lists), or the lobby names it (`--game-server`,
 // `--game-server-seal-key`).
