@@ -3,6 +3,7 @@
 #include <string>
 
 #include "enet/datagram_inspector.hpp"
+#include "session/session_config.hpp"
 #include "tickwire/net/enet_transport.hpp"
 
 namespace tickwire::net {
@@ -75,23 +76,8 @@ Status EnetServerConfig::validate() const {
     return out_of_range("max_pending_handshakes", max_pending_handshakes, "use >= 1");
   }
   if (bind_address.empty()) return Status::error("bind_address is empty: use e.g. 127.0.0.1");
-  if (require_ticket && require_ticket->server_address.empty()) {
-    return Status::error("require_ticket.server_address is empty: name this server as tickets do");
-  }
-  if (require_ticket && require_ticket->deadline_ms == 0) {
-    return out_of_range("require_ticket.deadline_ms", 0, "use > 0");
-  }
-  if (security == SessionSecurity::encrypted && !require_ticket) {
-    return Status::error(
-        "security is encrypted but require_ticket is not set: the session keys travel in the "
-        "join ticket; set require_ticket (with seal_keys), or security = "
-        "plaintext_for_development for a development or LAN server");
-  }
-  if (security == SessionSecurity::encrypted &&
-      require_ticket->seal_keys.public_key == ServerSealPublicKey{}) {
-    return Status::error(
-        "require_ticket.seal_keys is empty: an encrypted server needs its seal key pair "
-        "(GameServerSealKeys::generate()) to open the session keys in tickets");
+  if (Status status = session::validate_session_settings(require_ticket, security); !status.ok()) {
+    return status;
   }
   if (cookie_lifetime_ms < 1000) {
     return out_of_range("cookie_lifetime_ms", cookie_lifetime_ms,

@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "session/session_config.hpp"
 #include "tickwire/net/websocket_transport.hpp"
 
 namespace tickwire::net {
@@ -85,25 +86,8 @@ Status WebSocketServerConfig::validate() const {
                       "use an origin such as https://game.example, or *");
     }
   }
-  if (require_ticket && require_ticket->server_address.empty()) {
-    return Status::error(
-        "require_ticket.server_address is empty: name this game server as tickets do, host:port "
-        "(the same on every transport of the server)");
-  }
-  if (require_ticket && require_ticket->deadline_ms == 0) {
-    return out_of_range("require_ticket.deadline_ms", 0, "use > 0");
-  }
-  if (security == SessionSecurity::encrypted && !require_ticket) {
-    return Status::error(
-        "security is encrypted but require_ticket is not set: the session keys travel in the "
-        "join ticket; set require_ticket (with seal_keys), or security = "
-        "plaintext_for_development for a development or LAN server (or a plain WebSocket one)");
-  }
-  if (security == SessionSecurity::encrypted &&
-      require_ticket->seal_keys.public_key == ServerSealPublicKey{}) {
-    return Status::error(
-        "require_ticket.seal_keys is empty: an encrypted server needs its seal key pair "
-        "(GameServerSealKeys::generate()) to open the session keys in tickets");
+  if (Status status = session::validate_session_settings(require_ticket, security); !status.ok()) {
+    return status;
   }
   if (require_ticket && common.framing != WebSocketFraming::channel_prefix) {
     return Status::error(
