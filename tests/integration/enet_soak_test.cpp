@@ -11,7 +11,8 @@ namespace {
 
 TEST_F(EnetTest, ten_thousand_reliable_messages_survive_loss_duplication_and_jitter) {
   // At 25 % loss both ways a datagram and its acknowledgement both get through only 56 % of the
-  // time, and ENet backs off exponentially; the timeouts must outlast such runs of bad luck.
+  // time, and after a few resends one RTO apart ENet backs off exponentially; the timeouts must
+  // outlast such runs of bad luck.
   net::EnetCommonConfig common;
   common.timeout_min_ms = 30000;
   common.timeout_max_ms = 60000;

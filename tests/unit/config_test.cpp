@@ -43,6 +43,9 @@ TEST(EnetConfig, validate_names_the_bad_field_and_its_value) {
   server.common.max_incomplete_messages_per_peer = 0;
   EXPECT_TRUE(mentions(server.validate(), "max_incomplete_messages_per_peer = 0"));
   EnetClientConfig client;
+  client.common.resends_without_backoff = 33;
+  EXPECT_TRUE(mentions(client.validate(), "resends_without_backoff = 33"));
+  client = {};
   client.server_port = 0;
   EXPECT_TRUE(mentions(client.validate(), "server_port"));
 }

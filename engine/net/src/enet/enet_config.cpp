@@ -54,7 +54,11 @@ Status EnetCommonConfig::validate() const {
   }
   if (max_retransmit_timeout_ms != 0 && max_retransmit_timeout_ms < 100) {
     return out_of_range("max_retransmit_timeout_ms", max_retransmit_timeout_ms,
-                        "use 0 (ENet's unbounded backoff) or >= 100");
+                        "use 0 (no cap) or >= 100");
+  }
+  if (resends_without_backoff > 32) {
+    return out_of_range("resends_without_backoff", resends_without_backoff,
+                        "use 0 (ENet's doubling from the first resend) .. 32");
   }
   if (ping_interval_ms == 0) return out_of_range("ping_interval_ms", ping_interval_ms, "use > 0");
   return {};

@@ -87,6 +87,7 @@ EnetEndpoint::EnetEndpoint(ENetHost* host, const EnetCommonConfig& config, Role 
   // the seal.
   constexpr std::size_t kEnetOverhead = 4 + 4 + 8;
   batch_limit_ = config.mtu - kEnetOverhead - session::kSealOverhead;
+  retransmit_bound_ = {config.resends_without_backoff, config.max_retransmit_timeout_ms};
   for (PeerSlot& slot : slots_)
     slot.batches.resize(config.channel_count + 1);
   if (admission_) {
@@ -230,29 +231,31 @@ void EnetEndpoint::apply_peer_settings(ENetPeer* peer) const {
 }
 
 void EnetEndpoint::tend_reliable_commands() {
-  const enet_uint32 cap = config_.max_retransmit_timeout_ms;
+  // ENet doubles a wait in the service that resends the command; bounding it within a few
+  // milliseconds keeps it well inside any RTO over a real network. On loopback, where the RTO is a
+  // millisecond or two, a resend may come a few milliseconds late.
+  constexpr enet_uint32 kBoundIntervalMs = 5;
+  constexpr enet_uint32 kLossSampleIntervalMs = 50;
   const enet_uint32 now = host_->serviceTime;
-  constexpr enet_uint32 kIntervalMs = 50;
-  if (now - last_tended_ms_ < kIntervalMs) return;
-  last_tended_ms_ = now;
+  const bool bound = retransmit_bound_.active() && now - last_bounded_ms_ >= kBoundIntervalMs;
+  const bool sample = now - last_loss_sample_ms_ >= kLossSampleIntervalMs;
+  if (!bound && !sample) return;
+  if (bound) last_bounded_ms_ = now;
+  if (sample) last_loss_sample_ms_ = now;
   for (std::size_t i = 0; i < slots_.size(); ++i) {
-    if (!slots_[i].connected) continue;
+    PeerSlot& slot = slots_[i];
+    if (!slot.connected) continue;
     ENetPeer& peer = host_->peers[i];
-    slots_[i].loss.sample(peer.packetsSent, peer.packetsLost, peer.packetLossEpoch, now);
-    if (cap == 0) continue;
-    ENetListIterator first = enet_list_begin(&peer.sentReliableCommands);
-    for (ENetListIterator it = first; it != enet_list_end(&peer.sentReliableCommands);
-         it = enet_list_next(it)) {
-      auto* command = reinterpret_cast<ENetOutgoingCommand*>(it);
-      if (command->roundTripTimeout > cap) command->roundTripTimeout = cap;
-    }
-    // ENet looks at its timers only from nextTimeout on, which it derived from the uncapped wait
-    // of the oldest command.
-    if (first != enet_list_end(&peer.sentReliableCommands)) {
-      const auto* oldest = reinterpret_cast<const ENetOutgoingCommand*>(first);
-      const enet_uint32 due = oldest->sentTime + oldest->roundTripTimeout;
-      if (ENET_TIME_LESS(due, peer.nextTimeout)) peer.nextTimeout = due;
-    }
+    if (sample) slot.loss.sample(peer.packetsSent, peer.packetsLost, peer.packetLossEpoch, now);
+    // New commands start with ENet's RTO, within the bound; only a timeout (counted in
+    // packetsLost) doubles a wait or makes a resend. Peers without one since the last look are
+    // skipped until the next loss sample, when every peer's waits follow its RTT estimate.
+    const bool timed_out =
+        peer.packetsLost != slot.lost_seen || peer.packetLossEpoch != slot.loss_epoch_seen;
+    if (!retransmit_bound_.active() || !(sample || (bound && timed_out))) continue;
+    slot.lost_seen = peer.packetsLost;
+    slot.loss_epoch_seen = peer.packetLossEpoch;
+    (void)apply_retransmit_bound(peer, retransmit_bound_);
   }
 }
 

@@ -21,6 +21,7 @@
 #include "enet/enet_session.hpp"
 #include "enet/loss_meter.hpp"
 #include "enet/message_batch.hpp"
+#include "enet/retransmit_bound.hpp"
 #include "tickwire/net/enet_transport.hpp"
 
 namespace tickwire::net::enet_detail {
@@ -96,6 +97,10 @@ class EnetEndpoint {
     std::vector<OpenBatch> batches;  // per ENet channel: messages not yet handed to ENet
     ConnectionStats counts;
     LossMeter loss;
+    // ENet's count of timed-out commands (and its interval) when the retransmission bound last
+    // looked: a change means ENet doubled some wait since.
+    std::uint32_t lost_seen = 0;
+    std::uint32_t loss_epoch_seen = 0;
   };
 
   // ENet releases a packet we queued (sent, acknowledged, or dropped with its peer).
@@ -152,8 +157,9 @@ class EnetEndpoint {
   bool on_receive(ENetPeer* peer, ENetPacket* packet, std::uint8_t channel, Event& out);
   bool on_disconnect(ENetPeer* peer, std::uint32_t data, Event& out);
   void punish_pending_abusers();
-  // Every 50 ms at most: applies max_retransmit_timeout_ms to every reliable command in flight,
-  // and samples each peer's loss.
+  // Every few milliseconds: bounds the retransmission waits of each peer that has timed out a
+  // command since (retransmit_bound.hpp); every 50 ms: those of every peer, and samples each
+  // peer's loss.
   void tend_reliable_commands();
   void report_connected(std::size_t slot_index, Event& out);
   void refuse(ENetPeer* peer, DisconnectReason reason);
@@ -192,7 +198,9 @@ class EnetEndpoint {
   ClientState client_state_ = ClientState::disconnected;
   PeerId server_id_ = kInvalidPeer;
   std::chrono::steady_clock::time_point epoch_ = std::chrono::steady_clock::now();
-  enet_uint32 last_tended_ms_ = 0;
+  RetransmitBound retransmit_bound_;
+  enet_uint32 last_bounded_ms_ = 0;
+  enet_uint32 last_loss_sample_ms_ = 0;
   std::optional<JoinTicketVerifier> ticket_verifier_;  // servers that require tickets
   std::optional<TicketRequirement> ticket_requirement_;
   std::uint32_t ticket_deadline_ms_ = 2000;
