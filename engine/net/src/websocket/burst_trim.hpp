@@ -22,9 +22,12 @@ class BurstTrimPolicy {
   struct Limits {
     // Bytes of buffers freed since the last trim from which a trim is worth its cost.
     std::size_t burst_bytes = 256 * 1024;
-    // A period in which fewer bytes than this were freed is a quiet one (steady pings and the
-    // odd chat line free a few KiB a period; a burst or a busy room far more).
-    std::size_t quiet_bytes_per_period = 64 * 1024;
+    // A period that freed this much is a burst's (about 2500 connections' worth of ping buffers
+    // in 100 ms).
+    std::size_t burst_bytes_per_period = 64 * 1024;
+    // The burst is over once a period frees less than the busiest one since the last trim
+    // divided by this: steady traffic (pings, a chat that keeps going) never looks so.
+    std::size_t calm_divisor = 8;
   };
 
   BurstTrimPolicy() = default;
@@ -36,17 +39,19 @@ class BurstTrimPolicy {
   }
   // Whether anything was freed since the last trim: the period timer need not run otherwise.
   bool pending() const { return since_trim_ > 0; }
-  // Ends a period; true when the heap should be trimmed now (a quiet period after a burst).
+  // Ends a period; true when the heap should be trimmed now (the first calm period after a
+  // burst).
   bool end_period() {
-    const bool quiet = this_period_ < limits_.quiet_bytes_per_period;
+    const std::size_t freed = this_period_;
     this_period_ = 0;
-    if (!quiet) return false;
-    if (since_trim_ < limits_.burst_bytes) {
-      // Too little to bother; forget it, so that a trickle does not add up to a trim.
-      since_trim_ = 0;
+    if (freed > busiest_period_) busiest_period_ = freed;
+    const bool calm = freed < busiest_period_ / limits_.calm_divisor;
+    if (!calm || busiest_period_ < limits_.burst_bytes_per_period ||
+        since_trim_ < limits_.burst_bytes) {
       return false;
     }
     since_trim_ = 0;
+    busiest_period_ = 0;
     return true;
   }
 
@@ -54,6 +59,7 @@ class BurstTrimPolicy {
   Limits limits_;
   std::size_t this_period_ = 0;
   std::size_t since_trim_ = 0;
+  std::size_t busiest_period_ = 0;
 };
 
 // Returns the free pages of every malloc arena to the system (a no-op where the C library has no
