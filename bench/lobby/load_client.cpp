@@ -483,17 +483,17 @@ HandshakeResult run_handshakes(ServerKind kind, std::uint16_t port, int count, i
 
 namespace {
 
-// Puts the open lobby `clients` into rooms of kIdleRoomSize: the first of each group creates the
+// Puts the open lobby `clients` into rooms of `room_size`: the first of each group creates the
 // room, the rest join it once it exists. Calls `done` with an empty error once every one is in.
-void join_rooms(const std::vector<ClientPtr>& clients,
+void join_rooms(const std::vector<ClientPtr>& clients, std::size_t room_size,
                 const std::function<void(const std::string&)>& done) {
   auto placed = std::make_shared<std::size_t>(0);
   const auto place_one = [placed, total = clients.size(), done](const std::string& error) {
     if (!error.empty()) return done(error);
     if (++*placed == total) done("");
   };
-  for (std::size_t first = 0; first < clients.size(); first += kIdleRoomSize) {
-    const std::size_t end = std::min(clients.size(), first + kIdleRoomSize);
+  for (std::size_t first = 0; first < clients.size(); first += room_size) {
+    const std::size_t end = std::min(clients.size(), first + room_size);
     std::vector<ClientPtr> members(clients.begin() + static_cast<std::ptrdiff_t>(first) + 1,
                                    clients.begin() + static_cast<std::ptrdiff_t>(end));
     Client& host = *clients[first];
@@ -514,14 +514,14 @@ void join_rooms(const std::vector<ClientPtr>& clients,
         member->send(join_room(room));
       }
     };
-    host.send(create_room(static_cast<std::uint16_t>(kIdleRoomSize)));
+    host.send(create_room(static_cast<std::uint16_t>(room_size)));
   }
 }
 
 }  // namespace
 
-IdleResult run_idle(ServerKind kind, std::uint16_t port, int count, double settle_seconds,
-                    const std::function<void(IdleStage)>& measure) {
+IdleResult run_idle(ServerKind kind, std::uint16_t port, int count, std::size_t room_size,
+                    double settle_seconds, const std::function<void(IdleStage)>& measure) {
   // As many upgrades at once as the lobby's max_pending_handshakes allows with room to spare.
   constexpr int kConcurrency = 64;
   asio::io_context ioc(1);
@@ -548,7 +548,7 @@ IdleResult run_idle(ServerKind kind, std::uint16_t port, int count, double settl
   const std::function<void()> after_hello = [&] {
     measure(IdleStage::said_hello);
     if (kind == ServerKind::raw_beast) return after_join();  // no rooms there
-    join_rooms(clients, [&](const std::string& error) {
+    join_rooms(clients, room_size, [&](const std::string& error) {
       if (error.empty()) return settle_then(after_join);
       if (result.error.empty()) result.error = error;
       ioc.stop();

@@ -65,18 +65,18 @@ struct IdleResult {
   int opened = 0;
 };
 
-// Members of each room in the idle reading (a game's room, not one room of everyone).
-inline constexpr std::size_t kIdleRoomSize = 8;
+// Members of each room in the idle reading by default (a game's room, not one room of everyone).
+inline constexpr std::size_t kDefaultIdleRoomSize = 8;
 
 enum class IdleStage {
   said_hello,   // every connection open and welcomed (upgraded, on raw Beast)
-  joined_room,  // every lobby connection in a room of kIdleRoomSize (raw Beast: as said_hello)
+  joined_room,  // every lobby connection in a room of `room_size` (raw Beast: as said_hello)
 };
 
 // Opens `count` connections (with Hello on the lobby), waits `settle_seconds` with all of them
-// open and idle and calls `measure(said_hello)`; then puts them in rooms of kIdleRoomSize, waits
+// open and idle and calls `measure(said_hello)`; then puts them in rooms of `room_size`, waits
 // again and calls `measure(joined_room)`; then closes them.
-IdleResult run_idle(ServerKind kind, std::uint16_t port, int count, double settle_seconds,
-                    const std::function<void(IdleStage)>& measure);
+IdleResult run_idle(ServerKind kind, std::uint16_t port, int count, std::size_t room_size,
+                    double settle_seconds, const std::function<void(IdleStage)>& measure);
 
 }  // namespace tickwire::bench

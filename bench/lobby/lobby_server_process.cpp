@@ -30,9 +30,10 @@ int serve_tickwire_lobby(bool tls) {
   config.websocket.connections_per_address_per_second = 1e9;
   config.max_players_per_room = 10000;
   config.max_nicknames_per_address = 20000;
-  // The idle reading puts every connection in a room of 8: up to 20000 / 8 rooms, all from here.
-  config.max_rooms = 2500;
-  config.max_rooms_per_address = 2500;
+  // The idle reading puts the connections in rooms (of 8 by default, of one at the least), all
+  // from here.
+  config.max_rooms = 20000;
+  config.max_rooms_per_address = 20000;
   // A full room's reply to JoinRoom must fit in one message (validate() checks): 10000 members
   // take about 1 MiB as JSON.
   config.websocket.common.max_message_size = 2 * 1024 * 1024;

@@ -27,6 +27,10 @@ struct Options {
   int connections = 1000;
   int handshakes = 2000;
   int handshake_concurrency = 16;
+  // Members per room in the idle reading, one reading per size; the goals are read at the
+  // first size given.
+  std::vector<int> room_sizes = {static_cast<int>(kDefaultIdleRoomSize)};
+  bool idle_only = false;  // skip fan-out and handshakes
   bool quick = false;
 };
 
@@ -113,7 +117,8 @@ void handshake_round(const std::string& program, ServerKind kind, const Options&
   out.rate.push_back(result.per_second());
 }
 
-IdleMeasure idle_measure(const std::string& program, ServerKind kind, const Options& options) {
+IdleMeasure idle_measure(const std::string& program, ServerKind kind, const Options& options,
+                         int room_size) {
   IdleMeasure out;
   ServerProcess server(program, kind);
   if (!server.ok()) {
@@ -124,18 +129,20 @@ IdleMeasure idle_measure(const std::string& program, ServerKind kind, const Opti
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   out.rss_empty_kib = server.rss_kib();
   const IdleResult result =
-      run_idle(kind, server.port(), options.connections, 0.5, [&](IdleStage stage) {
-        (stage == IdleStage::said_hello ? out.rss_hello_kib : out.rss_joined_kib) =
-            server.rss_kib();
-      });
+      run_idle(kind, server.port(), options.connections, static_cast<std::size_t>(room_size), 0.5,
+               [&](IdleStage stage) {
+                 (stage == IdleStage::said_hello ? out.rss_hello_kib : out.rss_joined_kib) =
+                     server.rss_kib();
+               });
   out.opened = result.opened;
   out.error = result.error;
   std::fprintf(
       stderr,
-      "  idle       %-15s %d connections: RSS %llu -> %llu (Hello) -> %llu KiB (in rooms)%s%s\n",
+      "  idle       %-15s %d connections: RSS %llu -> %llu (Hello) -> %llu KiB (in rooms of "
+      "%d)%s%s\n",
       server_name(kind), result.opened, static_cast<unsigned long long>(out.rss_empty_kib),
       static_cast<unsigned long long>(out.rss_hello_kib),
-      static_cast<unsigned long long>(out.rss_joined_kib),
+      static_cast<unsigned long long>(out.rss_joined_kib), room_size,
       result.error.empty() ? "" : "  FAILED: ", result.error.c_str());
   return out;
 }
@@ -153,7 +160,7 @@ int run(const std::string& program, const Options& options) {
 
   FanoutRounds fanout[kKindCount];
   HandshakeRounds handshakes[kKindCount];
-  for (int round = 0; round < options.rounds; ++round) {
+  for (int round = 0; round < (options.idle_only ? 0 : options.rounds); ++round) {
     std::fprintf(stderr, "[round %d/%d]\n", round + 1, options.rounds);
     // The order turns by round, so that load from the rest of the machine falls on every server.
     for (int k = 0; k < kKindCount; ++k) {
@@ -165,55 +172,75 @@ int run(const std::string& program, const Options& options) {
       handshake_round(program, kKinds[i], options, handshakes[i]);
     }
   }
-  IdleMeasure idle[kKindCount];
-  for (int i = 0; i < kKindCount; ++i)
-    idle[i] = idle_measure(program, kKinds[i], options);
+  // idle[i]: at the first room size; idle_by_size[s][i]: at room_sizes[s]. Raw Beast has no
+  // rooms: it is measured once.
+  std::vector<std::vector<IdleMeasure>> idle_by_size(options.room_sizes.size(),
+                                                     std::vector<IdleMeasure>(kKindCount));
+  for (std::size_t s = 0; s < options.room_sizes.size(); ++s) {
+    for (int i = 0; i < kKindCount; ++i) {
+      idle_by_size[s][i] = (s > 0 && i == kRaw)
+                               ? idle_by_size[0][kRaw]
+                               : idle_measure(program, kKinds[i], options, options.room_sizes[s]);
+    }
+  }
+  const std::vector<IdleMeasure>& idle = idle_by_size[0];
 
   std::printf(
       "Tickwire lobby benchmark: the Tickwire LobbyServer over plaintext and over TLS (TLS 1.3,\n"
       "P-256 certificate) against a minimal raw Beast broadcast server, each in a child process\n"
       "of its own, driven by a native Beast client on 127.0.0.1.\n"
       "%d round(s); the order turns by round; medians reported.%s\n\n",
-      options.rounds, options.quick ? " QUICK smoke run: figures are not meaningful." : "");
+      options.rounds,
+      options.quick       ? " QUICK smoke run: figures are not meaningful."
+      : options.idle_only ? " Idle memory only (--idle-only)."
+                          : "");
 
-  std::printf(
-      "Chat fan-out: %d clients in one room, every one sending with %d line(s) in flight;\n"
-      "%.1f s counted per round. A delivery is one line received by one client. CPU columns:\n"
-      "CPU time over wall time (100%% = one core; the machine has %u).\n",
-      options.clients, options.window, options.seconds, std::thread::hardware_concurrency());
-  std::printf("  %-16s %14s %16s %11s %14s %14s %8s\n", "server", "deliveries/s", "CPU us/delivery",
-              "server CPU", "generator CPU", "lines sent", "lost");
-  for (int i = 0; i < kKindCount; ++i) {
-    std::printf("  %-16s %14.0f %16.2f %10.0f%% %13.0f%% %14llu %8llu\n", server_name(kKinds[i]),
-                median(fanout[i].rate), median(fanout[i].cpu_us),
-                100 * median(fanout[i].server_busy), 100 * median(fanout[i].generator_busy),
-                static_cast<unsigned long long>(fanout[i].lines_sent),
-                static_cast<unsigned long long>(fanout[i].lost));
+  const bool timed = !options.idle_only;  // fan-out and handshakes ran
+  if (timed) {
+    std::printf(
+        "Chat fan-out: %d clients in one room, every one sending with %d line(s) in flight;\n"
+        "%.1f s counted per round. A delivery is one line received by one client. CPU columns:\n"
+        "CPU time over wall time (100%% = one core; the machine has %u).\n",
+        options.clients, options.window, options.seconds, std::thread::hardware_concurrency());
+    std::printf("  %-16s %14s %16s %11s %14s %14s %8s\n", "server", "deliveries/s",
+                "CPU us/delivery", "server CPU", "generator CPU", "lines sent", "lost");
+    for (int i = 0; i < kKindCount; ++i) {
+      std::printf("  %-16s %14.0f %16.2f %10.0f%% %13.0f%% %14llu %8llu\n", server_name(kKinds[i]),
+                  median(fanout[i].rate), median(fanout[i].cpu_us),
+                  100 * median(fanout[i].server_busy), 100 * median(fanout[i].generator_busy),
+                  static_cast<unsigned long long>(fanout[i].lines_sent),
+                  static_cast<unsigned long long>(fanout[i].lost));
+    }
+
+    std::printf(
+        "\nHandshakes: %d connections per round, %d at once: TCP connect, WebSocket upgrade\n"
+        "(and Hello -> Welcome on the lobby), WebSocket close.\n",
+        options.handshakes, options.handshake_concurrency);
+    std::printf("  %-16s %14s %8s\n", "server", "per second", "failed");
+    for (int i = 0; i < kKindCount; ++i) {
+      std::printf("  %-16s %14.0f %8d\n", server_name(kKinds[i]), median(handshakes[i].rate),
+                  handshakes[i].failed);
+    }
   }
 
+  if (timed) std::printf("\n");
   std::printf(
-      "\nHandshakes: %d connections per round, %d at once: TCP connect, WebSocket upgrade\n"
-      "(and Hello -> Welcome on the lobby), WebSocket close.\n",
-      options.handshakes, options.handshake_concurrency);
-  std::printf("  %-16s %14s %8s\n", "server", "per second", "failed");
-  for (int i = 0; i < kKindCount; ++i) {
-    std::printf("  %-16s %14.0f %8d\n", server_name(kKinds[i]), median(handshakes[i].rate),
-                handshakes[i].failed);
-  }
-
-  std::printf(
-      "\nIdle connections: server RSS with %d open idle connections minus RSS with none,\n"
-      "divided by %d: after Hello, and after every lobby connection joined a room of %zu\n"
-      "(raw Beast has no rooms: both columns are its upgraded connections).\n",
-      options.connections, options.connections, kIdleRoomSize);
-  std::printf("  %-16s %12s %14s %15s %16s\n", "server", "RSS 0 KiB", "RSS rooms KiB",
-              "KiB/conn Hello", "KiB/conn in room");
-  for (int i = 0; i < kKindCount; ++i) {
-    std::printf("  %-16s %12llu %14llu %15.2f %16.2f\n", server_name(kKinds[i]),
-                static_cast<unsigned long long>(idle[i].rss_empty_kib),
-                static_cast<unsigned long long>(idle[i].rss_joined_kib),
-                idle[i].hello_kib_per_connection(options.connections),
-                idle[i].joined_kib_per_connection(options.connections));
+      "Idle connections: server RSS with %d open idle connections minus RSS with none,\n"
+      "divided by %d: after Hello, and after every lobby connection joined a room of the\n"
+      "size given (raw Beast has no rooms: both columns are its upgraded connections).\n",
+      options.connections, options.connections);
+  std::printf("  %-16s %9s %12s %14s %15s %16s\n", "server", "room size", "RSS 0 KiB",
+              "RSS rooms KiB", "KiB/conn Hello", "KiB/conn in room");
+  for (std::size_t s = 0; s < options.room_sizes.size(); ++s) {
+    for (int i = 0; i < kKindCount; ++i) {
+      if (s > 0 && i == kRaw) continue;
+      const IdleMeasure& m = idle_by_size[s][i];
+      std::printf("  %-16s %9d %12llu %14llu %15.2f %16.2f\n", server_name(kKinds[i]),
+                  options.room_sizes[s], static_cast<unsigned long long>(m.rss_empty_kib),
+                  static_cast<unsigned long long>(m.rss_joined_kib),
+                  m.hello_kib_per_connection(options.connections),
+                  m.joined_kib_per_connection(options.connections));
+    }
   }
 
   const auto ratio = [](double a, double b) { return b > 0 ? a / b : 0; };
@@ -225,26 +252,33 @@ int run(const std::string& program, const Options& options) {
   const double tls_kib = idle[kLobbyTls].joined_kib_per_connection(options.connections);
   const double raw_kib = idle[kRaw].joined_kib_per_connection(options.connections);
   std::printf("\nRatios, Tickwire lobby / raw Beast\n");
-  std::printf("  fan-out deliveries/s       %6.2fx\n", fan_ratio);
-  std::printf("  server CPU per delivery    %6.2fx\n", cpu_ratio);
-  std::printf("  handshakes/s               %6.2fx\n", hs_ratio);
+  if (timed) {
+    std::printf("  fan-out deliveries/s       %6.2fx\n", fan_ratio);
+    std::printf("  server CPU per delivery    %6.2fx\n", cpu_ratio);
+    std::printf("  handshakes/s               %6.2fx\n", hs_ratio);
+  }
   std::printf("  RSS per idle connection    %6.2fx\n", ratio(lobby_kib, raw_kib));
   std::printf("\nRatios, lobby over TLS / lobby over plaintext\n");
-  std::printf("  fan-out deliveries/s       %6.2fx\n",
-              ratio(median(fanout[kLobbyTls].rate), median(fanout[kLobby].rate)));
-  std::printf("  server CPU per delivery    %6.2fx\n",
-              ratio(median(fanout[kLobbyTls].cpu_us), median(fanout[kLobby].cpu_us)));
-  std::printf("  handshakes/s               %6.2fx\n",
-              ratio(median(handshakes[kLobbyTls].rate), median(handshakes[kLobby].rate)));
+  if (timed) {
+    std::printf("  fan-out deliveries/s       %6.2fx\n",
+                ratio(median(fanout[kLobbyTls].rate), median(fanout[kLobby].rate)));
+    std::printf("  server CPU per delivery    %6.2fx\n",
+                ratio(median(fanout[kLobbyTls].cpu_us), median(fanout[kLobby].cpu_us)));
+    std::printf("  handshakes/s               %6.2fx\n",
+                ratio(median(handshakes[kLobbyTls].rate), median(handshakes[kLobby].rate)));
+  }
   std::printf("  RSS per joined idle conn.  %6.2fx\n", ratio(tls_kib, lobby_kib));
   std::printf("\nGoals\n");
-  std::printf("  fan-out >= 0.8x raw Beast             %6.2fx        %s\n", fan_ratio,
-              verdict(fan_ratio >= 0.8));
-  std::printf("  server CPU <= 2 us per delivery       %6.2f us      %s\n", lobby_cpu,
-              verdict(lobby_cpu > 0 && lobby_cpu <= 2.0));
+  if (timed) {
+    std::printf("  fan-out >= 0.8x raw Beast             %6.2fx        %s\n", fan_ratio,
+                verdict(fan_ratio >= 0.8));
+    std::printf("  server CPU <= 2 us per delivery       %6.2f us      %s\n", lobby_cpu,
+                verdict(lobby_cpu > 0 && lobby_cpu <= 2.0));
+  }
   const auto measured = [&](int i) {
     return idle[i].error.empty() && idle[i].opened == options.connections;
   };
+  std::printf("  (idle goals read in rooms of %d)\n", options.room_sizes[0]);
   std::printf("  <= 8 KiB RSS per joined idle conn.    %6.2f KiB     %s\n", lobby_kib,
               verdict(measured(kLobby) && lobby_kib <= 8.0));
   std::printf("  <= 24 KiB with TLS                    %6.2f KiB     %s\n", tls_kib,
@@ -252,17 +286,21 @@ int run(const std::string& program, const Options& options) {
 
   // Exit status: whether everything could be measured and every line arrived; never how fast.
   std::size_t failures = 0;
+  for (const auto& at_size : idle_by_size) {
+    for (int i = 0; i < kKindCount; ++i) {
+      if (at_size[i].error.empty()) continue;
+      ++failures;
+      std::printf("\nidle connections on %s failed: %s", server_name(kKinds[i]),
+                  at_size[i].error.c_str());
+    }
+  }
   for (int i = 0; i < kKindCount; ++i) {
-    failures +=
-        fanout[i].errors.size() + handshakes[i].errors.size() + (idle[i].error.empty() ? 0 : 1);
+    failures += fanout[i].errors.size() + handshakes[i].errors.size();
     if (fanout[i].lost > 0) ++failures;
     for (const auto& error : fanout[i].errors)
       std::printf("\nfan-out on %s failed: %s", server_name(kKinds[i]), error.c_str());
     for (const auto& error : handshakes[i].errors)
       std::printf("\nhandshakes on %s failed: %s", server_name(kKinds[i]), error.c_str());
-    if (!idle[i].error.empty())
-      std::printf("\nidle connections on %s failed: %s", server_name(kKinds[i]),
-                  idle[i].error.c_str());
     if (fanout[i].lost > 0)
       std::printf("\n%s lost %llu deliveries", server_name(kKinds[i]),
                   static_cast<unsigned long long>(fanout[i].lost));
@@ -301,6 +339,12 @@ int main(int argc, char** argv) {
   app.add_option("--handshake-concurrency", options.handshake_concurrency,
                  "handshakes in progress at once")
       ->check(CLI::Range(1, 512));
+  app.add_option("--room-size", options.room_sizes,
+                 "members per room in the idle reading; several sizes: one reading each (goals at "
+                 "the first)")
+      ->check(CLI::Range(1, 10000))
+      ->delimiter(',');
+  app.add_flag("--idle-only", options.idle_only, "only the idle memory readings");
   app.add_flag("--quick", options.quick, "a short smoke run (ctest): 1 round, small counts");
   CLI11_PARSE(app, argc, argv);
 

@@ -26,6 +26,9 @@
 // holds no TLS buffer either. The HTTP stage and the WebSocket connection use the same stream
 // object, so the TLS session carries over the upgrade.
 //
+// With a BurstTrim, the buffers an idle connection frees are counted, so that the heap's free pages
+// go back to the system once a burst of writes is over (burst_trim.hpp).
+//
 // Runs on the connection's executor, one write from Beast at a time (Beast never has two).
 
 #include <algorithm>
@@ -50,6 +53,7 @@
 #include <utility>
 #include <vector>
 
+#include "websocket/burst_trim.hpp"
 #include "websocket/tls_session.hpp"
 
 namespace tickwire::net::websocket_detail {
@@ -76,6 +80,10 @@ class CoalescingStream {
   // From now on the batches wait for `round` (which must outlive every write and be used on the
   // same single-threaded io_context); nullptr: they go at once.
   void set_flush_round(FlushRound* round) noexcept { state_->round = round; }
+  class BurstTrim;
+  // From now on the buffers this connection frees are counted by `trim` (which must outlive every
+  // write and be used on the same single-threaded io_context); nullptr: not counted.
+  void set_burst_trim(BurstTrim* trim) noexcept { state_->burst_trim = trim; }
   // Whether what Beast writes from now on may wait for the flush round.
   void set_may_wait(bool may_wait) noexcept { state_->may_wait = may_wait; }
 
@@ -199,6 +207,7 @@ class CoalescingStream {
     bool may_wait = false;               // see set_may_wait()
     bool urgent = false;                 // `pending` holds bytes that may not wait
     FlushRound* round = nullptr;
+    BurstTrim* burst_trim = nullptr;  // see set_burst_trim()
     bool completion_posted = false;   // Beast's write completes in a posted handler
     boost::beast::error_code error;   // the socket failed: every later write fails so too
     std::unique_ptr<Waiter> held;     // Beast's write, waiting for room
@@ -346,10 +355,13 @@ class CoalescingStream {
   // An idle connection holds no buffer: most connections are idle most of the time.
   static void release_if_idle(State& s) {
     if (!s.idle() || s.completion_posted) return;
+    const std::size_t freed = s.pending.capacity() + s.sending.capacity();
     std::vector<unsigned char>().swap(s.pending);
     std::vector<unsigned char>().swap(s.sending);
     if (s.tls) s.tls->release_idle_buffers();
+    if (freed > 0 && s.burst_trim != nullptr) count_released(*s.burst_trim, freed);
   }
+  static void count_released(BurstTrim& trim, std::size_t bytes);
 
   // TLS reads and the handshake (coalescing_stream_tls.hpp).
   template <typename MutableBufferSequence, typename ReadHandler>
@@ -406,6 +418,43 @@ class CoalescingStream::FlushRound {
   std::vector<std::shared_ptr<State>> due_;
   bool armed_ = false;
 };
+
+// Trims the heap once a burst of writes on the io thread is over (BurstTrimPolicy decides when):
+// one timer for the whole server, which runs only while freed buffers wait for a decision. Used on
+// the io thread only.
+class CoalescingStream::BurstTrim {
+ public:
+  BurstTrim(const executor_type& executor, std::chrono::milliseconds period,
+            BurstTrimPolicy::Limits limits = {})
+      : timer_(executor), period_(period), policy_(limits) {}
+
+  void note_released(std::size_t bytes) {
+    policy_.note_released(bytes);
+    if (!armed_) arm();
+  }
+
+ private:
+  void arm() {
+    armed_ = true;
+    timer_.expires_after(period_);
+    // Only runs while the io thread does, which the owner of this object outlives.
+    timer_.async_wait([this](boost::beast::error_code ec) {
+      armed_ = false;
+      if (ec) return;
+      if (policy_.end_period()) return_free_heap_pages();
+      if (policy_.pending()) arm();
+    });
+  }
+
+  boost::asio::steady_timer timer_;
+  const std::chrono::milliseconds period_;
+  BurstTrimPolicy policy_;
+  bool armed_ = false;
+};
+
+inline void CoalescingStream::count_released(BurstTrim& trim, std::size_t bytes) {
+  trim.note_released(bytes);
+}
 
 inline void CoalescingStream::flush_soon(const std::shared_ptr<State>& state) {
   State& s = *state;

@@ -64,17 +64,25 @@ void WebSocketConnection::start() {
 // --- read path ------------------------------------------------------------------------------
 
 void WebSocketConnection::do_read() {
-  ws_.async_read(inbound_,
-                 beast::bind_front_handler(&WebSocketConnection::on_read, shared_from_this()));
+  // Beast sizes the buffer before it waits for the message: by default 1536 bytes, which every
+  // idle connection (most of them, most of the time) would hold while waiting. The first read of
+  // a message takes at most kFirstReadBytes; once Beast has the frame header, the rest of a longer
+  // message is read into a buffer grown to the length the header gives. Beast checks the message
+  // size limit on the frame header either way.
+  const std::size_t limit = inbound_.size() == 0 ? kFirstReadBytes : 0;  // 0: as Beast sees fit
+  ws_.async_read_some(inbound_, limit,
+                      beast::bind_front_handler(&WebSocketConnection::on_read, shared_from_this()));
 }
 
-void WebSocketConnection::on_read(beast::error_code ec, std::size_t bytes) {
+void WebSocketConnection::on_read(beast::error_code ec, std::size_t /*bytes*/) {
   if (finished_) return;
   if (ec) return finish(ec);
   // While our close is under way Beast reads on its own until the peer's close arrives; whatever
   // came before it is for a peer we already let go of.
   if (closing_) return;
-  wire_bytes_received += bytes;  // the message with its channel byte; frame headers not counted
+  if (!ws_.is_message_done()) return do_read();
+  // The message with its channel byte; frame headers not counted.
+  wire_bytes_received += inbound_.size();
   if (raw_framing_) return deliver_raw();
   if (!ws_.got_binary()) return reject_frame(close_code::unsupported_data);
   if (inbound_.size() < kChannelPrefixBytes) return reject_frame(close_code::protocol_error);

@@ -86,6 +86,8 @@ class WebSocketConnection final : public PeerLink,
   std::shared_ptr<EventQueue> events_;
   FinishedHook on_finished_;
 
+  // The message being read; handed over with it (see do_read() for how it is sized).
+  static constexpr std::size_t kFirstReadBytes = 128;
   beast::flat_buffer inbound_;
   // A FIFO: outbox_[outbox_head_] is being written while writing_. A vector and not a deque,
   // whose empty self already costs ~600 bytes, on every idle connection; freed when drained.

@@ -51,6 +51,9 @@ constexpr std::size_t kFirstReadBytes = 2048;
 constexpr auto kMinLinger = std::chrono::milliseconds(500);
 // After a failed accept (out of file descriptors, say), wait this long instead of spinning.
 constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(100);
+// How often the server looks whether a burst of writes is over, to give the heap's free pages
+// back (see burst_trim.hpp): only while buffers have been freed since the last look.
+constexpr auto kBurstTrimPeriod = std::chrono::milliseconds(100);
 // The first byte of every TLS connection: a handshake record (RFC 8446 section 5.1).
 constexpr unsigned char kTlsHandshakeRecord = 0x16;
 
@@ -66,7 +69,8 @@ struct ServerShared {
                    server_config.max_pending_handshakes, server_config.connection_burst_per_address,
                    server_config.connections_per_address_per_second}),
         http_handler(std::move(handler)),
-        accept_upgrades(tuning.accept_upgrades) {
+        accept_upgrades(tuning.accept_upgrades),
+        burst_trim(asio::any_io_executor(context.get_executor()), kBurstTrimPeriod) {
     if (tuning.broadcast_flush_delay.count() > 0) {
       flush_round = std::make_unique<CoalescingStream::FlushRound>(
           asio::any_io_executor(context.get_executor()), tuning.broadcast_flush_delay);
@@ -92,6 +96,8 @@ struct ServerShared {
   // connections while the io thread runs, which this outlives (the transport owns it and stops
   // the thread first).
   std::unique_ptr<CoalescingStream::FlushRound> flush_round;
+  // Counts the buffers connections free; same lifetime rule as flush_round.
+  CoalescingStream::BurstTrim burst_trim;
 };
 
 // The client's IP address as admission counts it.
@@ -123,7 +129,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
         // One deadline for the whole HTTP stage, not one per request: a client that keeps
         // sending plain requests must not hold its pending-handshake slot for ever.
         deadline_(std::chrono::steady_clock::now() +
-                  std::chrono::milliseconds(shared_->config.common.handshake_timeout_ms)) {}
+                  std::chrono::milliseconds(shared_->config.common.handshake_timeout_ms)) {
+    stream_.set_burst_trim(&shared_->burst_trim);
+  }
   ~HttpSession() { shared_->admission.end_handshake(address_); }
   HttpSession(const HttpSession&) = delete;
   HttpSession& operator=(const HttpSession&) = delete;
