@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "tickwire/net/types.hpp"
+#include "websocket/wire_counts.hpp"
 
 namespace tickwire::net::websocket_detail {
 
@@ -65,7 +66,8 @@ class PeerLink {
   std::atomic<std::uint64_t> bytes_queued{0};  // message bytes, the channel byte not counted
   std::atomic<double> rtt_ms{0};
   std::atomic<double> rtt_variance_ms{0};
-  std::atomic<std::uint64_t> wire_bytes_received{0};
+  // What the connection moved on its socket (set before the link is shared).
+  std::shared_ptr<const WireCounts> wire;
 
   // Guarded by the EventQueue's mutex: received message bytes not yet handed out by poll(), and
   // whether the connection stopped reading because of them.

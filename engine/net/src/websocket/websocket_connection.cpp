@@ -48,7 +48,12 @@ WebSocketConnection::WebSocketConnection(WebSocketStream&& ws, PeerId peer,
   // With the default framing the channel byte rides on top of the largest message.
   ws_.read_message_max(config.max_message_size + (raw_framing_ ? 0 : kChannelPrefixBytes));
   ws_.binary(true);
+  // One frame per message, so that datagrams_sent counts frames and messages alike.
+  ws_.auto_fragment(false);
   ws_.next_layer().set_linger(config.handshake_timeout_ms);
+  ws_.next_layer().count_wire_into(events_->counters.wire);
+  socket_counts_ = ws_.next_layer().wire_counts();
+  wire = socket_counts_;
 }
 
 void WebSocketConnection::start() {
@@ -68,13 +73,13 @@ void WebSocketConnection::do_read() {
                  beast::bind_front_handler(&WebSocketConnection::on_read, shared_from_this()));
 }
 
-void WebSocketConnection::on_read(beast::error_code ec, std::size_t bytes) {
+void WebSocketConnection::on_read(beast::error_code ec, std::size_t /*bytes*/) {
   if (finished_) return;
   if (ec) return finish(ec);
   // While our close is under way Beast reads on its own until the peer's close arrives; whatever
   // came before it is for a peer we already let go of.
   if (closing_) return;
-  wire_bytes_received += bytes;  // the message with its channel byte; frame headers not counted
+  socket_counts_->add_frame_read();
   if (raw_framing_) return deliver_raw();
   if (!ws_.got_binary()) return reject_frame(close_code::unsupported_data);
   if (inbound_.size() < kChannelPrefixBytes) return reject_frame(close_code::protocol_error);
@@ -145,6 +150,7 @@ void WebSocketConnection::do_write() {
 
 void WebSocketConnection::on_write(beast::error_code ec, std::size_t /*bytes*/) {
   writing_ = false;
+  if (!ec) socket_counts_->add_frame_written();
   ws_.next_layer().set_may_wait(false);  // Beast's own frames (pongs, close) go at once
   if (finished_) return;                 // finish() released the whole outbox
   release(*outbox_[outbox_head_].frame);

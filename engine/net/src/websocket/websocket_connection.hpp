@@ -86,6 +86,8 @@ class WebSocketConnection final : public PeerLink,
   std::shared_ptr<EventQueue> events_;
   FinishedHook on_finished_;
 
+  std::shared_ptr<WireCounts> socket_counts_;  // the stream's, which also go to the transport's
+
   beast::flat_buffer inbound_;
   // A FIFO: outbox_[outbox_head_] is being written while writing_. A vector and not a deque,
   // whose empty self already costs ~600 bytes, on every idle connection; freed when drained.

@@ -167,7 +167,12 @@ std::optional<ConnectionStats> WebSocketEndpoint::stats(PeerId peer) const {
   ConnectionStats stats = it->second.counts;
   stats.rtt_ms = link.rtt_ms.load();
   stats.rtt_variance_ms = link.rtt_variance_ms.load();
-  stats.wire_bytes_received = link.wire_bytes_received.load();
+  if (link.wire) {
+    stats.wire_bytes_received = link.wire->bytes_read.load();
+    stats.wire_bytes_sent = link.wire->bytes_written.load();
+    stats.datagrams_received = link.wire->frames_read.load();
+    stats.datagrams_sent = link.wire->frames_written.load();
+  }
   stats.messages_queued = link.messages_queued.load();
   stats.bytes_queued = link.bytes_queued.load();
   return stats;
