@@ -55,6 +55,9 @@ class PeerLink {
   virtual void close_with_code(DisconnectReason reason, std::uint16_t code, bool after_writes) = 0;
   // Reading stopped at max_unpolled_bytes_per_peer; poll() has made room again.
   virtual void resume_reading() = 0;
+  // Lifts the limit on a peer's messages before its admission to max_message_size, before any
+  // frame sent after this call.
+  virtual void admit_full_size_messages() = 0;
 
   // The peer's IP address on a server (what admission counts it as), empty on a client. Set
   // before the link is shared, read-only after.

@@ -160,6 +160,11 @@ std::string WebSocketEndpoint::peer_address(PeerId peer) const {
   return it == peers_.end() ? std::string{} : it->second.link->remote_address;
 }
 
+void WebSocketEndpoint::admit_full_size_messages(PeerId peer) {
+  const auto it = peers_.find(peer);
+  if (it != peers_.end()) it->second.link->admit_full_size_messages();
+}
+
 std::optional<ConnectionStats> WebSocketEndpoint::stats(PeerId peer) const {
   const auto it = peers_.find(peer);
   if (it == peers_.end()) return std::nullopt;
