@@ -48,8 +48,12 @@ class TicketingLobby {
 
  protected:
   static constexpr const char* kServerName = "127.0.0.1:7777";
+  // The ticket deadline stays clear of the WebSocket handshake_timeout_ms (2000 here): when they
+  // are equal, a ticketless WebSocket client closed at the deadline now and then gets the
+  // connection's end without the close frame (EOF) and reports `timeout`, not ticket_rejected.
+  // An open bug of the WebSocket server, not part of the contract.
   net::TicketRequirement requirement() const {
-    return net::TicketRequirement{lobby_.public_key(), kServerName, 2000, seal_};
+    return net::TicketRequirement{lobby_.public_key(), kServerName, 1500, seal_};
   }
   // The ticket and keys `options` asks for (nothing for Ticket::none).
   std::optional<net::IssuedTicket> ticket_for(const ClientOptions& options) {
