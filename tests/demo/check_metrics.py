@@ -2,8 +2,9 @@
 """Reads a running game server's /metrics with Prometheus's own parser (Debian's
 python3-prometheus-client) and /healthz, and checks what an operator's dashboard relies on.
 
-  check_metrics.py HOST:PORT MIN_MATCHES_FINISHED
-Exits 1 with the reason when a check fails.
+  check_metrics.py HOST:PORT MIN_MATCHES_FINISHED [TRANSPORT]
+TRANSPORT (enet or websocket, default enet) is the one the players used: its bytes and
+datagrams must have been counted both ways. Exits 1 with the reason when a check fails.
 """
 import sys
 import urllib.request
@@ -18,6 +19,7 @@ def fail(message):
 
 def main():
     address, min_finished = sys.argv[1], int(sys.argv[2])
+    transport = sys.argv[3] if len(sys.argv) > 3 else "enet"
     with urllib.request.urlopen(f"http://{address}/healthz", timeout=10) as answer:
         health = answer.read().decode()
         if answer.status != 200 or health != "ok\n":
@@ -61,8 +63,8 @@ def main():
         fail("no inputs applied")
     for direction in ("received", "sent"):
         for unit in ("bytes", "datagrams"):
-            if value(f"tickwire_game_transport_{direction}_{unit}_total", transport="enet") <= 0:
-                fail(f"no {unit} {direction} over ENet")
+            if value(f"tickwire_game_transport_{direction}_{unit}_total", transport=transport) <= 0:
+                fail(f"no {unit} {direction} over {transport}")
     reasons = {s.labels["reason"] for s in samples["tickwire_game_transport_drops_total"]}
     if not {"malformed", "forged", "replayed", "unauthenticated"} <= reasons:
         fail(f"drop reasons {sorted(reasons)}")

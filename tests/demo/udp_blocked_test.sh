@@ -48,6 +48,11 @@ done
 status=0
 "${in_ns[@]}" "$bot" --lobby-port $lobby_port -n 4 --room no-udp --duration 35 \
   >"$work/bots.log" 2>&1 || status=$?
+# While the server still runs: its /metrics must count the WebSocket players' traffic.
+metrics_address=$(sed -n 's|^metrics on http://\([^/]*\)/metrics.*|\1|p' "$work/server.log")
+metrics_status=0
+"${in_ns[@]}" /usr/bin/python3 "$(dirname "$0")/check_metrics.py" "$metrics_address" 1 websocket ||
+  metrics_status=$?
 kill -INT $server_pid
 wait $server_pid || true
 cat "$work/server.log" "$work/bots.log"
@@ -60,4 +65,5 @@ grep -q "4 of 4 bots joined the match, 4 saw it finish, 0 failed" "$work/bots.lo
 [ "${dropped:-0}" -gt 0 ] || fail "no UDP datagram was dropped: the bots never tried UDP"
 rows=$(awk '$1 ~ /^bot-/ && $(NF - 1) == "websocket"' "$work/bots.log" | wc -l)
 [ "$rows" -eq 4 ] || fail "$rows of 4 bots played over WebSocket"
+[ "$metrics_status" -eq 0 ] || fail "the game server's /metrics (above)"
 echo "PASS: with every UDP datagram dropped ($dropped), 4 bots played a match over WebSocket"

@@ -1,4 +1,7 @@
-// Connection lifecycle over real ENet sockets on loopback.
+// What only ENet does about connections, over real sockets on loopback: timing out a silent
+// peer, refusing another protocol id, fresh ids on reconnect, broadcast. The lifecycle every
+// transport shares (close, kick, shutdown, connect_failed, server_full) is
+// transport_contract_test's.
 
 #include "enet_fixture.hpp"
 
@@ -8,63 +11,6 @@ namespace {
 using net::ClientState;
 using net::Delivery;
 using net::DisconnectReason;
-
-TEST_F(EnetTest, client_connects_and_both_sides_exchange_messages) {
-  start_server();
-  EventLog client_log;
-  auto client = connect_client(client_log);
-  EXPECT_EQ(client->state(), ClientState::connected);
-  EXPECT_EQ(server_->connected_peers(), 1u);
-
-  ASSERT_EQ(client->send(0, Delivery::reliable_ordered, bytes_of("hello server")),
-            net::SendResult::ok);
-  ASSERT_EQ(server_->send(server_log_.connected[0], 1, Delivery::reliable_ordered,
-                          bytes_of("hello client")),
-            net::SendResult::ok);
-  ASSERT_TRUE(pump_until({{server_.get(), &server_log_}, {client.get(), &client_log}}, [&] {
-    return !server_log_.messages.empty() && !client_log.messages.empty();
-  }));
-  EXPECT_EQ(server_log_.messages[0].bytes, bytes_of("hello server"));
-  EXPECT_EQ(server_log_.messages[0].peer, server_log_.connected[0]);
-  EXPECT_EQ(client_log.messages[0].bytes, bytes_of("hello client"));
-  EXPECT_EQ(client_log.messages[0].channel, 1);
-}
-
-TEST_F(EnetTest, client_disconnect_reaches_server_as_closed) {
-  start_server();
-  EventLog client_log;
-  auto client = connect_client(client_log);
-  client->disconnect(client->server(), DisconnectReason::closed);
-  ASSERT_TRUE(pump_until({{server_.get(), &server_log_}, {client.get(), &client_log}}, [&] {
-    return !server_log_.disconnected.empty() && !client_log.disconnected.empty();
-  }));
-  EXPECT_EQ(server_log_.disconnected[0].second, DisconnectReason::closed);
-  EXPECT_EQ(client_log.disconnected[0].second, DisconnectReason::closed);
-  EXPECT_EQ(client->state(), ClientState::disconnected);
-  EXPECT_EQ(server_->connected_peers(), 0u);
-}
-
-TEST_F(EnetTest, kicked_client_learns_the_reason) {
-  start_server();
-  EventLog client_log;
-  auto client = connect_client(client_log);
-  server_->disconnect(server_log_.connected[0], DisconnectReason::kicked);
-  ASSERT_TRUE(pump_until({{server_.get(), &server_log_}, {client.get(), &client_log}},
-                         [&] { return !client_log.disconnected.empty(); }));
-  EXPECT_EQ(client_log.disconnected[0].second, DisconnectReason::kicked);
-  EXPECT_EQ(server_->send(server_log_.connected[0], 0, Delivery::reliable_ordered, bytes_of("x")),
-            net::SendResult::unknown_peer);
-}
-
-TEST_F(EnetTest, destroying_the_server_tells_clients_it_shut_down) {
-  start_server();
-  EventLog client_log;
-  auto client = connect_client(client_log);
-  server_.reset();
-  ASSERT_TRUE(
-      pump_until({{client.get(), &client_log}}, [&] { return !client_log.disconnected.empty(); }));
-  EXPECT_EQ(client_log.disconnected[0].second, DisconnectReason::shutdown);
-}
 
 TEST_F(EnetTest, silent_peer_times_out) {
   net::EnetServerConfig config;
@@ -84,25 +30,6 @@ TEST_F(EnetTest, silent_peer_times_out) {
   EXPECT_EQ(server_->connected_peers(), 0u);
 }
 
-TEST_F(EnetTest, full_server_refuses_with_server_full_and_keeps_its_players) {
-  net::EnetServerConfig config;
-  config.max_peers = 2;
-  start_server(config);
-  EventLog a_log, b_log, c_log;
-  auto a = connect_client(a_log);
-  auto b = connect_client(b_log);
-  auto c = make_client();
-  ASSERT_TRUE(pump_until(
-      {{server_.get(), &server_log_}, {a.get(), &a_log}, {b.get(), &b_log}, {c.get(), &c_log}},
-      [&] { return !c_log.disconnected.empty(); }));
-  EXPECT_TRUE(c_log.connected.empty()) << "a refused client must not see a brief connection";
-  EXPECT_EQ(c_log.disconnected[0].second, DisconnectReason::server_full);
-  EXPECT_EQ(server_->connected_peers(), 2u);
-  EXPECT_EQ(server_->counters().refused_connections, 1u);
-  EXPECT_TRUE(a_log.disconnected.empty());
-  EXPECT_TRUE(b_log.disconnected.empty());
-}
-
 TEST_F(EnetTest, client_with_another_protocol_id_is_refused) {
   start_server();
   net::EnetClientConfig config;
@@ -113,23 +40,6 @@ TEST_F(EnetTest, client_with_another_protocol_id_is_refused) {
                          [&] { return !client_log.disconnected.empty(); }));
   EXPECT_EQ(client_log.disconnected[0].second, DisconnectReason::refused);
   EXPECT_TRUE(server_log_.connected.empty());
-}
-
-TEST_F(EnetTest, connecting_to_a_port_nobody_listens_on_fails_with_connect_failed) {
-  start_server();
-  const std::uint16_t closed_port = server_->port();
-  server_.reset();  // the port is now closed
-  net::EnetClientConfig config;
-  config.server_port = closed_port;
-  config.connect_timeout_ms = 500;
-  auto made = net::make_enet_client(config);
-  ASSERT_TRUE(made.ok()) << made.error();
-  auto client = std::move(made.value());
-  EventLog client_log;
-  ASSERT_TRUE(
-      pump_until({{client.get(), &client_log}}, [&] { return !client_log.disconnected.empty(); }));
-  EXPECT_EQ(client_log.disconnected[0].second, DisconnectReason::connect_failed);
-  EXPECT_TRUE(client_log.connected.empty());
 }
 
 TEST_F(EnetTest, reconnect_gets_a_new_peer_id_and_the_old_one_stays_dead) {

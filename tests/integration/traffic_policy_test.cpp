@@ -1,6 +1,7 @@
 // The traffic-class policy: gameplay over ENet, and over WebSocket when UDP cannot reach the
 // server, with the same game code, the same join ticket and the same session security on both
-// ends. One game server listens on both transports, and a ticket is used once across them.
+// ends. One game server listens on both transports (transport_contract_test checks that a ticket
+// is used once across them).
 
 #include <gtest/gtest.h>
 
@@ -174,37 +175,6 @@ TEST_F(TrafficPolicyTest, peers_of_both_transports_get_distinct_ids_tickets_and_
                           bytes_of("x")),
             net::SendResult::unknown_peer);
   EXPECT_FALSE(server_->ticket_of(server_log_.disconnected[0].first));
-}
-
-TEST_F(TrafficPolicyTest, a_ticket_used_on_one_transport_is_refused_on_the_other) {
-  // Used over ENet, shown again over WebSocket.
-  const auto first = client_config(udp_port_, 31);
-  auto over_udp = make_client(first);
-  EventLog udp_log;
-  ASSERT_FALSE(outcome(*over_udp, udp_log).has_value());
-  auto again = first;
-  again.policy.gameplay = TransportKind::websocket;
-  auto over_tcp = make_client(again);
-  EventLog tcp_log;
-  EXPECT_EQ(outcome(*over_tcp, tcp_log), DisconnectReason::ticket_rejected);
-
-  // Used over WebSocket, shown again over ENet.
-  auto second = client_config(udp_port_, 32);
-  second.policy.gameplay = TransportKind::websocket;
-  auto second_tcp = make_client(second);
-  EventLog second_tcp_log;
-  ASSERT_FALSE(outcome(*second_tcp, second_tcp_log).has_value());
-  auto back = second;
-  back.policy.gameplay = TransportKind::enet;
-  back.policy.gameplay_falls_back_to_websocket = false;
-  auto second_udp = make_client(back);
-  EventLog second_udp_log;
-  EXPECT_EQ(outcome(*second_udp, second_udp_log), DisconnectReason::ticket_rejected);
-
-  EXPECT_EQ(server_->counters().rejected_tickets, 2u);
-  ASSERT_TRUE(pump_until({{server_.get(), &server_log_}},
-                         [&] { return server_log_.connected.size() == 2; }));
-  EXPECT_EQ(server_->connected_peers(), 2u);
 }
 
 TEST_F(TrafficPolicyTest, when_neither_transport_answers_the_client_reports_connect_failed) {

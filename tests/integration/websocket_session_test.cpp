@@ -278,6 +278,54 @@ TEST_F(WebSocketSessionTest, bad_and_missing_tickets_are_refused_and_counted_whi
   EXPECT_EQ(server_->connected_peers(), server_log_.connected.size());
 }
 
+TEST_F(WebSocketSessionTest, a_large_first_message_closes_its_sender_unread_while_a_player_plays) {
+  // A game that allows large messages, once a player is in.
+  auto config = server_config();
+  config.common.max_message_size = 2 * 1024 * 1024;
+  start_server(config);
+  auto honest = admit(1);
+  ASSERT_NE(honest->peer, net::kInvalidPeer);
+
+  // No ticket: its first message, 1 MiB, is far over max_message_size_before_admission.
+  net::WebSocketClientConfig plain;
+  plain.server_port = server_->port();
+  plain.transport_security = net::WebSocketSecurity::insecure_plaintext;
+  plain.common = fast_common();
+  plain.common.max_message_size = 2 * 1024 * 1024;
+  auto attacker = std::move(net::make_websocket_client(plain).value());
+  EventLog attacker_log;
+  ASSERT_TRUE(pump_until(
+      {{server_.get(), &server_log_},
+       {attacker.get(), &attacker_log},
+       {honest->client.get(), &honest->log}},
+      [&] { return !attacker_log.connected.empty(); }, 10s));
+  ASSERT_EQ(attacker->send(0, Delivery::reliable_ordered, pattern(1, 1024 * 1024)), SendResult::ok);
+  ASSERT_TRUE(pump_until(
+      {{server_.get(), &server_log_},
+       {attacker.get(), &attacker_log},
+       {honest->client.get(), &honest->log}},
+      [&] { return !attacker_log.disconnected.empty(); }, 10s));
+  // The client learns it from the close code, 1009.
+  EXPECT_EQ(attacker_log.disconnected[0].second, DisconnectReason::message_too_large);
+  const auto counters = server_->counters();
+  EXPECT_EQ(counters.dropped_oversize, 1u);
+  EXPECT_EQ(counters.peers_disconnected_for_abuse, 1u);
+  EXPECT_EQ(counters.rejected_tickets, 0u) << "refused by its size, before any ticket check";
+  EXPECT_LT(counters.wire_bytes_received, 256u * 1024) << "the server read the message";
+  EXPECT_TRUE(server_log_.disconnected.empty()) << "the game heard of a peer it never admitted";
+
+  // The admitted player plays on, with messages far over the limit before admission.
+  const std::size_t before = server_log_.messages.size();
+  ASSERT_EQ(honest->client->send(1, Delivery::reliable_ordered, pattern(2, 64 * 1024)),
+            SendResult::ok);
+  ASSERT_TRUE(pump_until(
+      {{server_.get(), &server_log_}, {honest->client.get(), &honest->log}},
+      [&] { return server_log_.messages.size() > before; }, 10s));
+  EXPECT_EQ(server_log_.messages.back().bytes, pattern(2, 64 * 1024));
+  exchange(*honest, "input", "snapshot");
+  EXPECT_TRUE(honest->log.disconnected.empty());
+}
+
 TEST_F(WebSocketSessionTest, a_client_with_keys_refuses_a_plaintext_server) {
   // A plaintext answer to a client that has keys could be an attacker's downgrade.
   start_server(server_config(net::SessionSecurity::plaintext_for_development));
@@ -297,6 +345,11 @@ TEST(WebSocketSessionConfig, tickets_and_encryption_are_checked_by_name) {
   server.require_ticket->server_address = kServer;
   EXPECT_NE(server.validate().message().find("seal_keys"), std::string::npos);
   server.require_ticket->seal_keys = net::GameServerSealKeys::generate();
+  EXPECT_TRUE(server.validate().ok());
+  server.max_message_size_before_admission = 1000;  // less than a ticket and its proof
+  EXPECT_NE(server.validate().message().find("max_message_size_before_admission"),
+            std::string::npos);
+  server.max_message_size_before_admission = 2048;
   EXPECT_TRUE(server.validate().ok());
   server.common.framing = net::WebSocketFraming::raw;
   EXPECT_NE(server.validate().message().find("channel_prefix"), std::string::npos);

@@ -1,5 +1,7 @@
-// The WebSocket transport over real sockets on loopback: connection lifecycle, delivery, the
-// limits a server enforces (caps, Origin, sizes, timeouts, queues), and IPv6.
+// What only the WebSocket transport does, over real sockets on loopback: raw framing, one order
+// across channels, close codes, the limits a server enforces (per-address caps, Origin, upgrade
+// timeouts, a peer that never reads), ping timeouts, and IPv6. The lifecycle, delivery, sizes,
+// queues and stats every transport shares are transport_contract_test's.
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -112,44 +114,6 @@ class WebSocketTest : public ::testing::Test {
   EventLog server_log_;
 };
 
-TEST_F(WebSocketTest, client_connects_and_messages_flow_both_ways_on_every_channel) {
-  auto config = server_config();
-  config.common.channel_count = 3;
-  start_server(config);
-  auto client_cfg = client_config();
-  client_cfg.common.channel_count = 3;
-  EventLog client_log;
-  auto client = connect_client(client_log, client_cfg);
-  EXPECT_EQ(client->state(), ClientState::connected);
-  EXPECT_EQ(server_->connected_peers(), 1u);
-  const net::PeerId peer = server_log_.connected[0];
-
-  for (net::Channel channel = 0; channel < 3; ++channel) {
-    const std::string up = "up on " + std::to_string(channel);
-    const std::string down = "down on " + std::to_string(channel);
-    ASSERT_EQ(client->send(channel, Delivery::unreliable, bytes_of(up)), SendResult::ok);
-    ASSERT_EQ(server_->send(peer, channel, Delivery::reliable_ordered, bytes_of(down)),
-              SendResult::ok);
-  }
-  ASSERT_TRUE(pump_until({{server_.get(), &server_log_}, {client.get(), &client_log}}, [&] {
-    return server_log_.messages.size() == 3 && client_log.messages.size() == 3;
-  }));
-  for (net::Channel channel = 0; channel < 3; ++channel) {
-    EXPECT_EQ(server_log_.messages[channel].channel, channel);
-    EXPECT_EQ(server_log_.messages[channel].peer, peer);
-    EXPECT_EQ(server_log_.messages[channel].bytes, bytes_of("up on " + std::to_string(channel)));
-    EXPECT_EQ(client_log.messages[channel].channel, channel);
-    EXPECT_EQ(client_log.messages[channel].bytes, bytes_of("down on " + std::to_string(channel)));
-  }
-  EXPECT_EQ(client->send(3, Delivery::reliable_ordered, bytes_of("x")),
-            SendResult::invalid_channel);
-  const auto stats = server_->stats(peer);
-  ASSERT_TRUE(stats.has_value());
-  EXPECT_EQ(stats->messages_sent, 3u);
-  EXPECT_EQ(stats->messages_received, 3u);
-  EXPECT_EQ(stats->bytes_received, 3 * std::string("up on 0").size());
-}
-
 TEST_F(WebSocketTest, raw_framing_sends_channel_0_as_binary_and_channel_1_as_text_frames) {
   auto config = server_config();
   config.common.framing = net::WebSocketFraming::raw;
@@ -244,78 +208,6 @@ TEST_F(WebSocketTest, received_payload_outlives_its_transport) {
   server_.reset();
   EXPECT_EQ(std::vector<std::byte>(kept.payload.bytes().begin(), kept.payload.bytes().end()),
             bytes_of("kept"));
-}
-
-TEST_F(WebSocketTest, client_disconnect_reaches_server_as_closed) {
-  start_server();
-  EventLog client_log;
-  auto client = connect_client(client_log);
-  client->disconnect(client->server(), DisconnectReason::closed);
-  ASSERT_TRUE(pump_until({{server_.get(), &server_log_}, {client.get(), &client_log}}, [&] {
-    return !server_log_.disconnected.empty() && !client_log.disconnected.empty();
-  }));
-  EXPECT_EQ(server_log_.disconnected[0].second, DisconnectReason::closed);
-  EXPECT_EQ(client_log.disconnected[0].second, DisconnectReason::closed);
-  EXPECT_EQ(client->state(), ClientState::disconnected);
-  EXPECT_EQ(server_->connected_peers(), 0u);
-}
-
-TEST_F(WebSocketTest, destroying_the_client_reaches_server_as_closed) {
-  start_server();
-  EventLog client_log;
-  auto client = connect_client(client_log);
-  client.reset();
-  ASSERT_TRUE(pump_until({{server_.get(), &server_log_}},
-                         [&] { return !server_log_.disconnected.empty(); }));
-  EXPECT_EQ(server_log_.disconnected[0].second, DisconnectReason::closed);
-}
-
-TEST_F(WebSocketTest, kicked_client_learns_the_reason_after_the_messages_before_it) {
-  start_server();
-  EventLog client_log;
-  auto client = connect_client(client_log);
-  const net::PeerId peer = server_log_.connected[0];
-  ASSERT_EQ(server_->send(peer, 0, Delivery::reliable_ordered, bytes_of("goodbye")),
-            SendResult::ok);
-  server_->disconnect(peer, DisconnectReason::kicked);
-  EXPECT_EQ(server_->send(peer, 0, Delivery::reliable_ordered, bytes_of("x")),
-            SendResult::unknown_peer);
-  ASSERT_TRUE(pump_until({{server_.get(), &server_log_}, {client.get(), &client_log}}, [&] {
-    return !client_log.disconnected.empty() && !server_log_.disconnected.empty();
-  }));
-  ASSERT_EQ(client_log.messages.size(), 1u);
-  EXPECT_EQ(client_log.messages[0].bytes, bytes_of("goodbye"));
-  EXPECT_EQ(client_log.disconnected[0].second, DisconnectReason::kicked);
-  EXPECT_EQ(server_log_.disconnected[0].second, DisconnectReason::kicked);
-}
-
-TEST_F(WebSocketTest, destroying_the_server_tells_clients_it_shut_down) {
-  start_server();
-  EventLog client_log;
-  auto client = connect_client(client_log);
-  server_.reset();
-  ASSERT_TRUE(
-      pump_until({{client.get(), &client_log}}, [&] { return !client_log.disconnected.empty(); }));
-  EXPECT_EQ(client_log.disconnected[0].second, DisconnectReason::shutdown);
-}
-
-TEST_F(WebSocketTest, full_server_refuses_with_server_full_and_keeps_its_players) {
-  auto config = server_config();
-  config.max_connections = 2;
-  start_server(config);
-  EventLog a_log, b_log, c_log;
-  auto a = connect_client(a_log);
-  auto b = connect_client(b_log);
-  auto c = make_client();
-  ASSERT_TRUE(pump_until(
-      {{server_.get(), &server_log_}, {a.get(), &a_log}, {b.get(), &b_log}, {c.get(), &c_log}},
-      [&] { return !c_log.disconnected.empty(); }));
-  EXPECT_TRUE(c_log.connected.empty()) << "a refused client must not see a brief connection";
-  EXPECT_EQ(c_log.disconnected[0].second, DisconnectReason::server_full);
-  EXPECT_EQ(server_->connected_peers(), 2u);
-  EXPECT_EQ(server_->counters().refused_connections, 1u);
-  EXPECT_TRUE(a_log.disconnected.empty());
-  EXPECT_TRUE(b_log.disconnected.empty());
 }
 
 TEST_F(WebSocketTest, connections_per_address_are_capped) {
@@ -470,38 +362,6 @@ TEST_F(WebSocketTest, peer_that_never_reads_gets_queue_full_and_costs_bounded_me
   EXPECT_LE(stats->bytes_queued, config.common.max_queued_bytes_per_peer);
 }
 
-TEST_F(WebSocketTest, unpolled_client_pushes_back_on_the_server_then_gets_everything_in_order) {
-  auto config = server_config();
-  config.common.max_queued_bytes_per_peer = 256 * 1024;
-  start_server(config);
-  auto small_inbox = client_config();
-  small_inbox.common.max_unpolled_bytes_per_peer = 64 * 1024;
-  EventLog client_log;
-  auto client = connect_client(client_log, small_inbox);
-  const net::PeerId peer = server_log_.connected[0];
-
-  // The client is not polled: its io thread must stop reading instead of buffering without end.
-  const int sent = fill_until_stalled(peer, 16 * 1024);
-  ASSERT_GT(sent, 0);
-  ASSERT_TRUE(pump_until({{server_.get(), &server_log_}, {client.get(), &client_log}}, [&] {
-    return client_log.messages.size() == static_cast<std::size_t>(sent);
-  }));
-  for (int i = 0; i < sent; ++i) {
-    ASSERT_EQ(client_log.messages[i].bytes, pattern(static_cast<std::uint32_t>(i), 16 * 1024));
-  }
-  EXPECT_EQ(server_->send(peer, 0, Delivery::reliable_ordered, bytes_of("again")), SendResult::ok);
-}
-
-TEST_F(WebSocketTest, round_trip_time_is_measured_with_pings) {
-  start_server();
-  EventLog client_log;
-  auto client = connect_client(client_log);
-  const net::PeerId peer = server_log_.connected[0];
-  EXPECT_TRUE(pump_until({{server_.get(), &server_log_}, {client.get(), &client_log}}, [&] {
-    return server_->stats(peer)->rtt_ms > 0 && client->stats(client->server())->rtt_ms > 0;
-  }));
-}
-
 TEST_F(WebSocketTest, peer_that_answers_no_ping_times_out) {
   auto config = server_config();
   config.common.idle_timeout_ms = 400;
@@ -512,23 +372,6 @@ TEST_F(WebSocketTest, peer_that_answers_no_ping_times_out) {
   ASSERT_TRUE(pump_until({{server_.get(), &server_log_}},
                          [&] { return !server_log_.disconnected.empty(); }));
   EXPECT_EQ(server_log_.disconnected[0].second, DisconnectReason::timeout);
-}
-
-TEST_F(WebSocketTest, connecting_to_a_port_nobody_listens_on_fails_with_connect_failed) {
-  start_server();
-  const std::uint16_t closed_port = server_->port();
-  server_.reset();
-  auto config = client_config();
-  config.server_port = closed_port;
-  auto made = net::make_websocket_client(config);
-  ASSERT_TRUE(made.ok()) << made.error();
-  auto client = std::move(made.value());
-  EventLog client_log;
-  ASSERT_TRUE(
-      pump_until({{client.get(), &client_log}}, [&] { return !client_log.disconnected.empty(); }));
-  EXPECT_EQ(client_log.disconnected[0].second, DisconnectReason::connect_failed);
-  EXPECT_TRUE(client_log.connected.empty());
-  EXPECT_EQ(client->state(), ClientState::disconnected);
 }
 
 bool mentions(const net::Status& status, const std::string& text) {

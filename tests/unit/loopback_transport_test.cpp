@@ -12,7 +12,8 @@ namespace {
 using test::bytes_of;
 using test::EventLog;
 
-// A loopback network on a hand-driven clock: nothing happens until the test advances time.
+// What the loopback network adds to the transport contract (transport_contract_test): simulated
+// network conditions on a hand-driven clock, where nothing happens until the test advances time.
 class LoopbackTest : public ::testing::Test {
  protected:
   void make(LoopbackConfig config = {}) {
@@ -38,58 +39,6 @@ class LoopbackTest : public ::testing::Test {
   std::unique_ptr<ServerTransport> server_;
   EventLog server_log_;
 };
-
-TEST_F(LoopbackTest, client_connects_exchanges_messages_and_disconnects_with_reason) {
-  make();
-  auto c = client();
-  EventLog client_log;
-  run(2, {{server_.get(), &server_log_}, {c.get(), &client_log}});
-  ASSERT_EQ(server_log_.connected.size(), 1u);
-  ASSERT_EQ(client_log.connected.size(), 1u);
-  EXPECT_EQ(c->state(), ClientState::connected);
-
-  EXPECT_EQ(c->send(0, Delivery::reliable_ordered, bytes_of("hello")), SendResult::ok);
-  EXPECT_EQ(server_->send(server_log_.connected[0], 1, Delivery::unreliable, bytes_of("hi")),
-            SendResult::ok);
-  run(2, {{server_.get(), &server_log_}, {c.get(), &client_log}});
-  ASSERT_EQ(server_log_.messages.size(), 1u);
-  EXPECT_EQ(server_log_.messages[0].bytes, bytes_of("hello"));
-  ASSERT_EQ(client_log.messages.size(), 1u);
-  EXPECT_EQ(client_log.messages[0].channel, 1);
-
-  server_->disconnect(server_log_.connected[0], DisconnectReason::kicked);
-  run(2, {{server_.get(), &server_log_}, {c.get(), &client_log}});
-  ASSERT_EQ(client_log.disconnected.size(), 1u);
-  EXPECT_EQ(client_log.disconnected[0].second, DisconnectReason::kicked);
-  ASSERT_EQ(server_log_.disconnected.size(), 1u);
-  EXPECT_EQ(server_log_.disconnected[0].second, DisconnectReason::kicked);
-  EXPECT_EQ(server_->connected_peers(), 0u);
-}
-
-TEST_F(LoopbackTest, server_full_refuses_with_reason_and_never_reports_connected) {
-  make({.max_peers = 1});
-  auto first = client();
-  auto second = client();
-  EventLog first_log, second_log;
-  run(3, {{server_.get(), &server_log_}, {first.get(), &first_log}, {second.get(), &second_log}});
-  EXPECT_EQ(first_log.connected.size(), 1u);
-  EXPECT_TRUE(second_log.connected.empty());
-  ASSERT_EQ(second_log.disconnected.size(), 1u);
-  EXPECT_EQ(second_log.disconnected[0].second, DisconnectReason::server_full);
-  EXPECT_EQ(server_->counters().refused_connections, 1u);
-}
-
-TEST_F(LoopbackTest, send_checks_size_channel_and_peer) {
-  make({.channel_count = 2, .max_message_size = 8});
-  auto c = client();
-  EventLog client_log;
-  run(2, {{server_.get(), &server_log_}, {c.get(), &client_log}});
-  const std::vector<std::byte> nine(9);
-  EXPECT_EQ(c->send(0, Delivery::reliable_ordered, nine), SendResult::too_large);
-  EXPECT_EQ(c->send(2, Delivery::reliable_ordered, bytes_of("x")), SendResult::invalid_channel);
-  EXPECT_EQ(server_->send(999, 0, Delivery::reliable_ordered, bytes_of("x")),
-            SendResult::unknown_peer);
-}
 
 TEST_F(LoopbackTest, reliable_messages_keep_order_under_jitter_and_sequenced_never_go_back) {
   LoopbackConfig config;
@@ -145,38 +94,6 @@ TEST_F(LoopbackTest, latency_delays_delivery_by_the_configured_time) {
   run(3, {{server_.get(), &server_log_}, {c.get(), &client_log}});
   EXPECT_EQ(server_log_.messages.size(), 1u);
   EXPECT_DOUBLE_EQ(c->stats(c->server())->rtt_ms, 100.0);
-}
-
-TEST_F(LoopbackTest, dropped_client_is_reported_closed_and_stats_count_traffic) {
-  make();
-  auto c = client();
-  EventLog client_log;
-  run(2, {{server_.get(), &server_log_}, {c.get(), &client_log}});
-  ASSERT_EQ(c->send(0, Delivery::reliable_ordered, bytes_of("12345")), SendResult::ok);
-  run(2, {{server_.get(), &server_log_}, {c.get(), &client_log}});
-  const auto stats = server_->stats(server_log_.connected[0]);
-  ASSERT_TRUE(stats);
-  EXPECT_EQ(stats->messages_received, 1u);
-  EXPECT_EQ(stats->bytes_received, 5u);
-  EXPECT_EQ(c->stats(c->server())->messages_sent, 1u);
-  c.reset();
-  run(2, {{server_.get(), &server_log_}});
-  ASSERT_EQ(server_log_.disconnected.size(), 1u);
-  EXPECT_EQ(server_log_.disconnected[0].second, DisconnectReason::closed);
-  EXPECT_FALSE(server_->stats(server_log_.connected[0]));
-}
-
-TEST(LoopbackNetwork, client_without_server_fails_to_connect) {
-  auto network = std::move(LoopbackNetwork::create().value());
-  auto c = network->make_client();
-  EventLog log;
-  Event event;
-  for (int i = 0; i < 3; ++i) {
-    while (c->poll(event))
-      log.record(event);
-  }
-  ASSERT_EQ(log.disconnected.size(), 1u);
-  EXPECT_EQ(log.disconnected[0].second, DisconnectReason::connect_failed);
 }
 
 }  // namespace

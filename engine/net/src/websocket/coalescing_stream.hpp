@@ -55,6 +55,7 @@
 
 #include "websocket/burst_trim.hpp"
 #include "websocket/tls_session.hpp"
+#include "websocket/wire_counts.hpp"
 
 namespace tickwire::net::websocket_detail {
 
@@ -113,10 +114,33 @@ class CoalescingStream {
   next_layer_type& next_layer() noexcept { return state_->next; }
   const next_layer_type& next_layer() const noexcept { return state_->next; }
 
+  // Every byte read from and written to the socket since the stream was made (the HTTP upgrade and
+  // the TLS handshake included), as long as the stream's state lives.
+  std::shared_ptr<WireCounts> wire_counts() const noexcept {
+    return std::shared_ptr<WireCounts>(state_, &state_->wire);
+  }
+  // Adds the counts so far to `total`, and every later one too.
+  void count_wire_into(std::shared_ptr<WireCounts> total) noexcept {
+    WireCounts& wire = state_->wire;
+    total->add_read(wire.bytes_read);
+    total->add_written(wire.bytes_written);
+    wire.total = std::move(total);
+  }
+
   template <typename MutableBufferSequence, typename ReadHandler>
   auto async_read_some(const MutableBufferSequence& buffers, ReadHandler&& handler) {
     if (state_->tls) return async_tls_read(buffers, std::forward<ReadHandler>(handler));
-    return state_->next.async_read_some(buffers, std::forward<ReadHandler>(handler));
+    return boost::asio::async_initiate<ReadHandler, void(boost::beast::error_code, std::size_t)>(
+        [](auto completion, std::shared_ptr<State> state, const MutableBufferSequence& data) {
+          State& s = *state;
+          s.next.async_read_some(data,
+                                 [state = std::move(state), completion = std::move(completion)](
+                                     boost::beast::error_code ec, std::size_t bytes) mutable {
+                                   state->wire.add_read(bytes);
+                                   std::move(completion)(ec, bytes);
+                                 });
+        },
+        handler, state_, buffers);
   }
 
   template <typename ConstBufferSequence, typename WriteHandler>
@@ -212,6 +236,7 @@ class CoalescingStream {
     boost::beast::error_code error;   // the socket failed: every later write fails so too
     std::unique_ptr<Waiter> held;     // Beast's write, waiting for room
     std::unique_ptr<Waiter> drained;  // the teardown, waiting for the socket to take it all
+    WireCounts wire;                  // see wire_counts()
   };
 
   template <typename ConstBufferSequence, typename Handler>
@@ -278,9 +303,11 @@ class CoalescingStream {
     } else {
       s.sending.swap(s.pending);  // `pending` keeps the capacity of the batch before
     }
-    boost::asio::async_write(
-        s.next, boost::asio::buffer(s.sending),
-        [state](boost::beast::error_code ec, std::size_t) { on_flushed(state, ec); });
+    boost::asio::async_write(s.next, boost::asio::buffer(s.sending),
+                             [state](boost::beast::error_code ec, std::size_t bytes) {
+                               state->wire.add_written(bytes);
+                               on_flushed(state, ec);
+                             });
   }
 
   static void on_flushed(const std::shared_ptr<State>& state, boost::beast::error_code ec) {

@@ -28,6 +28,7 @@ inline bool CoalescingStream::receive(State& s, boost::beast::error_code& ec) {
     return false;
   }
   if (ec) return false;
+  s.wire.add_read(got);
   s.tls->feed(scratch.data(), got);
   return true;
 }
@@ -79,7 +80,7 @@ struct CoalescingStream::TlsHandshakeOp {
   enum class Waiting { start, posted, readable, written } waiting = Waiting::start;
 
   template <typename Self>
-  void operator()(Self& self, boost::beast::error_code ec = {}, std::size_t = 0) {
+  void operator()(Self& self, boost::beast::error_code ec = {}, std::size_t bytes = 0) {
     State& s = *state;
     switch (waiting) {
       case Waiting::start:
@@ -95,6 +96,7 @@ struct CoalescingStream::TlsHandshakeOp {
         }
         break;
       case Waiting::written:
+        s.wire.add_written(bytes);
         if (ec) return self.complete(ec, 0);
         return next_step(self, after_output);
     }

@@ -12,6 +12,10 @@ TransportCounters SharedCounters::snapshot() const {
   out.refused_connections = refused_connections.load();
   out.dropped_rate_limited = dropped_rate_limited.load();
   out.peers_disconnected_for_abuse = peers_disconnected_for_abuse.load();
+  out.wire_bytes_received = wire->bytes_read.load();
+  out.wire_bytes_sent = wire->bytes_written.load();
+  out.datagrams_received = wire->frames_read.load();
+  out.datagrams_sent = wire->frames_written.load();
   return out;
 }
 

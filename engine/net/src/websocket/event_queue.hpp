@@ -25,6 +25,8 @@ struct SharedCounters {
   std::atomic<std::uint64_t> refused_connections{0};
   std::atomic<std::uint64_t> dropped_rate_limited{0};
   std::atomic<std::uint64_t> peers_disconnected_for_abuse{0};
+  // Every connection's socket bytes and message frames, summed.
+  const std::shared_ptr<WireCounts> wire = std::make_shared<WireCounts>();
 
   TransportCounters snapshot() const;
 };

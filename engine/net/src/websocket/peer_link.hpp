@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "tickwire/net/types.hpp"
+#include "websocket/wire_counts.hpp"
 
 namespace tickwire::net::websocket_detail {
 
@@ -54,6 +55,9 @@ class PeerLink {
   virtual void close_with_code(DisconnectReason reason, std::uint16_t code, bool after_writes) = 0;
   // Reading stopped at max_unpolled_bytes_per_peer; poll() has made room again.
   virtual void resume_reading() = 0;
+  // Lifts the limit on a peer's messages before its admission to max_message_size, before any
+  // frame sent after this call.
+  virtual void admit_full_size_messages() = 0;
 
   // The peer's IP address on a server (what admission counts it as), empty on a client. Set
   // before the link is shared, read-only after.
@@ -65,7 +69,8 @@ class PeerLink {
   std::atomic<std::uint64_t> bytes_queued{0};  // message bytes, the channel byte not counted
   std::atomic<double> rtt_ms{0};
   std::atomic<double> rtt_variance_ms{0};
-  std::atomic<std::uint64_t> wire_bytes_received{0};
+  // What the connection moved on its socket (set before the link is shared).
+  std::shared_ptr<const WireCounts> wire;
 
   // Guarded by the EventQueue's mutex: received message bytes not yet handed out by poll(), and
   // whether the connection stopped reading because of them.

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "session/session_config.hpp"
+#include "session/stream_handshake.hpp"
 #include "tickwire/net/websocket_transport.hpp"
 
 namespace tickwire::net {
@@ -88,6 +89,12 @@ Status WebSocketServerConfig::validate() const {
   }
   if (Status status = session::validate_session_settings(require_ticket, security); !status.ok()) {
     return status;
+  }
+  if (require_ticket && (max_message_size_before_admission < session::stream::kMaxHelloBytes ||
+                         max_message_size_before_admission > 64 * 1024)) {
+    return out_of_range("max_message_size_before_admission", max_message_size_before_admission,
+                        "use " + std::to_string(session::stream::kMaxHelloBytes) +
+                            " (the largest ticket and proof) .. 65536");
   }
   if (require_ticket && common.framing != WebSocketFraming::channel_prefix) {
     return Status::error(

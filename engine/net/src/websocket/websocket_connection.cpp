@@ -1,5 +1,6 @@
 #include "websocket/websocket_connection.hpp"
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/websocket/error.hpp>
@@ -35,20 +36,34 @@ void apply_websocket_timeouts(WebSocketStream& ws, const WebSocketCommonConfig& 
 WebSocketConnection::WebSocketConnection(WebSocketStream&& ws, PeerId peer,
                                          const WebSocketCommonConfig& config,
                                          std::shared_ptr<EventQueue> events,
-                                         FinishedHook on_finished)
+                                         FinishedHook on_finished,
+                                         std::size_t max_message_size_before_admission)
     : ws_(std::move(ws)),
       strand_(ws_.get_executor()),
       peer_(peer),
       channel_count_(config.channel_count),
       raw_framing_(config.framing == WebSocketFraming::raw),
       ping_interval_(config.ping_interval_ms),
+      read_message_max_(config.max_message_size +
+                        (config.framing == WebSocketFraming::raw ? 0 : kChannelPrefixBytes)),
       events_(std::move(events)),
       on_finished_(std::move(on_finished)),
       ping_timer_(strand_) {
-  // With the default framing the channel byte rides on top of the largest message.
-  ws_.read_message_max(config.max_message_size + (raw_framing_ ? 0 : kChannelPrefixBytes));
+  // With the default framing the channel byte rides on top of the largest message. Before its
+  // admission a peer gets less: Beast refuses a larger frame by its header, before buffering it.
+  std::size_t read_max = read_message_max_;
+  if (max_message_size_before_admission > 0) {
+    read_max = std::min(
+        read_max, max_message_size_before_admission + (raw_framing_ ? 0 : kChannelPrefixBytes));
+  }
+  ws_.read_message_max(read_max);
   ws_.binary(true);
+  // One frame per message, so that datagrams_sent counts frames and messages alike.
+  ws_.auto_fragment(false);
   ws_.next_layer().set_linger(config.handshake_timeout_ms);
+  ws_.next_layer().count_wire_into(events_->counters.wire);
+  socket_counts_ = ws_.next_layer().wire_counts();
+  wire = socket_counts_;
 }
 
 void WebSocketConnection::start() {
@@ -81,8 +96,7 @@ void WebSocketConnection::on_read(beast::error_code ec, std::size_t /*bytes*/) {
   // came before it is for a peer we already let go of.
   if (closing_) return;
   if (!ws_.is_message_done()) return do_read();
-  // The message with its channel byte; frame headers not counted.
-  wire_bytes_received += inbound_.size();
+  socket_counts_->add_frame_read();
   if (raw_framing_) return deliver_raw();
   if (!ws_.got_binary()) return reject_frame(close_code::unsupported_data);
   if (inbound_.size() < kChannelPrefixBytes) return reject_frame(close_code::protocol_error);
@@ -122,6 +136,13 @@ void WebSocketConnection::resume_reading() {
   });
 }
 
+void WebSocketConnection::admit_full_size_messages() {
+  // On the strand before any frame posted after this call, so before the admission's answer: a
+  // client sends its game messages only after that answer.
+  asio::post(strand_,
+             [self = shared_from_this()] { self->ws_.read_message_max(self->read_message_max_); });
+}
+
 // --- write path -----------------------------------------------------------------------------
 
 void WebSocketConnection::send_frame(SharedFrame frame) {
@@ -153,6 +174,7 @@ void WebSocketConnection::do_write() {
 
 void WebSocketConnection::on_write(beast::error_code ec, std::size_t /*bytes*/) {
   writing_ = false;
+  if (!ec) socket_counts_->add_frame_written();
   ws_.next_layer().set_may_wait(false);  // Beast's own frames (pongs, close) go at once
   if (finished_) return;                 // finish() released the whole outbox
   release(*outbox_[outbox_head_].frame);

@@ -39,9 +39,11 @@ class WebSocketConnection final : public PeerLink,
   // Runs once, on the strand, after the `disconnected` event was queued.
   using FinishedHook = std::function<void()>;
 
-  // `ws` has finished its opening handshake.
+  // `ws` has finished its opening handshake. `max_message_size_before_admission` > 0: the peer's
+  // messages may be at most that large until admit_full_size_messages().
   WebSocketConnection(WebSocketStream&& ws, PeerId peer, const WebSocketCommonConfig& config,
-                      std::shared_ptr<EventQueue> events, FinishedHook on_finished);
+                      std::shared_ptr<EventQueue> events, FinishedHook on_finished,
+                      std::size_t max_message_size_before_admission = 0);
 
   // On the strand: queues `connected`, then starts reading and pinging.
   void start();
@@ -53,6 +55,7 @@ class WebSocketConnection final : public PeerLink,
   void close(DisconnectReason reason) override;
   void close_with_code(DisconnectReason reason, std::uint16_t code, bool after_writes) override;
   void resume_reading() override;
+  void admit_full_size_messages() override;
 
  private:
   void do_read();
@@ -83,8 +86,11 @@ class WebSocketConnection final : public PeerLink,
   const std::size_t channel_count_;
   const bool raw_framing_;  // WebSocketFraming::raw
   const std::chrono::milliseconds ping_interval_;
+  const std::size_t read_message_max_;  // once admitted, the channel byte included
   std::shared_ptr<EventQueue> events_;
   FinishedHook on_finished_;
+
+  std::shared_ptr<WireCounts> socket_counts_;  // the stream's, which also go to the transport's
 
   // The message being read; handed over with it (see do_read() for how it is sized).
   static constexpr std::size_t kFirstReadBytes = 128;

@@ -160,6 +160,11 @@ std::string WebSocketEndpoint::peer_address(PeerId peer) const {
   return it == peers_.end() ? std::string{} : it->second.link->remote_address;
 }
 
+void WebSocketEndpoint::admit_full_size_messages(PeerId peer) {
+  const auto it = peers_.find(peer);
+  if (it != peers_.end()) it->second.link->admit_full_size_messages();
+}
+
 std::optional<ConnectionStats> WebSocketEndpoint::stats(PeerId peer) const {
   const auto it = peers_.find(peer);
   if (it == peers_.end()) return std::nullopt;
@@ -167,7 +172,12 @@ std::optional<ConnectionStats> WebSocketEndpoint::stats(PeerId peer) const {
   ConnectionStats stats = it->second.counts;
   stats.rtt_ms = link.rtt_ms.load();
   stats.rtt_variance_ms = link.rtt_variance_ms.load();
-  stats.wire_bytes_received = link.wire_bytes_received.load();
+  if (link.wire) {
+    stats.wire_bytes_received = link.wire->bytes_read.load();
+    stats.wire_bytes_sent = link.wire->bytes_written.load();
+    stats.datagrams_received = link.wire->frames_read.load();
+    stats.datagrams_sent = link.wire->frames_written.load();
+  }
   stats.messages_queued = link.messages_queued.load();
   stats.bytes_queued = link.bytes_queued.load();
   return stats;

@@ -50,6 +50,8 @@ class WebSocketEndpoint {
   std::optional<ConnectionStats> stats(PeerId peer) const;
   // The peer's IP address (server side), empty if it is not connected.
   std::string peer_address(PeerId peer) const;
+  // See PeerLink::admit_full_size_messages(); nothing if the peer is gone.
+  void admit_full_size_messages(PeerId peer);
   TransportCounters counters() const;
   std::size_t connected_peers() const { return peers_.size(); }
 

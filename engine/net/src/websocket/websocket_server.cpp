@@ -70,6 +70,7 @@ struct ServerShared {
                    server_config.connections_per_address_per_second}),
         http_handler(std::move(handler)),
         accept_upgrades(tuning.accept_upgrades),
+        max_message_size_before_admission(tuning.max_message_size_before_admission),
         burst_trim(asio::any_io_executor(context.get_executor()), kBurstTrimPeriod) {
     if (tuning.broadcast_flush_delay.count() > 0) {
       flush_round = std::make_unique<CoalescingStream::FlushRound>(
@@ -91,6 +92,7 @@ struct ServerShared {
   LiveConnections live;
   const HttpRequestHandler http_handler;
   const bool accept_upgrades;
+  const std::size_t max_message_size_before_admission;  // 0: none (WebSocketServerTuning)
   std::atomic<PeerId> next_peer{1};
   // Broadcast frames wait for it (WebSocketServerTuning); none when they go at once. Used by
   // connections while the io thread runs, which this outlives (the transport owns it and stops
@@ -317,7 +319,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
         [shared = shared_, address = address_, peer] {
           shared->admission.release_connection(address);
           shared->live.remove(peer);
-        });
+        },
+        shared_->max_message_size_before_admission);
     connection->remote_address = address_;
     if (!shared_->live.add(peer, connection)) {
       // The transport is being destroyed: this connection would never be polled.
@@ -456,6 +459,7 @@ class WebSocketServer final : public EndpointTransport<WebSocketServerTransport>
     endpoint_.send_to_many(peers, channel, message, results);
   }
   std::string peer_address(PeerId peer) const override { return endpoint_.peer_address(peer); }
+  void admit_full_size_messages(PeerId peer) override { endpoint_.admit_full_size_messages(peer); }
 
  private:
   // One post to the io thread for a whole broadcast. Every server connection runs on the
@@ -556,12 +560,13 @@ Result<std::unique_ptr<ServerTransport>> make_websocket_server(
   using namespace websocket_detail;
   if (Status status = config.validate(); !status.ok()) return status;
   const bool sessions = wants_sessions(config);
+  WebSocketServerTuning tuning;
+  if (sessions) tuning.max_message_size_before_admission = config.max_message_size_before_admission;
   auto made = websocket_detail::make_websocket_server(
-      sessions ? transport_config_for_sessions(config) : config, &answer_not_found);
+      sessions ? transport_config_for_sessions(config) : config, &answer_not_found, tuning);
   if (!made.ok()) return Status::error(made.error());
-  std::unique_ptr<ServerTransport> server = std::move(made.value());
-  if (sessions) return make_session_server(std::move(server), config);
-  return server;
+  if (sessions) return make_session_server(std::move(made.value()), config);
+  return std::unique_ptr<ServerTransport>(std::move(made.value()));
 }
 
 }  // namespace tickwire::net

@@ -29,6 +29,10 @@ class WebSocketServerTransport : public ServerTransport {
   // The IP address a connected peer came from ("127.0.0.2", "::1"; IPv4 clients of a dual-stack
   // listener as IPv4), as the per-address limits count it; empty once it is gone.
   virtual std::string peer_address(PeerId peer) const = 0;
+  // From now on the peer may send messages up to max_message_size, no longer only up to
+  // WebSocketServerTuning::max_message_size_before_admission. Takes effect before anything sent
+  // to the peer after this call goes out.
+  virtual void admit_full_size_messages(PeerId peer) = 0;
 };
 
 // What a service inside Tickwire may tune beyond the public config.
@@ -41,6 +45,10 @@ struct WebSocketServerTuning {
   // False for a port that serves plain HTTP only (metrics): an upgrade request then goes to the
   // HTTP handler like any other request. Default true.
   bool accept_upgrades = true;
+  // The largest message, in bytes (the channel byte not counted), a new connection may send until
+  // admit_full_size_messages() for it; a larger one closes it with 1009 unread. 0 (the default):
+  // max_message_size from the start.
+  std::size_t max_message_size_before_admission = 0;
 };
 
 // make_websocket_server() with another handler for plain HTTP requests.

@@ -13,6 +13,7 @@
 #include <memory>
 
 #include "tickwire/net/websocket_transport.hpp"
+#include "websocket/websocket_server.hpp"
 
 namespace tickwire::net::websocket_detail {
 
@@ -27,8 +28,10 @@ WebSocketServerConfig transport_config_for_sessions(const WebSocketServerConfig&
 WebSocketClientConfig transport_config_for_sessions(const WebSocketClientConfig& config);
 
 // The layer over a plain transport made from transport_config_for_sessions(config).
-std::unique_ptr<ServerTransport> make_session_server(std::unique_ptr<ServerTransport> transport,
-                                                     const WebSocketServerConfig& config);
+// `transport` was made with WebSocketServerTuning::max_message_size_before_admission set to
+// config.max_message_size_before_admission: the layer lifts it for each peer it admits.
+std::unique_ptr<ServerTransport> make_session_server(
+    std::unique_ptr<WebSocketServerTransport> transport, const WebSocketServerConfig& config);
 std::unique_ptr<ClientTransport> make_session_client(std::unique_ptr<ClientTransport> transport,
                                                      const WebSocketClientConfig& config);
 

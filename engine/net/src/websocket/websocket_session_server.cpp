@@ -36,7 +36,8 @@ std::span<const std::uint8_t> octets_of(const Payload& payload) {
 
 class SessionServer final : public ServerTransport, public detail::TicketGate {
  public:
-  SessionServer(std::unique_ptr<ServerTransport> transport, const WebSocketServerConfig& config)
+  SessionServer(std::unique_ptr<WebSocketServerTransport> transport,
+                const WebSocketServerConfig& config)
       : transport_(std::move(transport)),
         requirement_(config.require_ticket),
         encrypted_(config.security == SessionSecurity::encrypted),
@@ -229,6 +230,8 @@ class SessionServer final : public ServerTransport, public detail::TicketGate {
     std::optional<stream::Proof> sealed_challenge;
     if (peer.sealed) sealed_challenge = stream::seal_challenge(peer.sealed->sealer, peer.challenge);
     const auto accept = stream::encode_accept(sealed_challenge);
+    // Before the answer, after which the client sends game messages up to max_message_size.
+    transport_->admit_full_size_messages(id);
     transport_->send(id, stream::kHandshakeChannel, Delivery::reliable_ordered, bytes_of(accept));
     peer.admitted = true;
     --waiting_;
@@ -306,7 +309,7 @@ class SessionServer final : public ServerTransport, public detail::TicketGate {
     }
   }
 
-  std::unique_ptr<ServerTransport> transport_;
+  std::unique_ptr<WebSocketServerTransport> transport_;
   std::optional<TicketRequirement> requirement_;
   std::optional<JoinTicketVerifier> verifier_;
   bool encrypted_;
@@ -339,8 +342,8 @@ WebSocketServerConfig transport_config_for_sessions(const WebSocketServerConfig&
   return transport;
 }
 
-std::unique_ptr<ServerTransport> make_session_server(std::unique_ptr<ServerTransport> transport,
-                                                     const WebSocketServerConfig& config) {
+std::unique_ptr<ServerTransport> make_session_server(
+    std::unique_ptr<WebSocketServerTransport> transport, const WebSocketServerConfig& config) {
   return std::make_unique<SessionServer>(std::move(transport), config);
 }
 

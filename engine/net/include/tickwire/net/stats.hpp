@@ -21,8 +21,10 @@ struct ConnectionStats {
   std::uint64_t bytes_received = 0;  // message payload bytes delivered by poll()
   // Whole datagrams from and to this peer, and their size with protocol headers, acknowledgements
   // and retransmissions included: what the connection costs on the wire (UDP/IP headers not
-  // counted). 0 where not datagram based; on WebSocket wire_bytes_received counts each message
-  // with its channel byte, and nothing is counted sent.
+  // counted). On WebSocket a "datagram" is a message frame (Tickwire sends each message as one
+  // frame; a peer's fragmented message counts once), and the wire bytes are every byte read from
+  // or written to the TCP socket: the upgrade, frame headers, control frames (pings, close) and,
+  // with TLS, the TLS records and handshake. 0 on loopback.
   std::uint64_t datagrams_received = 0;
   std::uint64_t wire_bytes_received = 0;
   std::uint64_t datagrams_sent = 0;
@@ -41,7 +43,8 @@ struct TransportCounters {
   std::uint64_t datagrams_received = 0;
   std::uint64_t wire_bytes_received = 0;  // their size, protocol headers included
   // What went out on the wire, protocol headers, acknowledgements and retransmissions included
-  // (datagram transports; 0 on WebSocket): what a bandwidth bill or a net graph counts.
+  // (on WebSocket: message frames and socket bytes, as ConnectionStats counts them): what a
+  // bandwidth bill or a net graph counts.
   std::uint64_t datagrams_sent = 0;
   std::uint64_t wire_bytes_sent = 0;
   std::uint64_t connections_accepted = 0;

@@ -179,6 +179,13 @@ struct WebSocketServerConfig {
   // on ENet gives both the same requirement and joins them with combine_servers, so that a ticket
   // is used once across both.
   std::optional<TicketRequirement> require_ticket;
+  // With require_ticket: the largest message, in bytes, a connection may send before it is
+  // admitted, that is its first one, the ticket and its proof (at most 1067 bytes). A larger one
+  // closes the connection with 1009 (message_too_large, counted in dropped_oversize) as soon as
+  // its frame header arrives, so a peer nobody admitted cannot make the server buffer
+  // common.max_message_size. Once admitted a peer may send up to common.max_message_size.
+  // 1067..65536. Default 2048.
+  std::size_t max_message_size_before_admission = 2048;
   // Default encrypted: every session needs a ticket carrying keys sealed to this server.
   // plaintext_for_development without require_ticket is the plain transport (the lobby's).
   SessionSecurity security = SessionSecurity::encrypted;
