@@ -6,6 +6,7 @@
 
 #include <optional>
 
+#include "../support/log_capture.hpp"
 #include "../support/pump.hpp"
 #include "../support/tcp_relay.hpp"
 #include "tickwire/net/enet_transport.hpp"
@@ -196,6 +197,7 @@ TEST_F(WebSocketSessionTest, an_altered_message_is_counted_and_ends_only_its_own
 }
 
 TEST_F(WebSocketSessionTest, bad_and_missing_tickets_are_refused_and_counted_while_a_player_plays) {
+  LogCapture capture;
   start_server(server_config());
   auto honest = admit(1);
   ASSERT_NE(honest->peer, net::kInvalidPeer);
@@ -279,6 +281,11 @@ TEST_F(WebSocketSessionTest, bad_and_missing_tickets_are_refused_and_counted_whi
 
   const auto counters = server_->counters();
   EXPECT_EQ(counters.rejected_tickets, rejected);
+  // The operator's log names each refusal's reason, one line each (far below the limiter's burst
+  // per reason).
+  for (const char* reason : {"expired", "reused", "bad_proof", "missing", "wrong_server"}) {
+    EXPECT_EQ(capture.matching("tickets", std::string("refused: ") + reason).size(), 1u) << reason;
+  }
   EXPECT_EQ(counters.connections_accepted, server_log_.connected.size());
   EXPECT_EQ(counters.refused_connections, 1u);
   EXPECT_EQ(counters.dropped_forged, 1u) << "the proof made with the wrong keys";
