@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "../support/log_capture.hpp"
 #include "../support/pump.hpp"
 #include "tickwire/net/traffic_policy.hpp"
 #include "tickwire/net/udp_link_simulator.hpp"
@@ -131,6 +132,7 @@ TEST_F(TrafficPolicyTest, gameplay_goes_over_enet_when_udp_reaches_the_server) {
 
 TEST_F(TrafficPolicyTest,
        gameplay_falls_back_to_websocket_with_its_ticket_when_udp_gets_no_answer) {
+  LogCapture capture;
   auto link = blackhole();
   auto client = make_client(client_config(link->port(), 12));
   EventLog log;
@@ -141,6 +143,10 @@ TEST_F(TrafficPolicyTest,
   ASSERT_TRUE(server_->ticket_of(peer));
   EXPECT_EQ(server_->ticket_of(peer)->player_id, 12u);
   EXPECT_EQ(server_->counters().rejected_tickets, 0u);
+  // The operator hears of it, once.
+  const auto fallback = capture.matching("policy", "falling back to WebSocket");
+  ASSERT_EQ(fallback.size(), 1u);
+  EXPECT_EQ(fallback[0].level, net::LogLevel::warning);
 }
 
 TEST_F(TrafficPolicyTest, peers_of_both_transports_get_distinct_ids_tickets_and_messages) {
@@ -187,6 +193,8 @@ TEST_F(TrafficPolicyTest, a_ticket_used_on_one_transport_is_refused_on_the_other
   auto over_tcp = make_client(again);
   EventLog tcp_log;
   EXPECT_EQ(outcome(*over_tcp, tcp_log), DisconnectReason::ticket_rejected);
+  ASSERT_EQ(tcp_log.ticket_refusals.size(), 1u);
+  EXPECT_EQ(tcp_log.ticket_refusals[0], net::TicketRefusal::reused);
 
   // Used over WebSocket, shown again over ENet.
   auto second = client_config(udp_port_, 32);
@@ -200,6 +208,8 @@ TEST_F(TrafficPolicyTest, a_ticket_used_on_one_transport_is_refused_on_the_other
   auto second_udp = make_client(back);
   EventLog second_udp_log;
   EXPECT_EQ(outcome(*second_udp, second_udp_log), DisconnectReason::ticket_rejected);
+  ASSERT_EQ(second_udp_log.ticket_refusals.size(), 1u);
+  EXPECT_EQ(second_udp_log.ticket_refusals[0], net::TicketRefusal::reused);
 
   EXPECT_EQ(server_->counters().rejected_tickets, 2u);
   ASSERT_TRUE(pump_until({{server_.get(), &server_log_}},
