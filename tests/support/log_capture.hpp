@@ -1,7 +1,10 @@
 #pragma once
 // A log sink for tests: installed for the capture's lifetime, it keeps every record (from any
-// thread) for the test to look at, and puts the default sink back when it goes.
+// thread) for the test to look at, and puts the default sink back when it goes. The records live
+// in shared state the sink holds, so that a thread still inside the old sink when the capture
+// goes does not write into freed memory.
 
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -21,9 +24,9 @@ class LogCapture {
 
   explicit LogCapture(net::LogLevel min_level = net::LogLevel::debug) {
     net::set_log_sink(
-        [this](const net::LogRecord& record) {
-          std::lock_guard lock(mutex_);
-          records_.push_back(
+        [state = state_](const net::LogRecord& record) {
+          std::lock_guard lock(state->mutex);
+          state->records.push_back(
               {record.level, std::string(record.category), std::string(record.message)});
         },
         min_level);
@@ -33,8 +36,8 @@ class LogCapture {
   LogCapture& operator=(const LogCapture&) = delete;
 
   std::vector<Record> records() const {
-    std::lock_guard lock(mutex_);
-    return records_;
+    std::lock_guard lock(state_->mutex);
+    return state_->records;
   }
   // The records of `category` whose message contains `text`.
   std::vector<Record> matching(std::string_view category, std::string_view text = {}) const {
@@ -48,8 +51,11 @@ class LogCapture {
   }
 
  private:
-  mutable std::mutex mutex_;
-  std::vector<Record> records_;
+  struct State {
+    std::mutex mutex;
+    std::vector<Record> records;
+  };
+  std::shared_ptr<State> state_ = std::make_shared<State>();
 };
 
 }  // namespace tickwire::test
