@@ -2,6 +2,15 @@
 # same calls with find_dependency for consumers of an installed Tickwire: keep the two in step.
 find_package(Threads REQUIRED)
 find_package(FlatBuffers REQUIRED CONFIG)
+# Debian's libflatbuffers-dev has the library twice: flatbuffers::flatbuffers is the static
+# archive, built without -fPIC, so no shared library can take it in; flatbuffers::flatbuffers_shared
+# is libflatbuffers.so. Generated code and its Verifier are headers only; the library is needed for
+# flatbuffers::Parser and reflection (the lobby's JSON). Shared Tickwire libraries link the .so.
+if(BUILD_SHARED_LIBS AND TARGET flatbuffers::flatbuffers_shared)
+  set(TICKWIRE_FLATBUFFERS_LIBRARY flatbuffers::flatbuffers_shared)
+else()
+  set(TICKWIRE_FLATBUFFERS_LIBRARY flatbuffers::flatbuffers)
+endif()
 find_package(ENet REQUIRED MODULE)
 find_package(Boost 1.74 REQUIRED)
 find_package(Sodium REQUIRED MODULE)

@@ -30,10 +30,9 @@ install(FILES ${PROJECT_BINARY_DIR}/TickwireConfig.cmake
 
 # pkg-config. FlatBuffers is public (the generated schema headers include it). ENet and libsodium
 # are private to the libraries: a shared libtickwire_net would carry them itself, but a static one
-# needs them on the game's link line, so then they are public too. Tickwire is static on Debian 12:
-# BUILD_SHARED_LIBS=ON does not link there, because Debian's libflatbuffers.a is not built as
-# position-independent code. Boost is headers only, used inside the libraries: nothing for the
-# game to compile or link.
+# needs them on the game's link line, so then they are public too (Tickwire is static unless
+# BUILD_SHARED_LIBS=ON). Boost is headers only, used inside the libraries: nothing for the game to
+# compile or link.
 set(tickwire_pc_dir ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 file(RELATIVE_PATH TICKWIRE_PC_RELATIVE_PREFIX /${tickwire_pc_dir} /)
 string(REGEX REPLACE "/$" "" TICKWIRE_PC_RELATIVE_PREFIX "${TICKWIRE_PC_RELATIVE_PREFIX}")

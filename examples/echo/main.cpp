@@ -3,6 +3,7 @@
 // the ticket; here this program plays the lobby too.
 
 #include <tickwire/net/enet_transport.hpp>
+#include <tickwire/net/log.hpp>
 
 #include <chrono>
 #include <cstdio>
@@ -13,6 +14,16 @@
 namespace net = tickwire::net;
 
 int main() {
+  // Tickwire's log (a refused ticket, a peer disconnected for abuse...) into the game's own; by
+  // default warnings and errors go to stderr. The sink is called on Tickwire's threads too.
+  net::set_log_sink(
+      [](const net::LogRecord& record) {
+        std::fprintf(stderr, "echo: [%s] %s: %s\n",
+                     std::string(net::to_string(record.level)).c_str(),
+                     std::string(record.category).c_str(), std::string(record.message).c_str());
+      },
+      net::LogLevel::info);
+
   // The lobby's signing key and the game server's sealing key pair (keep both in files).
   const auto lobby = net::JoinTicketIssuer::generate();
   const auto seal = net::GameServerSealKeys::generate();
@@ -53,8 +64,10 @@ int main() {
                     text.data(), stats ? stats->rtt_ms : 0.0);
         return text == kHello ? 0 : 1;
       } else if (event.type == net::EventType::disconnected) {
-        std::fprintf(stderr, "client: disconnected: %s\n",
-                     std::string(net::to_string(event.reason)).c_str());
+        // ticket_refusal says why when the server refused the ticket ("expired", "reused"...).
+        std::fprintf(stderr, "client: disconnected: %s (%s)\n",
+                     std::string(net::to_string(event.reason)).c_str(),
+                     std::string(net::to_string(event.ticket_refusal)).c_str());
         return 1;
       }
     }

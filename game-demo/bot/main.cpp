@@ -338,14 +338,13 @@ void play(Bot& bot, const Options& options, std::chrono::nanoseconds frame,
   }
   const bool over = bot.game->phase() == arena::ClientPhase::over;
   if (bot.game->phase() == arena::ClientPhase::disconnected) {
-    const net::DisconnectReason reason = bot.game->disconnect_reason();
     // The server closes the connection after the final scores: that is the normal end. Any
     // other end mid-match, the bot comes back from (the server keeps its seat for a while).
     if (!bot.seen_over) {
       if (bot.joined_match) {
-        reconnect(bot, options, "game connection lost: " + std::string(net::to_string(reason)));
+        reconnect(bot, options, "game connection lost: " + bot.game->disconnect_text());
       } else {
-        bot.failure = "disconnected from the game: " + std::string(net::to_string(reason));
+        bot.failure = "disconnected from the game: " + bot.game->disconnect_text();
         bot.stage = Stage::done;
       }
       return;

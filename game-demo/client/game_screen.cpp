@@ -38,8 +38,7 @@ void GameScreen::on_key(SDL_Keycode key) {
 std::string GameScreen::end_message(bool& error) const {
   error = !saw_match_over_;
   if (saw_match_over_) return "the match is over: back in the lobby";
-  return "the game connection to " + server_address_ + " ended (" +
-         std::string(net::to_string(game_->disconnect_reason())) + ")";
+  return "the game connection to " + server_address_ + " ended (" + game_->disconnect_text() + ")";
 }
 
 void GameScreen::remember_names() {

@@ -15,6 +15,7 @@
 
 #include "probe_messages.hpp"
 #include "tickwire/net/enet_transport.hpp"
+#include "tickwire/net/log.hpp"
 #include "tickwire/net/udp_link_simulator.hpp"
 
 namespace {
@@ -147,6 +148,27 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 100.0));
   app.add_option("--seed", options.seed, "Seed for the simulated network");
   CLI11_PARSE(app, argc, argv);
+
+  // Tickwire's own log lines into spdlog, beside the demo's (spdlog's loggers are thread-safe).
+  tickwire::net::set_log_sink(
+      [](const tickwire::net::LogRecord& record) {
+        const auto level = [&] {
+          switch (record.level) {
+            case tickwire::net::LogLevel::debug:
+              return spdlog::level::debug;
+            case tickwire::net::LogLevel::info:
+              return spdlog::level::info;
+            case tickwire::net::LogLevel::warning:
+              return spdlog::level::warn;
+            case tickwire::net::LogLevel::error:
+            case tickwire::net::LogLevel::off:
+              break;
+          }
+          return spdlog::level::err;
+        }();
+        spdlog::log(level, "tickwire {}: {}", record.category, record.message);
+      },
+      tickwire::net::LogLevel::info);
 
   std::signal(SIGINT, [](int) { g_stop = true; });
   std::signal(SIGTERM, [](int) { g_stop = true; });

@@ -109,6 +109,14 @@ void ArenaClient::update(std::chrono::nanoseconds frame_time, const Intent& inte
   update_graph();
 }
 
+std::string ArenaClient::disconnect_text() const {
+  if (disconnect_reason_ == net::DisconnectReason::ticket_rejected &&
+      ticket_refusal_ != net::TicketRefusal::none) {
+    return "ticket refused: " + std::string(net::to_string(ticket_refusal_));
+  }
+  return std::string(net::to_string(disconnect_reason_));
+}
+
 void ArenaClient::handle_events(std::chrono::milliseconds wait) {
   net::Event event;
   while (net_->poll(event, wait)) {
@@ -118,6 +126,7 @@ void ArenaClient::handle_events(std::chrono::milliseconds wait) {
         break;  // Joined follows once the server has taken the ticket
       case net::EventType::disconnected:
         disconnect_reason_ = event.reason;
+        ticket_refusal_ = event.ticket_refusal;
         phase_ = ClientPhase::disconnected;
         return;
       case net::EventType::message:

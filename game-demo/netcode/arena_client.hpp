@@ -104,6 +104,9 @@ class ArenaClient {
 
   ClientPhase phase() const { return phase_; }
   tickwire::net::DisconnectReason disconnect_reason() const { return disconnect_reason_; }
+  // Why the connection ended, as a player reads it: "ticket refused: expired" when the server
+  // said why it refused the ticket, else the reason's name.
+  std::string disconnect_text() const;
   tickwire::sim::EntityId self() const { return self_; }
   std::uint64_t match_id() const { return match_id_; }
   // What to draw now: remote entities interpolated, the player's own predicted and smoothed.
@@ -137,6 +140,7 @@ class ArenaClient {
 
   ClientPhase phase_ = ClientPhase::connecting;
   tickwire::net::DisconnectReason disconnect_reason_ = tickwire::net::DisconnectReason::timeout;
+  tickwire::net::TicketRefusal ticket_refusal_ = tickwire::net::TicketRefusal::none;
   tickwire::sim::EntityId self_ = 0;
   std::uint64_t match_id_ = 0;
   std::uint32_t remaining_ticks_ = 0;

@@ -84,22 +84,18 @@ net::Result<net::GameServerSealKeys> seal_keys(const arena::ServerOptions& optio
   return arena::load_or_create_seal_keys(options.seal_key_file);
 }
 
+// What the risk is, Tickwire's log says when the server starts (a warning from "enet" or
+// "websocket"); these lines say which flags change it.
 void warn_plaintext() {
   std::fprintf(stderr,
                "WARNING: --insecure-plaintext: game sessions are neither encrypted nor "
-               "authenticated.\n"
-               "WARNING: anyone on the network path can read every input and snapshot, forge "
-               "them, and disconnect players.\n"
-               "WARNING: use it for development and LAN tests only.\n");
+               "authenticated; use it for development and LAN tests only.\n");
 }
 
 void warn_plaintext_lobby() {
   std::fprintf(stderr,
-               "WARNING: the lobby serves plaintext http:// and ws:// (no --tls-cert-file).\n"
-               "WARNING: anyone on the network path can read and alter lobby traffic: chat, "
-               "resume tokens, join tickets and the session keys handed out with them.\n"
-               "WARNING: use it on this machine or a LAN you trust; on any other network give "
-               "--tls-cert-file and --tls-key-file.\n");
+               "WARNING: the lobby serves plaintext http:// and ws:// (no --tls-cert-file); on "
+               "any network you do not trust give --tls-cert-file and --tls-key-file.\n");
 }
 
 // The key that signs LAN beacons and registrations with a lobby: the same one across restarts,

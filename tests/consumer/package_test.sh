@@ -30,6 +30,13 @@ case $mode in
     dpkg-deb -f "$deb" Package Version Depends
     dpkg-deb -x "$deb" "$work/root"
     root=$work/root/usr
+    # Debian's multiarch library directory, where dpkg, ld and pkg-config look.
+    multiarch=$(gcc -print-multiarch)
+    [ -f "$root/lib/$multiarch/libtickwire_net.a" ] ||
+      fail "the libraries are not in /usr/lib/$multiarch: $(cd "$work/root" && find . -name 'libtickwire_*')"
+    [ -f "$root/lib/$multiarch/pkgconfig/tickwire.pc" ] || fail "tickwire.pc is not in /usr/lib/$multiarch/pkgconfig"
+    [ -f "$root/lib/$multiarch/cmake/Tickwire/TickwireConfig.cmake" ] ||
+      fail "the CMake package is not in /usr/lib/$multiarch/cmake/Tickwire"
     [ "$(dpkg-deb -f "$deb" Version)" = "$(sed -n 's/^Version: //p' "$build/tickwire.pc")" ] ||
       fail "the package's version is not the project's"
     ;;

@@ -4,12 +4,18 @@
 
 #include <enet/enet.h>
 
+#include <cstring>
+
+#include "../support/log_capture.hpp"
+#include "../support/udp_socket.hpp"
 #include "enet_fixture.hpp"
+#include "session/handshake.hpp"
 
 namespace tickwire::test {
 namespace {
 
 using net::DisconnectReason;
+using net::TicketRefusal;
 
 class EnetTicketTest : public EnetTest {
  protected:
@@ -50,16 +56,27 @@ TEST_F(EnetTicketTest,
 
   EventLog ok_log;
   ASSERT_FALSE(try_join(valid.ticket, ok_log, valid.keys).has_value());
-  int case_number = 0;
-  for (const auto& bad : {valid.ticket /* reused */, tampered, expired, foreign, other_lobby,
-                          other_server, std::vector<std::byte>{} /* missing */}) {
+  const std::vector<std::pair<std::vector<std::byte>, TicketRefusal>> cases = {
+      {valid.ticket, TicketRefusal::reused},
+      {tampered, TicketRefusal::bad_signature},
+      {expired, TicketRefusal::expired},
+      {foreign, TicketRefusal::wrong_server},
+      {other_lobby, TicketRefusal::bad_signature},
+      {other_server, TicketRefusal::no_keys},
+      {std::vector<std::byte>{}, TicketRefusal::malformed},
+  };
+  for (const auto& [bad, refusal] : cases) {
     EventLog log;
-    EXPECT_EQ(try_join(bad, log), DisconnectReason::ticket_rejected) << "case " << case_number;
+    EXPECT_EQ(try_join(bad, log), DisconnectReason::ticket_rejected) << to_string(refusal);
     EXPECT_TRUE(log.connected.empty());
-    ++case_number;
+    // The client is told why, as the player will read it.
+    ASSERT_EQ(log.ticket_refusals.size(), 1u);
+    EXPECT_EQ(log.ticket_refusals[0], refusal);
   }
   pump_for({{server_.get(), &server_log_}}, std::chrono::milliseconds(50));
-  EXPECT_EQ(server_->counters().rejected_tickets, 7u);
+  // At least one each: a client that waited past its 250 ms resend before reading the DENY (a
+  // stalled test thread on a loaded machine) shows its ticket again, and that is checked again.
+  EXPECT_GE(server_->counters().rejected_tickets, 7u);
   EXPECT_EQ(server_log_.connected.size(), 1u) << "only the valid ticket got in";
   EXPECT_EQ(server_->connected_peers(), 1u);
   EXPECT_TRUE(ok_log.disconnected.empty());
@@ -92,6 +109,91 @@ TEST_F(EnetTicketTest, a_client_that_skips_the_handshake_gets_no_slot_and_nothin
   EXPECT_TRUE(server_log_.connected.empty());
   EXPECT_GE(server_->counters().dropped_unauthenticated, 1u) << "its CONNECTs were dropped";
   EXPECT_EQ(server_->counters().challenges_sent, 0u) << "and nothing was sent back";
+}
+
+TEST_F(EnetTicketTest, a_refused_ticket_is_one_warning_that_names_the_reason) {
+  LogCapture capture;
+  const auto expired = lobby_.sign({3, 1, kServer, net::unix_time_ms() - 1000, {}});
+  EventLog log;
+  EXPECT_EQ(try_join(expired, log), DisconnectReason::ticket_rejected);
+  // One line per RESPONSE the server refused: one, unless a stalled client resent it.
+  const auto lines = capture.matching("tickets", "refused");
+  ASSERT_FALSE(lines.empty());
+  EXPECT_EQ(lines.size(), server_->counters().rejected_tickets);
+  for (const auto& line : lines) {
+    EXPECT_EQ(line.level, net::LogLevel::warning);
+    EXPECT_NE(line.message.find("expired"), std::string::npos) << line.message;
+    EXPECT_NE(line.message.find("127.0.0.1"), std::string::npos) << "names where it came from";
+  }
+}
+
+TEST_F(EnetTicketTest, a_flood_of_bad_tickets_logs_a_bounded_number_of_lines_and_counts_the_rest) {
+  // A server that lets one address try as fast as it likes, so that every ticket is checked.
+  net::EnetServerConfig config;
+  config.require_ticket = net::TicketRequirement{lobby_.public_key(), kServer, 300, seal_};
+  config.connect_burst_per_address = 100'000;
+  config.connect_rate_per_address = 100'000;
+  config.cookie_lifetime_ms = 60'000;  // one cookie for the whole flood, however slow the machine
+  start_server(config);
+  LogCapture capture;
+  UdpSocket attacker("127.0.0.3");
+  const UdpAddress server = loopback(server_->port());
+  const std::uint32_t protocol = net::EnetCommonConfig{}.protocol_id;
+  attacker.send_to(server, net::session::encode_hello(protocol));
+  std::optional<net::session::HandshakePacket> challenge;
+  ASSERT_TRUE(pump_until({{server_.get(), &server_log_}}, [&] {
+    UdpAddress from;
+    const auto datagram = attacker.receive(from, 1);
+    if (datagram) challenge = net::session::decode_handshake(*datagram);
+    return challenge && challenge->type == net::session::HandshakeType::challenge;
+  }));
+  const auto started = std::chrono::steady_clock::now();
+  constexpr std::uint64_t kFlood = 10'000;
+  auto forged = lobby_.issue_with_keys(7, 1, kServer, seal_.public_key).ticket;
+  // Sent in waves small enough for the server's socket buffer, each checked before the next.
+  constexpr std::uint64_t kWave = 50;
+  for (std::uint64_t sent = 0; sent < kFlood;) {
+    for (std::uint64_t i = 0; i < kWave; ++i, ++sent) {
+      // A different forgery each time, so that no answer is a resend of an earlier one.
+      std::memcpy(forged.data() + forged.size() - sizeof sent, &sent, sizeof sent);
+      attacker.send_to(server, net::session::encode_response(protocol, challenge->cookie, forged));
+    }
+    ASSERT_TRUE(pump_until({{server_.get(), &server_log_}},
+                           [&] {
+                             UdpAddress from;
+                             while (attacker.receive(from)) {
+                             }
+                             return server_->counters().rejected_tickets == sent;
+                           }))
+        << "rejected " << server_->counters().rejected_tickets << " of " << sent;
+  }
+  // One more after a quiet spell brings out the count of the lines held back.
+  pump_for({{server_.get(), &server_log_}}, std::chrono::milliseconds(1500));
+  const auto seconds =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started)
+          .count();
+  attacker.send_to(server, net::session::encode_response(protocol, challenge->cookie, forged));
+  const auto held_back = [&] {
+    std::uint64_t count = 0;
+    for (const auto& record : capture.matching("tickets", "suppressed")) {
+      count += std::stoull(record.message.substr(record.message.find(' ') + 1));
+    }
+    return count;
+  };
+  ASSERT_TRUE(pump_until({{server_.get(), &server_log_}}, [&] {
+    return server_->counters().rejected_tickets == kFlood + 1 &&
+           capture.matching("tickets", "refused").size() + held_back() == kFlood + 1;
+  })) << "every refusal was either logged or counted in a suppressed line";
+  const std::uint64_t rejected = server_->counters().rejected_tickets;
+  const std::size_t lines = capture.matching("tickets").size();
+  // A burst of 5, then at most one a second, each maybe after a suppressed line.
+  EXPECT_LE(lines, 2 * (5 + static_cast<std::size_t>(seconds) + 3));
+  EXPECT_EQ(rejected, kFlood + 1);
+  EXPECT_GT(rejected, lines * 10) << "the log holds back most of a flood";
+  // An honest player gets in all the same.
+  EventLog honest_log;
+  const net::IssuedTicket honest = lobby_.issue_with_keys(8, 1, kServer, seal_.public_key);
+  EXPECT_FALSE(try_join(honest.ticket, honest_log, honest.keys).has_value());
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "../support/honest_chatters.hpp"
+#include "../support/log_capture.hpp"
 #include "../support/raw_json_player.hpp"
 #include "lobby_fixture.hpp"
 #include "tickwire/net/lobby_client.hpp"
@@ -337,6 +338,7 @@ TEST_F(LobbyRegistrationTest, a_capacity_over_the_cap_is_refused) {
 }
 
 TEST_F(LobbyRegistrationTest, a_burst_of_bad_attempts_meets_growing_lockouts_and_no_one_else_does) {
+  LogCapture capture;
   net::LobbyConfig config = config_allowing({allowed_.public_key});
   // Short lockouts, so that the attacker gets to fail several times in a test's time; the test
   // waits for each to pass instead of asserting how long anything took.
@@ -387,6 +389,14 @@ TEST_F(LobbyRegistrationTest, a_burst_of_bad_attempts_meets_growing_lockouts_and
   EXPECT_EQ(counters.registration_unknown_key, 3u);
   EXPECT_EQ(counters.registration_bad_signature, 3u);
   EXPECT_EQ(counters.registration_locked_out, locked_replies);
+  // The operator's log names the address and the lockout, as warnings, and nothing else's.
+  const auto lines = capture.matching("lobby", "game server registration from ");
+  ASSERT_FALSE(lines.empty());
+  for (const auto& line : lines) {
+    EXPECT_EQ(line.level, net::LogLevel::warning);
+    EXPECT_NE(line.message.find("127.0.0.2"), std::string::npos) << line.message;
+    EXPECT_NE(line.message.find("locked out"), std::string::npos) << line.message;
+  }
 
   // The honest server from another address registered meanwhile, and matches go to it.
   ASSERT_TRUE(honest->wait_registered()) << honest->error();

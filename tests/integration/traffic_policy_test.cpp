@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "../support/log_capture.hpp"
 #include "../support/pump.hpp"
 #include "tickwire/net/traffic_policy.hpp"
 #include "tickwire/net/udp_link_simulator.hpp"
@@ -132,6 +133,7 @@ TEST_F(TrafficPolicyTest, gameplay_goes_over_enet_when_udp_reaches_the_server) {
 
 TEST_F(TrafficPolicyTest,
        gameplay_falls_back_to_websocket_with_its_ticket_when_udp_gets_no_answer) {
+  LogCapture capture;
   auto link = blackhole();
   auto client = make_client(client_config(link->port(), 12));
   EventLog log;
@@ -142,6 +144,10 @@ TEST_F(TrafficPolicyTest,
   ASSERT_TRUE(server_->ticket_of(peer));
   EXPECT_EQ(server_->ticket_of(peer)->player_id, 12u);
   EXPECT_EQ(server_->counters().rejected_tickets, 0u);
+  // The operator hears of it, once.
+  const auto fallback = capture.matching("policy", "falling back to WebSocket");
+  ASSERT_EQ(fallback.size(), 1u);
+  EXPECT_EQ(fallback[0].level, net::LogLevel::warning);
 }
 
 TEST_F(TrafficPolicyTest, peers_of_both_transports_get_distinct_ids_tickets_and_messages) {

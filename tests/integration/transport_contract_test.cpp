@@ -10,7 +10,9 @@
 #include <cstring>
 #include <functional>
 #include <initializer_list>
+#include <optional>
 #include <thread>
+#include <tuple>
 
 #include "../support/pump.hpp"
 #include "transport_harness.hpp"
@@ -411,16 +413,26 @@ TYPED_TEST(TransportContract, only_a_valid_unused_ticket_gets_a_player_in) {
 
     net::IssuedTicket forged = this->harness_.issue(43);
     forged.ticket[forged.ticket.size() - 10] ^= std::byte{0x40};
-    const std::pair<const char*, ClientOptions> refused[] = {
-        {"missing", {.ticket = ClientOptions::Ticket::none}},
-        {"forged", {.ticket = ClientOptions::Ticket::given, .given = forged}},
-        {"used before", {.ticket = ClientOptions::Ticket::given, .given = valid}},
+    // With the reason the refused client is told (a client without a ticket is not checked:
+    // over WebSocket it is a plain client, which hears only the close).
+    const std::tuple<const char*, ClientOptions, std::optional<net::TicketRefusal>> refused[] = {
+        {"missing", {.ticket = ClientOptions::Ticket::none}, std::nullopt},
+        {"forged",
+         {.ticket = ClientOptions::Ticket::given, .given = forged},
+         net::TicketRefusal::bad_signature},
+        {"used before",
+         {.ticket = ClientOptions::Ticket::given, .given = valid},
+         net::TicketRefusal::reused},
     };
-    for (const auto& [name, options] : refused) {
+    for (const auto& [name, options, told] : refused) {
       auto intruder = this->attempt(options);
       ASSERT_TRUE(this->pump({intruder.get()}, [&] { return !intruder->log.disconnected.empty(); }))
           << name;
       EXPECT_EQ(intruder->log.disconnected[0].second, DisconnectReason::ticket_rejected) << name;
+      if (told) {
+        ASSERT_EQ(intruder->log.ticket_refusals.size(), 1u) << name;
+        EXPECT_EQ(intruder->log.ticket_refusals[0], *told) << name;
+      }
       // A WebSocket client without a ticket is a plain one: it counts itself connected after the
       // upgrade, until the server closes it at the ticket deadline. One with a ticket knows better.
       if (options.ticket != ClientOptions::Ticket::none) {
@@ -469,6 +481,9 @@ TEST(CombinedServerTickets, a_ticket_used_on_one_transport_is_refused_on_the_oth
     replay.client = harness.make_gameplay_client(ticket, replayed_on);
     EXPECT_EQ(outcome(replay), DisconnectReason::ticket_rejected);
     EXPECT_EQ(replay.client->kind(), replayed_on);
+    ASSERT_EQ(replay.log.ticket_refusals.size(), 1u);
+    EXPECT_EQ(replay.log.ticket_refusals[0], net::TicketRefusal::reused)
+        << "the replayed client was not told why";
   }
   EXPECT_EQ(harness.server().counters().rejected_tickets, 2u);
   ASSERT_TRUE(pump_until({{&harness.server(), &server_log}},

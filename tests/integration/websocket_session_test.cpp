@@ -6,6 +6,7 @@
 
 #include <optional>
 
+#include "../support/log_capture.hpp"
 #include "../support/pump.hpp"
 #include "../support/tcp_relay.hpp"
 #include "tickwire/net/enet_transport.hpp"
@@ -19,6 +20,7 @@ using namespace std::chrono_literals;
 using net::Delivery;
 using net::DisconnectReason;
 using net::SendResult;
+using net::TicketRefusal;
 
 constexpr const char* kServer = "127.0.0.1:7777";
 
@@ -195,6 +197,7 @@ TEST_F(WebSocketSessionTest, an_altered_message_is_counted_and_ends_only_its_own
 }
 
 TEST_F(WebSocketSessionTest, bad_and_missing_tickets_are_refused_and_counted_while_a_player_plays) {
+  LogCapture capture;
   start_server(server_config());
   auto honest = admit(1);
   ASSERT_NE(honest->peer, net::kInvalidPeer);
@@ -215,17 +218,23 @@ TEST_F(WebSocketSessionTest, bad_and_missing_tickets_are_refused_and_counted_whi
     std::vector<std::byte> ticket;
     std::optional<net::SessionKeys> keys;
     DisconnectReason expected;
+    TicketRefusal refusal;  // what the client is told
   };
   std::vector<Case> cases = {
-      {"tampered", tampered, fresh.keys, DisconnectReason::ticket_rejected},
-      {"expired", expired, other_keys, DisconnectReason::ticket_rejected},
-      {"for another server", foreign.ticket, foreign.keys, DisconnectReason::ticket_rejected},
+      {"tampered", tampered, fresh.keys, DisconnectReason::ticket_rejected,
+       TicketRefusal::bad_signature},
+      {"expired", expired, other_keys, DisconnectReason::ticket_rejected, TicketRefusal::expired},
+      {"for another server", foreign.ticket, foreign.keys, DisconnectReason::ticket_rejected,
+       TicketRefusal::wrong_server},
       {"from another lobby", other_lobby.ticket, other_lobby.keys,
-       DisconnectReason::ticket_rejected},
+       DisconnectReason::ticket_rejected, TicketRefusal::bad_signature},
       // A ticket copied off the wire, without its keys: the proof fails...
-      {"copied without its keys", fresh.ticket, other_keys, DisconnectReason::ticket_rejected},
-      {"shown without keys", fresh.ticket, std::nullopt, DisconnectReason::refused},
-      {"not a ticket", bytes_of("let me in"), fresh.keys, DisconnectReason::ticket_rejected},
+      {"copied without its keys", fresh.ticket, other_keys, DisconnectReason::ticket_rejected,
+       TicketRefusal::bad_proof},
+      {"shown without keys", fresh.ticket, std::nullopt, DisconnectReason::refused,
+       TicketRefusal::none},
+      {"not a ticket", bytes_of("let me in"), fresh.keys, DisconnectReason::ticket_rejected,
+       TicketRefusal::malformed},
   };
   std::uint64_t rejected = 0;
   for (Case& c : cases) {
@@ -233,6 +242,8 @@ TEST_F(WebSocketSessionTest, bad_and_missing_tickets_are_refused_and_counted_whi
     auto client = make_client(c.ticket, c.keys);
     EXPECT_EQ(outcome(*client, log), c.expected) << c.name;
     EXPECT_TRUE(log.connected.empty()) << c.name;
+    ASSERT_EQ(log.ticket_refusals.size(), 1u) << c.name;
+    EXPECT_EQ(log.ticket_refusals[0], c.refusal) << c.name;
     if (c.expected == DisconnectReason::ticket_rejected) ++rejected;
   }
   // ...and did not use the ticket up: its owner still gets in with it.
@@ -248,6 +259,8 @@ TEST_F(WebSocketSessionTest, bad_and_missing_tickets_are_refused_and_counted_whi
   EXPECT_FALSE(outcome(*first, first_log).has_value());
   auto second = make_client(once.ticket, once.keys);
   EXPECT_EQ(outcome(*second, second_log), DisconnectReason::ticket_rejected);
+  ASSERT_EQ(second_log.ticket_refusals.size(), 1u);
+  EXPECT_EQ(second_log.ticket_refusals[0], TicketRefusal::reused) << "replayed";
   ++rejected;
   EXPECT_EQ(server_log_.connected.size(), admitted_before + 1);
 
@@ -268,6 +281,11 @@ TEST_F(WebSocketSessionTest, bad_and_missing_tickets_are_refused_and_counted_whi
 
   const auto counters = server_->counters();
   EXPECT_EQ(counters.rejected_tickets, rejected);
+  // The operator's log names each refusal's reason, one line each (far below the limiter's burst
+  // per reason).
+  for (const char* reason : {"expired", "reused", "bad_proof", "missing", "wrong_server"}) {
+    EXPECT_EQ(capture.matching("tickets", std::string("refused: ") + reason).size(), 1u) << reason;
+  }
   EXPECT_EQ(counters.connections_accepted, server_log_.connected.size());
   EXPECT_EQ(counters.refused_connections, 1u);
   EXPECT_EQ(counters.dropped_forged, 1u) << "the proof made with the wrong keys";

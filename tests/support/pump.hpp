@@ -24,6 +24,7 @@ struct EventLog {
   };
   std::vector<net::PeerId> connected;
   std::vector<std::pair<net::PeerId, net::DisconnectReason>> disconnected;
+  std::vector<net::TicketRefusal> ticket_refusals;  // beside `disconnected`, one each
   std::vector<Message> messages;
 
   void record(net::Event& event) {
@@ -33,6 +34,7 @@ struct EventLog {
         break;
       case net::EventType::disconnected:
         disconnected.emplace_back(event.peer, event.reason);
+        ticket_refusals.push_back(event.ticket_refusal);
         break;
       case net::EventType::message: {
         auto bytes = event.payload.bytes();

@@ -63,6 +63,30 @@ std::string_view to_string(MatchEndReason reason) {
   return "unknown";
 }
 
+std::string_view to_string(TicketRefusal refusal) {
+  switch (refusal) {
+    case TicketRefusal::none:
+      return "none";
+    case TicketRefusal::missing:
+      return "missing";
+    case TicketRefusal::malformed:
+      return "malformed";
+    case TicketRefusal::bad_signature:
+      return "bad_signature";
+    case TicketRefusal::expired:
+      return "expired";
+    case TicketRefusal::wrong_server:
+      return "wrong_server";
+    case TicketRefusal::reused:
+      return "reused";
+    case TicketRefusal::no_keys:
+      return "no_keys";
+    case TicketRefusal::bad_proof:
+      return "bad_proof";
+  }
+  return "unknown";
+}
+
 std::string_view to_string(SendResult result) {
   switch (result) {
     case SendResult::ok:

@@ -182,7 +182,16 @@ void EnetEndpoint::punish_pending_abusers() {
   for (const auto& [peer, reason] : abusers_) {
     PeerSlot& slot = slots_[slot_of(peer)];
     if (slot.closing) continue;
-    if (slot.connected) ++counters_.peers_disconnected_for_abuse;
+    if (slot.connected) {
+      ++counters_.peers_disconnected_for_abuse;
+      detail::log_limited(abuse_log_, now_ms(), LogLevel::warning, "enet", [&] {
+        char ip[32] = {};
+        enet_address_get_host_ip(&peer->address, ip, sizeof ip);
+        return "peer " + std::to_string(id_of(slot_of(peer))) + " (" + ip + ":" +
+               std::to_string(peer->address.port) +
+               ") disconnected for abuse: " + std::string(to_string(reason));
+      });
+    }
     slot.closing = true;
     slot.local_reason = reason;
     enet_peer_disconnect(peer, disconnect_data_for(peer, reason));

@@ -7,12 +7,14 @@
 #include <enet/enet.h>
 #include <enet/time.h>
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <deque>
 #include <memory>
 #include <optional>
 #include <span>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -22,6 +24,7 @@
 #include "enet/loss_meter.hpp"
 #include "enet/message_batch.hpp"
 #include "enet/retransmit_bound.hpp"
+#include "log/log_limiter.hpp"
 #include "tickwire/net/enet_transport.hpp"
 
 namespace tickwire::net::enet_detail {
@@ -129,12 +132,14 @@ class EnetEndpoint {
   void on_accept(const session::HandshakePacket& packet);
   void on_deny(const session::HandshakePacket& packet);
   void send_raw(const ENetAddress& to, std::span<const std::uint8_t> datagram);
-  void deny(session::DenyReason reason);
+  void deny(session::DenyReason reason, TicketRefusal refusal = TicketRefusal::none);
+  // "a.b.c.d:port" of the datagram being handled, for log lines.
+  std::string received_from() const;
   std::size_t attempts_from(std::uint32_t host) const;
   Session* session_of(const ENetPeer* peer);
   void expire_handshakes();
   void client_handshake_tick();
-  void fail_client(DisconnectReason reason);
+  void fail_client(DisconnectReason reason, TicketRefusal refusal = TicketRefusal::none);
   bool from_server() const;
 
   // Messages in batches (enet_messages.cpp).
@@ -212,6 +217,10 @@ class EnetEndpoint {
   std::vector<PendingJoin> pending_joins_;
   std::unordered_map<std::uint32_t, std::unique_ptr<Session>> sessions_;  // by connectID
   std::uint64_t last_expiry_ms_ = 0;
+  // Log lines a peer can trigger, held to a few a second each (one limiter per kind of line).
+  std::array<detail::LogLimiter, static_cast<std::size_t>(kLastTicketRefusal) + 1> refusal_log_;
+  detail::LogLimiter full_log_;   // attempts refused for a full server or address cap
+  detail::LogLimiter abuse_log_;  // peers disconnected for abuse
   // What intercept verified, for ENet's checksum call on the same datagram right after.
   const enet_uint8* verified_data_ = nullptr;
   enet_uint32 verified_tag_ = 0;

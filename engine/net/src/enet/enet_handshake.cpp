@@ -137,8 +137,15 @@ void EnetEndpoint::on_hello(const session::HandshakePacket& packet) {
   ++counters_.challenges_sent;
 }
 
-void EnetEndpoint::deny(session::DenyReason reason) {
-  send_raw(host_->receivedAddress, session::encode_deny(reason));
+void EnetEndpoint::deny(session::DenyReason reason, TicketRefusal refusal) {
+  send_raw(host_->receivedAddress, session::encode_deny(reason, refusal));
+}
+
+std::string EnetEndpoint::received_from() const {
+  const ENetAddress& from = host_->receivedAddress;
+  char ip[32] = {};
+  if (enet_address_get_host_ip(&from, ip, sizeof ip) != 0) return "?";
+  return std::string(ip) + ":" + std::to_string(from.port);
 }
 
 std::size_t EnetEndpoint::attempts_from(std::uint32_t host) const {
@@ -176,6 +183,10 @@ void EnetEndpoint::on_response(const session::HandshakePacket& packet) {
       attempts_from(from.host) >= admission_->max_peers_per_address ||
       connected_count_ + pending_handshakes() >= admission_->max_peers) {
     ++counters_.refused_connections;
+    detail::log_limited(full_log_, now, LogLevel::warning, "enet", [&] {
+      return "connection attempt from " + received_from() +
+             " refused: server_full (server, pending-handshake or per-address cap reached)";
+    });
     return deny(session::DenyReason::server_full);
   }
   PendingJoin join;
@@ -188,7 +199,13 @@ void EnetEndpoint::on_response(const session::HandshakePacket& packet) {
         ticket_verifier_->verify(std::as_bytes(packet.ticket), unix_time_ms());
     if (!check.ok) {
       ++counters_.rejected_tickets;
-      return deny(session::DenyReason::ticket_rejected);
+      const TicketRefusal refusal = refusal_for(check.error);
+      detail::log_limited(refusal_log_[static_cast<std::size_t>(refusal)], now, LogLevel::warning,
+                          "tickets", [&] {
+                            return "enet: ticket from " + received_from() +
+                                   " refused: " + std::string(to_string(refusal));
+                          });
+      return deny(session::DenyReason::ticket_rejected, refusal);
     }
     join.ticket = check.ticket;
     join.keys = check.keys;
@@ -237,11 +254,11 @@ void EnetEndpoint::client_handshake_tick() {
   }
 }
 
-void EnetEndpoint::fail_client(DisconnectReason reason) {
+void EnetEndpoint::fail_client(DisconnectReason reason, TicketRefusal refusal) {
   stage_ = ClientStage::done;
   client_state_ = ClientState::disconnected;
   deferred_.clear();
-  ready_.push_back(Event{EventType::disconnected, server_id_, 0, reason, {}});
+  ready_.push_back(Event{EventType::disconnected, server_id_, 0, reason, {}, refusal});
 }
 
 bool EnetEndpoint::from_server() const {
@@ -304,7 +321,7 @@ void EnetEndpoint::on_deny(const session::HandshakePacket& packet) {
     ++counters_.dropped_stale;
     return;
   }
-  fail_client(reason_for(packet.deny));
+  fail_client(reason_for(packet.deny), packet.refusal);
 }
 
 }  // namespace tickwire::net::enet_detail

@@ -6,6 +6,7 @@
 #include "enet/enet_endpoint.hpp"
 #include "forwarding_transport.hpp"
 #include "ticket_gate.hpp"
+#include "tickwire/net/log.hpp"
 
 namespace tickwire::net {
 namespace enet_detail {
@@ -84,6 +85,13 @@ Result<std::unique_ptr<ServerTransport>> make_enet_server(const EnetServerConfig
                             config.cookie_lifetime_ms};
   auto endpoint =
       std::make_unique<EnetEndpoint>(host, common, EnetEndpoint::Role::server, admission);
+  if (config.security == SessionSecurity::plaintext_for_development) {
+    log(LogLevel::warning, "enet",
+        "server on UDP port " + std::to_string(host->address.port) +
+            " runs sessions in plaintext (security = plaintext_for_development): anyone on the "
+            "network path can read, forge and cut off its traffic; for development and LAN tests "
+            "only");
+  }
   return std::unique_ptr<ServerTransport>(std::make_unique<EnetServer>(std::move(endpoint)));
 }
 

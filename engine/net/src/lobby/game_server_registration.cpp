@@ -45,6 +45,10 @@ bool LobbyService::registration_locked_out(const Request& request) {
       registration_backoff_.locked_for(request.session.address, request.now);
   if (left.count() == 0) return false;
   ++metrics_.registration_locked_out;
+  detail::log_limited(registration_log_, steady_ms(request.now), LogLevel::warning, "lobby", [&] {
+    return "game server registration from " + request.session.address + " refused: locked out " +
+           std::to_string(left.count()) + " ms more after failed attempts";
+  });
   fail(request, wire::ErrorCode::rate_limited,
        "game server registration from your address is locked out for " +
            std::to_string(left.count()) +
@@ -58,6 +62,10 @@ void LobbyService::refuse_registration(const Request& request, std::atomic<std::
   ++counter;
   const std::chrono::milliseconds lockout =
       registration_backoff_.fail(request.session.address, request.now);
+  detail::log_limited(registration_log_, steady_ms(request.now), LogLevel::warning, "lobby", [&] {
+    return "game server registration from " + request.session.address + " refused: " + reason +
+           "; address locked out for " + std::to_string(lockout.count()) + " ms";
+  });
   fail(request, wire::ErrorCode::registration_refused,
        reason + "; registration from your address is locked out for " +
            std::to_string(lockout.count()) + " ms");

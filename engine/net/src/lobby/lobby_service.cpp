@@ -202,6 +202,7 @@ void LobbyService::hello(const Request& request, const wire::Hello& hello) {
   std::size_t& held = nicknames_by_address_[request.session.address];
   if (held >= config_.max_nicknames_per_address) {
     ++metrics_.refused_address_limit;
+    log_address_limit(request, "max_nicknames_per_address");
     return fail(request, wire::ErrorCode::address_limit,
                 "players from your address hold " + std::to_string(held) +
                     " nicknames, as many as one address may: free one first");
@@ -467,10 +468,45 @@ SendOutcome LobbyService::send(PeerId peer, const MessageBytes& message, const s
   return outcome;
 }
 
+std::string_view to_string(CloseReason reason) {
+  switch (reason) {
+    case CloseReason::malformed:
+      return "malformed";
+    case CloseReason::unsupported:
+      return "unsupported";
+    case CloseReason::flooding:
+      return "flooding";
+    case CloseReason::no_hello:
+      return "no_hello";
+    case CloseReason::slow_reader:
+      return "slow_reader";
+    case CloseReason::registration_refused:
+      return "registration_refused";
+  }
+  return "unknown";
+}
+
+void LobbyService::log_address_limit(const Request& request, std::string_view limit) {
+  detail::log_limited(address_limit_log_, steady_ms(request.now), LogLevel::warning, "lobby", [&] {
+    return "request from " + request.session.address + " refused: " + std::string(limit) +
+           " reached";
+  });
+}
+
 void LobbyService::close(PeerId peer, CloseReason reason) {
   const auto it = sessions_.find(peer);
   if (it == sessions_.end() || it->second.closing) return;
   it->second.closing = true;
+  // A client closed for what it sent is worth a line; one that went quiet or does not read is
+  // ordinary enough to be information only.
+  const LogLevel level = reason == CloseReason::no_hello || reason == CloseReason::slow_reader
+                             ? LogLevel::info
+                             : LogLevel::warning;
+  detail::log_limited(close_log_[static_cast<std::size_t>(reason)], detail::steady_now_ms(), level,
+                      "lobby", [&] {
+                        return "connection " + std::to_string(peer) + " from " +
+                               it->second.address + " closed: " + std::string(to_string(reason));
+                      });
   output_.close(peer, reason);
 }
 

@@ -3,6 +3,7 @@
 // reconnection. Socket-free: it takes transport events in and sends through LobbyOutput, so the
 // rules are the same whatever carries them. Runs on one thread (the lobby's).
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -19,6 +20,7 @@
 #include "lobby/rate_limiter.hpp"
 #include "lobby/registration_backoff.hpp"
 #include "lobby/registration_statement.hpp"
+#include "log/log_limiter.hpp"
 #include "tickwire/net/join_ticket.hpp"
 #include "tickwire/net/lobby.hpp"
 
@@ -34,6 +36,8 @@ enum class CloseReason : std::uint8_t {
   slow_reader,           // does not read: its send queue is full
   registration_refused,  // a game server's registration was refused (or its address is locked out)
 };
+
+std::string_view to_string(CloseReason reason);
 
 // What became of a message handed to LobbyOutput.
 enum class SendOutcome : std::uint8_t {
@@ -170,6 +174,8 @@ class LobbyService {
   // The same message to several connections that speak the same language (`text`: JSON).
   void send_many(std::span<const PeerId> peers, std::span<const std::byte> bytes, bool text);
   void close(PeerId peer, CloseReason reason);
+  // A line in the log for a request refused by a per-address cap (`limit`: the config field).
+  void log_address_limit(const Request& request, std::string_view limit);
 
   // The largest of make(count), make(count / 2), ... make(least) that fits in one message in
   // the session's language, with its JSON rendering in `json` for a JSON session; null if even
@@ -209,6 +215,10 @@ class LobbyService {
   std::vector<PeerId> binary_audience_;
   std::vector<PeerId> json_audience_;
   std::vector<PeerId> behind_;
+  // Log lines a client can trigger, held to a few a second each.
+  std::array<detail::LogLimiter, 6> close_log_;  // by CloseReason
+  detail::LogLimiter registration_log_;          // refused game-server registrations
+  detail::LogLimiter address_limit_log_;         // per-address caps reached
 };
 
 }  // namespace tickwire::net::lobby_detail

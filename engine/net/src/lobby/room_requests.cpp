@@ -102,6 +102,7 @@ void LobbyService::create_room(const Request& request, const wire::CreateRoom& c
   if (const auto held = rooms_by_address_.find(request.session.address);
       held != rooms_by_address_.end() && held->second >= config_.max_rooms_per_address) {
     ++metrics_.refused_address_limit;
+    log_address_limit(request, "max_rooms_per_address");
     return fail(request, wire::ErrorCode::address_limit,
                 "players from your address have " + std::to_string(held->second) +
                     " rooms open, as many as one address may: join one");

@@ -1,9 +1,11 @@
 // GameplayClient: ENet first, WebSocket when UDP gets no answer, one ClientTransport throughout,
 // with the lobby's ticket and session keys on whichever transport carries the connection.
 
+#include <string>
 #include <utility>
 
 #include "forwarding_transport.hpp"
+#include "tickwire/net/log.hpp"
 #include "tickwire/net/traffic_policy.hpp"
 
 namespace tickwire::net {
@@ -47,8 +49,13 @@ class FallbackClient final : public detail::ForwardingTransport<GameplayClient, 
                                   config_.policy.gameplay_falls_back_to_websocket;
       if (!udp_unanswered) return true;
       // UDP never got an answer: the game sees nothing of it, only the WebSocket attempt.
+      log(LogLevel::warning, "policy",
+          "UDP to " + config_.enet.server_host + ":" + std::to_string(config_.enet.server_port) +
+              " got no answer: falling back to WebSocket " + config_.websocket.server_host + ":" +
+              std::to_string(config_.websocket.server_port));
       auto websocket = make_websocket_client(websocket_config_of(config_));
       if (!websocket.ok()) {
+        log(LogLevel::error, "policy", "the WebSocket fallback cannot start: " + websocket.error());
         fallback_failed_ = true;
         return true;  // report the connect_failed after all
       }
@@ -123,7 +130,11 @@ Result<std::unique_ptr<GameplayClient>> make_gameplay_client(const GameplayClien
   auto udp = make_enet_client(enet_config_of(config));
   if (!udp.ok()) {
     // ENet cannot even start (a host with no IPv4 address): as good as no answer.
-    if (config.policy.gameplay_falls_back_to_websocket) return over_websocket();
+    if (config.policy.gameplay_falls_back_to_websocket) {
+      log(LogLevel::warning, "policy",
+          "ENet cannot start (" + udp.error() + "): gameplay goes over WebSocket");
+      return over_websocket();
+    }
     return Status::error(udp.error());
   }
   return std::unique_ptr<GameplayClient>(

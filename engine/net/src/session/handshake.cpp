@@ -74,9 +74,17 @@ std::optional<HandshakePacket> decode_handshake(std::span<const std::uint8_t> da
       std::memcpy(packet.accept_tag.data(), body + 1, kAcceptTagBytes);
       return packet;
     case HandshakeType::deny:
-      if (size != 1 || body[0] < 1 || body[0] > 3) return std::nullopt;
+      // A reason byte, and after ticket_rejected a byte saying why (a detail this side does not
+      // know is taken as none, so that a newer server's details do not make the DENY unreadable).
+      if (size < 1 || size > 2 || body[0] < 1 || body[0] > 3) return std::nullopt;
       packet.type = HandshakeType::deny;
       packet.deny = static_cast<DenyReason>(body[0]);
+      if (size == 2) {
+        if (packet.deny != DenyReason::ticket_rejected) return std::nullopt;
+        if (body[1] <= static_cast<std::uint8_t>(kLastTicketRefusal)) {
+          packet.refusal = static_cast<TicketRefusal>(body[1]);
+        }
+      }
       return packet;
   }
   return std::nullopt;
@@ -115,9 +123,12 @@ std::vector<std::uint8_t> encode_accept(bool encrypted,
   return out;
 }
 
-std::vector<std::uint8_t> encode_deny(DenyReason reason) {
+std::vector<std::uint8_t> encode_deny(DenyReason reason, TicketRefusal refusal) {
   std::vector<std::uint8_t> out = prefix(HandshakeType::deny);
   out.push_back(static_cast<std::uint8_t>(reason));
+  if (reason == DenyReason::ticket_rejected && refusal != TicketRefusal::none) {
+    out.push_back(static_cast<std::uint8_t>(refusal));
+  }
   return out;
 }
 

@@ -10,7 +10,8 @@
 //                                            then the ticket (signature, expiry, replay; its
 //                                            session keys opened); the attempt is remembered
 //                                     ◄──    ACCEPT, tagged with the server-to-client key (or DENY
-//                                            with a reason; both smaller than the RESPONSE)
+//                                            with a reason, and for a refused ticket why; both
+//                                            smaller than the RESPONSE)
 //   ENet CONNECT, tagged with the client-to-server key, from the same address: only now does
 //   ENet allocate a peer.
 //
@@ -24,6 +25,8 @@
 #include <optional>
 #include <span>
 #include <vector>
+
+#include "tickwire/net/types.hpp"
 
 namespace tickwire::net::session {
 
@@ -61,6 +64,7 @@ struct HandshakePacket {
   bool encrypted = false;                // accept: the session is encrypted
   std::array<std::uint8_t, kAcceptTagBytes> accept_tag{};  // accept, when encrypted
   DenyReason deny = DenyReason::refused;                   // deny
+  TicketRefusal refusal = TicketRefusal::none;             // deny with ticket_rejected
 };
 
 // True if `datagram` starts like a handshake datagram (it may still fail to decode).
@@ -73,7 +77,9 @@ std::vector<std::uint8_t> encode_response(std::uint32_t protocol_id, const Cooki
                                           std::span<const std::byte> ticket);
 std::vector<std::uint8_t> encode_accept(bool encrypted,
                                         const std::array<std::uint8_t, kAcceptTagBytes>& tag);
-std::vector<std::uint8_t> encode_deny(DenyReason reason);
+// `refusal` goes on the wire only with DenyReason::ticket_rejected (as a second body byte).
+std::vector<std::uint8_t> encode_deny(DenyReason reason,
+                                      TicketRefusal refusal = TicketRefusal::none);
 
 // The ACCEPT's tag: a keyed hash of the cookie under the server-to-client tag key, so that the
 // client knows the server could open its ticket before it starts the ENet connection.

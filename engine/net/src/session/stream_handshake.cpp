@@ -102,6 +102,23 @@ std::optional<Accept> decode_accept(std::span<const std::uint8_t> message) {
   return accept;
 }
 
+std::vector<std::uint8_t> encode_refusal(TicketRefusal refusal) {
+  std::vector<std::uint8_t> out;
+  out.reserve(kHeaderBytes + 1);
+  put_header(out, MessageType::refusal);
+  out.push_back(static_cast<std::uint8_t>(refusal));
+  return out;
+}
+
+std::optional<TicketRefusal> decode_refusal(std::span<const std::uint8_t> message) {
+  if (!has_header(message, MessageType::refusal) || message.size() != kHeaderBytes + 1) {
+    return std::nullopt;
+  }
+  const std::uint8_t value = message[kHeaderBytes];
+  if (value > static_cast<std::uint8_t>(kLastTicketRefusal)) return TicketRefusal::none;
+  return static_cast<TicketRefusal>(value);
+}
+
 Proof seal_challenge(MessageSealer& sealer, const Challenge& challenge) {
   Proof proof{};
   sealer.seal(challenge, false, kHandshakeChannel, true, proof);

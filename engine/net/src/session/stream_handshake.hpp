@@ -12,8 +12,9 @@
 //                                              peer reported `connected`
 //                                       ◄──  ACCEPT: the challenge sealed with the server-to-client
 //                                              key (counter 0), so the client knows this server
-//                                              opened its ticket; or a close with ticket_rejected
-//                                              (refused for a client without keys)
+//                                              opened its ticket; or REFUSAL (why the ticket was
+//                                              refused) and a close with ticket_rejected (a close
+//                                              with refused for a client without keys)
 //   then every message, both ways, sealed with the direction's key (counters 1, 2, ...).
 //
 // In a plaintext_for_development session HELLO carries no PROOF and ACCEPT nothing sealed.
@@ -44,7 +45,7 @@ inline constexpr std::uint8_t kHandshakeChannel = 0;
 using Challenge = std::array<std::uint8_t, kChallengeBytes>;
 using Proof = std::array<std::uint8_t, kProofBytes>;
 
-enum class MessageType : std::uint8_t { challenge = 1, hello = 2, accept = 3 };
+enum class MessageType : std::uint8_t { challenge = 1, hello = 2, accept = 3, refusal = 4 };
 
 struct Hello {
   std::span<const std::uint8_t> ticket;  // points into the decoded message
@@ -64,6 +65,12 @@ std::optional<Hello> decode_hello(std::span<const std::uint8_t> message);
 
 std::vector<std::uint8_t> encode_accept(const std::optional<Proof>& sealed_challenge);
 std::optional<Accept> decode_accept(std::span<const std::uint8_t> message);
+
+// REFUSAL: one byte, the TicketRefusal. Not sealed: the server may not have the ticket's keys, and
+// the client learns only why its own ticket was refused. A detail this side does not know reads
+// as TicketRefusal::none.
+std::vector<std::uint8_t> encode_refusal(TicketRefusal refusal);
+std::optional<TicketRefusal> decode_refusal(std::span<const std::uint8_t> message);
 
 // The challenge sealed as the first message (counter 0) of `sealer`'s direction, on the handshake
 // channel, reliable.

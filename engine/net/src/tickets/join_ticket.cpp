@@ -57,6 +57,24 @@ std::string_view to_string(TicketError error) {
   return "unknown";
 }
 
+TicketRefusal refusal_for(TicketError error) {
+  switch (error) {
+    case TicketError::malformed:
+      return TicketRefusal::malformed;
+    case TicketError::bad_signature:
+      return TicketRefusal::bad_signature;
+    case TicketError::expired:
+      return TicketRefusal::expired;
+    case TicketError::wrong_server:
+      return TicketRefusal::wrong_server;
+    case TicketError::reused:
+      return TicketRefusal::reused;
+    case TicketError::no_keys:
+      return TicketRefusal::no_keys;
+  }
+  return TicketRefusal::none;
+}
+
 JoinTicketIssuer JoinTicketIssuer::generate() {
   ensure_sodium();
   JoinTicketIssuer issuer;

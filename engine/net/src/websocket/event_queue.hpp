@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 
+#include "log/log_limiter.hpp"
 #include "tickwire/net/event.hpp"
 #include "tickwire/net/stats.hpp"
 #include "websocket/peer_link.hpp"
@@ -59,6 +60,10 @@ class EventQueue {
   void clear();
 
   SharedCounters counters;
+  // --- io thread only (one per transport, so no lock) ---
+  // Log lines a peer can trigger, held to a few a second each.
+  detail::LogLimiter abuse_log;    // connections closed for abuse
+  detail::LogLimiter refusal_log;  // connections turned away (caps, full server)
 
  private:
   void push(QueuedEvent item);

@@ -123,9 +123,18 @@ void WebSocketConnection::deliver_raw() {
   if (events_->push_message(shared_from_this(), peer_, channel, std::move(payload))) do_read();
 }
 
+void WebSocketConnection::log_abuse(DisconnectReason reason) {
+  detail::log_limited(events_->abuse_log, detail::steady_now_ms(), LogLevel::warning, "websocket",
+                      [&] {
+                        return "peer " + std::to_string(peer_) +
+                               " disconnected for abuse: " + std::string(to_string(reason));
+                      });
+}
+
 void WebSocketConnection::reject_frame(std::uint16_t code) {
   ++events_->counters.dropped_malformed;
   ++events_->counters.peers_disconnected_for_abuse;
+  log_abuse(DisconnectReason::protocol_error);
   begin_close(DisconnectReason::protocol_error, {code, to_string(DisconnectReason::protocol_error)},
               /*after_writes=*/false);
 }
@@ -274,12 +283,14 @@ DisconnectReason WebSocketConnection::reason_from_error(beast::error_code ec) {
     // Beast has already sent close 1009 and dropped the rest of the message unread.
     ++events_->counters.dropped_oversize;
     ++events_->counters.peers_disconnected_for_abuse;
+    log_abuse(DisconnectReason::message_too_large);
     return DisconnectReason::message_too_large;
   }
   if (is_websocket_protocol_error(ec)) {
     // Bad framing (unmasked, reserved bits, bad opcode...): Beast has sent close 1002.
     ++events_->counters.dropped_malformed;
     ++events_->counters.peers_disconnected_for_abuse;
+    log_abuse(DisconnectReason::protocol_error);
     return DisconnectReason::protocol_error;
   }
   // The idle timeout, or the connection dropped without a close frame: no reason crossed the

@@ -78,6 +78,8 @@ class WebSocketConnection final : public PeerLink,
 
   void finish(beast::error_code ec);
   DisconnectReason reason_from_error(beast::error_code ec);
+  // A line in the log for a connection closed for abuse (rate-limited: a peer can cause it).
+  void log_abuse(DisconnectReason reason);
 
   WebSocketStream ws_;
   // The stream's strand, copied so that other threads can post to it without touching ws_.

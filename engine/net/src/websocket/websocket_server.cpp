@@ -23,6 +23,7 @@
 #include <system_error>
 #include <vector>
 
+#include "log/log_limiter.hpp"
 #include "websocket/connection_admission.hpp"
 #include "websocket/http_handler.hpp"
 #include "websocket/io_thread.hpp"
@@ -291,6 +292,12 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       case ConnectionAdmission::Verdict::admitted:
         break;
       case ConnectionAdmission::Verdict::server_full:
+        detail::log_limited(shared_->events->refusal_log, detail::steady_now_ms(),
+                            LogLevel::warning, "websocket", [&] {
+                              return "connection from " + address_ +
+                                     " refused: server_full (max_connections or "
+                                     "max_connections_per_address reached)";
+                            });
         return refuse(http::status::service_unavailable, "The server is full. Try again later.\n");
       case ConnectionAdmission::Verdict::shutting_down:
         return close();
@@ -407,6 +414,12 @@ class Listener : public std::enable_shared_from_this<Listener> {
         // Close at once (the socket goes out of scope), so a flood of idle sockets costs no
         // more than this.
         ++shared_->events->counters.refused_connections;
+        detail::log_limited(shared_->events->refusal_log, now_ms, LogLevel::warning, "websocket",
+                            [&] {
+                              return "connection from " + address +
+                                     " refused: too many pending handshakes "
+                                     "(max_pending_handshakes)";
+                            });
         return;
       case ConnectionAdmission::Arrival::too_fast:
         ++shared_->events->counters.dropped_rate_limited;
@@ -539,6 +552,13 @@ Result<std::unique_ptr<WebSocketServerTransport>> make_websocket_server(
     return status;
   }
   const std::uint16_t port = acceptor.local_endpoint(ec).port();
+  if (config.transport_security == WebSocketSecurity::insecure_plaintext) {
+    log(LogLevel::warning, "websocket",
+        "server on TCP port " + std::to_string(port) +
+            " serves plaintext ws:// (transport_security = insecure_plaintext): anyone on the "
+            "network path can read and alter what it carries outside sealed game sessions "
+            "(lobby traffic, chat, join tickets and the session keys handed out with them)");
+  }
   auto shared = std::make_shared<ServerShared>(config, std::move(http_handler), io->context(),
                                                tuning, std::move(tls));
   auto listener = std::make_shared<Listener>(io->context(), std::move(acceptor), shared);

@@ -131,11 +131,19 @@ class SessionClient final : public ClientTransport {
         return false;
       case EventType::disconnected:
         if (local_reason_) event.reason = *local_reason_;
+        if (event.reason == DisconnectReason::ticket_rejected) event.ticket_refusal = refusal_;
         stage_ = Stage::over;
         state_ = ClientState::disconnected;
         return true;
       case EventType::message:
         break;
+    }
+    if (in_handshake()) {
+      // The server's REFUSAL says why the close that follows refuses our ticket.
+      if (const auto refusal = stream::decode_refusal(octets_of(event.payload))) {
+        refusal_ = *refusal;
+        return false;
+      }
     }
     switch (stage_) {
       case Stage::awaiting_challenge:
@@ -244,6 +252,7 @@ class SessionClient final : public ClientTransport {
   Clock::time_point handshake_deadline_;
   stream::Challenge challenge_{};
   std::optional<DisconnectReason> local_reason_;
+  TicketRefusal refusal_ = TicketRefusal::none;  // from the server's REFUSAL, if it sent one
   ConnectionStats counts_;
   TransportCounters own_;
   std::vector<std::uint8_t> scratch_;

@@ -5,12 +5,14 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <optional>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
+#include "log/log_limiter.hpp"
 #include "session/stream_handshake.hpp"
 #include "ticket_gate.hpp"
 #include "websocket/websocket_sealing.hpp"
@@ -204,7 +206,7 @@ class SessionServer final : public ServerTransport, public detail::TicketGate {
     const auto hello = stream::decode_hello(message);
     if (!hello) {
       ++own_.dropped_malformed;
-      return reject(id, peer, DisconnectReason::ticket_rejected);
+      return refuse_ticket(id, peer, TicketRefusal::malformed);
     }
     if (encrypted_ && !hello->proof) {
       // A client without session keys cannot talk to an encrypted server.
@@ -213,19 +215,17 @@ class SessionServer final : public ServerTransport, public detail::TicketGate {
     }
     const std::uint64_t now = unix_time_ms();
     const TicketCheck check = verifier_->check(std::as_bytes(hello->ticket), now);
-    if (!check.ok) return reject(id, peer, DisconnectReason::ticket_rejected);
+    if (!check.ok) return refuse_ticket(id, peer, refusal_for(check.error));
     if (encrypted_) {
       peer.sealed.emplace(SealedSession::for_server(*check.keys));
       // The proof before the ticket is used up: a ticket copied off the wire, without its keys,
       // must not burn the player's ticket.
       if (!stream::opens_to_challenge(peer.sealed->opener, *hello->proof, peer.challenge)) {
         ++own_.dropped_forged;
-        return reject(id, peer, DisconnectReason::ticket_rejected);
+        return refuse_ticket(id, peer, TicketRefusal::bad_proof);
       }
     }
-    if (!verifier_->use(check.ticket, now)) {
-      return reject(id, peer, DisconnectReason::ticket_rejected);
-    }
+    if (!verifier_->use(check.ticket, now)) return refuse_ticket(id, peer, TicketRefusal::reused);
     peer.ticket = check.ticket;
     std::optional<stream::Proof> sealed_challenge;
     if (peer.sealed) sealed_challenge = stream::seal_challenge(peer.sealed->sealer, peer.challenge);
@@ -238,6 +238,18 @@ class SessionServer final : public ServerTransport, public detail::TicketGate {
     ++admitted_;
     ++own_.connections_accepted;
     return true;
+  }
+
+  // Tells the client why its ticket was refused (a REFUSAL before the close), and the log.
+  bool refuse_ticket(PeerId id, Peer& peer, TicketRefusal refusal) {
+    detail::log_limited(refusal_log_[static_cast<std::size_t>(refusal)], detail::steady_now_ms(),
+                        LogLevel::warning, "tickets", [&] {
+                          return "websocket: ticket from peer " + std::to_string(id) +
+                                 " refused: " + std::string(to_string(refusal));
+                        });
+    const auto message = stream::encode_refusal(refusal);
+    transport_->send(id, stream::kHandshakeChannel, Delivery::reliable_ordered, bytes_of(message));
+    return reject(id, peer, DisconnectReason::ticket_rejected);
   }
 
   bool reject(PeerId id, Peer& peer, DisconnectReason reason) {
@@ -277,6 +289,10 @@ class SessionServer final : public ServerTransport, public detail::TicketGate {
 
   bool punish(PeerId id, Peer& peer, DisconnectReason reason) {
     ++own_.peers_disconnected_for_abuse;
+    detail::log_limited(abuse_log_, detail::steady_now_ms(), LogLevel::warning, "websocket", [&] {
+      return "peer " + std::to_string(id) +
+             " disconnected for abuse: " + std::string(to_string(reason));
+    });
     peer.closing = true;
     transport_->disconnect(id, reason);
     return false;
@@ -304,7 +320,7 @@ class SessionServer final : public ServerTransport, public detail::TicketGate {
     if (waiting_ == 0) return;
     for (auto& [id, peer] : peers_) {
       if (!peer.admitted && !peer.closing && peer.deadline <= now) {
-        reject(id, peer, DisconnectReason::ticket_rejected);
+        refuse_ticket(id, peer, TicketRefusal::missing);
       }
     }
   }
@@ -320,6 +336,9 @@ class SessionServer final : public ServerTransport, public detail::TicketGate {
   std::size_t admitted_ = 0;  // connections the game knows
   TransportCounters own_;
   std::vector<std::uint8_t> scratch_;
+  // Log lines a peer can trigger, held to a few a second each.
+  std::array<detail::LogLimiter, static_cast<std::size_t>(kLastTicketRefusal) + 1> refusal_log_;
+  detail::LogLimiter abuse_log_;
 };
 
 }  // namespace

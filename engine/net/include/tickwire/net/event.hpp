@@ -16,6 +16,8 @@ struct Event {
   Channel channel = 0;                                  // message only
   DisconnectReason reason = DisconnectReason::timeout;  // disconnected only
   Payload payload;                                      // message only
+  // disconnected with ticket_rejected: why the server refused the ticket, when it said.
+  TicketRefusal ticket_refusal = TicketRefusal::none;
 };
 
 }  // namespace tickwire::net

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "tickwire/net/status.hpp"
+#include "tickwire/net/types.hpp"
 
 namespace tickwire::net {
 
@@ -99,6 +100,8 @@ enum class TicketError : std::uint8_t {
   no_keys,       // carries no session keys this server can open (sealed for another server)
 };
 std::string_view to_string(TicketError error);
+// The detail a refused client is told.
+TicketRefusal refusal_for(TicketError error);
 
 struct TicketCheck {
   bool ok = false;

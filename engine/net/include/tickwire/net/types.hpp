@@ -43,6 +43,22 @@ enum class DisconnectReason : std::uint8_t {
                           // (unknown CA, wrong host name, expired), or the server speaks no TLS
 };
 
+// Why a server refused a join ticket: the detail of a ticket_rejected disconnect, sent to the
+// refused client (on ENet in the handshake's DENY, on WebSocket in a refusal message before the
+// close). The client holds the ticket, so telling it why reveals nothing it could not work out.
+enum class TicketRefusal : std::uint8_t {
+  none = 0,           // not a ticket refusal, or the server gave no detail
+  missing = 1,        // no ticket arrived before the server's deadline
+  malformed = 2,      // not a ticket, or over the size limit
+  bad_signature = 3,  // not signed by the lobby's key (tampered, forged, or another lobby's)
+  expired = 4,        // past its expiry: ask the lobby for a fresh one
+  wrong_server = 5,   // issued for another game server
+  reused = 6,         // already used (replayed): each ticket admits one connection
+  no_keys = 7,        // carries no session keys this server can open (sealed for another server)
+  bad_proof = 8,      // the client did not prove it holds the ticket's session keys
+};
+inline constexpr auto kLastTicketRefusal = TicketRefusal::bad_proof;
+
 // Why a match ended, as the game server reports it to the lobby and the lobby tells the room's
 // players (the values are those of lobby.fbs's MatchEndReason).
 enum class MatchEndReason : std::uint8_t {
@@ -55,5 +71,6 @@ enum class MatchEndReason : std::uint8_t {
 std::string_view to_string(Delivery delivery);
 std::string_view to_string(DisconnectReason reason);
 std::string_view to_string(MatchEndReason reason);
+std::string_view to_string(TicketRefusal refusal);
 
 }  // namespace tickwire::net
