@@ -3,7 +3,7 @@
 #   bench/plots/make_plots.sh [DATA_DIR [OUT_DIR]]
 #       draws OUT_DIR/*.svg from DATA_DIR/*.csv (defaults: docs/plots/data, docs/plots)
 #   bench/plots/make_plots.sh --run BUILD_DIR [DATA_DIR [OUT_DIR]]
-#       first runs the benchmarks from BUILD_DIR/bin, writing DATA_DIR/*.csv (takes ~15 minutes)
+#       first runs the benchmarks from BUILD_DIR/bin, writing DATA_DIR/*.csv (about 12 minutes)
 # The CSV files: arena.csv (tickwire-bench-arena --csv), lobby_fanout.csv (tickwire-bench-lobby
 # --csv), reliable_latency.csv (tickwire-bench-transport --latency-csv). A plot whose CSV is
 # missing is skipped with a note. Needs gnuplot (scripts/deps.sh installs gnuplot-nox).
@@ -24,7 +24,7 @@ if [ -n "$build" ]; then
   bin=$build/bin
   "$bin/tickwire-bench-arena" --players 8 32 64 96 128 --csv "$data/arena.csv"
   "$bin/tickwire-bench-lobby" --clients 10 25 50 100 200 --csv "$data/lobby_fanout.csv"
-  "$bin/tickwire-bench-transport" --reliable-loss-only --latency-csv "$data/reliable_latency.csv"
+  "$bin/tickwire-bench-transport" --loss-latency --latency-csv "$data/reliable_latency.csv"
 fi
 
 draw() {  # draw SCRIPT CSV SVG [more gnuplot assignments]
