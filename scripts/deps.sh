@@ -37,6 +37,8 @@ packages=(
   openssl
   # the demo test reads the game server's /metrics with Prometheus's own parser (/usr/bin/python3)
   python3-prometheus-client
+  # bench/plots/make_plots.sh draws the benchmark plots in docs/plots/ (and its test redraws them)
+  gnuplot-nox
   # the browser lobby page's end-to-end test (ctest -L web): headless Chromium, driven by npm
   # playwright-core (tests/web/package.json), which downloads no browser of its own.
   chromium

@@ -8,11 +8,13 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "common/csv_file.hpp"
 #include "load_client.hpp"
 #include "server_process.hpp"
 
@@ -22,7 +24,7 @@ namespace {
 struct Options {
   double seconds = 5.0;
   int rounds = 3;
-  int clients = 100;
+  std::vector<int> clients = {100};  // room sizes for the fan-out; its goals are at 100
   int window = 2;
   int connections = 1000;
   int handshakes = 2000;
@@ -31,6 +33,7 @@ struct Options {
   // first size given.
   std::vector<int> room_sizes = {static_cast<int>(kDefaultIdleRoomSize)};
   bool idle_only = false;  // skip fan-out and handshakes
+  std::string csv;         // also write the fan-out results here (bench/plots/make_plots.sh)
   bool quick = false;
 };
 
@@ -38,6 +41,7 @@ constexpr ServerKind kKinds[] = {ServerKind::raw_beast, ServerKind::tickwire_lob
                                  ServerKind::tickwire_lobby_tls};
 constexpr int kKindCount = 3;
 constexpr int kRaw = 0, kLobby = 1, kLobbyTls = 2;  // indexes into kKinds
+constexpr int kGoalClients = 100;                   // the fan-out goals are for a room of 100
 
 double median(std::vector<double> values) {
   if (values.empty()) return 0;
@@ -77,21 +81,22 @@ struct IdleMeasure {
   }
 };
 
-void fanout_round(const std::string& program, ServerKind kind, const Options& options,
+void fanout_round(const std::string& program, ServerKind kind, int clients, const Options& options,
                   FanoutRounds& out) {
   ServerProcess server(program, kind);
   if (!server.ok()) return out.errors.push_back(server.error());
   FanoutSettings settings;
-  settings.clients = options.clients;
+  settings.clients = clients;
   settings.window = options.window;
   settings.seconds = options.seconds;
   settings.warmup_seconds = options.quick ? 0.2 : 0.5;
   const FanoutResult result =
       run_fanout(kind, server.port(), settings, [&server] { return server.cpu_seconds(); });
   std::fprintf(stderr,
-               "  fan-out    %-15s %10.0f deliveries/s  %5.2f us CPU/delivery  lost %llu%s%s\n",
-               server_name(kind), result.deliveries_per_second(), result.cpu_us_per_delivery(),
-               static_cast<unsigned long long>(result.lost),
+               "  fan-out    %-15s %4d clients %10.0f deliveries/s  %5.2f us CPU/delivery  lost "
+               "%llu%s%s\n",
+               server_name(kind), clients, result.deliveries_per_second(),
+               result.cpu_us_per_delivery(), static_cast<unsigned long long>(result.lost),
                result.error.empty() ? "" : "  FAILED: ", result.error.c_str());
   if (!result.error.empty()) return out.errors.push_back(result.error);
   out.rate.push_back(result.deliveries_per_second());
@@ -152,20 +157,28 @@ const char* verdict(bool met) {
 }
 
 int run(const std::string& program, const Options& options) {
+  // One row per room size; per server (raw Beast, lobby, lobby over TLS) deliveries per second and
+  // server CPU per delivery.
+  CsvFile csv(options.csv, {"clients", "raw_deliveries_per_s", "lobby_deliveries_per_s",
+                            "tls_deliveries_per_s", "raw_cpu_us", "lobby_cpu_us", "tls_cpu_us"});
+  if (csv.failed()) return 1;
   const std::uint64_t fd_limit = raise_fd_limit();
   if (fd_limit < static_cast<std::uint64_t>(options.connections) * 2 + 64) {
     std::fprintf(stderr, "warning: the fd limit is %llu, too low for %d connections\n",
                  static_cast<unsigned long long>(fd_limit), options.connections);
   }
 
-  FanoutRounds fanout[kKindCount];
+  // fanouts[c][i]: a room of options.clients[c] on server kKinds[i].
+  std::vector<std::array<FanoutRounds, kKindCount>> fanouts(options.clients.size());
   HandshakeRounds handshakes[kKindCount];
   for (int round = 0; round < (options.idle_only ? 0 : options.rounds); ++round) {
     std::fprintf(stderr, "[round %d/%d]\n", round + 1, options.rounds);
     // The order turns by round, so that load from the rest of the machine falls on every server.
-    for (int k = 0; k < kKindCount; ++k) {
-      const int i = (k + round) % kKindCount;
-      fanout_round(program, kKinds[i], options, fanout[i]);
+    for (std::size_t c = 0; c < options.clients.size(); ++c) {
+      for (int k = 0; k < kKindCount; ++k) {
+        const int i = (k + round) % kKindCount;
+        fanout_round(program, kKinds[i], options.clients[c], options, fanouts[c][i]);
+      }
     }
     for (int k = 0; k < kKindCount; ++k) {
       const int i = (k + round) % kKindCount;
@@ -198,18 +211,25 @@ int run(const std::string& program, const Options& options) {
   const bool timed = !options.idle_only;  // fan-out and handshakes ran
   if (timed) {
     std::printf(
-        "Chat fan-out: %d clients in one room, every one sending with %d line(s) in flight;\n"
+        "Chat fan-out: all clients in one room, every one sending with %d line(s) in flight;\n"
         "%.1f s counted per round. A delivery is one line received by one client. CPU columns:\n"
         "CPU time over wall time (100%% = one core; the machine has %u).\n",
-        options.clients, options.window, options.seconds, std::thread::hardware_concurrency());
-    std::printf("  %-16s %14s %16s %11s %14s %14s %8s\n", "server", "deliveries/s",
+        options.window, options.seconds, std::thread::hardware_concurrency());
+    std::printf("  %-16s %7s %14s %16s %11s %14s %14s %8s\n", "server", "clients", "deliveries/s",
                 "CPU us/delivery", "server CPU", "generator CPU", "lines sent", "lost");
-    for (int i = 0; i < kKindCount; ++i) {
-      std::printf("  %-16s %14.0f %16.2f %10.0f%% %13.0f%% %14llu %8llu\n", server_name(kKinds[i]),
-                  median(fanout[i].rate), median(fanout[i].cpu_us),
-                  100 * median(fanout[i].server_busy), 100 * median(fanout[i].generator_busy),
-                  static_cast<unsigned long long>(fanout[i].lines_sent),
-                  static_cast<unsigned long long>(fanout[i].lost));
+    for (std::size_t c = 0; c < options.clients.size(); ++c) {
+      const auto& f = fanouts[c];
+      for (int i = 0; i < kKindCount; ++i) {
+        std::printf("  %-16s %7d %14.0f %16.2f %10.0f%% %13.0f%% %14llu %8llu\n",
+                    server_name(kKinds[i]), options.clients[c], median(f[i].rate),
+                    median(f[i].cpu_us), 100 * median(f[i].server_busy),
+                    100 * median(f[i].generator_busy),
+                    static_cast<unsigned long long>(f[i].lines_sent),
+                    static_cast<unsigned long long>(f[i].lost));
+      }
+      csv.row({static_cast<long long>(options.clients[c]), median(f[kRaw].rate),
+               median(f[kLobby].rate), median(f[kLobbyTls].rate), median(f[kRaw].cpu_us),
+               median(f[kLobby].cpu_us), median(f[kLobbyTls].cpu_us)});
     }
 
     std::printf(
@@ -243,6 +263,12 @@ int run(const std::string& program, const Options& options) {
     }
   }
 
+  // Fan-out ratios and goals at a room of 100 when it was measured, else at the first room size.
+  const std::size_t at = static_cast<std::size_t>(
+      std::find(options.clients.begin(), options.clients.end(), kGoalClients) -
+      options.clients.begin());
+  const bool goal_room = at < options.clients.size();
+  const auto& fanout = fanouts[goal_room ? at : 0];
   const auto ratio = [](double a, double b) { return b > 0 ? a / b : 0; };
   const double fan_ratio = ratio(median(fanout[kLobby].rate), median(fanout[kRaw].rate));
   const double cpu_ratio = ratio(median(fanout[kLobby].cpu_us), median(fanout[kRaw].cpu_us));
@@ -251,14 +277,16 @@ int run(const std::string& program, const Options& options) {
   const double lobby_kib = idle[kLobby].joined_kib_per_connection(options.connections);
   const double tls_kib = idle[kLobbyTls].joined_kib_per_connection(options.connections);
   const double raw_kib = idle[kRaw].joined_kib_per_connection(options.connections);
-  std::printf("\nRatios, Tickwire lobby / raw Beast\n");
+  std::printf("\nRatios, Tickwire lobby / raw Beast (fan-out: a room of %d)\n",
+              options.clients[goal_room ? at : 0]);
   if (timed) {
     std::printf("  fan-out deliveries/s       %6.2fx\n", fan_ratio);
     std::printf("  server CPU per delivery    %6.2fx\n", cpu_ratio);
     std::printf("  handshakes/s               %6.2fx\n", hs_ratio);
   }
   std::printf("  RSS per idle connection    %6.2fx\n", ratio(lobby_kib, raw_kib));
-  std::printf("\nRatios, lobby over TLS / lobby over plaintext\n");
+  std::printf("\nRatios, lobby over TLS / lobby over plaintext (fan-out: a room of %d)\n",
+              options.clients[goal_room ? at : 0]);
   if (timed) {
     std::printf("  fan-out deliveries/s       %6.2fx\n",
                 ratio(median(fanout[kLobbyTls].rate), median(fanout[kLobby].rate)));
@@ -269,11 +297,14 @@ int run(const std::string& program, const Options& options) {
   }
   std::printf("  RSS per joined idle conn.  %6.2fx\n", ratio(tls_kib, lobby_kib));
   std::printf("\nGoals\n");
-  if (timed) {
+  if (timed && goal_room) {
+    std::printf("  (fan-out goals read in a room of %d)\n", kGoalClients);
     std::printf("  fan-out >= 0.8x raw Beast             %6.2fx        %s\n", fan_ratio,
                 verdict(fan_ratio >= 0.8));
     std::printf("  server CPU <= 2 us per delivery       %6.2f us      %s\n", lobby_cpu,
                 verdict(lobby_cpu > 0 && lobby_cpu <= 2.0));
+  } else if (timed) {
+    std::printf("  fan-out goals: not judged, no room of %d was measured\n", kGoalClients);
   }
   const auto measured = [&](int i) {
     return idle[i].error.empty() && idle[i].opened == options.connections;
@@ -294,16 +325,22 @@ int run(const std::string& program, const Options& options) {
                   at_size[i].error.c_str());
     }
   }
+  for (std::size_t c = 0; c < options.clients.size(); ++c) {
+    for (int i = 0; i < kKindCount; ++i) {
+      const FanoutRounds& f = fanouts[c][i];
+      failures += f.errors.size() + (f.lost > 0 ? 1 : 0);
+      for (const auto& error : f.errors)
+        std::printf("\nfan-out on %s in a room of %d failed: %s", server_name(kKinds[i]),
+                    options.clients[c], error.c_str());
+      if (f.lost > 0)
+        std::printf("\n%s lost %llu deliveries in a room of %d", server_name(kKinds[i]),
+                    static_cast<unsigned long long>(f.lost), options.clients[c]);
+    }
+  }
   for (int i = 0; i < kKindCount; ++i) {
-    failures += fanout[i].errors.size() + handshakes[i].errors.size();
-    if (fanout[i].lost > 0) ++failures;
-    for (const auto& error : fanout[i].errors)
-      std::printf("\nfan-out on %s failed: %s", server_name(kKinds[i]), error.c_str());
+    failures += handshakes[i].errors.size();
     for (const auto& error : handshakes[i].errors)
       std::printf("\nhandshakes on %s failed: %s", server_name(kKinds[i]), error.c_str());
-    if (fanout[i].lost > 0)
-      std::printf("\n%s lost %llu deliveries", server_name(kKinds[i]),
-                  static_cast<unsigned long long>(fanout[i].lost));
   }
   if (failures > 0) {
     std::printf("\n%zu problem(s); see above.\n", failures);
@@ -328,8 +365,10 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.1, 600.0));
   app.add_option("--rounds", options.rounds, "rounds of fan-out and handshakes")
       ->check(CLI::Range(1, 100));
-  app.add_option("--clients", options.clients, "clients in the fan-out room")
+  app.add_option("--clients", options.clients,
+                 "clients in the fan-out room; several sizes measure one after the other")
       ->check(CLI::Range(1, 10000));
+  app.add_option("--csv", options.csv, "also write the fan-out results to this CSV file");
   app.add_option("--window", options.window, "lines each client keeps in flight")
       ->check(CLI::Range(1, 1000));
   app.add_option("--connections", options.connections, "idle connections for the RSS reading")
@@ -354,7 +393,8 @@ int main(int argc, char** argv) {
   if (options.quick) {
     options.seconds = 0.5;
     options.rounds = 1;
-    options.clients = std::min(options.clients, 20);
+    for (int& clients : options.clients)
+      clients = std::min(clients, 20);
     options.connections = std::min(options.connections, 200);
     options.handshakes = std::min(options.handshakes, 200);
   }

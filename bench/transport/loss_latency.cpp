@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "bench_message.hpp"
+#include "common/csv_file.hpp"
 #include "tickwire/net/udp_link_simulator.hpp"
 
 namespace tickwire::bench {
@@ -306,18 +307,14 @@ std::size_t report_loss_latency(const std::vector<LossRun>& runs,
   }
 
   if (!settings.latency_csv.empty()) {
-    std::FILE* csv = std::fopen(settings.latency_csv.c_str(), "w");
-    if (csv == nullptr) {
-      std::printf("\ncannot write %s\n", settings.latency_csv.c_str());
+    CsvFile csv(settings.latency_csv, {"library", "loss_percent", "seed", "latency_ms"});
+    if (csv.failed()) {
       ++failures;
     } else {
-      std::fprintf(csv, "library,loss,seed,latency_ms\n");
       for (const LossRun& run : runs) {
         for (const double latency : run.latency_ms)
-          std::fprintf(csv, "%s,%.2f,%llu,%.3f\n", run.library.c_str(), run.loss,
-                       static_cast<unsigned long long>(run.seed), latency);
+          csv.row({run.library, run.loss * 100, static_cast<long long>(run.seed), latency});
       }
-      std::fclose(csv);
       std::printf("\nLatency of every delivered message written to %s\n",
                   settings.latency_csv.c_str());
     }
