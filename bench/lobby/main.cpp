@@ -277,16 +277,18 @@ int run(const std::string& program, const Options& options) {
   const double lobby_kib = idle[kLobby].joined_kib_per_connection(options.connections);
   const double tls_kib = idle[kLobbyTls].joined_kib_per_connection(options.connections);
   const double raw_kib = idle[kRaw].joined_kib_per_connection(options.connections);
-  std::printf("\nRatios, Tickwire lobby / raw Beast (fan-out: a room of %d)\n",
-              options.clients[goal_room ? at : 0]);
+  // Which fan-out room the ratios are from (none with --idle-only).
+  const std::string room_note =
+      timed ? " (fan-out: a room of " + std::to_string(options.clients[goal_room ? at : 0]) + ")"
+            : "";
+  std::printf("\nRatios, Tickwire lobby / raw Beast%s\n", room_note.c_str());
   if (timed) {
     std::printf("  fan-out deliveries/s       %6.2fx\n", fan_ratio);
     std::printf("  server CPU per delivery    %6.2fx\n", cpu_ratio);
     std::printf("  handshakes/s               %6.2fx\n", hs_ratio);
   }
   std::printf("  RSS per idle connection    %6.2fx\n", ratio(lobby_kib, raw_kib));
-  std::printf("\nRatios, lobby over TLS / lobby over plaintext (fan-out: a room of %d)\n",
-              options.clients[goal_room ? at : 0]);
+  std::printf("\nRatios, lobby over TLS / lobby over plaintext%s\n", room_note.c_str());
   if (timed) {
     std::printf("  fan-out deliveries/s       %6.2fx\n",
                 ratio(median(fanout[kLobbyTls].rate), median(fanout[kLobby].rate)));

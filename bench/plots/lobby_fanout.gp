@@ -14,6 +14,7 @@ plot data using "clients":"raw_deliveries_per_s" title "raw Beast (baseline)" dt
      data using "clients":"tls_deliveries_per_s" title "lobby over TLS" lw 2 pt 5
 set ylabel "server CPU per delivery (us)"
 set format y "%g"
+set key bottom left
 plot data using "clients":"raw_cpu_us" title "raw Beast (baseline)" dt 2 lw 2 pt 9, \
      data using "clients":"lobby_cpu_us" title "Tickwire lobby" lw 2 pt 7, \
      data using "clients":"tls_cpu_us" title "lobby over TLS" lw 2 pt 5
