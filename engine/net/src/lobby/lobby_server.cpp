@@ -126,8 +126,6 @@ struct LobbyServer::Impl {
   }
 
   void run() {
-    // Named, so that an operator's top -H (and a test) can tell it from the io thread.
-    pthread_setname_np(pthread_self(), "tickwire-lobby");
     LobbyService service(config, *state, tickets, *output, metrics);
     auto next_tick = std::chrono::steady_clock::now();
     Event event;
@@ -230,6 +228,9 @@ Status LobbyServer::start() {
   impl.output = std::make_unique<TransportOutput>(*impl.server);
   try {
     impl.thread = std::thread([&impl] { impl.run(); });
+    // Named, so that an operator's top -H (and a test) can tell it from the io thread; here and
+    // not in run(), so that the name is there once start() returns.
+    pthread_setname_np(impl.thread.native_handle(), "tickwire-lobby");
   } catch (const std::system_error& error) {
     impl.server.reset();
     return Status::error(std::string("cannot start the lobby's thread: ") + error.what());
