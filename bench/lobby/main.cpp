@@ -248,10 +248,10 @@ int run(const std::string& program, const Options& options) {
   std::printf(
       "Idle connections: server RSS with %d open idle connections minus RSS with none,\n"
       "divided by %d: after Hello, and after every lobby connection joined a room of the\n"
-      "size given (raw Beast has no rooms: both columns are its upgraded connections).\n"
-      "Lobby clients speak %s.\n",
+      "size given (raw Beast has no rooms: both columns are its upgraded connections).\n%s",
       options.connections, options.connections,
-      options.json ? "JSON text frames (as the browser page does)" : "binary FlatBuffers frames");
+      options.json ? "Lobby clients speak JSON text frames, as the browser page does (--json).\n"
+                   : "");
   std::printf("  %-16s %9s %12s %14s %15s %16s\n", "server", "room size", "RSS 0 KiB",
               "RSS rooms KiB", "KiB/conn Hello", "KiB/conn in room");
   for (std::size_t s = 0; s < options.room_sizes.size(); ++s) {
