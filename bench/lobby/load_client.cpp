@@ -18,7 +18,7 @@
 #include <string_view>
 #include <vector>
 
-#include "tickwire/schemas/lobby_generated.h"
+#include "lobby_wire.hpp"
 #include "websocket/coalescing_stream.hpp"
 
 namespace tickwire::bench {
@@ -30,53 +30,16 @@ namespace asio = boost::asio;
 namespace wire = tickwire::schemas::lobby;
 using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
+using lobby_wire::create_room;
+using lobby_wire::hello;
+using lobby_wire::is_reply;
+using lobby_wire::join_room;
+using lobby_wire::kHelloId;
+using lobby_wire::kRoomId;
+using lobby_wire::read_message;
+using lobby_wire::reply_ok;
+using lobby_wire::send_chat;
 using net::websocket_detail::CoalescingStream;
-
-constexpr std::uint64_t kHelloId = 1;
-constexpr std::uint64_t kRoomId = 2;  // request id of CreateRoom / JoinRoom
-constexpr std::uint64_t kChatId = 3;
-
-// --- lobby requests --------------------------------------------------------------------------
-
-template <typename Body>
-std::string finish(flatbuffers::FlatBufferBuilder& fbb, std::uint64_t id, wire::LobbyBody type,
-                   flatbuffers::Offset<Body> body) {
-  fbb.Finish(wire::CreateLobbyMessage(fbb, id, 0, type, body.Union()));
-  return {reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize()};
-}
-std::string hello(const std::string& nickname) {
-  flatbuffers::FlatBufferBuilder fbb;
-  return finish(fbb, kHelloId, wire::LobbyBody::Hello,
-                wire::CreateHelloDirect(fbb, nickname.c_str()));
-}
-std::string create_room(std::uint16_t max_players) {
-  flatbuffers::FlatBufferBuilder fbb;
-  return finish(fbb, kRoomId, wire::LobbyBody::CreateRoom,
-                wire::CreateCreateRoomDirect(fbb, "bench", "chat", max_players));
-}
-std::string join_room(std::uint64_t room) {
-  flatbuffers::FlatBufferBuilder fbb;
-  return finish(fbb, kRoomId, wire::LobbyBody::JoinRoom, wire::CreateJoinRoom(fbb, room));
-}
-std::string send_chat(const std::string& text) {
-  flatbuffers::FlatBufferBuilder fbb;
-  return finish(fbb, kChatId, wire::LobbyBody::SendChat,
-                wire::CreateSendChatDirect(fbb, wire::ChatScope::room, nullptr, text.c_str()));
-}
-
-// The load generator trusts the server it started (the thing measured, not an attacker), so it
-// reads lobby messages without a Verifier: verifying would only slow the generator down.
-const wire::LobbyMessage* lobby_message(std::string_view frame) {
-  if (frame.size() < 8) return nullptr;
-  return wire::GetLobbyMessage(frame.data());
-}
-bool reply_ok(const wire::LobbyMessage* message, std::uint64_t id) {
-  return message != nullptr && message->result() != nullptr && message->request_id() == id &&
-         message->result()->ok();
-}
-bool is_reply(const wire::LobbyMessage* message, std::uint64_t id) {
-  return message != nullptr && message->result() != nullptr && message->request_id() == id;
-}
 
 // The generator's TLS settings: it trusts the server it started (the thing measured, not an
 // attacker), so it does not verify the certificate; the server's side of the handshake is the
@@ -97,8 +60,9 @@ struct Client : std::enable_shared_from_this<Client> {
   using MessageHandler = std::function<void(Client&, std::string_view)>;
   using DoneHandler = std::function<void(Client&, const std::string& error)>;
 
-  Client(asio::io_context& ioc, ServerKind server_kind, int client_index)
-      : ws(ioc), kind(server_kind), index(client_index) {}
+  Client(asio::io_context& ioc, ServerKind server_kind, int client_index,
+         LobbyEncoding lobby_encoding = LobbyEncoding::binary)
+      : ws(ioc), kind(server_kind), encoding(lobby_encoding), index(client_index) {}
 
   // Connects, upgrades, says Hello on the lobby, then calls `ready` (error empty on success) and
   // keeps reading: every later message goes to on_message.
@@ -134,6 +98,7 @@ struct Client : std::enable_shared_from_this<Client> {
 
   websocket::stream<CoalescingStream, /*deflateSupported=*/false> ws;
   ServerKind kind;
+  LobbyEncoding encoding;  // of every message to and from the lobby
   int index;
   std::string nick;
   beast::flat_buffer buffer;
@@ -165,14 +130,14 @@ struct Client : std::enable_shared_from_this<Client> {
       do_read();
       return ready("");
     }
-    ws.binary(true);
+    ws.text(encoding == LobbyEncoding::json);
     on_message = [](Client& self, std::string_view frame) {
-      const auto* message = lobby_message(frame);
+      const auto* message = read_message(self.encoding, frame);
       if (!is_reply(message, kHelloId)) return;
       self.on_message = nullptr;
       self.ready(reply_ok(message, kHelloId) ? "" : "Hello refused");
     };
-    send(hello(nick));
+    send(hello(encoding, nick));
     do_read();
   }
 
@@ -305,7 +270,7 @@ class Fanout {
     // Client 0 creates the room; the others join it once it exists.
     Client& host = *clients_[0];
     host.on_message = [this](Client& self, std::string_view frame) {
-      const auto* message = lobby_message(frame);
+      const auto* message = read_message(LobbyEncoding::binary, frame);
       if (!is_reply(message, kRoomId)) return;
       if (!reply_ok(message, kRoomId)) return fail("CreateRoom refused");
       room_ = message->body_as_RoomDetail()->summary()->room_id();
@@ -313,16 +278,16 @@ class Fanout {
       if (settings_.clients == 1) return start_chat();
       for (std::size_t i = 1; i < clients_.size(); ++i) {
         clients_[i]->on_message = [this](Client& member, std::string_view reply) {
-          const auto* joined = lobby_message(reply);
+          const auto* joined = read_message(LobbyEncoding::binary, reply);
           if (!is_reply(joined, kRoomId)) return;
           if (!reply_ok(joined, kRoomId)) return fail("JoinRoom refused");
           member.on_message = nullptr;
           if (++joined_ == settings_.clients - 1) start_chat();
         };
-        clients_[i]->send(join_room(room_));
+        clients_[i]->send(join_room(LobbyEncoding::binary, room_));
       }
     };
-    host.send(create_room(static_cast<std::uint16_t>(settings_.clients)));
+    host.send(create_room(LobbyEncoding::binary, static_cast<std::uint16_t>(settings_.clients)));
   }
 
   std::string line(Client& client) {
@@ -351,7 +316,7 @@ class Fanout {
         client->on_message = [this](Client& self, std::string_view text) { on_line(self, text); };
       } else {
         client->on_message = [this](Client& self, std::string_view frame) {
-          const auto* message = lobby_message(frame);
+          const auto* message = read_message(LobbyEncoding::binary, frame);
           if (message == nullptr || message->body_type() != wire::LobbyBody::ChatMessage) return;
           const auto* text = message->body_as_ChatMessage()->line()->text();
           on_line(self, {text->c_str(), text->size()});
@@ -498,7 +463,7 @@ void join_rooms(const std::vector<ClientPtr>& clients, std::size_t room_size,
                                    clients.begin() + static_cast<std::ptrdiff_t>(end));
     Client& host = *clients[first];
     host.on_message = [place_one, members](Client& self, std::string_view frame) {
-      const auto* message = lobby_message(frame);
+      const auto* message = read_message(self.encoding, frame);
       if (!is_reply(message, kRoomId)) return;
       self.on_message = nullptr;
       if (!reply_ok(message, kRoomId)) return place_one("CreateRoom refused");
@@ -506,22 +471,23 @@ void join_rooms(const std::vector<ClientPtr>& clients, std::size_t room_size,
       place_one("");
       for (const ClientPtr& member : members) {
         member->on_message = [place_one](Client& joiner, std::string_view reply) {
-          const auto* joined = lobby_message(reply);
+          const auto* joined = read_message(joiner.encoding, reply);
           if (!is_reply(joined, kRoomId)) return;
           joiner.on_message = nullptr;
           place_one(reply_ok(joined, kRoomId) ? "" : "JoinRoom refused");
         };
-        member->send(join_room(room));
+        member->send(join_room(member->encoding, room));
       }
     };
-    host.send(create_room(static_cast<std::uint16_t>(room_size)));
+    host.send(create_room(host.encoding, static_cast<std::uint16_t>(room_size)));
   }
 }
 
 }  // namespace
 
 IdleResult run_idle(ServerKind kind, std::uint16_t port, int count, std::size_t room_size,
-                    double settle_seconds, const std::function<void(IdleStage)>& measure) {
+                    LobbyEncoding encoding, double settle_seconds,
+                    const std::function<void(IdleStage)>& measure) {
   // As many upgrades at once as the lobby's max_pending_handshakes allows with room to spare.
   constexpr int kConcurrency = 64;
   asio::io_context ioc(1);
@@ -557,7 +523,7 @@ IdleResult run_idle(ServerKind kind, std::uint16_t port, int count, std::size_t 
   std::function<void()> start_more;
   start_more = [&] {
     while (started < count && active < kConcurrency) {
-      clients.push_back(std::make_shared<Client>(ioc, kind, started));
+      clients.push_back(std::make_shared<Client>(ioc, kind, started, encoding));
       ++started;
       ++active;
       clients.back()->open(port, "idle" + std::to_string(started),

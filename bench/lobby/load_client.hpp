@@ -1,7 +1,8 @@
 #pragma once
 // The load generator: many WebSocket clients on one thread of the benchmark's own process, built
-// on Beast's async streams, speaking either the lobby protocol (binary FlatBuffers LobbyMessages:
-// Hello, CreateRoom, JoinRoom, SendChat) or the raw Beast server's (a text frame is a chat line).
+// on Beast's async streams, speaking either the lobby protocol (LobbyMessages: Hello, CreateRoom,
+// JoinRoom, SendChat; binary FlatBuffers, or JSON text frames in the idle reading) or the raw Beast
+// server's (a text frame is a chat line).
 // Loopback only: it connects to 127.0.0.1.
 
 #include <cstddef>
@@ -9,6 +10,7 @@
 #include <functional>
 #include <string>
 
+#include "lobby_wire.hpp"
 #include "server_process.hpp"
 
 namespace tickwire::bench {
@@ -75,8 +77,9 @@ enum class IdleStage {
 
 // Opens `count` connections (with Hello on the lobby), waits `settle_seconds` with all of them
 // open and idle and calls `measure(said_hello)`; then puts them in rooms of `room_size`, waits
-// again and calls `measure(joined_room)`; then closes them.
+// again and calls `measure(joined_room)`; then closes them. The lobby clients speak `encoding`.
 IdleResult run_idle(ServerKind kind, std::uint16_t port, int count, std::size_t room_size,
-                    double settle_seconds, const std::function<void(IdleStage)>& measure);
+                    LobbyEncoding encoding, double settle_seconds,
+                    const std::function<void(IdleStage)>& measure);
 
 }  // namespace tickwire::bench

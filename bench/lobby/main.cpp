@@ -33,6 +33,7 @@ struct Options {
   // first size given.
   std::vector<int> room_sizes = {static_cast<int>(kDefaultIdleRoomSize)};
   bool idle_only = false;  // skip fan-out and handshakes
+  bool json = false;       // the idle reading's lobby clients speak JSON text frames
   std::string csv;         // also write the fan-out results here (bench/plots/make_plots.sh)
   bool quick = false;
 };
@@ -133,12 +134,12 @@ IdleMeasure idle_measure(const std::string& program, ServerKind kind, const Opti
   // Let the server finish starting (its threads, first allocations) before the empty reading.
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   out.rss_empty_kib = server.rss_kib();
-  const IdleResult result =
-      run_idle(kind, server.port(), options.connections, static_cast<std::size_t>(room_size), 0.5,
-               [&](IdleStage stage) {
-                 (stage == IdleStage::said_hello ? out.rss_hello_kib : out.rss_joined_kib) =
-                     server.rss_kib();
-               });
+  const IdleResult result = run_idle(
+      kind, server.port(), options.connections, static_cast<std::size_t>(room_size),
+      options.json ? LobbyEncoding::json : LobbyEncoding::binary, 0.5, [&](IdleStage stage) {
+        (stage == IdleStage::said_hello ? out.rss_hello_kib : out.rss_joined_kib) =
+            server.rss_kib();
+      });
   out.opened = result.opened;
   out.error = result.error;
   std::fprintf(
@@ -247,8 +248,10 @@ int run(const std::string& program, const Options& options) {
   std::printf(
       "Idle connections: server RSS with %d open idle connections minus RSS with none,\n"
       "divided by %d: after Hello, and after every lobby connection joined a room of the\n"
-      "size given (raw Beast has no rooms: both columns are its upgraded connections).\n",
-      options.connections, options.connections);
+      "size given (raw Beast has no rooms: both columns are its upgraded connections).\n%s",
+      options.connections, options.connections,
+      options.json ? "Lobby clients speak JSON text frames, as the browser page does (--json).\n"
+                   : "");
   std::printf("  %-16s %9s %12s %14s %15s %16s\n", "server", "room size", "RSS 0 KiB",
               "RSS rooms KiB", "KiB/conn Hello", "KiB/conn in room");
   for (std::size_t s = 0; s < options.room_sizes.size(); ++s) {
@@ -386,6 +389,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 10000))
       ->delimiter(',');
   app.add_flag("--idle-only", options.idle_only, "only the idle memory readings");
+  app.add_flag("--json", options.json,
+               "the idle reading's lobby clients say Hello, create and join rooms in JSON text "
+               "frames, as the browser page does (fan-out and handshakes stay binary)");
   app.add_flag("--quick", options.quick, "a short smoke run (ctest): 1 round, small counts");
   CLI11_PARSE(app, argc, argv);
 
