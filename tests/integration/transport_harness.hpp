@@ -55,6 +55,16 @@ class TicketingLobby {
   net::TicketRequirement requirement() const {
     return net::TicketRequirement{lobby_.public_key(), kServerName, 1500, seal_};
   }
+  // Gives a client's config (ENet, WebSocket or gameplay) the ticket and keys `options` asks for.
+  template <typename ClientConfig>
+  void add_ticket(ClientConfig& config, const ClientOptions& options) {
+    if (auto ticket = ticket_for(options)) {
+      config.join_ticket = ticket->ticket;
+      config.session_keys = ticket->keys;
+    }
+  }
+
+ private:
   // The ticket and keys `options` asks for (nothing for Ticket::none).
   std::optional<net::IssuedTicket> ticket_for(const ClientOptions& options) {
     switch (options.ticket) {
@@ -68,7 +78,6 @@ class TicketingLobby {
     return std::nullopt;
   }
 
- private:
   const net::JoinTicketIssuer lobby_ = net::JoinTicketIssuer::generate();
   const net::GameServerSealKeys seal_ = net::GameServerSealKeys::generate();
   std::uint64_t next_player_ = 1000;
@@ -144,14 +153,55 @@ inline net::WebSocketServerConfig contract_websocket_server(const ServerLimits& 
   return config;
 }
 
-class EnetHarness : public TicketingLobby {
+inline net::EnetClientConfig contract_enet_client(std::uint16_t port,
+                                                  const ClientOptions& options) {
+  net::EnetClientConfig config;
+  config.server_host = "127.0.0.1";
+  config.server_port = port;
+  config.connect_timeout_ms = 1000;
+  config.common = contract_enet_common(options.max_message_size);
+  return config;
+}
+
+inline net::WebSocketClientConfig contract_websocket_client(std::uint16_t port,
+                                                            const ClientOptions& options) {
+  net::WebSocketClientConfig config;
+  config.server_host = "127.0.0.1";
+  config.server_port = port;
+  config.connect_timeout_ms = 2000;
+  config.transport_security = net::WebSocketSecurity::insecure_plaintext;
+  config.common = contract_websocket_common(options.max_message_size);
+  config.common.max_unpolled_bytes_per_peer = options.max_unpolled_bytes;
+  return config;
+}
+
+// What the transports with a wire (ENet, WebSocket, both combined) share: every capability, and
+// one server.
+class WireHarness : public TicketingLobby {
  public:
-  static constexpr const char* kName = "enet";
   static constexpr bool kHasWire = true;
   static constexpr bool kAdmitsByTicket = true;
   static constexpr bool kCapsSendQueue = true;
   static constexpr bool kChecksReceivedSize = true;
   static constexpr bool kMeasuresRtt = true;
+
+  net::ServerTransport& server() { return *server_; }
+  void stop_server() { server_.reset(); }
+
+ protected:
+  // The client a factory made, or null (a failed test) with the factory's reason.
+  template <typename Client>
+  static std::unique_ptr<Client> client_or_null(net::Result<std::unique_ptr<Client>> made) {
+    EXPECT_TRUE(made.ok()) << made.error();
+    return made.ok() ? std::move(made.value()) : nullptr;
+  }
+
+  std::unique_ptr<net::ServerTransport> server_;
+};
+
+class EnetHarness : public WireHarness {
+ public:
+  static constexpr const char* kName = "enet";
 
   void start_server(const ServerLimits& limits) {
     auto made = net::make_enet_server(contract_enet_server(limits, requirement()));
@@ -159,38 +209,22 @@ class EnetHarness : public TicketingLobby {
     server_ = std::move(made.value());
     port_ = server_->port();
   }
-  net::ServerTransport& server() { return *server_; }
-  void stop_server() { server_.reset(); }
   std::unique_ptr<net::ClientTransport> make_client(const ClientOptions& options) {
-    net::EnetClientConfig config;
-    config.server_port = port_;
-    config.connect_timeout_ms = 1000;
-    config.common = contract_enet_common(options.max_message_size);
-    if (auto ticket = ticket_for(options)) {
-      config.join_ticket = ticket->ticket;
-      config.session_keys = ticket->keys;
-    }
-    auto made = net::make_enet_client(config);
-    EXPECT_TRUE(made.ok()) << made.error();
-    return made.ok() ? std::move(made.value()) : nullptr;
+    net::EnetClientConfig config = contract_enet_client(port_, options);
+    add_ticket(config, options);
+    return client_or_null(net::make_enet_client(config));
   }
 
  private:
-  std::unique_ptr<net::ServerTransport> server_;
   std::uint16_t port_ = 0;
 };
 
 // Gameplay sessions over WebSocket, over plain TCP or TLS.
 template <net::WebSocketSecurity kSecurity>
-class WebSocketHarness : public TicketingLobby {
+class WebSocketHarness : public WireHarness {
  public:
   static constexpr const char* kName =
       kSecurity == net::WebSocketSecurity::tls ? "websocket_tls" : "websocket";
-  static constexpr bool kHasWire = true;
-  static constexpr bool kAdmitsByTicket = true;
-  static constexpr bool kCapsSendQueue = true;
-  static constexpr bool kChecksReceivedSize = true;
-  static constexpr bool kMeasuresRtt = true;
 
   void start_server(const ServerLimits& limits) {
     auto config = contract_websocket_server(limits, requirement());
@@ -205,28 +239,16 @@ class WebSocketHarness : public TicketingLobby {
     server_ = std::move(made.value());
     port_ = server_->port();
   }
-  net::ServerTransport& server() { return *server_; }
-  void stop_server() { server_.reset(); }
   std::unique_ptr<net::ClientTransport> make_client(const ClientOptions& options) {
-    net::WebSocketClientConfig config;
-    config.server_port = port_;
-    config.connect_timeout_ms = 2000;
+    net::WebSocketClientConfig config = contract_websocket_client(port_, options);
     config.transport_security = kSecurity;
     if (certificates_) config.tls.ca_file = certificates_->ca_file();
-    config.common = contract_websocket_common(options.max_message_size);
-    config.common.max_unpolled_bytes_per_peer = options.max_unpolled_bytes;
-    if (auto ticket = ticket_for(options)) {
-      config.join_ticket = ticket->ticket;
-      config.session_keys = ticket->keys;
-    }
-    auto made = net::make_websocket_client(config);
-    EXPECT_TRUE(made.ok()) << made.error();
-    return made.ok() ? std::move(made.value()) : nullptr;
+    add_ticket(config, options);
+    return client_or_null(net::make_websocket_client(config));
   }
 
  private:
   std::unique_ptr<TestCertificates> certificates_;
-  std::unique_ptr<net::ServerTransport> server_;
   std::uint16_t port_ = 0;
 };
 
@@ -234,15 +256,10 @@ class WebSocketHarness : public TicketingLobby {
 // (make_gameplay_client). With kUdpBlocked the clients' UDP goes into a black hole, so every
 // connection is the WebSocket fallback.
 template <bool kUdpBlocked>
-class CombinedHarness : public TicketingLobby {
+class CombinedHarness : public WireHarness {
  public:
   static constexpr const char* kName =
       kUdpBlocked ? "combined_websocket_fallback" : "combined_enet";
-  static constexpr bool kHasWire = true;
-  static constexpr bool kAdmitsByTicket = true;
-  static constexpr bool kCapsSendQueue = true;
-  static constexpr bool kChecksReceivedSize = true;
-  static constexpr bool kMeasuresRtt = true;
 
   void start_server(const ServerLimits& limits) {
     auto udp = net::make_enet_server(contract_enet_server(limits, requirement()));
@@ -266,8 +283,6 @@ class CombinedHarness : public TicketingLobby {
       blackhole_ = std::move(link.value());
     }
   }
-  net::ServerTransport& server() { return *server_; }
-  void stop_server() { server_.reset(); }
   std::unique_ptr<net::ClientTransport> make_client(const ClientOptions& options) {
     return make_gameplay_client(options);
   }
@@ -275,27 +290,14 @@ class CombinedHarness : public TicketingLobby {
       const ClientOptions& options, net::TransportKind first = net::TransportKind::enet) {
     net::GameplayClientConfig config;
     config.policy.gameplay = first;
-    config.enet.server_host = "127.0.0.1";
-    config.enet.server_port = blackhole_ ? blackhole_->port() : udp_port_;
-    config.enet.connect_timeout_ms = 500;
-    config.enet.common = contract_enet_common(options.max_message_size);
-    config.websocket.server_host = "127.0.0.1";
-    config.websocket.server_port = tcp_port_;
-    config.websocket.connect_timeout_ms = 2000;
-    config.websocket.transport_security = net::WebSocketSecurity::insecure_plaintext;
-    config.websocket.common = contract_websocket_common(options.max_message_size);
-    config.websocket.common.max_unpolled_bytes_per_peer = options.max_unpolled_bytes;
-    if (auto ticket = ticket_for(options)) {
-      config.join_ticket = ticket->ticket;
-      config.session_keys = ticket->keys;
-    }
-    auto made = net::make_gameplay_client(config);
-    EXPECT_TRUE(made.ok()) << made.error();
-    return made.ok() ? std::move(made.value()) : nullptr;
+    config.enet = contract_enet_client(blackhole_ ? blackhole_->port() : udp_port_, options);
+    config.enet.connect_timeout_ms = 500;  // the fallback's wait
+    config.websocket = contract_websocket_client(tcp_port_, options);
+    add_ticket(config, options);
+    return client_or_null(net::make_gameplay_client(config));
   }
 
  private:
-  std::unique_ptr<net::ServerTransport> server_;
   std::unique_ptr<net::UdpLinkSimulator> blackhole_;
   std::uint16_t udp_port_ = 0, tcp_port_ = 0;
 };
