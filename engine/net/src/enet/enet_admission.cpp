@@ -179,7 +179,10 @@ void EnetEndpoint::count_against(ENetPeer* peer) {
 }
 
 void EnetEndpoint::punish_pending_abusers() {
-  for (const auto& [peer, reason] : abusers_) {
+  for (const auto& abuser : abusers_) {
+    // Named copies, not structured bindings: a lambda below uses them, which clang 14 refuses.
+    ENetPeer* const peer = abuser.first;
+    const DisconnectReason reason = abuser.second;
     PeerSlot& slot = slots_[slot_of(peer)];
     if (slot.closing) continue;
     if (slot.connected) {
