@@ -183,6 +183,33 @@ TEST_F(TrafficPolicyTest, peers_of_both_transports_get_distinct_ids_tickets_and_
   EXPECT_FALSE(server_->ticket_of(server_log_.disconnected[0].first));
 }
 
+TEST_F(TrafficPolicyTest, a_server_that_answered_over_udp_is_not_given_up_for_websocket) {
+  // The server answers the HELLO, then the path goes silent before the handshake ends. UDP works,
+  // and the server may already have used the ticket, so the client stays on ENet past the
+  // fallback timeout (300 ms here) and ends with `timeout` once timeout_max_ms has passed,
+  // instead of showing the ticket again over WebSocket.
+  net::UdpLinkSimulatorConfig path;
+  path.target_port = udp_port_;
+  auto link = std::move(net::UdpLinkSimulator::start(path).value());
+  auto config = client_config(link->port(), 51);
+  config.enet.common.timeout_min_ms = 1000;
+  config.enet.common.timeout_max_ms = 2000;
+  auto client = make_client(config);
+  ASSERT_NE(client, nullptr);
+  EventLog log;
+  // The client sends its HELLO; the server (polled on this thread only) answers it, and the
+  // answer is on its way to the client before the path goes silent.
+  pump_for({{client.get(), &log}}, 5ms);
+  ASSERT_TRUE(pump_until(
+      {{server_.get(), &server_log_}}, [&] { return link->counters().forwarded_to_clients >= 1; },
+      10s));
+  link->set_conditions(net::NetworkConditions::symmetric({.loss = 1.0}));
+
+  EXPECT_EQ(outcome(*client, log), DisconnectReason::timeout);
+  EXPECT_EQ(client->kind(), net::TransportKind::enet) << "it fell back to WebSocket";
+  EXPECT_TRUE(server_log_.connected.empty());
+}
+
 TEST_F(TrafficPolicyTest, when_neither_transport_answers_the_client_reports_connect_failed) {
   auto link = blackhole();
   auto config = client_config(link->port(), 41);

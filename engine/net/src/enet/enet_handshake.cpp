@@ -242,7 +242,11 @@ void EnetEndpoint::client_handshake_tick() {
   if (stage_ == ClientStage::done) return;
   const std::uint64_t now = now_ms();
   if (now >= connect_deadline_ms_ && stage_ != ClientStage::connecting) {
-    return fail_client(DisconnectReason::connect_failed);
+    // No answer at all is connect_failed, on which a gameplay client falls back to WebSocket. A
+    // server that answered and then went quiet is `timeout`: it may have used the ticket up, so
+    // the fallback could not present it again (see on_challenge()).
+    return fail_client(stage_ == ClientStage::hello ? DisconnectReason::connect_failed
+                                                    : DisconnectReason::timeout);
   }
   if (now < next_resend_ms_) return;
   next_resend_ms_ = now + kResendMs;
@@ -270,6 +274,13 @@ void EnetEndpoint::on_challenge(const session::HandshakePacket& packet) {
   if (!from_server() || (stage_ != ClientStage::hello && stage_ != ClientStage::response)) {
     ++counters_.dropped_stale;
     return;
+  }
+  if (stage_ == ClientStage::hello) {
+    // The server answers over UDP. connect_timeout_ms is how long UDP may go unanswered (the
+    // gameplay client's fallback wait, often short); from here on the handshake is slow, not
+    // blocked, and gets as long as a silent peer does (timeout_max_ms). Falling back now would
+    // present a ticket the server may have used by the time an answer is late.
+    connect_deadline_ms_ = std::max(connect_deadline_ms_, now_ms() + config_.timeout_max_ms);
   }
   cookie_ = packet.cookie;
   stage_ = ClientStage::response;

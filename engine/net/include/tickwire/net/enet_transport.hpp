@@ -125,7 +125,9 @@ struct EnetClientConfig {
   std::string server_host = "127.0.0.1";
   // Server UDP port. Default 7777.
   std::uint16_t server_port = 7777;
-  // A connection attempt without answer fails after this long, in milliseconds. Default 5000.
+  // A connection attempt the server does not answer fails after this long, in milliseconds, with
+  // connect_failed. Once the server has answered, the rest of the handshake may take up to
+  // common.timeout_max_ms more before it fails with timeout. Default 5000.
   std::uint32_t connect_timeout_ms = 5000;
   // The join ticket from the lobby, presented on connecting (servers that require one).
   std::vector<std::byte> join_ticket;
