@@ -14,18 +14,6 @@ using net::Delivery;
 using net::DisconnectReason;
 using net::SendResult;
 
-std::vector<std::byte> numbered(std::uint32_t number, std::size_t size) {
-  std::vector<std::byte> bytes(std::max<std::size_t>(size, sizeof number));
-  std::memcpy(bytes.data(), &number, sizeof number);
-  return bytes;
-}
-
-std::uint32_t number_of(const std::vector<std::byte>& bytes) {
-  std::uint32_t number = 0;
-  std::memcpy(&number, bytes.data(), sizeof number);
-  return number;
-}
-
 TEST_F(EnetTest, unreliable_sequenced_never_goes_backwards_under_reordering) {
   start_server();
   simulate(net::NetworkConditions::symmetric(

@@ -28,18 +28,6 @@ using net::SendResult;
 // Generous: tests run two at a time under sanitizers on a loaded 2-core machine.
 constexpr auto kPatience = 20s;
 
-std::vector<std::byte> numbered(std::uint32_t number, std::size_t size) {
-  std::vector<std::byte> bytes = pattern(number, std::max<std::size_t>(size, sizeof number));
-  std::memcpy(bytes.data(), &number, sizeof number);
-  return bytes;
-}
-
-std::uint32_t number_of(const std::vector<std::byte>& bytes) {
-  std::uint32_t number = 0;
-  std::memcpy(&number, bytes.data(), sizeof number);
-  return number;
-}
-
 template <typename Harness>
 class TransportContract : public ::testing::Test {
  protected:

@@ -2,8 +2,10 @@
 // Helpers shared by transport tests: drive several transports on one thread until something
 // happens, and collect what they reported.
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <span>
 #include <string>
@@ -89,6 +91,20 @@ inline std::vector<std::byte> pattern(std::uint32_t seed, std::size_t size) {
     byte = static_cast<std::byte>(state >> 24);
   }
   return out;
+}
+
+// A numbered payload: the number in its first 4 bytes (number_of() reads it back), the rest of
+// `size` bytes a pattern derived from it, so that a receiver can tell order and check content.
+inline std::vector<std::byte> numbered(std::uint32_t number, std::size_t size) {
+  std::vector<std::byte> bytes = pattern(number, std::max<std::size_t>(size, sizeof number));
+  std::memcpy(bytes.data(), &number, sizeof number);
+  return bytes;
+}
+
+inline std::uint32_t number_of(const std::vector<std::byte>& bytes) {
+  std::uint32_t number = 0;
+  std::memcpy(&number, bytes.data(), sizeof number);
+  return number;
 }
 
 // Test seeds: TICKWIRE_SEED overrides the default so a failing random run can be replayed.
