@@ -10,8 +10,8 @@ namespace {
 
 constexpr double kTwoPi = 2 * std::numbers::pi;
 // How quickly the arrival-time estimates follow new samples (exponential moving averages).
-constexpr double kOffsetGain = 0.05;
-constexpr double kJitterGain = 0.1;
+constexpr double kArrivalOffsetGain = 0.05;
+constexpr double kArrivalJitterGain = 0.1;
 
 }  // namespace
 
@@ -43,8 +43,8 @@ void Interpolator::add(WireTick tick, const WorldState& state, double arrival_se
     // A snapshot that arrives earlier than expected shows the path is faster than thought:
     // follow it at once; later ones only slowly (they are the jitter the delay absorbs).
     const double deviation = sample - offset_;
-    jitter_ += kJitterGain * (std::abs(deviation) - jitter_);
-    offset_ = deviation < 0 ? sample : offset_ + kOffsetGain * deviation;
+    jitter_ += kArrivalJitterGain * (std::abs(deviation) - jitter_);
+    offset_ = deviation < 0 ? sample : offset_ + kArrivalOffsetGain * deviation;
   }
   snapshots_.push_back({tick, state});
   while (snapshots_.size() > config_.capacity)

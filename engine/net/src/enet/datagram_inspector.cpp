@@ -122,6 +122,10 @@ std::uint16_t datagram_peer_id(std::span<const std::uint8_t> datagram) {
   return Reader(datagram).u16(0) & kPeerIdMask;
 }
 
+std::size_t datagram_checksum_offset(std::span<const std::uint8_t> datagram) {
+  return (Reader(datagram).u16(0) & kHeaderFlagSentTime) != 0 ? 4 : 2;
+}
+
 CommandWalker::CommandWalker(std::span<const std::uint8_t> datagram, bool has_checksum)
     : bytes_(datagram) {
   const std::size_t length = bytes_.size();
@@ -130,7 +134,7 @@ CommandWalker::CommandWalker(std::span<const std::uint8_t> datagram, bool has_ch
   const std::uint16_t header = Reader(bytes_).u16(0);
   // We never configure a compressor, so a compressed datagram cannot be ours.
   if ((header & kHeaderFlagCompressed) != 0) return;
-  offset_ = (header & kHeaderFlagSentTime) != 0 ? 4 : 2;
+  offset_ = datagram_checksum_offset(bytes_);
   if (has_checksum) offset_ += 4;
   // A datagram without a single command is not ENet's.
   if (offset_ >= length) return;

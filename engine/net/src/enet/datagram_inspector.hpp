@@ -55,6 +55,10 @@ inline constexpr std::uint16_t kUnassignedPeerId = 0x0FFF;
 // The target peer slot named in a datagram's header, or kUnassignedPeerId if it has no header.
 std::uint16_t datagram_peer_id(std::span<const std::uint8_t> datagram);
 
+// Where the checksum field (Tickwire's tag) starts: after ENet's 2-byte header and the 2-byte sent
+// time its header flags announce. The datagram must hold at least the 2-byte header.
+std::size_t datagram_checksum_offset(std::span<const std::uint8_t> datagram);
+
 DatagramInfo inspect_datagram(std::span<const std::uint8_t> datagram, const InspectLimits& limits);
 
 // ENet 1.3's command numbers (ENET_PROTOCOL_COMMAND_*), flags masked off.

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "enet/datagram_inspector.hpp"
 #include "enet/enet_endpoint.hpp"
 #include "enet/enet_internal.hpp"
 #include "enet/reassembly_limit.hpp"
@@ -12,8 +13,6 @@
 namespace tickwire::net::enet_detail {
 namespace {
 
-constexpr std::uint16_t kHeaderFlagSentTime = 1u << 15;
-constexpr std::uint16_t kPeerIdMask = 0x0FFF;
 // Where a CONNECT command keeps ENet's connectID, from the command's start (enet/protocol.h).
 constexpr std::size_t kConnectIdOffset = 40;
 constexpr std::size_t kTagBytes = 4;
@@ -33,9 +32,8 @@ int EnetEndpoint::filter_datagram() {
     ++counters_.dropped_malformed;
     return 1;
   }
-  const auto header = static_cast<std::uint16_t>((datagram[0] << 8) | datagram[1]);
-  const std::uint16_t peer_id = header & kPeerIdMask;
-  const std::size_t tag_offset = (header & kHeaderFlagSentTime) != 0 ? 4 : 2;
+  const std::uint16_t peer_id = datagram_peer_id(datagram);
+  const std::size_t tag_offset = datagram_checksum_offset(datagram);
   ENetPeer* peer = nullptr;
   if (peer_id != kUnassignedPeerId) {
     peer = peer_from_datagram(peer_id);

@@ -10,12 +10,24 @@
 // sent again, so the session could only go on with a hole in its reliable data. Nothing of it
 // reaches the game.
 
+#include <chrono>
+#include <cstdint>
 #include <memory>
+#include <span>
 
 #include "tickwire/net/websocket_transport.hpp"
 #include "websocket/websocket_server.hpp"
 
 namespace tickwire::net::websocket_detail {
+
+// How long a poll() that waits sleeps in the transport below at once while a handshake is under
+// way (a client's own, or connections waiting for their tickets), so that its deadline is kept.
+inline constexpr std::chrono::milliseconds kDeadlineSlice{20};
+
+// A received message as the bytes the session codecs read.
+inline std::span<const std::uint8_t> octets_of(const Payload& payload) {
+  return {reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size()};
+}
 
 // Whether a config asks for the session layer: a ticket is required (server; an encrypted server
 // requires one); a ticket is given (client). Without, the plain transport is used as is.

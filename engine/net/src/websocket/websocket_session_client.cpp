@@ -19,12 +19,6 @@ namespace {
 namespace stream = session::stream;
 using Clock = std::chrono::steady_clock;
 
-constexpr std::chrono::milliseconds kDeadlineSlice{20};
-
-std::span<const std::uint8_t> octets_of(const Payload& payload) {
-  return {reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size()};
-}
-
 class SessionClient final : public ClientTransport {
  public:
   SessionClient(std::unique_ptr<ClientTransport> transport, const WebSocketClientConfig& config)

@@ -24,16 +24,8 @@ namespace {
 namespace stream = session::stream;
 using Clock = std::chrono::steady_clock;
 
-// How long a poll() that waits sleeps in the transport below at once while connections are
-// waiting for their tickets, so that their deadlines are kept.
-constexpr std::chrono::milliseconds kDeadlineSlice{20};
-
 std::span<const std::byte> bytes_of(const std::vector<std::uint8_t>& bytes) {
   return std::as_bytes(std::span(bytes));
-}
-
-std::span<const std::uint8_t> octets_of(const Payload& payload) {
-  return {reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size()};
 }
 
 class SessionServer final : public ServerTransport, public detail::TicketGate {
