@@ -209,6 +209,50 @@ TEST_F(EnetTest, stats_report_round_trip_loss_on_a_lossy_link) {
   EXPECT_TRUE(client_log.disconnected.empty());
 }
 
+// A client that stops polling for a while (a long frame, a descheduled thread) finds the server's
+// acknowledgements waiting in its socket once it polls again. Its resend timers ran out meanwhile,
+// yet what was acknowledged is neither counted lost nor sent again.
+TEST_F(EnetTest, a_pause_in_polling_is_not_taken_for_loss) {
+  start_server();
+  EventLog client_log;
+  auto client = connect_client(client_log);
+  const std::vector endpoints = {Endpoint{server_.get(), &server_log_},
+                                 Endpoint{client.get(), &client_log}};
+  // Round trips enough for ENet's RTT estimate to come down from its initial 500 ms.
+  constexpr std::uint32_t kWarmUp = 200;
+  for (std::uint32_t i = 0; i < kWarmUp; ++i) {
+    ASSERT_EQ(client->send(0, Delivery::reliable_ordered, numbered(i, 16)), SendResult::ok);
+    pump_for(endpoints, std::chrono::milliseconds(1));
+  }
+  ASSERT_TRUE(pump_until(endpoints, [&] { return server_log_.messages.size() == kWarmUp; }));
+  const auto before = client->stats(client->server());
+  ASSERT_TRUE(before);
+  const auto resend_timeout = before->rtt_ms + 4 * before->rtt_variance_ms;
+
+  // Each message in a datagram of its own; then the client pauses, well past its resend timeout,
+  // while the server reads them and acknowledges.
+  constexpr std::uint32_t kInFlight = 20;
+  for (std::uint32_t i = kWarmUp; i < kWarmUp + kInFlight; ++i) {
+    ASSERT_EQ(client->send(0, Delivery::reliable_ordered, numbered(i, 16)), SendResult::ok);
+    client->flush();
+  }
+  const auto sent_before_pause = client->stats(client->server())->wire_bytes_sent;
+  pump_for({{server_.get(), &server_log_}},
+           std::chrono::milliseconds(200 + static_cast<int>(3 * resend_timeout)));
+  ASSERT_EQ(server_log_.messages.size(), kWarmUp + kInFlight);
+  pump_for(endpoints, std::chrono::milliseconds(20));
+
+  const auto after = client->stats(client->server());
+  ASSERT_TRUE(after);
+  EXPECT_LE(after->packet_loss, before->packet_loss)
+      << "acknowledged datagrams counted lost after a pause of "
+      << 200 + static_cast<int>(3 * resend_timeout) << " ms";
+  // Nothing sent again (ENet would pack the resends into a datagram or two): fewer bytes went out
+  // since than the messages alone would take.
+  EXPECT_LT(after->wire_bytes_sent - sent_before_pause, kInFlight * 16u);
+  EXPECT_EQ(server_log_.messages.size(), kWarmUp + kInFlight);
+}
+
 }  // namespace
 }  // namespace tickwire::test
 

@@ -206,7 +206,16 @@ bool EnetEndpoint::poll(Event& event, std::chrono::milliseconds wait) {
   const auto timeout = static_cast<enet_uint32>(
       std::clamp<std::int64_t>(wait.count(), 0, std::numeric_limits<enet_uint32>::max()));
   ENetEvent raw;
-  int serviced = enet_host_service(host_, &raw, timeout);
+  int serviced = 0;
+  if (hold_due_resends()) {
+    // Read what arrived while nobody polled before any resend timer runs out
+    // (retransmit_bound.hpp).
+    serviced = enet_host_service(host_, &raw, 0);
+    release_held_resends();
+    if (serviced == 0) serviced = enet_host_service(host_, &raw, timeout);
+  } else {
+    serviced = enet_host_service(host_, &raw, timeout);
+  }
   for (;;) {
     punish_pending_abusers();
     if (serviced > 0 && translate(raw, event)) return true;
@@ -256,6 +265,21 @@ void EnetEndpoint::tend_reliable_commands() {
     slot.lost_seen = peer.packetsLost;
     slot.loss_epoch_seen = peer.packetLossEpoch;
     (void)apply_retransmit_bound(peer, retransmit_bound_);
+  }
+}
+
+bool EnetEndpoint::hold_due_resends() {
+  const enet_uint32 now = enet_time_get();
+  bool held = false;
+  for (std::size_t i = 0; i < host_->peerCount; ++i) {
+    if (enet_detail::hold_due_resends(host_->peers[i], now)) held = true;
+  }
+  return held;
+}
+
+void EnetEndpoint::release_held_resends() {
+  for (std::size_t i = 0; i < host_->peerCount; ++i) {
+    enet_detail::release_held_resends(host_->peers[i]);
   }
 }
 

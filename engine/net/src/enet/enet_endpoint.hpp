@@ -112,6 +112,11 @@ class EnetEndpoint {
   // True if `peer` agreed to every channel we have (ENet settles on the lower count of the two).
   bool has_all_channels(const ENetPeer* peer) const;
 
+  // Around the first service of a poll: resend timers that ran out while nobody polled wait until
+  // what arrived meanwhile is read (retransmit_bound.hpp). True if any timer was held.
+  bool hold_due_resends();
+  void release_held_resends();
+
   static int intercept_hook(ENetHost* host, ENetEvent* event);
   static enet_uint32 checksum_hook(const ENetBuffer* buffers, std::size_t buffer_count);
   int filter_datagram();

@@ -4,9 +4,26 @@
 
 #include <algorithm>
 #include <limits>
+#include <optional>
 
 namespace tickwire::net::enet_detail {
 namespace {
+
+// Far enough ahead that ENet looks at no timer of a held peer, well within ENet's time arithmetic
+// (ENET_TIME_OVERFLOW, a day).
+constexpr enet_uint32 kHoldMs = 60'000;
+
+// When the first of `peer`'s commands in flight is due for a resend; nullopt if none is in flight.
+std::optional<enet_uint32> earliest_resend(ENetPeer& peer) {
+  std::optional<enet_uint32> earliest;
+  for (ENetListIterator it = enet_list_begin(&peer.sentReliableCommands);
+       it != enet_list_end(&peer.sentReliableCommands); it = enet_list_next(it)) {
+    const auto& command = *reinterpret_cast<const ENetOutgoingCommand*>(it);
+    const enet_uint32 due = command.sentTime + command.roundTripTimeout;
+    if (!earliest || ENET_TIME_LESS(due, *earliest)) earliest = due;
+  }
+  return earliest;
+}
 
 // Shortens the wait of one command that ENet sent at least once. True if it did.
 bool bound_command(const ENetPeer& peer, ENetOutgoingCommand& command,
@@ -34,19 +51,17 @@ std::uint32_t RetransmitBound::limit_for(const ENetPeer& peer, std::uint32_t sen
 std::uint32_t apply_retransmit_bound(ENetPeer& peer, const RetransmitBound& bound) {
   if (!bound.active()) return 0;
   std::uint32_t shortened = 0;
-  bool in_flight = false;
-  enet_uint32 earliest_due = 0;
   for (ENetListIterator it = enet_list_begin(&peer.sentReliableCommands);
        it != enet_list_end(&peer.sentReliableCommands); it = enet_list_next(it)) {
     auto& command = *reinterpret_cast<ENetOutgoingCommand*>(it);
     if (bound_command(peer, command, bound)) ++shortened;
-    const enet_uint32 due = command.sentTime + command.roundTripTimeout;
-    if (!in_flight || ENET_TIME_LESS(due, earliest_due)) earliest_due = due;
-    in_flight = true;
   }
   // ENet looks at its timers only from nextTimeout on, which it took from the wait of the command
   // first in the list.
-  if (in_flight && ENET_TIME_LESS(earliest_due, peer.nextTimeout)) peer.nextTimeout = earliest_due;
+  const auto earliest_due = earliest_resend(peer);
+  if (earliest_due && ENET_TIME_LESS(*earliest_due, peer.nextTimeout)) {
+    peer.nextTimeout = *earliest_due;
+  }
   // Resends ENet could not put on the wire yet (the reliable window was full) wait at the front of
   // outgoingCommands with their doubled wait, which they keep once sent. Commands never sent have
   // a wait of 0 and come after them.
@@ -59,6 +74,18 @@ std::uint32_t apply_retransmit_bound(ENetPeer& peer, const RetransmitBound& boun
     if (bound_command(peer, command, bound)) ++shortened;
   }
   return shortened;
+}
+
+bool hold_due_resends(ENetPeer& peer, enet_uint32 now) {
+  if (enet_list_empty(&peer.sentReliableCommands)) return false;
+  if (ENET_TIME_LESS(now, peer.nextTimeout)) return false;
+  peer.nextTimeout = now + kHoldMs;
+  return true;
+}
+
+void release_held_resends(ENetPeer& peer) {
+  // ENet takes nextTimeout from the first command in flight; the earliest of them is never later.
+  if (const auto earliest_due = earliest_resend(peer)) peer.nextTimeout = *earliest_due;
 }
 
 }  // namespace tickwire::net::enet_detail

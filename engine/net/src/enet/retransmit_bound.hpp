@@ -35,4 +35,16 @@ struct RetransmitBound {
 // shortened.
 std::uint32_t apply_retransmit_bound(ENetPeer& peer, const RetransmitBound& bound);
 
+// Resend timers that ran out while the game was not polling. ENet's service checks its timers
+// before it reads the socket, so after a pause (a long frame, a descheduled thread) it would take
+// every command whose acknowledgement is already waiting in the socket for lost: count it in
+// packetsLost (and so in ConnectionStats::packet_loss), resend it and double its wait. The
+// endpoint holds such timers through one service that does not wait, which reads what has
+// arrived, and then releases them: only what is still unacknowledged after the read times out.
+//
+// Holds the resend timer of `peer` if it has run out at `now` (ENet's clock); true if it did.
+bool hold_due_resends(ENetPeer& peer, enet_uint32 now);
+// Sets the next timer of `peer` from the commands still in flight after a hold.
+void release_held_resends(ENetPeer& peer);
+
 }  // namespace tickwire::net::enet_detail
