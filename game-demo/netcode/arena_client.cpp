@@ -272,12 +272,18 @@ void ArenaClient::run_ticks(std::chrono::nanoseconds frame_time, const Intent& i
                     interpolator_->buffered_seconds() * rules_.tick_rate_hz;
   for (std::uint32_t i = 0; i < ticks; ++i) {
     ++client_tick_;
-    predictor_.predict(client_tick_, input);
-    replicator_->add_input(static_cast<sim::WireTick>(client_tick_), encode_input(input));
+    const std::vector<std::byte> wire = encode_input(input, client_tick_);
+    // Predict with what the server will apply: the input as the wire quantizes it.
+    predictor_.predict(client_tick_, decode_input(wire, client_tick_).value_or(PlayerInput{}));
+    replicator_->add_input(static_cast<sim::WireTick>(client_tick_), wire);
     fixed_.tick_done();
     ++ticks_sent_;
     input.fire = false;  // one shot per frame at most
   }
+  // One update per frame that ran a tick, none for a frame that ran none (a client drawing
+  // faster than the tick rate): at most one per tick. It carries the new inputs and the
+  // unapplied ones before them; a frame of several ticks sends them in one datagram (two
+  // updates would travel in one ENet batch anyway, the second repeating the first).
   (void)net_->send(kSnapshotChannel, net::Delivery::unreliable, replicator_->update_message());
   graph_.ticks_ahead = static_cast<double>(client_tick_) - clock_sync_.server_tick(now);
 }

@@ -203,6 +203,7 @@ void ArenaServer::on_message(net::Event& event) {
   if (found == match_of_peer_.end()) return;  // a player whose disconnect is under way
   Match& match = *matches_.at(found->second);
   Player& player = match.players.at(event.peer);
+  stats_.bytes_received += event.payload.bytes().size();
   bool malformed = false;
   if (event.channel != kSnapshotChannel) {
     ++stats_.unexpected_messages;
@@ -352,7 +353,7 @@ void ArenaServer::tick_match(Match& match) {
     PlayerInput input = player.last_input;
     input.fire = false;  // a held input moves and aims, never shoots again
     if (auto bytes = match.replicator.take_input(peer, tick)) {
-      if (auto decoded = decode_input(*bytes)) {
+      if (auto decoded = decode_input(*bytes, tick)) {
         input = *decoded;
         player.last_input = input;
         ++stats_.inputs_applied;

@@ -91,6 +91,7 @@ struct ServerStats {
   double tick_cpu_us_last = 0;       // CPU time of the last server tick (all matches)
   std::uint64_t bytes_sent = 0;      // message payload bytes to all players
   std::uint64_t snapshot_bytes = 0;  // of which snapshots
+  std::uint64_t bytes_received = 0;  // message payload bytes from all players (their updates)
 };
 
 class ArenaServer {
