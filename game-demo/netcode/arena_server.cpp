@@ -107,9 +107,8 @@ ArenaServer::ArenaServer(const ServerConfig& config, std::unique_ptr<net::Server
       net_(std::move(net)),
       enet_(enet),
       websocket_(websocket),
-      next_tick_(std::chrono::steady_clock::now()),
-      tick_duration_(std::chrono::nanoseconds(
-          static_cast<std::int64_t>(std::llround(1e9 / config.tick_rate_hz)))),
+      clock_(tickwire::sim::FixedTickConfig{.tick_rate_hz = config.tick_rate_hz}),
+      last_advance_(std::chrono::steady_clock::now()),
       match_ticks_(
           static_cast<std::uint32_t>(std::llround(config.match_seconds * config.tick_rate_hz))) {}
 
@@ -152,8 +151,11 @@ void ArenaServer::prioritize_nearby(Match& match) {
   match.replicator.priority = [&match](sim::ClientId, const sim::WorldState::Entity& e) {
     const Match::Viewer& viewer = match.viewer;
     if (e.id == viewer.entity) return 1000.0f;
-    const double dx = schema().dequantize(e.type, 0, e.fields[0]) - viewer.x;
-    const double dy = schema().dequantize(e.type, 1, e.fields[1]) - viewer.y;
+    const bool player = e.type == player_type();
+    const std::size_t x = player ? player_fields().x : drone_fields().x;
+    const std::size_t y = player ? player_fields().y : drone_fields().y;
+    const double dx = schema().dequantize(e.type, x, e.fields[x]) - viewer.x;
+    const double dy = schema().dequantize(e.type, y, e.fields[y]) - viewer.y;
     const double distance = std::sqrt(dx * dx + dy * dy);
     return static_cast<float>(1.0 + 10.0 / (1.0 + distance / 5.0));
   };
@@ -164,19 +166,23 @@ void ArenaServer::run_for(std::chrono::milliseconds duration) {
   while (true) {
     const auto now = std::chrono::steady_clock::now();
     if (now >= end) return;
-    if (now >= next_tick_) {
+    // The engine's fixed-tick clock says how many ticks are due. A server that fell far behind
+    // (a stall) runs at most max_ticks_per_frame of them and drops the rest of the lost time
+    // instead of racing to catch up: players would see a burst of fast-forward.
+    const std::uint32_t due = clock_.advance(now - last_advance_);
+    last_advance_ = now;
+    for (std::uint32_t i = 0; i < due; ++i) {
       handle_events(std::chrono::milliseconds(0));
       tick();
-      next_tick_ += tick_duration_;
-      // A server that fell far behind (a stall) drops the lost time instead of racing to catch
-      // up: players would see a burst of fast-forward.
-      if (std::chrono::steady_clock::now() - next_tick_ > 5 * tick_duration_)
-        next_tick_ = std::chrono::steady_clock::now();
-      continue;
+      clock_.tick_done();
     }
-    const auto wait =
-        std::chrono::duration_cast<std::chrono::milliseconds>(std::min(next_tick_, end) - now);
-    handle_events(wait);
+    if (due > 0) continue;
+    // Nothing due: wait for the network until the next tick (or the end).
+    const auto next_tick =
+        now + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                  clock_.tick_duration() - clock_.tick_duration() * clock_.alpha());
+    handle_events(
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::min(next_tick, end) - now));
   }
 }
 
