@@ -15,9 +15,6 @@ namespace {
 namespace net = tickwire::net;
 namespace sim = tickwire::sim;
 
-// Player fields in arena.fbs order.
-enum PlayerField { kX = 0, kY, kVx, kVy, kAim, kHealth, kScore, kAlive };
-
 // Positions travel at 4 mm precision: a prediction within that of the server's is right.
 constexpr double kQuantizationSlack = 0.005;
 
@@ -27,9 +24,8 @@ PlayerState step_player(const Config& rules, const PlayerState& state, const Pla
   return next;
 }
 
-double field(const sim::WorldState::Entity& entity, int index) {
-  return schema().dequantize(entity.type, static_cast<std::size_t>(index),
-                             entity.fields[static_cast<std::size_t>(index)]);
+double field(const sim::WorldState::Entity& entity, std::size_t index) {
+  return schema().dequantize(entity.type, index, entity.fields[index]);
 }
 
 }  // namespace
@@ -217,13 +213,14 @@ void ArenaClient::on_snapshot(std::span<const std::byte> bytes) {
   // The snapshot is the server's state after every input up to its tick (inputs that came late
   // were replaced by the one before), so replay only the inputs after it.
   PlayerState authoritative = predictor_.state();
-  authoritative.x = field(*own, kX);
-  authoritative.y = field(*own, kY);
-  authoritative.vx = field(*own, kVx);
-  authoritative.vy = field(*own, kVy);
-  authoritative.alive = field(*own, kAlive) != 0;
-  authoritative.health = static_cast<int>(field(*own, kHealth));
-  authoritative.score = static_cast<int>(field(*own, kScore));
+  const PlayerFields& f = player_fields();
+  authoritative.x = field(*own, f.x);
+  authoritative.y = field(*own, f.y);
+  authoritative.vx = field(*own, f.vx);
+  authoritative.vy = field(*own, f.vy);
+  authoritative.alive = field(*own, f.alive) != 0;
+  authoritative.health = static_cast<int>(field(*own, f.health));
+  authoritative.score = static_cast<int>(field(*own, f.score));
   const double before[] = {predictor_.state().x, predictor_.state().y};
   // Dying and respawning are the server's decisions, not mispredictions: the respawn point is
   // a jump no client could predict. Only corrections while alive count for the net graph.
@@ -298,13 +295,17 @@ std::vector<DrawEntity> ArenaClient::view() {
     DrawEntity draw;
     draw.id = entity.id;
     draw.is_player = entity.type == player_type();
-    draw.x = entity.values[kX];
-    draw.y = entity.values[kY];
     if (draw.is_player) {
-      draw.aim = entity.values[kAim];
-      draw.health = static_cast<int>(entity.values[kHealth]);
-      draw.score = static_cast<int>(entity.values[kScore]);
-      draw.alive = entity.values[kAlive] != 0;
+      const PlayerFields& f = player_fields();
+      draw.x = entity.values[f.x];
+      draw.y = entity.values[f.y];
+      draw.aim = entity.values[f.aim];
+      draw.health = static_cast<int>(entity.values[f.health]);
+      draw.score = static_cast<int>(entity.values[f.score]);
+      draw.alive = entity.values[f.alive] != 0;
+    } else {
+      draw.x = entity.values[drone_fields().x];
+      draw.y = entity.values[drone_fields().y];
     }
     if (entity.id == self_) {
       // Our own player: where we predicted it, with corrections smoothed away; health and score

@@ -55,6 +55,16 @@ std::optional<PlayerInput> decode_input(std::span<const std::byte> bytes, std::u
 const tickwire::sim::EntitySchema& schema();
 tickwire::sim::TypeId player_type();
 tickwire::sim::TypeId drone_type();
+// Where each replicated field sits in an entity's fields, looked up by name in arena.fbs once
+// (a field missing from the schema throws std::bad_optional_access at the first call).
+struct PlayerFields {
+  std::size_t x, y, vx, vy, aim, health, score, alive;
+};
+struct DroneFields {
+  std::size_t x, y, vx, vy;
+};
+const PlayerFields& player_fields();
+const DroneFields& drone_fields();
 
 struct PlayerState {
   double x = 0, y = 0, vx = 0, vy = 0;

@@ -21,6 +21,12 @@ TEST(Arena, entity_types_come_from_the_games_own_flatbuffers_schema) {
   EXPECT_EQ(schema().type(player_type()).fields.size(), 8u);
   EXPECT_EQ(schema().type(drone_type()).name, "arena.Drone");
   EXPECT_EQ(schema().type(drone_type()).fields.size(), 4u);
+  // The game addresses fields by name: each name leads to the field of that name.
+  const auto& player = schema().type(player_type()).fields;
+  EXPECT_EQ(player[player_fields().aim].name, "aim");
+  EXPECT_EQ(player[player_fields().alive].name, "alive");
+  EXPECT_EQ(player[player_fields().vy].name, "vy");
+  EXPECT_EQ(schema().type(drone_type()).fields[drone_fields().vx].name, "vx");
 }
 
 TEST(Arena, no_input_moves_a_player_faster_than_the_rules_allow) {

@@ -114,9 +114,10 @@ TEST_F(ArenaServerTest, inputs_at_ten_times_the_tick_rate_move_a_player_no_faste
           self = message->body_as_Joined()->entity_id();
       } else if (replicator.on_message(event.payload.bytes())) {
         if (const auto own = replicator.latest().find(self)) {
-          seen.push_back({replicator.latest_tick(),
-                          schema().dequantize(own->type, 0, own->fields[0]),
-                          schema().dequantize(own->type, 1, own->fields[1])});
+          seen.push_back(
+              {replicator.latest_tick(),
+               schema().dequantize(own->type, player_fields().x, own->fields[player_fields().x]),
+               schema().dequantize(own->type, player_fields().y, own->fields[player_fields().y])});
         }
         if (next_input == 0) next_input = replicator.latest_tick() + 2;
       }
