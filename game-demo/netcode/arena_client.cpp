@@ -165,22 +165,31 @@ void ArenaClient::on_match_message(std::span<const std::byte> bytes) {
         ++malformed_match_messages_;
         break;
       }
+      // The rates come from the server: whatever the engine refuses, so does the client.
+      sim::ReplicatorConfig replication;
+      replication.tick_rate_hz = tick_rate;
+      replication.snapshot_rate_hz = snapshot_rate;
+      sim::InterpolationConfig interpolation;
+      interpolation.tick_rate_hz = tick_rate;
+      interpolation.snapshot_rate_hz = snapshot_rate;
+      sim::ClockSyncConfig clock;
+      clock.tick_rate_hz = tick_rate;
+      auto replicator = sim::ClientReplicator::create(schema(), replication);
+      auto interpolator = sim::Interpolator::create(schema(), interpolation);
+      auto clock_sync = sim::ClockSync::create(clock);
+      auto fixed = sim::FixedTickClock::create({.tick_rate_hz = tick_rate});
+      if (!replicator || !interpolator || !clock_sync || !fixed) {
+        ++malformed_match_messages_;
+        break;
+      }
       self_ = joined->entity_id();
       match_id_ = joined->match_id();
       remaining_ticks_ = joined->match_ticks();
       rules_.tick_rate_hz = tick_rate;
-      sim::ReplicatorConfig replication;
-      replication.tick_rate_hz = tick_rate;
-      replication.snapshot_rate_hz = snapshot_rate;
-      replicator_ = std::make_unique<sim::ClientReplicator>(schema(), replication);
-      sim::InterpolationConfig interpolation;
-      interpolation.tick_rate_hz = tick_rate;
-      interpolation.snapshot_rate_hz = snapshot_rate;
-      interpolator_ = std::make_unique<sim::Interpolator>(schema(), interpolation);
-      sim::ClockSyncConfig clock;
-      clock.tick_rate_hz = tick_rate;
-      clock_sync_ = sim::ClockSync(clock);
-      fixed_ = sim::FixedTickClock(sim::FixedTickConfig{.tick_rate_hz = tick_rate});
+      replicator_ = std::move(replicator.value());
+      interpolator_ = std::move(interpolator.value());
+      clock_sync_ = clock_sync.value();
+      fixed_ = fixed.value();
       phase_ = ClientPhase::playing;
       break;
     }

@@ -32,11 +32,18 @@ struct ServerReplicator::Client {
 
 ServerReplicator::ServerReplicator(EntitySchema schema, ReplicatorConfig config)
     : schema_(std::move(schema)), config_(config) {
-  assert(config_.validate().empty());
+  assert(config_.validate().ok());
   assert(schema_.error().empty());
 }
 
 ServerReplicator::~ServerReplicator() = default;
+
+Result<std::unique_ptr<ServerReplicator>> ServerReplicator::create(EntitySchema schema,
+                                                                   ReplicatorConfig config) {
+  if (Status valid = config.validate(); !valid.ok()) return valid;
+  if (!schema.error().empty()) return Status::error("entity schema: " + schema.error());
+  return std::make_unique<ServerReplicator>(std::move(schema), config);
+}
 
 ServerReplicator::Client* ServerReplicator::find(ClientId client) const {
   for (const auto& entry : clients_) {
