@@ -22,6 +22,14 @@ std::vector<std::byte> finish(FlatBufferBuilder& fbb, match::MatchBody type,
   return {data, data + fbb.GetSize()};
 }
 
+sim::ReplicatorConfig replicator_config_of(const ServerConfig& config) {
+  sim::ReplicatorConfig replication;
+  replication.tick_rate_hz = config.tick_rate_hz;
+  replication.snapshot_rate_hz = config.snapshot_rate_hz;
+  replication.max_snapshot_bytes = config.snapshot_budget_bytes;
+  return replication;
+}
+
 }  // namespace
 
 struct ArenaServer::Player {
@@ -63,10 +71,9 @@ struct ArenaServer::Match {
 };
 
 net::Result<std::unique_ptr<ArenaServer>> ArenaServer::start(const ServerConfig& config) {
-  if (config.tick_rate_hz <= 0 || config.tick_rate_hz > 1000)
-    return net::Status::error("tick rate must be 1..1000 Hz");
-  if (config.snapshot_rate_hz <= 0 || config.snapshot_rate_hz > config.tick_rate_hz)
-    return net::Status::error("snapshot rate must be above 0 and at most the tick rate");
+  // The engine's own checks, which name the field and value (tick rate, snapshot rate, budget).
+  if (net::Status valid = replicator_config_of(config).validate(); !valid.ok())
+    return net::Status::error("replication: " + valid.message());
   if (config.match_seconds <= 0) return net::Status::error("match length must be above 0 s");
   net::EnetServerConfig enet = config.enet;
   enet.common.channel_count = 2;
@@ -136,11 +143,7 @@ std::vector<net::LabelledTransportCounters> ArenaServer::counters_by_transport()
 }
 
 sim::ReplicatorConfig ArenaServer::replicator_config() const {
-  sim::ReplicatorConfig replication;
-  replication.tick_rate_hz = config_.tick_rate_hz;
-  replication.snapshot_rate_hz = config_.snapshot_rate_hz;
-  replication.max_snapshot_bytes = config_.snapshot_budget_bytes;
-  return replication;
+  return replicator_config_of(config_);
 }
 
 void ArenaServer::prioritize_nearby(Match& match) {

@@ -91,6 +91,20 @@ std::vector<std::byte> raw_input() {
   return {std::byte{0x1F}, std::byte{0xFF}, std::byte{0xFF}, std::byte{0xFF}, std::byte{0xFF}};
 }
 
+TEST(ArenaServerConfig, a_bad_tick_rate_or_budget_is_refused_naming_the_field_and_value) {
+  ServerConfig config;
+  config.tick_rate_hz = 0;
+  const auto no_ticks = ArenaServer::start(config);
+  ASSERT_FALSE(no_ticks.ok());
+  EXPECT_NE(no_ticks.error().find("tick_rate_hz = 0"), std::string::npos) << no_ticks.error();
+  config.tick_rate_hz = 60;
+  config.snapshot_budget_bytes = 10;
+  const auto tiny_budget = ArenaServer::start(config);
+  ASSERT_FALSE(tiny_budget.ok());
+  EXPECT_NE(tiny_budget.error().find("max_snapshot_bytes = 10"), std::string::npos)
+      << tiny_budget.error();
+}
+
 TEST_F(ArenaServerTest, inputs_at_ten_times_the_tick_rate_move_a_player_no_faster_than_the_rules) {
   serve(4.0);
   auto client = std::move(net::make_enet_client(raw_client(1)).value());
