@@ -3,13 +3,13 @@
 # `package` target). The version in each is project(VERSION) in the top CMakeLists.txt.
 include(CMakePackageConfigHelpers)
 
-install(TARGETS tickwire_schemas tickwire_net tickwire_sim
+install(TARGETS tickwire_base tickwire_schemas tickwire_net tickwire_sim
         EXPORT TickwireTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-install(DIRECTORY engine/net/include/ engine/sim/include/ schemas/include/
+install(DIRECTORY engine/base/include/ engine/net/include/ engine/sim/include/ schemas/include/
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(DIRECTORY ${TICKWIRE_SCHEMAS_INCLUDE_DIR}/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(DIRECTORY schemas/ DESTINATION ${CMAKE_INSTALL_DATADIR}/tickwire/schemas

@@ -42,6 +42,7 @@ struct Options {
   std::vector<int> players = {8, 32, 64, 128};
   double seconds = 10;
   double warmup = 2;
+  double bot_fps = 30;  // the bots' frame rate (they send at most one update per tick)
   double tick_rate = 60;
   double snapshot_rate = 30;
   int drones = 30;
@@ -60,6 +61,8 @@ struct Result {
   double wire_kbps_per_player = 0;      // on the wire: ENet headers, acks, resends included
   double sim_only_median_us = 0;        // baseline: World::step alone
   double full_kbps_per_player = 0;      // baseline: full snapshots
+  double up_wire_kbps_per_player = 0;   // upstream on the wire: what ENet received from players
+  double up_kbps_per_player = 0;        // upstream messages (client updates)
   int bots_exit = -1;
 };
 
@@ -119,7 +122,7 @@ pid_t spawn_bots(const Options& options, int players) {
                                    "--duration",
                                    std::to_string(options.seconds + options.warmup + 20),
                                    "--fps",
-                                   "30"};
+                                   std::to_string(options.bot_fps)};
   std::vector<char*> argv;
   for (auto& a : args)
     argv.push_back(a.data());
@@ -185,6 +188,8 @@ Result measure(const Options& options, int players) {
   const std::uint64_t bytes_before = server->stats().bytes_sent;
   const std::uint64_t snapshot_bytes_before = server->stats().snapshot_bytes;
   const std::uint64_t wire_bytes_before = server->counters().wire_bytes_sent;
+  const std::uint64_t up_bytes_before = server->stats().bytes_received;
+  const std::uint64_t up_wire_bytes_before = server->counters().wire_bytes_received;
   const auto start = Clock::now();
   const double cpu_start = arena::thread_cpu_us();
   server->run_for(std::chrono::milliseconds(static_cast<int>(options.seconds * 1000)));
@@ -202,6 +207,12 @@ Result measure(const Options& options, int players) {
   result.snapshot_kbps_per_player =
       static_cast<double>(server->stats().snapshot_bytes - snapshot_bytes_before) * 8 / 1000 /
       wall / std::max(1, result.connected);
+  result.up_kbps_per_player =
+      static_cast<double>(server->stats().bytes_received - up_bytes_before) * 8 / 1000 / wall /
+      std::max(1, result.connected);
+  result.up_wire_kbps_per_player =
+      static_cast<double>(server->counters().wire_bytes_received - up_wire_bytes_before) * 8 /
+      1000 / wall / std::max(1, result.connected);
 
   server.reset();  // players are disconnected
   if (bots > 0) {
@@ -225,6 +236,8 @@ int main(int argc, char** argv) {
   app.add_option("--warmup", options.warmup, "seconds after all bots joined before measuring")
       ->capture_default_str();
   app.add_option("--drones", options.drones, "drones in the match")->capture_default_str();
+  app.add_option("--bot-fps", options.bot_fps, "the bots' frames per second")
+      ->capture_default_str();
   app.add_option("--lobby-port", options.lobby_port, "lobby port (127.0.0.1)")
       ->capture_default_str();
   app.add_option("--game-port", options.game_port, "game port (127.0.0.1)")->capture_default_str();
@@ -232,40 +245,46 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   tickwire::bench::CsvFile csv(
       options.csv, {"players", "connected", "tick_median_us", "tick_p99_us", "core_share",
-                    "wire_kbps", "payload_kbps", "snapshot_kbps", "sim_only_us", "full_kbps"});
+                    "wire_kbps", "payload_kbps", "snapshot_kbps", "sim_only_us", "full_kbps",
+                    "up_wire_kbps", "up_payload_kbps"});
   if (csv.failed()) return 1;
 
   std::printf(
       "Arena server under load: %.0f Hz ticks, %.0f Hz snapshots, %d drones; bots in a separate\n"
-      "process (tickwire-bot, 30 fps), lobby and game server in this one; %.0f s measured after\n"
+      "process (tickwire-bot, %.0f fps), lobby and game server in this one; %.0f s measured after\n"
       "%.0f s of warm-up. Tick CPU is the game thread's CPU time per tick (all matches); core\n"
       "share is that thread's CPU time (ticks and network) over wall time. Per player and\n"
       "second, downstream: 'wire' is what ENet sent (headers, acknowledgements, resends\n"
       "included), 'payload' the messages (snapshots and score tables), 'snapshots' their part.\n"
       "Baselines in the same run: the simulation alone (World::step, no networking) and full\n"
-      "snapshots of the same world (every entity, every field, each snapshot).\n\n",
-      options.tick_rate, options.snapshot_rate, options.drones, options.seconds, options.warmup);
-  std::printf("%7s %9s %11s %11s %10s %11s %8s %10s %12s %11s %10s\n", "players", "connected",
-              "tick med us", "tick p99 us", "core share", "wire kbit/s", "payload", "snapshots",
-              "sim-only us", "full kbit/s", "snap/full");
+      "snapshots of the same world (every entity, every field, each snapshot). Upstream, per\n"
+      "player: 'up wire' is what ENet received from the players, 'up msgs' their client\n"
+      "updates (inputs and acknowledgements).\n\n",
+      options.tick_rate, options.snapshot_rate, options.drones, options.bot_fps, options.seconds,
+      options.warmup);
+  std::printf("%7s %9s %11s %11s %10s %11s %8s %10s %12s %11s %10s %8s %8s\n", "players",
+              "connected", "tick med us", "tick p99 us", "core share", "wire kbit/s", "payload",
+              "snapshots", "sim-only us", "full kbit/s", "snap/full", "up wire", "up msgs");
   bool ok = true;
   for (const int players : options.players) {
     const Result r = measure(options, players);
     ok = ok && r.connected == players;
     const double ratio =
         r.full_kbps_per_player > 0 ? r.snapshot_kbps_per_player / r.full_kbps_per_player : 0.0;
-    std::printf("%7d %9d %11.1f %11.1f %9.1f%% %11.1f %8.1f %10.1f %12.1f %11.1f %9.3fx\n",
-                r.players, r.connected, r.tick_median_us, r.tick_p99_us, r.core_share * 100,
-                r.wire_kbps_per_player, r.kbps_per_player, r.snapshot_kbps_per_player,
-                r.sim_only_median_us, r.full_kbps_per_player, ratio);
+    std::printf(
+        "%7d %9d %11.1f %11.1f %9.1f%% %11.1f %8.1f %10.1f %12.1f %11.1f %9.3fx %8.1f %8.1f\n",
+        r.players, r.connected, r.tick_median_us, r.tick_p99_us, r.core_share * 100,
+        r.wire_kbps_per_player, r.kbps_per_player, r.snapshot_kbps_per_player, r.sim_only_median_us,
+        r.full_kbps_per_player, ratio, r.up_wire_kbps_per_player, r.up_kbps_per_player);
     std::fflush(stdout);
     csv.row({static_cast<long long>(r.players), static_cast<long long>(r.connected),
              r.tick_median_us, r.tick_p99_us, r.core_share, r.wire_kbps_per_player,
              r.kbps_per_player, r.snapshot_kbps_per_player, r.sim_only_median_us,
-             r.full_kbps_per_player});
+             r.full_kbps_per_player, r.up_wire_kbps_per_player, r.up_kbps_per_player});
   }
   std::printf(
       "\nGoal: 64 players plus drones at 60 Hz ticks and 30 Hz snapshots within 25 %% "
-      "of one core, under 64 kbit/s per client downstream.\n");
+      "of one core, under 64 kbit/s per client downstream; at most 24 kbit/s per client upstream\n"
+      "with 60 fps clients (--bot-fps 60).\n");
   return ok ? 0 : 1;
 }

@@ -72,6 +72,7 @@ struct Bot {
   std::mt19937_64 random;
   arena::Intent intent;
   Clock::time_point next_turn;
+  Clock::time_point next_aim;  // when to pick the nearest target again
   bool joined_match = false;
   int matches_finished = 0;
   bool seen_over = false;  // the current match's final scores arrived
@@ -158,8 +159,18 @@ void steer(Bot& bot, const Clock::time_point now) {
   // Keep off the walls: head back towards the middle.
   if (std::abs(self.x) > 50) bot.intent.move_x = static_cast<std::int8_t>(self.x > 0 ? -1 : 1);
   if (std::abs(self.y) > 50) bot.intent.move_y = static_cast<std::int8_t>(self.y > 0 ? -1 : 1);
+  if (now < bot.next_aim) {
+    // Between target picks the aim drifts a little, as a hand on a mouse does: the inputs
+    // change every tick like a player's, not only when the target changes.
+    std::uniform_real_distribution<float> drift(-0.004f, 0.004f);
+    bot.intent.aim += drift(bot.random);
+    return;
+  }
+  // Picking the nearest target interpolates every entity (view()): with hundreds of bots in one
+  // process, doing it every frame was most of their CPU. A player's aim reacts in about 100 ms
+  // anyway; the jitter spreads the bots' picks over the frames.
+  bot.next_aim = now + std::chrono::milliseconds(90 + bot.random() % 20);
   double best = 1e9;
-  bot.intent.fire = false;
   for (const arena::DrawEntity& entity : game.view()) {
     if (entity.is_self || !entity.alive) continue;
     const double distance = std::hypot(entity.x - self.x, entity.y - self.y);

@@ -15,9 +15,6 @@ namespace {
 namespace net = tickwire::net;
 namespace sim = tickwire::sim;
 
-// Player fields in arena.fbs order.
-enum PlayerField { kX = 0, kY, kVx, kVy, kAim, kHealth, kScore, kAlive };
-
 // Positions travel at 4 mm precision: a prediction within that of the server's is right.
 constexpr double kQuantizationSlack = 0.005;
 
@@ -27,9 +24,8 @@ PlayerState step_player(const Config& rules, const PlayerState& state, const Pla
   return next;
 }
 
-double field(const sim::WorldState::Entity& entity, int index) {
-  return schema().dequantize(entity.type, static_cast<std::size_t>(index),
-                             entity.fields[static_cast<std::size_t>(index)]);
+double field(const sim::WorldState::Entity& entity, std::size_t index) {
+  return schema().dequantize(entity.type, index, entity.fields[index]);
 }
 
 }  // namespace
@@ -169,22 +165,31 @@ void ArenaClient::on_match_message(std::span<const std::byte> bytes) {
         ++malformed_match_messages_;
         break;
       }
+      // The rates come from the server: whatever the engine refuses, so does the client.
+      sim::ReplicatorConfig replication;
+      replication.tick_rate_hz = tick_rate;
+      replication.snapshot_rate_hz = snapshot_rate;
+      sim::InterpolationConfig interpolation;
+      interpolation.tick_rate_hz = tick_rate;
+      interpolation.snapshot_rate_hz = snapshot_rate;
+      sim::ClockSyncConfig clock;
+      clock.tick_rate_hz = tick_rate;
+      auto replicator = sim::ClientReplicator::create(schema(), replication);
+      auto interpolator = sim::Interpolator::create(schema(), interpolation);
+      auto clock_sync = sim::ClockSync::create(clock);
+      auto fixed = sim::FixedTickClock::create({.tick_rate_hz = tick_rate});
+      if (!replicator || !interpolator || !clock_sync || !fixed) {
+        ++malformed_match_messages_;
+        break;
+      }
       self_ = joined->entity_id();
       match_id_ = joined->match_id();
       remaining_ticks_ = joined->match_ticks();
       rules_.tick_rate_hz = tick_rate;
-      sim::ReplicatorConfig replication;
-      replication.tick_rate_hz = tick_rate;
-      replication.snapshot_rate_hz = snapshot_rate;
-      replicator_ = std::make_unique<sim::ClientReplicator>(schema(), replication);
-      sim::InterpolationConfig interpolation;
-      interpolation.tick_rate_hz = tick_rate;
-      interpolation.snapshot_rate_hz = snapshot_rate;
-      interpolator_ = std::make_unique<sim::Interpolator>(schema(), interpolation);
-      sim::ClockSyncConfig clock;
-      clock.tick_rate_hz = tick_rate;
-      clock_sync_ = sim::ClockSync(clock);
-      fixed_ = sim::FixedTickClock(sim::FixedTickConfig{.tick_rate_hz = tick_rate});
+      replicator_ = std::move(replicator.value());
+      interpolator_ = std::move(interpolator.value());
+      clock_sync_ = clock_sync.value();
+      fixed_ = fixed.value();
       phase_ = ClientPhase::playing;
       break;
     }
@@ -217,13 +222,14 @@ void ArenaClient::on_snapshot(std::span<const std::byte> bytes) {
   // The snapshot is the server's state after every input up to its tick (inputs that came late
   // were replaced by the one before), so replay only the inputs after it.
   PlayerState authoritative = predictor_.state();
-  authoritative.x = field(*own, kX);
-  authoritative.y = field(*own, kY);
-  authoritative.vx = field(*own, kVx);
-  authoritative.vy = field(*own, kVy);
-  authoritative.alive = field(*own, kAlive) != 0;
-  authoritative.health = static_cast<int>(field(*own, kHealth));
-  authoritative.score = static_cast<int>(field(*own, kScore));
+  const PlayerFields& f = player_fields();
+  authoritative.x = field(*own, f.x);
+  authoritative.y = field(*own, f.y);
+  authoritative.vx = field(*own, f.vx);
+  authoritative.vy = field(*own, f.vy);
+  authoritative.alive = field(*own, f.alive) != 0;
+  authoritative.health = static_cast<int>(field(*own, f.health));
+  authoritative.score = static_cast<int>(field(*own, f.score));
   const double before[] = {predictor_.state().x, predictor_.state().y};
   // Dying and respawning are the server's decisions, not mispredictions: the respawn point is
   // a jump no client could predict. Only corrections while alive count for the net graph.
@@ -272,12 +278,18 @@ void ArenaClient::run_ticks(std::chrono::nanoseconds frame_time, const Intent& i
                     interpolator_->buffered_seconds() * rules_.tick_rate_hz;
   for (std::uint32_t i = 0; i < ticks; ++i) {
     ++client_tick_;
-    predictor_.predict(client_tick_, input);
-    replicator_->add_input(static_cast<sim::WireTick>(client_tick_), encode_input(input));
+    const std::vector<std::byte> wire = encode_input(input, client_tick_);
+    // Predict with what the server will apply: the input as the wire quantizes it.
+    predictor_.predict(client_tick_, decode_input(wire, client_tick_).value_or(PlayerInput{}));
+    replicator_->add_input(static_cast<sim::WireTick>(client_tick_), wire);
     fixed_.tick_done();
     ++ticks_sent_;
     input.fire = false;  // one shot per frame at most
   }
+  // One update per frame that ran a tick, none for a frame that ran none (a client drawing
+  // faster than the tick rate): at most one per tick. It carries the new inputs and the
+  // unapplied ones before them; a frame of several ticks sends them in one datagram (two
+  // updates would travel in one ENet batch anyway, the second repeating the first).
   (void)net_->send(kSnapshotChannel, net::Delivery::unreliable, replicator_->update_message());
   graph_.ticks_ahead = static_cast<double>(client_tick_) - clock_sync_.server_tick(now);
 }
@@ -292,13 +304,17 @@ std::vector<DrawEntity> ArenaClient::view() {
     DrawEntity draw;
     draw.id = entity.id;
     draw.is_player = entity.type == player_type();
-    draw.x = entity.values[kX];
-    draw.y = entity.values[kY];
     if (draw.is_player) {
-      draw.aim = entity.values[kAim];
-      draw.health = static_cast<int>(entity.values[kHealth]);
-      draw.score = static_cast<int>(entity.values[kScore]);
-      draw.alive = entity.values[kAlive] != 0;
+      const PlayerFields& f = player_fields();
+      draw.x = entity.values[f.x];
+      draw.y = entity.values[f.y];
+      draw.aim = entity.values[f.aim];
+      draw.health = static_cast<int>(entity.values[f.health]);
+      draw.score = static_cast<int>(entity.values[f.score]);
+      draw.alive = entity.values[f.alive] != 0;
+    } else {
+      draw.x = entity.values[drone_fields().x];
+      draw.y = entity.values[drone_fields().y];
     }
     if (entity.id == self_) {
       // Our own player: where we predicted it, with corrections smoothed away; health and score

@@ -22,6 +22,14 @@ std::vector<std::byte> finish(FlatBufferBuilder& fbb, match::MatchBody type,
   return {data, data + fbb.GetSize()};
 }
 
+sim::ReplicatorConfig replicator_config_of(const ServerConfig& config) {
+  sim::ReplicatorConfig replication;
+  replication.tick_rate_hz = config.tick_rate_hz;
+  replication.snapshot_rate_hz = config.snapshot_rate_hz;
+  replication.max_snapshot_bytes = config.snapshot_budget_bytes;
+  return replication;
+}
+
 }  // namespace
 
 struct ArenaServer::Player {
@@ -63,10 +71,9 @@ struct ArenaServer::Match {
 };
 
 net::Result<std::unique_ptr<ArenaServer>> ArenaServer::start(const ServerConfig& config) {
-  if (config.tick_rate_hz <= 0 || config.tick_rate_hz > 1000)
-    return net::Status::error("tick rate must be 1..1000 Hz");
-  if (config.snapshot_rate_hz <= 0 || config.snapshot_rate_hz > config.tick_rate_hz)
-    return net::Status::error("snapshot rate must be above 0 and at most the tick rate");
+  // The engine's own checks, which name the field and value (tick rate, snapshot rate, budget).
+  if (net::Status valid = replicator_config_of(config).validate(); !valid.ok())
+    return net::Status::error("replication: " + valid.message());
   if (config.match_seconds <= 0) return net::Status::error("match length must be above 0 s");
   net::EnetServerConfig enet = config.enet;
   enet.common.channel_count = 2;
@@ -107,9 +114,8 @@ ArenaServer::ArenaServer(const ServerConfig& config, std::unique_ptr<net::Server
       net_(std::move(net)),
       enet_(enet),
       websocket_(websocket),
-      next_tick_(std::chrono::steady_clock::now()),
-      tick_duration_(std::chrono::nanoseconds(
-          static_cast<std::int64_t>(std::llround(1e9 / config.tick_rate_hz)))),
+      clock_(tickwire::sim::FixedTickConfig{.tick_rate_hz = config.tick_rate_hz}),
+      last_advance_(std::chrono::steady_clock::now()),
       match_ticks_(
           static_cast<std::uint32_t>(std::llround(config.match_seconds * config.tick_rate_hz))) {}
 
@@ -137,11 +143,7 @@ std::vector<net::LabelledTransportCounters> ArenaServer::counters_by_transport()
 }
 
 sim::ReplicatorConfig ArenaServer::replicator_config() const {
-  sim::ReplicatorConfig replication;
-  replication.tick_rate_hz = config_.tick_rate_hz;
-  replication.snapshot_rate_hz = config_.snapshot_rate_hz;
-  replication.max_snapshot_bytes = config_.snapshot_budget_bytes;
-  return replication;
+  return replicator_config_of(config_);
 }
 
 void ArenaServer::prioritize_nearby(Match& match) {
@@ -152,8 +154,11 @@ void ArenaServer::prioritize_nearby(Match& match) {
   match.replicator.priority = [&match](sim::ClientId, const sim::WorldState::Entity& e) {
     const Match::Viewer& viewer = match.viewer;
     if (e.id == viewer.entity) return 1000.0f;
-    const double dx = schema().dequantize(e.type, 0, e.fields[0]) - viewer.x;
-    const double dy = schema().dequantize(e.type, 1, e.fields[1]) - viewer.y;
+    const bool player = e.type == player_type();
+    const std::size_t x = player ? player_fields().x : drone_fields().x;
+    const std::size_t y = player ? player_fields().y : drone_fields().y;
+    const double dx = schema().dequantize(e.type, x, e.fields[x]) - viewer.x;
+    const double dy = schema().dequantize(e.type, y, e.fields[y]) - viewer.y;
     const double distance = std::sqrt(dx * dx + dy * dy);
     return static_cast<float>(1.0 + 10.0 / (1.0 + distance / 5.0));
   };
@@ -164,19 +169,23 @@ void ArenaServer::run_for(std::chrono::milliseconds duration) {
   while (true) {
     const auto now = std::chrono::steady_clock::now();
     if (now >= end) return;
-    if (now >= next_tick_) {
+    // The engine's fixed-tick clock says how many ticks are due. A server that fell far behind
+    // (a stall) runs at most max_ticks_per_frame of them and drops the rest of the lost time
+    // instead of racing to catch up: players would see a burst of fast-forward.
+    const std::uint32_t due = clock_.advance(now - last_advance_);
+    last_advance_ = now;
+    for (std::uint32_t i = 0; i < due; ++i) {
       handle_events(std::chrono::milliseconds(0));
       tick();
-      next_tick_ += tick_duration_;
-      // A server that fell far behind (a stall) drops the lost time instead of racing to catch
-      // up: players would see a burst of fast-forward.
-      if (std::chrono::steady_clock::now() - next_tick_ > 5 * tick_duration_)
-        next_tick_ = std::chrono::steady_clock::now();
-      continue;
+      clock_.tick_done();
     }
-    const auto wait =
-        std::chrono::duration_cast<std::chrono::milliseconds>(std::min(next_tick_, end) - now);
-    handle_events(wait);
+    if (due > 0) continue;
+    // Nothing due: wait for the network until the next tick (or the end).
+    const auto next_tick =
+        now + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                  clock_.tick_duration() - clock_.tick_duration() * clock_.alpha());
+    handle_events(
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::min(next_tick, end) - now));
   }
 }
 
@@ -203,6 +212,7 @@ void ArenaServer::on_message(net::Event& event) {
   if (found == match_of_peer_.end()) return;  // a player whose disconnect is under way
   Match& match = *matches_.at(found->second);
   Player& player = match.players.at(event.peer);
+  stats_.bytes_received += event.payload.bytes().size();
   bool malformed = false;
   if (event.channel != kSnapshotChannel) {
     ++stats_.unexpected_messages;
@@ -352,7 +362,7 @@ void ArenaServer::tick_match(Match& match) {
     PlayerInput input = player.last_input;
     input.fire = false;  // a held input moves and aims, never shoots again
     if (auto bytes = match.replicator.take_input(peer, tick)) {
-      if (auto decoded = decode_input(*bytes)) {
+      if (auto decoded = decode_input(*bytes, tick)) {
         input = *decoded;
         player.last_input = input;
         ++stats_.inputs_applied;

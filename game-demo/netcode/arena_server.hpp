@@ -21,6 +21,7 @@
 #include <tickwire/net/metrics.hpp>
 #include <tickwire/net/status.hpp>
 #include <tickwire/net/websocket_transport.hpp>
+#include <tickwire/sim/fixed_tick.hpp>
 #include <tickwire/sim/replicator.hpp>
 
 #include "arena_rules.hpp"
@@ -91,6 +92,7 @@ struct ServerStats {
   double tick_cpu_us_last = 0;       // CPU time of the last server tick (all matches)
   std::uint64_t bytes_sent = 0;      // message payload bytes to all players
   std::uint64_t snapshot_bytes = 0;  // of which snapshots
+  std::uint64_t bytes_received = 0;  // message payload bytes from all players (their updates)
 };
 
 class ArenaServer {
@@ -145,9 +147,9 @@ class ArenaServer {
   std::map<tickwire::net::PeerId, std::uint64_t> match_of_peer_;
   std::set<std::uint64_t> finished_matches_;  // ended matches, refused to late tickets
   std::deque<std::uint64_t> finished_order_;  // the same, oldest first, to forget the oldest
-  std::chrono::steady_clock::time_point next_tick_;
-  std::chrono::nanoseconds tick_duration_;
-  std::uint32_t match_ticks_;  // the length of every match, in ticks
+  tickwire::sim::FixedTickClock clock_;  // which ticks are due, from the time run_for() sees pass
+  std::chrono::steady_clock::time_point last_advance_;  // when clock_ was last advanced
+  std::uint32_t match_ticks_;                           // the length of every match, in ticks
   std::vector<double> tick_cpu_us_;
   // From 0.1 ms to a 60 Hz tick's whole budget and beyond.
   tickwire::net::Histogram tick_seconds_{

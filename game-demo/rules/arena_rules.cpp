@@ -1,5 +1,7 @@
 #include "arena_rules.hpp"
 
+#include <array>
+
 #include <algorithm>
 #include <cmath>
 
@@ -22,6 +24,27 @@ tickwire::sim::TypeId player_type() {
 tickwire::sim::TypeId drone_type() {
   static const tickwire::sim::TypeId kId = schema().find_type("arena.Drone").value();
   return kId;
+}
+
+namespace {
+std::size_t field_of(tickwire::sim::TypeId type, std::string_view name) {
+  return schema().find_field(type, name).value();
+}
+}  // namespace
+
+const PlayerFields& player_fields() {
+  const auto t = player_type();
+  static const PlayerFields kFields{
+      field_of(t, "x"),   field_of(t, "y"),      field_of(t, "vx"),    field_of(t, "vy"),
+      field_of(t, "aim"), field_of(t, "health"), field_of(t, "score"), field_of(t, "alive")};
+  return kFields;
+}
+
+const DroneFields& drone_fields() {
+  const auto t = drone_type();
+  static const DroneFields kFields{field_of(t, "x"), field_of(t, "y"), field_of(t, "vx"),
+                                   field_of(t, "vy")};
+  return kFields;
 }
 
 World::World(Config config) : config_(config), random_(config.seed), history_(config.tick_rate_hz) {
@@ -156,16 +179,31 @@ void World::step(const std::map<PlayerId, PlayerInput>& inputs) {
 
 tickwire::sim::WorldState World::state() const {
   tickwire::sim::WorldState::Builder builder;
+  // Values in the schema's field order, placed by name.
+  std::array<double, tickwire::sim::EntitySchema::kMaxFields> values{};
+  const PlayerFields& pf = player_fields();
+  const std::span<const double> player_values(values.data(), schema().field_count(player_type()));
   for (const auto& [id, p] : players_) {
-    const double values[] = {
-        p.x, p.y, p.vx, p.vy, p.aim, double(p.health), double(p.score), p.alive ? 1.0 : 0.0};
-    builder.set_values(schema(), id, player_type(), values);
+    values[pf.x] = p.x;
+    values[pf.y] = p.y;
+    values[pf.vx] = p.vx;
+    values[pf.vy] = p.vy;
+    values[pf.aim] = p.aim;
+    values[pf.health] = p.health;
+    values[pf.score] = p.score;
+    values[pf.alive] = p.alive ? 1.0 : 0.0;
+    builder.set_values(schema(), id, player_type(), player_values);
   }
+  const DroneFields& df = drone_fields();
+  const std::span<const double> drone_values(values.data(), schema().field_count(drone_type()));
   for (std::size_t i = 0; i < drones_.size(); ++i) {
     const Drone& d = drones_[i];
-    const double values[] = {d.x, d.y, d.vx, d.vy};
+    values[df.x] = d.x;
+    values[df.y] = d.y;
+    values[df.vx] = d.vx;
+    values[df.vy] = d.vy;
     builder.set_values(schema(), kFirstDrone + static_cast<tickwire::sim::EntityId>(i),
-                       drone_type(), values);
+                       drone_type(), drone_values);
   }
   return builder.build();
 }

@@ -41,17 +41,30 @@ struct PlayerInput {
   std::int8_t move_y = 0;
   float aim = 0;  // radians
   bool fire = false;
-  double view_tick = 0;  // what the shooter saw, for lag compensation
+  double view_tick = 0;  // what the shooter saw, for lag compensation (read only when firing)
 };
 
-std::vector<std::byte> encode_input(const PlayerInput& input);
-// Verifies and clamps; nothing for bytes that are not an Input.
-std::optional<PlayerInput> decode_input(std::span<const std::byte> bytes);
+// The input of `tick` as it goes on the wire (bit-packed, arena_input.cpp), and back: decoding
+// checks and clamps, and gives nothing for bytes that are not an input. Aim and the lag
+// compensation's view tick are quantized: a client predicts with decode_input(encode_input(...)),
+// what the server will apply.
+std::vector<std::byte> encode_input(const PlayerInput& input, std::uint64_t tick);
+std::optional<PlayerInput> decode_input(std::span<const std::byte> bytes, std::uint64_t tick);
 
 // The entity types, from arena.fbs embedded at build time.
 const tickwire::sim::EntitySchema& schema();
 tickwire::sim::TypeId player_type();
 tickwire::sim::TypeId drone_type();
+// Where each replicated field sits in an entity's fields, looked up by name in arena.fbs once
+// (a field missing from the schema throws std::bad_optional_access at the first call).
+struct PlayerFields {
+  std::size_t x, y, vx, vy, aim, health, score, alive;
+};
+struct DroneFields {
+  std::size_t x, y, vx, vy;
+};
+const PlayerFields& player_fields();
+const DroneFields& drone_fields();
 
 struct PlayerState {
   double x = 0, y = 0, vx = 0, vy = 0;

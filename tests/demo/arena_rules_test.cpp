@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <limits>
+#include <numbers>
 
 #include <tickwire/sim/replicator.hpp>
 
@@ -15,11 +16,17 @@ namespace {
 
 TEST(Arena, entity_types_come_from_the_games_own_flatbuffers_schema) {
   ASSERT_TRUE(schema().error().empty()) << schema().error();
-  ASSERT_EQ(schema().type_count(), 2u);  // Input is not an entity
+  ASSERT_EQ(schema().type_count(), 2u);
   EXPECT_EQ(schema().type(player_type()).name, "arena.Player");
   EXPECT_EQ(schema().type(player_type()).fields.size(), 8u);
   EXPECT_EQ(schema().type(drone_type()).name, "arena.Drone");
   EXPECT_EQ(schema().type(drone_type()).fields.size(), 4u);
+  // The game addresses fields by name: each name leads to the field of that name.
+  const auto& player = schema().type(player_type()).fields;
+  EXPECT_EQ(player[player_fields().aim].name, "aim");
+  EXPECT_EQ(player[player_fields().alive].name, "alive");
+  EXPECT_EQ(player[player_fields().vy].name, "vy");
+  EXPECT_EQ(schema().type(drone_type()).fields[drone_fields().vx].name, "vx");
 }
 
 TEST(Arena, no_input_moves_a_player_faster_than_the_rules_allow) {
@@ -28,30 +35,54 @@ TEST(Arena, no_input_moves_a_player_faster_than_the_rules_allow) {
   World world(config);
   world.add_player(1);
   world.set_position(1, 0, 0);
-  // A hacked client sends huge moves; decoding clamps them, diagonals are normalised.
-  PlayerInput hacked;
-  hacked.move_x = 127;
-  hacked.move_y = 127;
-  const auto decoded = decode_input(encode_input(hacked));
+  // A hacked client sends the largest move code there is both ways; decoding clamps it,
+  // diagonals are normalised.
+  const std::vector<std::byte> hacked = {std::byte{0x0F}, std::byte{0}, std::byte{0}};
+  const auto decoded = decode_input(hacked, 1);
   ASSERT_TRUE(decoded);
   EXPECT_EQ(decoded->move_x, 1);
+  EXPECT_EQ(decoded->move_y, 1);
   for (int t = 0; t < 60; ++t)
     world.step({{1, *decoded}});
   const PlayerState* p = world.player(1);
   EXPECT_NEAR(std::hypot(p->x, p->y), config.player_speed, 1e-6) << "one second at full speed";
 }
 
+TEST(Arena, an_input_crosses_the_wire_as_sent_within_its_quantization) {
+  PlayerInput input;
+  input.move_x = -1;
+  input.move_y = 1;
+  input.aim = -2.5f;  // negative angles come back as the same direction in [0, 2 pi)
+  input.fire = true;
+  input.view_tick = 993.3;
+  const auto decoded = decode_input(encode_input(input, 1000), 1000);
+  ASSERT_TRUE(decoded);
+  EXPECT_EQ(decoded->move_x, -1);
+  EXPECT_EQ(decoded->move_y, 1);
+  EXPECT_TRUE(decoded->fire);
+  EXPECT_NEAR(std::remainder(decoded->aim - input.aim, 2 * std::numbers::pi), 0.0, 1e-4);
+  EXPECT_NEAR(decoded->view_tick, 993.3, 1.0 / 32);
+  // Without firing, the view tick is not sent: the input is three bytes.
+  input.fire = false;
+  EXPECT_EQ(encode_input(input, 1000).size(), 3u);
+}
+
 TEST(Arena, garbage_and_absurd_inputs_are_refused_or_clamped) {
-  const std::vector<std::byte> garbage(40, std::byte{0x7F});
-  EXPECT_FALSE(decode_input(garbage));
-  EXPECT_FALSE(decode_input(std::vector<std::byte>(4096)));
+  EXPECT_FALSE(decode_input(std::vector<std::byte>(40, std::byte{0x7F}), 1));
+  EXPECT_FALSE(decode_input(std::vector<std::byte>(4096), 1));
+  EXPECT_FALSE(decode_input({}, 1));
+  // Reserved bits set; a firing input without its view tick; a view tick without firing.
+  EXPECT_FALSE(decode_input(std::vector<std::byte>{std::byte{0x20}, {}, {}}, 1));
+  EXPECT_FALSE(decode_input(std::vector<std::byte>{std::byte{0x10}, {}, {}}, 1));
+  EXPECT_FALSE(decode_input(std::vector<std::byte>{std::byte{0x05}, {}, {}, {}, {}}, 1));
   PlayerInput absurd;
   absurd.aim = std::numeric_limits<float>::quiet_NaN();
+  absurd.fire = true;
   absurd.view_tick = std::numeric_limits<double>::infinity();
-  const auto decoded = decode_input(encode_input(absurd));
+  const auto decoded = decode_input(encode_input(absurd, 50), 50);
   ASSERT_TRUE(decoded);
   EXPECT_EQ(decoded->aim, 0.0f);
-  EXPECT_EQ(decoded->view_tick, 0.0);
+  EXPECT_EQ(decoded->view_tick, 50.0);  // no lag: the shooter's own tick
 }
 
 TEST(Arena, three_hits_down_a_player_who_respawns_later) {

@@ -9,7 +9,6 @@
 #include <chrono>
 #include <cmath>
 #include <functional>
-#include <limits>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -21,7 +20,6 @@
 
 #include "../support/raw_tcp_client.hpp"
 #include "arena_client.hpp"
-#include "arena_generated.h"
 #include "arena_match_generated.h"
 #include "arena_server.hpp"
 #include "game_metrics.hpp"
@@ -87,12 +85,24 @@ class ArenaServerTest : public ::testing::Test {
   std::thread thread_;
 };
 
-// An input as a hacked client would build it: any values the wire format can carry.
-std::vector<std::byte> raw_input(std::int8_t move_x, std::int8_t move_y, float aim) {
-  flatbuffers::FlatBufferBuilder fbb;
-  fbb.Finish(CreateInput(fbb, move_x, move_y, aim, true, std::numeric_limits<double>::infinity()));
-  const auto* data = reinterpret_cast<const std::byte*>(fbb.GetBufferPointer());
-  return {data, data + fbb.GetSize()};
+// An input as a hacked client would build it: the largest values the wire format can carry
+// (move codes of 3 both ways, firing, the longest lag compensation there is).
+std::vector<std::byte> raw_input() {
+  return {std::byte{0x1F}, std::byte{0xFF}, std::byte{0xFF}, std::byte{0xFF}, std::byte{0xFF}};
+}
+
+TEST(ArenaServerConfig, a_bad_tick_rate_or_budget_is_refused_naming_the_field_and_value) {
+  ServerConfig config;
+  config.tick_rate_hz = 0;
+  const auto no_ticks = ArenaServer::start(config);
+  ASSERT_FALSE(no_ticks.ok());
+  EXPECT_NE(no_ticks.error().find("tick_rate_hz = 0"), std::string::npos) << no_ticks.error();
+  config.tick_rate_hz = 60;
+  config.snapshot_budget_bytes = 10;
+  const auto tiny_budget = ArenaServer::start(config);
+  ASSERT_FALSE(tiny_budget.ok());
+  EXPECT_NE(tiny_budget.error().find("max_snapshot_bytes = 10"), std::string::npos)
+      << tiny_budget.error();
 }
 
 TEST_F(ArenaServerTest, inputs_at_ten_times_the_tick_rate_move_a_player_no_faster_than_the_rules) {
@@ -118,18 +128,19 @@ TEST_F(ArenaServerTest, inputs_at_ten_times_the_tick_rate_move_a_player_no_faste
           self = message->body_as_Joined()->entity_id();
       } else if (replicator.on_message(event.payload.bytes())) {
         if (const auto own = replicator.latest().find(self)) {
-          seen.push_back({replicator.latest_tick(),
-                          schema().dequantize(own->type, 0, own->fields[0]),
-                          schema().dequantize(own->type, 1, own->fields[1])});
+          seen.push_back(
+              {replicator.latest_tick(),
+               schema().dequantize(own->type, player_fields().x, own->fields[player_fields().x]),
+               schema().dequantize(own->type, player_fields().y, own->fields[player_fields().y])});
         }
         if (next_input == 0) next_input = replicator.latest_tick() + 2;
       }
     }
     if (next_input != 0) {
-      // Ten ticks of input every frame, each asking for far more than the top speed (and a NaN
-      // aim): a client trying to run ten times as fast.
+      // Ten ticks of input every frame, each asking for more than the top speed: a client
+      // trying to run ten times as fast.
       for (int i = 0; i < 10; ++i)
-        replicator.add_input(next_input++, raw_input(100, -128, std::nanf("")));
+        replicator.add_input(next_input++, raw_input());
       (void)client->send(kSnapshotChannel, net::Delivery::unreliable, replicator.update_message());
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(16));

@@ -1,6 +1,6 @@
 // Fuzz target for everything the simulation layer reads from the network: snapshot and client
-// update envelopes (FlatBuffers) and the bit-packed snapshot body inside them. The first byte
-// picks which side reads the rest.
+// update envelopes (FlatBuffers) and the bit-packed snapshot body and input deltas inside them.
+// The first byte picks which side reads the rest.
 
 #include <cstddef>
 #include <cstdint>
@@ -36,6 +36,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     case 1: {
       tickwire::sim::ServerReplicator server(schema);
       server.add_client(1);
+      // Snapshots sent, so that acknowledgements (named by their low 16 bits) can decode.
+      (void)server.snapshot_for(1, 3, {});
       server.on_message(1, bytes);
       (void)server.take_input(1, 1);
       break;

@@ -32,9 +32,14 @@ TEST(FixedTickClock, tick_counts_simulated_ticks) {
   EXPECT_EQ(clock.tick(), 3u);
 }
 
-TEST(FixedTickConfig, validate_names_the_field) {
-  EXPECT_NE(FixedTickConfig{.tick_rate_hz = 0}.validate().find("tick_rate_hz"), std::string::npos);
-  EXPECT_TRUE(FixedTickConfig{}.validate().empty());
+TEST(FixedTickConfig, an_invalid_config_is_refused_naming_the_field_and_value) {
+  const auto clock = FixedTickClock::create({.tick_rate_hz = 0});
+  ASSERT_FALSE(clock.ok());
+  EXPECT_NE(clock.error().find("tick_rate_hz = 0"), std::string::npos) << clock.error();
+  EXPECT_NE(FixedTickConfig{.max_ticks_per_frame = 0}.validate().message().find(
+                "max_ticks_per_frame = 0"),
+            std::string::npos);
+  EXPECT_TRUE(FixedTickClock::create({}).ok());
 }
 
 }  // namespace

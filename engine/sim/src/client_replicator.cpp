@@ -3,6 +3,7 @@
 
 #include <cassert>
 
+#include "input_codec.hpp"
 #include "sim_messages.hpp"
 #include "snapshot_codec.hpp"
 #include "tickwire/sim/replicator.hpp"
@@ -11,11 +12,18 @@ namespace tickwire::sim {
 
 ClientReplicator::ClientReplicator(EntitySchema schema, ReplicatorConfig config)
     : schema_(std::move(schema)), config_(config), history_(config.history) {
-  assert(config_.validate().empty());
+  assert(config_.validate().ok());
   assert(schema_.error().empty());
 }
 
 ClientReplicator::~ClientReplicator() = default;
+
+Result<std::unique_ptr<ClientReplicator>> ClientReplicator::create(EntitySchema schema,
+                                                                   ReplicatorConfig config) {
+  if (Status valid = config.validate(); !valid.ok()) return valid;
+  if (!schema.error().empty()) return Status::error("entity schema: " + schema.error());
+  return std::make_unique<ClientReplicator>(std::move(schema), config);
+}
 
 const WorldState& ClientReplicator::latest() const {
   const WorldState* state = at(latest_tick_);
@@ -98,19 +106,8 @@ std::vector<std::byte> ClientReplicator::update_message() const {
           pending_inputs_[first - 1].first + 1 == pending_inputs_[first].first)) {
     --first;
   }
-  flatbuffers::FlatBufferBuilder builder(256);
-  std::vector<flatbuffers::Offset<schemas::InputFrame>> frames;
-  for (std::size_t i = first; i < pending_inputs_.size(); ++i) {
-    const auto& payload = pending_inputs_[i].second;
-    const auto bytes =
-        builder.CreateVector(reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size());
-    frames.push_back(schemas::CreateInputFrame(builder, bytes));
-  }
-  const WireTick first_tick = first < pending_inputs_.size() ? pending_inputs_[first].first : 0;
-  const auto update =
-      schemas::CreateClientUpdate(builder, latest_tick_, first_tick, builder.CreateVector(frames));
-  return detail::finish_message(
-      builder, schemas::CreateSimMessage(builder, schemas::SimBody::ClientUpdate, update.Union()));
+  return detail::encode_client_update(
+      latest_tick_, std::span(pending_inputs_).subspan(first, pending_inputs_.size() - first));
 }
 
 }  // namespace tickwire::sim

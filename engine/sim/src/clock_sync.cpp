@@ -4,6 +4,8 @@
 #include <cassert>
 #include <cmath>
 
+#include "config_error.hpp"
+
 namespace tickwire::sim {
 namespace {
 
@@ -15,17 +17,24 @@ constexpr double kSpeedPerTickOfError = 0.02;
 
 }  // namespace
 
-std::string ClockSyncConfig::validate() const {
-  if (!(tick_rate_hz > 0)) return "tick_rate_hz must be > 0";
-  if (!(safety_ticks >= 0)) return "safety_ticks must be >= 0";
-  if (!(jitter_margin >= 0)) return "jitter_margin must be >= 0";
-  if (!(max_speed_adjust > 0 && max_speed_adjust < 1)) return "max_speed_adjust must be in (0, 1)";
-  if (!(jump_ticks > 1)) return "jump_ticks must be > 1";
+Status ClockSyncConfig::validate() const {
+  using detail::invalid_field;
+  if (!(tick_rate_hz > 0)) return invalid_field("tick_rate_hz", tick_rate_hz, "> 0");
+  if (!(safety_ticks >= 0)) return invalid_field("safety_ticks", safety_ticks, ">= 0");
+  if (!(jitter_margin >= 0)) return invalid_field("jitter_margin", jitter_margin, ">= 0");
+  if (!(max_speed_adjust > 0 && max_speed_adjust < 1))
+    return invalid_field("max_speed_adjust", max_speed_adjust, "more than 0 and less than 1");
+  if (!(jump_ticks > 1)) return invalid_field("jump_ticks", jump_ticks, "> 1");
   return {};
 }
 
 ClockSync::ClockSync(ClockSyncConfig config) : config_(config) {
-  assert(config_.validate().empty());
+  assert(config_.validate().ok());
+}
+
+Result<ClockSync> ClockSync::create(ClockSyncConfig config) {
+  if (Status valid = config.validate(); !valid.ok()) return valid;
+  return ClockSync(config);
 }
 
 void ClockSync::on_snapshot(WireTick tick, double now_seconds, double rtt_seconds) {

@@ -2,21 +2,28 @@
 
 #include <cassert>
 
+#include "config_error.hpp"
+
 namespace tickwire::sim {
 
-std::string FixedTickConfig::validate() const {
-  if (!(tick_rate_hz >= 1.0 && tick_rate_hz <= 1000.0)) {
-    return "tick_rate_hz = " + std::to_string(tick_rate_hz) + " is invalid: use 1..1000";
-  }
-  if (max_ticks_per_frame < 1) return "max_ticks_per_frame = 0 is invalid: use >= 1";
+Status FixedTickConfig::validate() const {
+  if (!(tick_rate_hz >= 1.0 && tick_rate_hz <= 1000.0))
+    return detail::invalid_field("tick_rate_hz", tick_rate_hz, "1..1000");
+  if (max_ticks_per_frame < 1)
+    return detail::invalid_field("max_ticks_per_frame", max_ticks_per_frame, ">= 1");
   return {};
+}
+
+Result<FixedTickClock> FixedTickClock::create(const FixedTickConfig& config) {
+  if (Status valid = config.validate(); !valid.ok()) return valid;
+  return FixedTickClock(config);
 }
 
 FixedTickClock::FixedTickClock(const FixedTickConfig& config)
     : tick_duration_(std::chrono::nanoseconds(
           static_cast<std::int64_t>(1'000'000'000.0 / config.tick_rate_hz))),
       max_ticks_per_frame_(config.max_ticks_per_frame) {
-  assert(config.validate().empty());
+  assert(config.validate().ok());
 }
 
 std::uint32_t FixedTickClock::advance(std::chrono::nanoseconds frame_time) {

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <numbers>
 
+#include "config_error.hpp"
+
 namespace tickwire::sim {
 namespace {
 
@@ -15,22 +17,31 @@ constexpr double kArrivalJitterGain = 0.1;
 
 }  // namespace
 
-std::string InterpolationConfig::validate() const {
-  if (!(tick_rate_hz > 0)) return "tick_rate_hz must be > 0";
+Status InterpolationConfig::validate() const {
+  using detail::invalid_field;
+  if (!(tick_rate_hz > 0)) return invalid_field("tick_rate_hz", tick_rate_hz, "> 0");
   if (!(snapshot_rate_hz > 0) || snapshot_rate_hz > tick_rate_hz) {
-    return "snapshot_rate_hz = " + std::to_string(snapshot_rate_hz) +
-           " is invalid: use 0..tick_rate_hz";
+    return invalid_field("snapshot_rate_hz", snapshot_rate_hz,
+                         "more than 0 and at most tick_rate_hz");
   }
-  if (!(delay_intervals >= 1)) return "delay_intervals must be >= 1";
-  if (!(jitter_margin >= 0)) return "jitter_margin must be >= 0";
-  if (!(max_extrapolation_seconds >= 0)) return "max_extrapolation_seconds must be >= 0";
-  if (capacity < 2) return "capacity must be >= 2";
+  if (!(delay_intervals >= 1)) return invalid_field("delay_intervals", delay_intervals, ">= 1");
+  if (!(jitter_margin >= 0)) return invalid_field("jitter_margin", jitter_margin, ">= 0");
+  if (!(max_extrapolation_seconds >= 0))
+    return invalid_field("max_extrapolation_seconds", max_extrapolation_seconds, ">= 0");
+  if (capacity < 2) return invalid_field("capacity", capacity, ">= 2");
   return {};
 }
 
 Interpolator::Interpolator(EntitySchema schema, InterpolationConfig config)
     : schema_(std::move(schema)), config_(config) {
-  assert(config_.validate().empty());
+  assert(config_.validate().ok());
+}
+
+Result<std::unique_ptr<Interpolator>> Interpolator::create(EntitySchema schema,
+                                                           InterpolationConfig config) {
+  if (Status valid = config.validate(); !valid.ok()) return valid;
+  if (!schema.error().empty()) return Status::error("entity schema: " + schema.error());
+  return std::make_unique<Interpolator>(std::move(schema), config);
 }
 
 void Interpolator::add(WireTick tick, const WorldState& state, double arrival_seconds) {

@@ -7,6 +7,7 @@
 #include <map>
 #include <unordered_map>
 
+#include "input_codec.hpp"
 #include "sim_messages.hpp"
 #include "snapshot_codec.hpp"
 #include "tickwire/sim/replicator.hpp"
@@ -25,16 +26,24 @@ struct ServerReplicator::Client {
   WireTick last_applied_input = 0;
   std::unordered_map<EntityId, float> accumulated;  // priority of changes still waiting
   std::map<WireTick, std::vector<std::byte>> inputs;
+  detail::DecodedUpdate decoded;  // the last update read, kept for its buffers
   ClientStats stats;
 };
 
 ServerReplicator::ServerReplicator(EntitySchema schema, ReplicatorConfig config)
     : schema_(std::move(schema)), config_(config) {
-  assert(config_.validate().empty());
+  assert(config_.validate().ok());
   assert(schema_.error().empty());
 }
 
 ServerReplicator::~ServerReplicator() = default;
+
+Result<std::unique_ptr<ServerReplicator>> ServerReplicator::create(EntitySchema schema,
+                                                                   ReplicatorConfig config) {
+  if (Status valid = config.validate(); !valid.ok()) return valid;
+  if (!schema.error().empty()) return Status::error("entity schema: " + schema.error());
+  return std::make_unique<ServerReplicator>(std::move(schema), config);
+}
 
 ServerReplicator::Client* ServerReplicator::find(ClientId client) const {
   for (const auto& entry : clients_) {
@@ -128,44 +137,39 @@ void ServerReplicator::on_message(ClientId id, std::span<const std::byte> messag
   ++counters_.messages;
   Client* client = find(id);
   if (client == nullptr) return;
-  const std::size_t max_size = config_.input_redundancy * (config_.max_input_bytes + 16) + 64;
-  std::optional<schemas::AlignedView> view;
-  const schemas::SimMessage* parsed =
-      detail::verified_sim_message(message, max_size, config_.input_redundancy + 8, view);
-  const schemas::ClientUpdate* update =
-      parsed != nullptr ? parsed->body_as_ClientUpdate() : nullptr;
-  if (update == nullptr) {
+  const detail::UpdateDecode decoded =
+      detail::decode_client_update(message,
+                                   {.max_inputs = config_.input_redundancy,
+                                    .max_input_bytes = config_.max_input_bytes,
+                                    .newest_sent = client->newest_sent},
+                                   client->decoded);
+  if (decoded == detail::UpdateDecode::malformed) {
     ++counters_.malformed;
     return;
   }
+  if (decoded == detail::UpdateDecode::inputs_rejected) {
+    // Well formed but beyond the limits: none of its inputs is kept (each later one is coded
+    // against the one before), its acknowledgement neither.
+    ++counters_.inputs_rejected;
+    return;
+  }
 
-  const WireTick ack = update->ack_snapshot_tick();
+  const WireTick ack = client->decoded.ack;
   if (ack > client->acknowledged && ack <= client->newest_sent &&
       client->history[ack % config_.history].tick == ack) {
     client->acknowledged = ack;
     client->stats.acknowledged = ack;
   }
 
-  const auto* inputs = update->inputs();
-  if (inputs == nullptr) return;
-  if (inputs->size() > config_.input_redundancy) {
-    ++counters_.inputs_rejected;
-    return;
-  }
   const std::uint64_t newest_allowed = std::uint64_t{client->newest_sent} + config_.max_input_lead;
-  for (flatbuffers::uoffset_t i = 0; i < inputs->size(); ++i) {
-    const std::uint64_t tick = std::uint64_t{update->first_input_tick()} + i;
+  for (std::size_t i = 0; i < client->decoded.inputs.size(); ++i) {
+    const std::uint64_t tick = std::uint64_t{client->decoded.first_tick} + i;
     if (tick <= client->last_applied_input) continue;  // a repeat of one already applied
-    const auto* payload = inputs->Get(i)->payload();
-    const std::size_t size = payload != nullptr ? payload->size() : 0;
-    if (tick > newest_allowed || size > config_.max_input_bytes ||
-        client->inputs.size() >= 2 * std::size_t{config_.max_input_lead}) {
+    if (tick > newest_allowed || client->inputs.size() >= 2 * std::size_t{config_.max_input_lead}) {
       ++counters_.inputs_rejected;
       continue;
     }
-    const auto* data =
-        payload != nullptr ? reinterpret_cast<const std::byte*>(payload->data()) : nullptr;
-    client->inputs.try_emplace(static_cast<WireTick>(tick), data, data + size);
+    client->inputs.try_emplace(static_cast<WireTick>(tick), client->decoded.inputs[i]);
   }
 }
 

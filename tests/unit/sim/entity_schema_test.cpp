@@ -19,6 +19,20 @@ TEST(EntitySchema, real_fields_keep_their_precision_and_clamp) {
   EXPECT_DOUBLE_EQ(schema.dequantize(type, 0, schema.quantize(type, 0, -1e9)), -100.0);
 }
 
+TEST(EntitySchema, fields_are_found_by_name_and_unknown_names_give_nothing) {
+  EntitySchema schema;
+  const TypeId ball =
+      schema.add({"ball", {FieldSpec::real("x", -1, 1, 0.1), FieldSpec::boolean("on")}});
+  const TypeId flag = schema.add({"flag", {FieldSpec::boolean("on")}});
+  ASSERT_TRUE(schema.error().empty());
+  EXPECT_EQ(schema.find_field(ball, "on"), 1u);
+  EXPECT_EQ(schema.find_field(flag, "on"), 0u);
+  EXPECT_EQ(schema.find_field(ball, "x"), 0u);
+  EXPECT_FALSE(schema.find_field(flag, "x"));  // another type's field
+  EXPECT_FALSE(schema.find_field(ball, "X"));  // names are exact
+  EXPECT_FALSE(schema.find_field(7, "x"));     // no such type
+}
+
 TEST(EntitySchema, angles_wrap_around) {
   EntitySchema schema;
   const TypeId type = schema.add({"turret", {FieldSpec::angle("yaw", 2 * std::numbers::pi / 256)}});

@@ -5,6 +5,8 @@
 #include <random>
 
 #include "../../support/pump.hpp"
+#include "test_world.hpp"
+#include "tickwire/sim/clock_sync.hpp"
 
 namespace tickwire::sim {
 namespace {
@@ -76,10 +78,15 @@ TEST(Interpolation, entities_appear_and_disappear_with_the_snapshots) {
   EXPECT_EQ(interpolator.sample(0.3 + interpolator.delay_seconds()).size(), 0u);
 }
 
-TEST(InterpolationConfig, validate_names_the_field) {
-  EXPECT_TRUE(InterpolationConfig{}.validate().empty());
-  EXPECT_NE(InterpolationConfig{.delay_intervals = 0}.validate().find("delay_intervals"),
-            std::string::npos);
+TEST(InterpolationConfig, an_invalid_config_is_refused_naming_the_field_and_value) {
+  EXPECT_TRUE(InterpolationConfig{}.validate().ok());
+  const auto interpolator = Interpolator::create(test::make_test_schema(), {.delay_intervals = 0});
+  ASSERT_FALSE(interpolator.ok());
+  EXPECT_NE(interpolator.error().find("delay_intervals = 0"), std::string::npos)
+      << interpolator.error();
+  const auto clock = ClockSync::create({.max_speed_adjust = 2});
+  ASSERT_FALSE(clock.ok());
+  EXPECT_NE(clock.error().find("max_speed_adjust = 2"), std::string::npos) << clock.error();
 }
 
 }  // namespace

@@ -219,10 +219,31 @@ TEST(Replicator, snapshots_are_due_at_the_configured_rate) {
 }
 
 TEST(ReplicatorConfig, validate_names_the_field) {
-  EXPECT_TRUE(ReplicatorConfig{}.validate().empty());
-  EXPECT_NE(ReplicatorConfig{.history = 1}.validate().find("history"), std::string::npos);
-  EXPECT_NE(ReplicatorConfig{.max_snapshot_bytes = 10}.validate().find("max_snapshot_bytes"),
+  EXPECT_TRUE(ReplicatorConfig{}.validate().ok());
+  EXPECT_NE(ReplicatorConfig{.history = 1}.validate().message().find("history = 1"),
             std::string::npos);
+  EXPECT_NE(ReplicatorConfig{.max_snapshot_bytes = 10}.validate().message().find(
+                "max_snapshot_bytes = 10"),
+            std::string::npos);
+}
+
+// Not an assert: create() refuses in Release builds too, with the field, its value and the
+// rule, and refuses a schema that failed to build.
+TEST(ReplicatorConfig, an_invalid_config_or_schema_is_refused_naming_the_field_and_value) {
+  const EntitySchema schema = test::make_test_schema();
+  const auto server = ServerReplicator::create(schema, {.input_redundancy = 0});
+  ASSERT_FALSE(server.ok());
+  EXPECT_EQ(server.error(), "input_redundancy = 0 is invalid: use 1..64");
+  const auto client = ClientReplicator::create(schema, {.tick_rate_hz = 5000});
+  ASSERT_FALSE(client.ok());
+  EXPECT_NE(client.error().find("tick_rate_hz = 5000"), std::string::npos) << client.error();
+  EntitySchema broken;
+  broken.add({"ball", {FieldSpec::real("x", 1, -1, 0.1)}});
+  const auto from_broken = ServerReplicator::create(broken);
+  ASSERT_FALSE(from_broken.ok());
+  EXPECT_NE(from_broken.error().find("'x'"), std::string::npos) << from_broken.error();
+  EXPECT_TRUE(ServerReplicator::create(schema).ok());
+  EXPECT_TRUE(ClientReplicator::create(schema).ok());
 }
 
 }  // namespace

@@ -23,11 +23,14 @@ struct ClockSyncConfig {
   // Beyond this many ticks off, jump instead of drifting. Default 30.
   double jump_ticks = 30;
 
-  std::string validate() const;  // empty when valid
+  Status validate() const;  // fine, or which field is wrong, its value and what to use
 };
 
 class ClockSync {
  public:
+  // Refuses an invalid config, naming the field (in every build).
+  static Result<ClockSync> create(ClockSyncConfig config);
+  // `config` must be valid (asserted in debug builds only): create() checks it.
   explicit ClockSync(ClockSyncConfig config = {});
 
   // A snapshot of server tick `tick` arrived at local time `now_seconds` (a steady clock) while

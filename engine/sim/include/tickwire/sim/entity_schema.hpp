@@ -95,6 +95,17 @@ class EntitySchema {
     return std::nullopt;
   }
   const EntityType& type(TypeId id) const { return types_[id].type; }
+  // The index of the field named `name` of type `id` (its position in EntityType::fields, what
+  // WorldState::Entity::fields and dequantize() take); nothing if there is no such type or
+  // field. Games look their fields up once, by name, rather than counting positions.
+  std::optional<std::size_t> find_field(TypeId id, std::string_view name) const {
+    if (id >= types_.size()) return std::nullopt;
+    const std::vector<FieldSpec>& fields = types_[id].type.fields;
+    for (std::size_t i = 0; i < fields.size(); ++i) {
+      if (fields[i].name == name) return i;
+    }
+    return std::nullopt;
+  }
   std::size_t field_count(TypeId id) const { return types_[id].type.fields.size(); }
   // Bits of field `field` of type `id` on the wire when sent whole.
   unsigned field_bits(TypeId id, std::size_t field) const { return types_[id].bits[field]; }

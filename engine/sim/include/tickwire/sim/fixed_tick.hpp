@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <string>
 
+#include "tickwire/status.hpp"
+
 namespace tickwire::sim {
 
 using Tick = std::uint64_t;
@@ -18,13 +20,15 @@ struct FixedTickConfig {
   // rest of its time instead of spiralling into ever longer catch-up frames. Default 5.
   std::uint32_t max_ticks_per_frame = 5;
 
-  // Empty when valid, else what is wrong with which field.
-  std::string validate() const;
+  // Fine, or which field is wrong, its value and what to use.
+  Status validate() const;
 };
 
 class FixedTickClock {
  public:
-  // `config` must be valid (checked with an assert in debug builds).
+  // Refuses an invalid config, naming the field (in every build).
+  static Result<FixedTickClock> create(const FixedTickConfig& config);
+  // `config` must be valid (asserted in debug builds only): create() checks it.
   explicit FixedTickClock(const FixedTickConfig& config = {});
 
   // Adds a frame's real elapsed time; returns how many ticks to simulate now (at most

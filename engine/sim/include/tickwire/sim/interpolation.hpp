@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -30,7 +31,7 @@ struct InterpolationConfig {
   // Snapshots kept. Default 32.
   std::size_t capacity = 32;
 
-  std::string validate() const;  // empty when valid
+  Status validate() const;  // fine, or which field is wrong, its value and what to use
 };
 
 class Interpolator {
@@ -41,6 +42,10 @@ class Interpolator {
     std::vector<double> values;  // dequantized fields
   };
 
+  // Refuses an invalid config or schema, naming the field (in every build).
+  static Result<std::unique_ptr<Interpolator>> create(EntitySchema schema,
+                                                      InterpolationConfig config = {});
+  // `config` must be valid (asserted in debug builds only): create() checks it.
   Interpolator(EntitySchema schema, InterpolationConfig config = {});
 
   // A snapshot applied at local time `arrival_seconds` (any steady clock, in seconds).

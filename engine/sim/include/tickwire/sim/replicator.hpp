@@ -20,6 +20,7 @@
 
 #include "tickwire/sim/entity_schema.hpp"
 #include "tickwire/sim/world_state.hpp"
+#include "tickwire/status.hpp"
 
 namespace tickwire::sim {
 
@@ -49,8 +50,8 @@ struct ReplicatorConfig {
   // How far ahead of the server's tick a client input may be, in ticks. Default 64.
   std::uint32_t max_input_lead = 64;
 
-  // Empty when valid, else which field is wrong and why.
-  std::string validate() const;
+  // Fine, or which field is wrong, its value and what to use.
+  Status validate() const;
 };
 
 // Why the replicator dropped a message. Counted, never thrown or logged per message.
@@ -64,6 +65,10 @@ struct ReplicatorCounters {
 
 class ServerReplicator {
  public:
+  // Refuses an invalid config or schema, naming the field (in every build).
+  static Result<std::unique_ptr<ServerReplicator>> create(EntitySchema schema,
+                                                          ReplicatorConfig config = {});
+  // `config` and `schema` must be valid (asserted in debug builds only): create() checks them.
   ServerReplicator(EntitySchema schema, ReplicatorConfig config = {});
   ~ServerReplicator();
   ServerReplicator(const ServerReplicator&) = delete;
@@ -112,6 +117,10 @@ class ServerReplicator {
 
 class ClientReplicator {
  public:
+  // Refuses an invalid config or schema, naming the field (in every build).
+  static Result<std::unique_ptr<ClientReplicator>> create(EntitySchema schema,
+                                                          ReplicatorConfig config = {});
+  // `config` and `schema` must be valid (asserted in debug builds only): create() checks them.
   ClientReplicator(EntitySchema schema, ReplicatorConfig config = {});
   ~ClientReplicator();
   ClientReplicator(const ClientReplicator&) = delete;
