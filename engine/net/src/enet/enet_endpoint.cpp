@@ -76,6 +76,7 @@ EnetEndpoint::EnetEndpoint(ENetHost* host, const EnetCommonConfig& config, Role 
   const bool server_encrypts = admission_ && admission_->security == SessionSecurity::encrypted;
   // A client encrypts when it has keys; begin_connect says so before anything is sent.
   encrypted_ = server_encrypts;
+  offers_aes_ = config.use_aes_gcm && session::aes256_gcm_available();
   // Room for the seal around the largest message, whatever the session turns out to be.
   const std::size_t largest_packet = config.max_message_size + session::kSealOverhead;
   inspect_limits_ = InspectLimits{largest_packet, config.channel_count + 1, true};
