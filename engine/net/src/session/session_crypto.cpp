@@ -100,17 +100,17 @@ Aead::Aead(const Aead& other) = default;
 Aead& Aead::operator=(const Aead& other) = default;
 
 void Aead::encrypt(std::uint64_t counter, std::span<const std::uint8_t> associated,
-                   std::span<std::uint8_t> text, std::uint8_t* tag) const {
+                   std::span<const std::uint8_t> text, std::uint8_t* out, std::uint8_t* tag) const {
   const Nonce nonce = nonce_for(counter);
   // libsodium allows the ciphertext to be the plaintext (in place).
   if (cipher_ == Cipher::aes256_gcm) {
-    crypto_aead_aes256gcm_encrypt_detached_afternm(
-        text.data(), tag, nullptr, text.data(), text.size(), associated.data(), associated.size(),
-        nullptr, nonce.data(), aes_state(aes_state_));
+    crypto_aead_aes256gcm_encrypt_detached_afternm(out, tag, nullptr, text.data(), text.size(),
+                                                   associated.data(), associated.size(), nullptr,
+                                                   nonce.data(), aes_state(aes_state_));
   } else {
-    crypto_aead_chacha20poly1305_ietf_encrypt_detached(
-        text.data(), tag, nullptr, text.data(), text.size(), associated.data(), associated.size(),
-        nullptr, nonce.data(), key_.data());
+    crypto_aead_chacha20poly1305_ietf_encrypt_detached(out, tag, nullptr, text.data(), text.size(),
+                                                       associated.data(), associated.size(),
+                                                       nullptr, nonce.data(), key_.data());
   }
 }
 
@@ -133,10 +133,9 @@ void MessageSealer::seal(std::span<const std::uint8_t> body, bool flag, std::uin
   std::uint8_t* header = out.data();
   store_header(header, static_cast<std::uint32_t>(counter % kCounterSpan) | (flag ? kFlagBit : 0));
   const AssociatedData ad = associated_data(header, channel, reliable);
+  // In place when `out` starts kSealHeaderBytes before `body`.
   std::uint8_t* text = out.data() + kSealHeaderBytes;
-  // In place when `out` starts kSealHeaderBytes before `body`; memmove allows the overlap.
-  if (text != body.data()) std::memmove(text, body.data(), body.size());
-  aead_.encrypt(counter, ad, {text, body.size()}, text + body.size());
+  aead_.encrypt(counter, ad, body, text, text + body.size());
 }
 
 std::uint64_t MessageOpener::expand_counter(std::uint32_t low) const {

@@ -60,9 +60,9 @@ class Aead {
   ~Aead();
   Aead(const Aead& other);
   Aead& operator=(const Aead& other);
-  // In place: `text` becomes the ciphertext and `tag` the 16-byte tag.
+  // Encrypts `text` into `out` (as long; it may be `text` itself) and writes the 16-byte tag.
   void encrypt(std::uint64_t counter, std::span<const std::uint8_t> associated,
-               std::span<std::uint8_t> text, std::uint8_t* tag) const;
+               std::span<const std::uint8_t> text, std::uint8_t* out, std::uint8_t* tag) const;
   // In place; false (and `text` unspecified) if the tag does not match.
   bool decrypt(std::uint64_t counter, std::span<const std::uint8_t> associated,
                std::span<std::uint8_t> text, const std::uint8_t* tag) const;
