@@ -245,7 +245,6 @@ std::uint32_t disconnect_data(const std::array<std::uint8_t, 16>& key, std::uint
 }
 
 bool RecentTags::seen(std::uint32_t tag) const {
-  // Every remembered tag, without an early exit: the compiler vectorises the comparisons.
   bool found = false;
   for (std::size_t i = 0; i < filled_; ++i)
     found |= tags_[i] == tag;
