@@ -13,6 +13,7 @@ namespace tickwire::bench {
 // Sealing and then opening one batch (one ENet packet) of `messages` messages of `message_size`
 // bytes each, framed as the transport frames them.
 struct SealCost {
+  std::string cipher;
   std::size_t message_size = 0;
   std::size_t messages = 0;
   std::size_t body_bytes = 0;  // the batch's body: the messages and their length prefixes

@@ -1,16 +1,19 @@
 // Fuzz target for what reads the game port's session bytes before anything trusts them: the
 // handshake decoder (and the cookie check behind it), the opener of sealed batches, the batch
 // framing, the WebSocket session handshake's decoders, and the join ticket verifier that opens
-// the sealed session keys. The first byte picks
+// the sealed session keys, and what an encrypted session's datagram tag covers with the AEAD check
+// of the packets it carries. The first byte picks
 // the decoder; the rest is its input. Fixed keys make the crypto deterministic, so a crash
 // reproduces.
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <span>
 #include <vector>
 
 #include "enet/message_batch.hpp"
+#include "enet/tag_coverage.hpp"
 #include "session/handshake.hpp"
 #include "session/session_crypto.hpp"
 #include "session/stream_handshake.hpp"
@@ -37,7 +40,7 @@ JoinTicketVerifier& verifier() {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
   const std::span<const std::uint8_t> input(data + 1, size - 1);
-  switch (data[0] % 5) {
+  switch (data[0] % 6) {
     case 0: {
       const auto packet = session::decode_handshake(input);
       if (packet && packet->type == session::HandshakeType::response) {
@@ -86,6 +89,28 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (stream::opens_to_challenge(opener, *accept->sealed_challenge, {})) __builtin_trap();
       }
       (void)stream::decode_challenge(input);
+      break;
+    }
+    case 5: {
+      // An ENet datagram of an encrypted session: what its tag covers lies inside it, and no
+      // whole packet it carries passes the AEAD check made before ENet reads it.
+      std::vector<std::uint8_t> datagram(input.begin(), input.end());
+      std::array<std::uint8_t, 4096> buffer{};
+      if (datagram.size() > buffer.size()) break;
+      const auto covered = enet_detail::covered_by_tag(datagram, buffer);
+      if (covered.size() > datagram.size()) __builtin_trap();
+      static const session::MessageOpener opener(keys());
+      enet_detail::CommandWalker walker(datagram, true);
+      enet_detail::WireCommand command;
+      while (walker.next(command)) {
+        if (command.offset + command.header_size + command.data_length > datagram.size()) {
+          __builtin_trap();
+        }
+        if (!enet_detail::carries_whole_packet(command.command)) continue;
+        const std::span<std::uint8_t> sealed(datagram.data() + command.offset + command.header_size,
+                                             command.data_length);
+        if (opener.decrypt_in_place(sealed, command.channel, true)) __builtin_trap();
+      }
       break;
     }
     default:

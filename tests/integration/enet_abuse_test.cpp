@@ -179,7 +179,7 @@ TEST_F(EnetTest, verified_attempts_from_one_address_are_rate_limited_and_others_
   const std::vector<std::byte> garbage_ticket(300, std::byte{0x5A});
   for (int i = 0; i < 200; ++i) {
     attacker.send(net::session::encode_response(net::EnetCommonConfig{}.protocol_id,
-                                                challenge->cookie, garbage_ticket));
+                                                challenge->cookie, false, garbage_ticket));
     if (i % 20 == 0) pump_for({{server_.get(), &server_log_}}, std::chrono::milliseconds(1));
   }
   pump_for({{server_.get(), &server_log_}}, std::chrono::milliseconds(50));
@@ -208,8 +208,8 @@ TEST_F(EnetTest, peer_that_keeps_sending_malformed_datagrams_is_disconnected_wit
   const auto challenge =
       await_handshake(impostor, net::session::HandshakeType::challenge, *server_, server_log_, raw);
   ASSERT_TRUE(challenge);
-  impostor.send(
-      net::session::encode_response(net::EnetCommonConfig{}.protocol_id, challenge->cookie, {}));
+  impostor.send(net::session::encode_response(net::EnetCommonConfig{}.protocol_id,
+                                              challenge->cookie, false, {}));
   ASSERT_TRUE(
       await_handshake(impostor, net::session::HandshakeType::accept, *server_, server_log_, raw));
   impostor.send(connect_datagram(77));

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "enet_fixture.hpp"
+#include "session/session_crypto.hpp"
 
 namespace tickwire::test {
 namespace {
@@ -283,8 +284,8 @@ TEST_F(EnetTest, send_queue_to_a_peer_that_cannot_keep_up_is_capped) {
   EXPECT_EQ(accepted, 6);  // 6 × 10,000 bytes fit in 64 KiB, a seventh does not
   const auto stats = server_->stats(peer);
   ASSERT_TRUE(stats);
-  // Each message is too large to share a batch, so each goes alone with its 20-byte seal.
-  EXPECT_EQ(stats->bytes_queued, 6u * (10000u + 20u));
+  // Each message is too large to share a batch, so each goes alone with its seal.
+  EXPECT_EQ(stats->bytes_queued, 6u * (10000u + net::session::kSealOverhead));
   EXPECT_EQ(stats->messages_queued, 6u);
 }
 

@@ -21,6 +21,7 @@
 #include "../support/enet_datagrams.hpp"
 #include "../support/udp_socket.hpp"
 #include "enet/datagram_inspector.hpp"
+#include "enet/tag_coverage.hpp"
 #include "enet_fixture.hpp"
 #include "session/handshake.hpp"
 #include "session/session_crypto.hpp"
@@ -136,7 +137,7 @@ class RawEnetPeer {
       bytes[2] = static_cast<std::uint8_t>(sent_time_ >> 8);
       bytes[3] = static_cast<std::uint8_t>(sent_time_);
     }
-    const std::uint32_t tag = session::datagram_tag(send_tag_, bytes);
+    const std::uint32_t tag = tag_over(send_tag_, bytes);
     std::memcpy(bytes.data() + tag_offset(bytes), &tag, sizeof tag);
     send(bytes);
   }
@@ -170,7 +171,14 @@ class RawEnetPeer {
       whole.insert(whole.end(), data, data + buffers[i].dataLength);
     }
     const bool outgoing = buffers == self->host_->buffers;
-    return session::datagram_tag(outgoing ? self->send_tag_ : self->receive_tag_, whole);
+    return tag_over(outgoing ? self->send_tag_ : self->receive_tag_, whole);
+  }
+
+  // The session's tag over what it covers of a whole datagram (enet/tag_coverage.hpp).
+  static std::uint32_t tag_over(const std::array<std::uint8_t, 16>& key,
+                                std::span<const std::uint8_t> whole) {
+    std::array<std::uint8_t, 4096> buffer{};
+    return session::datagram_tag(key, net::enet_detail::covered_by_tag(whole, buffer));
   }
 
   // For held peers: reads the server's VERIFY_CONNECT and hides it from our ENet.
@@ -212,7 +220,7 @@ class RawEnetPeer {
       if (!packet) continue;
       if (packet->type == session::HandshakeType::challenge) {
         cookie_ = packet->cookie;
-        send(session::encode_response(protocol, *cookie_, ticket_));
+        send(session::encode_response(protocol, *cookie_, false, ticket_));
       } else if (packet->type == session::HandshakeType::accept && cookie_) {
         const Servicing scope(this);
         peer_ =
@@ -225,7 +233,7 @@ class RawEnetPeer {
     // Loopback loses nothing, but the server may be busy: ask again now and then.
     if (++idle_steps_ % 200 == 1) {
       if (cookie_) {
-        send(session::encode_response(protocol, *cookie_, ticket_));
+        send(session::encode_response(protocol, *cookie_, false, ticket_));
       } else {
         send(session::encode_hello(protocol));
       }
@@ -436,7 +444,8 @@ TEST_F(EnetPreadmissionTest, one_hundred_twenty_eight_attackers_before_admission
     })) << ip;
     std::vector<std::byte> forged_ticket(300, std::byte{0x5A});
     forged_ticket[0] = static_cast<std::byte>(i);
-    bogus_responses.push_back(session::encode_response(protocol, challenge->cookie, forged_ticket));
+    bogus_responses.push_back(
+        session::encode_response(protocol, challenge->cookie, false, forged_ticket));
   }
   const Bytes hello = session::encode_hello(protocol);
   const Bytes connect = connect_datagram();

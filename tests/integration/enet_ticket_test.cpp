@@ -82,6 +82,54 @@ TEST_F(EnetTicketTest,
   EXPECT_TRUE(ok_log.disconnected.empty());
 }
 
+TEST_F(EnetTicketTest, clients_with_and_without_aes_gcm_play_on_one_server) {
+  // The first client allows only ChaCha20-Poly1305, as a CPU without AES-NI would; the second
+  // takes the default (AES-256-GCM on a CPU that has it). The server picks per client what both
+  // ends can do: both connect and their messages arrive intact both ways.
+  std::vector<EventLog> logs(2);
+  for (std::size_t i = 0; i < 2; ++i) {
+    const net::IssuedTicket issued = lobby_.issue_with_keys(20 + i, 1, kServer, seal_.public_key);
+    net::EnetClientConfig config;
+    config.join_ticket = issued.ticket;
+    config.session_keys = issued.keys;
+    config.common.use_aes_gcm = i == 1;
+    clients_.push_back(make_client(config));
+  }
+  const std::vector<Endpoint> everyone = {
+      {server_.get(), &server_log_}, {clients_[0].get(), &logs[0]}, {clients_[1].get(), &logs[1]}};
+  ASSERT_TRUE(pump_until(everyone, [&] {
+    return logs[0].connected.size() == 1 && logs[1].connected.size() == 1 &&
+           server_log_.connected.size() == 2;
+  }));
+  for (std::size_t i = 0; i < 2; ++i) {
+    net::ClientTransport& client = *clients_[i];
+    EXPECT_EQ(client.send(client.server(), 0, net::Delivery::reliable_ordered,
+                          pattern(static_cast<std::uint32_t>(i), 1000)),
+              net::SendResult::ok);
+    EXPECT_EQ(client.send(client.server(), 1, net::Delivery::unreliable,
+                          pattern(static_cast<std::uint32_t>(i + 2), 100)),
+              net::SendResult::ok);
+  }
+  for (const net::PeerId peer : server_log_.connected) {
+    EXPECT_EQ(server_->send(peer, 0, net::Delivery::reliable_ordered, pattern(peer, 1200)),
+              net::SendResult::ok);
+  }
+  ASSERT_TRUE(pump_until(everyone, [&] {
+    return server_log_.messages.size() == 4 && logs[0].messages.size() == 1 &&
+           logs[1].messages.size() == 1;
+  }));
+  for (std::size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(logs[i].messages[0].bytes, pattern(server_log_.connected[i], 1200));
+  }
+  std::size_t intact = 0;
+  for (const auto& message : server_log_.messages) {
+    for (std::uint32_t seed = 0; seed < 4; ++seed)
+      intact += message.bytes == pattern(seed, seed < 2 ? 1000 : 100) ? 1 : 0;
+  }
+  EXPECT_EQ(intact, 4u);
+  EXPECT_EQ(server_->counters().dropped_forged, 0u);
+}
+
 TEST_F(EnetTicketTest, a_client_that_skips_the_handshake_gets_no_slot_and_nothing_through) {
   // A stock ENet client: its CONNECTs come from an address that never answered a challenge.
   ENetHost* host = enet_host_create(nullptr, 1, 3, 0, 0);
@@ -156,7 +204,8 @@ TEST_F(EnetTicketTest, a_flood_of_bad_tickets_logs_a_bounded_number_of_lines_and
     for (std::uint64_t i = 0; i < kWave; ++i, ++sent) {
       // A different forgery each time, so that no answer is a resend of an earlier one.
       std::memcpy(forged.data() + forged.size() - sizeof sent, &sent, sizeof sent);
-      attacker.send_to(server, net::session::encode_response(protocol, challenge->cookie, forged));
+      attacker.send_to(server,
+                       net::session::encode_response(protocol, challenge->cookie, false, forged));
     }
     ASSERT_TRUE(pump_until({{server_.get(), &server_log_}},
                            [&] {
@@ -172,7 +221,8 @@ TEST_F(EnetTicketTest, a_flood_of_bad_tickets_logs_a_bounded_number_of_lines_and
   const auto seconds =
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started)
           .count();
-  attacker.send_to(server, net::session::encode_response(protocol, challenge->cookie, forged));
+  attacker.send_to(server,
+                   net::session::encode_response(protocol, challenge->cookie, false, forged));
   const auto held_back = [&] {
     std::uint64_t count = 0;
     for (const auto& record : capture.matching("tickets", "suppressed")) {

@@ -6,12 +6,15 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "../support/enet_datagrams.hpp"
 #include "../support/pump.hpp"
 #include "enet/message_batch.hpp"
+#include "enet/tag_coverage.hpp"
 #include "session/handshake.hpp"
 #include "session/stream_handshake.hpp"
 
@@ -20,10 +23,10 @@ namespace {
 
 using Bytes = std::vector<std::uint8_t>;
 
-DirectionKeys keys_from(std::uint8_t seed) {
+DirectionKeys keys_from(std::uint8_t seed, Cipher cipher = Cipher::chacha20_poly1305) {
   std::array<std::uint8_t, 32> key{};
   key.fill(seed);
-  return DirectionKeys::derive(key);
+  return DirectionKeys::derive(key, cipher);
 }
 
 Bytes seal(MessageSealer& sealer, const std::string& text, bool flag = false,
@@ -136,19 +139,111 @@ TEST(SessionCrypto, an_unreliable_batch_older_than_the_window_is_refused) {
   EXPECT_EQ(opener.open(copy, 2, false).result, OpenResult::replayed);
 }
 
-TEST(SessionCrypto, counters_past_the_31_bits_on_the_wire_still_open) {
-  // The header carries the low 31 bits of the counter; the opener expands them around the newest
-  // counter it has seen. A sealer that starts just below 2^31 crosses the wrap.
-  constexpr std::uint64_t kStart = (std::uint64_t{1} << 31) - 3;
-  MessageSealer sealer(keys_from(6), kStart);
-  MessageOpener opener(keys_from(6));
-  for (std::size_t i = 0; i < 8; ++i) {
-    Bytes copy = seal(sealer, numbered("x", i), false, 1, true);
-    const Opened opened = opener.open(copy, 1, true);
-    ASSERT_EQ(opened.result, OpenResult::ok) << "counter " << kStart + i;
-    EXPECT_EQ(text_of(opened), numbered("x", i));
+TEST(SessionCrypto, counters_past_the_23_bits_on_the_wire_still_open_with_either_cipher) {
+  // The header carries the low 23 bits of the counter; the opener expands them around the newest
+  // counter it has seen. A sealer that starts just below 2^23 crosses the wrap.
+  constexpr std::uint64_t kStart = (std::uint64_t{1} << kWireCounterBits) - 3;
+  for (const Cipher cipher : {Cipher::chacha20_poly1305, Cipher::aes256_gcm}) {
+    if (cipher == Cipher::aes256_gcm && !aes256_gcm_available()) continue;
+    MessageSealer sealer(keys_from(6, cipher), kStart);
+    MessageOpener opener(keys_from(6, cipher));
+    for (std::size_t i = 0; i < 8; ++i) {
+      Bytes copy = seal(sealer, numbered("x", i), false, 1, true);
+      const Opened opened = opener.open(copy, 1, true);
+      ASSERT_EQ(opened.result, OpenResult::ok) << "counter " << kStart + i;
+      EXPECT_EQ(text_of(opened), numbered("x", i));
+    }
+    EXPECT_EQ(sealer.messages_sealed(), kStart + 8);
   }
-  EXPECT_EQ(sealer.messages_sealed(), kStart + 8);
+}
+
+TEST(SessionCrypto, a_counter_is_rebuilt_up_to_half_the_wire_span_from_the_newest_either_way) {
+  // The opener has opened counter kNewest (past three wraps of the 23 bits). Counters up to half
+  // the span (2^22) ahead of it, and less than that behind, are rebuilt; one further is taken for
+  // the other side of the wrap, so its nonce is wrong and it does not open. A refused one moves
+  // nothing.
+  constexpr std::uint64_t kHalf = std::uint64_t{1} << (kWireCounterBits - 1);
+  constexpr std::uint64_t kNewest = (std::uint64_t{3} << kWireCounterBits) + 1000;
+  const auto opener_at_newest = [] {
+    // An opener follows the counters in steps of less than half the span, as a session's do.
+    MessageOpener opener(keys_from(12));
+    for (std::uint64_t counter = kHalf - 1;;
+         counter = counter + kHalf - 1 < kNewest ? counter + kHalf - 1 : kNewest) {
+      MessageSealer sealer(keys_from(12), counter);
+      Bytes sealed = seal(sealer, "step", false, 1, true);
+      EXPECT_EQ(opener.open(sealed, 1, true).result, OpenResult::ok) << counter;
+      if (counter == kNewest) break;
+    }
+    return opener;
+  };
+  const auto opens_at = [](MessageOpener& opener, std::uint64_t counter) {
+    MessageSealer sealer(keys_from(12), counter);
+    Bytes sealed = seal(sealer, "edge", false, 2, true);  // a channel with nothing yet
+    return opener.open(sealed, 2, true).result;
+  };
+  MessageOpener opener = opener_at_newest();
+  EXPECT_EQ(opens_at(opener, kNewest + kHalf), OpenResult::ok);
+  opener = opener_at_newest();
+  EXPECT_NE(opens_at(opener, kNewest + kHalf + 1), OpenResult::ok);
+  EXPECT_EQ(opens_at(opener, kNewest + 1), OpenResult::ok) << "the refusal moved nothing";
+  // Exactly half a span behind has the same 23 bits as half a span ahead, and is read as ahead.
+  opener = opener_at_newest();
+  EXPECT_EQ(opens_at(opener, kNewest - kHalf + 1), OpenResult::ok);
+  opener = opener_at_newest();
+  EXPECT_NE(opens_at(opener, kNewest - kHalf), OpenResult::ok);
+}
+
+TEST(SessionCrypto, each_cipher_opens_only_its_own_seal) {
+  if (!aes256_gcm_available())
+    GTEST_SKIP() << "this CPU has no AES-NI: AES-256-GCM is never picked";
+  MessageSealer aes(keys_from(13, Cipher::aes256_gcm));
+  MessageSealer chacha(keys_from(13, Cipher::chacha20_poly1305));
+  Bytes by_aes = seal(aes, "aes");
+  Bytes by_chacha = seal(chacha, "chacha");
+  // The same ticket key gives each cipher its own AEAD key: a pick changed on the way opens
+  // nothing.
+  EXPECT_EQ(MessageOpener(keys_from(13, Cipher::chacha20_poly1305)).open(by_aes, 1, true).result,
+            OpenResult::forged);
+  EXPECT_EQ(MessageOpener(keys_from(13, Cipher::aes256_gcm)).open(by_chacha, 1, true).result,
+            OpenResult::forged);
+  by_aes = seal(aes, "aes again");
+  MessageOpener opener(keys_from(13, Cipher::aes256_gcm));
+  const Opened opened = opener.open(by_aes, 1, true);
+  ASSERT_EQ(opened.result, OpenResult::ok);
+  EXPECT_EQ(text_of(opened), "aes again");
+}
+
+TEST(SessionCrypto, a_batch_checked_in_place_opens_once_and_an_altered_one_fails_the_check) {
+  MessageSealer sealer(keys_from(14));
+  MessageOpener opener(keys_from(14));
+  const Bytes sealed = seal(sealer, "checked before ENet", true, 1, true);
+  Bytes altered = sealed;
+  altered[kSealHeaderBytes + 2] ^= 0x10;
+  EXPECT_FALSE(opener.decrypt_in_place(altered, 1, true));
+  Bytes copy = sealed;
+  EXPECT_FALSE(opener.decrypt_in_place(copy, 2, true)) << "another channel";
+  copy = sealed;
+  ASSERT_TRUE(opener.decrypt_in_place(copy, 1, true));
+  const std::string wire(copy.begin(), copy.end());
+  EXPECT_NE(wire.find("checked before ENet"), std::string::npos) << "decrypted in place";
+  Bytes again = copy;
+  const Opened opened = opener.open(copy, 1, true);
+  ASSERT_EQ(opened.result, OpenResult::ok);
+  EXPECT_EQ(text_of(opened), "checked before ENet");
+  EXPECT_TRUE(opened.flag);
+  EXPECT_EQ(opener.open(again, 1, true).result, OpenResult::replayed);
+  // Another opener's mark is just a wrong tag.
+  MessageOpener other(keys_from(14));
+  Bytes marked = seal(sealer, "next", false, 1, true);
+  ASSERT_TRUE(other.decrypt_in_place(marked, 1, true));
+  EXPECT_EQ(opener.open(marked, 1, true).result, OpenResult::forged);
+}
+
+TEST(SessionCrypto, aes_is_picked_only_when_both_ends_have_it) {
+  EXPECT_EQ(choose_cipher(true, true), Cipher::aes256_gcm);
+  EXPECT_EQ(choose_cipher(true, false), Cipher::chacha20_poly1305);
+  EXPECT_EQ(choose_cipher(false, true), Cipher::chacha20_poly1305);
+  EXPECT_EQ(choose_cipher(false, false), Cipher::chacha20_poly1305);
 }
 
 TEST(SessionCrypto, the_datagram_tag_depends_on_key_and_every_byte_and_replays_are_seen) {
@@ -169,6 +264,55 @@ TEST(SessionCrypto, the_datagram_tag_depends_on_key_and_every_byte_and_replays_a
   EXPECT_FALSE(recent.seen_or_insert(tag)) << "forgotten after kSize newer tags";
 }
 
+TEST(TagCoverage, the_tag_covers_every_byte_but_the_ciphertext_of_whole_sealed_packets) {
+  using enet_detail::EnetCommand;
+  // A header with its tag field, an acknowledgement, a whole reliable packet of 100 bytes, a
+  // fragment and a whole unreliable packet of 50 bytes.
+  const Bytes datagram = test::DatagramBuilder(1, true, true, 0x01020304)
+                             .acknowledge(7, 99)
+                             .reliable(1, 100, 100)
+                             .fragment_of(1, 2, 3000, 0, 1300)
+                             .unreliable(2, 1, 1, 50)
+                             .bytes();
+  const std::size_t header = 8;
+  const std::size_t reliable_data = header + 8 + 6;
+  const std::size_t unreliable_data = datagram.size() - 50;
+  const auto in_ciphertext = [&](std::size_t at) {
+    return (at >= reliable_data + kSealHeaderBytes && at < reliable_data + 100 - kSealTagBytes) ||
+           (at >= unreliable_data + kSealHeaderBytes && at < unreliable_data + 50 - kSealTagBytes);
+  };
+  std::array<std::uint8_t, 4096> buffer{};
+  const auto covered = enet_detail::covered_by_tag(datagram, buffer);
+  ASSERT_FALSE(covered.empty());
+  const Bytes reference(covered.begin(), covered.end());
+  EXPECT_EQ(reference.size(), datagram.size() - (100 - kSealOverhead) - (50 - kSealOverhead));
+  for (std::size_t at = 0; at < datagram.size(); ++at) {
+    Bytes changed = datagram;
+    changed[at] ^= 0x01;
+    std::array<std::uint8_t, 4096> other{};
+    const auto changed_covered = enet_detail::covered_by_tag(changed, other);
+    const bool same = Bytes(changed_covered.begin(), changed_covered.end()) == reference;
+    EXPECT_EQ(same, in_ciphertext(at)) << "byte " << at;
+  }
+  // The sender gathers the same bytes from ENet's buffers: the header, then each command and
+  // its data.
+  std::array<std::uint8_t, 4096> gathered{};
+  enet_detail::TagCoverage sender(gathered);
+  const std::span<const std::uint8_t> all(datagram);
+  ASSERT_TRUE(sender.add(all.first(header)));
+  ASSERT_TRUE(sender.add(all.subspan(header, 8)));
+  ASSERT_TRUE(sender.add(all.subspan(header + 8, 6)));
+  ASSERT_TRUE(sender.add_data(EnetCommand::send_reliable, all.subspan(reliable_data, 100)));
+  const std::size_t fragment = reliable_data + 100;
+  ASSERT_TRUE(sender.add(all.subspan(fragment, 24)));
+  ASSERT_TRUE(sender.add_data(EnetCommand::send_fragment, all.subspan(fragment + 24, 1300)));
+  ASSERT_TRUE(sender.add(all.subspan(fragment + 24 + 1300, 8)));
+  ASSERT_TRUE(sender.add_data(EnetCommand::send_unreliable, all.subspan(unreliable_data, 50)));
+  EXPECT_EQ(Bytes(sender.covered().begin(), sender.covered().end()), reference);
+  // What does not walk as ENet commands covers nothing (and so never matches a tag).
+  EXPECT_TRUE(enet_detail::covered_by_tag(all.first(datagram.size() - 1), buffer).empty());
+}
+
 TEST(Handshake, datagrams_round_trip_and_answers_are_never_larger_than_a_hello) {
   const Bytes hello = encode_hello(0x54570001);
   ASSERT_EQ(hello.size(), kHelloBytes);
@@ -186,11 +330,24 @@ TEST(Handshake, datagrams_round_trip_and_answers_are_never_larger_than_a_hello) 
   EXPECT_EQ(decoded->cookie, cookie);
 
   const std::vector<std::byte> ticket(300, std::byte{7});
-  const Bytes response = encode_response(1, cookie, ticket);
+  const Bytes response = encode_response(1, cookie, true, ticket);
   decoded = decode_handshake(response);
   ASSERT_TRUE(decoded);
   EXPECT_EQ(decoded->ticket.size(), 300u);
-  const Bytes accept = encode_accept(true, accept_tag(keys_from(1).tag, cookie));
+  EXPECT_TRUE(decoded->offers_aes);
+  EXPECT_FALSE(decode_handshake(encode_response(1, cookie, false, ticket))->offers_aes);
+  const Bytes accept = encode_accept(
+      Cipher::aes256_gcm, accept_tag(keys_from(1).tag, cookie, true, Cipher::aes256_gcm));
+  decoded = decode_handshake(accept);
+  ASSERT_TRUE(decoded);
+  EXPECT_TRUE(decoded->encrypted);
+  EXPECT_EQ(decoded->cipher, Cipher::aes256_gcm);
+  EXPECT_FALSE(decode_handshake(encode_accept(std::nullopt, {}))->encrypted);
+  // The ACCEPT's tag answers one offer with one pick: a changed offer or pick does not match.
+  const auto tag = accept_tag(keys_from(1).tag, cookie, true, Cipher::aes256_gcm);
+  EXPECT_NE(tag, accept_tag(keys_from(1).tag, cookie, false, Cipher::aes256_gcm));
+  EXPECT_NE(tag, accept_tag(keys_from(1).tag, cookie, true, Cipher::chacha20_poly1305));
+  EXPECT_NE(tag, accept_tag(keys_from(2).tag, cookie, true, Cipher::aes256_gcm));
   const Bytes deny = encode_deny(DenyReason::server_full);
   EXPECT_LT(accept.size(), hello.size());
   EXPECT_LT(deny.size(), hello.size());

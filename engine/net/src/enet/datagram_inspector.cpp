@@ -154,6 +154,8 @@ bool CommandWalker::next(WireCommand& out) {
   if (length - at < size) return false;
 
   out = WireCommand{};
+  out.offset = at;
+  out.header_size = size;
   out.command = static_cast<EnetCommand>(number);
   out.channel = read.u8(at + 1);
   out.reliable_sequence = read.u16(at + 2);

@@ -79,6 +79,8 @@ enum class EnetCommand : std::uint8_t {
 
 // One command of a datagram, as read from the wire (big-endian fields in host order).
 struct WireCommand {
+  std::size_t offset = 0;       // where the command starts in the datagram
+  std::size_t header_size = 0;  // its size without the data that follows it
   EnetCommand command = EnetCommand::acknowledge;
   std::uint8_t channel = 0;
   std::uint16_t reliable_sequence = 0;

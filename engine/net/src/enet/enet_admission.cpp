@@ -9,6 +9,7 @@
 #include "enet/enet_endpoint.hpp"
 #include "enet/enet_internal.hpp"
 #include "enet/reassembly_limit.hpp"
+#include "enet/tag_coverage.hpp"
 
 namespace tickwire::net::enet_detail {
 namespace {
@@ -35,6 +36,7 @@ int EnetEndpoint::filter_datagram() {
   const std::uint16_t peer_id = datagram_peer_id(datagram);
   const std::size_t tag_offset = datagram_checksum_offset(datagram);
   ENetPeer* peer = nullptr;
+  Session* authenticated = nullptr;
   if (peer_id != kUnassignedPeerId) {
     peer = peer_from_datagram(peer_id);
     if (peer == nullptr) {
@@ -49,6 +51,7 @@ int EnetEndpoint::filter_datagram() {
       return 1;
     }
     if (!authenticate_datagram(*session, datagram, tag_offset, peer->connectID)) return 1;
+    authenticated = session;
   }
 
   InspectLimits limits = inspect_limits_;
@@ -91,6 +94,7 @@ int EnetEndpoint::filter_datagram() {
     count_against(peer);
     return 1;
   }
+  if (authenticated != nullptr && !open_sealed_packets(*authenticated, datagram)) return 1;
   ++slot.counts.datagrams_received;
   slot.counts.wire_bytes_received += datagram.size();
   return 0;
@@ -108,18 +112,44 @@ bool EnetEndpoint::authenticate_datagram(Session& session, std::span<std::uint8_
   std::uint32_t carried = 0;
   std::memcpy(&carried, field, kTagBytes);
   std::memcpy(field, &seed, kTagBytes);
-  const std::uint32_t expected = session::datagram_tag(session.crypto->receive_tag_key, datagram);
+  const std::span<const std::uint8_t> covered = covered_by_tag(datagram, scratch_);
   std::memcpy(field, &carried, kTagBytes);
-  if (expected != carried) {
+  // A datagram that does not walk as ENet commands cannot be what the sender tagged.
+  if (covered.empty() ||
+      session::datagram_tag(session.crypto->receive_tag_key, covered) != carried) {
     ++counters_.dropped_forged;
     return false;
   }
-  if (session.crypto->recent_tags.seen_or_insert(expected)) {
+  // Replays go before any other check, so that one never counts against the peer it copies.
+  if (session.crypto->recent_tags.seen(carried)) {
     ++counters_.dropped_replayed;
     return false;
   }
+  verified_tag_ = carried;
+  return true;
+}
+
+bool EnetEndpoint::open_sealed_packets(Session& session, std::span<std::uint8_t> datagram) {
+  if (!session.crypto) return true;
+  // The tag left the ciphertext of whole sealed packets to their AEAD: checked (and decrypted in
+  // place, for ENet to copy) before ENet reads the datagram, so an altered one is dropped here and
+  // resent, rather than acknowledged and lost. Last of the checks, so that a datagram dropped for
+  // what it is costs no AEAD.
+  CommandWalker walker(datagram, true);
+  WireCommand command;
+  while (walker.next(command)) {
+    if (!carries_whole_packet(command.command)) continue;
+    const auto sealed = datagram.subspan(command.offset + command.header_size, command.data_length);
+    if (!session.crypto->opener.decrypt_in_place(sealed, command.channel,
+                                                 command.command == EnetCommand::send_reliable)) {
+      ++counters_.dropped_forged;
+      return false;
+    }
+  }
+  // Remembered only now: a copy with altered ciphertext carries the same tag as the real
+  // datagram, and must not make the real one look like a replay.
+  session.crypto->recent_tags.insert(verified_tag_);
   verified_data_ = host_->receivedData;
-  verified_tag_ = expected;
   return true;
 }
 
@@ -141,7 +171,8 @@ bool EnetEndpoint::admit_connect(std::span<std::uint8_t> datagram, std::size_t t
       ++counters_.dropped_unauthenticated;  // another address reusing a live connectID
       return false;
     }
-    return authenticate_datagram(session, datagram, tag_offset, 0);
+    return authenticate_datagram(session, datagram, tag_offset, 0) &&
+           open_sealed_packets(session, datagram);
   }
   const auto pending = std::find_if(
       pending_joins_.begin(), pending_joins_.end(),
@@ -156,9 +187,12 @@ bool EnetEndpoint::admit_connect(std::span<std::uint8_t> datagram, std::size_t t
   session->host = from.host;
   session->port = from.port;
   session->ticket = pending->ticket;
-  session->crypto = make_session_crypto(pending->keys, true);
+  session->crypto = make_session_crypto(pending->keys, true, pending->cipher);
   session->expires_ms = pending->expires_ms;
-  if (!authenticate_datagram(*session, datagram, tag_offset, 0)) return false;
+  if (!authenticate_datagram(*session, datagram, tag_offset, 0) ||
+      !open_sealed_packets(*session, datagram)) {
+    return false;
+  }
   sessions_.emplace(connect_id, std::move(session));
   pending_joins_.erase(pending);
   return true;

@@ -76,6 +76,7 @@ EnetEndpoint::EnetEndpoint(ENetHost* host, const EnetCommonConfig& config, Role 
   const bool server_encrypts = admission_ && admission_->security == SessionSecurity::encrypted;
   // A client encrypts when it has keys; begin_connect says so before anything is sent.
   encrypted_ = server_encrypts;
+  offers_aes_ = config.use_aes_gcm && session::aes256_gcm_available();
   // Room for the seal around the largest message, whatever the session turns out to be.
   const std::size_t largest_packet = config.max_message_size + session::kSealOverhead;
   inspect_limits_ = InspectLimits{largest_packet, config.channel_count + 1, true};
@@ -83,10 +84,10 @@ EnetEndpoint::EnetEndpoint(ENetHost* host, const EnetCommonConfig& config, Role 
   host_->checksum = &EnetEndpoint::checksum_hook;
   host_->maximumPacketSize = largest_packet;
   host_->maximumWaitingData = config.max_waiting_data;
-  // A batch fills one datagram at most: the MTU less ENet's header, our tag, a command header and
-  // the seal.
-  constexpr std::size_t kEnetOverhead = 4 + 4 + 8;
-  batch_limit_ = config.mtu - kEnetOverhead - session::kSealOverhead;
+  // A batch fills one datagram at most. ENet fragments a packet larger than what one fragment
+  // carries (the MTU less its header, our tag and a fragment command), even where a send command
+  // would leave room for it, so that is the limit, less the seal.
+  batch_limit_ = enet_fragment_payload(config.mtu, true) - session::kSealOverhead;
   retransmit_bound_ = {config.resends_without_backoff, config.max_retransmit_timeout_ms};
   for (PeerSlot& slot : slots_)
     slot.batches.resize(config.channel_count + 1);

@@ -120,10 +120,14 @@ class EnetEndpoint {
   static int intercept_hook(ENetHost* host, ENetEvent* event);
   static enet_uint32 checksum_hook(const ENetBuffer* buffers, std::size_t buffer_count);
   int filter_datagram();
-  // A datagram for a peer with a session: its tag is checked (encrypted sessions) and it is not a
-  // replay. Counts what it drops.
+  // A datagram for a peer with a session: its tag is checked (encrypted sessions). Counts what it
+  // drops.
   bool authenticate_datagram(Session& session, std::span<std::uint8_t> datagram,
                              std::size_t tag_offset, std::uint32_t seed);
+  // After authenticate_datagram and every other check: the whole sealed packets it carries pass
+  // their AEAD (decrypted in place for ENet) and the datagram is not a replay. Counts what it
+  // drops.
+  bool open_sealed_packets(Session& session, std::span<std::uint8_t> datagram);
   enet_uint32 tag_outgoing(const ENetBuffer* buffers, std::size_t buffer_count);
   bool admit_connect(std::span<std::uint8_t> datagram, std::size_t tag_offset);
   std::size_t pending_handshakes() const;
@@ -215,6 +219,7 @@ class EnetEndpoint {
   std::optional<TicketRequirement> ticket_requirement_;
   std::uint32_t ticket_deadline_ms_ = 2000;
   bool encrypted_ = false;       // server: sessions must be encrypted; client: it has keys
+  bool offers_aes_ = false;      // this end may seal with AES-256-GCM (config and CPU allow it)
   std::size_t batch_limit_ = 0;  // bytes of framed messages one batch may hold
 
   // Server side of the handshake.

@@ -8,6 +8,7 @@
 
 #include "enet/enet_endpoint.hpp"
 #include "enet/enet_internal.hpp"
+#include "enet/tag_coverage.hpp"
 
 namespace tickwire::net::enet_detail {
 namespace {
@@ -100,11 +101,8 @@ enet_uint32 EnetEndpoint::checksum_hook(const ENetBuffer* buffers, std::size_t b
 
 enet_uint32 EnetEndpoint::tag_outgoing(const ENetBuffer* buffers, std::size_t buffer_count) {
   std::size_t size = 0;
-  for (std::size_t i = 0; i < buffer_count; ++i) {
-    if (size + buffers[i].dataLength > scratch_.size()) return 0;
-    std::memcpy(scratch_.data() + size, buffers[i].data, buffers[i].dataLength);
+  for (std::size_t i = 0; i < buffer_count; ++i)
     size += buffers[i].dataLength;
-  }
   // The header's last four bytes hold ENet's seed: the connection's connectID, or 0 on a CONNECT.
   std::uint32_t seed = 0;
   const auto* header = static_cast<const std::uint8_t*>(buffers[0].data);
@@ -119,7 +117,23 @@ enet_uint32 EnetEndpoint::tag_outgoing(const ENetBuffer* buffers, std::size_t bu
   ++session->datagrams_sent;
   session->wire_bytes_sent += size;
   if (!session->crypto) return 0;
-  return session::datagram_tag(session->crypto->send_tag_key, {scratch_.data(), size});
+  // ENet gives the header (with the tag field) in the first buffer, then each command in a buffer
+  // of its own, followed by a buffer with its data if it carries any.
+  const auto bytes_of = [](const ENetBuffer& buffer) {
+    return std::span(static_cast<const std::uint8_t*>(buffer.data), buffer.dataLength);
+  };
+  TagCoverage coverage(scratch_);
+  if (!coverage.add(bytes_of(buffers[0]))) return 0;
+  for (std::size_t i = 1; i < buffer_count; ++i) {
+    const std::span<const std::uint8_t> command = bytes_of(buffers[i]);
+    if (command.empty() || !coverage.add(command)) return 0;
+    const auto kind = static_cast<EnetCommand>(command[0] & 0x0F);
+    if (carries_data(kind) && i + 1 < buffer_count &&
+        !coverage.add_data(kind, bytes_of(buffers[++i]))) {
+      return 0;
+    }
+  }
+  return session::datagram_tag(session->crypto->send_tag_key, coverage.covered());
 }
 
 // --- server side ----------------------------------------------------------------------------
@@ -211,11 +225,14 @@ void EnetEndpoint::on_response(const session::HandshakePacket& packet) {
     join.keys = check.keys;
   }
   std::array<std::uint8_t, session::kAcceptTagBytes> tag{};
+  std::optional<session::Cipher> cipher;
   if (join.keys) {
+    join.cipher = session::choose_cipher(packet.offers_aes, offers_aes_);
+    cipher = join.cipher;
     tag = session::accept_tag(session::DirectionKeys::derive(join.keys->server_to_client).tag,
-                              packet.cookie);
+                              packet.cookie, packet.offers_aes, join.cipher);
   }
-  join.accept = session::encode_accept(join.keys.has_value(), tag);
+  join.accept = session::encode_accept(cipher, tag);
   send_raw(from, join.accept);
   pending_joins_.push_back(std::move(join));
 }
@@ -253,8 +270,8 @@ void EnetEndpoint::client_handshake_tick() {
   if (stage_ == ClientStage::hello) {
     send_raw(credentials_.server, session::encode_hello(config_.protocol_id));
   } else if (stage_ == ClientStage::response) {
-    send_raw(credentials_.server,
-             session::encode_response(config_.protocol_id, cookie_, credentials_.ticket));
+    send_raw(credentials_.server, session::encode_response(config_.protocol_id, cookie_,
+                                                           offers_aes_, credentials_.ticket));
   }
 }
 
@@ -299,9 +316,13 @@ void EnetEndpoint::on_accept(const session::HandshakePacket& packet) {
     return fail_client(DisconnectReason::refused);
   }
   if (credentials_.keys) {
-    const auto expected = session::accept_tag(
-        session::DirectionKeys::derive(credentials_.keys->server_to_client).tag, cookie_);
-    if (sodium_memcmp(expected.data(), packet.accept_tag.data(), expected.size()) != 0) {
+    // The tag covers the offer this client made and the server's pick: an ACCEPT whose pick this
+    // client cannot use, or that answers an altered offer, does not match.
+    const auto expected =
+        session::accept_tag(session::DirectionKeys::derive(credentials_.keys->server_to_client).tag,
+                            cookie_, offers_aes_, packet.cipher);
+    if ((packet.cipher == session::Cipher::aes256_gcm && !offers_aes_) ||
+        sodium_memcmp(expected.data(), packet.accept_tag.data(), expected.size()) != 0) {
       ++counters_.dropped_forged;
       return;
     }
@@ -309,7 +330,7 @@ void EnetEndpoint::on_accept(const session::HandshakePacket& packet) {
   client_session_ = std::make_unique<Session>();
   client_session_->host = credentials_.server.host;
   client_session_->port = credentials_.server.port;
-  client_session_->crypto = make_session_crypto(credentials_.keys, false);
+  client_session_->crypto = make_session_crypto(credentials_.keys, false, packet.cipher);
   client_session_->bound = true;
   // ENet's connectID is the seed of every tag: make it unpredictable.
   randombytes_buf(&host_->randomSeed, sizeof host_->randomSeed);

@@ -26,10 +26,10 @@ struct SessionCrypto {
 // Server: `keys` as the ticket carried them; client: its own copy. The client sends with
 // client_to_server and receives with server_to_client, the server the other way round.
 inline std::optional<SessionCrypto> make_session_crypto(const std::optional<SessionKeys>& keys,
-                                                        bool is_server) {
+                                                        bool is_server, session::Cipher cipher) {
   if (!keys) return std::nullopt;
-  const auto c2s = session::DirectionKeys::derive(keys->client_to_server);
-  const auto s2c = session::DirectionKeys::derive(keys->server_to_client);
+  const auto c2s = session::DirectionKeys::derive(keys->client_to_server, cipher);
+  const auto s2c = session::DirectionKeys::derive(keys->server_to_client, cipher);
   return is_server ? std::optional<SessionCrypto>(std::in_place, s2c, c2s)
                    : std::optional<SessionCrypto>(std::in_place, c2s, s2c);
 }
@@ -54,6 +54,7 @@ struct PendingJoin {
   std::array<std::uint8_t, 16> ticket_digest{};  // recognises a RESPONSE sent again
   std::optional<JoinTicket> ticket;
   std::optional<SessionKeys> keys;
+  session::Cipher cipher = session::Cipher::chacha20_poly1305;  // picked for an encrypted session
   std::vector<std::uint8_t> accept;  // the ACCEPT, sent again for a repeated RESPONSE
   std::uint64_t expires_ms = 0;
 };

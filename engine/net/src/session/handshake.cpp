@@ -8,6 +8,7 @@ namespace tickwire::net::session {
 namespace {
 
 constexpr std::size_t kPrefixBytes = 4;  // magic, type, version
+constexpr std::uint8_t kOffersAes = 1;   // RESPONSE's cipher byte: the client can use AES-256-GCM
 
 void put_u32(std::vector<std::uint8_t>& out, std::uint32_t value) {
   for (int shift = 24; shift >= 0; shift -= 8)
@@ -56,21 +57,26 @@ std::optional<HandshakePacket> decode_handshake(std::span<const std::uint8_t> da
       std::memcpy(packet.cookie.data(), body, kCookieBytes);
       return packet;
     case HandshakeType::response: {
-      if (size < 4 + kCookieBytes + 2) return std::nullopt;
+      if (size < 4 + kCookieBytes + 3 || body[4 + kCookieBytes] > kOffersAes) return std::nullopt;
       packet.type = HandshakeType::response;
       packet.protocol_id = get_u32(body);
       std::memcpy(packet.cookie.data(), body + 4, kCookieBytes);
+      packet.offers_aes = body[4 + kCookieBytes] == kOffersAes;
       const std::size_t ticket_size =
-          (std::size_t{body[4 + kCookieBytes]} << 8) | body[4 + kCookieBytes + 1];
-      const std::size_t ticket_at = 4 + kCookieBytes + 2;
+          (std::size_t{body[4 + kCookieBytes + 1]} << 8) | body[4 + kCookieBytes + 2];
+      const std::size_t ticket_at = 4 + kCookieBytes + 3;
       if (ticket_size > kMaxTicketBytes || size - ticket_at != ticket_size) return std::nullopt;
       packet.ticket = {body + ticket_at, ticket_size};
       return packet;
     }
     case HandshakeType::accept:
-      if (size != 1 + kAcceptTagBytes || body[0] > 1) return std::nullopt;
+      // 0: plaintext; otherwise the Cipher.
+      if (size != 1 + kAcceptTagBytes || body[0] > static_cast<std::uint8_t>(Cipher::aes256_gcm)) {
+        return std::nullopt;
+      }
       packet.type = HandshakeType::accept;
-      packet.encrypted = body[0] == 1;
+      packet.encrypted = body[0] != 0;
+      if (packet.encrypted) packet.cipher = static_cast<Cipher>(body[0]);
       std::memcpy(packet.accept_tag.data(), body + 1, kAcceptTagBytes);
       return packet;
     case HandshakeType::deny:
@@ -104,10 +110,11 @@ std::vector<std::uint8_t> encode_challenge(const Cookie& cookie) {
 }
 
 std::vector<std::uint8_t> encode_response(std::uint32_t protocol_id, const Cookie& cookie,
-                                          std::span<const std::byte> ticket) {
+                                          bool offers_aes, std::span<const std::byte> ticket) {
   std::vector<std::uint8_t> out = prefix(HandshakeType::response);
   put_u32(out, protocol_id);
   out.insert(out.end(), cookie.begin(), cookie.end());
+  out.push_back(offers_aes ? kOffersAes : 0);
   out.push_back(static_cast<std::uint8_t>(ticket.size() >> 8));
   out.push_back(static_cast<std::uint8_t>(ticket.size()));
   const auto* bytes = reinterpret_cast<const std::uint8_t*>(ticket.data());
@@ -115,10 +122,10 @@ std::vector<std::uint8_t> encode_response(std::uint32_t protocol_id, const Cooki
   return out;
 }
 
-std::vector<std::uint8_t> encode_accept(bool encrypted,
+std::vector<std::uint8_t> encode_accept(std::optional<Cipher> cipher,
                                         const std::array<std::uint8_t, kAcceptTagBytes>& tag) {
   std::vector<std::uint8_t> out = prefix(HandshakeType::accept);
-  out.push_back(encrypted ? 1 : 0);
+  out.push_back(cipher ? static_cast<std::uint8_t>(*cipher) : 0);
   out.insert(out.end(), tag.begin(), tag.end());
   return out;
 }
@@ -133,9 +140,14 @@ std::vector<std::uint8_t> encode_deny(DenyReason reason, TicketRefusal refusal) 
 }
 
 std::array<std::uint8_t, kAcceptTagBytes> accept_tag(const std::array<std::uint8_t, 16>& tag_key,
-                                                     const Cookie& cookie) {
+                                                     const Cookie& cookie, bool offers_aes,
+                                                     Cipher cipher) {
+  std::array<std::uint8_t, kCookieBytes + 2> input{};
+  std::memcpy(input.data(), cookie.data(), kCookieBytes);
+  input[kCookieBytes] = offers_aes ? kOffersAes : 0;
+  input[kCookieBytes + 1] = static_cast<std::uint8_t>(cipher);
   std::array<std::uint8_t, kAcceptTagBytes> tag{};
-  crypto_generichash(tag.data(), tag.size(), cookie.data(), cookie.size(), tag_key.data(),
+  crypto_generichash(tag.data(), tag.size(), input.data(), input.size(), tag_key.data(),
                      tag_key.size());
   return tag;
 }

@@ -6,10 +6,12 @@
 //   HELLO (padded to kHelloBytes)     ──►    no state kept; answers with
 //                                     ◄──    CHALLENGE: a cookie, a keyed hash of the client's
 //                                            address, port and the time (smaller than HELLO)
-//   RESPONSE (cookie, join ticket)    ──►    cookie checked (the client receives at its address),
-//                                            then the ticket (signature, expiry, replay; its
+//   RESPONSE (cookie, ciphers the     ──►    cookie checked (the client receives at its address),
+//    client can use, join ticket)            then the ticket (signature, expiry, replay; its
 //                                            session keys opened); the attempt is remembered
-//                                     ◄──    ACCEPT, tagged with the server-to-client key (or DENY
+//                                     ◄──    ACCEPT with the cipher picked, tagged with the
+//                                            server-to-client key over the cookie, the client's
+//                                            offer and the pick (or DENY
 //                                            with a reason, and for a refused ticket why; both
 //                                            smaller than the RESPONSE)
 //   ENet CONNECT, tagged with the client-to-server key, from the same address: only now does
@@ -26,12 +28,13 @@
 #include <span>
 #include <vector>
 
+#include "session/session_crypto.hpp"
 #include "tickwire/net/types.hpp"
 
 namespace tickwire::net::session {
 
 inline constexpr std::array<std::uint8_t, 2> kMagic = {0x54, 0x57};  // "TW"
-inline constexpr std::uint8_t kHandshakeVersion = 1;
+inline constexpr std::uint8_t kHandshakeVersion = 2;
 // A HELLO is padded to this size so that no answer to an unverified address is larger than what
 // it sent.
 inline constexpr std::size_t kHelloBytes = 96;
@@ -58,10 +61,12 @@ enum class DenyReason : std::uint8_t {
 
 struct HandshakePacket {
   HandshakeType type = HandshakeType::hello;
-  std::uint32_t protocol_id = 0;         // hello, response
-  Cookie cookie{};                       // challenge, response
-  std::span<const std::uint8_t> ticket;  // response (points into the decoded datagram)
-  bool encrypted = false;                // accept: the session is encrypted
+  std::uint32_t protocol_id = 0;              // hello, response
+  Cookie cookie{};                            // challenge, response
+  std::span<const std::uint8_t> ticket;       // response (points into the decoded datagram)
+  bool offers_aes = false;                    // response: the client can seal with AES-256-GCM
+  bool encrypted = false;                     // accept: the session is encrypted
+  Cipher cipher = Cipher::chacha20_poly1305;  // accept, when encrypted
   std::array<std::uint8_t, kAcceptTagBytes> accept_tag{};  // accept, when encrypted
   DenyReason deny = DenyReason::refused;                   // deny
   TicketRefusal refusal = TicketRefusal::none;             // deny with ticket_rejected
@@ -74,17 +79,21 @@ std::optional<HandshakePacket> decode_handshake(std::span<const std::uint8_t> da
 std::vector<std::uint8_t> encode_hello(std::uint32_t protocol_id);
 std::vector<std::uint8_t> encode_challenge(const Cookie& cookie);
 std::vector<std::uint8_t> encode_response(std::uint32_t protocol_id, const Cookie& cookie,
-                                          std::span<const std::byte> ticket);
-std::vector<std::uint8_t> encode_accept(bool encrypted,
+                                          bool offers_aes, std::span<const std::byte> ticket);
+// `cipher` is empty for a plaintext session.
+std::vector<std::uint8_t> encode_accept(std::optional<Cipher> cipher,
                                         const std::array<std::uint8_t, kAcceptTagBytes>& tag);
 // `refusal` goes on the wire only with DenyReason::ticket_rejected (as a second body byte).
 std::vector<std::uint8_t> encode_deny(DenyReason reason,
                                       TicketRefusal refusal = TicketRefusal::none);
 
-// The ACCEPT's tag: a keyed hash of the cookie under the server-to-client tag key, so that the
-// client knows the server could open its ticket before it starts the ENet connection.
+// The ACCEPT's tag: a keyed hash of the cookie, the client's offer (as the server read it) and the
+// cipher picked, under the server-to-client tag key. The client knows then that the server could
+// open its ticket, and that nobody on the path changed its offer or the pick (a downgrade to
+// ChaCha20-Poly1305 an attacker forced would fail here, not go unnoticed).
 std::array<std::uint8_t, kAcceptTagBytes> accept_tag(const std::array<std::uint8_t, 16>& tag_key,
-                                                     const Cookie& cookie);
+                                                     const Cookie& cookie, bool offers_aes,
+                                                     Cipher cipher);
 
 // Makes and checks stateless cookies with a secret that lives as long as the server.
 class CookieJar {

@@ -4,13 +4,21 @@
 
 #include <cstring>
 
+#include "sodium_ready.hpp"
+
 namespace tickwire::net::session {
 namespace {
 
-constexpr std::uint32_t kFlagBit = 0x8000'0000u;
-constexpr std::uint64_t kCounterSpan = std::uint64_t{1} << 31;
-constexpr char kAeadContext[crypto_kdf_CONTEXTBYTES] = {'T', 'W', 'a', 'e', 'a', 'd', '0', '1'};
+constexpr std::uint32_t kFlagBit = std::uint32_t{1} << kWireCounterBits;
+constexpr std::uint64_t kCounterSpan = std::uint64_t{1} << kWireCounterBits;
+// One context per cipher: the AEAD key is bound to the cipher the handshake picked.
+constexpr char kChachaContext[crypto_kdf_CONTEXTBYTES] = {'T', 'W', 'a', 'e', 'a', 'd', '0', '1'};
+constexpr char kAesContext[crypto_kdf_CONTEXTBYTES] = {'T', 'W', 'a', 'e', 's', 'g', '0', '1'};
 constexpr char kTagContext[crypto_kdf_CONTEXTBYTES] = {'T', 'W', 't', 'a', 'g', '0', '0', '1'};
+
+static_assert(crypto_aead_chacha20poly1305_IETF_NPUBBYTES == crypto_aead_aes256gcm_NPUBBYTES);
+static_assert(crypto_aead_chacha20poly1305_IETF_ABYTES == kSealTagBytes);
+static_assert(crypto_aead_aes256gcm_ABYTES == kSealTagBytes);
 
 using Nonce = std::array<std::uint8_t, crypto_aead_chacha20poly1305_IETF_NPUBBYTES>;
 using AssociatedData = std::array<std::uint8_t, kSealHeaderBytes + 2>;
@@ -30,21 +38,40 @@ AssociatedData associated_data(const std::uint8_t* header, std::uint8_t channel,
   return data;
 }
 
-std::uint32_t load_le32(const std::uint8_t* bytes) {
-  return std::uint32_t{bytes[0]} | (std::uint32_t{bytes[1]} << 8) |
-         (std::uint32_t{bytes[2]} << 16) | (std::uint32_t{bytes[3]} << 24);
+std::uint32_t load_header(const std::uint8_t* bytes) {
+  return std::uint32_t{bytes[0]} | (std::uint32_t{bytes[1]} << 8) | (std::uint32_t{bytes[2]} << 16);
 }
 
-void store_le32(std::uint8_t* bytes, std::uint32_t value) {
-  for (int i = 0; i < 4; ++i)
+void store_header(std::uint8_t* bytes, std::uint32_t value) {
+  for (std::size_t i = 0; i < kSealHeaderBytes; ++i)
     bytes[i] = static_cast<std::uint8_t>(value >> (8 * i));
+}
+
+crypto_aead_aes256gcm_state* aes_state(std::array<unsigned char, 512>& bytes) {
+  return reinterpret_cast<crypto_aead_aes256gcm_state*>(bytes.data());
+}
+
+const crypto_aead_aes256gcm_state* aes_state(const std::array<unsigned char, 512>& bytes) {
+  return reinterpret_cast<const crypto_aead_aes256gcm_state*>(bytes.data());
 }
 
 }  // namespace
 
-DirectionKeys DirectionKeys::derive(const std::array<std::uint8_t, 32>& ticket_key) {
+bool aes256_gcm_available() {
+  // sodium_init is what probes the CPU: before it, libsodium says no.
+  ensure_sodium();
+  return crypto_aead_aes256gcm_is_available() == 1;
+}
+
+Cipher choose_cipher(bool client_has_aes, bool server_has_aes) {
+  return client_has_aes && server_has_aes ? Cipher::aes256_gcm : Cipher::chacha20_poly1305;
+}
+
+DirectionKeys DirectionKeys::derive(const std::array<std::uint8_t, 32>& ticket_key, Cipher cipher) {
   DirectionKeys keys;
-  crypto_kdf_derive_from_key(keys.aead.data(), keys.aead.size(), 1, kAeadContext,
+  keys.cipher = cipher;
+  crypto_kdf_derive_from_key(keys.aead.data(), keys.aead.size(), 1,
+                             cipher == Cipher::aes256_gcm ? kAesContext : kChachaContext,
                              ticket_key.data());
   crypto_kdf_derive_from_key(keys.tag.data(), keys.tag.size(), 2, kTagContext, ticket_key.data());
   return keys;
@@ -55,18 +82,60 @@ DirectionKeys::~DirectionKeys() {
   sodium_memzero(tag.data(), tag.size());
 }
 
+static_assert(sizeof(crypto_aead_aes256gcm_state) == 512);
+static_assert(alignof(crypto_aead_aes256gcm_state) <= 16);
+
+Aead::Aead(const DirectionKeys& keys) : cipher_(keys.cipher), key_(keys.aead) {
+  if (cipher_ == Cipher::aes256_gcm) {
+    crypto_aead_aes256gcm_beforenm(aes_state(aes_state_), key_.data());
+  }
+}
+
+Aead::~Aead() {
+  sodium_memzero(key_.data(), key_.size());
+  sodium_memzero(aes_state_.data(), aes_state_.size());
+}
+
+Aead::Aead(const Aead& other) = default;
+Aead& Aead::operator=(const Aead& other) = default;
+
+void Aead::encrypt(std::uint64_t counter, std::span<const std::uint8_t> associated,
+                   std::span<const std::uint8_t> text, std::uint8_t* out, std::uint8_t* tag) const {
+  const Nonce nonce = nonce_for(counter);
+  // libsodium allows the ciphertext to be the plaintext (in place).
+  if (cipher_ == Cipher::aes256_gcm) {
+    crypto_aead_aes256gcm_encrypt_detached_afternm(out, tag, nullptr, text.data(), text.size(),
+                                                   associated.data(), associated.size(), nullptr,
+                                                   nonce.data(), aes_state(aes_state_));
+  } else {
+    crypto_aead_chacha20poly1305_ietf_encrypt_detached(out, tag, nullptr, text.data(), text.size(),
+                                                       associated.data(), associated.size(),
+                                                       nullptr, nonce.data(), key_.data());
+  }
+}
+
+bool Aead::decrypt(std::uint64_t counter, std::span<const std::uint8_t> associated,
+                   std::span<std::uint8_t> text, const std::uint8_t* tag) const {
+  const Nonce nonce = nonce_for(counter);
+  if (cipher_ == Cipher::aes256_gcm) {
+    return crypto_aead_aes256gcm_decrypt_detached_afternm(
+               text.data(), nullptr, text.data(), text.size(), tag, associated.data(),
+               associated.size(), nonce.data(), aes_state(aes_state_)) == 0;
+  }
+  return crypto_aead_chacha20poly1305_ietf_decrypt_detached(
+             text.data(), nullptr, text.data(), text.size(), tag, associated.data(),
+             associated.size(), nonce.data(), key_.data()) == 0;
+}
+
 void MessageSealer::seal(std::span<const std::uint8_t> body, bool flag, std::uint8_t channel,
                          bool reliable, std::span<std::uint8_t> out) {
   const std::uint64_t counter = next_counter_++;
   std::uint8_t* header = out.data();
-  store_le32(header, static_cast<std::uint32_t>(counter % kCounterSpan) | (flag ? kFlagBit : 0));
+  store_header(header, static_cast<std::uint32_t>(counter % kCounterSpan) | (flag ? kFlagBit : 0));
   const AssociatedData ad = associated_data(header, channel, reliable);
-  const Nonce nonce = nonce_for(counter);
-  // libsodium allows the ciphertext to start where the plaintext does (in place).
-  unsigned long long sealed_length = 0;
-  crypto_aead_chacha20poly1305_ietf_encrypt(out.data() + kSealHeaderBytes, &sealed_length,
-                                            body.data(), body.size(), ad.data(), ad.size(), nullptr,
-                                            nonce.data(), keys_.aead.data());
+  // In place when `out` starts kSealHeaderBytes before `body`.
+  std::uint8_t* text = out.data() + kSealHeaderBytes;
+  aead_.encrypt(counter, ad, body, text, text + body.size());
 }
 
 std::uint64_t MessageOpener::expand_counter(std::uint32_t low) const {
@@ -80,10 +149,26 @@ std::uint64_t MessageOpener::expand_counter(std::uint32_t low) const {
   return candidate;
 }
 
+MessageOpener::MessageOpener(const DirectionKeys& keys) : aead_(keys) {
+  randombytes_buf(opened_mark_.data(), opened_mark_.size());
+}
+
+bool MessageOpener::decrypt_in_place(std::span<std::uint8_t> sealed, std::uint8_t channel,
+                                     bool reliable) const {
+  if (sealed.size() < kSealOverhead) return false;
+  const std::uint64_t counter = expand_counter(load_header(sealed.data()) & ~kFlagBit);
+  const AssociatedData ad = associated_data(sealed.data(), channel, reliable);
+  std::uint8_t* body = sealed.data() + kSealHeaderBytes;
+  const std::size_t body_length = sealed.size() - kSealOverhead;
+  if (!aead_.decrypt(counter, ad, {body, body_length}, body + body_length)) return false;
+  std::memcpy(body + body_length, opened_mark_.data(), opened_mark_.size());
+  return true;
+}
+
 Opened MessageOpener::open(std::span<std::uint8_t> sealed, std::uint8_t channel, bool reliable) {
   Opened opened;
   if (sealed.size() < kSealOverhead) return opened;
-  const std::uint32_t header = load_le32(sealed.data());
+  const std::uint32_t header = load_header(sealed.data());
   const std::uint64_t counter = expand_counter(header & ~kFlagBit);
 
   // Replays are refused before any cryptography; the state moves only for authentic messages.
@@ -103,12 +188,11 @@ Opened MessageOpener::open(std::span<std::uint8_t> sealed, std::uint8_t channel,
   }
 
   const AssociatedData ad = associated_data(sealed.data(), channel, reliable);
-  const Nonce nonce = nonce_for(counter);
-  unsigned long long body_length = 0;
   std::uint8_t* body = sealed.data() + kSealHeaderBytes;
-  if (crypto_aead_chacha20poly1305_ietf_decrypt(body, &body_length, nullptr, body,
-                                                sealed.size() - kSealHeaderBytes, ad.data(),
-                                                ad.size(), nonce.data(), keys_.aead.data()) != 0) {
+  const std::size_t body_length = sealed.size() - kSealOverhead;
+  const bool opened_before =
+      sodium_memcmp(body + body_length, opened_mark_.data(), opened_mark_.size()) == 0;
+  if (!opened_before && !aead_.decrypt(counter, ad, {body, body_length}, body + body_length)) {
     opened.result = OpenResult::forged;
     return opened;
   }
@@ -133,7 +217,7 @@ Opened MessageOpener::open(std::span<std::uint8_t> sealed, std::uint8_t channel,
   }
   if (counter + 1 > newest_) newest_ = counter + 1;
   opened.result = OpenResult::ok;
-  opened.body = {body, static_cast<std::size_t>(body_length)};
+  opened.body = {body, body_length};
   opened.flag = (header & kFlagBit) != 0;
   return opened;
 }
@@ -160,13 +244,22 @@ std::uint32_t disconnect_data(const std::array<std::uint8_t, 16>& key, std::uint
   return (tag << 8) | reason;
 }
 
-bool RecentTags::seen_or_insert(std::uint32_t tag) {
-  for (std::size_t i = 0; i < filled_; ++i) {
-    if (tags_[i] == tag) return true;
-  }
+bool RecentTags::seen(std::uint32_t tag) const {
+  bool found = false;
+  for (std::size_t i = 0; i < filled_; ++i)
+    found |= tags_[i] == tag;
+  return found;
+}
+
+void RecentTags::insert(std::uint32_t tag) {
   tags_[next_] = tag;
   next_ = (next_ + 1) % kSize;
   if (filled_ < kSize) ++filled_;
+}
+
+bool RecentTags::seen_or_insert(std::uint32_t tag) {
+  if (seen(tag)) return true;
+  insert(tag);
   return false;
 }
 

@@ -13,32 +13,72 @@
 
 namespace tickwire::net::session {
 
+// The AEAD a session seals with. The server picks it in the handshake (choose_cipher) and the
+// ACCEPT's tag binds the pick to what the client offered; the AEAD key is derived for the cipher
+// too, so a pick an attacker altered gives the two ends different keys and no session.
+enum class Cipher : std::uint8_t {
+  chacha20_poly1305 = 1,  // everywhere; the fallback
+  aes256_gcm = 2,         // only where the CPU has AES-NI and PCLMULQDQ: faster there
+};
+
+// True if this CPU can seal with AES-256-GCM (libsodium's crypto_aead_aes256gcm_is_available).
+bool aes256_gcm_available();
+// AES-256-GCM when both ends have it, ChaCha20-Poly1305 otherwise.
+Cipher choose_cipher(bool client_has_aes, bool server_has_aes);
+
 // What one direction of a session uses, derived from that direction's 32-byte ticket key with
-// libsodium's KDF, so that the AEAD key and the datagram tag key are never the same bytes.
+// libsodium's KDF, so that the AEAD key and the datagram tag key are never the same bytes. The
+// tag key does not depend on the cipher (the handshake uses it before the cipher is known).
 struct DirectionKeys {
+  Cipher cipher = Cipher::chacha20_poly1305;
   std::array<std::uint8_t, 32> aead{};
   std::array<std::uint8_t, 16> tag{};
 
-  static DirectionKeys derive(const std::array<std::uint8_t, 32>& ticket_key);
+  static DirectionKeys derive(const std::array<std::uint8_t, 32>& ticket_key,
+                              Cipher cipher = Cipher::chacha20_poly1305);
   ~DirectionKeys();
   DirectionKeys() = default;
   DirectionKeys(const DirectionKeys&) = default;
   DirectionKeys& operator=(const DirectionKeys&) = default;
 };
 
-// A sealed message: a 4-byte header (the low 31 bits of the sender's counter, and a flag bit the
-// batch framing uses), the ciphertext, and a 16-byte Poly1305 tag. The header, the channel and
-// whether the delivery is reliable are authenticated as associated data, so a sealed message
-// cannot be moved to another channel or delivery kind.
-inline constexpr std::size_t kSealHeaderBytes = 4;
+// A sealed message: a 3-byte header (the low 23 bits of the sender's 64-bit counter, and a flag
+// bit the batch framing uses), the ciphertext, and the AEAD's 16-byte tag. The nonce is the whole
+// counter, which the opener rebuilds from the 23 bits around the newest counter it has seen. The
+// header, the channel and whether the delivery is reliable are authenticated as associated data,
+// so a sealed message cannot be moved to another channel or delivery kind.
+inline constexpr std::size_t kSealHeaderBytes = 3;
 inline constexpr std::size_t kSealTagBytes = 16;
 inline constexpr std::size_t kSealOverhead = kSealHeaderBytes + kSealTagBytes;
+inline constexpr unsigned kWireCounterBits = 23;
+
+// The AEAD of one direction with its key schedule done once (AES-256-GCM's expanded key), not
+// per message.
+class Aead {
+ public:
+  explicit Aead(const DirectionKeys& keys);
+  ~Aead();
+  Aead(const Aead& other);
+  Aead& operator=(const Aead& other);
+  // Encrypts `text` into `out` (as long; it may be `text` itself) and writes the 16-byte tag.
+  void encrypt(std::uint64_t counter, std::span<const std::uint8_t> associated,
+               std::span<const std::uint8_t> text, std::uint8_t* out, std::uint8_t* tag) const;
+  // In place; false (and `text` unspecified) if the tag does not match.
+  bool decrypt(std::uint64_t counter, std::span<const std::uint8_t> associated,
+               std::span<std::uint8_t> text, const std::uint8_t* tag) const;
+  Cipher cipher() const { return cipher_; }
+
+ private:
+  Cipher cipher_;
+  std::array<std::uint8_t, 32> key_{};
+  alignas(16) std::array<unsigned char, 512> aes_state_{};  // crypto_aead_aes256gcm_state
+};
 
 class MessageSealer {
  public:
-  // `first_counter` is 0 in a session; tests start elsewhere to cross the 31-bit wrap.
+  // `first_counter` is 0 in a session; tests start elsewhere to cross the 23-bit wrap.
   explicit MessageSealer(const DirectionKeys& keys, std::uint64_t first_counter = 0)
-      : keys_(keys), next_counter_(first_counter) {}
+      : aead_(keys), next_counter_(first_counter) {}
   // Seals `body` into `out`, which must hold body.size() + kSealOverhead bytes. `out` may start
   // kSealHeaderBytes before `body` (in place). Every call uses the next counter.
   void seal(std::span<const std::uint8_t> body, bool flag, std::uint8_t channel, bool reliable,
@@ -46,7 +86,7 @@ class MessageSealer {
   std::uint64_t messages_sealed() const { return next_counter_; }
 
  private:
-  DirectionKeys keys_;
+  Aead aead_;
   std::uint64_t next_counter_ = 0;
 };
 
@@ -65,19 +105,30 @@ struct Opened {
 
 class MessageOpener {
  public:
-  explicit MessageOpener(const DirectionKeys& keys) : keys_(keys) {}
+  explicit MessageOpener(const DirectionKeys& keys);
   // Opens `sealed` in place. Reliable messages of a channel must arrive in counter order (the
   // transport delivers them so); unreliable ones may arrive in any order within a window of
-  // kReplayWindow counters behind the newest unreliable one, each at most once.
+  // kReplayWindow counters behind the newest unreliable one, each at most once. Bytes that
+  // decrypt_in_place() already checked and decrypted are not decrypted again: only the replay
+  // checks remain.
   Opened open(std::span<std::uint8_t> sealed, std::uint8_t channel, bool reliable);
+  // Checks and decrypts `sealed` in place without moving the replay state, and puts this opener's
+  // secret mark where the AEAD tag was, by which open() knows them later. False (`sealed`
+  // unspecified) if they are malformed or fail authentication. For the ENet receive path, which
+  // must refuse an altered datagram before ENet acknowledges it but must leave the replay checks
+  // to the order in which ENet delivers packets.
+  bool decrypt_in_place(std::span<std::uint8_t> sealed, std::uint8_t channel, bool reliable) const;
 
   static constexpr std::uint64_t kReplayWindow = 1024;
 
  private:
-  // The full 64-bit counter nearest to the newest one seen whose low 31 bits are `low`.
+  // The full 64-bit counter nearest to the newest one seen whose low 23 bits are `low`.
   std::uint64_t expand_counter(std::uint32_t low) const;
 
-  DirectionKeys keys_;
+  Aead aead_;
+  // Random, never sent: only decrypt_in_place() puts it into a packet (an authentic sealed packet
+  // ends with it by chance with probability 2^-128, and nobody else knows it).
+  std::array<std::uint8_t, kSealTagBytes> opened_mark_{};
   std::uint64_t newest_ = 0;                        // newest authentic counter + 1 (0: none yet)
   std::array<std::uint64_t, 256> next_reliable_{};  // per channel: lowest acceptable counter
   std::uint64_t newest_unreliable_ = 0;             // newest unreliable counter + 1 (0: none)
@@ -102,6 +153,9 @@ class RecentTags {
  public:
   // True if `tag` was among the last kSize inserted; inserts it otherwise.
   bool seen_or_insert(std::uint32_t tag);
+  // True if `tag` was among the last kSize inserted.
+  bool seen(std::uint32_t tag) const;
+  void insert(std::uint32_t tag);
   static constexpr std::size_t kSize = 256;
 
  private:

@@ -45,6 +45,10 @@ struct EnetCommonConfig {
   // to these.
   std::uint32_t incoming_bandwidth = 0;
   std::uint32_t outgoing_bandwidth = 0;
+  // Encrypted sessions seal with AES-256-GCM when both ends allow it here and both CPUs have
+  // AES-NI and PCLMULQDQ (faster there), and with ChaCha20-Poly1305 otherwise. The handshake
+  // authenticates the choice. Default true.
+  bool use_aes_gcm = true;
   // Largest datagram, in bytes, 576..4096. Default 1400 (no IP fragmentation on the internet).
   // The client's MTU is the connection's: ENet 1.3.17's server adopts what the client asks for.
   std::uint32_t mtu = 1400;
