@@ -55,11 +55,14 @@ struct ArenaServer::Match {
   bool scores_changed = false;
   std::optional<std::chrono::steady_clock::time_point> over_at;
   bool closing = false;  // its players were told to go
-  // Whose snapshot is being made: the replicator's priority hook reads it.
+  // Where each player is, for the snapshots of this tick: the replicator's priority hook reads
+  // it (from its encoding threads, while nothing writes it).
   struct Viewer {
     PlayerId entity = 0;
     double x = 0, y = 0;
-  } viewer;
+  };
+  std::map<net::PeerId, Viewer> viewers;
+  std::vector<net::PeerId> snapshot_peers;  // kept between ticks for its capacity
 };
 
 net::Result<std::unique_ptr<ArenaServer>> ArenaServer::start(const ServerConfig& config) {
@@ -68,6 +71,9 @@ net::Result<std::unique_ptr<ArenaServer>> ArenaServer::start(const ServerConfig&
   if (config.snapshot_rate_hz <= 0 || config.snapshot_rate_hz > config.tick_rate_hz)
     return net::Status::error("snapshot rate must be above 0 and at most the tick rate");
   if (config.match_seconds <= 0) return net::Status::error("match length must be above 0 s");
+  if (config.snapshot_threads < 1 || config.snapshot_threads > 64)
+    return net::Status::error("snapshot_threads = " + std::to_string(config.snapshot_threads) +
+                              " is invalid: use 1..64");
   net::EnetServerConfig enet = config.enet;
   enet.common.channel_count = 2;
   enet.require_ticket = net::TicketRequirement{.lobby_key = config.lobby_key,
@@ -141,6 +147,7 @@ sim::ReplicatorConfig ArenaServer::replicator_config() const {
   replication.tick_rate_hz = config_.tick_rate_hz;
   replication.snapshot_rate_hz = config_.snapshot_rate_hz;
   replication.max_snapshot_bytes = config_.snapshot_budget_bytes;
+  replication.encode_threads = config_.snapshot_threads;
   return replication;
 }
 
@@ -149,13 +156,18 @@ void ArenaServer::prioritize_nearby(Match& match) {
   // own entity comes first of all (prediction is reconciled against it).
   // Called for every changed entity of every snapshot: the viewer was looked up once before
   // (tick_match sets match.viewer), so this is arithmetic only.
-  match.replicator.priority = [&match](sim::ClientId, const sim::WorldState::Entity& e) {
-    const Match::Viewer& viewer = match.viewer;
-    if (e.id == viewer.entity) return 1000.0f;
-    const double dx = schema().dequantize(e.type, 0, e.fields[0]) - viewer.x;
-    const double dy = schema().dequantize(e.type, 1, e.fields[1]) - viewer.y;
-    const double distance = std::sqrt(dx * dx + dy * dy);
-    return static_cast<float>(1.0 + 10.0 / (1.0 + distance / 5.0));
+  // Asked once per player's snapshot, so the viewer is looked up once and each changed entity
+  // costs arithmetic only.
+  match.replicator.priority = [&match](sim::ClientId client) -> sim::EntityPriority {
+    const auto found = match.viewers.find(client);
+    const Match::Viewer viewer = found != match.viewers.end() ? found->second : Match::Viewer{};
+    return [viewer](const sim::WorldState::Entity& e) {
+      if (e.id == viewer.entity) return 1000.0f;
+      const double dx = schema().dequantize(e.type, 0, e.fields[0]) - viewer.x;
+      const double dy = schema().dequantize(e.type, 1, e.fields[1]) - viewer.y;
+      const double distance = std::sqrt(dx * dx + dy * dy);
+      return static_cast<float>(1.0 + 10.0 / (1.0 + distance / 5.0));
+    };
   };
 }
 
@@ -264,6 +276,7 @@ void ArenaServer::on_connected(net::PeerId peer) {
       if (it->second.lobby_player_id != ticket->player_id) continue;
       match_of_peer_.erase(it->first);
       match.replicator.remove_client(it->first);
+      match.viewers.erase(it->first);
       net_->disconnect(it->first, net::DisconnectReason::kicked);
       match.players.erase(it);
       in_world = true;
@@ -302,6 +315,7 @@ void ArenaServer::on_disconnected(net::PeerId peer) {
     entry.left_at = std::chrono::steady_clock::now();  // idle until they return or time runs out
   }
   match.replicator.remove_client(peer);
+  match.viewers.erase(peer);
   match.players.erase(player);
   match.scores_changed = true;
 }
@@ -378,15 +392,19 @@ void ArenaServer::tick_match(Match& match) {
 
   if (match.replicator.snapshot_due(tick)) {
     const sim::WorldState state = match.world.state();
+    match.snapshot_peers.clear();
     for (const auto& [peer, player] : match.players) {
       const PlayerState* self = match.world.player(player.entity);
-      match.viewer = {player.entity, self != nullptr ? self->x : 0.0,
-                      self != nullptr ? self->y : 0.0};
-      const auto snapshot = match.replicator.snapshot_for(peer, tick, state);
-      if (net_->send(peer, kSnapshotChannel, net::Delivery::unreliable_sequenced, snapshot) ==
-          net::SendResult::ok) {
-        stats_.bytes_sent += snapshot.size();
-        stats_.snapshot_bytes += snapshot.size();
+      match.viewers[peer] = {player.entity, self != nullptr ? self->x : 0.0,
+                             self != nullptr ? self->y : 0.0};
+      match.snapshot_peers.push_back(peer);
+    }
+    const auto snapshots = match.replicator.snapshots_for(match.snapshot_peers, tick, state);
+    for (std::size_t i = 0; i < snapshots.size(); ++i) {
+      if (net_->send(match.snapshot_peers[i], kSnapshotChannel, net::Delivery::unreliable_sequenced,
+                     snapshots[i]) == net::SendResult::ok) {
+        stats_.bytes_sent += snapshots[i].size();
+        stats_.snapshot_bytes += snapshots[i].size();
       }
     }
   }

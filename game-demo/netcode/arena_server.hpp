@@ -52,6 +52,9 @@ struct ServerConfig {
   // scores and headers included, under 64 kbit/s with 64 players (docs/benchmarks.md). 0 = no
   // limit.
   std::size_t snapshot_budget_bytes = 160;
+  // Threads that encode a tick's snapshots, this one included (the replicator's
+  // encode_threads; docs/tuning.md says when more than 1 pays). 1..64. Default 1.
+  std::size_t snapshot_threads = 1;
   // Seconds between score tables (they also go out when a player joins or leaves).
   double scoreboard_interval_s = 3;
   double match_seconds = 180;

@@ -25,6 +25,9 @@ std::string ReplicatorConfig::validate() const {
     return "max_input_bytes = " + std::to_string(max_input_bytes) + " is invalid: use 1..4096";
   }
   if (max_input_lead < 1) return "max_input_lead = 0 is invalid: use >= 1";
+  if (encode_threads < 1 || encode_threads > 64) {
+    return "encode_threads = " + std::to_string(encode_threads) + " is invalid: use 1..64";
+  }
   return {};
 }
 

@@ -65,6 +65,9 @@ class WorldState {
 // Appends entities in increasing id order, for decoders that produce them sorted already.
 class WorldStateAssembler {
  public:
+  WorldStateAssembler() = default;
+  // Builds into `recycled`'s buffers (emptied first): no allocation once they are large enough.
+  explicit WorldStateAssembler(WorldState recycled);
   // False (and nothing appended) if `id` is not greater than the last id appended.
   bool append(EntityId id, TypeId type, std::span<const std::uint32_t> fields);
   WorldState finish();
