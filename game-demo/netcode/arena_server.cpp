@@ -63,6 +63,8 @@ struct ArenaServer::Match {
   };
   std::map<net::PeerId, Viewer> viewers;
   std::vector<net::PeerId> snapshot_peers;  // kept between ticks for its capacity
+  // When the last round of snapshots went out: the next is due a snapshot period later.
+  std::optional<std::chrono::steady_clock::time_point> last_snapshots_at;
 };
 
 net::Result<std::unique_ptr<ArenaServer>> ArenaServer::start(const ServerConfig& config) {
@@ -334,6 +336,7 @@ void ArenaServer::tick() {
           net_->disconnect(peer, net::DisconnectReason::closed);
       }
       if (match.players.empty()) {
+        worker_cpu_us_finished_ += match.replicator.worker_cpu_seconds() * 1e6;
         it = matches_.erase(it);
         continue;
       }
@@ -345,6 +348,7 @@ void ArenaServer::tick() {
         // Everyone left before the end and nobody came back: the room goes back to the lobby.
         remember_finished(match.id);
         if (config_.on_match_over) config_.on_match_over(match.id, net::MatchEndReason::abandoned);
+        worker_cpu_us_finished_ += match.replicator.worker_cpu_seconds() * 1e6;
         it = matches_.erase(it);
         continue;
       }
@@ -354,6 +358,9 @@ void ArenaServer::tick() {
   }
   stats_.matches = matches_.size();
   stats_.players = match_of_peer_.size();
+  stats_.snapshot_worker_cpu_us = worker_cpu_us_finished_;
+  for (const auto& [id, match] : matches_)
+    stats_.snapshot_worker_cpu_us += match->replicator.worker_cpu_seconds() * 1e6;
   stats_.tick_cpu_us_last = thread_cpu_us() - cpu_start;
   if (tick_cpu_us_.size() < 1'000'000) tick_cpu_us_.push_back(stats_.tick_cpu_us_last);
   tick_seconds_.observe(stats_.tick_cpu_us_last / 1e6);
@@ -399,12 +406,22 @@ void ArenaServer::tick_match(Match& match) {
                              self != nullptr ? self->y : 0.0};
       match.snapshot_peers.push_back(peer);
     }
+    const auto encode_start = std::chrono::steady_clock::now();
     const auto snapshots = match.replicator.snapshots_for(match.snapshot_peers, tick, state);
+    const auto now = std::chrono::steady_clock::now();
+    stats_.snapshot_encode_wall_us +=
+        std::chrono::duration<double, std::micro>(now - encode_start).count();
+    const auto period = std::chrono::duration<double>(1.0 / config_.snapshot_rate_hz);
+    ++stats_.snapshot_rounds;
+    if (match.last_snapshots_at && now - *match.last_snapshots_at > 1.5 * period)
+      ++stats_.late_snapshot_rounds;
+    match.last_snapshots_at = now;
     for (std::size_t i = 0; i < snapshots.size(); ++i) {
       if (net_->send(match.snapshot_peers[i], kSnapshotChannel, net::Delivery::unreliable_sequenced,
                      snapshots[i]) == net::SendResult::ok) {
         stats_.bytes_sent += snapshots[i].size();
         stats_.snapshot_bytes += snapshots[i].size();
+        ++stats_.snapshots_sent;
       }
     }
   }

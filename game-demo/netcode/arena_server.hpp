@@ -94,6 +94,15 @@ struct ServerStats {
   double tick_cpu_us_last = 0;       // CPU time of the last server tick (all matches)
   std::uint64_t bytes_sent = 0;      // message payload bytes to all players
   std::uint64_t snapshot_bytes = 0;  // of which snapshots
+  std::uint64_t snapshots_sent = 0;
+  // Ticks that sent a match's snapshots, and of them those more than half a snapshot period
+  // after the previous round was due (the server had fallen behind).
+  std::uint64_t snapshot_rounds = 0;
+  std::uint64_t late_snapshot_rounds = 0;
+  // Wall-clock time spent encoding snapshots (on every encoding thread at once), microseconds.
+  double snapshot_encode_wall_us = 0;
+  // CPU time of the snapshot encoding threads other than this one (snapshot_threads > 1), us.
+  double snapshot_worker_cpu_us = 0;
 };
 
 class ArenaServer {
@@ -152,6 +161,7 @@ class ArenaServer {
   std::chrono::nanoseconds tick_duration_;
   std::uint32_t match_ticks_;  // the length of every match, in ticks
   std::vector<double> tick_cpu_us_;
+  double worker_cpu_us_finished_ = 0;  // snapshot workers' CPU in matches that are gone
   // From 0.1 ms to a 60 Hz tick's whole budget and beyond.
   tickwire::net::Histogram tick_seconds_{
       {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.0167, 0.025, 0.05, 0.1}};

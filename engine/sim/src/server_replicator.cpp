@@ -121,8 +121,6 @@ std::vector<std::byte> ServerReplicator::snapshot_for(ClientId id, WireTick tick
                               target, config_.max_snapshot_bytes * 8, rank, std::move(recycled));
 
   // Changes that waited gain their priority again; sent ones start over.
-  std::sort(encoded.deferred.begin(), encoded.deferred.end(),
-            [](const auto& x, const auto& y) { return x.id < y.id; });
   client->accumulated = std::move(encoded.deferred);
 
   if (baseline == &kNothing) baseline_tick = 0;
@@ -138,6 +136,10 @@ std::vector<std::byte> ServerReplicator::snapshot_for(ClientId id, WireTick tick
       schemas::CreateSnapshot(builder, tick, baseline_tick, client->last_applied_input, body);
   return detail::finish_message(
       builder, schemas::CreateSimMessage(builder, schemas::SimBody::Snapshot, snapshot.Union()));
+}
+
+double ServerReplicator::worker_cpu_seconds() const {
+  return workers_ ? workers_->worker_cpu_seconds() : 0.0;
 }
 
 std::vector<std::vector<std::byte>> ServerReplicator::snapshots_for(

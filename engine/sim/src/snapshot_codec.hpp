@@ -28,8 +28,8 @@ struct EncodedSnapshot {
   // removals and the included updates. Deltas of later snapshots are taken against it.
   WorldState view;
   std::vector<EntityId> included;  // updated entities that fit the budget
-  // Changed or new entities left for a later snapshot, with the priority they had in this one
-  // (1 without a priority function).
+  // Changed or new entities left for a later snapshot, in id order, with the priority they had
+  // in this one (1 without a priority function).
   struct Deferred {
     EntityId id;
     float priority;

@@ -23,7 +23,8 @@ struct Candidate {
   std::uint32_t base;            // in the baseline, or kNoBase: sent whole
   std::uint32_t gap_floor_bits;  // the id gap from the nearest candidate below (a lower bound)
   float priority;
-  std::uint32_t deltas = 0;  // offset of its coded fields in Scratch::coded, once measured
+  std::uint32_t deltas = 0;     // offset of its coded fields in Scratch::coded, once measured
+  std::uint32_t body_bits = 0;  // its body under the chosen header, once fitted
 };
 
 // Per field of a candidate with a baseline: the predicted reference and the zigzag delta.
@@ -42,6 +43,11 @@ struct Scratch {
   std::vector<std::uint32_t> chosen;  // positions in `candidates`
   std::vector<std::uint32_t> by_id;   // the same, sorted by id while the budget is checked
   std::vector<std::vector<std::uint32_t>> header_deltas;  // per type * kMaxFields + field
+  DeltaHeader header;
+  // Per target index: whether its change waits, and with which priority, so that the deferred
+  // list comes out in id order without a sort.
+  std::vector<std::uint8_t> waits;
+  std::vector<float> deferred_priority;
   BitWriter out;
 };
 
@@ -214,11 +220,11 @@ std::size_t measure_sample(const EntitySchema& schema, const WorldState& baselin
   return sampled;
 }
 
-// Step 4, the delta header that makes the sample's deltas shortest.
-DeltaHeader choose_delta_header(const EntitySchema& schema, const WorldState& target,
-                                std::size_t sampled, Scratch& s) {
+// Step 4, the delta header that makes the sample's deltas shortest (into Scratch::header).
+void choose_delta_header(const EntitySchema& schema, const WorldState& target, std::size_t sampled,
+                         Scratch& s) {
   const std::size_t types = schema.type_count();
-  DeltaHeader header;
+  DeltaHeader& header = s.header;
   header.present.assign(types, false);
   header.orders.resize(types);
   header.always_changed.resize(types);
@@ -262,7 +268,6 @@ DeltaHeader choose_delta_header(const EntitySchema& schema, const WorldState& ta
       }
     }
   }
-  return header;
 }
 
 // The exact bits of a candidate's body under `header`.
@@ -290,8 +295,11 @@ void fit_budget(const EntitySchema& schema, const DeltaHeader& header, const Wor
                 std::size_t header_bits, std::size_t sampled, std::size_t max_bits, Scratch& s,
                 EncodedSnapshot& result) {
   s.chosen.clear();
+  s.waits.assign(target.size(), 0);
+  s.deferred_priority.resize(target.size());
   const auto defer = [&](const Candidate& c) {
-    result.deferred.push_back({target.at(c.index).id, c.priority});
+    s.waits[c.index] = 1;
+    s.deferred_priority[c.index] = c.priority;
   };
   std::size_t estimate =
       header_bits + varuint_bits(static_cast<std::uint32_t>(s.candidates.size()));
@@ -300,12 +308,13 @@ void fit_budget(const EntitySchema& schema, const DeltaHeader& header, const Wor
   constexpr std::size_t kMisfitsBeforeFull = 8;
   std::size_t misfits = 0;
   for (std::size_t i = 0; i < sampled; ++i) {
-    const Candidate& c = s.candidates[i];
+    Candidate& c = s.candidates[i];
     if (max_bits != 0 && misfits >= kMisfitsBeforeFull) {
       defer(c);
       continue;
     }
-    const std::size_t cost = c.gap_floor_bits + body_bits(schema, header, target, c, s);
+    c.body_bits = static_cast<std::uint32_t>(body_bits(schema, header, target, c, s));
+    const std::size_t cost = c.gap_floor_bits + c.body_bits;
     if (max_bits != 0 && estimate + cost > max_bits) {
       defer(c);
       ++misfits;
@@ -317,6 +326,7 @@ void fit_budget(const EntitySchema& schema, const DeltaHeader& header, const Wor
   }
   for (std::size_t i = sampled; i < s.candidates.size(); ++i)
     defer(s.candidates[i]);
+
   // Chosen stays in priority order while trimming: the last is the least important.
   const auto in_id_order = [&](std::vector<std::uint32_t>& positions) {
     std::sort(positions.begin(), positions.end(), [&](std::uint32_t x, std::uint32_t y) {
@@ -331,8 +341,8 @@ void fit_budget(const EntitySchema& schema, const DeltaHeader& header, const Wor
     EntityId below = 0;
     for (const std::uint32_t i : by_id) {
       const Candidate& c = s.candidates[i];
-      const EntityId id = target.at(c.index).id;
-      bits += varuint_bits(id - below - 1) + body_bits(schema, header, target, c, s);
+      const EntityId id = target.id_at(c.index);
+      bits += varuint_bits(id - below - 1) + c.body_bits;
       below = id;
     }
     return bits;
@@ -342,6 +352,9 @@ void fit_budget(const EntitySchema& schema, const DeltaHeader& header, const Wor
     s.chosen.pop_back();
   }
   in_id_order(s.chosen);
+  for (std::size_t t = 0; t < target.size(); ++t) {
+    if (s.waits[t] != 0) result.deferred.push_back({target.id_at(t), s.deferred_priority[t]});
+  }
 }
 
 // Step 6, the bit emission of the chosen bodies, in id order, after the header.
@@ -417,7 +430,8 @@ EncodedSnapshot encode_snapshot(const EntitySchema& schema, const WorldState& ba
   diff_ids(schema, baseline, elapsed_seconds, target, s);
   const std::size_t sampled =
       measure_sample(schema, baseline, elapsed_seconds, target, max_bits, priority, s);
-  const DeltaHeader header = choose_delta_header(schema, target, sampled, s);
+  choose_delta_header(schema, target, sampled, s);
+  const DeltaHeader& header = s.header;
 
   BitWriter& out = s.out;
   out.clear();

@@ -1,6 +1,18 @@
 #include "worker_pool.hpp"
 
+#include <time.h>
+
 namespace tickwire::sim::detail {
+namespace {
+
+std::uint64_t thread_cpu_ns() {
+  timespec now{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+  return static_cast<std::uint64_t>(now.tv_sec) * 1'000'000'000u +
+         static_cast<std::uint64_t>(now.tv_nsec);
+}
+
+}  // namespace
 
 WorkerPool::WorkerPool(std::size_t threads) {
   for (std::size_t i = 1; i < threads; ++i)
@@ -38,7 +50,8 @@ void WorkerPool::run(std::size_t count, const std::function<void(std::size_t)>& 
   job_ = nullptr;
 }
 
-void WorkerPool::drain() {
+std::size_t WorkerPool::drain() {
+  std::size_t ran = 0;
   // Jobs are handed out one at a time under the lock: a job (a client's snapshot) takes tens of
   // microseconds, so the lock is not where the time goes.
   std::unique_lock lock(mutex_);
@@ -48,8 +61,10 @@ void WorkerPool::drain() {
     lock.unlock();
     (*job)(index);
     lock.lock();
+    ++ran;
     if (++finished_ == count_) done_.notify_all();
   }
+  return ran;
 }
 
 void WorkerPool::work() {
@@ -61,7 +76,8 @@ void WorkerPool::work() {
       if (closing_) return;
       seen = batch_;
     }
-    drain();
+    const std::uint64_t start = thread_cpu_ns();
+    if (drain() > 0) worker_cpu_ns_ += thread_cpu_ns() - start;
   }
 }
 

@@ -5,8 +5,10 @@
 // per client); the jobs write only their own slot of the result, so the result does not depend
 // on which thread ran which job.
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -23,11 +25,13 @@ class WorkerPool {
   WorkerPool& operator=(const WorkerPool&) = delete;
 
   void run(std::size_t count, const std::function<void(std::size_t)>& job);
+  // CPU time the pool's own threads (not the callers of run()) spent in jobs. Any thread.
+  double worker_cpu_seconds() const { return static_cast<double>(worker_cpu_ns_.load()) / 1e9; }
 
  private:
   void work();
-  // Takes and runs jobs of the current batch until none is left.
-  void drain();
+  // Takes and runs jobs of the current batch until none is left; returns how many it ran.
+  std::size_t drain();
 
   std::mutex mutex_;
   std::condition_variable wake_;  // a batch began, or the pool is closing
@@ -38,6 +42,7 @@ class WorkerPool {
   std::size_t finished_ = 0;  // jobs of the batch that returned
   std::size_t batch_ = 0;     // increases with every batch, so a worker runs each once
   bool closing_ = false;
+  std::atomic<std::uint64_t> worker_cpu_ns_{0};
   std::vector<std::thread> threads_;
 };
 

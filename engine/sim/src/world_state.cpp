@@ -65,11 +65,6 @@ WorldState WorldStateAssembler::finish() {
   return out;
 }
 
-WorldState::Entity WorldState::at(std::size_t index) const {
-  return {ids_[index], types_[index],
-          std::span(values_.data() + offsets_[index], offsets_[index + 1] - offsets_[index])};
-}
-
 std::optional<std::size_t> WorldState::index_of(EntityId id) const {
   const auto it = std::lower_bound(ids_.begin(), ids_.end(), id);
   if (it == ids_.end() || *it != id) return std::nullopt;

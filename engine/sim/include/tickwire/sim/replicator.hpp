@@ -115,6 +115,9 @@ class ServerReplicator {
   std::optional<ClientStats> client_stats(ClientId client) const;
   const ReplicatorCounters& counters() const { return counters_; }
   const EntitySchema& schema() const { return schema_; }
+  // CPU time the encoding threads other than the caller's spent encoding (encode_threads > 1),
+  // so that a server can count all of its encoding, not only its own thread's.
+  double worker_cpu_seconds() const;
 
  private:
   struct Client;
