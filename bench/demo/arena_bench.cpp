@@ -112,20 +112,27 @@ void baselines(const Options& options, int players, Result& result) {
   result.full_kbps_per_player = static_cast<double>(full_bytes) * 8 / 1000 / options.seconds;
 }
 
+// How long the bots may take to join through the lobby: each join sends the room's growing
+// player list, so a thousand take minutes on a loaded 2-core machine.
+int join_seconds(int players) {
+  return 30 + players / 5;
+}
+
 pid_t spawn_bots(const Options& options, int players) {
   const std::string bot =
       (std::filesystem::read_symlink("/proc/self/exe").parent_path() / "tickwire-bot").string();
-  std::vector<std::string> args = {bot,
-                                   "--lobby-port",
-                                   std::to_string(options.lobby_port),
-                                   "-n",
-                                   std::to_string(players),
-                                   "--room",
-                                   "bench",
-                                   "--duration",
-                                   std::to_string(options.seconds + options.warmup + 20),
-                                   "--fps",
-                                   "30"};
+  std::vector<std::string> args = {
+      bot,
+      "--lobby-port",
+      std::to_string(options.lobby_port),
+      "-n",
+      std::to_string(players),
+      "--room",
+      "bench",
+      "--duration",
+      std::to_string(join_seconds(players) + options.seconds + options.warmup + 20),
+      "--fps",
+      "30"};
   std::vector<char*> argv;
   for (auto& a : args)
     argv.push_back(a.data());
@@ -186,7 +193,7 @@ Result measure(const Options& options, int players) {
 
   const pid_t bots = spawn_bots(options, players);
   // Wait for every bot to be in the match, then warm up.
-  const auto give_up = Clock::now() + std::chrono::seconds(30);
+  const auto give_up = Clock::now() + std::chrono::seconds(join_seconds(players));
   while (server->stats().players < static_cast<std::size_t>(players) && Clock::now() < give_up)
     server->run_for(std::chrono::milliseconds(100));
   result.connected = static_cast<int>(server->stats().players);

@@ -7,7 +7,7 @@
 // entities, the allocations and the per-entity lookups were most of a server tick.
 
 #include <algorithm>
-#include <cassert>
+#include <bit>
 
 #include "delta_coding.hpp"
 #include "snapshot_codec.hpp"
@@ -255,8 +255,14 @@ void choose_delta_header(const EntitySchema& schema, const WorldState& target, s
     for (std::size_t f = 0; f < header.orders[t].size(); ++f) {
       const auto& deltas = s.header_deltas[t * EntitySchema::kMaxFields + f];
       std::size_t best_cost = SIZE_MAX;
+      // Past the width of the largest delta every delta costs order + 1 bits, more with each
+      // order: the orders above it cannot win, so they are not tried.
+      std::uint32_t largest = 0;
+      for (const std::uint32_t z : deltas)
+        largest = std::max(largest, z);
       const unsigned top =
-          std::min(schema.field_bits(static_cast<TypeId>(t), f), (1u << kOrderBits) - 1);
+          std::min({schema.field_bits(static_cast<TypeId>(t), f), (1u << kOrderBits) - 1,
+                    static_cast<unsigned>(std::bit_width(largest))});
       for (unsigned order = 0; order <= top && !deltas.empty(); ++order) {
         std::size_t cost = 0;
         for (const std::uint32_t z : deltas)
