@@ -333,16 +333,14 @@ void fit_budget(const EntitySchema& schema, const DeltaHeader& header, const Wor
   for (std::size_t i = sampled; i < s.candidates.size(); ++i)
     defer(s.candidates[i]);
 
-  // Chosen stays in priority order while trimming: the last is the least important.
-  const auto in_id_order = [&](std::vector<std::uint32_t>& positions) {
-    std::sort(positions.begin(), positions.end(), [&](std::uint32_t x, std::uint32_t y) {
-      return s.candidates[x].index < s.candidates[y].index;
-    });
-  };
+  // Give back the least important (the last chosen) until the real layout fits. The chosen are
+  // put in id order once; each give-back removes one from that order and re-adds the gaps.
   std::vector<std::uint32_t>& by_id = s.by_id;
+  by_id.assign(s.chosen.begin(), s.chosen.end());
+  std::sort(by_id.begin(), by_id.end(), [&](std::uint32_t x, std::uint32_t y) {
+    return s.candidates[x].index < s.candidates[y].index;
+  });
   const auto exact_bits = [&] {
-    by_id.assign(s.chosen.begin(), s.chosen.end());
-    in_id_order(by_id);
     std::size_t bits = header_bits + varuint_bits(static_cast<std::uint32_t>(by_id.size()));
     EntityId below = 0;
     for (const std::uint32_t i : by_id) {
@@ -354,10 +352,12 @@ void fit_budget(const EntitySchema& schema, const DeltaHeader& header, const Wor
     return bits;
   };
   while (max_bits != 0 && !s.chosen.empty() && exact_bits() > max_bits) {
-    defer(s.candidates[s.chosen.back()]);
+    const std::uint32_t least = s.chosen.back();
+    defer(s.candidates[least]);
     s.chosen.pop_back();
+    by_id.erase(std::find(by_id.begin(), by_id.end(), least));
   }
-  in_id_order(s.chosen);
+  s.chosen.swap(by_id);
   for (std::size_t t = 0; t < target.size(); ++t) {
     if (s.waits[t] != 0) result.deferred.push_back({target.id_at(t), s.deferred_priority[t]});
   }
