@@ -165,7 +165,8 @@ void measure_deltas(const EntitySchema& schema, const WorldState& baseline, doub
 }
 
 // Bits of a candidate's body (after its id gap) before the header is known: every field with a
-// changed bit, deltas at Exp-Golomb order 0. An overestimate for wide deltas.
+// changed bit, deltas at Exp-Golomb order 0 (more than the header's order costs for large deltas,
+// at most a bit or two less for tiny ones).
 std::size_t rough_body_bits(const EntitySchema& schema, const WorldState& target,
                             const Candidate& c, const Scratch& s) {
   const WorldState::Entity entity = target.at(c.index);
@@ -187,9 +188,9 @@ std::size_t rough_body_bits(const EntitySchema& schema, const WorldState& target
 }
 
 // Step 3, the sample: the candidates, in priority order, that may fit this snapshot, measured.
-// Without a budget, all of them; with one, those whose rough cost stays within twice the budget
-// (the rough cost overestimates, so every candidate that can fit is among them). Returns how many
-// there are; the rest wait for a later snapshot.
+// Without a budget, all of them; with one, those until their rough cost passes twice the budget:
+// the real coding would have to be under half the rough cost for a candidate past the cut to
+// fit. Returns how many there are; the rest wait for a later snapshot.
 std::size_t measure_sample(const EntitySchema& schema, const WorldState& baseline,
                            double elapsed_seconds, const WorldState& target, std::size_t max_bits,
                            const EntityPriority& priority, Scratch& s) {
