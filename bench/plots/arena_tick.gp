@@ -2,7 +2,7 @@
 # gnuplot -e "data='arena.csv'; out='arena_tick.svg'" arena_tick.gp
 load dir."common.gp"
 set output out
-set title "Arena server: CPU per tick (60 Hz ticks, 30 Hz snapshots, 30 drones)"
+set title "Arena server: CPU per tick (60 Hz ticks, 30 Hz snapshots, 60 drones)"
 set xlabel "players (bots in a separate process)"
 set ylabel "game-thread CPU per tick (ms)"
 set y2label "share of one core (%)"

@@ -22,7 +22,7 @@ mkdir -p "$data" "$out"
 
 if [ -n "$build" ]; then
   bin=$build/bin
-  "$bin/tickwire-bench-arena" --players 8 32 64 96 128 --csv "$data/arena.csv"
+  "$bin/tickwire-bench-arena" --players 64 128 192 256 --csv "$data/arena.csv"
   "$bin/tickwire-bench-lobby" --clients 10 25 50 100 200 --csv "$data/lobby_fanout.csv"
   "$bin/tickwire-bench-transport" --loss-latency --latency-csv "$data/reliable_latency.csv"
 fi

@@ -27,6 +27,7 @@ sim::ReplicatorConfig replicator_config_of(const ServerConfig& config) {
   replication.tick_rate_hz = config.tick_rate_hz;
   replication.snapshot_rate_hz = config.snapshot_rate_hz;
   replication.max_snapshot_bytes = config.snapshot_budget_bytes;
+  replication.encode_threads = config.snapshot_threads;
   return replication;
 }
 
@@ -63,15 +64,23 @@ struct ArenaServer::Match {
   bool scores_changed = false;
   std::optional<std::chrono::steady_clock::time_point> over_at;
   bool closing = false;  // its players were told to go
-  // Whose snapshot is being made: the replicator's priority hook reads it.
+  // Where each player is, for the snapshots of this tick: the replicator's priority hook reads
+  // it (from its encoding threads, while nothing writes it).
   struct Viewer {
     PlayerId entity = 0;
     double x = 0, y = 0;
-  } viewer;
+  };
+  std::map<net::PeerId, Viewer> viewers;
+  std::vector<net::PeerId> snapshot_peers;  // kept between ticks for its capacity
+  // When the last round of snapshots went out: the next is due a snapshot period later.
+  std::optional<std::chrono::steady_clock::time_point> last_snapshots_at;
 };
 
 net::Result<std::unique_ptr<ArenaServer>> ArenaServer::start(const ServerConfig& config) {
   // The engine's own checks, which name the field and value (tick rate, snapshot rate, budget).
+  if (config.snapshot_threads < 1 || config.snapshot_threads > 64)
+    return net::Status::error("snapshot_threads = " + std::to_string(config.snapshot_threads) +
+                              " is invalid: use 1..64");
   if (net::Status valid = replicator_config_of(config).validate(); !valid.ok())
     return net::Status::error("replication: " + valid.message());
   if (config.match_seconds <= 0) return net::Status::error("match length must be above 0 s");
@@ -149,18 +158,21 @@ sim::ReplicatorConfig ArenaServer::replicator_config() const {
 void ArenaServer::prioritize_nearby(Match& match) {
   // What is near a player matters most to them: it is what they see move and shoot at. Their
   // own entity comes first of all (prediction is reconciled against it).
-  // Called for every changed entity of every snapshot: the viewer was looked up once before
-  // (tick_match sets match.viewer), so this is arithmetic only.
-  match.replicator.priority = [&match](sim::ClientId, const sim::WorldState::Entity& e) {
-    const Match::Viewer& viewer = match.viewer;
-    if (e.id == viewer.entity) return 1000.0f;
-    const bool player = e.type == player_type();
-    const std::size_t x = player ? player_fields().x : drone_fields().x;
-    const std::size_t y = player ? player_fields().y : drone_fields().y;
-    const double dx = schema().dequantize(e.type, x, e.fields[x]) - viewer.x;
-    const double dy = schema().dequantize(e.type, y, e.fields[y]) - viewer.y;
-    const double distance = std::sqrt(dx * dx + dy * dy);
-    return static_cast<float>(1.0 + 10.0 / (1.0 + distance / 5.0));
+  // Asked once per player's snapshot, so the viewer is looked up once and each changed entity
+  // costs arithmetic only.
+  match.replicator.priority = [&match](sim::ClientId client) -> sim::EntityPriority {
+    const auto found = match.viewers.find(client);
+    const Match::Viewer viewer = found != match.viewers.end() ? found->second : Match::Viewer{};
+    return [viewer](const sim::WorldState::Entity& e) {
+      if (e.id == viewer.entity) return 1000.0f;
+      const bool player = e.type == player_type();
+      const std::size_t x = player ? player_fields().x : drone_fields().x;
+      const std::size_t y = player ? player_fields().y : drone_fields().y;
+      const double dx = schema().dequantize(e.type, x, e.fields[x]) - viewer.x;
+      const double dy = schema().dequantize(e.type, y, e.fields[y]) - viewer.y;
+      const double distance = std::sqrt(dx * dx + dy * dy);
+      return static_cast<float>(1.0 + 10.0 / (1.0 + distance / 5.0));
+    };
   };
 }
 
@@ -274,6 +286,7 @@ void ArenaServer::on_connected(net::PeerId peer) {
       if (it->second.lobby_player_id != ticket->player_id) continue;
       match_of_peer_.erase(it->first);
       match.replicator.remove_client(it->first);
+      match.viewers.erase(it->first);
       net_->disconnect(it->first, net::DisconnectReason::kicked);
       match.players.erase(it);
       in_world = true;
@@ -312,6 +325,7 @@ void ArenaServer::on_disconnected(net::PeerId peer) {
     entry.left_at = std::chrono::steady_clock::now();  // idle until they return or time runs out
   }
   match.replicator.remove_client(peer);
+  match.viewers.erase(peer);
   match.players.erase(player);
   match.scores_changed = true;
 }
@@ -330,6 +344,7 @@ void ArenaServer::tick() {
           net_->disconnect(peer, net::DisconnectReason::closed);
       }
       if (match.players.empty()) {
+        worker_cpu_us_finished_ += match.replicator.worker_cpu_seconds() * 1e6;
         it = matches_.erase(it);
         continue;
       }
@@ -341,6 +356,7 @@ void ArenaServer::tick() {
         // Everyone left before the end and nobody came back: the room goes back to the lobby.
         remember_finished(match.id);
         if (config_.on_match_over) config_.on_match_over(match.id, net::MatchEndReason::abandoned);
+        worker_cpu_us_finished_ += match.replicator.worker_cpu_seconds() * 1e6;
         it = matches_.erase(it);
         continue;
       }
@@ -350,6 +366,9 @@ void ArenaServer::tick() {
   }
   stats_.matches = matches_.size();
   stats_.players = match_of_peer_.size();
+  stats_.snapshot_worker_cpu_us = worker_cpu_us_finished_;
+  for (const auto& [id, match] : matches_)
+    stats_.snapshot_worker_cpu_us += match->replicator.worker_cpu_seconds() * 1e6;
   stats_.tick_cpu_us_last = thread_cpu_us() - cpu_start;
   if (tick_cpu_us_.size() < 1'000'000) tick_cpu_us_.push_back(stats_.tick_cpu_us_last);
   tick_seconds_.observe(stats_.tick_cpu_us_last / 1e6);
@@ -388,15 +407,29 @@ void ArenaServer::tick_match(Match& match) {
 
   if (match.replicator.snapshot_due(tick)) {
     const sim::WorldState state = match.world.state();
+    match.snapshot_peers.clear();
     for (const auto& [peer, player] : match.players) {
       const PlayerState* self = match.world.player(player.entity);
-      match.viewer = {player.entity, self != nullptr ? self->x : 0.0,
-                      self != nullptr ? self->y : 0.0};
-      const auto snapshot = match.replicator.snapshot_for(peer, tick, state);
-      if (net_->send(peer, kSnapshotChannel, net::Delivery::unreliable_sequenced, snapshot) ==
-          net::SendResult::ok) {
-        stats_.bytes_sent += snapshot.size();
-        stats_.snapshot_bytes += snapshot.size();
+      match.viewers[peer] = {player.entity, self != nullptr ? self->x : 0.0,
+                             self != nullptr ? self->y : 0.0};
+      match.snapshot_peers.push_back(peer);
+    }
+    const auto encode_start = std::chrono::steady_clock::now();
+    const auto snapshots = match.replicator.snapshots_for(match.snapshot_peers, tick, state);
+    const auto now = std::chrono::steady_clock::now();
+    stats_.snapshot_encode_wall_us +=
+        std::chrono::duration<double, std::micro>(now - encode_start).count();
+    const auto period = std::chrono::duration<double>(1.0 / config_.snapshot_rate_hz);
+    ++stats_.snapshot_rounds;
+    if (match.last_snapshots_at && now - *match.last_snapshots_at > 1.5 * period)
+      ++stats_.late_snapshot_rounds;
+    match.last_snapshots_at = now;
+    for (std::size_t i = 0; i < snapshots.size(); ++i) {
+      if (net_->send(match.snapshot_peers[i], kSnapshotChannel, net::Delivery::unreliable_sequenced,
+                     snapshots[i]) == net::SendResult::ok) {
+        stats_.bytes_sent += snapshots[i].size();
+        stats_.snapshot_bytes += snapshots[i].size();
+        ++stats_.snapshots_sent;
       }
     }
   }

@@ -53,6 +53,9 @@ struct ServerConfig {
   // scores and headers included, under 64 kbit/s with 64 players (docs/benchmarks.md). 0 = no
   // limit.
   std::size_t snapshot_budget_bytes = 160;
+  // Threads that encode a tick's snapshots, this one included (the replicator's
+  // encode_threads; docs/tuning.md says when more than 1 pays). 1..64. Default 1.
+  std::size_t snapshot_threads = 1;
   // Seconds between score tables (they also go out when a player joins or leaves).
   double scoreboard_interval_s = 3;
   double match_seconds = 180;
@@ -93,6 +96,15 @@ struct ServerStats {
   std::uint64_t bytes_sent = 0;      // message payload bytes to all players
   std::uint64_t snapshot_bytes = 0;  // of which snapshots
   std::uint64_t bytes_received = 0;  // message payload bytes from all players (their updates)
+  std::uint64_t snapshots_sent = 0;
+  // Ticks that sent a match's snapshots, and of them those more than half a snapshot period
+  // after the previous round was due (the server had fallen behind).
+  std::uint64_t snapshot_rounds = 0;
+  std::uint64_t late_snapshot_rounds = 0;
+  // Wall-clock time spent encoding snapshots (on every encoding thread at once), microseconds.
+  double snapshot_encode_wall_us = 0;
+  // CPU time of the snapshot encoding threads other than this one (snapshot_threads > 1), us.
+  double snapshot_worker_cpu_us = 0;
 };
 
 class ArenaServer {
@@ -151,6 +163,7 @@ class ArenaServer {
   std::chrono::steady_clock::time_point last_advance_;  // when clock_ was last advanced
   std::uint32_t match_ticks_;                           // the length of every match, in ticks
   std::vector<double> tick_cpu_us_;
+  double worker_cpu_us_finished_ = 0;  // snapshot workers' CPU in matches that are gone
   // From 0.1 ms to a 60 Hz tick's whole budget and beyond.
   tickwire::net::Histogram tick_seconds_{
       {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.0167, 0.025, 0.05, 0.1}};

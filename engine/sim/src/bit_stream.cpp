@@ -7,18 +7,23 @@ namespace tickwire::sim::detail {
 void BitWriter::write(std::uint32_t value, unsigned bits) {
   if (bits == 0) return;
   if (bits < 32) value &= (1u << bits) - 1;
-  // Fill the partly used last byte, then whole bytes, most significant bits first.
-  while (bits > 0) {
-    const unsigned used = static_cast<unsigned>(bit_count_ % 8);
-    if (used == 0) bytes_.push_back(0);
-    const unsigned room = 8 - used;
-    const unsigned take = bits < room ? bits : room;
-    const auto chunk =
-        static_cast<std::uint32_t>((std::uint64_t{value} >> (bits - take)) & ((1u << take) - 1));
-    bytes_.back() = static_cast<std::uint8_t>(bytes_.back() | (chunk << (room - take)));
-    bits -= take;
-    bit_count_ += take;
+  // The value placed in a 64-bit window right after the bits already used of the last byte
+  // (at most 7 + 32 bits), then copied out a byte at a time, most significant first: one step
+  // per byte rather than per partial byte.
+  const auto used = static_cast<unsigned>(bit_count_ % 8);
+  const unsigned total = used + bits;
+  std::uint64_t window = std::uint64_t{value} << (64 - total);
+  unsigned whole_bytes = (total + 7) / 8;
+  if (used != 0) {
+    bytes_.back() = static_cast<std::uint8_t>(bytes_.back() | (window >> 56));
+    window <<= 8;
+    --whole_bytes;
   }
+  for (unsigned i = 0; i < whole_bytes; ++i) {
+    bytes_.push_back(static_cast<std::uint8_t>(window >> 56));
+    window <<= 8;
+  }
+  bit_count_ += bits;
 }
 
 void BitWriter::write_varuint(std::uint32_t value) {

@@ -20,6 +20,8 @@ Status ReplicatorConfig::validate() const {
   if (max_input_bytes < 1 || max_input_bytes > 4096)
     return invalid_field("max_input_bytes", max_input_bytes, "1..4096");
   if (max_input_lead < 1) return invalid_field("max_input_lead", max_input_lead, ">= 1");
+  if (encode_threads < 1 || encode_threads > 64)
+    return invalid_field("encode_threads", encode_threads, "1..64");
   return {};
 }
 

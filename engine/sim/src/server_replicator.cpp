@@ -5,12 +5,12 @@
 #include <cassert>
 #include <cmath>
 #include <map>
-#include <unordered_map>
 
 #include "input_codec.hpp"
 #include "sim_messages.hpp"
 #include "snapshot_codec.hpp"
 #include "tickwire/sim/replicator.hpp"
+#include "worker_pool.hpp"
 
 namespace tickwire::sim {
 
@@ -24,16 +24,22 @@ struct ServerReplicator::Client {
   WireTick acknowledged = 0;
   WireTick newest_sent = 0;
   WireTick last_applied_input = 0;
-  std::unordered_map<EntityId, float> accumulated;  // priority of changes still waiting
+  // Priority of changes still waiting, in id order (the order priorities are asked for).
+  std::vector<detail::EncodedSnapshot::Deferred> accumulated;
   std::map<WireTick, std::vector<std::byte>> inputs;
   detail::DecodedUpdate decoded;  // the last update read, kept for its buffers
   ClientStats stats;
+};
+
+class ServerReplicator::Workers : public detail::WorkerPool {
+  using WorkerPool::WorkerPool;
 };
 
 ServerReplicator::ServerReplicator(EntitySchema schema, ReplicatorConfig config)
     : schema_(std::move(schema)), config_(config) {
   assert(config_.validate().ok());
   assert(schema_.error().empty());
+  if (config_.encode_threads > 1) workers_ = std::make_unique<Workers>(config_.encode_threads);
 }
 
 ServerReplicator::~ServerReplicator() = default;
@@ -103,26 +109,34 @@ std::vector<std::byte> ServerReplicator::snapshot_for(ClientId id, WireTick tick
     }
   }
 
-  const auto rank = [&](const WorldState::Entity& entity) {
-    const float base = priority ? priority(id, entity) : 1.0f;
-    const auto waiting = client->accumulated.find(entity.id);
-    return base + (waiting != client->accumulated.end() ? waiting->second : 0.0f);
+  // The client's own priorities plus what waiting changes accumulated. Both the encoder's
+  // questions and the waiting list are in id order: one walk, no lookups.
+  EntityPriority base_priority = priority ? priority(id) : EntityPriority{};
+  std::size_t waiting = 0;
+  const auto& accumulated = client->accumulated;
+  const EntityPriority rank = [&](const WorldState::Entity& entity) {
+    const float base = base_priority ? base_priority(entity) : 1.0f;
+    while (waiting < accumulated.size() && accumulated[waiting].id < entity.id)
+      ++waiting;
+    const bool waited = waiting < accumulated.size() && accumulated[waiting].id == entity.id;
+    return base + (waited ? accumulated[waiting].priority : 0.0f);
   };
+  // The view this snapshot replaces in the history lends its buffers to the new one, unless it
+  // is the baseline itself (acknowledged exactly `history` snapshots ago).
+  Client::Sent& slot = client->history[tick % config_.history];
+  WorldState recycled = &slot.view != baseline ? std::move(slot.view) : WorldState{};
   detail::EncodedSnapshot encoded =
       detail::encode_snapshot(schema_, *baseline, (tick - baseline_tick) / config_.tick_rate_hz,
-                              target, config_.max_snapshot_bytes * 8, rank);
+                              target, config_.max_snapshot_bytes * 8, rank, std::move(recycled));
 
   // Changes that waited gain their priority again; sent ones start over.
-  std::unordered_map<EntityId, float> accumulated;
-  for (const detail::EncodedSnapshot::Deferred& waiting : encoded.deferred)
-    accumulated[waiting.id] = waiting.priority;
-  client->accumulated = std::move(accumulated);
+  client->accumulated = std::move(encoded.deferred);
 
   if (baseline == &kNothing) baseline_tick = 0;
   client->stats.last_baseline = baseline_tick;
   client->stats.last_snapshot_bits = encoded.bits;
-  client->stats.last_deferred = encoded.deferred.size();
-  client->history[tick % config_.history] = {tick, std::move(encoded.view)};
+  client->stats.last_deferred = client->accumulated.size();
+  slot = {tick, std::move(encoded.view)};
   client->newest_sent = tick;
 
   flatbuffers::FlatBufferBuilder builder(encoded.bytes.size() + 64);
@@ -131,6 +145,23 @@ std::vector<std::byte> ServerReplicator::snapshot_for(ClientId id, WireTick tick
       schemas::CreateSnapshot(builder, tick, baseline_tick, client->last_applied_input, body);
   return detail::finish_message(
       builder, schemas::CreateSimMessage(builder, schemas::SimBody::Snapshot, snapshot.Union()));
+}
+
+double ServerReplicator::worker_cpu_seconds() const {
+  return workers_ ? workers_->worker_cpu_seconds() : 0.0;
+}
+
+std::vector<std::vector<std::byte>> ServerReplicator::snapshots_for(
+    std::span<const ClientId> clients, WireTick tick, const WorldState& world) {
+  std::vector<std::vector<std::byte>> messages(clients.size());
+  const auto encode = [&](std::size_t i) { messages[i] = snapshot_for(clients[i], tick, world); };
+  if (workers_) {
+    workers_->run(clients.size(), encode);
+  } else {
+    for (std::size_t i = 0; i < clients.size(); ++i)
+      encode(i);
+  }
+  return messages;
 }
 
 void ServerReplicator::on_message(ClientId id, std::span<const std::byte> message) {

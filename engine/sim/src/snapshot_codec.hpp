@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "tickwire/sim/entity_schema.hpp"
+#include "tickwire/sim/replicator.hpp"
 #include "tickwire/sim/world_state.hpp"
 
 namespace tickwire::sim::detail {
@@ -27,8 +28,8 @@ struct EncodedSnapshot {
   // removals and the included updates. Deltas of later snapshots are taken against it.
   WorldState view;
   std::vector<EntityId> included;  // updated entities that fit the budget
-  // Changed or new entities left for a later snapshot, with the priority they had in this one
-  // (1 without a priority function).
+  // Changed or new entities left for a later snapshot, in id order, with the priority they had
+  // in this one (1 without a priority function).
   struct Deferred {
     EntityId id;
     float priority;
@@ -39,11 +40,13 @@ struct EncodedSnapshot {
 // Encodes `target` against `baseline` (an empty baseline gives a full snapshot), which is
 // `elapsed_seconds` older: fields with a rate are compared with where the rate moved them.
 // `max_bits` = 0 means no budget. `priority`, if set, orders the changed entities (higher first;
-// ties by id); it is called once per changed entity.
+// ties by id); it is called once per changed entity, in increasing id order. `recycled_view` is
+// storage for the result's view (an old view whose buffers are reused). Thread-safe: calls on
+// different threads share nothing but their arguments.
 EncodedSnapshot encode_snapshot(const EntitySchema& schema, const WorldState& baseline,
                                 double elapsed_seconds, const WorldState& target,
-                                std::size_t max_bits,
-                                const std::function<float(const WorldState::Entity&)>& priority);
+                                std::size_t max_bits, const EntityPriority& priority,
+                                WorldState recycled_view = {});
 
 // Applies an encoded body to `baseline`. Nothing on failure: truncated or garbage bytes, unknown
 // types, out-of-range values, ids out of order, or more than `max_entities` entities.

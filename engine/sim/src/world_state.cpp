@@ -42,6 +42,13 @@ WorldState WorldState::Builder::build() {
   return assembler.finish();
 }
 
+WorldStateAssembler::WorldStateAssembler(WorldState recycled) : state_(std::move(recycled)) {
+  state_.ids_.clear();
+  state_.types_.clear();
+  state_.offsets_.clear();
+  state_.values_.clear();
+}
+
 bool WorldStateAssembler::append(EntityId id, TypeId type, std::span<const std::uint32_t> fields) {
   if (!state_.ids_.empty() && id <= state_.ids_.back()) return false;
   if (state_.offsets_.empty()) state_.offsets_.push_back(0);
@@ -56,11 +63,6 @@ WorldState WorldStateAssembler::finish() {
   WorldState out = std::move(state_);
   state_ = WorldState();
   return out;
-}
-
-WorldState::Entity WorldState::at(std::size_t index) const {
-  return {ids_[index], types_[index],
-          std::span(values_.data() + offsets_[index], offsets_[index + 1] - offsets_[index])};
 }
 
 std::optional<std::size_t> WorldState::index_of(EntityId id) const {

@@ -56,7 +56,9 @@ TEST(Replicator, with_a_budget_nothing_starves_and_the_client_converges) {
   ClientReplicator client(schema, config);
   server.add_client(1);
   // Some entities matter a lot more than others: the rest must still get through.
-  server.priority = [](ClientId, const WorldState::Entity& e) { return e.id < 20 ? 50.0f : 1.0f; };
+  server.priority = [](ClientId) -> EntityPriority {
+    return [](const WorldState::Entity& e) { return e.id < 20 ? 50.0f : 1.0f; };
+  };
   test::TestWorld world(12, 400);
   const WorldState state = world.state(schema);  // a still world, far too big for one snapshot
   std::set<EntityId> seen;

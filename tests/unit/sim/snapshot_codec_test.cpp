@@ -77,6 +77,35 @@ TEST(SnapshotCodec, budget_defers_changes_by_priority_and_view_tracks_what_was_s
   EXPECT_EQ(decoded->size(), encoded.included.size());
 }
 
+TEST(SnapshotCodec, budgeted_delta_fits_decodes_to_its_view_and_defers_the_rest_in_id_order) {
+  // Hundreds of changes against a baseline and room for a few dozen: only the changes that may
+  // fit are measured, and the delta header is chosen from them alone, so an entity coded under
+  // it must come from them (a field marked always-changed must really have changed).
+  test::TestWorld world(6, 400);
+  const WorldState baseline = world.state(kSchema);
+  for (int i = 0; i < 30; ++i)
+    world.step();
+  const WorldState target = world.state(kSchema);
+  const auto priority = [](const WorldState::Entity& e) {
+    return 1.0f + static_cast<float>(e.id % 13);
+  };
+  constexpr std::size_t kBudget = 1280;  // the Arena server's 160 bytes
+  const EncodedSnapshot encoded = encode_snapshot(kSchema, baseline, 0, target, kBudget, priority);
+  EXPECT_LE(encoded.bits, kBudget);
+  EXPECT_GT(encoded.bits, kBudget * 3 / 4) << "the budget should be mostly used";
+  ASSERT_GT(encoded.deferred.size(), encoded.included.size());
+  for (std::size_t i = 1; i < encoded.deferred.size(); ++i)
+    ASSERT_LT(encoded.deferred[i - 1].id, encoded.deferred[i].id);
+  const auto decoded = decode_snapshot(kSchema, baseline, 0, encoded.bytes, kMaxEntities);
+  ASSERT_TRUE(decoded);
+  EXPECT_EQ(*decoded, encoded.view);
+  for (const EntityId id : encoded.included) {
+    const auto sent = decoded->find(id);
+    ASSERT_TRUE(sent);
+    EXPECT_EQ(sent->fields[0], target.find(id)->fields[0]) << id;
+  }
+}
+
 TEST(SnapshotCodec, decoder_refuses_too_many_entities) {
   test::TestWorld world(5, 50);
   const WorldState target = world.state(kSchema);

@@ -25,6 +25,9 @@
 namespace tickwire::sim {
 
 using ClientId = std::uint32_t;
+// How much an entity matters to one client this snapshot (> 0; higher is sent first when the
+// budget is tight).
+using EntityPriority = std::function<float(const WorldState::Entity&)>;
 // Ticks on the wire are 32 bits and start at 1; 0 means "none".
 using WireTick = std::uint32_t;
 
@@ -49,6 +52,12 @@ struct ReplicatorConfig {
   std::size_t max_input_bytes = 256;
   // How far ahead of the server's tick a client input may be, in ticks. Default 64.
   std::uint32_t max_input_lead = 64;
+  // Threads that encode one tick's snapshots in snapshots_for(), the calling thread included
+  // (each client's snapshot is encoded by one of them; the bytes are the same with any number).
+  // 1..64. Default 1: a tick's encoding is short (tens of microseconds per client), so waking
+  // workers pays off only with hundreds of clients on a machine with a core to spare for them
+  // (docs/tuning.md).
+  std::size_t encode_threads = 1;
 
   // Fine, or which field is wrong, its value and what to use.
   Status validate() const;
@@ -79,9 +88,11 @@ class ServerReplicator {
 
   // Which entities a client sees (interest management). Default: all.
   std::function<bool(ClientId, const WorldState::Entity&)> relevant;
-  // How much an entity matters to a client this snapshot (> 0). Default: 1 for all. Higher
-  // values are sent first when the budget is tight.
-  std::function<float(ClientId, const WorldState::Entity&)> priority;
+  // How entities matter to a client, asked once per snapshot of that client (so it can look up
+  // where the client is once), then called for each changed entity. Default: 1 for all.
+  // With encode_threads > 1, `relevant`, `priority` and the functions it returns are called
+  // from several threads at once: they must only read.
+  std::function<EntityPriority(ClientId)> priority;
 
   // True on the ticks a snapshot should go out, spreading snapshot_rate_hz evenly over
   // tick_rate_hz (every other tick at the defaults).
@@ -89,6 +100,10 @@ class ServerReplicator {
 
   // The snapshot message for `client` of `world` at `tick` (tick >= 1, increasing).
   std::vector<std::byte> snapshot_for(ClientId client, WireTick tick, const WorldState& world);
+  // The same for several clients, encoded on encode_threads threads: messages[i] is for
+  // clients[i], byte for byte what snapshot_for() would give.
+  std::vector<std::vector<std::byte>> snapshots_for(std::span<const ClientId> clients,
+                                                    WireTick tick, const WorldState& world);
 
   // A ClientUpdate from `client`: records its acknowledgement and buffers its inputs.
   void on_message(ClientId client, std::span<const std::byte> message);
@@ -105,12 +120,17 @@ class ServerReplicator {
   std::optional<ClientStats> client_stats(ClientId client) const;
   const ReplicatorCounters& counters() const { return counters_; }
   const EntitySchema& schema() const { return schema_; }
+  // CPU time the encoding threads other than the caller's spent encoding (encode_threads > 1),
+  // so that a server can count all of its encoding, not only its own thread's.
+  double worker_cpu_seconds() const;
 
  private:
   struct Client;
+  class Workers;
   EntitySchema schema_;
   ReplicatorConfig config_;
   std::vector<std::unique_ptr<Client>> clients_;
+  std::unique_ptr<Workers> workers_;  // with encode_threads > 1
   ReplicatorCounters counters_;
   Client* find(ClientId client) const;
 };

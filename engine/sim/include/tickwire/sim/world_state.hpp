@@ -43,7 +43,12 @@ class WorldState {
 
   std::size_t size() const { return ids_.size(); }
   bool empty() const { return ids_.empty(); }
-  Entity at(std::size_t index) const;
+  // Inline: encoders call it for every entity of every client's snapshot.
+  Entity at(std::size_t index) const {
+    return {ids_[index], types_[index],
+            std::span(values_.data() + offsets_[index], offsets_[index + 1] - offsets_[index])};
+  }
+  EntityId id_at(std::size_t index) const { return ids_[index]; }
   // The entity with this id, if present (binary search).
   std::optional<Entity> find(EntityId id) const;
   std::optional<std::size_t> index_of(EntityId id) const;
@@ -65,6 +70,9 @@ class WorldState {
 // Appends entities in increasing id order, for decoders that produce them sorted already.
 class WorldStateAssembler {
  public:
+  WorldStateAssembler() = default;
+  // Builds into `recycled`'s buffers (emptied first): no allocation once they are large enough.
+  explicit WorldStateAssembler(WorldState recycled);
   // False (and nothing appended) if `id` is not greater than the last id appended.
   bool append(EntityId id, TypeId type, std::span<const std::uint32_t> fields);
   WorldState finish();

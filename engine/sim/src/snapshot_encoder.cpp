@@ -1,0 +1,461 @@
+// encode_snapshot, in the steps a snapshot is made of: the id diff against the client's
+// baseline, the priority ranking of what changed, the delta header, the budget fit and the bit
+// emission, then the view the client will hold.
+//
+// It runs once per client per snapshot, so every step is linear in the entities or better, and
+// reuses one scratch area per thread instead of allocating: with hundreds of clients and
+// entities, the allocations and the per-entity lookups were most of a server tick.
+
+#include <algorithm>
+#include <bit>
+
+#include "delta_coding.hpp"
+#include "snapshot_codec.hpp"
+
+namespace tickwire::sim::detail {
+namespace {
+
+constexpr std::uint32_t kNoBase = UINT32_MAX;
+
+// An entity that is new or changed since the baseline.
+struct Candidate {
+  std::uint32_t index;           // in target
+  std::uint32_t base;            // in the baseline, or kNoBase: sent whole
+  std::uint32_t gap_floor_bits;  // the id gap from the nearest candidate below (a lower bound)
+  float priority;
+  std::uint32_t deltas = 0;     // offset of its coded fields in Scratch::coded, once measured
+  std::uint32_t body_bits = 0;  // its body under the chosen header, once fitted
+};
+
+// Per field of a candidate with a baseline: the predicted reference and the zigzag delta.
+struct CodedField {
+  std::uint32_t reference;
+  std::uint32_t zigzag;
+};
+
+// Reused by every snapshot encoded on a thread: the buffers keep their capacity.
+struct Scratch {
+  std::vector<EntityId> removed;
+  std::vector<Candidate> candidates;           // id order, then priority order
+  std::vector<std::uint32_t> expected;         // the baseline's fields as the rates moved them
+  std::vector<std::uint32_t> expected_offset;  // per baseline entity, into `expected`
+  std::vector<CodedField> coded;
+  std::vector<std::uint32_t> chosen;  // positions in `candidates`
+  std::vector<std::uint32_t> by_id;   // the same, sorted by id while the budget is checked
+  std::vector<std::vector<std::uint32_t>> header_deltas;  // per type * kMaxFields + field
+  DeltaHeader header;
+  // Per target index: whether its change waits, and with which priority, so that the deferred
+  // list comes out in id order without a sort.
+  std::vector<std::uint8_t> waits;
+  std::vector<float> deferred_priority;
+  BitWriter out;
+};
+
+Scratch& thread_scratch() {
+  thread_local Scratch scratch;
+  return scratch;
+}
+
+bool any_rates(const EntitySchema& schema) {
+  for (std::size_t t = 0; t < schema.type_count(); ++t) {
+    if (schema.has_rates(static_cast<TypeId>(t))) return true;
+  }
+  return false;
+}
+
+// Step 1, the id diff: walks both sorted id lists once. Fills the removed ids, the candidates
+// (in id order, with their id-gap floor) and the baseline's expected fields (what the client
+// predicts for entities this snapshot does not mention).
+void diff_ids(const EntitySchema& schema, const WorldState& baseline, double elapsed_seconds,
+              const WorldState& target, Scratch& s) {
+  s.removed.clear();
+  s.candidates.clear();
+  s.expected.clear();
+  s.expected_offset.clear();
+  const bool predicts = elapsed_seconds != 0 && any_rates(schema);
+  std::uint32_t predicted[EntitySchema::kMaxFields];
+  // The expected fields of baseline entity b, recorded as the walk passes it.
+  const auto expect = [&](std::size_t b) {
+    const WorldState::Entity base = baseline.at(b);
+    s.expected_offset.push_back(static_cast<std::uint32_t>(s.expected.size()));
+    if (predicts && schema.has_rates(base.type)) {
+      const std::span out(predicted, base.fields.size());
+      schema.predict(base.type, base.fields, elapsed_seconds, out);
+      s.expected.insert(s.expected.end(), out.begin(), out.end());
+    } else {
+      s.expected.insert(s.expected.end(), base.fields.begin(), base.fields.end());
+    }
+    return base;
+  };
+  const auto add = [&](std::size_t index, std::uint32_t base) {
+    s.candidates.push_back({static_cast<std::uint32_t>(index), base, 0, 1.0f});
+  };
+  std::size_t b = 0;
+  for (std::size_t t = 0; t < target.size(); ++t) {
+    const WorldState::Entity entity = target.at(t);
+    while (b < baseline.size() && baseline.at(b).id < entity.id)
+      s.removed.push_back(expect(b++).id);
+    if (b < baseline.size() && baseline.at(b).id == entity.id) {
+      const WorldState::Entity base = expect(b);
+      const std::uint32_t* expected = s.expected.data() + s.expected_offset[b];
+      if (base.type != entity.type) {
+        s.removed.push_back(base.id);  // a new type is a new entity under the same id
+        add(t, kNoBase);
+      } else if (!std::equal(entity.fields.begin(), entity.fields.end(), expected)) {
+        add(t, static_cast<std::uint32_t>(b));
+      }
+      ++b;
+    } else {
+      add(t, kNoBase);
+    }
+  }
+  while (b < baseline.size())
+    s.removed.push_back(expect(b++).id);
+
+  // An id gap is known only once the set is chosen: each candidate is first charged the gap
+  // from the nearest candidate below it, a lower bound.
+  EntityId below = 0;
+  for (Candidate& c : s.candidates) {
+    const EntityId id = target.at(c.index).id;
+    c.gap_floor_bits = static_cast<std::uint32_t>(varuint_bits(id - below - 1));
+    below = id;
+  }
+}
+
+bool ranks_before(const Candidate& x, const Candidate& y) {
+  // Higher priority first; ties in id order (candidates are indexed in id order).
+  return x.priority != y.priority ? x.priority > y.priority : x.index < y.index;
+}
+
+// Step 2, the priority ranking: asks `priority` about each candidate, in id order, and orders
+// the first `wanted` of them by it (the rest stay unordered until sort_rest_by_priority()).
+void rank_candidates(const WorldState& target, const EntityPriority& priority, std::size_t wanted,
+                     Scratch& s) {
+  if (!priority) return;  // all 1, already in id order
+  for (Candidate& c : s.candidates)
+    c.priority = priority(target.at(c.index));
+  auto& all = s.candidates;
+  if (wanted < all.size()) {
+    std::nth_element(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(wanted), all.end(),
+                     ranks_before);
+    std::sort(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(wanted), ranks_before);
+  } else {
+    std::sort(all.begin(), all.end(), ranks_before);
+  }
+}
+
+// Measures a candidate's deltas against its baseline (references predicted with the mean of the
+// old and new rates) into Scratch::coded.
+void measure_deltas(const EntitySchema& schema, const WorldState& baseline, double elapsed_seconds,
+                    const WorldState& target, Candidate& c, Scratch& s) {
+  c.deltas = static_cast<std::uint32_t>(s.coded.size());
+  if (c.base == kNoBase) return;
+  const WorldState::Entity entity = target.at(c.index);
+  const WorldState::Entity base = baseline.at(c.base);
+  for (std::size_t f = 0; f < entity.fields.size(); ++f) {
+    const std::uint32_t reference =
+        schema.predict_field(entity.type, f, base.fields, entity.fields, elapsed_seconds);
+    const std::uint32_t z =
+        is_wide(schema, entity.type, f)
+            ? zigzag(field_delta(reference, entity.fields[f], schema.field_steps(entity.type, f),
+                                 is_angle(schema, entity.type, f)))
+            : 0;
+    s.coded.push_back({reference, z});
+  }
+}
+
+// Bits of a candidate's body (after its id gap) before the header is known: every field with a
+// changed bit, deltas at Exp-Golomb order 0 (more than the header's order costs for large deltas,
+// at most a bit or two less for tiny ones).
+std::size_t rough_body_bits(const EntitySchema& schema, const WorldState& target,
+                            const Candidate& c, const Scratch& s) {
+  const WorldState::Entity entity = target.at(c.index);
+  std::size_t bits = 0;
+  if (c.base == kNoBase) {
+    bits += schema.type_bits();
+    for (std::size_t f = 0; f < entity.fields.size(); ++f)
+      bits += schema.field_bits(entity.type, f);
+    return bits;
+  }
+  for (std::size_t f = 0; f < entity.fields.size(); ++f) {
+    const CodedField& field = s.coded[c.deltas + f];
+    ++bits;
+    if (entity.fields[f] == field.reference) continue;
+    bits += is_wide(schema, entity.type, f) ? exp_golomb_bits(field.zigzag, 0)
+                                            : schema.field_bits(entity.type, f);
+  }
+  return bits;
+}
+
+// Step 3, the sample: the candidates, in priority order, that may fit this snapshot, measured.
+// Without a budget, all of them; with one, those until their rough cost passes twice the budget:
+// the real coding would have to be under half the rough cost for a candidate past the cut to
+// fit. Returns how many there are; the rest wait for a later snapshot.
+std::size_t measure_sample(const EntitySchema& schema, const WorldState& baseline,
+                           double elapsed_seconds, const WorldState& target, std::size_t max_bits,
+                           const EntityPriority& priority, Scratch& s) {
+  s.coded.clear();
+  std::size_t sampled = 0;
+  std::size_t rough = 0;
+  // Candidates ordered by priority so far (rank_candidates sorted a first batch).
+  std::size_t ordered = 0;
+  constexpr std::size_t kRankBatch = 64;
+  for (; sampled < s.candidates.size(); ++sampled) {
+    if (max_bits != 0 && rough > 2 * max_bits) break;
+    if (sampled == ordered) {
+      if (ordered == 0) {
+        ordered = max_bits == 0 ? s.candidates.size() : kRankBatch;
+        rank_candidates(target, priority, ordered, s);
+      } else if (priority) {
+        std::sort(s.candidates.begin() + static_cast<std::ptrdiff_t>(ordered), s.candidates.end(),
+                  ranks_before);
+        ordered = s.candidates.size();
+      } else {
+        ordered = s.candidates.size();
+      }
+    }
+    Candidate& c = s.candidates[sampled];
+    measure_deltas(schema, baseline, elapsed_seconds, target, c, s);
+    rough += c.gap_floor_bits + rough_body_bits(schema, target, c, s);
+  }
+  return sampled;
+}
+
+// Step 4, the delta header that makes the sample's deltas shortest (into Scratch::header).
+void choose_delta_header(const EntitySchema& schema, const WorldState& target, std::size_t sampled,
+                         Scratch& s) {
+  const std::size_t types = schema.type_count();
+  DeltaHeader& header = s.header;
+  header.present.assign(types, false);
+  header.orders.resize(types);
+  header.always_changed.resize(types);
+  s.header_deltas.resize(types * EntitySchema::kMaxFields);
+  for (auto& deltas : s.header_deltas)
+    deltas.clear();
+  for (std::size_t t = 0; t < types; ++t) {
+    const std::size_t fields = schema.field_count(static_cast<TypeId>(t));
+    header.orders[t].assign(fields, 0);
+    header.always_changed[t].assign(fields, true);
+  }
+  for (std::size_t i = 0; i < sampled; ++i) {
+    const Candidate& c = s.candidates[i];
+    if (c.base == kNoBase) continue;
+    const WorldState::Entity entity = target.at(c.index);
+    header.present[entity.type] = true;
+    for (std::size_t f = 0; f < entity.fields.size(); ++f) {
+      const CodedField& field = s.coded[c.deltas + f];
+      if (entity.fields[f] == field.reference) {
+        header.always_changed[entity.type][f] = false;
+        continue;
+      }
+      if (is_wide(schema, entity.type, f))
+        s.header_deltas[entity.type * EntitySchema::kMaxFields + f].push_back(field.zigzag);
+    }
+  }
+  for (std::size_t t = 0; t < types; ++t) {
+    for (std::size_t f = 0; f < header.orders[t].size(); ++f) {
+      const auto& deltas = s.header_deltas[t * EntitySchema::kMaxFields + f];
+      std::size_t best_cost = SIZE_MAX;
+      // Past the width of the largest delta every delta costs order + 1 bits, more with each
+      // order: the orders above it cannot win, so they are not tried.
+      std::uint32_t largest = 0;
+      for (const std::uint32_t z : deltas)
+        largest = std::max(largest, z);
+      const unsigned top =
+          std::min({schema.field_bits(static_cast<TypeId>(t), f), (1u << kOrderBits) - 1,
+                    static_cast<unsigned>(std::bit_width(largest))});
+      for (unsigned order = 0; order <= top && !deltas.empty(); ++order) {
+        std::size_t cost = 0;
+        for (const std::uint32_t z : deltas)
+          cost += exp_golomb_bits(z, order);
+        if (cost < best_cost) {
+          best_cost = cost;
+          header.orders[t][f] = static_cast<std::uint8_t>(order);
+        }
+      }
+    }
+  }
+}
+
+// The exact bits of a candidate's body under `header`.
+std::size_t body_bits(const EntitySchema& schema, const DeltaHeader& header,
+                      const WorldState& target, const Candidate& c, const Scratch& s) {
+  const WorldState::Entity entity = target.at(c.index);
+  if (c.base == kNoBase) return rough_body_bits(schema, target, c, s);
+  std::size_t bits = 0;
+  for (std::size_t f = 0; f < entity.fields.size(); ++f) {
+    const CodedField& field = s.coded[c.deltas + f];
+    if (!header.always_changed[entity.type][f]) ++bits;
+    if (entity.fields[f] == field.reference) continue;
+    bits += is_wide(schema, entity.type, f)
+                ? exp_golomb_bits(field.zigzag, header.orders[entity.type][f])
+                : schema.field_bits(entity.type, f);
+  }
+  return bits;
+}
+
+// Step 5, the budget fit: bodies go in priority order while they fit (each charged its gap
+// floor), then the real layout is measured and the least important are given back until it
+// fits. Leaves the chosen candidates in Scratch::chosen in id order and reports the rest as
+// deferred.
+void fit_budget(const EntitySchema& schema, const DeltaHeader& header, const WorldState& target,
+                std::size_t header_bits, std::size_t sampled, std::size_t max_bits, Scratch& s,
+                EncodedSnapshot& result) {
+  s.chosen.clear();
+  s.waits.assign(target.size(), 0);
+  s.deferred_priority.resize(target.size());
+  const auto defer = [&](const Candidate& c) {
+    s.waits[c.index] = 1;
+    s.deferred_priority[c.index] = c.priority;
+  };
+  std::size_t estimate =
+      header_bits + varuint_bits(static_cast<std::uint32_t>(s.candidates.size()));
+  // Once this many candidates in a row did not fit, the budget is spent: the rest (lower in
+  // priority) wait without being measured.
+  constexpr std::size_t kMisfitsBeforeFull = 8;
+  std::size_t misfits = 0;
+  for (std::size_t i = 0; i < sampled; ++i) {
+    Candidate& c = s.candidates[i];
+    if (max_bits != 0 && misfits >= kMisfitsBeforeFull) {
+      defer(c);
+      continue;
+    }
+    c.body_bits = static_cast<std::uint32_t>(body_bits(schema, header, target, c, s));
+    const std::size_t cost = c.gap_floor_bits + c.body_bits;
+    if (max_bits != 0 && estimate + cost > max_bits) {
+      defer(c);
+      ++misfits;
+      continue;
+    }
+    misfits = 0;
+    estimate += cost;
+    s.chosen.push_back(static_cast<std::uint32_t>(i));
+  }
+  for (std::size_t i = sampled; i < s.candidates.size(); ++i)
+    defer(s.candidates[i]);
+
+  // Give back the least important (the last chosen) until the real layout fits. The chosen are
+  // put in id order once; each give-back removes one from that order and re-adds the gaps.
+  std::vector<std::uint32_t>& by_id = s.by_id;
+  by_id.assign(s.chosen.begin(), s.chosen.end());
+  std::sort(by_id.begin(), by_id.end(), [&](std::uint32_t x, std::uint32_t y) {
+    return s.candidates[x].index < s.candidates[y].index;
+  });
+  const auto exact_bits = [&] {
+    std::size_t bits = header_bits + varuint_bits(static_cast<std::uint32_t>(by_id.size()));
+    EntityId below = 0;
+    for (const std::uint32_t i : by_id) {
+      const Candidate& c = s.candidates[i];
+      const EntityId id = target.id_at(c.index);
+      bits += varuint_bits(id - below - 1) + c.body_bits;
+      below = id;
+    }
+    return bits;
+  };
+  while (max_bits != 0 && !s.chosen.empty() && exact_bits() > max_bits) {
+    const std::uint32_t least = s.chosen.back();
+    defer(s.candidates[least]);
+    s.chosen.pop_back();
+    by_id.erase(std::find(by_id.begin(), by_id.end(), least));
+  }
+  s.chosen.swap(by_id);
+  for (std::size_t t = 0; t < target.size(); ++t) {
+    if (s.waits[t] != 0) result.deferred.push_back({target.id_at(t), s.deferred_priority[t]});
+  }
+}
+
+// Step 6, the bit emission of the chosen bodies, in id order, after the header.
+void write_updates(const EntitySchema& schema, const DeltaHeader& header, const WorldState& target,
+                   Scratch& s, EncodedSnapshot& result) {
+  BitWriter& out = s.out;
+  out.write_varuint(static_cast<std::uint32_t>(s.chosen.size()));
+  EntityId previous = 0;
+  for (const std::uint32_t i : s.chosen) {
+    const Candidate& c = s.candidates[i];
+    const WorldState::Entity entity = target.at(c.index);
+    out.write_varuint(entity.id - previous - 1);
+    previous = entity.id;
+    result.included.push_back(entity.id);
+    if (c.base == kNoBase) {
+      out.write(entity.type, schema.type_bits());
+      for (std::size_t f = 0; f < entity.fields.size(); ++f)
+        out.write(entity.fields[f], schema.field_bits(entity.type, f));
+      continue;
+    }
+    for (const std::size_t f : schema.coding_order(entity.type)) {
+      const CodedField& field = s.coded[c.deltas + f];
+      const bool changed = entity.fields[f] != field.reference;
+      if (!header.always_changed[entity.type][f]) out.write_bool(changed);
+      if (!changed) continue;
+      if (is_wide(schema, entity.type, f)) {
+        write_exp_golomb(out, field.zigzag, header.orders[entity.type][f]);
+      } else {
+        out.write(entity.fields[f], schema.field_bits(entity.type, f));
+      }
+    }
+  }
+}
+
+// Step 7, the client's view: the expected baseline minus removals, with the chosen updates.
+WorldState build_view(const WorldState& baseline, const WorldState& target, const Scratch& s,
+                      WorldState recycled) {
+  WorldStateAssembler view(std::move(recycled));
+  std::size_t b = 0, r = 0, c = 0;
+  const auto expected_fields = [&](std::size_t index) {
+    const std::uint32_t begin = s.expected_offset[index];
+    return std::span(s.expected.data() + begin, baseline.at(index).fields.size());
+  };
+  while (b < baseline.size() || c < s.chosen.size()) {
+    const EntityId next_update =
+        c < s.chosen.size() ? target.at(s.candidates[s.chosen[c]].index).id : 0;
+    const bool take_base =
+        c == s.chosen.size() || (b < baseline.size() && baseline.at(b).id < next_update);
+    if (take_base) {
+      const EntityId id = baseline.at(b).id;
+      while (r < s.removed.size() && s.removed[r] < id)
+        ++r;
+      if (!(r < s.removed.size() && s.removed[r] == id))
+        view.append(id, baseline.at(b).type, expected_fields(b));
+      ++b;
+    } else {
+      const WorldState::Entity entity = target.at(s.candidates[s.chosen[c++]].index);
+      if (b < baseline.size() && baseline.at(b).id == entity.id) ++b;  // replaced by the update
+      view.append(entity.id, entity.type, entity.fields);
+    }
+  }
+  return view.finish();
+}
+
+}  // namespace
+
+EncodedSnapshot encode_snapshot(const EntitySchema& schema, const WorldState& baseline,
+                                double elapsed_seconds, const WorldState& target,
+                                std::size_t max_bits, const EntityPriority& priority,
+                                WorldState recycled_view) {
+  Scratch& s = thread_scratch();
+  EncodedSnapshot result;
+  diff_ids(schema, baseline, elapsed_seconds, target, s);
+  const std::size_t sampled =
+      measure_sample(schema, baseline, elapsed_seconds, target, max_bits, priority, s);
+  choose_delta_header(schema, target, sampled, s);
+  const DeltaHeader& header = s.header;
+
+  BitWriter& out = s.out;
+  out.clear();
+  out.write_varuint(static_cast<std::uint32_t>(s.removed.size()));
+  EntityId previous = 0;
+  for (const EntityId id : s.removed) {
+    out.write_varuint(id - previous - 1);
+    previous = id;
+  }
+  write_delta_header(out, schema, header);
+  fit_budget(schema, header, target, out.bit_count(), sampled, max_bits, s, result);
+  write_updates(schema, header, target, s, result);
+
+  result.view = build_view(baseline, target, s, std::move(recycled_view));
+  result.bits = out.bit_count();
+  result.bytes = out.bytes();
+  return result;
+}
+
+}  // namespace tickwire::sim::detail
