@@ -1,0 +1,172 @@
+// Arena's replay records (arena_replay.fbs) and their playback through the rules.
+
+#include "arena_replay.hpp"
+
+#include <flatbuffers/flatbuffers.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include <tickwire/schemas/aligned_view.hpp>
+
+#include "arena_replay_generated.h"
+
+namespace arena {
+namespace {
+
+namespace fb = arena::replay;
+namespace sim = tickwire::sim;
+
+std::vector<std::byte> bytes_of(const flatbuffers::FlatBufferBuilder& fbb) {
+  const auto* data = reinterpret_cast<const std::byte*>(fbb.GetBufferPointer());
+  return {data, data + fbb.GetSize()};
+}
+
+// A replay's rules come from a file: keep them where the World is safe to run (a drone count in
+// the millions or a NaN arena would hang or poison the playback).
+bool rules_are_sane(const Config& c) {
+  const auto finite_positive = [](double v) { return std::isfinite(v) && v > 0 && v < 1e6; };
+  return finite_positive(c.half_size) && finite_positive(c.player_speed) &&
+         finite_positive(c.player_radius) && finite_positive(c.drone_speed) &&
+         finite_positive(c.drone_radius) && finite_positive(c.weapon_range) && c.drones >= 0 &&
+         c.drones <= 10'000 && c.damage >= 0 && c.damage <= 1000 && c.tick_rate_hz >= 1 &&
+         c.tick_rate_hz <= 1000;
+}
+
+}  // namespace
+
+std::vector<std::byte> encode_replay_rules(const Config& c) {
+  flatbuffers::FlatBufferBuilder fbb(160);
+  fbb.Finish(fb::CreateRules(fbb, c.half_size, c.player_speed, c.player_radius, c.drone_speed,
+                             c.drone_radius, c.drones, c.weapon_range, c.damage,
+                             c.fire_cooldown_ticks, c.respawn_ticks, c.match_ticks, c.tick_rate_hz,
+                             c.seed));
+  return bytes_of(fbb);
+}
+
+std::optional<Config> decode_replay_rules(std::span<const std::byte> bytes) {
+  constexpr std::size_t kMaxRulesBytes = 1024;
+  if (bytes.size() > kMaxRulesBytes) return std::nullopt;
+  const tickwire::schemas::AlignedView view(bytes);
+  flatbuffers::Verifier verifier(view.data(), view.size(), 2, 2);
+  if (!verifier.VerifyBuffer<fb::Rules>(nullptr)) return std::nullopt;
+  const auto* r = flatbuffers::GetRoot<fb::Rules>(view.data());
+  Config c;
+  c.half_size = r->half_size();
+  c.player_speed = r->player_speed();
+  c.player_radius = r->player_radius();
+  c.drone_speed = r->drone_speed();
+  c.drone_radius = r->drone_radius();
+  c.drones = r->drones();
+  c.weapon_range = r->weapon_range();
+  c.damage = r->damage();
+  c.fire_cooldown_ticks = r->fire_cooldown_ticks();
+  c.respawn_ticks = r->respawn_ticks();
+  c.match_ticks = r->match_ticks();
+  c.tick_rate_hz = r->tick_rate_hz();
+  c.seed = r->seed();
+  if (!rules_are_sane(c)) return std::nullopt;
+  return c;
+}
+
+std::vector<std::byte> encode_replay_step(const ReplayStep& step) {
+  flatbuffers::FlatBufferBuilder fbb(64 + step.inputs.size() * sizeof(fb::TickInput));
+  std::vector<fb::Membership> membership;
+  membership.reserve(step.membership.size());
+  for (const auto& m : step.membership)
+    membership.emplace_back(m.player, m.joined);
+  std::vector<fb::TickInput> inputs;
+  inputs.reserve(step.inputs.size());
+  for (const auto& [player, input] : step.inputs) {
+    inputs.emplace_back(player, input.move_x, input.move_y, input.fire, input.aim, input.view_tick);
+  }
+  const auto membership_vector = membership.empty() ? 0 : fbb.CreateVectorOfStructs(membership).o;
+  fbb.Finish(fb::CreateStep(fbb, membership_vector, fbb.CreateVectorOfStructs(inputs)));
+  return bytes_of(fbb);
+}
+
+std::optional<ReplayStep> decode_replay_step(std::span<const std::byte> bytes) {
+  // Room for every player a server admits (a few thousand) and their joins and leaves.
+  constexpr std::size_t kMaxStepBytes = 1 << 20;
+  if (bytes.size() > kMaxStepBytes) return std::nullopt;
+  const tickwire::schemas::AlignedView view(bytes);
+  flatbuffers::Verifier verifier(view.data(), view.size(), 2, 2);
+  if (!fb::VerifyStepBuffer(verifier)) return std::nullopt;
+  const auto* step = fb::GetStep(view.data());
+  ReplayStep out;
+  if (const auto* membership = step->membership()) {
+    for (const fb::Membership* m : *membership)
+      out.membership.push_back({m->player(), m->joined()});
+  }
+  if (const auto* inputs = step->inputs()) {
+    for (const fb::TickInput* i : *inputs) {
+      if (i->player() >= World::kFirstDrone) return std::nullopt;
+      // The same clamps as inputs from the network: a file is no more trusted than a player.
+      PlayerInput input;
+      input.move_x = static_cast<std::int8_t>(std::clamp<int>(i->move_x(), -1, 1));
+      input.move_y = static_cast<std::int8_t>(std::clamp<int>(i->move_y(), -1, 1));
+      input.aim = std::isfinite(i->aim()) ? i->aim() : 0.0f;
+      input.fire = i->fire();
+      input.view_tick = std::isfinite(i->view_tick()) ? i->view_tick() : 0.0;
+      out.inputs[i->player()] = input;
+    }
+  }
+  return out;
+}
+
+sim::ReplayResult<MatchReplay> MatchReplay::open(std::vector<std::byte> file) {
+  using R = sim::ReplayResult<MatchReplay>;
+  auto reader = sim::ReplayReader::open(std::move(file));
+  if (!reader) return R::error(reader.error());
+  const sim::ReplayInfo& info = reader->info();
+  if (info.game != kReplayGame) {
+    return R::error("not an Arena replay: it was recorded by \"" + info.game + "\"");
+  }
+  if (info.game_version != kReplayRulesVersion) {
+    return R::error("Arena replay of rules version " + std::to_string(info.game_version) +
+                    ", this build plays version " + std::to_string(kReplayRulesVersion));
+  }
+  auto rules = decode_replay_rules(info.initial_state);
+  if (!rules) return R::error("Arena replay is corrupt: its rules do not decode");
+  return MatchReplay(std::move(reader.value()), *rules);
+}
+
+MatchReplay::MatchReplay(sim::ReplayReader reader, Config rules)
+    : reader_(std::move(reader)), rules_(rules), world_(rules) {}
+
+MatchReplay::Step MatchReplay::step() {
+  const auto tick = reader_.next();
+  if (!tick) return Step::end;
+  const auto recorded = decode_replay_step(tick->data);
+  if (!recorded) return Step::bad_data;
+  for (const auto& m : recorded->membership) {
+    if (m.player >= World::kFirstDrone) return Step::bad_data;
+    if (m.joined) {
+      world_.add_player(m.player);
+    } else {
+      world_.remove_player(m.player);
+    }
+  }
+  world_.step(recorded->inputs);
+  if (world_.tick() != tick->tick) return Step::diverged;  // a tick missing from the recording
+  state_hash_ = world_.state().hash();
+  if (tick->state_hash != 0 && tick->state_hash != state_hash_) return Step::diverged;
+  return Step::stepped;
+}
+
+MatchReplay::Step MatchReplay::seek(std::uint64_t tick) {
+  if (tick < world_.tick()) {
+    world_ = World(rules_);
+    state_hash_ = 0;
+    (void)reader_.seek(0);
+  }
+  // The reader's cursor is on the tick after the world's.
+  Step last = Step::stepped;
+  while (world_.tick() < tick) {
+    last = step();
+    if (last != Step::stepped) break;
+  }
+  return last;
+}
+
+}  // namespace arena
