@@ -33,6 +33,7 @@
 #include "host_port.hpp"
 #include "key_file.hpp"
 #include "lobby_link.hpp"
+#include "match_recorder.hpp"
 #include "server_options.hpp"
 
 namespace {
@@ -232,6 +233,17 @@ int run(const arena::ServerOptions& options) {
     config.reconnect_grace_ms = static_cast<std::uint32_t>(options.reconnect_grace_s * 1000);
     config.drones = options.drones;
     config.seed = options.seed;
+    if (options.replays) {
+      auto recorder = arena::MatchRecorder::make(
+          {.directory = options.replay_dir, .keep_newest = options.keep_replays});
+      if (!recorder) {
+        std::fprintf(stderr, "tickwire-server: --replay-dir: %s\n", recorder.error().c_str());
+        return 1;
+      }
+      config.observer = recorder.value();
+      std::printf("recording every match into %s/ (keeping the newest %zu)\n",
+                  options.replay_dir.c_str(), options.keep_replays);
+    }
     if (lobby) {
       // Same process: the room goes back to the lobby when its match ends.
       config.on_match_began = [&lobby](std::uint64_t match) { lobby->match_began(match); };
