@@ -44,6 +44,9 @@ bool is_replay_file_name(std::string_view name) {
 
 net::Status RecordingConfig::validate() const {
   if (directory.empty()) return net::Status::error("recording.directory is empty: name a folder");
+  if (hash_every_ticks < 1) {
+    return net::Status::error("recording.hash_every_ticks = 0 is invalid: use >= 1");
+  }
   if (ticks_per_chunk < 1 || ticks_per_chunk > 100'000) {
     return net::Status::error("recording.ticks_per_chunk = " + std::to_string(ticks_per_chunk) +
                               " is invalid: use 1..100000");
@@ -58,6 +61,7 @@ struct MatchRecorder::Recording {
   std::FILE* file;
   fs::path path, part_path;
   ReplayStep pending;  // joins and leaves since the last tick, then the tick's inputs
+  std::map<PlayerId, PlayerInput> last_inputs;  // of the tick before
 };
 
 net::Result<std::shared_ptr<MatchRecorder>> MatchRecorder::make(const RecordingConfig& config) {
@@ -131,13 +135,14 @@ void MatchRecorder::ticked(std::uint64_t match_id, const std::map<PlayerId, Play
   const auto found = recordings_.find(match_id);
   if (found == recordings_.end()) return;
   Recording& recording = *found->second;
-  recording.pending.inputs = inputs;
+  diff_inputs(recording.last_inputs, inputs, recording.pending);
+  recording.last_inputs = inputs;
   const auto data = encode_replay_step(recording.pending);
   recording.pending.membership.clear();
-  // The hash of every tick lets a playback prove it reproduced the match (and find the first
-  // tick where it did not).
-  if (!recording.recorder.record(static_cast<std::uint32_t>(world.tick()), data,
-                                 world.state().hash()) ||
+  // The hash lets a playback prove it reproduced the match (and find where it did not).
+  const std::uint64_t hash =
+      world.tick() % config_.hash_every_ticks == 0 ? world.state().hash() : 0;
+  if (!recording.recorder.record(static_cast<std::uint32_t>(world.tick()), data, hash) ||
       !write(recording, recording.recorder.take_bytes())) {
     give_up(match_id);
   }

@@ -33,7 +33,39 @@ bool rules_are_sane(const Config& c) {
          c.tick_rate_hz <= 1000;
 }
 
+bool same_input(const PlayerInput& a, const PlayerInput& b) {
+  return a.move_x == b.move_x && a.move_y == b.move_y && a.aim == b.aim && a.fire == b.fire &&
+         a.view_tick == b.view_tick;
+}
+
 }  // namespace
+
+void diff_inputs(const std::map<PlayerId, PlayerInput>& previous,
+                 const std::map<PlayerId, PlayerInput>& current, ReplayStep& step) {
+  step.changed_inputs.clear();
+  step.stopped.clear();
+  // Both maps are sorted by player: one merge pass.
+  auto before = previous.begin();
+  for (const auto& [player, input] : current) {
+    while (before != previous.end() && before->first < player)
+      step.stopped.push_back((before++)->first);
+    if (before != previous.end() && before->first == player) {
+      if (!same_input(before->second, input)) step.changed_inputs.emplace(player, input);
+      ++before;
+    } else {
+      step.changed_inputs.emplace(player, input);
+    }
+  }
+  for (; before != previous.end(); ++before)
+    step.stopped.push_back(before->first);
+}
+
+void apply_inputs(const ReplayStep& step, std::map<PlayerId, PlayerInput>& inputs) {
+  for (const PlayerId player : step.stopped)
+    inputs.erase(player);
+  for (const auto& [player, input] : step.changed_inputs)
+    inputs[player] = input;
+}
 
 std::vector<std::byte> encode_replay_rules(const Config& c) {
   flatbuffers::FlatBufferBuilder fbb(160);
@@ -70,18 +102,22 @@ std::optional<Config> decode_replay_rules(std::span<const std::byte> bytes) {
 }
 
 std::vector<std::byte> encode_replay_step(const ReplayStep& step) {
-  flatbuffers::FlatBufferBuilder fbb(64 + step.inputs.size() * sizeof(fb::TickInput));
+  flatbuffers::FlatBufferBuilder fbb(64 + step.changed_inputs.size() * sizeof(fb::TickInput) +
+                                     step.membership.size() * sizeof(fb::Membership) +
+                                     step.stopped.size() * 4);
   std::vector<fb::Membership> membership;
   membership.reserve(step.membership.size());
   for (const auto& m : step.membership)
     membership.emplace_back(m.player, m.joined);
   std::vector<fb::TickInput> inputs;
-  inputs.reserve(step.inputs.size());
-  for (const auto& [player, input] : step.inputs) {
+  inputs.reserve(step.changed_inputs.size());
+  for (const auto& [player, input] : step.changed_inputs) {
     inputs.emplace_back(player, input.move_x, input.move_y, input.fire, input.aim, input.view_tick);
   }
   const auto membership_vector = membership.empty() ? 0 : fbb.CreateVectorOfStructs(membership).o;
-  fbb.Finish(fb::CreateStep(fbb, membership_vector, fbb.CreateVectorOfStructs(inputs)));
+  const auto inputs_vector = inputs.empty() ? 0 : fbb.CreateVectorOfStructs(inputs).o;
+  const auto stopped_vector = step.stopped.empty() ? 0 : fbb.CreateVector(step.stopped).o;
+  fbb.Finish(fb::CreateStep(fbb, membership_vector, inputs_vector, stopped_vector));
   return bytes_of(fbb);
 }
 
@@ -108,9 +144,10 @@ std::optional<ReplayStep> decode_replay_step(std::span<const std::byte> bytes) {
       input.aim = std::isfinite(i->aim()) ? i->aim() : 0.0f;
       input.fire = i->fire();
       input.view_tick = std::isfinite(i->view_tick()) ? i->view_tick() : 0.0;
-      out.inputs[i->player()] = input;
+      out.changed_inputs[i->player()] = input;
     }
   }
+  if (const auto* stopped = step->stopped()) out.stopped.assign(stopped->begin(), stopped->end());
   return out;
 }
 
@@ -147,7 +184,8 @@ MatchReplay::Step MatchReplay::step() {
       world_.remove_player(m.player);
     }
   }
-  world_.step(recorded->inputs);
+  apply_inputs(*recorded, inputs_);
+  world_.step(inputs_);
   if (world_.tick() != tick->tick) return Step::diverged;  // a tick missing from the recording
   state_hash_ = world_.state().hash();
   if (tick->state_hash != 0 && tick->state_hash != state_hash_) return Step::diverged;
@@ -157,6 +195,7 @@ MatchReplay::Step MatchReplay::step() {
 MatchReplay::Step MatchReplay::seek(std::uint64_t tick) {
   if (tick < world_.tick()) {
     world_ = World(rules_);
+    inputs_.clear();
     state_hash_ = 0;
     (void)reader_.seek(0);
   }

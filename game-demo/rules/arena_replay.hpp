@@ -31,9 +31,16 @@ struct ReplayStep {
     PlayerId player;
     bool joined;  // false: left
   };
-  std::vector<Membership> membership;  // before the tick's step
-  std::map<PlayerId, PlayerInput> inputs;
+  std::vector<Membership> membership;              // before the tick's step
+  std::map<PlayerId, PlayerInput> changed_inputs;  // new or different from the tick before
+  std::vector<PlayerId> stopped;                   // no input from this tick on
 };
+
+// The step that turns the inputs of the tick before, `previous`, into `current`.
+void diff_inputs(const std::map<PlayerId, PlayerInput>& previous,
+                 const std::map<PlayerId, PlayerInput>& current, ReplayStep& step);
+// Applies a step's input changes to `inputs` (the tick before's): they become this tick's.
+void apply_inputs(const ReplayStep& step, std::map<PlayerId, PlayerInput>& inputs);
 
 std::vector<std::byte> encode_replay_step(const ReplayStep& step);
 // Nothing for bytes that are not a Step (a replay is a file from anywhere).
@@ -68,6 +75,7 @@ class MatchReplay {
   tickwire::sim::ReplayReader reader_;
   Config rules_;
   World world_;
+  std::map<PlayerId, PlayerInput> inputs_;  // of the last tick stepped
   std::uint64_t state_hash_ = 0;
 };
 
