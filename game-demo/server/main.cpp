@@ -181,6 +181,8 @@ int run(const arena::ServerOptions& options) {
     config.websocket.allowed_origins = {scheme + host + ":" + port, scheme + "127.0.0.1:" + port,
                                         scheme + "localhost:" + port};
     config.web_root = options.web_root;
+    // The lobby's HTTP serves the recorded matches (GET /api/replays, /replays/NAME).
+    if (options.replays) config.replay_directory = options.replay_dir;
     config.local_game_server = options.role == "lobby" ? options.game_server : game_address;
     config.local_game_server_websocket =
         options.role == "lobby" ? options.game_server_websocket : game_websocket_address;
