@@ -62,8 +62,10 @@ Result measure(const Options& options, int players, const fs::path& folder) {
   std::map<arena::PlayerId, arena::PlayerInput> inputs;
   std::vector<double> step_us, record_us;
   for (int t = 1; t <= options.ticks; ++t) {
-    // Players change their input every few ticks, as people do (mostly held keys).
+    // Players change keys and aim every few ticks; the tick they saw (for lag compensation)
+    // moves on every tick, as a client's does.
     for (int p = 1; p <= players; ++p) {
+      inputs[static_cast<arena::PlayerId>(p)].view_tick = t - 6;
       if ((t + p) % 6 != 0 && t != 1) continue;
       arena::PlayerInput input;
       input.move_x = static_cast<std::int8_t>(static_cast<int>(random() % 3) - 1);

@@ -60,8 +60,9 @@ struct MatchRecorder::Recording {
   sim::ReplayRecorder recorder;
   std::FILE* file;
   fs::path path, part_path;
-  ReplayStep pending;  // joins and leaves since the last tick, then the tick's inputs
-  std::map<PlayerId, PlayerInput> last_inputs;  // of the tick before
+  ReplayStep pending;      // joins and leaves since the last tick, then the tick's inputs
+  TickInputs last_inputs;  // of the tick before
+  flatbuffers::FlatBufferBuilder builder{1024};  // reused every tick
 };
 
 net::Result<std::shared_ptr<MatchRecorder>> MatchRecorder::make(const RecordingConfig& config) {
@@ -136,8 +137,8 @@ void MatchRecorder::ticked(std::uint64_t match_id, const std::map<PlayerId, Play
   if (found == recordings_.end()) return;
   Recording& recording = *found->second;
   diff_inputs(recording.last_inputs, inputs, recording.pending);
-  recording.last_inputs = inputs;
-  const auto data = encode_replay_step(recording.pending);
+  recording.last_inputs.assign(inputs.begin(), inputs.end());
+  const auto data = encode_replay_step(recording.pending, recording.builder);
   recording.pending.membership.clear();
   // The hash lets a playback prove it reproduced the match (and find where it did not).
   const std::uint64_t hash =

@@ -38,7 +38,7 @@ struct RecordingConfig {
   // to prove it reproduces the match. Hashing the state costs more than the rest of recording a
   // tick (docs/benchmarks.md, "Recording"); every 6th tick finds a divergence within 0.1 s at
   // 60 Hz. 1: every tick. Default 6.
-  std::uint32_t hash_every_ticks = 6;
+  std::uint32_t hash_every_ticks = 30;
   tickwire::net::Status validate() const;
 };
 

@@ -40,20 +40,21 @@ bool same_input(const PlayerInput& a, const PlayerInput& b) {
 
 }  // namespace
 
-void diff_inputs(const std::map<PlayerId, PlayerInput>& previous,
-                 const std::map<PlayerId, PlayerInput>& current, ReplayStep& step) {
+void diff_inputs(const TickInputs& previous, const std::map<PlayerId, PlayerInput>& current,
+                 ReplayStep& step) {
   step.changed_inputs.clear();
   step.stopped.clear();
-  // Both maps are sorted by player: one merge pass.
+  // Both are sorted by player: one merge pass.
   auto before = previous.begin();
   for (const auto& [player, input] : current) {
-    while (before != previous.end() && before->first < player)
+    while (before != previous.end() && before->first < player) {
       step.stopped.push_back((before++)->first);
+    }
     if (before != previous.end() && before->first == player) {
-      if (!same_input(before->second, input)) step.changed_inputs.emplace(player, input);
+      if (!same_input(before->second, input)) step.changed_inputs.emplace_back(player, input);
       ++before;
     } else {
-      step.changed_inputs.emplace(player, input);
+      step.changed_inputs.emplace_back(player, input);
     }
   }
   for (; before != previous.end(); ++before)
@@ -101,24 +102,34 @@ std::optional<Config> decode_replay_rules(std::span<const std::byte> bytes) {
   return c;
 }
 
-std::vector<std::byte> encode_replay_step(const ReplayStep& step) {
-  flatbuffers::FlatBufferBuilder fbb(64 + step.changed_inputs.size() * sizeof(fb::TickInput) +
-                                     step.membership.size() * sizeof(fb::Membership) +
-                                     step.stopped.size() * 4);
-  std::vector<fb::Membership> membership;
-  membership.reserve(step.membership.size());
-  for (const auto& m : step.membership)
-    membership.emplace_back(m.player, m.joined);
-  std::vector<fb::TickInput> inputs;
-  inputs.reserve(step.changed_inputs.size());
-  for (const auto& [player, input] : step.changed_inputs) {
-    inputs.emplace_back(player, input.move_x, input.move_y, input.fire, input.aim, input.view_tick);
+std::span<const std::byte> encode_replay_step(const ReplayStep& step,
+                                              flatbuffers::FlatBufferBuilder& fbb) {
+  fbb.Clear();
+  flatbuffers::Offset<flatbuffers::Vector<const fb::Membership*>> membership;
+  if (!step.membership.empty()) {
+    fb::Membership* out = nullptr;
+    membership = fbb.CreateUninitializedVectorOfStructs(step.membership.size(), &out);
+    for (const auto& m : step.membership)
+      *out++ = fb::Membership(m.player, m.joined);
   }
-  const auto membership_vector = membership.empty() ? 0 : fbb.CreateVectorOfStructs(membership).o;
-  const auto inputs_vector = inputs.empty() ? 0 : fbb.CreateVectorOfStructs(inputs).o;
-  const auto stopped_vector = step.stopped.empty() ? 0 : fbb.CreateVector(step.stopped).o;
-  fbb.Finish(fb::CreateStep(fbb, membership_vector, inputs_vector, stopped_vector));
-  return bytes_of(fbb);
+  flatbuffers::Offset<flatbuffers::Vector<const fb::TickInput*>> inputs;
+  if (!step.changed_inputs.empty()) {
+    fb::TickInput* out = nullptr;
+    inputs = fbb.CreateUninitializedVectorOfStructs(step.changed_inputs.size(), &out);
+    for (const auto& [player, input] : step.changed_inputs) {
+      *out++ =
+          fb::TickInput(player, input.move_x, input.move_y, input.fire, input.aim, input.view_tick);
+    }
+  }
+  const auto stopped = step.stopped.empty() ? 0 : fbb.CreateVector(step.stopped).o;
+  fbb.Finish(fb::CreateStep(fbb, membership, inputs, stopped));
+  return {reinterpret_cast<const std::byte*>(fbb.GetBufferPointer()), fbb.GetSize()};
+}
+
+std::vector<std::byte> encode_replay_step(const ReplayStep& step) {
+  flatbuffers::FlatBufferBuilder fbb(256);
+  const auto bytes = encode_replay_step(step, fbb);
+  return {bytes.begin(), bytes.end()};
 }
 
 std::optional<ReplayStep> decode_replay_step(std::span<const std::byte> bytes) {
@@ -144,7 +155,10 @@ std::optional<ReplayStep> decode_replay_step(std::span<const std::byte> bytes) {
       input.aim = std::isfinite(i->aim()) ? i->aim() : 0.0f;
       input.fire = i->fire();
       input.view_tick = std::isfinite(i->view_tick()) ? i->view_tick() : 0.0;
-      out.changed_inputs[i->player()] = input;
+      // Increasing player ids, as the recorder writes them; anything else is not its file.
+      if (!out.changed_inputs.empty() && out.changed_inputs.back().first >= i->player())
+        return std::nullopt;
+      out.changed_inputs.emplace_back(i->player(), input);
     }
   }
   if (const auto* stopped = step->stopped()) out.stopped.assign(stopped->begin(), stopped->end());

@@ -10,6 +10,8 @@
 #include <span>
 #include <vector>
 
+#include <flatbuffers/flatbuffers.h>
+
 #include <tickwire/sim/replay.hpp>
 
 #include "arena_rules.hpp"
@@ -31,17 +33,25 @@ struct ReplayStep {
     PlayerId player;
     bool joined;  // false: left
   };
-  std::vector<Membership> membership;              // before the tick's step
-  std::map<PlayerId, PlayerInput> changed_inputs;  // new or different from the tick before
-  std::vector<PlayerId> stopped;                   // no input from this tick on
+  std::vector<Membership> membership;  // before the tick's step
+  // New or different from the tick before, by increasing player id. A vector, not a map: the
+  // server fills one every tick, reusing its memory.
+  std::vector<std::pair<PlayerId, PlayerInput>> changed_inputs;
+  std::vector<PlayerId> stopped;  // no input from this tick on
 };
 
+// The inputs of one tick by increasing player id (a World::step's map, flattened).
+using TickInputs = std::vector<std::pair<PlayerId, PlayerInput>>;
 // The step that turns the inputs of the tick before, `previous`, into `current`.
-void diff_inputs(const std::map<PlayerId, PlayerInput>& previous,
-                 const std::map<PlayerId, PlayerInput>& current, ReplayStep& step);
+void diff_inputs(const TickInputs& previous, const std::map<PlayerId, PlayerInput>& current,
+                 ReplayStep& step);
 // Applies a step's input changes to `inputs` (the tick before's): they become this tick's.
 void apply_inputs(const ReplayStep& step, std::map<PlayerId, PlayerInput>& inputs);
 
+// Into `fbb` (cleared first, so that a recorder reuses one builder's memory every tick); the
+// bytes stay valid until its next use.
+std::span<const std::byte> encode_replay_step(const ReplayStep& step,
+                                              flatbuffers::FlatBufferBuilder& fbb);
 std::vector<std::byte> encode_replay_step(const ReplayStep& step);
 // Nothing for bytes that are not a Step (a replay is a file from anywhere).
 std::optional<ReplayStep> decode_replay_step(std::span<const std::byte> bytes);
