@@ -146,6 +146,11 @@ std::optional<ReplayStep> decode_replay_step(std::span<const std::byte> bytes) {
       out.membership.push_back({m->player(), m->joined()});
   }
   if (const auto* inputs = step->inputs()) {
+    // The verifier does not check that 8-byte structs are 8-byte aligned: a crafted file could
+    // put them off, and reading through a misaligned struct is undefined.
+    if (reinterpret_cast<std::uintptr_t>(inputs->Data()) % alignof(fb::TickInput) != 0) {
+      return std::nullopt;
+    }
     for (const fb::TickInput* i : *inputs) {
       if (i->player() >= World::kFirstDrone) return std::nullopt;
       // The same clamps as inputs from the network: a file is no more trusted than a player.

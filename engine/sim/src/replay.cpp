@@ -243,6 +243,13 @@ ReplayResult<ReplayReader> ReplayReader::open(std::vector<std::byte> file,
   // Every chunk, so that next() and seek() never meet bad bytes.
   const auto* entries = index->chunks();
   const std::size_t chunk_count = entries != nullptr ? entries->size() : 0;
+  // The verifier checks a vector's length field, not that its 8-byte structs are 8-byte aligned
+  // (a crafted index can put them 4 bytes off, which the fuzzer found): reading a member through
+  // a misaligned struct is undefined.
+  if (entries != nullptr &&
+      reinterpret_cast<std::uintptr_t>(entries->Data()) % alignof(fb::ChunkEntry) != 0) {
+    return R::error("replay is corrupt: its index is misaligned");
+  }
   if (chunk_count > limits.max_chunks) {
     return R::error("replay has " + std::to_string(chunk_count) + " chunks, over the limit of " +
                     std::to_string(limits.max_chunks));
