@@ -36,8 +36,8 @@ struct RecordingConfig {
   std::uint32_t ticks_per_chunk = 256;
   // The state hash is recorded every this many ticks (the others record 0: none), for a playback
   // to prove it reproduces the match. Hashing the state costs more than the rest of recording a
-  // tick (docs/benchmarks.md, "Recording"); every 6th tick finds a divergence within 0.1 s at
-  // 60 Hz. 1: every tick. Default 6.
+  // tick (docs/benchmarks.md, "Recording"); every 30th finds a divergence within 0.5 s at 60 Hz.
+  // 1: every tick. Default 30.
   std::uint32_t hash_every_ticks = 30;
   tickwire::net::Status validate() const;
 };
