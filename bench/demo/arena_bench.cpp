@@ -4,6 +4,10 @@
 // game server on this thread, whose CPU time is what a tick costs); the bots run in a separate
 // process (tickwire-bot, next to this program), go through the lobby and play.
 //
+// Every match is recorded, as tickwire-server does by default (MatchRecorder into a temporary
+// folder); the recorder's CPU time, measured around each of its calls inside the tick, is
+// reported as a share of the tick CPU (--no-record turns recording off).
+//
 // Baselines in the same run: the simulation alone (World::step for the same players and drones,
 // no networking), and full snapshots (every entity, every field, each snapshot) of the same world,
 // against which the delta snapshots' bandwidth is a ratio.
@@ -30,6 +34,7 @@
 #include "arena_server.hpp"
 #include "common/csv_file.hpp"
 #include "cpu_timing.hpp"
+#include "match_recorder.hpp"
 
 extern char** environ;
 
@@ -51,6 +56,41 @@ struct Options {
   std::uint16_t lobby_port = 17740;
   std::uint16_t game_port = 17741;
   std::string csv;  // also write the table here (bench/plots/make_plots.sh draws it)
+  bool record = true;
+};
+
+// The recorder, with the CPU time of each of its calls added up (they run inside the tick, on
+// the server's thread).
+class TimedRecorder final : public arena::MatchObserver {
+ public:
+  explicit TimedRecorder(std::shared_ptr<arena::MatchRecorder> recorder)
+      : recorder_(std::move(recorder)) {}
+  void match_began(std::uint64_t id, const arena::Config& rules) override {
+    timed([&] { recorder_->match_began(id, rules); });
+  }
+  void player_joined(std::uint64_t id, arena::PlayerId p) override {
+    timed([&] { recorder_->player_joined(id, p); });
+  }
+  void player_left(std::uint64_t id, arena::PlayerId p) override {
+    timed([&] { recorder_->player_left(id, p); });
+  }
+  void ticked(std::uint64_t id, const std::map<arena::PlayerId, arena::PlayerInput>& inputs,
+              const arena::World& world) override {
+    timed([&] { recorder_->ticked(id, inputs, world); });
+  }
+  void match_closed(std::uint64_t id) override {
+    timed([&] { recorder_->match_closed(id); });
+  }
+  double cpu_us = 0;
+
+ private:
+  template <typename F>
+  void timed(F&& call) {
+    const double start = arena::thread_cpu_us();
+    call();
+    cpu_us += arena::thread_cpu_us() - start;
+  }
+  std::shared_ptr<arena::MatchRecorder> recorder_;
 };
 
 struct Result {
@@ -69,6 +109,8 @@ struct Result {
   double full_kbps_per_player = 0;      // baseline: full snapshots
   double up_wire_kbps_per_player = 0;   // upstream on the wire: what ENet received from players
   double up_kbps_per_player = 0;        // upstream messages (client updates)
+  double record_share = 0;              // the recorder's CPU over the ticks' CPU
+  double record_us_per_tick = 0;
   int bots_exit = -1;
 };
 
@@ -192,6 +234,15 @@ Result measure(const Options& options, int players) {
   config.snapshot_rate_hz = options.snapshot_rate;
   config.drones = options.drones;
   config.match_seconds = options.seconds + options.warmup + 60;
+  const std::filesystem::path replays =
+      std::filesystem::temp_directory_path() /
+      ("tickwire-bench-arena-replays-" + std::to_string(::getpid()));
+  std::shared_ptr<TimedRecorder> recorder;
+  if (options.record) {
+    recorder = std::make_shared<TimedRecorder>(
+        arena::MatchRecorder::make({.directory = replays.string(), .keep_newest = 1}).value());
+    config.observer = recorder;
+  }
   auto server = std::move(arena::ArenaServer::start(config).value());
 
   const pid_t bots = spawn_bots(options, players);
@@ -202,6 +253,8 @@ Result measure(const Options& options, int players) {
   result.connected = static_cast<int>(server->stats().players);
   server->run_for(std::chrono::milliseconds(static_cast<int>(options.warmup * 1000)));
   (void)server->take_tick_percentiles();
+  const auto ticks_before = server->tick_seconds().snapshot();
+  const double record_before = recorder ? recorder->cpu_us : 0;
 
   const std::uint64_t bytes_before = server->stats().bytes_sent;
   const std::uint64_t rounds_before = server->stats().snapshot_rounds;
@@ -219,6 +272,14 @@ Result measure(const Options& options, int players) {
   const auto [median, p99] = server->take_tick_percentiles();
   result.tick_median_us = median;
   result.tick_p99_us = p99;
+  if (recorder) {
+    const auto ticks_after = server->tick_seconds().snapshot();
+    const double tick_us = (ticks_after.sum - ticks_before.sum) * 1e6;
+    const double record_us = recorder->cpu_us - record_before;
+    result.record_share = tick_us > 0 ? record_us / tick_us : 0;
+    result.record_us_per_tick = record_us / static_cast<double>(std::max<std::uint64_t>(
+                                                1, ticks_after.count - ticks_before.count));
+  }
   // All of the game thread's CPU (ticks and network polling) and that of its snapshot encoding
   // threads, over the wall time.
   result.core_share =
@@ -252,6 +313,8 @@ Result measure(const Options& options, int players) {
       1000 / wall / std::max(1, result.connected);
 
   server.reset();  // players are disconnected
+  std::error_code ignored;
+  std::filesystem::remove_all(replays, ignored);
   if (bots > 0) {
     kill(bots, SIGTERM);
     int status = 0;
@@ -285,6 +348,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--game-port", options.game_port, "game port (127.0.0.1)")->capture_default_str();
   app.add_option("--csv", options.csv, "also write the results to this CSV file");
+  app.add_flag("--record,!--no-record", options.record,
+               "record every match, as tickwire-server does (and report its share of the tick)")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   tickwire::bench::CsvFile csv(
       options.csv,
@@ -315,6 +381,7 @@ int main(int argc, char** argv) {
               "sim-only us", "full kbit/s", "snap/full", "up wire", "up msgs");
   bool ok = true;
   double first_us = 0;
+  std::vector<Result> results;
   for (const int players : options.players) {
     const Result r = measure(options, players);
     ok = ok && r.connected == players;
@@ -330,11 +397,19 @@ int main(int argc, char** argv) {
         r.wire_kbps_per_player, r.kbps_per_player, r.snapshot_kbps_per_player, r.sim_only_median_us,
         r.full_kbps_per_player, ratio, r.up_wire_kbps_per_player, r.up_kbps_per_player);
     std::fflush(stdout);
+    results.push_back(r);
     csv.row({static_cast<long long>(r.players), static_cast<long long>(r.connected),
              r.tick_median_us, r.tick_p99_us, r.core_share, r.wire_kbps_per_player,
              r.kbps_per_player, r.snapshot_kbps_per_player, r.sim_only_median_us,
              r.full_kbps_per_player, r.us_per_player_tick, r.snapshots_on_time,
              r.encode_us_per_round, r.up_wire_kbps_per_player, r.up_kbps_per_player});
+  }
+  if (options.record) {
+    std::printf("\nRecording (included in the tick CPU above), in the same run:\n%7s %14s %16s\n",
+                "players", "record us/tick", "share of tick CPU");
+    for (const Result& r : results) {
+      std::printf("%7d %14.2f %15.2f%%\n", r.players, r.record_us_per_tick, r.record_share * 100);
+    }
   }
   std::printf(
       "\nGoals (60 Hz ticks, 30 Hz snapshots, 60 drones, 160 bytes per snapshot): 256 players "

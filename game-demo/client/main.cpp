@@ -12,6 +12,8 @@
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <string>
@@ -21,6 +23,7 @@
 #include "game_screen.hpp"
 #include "lobby_screen.hpp"
 #include "lobby_session.hpp"
+#include "replay_screen.hpp"
 #include "screenshot.hpp"
 #include "text.hpp"
 #include "ui.hpp"
@@ -45,6 +48,7 @@ struct Options {
   int height = 720;
   std::string font = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
   double fps = 60;
+  std::string replay;  // play this replay file instead of joining the lobby
 };
 
 // SDL and SDL_ttf for the length of the program (their Quit functions on every way out).
@@ -78,6 +82,75 @@ struct Window {
   }
 };
 
+// tickwire-client --replay FILE: the replay screen alone, no lobby and no network.
+int play_replay(const Options& options, SDL_Renderer* renderer, arena::client::Ui& ui,
+                arena::client::TextRenderer& text) {
+  std::ifstream in(options.replay, std::ios::binary);
+  if (!in) {
+    std::fprintf(stderr, "tickwire-client: --replay: cannot open %s\n", options.replay.c_str());
+    return 1;
+  }
+  const std::vector<char> chars((std::istreambuf_iterator<char>(in)),
+                                std::istreambuf_iterator<char>());
+  const auto* data = reinterpret_cast<const std::byte*>(chars.data());
+  auto replay = arena::MatchReplay::open({data, data + chars.size()});
+  if (!replay) {
+    std::fprintf(stderr, "tickwire-client: --replay %s: %s\n", options.replay.c_str(),
+                 replay.error().c_str());
+    return 1;
+  }
+  arena::client::ReplayScreen screen(std::move(replay.value()));
+  const auto start = Clock::now();
+  const auto frame_period =
+      std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(1.0 / options.fps));
+  auto last_frame = start;
+  auto next_frame = start;
+  bool screenshot_taken = false;
+  int exit_code = 0;
+  for (bool running = true; running;) {
+    const auto now = Clock::now();
+    const auto frame_time = now - last_frame;
+    last_frame = now;
+    ui.input().begin_frame();
+    SDL_Event event;
+    while (SDL_PollEvent(&event) != 0) {
+      if (event.type == SDL_QUIT) running = false;
+      if (event.type == SDL_KEYDOWN) screen.on_key(event.key.keysym.sym);
+      ui.input().handle(event);
+    }
+    if (ui.input().escape) running = false;
+    int width = 0, height = 0;
+    SDL_GetRendererOutputSize(renderer, &width, &height);
+    screen.frame(ui, frame_time, width, height);
+    if (!options.screenshot.empty() && !screenshot_taken &&
+        now - start >= std::chrono::duration<double>(options.screenshot_after_s)) {
+      screenshot_taken = true;
+      const std::string error = arena::client::save_screenshot(renderer, options.screenshot);
+      if (error.empty()) {
+        std::printf("tickwire-client: screenshot saved to %s\n", options.screenshot.c_str());
+        std::fflush(stdout);
+      } else {
+        std::fprintf(stderr, "tickwire-client: screenshot: %s\n", error.c_str());
+        exit_code = 1;
+      }
+    }
+    SDL_RenderPresent(renderer);
+    text.end_frame();
+    if (options.duration_s > 0 &&
+        Clock::now() - start >= std::chrono::duration<double>(options.duration_s)) {
+      running = false;
+    }
+    next_frame += frame_period;
+    if (next_frame < Clock::now()) next_frame = Clock::now();
+    std::this_thread::sleep_until(next_frame);
+  }
+  if (!screen.problem().empty()) {
+    std::fprintf(stderr, "tickwire-client: --replay: %s\n", screen.problem().c_str());
+    exit_code = 1;
+  }
+  return exit_code;
+}
+
 int run(const Options& options) {
   SdlLibraries sdl;
   if (!sdl.ok) return 1;
@@ -107,6 +180,7 @@ int run(const Options& options) {
     return 1;
   }
   arena::client::Ui ui(window.renderer, text);
+  if (!options.replay.empty()) return play_replay(options, window.renderer, ui, text);
   LobbySession session(options.session);
   session.start();
   LobbyScreen lobby_screen(session);
@@ -259,6 +333,9 @@ int main(int argc, char** argv) {
   app.add_option("--duration", options.duration_s, "quit after this many seconds (0: never)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
+  app.add_option("--replay", options.replay,
+                 "play this replay file (a server's --replay-dir): Space pauses, Left/Right seek, "
+                 "Up/Down change the speed (0.25x-4x), Home starts over; no lobby");
   auto* screenshot =
       app.add_option("--screenshot", options.screenshot, "save a frame of the match as this PNG");
   app.add_option("--screenshot-after", options.screenshot_after_s,

@@ -1,9 +1,10 @@
 // Checks a screenshot of the client's game screen (the screenshot test): it must show our own
 // player, other players and drones in their colours in the arena, and text and graph lines in
 // the net graph panel. Counts pixels and prints what it counted, so a failure says what was
-// missing.
+// missing. With --replay, a screenshot of the replay screen: players and drones in the arena, and
+// the timeline's text and progress bar where the net graph goes.
 //
-// Usage: tickwire_client_screenshot_check SCREENSHOT.png
+// Usage: tickwire_client_screenshot_check [--replay] SCREENSHOT.png
 
 #include <SDL.h>
 #include <SDL_image.h>
@@ -12,6 +13,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "palette.hpp"
 
@@ -36,19 +38,21 @@ Rgb under_panel(Rgb colour) {
 
 struct Counts {
   long self = 0, other = 0, drone = 0, dead = 0;
-  long panel_text = 0, panel_graph = 0;
+  long panel_text = 0, panel_graph = 0, panel_progress = 0;
 };
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: %s SCREENSHOT.png\n", argv[0]);
+  const bool replay = argc == 3 && std::string(argv[1]) == "--replay";
+  if (argc != 2 && !replay) {
+    std::fprintf(stderr, "usage: %s [--replay] SCREENSHOT.png\n", argv[0]);
     return 2;
   }
-  SDL_Surface* loaded = IMG_Load(argv[1]);
+  const char* path = argv[argc - 1];
+  SDL_Surface* loaded = IMG_Load(path);
   if (loaded == nullptr) {
-    std::fprintf(stderr, "screenshot check: cannot load %s: %s\n", argv[1], IMG_GetError());
+    std::fprintf(stderr, "screenshot check: cannot load %s: %s\n", path, IMG_GetError());
     return 1;
   }
   SDL_Surface* image = SDL_ConvertSurfaceFormat(loaded, SDL_PIXELFORMAT_RGB24, 0);
@@ -77,6 +81,7 @@ int main(int argc, char** argv) {
         if (low >= 150 && high - low <= 24) ++counts.panel_text;  // light grey: text
         if (near(c, palette::graph_rtt, kTolerance) || near(c, palette::graph_kbps, kTolerance))
           ++counts.panel_graph;
+        if (near(c, palette::accent, kTolerance)) ++counts.panel_progress;
       } else if (arena.contains(x, y)) {
         if (near(c, palette::self, kTolerance)) ++counts.self;
         if (near(c, palette::other, kTolerance)) ++counts.other;
@@ -97,15 +102,24 @@ int main(int argc, char** argv) {
     long count;
     long minimum;
   };
-  const Check checks[] = {
-      {"own player pixels", counts.self, 80},
-      {"other player pixels", counts.other, 80},
-      {"drone pixels", counts.drone, 250},
-      {"net graph text pixels", counts.panel_text, 400},
-      {"net graph line pixels", counts.panel_graph, 40},
-  };
+  const std::vector<Check> checks =
+      replay ? std::vector<Check>{
+                   // A replay has no own player: every player is drawn as another.
+                   {"player pixels", counts.other, 80},
+                   {"drone pixels", counts.drone, 250},
+                   {"timeline text pixels", counts.panel_text, 80},
+                   // Past the first second of a few: a bar of 12 px height, some px long.
+                   {"timeline progress pixels", counts.panel_progress, 120},
+               }
+             : std::vector<Check>{
+                   {"own player pixels", counts.self, 80},
+                   {"other player pixels", counts.other, 80},
+                   {"drone pixels", counts.drone, 250},
+                   {"net graph text pixels", counts.panel_text, 400},
+                   {"net graph line pixels", counts.panel_graph, 40},
+               };
   std::printf("screenshot check: %s (%dx%d), arena %dx%d at (%d,%d), net graph %dx%d at (%d,%d)\n",
-              argv[1], width, height, arena.w, arena.h, arena.x, arena.y, panel.w, panel.h, panel.x,
+              path, width, height, arena.w, arena.h, arena.x, arena.y, panel.w, panel.h, panel.x,
               panel.y);
   bool ok = true;
   for (const Check& check : checks) {

@@ -129,6 +129,10 @@ ArenaServer::ArenaServer(const ServerConfig& config, std::unique_ptr<net::Server
           static_cast<std::uint32_t>(std::llround(config.match_seconds * config.tick_rate_hz))) {}
 
 ArenaServer::~ArenaServer() {
+  if (config_.observer) {
+    for (const auto& [id, match] : matches_)
+      config_.observer->match_closed(id);
+  }
   for (auto& [peer, match_id] : match_of_peer_)
     net_->disconnect(peer, net::DisconnectReason::shutdown);
   net_->flush();
@@ -266,6 +270,7 @@ void ArenaServer::on_connected(net::PeerId peer) {
     rules.drones = config_.drones;
     rules.seed = config_.seed ^ ticket->match_id;
     slot = std::make_unique<Match>(ticket->match_id, rules, replicator_config());
+    if (config_.observer) config_.observer->match_began(ticket->match_id, rules);
     prioritize_nearby(*slot);
     if (config_.on_match_began) config_.on_match_began(ticket->match_id);
   }
@@ -297,7 +302,10 @@ void ArenaServer::on_connected(net::PeerId peer) {
   entry->second.left_at.reset();
   Player player{.peer = peer, .entity = entry->second.entity, .lobby_player_id = ticket->player_id};
   match.players.emplace(peer, player);
-  if (!in_world) match.world.add_player(player.entity);
+  if (!in_world) {
+    match.world.add_player(player.entity);
+    if (config_.observer) config_.observer->player_joined(match.id, player.entity);
+  }
   match.replicator.add_client(peer);
   match_of_peer_[peer] = match.id;
   match.scores_changed = true;
@@ -321,6 +329,7 @@ void ArenaServer::on_disconnected(net::PeerId peer) {
   entry.connected = false;
   if (match.over_at || config_.reconnect_grace_ms == 0) {
     match.world.remove_player(player->second.entity);
+    if (config_.observer) config_.observer->player_left(match.id, player->second.entity);
   } else {
     entry.left_at = std::chrono::steady_clock::now();  // idle until they return or time runs out
   }
@@ -345,6 +354,7 @@ void ArenaServer::tick() {
       }
       if (match.players.empty()) {
         worker_cpu_us_finished_ += match.replicator.worker_cpu_seconds() * 1e6;
+        if (config_.observer) config_.observer->match_closed(match.id);
         it = matches_.erase(it);
         continue;
       }
@@ -357,6 +367,7 @@ void ArenaServer::tick() {
         remember_finished(match.id);
         if (config_.on_match_over) config_.on_match_over(match.id, net::MatchEndReason::abandoned);
         worker_cpu_us_finished_ += match.replicator.worker_cpu_seconds() * 1e6;
+        if (config_.observer) config_.observer->match_closed(match.id);
         it = matches_.erase(it);
         continue;
       }
@@ -394,6 +405,7 @@ void ArenaServer::tick_match(Match& match) {
     inputs[player.entity] = input;
   }
   match.world.step(inputs);
+  if (config_.observer) config_.observer->ticked(match.id, inputs, match.world);
   ++stats_.ticks;
 
   for (auto& [lobby_id, entry] : match.by_lobby_player) {
@@ -454,6 +466,7 @@ void ArenaServer::release_absentees(Match& match, std::chrono::steady_clock::tim
     if (!entry.left_at || now - *entry.left_at < grace) continue;
     entry.left_at.reset();
     match.world.remove_player(entry.entity);
+    if (config_.observer) config_.observer->player_left(match.id, entry.entity);
     match.scores_changed = true;
   }
 }

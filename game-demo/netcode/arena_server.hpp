@@ -25,6 +25,7 @@
 #include <tickwire/sim/replicator.hpp>
 
 #include "arena_rules.hpp"
+#include "match_observer.hpp"
 
 namespace arena {
 
@@ -79,6 +80,8 @@ struct ServerConfig {
   // to its end (finished), or left by every player, none back within the reconnect grace
   // (abandoned).
   std::function<void(std::uint64_t match_id, tickwire::net::MatchEndReason reason)> on_match_over;
+  // Told every change to every match's World (the replay recorder); null: nobody.
+  std::shared_ptr<MatchObserver> observer;
 };
 
 struct ServerStats {

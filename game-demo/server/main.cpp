@@ -33,6 +33,7 @@
 #include "host_port.hpp"
 #include "key_file.hpp"
 #include "lobby_link.hpp"
+#include "match_recorder.hpp"
 #include "server_options.hpp"
 
 namespace {
@@ -180,6 +181,8 @@ int run(const arena::ServerOptions& options) {
     config.websocket.allowed_origins = {scheme + host + ":" + port, scheme + "127.0.0.1:" + port,
                                         scheme + "localhost:" + port};
     config.web_root = options.web_root;
+    // The lobby's HTTP serves the recorded matches (GET /api/replays, /replays/NAME).
+    if (options.replays) config.replay_directory = options.replay_dir;
     config.local_game_server = options.role == "lobby" ? options.game_server : game_address;
     config.local_game_server_websocket =
         options.role == "lobby" ? options.game_server_websocket : game_websocket_address;
@@ -232,6 +235,17 @@ int run(const arena::ServerOptions& options) {
     config.reconnect_grace_ms = static_cast<std::uint32_t>(options.reconnect_grace_s * 1000);
     config.drones = options.drones;
     config.seed = options.seed;
+    if (options.replays) {
+      auto recorder = arena::MatchRecorder::make(
+          {.directory = options.replay_dir, .keep_newest = options.keep_replays});
+      if (!recorder) {
+        std::fprintf(stderr, "tickwire-server: --replay-dir: %s\n", recorder.error().c_str());
+        return 1;
+      }
+      config.observer = recorder.value();
+      std::printf("recording every match into %s/ (keeping the newest %zu)\n",
+                  options.replay_dir.c_str(), options.keep_replays);
+    }
     if (lobby) {
       // Same process: the room goes back to the lobby when its match ends.
       config.on_match_began = [&lobby](std::uint64_t match) { lobby->match_began(match); };

@@ -149,6 +149,15 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& op
                  "seconds between status lines (0: none)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
+  app.add_flag("--replays,!--no-replays", options.replays,
+               "record every match into --replay-dir (and, with a lobby, serve the folder over "
+               "HTTP: /api/replays)")
+      ->capture_default_str();
+  app.add_option("--replay-dir", options.replay_dir, "folder of match replays (created if missing)")
+      ->capture_default_str();
+  app.add_option("--keep-replays", options.keep_replays,
+                 "replays kept in --replay-dir: older ones are deleted (0: keep all)")
+      ->capture_default_str();
   app.add_flag("--metrics,!--no-metrics", options.metrics,
                "serve the game server's /metrics (Prometheus) and /healthz over HTTP")
       ->capture_default_str();

@@ -73,6 +73,11 @@ struct ServerOptions {
   bool metrics = true;
   std::string metrics_bind = "127.0.0.1";
   std::uint16_t metrics_port = 9777;
+  // Every match is recorded into replay_dir (the lobby's HTTP serves the folder), which keeps the
+  // newest keep_replays (0: all).
+  bool replays = true;
+  std::string replay_dir = "replays";
+  std::size_t keep_replays = 50;
 };
 
 // Parses the command line into `options`. Returns nothing to go on, or the exit code (help was

@@ -1,12 +1,13 @@
-// Fuzz target for everything the simulation layer reads from the network: snapshot and client
-// update envelopes (FlatBuffers) and the bit-packed snapshot body and input deltas inside them.
-// The first byte picks which side reads the rest.
+// Fuzz target for everything the simulation layer reads from outside: snapshot and client update
+// envelopes (FlatBuffers), the bit-packed snapshot body and input deltas inside them, and replay
+// files (a download or a player's upload). The first byte picks which reader reads the rest.
 
 #include <cstddef>
 #include <cstdint>
 #include <span>
 
 #include "snapshot_codec.hpp"
+#include "tickwire/sim/replay.hpp"
 #include "tickwire/sim/replicator.hpp"
 
 namespace {
@@ -27,7 +28,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   static const tickwire::sim::EntitySchema schema = make_schema();
   if (size == 0) return 0;
   const auto bytes = std::as_bytes(std::span(data + 1, size - 1));
-  switch (data[0] % 3) {
+  switch (data[0] % 4) {
     case 0: {
       tickwire::sim::ClientReplicator client(schema);
       client.on_message(bytes);
@@ -40,6 +41,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       (void)server.snapshot_for(1, 3, {});
       server.on_message(1, bytes);
       (void)server.take_input(1, 1);
+      break;
+    }
+    case 3: {
+      // A replay the reader accepts reads to its end, through the index too, without a fault.
+      auto reader = tickwire::sim::ReplayReader::open({bytes.begin(), bytes.end()},
+                                                      {.max_file_bytes = 1 << 20});
+      if (!reader) break;
+      std::uint32_t count = 0;
+      while (reader->next())
+        ++count;
+      if (count != reader->tick_count()) __builtin_trap();
+      if (reader->seek(reader->last_tick()) && !reader->next()) __builtin_trap();
       break;
     }
     default: {

@@ -2,7 +2,8 @@
 // name, ann creates a room and says something, bob joins and sees it in the history, they chat
 // both ways, both get ready and each sees the other ready. A third page left idle past the lobby's
 // Hello deadline is closed, says so, and still gets its name when the user picks one later
-// (the lobby runs with a 2 s deadline here). The page comes over https:// and talks wss://, with a
+// (the lobby runs with a 2 s deadline here). The page lists the lobby's recorded matches with
+// download links, and a link downloads the replay byte for byte. The page comes over https:// and talks wss://, with a
 // certificate the lobby made at start (Chromium is told to accept it). Headless Debian chromium,
 // driven by npm playwright-core (which downloads no browser). Only 127.0.0.1 traffic.
 //
@@ -13,7 +14,8 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,10 +51,19 @@ const watchdog = setTimeout(() => {
 
 // --- the lobby -------------------------------------------------------------------------------
 
+// A replay folder with one recorded match (any bytes: the lobby serves files, it does not read
+// them), listed by the page.
+const replayDir = mkdtempSync(path.join(os.tmpdir(), 'tickwire-web-replays-'));
+const replayName = '20260101-120000-000-match-3.twreplay';
+const replayBytes = Buffer.alloc(100_000, 0);
+for (let i = 0; i < replayBytes.length; ++i) replayBytes[i] = (i * 31 + 7) & 0xff;
+writeFileSync(path.join(replayDir, replayName), replayBytes);
+
 function startServer() {
   const server = spawn(serverPath, [], {
     stdio: ['pipe', 'pipe', 'inherit'],
-    env: { ...process.env, TICKWIRE_HELLO_TIMEOUT_MS: String(HELLO_TIMEOUT_MS) },
+    env: { ...process.env, TICKWIRE_HELLO_TIMEOUT_MS: String(HELLO_TIMEOUT_MS),
+           TICKWIRE_REPLAY_DIR: replayDir },
   });
   const port = new Promise((resolve, reject) => {
     let out = '';
@@ -167,6 +178,16 @@ try {
   await setName(idle, 'cat');
   await idle.locator('#status[data-state="open"]').waitFor();
 
+  // The recorded match is listed with its download link, which gives the file.
+  const link = ann.locator('#replay-list a.replay-download', { hasText: replayName });
+  await link.waitFor();
+  assert.equal(await link.getAttribute('href'), `/replays/${replayName}`);
+  assert.equal(await link.getAttribute('download'), replayName);
+  const download = await ann.request.get(new URL(`/replays/${replayName}`, url).toString());
+  assert.equal(download.status(), 200);
+  assert.equal(download.headers()['content-length'], String(replayBytes.length));
+  assert.ok((await download.body()).equals(replayBytes), 'the downloaded replay differs');
+
   for (const page of [ann, bob, idle]) {
     assert.equal(await page.locator('#error').isHidden(), true,
                  `the page shows an error: ${await page.locator('#error-text').textContent()}`);
@@ -179,6 +200,7 @@ try {
   if (browser) await browser.close();
   server.stdin.end();  // the lobby stops when its stdin closes
 }
+rmSync(replayDir, { recursive: true, force: true });
 
 const { code, signal } = await exited;
 assert.equal(signal, null, `the lobby died of ${signal}`);

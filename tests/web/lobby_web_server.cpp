@@ -94,6 +94,8 @@ int main(int argc, char** argv) {
     // The page is served by this lobby, so the browser's Origin is the lobby's own address.
     config.websocket.allowed_origins = {"https://127.0.0.1:" + std::to_string(*port)};
     config.web_root = web_root;
+    // The page's list of recorded matches reads this folder (GET /api/replays).
+    if (const char* replays = std::getenv("TICKWIRE_REPLAY_DIR")) config.replay_directory = replays;
     // Tests shorten the Hello deadline to see an idle page closed and coming back.
     if (const char* hello_timeout = std::getenv("TICKWIRE_HELLO_TIMEOUT_MS")) {
       config.hello_timeout_ms =

@@ -115,6 +115,9 @@ Status LobbyConfig::validate() const {
   }
   if (stall_ms < 100) return bad("stall_ms", std::to_string(stall_ms), "use >= 100");
   if (http_burst < 1) return bad("http_burst", std::to_string(http_burst), "use >= 1");
+  if (max_replays_listed < 1 || max_replays_listed > 1000) {
+    return bad("max_replays_listed", std::to_string(max_replays_listed), "use 1..1000");
+  }
   if (!(http_requests_per_second > 0)) {
     return bad("http_requests_per_second", std::to_string(http_requests_per_second), "use > 0");
   }

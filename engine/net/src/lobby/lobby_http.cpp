@@ -12,11 +12,13 @@
 
 #include "lobby/lobby_metrics.hpp"
 #include "lobby/rate_limiter.hpp"
+#include "lobby/replay_files.hpp"
 
 namespace tickwire::net::lobby_detail {
 namespace {
 
 namespace http = boost::beast::http;
+using websocket_detail::HttpReply;
 using websocket_detail::HttpRequest;
 using websocket_detail::HttpResponse;
 
@@ -131,7 +133,7 @@ class LobbyHttp {
         counters_(std::move(counters)),
         lobby_turning_(std::move(lobby_turning)) {}
 
-  HttpResponse handle(const HttpRequest& request, const std::string& client_address) {
+  HttpReply handle(const HttpRequest& request, const std::string& client_address) {
     ++metrics_.http_requests;
     if (!allow(client_address)) {
       ++metrics_.http_rate_limited;
@@ -147,12 +149,14 @@ class LobbyHttp {
         question == std::string_view::npos ? std::string_view{} : target.substr(question + 1);
 
     const bool known = path == "/healthz" || path == "/api/rooms" || path == "/metrics" ||
-                       path == "/" || path == "/index.html";
+                       path == "/" || path == "/index.html" || path == "/api/replays" ||
+                       path.starts_with(kReplayPathPrefix);
+    // A path that tries to climb out of a directory is refused outright, not looked up.
+    if (path.find("..") != std::string_view::npos || path.find('%') != std::string_view::npos) {
+      ++metrics_.http_path_refused;
+      return plain(request, http::status::forbidden, "Forbidden.\n");
+    }
     if (!known) {
-      // A path that tries to climb out of the web root is refused outright, not looked up.
-      if (path.find("..") != std::string_view::npos) {
-        return plain(request, http::status::forbidden, "Forbidden.\n");
-      }
       return plain(request, http::status::not_found, "Not found.\n");
     }
     if (request.method() != http::verb::get) {
@@ -165,7 +169,7 @@ class LobbyHttp {
   }
 
  private:
-  HttpResponse route(const HttpRequest& request, std::string_view path, std::string_view query) {
+  HttpReply route(const HttpRequest& request, std::string_view path, std::string_view query) {
     if (path == "/healthz") {
       if (!lobby_turning_()) {
         return plain(request, http::status::service_unavailable,
@@ -187,6 +191,16 @@ class LobbyHttp {
       }
       return answer(request, http::status::ok, "application/json",
                     rooms_json(state_, filter, page));
+    }
+    if (path == "/api/replays" || path.starts_with(kReplayPathPrefix)) {
+      if (config_.replay_directory.empty()) {
+        return plain(request, http::status::not_found, "This lobby serves no replays.\n");
+      }
+      if (path == "/api/replays") {
+        return replay_list(request, config_.replay_directory, config_.max_replays_listed);
+      }
+      return replay_download(request, config_.replay_directory,
+                             path.substr(kReplayPathPrefix.size()));
     }
     return page(request);
   }

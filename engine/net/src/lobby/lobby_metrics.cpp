@@ -31,6 +31,7 @@ LobbyCounters LobbyMetrics::snapshot() const {
   out.transport_rate_limited = transport_rate_limited.load();
   out.http_requests = http_requests.load();
   out.http_rate_limited = http_rate_limited.load();
+  out.http_path_refused = http_path_refused.load();
   return out;
 }
 
@@ -65,6 +66,7 @@ std::string render_prometheus(const LobbyCounters& c) {
       {"bad_framing", c.transport_dropped_malformed},
       {"connection_rate", c.transport_rate_limited},
       {"http_rate_limited", c.http_rate_limited},
+      {"http_path_refused", c.http_path_refused},
   };
   out.samples_by("reason", drops);
   out.family("tickwire_lobby_registrations_refused_total", MetricType::counter,

@@ -37,6 +37,7 @@ struct LobbyMetrics {
   std::atomic<std::uint64_t> transport_rate_limited{0};
   std::atomic<std::uint64_t> http_requests{0};
   std::atomic<std::uint64_t> http_rate_limited{0};
+  std::atomic<std::uint64_t> http_path_refused{0};
 
   // Everything but players and rooms, which come from the state.
   LobbyCounters snapshot() const;

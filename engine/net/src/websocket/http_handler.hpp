@@ -5,7 +5,10 @@
 
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <cstdint>
 #include <functional>
+#include <memory>
+#include <optional>
 #include <string>
 
 namespace tickwire::net::websocket_detail {
@@ -13,13 +16,47 @@ namespace tickwire::net::websocket_detail {
 using HttpRequest = boost::beast::http::request<boost::beast::http::string_body>;
 using HttpResponse = boost::beast::http::response<boost::beast::http::string_body>;
 
+// An open file, closed with its last reference.
+class OpenFile {
+ public:
+  // Nothing if the file cannot be opened for reading.
+  static std::shared_ptr<OpenFile> open(const std::string& path);
+  ~OpenFile();
+  OpenFile(const OpenFile&) = delete;
+  OpenFile& operator=(const OpenFile&) = delete;
+  int descriptor() const { return fd_; }
+  std::uint64_t size() const { return size_; }
+
+ private:
+  OpenFile(int fd, std::uint64_t size) : fd_(fd), size_(size) {}
+  int fd_;
+  std::uint64_t size_;
+};
+
+// What a handler answers: a response, and for a download the bytes of a file that make its body.
+// The listener streams those in chunks (kHttpFileChunkBytes at a time, each read and written
+// before the next), so that a large file never sits in memory nor blocks the io thread on one
+// long read; Content-Length is the range's length.
+struct HttpReply {
+  HttpReply(HttpResponse r) : response(std::move(r)) {}  // NOLINT(google-explicit-constructor)
+  HttpResponse response;
+  struct FileRange {
+    std::shared_ptr<OpenFile> file;
+    std::uint64_t offset = 0;
+    std::uint64_t length = 0;
+  };
+  std::optional<FileRange> file;  // set: the body; the response's own body is ignored
+};
+
+inline constexpr std::size_t kHttpFileChunkBytes = 64 * 1024;
+
 // Runs on the io thread, so it must not block. `client_address` is the client's IP address (for
 // per-address rate limits). The listener sets the response's version, keep-alive and
 // Content-Length from the request and body; the handler sets status, headers and body.
 // A request whose body is over the listener's limit (16 KiB) never reaches the handler: the
 // listener answers 413 itself.
 using HttpRequestHandler =
-    std::function<HttpResponse(const HttpRequest& request, const std::string& client_address)>;
+    std::function<HttpReply(const HttpRequest& request, const std::string& client_address)>;
 
 // 404 for every request.
 HttpResponse answer_not_found(const HttpRequest& request, const std::string& client_address);

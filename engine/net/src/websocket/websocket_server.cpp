@@ -4,6 +4,10 @@
 // connection caps, the Origin allow-list) happens on the way. With TLS, the session's first step
 // is the TLS handshake, on the same stream that later carries the WebSocket connection.
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
@@ -12,6 +16,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/error.hpp>
@@ -50,6 +55,8 @@ constexpr std::uint64_t kMaxRequestBodyBytes = 16 * 1024;
 constexpr std::size_t kFirstReadBytes = 2048;
 // A connection closed near its deadline still drains this long, for its answer to arrive.
 constexpr auto kMinLinger = std::chrono::milliseconds(500);
+// A file download (respond_with_file) ends when a chunk makes no progress for this long.
+constexpr auto kFileChunkTimeout = std::chrono::seconds(30);
 // After a failed accept (out of file descriptors, say), wait this long instead of spinning.
 constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(100);
 // How often the server looks whether a burst of writes is over, to give the heap's free pages
@@ -230,7 +237,59 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     if (ec) return close();
     request_ = parser_->release();
     if (shared_->accept_upgrades && websocket::is_upgrade(request_)) return upgrade();
-    respond(shared_->http_handler(request_, address_), !request_.keep_alive());
+    HttpReply reply = shared_->http_handler(request_, address_);
+    if (reply.file) return respond_with_file(std::move(reply), !request_.keep_alive());
+    respond(std::move(reply.response), !request_.keep_alive());
+  }
+
+  // The header, then the file's range chunk by chunk: each chunk is read (pread, 64 KiB from
+  // the page cache: microseconds) only once the one before has been written, so memory stays one
+  // chunk and the io thread never waits on a long read. A client that stops reading is dropped
+  // after kFileChunkTimeout without progress, however long the whole download takes.
+  void respond_with_file(HttpReply reply, bool close_after) {
+    HttpResponse& response = reply.response;
+    response.version(request_.version());
+    response.keep_alive(!close_after);
+    if (response.find(http::field::server) == response.end()) {
+      response.set(http::field::server, kServerName);
+    }
+    response.body().clear();
+    response.content_length(reply.file->length);
+    response_ = std::move(response);
+    file_ = std::move(*reply.file);
+    head_.emplace(*response_);
+    expire_at(std::chrono::steady_clock::now() + kFileChunkTimeout);
+    http::async_write_header(
+        stream_, *head_,
+        [self = shared_from_this(), close_after](beast::error_code ec, std::size_t /*bytes*/) {
+          if (ec) return self->close();
+          self->write_file_chunk(close_after);
+        });
+  }
+
+  void write_file_chunk(bool close_after) {
+    if (file_->length == 0) {
+      file_.reset();
+      head_.reset();
+      return on_write(close_after, {}, 0);
+    }
+    const std::size_t want =
+        static_cast<std::size_t>(std::min<std::uint64_t>(kHttpFileChunkBytes, file_->length));
+    chunk_.resize(want);
+    const ssize_t got =
+        ::pread(file_->file->descriptor(), chunk_.data(), want, static_cast<off_t>(file_->offset));
+    // The file shrank (or failed) under us: the client sees a body shorter than its
+    // Content-Length and the connection ends, which is how HTTP says a download broke.
+    if (got <= 0) return close();
+    file_->offset += static_cast<std::uint64_t>(got);
+    file_->length -= static_cast<std::uint64_t>(got);
+    expire_at(std::chrono::steady_clock::now() + kFileChunkTimeout);
+    asio::async_write(
+        stream_, asio::buffer(chunk_.data(), static_cast<std::size_t>(got)),
+        [self = shared_from_this(), close_after](beast::error_code ec, std::size_t /*bytes*/) {
+          if (ec) return self->close();
+          self->write_file_chunk(close_after);
+        });
   }
 
   void respond(HttpResponse response, bool close_after) {
@@ -345,6 +404,11 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   std::optional<http::request_parser<http::string_body>> parser_;
   HttpRequest request_;
   std::optional<HttpResponse> response_;  // alive while it is written
+  // A file download under way (respond_with_file): its header's serializer, what is left of the
+  // range, and the chunk being written.
+  std::optional<http::response_serializer<http::string_body>> head_;
+  std::optional<HttpReply::FileRange> file_;
+  std::vector<char> chunk_;
   const std::string address_;
   const std::shared_ptr<ServerShared> shared_;
   const std::chrono::steady_clock::time_point deadline_;
@@ -522,6 +586,22 @@ Status open_acceptor(tcp::acceptor& acceptor, const tcp::endpoint& endpoint) {
 }
 
 }  // namespace
+
+std::shared_ptr<OpenFile> OpenFile::open(const std::string& path) {
+  // Not through a symbolic link: a link planted in a served folder must not serve what it names.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return nullptr;
+  struct stat info {};
+  if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
+    ::close(fd);
+    return nullptr;
+  }
+  return std::shared_ptr<OpenFile>(new OpenFile(fd, static_cast<std::uint64_t>(info.st_size)));
+}
+
+OpenFile::~OpenFile() {
+  ::close(fd_);
+}
 
 HttpResponse answer_not_found(const HttpRequest& request, const std::string& /*client_address*/) {
   HttpResponse response{http::status::not_found, request.version()};

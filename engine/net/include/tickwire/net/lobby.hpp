@@ -5,8 +5,8 @@
 // schemas/lobby.fbs over WebSocket: a binary frame is one FlatBuffers LobbyMessage, a text frame
 // the same message as JSON, so a browser, websocat or a test can speak it by hand. The same port
 // answers HTTP: GET /healthz (503 if the lobby thread stalls), GET /api/rooms (JSON,
-// in pages), GET /metrics (Prometheus text) and the web lobby page at / (index.html from
-// web_root).
+// in pages), GET /metrics (Prometheus text), recorded matches (GET /api/replays and
+// /replays/NAME from replay_directory) and the web lobby page at / (index.html from web_root).
 //
 // Threading: the lobby runs on its own thread, started by start() and stopped by stop() or the
 // destructor. A lobby is a service, not part of a game's frame: a dedicated lobby process has no
@@ -175,6 +175,13 @@ struct LobbyConfig {
   // Directory of the web lobby page: GET / answers its index.html. Empty = no page (404).
   // Default empty.
   std::string web_root;
+  // Directory of recorded matches (*.twreplay, tickwire::sim's replay files): GET /api/replays
+  // lists the newest as JSON, each with its download URL, and GET /replays/NAME downloads one
+  // (Range, ETag / If-None-Match). Names are letters, digits, '-' and '_' before ".twreplay";
+  // nothing else is served from it. Empty = no replays (404). Default empty.
+  std::string replay_directory;
+  // Replays listed by /api/replays at most, newest first. Default 50 (1..1000).
+  std::size_t max_replays_listed = 50;
   // Plain HTTP requests per client address, a token bucket: beyond it answers 429. Defaults 20 at
   // once, 10 per second.
   std::size_t http_burst = 20;
@@ -224,6 +231,8 @@ struct LobbyCounters {
                                              // bad WebSocket framing (closed 1002/1007)
   std::uint64_t http_requests = 0;
   std::uint64_t http_rate_limited = 0;  // answered 429
+  // answered 403: a path with ".." or a %-escape (that could climb out of a served directory)
+  std::uint64_t http_path_refused = 0;
 };
 
 // The allow-list of game servers (LobbyConfig::game_server_keys) in a file's text: one Ed25519

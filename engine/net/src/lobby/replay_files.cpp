@@ -1,0 +1,215 @@
+#include "lobby/replay_files.hpp"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <boost/beast/http/field.hpp>
+#include <boost/beast/http/status.hpp>
+#include <charconv>
+#include <filesystem>
+#include <vector>
+
+namespace tickwire::net::lobby_detail {
+namespace {
+
+namespace http = boost::beast::http;
+namespace fs = std::filesystem;
+using websocket_detail::HttpReply;
+using websocket_detail::HttpRequest;
+using websocket_detail::HttpResponse;
+
+constexpr std::string_view kExtension = ".twreplay";
+// A folder holding more than this is not read further: listing it must stay cheap on the io
+// thread (the recorder keeps its newest N, far fewer).
+constexpr std::size_t kMaxScannedEntries = 10'000;
+
+HttpResponse text(const HttpRequest& request, http::status status, std::string body) {
+  HttpResponse response{status, request.version()};
+  response.set(http::field::content_type, "text/plain; charset=utf-8");
+  response.set(http::field::cache_control, "no-store");
+  response.body() = std::move(body);
+  return response;
+}
+
+// Strong validator of a file that is never rewritten in place (the recorder renames finished
+// files into the folder): its size and modification time.
+std::string etag_of(const struct stat& info) {
+  char text[64];
+  std::snprintf(text, sizeof text, "\"%llx-%llx\"", static_cast<unsigned long long>(info.st_size),
+                static_cast<unsigned long long>(info.st_mtim.tv_sec) * 1'000'000'000ull +
+                    static_cast<unsigned long long>(info.st_mtim.tv_nsec));
+  return text;
+}
+
+// If-None-Match: "*" or a comma-separated list of tags, each possibly weak (W/"...").
+bool none_match_hits(std::string_view header, std::string_view etag) {
+  while (!header.empty()) {
+    const std::size_t comma = std::min(header.find(','), header.size());
+    std::string_view tag = header.substr(0, comma);
+    header.remove_prefix(std::min(comma + 1, header.size()));
+    while (!tag.empty() && tag.front() == ' ')
+      tag.remove_prefix(1);
+    while (!tag.empty() && tag.back() == ' ')
+      tag.remove_suffix(1);
+    if (tag.starts_with("W/")) tag.remove_prefix(2);
+    if (tag == "*" || tag == etag) return true;
+  }
+  return false;
+}
+
+bool parse_u64(std::string_view text, std::uint64_t& value) {
+  if (text.empty() || text.size() > 19) return false;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  return error == std::errc() && end == text.data() + text.size();
+}
+
+std::string json_string(std::string_view text) {
+  // Replay names are [A-Za-z0-9_-] and the extension: nothing to escape, but say so in code.
+  std::string out;
+  out.reserve(text.size() + 2);
+  out.push_back('"');
+  out.append(text);
+  out.push_back('"');
+  return out;
+}
+
+}  // namespace
+
+bool is_replay_file_name(std::string_view name) {
+  if (name.size() <= kExtension.size() || name.size() > 128 || !name.ends_with(kExtension))
+    return false;
+  const std::string_view stem = name.substr(0, name.size() - kExtension.size());
+  return std::all_of(stem.begin(), stem.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_';
+  });
+}
+
+RangeRequest parse_range(std::string_view header, std::uint64_t size, ByteRange& range) {
+  constexpr std::string_view kUnit = "bytes=";
+  if (!header.starts_with(kUnit)) return RangeRequest::whole;
+  header.remove_prefix(kUnit.size());
+  // One range only: a client asking for several gets the whole file (RFC 9110 lets a server
+  // ignore Range).
+  if (header.find(',') != std::string_view::npos) return RangeRequest::whole;
+  const std::size_t dash = header.find('-');
+  if (dash == std::string_view::npos) return RangeRequest::whole;
+  const std::string_view first = header.substr(0, dash);
+  const std::string_view last = header.substr(dash + 1);
+  std::uint64_t a = 0, b = 0;
+  if (first.empty()) {
+    // "-N": the last N bytes.
+    if (!parse_u64(last, b)) return RangeRequest::whole;
+    if (b == 0 || size == 0) return RangeRequest::unsatisfiable;
+    range = {size - std::min(b, size), size - 1};
+    return RangeRequest::partial;
+  }
+  if (!parse_u64(first, a)) return RangeRequest::whole;
+  if (last.empty()) {
+    b = size == 0 ? 0 : size - 1;
+  } else if (!parse_u64(last, b) || b < a) {
+    return RangeRequest::whole;
+  }
+  if (a >= size) return RangeRequest::unsatisfiable;
+  range = {a, std::min(b, size - 1)};
+  return RangeRequest::partial;
+}
+
+HttpResponse replay_list(const HttpRequest& request, const std::string& directory,
+                         std::size_t limit) {
+  struct Entry {
+    std::string name;
+    std::uint64_t bytes;
+    std::int64_t modified_ms;
+  };
+  std::vector<Entry> entries;
+  std::error_code error;
+  std::size_t scanned = 0;
+  for (fs::directory_iterator it(directory, error), end;
+       !error && it != end && scanned < kMaxScannedEntries; it.increment(error), ++scanned) {
+    const std::string name = it->path().filename().string();
+    if (!is_replay_file_name(name)) continue;
+    struct stat info {};
+    if (::stat(it->path().c_str(), &info) != 0 || !S_ISREG(info.st_mode)) continue;
+    entries.push_back(
+        {name, static_cast<std::uint64_t>(info.st_size),
+         static_cast<std::int64_t>(info.st_mtim.tv_sec) * 1000 + info.st_mtim.tv_nsec / 1'000'000});
+  }
+  // Newest first; equal times by name, so that the order is stable.
+  std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+    return a.modified_ms != b.modified_ms ? a.modified_ms > b.modified_ms : a.name > b.name;
+  });
+  if (entries.size() > limit) entries.resize(limit);
+  std::string body = "{\"replays\":[";
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const Entry& e = entries[i];
+    if (i > 0) body += ',';
+    body += "{\"name\":" + json_string(e.name) + ",\"bytes\":" + std::to_string(e.bytes) +
+            ",\"modified_unix_ms\":" + std::to_string(e.modified_ms) +
+            ",\"url\":" + json_string(std::string(kReplayPathPrefix) + e.name) + "}";
+  }
+  body += "]}\n";
+  HttpResponse response{http::status::ok, request.version()};
+  response.set(http::field::content_type, "application/json");
+  response.set(http::field::cache_control, "no-store");
+  response.body() = std::move(body);
+  return response;
+}
+
+HttpReply replay_download(const HttpRequest& request, const std::string& directory,
+                          std::string_view name) {
+  if (!is_replay_file_name(name)) {
+    return text(request, http::status::not_found,
+                "No such replay: names are letters, digits, '-' and '_' then .twreplay.\n");
+  }
+  auto file = websocket_detail::OpenFile::open(directory + "/" + std::string(name));
+  if (!file) return text(request, http::status::not_found, "No such replay.\n");
+  struct stat info {};
+  if (::fstat(file->descriptor(), &info) != 0) {
+    return text(request, http::status::not_found, "No such replay.\n");
+  }
+  const std::string etag = etag_of(info);
+  const std::uint64_t size = file->size();
+
+  const auto if_none_match = request.find(http::field::if_none_match);
+  if (if_none_match != request.end() &&
+      none_match_hits({if_none_match->value().data(), if_none_match->value().size()}, etag)) {
+    HttpResponse response{http::status::not_modified, request.version()};
+    response.set(http::field::etag, etag);
+    response.set(http::field::cache_control, "no-cache");
+    return response;
+  }
+
+  ByteRange range{0, size == 0 ? 0 : size - 1};
+  RangeRequest kind = RangeRequest::whole;
+  const auto range_header = request.find(http::field::range);
+  if (range_header != request.end()) {
+    kind = parse_range({range_header->value().data(), range_header->value().size()}, size, range);
+  }
+  if (kind == RangeRequest::unsatisfiable) {
+    HttpResponse response = text(request, http::status::range_not_satisfiable,
+                                 "The range starts past the end of the replay.\n");
+    response.set(http::field::content_range, "bytes */" + std::to_string(size));
+    return response;
+  }
+  HttpResponse response{
+      kind == RangeRequest::partial ? http::status::partial_content : http::status::ok,
+      request.version()};
+  response.set(http::field::content_type, "application/octet-stream");
+  response.set(http::field::content_disposition,
+               "attachment; filename=\"" + std::string(name) + "\"");
+  response.set(http::field::accept_ranges, "bytes");
+  response.set(http::field::etag, etag);
+  response.set(http::field::cache_control, "no-cache");
+  if (kind == RangeRequest::partial) {
+    response.set(http::field::content_range, "bytes " + std::to_string(range.first) + "-" +
+                                                 std::to_string(range.last) + "/" +
+                                                 std::to_string(size));
+  }
+  HttpReply reply(std::move(response));
+  const std::uint64_t length = size == 0 ? 0 : range.last - range.first + 1;
+  reply.file = HttpReply::FileRange{std::move(file), range.first, length};
+  return reply;
+}
+
+}  // namespace tickwire::net::lobby_detail

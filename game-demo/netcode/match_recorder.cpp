@@ -1,0 +1,205 @@
+#include "match_recorder.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+#include <system_error>
+#include <vector>
+
+#include "arena_replay.hpp"
+
+namespace arena {
+namespace {
+
+namespace net = tickwire::net;
+namespace sim = tickwire::sim;
+namespace fs = std::filesystem;
+
+// "20261130-174000-123-match-7": the UTC time first, so that names sort by age.
+std::string replay_stem(std::uint64_t match_id, std::chrono::system_clock::time_point now) {
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char text[64];
+  std::snprintf(text, sizeof text, "%04d%02d%02d-%02d%02d%02d-%03d-match-%llu", utc.tm_year + 1900,
+                utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
+                static_cast<int>(ms % 1000), static_cast<unsigned long long>(match_id));
+  return text;
+}
+
+}  // namespace
+
+bool is_replay_file_name(std::string_view name) {
+  const std::string_view extension = kReplayExtension;
+  if (name.size() <= extension.size() || name.size() > 128 || !name.ends_with(extension))
+    return false;
+  const std::string_view stem = name.substr(0, name.size() - extension.size());
+  return std::all_of(stem.begin(), stem.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_';
+  });
+}
+
+net::Status RecordingConfig::validate() const {
+  if (directory.empty()) return net::Status::error("recording.directory is empty: name a folder");
+  if (hash_every_ticks < 1) {
+    return net::Status::error("recording.hash_every_ticks = 0 is invalid: use >= 1");
+  }
+  if (ticks_per_chunk < 1 || ticks_per_chunk > 100'000) {
+    return net::Status::error("recording.ticks_per_chunk = " + std::to_string(ticks_per_chunk) +
+                              " is invalid: use 1..100000");
+  }
+  return {};
+}
+
+struct MatchRecorder::Recording {
+  Recording(sim::ReplayRecorder r, std::FILE* f, fs::path p, fs::path part)
+      : recorder(std::move(r)), file(f), path(std::move(p)), part_path(std::move(part)) {}
+  sim::ReplayRecorder recorder;
+  std::FILE* file;
+  fs::path path, part_path;
+  ReplayStep pending;      // joins and leaves since the last tick, then the tick's inputs
+  TickInputs last_inputs;  // of the tick before
+  flatbuffers::FlatBufferBuilder builder{1024};  // reused every tick
+};
+
+net::Result<std::shared_ptr<MatchRecorder>> MatchRecorder::make(const RecordingConfig& config) {
+  if (auto status = config.validate(); !status) return status;
+  std::error_code error;
+  fs::create_directories(config.directory, error);
+  if (error) {
+    return net::Status::error("recording.directory = \"" + config.directory +
+                              "\" cannot be created: " + error.message());
+  }
+  return std::shared_ptr<MatchRecorder>(new MatchRecorder(config));
+}
+
+MatchRecorder::MatchRecorder(const RecordingConfig& config)
+    : config_(config), directory_(config.directory) {}
+
+MatchRecorder::~MatchRecorder() {
+  // Matches still running when the server stops end their replays here, so they are kept.
+  while (!recordings_.empty())
+    match_closed(recordings_.begin()->first);
+}
+
+void MatchRecorder::match_began(std::uint64_t match_id, const Config& rules) {
+  const auto now = std::chrono::system_clock::now();
+  sim::ReplayInfo info;
+  info.game = kReplayGame;
+  info.game_version = kReplayRulesVersion;
+  info.match_id = match_id;
+  info.tick_rate_hz = rules.tick_rate_hz;
+  info.started_unix_ms = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count());
+  info.initial_state = encode_replay_rules(rules);
+  auto recorder =
+      sim::ReplayRecorder::make(std::move(info), {.ticks_per_chunk = config_.ticks_per_chunk});
+  if (!recorder) {
+    ++stats_.write_errors;
+    return;
+  }
+  const std::string stem = replay_stem(match_id, now);
+  fs::path path = directory_ / (stem + kReplayExtension);
+  fs::path part = directory_ / (stem + kReplayExtension + ".part");
+  std::FILE* file = std::fopen(part.c_str(), "wb");
+  if (file == nullptr) {
+    ++stats_.write_errors;
+    return;
+  }
+  auto recording = std::make_unique<Recording>(std::move(recorder.value()), file, std::move(path),
+                                               std::move(part));
+  if (!write(*recording, recording->recorder.take_bytes())) {
+    std::fclose(recording->file);
+    std::error_code ignored;
+    fs::remove(recording->part_path, ignored);
+    ++stats_.write_errors;
+    return;
+  }
+  recordings_[match_id] = std::move(recording);
+}
+
+void MatchRecorder::player_joined(std::uint64_t match_id, PlayerId player) {
+  const auto found = recordings_.find(match_id);
+  if (found != recordings_.end()) found->second->pending.membership.push_back({player, true});
+}
+
+void MatchRecorder::player_left(std::uint64_t match_id, PlayerId player) {
+  const auto found = recordings_.find(match_id);
+  if (found != recordings_.end()) found->second->pending.membership.push_back({player, false});
+}
+
+void MatchRecorder::ticked(std::uint64_t match_id, const std::map<PlayerId, PlayerInput>& inputs,
+                           const World& world) {
+  const auto found = recordings_.find(match_id);
+  if (found == recordings_.end()) return;
+  Recording& recording = *found->second;
+  diff_inputs(recording.last_inputs, inputs, recording.pending);
+  recording.last_inputs.assign(inputs.begin(), inputs.end());
+  const auto data = encode_replay_step(recording.pending, recording.builder);
+  recording.pending.membership.clear();
+  // The hash lets a playback prove it reproduced the match (and find where it did not).
+  const std::uint64_t hash =
+      world.tick() % config_.hash_every_ticks == 0 ? world.state().hash() : 0;
+  if (!recording.recorder.record(static_cast<std::uint32_t>(world.tick()), data, hash) ||
+      !write(recording, recording.recorder.take_bytes())) {
+    give_up(match_id);
+  }
+}
+
+void MatchRecorder::match_closed(std::uint64_t match_id) {
+  const auto found = recordings_.find(match_id);
+  if (found == recordings_.end()) return;
+  Recording& recording = *found->second;
+  const bool written = write(recording, recording.recorder.finish());
+  const bool closed = std::fclose(recording.file) == 0;
+  recording.file = nullptr;
+  std::error_code error;
+  if (written && closed) fs::rename(recording.part_path, recording.path, error);
+  if (!written || !closed || error) {
+    fs::remove(recording.part_path, error);
+    ++stats_.write_errors;
+  } else {
+    ++stats_.replays_written;
+  }
+  recordings_.erase(found);
+  if (config_.keep_newest != 0)
+    stats_.replays_pruned += prune_replays(directory_, config_.keep_newest);
+}
+
+bool MatchRecorder::write(Recording& recording, const std::vector<std::byte>& bytes) {
+  if (bytes.empty()) return true;
+  // Into stdio's buffer, flushed by the C library: a chunk (a few KiB every few seconds) does not
+  // wait for the disk on the tick's thread.
+  return std::fwrite(bytes.data(), 1, bytes.size(), recording.file) == bytes.size();
+}
+
+void MatchRecorder::give_up(std::uint64_t match_id) {
+  const auto found = recordings_.find(match_id);
+  if (found == recordings_.end()) return;
+  std::fclose(found->second->file);
+  std::error_code ignored;
+  fs::remove(found->second->part_path, ignored);
+  ++stats_.write_errors;
+  recordings_.erase(found);
+}
+
+std::size_t prune_replays(const fs::path& directory, std::size_t keep) {
+  std::vector<fs::path> replays;
+  std::error_code error;
+  for (fs::directory_iterator it(directory, error), end; !error && it != end; it.increment(error)) {
+    const std::string name = it->path().filename().string();
+    if (is_replay_file_name(name) && it->is_regular_file(error)) replays.push_back(it->path());
+  }
+  if (replays.size() <= keep) return 0;
+  std::sort(replays.begin(), replays.end());  // oldest first: names start with the time
+  std::size_t deleted = 0;
+  for (std::size_t i = 0; i + keep < replays.size(); ++i) {
+    if (fs::remove(replays[i], error)) ++deleted;
+  }
+  return deleted;
+}
+
+}  // namespace arena

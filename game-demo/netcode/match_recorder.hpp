@@ -1,0 +1,83 @@
+#pragma once
+// Records every match an ArenaServer runs into a replay folder (one file per match, written as
+// the match goes), and keeps only the newest replays there. Plugs into ServerConfig::observer.
+//
+// A replay is written under a ".part" name and renamed when its match closes: a reader (the
+// lobby's HTTP, a player) never sees a half-written replay under a final name. A write that fails
+// (a full disk) ends that match's recording and is counted; the match itself goes on.
+
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+
+#include <tickwire/net/status.hpp>
+#include <tickwire/sim/replay.hpp>
+
+#include "match_observer.hpp"
+
+namespace arena {
+
+// Replay files in a folder are named like this, and nothing else there is taken for one.
+inline constexpr char kReplayExtension[] = ".twreplay";
+// True for a name the recorder makes (letters, digits, '-', '_', then the extension): what the
+// HTTP server accepts, so that no name can reach outside the folder.
+bool is_replay_file_name(std::string_view name);
+
+struct RecordingConfig {
+  // The folder replays go to; created when missing. Default "replays".
+  std::string directory = "replays";
+  // Finished replays kept in the folder: after each new one, the oldest beyond this many are
+  // deleted. 0: keep all. Default 50.
+  std::size_t keep_newest = 50;
+  // Ticks per chunk of the file (the unit of seeking and of each write). Default 256.
+  std::uint32_t ticks_per_chunk = 256;
+  // The state hash is recorded every this many ticks (the others record 0: none), for a playback
+  // to prove it reproduces the match. Hashing the state costs more than the rest of recording a
+  // tick (docs/benchmarks.md, "Recording"); every 30th finds a divergence within 0.5 s at 60 Hz.
+  // 1: every tick. Default 30.
+  std::uint32_t hash_every_ticks = 30;
+  tickwire::net::Status validate() const;
+};
+
+struct RecordingStats {
+  std::uint64_t replays_written = 0;  // finished and renamed to their final name
+  std::uint64_t replays_pruned = 0;   // deleted as older than the newest keep_newest
+  std::uint64_t write_errors = 0;     // recordings given up (open, write or rename failed)
+};
+
+class MatchRecorder final : public MatchObserver {
+ public:
+  static tickwire::net::Result<std::shared_ptr<MatchRecorder>> make(const RecordingConfig& config);
+  ~MatchRecorder() override;
+
+  void match_began(std::uint64_t match_id, const Config& rules) override;
+  void player_joined(std::uint64_t match_id, PlayerId player) override;
+  void player_left(std::uint64_t match_id, PlayerId player) override;
+  void ticked(std::uint64_t match_id, const std::map<PlayerId, PlayerInput>& inputs,
+              const World& world) override;
+  void match_closed(std::uint64_t match_id) override;
+
+  const RecordingStats& stats() const { return stats_; }
+  const std::filesystem::path& directory() const { return directory_; }
+
+ private:
+  struct Recording;
+  explicit MatchRecorder(const RecordingConfig& config);
+  bool write(Recording& recording, const std::vector<std::byte>& bytes);
+  void give_up(std::uint64_t match_id);
+  void prune();
+
+  RecordingConfig config_;
+  std::filesystem::path directory_;
+  std::map<std::uint64_t, std::unique_ptr<Recording>> recordings_;  // by match id
+  RecordingStats stats_;
+};
+
+// Deletes the oldest replays in `directory` beyond the newest `keep` (by name: names start with
+// the UTC time the match began). Returns how many it deleted.
+std::size_t prune_replays(const std::filesystem::path& directory, std::size_t keep);
+
+}  // namespace arena

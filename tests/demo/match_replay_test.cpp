@@ -1,0 +1,228 @@
+// Recording and replay of Arena matches: a match played over real ENet on 127.0.0.1 is recorded
+// by the server; replaying the file through the rules gives the server's state hash at every
+// tick. A replay cut short or corrupted is refused with a message, and the replay folder keeps
+// only the newest replays.
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <thread>
+
+#include "arena_client.hpp"
+#include "arena_replay.hpp"
+#include "arena_server.hpp"
+#include "match_recorder.hpp"
+
+namespace arena {
+namespace {
+
+namespace net = tickwire::net;
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+constexpr char kTicketAddress[] = "arena-test:7777";
+
+// A fresh folder under the build's temp directory, removed afterwards.
+class TempFolder {
+ public:
+  TempFolder() {
+    path_ =
+        fs::temp_directory_path() / ("tickwire-replay-test-" + std::to_string(::getpid()) + "-" +
+                                     std::to_string(Clock::now().time_since_epoch().count()));
+    fs::create_directories(path_);
+  }
+  ~TempFolder() {
+    std::error_code ignored;
+    fs::remove_all(path_, ignored);
+  }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+// Passes everything on to the recorder and keeps the server's own hash of every tick.
+class HashingObserver final : public MatchObserver {
+ public:
+  explicit HashingObserver(std::shared_ptr<MatchRecorder> recorder)
+      : recorder_(std::move(recorder)) {}
+  void match_began(std::uint64_t id, const Config& rules) override {
+    recorder_->match_began(id, rules);
+  }
+  void player_joined(std::uint64_t id, PlayerId p) override { recorder_->player_joined(id, p); }
+  void player_left(std::uint64_t id, PlayerId p) override { recorder_->player_left(id, p); }
+  void ticked(std::uint64_t id, const std::map<PlayerId, PlayerInput>& inputs,
+              const World& world) override {
+    recorder_->ticked(id, inputs, world);
+    hashes.push_back(world.state().hash());
+  }
+  void match_closed(std::uint64_t id) override { recorder_->match_closed(id); }
+
+  std::vector<std::uint64_t> hashes;  // read once the server has stopped
+
+ private:
+  std::shared_ptr<MatchRecorder> recorder_;
+};
+
+std::vector<std::byte> read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  const std::vector<char> chars((std::istreambuf_iterator<char>(in)),
+                                std::istreambuf_iterator<char>());
+  const auto* data = reinterpret_cast<const std::byte*>(chars.data());
+  return {data, data + chars.size()};
+}
+
+std::vector<fs::path> replays_in(const fs::path& folder) {
+  std::vector<fs::path> out;
+  for (const auto& entry : fs::directory_iterator(folder))
+    out.push_back(entry.path());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// Plays a short match: Ann moves and fires from the start, Bob joins later, Ann leaves before
+// the end (her entity goes at once: no reconnect grace). Returns the server's per-tick hashes.
+std::vector<std::uint64_t> play_recorded_match(const fs::path& folder) {
+  const net::JoinTicketIssuer issuer = net::JoinTicketIssuer::generate();
+  const net::GameServerSealKeys seal_keys = net::GameServerSealKeys::generate();
+  auto recorder = MatchRecorder::make({.directory = folder.string(), .keep_newest = 10});
+  EXPECT_TRUE(recorder.ok()) << recorder.error();
+  auto observer = std::make_shared<HashingObserver>(recorder.value());
+  ServerConfig config;
+  config.enet.port = 0;
+  config.lobby_key = issuer.public_key();
+  config.seal_keys = seal_keys;
+  config.public_address = kTicketAddress;
+  config.match_seconds = 2;
+  config.linger_ms = 100;
+  config.reconnect_grace_ms = 0;
+  config.observer = observer;
+  auto server = std::move(ArenaServer::start(config).value());
+  std::atomic<bool> stop{false};
+  std::thread thread([&] {
+    while (!stop.load())
+      server->run_for(std::chrono::milliseconds(20));
+  });
+  const auto connect = [&](std::uint64_t player) {
+    const net::IssuedTicket issued =
+        issuer.issue_with_keys(player, /*match_id=*/7, kTicketAddress, seal_keys.public_key);
+    ClientConfig client;
+    client.server_address = "127.0.0.1:" + std::to_string(server->port());
+    client.ticket = issued.ticket;
+    client.session_keys = issued.keys;
+    return std::move(ArenaClient::connect(client).value());
+  };
+  auto ann = connect(1);
+  std::unique_ptr<ArenaClient> bob;
+  // Generous: the match lasts 2 s of server time, however loaded the machine.
+  const auto until = Clock::now() + std::chrono::seconds(30);
+  int frame = 0;
+  while (Clock::now() < until) {
+    ++frame;
+    if (ann) {
+      ann->update(std::chrono::milliseconds(16), Intent{.move_x = 1,
+                                                        .move_y = std::int8_t(frame % 3 - 1),
+                                                        .aim = float(frame) * 0.1f,
+                                                        .fire = frame % 7 == 0});
+      if (ann->phase() == ClientPhase::playing && frame > 40) ann.reset();  // she quits
+    }
+    if (frame == 20) bob = connect(2);
+    if (bob) {
+      bob->update(std::chrono::milliseconds(16), Intent{.move_x = -1, .aim = 1.5f, .fire = true});
+      if (bob->phase() == ClientPhase::disconnected) break;  // the match is over and closed
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(16));
+  }
+  // The match closes once Bob is gone; stopping the server closes any match still open.
+  stop = true;
+  thread.join();
+  server.reset();
+  return observer->hashes;
+}
+
+TEST(MatchReplay, replaying_a_recorded_match_gives_the_servers_state_hash_at_every_tick) {
+  TempFolder folder;
+  const std::vector<std::uint64_t> server_hashes = play_recorded_match(folder.path());
+  const auto files = replays_in(folder.path());
+  ASSERT_EQ(files.size(), 1u);  // no ".part" left behind
+  EXPECT_TRUE(is_replay_file_name(files[0].filename().string())) << files[0];
+  ASSERT_EQ(server_hashes.size(), 120u);  // two seconds at 60 Hz, played to the end
+
+  auto replay = MatchReplay::open(read_file(files[0]));
+  ASSERT_TRUE(replay.ok()) << replay.error();
+  EXPECT_EQ(replay->info().match_id, 7u);
+  std::size_t tick = 0;
+  for (MatchReplay::Step step = replay->step(); step != MatchReplay::Step::end;
+       step = replay->step()) {
+    ASSERT_EQ(step, MatchReplay::Step::stepped) << "at tick " << tick + 1;
+    ASSERT_LT(tick, server_hashes.size());
+    ASSERT_EQ(replay->state_hash(), server_hashes[tick]) << "at tick " << tick + 1;
+    ++tick;
+  }
+  EXPECT_EQ(tick, server_hashes.size());
+  EXPECT_TRUE(replay->world().match_over());
+
+  // Seeking back re-simulates to the same state.
+  ASSERT_EQ(replay->seek(60), MatchReplay::Step::stepped);
+  EXPECT_EQ(replay->world().tick(), 60u);
+  EXPECT_EQ(replay->state_hash(), server_hashes[59]);
+
+  // The same file cut short, or with one byte changed, is refused, saying why.
+  const auto bytes = read_file(files[0]);
+  auto cut = MatchReplay::open({bytes.begin(), bytes.begin() + long(bytes.size() / 2)});
+  ASSERT_FALSE(cut.ok());
+  EXPECT_NE(cut.error().find("truncated"), std::string::npos) << cut.error();
+  auto flipped = bytes;
+  flipped[bytes.size() / 2] ^= std::byte{0x40};
+  auto corrupt = MatchReplay::open(flipped);
+  ASSERT_FALSE(corrupt.ok());
+  EXPECT_NE(corrupt.error().find("corrupt"), std::string::npos) << corrupt.error();
+}
+
+TEST(MatchReplay, the_replay_folder_keeps_the_newest_replays_only) {
+  TempFolder folder;
+  // A file that is not a replay is never pruned.
+  std::ofstream(folder.path() / "notes.txt") << "keep me";
+  {
+    auto recorder = MatchRecorder::make({.directory = folder.path().string(), .keep_newest = 2});
+    ASSERT_TRUE(recorder.ok()) << recorder.error();
+    Config rules;
+    rules.drones = 2;
+    for (std::uint64_t match = 1; match <= 4; ++match) {
+      World world(rules);
+      recorder.value()->match_began(match, rules);
+      world.step({});
+      recorder.value()->ticked(match, {}, world);
+      recorder.value()->match_closed(match);
+      // Names order replays by the millisecond their match began.
+      std::this_thread::sleep_for(std::chrono::milliseconds(3));
+    }
+    EXPECT_EQ(recorder.value()->stats().replays_written, 4u);
+    EXPECT_EQ(recorder.value()->stats().replays_pruned, 2u);
+  }
+  const auto files = replays_in(folder.path());
+  ASSERT_EQ(files.size(), 3u);
+  std::vector<std::uint64_t> kept;
+  for (const auto& file : files) {
+    if (file.filename() == "notes.txt") continue;
+    auto replay = MatchReplay::open(read_file(file));
+    ASSERT_TRUE(replay.ok()) << replay.error();
+    kept.push_back(replay->info().match_id);
+  }
+  EXPECT_EQ(kept, (std::vector<std::uint64_t>{3, 4}));
+}
+
+TEST(MatchReplay, a_recording_config_names_its_bad_field) {
+  const auto status = RecordingConfig{.directory = ""}.validate();
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.message().find("recording.directory"), std::string::npos) << status.message();
+  const auto made = MatchRecorder::make({.directory = "/dev/null/replays"});
+  ASSERT_FALSE(made.ok());
+  EXPECT_NE(made.error().find("/dev/null/replays"), std::string::npos) << made.error();
+}
+
+}  // namespace
+}  // namespace arena
