@@ -170,20 +170,20 @@ std::optional<ReplayStep> decode_replay_step(std::span<const std::byte> bytes) {
   return out;
 }
 
-sim::ReplayResult<MatchReplay> MatchReplay::open(std::vector<std::byte> file) {
-  using R = sim::ReplayResult<MatchReplay>;
+tickwire::Result<MatchReplay> MatchReplay::open(std::vector<std::byte> file) {
   auto reader = sim::ReplayReader::open(std::move(file));
-  if (!reader) return R::error(reader.error());
+  if (!reader) return tickwire::Status::error(reader.error());
   const sim::ReplayInfo& info = reader->info();
   if (info.game != kReplayGame) {
-    return R::error("not an Arena replay: it was recorded by \"" + info.game + "\"");
+    return tickwire::Status::error("not an Arena replay: it was recorded by \"" + info.game + "\"");
   }
   if (info.game_version != kReplayRulesVersion) {
-    return R::error("Arena replay of rules version " + std::to_string(info.game_version) +
-                    ", this build plays version " + std::to_string(kReplayRulesVersion));
+    return tickwire::Status::error(
+        "Arena replay of rules version " + std::to_string(info.game_version) +
+        ", this build plays version " + std::to_string(kReplayRulesVersion));
   }
   auto rules = decode_replay_rules(info.initial_state);
-  if (!rules) return R::error("Arena replay is corrupt: its rules do not decode");
+  if (!rules) return tickwire::Status::error("Arena replay is corrupt: its rules do not decode");
   return MatchReplay(std::move(reader.value()), *rules);
 }
 

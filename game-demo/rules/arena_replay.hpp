@@ -61,7 +61,7 @@ std::optional<ReplayStep> decode_replay_step(std::span<const std::byte> bytes);
 class MatchReplay {
  public:
   // Checks the file (tickwire::sim::ReplayReader) and that it is an Arena replay of these rules.
-  static tickwire::sim::ReplayResult<MatchReplay> open(std::vector<std::byte> file);
+  static tickwire::Result<MatchReplay> open(std::vector<std::byte> file);
 
   enum class Step {
     stepped,   // the world moved one recorded tick on, to the state the server had

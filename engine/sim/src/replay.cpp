@@ -71,14 +71,13 @@ std::string ReplayRecorderConfig::validate() const {
   return {};
 }
 
-ReplayResult<ReplayRecorder> ReplayRecorder::make(ReplayInfo info, ReplayRecorderConfig config) {
+Result<ReplayRecorder> ReplayRecorder::make(ReplayInfo info, ReplayRecorderConfig config) {
   if (auto error = config.validate(); !error.empty()) {
-    return ReplayResult<ReplayRecorder>::error("replay recorder: " + error);
+    return Status::error("replay recorder: " + error);
   }
   if (!(info.tick_rate_hz > 0 && info.tick_rate_hz <= 1000)) {
-    return ReplayResult<ReplayRecorder>::error(
-        "replay recorder: tick_rate_hz = " + std::to_string(info.tick_rate_hz) +
-        " is invalid: use 1..1000");
+    return Status::error("replay recorder: tick_rate_hz = " + std::to_string(info.tick_rate_hz) +
+                         " is invalid: use 1..1000");
   }
   return ReplayRecorder(std::move(info), config);
 }
@@ -175,20 +174,19 @@ std::optional<std::span<const std::byte>> frame_at(std::span<const std::byte> fi
 
 }  // namespace
 
-ReplayResult<ReplayReader> ReplayReader::open(std::vector<std::byte> file,
-                                              const ReplayReaderLimits& limits) {
-  using R = ReplayResult<ReplayReader>;
+Result<ReplayReader> ReplayReader::open(std::vector<std::byte> file,
+                                        const ReplayReaderLimits& limits) {
   if (file.size() > limits.max_file_bytes) {
-    return R::error("replay is " + std::to_string(file.size()) + " bytes, over the limit of " +
-                    std::to_string(limits.max_file_bytes));
+    return Status::error("replay is " + std::to_string(file.size()) + " bytes, over the limit of " +
+                         std::to_string(limits.max_file_bytes));
   }
   if (file.size() < kMagic.size() || std::memcmp(file.data(), kMagic.data(), kMagic.size()) != 0) {
-    return R::error("not a replay file (no TWREPLAY signature at its start)");
+    return Status::error("not a replay file (no TWREPLAY signature at its start)");
   }
   if (file.size() < kMagic.size() + 4 + kTrailerBytes ||
       std::memcmp(file.data() + file.size() - kEndMagic.size(), kEndMagic.data(),
                   kEndMagic.size()) != 0) {
-    return R::error(
+    return Status::error(
         "replay is truncated: its trailer is missing (the recording did not finish, or the file "
         "was cut short)");
   }
@@ -201,33 +199,34 @@ ReplayResult<ReplayReader> ReplayReader::open(std::vector<std::byte> file,
   const std::uint32_t index_offset = get_u32(bytes, body_end);
   const auto index_bytes = frame_at(bytes, index_offset, body_end);
   if (!index_bytes || index_offset < kMagic.size()) {
-    return R::error("replay is corrupt: its index offset " + std::to_string(index_offset) +
-                    " is outside the file");
+    return Status::error("replay is corrupt: its index offset " + std::to_string(index_offset) +
+                         " is outside the file");
   }
   const schemas::AlignedView index_view(*index_bytes);
   flatbuffers::Verifier index_verifier(index_view.data(), index_view.size(), kMaxDepth, kMaxTables);
   if (!index_verifier.VerifyBuffer<fb::ReplayIndex>(nullptr)) {
-    return R::error("replay is corrupt: its index is not a valid ReplayIndex");
+    return Status::error("replay is corrupt: its index is not a valid ReplayIndex");
   }
   const auto* index = flatbuffers::GetRoot<fb::ReplayIndex>(index_view.data());
 
   // The header.
   const auto header_bytes = frame_at(bytes, kMagic.size() + 4, index_offset);
-  if (!header_bytes) return R::error("replay is corrupt: its header frame is outside the file");
+  if (!header_bytes)
+    return Status::error("replay is corrupt: its header frame is outside the file");
   if (fnv1a(*header_bytes) != index->header_checksum()) {
-    return R::error("replay is corrupt: the header's checksum does not match");
+    return Status::error("replay is corrupt: the header's checksum does not match");
   }
   const schemas::AlignedView header_view(*header_bytes);
   flatbuffers::Verifier header_verifier(header_view.data(), header_view.size(), kMaxDepth,
                                         kMaxTables);
   if (!fb::VerifyReplayHeaderBuffer(header_verifier)) {
-    return R::error("replay is corrupt: its header is not a valid ReplayHeader");
+    return Status::error("replay is corrupt: its header is not a valid ReplayHeader");
   }
   const auto* header = fb::GetReplayHeader(header_view.data());
   if (header->format_version() != kReplayFormatVersion) {
-    return R::error("replay format version " + std::to_string(header->format_version()) +
-                    " is not supported (this build reads version " +
-                    std::to_string(kReplayFormatVersion) + ")");
+    return Status::error("replay format version " + std::to_string(header->format_version()) +
+                         " is not supported (this build reads version " +
+                         std::to_string(kReplayFormatVersion) + ")");
   }
   reader.info_.format_version = header->format_version();
   reader.info_.game = header->game() != nullptr ? header->game()->str() : std::string();
@@ -248,11 +247,11 @@ ReplayResult<ReplayReader> ReplayReader::open(std::vector<std::byte> file,
   // a misaligned struct is undefined.
   if (entries != nullptr &&
       reinterpret_cast<std::uintptr_t>(entries->Data()) % alignof(fb::ChunkEntry) != 0) {
-    return R::error("replay is corrupt: its index is misaligned");
+    return Status::error("replay is corrupt: its index is misaligned");
   }
   if (chunk_count > limits.max_chunks) {
-    return R::error("replay has " + std::to_string(chunk_count) + " chunks, over the limit of " +
-                    std::to_string(limits.max_chunks));
+    return Status::error("replay has " + std::to_string(chunk_count) +
+                         " chunks, over the limit of " + std::to_string(limits.max_chunks));
   }
   std::uint64_t records_seen = 0;
   std::optional<std::uint32_t> previous_tick;
@@ -262,42 +261,43 @@ ReplayResult<ReplayReader> ReplayReader::open(std::vector<std::byte> file,
     const std::string which = "chunk " + std::to_string(i) + " of " + std::to_string(chunk_count);
     const auto chunk_bytes = frame_at(bytes, entry->offset(), index_offset);
     if (!chunk_bytes || entry->offset() < previous_end) {
-      return R::error("replay is corrupt: " + which + " lies outside the file");
+      return Status::error("replay is corrupt: " + which + " lies outside the file");
     }
     previous_end = entry->offset() + 4 + chunk_bytes->size();
     if (fnv1a(*chunk_bytes) != entry->checksum()) {
-      return R::error("replay is corrupt: " + which + " does not match its checksum");
+      return Status::error("replay is corrupt: " + which + " does not match its checksum");
     }
     const std::size_t start = static_cast<std::size_t>(chunk_bytes->data() - bytes.data());
-    if (start % 8 != 0) return R::error("replay is corrupt: " + which + " is misaligned");
+    if (start % 8 != 0) return Status::error("replay is corrupt: " + which + " is misaligned");
     flatbuffers::Verifier verifier(reinterpret_cast<const std::uint8_t*>(chunk_bytes->data()),
                                    chunk_bytes->size(), kMaxDepth, kMaxTables);
     if (!verifier.VerifyBuffer<fb::ReplayChunk>(nullptr)) {
-      return R::error("replay is corrupt: " + which + " is not a valid ReplayChunk");
+      return Status::error("replay is corrupt: " + which + " is not a valid ReplayChunk");
     }
     const auto* chunk = flatbuffers::GetRoot<fb::ReplayChunk>(chunk_bytes->data());
     const auto* records = chunk->records();
     if (records == nullptr || records->size() == 0) {
-      return R::error("replay is corrupt: " + which + " holds no ticks");
+      return Status::error("replay is corrupt: " + which + " holds no ticks");
     }
     for (const fb::TickRecord* record : *records) {
       if (previous_tick && record->tick() <= *previous_tick) {
-        return R::error("replay is corrupt: tick " + std::to_string(record->tick()) + " in " +
-                        which + " does not follow tick " + std::to_string(*previous_tick));
+        return Status::error("replay is corrupt: tick " + std::to_string(record->tick()) + " in " +
+                             which + " does not follow tick " + std::to_string(*previous_tick));
       }
       previous_tick = record->tick();
     }
     if (records->Get(0)->tick() != entry->first_tick() ||
         records->Get(records->size() - 1)->tick() != entry->last_tick()) {
-      return R::error("replay is corrupt: the index's ticks for " + which +
-                      " differ from the chunk's");
+      return Status::error("replay is corrupt: the index's ticks for " + which +
+                           " differ from the chunk's");
     }
     records_seen += records->size();
     reader.chunks_.push_back({entry->first_tick(), entry->last_tick(), start, chunk_bytes->size()});
   }
   if (records_seen != index->tick_count()) {
-    return R::error("replay is corrupt: the index counts " + std::to_string(index->tick_count()) +
-                    " ticks, the chunks hold " + std::to_string(records_seen));
+    return Status::error("replay is corrupt: the index counts " +
+                         std::to_string(index->tick_count()) + " ticks, the chunks hold " +
+                         std::to_string(records_seen));
   }
   reader.tick_count_ = index->tick_count();
   return reader;

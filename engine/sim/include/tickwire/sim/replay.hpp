@@ -16,33 +16,11 @@
 #include <span>
 #include <string>
 #include <utility>
-#include <variant>
 #include <vector>
 
+#include "tickwire/status.hpp"
+
 namespace tickwire::sim {
-
-// Either a value or a message saying what was wrong. The same contract as tickwire::net's
-// Result, which tickwire::sim does not include (it knows no networking).
-template <typename T>
-class [[nodiscard]] ReplayResult {
- public:
-  ReplayResult(T value) : state_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
-  static ReplayResult error(std::string message) { return ReplayResult(Error{std::move(message)}); }
-
-  bool ok() const { return std::holds_alternative<T>(state_); }
-  explicit operator bool() const { return ok(); }
-  T& value() & { return std::get<T>(state_); }
-  T&& value() && { return std::get<T>(std::move(state_)); }
-  T* operator->() { return &value(); }
-  const std::string& error() const { return std::get<Error>(state_).message; }
-
- private:
-  struct Error {
-    std::string message;
-  };
-  explicit ReplayResult(Error error) : state_(std::move(error)) {}
-  std::variant<T, Error> state_;
-};
 
 inline constexpr std::uint16_t kReplayFormatVersion = 1;
 
@@ -72,7 +50,7 @@ struct ReplayRecorderConfig {
 class ReplayRecorder {
  public:
   // The recorder must be valid (config.validate() empty): make() says why not.
-  static ReplayResult<ReplayRecorder> make(ReplayInfo info, ReplayRecorderConfig config = {});
+  static Result<ReplayRecorder> make(ReplayInfo info, ReplayRecorderConfig config = {});
 
   // Records one tick: `tick` above the last one recorded, `data` what the game needs to replay
   // it, `state_hash` its state after the tick (0 for none). False, and nothing recorded, for a
@@ -134,8 +112,8 @@ class ReplayReader {
   // Checks everything before giving a reader: the trailer, the header and its version, the
   // index, every chunk (checksum, verifier, increasing ticks). A file cut short, corrupted or of
   // an unknown version is refused with a message that says which.
-  static ReplayResult<ReplayReader> open(std::vector<std::byte> file,
-                                         const ReplayReaderLimits& limits = {});
+  static Result<ReplayReader> open(std::vector<std::byte> file,
+                                   const ReplayReaderLimits& limits = {});
 
   const ReplayInfo& info() const { return info_; }
   std::uint32_t tick_count() const { return tick_count_; }
