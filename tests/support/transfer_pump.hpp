@@ -53,4 +53,18 @@ struct TransferSide {
   }
 };
 
+// Pumps every side in real time until `done()` or `timeout` (for transports with threads and
+// sockets beneath). Returns done().
+inline bool pump_sides_until(const std::vector<TransferSide*>& sides,
+                             const std::function<bool()>& done, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    for (TransferSide* side : sides)
+      side->pump();
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  return true;
+}
+
 }  // namespace tickwire::test
