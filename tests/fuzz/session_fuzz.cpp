@@ -1,7 +1,8 @@
 // Fuzz target for what reads the game port's session bytes before anything trusts them: the
 // handshake decoder (and the cookie check behind it), the opener of sealed batches, the batch
-// framing, the WebSocket session handshake's decoders, and the join ticket verifier that opens
-// the sealed session keys. The first byte picks
+// framing, the WebSocket session handshake's decoders, the join ticket verifier that opens
+// the sealed session keys, and the file transfer messages (schemas/transfer.fbs). The first byte
+// picks
 // the decoder; the rest is its input. Fixed keys make the crypto deterministic, so a crash
 // reproduces.
 
@@ -15,6 +16,7 @@
 #include "session/session_crypto.hpp"
 #include "session/stream_handshake.hpp"
 #include "tickwire/net/join_ticket.hpp"
+#include "transfer/transfer_codec.hpp"
 
 namespace {
 
@@ -37,7 +39,7 @@ JoinTicketVerifier& verifier() {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
   const std::span<const std::uint8_t> input(data + 1, size - 1);
-  switch (data[0] % 5) {
+  switch (data[0] % 6) {
     case 0: {
       const auto packet = session::decode_handshake(input);
       if (packet && packet->type == session::HandshakeType::response) {
@@ -88,9 +90,30 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       (void)stream::decode_challenge(input);
       break;
     }
-    default:
+    case 4:
       (void)verifier().verify(std::as_bytes(input), unix_time_ms());
       break;
+    default: {
+      // A transfer message: a chunk's data lies inside the message, text fields stay in bounds.
+      namespace transfer = tickwire::net::transfer_detail;
+      const auto bytes = std::as_bytes(input);
+      const auto message = transfer::decode(bytes);
+      if (!message) break;
+      if (const auto* chunk = std::get_if<transfer::Chunk>(&*message)) {
+        if (chunk->data.data() < bytes.data() ||
+            chunk->data.data() + chunk->data.size() > bytes.data() + bytes.size()) {
+          __builtin_trap();
+        }
+        (void)transfer::check_of(chunk->data);
+      }
+      if (const auto* offer = std::get_if<transfer::Offer>(&*message)) {
+        if (offer->name.size() > transfer::kMaxNameBytes ||
+            offer->kind.size() > transfer::kMaxKindBytes) {
+          __builtin_trap();
+        }
+      }
+      break;
+    }
   }
   return 0;
 }
