@@ -94,14 +94,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       (void)verifier().verify(std::as_bytes(input), unix_time_ms());
       break;
     default: {
-      // A transfer message: a chunk's data lies inside the message, text fields stay in bounds.
+      // A transfer message (misaligned here, as after a batch's framing): a chunk's data lies
+      // inside the (aligned) message, text fields stay in bounds.
       namespace transfer = tickwire::net::transfer_detail;
-      const auto bytes = std::as_bytes(input);
-      const auto message = transfer::decode(bytes);
+      std::optional<tickwire::schemas::AlignedView> view;
+      const auto message = transfer::decode(std::as_bytes(input), view);
       if (!message) break;
       if (const auto* chunk = std::get_if<transfer::Chunk>(&*message)) {
-        if (chunk->data.data() < bytes.data() ||
-            chunk->data.data() + chunk->data.size() > bytes.data() + bytes.size()) {
+        const auto* start = reinterpret_cast<const std::byte*>(view->data());
+        if (chunk->data.data() < start ||
+            chunk->data.data() + chunk->data.size() > start + view->size()) {
           __builtin_trap();
         }
         (void)transfer::check_of(chunk->data);

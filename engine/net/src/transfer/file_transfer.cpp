@@ -110,7 +110,8 @@ class FileTransferImpl final : public FileTransfer {
 
   void on_message(PeerId peer, std::span<const std::byte> bytes) override {
     ++counters_.messages_received;
-    std::optional<Message> message = decode(bytes);
+    std::optional<schemas::AlignedView> view;
+    std::optional<Message> message = decode(bytes, view);
     if (!message) {
       ++counters_.dropped_malformed;
       return;

@@ -113,9 +113,11 @@ std::optional<Message> decode_body(const wire::TransferMessage& message) {
 
 }  // namespace
 
-std::optional<Message> decode(std::span<const std::byte> bytes) {
-  const auto* data = reinterpret_cast<const std::uint8_t*>(bytes.data());
-  flatbuffers::Verifier verifier(data, bytes.size(), kMaxDepth, kMaxTables);
+std::optional<Message> decode(std::span<const std::byte> bytes,
+                              std::optional<schemas::AlignedView>& view) {
+  view.emplace(bytes);
+  const std::uint8_t* data = view->data();
+  flatbuffers::Verifier verifier(data, view->size(), kMaxDepth, kMaxTables);
   if (!wire::VerifyTransferMessageBuffer(verifier)) return std::nullopt;
   const wire::TransferMessage* message = wire::GetTransferMessage(data);
   // The verifier lets a body type through without its body, and unknown union types.

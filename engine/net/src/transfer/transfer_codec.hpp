@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "tickwire/net/file_transfer.hpp"
+#include "tickwire/schemas/aligned_view.hpp"
 
 namespace tickwire::net::transfer_detail {
 
@@ -59,7 +60,10 @@ using Message = std::variant<Offer, Accept, Chunk, Ack, Done, Cancel>;
 
 // Nothing if the buffer is not a valid transfer message (verifier, unknown body, a field out of
 // bounds: hash or check of the wrong length, a chunk over kMaxChunkSize, an unknown error code).
-std::optional<Message> decode(std::span<const std::byte> bytes);
+// FlatBuffers needs aligned bytes: `view` holds them (the bytes themselves, or an aligned copy),
+// and a Chunk's data points into it, so it must outlive the message.
+std::optional<Message> decode(std::span<const std::byte> bytes,
+                              std::optional<schemas::AlignedView>& view);
 
 std::vector<std::byte> encode(const Offer& offer);
 std::vector<std::byte> encode(const Accept& accept);
