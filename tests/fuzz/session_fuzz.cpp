@@ -1,8 +1,8 @@
 // Fuzz target for what reads the game port's session bytes before anything trusts them: the
 // handshake decoder (and the cookie check behind it), the opener of sealed batches, the batch
-// framing, the WebSocket session handshake's decoders, and the join ticket verifier that opens
-// the sealed session keys, and what an encrypted session's datagram tag covers with the AEAD check
-// of the packets it carries. The first byte picks
+// framing, the WebSocket session handshake's decoders, the join ticket verifier that opens the
+// sealed session keys, what an encrypted session's datagram tag covers with the AEAD check of the
+// packets it carries, and the file transfer messages (schemas/transfer.fbs). The first byte picks
 // the decoder; the rest is its input. Fixed keys make the crypto deterministic, so a crash
 // reproduces.
 
@@ -18,6 +18,7 @@
 #include "session/session_crypto.hpp"
 #include "session/stream_handshake.hpp"
 #include "tickwire/net/join_ticket.hpp"
+#include "transfer/transfer_codec.hpp"
 
 namespace {
 
@@ -40,7 +41,7 @@ JoinTicketVerifier& verifier() {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
   const std::span<const std::uint8_t> input(data + 1, size - 1);
-  switch (data[0] % 6) {
+  switch (data[0] % 7) {
     case 0: {
       const auto packet = session::decode_handshake(input);
       if (packet && packet->type == session::HandshakeType::response) {
@@ -113,9 +114,32 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       }
       break;
     }
-    default:
+    case 4:
       (void)verifier().verify(std::as_bytes(input), unix_time_ms());
       break;
+    default: {
+      // A transfer message (misaligned here, as after a batch's framing): a chunk's data lies
+      // inside the (aligned) message, text fields stay in bounds.
+      namespace transfer = tickwire::net::transfer_detail;
+      std::optional<tickwire::schemas::AlignedView> view;
+      const auto message = transfer::decode(std::as_bytes(input), view);
+      if (!message) break;
+      if (const auto* chunk = std::get_if<transfer::Chunk>(&*message)) {
+        const auto* start = reinterpret_cast<const std::byte*>(view->data());
+        if (chunk->data.data() < start ||
+            chunk->data.data() + chunk->data.size() > start + view->size()) {
+          __builtin_trap();
+        }
+        (void)transfer::check_of(chunk->data);
+      }
+      if (const auto* offer = std::get_if<transfer::Offer>(&*message)) {
+        if (offer->name.size() > transfer::kMaxNameBytes ||
+            offer->kind.size() > transfer::kMaxKindBytes) {
+          __builtin_trap();
+        }
+      }
+      break;
+    }
   }
   return 0;
 }

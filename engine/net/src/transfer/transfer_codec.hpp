@@ -1,0 +1,78 @@
+#pragma once
+// The transfer messages of schemas/transfer.fbs as plain structs: encode() builds one message,
+// decode() verifies a received buffer and checks every field's bounds before anything reads it.
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "tickwire/net/file_transfer.hpp"
+#include "tickwire/schemas/aligned_view.hpp"
+
+namespace tickwire::net::transfer_detail {
+
+inline constexpr std::size_t kHashBytes = 32;      // BLAKE2b-256 of the whole file
+inline constexpr std::size_t kCheckBytes = 16;     // BLAKE2b-128 of one chunk
+inline constexpr std::size_t kMaxNameBytes = 255;  // a file name on common file systems
+inline constexpr std::size_t kMaxKindBytes = 64;
+inline constexpr std::uint32_t kMinChunkSize = 1024;
+inline constexpr std::uint32_t kMaxChunkSize = 1024 * 1024;
+
+using Hash = std::array<std::byte, kHashBytes>;
+using Check = std::array<std::byte, kCheckBytes>;
+
+struct Offer {
+  TransferId id;
+  std::string name;
+  std::string kind;
+  std::uint64_t size = 0;
+  Hash hash{};
+  std::uint32_t chunk_size = 0;
+};
+struct Accept {
+  TransferId id;
+  std::uint64_t offset = 0;
+};
+struct Chunk {
+  TransferId id;
+  std::uint64_t offset = 0;
+  std::span<const std::byte> data;  // points into the decoded buffer
+  Check check{};
+};
+struct Ack {
+  TransferId id;
+  std::uint64_t offset = 0;
+};
+struct Done {
+  TransferId id;
+};
+struct Cancel {
+  TransferId id;
+  TransferError error = TransferError::cancelled;
+};
+
+using Message = std::variant<Offer, Accept, Chunk, Ack, Done, Cancel>;
+
+// Nothing if the buffer is not a valid transfer message (verifier, unknown body, a field out of
+// bounds: hash or check of the wrong length, a chunk over kMaxChunkSize, an unknown error code).
+// FlatBuffers needs aligned bytes: `view` holds them (the bytes themselves, or an aligned copy),
+// and a Chunk's data points into it, so it must outlive the message.
+std::optional<Message> decode(std::span<const std::byte> bytes,
+                              std::optional<schemas::AlignedView>& view);
+
+std::vector<std::byte> encode(const Offer& offer);
+std::vector<std::byte> encode(const Accept& accept);
+std::vector<std::byte> encode(const Chunk& chunk);
+std::vector<std::byte> encode(const Ack& ack);
+std::vector<std::byte> encode(const Done& done);
+std::vector<std::byte> encode(const Cancel& cancel);
+
+// BLAKE2b-128 of one chunk's data.
+Check check_of(std::span<const std::byte> data);
+
+}  // namespace tickwire::net::transfer_detail

@@ -1,0 +1,215 @@
+// A dishonest or broken sender: corrupt chunks, offsets past the end, a wrong hash, an oversize
+// announcement and undecodable bytes each end that transfer with their own error, sent back to
+// the sender, while its connection, its gameplay channel and an honest uploader beside it carry
+// on.
+
+#include "file_transfer_fixture.hpp"
+#include "transfer/transfer_codec.hpp"
+#include "transfer/transfer_files.hpp"
+
+namespace tickwire::net {
+namespace {
+
+namespace wire = transfer_detail;
+
+class FileTransferBadInputTest : public test::FileTransferTest {
+ protected:
+  void SetUp() override {
+    make(LoopbackConfig{.conditions = NetworkConditions::symmetric({.latency_ms = 5})});
+    FileTransferConfig server_config = transfer_config();
+    server_config.receive_directory = directory_.path();
+    start_server_files(server_config);
+    honest_ = connect(transfer_config());
+    honest_data_ = test::pattern(21, 1024 * 1024);
+    ASSERT_TRUE(honest_->files->send_blob(honest_->transport->server(), honest_data_, "honest.bin",
+                                          "replay"));
+
+    rogue_ = network_->make_client();
+    on_step_ = [this] {
+      Event event;
+      while (rogue_->poll(event))
+        rogue_log_.record(event);
+    };
+    ASSERT_TRUE(run_until([&] { return !rogue_log_.connected.empty(); }));
+    rogue_peer_ = last_peer();
+  }
+
+  void rogue_send(const std::vector<std::byte>& bytes) {
+    ASSERT_EQ(rogue_->send(1, Delivery::reliable_ordered, bytes), SendResult::ok);
+  }
+
+  // The transfer messages the rogue received, decoded.
+  std::vector<wire::Message> rogue_received() const {
+    std::vector<wire::Message> out;
+    for (const auto& message : rogue_log_.messages) {
+      if (message.channel != 1) continue;
+      std::optional<schemas::AlignedView> view;
+      // Only the control messages are kept: a chunk's data would point into `view`.
+      if (auto decoded = wire::decode(message.bytes, view);
+          decoded && !std::holds_alternative<wire::Chunk>(*decoded)) {
+        out.push_back(*decoded);
+      }
+    }
+    return out;
+  }
+
+  // The Cancel the server sent the rogue, if any.
+  std::optional<TransferError> rogue_cancelled() const {
+    for (const auto& message : rogue_received()) {
+      if (const auto* cancel = std::get_if<wire::Cancel>(&message)) return cancel->error;
+    }
+    return std::nullopt;
+  }
+
+  bool rogue_accepted() const {
+    for (const auto& message : rogue_received()) {
+      if (std::holds_alternative<wire::Accept>(message)) return true;
+    }
+    return false;
+  }
+
+  wire::Offer offer(std::span<const std::byte> data) const {
+    wire::Offer offer;
+    offer.id = {0x1234, 0x5678};
+    offer.name = "rogue.bin";
+    offer.kind = "replay";
+    offer.size = data.size();
+    wire::StreamingHash hasher;
+    hasher.update(data);
+    offer.hash = hasher.finish();
+    offer.chunk_size = 16 * 1024;
+    return offer;
+  }
+
+  wire::Chunk chunk(const wire::Offer& offer, std::span<const std::byte> data,
+                    std::uint64_t offset) const {
+    const auto length = std::min<std::uint64_t>(offer.chunk_size, data.size() - offset);
+    const auto piece = data.subspan(offset, length);
+    return {offer.id, offset, piece, wire::check_of(piece)};
+  }
+
+  // Sends the offer and waits for the server's answer.
+  void announce(const wire::Offer& offer) {
+    rogue_send(wire::encode(offer));
+    ASSERT_TRUE(run_until([&] { return rogue_accepted() || rogue_cancelled().has_value(); }));
+  }
+
+  // What must hold after any bad input: that transfer failed with `error` on the server and the
+  // rogue was told; the rogue's connection and gameplay channel work both ways; the honest
+  // upload completes; no file took the rogue's name.
+  void expect_only_the_transfer_dropped(TransferError error) {
+    ASSERT_TRUE(run_until([&] { return rogue_cancelled().has_value(); }));
+    EXPECT_EQ(*rogue_cancelled(), error);
+    const TransferEvent* failed = server_side_.last(TransferEventType::failed);
+    ASSERT_NE(failed, nullptr);
+    EXPECT_EQ(failed->error, error);
+    EXPECT_EQ(failed->peer, rogue_peer_);
+    EXPECT_EQ(server_files_->counters().failed_by_error[static_cast<std::size_t>(error)], 1u);
+
+    const std::size_t server_got = server_side_.log.messages.size();
+    ASSERT_EQ(rogue_->send(0, Delivery::reliable_ordered, test::bytes_of("still here")),
+              SendResult::ok);
+    ASSERT_EQ(server_->send(rogue_peer_, 0, Delivery::reliable_ordered, test::bytes_of("hi")),
+              SendResult::ok);
+    ASSERT_TRUE(run_until([&] {
+      return server_side_.log.messages.size() > server_got &&
+             std::any_of(rogue_log_.messages.begin(), rogue_log_.messages.end(),
+                         [](const auto& m) { return m.channel == 0; });
+    }));
+    EXPECT_EQ(server_side_.log.messages.back().bytes, test::bytes_of("still here"));
+    EXPECT_EQ(rogue_->state(), ClientState::connected);
+    EXPECT_TRUE(rogue_log_.disconnected.empty());
+
+    ASSERT_TRUE(run_until([&] { return honest_->side.ended(); }));
+    EXPECT_NE(honest_->side.last(TransferEventType::completed), nullptr);
+    EXPECT_EQ(directory_.names(), std::vector<std::string>{"honest.bin"});
+  }
+
+  std::unique_ptr<Client> honest_;
+  std::vector<std::byte> honest_data_;
+  std::unique_ptr<ClientTransport> rogue_;
+  test::EventLog rogue_log_;
+  PeerId rogue_peer_ = kInvalidPeer;
+};
+
+TEST_F(FileTransferBadInputTest, an_oversize_announcement_is_refused_with_too_large) {
+  auto announced = offer(test::pattern(1, 100));
+  announced.size = 64ull * 1024 * 1024 + 1;  // the default max_file_size is 64 MiB
+  announce(announced);
+  expect_only_the_transfer_dropped(TransferError::too_large);
+}
+
+TEST_F(FileTransferBadInputTest, a_corrupt_chunk_drops_the_transfer) {
+  const auto data = test::pattern(2, 40'000);
+  const auto announced = offer(data);
+  announce(announced);
+  ASSERT_TRUE(rogue_accepted());
+  rogue_send(wire::encode(chunk(announced, data, 0)));
+  auto damaged = data;
+  damaged[20'000] ^= std::byte{1};
+  auto bad = chunk(announced, damaged, 16 * 1024);
+  bad.check = chunk(announced, data, 16 * 1024).check;  // the check of the undamaged bytes
+  rogue_send(wire::encode(bad));
+  expect_only_the_transfer_dropped(TransferError::corrupt_chunk);
+}
+
+TEST_F(FileTransferBadInputTest, a_chunk_of_the_wrong_size_is_a_corrupt_chunk) {
+  const auto data = test::pattern(3, 40'000);
+  const auto announced = offer(data);
+  announce(announced);
+  auto small = chunk(announced, data, 0);
+  small.data = small.data.first(100);
+  small.check = wire::check_of(small.data);
+  rogue_send(wire::encode(small));
+  expect_only_the_transfer_dropped(TransferError::corrupt_chunk);
+}
+
+TEST_F(FileTransferBadInputTest, an_offset_past_the_end_drops_the_transfer) {
+  const auto data = test::pattern(4, 40'000);
+  const auto announced = offer(data);
+  announce(announced);
+  auto past = chunk(announced, data, 0);
+  past.offset = 1'000'000;
+  rogue_send(wire::encode(past));
+  expect_only_the_transfer_dropped(TransferError::offset_out_of_range);
+}
+
+TEST_F(FileTransferBadInputTest, a_hash_mismatch_discards_the_file) {
+  const auto data = test::pattern(5, 40'000);
+  auto announced = offer(data);
+  announced.hash[0] ^= std::byte{0xff};
+  announce(announced);
+  for (std::uint64_t offset = 0; offset < data.size(); offset += announced.chunk_size) {
+    rogue_send(wire::encode(chunk(announced, data, offset)));
+  }
+  expect_only_the_transfer_dropped(TransferError::hash_mismatch);
+}
+
+TEST_F(FileTransferBadInputTest, a_name_with_a_directory_is_refused) {
+  auto announced = offer(test::pattern(6, 100));
+  announced.name = "../escape.bin";
+  announce(announced);
+  expect_only_the_transfer_dropped(TransferError::bad_name);
+  EXPECT_FALSE(std::filesystem::exists(directory_.path().parent_path() / "escape.bin"));
+}
+
+TEST_F(FileTransferBadInputTest, undecodable_messages_are_counted_and_change_nothing) {
+  rogue_send(test::bytes_of("not a flatbuffer at all"));
+  auto truncated = wire::encode(offer(test::pattern(7, 100)));
+  truncated.resize(truncated.size() / 2);
+  rogue_send(truncated);
+  // A chunk for a transfer nobody started.
+  const auto data = test::pattern(8, 100);
+  rogue_send(wire::encode(chunk(offer(data), data, 0)));
+  ASSERT_TRUE(run_until([&] {
+    const auto counters = server_files_->counters();
+    return counters.dropped_malformed == 2 && counters.dropped_unknown == 1;
+  }));
+  ASSERT_TRUE(run_until([&] { return honest_->side.ended(); }));
+  EXPECT_NE(honest_->side.last(TransferEventType::completed), nullptr);
+  EXPECT_EQ(rogue_->state(), ClientState::connected);
+  EXPECT_EQ(server_files_->counters().transfers_failed, 0u);
+}
+
+}  // namespace
+}  // namespace tickwire::net
