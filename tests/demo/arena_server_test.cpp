@@ -23,6 +23,7 @@
 #include "arena_match_generated.h"
 #include "arena_server.hpp"
 #include "game_metrics.hpp"
+#include "ticketed_arena.hpp"
 
 namespace arena {
 namespace {
@@ -31,16 +32,12 @@ namespace net = tickwire::net;
 namespace sim = tickwire::sim;
 using Clock = std::chrono::steady_clock;
 
-constexpr char kTicketAddress[] = "arena-test:7777";
+using test::TestLobby;
 
 class ArenaServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ServerConfig config;
-    config.enet.port = 0;
-    config.lobby_key = issuer_.public_key();
-    config.seal_keys = seal_keys_;
-    config.public_address = kTicketAddress;
+    ServerConfig config = lobby_.server_config();
     config.match_seconds = 60;
     auto started = ArenaServer::start(config);
     ASSERT_TRUE(started.ok()) << started.error();
@@ -55,22 +52,13 @@ class ArenaServerTest : public ::testing::Test {
   void TearDown() override {
     if (thread_.joinable()) thread_.join();
   }
-  // A ticket for match 7 and the session keys that come with it, as the lobby hands them out.
-  net::IssuedTicket ticket(std::uint64_t player) {
-    return issuer_.issue_with_keys(player, /*match_id=*/7, kTicketAddress, seal_keys_.public_key);
-  }
   // A player's connection as the game's own client makes it.
   ClientConfig arena_client(std::uint64_t player) {
-    const net::IssuedTicket issued = ticket(player);
-    ClientConfig config;
-    config.server_address = "127.0.0.1:" + std::to_string(server_->port());
-    config.ticket = issued.ticket;
-    config.session_keys = issued.keys;
-    return config;
+    return lobby_.client_config(player, server_->port());
   }
   // The same as a bare ENet client, to send what the game's client never would.
   net::EnetClientConfig raw_client(std::uint64_t player) {
-    const net::IssuedTicket issued = ticket(player);
+    const net::IssuedTicket issued = lobby_.ticket(player);
     net::EnetClientConfig config;
     config.server_port = server_->port();
     config.common.channel_count = 2;
@@ -79,8 +67,7 @@ class ArenaServerTest : public ::testing::Test {
     return config;
   }
 
-  net::JoinTicketIssuer issuer_ = net::JoinTicketIssuer::generate();
-  net::GameServerSealKeys seal_keys_ = net::GameServerSealKeys::generate();
+  TestLobby lobby_;
   std::unique_ptr<ArenaServer> server_;
   std::thread thread_;
 };
@@ -211,13 +198,8 @@ TEST_F(ArenaServerTest, garbage_from_one_player_is_dropped_and_counted_while_ano
 }
 
 TEST(ArenaServer, a_match_ends_with_final_scores_and_a_late_ticket_cannot_restart_it) {
-  const net::JoinTicketIssuer issuer = net::JoinTicketIssuer::generate();
-  const net::GameServerSealKeys seal_keys = net::GameServerSealKeys::generate();
-  ServerConfig config;
-  config.enet.port = 0;
-  config.lobby_key = issuer.public_key();
-  config.seal_keys = seal_keys;
-  config.public_address = kTicketAddress;
+  const TestLobby lobby;
+  ServerConfig config = lobby.server_config();
   config.match_seconds = 0.5;
   config.linger_ms = 200;
   std::vector<std::uint64_t> ended;
@@ -229,13 +211,7 @@ TEST(ArenaServer, a_match_ends_with_final_scores_and_a_late_ticket_cannot_restar
   std::thread thread([&] { server->run_for(std::chrono::milliseconds(2500)); });
 
   const auto connect = [&](std::uint64_t player) {
-    const net::IssuedTicket issued =
-        issuer.issue_with_keys(player, /*match_id=*/7, kTicketAddress, seal_keys.public_key);
-    ClientConfig client;
-    client.server_address = "127.0.0.1:" + std::to_string(server->port());
-    client.ticket = issued.ticket;
-    client.session_keys = issued.keys;
-    return std::move(ArenaClient::connect(client).value());
+    return std::move(ArenaClient::connect(lobby.client_config(player, server->port())).value());
   };
   auto early = connect(1);
   bool saw_over = false;
@@ -305,8 +281,7 @@ const ScoreLine* score_of(const ArenaClient& client, std::uint64_t lobby_player)
 }
 
 struct ReconnectSetup {
-  net::JoinTicketIssuer issuer = net::JoinTicketIssuer::generate();
-  net::GameServerSealKeys seal_keys = net::GameServerSealKeys::generate();
+  TestLobby lobby;
   std::unique_ptr<ArenaServer> server;
   // Written on the server's thread, read on the test's.
   std::mutex mutex;
@@ -318,11 +293,7 @@ struct ReconnectSetup {
   }
 
   explicit ReconnectSetup(std::uint32_t grace_ms) {
-    ServerConfig config;
-    config.enet.port = 0;
-    config.lobby_key = issuer.public_key();
-    config.seal_keys = seal_keys;
-    config.public_address = kTicketAddress;
+    ServerConfig config = lobby.server_config();
     config.match_seconds = 120;
     config.reconnect_grace_ms = grace_ms;
     config.on_match_over = [this](std::uint64_t match, net::MatchEndReason outcome) {
@@ -333,13 +304,7 @@ struct ReconnectSetup {
   }
   // A fresh ticket (a new nonce) each time, as the lobby issues one to a returning player.
   std::unique_ptr<ArenaClient> connect(std::uint64_t player) {
-    const net::IssuedTicket issued =
-        issuer.issue_with_keys(player, /*match_id=*/7, kTicketAddress, seal_keys.public_key);
-    ClientConfig client;
-    client.server_address = "127.0.0.1:" + std::to_string(server->port());
-    client.ticket = issued.ticket;
-    client.session_keys = issued.keys;
-    return std::move(ArenaClient::connect(client).value());
+    return std::move(ArenaClient::connect(lobby.client_config(player, server->port())).value());
   }
 };
 

@@ -15,6 +15,7 @@
 #include "arena_replay.hpp"
 #include "arena_server.hpp"
 #include "match_recorder.hpp"
+#include "ticketed_arena.hpp"
 
 namespace arena {
 namespace {
@@ -22,8 +23,6 @@ namespace {
 namespace net = tickwire::net;
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
-
-constexpr char kTicketAddress[] = "arena-test:7777";
 
 // A fresh folder under the build's temp directory, removed afterwards.
 class TempFolder {
@@ -86,16 +85,11 @@ std::vector<fs::path> replays_in(const fs::path& folder) {
 // Plays a short match: Ann moves and fires from the start, Bob joins later, Ann leaves before
 // the end (her entity goes at once: no reconnect grace). Returns the server's per-tick hashes.
 std::vector<std::uint64_t> play_recorded_match(const fs::path& folder) {
-  const net::JoinTicketIssuer issuer = net::JoinTicketIssuer::generate();
-  const net::GameServerSealKeys seal_keys = net::GameServerSealKeys::generate();
+  const test::TestLobby lobby;
   auto recorder = MatchRecorder::make({.directory = folder.string(), .keep_newest = 10});
   EXPECT_TRUE(recorder.ok()) << recorder.error();
   auto observer = std::make_shared<HashingObserver>(recorder.value());
-  ServerConfig config;
-  config.enet.port = 0;
-  config.lobby_key = issuer.public_key();
-  config.seal_keys = seal_keys;
-  config.public_address = kTicketAddress;
+  ServerConfig config = lobby.server_config();
   config.match_seconds = 2;
   config.linger_ms = 100;
   config.reconnect_grace_ms = 0;
@@ -107,13 +101,7 @@ std::vector<std::uint64_t> play_recorded_match(const fs::path& folder) {
       server->run_for(std::chrono::milliseconds(20));
   });
   const auto connect = [&](std::uint64_t player) {
-    const net::IssuedTicket issued =
-        issuer.issue_with_keys(player, /*match_id=*/7, kTicketAddress, seal_keys.public_key);
-    ClientConfig client;
-    client.server_address = "127.0.0.1:" + std::to_string(server->port());
-    client.ticket = issued.ticket;
-    client.session_keys = issued.keys;
-    return std::move(ArenaClient::connect(client).value());
+    return std::move(ArenaClient::connect(lobby.client_config(player, server->port())).value());
   };
   auto ann = connect(1);
   std::unique_ptr<ArenaClient> bob;

@@ -20,18 +20,7 @@ class FileTransferOnEveryTransport : public ::testing::Test {
   Harness harness_;
 };
 
-class HarnessName {
- public:
-  template <typename Harness>
-  static std::string GetName(int /*index*/) {
-    return Harness::kName;
-  }
-};
-
-using Transports = ::testing::Types<
-    LoopbackHarness, EnetHarness, WebSocketHarness<net::WebSocketSecurity::insecure_plaintext>,
-    WebSocketHarness<net::WebSocketSecurity::tls>, CombinedHarness<false>, CombinedHarness<true>>;
-TYPED_TEST_SUITE(FileTransferOnEveryTransport, Transports, HarnessName);
+TYPED_TEST_SUITE(FileTransferOnEveryTransport, EveryTransport, HarnessName);
 
 TYPED_TEST(FileTransferOnEveryTransport, a_push_and_an_upload_arrive_whole_at_once) {
   this->harness_.start_server({});

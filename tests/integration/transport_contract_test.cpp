@@ -92,18 +92,7 @@ class TransportContract : public ::testing::Test {
   EventLog server_log_;
 };
 
-class HarnessName {
- public:
-  template <typename Harness>
-  static std::string GetName(int /*index*/) {
-    return Harness::kName;
-  }
-};
-
-using Transports = ::testing::Types<
-    LoopbackHarness, EnetHarness, WebSocketHarness<net::WebSocketSecurity::insecure_plaintext>,
-    WebSocketHarness<net::WebSocketSecurity::tls>, CombinedHarness<false>, CombinedHarness<true>>;
-TYPED_TEST_SUITE(TransportContract, Transports, HarnessName);
+TYPED_TEST_SUITE(TransportContract, EveryTransport, HarnessName);
 
 TYPED_TEST(TransportContract, messages_flow_both_ways_on_every_channel) {
   this->start();

@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "../support/test_certificates.hpp"
@@ -300,6 +301,19 @@ class CombinedHarness : public WireHarness {
  private:
   std::unique_ptr<net::UdpLinkSimulator> blackhole_;
   std::uint16_t udp_port_ = 0, tcp_port_ = 0;
+};
+
+// Every transport the harnesses drive, for typed test suites, each named by its harness.
+using EveryTransport = ::testing::Types<
+    LoopbackHarness, EnetHarness, WebSocketHarness<net::WebSocketSecurity::insecure_plaintext>,
+    WebSocketHarness<net::WebSocketSecurity::tls>, CombinedHarness<false>, CombinedHarness<true>>;
+
+class HarnessName {
+ public:
+  template <typename Harness>
+  static std::string GetName(int /*index*/) {
+    return Harness::kName;
+  }
 };
 
 }  // namespace tickwire::test

@@ -174,6 +174,7 @@ class CoalescingStream {
     State& state = *stream.state_;
     if (state.idle() || state.error) return tear_down_tcp(stream.state_);
     state.drained = make_waiter(std::move(tear_down_tcp));
+    keep_waiters(stream.state_);
   }
 
   friend void teardown(boost::beast::role_type role, CoalescingStream& stream,
@@ -216,7 +217,7 @@ class CoalescingStream {
 
   struct State {
     template <typename Arg>
-    explicit State(Arg&& arg) : next(std::forward<Arg>(arg)) {}
+    explicit State(Arg&& arg) : next(std::forward<Arg>(arg)), keeper(next.get_executor()) {}
 
     bool idle() const { return !flushing && pending.empty() && !tls_output(); }
     bool tls_output() const { return tls && tls->has_output(); }
@@ -231,13 +232,42 @@ class CoalescingStream {
     bool may_wait = false;               // see set_may_wait()
     bool urgent = false;                 // `pending` holds bytes that may not wait
     FlushRound* round = nullptr;
-    BurstTrim* burst_trim = nullptr;  // see set_burst_trim()
-    bool completion_posted = false;   // Beast's write completes in a posted handler
-    boost::beast::error_code error;   // the socket failed: every later write fails so too
-    std::unique_ptr<Waiter> held;     // Beast's write, waiting for room
-    std::unique_ptr<Waiter> drained;  // the teardown, waiting for the socket to take it all
-    WireCounts wire;                  // see wire_counts()
+    BurstTrim* burst_trim = nullptr;   // see set_burst_trim()
+    bool completion_posted = false;    // Beast's write completes in a posted handler
+    boost::beast::error_code error;    // the socket failed: every later write fails so too
+    std::unique_ptr<Waiter> held;      // Beast's write, waiting for room
+    std::unique_ptr<Waiter> drained;   // the teardown, waiting for the socket to take it all
+    boost::asio::steady_timer keeper;  // see keep_waiters()
+    WireCounts wire;                   // see wire_counts()
   };
+
+  // A waiter holds its connection's handler, and the connection holds this state: if the
+  // io_context went away with a waiter still waiting (a transport destroyed while its last bytes
+  // were being written), neither could ever be freed. So while one waits, a wait that never
+  // expires sits in the io_context; destroyed unrun with it, that wait drops the waiters.
+  class WaiterKeeper {
+   public:
+    explicit WaiterKeeper(const std::shared_ptr<State>& state) : state_(state) {}
+    WaiterKeeper(WaiterKeeper&&) noexcept = default;
+    WaiterKeeper(const WaiterKeeper&) = delete;  // a copy destroyed unrun would drop them
+    WaiterKeeper& operator=(WaiterKeeper&&) = delete;
+    WaiterKeeper& operator=(const WaiterKeeper&) = delete;
+    ~WaiterKeeper() {
+      if (const auto state = state_.lock()) {
+        const auto held = std::move(state->held);
+        const auto drained = std::move(state->drained);
+      }
+    }
+    // Cancelled: the waiters were resumed, or a newer wait took over.
+    void operator()(boost::beast::error_code /*ec*/) { state_.reset(); }
+
+   private:
+    std::weak_ptr<State> state_;
+  };
+  static void keep_waiters(const std::shared_ptr<State>& state) {
+    state->keeper.expires_at(boost::asio::steady_timer::time_point::max());
+    state->keeper.async_wait(WaiterKeeper(state));
+  }
 
   template <typename ConstBufferSequence, typename Handler>
   static void start_write(const std::shared_ptr<State>& state, const ConstBufferSequence& buffers,
@@ -252,6 +282,7 @@ class CoalescingStream {
                                const std::shared_ptr<State>& again) mutable {
         start_write(again, buffers, std::move(completion));
       });
+      keep_waiters(state);
       return flush(state);
     }
     const std::size_t taken = std::min(size, room);
@@ -325,6 +356,7 @@ class CoalescingStream {
     if (s.held) std::exchange(s.held, nullptr)->resume(state);
     release_if_idle(s);
     if (s.drained && (s.idle() || s.error)) std::exchange(s.drained, nullptr)->resume(state);
+    if (!s.held && !s.drained) s.keeper.cancel();
   }
 
   template <typename Handler>

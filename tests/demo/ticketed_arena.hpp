@@ -1,0 +1,48 @@
+#pragma once
+// What the Arena game-server tests share: the lobby's part of admitting a player (it signs a
+// ticket for match 7 and seals its session keys to the game server), a server config that admits
+// those tickets on a free port, and the client config a player gets from the lobby.
+
+#include <cstdint>
+#include <string>
+
+#include <tickwire/net/join_ticket.hpp>
+
+#include "arena_client.hpp"
+#include "arena_server.hpp"
+
+namespace arena::test {
+
+inline constexpr char kTicketAddress[] = "arena-test:7777";
+
+class TestLobby {
+ public:
+  // Admits this lobby's tickets, on a port the system picks.
+  ServerConfig server_config() const {
+    ServerConfig config;
+    config.enet.port = 0;
+    config.lobby_key = issuer_.public_key();
+    config.seal_keys = seal_keys_;
+    config.public_address = kTicketAddress;
+    return config;
+  }
+  // A fresh ticket (a new nonce) each time, as the lobby issues one to a returning player.
+  tickwire::net::IssuedTicket ticket(std::uint64_t player) const {
+    return issuer_.issue_with_keys(player, /*match_id=*/7, kTicketAddress, seal_keys_.public_key);
+  }
+  // A player's connection to the server on `port` of 127.0.0.1, as the game's own client makes it.
+  ClientConfig client_config(std::uint64_t player, std::uint16_t port) const {
+    const tickwire::net::IssuedTicket issued = ticket(player);
+    ClientConfig config;
+    config.server_address = "127.0.0.1:" + std::to_string(port);
+    config.ticket = issued.ticket;
+    config.session_keys = issued.keys;
+    return config;
+  }
+
+ private:
+  tickwire::net::JoinTicketIssuer issuer_ = tickwire::net::JoinTicketIssuer::generate();
+  tickwire::net::GameServerSealKeys seal_keys_ = tickwire::net::GameServerSealKeys::generate();
+};
+
+}  // namespace arena::test
