@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "arena_client.hpp"
 #include "game_screen.hpp"
@@ -82,6 +83,50 @@ struct Window {
   }
 };
 
+// The clock both screens' loops run on: frames paced to --fps (a late frame does not try to catch
+// up) until --duration has passed.
+class FrameClock {
+ public:
+  explicit FrameClock(const Options& options)
+      : start_(Clock::now()),
+        period_(std::chrono::duration_cast<Clock::duration>(
+            std::chrono::duration<double>(1.0 / options.fps))),
+        duration_(options.duration_s),
+        last_(start_),
+        next_(start_) {}
+
+  Clock::time_point start() const { return start_; }
+  // Starts a frame at `now`; returns the time since the last one began.
+  Clock::duration begin_frame(Clock::time_point now) { return now - std::exchange(last_, now); }
+  // --duration (if any) has passed.
+  bool over() const { return duration_.count() > 0 && Clock::now() - start_ >= duration_; }
+  void sleep_until_next_frame() {
+    next_ += period_;
+    if (next_ < Clock::now()) next_ = Clock::now();  // late: do not try to catch up
+    std::this_thread::sleep_until(next_);
+  }
+
+ private:
+  const Clock::time_point start_;
+  const Clock::duration period_;
+  const std::chrono::duration<double> duration_;
+  Clock::time_point last_;
+  Clock::time_point next_;
+};
+
+// Saves what the renderer shows to `path` and says so; false (with the reason on stderr) if it
+// could not.
+bool save_frame(SDL_Renderer* renderer, const std::string& path) {
+  const std::string error = arena::client::save_screenshot(renderer, path);
+  if (!error.empty()) {
+    std::fprintf(stderr, "tickwire-client: screenshot: %s\n", error.c_str());
+    return false;
+  }
+  std::printf("tickwire-client: screenshot saved to %s\n", path.c_str());
+  std::fflush(stdout);
+  return true;
+}
+
 // tickwire-client --replay FILE: the replay screen alone, no lobby and no network.
 int play_replay(const Options& options, SDL_Renderer* renderer, arena::client::Ui& ui,
                 arena::client::TextRenderer& text) {
@@ -100,17 +145,12 @@ int play_replay(const Options& options, SDL_Renderer* renderer, arena::client::U
     return 1;
   }
   arena::client::ReplayScreen screen(std::move(replay.value()));
-  const auto start = Clock::now();
-  const auto frame_period =
-      std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(1.0 / options.fps));
-  auto last_frame = start;
-  auto next_frame = start;
+  FrameClock clock(options);
   bool screenshot_taken = false;
   int exit_code = 0;
   for (bool running = true; running;) {
     const auto now = Clock::now();
-    const auto frame_time = now - last_frame;
-    last_frame = now;
+    const auto frame_time = clock.begin_frame(now);
     ui.input().begin_frame();
     SDL_Event event;
     while (SDL_PollEvent(&event) != 0) {
@@ -123,26 +163,14 @@ int play_replay(const Options& options, SDL_Renderer* renderer, arena::client::U
     SDL_GetRendererOutputSize(renderer, &width, &height);
     screen.frame(ui, frame_time, width, height);
     if (!options.screenshot.empty() && !screenshot_taken &&
-        now - start >= std::chrono::duration<double>(options.screenshot_after_s)) {
+        now - clock.start() >= std::chrono::duration<double>(options.screenshot_after_s)) {
       screenshot_taken = true;
-      const std::string error = arena::client::save_screenshot(renderer, options.screenshot);
-      if (error.empty()) {
-        std::printf("tickwire-client: screenshot saved to %s\n", options.screenshot.c_str());
-        std::fflush(stdout);
-      } else {
-        std::fprintf(stderr, "tickwire-client: screenshot: %s\n", error.c_str());
-        exit_code = 1;
-      }
+      if (!save_frame(renderer, options.screenshot)) exit_code = 1;
     }
     SDL_RenderPresent(renderer);
     text.end_frame();
-    if (options.duration_s > 0 &&
-        Clock::now() - start >= std::chrono::duration<double>(options.duration_s)) {
-      running = false;
-    }
-    next_frame += frame_period;
-    if (next_frame < Clock::now()) next_frame = Clock::now();
-    std::this_thread::sleep_until(next_frame);
+    if (clock.over()) running = false;
+    clock.sleep_until_next_frame();
   }
   if (!screen.problem().empty()) {
     std::fprintf(stderr, "tickwire-client: --replay: %s\n", screen.problem().c_str());
@@ -187,22 +215,17 @@ int run(const Options& options) {
   std::unique_ptr<GameScreen> game;
   SDL_StartTextInput();
 
-  const auto start = Clock::now();
-  const auto frame_period =
-      std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(1.0 / options.fps));
-  auto last_frame = start;
-  auto next_frame = start;
+  FrameClock clock(options);
   // When the screen --screenshot-after counts from first showed.
   std::optional<Clock::time_point> shown_at;
   bool chaos_done = false;
-  if (options.screenshot_of == "lobby") shown_at = start;
+  if (options.screenshot_of == "lobby") shown_at = clock.start();
   bool screenshot_taken = false;
   int exit_code = 0;
   bool running = true;
   while (running) {
     const auto now = Clock::now();
-    const auto frame_time = now - last_frame;
-    last_frame = now;
+    const auto frame_time = clock.begin_frame(now);
 
     ui.input().begin_frame();
     SDL_Event event;
@@ -246,14 +269,7 @@ int run(const Options& options) {
     if (!options.screenshot.empty() && !screenshot_taken && shown_at &&
         now - *shown_at >= std::chrono::duration<double>(options.screenshot_after_s)) {
       screenshot_taken = true;
-      const std::string error = arena::client::save_screenshot(window.renderer, options.screenshot);
-      if (error.empty()) {
-        std::printf("tickwire-client: screenshot saved to %s\n", options.screenshot.c_str());
-        std::fflush(stdout);
-      } else {
-        std::fprintf(stderr, "tickwire-client: screenshot: %s\n", error.c_str());
-        exit_code = 1;
-      }
+      if (!save_frame(window.renderer, options.screenshot)) exit_code = 1;
     }
     SDL_RenderPresent(window.renderer);
     text.end_frame();
@@ -278,13 +294,8 @@ int run(const Options& options) {
         session.set_status(message, false);
       }
     }
-    if (options.duration_s > 0 &&
-        Clock::now() - start >= std::chrono::duration<double>(options.duration_s)) {
-      running = false;
-    }
-    next_frame += frame_period;
-    if (next_frame < Clock::now()) next_frame = Clock::now();  // late: do not try to catch up
-    std::this_thread::sleep_until(next_frame);
+    if (clock.over()) running = false;
+    clock.sleep_until_next_frame();
   }
   if (!options.screenshot.empty() && !screenshot_taken) {
     std::fprintf(stderr,
