@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/bench_lobby.hpp"
 #include "tickwire/net/enet_transport.hpp"
 #include "tickwire/net/file_transfer.hpp"
 #include "tickwire/net/udp_link_simulator.hpp"
@@ -32,16 +33,6 @@ struct Settings {
   double latency_ms = 20;                // the lossy case, each way (40 ms round trip)
   bool quick = false;
 };
-
-const net::JoinTicketIssuer& lobby() {
-  static const net::JoinTicketIssuer issuer = net::JoinTicketIssuer::generate();
-  return issuer;
-}
-const net::GameServerSealKeys& seal() {
-  static const net::GameServerSealKeys keys = net::GameServerSealKeys::generate();
-  return keys;
-}
-constexpr const char* kServerName = "bench";
 
 std::vector<std::byte> payload(std::size_t size) {
   std::vector<std::byte> bytes(size);
@@ -69,8 +60,7 @@ net::Result<TickwirePair> connect_tickwire(
   TickwirePair pair;
   net::EnetServerConfig server_config;
   server_config.bind_address = "127.0.0.1";
-  server_config.require_ticket =
-      net::TicketRequirement{lobby().public_key(), kServerName, 2000, seal()};
+  server_config.require_ticket = BenchLobby::get().requirement();
   auto server = net::make_enet_server(server_config);
   if (!server.ok()) return net::Status::error(server.error());
   pair.server = std::move(*server);
@@ -85,7 +75,7 @@ net::Result<TickwirePair> connect_tickwire(
     port = pair.link->port();
   }
   net::EnetClientConfig client_config;
-  net::IssuedTicket issued = lobby().issue_with_keys(1, 1, kServerName, seal().public_key);
+  net::IssuedTicket issued = BenchLobby::get().ticket();
   client_config.join_ticket = std::move(issued.ticket);
   client_config.session_keys = issued.keys;
   client_config.server_host = "127.0.0.1";

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "common/bench_lobby.hpp"
 #include "endpoint.hpp"
 #include "tickwire/net/enet_transport.hpp"
 #include "tickwire/net/websocket_transport.hpp"
@@ -114,24 +115,13 @@ class TickwireClient final : public Endpoint {
   SinglePeerPoller endpoint_;
 };
 
-// The benchmark plays the lobby: one issuer and one server key pair for the whole run.
-const net::JoinTicketIssuer& lobby() {
-  static const net::JoinTicketIssuer issuer = net::JoinTicketIssuer::generate();
-  return issuer;
-}
-const net::GameServerSealKeys& seal() {
-  static const net::GameServerSealKeys keys = net::GameServerSealKeys::generate();
-  return keys;
-}
-constexpr const char* kServerName = "bench";
-
 template <bool kEncrypted>
 net::Result<std::unique_ptr<ServerEndpoint>> make_server() {
   net::EnetServerConfig config;
   config.bind_address = "127.0.0.1";
   config.port = 0;
   if (kEncrypted) {
-    config.require_ticket = net::TicketRequirement{lobby().public_key(), kServerName, 2000, seal()};
+    config.require_ticket = BenchLobby::get().requirement();
   } else {
     config.security = net::SessionSecurity::plaintext_for_development;
   }
@@ -144,7 +134,7 @@ template <bool kEncrypted>
 net::Result<std::unique_ptr<Endpoint>> make_client(std::uint16_t port) {
   net::EnetClientConfig config;
   if (kEncrypted) {
-    net::IssuedTicket issued = lobby().issue_with_keys(1, 1, kServerName, seal().public_key);
+    net::IssuedTicket issued = BenchLobby::get().ticket();
     config.join_ticket = std::move(issued.ticket);
     config.session_keys = issued.keys;
   }
@@ -165,7 +155,7 @@ net::Result<std::unique_ptr<ServerEndpoint>> make_websocket_server() {
   config.bind_address = "127.0.0.1";
   config.port = 0;
   if (kEncrypted) {
-    config.require_ticket = net::TicketRequirement{lobby().public_key(), kServerName, 2000, seal()};
+    config.require_ticket = BenchLobby::get().requirement();
   } else {
     config.security = net::SessionSecurity::plaintext_for_development;
   }
@@ -178,7 +168,7 @@ template <bool kEncrypted>
 net::Result<std::unique_ptr<Endpoint>> make_websocket_client(std::uint16_t port) {
   net::WebSocketClientConfig config;
   if (kEncrypted) {
-    net::IssuedTicket issued = lobby().issue_with_keys(1, 1, kServerName, seal().public_key);
+    net::IssuedTicket issued = BenchLobby::get().ticket();
     config.join_ticket = std::move(issued.ticket);
     config.session_keys = issued.keys;
   }
