@@ -322,7 +322,13 @@ TEST_F(WebSocketSessionTest, a_large_first_message_closes_its_sender_unread_whil
       {{server_.get(), &server_log_},
        {attacker.get(), &attacker_log},
        {honest->client.get(), &honest->log}},
-      [&] { return !attacker_log.disconnected.empty(); }, 10s));
+      // Beast sends close 1009 before the server's read handler counts the abuse, so the
+      // attacker can hear the close first: wait for both.
+      [&] {
+        return !attacker_log.disconnected.empty() &&
+               server_->counters().peers_disconnected_for_abuse >= 1;
+      },
+      10s));
   // The client learns it from the close code, 1009.
   EXPECT_EQ(attacker_log.disconnected[0].second, DisconnectReason::message_too_large);
   const auto counters = server_->counters();
