@@ -31,6 +31,8 @@ class LobbyLink {
     ended_.emplace_back(match_id, reason);
   }
   bool registered() const { return registered_; }
+  // Match reports not yet handed to the lobby (it is away, or poll() has not run since).
+  bool has_pending_reports() const { return !began_.empty() || !ended_.empty(); }
 
  private:
   void connect();

@@ -10,6 +10,11 @@
 // Game sessions are encrypted with keys from each ticket, sealed to the game server's own key
 // pair (`--seal-key-file`, or a fresh pair each start). `--insecure-plaintext` turns that off for
 // development and LAN tests, and the server says so loudly.
+//
+// `--agones` runs the game server under Agones: it tells the SDK sidecar Ready once it listens,
+// pings Health, marks itself Allocated when a match starts here, and once a match has ended and
+// none is left it reports to the lobby, tells the sidecar Shutdown and exits (Agones starts a
+// fresh server in its place). The sidecar being away or failing never stops a match.
 
 #include <arpa/inet.h>
 #include <ifaddrs.h>
@@ -24,6 +29,7 @@
 #include <string>
 #include <thread>
 
+#include <tickwire/net/agones_sdk.hpp>
 #include <tickwire/net/lan_discovery.hpp>
 #include <tickwire/net/lobby.hpp>
 #include <tickwire/net/udp_link_simulator.hpp>
@@ -111,6 +117,72 @@ net::Result<net::ServerIdentity> identity_key(const arena::ServerOptions& option
   return arena::load_or_create_identity(path);
 }
 
+net::Result<std::unique_ptr<net::AgonesSdk>> start_agones(const arena::ServerOptions& options) {
+  auto port = options.agones_port != 0 ? net::Result<std::uint16_t>(options.agones_port)
+                                       : net::agones_sdk_port_from_environment();
+  if (!port) return net::Status::error(port.error());
+  net::AgonesSdkConfig config;
+  config.port = port.value();
+  return net::AgonesSdk::start(config);
+}
+
+// Where players reach the game server: the host and ports named in tickets and in the lobby's
+// MatchStart.
+struct PublicEndpoints {
+  std::string host;
+  std::uint16_t game_port = 0;            // UDP (ENet)
+  std::uint16_t game_websocket_port = 0;  // TCP (gameplay over WebSocket)
+};
+
+PublicEndpoints public_endpoints(const arena::ServerOptions& options) {
+  return {public_host(options), options.game_port,
+          options.game_websocket_port != 0 ? options.game_websocket_port : options.game_port};
+}
+
+// Under Agones, players reach the node's address and the host ports Agones picked, which the
+// GameServer record names: port "game" (UDP and TCP, protocol TCPUDP), and "game-websocket" when
+// the WebSocket port has an entry of its own. Without the record (the sidecar does not answer
+// within 30 s) the server goes on with `fallback` and says so.
+PublicEndpoints endpoints_from_agones(net::AgonesSdk& agones, PublicEndpoints fallback) {
+  auto record = agones.game_server(std::chrono::seconds(30));
+  if (!record) {
+    std::fprintf(stderr, "tickwire-server: --agones: %s; tickets name %s instead\n",
+                 record.error().c_str(), fallback.host.c_str());
+    return fallback;
+  }
+  PublicEndpoints endpoints = fallback;
+  endpoints.host = record->address;
+  if (const auto game = record->port("game")) {
+    endpoints.game_port = *game;
+    endpoints.game_websocket_port = *game;
+  }
+  if (const auto websocket = record->port("game-websocket")) {
+    endpoints.game_websocket_port = *websocket;
+  }
+  std::printf("agones: GameServer %s (%s) is reached at %s, port %u\n", record->name.c_str(),
+              record->state.c_str(), endpoints.host.c_str(),
+              static_cast<unsigned>(endpoints.game_port));
+  return endpoints;
+}
+
+// The process is about to exit under Agones: the lobby hears of the match's end first (the room
+// goes back to it), then the sidecar hears Shutdown. Neither waits long for a peer that is away.
+void say_goodbye_to_agones(net::AgonesSdk& agones, arena::ArenaServer& game,
+                           arena::LobbyLink* link_to_lobby) {
+  const auto lobby_deadline = Clock::now() + std::chrono::seconds(3);
+  while (link_to_lobby != nullptr && link_to_lobby->has_pending_reports() &&
+         Clock::now() < lobby_deadline) {
+    game.run_for(std::chrono::milliseconds(50));
+    link_to_lobby->poll(static_cast<std::uint32_t>(game.stats().players));
+  }
+  agones.shutdown();
+  if (agones.wait_until_shut_down(std::chrono::seconds(5))) {
+    std::printf("agones: Shutdown confirmed\n");
+  } else {
+    std::printf("agones: Shutdown not confirmed within 5 s (the log says why); exiting anyway\n");
+  }
+}
+
 int run(const arena::ServerOptions& options) {
   const bool run_lobby = options.role != "game";
   const bool run_game = options.role != "lobby";
@@ -135,13 +207,24 @@ int run(const arena::ServerOptions& options) {
   } else if (!options.game_server_seal_key.empty()) {
     seal_public_key = arena::parse_seal_public_key(options.game_server_seal_key);
   }
-  const std::string host = public_host(options);
-  const std::string game_address = host + ":" + std::to_string(options.game_port);
+  std::unique_ptr<net::AgonesSdk> agones;  // before `game`: its match callbacks use it
+  if (options.agones) {
+    auto started_sdk = start_agones(options);
+    if (!started_sdk) {
+      std::fprintf(stderr, "tickwire-server: --agones: %s\n", started_sdk.error().c_str());
+      return 1;
+    }
+    agones = std::move(started_sdk.value());
+  }
+  PublicEndpoints endpoints = public_endpoints(options);
+  if (agones && options.public_host.empty()) endpoints = endpoints_from_agones(*agones, endpoints);
+  const std::string& host = endpoints.host;
+  const std::string game_address = host + ":" + std::to_string(endpoints.game_port);
   const std::uint16_t game_websocket_port =
       options.game_websocket_port != 0 ? options.game_websocket_port : options.game_port;
   // Only a game server in this process (or a lobby told so) names a WebSocket endpoint.
   const std::string game_websocket_address =
-      options.game_websocket ? host + ":" + std::to_string(game_websocket_port) : "";
+      options.game_websocket ? host + ":" + std::to_string(endpoints.game_websocket_port) : "";
 
   std::unique_ptr<net::LobbyServer> lobby;
   if (run_lobby) {
@@ -278,6 +361,15 @@ int run(const arena::ServerOptions& options) {
         link_to_lobby->match_over(match, reason);
       };
     }
+    if (agones) {
+      // The lobby placed a match here: Allocated, so that Agones does not scale this server down
+      // or replace it in a rolling update while players are on it.
+      config.on_match_began = [began = std::move(config.on_match_began),
+                               &agones](std::uint64_t match) {
+        if (began) began(match);
+        agones->allocate();
+      };
+    }
     // With simulated conditions, players reach the game port through the link simulator and
     // the game server itself listens on a private loopback port behind it.
     config.enet.bind_address = simulate ? "127.0.0.1" : options.bind;
@@ -387,6 +479,13 @@ int run(const arena::ServerOptions& options) {
                   net::fingerprint(identity.value().public_key).c_str());
     }
   }
+  if (agones) {
+    // Everything listens now: players may come.
+    agones->ready();
+    std::printf(
+        "agones: Ready sent to the SDK sidecar on 127.0.0.1; this server exits once its "
+        "match is over\n");
+  }
   std::fflush(stdout);
 
   const auto start = Clock::now();
@@ -406,6 +505,10 @@ int run(const arena::ServerOptions& options) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     if (metrics) metrics->publish(*game);
+    if (agones && game->stats().matches_finished > 0 && game->stats().matches == 0) {
+      std::printf("agones: the match is over\n");
+      break;
+    }
     if (link_to_lobby) link_to_lobby->poll(static_cast<std::uint32_t>(game->stats().players));
     if (beacon) {
       beacon->announce({.name = options.name,
@@ -447,6 +550,7 @@ int run(const arena::ServerOptions& options) {
       std::fflush(stdout);
     }
   }
+  if (agones) say_goodbye_to_agones(*agones, *game, link_to_lobby.get());
   if (game) {
     const arena::ServerStats& stats = game->stats();
     const net::TransportCounters counters = game->counters();

@@ -167,7 +167,24 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& op
   app.add_option("--metrics-port", options.metrics_port,
                  "TCP port of /metrics and /healthz (0: any free port, printed at start)")
       ->capture_default_str();
+  app.add_flag("--agones", options.agones,
+               "run as an Agones game server: Ready, Health, Allocate and Shutdown through the SDK "
+               "sidecar on 127.0.0.1, and exit once a match has ended and none is left");
+  app.add_option("--agones-port", options.agones_port,
+                 "with --agones: the SDK sidecar's HTTP port (default: AGONES_SDK_HTTP_PORT, else "
+                 "9358)")
+      ->check(CLI::Range(1, 65535));
   CLI11_PARSE(app, argc, argv);
+  if (options.agones && options.role == "lobby") {
+    std::fprintf(stderr,
+                 "tickwire-server: --agones is the game server's lifecycle, for --role game or "
+                 "all\n");
+    return 1;
+  }
+  if (app.count("--agones-port") > 0 && !options.agones) {
+    std::fprintf(stderr, "tickwire-server: --agones-port goes with --agones\n");
+    return 1;
+  }
   if (options.jitter_ms > options.latency_ms) {
     std::fprintf(stderr, "tickwire-server: --jitter must not exceed --latency\n");
     return 1;

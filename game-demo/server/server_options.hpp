@@ -78,6 +78,11 @@ struct ServerOptions {
   bool replays = true;
   std::string replay_dir = "replays";
   std::size_t keep_replays = 50;
+  // --agones: the game server follows Agones' lifecycle through the SDK sidecar's HTTP gateway on
+  // 127.0.0.1 (Ready once it listens, Health, Allocate when a match starts, Shutdown and exit
+  // once its matches are over). Port 0: AGONES_SDK_HTTP_PORT, else 9358.
+  bool agones = false;
+  std::uint16_t agones_port = 0;
 };
 
 // Parses the command line into `options`. Returns nothing to go on, or the exit code (help was
