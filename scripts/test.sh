@@ -39,15 +39,19 @@ if [ "$mode" = --sanitize ]; then
   exit 0
 fi
 
-# npm playwright-core for the browser test (ctest -L web), installed from the lock file only when
-# node_modules is missing or the lock file changed since the last install (the stamp holds its hash).
+# npm packages of the tests that run under node, each installed from its lock file only when
+# node_modules is missing or the lock file changed since the last install (the stamp holds its
+# hash): playwright-core and ws for the browser tests (ctest -L web), kubernetes-models, yaml and
+# dockerfile-utils for the offline checks of docs/deploy (ctest -R deploy_files).
 if command -v npm >/dev/null; then
-  lock_hash=$(sha256sum tests/web/package-lock.json | cut -d' ' -f1)
-  stamp=tests/web/node_modules/.tickwire-lock-sha256
-  if [ ! -d tests/web/node_modules ] || [ "$(cat "$stamp" 2>/dev/null)" != "$lock_hash" ]; then
-    npm ci --no-audit --no-fund --prefix tests/web
-    echo "$lock_hash" >"$stamp"
-  fi
+  for dir in tests/web tests/deploy; do
+    lock_hash=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)
+    stamp=$dir/node_modules/.tickwire-lock-sha256
+    if [ ! -d "$dir/node_modules" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$lock_hash" ]; then
+      npm ci --no-audit --no-fund --prefix "$dir"
+      echo "$lock_hash" >"$stamp"
+    fi
+  done
 fi
 
 if [ "$mode" = --fuzz ]; then
