@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <optional>
 #include <string>
 
 #include "tickwire/net/agones_sdk.hpp"
@@ -53,6 +54,38 @@ TEST(AgonesSdkConfig, port_comes_from_the_environment_agones_sets) {
         << port.error();
   }
   ::unsetenv("AGONES_SDK_HTTP_PORT");
+}
+
+TEST(AgonesGameServerRecord, address_and_named_ports_are_read) {
+  auto record = parse_agones_game_server(R"({
+    "object_meta": {"name": "arena-7xk2p", "namespace": "tickwire"},
+    "status": {"state": "Scheduled", "address": "203.0.113.7",
+               "ports": [{"name": "game", "port": 7342}, {"name": "game-websocket", "port": 7343}]}
+  })");
+  ASSERT_TRUE(record.ok()) << record.error();
+  EXPECT_EQ(record.value().name, "arena-7xk2p");
+  EXPECT_EQ(record.value().state, "Scheduled");
+  EXPECT_EQ(record.value().address, "203.0.113.7");
+  EXPECT_EQ(record.value().port("game"), std::optional<std::uint16_t>(7342));
+  EXPECT_EQ(record.value().port("game-websocket"), std::optional<std::uint16_t>(7343));
+  EXPECT_EQ(record.value().port("metrics"), std::nullopt);
+}
+
+TEST(AgonesGameServerRecord, a_record_that_is_not_usable_says_why) {
+  EXPECT_TRUE(parse_agones_game_server("{\"status\": ").error().find("not JSON") !=
+              std::string::npos);
+  EXPECT_TRUE(parse_agones_game_server(R"({"status": {"state": "Ready"}})")
+                  .error()
+                  .find("no status.address") != std::string::npos);
+  for (const char* port : {R"({"name": "game"})", R"({"name": "game", "port": 70000})",
+                           R"({"name": "game", "port": "x"})", R"({"port": 7000})"}) {
+    const std::string json =
+        std::string(R"({"status": {"address": "10.0.0.1", "ports": [)") + port + "]}}";
+    EXPECT_TRUE(parse_agones_game_server(json).error().find("a port without") != std::string::npos)
+        << json;
+  }
+  EXPECT_TRUE(parse_agones_game_server(std::string(70 * 1024, ' ')).error().find("64 KiB") !=
+              std::string::npos);
 }
 
 }  // namespace

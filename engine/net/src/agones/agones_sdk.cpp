@@ -71,10 +71,11 @@ class Sdk final : public AgonesSdk {
   ~Sdk() override {
     {
       std::lock_guard lock(mutex_);
+      // A request in flight finishes first (within request_timeout_ms): abandoning it would
+      // leave its handlers, which refer to the request's locals, queued in the io_context.
       stopping_ = true;
     }
     wake_.notify_all();
-    io_.stop();  // abandons a request in flight
     thread_.join();
   }
 
@@ -101,19 +102,21 @@ class Sdk final : public AgonesSdk {
     wake_.notify_all();
   }
 
-  // The next request to send, by priority (Shutdown first: the process is leaving), or none yet.
+  // The next request to send, by priority, or none yet: Shutdown first (the process is
+  // leaving), then a Health ping that is due (an Allocate the sidecar keeps refusing must not
+  // starve them, or Agones would take the server for dead in its match), then the rest.
   std::optional<Request> next_request(Clock::time_point now) const {
     if (now < retry_at_) return std::nullopt;
     if (want_shutdown_ && !state_.shut_down) return Request::shutdown;
+    if (state_.ready && !state_.shut_down && now >= next_health_) return Request::health;
     if (want_ready_ && !state_.ready) return Request::ready;
     if (want_allocate_ && !state_.allocated) return Request::allocate;
-    if (want_ready_ && !state_.shut_down && now >= next_health_) return Request::health;
     return std::nullopt;
   }
 
   Clock::time_point next_wakeup() const {
     Clock::time_point at = Clock::time_point::max();
-    if (want_ready_ && !state_.shut_down) at = next_health_;
+    if (state_.ready && !state_.shut_down) at = next_health_;
     const bool pending = (want_shutdown_ && !state_.shut_down) || (want_ready_ && !state_.ready) ||
                          (want_allocate_ && !state_.allocated);
     if (pending) at = std::min(at, retry_at_);
@@ -135,6 +138,7 @@ class Sdk final : public AgonesSdk {
         continue;
       }
       lock.unlock();
+      io_.restart();
       std::string failure = send(*request);
       lock.lock();
       if (stopping_) break;
@@ -202,6 +206,7 @@ class Sdk final : public AgonesSdk {
     std::string failure;
     for (int attempt = 1;; ++attempt) {
       std::string body;
+      io.restart();
       failure = exchange(io, config_, endpoint_, http::verb::get, "/gameserver", body);
       if (failure.empty()) {
         auto parsed = parse_agones_game_server(body);
@@ -258,8 +263,7 @@ class Sdk final : public AgonesSdk {
         });
       });
     });
-    io.restart();
-    io.run();
+    io.run();  // the caller restarted it
     if (failure.empty() && !parser.is_done()) failure = "abandoned";
     if (failure.empty()) body = parser.get().body();
     beast::error_code ignored;

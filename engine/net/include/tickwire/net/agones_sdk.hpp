@@ -4,10 +4,11 @@
 // check's window, Allocate when a match starts on it (self-allocation, so that a fleet scale-down
 // or rolling update does not delete a server in a match), and Shutdown when the process is done.
 //
-// Every request runs on the SDK's own thread: the calls below only record what is wanted and
-// return at once, so the game loop never waits on the sidecar. A request that fails (the sidecar
-// not up yet, an error status, a timeout) is logged (category "agones", a warning on the first
-// failure of a run and on every tenth after it) and retried with a backoff that doubles up to
+// Every lifecycle request runs on the SDK's own thread: ready(), allocate() and shutdown() record
+// what is wanted and return at once, so the game loop never waits on the sidecar (only the
+// start-up call game_server() blocks). A request that fails (the sidecar not up yet, an error
+// status, a timeout) is logged (category "agones", a warning on the first failure of a run and on
+// every tenth after it) and retried with a backoff that doubles up to
 // AgonesSdkConfig::retry_max_ms; it is never fatal to the match.
 //
 // At start-up, game_server() reads the GameServer record (GET /gameserver) for the address and
@@ -84,12 +85,13 @@ class AgonesSdk {
  public:
   // Starts the SDK's thread. It sends nothing until ready() is called.
   static Result<std::unique_ptr<AgonesSdk>> start(const AgonesSdkConfig& config);
-  // Stops the thread; a request in flight is abandoned. Call shutdown() and
-  // wait_until_shut_down() first to tell Agones.
+  // Stops the thread, after the request in flight if there is one (at most request_timeout_ms).
+  // Call shutdown() and wait_until_shut_down() first to tell Agones.
   virtual ~AgonesSdk() = default;
 
-  // The server listens and takes players: POST /ready (until confirmed), and Health pings from
-  // now on.
+  // The server listens and takes players: POST /ready (until confirmed), and from its
+  // confirmation on a Health ping every health_interval_ms (before any other request but
+  // Shutdown).
   virtual void ready() = 0;
   // A match started here: POST /allocate (until confirmed).
   virtual void allocate() = 0;
