@@ -140,9 +140,10 @@ PublicEndpoints public_endpoints(const arena::ServerOptions& options) {
 }
 
 // Under Agones, players reach the node's address and the host ports Agones picked, which the
-// GameServer record names: port "game" (UDP and TCP, protocol TCPUDP), and "game-websocket" when
-// the WebSocket port has an entry of its own. Without the record (the sidecar does not answer
-// within 30 s) the server goes on with `fallback` and says so.
+// GameServer record names: port "game" (ENet over UDP, and the WebSocket's too when it has no
+// entry of its own, as with protocol TCPUDP) and "game-websocket" (TCP, docs/deploy/k8s). Without
+// the record (the sidecar does not answer within 30 s) the server goes on with `fallback` and says
+// so.
 PublicEndpoints endpoints_from_agones(net::AgonesSdk& agones, PublicEndpoints fallback) {
   auto record = agones.game_server(std::chrono::seconds(30));
   if (!record) {
@@ -220,6 +221,7 @@ int run(const arena::ServerOptions& options) {
   if (agones && options.public_host.empty()) endpoints = endpoints_from_agones(*agones, endpoints);
   const std::string& host = endpoints.host;
   const std::string game_address = host + ":" + std::to_string(endpoints.game_port);
+  // The port gameplay over WebSocket listens on (players may reach it at another: endpoints).
   const std::uint16_t game_websocket_port =
       options.game_websocket_port != 0 ? options.game_websocket_port : options.game_port;
   // Only a game server in this process (or a lobby told so) names a WebSocket endpoint.
@@ -483,8 +485,8 @@ int run(const arena::ServerOptions& options) {
     // Everything listens now: players may come.
     agones->ready();
     std::printf(
-        "agones: Ready sent to the SDK sidecar on 127.0.0.1; this server exits once its "
-        "match is over\n");
+        "agones: Ready requested from the SDK sidecar; this server exits once its match "
+        "is over\n");
   }
   std::fflush(stdout);
 

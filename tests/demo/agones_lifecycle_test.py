@@ -73,8 +73,12 @@ class Sidecar:
             return [(method, path) for _, method, path, _, _ in self.calls]
 
 
+handed_out, handed_out_lock = set(), threading.Lock()
+
+
 def free_port():
-    """A port number free for TCP and UDP on 127.0.0.1 (the game port is both)."""
+    """A port number free for TCP and UDP on 127.0.0.1 (the game port is both), and not handed
+    out before in this run (the servers start at the same time)."""
     while True:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
             tcp.bind(("127.0.0.1", 0))
@@ -82,9 +86,12 @@ def free_port():
             try:
                 with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
                     udp.bind(("127.0.0.1", port))
-                    return port
             except OSError:
                 continue
+        with handed_out_lock:
+            if port not in handed_out:
+                handed_out.add(port)
+                return port
 
 
 def play(server, bot, sidecar, sidecar_port, work):
@@ -108,7 +115,7 @@ def play(server, bot, sidecar, sidecar_port, work):
     def read_output():
         for line in process.stdout:
             lines.append(line)
-            if line.startswith("agones: Ready sent"):
+            if line.startswith("agones: Ready requested"):
                 listening.set()
     reader = threading.Thread(target=read_output)
     reader.start()
