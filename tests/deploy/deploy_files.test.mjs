@@ -7,7 +7,8 @@
 //   relies on: kinds and API groups, port names the game server reads ("game",
 //   "game-websocket"), port policies and protocols Agones knows, health settings, --agones;
 // - references hold: secrets, config maps and services named where they are used, selectors
-//   matching pod labels, named target ports, the autoscaler's fleet;
+//   matching pod labels, named target ports, the autoscaler's fleet; the lobby's capacity and
+//   room limits fit the fleet's servers;
 // - every flag passed to tickwire-server is one it has (its --help), except the lobby-cluster
 //   flags still to come (PENDING_FLAGS), which are reported;
 // - the Dockerfile passes dockerfile-utils' validator, and its runtime stage installs the Debian
@@ -225,6 +226,26 @@ for (const { where, args } of serverArgsByWorkload) {
     const service = match[2].split(".")[0];
     if (!named("Service", service)) fail(`${where}: ${arg}: no Service ${service} here`);
   }
+}
+
+// The lobby and the fleet agree: a game server registers with capacity --max-players, which the
+// lobby refuses over its --max-game-server-capacity, and a room must fit on one server.
+const flagValue = (args, name) => {
+  const arg = args.find((candidate) => candidate.startsWith(`${name}=`));
+  return arg === undefined ? undefined : Number(arg.split("=")[1]);
+};
+const lobbyArgs = serverArgsByWorkload.find(({ args }) => args.includes("--role=lobby"))?.args;
+const fleetArgs = serverArgsByWorkload.find(({ args }) => args.includes("--role=game"))?.args;
+if (!lobbyArgs || !fleetArgs) {
+  fail("expected a --role=lobby Deployment and a --role=game Fleet");
+} else {
+  const serverCapacity = flagValue(fleetArgs, "--max-players");
+  const lobbyCap = flagValue(lobbyArgs, "--max-game-server-capacity");
+  const roomSize = flagValue(lobbyArgs, "--max-players");
+  if (!(serverCapacity <= lobbyCap))
+    fail(`the fleet's --max-players (${serverCapacity}) is over the lobby's --max-game-server-capacity (${lobbyCap}): registrations would be refused`);
+  if (!(roomSize <= serverCapacity))
+    fail(`the lobby's rooms (--max-players ${roomSize}) do not fit a game server (${serverCapacity})`);
 }
 
 // ---- tickwire-server's flags
