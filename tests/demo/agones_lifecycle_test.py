@@ -149,7 +149,8 @@ def main():
     results = {}
     with tempfile.TemporaryDirectory() as work:
         threads = []
-        for name, sidecar, port in (("healthy", healthy, healthy.port), ("failing", None, failing.port),
+        for name, sidecar, port in (("healthy", healthy, healthy.port),
+                                    ("failing", None, failing.port),
                                     ("absent", None, absent_port)):
             def run(name=name, sidecar=sidecar, port=port):
                 results[name] = play(server, bot, sidecar, port, work + "/" + name)
@@ -164,7 +165,8 @@ def main():
         if name not in results:
             failures.append(f"{name}: the run did not finish (see the traceback above)")
     for name, (rc, output, bot_output, seconds) in results.items():
-        print(f"---- {name}: server exit {rc} after {seconds:.1f} s\n{output}\n---- bot\n{bot_output}")
+        print(f"---- {name}: server exit {rc} after {seconds:.1f} s\n{output}\n"
+              f"---- bot\n{bot_output}")
         if rc != 0:
             failures.append(f"{name}: the server exited with {rc}")
         if "1 of 1 bots joined the match, 1 saw it finish, 0 failed" not in bot_output:

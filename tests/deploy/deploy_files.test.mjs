@@ -116,7 +116,8 @@ for (const { file, object } of fleets) {
       fail(`${where}: port ${port.name}: portPolicy ${port.portPolicy} is not Agones'`);
     if (!["UDP", "TCP", "TCPUDP"].includes(port.protocol ?? "UDP"))
       fail(`${where}: port ${port.name}: protocol ${port.protocol} is not Agones'`);
-    if (!Number.isInteger(port.containerPort)) fail(`${where}: port ${port.name}: no containerPort`);
+    if (!Number.isInteger(port.containerPort))
+      fail(`${where}: port ${port.name}: no containerPort`);
   }
   const portNamed = (name) => ports.find((port) => port.name === name);
   // The names tickwire-server --agones looks for in the GameServer record.
@@ -180,7 +181,8 @@ for (const { file, object } of objects) {
         serverArgsByWorkload.push({ where, args: container.args ?? [] });
     }
   }
-  if (object.kind === "Fleet") podSpecs.push({ where, template: object.spec.template.spec.template });
+  if (object.kind === "Fleet")
+    podSpecs.push({ where, template: object.spec.template.spec.template });
 }
 for (const { where, template } of podSpecs) {
   for (const volume of template?.spec?.volumes ?? []) {
@@ -243,9 +245,12 @@ if (!lobbyArgs || !fleetArgs) {
   const lobbyCap = flagValue(lobbyArgs, "--max-game-server-capacity");
   const roomSize = flagValue(lobbyArgs, "--max-players");
   if (!(serverCapacity <= lobbyCap))
-    fail(`the fleet's --max-players (${serverCapacity}) is over the lobby's --max-game-server-capacity (${lobbyCap}): registrations would be refused`);
+    fail(
+      `the fleet's --max-players (${serverCapacity}) is over the lobby's ` +
+        `--max-game-server-capacity (${lobbyCap}): registrations would be refused`,
+    );
   if (!(roomSize <= serverCapacity))
-    fail(`the lobby's rooms (--max-players ${roomSize}) do not fit a game server (${serverCapacity})`);
+    fail(`the lobby's rooms (--max-players ${roomSize}) do not fit a server (${serverCapacity})`);
 }
 
 // ---- tickwire-server's flags
@@ -311,7 +316,8 @@ try {
     if (!installed.has(owner) && !inBaseImage.has(owner) && !sanitizerRuntime)
       fail(`Dockerfile: the runtime stage does not install ${owner} (${path.basename(library)})`);
   }
-  console.log(`Dockerfile: runtime packages ${[...installed].join(" ")} cover tickwire-server's libraries`);
+  const packages = [...installed].join(" ");
+  console.log(`Dockerfile: runtime packages ${packages} cover tickwire-server's libraries`);
 } catch (error) {
   fail(`ldd ${server}: ${error.message}`);
 }
