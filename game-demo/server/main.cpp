@@ -176,6 +176,11 @@ void say_goodbye_to_agones(net::AgonesSdk& agones, arena::ArenaServer& game,
     game.run_for(std::chrono::milliseconds(50));
     link_to_lobby->poll(static_cast<std::uint32_t>(game.stats().players));
   }
+  if (link_to_lobby != nullptr) {
+    std::printf(link_to_lobby->has_pending_reports()
+                    ? "agones: the lobby is away; the match end was not reported to it\n"
+                    : "agones: the match end went to the lobby\n");
+  }
   agones.shutdown();
   if (agones.wait_until_shut_down(std::chrono::seconds(5))) {
     std::printf("agones: Shutdown confirmed\n");

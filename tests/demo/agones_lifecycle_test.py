@@ -1,18 +1,21 @@
 #!/usr/bin/python3
 """tickwire-server --agones against a stand-in for the Agones SDK sidecar (a small HTTP server on
 a free loopback port that records every call), with one bot playing a short match through the
-server's own lobby. Three sidecars at once, each with its own server and bot:
+server's own lobby. Four sidecars at once, each with its own server and bot:
 
   healthy  answers 200, and GET /gameserver with a record naming the address and port "game":
            the tickets name them; Ready first, Health pings, Allocate when the match starts,
            Shutdown last, after the match ended, and the server exits by itself;
   failing  answers 500 to everything: the match is played all the same, Ready is retried;
-  absent   nothing listens on its port: the match is played all the same.
+  absent   nothing listens on its port: the match is played all the same;
+  split    healthy, with the game server as in an Agones Fleet (--role game, registered with a
+           lobby process of its own): the match end reaches the lobby before Shutdown.
 (The failing and absent servers are given --public-host, so they do not wait for the record.)
 
   agones_lifecycle_test.py SERVER BOT
 Exits 1 with the reasons when a check fails.
 """
+import http.client
 import http.server
 import json
 import os
@@ -94,6 +97,51 @@ def free_port():
                 return port
 
 
+class Output:
+    """Collects a process's output lines, and waits for one that starts with a prefix."""
+
+    def __init__(self, process):
+        self.lines, self.changed = [], threading.Condition()
+        self.reader = threading.Thread(target=self.read, args=(process,))
+        self.reader.start()
+
+    def read(self, process):
+        for line in process.stdout:
+            with self.changed:
+                self.lines.append(line)
+                self.changed.notify_all()
+
+    def wait_for(self, prefix, timeout):
+        def found():
+            return next((line for line in self.lines if line.startswith(prefix)), None)
+        with self.changed:
+            self.changed.wait_for(found, timeout=timeout)
+            return found()
+
+    def text(self):
+        self.reader.join()
+        return "".join(self.lines)
+
+
+def finish(process, output, seconds=45):
+    """Waits for the process to exit by itself; kills it after `seconds`. Its whole output."""
+    try:
+        process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        output.lines.append(f"\n(killed: still running {seconds} s after the bot finished)")
+    return output.text()
+
+
+def run_bot(bot, lobby_port, work):
+    return subprocess.run(
+        [bot, "--lobby-port", str(lobby_port), "-n", "1", "--room", "agones", "--matches", "1",
+         "--duration", "40"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=work, timeout=60,
+        env={"HOME": work, "PATH": "/usr/bin:/bin"}).stdout
+
+
 def play(server, bot, sidecar, sidecar_port, work):
     """Runs a server with --agones and a bot through one match. Returns (server rc, server output,
     bot output, seconds the server ran)."""
@@ -110,37 +158,59 @@ def play(server, bot, sidecar, sidecar_port, work):
          "--agones", "--agones-port", str(sidecar_port)] + where,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=work)
     # The bot goes once everything listens, which the server says with its Ready line.
-    lines, listening = [], threading.Event()
-
-    def read_output():
-        for line in process.stdout:
-            lines.append(line)
-            if line.startswith("agones: Ready requested"):
-                listening.set()
-    reader = threading.Thread(target=read_output)
-    reader.start()
+    output = Output(process)
     bot_output = "(not started: the server never said it was ready)"
-    if listening.wait(timeout=30):
-        bot_output = subprocess.run(
-            [bot, "--lobby-port", str(lobby_port), "-n", "1", "--room", "agones", "--matches",
-             "1", "--duration", "40"],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=work, timeout=60,
-            env={"HOME": work, "PATH": "/usr/bin:/bin"}).stdout
-    try:
-        process.wait(timeout=45)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-        lines.append("\n(killed: still running 45 s after the bot finished)")
-    reader.join()
-    output = "".join(lines)
+    if output.wait_for("agones: Ready requested", timeout=30):
+        bot_output = run_bot(bot, lobby_port, work)
+    output = finish(process, output)
     return process.returncode, output, bot_output, time.monotonic() - started
+
+
+def play_split(server, bot, sidecar, work):
+    """A Fleet's game server: --role game --agones, registered with a lobby process. Returns
+    (game server rc, its output, bot output, seconds it ran, the lobby's /api/rooms after the
+    game server left, the lobby's output)."""
+    lobby_port, game_port = free_port(), free_port()
+    sidecar.game_port = game_port
+    started = time.monotonic()
+    game = subprocess.Popen(
+        [server, "--role", "game", "--bind", "127.0.0.1", "--game-port", str(game_port),
+         "--no-beacon", "--no-metrics", "--no-replays", "--lobby", f"127.0.0.1:{lobby_port}",
+         "--key-file", "ticket.key", "--identity-key-file", "identity.key",
+         "--match-seconds", str(MATCH_SECONDS), "--status-interval", "0", "--duration", "60",
+         "--agones", "--agones-port", str(sidecar.port)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=work)
+    game_output = Output(game)
+    # The lobby's allow-list names the key the game server prints (as an operator's would).
+    line = game_output.wait_for("registering with identity key ", timeout=30) or ""
+    with open(os.path.join(work, "game-servers.keys"), "w") as keys:
+        keys.write(line.split()[-1] + " arena-1\n" if line else "")
+    lobby = subprocess.Popen(
+        [server, "--role", "lobby", "--bind", "127.0.0.1", "--lobby-port", str(lobby_port),
+         "--game-server-keys", "game-servers.keys", "--key-file", "ticket.key", "--no-replays",
+         "--status-interval", "0", "--duration", "60"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=work)
+    lobby_output = Output(lobby)
+    bot_output = "(not started: the game server never registered with the lobby)"
+    if game_output.wait_for("registered with the lobby", timeout=30):
+        bot_output = run_bot(bot, lobby_port, work)
+    game_text = finish(game, game_output)
+    seconds = time.monotonic() - started
+    rooms = ""
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", lobby_port, timeout=10)
+        connection.request("GET", "/api/rooms")
+        rooms = connection.getresponse().read().decode()
+    except OSError as error:
+        rooms = f"(GET /api/rooms failed: {error})"
+    lobby.terminate()
+    return game.returncode, game_text, bot_output, seconds, rooms, finish(lobby, lobby_output, 10)
 
 
 def main():
     server, bot = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
     failures = []
-    healthy, failing = Sidecar(200), Sidecar(500)
+    healthy, failing, split = Sidecar(200), Sidecar(500), Sidecar(200)
     # Absent: a port bound but not listening, so that nothing else takes it and connects fail.
     absent_socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     absent_socket.bind(("127.0.0.1", 0))
@@ -156,12 +226,20 @@ def main():
                 results[name] = play(server, bot, sidecar, port, work + "/" + name)
             os.mkdir(work + "/" + name)
             threads.append(threading.Thread(target=run))
+        split_lobby = {}
+
+        def run_split():
+            outcome = play_split(server, bot, split, work + "/split")
+            results["split"] = outcome[:4]
+            split_lobby["rooms"], split_lobby["output"] = outcome[4:]
+        os.mkdir(work + "/split")
+        threads.append(threading.Thread(target=run_split))
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
 
-    for name in ("healthy", "failing", "absent"):
+    for name in ("healthy", "failing", "absent", "split"):
         if name not in results:
             failures.append(f"{name}: the run did not finish (see the traceback above)")
     for name, (rc, output, bot_output, seconds) in results.items():
@@ -212,6 +290,25 @@ def main():
             failures.append(f"{name}: the server did not log the sidecar's failures")
         if "Shutdown not confirmed" not in output:
             failures.append(f"{name}: the server did not say Shutdown went unconfirmed")
+
+    split_paths = split.paths()
+    print(f"split sidecar calls: {split_paths}")
+    print(f"---- split: lobby\n{split_lobby.get('output', '')}\n"
+          f"---- split: /api/rooms after the game server left: {split_lobby.get('rooms', '')}")
+    split_output = results.get("split", (0, ""))[1]
+    posts = [path for method, path in split_paths if method == "POST"]
+    if (not split_paths or split_paths[0] != ("GET", "/gameserver") or posts[:1] != ["/ready"]
+            or "/allocate" not in posts or posts[-1:] != ["/shutdown"]):
+        failures.append("split: not GET /gameserver, Ready, ..., Allocate, ..., Shutdown")
+    if "agones: the match end went to the lobby" not in split_output:
+        failures.append("split: the match end did not go to the lobby before Shutdown")
+    if split_output.find("the match end went to the lobby") > split_output.find(
+            "agones: Shutdown confirmed"):
+        failures.append("split: Shutdown was confirmed before the lobby had the match end")
+    # A room whose match is over, or none at all (the bot left): never still in its match.
+    rooms = split_lobby.get("rooms", "")
+    if not rooms.startswith("{") or '"in_match":true' in rooms:
+        failures.append(f"split: the lobby's rooms after the game server left: {rooms}")
 
     absent_socket.close()
     for failure in failures:
