@@ -31,6 +31,14 @@ sim::ReplicatorConfig replicator_config_of(const ServerConfig& config) {
   return replication;
 }
 
+sim::ReplicatorConfig spectator_replicator_config_of(const ServerConfig& config) {
+  sim::ReplicatorConfig replication = replicator_config_of(config);
+  replication.max_snapshot_bytes = config.spectator_snapshot_budget_bytes;
+  // A tick's spectators are few: their snapshots are encoded on this thread.
+  replication.encode_threads = 1;
+  return replication;
+}
+
 }  // namespace
 
 struct ArenaServer::Player {
@@ -41,13 +49,44 @@ struct ArenaServer::Player {
   std::uint32_t malformed = 0;  // messages that were not a valid client update
 };
 
+struct ArenaServer::Spectator {
+  std::uint64_t lobby_player_id = 0;
+  std::uint32_t malformed = 0;  // messages that were not a valid client update
+};
+
 struct ArenaServer::Match {
-  Match(std::uint64_t match_id, const Config& rules, const sim::ReplicatorConfig& replication)
-      : id(match_id), world(rules), replicator(schema(), replication) {}
+  Match(std::uint64_t match_id, const Config& rules, const sim::ReplicatorConfig& replication,
+        const sim::ReplicatorConfig& spectator_replication)
+      : id(match_id),
+        world(rules),
+        replicator(schema(), replication),
+        spectator_replicator(schema(), spectator_replication) {}
   std::uint64_t id;
   World world;
   sim::ServerReplicator replicator;
   std::map<net::PeerId, Player> players;
+  // Spectators watch through a replicator of their own: their snapshots are of older ticks
+  // than the players', under their own budget, and it takes no input from them.
+  sim::ServerReplicator spectator_replicator;
+  std::map<net::PeerId, Spectator> spectators;
+  std::vector<net::PeerId> spectator_peers;  // kept between ticks for its capacity
+  // What spectators are yet to see, oldest first: the states of the snapshot ticks and the
+  // match messages (score tables, the end) of the last spectator_delay_ms. Kept whether or not
+  // anyone watches, so that a spectator who arrives sees the match at once, delayed.
+  struct DelayedState {
+    sim::WireTick tick = 0;
+    sim::WorldState state;
+  };
+  struct DelayedMessage {
+    sim::WireTick tick = 0;
+    std::vector<std::byte> message;
+  };
+  std::deque<DelayedState> delayed_states;
+  std::deque<DelayedMessage> delayed_messages;
+  // The spectators' clock once the match is over: it runs on until they have seen the end.
+  sim::WireTick stream_tick = 0;
+  bool spectators_closing = false;
+  std::optional<std::chrono::steady_clock::time_point> stream_drained_at;
   // Score table entries outlive connections: a player who drops and comes back (a new ticket for
   // the same match) within the reconnect grace gets the same entity and keeps their score.
   struct Entry {
@@ -84,6 +123,17 @@ net::Result<std::unique_ptr<ArenaServer>> ArenaServer::start(const ServerConfig&
   if (net::Status valid = replicator_config_of(config).validate(); !valid.ok())
     return net::Status::error("replication: " + valid.message());
   if (config.match_seconds <= 0) return net::Status::error("match length must be above 0 s");
+  if (config.max_spectators_per_match > 1024) {
+    return net::Status::error(
+        "max_spectators_per_match = " + std::to_string(config.max_spectators_per_match) +
+        " is invalid: use 0..1024");
+  }
+  if (config.spectator_delay_ms > 60'000) {
+    return net::Status::error("spectator_delay_ms = " + std::to_string(config.spectator_delay_ms) +
+                              " is invalid: use 0..60000");
+  }
+  if (net::Status valid = spectator_replicator_config_of(config).validate(); !valid.ok())
+    return net::Status::error("spectator replication: " + valid.message());
   net::EnetServerConfig enet = config.enet;
   enet.common.channel_count = 2;
   enet.require_ticket = net::TicketRequirement{.lobby_key = config.lobby_key,
@@ -126,7 +176,9 @@ ArenaServer::ArenaServer(const ServerConfig& config, std::unique_ptr<net::Server
       clock_(tickwire::sim::FixedTickConfig{.tick_rate_hz = config.tick_rate_hz}),
       last_advance_(std::chrono::steady_clock::now()),
       match_ticks_(
-          static_cast<std::uint32_t>(std::llround(config.match_seconds * config.tick_rate_hz))) {}
+          static_cast<std::uint32_t>(std::llround(config.match_seconds * config.tick_rate_hz))),
+      delay_ticks_(static_cast<std::uint32_t>(
+          std::llround(config.spectator_delay_ms / 1000.0 * config.tick_rate_hz))) {}
 
 ArenaServer::~ArenaServer() {
   if (config_.observer) {
@@ -157,6 +209,10 @@ std::vector<net::LabelledTransportCounters> ArenaServer::counters_by_transport()
 
 sim::ReplicatorConfig ArenaServer::replicator_config() const {
   return replicator_config_of(config_);
+}
+
+sim::ReplicatorConfig ArenaServer::spectator_replicator_config() const {
+  return spectator_replicator_config_of(config_);
 }
 
 void ArenaServer::prioritize_nearby(Match& match) {
@@ -227,6 +283,24 @@ void ArenaServer::on_message(net::Event& event) {
   const auto found = match_of_peer_.find(event.peer);
   if (found == match_of_peer_.end()) return;  // a player whose disconnect is under way
   Match& match = *matches_.at(found->second);
+  if (const auto spectator = match.spectators.find(event.peer);
+      spectator != match.spectators.end()) {
+    // Acknowledgements only: the spectators' replicator counts and drops any input.
+    bool malformed = event.channel != kSnapshotChannel;
+    if (!malformed) {
+      const auto before = match.spectator_replicator.counters();
+      match.spectator_replicator.on_message(event.peer, event.payload.bytes());
+      const auto& after = match.spectator_replicator.counters();
+      stats_.spectator_inputs_dropped += after.inputs_from_watchers - before.inputs_from_watchers;
+      malformed = after.malformed != before.malformed;
+    }
+    if (malformed) ++stats_.malformed_updates;
+    if (malformed && ++spectator->second.malformed == config_.max_malformed_per_player) {
+      ++stats_.players_disconnected_for_abuse;
+      net_->disconnect(event.peer, net::DisconnectReason::protocol_error);
+    }
+    return;
+  }
   Player& player = match.players.at(event.peer);
   stats_.bytes_received += event.payload.bytes().size();
   bool malformed = false;
@@ -259,9 +333,11 @@ void ArenaServer::on_connected(net::PeerId peer) {
   // A ticket for a match that has come and gone (a player who never made it in) must not
   // start it again with one player.
   if (finished_matches_.count(ticket->match_id) != 0) {
-    net_->disconnect(peer, net::DisconnectReason::refused);
+    if (ticket->role == net::TicketRole::spectator) ++stats_.spectators_refused;
+    refuse(peer, net::DisconnectReason::refused, "the match is over");
     return;
   }
+  if (ticket->role == net::TicketRole::spectator) return admit_spectator(peer, *ticket);
   auto& slot = matches_[ticket->match_id];
   if (!slot) {
     Config rules;
@@ -269,7 +345,8 @@ void ArenaServer::on_connected(net::PeerId peer) {
     rules.match_ticks = match_ticks_;
     rules.drones = config_.drones;
     rules.seed = config_.seed ^ ticket->match_id;
-    slot = std::make_unique<Match>(ticket->match_id, rules, replicator_config());
+    slot = std::make_unique<Match>(ticket->match_id, rules, replicator_config(),
+                                   spectator_replicator_config());
     if (config_.observer) config_.observer->match_began(ticket->match_id, rules);
     prioritize_nearby(*slot);
     if (config_.on_match_began) config_.on_match_began(ticket->match_id);
@@ -318,11 +395,101 @@ void ArenaServer::on_connected(net::PeerId peer) {
   stats_.bytes_sent += message.size();
 }
 
+void ArenaServer::admit_spectator(net::PeerId peer, const net::JoinTicket& ticket) {
+  // A spectator never starts a match: it watches one a player has begun. (The lobby hands out
+  // spectator tickets as soon as the room's match starts, before anyone may have arrived.)
+  const auto found = matches_.find(ticket.match_id);
+  if (found == matches_.end()) {
+    ++stats_.spectators_refused;
+    return refuse(peer, net::DisconnectReason::refused,
+                  "the match has not begun on this server yet: try again in a moment");
+  }
+  Match& match = *found->second;
+  if (match.over_at) {
+    ++stats_.spectators_refused;
+    return refuse(peer, net::DisconnectReason::refused, "the match is over");
+  }
+  if (match.spectators.size() >= config_.max_spectators_per_match) {
+    ++stats_.spectators_refused;
+    return refuse(peer, net::DisconnectReason::server_full,
+                  "the match has as many spectators as it allows (" +
+                      std::to_string(config_.max_spectators_per_match) + ")");
+  }
+  match.spectators.emplace(peer, Spectator{.lobby_player_id = ticket.player_id});
+  match.spectator_replicator.add_client(peer, sim::ClientRole::watcher);
+  match_of_peer_[peer] = match.id;
+
+  FlatBufferBuilder fbb;
+  const auto joined =
+      match::CreateJoined(fbb, 0, match.id, config_.tick_rate_hz, config_.snapshot_rate_hz,
+                          match_ticks_, true, config_.spectator_delay_ms);
+  const auto message = finish(fbb, match::MatchBody::Joined, joined.Union());
+  if (net_->send(peer, kMatchChannel, net::Delivery::reliable_ordered, message) ==
+      net::SendResult::ok) {
+    stats_.spectator_bytes += message.size();
+  }
+}
+
+void ArenaServer::refuse(net::PeerId peer, net::DisconnectReason reason, const std::string& why) {
+  // The reason first, on the reliable channel: a graceful disconnect delivers it before the end.
+  FlatBufferBuilder fbb;
+  const auto refused = match::CreateRefused(fbb, fbb.CreateString(why));
+  (void)net_->send(peer, kMatchChannel, net::Delivery::reliable_ordered,
+                   finish(fbb, match::MatchBody::Refused, refused.Union()));
+  net_->disconnect(peer, reason);
+}
+
+void ArenaServer::stream_to_spectators(Match& match, std::uint32_t tick) {
+  const auto due = [&](sim::WireTick happened) {
+    return std::uint64_t{happened} + delay_ticks_ <= tick;
+  };
+  // Score tables and the end go out before the snapshots of the same tick, as for the players.
+  while (!match.delayed_messages.empty() && due(match.delayed_messages.front().tick)) {
+    const std::vector<std::byte>& message = match.delayed_messages.front().message;
+    for (const auto& [peer, spectator] : match.spectators) {
+      if (net_->send(peer, kMatchChannel, net::Delivery::reliable_ordered, message) ==
+          net::SendResult::ok) {
+        stats_.spectator_bytes += message.size();
+      }
+    }
+    match.delayed_messages.pop_front();
+  }
+  while (!match.delayed_states.empty() && due(match.delayed_states.front().tick)) {
+    const Match::DelayedState& delayed = match.delayed_states.front();
+    if (!match.spectators.empty()) {
+      match.spectator_peers.clear();
+      for (const auto& [peer, spectator] : match.spectators)
+        match.spectator_peers.push_back(peer);
+      const auto snapshots = match.spectator_replicator.snapshots_for(match.spectator_peers,
+                                                                      delayed.tick, delayed.state);
+      for (std::size_t i = 0; i < snapshots.size(); ++i) {
+        if (net_->send(match.spectator_peers[i], kSnapshotChannel,
+                       net::Delivery::unreliable_sequenced, snapshots[i]) == net::SendResult::ok) {
+          stats_.spectator_bytes += snapshots[i].size();
+        }
+      }
+    }
+    match.delayed_states.pop_front();
+  }
+}
+
+void ArenaServer::close_spectators(Match& match, net::DisconnectReason reason) {
+  for (const auto& [peer, spectator] : match.spectators) {
+    match_of_peer_.erase(peer);
+    net_->disconnect(peer, reason);
+  }
+  match.spectators.clear();
+}
+
 void ArenaServer::on_disconnected(net::PeerId peer) {
   const auto found = match_of_peer_.find(peer);
   if (found == match_of_peer_.end()) return;
   Match& match = *matches_.at(found->second);
   match_of_peer_.erase(found);
+  if (match.spectators.erase(peer) != 0) {
+    match.spectator_replicator.remove_client(peer);
+    return;
+  }
   const auto player = match.players.find(peer);
   if (player == match.players.end()) return;
   Match::Entry& entry = match.by_lobby_player[player->second.lobby_player_id];
@@ -347,12 +514,25 @@ void ArenaServer::tick() {
     if (match.over_at) {
       remember_finished(match.id);
       // Linger so the final scores arrive, then close; the match goes once everyone is gone.
-      if (!match.closing && now - *match.over_at >= std::chrono::milliseconds(config_.linger_ms)) {
+      const auto linger = std::chrono::milliseconds(config_.linger_ms);
+      if (!match.closing && now - *match.over_at >= linger) {
         match.closing = true;
         for (const auto& [peer, player] : match.players)
           net_->disconnect(peer, net::DisconnectReason::closed);
       }
-      if (match.players.empty()) {
+      // Spectators are a delay behind: they see the end, and its final scores, that much later.
+      stream_to_spectators(match, ++match.stream_tick);
+      if (!match.stream_drained_at && match.delayed_states.empty() &&
+          match.delayed_messages.empty()) {
+        match.stream_drained_at = now;
+      }
+      if (!match.spectators_closing && match.stream_drained_at &&
+          now - *match.stream_drained_at >= linger) {
+        match.spectators_closing = true;
+        for (const auto& [peer, spectator] : match.spectators)
+          net_->disconnect(peer, net::DisconnectReason::closed);
+      }
+      if (match.players.empty() && match.spectators.empty()) {
         worker_cpu_us_finished_ += match.replicator.worker_cpu_seconds() * 1e6;
         if (config_.observer) config_.observer->match_closed(match.id);
         it = matches_.erase(it);
@@ -365,6 +545,7 @@ void ArenaServer::tick() {
                        [](const auto& entry) { return entry.second.left_at.has_value(); })) {
         // Everyone left before the end and nobody came back: the room goes back to the lobby.
         remember_finished(match.id);
+        close_spectators(match, net::DisconnectReason::closed);
         if (config_.on_match_over) config_.on_match_over(match.id, net::MatchEndReason::abandoned);
         worker_cpu_us_finished_ += match.replicator.worker_cpu_seconds() * 1e6;
         if (config_.observer) config_.observer->match_closed(match.id);
@@ -376,7 +557,10 @@ void ArenaServer::tick() {
     ++it;
   }
   stats_.matches = matches_.size();
-  stats_.players = match_of_peer_.size();
+  stats_.spectators = 0;
+  for (const auto& [id, match] : matches_)
+    stats_.spectators += match->spectators.size();
+  stats_.players = match_of_peer_.size() - stats_.spectators;
   stats_.snapshot_worker_cpu_us = worker_cpu_us_finished_;
   for (const auto& [id, match] : matches_)
     stats_.snapshot_worker_cpu_us += match->replicator.worker_cpu_seconds() * 1e6;
@@ -418,7 +602,7 @@ void ArenaServer::tick_match(Match& match) {
   }
 
   if (match.replicator.snapshot_due(tick)) {
-    const sim::WorldState state = match.world.state();
+    sim::WorldState state = match.world.state();
     match.snapshot_peers.clear();
     for (const auto& [peer, player] : match.players) {
       const PlayerState* self = match.world.player(player.entity);
@@ -444,10 +628,13 @@ void ArenaServer::tick_match(Match& match) {
         ++stats_.snapshots_sent;
       }
     }
+    match.delayed_states.push_back({tick, std::move(state)});
   }
 
+  match.stream_tick = tick;
   if (match.world.match_over()) {
     send_scores(match, true);
+    stream_to_spectators(match, tick);
     match.over_at = std::chrono::steady_clock::now();
     ++stats_.matches_finished;
     if (config_.on_match_over) config_.on_match_over(match.id, net::MatchEndReason::finished);
@@ -458,6 +645,7 @@ void ArenaServer::tick_match(Match& match) {
       match.scores_changed) {
     send_scores(match, false);
   }
+  stream_to_spectators(match, tick);
 }
 
 void ArenaServer::release_absentees(Match& match, std::chrono::steady_clock::time_point now) {
@@ -497,6 +685,7 @@ void ArenaServer::send_scores(Match& match, bool final_scores) {
 }
 
 void ArenaServer::send_match_message(Match& match, const std::vector<std::byte>& message) {
+  match.delayed_messages.push_back({static_cast<sim::WireTick>(match.world.tick()), message});
   for (const auto& [peer, player] : match.players) {
     if (net_->send(peer, kMatchChannel, net::Delivery::reliable_ordered, message) ==
         net::SendResult::ok) {
