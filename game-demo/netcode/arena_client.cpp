@@ -120,6 +120,12 @@ std::string ArenaClient::disconnect_text() const {
   return std::string(net::to_string(disconnect_reason_));
 }
 
+std::uint64_t ArenaClient::wire_bytes_received() const {
+  if (net_->state() != net::ClientState::connected) return 0;
+  const auto stats = net_->stats(net_->server());
+  return stats ? stats->wire_bytes_received : 0;
+}
+
 const sim::WorldState* ArenaClient::received(sim::WireTick tick) const {
   return replicator_ ? replicator_->at(tick) : nullptr;
 }

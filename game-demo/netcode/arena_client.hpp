@@ -125,6 +125,9 @@ class ArenaClient {
   const std::vector<ScoreLine>& scores() const { return scores_; }
   double remaining_seconds() const;
   const NetGraph& net_graph() const { return graph_; }
+  // Bytes received on the wire (headers and acknowledgements included) since connecting; 0 when
+  // not connected.
+  std::uint64_t wire_bytes_received() const;
   std::uint64_t ticks_sent() const { return ticks_sent_; }
 
  private:
