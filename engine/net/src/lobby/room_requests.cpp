@@ -331,6 +331,12 @@ void LobbyService::spectate_match(const Request& request, const wire::SpectateMa
     return fail(request, wire::ErrorCode::bad_request,
                 "you have a seat in this match: play it rather than watch it");
   }
+  // Until a player reaches the game server the match does not exist there, and the server
+  // refuses spectators of it (a spectator never starts a match).
+  if (!room->match_began) {
+    return fail(request, wire::ErrorCode::no_match,
+                "the room's match has not begun on its game server yet: ask again in a moment");
+  }
   // The game server caps the spectators of each match (it alone knows how many it has), so
   // the lobby issues the ticket and the server may refuse it.
   ++metrics_.spectator_tickets;

@@ -219,7 +219,8 @@ class LobbyClient {
   // Watch the match room `room_id` is playing (a room whose summary says in_match; not one's
   // own): the reply says whether the lobby agreed, and a match_start event with
   // match.spectator set brings the spectator's ticket. Fails with no_match when the room plays
-  // none, room_not_found, or bad_request for a member of the room.
+  // none or no player has reached its game server yet (ask again), room_not_found, or
+  // bad_request for a member of the room.
   std::uint64_t spectate_match(std::uint64_t room_id);
 
   // For a dedicated game server (no Hello): offers it for matches, then reports its player count
