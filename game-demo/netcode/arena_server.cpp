@@ -6,6 +6,7 @@
 #include <tickwire/net/traffic_policy.hpp>
 
 #include "arena_match_generated.h"
+#include "arena_match_state.hpp"
 #include "cpu_timing.hpp"
 
 namespace arena {
@@ -13,14 +14,8 @@ namespace {
 
 namespace net = tickwire::net;
 namespace sim = tickwire::sim;
+using detail::finish;
 using flatbuffers::FlatBufferBuilder;
-
-std::vector<std::byte> finish(FlatBufferBuilder& fbb, match::MatchBody type,
-                              flatbuffers::Offset<void> body) {
-  fbb.Finish(match::CreateMatchMessage(fbb, type, body));
-  const auto* data = reinterpret_cast<const std::byte*>(fbb.GetBufferPointer());
-  return {data, data + fbb.GetSize()};
-}
 
 sim::ReplicatorConfig replicator_config_of(const ServerConfig& config) {
   sim::ReplicatorConfig replication;
@@ -40,80 +35,6 @@ sim::ReplicatorConfig spectator_replicator_config_of(const ServerConfig& config)
 }
 
 }  // namespace
-
-struct ArenaServer::Player {
-  net::PeerId peer = net::kInvalidPeer;
-  PlayerId entity = 0;
-  std::uint64_t lobby_player_id = 0;
-  PlayerInput last_input;       // held for ticks whose input did not arrive in time
-  std::uint32_t malformed = 0;  // messages that were not a valid client update
-};
-
-struct ArenaServer::Spectator {
-  std::uint64_t lobby_player_id = 0;
-  std::uint32_t malformed = 0;  // messages that were not a valid client update
-};
-
-struct ArenaServer::Match {
-  Match(std::uint64_t match_id, const Config& rules, const sim::ReplicatorConfig& replication,
-        const sim::ReplicatorConfig& spectator_replication)
-      : id(match_id),
-        world(rules),
-        replicator(schema(), replication),
-        spectator_replicator(schema(), spectator_replication) {}
-  std::uint64_t id;
-  World world;
-  sim::ServerReplicator replicator;
-  std::map<net::PeerId, Player> players;
-  // Spectators watch through a replicator of their own: their snapshots are of older ticks
-  // than the players', under their own budget, and it takes no input from them.
-  sim::ServerReplicator spectator_replicator;
-  std::map<net::PeerId, Spectator> spectators;
-  std::vector<net::PeerId> spectator_peers;  // kept between ticks for its capacity
-  // What spectators are yet to see, oldest first: the states of the snapshot ticks and the
-  // match messages (score tables, the end) of the last spectator_delay_ms. Kept whether or not
-  // anyone watches, so that a spectator who arrives sees the match at once, delayed.
-  struct DelayedState {
-    sim::WireTick tick = 0;
-    sim::WorldState state;
-  };
-  struct DelayedMessage {
-    sim::WireTick tick = 0;
-    std::vector<std::byte> message;
-  };
-  std::deque<DelayedState> delayed_states;
-  std::deque<DelayedMessage> delayed_messages;
-  // The spectators' clock once the match is over: it runs on until they have seen the end.
-  sim::WireTick stream_tick = 0;
-  bool spectators_closing = false;
-  std::optional<std::chrono::steady_clock::time_point> stream_drained_at;
-  // Score table entries outlive connections: a player who drops and comes back (a new ticket for
-  // the same match) within the reconnect grace gets the same entity and keeps their score.
-  struct Entry {
-    PlayerId entity;
-    std::uint16_t deaths = 0;
-    bool connected = false;
-    bool was_alive = true;
-    // While disconnected: when they left. Their entity stays in the world until the grace ends.
-    std::optional<std::chrono::steady_clock::time_point> left_at;
-  };
-  std::map<std::uint64_t, Entry> by_lobby_player;
-  PlayerId next_entity = 1;
-  std::uint64_t ticks_since_scores = 0;
-  bool scores_changed = false;
-  std::optional<std::chrono::steady_clock::time_point> over_at;
-  bool closing = false;  // its players were told to go
-  // Where each player is, for the snapshots of this tick: the replicator's priority hook reads
-  // it (from its encoding threads, while nothing writes it).
-  struct Viewer {
-    PlayerId entity = 0;
-    double x = 0, y = 0;
-  };
-  std::map<net::PeerId, Viewer> viewers;
-  std::vector<net::PeerId> snapshot_peers;  // kept between ticks for its capacity
-  // When the last round of snapshots went out: the next is due a snapshot period later.
-  std::optional<std::chrono::steady_clock::time_point> last_snapshots_at;
-};
 
 net::Result<std::unique_ptr<ArenaServer>> ArenaServer::start(const ServerConfig& config) {
   // The engine's own checks, which name the field and value (tick rate, snapshot rate, budget).
@@ -285,21 +206,7 @@ void ArenaServer::on_message(net::Event& event) {
   Match& match = *matches_.at(found->second);
   if (const auto spectator = match.spectators.find(event.peer);
       spectator != match.spectators.end()) {
-    // Acknowledgements only: the spectators' replicator counts and drops any input.
-    bool malformed = event.channel != kSnapshotChannel;
-    if (!malformed) {
-      const auto before = match.spectator_replicator.counters();
-      match.spectator_replicator.on_message(event.peer, event.payload.bytes());
-      const auto& after = match.spectator_replicator.counters();
-      stats_.spectator_inputs_dropped += after.inputs_from_watchers - before.inputs_from_watchers;
-      malformed = after.malformed != before.malformed;
-    }
-    if (malformed) ++stats_.malformed_updates;
-    if (malformed && ++spectator->second.malformed == config_.max_malformed_per_player) {
-      ++stats_.players_disconnected_for_abuse;
-      net_->disconnect(event.peer, net::DisconnectReason::protocol_error);
-    }
-    return;
+    return on_spectator_message(match, spectator->second, event);
   }
   Player& player = match.players.at(event.peer);
   stats_.bytes_received += event.payload.bytes().size();
@@ -393,92 +300,6 @@ void ArenaServer::on_connected(net::PeerId peer) {
   const auto message = finish(fbb, match::MatchBody::Joined, joined.Union());
   (void)net_->send(peer, kMatchChannel, net::Delivery::reliable_ordered, message);
   stats_.bytes_sent += message.size();
-}
-
-void ArenaServer::admit_spectator(net::PeerId peer, const net::JoinTicket& ticket) {
-  // A spectator never starts a match: it watches one a player has begun. (The lobby hands out
-  // spectator tickets as soon as the room's match starts, before anyone may have arrived.)
-  const auto found = matches_.find(ticket.match_id);
-  if (found == matches_.end()) {
-    ++stats_.spectators_refused;
-    return refuse(peer, net::DisconnectReason::refused,
-                  "the match has not begun on this server yet: try again in a moment");
-  }
-  Match& match = *found->second;
-  if (match.over_at) {
-    ++stats_.spectators_refused;
-    return refuse(peer, net::DisconnectReason::refused, "the match is over");
-  }
-  if (match.spectators.size() >= config_.max_spectators_per_match) {
-    ++stats_.spectators_refused;
-    return refuse(peer, net::DisconnectReason::server_full,
-                  "the match has as many spectators as it allows (" +
-                      std::to_string(config_.max_spectators_per_match) + ")");
-  }
-  match.spectators.emplace(peer, Spectator{.lobby_player_id = ticket.player_id});
-  match.spectator_replicator.add_client(peer, sim::ClientRole::watcher);
-  match_of_peer_[peer] = match.id;
-
-  FlatBufferBuilder fbb;
-  const auto joined =
-      match::CreateJoined(fbb, 0, match.id, config_.tick_rate_hz, config_.snapshot_rate_hz,
-                          match_ticks_, true, config_.spectator_delay_ms);
-  const auto message = finish(fbb, match::MatchBody::Joined, joined.Union());
-  if (net_->send(peer, kMatchChannel, net::Delivery::reliable_ordered, message) ==
-      net::SendResult::ok) {
-    stats_.spectator_bytes += message.size();
-  }
-}
-
-void ArenaServer::refuse(net::PeerId peer, net::DisconnectReason reason, const std::string& why) {
-  // The reason first, on the reliable channel: a graceful disconnect delivers it before the end.
-  FlatBufferBuilder fbb;
-  const auto refused = match::CreateRefused(fbb, fbb.CreateString(why));
-  (void)net_->send(peer, kMatchChannel, net::Delivery::reliable_ordered,
-                   finish(fbb, match::MatchBody::Refused, refused.Union()));
-  net_->disconnect(peer, reason);
-}
-
-void ArenaServer::stream_to_spectators(Match& match, std::uint32_t tick) {
-  const auto due = [&](sim::WireTick happened) {
-    return std::uint64_t{happened} + delay_ticks_ <= tick;
-  };
-  // Score tables and the end go out before the snapshots of the same tick, as for the players.
-  while (!match.delayed_messages.empty() && due(match.delayed_messages.front().tick)) {
-    const std::vector<std::byte>& message = match.delayed_messages.front().message;
-    for (const auto& [peer, spectator] : match.spectators) {
-      if (net_->send(peer, kMatchChannel, net::Delivery::reliable_ordered, message) ==
-          net::SendResult::ok) {
-        stats_.spectator_bytes += message.size();
-      }
-    }
-    match.delayed_messages.pop_front();
-  }
-  while (!match.delayed_states.empty() && due(match.delayed_states.front().tick)) {
-    const Match::DelayedState& delayed = match.delayed_states.front();
-    if (!match.spectators.empty()) {
-      match.spectator_peers.clear();
-      for (const auto& [peer, spectator] : match.spectators)
-        match.spectator_peers.push_back(peer);
-      const auto snapshots = match.spectator_replicator.snapshots_for(match.spectator_peers,
-                                                                      delayed.tick, delayed.state);
-      for (std::size_t i = 0; i < snapshots.size(); ++i) {
-        if (net_->send(match.spectator_peers[i], kSnapshotChannel,
-                       net::Delivery::unreliable_sequenced, snapshots[i]) == net::SendResult::ok) {
-          stats_.spectator_bytes += snapshots[i].size();
-        }
-      }
-    }
-    match.delayed_states.pop_front();
-  }
-}
-
-void ArenaServer::close_spectators(Match& match, net::DisconnectReason reason) {
-  for (const auto& [peer, spectator] : match.spectators) {
-    match_of_peer_.erase(peer);
-    net_->disconnect(peer, reason);
-  }
-  match.spectators.clear();
 }
 
 void ArenaServer::on_disconnected(net::PeerId peer) {

@@ -162,7 +162,9 @@ class ArenaServer {
   void on_connected(tickwire::net::PeerId peer);
   void on_disconnected(tickwire::net::PeerId peer);
   void on_message(tickwire::net::Event& event);
+  // Spectators (arena_spectators.cpp).
   void admit_spectator(tickwire::net::PeerId peer, const tickwire::net::JoinTicket& ticket);
+  void on_spectator_message(Match& match, Spectator& spectator, tickwire::net::Event& event);
   void refuse(tickwire::net::PeerId peer, tickwire::net::DisconnectReason reason,
               const std::string& why);
   // Sends spectators what happened spectator_delay_ms before the match's `tick`.

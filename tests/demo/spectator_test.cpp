@@ -98,9 +98,10 @@ struct SpectatedMatch {
   std::shared_ptr<WorldRecorder> recorder = std::make_shared<WorldRecorder>();
   std::unique_ptr<ArenaServer> server;
 
-  explicit SpectatedMatch(std::uint32_t max_spectators = 16) {
+  explicit SpectatedMatch(std::uint32_t max_spectators = 16, double match_seconds = 60) {
     ServerConfig config = lobby.server_config();
-    config.match_seconds = 60;
+    config.match_seconds = match_seconds;
+    config.linger_ms = 500;
     config.observer = recorder;
     config.max_spectators_per_match = max_spectators;
     // Shorter than the default to keep the test short; long enough to be unmistakable (60
@@ -273,6 +274,27 @@ TEST(ArenaSpectator, a_spectator_cannot_start_a_match_nobody_plays) {
   serving.reset();
   EXPECT_EQ(match.server->stats().matches, 0u);
   EXPECT_EQ(match.server->stats().spectators_refused, 1u);
+}
+
+TEST(ArenaSpectator, sees_the_end_and_the_final_scores_then_the_server_closes_the_connection) {
+  SpectatedMatch match(16, /*match_seconds=*/3);
+  std::optional<ServerThread> serving(std::in_place, *match.server);
+  auto player = match.connect(1);
+  ASSERT_TRUE(play_until({player.get()}, [&] { return player->latest_received_tick() > 0; }));
+  auto spectator = match.connect(2, kSpectator);
+  bool saw_the_end = false;
+  ASSERT_TRUE(play_until({player.get(), spectator.get()}, [&] {
+    saw_the_end |= spectator->phase() == ClientPhase::over;
+    return spectator->phase() == ClientPhase::disconnected;
+  })) << "the spectator was never let go";
+  serving.reset();
+  EXPECT_TRUE(saw_the_end) << spectator->disconnect_text();
+  // It was told the end, a delay after the player, with the final table, and let go normally.
+  EXPECT_EQ(spectator->disconnect_reason(), net::DisconnectReason::closed);
+  ASSERT_EQ(spectator->scores().size(), 1u);
+  EXPECT_EQ(spectator->scores()[0].lobby_player_id, 1u);
+  EXPECT_GE(spectator->net_graph().snapshots, 30u);
+  EXPECT_EQ(match.server->stats().matches_finished, 1u);
 }
 
 TEST(ArenaSpectatorConfig, a_bad_cap_or_delay_is_refused_naming_the_field_and_value) {
