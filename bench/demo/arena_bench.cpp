@@ -8,6 +8,10 @@
 // folder); the recorder's CPU time, measured around each of its calls inside the tick, is
 // reported as a share of the tick CPU (--no-record turns recording off).
 //
+// With --spectators N, N spectators watch the match (tickets with the spectator role, issued here
+// once the bots are in, as the lobby's SpectateMatch does), played on a thread of this process:
+// their downstream is reported per spectator next to the players'.
+//
 // Baselines in the same run: the simulation alone (World::step for the same players and drones,
 // no networking), and full snapshots (every entity, every field, each snapshot) of the same world,
 // against which the delta snapshots' bandwidth is a ratio.
@@ -20,17 +24,20 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <map>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <tickwire/net/lobby.hpp>
 #include <tickwire/sim/replicator.hpp>
 
+#include "arena_client.hpp"
 #include "arena_server.hpp"
 #include "common/csv_file.hpp"
 #include "cpu_timing.hpp"
@@ -57,6 +64,7 @@ struct Options {
   std::uint16_t game_port = 17741;
   std::string csv;  // also write the table here (bench/plots/make_plots.sh draws it)
   bool record = true;
+  int spectators = 0;  // spectators watching the match (delayed stream)
 };
 
 // The recorder, with the CPU time of each of its calls added up (they run inside the tick, on
@@ -111,7 +119,49 @@ struct Result {
   double up_kbps_per_player = 0;        // upstream messages (client updates)
   double record_share = 0;              // the recorder's CPU over the ticks' CPU
   double record_us_per_tick = 0;
+  int spectators_watching = 0;     // spectators receiving snapshots when measured
+  double spectator_kbps = 0;       // messages sent to each spectator
+  double spectator_wire_kbps = 0;  // on the wire, as the spectators received it
   int bots_exit = -1;
+};
+
+// Spectators on their own thread, each updated every 16 ms as the game's client does; the wire
+// bytes they received so far, for the main thread.
+class SpectatorThread {
+ public:
+  explicit SpectatorThread(std::vector<arena::ClientConfig> configs)
+      : thread_([this, configs] {
+          std::vector<std::unique_ptr<arena::ArenaClient>> clients;
+          for (const arena::ClientConfig& config : configs) {
+            if (auto client = arena::ArenaClient::connect(config))
+              clients.push_back(std::move(client.value()));
+          }
+          while (!stop_.load()) {
+            std::uint64_t wire = 0;
+            int watching = 0;
+            for (auto& client : clients) {
+              client->update(std::chrono::milliseconds(16), arena::Intent{});
+              wire += client->wire_bytes_received();
+              watching += client->net_graph().snapshots > 0 &&
+                          client->phase() == arena::ClientPhase::playing;
+            }
+            wire_bytes_ = wire;
+            watching_ = watching;
+            std::this_thread::sleep_for(std::chrono::milliseconds(16));
+          }
+        }) {}
+  ~SpectatorThread() {
+    stop_ = true;
+    thread_.join();
+  }
+  std::uint64_t wire_bytes() const { return wire_bytes_.load(); }
+  int watching() const { return watching_.load(); }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::atomic<std::uint64_t> wire_bytes_{0};
+  std::atomic<int> watching_{0};
+  std::thread thread_;
 };
 
 // The simulation alone: N players wandering among the drones, the same rules, no networking.
@@ -234,6 +284,10 @@ Result measure(const Options& options, int players) {
   config.snapshot_rate_hz = options.snapshot_rate;
   config.drones = options.drones;
   config.match_seconds = options.seconds + options.warmup + 60;
+  config.max_spectators_per_match =
+      std::max<std::uint32_t>(config.max_spectators_per_match, options.spectators);
+  std::uint64_t match_id = 0;
+  config.on_match_began = [&match_id](std::uint64_t id) { match_id = id; };
   const std::filesystem::path replays =
       std::filesystem::temp_directory_path() /
       ("tickwire-bench-arena-replays-" + std::to_string(::getpid()));
@@ -251,6 +305,25 @@ Result measure(const Options& options, int players) {
   while (server->stats().players < static_cast<std::size_t>(players) && Clock::now() < give_up)
     server->run_for(std::chrono::milliseconds(100));
   result.connected = static_cast<int>(server->stats().players);
+  std::unique_ptr<SpectatorThread> spectators;
+  if (options.spectators > 0 && match_id != 0) {
+    std::vector<arena::ClientConfig> configs;
+    for (int i = 0; i < options.spectators; ++i) {
+      const net::IssuedTicket issued =
+          issuer.issue_with_keys(1'000'000 + i, match_id, address, seal_keys.public_key, 30'000,
+                                 net::TicketRole::spectator);
+      arena::ClientConfig client;
+      client.server_address = address;
+      client.ticket = issued.ticket;
+      client.session_keys = issued.keys;
+      configs.push_back(std::move(client));
+    }
+    spectators = std::make_unique<SpectatorThread>(std::move(configs));
+    // In, and past the delay (their stream starts a delay after they are admitted).
+    const auto watch_deadline = Clock::now() + std::chrono::seconds(20);
+    while (spectators->watching() < options.spectators && Clock::now() < watch_deadline)
+      server->run_for(std::chrono::milliseconds(100));
+  }
   server->run_for(std::chrono::milliseconds(static_cast<int>(options.warmup * 1000)));
   (void)server->take_tick_percentiles();
   const auto ticks_before = server->tick_seconds().snapshot();
@@ -265,10 +338,15 @@ Result measure(const Options& options, int players) {
   const std::uint64_t wire_bytes_before = server->counters().wire_bytes_sent;
   const std::uint64_t up_bytes_before = server->stats().bytes_received;
   const std::uint64_t up_wire_bytes_before = server->counters().wire_bytes_received;
+  const std::uint64_t spectator_bytes_before = server->stats().spectator_bytes;
+  const std::uint64_t spectator_wire_before = spectators ? spectators->wire_bytes() : 0;
   const auto start = Clock::now();
   const double cpu_start = arena::thread_cpu_us() + server->stats().snapshot_worker_cpu_us;
   server->run_for(std::chrono::milliseconds(static_cast<int>(options.seconds * 1000)));
   const double wall = std::chrono::duration<double>(Clock::now() - start).count();
+  const std::uint64_t spectator_wire =
+      spectators ? spectators->wire_bytes() - spectator_wire_before : 0;
+  result.spectators_watching = spectators ? spectators->watching() : 0;
   const auto [median, p99] = server->take_tick_percentiles();
   result.tick_median_us = median;
   result.tick_p99_us = p99;
@@ -299,9 +377,19 @@ Result measure(const Options& options, int players) {
       std::max(1, result.connected);
   result.kbps_per_player = static_cast<double>(server->stats().bytes_sent - bytes_before) * 8 /
                            1000 / wall / std::max(1, result.connected);
+  // The server's wire counters include what it sent spectators: that part (as they received it,
+  // loopback loses nothing) is theirs, not the players'.
+  const std::uint64_t wire_sent = server->counters().wire_bytes_sent - wire_bytes_before;
   result.wire_kbps_per_player =
-      static_cast<double>(server->counters().wire_bytes_sent - wire_bytes_before) * 8 / 1000 /
-      wall / std::max(1, result.connected);
+      static_cast<double>(wire_sent - std::min(wire_sent, spectator_wire)) * 8 / 1000 / wall /
+      std::max(1, result.connected);
+  if (options.spectators > 0) {
+    result.spectator_kbps =
+        static_cast<double>(server->stats().spectator_bytes - spectator_bytes_before) * 8 / 1000 /
+        wall / options.spectators;
+    result.spectator_wire_kbps =
+        static_cast<double>(spectator_wire) * 8 / 1000 / wall / options.spectators;
+  }
   result.snapshot_kbps_per_player =
       static_cast<double>(server->stats().snapshot_bytes - snapshot_bytes_before) * 8 / 1000 /
       wall / std::max(1, result.connected);
@@ -312,6 +400,7 @@ Result measure(const Options& options, int players) {
       static_cast<double>(server->counters().wire_bytes_received - up_wire_bytes_before) * 8 /
       1000 / wall / std::max(1, result.connected);
 
+  spectators.reset();
   server.reset();  // players are disconnected
   std::error_code ignored;
   std::filesystem::remove_all(replays, ignored);
@@ -348,6 +437,11 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--game-port", options.game_port, "game port (127.0.0.1)")->capture_default_str();
   app.add_option("--csv", options.csv, "also write the results to this CSV file");
+  app.add_option("--spectators", options.spectators,
+                 "spectators watching the match (delayed stream), their downstream reported per "
+                 "spectator")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1024));
   app.add_flag("--record,!--no-record", options.record,
                "record every match, as tickwire-server does (and report its share of the tick)")
       ->capture_default_str();
@@ -384,7 +478,7 @@ int main(int argc, char** argv) {
   std::vector<Result> results;
   for (const int players : options.players) {
     const Result r = measure(options, players);
-    ok = ok && r.connected == players;
+    ok = ok && r.connected == players && r.spectators_watching == options.spectators;
     if (first_us == 0) first_us = r.us_per_player_tick;
     const double ratio =
         r.full_kbps_per_player > 0 ? r.snapshot_kbps_per_player / r.full_kbps_per_player : 0.0;
@@ -409,6 +503,20 @@ int main(int argc, char** argv) {
                 "players", "record us/tick", "share of tick CPU");
     for (const Result& r : results) {
       std::printf("%7d %14.2f %15.2f%%\n", r.players, r.record_us_per_tick, r.record_share * 100);
+    }
+  }
+  if (options.spectators > 0) {
+    std::printf(
+        "\nSpectators (%d per run, the match %u ms behind, %zu-byte snapshot budget), "
+        "downstream kbit/s\nper client, the players' beside them (their 'wire' above excludes "
+        "the spectators'):\n%7s %9s %15s %15s %15s %15s\n",
+        options.spectators, arena::ServerConfig{}.spectator_delay_ms,
+        arena::ServerConfig{}.spectator_snapshot_budget_bytes, "players", "watching",
+        "spectator wire", "spectator msgs", "player wire", "player msgs");
+    for (const Result& r : results) {
+      std::printf("%7d %9d %15.1f %15.1f %15.1f %15.1f\n", r.players, r.spectators_watching,
+                  r.spectator_wire_kbps, r.spectator_kbps, r.wire_kbps_per_player,
+                  r.kbps_per_player);
     }
   }
   std::printf(

@@ -188,7 +188,15 @@ void GameScreen::draw_sidebar(Ui& ui, const Box& sidebar) {
       phase = "disconnected";
       break;
   }
-  text.draw("Arena  |  " + std::string(phase), sidebar.x, y, palette::text_dim);
+  std::string title = "Arena  |  " + std::string(phase);
+  if (game_->spectating()) {
+    // Said on screen so nobody takes the view for live.
+    char behind[48];
+    std::snprintf(behind, sizeof behind, "  |  watching, %.0f s behind",
+                  game_->spectator_delay_seconds());
+    title += behind;
+  }
+  text.draw(title, sidebar.x, y, palette::text_dim);
   text.draw_right(clock_text(game_->remaining_seconds()), sidebar.x + sidebar.w, y - 6,
                   palette::text, FontSize::large);
   y += 40;
@@ -236,8 +244,9 @@ void GameScreen::draw_sidebar(Ui& ui, const Box& sidebar) {
     text.draw("Enter: chat", sidebar.x + 4, input.y + 6, palette::text_dim, FontSize::small);
     if (ui.input().enter) ui.focus("game_chat");
   }
-  text.draw("WASD move  |  mouse aim  |  left button fire  |  F3 net graph", sidebar.x,
-            sidebar.y + sidebar.h - help_height + 4, palette::text_dim, FontSize::small);
+  text.draw(game_->spectating() ? "spectating: no controls  |  F3 net graph"
+                                : "WASD move  |  mouse aim  |  left button fire  |  F3 net graph",
+            sidebar.x, sidebar.y + sidebar.h - help_height + 4, palette::text_dim, FontSize::small);
 }
 
 void GameScreen::draw_final_scores(Ui& ui, const Box& arena) {

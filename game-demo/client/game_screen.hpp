@@ -34,6 +34,8 @@ class GameScreen {
   bool finished() const { return game_->phase() == ClientPhase::disconnected; }
   // Why it finished, for the lobby's status line.
   std::string end_message(bool& error) const;
+  // Watching, not playing: a lost connection has no seat to come back to.
+  bool spectating() const { return game_->spectating(); }
 
  private:
   Intent read_intent(Ui& ui, const Box& arena) const;

@@ -159,6 +159,11 @@ void LobbyScreen::rooms_column(Ui& ui, const Box& column) {
       if (room.in_match) seats = "in match  " + seats;
       text.draw_right(seats, row.x + row.w - 6, row.y + 5,
                       room.in_match ? palette::text_dim : palette::text, FontSize::small);
+      // Another room's match can be watched (a few seconds behind) without a seat in it.
+      if (room.in_match && !mine &&
+          ui.button({row.x + row.w - 170, row.y + 2, 64, kRowHeight - 6}, "Watch", true)) {
+        session_.spectate(room.room_id);
+      }
       y += kRowHeight;
     }
     if (!in_room && !lobby->rooms().empty()) {

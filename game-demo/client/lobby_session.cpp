@@ -155,6 +155,10 @@ void LobbySession::start_match() {
   if (welcomed()) track(lobby_->start_match(), "start match");
 }
 
+void LobbySession::spectate(std::uint64_t room_id) {
+  if (welcomed()) track(lobby_->spectate_match(room_id), "watch match");
+}
+
 void LobbySession::send_chat(const std::string& text) {
   if (!welcomed() || text.empty()) return;
   // Room chat when in a room, the lobby's global chat when not, so that typing a line outside a
@@ -242,6 +246,10 @@ void LobbySession::handle_event(const net::LobbyEvent& event, Clock::time_point 
         room_requested_ = false;  // --join: look again
         next_room_list_ = now;
       }
+      if (event.error == net::LobbyError::no_match ||
+          event.error == net::LobbyError::room_not_found) {
+        spectate_requested_ = false;  // --spectate: wait for the room's match
+      }
       break;
     }
     case net::LobbyEventType::welcome:
@@ -266,7 +274,9 @@ void LobbySession::handle_event(const net::LobbyEvent& event, Clock::time_point 
       refresh_rooms();
       break;
     case net::LobbyEventType::match_start:
-      set_status("the match starts on " + event.match.server_address, false);
+      set_status(event.match.spectator ? "watching the match on " + event.match.server_address
+                                       : "the match starts on " + event.match.server_address,
+                 false);
       match_ = event.match;
       matched_ = true;
       break;
@@ -306,13 +316,23 @@ void LobbySession::handle_event(const net::LobbyEvent& event, Clock::time_point 
 void LobbySession::automate(Clock::time_point now) {
   if (!welcomed()) return;
   const auto& room = lobby_->room();
-  const bool looking_for_room = !options_.room.empty() && options_.join && !room_requested_;
+  const bool looking_for_room = (!options_.room.empty() && options_.join && !room_requested_) ||
+                                (!options_.spectate.empty() && !spectate_requested_);
   if (now >= next_room_list_) {
     // Keep the room list fresh (the lobby does not push it); poll faster while --join looks for
     // its room (the creator may not have made it yet).
     refresh_rooms();
     next_room_list_ =
         now + (looking_for_room ? std::chrono::milliseconds(500) : std::chrono::seconds(3));
+  }
+  if (!options_.spectate.empty() && !spectate_requested_ && !match_) {
+    for (const net::LobbyRoomSummary& summary : lobby_->rooms()) {
+      if (summary.name == options_.spectate && summary.in_match) {
+        spectate(summary.room_id);
+        spectate_requested_ = true;
+        break;
+      }
+    }
   }
   if (!options_.room.empty() && !room && !room_requested_) {
     if (options_.create) {

@@ -32,7 +32,8 @@ struct SessionOptions {
   bool create = false;
   bool join = false;
   bool auto_ready = false;
-  int auto_start = 0;  // as host, start when this many members are all ready (0: never)
+  int auto_start = 0;    // as host, start when this many members are all ready (0: never)
+  std::string spectate;  // watch the match of the room with this name once it plays one
 };
 
 class LobbySession {
@@ -86,6 +87,8 @@ class LobbySession {
   void leave_room();
   void set_ready(bool ready);
   void start_match();
+  // Watch the match room `room_id` plays (a spectator's ticket comes as take_match()).
+  void spectate(std::uint64_t room_id);
   void send_chat(const std::string& text);
 
   // The name the user typed or --name, kept for the name field.
@@ -123,6 +126,7 @@ class LobbySession {
   bool ready_sent_ = false;
   bool start_sent_ = false;
   bool matched_ = false;
+  bool spectate_requested_ = false;
 };
 
 }  // namespace arena::client

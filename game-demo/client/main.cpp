@@ -284,9 +284,12 @@ int run(const Options& options) {
     if (game && game->finished()) {
       bool error = false;
       const std::string message = game->end_message(error);
+      const bool game_was_spectating = game->spectating();
       game.reset();
       ui.unfocus();
-      if (error) {
+      if (error && game_was_spectating) {
+        session.set_status(message, true);  // no seat to come back to
+      } else if (error) {
         // Dropped mid-match: the lobby gives the seat back, with a fresh ticket for the match.
         session.set_status(message, true);
         session.come_back();
@@ -332,6 +335,10 @@ int main(int argc, char** argv) {
   auto* join = app.add_flag("--join", session.join, "join --room once someone has created it");
   create->needs(room)->excludes(join);
   join->needs(room);
+  app.add_option("--spectate", session.spectate,
+                 "watch the match of the room with this name (once it plays one): no entity, no "
+                 "controls, the match a few seconds behind")
+      ->excludes(room);
   app.add_flag("--auto-ready", session.auto_ready,
                "mark yourself ready on entering a room, and again after each match");
   app.add_option("--auto-start", session.auto_start,

@@ -2,9 +2,10 @@
 // player, other players and drones in their colours in the arena, and text and graph lines in
 // the net graph panel. Counts pixels and prints what it counted, so a failure says what was
 // missing. With --replay, a screenshot of the replay screen: players and drones in the arena, and
-// the timeline's text and progress bar where the net graph goes.
+// the timeline's text and progress bar where the net graph goes. With --spectator, a spectator's
+// game screen: other players and drones, the net graph, and no own player at all.
 //
-// Usage: tickwire_client_screenshot_check [--replay] SCREENSHOT.png
+// Usage: tickwire_client_screenshot_check [--replay | --spectator] SCREENSHOT.png
 
 #include <SDL.h>
 #include <SDL_image.h>
@@ -45,8 +46,9 @@ struct Counts {
 
 int main(int argc, char** argv) {
   const bool replay = argc == 3 && std::string(argv[1]) == "--replay";
-  if (argc != 2 && !replay) {
-    std::fprintf(stderr, "usage: %s [--replay] SCREENSHOT.png\n", argv[0]);
+  const bool spectator = argc == 3 && std::string(argv[1]) == "--spectator";
+  if (argc != 2 && !replay && !spectator) {
+    std::fprintf(stderr, "usage: %s [--replay | --spectator] SCREENSHOT.png\n", argv[0]);
     return 2;
   }
   const char* path = argv[argc - 1];
@@ -101,9 +103,18 @@ int main(int argc, char** argv) {
     const char* what;
     long count;
     long minimum;
+    long maximum = -1;  // -1: none
   };
   const std::vector<Check> checks =
-      replay ? std::vector<Check>{
+      spectator ? std::vector<Check>{
+                      // A spectator has no entity: nothing is drawn in our own colour.
+                      {"own player pixels", counts.self, 0, 0},
+                      {"other player pixels", counts.other, 80},
+                      {"drone pixels", counts.drone, 250},
+                      {"net graph text pixels", counts.panel_text, 400},
+                      {"net graph line pixels", counts.panel_graph, 40},
+                  }
+      : replay ? std::vector<Check>{
                    // A replay has no own player: every player is drawn as another.
                    {"player pixels", counts.other, 80},
                    {"drone pixels", counts.drone, 250},
@@ -123,10 +134,16 @@ int main(int argc, char** argv) {
               panel.y);
   bool ok = true;
   for (const Check& check : checks) {
-    const bool pass = check.count >= check.minimum;
+    const bool pass =
+        check.count >= check.minimum && (check.maximum < 0 || check.count <= check.maximum);
     ok = ok && pass;
-    std::printf("  %-24s %7ld (at least %ld) %s\n", check.what, check.count, check.minimum,
-                pass ? "ok" : "MISSING");
+    if (check.maximum >= 0) {
+      std::printf("  %-24s %7ld (at most %ld) %s\n", check.what, check.count, check.maximum,
+                  pass ? "ok" : "TOO MANY");
+    } else {
+      std::printf("  %-24s %7ld (at least %ld) %s\n", check.what, check.count, check.minimum,
+                  pass ? "ok" : "MISSING");
+    }
   }
   std::printf("  %-24s %7ld (not checked)\n", "dead player pixels", counts.dead);
   std::printf("screenshot check: %s\n", ok ? "pass" : "FAIL");

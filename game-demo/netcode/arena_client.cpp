@@ -100,7 +100,13 @@ double ArenaClient::remaining_seconds() const {
 void ArenaClient::update(std::chrono::nanoseconds frame_time, const Intent& intent,
                          std::chrono::milliseconds wait) {
   handle_events(wait);
-  if (phase_ == ClientPhase::playing) run_ticks(frame_time, intent);
+  if (phase_ == ClientPhase::playing && !spectating_) run_ticks(frame_time, intent);
+  if (spectating_ && ack_due_ && replicator_) {
+    // A spectator's update only acknowledges (the deltas it is sent build on it): one per frame
+    // that brought snapshots.
+    ack_due_ = false;
+    (void)net_->send(kSnapshotChannel, net::Delivery::unreliable, replicator_->update_message());
+  }
   net_->flush();
   update_graph();
 }
@@ -110,7 +116,22 @@ std::string ArenaClient::disconnect_text() const {
       ticket_refusal_ != net::TicketRefusal::none) {
     return "ticket refused: " + std::string(net::to_string(ticket_refusal_));
   }
+  if (!refusal_.empty()) return std::string(net::to_string(disconnect_reason_)) + ": " + refusal_;
   return std::string(net::to_string(disconnect_reason_));
+}
+
+std::uint64_t ArenaClient::wire_bytes_received() const {
+  if (net_->state() != net::ClientState::connected) return 0;
+  const auto stats = net_->stats(net_->server());
+  return stats ? stats->wire_bytes_received : 0;
+}
+
+const sim::WorldState* ArenaClient::received(sim::WireTick tick) const {
+  return replicator_ ? replicator_->at(tick) : nullptr;
+}
+
+sim::WireTick ArenaClient::latest_received_tick() const {
+  return replicator_ ? replicator_->latest_tick() : 0;
 }
 
 void ArenaClient::handle_events(std::chrono::milliseconds wait) {
@@ -184,6 +205,8 @@ void ArenaClient::on_match_message(std::span<const std::byte> bytes) {
       }
       self_ = joined->entity_id();
       match_id_ = joined->match_id();
+      spectating_ = joined->spectator();
+      spectator_delay_ms_ = joined->delay_ms();
       remaining_ticks_ = joined->match_ticks();
       rules_.tick_rate_hz = tick_rate;
       replicator_ = std::move(replicator.value());
@@ -202,6 +225,14 @@ void ArenaClient::on_match_message(std::span<const std::byte> bytes) {
       read_scores(message->body_as_MatchOver()->scores());
       phase_ = ClientPhase::over;
       break;
+    case match::MatchBody::Refused: {
+      // Shown as the player reads it: keep it short and printable.
+      const auto* reason = message->body_as_Refused()->reason();
+      refusal_ = reason != nullptr ? reason->str().substr(0, 200) : "refused";
+      std::replace_if(
+          refusal_.begin(), refusal_.end(), [](char c) { return c < ' ' || c == 127; }, '?');
+      break;
+    }
     default:
       ++malformed_match_messages_;
       break;
@@ -211,6 +242,7 @@ void ArenaClient::on_match_message(std::span<const std::byte> bytes) {
 void ArenaClient::on_snapshot(std::span<const std::byte> bytes) {
   if (!replicator_ || !replicator_->on_message(bytes)) return;
   ++graph_.snapshots;
+  ack_due_ = true;
   const double now = now_seconds();
   const sim::WireTick tick = replicator_->latest_tick();
   const auto stats = net_->stats(net_->server());

@@ -105,10 +105,19 @@ class ArenaClient {
   ClientPhase phase() const { return phase_; }
   tickwire::net::DisconnectReason disconnect_reason() const { return disconnect_reason_; }
   // Why the connection ended, as a player reads it: "ticket refused: expired" when the server
-  // said why it refused the ticket, else the reason's name.
+  // said why it refused the ticket, the server's own words when it refused us after admitting
+  // the ticket ("server_full: the match has as many spectators as it allows (16)"), else the
+  // reason's name.
   std::string disconnect_text() const;
   tickwire::sim::EntityId self() const { return self_; }
   std::uint64_t match_id() const { return match_id_; }
+  // A spectator (the ticket was a spectator's): no entity of its own (self() is 0), no inputs
+  // sent, and everything arrives spectator_delay_seconds() after it happened.
+  bool spectating() const { return spectating_; }
+  double spectator_delay_seconds() const { return spectator_delay_ms_ / 1000.0; }
+  // The world as the snapshot of `tick` gave it, while the replicator still holds it.
+  const tickwire::sim::WorldState* received(tickwire::sim::WireTick tick) const;
+  tickwire::sim::WireTick latest_received_tick() const;
   // What to draw now: remote entities interpolated, the player's own predicted and smoothed.
   std::vector<DrawEntity> view();
   // The player's own predicted state (not smoothed).
@@ -116,6 +125,9 @@ class ArenaClient {
   const std::vector<ScoreLine>& scores() const { return scores_; }
   double remaining_seconds() const;
   const NetGraph& net_graph() const { return graph_; }
+  // Bytes received on the wire (headers and acknowledgements included) since connecting; 0 when
+  // not connected.
+  std::uint64_t wire_bytes_received() const;
   std::uint64_t ticks_sent() const { return ticks_sent_; }
 
  private:
@@ -143,6 +155,10 @@ class ArenaClient {
   tickwire::net::TicketRefusal ticket_refusal_ = tickwire::net::TicketRefusal::none;
   tickwire::sim::EntityId self_ = 0;
   std::uint64_t match_id_ = 0;
+  bool spectating_ = false;
+  std::uint32_t spectator_delay_ms_ = 0;
+  bool ack_due_ = false;  // a spectator got a snapshot it has not acknowledged yet
+  std::string refusal_;   // why the server refused us (its Refused message)
   std::uint32_t remaining_ticks_ = 0;
   bool reconciled_once_ = false;
   std::uint64_t client_tick_ = 0;  // the last tick this client simulated (0 = not started)

@@ -6,6 +6,7 @@
 #include <tickwire/net/traffic_policy.hpp>
 
 #include "arena_match_generated.h"
+#include "arena_match_state.hpp"
 #include "cpu_timing.hpp"
 
 namespace arena {
@@ -13,14 +14,8 @@ namespace {
 
 namespace net = tickwire::net;
 namespace sim = tickwire::sim;
+using detail::finish;
 using flatbuffers::FlatBufferBuilder;
-
-std::vector<std::byte> finish(FlatBufferBuilder& fbb, match::MatchBody type,
-                              flatbuffers::Offset<void> body) {
-  fbb.Finish(match::CreateMatchMessage(fbb, type, body));
-  const auto* data = reinterpret_cast<const std::byte*>(fbb.GetBufferPointer());
-  return {data, data + fbb.GetSize()};
-}
 
 sim::ReplicatorConfig replicator_config_of(const ServerConfig& config) {
   sim::ReplicatorConfig replication;
@@ -31,50 +26,15 @@ sim::ReplicatorConfig replicator_config_of(const ServerConfig& config) {
   return replication;
 }
 
+sim::ReplicatorConfig spectator_replicator_config_of(const ServerConfig& config) {
+  sim::ReplicatorConfig replication = replicator_config_of(config);
+  replication.max_snapshot_bytes = config.spectator_snapshot_budget_bytes;
+  // A tick's spectators are few: their snapshots are encoded on this thread.
+  replication.encode_threads = 1;
+  return replication;
+}
+
 }  // namespace
-
-struct ArenaServer::Player {
-  net::PeerId peer = net::kInvalidPeer;
-  PlayerId entity = 0;
-  std::uint64_t lobby_player_id = 0;
-  PlayerInput last_input;       // held for ticks whose input did not arrive in time
-  std::uint32_t malformed = 0;  // messages that were not a valid client update
-};
-
-struct ArenaServer::Match {
-  Match(std::uint64_t match_id, const Config& rules, const sim::ReplicatorConfig& replication)
-      : id(match_id), world(rules), replicator(schema(), replication) {}
-  std::uint64_t id;
-  World world;
-  sim::ServerReplicator replicator;
-  std::map<net::PeerId, Player> players;
-  // Score table entries outlive connections: a player who drops and comes back (a new ticket for
-  // the same match) within the reconnect grace gets the same entity and keeps their score.
-  struct Entry {
-    PlayerId entity;
-    std::uint16_t deaths = 0;
-    bool connected = false;
-    bool was_alive = true;
-    // While disconnected: when they left. Their entity stays in the world until the grace ends.
-    std::optional<std::chrono::steady_clock::time_point> left_at;
-  };
-  std::map<std::uint64_t, Entry> by_lobby_player;
-  PlayerId next_entity = 1;
-  std::uint64_t ticks_since_scores = 0;
-  bool scores_changed = false;
-  std::optional<std::chrono::steady_clock::time_point> over_at;
-  bool closing = false;  // its players were told to go
-  // Where each player is, for the snapshots of this tick: the replicator's priority hook reads
-  // it (from its encoding threads, while nothing writes it).
-  struct Viewer {
-    PlayerId entity = 0;
-    double x = 0, y = 0;
-  };
-  std::map<net::PeerId, Viewer> viewers;
-  std::vector<net::PeerId> snapshot_peers;  // kept between ticks for its capacity
-  // When the last round of snapshots went out: the next is due a snapshot period later.
-  std::optional<std::chrono::steady_clock::time_point> last_snapshots_at;
-};
 
 net::Result<std::unique_ptr<ArenaServer>> ArenaServer::start(const ServerConfig& config) {
   // The engine's own checks, which name the field and value (tick rate, snapshot rate, budget).
@@ -84,6 +44,17 @@ net::Result<std::unique_ptr<ArenaServer>> ArenaServer::start(const ServerConfig&
   if (net::Status valid = replicator_config_of(config).validate(); !valid.ok())
     return net::Status::error("replication: " + valid.message());
   if (config.match_seconds <= 0) return net::Status::error("match length must be above 0 s");
+  if (config.max_spectators_per_match > 1024) {
+    return net::Status::error(
+        "max_spectators_per_match = " + std::to_string(config.max_spectators_per_match) +
+        " is invalid: use 0..1024");
+  }
+  if (config.spectator_delay_ms > 60'000) {
+    return net::Status::error("spectator_delay_ms = " + std::to_string(config.spectator_delay_ms) +
+                              " is invalid: use 0..60000");
+  }
+  if (net::Status valid = spectator_replicator_config_of(config).validate(); !valid.ok())
+    return net::Status::error("spectator replication: " + valid.message());
   net::EnetServerConfig enet = config.enet;
   enet.common.channel_count = 2;
   enet.require_ticket = net::TicketRequirement{.lobby_key = config.lobby_key,
@@ -126,7 +97,9 @@ ArenaServer::ArenaServer(const ServerConfig& config, std::unique_ptr<net::Server
       clock_(tickwire::sim::FixedTickConfig{.tick_rate_hz = config.tick_rate_hz}),
       last_advance_(std::chrono::steady_clock::now()),
       match_ticks_(
-          static_cast<std::uint32_t>(std::llround(config.match_seconds * config.tick_rate_hz))) {}
+          static_cast<std::uint32_t>(std::llround(config.match_seconds * config.tick_rate_hz))),
+      delay_ticks_(static_cast<std::uint32_t>(
+          std::llround(config.spectator_delay_ms / 1000.0 * config.tick_rate_hz))) {}
 
 ArenaServer::~ArenaServer() {
   if (config_.observer) {
@@ -157,6 +130,10 @@ std::vector<net::LabelledTransportCounters> ArenaServer::counters_by_transport()
 
 sim::ReplicatorConfig ArenaServer::replicator_config() const {
   return replicator_config_of(config_);
+}
+
+sim::ReplicatorConfig ArenaServer::spectator_replicator_config() const {
+  return spectator_replicator_config_of(config_);
 }
 
 void ArenaServer::prioritize_nearby(Match& match) {
@@ -227,6 +204,10 @@ void ArenaServer::on_message(net::Event& event) {
   const auto found = match_of_peer_.find(event.peer);
   if (found == match_of_peer_.end()) return;  // a player whose disconnect is under way
   Match& match = *matches_.at(found->second);
+  if (const auto spectator = match.spectators.find(event.peer);
+      spectator != match.spectators.end()) {
+    return on_spectator_message(match, spectator->second, event);
+  }
   Player& player = match.players.at(event.peer);
   stats_.bytes_received += event.payload.bytes().size();
   bool malformed = false;
@@ -259,9 +240,11 @@ void ArenaServer::on_connected(net::PeerId peer) {
   // A ticket for a match that has come and gone (a player who never made it in) must not
   // start it again with one player.
   if (finished_matches_.count(ticket->match_id) != 0) {
-    net_->disconnect(peer, net::DisconnectReason::refused);
+    if (ticket->role == net::TicketRole::spectator) ++stats_.spectators_refused;
+    refuse(peer, net::DisconnectReason::refused, "the match is over");
     return;
   }
+  if (ticket->role == net::TicketRole::spectator) return admit_spectator(peer, *ticket);
   auto& slot = matches_[ticket->match_id];
   if (!slot) {
     Config rules;
@@ -269,7 +252,8 @@ void ArenaServer::on_connected(net::PeerId peer) {
     rules.match_ticks = match_ticks_;
     rules.drones = config_.drones;
     rules.seed = config_.seed ^ ticket->match_id;
-    slot = std::make_unique<Match>(ticket->match_id, rules, replicator_config());
+    slot = std::make_unique<Match>(ticket->match_id, rules, replicator_config(),
+                                   spectator_replicator_config());
     if (config_.observer) config_.observer->match_began(ticket->match_id, rules);
     prioritize_nearby(*slot);
     if (config_.on_match_began) config_.on_match_began(ticket->match_id);
@@ -323,6 +307,10 @@ void ArenaServer::on_disconnected(net::PeerId peer) {
   if (found == match_of_peer_.end()) return;
   Match& match = *matches_.at(found->second);
   match_of_peer_.erase(found);
+  if (match.spectators.erase(peer) != 0) {
+    match.spectator_replicator.remove_client(peer);
+    return;
+  }
   const auto player = match.players.find(peer);
   if (player == match.players.end()) return;
   Match::Entry& entry = match.by_lobby_player[player->second.lobby_player_id];
@@ -347,12 +335,25 @@ void ArenaServer::tick() {
     if (match.over_at) {
       remember_finished(match.id);
       // Linger so the final scores arrive, then close; the match goes once everyone is gone.
-      if (!match.closing && now - *match.over_at >= std::chrono::milliseconds(config_.linger_ms)) {
+      const auto linger = std::chrono::milliseconds(config_.linger_ms);
+      if (!match.closing && now - *match.over_at >= linger) {
         match.closing = true;
         for (const auto& [peer, player] : match.players)
           net_->disconnect(peer, net::DisconnectReason::closed);
       }
-      if (match.players.empty()) {
+      // Spectators are a delay behind: they see the end, and its final scores, that much later.
+      stream_to_spectators(match, ++match.stream_tick);
+      if (!match.stream_drained_at && match.delayed_states.empty() &&
+          match.delayed_messages.empty()) {
+        match.stream_drained_at = now;
+      }
+      if (!match.spectators_closing && match.stream_drained_at &&
+          now - *match.stream_drained_at >= linger) {
+        match.spectators_closing = true;
+        for (const auto& [peer, spectator] : match.spectators)
+          net_->disconnect(peer, net::DisconnectReason::closed);
+      }
+      if (match.players.empty() && match.spectators.empty()) {
         worker_cpu_us_finished_ += match.replicator.worker_cpu_seconds() * 1e6;
         if (config_.observer) config_.observer->match_closed(match.id);
         it = matches_.erase(it);
@@ -365,6 +366,7 @@ void ArenaServer::tick() {
                        [](const auto& entry) { return entry.second.left_at.has_value(); })) {
         // Everyone left before the end and nobody came back: the room goes back to the lobby.
         remember_finished(match.id);
+        close_spectators(match, net::DisconnectReason::closed);
         if (config_.on_match_over) config_.on_match_over(match.id, net::MatchEndReason::abandoned);
         worker_cpu_us_finished_ += match.replicator.worker_cpu_seconds() * 1e6;
         if (config_.observer) config_.observer->match_closed(match.id);
@@ -376,7 +378,10 @@ void ArenaServer::tick() {
     ++it;
   }
   stats_.matches = matches_.size();
-  stats_.players = match_of_peer_.size();
+  stats_.spectators = 0;
+  for (const auto& [id, match] : matches_)
+    stats_.spectators += match->spectators.size();
+  stats_.players = match_of_peer_.size() - stats_.spectators;
   stats_.snapshot_worker_cpu_us = worker_cpu_us_finished_;
   for (const auto& [id, match] : matches_)
     stats_.snapshot_worker_cpu_us += match->replicator.worker_cpu_seconds() * 1e6;
@@ -418,7 +423,7 @@ void ArenaServer::tick_match(Match& match) {
   }
 
   if (match.replicator.snapshot_due(tick)) {
-    const sim::WorldState state = match.world.state();
+    sim::WorldState state = match.world.state();
     match.snapshot_peers.clear();
     for (const auto& [peer, player] : match.players) {
       const PlayerState* self = match.world.player(player.entity);
@@ -444,10 +449,13 @@ void ArenaServer::tick_match(Match& match) {
         ++stats_.snapshots_sent;
       }
     }
+    match.delayed_states.push_back({tick, std::move(state)});
   }
 
+  match.stream_tick = tick;
   if (match.world.match_over()) {
     send_scores(match, true);
+    stream_to_spectators(match, tick);
     match.over_at = std::chrono::steady_clock::now();
     ++stats_.matches_finished;
     if (config_.on_match_over) config_.on_match_over(match.id, net::MatchEndReason::finished);
@@ -458,6 +466,7 @@ void ArenaServer::tick_match(Match& match) {
       match.scores_changed) {
     send_scores(match, false);
   }
+  stream_to_spectators(match, tick);
 }
 
 void ArenaServer::release_absentees(Match& match, std::chrono::steady_clock::time_point now) {
@@ -497,6 +506,7 @@ void ArenaServer::send_scores(Match& match, bool final_scores) {
 }
 
 void ArenaServer::send_match_message(Match& match, const std::vector<std::byte>& message) {
+  match.delayed_messages.push_back({static_cast<sim::WireTick>(match.world.tick()), message});
   for (const auto& [peer, player] : match.players) {
     if (net_->send(peer, kMatchChannel, net::Delivery::reliable_ordered, message) ==
         net::SendResult::ok) {

@@ -2,7 +2,9 @@
 // The Arena game server: admits players by the join tickets the lobby signed, runs one match per
 // match id the tickets name (the lobby may start several rooms' matches on one server), steps each
 // match's World at the fixed tick rate with the players' inputs, and sends every player
-// delta-compressed snapshots, the score table and the end of the match.
+// delta-compressed snapshots, the score table and the end of the match. Spectators (tickets with
+// the spectator role) get the same stream delayed by spectator_delay_ms, and have no entity and
+// no say in the match.
 //
 // Runs on the caller's thread: call run_for() (or poll_once()) from the program's main loop.
 
@@ -80,14 +82,29 @@ struct ServerConfig {
   // to its end (finished), or left by every player, none back within the reconnect grace
   // (abandoned).
   std::function<void(std::uint64_t match_id, tickwire::net::MatchEndReason reason)> on_match_over;
+  // Spectators per match at most; one more is told so (a Refused message) and disconnected with
+  // server_full. 0..1024 (0: no spectators). Default 16.
+  std::uint32_t max_spectators_per_match = 16;
+  // How far behind the match spectators see it, in milliseconds: a spectator who talks to a
+  // player (voice, a second screen) can only tell them where everyone was this long ago, too
+  // late to aim by. 0..60000. Default 3000.
+  std::uint32_t spectator_delay_ms = 3000;
+  // Snapshot body bytes per spectator at most, as snapshot_budget_bytes for a player. A
+  // spectator has no entity of their own to favour, so everything shares it; 0 = no limit.
+  // Default 400 (docs/benchmarks.md has what a spectator costs).
+  std::size_t spectator_snapshot_budget_bytes = 400;
   // Told every change to every match's World (the replay recorder); null: nobody.
   std::shared_ptr<MatchObserver> observer;
 };
 
 struct ServerStats {
   std::size_t matches = 0;
-  std::size_t players = 0;
-  std::uint64_t ticks = 0;  // match ticks simulated, all matches
+  std::size_t players = 0;               // connected players, spectators not counted
+  std::size_t spectators = 0;            // connected spectators, all matches
+  std::uint64_t spectators_refused = 0;  // spectator tickets refused (cap, no such match running)
+  std::uint64_t spectator_inputs_dropped = 0;  // inputs spectators sent (never applied)
+  std::uint64_t spectator_bytes = 0;  // message payload bytes to spectators (not in bytes_sent)
+  std::uint64_t ticks = 0;            // match ticks simulated, all matches
   std::uint64_t matches_finished = 0;
   std::uint64_t inputs_applied = 0;
   std::uint64_t inputs_missing = 0;       // a player had no input for a tick (it stood still)
@@ -136,6 +153,7 @@ class ArenaServer {
  private:
   struct Match;
   struct Player;
+  struct Spectator;
   // `enet` and `websocket` are the transports inside `net` (for their ports and counters).
   ArenaServer(const ServerConfig& config, std::unique_ptr<tickwire::net::ServerTransport> net,
               const tickwire::net::ServerTransport* enet,
@@ -144,11 +162,20 @@ class ArenaServer {
   void on_connected(tickwire::net::PeerId peer);
   void on_disconnected(tickwire::net::PeerId peer);
   void on_message(tickwire::net::Event& event);
+  // Spectators (arena_spectators.cpp).
+  void admit_spectator(tickwire::net::PeerId peer, const tickwire::net::JoinTicket& ticket);
+  void on_spectator_message(Match& match, Spectator& spectator, tickwire::net::Event& event);
+  void refuse(tickwire::net::PeerId peer, tickwire::net::DisconnectReason reason,
+              const std::string& why);
+  // Sends spectators what happened spectator_delay_ms before the match's `tick`.
+  void stream_to_spectators(Match& match, std::uint32_t tick);
+  void close_spectators(Match& match, tickwire::net::DisconnectReason reason);
   void tick();
   void tick_match(Match& match);
   void send_scores(Match& match, bool final_scores);
   void send_match_message(Match& match, const std::vector<std::byte>& message);
   tickwire::sim::ReplicatorConfig replicator_config() const;
+  tickwire::sim::ReplicatorConfig spectator_replicator_config() const;
   void remember_finished(std::uint64_t match_id);
   // Takes out of the world the entities of players whose reconnect grace has run out.
   void release_absentees(Match& match, std::chrono::steady_clock::time_point now);
@@ -165,6 +192,7 @@ class ArenaServer {
   tickwire::sim::FixedTickClock clock_;  // which ticks are due, from the time run_for() sees pass
   std::chrono::steady_clock::time_point last_advance_;  // when clock_ was last advanced
   std::uint32_t match_ticks_;                           // the length of every match, in ticks
+  std::uint32_t delay_ticks_;                           // spectator_delay_ms in ticks
   std::vector<double> tick_cpu_us_;
   double worker_cpu_us_finished_ = 0;  // snapshot workers' CPU in matches that are gone
   // From 0.1 ms to a 60 Hz tick's whole budget and beyond.

@@ -51,6 +51,8 @@ std::string GameMetrics::render() const {
                 server_.tick_seconds().snapshot());
   out.gauge("tickwire_game_players", "Players connected to a match.",
             static_cast<double>(s.players));
+  out.gauge("tickwire_game_spectators", "Spectators watching a match.",
+            static_cast<double>(s.spectators));
   out.gauge("tickwire_game_matches", "Matches running.", static_cast<double>(s.matches));
   out.counter("tickwire_game_matches_finished_total", "Matches played to their end.",
               s.matches_finished);
@@ -71,6 +73,14 @@ std::string GameMetrics::render() const {
               s.bytes_sent);
   out.counter("tickwire_game_snapshot_sent_bytes_total", "Of those, snapshot bytes.",
               s.snapshot_bytes);
+  out.counter("tickwire_game_spectators_refused_total",
+              "Spectator tickets refused: the match's cap reached, or no such match running.",
+              s.spectators_refused);
+  out.counter("tickwire_game_spectator_inputs_dropped_total",
+              "Inputs spectators sent (a spectator has no say: each is dropped).",
+              s.spectator_inputs_dropped);
+  out.counter("tickwire_game_spectator_sent_bytes_total",
+              "Message payload bytes sent to spectators (the delayed stream).", s.spectator_bytes);
   net::append_transport_metrics(out, "tickwire_game", figures.transports);
   return out.text();
 }

@@ -22,6 +22,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <memory>
@@ -324,6 +325,9 @@ int run(const arena::ServerOptions& options) {
     config.match_seconds = options.match_seconds;
     config.reconnect_grace_ms = static_cast<std::uint32_t>(options.reconnect_grace_s * 1000);
     config.drones = options.drones;
+    config.max_spectators_per_match = static_cast<std::uint32_t>(options.max_spectators);
+    config.spectator_delay_ms =
+        static_cast<std::uint32_t>(std::lround(options.spectator_delay_s * 1000));
     config.seed = options.seed;
     if (options.replays) {
       auto recorder = arena::MatchRecorder::make(

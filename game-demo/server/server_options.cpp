@@ -93,6 +93,16 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& op
                  "(0: gone at once)")
       ->check(CLI::Range(0.0, 3600.0))
       ->capture_default_str();
+  app.add_option("--max-spectators", options.max_spectators,
+                 "spectators per match at most (0: none); they use the server's connection "
+                 "slots (--max-players) too")
+      ->check(CLI::Range(0, 1024))
+      ->capture_default_str();
+  app.add_option("--spectator-delay", options.spectator_delay_s,
+                 "seconds behind the match spectators see it, so that what they see is too old "
+                 "to help a player")
+      ->check(CLI::Range(0.0, 60.0))
+      ->capture_default_str();
   app.add_option("--drones", options.drones, "wandering drones per match")
       ->check(CLI::Range(0, 10000))
       ->capture_default_str();

@@ -48,6 +48,8 @@ struct ServerOptions {
   double match_seconds = 180;
   double reconnect_grace_s = 30;  // a dropped player's entity waits this long for them
   int drones = 30;
+  int max_spectators = 16;       // spectators per match at most (they take connection slots too)
+  double spectator_delay_s = 3;  // how far behind the match spectators see it
   std::string key_file;
   std::string seal_key_file;         // the game server's sealing key pair; empty: fresh each start
   std::string game_server_seal_key;  // --role lobby --game-server: that server's seal public key

@@ -27,12 +27,18 @@ class TestLobby {
     return config;
   }
   // A fresh ticket (a new nonce) each time, as the lobby issues one to a returning player.
-  tickwire::net::IssuedTicket ticket(std::uint64_t player) const {
-    return issuer_.issue_with_keys(player, /*match_id=*/7, kTicketAddress, seal_keys_.public_key);
+  // `role`: spectator for a ticket that watches the match (SpectateMatch's).
+  tickwire::net::IssuedTicket ticket(
+      std::uint64_t player,
+      tickwire::net::TicketRole role = tickwire::net::TicketRole::player) const {
+    return issuer_.issue_with_keys(player, /*match_id=*/7, kTicketAddress, seal_keys_.public_key,
+                                   30'000, role);
   }
   // A player's connection to the server on `port` of 127.0.0.1, as the game's own client makes it.
-  ClientConfig client_config(std::uint64_t player, std::uint16_t port) const {
-    const tickwire::net::IssuedTicket issued = ticket(player);
+  ClientConfig client_config(
+      std::uint64_t player, std::uint16_t port,
+      tickwire::net::TicketRole role = tickwire::net::TicketRole::player) const {
+    const tickwire::net::IssuedTicket issued = ticket(player, role);
     ClientConfig config;
     config.server_address = "127.0.0.1:" + std::to_string(port);
     config.ticket = issued.ticket;

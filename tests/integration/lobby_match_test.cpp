@@ -3,9 +3,11 @@
 // dedicated game servers registering (with their seal key), reporting load and ending matches.
 
 #include <algorithm>
+#include <chrono>
 #include <optional>
 #include <span>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "lobby_fixture.hpp"
@@ -21,6 +23,10 @@ std::vector<std::uint8_t> key_bytes(const net::ServerSealPublicKey& key) {
 std::vector<std::byte> report_load(std::uint64_t id, std::uint32_t players) {
   FlatBufferBuilder fbb;
   return finish(fbb, id, wire::LobbyBody::ReportLoad, wire::CreateReportLoad(fbb, players));
+}
+std::vector<std::byte> spectate_match(std::uint64_t id, std::uint64_t room) {
+  FlatBufferBuilder fbb;
+  return finish(fbb, id, wire::LobbyBody::SpectateMatch, wire::CreateSpectateMatch(fbb, room));
 }
 std::vector<std::byte> match_end(std::uint64_t id, std::uint64_t match) {
   FlatBufferBuilder fbb;
@@ -274,6 +280,71 @@ TEST_F(LobbyMatchTest, a_json_client_gets_its_session_keys_as_64_numbers) {
   ASSERT_NE(end, std::string::npos) << start;
   const std::string list = start.substr(keys, end - keys);
   EXPECT_EQ(std::count(list.begin(), list.end(), ','), 63) << list;
+}
+
+TEST_F(LobbyMatchTest, a_spectator_gets_a_spectator_ticket_for_a_running_match_and_no_seat) {
+  start();
+  Player& ann = add_player();
+  Player& carol = add_player();
+  hello_ok(ann, "ann");
+  const std::uint64_t carol_id = hello_ok(carol, "carol");
+  const auto* created = call(ann, 2, create_room(2, "ann's room", 4));
+  ASSERT_TRUE(ok(created));
+  const std::uint64_t room = created->body_as_RoomDetail()->summary()->room_id();
+  // Nothing to watch yet, and no such room.
+  EXPECT_EQ(code(call(carol, 2, spectate_match(2, room))), wire::ErrorCode::no_match);
+  EXPECT_EQ(code(call(carol, 3, spectate_match(3, room + 1000))), wire::ErrorCode::room_not_found);
+
+  ASSERT_TRUE(ok(call(ann, 3, set_ready(3, true))));
+  ASSERT_TRUE(ok(call(ann, 4, start_match(4))));
+  ASSERT_TRUE(
+      pump_players(players_, [&] { return !ann.events(wire::LobbyBody::MatchStart).empty(); }));
+  const auto* played = ann.events(wire::LobbyBody::MatchStart)[0]->body_as_MatchStart();
+  EXPECT_FALSE(played->spectator());
+  // A member plays the match rather than watch it.
+  EXPECT_EQ(code(call(ann, 5, spectate_match(5, room))), wire::ErrorCode::bad_request);
+
+  // Not before a player has reached the game server: the match is not there to watch yet.
+  EXPECT_EQ(code(call(carol, 4, spectate_match(4, room))), wire::ErrorCode::no_match);
+  lobby_->match_began(played->match_id());
+  // The game server's report reaches the lobby's thread on its next turn: ask until it has.
+  std::uint64_t request = 10;
+  bool granted = false;
+  for (int attempt = 0; attempt < 50 && !granted; ++attempt, ++request) {
+    const auto* reply = call(carol, request, spectate_match(request, room));
+    granted = ok(reply);
+    if (!granted) {
+      ASSERT_EQ(code(reply), wire::ErrorCode::no_match);
+      // Well within the lobby's 20 requests a second.
+      std::this_thread::sleep_for(std::chrono::milliseconds(60));
+    }
+  }
+  ASSERT_TRUE(granted);
+  ASSERT_TRUE(
+      pump_players(players_, [&] { return !carol.events(wire::LobbyBody::MatchStart).empty(); }));
+  const auto* watched = carol.events(wire::LobbyBody::MatchStart)[0]->body_as_MatchStart();
+  EXPECT_TRUE(watched->spectator());
+  EXPECT_EQ(watched->match_id(), played->match_id());
+  EXPECT_EQ(watched->server_address()->str(), "127.0.0.1:7777");
+  net::JoinTicketVerifier verifier(issuer_.public_key(), "127.0.0.1:7777", local_server_keys());
+  const net::TicketCheck spectator = verifier.verify(ticket_of(*watched), net::unix_time_ms());
+  ASSERT_TRUE(spectator.ok) << net::to_string(spectator.error);
+  EXPECT_EQ(spectator.ticket.role, net::TicketRole::spectator);
+  EXPECT_EQ(spectator.ticket.player_id, carol_id);
+  EXPECT_EQ(spectator.keys, keys_of(*watched));
+  const net::TicketCheck player = verifier.verify(ticket_of(*played), net::unix_time_ms());
+  ASSERT_TRUE(player.ok) << net::to_string(player.error);
+  EXPECT_EQ(player.ticket.role, net::TicketRole::player);
+  // Watching takes no seat: the room still has its one member, and carol is in no room.
+  FlatBufferBuilder fbb;
+  const auto* listed =
+      call(carol, 500, finish(fbb, 500, wire::LobbyBody::ListRooms, wire::CreateListRooms(fbb)));
+  ASSERT_TRUE(ok(listed));
+  ASSERT_EQ(listed->body_as_RoomList()->rooms()->size(), 1u);
+  EXPECT_EQ(listed->body_as_RoomList()->rooms()->Get(0)->players(), 1u);
+  EXPECT_EQ(code(call(carol, 501, chat(501, "hi"))), wire::ErrorCode::not_in_room);
+  EXPECT_EQ(lobby_->counters().spectator_tickets, 1u);
+  EXPECT_EQ(lobby_->counters().matches_started, 1u);
 }
 
 }  // namespace

@@ -25,6 +25,24 @@ TEST(JoinTicket, a_valid_ticket_is_accepted_once_with_its_contents) {
   EXPECT_EQ(again.error, TicketError::reused);
 }
 
+TEST(JoinTicket, the_role_travels_signed_and_an_unknown_role_is_malformed) {
+  const auto issuer = JoinTicketIssuer::generate();
+  JoinTicketVerifier verifier(issuer.public_key(), kServer);
+  const TicketCheck player = verifier.verify(issuer.issue(1, 7, kServer), unix_time_ms());
+  ASSERT_TRUE(player.ok);
+  EXPECT_EQ(player.ticket.role, TicketRole::player);
+  const TicketCheck spectator =
+      verifier.verify(issuer.issue(2, 7, kServer, 30'000, TicketRole::spectator), unix_time_ms());
+  ASSERT_TRUE(spectator.ok);
+  EXPECT_EQ(spectator.ticket.role, TicketRole::spectator);
+  // A role from a newer lobby than this server knows grants nothing.
+  JoinTicket future{3, 7, kServer, unix_time_ms() + 30'000, {}, static_cast<TicketRole>(9)};
+  future.nonce[0] = 1;
+  const TicketCheck unknown = verifier.verify(issuer.sign(future), unix_time_ms());
+  EXPECT_FALSE(unknown.ok);
+  EXPECT_EQ(unknown.error, TicketError::malformed);
+}
+
 TEST(JoinTicket, check_leaves_the_ticket_unused_and_use_takes_it_once) {
   const auto issuer = JoinTicketIssuer::generate();
   JoinTicketVerifier verifier(issuer.public_key(), kServer);

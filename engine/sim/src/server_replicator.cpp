@@ -20,6 +20,7 @@ struct ServerReplicator::Client {
     WorldState view;  // what the client holds if it received this snapshot
   };
   ClientId id = 0;
+  ClientRole role = ClientRole::player;
   std::vector<Sent> history;
   WireTick acknowledged = 0;
   WireTick newest_sent = 0;
@@ -58,10 +59,11 @@ ServerReplicator::Client* ServerReplicator::find(ClientId client) const {
   return nullptr;
 }
 
-void ServerReplicator::add_client(ClientId client) {
+void ServerReplicator::add_client(ClientId client, ClientRole role) {
   if (find(client) != nullptr) return;
   auto entry = std::make_unique<Client>();
   entry->id = client;
+  entry->role = role;
   entry->history.resize(config_.history);
   clients_.push_back(std::move(entry));
 }
@@ -190,6 +192,11 @@ void ServerReplicator::on_message(ClientId id, std::span<const std::byte> messag
       client->history[ack % config_.history].tick == ack) {
     client->acknowledged = ack;
     client->stats.acknowledged = ack;
+  }
+  if (client->role == ClientRole::watcher) {
+    // Its acknowledgement counts (deltas need it); its inputs never reach take_input().
+    counters_.inputs_from_watchers += client->decoded.inputs.size();
+    return;
   }
 
   const std::uint64_t newest_allowed = std::uint64_t{client->newest_sent} + config_.max_input_lead;

@@ -206,6 +206,35 @@ TEST(Replicator, oversized_messages_are_refused_and_replication_goes_on) {
   EXPECT_TRUE(server.take_input(1, 2));
 }
 
+TEST(Replicator, a_watchers_acknowledgements_count_and_its_inputs_are_dropped_and_counted) {
+  const EntitySchema schema = test::make_test_schema();
+  ServerReplicator server(schema);
+  ClientReplicator player(schema);
+  ClientReplicator watcher(schema);
+  server.add_client(1);
+  server.add_client(2, ClientRole::watcher);
+  test::TestWorld world(5, 20);
+  for (WireTick tick = 1; tick <= 10; ++tick) {
+    world.step();
+    const WorldState state = world.state(schema);
+    ASSERT_TRUE(player.on_message(server.snapshot_for(1, tick, state)));
+    ASSERT_TRUE(watcher.on_message(server.snapshot_for(2, tick, state)));
+    player.add_input(tick + 1, input_bytes(tick + 1));
+    watcher.add_input(tick + 1, input_bytes(tick + 1));
+    server.on_message(1, player.update_message());
+    server.on_message(2, watcher.update_message());
+    EXPECT_TRUE(server.take_input(1, tick + 1)) << "tick " << tick + 1;
+    EXPECT_FALSE(server.take_input(2, tick + 1)) << "tick " << tick + 1;
+  }
+  // The watcher acknowledged like the player (its snapshots are deltas), and each of its
+  // inputs, repeats included, was counted as dropped; nothing else was.
+  EXPECT_EQ(server.client_stats(2)->acknowledged, 10u);
+  EXPECT_NE(server.client_stats(2)->last_baseline, 0u);
+  EXPECT_GE(server.counters().inputs_from_watchers, 10u);
+  EXPECT_EQ(server.counters().inputs_rejected, 0u);
+  EXPECT_EQ(server.counters().malformed, 0u);
+}
+
 TEST(Replicator, snapshots_are_due_at_the_configured_rate) {
   const EntitySchema schema = test::make_test_schema();
   const auto count_due = [&](ReplicatorConfig config) {

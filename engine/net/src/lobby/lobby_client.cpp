@@ -18,9 +18,9 @@ using flatbuffers::Offset;
 // The lobby's framing: channel 0 carries binary frames (FlatBuffers), the only kind we send.
 constexpr Channel kBinary = 0;
 
-static_assert(static_cast<std::uint16_t>(LobbyError::address_limit) ==
-                      static_cast<std::uint16_t>(wire::ErrorCode::address_limit) &&
-                  wire::ErrorCode::address_limit == wire::ErrorCode::MAX,
+static_assert(static_cast<std::uint16_t>(LobbyError::no_match) ==
+                      static_cast<std::uint16_t>(wire::ErrorCode::no_match) &&
+                  wire::ErrorCode::no_match == wire::ErrorCode::MAX,
               "LobbyError mirrors lobby.fbs ErrorCode");
 
 std::string text(const flatbuffers::String* s) {
@@ -304,7 +304,8 @@ void LobbyClient::handle_frame(std::span<const std::byte> bytes) {
       const auto* start = message->body_as_MatchStart();
       LobbyMatch match{.match_id = start->match_id(),
                        .server_address = text(start->server_address()),
-                       .websocket_address = text(start->websocket_address())};
+                       .websocket_address = text(start->websocket_address()),
+                       .spectator = start->spectator()};
       if (start->ticket() != nullptr) {
         const auto* data = reinterpret_cast<const std::byte*>(start->ticket()->data());
         match.ticket.assign(data, data + start->ticket()->size());
@@ -321,7 +322,8 @@ void LobbyClient::handle_frame(std::span<const std::byte> bytes) {
         std::copy(middle, keys->end(), session.server_to_client.begin());
         match.session_keys = session;
       }
-      if (room_) room_->summary.in_match = true;
+      // A spectator's ticket is for another room's match: this player's room plays on.
+      if (room_ && !match.spectator) room_->summary.in_match = true;
       events_.push_back({.type = LobbyEventType::match_start, .match = std::move(match)});
       break;
     }
@@ -454,6 +456,12 @@ std::uint64_t LobbyClient::start_match() {
   FlatBufferBuilder fbb;
   const auto body = wire::CreateStartMatch(fbb);
   return send_request(finish(fbb, next_request_id(), wire::LobbyBody::StartMatch, body.Union()));
+}
+
+std::uint64_t LobbyClient::spectate_match(std::uint64_t room_id) {
+  FlatBufferBuilder fbb;
+  const auto body = wire::CreateSpectateMatch(fbb, room_id);
+  return send_request(finish(fbb, next_request_id(), wire::LobbyBody::SpectateMatch, body.Union()));
 }
 
 std::uint64_t LobbyClient::register_game_server(const GameServerRegistration& registration) {

@@ -52,6 +52,7 @@ bool is_request(wire::LobbyBody body) {
     case wire::LobbyBody::SendChat:
     case wire::LobbyBody::SetReady:
     case wire::LobbyBody::StartMatch:
+    case wire::LobbyBody::SpectateMatch:
     case wire::LobbyBody::GetRegistrationChallenge:
     case wire::LobbyBody::RegisterGameServer:
     case wire::LobbyBody::ReportLoad:

@@ -135,7 +135,8 @@ MessageBytes match_end_event(std::uint64_t match_id, RoomId room, MatchEndReason
 }
 
 MessageBytes match_start_event(std::uint64_t match_id, const MatchServer& server,
-                               std::span<const std::byte> ticket, const SessionKeys* keys) {
+                               std::span<const std::byte> ticket, const SessionKeys* keys,
+                               bool spectator) {
   FlatBufferBuilder fbb(512);
   const auto address = fbb.CreateString(server.address);
   const auto websocket_address =
@@ -150,8 +151,8 @@ MessageBytes match_start_event(std::uint64_t match_id, const MatchServer& server
     out = std::copy(keys->client_to_server.begin(), keys->client_to_server.end(), out);
     std::copy(keys->server_to_client.begin(), keys->server_to_client.end(), out);
   }
-  const auto body =
-      wire::CreateMatchStart(fbb, match_id, address, bytes, session_keys, websocket_address);
+  const auto body = wire::CreateMatchStart(fbb, match_id, address, bytes, session_keys,
+                                           websocket_address, spectator);
   return finish(fbb, 0, {}, wire::LobbyBody::MatchStart, body.Union());
 }
 

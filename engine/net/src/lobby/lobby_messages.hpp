@@ -44,8 +44,9 @@ std::size_t largest_room_detail_bytes(const LobbyConfig& config);
 MessageBytes presence_event(RoomId room, wire::PresenceKind kind, const MemberInfo& member);
 MessageBytes match_end_event(std::uint64_t match_id, RoomId room, MatchEndReason reason);
 // `keys`: the player's session keys, or null for a server without encryption. The message is
-// for that player alone.
+// for that player alone. `spectator`: the ticket is a spectator's.
 MessageBytes match_start_event(std::uint64_t match_id, const MatchServer& server,
-                               std::span<const std::byte> ticket, const SessionKeys* keys);
+                               std::span<const std::byte> ticket, const SessionKeys* keys,
+                               bool spectator = false);
 
 }  // namespace tickwire::net::lobby_detail

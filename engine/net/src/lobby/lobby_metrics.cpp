@@ -11,6 +11,7 @@ LobbyCounters LobbyMetrics::snapshot() const {
   out.bytes_received = bytes_received.load();
   out.bytes_sent = bytes_sent.load();
   out.matches_started = matches_started.load();
+  out.spectator_tickets = spectator_tickets.load();
   out.dropped_malformed = dropped_malformed.load();
   out.replies_too_large = replies_too_large.load();
   out.dropped_unsupported = dropped_unsupported.load();
@@ -48,6 +49,8 @@ std::string render_prometheus(const LobbyCounters& c) {
   out.counter("tickwire_lobby_bytes_received_total", "Message bytes received.", c.bytes_received);
   out.counter("tickwire_lobby_bytes_sent_total", "Message bytes sent.", c.bytes_sent);
   out.counter("tickwire_lobby_matches_started_total", "Matches started.", c.matches_started);
+  out.counter("tickwire_lobby_spectator_tickets_total",
+              "Spectator tickets issued (SpectateMatch granted).", c.spectator_tickets);
   out.counter("tickwire_lobby_http_requests_total", "Plain HTTP requests answered.",
               c.http_requests);
   out.family("tickwire_lobby_drops_total", MetricType::counter,

@@ -17,6 +17,7 @@ struct LobbyMetrics {
   std::atomic<std::uint64_t> bytes_received{0};
   std::atomic<std::uint64_t> bytes_sent{0};
   std::atomic<std::uint64_t> matches_started{0};
+  std::atomic<std::uint64_t> spectator_tickets{0};
   std::atomic<std::uint64_t> dropped_malformed{0};
   std::atomic<std::uint64_t> replies_too_large{0};
   std::atomic<std::uint64_t> dropped_unsupported{0};

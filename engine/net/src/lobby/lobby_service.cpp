@@ -180,6 +180,8 @@ void LobbyService::dispatch(const Request& request) {
       return set_ready(request, *message.body_as_SetReady());
     case wire::LobbyBody::StartMatch:
       return start_match(request);
+    case wire::LobbyBody::SpectateMatch:
+      return spectate_match(request, *message.body_as_SpectateMatch());
     default:
       // The codec lets only requests through; Hello and ListRooms are handled above.
       return fail(request, wire::ErrorCode::bad_request, "not a request");

@@ -133,8 +133,11 @@ class LobbyService {
   void chat(const Request& request, const wire::SendChat& chat);
   void set_ready(const Request& request, const wire::SetReady& ready);
   void start_match(const Request& request);
-  // A ticket for `player`'s seat in `match`, with fresh session keys, in a MatchStart to them.
-  void send_match_ticket(PlayerId player, std::uint64_t match, const MatchServer& server);
+  void spectate_match(const Request& request, const wire::SpectateMatch& spectate);
+  // A ticket for `player`'s seat in `match` (or a spectator's ticket to watch it), with fresh
+  // session keys, in a MatchStart to them.
+  void send_match_ticket(PlayerId player, std::uint64_t match, const MatchServer& server,
+                         TicketRole role = TicketRole::player);
   // Game-server registration (game_server_registration.cpp).
   void get_registration_challenge(const Request& request);
   void register_game_server(const Request& request, const wire::RegisterGameServer& registration);

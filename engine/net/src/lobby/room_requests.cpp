@@ -318,19 +318,47 @@ void LobbyService::start_match(const Request& request) {
     send_match_ticket(member.player, match, server);
 }
 
+void LobbyService::spectate_match(const Request& request, const wire::SpectateMatch& spectate) {
+  const std::optional<RoomInfo> room = state_.room(spectate.room_id());
+  if (!room) {
+    return fail(request, wire::ErrorCode::room_not_found, message_for(StateError::room_not_found));
+  }
+  if (room->match_id == 0) {
+    return fail(request, wire::ErrorCode::no_match,
+                "the room is playing no match: there is nothing to watch (join it instead)");
+  }
+  if (member_of(room->id, request.session.player)) {
+    return fail(request, wire::ErrorCode::bad_request,
+                "you have a seat in this match: play it rather than watch it");
+  }
+  // Until a player reaches the game server the match does not exist there, and the server
+  // refuses spectators of it (a spectator never starts a match).
+  if (!room->match_began) {
+    return fail(request, wire::ErrorCode::no_match,
+                "the room's match has not begun on its game server yet: ask again in a moment");
+  }
+  // The game server caps the spectators of each match (it alone knows how many it has), so
+  // the lobby issues the ticket and the server may refuse it.
+  ++metrics_.spectator_tickets;
+  reply(request, ok_reply(request.id));
+  send_match_ticket(request.session.player, room->match_id, room->match_server,
+                    TicketRole::spectator);
+}
+
 void LobbyService::send_match_ticket(PlayerId player, std::uint64_t match,
-                                     const MatchServer& server) {
+                                     const MatchServer& server, TicketRole role) {
+  const bool spectator = role == TicketRole::spectator;
   // Each MatchStart goes to its player alone: it carries their session keys.
   if (server.seal_key) {
     const IssuedTicket issued = tickets_.issue_with_keys(
-        player, match, server.address, *server.seal_key, config_.ticket_lifetime_ms);
+        player, match, server.address, *server.seal_key, config_.ticket_lifetime_ms, role);
     state_.publish({Broadcast::Audience::player, player,
-                    match_start_event(match, server, issued.ticket, &issued.keys)});
+                    match_start_event(match, server, issued.ticket, &issued.keys, spectator)});
   } else {
     const std::vector<std::byte> ticket =
-        tickets_.issue(player, match, server.address, config_.ticket_lifetime_ms);
-    state_.publish(
-        {Broadcast::Audience::player, player, match_start_event(match, server, ticket, nullptr)});
+        tickets_.issue(player, match, server.address, config_.ticket_lifetime_ms, role);
+    state_.publish({Broadcast::Audience::player, player,
+                    match_start_event(match, server, ticket, nullptr, spectator)});
   }
 }
 

@@ -92,8 +92,8 @@ JoinTicketIssuer JoinTicketIssuer::from_secret_key(const TicketSecretKey& secret
 
 std::vector<std::byte> JoinTicketIssuer::issue(std::uint64_t player_id, std::uint64_t match_id,
                                                const std::string& server_address,
-                                               std::uint64_t lifetime_ms) const {
-  JoinTicket ticket{player_id, match_id, server_address, unix_time_ms() + lifetime_ms, {}};
+                                               std::uint64_t lifetime_ms, TicketRole role) const {
+  JoinTicket ticket{player_id, match_id, server_address, unix_time_ms() + lifetime_ms, {}, role};
   randombytes_buf(ticket.nonce.data(), ticket.nonce.size());
   return sign(ticket);
 }
@@ -101,8 +101,8 @@ std::vector<std::byte> JoinTicketIssuer::issue(std::uint64_t player_id, std::uin
 IssuedTicket JoinTicketIssuer::issue_with_keys(std::uint64_t player_id, std::uint64_t match_id,
                                                const std::string& server_address,
                                                const ServerSealPublicKey& server_key,
-                                               std::uint64_t lifetime_ms) const {
-  JoinTicket ticket{player_id, match_id, server_address, unix_time_ms() + lifetime_ms, {}};
+                                               std::uint64_t lifetime_ms, TicketRole role) const {
+  JoinTicket ticket{player_id, match_id, server_address, unix_time_ms() + lifetime_ms, {}, role};
   randombytes_buf(ticket.nonce.data(), ticket.nonce.size());
   IssuedTicket issued;
   crypto_kdf_keygen(issued.keys.client_to_server.data());
@@ -127,7 +127,8 @@ std::vector<std::byte> JoinTicketIssuer::sign(const JoinTicket& ticket, const Se
     sealed = body_builder.CreateVector(box.data(), box.size());
   }
   body_builder.Finish(schemas::CreateTicketBody(body_builder, ticket.player_id, ticket.match_id,
-                                                address, ticket.expires_unix_ms, nonce, sealed));
+                                                address, ticket.expires_unix_ms, nonce, sealed,
+                                                static_cast<schemas::TicketRole>(ticket.role)));
   std::array<std::uint8_t, crypto_sign_BYTES> signature{};
   crypto_sign_detached(signature.data(), nullptr, body_builder.GetBufferPointer(),
                        body_builder.GetSize(), secret_key_.data());
@@ -220,6 +221,9 @@ TicketCheck JoinTicketVerifier::check(std::span<const std::byte> bytes,
   check.ticket.match_id = fields->match_id();
   check.ticket.server_address = fields->server_address()->str();
   check.ticket.expires_unix_ms = fields->expires_unix_ms();
+  // A role this build does not know is no permission at all.
+  if (fields->role() > schemas::TicketRole::MAX) return check;
+  check.ticket.role = static_cast<TicketRole>(fields->role());
   std::memcpy(check.ticket.nonce.data(), fields->nonce()->data(), check.ticket.nonce.size());
 
   if (check.ticket.expires_unix_ms < now_unix_ms) {

@@ -23,12 +23,19 @@
 
 namespace tickwire::net {
 
+// What a ticket lets its holder do in the match (ticket.fbs's TicketRole).
+enum class TicketRole : std::uint8_t {
+  player = 0,     // play: an entity, inputs, a seat in the match
+  spectator = 1,  // watch only: no entity, no inputs, the match as it was a while ago
+};
+
 struct JoinTicket {
   std::uint64_t player_id = 0;
   std::uint64_t match_id = 0;
   std::string server_address;            // "host:port" of the game server the ticket is for
   std::uint64_t expires_unix_ms = 0;     // wall clock (system_clock) milliseconds
   std::array<std::uint8_t, 16> nonce{};  // random; a verifier accepts each nonce once
+  TicketRole role = TicketRole::player;
 };
 
 using TicketPublicKey = std::array<std::uint8_t, 32>;
@@ -75,12 +82,14 @@ class JoinTicketIssuer {
   // It carries no session keys: only for servers that run without encryption.
   std::vector<std::byte> issue(std::uint64_t player_id, std::uint64_t match_id,
                                const std::string& server_address,
-                               std::uint64_t lifetime_ms = 30'000) const;
+                               std::uint64_t lifetime_ms = 30'000,
+                               TicketRole role = TicketRole::player) const;
   // The same with fresh session keys sealed to `server_key`; the keys come back for the client.
   IssuedTicket issue_with_keys(std::uint64_t player_id, std::uint64_t match_id,
                                const std::string& server_address,
                                const ServerSealPublicKey& server_key,
-                               std::uint64_t lifetime_ms = 30'000) const;
+                               std::uint64_t lifetime_ms = 30'000,
+                               TicketRole role = TicketRole::player) const;
   // Signs a ticket as given (tests use this to make expired or foreign tickets), with `keys`
   // sealed to `server_key` when both are given.
   std::vector<std::byte> sign(const JoinTicket& ticket, const SessionKeys* keys = nullptr,

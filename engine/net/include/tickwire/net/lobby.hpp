@@ -207,6 +207,7 @@ struct LobbyCounters {
   std::uint64_t bytes_received = 0;
   std::uint64_t bytes_sent = 0;
   std::uint64_t matches_started = 0;
+  std::uint64_t spectator_tickets = 0;  // SpectateMatch requests granted
   // Drops and disconnects by reason.
   std::uint64_t dropped_malformed = 0;         // frames that are not a LobbyMessage (closed 1007)
   std::uint64_t replies_too_large = 0;         // answered reply_too_large instead

@@ -54,6 +54,7 @@ enum class LobbyError : std::uint16_t {
   malformed,        // the lobby could not read a frame (a client bug): the message says why
   reply_too_large,  // the answer would not fit in one message: ask for less
   address_limit,    // this IP address holds as many rooms or nicknames as one address may
+  no_match,         // spectate_match(): the room is playing no match
 };
 std::string_view to_string(LobbyError error);
 
@@ -107,6 +108,9 @@ struct LobbyMatch {
   // This player's keys for the session, the same the ticket carries sealed for the game server.
   // Unset when the game server runs without encryption. Secret: never log them.
   std::optional<SessionKeys> session_keys;
+  // The ticket is a spectator's (the answer to spectate_match()): the game server shows the
+  // match, delayed, and takes no inputs.
+  bool spectator = false;
 };
 
 enum class LobbyEventType : std::uint8_t {
@@ -118,7 +122,8 @@ enum class LobbyEventType : std::uint8_t {
   room_changed,  // room() changed: joined, created, a member came, went, got ready, a new host
   room_left,     // no longer in a room (left, kicked: `kicked` says which)
   chat,          // `chat` arrived (also kept in chat_log())
-  match_start,   // the host started the match: `match` holds the ticket
+  match_start,   // the host started the match, or spectate_match() was granted: `match` holds
+                 // the ticket (match.spectator says which)
   match_end,     // the room's match is over: the room is back, everyone unready (`match_id`,
                  // `match_end_reason`)
 };
@@ -211,6 +216,12 @@ class LobbyClient {
                      std::string_view to_nickname = {});
   std::uint64_t set_ready(bool ready);
   std::uint64_t start_match();
+  // Watch the match room `room_id` is playing (a room whose summary says in_match; not one's
+  // own): the reply says whether the lobby agreed, and a match_start event with
+  // match.spectator set brings the spectator's ticket. Fails with no_match when the room plays
+  // none or no player has reached its game server yet (ask again), room_not_found, or
+  // bad_request for a member of the room.
+  std::uint64_t spectate_match(std::uint64_t room_id);
 
   // For a dedicated game server (no Hello): offers it for matches, then reports its player count
   // and the start and end of each match. The client asks the lobby for a challenge and answers

@@ -31,6 +31,10 @@ using EntityPriority = std::function<float(const WorldState::Entity&)>;
 // Ticks on the wire are 32 bits and start at 1; 0 means "none".
 using WireTick = std::uint32_t;
 
+// What a client does with the world: play it (its updates carry inputs), or only watch it (a
+// spectator: its updates acknowledge snapshots, and inputs in them are dropped and counted).
+enum class ClientRole : std::uint8_t { player, watcher };
+
 struct ReplicatorConfig {
   // Simulation ticks per second: snapshot ticks are simulation ticks, and rates (velocities)
   // predict positions over the ticks between a baseline and a snapshot. Both ends must agree.
@@ -66,10 +70,11 @@ struct ReplicatorConfig {
 // Why the replicator dropped a message. Counted, never thrown or logged per message.
 struct ReplicatorCounters {
   std::uint64_t messages = 0;
-  std::uint64_t malformed = 0;         // failed FlatBuffers verification or bit decoding
-  std::uint64_t stale = 0;             // a snapshot older than one already applied
-  std::uint64_t missing_baseline = 0;  // delta against a snapshot no longer remembered
-  std::uint64_t inputs_rejected = 0;   // too far ahead or behind, or too large
+  std::uint64_t malformed = 0;             // failed FlatBuffers verification or bit decoding
+  std::uint64_t stale = 0;                 // a snapshot older than one already applied
+  std::uint64_t missing_baseline = 0;      // delta against a snapshot no longer remembered
+  std::uint64_t inputs_rejected = 0;       // too far ahead or behind, or too large
+  std::uint64_t inputs_from_watchers = 0;  // inputs a watcher sent (a watcher has no say)
 };
 
 class ServerReplicator {
@@ -83,7 +88,7 @@ class ServerReplicator {
   ServerReplicator(const ServerReplicator&) = delete;
   ServerReplicator& operator=(const ServerReplicator&) = delete;
 
-  void add_client(ClientId client);
+  void add_client(ClientId client, ClientRole role = ClientRole::player);
   void remove_client(ClientId client);
 
   // Which entities a client sees (interest management). Default: all.

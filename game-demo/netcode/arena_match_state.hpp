@@ -1,0 +1,106 @@
+#pragma once
+// What ArenaServer keeps per match, per player and per spectator: shared by arena_server.cpp
+// (players, ticks, scores) and arena_spectators.cpp (the delayed stream). Private to the server.
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <vector>
+
+#include <tickwire/sim/replicator.hpp>
+
+#include "arena_match_generated.h"
+#include "arena_rules.hpp"
+#include "arena_server.hpp"
+
+namespace arena {
+namespace detail {
+
+// A MatchMessage of `type` around `body`, as bytes to send.
+inline std::vector<std::byte> finish(flatbuffers::FlatBufferBuilder& fbb, match::MatchBody type,
+                                     flatbuffers::Offset<void> body) {
+  fbb.Finish(match::CreateMatchMessage(fbb, type, body));
+  const auto* data = reinterpret_cast<const std::byte*>(fbb.GetBufferPointer());
+  return {data, data + fbb.GetSize()};
+}
+
+}  // namespace detail
+
+struct ArenaServer::Player {
+  tickwire::net::PeerId peer = tickwire::net::kInvalidPeer;
+  PlayerId entity = 0;
+  std::uint64_t lobby_player_id = 0;
+  PlayerInput last_input;       // held for ticks whose input did not arrive in time
+  std::uint32_t malformed = 0;  // messages that were not a valid client update
+};
+
+struct ArenaServer::Spectator {
+  std::uint64_t lobby_player_id = 0;
+  std::uint32_t malformed = 0;  // messages that were not a valid client update
+};
+
+struct ArenaServer::Match {
+  Match(std::uint64_t match_id, const Config& rules,
+        const tickwire::sim::ReplicatorConfig& replication,
+        const tickwire::sim::ReplicatorConfig& spectator_replication)
+      : id(match_id),
+        world(rules),
+        replicator(schema(), replication),
+        spectator_replicator(schema(), spectator_replication) {}
+  std::uint64_t id;
+  World world;
+  tickwire::sim::ServerReplicator replicator;
+  std::map<tickwire::net::PeerId, Player> players;
+  // Spectators watch through a replicator of their own: their snapshots are of older ticks
+  // than the players', under their own budget, and it takes no input from them.
+  tickwire::sim::ServerReplicator spectator_replicator;
+  std::map<tickwire::net::PeerId, Spectator> spectators;
+  std::vector<tickwire::net::PeerId> spectator_peers;  // kept between ticks for its capacity
+  // What spectators are yet to see, oldest first: the states of the snapshot ticks and the
+  // match messages (score tables, the end) of the last spectator_delay_ms. Kept whether or not
+  // anyone watches, so that a spectator who arrives sees the match at once, delayed.
+  struct DelayedState {
+    tickwire::sim::WireTick tick = 0;
+    tickwire::sim::WorldState state;
+  };
+  struct DelayedMessage {
+    tickwire::sim::WireTick tick = 0;
+    std::vector<std::byte> message;
+  };
+  std::deque<DelayedState> delayed_states;
+  std::deque<DelayedMessage> delayed_messages;
+  // The spectators' clock once the match is over: it runs on until they have seen the end.
+  tickwire::sim::WireTick stream_tick = 0;
+  bool spectators_closing = false;
+  std::optional<std::chrono::steady_clock::time_point> stream_drained_at;
+  // Score table entries outlive connections: a player who drops and comes back (a new ticket for
+  // the same match) within the reconnect grace gets the same entity and keeps their score.
+  struct Entry {
+    PlayerId entity;
+    std::uint16_t deaths = 0;
+    bool connected = false;
+    bool was_alive = true;
+    // While disconnected: when they left. Their entity stays in the world until the grace ends.
+    std::optional<std::chrono::steady_clock::time_point> left_at;
+  };
+  std::map<std::uint64_t, Entry> by_lobby_player;
+  PlayerId next_entity = 1;
+  std::uint64_t ticks_since_scores = 0;
+  bool scores_changed = false;
+  std::optional<std::chrono::steady_clock::time_point> over_at;
+  bool closing = false;  // its players were told to go
+  // Where each player is, for the snapshots of this tick: the replicator's priority hook reads
+  // it (from its encoding threads, while nothing writes it).
+  struct Viewer {
+    PlayerId entity = 0;
+    double x = 0, y = 0;
+  };
+  std::map<tickwire::net::PeerId, Viewer> viewers;
+  std::vector<tickwire::net::PeerId> snapshot_peers;  // kept between ticks for its capacity
+  // When the last round of snapshots went out: the next is due a snapshot period later.
+  std::optional<std::chrono::steady_clock::time_point> last_snapshots_at;
+};
+
+}  // namespace arena
