@@ -28,6 +28,9 @@ struct ServerReplicator::Client {
   std::vector<detail::EncodedSnapshot::Deferred> accumulated;
   std::map<WireTick, std::vector<std::byte>> inputs;
   detail::DecodedUpdate decoded;  // the last update read, kept for its buffers
+  // The entities `interest` picked for the last snapshot, kept for their buffers.
+  std::vector<std::uint32_t> interest_indices;
+  WorldState relevant;
   ClientStats stats;
 };
 
@@ -85,17 +88,24 @@ std::vector<std::byte> ServerReplicator::snapshot_for(ClientId id, WireTick tick
   assert(client != nullptr && tick > client->newest_sent);
   if (client == nullptr) return {};
 
-  // What this client may see.
-  WorldState filtered;
-  if (relevant) {
-    WorldStateAssembler assembler;
-    for (std::size_t i = 0; i < world.size(); ++i) {
-      const WorldState::Entity entity = world.at(i);
-      if (relevant(id, entity)) assembler.append(entity.id, entity.type, entity.fields);
+  // What this client may see, assembled into the client's own buffers (no allocation once they
+  // have grown; each client is encoded by one thread at a time).
+  const WorldState* target = &world;
+  if (interest) {
+    std::vector<std::uint32_t>& indices = client->interest_indices;
+    indices.clear();
+    interest(id, world, indices);
+    std::sort(indices.begin(), indices.end());
+    WorldStateAssembler assembler(std::move(client->relevant));
+    for (std::size_t i = 0; i < indices.size(); ++i) {
+      if (indices[i] >= world.size()) break;
+      if (i > 0 && indices[i] == indices[i - 1]) continue;
+      const WorldState::Entity entity = world.at(indices[i]);
+      assembler.append(entity.id, entity.type, entity.fields);
     }
-    filtered = assembler.finish();
+    client->relevant = assembler.finish();
+    target = &client->relevant;
   }
-  const WorldState& target = relevant ? filtered : world;
 
   // The newest acknowledged snapshot still remembered is the baseline; otherwise a full one.
   static const WorldState kNothing;
@@ -127,7 +137,7 @@ std::vector<std::byte> ServerReplicator::snapshot_for(ClientId id, WireTick tick
   WorldState recycled = &slot.view != baseline ? std::move(slot.view) : WorldState{};
   detail::EncodedSnapshot encoded =
       detail::encode_snapshot(schema_, *baseline, (tick - baseline_tick) / config_.tick_rate_hz,
-                              target, config_.max_snapshot_bytes * 8, rank, std::move(recycled));
+                              *target, config_.max_snapshot_bytes * 8, rank, std::move(recycled));
 
   // Changes that waited gain their priority again; sent ones start over.
   client->accumulated = std::move(encoded.deferred);
