@@ -52,7 +52,8 @@ struct Options {
   double tick_rate = 60;
   double snapshot_rate = 30;
   int drones = 60;
-  std::size_t snapshot_threads = 1;  // ServerConfig::snapshot_threads
+  std::size_t snapshot_threads = 1;                          // ServerConfig::snapshot_threads
+  double view_radius = arena::ServerConfig{}.view_radius_m;  // 0: every entity to every player
   std::uint16_t lobby_port = 17740;
   std::uint16_t game_port = 17741;
   std::string csv;  // also write the table here (bench/plots/make_plots.sh draws it)
@@ -227,6 +228,7 @@ Result measure(const Options& options, int players) {
   config.enet.connect_rate_per_address = static_cast<double>(room);
   config.enet.max_pending_handshakes = room;
   config.snapshot_threads = options.snapshot_threads;
+  config.view_radius_m = options.view_radius;
   config.lobby_key = issuer.public_key();
   config.seal_keys = seal_keys;
   config.public_address = address;
@@ -340,6 +342,10 @@ int main(int argc, char** argv) {
   app.add_option("--drones", options.drones, "drones in the match")->capture_default_str();
   app.add_option("--bot-fps", options.bot_fps, "the bots' frames per second")
       ->capture_default_str();
+  app.add_option("--view-radius", options.view_radius,
+                 "metres around a player within which they are sent the others (0: all)")
+      ->check(CLI::Range(0.0, 100000.0))
+      ->capture_default_str();
   app.add_option("--snapshot-threads", options.snapshot_threads,
                  "threads encoding snapshots, the game thread included (ServerConfig)")
       ->capture_default_str()
@@ -361,7 +367,8 @@ int main(int argc, char** argv) {
 
   std::printf(
       "Arena server under load: %.0f Hz ticks, %.0f Hz snapshots, %d drones, %zu snapshot "
-      "thread(s);\nbots in a separate process (tickwire-bot, %.0f fps), lobby and game server in "
+      "thread(s),\nview radius %.0f m (0: the whole arena); bots in a separate process "
+      "(tickwire-bot, %.0f fps), lobby and game server in "
       "this one;\n%.0f s measured after %.0f s of warm-up. Tick CPU is the game thread's CPU time "
       "per tick\n(all matches); core share is that thread's CPU time (ticks and network) over wall "
       "time, and\nus/pl/tick the same per player and tick ('x first': against the first count of "
@@ -374,7 +381,7 @@ int main(int argc, char** argv) {
       "same world.\nUpstream, per player: 'up wire' is what ENet received from the players, 'up "
       "msgs' their\nclient updates (inputs and acknowledgements).\n\n",
       options.tick_rate, options.snapshot_rate, options.drones, options.snapshot_threads,
-      options.bot_fps, options.seconds, options.warmup);
+      options.view_radius, options.bot_fps, options.seconds, options.warmup);
   std::printf("%7s %9s %11s %11s %10s %10s %7s %7s %6s %9s %11s %8s %10s %11s %11s %10s %8s %8s\n",
               "players", "connected", "tick med us", "tick p99 us", "core share", "us/pl/tick",
               "x first", "on time", "snap/s", "encode us", "wire kbit/s", "payload", "snapshots",

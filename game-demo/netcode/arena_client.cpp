@@ -185,6 +185,8 @@ void ArenaClient::on_match_message(std::span<const std::byte> bytes) {
       self_ = joined->entity_id();
       match_id_ = joined->match_id();
       remaining_ticks_ = joined->match_ticks();
+      const float view_radius = joined->view_radius_m();
+      view_radius_m_ = std::isfinite(view_radius) && view_radius > 0 ? view_radius : 0.0;
       rules_.tick_rate_hz = tick_rate;
       replicator_ = std::move(replicator.value());
       interpolator_ = std::move(interpolator.value());

@@ -115,6 +115,9 @@ class ArenaClient {
   const PlayerState& predicted() const { return predictor_.state(); }
   const std::vector<ScoreLine>& scores() const { return scores_; }
   double remaining_seconds() const;
+  // How far from the player's own entity the server sends the others, metres (0: everywhere):
+  // beyond it, the view has nothing, whatever is there.
+  double view_radius_m() const { return view_radius_m_; }
   const NetGraph& net_graph() const { return graph_; }
   std::uint64_t ticks_sent() const { return ticks_sent_; }
 
@@ -144,6 +147,7 @@ class ArenaClient {
   tickwire::sim::EntityId self_ = 0;
   std::uint64_t match_id_ = 0;
   std::uint32_t remaining_ticks_ = 0;
+  double view_radius_m_ = 0;
   bool reconciled_once_ = false;
   std::uint64_t client_tick_ = 0;  // the last tick this client simulated (0 = not started)
   std::uint64_t ticks_sent_ = 0;

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include <tickwire/net/traffic_policy.hpp>
+#include <tickwire/sim/spatial_grid.hpp>
 
 #include "arena_match_generated.h"
 #include "cpu_timing.hpp"
@@ -42,8 +43,9 @@ struct ArenaServer::Player {
 };
 
 struct ArenaServer::Match {
-  Match(std::uint64_t match_id, const Config& rules, const sim::ReplicatorConfig& replication)
-      : id(match_id), world(rules), replicator(schema(), replication) {}
+  Match(std::uint64_t match_id, const Config& rules, const sim::ReplicatorConfig& replication,
+        double grid_cell_m)
+      : id(match_id), world(rules), replicator(schema(), replication), grid(grid_cell_m) {}
   std::uint64_t id;
   World world;
   sim::ServerReplicator replicator;
@@ -72,6 +74,9 @@ struct ArenaServer::Match {
   };
   std::map<net::PeerId, Viewer> viewers;
   std::vector<net::PeerId> snapshot_peers;  // kept between ticks for its capacity
+  // Every entity of the snapshot tick's state by position (with view_radius_m > 0): the
+  // replicator's interest hook reads it like `viewers`.
+  sim::SpatialGrid grid;
   // When the last round of snapshots went out: the next is due a snapshot period later.
   std::optional<std::chrono::steady_clock::time_point> last_snapshots_at;
 };
@@ -84,6 +89,9 @@ net::Result<std::unique_ptr<ArenaServer>> ArenaServer::start(const ServerConfig&
   if (net::Status valid = replicator_config_of(config).validate(); !valid.ok())
     return net::Status::error("replication: " + valid.message());
   if (config.match_seconds <= 0) return net::Status::error("match length must be above 0 s");
+  if (!(config.view_radius_m >= 0) || !std::isfinite(config.view_radius_m))
+    return net::Status::error("view_radius_m = " + std::to_string(config.view_radius_m) +
+                              " is invalid: use metres >= 0 (0: the whole arena)");
   net::EnetServerConfig enet = config.enet;
   enet.common.channel_count = 2;
   enet.require_ticket = net::TicketRequirement{.lobby_key = config.lobby_key,
@@ -180,6 +188,36 @@ void ArenaServer::prioritize_nearby(Match& match) {
   };
 }
 
+void ArenaServer::limit_to_view(Match& match) {
+  // Relevancy: what is beyond the view radius is not sent. The grid is filled once per snapshot
+  // tick (tick_match), so a player's query costs the entities near them, not the whole match.
+  match.replicator.interest = [&match, radius = config_.view_radius_m](
+                                  sim::ClientId client, const sim::WorldState& state,
+                                  std::vector<std::uint32_t>& indices) {
+    const auto found = match.viewers.find(client);
+    if (found == match.viewers.end()) return;
+    const Match::Viewer& viewer = found->second;
+    match.grid.within(viewer.x, viewer.y, radius, indices);
+    // Their own entity always, even a quantization step past the centre: the client reconciles
+    // its prediction against it.
+    if (const auto own = state.index_of(viewer.entity))
+      indices.push_back(static_cast<std::uint32_t>(*own));
+  };
+}
+
+void ArenaServer::index_positions(Match& match, const sim::WorldState& state) {
+  match.grid.clear();
+  for (std::uint32_t i = 0; i < state.size(); ++i) {
+    const sim::WorldState::Entity e = state.at(i);
+    const bool player = e.type == player_type();
+    const std::size_t x = player ? player_fields().x : drone_fields().x;
+    const std::size_t y = player ? player_fields().y : drone_fields().y;
+    match.grid.insert(i, schema().dequantize(e.type, x, e.fields[x]),
+                      schema().dequantize(e.type, y, e.fields[y]));
+  }
+  match.grid.build();
+}
+
 void ArenaServer::run_for(std::chrono::milliseconds duration) {
   const auto end = std::chrono::steady_clock::now() + duration;
   while (true) {
@@ -269,9 +307,12 @@ void ArenaServer::on_connected(net::PeerId peer) {
     rules.match_ticks = match_ticks_;
     rules.drones = config_.drones;
     rules.seed = config_.seed ^ ticket->match_id;
-    slot = std::make_unique<Match>(ticket->match_id, rules, replicator_config());
+    // Cells half the view radius wide: a player's query reads 5 rows of 5 cells at most.
+    const double cell = config_.view_radius_m > 0 ? config_.view_radius_m / 2 : 1.0;
+    slot = std::make_unique<Match>(ticket->match_id, rules, replicator_config(), cell);
     if (config_.observer) config_.observer->match_began(ticket->match_id, rules);
     prioritize_nearby(*slot);
+    if (config_.view_radius_m > 0) limit_to_view(*slot);
     if (config_.on_match_began) config_.on_match_began(ticket->match_id);
   }
   Match& match = *slot;
@@ -312,7 +353,8 @@ void ArenaServer::on_connected(net::PeerId peer) {
 
   FlatBufferBuilder fbb;
   const auto joined = match::CreateJoined(fbb, player.entity, match.id, config_.tick_rate_hz,
-                                          config_.snapshot_rate_hz, match_ticks_);
+                                          config_.snapshot_rate_hz, match_ticks_,
+                                          static_cast<float>(config_.view_radius_m));
   const auto message = finish(fbb, match::MatchBody::Joined, joined.Union());
   (void)net_->send(peer, kMatchChannel, net::Delivery::reliable_ordered, message);
   stats_.bytes_sent += message.size();
@@ -419,6 +461,7 @@ void ArenaServer::tick_match(Match& match) {
 
   if (match.replicator.snapshot_due(tick)) {
     const sim::WorldState state = match.world.state();
+    if (config_.view_radius_m > 0) index_positions(match, state);
     match.snapshot_peers.clear();
     for (const auto& [peer, player] : match.players) {
       const PlayerState* self = match.world.player(player.entity);

@@ -54,6 +54,13 @@ struct ServerConfig {
   // scores and headers included, under 64 kbit/s with 64 players (docs/benchmarks.md). 0 = no
   // limit.
   std::size_t snapshot_budget_bytes = 160;
+  // How far from their own entity a player is sent the others, in metres: the server indexes
+  // every entity in a grid once per snapshot and each player's snapshot considers only what is
+  // within this radius, so its cost follows the crowd near the player, not the whole match. The
+  // client is told the radius and shows the arena beyond it as unseen. The default, 45 m, is
+  // the weapon's 40 m range and a margin: whatever a player can hit, they see coming. 0 = the
+  // whole arena (every entity considered for every player).
+  double view_radius_m = 45;
   // Threads that encode a tick's snapshots, this one included (the replicator's
   // encode_threads; docs/tuning.md says when more than 1 pays). 1..64. Default 1.
   std::size_t snapshot_threads = 1;
@@ -153,6 +160,8 @@ class ArenaServer {
   // Takes out of the world the entities of players whose reconnect grace has run out.
   void release_absentees(Match& match, std::chrono::steady_clock::time_point now);
   void prioritize_nearby(Match& match);
+  void limit_to_view(Match& match);
+  static void index_positions(Match& match, const tickwire::sim::WorldState& state);
 
   ServerConfig config_;
   std::unique_ptr<tickwire::net::ServerTransport> net_;

@@ -234,6 +234,7 @@ int run(const arena::ServerOptions& options) {
     config.match_seconds = options.match_seconds;
     config.reconnect_grace_ms = static_cast<std::uint32_t>(options.reconnect_grace_s * 1000);
     config.drones = options.drones;
+    config.view_radius_m = options.view_radius_m;
     config.seed = options.seed;
     if (options.replays) {
       auto recorder = arena::MatchRecorder::make(

@@ -48,6 +48,7 @@ struct ServerOptions {
   double match_seconds = 180;
   double reconnect_grace_s = 30;  // a dropped player's entity waits this long for them
   int drones = 30;
+  double view_radius_m = 45;  // ServerConfig::view_radius_m
   std::string key_file;
   std::string seal_key_file;         // the game server's sealing key pair; empty: fresh each start
   std::string game_server_seal_key;  // --role lobby --game-server: that server's seal public key
