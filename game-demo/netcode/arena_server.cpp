@@ -29,6 +29,7 @@ sim::ReplicatorConfig replicator_config_of(const ServerConfig& config) {
   replication.snapshot_rate_hz = config.snapshot_rate_hz;
   replication.max_snapshot_bytes = config.snapshot_budget_bytes;
   replication.encode_threads = config.snapshot_threads;
+  replication.input_redundancy = kInputCopies * kMaxTicksPerUpdate;
   return replication;
 }
 

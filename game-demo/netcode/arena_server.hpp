@@ -33,6 +33,12 @@ namespace arena {
 inline constexpr tickwire::net::Channel kMatchChannel = 0;     // reliable: MatchMessage
 inline constexpr tickwire::net::Channel kSnapshotChannel = 1;  // snapshots, client updates
 
+// Client updates: a client sends one every 1..kMaxTicksPerUpdate ticks, and each of its inputs
+// travels in about kInputCopies of them (the redundancy that carries inputs through loss), so
+// the server accepts updates of up to kInputCopies * kMaxTicksPerUpdate inputs.
+inline constexpr std::size_t kInputCopies = 8;
+inline constexpr std::uint32_t kMaxTicksPerUpdate = 4;
+
 struct ServerConfig {
   tickwire::net::EnetServerConfig enet;  // bind address, port, max players, security
                                          // (require_ticket set from the fields below)
