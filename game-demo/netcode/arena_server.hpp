@@ -63,9 +63,10 @@ struct ServerConfig {
   // How far from their own entity a player is sent the others, in metres: the server indexes
   // every entity in a grid once per snapshot and each player's snapshot considers only what is
   // within this radius, so its cost follows the crowd near the player, not the whole match. The
-  // client is told the radius and shows the arena beyond it as unseen. The default, 45 m, is
-  // the weapon's 40 m range and a margin: whatever a player can hit, they see coming. 0 = the
-  // whole arena (every entity considered for every player).
+  // client is told the radius (Joined) and draws it around the player: the edge of their sight,
+  // beyond which nothing is drawn. The default, 45 m, is the weapon's 40 m range and a margin:
+  // whatever can hit a player is on their screen. 0 = the whole arena (every entity considered
+  // for every player).
   double view_radius_m = 45;
   // Threads that encode a tick's snapshots, this one included (the replicator's
   // encode_threads; docs/tuning.md says when more than 1 pays). 1..64. Default 1.
