@@ -59,7 +59,9 @@ struct Options {
   double tick_rate = 60;
   double snapshot_rate = 30;
   int drones = 60;
-  std::size_t snapshot_threads = 1;  // ServerConfig::snapshot_threads
+  std::size_t snapshot_threads = 1;                          // ServerConfig::snapshot_threads
+  double view_radius = arena::ServerConfig{}.view_radius_m;  // 0: every entity to every player
+  std::uint32_t ticks_per_update = arena::ClientConfig{}.ticks_per_update;  // the bots'
   std::uint16_t lobby_port = 17740;
   std::uint16_t game_port = 17741;
   std::string csv;  // also write the table here (bench/plots/make_plots.sh draws it)
@@ -117,6 +119,7 @@ struct Result {
   double full_kbps_per_player = 0;      // baseline: full snapshots
   double up_wire_kbps_per_player = 0;   // upstream on the wire: what ENet received from players
   double up_kbps_per_player = 0;        // upstream messages (client updates)
+  double inputs_in_time = 0;            // share of player ticks whose input was there in time
   double record_share = 0;              // the recorder's CPU over the ticks' CPU
   double record_us_per_tick = 0;
   int spectators_watching = 0;     // spectators receiving snapshots when measured
@@ -227,7 +230,9 @@ pid_t spawn_bots(const Options& options, int players) {
       "--duration",
       std::to_string(join_seconds(players) + options.seconds + options.warmup + 20),
       "--fps",
-      std::to_string(options.bot_fps)};
+      std::to_string(options.bot_fps),
+      "--ticks-per-update",
+      std::to_string(options.ticks_per_update)};
   std::vector<char*> argv;
   for (auto& a : args)
     argv.push_back(a.data());
@@ -277,6 +282,7 @@ Result measure(const Options& options, int players) {
   config.enet.connect_rate_per_address = static_cast<double>(room);
   config.enet.max_pending_handshakes = room;
   config.snapshot_threads = options.snapshot_threads;
+  config.view_radius_m = options.view_radius;
   config.lobby_key = issuer.public_key();
   config.seal_keys = seal_keys;
   config.public_address = address;
@@ -340,6 +346,8 @@ Result measure(const Options& options, int players) {
   const std::uint64_t up_wire_bytes_before = server->counters().wire_bytes_received;
   const std::uint64_t spectator_bytes_before = server->stats().spectator_bytes;
   const std::uint64_t spectator_wire_before = spectators ? spectators->wire_bytes() : 0;
+  const std::uint64_t applied_before = server->stats().inputs_applied;
+  const std::uint64_t missing_before = server->stats().inputs_missing;
   const auto start = Clock::now();
   const double cpu_start = arena::thread_cpu_us() + server->stats().snapshot_worker_cpu_us;
   server->run_for(std::chrono::milliseconds(static_cast<int>(options.seconds * 1000)));
@@ -399,6 +407,9 @@ Result measure(const Options& options, int players) {
   result.up_wire_kbps_per_player =
       static_cast<double>(server->counters().wire_bytes_received - up_wire_bytes_before) * 8 /
       1000 / wall / std::max(1, result.connected);
+  const auto applied = static_cast<double>(server->stats().inputs_applied - applied_before);
+  const auto missing = static_cast<double>(server->stats().inputs_missing - missing_before);
+  result.inputs_in_time = applied + missing > 0 ? applied / (applied + missing) : 0.0;
 
   spectators.reset();
   server.reset();  // players are disconnected
@@ -429,6 +440,14 @@ int main(int argc, char** argv) {
   app.add_option("--drones", options.drones, "drones in the match")->capture_default_str();
   app.add_option("--bot-fps", options.bot_fps, "the bots' frames per second")
       ->capture_default_str();
+  app.add_option("--view-radius", options.view_radius,
+                 "metres around a player within which they are sent the others (0: all)")
+      ->check(CLI::Range(0.0, 100000.0))
+      ->capture_default_str();
+  app.add_option("--ticks-per-update", options.ticks_per_update,
+                 "ticks between two of a bot's client updates")
+      ->check(CLI::Range(1u, arena::kMaxTicksPerUpdate))
+      ->capture_default_str();
   app.add_option("--snapshot-threads", options.snapshot_threads,
                  "threads encoding snapshots, the game thread included (ServerConfig)")
       ->capture_default_str()
@@ -455,7 +474,8 @@ int main(int argc, char** argv) {
 
   std::printf(
       "Arena server under load: %.0f Hz ticks, %.0f Hz snapshots, %d drones, %zu snapshot "
-      "thread(s);\nbots in a separate process (tickwire-bot, %.0f fps), lobby and game server in "
+      "thread(s),\nview radius %.0f m (0: the whole arena); bots in a separate process "
+      "(tickwire-bot, %.0f fps, an update every %u tick(s)), lobby and game server in "
       "this one;\n%.0f s measured after %.0f s of warm-up. Tick CPU is the game thread's CPU time "
       "per tick\n(all matches); core share is that thread's CPU time (ticks and network) over wall "
       "time, and\nus/pl/tick the same per player and tick ('x first': against the first count of "
@@ -466,13 +486,16 @@ int main(int argc, char** argv) {
       "'payload' the\nmessages (snapshots and score tables), 'snapshots' their part. Baselines in "
       "the same run:\nthe simulation alone (World::step, no networking) and full snapshots of the "
       "same world.\nUpstream, per player: 'up wire' is what ENet received from the players, 'up "
-      "msgs' their\nclient updates (inputs and acknowledgements).\n\n",
+      "msgs' their\nclient updates (inputs and acknowledgements), 'in time' the share of player "
+      "ticks whose\ninput had arrived when the server simulated them.\n\n",
       options.tick_rate, options.snapshot_rate, options.drones, options.snapshot_threads,
-      options.bot_fps, options.seconds, options.warmup);
-  std::printf("%7s %9s %11s %11s %10s %10s %7s %7s %6s %9s %11s %8s %10s %11s %11s %10s %8s %8s\n",
-              "players", "connected", "tick med us", "tick p99 us", "core share", "us/pl/tick",
-              "x first", "on time", "snap/s", "encode us", "wire kbit/s", "payload", "snapshots",
-              "sim-only us", "full kbit/s", "snap/full", "up wire", "up msgs");
+      options.view_radius, options.bot_fps, options.ticks_per_update, options.seconds,
+      options.warmup);
+  std::printf(
+      "%7s %9s %11s %11s %10s %10s %7s %7s %6s %9s %11s %8s %10s %11s %11s %10s %8s %8s %8s\n",
+      "players", "connected", "tick med us", "tick p99 us", "core share", "us/pl/tick", "x first",
+      "on time", "snap/s", "encode us", "wire kbit/s", "payload", "snapshots", "sim-only us",
+      "full kbit/s", "snap/full", "up wire", "up msgs", "in time");
   bool ok = true;
   double first_us = 0;
   std::vector<Result> results;
@@ -484,12 +507,13 @@ int main(int argc, char** argv) {
         r.full_kbps_per_player > 0 ? r.snapshot_kbps_per_player / r.full_kbps_per_player : 0.0;
     std::printf(
         "%7d %9d %11.1f %11.1f %9.1f%% %10.2f %6.2fx %6.1f%% %6.1f %9.0f %11.1f %8.1f %10.1f "
-        "%11.1f %11.1f %9.3fx %8.1f %8.1f\n",
+        "%11.1f %11.1f %9.3fx %8.1f %8.1f %7.1f%%\n",
         r.players, r.connected, r.tick_median_us, r.tick_p99_us, r.core_share * 100,
         r.us_per_player_tick, first_us > 0 ? r.us_per_player_tick / first_us : 0.0,
         r.snapshots_on_time * 100, r.snapshots_per_player_s, r.encode_us_per_round,
         r.wire_kbps_per_player, r.kbps_per_player, r.snapshot_kbps_per_player, r.sim_only_median_us,
-        r.full_kbps_per_player, ratio, r.up_wire_kbps_per_player, r.up_kbps_per_player);
+        r.full_kbps_per_player, ratio, r.up_wire_kbps_per_player, r.up_kbps_per_player,
+        r.inputs_in_time * 100);
     std::fflush(stdout);
     results.push_back(r);
     csv.row({static_cast<long long>(r.players), static_cast<long long>(r.connected),

@@ -21,6 +21,7 @@
 #include <tickwire/net/lobby_client.hpp>
 
 #include "arena_client.hpp"
+#include "arena_server.hpp"  // kMaxTicksPerUpdate
 #include "key_file.hpp"
 #include "lobby_tls.hpp"
 
@@ -43,6 +44,7 @@ struct Options {
   double duration_s = 60;
   int matches = 1;  // matches to play; 0: as many as --duration allows
   double fps = 60;
+  std::uint32_t ticks_per_update = arena::ClientConfig{}.ticks_per_update;
   std::uint64_t seed = 1;
   bool lan = false;  // find the server by its LAN beacon instead of --lobby-host
   std::uint16_t discovery_port = 7779;
@@ -274,6 +276,7 @@ void handle_lobby(Bot& bot, const Options& options, const Clock::time_point now)
         config.websocket_address = event.match.websocket_address;  // the fallback
         config.ticket = event.match.ticket;
         config.session_keys = event.match.session_keys;
+        config.ticks_per_update = options.ticks_per_update;
         auto game = arena::ArenaClient::connect(config);
         if (!game) {
           bot.failure = "game server: " + game.error();
@@ -553,6 +556,10 @@ int main(int argc, char** argv) {
   app.add_option("--matches", options.matches,
                  "matches to play, one after another in the same room (0: until --duration)")
       ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_option("--ticks-per-update", options.ticks_per_update,
+                 "ticks between two client updates (ClientConfig::ticks_per_update)")
+      ->check(CLI::Range(1u, arena::kMaxTicksPerUpdate))
       ->capture_default_str();
   app.add_option("--fps", options.fps, "frames per second of each bot")
       ->check(CLI::Range(1.0, 1000.0))

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <numbers>
 
 #include "chat_view.hpp"
 
@@ -126,6 +127,22 @@ void GameScreen::draw_arena(Ui& ui, const Box& arena, const std::vector<DrawEnti
       std::max(kMinPlayerRadius, static_cast<float>(rules_.player_radius * scale));
   const float drone_radius =
       std::max(kMinDroneRadius, static_cast<float>(rules_.drone_radius * scale));
+  // The edge of what the server sends us: nothing is drawn beyond it because nothing beyond it
+  // arrives, so the player is shown where their sight ends.
+  if (have_self_ && game_->view_radius_m() > 0) {
+    const double r = game_->view_radius_m();
+    constexpr int kSegments = 96;
+    for (int i = 0; i < kSegments; ++i) {
+      const double a0 = 2 * std::numbers::pi * i / kSegments;
+      const double a1 = 2 * std::numbers::pi * (i + 1) / kSegments;
+      const auto inside = [&](double v) {
+        return std::clamp(v, -rules_.half_size, rules_.half_size);
+      };
+      ui.line(sx(inside(self_x_ + r * std::cos(a0))), sy(inside(self_y_ + r * std::sin(a0))),
+              sx(inside(self_x_ + r * std::cos(a1))), sy(inside(self_y_ + r * std::sin(a1))),
+              palette::sight);
+    }
+  }
   // Drones first, then the others, our own player last: on top.
   for (const DrawEntity& e : entities) {
     if (!e.is_player) ui.circle(sx(e.x), sy(e.y), drone_radius, palette::drone);

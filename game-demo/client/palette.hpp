@@ -29,6 +29,7 @@ inline constexpr Rgb background{20, 22, 28};
 inline constexpr Rgb floor{32, 36, 44};
 inline constexpr Rgb grid{42, 47, 57};
 inline constexpr Rgb boundary{190, 196, 210};
+inline constexpr Rgb sight{70, 78, 96};  // the edge of what the server sends the player
 inline constexpr Rgb panel{44, 48, 60};
 inline constexpr Rgb panel_edge{80, 86, 104};
 inline constexpr Rgb text{226, 228, 234};

@@ -40,8 +40,10 @@ show_logs() {
   done
 }
 
+# --view-radius 0: every player and drone is sent to the client wherever the bots wander, so the
+# frame has the pixels the checker counts.
 "$server" --bind 127.0.0.1 --no-beacon --metrics-port 0 --lobby-port "$lobby_port" --game-port "$game_port" \
-  --match-seconds 30 --duration 25 >"$server_log" 2>&1 &
+  --match-seconds 30 --duration 25 --view-radius 0 >"$server_log" 2>&1 &
 pids+=($!)
 # The bots give up when the lobby is not there yet: wait until it listens.
 for _ in $(seq 100); do

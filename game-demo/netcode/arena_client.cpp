@@ -31,6 +31,10 @@ double field(const sim::WorldState::Entity& entity, std::size_t index) {
 }  // namespace
 
 net::Result<std::unique_ptr<ArenaClient>> ArenaClient::connect(const ClientConfig& config) {
+  if (config.ticks_per_update < 1 || config.ticks_per_update > kMaxTicksPerUpdate) {
+    return net::Status::error("ticks_per_update = " + std::to_string(config.ticks_per_update) +
+                              " is invalid: use 1.." + std::to_string(kMaxTicksPerUpdate));
+  }
   const auto address = parse_host_port(config.server_address);
   if (!address) {
     return net::Status::error("game server address '" + config.server_address +
@@ -66,10 +70,11 @@ net::Result<std::unique_ptr<ArenaClient>> ArenaClient::connect(const ClientConfi
   }
   auto transport = net::make_gameplay_client(play);
   if (!transport) return net::Status::error(transport.error());
-  return std::unique_ptr<ArenaClient>(new ArenaClient(std::move(transport.value())));
+  return std::unique_ptr<ArenaClient>(
+      new ArenaClient(std::move(transport.value()), config.ticks_per_update));
 }
 
-ArenaClient::ArenaClient(std::unique_ptr<net::GameplayClient> net)
+ArenaClient::ArenaClient(std::unique_ptr<net::GameplayClient> net, std::uint32_t ticks_per_update)
     : net_(std::move(net)),
       predictor_(
           PlayerState{},
@@ -80,7 +85,8 @@ ArenaClient::ArenaClient(std::unique_ptr<net::GameplayClient> net)
             const double distance = std::hypot(a.x - b.x, a.y - b.y);
             return distance <= kQuantizationSlack ? 0.0 : distance;
           },
-          128) {}
+          128),
+      ticks_per_update_(ticks_per_update) {}
 
 ArenaClient::~ArenaClient() {
   if (net_->state() == net::ClientState::connected) {
@@ -190,11 +196,16 @@ void ArenaClient::on_match_message(std::span<const std::byte> bytes) {
       sim::ReplicatorConfig replication;
       replication.tick_rate_hz = tick_rate;
       replication.snapshot_rate_hz = snapshot_rate;
+      // Every input in about kInputCopies updates, however many ticks an update covers.
+      replication.input_redundancy = kInputCopies * ticks_per_update_;
       sim::InterpolationConfig interpolation;
       interpolation.tick_rate_hz = tick_rate;
       interpolation.snapshot_rate_hz = snapshot_rate;
       sim::ClockSyncConfig clock;
       clock.tick_rate_hz = tick_rate;
+      // An input can wait ticks_per_update - 1 ticks for its update to leave: run that much
+      // further ahead so that it still reaches the server before its tick.
+      clock.safety_ticks += ticks_per_update_ - 1;
       auto replicator = sim::ClientReplicator::create(schema(), replication);
       auto interpolator = sim::Interpolator::create(schema(), interpolation);
       auto clock_sync = sim::ClockSync::create(clock);
@@ -208,6 +219,8 @@ void ArenaClient::on_match_message(std::span<const std::byte> bytes) {
       spectating_ = joined->spectator();
       spectator_delay_ms_ = joined->delay_ms();
       remaining_ticks_ = joined->match_ticks();
+      const float view_radius = joined->view_radius_m();
+      view_radius_m_ = std::isfinite(view_radius) && view_radius > 0 ? view_radius : 0.0;
       rules_.tick_rate_hz = tick_rate;
       replicator_ = std::move(replicator.value());
       interpolator_ = std::move(interpolator.value());
@@ -318,11 +331,14 @@ void ArenaClient::run_ticks(std::chrono::nanoseconds frame_time, const Intent& i
     ++ticks_sent_;
     input.fire = false;  // one shot per frame at most
   }
-  // One update per frame that ran a tick, none for a frame that ran none (a client drawing
-  // faster than the tick rate): at most one per tick. It carries the new inputs and the
-  // unapplied ones before them; a frame of several ticks sends them in one datagram (two
-  // updates would travel in one ENet batch anyway, the second repeating the first).
-  (void)net_->send(kSnapshotChannel, net::Delivery::unreliable, replicator_->update_message());
+  // One update once ticks_per_update ticks have run since the last, none for a frame that ran
+  // fewer (a client drawing faster than that): at most one per frame. It carries the new inputs
+  // and the unapplied ones before them; a frame of several ticks sends them in one datagram
+  // (two updates would travel in one ENet batch anyway, the second repeating the first).
+  if (client_tick_ >= last_update_tick_ + ticks_per_update_) {
+    (void)net_->send(kSnapshotChannel, net::Delivery::unreliable, replicator_->update_message());
+    last_update_tick_ = client_tick_;
+  }
   graph_.ticks_ahead = static_cast<double>(client_tick_) - clock_sync_.server_tick(now);
 }
 

@@ -42,6 +42,14 @@ struct ClientConfig {
   std::uint32_t connect_timeout_ms = 5000;
   // With a WebSocket endpoint: how long UDP may go unanswered before the client falls back.
   std::uint32_t udp_timeout_ms = 1500;
+  // Ticks between two client updates, 1..kMaxTicksPerUpdate. Each update carries every input
+  // the server has not applied yet (up to kInputCopies updates' worth), so fewer updates cost
+  // no input under loss, but an input waits for the next update: the client runs this many
+  // ticks minus one further ahead of the server, which players feel as input latency (one tick,
+  // 16.7 ms at 60 Hz, at 2). Each update is a datagram with about 57 bytes of headers, seal
+  // and FlatBuffers envelope: at 60 Hz, 1 costs about 36 kbit/s upstream and 2 about 20
+  // (docs/tuning.md). Default 2.
+  std::uint32_t ticks_per_update = 2;
 };
 
 enum class ClientPhase : std::uint8_t { connecting, playing, over, disconnected };
@@ -124,6 +132,9 @@ class ArenaClient {
   const PlayerState& predicted() const { return predictor_.state(); }
   const std::vector<ScoreLine>& scores() const { return scores_; }
   double remaining_seconds() const;
+  // How far from the player's own entity the server sends the others, metres (0: everywhere):
+  // beyond it, the view has nothing, whatever is there.
+  double view_radius_m() const { return view_radius_m_; }
   const NetGraph& net_graph() const { return graph_; }
   // Bytes received on the wire (headers and acknowledgements included) since connecting; 0 when
   // not connected.
@@ -131,7 +142,7 @@ class ArenaClient {
   std::uint64_t ticks_sent() const { return ticks_sent_; }
 
  private:
-  explicit ArenaClient(std::unique_ptr<tickwire::net::GameplayClient> net);
+  ArenaClient(std::unique_ptr<tickwire::net::GameplayClient> net, std::uint32_t ticks_per_update);
   double now_seconds() const;
   void handle_events(std::chrono::milliseconds wait);
   void on_snapshot(std::span<const std::byte> bytes);
@@ -160,9 +171,12 @@ class ArenaClient {
   bool ack_due_ = false;  // a spectator got a snapshot it has not acknowledged yet
   std::string refusal_;   // why the server refused us (its Refused message)
   std::uint32_t remaining_ticks_ = 0;
+  double view_radius_m_ = 0;
   bool reconciled_once_ = false;
   std::uint64_t client_tick_ = 0;  // the last tick this client simulated (0 = not started)
   std::uint64_t ticks_sent_ = 0;
+  std::uint32_t ticks_per_update_ = 2;  // ClientConfig::ticks_per_update
+  std::uint64_t last_update_tick_ = 0;  // the client tick of the last update sent
   std::vector<ScoreLine> scores_;
   NetGraph graph_;
   // For the kbit/s figures: the counters at the start of the current one-second window.

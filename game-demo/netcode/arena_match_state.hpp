@@ -10,6 +10,7 @@
 #include <vector>
 
 #include <tickwire/sim/replicator.hpp>
+#include <tickwire/sim/spatial_grid.hpp>
 
 #include "arena_match_generated.h"
 #include "arena_rules.hpp"
@@ -44,11 +45,12 @@ struct ArenaServer::Spectator {
 struct ArenaServer::Match {
   Match(std::uint64_t match_id, const Config& rules,
         const tickwire::sim::ReplicatorConfig& replication,
-        const tickwire::sim::ReplicatorConfig& spectator_replication)
+        const tickwire::sim::ReplicatorConfig& spectator_replication, double grid_cell_m)
       : id(match_id),
         world(rules),
         replicator(schema(), replication),
-        spectator_replicator(schema(), spectator_replication) {}
+        spectator_replicator(schema(), spectator_replication),
+        grid(grid_cell_m) {}
   std::uint64_t id;
   World world;
   tickwire::sim::ServerReplicator replicator;
@@ -99,6 +101,9 @@ struct ArenaServer::Match {
   };
   std::map<tickwire::net::PeerId, Viewer> viewers;
   std::vector<tickwire::net::PeerId> snapshot_peers;  // kept between ticks for its capacity
+  // Every entity of the snapshot tick's state by position (with view_radius_m > 0): the
+  // replicator's interest hook reads it like `viewers`.
+  tickwire::sim::SpatialGrid grid;
   // When the last round of snapshots went out: the next is due a snapshot period later.
   std::optional<std::chrono::steady_clock::time_point> last_snapshots_at;
 };

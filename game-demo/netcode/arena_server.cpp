@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include <tickwire/net/traffic_policy.hpp>
+#include <tickwire/sim/spatial_grid.hpp>
 
 #include "arena_match_generated.h"
 #include "arena_match_state.hpp"
@@ -23,6 +24,7 @@ sim::ReplicatorConfig replicator_config_of(const ServerConfig& config) {
   replication.snapshot_rate_hz = config.snapshot_rate_hz;
   replication.max_snapshot_bytes = config.snapshot_budget_bytes;
   replication.encode_threads = config.snapshot_threads;
+  replication.input_redundancy = kInputCopies * kMaxTicksPerUpdate;
   return replication;
 }
 
@@ -55,6 +57,9 @@ net::Result<std::unique_ptr<ArenaServer>> ArenaServer::start(const ServerConfig&
   }
   if (net::Status valid = spectator_replicator_config_of(config).validate(); !valid.ok())
     return net::Status::error("spectator replication: " + valid.message());
+  if (!(config.view_radius_m >= 0) || !std::isfinite(config.view_radius_m))
+    return net::Status::error("view_radius_m = " + std::to_string(config.view_radius_m) +
+                              " is invalid: use metres >= 0 (0: the whole arena)");
   net::EnetServerConfig enet = config.enet;
   enet.common.channel_count = 2;
   enet.require_ticket = net::TicketRequirement{.lobby_key = config.lobby_key,
@@ -157,6 +162,36 @@ void ArenaServer::prioritize_nearby(Match& match) {
   };
 }
 
+void ArenaServer::limit_to_view(Match& match) {
+  // Relevancy: what is beyond the view radius is not sent. The grid is filled once per snapshot
+  // tick (tick_match), so a player's query costs the entities near them, not the whole match.
+  match.replicator.interest = [&match, radius = config_.view_radius_m](
+                                  sim::ClientId client, const sim::WorldState& state,
+                                  std::vector<std::uint32_t>& indices) {
+    const auto found = match.viewers.find(client);
+    if (found == match.viewers.end()) return;
+    const Match::Viewer& viewer = found->second;
+    match.grid.within(viewer.x, viewer.y, radius, indices);
+    // Their own entity always, even a quantization step past the centre: the client reconciles
+    // its prediction against it.
+    if (const auto own = state.index_of(viewer.entity))
+      indices.push_back(static_cast<std::uint32_t>(*own));
+  };
+}
+
+void ArenaServer::index_positions(Match& match, const sim::WorldState& state) {
+  match.grid.clear();
+  for (std::uint32_t i = 0; i < state.size(); ++i) {
+    const sim::WorldState::Entity e = state.at(i);
+    const bool player = e.type == player_type();
+    const std::size_t x = player ? player_fields().x : drone_fields().x;
+    const std::size_t y = player ? player_fields().y : drone_fields().y;
+    match.grid.insert(i, schema().dequantize(e.type, x, e.fields[x]),
+                      schema().dequantize(e.type, y, e.fields[y]));
+  }
+  match.grid.build();
+}
+
 void ArenaServer::run_for(std::chrono::milliseconds duration) {
   const auto end = std::chrono::steady_clock::now() + duration;
   while (true) {
@@ -252,10 +287,13 @@ void ArenaServer::on_connected(net::PeerId peer) {
     rules.match_ticks = match_ticks_;
     rules.drones = config_.drones;
     rules.seed = config_.seed ^ ticket->match_id;
+    // Cells half the view radius wide: a player's query reads 5 rows of 5 cells at most.
+    const double cell = config_.view_radius_m > 0 ? config_.view_radius_m / 2 : 1.0;
     slot = std::make_unique<Match>(ticket->match_id, rules, replicator_config(),
-                                   spectator_replicator_config());
+                                   spectator_replicator_config(), cell);
     if (config_.observer) config_.observer->match_began(ticket->match_id, rules);
     prioritize_nearby(*slot);
+    if (config_.view_radius_m > 0) limit_to_view(*slot);
     if (config_.on_match_began) config_.on_match_began(ticket->match_id);
   }
   Match& match = *slot;
@@ -295,8 +333,9 @@ void ArenaServer::on_connected(net::PeerId peer) {
   match.scores_changed = true;
 
   FlatBufferBuilder fbb;
-  const auto joined = match::CreateJoined(fbb, player.entity, match.id, config_.tick_rate_hz,
-                                          config_.snapshot_rate_hz, match_ticks_);
+  const auto joined = match::CreateJoined(
+      fbb, player.entity, match.id, config_.tick_rate_hz, config_.snapshot_rate_hz, match_ticks_,
+      /*spectator=*/false, /*delay_ms=*/0, static_cast<float>(config_.view_radius_m));
   const auto message = finish(fbb, match::MatchBody::Joined, joined.Union());
   (void)net_->send(peer, kMatchChannel, net::Delivery::reliable_ordered, message);
   stats_.bytes_sent += message.size();
@@ -424,6 +463,7 @@ void ArenaServer::tick_match(Match& match) {
 
   if (match.replicator.snapshot_due(tick)) {
     sim::WorldState state = match.world.state();
+    if (config_.view_radius_m > 0) index_positions(match, state);
     match.snapshot_peers.clear();
     for (const auto& [peer, player] : match.players) {
       const PlayerState* self = match.world.player(player.entity);

@@ -35,6 +35,12 @@ namespace arena {
 inline constexpr tickwire::net::Channel kMatchChannel = 0;     // reliable: MatchMessage
 inline constexpr tickwire::net::Channel kSnapshotChannel = 1;  // snapshots, client updates
 
+// Client updates: a client sends one every 1..kMaxTicksPerUpdate ticks, and each of its inputs
+// travels in about kInputCopies of them (the redundancy that carries inputs through loss), so
+// the server accepts updates of up to kInputCopies * kMaxTicksPerUpdate inputs.
+inline constexpr std::size_t kInputCopies = 8;
+inline constexpr std::uint32_t kMaxTicksPerUpdate = 4;
+
 struct ServerConfig {
   tickwire::net::EnetServerConfig enet;  // bind address, port, max players, security
                                          // (require_ticket set from the fields below)
@@ -56,6 +62,14 @@ struct ServerConfig {
   // scores and headers included, under 64 kbit/s with 64 players (docs/benchmarks.md). 0 = no
   // limit.
   std::size_t snapshot_budget_bytes = 160;
+  // How far from their own entity a player is sent the others, in metres: the server indexes
+  // every entity in a grid once per snapshot and each player's snapshot considers only what is
+  // within this radius, so its cost follows the crowd near the player, not the whole match. The
+  // client is told the radius (Joined) and draws it around the player: the edge of their sight,
+  // beyond which nothing is drawn. The default, 45 m, is the weapon's 40 m range and a margin:
+  // whatever can hit a player is on their screen. 0 = the whole arena (every entity considered
+  // for every player).
+  double view_radius_m = 45;
   // Threads that encode a tick's snapshots, this one included (the replicator's
   // encode_threads; docs/tuning.md says when more than 1 pays). 1..64. Default 1.
   std::size_t snapshot_threads = 1;
@@ -180,6 +194,8 @@ class ArenaServer {
   // Takes out of the world the entities of players whose reconnect grace has run out.
   void release_absentees(Match& match, std::chrono::steady_clock::time_point now);
   void prioritize_nearby(Match& match);
+  void limit_to_view(Match& match);
+  static void index_positions(Match& match, const tickwire::sim::WorldState& state);
 
   ServerConfig config_;
   std::unique_ptr<tickwire::net::ServerTransport> net_;

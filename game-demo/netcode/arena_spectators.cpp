@@ -45,7 +45,8 @@ void ArenaServer::admit_spectator(net::PeerId peer, const net::JoinTicket& ticke
   FlatBufferBuilder fbb;
   const auto joined =
       match::CreateJoined(fbb, 0, match.id, config_.tick_rate_hz, config_.snapshot_rate_hz,
-                          match_ticks_, true, config_.spectator_delay_ms);
+                          match_ticks_, /*spectator=*/true, config_.spectator_delay_ms,
+                          /*view_radius_m=*/0.0f);  // spectators are sent the whole arena
   const auto message = finish(fbb, match::MatchBody::Joined, joined.Union());
   if (net_->send(peer, kMatchChannel, net::Delivery::reliable_ordered, message) ==
       net::SendResult::ok) {

@@ -328,6 +328,7 @@ int run(const arena::ServerOptions& options) {
     config.max_spectators_per_match = static_cast<std::uint32_t>(options.max_spectators);
     config.spectator_delay_ms =
         static_cast<std::uint32_t>(std::lround(options.spectator_delay_s * 1000));
+    config.view_radius_m = options.view_radius_m;
     config.seed = options.seed;
     if (options.replays) {
       auto recorder = arena::MatchRecorder::make(

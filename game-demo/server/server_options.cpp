@@ -106,6 +106,11 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& op
   app.add_option("--drones", options.drones, "wandering drones per match")
       ->check(CLI::Range(0, 10000))
       ->capture_default_str();
+  app.add_option("--view-radius", options.view_radius_m,
+                 "metres around a player within which they are sent the others (0: the whole "
+                 "arena)")
+      ->check(CLI::Range(0.0, 100000.0))
+      ->capture_default_str();
   app.add_option("--key-file", options.key_file,
                  "ticket signing key, shared by a separate lobby and game server (created when "
                  "missing)");

@@ -50,6 +50,7 @@ struct ServerOptions {
   int drones = 30;
   int max_spectators = 16;       // spectators per match at most (they take connection slots too)
   double spectator_delay_s = 3;  // how far behind the match spectators see it
+  double view_radius_m = 45;     // ServerConfig::view_radius_m
   std::string key_file;
   std::string seal_key_file;         // the game server's sealing key pair; empty: fresh each start
   std::string game_server_seal_key;  // --role lobby --game-server: that server's seal public key

@@ -78,7 +78,7 @@ std::vector<std::byte> raw_input() {
   return {std::byte{0x1F}, std::byte{0xFF}, std::byte{0xFF}, std::byte{0xFF}, std::byte{0xFF}};
 }
 
-TEST(ArenaServerConfig, a_bad_tick_rate_or_budget_is_refused_naming_the_field_and_value) {
+TEST(ArenaServerConfig, a_bad_tick_rate_budget_or_view_radius_is_refused_naming_field_and_value) {
   ServerConfig config;
   config.tick_rate_hz = 0;
   const auto no_ticks = ArenaServer::start(config);
@@ -90,6 +90,24 @@ TEST(ArenaServerConfig, a_bad_tick_rate_or_budget_is_refused_naming_the_field_an
   ASSERT_FALSE(tiny_budget.ok());
   EXPECT_NE(tiny_budget.error().find("max_snapshot_bytes = 10"), std::string::npos)
       << tiny_budget.error();
+  config.snapshot_budget_bytes = 160;
+  config.view_radius_m = -1;
+  const auto negative_radius = ArenaServer::start(config);
+  ASSERT_FALSE(negative_radius.ok());
+  EXPECT_NE(negative_radius.error().find("view_radius_m = -1"), std::string::npos)
+      << negative_radius.error();
+}
+
+TEST(ArenaClientConfig, an_update_interval_out_of_range_is_refused_naming_the_field) {
+  for (const std::uint32_t bad : {0u, kMaxTicksPerUpdate + 1}) {
+    ClientConfig config;
+    config.server_address = "127.0.0.1:9";
+    config.ticks_per_update = bad;
+    const auto client = ArenaClient::connect(config);
+    ASSERT_FALSE(client.ok()) << bad;
+    EXPECT_NE(client.error().find("ticks_per_update = " + std::to_string(bad)), std::string::npos)
+        << client.error();
+  }
 }
 
 TEST_F(ArenaServerTest, inputs_at_ten_times_the_tick_rate_move_a_player_no_faster_than_the_rules) {

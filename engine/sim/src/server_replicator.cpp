@@ -29,6 +29,10 @@ struct ServerReplicator::Client {
   std::vector<detail::EncodedSnapshot::Deferred> accumulated;
   std::map<WireTick, std::vector<std::byte>> inputs;
   detail::DecodedUpdate decoded;  // the last update read, kept for its buffers
+  // The entities `interest` picked for the last snapshot, kept for their buffers.
+  std::vector<std::uint32_t> interest_indices;
+  std::vector<std::uint8_t> interest_marks;
+  WorldState relevant;
   ClientStats stats;
 };
 
@@ -87,17 +91,29 @@ std::vector<std::byte> ServerReplicator::snapshot_for(ClientId id, WireTick tick
   assert(client != nullptr && tick > client->newest_sent);
   if (client == nullptr) return {};
 
-  // What this client may see.
-  WorldState filtered;
-  if (relevant) {
-    WorldStateAssembler assembler;
-    for (std::size_t i = 0; i < world.size(); ++i) {
-      const WorldState::Entity entity = world.at(i);
-      if (relevant(id, entity)) assembler.append(entity.id, entity.type, entity.fields);
+  // What this client may see, assembled into the client's own buffers (no allocation once they
+  // have grown; each client is encoded by one thread at a time).
+  const WorldState* target = &world;
+  if (interest) {
+    std::vector<std::uint32_t>& indices = client->interest_indices;
+    indices.clear();
+    interest(id, world, indices);
+    // Marks in world order instead of a sort: a byte per entity of the world is cheaper than
+    // sorting a hundred indices, and drops duplicates on the way.
+    std::vector<std::uint8_t>& seen = client->interest_marks;
+    seen.assign(world.size(), 0);
+    for (const std::uint32_t i : indices) {
+      if (i < world.size()) seen[i] = 1;
     }
-    filtered = assembler.finish();
+    WorldStateAssembler assembler(std::move(client->relevant));
+    for (std::size_t i = 0; i < world.size(); ++i) {
+      if (seen[i] == 0) continue;
+      const WorldState::Entity entity = world.at(i);
+      assembler.append(entity.id, entity.type, entity.fields);
+    }
+    client->relevant = assembler.finish();
+    target = &client->relevant;
   }
-  const WorldState& target = relevant ? filtered : world;
 
   // The newest acknowledged snapshot still remembered is the baseline; otherwise a full one.
   static const WorldState kNothing;
@@ -129,7 +145,7 @@ std::vector<std::byte> ServerReplicator::snapshot_for(ClientId id, WireTick tick
   WorldState recycled = &slot.view != baseline ? std::move(slot.view) : WorldState{};
   detail::EncodedSnapshot encoded =
       detail::encode_snapshot(schema_, *baseline, (tick - baseline_tick) / config_.tick_rate_hz,
-                              target, config_.max_snapshot_bytes * 8, rank, std::move(recycled));
+                              *target, config_.max_snapshot_bytes * 8, rank, std::move(recycled));
 
   // Changes that waited gain their priority again; sent ones start over.
   client->accumulated = std::move(encoded.deferred);

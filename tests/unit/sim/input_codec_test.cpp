@@ -33,7 +33,9 @@ std::vector<std::byte> next_input(std::mt19937_64& random, const std::vector<std
   return input;
 }
 
-TEST(ClientUpdate, every_input_reaches_the_server_as_sent_in_order_through_20_percent_loss) {
+// A client that sends an update every `ticks_per_update` ticks, each carrying up to
+// 8 * ticks_per_update unapplied inputs (every input in about 8 updates), through 20 % loss.
+void every_input_arrives_through_20_percent_loss(WireTick ticks_per_update) {
   const std::uint64_t seed = tickwire::test::test_seed(21);
   std::uint64_t now_us = 0;
   net::LoopbackConfig link;
@@ -45,12 +47,15 @@ TEST(ClientUpdate, every_input_reaches_the_server_as_sent_in_order_through_20_pe
   auto client_link = network->make_client();
 
   const EntitySchema schema = test::make_test_schema();
-  ServerReplicator server(schema);
-  ClientReplicator client(schema);
+  ReplicatorConfig config;
+  config.input_redundancy = 8 * ticks_per_update;
+  ServerReplicator server(schema, config);
+  ClientReplicator client(schema, config);
   std::mt19937_64 random(seed);
-  // The server applies tick t's input when the client is at t + 10: 25 ms (two ticks) of
-  // latency, the rest for the redundancy (8 updates carry each input) to cover losses.
-  constexpr WireTick kLead = 10;
+  // The server applies tick t's input when the client is at t + 10 (+ the ticks an input may
+  // wait for its update): 25 ms (two ticks) of latency, the rest for the redundancy (8 updates
+  // carry each input) to cover losses.
+  const WireTick kLead = 10 + ticks_per_update - 1;
   constexpr WireTick kTicks = 900;
   std::map<WireTick, std::vector<std::byte>> sent;
   std::vector<std::byte> last;
@@ -67,10 +72,12 @@ TEST(ClientUpdate, every_input_reaches_the_server_as_sent_in_order_through_20_pe
       sent[tick] = last;
       client.add_input(tick, last);
     }
-    const auto update = client.update_message();
-    datagram_bytes += update.size();
-    ++datagrams;
-    (void)client_link->send(kUpdates, net::Delivery::unreliable, update);
+    if (tick % ticks_per_update == 0) {
+      const auto update = client.update_message();
+      datagram_bytes += update.size();
+      ++datagrams;
+      (void)client_link->send(kUpdates, net::Delivery::unreliable, update);
+    }
 
     while (server_link->poll(event)) {
       if (event.type == net::EventType::connected) {
@@ -95,8 +102,17 @@ TEST(ClientUpdate, every_input_reaches_the_server_as_sent_in_order_through_20_pe
   EXPECT_EQ(server.counters().malformed, 0u);
   EXPECT_EQ(server.counters().inputs_rejected, 0u);
   // The point of the delta coding: far below the 8 inputs of 3-5 bytes each it carries.
-  std::printf("[ measured ] %.1f bytes per update\n",
-              static_cast<double>(datagram_bytes) / static_cast<double>(datagrams));
+  std::printf("[ measured ] %.1f bytes per update, one every %u tick(s)\n",
+              static_cast<double>(datagram_bytes) / static_cast<double>(datagrams),
+              ticks_per_update);
+}
+
+TEST(ClientUpdate, every_input_reaches_the_server_as_sent_in_order_through_20_percent_loss) {
+  every_input_arrives_through_20_percent_loss(1);
+}
+
+TEST(ClientUpdate, every_input_arrives_through_20_percent_loss_with_an_update_every_other_tick) {
+  every_input_arrives_through_20_percent_loss(2);
 }
 
 // An update written by hand: the FlatBuffers envelope around `bits`.

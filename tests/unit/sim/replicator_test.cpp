@@ -80,7 +80,11 @@ TEST(Replicator, relevancy_hides_entities_and_reveals_them_when_they_become_rele
   ClientReplicator client(schema, ReplicatorConfig{.max_snapshot_bytes = 0});
   server.add_client(7);
   EntityId visible_below = 30;
-  server.relevant = [&](ClientId, const WorldState::Entity& e) { return e.id < visible_below; };
+  server.interest = [&](ClientId, const WorldState& world, std::vector<std::uint32_t>& indices) {
+    for (std::uint32_t i = 0; i < world.size(); ++i) {
+      if (world.id_at(i) < visible_below) indices.push_back(i);
+    }
+  };
   test::TestWorld world(13, 100);
   const WorldState state = world.state(schema);
   ASSERT_TRUE(client.on_message(server.snapshot_for(7, 1, state)));

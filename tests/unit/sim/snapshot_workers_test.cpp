@@ -1,5 +1,6 @@
-// Snapshots encoded on several threads are the ones a single thread encodes, byte for byte, and
-// the pool under them runs every job of a batch exactly once.
+// Snapshots encoded on several threads (with per-client priorities and interest) are the ones a
+// single thread encodes, byte for byte, and the pool under them runs every job of a batch
+// exactly once.
 
 #include <gtest/gtest.h>
 
@@ -11,6 +12,7 @@
 #include "../../support/pump.hpp"
 #include "test_world.hpp"
 #include "tickwire/sim/replicator.hpp"
+#include "tickwire/sim/spatial_grid.hpp"
 #include "worker_pool.hpp"
 
 namespace tickwire::sim {
@@ -36,6 +38,14 @@ TEST(SnapshotWorkers, snapshots_encoded_on_three_threads_are_byte_identical_to_o
   };
   one.priority = near;
   three.priority = near;
+  // And sees only what is near it, through a grid both servers share.
+  SpatialGrid grid(100);
+  const auto interest = [&grid](ClientId client, const WorldState&,
+                                std::vector<std::uint32_t>& indices) {
+    grid.within(-450.0 + 60.0 * client, 0, 350, indices);
+  };
+  one.interest = interest;
+  three.interest = interest;
   std::vector<ClientId> ids;
   std::vector<std::unique_ptr<ClientReplicator>> clients;
   for (ClientId id = 1; id <= 16; ++id) {
@@ -49,6 +59,13 @@ TEST(SnapshotWorkers, snapshots_encoded_on_three_threads_are_byte_identical_to_o
   for (WireTick tick = 1; tick <= 120; ++tick) {
     world.step();
     const WorldState state = world.state(schema);
+    grid.clear();
+    for (std::uint32_t i = 0; i < state.size(); ++i) {
+      const WorldState::Entity e = state.at(i);
+      grid.insert(i, schema.dequantize(e.type, 0, e.fields[0]),
+                  schema.dequantize(e.type, 1, e.fields[1]));
+    }
+    grid.build();
     const auto expected = one.snapshots_for(ids, tick, state);
     const auto actual = three.snapshots_for(ids, tick, state);
     ASSERT_EQ(actual.size(), ids.size());

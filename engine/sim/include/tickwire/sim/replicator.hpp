@@ -91,11 +91,17 @@ class ServerReplicator {
   void add_client(ClientId client, ClientRole role = ClientRole::player);
   void remove_client(ClientId client);
 
-  // Which entities a client sees (interest management). Default: all.
-  std::function<bool(ClientId, const WorldState::Entity&)> relevant;
+  // Which entities a client sees (interest management), asked once per snapshot of that client:
+  // it appends to `indices` the positions in `world` of the entities the client sees, in any
+  // order (duplicates and positions past the end are ignored). The others are not sent: one the
+  // client held is removed from its view, and one that becomes relevant again arrives whole.
+  // Unset: every entity, to every client. A SpatialGrid answers "within r of the client" in time
+  // proportional to what is near, so that a snapshot's cost does not grow with the world.
+  std::function<void(ClientId, const WorldState& world, std::vector<std::uint32_t>& indices)>
+      interest;
   // How entities matter to a client, asked once per snapshot of that client (so it can look up
   // where the client is once), then called for each changed entity. Default: 1 for all.
-  // With encode_threads > 1, `relevant`, `priority` and the functions it returns are called
+  // With encode_threads > 1, `interest`, `priority` and the functions it returns are called
   // from several threads at once: they must only read.
   std::function<EntityPriority(ClientId)> priority;
 
