@@ -26,6 +26,7 @@
 
 #include <tickwire/net/lan_discovery.hpp>
 #include <tickwire/net/lobby.hpp>
+#include <tickwire/net/redis_lobby_state.hpp>
 #include <tickwire/net/udp_link_simulator.hpp>
 
 #include "arena_server.hpp"
@@ -109,6 +110,23 @@ net::Result<net::ServerIdentity> identity_key(const arena::ServerOptions& option
     path = in_config.value();
   }
   return arena::load_or_create_identity(path);
+}
+
+// The lobby's state: in this process, or on the Redis server of --redis HOST:PORT.
+net::Result<std::shared_ptr<net::LobbyState>> lobby_state(const arena::ServerOptions& options) {
+  if (options.redis.empty()) return net::make_in_memory_lobby_state();
+  const auto address = arena::parse_host_port(options.redis);
+  if (!address) {
+    return net::Status::error("'" + options.redis + "' is not HOST:PORT (e.g. 127.0.0.1:6379)");
+  }
+  net::RedisLobbyStateConfig config;
+  config.host = address->host;
+  config.port = address->port;
+  config.password = options.redis_password;
+  auto state = net::make_redis_lobby_state(config);
+  if (!state) return net::Status::error(state.error());
+  std::printf("lobby state on redis %s (shared with every lobby there)\n", options.redis.c_str());
+  return std::move(state.value());
 }
 
 int run(const arena::ServerOptions& options) {
@@ -200,7 +218,12 @@ int run(const arena::ServerOptions& options) {
                   config.game_server_keys.size(),
                   config.allow_any_registered_address ? ", at any address" : "");
     }
-    lobby = std::make_unique<net::LobbyServer>(config, key.value());
+    auto state = lobby_state(options);
+    if (!state) {
+      std::fprintf(stderr, "tickwire-server: --redis: %s\n", state.error().c_str());
+      return 1;
+    }
+    lobby = std::make_unique<net::LobbyServer>(config, key.value(), std::move(state.value()));
     if (const net::Status status = lobby->start(); !status.ok()) {
       std::fprintf(stderr, "tickwire-server: lobby: %s\n", status.message().c_str());
       return 1;

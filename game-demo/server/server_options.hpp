@@ -29,6 +29,10 @@ struct ServerOptions {
   // --role lobby or all: the allow-list of game servers that may register (a file of public
   // keys); empty: none may.
   std::string game_server_keys_file;
+  // --role lobby or all: HOST:PORT of the Redis server whose shared lobby state this lobby uses
+  // (several lobby processes on one Redis serve the same rooms); empty: this process's memory.
+  std::string redis;
+  std::string redis_password;  // AUTH, if the Redis server requires one
   bool allow_any_registered_address = false;
   std::uint32_t max_game_server_capacity = 4096;
   double tick_rate = 60;

@@ -366,3 +366,38 @@ INSTANTIATE_TEST_SUITE_P(Implementations, LobbyStateContract,
 
 }  // namespace
 }  // namespace tickwire::test
+
+namespace tickwire::test {
+namespace {
+
+TEST(RedisLobbyState, authenticates_with_the_password_and_says_when_it_is_wrong) {
+  std::string error;
+  const auto redis = RedisServer::start(error, "s3cret-pass");
+  if (!redis) GTEST_SKIP() << error;
+  net::RedisLobbyStateConfig config;
+  config.port = redis->port();
+  config.timeout_ms = 5000;
+  auto refused = net::make_redis_lobby_state(config);  // no password
+  ASSERT_FALSE(refused.ok());
+  config.password = "wrong";
+  refused = net::make_redis_lobby_state(config);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().find("AUTH"), std::string::npos) << refused.error();
+  EXPECT_EQ(refused.error().find("wrong"), std::string::npos) << "the password is not echoed";
+  config.password = "s3cret-pass";
+  auto state = net::make_redis_lobby_state(config);
+  ASSERT_TRUE(state.ok()) << state.error();
+  EXPECT_NE(state.value()->next_id(), 0u);
+  EXPECT_GT(state.value()->round_trips(), 0u);
+}
+
+TEST(RedisLobbyState, a_bad_config_names_the_field) {
+  net::RedisLobbyStateConfig config;
+  config.key_prefix = "has space";
+  const auto made = net::make_redis_lobby_state(config);
+  ASSERT_FALSE(made.ok());
+  EXPECT_NE(made.error().find("key_prefix"), std::string::npos) << made.error();
+}
+
+}  // namespace
+}  // namespace tickwire::test
