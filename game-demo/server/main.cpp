@@ -19,6 +19,8 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <memory>
 #include <optional>
 #include <string>
@@ -122,7 +124,15 @@ net::Result<std::shared_ptr<net::LobbyState>> lobby_state(const arena::ServerOpt
   net::RedisLobbyStateConfig config;
   config.host = address->host;
   config.port = address->port;
-  config.password = options.redis_password;
+  if (!options.redis_password_file.empty()) {
+    std::ifstream file(options.redis_password_file);
+    if (!file || !std::getline(file, config.password) || config.password.empty()) {
+      return net::Status::error("--redis-password-file " + options.redis_password_file +
+                                ": cannot read a password from its first line");
+    }
+  } else if (const char* password = std::getenv("TICKWIRE_REDIS_PASSWORD")) {
+    config.password = password;
+  }
   auto state = net::make_redis_lobby_state(config);
   if (!state) return net::Status::error(state.error());
   std::printf("lobby state on redis %s (shared with every lobby there)\n", options.redis.c_str());

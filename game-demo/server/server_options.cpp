@@ -45,10 +45,10 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& op
                  "so that several lobby processes on it serve the same rooms (they must share "
                  "--key-file); default: this process's memory")
       ->envname("TICKWIRE_REDIS");
-  app.add_option("--redis-password", options.redis_password,
-                 "with --redis: the Redis AUTH password (better given as TICKWIRE_REDIS_PASSWORD, "
-                 "which other users' ps does not show)")
-      ->envname("TICKWIRE_REDIS_PASSWORD");
+  app.add_option("--redis-password-file", options.redis_password_file,
+                 "with --redis: a file whose first line is the Redis AUTH password (or set "
+                 "TICKWIRE_REDIS_PASSWORD); no flag takes the password itself, as ps shows flags "
+                 "to every user");
   app.add_flag("--allow-any-registered-address", options.allow_any_registered_address,
                "with --game-server-keys: a game server may register an address other than the "
                "one it connects from (behind a proxy or NAT, or a DNS name)");
@@ -193,8 +193,8 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& op
                  "tickwire-server: --redis holds the lobby's state, for --role lobby or all\n");
     return 1;
   }
-  if (options.redis.empty() && !options.redis_password.empty()) {
-    std::fprintf(stderr, "tickwire-server: --redis-password goes with --redis HOST:PORT\n");
+  if (options.redis.empty() && !options.redis_password_file.empty()) {
+    std::fprintf(stderr, "tickwire-server: --redis-password-file goes with --redis HOST:PORT\n");
     return 1;
   }
   if (!options.game_server_keys_file.empty() && options.role == "game") {

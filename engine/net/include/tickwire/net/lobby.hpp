@@ -274,9 +274,12 @@ class LobbyServer {
   // The port it listens on, after start().
   std::uint16_t port() const;
 
-  // Dedicated game servers: once one has registered, matches go to the registered server with
-  // the most free slots instead of local_game_server. A server reports its load (players now)
-  // whenever it changes; registering again updates the capacity and the key. `seal_key` is the
+  // Dedicated game servers: once one has registered, a match goes to the registered server with
+  // the most free slots that has a slot for each of the room's members (reserved until the match
+  // ends), instead of local_game_server. Free slots are the capacity less the larger of the
+  // reported load and the reservations. A server reports its load (players now) whenever it
+  // changes; registering again updates the capacity and the key. A server registered here has
+  // no lease: in a state shared with other processes, unregister it before this one stops. `seal_key` is the
   // server's sealing public key (tickets to it carry session keys sealed to it), or nullopt for a
   // server that runs without encryption. Fails, registering nothing, when the key is not a
   // usable X25519 public key.
