@@ -1,6 +1,6 @@
 // LobbyState in Redis (redis_lobby_state.hpp). One command connection behind a mutex (a call's
-// round trips, a transaction's WATCH and EXEC, must not interleave with another's) and one
-// subscriber connection on its own thread.
+// round trips, a transaction's WATCH and EXEC, must not interleave with another's); the fan-out's
+// two connections and threads are RedisFanout's (redis_fanout.hpp).
 //
 // Layout, under the key prefix P:
 //   P id                 INCR counter: players, rooms and matches
@@ -14,15 +14,13 @@
 
 #include "tickwire/net/redis_lobby_state.hpp"
 
-#include <sys/socket.h>
-
 #include <algorithm>
 #include <atomic>
 #include <map>
 #include <mutex>
-#include <thread>
 
 #include "lobby/redis_connection.hpp"
+#include "lobby/redis_fanout.hpp"
 #include "lobby/redis_records.hpp"
 #include "lobby/redis_scripts.hpp"
 #include "tickwire/net/log.hpp"
@@ -48,6 +46,9 @@ Status RedisLobbyStateConfig::validate() const {
   }
   if (refresh_ms < 50 || refresh_ms > 60'000) {
     return bad("refresh_ms", std::to_string(refresh_ms), "use 50..60000");
+  }
+  if (max_queued_broadcasts < 16 || max_queued_broadcasts > 10'000'000) {
+    return bad("max_queued_broadcasts", std::to_string(max_queued_broadcasts), "use 16..10000000");
   }
   return {};
 }
@@ -79,17 +80,9 @@ class RedisLobbyState final : public LobbyState {
       : config_(config),
         endpoint_{config.host, config.port, config.password,
                   std::chrono::milliseconds(config.timeout_ms)},
-        commands_(endpoint_, &round_trips_) {}
-
-  ~RedisLobbyState() override {
-    {
-      std::lock_guard lock(subscriber_socket_mutex_);
-      stopping_ = true;
-      // Ends the subscriber's blocking read at once.
-      if (subscriber_socket_ >= 0) ::shutdown(subscriber_socket_, SHUT_RDWR);
-    }
-    if (subscriber_thread_.joinable()) subscriber_thread_.join();
-  }
+        commands_(endpoint_, &round_trips_),
+        fanout_(endpoint_, key("fanout"), config.max_queued_broadcasts, &round_trips_,
+                [this](const std::string& error) { report(error); }) {}
 
   Status start() {
     {
@@ -97,11 +90,7 @@ class RedisLobbyState final : public LobbyState {
       if (Status status = commands_.connect(); !status.ok()) return status;
       if (!commands_.run({"PING"})) return Status::error(commands_.error());
     }
-    auto subscriber = std::make_unique<RedisConnection>(endpoint_, nullptr);
-    if (Status status = subscribe_on(*subscriber); !status.ok()) return status;
-    subscriber_thread_ = std::thread(
-        [this, connection = std::move(subscriber)]() mutable { listen(std::move(connection)); });
-    return {};
+    return fanout_.start();
   }
 
   std::uint64_t next_id() override {
@@ -302,24 +291,15 @@ class RedisLobbyState final : public LobbyState {
   std::uint64_t version() const override {
     // Other processes' changes show up in the fan-out (presence, chat, match events) or, for
     // those that publish nothing (a new room), within refresh_ms.
-    return writes_.load() + received_.load() + unix_time_ms() / config_.refresh_ms;
+    return writes_.load() + fanout_.received() + unix_time_ms() / config_.refresh_ms;
   }
 
   // --- fan-out -----------------------------------------------------------------------------
   std::uint64_t subscribe(Subscriber deliver) override {
-    std::lock_guard lock(subscribers_mutex_);
-    subscribers_.emplace(++last_subscription_, std::move(deliver));
-    return last_subscription_;
+    return fanout_.subscribe(std::move(deliver));
   }
-  void unsubscribe(std::uint64_t subscription) override {
-    std::lock_guard lock(subscribers_mutex_);
-    subscribers_.erase(subscription);
-  }
-  void publish(const Broadcast& broadcast) override {
-    // One connection publishes everything this process sends, so Redis keeps its order.
-    std::lock_guard lock(commands_mutex_);
-    commands_.run({"PUBLISH", key("fanout"), lobby_detail::encode_broadcast(broadcast)});
-  }
+  void unsubscribe(std::uint64_t subscription) override { fanout_.unsubscribe(subscription); }
+  void publish(const Broadcast& broadcast) override { fanout_.publish(broadcast); }
 
   // --- game servers ------------------------------------------------------------------------
   void put_game_server(const GameServerInfo& server) override {
@@ -436,27 +416,16 @@ class RedisLobbyState final : public LobbyState {
     log(LogLevel::error, "lobby", "lobby state: " + error);
   }
 
-  Status subscribe_on(RedisConnection& connection);
-  void listen(std::unique_ptr<RedisConnection> connection);
-  void deliver(std::string_view payload);
-
   const RedisLobbyStateConfig config_;
   const lobby_detail::RedisEndpoint endpoint_;
   mutable std::atomic<std::uint64_t> round_trips_{0};
   mutable std::mutex commands_mutex_;
   mutable RedisConnection commands_;
-  std::atomic<std::uint64_t> writes_{0};    // this process's changes (version())
-  std::atomic<std::uint64_t> received_{0};  // broadcasts received (version())
+  std::atomic<std::uint64_t> writes_{0};  // this process's changes (version())
   mutable std::atomic<std::uint64_t> next_report_ms_{0};
 
-  std::mutex subscribers_mutex_;
-  std::uint64_t last_subscription_ = 0;
-  std::map<std::uint64_t, Subscriber> subscribers_;
-
-  std::mutex subscriber_socket_mutex_;
-  bool stopping_ = false;
-  int subscriber_socket_ = -1;
-  std::thread subscriber_thread_;
+  // Declared last: destroyed first, its threads stopped before the rest goes.
+  lobby_detail::RedisFanout fanout_;
 };
 
 template <typename Decide>
@@ -654,61 +623,6 @@ std::optional<GameServerInfo> RedisLobbyState::reserve_game_server(std::uint32_t
       });
   if (error != StateError::none) return std::nullopt;
   return chosen;
-}
-
-Status RedisLobbyState::subscribe_on(RedisConnection& connection) {
-  if (Status status = connection.connect(); !status.ok()) return status;
-  // SUBSCRIBE's confirmation is the first reply; after it the connection only receives.
-  if (!connection.run({"SUBSCRIBE", key("fanout")})) {
-    return Status::error("cannot subscribe to " + key("fanout") + ": " + connection.error());
-  }
-  // A subscriber waits for messages as long as it takes: no read timeout.
-  timeval forever{};
-  redisSetTimeout(connection.context(), forever);
-  std::lock_guard lock(subscriber_socket_mutex_);
-  if (stopping_) return Status::error("stopping");
-  subscriber_socket_ = connection.context()->fd;
-  return {};
-}
-
-void RedisLobbyState::listen(std::unique_ptr<RedisConnection> connection) {
-  while (true) {
-    void* raw = nullptr;
-    if (redisGetReply(connection->context(), &raw) == REDIS_OK) {
-      const RedisReply reply(static_cast<redisReply*>(raw));
-      // ["message", channel, payload]
-      if (reply && reply->type == REDIS_REPLY_ARRAY && reply->elements == 3) {
-        deliver({reply->element[2]->str, reply->element[2]->len});
-      }
-      continue;
-    }
-    {
-      std::lock_guard lock(subscriber_socket_mutex_);
-      subscriber_socket_ = -1;
-      if (stopping_) return;
-    }
-    // The connection broke: broadcasts published until it is back are lost to this process
-    // (pub/sub keeps nothing); its players see the state itself when they next ask.
-    report("the fan-out subscription dropped; reconnecting");
-    while (true) {
-      {
-        std::lock_guard lock(subscriber_socket_mutex_);
-        if (stopping_) return;
-      }
-      connection = std::make_unique<RedisConnection>(endpoint_, nullptr);
-      if (subscribe_on(*connection).ok()) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    }
-  }
-}
-
-void RedisLobbyState::deliver(std::string_view payload) {
-  std::optional<Broadcast> broadcast = lobby_detail::decode_broadcast(payload);
-  if (!broadcast) return;
-  ++received_;
-  std::lock_guard lock(subscribers_mutex_);
-  for (const auto& [id, subscriber] : subscribers_)
-    subscriber(*broadcast);
 }
 
 }  // namespace

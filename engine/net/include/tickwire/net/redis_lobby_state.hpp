@@ -7,14 +7,17 @@
 // what they change (the last seat, a match's start, a nickname, a game server's last slots) are
 // Redis transactions (WATCH/MULTI/EXEC, retried on a conflict) or Lua scripts, so two processes
 // never both win. Nicknames carry a TTL (PEXPIRE) that their owner renews. Fan-out is Redis
-// pub/sub: one channel, a subscriber connection on a thread of its own, whose deliveries go to
-// the lobby's thread through the LobbyState subscription.
+// pub/sub: one channel; publish() only queues, for a publisher connection on a thread of its own
+// (what queued meanwhile goes in one round trip), and a subscriber connection on another thread
+// hands what arrives to the lobby's thread through the LobbyState subscription.
 //
 // What it does not do: TLS to Redis (Debian 12's libhiredis-dev 0.14 has no hiredis_ssl; put
 // Redis on a private network or loopback, or behind a TLS tunnel), Redis Cluster or Sentinel
-// (one server), persistence choices (Redis's own). Calls are synchronous: each waits for its
-// round trips, at most timeout_ms each (docs/cluster.md counts them per request).
+// (one server), persistence choices (Redis's own). Calls other than publish() are synchronous:
+// each waits for its round trips, at most timeout_ms each (docs/cluster.md counts them per
+// request).
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -43,6 +46,10 @@ struct RedisLobbyStateConfig {
   // The lobby's snapshot for /api/rooms follows other processes' changes at least this often,
   // in milliseconds (version() changes with it). 50..60000, default 500.
   std::uint32_t refresh_ms = 500;
+  // Broadcasts (chat lines, presence, match starts) waiting for the publisher thread, at most;
+  // past it, publish() waits for room (Redis is slower than the lobby). 16..10000000, default
+  // 65536.
+  std::size_t max_queued_broadcasts = 65'536;
 
   Status validate() const;
 };
