@@ -15,6 +15,7 @@
 #include "tickwire/net/redis_lobby_state.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <atomic>
 #include <map>
 #include <mutex>
@@ -68,6 +69,13 @@ std::string number(std::uint64_t value) {
 std::string ttl_until(std::uint64_t until_unix_ms) {
   const std::uint64_t now = unix_time_ms();
   return number(until_unix_ms > now ? until_unix_ms - now : 1);
+}
+// An id stored as decimal text; nothing for anything else (a damaged value is treated as none).
+std::optional<std::uint64_t> parse_id(const std::string& text) {
+  std::uint64_t value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size() || value == 0) return std::nullopt;
+  return value;
 }
 // A deadline as a ZSET score; UINT64_MAX (never) as +inf.
 std::string score(std::uint64_t unix_ms) {
@@ -127,7 +135,7 @@ class RedisLobbyState final : public LobbyState {
     std::lock_guard lock(commands_mutex_);
     const RedisReply reply = commands_.run({"GET", key("nick:" + nickname)});
     if (!reply || lobby_detail::is_nil(reply.get())) return std::nullopt;
-    return std::stoull(reply_string(reply.get()));
+    return parse_id(reply_string(reply.get()));
   }
   std::size_t player_count() const override {
     const RedisReply reply =
@@ -380,7 +388,7 @@ class RedisLobbyState final : public LobbyState {
     std::lock_guard lock(commands_mutex_);
     const RedisReply reply = commands_.run({"GET", key("match:" + number(match_id))});
     if (!reply || lobby_detail::is_nil(reply.get())) return std::nullopt;
-    return std::stoull(reply_string(reply.get()));
+    return parse_id(reply_string(reply.get()));
   }
 
   RedisReply eval(const char* script, const std::vector<std::string>& keys,
