@@ -15,8 +15,8 @@
 #include "tickwire/net/redis_lobby_state.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <atomic>
+#include <charconv>
 #include <map>
 #include <mutex>
 

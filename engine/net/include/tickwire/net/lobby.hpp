@@ -279,10 +279,10 @@ class LobbyServer {
   // ends), instead of local_game_server. Free slots are the capacity less the larger of the
   // reported load and the reservations. A server reports its load (players now) whenever it
   // changes; registering again updates the capacity and the key. A server registered here has
-  // no lease: in a state shared with other processes, unregister it before this one stops. `seal_key` is the
-  // server's sealing public key (tickets to it carry session keys sealed to it), or nullopt for a
-  // server that runs without encryption. Fails, registering nothing, when the key is not a
-  // usable X25519 public key.
+  // no lease: in a state shared with other processes, unregister it before this one stops.
+  // `seal_key` is the server's sealing public key (tickets to it carry session keys sealed to
+  // it), or nullopt for a server that runs without encryption. Fails, registering nothing, when
+  // the key is not a usable X25519 public key.
   Status register_game_server(const std::string& address, std::uint32_t capacity,
                               const std::optional<ServerSealPublicKey>& seal_key,
                               const std::string& websocket_address = {});
