@@ -17,3 +17,5 @@ find_package(Sodium REQUIRED MODULE)
 # TLS for the WebSocket transport and the lobby (wss://, https://): OpenSSL, with Asio's SSL
 # context.
 find_package(OpenSSL 1.1.1 REQUIRED)
+# The lobby state several lobby processes share through Redis (make_redis_lobby_state): hiredis.
+find_package(Hiredis REQUIRED MODULE)

@@ -26,6 +26,7 @@ install(FILES ${PROJECT_BINARY_DIR}/TickwireConfig.cmake
               ${PROJECT_BINARY_DIR}/TickwireConfigVersion.cmake
               cmake/FindENet.cmake
               cmake/FindSodium.cmake
+              cmake/FindHiredis.cmake
         DESTINATION ${tickwire_cmake_dir})
 
 # pkg-config. FlatBuffers is public (the generated schema headers include it). ENet and libsodium
@@ -38,9 +39,9 @@ file(RELATIVE_PATH TICKWIRE_PC_RELATIVE_PREFIX /${tickwire_pc_dir} /)
 string(REGEX REPLACE "/$" "" TICKWIRE_PC_RELATIVE_PREFIX "${TICKWIRE_PC_RELATIVE_PREFIX}")
 if(BUILD_SHARED_LIBS)
   set(TICKWIRE_PC_REQUIRES "flatbuffers")
-  set(TICKWIRE_PC_REQUIRES_PRIVATE "libenet libsodium")
+  set(TICKWIRE_PC_REQUIRES_PRIVATE "libenet libsodium hiredis")
 else()
-  set(TICKWIRE_PC_REQUIRES "flatbuffers libenet libsodium")
+  set(TICKWIRE_PC_REQUIRES "flatbuffers libenet libsodium hiredis")
   set(TICKWIRE_PC_REQUIRES_PRIVATE "")
 endif()
 configure_file(cmake/tickwire.pc.in ${PROJECT_BINARY_DIR}/tickwire.pc @ONLY)
@@ -58,6 +59,6 @@ set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION libdevel)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS
-    "libenet-dev (>= 1.3.17), libsodium-dev, libflatbuffers-dev, libboost-dev (>= 1.74), pkg-config")
+    "libenet-dev (>= 1.3.17), libsodium-dev, libflatbuffers-dev, libboost-dev (>= 1.74), libhiredis-dev, pkg-config")
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 include(CPack)

@@ -25,6 +25,9 @@ packages=(
   libsdl2-dev libsdl2-ttf-dev fonts-dejavu-core
   # the client's --screenshot writes PNGs, and its screenshot test reads them back: SDL2_image
   libsdl2-image-dev
+  # lobby state shared by several lobby processes (issue 14): the hiredis C client, and the
+  # redis-server that `--redis HOST:PORT` points at and that the Redis lobby tests start themselves
+  libhiredis-dev redis-server
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   # the client's screenshot test runs it under a virtual X server (xvfb-run needs xauth)

@@ -25,6 +25,8 @@
 #include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <memory>
 #include <optional>
 #include <string>
@@ -33,6 +35,7 @@
 #include <tickwire/net/agones_sdk.hpp>
 #include <tickwire/net/lan_discovery.hpp>
 #include <tickwire/net/lobby.hpp>
+#include <tickwire/net/redis_lobby_state.hpp>
 #include <tickwire/net/udp_link_simulator.hpp>
 
 #include "arena_server.hpp"
@@ -190,6 +193,31 @@ void say_goodbye_to_agones(net::AgonesSdk& agones, arena::ArenaServer& game,
   }
 }
 
+// The lobby's state: in this process, or on the Redis server of --redis HOST:PORT.
+net::Result<std::shared_ptr<net::LobbyState>> lobby_state(const arena::ServerOptions& options) {
+  if (options.redis.empty()) return net::make_in_memory_lobby_state();
+  const auto address = arena::parse_host_port(options.redis);
+  if (!address) {
+    return net::Status::error("'" + options.redis + "' is not HOST:PORT (e.g. 127.0.0.1:6379)");
+  }
+  net::RedisLobbyStateConfig config;
+  config.host = address->host;
+  config.port = address->port;
+  if (!options.redis_password_file.empty()) {
+    std::ifstream file(options.redis_password_file);
+    if (!file || !std::getline(file, config.password) || config.password.empty()) {
+      return net::Status::error("--redis-password-file " + options.redis_password_file +
+                                ": cannot read a password from its first line");
+    }
+  } else if (const char* password = std::getenv("TICKWIRE_REDIS_PASSWORD")) {
+    config.password = password;
+  }
+  auto state = net::make_redis_lobby_state(config);
+  if (!state) return net::Status::error(state.error());
+  std::printf("lobby state on redis %s (shared with every lobby there)\n", options.redis.c_str());
+  return std::move(state.value());
+}
+
 int run(const arena::ServerOptions& options) {
   const bool run_lobby = options.role != "game";
   const bool run_game = options.role != "lobby";
@@ -291,7 +319,12 @@ int run(const arena::ServerOptions& options) {
                   config.game_server_keys.size(),
                   config.allow_any_registered_address ? ", at any address" : "");
     }
-    lobby = std::make_unique<net::LobbyServer>(config, key.value());
+    auto state = lobby_state(options);
+    if (!state) {
+      std::fprintf(stderr, "tickwire-server: --redis: %s\n", state.error().c_str());
+      return 1;
+    }
+    lobby = std::make_unique<net::LobbyServer>(config, key.value(), std::move(state.value()));
     if (const net::Status status = lobby->start(); !status.ok()) {
       std::fprintf(stderr, "tickwire-server: lobby: %s\n", status.message().c_str());
       return 1;

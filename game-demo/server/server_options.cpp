@@ -40,6 +40,15 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& op
                  "--role lobby or all: file of the game servers that may register, one public "
                  "key per line (64 hex digits or base64, then an optional name; # comments)")
       ->envname("TICKWIRE_GAME_SERVER_KEYS");
+  app.add_option("--redis", options.redis,
+                 "--role lobby or all: HOST:PORT of a Redis server to keep the lobby's state in, "
+                 "so that several lobby processes on it serve the same rooms (they must share "
+                 "--key-file); default: this process's memory")
+      ->envname("TICKWIRE_REDIS");
+  app.add_option("--redis-password-file", options.redis_password_file,
+                 "with --redis: a file whose first line is the Redis AUTH password (or set "
+                 "TICKWIRE_REDIS_PASSWORD); no flag takes the password itself, as ps shows flags "
+                 "to every user");
   app.add_flag("--allow-any-registered-address", options.allow_any_registered_address,
                "with --game-server-keys: a game server may register an address other than the "
                "one it connects from (behind a proxy or NAT, or a DNS name)");
@@ -209,6 +218,15 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& op
     std::fprintf(stderr,
                  "tickwire-server: --role lobby needs --game-server host:port, or "
                  "--game-server-keys FILE for game servers to register with\n");
+    return 1;
+  }
+  if (!options.redis.empty() && options.role == "game") {
+    std::fprintf(stderr,
+                 "tickwire-server: --redis holds the lobby's state, for --role lobby or all\n");
+    return 1;
+  }
+  if (options.redis.empty() && !options.redis_password_file.empty()) {
+    std::fprintf(stderr, "tickwire-server: --redis-password-file goes with --redis HOST:PORT\n");
     return 1;
   }
   if (!options.game_server_keys_file.empty() && options.role == "game") {

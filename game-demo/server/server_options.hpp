@@ -29,6 +29,12 @@ struct ServerOptions {
   // --role lobby or all: the allow-list of game servers that may register (a file of public
   // keys); empty: none may.
   std::string game_server_keys_file;
+  // --role lobby or all: HOST:PORT of the Redis server whose shared lobby state this lobby uses
+  // (several lobby processes on one Redis serve the same rooms); empty: this process's memory.
+  std::string redis;
+  // A file whose first line is the Redis AUTH password (no flag takes a secret: ps shows flags to
+  // every user); TICKWIRE_REDIS_PASSWORD in the environment is the other way to give it.
+  std::string redis_password_file;
   bool allow_any_registered_address = false;
   std::uint32_t max_game_server_capacity = 4096;
   double tick_rate = 60;

@@ -1,15 +1,18 @@
-// LobbyState in one process's memory, behind one mutex: the lobby's thread is the only writer and
-// HTTP handlers read now and then, so a finer lock would buy nothing.
+// LobbyState in one process's memory, behind one mutex: the lobbies' threads write it and the
+// HTTP handlers' snapshots are made on them too, so a finer lock would buy nothing.
 
 #include <algorithm>
 #include <map>
 #include <mutex>
 #include <unordered_map>
 
-#include "lobby/lobby_state.hpp"
+#include "tickwire/net/lobby_state.hpp"
 
-namespace tickwire::net::lobby_detail {
+namespace tickwire::net {
 namespace {
+
+using PlayerId = LobbyPlayerId;
+using RoomId = LobbyRoomId;
 
 class InMemoryLobbyState final : public LobbyState {
  public:
@@ -18,22 +21,46 @@ class InMemoryLobbyState final : public LobbyState {
     return next_id_++;
   }
 
-  bool claim_nickname(const std::string& key, PlayerId player) override {
+  bool claim_nickname(const std::string& key, PlayerId player,
+                      std::uint64_t lease_until_unix_ms) override {
     std::lock_guard lock(mutex_);
-    return nicknames_.emplace(key, player).second;
+    const auto [it, added] =
+        nicknames_.try_emplace(key, NicknameLease{player, lease_until_unix_ms});
+    if (!added) {
+      if (it->second.player != player && it->second.until_unix_ms > unix_time_ms()) return false;
+      it->second = {player, lease_until_unix_ms};
+    }
+    ++version_;
+    return true;
   }
-  void release_nickname(const std::string& key) override {
+  void renew_nicknames(const std::vector<std::pair<std::string, PlayerId>>& held,
+                       std::uint64_t lease_until_unix_ms) override {
     std::lock_guard lock(mutex_);
-    nicknames_.erase(key);
+    for (const auto& [key, player] : held) {
+      const auto it = nicknames_.find(key);
+      if (it != nicknames_.end() && it->second.player == player) {
+        it->second.until_unix_ms = lease_until_unix_ms;
+      }
+    }
+  }
+  void release_nickname(const std::string& key, PlayerId player) override {
+    std::lock_guard lock(mutex_);
+    const auto it = nicknames_.find(key);
+    if (it == nicknames_.end() || it->second.player != player) return;
+    nicknames_.erase(it);
+    ++version_;
   }
   std::optional<PlayerId> player_by_nickname(const std::string& key) const override {
     std::lock_guard lock(mutex_);
     const auto it = nicknames_.find(key);
-    if (it == nicknames_.end()) return std::nullopt;
-    return it->second;
+    if (it == nicknames_.end() || it->second.until_unix_ms <= unix_time_ms()) return std::nullopt;
+    return it->second.player;
   }
   std::size_t player_count() const override {
     std::lock_guard lock(mutex_);
+    // Leases past their deadline are dropped here, so that the count is what a reader expects.
+    const std::uint64_t now = unix_time_ms();
+    std::erase_if(nicknames_, [&](const auto& entry) { return entry.second.until_unix_ms <= now; });
     return nicknames_.size();
   }
 
@@ -49,11 +76,11 @@ class InMemoryLobbyState final : public LobbyState {
     resumes_.erase(it);
     return record;
   }
-  std::vector<ResumeRecord> take_expired_resumes(std::uint64_t now_ms) override {
+  std::vector<ResumeRecord> take_expired_resumes(std::uint64_t now_unix_ms) override {
     std::lock_guard lock(mutex_);
     std::vector<ResumeRecord> expired;
     for (auto it = resumes_.begin(); it != resumes_.end();) {
-      if (it->second.expires_ms <= now_ms) {
+      if (it->second.expires_unix_ms <= now_unix_ms) {
         expired.push_back(std::move(it->second));
         it = resumes_.erase(it);
       } else {
@@ -68,6 +95,7 @@ class InMemoryLobbyState final : public LobbyState {
     if (rooms_.size() >= max_rooms) return StateError::too_many_rooms;
     const RoomId id = room.id;
     rooms_.emplace(id, Room{std::move(room), {}});
+    ++version_;
     return StateError::none;
   }
   std::optional<RoomInfo> room(RoomId id) const override {
@@ -101,6 +129,7 @@ class InMemoryLobbyState final : public LobbyState {
     if (room.match_id != 0) return StateError::match_in_progress;
     if (room.members.size() >= room.max_players) return StateError::room_full;
     room.members.push_back(member);
+    ++version_;
     return StateError::none;
   }
   StateError leave_room(RoomId id, PlayerId player, std::optional<RoomInfo>& after) override {
@@ -112,6 +141,7 @@ class InMemoryLobbyState final : public LobbyState {
     const auto member = find_member(room, player);
     if (member == room.members.end()) return StateError::not_in_room;
     room.members.erase(member);
+    ++version_;
     if (room.members.empty()) {
       rooms_.erase(it);
       return StateError::none;
@@ -126,17 +156,26 @@ class InMemoryLobbyState final : public LobbyState {
   StateError set_connected(RoomId id, PlayerId player, bool connected) override {
     return with_member(id, player, [&](MemberInfo& member) { member.connected = connected; });
   }
-  StateError start_match(RoomId id, std::uint64_t match_id, const MatchServer& server,
-                         std::uint64_t now_unix_ms) override {
+  StateError start_match(RoomId id, PlayerId host, std::uint64_t match_id,
+                         const MatchServer& server, std::uint32_t reserved_slots,
+                         std::uint64_t now_unix_ms, std::optional<RoomInfo>& started) override {
     std::lock_guard lock(mutex_);
+    started.reset();
     const auto it = rooms_.find(id);
     if (it == rooms_.end()) return StateError::room_not_found;
     RoomInfo& room = it->second.info;
+    if (room.host != host) return StateError::not_host;
     if (room.match_id != 0) return StateError::match_in_progress;
+    for (const MemberInfo& member : room.members) {
+      if (!member.ready || !member.connected) return StateError::not_all_ready;
+    }
     room.match_id = match_id;
     room.match_server = server;
     room.match_started_unix_ms = now_unix_ms;
     room.match_began = false;
+    room.match_reserved_slots = reserved_slots;
+    ++version_;
+    started = room;
     return StateError::none;
   }
   std::optional<RoomInfo> room_of_match(std::uint64_t match_id) const override {
@@ -160,12 +199,19 @@ class InMemoryLobbyState final : public LobbyState {
     std::lock_guard lock(mutex_);
     for (auto& [id, room] : rooms_) {
       if (match_id == 0 || room.info.match_id != match_id) continue;
+      if (const auto server = servers_.find(room.info.match_server.address);
+          server != servers_.end()) {
+        server->second.reserved -=
+            std::min(server->second.reserved, room.info.match_reserved_slots);
+      }
       room.info.match_id = 0;
+      room.info.match_reserved_slots = 0;
       room.info.match_server = {};
       room.info.match_started_unix_ms = 0;
       room.info.match_began = false;
       for (MemberInfo& member : room.info.members)
         member.ready = false;
+      ++version_;
       return room.info;
     }
     return std::nullopt;
@@ -186,18 +232,26 @@ class InMemoryLobbyState final : public LobbyState {
     return it->second.history;
   }
 
-  void subscribe(Subscriber subscriber) override {
+  std::uint64_t version() const override {
     std::lock_guard lock(mutex_);
-    subscribers_.push_back(std::move(subscriber));
+    return version_;
+  }
+
+  std::uint64_t subscribe(Subscriber subscriber) override {
+    std::lock_guard lock(subscribers_mutex_);
+    subscribers_.emplace(++last_subscription_, std::move(subscriber));
+    return last_subscription_;
+  }
+  void unsubscribe(std::uint64_t subscription) override {
+    std::lock_guard lock(subscribers_mutex_);
+    subscribers_.erase(subscription);
   }
   void publish(const Broadcast& broadcast) override {
-    std::vector<Subscriber> subscribers;
-    {
-      std::lock_guard lock(mutex_);
-      subscribers = subscribers_;
-    }
-    // Outside the lock: a subscriber reads the state to find a room's members.
-    for (const Subscriber& subscriber : subscribers)
+    // Under a lock of its own, not the state's: a subscriber only queues the broadcast for its
+    // lobby's thread (which reads the state later), and the lock keeps publishers' broadcasts in
+    // one order for everyone and unsubscribe() final.
+    std::lock_guard lock(subscribers_mutex_);
+    for (const auto& [id, subscriber] : subscribers_)
       subscriber(broadcast);
   }
 
@@ -241,20 +295,21 @@ class InMemoryLobbyState final : public LobbyState {
     }
     return expired;
   }
-  std::optional<GameServerInfo> pick_game_server() const override {
+  std::optional<GameServerInfo> reserve_game_server(std::uint32_t slots) override {
     std::lock_guard lock(mutex_);
-    std::optional<GameServerInfo> best;
-    std::uint32_t best_free = 0;
-    for (const auto& [address, server] : servers_) {
-      if (!server.connected) continue;
-      const std::uint32_t free =
-          server.capacity > server.players ? server.capacity - server.players : 0;
-      if (free > best_free) {
-        best = server;
-        best_free = free;
-      }
+    GameServerInfo* best = nullptr;
+    for (auto& [address, server] : servers_) {
+      if (!server.connected || server.free_slots() < std::max<std::uint32_t>(slots, 1)) continue;
+      if (best == nullptr || server.free_slots() > best->free_slots()) best = &server;
     }
-    return best;
+    if (best == nullptr) return std::nullopt;
+    best->reserved += slots;
+    return *best;
+  }
+  void release_game_server(const std::string& address, std::uint32_t slots) override {
+    std::lock_guard lock(mutex_);
+    const auto it = servers_.find(address);
+    if (it != servers_.end()) it->second.reserved -= std::min(it->second.reserved, slots);
   }
 
  private:
@@ -275,22 +330,32 @@ class InMemoryLobbyState final : public LobbyState {
     const auto member = find_member(it->second.info, player);
     if (member == it->second.info.members.end()) return StateError::not_in_room;
     change(*member);
+    ++version_;
     return StateError::none;
   }
 
+  struct NicknameLease {
+    PlayerId player = 0;
+    std::uint64_t until_unix_ms = 0;
+  };
+
   mutable std::mutex mutex_;
   std::uint64_t next_id_ = 1;
-  std::unordered_map<std::string, PlayerId> nicknames_;
+  std::uint64_t version_ = 0;
+  // Mutable: player_count() drops the leases that ran out.
+  mutable std::unordered_map<std::string, NicknameLease> nicknames_;
   std::unordered_map<std::string, ResumeRecord> resumes_;
   std::map<RoomId, Room> rooms_;  // ordered: room lists come out oldest room first
   std::map<std::string, GameServerInfo> servers_;
-  std::vector<Subscriber> subscribers_;
+  std::mutex subscribers_mutex_;
+  std::uint64_t last_subscription_ = 0;
+  std::map<std::uint64_t, Subscriber> subscribers_;
 };
 
 }  // namespace
 
-std::unique_ptr<LobbyState> make_in_memory_lobby_state() {
-  return std::make_unique<InMemoryLobbyState>();
+std::shared_ptr<LobbyState> make_in_memory_lobby_state() {
+  return std::make_shared<InMemoryLobbyState>();
 }
 
-}  // namespace tickwire::net::lobby_detail
+}  // namespace tickwire::net

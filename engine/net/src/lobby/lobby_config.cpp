@@ -113,6 +113,10 @@ Status LobbyConfig::validate() const {
     return bad("game_server_lease_ms", std::to_string(game_server_lease_ms),
                "use >= 100 (game servers report every 2 s: 10000 in production)");
   }
+  if (nickname_lease_ms < 300) {
+    return bad("nickname_lease_ms", std::to_string(nickname_lease_ms),
+               "use >= 300 (renewed every third of it: 15000 in production)");
+  }
   if (stall_ms < 100) return bad("stall_ms", std::to_string(stall_ms), "use >= 100");
   if (http_burst < 1) return bad("http_burst", std::to_string(http_burst), "use >= 1");
   if (max_replays_listed < 1 || max_replays_listed > 1000) {

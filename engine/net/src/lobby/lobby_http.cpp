@@ -61,13 +61,22 @@ std::string json_string(const std::string& text) {
 }
 
 // One page of rooms: {"rooms":[...],"next_after_room_id":N}, N = 0 on the last page.
-std::string rooms_json(const LobbyState& state, RoomFilter filter, std::size_t page) {
-  filter.limit = page + 1;  // one more than the page tells whether another follows
-  const std::vector<RoomInfo> rooms = state.list_rooms(filter);
+std::string rooms_json(const std::vector<RoomInfo>& all, const RoomFilter& filter,
+                       std::size_t page) {
+  // One more than the page tells whether another follows.
+  std::vector<const RoomInfo*> rooms;
+  const auto first =
+      std::upper_bound(all.begin(), all.end(), filter.after,
+                       [](RoomId after, const RoomInfo& room) { return after < room.id; });
+  for (auto it = first; it != all.end() && rooms.size() <= page; ++it) {
+    if (!filter.game_mode.empty() && it->game_mode != filter.game_mode) continue;
+    if (filter.only_free_seats && !it->has_free_seat()) continue;
+    rooms.push_back(&*it);
+  }
   const std::size_t count = std::min(page, rooms.size());
   std::string out = "{\"rooms\":[";
   for (std::size_t i = 0; i < count; ++i) {
-    const RoomInfo& room = rooms[i];
+    const RoomInfo& room = *rooms[i];
     if (i > 0) out += ',';
     out += "{\"room_id\":" + std::to_string(room.id) + ",\"name\":" + json_string(room.name) +
            ",\"game_mode\":" + json_string(room.game_mode) +
@@ -75,7 +84,7 @@ std::string rooms_json(const LobbyState& state, RoomFilter filter, std::size_t p
            ",\"max_players\":" + std::to_string(room.max_players) +
            ",\"in_match\":" + (room.match_id != 0 ? "true" : "false") + "}";
   }
-  const RoomId next = count < rooms.size() ? rooms[count - 1].id : 0;
+  const RoomId next = count < rooms.size() ? rooms[count - 1]->id : 0;
   return out + "],\"next_after_room_id\":" + std::to_string(next) + "}\n";
 }
 
@@ -125,10 +134,10 @@ bool parse_room_query(std::string_view query, RoomFilter& filter, std::size_t& p
 
 class LobbyHttp {
  public:
-  LobbyHttp(const LobbyConfig& config, const LobbyState& state, LobbyMetrics& metrics,
+  LobbyHttp(const LobbyConfig& config, std::function<RoomsSnapshot()> rooms, LobbyMetrics& metrics,
             std::function<LobbyCounters()> counters, std::function<bool()> lobby_turning)
       : config_(config),
-        state_(state),
+        rooms_(std::move(rooms)),
         metrics_(metrics),
         counters_(std::move(counters)),
         lobby_turning_(std::move(lobby_turning)) {}
@@ -190,7 +199,7 @@ class LobbyHttp {
                      "(N > 0).\n");
       }
       return answer(request, http::status::ok, "application/json",
-                    rooms_json(state_, filter, page));
+                    rooms_json(*rooms_(), filter, page));
     }
     if (path == "/api/replays" || path.starts_with(kReplayPathPrefix)) {
       if (config_.replay_directory.empty()) {
@@ -235,7 +244,7 @@ class LobbyHttp {
   }
 
   const LobbyConfig& config_;
-  const LobbyState& state_;
+  std::function<RoomsSnapshot()> rooms_;
   LobbyMetrics& metrics_;
   std::function<LobbyCounters()> counters_;
   std::function<bool()> lobby_turning_;
@@ -246,9 +255,9 @@ class LobbyHttp {
 }  // namespace
 
 websocket_detail::HttpRequestHandler make_lobby_http_handler(
-    const LobbyConfig& config, const LobbyState& state, LobbyMetrics& metrics,
+    const LobbyConfig& config, std::function<RoomsSnapshot()> rooms, LobbyMetrics& metrics,
     std::function<LobbyCounters()> counters, std::function<bool()> lobby_turning) {
-  auto http = std::make_shared<LobbyHttp>(config, state, metrics, std::move(counters),
+  auto http = std::make_shared<LobbyHttp>(config, std::move(rooms), metrics, std::move(counters),
                                           std::move(lobby_turning));
   return [http](const websocket_detail::HttpRequest& request, const std::string& address) {
     return http->handle(request, address);

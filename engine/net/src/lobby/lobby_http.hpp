@@ -5,6 +5,8 @@
 // anything trying to leave the web root 403. Runs on the WebSocket server's io thread.
 
 #include <functional>
+#include <memory>
+#include <vector>
 
 #include "lobby/lobby_state.hpp"
 #include "tickwire/net/lobby.hpp"
@@ -14,11 +16,16 @@ namespace tickwire::net::lobby_detail {
 
 struct LobbyMetrics;
 
-// `counters` is called for /metrics; `lobby_turning` for /healthz, which answers 503 when it is
-// false (the lobby's thread has stopped: the io thread alone answering would hide it). Every
-// reference must outlive the handler's last call.
+// Every room, oldest first, as the lobby's thread last read them from the state: /api/rooms pages
+// through it, so that the io thread never waits on the state (a networked store may block).
+using RoomsSnapshot = std::shared_ptr<const std::vector<RoomInfo>>;
+
+// `rooms` is called for /api/rooms; `counters` for /metrics; `lobby_turning` for /healthz, which
+// answers 503 when it is false (the lobby's thread has stopped: the io thread alone answering
+// would hide it). Every reference must outlive the handler's last call; the functions must not
+// block.
 websocket_detail::HttpRequestHandler make_lobby_http_handler(
-    const LobbyConfig& config, const LobbyState& state, LobbyMetrics& metrics,
+    const LobbyConfig& config, std::function<RoomsSnapshot()> rooms, LobbyMetrics& metrics,
     std::function<LobbyCounters()> counters, std::function<bool()> lobby_turning);
 
 }  // namespace tickwire::net::lobby_detail

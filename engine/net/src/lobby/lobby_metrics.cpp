@@ -53,6 +53,9 @@ std::string render_prometheus(const LobbyCounters& c) {
               "Spectator tickets issued (SpectateMatch granted).", c.spectator_tickets);
   out.counter("tickwire_lobby_http_requests_total", "Plain HTTP requests answered.",
               c.http_requests);
+  out.counter("tickwire_lobby_state_round_trips_total",
+              "Requests to the shared lobby state's store answered (0: in-memory state).",
+              c.state_round_trips);
   out.family("tickwire_lobby_drops_total", MetricType::counter,
              "Frames, requests and connections dropped, by reason.");
   const PrometheusText::LabelledCount drops[] = {

@@ -4,6 +4,7 @@
 #include <pthread.h>
 
 #include <atomic>
+#include <deque>
 #include <mutex>
 #include <thread>
 #include <utility>
@@ -113,16 +114,71 @@ class TransportOutput final : public lobby_detail::LobbyOutput {
 }  // namespace
 
 struct LobbyServer::Impl {
-  Impl(LobbyConfig lobby_config, JoinTicketIssuer issuer)
+  Impl(LobbyConfig lobby_config, JoinTicketIssuer issuer, std::shared_ptr<LobbyState> lobby_state)
       : config(std::move(lobby_config)),
         tickets(std::move(issuer)),
-        state(lobby_detail::make_in_memory_lobby_state()) {}
+        state(std::move(lobby_state)) {}
 
-  LobbyCounters counters() const {
+  // What the HTTP routes read, made on the lobby's thread: the io thread never waits on the state.
+  struct Snapshot {
+    lobby_detail::RoomsSnapshot rooms = std::make_shared<const std::vector<RoomInfo>>();
+    std::uint64_t players = 0;
+  };
+
+  // `live`: players and rooms read from the state now (a caller's thread may wait on it);
+  // otherwise from the lobby thread's last snapshot (the io thread's /metrics never waits).
+  LobbyCounters counters(bool live) const {
     LobbyCounters out = metrics.snapshot();
-    out.players = state->player_count();
-    out.rooms = state->room_count();
+    if (live) {
+      out.players = state->player_count();
+      out.rooms = state->room_count();
+    } else {
+      const Snapshot now = snapshot();
+      out.players = now.players;
+      out.rooms = now.rooms->size();
+    }
+    out.state_round_trips = state->round_trips();
     return out;
+  }
+  Snapshot snapshot() const {
+    std::lock_guard lock(snapshot_mutex);
+    return latest;
+  }
+  // On the lobby's thread, when the state's rooms may have changed.
+  void refresh_snapshot() {
+    const std::uint64_t version = state->version();
+    if (snapshot_made && version == snapshot_version) return;
+    RoomFilter all;
+    all.limit = config.max_rooms;
+    Snapshot made{std::make_shared<const std::vector<RoomInfo>>(state->list_rooms(all)),
+                  state->player_count()};
+    snapshot_version = version;
+    snapshot_made = true;
+    std::lock_guard lock(snapshot_mutex);
+    latest = std::move(made);
+  }
+
+  // The state's subscription: any thread queues, the lobby's thread delivers.
+  void queue_broadcast(Broadcast broadcast) {
+    {
+      std::lock_guard lock(inbox_mutex);
+      inbox.push_back(std::move(broadcast));
+    }
+    // From the lobby's own thread (an in-memory state's publish) the wake only ends its next
+    // wait early; from a store's subscriber thread it ends the wait it is in.
+    server->wake();
+  }
+  void deliver_queued(LobbyService& service) {
+    while (true) {
+      std::deque<Broadcast> queued;
+      {
+        std::lock_guard lock(inbox_mutex);
+        if (inbox.empty()) return;
+        queued.swap(inbox);
+      }
+      for (const Broadcast& broadcast : queued)
+        service.deliver(broadcast);
+    }
   }
 
   void run() {
@@ -131,6 +187,8 @@ struct LobbyServer::Impl {
     Event event;
     while (!stopping.load()) {
       heartbeat_ms = steady_now_ms();
+      deliver_queued(service);
+      refresh_snapshot();
       bool any = server->poll(event, kPollWait);
       while (any) {
         const auto now = std::chrono::steady_clock::now();
@@ -149,16 +207,22 @@ struct LobbyServer::Impl {
             break;
         }
         event.payload.reset();
+        // What the event published goes out before the next event is handled, as it would if
+        // the state delivered at once: a player's own chat line reaches them before the answer
+        // to their next request.
+        deliver_queued(service);
         any = !stopping.load() && server->poll(event, std::chrono::milliseconds(0));
       }
       for (const std::uint64_t match : take(began_matches))
         service.match_began(match);
       for (const auto& [match, reason] : take(ended_matches))
         service.end_match(match, reason);
+      deliver_queued(service);
       const auto now = std::chrono::steady_clock::now();
       if (now >= next_tick) {
         next_tick = now + kTickInterval;
         service.on_tick(now);
+        deliver_queued(service);
         const TransportCounters transport = server->counters();
         metrics.transport_dropped_oversize = transport.dropped_oversize;
         metrics.transport_dropped_malformed = transport.dropped_malformed;
@@ -189,7 +253,15 @@ struct LobbyServer::Impl {
   std::vector<std::uint64_t> began_matches;
   const LobbyConfig config;
   const JoinTicketIssuer tickets;
-  const std::unique_ptr<lobby_detail::LobbyState> state;
+  const std::shared_ptr<LobbyState> state;
+  std::uint64_t subscription = 0;
+  std::mutex inbox_mutex;
+  std::deque<Broadcast> inbox;
+  mutable std::mutex snapshot_mutex;
+  Snapshot latest;
+  // The lobby's thread's: the version() `latest` was made at.
+  std::uint64_t snapshot_version = 0;
+  bool snapshot_made = false;
   lobby_detail::LobbyMetrics metrics;
   std::unique_ptr<websocket_detail::WebSocketServerTransport> server;
   std::unique_ptr<TransportOutput> output;
@@ -200,15 +272,19 @@ struct LobbyServer::Impl {
 };
 
 LobbyServer::LobbyServer(LobbyConfig config, JoinTicketIssuer tickets)
-    : impl_(std::make_unique<Impl>(std::move(config), std::move(tickets))) {}
+    : LobbyServer(std::move(config), std::move(tickets), make_in_memory_lobby_state()) {}
+
+LobbyServer::LobbyServer(LobbyConfig config, JoinTicketIssuer tickets,
+                         std::shared_ptr<LobbyState> state)
+    : impl_(std::make_unique<Impl>(std::move(config), std::move(tickets), std::move(state))) {}
 
 LobbyServer::~LobbyServer() {
   stop();
 }
 
 Status LobbyServer::start() {
-  // Once only: the service of a first run would stay subscribed to the state.
   if (impl_->started) return Status::error("a LobbyServer starts once: make a new one");
+  if (!impl_->state) return Status::error("the LobbyServer was given no state: pass one, or none");
   if (Status status = impl_->config.validate(); !status.ok()) return status;
   WebSocketServerConfig transport = impl_->config.websocket;
   transport.common.framing = WebSocketFraming::raw;
@@ -218,20 +294,23 @@ Status LobbyServer::start() {
   transport.security = SessionSecurity::plaintext_for_development;
   Impl& impl = *impl_;
   auto handler = lobby_detail::make_lobby_http_handler(
-      impl.config, *impl.state, impl.metrics, [&impl] { return impl.counters(); },
-      [&impl] { return impl.turning(); });
+      impl.config, [&impl] { return impl.snapshot().rooms; }, impl.metrics,
+      [&impl] { return impl.counters(/*live=*/false); }, [&impl] { return impl.turning(); });
   auto made = websocket_detail::make_websocket_server(transport, std::move(handler),
                                                       {kBroadcastFlushDelay});
   if (!made.ok()) return Status::error(made.error());
   impl.started = true;
   impl.server = std::move(made.value());
   impl.output = std::make_unique<TransportOutput>(*impl.server);
+  impl.subscription = impl.state->subscribe(
+      [&impl](Broadcast broadcast) { impl.queue_broadcast(std::move(broadcast)); });
   try {
     impl.thread = std::thread([&impl] { impl.run(); });
     // Named, so that an operator's top -H (and a test) can tell it from the io thread; here and
     // not in run(), so that the name is there once start() returns.
     pthread_setname_np(impl.thread.native_handle(), "tickwire-lobby");
   } catch (const std::system_error& error) {
+    impl.state->unsubscribe(impl.subscription);
     impl.server.reset();
     return Status::error(std::string("cannot start the lobby's thread: ") + error.what());
   }
@@ -242,6 +321,8 @@ void LobbyServer::stop() {
   if (!impl_->server) return;
   impl_->stopping = true;
   if (impl_->thread.joinable()) impl_->thread.join();
+  // Before the server goes: a delivery queued after this would wake a server that is gone.
+  impl_->state->unsubscribe(impl_->subscription);
   // Closes every connection with 1001 (going away); the HTTP handler goes with it.
   impl_->server.reset();
   impl_->output.reset();
@@ -286,7 +367,7 @@ void LobbyServer::match_began(std::uint64_t match_id) {
 }
 
 LobbyCounters LobbyServer::counters() const {
-  return impl_->counters();
+  return impl_->counters(/*live=*/true);
 }
 
 }  // namespace tickwire::net

@@ -30,9 +30,7 @@ LobbyService::LobbyService(const LobbyConfig& config, LobbyState& state,
                              std::chrono::milliseconds(config.registration_forget_ms),
                              config.max_registration_backoff_addresses}),
       global_chat_budget_(config.global_chat_bytes_per_second,
-                          static_cast<double>(config.global_chat_bytes_per_second), Clock::now()) {
-  state_.subscribe([this](const Broadcast& broadcast) { deliver(broadcast); });
-}
+                          static_cast<double>(config.global_chat_bytes_per_second), Clock::now()) {}
 
 void LobbyService::on_connected(PeerId peer, std::string address, Clock::time_point now) {
   const auto [it, added] = sessions_.try_emplace(peer, config_, now);
@@ -47,7 +45,7 @@ void LobbyService::count_down(std::unordered_map<std::string, std::size_t>& coun
   if (--it->second == 0) counts.erase(it);
 }
 
-void LobbyService::on_disconnected(PeerId peer, Clock::time_point now) {
+void LobbyService::on_disconnected(PeerId peer, Clock::time_point /*now*/) {
   const auto it = sessions_.find(peer);
   if (it == sessions_.end()) return;
   // A game server whose connection closed gets no new matches; its running ones wait for it to
@@ -62,9 +60,13 @@ void LobbyService::on_disconnected(PeerId peer, Clock::time_point now) {
   Player gone = std::move(player->second);
   players_.erase(player);
   if (config_.resume_grace_ms > 0) {
-    // The seat and the nickname wait for the player's resume token.
-    state_.store_resume(gone.resume_token, {player_id, gone.nickname, gone.room,
-                                            steady_ms(now) + config_.resume_grace_ms, address});
+    // The seat and the nickname wait for the player's resume token. Nobody renews the nickname
+    // meanwhile: its lease covers the grace, and whichever process frees the expired record
+    // (take_expired_resumes) frees it.
+    const std::uint64_t expires = unix_time_ms() + config_.resume_grace_ms;
+    state_.claim_nickname(nickname_key(gone.nickname), player_id,
+                          expires + config_.nickname_lease_ms);
+    state_.store_resume(gone.resume_token, {player_id, gone.nickname, gone.room, expires, address});
     if (gone.room != 0 && state_.set_connected(gone.room, player_id, false) == StateError::none) {
       MemberInfo member{player_id, gone.nickname, false, false};
       if (auto info = member_of(gone.room, player_id)) member = *info;
@@ -78,7 +80,7 @@ void LobbyService::on_disconnected(PeerId peer, Clock::time_point now) {
       remove_from_room(gone.room, *member, wire::PresenceKind::left);
     }
   }
-  state_.release_nickname(nickname_key(gone.nickname));
+  state_.release_nickname(nickname_key(gone.nickname), player_id);
   count_down(nicknames_by_address_, address);
 }
 
@@ -94,15 +96,17 @@ void LobbyService::on_tick(Clock::time_point now) {
     ++metrics_.disconnected_no_hello;
     close(peer, CloseReason::no_hello);
   }
-  for (const ResumeRecord& record : state_.take_expired_resumes(steady_ms(now))) {
+  for (const ResumeRecord& record : state_.take_expired_resumes(unix_time_ms())) {
     if (record.room != 0) {
       if (auto member = member_of(record.room, record.player)) {
         remove_from_room(record.room, *member, wire::PresenceKind::left);
       }
     }
-    state_.release_nickname(nickname_key(record.nickname));
+    state_.release_nickname(nickname_key(record.nickname), record.player);
+    // Another lobby process's record counts for none of this one's addresses: nothing to find.
     count_down(nicknames_by_address_, record.address);
   }
+  renew_nicknames(now);
   if (now >= next_match_check_) {
     next_match_check_ = now + kMatchCheckInterval;
     end_stuck_matches(unix_time_ms());
@@ -210,7 +214,13 @@ void LobbyService::hello(const Request& request, const wire::Hello& hello) {
                     " nicknames, as many as one address may: free one first");
   }
   const PlayerId player = state_.next_id();
-  if (!state_.claim_nickname(nickname_key(nickname), player)) {
+  if (player == 0) {
+    if (held == 0) nicknames_by_address_.erase(request.session.address);  // made just now
+    return fail(request, wire::ErrorCode::rate_limited,
+                "the lobby cannot reach its shared state: try again in a moment");
+  }
+  if (!state_.claim_nickname(nickname_key(nickname), player,
+                             unix_time_ms() + config_.nickname_lease_ms)) {
     if (held == 0) nicknames_by_address_.erase(request.session.address);  // made just now
     return fail(request, wire::ErrorCode::nickname_taken,
                 "the nickname '" + nickname + "' is taken: pick another");
@@ -305,12 +315,15 @@ void LobbyService::end_stuck_matches(std::uint64_t now_unix_ms) {
 
 void LobbyService::resume(const Request& request, const std::string& token) {
   std::optional<ResumeRecord> record = state_.take_resume(token);
-  if (!record || record->expires_ms <= steady_ms(request.now)) {
+  if (!record || record->expires_unix_ms <= unix_time_ms()) {
     // An expired record is freed by on_tick(); put it back so that it is.
     if (record) state_.store_resume(token, *record);
     return fail(request, wire::ErrorCode::resume_failed,
                 "the resume token is unknown or expired: say Hello with a nickname");
   }
+  // The player is connected again: their nickname's lease is this process's to renew.
+  state_.claim_nickname(nickname_key(record->nickname), record->player,
+                        unix_time_ms() + config_.nickname_lease_ms);
   request.session.player = record->player;
   // The nickname now counts for the address it came back from.
   count_down(nicknames_by_address_, record->address);
@@ -355,6 +368,17 @@ void LobbyService::resume(const Request& request, const std::string& token) {
   }
 }
 
+void LobbyService::renew_nicknames(Clock::time_point now) {
+  if (now < next_nickname_renewal_) return;
+  next_nickname_renewal_ = now + std::chrono::milliseconds(config_.nickname_lease_ms / 3);
+  if (players_.empty()) return;
+  std::vector<std::pair<std::string, PlayerId>> held;
+  held.reserve(players_.size());
+  for (const auto& [id, player] : players_)
+    held.emplace_back(nickname_key(player.nickname), id);
+  state_.renew_nicknames(held, unix_time_ms() + config_.nickname_lease_ms);
+}
+
 void LobbyService::deliver(const Broadcast& broadcast) {
   // The local members it is for, by language: each group gets one copy of the message, handed to
   // the transport at once.
@@ -382,8 +406,8 @@ void LobbyService::deliver(const Broadcast& broadcast) {
         add_player(id);
       break;
   }
-  // Moved out while in use, so that a delivery started from inside this one (none is today:
-  // close() publishes nothing) could not clear them under us.
+  // Moved out while in use, so that a delivery started from inside this one (none can be: the
+  // state's deliveries are queued for the lobby's thread) could not clear them under us.
   std::vector<PeerId> binary = std::move(binary_audience_);
   std::vector<PeerId> json = std::move(json_audience_);
   if (!binary.empty()) send_many(binary, *broadcast.message, /*text=*/false);

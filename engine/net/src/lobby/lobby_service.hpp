@@ -91,6 +91,9 @@ class LobbyService {
   bool end_match(std::uint64_t match_id, MatchEndReason reason);
   // A player reached the match's game server. False if no room plays it.
   bool match_began(std::uint64_t match_id);
+  // Sends a Broadcast of the state's fan-out to the local players it is for. The lobby's thread
+  // calls it with what the state's subscription queued (never from inside the state's call).
+  void deliver(const Broadcast& broadcast);
 
  private:
   struct Session {
@@ -161,8 +164,9 @@ class LobbyService {
 
   // Takes `player` out of `room` and tells the room (`kind`: left or kicked), and who is host now.
   void remove_from_room(RoomId room, const MemberInfo& member, wire::PresenceKind kind);
-  // Receives every Broadcast (the state's fan-out) and sends it to the local players it is for.
-  void deliver(const Broadcast& broadcast);
+  // Renews the leases of the nicknames of this process's players (at most every third of
+  // nickname_lease_ms).
+  void renew_nicknames(Clock::time_point now);
 
   // Answers the request; an answer too large to send becomes a reply_too_large error.
   void reply(const Request& request, const MessageBytes& message,
@@ -205,6 +209,7 @@ class LobbyService {
   std::unordered_map<PeerId, Session> sessions_;
   std::unordered_map<PlayerId, Player> players_;
   Clock::time_point next_match_check_{};
+  Clock::time_point next_nickname_renewal_{};
   // Per client address, what it holds of what everyone shares: open rooms its players created,
   // nicknames its players hold (connected or within their grace). Only addresses holding some.
   std::unordered_map<std::string, std::size_t> rooms_by_address_;

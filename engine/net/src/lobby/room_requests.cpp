@@ -24,6 +24,13 @@ wire::ErrorCode error_code_for(StateError error) {
       return wire::ErrorCode::match_in_progress;
     case StateError::not_in_room:
       return wire::ErrorCode::not_in_room;
+    case StateError::not_host:
+      return wire::ErrorCode::not_host;
+    case StateError::not_all_ready:
+      return wire::ErrorCode::not_all_ready;
+    case StateError::unavailable:
+      // No code of its own on the wire: like a rate limit, it asks the client to try again.
+      return wire::ErrorCode::rate_limited;
     case StateError::none:
       break;
   }
@@ -42,6 +49,12 @@ std::string message_for(StateError error) {
       return "the room's match has started";
     case StateError::not_in_room:
       return "that player is not in the room";
+    case StateError::not_host:
+      return "only the room's host may start the match";
+    case StateError::not_all_ready:
+      return "a player is not ready any more (or disconnected)";
+    case StateError::unavailable:
+      return "the lobby cannot reach its shared state: try again in a moment";
     case StateError::none:
       break;
   }
@@ -109,6 +122,10 @@ void LobbyService::create_room(const Request& request, const wire::CreateRoom& c
   }
   RoomInfo room;
   room.id = state_.next_id();
+  if (room.id == 0) {
+    return fail(request, error_code_for(StateError::unavailable),
+                message_for(StateError::unavailable));
+  }
   room.name = name;
   room.game_mode = mode;
   room.max_players = seats;
@@ -296,25 +313,36 @@ void LobbyService::start_match(const Request& request) {
           "'" + member.nickname + "' is not ready" + (member.connected ? "" : " (disconnected)"));
     }
   }
-  // A registered dedicated server with free slots, else the one in this process.
+  // The checks above read a copy of the room, for an answer that names who is not ready; the
+  // state checks again with the change (start_match), as the room may have changed since.
+  // A registered dedicated server with a seat for every member, reserved now (released if the
+  // match does not start), else the one in this process.
+  const auto seats = static_cast<std::uint32_t>(room->members.size());
   MatchServer server{config_.local_game_server, config_.local_game_server_websocket,
                      config_.local_game_server_seal_key};
-  if (auto registered = state_.pick_game_server()) {
+  std::uint32_t reserved = 0;
+  if (auto registered = state_.reserve_game_server(seats)) {
     server = {std::move(registered->address), std::move(registered->websocket_address),
               registered->seal_key};
+    reserved = seats;
   }
   if (server.address.empty()) {
     return fail(request, wire::ErrorCode::no_game_server,
                 "no game server has room for a match: try again later");
   }
   const std::uint64_t match = state_.next_id();
-  if (const StateError error = state_.start_match(room->id, match, server, unix_time_ms());
-      error != StateError::none) {
+  std::optional<RoomInfo> started;
+  const StateError error = match == 0
+                               ? StateError::unavailable
+                               : state_.start_match(room->id, request.session.player, match, server,
+                                                    reserved, unix_time_ms(), started);
+  if (error != StateError::none) {
+    if (reserved != 0) state_.release_game_server(server.address, reserved);
     return fail(request, error_code_for(error), message_for(error));
   }
   ++metrics_.matches_started;
   reply(request, ok_reply(request.id));
-  for (const MemberInfo& member : room->members)
+  for (const MemberInfo& member : started->members)
     send_match_ticket(member.player, match, server);
 }
 

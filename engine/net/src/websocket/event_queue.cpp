@@ -57,7 +57,12 @@ bool EventQueue::pop(QueuedEvent& out, std::chrono::steady_clock::time_point dea
   std::shared_ptr<PeerLink> to_resume;
   {
     std::unique_lock lock(mutex_);
-    if (events_.empty() && !ready_.wait_until(lock, deadline, [&] { return !events_.empty(); })) {
+    if (events_.empty() &&
+        !ready_.wait_until(lock, deadline, [&] { return !events_.empty() || woken_; })) {
+      return false;
+    }
+    if (events_.empty()) {  // woken
+      woken_ = false;
       return false;
     }
     out = std::move(events_.front());
@@ -75,6 +80,14 @@ bool EventQueue::pop(QueuedEvent& out, std::chrono::steady_clock::time_point dea
   }
   if (to_resume) to_resume->resume_reading();
   return true;
+}
+
+void EventQueue::wake() {
+  {
+    std::lock_guard lock(mutex_);
+    woken_ = true;
+  }
+  ready_.notify_all();
 }
 
 void EventQueue::clear() {

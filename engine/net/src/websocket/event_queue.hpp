@@ -54,8 +54,12 @@ class EventQueue {
   void push_disconnected(PeerId peer, DisconnectReason reason);
 
   // --- caller's thread ---
-  // Takes the next event, waiting until `deadline` for one if none is ready.
+  // Takes the next event, waiting until `deadline` for one if none is ready, or until wake().
   bool pop(QueuedEvent& out, std::chrono::steady_clock::time_point deadline);
+  // --- any thread ---
+  // Ends the wait of a pop() (now or the next one) early, with no event: the caller has other
+  // work queued for its thread (the lobby: broadcasts from its state's subscriber thread).
+  void wake();
   // Drops every event (and with them the connections they hold). After the io thread has stopped.
   void clear();
 
@@ -72,6 +76,7 @@ class EventQueue {
   std::mutex mutex_;
   std::condition_variable ready_;
   std::deque<QueuedEvent> events_;
+  bool woken_ = false;
 };
 
 }  // namespace tickwire::net::websocket_detail

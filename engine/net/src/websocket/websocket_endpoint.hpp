@@ -35,6 +35,8 @@ class WebSocketEndpoint {
       : events_(std::move(events)), limits_(limits), fanout_(std::move(fanout)) {}
 
   bool poll(Event& event, std::chrono::milliseconds wait);
+  // Any thread: ends a poll()'s wait early (EventQueue::wake()).
+  void wake() { events_->wake(); }
   SendResult send(PeerId peer, Channel channel, Delivery delivery,
                   std::span<const std::byte> message);
   SendResult broadcast(Channel channel, Delivery delivery, std::span<const std::byte> message);

@@ -537,6 +537,7 @@ class WebSocketServer final : public EndpointTransport<WebSocketServerTransport>
   }
   std::string peer_address(PeerId peer) const override { return endpoint_.peer_address(peer); }
   void admit_full_size_messages(PeerId peer) override { endpoint_.admit_full_size_messages(peer); }
+  void wake() override { endpoint_.wake(); }
 
  private:
   // One post to the io thread for a whole broadcast. Every server connection runs on the

@@ -33,6 +33,9 @@ class WebSocketServerTransport : public ServerTransport {
   // WebSocketServerTuning::max_message_size_before_admission. Takes effect before anything sent
   // to the peer after this call goes out.
   virtual void admit_full_size_messages(PeerId peer) = 0;
+  // Any thread: a poll() waiting on another thread returns now (false if no event came), so that
+  // its thread can do work queued for it from elsewhere.
+  virtual void wake() = 0;
 };
 
 // What a service inside Tickwire may tune beyond the public config.

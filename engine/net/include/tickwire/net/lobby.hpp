@@ -25,10 +25,12 @@
 // secret crosses the wire, failures lock their address out for a growing time, and a server can
 // send matches only to its own address (allow_any_registered_address) and capacity.
 //
+// Shared state: rooms, nicknames, chat and fan-out live in a LobbyState (lobby_state.hpp): this
+// process's memory by default, or a store several lobby processes share (make_redis_lobby_state())
+// when given one at construction.
+//
 // What it does not do: no accounts or passwords (a nickname is claimed for as long as its player
-// is connected or within the resume grace period), no persistence
-// (rooms and chat live in memory; the LobbyState interface inside is where a shared store such as
-// Redis would plug in to let several lobby processes serve the same rooms).
+// is connected or within the resume grace period), no persistence beyond what the state keeps.
 
 #include <cstddef>
 #include <cstdint>
@@ -39,6 +41,7 @@
 #include <vector>
 
 #include "tickwire/net/join_ticket.hpp"
+#include "tickwire/net/lobby_state.hpp"
 #include "tickwire/net/server_identity.hpp"
 #include "tickwire/net/status.hpp"
 #include "tickwire/net/types.hpp"
@@ -118,6 +121,12 @@ struct LobbyConfig {
   // How long a dropped player's seat and nickname are kept for them, in milliseconds; they get
   // them back by sending Hello with their resume token. 0 = not at all. Default 30000.
   std::uint32_t resume_grace_ms = 30'000;
+  // A connected player's nickname is leased in the lobby state for this long, in milliseconds,
+  // and the lobby process renews it every third of that: if the process dies (kill -9), the
+  // nickname is free again at most this long later, even in a state shared with other lobby
+  // processes. A dropped player's lease covers their resume grace too. At least 300 (a renewal
+  // per 100 ms); default 15000.
+  std::uint32_t nickname_lease_ms = 15'000;
 
   // Game server for matches when no dedicated server has registered with register_game_server():
   // "host:port" of the one in this process. Empty = none (StartMatch then fails with
@@ -234,6 +243,9 @@ struct LobbyCounters {
   std::uint64_t http_rate_limited = 0;  // answered 429
   // answered 403: a path with ".." or a %-escape (that could climb out of a served directory)
   std::uint64_t http_path_refused = 0;
+  // Requests to the lobby state's store answered (0 with the in-memory state): divide by
+  // messages_received for round trips per request.
+  std::uint64_t state_round_trips = 0;
 };
 
 // The allow-list of game servers (LobbyConfig::game_server_keys) in a file's text: one Ed25519
@@ -247,7 +259,11 @@ Result<std::vector<ServerPublicKey>> read_game_server_keys(const std::string& pa
 class LobbyServer {
  public:
   // `tickets` signs the join tickets of every match; keep its public key on the game servers.
+  // The state is this process's memory (make_in_memory_lobby_state()).
   LobbyServer(LobbyConfig config, JoinTicketIssuer tickets);
+  // The same on a state of the caller's choosing: one shared with other LobbyServers (in this
+  // process, or through a store such as Redis in others) serves the same rooms. Not null.
+  LobbyServer(LobbyConfig config, JoinTicketIssuer tickets, std::shared_ptr<LobbyState> state);
   ~LobbyServer();
   LobbyServer(const LobbyServer&) = delete;
   LobbyServer& operator=(const LobbyServer&) = delete;
@@ -259,12 +275,15 @@ class LobbyServer {
   // The port it listens on, after start().
   std::uint16_t port() const;
 
-  // Dedicated game servers: once one has registered, matches go to the registered server with
-  // the most free slots instead of local_game_server. A server reports its load (players now)
-  // whenever it changes; registering again updates the capacity and the key. `seal_key` is the
-  // server's sealing public key (tickets to it carry session keys sealed to it), or nullopt for a
-  // server that runs without encryption. Fails, registering nothing, when the key is not a
-  // usable X25519 public key.
+  // Dedicated game servers: once one has registered, a match goes to the registered server with
+  // the most free slots that has a slot for each of the room's members (reserved until the match
+  // ends), instead of local_game_server. Free slots are the capacity less the larger of the
+  // reported load and the reservations. A server reports its load (players now) whenever it
+  // changes; registering again updates the capacity and the key. A server registered here has
+  // no lease: in a state shared with other processes, unregister it before this one stops.
+  // `seal_key` is the server's sealing public key (tickets to it carry session keys sealed to
+  // it), or nullopt for a server that runs without encryption. Fails, registering nothing, when
+  // the key is not a usable X25519 public key.
   Status register_game_server(const std::string& address, std::uint32_t capacity,
                               const std::optional<ServerSealPublicKey>& seal_key,
                               const std::string& websocket_address = {});
@@ -279,6 +298,8 @@ class LobbyServer {
   // sends MatchBegan): the match no longer ends at match_join_deadline_ms.
   void match_began(std::uint64_t match_id);
 
+  // Players and rooms as the state holds them now (with a networked state, this waits for it);
+  // GET /metrics serves the same from the lobby thread's last look instead.
   LobbyCounters counters() const;
 
  private:

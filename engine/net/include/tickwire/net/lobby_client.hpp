@@ -58,8 +58,6 @@ enum class LobbyError : std::uint16_t {
 };
 std::string_view to_string(LobbyError error);
 
-enum class ChatScope : std::uint8_t { room = 0, global, whisper };
-
 struct LobbyRoomSummary {
   std::uint64_t room_id = 0;
   std::string name;

@@ -68,6 +68,9 @@ enum class MatchEndReason : std::uint8_t {
   server_lost = 3,    // the game server stopped reporting to the lobby past its lease
 };
 
+// Where a lobby chat line goes (lobby.fbs's ChatScope, same values).
+enum class ChatScope : std::uint8_t { room = 0, global = 1, whisper = 2 };
+
 std::string_view to_string(Delivery delivery);
 std::string_view to_string(DisconnectReason reason);
 std::string_view to_string(MatchEndReason reason);

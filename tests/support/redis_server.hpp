@@ -1,0 +1,141 @@
+#pragma once
+// A real redis-server for a test: on a free loopback port, in a temporary directory of its own,
+// with nothing saved to disk (--save '' --appendonly no), stopped and removed with the object.
+// No mock: the lobby's Redis state is tested against the server it runs on in production.
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "raw_tcp_client.hpp"
+
+namespace tickwire::test {
+
+class RedisServer {
+ public:
+  // Where the binary is, or nothing (the test then skips, saying so).
+  static std::optional<std::string> find_binary() {
+    for (const char* path : {"/usr/bin/redis-server", "/usr/local/bin/redis-server"}) {
+      if (::access(path, X_OK) == 0) return std::string(path);
+    }
+    return std::nullopt;
+  }
+  static constexpr const char* kMissing =
+      "needs redis-server (scripts/deps.sh installs Debian's redis-server package)";
+
+  // Started and answering PING, or null with `error` set. `password`: requirepass, if any.
+  static std::unique_ptr<RedisServer> start(std::string& error, const std::string& password = {}) {
+    const auto binary = find_binary();
+    if (!binary) {
+      error = kMissing;
+      return nullptr;
+    }
+    // A port that was free a moment ago can be taken before redis binds it: a few tries.
+    for (int attempt = 0; attempt < 5; ++attempt) {
+      auto server = std::unique_ptr<RedisServer>(new RedisServer());
+      if (server->launch(*binary, password, error)) return server;
+    }
+    return nullptr;
+  }
+
+  ~RedisServer() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+    std::error_code ignored;
+    if (!directory_.empty()) std::filesystem::remove_all(directory_, ignored);
+  }
+  RedisServer(const RedisServer&) = delete;
+  RedisServer& operator=(const RedisServer&) = delete;
+
+  std::uint16_t port() const { return port_; }
+
+ private:
+  RedisServer() = default;
+
+  static std::uint16_t free_port() {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = 0;
+    socklen_t size = sizeof address;
+    std::uint16_t port = 0;
+    if (::bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0 &&
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) == 0) {
+      port = ntohs(address.sin_port);
+    }
+    ::close(fd);
+    return port;
+  }
+
+  bool launch(const std::string& binary, const std::string& password, std::string& error) {
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "tickwire-redis-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) {
+      error = "cannot make a temporary directory for redis-server";
+      return false;
+    }
+    directory_ = pattern;
+    port_ = free_port();
+    std::vector<std::string> args{
+        binary,     "--port",    std::to_string(port_),    "--bind", "127.0.0.1",
+        "--save",   "",          "--appendonly",           "no",     "--dir",
+        directory_, "--logfile", directory_ + "/redis.log"};
+    if (!password.empty()) {
+      args.push_back("--requirepass");
+      args.push_back(password);
+    }
+    std::vector<char*> argv;
+    for (std::string& arg : args)
+      argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::execv(binary.c_str(), argv.data());
+      ::_exit(127);
+    }
+    if (pid_ < 0) {
+      error = "cannot fork redis-server";
+      return false;
+    }
+    // Generous: a loaded CI machine under sanitizers starts processes slowly.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < deadline) {
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        error = "redis-server exited at start (see its log in a kept directory)";
+        return false;
+      }
+      RawTcpClient client(port_);
+      // Any answer to PING (+PONG, or -NOAUTH with a password) means it listens.
+      if (client.connected() && client.send_bytes("PING\r\n") &&
+          client.read_until(
+              [](const std::string& got) { return got.find("\r\n") != std::string::npos; },
+              std::chrono::seconds(1))) {
+        return true;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    error = "redis-server did not answer on port " + std::to_string(port_) + " within 10 s";
+    return false;
+  }
+
+  pid_t pid_ = -1;
+  std::uint16_t port_ = 0;
+  std::string directory_;
+};
+
+}  // namespace tickwire::test
