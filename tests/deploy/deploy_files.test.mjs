@@ -9,8 +9,7 @@
 // - references hold: secrets, config maps and services named where they are used, selectors
 //   matching pod labels, named target ports, the autoscaler's fleet; the lobby's capacity and
 //   room limits fit the fleet's servers;
-// - every flag passed to tickwire-server is one it has (its --help), except the lobby-cluster
-//   flags still to come (PENDING_FLAGS), which are reported;
+// - every flag passed to tickwire-server is one it has (its --help);
 // - the Dockerfile passes dockerfile-utils' validator, and its runtime stage installs the Debian
 //   package of every shared library the built tickwire-server links (ldd, dpkg-query).
 //
@@ -35,9 +34,6 @@ try {
   console.log("SKIP: npm packages missing in tests/deploy (npm ci --prefix tests/deploy)");
   process.exit(SKIP);
 }
-
-// Flags of the lobby-cluster work (issue 14) that the manifests already use.
-const PENDING_FLAGS = new Set(["--redis"]);
 
 const failures = [];
 const fail = (message) => failures.push(message);
@@ -260,18 +256,13 @@ try {
 } catch (error) {
   fail(`${server} --help failed: ${error.message}`);
 }
-const pending = new Set();
 for (const { where, args } of serverArgsByWorkload) {
   for (const arg of args) {
     if (!arg.startsWith("--")) continue;
     const name = arg.split("=")[0];
     if (new RegExp(`(^|[\\s,])${name}([\\s,={[]|$)`, "m").test(help)) continue;
-    if (PENDING_FLAGS.has(name)) pending.add(name);
-    else fail(`${where}: tickwire-server has no flag ${name}`);
+    fail(`${where}: tickwire-server has no flag ${name}`);
   }
-}
-for (const name of pending) {
-  console.log(`note: ${name} is not in this tickwire-server yet (the lobby-cluster work adds it)`);
 }
 
 // ---- Dockerfile
