@@ -78,6 +78,9 @@ struct ServerOptions {
   bool replays = true;
   std::string replay_dir = "replays";
   std::size_t keep_replays = 50;
+  // --role lobby or all: a file of upload tokens (one per line): PUT /replays/NAME with
+  // "Authorization: Bearer TOKEN" stores a replay. Empty: uploads refused.
+  std::string upload_tokens_file;
 };
 
 // Parses the command line into `options`. Returns nothing to go on, or the exit code (help was

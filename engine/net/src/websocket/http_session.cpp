@@ -14,13 +14,19 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/core/file_posix.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/error.hpp>
+#include <boost/beast/http/file_body.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
+#include <limits>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "log/log_limiter.hpp"
@@ -70,7 +76,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
                   std::chrono::milliseconds(shared_->config.common.handshake_timeout_ms)) {
     stream_.set_burst_trim(&shared_->burst_trim);
   }
-  ~HttpSession() { shared_->admission.end_handshake(address_); }
+  ~HttpSession() {
+    abandon_upload(/*over_limit=*/false);  // a session ends mid-upload only when it is cut
+    shared_->admission.end_handshake(address_);
+  }
   HttpSession(const HttpSession&) = delete;
   HttpSession& operator=(const HttpSession&) = delete;
 
@@ -136,38 +145,159 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   }
   void expire_never() { deadline_timer_.expires_at(std::chrono::steady_clock::time_point::max()); }
 
+  // Every request's header is read first (its body not yet), so that an upload can be refused,
+  // or given a file to go to, before a byte of its body is read.
   void do_read() {
-    parser_.emplace();
-    parser_->header_limit(kMaxRequestHeaderBytes);
-    parser_->body_limit(kMaxRequestBodyBytes);
+    header_parser_.emplace();
+    header_parser_->header_limit(kMaxRequestHeaderBytes);
+    // Each body is limited once the header says where it goes (on_header). Not boost::none:
+    // Beast 1.74 compares a Content-Length with the optional, and every number is over none.
+    header_parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
     // A client that connects and never completes its request is dropped at the deadline.
     expire_at(deadline_);
+    http::async_read_header(stream_, buffer_, *header_parser_,
+                            beast::bind_front_handler(&HttpSession::on_header, shared_from_this()));
+  }
+
+  void on_header(beast::error_code ec, std::size_t /*bytes*/) {
+    if (ec) return on_read_error(ec);
+    const HttpRequestHeader& header = header_parser_->get().base();
+    if (shared_->upload_gate && !websocket::is_upgrade(header_parser_->get())) {
+      if (auto verdict = shared_->upload_gate(header, address_)) {
+        request_ = HttpRequest(header);
+        if (auto* refusal = std::get_if<HttpResponse>(&*verdict)) {
+          return respond(std::move(*refusal), /*close_after=*/true);
+        }
+        return start_upload(std::move(std::get<HttpUpload>(*verdict)));
+      }
+    }
+    const auto length = header_parser_->content_length();
+    if (length && *length > kMaxRequestBodyBytes) {
+      // The header is complete, so the client is speaking HTTP: tell it what was wrong.
+      request_ = HttpRequest(header);
+      return reject(http::status::payload_too_large, "The request body is too large.\n");
+    }
+    parser_.emplace(std::move(*header_parser_));
+    header_parser_.reset();
+    parser_->body_limit(kMaxRequestBodyBytes);  // a chunked body is counted as it comes
     http::async_read(stream_, buffer_, *parser_,
                      beast::bind_front_handler(&HttpSession::on_read, shared_from_this()));
   }
 
   void on_read(beast::error_code ec, std::size_t /*bytes*/) {
     if (ec == http::error::body_limit) {
-      // The header is complete, so the client is speaking HTTP: tell it what was wrong.
       request_ = parser_->release();
       return reject(http::status::payload_too_large, "The request body is too large.\n");
     }
+    if (ec) return on_read_error(ec);
+    request_ = parser_->release();
+    if (shared_->accept_upgrades && websocket::is_upgrade(request_)) return upgrade();
+    HttpReply reply = shared_->http_handler(request_, address_);
+    if (reply.file) return respond_with_file(std::move(reply), !request_.keep_alive());
+    respond(std::move(reply.response), !request_.keep_alive());
+  }
+
+  void on_read_error(beast::error_code ec) {
     if (ec == http::error::header_limit) {
       return reject(http::status::request_header_fields_too_large,
                     "The request header is too large.\n");
     }
     // Bytes that are not HTTP (a TLS hello, a stray protocol): say so, as HTTP servers do. A
     // client that left, or went quiet until the deadline, gets nothing: nobody would read it.
-    if (ec && ec.category() == beast::error_code(http::error::bad_method).category() &&
+    if (ec.category() == beast::error_code(http::error::bad_method).category() &&
         ec != http::error::end_of_stream && ec != http::error::partial_message) {
       return reject(http::status::bad_request, "This is not an HTTP request.\n");
     }
-    if (ec) return close();
-    request_ = parser_->release();
-    if (shared_->accept_upgrades && websocket::is_upgrade(request_)) return upgrade();
-    HttpReply reply = shared_->http_handler(request_, address_);
-    if (reply.file) return respond_with_file(std::move(reply), !request_.keep_alive());
-    respond(std::move(reply.response), !request_.keep_alive());
+    close();
+  }
+
+  // The body goes to a file created for it, read by the parser piece by piece, each piece
+  // written before the next is read: memory stays one read buffer. A client that stops sending is
+  // dropped after kFileChunkTimeout without progress, however long the whole upload takes.
+  void start_upload(HttpUpload upload) {
+    const int fd = ::open(upload.partial_path.c_str(),
+                          O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0) {
+      return reject(http::status::internal_server_error, "The upload cannot be stored.\n");
+    }
+    upload_ = std::move(upload);
+    upload_parser_.emplace(std::move(*header_parser_));
+    header_parser_.reset();
+    // Beast checked no Content-Length against a limit (the header parser had none): this one
+    // stops a chunked body at the limit, and a declared length over it is refused here.
+    upload_parser_->body_limit(upload_->max_bytes);
+    const auto length = upload_parser_->content_length();
+    beast::file_posix file;
+    file.native_handle(fd);
+    beast::error_code ec;
+    upload_parser_->get().body().reset(std::move(file), ec);
+    if (ec) {
+      abandon_upload(/*over_limit=*/false);
+      return reject(http::status::internal_server_error, "The upload cannot be stored.\n");
+    }
+    if (length && *length > upload_->max_bytes) {
+      abandon_upload(/*over_limit=*/true);
+      return reject(http::status::payload_too_large, "The upload is too large.\n");
+    }
+    if (beast::iequals(request_[http::field::expect], "100-continue")) {
+      // The client waits for this before it sends the body (curl does, past 1 MiB).
+      continue_.emplace(http::status::continue_, request_.version());
+      expire_at(std::chrono::steady_clock::now() + kFileChunkTimeout);
+      return http::async_write(
+          stream_, *continue_,
+          [self = shared_from_this()](beast::error_code write_ec, std::size_t) {
+            if (write_ec) {
+              self->abandon_upload(/*over_limit=*/false);
+              return self->close();
+            }
+            self->read_upload();
+          });
+    }
+    read_upload();
+  }
+
+  void read_upload() {
+    if (upload_parser_->is_done()) return finish_upload();
+    expire_at(std::chrono::steady_clock::now() + kFileChunkTimeout);
+    http::async_read_some(
+        stream_, buffer_, *upload_parser_,
+        beast::bind_front_handler(&HttpSession::on_upload_read, shared_from_this()));
+  }
+
+  void on_upload_read(beast::error_code ec, std::size_t /*bytes*/) {
+    if (ec == http::error::body_limit) {
+      abandon_upload(/*over_limit=*/true);
+      return reject(http::status::payload_too_large, "The upload is too large.\n");
+    }
+    if (ec) {
+      // Cut off (the client left, or stopped sending): nothing of it stays.
+      abandon_upload(/*over_limit=*/false);
+      return close();
+    }
+    read_upload();
+  }
+
+  void finish_upload() {
+    beast::error_code ignored;
+    upload_parser_->get().body().file().close(ignored);
+    HttpResponse response = upload_->finish(request_.base());
+    discard_upload();  // whatever finish() left under the partial name
+    // The body took its own time: the answer gets a fresh deadline, then the connection ends.
+    respond(std::move(response), /*close_after=*/true,
+            std::chrono::steady_clock::now() + kFileChunkTimeout);
+  }
+
+  void abandon_upload(bool over_limit) {
+    if (upload_ && upload_->abandoned) upload_->abandoned(over_limit);
+    discard_upload();
+  }
+
+  // Closes and removes the upload's partial file, if one is under way.
+  void discard_upload() {
+    if (!upload_) return;
+    upload_parser_.reset();  // closes the file
+    ::unlink(upload_->partial_path.c_str());
+    upload_.reset();
   }
 
   // The header, then the file's range chunk by chunk: each chunk is read (pread, 64 KiB from
@@ -220,7 +350,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
         });
   }
 
-  void respond(HttpResponse response, bool close_after) {
+  void respond(HttpResponse response, bool close_after,
+               std::optional<std::chrono::steady_clock::time_point> until = std::nullopt) {
     response.version(request_.version());
     response.keep_alive(!close_after);
     if (response.find(http::field::server) == response.end()) {
@@ -228,7 +359,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     }
     response.prepare_payload();
     response_ = std::move(response);
-    expire_at(deadline_);  // a client that does not read cannot hold us either
+    expire_at(until.value_or(deadline_));  // a client that does not read cannot hold us either
     http::async_write(
         stream_, *response_,
         beast::bind_front_handler(&HttpSession::on_write, shared_from_this(), close_after));
@@ -329,7 +460,12 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   asio::steady_timer deadline_timer_;  // see expire_at()
   std::optional<WebSocketStream> ws_;  // takes stream_ over on upgrade
   beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::empty_body>> header_parser_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  // An upload under way (start_upload): where its body goes, and the parser writing it there.
+  std::optional<HttpUpload> upload_;
+  std::optional<http::request_parser<http::file_body>> upload_parser_;
+  std::optional<http::response<http::empty_body>> continue_;  // "100 Continue", while written
   HttpRequest request_;
   std::optional<HttpResponse> response_;  // alive while it is written
   // A file download under way (respond_with_file): its header's serializer, what is left of the

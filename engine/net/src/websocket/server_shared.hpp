@@ -25,7 +25,7 @@ inline constexpr auto kBurstTrimPeriod = std::chrono::milliseconds(100);
 // What the transport, the listener and every session share; kept alive by whichever goes last.
 struct ServerShared {
   ServerShared(const WebSocketServerConfig& server_config, HttpRequestHandler handler,
-               asio::io_context& context, WebSocketServerTuning tuning,
+               HttpUploadGate uploads, asio::io_context& context, WebSocketServerTuning tuning,
                std::unique_ptr<asio::ssl::context> tls)
       : config(server_config),
         tls_context(std::move(tls)),
@@ -34,6 +34,7 @@ struct ServerShared {
                    server_config.max_pending_handshakes, server_config.connection_burst_per_address,
                    server_config.connections_per_address_per_second}),
         http_handler(std::move(handler)),
+        upload_gate(std::move(uploads)),
         accept_upgrades(tuning.accept_upgrades),
         max_message_size_before_admission(tuning.max_message_size_before_admission),
         burst_trim(asio::any_io_executor(context.get_executor()), kBurstTrimPeriod) {
@@ -56,6 +57,7 @@ struct ServerShared {
   ConnectionAdmission admission;
   LiveConnections live;
   const HttpRequestHandler http_handler;
+  const HttpUploadGate upload_gate;  // empty: no uploads
   const bool accept_upgrades;
   const std::size_t max_message_size_before_admission;  // 0: none (WebSocketServerTuning)
   std::atomic<PeerId> next_peer{1};

@@ -218,7 +218,7 @@ Status open_acceptor(tcp::acceptor& acceptor, const tcp::endpoint& endpoint) {
 
 Result<std::unique_ptr<WebSocketServerTransport>> make_websocket_server(
     const WebSocketServerConfig& config, HttpRequestHandler http_handler,
-    WebSocketServerTuning tuning) {
+    WebSocketServerTuning tuning, HttpUploadGate upload_gate) {
   if (Status status = config.validate(); !status.ok()) return status;
   beast::error_code ec;
   const asio::ip::address address = asio::ip::make_address(config.bind_address, ec);
@@ -245,8 +245,9 @@ Result<std::unique_ptr<WebSocketServerTransport>> make_websocket_server(
             "network path can read and alter what it carries outside sealed game sessions "
             "(lobby traffic, chat, join tickets and the session keys handed out with them)");
   }
-  auto shared = std::make_shared<ServerShared>(config, std::move(http_handler), io->context(),
-                                               tuning, std::move(tls));
+  auto shared =
+      std::make_shared<ServerShared>(config, std::move(http_handler), std::move(upload_gate),
+                                     io->context(), tuning, std::move(tls));
   auto listener = std::make_shared<Listener>(io->context(), std::move(acceptor), shared);
   listener->run();
   try {
