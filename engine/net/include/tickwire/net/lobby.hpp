@@ -6,7 +6,8 @@
 // the same message as JSON, so a browser, websocat or a test can speak it by hand. The same port
 // answers HTTP: GET /healthz (503 if the lobby thread stalls), GET /api/rooms (JSON,
 // in pages), GET /metrics (Prometheus text), recorded matches (GET /api/replays and
-// /replays/NAME from replay_directory) and the web lobby page at / (index.html from web_root).
+// /replays/NAME from replay_directory; PUT /replays/NAME to upload one, with a bearer token from
+// upload_tokens) and the web lobby page at / (index.html from web_root).
 //
 // Threading: the lobby runs on its own thread, started by start() and stopped by stop() or the
 // destructor. A lobby is a service, not part of a game's frame: a dedicated lobby process has no
