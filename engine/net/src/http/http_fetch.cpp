@@ -92,19 +92,20 @@ class Fetch final : public HttpFetch {
   template <class Stream>
   void run(Stream& stream) {
     std::string error = fetch(stream);
-    if (file_ != nullptr) {
+    if (file_ != nullptr) {  // only when fetch() failed before the rename
       std::fclose(file_);
       file_ = nullptr;
-      if (!error.empty() || cancelled_) ::unlink(partial_path().c_str());
+      ::unlink(partial_path().c_str());
     }
     std::lock_guard lock(mutex_);
-    if (cancelled_) {
+    // A cancel that comes after the last byte was saved changes nothing: the file is whole.
+    if (error.empty()) {
+      progress_.state = State::done;
+    } else if (cancelled_) {
       progress_.state = State::cancelled;
-    } else if (!error.empty()) {
+    } else {
       progress_.state = State::failed;
       progress_.error = std::move(error);
-    } else {
-      progress_.state = State::done;
     }
   }
 

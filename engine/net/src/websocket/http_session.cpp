@@ -6,7 +6,6 @@
 #include "websocket/http_session.hpp"
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -483,29 +482,6 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 void start_http_session(tcp::socket socket, std::string address,
                         std::shared_ptr<ServerShared> shared) {
   std::make_shared<HttpSession>(std::move(socket), std::move(address), std::move(shared))->run();
-}
-
-std::shared_ptr<OpenFile> OpenFile::open(const std::string& path) {
-  // Not through a symbolic link: a link planted in a served folder must not serve what it names.
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) return nullptr;
-  struct stat info {};
-  if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
-    ::close(fd);
-    return nullptr;
-  }
-  return std::shared_ptr<OpenFile>(new OpenFile(fd, static_cast<std::uint64_t>(info.st_size)));
-}
-
-OpenFile::~OpenFile() {
-  ::close(fd_);
-}
-
-HttpResponse answer_not_found(const HttpRequest& request, const std::string& /*client_address*/) {
-  HttpResponse response{http::status::not_found, request.version()};
-  response.set(http::field::content_type, "text/plain");
-  response.body() = "Not found.\n";
-  return response;
 }
 
 }  // namespace websocket_detail
