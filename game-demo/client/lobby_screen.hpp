@@ -1,18 +1,22 @@
 #pragma once
 // The lobby screen: your name, the servers heard on the LAN, the room list, the room you are in
 // (members, ready marks, host, Ready and Start), the chat and a status line with the lobby's
-// last answer. It draws the LobbySession and turns clicks and typing into its requests.
+// last answer; under the player's column, the lobby's recent replays to download (ReplayShelf). It
+// draws the LobbySession and turns clicks and typing into its requests.
 
 #include <string>
 
 #include "lobby_session.hpp"
+#include "replay_shelf.hpp"
 #include "ui.hpp"
 
 namespace arena::client {
 
 class LobbyScreen {
  public:
-  explicit LobbyScreen(LobbySession& session) : session_(session) {}
+  LobbyScreen(LobbySession& session, const std::string& download_dir,
+              const std::string& auto_download)
+      : session_(session), replays_(session, download_dir, auto_download) {}
 
   // Draws the screen into a `width` x `height` window and acts on this frame's input.
   void frame(Ui& ui, int width, int height);
@@ -25,6 +29,7 @@ class LobbyScreen {
   void status_line(Ui& ui, int width, int height);
 
   LobbySession& session_;
+  ReplayShelf replays_;  // the lower part of the first column
   std::string new_room_;
   std::string chat_;
 };

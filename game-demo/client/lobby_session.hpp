@@ -34,6 +34,8 @@ struct SessionOptions {
   bool auto_ready = false;
   int auto_start = 0;    // as host, start when this many members are all ready (0: never)
   std::string spectate;  // watch the match of the room with this name once it plays one
+  std::string download_dir = "downloads";  // where replays downloaded from the lobby go
+  std::string download_replay;  // downloaded as soon as the lobby lists it (scripts, tests)
 };
 
 class LobbySession {
@@ -63,6 +65,10 @@ class LobbySession {
   const tickwire::net::LobbyClient* lobby() const { return lobby_.get(); }
   bool welcomed() const;
   const std::string& lobby_address() const { return lobby_address_; }
+  // The lobby connected to (or being connected to): its HTTP serves the replays on the same port.
+  const std::string& lobby_host() const { return lobby_host_; }
+  std::uint16_t lobby_port() const { return lobby_port_; }
+  const LobbyTlsOptions& lobby_tls() const { return options_.lobby_tls; }
 
   // Verified LAN servers heard recently, the most recently heard first.
   const std::vector<tickwire::net::DiscoveredServer>& lan_servers() const { return lan_servers_; }

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# tickwire-client --replay: a match that tickwire-server recorded (two bots, three seconds) plays
-# back under a virtual X server, and a screenshot of it shows the players, the drones and the
-# timeline where the net graph goes; the same replay cut short is refused, saying so.
+# tickwire-client --replay: a match that tickwire-server recorded (two bots, three seconds) is
+# listed on the client's lobby screen (from the lobby's /api/replays) and downloaded from there
+# into its download folder; that copy plays back under a virtual X server, and a screenshot of
+# it shows the players, the drones and the timeline where the net graph goes; the same replay
+# cut short is refused, saying so.
 #   replay_test.sh SERVER BOT CLIENT CHECKER ARTIFACTS_DIR
 set -euo pipefail
 server=$1
@@ -33,15 +35,28 @@ for _ in $(seq 100); do
   [ -n "$replay" ] && break
   sleep 0.1
 done
-kill -INT $server_pid
-wait $server_pid || true
 [ -n "$replay" ] || { cat "$work/server.log"; fail "no replay recorded"; }
 
-mkdir -p "$artifacts"
-shot="$artifacts/client_replay.png"
 # Under the sanitizers the client's memory errors still stop it, but leaks are not counted: the
 # system libraries behind SDL's X11 driver keep allocations to the end (see screenshot_test.sh).
 client_asan_options="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+# The lobby screen lists it and downloads it, as a click on its row would.
+name=$(basename "$replay")
+ASAN_OPTIONS="$client_asan_options" xvfb-run -a -s "-screen 0 1280x720x24" "$client" \
+  --lobby-port $lobby_port --name viewer --download-dir "$work/downloads" \
+  --download-replay "$name" --duration 6 >"$work/lobby-client.log" 2>&1 ||
+  { cat "$work/lobby-client.log"; fail "the client failed in the lobby"; }
+grep -q "replay(s) listed by the lobby:.* $name" "$work/lobby-client.log" ||
+  { cat "$work/lobby-client.log"; fail "the lobby screen did not list $name"; }
+cmp "$replay" "$work/downloads/$name" ||
+  { cat "$work/lobby-client.log"; fail "the downloaded replay differs"; }
+[ -z "$(ls -A "$work/downloads" | grep -v "^$name\$")" ] || fail "left over: $(ls -A "$work/downloads")"
+kill -INT $server_pid
+wait $server_pid || true
+replay="$work/downloads/$name"
+
+mkdir -p "$artifacts"
+shot="$artifacts/client_replay.png"
 ASAN_OPTIONS="$client_asan_options" xvfb-run -a -s "-screen 0 1280x720x24" "$client" \
   --replay "$replay" --screenshot "$shot" \
   --screenshot-after 1.5 --duration 2.5 >"$work/client.log" 2>&1 ||

@@ -302,6 +302,16 @@ int run(const arena::ServerOptions& options) {
     config.web_root = options.web_root;
     // The lobby's HTTP serves the recorded matches (GET /api/replays, /replays/NAME).
     if (options.replays) config.replay_directory = options.replay_dir;
+    if (!options.upload_tokens_file.empty()) {
+      auto tokens = net::read_upload_tokens(options.upload_tokens_file);
+      if (!tokens) {
+        std::fprintf(stderr, "tickwire-server: --upload-tokens: %s\n", tokens.error().c_str());
+        return 1;
+      }
+      config.upload_tokens = std::move(tokens.value());
+      std::printf("replays may be uploaded with %zu token(s)%s\n", config.upload_tokens.size(),
+                  lobby_tls ? "" : " (over plaintext HTTP: anyone on the path can read them)");
+    }
     config.local_game_server = options.role == "lobby" ? options.game_server : game_address;
     config.local_game_server_websocket =
         options.role == "lobby" ? options.game_server_websocket : game_websocket_address;

@@ -182,6 +182,10 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& op
   app.add_option("--keep-replays", options.keep_replays,
                  "replays kept in --replay-dir: older ones are deleted (0: keep all)")
       ->capture_default_str();
+  app.add_option("--upload-tokens", options.upload_tokens_file,
+                 "--role lobby or all: file of secrets, one per line (# comments), that may "
+                 "upload replays: PUT /replays/NAME with 'Authorization: Bearer TOKEN'")
+      ->envname("TICKWIRE_UPLOAD_TOKENS");
   app.add_flag("--metrics,!--no-metrics", options.metrics,
                "serve the game server's /metrics (Prometheus) and /healthz over HTTP")
       ->capture_default_str();

@@ -92,6 +92,9 @@ struct ServerOptions {
   // once its matches are over). Port 0: AGONES_SDK_HTTP_PORT, else 9358.
   bool agones = false;
   std::uint16_t agones_port = 0;
+  // --role lobby or all: a file of upload tokens (one per line): PUT /replays/NAME with
+  // "Authorization: Bearer TOKEN" stores a replay. Empty: uploads refused.
+  std::string upload_tokens_file;
 };
 
 // Parses the command line into `options`. Returns nothing to go on, or the exit code (help was

@@ -19,9 +19,11 @@ head -c 300001 /dev/urandom >"$work/replays/$name"
 echo "secret" >"$work/secret.txt"
 echo "notes" >"$work/replays/notes.txt"
 ln -s "$work/secret.txt" "$work/replays/link.twreplay"
+token=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+echo "$token" >"$work/tokens"
 
 "$server" --role lobby --bind 127.0.0.1 --lobby-port $lobby_port --game-server 127.0.0.1:1 \
-  --insecure-plaintext --key-file "$work/ticket.key" --replay-dir "$work/replays" --duration 60 \
+  --insecure-plaintext --key-file "$work/ticket.key" --replay-dir "$work/replays" --upload-tokens "$work/tokens" --duration 60 \
   --status-interval 0 >"$work/server.log" 2>&1 &
 for _ in $(seq 100); do
   if (exec 3<>/dev/tcp/127.0.0.1/$lobby_port) 2>/dev/null; then break; fi
@@ -89,4 +91,17 @@ wait $honest || fail "the honest download failed"
 cmp "$work/honest" "$work/replays/$name" || fail "the honest download differs"
 curl -sf "$base/metrics" | grep -q 'reason="http_path_refused"} 4' ||
   fail "refused paths not counted: $(curl -sf "$base/metrics" | grep http_path)"
+# Uploads: with the token stored under the name and listed; without it 401, nothing stored.
+head -c 2000000 /dev/urandom >"$work/upload.twreplay"
+code=$(curl -s -o /dev/null -w '%{http_code}' -T "$work/upload.twreplay" \
+  -H "Authorization: Bearer $token" -H 'Content-Type: application/octet-stream' \
+  "$base/replays/uploaded-1.twreplay")
+[ "$code" = 201 ] || fail "upload answered $code"
+cmp "$work/upload.twreplay" "$work/replays/uploaded-1.twreplay" || fail "uploaded file differs"
+curl -sf "$base/api/replays" | grep -q '"url":"/replays/uploaded-1.twreplay"' || fail "upload not listed"
+code=$(curl -s -o /dev/null -w '%{http_code}' -T "$work/upload.twreplay" \
+  -H 'Content-Type: application/octet-stream' "$base/replays/uploaded-2.twreplay")
+[ "$code" = 401 ] || fail "upload without a token answered $code"
+[ ! -e "$work/replays/uploaded-2.twreplay" ] || fail "an unauthenticated upload was stored"
+if ls -A "$work/replays" | grep -q '^\.upload-'; then fail "a partial upload was left behind"; fi
 echo "replay HTTP: ok"

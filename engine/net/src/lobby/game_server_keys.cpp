@@ -1,4 +1,5 @@
-// The game servers' allow-list file: parse_game_server_keys() and read_game_server_keys().
+// The lobby's secrets files: the game servers' allow-list (parse_game_server_keys(),
+// read_game_server_keys()) and the upload tokens (read_upload_tokens()).
 
 #include <sodium.h>
 
@@ -60,6 +61,28 @@ Result<std::vector<ServerPublicKey>> read_game_server_keys(const std::string& pa
   auto keys = parse_game_server_keys(text.str());
   if (!keys) return Status::error("game server key file " + path + ": " + keys.error());
   return keys;
+}
+
+Result<std::vector<std::string>> read_upload_tokens(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::error("upload token file " + path + ": cannot read it");
+  std::vector<std::string> tokens;
+  std::string line;
+  std::size_t line_number = 0;
+  while (std::getline(in, line)) {
+    ++line_number;
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t'))
+      line.pop_back();
+    const std::size_t first = line.find_first_not_of(" \t");
+    if (first == std::string::npos || line[first] == '#') continue;
+    std::string token = line.substr(first);
+    if (token.size() < 32 || token.find_first_of(" \t") != std::string::npos) {
+      return Status::error("upload token file " + path + ": line " + std::to_string(line_number) +
+                           ": a token is one word of at least 32 characters");
+    }
+    tokens.push_back(std::move(token));
+  }
+  return tokens;
 }
 
 }  // namespace tickwire::net

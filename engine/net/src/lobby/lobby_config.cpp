@@ -1,5 +1,6 @@
 // LobbyConfig::validate(): each failure names the field, its value and what is allowed.
 
+#include <algorithm>
 #include <string>
 
 #include "lobby/lobby_messages.hpp"
@@ -121,6 +122,18 @@ Status LobbyConfig::validate() const {
   if (http_burst < 1) return bad("http_burst", std::to_string(http_burst), "use >= 1");
   if (max_replays_listed < 1 || max_replays_listed > 1000) {
     return bad("max_replays_listed", std::to_string(max_replays_listed), "use 1..1000");
+  }
+  for (const std::string& token : upload_tokens) {
+    const bool printable =
+        std::all_of(token.begin(), token.end(), [](char c) { return c > ' ' && c < 127; });
+    if (token.size() < 32 || !printable) {
+      // Never the token itself in the message: it is a secret.
+      return bad("upload_tokens", "(one of " + std::to_string(upload_tokens.size()) + ")",
+                 "use at least 32 printable characters without spaces (e.g. openssl rand -hex 32)");
+    }
+  }
+  if (max_upload_bytes < 1024 || max_upload_bytes > (16ull << 30)) {
+    return bad("max_upload_bytes", std::to_string(max_upload_bytes), "use 1024..17179869184");
   }
   if (!(http_requests_per_second > 0)) {
     return bad("http_requests_per_second", std::to_string(http_requests_per_second), "use > 0");

@@ -7,12 +7,15 @@
 #include <fstream>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <unordered_map>
+#include <variant>
 
 #include "lobby/lobby_metrics.hpp"
 #include "lobby/rate_limiter.hpp"
 #include "lobby/replay_files.hpp"
+#include "lobby/replay_uploads.hpp"
 
 namespace tickwire::net::lobby_detail {
 namespace {
@@ -140,7 +143,35 @@ class LobbyHttp {
         rooms_(std::move(rooms)),
         metrics_(metrics),
         counters_(std::move(counters)),
-        lobby_turning_(std::move(lobby_turning)) {}
+        lobby_turning_(std::move(lobby_turning)),
+        uploads_(config.replay_directory, config.upload_tokens, config.max_upload_bytes, metrics) {}
+
+  // PUT /replays/NAME (an upload), judged on its header; every other request is read whole and
+  // goes to handle().
+  std::optional<std::variant<HttpResponse, websocket_detail::HttpUpload>> upload(
+      const websocket_detail::HttpRequestHeader& header, const std::string& client_address) {
+    if (header.method() != http::verb::put) return std::nullopt;
+    const std::string_view target(header.target().data(), header.target().size());
+    const std::string_view path = target.substr(0, target.find('?'));
+    if (!path.starts_with(kReplayPathPrefix)) return std::nullopt;  // 405 or 404 from handle()
+    ++metrics_.http_requests;
+    if (!allow(client_address)) {
+      ++metrics_.http_rate_limited;
+      HttpResponse response{http::status::too_many_requests, header.version()};
+      response.set(http::field::content_type, "text/plain; charset=utf-8");
+      response.set(http::field::retry_after, "1");
+      response.body() = "Too many requests: slow down.\n";
+      return response;
+    }
+    if (path.find("..") != std::string_view::npos || path.find('%') != std::string_view::npos) {
+      ++metrics_.http_path_refused;
+      HttpResponse response{http::status::forbidden, header.version()};
+      response.set(http::field::content_type, "text/plain; charset=utf-8");
+      response.body() = "Forbidden.\n";
+      return response;
+    }
+    return uploads_.admit(header, path.substr(kReplayPathPrefix.size()));
+  }
 
   HttpReply handle(const HttpRequest& request, const std::string& client_address) {
     ++metrics_.http_requests;
@@ -169,9 +200,11 @@ class LobbyHttp {
       return plain(request, http::status::not_found, "Not found.\n");
     }
     if (request.method() != http::verb::get) {
+      const bool replay = path.starts_with(kReplayPathPrefix);
       HttpResponse response =
-          plain(request, http::status::method_not_allowed, "Only GET is allowed here.\n");
-      response.set(http::field::allow, "GET");
+          plain(request, http::status::method_not_allowed,
+                replay ? "Only GET and PUT are allowed here.\n" : "Only GET is allowed here.\n");
+      response.set(http::field::allow, replay ? "GET, PUT" : "GET");
       return response;
     }
     return route(request, path, query);
@@ -250,18 +283,24 @@ class LobbyHttp {
   std::function<bool()> lobby_turning_;
   std::mutex mutex_;  // the io thread is one thread today; the lock keeps this true if it is not
   std::unordered_map<std::string, TokenBucket> buckets_;
+  ReplayUploads uploads_;
 };
 
 }  // namespace
 
-websocket_detail::HttpRequestHandler make_lobby_http_handler(
-    const LobbyConfig& config, std::function<RoomsSnapshot()> rooms, LobbyMetrics& metrics,
-    std::function<LobbyCounters()> counters, std::function<bool()> lobby_turning) {
+LobbyHttpRoutes make_lobby_http_handler(const LobbyConfig& config,
+                                        std::function<RoomsSnapshot()> rooms,
+                                        LobbyMetrics& metrics,
+                                        std::function<LobbyCounters()> counters,
+                                        std::function<bool()> lobby_turning) {
   auto http = std::make_shared<LobbyHttp>(config, std::move(rooms), metrics, std::move(counters),
                                           std::move(lobby_turning));
-  return [http](const websocket_detail::HttpRequest& request, const std::string& address) {
-    return http->handle(request, address);
-  };
+  LobbyHttpRoutes routes;
+  routes.requests = [http](const websocket_detail::HttpRequest& request,
+                           const std::string& address) { return http->handle(request, address); };
+  routes.uploads = [http](const websocket_detail::HttpRequestHeader& header,
+                          const std::string& address) { return http->upload(header, address); };
+  return routes;
 }
 
 }  // namespace tickwire::net::lobby_detail

@@ -33,6 +33,12 @@ LobbyCounters LobbyMetrics::snapshot() const {
   out.http_requests = http_requests.load();
   out.http_rate_limited = http_rate_limited.load();
   out.http_path_refused = http_path_refused.load();
+  out.uploads_stored = uploads_stored.load();
+  out.upload_unauthenticated = upload_unauthenticated.load();
+  out.upload_too_large = upload_too_large.load();
+  out.upload_bad_request = upload_bad_request.load();
+  out.upload_exists = upload_exists.load();
+  out.upload_cut = upload_cut.load();
   return out;
 }
 
@@ -86,6 +92,18 @@ std::string render_prometheus(const LobbyCounters& c) {
       {"locked_out", c.registration_locked_out},
   };
   out.samples_by("reason", refused);
+  out.counter("tickwire_lobby_uploads_stored_total", "Uploads stored under their final name.",
+              c.uploads_stored);
+  out.family("tickwire_lobby_uploads_refused_total", MetricType::counter,
+             "Uploads refused or cut off, by reason.");
+  const PrometheusText::LabelledCount uploads[] = {
+      {"unauthenticated", c.upload_unauthenticated},
+      {"too_large", c.upload_too_large},
+      {"bad_request", c.upload_bad_request},
+      {"exists", c.upload_exists},
+      {"cut", c.upload_cut},
+  };
+  out.samples_by("reason", uploads);
   return out.text();
 }
 

@@ -39,6 +39,12 @@ struct LobbyMetrics {
   std::atomic<std::uint64_t> http_requests{0};
   std::atomic<std::uint64_t> http_rate_limited{0};
   std::atomic<std::uint64_t> http_path_refused{0};
+  std::atomic<std::uint64_t> uploads_stored{0};
+  std::atomic<std::uint64_t> upload_unauthenticated{0};
+  std::atomic<std::uint64_t> upload_too_large{0};
+  std::atomic<std::uint64_t> upload_bad_request{0};
+  std::atomic<std::uint64_t> upload_exists{0};
+  std::atomic<std::uint64_t> upload_cut{0};
 
   // Everything but players and rooms, which come from the state.
   LobbyCounters snapshot() const;

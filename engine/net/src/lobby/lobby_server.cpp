@@ -293,11 +293,11 @@ Status LobbyServer::start() {
   transport.require_ticket.reset();
   transport.security = SessionSecurity::plaintext_for_development;
   Impl& impl = *impl_;
-  auto handler = lobby_detail::make_lobby_http_handler(
+  auto routes = lobby_detail::make_lobby_http_handler(
       impl.config, [&impl] { return impl.snapshot().rooms; }, impl.metrics,
       [&impl] { return impl.counters(/*live=*/false); }, [&impl] { return impl.turning(); });
-  auto made = websocket_detail::make_websocket_server(transport, std::move(handler),
-                                                      {kBroadcastFlushDelay});
+  auto made = websocket_detail::make_websocket_server(
+      transport, std::move(routes.requests), {kBroadcastFlushDelay}, std::move(routes.uploads));
   if (!made.ok()) return Status::error(made.error());
   impl.started = true;
   impl.server = std::move(made.value());

@@ -10,11 +10,13 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <variant>
 
 namespace tickwire::net::websocket_detail {
 
 using HttpRequest = boost::beast::http::request<boost::beast::http::string_body>;
 using HttpResponse = boost::beast::http::response<boost::beast::http::string_body>;
+using HttpRequestHeader = boost::beast::http::request_header<>;
 
 // An open file, closed with its last reference.
 class OpenFile {
@@ -57,6 +59,30 @@ inline constexpr std::size_t kHttpFileChunkBytes = 64 * 1024;
 // listener answers 413 itself.
 using HttpRequestHandler =
     std::function<HttpReply(const HttpRequest& request, const std::string& client_address)>;
+
+// A request whose body the listener writes to a file instead of memory: an upload. Its body is
+// read only once the handler has seen the header and said where it goes, so that a refused
+// upload (401, 413...) is answered before a byte of its body is read.
+struct HttpUpload {
+  // Created new (O_EXCL) for the body, and removed whatever happens (a cut upload, a body over
+  // max_bytes, the server shutting down) unless finish() has moved it away.
+  std::string partial_path;
+  // The most body bytes taken: a Content-Length over it, or a chunked body growing past it, is
+  // answered 413 (Beast's body_limit).
+  std::uint64_t max_bytes = 0;
+  // Called on the io thread once the whole body is in partial_path (closed): moves it to its
+  // final name and answers. The connection closes after the answer.
+  std::function<HttpResponse(const HttpRequestHeader& header)> finish;
+  // Called instead of finish() when the body never arrives whole: `over_limit` when it was over
+  // max_bytes (answered 413), otherwise it was cut off (the client left or stalled). May be empty.
+  std::function<void(bool over_limit)> abandoned;
+};
+
+// Looks at a request's header before its body is read. nothing: not an upload, the request is
+// read whole (up to 16 KiB of body) and goes to the HttpRequestHandler; a response: answered at
+// once, the body unread, and the connection closed; an HttpUpload: its body goes to a file.
+using HttpUploadGate = std::function<std::optional<std::variant<HttpResponse, HttpUpload>>(
+    const HttpRequestHeader& header, const std::string& client_address)>;
 
 // 404 for every request.
 HttpResponse answer_not_found(const HttpRequest& request, const std::string& client_address);

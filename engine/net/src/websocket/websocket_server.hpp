@@ -54,9 +54,10 @@ struct WebSocketServerTuning {
   std::size_t max_message_size_before_admission = 0;
 };
 
-// make_websocket_server() with another handler for plain HTTP requests.
+// make_websocket_server() with another handler for plain HTTP requests, and optionally a gate that
+// takes uploads (bodies streamed to files) on the same port.
 Result<std::unique_ptr<WebSocketServerTransport>> make_websocket_server(
     const WebSocketServerConfig& config, HttpRequestHandler http_handler,
-    WebSocketServerTuning tuning = {});
+    WebSocketServerTuning tuning = {}, HttpUploadGate upload_gate = {});
 
 }  // namespace tickwire::net::websocket_detail

@@ -6,7 +6,8 @@
 // the same message as JSON, so a browser, websocat or a test can speak it by hand. The same port
 // answers HTTP: GET /healthz (503 if the lobby thread stalls), GET /api/rooms (JSON,
 // in pages), GET /metrics (Prometheus text), recorded matches (GET /api/replays and
-// /replays/NAME from replay_directory) and the web lobby page at / (index.html from web_root).
+// /replays/NAME from replay_directory; PUT /replays/NAME to upload one, with a bearer token from
+// upload_tokens) and the web lobby page at / (index.html from web_root).
 //
 // Threading: the lobby runs on its own thread, started by start() and stopped by stop() or the
 // destructor. A lobby is a service, not part of a game's frame: a dedicated lobby process has no
@@ -191,6 +192,14 @@ struct LobbyConfig {
   std::string replay_directory;
   // Replays listed by /api/replays at most, newest first. Default 50 (1..1000).
   std::size_t max_replays_listed = 50;
+  // Secrets that allow PUT /replays/NAME (an upload into replay_directory), sent as
+  // "Authorization: Bearer SECRET"; each at least 32 printable characters without spaces. Give
+  // one to each uploader (a game server, a play tester's tool) and over TLS only: plaintext HTTP
+  // shows it to the network. Empty = uploads refused (403). Default empty.
+  std::vector<std::string> upload_tokens;
+  // The largest upload taken, in bytes: a larger one is answered 413 before its body is read
+  // (or, chunked, once it grows past it). Default 64 MiB (1 KiB..16 GiB).
+  std::uint64_t max_upload_bytes = 64ull * 1024 * 1024;
   // Plain HTTP requests per client address, a token bucket: beyond it answers 429. Defaults 20 at
   // once, 10 per second.
   std::size_t http_burst = 20;
@@ -246,6 +255,13 @@ struct LobbyCounters {
   // Requests to the lobby state's store answered (0 with the in-memory state): divide by
   // messages_received for round trips per request.
   std::uint64_t state_round_trips = 0;
+  // Uploads (PUT /replays/NAME): stored, and refused by reason.
+  std::uint64_t uploads_stored = 0;
+  std::uint64_t upload_unauthenticated = 0;  // 401 no token, 403 a wrong one or uploads off
+  std::uint64_t upload_too_large = 0;        // 413 over max_upload_bytes
+  std::uint64_t upload_bad_request = 0;      // 400 a bad name, 415 a content type not a replay's
+  std::uint64_t upload_exists = 0;           // 409 a replay of that name is there already
+  std::uint64_t upload_cut = 0;              // the body ended early: nothing kept
 };
 
 // The allow-list of game servers (LobbyConfig::game_server_keys) in a file's text: one Ed25519
@@ -255,6 +271,10 @@ struct LobbyCounters {
 Result<std::vector<ServerPublicKey>> parse_game_server_keys(std::string_view text);
 // The same from the file at `path` (which must exist).
 Result<std::vector<ServerPublicKey>> read_game_server_keys(const std::string& path);
+
+// LobbyConfig::upload_tokens from the file at `path`: one token per line; blank lines and lines
+// starting with '#' are ignored. An error names the line (never its token).
+Result<std::vector<std::string>> read_upload_tokens(const std::string& path);
 
 class LobbyServer {
  public:

@@ -1,0 +1,272 @@
+// HttpFetch: one GET over a Beast stream (plain TCP or TLS) on an io_context of its own, run by
+// the fetch's thread. The body is read into a fixed buffer (http::buffer_body) and appended to
+// memory or to the partial file, so memory stays one buffer whatever the size.
+
+#include "tickwire/net/http_fetch.hpp"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <chrono>
+#include <cstdio>
+#include <mutex>
+#include <thread>
+
+#include "websocket/tls_context.hpp"
+
+namespace tickwire::net {
+
+Status HttpFetchConfig::validate() const {
+  if (host.empty()) return Status::error("HttpFetchConfig.host is empty: give a host or address");
+  if (target.empty() || target.front() != '/') {
+    return Status::error("HttpFetchConfig.target '" + target + "' must start with '/'");
+  }
+  if (max_bytes < 1) return Status::error("HttpFetchConfig.max_bytes is 0: use at least 1");
+  if (stall_timeout_ms < 100) {
+    return Status::error("HttpFetchConfig.stall_timeout_ms " + std::to_string(stall_timeout_ms) +
+                         " is too short: use at least 100");
+  }
+  return {};
+}
+
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+// The body is read this much at a time.
+constexpr std::size_t kReadBytes = 64 * 1024;
+
+class Fetch final : public HttpFetch {
+ public:
+  Fetch(HttpFetchConfig config, std::unique_ptr<asio::ssl::context> tls)
+      : config_(std::move(config)), tls_(std::move(tls)) {}
+  ~Fetch() override {
+    cancel();
+    if (thread_.joinable()) thread_.join();
+  }
+
+  void begin() {
+    thread_ = std::thread([this] {
+      if (tls_) {
+        beast::ssl_stream<beast::tcp_stream> stream(io_, *tls_);
+        run(stream);
+      } else {
+        beast::tcp_stream stream(io_);
+        run(stream);
+      }
+    });
+  }
+
+  Progress progress() const override {
+    std::lock_guard lock(mutex_);
+    return progress_;
+  }
+  std::string body() const override {
+    std::lock_guard lock(mutex_);
+    return progress_.state == State::done ? body_ : std::string();
+  }
+  void cancel() override {
+    cancelled_ = true;
+    io_.stop();
+  }
+
+ private:
+  static beast::tcp_stream& lowest(beast::tcp_stream& stream) { return stream; }
+  static beast::tcp_stream& lowest(beast::ssl_stream<beast::tcp_stream>& stream) {
+    return stream.next_layer();
+  }
+
+  template <class Stream>
+  void run(Stream& stream) {
+    std::string error = fetch(stream);
+    if (file_ != nullptr) {  // only when fetch() failed before the rename
+      std::fclose(file_);
+      file_ = nullptr;
+      ::unlink(partial_path().c_str());
+    }
+    std::lock_guard lock(mutex_);
+    // A cancel that comes after the last byte was saved changes nothing: the file is whole.
+    if (error.empty()) {
+      progress_.state = State::done;
+    } else if (cancelled_) {
+      progress_.state = State::cancelled;
+    } else {
+      progress_.state = State::failed;
+      progress_.error = std::move(error);
+    }
+  }
+
+  std::string partial_path() const { return config_.save_to + ".part"; }
+
+  // Runs the io_context until `done` is set by the operation's handler; false if it stopped
+  // (cancelled) first.
+  template <class Start>
+  bool wait(beast::tcp_stream& socket, Start start) {
+    bool done = false;
+    socket.expires_after(std::chrono::milliseconds(config_.stall_timeout_ms));
+    start(done);
+    io_.restart();
+    while (!done && !cancelled_ && io_.run_one() > 0) {
+    }
+    return done;
+  }
+
+  template <class Stream>
+  std::string fetch(Stream& stream) {
+    beast::tcp_stream& socket = lowest(stream);
+    beast::error_code ec;
+    tcp::resolver resolver(io_);
+    tcp::resolver::results_type endpoints;
+    resolver.async_resolve(config_.host, std::to_string(config_.port),
+                           [&](beast::error_code e, tcp::resolver::results_type r) {
+                             ec = e;
+                             endpoints = std::move(r);
+                           });
+    io_.run();
+    if (cancelled_) return "cancelled";
+    if (ec) return "cannot resolve " + config_.host + ": " + ec.message();
+
+    if (!wait(socket, [&](bool& done) {
+          socket.async_connect(endpoints, [&](beast::error_code e, const tcp::endpoint&) {
+            ec = e;
+            done = true;
+          });
+        }))
+      return "cancelled";
+    if (ec) {
+      return "cannot connect to " + config_.host + ":" + std::to_string(config_.port) + ": " +
+             ec.message();
+    }
+    if constexpr (!std::is_same_v<Stream, beast::tcp_stream>) {
+      const std::string& name =
+          config_.tls.server_name.empty() ? config_.host : config_.tls.server_name;
+      if (!websocket_detail::expect_server_name(stream.native_handle(), name)) {
+        return "TLS: cannot check the server's name " + name;
+      }
+      if (!wait(socket, [&](bool& done) {
+            stream.async_handshake(asio::ssl::stream_base::client, [&](beast::error_code e) {
+              ec = e;
+              done = true;
+            });
+          }))
+        return "cancelled";
+      if (ec) return "TLS handshake failed: " + ec.message();
+    }
+
+    http::request<http::empty_body> request{http::verb::get, config_.target, 11};
+    request.set(http::field::host, config_.host);
+    request.set(http::field::user_agent, "tickwire");
+    request.keep_alive(false);
+    if (!wait(socket, [&](bool& done) {
+          http::async_write(stream, request, [&](beast::error_code e, std::size_t) {
+            ec = e;
+            done = true;
+          });
+        }))
+      return "cancelled";
+    if (ec) return "cannot send the request: " + ec.message();
+
+    beast::flat_buffer buffer;
+    http::response_parser<http::buffer_body> parser;
+    parser.body_limit(config_.max_bytes);
+    if (!wait(socket, [&](bool& done) {
+          http::async_read_header(stream, buffer, parser, [&](beast::error_code e, std::size_t) {
+            ec = e;
+            done = true;
+          });
+        }))
+      return "cancelled";
+    if (ec == http::error::body_limit) return "the answer is larger than max_bytes";
+    if (ec) return "no answer: " + ec.message();
+    const unsigned status = parser.get().result_int();
+    {
+      std::lock_guard lock(mutex_);
+      progress_.status = static_cast<int>(status);
+      progress_.total = parser.content_length().value_or(0);
+    }
+    if (status != 200) return "the server answered " + std::to_string(status);
+    if (!config_.save_to.empty()) {
+      file_ = std::fopen(partial_path().c_str(), "wb");
+      if (file_ == nullptr) return "cannot write " + partial_path();
+    }
+
+    std::vector<char> chunk(kReadBytes);
+    while (!parser.is_done()) {
+      parser.get().body().data = chunk.data();
+      parser.get().body().size = chunk.size();
+      if (!wait(socket, [&](bool& done) {
+            http::async_read_some(stream, buffer, parser, [&](beast::error_code e, std::size_t) {
+              ec = e;
+              done = true;
+            });
+          }))
+        return "cancelled";
+      if (ec == http::error::need_buffer) ec = {};
+      if (ec == http::error::body_limit) return "the answer is larger than max_bytes";
+      if (ec) return "the download broke off: " + ec.message();
+      const std::size_t got = chunk.size() - parser.get().body().size;
+      if (got == 0) continue;
+      if (file_ != nullptr) {
+        if (std::fwrite(chunk.data(), 1, got, file_) != got)
+          return "cannot write " + partial_path();
+      }
+      std::lock_guard lock(mutex_);
+      if (file_ == nullptr) body_.append(chunk.data(), got);
+      progress_.bytes += got;
+    }
+    if (file_ != nullptr) {
+      const bool flushed = std::fflush(file_) == 0 && ::fsync(::fileno(file_)) == 0;
+      std::fclose(file_);
+      file_ = nullptr;
+      if (!flushed || std::rename(partial_path().c_str(), config_.save_to.c_str()) != 0) {
+        ::unlink(partial_path().c_str());
+        return "cannot save " + config_.save_to;
+      }
+    }
+    return {};
+  }
+
+  const HttpFetchConfig config_;
+  const std::unique_ptr<asio::ssl::context> tls_;
+  asio::io_context io_;
+  std::atomic<bool> cancelled_{false};
+  std::thread thread_;
+  std::FILE* file_ = nullptr;  // the partial file, on the fetch's thread only
+  mutable std::mutex mutex_;
+  Progress progress_;
+  std::string body_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<HttpFetch>> HttpFetch::start(const HttpFetchConfig& config) {
+  if (Status status = config.validate(); !status.ok()) return status;
+  std::unique_ptr<asio::ssl::context> tls;
+  if (config.transport_security == WebSocketSecurity::tls) {
+    auto made = websocket_detail::make_client_tls_context(config.tls);
+    if (!made.ok()) return Status::error(made.error());
+    tls = std::move(made.value());
+  }
+  auto fetch = std::make_unique<Fetch>(config, std::move(tls));
+  try {
+    fetch->begin();
+  } catch (const std::system_error& error) {
+    return Status::error(std::string("cannot start the fetch's thread: ") + error.what());
+  }
+  return std::unique_ptr<HttpFetch>(std::move(fetch));
+}
+
+}  // namespace tickwire::net

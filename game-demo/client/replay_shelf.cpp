@@ -1,0 +1,217 @@
+#include "replay_shelf.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+
+namespace arena::client {
+namespace {
+
+namespace net = tickwire::net;
+
+constexpr int kRowHeight = 24;
+// The list is small JSON (at most the lobby's max_replays_listed entries).
+constexpr std::uint64_t kMaxListBytes = 1024 * 1024;
+
+bool is_replay_name(std::string_view name) {
+  constexpr std::string_view kExtension = ".twreplay";
+  if (name.size() <= kExtension.size() || name.size() > 128 || !name.ends_with(kExtension))
+    return false;
+  const std::string_view stem = name.substr(0, name.size() - kExtension.size());
+  return std::all_of(stem.begin(), stem.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_';
+  });
+}
+
+std::string mebibytes(std::uint64_t bytes) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f MiB", static_cast<double>(bytes) / (1024.0 * 1024.0));
+  return text;
+}
+
+}  // namespace
+
+std::vector<ReplayListing> parse_replay_list(const std::string& json) {
+  // The lobby's own format ({"replays":[{"name":"...","bytes":N,...},...]}): names carry nothing
+  // to escape, so a scan for the two keys of each entry is enough.
+  std::vector<ReplayListing> replays;
+  constexpr std::string_view kName = "\"name\":\"";
+  constexpr std::string_view kBytes = "\"bytes\":";
+  std::size_t at = 0;
+  while ((at = json.find(kName, at)) != std::string::npos) {
+    at += kName.size();
+    const std::size_t end = json.find('"', at);
+    if (end == std::string::npos) break;
+    ReplayListing replay;
+    replay.name = json.substr(at, end - at);
+    const std::size_t bytes = json.find(kBytes, end);
+    const std::size_t next = json.find(kName, end);
+    if (bytes != std::string::npos && bytes < next) {
+      std::size_t digit = bytes + kBytes.size();
+      while (digit < json.size() && json[digit] >= '0' && json[digit] <= '9' &&
+             replay.bytes < (1ull << 50))
+        replay.bytes = replay.bytes * 10 + static_cast<std::uint64_t>(json[digit++] - '0');
+    }
+    if (is_replay_name(replay.name)) replays.push_back(std::move(replay));
+    at = end;
+  }
+  return replays;
+}
+
+net::HttpFetchConfig ReplayShelf::fetch_config(std::string target) const {
+  net::HttpFetchConfig config;
+  config.host = session_.lobby_host();
+  config.port = session_.lobby_port();
+  config.target = std::move(target);
+  net::WebSocketClientConfig websocket;
+  apply_lobby_tls(session_.lobby_tls(), websocket);
+  config.transport_security = websocket.transport_security;
+  config.tls = websocket.tls;
+  return config;
+}
+
+void ReplayShelf::start_list() {
+  net::HttpFetchConfig config = fetch_config("/api/replays");
+  config.max_bytes = kMaxListBytes;
+  auto fetch = net::HttpFetch::start(config);
+  if (!fetch) {
+    list_error_ = fetch.error();
+    return;
+  }
+  list_fetch_ = std::move(fetch.value());
+  listed_from_ = session_.lobby_address();
+}
+
+void ReplayShelf::start_download(const ReplayListing& replay) {
+  std::error_code error;
+  std::filesystem::create_directories(download_dir_, error);
+  net::HttpFetchConfig config = fetch_config("/replays/" + replay.name);
+  config.save_to = download_dir_ + "/" + replay.name;
+  auto fetch = net::HttpFetch::start(config);
+  downloading_ = replay.name;
+  if (!fetch) {
+    download_note_ = fetch.error();
+    download_failed_ = true;
+    return;
+  }
+  download_ = std::move(fetch.value());
+  download_note_.clear();
+  download_failed_ = false;
+}
+
+void ReplayShelf::poll(Clock::time_point now) {
+  const net::LobbyClient* lobby = session_.lobby();
+  const bool reachable = lobby != nullptr && session_.lobby_port() != 0 &&
+                         lobby->state() != net::LobbyClientState::disconnected &&
+                         lobby->state() != net::LobbyClientState::connecting;
+  if (session_.lobby_address() != listed_from_) {
+    replays_.clear();
+    listed_ = false;
+    next_list_ = {};
+  }
+  if (reachable && !list_fetch_ && now >= next_list_) start_list();
+  if (list_fetch_) {
+    const net::HttpFetch::Progress progress = list_fetch_->progress();
+    if (progress.state != net::HttpFetch::State::running) {
+      if (progress.state == net::HttpFetch::State::done) {
+        replays_ = parse_replay_list(list_fetch_->body());
+        listed_ = true;
+        list_error_.clear();
+        if (!printed_list_) {
+          printed_list_ = true;
+          std::printf("tickwire-client: %zu replay(s) listed by the lobby:", replays_.size());
+          for (const ReplayListing& replay : replays_)
+            std::printf(" %s", replay.name.c_str());
+          std::printf("\n");
+          std::fflush(stdout);
+        }
+        for (const ReplayListing& replay : replays_) {
+          if (!auto_download_.empty() && replay.name == auto_download_ && !download_) {
+            auto_download_.clear();
+            start_download(replay);
+          }
+        }
+      } else {
+        list_error_ = progress.error;
+      }
+      list_fetch_.reset();
+      next_list_ = now + kRefreshPeriod;
+    }
+  }
+  if (download_) {
+    const net::HttpFetch::Progress progress = download_->progress();
+    if (progress.state == net::HttpFetch::State::done) {
+      download_note_ = "saved " + download_dir_ + "/" + downloading_ +
+                       ": play it with tickwire-client --replay FILE";
+      std::printf("tickwire-client: replay saved to %s/%s\n", download_dir_.c_str(),
+                  downloading_.c_str());
+      std::fflush(stdout);
+      download_.reset();
+    } else if (progress.state != net::HttpFetch::State::running) {
+      download_note_ = "download failed: " + progress.error;
+      download_failed_ = true;
+      download_.reset();
+    }
+  }
+}
+
+void ReplayShelf::frame(Ui& ui, const Box& area) {
+  const Clock::time_point now = Clock::now();
+  poll(now);
+  TextRenderer& text = ui.text();
+  int y = area.y;
+  text.draw("Recent replays", area.x, y, palette::accent);
+  if (ui.button({area.x + area.w - 90, y - 4, 90, 26}, "Refresh", !list_fetch_)) next_list_ = {};
+  y += 30;
+
+  // The bottom three lines: the download under way (bar) or its outcome.
+  const int note_top = area.y + area.h - 3 * text.line_height(FontSize::small) - 8;
+  if (!list_error_.empty()) {
+    text.draw("list: " + list_error_, area.x, y, palette::error, FontSize::small);
+    y += text.line_height(FontSize::small);
+  } else if (!listed_) {
+    text.draw("asking the lobby...", area.x, y, palette::text_dim, FontSize::small);
+  } else if (replays_.empty()) {
+    text.draw("none recorded yet", area.x, y, palette::text_dim, FontSize::small);
+  }
+  for (const ReplayListing& replay : replays_) {
+    if (y + kRowHeight > note_top) break;
+    const Box row{area.x, y, area.w, kRowHeight - 2};
+    const bool current = download_ && downloading_ == replay.name;
+    if (ui.list_row(row, current) && !download_) start_download(replay);
+    text.draw(replay.name, row.x + 6, row.y + 3, palette::text, FontSize::small);
+    text.draw_right(mebibytes(replay.bytes), row.x + row.w - 6, row.y + 3, palette::text_dim,
+                    FontSize::small);
+    y += kRowHeight;
+  }
+
+  int note_y = note_top;
+  if (download_) {
+    const net::HttpFetch::Progress progress = download_->progress();
+    const Box bar{area.x, note_y, area.w, 14};
+    ui.fill(bar, palette::floor);
+    ui.outline(bar, palette::panel_edge);
+    if (progress.total > 0) {
+      const double done =
+          std::min(1.0, static_cast<double>(progress.bytes) / static_cast<double>(progress.total));
+      ui.fill({bar.x + 1, bar.y + 1, static_cast<int>((bar.w - 2) * done), bar.h - 2},
+              palette::accent);
+    }
+    note_y += 18;
+    text.draw(downloading_ + "  " + mebibytes(progress.bytes) +
+                  (progress.total > 0 ? " of " + mebibytes(progress.total) : std::string()),
+              area.x, note_y, palette::text_dim, FontSize::small);
+  } else if (!download_note_.empty()) {
+    for (const std::string& line : text.wrap(download_note_, area.w, FontSize::small)) {
+      if (note_y + text.line_height(FontSize::small) > area.y + area.h) break;
+      text.draw(line, area.x, note_y, download_failed_ ? palette::error : palette::good,
+                FontSize::small);
+      note_y += text.line_height(FontSize::small);
+    }
+  } else {
+    text.draw("click a replay to download it", area.x, note_y, palette::text_dim, FontSize::small);
+  }
+}
+
+}  // namespace arena::client
