@@ -99,6 +99,10 @@ class FileTransferImpl final : public FileTransfer {
     if (transfer->direction == TransferDirection::sending) {
       send_offer(*transfer);
     } else {
+      if (!transfer->sink->rehash_from_storage()) {
+        fail(*transfer, TransferError::io_error, /*tell_peer=*/true);
+        return {};
+      }
       send(peer, encode(Accept{transfer->id, transfer->done}));
       transfer->ack_sent = transfer->done;
       emit(*transfer, TransferEventType::started);
@@ -332,6 +336,10 @@ class FileTransferImpl final : public FileTransfer {
     }
     if (transfer.interrupted) {
       rebind(transfer, peer);
+      if (!transfer.sink->rehash_from_storage()) {
+        fail(transfer, TransferError::io_error, /*tell_peer=*/true);
+        return;
+      }
       emit(transfer, TransferEventType::started);
     }
     send(peer, encode(Accept{transfer.id, transfer.done}));
@@ -397,7 +405,8 @@ class FileTransferImpl final : public FileTransfer {
 
   void finish_incoming(Transfer& transfer) {
     transfer.finished = true;
-    if (transfer.sink->hash_written(transfer.size) != transfer.hash) {
+    if (transfer.sink->bytes_written() != transfer.size ||
+        transfer.sink->hash_written() != transfer.hash) {
       fail(transfer, TransferError::hash_mismatch, /*tell_peer=*/true);
       return;
     }
@@ -453,12 +462,20 @@ class FileTransferImpl final : public FileTransfer {
     budget_ = std::min(cap, budget_ + elapsed * static_cast<double>(config_.max_bytes_per_second));
   }
 
-  // Sends what the window and the budget allow. False if the transfer failed.
+  bool transport_queue_full(PeerId peer) const {
+    if (config_.max_queued_bytes == 0) return false;
+    const auto stats = transport_->stats(peer);
+    return stats && stats->bytes_queued >= config_.max_queued_bytes;
+  }
+
+  // Sends what the window, the transport's queue and the budget allow. False if the transfer
+  // failed.
   bool send_chunks(Transfer& transfer) {
     if (!transfer.accepted) return true;
     const std::uint64_t window = std::uint64_t{config_.window_chunks} * transfer.chunk_size;
     while (transfer.next_offset < transfer.size && transfer.next_offset - transfer.done < window) {
       if (config_.max_bytes_per_second != 0 && budget_ <= 0) break;
+      if (transport_queue_full(transfer.peer)) break;
       const auto length = static_cast<std::size_t>(
           std::min<std::uint64_t>(transfer.chunk_size, transfer.size - transfer.next_offset));
       chunk_buffer_.resize(length);
