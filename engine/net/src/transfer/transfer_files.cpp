@@ -119,16 +119,9 @@ bool TransferSource::read(std::uint64_t offset, std::span<std::byte> out) const 
 }
 
 std::optional<TransferSink> TransferSink::create(const std::filesystem::path& directory,
-                                                 const std::string& name, TransferId id,
-                                                 std::uint64_t size) {
+                                                 const std::string& name, TransferId id) {
   TransferSink sink;
-  if (directory.empty()) {
-    // Growing the buffer chunk by chunk would copy it again at every doubling, each copy a stall
-    // of the receiver's game loop as long as the file is large. The size is the peer's, checked
-    // against max_file_size before this; pages not yet written cost address space, not memory.
-    sink.bytes_.reserve(static_cast<std::size_t>(size));
-    return sink;
-  }
+  if (directory.empty()) return sink;
   sink.final_path_ = directory / name;
   // A dot file, so that directory listings and globbing for the final name do not show it.
   sink.temporary_path_ = directory / ("." + name + "." + to_string(id) + ".part");

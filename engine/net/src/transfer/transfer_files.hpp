@@ -54,12 +54,10 @@ class TransferSource {
 // Where a receiver writes: a temporary file beside the final name, or memory.
 class TransferSink {
  public:
-  // A sink in `directory` (empty = memory) for the file `name` of `size` bytes (already within
-  // the receive policy's max_file_size); the temporary name carries the transfer id so that two
-  // transfers of one name do not collide. Nothing if it cannot be created.
+  // A sink in `directory` (empty = memory) for the file `name`; the temporary name carries the
+  // transfer id so that two transfers of one name do not collide. Nothing if it cannot be created.
   static std::optional<TransferSink> create(const std::filesystem::path& directory,
-                                            const std::string& name, TransferId id,
-                                            std::uint64_t size);
+                                            const std::string& name, TransferId id);
   TransferSink(TransferSink&& other) noexcept;
   TransferSink& operator=(TransferSink&& other) noexcept;
   TransferSink(const TransferSink&) = delete;

@@ -29,7 +29,7 @@ void FileTransferImpl::handle(PeerId peer, const Offer& offer) {
     events_.push_back(std::move(event));
     return;
   }
-  auto sink = TransferSink::create(config_.receive_directory, offer.name, offer.id, offer.size);
+  auto sink = TransferSink::create(config_.receive_directory, offer.name, offer.id);
   if (!sink) {
     send(peer, encode(Cancel{offer.id, TransferError::io_error}));
     count_failure(TransferError::io_error);
