@@ -1,7 +1,9 @@
 // File transfer over real ENet through the link simulator: an upload by a player admitted with a
 // join ticket, under loss, with gameplay beside it, cut half way and resumed from a new
-// connection of the same player.
+// connection of the same player; and an upload that keeps the transport's send queue within
+// max_queued_bytes.
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -119,6 +121,48 @@ TEST_F(FileTransferEnetTest, a_ticketed_upload_under_loss_survives_a_cut_and_gam
   EXPECT_EQ(std::memcmp(chars.data(), data.data(), data.size()), 0);
   EXPECT_GE(server_side.last(TransferEventType::started)->bytes_done, data.size() / 2);
   EXPECT_NE(client_side.last(TransferEventType::completed), nullptr);
+}
+
+TEST_F(FileTransferEnetTest, an_upload_parks_no_more_than_max_queued_bytes_in_the_transport) {
+  // With 20 ms each way, ENet's acknowledgements come back slowly: without the bound the whole
+  // window (1 MiB here) would wait in the client's send queue, and gameplay behind it.
+  net::EnetServerConfig enet_config;
+  enet_config.common = fast_common();
+  start_server(enet_config);
+  simulate(net::NetworkConditions::symmetric({.latency_ms = 20}, test_seed(37)));
+  auto server_files = std::move(net::FileTransfer::create(*server_, {}).value());
+  TransferSide server_side{server_.get(), server_files.get()};
+
+  net::EnetClientConfig client_config;
+  client_config.common = fast_common();
+  add_ticket(client_config, 7);
+  EventLog connect_log;
+  auto client = connect_client(connect_log, client_config);
+  ASSERT_NE(client, nullptr);
+  net::FileTransferConfig files_config;
+  files_config.window_chunks = 64;
+  files_config.max_queued_bytes = 64 * 1024;
+  auto client_files = std::move(net::FileTransfer::create(*client, files_config).value());
+  TransferSide client_side{client.get(), client_files.get()};
+
+  const auto data = pattern(9, 3 * 1024 * 1024);
+  ASSERT_TRUE(client_files->send_blob(client->server(), data, "map.bin", "map").ok());
+  std::uint64_t most_queued = 0;
+  ASSERT_TRUE(pump_sides_until(
+      {&server_side, &client_side},
+      [&] {
+        if (const auto stats = client->stats(client->server())) {
+          most_queued = std::max(most_queued, stats->bytes_queued);
+        }
+        return server_side.ended() && client_side.ended();
+      },
+      std::chrono::seconds(60)));
+  const net::TransferEvent* done = server_side.last(TransferEventType::completed);
+  ASSERT_NE(done, nullptr);
+  EXPECT_EQ(done->blob, data);
+  // The bound is checked before each chunk, so one chunk (with its framing and seal) may pass it.
+  EXPECT_LE(most_queued, files_config.max_queued_bytes + files_config.chunk_size + 1024);
+  EXPECT_GT(most_queued, 0u);  // the reading saw the queue at all
 }
 
 TEST_F(FileTransferEnetTest, another_player_cannot_take_over_an_interrupted_upload) {

@@ -24,9 +24,11 @@ void StreamingHash::update(std::span<const std::byte> bytes) {
                             bytes.size());
 }
 
-Hash StreamingHash::finish() {
+Hash StreamingHash::finish() const {
+  // Finalizing consumes a state: finalize a copy.
+  crypto_generichash_state state = state_;
   Hash hash{};
-  crypto_generichash_final(&state_, reinterpret_cast<unsigned char*>(hash.data()), hash.size());
+  crypto_generichash_final(&state, reinterpret_cast<unsigned char*>(hash.data()), hash.size());
   return hash;
 }
 
@@ -139,6 +141,8 @@ TransferSink& TransferSink::operator=(TransferSink&& other) noexcept {
     temporary_path_ = std::exchange(other.temporary_path_, {});
     final_path_ = std::exchange(other.final_path_, {});
     bytes_ = std::move(other.bytes_);
+    hash_ = other.hash_;
+    written_ = other.written_;
   }
   return *this;
 }
@@ -155,31 +159,34 @@ void TransferSink::discard() {
 }
 
 bool TransferSink::write(std::uint64_t offset, std::span<const std::byte> bytes) {
+  if (offset != written_) return false;
   if (fd_ < 0) {
-    // Memory: chunks arrive in order (the receiver checks the offset first), so append.
-    if (offset != bytes_.size()) return false;
     bytes_.insert(bytes_.end(), bytes.begin(), bytes.end());
-    return true;
+  } else if (!pwrite_all(fd_, offset, bytes)) {
+    return false;
   }
-  return pwrite_all(fd_, offset, bytes);
+  hash_.update(bytes);
+  written_ += bytes.size();
+  return true;
 }
 
-std::optional<Hash> TransferSink::hash_written(std::uint64_t size) const {
+Hash TransferSink::hash_written() const {
+  return hash_.finish();
+}
+
+bool TransferSink::rehash_from_storage() {
+  if (fd_ < 0) return true;
   StreamingHash hasher;
-  if (fd_ < 0) {
-    if (size != bytes_.size()) return std::nullopt;
-    hasher.update(bytes_);
-    return hasher.finish();
-  }
   std::vector<std::byte> block(1024 * 1024);
-  for (std::uint64_t offset = 0; offset < size;) {
+  for (std::uint64_t offset = 0; offset < written_;) {
     const auto length =
-        static_cast<std::size_t>(std::min<std::uint64_t>(block.size(), size - offset));
-    if (!pread_all(fd_, offset, {block.data(), length})) return std::nullopt;
+        static_cast<std::size_t>(std::min<std::uint64_t>(block.size(), written_ - offset));
+    if (!pread_all(fd_, offset, {block.data(), length})) return false;
     hasher.update({block.data(), length});
     offset += length;
   }
-  return hasher.finish();
+  hash_ = hasher;
+  return true;
 }
 
 bool TransferSink::commit() {

@@ -21,7 +21,8 @@ class StreamingHash {
  public:
   StreamingHash();
   void update(std::span<const std::byte> bytes);
-  Hash finish();
+  // The hash of what was fed so far; more may be fed after.
+  Hash finish() const;
 
  private:
   crypto_generichash_state state_{};
@@ -63,10 +64,19 @@ class TransferSink {
   TransferSink& operator=(const TransferSink&) = delete;
   ~TransferSink();  // removes the temporary file unless commit() succeeded
 
+  // Appends `bytes` at `offset`, which must be where the last write ended (the receiver takes
+  // chunks in order), and feeds them to the running hash. False on a write error or a gap.
   bool write(std::uint64_t offset, std::span<const std::byte> bytes);
-  // BLAKE2b-256 of the first `size` bytes as they are now in the file (read back, so that what
-  // is checked is what will carry the final name, across resumes too). Nothing on a read error.
-  std::optional<Hash> hash_written(std::uint64_t size) const;
+  // BLAKE2b-256 of everything written so far, across resumes too (the sink outlives them). Kept
+  // as the chunks arrive rather than read back at the end: a whole-file pass at completion stalls
+  // the game loop that polls the receiver (8 ms for 8 MiB) and delays its gameplay messages.
+  Hash hash_written() const;
+  // Hashes the written bytes again as they are now in the file (nothing to do in memory), so that
+  // what is checked at the end is what will carry the final name even if the partial file was
+  // changed while its transfer was interrupted. Called when a transfer resumes. False on a read
+  // error.
+  bool rehash_from_storage();
+  std::uint64_t bytes_written() const { return written_; }
   // fsync, rename to the final name, fsync the directory. False on any failure (the temporary
   // file is then removed).
   bool commit();
@@ -80,6 +90,8 @@ class TransferSink {
   std::filesystem::path temporary_path_;
   std::filesystem::path final_path_;
   std::vector<std::byte> bytes_;
+  StreamingHash hash_;
+  std::uint64_t written_ = 0;
 };
 
 }  // namespace tickwire::net::transfer_detail

@@ -7,7 +7,8 @@
 // the messages of the transfer channel to on_message() and disconnects to on_disconnected(), and
 // calls update() once per frame, which sends the next chunks. What happened comes out of poll().
 //
-// - Flow control: each transfer keeps at most `window_chunks` chunks unacknowledged, and all
+// - Flow control: each transfer keeps at most `window_chunks` chunks unacknowledged, adds chunks
+//   to the transport only while its send queue to the peer is under `max_queued_bytes`, and all
 //   outgoing transfers together stay under `max_bytes_per_second`, so gameplay on other channels
 //   is not starved.
 // - Integrity: the Offer carries the file's BLAKE2b-256 (libsodium); the receiver checks it before
@@ -94,6 +95,14 @@ struct FileTransferConfig {
   std::uint32_t window_chunks = 32;
   // All outgoing transfers together, bytes per second; 0 = no cap. Default 0.
   std::uint64_t max_bytes_per_second = 0;
+  // Chunks are added to a peer's transport send queue only while it holds fewer bytes than this
+  // (ConnectionStats::bytes_queued: on ENet the bytes not yet acknowledged, on WebSocket the
+  // bytes not yet written to the socket), 0 = no bound but the window. It keeps a transfer from
+  // parking its whole window in the transport, where gameplay messages of a FIFO transport wait
+  // behind it and the sender's update() spends long stretches encoding chunks instead of letting
+  // the game poll. Above ENet's 64 KiB in flight so that ENet always has the next data ready; at
+  // one update() per 16 ms frame it bounds a transfer to 8 MiB/s. Default 128 KiB.
+  std::uint64_t max_queued_bytes = 128 * 1024;
   // Outgoing and incoming transfers kept per peer at once, 1..64. Default 4.
   std::uint32_t max_transfers_per_peer = 4;
   // Where received files are written (a temporary name first, then the offered name). Empty =

@@ -1,0 +1,154 @@
+// The receiving side of a transfer: offers checked against the policy (or resuming one we hold),
+// chunks checked, written and acknowledged in order, and the whole file's hash verified before it
+// takes its final name. Cancels from either direction end up here too.
+
+#include <algorithm>
+
+#include "transfer/file_transfer_impl.hpp"
+
+namespace tickwire::net::transfer_detail {
+
+void FileTransferImpl::handle(PeerId peer, const Offer& offer) {
+  if (Transfer* existing = find(offer.id)) {
+    resume_incoming(peer, *existing, offer);
+    return;
+  }
+  const TransferError refusal = check_offer(peer, offer);
+  if (refusal != TransferError::none) {
+    send(peer, encode(Cancel{offer.id, refusal}));
+    TransferEvent event;
+    event.type = TransferEventType::failed;
+    event.id = offer.id;
+    event.peer = peer;
+    event.direction = TransferDirection::receiving;
+    event.name = offer.name;
+    event.kind = offer.kind;
+    event.total = offer.size;
+    event.error = refusal;
+    count_failure(refusal);
+    events_.push_back(std::move(event));
+    return;
+  }
+  auto sink = TransferSink::create(config_.receive_directory, offer.name, offer.id);
+  if (!sink) {
+    send(peer, encode(Cancel{offer.id, TransferError::io_error}));
+    count_failure(TransferError::io_error);
+    return;
+  }
+  auto transfer = std::make_unique<Transfer>();
+  transfer->id = offer.id;
+  transfer->peer = peer;
+  transfer->direction = TransferDirection::receiving;
+  transfer->name = offer.name;
+  transfer->kind = offer.kind;
+  transfer->size = offer.size;
+  transfer->hash = offer.hash;
+  transfer->chunk_size = offer.chunk_size;
+  transfer->player = player_of(peer);
+  transfer->sink = std::move(*sink);
+  transfer->progress_at_us = now_us();
+  Transfer& added = *transfers_.emplace_back(std::move(transfer));
+  send(peer, encode(Accept{added.id, 0}));
+  emit(added, TransferEventType::started);
+  if (added.size == 0) finish_incoming(added);
+}
+
+TransferError FileTransferImpl::check_offer(PeerId peer, const Offer& offer) const {
+  const TransferReceivePolicy& policy = config_.receive;
+  if (!policy.accept) return TransferError::uploads_disabled;
+  if (policy.require_ticket && !player_of(peer)) return TransferError::not_authenticated;
+  if (offer.size > policy.max_file_size) return TransferError::too_large;
+  if (!policy.allowed_kinds.empty() &&
+      std::find(policy.allowed_kinds.begin(), policy.allowed_kinds.end(), offer.kind) ==
+          policy.allowed_kinds.end()) {
+    return TransferError::kind_not_allowed;
+  }
+  if (!plain_file_name(offer.name)) return TransferError::bad_name;
+  if (transfers_with(peer) >= config_.max_transfers_per_peer) {
+    return TransferError::too_many_transfers;
+  }
+  return TransferError::none;
+}
+
+// The sender offered a transfer we have: it resumes (after a reconnect) or repeats its offer.
+void FileTransferImpl::resume_incoming(PeerId peer, Transfer& transfer, const Offer& offer) {
+  const bool same_file = transfer.direction == TransferDirection::receiving &&
+                         offer.size == transfer.size && offer.hash == transfer.hash &&
+                         offer.chunk_size == transfer.chunk_size;
+  const bool same_party =
+      transfer.peer == peer || (transfer.interrupted && player_of(peer) == transfer.player);
+  if (!same_file || !same_party) {
+    // Someone else's id, or the same id for another file: answer only that peer.
+    send(peer, encode(Cancel{offer.id, TransferError::protocol_error}));
+    ++counters_.dropped_unknown;
+    return;
+  }
+  if (transfer.interrupted) {
+    rebind(transfer, peer);
+    if (!transfer.sink->rehash_from_storage()) {
+      fail(transfer, TransferError::io_error, /*tell_peer=*/true);
+      return;
+    }
+    emit(transfer, TransferEventType::started);
+  }
+  send(peer, encode(Accept{transfer.id, transfer.done}));
+  transfer.ack_sent = transfer.done;
+}
+
+void FileTransferImpl::handle(PeerId peer, const Chunk& chunk) {
+  Transfer* transfer = find_for(peer, chunk.id, TransferDirection::receiving);
+  if (transfer == nullptr) return;
+  if (transfer->finished) {
+    fail(*transfer, TransferError::protocol_error, /*tell_peer=*/true);
+    return;
+  }
+  if (chunk.offset != transfer->done || chunk.offset >= transfer->size) {
+    fail(*transfer, TransferError::offset_out_of_range, /*tell_peer=*/true);
+    return;
+  }
+  const std::uint64_t expected =
+      std::min<std::uint64_t>(transfer->chunk_size, transfer->size - chunk.offset);
+  if (chunk.data.size() != expected || check_of(chunk.data) != chunk.check) {
+    fail(*transfer, TransferError::corrupt_chunk, /*tell_peer=*/true);
+    return;
+  }
+  if (!transfer->sink->write(chunk.offset, chunk.data)) {
+    fail(*transfer, TransferError::io_error, /*tell_peer=*/true);
+    return;
+  }
+  transfer->done += chunk.data.size();
+  counters_.bytes_received += chunk.data.size();
+  if (send(peer, encode(Ack{transfer->id, transfer->done})) == SendResult::ok) {
+    transfer->ack_sent = transfer->done;
+  }
+  if (transfer->done == transfer->size) finish_incoming(*transfer);
+}
+
+void FileTransferImpl::finish_incoming(Transfer& transfer) {
+  transfer.finished = true;
+  if (transfer.sink->bytes_written() != transfer.size ||
+      transfer.sink->hash_written() != transfer.hash) {
+    fail(transfer, TransferError::hash_mismatch, /*tell_peer=*/true);
+    return;
+  }
+  if (!transfer.sink->commit()) {
+    fail(transfer, TransferError::io_error, /*tell_peer=*/true);
+    return;
+  }
+  send(transfer.peer, encode(Done{transfer.id}));
+  TransferEvent event = event_of(transfer, TransferEventType::completed);
+  event.path = transfer.sink->final_path();
+  if (config_.receive_directory.empty()) event.blob = transfer.sink->take_bytes();
+  complete(transfer, std::move(event));
+}
+
+void FileTransferImpl::handle(PeerId peer, const Cancel& cancel) {
+  Transfer* transfer = find(cancel.id);
+  if (transfer == nullptr || transfer->peer != peer) {
+    ++counters_.dropped_unknown;
+    return;
+  }
+  fail(*transfer, cancel.error, /*tell_peer=*/false);
+}
+
+}  // namespace tickwire::net::transfer_detail
