@@ -314,6 +314,9 @@ struct ReconnectSetup {
     ServerConfig config = lobby.server_config();
     config.match_seconds = 120;
     config.reconnect_grace_ms = grace_ms;
+    // Everyone sees everyone, wherever they spawned: these tests look for a dropped player's
+    // entity in another player's view.
+    config.view_radius_m = 0;
     config.on_match_over = [this](std::uint64_t match, net::MatchEndReason outcome) {
       const std::lock_guard lock(mutex);
       ended.emplace_back(match, outcome);
