@@ -32,12 +32,12 @@
 #include <string>
 #include <thread>
 
-#include <tickwire/net/agones_sdk.hpp>
 #include <tickwire/net/lan_discovery.hpp>
 #include <tickwire/net/lobby.hpp>
 #include <tickwire/net/redis_lobby_state.hpp>
 #include <tickwire/net/udp_link_simulator.hpp>
 
+#include "agones_lifecycle.hpp"
 #include "arena_server.hpp"
 #include "game_metrics.hpp"
 #include "host_port.hpp"
@@ -49,6 +49,7 @@
 namespace {
 
 namespace net = tickwire::net;
+using arena::PublicEndpoints;
 using Clock = std::chrono::steady_clock;
 
 std::atomic<bool> g_stop{false};
@@ -121,76 +122,9 @@ net::Result<net::ServerIdentity> identity_key(const arena::ServerOptions& option
   return arena::load_or_create_identity(path);
 }
 
-net::Result<std::unique_ptr<net::AgonesSdk>> start_agones(const arena::ServerOptions& options) {
-  auto port = options.agones_port != 0 ? net::Result<std::uint16_t>(options.agones_port)
-                                       : net::agones_sdk_port_from_environment();
-  if (!port) return net::Status::error(port.error());
-  net::AgonesSdkConfig config;
-  config.port = port.value();
-  return net::AgonesSdk::start(config);
-}
-
-// Where players reach the game server: the host and ports named in tickets and in the lobby's
-// MatchStart.
-struct PublicEndpoints {
-  std::string host;
-  std::uint16_t game_port = 0;            // UDP (ENet)
-  std::uint16_t game_websocket_port = 0;  // TCP (gameplay over WebSocket)
-};
-
 PublicEndpoints public_endpoints(const arena::ServerOptions& options) {
   return {public_host(options), options.game_port,
           options.game_websocket_port != 0 ? options.game_websocket_port : options.game_port};
-}
-
-// Under Agones, players reach the node's address and the host ports Agones picked, which the
-// GameServer record names: port "game" (ENet over UDP, and the WebSocket's too when it has no
-// entry of its own, as with protocol TCPUDP) and "game-websocket" (TCP, docs/deploy/k8s). Without
-// the record (the sidecar does not answer within 30 s) the server goes on with `fallback` and says
-// so.
-PublicEndpoints endpoints_from_agones(net::AgonesSdk& agones, PublicEndpoints fallback) {
-  auto record = agones.game_server(std::chrono::seconds(30));
-  if (!record) {
-    std::fprintf(stderr, "tickwire-server: --agones: %s; tickets name %s instead\n",
-                 record.error().c_str(), fallback.host.c_str());
-    return fallback;
-  }
-  PublicEndpoints endpoints = fallback;
-  endpoints.host = record->address;
-  if (const auto game = record->port("game")) {
-    endpoints.game_port = *game;
-    endpoints.game_websocket_port = *game;
-  }
-  if (const auto websocket = record->port("game-websocket")) {
-    endpoints.game_websocket_port = *websocket;
-  }
-  std::printf("agones: GameServer %s (%s) is reached at %s, port %u\n", record->name.c_str(),
-              record->state.c_str(), endpoints.host.c_str(),
-              static_cast<unsigned>(endpoints.game_port));
-  return endpoints;
-}
-
-// The process is about to exit under Agones: the lobby hears of the match's end first (the room
-// goes back to it), then the sidecar hears Shutdown. Neither waits long for a peer that is away.
-void say_goodbye_to_agones(net::AgonesSdk& agones, arena::ArenaServer& game,
-                           arena::LobbyLink* link_to_lobby) {
-  const auto lobby_deadline = Clock::now() + std::chrono::seconds(3);
-  while (link_to_lobby != nullptr && link_to_lobby->has_pending_reports() &&
-         Clock::now() < lobby_deadline) {
-    game.run_for(std::chrono::milliseconds(50));
-    link_to_lobby->poll(static_cast<std::uint32_t>(game.stats().players));
-  }
-  if (link_to_lobby != nullptr) {
-    std::printf(link_to_lobby->has_pending_reports()
-                    ? "agones: the lobby is away; the match end was not reported to it\n"
-                    : "agones: the match end went to the lobby\n");
-  }
-  agones.shutdown();
-  if (agones.wait_until_shut_down(std::chrono::seconds(5))) {
-    std::printf("agones: Shutdown confirmed\n");
-  } else {
-    std::printf("agones: Shutdown not confirmed within 5 s (the log says why); exiting anyway\n");
-  }
 }
 
 // The lobby's state: in this process, or on the Redis server of --redis HOST:PORT.
