@@ -32,6 +32,7 @@ namespace net = tickwire::net;
 namespace sim = tickwire::sim;
 using Clock = std::chrono::steady_clock;
 
+using test::ServerThread;
 using test::TestLobby;
 
 class ArenaServerTest : public ::testing::Test {
@@ -259,24 +260,6 @@ TEST(ArenaServer, a_match_ends_with_final_scores_and_a_late_ticket_cannot_restar
   EXPECT_EQ(ended, std::vector<std::uint64_t>{7});
   EXPECT_EQ(server->stats().matches_finished, 1u);
 }
-
-// A server on its own thread until the test is done with it.
-class ServerThread {
- public:
-  explicit ServerThread(ArenaServer& server)
-      : thread_([this, &server] {
-          while (!stop_.load())
-            server.run_for(std::chrono::milliseconds(20));
-        }) {}
-  ~ServerThread() {
-    stop_ = true;
-    thread_.join();
-  }
-
- private:
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
-};
 
 // Updates `clients` every 16 ms until `done()` or `seconds` pass; returns done().
 bool play_until(std::vector<ArenaClient*> clients, const std::function<bool()>& done,

@@ -26,6 +26,7 @@ namespace {
 
 namespace net = tickwire::net;
 namespace sim = tickwire::sim;
+using test::ServerThread;
 using Clock = std::chrono::steady_clock;
 
 constexpr net::TicketRole kSpectator = net::TicketRole::spectator;
@@ -58,23 +59,6 @@ class WorldRecorder : public MatchObserver {
   mutable std::mutex mutex_;
   std::map<sim::WireTick, sim::WorldState> states_;
   std::atomic<std::uint64_t> tick_{0};
-};
-
-class ServerThread {
- public:
-  explicit ServerThread(ArenaServer& server)
-      : thread_([this, &server] {
-          while (!stop_.load())
-            server.run_for(std::chrono::milliseconds(20));
-        }) {}
-  ~ServerThread() {
-    stop_ = true;
-    thread_.join();
-  }
-
- private:
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
 };
 
 // The server's stats are read once its thread has stopped (they are written on it).

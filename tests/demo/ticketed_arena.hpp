@@ -1,10 +1,14 @@
 #pragma once
 // What the Arena game-server tests share: the lobby's part of admitting a player (it signs a
 // ticket for match 7 and seals its session keys to the game server), a server config that admits
-// those tickets on a free port, and the client config a player gets from the lobby.
+// those tickets on a free port, and the client config a player gets from the lobby; and a server
+// running on its own thread.
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <string>
+#include <thread>
 
 #include <tickwire/net/join_ticket.hpp>
 
@@ -49,6 +53,26 @@ class TestLobby {
  private:
   tickwire::net::JoinTicketIssuer issuer_ = tickwire::net::JoinTicketIssuer::generate();
   tickwire::net::GameServerSealKeys seal_keys_ = tickwire::net::GameServerSealKeys::generate();
+};
+
+// A server on its own thread until the test is done with it.
+class ServerThread {
+ public:
+  explicit ServerThread(ArenaServer& server)
+      : thread_([this, &server] {
+          while (!stop_.load())
+            server.run_for(std::chrono::milliseconds(20));
+        }) {}
+  ~ServerThread() {
+    stop_ = true;
+    thread_.join();
+  }
+  ServerThread(const ServerThread&) = delete;
+  ServerThread& operator=(const ServerThread&) = delete;
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
 };
 
 }  // namespace arena::test
