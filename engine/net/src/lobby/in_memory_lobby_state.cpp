@@ -6,6 +6,7 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "room_rules.hpp"
 #include "tickwire/net/lobby_state.hpp"
 
 namespace tickwire::net {
@@ -110,10 +111,7 @@ class InMemoryLobbyState final : public LobbyState {
     for (auto it = rooms_.upper_bound(filter.after); it != rooms_.end(); ++it) {
       if (out.size() >= filter.limit) break;
       const RoomInfo& room = it->second.info;
-      if (!filter.game_mode.empty() && room.game_mode != filter.game_mode) continue;
-      if (filter.only_free_seats && !room.has_free_seat()) continue;
-      if (filter.in_match_only && room.match_id == 0) continue;
-      out.push_back(room);
+      if (lobby_detail::passes(filter, room)) out.push_back(room);
     }
     return out;
   }
@@ -125,29 +123,24 @@ class InMemoryLobbyState final : public LobbyState {
     std::lock_guard lock(mutex_);
     const auto it = rooms_.find(id);
     if (it == rooms_.end()) return StateError::room_not_found;
-    RoomInfo& room = it->second.info;
-    if (room.match_id != 0) return StateError::match_in_progress;
-    if (room.members.size() >= room.max_players) return StateError::room_full;
-    room.members.push_back(member);
-    ++version_;
-    return StateError::none;
+    const StateError error = lobby_detail::add_member(it->second.info, member);
+    if (error == StateError::none) ++version_;
+    return error;
   }
   StateError leave_room(RoomId id, PlayerId player, std::optional<RoomInfo>& after) override {
     std::lock_guard lock(mutex_);
     after.reset();
     const auto it = rooms_.find(id);
     if (it == rooms_.end()) return StateError::room_not_found;
-    RoomInfo& room = it->second.info;
-    const auto member = find_member(room, player);
-    if (member == room.members.end()) return StateError::not_in_room;
-    room.members.erase(member);
+    bool emptied = false;
+    const StateError error = lobby_detail::remove_member(it->second.info, player, emptied);
+    if (error != StateError::none) return error;
     ++version_;
-    if (room.members.empty()) {
+    if (emptied) {
       rooms_.erase(it);
-      return StateError::none;
+    } else {
+      after = it->second.info;
     }
-    if (room.host == player) room.host = room.members.front().player;
-    after = room;
     return StateError::none;
   }
   StateError set_ready(RoomId id, PlayerId player, bool ready) override {
@@ -164,16 +157,9 @@ class InMemoryLobbyState final : public LobbyState {
     const auto it = rooms_.find(id);
     if (it == rooms_.end()) return StateError::room_not_found;
     RoomInfo& room = it->second.info;
-    if (room.host != host) return StateError::not_host;
-    if (room.match_id != 0) return StateError::match_in_progress;
-    for (const MemberInfo& member : room.members) {
-      if (!member.ready || !member.connected) return StateError::not_all_ready;
-    }
-    room.match_id = match_id;
-    room.match_server = server;
-    room.match_started_unix_ms = now_unix_ms;
-    room.match_began = false;
-    room.match_reserved_slots = reserved_slots;
+    const StateError error =
+        lobby_detail::begin_match(room, host, match_id, server, reserved_slots, now_unix_ms);
+    if (error != StateError::none) return error;
     ++version_;
     started = room;
     return StateError::none;
@@ -204,13 +190,7 @@ class InMemoryLobbyState final : public LobbyState {
         server->second.reserved -=
             std::min(server->second.reserved, room.info.match_reserved_slots);
       }
-      room.info.match_id = 0;
-      room.info.match_reserved_slots = 0;
-      room.info.match_server = {};
-      room.info.match_started_unix_ms = 0;
-      room.info.match_began = false;
-      for (MemberInfo& member : room.info.members)
-        member.ready = false;
+      lobby_detail::finish_match(room.info);
       ++version_;
       return room.info;
     }
@@ -318,16 +298,12 @@ class InMemoryLobbyState final : public LobbyState {
     std::vector<ChatEntry> history;  // oldest first, at most `keep` (at most 1000) entries
   };
 
-  static std::vector<MemberInfo>::iterator find_member(RoomInfo& room, PlayerId player) {
-    return std::find_if(room.members.begin(), room.members.end(),
-                        [&](const MemberInfo& member) { return member.player == player; });
-  }
   template <typename Change>
   StateError with_member(RoomId id, PlayerId player, Change change) {
     std::lock_guard lock(mutex_);
     const auto it = rooms_.find(id);
     if (it == rooms_.end()) return StateError::room_not_found;
-    const auto member = find_member(it->second.info, player);
+    const auto member = lobby_detail::find_member(it->second.info, player);
     if (member == it->second.info.members.end()) return StateError::not_in_room;
     change(*member);
     ++version_;

@@ -24,6 +24,7 @@
 #include "lobby/redis_fanout.hpp"
 #include "lobby/redis_records.hpp"
 #include "lobby/redis_scripts.hpp"
+#include "lobby/room_rules.hpp"
 #include "tickwire/net/log.hpp"
 
 namespace tickwire::net {
@@ -201,12 +202,8 @@ class RedisLobbyState final : public LobbyState {
     return reply ? static_cast<std::size_t>(reply_integer(reply.get())) : 0;
   }
   StateError join_room(LobbyRoomId id, const MemberInfo& member) override {
-    return change_room(id, {}, [&](RoomInfo& room, Writes&) {
-      if (room.match_id != 0) return StateError::match_in_progress;
-      if (room.members.size() >= room.max_players) return StateError::room_full;
-      room.members.push_back(member);
-      return StateError::none;
-    });
+    return change_room(
+        id, {}, [&](RoomInfo& room, Writes&) { return lobby_detail::add_member(room, member); });
   }
   StateError leave_room(LobbyRoomId id, LobbyPlayerId player,
                         std::optional<RoomInfo>& after) override {
@@ -215,19 +212,14 @@ class RedisLobbyState final : public LobbyState {
     const StateError error = change_room(
         id, {},
         [&](RoomInfo& room, Writes& writes) {
-          const auto member = find_member(room, player);
-          if (member == room.members.end()) return StateError::not_in_room;
-          room.members.erase(member);
-          closed = room.members.empty();
-          if (closed) {
+          const StateError removed = lobby_detail::remove_member(room, player, closed);
+          if (removed == StateError::none && closed) {
             writes.push_back({"DEL", room_key(id), key("chat:" + number(id))});
             writes.push_back({"ZREM", key("rooms"), number(id)});
             if (room.match_id != 0)
               writes.push_back({"DEL", key("match:" + number(room.match_id))});
-            return StateError::none;
           }
-          if (room.host == player) room.host = room.members.front().player;
-          return StateError::none;
+          return removed;
         },
         &after);
     if (closed) after.reset();
@@ -246,16 +238,9 @@ class RedisLobbyState final : public LobbyState {
     return change_room(
         id, {},
         [&](RoomInfo& room, Writes& writes) {
-          if (room.host != host) return StateError::not_host;
-          if (room.match_id != 0) return StateError::match_in_progress;
-          for (const MemberInfo& member : room.members) {
-            if (!member.ready || !member.connected) return StateError::not_all_ready;
-          }
-          room.match_id = match_id;
-          room.match_server = server;
-          room.match_started_unix_ms = now_unix_ms;
-          room.match_began = false;
-          room.match_reserved_slots = reserved_slots;
+          const StateError error =
+              lobby_detail::begin_match(room, host, match_id, server, reserved_slots, now_unix_ms);
+          if (error != StateError::none) return error;
           writes.push_back({"SET", key("match:" + number(match_id)), number(id)});
           return StateError::none;
         },
@@ -374,7 +359,7 @@ class RedisLobbyState final : public LobbyState {
   template <typename Change>
   StateError change_member(LobbyRoomId id, LobbyPlayerId player, Change change) {
     return change_room(id, {}, [&](RoomInfo& room, Writes&) {
-      const auto member = find_member(room, player);
+      const auto member = lobby_detail::find_member(room, player);
       if (member == room.members.end()) return StateError::not_in_room;
       change(*member);
       return StateError::none;
@@ -406,10 +391,6 @@ class RedisLobbyState final : public LobbyState {
     if (reply == nullptr || reply->type != REDIS_REPLY_ARRAY) return;
     for (std::size_t i = 0; i < reply->elements; ++i)
       visit(reply->element[i]);
-  }
-  static std::vector<MemberInfo>::iterator find_member(RoomInfo& room, LobbyPlayerId player) {
-    return std::find_if(room.members.begin(), room.members.end(),
-                        [&](const MemberInfo& member) { return member.player == player; });
   }
 
   std::string key(const std::string& name) const { return config_.key_prefix + name; }
@@ -554,10 +535,7 @@ std::vector<RoomInfo> RedisLobbyState::list_rooms(const RoomFilter& filter) cons
       if (out.size() >= filter.limit || lobby_detail::is_nil(element)) return;
       std::optional<RoomInfo> room = lobby_detail::decode_room(reply_string(element));
       if (!room) return;
-      if (!filter.game_mode.empty() && room->game_mode != filter.game_mode) return;
-      if (filter.only_free_seats && !room->has_free_seat()) return;
-      if (filter.in_match_only && room->match_id == 0) return;
-      out.push_back(std::move(*room));
+      if (lobby_detail::passes(filter, *room)) out.push_back(std::move(*room));
     });
     if (last_batch) break;
   }
@@ -576,13 +554,7 @@ std::optional<RoomInfo> RedisLobbyState::end_match(std::uint64_t match_id) {
         if (room.match_id != match_id) return StateError::room_not_found;
         server = room.match_server.address;
         reserved = room.match_reserved_slots;
-        room.match_id = 0;
-        room.match_server = {};
-        room.match_started_unix_ms = 0;
-        room.match_began = false;
-        room.match_reserved_slots = 0;
-        for (MemberInfo& member : room.members)
-          member.ready = false;
+        lobby_detail::finish_match(room);
         writes.push_back({"DEL", key("match:" + number(match_id))});
         return StateError::none;
       },
