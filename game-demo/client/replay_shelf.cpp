@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <filesystem>
 
+#include <tickwire/net/lobby.hpp>
+
 namespace arena::client {
 namespace {
 
@@ -12,17 +14,6 @@ namespace net = tickwire::net;
 constexpr int kRowHeight = 24;
 // The list is small JSON (at most the lobby's max_replays_listed entries).
 constexpr std::uint64_t kMaxListBytes = 1024 * 1024;
-
-bool is_replay_name(std::string_view name) {
-  constexpr std::string_view kExtension = ".twreplay";
-  if (name.size() <= kExtension.size() || name.size() > 128 || !name.ends_with(kExtension))
-    return false;
-  const std::string_view stem = name.substr(0, name.size() - kExtension.size());
-  return std::all_of(stem.begin(), stem.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-           c == '_';
-  });
-}
 
 std::string mebibytes(std::uint64_t bytes) {
   char text[32];
@@ -53,7 +44,7 @@ std::vector<ReplayListing> parse_replay_list(const std::string& json) {
              replay.bytes < (1ull << 50))
         replay.bytes = replay.bytes * 10 + static_cast<std::uint64_t>(json[digit++] - '0');
     }
-    if (is_replay_name(replay.name)) replays.push_back(std::move(replay));
+    if (net::is_replay_file_name(replay.name)) replays.push_back(std::move(replay));
     at = end;
   }
   return replays;

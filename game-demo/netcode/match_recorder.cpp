@@ -31,17 +31,6 @@ std::string replay_stem(std::uint64_t match_id, std::chrono::system_clock::time_
 
 }  // namespace
 
-bool is_replay_file_name(std::string_view name) {
-  const std::string_view extension = kReplayExtension;
-  if (name.size() <= extension.size() || name.size() > 128 || !name.ends_with(extension))
-    return false;
-  const std::string_view stem = name.substr(0, name.size() - extension.size());
-  return std::all_of(stem.begin(), stem.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-           c == '_';
-  });
-}
-
 net::Status RecordingConfig::validate() const {
   if (directory.empty()) return net::Status::error("recording.directory is empty: name a folder");
   if (hash_every_ticks < 1) {
@@ -102,8 +91,8 @@ void MatchRecorder::match_began(std::uint64_t match_id, const Config& rules) {
     return;
   }
   const std::string stem = replay_stem(match_id, now);
-  fs::path path = directory_ / (stem + kReplayExtension);
-  fs::path part = directory_ / (stem + kReplayExtension + ".part");
+  fs::path path = directory_ / (stem + std::string(kReplayFileExtension));
+  fs::path part = directory_ / (stem + std::string(kReplayFileExtension) + ".part");
   std::FILE* file = std::fopen(part.c_str(), "wb");
   if (file == nullptr) {
     ++stats_.write_errors;

@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 
+#include <tickwire/net/lobby.hpp>
 #include <tickwire/net/status.hpp>
 #include <tickwire/sim/replay.hpp>
 
@@ -20,11 +21,10 @@
 
 namespace arena {
 
-// Replay files in a folder are named like this, and nothing else there is taken for one.
-inline constexpr char kReplayExtension[] = ".twreplay";
-// True for a name the recorder makes (letters, digits, '-', '_', then the extension): what the
-// HTTP server accepts, so that no name can reach outside the folder.
-bool is_replay_file_name(std::string_view name);
+// Replay files in a folder are named by the lobby's rule (what its HTTP server serves), and
+// nothing else there is taken for one.
+using tickwire::net::is_replay_file_name;
+using tickwire::net::kReplayFileExtension;
 
 struct RecordingConfig {
   // The folder replays go to; created when missing. Default "replays".

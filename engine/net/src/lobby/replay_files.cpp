@@ -9,6 +9,23 @@
 #include <filesystem>
 #include <vector>
 
+#include "tickwire/net/lobby.hpp"
+
+namespace tickwire::net {
+
+bool is_replay_file_name(std::string_view name) {
+  if (name.size() <= kReplayFileExtension.size() || name.size() > 128 ||
+      !name.ends_with(kReplayFileExtension))
+    return false;
+  const std::string_view stem = name.substr(0, name.size() - kReplayFileExtension.size());
+  return std::all_of(stem.begin(), stem.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_';
+  });
+}
+
+}  // namespace tickwire::net
+
 namespace tickwire::net::lobby_detail {
 namespace {
 
@@ -18,7 +35,6 @@ using websocket_detail::HttpReply;
 using websocket_detail::HttpRequest;
 using websocket_detail::HttpResponse;
 
-constexpr std::string_view kExtension = ".twreplay";
 // A folder holding more than this is not read further: listing it must stay cheap on the io
 // thread (the recorder keeps its newest N, far fewer).
 constexpr std::size_t kMaxScannedEntries = 10'000;
@@ -74,16 +90,6 @@ std::string json_string(std::string_view text) {
 }
 
 }  // namespace
-
-bool is_replay_file_name(std::string_view name) {
-  if (name.size() <= kExtension.size() || name.size() > 128 || !name.ends_with(kExtension))
-    return false;
-  const std::string_view stem = name.substr(0, name.size() - kExtension.size());
-  return std::all_of(stem.begin(), stem.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-           c == '_';
-  });
-}
 
 RangeRequest parse_range(std::string_view header, std::uint64_t size, ByteRange& range) {
   constexpr std::string_view kUnit = "bytes=";

@@ -15,8 +15,6 @@ namespace tickwire::net::lobby_detail {
 
 inline constexpr std::string_view kReplayPathPrefix = "/replays/";
 
-bool is_replay_file_name(std::string_view name);
-
 // The byte range a Range header asks of a file of `size` bytes.
 struct ByteRange {
   std::uint64_t first = 0;

@@ -50,6 +50,13 @@
 
 namespace tickwire::net {
 
+// Replay files (tickwire::sim's) are named like this wherever they are kept, served or saved.
+inline constexpr std::string_view kReplayFileExtension = ".twreplay";
+// True for a replay's file name: letters, digits, '-' and '_', then kReplayFileExtension, 128
+// characters at most. The lobby serves and stores nothing else, so no name reaches outside its
+// folder; recorders and downloaders hold to the same rule.
+bool is_replay_file_name(std::string_view name);
+
 struct LobbyConfig {
   // Listening address, port and connection limits. The lobby always uses raw framing
   // (WebSocketFraming::raw, 2 channels) and no gameplay sessions (require_ticket, security)
