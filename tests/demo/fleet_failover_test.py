@@ -11,13 +11,19 @@
   its players got MatchEnd with server_lost over the lobby protocol;
 - the other two matches play on to their end, every bot of them seeing it finish.
 
-  fleet_failover_test.py SERVER BOT
+With `redis`, the lobby keeps its state (the game-server registry, the leases, the reservations)
+in a real redis-server that the test starts on a free loopback port (skipped, exit 77, when
+redis-server is not installed).
+
+  fleet_failover_test.py SERVER BOT [redis]
 Exits 1 with the reasons when a check fails.
 """
 import http.client
 import json
 import os
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -45,11 +51,41 @@ def rooms(lobby_port):
         return None
 
 
+def start_redis(work, port):
+    """A redis-server on 127.0.0.1:port keeping nothing on disk, once it accepts connections."""
+    process = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+         "--appendonly", "no", "--dir", work], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return process
+        except OSError:
+            time.sleep(0.05)
+    process.kill()
+    process.wait()
+    return None
+
+
 def main():
     server, bot = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+    with_redis = sys.argv[3:] == ["redis"]
+    if with_redis and shutil.which("redis-server") is None:
+        print("SKIP: needs redis-server (scripts/deps.sh installs Debian's redis-server package)")
+        sys.exit(77)
     failures = []
     processes = []
     with tempfile.TemporaryDirectory() as work:
+        redis_flags, redis = [], None
+        if with_redis:
+            redis_port = free_port()
+            redis = start_redis(work, redis_port)
+            if redis is None:
+                print(f"FAIL: redis-server did not answer on port {redis_port} within 10 s")
+                sys.exit(1)
+            redis_flags = ["--redis", f"127.0.0.1:{redis_port}"]
+
         def start(args):
             process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                        text=True, cwd=work, env={"HOME": work,
@@ -80,7 +116,7 @@ def main():
         lobby, lobby_output = start(
             [server, "--role", "lobby", "--bind", "127.0.0.1", "--lobby-port", str(lobby_port),
              "--game-server-keys", "game-servers.keys", "--key-file", "ticket.key",
-             "--no-replays", "--status-interval", "0", "--duration", "60"])
+             "--no-replays", "--status-interval", "0", "--duration", "60"] + redis_flags)
         registered = all(output.wait_for("registered with the lobby", timeout=30)
                          for _, _, output in games)
         bots = []
@@ -151,6 +187,9 @@ def main():
                   f"{finish(process, output, seconds=15)}")
         lobby.send_signal(signal.SIGINT)
         print(f"---- lobby\n{finish(lobby, lobby_output, seconds=15)}")
+        if redis is not None:
+            redis.terminate()
+            redis.wait()
 
     for failure in failures:
         print(f"FAIL: {failure}")
