@@ -59,8 +59,9 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& op
   app.add_option("--game-server-lease-ms", options.game_server_lease_ms,
                  "with --game-server-keys: milliseconds without a load report (game servers "
                  "send one every second) after which a registered game server is gone and its "
-                 "matches end as server_lost")
-      ->check(CLI::Range(100, 3600000))
+                 "matches end as server_lost; at least 2000, so that one late report is "
+                 "forgiven")
+      ->check(CLI::Range(2000, 3600000))
       ->capture_default_str();
   app.add_option("--tick-rate", options.tick_rate, "simulation ticks per second")
       ->check(CLI::Range(1.0, 1000.0))
