@@ -65,8 +65,9 @@ void LobbyLink::poll(std::uint32_t players) {
     }
   }
   if (!registered_) return;
-  // The lobby's lease on this server is 10 s by default: a report every 2 s keeps it.
-  constexpr auto kHeartbeat = std::chrono::seconds(2);
+  // The lobby's lease on this server is 3 s by default (LobbyConfig::game_server_lease_ms): a
+  // report every second keeps it through two lost or late ones.
+  constexpr auto kHeartbeat = std::chrono::seconds(1);
   const auto now = std::chrono::steady_clock::now();
   if (reported_players_ != players || now >= next_heartbeat_) {
     client_->report_load(players);

@@ -2,7 +2,7 @@
 // A dedicated game server's line to a lobby in another process: registers the server for
 // matches (signing the lobby's challenge with the server's identity key, which the lobby's
 // allow-list must hold, and naming its seal public key), reports its player count when it changes
-// and every couple of seconds (its heartbeat: the lobby ends the matches of a server it stops
+// and every second (its heartbeat: the lobby ends the matches of a server it stops
 // hearing from), the start and end of every match, and reconnects when the lobby goes away.
 
 #include <chrono>

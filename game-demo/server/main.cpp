@@ -259,6 +259,7 @@ int run(const arena::ServerOptions& options) {
       config.game_server_keys = std::move(keys.value());
       config.allow_any_registered_address = options.allow_any_registered_address;
       config.max_game_server_capacity = options.max_game_server_capacity;
+      config.game_server_lease_ms = options.game_server_lease_ms;
       std::printf("game servers may register with %zu allowed key(s)%s\n",
                   config.game_server_keys.size(),
                   config.allow_any_registered_address ? ", at any address" : "");

@@ -56,6 +56,13 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& op
                  "with --game-server-keys: players a registering game server may claim at most")
       ->check(CLI::Range(1, 1000000))
       ->capture_default_str();
+  app.add_option("--game-server-lease-ms", options.game_server_lease_ms,
+                 "with --game-server-keys: milliseconds without a load report (game servers "
+                 "send one every second) after which a registered game server is gone and its "
+                 "matches end as server_lost; at least 2000, so that one late report is "
+                 "forgiven")
+      ->check(CLI::Range(2000, 3600000))
+      ->capture_default_str();
   app.add_option("--tick-rate", options.tick_rate, "simulation ticks per second")
       ->check(CLI::Range(1.0, 1000.0))
       ->capture_default_str();
@@ -240,10 +247,11 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& op
     return 1;
   }
   if (options.game_server_keys_file.empty() &&
-      (options.allow_any_registered_address || app.count("--max-game-server-capacity") > 0)) {
+      (options.allow_any_registered_address || app.count("--max-game-server-capacity") > 0 ||
+       app.count("--game-server-lease-ms") > 0)) {
     std::fprintf(stderr,
-                 "tickwire-server: --allow-any-registered-address and --max-game-server-capacity "
-                 "are for a lobby with --game-server-keys\n");
+                 "tickwire-server: --allow-any-registered-address, --max-game-server-capacity "
+                 "and --game-server-lease-ms are for a lobby with --game-server-keys\n");
     return 1;
   }
   if (options.role == "lobby" && !options.game_server.empty() && !options.insecure_plaintext &&

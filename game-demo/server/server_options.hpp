@@ -37,6 +37,10 @@ struct ServerOptions {
   std::string redis_password_file;
   bool allow_any_registered_address = false;
   std::uint32_t max_game_server_capacity = 4096;
+  // Milliseconds a registered game server stays without a load report before the lobby takes it
+  // for gone and ends its matches (LobbyConfig::game_server_lease_ms). Default 3000, at least
+  // 2000: tickwire-server's game servers report every second.
+  std::uint32_t game_server_lease_ms = 3000;
   double tick_rate = 60;
   double snapshot_rate = 30;
   std::size_t max_players = 64;

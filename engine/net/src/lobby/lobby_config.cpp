@@ -112,7 +112,7 @@ Status LobbyConfig::validate() const {
   }
   if (game_server_lease_ms < 100) {
     return bad("game_server_lease_ms", std::to_string(game_server_lease_ms),
-               "use >= 100 (game servers report every 2 s: 10000 in production)");
+               "use >= 100 (game servers report every second: at least 3000 in production)");
   }
   if (nickname_lease_ms < 300) {
     return bad("nickname_lease_ms", std::to_string(nickname_lease_ms),

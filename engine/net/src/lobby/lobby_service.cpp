@@ -295,15 +295,20 @@ std::uint64_t LobbyService::lease_from(std::uint64_t now_unix_ms) const {
 }
 
 void LobbyService::end_stuck_matches(std::uint64_t now_unix_ms) {
-  std::vector<std::string> lost;
+  // Each lost server with the matches it took down.
+  std::vector<std::pair<std::string, std::size_t>> lost;
   for (const GameServerInfo& server : state_.take_expired_game_servers(now_unix_ms))
-    lost.push_back(server.address);
+    lost.emplace_back(server.address, 0);
   std::vector<std::pair<std::uint64_t, MatchEndReason>> stuck;
   RoomFilter filter;
   filter.in_match_only = true;
   for (const RoomInfo& room : state_.list_rooms(filter)) {
-    if (std::find(lost.begin(), lost.end(), room.match_server.address) != lost.end()) {
+    const auto server = std::find_if(lost.begin(), lost.end(), [&](const auto& entry) {
+      return entry.first == room.match_server.address;
+    });
+    if (server != lost.end()) {
       stuck.emplace_back(room.match_id, MatchEndReason::server_lost);
+      ++server->second;
     } else if (!room.match_began &&
                now_unix_ms >= room.match_started_unix_ms + config_.match_join_deadline_ms) {
       stuck.emplace_back(room.match_id, MatchEndReason::nobody_joined);
@@ -311,6 +316,13 @@ void LobbyService::end_stuck_matches(std::uint64_t now_unix_ms) {
   }
   for (const auto& [match, reason] : stuck)
     end_match(match, reason);
+  // One line per lost server (its lease goes with it): how an operator sees a crashed server.
+  for (const auto& [address, matches] : lost) {
+    log(LogLevel::warning, "lobby",
+        "game server " + address + " sent no load report within its lease (" +
+            std::to_string(config_.game_server_lease_ms) + " ms): it is gone, and its " +
+            std::to_string(matches) + " match(es) ended as server_lost");
+  }
 }
 
 void LobbyService::resume(const Request& request, const std::string& token) {

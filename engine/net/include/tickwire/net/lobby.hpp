@@ -180,10 +180,13 @@ struct LobbyConfig {
   // Default 40000.
   std::uint64_t match_join_deadline_ms = 40'000;
   // A registered game server the lobby has heard nothing from for this long, in milliseconds (it
-  // reports its load at least every few seconds), is taken for gone: it gets no more matches and
-  // its running ones end as server_lost. A server whose connection drops keeps its matches until
-  // then, so that it can come back. At least 1000 (100 for tests). Default 10000.
-  std::uint32_t game_server_lease_ms = 10'000;
+  // reports its load every second: tickwire-server's --role game does), is taken for gone: it
+  // gets no more matches and its running ones end as server_lost, their players told. A server
+  // whose connection drops keeps its matches until then, so that it can come back. The lobby
+  // looks for expired leases every 250 ms, so a crashed server is gone at most this plus 250 ms
+  // after its last report. At least 100. Default 3000: two missed reports are forgiven, and a
+  // crashed server is gone within 5 s.
+  std::uint32_t game_server_lease_ms = 3'000;
 
   // GET /healthz answers 503 once the lobby's own thread has not turned for this long, in
   // milliseconds (it turns every few milliseconds while healthy). Default 2000 (at least 100).

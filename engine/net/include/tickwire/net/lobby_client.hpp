@@ -227,9 +227,9 @@ class LobbyClient {
   // took it. A refusal closes the connection, and each one locks this address out of registering
   // for a growing time (the lobby's error says how long).
   std::uint64_t register_game_server(const GameServerRegistration& registration);
-  // The player count, whenever it changes and at least every few seconds: it is the server's
-  // heartbeat, and a server silent for the lobby's game_server_lease_ms is taken for gone (its
-  // matches end as server_lost).
+  // The player count, whenever it changes and at least every second: it is the server's
+  // heartbeat, each report renews its lease, and a server silent for the lobby's
+  // game_server_lease_ms (3 s by default) is taken for gone (its matches end as server_lost).
   std::uint64_t report_load(std::uint32_t players);
   // The first player of `match_id` arrived: without it the match ends as nobody_joined once the
   // lobby's match_join_deadline_ms has passed.
