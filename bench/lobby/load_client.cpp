@@ -233,21 +233,27 @@ int sender_of(std::string_view text) {
 
 class Fanout {
  public:
-  Fanout(ServerKind kind, std::uint16_t port, const FanoutSettings& settings,
-         const std::function<double()>& server_cpu)
-      : kind_(kind), port_(port), settings_(settings), server_cpu_(server_cpu) {}
+  Fanout(ServerKind kind, const std::vector<std::uint16_t>& ports, const FanoutSettings& settings,
+         const std::function<std::vector<double>()>& readings)
+      : kind_(kind), ports_(ports), settings_(settings), readings_(readings) {}
 
   FanoutResult run() {
+    const double budget = 60 + settings_.warmup_seconds + settings_.seconds +
+                          settings_.latency_probes * (kProbeDeadlineSeconds + 0.01);
+    if (ports_.empty()) {
+      result_.error = "no server to connect to";
+      return result_;
+    }
     for (int i = 0; i < settings_.clients; ++i) {
       clients_.push_back(std::make_shared<Client>(ioc_, kind_, i));
-      clients_.back()->open(port_, "fan" + std::to_string(i),
+      clients_.back()->open(ports_[static_cast<std::size_t>(i) % ports_.size()],
+                            "fan" + std::to_string(i),
                             [this](Client& client, const std::string& error) {
                               if (!error.empty()) return fail(error);
                               if (++connected_ == settings_.clients) on_all_connected();
                               (void)client;
                             });
     }
-    const double budget = 60 + settings_.warmup_seconds + settings_.seconds;
     run_for(ioc_, std::chrono::seconds(static_cast<int>(budget)));
     if (result_.error.empty() && !finished_) result_.error = "the run did not finish in time";
     for (const auto& client : clients_) {
@@ -304,7 +310,11 @@ class Fanout {
 
   void on_line(Client& client, std::string_view text) {
     ++client.received;
-    if (counting_) ++timed_;
+    if (counting_) {
+      ++timed_;
+      ++timed_by_server_[static_cast<std::size_t>(client.index) % ports_.size()];
+    }
+    if (probing_) return on_probe_delivery();
     if (sender_of(text) != client.index) return;
     --client.in_flight;
     if (sending_) send_line(client);
@@ -333,8 +343,9 @@ class Fanout {
     timer_.async_wait([this](beast::error_code ec) {
       if (ec) return;
       counting_ = true;
+      timed_by_server_.assign(ports_.size(), 0);
       window_start_ = Clock::now();
-      cpu_start_ = server_cpu_();
+      readings_start_ = readings_();
       generator_cpu_start_ = generator_cpu_seconds();
       timer_.expires_after(std::chrono::duration_cast<Clock::duration>(
           std::chrono::duration<double>(settings_.seconds)));
@@ -343,7 +354,12 @@ class Fanout {
         counting_ = false;
         sending_ = false;
         result_.seconds = seconds_since(window_start_);
-        result_.server_cpu_seconds = server_cpu_() - cpu_start_;
+        const std::vector<double> readings_end = readings_();
+        for (std::size_t i = 0; i < readings_end.size() && i < readings_start_.size(); ++i) {
+          result_.window_readings.push_back(readings_end[i] - readings_start_[i]);
+          if (i < ports_.size()) result_.server_cpu_seconds += result_.window_readings.back();
+        }
+        result_.timed_deliveries_by_server = timed_by_server_;
         result_.generator_cpu_seconds = generator_cpu_seconds() - generator_cpu_start_;
         result_.timed_deliveries = timed_;
         drain_deadline_ = Clock::now() + std::chrono::seconds(5);
@@ -360,10 +376,44 @@ class Fanout {
       sent += client->sent;
       received += client->received;
     }
-    if (received >= sent * clients_.size() || Clock::now() > drain_deadline_) return close_all();
+    if (received >= sent * clients_.size() || Clock::now() > drain_deadline_) {
+      return settings_.latency_probes > 0 ? send_probe() : close_all();
+    }
     timer_.expires_after(std::chrono::milliseconds(10));
     timer_.async_wait([this](beast::error_code ec) {
       if (!ec) wait_for_drain();
+    });
+  }
+
+  // One line, sent by the clients in turn; the next goes 2 ms after every client has this one.
+  void send_probe() {
+    if (probes_sent_ == settings_.latency_probes) {
+      probing_ = false;
+      return close_all();
+    }
+    probing_ = true;
+    probe_received_ = 0;
+    Client& sender = *clients_[static_cast<std::size_t>(probes_sent_) % clients_.size()];
+    ++probes_sent_;
+    probe_sent_at_ = Clock::now();
+    send_line(sender);
+    // A probe that never reaches everyone ends the run: it shows as lost.
+    timer_.expires_after(std::chrono::duration_cast<Clock::duration>(
+        std::chrono::duration<double>(kProbeDeadlineSeconds)));
+    timer_.async_wait([this](beast::error_code ec) {
+      if (ec) return;
+      probing_ = false;
+      close_all();
+    });
+  }
+
+  void on_probe_delivery() {
+    result_.latency_us.push_back(
+        std::chrono::duration<double, std::micro>(Clock::now() - probe_sent_at_).count());
+    if (++probe_received_ < clients_.size()) return;
+    timer_.expires_after(std::chrono::milliseconds(2));
+    timer_.async_wait([this](beast::error_code ec) {
+      if (!ec) send_probe();
     });
   }
 
@@ -378,9 +428,10 @@ class Fanout {
   asio::io_context ioc_{1};
   asio::steady_timer timer_{ioc_};
   ServerKind kind_;
-  std::uint16_t port_;
+  static constexpr double kProbeDeadlineSeconds = 5;
+  std::vector<std::uint16_t> ports_;
   FanoutSettings settings_;
-  std::function<double()> server_cpu_;
+  std::function<std::vector<double>()> readings_;
   std::vector<ClientPtr> clients_;
   int connected_ = 0;
   int joined_ = 0;
@@ -391,16 +442,22 @@ class Fanout {
   std::uint64_t timed_ = 0;
   Clock::time_point window_start_;
   Clock::time_point drain_deadline_;
-  double cpu_start_ = 0;
+  std::vector<double> readings_start_;
+  std::vector<std::uint64_t> timed_by_server_;
+  bool probing_ = false;
+  int probes_sent_ = 0;
+  std::size_t probe_received_ = 0;
+  Clock::time_point probe_sent_at_;
   double generator_cpu_start_ = 0;
   FanoutResult result_;
 };
 
 }  // namespace
 
-FanoutResult run_fanout(ServerKind kind, std::uint16_t port, const FanoutSettings& settings,
-                        const std::function<double()>& server_cpu_seconds) {
-  return Fanout(kind, port, settings, server_cpu_seconds).run();
+FanoutResult run_fanout(ServerKind kind, const std::vector<std::uint16_t>& ports,
+                        const FanoutSettings& settings,
+                        const std::function<std::vector<double>()>& readings) {
+  return Fanout(kind, ports, settings, readings).run();
 }
 
 // --- handshakes -------------------------------------------------------------------------------

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "lobby_wire.hpp"
 #include "server_process.hpp"
@@ -21,17 +22,27 @@ struct FanoutSettings {
   std::size_t text_size = 32;   // bytes of chat text per line
   double warmup_seconds = 0.5;  // chat before counting starts
   double seconds = 5.0;         // chat counted
+  // After the counted chat, lines sent one at a time (the next once every client has the last,
+  // 2 ms later), each timed from its send to each client's receipt: delivery latency without
+  // queueing. 0 = none. Senders take turns.
+  int latency_probes = 0;
 };
 
 struct FanoutResult {
   std::string error;                   // empty when it ran
   std::uint64_t timed_deliveries = 0;  // lines received by any client within the counted time
   double seconds = 0;                  // the counted time, as measured
-  double server_cpu_seconds = 0;       // the server's CPU time within the counted time
-  double generator_cpu_seconds = 0;    // the load generator's CPU time meanwhile (one thread)
-  std::uint64_t lines_sent = 0;        // over the whole run, warm-up included
-  std::uint64_t deliveries = 0;        // over the whole run, after the drain
-  std::uint64_t lost = 0;              // lines_sent * clients - deliveries
+  double server_cpu_seconds = 0;       // the servers' CPU time within the counted time (summed)
+  // What `readings` (see run_fanout) grew by within the counted time, entry by entry.
+  std::vector<double> window_readings;
+  // Lines received within the counted time by the clients of each server (ports[i]).
+  std::vector<std::uint64_t> timed_deliveries_by_server;
+  // Send-to-receive time of every delivery of the latency probes, in microseconds.
+  std::vector<double> latency_us;
+  double generator_cpu_seconds = 0;  // the load generator's CPU time meanwhile (one thread)
+  std::uint64_t lines_sent = 0;      // over the whole run, warm-up included
+  std::uint64_t deliveries = 0;      // over the whole run, after the drain
+  std::uint64_t lost = 0;            // lines_sent * clients - deliveries
 
   double deliveries_per_second() const {
     return seconds > 0 ? static_cast<double>(timed_deliveries) / seconds : 0;
@@ -45,9 +56,16 @@ struct FanoutResult {
 // `clients` connect (and say Hello, create and join one room on the lobby), then each keeps
 // `window` lines in flight: it sends the next one when one of its own comes back. Every client
 // counts every line it receives; after the counted time sending stops and the run waits for the
-// lines still in flight, so that `lost` counts only lines that never arrived.
-FanoutResult run_fanout(ServerKind kind, std::uint16_t port, const FanoutSettings& settings,
-                        const std::function<double()>& server_cpu_seconds);
+// lines still in flight, so that `lost` counts only lines that never arrived. Then the latency
+// probes, if any.
+//
+// Client i connects to ports[i % ports.size()] (several lobby nodes serving one room: client 0
+// creates it on the first). `readings` is called at the start and at the end of the counted
+// time; its first ports.size() entries are each server's CPU seconds so far, any further entry a
+// counter of the caller's (reported in window_readings).
+FanoutResult run_fanout(ServerKind kind, const std::vector<std::uint16_t>& ports,
+                        const FanoutSettings& settings,
+                        const std::function<std::vector<double>()>& readings);
 
 struct HandshakeResult {
   std::string error;

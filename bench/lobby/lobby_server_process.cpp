@@ -9,10 +9,11 @@
 #include "server_process.hpp"
 #include "tickwire/net/join_ticket.hpp"
 #include "tickwire/net/lobby.hpp"
+#include "tickwire/net/redis_lobby_state.hpp"
 
 namespace tickwire::bench {
 
-int serve_tickwire_lobby(bool tls) {
+int serve_tickwire_lobby(bool tls, std::uint16_t redis_port) {
   const test::TestCertificates certificates;
   net::LobbyConfig config;
   if (tls) {
@@ -44,7 +45,22 @@ int serve_tickwire_lobby(bool tls) {
   config.requests_per_second = 1e9;
   // Handshake runs connect and leave thousands of players: forget them at once.
   config.resume_grace_ms = 0;
-  net::LobbyServer lobby(config, net::JoinTicketIssuer::generate());
+  // One node of a cluster: its state in the redis-server the benchmark started (every node on it
+  // serves the same rooms). Otherwise the default, this process's memory.
+  std::shared_ptr<net::LobbyState> state = net::make_in_memory_lobby_state();
+  if (redis_port != 0) {
+    net::RedisLobbyStateConfig redis;
+    redis.port = redis_port;
+    // Generous: the machine running the benchmark may be loaded.
+    redis.timeout_ms = 5000;
+    auto made = net::make_redis_lobby_state(redis);
+    if (!made.ok()) {
+      std::fprintf(stderr, "lobby: %s\n", made.error().c_str());
+      return 1;
+    }
+    state = std::move(made.value());
+  }
+  net::LobbyServer lobby(config, net::JoinTicketIssuer::generate(), std::move(state));
   if (const net::Status status = lobby.start(); !status.ok()) {
     std::fprintf(stderr, "lobby: %s\n", status.message().c_str());
     return 1;

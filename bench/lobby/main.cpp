@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "cluster_case.hpp"
 #include "common/csv_file.hpp"
 #include "load_client.hpp"
 #include "server_process.hpp"
@@ -91,8 +92,9 @@ void fanout_round(const std::string& program, ServerKind kind, int clients, cons
   settings.window = options.window;
   settings.seconds = options.seconds;
   settings.warmup_seconds = options.quick ? 0.2 : 0.5;
-  const FanoutResult result =
-      run_fanout(kind, server.port(), settings, [&server] { return server.cpu_seconds(); });
+  const FanoutResult result = run_fanout(kind, {server.port()}, settings, [&server] {
+    return std::vector<double>{server.cpu_seconds()};
+  });
   std::fprintf(stderr,
                "  fan-out    %-15s %4d clients %10.0f deliveries/s  %5.2f us CPU/delivery  lost "
                "%llu%s%s\n",
@@ -364,8 +366,20 @@ int main(int argc, char** argv) {
   Options options;
   std::string serve;
   app.add_option("--serve", serve,
-                 "internal: run one server (raw | lobby | lobby-tls) until stdin closes")
-      ->check(CLI::IsMember({"raw", "lobby", "lobby-tls"}));
+                 "internal: run one server (raw | lobby | lobby-tls | lobby-redis) until stdin "
+                 "closes")
+      ->check(CLI::IsMember({"raw", "lobby", "lobby-tls", "lobby-redis"}));
+  std::uint16_t redis_port = 0;
+  app.add_option("--redis-port", redis_port,
+                 "internal: the redis-server on 127.0.0.1 of a --serve lobby-redis node");
+  bool cluster = false;
+  app.add_flag("--cluster", cluster,
+               "only the cluster case: fan-out in one room split across 2 lobby nodes on one "
+               "redis-server (started here) against 1 node");
+  tickwire::bench::ClusterOptions cluster_options;
+  app.add_option("--probes", cluster_options.probes,
+                 "cluster case: latency probe lines per round and setup")
+      ->check(CLI::Range(1, 100000));
   app.add_option("--seconds", options.seconds, "fan-out time counted per round")
       ->check(CLI::Range(0.1, 600.0));
   app.add_option("--rounds", options.rounds, "rounds of fan-out and handshakes")
@@ -398,6 +412,9 @@ int main(int argc, char** argv) {
   if (serve == "raw") return tickwire::bench::serve_raw_beast();
   if (serve == "lobby") return tickwire::bench::serve_tickwire_lobby(/*tls=*/false);
   if (serve == "lobby-tls") return tickwire::bench::serve_tickwire_lobby(/*tls=*/true);
+  if (serve == "lobby-redis") {
+    return tickwire::bench::serve_tickwire_lobby(/*tls=*/false, redis_port);
+  }
   if (options.quick) {
     options.seconds = 0.5;
     options.rounds = 1;
@@ -407,5 +424,15 @@ int main(int argc, char** argv) {
     options.handshakes = std::min(options.handshakes, 200);
   }
   // The children are this same program: /proc/self/exe names it whatever the working directory.
+  if (cluster) {
+    cluster_options.seconds = options.seconds;
+    cluster_options.rounds = options.rounds;
+    cluster_options.window = options.window;
+    cluster_options.clients = options.clients.front();
+    cluster_options.quick = options.quick;
+    if (options.quick) cluster_options.probes = std::min(cluster_options.probes, 20);
+    tickwire::bench::raise_fd_limit();
+    return tickwire::bench::run_cluster("/proc/self/exe", cluster_options);
+  }
   return tickwire::bench::run("/proc/self/exe", options);
 }

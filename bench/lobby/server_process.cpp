@@ -2,6 +2,7 @@
 
 #include "server_process.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -22,20 +23,27 @@ const char* server_name(ServerKind kind) {
       return "Tickwire lobby";
     case ServerKind::tickwire_lobby_tls:
       return "lobby over TLS";
+    case ServerKind::tickwire_lobby_redis:
+      return "lobby on Redis";
   }
   return "?";
 }
 
-ServerProcess::ServerProcess(const std::string& program, ServerKind kind) {
+ServerProcess::ServerProcess(const std::string& program, ServerKind kind,
+                             std::uint16_t redis_port) {
   int to_child[2];
   int from_child[2];
-  if (pipe(to_child) != 0 || pipe(from_child) != 0) {
+  // Close-on-exec: a second server started later must not inherit this one's stdin, or this one
+  // would never see end of file when we close it (dup2 clears the flag on the child's 0 and 1).
+  if (pipe2(to_child, O_CLOEXEC) != 0 || pipe2(from_child, O_CLOEXEC) != 0) {
     error_ = std::string("pipe: ") + std::strerror(errno);
     return;
   }
-  const char* mode = kind == ServerKind::raw_beast        ? "raw"
-                     : kind == ServerKind::tickwire_lobby ? "lobby"
-                                                          : "lobby-tls";
+  const char* mode = kind == ServerKind::raw_beast            ? "raw"
+                     : kind == ServerKind::tickwire_lobby     ? "lobby"
+                     : kind == ServerKind::tickwire_lobby_tls ? "lobby-tls"
+                                                              : "lobby-redis";
+  const std::string redis_port_text = std::to_string(redis_port);
   pid_ = fork();
   if (pid_ < 0) {
     error_ = std::string("fork: ") + std::strerror(errno);
@@ -48,7 +56,8 @@ ServerProcess::ServerProcess(const std::string& program, ServerKind kind) {
     close(to_child[1]);
     close(from_child[0]);
     close(from_child[1]);
-    execl(program.c_str(), program.c_str(), "--serve", mode, static_cast<char*>(nullptr));
+    execl(program.c_str(), program.c_str(), "--serve", mode, "--redis-port",
+          redis_port_text.c_str(), static_cast<char*>(nullptr));
     std::perror("exec");
     _exit(127);
   }
@@ -78,7 +87,11 @@ ServerProcess::~ServerProcess() {
 }
 
 double ServerProcess::cpu_seconds() const {
-  std::ifstream file("/proc/" + std::to_string(pid_) + "/stat");
+  return process_cpu_seconds(pid_);
+}
+
+double process_cpu_seconds(pid_t pid) {
+  std::ifstream file("/proc/" + std::to_string(pid) + "/stat");
   std::string stat((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
   // The command name in parentheses may hold spaces: fields are counted after its ')'.
   const auto close_paren = stat.rfind(')');

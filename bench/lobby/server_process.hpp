@@ -10,15 +10,17 @@
 
 namespace tickwire::bench {
 
-// The lobby twice: over plaintext ws:// and over TLS (wss://, its certificate made at start).
-enum class ServerKind { raw_beast, tickwire_lobby, tickwire_lobby_tls };
+// The lobby over plaintext ws:// and over TLS (wss://, its certificate made at start), and over
+// plaintext with its state in Redis (one node of a cluster: several share one redis-server).
+enum class ServerKind { raw_beast, tickwire_lobby, tickwire_lobby_tls, tickwire_lobby_redis };
 
 const char* server_name(ServerKind kind);
 
 class ServerProcess {
  public:
   // Starts `program --serve <kind>` and waits for the port it prints. ok() tells if it did.
-  ServerProcess(const std::string& program, ServerKind kind);
+  // `redis_port`: the redis-server on 127.0.0.1 of a tickwire_lobby_redis server.
+  ServerProcess(const std::string& program, ServerKind kind, std::uint16_t redis_port = 0);
   // Closes the child's stdin (its signal to stop) and waits for it to exit.
   ~ServerProcess();
   ServerProcess(const ServerProcess&) = delete;
@@ -42,7 +44,12 @@ class ServerProcess {
 // The --serve side: runs the server, prints "port <n>" on stdout, and returns once stdin reaches
 // end of file (the parent closed it or died). Returns the process exit status.
 int serve_raw_beast();
-int serve_tickwire_lobby(bool tls);
+// `redis_port` > 0: the lobby's state is in the redis-server on 127.0.0.1 at that port.
+int serve_tickwire_lobby(bool tls, std::uint16_t redis_port = 0);
+
+// User + system CPU time of every thread of process `pid` so far, in seconds (10 ms
+// resolution); 0 if it cannot be read.
+double process_cpu_seconds(pid_t pid);
 
 // Raises RLIMIT_NOFILE to its hard limit; children inherit it. Returns the new soft limit.
 std::uint64_t raise_fd_limit();

@@ -60,6 +60,8 @@ class RedisServer {
   RedisServer& operator=(const RedisServer&) = delete;
 
   std::uint16_t port() const { return port_; }
+  // The server's process, for a benchmark that reads its CPU time.
+  pid_t pid() const { return pid_; }
 
  private:
   RedisServer() = default;

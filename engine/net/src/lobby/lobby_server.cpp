@@ -4,7 +4,6 @@
 #include <pthread.h>
 
 #include <atomic>
-#include <deque>
 #include <mutex>
 #include <thread>
 #include <utility>
@@ -170,14 +169,14 @@ struct LobbyServer::Impl {
   }
   void deliver_queued(LobbyService& service) {
     while (true) {
-      std::deque<Broadcast> queued;
+      std::vector<Broadcast> queued;
       {
         std::lock_guard lock(inbox_mutex);
         if (inbox.empty()) return;
         queued.swap(inbox);
       }
-      for (const Broadcast& broadcast : queued)
-        service.deliver(broadcast);
+      // All at once: the service reads each room's members once for the whole batch.
+      service.deliver(queued);
     }
   }
 
@@ -256,7 +255,7 @@ struct LobbyServer::Impl {
   const std::shared_ptr<LobbyState> state;
   std::uint64_t subscription = 0;
   std::mutex inbox_mutex;
-  std::deque<Broadcast> inbox;
+  std::vector<Broadcast> inbox;
   mutable std::mutex snapshot_mutex;
   Snapshot latest;
   // The lobby's thread's: the version() `latest` was made at.

@@ -391,7 +391,22 @@ void LobbyService::renew_nicknames(Clock::time_point now) {
   state_.renew_nicknames(held, unix_time_ms() + config_.nickname_lease_ms);
 }
 
-void LobbyService::deliver(const Broadcast& broadcast) {
+void LobbyService::deliver(std::span<const Broadcast> broadcasts) {
+  batch_rooms_.clear();
+  for (const Broadcast& broadcast : broadcasts)
+    deliver_one(broadcast);
+}
+
+const std::optional<RoomInfo>& LobbyService::batch_room(RoomId id) {
+  // A batch names few rooms (most often one): a search beats a map.
+  for (const auto& [room_id, room] : batch_rooms_) {
+    if (room_id == id) return room;
+  }
+  batch_rooms_.emplace_back(id, state_.room(id));
+  return batch_rooms_.back().second;
+}
+
+void LobbyService::deliver_one(const Broadcast& broadcast) {
   // The local members it is for, by language: each group gets one copy of the message, handed to
   // the transport at once.
   binary_audience_.clear();
@@ -408,7 +423,7 @@ void LobbyService::deliver(const Broadcast& broadcast) {
       add_player(broadcast.target);
       break;
     case Broadcast::Audience::room:
-      if (const auto room = state_.room(broadcast.target)) {
+      if (const auto& room = batch_room(broadcast.target)) {
         for (const MemberInfo& member : room->members)
           add_player(member.player);
       }

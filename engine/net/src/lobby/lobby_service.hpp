@@ -11,6 +11,7 @@
 #include <span>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "lobby/lobby_codec.hpp"
@@ -91,9 +92,13 @@ class LobbyService {
   bool end_match(std::uint64_t match_id, MatchEndReason reason);
   // A player reached the match's game server. False if no room plays it.
   bool match_began(std::uint64_t match_id);
-  // Sends a Broadcast of the state's fan-out to the local players it is for. The lobby's thread
-  // calls it with what the state's subscription queued (never from inside the state's call).
-  void deliver(const Broadcast& broadcast);
+  // Sends Broadcasts of the state's fan-out, in order, to the local players each is for. The
+  // lobby's thread calls it with what the state's subscription queued (never from inside the
+  // state's call). A room's members are read from the state once for the whole batch, not once
+  // per broadcast: with a Redis state that read is a round trip, and a busy room's chat lines
+  // arrive many to a batch. The read is made after every broadcast of the batch was published,
+  // so it is as current for the first as a read per broadcast would be.
+  void deliver(std::span<const Broadcast> broadcasts);
 
  private:
   struct Session {
@@ -179,6 +184,9 @@ class LobbyService {
   // connection that does not read is closed.
   SendOutcome send(PeerId peer, const MessageBytes& message, const std::string* json = nullptr);
   // The same message to several connections that speak the same language (`text`: JSON).
+  void deliver_one(const Broadcast& broadcast);
+  // The room's state as read once for the batch deliver() is sending (nothing if it is gone).
+  const std::optional<RoomInfo>& batch_room(RoomId id);
   void send_many(std::span<const PeerId> peers, std::span<const std::byte> bytes, bool text);
   void close(PeerId peer, CloseReason reason);
   // A line in the log for a request refused by a per-address cap (`limit`: the config field).
@@ -219,7 +227,9 @@ class LobbyService {
   RegistrationBackoff registration_backoff_;
   // Global chat's budget, in recipient-bytes (global_chat_bytes_per_second).
   TokenBucket global_chat_budget_;
-  // deliver()'s scratch space, kept to spare an allocation per broadcast.
+  // deliver()'s scratch space, kept to spare an allocation per broadcast: the rooms read for
+  // the batch being delivered, and each broadcast's audience.
+  std::vector<std::pair<RoomId, std::optional<RoomInfo>>> batch_rooms_;
   std::vector<PeerId> binary_audience_;
   std::vector<PeerId> json_audience_;
   std::vector<PeerId> behind_;
