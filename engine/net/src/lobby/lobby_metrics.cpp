@@ -44,11 +44,17 @@ LobbyCounters LobbyMetrics::snapshot() const {
 
 std::string render_prometheus(const LobbyCounters& c) {
   PrometheusText out;
-  out.gauge("tickwire_lobby_connections", "Open WebSocket connections.",
+  // Players and rooms come from the lobby's state: on a cluster (several lobbies on one Redis)
+  // they are the whole cluster's. Every other figure is this lobby process's own; a scraper sums
+  // them over the nodes for the cluster's.
+  out.gauge("tickwire_lobby_connections", "Open WebSocket connections to this lobby node.",
             static_cast<double>(c.connections));
-  out.gauge("tickwire_lobby_players", "Players connected or within their resume grace.",
+  out.gauge("tickwire_lobby_players",
+            "Players connected or within their resume grace, on every lobby node sharing this "
+            "node's state.",
             static_cast<double>(c.players));
-  out.gauge("tickwire_lobby_rooms", "Open rooms.", static_cast<double>(c.rooms));
+  out.gauge("tickwire_lobby_rooms", "Open rooms, on every lobby node sharing this node's state.",
+            static_cast<double>(c.rooms));
   out.counter("tickwire_lobby_messages_received_total", "Lobby messages received.",
               c.messages_received);
   out.counter("tickwire_lobby_messages_sent_total", "Lobby messages sent.", c.messages_sent);
