@@ -64,7 +64,8 @@ if [ "$mode" = --fuzz ]; then
     -DTICKWIRE_BUILD_BENCH=OFF -DTICKWIRE_BUILD_DEMO=OFF
   cmake --build build-fuzz -j "$jobs" --target fuzz_enet_datagram fuzz_sim_message fuzz_lobby_message \
     fuzz_lan_beacon fuzz_session
-  ctest --test-dir build-fuzz -L fuzz --output-on-failure
+  # Each target runs single-threaded for a bounded time into its own scratch corpus: one a core.
+  ctest --test-dir build-fuzz -L fuzz --output-on-failure -j "$jobs"
   exit 0
 fi
 
