@@ -289,8 +289,7 @@ class LobbyHttp {
 }  // namespace
 
 LobbyHttpRoutes make_lobby_http_handler(const LobbyConfig& config,
-                                        std::function<RoomsSnapshot()> rooms,
-                                        LobbyMetrics& metrics,
+                                        std::function<RoomsSnapshot()> rooms, LobbyMetrics& metrics,
                                         std::function<LobbyCounters()> counters,
                                         std::function<bool()> lobby_turning) {
   auto http = std::make_shared<LobbyHttp>(config, std::move(rooms), metrics, std::move(counters),

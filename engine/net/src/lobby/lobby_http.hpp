@@ -31,8 +31,7 @@ struct LobbyHttpRoutes {
 };
 
 LobbyHttpRoutes make_lobby_http_handler(const LobbyConfig& config,
-                                        std::function<RoomsSnapshot()> rooms,
-                                        LobbyMetrics& metrics,
+                                        std::function<RoomsSnapshot()> rooms, LobbyMetrics& metrics,
                                         std::function<LobbyCounters()> counters,
                                         std::function<bool()> lobby_turning);
 
