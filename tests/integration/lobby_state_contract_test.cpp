@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "../support/raw_tcp_client.hpp"
 #include "../support/redis_server.hpp"
 #include "tickwire/net/lobby_state.hpp"
 #include "tickwire/net/redis_lobby_state.hpp"
@@ -389,6 +390,59 @@ TEST(RedisLobbyState, authenticates_with_the_password_and_says_when_it_is_wrong)
   ASSERT_TRUE(state.ok()) << state.error();
   EXPECT_NE(state.value()->next_id(), 0u);
   EXPECT_GT(state.value()->round_trips(), 0u);
+}
+
+// The lobby re-reads every room when version() changes: another node's chat must not change it
+// (one re-read per chat line), its room changes must. A message on the channel that is no
+// broadcast (another version's layout, damage) is dropped and counted, and what follows it
+// still arrives.
+TEST(RedisLobbyState, only_room_changes_move_the_version_and_a_bad_message_is_counted) {
+  std::string error;
+  const auto redis = RedisServer::start(error);
+  if (!redis) GTEST_SKIP() << error;
+  net::RedisLobbyStateConfig config;
+  config.port = redis->port();
+  config.timeout_ms = 5000;
+  config.refresh_ms = 60'000;  // the timer's share of version() moves at most once in the test
+  auto a = net::make_redis_lobby_state(config);
+  auto b = net::make_redis_lobby_state(config);
+  ASSERT_TRUE(a.ok() && b.ok());
+  std::mutex mutex;
+  std::vector<std::uint8_t> got;  // first bytes, as b receives them
+  const std::uint64_t subscription = b.value()->subscribe([&](Broadcast broadcast) {
+    std::lock_guard lock(mutex);
+    got.push_back(static_cast<std::uint8_t>(broadcast.message->front()));
+  });
+  const auto received = [&] {
+    std::lock_guard lock(mutex);
+    return got.size();
+  };
+  const auto line = [](std::uint8_t first, bool changes_rooms) {
+    return Broadcast{Broadcast::Audience::room, 1,
+                     std::make_shared<const std::vector<std::byte>>(1, std::byte{first}),
+                     changes_rooms};
+  };
+
+  const std::uint64_t before = b.value()->version();
+  constexpr std::size_t kChat = 50;
+  for (std::size_t i = 0; i < kChat; ++i)
+    a.value()->publish(line(1, /*changes_rooms=*/false));
+  a.value()->publish(line(2, /*changes_rooms=*/true));
+  ASSERT_TRUE(eventually([&] { return received() == kChat + 1; }));
+  const std::uint64_t after = b.value()->version();
+  EXPECT_GE(after - before, 1u) << "a room change from another node moves the version";
+  EXPECT_LE(after - before, 2u) << "chat moved the version (1 is the room change, 1 the timer)";
+
+  RawTcpClient raw(redis->port());
+  ASSERT_TRUE(raw.connected());
+  const std::string channel = config.key_prefix + "fanout";
+  ASSERT_TRUE(raw.send_bytes("PUBLISH " + channel + " not-a-broadcast\r\n"));
+  a.value()->publish(line(3, /*changes_rooms=*/false));
+  ASSERT_TRUE(eventually([&] { return received() == kChat + 2; }));
+  EXPECT_EQ(b.value()->dropped_broadcasts(), 1u);
+  std::lock_guard lock(mutex);
+  EXPECT_EQ(got.back(), 3u) << "the honest broadcast after the bad one arrives";
+  b.value()->unsubscribe(subscription);
 }
 
 TEST(RedisLobbyState, a_bad_config_names_the_field) {

@@ -135,8 +135,13 @@ void RedisFanout::send_published() {
 
 void RedisFanout::deliver(std::string_view payload) {
   std::optional<Broadcast> broadcast = decode_broadcast(payload);
-  if (!broadcast) return;
-  ++received_;
+  if (!broadcast) {
+    // Only lobby processes publish here: one of another layout (another version) or a damaged
+    // message. Dropped, never half-read.
+    ++dropped_undecodable_;
+    return;
+  }
+  if (broadcast->changes_rooms) ++room_changes_received_;
   std::lock_guard lock(subscribers_mutex_);
   for (const auto& [id, subscriber] : subscribers_)
     subscriber(*broadcast);

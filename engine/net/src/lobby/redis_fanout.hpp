@@ -41,8 +41,11 @@ class RedisFanout {
   void unsubscribe(std::uint64_t subscription);
   // Waits only while max_queued broadcasts are queued already (Redis is slower than the lobby).
   void publish(const Broadcast& broadcast);
-  // Broadcasts received so far (the state's version() follows other processes' changes by it).
-  std::uint64_t received() const { return received_.load(); }
+  // Broadcasts received so far that may have changed rooms (Broadcast::changes_rooms): the
+  // state's version() follows other processes' room changes by it, and not chat's.
+  std::uint64_t room_changes_received() const { return room_changes_received_.load(); }
+  // Messages on the channel that are no broadcast of this layout, dropped.
+  std::uint64_t dropped_undecodable() const { return dropped_undecodable_.load(); }
 
  private:
   Status subscribe_on(RedisConnection& connection);
@@ -55,7 +58,8 @@ class RedisFanout {
   const std::size_t max_queued_;
   std::atomic<std::uint64_t>* const round_trips_;
   const std::function<void(const std::string&)> report_;
-  std::atomic<std::uint64_t> received_{0};
+  std::atomic<std::uint64_t> room_changes_received_{0};
+  std::atomic<std::uint64_t> dropped_undecodable_{0};
 
   std::mutex subscribers_mutex_;
   std::uint64_t last_subscription_ = 0;

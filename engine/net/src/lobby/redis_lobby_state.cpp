@@ -282,9 +282,9 @@ class RedisLobbyState final : public LobbyState {
   }
 
   std::uint64_t version() const override {
-    // Other processes' changes show up in the fan-out (presence, chat, match events) or, for
-    // those that publish nothing (a new room), within refresh_ms.
-    return writes_.load() + fanout_.received() + unix_time_ms() / config_.refresh_ms;
+    // Other processes' room changes show up in the fan-out (presence and match events, not
+    // chat) or, for those that publish nothing (a new room), within refresh_ms.
+    return writes_.load() + fanout_.room_changes_received() + unix_time_ms() / config_.refresh_ms;
   }
 
   // --- fan-out -----------------------------------------------------------------------------
@@ -293,6 +293,7 @@ class RedisLobbyState final : public LobbyState {
   }
   void unsubscribe(std::uint64_t subscription) override { fanout_.unsubscribe(subscription); }
   void publish(const Broadcast& broadcast) override { fanout_.publish(broadcast); }
+  std::uint64_t dropped_broadcasts() const override { return fanout_.dropped_undecodable(); }
 
   // --- game servers ------------------------------------------------------------------------
   void put_game_server(const GameServerInfo& server) override {
