@@ -192,7 +192,8 @@ TEST_P(LobbyStateContract, rooms_list_in_order_and_close_when_empty) {
   ASSERT_TRUE(after);
   EXPECT_EQ(after->host, 50u);  // the host left: the next member hosts
   a_->append_chat(ids[0], {net::ChatScope::room, ids[0], 50, "second", "", "hi", 1}, 10);
-  EXPECT_EQ(b_->chat_history(ids[0]).size(), 1u);
+  // A networked store may store the line after append_chat returns (with its broadcasts).
+  EXPECT_TRUE(eventually([&] { return b_->chat_history(ids[0]).size() == 1u; }));
   ASSERT_EQ(a_->leave_room(ids[0], 50, after), StateError::none);
   EXPECT_FALSE(after);
   EXPECT_FALSE(b_->room(ids[0]));
@@ -360,6 +361,33 @@ TEST_P(LobbyStateContract, fan_out_keeps_each_publishers_order) {
   std::this_thread::sleep_for(100ms);
   std::lock_guard lock(at_b.mutex);
   EXPECT_EQ(at_b.got.size(), 2 * kEach);
+}
+
+// A player who joins reads the history, then gets the broadcasts: a line whose broadcast has
+// arrived anywhere must be in the history already, else a joiner in between misses it.
+TEST_P(LobbyStateContract, a_chat_line_is_stored_before_its_broadcast_arrives) {
+  const std::uint64_t id = a_->next_id();
+  ASSERT_EQ(a_->create_room(room_for(id, 1, 4), 1000), StateError::none);
+  std::mutex mutex;
+  std::size_t arrived = 0;
+  const std::uint64_t subscription = b_->subscribe([&](Broadcast) {
+    std::lock_guard lock(mutex);
+    ++arrived;
+  });
+  constexpr std::size_t kLines = 20;
+  for (std::size_t i = 0; i < kLines; ++i) {
+    a_->append_chat(id, {net::ChatScope::room, id, 1, "host1", "", std::to_string(i), i}, 100);
+    a_->publish({Broadcast::Audience::room, id,
+                 std::make_shared<const std::vector<std::byte>>(1, std::byte{1}), false});
+    ASSERT_TRUE(eventually([&] {
+      std::lock_guard lock(mutex);
+      return arrived == i + 1;
+    }));
+    const auto history = b_->chat_history(id);
+    ASSERT_EQ(history.size(), i + 1);
+    EXPECT_EQ(history.back().text, std::to_string(i));
+  }
+  b_->unsubscribe(subscription);
 }
 
 INSTANTIATE_TEST_SUITE_P(Implementations, LobbyStateContract,

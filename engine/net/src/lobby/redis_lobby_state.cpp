@@ -266,8 +266,12 @@ class RedisLobbyState final : public LobbyState {
 
   void append_chat(LobbyRoomId id, ChatEntry entry, std::size_t keep) override {
     if (keep == 0) return;
-    eval(lobby_detail::redis_script::kAppendChat, {room_key(id), key("chat:" + number(id))},
-         {lobby_detail::encode_chat(entry), number(keep)});
+    // Queued with the broadcasts rather than run here: the lobby's thread does not wait a round
+    // trip per chat line, and Redis appends the line before it publishes the line's broadcast
+    // (queued after it), so a player who gets the history and then the broadcasts misses none.
+    fanout_.write_later({"EVAL", lobby_detail::redis_script::kAppendChat, "2", room_key(id),
+                         key("chat:" + number(id)), lobby_detail::encode_chat(entry),
+                         number(keep)});
   }
   std::vector<ChatEntry> chat_history(LobbyRoomId id) const override {
     std::lock_guard lock(commands_mutex_);

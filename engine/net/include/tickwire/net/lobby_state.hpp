@@ -213,6 +213,10 @@ class LobbyState {
   // room plays that match (each match ends once, whichever process ends it).
   virtual std::optional<RoomInfo> end_match(std::uint64_t match_id) = 0;
 
+  // Keeps the room's last `keep` lines (nothing if the room is gone). A networked store may
+  // return before the line is stored, but stores it before any broadcast this process publishes
+  // after the call is delivered: a player who reads the history and then gets the broadcasts
+  // misses no line.
   virtual void append_chat(LobbyRoomId id, ChatEntry entry, std::size_t keep) = 0;
   virtual std::vector<ChatEntry> chat_history(LobbyRoomId id) const = 0;
 
