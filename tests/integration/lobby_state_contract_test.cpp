@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "../support/raw_tcp_client.hpp"
 #include "../support/redis_server.hpp"
 #include "tickwire/net/lobby_state.hpp"
 #include "tickwire/net/redis_lobby_state.hpp"
@@ -191,7 +192,8 @@ TEST_P(LobbyStateContract, rooms_list_in_order_and_close_when_empty) {
   ASSERT_TRUE(after);
   EXPECT_EQ(after->host, 50u);  // the host left: the next member hosts
   a_->append_chat(ids[0], {net::ChatScope::room, ids[0], 50, "second", "", "hi", 1}, 10);
-  EXPECT_EQ(b_->chat_history(ids[0]).size(), 1u);
+  // A networked store may store the line after append_chat returns (with its broadcasts).
+  EXPECT_TRUE(eventually([&] { return b_->chat_history(ids[0]).size() == 1u; }));
   ASSERT_EQ(a_->leave_room(ids[0], 50, after), StateError::none);
   EXPECT_FALSE(after);
   EXPECT_FALSE(b_->room(ids[0]));
@@ -361,6 +363,33 @@ TEST_P(LobbyStateContract, fan_out_keeps_each_publishers_order) {
   EXPECT_EQ(at_b.got.size(), 2 * kEach);
 }
 
+// A player who joins reads the history, then gets the broadcasts: a line whose broadcast has
+// arrived anywhere must be in the history already, else a joiner in between misses it.
+TEST_P(LobbyStateContract, a_chat_line_is_stored_before_its_broadcast_arrives) {
+  const std::uint64_t id = a_->next_id();
+  ASSERT_EQ(a_->create_room(room_for(id, 1, 4), 1000), StateError::none);
+  std::mutex mutex;
+  std::size_t arrived = 0;
+  const std::uint64_t subscription = b_->subscribe([&](Broadcast) {
+    std::lock_guard lock(mutex);
+    ++arrived;
+  });
+  constexpr std::size_t kLines = 20;
+  for (std::size_t i = 0; i < kLines; ++i) {
+    a_->append_chat(id, {net::ChatScope::room, id, 1, "host1", "", std::to_string(i), i}, 100);
+    a_->publish({Broadcast::Audience::room, id,
+                 std::make_shared<const std::vector<std::byte>>(1, std::byte{1}), false});
+    ASSERT_TRUE(eventually([&] {
+      std::lock_guard lock(mutex);
+      return arrived == i + 1;
+    }));
+    const auto history = b_->chat_history(id);
+    ASSERT_EQ(history.size(), i + 1);
+    EXPECT_EQ(history.back().text, std::to_string(i));
+  }
+  b_->unsubscribe(subscription);
+}
+
 INSTANTIATE_TEST_SUITE_P(Implementations, LobbyStateContract,
                          testing::Values(Kind::in_memory, Kind::redis), name_of);
 
@@ -389,6 +418,59 @@ TEST(RedisLobbyState, authenticates_with_the_password_and_says_when_it_is_wrong)
   ASSERT_TRUE(state.ok()) << state.error();
   EXPECT_NE(state.value()->next_id(), 0u);
   EXPECT_GT(state.value()->round_trips(), 0u);
+}
+
+// The lobby re-reads every room when version() changes: another node's chat must not change it
+// (one re-read per chat line), its room changes must. A message on the channel that is no
+// broadcast (another version's layout, damage) is dropped and counted, and what follows it
+// still arrives.
+TEST(RedisLobbyState, only_room_changes_move_the_version_and_a_bad_message_is_counted) {
+  std::string error;
+  const auto redis = RedisServer::start(error);
+  if (!redis) GTEST_SKIP() << error;
+  net::RedisLobbyStateConfig config;
+  config.port = redis->port();
+  config.timeout_ms = 5000;
+  config.refresh_ms = 60'000;  // the timer's share of version() moves at most once in the test
+  auto a = net::make_redis_lobby_state(config);
+  auto b = net::make_redis_lobby_state(config);
+  ASSERT_TRUE(a.ok() && b.ok());
+  std::mutex mutex;
+  std::vector<std::uint8_t> got;  // first bytes, as b receives them
+  const std::uint64_t subscription = b.value()->subscribe([&](Broadcast broadcast) {
+    std::lock_guard lock(mutex);
+    got.push_back(static_cast<std::uint8_t>(broadcast.message->front()));
+  });
+  const auto received = [&] {
+    std::lock_guard lock(mutex);
+    return got.size();
+  };
+  const auto line = [](std::uint8_t first, bool changes_rooms) {
+    return Broadcast{Broadcast::Audience::room, 1,
+                     std::make_shared<const std::vector<std::byte>>(1, std::byte{first}),
+                     changes_rooms};
+  };
+
+  const std::uint64_t before = b.value()->version();
+  constexpr std::size_t kChat = 50;
+  for (std::size_t i = 0; i < kChat; ++i)
+    a.value()->publish(line(1, /*changes_rooms=*/false));
+  a.value()->publish(line(2, /*changes_rooms=*/true));
+  ASSERT_TRUE(eventually([&] { return received() == kChat + 1; }));
+  const std::uint64_t after = b.value()->version();
+  EXPECT_GE(after - before, 1u) << "a room change from another node moves the version";
+  EXPECT_LE(after - before, 2u) << "chat moved the version (1 is the room change, 1 the timer)";
+
+  RawTcpClient raw(redis->port());
+  ASSERT_TRUE(raw.connected());
+  const std::string channel = config.key_prefix + "fanout";
+  ASSERT_TRUE(raw.send_bytes("PUBLISH " + channel + " not-a-broadcast\r\n"));
+  a.value()->publish(line(3, /*changes_rooms=*/false));
+  ASSERT_TRUE(eventually([&] { return received() == kChat + 2; }));
+  EXPECT_EQ(b.value()->dropped_broadcasts(), 1u);
+  std::lock_guard lock(mutex);
+  EXPECT_EQ(got.back(), 3u) << "the honest broadcast after the bad one arrives";
+  b.value()->unsubscribe(subscription);
 }
 
 TEST(RedisLobbyState, a_bad_config_names_the_field) {

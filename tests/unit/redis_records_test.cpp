@@ -89,6 +89,22 @@ TEST(RedisRecords, chat_resume_and_broadcasts_read_back) {
   EXPECT_EQ(message->audience, Broadcast::Audience::player);
   EXPECT_EQ(message->target, 77u);
   EXPECT_EQ(*message->message, *broadcast.message);
+  EXPECT_TRUE(message->changes_rooms);
+}
+
+// A node's version() follows other nodes' room changes by this flag: it must survive the trip,
+// and an envelope cut anywhere (the flag included) is refused, not read as a room change or not.
+TEST(RedisRecords, broadcast_carries_whether_it_changes_rooms) {
+  Broadcast chat{Broadcast::Audience::room, 5,
+                 std::make_shared<const std::vector<std::byte>>(4, std::byte{1})};
+  chat.changes_rooms = false;
+  const std::string encoded = encode_broadcast(chat);
+  const auto back = decode_broadcast(encoded);
+  ASSERT_TRUE(back);
+  EXPECT_FALSE(back->changes_rooms);
+  for (std::size_t size = 0; size < encoded.size(); ++size)
+    EXPECT_FALSE(decode_broadcast(std::string_view(encoded).substr(0, size))) << size;
+  EXPECT_FALSE(decode_broadcast(encoded + '\0'));
 }
 
 }  // namespace

@@ -85,6 +85,7 @@ std::string render_prometheus(const LobbyCounters& c) {
       {"connection_rate", c.transport_rate_limited},
       {"http_rate_limited", c.http_rate_limited},
       {"http_path_refused", c.http_path_refused},
+      {"state_bad_broadcast", c.state_dropped_broadcasts},
   };
   out.samples_by("reason", drops);
   out.family("tickwire_lobby_registrations_refused_total", MetricType::counter,

@@ -137,6 +137,7 @@ struct LobbyServer::Impl {
       out.rooms = now.rooms->size();
     }
     out.state_round_trips = state->round_trips();
+    out.state_dropped_broadcasts = state->dropped_broadcasts();
     return out;
   }
   Snapshot snapshot() const {

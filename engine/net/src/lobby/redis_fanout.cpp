@@ -2,6 +2,7 @@
 
 #include <sys/socket.h>
 
+#include <iterator>
 #include <optional>
 #include <vector>
 
@@ -55,9 +56,17 @@ void RedisFanout::unsubscribe(std::uint64_t subscription) {
 }
 
 void RedisFanout::publish(const Broadcast& broadcast) {
+  queue({"PUBLISH", channel_, encode_broadcast(broadcast)});
+}
+
+void RedisFanout::write_later(RedisCommand command) {
+  queue(std::move(command));
+}
+
+void RedisFanout::queue(RedisCommand command) {
   std::unique_lock lock(outbox_mutex_);
   outbox_room_.wait(lock, [&] { return outbox_.size() < max_queued_ || publisher_stopping_; });
-  outbox_.push_back(encode_broadcast(broadcast));
+  outbox_.push_back(std::move(command));
   lock.unlock();
   outbox_ready_.notify_one();
 }
@@ -111,7 +120,7 @@ void RedisFanout::listen(std::unique_ptr<RedisConnection> connection) {
 void RedisFanout::send_published() {
   RedisConnection connection(endpoint_, round_trips_);
   while (true) {
-    std::deque<std::string> batch;
+    std::deque<RedisCommand> batch;
     {
       std::unique_lock lock(outbox_mutex_);
       outbox_ready_.wait(lock, [&] { return !outbox_.empty() || publisher_stopping_; });
@@ -119,24 +128,36 @@ void RedisFanout::send_published() {
       batch.swap(outbox_);
     }
     outbox_room_.notify_all();
-    // Everything queued meanwhile in one round trip: under load a chat line costs a fraction of
-    // one.
-    std::vector<RedisCommand> commands;
-    commands.reserve(batch.size());
-    for (std::string& message : batch)
-      commands.push_back({"PUBLISH", channel_, std::move(message)});
-    if (connection.pipeline(commands).empty()) {
-      // Redis is unreachable: these broadcasts are lost (pub/sub would not have kept them for a
-      // subscriber that was away either); the players read the state when they next ask.
+    // Everything queued meanwhile in one round trip, in queueing order (Redis runs a pipeline's
+    // commands in order): under load a chat line costs a fraction of one.
+    const std::vector<RedisCommand> commands(std::make_move_iterator(batch.begin()),
+                                             std::make_move_iterator(batch.end()));
+    const std::vector<RedisReply> replies = connection.pipeline(commands);
+    if (replies.empty()) {
+      // Redis is unreachable: these broadcasts and writes are lost (pub/sub would not have kept
+      // the broadcasts for a subscriber that was away either; a chat line misses the history);
+      // the players read the state when they next ask.
       report_(connection.error());
+      continue;
+    }
+    for (const RedisReply& reply : replies) {
+      if (is_error(reply.get())) {
+        report_("redis: " + reply_string(reply.get()));
+        break;  // one line per batch is enough
+      }
     }
   }
 }
 
 void RedisFanout::deliver(std::string_view payload) {
   std::optional<Broadcast> broadcast = decode_broadcast(payload);
-  if (!broadcast) return;
-  ++received_;
+  if (!broadcast) {
+    // Only lobby processes publish here: one of another layout (another version) or a damaged
+    // message. Dropped, never half-read.
+    ++dropped_undecodable_;
+    return;
+  }
+  if (broadcast->changes_rooms) ++room_changes_received_;
   std::lock_guard lock(subscribers_mutex_);
   for (const auto& [id, subscriber] : subscribers_)
     subscriber(*broadcast);

@@ -266,8 +266,12 @@ class RedisLobbyState final : public LobbyState {
 
   void append_chat(LobbyRoomId id, ChatEntry entry, std::size_t keep) override {
     if (keep == 0) return;
-    eval(lobby_detail::redis_script::kAppendChat, {room_key(id), key("chat:" + number(id))},
-         {lobby_detail::encode_chat(entry), number(keep)});
+    // Queued with the broadcasts rather than run here: the lobby's thread does not wait a round
+    // trip per chat line, and Redis appends the line before it publishes the line's broadcast
+    // (queued after it), so a player who gets the history and then the broadcasts misses none.
+    fanout_.write_later({"EVAL", lobby_detail::redis_script::kAppendChat, "2", room_key(id),
+                         key("chat:" + number(id)), lobby_detail::encode_chat(entry),
+                         number(keep)});
   }
   std::vector<ChatEntry> chat_history(LobbyRoomId id) const override {
     std::lock_guard lock(commands_mutex_);
@@ -282,9 +286,9 @@ class RedisLobbyState final : public LobbyState {
   }
 
   std::uint64_t version() const override {
-    // Other processes' changes show up in the fan-out (presence, chat, match events) or, for
-    // those that publish nothing (a new room), within refresh_ms.
-    return writes_.load() + fanout_.received() + unix_time_ms() / config_.refresh_ms;
+    // Other processes' room changes show up in the fan-out (presence and match events, not
+    // chat) or, for those that publish nothing (a new room), within refresh_ms.
+    return writes_.load() + fanout_.room_changes_received() + unix_time_ms() / config_.refresh_ms;
   }
 
   // --- fan-out -----------------------------------------------------------------------------
@@ -293,6 +297,7 @@ class RedisLobbyState final : public LobbyState {
   }
   void unsubscribe(std::uint64_t subscription) override { fanout_.unsubscribe(subscription); }
   void publish(const Broadcast& broadcast) override { fanout_.publish(broadcast); }
+  std::uint64_t dropped_broadcasts() const override { return fanout_.dropped_undecodable(); }
 
   // --- game servers ------------------------------------------------------------------------
   void put_game_server(const GameServerInfo& server) override {

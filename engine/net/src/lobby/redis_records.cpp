@@ -12,7 +12,9 @@ enum class RecordTag : std::uint8_t {
   resume = 2,
   game_server = 3,
   chat = 4,
-  broadcast = 5
+  // 5 was a broadcast without changes_rooms: a process of that layout and one of this refuse
+  // each other's broadcasts rather than guess the flag.
+  broadcast = 6
 };
 
 class Writer {
@@ -219,6 +221,7 @@ std::string encode_broadcast(const Broadcast& broadcast) {
   out.u64(static_cast<std::uint64_t>(broadcast.audience)).u64(broadcast.target);
   const std::vector<std::byte>& message = *broadcast.message;
   out.bytes({reinterpret_cast<const char*>(message.data()), message.size()});
+  out.flag(broadcast.changes_rooms);
   return out.take();
 }
 
@@ -230,6 +233,7 @@ std::optional<Broadcast> decode_broadcast(std::string_view bytes) {
   broadcast.audience = static_cast<Broadcast::Audience>(audience);
   broadcast.target = in.u64();
   const std::string message = in.bytes();
+  broadcast.changes_rooms = in.flag();
   if (!in.done()) return std::nullopt;
   const auto* data = reinterpret_cast<const std::byte*>(message.data());
   broadcast.message = std::make_shared<const std::vector<std::byte>>(data, data + message.size());

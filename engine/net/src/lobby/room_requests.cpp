@@ -239,7 +239,8 @@ void LobbyService::chat(const Request& request, const wire::SendChat& send_chat)
       entry.room = player.room;
       reply(request, ok_reply(request.id));
       state_.append_chat(entry.room, entry, config_.chat_history_length);
-      state_.publish({Broadcast::Audience::room, entry.room, chat_event(entry)});
+      state_.publish({Broadcast::Audience::room, entry.room, chat_event(entry),
+                      /*changes_rooms=*/false});
       return;
     }
     case ChatScope::global: {
@@ -252,7 +253,7 @@ void LobbyService::chat(const Request& request, const wire::SendChat& send_chat)
                     "global chat is busy: try again in a moment, or chat in your room");
       }
       reply(request, ok_reply(request.id));
-      state_.publish({Broadcast::Audience::everyone, 0, message});
+      state_.publish({Broadcast::Audience::everyone, 0, message, /*changes_rooms=*/false});
       return;
     }
     case ChatScope::whisper: {
@@ -264,7 +265,7 @@ void LobbyService::chat(const Request& request, const wire::SendChat& send_chat)
       }
       reply(request, ok_reply(request.id));
       const MessageBytes message = chat_event(entry);
-      state_.publish({Broadcast::Audience::player, *to, message});
+      state_.publish({Broadcast::Audience::player, *to, message, /*changes_rooms=*/false});
       // The sender sees their whisper too, as the recipient does.
       if (*to != request.session.player) send(request.peer, message);
       return;

@@ -265,6 +265,9 @@ struct LobbyCounters {
   // Requests to the lobby state's store answered (0 with the in-memory state): divide by
   // messages_received for round trips per request.
   std::uint64_t state_round_trips = 0;
+  // Messages on the store's fan-out channel it could not read as a broadcast (another lobby
+  // version's layout, damage), dropped (0 with the in-memory state).
+  std::uint64_t state_dropped_broadcasts = 0;
   // Uploads (PUT /replays/NAME): stored, and refused by reason.
   std::uint64_t uploads_stored = 0;
   std::uint64_t upload_unauthenticated = 0;  // 401 no token, 403 a wrong one or uploads off

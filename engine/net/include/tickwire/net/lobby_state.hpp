@@ -142,6 +142,10 @@ struct Broadcast {
   Audience audience = Audience::everyone;
   std::uint64_t target = 0;  // LobbyRoomId or LobbyPlayerId
   std::shared_ptr<const std::vector<std::byte>> message;
+  // Whether the change it tells of may have changed rooms or the nicknames held: only then does
+  // receiving it change a shared store's version() (the lobby re-reads every room then). Chat
+  // changes neither and says false: a busy chat would otherwise re-read the rooms per line.
+  bool changes_rooms = true;
 };
 
 class LobbyState {
@@ -209,12 +213,17 @@ class LobbyState {
   // room plays that match (each match ends once, whichever process ends it).
   virtual std::optional<RoomInfo> end_match(std::uint64_t match_id) = 0;
 
+  // Keeps the room's last `keep` lines (nothing if the room is gone). A networked store may
+  // return before the line is stored, but stores it before any broadcast this process publishes
+  // after the call is delivered: a player who reads the history and then gets the broadcasts
+  // misses no line.
   virtual void append_chat(LobbyRoomId id, ChatEntry entry, std::size_t keep) = 0;
   virtual std::vector<ChatEntry> chat_history(LobbyRoomId id) const = 0;
 
   // A number that changes whenever the rooms or the nicknames held may have changed (the lobby
-  // then refreshes the snapshot that /api/rooms and /metrics read). A shared store also changes
-  // it on a timer, as other processes change them too.
+  // then refreshes the snapshot that /api/rooms and /metrics read). A shared store changes it on
+  // another process's broadcast that changes_rooms, and also on a timer, as other processes
+  // change rooms without a broadcast (a new room).
   virtual std::uint64_t version() const = 0;
 
   // --- fan-out ---------------------------------------------------------------------------
@@ -250,6 +259,9 @@ class LobbyState {
   // Requests sent to a networked store and answered (0 for the in-memory state): /metrics
   // exports it, so that round trips per lobby request can be measured.
   virtual std::uint64_t round_trips() const { return 0; }
+  // Messages on a networked store's fan-out that were no broadcast it can read (another
+  // version's layout, damage), dropped (0 for the in-memory state): /metrics exports it.
+  virtual std::uint64_t dropped_broadcasts() const { return 0; }
 };
 
 // The default: the state in this process's memory, behind one mutex. Several LobbyServers of one
