@@ -18,12 +18,6 @@ namespace tickwire::bench {
 
 namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
-using lobby_wire::create_room;
-using lobby_wire::is_reply;
-using lobby_wire::join_room;
-using lobby_wire::kRoomId;
-using lobby_wire::read_message;
-using lobby_wire::reply_ok;
 
 namespace {
 
@@ -42,23 +36,24 @@ void join_rooms(const std::vector<ConnectionPtr>& clients, std::size_t room_size
                                        clients.begin() + static_cast<std::ptrdiff_t>(end));
     LoadConnection& host = *clients[first];
     host.on_message = [place_one, members](LoadConnection& self, std::string_view frame) {
-      const auto* message = read_message(self.encoding, frame);
-      if (!is_reply(message, kRoomId)) return;
+      const auto* message = lobby_wire::read_message(self.encoding, frame);
+      if (!lobby_wire::is_reply(message, lobby_wire::kRoomId)) return;
       self.on_message = nullptr;
-      if (!reply_ok(message, kRoomId)) return place_one("CreateRoom refused");
+      if (!lobby_wire::reply_ok(message, lobby_wire::kRoomId))
+        return place_one("CreateRoom refused");
       const std::uint64_t room = message->body_as_RoomDetail()->summary()->room_id();
       place_one("");
       for (const ConnectionPtr& member : members) {
         member->on_message = [place_one](LoadConnection& joiner, std::string_view reply) {
-          const auto* joined = read_message(joiner.encoding, reply);
-          if (!is_reply(joined, kRoomId)) return;
+          const auto* joined = lobby_wire::read_message(joiner.encoding, reply);
+          if (!lobby_wire::is_reply(joined, lobby_wire::kRoomId)) return;
           joiner.on_message = nullptr;
-          place_one(reply_ok(joined, kRoomId) ? "" : "JoinRoom refused");
+          place_one(lobby_wire::reply_ok(joined, lobby_wire::kRoomId) ? "" : "JoinRoom refused");
         };
-        member->send(join_room(member->encoding, room));
+        member->send(lobby_wire::join_room(member->encoding, room));
       }
     };
-    host.send(create_room(host.encoding, static_cast<std::uint16_t>(room_size)));
+    host.send(lobby_wire::create_room(host.encoding, static_cast<std::uint16_t>(room_size)));
   }
 }
 
