@@ -2,7 +2,8 @@
 // The load generator: many WebSocket clients on one thread of the benchmark's own process, built
 // on Beast's async streams, speaking either the lobby protocol (LobbyMessages: Hello, CreateRoom,
 // JoinRoom, SendChat; binary FlatBuffers, or JSON text frames in the idle reading) or the raw Beast
-// server's (a text frame is a chat line).
+// server's (a text frame is a chat line). One connection is load_connection.hpp; each workload
+// below has its own file (fanout_load.cpp, handshake_load.cpp, idle_load.cpp).
 // Loopback only: it connects to 127.0.0.1.
 
 #include <cstddef>

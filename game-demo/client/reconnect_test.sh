@@ -4,33 +4,24 @@
 # connections (--chaos-after), shows "reconnecting...", resumes its lobby seat, gets a fresh
 # ticket for the same match and plays it to the end.
 #   reconnect_test.sh SERVER BOT CLIENT
-set -euo pipefail
+source "$(dirname "$0")/client_test_harness.sh"
 server=$1 bot=$2 client=$3
-work=$(mktemp -d)
 lobby_port=17760
 game_port=17761
-trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
+failure_logs=("$work/server.log")
 
-"$server" --bind 127.0.0.1 --no-beacon --metrics-port 0 --lobby-port $lobby_port \
-  --game-port $game_port --match-seconds 12 --duration 55 --status-interval 0 \
-  >"$work/server.log" 2>&1 &
-for _ in $(seq 100); do
-  grep -q "^lobby on" "$work/server.log" 2>/dev/null && break
-  sleep 0.05
-done
+start_server "$server" "$work/server.log" --lobby-port $lobby_port --game-port $game_port \
+  --match-seconds 12 --duration 55 --status-interval 0
 "$bot" --lobby-port $lobby_port -n 2 --room comeback --start-players 3 --duration 50 \
   >"$work/bots.log" 2>&1 &
 bots=$!
 
-# Leaks are not counted for the client under the sanitizers (see screenshot_test.sh).
 status=0
-ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" xvfb-run -a -s "-screen 0 1280x720x24" \
-  "$client" --lobby-port $lobby_port --name comeback --room comeback --join --auto-ready \
-  --chaos-after 3 --duration 38 >"$work/client.log" 2>&1 || status=$?
+run_client "$client" --lobby-port $lobby_port --name comeback --room comeback --join \
+  --auto-ready --chaos-after 3 --duration 38 >"$work/client.log" 2>&1 || status=$?
 wait $bots || true
 cat "$work/client.log" "$work/bots.log"
 
-fail() { echo "FAIL: $*"; cat "$work/server.log"; exit 1; }
 [ "$status" -eq 0 ] || fail "the client exited with $status"
 # In this order: the drop, "reconnecting...", back in the seat, and the match's end.
 awk '/chaos: dropping both connections/ && step == 0 { step = 1 }

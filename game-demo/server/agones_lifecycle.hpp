@@ -11,17 +11,10 @@
 
 #include "arena_server.hpp"
 #include "lobby_link.hpp"
+#include "public_endpoints.hpp"
 #include "server_options.hpp"
 
 namespace arena {
-
-// Where players reach the game server: the host and ports named in tickets and in the lobby's
-// MatchStart.
-struct PublicEndpoints {
-  std::string host;
-  std::uint16_t game_port = 0;            // UDP (ENet)
-  std::uint16_t game_websocket_port = 0;  // TCP (gameplay over WebSocket)
-};
 
 // The SDK client on --agones-port, else AGONES_SDK_HTTP_PORT, else Agones' default.
 tickwire::net::Result<std::unique_ptr<tickwire::net::AgonesSdk>> start_agones(
