@@ -250,6 +250,8 @@ int run(const arena::ServerOptions& options) {
     config.local_game_server_websocket =
         options.role == "lobby" ? options.game_server_websocket : game_websocket_address;
     config.local_game_server_seal_key = seal_public_key;
+    config.resume_grace_ms = options.resume_grace_ms;
+    config.nickname_lease_ms = options.nickname_lease_ms;
     if (!options.game_server_keys_file.empty()) {
       auto keys = net::read_game_server_keys(options.game_server_keys_file);
       if (!keys) {

@@ -64,9 +64,17 @@ void LobbyService::on_disconnected(PeerId peer, Clock::time_point /*now*/) {
     // meanwhile: its lease covers the grace, and whichever process frees the expired record
     // (take_expired_resumes) frees it.
     const std::uint64_t expires = unix_time_ms() + config_.resume_grace_ms;
+    // The record this process kept for the player gets the grace as its deadline. If it is gone,
+    // its token was used a moment ago (the player resumed on another connection, perhaps on
+    // another process, before this one saw the drop): the seat and the nickname are that
+    // session's, and nothing here may touch them.
+    if (state_.update_resumes(
+            {{gone.resume_token, {player_id, gone.nickname, gone.room, expires, address}}}) == 0) {
+      count_down(nicknames_by_address_, address);
+      return;
+    }
     state_.claim_nickname(nickname_key(gone.nickname), player_id,
                           expires + config_.nickname_lease_ms);
-    state_.store_resume(gone.resume_token, {player_id, gone.nickname, gone.room, expires, address});
     if (gone.room != 0 && state_.set_connected(gone.room, player_id, false) == StateError::none) {
       MemberInfo member{player_id, gone.nickname, false, false};
       if (auto info = member_of(gone.room, player_id)) member = *info;
@@ -106,7 +114,7 @@ void LobbyService::on_tick(Clock::time_point now) {
     // Another lobby process's record counts for none of this one's addresses: nothing to find.
     count_down(nicknames_by_address_, record.address);
   }
-  renew_nicknames(now);
+  renew_leases(now);
   if (now >= next_match_check_) {
     next_match_check_ = now + kMatchCheckInterval;
     end_stuck_matches(unix_time_ms());
@@ -219,8 +227,8 @@ void LobbyService::hello(const Request& request, const wire::Hello& hello) {
     return fail(request, wire::ErrorCode::rate_limited,
                 "the lobby cannot reach its shared state: try again in a moment");
   }
-  if (!state_.claim_nickname(nickname_key(nickname), player,
-                             unix_time_ms() + config_.nickname_lease_ms)) {
+  const std::uint64_t now = unix_time_ms();
+  if (!state_.claim_nickname(nickname_key(nickname), player, live_nickname_lease(now))) {
     if (held == 0) nicknames_by_address_.erase(request.session.address);  // made just now
     return fail(request, wire::ErrorCode::nickname_taken,
                 "the nickname '" + nickname + "' is taken: pick another");
@@ -231,6 +239,10 @@ void LobbyService::hello(const Request& request, const wire::Hello& hello) {
   entry.peer = request.peer;
   entry.nickname = nickname;
   entry.resume_token = new_resume_token();
+  entry.address = request.session.address;
+  if (config_.resume_grace_ms > 0) {
+    state_.store_resume(entry.resume_token, live_record(player, entry, now));
+  }
   reply(request, welcome_reply(request.id, player, nickname, entry.resume_token,
                                config_.resume_grace_ms, nullptr, {}));
 }
@@ -326,16 +338,26 @@ void LobbyService::end_stuck_matches(std::uint64_t now_unix_ms) {
 }
 
 void LobbyService::resume(const Request& request, const std::string& token) {
+  // Taking the record is what makes a token work once: of two connections resuming with it (on
+  // one process or two), one gets it.
   std::optional<ResumeRecord> record = state_.take_resume(token);
-  if (!record || record->expires_unix_ms <= unix_time_ms()) {
+  const std::uint64_t now = unix_time_ms();
+  if (!record || record->expires_unix_ms <= now) {
     // An expired record is freed by on_tick(); put it back so that it is.
     if (record) state_.store_resume(token, *record);
     return fail(request, wire::ErrorCode::resume_failed,
                 "the resume token is unknown or expired: say Hello with a nickname");
   }
+  // The token may be that of a session still open: its connection has not dropped yet (a
+  // half-open connection), or it did and its process has not seen it, or the process was killed
+  // and its connections went with it. That session ends, here at once or on its own process
+  // when the broadcast below arrives, so that the player has one session.
+  end_superseded_session(record->player, token, /*counted_here=*/true);
+  state_.publish({Broadcast::Audience::player, record->player,
+                  std::make_shared<const std::vector<std::byte>>(), /*changes_rooms=*/false,
+                  token});
   // The player is connected again: their nickname's lease is this process's to renew.
-  state_.claim_nickname(nickname_key(record->nickname), record->player,
-                        unix_time_ms() + config_.nickname_lease_ms);
+  state_.claim_nickname(nickname_key(record->nickname), record->player, live_nickname_lease(now));
   request.session.player = record->player;
   // The nickname now counts for the address it came back from.
   count_down(nicknames_by_address_, record->address);
@@ -344,12 +366,14 @@ void LobbyService::resume(const Request& request, const std::string& token) {
   entry.peer = request.peer;
   entry.nickname = record->nickname;
   entry.resume_token = new_resume_token();  // each token works once
+  entry.address = request.session.address;
   std::optional<RoomInfo> room;
   if (record->room != 0 &&
       state_.set_connected(record->room, record->player, true) == StateError::none) {
     entry.room = record->room;
     room = state_.room(record->room);
   }
+  state_.store_resume(entry.resume_token, live_record(record->player, entry, now));
   const std::vector<ChatEntry> history =
       room ? history_for_join(room->id) : std::vector<ChatEntry>{};
   // The oldest lines give way if the whole history would not fit in one message.
@@ -380,15 +404,57 @@ void LobbyService::resume(const Request& request, const std::string& token) {
   }
 }
 
-void LobbyService::renew_nicknames(Clock::time_point now) {
+void LobbyService::renew_leases(Clock::time_point now) {
   if (now < next_nickname_renewal_) return;
   next_nickname_renewal_ = now + std::chrono::milliseconds(config_.nickname_lease_ms / 3);
   if (players_.empty()) return;
+  const std::uint64_t now_unix_ms = unix_time_ms();
   std::vector<std::pair<std::string, PlayerId>> held;
   held.reserve(players_.size());
   for (const auto& [id, player] : players_)
     held.emplace_back(nickname_key(player.nickname), id);
-  state_.renew_nicknames(held, unix_time_ms() + config_.nickname_lease_ms);
+  state_.renew_nicknames(held, live_nickname_lease(now_unix_ms));
+  if (config_.resume_grace_ms == 0) return;
+  std::vector<std::pair<std::string, ResumeRecord>> records;
+  records.reserve(players_.size());
+  for (const auto& [id, player] : players_)
+    records.emplace_back(player.resume_token, live_record(id, player, now_unix_ms));
+  // A record that is gone was taken by a resume elsewhere: that session's broadcast ends ours.
+  state_.update_resumes(records);
+}
+
+ResumeRecord LobbyService::live_record(PlayerId id, const Player& player,
+                                       std::uint64_t now_unix_ms) const {
+  // Past the lease the record waits a grace like a dropped player's, counted from the last
+  // renewal: a player of a killed process may come back that long after it died.
+  return {id, player.nickname, player.room,
+          now_unix_ms + config_.nickname_lease_ms + config_.resume_grace_ms, player.address};
+}
+
+std::uint64_t LobbyService::live_nickname_lease(std::uint64_t now_unix_ms) const {
+  if (config_.resume_grace_ms == 0) return now_unix_ms + config_.nickname_lease_ms;
+  // A lease past the record's deadline: whichever process takes the expired record frees the
+  // nickname with the seat, and the nickname is never free while the seat is held.
+  return now_unix_ms + 2 * std::uint64_t{config_.nickname_lease_ms} + config_.resume_grace_ms;
+}
+
+void LobbyService::update_record(PlayerId id, const Player& player) {
+  if (config_.resume_grace_ms == 0) return;
+  state_.update_resumes({{player.resume_token, live_record(id, player, unix_time_ms())}});
+}
+
+void LobbyService::end_superseded_session(PlayerId player, const std::string& token,
+                                          bool counted_here) {
+  const auto it = players_.find(player);
+  if (it == players_.end() || it->second.resume_token != token) return;
+  const PeerId peer = it->second.peer;
+  if (!counted_here) count_down(nicknames_by_address_, it->second.address);
+  players_.erase(it);
+  // The connection's close then finds no player: nothing is dropped or freed.
+  if (const auto session = sessions_.find(peer); session != sessions_.end()) {
+    session->second.player = 0;
+  }
+  close(peer, CloseReason::resumed_elsewhere);
 }
 
 void LobbyService::deliver(std::span<const Broadcast> broadcasts) {
@@ -407,6 +473,10 @@ const std::optional<RoomInfo>& LobbyService::batch_room(RoomId id) {
 }
 
 void LobbyService::deliver_one(const Broadcast& broadcast) {
+  if (!broadcast.ends_session.empty()) {
+    return end_superseded_session(broadcast.target, broadcast.ends_session,
+                                  /*counted_here=*/false);
+  }
   // The local members it is for, by language: each group gets one copy of the message, handed to
   // the transport at once.
   binary_audience_.clear();
@@ -535,6 +605,8 @@ std::string_view to_string(CloseReason reason) {
       return "slow_reader";
     case CloseReason::registration_refused:
       return "registration_refused";
+    case CloseReason::resumed_elsewhere:
+      return "resumed_elsewhere";
   }
   return "unknown";
 }
