@@ -179,7 +179,11 @@ TEST_P(LobbyClusterTest, players_on_two_nodes_share_a_room_chat_in_order_and_get
   if (GetParam() == Shared::redis) {
     for (const auto& [request, trips] : cost) {
       std::cout << "redis round trips: " << request << " = " << trips << "\n";
-      EXPECT_GT(trips, 0u) << request;
+      // A room chat line costs the lobby's thread none: its append and PUBLISH go from the
+      // publisher thread, which may send them after the window closed (a loaded machine: 0).
+      if (request != "SendChat (room)") {
+        EXPECT_GT(trips, 0u) << request;
+      }
     }
   }
 }
