@@ -22,6 +22,7 @@
 
 #include "arena_client.hpp"
 #include "arena_server.hpp"  // kMaxTicksPerUpdate
+#include "host_port.hpp"
 #include "key_file.hpp"
 #include "lobby_tls.hpp"
 
@@ -35,6 +36,9 @@ std::atomic<bool> g_stop{false};
 struct Options {
   std::string lobby_host = "127.0.0.1";
   std::uint16_t lobby_port = 7700;
+  // Every lobby of the cluster the bot knows (--lobby HOST:PORT, repeatable), tried in turn when
+  // the connection to one drops; empty: --lobby-host and --lobby-port alone.
+  std::vector<arena::HostPort> lobbies;
   arena::LobbyTlsOptions lobby_tls;
   int count = 8;
   std::string room = "bots";
@@ -79,6 +83,8 @@ struct Bot {
   int matches_finished = 0;
   bool seen_over = false;  // the current match's final scores arrived
   std::uint64_t lobby_player_id = 0;
+  std::size_t lobby_index = 0;     // which of Options::lobbies it is connected to
+  int failovers = 0;               // lobby connections lost and taken up on the next lobby
   std::string resume_token;        // the lobby's latest, for coming back after a drop
   bool resuming = false;           // the next welcome answers hello_resume()
   int resume_attempts = 0;         // hello_resume() refused so far this time
@@ -120,10 +126,16 @@ Clock::time_point next_chaos_after(Bot& bot, const Options& options, Clock::time
                    std::chrono::duration<double>(wait(bot.random)));
 }
 
-net::Result<std::unique_ptr<net::LobbyClient>> connect_lobby(const Options& options) {
+net::Result<std::unique_ptr<net::LobbyClient>> connect_lobby(const Options& options,
+                                                             const Bot& bot) {
   net::LobbyClientConfig config;
   config.websocket.server_host = options.lobby_host;
   config.websocket.server_port = options.lobby_port;
+  if (!options.lobbies.empty()) {
+    const arena::HostPort& lobby = options.lobbies[bot.lobby_index % options.lobbies.size()];
+    config.websocket.server_host = lobby.host;
+    config.websocket.server_port = lobby.port;
+  }
   arena::apply_lobby_tls(options.lobby_tls, config.websocket);
   return net::LobbyClient::connect(config);
 }
@@ -135,7 +147,7 @@ void reconnect(Bot& bot, const Options& options, const std::string& why) {
   std::fflush(stdout);
   bot.game.reset();
   bot.lobby.reset();
-  auto lobby = connect_lobby(options);
+  auto lobby = connect_lobby(options, bot);
   if (!lobby) {
     bot.failure = "lobby: " + lobby.error();
     bot.stage = Stage::done;
@@ -196,6 +208,19 @@ void handle_lobby(Bot& bot, const Options& options, const Clock::time_point now)
         }
         break;
       case net::LobbyEventType::disconnected:
+        // A lobby of a cluster went (killed, restarted, cut off): the next one the bot knows
+        // resumes its seat (the lobbies share their state), as long as its token is good. At
+        // most one round of the list per drop: a bot whose every lobby refuses gives up.
+        if (options.lobbies.size() > 1 && !bot.resume_token.empty() && bot.stage != Stage::done &&
+            bot.stage != Stage::playing &&
+            (!bot.resuming || bot.failovers % static_cast<int>(options.lobbies.size()) != 0)) {
+          ++bot.lobby_index;
+          ++bot.failovers;
+          reconnect(bot, options,
+                    "lobby connection closed (" + std::string(net::to_string(event.reason)) +
+                        "): trying the next lobby");
+          return;  // the new connection's events come next frame
+        }
         if (bot.stage != Stage::done && bot.stage != Stage::playing) {
           bot.failure = "lobby connection closed: " + std::string(net::to_string(event.reason));
           bot.stage = Stage::done;
@@ -208,6 +233,10 @@ void handle_lobby(Bot& bot, const Options& options, const Clock::time_point now)
         if (bot.resuming) {
           // Back in the seat. In a running match, its MatchStart (a fresh ticket) follows.
           bot.resuming = false;
+          std::printf("%s resumed its seat as player %llu%s\n", bot.name.c_str(),
+                      static_cast<unsigned long long>(bot.lobby_player_id),
+                      bot.lobby->room() ? " in its room" : "");
+          std::fflush(stdout);
           const auto& room = bot.lobby->room();
           if (!room) {
             bot.stage = Stage::waiting_room;
@@ -487,7 +516,7 @@ int run(Options options) {
     bot->resume_token = read_resume_token(options, *bot);
     bot->resuming = !bot->resume_token.empty();
     if (bot->resuming) bot->host = false;
-    auto lobby = connect_lobby(options);
+    auto lobby = connect_lobby(options, *bot);
     if (!lobby) {
       std::fprintf(stderr, "tickwire-bot: %s\n", lobby.error().c_str());
       return 1;
@@ -537,6 +566,12 @@ int main(int argc, char** argv) {
   CLI::App app{"Tickwire Arena bots: headless players that go through the lobby into a match."};
   app.add_option("--lobby-host", options.lobby_host, "lobby address")->capture_default_str();
   app.add_option("--lobby-port", options.lobby_port, "lobby port")->capture_default_str();
+  std::vector<std::string> lobbies;
+  app.add_option("--lobby", lobbies,
+                 "HOST:PORT of a lobby of the cluster (repeat for each, or separate with commas): "
+                 "the bots start on the first and, when a lobby connection drops, resume their "
+                 "seat on the next; replaces --lobby-host and --lobby-port")
+      ->delimiter(',');
   app.add_flag("--lobby-tls", options.lobby_tls.tls, arena::kLobbyTlsHelp);
   app.add_option("--tls-ca-file", options.lobby_tls.ca_file, arena::kTlsCaFileHelp);
   app.add_option("-n,--count", options.count, "bots in this process")
@@ -589,6 +624,15 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  for (const std::string& lobby : lobbies) {
+    const auto address = arena::parse_host_port(lobby);
+    if (!address) {
+      std::fprintf(stderr, "tickwire-bot: --lobby '%s' is not HOST:PORT (e.g. 127.0.0.1:7700)\n",
+                   lobby.c_str());
+      return 2;
+    }
+    options.lobbies.push_back(*address);
+  }
   options.chaos_min_s = options.chaos_max_s / 3;
   std::signal(SIGINT, [](int) { g_stop.store(true); });
   std::signal(SIGTERM, [](int) { g_stop.store(true); });

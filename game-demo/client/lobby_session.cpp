@@ -51,7 +51,24 @@ void LobbySession::start() {
                false);
     return;
   }
+  if (!options_.lobbies.empty()) {
+    connect_to(options_.lobbies.front().host, options_.lobbies.front().port);
+    return;
+  }
   connect_to(options_.lobby_host, options_.lobby_port);
+}
+
+bool LobbySession::fail_over() {
+  if (options_.lobbies.size() < 2 || failovers_ + 1 >= options_.lobbies.size()) return false;
+  if (lobby_ && !lobby_->resume_token().empty()) resume_token_ = lobby_->resume_token();
+  if (resume_token_.empty()) return false;
+  ++failovers_;
+  lobby_index_ = (lobby_index_ + 1) % options_.lobbies.size();
+  // The lobbies share their state: the next one resumes the seat (docs/cluster.md).
+  lobby_host_ = options_.lobbies[lobby_index_].host;
+  lobby_port_ = options_.lobbies[lobby_index_].port;
+  come_back();
+  return true;
 }
 
 void LobbySession::connect_to(const std::string& host, std::uint16_t port) {
@@ -214,6 +231,7 @@ void LobbySession::handle_event(const net::LobbyEvent& event, Clock::time_point 
       if (!pending_name_.empty()) hello(pending_name_);
       break;
     case net::LobbyEventType::disconnected:
+      if ((ever_connected_ || resuming_) && fail_over()) break;
       if (!ever_connected_ && first_connection_) {
         fatal_ = "cannot reach the lobby at " + lobby_address_ + " (" +
                  std::string(net::to_string(event.reason)) + ")";
@@ -254,6 +272,7 @@ void LobbySession::handle_event(const net::LobbyEvent& event, Clock::time_point 
     }
     case net::LobbyEventType::welcome:
       resume_token_ = lobby_->resume_token();
+      failovers_ = 0;
       if (resuming_) {
         resuming_ = false;
         in_room_ = lobby_->room().has_value();

@@ -16,6 +16,7 @@
 #include <tickwire/net/lan_discovery.hpp>
 #include <tickwire/net/lobby_client.hpp>
 
+#include "host_port.hpp"
 #include "lobby_tls.hpp"
 
 namespace arena::client {
@@ -23,6 +24,9 @@ namespace arena::client {
 struct SessionOptions {
   std::string lobby_host = "127.0.0.1";
   std::uint16_t lobby_port = 7700;
+  // The lobbies of a cluster (--lobby HOST:PORT, repeatable): the client starts on the first and,
+  // when the connection to one drops, resumes its seat on the next. Empty: lobby_host alone.
+  std::vector<HostPort> lobbies;
   LobbyTlsOptions lobby_tls;  // also for a lobby found on the LAN
   std::string name;           // empty: the user types one
   bool lan = false;           // connect to a verified server heard on the LAN instead of lobby_host
@@ -102,6 +106,9 @@ class LobbySession {
 
  private:
   void handle_event(const tickwire::net::LobbyEvent& event, Clock::time_point now);
+  // The lobby connection dropped: with more than one lobby known and a seat to come back to,
+  // come_back() on the next lobby, at most once round the list until a welcome. True if it did.
+  bool fail_over();
   void automate(Clock::time_point now);
   void track(std::uint64_t request_id, std::string what);
 
@@ -113,9 +120,11 @@ class LobbySession {
   std::string lobby_address_;
   std::string lobby_host_;
   std::uint16_t lobby_port_ = 0;
-  std::string resume_token_;  // the lobby's latest, for come_back()
-  bool resuming_ = false;     // the next welcome answers hello_resume()
-  int resume_attempts_ = 0;   // hello_resume() refused so far this time
+  std::string resume_token_;     // the lobby's latest, for come_back()
+  std::size_t lobby_index_ = 0;  // which of options_.lobbies lobby_host_ is
+  std::size_t failovers_ = 0;    // lobbies tried since the last welcome
+  bool resuming_ = false;        // the next welcome answers hello_resume()
+  int resume_attempts_ = 0;      // hello_resume() refused so far this time
   Clock::time_point resume_retry_ = Clock::time_point::max();
   bool first_connection_ = true;  // failing to reach this one is fatal
   bool ever_connected_ = false;   // the current connection opened

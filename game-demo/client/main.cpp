@@ -318,6 +318,12 @@ int main(int argc, char** argv) {
   CLI::App app{"Tickwire Arena client: the lobby and the game in an SDL2 window."};
   app.add_option("--lobby-host", session.lobby_host, "lobby address")->capture_default_str();
   app.add_option("--lobby-port", session.lobby_port, "lobby port")->capture_default_str();
+  std::vector<std::string> lobbies;
+  app.add_option("--lobby", lobbies,
+                 "HOST:PORT of a lobby of the cluster (repeat for each, or separate with commas): "
+                 "the client starts on the first and, when the connection drops, resumes its "
+                 "seat on the next; replaces --lobby-host and --lobby-port")
+      ->delimiter(',');
   app.add_flag("--lobby-tls", session.lobby_tls.tls, arena::kLobbyTlsHelp);
   app.add_option("--tls-ca-file", session.lobby_tls.ca_file, arena::kTlsCaFileHelp);
   app.add_option("--download-dir", session.download_dir,
@@ -385,5 +391,14 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1.0, 1000.0))
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  for (const std::string& lobby : lobbies) {
+    const auto address = arena::parse_host_port(lobby);
+    if (!address) {
+      std::fprintf(stderr, "tickwire-client: --lobby '%s' is not HOST:PORT (e.g. 127.0.0.1:7700)\n",
+                   lobby.c_str());
+      return 2;
+    }
+    session.lobbies.push_back(*address);
+  }
   return run(options);
 }

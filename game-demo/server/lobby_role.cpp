@@ -125,6 +125,8 @@ net::Status name_game_servers(const ServerOptions& options, const ServerKeys& ke
   config.allow_any_registered_address = options.allow_any_registered_address;
   config.max_game_server_capacity = options.max_game_server_capacity;
   config.game_server_lease_ms = options.game_server_lease_ms;
+  config.resume_grace_ms = options.resume_grace_ms;
+  config.nickname_lease_ms = options.nickname_lease_ms;
   std::printf("game servers may register with %zu allowed key(s)%s\n",
               config.game_server_keys.size(),
               config.allow_any_registered_address ? ", at any address" : "");

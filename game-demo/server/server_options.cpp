@@ -63,6 +63,17 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& op
                  "forgiven")
       ->check(CLI::Range(2000, 3600000))
       ->capture_default_str();
+  app.add_option("--resume-grace-ms", options.resume_grace_ms,
+                 "milliseconds a dropped player's seat and nickname wait for their resume token "
+                 "(0: none)")
+      ->check(CLI::Range(0, 3600000))
+      ->capture_default_str();
+  app.add_option("--nickname-lease-ms", options.nickname_lease_ms,
+                 "milliseconds a connected player's nickname and resume record are leased for, "
+                 "renewed every third of it: a lobby that dies (kill -9) holds its players' seats "
+                 "this long plus --resume-grace-ms for them to resume on another lobby")
+      ->check(CLI::Range(300, 3600000))
+      ->capture_default_str();
   app.add_option("--tick-rate", options.tick_rate, "simulation ticks per second")
       ->check(CLI::Range(1.0, 1000.0))
       ->capture_default_str();

@@ -41,6 +41,12 @@ struct ServerOptions {
   // for gone and ends its matches (LobbyConfig::game_server_lease_ms). Default 3000, at least
   // 2000: tickwire-server's game servers report every second.
   std::uint32_t game_server_lease_ms = 3000;
+  // How long a dropped player's seat and nickname wait for their resume token, in milliseconds
+  // (LobbyConfig::resume_grace_ms). Default 30000.
+  std::uint32_t resume_grace_ms = 30'000;
+  // A connected player's nickname and resume record are leased for this long, in milliseconds,
+  // and renewed every third of it (LobbyConfig::nickname_lease_ms). Default 15000.
+  std::uint32_t nickname_lease_ms = 15'000;
   double tick_rate = 60;
   double snapshot_rate = 30;
   std::size_t max_players = 64;

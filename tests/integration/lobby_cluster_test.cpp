@@ -179,9 +179,42 @@ TEST_P(LobbyClusterTest, players_on_two_nodes_share_a_room_chat_in_order_and_get
   if (GetParam() == Shared::redis) {
     for (const auto& [request, trips] : cost) {
       std::cout << "redis round trips: " << request << " = " << trips << "\n";
-      EXPECT_GT(trips, 0u) << request;
+      // A room chat line costs the lobby's thread none: its append and PUBLISH go from the
+      // publisher thread, which may send them after the window closed (a loaded machine: 0).
+      if (request != "SendChat (room)") {
+        EXPECT_GT(trips, 0u) << request;
+      }
     }
   }
+}
+
+// A player comes back on node B while their session on node A is still open (a half-open
+// connection A has not noticed): B resumes them, A closes the old connection, and the player has
+// one session. The old token does not work again, nor does the old connection speak for them.
+TEST_P(LobbyClusterTest, a_resume_on_another_node_ends_the_session_still_open_there) {
+  Player& amy = player_on(*node_a_);
+  const auto* welcome = call(amy, 1, hello(1, "amy"));
+  ASSERT_TRUE(ok(welcome));
+  const std::uint64_t amy_id = welcome->body_as_Welcome()->player_id();
+  const std::string token = welcome->body_as_Welcome()->resume_token()->str();
+  ASSERT_TRUE(ok(call(amy, 2, create_room(2, "kept", 4))));
+  const std::uint64_t room_count = node_b_->counters().rooms;
+
+  Player& back = player_on(*node_b_);
+  const auto* resumed = call(back, 1, hello(1, "", token));
+  ASSERT_TRUE(ok(resumed));
+  EXPECT_EQ(resumed->body_as_Welcome()->player_id(), amy_id);
+  ASSERT_NE(resumed->body_as_Welcome()->room(), nullptr);
+  // A closed the old connection, as one whose player resumed elsewhere (kicked, close 1000).
+  ASSERT_TRUE(pump_players(
+      players_, [&] { return amy.disconnected(); }, 10s));
+  EXPECT_EQ(amy.log().disconnected.at(0).second, net::DisconnectReason::kicked);
+  // The seat and nickname stayed: the old connection's close freed nothing.
+  ASSERT_TRUE(ok(call(back, 2, chat(2, "still here"))));
+  Player& copycat = player_on(*node_a_);
+  EXPECT_EQ(code(call(copycat, 1, hello(1, "amy"))), wire::ErrorCode::nickname_taken);
+  EXPECT_EQ(code(call(copycat, 2, hello(2, "", token))), wire::ErrorCode::resume_failed);
+  EXPECT_EQ(node_b_->counters().rooms, room_count);
 }
 
 std::string shared_name(const testing::TestParamInfo<Shared>& param) {

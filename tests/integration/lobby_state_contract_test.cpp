@@ -310,6 +310,40 @@ TEST_P(LobbyStateContract, expired_leases_and_resumes_are_taken_once) {
   EXPECT_EQ(expired_a.size() + expired_b.size(), 1u);
 }
 
+// A connected player's record is renewed by its owner; a record taken by a resume (its token
+// used, perhaps on another process) is never written back by the owner's late renewal, so that a
+// token works once. A record whose owner stopped renewing (killed) expires at its deadline.
+TEST_P(LobbyStateContract, resume_records_are_renewed_but_never_made_again) {
+  const std::uint64_t now = net::unix_time_ms();
+  net::ResumeRecord live{7, "keeper", 3, now + 60'000, "127.0.0.1"};
+  a_->store_resume("live-token", live);
+  net::ResumeRecord moved = live;
+  moved.room = 9;  // the player changed rooms
+  moved.expires_unix_ms = now + 120'000;
+  EXPECT_EQ(a_->update_resumes({{"live-token", moved}, {"never-stored", moved}}), 1u);
+  EXPECT_TRUE(b_->take_expired_resumes(now + 90'000).empty()) << "the renewed deadline holds";
+  const auto taken = b_->take_resume("live-token");
+  ASSERT_TRUE(taken);
+  EXPECT_EQ(taken->player, 7u);
+  EXPECT_EQ(taken->nickname, "keeper");
+  EXPECT_EQ(taken->room, 9u);
+  EXPECT_EQ(taken->expires_unix_ms, now + 120'000);
+  // The owner's renewal after the take: the record stays gone.
+  EXPECT_EQ(a_->update_resumes({{"live-token", moved}}), 0u);
+  EXPECT_FALSE(a_->take_resume("live-token"));
+  EXPECT_TRUE(a_->take_expired_resumes(now + 200'000).empty());
+  EXPECT_TRUE(b_->take_expired_resumes(now + 200'000).empty());
+
+  // An owner that stops renewing: the record is taken once, by whichever process looks first
+  // after its deadline.
+  a_->store_resume("orphan", {8, "orphan", 3, now + 1000, "127.0.0.1"});
+  EXPECT_TRUE(b_->take_expired_resumes(now + 500).empty());
+  const auto expired_b = b_->take_expired_resumes(now + 1000);
+  const auto expired_a = a_->take_expired_resumes(now + 1000);
+  ASSERT_EQ(expired_a.size() + expired_b.size(), 1u);
+  EXPECT_EQ((expired_b.empty() ? expired_a : expired_b).front().nickname, "orphan");
+}
+
 TEST_P(LobbyStateContract, fan_out_keeps_each_publishers_order) {
   struct Inbox {
     std::mutex mutex;

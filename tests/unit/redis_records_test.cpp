@@ -90,6 +90,15 @@ TEST(RedisRecords, chat_resume_and_broadcasts_read_back) {
   EXPECT_EQ(message->target, 77u);
   EXPECT_EQ(*message->message, *broadcast.message);
   EXPECT_TRUE(message->changes_rooms);
+  EXPECT_TRUE(message->ends_session.empty());
+  // An order to end a session resumed elsewhere names the session's token.
+  Broadcast order{Broadcast::Audience::player, 78, std::make_shared<const std::vector<std::byte>>(),
+                  false, "0123456789abcdef"};
+  const auto back = decode_broadcast(encode_broadcast(order));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->ends_session, "0123456789abcdef");
+  EXPECT_EQ(back->target, 78u);
+  EXPECT_TRUE(back->message->empty());
 }
 
 // A node's version() follows other nodes' room changes by this flag: it must survive the trip,

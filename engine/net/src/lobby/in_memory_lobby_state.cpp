@@ -69,6 +69,18 @@ class InMemoryLobbyState final : public LobbyState {
     std::lock_guard lock(mutex_);
     resumes_[token] = std::move(record);
   }
+  std::size_t update_resumes(
+      const std::vector<std::pair<std::string, ResumeRecord>>& records) override {
+    std::lock_guard lock(mutex_);
+    std::size_t updated = 0;
+    for (const auto& [token, record] : records) {
+      const auto it = resumes_.find(token);
+      if (it == resumes_.end()) continue;
+      it->second = record;
+      ++updated;
+    }
+    return updated;
+  }
   std::optional<ResumeRecord> take_resume(const std::string& token) override {
     std::lock_guard lock(mutex_);
     const auto it = resumes_.find(token);

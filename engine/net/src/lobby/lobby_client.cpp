@@ -170,6 +170,17 @@ bool LobbyClient::poll(LobbyEvent& event, std::chrono::milliseconds wait) {
 }
 
 void LobbyClient::add_chat(LobbyChatLine line) {
+  // A line can arrive twice: in the history of a room joined or resumed, and then live, when the
+  // lobby read the history after storing the line but before delivering it. The same sender, the
+  // same millisecond and the same text is that line: the log shows it once. Lines are in sending
+  // order, so the search stops at the first older one.
+  for (auto it = chat_log_.rbegin();
+       it != chat_log_.rend() && it->sent_unix_ms >= line.sent_unix_ms; ++it) {
+    if (it->sent_unix_ms == line.sent_unix_ms && it->from_player_id == line.from_player_id &&
+        it->scope == line.scope && it->text == line.text) {
+      return;
+    }
+  }
   chat_log_.push_back(line);
   while (chat_log_.size() > config_.chat_log_length)
     chat_log_.pop_front();
@@ -244,6 +255,11 @@ void LobbyClient::handle_frame(std::span<const std::byte> bytes) {
       if (welcome->room() != nullptr) {
         room_ = from_wire(welcome->room());
         events_.push_back({.type = LobbyEventType::room_changed});
+        // Back in the seat: the room's history, as on joining it.
+        if (welcome->room()->history() != nullptr) {
+          for (const wire::ChatLine* line : *welcome->room()->history())
+            add_chat(from_wire(line));
+        }
       }
       break;
     }

@@ -59,6 +59,8 @@ WebSocketClose websocket_close_for(lobby_detail::CloseReason reason) {
       return {DisconnectReason::rate_limited, code::policy_violation, false};
     case CloseReason::registration_refused:
       return {DisconnectReason::refused, code::policy_violation, true};
+    case CloseReason::resumed_elsewhere:
+      return {DisconnectReason::kicked, code::normal, true};
   }
   return {DisconnectReason::refused, code::policy_violation, true};
 }

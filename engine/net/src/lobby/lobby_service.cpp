@@ -1,5 +1,5 @@
-// Sessions, request dispatch, Hello and resume, and delivery. The room, chat and match requests
-// are in room_requests.cpp.
+// Sessions, request dispatch, Hello, and delivery. The room, chat and match requests are in
+// room_requests.cpp; resume records, their leases and the resume itself in player_resume.cpp.
 
 #include "lobby/lobby_service.hpp"
 
@@ -64,9 +64,17 @@ void LobbyService::on_disconnected(PeerId peer, Clock::time_point /*now*/) {
     // meanwhile: its lease covers the grace, and whichever process frees the expired record
     // (take_expired_resumes) frees it.
     const std::uint64_t expires = unix_time_ms() + config_.resume_grace_ms;
+    // The record this process kept for the player gets the grace as its deadline. If it is gone,
+    // its token was used a moment ago (the player resumed on another connection, perhaps on
+    // another process, before this one saw the drop): the seat and the nickname are that
+    // session's, and nothing here may touch them.
+    if (state_.update_resumes(
+            {{gone.resume_token, {player_id, gone.nickname, gone.room, expires, address}}}) == 0) {
+      count_down(nicknames_by_address_, address);
+      return;
+    }
     state_.claim_nickname(nickname_key(gone.nickname), player_id,
                           expires + config_.nickname_lease_ms);
-    state_.store_resume(gone.resume_token, {player_id, gone.nickname, gone.room, expires, address});
     if (gone.room != 0 && state_.set_connected(gone.room, player_id, false) == StateError::none) {
       MemberInfo member{player_id, gone.nickname, false, false};
       if (auto info = member_of(gone.room, player_id)) member = *info;
@@ -106,7 +114,7 @@ void LobbyService::on_tick(Clock::time_point now) {
     // Another lobby process's record counts for none of this one's addresses: nothing to find.
     count_down(nicknames_by_address_, record.address);
   }
-  renew_nicknames(now);
+  renew_leases(now);
   if (now >= next_match_check_) {
     next_match_check_ = now + kMatchCheckInterval;
     end_stuck_matches(unix_time_ms());
@@ -219,8 +227,8 @@ void LobbyService::hello(const Request& request, const wire::Hello& hello) {
     return fail(request, wire::ErrorCode::rate_limited,
                 "the lobby cannot reach its shared state: try again in a moment");
   }
-  if (!state_.claim_nickname(nickname_key(nickname), player,
-                             unix_time_ms() + config_.nickname_lease_ms)) {
+  const std::uint64_t now = unix_time_ms();
+  if (!state_.claim_nickname(nickname_key(nickname), player, live_nickname_lease(now))) {
     if (held == 0) nicknames_by_address_.erase(request.session.address);  // made just now
     return fail(request, wire::ErrorCode::nickname_taken,
                 "the nickname '" + nickname + "' is taken: pick another");
@@ -231,6 +239,10 @@ void LobbyService::hello(const Request& request, const wire::Hello& hello) {
   entry.peer = request.peer;
   entry.nickname = nickname;
   entry.resume_token = new_resume_token();
+  entry.address = request.session.address;
+  if (config_.resume_grace_ms > 0) {
+    state_.store_resume(entry.resume_token, live_record(player, entry, now));
+  }
   reply(request, welcome_reply(request.id, player, nickname, entry.resume_token,
                                config_.resume_grace_ms, nullptr, {}));
 }
@@ -325,72 +337,6 @@ void LobbyService::end_stuck_matches(std::uint64_t now_unix_ms) {
   }
 }
 
-void LobbyService::resume(const Request& request, const std::string& token) {
-  std::optional<ResumeRecord> record = state_.take_resume(token);
-  if (!record || record->expires_unix_ms <= unix_time_ms()) {
-    // An expired record is freed by on_tick(); put it back so that it is.
-    if (record) state_.store_resume(token, *record);
-    return fail(request, wire::ErrorCode::resume_failed,
-                "the resume token is unknown or expired: say Hello with a nickname");
-  }
-  // The player is connected again: their nickname's lease is this process's to renew.
-  state_.claim_nickname(nickname_key(record->nickname), record->player,
-                        unix_time_ms() + config_.nickname_lease_ms);
-  request.session.player = record->player;
-  // The nickname now counts for the address it came back from.
-  count_down(nicknames_by_address_, record->address);
-  ++nicknames_by_address_[request.session.address];
-  Player& entry = players_[record->player];
-  entry.peer = request.peer;
-  entry.nickname = record->nickname;
-  entry.resume_token = new_resume_token();  // each token works once
-  std::optional<RoomInfo> room;
-  if (record->room != 0 &&
-      state_.set_connected(record->room, record->player, true) == StateError::none) {
-    entry.room = record->room;
-    room = state_.room(record->room);
-  }
-  const std::vector<ChatEntry> history =
-      room ? history_for_join(room->id) : std::vector<ChatEntry>{};
-  // The oldest lines give way if the whole history would not fit in one message.
-  std::string json;
-  const MessageBytes welcome = fit(
-      request.session, history.size(), 0,
-      [&](std::size_t lines) {
-        return welcome_reply(request.id, record->player, entry.nickname, entry.resume_token,
-                             config_.resume_grace_ms, room ? &*room : nullptr,
-                             {history.data() + (history.size() - lines), lines});
-      },
-      json);
-  if (welcome) {
-    reply(request, welcome, &json);
-  } else {
-    fail(request, wire::ErrorCode::reply_too_large, "the room's state does not fit in a message");
-  }
-  if (room) {
-    if (auto member = member_of(room->id, record->player)) {
-      state_.publish({Broadcast::Audience::room, room->id,
-                      presence_event(room->id, wire::PresenceKind::reconnected, *member)});
-    }
-    // Back while their room plays: a fresh ticket (a new nonce, new session keys) for their seat
-    // in the running match. The one they had may be used or expired; it stays burnt.
-    if (room->match_id != 0 && welcome) {
-      send_match_ticket(record->player, room->match_id, room->match_server);
-    }
-  }
-}
-
-void LobbyService::renew_nicknames(Clock::time_point now) {
-  if (now < next_nickname_renewal_) return;
-  next_nickname_renewal_ = now + std::chrono::milliseconds(config_.nickname_lease_ms / 3);
-  if (players_.empty()) return;
-  std::vector<std::pair<std::string, PlayerId>> held;
-  held.reserve(players_.size());
-  for (const auto& [id, player] : players_)
-    held.emplace_back(nickname_key(player.nickname), id);
-  state_.renew_nicknames(held, unix_time_ms() + config_.nickname_lease_ms);
-}
-
 void LobbyService::deliver(std::span<const Broadcast> broadcasts) {
   batch_rooms_.clear();
   for (const Broadcast& broadcast : broadcasts)
@@ -407,6 +353,10 @@ const std::optional<RoomInfo>& LobbyService::batch_room(RoomId id) {
 }
 
 void LobbyService::deliver_one(const Broadcast& broadcast) {
+  if (!broadcast.ends_session.empty()) {
+    return end_superseded_session(broadcast.target, broadcast.ends_session,
+                                  /*counted_here=*/false);
+  }
   // The local members it is for, by language: each group gets one copy of the message, handed to
   // the transport at once.
   binary_audience_.clear();
@@ -535,6 +485,8 @@ std::string_view to_string(CloseReason reason) {
       return "slow_reader";
     case CloseReason::registration_refused:
       return "registration_refused";
+    case CloseReason::resumed_elsewhere:
+      return "resumed_elsewhere";
   }
   return "unknown";
 }

@@ -36,6 +36,7 @@ enum class CloseReason : std::uint8_t {
   no_hello,              // said no Hello within hello_timeout_ms
   slow_reader,           // does not read: its send queue is full
   registration_refused,  // a game server's registration was refused (or its address is locked out)
+  resumed_elsewhere,     // its player resumed on another connection with this session's token
 };
 
 std::string_view to_string(CloseReason reason);
@@ -121,6 +122,7 @@ class LobbyService {
     std::string nickname;
     RoomId room = 0;
     std::string resume_token;
+    std::string address;  // its connection's IP address (per-address limits)
   };
   struct Request {
     PeerId peer;
@@ -169,9 +171,22 @@ class LobbyService {
 
   // Takes `player` out of `room` and tells the room (`kind`: left or kicked), and who is host now.
   void remove_from_room(RoomId room, const MemberInfo& member, wire::PresenceKind kind);
-  // Renews the leases of the nicknames of this process's players (at most every third of
-  // nickname_lease_ms).
-  void renew_nicknames(Clock::time_point now);
+  // Renews the leases of the nicknames and resume records of this process's players (at most
+  // every third of nickname_lease_ms).
+  void renew_leases(Clock::time_point now);
+  // A connected player's resume record, as this process keeps it (its deadline a lease from
+  // `now_unix_ms`): if the process dies, the player resumes elsewhere until that deadline.
+  ResumeRecord live_record(PlayerId id, const Player& player, std::uint64_t now_unix_ms) const;
+  // The nickname lease of a connected player: past their record's deadline, so that the
+  // nickname outlives the seat it names.
+  std::uint64_t live_nickname_lease(std::uint64_t now_unix_ms) const;
+  // Writes the player's record again after their room changed (no-op without resume grace).
+  void update_record(PlayerId id, const Player& player);
+  // Ends this process's session of `player` whose token is `token`, if it has it: its player
+  // resumed elsewhere. Nothing is dropped or freed: the seat and nickname are the new session's.
+  // `counted_here`: the resume is on this process, which moves the nickname's per-address count
+  // itself; else the count goes down here.
+  void end_superseded_session(PlayerId player, const std::string& token, bool counted_here);
 
   // Answers the request; an answer too large to send becomes a reply_too_large error.
   void reply(const Request& request, const MessageBytes& message,
@@ -234,7 +249,7 @@ class LobbyService {
   std::vector<PeerId> json_audience_;
   std::vector<PeerId> behind_;
   // Log lines a client can trigger, held to a few a second each.
-  std::array<detail::LogLimiter, 6> close_log_;  // by CloseReason
+  std::array<detail::LogLimiter, 7> close_log_;  // by CloseReason
   detail::LogLimiter registration_log_;          // refused game-server registrations
   detail::LogLimiter address_limit_log_;         // per-address caps reached
 };

@@ -156,6 +156,20 @@ class RedisLobbyState final : public LobbyState {
                         {"ZADD", key("resumes"), score(expires), record_key},
                         {"EXEC"}});
   }
+  std::size_t update_resumes(
+      const std::vector<std::pair<std::string, ResumeRecord>>& records) override {
+    if (records.empty()) return 0;
+    std::vector<std::string> keys{key("resumes")};
+    std::vector<std::string> args;
+    for (const auto& [token, record] : records) {
+      keys.push_back(key("resume:" + token));
+      args.push_back(lobby_detail::encode_resume(record));
+      args.push_back(score(record.expires_unix_ms));
+      args.push_back(ttl_until(record.expires_unix_ms + 3'600'000));  // as store_resume
+    }
+    const RedisReply reply = eval(lobby_detail::redis_script::kUpdateRecords, keys, args);
+    return reply ? static_cast<std::size_t>(reply_integer(reply.get())) : 0;
+  }
   std::optional<ResumeRecord> take_resume(const std::string& token) override {
     const RedisReply reply =
         eval(lobby_detail::redis_script::kTakeRecord, {key("resume:" + token), key("resumes")}, {});

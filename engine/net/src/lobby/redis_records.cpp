@@ -13,8 +13,8 @@ enum class RecordTag : std::uint8_t {
   game_server = 3,
   chat = 4,
   // 5 was a broadcast without changes_rooms: a process of that layout and one of this refuse
-  // each other's broadcasts rather than guess the flag.
-  broadcast = 6
+  // each other's broadcasts rather than guess the flag. 6 was one without ends_session.
+  broadcast = 7
 };
 
 class Writer {
@@ -222,6 +222,7 @@ std::string encode_broadcast(const Broadcast& broadcast) {
   const std::vector<std::byte>& message = *broadcast.message;
   out.bytes({reinterpret_cast<const char*>(message.data()), message.size()});
   out.flag(broadcast.changes_rooms);
+  out.bytes(broadcast.ends_session);
   return out.take();
 }
 
@@ -234,6 +235,7 @@ std::optional<Broadcast> decode_broadcast(std::string_view bytes) {
   broadcast.target = in.u64();
   const std::string message = in.bytes();
   broadcast.changes_rooms = in.flag();
+  broadcast.ends_session = in.bytes();
   if (!in.done()) return std::nullopt;
   const auto* data = reinterpret_cast<const std::byte*>(message.data());
   broadcast.message = std::make_shared<const std::vector<std::byte>>(data, data + message.size());

@@ -50,6 +50,21 @@ redis.call('ZREM', KEYS[2], KEYS[1])
 return record
 )lua";
 
+// KEYS: deadline set, then record keys. ARGV: for each key its record, deadline and ttl ms.
+// Replaces the records that still exist (one taken meanwhile is not made again); returns how many.
+inline constexpr const char* kUpdateRecords = R"lua(
+local updated = 0
+for i = 2, #KEYS do
+  local at = (i - 2) * 3
+  if redis.call('EXISTS', KEYS[i]) == 1 then
+    redis.call('SET', KEYS[i], ARGV[at + 1], 'PX', ARGV[at + 3])
+    redis.call('ZADD', KEYS[1], ARGV[at + 2], KEYS[i])
+    updated = updated + 1
+  end
+end
+return updated
+)lua";
+
 // KEYS: deadline set (members are record keys), and for game servers the set of addresses.
 // ARGV: now, then (game servers) the key prefix of addresses. Removes and returns every record
 // whose deadline has passed; each goes to exactly one caller.

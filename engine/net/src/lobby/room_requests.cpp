@@ -136,6 +136,7 @@ void LobbyService::create_room(const Request& request, const wire::CreateRoom& c
     return fail(request, error_code_for(error), message_for(error));
   }
   player.room = room.id;
+  update_record(request.session.player, player);
   ++rooms_by_address_[request.session.address];
   room_creator_address_.emplace(room.id, request.session.address);
   reply(request, room_detail_reply(request.id, room, {}));
@@ -152,6 +153,7 @@ void LobbyService::join_room(const Request& request, const wire::JoinRoom& join)
     return fail(request, error_code_for(error), message_for(error));
   }
   player.room = join.room_id();
+  update_record(request.session.player, player);
   const std::optional<RoomInfo> room = state_.room(player.room);
   if (!room)
     return fail(request, wire::ErrorCode::room_not_found, message_for(StateError::room_not_found));
@@ -179,6 +181,7 @@ void LobbyService::leave_room(const Request& request) {
   Player& player = *player_of(request.session);
   if (player.room == 0) return fail(request, wire::ErrorCode::not_in_room, "you are in no room");
   const RoomId room = std::exchange(player.room, 0);
+  update_record(request.session.player, player);
   reply(request, ok_reply(request.id));
   if (auto member = member_of(room, request.session.player)) {
     remove_from_room(room, *member, wire::PresenceKind::left);
@@ -205,6 +208,7 @@ void LobbyService::kick(const Request& request, const wire::KickPlayer& kick) {
                   presence_event(room->id, wire::PresenceKind::kicked, *member)});
   if (const auto kicked = players_.find(member->player); kicked != players_.end()) {
     kicked->second.room = 0;
+    update_record(kicked->first, kicked->second);
   }
   remove_from_room(room->id, *member, wire::PresenceKind::kicked);
 }

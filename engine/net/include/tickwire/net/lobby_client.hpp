@@ -245,6 +245,8 @@ class LobbyClient {
   const std::optional<LobbyRoom>& room() const { return room_; }
   bool is_host() const { return room_ && room_->host_player_id == player_id_; }
   const std::vector<LobbyRoomSummary>& rooms() const { return rooms_; }
+  // The room's history (on joining it, or resuming into it), then the lines as they come; a line
+  // that arrives both in the history and live is kept (and reported as a `chat` event) once.
   const std::deque<LobbyChatLine>& chat_log() const { return chat_log_; }
   // Round-trip time of the connection, milliseconds (0 until measured).
   double rtt_ms() const;

@@ -89,7 +89,10 @@ struct RoomFilter {
   std::size_t limit = static_cast<std::size_t>(-1);  // rooms at most, lowest ids first
 };
 
-// A dropped player's identity and seat, kept for their resume token until `expires_unix_ms`.
+// A player's identity and seat, kept for their resume token until `expires_unix_ms`. The lobby
+// process a player is connected to keeps their record with a deadline it renews (a lease), so
+// that if the process dies (kill -9) the player can still resume on another process until the
+// deadline; a dropped player's record has their resume grace as its deadline.
 struct ResumeRecord {
   LobbyPlayerId player = 0;
   std::string nickname;
@@ -146,6 +149,10 @@ struct Broadcast {
   // receiving it change a shared store's version() (the lobby re-reads every room then). Chat
   // changes neither and says false: a busy chat would otherwise re-read the rooms per line.
   bool changes_rooms = true;
+  // Non-empty: not a message to deliver but an order. The process that has `target`'s session
+  // whose resume token is this one closes that session as it is (no drop, no resume record): the
+  // player resumed on another connection with that token, perhaps on another process.
+  std::string ends_session{};
 };
 
 class LobbyState {
@@ -174,6 +181,11 @@ class LobbyState {
 
   // Dropped players waiting to resume.
   virtual void store_resume(const std::string& token, ResumeRecord record) = 0;
+  // Replaces each record still stored under its token (deadline included), in one go. A record
+  // taken meanwhile (its token was used) is not made again, so that a token works once. Returns
+  // how many were replaced.
+  virtual std::size_t update_resumes(
+      const std::vector<std::pair<std::string, ResumeRecord>>& records) = 0;
   // Removes and returns the record, if any (expired or not: the caller checks).
   virtual std::optional<ResumeRecord> take_resume(const std::string& token) = 0;
   // Removes and returns every record expired at `now_unix_ms`; each is returned to one caller

@@ -1,0 +1,131 @@
+// Resume: a player's record (token -> player, nickname, room) kept while they are connected and
+// after they drop, the leases that keep it and their nickname alive, and a resume that takes
+// the seat back, on this lobby process or another sharing the state (docs/cluster.md, "When a
+// lobby node dies").
+
+#include "lobby/lobby_service.hpp"
+#include "lobby/lobby_validation.hpp"
+
+namespace tickwire::net::lobby_detail {
+
+void LobbyService::resume(const Request& request, const std::string& token) {
+  // Taking the record is what makes a token work once: of two connections resuming with it (on
+  // one process or two), one gets it.
+  std::optional<ResumeRecord> record = state_.take_resume(token);
+  const std::uint64_t now = unix_time_ms();
+  if (!record || record->expires_unix_ms <= now) {
+    // An expired record is freed by on_tick(); put it back so that it is.
+    if (record) state_.store_resume(token, *record);
+    return fail(request, wire::ErrorCode::resume_failed,
+                "the resume token is unknown or expired: say Hello with a nickname");
+  }
+  // The token may be that of a session still open: its connection has not dropped yet (a
+  // half-open connection), or it did and its process has not seen it, or the process was killed
+  // and its connections went with it. That session ends, here at once or on its own process
+  // when the broadcast below arrives, so that the player has one session.
+  end_superseded_session(record->player, token, /*counted_here=*/true);
+  state_.publish({Broadcast::Audience::player, record->player,
+                  std::make_shared<const std::vector<std::byte>>(), /*changes_rooms=*/false,
+                  token});
+  // The player is connected again: their nickname's lease is this process's to renew.
+  state_.claim_nickname(nickname_key(record->nickname), record->player, live_nickname_lease(now));
+  request.session.player = record->player;
+  // The nickname now counts for the address it came back from.
+  count_down(nicknames_by_address_, record->address);
+  ++nicknames_by_address_[request.session.address];
+  Player& entry = players_[record->player];
+  entry.peer = request.peer;
+  entry.nickname = record->nickname;
+  entry.resume_token = new_resume_token();  // each token works once
+  entry.address = request.session.address;
+  std::optional<RoomInfo> room;
+  if (record->room != 0 &&
+      state_.set_connected(record->room, record->player, true) == StateError::none) {
+    entry.room = record->room;
+    room = state_.room(record->room);
+  }
+  state_.store_resume(entry.resume_token, live_record(record->player, entry, now));
+  const std::vector<ChatEntry> history =
+      room ? history_for_join(room->id) : std::vector<ChatEntry>{};
+  // The oldest lines give way if the whole history would not fit in one message.
+  std::string json;
+  const MessageBytes welcome = fit(
+      request.session, history.size(), 0,
+      [&](std::size_t lines) {
+        return welcome_reply(request.id, record->player, entry.nickname, entry.resume_token,
+                             config_.resume_grace_ms, room ? &*room : nullptr,
+                             {history.data() + (history.size() - lines), lines});
+      },
+      json);
+  if (welcome) {
+    reply(request, welcome, &json);
+  } else {
+    fail(request, wire::ErrorCode::reply_too_large, "the room's state does not fit in a message");
+  }
+  if (room) {
+    if (auto member = member_of(room->id, record->player)) {
+      state_.publish({Broadcast::Audience::room, room->id,
+                      presence_event(room->id, wire::PresenceKind::reconnected, *member)});
+    }
+    // Back while their room plays: a fresh ticket (a new nonce, new session keys) for their seat
+    // in the running match. The one they had may be used or expired; it stays burnt.
+    if (room->match_id != 0 && welcome) {
+      send_match_ticket(record->player, room->match_id, room->match_server);
+    }
+  }
+}
+
+void LobbyService::renew_leases(Clock::time_point now) {
+  if (now < next_nickname_renewal_) return;
+  next_nickname_renewal_ = now + std::chrono::milliseconds(config_.nickname_lease_ms / 3);
+  if (players_.empty()) return;
+  const std::uint64_t now_unix_ms = unix_time_ms();
+  std::vector<std::pair<std::string, PlayerId>> held;
+  held.reserve(players_.size());
+  for (const auto& [id, player] : players_)
+    held.emplace_back(nickname_key(player.nickname), id);
+  state_.renew_nicknames(held, live_nickname_lease(now_unix_ms));
+  if (config_.resume_grace_ms == 0) return;
+  std::vector<std::pair<std::string, ResumeRecord>> records;
+  records.reserve(players_.size());
+  for (const auto& [id, player] : players_)
+    records.emplace_back(player.resume_token, live_record(id, player, now_unix_ms));
+  // A record that is gone was taken by a resume elsewhere: that session's broadcast ends ours.
+  state_.update_resumes(records);
+}
+
+ResumeRecord LobbyService::live_record(PlayerId id, const Player& player,
+                                       std::uint64_t now_unix_ms) const {
+  // Past the lease the record waits a grace like a dropped player's, counted from the last
+  // renewal: a player of a killed process may come back that long after it died.
+  return {id, player.nickname, player.room,
+          now_unix_ms + config_.nickname_lease_ms + config_.resume_grace_ms, player.address};
+}
+
+std::uint64_t LobbyService::live_nickname_lease(std::uint64_t now_unix_ms) const {
+  if (config_.resume_grace_ms == 0) return now_unix_ms + config_.nickname_lease_ms;
+  // A lease past the record's deadline: whichever process takes the expired record frees the
+  // nickname with the seat, and the nickname is never free while the seat is held.
+  return now_unix_ms + 2 * std::uint64_t{config_.nickname_lease_ms} + config_.resume_grace_ms;
+}
+
+void LobbyService::update_record(PlayerId id, const Player& player) {
+  if (config_.resume_grace_ms == 0) return;
+  state_.update_resumes({{player.resume_token, live_record(id, player, unix_time_ms())}});
+}
+
+void LobbyService::end_superseded_session(PlayerId player, const std::string& token,
+                                          bool counted_here) {
+  const auto it = players_.find(player);
+  if (it == players_.end() || it->second.resume_token != token) return;
+  const PeerId peer = it->second.peer;
+  if (!counted_here) count_down(nicknames_by_address_, it->second.address);
+  players_.erase(it);
+  // The connection's close then finds no player: nothing is dropped or freed.
+  if (const auto session = sessions_.find(peer); session != sessions_.end()) {
+    session->second.player = 0;
+  }
+  close(peer, CloseReason::resumed_elsewhere);
+}
+
+}  // namespace tickwire::net::lobby_detail
