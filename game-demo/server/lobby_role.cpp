@@ -84,6 +84,8 @@ net::LobbyConfig lobby_config(const ServerOptions& options, const std::string& h
   config.request_burst = options.request_burst;
   config.requests_per_second = options.requests_per_second;
   config.max_players_per_room = options.max_players;
+  config.resume_grace_ms = options.resume_grace_ms;
+  config.nickname_lease_ms = options.nickname_lease_ms;
   // A full room's reply to JoinRoom must fit in one message (validate() checks): about 100
   // bytes a member as JSON, with room to spare.
   config.websocket.common.max_message_size = std::max<std::size_t>(
@@ -125,8 +127,6 @@ net::Status name_game_servers(const ServerOptions& options, const ServerKeys& ke
   config.allow_any_registered_address = options.allow_any_registered_address;
   config.max_game_server_capacity = options.max_game_server_capacity;
   config.game_server_lease_ms = options.game_server_lease_ms;
-  config.resume_grace_ms = options.resume_grace_ms;
-  config.nickname_lease_ms = options.nickname_lease_ms;
   std::printf("game servers may register with %zu allowed key(s)%s\n",
               config.game_server_keys.size(),
               config.allow_any_registered_address ? ", at any address" : "");
