@@ -9,7 +9,7 @@ set -euo pipefail
 server=$1
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
-lobby_port=17760
+lobby_port=17860  # each demo test has ports of its own: ctest runs them side by side
 fail() { echo "FAIL: $*"; exit 1; }
 
 mkdir "$work/replays"
