@@ -73,7 +73,8 @@ Input input_for(sim::WireTick tick) {
 
 int main() {
   const sim::EntitySchema schema = make_schema();
-  if (!schema.error().empty()) return std::fprintf(stderr, "%s\n", schema.error().c_str()), 1;
+  if (const auto valid = schema.validate(); !valid)
+    return std::fprintf(stderr, "schema: %s\n", valid.message().c_str()), 1;
 
   // Transport: encrypted ENet, with a ticket this program issues as a lobby would (see echo).
   const auto lobby = net::JoinTicketIssuer::generate();

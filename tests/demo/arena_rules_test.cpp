@@ -15,7 +15,7 @@ namespace arena {
 namespace {
 
 TEST(Arena, entity_types_come_from_the_games_own_flatbuffers_schema) {
-  ASSERT_TRUE(schema().error().empty()) << schema().error();
+  ASSERT_TRUE(schema().validate().ok()) << schema().validate().message();
   ASSERT_EQ(schema().type_count(), 2u);
   EXPECT_EQ(schema().type(player_type()).name, "arena.Player");
   EXPECT_EQ(schema().type(player_type()).fields.size(), 8u);

@@ -13,7 +13,7 @@ namespace tickwire::sim {
 ClientReplicator::ClientReplicator(EntitySchema schema, ReplicatorConfig config)
     : schema_(std::move(schema)), config_(config), history_(config.history) {
   assert(config_.validate().ok());
-  assert(schema_.error().empty());
+  assert(schema_.validate().ok());
 }
 
 ClientReplicator::~ClientReplicator() = default;
@@ -21,7 +21,8 @@ ClientReplicator::~ClientReplicator() = default;
 Result<std::unique_ptr<ClientReplicator>> ClientReplicator::create(EntitySchema schema,
                                                                    ReplicatorConfig config) {
   if (Status valid = config.validate(); !valid.ok()) return valid;
-  if (!schema.error().empty()) return Status::error("entity schema: " + schema.error());
+  if (Status valid = schema.validate(); !valid.ok())
+    return Status::error("entity schema: " + valid.message());
   return std::make_unique<ClientReplicator>(std::move(schema), config);
 }
 

@@ -40,7 +40,8 @@ Interpolator::Interpolator(EntitySchema schema, InterpolationConfig config)
 Result<std::unique_ptr<Interpolator>> Interpolator::create(EntitySchema schema,
                                                            InterpolationConfig config) {
   if (Status valid = config.validate(); !valid.ok()) return valid;
-  if (!schema.error().empty()) return Status::error("entity schema: " + schema.error());
+  if (Status valid = schema.validate(); !valid.ok())
+    return Status::error("entity schema: " + valid.message());
   return std::make_unique<Interpolator>(std::move(schema), config);
 }
 

@@ -43,7 +43,7 @@ class ServerReplicator::Workers : public detail::WorkerPool {
 ServerReplicator::ServerReplicator(EntitySchema schema, ReplicatorConfig config)
     : schema_(std::move(schema)), config_(config) {
   assert(config_.validate().ok());
-  assert(schema_.error().empty());
+  assert(schema_.validate().ok());
   if (config_.encode_threads > 1) workers_ = std::make_unique<Workers>(config_.encode_threads);
 }
 
@@ -52,7 +52,8 @@ ServerReplicator::~ServerReplicator() = default;
 Result<std::unique_ptr<ServerReplicator>> ServerReplicator::create(EntitySchema schema,
                                                                    ReplicatorConfig config) {
   if (Status valid = config.validate(); !valid.ok()) return valid;
-  if (!schema.error().empty()) return Status::error("entity schema: " + schema.error());
+  if (Status valid = schema.validate(); !valid.ok())
+    return Status::error("entity schema: " + valid.message());
   return std::make_unique<ServerReplicator>(std::move(schema), config);
 }
 
