@@ -97,13 +97,22 @@ int main() {
   for (int i = 0; i < 16; ++i)
     cubes.push_back({i * 7.0 - 52, i * -5.0 + 40, (i % 5) * 3.0 - 6, (i % 3) * 4.0 - 4});
   Player player;
-  sim::ServerReplicator server_replicator(schema);
+  auto made_server_replicator = sim::ServerReplicator::create(schema);
+  if (!made_server_replicator)
+    return std::fprintf(stderr, "server: %s\n", made_server_replicator.error().c_str()), 1;
+  sim::ServerReplicator& server_replicator = *made_server_replicator.value();
   std::map<sim::WireTick, std::uint64_t> sent_hashes;
   net::PeerId peer = net::kInvalidPeer;
 
   // Client state: its replicator, its own cube predicted, the others interpolated.
-  sim::ClientReplicator client_replicator(schema);
-  sim::Interpolator interpolator(schema);
+  auto made_client_replicator = sim::ClientReplicator::create(schema);
+  if (!made_client_replicator)
+    return std::fprintf(stderr, "client: %s\n", made_client_replicator.error().c_str()), 1;
+  sim::ClientReplicator& client_replicator = *made_client_replicator.value();
+  auto made_interpolator = sim::Interpolator::create(schema);
+  if (!made_interpolator)
+    return std::fprintf(stderr, "client: %s\n", made_interpolator.error().c_str()), 1;
+  sim::Interpolator& interpolator = *made_interpolator.value();
   sim::Predictor<Player, Input> predictor({}, move_player, [](const Player& a, const Player& b) {
     return std::hypot(a.x - b.x, a.y - b.y);
   });

@@ -11,6 +11,8 @@
 
 #include <tickwire/sim/replicator.hpp>
 
+#include "../support/created.hpp"
+
 namespace arena {
 namespace {
 
@@ -174,11 +176,11 @@ TEST(Arena, same_inputs_give_the_same_world_and_the_state_replicates_exactly) {
   const auto [second, second_state] = run();
   EXPECT_EQ(first, second);
   // Through the replicator and back, bit for bit.
-  tickwire::sim::ServerReplicator server(schema());
-  tickwire::sim::ClientReplicator client(schema());
-  server.add_client(1);
-  ASSERT_TRUE(client.on_message(server.snapshot_for(1, 1, first_state)));
-  EXPECT_EQ(client.latest(), first_state);
+  const auto server = tickwire::test::created(tickwire::sim::ServerReplicator::create(schema()));
+  const auto client = tickwire::test::created(tickwire::sim::ClientReplicator::create(schema()));
+  server->add_client(1);
+  ASSERT_TRUE(client->on_message(server->snapshot_for(1, 1, first_state)));
+  EXPECT_EQ(client->latest(), first_state);
 }
 
 }  // namespace
