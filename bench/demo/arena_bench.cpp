@@ -27,6 +27,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <random>
@@ -182,8 +183,13 @@ void baselines(const Options& options, int players, Result& result) {
   replication.tick_rate_hz = options.tick_rate;
   replication.snapshot_rate_hz = options.snapshot_rate;
   replication.max_snapshot_bytes = 0;  // a full snapshot is whatever size it is
-  sim::ServerReplicator full(arena::schema(), replication);
-  full.add_client(1);  // never acknowledges: every snapshot is full
+  auto made = sim::ServerReplicator::create(arena::schema(), replication);
+  if (!made) {
+    std::fprintf(stderr, "replication: %s\n", made.error().c_str());  // rates from the options
+    std::exit(2);
+  }
+  const std::unique_ptr<sim::ServerReplicator> full = std::move(made.value());
+  full->add_client(1);  // never acknowledges: every snapshot is full
   std::uint64_t full_bytes = 0;
   const int ticks = static_cast<int>(options.seconds * options.tick_rate);
   std::map<arena::PlayerId, arena::PlayerInput> inputs;
@@ -202,8 +208,8 @@ void baselines(const Options& options, int players, Result& result) {
     const double start = arena::thread_cpu_us();
     world.step(inputs);
     step_us.push_back(arena::thread_cpu_us() - start);
-    if (full.snapshot_due(static_cast<sim::WireTick>(t)))
-      full_bytes += full.snapshot_for(1, static_cast<sim::WireTick>(t), world.state()).size();
+    if (full->snapshot_due(static_cast<sim::WireTick>(t)))
+      full_bytes += full->snapshot_for(1, static_cast<sim::WireTick>(t), world.state()).size();
   }
   std::sort(step_us.begin(), step_us.end());
   result.sim_only_median_us = arena::percentile_of_sorted(step_us, 0.5);

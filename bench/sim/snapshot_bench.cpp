@@ -64,11 +64,12 @@ std::size_t plain_flatbuffers_snapshot(
 Result run(Scenario& scenario, const Options& options) {
   sim::ReplicatorConfig config;
   config.max_snapshot_bytes = 0;  // measure compression, not the budget
-  sim::ServerReplicator server(scenario.schema(), config);
+  // The scenarios' schemas and this config are valid: value() would throw otherwise.
+  const auto server = sim::ServerReplicator::create(scenario.schema(), config).value();
   std::vector<std::unique_ptr<sim::ClientReplicator>> clients;
   for (std::size_t c = 0; c < scenario.clients(); ++c) {
-    server.add_client(static_cast<sim::ClientId>(c));
-    clients.push_back(std::make_unique<sim::ClientReplicator>(scenario.schema(), config));
+    server->add_client(static_cast<sim::ClientId>(c));
+    clients.push_back(sim::ClientReplicator::create(scenario.schema(), config).value());
   }
   std::mt19937_64 random(options.seed);
   std::bernoulli_distribution lost(options.loss);
@@ -97,14 +98,14 @@ Result run(Scenario& scenario, const Options& options) {
     const auto wire_tick = static_cast<sim::WireTick>(tick);
     const sim::WorldState world = scenario.state();
     while (!acks.empty() && acks.front().due <= snapshot_index) {
-      server.on_message(acks.front().client, acks.front().bytes);
+      server->on_message(acks.front().client, acks.front().bytes);
       acks.pop_front();
     }
     const bool counted = snapshot_index > warmup_snapshots;
     for (std::size_t c = 0; c < clients.size(); ++c) {
       const auto id = static_cast<sim::ClientId>(c);
       const auto start = Clock::now();
-      const std::vector<std::byte> message = server.snapshot_for(id, wire_tick, world);
+      const std::vector<std::byte> message = server->snapshot_for(id, wire_tick, world);
       const auto encoded = Clock::now();
       bool applied = false;
       if (!lost(random)) {
@@ -113,7 +114,7 @@ Result run(Scenario& scenario, const Options& options) {
       }
       if (counted) {
         encode += encoded - start;
-        result.body_bits += static_cast<double>(server.client_stats(id)->last_snapshot_bits);
+        result.body_bits += static_cast<double>(server->client_stats(id)->last_snapshot_bits);
         result.message_bytes += static_cast<double>(message.size());
         entity_samples += world.size();
         ++measured;

@@ -42,7 +42,6 @@ sim::EntitySchema make_schema() {
                sim::FieldSpec::real("y", -64, 64, 1.0 / 64)}});
   return schema;
 }
-constexpr sim::TypeId kCube = 0, kPlayer = 1;
 
 struct Cube {
   double x, y, vx, vy;
@@ -73,7 +72,13 @@ Input input_for(sim::WireTick tick) {
 
 int main() {
   const sim::EntitySchema schema = make_schema();
-  if (!schema.error().empty()) return std::fprintf(stderr, "%s\n", schema.error().c_str()), 1;
+  if (const auto valid = schema.validate(); !valid)
+    return std::fprintf(stderr, "schema: %s\n", valid.message().c_str()), 1;
+  // Types and fields looked up once, by name, so that reordering the schema breaks nothing.
+  const sim::TypeId cube_type = *schema.find_type("cube"),
+                    player_type = *schema.find_type("player");
+  const std::size_t player_x = *schema.find_field(player_type, "x"),
+                    player_y = *schema.find_field(player_type, "y");
 
   // Transport: encrypted ENet, with a ticket this program issues as a lobby would (see echo).
   const auto lobby = net::JoinTicketIssuer::generate();
@@ -96,13 +101,22 @@ int main() {
   for (int i = 0; i < 16; ++i)
     cubes.push_back({i * 7.0 - 52, i * -5.0 + 40, (i % 5) * 3.0 - 6, (i % 3) * 4.0 - 4});
   Player player;
-  sim::ServerReplicator server_replicator(schema);
+  auto made_server_replicator = sim::ServerReplicator::create(schema);
+  if (!made_server_replicator)
+    return std::fprintf(stderr, "server: %s\n", made_server_replicator.error().c_str()), 1;
+  sim::ServerReplicator& server_replicator = *made_server_replicator.value();
   std::map<sim::WireTick, std::uint64_t> sent_hashes;
   net::PeerId peer = net::kInvalidPeer;
 
   // Client state: its replicator, its own cube predicted, the others interpolated.
-  sim::ClientReplicator client_replicator(schema);
-  sim::Interpolator interpolator(schema);
+  auto made_client_replicator = sim::ClientReplicator::create(schema);
+  if (!made_client_replicator)
+    return std::fprintf(stderr, "client: %s\n", made_client_replicator.error().c_str()), 1;
+  sim::ClientReplicator& client_replicator = *made_client_replicator.value();
+  auto made_interpolator = sim::Interpolator::create(schema);
+  if (!made_interpolator)
+    return std::fprintf(stderr, "client: %s\n", made_interpolator.error().c_str()), 1;
+  sim::Interpolator& interpolator = *made_interpolator.value();
   sim::Predictor<Player, Input> predictor({}, move_player, [](const Player& a, const Player& b) {
     return std::hypot(a.x - b.x, a.y - b.y);
   });
@@ -131,9 +145,9 @@ int main() {
     sim::WorldState::Builder builder;
     for (std::size_t i = 0; i < cubes.size(); ++i) {
       const std::array<double, 4> values{cubes[i].x, cubes[i].y, cubes[i].vx, cubes[i].vy};
-      builder.set_values(schema, static_cast<sim::EntityId>(i + 1), kCube, values);
+      builder.set_values(schema, static_cast<sim::EntityId>(i + 1), cube_type, values);
     }
-    builder.set_values(schema, kPlayerId, kPlayer, std::array<double, 2>{player.x, player.y});
+    builder.set_values(schema, kPlayerId, player_type, std::array<double, 2>{player.x, player.y});
     const sim::WorldState world = builder.build();
     if (peer != net::kInvalidPeer && server_replicator.snapshot_due(tick)) {
       sent_hashes[tick] = world.hash();
@@ -155,8 +169,8 @@ int main() {
       if (const auto own = latest.find(kPlayerId);
           own && client_replicator.last_applied_input() > 0) {
         predictor.reconcile(client_replicator.last_applied_input(),
-                            {schema.dequantize(kPlayer, 0, own->fields[0]),
-                             schema.dequantize(kPlayer, 1, own->fields[1])});
+                            {schema.dequantize(player_type, player_x, own->fields[player_x]),
+                             schema.dequantize(player_type, player_y, own->fields[player_y])});
       }
     }
     if (client_tick != 0) {

@@ -143,9 +143,13 @@ void ReplayScreen::draw_world(Ui& ui, const Box& arena) {
   const auto& types = schema();
   for (std::size_t i = 0; i < state.size(); ++i) {
     const auto e = state.at(i);
-    const float x = sx(types.dequantize(e.type, 0, e.fields[0]));
-    const float y = sy(types.dequantize(e.type, 1, e.fields[1]));
-    if (e.type == drone_type()) {
+    // Positions by name (looked up once in arena.fbs): the two types need not agree on order.
+    const bool drone = e.type == drone_type();
+    const std::size_t x_field = drone ? drone_fields().x : player_fields().x;
+    const std::size_t y_field = drone ? drone_fields().y : player_fields().y;
+    const float x = sx(types.dequantize(e.type, x_field, e.fields[x_field]));
+    const float y = sy(types.dequantize(e.type, y_field, e.fields[y_field]));
+    if (drone) {
       ui.circle(x, y, drone_radius, palette::drone);
       continue;
     }

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -44,20 +45,20 @@ struct ArenaServer::Spectator {
 
 struct ArenaServer::Match {
   Match(std::uint64_t match_id, const Config& rules,
-        const tickwire::sim::ReplicatorConfig& replication,
-        const tickwire::sim::ReplicatorConfig& spectator_replication, double grid_cell_m)
+        std::unique_ptr<tickwire::sim::ServerReplicator> players_replicator,
+        std::unique_ptr<tickwire::sim::ServerReplicator> spectators_replicator, double grid_cell_m)
       : id(match_id),
         world(rules),
-        replicator(schema(), replication),
-        spectator_replicator(schema(), spectator_replication),
+        replicator(std::move(players_replicator)),
+        spectator_replicator(std::move(spectators_replicator)),
         grid(grid_cell_m) {}
   std::uint64_t id;
   World world;
-  tickwire::sim::ServerReplicator replicator;
+  std::unique_ptr<tickwire::sim::ServerReplicator> replicator;  // never null
   std::map<tickwire::net::PeerId, Player> players;
   // Spectators watch through a replicator of their own: their snapshots are of older ticks
   // than the players', under their own budget, and it takes no input from them.
-  tickwire::sim::ServerReplicator spectator_replicator;
+  std::unique_ptr<tickwire::sim::ServerReplicator> spectator_replicator;  // never null
   std::map<tickwire::net::PeerId, Spectator> spectators;
   std::vector<tickwire::net::PeerId> spectator_peers;  // kept between ticks for its capacity
   // What spectators are yet to see, oldest first: the states of the snapshot ticks and the

@@ -146,7 +146,7 @@ void ArenaServer::prioritize_nearby(Match& match) {
   // own entity comes first of all (prediction is reconciled against it).
   // Asked once per player's snapshot, so the viewer is looked up once and each changed entity
   // costs arithmetic only.
-  match.replicator.priority = [&match](sim::ClientId client) -> sim::EntityPriority {
+  match.replicator->priority = [&match](sim::ClientId client) -> sim::EntityPriority {
     const auto found = match.viewers.find(client);
     const Match::Viewer viewer = found != match.viewers.end() ? found->second : Match::Viewer{};
     return [viewer](const sim::WorldState::Entity& e) {
@@ -165,9 +165,9 @@ void ArenaServer::prioritize_nearby(Match& match) {
 void ArenaServer::limit_to_view(Match& match) {
   // Relevancy: what is beyond the view radius is not sent. The grid is filled once per snapshot
   // tick (tick_match), so a player's query costs the entities near them, not the whole match.
-  match.replicator.interest = [&match, radius = config_.view_radius_m](
-                                  sim::ClientId client, const sim::WorldState& state,
-                                  std::vector<std::uint32_t>& indices) {
+  match.replicator->interest = [&match, radius = config_.view_radius_m](
+                                   sim::ClientId client, const sim::WorldState& state,
+                                   std::vector<std::uint32_t>& indices) {
     const auto found = match.viewers.find(client);
     if (found == match.viewers.end()) return;
     const Match::Viewer& viewer = found->second;
@@ -250,9 +250,9 @@ void ArenaServer::on_message(net::Event& event) {
     ++stats_.unexpected_messages;
     malformed = true;
   } else {
-    const std::uint64_t before = match.replicator.counters().malformed;
-    match.replicator.on_message(event.peer, event.payload.bytes());
-    if (match.replicator.counters().malformed != before) {
+    const std::uint64_t before = match.replicator->counters().malformed;
+    match.replicator->on_message(event.peer, event.payload.bytes());
+    if (match.replicator->counters().malformed != before) {
       ++stats_.malformed_updates;
       malformed = true;
     }
@@ -289,8 +289,18 @@ void ArenaServer::on_connected(net::PeerId peer) {
     rules.seed = config_.seed ^ ticket->match_id;
     // Cells half the view radius wide: a player's query reads 5 rows of 5 cells at most.
     const double cell = config_.view_radius_m > 0 ? config_.view_radius_m / 2 : 1.0;
-    slot = std::make_unique<Match>(ticket->match_id, rules, replicator_config(),
-                                   spectator_replicator_config(), cell);
+    auto replicator = sim::ServerReplicator::create(schema(), replicator_config());
+    auto spectator_replicator =
+        sim::ServerReplicator::create(schema(), spectator_replicator_config());
+    if (!replicator || !spectator_replicator) {
+      // start() refused the configs these refuse, and the schema is the game's own: only a bug
+      // gets here. The player is told, and the server goes on.
+      matches_.erase(ticket->match_id);
+      refuse(peer, net::DisconnectReason::refused, "the match could not start");
+      return;
+    }
+    slot = std::make_unique<Match>(ticket->match_id, rules, std::move(replicator.value()),
+                                   std::move(spectator_replicator.value()), cell);
     if (config_.observer) config_.observer->match_began(ticket->match_id, rules);
     prioritize_nearby(*slot);
     if (config_.view_radius_m > 0) limit_to_view(*slot);
@@ -312,7 +322,7 @@ void ArenaServer::on_connected(net::PeerId peer) {
     for (auto it = match.players.begin(); it != match.players.end(); ++it) {
       if (it->second.lobby_player_id != ticket->player_id) continue;
       match_of_peer_.erase(it->first);
-      match.replicator.remove_client(it->first);
+      match.replicator->remove_client(it->first);
       match.viewers.erase(it->first);
       net_->disconnect(it->first, net::DisconnectReason::kicked);
       match.players.erase(it);
@@ -328,7 +338,7 @@ void ArenaServer::on_connected(net::PeerId peer) {
     match.world.add_player(player.entity);
     if (config_.observer) config_.observer->player_joined(match.id, player.entity);
   }
-  match.replicator.add_client(peer);
+  match.replicator->add_client(peer);
   match_of_peer_[peer] = match.id;
   match.scores_changed = true;
 
@@ -347,7 +357,7 @@ void ArenaServer::on_disconnected(net::PeerId peer) {
   Match& match = *matches_.at(found->second);
   match_of_peer_.erase(found);
   if (match.spectators.erase(peer) != 0) {
-    match.spectator_replicator.remove_client(peer);
+    match.spectator_replicator->remove_client(peer);
     return;
   }
   const auto player = match.players.find(peer);
@@ -360,7 +370,7 @@ void ArenaServer::on_disconnected(net::PeerId peer) {
   } else {
     entry.left_at = std::chrono::steady_clock::now();  // idle until they return or time runs out
   }
-  match.replicator.remove_client(peer);
+  match.replicator->remove_client(peer);
   match.viewers.erase(peer);
   match.players.erase(player);
   match.scores_changed = true;
@@ -393,7 +403,7 @@ void ArenaServer::tick() {
           net_->disconnect(peer, net::DisconnectReason::closed);
       }
       if (match.players.empty() && match.spectators.empty()) {
-        worker_cpu_us_finished_ += match.replicator.worker_cpu_seconds() * 1e6;
+        worker_cpu_us_finished_ += match.replicator->worker_cpu_seconds() * 1e6;
         if (config_.observer) config_.observer->match_closed(match.id);
         it = matches_.erase(it);
         continue;
@@ -407,7 +417,7 @@ void ArenaServer::tick() {
         remember_finished(match.id);
         close_spectators(match, net::DisconnectReason::closed);
         if (config_.on_match_over) config_.on_match_over(match.id, net::MatchEndReason::abandoned);
-        worker_cpu_us_finished_ += match.replicator.worker_cpu_seconds() * 1e6;
+        worker_cpu_us_finished_ += match.replicator->worker_cpu_seconds() * 1e6;
         if (config_.observer) config_.observer->match_closed(match.id);
         it = matches_.erase(it);
         continue;
@@ -423,7 +433,7 @@ void ArenaServer::tick() {
   stats_.players = match_of_peer_.size() - stats_.spectators;
   stats_.snapshot_worker_cpu_us = worker_cpu_us_finished_;
   for (const auto& [id, match] : matches_)
-    stats_.snapshot_worker_cpu_us += match->replicator.worker_cpu_seconds() * 1e6;
+    stats_.snapshot_worker_cpu_us += match->replicator->worker_cpu_seconds() * 1e6;
   stats_.tick_cpu_us_last = thread_cpu_us() - cpu_start;
   if (tick_cpu_us_.size() < 1'000'000) tick_cpu_us_.push_back(stats_.tick_cpu_us_last);
   tick_seconds_.observe(stats_.tick_cpu_us_last / 1e6);
@@ -435,7 +445,7 @@ void ArenaServer::tick_match(Match& match) {
   for (auto& [peer, player] : match.players) {
     PlayerInput input = player.last_input;
     input.fire = false;  // a held input moves and aims, never shoots again
-    if (auto bytes = match.replicator.take_input(peer, tick)) {
+    if (auto bytes = match.replicator->take_input(peer, tick)) {
       if (auto decoded = decode_input(*bytes, tick)) {
         input = *decoded;
         player.last_input = input;
@@ -461,7 +471,7 @@ void ArenaServer::tick_match(Match& match) {
     entry.was_alive = state->alive;
   }
 
-  if (match.replicator.snapshot_due(tick)) {
+  if (match.replicator->snapshot_due(tick)) {
     sim::WorldState state = match.world.state();
     if (config_.view_radius_m > 0) index_positions(match, state);
     match.snapshot_peers.clear();
@@ -472,7 +482,7 @@ void ArenaServer::tick_match(Match& match) {
       match.snapshot_peers.push_back(peer);
     }
     const auto encode_start = std::chrono::steady_clock::now();
-    const auto snapshots = match.replicator.snapshots_for(match.snapshot_peers, tick, state);
+    const auto snapshots = match.replicator->snapshots_for(match.snapshot_peers, tick, state);
     const auto now = std::chrono::steady_clock::now();
     stats_.snapshot_encode_wall_us +=
         std::chrono::duration<double, std::micro>(now - encode_start).count();

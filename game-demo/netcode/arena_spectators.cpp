@@ -39,7 +39,7 @@ void ArenaServer::admit_spectator(net::PeerId peer, const net::JoinTicket& ticke
                       std::to_string(config_.max_spectators_per_match) + ")");
   }
   match.spectators.emplace(peer, Spectator{.lobby_player_id = ticket.player_id});
-  match.spectator_replicator.add_client(peer, sim::ClientRole::watcher);
+  match.spectator_replicator->add_client(peer, sim::ClientRole::watcher);
   match_of_peer_[peer] = match.id;
 
   FlatBufferBuilder fbb;
@@ -84,8 +84,8 @@ void ArenaServer::stream_to_spectators(Match& match, std::uint32_t tick) {
       match.spectator_peers.clear();
       for (const auto& [peer, spectator] : match.spectators)
         match.spectator_peers.push_back(peer);
-      const auto snapshots = match.spectator_replicator.snapshots_for(match.spectator_peers,
-                                                                      delayed.tick, delayed.state);
+      const auto snapshots = match.spectator_replicator->snapshots_for(match.spectator_peers,
+                                                                       delayed.tick, delayed.state);
       for (std::size_t i = 0; i < snapshots.size(); ++i) {
         if (net_->send(match.spectator_peers[i], kSnapshotChannel,
                        net::Delivery::unreliable_sequenced, snapshots[i]) == net::SendResult::ok) {
@@ -109,9 +109,9 @@ void ArenaServer::on_spectator_message(Match& match, Spectator& spectator, net::
   // Acknowledgements only: the spectators' replicator counts and drops any input.
   bool malformed = event.channel != kSnapshotChannel;
   if (!malformed) {
-    const auto before = match.spectator_replicator.counters();
-    match.spectator_replicator.on_message(event.peer, event.payload.bytes());
-    const auto& after = match.spectator_replicator.counters();
+    const auto before = match.spectator_replicator->counters();
+    match.spectator_replicator->on_message(event.peer, event.payload.bytes());
+    const auto& after = match.spectator_replicator->counters();
     stats_.spectator_inputs_dropped += after.inputs_from_watchers - before.inputs_from_watchers;
     malformed = after.malformed != before.malformed;
   }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 
 namespace arena {
 
@@ -47,7 +48,18 @@ const DroneFields& drone_fields() {
   return kFields;
 }
 
-World::World(Config config) : config_(config), random_(config.seed), history_(config.tick_rate_hz) {
+namespace {
+// Every Config a World gets has a tick rate of 1..1000 (ArenaServer::start and replay decoding
+// check it), which HitHistory takes: a refusal is a bug in the caller, said as it is.
+tickwire::sim::HitHistory hit_history_for(const Config& config) {
+  auto history = tickwire::sim::HitHistory::create({.tick_rate_hz = config.tick_rate_hz});
+  if (!history) throw std::invalid_argument("arena rules: " + history.error());
+  return std::move(history.value());
+}
+}  // namespace
+
+World::World(Config config)
+    : config_(config), random_(config.seed), history_(hit_history_for(config)) {
   std::uniform_real_distribution<double> place(-config_.half_size, config_.half_size);
   std::uniform_real_distribution<double> turn(-3.14159, 3.14159);
   for (int i = 0; i < config_.drones; ++i) {

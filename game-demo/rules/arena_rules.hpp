@@ -83,6 +83,7 @@ struct Hit {
 
 class World {
  public:
+  // `config.tick_rate_hz` must be 1..1000 (std::invalid_argument, naming it, otherwise).
   explicit World(Config config = {});
 
   // Player ids must be below kFirstDrone (the server numbers its players itself).

@@ -11,11 +11,13 @@
 
 #include <tickwire/sim/replicator.hpp>
 
+#include "../support/created.hpp"
+
 namespace arena {
 namespace {
 
 TEST(Arena, entity_types_come_from_the_games_own_flatbuffers_schema) {
-  ASSERT_TRUE(schema().error().empty()) << schema().error();
+  ASSERT_TRUE(schema().validate().ok()) << schema().validate().message();
   ASSERT_EQ(schema().type_count(), 2u);
   EXPECT_EQ(schema().type(player_type()).name, "arena.Player");
   EXPECT_EQ(schema().type(player_type()).fields.size(), 8u);
@@ -174,11 +176,11 @@ TEST(Arena, same_inputs_give_the_same_world_and_the_state_replicates_exactly) {
   const auto [second, second_state] = run();
   EXPECT_EQ(first, second);
   // Through the replicator and back, bit for bit.
-  tickwire::sim::ServerReplicator server(schema());
-  tickwire::sim::ClientReplicator client(schema());
-  server.add_client(1);
-  ASSERT_TRUE(client.on_message(server.snapshot_for(1, 1, first_state)));
-  EXPECT_EQ(client.latest(), first_state);
+  const auto server = tickwire::test::created(tickwire::sim::ServerReplicator::create(schema()));
+  const auto client = tickwire::test::created(tickwire::sim::ClientReplicator::create(schema()));
+  server->add_client(1);
+  ASSERT_TRUE(client->on_message(server->snapshot_for(1, 1, first_state)));
+  EXPECT_EQ(client->latest(), first_state);
 }
 
 }  // namespace

@@ -18,6 +18,7 @@
 #include <tickwire/schemas/aligned_view.hpp>
 #include <tickwire/sim/replicator.hpp>
 
+#include "../support/created.hpp"
 #include "../support/raw_tcp_client.hpp"
 #include "arena_client.hpp"
 #include "arena_match_generated.h"
@@ -114,7 +115,7 @@ TEST(ArenaClientConfig, an_update_interval_out_of_range_is_refused_naming_the_fi
 TEST_F(ArenaServerTest, inputs_at_ten_times_the_tick_rate_move_a_player_no_faster_than_the_rules) {
   serve(4.0);
   auto client = std::move(net::make_enet_client(raw_client(1)).value());
-  sim::ClientReplicator replicator(schema());
+  const auto replicator = tickwire::test::created(sim::ClientReplicator::create(schema()));
   sim::EntityId self = 0;
   sim::WireTick next_input = 0;
   struct Seen {
@@ -132,22 +133,22 @@ TEST_F(ArenaServerTest, inputs_at_ten_times_the_tick_rate_move_a_player_no_faste
         const auto* message = match::GetMatchMessage(view.data());
         if (message->body_type() == match::MatchBody::Joined)
           self = message->body_as_Joined()->entity_id();
-      } else if (replicator.on_message(event.payload.bytes())) {
-        if (const auto own = replicator.latest().find(self)) {
+      } else if (replicator->on_message(event.payload.bytes())) {
+        if (const auto own = replicator->latest().find(self)) {
           seen.push_back(
-              {replicator.latest_tick(),
+              {replicator->latest_tick(),
                schema().dequantize(own->type, player_fields().x, own->fields[player_fields().x]),
                schema().dequantize(own->type, player_fields().y, own->fields[player_fields().y])});
         }
-        if (next_input == 0) next_input = replicator.latest_tick() + 2;
+        if (next_input == 0) next_input = replicator->latest_tick() + 2;
       }
     }
     if (next_input != 0) {
       // Ten ticks of input every frame, each asking for more than the top speed: a client
       // trying to run ten times as fast.
       for (int i = 0; i < 10; ++i)
-        replicator.add_input(next_input++, raw_input());
-      (void)client->send(kSnapshotChannel, net::Delivery::unreliable, replicator.update_message());
+        replicator->add_input(next_input++, raw_input());
+      (void)client->send(kSnapshotChannel, net::Delivery::unreliable, replicator->update_message());
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(16));
   }

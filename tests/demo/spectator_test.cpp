@@ -16,6 +16,7 @@
 #include <tickwire/net/enet_transport.hpp>
 #include <tickwire/sim/replicator.hpp>
 
+#include "../support/created.hpp"
 #include "arena_client.hpp"
 #include "arena_server.hpp"
 #include "match_observer.hpp"
@@ -166,13 +167,13 @@ TEST(ArenaSpectator, inputs_a_spectator_sends_are_dropped_and_counted_while_the_
   raw.join_ticket = issued.ticket;
   raw.session_keys = issued.keys;
   auto hacked = std::move(net::make_enet_client(raw).value());
-  sim::ClientReplicator replicator(schema());
+  const auto replicator = tickwire::test::created(sim::ClientReplicator::create(schema()));
   std::uint64_t tick = 0;
   const auto send_inputs = [&] {
     net::Event event;
     while (hacked->poll(event, std::chrono::milliseconds(0))) {
       if (event.type == net::EventType::message && event.channel == kSnapshotChannel)
-        (void)replicator.on_message(event.payload.bytes());
+        (void)replicator->on_message(event.payload.bytes());
     }
     if (hacked->state() != net::ClientState::connected) return;
     if (tick == 0) tick = match.recorder->tick() + 5;
@@ -180,9 +181,9 @@ TEST(ArenaSpectator, inputs_a_spectator_sends_are_dropped_and_counted_while_the_
     input.move_x = -1;
     input.fire = true;
     ++tick;
-    replicator.add_input(static_cast<sim::WireTick>(tick), encode_input(input, tick));
+    replicator->add_input(static_cast<sim::WireTick>(tick), encode_input(input, tick));
     (void)hacked->send(hacked->server(), kSnapshotChannel, net::Delivery::unreliable,
-                       replicator.update_message());
+                       replicator->update_message());
     hacked->flush();
   };
   const auto player_snapshots = player->net_graph().snapshots;
@@ -190,7 +191,7 @@ TEST(ArenaSpectator, inputs_a_spectator_sends_are_dropped_and_counted_while_the_
   int updates = 0;
   ASSERT_TRUE(play_until({player.get()}, [&] {
     send_inputs();
-    if (replicator.latest_tick() > 0) ++updates;
+    if (replicator->latest_tick() > 0) ++updates;
     return updates >= 60;
   }));
   serving.reset();

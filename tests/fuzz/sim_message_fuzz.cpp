@@ -30,17 +30,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto bytes = std::as_bytes(std::span(data + 1, size - 1));
   switch (data[0] % 4) {
     case 0: {
-      tickwire::sim::ClientReplicator client(schema);
-      client.on_message(bytes);
+      // The schema and the default config are valid: value() would throw otherwise.
+      const auto client = tickwire::sim::ClientReplicator::create(schema).value();
+      client->on_message(bytes);
       break;
     }
     case 1: {
-      tickwire::sim::ServerReplicator server(schema);
-      server.add_client(1);
+      const auto server = tickwire::sim::ServerReplicator::create(schema).value();
+      server->add_client(1);
       // Snapshots sent, so that acknowledgements (named by their low 16 bits) can decode.
-      (void)server.snapshot_for(1, 3, {});
-      server.on_message(1, bytes);
-      (void)server.take_input(1, 1);
+      (void)server->snapshot_for(1, 3, {});
+      server->on_message(1, bytes);
+      (void)server->take_input(1, 1);
       break;
     }
     case 3: {

@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 
+#include "../support/created.hpp"
 #include "../support/pump.hpp"
 #include "../unit/sim/test_world.hpp"
 #include "tickwire/net/enet_transport.hpp"
@@ -33,8 +34,8 @@ struct Outcome {
 Outcome replicate(net::ServerTransport& server, net::ClientTransport& client, int ticks,
                   const std::function<void()>& wait_a_tick) {
   const sim::EntitySchema schema = sim::test::make_test_schema();
-  sim::ServerReplicator server_replicator(schema);
-  sim::ClientReplicator client_replicator(schema);
+  const auto server_replicator = tickwire::test::created(sim::ServerReplicator::create(schema));
+  const auto client_replicator = tickwire::test::created(sim::ClientReplicator::create(schema));
   sim::test::TestWorld world(test_seed(51), 150);
   std::map<sim::WireTick, std::uint64_t> sent_hashes;
   net::PeerId peer = net::kInvalidPeer;
@@ -45,36 +46,36 @@ Outcome replicate(net::ServerTransport& server, net::ClientTransport& client, in
     while (server.poll(event)) {
       if (event.type == net::EventType::connected) {
         peer = event.peer;
-        server_replicator.add_client(peer);
+        server_replicator->add_client(peer);
       } else if (event.type == net::EventType::message) {
-        server_replicator.on_message(event.peer, event.payload.bytes());
+        server_replicator->on_message(event.peer, event.payload.bytes());
       }
     }
     if (peer != net::kInvalidPeer) {
       ++outcome.connected_ticks;
-      if (server_replicator.take_input(peer, static_cast<sim::WireTick>(tick)))
+      if (server_replicator->take_input(peer, static_cast<sim::WireTick>(tick)))
         ++outcome.inputs_applied;
       world.step();
       const sim::WorldState state = world.state(schema);
       sent_hashes[static_cast<sim::WireTick>(tick)] = state.hash();
       const auto snapshot =
-          server_replicator.snapshot_for(peer, static_cast<sim::WireTick>(tick), state);
+          server_replicator->snapshot_for(peer, static_cast<sim::WireTick>(tick), state);
       EXPECT_EQ(server.send(peer, kSnapshots, net::Delivery::unreliable_sequenced, snapshot),
                 net::SendResult::ok);
     }
     // Client side.
     while (client.poll(event)) {
       if (event.type != net::EventType::message) continue;
-      if (!client_replicator.on_message(event.payload.bytes())) continue;
+      if (!client_replicator->on_message(event.payload.bytes())) continue;
       ++outcome.snapshots_applied;
-      const sim::WireTick applied = client_replicator.latest_tick();
-      if (client_replicator.latest().hash() != sent_hashes[applied]) ++outcome.mismatches;
+      const sim::WireTick applied = client_replicator->latest_tick();
+      if (client_replicator->latest().hash() != sent_hashes[applied]) ++outcome.mismatches;
     }
     if (client.state() == net::ClientState::connected) {
       // The client runs a few ticks ahead; its input for that tick rides with its acknowledgement.
       const std::byte input[] = {std::byte(tick & 0xFF)};
-      client_replicator.add_input(static_cast<sim::WireTick>(tick + 3), input);
-      (void)client.send(kUpdates, net::Delivery::unreliable, client_replicator.update_message());
+      client_replicator->add_input(static_cast<sim::WireTick>(tick + 3), input);
+      (void)client.send(kUpdates, net::Delivery::unreliable, client_replicator->update_message());
     }
     server.flush();
     client.flush();

@@ -11,18 +11,17 @@
 namespace tickwire::sim {
 
 ClientReplicator::ClientReplicator(EntitySchema schema, ReplicatorConfig config)
-    : schema_(std::move(schema)), config_(config), history_(config.history) {
-  assert(config_.validate().ok());
-  assert(schema_.error().empty());
-}
+    : schema_(std::move(schema)), config_(config), history_(config.history) {}
 
 ClientReplicator::~ClientReplicator() = default;
 
 Result<std::unique_ptr<ClientReplicator>> ClientReplicator::create(EntitySchema schema,
                                                                    ReplicatorConfig config) {
   if (Status valid = config.validate(); !valid.ok()) return valid;
-  if (!schema.error().empty()) return Status::error("entity schema: " + schema.error());
-  return std::make_unique<ClientReplicator>(std::move(schema), config);
+  if (Status valid = schema.validate(); !valid.ok())
+    return Status::error("entity schema: " + valid.message());
+  // make_unique cannot reach the private constructor.
+  return std::unique_ptr<ClientReplicator>(new ClientReplicator(std::move(schema), config));
 }
 
 const WorldState& ClientReplicator::latest() const {

@@ -4,6 +4,7 @@
 #include <bit>
 #include <cmath>
 #include <numbers>
+#include <sstream>
 
 namespace tickwire::sim {
 namespace {
@@ -12,6 +13,12 @@ constexpr double kTwoPi = 2 * std::numbers::pi;
 // Quantized values must fit 32 bits with room for the delta arithmetic.
 constexpr double kMaxSteps = 4294967295.0;
 
+std::string number(double value) {
+  std::ostringstream out;
+  out << value;
+  return out.str();
+}
+
 std::string field_error(const std::string& type, const FieldSpec& field, const std::string& what) {
   return "entity type '" + type + "' field '" + field.name + "': " + what;
 }
@@ -19,14 +26,18 @@ std::string field_error(const std::string& type, const FieldSpec& field, const s
 }  // namespace
 
 TypeId EntitySchema::add(EntityType type) {
+  // The first error is the one to fix; the ones after it may only follow from it.
+  const auto refuse = [this](std::string message) {
+    if (status_.ok()) status_ = Status::error(std::move(message));
+    return TypeId{0};
+  };
   if (types_.size() >= kMaxTypes) {
-    error_ = "too many entity types (at most " + std::to_string(kMaxTypes) + ")";
-    return 0;
+    return refuse("entity type '" + type.name + "' is one too many: at most " +
+                  std::to_string(kMaxTypes) + " types");
   }
   if (type.fields.size() > kMaxFields) {
-    error_ = "entity type '" + type.name + "' has " + std::to_string(type.fields.size()) +
-             " fields; at most " + std::to_string(kMaxFields);
-    return 0;
+    return refuse("entity type '" + type.name + "' has " + std::to_string(type.fields.size()) +
+                  " fields; at most " + std::to_string(kMaxFields));
   }
   Compiled compiled;
   for (const FieldSpec& field : type.fields) {
@@ -34,22 +45,26 @@ TypeId EntitySchema::add(EntityType type) {
     switch (field.kind) {
       case FieldKind::real:
         if (!(field.precision > 0) || !(field.max > field.min)) {
-          error_ = field_error(type.name, field, "needs precision > 0 and max > min");
-          return 0;
+          return refuse(field_error(
+              type.name, field,
+              "precision = " + number(field.precision) + ", min = " + number(field.min) +
+                  ", max = " + number(field.max) + " is invalid: use precision > 0 and max > min"));
         }
         steps = std::ceil((field.max - field.min) / field.precision) + 1;
         break;
       case FieldKind::angle:
         if (!(field.precision > 0) || field.precision > kTwoPi) {
-          error_ = field_error(type.name, field, "needs 0 < precision <= 2 pi");
-          return 0;
+          return refuse(field_error(
+              type.name, field,
+              "precision = " + number(field.precision) + " is invalid: use 0 < precision <= 2 pi"));
         }
         steps = std::round(kTwoPi / field.precision);
         break;
       case FieldKind::integer:
         if (!(field.max >= field.min)) {
-          error_ = field_error(type.name, field, "needs max >= min");
-          return 0;
+          return refuse(field_error(type.name, field,
+                                    "min = " + number(field.min) + ", max = " + number(field.max) +
+                                        " is invalid: use max >= min"));
         }
         steps = field.max - field.min + 1;
         break;
@@ -58,8 +73,7 @@ TypeId EntitySchema::add(EntityType type) {
         break;
     }
     if (steps > kMaxSteps) {
-      error_ = field_error(type.name, field, "range / precision needs more than 32 bits");
-      return 0;
+      return refuse(field_error(type.name, field, "range / precision needs more than 32 bits"));
     }
     const auto count = static_cast<std::uint32_t>(steps);
     compiled.steps.push_back(count);
@@ -77,9 +91,9 @@ TypeId EntitySchema::add(EntityType type) {
                      [&](const FieldSpec& other) { return other.name == field.rate_field; });
     if (field.kind != FieldKind::real || rate == type.fields.end() ||
         rate->kind != FieldKind::real || rate->name == field.name) {
-      error_ = field_error(type.name, field,
-                           "rate_field '" + field.rate_field + "' must name another real field");
-      return 0;
+      return refuse(field_error(
+          type.name, field,
+          "rate_field '" + field.rate_field + "' is invalid: use the name of another real field"));
     }
     compiled.rate_index[f] = static_cast<int>(rate - type.fields.begin());
     compiled.rate_scale[f] = rate->precision / field.precision;

@@ -1,7 +1,6 @@
 #include "tickwire/sim/interpolation.hpp"
 
 #include <algorithm>
-#include <cassert>
 #include <cmath>
 #include <numbers>
 
@@ -33,15 +32,15 @@ Status InterpolationConfig::validate() const {
 }
 
 Interpolator::Interpolator(EntitySchema schema, InterpolationConfig config)
-    : schema_(std::move(schema)), config_(config) {
-  assert(config_.validate().ok());
-}
+    : schema_(std::move(schema)), config_(config) {}
 
 Result<std::unique_ptr<Interpolator>> Interpolator::create(EntitySchema schema,
                                                            InterpolationConfig config) {
   if (Status valid = config.validate(); !valid.ok()) return valid;
-  if (!schema.error().empty()) return Status::error("entity schema: " + schema.error());
-  return std::make_unique<Interpolator>(std::move(schema), config);
+  if (Status valid = schema.validate(); !valid.ok())
+    return Status::error("entity schema: " + valid.message());
+  // make_unique cannot reach the private constructor.
+  return std::unique_ptr<Interpolator>(new Interpolator(std::move(schema), config));
 }
 
 void Interpolator::add(WireTick tick, const WorldState& state, double arrival_seconds) {

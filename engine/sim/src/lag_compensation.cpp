@@ -3,10 +3,27 @@
 #include <algorithm>
 #include <cmath>
 
+#include "config_error.hpp"
+
 namespace tickwire::sim {
 
-HitHistory::HitHistory(double tick_rate_hz, double max_rewind_seconds)
-    : max_rewind_ticks_(max_rewind_seconds * tick_rate_hz) {}
+Status HitHistoryConfig::validate() const {
+  using detail::invalid_field;
+  // Negated comparisons: NaN fails them all.
+  if (!(tick_rate_hz >= 1 && tick_rate_hz <= 1000))
+    return invalid_field("tick_rate_hz", tick_rate_hz, "1..1000");
+  if (!(max_rewind_seconds >= 0 && max_rewind_seconds <= 1))
+    return invalid_field("max_rewind_seconds", max_rewind_seconds, "0..1 (seconds)");
+  return {};
+}
+
+Result<HitHistory> HitHistory::create(const HitHistoryConfig& config) {
+  if (Status valid = config.validate(); !valid.ok()) return valid;
+  return HitHistory(config);
+}
+
+HitHistory::HitHistory(const HitHistoryConfig& config)
+    : max_rewind_ticks_(config.max_rewind_seconds * config.tick_rate_hz) {}
 
 void HitHistory::record(std::uint64_t tick, std::vector<HitCircle> volumes) {
   std::sort(volumes.begin(), volumes.end(),

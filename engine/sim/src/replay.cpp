@@ -11,6 +11,8 @@
 #include <tickwire/schemas/replay_generated.h>
 #include <tickwire/schemas/aligned_view.hpp>
 
+#include "config_error.hpp"
+
 namespace tickwire::sim {
 namespace {
 
@@ -61,20 +63,18 @@ std::uint64_t put_frame(std::vector<std::byte>& out, std::uint64_t base,
 
 }  // namespace
 
-std::string ReplayRecorderConfig::validate() const {
-  if (ticks_per_chunk < 1 || ticks_per_chunk > 100'000) {
-    return "ticks_per_chunk = " + std::to_string(ticks_per_chunk) + " is invalid: use 1..100000";
-  }
-  if (max_tick_bytes < 1 || max_tick_bytes > (64u << 20)) {
-    return "max_tick_bytes = " + std::to_string(max_tick_bytes) + " is invalid: use 1..67108864";
-  }
+Status ReplayRecorderConfig::validate() const {
+  using detail::invalid_field;
+  if (ticks_per_chunk < 1 || ticks_per_chunk > 100'000)
+    return invalid_field("ticks_per_chunk", ticks_per_chunk, "1..100000");
+  if (max_tick_bytes < 1 || max_tick_bytes > (64u << 20))
+    return invalid_field("max_tick_bytes", max_tick_bytes, "1..67108864");
   return {};
 }
 
 Result<ReplayRecorder> ReplayRecorder::make(ReplayInfo info, ReplayRecorderConfig config) {
-  if (auto error = config.validate(); !error.empty()) {
-    return Status::error("replay recorder: " + error);
-  }
+  if (Status valid = config.validate(); !valid.ok())
+    return Status::error("replay recorder: " + valid.message());
   if (!(info.tick_rate_hz > 0 && info.tick_rate_hz <= 1000)) {
     return Status::error("replay recorder: tick_rate_hz = " + std::to_string(info.tick_rate_hz) +
                          " is invalid: use 1..1000");

@@ -54,7 +54,8 @@ EntitySchema EntitySchema::from_flatbuffers(std::span<const std::byte> binary_sc
   const std::uint8_t* data = view.data();
   flatbuffers::Verifier verifier(data, binary_schema.size());
   if (!reflection::VerifySchemaBuffer(verifier)) {
-    schema.error_ = "not a binary FlatBuffers schema (make one with flatc --binary --schema)";
+    schema.status_ =
+        Status::error("not a binary FlatBuffers schema (make one with flatc --binary --schema)");
     return schema;
   }
   const reflection::Schema* fbs = reflection::GetSchema(data);
@@ -74,7 +75,7 @@ EntitySchema EntitySchema::from_flatbuffers(std::span<const std::byte> binary_sc
       const std::string name = field->name()->str();
       const auto base = field->type()->base_type();
       const auto fail = [&](const std::string& what) {
-        schema.error_ = "table '" + type_name + "' field '" + name + "': " + what;
+        schema.status_ = Status::error("table '" + type_name + "' field '" + name + "': " + what);
       };
       FieldSpec spec;
       spec.name = name;
@@ -114,10 +115,10 @@ EntitySchema EntitySchema::from_flatbuffers(std::span<const std::byte> binary_sc
       type.fields.push_back(std::move(spec));
     }
     schema.add(std::move(type));
-    if (!schema.error_.empty()) return schema;
+    if (!schema.status_.ok()) return schema;
   }
-  if (schema.types_.empty() && schema.error_.empty()) {
-    schema.error_ = "the schema has no table with the tw_entity attribute";
+  if (schema.types_.empty() && schema.status_.ok()) {
+    schema.status_ = Status::error("the schema has no table with the tw_entity attribute");
   }
   return schema;
 }

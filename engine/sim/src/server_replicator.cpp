@@ -42,8 +42,6 @@ class ServerReplicator::Workers : public detail::WorkerPool {
 
 ServerReplicator::ServerReplicator(EntitySchema schema, ReplicatorConfig config)
     : schema_(std::move(schema)), config_(config) {
-  assert(config_.validate().ok());
-  assert(schema_.error().empty());
   if (config_.encode_threads > 1) workers_ = std::make_unique<Workers>(config_.encode_threads);
 }
 
@@ -52,8 +50,10 @@ ServerReplicator::~ServerReplicator() = default;
 Result<std::unique_ptr<ServerReplicator>> ServerReplicator::create(EntitySchema schema,
                                                                    ReplicatorConfig config) {
   if (Status valid = config.validate(); !valid.ok()) return valid;
-  if (!schema.error().empty()) return Status::error("entity schema: " + schema.error());
-  return std::make_unique<ServerReplicator>(std::move(schema), config);
+  if (Status valid = schema.validate(); !valid.ok())
+    return Status::error("entity schema: " + valid.message());
+  // make_unique cannot reach the private constructor.
+  return std::unique_ptr<ServerReplicator>(new ServerReplicator(std::move(schema), config));
 }
 
 ServerReplicator::Client* ServerReplicator::find(ClientId client) const {

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <random>
 
+#include "../../support/created.hpp"
 #include "../../support/pump.hpp"
 #include "tickwire/sim/replicator.hpp"
 
@@ -37,9 +38,9 @@ Hashes run(const Recorded& recorded, std::uint64_t link_seed) {
        {FieldSpec::real("x", -500, 500, 0.01).with_rate("vx"),
         FieldSpec::real("y", -500, 500, 0.01).with_rate("vy"), FieldSpec::angle("heading", 0.001),
         FieldSpec::real("vx", -20, 20, 0.01), FieldSpec::real("vy", -20, 20, 0.01)}});
-  ServerReplicator server(schema);
-  ClientReplicator client(schema);
-  server.add_client(1);
+  const auto server = tickwire::test::created(ServerReplicator::create(schema));
+  const auto client = tickwire::test::created(ClientReplicator::create(schema));
+  server->add_client(1);
   std::mt19937_64 link(link_seed);
   std::bernoulli_distribution lost(0.2);
   // The game state: the player's ship and 20 drifting drones, simulated in doubles.
@@ -52,9 +53,9 @@ Hashes run(const Recorded& recorded, std::uint64_t link_seed) {
   Hashes hashes;
   for (std::size_t t = 0; t < recorded.inputs.size(); ++t) {
     const auto tick = static_cast<WireTick>(t + 1);
-    client.add_input(tick, recorded.inputs[t]);
-    if (!lost(link)) server.on_message(1, client.update_message());
-    const auto input = server.take_input(1, tick);
+    client->add_input(tick, recorded.inputs[t]);
+    if (!lost(link)) server->on_message(1, client->update_message());
+    const auto input = server->take_input(1, tick);
     Ship& me = ships[0];
     if (input) {
       me.heading += (static_cast<int>((*input)[0]) - 1) * 0.05;
@@ -74,12 +75,12 @@ Hashes run(const Recorded& recorded, std::uint64_t link_seed) {
     const WorldState world = builder.build();
     hashes.server.push_back(world.hash());
     if (t % 2 == 0) {
-      const auto snapshot = server.snapshot_for(1, tick, world);
-      if (!lost(link) && client.on_message(snapshot)) {
-        EXPECT_EQ(client.latest().hash(), world.hash());
+      const auto snapshot = server->snapshot_for(1, tick, world);
+      if (!lost(link) && client->on_message(snapshot)) {
+        EXPECT_EQ(client->latest().hash(), world.hash());
       }
     }
-    hashes.client.push_back(client.latest().hash());
+    hashes.client.push_back(client->latest().hash());
   }
   return hashes;
 }

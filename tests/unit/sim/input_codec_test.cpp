@@ -10,6 +10,7 @@
 
 #include <random>
 
+#include "../../support/created.hpp"
 #include "../../support/pump.hpp"
 #include "bit_stream.hpp"
 #include "test_world.hpp"
@@ -49,8 +50,8 @@ void every_input_arrives_through_20_percent_loss(WireTick ticks_per_update) {
   const EntitySchema schema = test::make_test_schema();
   ReplicatorConfig config;
   config.input_redundancy = 8 * ticks_per_update;
-  ServerReplicator server(schema, config);
-  ClientReplicator client(schema, config);
+  const auto server = tickwire::test::created(ServerReplicator::create(schema, config));
+  const auto client = tickwire::test::created(ClientReplicator::create(schema, config));
   std::mt19937_64 random(seed);
   // The server applies tick t's input when the client is at t + 10 (+ the ticks an input may
   // wait for its update): 25 ms (two ticks) of latency, the rest for the redundancy (8 updates
@@ -65,15 +66,15 @@ void every_input_arrives_through_20_percent_loss(WireTick ticks_per_update) {
   for (WireTick tick = 1; tick <= kTicks + kLead; ++tick) {
     now_us += 16'667;
     while (client_link->poll(event)) {
-      if (event.type == net::EventType::message) (void)client.on_message(event.payload.bytes());
+      if (event.type == net::EventType::message) (void)client->on_message(event.payload.bytes());
     }
     if (tick <= kTicks) {
       last = next_input(random, last);
       sent[tick] = last;
-      client.add_input(tick, last);
+      client->add_input(tick, last);
     }
     if (tick % ticks_per_update == 0) {
-      const auto update = client.update_message();
+      const auto update = client->update_message();
       datagram_bytes += update.size();
       ++datagrams;
       (void)client_link->send(kUpdates, net::Delivery::unreliable, update);
@@ -82,25 +83,25 @@ void every_input_arrives_through_20_percent_loss(WireTick ticks_per_update) {
     while (server_link->poll(event)) {
       if (event.type == net::EventType::connected) {
         peer = event.peer;
-        server.add_client(peer);
+        server->add_client(peer);
       } else if (event.type == net::EventType::message) {
-        server.on_message(event.peer, event.payload.bytes());
+        server->on_message(event.peer, event.payload.bytes());
       }
     }
     if (peer == net::kInvalidPeer || tick <= kLead) continue;
     const WireTick server_tick = tick - kLead;
-    const auto input = server.take_input(peer, server_tick);
+    const auto input = server->take_input(peer, server_tick);
     ASSERT_TRUE(input) << "the input of tick " << server_tick << " never arrived";
     ASSERT_EQ(*input, sent[server_tick]) << "tick " << server_tick;
     ++applied;
-    if (server.snapshot_due(server_tick)) {
+    if (server->snapshot_due(server_tick)) {
       (void)server_link->send(peer, kSnapshots, net::Delivery::unreliable_sequenced,
-                              server.snapshot_for(peer, server_tick, WorldState{}));
+                              server->snapshot_for(peer, server_tick, WorldState{}));
     }
   }
   EXPECT_EQ(applied, kTicks);
-  EXPECT_EQ(server.counters().malformed, 0u);
-  EXPECT_EQ(server.counters().inputs_rejected, 0u);
+  EXPECT_EQ(server->counters().malformed, 0u);
+  EXPECT_EQ(server->counters().inputs_rejected, 0u);
   // The point of the delta coding: far below the 8 inputs of 3-5 bytes each it carries.
   std::printf("[ measured ] %.1f bytes per update, one every %u tick(s)\n",
               static_cast<double>(datagram_bytes) / static_cast<double>(datagrams),
@@ -133,13 +134,13 @@ TEST(ClientUpdate, malformed_and_oversized_updates_are_dropped_counted_and_chang
   const EntitySchema schema = test::make_test_schema();
   ReplicatorConfig config;
   config.max_input_bytes = 16;
-  ServerReplicator server(schema, config);
-  server.add_client(1);
-  server.add_client(2);  // an honest client at the same time
-  (void)server.snapshot_for(1, 1, WorldState{});
-  (void)server.snapshot_for(2, 1, WorldState{});
+  const auto server = tickwire::test::created(ServerReplicator::create(schema, config));
+  server->add_client(1);
+  server->add_client(2);  // an honest client at the same time
+  (void)server->snapshot_for(1, 1, WorldState{});
+  (void)server->snapshot_for(2, 1, WorldState{});
   const std::vector<std::byte> honest_input = {std::byte{1}, std::byte{2}, std::byte{3}};
-  ClientReplicator honest(schema, config);
+  const auto honest = tickwire::test::created(ClientReplicator::create(schema, config));
 
   using detail::BitWriter;
   using detail::UpdateDecode;
@@ -202,17 +203,17 @@ TEST(ClientUpdate, malformed_and_oversized_updates_are_dropped_counted_and_chang
     const auto message = update_of(bits);
     EXPECT_EQ(detail::decode_client_update(message, limits, scratch), update.expected)
         << update.what;
-    server.on_message(1, message);
+    server->on_message(1, message);
     (update.expected == UpdateDecode::malformed ? malformed : rejected) += 1;
-    EXPECT_EQ(server.counters().malformed, malformed) << update.what;
-    EXPECT_EQ(server.counters().inputs_rejected, rejected) << update.what;
+    EXPECT_EQ(server->counters().malformed, malformed) << update.what;
+    EXPECT_EQ(server->counters().inputs_rejected, rejected) << update.what;
   }
   // A real update cut anywhere is refused, or (cut in the FlatBuffers padding after the bits)
   // decodes to the same inputs; random bytes are refused.
-  ClientReplicator sender(schema, config);
+  const auto sender = tickwire::test::created(ClientReplicator::create(schema, config));
   for (WireTick tick = 1; tick <= 4; ++tick)
-    sender.add_input(tick, std::vector<std::byte>(tick + 1, std::byte(tick)));
-  const auto real = sender.update_message();
+    sender->add_input(tick, std::vector<std::byte>(tick + 1, std::byte(tick)));
+  const auto real = sender->update_message();
   detail::DecodedUpdate whole_update;
   ASSERT_EQ(detail::decode_client_update(real, limits, whole_update), UpdateDecode::ok);
   for (std::size_t size = 0; size < real.size(); ++size) {
@@ -226,16 +227,16 @@ TEST(ClientUpdate, malformed_and_oversized_updates_are_dropped_counted_and_chang
     std::vector<std::byte> garbage(random() % 64);
     for (auto& b : garbage)
       b = std::byte(random());
-    server.on_message(1, garbage);
+    server->on_message(1, garbage);
   }
-  EXPECT_GE(server.counters().malformed, malformed + 1900);
+  EXPECT_GE(server->counters().malformed, malformed + 1900);
   for (WireTick tick = 1; tick <= 4; ++tick)
-    EXPECT_FALSE(server.take_input(1, tick)) << "nothing of the bad updates was kept";
+    EXPECT_FALSE(server->take_input(1, tick)) << "nothing of the bad updates was kept";
 
   // The honest client, meanwhile, is unaffected.
-  honest.add_input(2, honest_input);
-  server.on_message(2, honest.update_message());
-  EXPECT_EQ(server.take_input(2, 2), honest_input);
+  honest->add_input(2, honest_input);
+  server->on_message(2, honest->update_message());
+  EXPECT_EQ(server->take_input(2, 2), honest_input);
   // A real update decodes to what was sent.
   EXPECT_EQ(whole_update.first_tick, 1u);
   ASSERT_EQ(whole_update.inputs.size(), 4u);

@@ -12,6 +12,7 @@
 #include <random>
 #include <vector>
 
+#include "../../support/created.hpp"
 #include "../../support/pump.hpp"
 #include "test_world.hpp"
 #include "tickwire/sim/replicator.hpp"
@@ -98,11 +99,11 @@ struct GridInterest {
 
 TEST(Interest, a_far_entity_is_not_sent_a_near_one_is_and_one_that_comes_near_arrives_whole) {
   const EntitySchema schema = test::make_test_schema();
-  ServerReplicator server(schema);
-  ClientReplicator client(schema);
+  const auto server = tickwire::test::created(ServerReplicator::create(schema));
+  const auto client = tickwire::test::created(ClientReplicator::create(schema));
   GridInterest interest{&schema, 40};
-  interest.attach(server);
-  server.add_client(1);
+  interest.attach(*server);
+  server->add_client(1);
   interest.where[1] = {0, 0};
 
   // Id 10 stands by the client, id 11 far away, id 12 far away and walking towards it.
@@ -112,14 +113,14 @@ TEST(Interest, a_far_entity_is_not_sent_a_near_one_is_and_one_that_comes_near_ar
     const WorldState world = drones_at(schema, at);
     interest.index(world);
     ++tick;
-    EXPECT_TRUE(client.on_message(server.snapshot_for(1, tick, world))) << "tick " << tick;
-    server.on_message(1, client.update_message());
+    EXPECT_TRUE(client->on_message(server->snapshot_for(1, tick, world))) << "tick " << tick;
+    server->on_message(1, client->update_message());
     return world;
   };
   send();
-  EXPECT_TRUE(client.latest().find(10)) << "a near entity is sent";
-  EXPECT_FALSE(client.latest().find(11)) << "a far entity is not";
-  EXPECT_FALSE(client.latest().find(12));
+  EXPECT_TRUE(client->latest().find(10)) << "a near entity is sent";
+  EXPECT_FALSE(client->latest().find(11)) << "a far entity is not";
+  EXPECT_FALSE(client->latest().find(12));
 
   // Id 12 walks in; the snapshots are deltas against acknowledged baselines throughout.
   WorldState world;
@@ -127,32 +128,34 @@ TEST(Interest, a_far_entity_is_not_sent_a_near_one_is_and_one_that_comes_near_ar
     at[2] = {x, 0};
     world = send();
   }
-  EXPECT_NE(server.client_stats(1)->last_baseline, 0u) << "deltas must have been used";
-  const auto arrived = client.latest().find(12);
+  EXPECT_NE(server->client_stats(1)->last_baseline, 0u) << "deltas must have been used";
+  const auto arrived = client->latest().find(12);
   ASSERT_TRUE(arrived) << "an entity that came near is sent";
   const auto truth = world.find(12);
   EXPECT_TRUE(std::equal(arrived->fields.begin(), arrived->fields.end(), truth->fields.begin(),
                          truth->fields.end()))
       << "every field of a newly relevant entity arrives, not only what changed";
-  EXPECT_FALSE(client.latest().find(11));
+  EXPECT_FALSE(client->latest().find(11));
 
   // And walks away again: it leaves the client's view.
   at[2] = {-300, 0};
   send();
-  EXPECT_FALSE(client.latest().find(12)) << "an entity gone far is removed from the view";
-  EXPECT_TRUE(client.latest().find(10));
+  EXPECT_FALSE(client->latest().find(12)) << "an entity gone far is removed from the view";
+  EXPECT_TRUE(client->latest().find(10));
 }
 
 TEST(Interest, each_client_gets_what_is_near_it_in_a_moving_world) {
   const std::uint64_t seed = tickwire::test::test_seed(32);
   const EntitySchema schema = test::make_test_schema();
-  ServerReplicator server(schema, ReplicatorConfig{.max_snapshot_bytes = 0});
+  const auto server = tickwire::test::created(
+      ServerReplicator::create(schema, ReplicatorConfig{.max_snapshot_bytes = 0}));
   GridInterest interest{&schema, 150};
-  interest.attach(server);
+  interest.attach(*server);
   std::vector<std::unique_ptr<ClientReplicator>> clients;
   for (ClientId id = 0; id < 4; ++id) {
-    server.add_client(id);
-    clients.push_back(std::make_unique<ClientReplicator>(schema, ReplicatorConfig{}));
+    server->add_client(id);
+    clients.push_back(
+        tickwire::test::created(ClientReplicator::create(schema, ReplicatorConfig{})));
     interest.where[id] = {-300.0 + 200.0 * id, 100.0 * (id % 2)};
   }
   test::TestWorld world(seed, 300);
@@ -161,8 +164,8 @@ TEST(Interest, each_client_gets_what_is_near_it_in_a_moving_world) {
     const WorldState state = world.state(schema);
     interest.index(state);
     for (ClientId id = 0; id < 4; ++id) {
-      ASSERT_TRUE(clients[id]->on_message(server.snapshot_for(id, tick, state)));
-      server.on_message(id, clients[id]->update_message());
+      ASSERT_TRUE(clients[id]->on_message(server->snapshot_for(id, tick, state)));
+      server->on_message(id, clients[id]->update_message());
       // Without a budget the client's view is exactly the world near it (the flag is indexed
       // by its first two fields too: at 1, 2).
       std::vector<std::uint32_t> near;

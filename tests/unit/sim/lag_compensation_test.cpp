@@ -2,12 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 namespace tickwire::sim {
 namespace {
 
 // A target crossing the shooter's line of fire (the x axis) at 10 m/s, 20 m away.
 HitHistory crossing_target(std::uint64_t until_tick) {
-  HitHistory history(60, 0.2);
+  HitHistory history = HitHistory::create({.tick_rate_hz = 60, .max_rewind_seconds = 0.2}).value();
   for (std::uint64_t tick = 1; tick <= until_tick; ++tick) {
     const double y = -5 + 10.0 * static_cast<double>(tick) / 60;  // crosses y = 0 at tick 30
     history.record(tick, {{7, 20, y, 0.5}, {1, 0, 0, 0.5}});
@@ -53,6 +55,26 @@ TEST(LagCompensation, the_shooter_never_hits_itself_and_range_counts) {
   const auto hit = history.raycast(30, 36, -5, 0, 1, 0, 100, 7);
   ASSERT_TRUE(hit);
   EXPECT_EQ(hit->id, 1u);  // the other one; 7 is the shooter here
+}
+
+// Not an assert: create() refuses in Release builds too, with the field, its value and the rule.
+TEST(HitHistoryConfig, an_invalid_config_is_refused_naming_the_field_and_value) {
+  EXPECT_TRUE(HitHistoryConfig{}.validate().ok());
+  EXPECT_TRUE(HitHistory::create().ok());
+  EXPECT_TRUE(HitHistory::create({.max_rewind_seconds = 0}).ok()) << "no rewind at all is fine";
+  const auto no_ticks = HitHistory::create({.tick_rate_hz = 0});
+  ASSERT_FALSE(no_ticks.ok());
+  EXPECT_EQ(no_ticks.error(), "tick_rate_hz = 0.000000 is invalid: use 1..1000");
+  const auto backwards = HitHistory::create({.max_rewind_seconds = -0.1});
+  ASSERT_FALSE(backwards.ok());
+  EXPECT_NE(backwards.error().find("max_rewind_seconds = -0.1"), std::string::npos)
+      << backwards.error();
+  const auto long_ago = HitHistory::create({.max_rewind_seconds = 5});
+  ASSERT_FALSE(long_ago.ok());
+  EXPECT_NE(long_ago.error().find("max_rewind_seconds = 5"), std::string::npos) << long_ago.error();
+  const auto not_a_number = HitHistory::create({.tick_rate_hz = std::nan("")});
+  ASSERT_FALSE(not_a_number.ok());
+  EXPECT_NE(not_a_number.error().find("tick_rate_hz"), std::string::npos) << not_a_number.error();
 }
 
 }  // namespace

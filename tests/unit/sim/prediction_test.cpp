@@ -8,6 +8,7 @@
 
 #include <deque>
 
+#include "../../support/created.hpp"
 #include "tickwire/sim/replicator.hpp"
 
 namespace tickwire::sim {
@@ -43,9 +44,9 @@ struct PlayLog {
 
 PlayLog play(int ticks, int latency_ticks, const std::function<bool(int)>& input_lost) {
   const EntitySchema schema = player_schema();
-  ServerReplicator server(schema);
-  ClientReplicator client(schema);
-  server.add_client(1);
+  const auto server = tickwire::test::created(ServerReplicator::create(schema));
+  const auto client = tickwire::test::created(ClientReplicator::create(schema));
+  server->add_client(1);
   Predictor<Player, Move> predictor({}, step, distance);
   Player authoritative;
   Move last_move;
@@ -61,17 +62,17 @@ PlayLog play(int ticks, int latency_ticks, const std::function<bool(int)>& input
                     static_cast<std::int8_t>((tick / 29) % 3 - 1)};
     predictor.predict(static_cast<std::uint64_t>(tick), move);
     const std::byte bytes[] = {std::byte(move.dx), std::byte(move.dy)};
-    client.add_input(static_cast<WireTick>(tick), bytes);
-    if (!input_lost(tick)) to_server.push_back({tick + latency_ticks, client.update_message()});
+    client->add_input(static_cast<WireTick>(tick), bytes);
+    if (!input_lost(tick)) to_server.push_back({tick + latency_ticks, client->update_message()});
 
     // Server: applies the input for the current tick when it is there (else repeats the last).
     while (!to_server.empty() && to_server.front().due <= tick) {
-      server.on_message(1, to_server.front().bytes);
+      server->on_message(1, to_server.front().bytes);
       to_server.pop_front();
     }
     const int server_tick = tick - latency_ticks;
     if (server_tick >= 1) {
-      if (auto input = server.take_input(1, static_cast<WireTick>(server_tick))) {
+      if (auto input = server->take_input(1, static_cast<WireTick>(server_tick))) {
         last_move = {static_cast<std::int8_t>((*input)[0]), static_cast<std::int8_t>((*input)[1])};
       }
       authoritative = step(authoritative, last_move);
@@ -80,15 +81,15 @@ PlayLog play(int ticks, int latency_ticks, const std::function<bool(int)>& input
       world.set(1, 0, fields);
       to_client.push_back(
           {tick + latency_ticks,
-           server.snapshot_for(1, static_cast<WireTick>(server_tick), world.build())});
+           server->snapshot_for(1, static_cast<WireTick>(server_tick), world.build())});
     }
     // Client: reconcile with the newest snapshot.
     double correction = 0;
     while (!to_client.empty() && to_client.front().due <= tick) {
-      if (client.on_message(to_client.front().bytes) && client.last_applied_input() != 0) {
-        const auto me = client.latest().find(1);
+      if (client->on_message(to_client.front().bytes) && client->last_applied_input() != 0) {
+        const auto me = client->latest().find(1);
         correction +=
-            predictor.reconcile(client.last_applied_input(), {me->fields[0], me->fields[1]});
+            predictor.reconcile(client->last_applied_input(), {me->fields[0], me->fields[1]});
       }
       to_client.pop_front();
     }

@@ -101,15 +101,29 @@ TEST(Replay, an_empty_recording_is_valid) {
   EXPECT_FALSE(reader->next());
 }
 
-TEST(Replay, the_recorder_refuses_ticks_out_of_order_and_bad_configs) {
+TEST(Replay, the_recorder_refuses_ticks_out_of_order) {
   auto recorder = ReplayRecorder::make(test_info());
   ASSERT_TRUE(recorder.ok());
   EXPECT_TRUE(recorder->record(5, {}, 0));
   EXPECT_FALSE(recorder->record(5, {}, 0));
   EXPECT_FALSE(recorder->record(4, {}, 0));
-  const auto bad = ReplayRecorder::make(test_info(), {.ticks_per_chunk = 0});
-  ASSERT_FALSE(bad.ok());
-  EXPECT_NE(bad.error().find("ticks_per_chunk"), std::string::npos) << bad.error();
+}
+
+// Not an assert: make() refuses in Release builds too, with the field, its value and the rule.
+TEST(ReplayRecorderConfig, an_invalid_config_is_refused_naming_the_field_and_value) {
+  EXPECT_TRUE(ReplayRecorderConfig{}.validate().ok());
+  const auto no_chunks = ReplayRecorder::make(test_info(), {.ticks_per_chunk = 0});
+  ASSERT_FALSE(no_chunks.ok());
+  EXPECT_EQ(no_chunks.error(), "replay recorder: ticks_per_chunk = 0 is invalid: use 1..100000");
+  const auto huge_ticks = ReplayRecorder::make(test_info(), {.max_tick_bytes = 100u << 20});
+  ASSERT_FALSE(huge_ticks.ok());
+  EXPECT_NE(huge_ticks.error().find("max_tick_bytes = 104857600"), std::string::npos)
+      << huge_ticks.error();
+  ReplayInfo stopped = test_info();
+  stopped.tick_rate_hz = 0;
+  const auto zero_rate = ReplayRecorder::make(stopped);
+  ASSERT_FALSE(zero_rate.ok());
+  EXPECT_NE(zero_rate.error().find("tick_rate_hz = 0"), std::string::npos) << zero_rate.error();
 }
 
 TEST(Replay, a_file_cut_short_anywhere_is_refused_as_truncated_or_not_a_replay) {

@@ -5,6 +5,7 @@
 #include <random>
 #include <set>
 
+#include "../../support/created.hpp"
 #include "../../support/pump.hpp"
 #include "test_world.hpp"
 
@@ -22,79 +23,81 @@ TEST(Replicator, client_state_equals_the_server_world_every_tick_despite_20_perc
   const EntitySchema schema = test::make_test_schema();
   ReplicatorConfig config;
   config.max_snapshot_bytes = 0;  // no budget: every applied snapshot must equal the world
-  ServerReplicator server(schema, config);
-  ClientReplicator client(schema, config);
-  server.add_client(1);
+  const auto server = tickwire::test::created(ServerReplicator::create(schema, config));
+  const auto client = tickwire::test::created(ClientReplicator::create(schema, config));
+  server->add_client(1);
   test::TestWorld world(seed, 300);
 
   int applied = 0, deltas = 0;
   for (WireTick tick = 1; tick <= 1000; ++tick) {
     world.step();
     const WorldState state = world.state(schema);
-    const auto snapshot = server.snapshot_for(1, tick, state);
-    if (server.client_stats(1)->last_baseline != 0) ++deltas;
-    if (!lost(random) && client.on_message(snapshot)) {
+    const auto snapshot = server->snapshot_for(1, tick, state);
+    if (server->client_stats(1)->last_baseline != 0) ++deltas;
+    if (!lost(random) && client->on_message(snapshot)) {
       ++applied;
-      ASSERT_EQ(client.latest_tick(), tick);
-      ASSERT_EQ(client.latest(), state) << "tick " << tick;  // delta decode == full state
-      ASSERT_EQ(client.latest().hash(), state.hash());
+      ASSERT_EQ(client->latest_tick(), tick);
+      ASSERT_EQ(client->latest(), state) << "tick " << tick;  // delta decode == full state
+      ASSERT_EQ(client->latest().hash(), state.hash());
     }
-    const auto update = client.update_message();
-    if (!lost(random)) server.on_message(1, update);
+    const auto update = client->update_message();
+    if (!lost(random)) server->on_message(1, update);
   }
   EXPECT_GT(applied, 700);
   EXPECT_GT(deltas, 900) << "acknowledged baselines must be used despite lost acks";
-  EXPECT_EQ(client.counters().missing_baseline, 0u);
-  EXPECT_EQ(client.counters().malformed, 0u);
+  EXPECT_EQ(client->counters().missing_baseline, 0u);
+  EXPECT_EQ(client->counters().malformed, 0u);
 }
 
 TEST(Replicator, with_a_budget_nothing_starves_and_the_client_converges) {
   const EntitySchema schema = test::make_test_schema();
   ReplicatorConfig config;
   config.max_snapshot_bytes = 200;
-  ServerReplicator server(schema, config);
-  ClientReplicator client(schema, config);
-  server.add_client(1);
+  const auto server = tickwire::test::created(ServerReplicator::create(schema, config));
+  const auto client = tickwire::test::created(ClientReplicator::create(schema, config));
+  server->add_client(1);
   // Some entities matter a lot more than others: the rest must still get through.
-  server.priority = [](ClientId) -> EntityPriority {
+  server->priority = [](ClientId) -> EntityPriority {
     return [](const WorldState::Entity& e) { return e.id < 20 ? 50.0f : 1.0f; };
   };
   test::TestWorld world(12, 400);
   const WorldState state = world.state(schema);  // a still world, far too big for one snapshot
   std::set<EntityId> seen;
   WireTick tick = 1;
-  for (; tick <= 200 && client.latest() != state; ++tick) {
-    ASSERT_TRUE(client.on_message(server.snapshot_for(1, tick, state)));
-    for (std::size_t i = 0; i < client.latest().size(); ++i)
-      seen.insert(client.latest().at(i).id);
-    server.on_message(1, client.update_message());
+  for (; tick <= 200 && client->latest() != state; ++tick) {
+    ASSERT_TRUE(client->on_message(server->snapshot_for(1, tick, state)));
+    for (std::size_t i = 0; i < client->latest().size(); ++i)
+      seen.insert(client->latest().at(i).id);
+    server->on_message(1, client->update_message());
   }
-  EXPECT_EQ(client.latest(), state) << "did not converge within " << tick << " snapshots";
+  EXPECT_EQ(client->latest(), state) << "did not converge within " << tick << " snapshots";
   EXPECT_EQ(seen.size(), state.size());
-  EXPECT_EQ(server.client_stats(1)->last_deferred, 0u);
+  EXPECT_EQ(server->client_stats(1)->last_deferred, 0u);
 }
 
 TEST(Replicator, relevancy_hides_entities_and_reveals_them_when_they_become_relevant) {
   const EntitySchema schema = test::make_test_schema();
-  ServerReplicator server(schema, ReplicatorConfig{.max_snapshot_bytes = 0});
-  ClientReplicator client(schema, ReplicatorConfig{.max_snapshot_bytes = 0});
-  server.add_client(7);
+  const auto server = tickwire::test::created(
+      ServerReplicator::create(schema, ReplicatorConfig{.max_snapshot_bytes = 0}));
+  const auto client = tickwire::test::created(
+      ClientReplicator::create(schema, ReplicatorConfig{.max_snapshot_bytes = 0}));
+  server->add_client(7);
   EntityId visible_below = 30;
-  server.interest = [&](ClientId, const WorldState& world, std::vector<std::uint32_t>& indices) {
+  server->interest = [&](ClientId, const WorldState& world, std::vector<std::uint32_t>& indices) {
     for (std::uint32_t i = 0; i < world.size(); ++i) {
       if (world.id_at(i) < visible_below) indices.push_back(i);
     }
   };
   test::TestWorld world(13, 100);
   const WorldState state = world.state(schema);
-  ASSERT_TRUE(client.on_message(server.snapshot_for(7, 1, state)));
-  server.on_message(7, client.update_message());
-  EXPECT_EQ(client.latest().size(), 29u);  // the flag (id 1) and drones 2..29
+  ASSERT_TRUE(client->on_message(server->snapshot_for(7, 1, state)));
+  server->on_message(7, client->update_message());
+  EXPECT_EQ(client->latest().size(), 29u);  // the flag (id 1) and drones 2..29
   visible_below = 60;
-  ASSERT_TRUE(client.on_message(server.snapshot_for(7, 2, state)));
-  EXPECT_TRUE(client.latest().find(55));
-  EXPECT_FALSE(client.latest().find(70));
-  EXPECT_EQ(server.client_stats(7)->last_baseline, 1u);
+  ASSERT_TRUE(client->on_message(server->snapshot_for(7, 2, state)));
+  EXPECT_TRUE(client->latest().find(55));
+  EXPECT_FALSE(client->latest().find(70));
+  EXPECT_EQ(server->client_stats(7)->last_baseline, 1u);
 }
 
 TEST(Replicator, inputs_survive_20_percent_loss_through_redundancy_and_are_acknowledged) {
@@ -102,29 +105,29 @@ TEST(Replicator, inputs_survive_20_percent_loss_through_redundancy_and_are_ackno
   std::mt19937_64 random(seed);
   std::bernoulli_distribution lost(0.2);
   const EntitySchema schema = test::make_test_schema();
-  ServerReplicator server(schema);
-  ClientReplicator client(schema);
-  server.add_client(1);
+  const auto server = tickwire::test::created(ServerReplicator::create(schema));
+  const auto client = tickwire::test::created(ClientReplicator::create(schema));
+  server->add_client(1);
   const WorldState empty;
   int missing = 0;
   for (WireTick tick = 1; tick <= 500; ++tick) {
-    client.add_input(tick, input_bytes(tick));
-    if (!lost(random)) server.on_message(1, client.update_message());
+    client->add_input(tick, input_bytes(tick));
+    if (!lost(random)) server->on_message(1, client->update_message());
     // The server applies the input one tick after the client made it.
     if (tick > 1) {
-      const auto input = server.take_input(1, tick - 1);
+      const auto input = server->take_input(1, tick - 1);
       if (!input) {
         ++missing;
       } else {
         ASSERT_EQ(*input, input_bytes(tick - 1));
       }
     }
-    const auto snapshot = server.snapshot_for(1, tick, empty);
-    if (!lost(random)) client.on_message(snapshot);
+    const auto snapshot = server->snapshot_for(1, tick, empty);
+    if (!lost(random)) client->on_message(snapshot);
   }
   // Losing the update of a tick and the next one too, before the input is due, is rare.
   EXPECT_LT(missing, 30);
-  EXPECT_GT(client.last_applied_input(), 490u);
+  EXPECT_GT(client->last_applied_input(), 490u);
 }
 
 TEST(Replicator, inputs_too_far_ahead_or_too_large_are_rejected_and_counted) {
@@ -132,120 +135,120 @@ TEST(Replicator, inputs_too_far_ahead_or_too_large_are_rejected_and_counted) {
   ReplicatorConfig config;
   config.max_input_lead = 10;
   config.max_input_bytes = 8;
-  ServerReplicator server(schema, config);
-  server.add_client(1);
-  (void)server.snapshot_for(1, 5, WorldState{});
-  ClientReplicator far_ahead(schema, config);
-  far_ahead.add_input(100, input_bytes(100));
-  server.on_message(1, far_ahead.update_message());
-  EXPECT_EQ(server.counters().inputs_rejected, 1u);
-  EXPECT_FALSE(server.take_input(1, 100));
+  const auto server = tickwire::test::created(ServerReplicator::create(schema, config));
+  server->add_client(1);
+  (void)server->snapshot_for(1, 5, WorldState{});
+  const auto far_ahead = tickwire::test::created(ClientReplicator::create(schema, config));
+  far_ahead->add_input(100, input_bytes(100));
+  server->on_message(1, far_ahead->update_message());
+  EXPECT_EQ(server->counters().inputs_rejected, 1u);
+  EXPECT_FALSE(server->take_input(1, 100));
 
   ReplicatorConfig roomy = config;
   roomy.max_input_bytes = 64;
-  ClientReplicator large(schema, roomy);
-  large.add_input(6, std::vector<std::byte>(9));
-  server.on_message(1, large.update_message());
-  EXPECT_EQ(server.counters().inputs_rejected, 2u);
-  EXPECT_FALSE(server.take_input(1, 6));
+  const auto large = tickwire::test::created(ClientReplicator::create(schema, roomy));
+  large->add_input(6, std::vector<std::byte>(9));
+  server->on_message(1, large->update_message());
+  EXPECT_EQ(server->counters().inputs_rejected, 2u);
+  EXPECT_FALSE(server->take_input(1, 6));
 }
 
 TEST(Replicator, garbage_messages_are_counted_and_change_nothing) {
   const EntitySchema schema = test::make_test_schema();
-  ServerReplicator server(schema);
-  ClientReplicator client(schema);
-  server.add_client(1);
+  const auto server = tickwire::test::created(ServerReplicator::create(schema));
+  const auto client = tickwire::test::created(ClientReplicator::create(schema));
+  server->add_client(1);
   test::TestWorld world(15, 20);
   const WorldState state = world.state(schema);
-  ASSERT_TRUE(client.on_message(server.snapshot_for(1, 1, state)));
+  ASSERT_TRUE(client->on_message(server->snapshot_for(1, 1, state)));
   std::mt19937_64 random(tickwire::test::test_seed(16));
   for (int i = 0; i < 2000; ++i) {
     std::vector<std::byte> garbage(random() % 300);
     for (auto& b : garbage)
       b = std::byte(random());
-    EXPECT_FALSE(client.on_message(garbage));
-    server.on_message(1, garbage);
+    EXPECT_FALSE(client->on_message(garbage));
+    server->on_message(1, garbage);
   }
   // A real snapshot truncated anywhere is refused too.
   world.step();
-  const auto snapshot = server.snapshot_for(1, 2, world.state(schema));
+  const auto snapshot = server->snapshot_for(1, 2, world.state(schema));
   for (std::size_t size = 0; size + 1 < snapshot.size(); ++size) {
-    EXPECT_FALSE(client.on_message(std::span(snapshot.data(), size)));
+    EXPECT_FALSE(client->on_message(std::span(snapshot.data(), size)));
   }
-  EXPECT_EQ(client.latest(), state);
-  EXPECT_GE(client.counters().malformed, 2000u);
-  EXPECT_GE(server.counters().malformed, 1900u);
+  EXPECT_EQ(client->latest(), state);
+  EXPECT_GE(client->counters().malformed, 2000u);
+  EXPECT_GE(server->counters().malformed, 1900u);
   // Old snapshots are stale, not applied.
-  const auto old = server.snapshot_for(1, 3, state);
-  ASSERT_TRUE(client.on_message(old));
-  EXPECT_FALSE(client.on_message(old));
-  EXPECT_EQ(client.counters().stale, 1u);
+  const auto old = server->snapshot_for(1, 3, state);
+  ASSERT_TRUE(client->on_message(old));
+  EXPECT_FALSE(client->on_message(old));
+  EXPECT_EQ(client->counters().stale, 1u);
 }
 
 TEST(Replicator, oversized_messages_are_refused_and_replication_goes_on) {
   const EntitySchema schema = test::make_test_schema();
-  ServerReplicator server(schema);
-  ClientReplicator client(schema);
-  server.add_client(1);
+  const auto server = tickwire::test::created(ServerReplicator::create(schema));
+  const auto client = tickwire::test::created(ClientReplicator::create(schema));
+  server->add_client(1);
   // A real snapshot padded to 2 MiB, and a client update padded likewise.
   test::TestWorld world(17, 20);
-  auto huge_snapshot = server.snapshot_for(1, 1, world.state(schema));
+  auto huge_snapshot = server->snapshot_for(1, 1, world.state(schema));
   huge_snapshot.resize(2 << 20);
-  EXPECT_FALSE(client.on_message(huge_snapshot));
-  ClientReplicator sender(schema);
-  sender.add_input(1, input_bytes(1));
-  auto huge_update = sender.update_message();
+  EXPECT_FALSE(client->on_message(huge_snapshot));
+  const auto sender = tickwire::test::created(ClientReplicator::create(schema));
+  sender->add_input(1, input_bytes(1));
+  auto huge_update = sender->update_message();
   huge_update.resize(2 << 20);
-  server.on_message(1, huge_update);
-  EXPECT_FALSE(server.take_input(1, 1));
-  EXPECT_EQ(client.counters().malformed, 1u);
-  EXPECT_EQ(server.counters().malformed, 1u);
+  server->on_message(1, huge_update);
+  EXPECT_FALSE(server->take_input(1, 1));
+  EXPECT_EQ(client->counters().malformed, 1u);
+  EXPECT_EQ(server->counters().malformed, 1u);
   // Both keep working.
   world.step();
   const WorldState state = world.state(schema);
-  ASSERT_TRUE(client.on_message(server.snapshot_for(1, 2, state)));
-  EXPECT_EQ(client.latest(), state);
-  sender.add_input(2, input_bytes(2));
-  server.on_message(1, sender.update_message());
-  EXPECT_TRUE(server.take_input(1, 2));
+  ASSERT_TRUE(client->on_message(server->snapshot_for(1, 2, state)));
+  EXPECT_EQ(client->latest(), state);
+  sender->add_input(2, input_bytes(2));
+  server->on_message(1, sender->update_message());
+  EXPECT_TRUE(server->take_input(1, 2));
 }
 
 TEST(Replicator, a_watchers_acknowledgements_count_and_its_inputs_are_dropped_and_counted) {
   const EntitySchema schema = test::make_test_schema();
-  ServerReplicator server(schema);
-  ClientReplicator player(schema);
-  ClientReplicator watcher(schema);
-  server.add_client(1);
-  server.add_client(2, ClientRole::watcher);
+  const auto server = tickwire::test::created(ServerReplicator::create(schema));
+  const auto player = tickwire::test::created(ClientReplicator::create(schema));
+  const auto watcher = tickwire::test::created(ClientReplicator::create(schema));
+  server->add_client(1);
+  server->add_client(2, ClientRole::watcher);
   test::TestWorld world(5, 20);
   for (WireTick tick = 1; tick <= 10; ++tick) {
     world.step();
     const WorldState state = world.state(schema);
-    ASSERT_TRUE(player.on_message(server.snapshot_for(1, tick, state)));
-    ASSERT_TRUE(watcher.on_message(server.snapshot_for(2, tick, state)));
-    player.add_input(tick + 1, input_bytes(tick + 1));
-    watcher.add_input(tick + 1, input_bytes(tick + 1));
-    server.on_message(1, player.update_message());
-    server.on_message(2, watcher.update_message());
-    EXPECT_TRUE(server.take_input(1, tick + 1)) << "tick " << tick + 1;
-    EXPECT_FALSE(server.take_input(2, tick + 1)) << "tick " << tick + 1;
+    ASSERT_TRUE(player->on_message(server->snapshot_for(1, tick, state)));
+    ASSERT_TRUE(watcher->on_message(server->snapshot_for(2, tick, state)));
+    player->add_input(tick + 1, input_bytes(tick + 1));
+    watcher->add_input(tick + 1, input_bytes(tick + 1));
+    server->on_message(1, player->update_message());
+    server->on_message(2, watcher->update_message());
+    EXPECT_TRUE(server->take_input(1, tick + 1)) << "tick " << tick + 1;
+    EXPECT_FALSE(server->take_input(2, tick + 1)) << "tick " << tick + 1;
   }
   // The watcher acknowledged like the player (its snapshots are deltas), and each of its
   // inputs, repeats included, was counted as dropped; nothing else was.
-  EXPECT_EQ(server.client_stats(2)->acknowledged, 10u);
-  EXPECT_NE(server.client_stats(2)->last_baseline, 0u);
-  EXPECT_GE(server.counters().inputs_from_watchers, 10u);
-  EXPECT_EQ(server.counters().inputs_rejected, 0u);
-  EXPECT_EQ(server.counters().malformed, 0u);
+  EXPECT_EQ(server->client_stats(2)->acknowledged, 10u);
+  EXPECT_NE(server->client_stats(2)->last_baseline, 0u);
+  EXPECT_GE(server->counters().inputs_from_watchers, 10u);
+  EXPECT_EQ(server->counters().inputs_rejected, 0u);
+  EXPECT_EQ(server->counters().malformed, 0u);
 }
 
 TEST(Replicator, snapshots_are_due_at_the_configured_rate) {
   const EntitySchema schema = test::make_test_schema();
   const auto count_due = [&](ReplicatorConfig config) {
-    ServerReplicator server(schema, config);
+    const auto server = tickwire::test::created(ServerReplicator::create(schema, config));
     int due = 0;
     for (WireTick tick = 1; tick <= 600; ++tick)
-      due += server.snapshot_due(tick) ? 1 : 0;
+      due += server->snapshot_due(tick) ? 1 : 0;
     return due;
   };
   EXPECT_EQ(count_due({}), 300);  // 30 Hz of 60 Hz over 10 s
@@ -276,7 +279,13 @@ TEST(ReplicatorConfig, an_invalid_config_or_schema_is_refused_naming_the_field_a
   broken.add({"ball", {FieldSpec::real("x", 1, -1, 0.1)}});
   const auto from_broken = ServerReplicator::create(broken);
   ASSERT_FALSE(from_broken.ok());
-  EXPECT_NE(from_broken.error().find("'x'"), std::string::npos) << from_broken.error();
+  EXPECT_NE(from_broken.error().find("entity schema: entity type 'ball' field 'x'"),
+            std::string::npos)
+      << from_broken.error();
+  const auto client_of_broken = ClientReplicator::create(broken);
+  ASSERT_FALSE(client_of_broken.ok());
+  EXPECT_NE(client_of_broken.error().find("'ball' field 'x'"), std::string::npos)
+      << client_of_broken.error();
   EXPECT_TRUE(ServerReplicator::create(schema).ok());
   EXPECT_TRUE(ClientReplicator::create(schema).ok());
 }

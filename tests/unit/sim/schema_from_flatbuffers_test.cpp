@@ -19,7 +19,7 @@ TEST(EntitySchemaFromFlatBuffers, tables_marked_as_entities_become_types_with_th
   const auto bfbs = read_file(TICKWIRE_TEST_ENTITIES_BFBS);
   ASSERT_FALSE(bfbs.empty());
   const EntitySchema schema = EntitySchema::from_flatbuffers(bfbs);
-  ASSERT_TRUE(schema.error().empty()) << schema.error();
+  ASSERT_TRUE(schema.validate().ok()) << schema.validate().message();
   ASSERT_EQ(schema.type_count(), 2u);
   const EntityType& drone = schema.type(0);
   EXPECT_EQ(drone.name, "game.Drone");
@@ -36,7 +36,8 @@ TEST(EntitySchemaFromFlatBuffers, tables_marked_as_entities_become_types_with_th
 
 TEST(EntitySchemaFromFlatBuffers, garbage_is_refused_with_a_message) {
   const std::vector<std::byte> garbage(64, std::byte{0x5A});
-  EXPECT_NE(EntitySchema::from_flatbuffers(garbage).error().find("binary FlatBuffers schema"),
+  EXPECT_NE(EntitySchema::from_flatbuffers(garbage).validate().message().find(
+                "binary FlatBuffers schema"),
             std::string::npos);
 }
 

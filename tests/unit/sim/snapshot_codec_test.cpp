@@ -146,7 +146,7 @@ TEST(SnapshotCodec, entities_keeping_their_velocity_cost_nothing_and_turns_decod
               {FieldSpec::real("x", -1000, 1000, 0.01).with_rate("vx"),
                FieldSpec::real("y", -1000, 1000, 0.01).with_rate("vy"),
                FieldSpec::real("vx", -50, 50, 0.01), FieldSpec::real("vy", -50, 50, 0.01)}});
-  ASSERT_TRUE(schema.error().empty()) << schema.error();
+  ASSERT_TRUE(schema.validate().ok()) << schema.validate().message();
   const auto world_at = [&](double t, double turn) {
     WorldState::Builder builder;
     for (EntityId id = 1; id <= 100; ++id) {
@@ -175,7 +175,8 @@ TEST(SnapshotCodec, entities_keeping_their_velocity_cost_nothing_and_turns_decod
 TEST(EntitySchemaRates, rate_must_name_another_real_field) {
   EntitySchema schema;
   schema.add({"bad", {FieldSpec::real("x", 0, 1, 0.1).with_rate("nope")}});
-  EXPECT_NE(schema.error().find("rate_field 'nope'"), std::string::npos) << schema.error();
+  EXPECT_NE(schema.validate().message().find("rate_field 'nope'"), std::string::npos)
+      << schema.validate().message();
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <random>
 #include <vector>
 
+#include "../../support/created.hpp"
 #include "../../support/pump.hpp"
 #include "test_world.hpp"
 #include "tickwire/sim/replicator.hpp"
@@ -27,8 +28,8 @@ TEST(SnapshotWorkers, snapshots_encoded_on_three_threads_are_byte_identical_to_o
   config.max_snapshot_bytes = 120;  // a tight budget: ranking, deferral and accumulators matter
   ReplicatorConfig threaded = config;
   threaded.encode_threads = 3;
-  ServerReplicator one(schema, config);
-  ServerReplicator three(schema, threaded);
+  const auto one = tickwire::test::created(ServerReplicator::create(schema, config));
+  const auto three = tickwire::test::created(ServerReplicator::create(schema, threaded));
   // Each client sees the world from its own place: priorities differ per client.
   const auto near = [](ClientId client) -> EntityPriority {
     return [client](const WorldState::Entity& e) {
@@ -36,23 +37,23 @@ TEST(SnapshotWorkers, snapshots_encoded_on_three_threads_are_byte_identical_to_o
       return 1.0f + 20.0f / (1.0f + static_cast<float>(distance));
     };
   };
-  one.priority = near;
-  three.priority = near;
+  one->priority = near;
+  three->priority = near;
   // And sees only what is near it, through a grid both servers share.
   SpatialGrid grid(100);
   const auto interest = [&grid](ClientId client, const WorldState&,
                                 std::vector<std::uint32_t>& indices) {
     grid.within(-450.0 + 60.0 * client, 0, 350, indices);
   };
-  one.interest = interest;
-  three.interest = interest;
+  one->interest = interest;
+  three->interest = interest;
   std::vector<ClientId> ids;
   std::vector<std::unique_ptr<ClientReplicator>> clients;
   for (ClientId id = 1; id <= 16; ++id) {
     ids.push_back(id);
-    one.add_client(id);
-    three.add_client(id);
-    clients.push_back(std::make_unique<ClientReplicator>(schema, config));
+    one->add_client(id);
+    three->add_client(id);
+    clients.push_back(tickwire::test::created(ClientReplicator::create(schema, config)));
   }
   test::TestWorld world(seed, 250);
   std::size_t applied = 0;
@@ -66,8 +67,8 @@ TEST(SnapshotWorkers, snapshots_encoded_on_three_threads_are_byte_identical_to_o
                   schema.dequantize(e.type, 1, e.fields[1]));
     }
     grid.build();
-    const auto expected = one.snapshots_for(ids, tick, state);
-    const auto actual = three.snapshots_for(ids, tick, state);
+    const auto expected = one->snapshots_for(ids, tick, state);
+    const auto actual = three->snapshots_for(ids, tick, state);
     ASSERT_EQ(actual.size(), ids.size());
     for (std::size_t i = 0; i < ids.size(); ++i) {
       ASSERT_EQ(actual[i], expected[i]) << "client " << ids[i] << " tick " << tick;
@@ -75,14 +76,14 @@ TEST(SnapshotWorkers, snapshots_encoded_on_three_threads_are_byte_identical_to_o
       if (!lost(random) && clients[i]->on_message(expected[i])) ++applied;
       const auto update = clients[i]->update_message();
       if (!lost(random)) {
-        one.on_message(ids[i], update);
-        three.on_message(ids[i], update);
+        one->on_message(ids[i], update);
+        three->on_message(ids[i], update);
       }
     }
   }
   EXPECT_GT(applied, ids.size() * 120 / 2);
   for (const ClientId id : ids)
-    EXPECT_NE(three.client_stats(id)->last_baseline, 0u) << "deltas must have been used";
+    EXPECT_NE(three->client_stats(id)->last_baseline, 0u) << "deltas must have been used";
 }
 
 TEST(WorkerPool, every_job_of_every_batch_runs_exactly_once) {

@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "tickwire/status.hpp"
+
 namespace tickwire::sim {
 
 using EntityId = std::uint32_t;  // chosen by the game; 0 is not a valid id
@@ -75,16 +77,19 @@ class EntitySchema {
   //   }
   //
   // Types are added in the order the tables appear in the schema's object list (by name). On
-  // any problem the returned schema's error() says which table and field.
+  // any problem the returned schema's validate() says which table and field.
   static EntitySchema from_flatbuffers(std::span<const std::byte> binary_schema);
 
   static constexpr std::size_t kMaxFields = 32;
   static constexpr std::size_t kMaxTypes = 1024;
 
-  // Adds a type; returns its id. An invalid type is not added: check validate() / error().
+  // Adds a type; returns its id. An invalid type is not added, and validate() says why from
+  // then on (the schema is refused whole: ids of later types would not be what the game expects).
   TypeId add(EntityType type);
-  // Empty when every type added so far is valid; otherwise what is wrong with which field.
-  const std::string& error() const { return error_; }
+  // Fine when every type added so far is valid; otherwise which type and field is wrong, its
+  // value and what to use. Every factory that takes a schema (ServerReplicator::create ...)
+  // refuses an invalid one with this message.
+  Status validate() const { return status_; }
 
   std::size_t type_count() const { return types_.size(); }
   // The id of the type named `name` (as given, or "namespace.Table" from a FlatBuffers schema).
@@ -143,7 +148,7 @@ class EntitySchema {
     std::vector<std::uint8_t> coding_order;
   };
   std::vector<Compiled> types_;
-  std::string error_;
+  Status status_;  // the first error, kept: add() refuses nothing silently
 };
 
 }  // namespace tickwire::sim

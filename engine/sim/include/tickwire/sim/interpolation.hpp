@@ -42,11 +42,10 @@ class Interpolator {
     std::vector<double> values;  // dequantized fields
   };
 
-  // Refuses an invalid config or schema, naming the field (in every build).
+  // The only way to get one: refuses an invalid config or schema, naming the field, in every
+  // build.
   static Result<std::unique_ptr<Interpolator>> create(EntitySchema schema,
                                                       InterpolationConfig config = {});
-  // `config` must be valid (asserted in debug builds only): create() checks it.
-  Interpolator(EntitySchema schema, InterpolationConfig config = {});
 
   // A snapshot applied at local time `arrival_seconds` (any steady clock, in seconds).
   void add(WireTick tick, const WorldState& state, double arrival_seconds);
@@ -67,6 +66,8 @@ class Interpolator {
     WireTick tick;
     WorldState state;
   };
+  // Through create() only, which has checked both.
+  Interpolator(EntitySchema schema, InterpolationConfig config);
   void blend(const Stored& from, const Stored& to, double t);
   void extrapolate(const Stored& from, double elapsed_seconds);
 

@@ -14,8 +14,21 @@
 #include <vector>
 
 #include "tickwire/sim/entity_schema.hpp"
+#include "tickwire/status.hpp"
 
 namespace tickwire::sim {
+
+struct HitHistoryConfig {
+  // Simulation ticks per second: shots name the tick their shooter saw. 1..1000. Default 60.
+  double tick_rate_hz = 60;
+  // How far back a shot may be tested, in seconds: a shooter lagging more than this cannot hit
+  // someone who has since reached cover. Also bounds what is remembered (about this many
+  // seconds of volumes). 0 (no rewind) ..1. Default 0.2.
+  double max_rewind_seconds = 0.2;
+
+  // Fine, or which field is wrong, its value and what to use.
+  Status validate() const;
+};
 
 struct HitCircle {
   EntityId id;
@@ -30,8 +43,8 @@ struct RayHit {
 
 class HitHistory {
  public:
-  // `max_rewind_seconds`: how far back a shot may be tested. Default 0.2.
-  explicit HitHistory(double tick_rate_hz, double max_rewind_seconds = 0.2);
+  // The only way to get one: refuses an invalid config, naming the field, in every build.
+  static Result<HitHistory> create(const HitHistoryConfig& config = {});
 
   // The volumes of every shootable entity after simulating `tick` (increasing).
   void record(std::uint64_t tick, std::vector<HitCircle> volumes);
@@ -50,6 +63,8 @@ class HitHistory {
     std::uint64_t tick;
     std::vector<HitCircle> volumes;  // sorted by id
   };
+  // Through create() only, which has checked it.
+  explicit HitHistory(const HitHistoryConfig& config);
   std::vector<HitCircle> volumes_at(double tick) const;
 
   double max_rewind_ticks_;

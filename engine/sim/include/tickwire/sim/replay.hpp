@@ -43,13 +43,13 @@ struct ReplayRecorderConfig {
   // Bytes of one tick's data at most; a record past it is refused (record() returns false).
   // Default 1 MiB.
   std::size_t max_tick_bytes = 1 << 20;
-  // An error naming the bad field, or empty.
-  std::string validate() const;
+  // Fine, or which field is wrong, its value and what to use.
+  Status validate() const;
 };
 
 class ReplayRecorder {
  public:
-  // The recorder must be valid (config.validate() empty): make() says why not.
+  // Refuses an invalid config or info.tick_rate_hz, naming the field (in every build).
   static Result<ReplayRecorder> make(ReplayInfo info, ReplayRecorderConfig config = {});
 
   // Records one tick: `tick` above the last one recorded, `data` what the game needs to replay

@@ -79,11 +79,10 @@ struct ReplicatorCounters {
 
 class ServerReplicator {
  public:
-  // Refuses an invalid config or schema, naming the field (in every build).
+  // The only way to get one: refuses an invalid config or schema, naming the field, in every
+  // build.
   static Result<std::unique_ptr<ServerReplicator>> create(EntitySchema schema,
                                                           ReplicatorConfig config = {});
-  // `config` and `schema` must be valid (asserted in debug builds only): create() checks them.
-  ServerReplicator(EntitySchema schema, ReplicatorConfig config = {});
   ~ServerReplicator();
   ServerReplicator(const ServerReplicator&) = delete;
   ServerReplicator& operator=(const ServerReplicator&) = delete;
@@ -138,6 +137,8 @@ class ServerReplicator {
  private:
   struct Client;
   class Workers;
+  // Through create() only, which has checked both.
+  ServerReplicator(EntitySchema schema, ReplicatorConfig config);
   EntitySchema schema_;
   ReplicatorConfig config_;
   std::vector<std::unique_ptr<Client>> clients_;
@@ -148,11 +149,10 @@ class ServerReplicator {
 
 class ClientReplicator {
  public:
-  // Refuses an invalid config or schema, naming the field (in every build).
+  // The only way to get one: refuses an invalid config or schema, naming the field, in every
+  // build.
   static Result<std::unique_ptr<ClientReplicator>> create(EntitySchema schema,
                                                           ReplicatorConfig config = {});
-  // `config` and `schema` must be valid (asserted in debug builds only): create() checks them.
-  ClientReplicator(EntitySchema schema, ReplicatorConfig config = {});
   ~ClientReplicator();
   ClientReplicator(const ClientReplicator&) = delete;
   ClientReplicator& operator=(const ClientReplicator&) = delete;
@@ -179,6 +179,8 @@ class ClientReplicator {
     WireTick tick = 0;
     WorldState state;
   };
+  // Through create() only, which has checked both.
+  ClientReplicator(EntitySchema schema, ReplicatorConfig config);
   EntitySchema schema_;
   ReplicatorConfig config_;
   std::vector<Received> history_;  // ring indexed by tick % history
