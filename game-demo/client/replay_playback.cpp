@@ -12,6 +12,11 @@ constexpr double kQuarterNsPerSecond = 4e9;
 
 }  // namespace
 
+double timeline_fraction(int x, int bar_x, int bar_width) {
+  if (bar_width <= 1) return 0;
+  return std::clamp(static_cast<double>(x - bar_x) / (bar_width - 1), 0.0, 1.0);
+}
+
 ReplayPlayback::ReplayPlayback(MatchReplay replay) : replay_(std::move(replay)) {}
 
 void ReplayPlayback::advance(std::chrono::nanoseconds frame_time) {

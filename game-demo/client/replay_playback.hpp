@@ -16,6 +16,11 @@
 
 namespace arena::client {
 
+// The timeline position under the pointer at `x` over a bar whose pixels run from `bar_x` to
+// `bar_x + bar_width - 1`: 0 on its first pixel, 1 on its last, so that both ends of the replay
+// can be clicked; clamped to [0, 1] beside the bar.
+double timeline_fraction(int x, int bar_x, int bar_width);
+
 class ReplayPlayback {
  public:
   // The speeds Up/Down step through, slowest first.

@@ -65,8 +65,7 @@ void ReplayScreen::frame(Ui& ui, std::chrono::nanoseconds frame_time, int width,
   // A click on the timeline seeks there; held down, playback stays where the pointer is.
   if (ui.input().mouse_down && ui.hovered(timeline)) {
     const Box track = timeline_track(timeline);
-    playback_.seek_to_fraction(static_cast<double>(ui.input().mouse_x - track.x) /
-                               std::max(1, track.w));
+    playback_.seek_to_fraction(timeline_fraction(ui.input().mouse_x, track.x, track.w));
   }
   ui.fill({0, 0, width, height}, palette::background);
   draw_world(ui, arena);

@@ -325,6 +325,28 @@ TEST_F(ReplayPlaybackTest, a_timeline_position_maps_to_its_share_of_the_match) {
   expect_world_as_played_straight();
 }
 
+TEST_F(ReplayPlaybackTest, a_click_on_the_timeline_bar_goes_to_the_tick_under_the_pointer) {
+  // A bar of 401 pixels from x = 100: its first pixel is the start, its last the end, its middle
+  // the middle.
+  const auto click = [&](int x) { playback_->seek_to_fraction(timeline_fraction(x, 100, 401)); };
+  click(300);
+  EXPECT_EQ(playback_->tick(), kMatchTicks / 2);
+  expect_world_as_played_straight();
+  click(500);
+  EXPECT_EQ(playback_->tick(), kMatchTicks);
+  EXPECT_TRUE(playback_->ended());
+  click(100);
+  EXPECT_EQ(playback_->tick(), 0u);
+  click(200);
+  EXPECT_EQ(playback_->tick(), kMatchTicks / 4);
+  expect_world_as_played_straight();
+  // Beside the bar, on the panel's margin: the nearer end.
+  click(600);
+  EXPECT_EQ(playback_->tick(), kMatchTicks);
+  click(90);
+  EXPECT_EQ(playback_->tick(), 0u);
+}
+
 // A replay whose recorded hash at one tick is not what the rules give (another build's rules)
 // stops there, saying at which tick, and plays no further.
 TEST(ReplayPlayback, a_replay_that_diverges_stops_at_that_tick_with_a_problem) {
