@@ -17,7 +17,10 @@ double timeline_fraction(int x, int bar_x, int bar_width) {
   return std::clamp(static_cast<double>(x - bar_x) / (bar_width - 1), 0.0, 1.0);
 }
 
-ReplayPlayback::ReplayPlayback(MatchReplay replay) : replay_(std::move(replay)) {}
+ReplayPlayback::ReplayPlayback(MatchReplay replay)
+    : replay_(std::move(replay)),
+      tick_rate_hz_(
+          decode_replay_rules(replay_.info().initial_state).value_or(Config{}).tick_rate_hz) {}
 
 void ReplayPlayback::advance(std::chrono::nanoseconds frame_time) {
   if (paused_ || ended() || frame_time.count() <= 0) return;

@@ -74,11 +74,15 @@ class ReplayPlayback {
   const std::string& problem() const { return problem_; }
 
  private:
-  double tick_rate() const { return replay_.info().tick_rate_hz; }
+  double tick_rate() const { return tick_rate_hz_; }
   // Notes a step that did not reproduce the recording: playback stops there.
   void check(MatchReplay::Step step);
 
   MatchReplay replay_;
+  // The rate of the replay's rules, which MatchReplay::open checked (1 to 1000 Hz), rather than
+  // the header's copy, which no reader checks: a file from anywhere must not make the clock
+  // divide by zero or cast a NaN.
+  double tick_rate_hz_;
   bool paused_ = false;
   bool halted_ = false;
   std::size_t speed_index_ = 2;  // into kSpeeds: 1x
