@@ -2,7 +2,8 @@
 // The replay screen (tickwire-client --replay FILE): plays a recorded match back through the rules
 // (arena::MatchReplay) and draws it from above, with a timeline where the net graph goes.
 // Space pauses, Left/Right seek 5 s back or on (or a click on the timeline), Up/Down change the
-// speed from 0.25x to 4x, Home starts over.
+// speed from 0.25x to 4x, Home starts over. What each does is ReplayPlayback's; this screen maps
+// keys and clicks to it and draws.
 
 #include <SDL.h>
 
@@ -10,6 +11,7 @@
 #include <string>
 
 #include "arena_replay.hpp"
+#include "replay_playback.hpp"
 #include "ui.hpp"
 
 namespace arena::client {
@@ -23,21 +25,14 @@ class ReplayScreen {
   void frame(Ui& ui, std::chrono::nanoseconds frame_time, int width, int height);
 
   // Something went wrong on playback (a tick whose state differs from the recorded hash).
-  const std::string& problem() const { return problem_; }
+  const std::string& problem() const { return playback_.problem(); }
 
  private:
-  void seek_to(std::uint64_t tick);
-  void step_once();
   void draw_world(Ui& ui, const Box& arena);
   void draw_timeline(Ui& ui, const Box& box);
 
-  MatchReplay replay_;
+  ReplayPlayback playback_;
   Config rules_;
-  bool paused_ = false;
-  bool ended_ = false;
-  int speed_index_ = 2;  // into kSpeeds: 1x
-  double pending_ticks_ = 0;
-  std::string problem_;
 };
 
 }  // namespace arena::client
