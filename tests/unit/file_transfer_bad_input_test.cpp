@@ -74,10 +74,8 @@ class FileTransferBadInputTest : public test::FileTransferTest {
     offer.name = "rogue.bin";
     offer.kind = "replay";
     offer.size = data.size();
-    wire::StreamingHash hasher;
-    hasher.update(data);
-    offer.hash = hasher.finish();
     offer.chunk_size = 16 * 1024;
+    offer.hash = wire::file_hash_of(data, offer.chunk_size);
     return offer;
   }
 

@@ -16,7 +16,7 @@ namespace transfer_detail {
 Result<TransferId> FileTransferImpl::send_file(PeerId peer, const std::filesystem::path& path,
                                                std::string_view kind) {
   Hash hash{};
-  auto source = TransferSource::open_file(path, hash);
+  auto source = TransferSource::open_file(path, config_.chunk_size, hash);
   if (!source) {
     return Status::error("send_file: cannot read " + path.string() +
                          " (missing, not a regular file, or no permission)");
@@ -27,7 +27,8 @@ Result<TransferId> FileTransferImpl::send_file(PeerId peer, const std::filesyste
 Result<TransferId> FileTransferImpl::send_blob(PeerId peer, std::span<const std::byte> bytes,
                                                std::string_view name, std::string_view kind) {
   Hash hash{};
-  return start(peer, TransferSource::from_bytes(bytes, hash), hash, std::string(name), kind);
+  return start(peer, TransferSource::from_bytes(bytes, config_.chunk_size, hash), hash,
+               std::string(name), kind);
 }
 
 Status FileTransferImpl::cancel(TransferId id) {

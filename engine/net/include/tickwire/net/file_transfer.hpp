@@ -11,10 +11,11 @@
 //   to the transport only while its send queue to the peer is under `max_queued_bytes`, and all
 //   outgoing transfers together stay under `max_bytes_per_second`, so gameplay on other channels
 //   is not starved.
-// - Integrity: the Offer carries the file's BLAKE2b-256 (libsodium); the receiver checks it before
-//   the file appears under its final name (written to a temporary name in the same directory,
-//   fsync'ed, renamed). Each chunk carries its own BLAKE2b-128, so a corrupt chunk is caught when
-//   it arrives.
+// - Integrity: each chunk carries its own BLAKE2b-256 (libsodium), so a corrupt chunk is caught
+//   when it arrives; the Offer carries the file's hash, a BLAKE2b-256 of the chunk size and every
+//   chunk's check, which the receiver checks before the file appears under its final name (written
+//   to a temporary name in the same directory, fsync'ed, renamed). Each side hashes the data once:
+//   the sender when send_file()/send_blob() is called, the receiver as chunks arrive.
 // - Resume: after a disconnect both sides keep an interrupted transfer for `resume_timeout_ms`;
 //   either side calls resume(id, new_peer) once connected again, and the transfer continues from
 //   the last offset the receiver confirmed, with the whole file's hash checked at the end.
