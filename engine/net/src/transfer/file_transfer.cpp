@@ -84,6 +84,7 @@ void FileTransferImpl::on_disconnected(PeerId peer) {
 void FileTransferImpl::update() {
   const std::uint64_t now = now_us();
   refill_budget(now);
+  const std::uint64_t sent_before = counters_.bytes_sent;
   // Snapshot: fail() removes transfers.
   std::vector<Transfer*> running;
   for (auto& transfer : transfers_)
@@ -105,6 +106,10 @@ void FileTransferImpl::update() {
     }
     report_progress(*transfer, now);
   }
+  // The chunks go on the wire now rather than at the game's next poll or flush: whatever ENet
+  // holds unsent when the game flushes a snapshot later in the frame goes out ahead of it, while
+  // chunks beyond ENet's reliable window wait and let it pass.
+  if (counters_.bytes_sent != sent_before) transport_->flush();
 }
 
 bool FileTransferImpl::poll(TransferEvent& event) {

@@ -188,8 +188,10 @@ class FileTransfer {
   virtual void on_message(PeerId peer, std::span<const std::byte> message) = 0;
   // Hand every disconnected event here: the peer's transfers become interrupted.
   virtual void on_disconnected(PeerId peer) = 0;
-  // Sends the chunks the window and bandwidth cap allow, expires interrupted transfers, emits
-  // progress. Call once per frame (more often sends faster: it is the pacing).
+  // Sends the chunks the window and bandwidth cap allow (and flushes the transport when it added
+  // any, so that they do not wait in it ahead of gameplay messages sent later in the frame),
+  // expires interrupted transfers, emits progress. Call once per frame (more often sends faster:
+  // it is the pacing).
   virtual void update() = 0;
   // The next event, if any.
   virtual bool poll(TransferEvent& event) = 0;
