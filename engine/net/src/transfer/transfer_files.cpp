@@ -151,11 +151,14 @@ std::optional<std::span<const std::byte>> TransferSource::read(
 
 std::optional<TransferSink> TransferSink::create(const std::filesystem::path& directory,
                                                  const std::string& name, TransferId id,
-                                                 std::uint32_t chunk_size) {
+                                                 std::uint32_t chunk_size, std::uint64_t size) {
   TransferSink sink;
   sink.chunk_size_ = chunk_size;
   sink.hash_ = FileHash(chunk_size);
-  if (directory.empty()) return sink;
+  if (directory.empty()) {
+    sink.bytes_.reserve(static_cast<std::size_t>(size));
+    return sink;
+  }
   sink.final_path_ = directory / name;
   // A dot file, so that directory listings and globbing for the final name do not show it.
   sink.temporary_path_ = directory / ("." + name + "." + to_string(id) + ".part");

@@ -74,12 +74,19 @@ class TransferSource {
 // Where a receiver writes: a temporary file beside the final name, or memory.
 class TransferSink {
  public:
-  // A sink in `directory` (empty = memory) for the file `name`, sent in chunks of `chunk_size`;
-  // the temporary name carries the transfer id so that two transfers of one name do not collide.
-  // Nothing if it cannot be created.
+  // A sink in `directory` (empty = memory) for the file `name` of `size` bytes (already checked
+  // against the receive policy's max_file_size), sent in chunks of `chunk_size`; the temporary
+  // name carries the transfer id so that two transfers of one name do not collide. Nothing if it
+  // cannot be created.
+  //
+  // In memory, the whole size is reserved at once: growing the buffer as chunks arrive copied it
+  // at every doubling (4 MiB copied and 8 MiB of fresh pages faulted in at once for an 8 MiB
+  // blob), a stall of a millisecond or more in the game loop that polls the receiver, and with it
+  // its gameplay messages. The reservation is address space: the pages are backed as chunks are
+  // written, so memory still grows only with what arrived.
   static std::optional<TransferSink> create(const std::filesystem::path& directory,
                                             const std::string& name, TransferId id,
-                                            std::uint32_t chunk_size);
+                                            std::uint32_t chunk_size, std::uint64_t size);
   TransferSink(TransferSink&& other) noexcept;
   TransferSink& operator=(TransferSink&& other) noexcept;
   TransferSink(const TransferSink&) = delete;

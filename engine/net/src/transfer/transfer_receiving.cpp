@@ -29,8 +29,8 @@ void FileTransferImpl::handle(PeerId peer, const Offer& offer) {
     events_.push_back(std::move(event));
     return;
   }
-  auto sink =
-      TransferSink::create(config_.receive_directory, offer.name, offer.id, offer.chunk_size);
+  auto sink = TransferSink::create(config_.receive_directory, offer.name, offer.id,
+                                   offer.chunk_size, offer.size);
   if (!sink) {
     send(peer, encode(Cancel{offer.id, TransferError::io_error}));
     count_failure(TransferError::io_error);
