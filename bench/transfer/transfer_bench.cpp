@@ -38,6 +38,8 @@ struct Settings {
   double latency_ms = 20;                       // the lossy case, each way (40 ms round trip)
   std::uint64_t max_queued_bytes = net::FileTransferConfig{}.max_queued_bytes;  // every case
   bool quick = false;
+  bool bulk = true;       // the bulk cases
+  bool snapshots = true;  // the snapshot p99 cases
 };
 
 std::vector<std::byte> payload(std::size_t size) {
@@ -368,10 +370,13 @@ int run(const Settings& settings) {
       "loopback; lossy link %.0f %% loss and %.0f ms each way; max_queued_bytes %llu KiB\n",
       settings.bytes >> 20, settings.small_bytes >> 20, settings.rounds, settings.loss * 100,
       settings.latency_ms, static_cast<unsigned long long>(settings.max_queued_bytes >> 10));
-  if (!settings.quick) ok &= bulk_case(settings, settings.small_bytes, false, settings.rounds);
-  ok &= bulk_case(settings, settings.bytes, false, settings.rounds);
-  ok &= bulk_case(settings, settings.bytes, true, 1);
+  if (settings.bulk) {
+    if (!settings.quick) ok &= bulk_case(settings, settings.small_bytes, false, settings.rounds);
+    ok &= bulk_case(settings, settings.bytes, false, settings.rounds);
+    ok &= bulk_case(settings, settings.bytes, true, 1);
+  }
   for (const bool lossy_link : {false, true}) {
+    if (!settings.snapshots) break;
     const char* link = lossy_link ? "lossy link" : "loopback";
     const auto without = snapshot_p99_ms(settings, lossy_link, Beside::nothing);
     const auto with = snapshot_p99_ms(settings, lossy_link, Beside::transfer);
@@ -416,11 +421,17 @@ int main(int argc, char** argv) {
   std::uint64_t queued_kib = settings.max_queued_bytes >> 10;
   app.add_option("--queued-kib", queued_kib,
                  "FileTransfer's max_queued_bytes in KiB, every case (default its config's)");
+  bool only_bulk = false;
+  bool only_snapshots = false;
+  app.add_flag("--only-bulk", only_bulk, "the bulk cases alone");
+  app.add_flag("--only-snapshots", only_snapshots, "the snapshot p99 cases alone");
   app.add_flag("--quick", settings.quick, "a smoke run: 2 MiB once, 1 s readings");
   CLI11_PARSE(app, argc, argv);
   settings.bytes = mib * 1024 * 1024;
   settings.cap_bytes_per_second = cap_mib * 1048576.0;
   settings.max_queued_bytes = queued_kib << 10;
+  settings.bulk = !only_snapshots;
+  settings.snapshots = !only_bulk;
   if (settings.quick) {
     settings.bytes = 2 * 1024 * 1024;
     settings.rounds = 1;
