@@ -102,7 +102,10 @@ struct FileTransferConfig {
   // parking its whole window in the transport, where gameplay messages of a FIFO transport wait
   // behind it and the sender's update() spends long stretches encoding chunks instead of letting
   // the game poll. Above ENet's 64 KiB in flight so that ENet always has the next data ready; at
-  // one update() per 16 ms frame it bounds a transfer to 8 MiB/s. Default 128 KiB.
+  // one update() per 16 ms frame it bounds a transfer to 8 MiB/s. Smaller shortens the wait of a
+  // gameplay message behind a transfer on a fast link (16-32 KiB: about 0.15 ms instead of 0.3 ms
+  // on loopback, docs/benchmarks.md), but under ENet's window per round trip it slows transfers
+  // over long ones (32 KiB: a quarter of the rate at 40 ms). Default 128 KiB.
   std::uint64_t max_queued_bytes = 128 * 1024;
   // Outgoing and incoming transfers kept per peer at once, 1..64. Default 4.
   std::uint32_t max_transfers_per_peer = 4;
