@@ -36,7 +36,10 @@ struct Settings {
   double cap_bytes_per_second = 4 * 1048576.0;  // the capped transfer beside snapshots
   double loss = 0.05;                           // the lossy case, each way
   double latency_ms = 20;                       // the lossy case, each way (40 ms round trip)
+  std::uint64_t max_queued_bytes = net::FileTransferConfig{}.max_queued_bytes;  // every case
   bool quick = false;
+  bool bulk = true;       // the bulk cases
+  bool snapshots = true;  // the snapshot p99 cases
 };
 
 std::vector<std::byte> payload(std::size_t size) {
@@ -65,6 +68,7 @@ net::Result<TickwirePair> connect_tickwire(
   TickwirePair pair;
   net::EnetServerConfig server_config;
   server_config.bind_address = "127.0.0.1";
+  server_config.port = 0;  // any free port: other runs may hold the default one
   server_config.require_ticket = BenchLobby::get().requirement();
   auto server = net::make_enet_server(server_config);
   if (!server.ok()) return net::Status::error(server.error());
@@ -139,6 +143,7 @@ std::optional<double> tickwire_bulk(const Settings& settings, std::size_t bytes,
   }
   net::FileTransferConfig config;
   config.receive.max_file_size = bytes;
+  config.max_queued_bytes = settings.max_queued_bytes;
   auto server_files = std::move(net::FileTransfer::create(*pair->server, config).value());
   auto client_files = std::move(net::FileTransfer::create(*pair->client, config).value());
   std::atomic<bool> stop{false};
@@ -290,6 +295,7 @@ std::optional<double> snapshot_p99_ms(const Settings& settings, bool lossy_link,
   if (!pair.ok()) return std::nullopt;
   const bool with_transfer = beside != Beside::nothing;
   net::FileTransferConfig config;
+  config.max_queued_bytes = settings.max_queued_bytes;
   if (beside == Beside::capped_transfer) {
     config.max_bytes_per_second = static_cast<std::uint64_t>(settings.cap_bytes_per_second);
   }
@@ -361,13 +367,16 @@ int run(const Settings& settings) {
   bool ok = true;
   std::printf(
       "File transfer benchmark: bulk %zu MiB (and %zu MiB on loopback), median of %d on "
-      "loopback; lossy link %.0f %% loss and %.0f ms each way\n",
+      "loopback; lossy link %.0f %% loss and %.0f ms each way; max_queued_bytes %llu KiB\n",
       settings.bytes >> 20, settings.small_bytes >> 20, settings.rounds, settings.loss * 100,
-      settings.latency_ms);
-  if (!settings.quick) ok &= bulk_case(settings, settings.small_bytes, false, settings.rounds);
-  ok &= bulk_case(settings, settings.bytes, false, settings.rounds);
-  ok &= bulk_case(settings, settings.bytes, true, 1);
+      settings.latency_ms, static_cast<unsigned long long>(settings.max_queued_bytes >> 10));
+  if (settings.bulk) {
+    if (!settings.quick) ok &= bulk_case(settings, settings.small_bytes, false, settings.rounds);
+    ok &= bulk_case(settings, settings.bytes, false, settings.rounds);
+    ok &= bulk_case(settings, settings.bytes, true, 1);
+  }
   for (const bool lossy_link : {false, true}) {
+    if (!settings.snapshots) break;
     const char* link = lossy_link ? "lossy link" : "loopback";
     const auto without = snapshot_p99_ms(settings, lossy_link, Beside::nothing);
     const auto with = snapshot_p99_ms(settings, lossy_link, Beside::transfer);
@@ -409,10 +418,20 @@ int main(int argc, char** argv) {
                  "seconds per snapshot p99 reading (default 5)");
   app.add_option("--cap-mib", cap_mib,
                  "max_bytes_per_second of the capped transfer beside snapshots, MiB/s (default 4)");
+  std::uint64_t queued_kib = settings.max_queued_bytes >> 10;
+  app.add_option("--queued-kib", queued_kib,
+                 "FileTransfer's max_queued_bytes in KiB, every case (default its config's)");
+  bool only_bulk = false;
+  bool only_snapshots = false;
+  app.add_flag("--only-bulk", only_bulk, "the bulk cases alone");
+  app.add_flag("--only-snapshots", only_snapshots, "the snapshot p99 cases alone");
   app.add_flag("--quick", settings.quick, "a smoke run: 2 MiB once, 1 s readings");
   CLI11_PARSE(app, argc, argv);
   settings.bytes = mib * 1024 * 1024;
   settings.cap_bytes_per_second = cap_mib * 1048576.0;
+  settings.max_queued_bytes = queued_kib << 10;
+  settings.bulk = !only_snapshots;
+  settings.snapshots = !only_bulk;
   if (settings.quick) {
     settings.bytes = 2 * 1024 * 1024;
     settings.rounds = 1;

@@ -208,10 +208,8 @@ TEST_F(FileTransferEnetTest, another_player_cannot_take_over_an_interrupted_uplo
   offer.name = "a.replay";
   offer.kind = "replay";
   offer.size = data.size();
-  net::transfer_detail::StreamingHash hasher;
-  hasher.update(data);
-  offer.hash = hasher.finish();
   offer.chunk_size = client_config.chunk_size;
+  offer.hash = net::transfer_detail::file_hash_of(data, offer.chunk_size);
   ASSERT_EQ(thief->send(1, net::Delivery::reliable_ordered, net::transfer_detail::encode(offer)),
             net::SendResult::ok);
   thief->flush();

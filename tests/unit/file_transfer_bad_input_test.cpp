@@ -1,7 +1,7 @@
 // A dishonest or broken sender: corrupt chunks, offsets past the end, a wrong hash, an oversize
 // announcement and undecodable bytes each end that transfer with their own error, sent back to
 // the sender, while its connection, its gameplay channel and an honest uploader beside it carry
-// on.
+// on. The same holds for a dishonest receiver of a push that asks to resume inside a chunk.
 
 #include "file_transfer_fixture.hpp"
 #include "transfer/transfer_codec.hpp"
@@ -74,10 +74,8 @@ class FileTransferBadInputTest : public test::FileTransferTest {
     offer.name = "rogue.bin";
     offer.kind = "replay";
     offer.size = data.size();
-    wire::StreamingHash hasher;
-    hasher.update(data);
-    offer.hash = hasher.finish();
     offer.chunk_size = 16 * 1024;
+    offer.hash = wire::file_hash_of(data, offer.chunk_size);
     return offer;
   }
 
@@ -183,6 +181,22 @@ TEST_F(FileTransferBadInputTest, a_hash_mismatch_discards_the_file) {
     rogue_send(wire::encode(chunk(announced, data, offset)));
   }
   expect_only_the_transfer_dropped(TransferError::hash_mismatch);
+}
+
+TEST_F(FileTransferBadInputTest, an_accept_inside_a_chunk_drops_the_push) {
+  // Each chunk goes with the check taken when the transfer started, at its chunk boundary: a
+  // receiver may go on only from a boundary (or the end).
+  const auto data = test::pattern(9, 40'000);
+  ASSERT_TRUE(server_files_->send_blob(rogue_peer_, data, "map.bin", "map"));
+  std::optional<wire::Offer> offered;
+  ASSERT_TRUE(run_until([&] {
+    for (const auto& message : rogue_received()) {
+      if (const auto* offer = std::get_if<wire::Offer>(&message)) offered = *offer;
+    }
+    return offered.has_value();
+  }));
+  rogue_send(wire::encode(wire::Accept{offered->id, 100}));
+  expect_only_the_transfer_dropped(TransferError::offset_out_of_range);
 }
 
 TEST_F(FileTransferBadInputTest, a_name_with_a_directory_is_refused) {

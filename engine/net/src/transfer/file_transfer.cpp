@@ -16,7 +16,7 @@ namespace transfer_detail {
 Result<TransferId> FileTransferImpl::send_file(PeerId peer, const std::filesystem::path& path,
                                                std::string_view kind) {
   Hash hash{};
-  auto source = TransferSource::open_file(path, hash);
+  auto source = TransferSource::open_file(path, config_.chunk_size, hash);
   if (!source) {
     return Status::error("send_file: cannot read " + path.string() +
                          " (missing, not a regular file, or no permission)");
@@ -27,7 +27,8 @@ Result<TransferId> FileTransferImpl::send_file(PeerId peer, const std::filesyste
 Result<TransferId> FileTransferImpl::send_blob(PeerId peer, std::span<const std::byte> bytes,
                                                std::string_view name, std::string_view kind) {
   Hash hash{};
-  return start(peer, TransferSource::from_bytes(bytes, hash), hash, std::string(name), kind);
+  return start(peer, TransferSource::from_bytes(bytes, config_.chunk_size, hash), hash,
+               std::string(name), kind);
 }
 
 Status FileTransferImpl::cancel(TransferId id) {
@@ -83,6 +84,7 @@ void FileTransferImpl::on_disconnected(PeerId peer) {
 void FileTransferImpl::update() {
   const std::uint64_t now = now_us();
   refill_budget(now);
+  const std::uint64_t sent_before = counters_.bytes_sent;
   // Snapshot: fail() removes transfers.
   std::vector<Transfer*> running;
   for (auto& transfer : transfers_)
@@ -104,6 +106,10 @@ void FileTransferImpl::update() {
     }
     report_progress(*transfer, now);
   }
+  // The chunks go on the wire now rather than at the game's next poll or flush: whatever ENet
+  // holds unsent when the game flushes a snapshot later in the frame goes out ahead of it, while
+  // chunks beyond ENet's reliable window wait and let it pass.
+  if (counters_.bytes_sent != sent_before) transport_->flush();
 }
 
 bool FileTransferImpl::poll(TransferEvent& event) {

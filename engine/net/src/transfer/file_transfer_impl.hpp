@@ -127,7 +127,9 @@ class FileTransferImpl final : public FileTransfer {
   std::vector<std::unique_ptr<Transfer>> transfers_;
   std::deque<TransferEvent> events_;
   FileTransferCounters counters_;
-  std::vector<std::byte> chunk_buffer_;
+  std::vector<std::byte> chunk_buffer_;  // a chunk read from a file
+  flatbuffers::FlatBufferBuilder
+      chunk_builder_;  // every chunk is encoded in it, reusing its memory
   double budget_ = 0;
   std::uint64_t budget_at_us_ = 0;
 };

@@ -143,11 +143,19 @@ std::vector<std::byte> encode(const Accept& accept) {
 
 std::vector<std::byte> encode(const Chunk& chunk) {
   flatbuffers::FlatBufferBuilder builder(chunk.data.size() + 128);
+  const auto bytes = encode(chunk, builder);
+  return {bytes.begin(), bytes.end()};
+}
+
+std::span<const std::byte> encode(const Chunk& chunk, flatbuffers::FlatBufferBuilder& builder) {
+  builder.Clear();
   const auto id = to_wire(chunk.id);
   const auto data = bytes_vector(builder, chunk.data);
   const auto check = bytes_vector(builder, chunk.check);
   const auto body = wire::CreateTransferChunk(builder, &id, chunk.offset, data, check);
-  return finish(builder, wire::TransferBody::TransferChunk, body.Union());
+  builder.Finish(
+      wire::CreateTransferMessage(builder, wire::TransferBody::TransferChunk, body.Union()));
+  return {reinterpret_cast<const std::byte*>(builder.GetBufferPointer()), builder.GetSize()};
 }
 
 std::vector<std::byte> encode(const Ack& ack) {

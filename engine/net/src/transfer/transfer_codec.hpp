@@ -11,13 +11,15 @@
 #include <variant>
 #include <vector>
 
+#include <flatbuffers/flatbuffers.h>
+
 #include "tickwire/net/file_transfer.hpp"
 #include "tickwire/schemas/aligned_view.hpp"
 
 namespace tickwire::net::transfer_detail {
 
-inline constexpr std::size_t kHashBytes = 32;      // BLAKE2b-256 of the whole file
-inline constexpr std::size_t kCheckBytes = 16;     // BLAKE2b-128 of one chunk
+inline constexpr std::size_t kHashBytes = 32;      // the whole file's hash (transfer_files.hpp)
+inline constexpr std::size_t kCheckBytes = 32;     // BLAKE2b-256 of one chunk
 inline constexpr std::size_t kMaxNameBytes = 255;  // a file name on common file systems
 inline constexpr std::size_t kMaxKindBytes = 64;
 inline constexpr std::uint32_t kMinChunkSize = 1024;
@@ -68,11 +70,15 @@ std::optional<Message> decode(std::span<const std::byte> bytes,
 std::vector<std::byte> encode(const Offer& offer);
 std::vector<std::byte> encode(const Accept& accept);
 std::vector<std::byte> encode(const Chunk& chunk);
+// A chunk built in `builder` (cleared first, its memory kept): the sender encodes every chunk this
+// way, without a fresh allocation and a copy of the data per chunk. The bytes live in `builder`.
+std::span<const std::byte> encode(const Chunk& chunk, flatbuffers::FlatBufferBuilder& builder);
 std::vector<std::byte> encode(const Ack& ack);
 std::vector<std::byte> encode(const Done& done);
 std::vector<std::byte> encode(const Cancel& cancel);
 
-// BLAKE2b-128 of one chunk's data.
+// BLAKE2b-256 of one chunk's data. Both the chunk's own check and, through the list of them, the
+// whole file's hash (transfer_files.hpp) come from it, so each side hashes the data once.
 Check check_of(std::span<const std::byte> data);
 
 }  // namespace tickwire::net::transfer_detail

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -14,22 +15,40 @@
 
 namespace tickwire::net::transfer_detail {
 
-StreamingHash::StreamingHash() {
+FileHash::FileHash(std::uint32_t chunk_size) {
   ensure_sodium();
   crypto_generichash_init(&state_, nullptr, 0, kHashBytes);
+  // The chunk size first (little-endian): the same checks mean the same file only at the same
+  // chunking.
+  const std::array<unsigned char, 4> size_bytes{
+      static_cast<unsigned char>(chunk_size), static_cast<unsigned char>(chunk_size >> 8),
+      static_cast<unsigned char>(chunk_size >> 16), static_cast<unsigned char>(chunk_size >> 24)};
+  crypto_generichash_update(&state_, size_bytes.data(), size_bytes.size());
 }
 
-void StreamingHash::update(std::span<const std::byte> bytes) {
-  crypto_generichash_update(&state_, reinterpret_cast<const unsigned char*>(bytes.data()),
-                            bytes.size());
+void FileHash::add(const Check& check) {
+  crypto_generichash_update(&state_, reinterpret_cast<const unsigned char*>(check.data()),
+                            check.size());
 }
 
-Hash StreamingHash::finish() const {
+Hash FileHash::finish() const {
   // Finalizing consumes a state: finalize a copy.
   crypto_generichash_state state = state_;
   Hash hash{};
   crypto_generichash_final(&state, reinterpret_cast<unsigned char*>(hash.data()), hash.size());
   return hash;
+}
+
+Hash file_hash_of(std::span<const std::byte> bytes, std::uint32_t chunk_size,
+                  std::vector<Check>* checks) {
+  FileHash hash(chunk_size);
+  for (std::size_t offset = 0; offset < bytes.size(); offset += chunk_size) {
+    const Check check =
+        check_of(bytes.subspan(offset, std::min<std::size_t>(chunk_size, bytes.size() - offset)));
+    hash.add(check);
+    if (checks != nullptr) checks->push_back(check);
+  }
+  return hash.finish();
 }
 
 namespace {
@@ -61,33 +80,43 @@ bool pwrite_all(int fd, std::uint64_t offset, std::span<const std::byte> bytes) 
 }  // namespace
 
 std::optional<TransferSource> TransferSource::open_file(const std::filesystem::path& path,
-                                                        Hash& hash) {
+                                                        std::uint32_t chunk_size, Hash& hash) {
   TransferSource source;
+  source.chunk_size_ = chunk_size;
   source.fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (source.fd_ < 0) return std::nullopt;
   struct stat info {};
   if (::fstat(source.fd_, &info) != 0 || !S_ISREG(info.st_mode)) return std::nullopt;
   source.size_ = static_cast<std::uint64_t>(info.st_size);
-  StreamingHash hasher;
-  std::vector<std::byte> block(1024 * 1024);
+  FileHash hasher(chunk_size);
+  // Read in blocks of whole chunks, so that each chunk's check is taken from one block.
+  const std::size_t block_bytes = std::max<std::size_t>(1, (1024 * 1024) / chunk_size) * chunk_size;
+  std::vector<std::byte> block(block_bytes);
+  source.checks_.reserve(static_cast<std::size_t>((source.size_ + chunk_size - 1) / chunk_size));
   for (std::uint64_t offset = 0; offset < source.size_;) {
     const auto length =
         static_cast<std::size_t>(std::min<std::uint64_t>(block.size(), source.size_ - offset));
     if (!pread_all(source.fd_, offset, {block.data(), length})) return std::nullopt;
-    hasher.update({block.data(), length});
+    for (std::size_t at = 0; at < length; at += chunk_size) {
+      const Check check =
+          check_of({block.data() + at, std::min<std::size_t>(chunk_size, length - at)});
+      hasher.add(check);
+      source.checks_.push_back(check);
+    }
     offset += length;
   }
   hash = hasher.finish();
   return source;
 }
 
-TransferSource TransferSource::from_bytes(std::span<const std::byte> bytes, Hash& hash) {
+TransferSource TransferSource::from_bytes(std::span<const std::byte> bytes,
+                                          std::uint32_t chunk_size, Hash& hash) {
   TransferSource source;
+  source.chunk_size_ = chunk_size;
   source.bytes_.assign(bytes.begin(), bytes.end());
   source.size_ = bytes.size();
-  StreamingHash hasher;
-  hasher.update(bytes);
-  hash = hasher.finish();
+  source.checks_.reserve((bytes.size() + chunk_size - 1) / chunk_size);
+  hash = file_hash_of(bytes, chunk_size, &source.checks_);
   return source;
 }
 
@@ -100,7 +129,9 @@ TransferSource& TransferSource::operator=(TransferSource&& other) noexcept {
     if (fd_ >= 0) ::close(fd_);
     fd_ = std::exchange(other.fd_, -1);
     size_ = other.size_;
+    chunk_size_ = other.chunk_size_;
     bytes_ = std::move(other.bytes_);
+    checks_ = std::move(other.checks_);
   }
   return *this;
 }
@@ -109,19 +140,25 @@ TransferSource::~TransferSource() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-bool TransferSource::read(std::uint64_t offset, std::span<std::byte> out) const {
-  if (offset > size_ || out.size() > size_ - offset) return false;
-  if (fd_ < 0) {
-    std::memcpy(out.data(), bytes_.data() + offset, out.size());
-    return true;
-  }
-  return pread_all(fd_, offset, out);
+std::optional<std::span<const std::byte>> TransferSource::read(
+    std::uint64_t offset, std::size_t length, std::vector<std::byte>& scratch) const {
+  if (offset > size_ || length > size_ - offset) return std::nullopt;
+  if (fd_ < 0) return std::span<const std::byte>(bytes_.data() + offset, length);
+  scratch.resize(length);
+  if (!pread_all(fd_, offset, scratch)) return std::nullopt;
+  return std::span<const std::byte>(scratch);
 }
 
 std::optional<TransferSink> TransferSink::create(const std::filesystem::path& directory,
-                                                 const std::string& name, TransferId id) {
+                                                 const std::string& name, TransferId id,
+                                                 std::uint32_t chunk_size, std::uint64_t size) {
   TransferSink sink;
-  if (directory.empty()) return sink;
+  sink.chunk_size_ = chunk_size;
+  sink.hash_ = FileHash(chunk_size);
+  if (directory.empty()) {
+    sink.bytes_.reserve(static_cast<std::size_t>(size));
+    return sink;
+  }
   sink.final_path_ = directory / name;
   // A dot file, so that directory listings and globbing for the final name do not show it.
   sink.temporary_path_ = directory / ("." + name + "." + to_string(id) + ".part");
@@ -141,6 +178,7 @@ TransferSink& TransferSink::operator=(TransferSink&& other) noexcept {
     temporary_path_ = std::exchange(other.temporary_path_, {});
     final_path_ = std::exchange(other.final_path_, {});
     bytes_ = std::move(other.bytes_);
+    chunk_size_ = other.chunk_size_;
     hash_ = other.hash_;
     written_ = other.written_;
   }
@@ -158,14 +196,15 @@ void TransferSink::discard() {
   ::unlink(temporary_path_.c_str());
 }
 
-bool TransferSink::write(std::uint64_t offset, std::span<const std::byte> bytes) {
+bool TransferSink::write(std::uint64_t offset, std::span<const std::byte> bytes,
+                         const Check& check) {
   if (offset != written_) return false;
   if (fd_ < 0) {
     bytes_.insert(bytes_.end(), bytes.begin(), bytes.end());
   } else if (!pwrite_all(fd_, offset, bytes)) {
     return false;
   }
-  hash_.update(bytes);
+  hash_.add(check);
   written_ += bytes.size();
   return true;
 }
@@ -176,13 +215,14 @@ Hash TransferSink::hash_written() const {
 
 bool TransferSink::rehash_from_storage() {
   if (fd_ < 0) return true;
-  StreamingHash hasher;
-  std::vector<std::byte> block(1024 * 1024);
+  FileHash hasher(chunk_size_);
+  // Chunk by chunk, as they were written (each write was one whole chunk).
+  std::vector<std::byte> chunk(chunk_size_);
   for (std::uint64_t offset = 0; offset < written_;) {
     const auto length =
-        static_cast<std::size_t>(std::min<std::uint64_t>(block.size(), written_ - offset));
-    if (!pread_all(fd_, offset, {block.data(), length})) return false;
-    hasher.update({block.data(), length});
+        static_cast<std::size_t>(std::min<std::uint64_t>(chunk.size(), written_ - offset));
+    if (!pread_all(fd_, offset, {chunk.data(), length})) return false;
+    hasher.add(check_of({chunk.data(), length}));
     offset += length;
   }
   hash_ = hasher;

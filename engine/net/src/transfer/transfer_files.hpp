@@ -16,24 +16,38 @@
 
 namespace tickwire::net::transfer_detail {
 
-// BLAKE2b-256, fed piece by piece.
-class StreamingHash {
+// The whole file's hash: BLAKE2b-256 over the chunk size and every chunk's check (check_of) in
+// order, a hash list. Each side hashes the data once, for the chunk checks it needs anyway, and the
+// file hash comes from those 32 bytes per chunk: a hash of the data itself would be a second pass
+// over every byte on each side (the sender before its offer, the receiver as chunks arrive).
+// Changing any byte changes that chunk's check and so the file hash, short of a BLAKE2b-256
+// collision.
+class FileHash {
  public:
-  StreamingHash();
-  void update(std::span<const std::byte> bytes);
-  // The hash of what was fed so far; more may be fed after.
+  explicit FileHash(std::uint32_t chunk_size);
+  void add(const Check& check);
+  // The hash of the checks added so far; more may be added after.
   Hash finish() const;
 
  private:
   crypto_generichash_state state_{};
 };
 
-// What a sender streams from: a file (read with pread) or bytes in memory.
+// The file hash of bytes in memory, and their chunk checks in `checks` (when given).
+Hash file_hash_of(std::span<const std::byte> bytes, std::uint32_t chunk_size,
+                  std::vector<Check>* checks = nullptr);
+
+// What a sender streams from: a file (read with pread) or bytes in memory, with the check of every
+// chunk, computed once when the source is opened (32 bytes per chunk: 128 KiB for 64 MiB in 16 KiB
+// chunks). Sending a chunk then costs no hashing, and a file changed after it was hashed arrives
+// as a corrupt chunk.
 class TransferSource {
  public:
   // Opens and hashes a file (one full read). Nothing if it cannot be read.
-  static std::optional<TransferSource> open_file(const std::filesystem::path& path, Hash& hash);
-  static TransferSource from_bytes(std::span<const std::byte> bytes, Hash& hash);
+  static std::optional<TransferSource> open_file(const std::filesystem::path& path,
+                                                 std::uint32_t chunk_size, Hash& hash);
+  static TransferSource from_bytes(std::span<const std::byte> bytes, std::uint32_t chunk_size,
+                                   Hash& hash);
   TransferSource(TransferSource&& other) noexcept;
   TransferSource& operator=(TransferSource&& other) noexcept;
   TransferSource(const TransferSource&) = delete;
@@ -41,40 +55,57 @@ class TransferSource {
   ~TransferSource();
 
   std::uint64_t size() const { return size_; }
-  // Reads `out.size()` bytes at `offset`; false on a read error.
-  bool read(std::uint64_t offset, std::span<std::byte> out) const;
+  // The `length` bytes at `offset`: a view of the bytes in memory, or read from the file into
+  // `scratch`. Nothing on a read error.
+  std::optional<std::span<const std::byte>> read(std::uint64_t offset, std::size_t length,
+                                                 std::vector<std::byte>& scratch) const;
+  // The check of the chunk that starts at `offset` (a multiple of the chunk size, below size()).
+  const Check& check_at(std::uint64_t offset) const { return checks_[offset / chunk_size_]; }
 
  private:
   TransferSource() = default;
   int fd_ = -1;
   std::uint64_t size_ = 0;
+  std::uint32_t chunk_size_ = 1;
   std::vector<std::byte> bytes_;
+  std::vector<Check> checks_;
 };
 
 // Where a receiver writes: a temporary file beside the final name, or memory.
 class TransferSink {
  public:
-  // A sink in `directory` (empty = memory) for the file `name`; the temporary name carries the
-  // transfer id so that two transfers of one name do not collide. Nothing if it cannot be created.
+  // A sink in `directory` (empty = memory) for the file `name` of `size` bytes (already checked
+  // against the receive policy's max_file_size), sent in chunks of `chunk_size`; the temporary
+  // name carries the transfer id so that two transfers of one name do not collide. Nothing if it
+  // cannot be created.
+  //
+  // In memory, the whole size is reserved at once: growing the buffer as chunks arrive copied it
+  // at every doubling (4 MiB copied and 8 MiB of fresh pages faulted in at once for an 8 MiB
+  // blob), a stall of a millisecond or more in the game loop that polls the receiver, and with it
+  // its gameplay messages. The reservation is address space: the pages are backed as chunks are
+  // written, so memory still grows only with what arrived.
   static std::optional<TransferSink> create(const std::filesystem::path& directory,
-                                            const std::string& name, TransferId id);
+                                            const std::string& name, TransferId id,
+                                            std::uint32_t chunk_size, std::uint64_t size);
   TransferSink(TransferSink&& other) noexcept;
   TransferSink& operator=(TransferSink&& other) noexcept;
   TransferSink(const TransferSink&) = delete;
   TransferSink& operator=(const TransferSink&) = delete;
   ~TransferSink();  // removes the temporary file unless commit() succeeded
 
-  // Appends `bytes` at `offset`, which must be where the last write ended (the receiver takes
-  // chunks in order), and feeds them to the running hash. False on a write error or a gap.
-  bool write(std::uint64_t offset, std::span<const std::byte> bytes);
-  // BLAKE2b-256 of everything written so far, across resumes too (the sink outlives them). Kept
-  // as the chunks arrive rather than read back at the end: a whole-file pass at completion stalls
-  // the game loop that polls the receiver (8 ms for 8 MiB) and delays its gameplay messages.
+  // Appends one whole chunk, `bytes` at `offset`, which must be where the last write ended (the
+  // receiver takes chunks in order), and adds `check` (check_of(bytes), which the receiver has
+  // just compared with the chunk's) to the file hash. False on a write error or a gap.
+  bool write(std::uint64_t offset, std::span<const std::byte> bytes, const Check& check);
+  // The file hash (FileHash) of everything written so far, across resumes too (the sink outlives
+  // them). Kept as the chunks arrive rather than read back at the end: a whole-file pass at
+  // completion stalls the game loop that polls the receiver (8 ms for 8 MiB) and delays its
+  // gameplay messages.
   Hash hash_written() const;
-  // Hashes the written bytes again as they are now in the file (nothing to do in memory), so that
-  // what is checked at the end is what will carry the final name even if the partial file was
-  // changed while its transfer was interrupted. Called when a transfer resumes. False on a read
-  // error.
+  // Hashes the written chunks again as they are now in the file (nothing to do in memory), so
+  // that what is checked at the end is what will carry the final name even if the partial file
+  // was changed while its transfer was interrupted. Called when a transfer resumes. False on a
+  // read error.
   bool rehash_from_storage();
   std::uint64_t bytes_written() const { return written_; }
   // fsync, rename to the final name, fsync the directory. False on any failure (the temporary
@@ -90,7 +121,8 @@ class TransferSink {
   std::filesystem::path temporary_path_;
   std::filesystem::path final_path_;
   std::vector<std::byte> bytes_;
-  StreamingHash hash_;
+  std::uint32_t chunk_size_ = 1;
+  FileHash hash_{1};
   std::uint64_t written_ = 0;
 };
 

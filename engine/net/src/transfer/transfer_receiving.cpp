@@ -29,7 +29,8 @@ void FileTransferImpl::handle(PeerId peer, const Offer& offer) {
     events_.push_back(std::move(event));
     return;
   }
-  auto sink = TransferSink::create(config_.receive_directory, offer.name, offer.id);
+  auto sink = TransferSink::create(config_.receive_directory, offer.name, offer.id,
+                                   offer.chunk_size, offer.size);
   if (!sink) {
     send(peer, encode(Cancel{offer.id, TransferError::io_error}));
     count_failure(TransferError::io_error);
@@ -108,11 +109,17 @@ void FileTransferImpl::handle(PeerId peer, const Chunk& chunk) {
   }
   const std::uint64_t expected =
       std::min<std::uint64_t>(transfer->chunk_size, transfer->size - chunk.offset);
-  if (chunk.data.size() != expected || check_of(chunk.data) != chunk.check) {
+  if (chunk.data.size() != expected) {
     fail(*transfer, TransferError::corrupt_chunk, /*tell_peer=*/true);
     return;
   }
-  if (!transfer->sink->write(chunk.offset, chunk.data)) {
+  // The one pass over the data on this side: the check it computes also feeds the file hash.
+  const Check check = check_of(chunk.data);
+  if (check != chunk.check) {
+    fail(*transfer, TransferError::corrupt_chunk, /*tell_peer=*/true);
+    return;
+  }
+  if (!transfer->sink->write(chunk.offset, chunk.data, check)) {
     fail(*transfer, TransferError::io_error, /*tell_peer=*/true);
     return;
   }

@@ -26,7 +26,10 @@ void FileTransferImpl::handle(PeerId peer, const Accept& accept) {
     return;
   }
   if (transfer->accepted) return;  // both sides resumed at once: the first Accept counts
-  if (accept.offset > transfer->size) {
+  // Chunks start at multiples of the chunk size (each has its check from the source), so an
+  // honest receiver resumes at one, or at the end.
+  if (accept.offset > transfer->size ||
+      (accept.offset % transfer->chunk_size != 0 && accept.offset != transfer->size)) {
     fail(*transfer, TransferError::offset_out_of_range, /*tell_peer=*/true);
     return;
   }
@@ -82,13 +85,16 @@ bool FileTransferImpl::send_chunks(Transfer& transfer) {
     if (transport_queue_full(transfer.peer)) break;
     const auto length = static_cast<std::size_t>(
         std::min<std::uint64_t>(transfer.chunk_size, transfer.size - transfer.next_offset));
-    chunk_buffer_.resize(length);
-    if (!transfer.source->read(transfer.next_offset, chunk_buffer_)) {
+    const auto data = transfer.source->read(transfer.next_offset, length, chunk_buffer_);
+    if (!data) {
       fail(transfer, TransferError::io_error, /*tell_peer=*/true);
       return false;
     }
-    const auto result = send(transfer.peer, encode(Chunk{transfer.id, transfer.next_offset,
-                                                         chunk_buffer_, check_of(chunk_buffer_)}));
+    // The check was taken when the source was opened: no hashing per chunk here.
+    const Chunk chunk{transfer.id, transfer.next_offset, *data,
+                      transfer.source->check_at(transfer.next_offset)};
+    const auto result = transport_->send(transfer.peer, config_.channel, Delivery::reliable_ordered,
+                                         encode(chunk, chunk_builder_));
     if (result == SendResult::queue_full) break;  // the connection is busy: try next update
     if (result != SendResult::ok) {
       // too_large: the chunk does not fit the transport's max_message_size (a config error);

@@ -11,10 +11,11 @@
 //   to the transport only while its send queue to the peer is under `max_queued_bytes`, and all
 //   outgoing transfers together stay under `max_bytes_per_second`, so gameplay on other channels
 //   is not starved.
-// - Integrity: the Offer carries the file's BLAKE2b-256 (libsodium); the receiver checks it before
-//   the file appears under its final name (written to a temporary name in the same directory,
-//   fsync'ed, renamed). Each chunk carries its own BLAKE2b-128, so a corrupt chunk is caught when
-//   it arrives.
+// - Integrity: each chunk carries its own BLAKE2b-256 (libsodium), so a corrupt chunk is caught
+//   when it arrives; the Offer carries the file's hash, a BLAKE2b-256 of the chunk size and every
+//   chunk's check, which the receiver checks before the file appears under its final name (written
+//   to a temporary name in the same directory, fsync'ed, renamed). Each side hashes the data once:
+//   the sender when send_file()/send_blob() is called, the receiver as chunks arrive.
 // - Resume: after a disconnect both sides keep an interrupted transfer for `resume_timeout_ms`;
 //   either side calls resume(id, new_peer) once connected again, and the transfer continues from
 //   the last offset the receiver confirmed, with the whole file's hash checked at the end.
@@ -101,7 +102,10 @@ struct FileTransferConfig {
   // parking its whole window in the transport, where gameplay messages of a FIFO transport wait
   // behind it and the sender's update() spends long stretches encoding chunks instead of letting
   // the game poll. Above ENet's 64 KiB in flight so that ENet always has the next data ready; at
-  // one update() per 16 ms frame it bounds a transfer to 8 MiB/s. Default 128 KiB.
+  // one update() per 16 ms frame it bounds a transfer to 8 MiB/s. Smaller shortens the wait of a
+  // gameplay message behind a transfer on a fast link (16-32 KiB: about 0.15 ms instead of 0.3 ms
+  // on loopback, docs/benchmarks.md), but under ENet's window per round trip it slows transfers
+  // over long ones (32 KiB: a quarter of the rate at 40 ms). Default 128 KiB.
   std::uint64_t max_queued_bytes = 128 * 1024;
   // Outgoing and incoming transfers kept per peer at once, 1..64. Default 4.
   std::uint32_t max_transfers_per_peer = 4;
@@ -187,8 +191,10 @@ class FileTransfer {
   virtual void on_message(PeerId peer, std::span<const std::byte> message) = 0;
   // Hand every disconnected event here: the peer's transfers become interrupted.
   virtual void on_disconnected(PeerId peer) = 0;
-  // Sends the chunks the window and bandwidth cap allow, expires interrupted transfers, emits
-  // progress. Call once per frame (more often sends faster: it is the pacing).
+  // Sends the chunks the window and bandwidth cap allow (and flushes the transport when it added
+  // any, so that they do not wait in it ahead of gameplay messages sent later in the frame),
+  // expires interrupted transfers, emits progress. Call once per frame (more often sends faster:
+  // it is the pacing).
   virtual void update() = 0;
   // The next event, if any.
   virtual bool poll(TransferEvent& event) = 0;
