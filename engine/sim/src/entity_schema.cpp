@@ -103,10 +103,31 @@ unsigned EntitySchema::type_bits() const {
   return types_.size() <= 1 ? 0u : static_cast<unsigned>(std::bit_width(types_.size() - 1));
 }
 
+namespace {
+// std::round (halves away from zero) without the library call it compiles to on baseline
+// x86-64, where encoders spent a tenth of their time: the same result for every double, so
+// both ends still predict alike.
+double round_half_away(double x) {
+  // Below 2^52 the truncation is exact in an int64, and so is x minus it.
+  if (!(std::fabs(x) < 0x1p52)) return std::round(x);
+  const auto truncated = static_cast<double>(static_cast<std::int64_t>(x));
+  const double fraction = x - truncated;
+  if (fraction >= 0.5) return truncated + 1;
+  if (fraction <= -0.5) return truncated - 1;
+  return truncated;
+}
+}  // namespace
+
 void EntitySchema::predict(TypeId id, std::span<const std::uint32_t> fields, double elapsed_seconds,
                            std::span<std::uint32_t> predicted) const {
-  for (std::size_t f = 0; f < fields.size(); ++f) {
-    predicted[f] = predict_field(id, f, fields, fields, elapsed_seconds);
+  predict(id, fields, fields, elapsed_seconds, predicted);
+}
+
+void EntitySchema::predict(TypeId id, std::span<const std::uint32_t> before,
+                           std::span<const std::uint32_t> after, double elapsed_seconds,
+                           std::span<std::uint32_t> predicted) const {
+  for (std::size_t f = 0; f < before.size(); ++f) {
+    predicted[f] = predict_field(id, f, before, after, elapsed_seconds);
   }
 }
 
@@ -122,7 +143,7 @@ std::uint32_t EntitySchema::predict_field(TypeId id, std::size_t field,
   // header): the same bits on every machine.
   const double mean_rate =
       (before[r] - type.rate_zero[field] + (after[r] - type.rate_zero[field])) / 2;
-  const double moved = std::round(mean_rate * type.rate_scale[field] * elapsed_seconds);
+  const double moved = round_half_away(mean_rate * type.rate_scale[field] * elapsed_seconds);
   const double top = static_cast<double>(type.steps[field] - 1);
   return static_cast<std::uint32_t>(std::clamp(before[field] + moved, 0.0, top));
 }

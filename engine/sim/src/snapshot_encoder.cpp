@@ -152,9 +152,11 @@ void measure_deltas(const EntitySchema& schema, const WorldState& baseline, doub
   if (c.base == kNoBase) return;
   const WorldState::Entity entity = target.at(c.index);
   const WorldState::Entity base = baseline.at(c.base);
+  std::uint32_t references[EntitySchema::kMaxFields];
+  schema.predict(entity.type, base.fields, entity.fields, elapsed_seconds,
+                 std::span(references, entity.fields.size()));
   for (std::size_t f = 0; f < entity.fields.size(); ++f) {
-    const std::uint32_t reference =
-        schema.predict_field(entity.type, f, base.fields, entity.fields, elapsed_seconds);
+    const std::uint32_t reference = references[f];
     const std::uint32_t z =
         is_wide(schema, entity.type, f)
             ? zigzag(field_delta(reference, entity.fields[f], schema.field_steps(entity.type, f),
@@ -428,12 +430,13 @@ WorldState build_view(const WorldState& baseline, const WorldState& target, cons
 
 }  // namespace
 
-EncodedSnapshot encode_snapshot(const EntitySchema& schema, const WorldState& baseline,
-                                double elapsed_seconds, const WorldState& target,
-                                std::size_t max_bits, const EntityPriority& priority,
-                                WorldState recycled_view) {
+void encode_snapshot(const EntitySchema& schema, const WorldState& baseline, double elapsed_seconds,
+                     const WorldState& target, std::size_t max_bits, const EntityPriority& priority,
+                     EncodedSnapshot& result) {
   Scratch& s = thread_scratch();
-  EncodedSnapshot result;
+  result.bits = 0;
+  result.included.clear();
+  result.deferred.clear();
   diff_ids(schema, baseline, elapsed_seconds, target, s);
   const std::size_t sampled =
       measure_sample(schema, baseline, elapsed_seconds, target, max_bits, priority, s);
@@ -452,9 +455,18 @@ EncodedSnapshot encode_snapshot(const EntitySchema& schema, const WorldState& ba
   fit_budget(schema, header, target, out.bit_count(), sampled, max_bits, s, result);
   write_updates(schema, header, target, s, result);
 
-  result.view = build_view(baseline, target, s, std::move(recycled_view));
+  result.view = build_view(baseline, target, s, std::move(result.view));
   result.bits = out.bit_count();
-  result.bytes = out.bytes();
+  result.bytes.assign(out.bytes().begin(), out.bytes().end());
+}
+
+EncodedSnapshot encode_snapshot(const EntitySchema& schema, const WorldState& baseline,
+                                double elapsed_seconds, const WorldState& target,
+                                std::size_t max_bits, const EntityPriority& priority,
+                                WorldState recycled_view) {
+  EncodedSnapshot result;
+  result.view = std::move(recycled_view);
+  encode_snapshot(schema, baseline, elapsed_seconds, target, max_bits, priority, result);
   return result;
 }
 

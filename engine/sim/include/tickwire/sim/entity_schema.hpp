@@ -124,6 +124,10 @@ class EntitySchema {
   // turn). Fields without a rate predict their old value.
   std::uint32_t predict_field(TypeId id, std::size_t field, std::span<const std::uint32_t> before,
                               std::span<const std::uint32_t> after, double elapsed_seconds) const;
+  // predict_field() of every field at once (one call per entity for an encoder).
+  void predict(TypeId id, std::span<const std::uint32_t> before,
+               std::span<const std::uint32_t> after, double elapsed_seconds,
+               std::span<std::uint32_t> predicted) const;
   // The order in which to code a type's fields: rate fields before the fields they move.
   std::span<const std::uint8_t> coding_order(TypeId id) const { return types_[id].coding_order; }
   bool has_rates(TypeId id) const { return types_[id].has_rates; }
