@@ -144,10 +144,16 @@ class EntitySchema {
     std::vector<double> rate_scale;  // steps of this field per rate step per second
     std::vector<double> rate_zero;   // quantized rate value meaning "not moving"
     bool has_rates = false;
+    std::vector<std::uint8_t> fields_with_rates;  // those with rate_index >= 0, in order
     std::vector<std::uint8_t> coding_order;
   };
   std::vector<Compiled> types_;
   std::string error_;
+
+  // Field `field` of `type` (which has a rate) moved by the mean of its rates in before/after.
+  static std::uint32_t moved_field(const Compiled& type, std::size_t field,
+                                   std::span<const std::uint32_t> before,
+                                   std::span<const std::uint32_t> after, double elapsed_seconds);
 };
 
 }  // namespace tickwire::sim
