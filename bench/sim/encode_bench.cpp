@@ -4,11 +4,11 @@
 // The end-to-end Arena benchmark (tickwire-bench-arena) is what a server costs, but on a shared
 // machine its figures move with the load: the bots starve, send fewer inputs, and the server has
 // less to do. This one has no network and no bots. An Arena-shaped world (players with the
-// Arena's 8 fields, drones with its 4) moves at random; each client sees what is within the view
-// radius (a SpatialGrid, as the Arena), ranks it by distance (the Arena's priority), gets
-// at most the byte budget, and acknowledges every snapshot it receives. The figure is the calling
-// thread's CPU time per round (plus the encoding workers' with --threads), median and minimum
-// over the rounds, which other processes' scheduling barely moves.
+// Arena's 8 fields, drones with its 4) moves as the Arena's bots and drones do; each client sees
+// what is within the view radius (a SpatialGrid, as the Arena), ranks it by distance (the Arena's
+// priority), gets at most the byte budget, and acknowledges every snapshot it receives. The figure
+// is the calling thread's CPU time per round (plus the encoding workers' with --threads), median
+// and minimum over the rounds, which other processes' scheduling barely moves.
 //
 // The last column hashes every snapshot byte of the run: two builds that print the same hash
 // for the same options encode the same bytes. Exits 1 if a client fails to apply a snapshot.
@@ -46,7 +46,45 @@ double thread_cpu_us() {
 
 struct Body {
   double x = 0, y = 0, vx = 0, vy = 0, aim = 0;
+  int ticks_to_turn = 0;  // players: until the next change of direction
 };
+
+// The Arena's motion (game-demo/rules, the bots of game-demo/bot): a player runs at 6 m/s in
+// one of the 8 directions (or stands) and picks another every 0.5 to 2 s, keeping off the walls,
+// while its aim drifts every tick; a drone flies at 2 m/s, turns a little one tick in 30 and
+// bounces off the walls.
+void move_player(Body& body, std::mt19937_64& random, double tick_rate_hz) {
+  std::uniform_real_distribution<double> drift(-0.05, 0.05);
+  if (--body.ticks_to_turn <= 0) {
+    std::uniform_int_distribution<int> axis(-1, 1);
+    double dx = axis(random), dy = axis(random);
+    if (std::abs(body.x) > 50) dx = body.x > 0 ? -1 : 1;
+    if (std::abs(body.y) > 50) dy = body.y > 0 ? -1 : 1;
+    const double length = std::hypot(dx, dy);
+    body.vx = length > 0 ? dx / length * 6 : 0;
+    body.vy = length > 0 ? dy / length * 6 : 0;
+    std::uniform_int_distribution<int> turn_after(static_cast<int>(tick_rate_hz / 2),
+                                                  static_cast<int>(tick_rate_hz * 2));
+    body.ticks_to_turn = turn_after(random);
+  }
+  body.x = std::clamp(body.x + body.vx / tick_rate_hz, -59.5, 59.5);
+  body.y = std::clamp(body.y + body.vy / tick_rate_hz, -59.5, 59.5);
+  body.aim += drift(random);
+}
+
+void move_drone(Body& body, std::mt19937_64& random, double tick_rate_hz) {
+  std::uniform_real_distribution<double> wobble(-0.3, 0.3);
+  if (random() % 30 == 0) {
+    const double heading = std::atan2(body.vy, body.vx) + wobble(random);
+    body.vx = std::cos(heading) * 2;
+    body.vy = std::sin(heading) * 2;
+  }
+  body.x += body.vx / tick_rate_hz;
+  body.y += body.vy / tick_rate_hz;
+  constexpr double kLimit = 59.4;
+  if (std::abs(body.x) > kLimit) body.vx = -body.vx, body.x = std::clamp(body.x, -kLimit, kLimit);
+  if (std::abs(body.y) > kLimit) body.vy = -body.vy, body.y = std::clamp(body.y, -kLimit, kLimit);
+}
 
 struct ArenaShape {
   sim::EntitySchema schema;
@@ -98,8 +136,11 @@ Measured run(int players, const Options& options) {
   std::uniform_real_distribution<double> unit(-1, 1);
   std::vector<Body> bodies(static_cast<std::size_t>(players + options.drones));
   for (Body& body : bodies) {
-    body.x = unit(random) * 60;
-    body.y = unit(random) * 60;
+    body.x = unit(random) * 55;
+    body.y = unit(random) * 55;
+    const double heading = unit(random) * 3.14159;
+    body.vx = std::cos(heading) * 2;  // drones' velocity; players pick theirs on the first tick
+    body.vy = std::sin(heading) * 2;
   }
 
   sim::SpatialGrid grid = sim::SpatialGrid::create(options.view_radius / 3).value();
@@ -127,13 +168,12 @@ Measured run(int players, const Options& options) {
   result.hash = 1469598103934665603ull;  // FNV-1a
   sim::WorldState::Builder builder;
   for (sim::WireTick tick = 1; costs.size() < static_cast<std::size_t>(options.rounds); ++tick) {
-    // Bots wander: their velocity drifts every tick, their aim too.
-    for (Body& body : bodies) {
-      body.vx = std::clamp(body.vx + unit(random) * 2, -6.0, 6.0);
-      body.vy = std::clamp(body.vy + unit(random) * 2, -6.0, 6.0);
-      body.x = std::clamp(body.x + body.vx / config.tick_rate_hz, -63.0, 63.0);
-      body.y = std::clamp(body.y + body.vy / config.tick_rate_hz, -63.0, 63.0);
-      body.aim += unit(random) * 0.05;
+    for (std::size_t i = 0; i < bodies.size(); ++i) {
+      if (i < static_cast<std::size_t>(players)) {
+        move_player(bodies[i], random, config.tick_rate_hz);
+      } else {
+        move_drone(bodies[i], random, config.tick_rate_hz);
+      }
     }
     if (!server.snapshot_due(tick)) continue;
     for (std::size_t i = 0; i < bodies.size(); ++i) {

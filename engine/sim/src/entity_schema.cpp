@@ -149,6 +149,19 @@ void EntitySchema::predict(TypeId id, std::span<const std::uint32_t> before,
     predicted[f] = moved_field(type, f, before, after, elapsed_seconds);
 }
 
+void EntitySchema::predict_with_new_rates(TypeId id, std::span<const std::uint32_t> before,
+                                          std::span<const std::uint32_t> after,
+                                          double elapsed_seconds,
+                                          std::span<std::uint32_t> predicted) const {
+  if (elapsed_seconds == 0) return;
+  const Compiled& type = types_[id];
+  for (const std::uint8_t f : type.fields_with_rates) {
+    // With the same rate at both ends the mean rate is that rate: predicted[f] is already it.
+    const auto r = static_cast<std::size_t>(type.rate_index[f]);
+    if (after[r] != before[r]) predicted[f] = moved_field(type, f, before, after, elapsed_seconds);
+  }
+}
+
 std::uint32_t EntitySchema::predict_field(TypeId id, std::size_t field,
                                           std::span<const std::uint32_t> before,
                                           std::span<const std::uint32_t> after,

@@ -182,9 +182,13 @@ void measure_deltas(const EntitySchema& schema, const WorldState& baseline, doub
   if (c.base == kNoBase) return;
   const WorldState::Entity entity = target.at(c.index);
   const WorldState::Entity base = baseline.at(c.base);
+  // The baseline as its own rates moved it (diff_ids() predicted it already), moved again with
+  // the mean rates where they changed.
   std::uint32_t references[EntitySchema::kMaxFields];
-  schema.predict(entity.type, base.fields, entity.fields, elapsed_seconds,
-                 std::span(references, entity.fields.size()));
+  const std::uint32_t* expected = s.expected.data() + s.expected_offset[c.base];
+  std::copy(expected, expected + entity.fields.size(), references);
+  schema.predict_with_new_rates(entity.type, base.fields, entity.fields, elapsed_seconds,
+                                std::span(references, entity.fields.size()));
   for (std::size_t f = 0; f < entity.fields.size(); ++f) {
     const std::uint32_t reference = references[f];
     const std::uint32_t z =

@@ -128,6 +128,13 @@ class EntitySchema {
   void predict(TypeId id, std::span<const std::uint32_t> before,
                std::span<const std::uint32_t> after, double elapsed_seconds,
                std::span<std::uint32_t> predicted) const;
+  // The same when `predicted` already holds predict(id, before, elapsed_seconds): only the
+  // fields whose rate differs between `before` and `after` are moved again (an encoder has
+  // that prediction of every entity, and most rates stay the same from one snapshot to the
+  // next).
+  void predict_with_new_rates(TypeId id, std::span<const std::uint32_t> before,
+                              std::span<const std::uint32_t> after, double elapsed_seconds,
+                              std::span<std::uint32_t> predicted) const;
   // The order in which to code a type's fields: rate fields before the fields they move.
   std::span<const std::uint8_t> coding_order(TypeId id) const { return types_[id].coding_order; }
   bool has_rates(TypeId id) const { return types_[id].has_rates; }
