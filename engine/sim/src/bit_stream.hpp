@@ -4,6 +4,7 @@
 // bounds: the caller checks ok() once at the end, so a decoder for untrusted bytes needs no
 // check after every field.
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -13,11 +14,43 @@ namespace tickwire::sim::detail {
 
 class BitWriter {
  public:
-  // Appends the low `bits` bits of `value`, most significant first. bits in 0..32.
-  void write(std::uint32_t value, unsigned bits);
+  // Appends the low `bits` bits of `value`, most significant first. bits in 0..32. Inline: a
+  // snapshot encoder calls it for every field it sends.
+  void write(std::uint32_t value, unsigned bits) {
+    if (bits == 0) return;
+    if (bits < 32) value &= (1u << bits) - 1;
+    // The value placed in a 64-bit window right after the bits already used of the last byte
+    // (at most 7 + 32 bits), then copied out a byte at a time, most significant first: one
+    // step per byte rather than per partial byte.
+    const auto used = static_cast<unsigned>(bit_count_ % 8);
+    const unsigned total = used + bits;
+    std::uint64_t window = std::uint64_t{value} << (64 - total);
+    unsigned whole_bytes = (total + 7) / 8;
+    if (used != 0) {
+      bytes_.back() = static_cast<std::uint8_t>(bytes_.back() | (window >> 56));
+      window <<= 8;
+      --whole_bytes;
+    }
+    for (unsigned i = 0; i < whole_bytes; ++i) {
+      bytes_.push_back(static_cast<std::uint8_t>(window >> 56));
+      window <<= 8;
+    }
+    bit_count_ += bits;
+  }
   void write_bool(bool value) { write(value ? 1u : 0u, 1); }
   // Small unsigned values cheaply: 0 costs 1 bit, < 2^k costs about 2k bits (Elias gamma of v+1).
-  void write_varuint(std::uint32_t value);
+  void write_varuint(std::uint32_t value) {
+    // Elias gamma of value + 1, in 64 bits so that value = 2^32 - 1 still fits.
+    const std::uint64_t coded = std::uint64_t{value} + 1;
+    const auto length = static_cast<unsigned>(std::bit_width(coded));  // 1..33
+    write(0, length - 1);
+    if (length > 32) {
+      write(1, 1);
+      write(static_cast<std::uint32_t>(coded), 32);
+    } else {
+      write(static_cast<std::uint32_t>(coded), length);
+    }
+  }
 
   std::size_t bit_count() const { return bit_count_; }
   // The bytes so far; the last byte is zero-padded.

@@ -96,6 +96,7 @@ TypeId EntitySchema::add(EntityType type) {
           "rate_field '" + field.rate_field + "' is invalid: use the name of another real field"));
     }
     compiled.rate_index[f] = static_cast<int>(rate - type.fields.begin());
+    compiled.fields_with_rates.push_back(static_cast<std::uint8_t>(f));
     compiled.rate_scale[f] = rate->precision / field.precision;
     compiled.rate_zero[f] = -rate->min / rate->precision;
     compiled.has_rates = true;
@@ -117,10 +118,61 @@ unsigned EntitySchema::type_bits() const {
   return types_.size() <= 1 ? 0u : static_cast<unsigned>(std::bit_width(types_.size() - 1));
 }
 
+namespace {
+// std::round (halves away from zero) without the library call it compiles to on baseline
+// x86-64: the same result for every double, so both ends still predict alike.
+double round_half_away(double x) {
+  // Below 2^52 the truncation is exact in an int64, and so is x minus it.
+  if (!(std::fabs(x) < 0x1p52)) return std::round(x);
+  const auto truncated = static_cast<double>(static_cast<std::int64_t>(x));
+  const double fraction = x - truncated;
+  if (fraction >= 0.5) return truncated + 1;
+  if (fraction <= -0.5) return truncated - 1;
+  return truncated;
+}
+}  // namespace
+
+std::uint32_t EntitySchema::moved_field(const Compiled& type, std::size_t field,
+                                        std::span<const std::uint32_t> before,
+                                        std::span<const std::uint32_t> after,
+                                        double elapsed_seconds) {
+  const auto r = static_cast<std::size_t>(type.rate_index[field]);
+  // The mean rate in rate steps, relative to standing still; doubles, no contraction (see the
+  // header): the same bits on every machine.
+  const double mean_rate =
+      (before[r] - type.rate_zero[field] + (after[r] - type.rate_zero[field])) / 2;
+  const double moved = round_half_away(mean_rate * type.rate_scale[field] * elapsed_seconds);
+  const double top = static_cast<double>(type.steps[field] - 1);
+  return static_cast<std::uint32_t>(std::clamp(before[field] + moved, 0.0, top));
+}
+
 void EntitySchema::predict(TypeId id, std::span<const std::uint32_t> fields, double elapsed_seconds,
                            std::span<std::uint32_t> predicted) const {
-  for (std::size_t f = 0; f < fields.size(); ++f) {
-    predicted[f] = predict_field(id, f, fields, fields, elapsed_seconds);
+  predict(id, fields, fields, elapsed_seconds, predicted);
+}
+
+void EntitySchema::predict(TypeId id, std::span<const std::uint32_t> before,
+                           std::span<const std::uint32_t> after, double elapsed_seconds,
+                           std::span<std::uint32_t> predicted) const {
+  // Every field as it was, then only those with a rate moved: encoders predict every entity of
+  // every client's baseline, and most fields have no rate.
+  std::copy(before.begin(), before.end(), predicted.begin());
+  if (elapsed_seconds == 0) return;
+  const Compiled& type = types_[id];
+  for (const std::uint8_t f : type.fields_with_rates)
+    predicted[f] = moved_field(type, f, before, after, elapsed_seconds);
+}
+
+void EntitySchema::predict_with_new_rates(TypeId id, std::span<const std::uint32_t> before,
+                                          std::span<const std::uint32_t> after,
+                                          double elapsed_seconds,
+                                          std::span<std::uint32_t> predicted) const {
+  if (elapsed_seconds == 0) return;
+  const Compiled& type = types_[id];
+  for (const std::uint8_t f : type.fields_with_rates) {
+    // With the same rate at both ends the mean rate is that rate: predicted[f] is already it.
+    const auto r = static_cast<std::size_t>(type.rate_index[f]);
+    if (after[r] != before[r]) predicted[f] = moved_field(type, f, before, after, elapsed_seconds);
   }
 }
 
@@ -129,16 +181,8 @@ std::uint32_t EntitySchema::predict_field(TypeId id, std::size_t field,
                                           std::span<const std::uint32_t> after,
                                           double elapsed_seconds) const {
   const Compiled& type = types_[id];
-  const int rate = type.rate_index[field];
-  if (rate < 0 || elapsed_seconds == 0) return before[field];
-  const auto r = static_cast<std::size_t>(rate);
-  // The mean rate in rate steps, relative to standing still; doubles, no contraction (see the
-  // header): the same bits on every machine.
-  const double mean_rate =
-      (before[r] - type.rate_zero[field] + (after[r] - type.rate_zero[field])) / 2;
-  const double moved = std::round(mean_rate * type.rate_scale[field] * elapsed_seconds);
-  const double top = static_cast<double>(type.steps[field] - 1);
-  return static_cast<std::uint32_t>(std::clamp(before[field] + moved, 0.0, top));
+  if (type.rate_index[field] < 0 || elapsed_seconds == 0) return before[field];
+  return moved_field(type, field, before, after, elapsed_seconds);
 }
 
 std::uint32_t EntitySchema::quantize(TypeId id, std::size_t field, double value) const {

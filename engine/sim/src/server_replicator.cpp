@@ -27,6 +27,8 @@ struct ServerReplicator::Client {
   WireTick last_applied_input = 0;
   // Priority of changes still waiting, in id order (the order priorities are asked for).
   std::vector<detail::EncodedSnapshot::Deferred> accumulated;
+  // The last snapshot encoded, kept for its buffers (its view moves into the history).
+  detail::EncodedSnapshot encoded;
   std::map<WireTick, std::vector<std::byte>> inputs;
   detail::DecodedUpdate decoded;  // the last update read, kept for its buffers
   // The entities `interest` picked for the last snapshot, kept for their buffers.
@@ -142,13 +144,14 @@ std::vector<std::byte> ServerReplicator::snapshot_for(ClientId id, WireTick tick
   // The view this snapshot replaces in the history lends its buffers to the new one, unless it
   // is the baseline itself (acknowledged exactly `history` snapshots ago).
   Client::Sent& slot = client->history[tick % config_.history];
-  WorldState recycled = &slot.view != baseline ? std::move(slot.view) : WorldState{};
-  detail::EncodedSnapshot encoded =
-      detail::encode_snapshot(schema_, *baseline, (tick - baseline_tick) / config_.tick_rate_hz,
-                              *target, config_.max_snapshot_bytes * 8, rank, std::move(recycled));
+  detail::EncodedSnapshot& encoded = client->encoded;
+  encoded.view = &slot.view != baseline ? std::move(slot.view) : WorldState{};
+  detail::encode_snapshot(schema_, *baseline, (tick - baseline_tick) / config_.tick_rate_hz,
+                          *target, config_.max_snapshot_bytes * 8, rank, encoded);
 
-  // Changes that waited gain their priority again; sent ones start over.
-  client->accumulated = std::move(encoded.deferred);
+  // Changes that waited gain their priority again; sent ones start over. The old list's buffer
+  // is the next snapshot's deferred list.
+  client->accumulated.swap(encoded.deferred);
 
   if (baseline == &kNothing) baseline_tick = 0;
   client->stats.last_baseline = baseline_tick;
@@ -157,7 +160,10 @@ std::vector<std::byte> ServerReplicator::snapshot_for(ClientId id, WireTick tick
   slot = {tick, std::move(encoded.view)};
   client->newest_sent = tick;
 
-  flatbuffers::FlatBufferBuilder builder(encoded.bytes.size() + 64);
+  // One builder per thread, cleared rather than freed: its buffer is reused by every snapshot
+  // the thread encodes.
+  thread_local flatbuffers::FlatBufferBuilder builder(1024);
+  builder.Clear();
   const auto body = builder.CreateVector(encoded.bytes);
   const auto snapshot =
       schemas::CreateSnapshot(builder, tick, baseline_tick, client->last_applied_input, body);

@@ -47,6 +47,12 @@ EncodedSnapshot encode_snapshot(const EntitySchema& schema, const WorldState& ba
                                 double elapsed_seconds, const WorldState& target,
                                 std::size_t max_bits, const EntityPriority& priority,
                                 WorldState recycled_view = {});
+// The same into `result`, whose buffers are reused (a server keeps one per client, so that a
+// snapshot allocates nothing once they have grown): its view is the storage for the new view,
+// its other contents are replaced.
+void encode_snapshot(const EntitySchema& schema, const WorldState& baseline, double elapsed_seconds,
+                     const WorldState& target, std::size_t max_bits, const EntityPriority& priority,
+                     EncodedSnapshot& result);
 
 // Applies an encoded body to `baseline`. Nothing on failure: truncated or garbage bytes, unknown
 // types, out-of-range values, ids out of order, or more than `max_entities` entities.

@@ -33,6 +33,36 @@ struct CodedField {
   std::uint32_t zigzag;
 };
 
+// What the Exp-Golomb cost of a field's deltas depends on, counted as the deltas are seen, so
+// that each order's total cost is found without going over the deltas again. A delta z of w
+// significant bits whose top bits are o ones costs, at order k,
+//   k - 1 + 2 * bit_width((z >> k) + 1)  =  k - 1 + 2 * (max(w - k, 0) + (w - o <= k ? 1 : 0))
+// bits (exp_golomb_bits(): z + 2^k carries into a new top bit exactly when z >> k is all ones).
+struct DeltaWidths {
+  std::uint32_t count = 0;
+  std::uint32_t widest = 0;              // the largest w
+  std::uint32_t by_width[33] = {};       // deltas with w significant bits
+  std::uint32_t by_zero_start[33] = {};  // deltas whose bits below the top ones are w - o
+  void add(std::uint32_t z) {
+    const auto width = static_cast<std::uint32_t>(std::bit_width(z));
+    const auto ones =
+        width == 0 ? 0u : static_cast<std::uint32_t>(std::countl_one(z << (32 - width)));
+    ++count;
+    widest = std::max(widest, width);
+    ++by_width[width];
+    ++by_zero_start[width - ones];
+  }
+  // The sum of exp_golomb_bits(z, order) over the deltas added.
+  std::size_t cost(unsigned order) const {
+    std::int64_t bits = std::int64_t{count} * (static_cast<std::int64_t>(order) - 1);
+    for (std::uint32_t w = order + 1; w <= widest; ++w)
+      bits += 2 * std::int64_t{by_width[w]} * (w - order);
+    for (std::uint32_t j = 0; j <= order && j <= widest; ++j)
+      bits += 2 * std::int64_t{by_zero_start[j]};
+    return static_cast<std::size_t>(bits);
+  }
+};
+
 // Reused by every snapshot encoded on a thread: the buffers keep their capacity.
 struct Scratch {
   std::vector<EntityId> removed;
@@ -40,9 +70,9 @@ struct Scratch {
   std::vector<std::uint32_t> expected;         // the baseline's fields as the rates moved them
   std::vector<std::uint32_t> expected_offset;  // per baseline entity, into `expected`
   std::vector<CodedField> coded;
-  std::vector<std::uint32_t> chosen;  // positions in `candidates`
-  std::vector<std::uint32_t> by_id;   // the same, sorted by id while the budget is checked
-  std::vector<std::vector<std::uint32_t>> header_deltas;  // per type * kMaxFields + field
+  std::vector<std::uint32_t> chosen;       // positions in `candidates`
+  std::vector<std::uint32_t> by_id;        // the same, sorted by id while the budget is checked
+  std::vector<DeltaWidths> header_deltas;  // per type * kMaxFields + field
   DeltaHeader header;
   // Per target index: whether its change waits, and with which priority, so that the deferred
   // list comes out in id order without a sort.
@@ -73,15 +103,15 @@ void diff_ids(const EntitySchema& schema, const WorldState& baseline, double ela
   s.expected.clear();
   s.expected_offset.clear();
   const bool predicts = elapsed_seconds != 0 && any_rates(schema);
-  std::uint32_t predicted[EntitySchema::kMaxFields];
   // The expected fields of baseline entity b, recorded as the walk passes it.
   const auto expect = [&](std::size_t b) {
     const WorldState::Entity base = baseline.at(b);
-    s.expected_offset.push_back(static_cast<std::uint32_t>(s.expected.size()));
+    const std::size_t offset = s.expected.size();
+    s.expected_offset.push_back(static_cast<std::uint32_t>(offset));
     if (predicts && schema.has_rates(base.type)) {
-      const std::span out(predicted, base.fields.size());
-      schema.predict(base.type, base.fields, elapsed_seconds, out);
-      s.expected.insert(s.expected.end(), out.begin(), out.end());
+      s.expected.resize(offset + base.fields.size());
+      schema.predict(base.type, base.fields, elapsed_seconds,
+                     std::span(s.expected.data() + offset, base.fields.size()));
     } else {
       s.expected.insert(s.expected.end(), base.fields.begin(), base.fields.end());
     }
@@ -152,9 +182,15 @@ void measure_deltas(const EntitySchema& schema, const WorldState& baseline, doub
   if (c.base == kNoBase) return;
   const WorldState::Entity entity = target.at(c.index);
   const WorldState::Entity base = baseline.at(c.base);
+  // The baseline as its own rates moved it (diff_ids() predicted it already), moved again with
+  // the mean rates where they changed.
+  std::uint32_t references[EntitySchema::kMaxFields];
+  const std::uint32_t* expected = s.expected.data() + s.expected_offset[c.base];
+  std::copy(expected, expected + entity.fields.size(), references);
+  schema.predict_with_new_rates(entity.type, base.fields, entity.fields, elapsed_seconds,
+                                std::span(references, entity.fields.size()));
   for (std::size_t f = 0; f < entity.fields.size(); ++f) {
-    const std::uint32_t reference =
-        schema.predict_field(entity.type, f, base.fields, entity.fields, elapsed_seconds);
+    const std::uint32_t reference = references[f];
     const std::uint32_t z =
         is_wide(schema, entity.type, f)
             ? zigzag(field_delta(reference, entity.fields[f], schema.field_steps(entity.type, f),
@@ -230,12 +266,12 @@ void choose_delta_header(const EntitySchema& schema, const WorldState& target, s
   header.orders.resize(types);
   header.always_changed.resize(types);
   s.header_deltas.resize(types * EntitySchema::kMaxFields);
-  for (auto& deltas : s.header_deltas)
-    deltas.clear();
   for (std::size_t t = 0; t < types; ++t) {
     const std::size_t fields = schema.field_count(static_cast<TypeId>(t));
     header.orders[t].assign(fields, 0);
     header.always_changed[t].assign(fields, true);
+    for (std::size_t f = 0; f < fields; ++f)
+      s.header_deltas[t * EntitySchema::kMaxFields + f] = {};
   }
   for (std::size_t i = 0; i < sampled; ++i) {
     const Candidate& c = s.candidates[i];
@@ -249,25 +285,19 @@ void choose_delta_header(const EntitySchema& schema, const WorldState& target, s
         continue;
       }
       if (is_wide(schema, entity.type, f))
-        s.header_deltas[entity.type * EntitySchema::kMaxFields + f].push_back(field.zigzag);
+        s.header_deltas[entity.type * EntitySchema::kMaxFields + f].add(field.zigzag);
     }
   }
   for (std::size_t t = 0; t < types; ++t) {
     for (std::size_t f = 0; f < header.orders[t].size(); ++f) {
-      const auto& deltas = s.header_deltas[t * EntitySchema::kMaxFields + f];
+      const DeltaWidths& deltas = s.header_deltas[t * EntitySchema::kMaxFields + f];
       std::size_t best_cost = SIZE_MAX;
       // Past the width of the largest delta every delta costs order + 1 bits, more with each
       // order: the orders above it cannot win, so they are not tried.
-      std::uint32_t largest = 0;
-      for (const std::uint32_t z : deltas)
-        largest = std::max(largest, z);
-      const unsigned top =
-          std::min({schema.field_bits(static_cast<TypeId>(t), f), (1u << kOrderBits) - 1,
-                    static_cast<unsigned>(std::bit_width(largest))});
-      for (unsigned order = 0; order <= top && !deltas.empty(); ++order) {
-        std::size_t cost = 0;
-        for (const std::uint32_t z : deltas)
-          cost += exp_golomb_bits(z, order);
+      const unsigned top = std::min(
+          {schema.field_bits(static_cast<TypeId>(t), f), (1u << kOrderBits) - 1, deltas.widest});
+      for (unsigned order = 0; order <= top && deltas.count != 0; ++order) {
+        const std::size_t cost = deltas.cost(order);
         if (cost < best_cost) {
           best_cost = cost;
           header.orders[t][f] = static_cast<std::uint8_t>(order);
@@ -428,12 +458,13 @@ WorldState build_view(const WorldState& baseline, const WorldState& target, cons
 
 }  // namespace
 
-EncodedSnapshot encode_snapshot(const EntitySchema& schema, const WorldState& baseline,
-                                double elapsed_seconds, const WorldState& target,
-                                std::size_t max_bits, const EntityPriority& priority,
-                                WorldState recycled_view) {
+void encode_snapshot(const EntitySchema& schema, const WorldState& baseline, double elapsed_seconds,
+                     const WorldState& target, std::size_t max_bits, const EntityPriority& priority,
+                     EncodedSnapshot& result) {
   Scratch& s = thread_scratch();
-  EncodedSnapshot result;
+  result.bits = 0;
+  result.included.clear();
+  result.deferred.clear();
   diff_ids(schema, baseline, elapsed_seconds, target, s);
   const std::size_t sampled =
       measure_sample(schema, baseline, elapsed_seconds, target, max_bits, priority, s);
@@ -452,9 +483,18 @@ EncodedSnapshot encode_snapshot(const EntitySchema& schema, const WorldState& ba
   fit_budget(schema, header, target, out.bit_count(), sampled, max_bits, s, result);
   write_updates(schema, header, target, s, result);
 
-  result.view = build_view(baseline, target, s, std::move(recycled_view));
+  result.view = build_view(baseline, target, s, std::move(result.view));
   result.bits = out.bit_count();
-  result.bytes = out.bytes();
+  result.bytes.assign(out.bytes().begin(), out.bytes().end());
+}
+
+EncodedSnapshot encode_snapshot(const EntitySchema& schema, const WorldState& baseline,
+                                double elapsed_seconds, const WorldState& target,
+                                std::size_t max_bits, const EntityPriority& priority,
+                                WorldState recycled_view) {
+  EncodedSnapshot result;
+  result.view = std::move(recycled_view);
+  encode_snapshot(schema, baseline, elapsed_seconds, target, max_bits, priority, result);
   return result;
 }
 
