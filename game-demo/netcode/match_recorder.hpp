@@ -3,8 +3,10 @@
 // the match goes), and keeps only the newest replays there. Plugs into ServerConfig::observer.
 //
 // A replay is written under a ".part" name and renamed when its match closes: a reader (the
-// lobby's HTTP, a player) never sees a half-written replay under a final name. A write that fails
-// (a full disk) ends that match's recording and is counted; the match itself goes on.
+// lobby's HTTP, a player) never sees a half-written replay under a final name. Each whole chunk
+// is handed to the kernel as soon as it is made, so a server killed mid-match leaves a ".part"
+// that the next start salvages (replay_salvage.hpp). A write that fails (a full disk) ends that
+// match's recording and is counted; the match itself goes on.
 
 #include <cstdint>
 #include <cstdio>
@@ -46,10 +48,16 @@ struct RecordingStats {
   std::uint64_t replays_written = 0;  // finished and renamed to their final name
   std::uint64_t replays_pruned = 0;   // deleted as older than the newest keep_newest
   std::uint64_t write_errors = 0;     // recordings given up (open, write or rename failed)
+  // At start: recordings a server did not finish, salvaged as "<name>-cut.twreplay", and those
+  // deleted because they held no whole chunk of ticks.
+  std::uint64_t replays_salvaged = 0;
+  std::uint64_t interrupted_removed = 0;
 };
 
 class MatchRecorder final : public MatchObserver {
  public:
+  // Creates the folder when missing and salvages the recordings in it that a server did not
+  // finish (counted in stats()).
   static tickwire::net::Result<std::shared_ptr<MatchRecorder>> make(const RecordingConfig& config);
   ~MatchRecorder() override;
 

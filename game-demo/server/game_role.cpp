@@ -90,6 +90,14 @@ net::Status record_matches(const ServerOptions& options, ServerConfig& config) {
   config.observer = recorder.value();
   std::printf("recording every match into %s/ (keeping the newest %zu)\n",
               options.replay_dir.c_str(), options.keep_replays);
+  const RecordingStats& salvage = recorder.value()->stats();
+  if (salvage.replays_salvaged != 0 || salvage.interrupted_removed != 0) {
+    std::printf(
+        "salvaged %llu interrupted recording(s) as *-cut.twreplay, deleted %llu with "
+        "nothing to play\n",
+        static_cast<unsigned long long>(salvage.replays_salvaged),
+        static_cast<unsigned long long>(salvage.interrupted_removed));
+  }
   return {};
 }
 
