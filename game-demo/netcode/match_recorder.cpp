@@ -169,9 +169,11 @@ void MatchRecorder::match_closed(std::uint64_t match_id) {
   } else {
     ++stats_.replays_written;
   }
+  const fs::path path = recording.path;
   recordings_.erase(found);
   if (config_.keep_newest != 0)
     stats_.replays_pruned += prune_replays(directory_, config_.keep_newest);
+  if (stored && config_.on_replay_written) config_.on_replay_written(path);
 }
 
 bool MatchRecorder::write(Recording& recording, const std::vector<std::byte>& bytes) {

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -41,6 +42,9 @@ struct RecordingConfig {
   // tick (docs/benchmarks.md, "Recording"); every 30th finds a divergence within 0.5 s at 60 Hz.
   // 1: every tick. Default 30.
   std::uint32_t hash_every_ticks = 30;
+  // Told of each replay once it is under its final name, on the tick's thread (e.g. to send it
+  // to a lobby). Default none.
+  std::function<void(const std::filesystem::path&)> on_replay_written;
   tickwire::net::Status validate() const;
 };
 
