@@ -40,7 +40,12 @@ for _ in $(seq 300); do
   sleep 0.1
 done
 [ -n "$part" ] || fail "no recording began"
-header_size=$(stat -c %s "$part")
+# The header's frame: "TWREPLAY", 4 bytes of zero, its size (uint32), the FlatBuffer, padding.
+for _ in $(seq 100); do
+  [ "$(stat -c %s "$part")" -ge 16 ] && break
+  sleep 0.05
+done
+header_size=$((16 + $(od -An -tu4 -j12 -N4 "$part" | tr -d ' ') + 8))
 for _ in $(seq 300); do
   [ "$(stat -c %s "$part")" -gt "$header_size" ] && break
   sleep 0.1
