@@ -1,5 +1,7 @@
 #include "match_recorder.hpp"
 
+#include <sys/file.h>
+
 #include <algorithm>
 #include <chrono>
 #include <ctime>
@@ -7,6 +9,7 @@
 #include <vector>
 
 #include "arena_replay.hpp"
+#include "replay_salvage.hpp"
 
 namespace arena {
 namespace {
@@ -62,7 +65,15 @@ net::Result<std::shared_ptr<MatchRecorder>> MatchRecorder::make(const RecordingC
     return net::Status::error("recording.directory = \"" + config.directory +
                               "\" cannot be created: " + error.message());
   }
-  return std::shared_ptr<MatchRecorder>(new MatchRecorder(config));
+  std::shared_ptr<MatchRecorder> recorder(new MatchRecorder(config));
+  // No recording of this recorder runs yet: a ".part" here is another process's, and one that
+  // no process holds any more was cut short.
+  const SalvageCounts salvage = salvage_interrupted_recordings(recorder->directory_);
+  recorder->stats_.replays_salvaged = salvage.salvaged;
+  recorder->stats_.interrupted_removed = salvage.removed;
+  if (config.keep_newest != 0 && salvage.salvaged != 0)
+    recorder->stats_.replays_pruned += prune_replays(recorder->directory_, config.keep_newest);
+  return recorder;
 }
 
 MatchRecorder::MatchRecorder(const RecordingConfig& config)
@@ -93,11 +104,15 @@ void MatchRecorder::match_began(std::uint64_t match_id, const Config& rules) {
   const std::string stem = replay_stem(match_id, now);
   fs::path path = directory_ / (stem + std::string(kReplayFileExtension));
   fs::path part = directory_ / (stem + std::string(kReplayFileExtension) + ".part");
-  std::FILE* file = std::fopen(part.c_str(), "wb");
+  std::FILE* file = std::fopen(part.c_str(), "wbe");
   if (file == nullptr) {
     ++stats_.write_errors;
     return;
   }
+  // Held while the match runs, so that a server starting on the same folder does not take the
+  // file for one a dead server left (salvage_interrupted_recordings). Released with the file,
+  // also when this process dies.
+  (void)::flock(::fileno(file), LOCK_EX | LOCK_NB);
   auto recording = std::make_unique<Recording>(std::move(recorder.value()), file, std::move(path),
                                                std::move(part));
   if (!write(*recording, recording->recorder.take_bytes())) {
@@ -147,22 +162,27 @@ void MatchRecorder::match_closed(std::uint64_t match_id) {
   recording.file = nullptr;
   std::error_code error;
   if (written && closed) fs::rename(recording.part_path, recording.path, error);
-  if (!written || !closed || error) {
+  const bool stored = written && closed && !error;
+  if (!stored) {
     fs::remove(recording.part_path, error);
     ++stats_.write_errors;
   } else {
     ++stats_.replays_written;
   }
+  const fs::path path = recording.path;
   recordings_.erase(found);
   if (config_.keep_newest != 0)
     stats_.replays_pruned += prune_replays(directory_, config_.keep_newest);
+  if (stored && config_.on_replay_written) config_.on_replay_written(path);
 }
 
 bool MatchRecorder::write(Recording& recording, const std::vector<std::byte>& bytes) {
   if (bytes.empty()) return true;
-  // Into stdio's buffer, flushed by the C library: a chunk (a few KiB every few seconds) does not
-  // wait for the disk on the tick's thread.
-  return std::fwrite(bytes.data(), 1, bytes.size(), recording.file) == bytes.size();
+  // Whole chunks only (a few KiB every few seconds), handed to the kernel at once so that they
+  // survive the process being killed: a write(2) to the page cache, no fsync, so the tick's
+  // thread does not wait for the disk.
+  return std::fwrite(bytes.data(), 1, bytes.size(), recording.file) == bytes.size() &&
+         std::fflush(recording.file) == 0;
 }
 
 void MatchRecorder::give_up(std::uint64_t match_id) {

@@ -3,12 +3,15 @@
 // the match goes), and keeps only the newest replays there. Plugs into ServerConfig::observer.
 //
 // A replay is written under a ".part" name and renamed when its match closes: a reader (the
-// lobby's HTTP, a player) never sees a half-written replay under a final name. A write that fails
-// (a full disk) ends that match's recording and is counted; the match itself goes on.
+// lobby's HTTP, a player) never sees a half-written replay under a final name. Each whole chunk
+// is handed to the kernel as soon as it is made, so a server killed mid-match leaves a ".part"
+// that the next start salvages (replay_salvage.hpp). A write that fails (a full disk) ends that
+// match's recording and is counted; the match itself goes on.
 
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -39,6 +42,9 @@ struct RecordingConfig {
   // tick (docs/benchmarks.md, "Recording"); every 30th finds a divergence within 0.5 s at 60 Hz.
   // 1: every tick. Default 30.
   std::uint32_t hash_every_ticks = 30;
+  // Told of each replay once it is under its final name, on the tick's thread (e.g. to send it
+  // to a lobby). Default none.
+  std::function<void(const std::filesystem::path&)> on_replay_written;
   tickwire::net::Status validate() const;
 };
 
@@ -46,10 +52,16 @@ struct RecordingStats {
   std::uint64_t replays_written = 0;  // finished and renamed to their final name
   std::uint64_t replays_pruned = 0;   // deleted as older than the newest keep_newest
   std::uint64_t write_errors = 0;     // recordings given up (open, write or rename failed)
+  // At start: recordings a server did not finish, salvaged as "<name>-cut.twreplay", and those
+  // deleted because they held no whole chunk of ticks.
+  std::uint64_t replays_salvaged = 0;
+  std::uint64_t interrupted_removed = 0;
 };
 
 class MatchRecorder final : public MatchObserver {
  public:
+  // Creates the folder when missing and salvages the recordings in it that a server did not
+  // finish (counted in stats()).
   static tickwire::net::Result<std::shared_ptr<MatchRecorder>> make(const RecordingConfig& config);
   ~MatchRecorder() override;
 

@@ -77,6 +77,8 @@ class MatchReplay {
   const World& world() const { return world_; }
   const tickwire::sim::ReplayInfo& info() const { return reader_.info(); }
   std::uint32_t last_tick() const { return reader_.last_tick(); }
+  // Salvaged from a recording its server did not finish: the match went on past last_tick().
+  bool cut_short() const { return reader_.cut_short(); }
   // The state hash of the last tick stepped, as replayed.
   std::uint64_t state_hash() const { return state_hash_; }
 

@@ -82,14 +82,43 @@ ServerConfig game_server_config(const ServerOptions& options, const ServerKeys& 
   return config;
 }
 
-// --replays: every match into --replay-dir.
-net::Status record_matches(const ServerOptions& options, ServerConfig& config) {
-  auto recorder =
-      MatchRecorder::make({.directory = options.replay_dir, .keep_newest = options.keep_replays});
+// --replay-upload-token: a sender of replays to the lobby at `remote`, as the lobby link reaches
+// it.
+net::Result<std::unique_ptr<ReplayUploader>> upload_replays(const ServerOptions& options,
+                                                            const HostPort& remote) {
+  auto uploader = ReplayUploader::make({.lobby_host = remote.host,
+                                        .lobby_port = remote.port,
+                                        .lobby_tls = options.lobby_tls,
+                                        .directory = options.replay_dir},
+                                       options.replay_upload_token_file);
+  if (!uploader) return net::Status::error("--replay-upload-token: " + uploader.error());
+  std::printf("sending every replay to the lobby at %s:%u (PUT /replays/NAME)\n",
+              remote.host.c_str(), static_cast<unsigned>(remote.port));
+  return uploader;
+}
+
+// --replays: every match into --replay-dir; each finished one to `uploads` when given.
+net::Status record_matches(const ServerOptions& options, ServerConfig& config,
+                           ReplayUploader* uploads) {
+  RecordingConfig recording{.directory = options.replay_dir, .keep_newest = options.keep_replays};
+  if (uploads != nullptr) {
+    recording.on_replay_written = [uploads](const std::filesystem::path& replay) {
+      uploads->add(replay);
+    };
+  }
+  auto recorder = MatchRecorder::make(recording);
   if (!recorder) return net::Status::error("--replay-dir: " + recorder.error());
   config.observer = recorder.value();
   std::printf("recording every match into %s/ (keeping the newest %zu)\n",
               options.replay_dir.c_str(), options.keep_replays);
+  const RecordingStats& salvage = recorder.value()->stats();
+  if (salvage.replays_salvaged != 0 || salvage.interrupted_removed != 0) {
+    std::printf(
+        "salvaged %llu interrupted recording(s) as *-cut.twreplay, deleted %llu with "
+        "nothing to play\n",
+        static_cast<unsigned long long>(salvage.replays_salvaged),
+        static_cast<unsigned long long>(salvage.interrupted_removed));
+  }
   return {};
 }
 
@@ -226,15 +255,23 @@ net::Result<GameRole> start_game_role(const ServerOptions& options, const Server
   const GameServerAddresses here = game_server_addresses(options, endpoints);
   GameRole role;
   ServerConfig config = game_server_config(options, keys, here);
-  if (options.replays) {
-    if (net::Status status = record_matches(options, config); !status.ok()) return status;
+  const auto remote = lobby == nullptr ? parse_host_port(options.lobby) : std::nullopt;
+  if (remote && !options.replay_upload_token_file.empty()) {
+    auto uploads = upload_replays(options, *remote);
+    if (!uploads) return net::Status::error(uploads.error());
+    role.replay_uploads = std::move(uploads.value());
   }
-  if (lobby == nullptr) {
-    if (const auto remote = parse_host_port(options.lobby)) {
-      auto link = register_with_lobby(options, keys, here, *remote);
-      if (!link) return net::Status::error(link.error());
-      role.link_to_lobby = std::move(link.value());
-    }
+  if (options.replays) {
+    if (net::Status status = record_matches(options, config, role.replay_uploads.get());
+        !status.ok())
+      return status;
+  }
+  // After the recorder salvaged what a crash left: those go too.
+  if (role.replay_uploads) role.replay_uploads->add_waiting();
+  if (remote) {
+    auto link = register_with_lobby(options, keys, here, *remote);
+    if (!link) return net::Status::error(link.error());
+    role.link_to_lobby = std::move(link.value());
   }
   report_matches(config, lobby, role.link_to_lobby.get(), agones);
   auto started = ArenaServer::start(config);

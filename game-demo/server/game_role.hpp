@@ -15,6 +15,7 @@
 #include "game_metrics.hpp"
 #include "lobby_link.hpp"
 #include "public_endpoints.hpp"
+#include "replay_upload.hpp"
 #include "server_keys.hpp"
 #include "server_options.hpp"
 
@@ -24,6 +25,9 @@ namespace arena {
 // link) outlives it, and the metrics endpoint, which reads its figures, goes before it.
 struct GameRole {
   std::unique_ptr<LobbyLink> link_to_lobby;  // --lobby: the lobby it registered with
+  // --replay-upload-token: the replays it sends to that lobby (the recorder tells it of each new
+  // one, also while the game server shuts down).
+  std::unique_ptr<ReplayUploader> replay_uploads;
   std::unique_ptr<ArenaServer> game;
   std::unique_ptr<tickwire::net::UdpLinkSimulator> link;  // simulated conditions, else none
   std::unique_ptr<GameMetrics> metrics;

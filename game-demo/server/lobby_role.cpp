@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <system_error>
 
 #include <tickwire/net/redis_lobby_state.hpp>
 
@@ -107,6 +109,16 @@ net::Status allow_uploads(const ServerOptions& options, net::LobbyConfig& config
   auto tokens = net::read_upload_tokens(options.upload_tokens_file);
   if (!tokens) return net::Status::error("--upload-tokens: " + tokens.error());
   config.upload_tokens = std::move(tokens.value());
+  if (!config.replay_directory.empty()) {
+    // A lobby of its own (--role lobby) records nothing, so nothing else makes the folder its
+    // uploads go to.
+    std::error_code error;
+    std::filesystem::create_directories(config.replay_directory, error);
+    if (error) {
+      return net::Status::error("--replay-dir " + config.replay_directory +
+                                " cannot be created: " + error.message());
+    }
+  }
   std::printf("replays may be uploaded with %zu token(s)%s\n", config.upload_tokens.size(),
               lobby_tls(options) ? "" : " (over plaintext HTTP: anyone on the path can read them)");
   return {};

@@ -122,6 +122,7 @@ void serve(const arena::ServerOptions& options, net::LobbyServer* lobby, arena::
     if (role.link_to_lobby) {
       role.link_to_lobby->poll(static_cast<std::uint32_t>(game->stats().players));
     }
+    if (role.replay_uploads) role.replay_uploads->poll();
     if (role.beacon) {
       role.beacon->announce(
           {.name = options.name,
@@ -153,13 +154,30 @@ void print_game_server_totals(const arena::ArenaServer& game) {
       static_cast<unsigned long long>(counters.dropped_malformed));
 }
 
+// The replays still to go to the lobby get a few seconds before the process exits (under Agones
+// its disk goes with it); those that do not make it are sent at the next start.
+void send_last_replays(arena::ReplayUploader& uploads) {
+  const auto deadline = Clock::now() + std::chrono::seconds(10);
+  while (!uploads.idle() && Clock::now() < deadline) {
+    uploads.poll();
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  const arena::ReplayUploadStats& stats = uploads.stats();
+  std::printf("replays sent to the lobby: %llu stored, %llu refused, %llu retries%s\n",
+              static_cast<unsigned long long>(stats.uploaded),
+              static_cast<unsigned long long>(stats.refused),
+              static_cast<unsigned long long>(stats.retries),
+              uploads.idle() ? "" : " (some left in the replay folder for the next start)");
+}
+
 // After serving: Agones' goodbye, the game server's totals, then everything stopped in the order
 // that keeps each piece's readers alive.
 void shut_down(net::LobbyServer* lobby, arena::GameRole& role, net::AgonesSdk* agones) {
   if (agones) say_goodbye_to_agones(*agones, *role.game, role.link_to_lobby.get());
   if (role.game) print_game_server_totals(*role.game);
   role.metrics.reset();  // it reads the game server's figures
-  role.game.reset();
+  role.game.reset();     // matches still running end their replays here
+  if (role.replay_uploads) send_last_replays(*role.replay_uploads);
   if (lobby) lobby->stop();
   std::printf("clean exit\n");
 }

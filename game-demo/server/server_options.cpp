@@ -204,6 +204,11 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& op
                  "--role lobby or all: file of secrets, one per line (# comments), that may "
                  "upload replays: PUT /replays/NAME with 'Authorization: Bearer TOKEN'")
       ->envname("TICKWIRE_UPLOAD_TOKENS");
+  app.add_option("--replay-upload-token", options.replay_upload_token_file,
+                 "--role game with --lobby: file holding one of the lobby's upload tokens; each "
+                 "finished replay is sent to the lobby (PUT /replays/NAME, over TLS as the lobby "
+                 "link says) and deleted here once stored, retried while the lobby is away")
+      ->envname("TICKWIRE_REPLAY_UPLOAD_TOKEN");
   app.add_flag("--metrics,!--no-metrics", options.metrics,
                "serve the game server's /metrics (Prometheus) and /healthz over HTTP")
       ->capture_default_str();
@@ -221,6 +226,13 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& op
                  "9358)")
       ->check(CLI::Range(1, 65535));
   CLI11_PARSE(app, argc, argv);
+  if (!options.replay_upload_token_file.empty() &&
+      (options.role != "game" || options.lobby.empty() || !options.replays)) {
+    std::fprintf(stderr,
+                 "tickwire-server: --replay-upload-token sends this game server's replays to its "
+                 "lobby: for --role game with --lobby, recording (not --no-replays)\n");
+    return 1;
+  }
   if (options.agones && options.role == "lobby") {
     std::fprintf(stderr,
                  "tickwire-server: --agones is the game server's lifecycle, for --role game or "

@@ -105,6 +105,10 @@ struct ServerOptions {
   // --role lobby or all: a file of upload tokens (one per line): PUT /replays/NAME with
   // "Authorization: Bearer TOKEN" stores a replay. Empty: uploads refused.
   std::string upload_tokens_file;
+  // --role game with --lobby: a file holding one of that lobby's upload tokens; every finished
+  // replay is then sent to the lobby (PUT /replays/NAME) and its local copy deleted once stored.
+  // Empty: replays stay on this server's disk.
+  std::string replay_upload_token_file;
 };
 
 // Parses the command line into `options`. Returns nothing to go on, or the exit code (help was

@@ -48,6 +48,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       // A replay the reader accepts reads to its end, through the index too, without a fault.
       auto reader = tickwire::sim::ReplayReader::open({bytes.begin(), bytes.end()},
                                                       {.max_file_bytes = 1 << 20});
+      // A cut recording (what a crash leaves) salvages into a replay the reader accepts, or none.
+      if (auto salvaged = tickwire::sim::salvage_replay(bytes, {.max_file_bytes = 1 << 20})) {
+        auto rebuilt = tickwire::sim::ReplayReader::open(std::move(salvaged->file));
+        if (!rebuilt || rebuilt->tick_count() != salvaged->tick_count || !rebuilt->cut_short())
+          __builtin_trap();
+      }
       if (!reader) break;
       std::uint32_t count = 0;
       while (reader->next())

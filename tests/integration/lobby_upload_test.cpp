@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "../support/pump.hpp"
+#include "tickwire/net/http_fetch.hpp"
 #include "tickwire/net/join_ticket.hpp"
 #include "tickwire/net/lobby.hpp"
 #include "tickwire/net/websocket_transport.hpp"
@@ -287,6 +288,49 @@ TEST_F(LobbyUploadTest, a_cut_upload_never_shows_under_its_name_and_leaves_nothi
   EXPECT_EQ(files(), std::vector<std::string>{"honest.twreplay"});
   EXPECT_EQ(lobby_->counters().uploads_stored, 0u);
   expect_player_served("after_cut");
+}
+
+// HttpFetch's PUT, as a game server sends its replays: the file stored whole with the right token;
+// refused on the header (a wrong token, a name taken) before any of the body is sent.
+TEST_F(LobbyUploadTest, http_fetch_uploads_a_file_and_sends_no_body_when_refused) {
+  const fs::path local = folder_.string() + "-local.twreplay";
+  const std::string replay = random_bytes(300'001, 3);
+  std::ofstream(local, std::ios::binary) << replay;
+  auto upload = [&](const std::string& name, const std::string& token) {
+    net::HttpFetchConfig config;
+    config.host = "127.0.0.1";
+    config.port = port_;
+    config.target = "/replays/" + name;
+    config.transport_security = net::WebSocketSecurity::insecure_plaintext;
+    config.upload_from = local.string();
+    config.bearer_token = token;
+    auto fetch = net::HttpFetch::start(config);
+    EXPECT_TRUE(fetch.ok()) << fetch.error();
+    if (!fetch.ok()) return net::HttpFetch::Progress{};
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    while ((*fetch)->progress().state == net::HttpFetch::State::running &&
+           std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(10ms);
+    return (*fetch)->progress();
+  };
+
+  const auto stored = upload("fetched.twreplay", kToken);
+  EXPECT_EQ(stored.state, net::HttpFetch::State::done) << stored.error;
+  EXPECT_EQ(stored.status, 201);
+  EXPECT_EQ(stored.sent, replay.size());
+  EXPECT_TRUE(read_file(folder_ / "fetched.twreplay") == replay);
+
+  const auto wrong_token = upload("other.twreplay", std::string(64, 'x'));
+  EXPECT_EQ(wrong_token.state, net::HttpFetch::State::failed);
+  EXPECT_EQ(wrong_token.status, 403) << wrong_token.error;
+  EXPECT_EQ(wrong_token.sent, 0u);
+  const auto taken = upload("fetched.twreplay", kToken);
+  EXPECT_EQ(taken.status, 409) << taken.error;
+  EXPECT_EQ(taken.sent, 0u);
+  EXPECT_EQ(files(), (std::vector<std::string>{"fetched.twreplay", "honest.twreplay"}));
+  EXPECT_EQ(lobby_->counters().uploads_stored, 1u);
+  expect_player_served("after_fetch_upload");
+  fs::remove(local);
 }
 
 TEST(LobbyUploadConfig, a_short_token_or_an_absurd_limit_is_refused_by_name) {

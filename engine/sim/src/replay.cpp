@@ -61,6 +61,22 @@ std::uint64_t put_frame(std::vector<std::byte>& out, std::uint64_t base,
   return fnv1a(bytes);
 }
 
+// Appends the index frame and the trailer that points at it; `base` is the file offset of
+// out[0].
+void put_index_and_trailer(std::vector<std::byte>& out, std::uint64_t base,
+                           const std::vector<fb::ChunkEntry>& entries,
+                           std::uint64_t header_checksum, std::uint32_t tick_count,
+                           bool cut_short) {
+  flatbuffers::FlatBufferBuilder fbb(64 + entries.size() * sizeof(fb::ChunkEntry));
+  fbb.Finish(fb::CreateReplayIndex(fbb, fbb.CreateVectorOfStructs(entries), header_checksum,
+                                   tick_count, cut_short));
+  const auto index_offset = static_cast<std::uint32_t>(base + out.size());
+  (void)put_frame(out, base, fbb);
+  put_u32(out, index_offset);
+  out.insert(out.end(), reinterpret_cast<const std::byte*>(kEndMagic.data()),
+             reinterpret_cast<const std::byte*>(kEndMagic.data()) + kEndMagic.size());
+}
+
 }  // namespace
 
 Status ReplayRecorderConfig::validate() const {
@@ -143,25 +159,73 @@ std::vector<std::byte> ReplayRecorder::take_bytes() {
 std::vector<std::byte> ReplayRecorder::finish() {
   if (finished_) return take_bytes();
   flush_chunk();
-  flatbuffers::FlatBufferBuilder fbb(64 + chunks_.size() * sizeof(fb::ChunkEntry));
   std::vector<fb::ChunkEntry> entries;
   entries.reserve(chunks_.size());
   for (const Chunk& c : chunks_)
     entries.emplace_back(c.first_tick, c.last_tick, c.offset, c.checksum);
-  fbb.Finish(fb::CreateReplayIndex(fbb, fbb.CreateVectorOfStructs(entries), header_checksum_,
-                                   tick_count_));
-  const auto index_offset = static_cast<std::uint32_t>(written_);
   const std::size_t before = out_.size();
-  (void)put_frame(out_, written_ - before, fbb);
-  put_u32(out_, index_offset);
-  out_.resize(out_.size() + kEndMagic.size());
-  std::memcpy(out_.data() + out_.size() - kEndMagic.size(), kEndMagic.data(), kEndMagic.size());
+  put_index_and_trailer(out_, written_ - before, entries, header_checksum_, tick_count_, false);
   written_ += out_.size() - before;
   finished_ = true;
   return take_bytes();
 }
 
 namespace {
+
+// The header's FlatBuffer, checked: verified, and of a format version this build reads.
+Result<ReplayInfo> read_header(std::span<const std::byte> header_bytes) {
+  const schemas::AlignedView header_view(header_bytes);
+  flatbuffers::Verifier header_verifier(header_view.data(), header_view.size(), kMaxDepth,
+                                        kMaxTables);
+  if (!fb::VerifyReplayHeaderBuffer(header_verifier)) {
+    return Status::error("replay is corrupt: its header is not a valid ReplayHeader");
+  }
+  const auto* header = fb::GetReplayHeader(header_view.data());
+  if (header->format_version() != kReplayFormatVersion) {
+    return Status::error("replay format version " + std::to_string(header->format_version()) +
+                         " is not supported (this build reads version " +
+                         std::to_string(kReplayFormatVersion) + ")");
+  }
+  ReplayInfo info;
+  info.format_version = header->format_version();
+  info.game = header->game() != nullptr ? header->game()->str() : std::string();
+  info.game_version = header->game_version();
+  info.match_id = header->match_id();
+  info.tick_rate_hz = header->tick_rate_hz();
+  info.started_unix_ms = header->started_unix_ms();
+  if (const auto* initial = header->initial_state()) {
+    const auto* data = reinterpret_cast<const std::byte*>(initial->data());
+    info.initial_state.assign(data, data + initial->size());
+  }
+  return info;
+}
+
+using TickRecords = flatbuffers::Vector<flatbuffers::Offset<fb::TickRecord>>;
+
+// A chunk's records, checked: verified, not empty, ticks increasing after `previous_tick`
+// (updated to the chunk's last). `chunk_bytes` must be 8-byte aligned in memory; `which` names
+// the chunk in an error.
+Result<const TickRecords*> read_chunk(std::span<const std::byte> chunk_bytes,
+                                      std::optional<std::uint32_t>& previous_tick,
+                                      const std::string& which) {
+  flatbuffers::Verifier verifier(reinterpret_cast<const std::uint8_t*>(chunk_bytes.data()),
+                                 chunk_bytes.size(), kMaxDepth, kMaxTables);
+  if (!verifier.VerifyBuffer<fb::ReplayChunk>(nullptr)) {
+    return Status::error("replay is corrupt: " + which + " is not a valid ReplayChunk");
+  }
+  const auto* records = flatbuffers::GetRoot<fb::ReplayChunk>(chunk_bytes.data())->records();
+  if (records == nullptr || records->size() == 0) {
+    return Status::error("replay is corrupt: " + which + " holds no ticks");
+  }
+  for (const fb::TickRecord* record : *records) {
+    if (previous_tick && record->tick() <= *previous_tick) {
+      return Status::error("replay is corrupt: tick " + std::to_string(record->tick()) + " in " +
+                           which + " does not follow tick " + std::to_string(*previous_tick));
+    }
+    previous_tick = record->tick();
+  }
+  return records;
+}
 
 // The FlatBuffer of the frame at `offset`, if the frame lies within `file` (before `end`).
 std::optional<std::span<const std::byte>> frame_at(std::span<const std::byte> file,
@@ -216,28 +280,9 @@ Result<ReplayReader> ReplayReader::open(std::vector<std::byte> file,
   if (fnv1a(*header_bytes) != index->header_checksum()) {
     return Status::error("replay is corrupt: the header's checksum does not match");
   }
-  const schemas::AlignedView header_view(*header_bytes);
-  flatbuffers::Verifier header_verifier(header_view.data(), header_view.size(), kMaxDepth,
-                                        kMaxTables);
-  if (!fb::VerifyReplayHeaderBuffer(header_verifier)) {
-    return Status::error("replay is corrupt: its header is not a valid ReplayHeader");
-  }
-  const auto* header = fb::GetReplayHeader(header_view.data());
-  if (header->format_version() != kReplayFormatVersion) {
-    return Status::error("replay format version " + std::to_string(header->format_version()) +
-                         " is not supported (this build reads version " +
-                         std::to_string(kReplayFormatVersion) + ")");
-  }
-  reader.info_.format_version = header->format_version();
-  reader.info_.game = header->game() != nullptr ? header->game()->str() : std::string();
-  reader.info_.game_version = header->game_version();
-  reader.info_.match_id = header->match_id();
-  reader.info_.tick_rate_hz = header->tick_rate_hz();
-  reader.info_.started_unix_ms = header->started_unix_ms();
-  if (const auto* initial = header->initial_state()) {
-    const auto* data = reinterpret_cast<const std::byte*>(initial->data());
-    reader.info_.initial_state.assign(data, data + initial->size());
-  }
+  auto info = read_header(*header_bytes);
+  if (!info) return Status::error(info.error());
+  reader.info_ = std::move(info.value());
 
   // Every chunk, so that next() and seek() never meet bad bytes.
   const auto* entries = index->chunks();
@@ -269,29 +314,14 @@ Result<ReplayReader> ReplayReader::open(std::vector<std::byte> file,
     }
     const std::size_t start = static_cast<std::size_t>(chunk_bytes->data() - bytes.data());
     if (start % 8 != 0) return Status::error("replay is corrupt: " + which + " is misaligned");
-    flatbuffers::Verifier verifier(reinterpret_cast<const std::uint8_t*>(chunk_bytes->data()),
-                                   chunk_bytes->size(), kMaxDepth, kMaxTables);
-    if (!verifier.VerifyBuffer<fb::ReplayChunk>(nullptr)) {
-      return Status::error("replay is corrupt: " + which + " is not a valid ReplayChunk");
-    }
-    const auto* chunk = flatbuffers::GetRoot<fb::ReplayChunk>(chunk_bytes->data());
-    const auto* records = chunk->records();
-    if (records == nullptr || records->size() == 0) {
-      return Status::error("replay is corrupt: " + which + " holds no ticks");
-    }
-    for (const fb::TickRecord* record : *records) {
-      if (previous_tick && record->tick() <= *previous_tick) {
-        return Status::error("replay is corrupt: tick " + std::to_string(record->tick()) + " in " +
-                             which + " does not follow tick " + std::to_string(*previous_tick));
-      }
-      previous_tick = record->tick();
-    }
-    if (records->Get(0)->tick() != entry->first_tick() ||
-        records->Get(records->size() - 1)->tick() != entry->last_tick()) {
+    auto records = read_chunk(*chunk_bytes, previous_tick, which);
+    if (!records) return Status::error(records.error());
+    if ((*records)->Get(0)->tick() != entry->first_tick() ||
+        (*records)->Get((*records)->size() - 1)->tick() != entry->last_tick()) {
       return Status::error("replay is corrupt: the index's ticks for " + which +
                            " differ from the chunk's");
     }
-    records_seen += records->size();
+    records_seen += (*records)->size();
     reader.chunks_.push_back({entry->first_tick(), entry->last_tick(), start, chunk_bytes->size()});
   }
   if (records_seen != index->tick_count()) {
@@ -300,6 +330,7 @@ Result<ReplayReader> ReplayReader::open(std::vector<std::byte> file,
                          std::to_string(records_seen));
   }
   reader.tick_count_ = index->tick_count();
+  reader.cut_short_ = index->cut_short();
   return reader;
 }
 
@@ -344,6 +375,68 @@ std::optional<ReplayTick> ReplayReader::next() {
     record_ = 0;
   }
   return std::nullopt;
+}
+
+Result<SalvagedReplay> salvage_replay(std::span<const std::byte> recording,
+                                      const ReplayReaderLimits& limits) {
+  if (recording.size() > limits.max_file_bytes) {
+    return Status::error("recording is " + std::to_string(recording.size()) +
+                         " bytes, over the limit of " + std::to_string(limits.max_file_bytes));
+  }
+  if (recording.size() < kMagic.size() ||
+      std::memcmp(recording.data(), kMagic.data(), kMagic.size()) != 0) {
+    return Status::error("not a replay file (no TWREPLAY signature at its start)");
+  }
+  const auto header_bytes = frame_at(recording, kMagic.size() + 4, recording.size());
+  if (!header_bytes) return Status::error("nothing to salvage: the header is cut short");
+  auto info = read_header(*header_bytes);
+  if (!info) return Status::error(info.error());
+  if (recording.size() >= kMagic.size() + 4 + kTrailerBytes &&
+      std::memcmp(recording.data() + recording.size() - kEndMagic.size(), kEndMagic.data(),
+                  kEndMagic.size()) == 0 &&
+      ReplayReader::open({recording.begin(), recording.end()}, limits).ok()) {
+    return Status::error("nothing to salvage: the recording is a complete replay");
+  }
+
+  // The frames after the header, in order, as long as each is a whole chunk that checks. The
+  // recorder writes nothing else there before finish(), so the first frame that does not is
+  // where the writer stopped (or the index it had begun).
+  std::vector<fb::ChunkEntry> entries;
+  std::uint32_t tick_count = 0;
+  std::optional<std::uint32_t> previous_tick;
+  std::size_t kept =
+      static_cast<std::size_t>(header_bytes->data() - recording.data()) + header_bytes->size();
+  std::size_t next = kept;
+  while ((next + 4) % 8 != 0)
+    ++next;
+  while (entries.size() < limits.max_chunks) {
+    const auto chunk_bytes = frame_at(recording, next, recording.size());
+    if (!chunk_bytes) break;
+    // The chunk's FlatBuffer sits 8-byte aligned in the file; the view copies it where
+    // `recording` itself is not so aligned in memory.
+    const schemas::AlignedView view(*chunk_bytes);
+    std::optional<std::uint32_t> last_tick = previous_tick;
+    auto records = read_chunk({reinterpret_cast<const std::byte*>(view.data()), view.size()},
+                              last_tick, "chunk " + std::to_string(entries.size()));
+    if (!records) break;
+    previous_tick = last_tick;
+    entries.emplace_back((*records)->Get(0)->tick(), *last_tick, next, fnv1a(*chunk_bytes));
+    tick_count += (*records)->size();
+    kept = next + 4 + chunk_bytes->size();
+    next = kept;
+    while ((next + 4) % 8 != 0)
+      ++next;
+  }
+  if (entries.empty()) return Status::error("nothing to salvage: no chunk of ticks is whole");
+
+  SalvagedReplay salvaged;
+  salvaged.kept_bytes = kept;
+  salvaged.tick_count = tick_count;
+  salvaged.file.assign(recording.begin(), recording.begin() + static_cast<std::ptrdiff_t>(kept));
+  while ((salvaged.file.size() + 4) % 8 != 0)
+    salvaged.file.push_back(std::byte{0});
+  put_index_and_trailer(salvaged.file, 0, entries, fnv1a(*header_bytes), tick_count, true);
+  return salvaged;
 }
 
 }  // namespace tickwire::sim

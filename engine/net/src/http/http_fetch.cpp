@@ -1,5 +1,5 @@
-// HttpFetch: one GET over a Beast stream (plain TCP or TLS) on an io_context of its own, run by
-// the fetch's thread. The body is read into a fixed buffer (http::buffer_body) and appended to
+// HttpFetch: one GET or PUT over a Beast stream (plain TCP or TLS) on an io_context of its own, run
+// by the fetch's thread. The body is read into a fixed buffer (http::buffer_body) and appended to
 // memory or to the partial file, so memory stays one buffer whatever the size.
 
 #include "tickwire/net/http_fetch.hpp"
@@ -14,12 +14,14 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/file_body.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <chrono>
 #include <cstdio>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "websocket/tls_context.hpp"
@@ -30,6 +32,13 @@ Status HttpFetchConfig::validate() const {
   if (host.empty()) return Status::error("HttpFetchConfig.host is empty: give a host or address");
   if (target.empty() || target.front() != '/') {
     return Status::error("HttpFetchConfig.target '" + target + "' must start with '/'");
+  }
+  if (!upload_from.empty() && !save_to.empty()) {
+    return Status::error("HttpFetchConfig.save_to '" + save_to +
+                         "' and upload_from go not together: an upload's answer stays in memory");
+  }
+  if (bearer_token.find_first_of("\r\n") != std::string::npos) {
+    return Status::error("HttpFetchConfig.bearer_token holds a line break");
   }
   if (max_bytes < 1) return Status::error("HttpFetchConfig.max_bytes is 0: use at least 1");
   if (stall_timeout_ms < 100) {
@@ -124,6 +133,83 @@ class Fetch final : public HttpFetch {
     return done;
   }
 
+  template <class Request>
+  void set_common_fields(Request& request) const {
+    request.set(http::field::host, config_.host);
+    request.set(http::field::user_agent, "tickwire");
+    if (!config_.bearer_token.empty())
+      request.set(http::field::authorization, "Bearer " + config_.bearer_token);
+    request.keep_alive(false);
+  }
+
+  // Reads the header of an answer into a fresh `parser` (the one before, an interim 100
+  // Continue, is done with).
+  template <class Stream>
+  std::string read_answer_header(Stream& stream, beast::flat_buffer& buffer,
+                                 std::optional<http::response_parser<http::buffer_body>>& parser) {
+    beast::error_code ec;
+    parser.emplace();
+    parser->body_limit(config_.max_bytes);
+    if (!wait(lowest(stream), [&](bool& done) {
+          http::async_read_header(stream, buffer, *parser, [&](beast::error_code e, std::size_t) {
+            ec = e;
+            done = true;
+          });
+        }))
+      return "cancelled";
+    if (ec == http::error::body_limit) return "the answer is larger than max_bytes";
+    if (ec) return "no answer: " + ec.message();
+    return {};
+  }
+
+  // PUT upload_from: the header with "Expect: 100-continue", then the body once the server says
+  // 100 Continue, a piece at a time (progress().sent). Leaves `parser` on the final answer's
+  // header, which is a refusal when it came instead of the 100.
+  template <class Stream>
+  std::string upload(Stream& stream, beast::flat_buffer& buffer,
+                     std::optional<http::response_parser<http::buffer_body>>& parser) {
+    beast::error_code ec;
+    http::file_body::value_type body;
+    body.open(config_.upload_from.c_str(), beast::file_mode::scan, ec);
+    if (ec) return "cannot read " + config_.upload_from + ": " + ec.message();
+    http::request<http::file_body> request{http::verb::put, config_.target, 11, std::move(body)};
+    set_common_fields(request);
+    request.set(http::field::content_type, "application/octet-stream");
+    request.set(http::field::expect, "100-continue");
+    request.prepare_payload();
+    {
+      std::lock_guard lock(mutex_);
+      progress_.to_send = request.body().size();
+    }
+    http::request_serializer<http::file_body> serializer{request};
+    if (!wait(lowest(stream), [&](bool& done) {
+          http::async_write_header(stream, serializer, [&](beast::error_code e, std::size_t) {
+            ec = e;
+            done = true;
+          });
+        }))
+      return "cancelled";
+    if (ec) return "cannot send the request: " + ec.message();
+    if (std::string error = read_answer_header(stream, buffer, parser); !error.empty())
+      return error;
+    if (parser->get().result() != http::status::continue_) return {};
+    while (!serializer.is_done()) {
+      std::size_t wrote = 0;
+      if (!wait(lowest(stream), [&](bool& done) {
+            http::async_write_some(stream, serializer, [&](beast::error_code e, std::size_t n) {
+              ec = e;
+              wrote = n;
+              done = true;
+            });
+          }))
+        return "cancelled";
+      if (ec) return "the upload broke off: " + ec.message();
+      std::lock_guard lock(mutex_);
+      progress_.sent += wrote;
+    }
+    return read_answer_header(stream, buffer, parser);
+  }
+
   template <class Stream>
   std::string fetch(Stream& stream) {
     beast::tcp_stream& socket = lowest(stream);
@@ -166,49 +252,43 @@ class Fetch final : public HttpFetch {
       if (ec) return "TLS handshake failed: " + ec.message();
     }
 
-    http::request<http::empty_body> request{http::verb::get, config_.target, 11};
-    request.set(http::field::host, config_.host);
-    request.set(http::field::user_agent, "tickwire");
-    request.keep_alive(false);
-    if (!wait(socket, [&](bool& done) {
-          http::async_write(stream, request, [&](beast::error_code e, std::size_t) {
-            ec = e;
-            done = true;
-          });
-        }))
-      return "cancelled";
-    if (ec) return "cannot send the request: " + ec.message();
-
     beast::flat_buffer buffer;
-    http::response_parser<http::buffer_body> parser;
-    parser.body_limit(config_.max_bytes);
-    if (!wait(socket, [&](bool& done) {
-          http::async_read_header(stream, buffer, parser, [&](beast::error_code e, std::size_t) {
-            ec = e;
-            done = true;
-          });
-        }))
-      return "cancelled";
-    if (ec == http::error::body_limit) return "the answer is larger than max_bytes";
-    if (ec) return "no answer: " + ec.message();
-    const unsigned status = parser.get().result_int();
+    std::optional<http::response_parser<http::buffer_body>> parser;
+    if (config_.upload_from.empty()) {
+      http::request<http::empty_body> request{http::verb::get, config_.target, 11};
+      set_common_fields(request);
+      if (!wait(socket, [&](bool& done) {
+            http::async_write(stream, request, [&](beast::error_code e, std::size_t) {
+              ec = e;
+              done = true;
+            });
+          }))
+        return "cancelled";
+      if (ec) return "cannot send the request: " + ec.message();
+      if (std::string error = read_answer_header(stream, buffer, parser); !error.empty())
+        return error;
+    } else if (std::string error = upload(stream, buffer, parser); !error.empty()) {
+      return error;
+    }
+    const unsigned status = parser->get().result_int();
     {
       std::lock_guard lock(mutex_);
       progress_.status = static_cast<int>(status);
-      progress_.total = parser.content_length().value_or(0);
+      progress_.total = parser->content_length().value_or(0);
     }
-    if (status != 200) return "the server answered " + std::to_string(status);
+    const bool success = config_.upload_from.empty() ? status == 200 : status / 100 == 2;
+    if (!success) return "the server answered " + std::to_string(status);
     if (!config_.save_to.empty()) {
       file_ = std::fopen(partial_path().c_str(), "wb");
       if (file_ == nullptr) return "cannot write " + partial_path();
     }
 
     std::vector<char> chunk(kReadBytes);
-    while (!parser.is_done()) {
-      parser.get().body().data = chunk.data();
-      parser.get().body().size = chunk.size();
+    while (!parser->is_done()) {
+      parser->get().body().data = chunk.data();
+      parser->get().body().size = chunk.size();
       if (!wait(socket, [&](bool& done) {
-            http::async_read_some(stream, buffer, parser, [&](beast::error_code e, std::size_t) {
+            http::async_read_some(stream, buffer, *parser, [&](beast::error_code e, std::size_t) {
               ec = e;
               done = true;
             });
@@ -217,7 +297,7 @@ class Fetch final : public HttpFetch {
       if (ec == http::error::need_buffer) ec = {};
       if (ec == http::error::body_limit) return "the answer is larger than max_bytes";
       if (ec) return "the download broke off: " + ec.message();
-      const std::size_t got = chunk.size() - parser.get().body().size;
+      const std::size_t got = chunk.size() - parser->get().body().size;
       if (got == 0) continue;
       if (file_ != nullptr) {
         if (std::fwrite(chunk.data(), 1, got, file_) != got)

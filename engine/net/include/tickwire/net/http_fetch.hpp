@@ -1,9 +1,11 @@
 #pragma once
-// One HTTP GET on a thread of its own, for a game's menus: the lobby's replay list
-// (GET /api/replays) into memory, or a replay (GET /replays/NAME) into a file, with progress the
-// render thread reads each frame. A file is written under "<save_to>.part" and renamed to
-// save_to only once every byte of the body has arrived: a cut or cancelled download never leaves
-// a file under the final name.
+// One HTTP GET or PUT on a thread of its own, for a game's menus and servers: the lobby's replay
+// list (GET /api/replays) into memory, a replay (GET /replays/NAME) into a file, or a replay sent
+// to a lobby (PUT /replays/NAME from a file, with a bearer token), with progress another thread
+// reads each frame. A download is written under "<save_to>.part" and renamed to save_to only
+// once every byte of the body has arrived: a cut or cancelled download never leaves a file under
+// the final name. An upload says "Expect: 100-continue" and sends its body only once the server
+// has accepted the header, so a refusal (401, 409, 413 ...) costs no body.
 //
 // What it does not do: redirects, keep-alive, Range resumption, compression, proxies. One fetch
 // is one connection.
@@ -30,6 +32,12 @@ struct HttpFetchConfig {
   // Where the body goes: empty keeps it in memory (HttpFetch::body()); otherwise this file,
   // replaced only when the download completes. Default empty.
   std::string save_to;
+  // PUT this file, whole, as the request's body (application/octet-stream); empty: a GET. Any
+  // 2xx answer is success. With it, save_to must be empty. Default empty.
+  std::string upload_from;
+  // Sent as "Authorization: Bearer <token>" when not empty. A secret: read it from a file, never
+  // take it from a command line. Default empty.
+  std::string bearer_token;
   // The largest body taken, in bytes; a larger one (announced or arriving) fails the fetch.
   // Default 256 MiB (at least 1).
   std::uint64_t max_bytes = 256ull * 1024 * 1024;
@@ -45,10 +53,12 @@ class HttpFetch {
   enum class State { running, done, failed, cancelled };
   struct Progress {
     State state = State::running;
-    std::uint64_t bytes = 0;  // body bytes received so far
-    std::uint64_t total = 0;  // Content-Length, 0 until known (or none sent)
-    int status = 0;           // the HTTP status, 0 until the header arrived
-    std::string error;        // with failed: what went wrong, for the user
+    std::uint64_t bytes = 0;    // body bytes received so far
+    std::uint64_t total = 0;    // Content-Length, 0 until known (or none sent)
+    std::uint64_t sent = 0;     // an upload's body bytes sent so far
+    std::uint64_t to_send = 0;  // an upload's size, 0 until the file is open
+    int status = 0;             // the HTTP status, 0 until the header arrived
+    std::string error;          // with failed: what went wrong, for the user
   };
 
   // Starts the fetch on its own thread. Fails only for an invalid config or a CA file that

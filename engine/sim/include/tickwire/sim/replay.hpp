@@ -117,6 +117,9 @@ class ReplayReader {
 
   const ReplayInfo& info() const { return info_; }
   std::uint32_t tick_count() const { return tick_count_; }
+  // Salvaged from a recording that did not finish (salvage_replay()): the match went on past
+  // last_tick().
+  bool cut_short() const { return cut_short_; }
   std::uint32_t first_tick() const;  // 0 for a recording without ticks
   std::uint32_t last_tick() const;
 
@@ -137,8 +140,28 @@ class ReplayReader {
   ReplayInfo info_;
   std::vector<Chunk> chunks_;
   std::uint32_t tick_count_ = 0;
+  bool cut_short_ = false;
   std::size_t chunk_ = 0;   // cursor: chunk index
   std::size_t record_ = 0;  // and record within it
 };
+
+// A recording that did not finish, made whole again (salvage_replay()).
+struct SalvagedReplay {
+  // A complete replay: the recording's first kept_bytes, then padding, an index rebuilt from its
+  // whole chunks (marked cut short) and the trailer. ReplayReader::open() takes it.
+  std::vector<std::byte> file;
+  std::size_t kept_bytes = 0;  // of the recording, the bytes `file` starts with
+  std::uint32_t tick_count = 0;
+};
+
+// Salvages a recording whose writer stopped before finish() (the process was killed, the
+// machine lost power): its header and every whole chunk up to the first one that is cut short
+// or does not check (checksum, verifier, increasing ticks), with a rebuilt index that says it was
+// cut short. A recording takes no tick it had not handed out as a whole chunk (take_bytes()), so
+// the ticks lost are those of the chunk in progress. Refused (with why) when the header is not
+// whole or valid, or no chunk is whole: nothing in it can be played. A file that is already a
+// complete replay is refused too (open it).
+Result<SalvagedReplay> salvage_replay(std::span<const std::byte> recording,
+                                      const ReplayReaderLimits& limits = {});
 
 }  // namespace tickwire::sim
