@@ -123,13 +123,15 @@ Measured run(int players, const Options& options) {
   sim::ReplicatorConfig config;
   config.max_snapshot_bytes = options.budget_bytes;
   config.encode_threads = options.threads;
-  sim::ServerReplicator server(shape.schema, config);
+  // The configuration is the benchmark's own and valid: value() would end the run otherwise.
+  const auto made = sim::ServerReplicator::create(shape.schema, config).value();
+  sim::ServerReplicator& server = *made;
   std::vector<sim::ClientId> clients;
   std::vector<std::unique_ptr<sim::ClientReplicator>> receivers;
   for (int i = 0; i < players; ++i) {
     clients.push_back(static_cast<sim::ClientId>(i + 1));  // the id of the player's entity too
     server.add_client(clients.back());
-    receivers.push_back(std::make_unique<sim::ClientReplicator>(shape.schema, config));
+    receivers.push_back(sim::ClientReplicator::create(shape.schema, config).value());
   }
 
   std::mt19937_64 random(options.seed);

@@ -76,7 +76,7 @@ void ReplayScreen::frame(Ui& ui, std::chrono::nanoseconds frame_time, int width,
   text.draw("Replay of match " + std::to_string(playback_.replay().info().match_id), x, y,
             palette::text, FontSize::large);
   y += text.line_height(FontSize::large) + 8;
-  if (replay_.cut_short()) {
+  if (playback_.replay().cut_short()) {
     // Salvaged after the server died: the match went on past the end of the timeline.
     text.draw("Cut short: the server stopped recording here", x, y, palette::text_dim,
               FontSize::small);
