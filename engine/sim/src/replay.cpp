@@ -88,13 +88,23 @@ Status ReplayRecorderConfig::validate() const {
   return {};
 }
 
+namespace {
+
+// The recorder writes no other tick rate, and a reader must not divide by one it was sent
+// (0, a NaN, a negative one from a damaged or hostile file).
+Status check_tick_rate(double tick_rate_hz) {
+  if (tick_rate_hz > 0 && tick_rate_hz <= 1000) return {};
+  return Status::error("tick_rate_hz = " + std::to_string(tick_rate_hz) +
+                       " is invalid: use 1..1000");
+}
+
+}  // namespace
+
 Result<ReplayRecorder> ReplayRecorder::make(ReplayInfo info, ReplayRecorderConfig config) {
   if (Status valid = config.validate(); !valid.ok())
     return Status::error("replay recorder: " + valid.message());
-  if (!(info.tick_rate_hz > 0 && info.tick_rate_hz <= 1000)) {
-    return Status::error("replay recorder: tick_rate_hz = " + std::to_string(info.tick_rate_hz) +
-                         " is invalid: use 1..1000");
-  }
+  if (Status rate = check_tick_rate(info.tick_rate_hz); !rate.ok())
+    return Status::error("replay recorder: " + rate.message());
   return ReplayRecorder(std::move(info), config);
 }
 
@@ -192,6 +202,8 @@ Result<ReplayInfo> read_header(std::span<const std::byte> header_bytes) {
   info.game_version = header->game_version();
   info.match_id = header->match_id();
   info.tick_rate_hz = header->tick_rate_hz();
+  if (Status rate = check_tick_rate(info.tick_rate_hz); !rate.ok())
+    return Status::error("replay is corrupt: its header's " + rate.message());
   info.started_unix_ms = header->started_unix_ms();
   if (const auto* initial = header->initial_state()) {
     const auto* data = reinterpret_cast<const std::byte*>(initial->data());

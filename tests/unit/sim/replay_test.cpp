@@ -4,6 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
+#include <cstring>
+#include <limits>
 #include <optional>
 #include <random>
 #include <span>
@@ -242,6 +245,29 @@ TEST(Replay, a_recording_cut_anywhere_is_salvaged_to_exactly_its_whole_chunks) {
   const auto complete = salvage_replay(file);
   ASSERT_FALSE(complete.ok());
   EXPECT_NE(complete.error().find("complete replay"), std::string::npos) << complete.error();
+}
+
+// A header's tick rate is what a player divides by: a damaged or hostile file with 0, a negative
+// rate or a NaN is refused with the field named, whether opened whole or salvaged.
+TEST(Replay, a_header_with_an_impossible_tick_rate_is_refused) {
+  const auto file = record_file(70, 8);
+  const double recorded_rate = test_info().tick_rate_hz;
+  std::array<std::byte, sizeof(double)> rate_bytes;
+  std::memcpy(rate_bytes.data(), &recorded_rate, sizeof(double));
+  const std::uint32_t header_end =
+      4 + (static_cast<std::uint32_t>(file[0]) | static_cast<std::uint32_t>(file[1]) << 8 |
+           static_cast<std::uint32_t>(file[2]) << 16 | static_cast<std::uint32_t>(file[3]) << 24);
+  const auto at =
+      std::search(file.begin(), file.begin() + header_end, rate_bytes.begin(), rate_bytes.end());
+  ASSERT_NE(at, file.begin() + header_end) << "the header holds the tick rate as a double";
+  const auto offset = at - file.begin();
+  for (const double bad : {0.0, -60.0, 1e9, std::numeric_limits<double>::quiet_NaN()}) {
+    std::vector<std::byte> copy(file.begin(), file.end() - 40);  // cut: salvage rebuilds the index
+    std::memcpy(copy.data() + offset, &bad, sizeof(double));
+    auto salvaged = salvage_replay(copy);
+    ASSERT_FALSE(salvaged.ok()) << bad;
+    EXPECT_NE(salvaged.error().find("tick_rate_hz"), std::string::npos) << salvaged.error();
+  }
 }
 
 // A cut recording's chunks have no checksum yet (the index holds them), so salvage can only check
