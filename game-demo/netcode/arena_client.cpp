@@ -224,8 +224,8 @@ void ArenaClient::on_match_message(std::span<const std::byte> bytes) {
       rules_.tick_rate_hz = tick_rate;
       replicator_ = std::move(replicator.value());
       interpolator_ = std::move(interpolator.value());
-      clock_sync_ = clock_sync.value();
-      fixed_ = fixed.value();
+      clock_sync_ = std::move(clock_sync.value());
+      fixed_ = std::move(fixed.value());
       phase_ = ClientPhase::playing;
       break;
     }
@@ -259,7 +259,7 @@ void ArenaClient::on_snapshot(std::span<const std::byte> bytes) {
   const double now = now_seconds();
   const sim::WireTick tick = replicator_->latest_tick();
   const auto stats = net_->stats(net_->server());
-  clock_sync_.on_snapshot(tick, now, stats ? stats->rtt_ms / 1000.0 : 0.0);
+  clock_sync_->on_snapshot(tick, now, stats ? stats->rtt_ms / 1000.0 : 0.0);
   interpolator_->add(tick, replicator_->latest(), now);
 
   const auto own = replicator_->latest().find(self_);
@@ -294,23 +294,26 @@ void ArenaClient::on_snapshot(std::span<const std::byte> bytes) {
 }
 
 void ArenaClient::run_ticks(std::chrono::nanoseconds frame_time, const Intent& intent) {
-  if (!clock_sync_.synced()) return;  // no snapshot yet: the server's tick is unknown
+  // No snapshot yet: the server's tick is unknown.
+  if (!clock_sync_ || !fixed_ || !clock_sync_->synced()) return;
   const double now = now_seconds();
-  const double target = clock_sync_.target_tick(now);
-  const double current = static_cast<double>(client_tick_) + fixed_.alpha();
-  if (client_tick_ == 0 || target - current > clock_sync_.lead_ticks() + 30) {
+  const double target = clock_sync_->target_tick(now);
+  const double current = static_cast<double>(client_tick_) + fixed_->alpha();
+  if (client_tick_ == 0 || target - current > clock_sync_->lead_ticks() + 30) {
     // Start (or jump) at the tick the server will be at when our input arrives. Ticks only go
     // forward: inputs already sent keep their ticks.
     client_tick_ = std::max<std::uint64_t>(client_tick_, static_cast<std::uint64_t>(target));
-    fixed_ = sim::FixedTickClock(sim::FixedTickConfig{.tick_rate_hz = rules_.tick_rate_hz});
-    graph_.ticks_ahead = clock_sync_.lead_ticks();
+    // A fresh clock at the rate MatchJoined's create() accepted, so it is not refused now.
+    if (auto fresh = sim::FixedTickClock::create({.tick_rate_hz = rules_.tick_rate_hz}))
+      fixed_ = std::move(fresh.value());
+    graph_.ticks_ahead = clock_sync_->lead_ticks();
     return;
   }
   if (current > target + 30) return;  // far ahead (the server stalled): wait for it
-  const double scale = clock_sync_.time_scale(now, current);
+  const double scale = clock_sync_->time_scale(now, current);
   const auto scaled = std::chrono::nanoseconds(
       static_cast<std::int64_t>(static_cast<double>(frame_time.count()) * scale));
-  const std::uint32_t ticks = fixed_.advance(scaled);
+  const std::uint32_t ticks = fixed_->advance(scaled);
   if (ticks == 0) return;
 
   PlayerInput input;
@@ -327,7 +330,7 @@ void ArenaClient::run_ticks(std::chrono::nanoseconds frame_time, const Intent& i
     // Predict with what the server will apply: the input as the wire quantizes it.
     predictor_.predict(client_tick_, decode_input(wire, client_tick_).value_or(PlayerInput{}));
     replicator_->add_input(static_cast<sim::WireTick>(client_tick_), wire);
-    fixed_.tick_done();
+    fixed_->tick_done();
     ++ticks_sent_;
     input.fire = false;  // one shot per frame at most
   }
@@ -339,7 +342,7 @@ void ArenaClient::run_ticks(std::chrono::nanoseconds frame_time, const Intent& i
     (void)net_->send(kSnapshotChannel, net::Delivery::unreliable, replicator_->update_message());
     last_update_tick_ = client_tick_;
   }
-  graph_.ticks_ahead = static_cast<double>(client_tick_) - clock_sync_.server_tick(now);
+  graph_.ticks_ahead = static_cast<double>(client_tick_) - clock_sync_->server_tick(now);
 }
 
 std::vector<DrawEntity> ArenaClient::view() {

@@ -154,8 +154,9 @@ class ArenaClient {
   Config rules_;
   std::unique_ptr<tickwire::sim::ClientReplicator> replicator_;
   std::unique_ptr<tickwire::sim::Interpolator> interpolator_;
-  tickwire::sim::ClockSync clock_sync_;
-  tickwire::sim::FixedTickClock fixed_;
+  // Both made when the server says the match's rates (MatchJoined); none before.
+  std::optional<tickwire::sim::ClockSync> clock_sync_;
+  std::optional<tickwire::sim::FixedTickClock> fixed_;
   tickwire::sim::Predictor<PlayerState, PlayerInput> predictor_;
   tickwire::sim::CorrectionSmoother smoother_{2};
   std::chrono::steady_clock::time_point epoch_ = std::chrono::steady_clock::now();

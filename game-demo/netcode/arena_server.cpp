@@ -60,6 +60,8 @@ net::Result<std::unique_ptr<ArenaServer>> ArenaServer::start(const ServerConfig&
   if (!(config.view_radius_m >= 0) || !std::isfinite(config.view_radius_m))
     return net::Status::error("view_radius_m = " + std::to_string(config.view_radius_m) +
                               " is invalid: use metres >= 0 (0: the whole arena)");
+  auto tick_clock = tickwire::sim::FixedTickClock::create({.tick_rate_hz = config.tick_rate_hz});
+  if (!tick_clock) return net::Status::error("tick clock: " + tick_clock.error());
   net::EnetServerConfig enet = config.enet;
   enet.common.channel_count = 2;
   enet.require_ticket = net::TicketRequirement{.lobby_key = config.lobby_key,
@@ -69,8 +71,8 @@ net::Result<std::unique_ptr<ArenaServer>> ArenaServer::start(const ServerConfig&
   if (!made_enet) return net::Status::error("UDP: " + made_enet.error());
   const net::ServerTransport* enet_transport = made_enet.value().get();
   if (!config.websocket) {
-    return std::unique_ptr<ArenaServer>(
-        new ArenaServer(config, std::move(made_enet.value()), enet_transport, nullptr));
+    return std::unique_ptr<ArenaServer>(new ArenaServer(
+        config, tick_clock.value(), std::move(made_enet.value()), enet_transport, nullptr));
   }
   // The same game server over TCP: the same tickets (both check them against the ENet address,
   // and use each once across both) and the same session security.
@@ -89,17 +91,19 @@ net::Result<std::unique_ptr<ArenaServer>> ArenaServer::start(const ServerConfig&
   both.push_back(std::move(made_websocket.value()));
   auto combined = net::combine_servers(std::move(both));
   if (!combined) return net::Status::error(combined.error());
-  return std::unique_ptr<ArenaServer>(
-      new ArenaServer(config, std::move(combined.value()), enet_transport, websocket_transport));
+  return std::unique_ptr<ArenaServer>(new ArenaServer(config, tick_clock.value(),
+                                                      std::move(combined.value()), enet_transport,
+                                                      websocket_transport));
 }
 
-ArenaServer::ArenaServer(const ServerConfig& config, std::unique_ptr<net::ServerTransport> net,
+ArenaServer::ArenaServer(const ServerConfig& config, const tickwire::sim::FixedTickClock& clock,
+                         std::unique_ptr<net::ServerTransport> net,
                          const net::ServerTransport* enet, const net::ServerTransport* websocket)
     : config_(config),
       net_(std::move(net)),
       enet_(enet),
       websocket_(websocket),
-      clock_(tickwire::sim::FixedTickConfig{.tick_rate_hz = config.tick_rate_hz}),
+      clock_(clock),
       last_advance_(std::chrono::steady_clock::now()),
       match_ticks_(
           static_cast<std::uint32_t>(std::llround(config.match_seconds * config.tick_rate_hz))),

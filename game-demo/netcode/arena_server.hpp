@@ -169,7 +169,8 @@ class ArenaServer {
   struct Player;
   struct Spectator;
   // `enet` and `websocket` are the transports inside `net` (for their ports and counters).
-  ArenaServer(const ServerConfig& config, std::unique_ptr<tickwire::net::ServerTransport> net,
+  ArenaServer(const ServerConfig& config, const tickwire::sim::FixedTickClock& clock,
+              std::unique_ptr<tickwire::net::ServerTransport> net,
               const tickwire::net::ServerTransport* enet,
               const tickwire::net::ServerTransport* websocket);
   void handle_events(std::chrono::milliseconds wait);

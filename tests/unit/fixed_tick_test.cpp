@@ -2,13 +2,17 @@
 
 #include <gtest/gtest.h>
 
+#include "../support/created.hpp"
+
 namespace tickwire::sim {
 namespace {
 
 using std::chrono::milliseconds;
 
+using tickwire::test::created;
+
 TEST(FixedTickClock, runs_one_tick_per_tick_duration_of_real_time) {
-  FixedTickClock clock({.tick_rate_hz = 50});  // 20 ms ticks
+  FixedTickClock clock = created(FixedTickClock::create({.tick_rate_hz = 50}));  // 20 ms ticks
   EXPECT_EQ(clock.advance(milliseconds(10)), 0u);
   EXPECT_NEAR(clock.alpha(), 0.5, 1e-9);
   EXPECT_EQ(clock.advance(milliseconds(10)), 1u);
@@ -18,7 +22,8 @@ TEST(FixedTickClock, runs_one_tick_per_tick_duration_of_real_time) {
 }
 
 TEST(FixedTickClock, slow_frame_is_capped_instead_of_spiralling) {
-  FixedTickClock clock({.tick_rate_hz = 100, .max_ticks_per_frame = 3});
+  FixedTickClock clock =
+      created(FixedTickClock::create({.tick_rate_hz = 100, .max_ticks_per_frame = 3}));
   EXPECT_EQ(clock.advance(milliseconds(1000)), 3u);  // 100 ticks were due
   EXPECT_LT(clock.alpha(), 1.0);
   EXPECT_EQ(clock.advance(milliseconds(10)), 1u);  // the next frame starts fresh
@@ -26,7 +31,7 @@ TEST(FixedTickClock, slow_frame_is_capped_instead_of_spiralling) {
 }
 
 TEST(FixedTickClock, tick_counts_simulated_ticks) {
-  FixedTickClock clock;
+  FixedTickClock clock = created(FixedTickClock::create({}));
   for (std::uint32_t n = clock.advance(milliseconds(50)); n > 0; --n)
     clock.tick_done();
   EXPECT_EQ(clock.tick(), 3u);

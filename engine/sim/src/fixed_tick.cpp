@@ -1,7 +1,5 @@
 #include "tickwire/sim/fixed_tick.hpp"
 
-#include <cassert>
-
 #include "config_error.hpp"
 
 namespace tickwire::sim {
@@ -22,9 +20,7 @@ Result<FixedTickClock> FixedTickClock::create(const FixedTickConfig& config) {
 FixedTickClock::FixedTickClock(const FixedTickConfig& config)
     : tick_duration_(std::chrono::nanoseconds(
           static_cast<std::int64_t>(1'000'000'000.0 / config.tick_rate_hz))),
-      max_ticks_per_frame_(config.max_ticks_per_frame) {
-  assert(config.validate().ok());
-}
+      max_ticks_per_frame_(config.max_ticks_per_frame) {}
 
 std::uint32_t FixedTickClock::advance(std::chrono::nanoseconds frame_time) {
   if (frame_time.count() > 0) accumulator_ += frame_time;

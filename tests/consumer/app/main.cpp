@@ -48,9 +48,13 @@ int main() {
       if (event.type == tickwire::net::EventType::message &&
           std::string_view(reinterpret_cast<const char*>(event.payload.data()),
                            event.payload.size()) == kHello) {
-        tickwire::sim::FixedTickClock clock;
+        auto clock = tickwire::sim::FixedTickClock::create({});
+        if (!clock) {
+          std::fprintf(stderr, "consumer: %s\n", clock.error().c_str());
+          return 1;
+        }
         std::printf("consumer: message received; tick %llu\n",
-                    static_cast<unsigned long long>(clock.tick()));
+                    static_cast<unsigned long long>(clock.value().tick()));
         return 0;
       }
     }

@@ -4,6 +4,7 @@
 
 #include <random>
 
+#include "../../support/created.hpp"
 #include "../../support/pump.hpp"
 #include "tickwire/sim/fixed_tick.hpp"
 
@@ -19,11 +20,13 @@ struct Outcome {
   double lead_ticks = 0;
 };
 
+using tickwire::test::created;
+
 Outcome simulate(double latency, double jitter, std::uint64_t seed) {
   std::mt19937_64 random(seed);
   std::uniform_real_distribution<double> noise(0, jitter);
-  ClockSync sync;
-  FixedTickClock client_clock;
+  ClockSync sync = created(ClockSync::create({}));
+  FixedTickClock client_clock = created(FixedTickClock::create({}));
   double client_tick = 0;
   int inputs = 0, in_time = 0;
   constexpr double kFrame = 1.0 / 144;  // the client renders at 144 fps
@@ -67,7 +70,7 @@ TEST(ClockSync, inputs_arrive_before_their_tick_and_the_lead_grows_with_jitter) 
 }
 
 TEST(ClockSync, far_off_clocks_jump_near_ones_drift) {
-  ClockSync sync;
+  ClockSync sync = created(ClockSync::create({}));
   sync.on_snapshot(600, 10.05, 0.1);
   const double target = sync.target_tick(10.05);
   EXPECT_TRUE(sync.needs_jump(10.05, target - 100));
@@ -75,6 +78,20 @@ TEST(ClockSync, far_off_clocks_jump_near_ones_drift) {
   EXPECT_GT(sync.time_scale(10.05, target - 3), 1.0);
   EXPECT_LT(sync.time_scale(10.05, target + 3), 1.0);
   EXPECT_LE(sync.time_scale(10.05, target - 29), 1.1);
+}
+
+// create() is the only way in, so a Release build (no asserts) refuses these too.
+TEST(ClockSyncConfig, an_invalid_config_is_refused_naming_the_field_and_value) {
+  const auto too_fast = ClockSync::create({.max_speed_adjust = 2});
+  ASSERT_FALSE(too_fast.ok());
+  EXPECT_NE(too_fast.error().find("max_speed_adjust = 2"), std::string::npos) << too_fast.error();
+  const auto no_rate = ClockSync::create({.tick_rate_hz = 0});
+  ASSERT_FALSE(no_rate.ok());
+  EXPECT_NE(no_rate.error().find("tick_rate_hz = 0"), std::string::npos) << no_rate.error();
+  const auto no_jump = ClockSync::create({.jump_ticks = 1});
+  ASSERT_FALSE(no_jump.ok());
+  EXPECT_NE(no_jump.error().find("jump_ticks = 1"), std::string::npos) << no_jump.error();
+  EXPECT_TRUE(ClockSync::create({}).ok());
 }
 
 }  // namespace

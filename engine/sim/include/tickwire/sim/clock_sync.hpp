@@ -28,10 +28,8 @@ struct ClockSyncConfig {
 
 class ClockSync {
  public:
-  // Refuses an invalid config, naming the field (in every build).
+  // The only way in: refuses an invalid config, naming the field (in every build).
   static Result<ClockSync> create(ClockSyncConfig config);
-  // `config` must be valid (asserted in debug builds only): create() checks it.
-  explicit ClockSync(ClockSyncConfig config = {});
 
   // A snapshot of server tick `tick` arrived at local time `now_seconds` (a steady clock) while
   // the transport measured `rtt_seconds` as the round trip.
@@ -52,6 +50,9 @@ class ClockSync {
   double jitter_seconds() const { return jitter_; }
 
  private:
+  // Through create() only, which has checked the config.
+  explicit ClockSync(ClockSyncConfig config);
+
   ClockSyncConfig config_;
   std::uint64_t samples_ = 0;
   double offset_ = 0;  // local time minus server tick time at arrival, tracking the fastest

@@ -26,10 +26,8 @@ struct FixedTickConfig {
 
 class FixedTickClock {
  public:
-  // Refuses an invalid config, naming the field (in every build).
+  // The only way in: refuses an invalid config, naming the field (in every build).
   static Result<FixedTickClock> create(const FixedTickConfig& config);
-  // `config` must be valid (asserted in debug builds only): create() checks it.
-  explicit FixedTickClock(const FixedTickConfig& config = {});
 
   // Adds a frame's real elapsed time; returns how many ticks to simulate now (at most
   // max_ticks_per_frame). Call tick_done() after simulating each of them.
@@ -46,6 +44,9 @@ class FixedTickClock {
   std::chrono::nanoseconds dropped_time() const { return dropped_; }
 
  private:
+  // Through create() only, which has checked the config.
+  explicit FixedTickClock(const FixedTickConfig& config);
+
   std::chrono::nanoseconds tick_duration_;
   std::uint32_t max_ticks_per_frame_;
   std::chrono::nanoseconds accumulator_{0};
