@@ -168,7 +168,8 @@ class ArenaServer {
   struct Match;
   struct Player;
   struct Spectator;
-  // `enet` and `websocket` are the transports inside `net` (for their ports and counters).
+  // `clock` is the tick clock start() made from config.tick_rate_hz. `enet` and `websocket` are
+  // the transports inside `net` (for their ports and counters).
   ArenaServer(const ServerConfig& config, const tickwire::sim::FixedTickClock& clock,
               std::unique_ptr<tickwire::net::ServerTransport> net,
               const tickwire::net::ServerTransport* enet,
