@@ -87,9 +87,11 @@ for path in "/replays/notes.txt" "/replays/link.twreplay" "/replays/missing.twre
   [ "$code" = 404 ] || fail "$path answered $code"
   if grep -q secret "$work/body"; then fail "$path leaked the file"; fi
 done
+# Four 403s above; here the name that is not a replay's (three of them) and the link are refused
+# and counted too, the missing replay is an honest 404 and is not.
 wait $honest || fail "the honest download failed"
 cmp "$work/honest" "$work/replays/$name" || fail "the honest download differs"
-curl -sf "$base/metrics" | grep -q 'reason="http_path_refused"} 4' ||
+curl -sf "$base/metrics" | grep -q 'reason="http_path_refused"} 8' ||
   fail "refused paths not counted: $(curl -sf "$base/metrics" | grep http_path)"
 # Uploads: with the token stored under the name and listed; without it 401, nothing stored.
 # The lobby allows an address a burst of 20 HTTP requests, then 10 a second, and this test has
