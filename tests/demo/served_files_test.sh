@@ -12,8 +12,8 @@ work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 lobby_port=17861  # each demo test has ports of its own: ctest runs them side by side
 fail() { echo "FAIL: $*"; exit 1; }
-# The lobby allows an address a burst of 20 HTTP requests, then 10 a second: let the bucket refill
-# between groups of requests so that no answer here is a 429.
+# The lobby allows an address a burst of 20 HTTP requests, then 10 a second: the bucket refills
+# between the two halves (10 and 12 requests) so that no answer here is a 429.
 refill() { sleep 2.5; }
 
 files="$work/files"
@@ -74,7 +74,6 @@ grep -qi '^content-type: application/json' "$work/head" || fail "json content ty
 curl -sf -I -o "$work/head" "$base/files/$map"
 grep -qi '^content-length: 200003' "$work/head" || fail "HEAD length: $(cat "$work/head")"
 grep -qi "^etag: $etag" "$work/head" || fail "HEAD etag: $(cat "$work/head")"
-refill
 
 # A range: 206, exactly those bytes; past the end 416 with the size.
 code=$(curl -s -o "$work/part" -D "$work/head" -w '%{http_code}' -H 'Range: bytes=65530-131079' \
@@ -117,7 +116,6 @@ code=$(curl -s -o /dev/null -w '%{http_code}' "$base/files/missing.map")
 [ "$code" = 404 ] || fail "a missing file answered $code"
 wait $honest || fail "the honest download failed"
 cmp "$work/honest" "$files/$map" || fail "the honest download differs"
-refill
 # Four 403s and five refusals by name, link or kind: nine.
 curl -sf "$base/metrics" | grep -q 'reason="http_path_refused"} 9' ||
   fail "refused paths not counted: $(curl -sf "$base/metrics" | grep http_path)"
