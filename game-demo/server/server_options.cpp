@@ -200,6 +200,9 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& op
   app.add_option("--keep-replays", options.keep_replays,
                  "replays kept in --replay-dir: older ones are deleted (0: keep all)")
       ->capture_default_str();
+  app.add_option("--files-dir", options.files_dir,
+                 "--role lobby or all: folder of files offered for download over the lobby's "
+                 "HTTP (maps, mod packs): GET /api/files lists them, GET /files/NAME fetches one");
   app.add_option("--upload-tokens", options.upload_tokens_file,
                  "--role lobby or all: file of secrets, one per line (# comments), that may "
                  "upload replays: PUT /replays/NAME with 'Authorization: Bearer TOKEN'")

@@ -97,6 +97,9 @@ struct ServerOptions {
   bool replays = true;
   std::string replay_dir = "replays";
   std::size_t keep_replays = 50;
+  // --role lobby or all: a folder of files offered for download (maps, mod packs), served at
+  // GET /api/files and /files/NAME. Empty: none.
+  std::string files_dir;
   // --agones: the game server follows Agones' lifecycle through the SDK sidecar's HTTP gateway on
   // 127.0.0.1 (Ready once it listens, Health, Allocate when a match starts, Shutdown and exit
   // once its matches are over). Port 0: AGONES_SDK_HTTP_PORT, else 9358.

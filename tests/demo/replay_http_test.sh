@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Replays over the lobby's HTTP, with curl: GET /api/replays lists the folder's replays with their
 # download URLs; GET /replays/NAME downloads one byte for byte (Content-Type, Content-Length,
-# ETag), a Range gives 206 with Content-Range, a range past the end 416, If-None-Match with the
-# ETag 304. Paths that try to leave the folder (.., %-escapes, a symlink, a name that is not a
-# replay's) are refused and counted, while an honest download at the same time is unaffected.
+# ETag), HEAD the same headers without it, a Range gives 206 with Content-Range, a range past the
+# end 416, If-None-Match with the ETag 304. Paths that try to leave the folder (.., %-escapes, a
+# symlink, a name that is not a replay's) are refused and counted, while an honest download at the
+# same time is unaffected.
 #   replay_http_test.sh SERVER
 set -euo pipefail
 server=$1
@@ -87,9 +88,11 @@ for path in "/replays/notes.txt" "/replays/link.twreplay" "/replays/missing.twre
   [ "$code" = 404 ] || fail "$path answered $code"
   if grep -q secret "$work/body"; then fail "$path leaked the file"; fi
 done
+# Four 403s above; here the name that is not a replay's (three of them) and the link are refused
+# and counted too, the missing replay is an honest 404 and is not.
 wait $honest || fail "the honest download failed"
 cmp "$work/honest" "$work/replays/$name" || fail "the honest download differs"
-curl -sf "$base/metrics" | grep -q 'reason="http_path_refused"} 4' ||
+curl -sf "$base/metrics" | grep -q 'reason="http_path_refused"} 8' ||
   fail "refused paths not counted: $(curl -sf "$base/metrics" | grep http_path)"
 # Uploads: with the token stored under the name and listed; without it 401, nothing stored.
 # The lobby allows an address a burst of 20 HTTP requests, then 10 a second, and this test has
@@ -102,6 +105,10 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -T "$work/upload.twreplay" \
 [ "$code" = 201 ] || fail "upload answered $code"
 cmp "$work/upload.twreplay" "$work/replays/uploaded-1.twreplay" || fail "uploaded file differs"
 curl -sf "$base/api/replays" | grep -q '"url":"/replays/uploaded-1.twreplay"' || fail "upload not listed"
+# HEAD: its size and ETag, and no body.
+curl -sf -I -o "$work/head" "$base/replays/uploaded-1.twreplay"
+grep -qi '^content-length: 2000000' "$work/head" || fail "HEAD length: $(cat "$work/head")"
+grep -qi '^etag: "' "$work/head" || fail "HEAD etag: $(cat "$work/head")"
 code=$(curl -s -o /dev/null -w '%{http_code}' -T "$work/upload.twreplay" \
   -H 'Content-Type: application/octet-stream' "$base/replays/uploaded-2.twreplay")
 [ "$code" = 401 ] || fail "upload without a token answered $code"

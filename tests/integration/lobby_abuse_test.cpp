@@ -481,6 +481,18 @@ TEST(LobbyConfig, defaults_are_valid_and_validate_names_the_bad_field) {
   config = plaintext;
   config.max_rooms_per_page = 0;
   EXPECT_NE(config.validate().message().find("max_rooms_per_page"), std::string::npos);
+  // The operator's files: a folder that is not there (or is a file) is refused by name.
+  config = plaintext;
+  config.files_directory = "/nonexistent/tickwire-files";
+  EXPECT_NE(config.validate().message().find("files_directory = /nonexistent/tickwire-files"),
+            std::string::npos)
+      << config.validate().message();
+  config.files_directory = "/proc/self/status";
+  EXPECT_NE(config.validate().message().find("files_directory"), std::string::npos);
+  config.files_directory = "/tmp";
+  EXPECT_TRUE(config.validate().ok()) << config.validate().message();
+  config.max_files_listed = 0;
+  EXPECT_NE(config.validate().message().find("max_files_listed"), std::string::npos);
   config = plaintext;
   config.websocket.max_connections = 0;
   EXPECT_NE(config.validate().message().find("websocket.max_connections"), std::string::npos);

@@ -2,8 +2,8 @@
 // name, ann creates a room and says something, bob joins and sees it in the history, they chat
 // both ways, both get ready and each sees the other ready. A third page left idle past the lobby's
 // Hello deadline is closed, says so, and still gets its name when the user picks one later
-// (the lobby runs with a 2 s deadline here). The page lists the lobby's recorded matches with
-// download links, and a link downloads the replay byte for byte. The page comes over https:// and talks wss://, with a
+// (the lobby runs with a 2 s deadline here). The page lists the lobby's recorded matches and the
+// files it offers with download links, and a link downloads its file byte for byte. The page comes over https:// and talks wss://, with a
 // certificate the lobby made at start (Chromium is told to accept it). Headless Debian chromium,
 // driven by npm playwright-core (which downloads no browser). Only 127.0.0.1 traffic.
 //
@@ -58,12 +58,20 @@ const replayName = '20260101-120000-000-match-3.twreplay';
 const replayBytes = Buffer.alloc(100_000, 0);
 for (let i = 0; i < replayBytes.length; ++i) replayBytes[i] = (i * 31 + 7) & 0xff;
 writeFileSync(path.join(replayDir, replayName), replayBytes);
+// A folder of files the operator offers (a map), listed beside the replays; a hidden file in it
+// is not.
+const filesDir = mkdtempSync(path.join(os.tmpdir(), 'tickwire-web-files-'));
+const fileName = 'arena-dunes.v2.map';
+const fileBytes = Buffer.alloc(70_000, 0);
+for (let i = 0; i < fileBytes.length; ++i) fileBytes[i] = (i * 17 + 3) & 0xff;
+writeFileSync(path.join(filesDir, fileName), fileBytes);
+writeFileSync(path.join(filesDir, '.hidden-notes'), 'not for download');
 
 function startServer() {
   const server = spawn(serverPath, [], {
     stdio: ['pipe', 'pipe', 'inherit'],
     env: { ...process.env, TICKWIRE_HELLO_TIMEOUT_MS: String(HELLO_TIMEOUT_MS),
-           TICKWIRE_REPLAY_DIR: replayDir },
+           TICKWIRE_REPLAY_DIR: replayDir, TICKWIRE_FILES_DIR: filesDir },
   });
   const port = new Promise((resolve, reject) => {
     let out = '';
@@ -188,6 +196,18 @@ try {
   assert.equal(download.headers()['content-length'], String(replayBytes.length));
   assert.ok((await download.body()).equals(replayBytes), 'the downloaded replay differs');
 
+  // The server's file likewise, beside the replays; the hidden file is not listed.
+  const fileLink = ann.locator('#file-list a.file-download', { hasText: fileName });
+  await fileLink.waitFor();
+  assert.equal(await fileLink.getAttribute('href'), `/files/${fileName}`);
+  assert.equal(await fileLink.getAttribute('download'), fileName);
+  assert.equal(await ann.locator('#file-list a.file-download').count(), 1);
+  assert.equal(await ann.locator('#no-files').isHidden(), true);
+  const fileDownload = await ann.request.get(new URL(`/files/${fileName}`, url).toString());
+  assert.equal(fileDownload.status(), 200);
+  assert.equal(fileDownload.headers()['content-length'], String(fileBytes.length));
+  assert.ok((await fileDownload.body()).equals(fileBytes), 'the downloaded file differs');
+
   for (const page of [ann, bob, idle]) {
     assert.equal(await page.locator('#error').isHidden(), true,
                  `the page shows an error: ${await page.locator('#error-text').textContent()}`);
@@ -201,6 +221,7 @@ try {
   server.stdin.end();  // the lobby stops when its stdin closes
 }
 rmSync(replayDir, { recursive: true, force: true });
+rmSync(filesDir, { recursive: true, force: true });
 
 const { code, signal } = await exited;
 assert.equal(signal, null, `the lobby died of ${signal}`);

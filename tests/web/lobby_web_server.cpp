@@ -96,6 +96,8 @@ int main(int argc, char** argv) {
     config.web_root = web_root;
     // The page's list of recorded matches reads this folder (GET /api/replays).
     if (const char* replays = std::getenv("TICKWIRE_REPLAY_DIR")) config.replay_directory = replays;
+    // And its list of the server's files reads this one (GET /api/files).
+    if (const char* files = std::getenv("TICKWIRE_FILES_DIR")) config.files_directory = files;
     // Tests shorten the Hello deadline to see an idle page closed and coming back.
     if (const char* hello_timeout = std::getenv("TICKWIRE_HELLO_TIMEOUT_MS")) {
       config.hello_timeout_ms =

@@ -1,6 +1,7 @@
 // LobbyConfig::validate(): each failure names the field, its value and what is allowed.
 
 #include <algorithm>
+#include <filesystem>
 #include <string>
 
 #include "lobby/lobby_messages.hpp"
@@ -122,6 +123,16 @@ Status LobbyConfig::validate() const {
   if (http_burst < 1) return bad("http_burst", std::to_string(http_burst), "use >= 1");
   if (max_replays_listed < 1 || max_replays_listed > 1000) {
     return bad("max_replays_listed", std::to_string(max_replays_listed), "use 1..1000");
+  }
+  if (!files_directory.empty()) {
+    std::error_code error;
+    if (!std::filesystem::is_directory(files_directory, error)) {
+      return bad("files_directory", files_directory,
+                 "use an existing directory (or leave it empty to serve no files)");
+    }
+  }
+  if (max_files_listed < 1 || max_files_listed > 1000) {
+    return bad("max_files_listed", std::to_string(max_files_listed), "use 1..1000");
   }
   for (const std::string& token : upload_tokens) {
     const bool printable =

@@ -14,8 +14,8 @@
 
 #include "lobby/lobby_metrics.hpp"
 #include "lobby/rate_limiter.hpp"
-#include "lobby/replay_files.hpp"
 #include "lobby/replay_uploads.hpp"
+#include "lobby/served_folder.hpp"
 
 namespace tickwire::net::lobby_detail {
 namespace {
@@ -144,6 +144,9 @@ class LobbyHttp {
         metrics_(metrics),
         counters_(std::move(counters)),
         lobby_turning_(std::move(lobby_turning)),
+        replays_{config.replay_directory, kReplayPathPrefix, "replays", &is_replay_file_name,
+                 "replay"},
+        files_{config.files_directory, kFilesPathPrefix, "files", &is_served_file_name, "file"},
         uploads_(config.replay_directory, config.upload_tokens, config.max_upload_bytes, metrics) {}
 
   // PUT /replays/NAME (an upload), judged on its header; every other request is read whole and
@@ -188,9 +191,11 @@ class LobbyHttp {
     const std::string_view query =
         question == std::string_view::npos ? std::string_view{} : target.substr(question + 1);
 
+    const bool replay = path.starts_with(kReplayPathPrefix);
+    const bool download = replay || path.starts_with(kFilesPathPrefix);
     const bool known = path == "/healthz" || path == "/api/rooms" || path == "/metrics" ||
                        path == "/" || path == "/index.html" || path == "/api/replays" ||
-                       path.starts_with(kReplayPathPrefix);
+                       path == "/api/files" || download;
     // A path that tries to climb out of a directory is refused outright, not looked up.
     if (path.find("..") != std::string_view::npos || path.find('%') != std::string_view::npos) {
       ++metrics_.http_path_refused;
@@ -199,12 +204,13 @@ class LobbyHttp {
     if (!known) {
       return plain(request, http::status::not_found, "Not found.\n");
     }
-    if (request.method() != http::verb::get) {
-      const bool replay = path.starts_with(kReplayPathPrefix);
-      HttpResponse response =
-          plain(request, http::status::method_not_allowed,
-                replay ? "Only GET and PUT are allowed here.\n" : "Only GET is allowed here.\n");
-      response.set(http::field::allow, replay ? "GET, PUT" : "GET");
+    // HEAD only where a download is: a client checks a file's size and ETag before fetching it.
+    const bool head_allowed = download && request.method() == http::verb::head;
+    if (request.method() != http::verb::get && !head_allowed) {
+      const std::string_view allowed = replay ? "GET, HEAD, PUT" : download ? "GET, HEAD" : "GET";
+      HttpResponse response = plain(request, http::status::method_not_allowed,
+                                    "Only " + std::string(allowed) + " allowed here.\n");
+      response.set(http::field::allow, std::string(allowed));
       return response;
     }
     return route(request, path, query);
@@ -235,14 +241,20 @@ class LobbyHttp {
                     rooms_json(*rooms_(), filter, page));
     }
     if (path == "/api/replays" || path.starts_with(kReplayPathPrefix)) {
-      if (config_.replay_directory.empty()) {
+      if (replays_.directory.empty()) {
         return plain(request, http::status::not_found, "This lobby serves no replays.\n");
       }
-      if (path == "/api/replays") {
-        return replay_list(request, config_.replay_directory, config_.max_replays_listed);
+      if (path == "/api/replays") return list_folder(request, replays_, config_.max_replays_listed);
+      return download_from_folder(request, replays_, path.substr(kReplayPathPrefix.size()),
+                                  metrics_.http_path_refused);
+    }
+    if (path == "/api/files" || path.starts_with(kFilesPathPrefix)) {
+      if (files_.directory.empty()) {
+        return plain(request, http::status::not_found, "This lobby serves no files.\n");
       }
-      return replay_download(request, config_.replay_directory,
-                             path.substr(kReplayPathPrefix.size()));
+      if (path == "/api/files") return list_folder(request, files_, config_.max_files_listed);
+      return download_from_folder(request, files_, path.substr(kFilesPathPrefix.size()),
+                                  metrics_.http_path_refused);
     }
     return page(request);
   }
@@ -283,6 +295,8 @@ class LobbyHttp {
   std::function<bool()> lobby_turning_;
   std::mutex mutex_;  // the io thread is one thread today; the lock keeps this true if it is not
   std::unordered_map<std::string, TokenBucket> buckets_;
+  const ServedFolder replays_;
+  const ServedFolder files_;
   ReplayUploads uploads_;
 };
 

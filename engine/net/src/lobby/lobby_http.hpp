@@ -1,9 +1,11 @@
 #pragma once
 // The plain HTTP side of the lobby's port: GET /healthz, GET /api/rooms (JSON), GET /metrics
-// (Prometheus text), replays (GET /api/replays, GET and PUT /replays/NAME: replay_files.hpp,
-// replay_uploads.hpp) and the web lobby page (GET / = index.html from the web root). Other paths
+// (Prometheus text), replays (GET /api/replays, GET/HEAD and PUT /replays/NAME: served_folder.hpp,
+// replay_uploads.hpp), the operator's files (GET /api/files, GET/HEAD /files/NAME:
+// served_folder.hpp) and the web lobby page (GET / = index.html from the web root). Other paths
 // answer 404, other methods on these paths 405, requests over the per-address rate 429, and
-// anything trying to leave the web root 403. Runs on the WebSocket server's io thread.
+// anything trying to leave a served folder 403 (or 404 for a name outside the folder's rule). Runs
+// on the WebSocket server's io thread.
 
 #include <functional>
 #include <memory>

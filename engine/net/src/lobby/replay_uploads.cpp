@@ -11,7 +11,7 @@
 #include <cerrno>
 
 #include "lobby/lobby_metrics.hpp"
-#include "lobby/replay_files.hpp"
+#include "lobby/served_folder.hpp"
 #include "sodium_ready.hpp"
 
 namespace tickwire::net::lobby_detail {

@@ -197,6 +197,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   }
 
   void on_read_error(beast::error_code ec) {
+    // Whatever came was not a request we read: the one before it (a HEAD, say) must not shape
+    // the answer.
+    request_ = {};
     if (ec == http::error::header_limit) {
       return reject(http::status::request_header_fields_too_large,
                     "The request header is too large.\n");
@@ -314,6 +317,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     response.content_length(reply.file->length);
     response_ = std::move(response);
     file_ = std::move(*reply.file);
+    // HEAD: the header says what GET would send (Content-Length included), and no byte follows.
+    if (request_.method() == http::verb::head) file_->length = 0;
     head_.emplace(*response_);
     expire_at(std::chrono::steady_clock::now() + kFileChunkTimeout);
     http::async_write_header(
@@ -357,6 +362,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       response.set(http::field::server, kServerName);
     }
     response.prepare_payload();
+    // HEAD: the Content-Length of the body GET would get, and no body.
+    if (request_.method() == http::verb::head) response.body().clear();
     response_ = std::move(response);
     expire_at(until.value_or(deadline_));  // a client that does not read cannot hold us either
     http::async_write(

@@ -7,7 +7,8 @@
 // answers HTTP: GET /healthz (503 if the lobby thread stalls), GET /api/rooms (JSON,
 // in pages), GET /metrics (Prometheus text), recorded matches (GET /api/replays and
 // /replays/NAME from replay_directory; PUT /replays/NAME to upload one, with a bearer token from
-// upload_tokens) and the web lobby page at / (index.html from web_root).
+// upload_tokens), the operator's files (GET /api/files and /files/NAME from files_directory) and
+// the web lobby page at / (index.html from web_root).
 //
 // Threading: the lobby runs on its own thread, started by start() and stopped by stop() or the
 // destructor. A lobby is a service, not part of a game's frame: a dedicated lobby process has no
@@ -56,6 +57,10 @@ inline constexpr std::string_view kReplayFileExtension = ".twreplay";
 // characters at most. The lobby serves and stores nothing else, so no name reaches outside its
 // folder; recorders and downloaders hold to the same rule.
 bool is_replay_file_name(std::string_view name);
+// True for the name of a file the lobby serves from LobbyConfig::files_directory: letters,
+// digits, '-', '_' and '.', not starting with '.' (hidden files are not served) and without "..",
+// 128 characters at most.
+bool is_served_file_name(std::string_view name);
 
 struct LobbyConfig {
   // Listening address, port and connection limits. The lobby always uses raw framing
@@ -202,6 +207,14 @@ struct LobbyConfig {
   std::string replay_directory;
   // Replays listed by /api/replays at most, newest first. Default 50 (1..1000).
   std::size_t max_replays_listed = 50;
+  // Directory of files the operator offers for download (maps, mod packs): GET /api/files lists
+  // them as JSON (name, bytes, modified time, URL) and GET or HEAD /files/NAME downloads one, with
+  // the replays' guarantees (Range, ETag / If-None-Match, Content-Type by extension). Only plain
+  // files whose names pass is_served_file_name are served: no subfolder, hidden file or link.
+  // Read only: nothing is ever written there. Empty = no files (404). Default empty.
+  std::string files_directory;
+  // Files listed by /api/files at most, newest first. Default 200 (1..1000).
+  std::size_t max_files_listed = 200;
   // Secrets that allow PUT /replays/NAME (an upload into replay_directory), sent as
   // "Authorization: Bearer SECRET"; each at least 32 printable characters without spaces. Give
   // one to each uploader (a game server, a play tester's tool) and over TLS only: plaintext HTTP

@@ -1,4 +1,4 @@
-#include "lobby/replay_files.hpp"
+#include "lobby/served_folder.hpp"
 
 #include <sys/stat.h>
 
@@ -24,6 +24,17 @@ bool is_replay_file_name(std::string_view name) {
   });
 }
 
+bool is_served_file_name(std::string_view name) {
+  // The first character is no '.': hidden files stay hidden, and "." and ".." are not names.
+  if (name.empty() || name.size() > 128 || name.front() == '.' ||
+      name.find("..") != std::string_view::npos)
+    return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.';
+  });
+}
+
 }  // namespace tickwire::net
 
 namespace tickwire::net::lobby_detail {
@@ -36,7 +47,7 @@ using websocket_detail::HttpRequest;
 using websocket_detail::HttpResponse;
 
 // A folder holding more than this is not read further: listing it must stay cheap on the io
-// thread (the recorder keeps its newest N, far fewer).
+// thread (the recorder keeps its newest N, an operator's folder a handful).
 constexpr std::size_t kMaxScannedEntries = 10'000;
 
 HttpResponse text(const HttpRequest& request, http::status status, std::string body) {
@@ -47,8 +58,8 @@ HttpResponse text(const HttpRequest& request, http::status status, std::string b
   return response;
 }
 
-// Strong validator of a file that is never rewritten in place (the recorder renames finished
-// files into the folder): its size and modification time.
+// Strong validator of a file that is not rewritten in place (the recorder renames finished files
+// into the folder; an operator replacing a file changes its time): its size and modification time.
 std::string etag_of(const struct stat& info) {
   char text[64];
   std::snprintf(text, sizeof text, "\"%llx-%llx\"", static_cast<unsigned long long>(info.st_size),
@@ -80,7 +91,7 @@ bool parse_u64(std::string_view text, std::uint64_t& value) {
 }
 
 std::string json_string(std::string_view text) {
-  // Replay names are [A-Za-z0-9_-] and the extension: nothing to escape, but say so in code.
+  // Served names are [A-Za-z0-9._-] (both name rules): nothing to escape, but say so in code.
   std::string out;
   out.reserve(text.size() + 2);
   out.push_back('"');
@@ -121,7 +132,32 @@ RangeRequest parse_range(std::string_view header, std::uint64_t size, ByteRange&
   return RangeRequest::partial;
 }
 
-HttpResponse replay_list(const HttpRequest& request, const std::string& directory,
+std::string_view content_type_for(std::string_view name) {
+  struct Type {
+    std::string_view extension;
+    std::string_view content_type;
+  };
+  static constexpr Type kTypes[] = {
+      {".json", "application/json"}, {".txt", "text/plain; charset=utf-8"},
+      {".png", "image/png"},         {".jpg", "image/jpeg"},
+      {".jpeg", "image/jpeg"},       {".zip", "application/zip"},
+      {".gz", "application/gzip"},   {".tgz", "application/gzip"},
+      {".tar", "application/x-tar"}, {".ogg", "audio/ogg"},
+      {".wav", "audio/wav"},
+  };
+  const std::size_t dot = name.rfind('.');
+  if (dot == std::string_view::npos) return "application/octet-stream";
+  std::string extension(name.substr(dot));
+  std::transform(extension.begin(), extension.end(), extension.begin(), [](char c) {
+    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+  });
+  for (const Type& type : kTypes) {
+    if (type.extension == extension) return type.content_type;
+  }
+  return "application/octet-stream";
+}
+
+HttpResponse list_folder(const HttpRequest& request, const ServedFolder& folder,
                          std::size_t limit) {
   struct Entry {
     std::string name;
@@ -131,12 +167,13 @@ HttpResponse replay_list(const HttpRequest& request, const std::string& director
   std::vector<Entry> entries;
   std::error_code error;
   std::size_t scanned = 0;
-  for (fs::directory_iterator it(directory, error), end;
+  for (fs::directory_iterator it(folder.directory, error), end;
        !error && it != end && scanned < kMaxScannedEntries; it.increment(error), ++scanned) {
     const std::string name = it->path().filename().string();
-    if (!is_replay_file_name(name)) continue;
+    if (!folder.is_served_name(name)) continue;
+    // lstat: a link is not listed, as it is not served.
     struct stat info {};
-    if (::stat(it->path().c_str(), &info) != 0 || !S_ISREG(info.st_mode)) continue;
+    if (::lstat(it->path().c_str(), &info) != 0 || !S_ISREG(info.st_mode)) continue;
     entries.push_back(
         {name, static_cast<std::uint64_t>(info.st_size),
          static_cast<std::int64_t>(info.st_mtim.tv_sec) * 1000 + info.st_mtim.tv_nsec / 1'000'000});
@@ -146,13 +183,13 @@ HttpResponse replay_list(const HttpRequest& request, const std::string& director
     return a.modified_ms != b.modified_ms ? a.modified_ms > b.modified_ms : a.name > b.name;
   });
   if (entries.size() > limit) entries.resize(limit);
-  std::string body = "{\"replays\":[";
+  std::string body = "{" + json_string(folder.list_key) + ":[";
   for (std::size_t i = 0; i < entries.size(); ++i) {
     const Entry& e = entries[i];
     if (i > 0) body += ',';
     body += "{\"name\":" + json_string(e.name) + ",\"bytes\":" + std::to_string(e.bytes) +
             ",\"modified_unix_ms\":" + std::to_string(e.modified_ms) +
-            ",\"url\":" + json_string(std::string(kReplayPathPrefix) + e.name) + "}";
+            ",\"url\":" + json_string(std::string(folder.url_prefix) + e.name) + "}";
   }
   body += "]}\n";
   HttpResponse response{http::status::ok, request.version()};
@@ -162,17 +199,24 @@ HttpResponse replay_list(const HttpRequest& request, const std::string& director
   return response;
 }
 
-HttpReply replay_download(const HttpRequest& request, const std::string& directory,
-                          std::string_view name) {
-  if (!is_replay_file_name(name)) {
-    return text(request, http::status::not_found,
-                "No such replay: names are letters, digits, '-' and '_' then .twreplay.\n");
+HttpReply download_from_folder(const HttpRequest& request, const ServedFolder& folder,
+                               std::string_view name, std::atomic<std::uint64_t>& path_refused) {
+  const std::string no_such = "No such " + std::string(folder.what) + ".\n";
+  if (!folder.is_served_name(name)) {
+    ++path_refused;
+    return text(request, http::status::not_found, no_such);
   }
-  auto file = websocket_detail::OpenFile::open(directory + "/" + std::string(name));
-  if (!file) return text(request, http::status::not_found, "No such replay.\n");
+  const std::string path = folder.directory + "/" + std::string(name);
+  auto file = websocket_detail::OpenFile::open(path);
+  if (!file) {
+    // Missing is an honest miss; a link or a directory there is someone probing.
+    struct stat entry {};
+    if (::lstat(path.c_str(), &entry) == 0) ++path_refused;
+    return text(request, http::status::not_found, no_such);
+  }
   struct stat info {};
   if (::fstat(file->descriptor(), &info) != 0) {
-    return text(request, http::status::not_found, "No such replay.\n");
+    return text(request, http::status::not_found, no_such);
   }
   const std::string etag = etag_of(info);
   const std::uint64_t size = file->size();
@@ -193,15 +237,17 @@ HttpReply replay_download(const HttpRequest& request, const std::string& directo
     kind = parse_range({range_header->value().data(), range_header->value().size()}, size, range);
   }
   if (kind == RangeRequest::unsatisfiable) {
-    HttpResponse response = text(request, http::status::range_not_satisfiable,
-                                 "The range starts past the end of the replay.\n");
+    HttpResponse response =
+        text(request, http::status::range_not_satisfiable,
+             "The range starts past the end of the " + std::string(folder.what) + ".\n");
     response.set(http::field::content_range, "bytes */" + std::to_string(size));
     return response;
   }
   HttpResponse response{
       kind == RangeRequest::partial ? http::status::partial_content : http::status::ok,
       request.version()};
-  response.set(http::field::content_type, "application/octet-stream");
+  response.set(http::field::content_type, std::string(content_type_for(name)));
+  response.set("X-Content-Type-Options", "nosniff");
   response.set(http::field::content_disposition,
                "attachment; filename=\"" + std::string(name) + "\"");
   response.set(http::field::accept_ranges, "bytes");
