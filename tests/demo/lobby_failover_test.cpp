@@ -28,6 +28,7 @@
 #include <thread>
 #include <vector>
 
+#include "../support/free_port.hpp"
 #include "../support/redis_server.hpp"
 #include "tickwire/net/lobby_client.hpp"
 
@@ -44,21 +45,6 @@ using Clock = std::chrono::steady_clock;
 
 constexpr std::uint32_t kLeaseMs = 1500;
 constexpr std::uint32_t kGraceMs = 10'000;
-
-std::uint16_t free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t size = sizeof address;
-  std::uint16_t port = 0;
-  if (::bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) == 0) {
-    port = ntohs(address.sin_port);
-  }
-  ::close(fd);
-  return port;
-}
 
 // A child process (the lobby, a bot), its output in `directory`/NAME.log.
 class ChildProcess {
@@ -84,7 +70,7 @@ class ChildProcess {
   // A `tickwire-server --role lobby` on a free port, its state in the Redis at `redis_port`.
   static std::unique_ptr<ChildProcess> lobby(const std::string& directory, const std::string& name,
                                              std::uint16_t redis_port) {
-    const std::uint16_t port = free_port();
+    const std::uint16_t port = free_tcp_port();
     return std::make_unique<ChildProcess>(
         directory, name,
         std::vector<std::string>{TICKWIRE_SERVER_BINARY,

@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "free_port.hpp"
 #include "raw_tcp_client.hpp"
 
 namespace tickwire::test {
@@ -66,22 +67,6 @@ class RedisServer {
  private:
   RedisServer() = default;
 
-  static std::uint16_t free_port() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    address.sin_port = 0;
-    socklen_t size = sizeof address;
-    std::uint16_t port = 0;
-    if (::bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0 &&
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) == 0) {
-      port = ntohs(address.sin_port);
-    }
-    ::close(fd);
-    return port;
-  }
-
   bool launch(const std::string& binary, const std::string& password, std::string& error) {
     std::string pattern =
         (std::filesystem::temp_directory_path() / "tickwire-redis-XXXXXX").string();
@@ -90,7 +75,7 @@ class RedisServer {
       return false;
     }
     directory_ = pattern;
-    port_ = free_port();
+    port_ = free_tcp_port();
     std::vector<std::string> args{
         binary,     "--port",    std::to_string(port_),    "--bind", "127.0.0.1",
         "--save",   "",          "--appendonly",           "no",     "--dir",
