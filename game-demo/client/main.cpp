@@ -12,8 +12,6 @@
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
-#include <fstream>
-#include <iterator>
 #include <memory>
 #include <optional>
 #include <string>
@@ -130,15 +128,7 @@ bool save_frame(SDL_Renderer* renderer, const std::string& path) {
 // tickwire-client --replay FILE: the replay screen alone, no lobby and no network.
 int play_replay(const Options& options, SDL_Renderer* renderer, arena::client::Ui& ui,
                 arena::client::TextRenderer& text) {
-  std::ifstream in(options.replay, std::ios::binary);
-  if (!in) {
-    std::fprintf(stderr, "tickwire-client: --replay: cannot open %s\n", options.replay.c_str());
-    return 1;
-  }
-  const std::vector<char> chars((std::istreambuf_iterator<char>(in)),
-                                std::istreambuf_iterator<char>());
-  const auto* data = reinterpret_cast<const std::byte*>(chars.data());
-  auto replay = arena::MatchReplay::open({data, data + chars.size()});
+  auto replay = arena::MatchReplay::open_file(options.replay);
   if (!replay) {
     std::fprintf(stderr, "tickwire-client: --replay %s: %s\n", options.replay.c_str(),
                  replay.error().c_str());

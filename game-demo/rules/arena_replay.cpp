@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
+#include <iterator>
 
 #include <tickwire/schemas/aligned_view.hpp>
 
@@ -168,6 +170,16 @@ std::optional<ReplayStep> decode_replay_step(std::span<const std::byte> bytes) {
   }
   if (const auto* stopped = step->stopped()) out.stopped.assign(stopped->begin(), stopped->end());
   return out;
+}
+
+tickwire::Result<MatchReplay> MatchReplay::open_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return tickwire::Status::error("cannot open " + path);
+  const std::vector<char> chars((std::istreambuf_iterator<char>(in)),
+                                std::istreambuf_iterator<char>());
+  if (in.bad()) return tickwire::Status::error("cannot read " + path);
+  const auto* data = reinterpret_cast<const std::byte*>(chars.data());
+  return open({data, data + chars.size()});
 }
 
 tickwire::Result<MatchReplay> MatchReplay::open(std::vector<std::byte> file) {

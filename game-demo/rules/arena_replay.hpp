@@ -62,6 +62,8 @@ class MatchReplay {
  public:
   // Checks the file (tickwire::sim::ReplayReader) and that it is an Arena replay of these rules.
   static tickwire::Result<MatchReplay> open(std::vector<std::byte> file);
+  // The same for the file at `path`; an unreadable file is refused saying so.
+  static tickwire::Result<MatchReplay> open_file(const std::string& path);
 
   enum class Step {
     stepped,   // the world moved one recorded tick on, to the state the server had

@@ -4,8 +4,6 @@
 // Exit 0 when every file played to its end as recorded, 1 when one was refused or diverged.
 
 #include <cstdio>
-#include <fstream>
-#include <iterator>
 #include <vector>
 
 #include "arena_replay.hpp"
@@ -14,15 +12,7 @@ namespace {
 
 // 0 when `path` plays to its end with every recorded hash reproduced.
 int check(const char* path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    std::fprintf(stderr, "%s: cannot open\n", path);
-    return 1;
-  }
-  const std::vector<char> chars((std::istreambuf_iterator<char>(in)),
-                                std::istreambuf_iterator<char>());
-  const auto* data = reinterpret_cast<const std::byte*>(chars.data());
-  auto replay = arena::MatchReplay::open({data, data + chars.size()});
+  auto replay = arena::MatchReplay::open_file(path);
   if (!replay) {
     std::fprintf(stderr, "%s: %s\n", path, replay.error().c_str());
     return 1;
