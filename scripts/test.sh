@@ -28,6 +28,9 @@ esac
 
 scripts/deps.sh
 
+# ccache (CMakeLists.txt uses it when installed) keys objects by their paths relative to the
+# checkout, not absolute ones, so that checkouts at other paths (CI's clean clones) share them.
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}"
 jobs=$(nproc)
 if [ "$mode" = --sanitize ]; then
   cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DTICKWIRE_WARNINGS_AS_ERRORS=ON \
