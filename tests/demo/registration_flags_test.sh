@@ -6,11 +6,9 @@
 #   registration_flags_test.sh SERVER
 set -euo pipefail
 server=$1
-work=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+source "$(dirname "$0")/demo_lib.sh"
 lobby_port=17740
 open_lobby_port=17741
-fail() { echo "FAIL: $*"; exit 1; }
 
 # Refused command lines, each with a message that says why.
 refused() {
@@ -44,12 +42,8 @@ printf '%s arena-1\n' "$listed" >"$work/game-servers.keys"
 "$server" --role lobby --bind 127.0.0.1 --lobby-port $open_lobby_port \
   --key-file "$work/ticket.key" --game-server-keys "$work/game-servers.keys" \
   --allow-any-registered-address --duration 30 --status-interval 0 >"$work/open_lobby.log" 2>&1 &
-for port in $lobby_port $open_lobby_port; do
-  for _ in $(seq 50); do
-    if (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; then break; fi
-    sleep 0.1
-  done
-done
+wait_port $lobby_port
+wait_port $open_lobby_port
 
 # Starts a game server (`name`, `identity key file`, `lobby port`, more flags) and waits until its
 # log holds `expect` (10 s at most: a refused server is locked out and retries every 2 s).

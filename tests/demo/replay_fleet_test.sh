@@ -10,18 +10,9 @@ set -euo pipefail
 server=$1
 bot=$2
 check=$3
-work=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+source "$(dirname "$0")/demo_lib.sh"
 lobby_port=17780
 game_port=17781
-fail() { echo "FAIL: $*"; tail -n 30 "$work"/*.log 2>/dev/null || true; exit 1; }
-wait_for() {  # PATTERN FILE SECONDS
-  for _ in $(seq $(($3 * 10))); do
-    grep -q "$1" "$2" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  fail "no '$1' in $2 within $3 s"
-}
 printf '# may upload replays\n%s\n' "$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" \
   >"$work/tokens"
 grep -v '^#' "$work/tokens" >"$work/game-token"
@@ -49,11 +40,7 @@ wait_for "registered with the lobby" "$work/game.log" 10
 "$bot" --lobby-port $lobby_port -n 2 --room fleet --duration 20 >"$work/bots.log" 2>&1 &
 
 # The match is being recorded: take the lobby away until its replay has failed to go.
-for _ in $(seq 200); do
-  ls "$work"/game-replays/*.twreplay.part >/dev/null 2>&1 && break
-  sleep 0.05
-done
-ls "$work"/game-replays/*.twreplay.part >/dev/null 2>&1 || fail "the match was not recorded"
+wait_until 10 "the match was not recorded" compgen -G "$work/game-replays/*.twreplay.part"
 kill -KILL $lobby_pid
 wait $lobby_pid 2>/dev/null || true
 wait_for "replay upload: .* failed (.*), retrying in" "$work/game.log" 15

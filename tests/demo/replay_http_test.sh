@@ -8,10 +8,8 @@
 #   replay_http_test.sh SERVER
 set -euo pipefail
 server=$1
-work=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+source "$(dirname "$0")/demo_lib.sh"
 lobby_port=17860  # each demo test has ports of its own: ctest runs them side by side
-fail() { echo "FAIL: $*"; exit 1; }
 
 mkdir "$work/replays"
 name=20260101-120000-000-match-7.twreplay
@@ -26,10 +24,7 @@ echo "$token" >"$work/tokens"
 "$server" --role lobby --bind 127.0.0.1 --lobby-port $lobby_port --game-server 127.0.0.1:1 \
   --insecure-plaintext --key-file "$work/ticket.key" --replay-dir "$work/replays" --upload-tokens "$work/tokens" --duration 60 \
   --status-interval 0 >"$work/server.log" 2>&1 &
-for _ in $(seq 100); do
-  if (exec 3<>/dev/tcp/127.0.0.1/$lobby_port) 2>/dev/null; then break; fi
-  sleep 0.1
-done
+wait_port $lobby_port
 base=http://127.0.0.1:$lobby_port
 
 # The list: the replay (not the notes, not the link's target) with its URL.

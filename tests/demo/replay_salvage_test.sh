@@ -9,11 +9,9 @@ set -euo pipefail
 server=$1
 bot=$2
 check=$3
-work=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+source "$(dirname "$0")/demo_lib.sh"
 lobby_port=17770
 game_port=17771
-fail() { echo "FAIL: $*"; cat "$work"/*.log 2>/dev/null || true; exit 1; }
 
 start_server() {  # LOG: returns once the lobby listens
   "$server" --bind 127.0.0.1 --no-beacon --metrics-port 0 --lobby-port $lobby_port \
@@ -21,11 +19,7 @@ start_server() {  # LOG: returns once the lobby listens
     --identity-key-file "$work/identity.key" --replay-dir "$work/replays" --match-seconds 60 \
     --duration 60 --status-interval 0 >"$1" 2>&1 &
   server_pid=$!
-  for _ in $(seq 200); do
-    grep -q "^lobby on" "$1" && return 0
-    sleep 0.05
-  done
-  fail "the server did not start"
+  wait_for "^lobby on" "$1" 10
 }
 
 start_server "$work/server1.log"

@@ -8,10 +8,8 @@
 #   served_files_test.sh SERVER
 set -euo pipefail
 server=$1
-work=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+source "$(dirname "$0")/demo_lib.sh"
 lobby_port=17861  # each demo test has ports of its own: ctest runs them side by side
-fail() { echo "FAIL: $*"; exit 1; }
 # The lobby allows an address a burst of 20 HTTP requests, then 10 a second: the bucket refills
 # between the two halves (10 and 12 requests) so that no answer here is a 429.
 refill() { sleep 2.5; }
@@ -40,10 +38,7 @@ grep -q files_directory "$work/bad.log" || fail "the refusal does not name the f
 "$server" --role lobby --bind 127.0.0.1 --lobby-port $lobby_port --game-server 127.0.0.1:1 \
   --insecure-plaintext --key-file "$work/ticket.key" --no-replays --files-dir "$files" \
   --duration 60 --status-interval 0 >"$work/server.log" 2>&1 &
-for _ in $(seq 100); do
-  if (exec 3<>/dev/tcp/127.0.0.1/$lobby_port) 2>/dev/null; then break; fi
-  sleep 0.1
-done
+wait_port $lobby_port
 base=http://127.0.0.1:$lobby_port
 
 # The list: the three plain files with their URLs and sizes; not the hidden one, the link or the

@@ -8,8 +8,7 @@
 set -euo pipefail
 server=$1
 bot=$2
-work=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+source "$(dirname "$0")/demo_lib.sh"
 lobby_port=17730
 game_port=17731
 
@@ -21,10 +20,7 @@ game_port=17731
   --seal-key-file "$work/seal.key" --match-seconds 4 --duration 26 --status-interval 0 \
   >"$work/game.log" 2>&1 &
 game_pid=$!
-for _ in $(seq 50); do
-  if grep -q "registering with identity key" "$work/game.log"; then break; fi
-  sleep 0.1
-done
+wait_for "registering with identity key" "$work/game.log" 10
 identity=$(sed -n 's/^registering with identity key \([0-9a-f]\{64\}\)$/\1/p' "$work/game.log")
 printf '# game servers that may register\n%s arena-1\n' "$identity" >"$work/game-servers.keys"
 
@@ -32,10 +28,7 @@ printf '# game servers that may register\n%s arena-1\n' "$identity" >"$work/game
   --game-server-keys "$work/game-servers.keys" --max-game-server-capacity 64 \
   --key-file "$work/ticket.key" --duration 25 --status-interval 0 >"$work/lobby.log" 2>&1 &
 lobby_pid=$!
-for _ in $(seq 100); do
-  if grep -q "registered with the lobby" "$work/game.log"; then break; fi
-  sleep 0.1
-done
+wait_for "registered with the lobby" "$work/game.log" 15
 # Nothing secret on either command line (ps shows it to every user).
 for pid in $game_pid $lobby_pid; do
   for key in ticket.key identity.key seal.key; do
@@ -56,7 +49,6 @@ wait $game_pid $lobby_pid || true
 cat "$work/lobby.log" "$work/game.log" "$work/bots.log"
 echo "$rooms" | tail -1
 
-fail() { echo "FAIL: $*"; exit 1; }
 [ "$(stat -c %a "$work/ticket.key")" = 600 ] || fail "the key file is readable by others"
 [ "$(stat -c %a "$work/seal.key")" = 600 ] || fail "the seal key file is readable by others"
 [ "$(stat -c %a "$work/identity.key")" = 600 ] || fail "the identity key file is readable by others"
