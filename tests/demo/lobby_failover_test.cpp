@@ -10,10 +10,7 @@
 // the test waits past the lease of the killed process's renewals: the nickname check below would
 // pass with the lease alone otherwise.
 
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -23,11 +20,11 @@
 #include <functional>
 #include <iostream>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "../support/child_process.hpp"
 #include "../support/free_port.hpp"
 #include "../support/redis_server.hpp"
 #include "tickwire/net/lobby_client.hpp"
@@ -46,32 +43,18 @@ using Clock = std::chrono::steady_clock;
 constexpr std::uint32_t kLeaseMs = 1500;
 constexpr std::uint32_t kGraceMs = 10'000;
 
-// A child process (the lobby, a bot), its output in `directory`/NAME.log.
-class ChildProcess {
+// A child process (a lobby, a bot), its output in `directory`/NAME.log, and the port it serves
+// on (a lobby's).
+class TestProcess {
  public:
-  ChildProcess(const std::string& directory, const std::string& name, std::vector<std::string> args,
-               std::uint16_t port = 0)
-      : log_(directory + "/" + name + ".log"), port_(port) {
-    std::vector<char*> argv;
-    for (std::string& arg : args)
-      argv.push_back(arg.data());
-    argv.push_back(nullptr);
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      const int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      if (fd >= 0) {
-        ::dup2(fd, 1);
-        ::dup2(fd, 2);
-      }
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
-  }
+  TestProcess(const std::string& directory, const std::string& name, std::vector<std::string> args,
+              std::uint16_t port = 0)
+      : process_(std::move(args), directory + "/" + name + ".log"), port_(port) {}
   // A `tickwire-server --role lobby` on a free port, its state in the Redis at `redis_port`.
-  static std::unique_ptr<ChildProcess> lobby(const std::string& directory, const std::string& name,
-                                             std::uint16_t redis_port) {
+  static std::unique_ptr<TestProcess> lobby(const std::string& directory, const std::string& name,
+                                            std::uint16_t redis_port) {
     const std::uint16_t port = free_tcp_port();
-    return std::make_unique<ChildProcess>(
+    return std::make_unique<TestProcess>(
         directory, name,
         std::vector<std::string>{TICKWIRE_SERVER_BINARY,
                                  "--role",
@@ -97,39 +80,25 @@ class ChildProcess {
                                  std::to_string(kGraceMs)},
         port);
   }
-  ~ChildProcess() { kill(); }
-  ChildProcess(const ChildProcess&) = delete;
-  ChildProcess& operator=(const ChildProcess&) = delete;
 
   // Waits (generously: a loaded machine under sanitizers) until it accepts connections.
-  bool wait_ready() const {
+  bool wait_ready() {
     const auto deadline = Clock::now() + 20s;
     while (Clock::now() < deadline) {
-      if (pid_ <= 0 || ::waitpid(pid_, nullptr, WNOHANG) == pid_) return false;
+      if (!process_.running()) return false;
       RawTcpClient probe(port_);
       if (probe.connected()) return true;
       std::this_thread::sleep_for(50ms);
     }
     return false;
   }
-  void kill() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-    pid_ = -1;
-  }
+  void kill() { process_.kill(); }
   std::uint16_t port() const { return port_; }
-  std::string output() const {
-    std::ifstream in(log_);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-  }
+  std::string output() const { return process_.output(); }
 
  private:
-  std::string log_;
+  ChildProcess process_;
   std::uint16_t port_ = 0;
-  pid_t pid_ = -1;
 };
 
 // A player: a lobby connection and everything it reported.
@@ -196,9 +165,9 @@ class LobbyFailoverTest : public testing::Test {
     // matches would go: to game servers holding one of no keys.
     std::ofstream(directory_ + "/game-servers.keys").flush();
     // One after the other: the first writes the ticket key both sign with.
-    node_a_ = ChildProcess::lobby(directory_, "lobby-a", redis_->port());
+    node_a_ = TestProcess::lobby(directory_, "lobby-a", redis_->port());
     ASSERT_TRUE(node_a_->wait_ready()) << node_a_->output();
-    node_b_ = ChildProcess::lobby(directory_, "lobby-b", redis_->port());
+    node_b_ = TestProcess::lobby(directory_, "lobby-b", redis_->port());
     ASSERT_TRUE(node_b_->wait_ready()) << node_b_->output();
   }
   void TearDown() override {
@@ -248,9 +217,9 @@ class LobbyFailoverTest : public testing::Test {
 
   std::unique_ptr<RedisServer> redis_;
   std::string directory_;
-  std::unique_ptr<ChildProcess> node_a_;
-  std::unique_ptr<ChildProcess> node_b_;
-  std::unique_ptr<ChildProcess> bot_;
+  std::unique_ptr<TestProcess> node_a_;
+  std::unique_ptr<TestProcess> node_b_;
+  std::unique_ptr<TestProcess> bot_;
   std::vector<std::unique_ptr<Player>> players_;
 };
 
@@ -269,7 +238,7 @@ TEST_F(LobbyFailoverTest, players_of_a_killed_lobby_resume_on_another_with_seat_
     ASSERT_EQ(call(*player, player->lobby->join_room(room)), net::LobbyError::none);
   // The fifth seat: a tickwire-bot that knows both lobbies, on A first. It readies up and waits
   // for more players than will come (no match starts).
-  bot_ = std::make_unique<ChildProcess>(
+  bot_ = std::make_unique<TestProcess>(
       directory_, "bot",
       std::vector<std::string>{TICKWIRE_BOT_BINARY, "--lobby",
                                "127.0.0.1:" + std::to_string(node_a_->port()) +

@@ -3,8 +3,6 @@
 // with nothing saved to disk (--save '' --appendonly no), stopped and removed with the object.
 // No mock: the lobby's Redis state is tested against the server it runs on in production.
 
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -17,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "child_process.hpp"
 #include "free_port.hpp"
 #include "raw_tcp_client.hpp"
 
@@ -50,10 +49,7 @@ class RedisServer {
   }
 
   ~RedisServer() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
+    process_.reset();
     std::error_code ignored;
     if (!directory_.empty()) std::filesystem::remove_all(directory_, ignored);
   }
@@ -62,7 +58,7 @@ class RedisServer {
 
   std::uint16_t port() const { return port_; }
   // The server's process, for a benchmark that reads its CPU time.
-  pid_t pid() const { return pid_; }
+  pid_t pid() const { return process_ ? process_->pid() : -1; }
 
  private:
   RedisServer() = default;
@@ -84,26 +80,16 @@ class RedisServer {
       args.push_back("--requirepass");
       args.push_back(password);
     }
-    std::vector<char*> argv;
-    for (std::string& arg : args)
-      argv.push_back(arg.data());
-    argv.push_back(nullptr);
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::execv(binary.c_str(), argv.data());
-      ::_exit(127);
-    }
-    if (pid_ < 0) {
+    process_ = std::make_unique<ChildProcess>(std::move(args), directory_ + "/stdout.log");
+    if (!process_->started()) {
       error = "cannot fork redis-server";
       return false;
     }
     // Generous: a loaded CI machine under sanitizers starts processes slowly.
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     while (std::chrono::steady_clock::now() < deadline) {
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        error = "redis-server exited at start (see its log in a kept directory)";
+      if (!process_->running()) {
+        error = "redis-server exited at start: " + process_->output();
         return false;
       }
       RawTcpClient client(port_);
@@ -120,7 +106,7 @@ class RedisServer {
     return false;
   }
 
-  pid_t pid_ = -1;
+  std::unique_ptr<ChildProcess> process_;
   std::uint16_t port_ = 0;
   std::string directory_;
 };
