@@ -123,7 +123,10 @@ TEST_F(EnetTest, fragments_cut_for_the_mtu_both_ends_settled_on_pass_the_inspect
   }
 }
 
-TEST_F(EnetTest, reported_rtt_is_within_20_percent_of_100_ms_added_latency) {
+// The reported RTT holds the 100 ms the link adds. A loaded machine can only add to it (late
+// polls delay acknowledgements), so the bound above is loose: it tells a learnt RTT from ENet's
+// starting guess (500 ms) and from garbage, not how fast this machine is.
+TEST_F(EnetTest, reported_rtt_includes_the_100_ms_added_latency) {
   start_server();
   simulate(net::NetworkConditions::symmetric({.latency_ms = 50}));
   EventLog client_log;
@@ -138,7 +141,8 @@ TEST_F(EnetTest, reported_rtt_is_within_20_percent_of_100_ms_added_latency) {
   }
   const auto stats = client->stats(client->server());
   ASSERT_TRUE(stats);
-  EXPECT_NEAR(stats->rtt_ms, 100.0, 20.0);
+  EXPECT_GE(stats->rtt_ms, 80.0);
+  EXPECT_LE(stats->rtt_ms, 300.0);
   ASSERT_TRUE(pump_until({{server_.get(), &server_log_}, {client.get(), &client_log}},
                          [&] { return server_log_.messages.size() == 150; }));
   EXPECT_EQ(stats->messages_sent, 150u);
