@@ -246,5 +246,65 @@ TEST_F(EnetTicketTest, a_flood_of_bad_tickets_logs_a_bounded_number_of_lines_and
   EXPECT_FALSE(try_join(honest.ticket, honest_log, honest.keys).has_value());
 }
 
+TEST_F(EnetTicketTest, one_copied_ticket_shown_from_many_addresses_holds_two_places_and_no_more) {
+  // A ticket copied off the wire (not its keys) shown from 40 addresses: more than the 32 places
+  // of max_pending_handshakes, which it would fill, turning players away as server_full, if every
+  // attempt holding it kept one. Held attempts live 60 s here, so none ends during the test.
+  net::EnetServerConfig config;
+  config.require_ticket = net::TicketRequirement{lobby_.public_key(), kServer, 60'000, seal_};
+  config.cookie_lifetime_ms = 60'000;
+  start_server(config);
+  const net::IssuedTicket copied = lobby_.issue_with_keys(9, 1, kServer, seal_.public_key);
+  const UdpAddress server = loopback(server_->port());
+  const std::uint32_t protocol = net::EnetCommonConfig{}.protocol_id;
+  constexpr std::size_t kAddresses = 40;
+  std::vector<std::unique_ptr<UdpSocket>> attackers;
+  for (std::size_t i = 0; i < kAddresses; ++i) {
+    const std::string ip = "127.0.1." + std::to_string(i + 1);
+    attackers.push_back(std::make_unique<UdpSocket>(ip.c_str()));
+    ASSERT_TRUE(attackers.back()->bound()) << "cannot bind " << ip;
+  }
+  using net::session::HandshakeType;
+  const auto answer_of = [](const UdpSocket& socket, HandshakeType type) {
+    UdpAddress from;
+    std::optional<net::session::HandshakePacket> found;
+    while (const auto datagram = socket.receive(from)) {
+      const auto packet = net::session::decode_handshake(*datagram);
+      if (packet && packet->type == type) found = packet;
+    }
+    return found;
+  };
+  for (const auto& attacker : attackers) {
+    attacker->send_to(server, net::session::encode_hello(protocol));
+    std::optional<net::session::HandshakePacket> challenge;
+    ASSERT_TRUE(pump_until({{server_.get(), &server_log_}}, [&] {
+      challenge = answer_of(*attacker, HandshakeType::challenge);
+      return challenge.has_value();
+    }));
+    attacker->send_to(
+        server, net::session::encode_response(protocol, challenge->cookie, false, copied.ticket));
+  }
+  // Every RESPONSE gets an ACCEPT (the attempt holds the ticket) or is counted unanswered.
+  std::size_t accepted = 0;
+  ASSERT_TRUE(pump_until({{server_.get(), &server_log_}},
+                         [&] {
+                           for (const auto& attacker : attackers) {
+                             if (answer_of(*attacker, HandshakeType::accept)) ++accepted;
+                           }
+                           return accepted + server_->counters().dropped_ticket_held >= kAddresses;
+                         }))
+      << accepted << " accepted, " << server_->counters().dropped_ticket_held << " unanswered";
+  EXPECT_EQ(accepted, 2u) << "max_unproven_attempts_per_ticket";
+  EXPECT_EQ(server_->counters().dropped_ticket_held, kAddresses - 2);
+  EXPECT_EQ(server_->counters().refused_connections, 0u) << "the handshake table filled up";
+  // Players with tickets of their own get in while the copied ticket is held.
+  for (std::uint64_t player = 10; player < 13; ++player) {
+    EventLog log;
+    const net::IssuedTicket own = lobby_.issue_with_keys(player, 1, kServer, seal_.public_key);
+    EXPECT_FALSE(try_join(own.ticket, log, own.keys).has_value()) << "player " << player;
+  }
+  EXPECT_EQ(server_log_.connected.size(), 3u) << "the copied ticket got somebody in";
+}
+
 }  // namespace
 }  // namespace tickwire::test

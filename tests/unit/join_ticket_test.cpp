@@ -57,6 +57,38 @@ TEST(JoinTicket, check_leaves_the_ticket_unused_and_use_takes_it_once) {
   EXPECT_EQ(after.error, TicketError::reused);
 }
 
+TEST(JoinTicket, holds_are_bounded_per_ticket_released_when_dropped_and_do_not_stop_its_use) {
+  const auto issuer = JoinTicketIssuer::generate();
+  JoinTicketVerifier udp(issuer.public_key(), kServer);
+  JoinTicketVerifier tcp(issuer.public_key(), kServer);
+  udp.share_used_nonces(tcp);
+  const TicketCheck checked = udp.check(issuer.issue(42, 7, kServer), unix_time_ms());
+  ASSERT_TRUE(checked.ok);
+  const JoinTicket& ticket = checked.ticket;
+  TicketHold first = udp.hold(ticket, unix_time_ms(), 2);
+  TicketHold second = udp.hold(ticket, unix_time_ms(), 2);
+  EXPECT_TRUE(first.held());
+  EXPECT_TRUE(second.held());
+  EXPECT_EQ(tcp.hold(ticket, unix_time_ms(), 2).outcome(), TicketHold::Outcome::busy)
+      << "the verifiers of one server share the holds";
+  // Another ticket is not held by these.
+  const TicketCheck other = udp.check(issuer.issue(43, 7, kServer), unix_time_ms());
+  ASSERT_TRUE(other.ok);
+  EXPECT_TRUE(udp.hold(other.ticket, unix_time_ms(), 2).held());
+  // An attempt that ends gives its place up, moved or not.
+  TicketHold moved = std::move(second);
+  EXPECT_FALSE(second.held());
+  moved = TicketHold{};
+  TicketHold third = udp.hold(ticket, unix_time_ms(), 2);
+  EXPECT_TRUE(third.held());
+  // A hold is no use: the first attempt admitted takes the ticket, then nobody holds it again.
+  EXPECT_TRUE(tcp.use(ticket, unix_time_ms()));
+  EXPECT_FALSE(udp.use(ticket, unix_time_ms()));
+  first.release();
+  third.release();
+  EXPECT_EQ(udp.hold(ticket, unix_time_ms(), 2).outcome(), TicketHold::Outcome::used);
+}
+
 TEST(JoinTicket, verifiers_sharing_used_nonces_refuse_each_others_tickets) {
   const auto issuer = JoinTicketIssuer::generate();
   JoinTicketVerifier udp(issuer.public_key(), kServer);

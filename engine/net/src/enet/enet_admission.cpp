@@ -188,11 +188,16 @@ bool EnetEndpoint::admit_connect(std::span<std::uint8_t> datagram, std::size_t t
   session->port = from.port;
   session->ticket = pending->ticket;
   session->crypto = make_session_crypto(pending->keys, true, pending->cipher);
-  session->expires_ms = pending->expires_ms;
+  // From here ENet runs the rest of the handshake (VERIFY_CONNECT and its acknowledgement), with
+  // its own resends: on a lossy link with a long round trip that can take longer than the
+  // ticket's deadline, which only bounds how long the key holder may take to send this CONNECT.
+  // The session waits as long as ENet itself would for the peer (timeout_max_ms).
+  session->expires_ms = std::max(pending->expires_ms, now_ms() + config_.timeout_max_ms);
   if (!authenticate_datagram(*session, datagram, tag_offset, 0) ||
       !open_sealed_packets(*session, datagram)) {
     return false;
   }
+  session->ticket_hold = std::move(pending->ticket_hold);
   sessions_.emplace(connect_id, std::move(session));
   pending_joins_.erase(pending);
   return true;

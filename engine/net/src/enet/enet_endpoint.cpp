@@ -164,6 +164,7 @@ void EnetEndpoint::begin_connect(ClientCredentials credentials) {
   client_state_ = ClientState::connecting;
   server_id_ = ((slots_[0].generation + 1) << kSlotBits);
   stage_ = ClientStage::hello;
+  server_may_have_admitted_ = false;
   connect_deadline_ms_ = now_ms() + credentials_.connect_timeout_ms;
   next_resend_ms_ = 0;  // the first HELLO goes out at the first poll
 }
@@ -287,8 +288,12 @@ void EnetEndpoint::release_held_resends() {
 bool EnetEndpoint::translate(ENetEvent& in, Event& out) {
   switch (in.type) {
     case ENET_EVENT_TYPE_CONNECT:
-      // The client waits for the welcome before it reports `connected`.
-      if (role_ == Role::client) return false;
+      // The client waits for the welcome before it reports `connected`. The server admits (and
+      // uses the ticket up) once it hears we read its VERIFY_CONNECT: from now on it may have.
+      if (role_ == Role::client) {
+        server_may_have_admitted_ = true;
+        return false;
+      }
       apply_peer_settings(in.peer);
       return on_connect(in.peer, in.data, out);
     case ENET_EVENT_TYPE_RECEIVE:
@@ -317,6 +322,18 @@ bool EnetEndpoint::on_connect(ENetPeer* peer, std::uint32_t data, Event& out) {
   if (connected_count_ >= admission_->max_peers) {
     refuse(peer, DisconnectReason::server_full);
     return false;
+  }
+  if (session->ticket && ticket_verifier_) {
+    // Used up only now: the CONNECT carried the ticket's keys (only their holder has them) and
+    // the client read our VERIFY_CONNECT, so it will not fall back to WebSocket. Another attempt
+    // with this ticket (the WebSocket fallback) may have been admitted first: that one plays.
+    const bool first = ticket_verifier_->use(*session->ticket, unix_time_ms());
+    session->ticket_hold.release();
+    if (!first) {
+      ++counters_.rejected_tickets;
+      refuse(peer, DisconnectReason::ticket_rejected);
+      return false;
+    }
   }
   return admit(peer, out);
 }
@@ -447,15 +464,16 @@ bool EnetEndpoint::on_disconnect(ENetPeer* peer, std::uint32_t data, Event& out)
     return true;
   }
   if (role_ == Role::client && client_state_ == ClientState::connecting) {
-    // Never connected: silence means nobody answered, anything else is the server's reason.
+    // Never connected: silence means nobody answered (connect_failed, on which a gameplay client
+    // falls back to WebSocket), unless the server may have admitted us and used our ticket up:
+    // then it is `timeout`, as for a connection that drops. Anything else is the server's reason.
     client_state_ = ClientState::disconnected;
     stage_ = ClientStage::done;
     deferred_.clear();
-    out = Event{EventType::disconnected,
-                server_id_,
-                0,
-                data == 0 ? DisconnectReason::connect_failed : reason_from_wire(data),
-                {}};
+    const DisconnectReason silence =
+        server_may_have_admitted_ ? DisconnectReason::timeout : DisconnectReason::connect_failed;
+    out = Event{
+        EventType::disconnected, server_id_, 0, data == 0 ? silence : reason_from_wire(data), {}};
     return true;
   }
   return false;  // a peer we refused, or a handshake that never completed
@@ -525,6 +543,13 @@ std::optional<ConnectionStats> EnetEndpoint::stats(PeerId id) const {
   stats.packet_loss = slot.loss.loss(peer->packetsSent, peer->packetsLost, peer->packetLossEpoch);
   stats.messages_queued = slot.queued_messages;
   stats.bytes_queued = slot.queued_bytes;
+  stats.reliable_bytes_in_flight = peer->reliableDataInTransit;
+  // The bytes ENet puts on the wire unacknowledged before it holds further reliable commands
+  // back: its window scaled by the throttle, but never below one MTU (enet_protocol_check_-
+  // outgoing_commands in ENet 1.3.17).
+  stats.send_window_bytes = std::max<std::uint64_t>(
+      std::uint64_t{peer->windowSize} * peer->packetThrottle / ENET_PEER_PACKET_THROTTLE_SCALE,
+      peer->mtu);
   stats.mtu = peer->mtu;
   if (slot.session != nullptr) {
     stats.datagrams_sent = slot.session->datagrams_sent;

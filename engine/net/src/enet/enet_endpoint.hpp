@@ -97,7 +97,8 @@ class EnetEndpoint {
     std::uint32_t queued_messages = 0;  // handed to ENet and not yet released by it
     std::size_t queued_bytes = 0;
     Session* session = nullptr;  // keys and ticket, from the ENet connect on (server: in sessions_)
-    std::vector<OpenBatch> batches;  // per ENet channel: messages not yet handed to ENet
+    std::vector<OpenBatch> batches;    // per ENet channel: messages not yet handed to ENet
+    bool in_open_batch_slots = false;  // listed in open_batch_slots_
     ConnectionStats counts;
     LossMeter loss;
     // ENet's count of timed-out commands (and its interval) when the retransmission bound last
@@ -202,6 +203,10 @@ class EnetEndpoint {
   std::optional<ConnectRateLimiter> rate_limiter_;
   InspectLimits inspect_limits_;
   std::vector<PeerSlot> slots_;
+  // Slots that had a message batched since the last seal_all_batches(): poll() runs once per
+  // event, and walking every slot (as many as max peers) each time was a few percent of a
+  // 256-player server's tick.
+  std::vector<std::uint32_t> open_batch_slots_;
   std::vector<std::pair<ENetPeer*, DisconnectReason>>
       abusers_;                 // found in the hook, punished after it
   std::deque<Event> deferred_;  // events held back until the client's `connected` is reported
@@ -243,6 +248,9 @@ class EnetEndpoint {
   session::Cookie cookie_{};
   std::uint64_t connect_deadline_ms_ = 0;
   std::uint64_t next_resend_ms_ = 0;
+  // ENet connected (we read the server's VERIFY_CONNECT) but the welcome has not come: the server
+  // may have admitted us and used the ticket up, so a failure now is no case for the fallback.
+  bool server_may_have_admitted_ = false;
   std::unique_ptr<Session> client_session_;
 };
 

@@ -209,8 +209,26 @@ void EnetEndpoint::on_response(const session::HandshakePacket& packet) {
   join.ticket_digest = digest;
   join.expires_ms = now + ticket_deadline_ms_;
   if (ticket_verifier_) {
-    const TicketCheck check =
-        ticket_verifier_->verify(std::as_bytes(packet.ticket), unix_time_ms());
+    // Checked and held, not used: anyone who copied the ticket off the wire can send this
+    // RESPONSE, and the client may yet lose our ACCEPT and fall back to WebSocket with the same
+    // ticket. It is used up when the connection is admitted (on_connect), which takes a CONNECT
+    // tagged with the ticket's keys.
+    const std::uint64_t unix_now = unix_time_ms();
+    TicketCheck check = ticket_verifier_->check(std::as_bytes(packet.ticket), unix_now);
+    if (check.ok) {
+      join.ticket_hold = ticket_verifier_->hold(
+          check.ticket, unix_now, ticket_requirement_->max_unproven_attempts_per_ticket);
+      if (join.ticket_hold.outcome() == TicketHold::Outcome::busy) {
+        // Unanswered: a DENY would end the attempt of a player whose ticket someone replays; this
+        // way the player's client falls back to WebSocket, where its proof gets it in.
+        ++counters_.dropped_ticket_held;
+        return;
+      }
+      if (join.ticket_hold.outcome() == TicketHold::Outcome::used) {
+        check.ok = false;
+        check.error = TicketError::reused;
+      }
+    }
     if (!check.ok) {
       ++counters_.rejected_tickets;
       const TicketRefusal refusal = refusal_for(check.error);
@@ -259,11 +277,10 @@ void EnetEndpoint::client_handshake_tick() {
   if (stage_ == ClientStage::done) return;
   const std::uint64_t now = now_ms();
   if (now >= connect_deadline_ms_ && stage_ != ClientStage::connecting) {
-    // No answer at all is connect_failed, on which a gameplay client falls back to WebSocket. A
-    // server that answered and then went quiet is `timeout`: it may have used the ticket up, so
-    // the fallback could not present it again (see on_challenge()).
-    return fail_client(stage_ == ClientStage::hello ? DisconnectReason::connect_failed
-                                                    : DisconnectReason::timeout);
+    // connect_failed, on which a gameplay client falls back to WebSocket: whether or not the
+    // server read our ticket, it only holds it until a connection is admitted with it, and none
+    // was (that takes our CONNECT), so the fallback can show the ticket again.
+    return fail_client(DisconnectReason::connect_failed);
   }
   if (now < next_resend_ms_) return;
   next_resend_ms_ = now + kResendMs;
@@ -295,8 +312,7 @@ void EnetEndpoint::on_challenge(const session::HandshakePacket& packet) {
   if (stage_ == ClientStage::hello) {
     // The server answers over UDP. connect_timeout_ms is how long UDP may go unanswered (the
     // gameplay client's fallback wait, often short); from here on the handshake is slow, not
-    // blocked, and gets as long as a silent peer does (timeout_max_ms). Falling back now would
-    // present a ticket the server may have used by the time an answer is late.
+    // blocked, and gets as long as a silent peer does (timeout_max_ms) before the fallback.
     connect_deadline_ms_ = std::max(connect_deadline_ms_, now_ms() + config_.timeout_max_ms);
   }
   cookie_ = packet.cookie;

@@ -39,6 +39,9 @@ struct Session {
   std::uint32_t host = 0;        // the peer's address, as ENet stores it
   std::uint16_t port = 0;
   std::optional<JoinTicket> ticket;
+  // The ticket held, not used, until ENet reports the connection (its CONNECT was tagged with the
+  // ticket's keys, and the client read the server's VERIFY_CONNECT): then it is used up.
+  TicketHold ticket_hold;
   std::optional<SessionCrypto> crypto;  // absent in plaintext sessions
   std::uint64_t expires_ms = 0;         // until bound to a connected peer
   bool bound = false;                   // ENet reported the peer connected
@@ -47,12 +50,14 @@ struct Session {
   std::uint64_t wire_bytes_sent = 0;
 };
 
-// A server's verified connection attempt, between its RESPONSE and its ENet CONNECT.
+// A server's verified connection attempt, between its RESPONSE and its ENet CONNECT. It holds its
+// ticket only provisionally: nothing yet shows it came from the holder of the ticket's keys.
 struct PendingJoin {
   std::uint32_t host = 0;
   std::uint16_t port = 0;
   std::array<std::uint8_t, 16> ticket_digest{};  // recognises a RESPONSE sent again
   std::optional<JoinTicket> ticket;
+  TicketHold ticket_hold;  // moves to the Session with the CONNECT
   std::optional<SessionKeys> keys;
   session::Cipher cipher = session::Cipher::chacha20_poly1305;  // picked for an encrypted session
   std::vector<std::uint8_t> accept;  // the ACCEPT, sent again for a repeated RESPONSE

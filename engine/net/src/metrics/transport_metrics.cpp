@@ -37,6 +37,7 @@ constexpr DropReason kDropReasons[] = {
     {"forged_disconnect", &TransportCounters::dropped_forged_disconnects},
     {"before_admission", &TransportCounters::dropped_before_admission},
     {"reassembly_limit", &TransportCounters::dropped_reassembly_limit},
+    {"ticket_held", &TransportCounters::dropped_ticket_held},
 };
 
 }  // namespace

@@ -103,6 +103,7 @@ class CombinedServer final : public ServerTransport {
       sum.dropped_forged_disconnects += c.dropped_forged_disconnects;
       sum.dropped_before_admission += c.dropped_before_admission;
       sum.dropped_reassembly_limit += c.dropped_reassembly_limit;
+      sum.dropped_ticket_held += c.dropped_ticket_held;
     }
     return sum;
   }

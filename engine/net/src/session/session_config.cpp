@@ -14,6 +14,11 @@ Status validate_session_settings(const std::optional<TicketRequirement>& require
   if (require_ticket && require_ticket->deadline_ms == 0) {
     return Status::error("require_ticket.deadline_ms = 0 is invalid: use > 0");
   }
+  if (require_ticket && require_ticket->max_unproven_attempts_per_ticket == 0) {
+    return Status::error(
+        "require_ticket.max_unproven_attempts_per_ticket = 0 is invalid: use > 0 (no attempt "
+        "could show a ticket)");
+  }
   if (security == SessionSecurity::encrypted && !require_ticket) {
     return Status::error(
         "security is encrypted but require_ticket is not set: the session keys travel in the "

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <unordered_map>
 #include <unordered_set>
 
 #include <tickwire/schemas/ticket_generated.h>
@@ -142,12 +143,16 @@ std::vector<std::byte> JoinTicketIssuer::sign(const JoinTicket& ticket, const Se
 }
 
 // Nonces of tickets that were accepted, forgotten once their ticket has expired (a replay of
-// an expired ticket fails on the expiry anyway). Shared by the verifiers of one game server's
-// transports (share_used_nonces), which may be polled on different threads: hence the mutex.
-struct JoinTicketVerifier::Nonces {
+// an expired ticket fails on the expiry anyway), and the provisional holds on tickets not used
+// yet. Shared by the verifiers of one game server's transports (share_used_nonces), which may be
+// polled on different threads: hence the mutex.
+struct TicketHold::Nonces {
   std::size_t capacity;
   std::unordered_set<std::string> seen;
   std::multimap<std::uint64_t, std::string> by_expiry;
+  // Attempts holding each ticket (by nonce) that is neither used nor free: as many entries as
+  // there are live TicketHolds, which the transports bound (pending handshakes).
+  std::unordered_map<std::string, std::size_t> holds;
   std::mutex mutex;
 
   void forget_expired(std::uint64_t now) {
@@ -278,6 +283,59 @@ bool JoinTicketVerifier::use(const JoinTicket& ticket, std::uint64_t now_unix_ms
   nonces_->seen.insert(key);
   nonces_->by_expiry.emplace(ticket.expires_unix_ms, key);
   return true;
+}
+
+TicketHold JoinTicketVerifier::hold(const JoinTicket& ticket, std::uint64_t now_unix_ms,
+                                    std::size_t max_holds) {
+  TicketHold hold;
+  const std::lock_guard lock(nonces_->mutex);
+  nonces_->forget_expired(now_unix_ms);
+  std::string key = nonce_key(ticket.nonce);
+  if (nonces_->seen.contains(key)) {
+    hold.outcome_ = TicketHold::Outcome::used;
+    return hold;
+  }
+  std::size_t& holders = nonces_->holds[key];
+  if (holders >= max_holds) {
+    if (holders == 0) nonces_->holds.erase(key);  // max_holds 0: nothing was held
+    hold.outcome_ = TicketHold::Outcome::busy;
+    return hold;
+  }
+  ++holders;
+  hold.outcome_ = TicketHold::Outcome::held;
+  hold.nonces_ = nonces_;
+  hold.nonce_ = std::move(key);
+  return hold;
+}
+
+TicketHold::~TicketHold() {
+  release();
+}
+
+TicketHold::TicketHold(TicketHold&& other) noexcept
+    : nonces_(std::move(other.nonces_)), nonce_(std::move(other.nonce_)), outcome_(other.outcome_) {
+  other.nonces_.reset();
+}
+
+TicketHold& TicketHold::operator=(TicketHold&& other) noexcept {
+  if (this != &other) {
+    release();
+    nonces_ = std::move(other.nonces_);
+    nonce_ = std::move(other.nonce_);
+    outcome_ = other.outcome_;
+    other.nonces_.reset();
+  }
+  return *this;
+}
+
+void TicketHold::release() {
+  if (nonces_ == nullptr) return;
+  {
+    const std::lock_guard lock(nonces_->mutex);
+    const auto found = nonces_->holds.find(nonce_);
+    if (found != nonces_->holds.end() && --found->second == 0) nonces_->holds.erase(found);
+  }
+  nonces_.reset();
 }
 
 TicketCheck JoinTicketVerifier::verify(std::span<const std::byte> bytes,

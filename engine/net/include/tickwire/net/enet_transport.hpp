@@ -131,7 +131,9 @@ struct EnetClientConfig {
   std::uint16_t server_port = 7777;
   // A connection attempt the server does not answer fails after this long, in milliseconds, with
   // connect_failed. Once the server has answered, the rest of the handshake may take up to
-  // common.timeout_max_ms more before it fails with timeout. Default 5000.
+  // common.timeout_max_ms more; it fails with connect_failed too while the server cannot have
+  // admitted it (its ticket is then still good for the WebSocket fallback), and with timeout once
+  // it may have (ENet connected, the welcome not yet read). Default 5000.
   std::uint32_t connect_timeout_ms = 5000;
   // The join ticket from the lobby, presented on connecting (servers that require one).
   std::vector<std::byte> join_ticket;

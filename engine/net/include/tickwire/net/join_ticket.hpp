@@ -121,6 +121,40 @@ struct TicketCheck {
   std::optional<SessionKeys> keys;
 };
 
+class JoinTicketVerifier;
+
+// A connection attempt's provisional claim on a ticket it showed but has not yet been admitted
+// with (JoinTicketVerifier::hold). It keeps the ticket usable: a claim is not a use, so the
+// holder of the ticket's keys can still get in on another attempt (the WebSocket fallback after
+// an ENet handshake whose answers were lost), while the number of attempts claiming one ticket at
+// once stays bounded. Released when destroyed, or when the attempt uses the ticket up.
+class TicketHold {
+ public:
+  enum class Outcome : std::uint8_t {
+    held,  // this attempt now holds the ticket provisionally
+    used,  // the ticket was used up already (TicketError::reused)
+    busy,  // as many attempts as allowed hold it already, none of them admitted yet
+  };
+  TicketHold() = default;
+  ~TicketHold();
+  TicketHold(TicketHold&& other) noexcept;
+  TicketHold& operator=(TicketHold&& other) noexcept;
+  TicketHold(const TicketHold&) = delete;
+  TicketHold& operator=(const TicketHold&) = delete;
+
+  Outcome outcome() const { return outcome_; }
+  bool held() const { return outcome_ == Outcome::held && nonces_ != nullptr; }
+  // Gives the claim up (also what the destructor does).
+  void release();
+
+ private:
+  friend class JoinTicketVerifier;
+  struct Nonces;
+  std::shared_ptr<Nonces> nonces_;
+  std::string nonce_;
+  Outcome outcome_ = Outcome::busy;
+};
+
 class JoinTicketVerifier {
  public:
   // Accepts tickets signed by `lobby_key` for `server_address`. Remembers up to
@@ -140,14 +174,19 @@ class JoinTicketVerifier {
   // check() leaves the nonce unused; use() uses it up, false if it was used meanwhile.
   TicketCheck check(std::span<const std::byte> ticket, std::uint64_t now_unix_ms) const;
   bool use(const JoinTicket& ticket, std::uint64_t now_unix_ms);
+  // For a transport whose attempt shows its ticket before it can prove it holds the ticket's keys
+  // (ENet: the RESPONSE, then a CONNECT tagged with the keys): a checked ticket is held, not used,
+  // until the attempt is admitted (then use()). At most `max_holds` attempts hold one ticket at
+  // once (further ones are `busy`); holds do not stop use(): the first attempt admitted wins.
+  TicketHold hold(const JoinTicket& ticket, std::uint64_t now_unix_ms, std::size_t max_holds);
 
   // From now on this verifier and `other` remember the same used nonces (those either used
-  // before included): the transports of one game server share them, so that a ticket used on one
-  // is refused on the other. Call it before either verifier is in use.
+  // before included) and the same holds: the transports of one game server share them, so that a
+  // ticket used on one is refused on the other. Call it before either verifier is in use.
   void share_used_nonces(JoinTicketVerifier& other);
 
  private:
-  struct Nonces;
+  using Nonces = TicketHold::Nonces;
   bool was_used(const std::array<std::uint8_t, 16>& nonce, std::uint64_t now_unix_ms) const;
 
   TicketPublicKey lobby_key_;

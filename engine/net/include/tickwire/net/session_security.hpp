@@ -21,13 +21,20 @@ struct TicketRequirement {
   // transport checks tickets against that same string; combine_servers refuses servers that
   // disagree.
   std::string server_address;
-  // ENet: how long, in milliseconds, a connection attempt may take from its verified ticket to a
-  // connected ENet session. WebSocket: how long a connection may take from its finished upgrade to
-  // presenting its ticket. Default 2000.
+  // ENet: how long, in milliseconds, a connection attempt may take from its verified ticket to
+  // the ENet CONNECT tagged with the ticket's keys; ENet's own handshake after that has the
+  // transport's timeout_max_ms, as any silent peer does. WebSocket: how long a connection may take
+  // from its finished upgrade to presenting its ticket. Default 2000.
   std::uint32_t deadline_ms = 2000;
   // This server's sealing key pair: it opens the session keys inside each ticket (the lobby seals
   // them to seal_keys.public_key). Needed when the server encrypts.
   GameServerSealKeys seal_keys{};
+  // ENet: how many connection attempts may hold one ticket at once before any of them is admitted
+  // (a ticket is used up when its connection is admitted, not when its handshake shows it, so
+  // that a client whose UDP answers were lost can still get in over the WebSocket fallback).
+  // Further attempts with that ticket go unanswered (counted in dropped_ticket_held) until one
+  // ends; they cannot take the table of pending handshakes from other players. Default 2.
+  std::uint32_t max_unproven_attempts_per_ticket = 2;
 };
 
 // Whether a server's sessions are encrypted. Plaintext exists for development and LAN play tests

@@ -34,6 +34,16 @@ struct ConnectionStats {
   std::uint32_t messages_queued = 0;
   // Their bytes, framing and seal included (capped by max_queued_bytes_per_peer).
   std::uint64_t bytes_queued = 0;
+  // Of those, the reliable bytes on the wire and not yet acknowledged, and how many the transport
+  // lets be so before it holds the rest back in its queue (its send window): what a bulk sender
+  // such as FileTransfer paces itself against, so that it does not park data in the queue ahead
+  // of gameplay messages sent later. ENet: reliableDataInTransit, and ENet's window (64 KiB at
+  // most) scaled by its packet throttle, at least one MTU. Loopback: reliable bytes not yet
+  // delivered, and a window of 64 KiB (ENet's largest), as it has no bandwidth of its own to
+  // pace against. WebSocket: 0 and 0, as TCP's window is the kernel's (bytes_queued is what has
+  // not yet been written to the socket).
+  std::uint64_t reliable_bytes_in_flight = 0;
+  std::uint64_t send_window_bytes = 0;
   std::uint32_t mtu = 0;  // largest datagram used for this peer, bytes
 };
 
@@ -72,6 +82,9 @@ struct TransportCounters {
   // Datagrams that would start a fragmented message while the peer already has
   // max_incomplete_messages_per_peer of them incomplete.
   std::uint64_t dropped_reassembly_limit = 0;
+  // ENet handshakes left unanswered because max_unproven_attempts_per_ticket other attempts hold
+  // their ticket, none of them admitted yet (a ticket replayed from elsewhere, or a flood of one).
+  std::uint64_t dropped_ticket_held = 0;
 };
 
 }  // namespace tickwire::net

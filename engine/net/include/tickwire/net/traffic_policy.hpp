@@ -27,8 +27,8 @@ struct TrafficPolicy {
   // The transport a gameplay client tries first. Default enet.
   TransportKind gameplay = TransportKind::enet;
   // A gameplay client whose ENet attempt fails with connect_failed (no answer within
-  // enet.connect_timeout_ms, or a server host with no IPv4 address: ENet 1.3 is IPv4 only) tries
-  // WebSocket next. Default true.
+  // enet.connect_timeout_ms, a handshake that stalled before the server could admit it, or a
+  // server host with no IPv4 address: ENet 1.3 is IPv4 only) tries WebSocket next. Default true.
   bool gameplay_falls_back_to_websocket = true;
 };
 
@@ -43,10 +43,12 @@ struct GameplayClientConfig {
   WebSocketClientConfig websocket = default_websocket();
   // The join ticket and its session keys from the lobby (LobbyEvent::match), presented on
   // whichever transport carries the connection; leave the ones in `enet` and `websocket` empty.
-  // A ticket is used once per game server: the WebSocket fallback can use it only if the ENet
-  // attempt never got it accepted (UDP unanswered, the case the fallback is for). If UDP reached
-  // the server, which accepted the ticket, and the ENet connection failed after that, the
-  // WebSocket attempt is refused with ticket_rejected: ask the lobby for a fresh ticket.
+  // A ticket admits one connection per game server, and is used up when that connection is
+  // admitted, not when a handshake shows it: an ENet attempt that reached the server but stalled
+  // (its answers lost) only held the ticket, so the WebSocket fallback gets in with the same
+  // ticket and no lobby round trip. An ENet attempt that fails after the server may have admitted
+  // it ends with timeout, not connect_failed, and does not fall back: a new connection then needs
+  // a fresh ticket from the lobby, as after any dropped connection.
   std::vector<std::byte> join_ticket;
   std::optional<SessionKeys> session_keys;
 
