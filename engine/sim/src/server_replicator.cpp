@@ -34,7 +34,6 @@ struct ServerReplicator::Client {
   // The entities `interest` picked for the last snapshot, kept for their buffers.
   std::vector<std::uint32_t> interest_indices;
   std::vector<std::uint8_t> interest_marks;
-  WorldState relevant;
   ClientStats stats;
 };
 
@@ -93,9 +92,9 @@ std::vector<std::byte> ServerReplicator::snapshot_for(ClientId id, WireTick tick
   assert(client != nullptr && tick > client->newest_sent);
   if (client == nullptr) return {};
 
-  // What this client may see, assembled into the client's own buffers (no allocation once they
-  // have grown; each client is encoded by one thread at a time).
-  const WorldState* target = &world;
+  // What this client may see: indices into the world in increasing order, in the client's own
+  // buffers (no allocation once they have grown; each client is encoded by one thread at a time).
+  detail::EntitySelection target(world);
   if (interest) {
     std::vector<std::uint32_t>& indices = client->interest_indices;
     indices.clear();
@@ -107,14 +106,11 @@ std::vector<std::byte> ServerReplicator::snapshot_for(ClientId id, WireTick tick
     for (const std::uint32_t i : indices) {
       if (i < world.size()) seen[i] = 1;
     }
-    WorldStateAssembler assembler(std::move(client->relevant));
+    indices.clear();
     for (std::size_t i = 0; i < world.size(); ++i) {
-      if (seen[i] == 0) continue;
-      const WorldState::Entity entity = world.at(i);
-      assembler.append(entity.id, entity.type, entity.fields);
+      if (seen[i] != 0) indices.push_back(static_cast<std::uint32_t>(i));
     }
-    client->relevant = assembler.finish();
-    target = &client->relevant;
+    target = detail::EntitySelection(world, indices);
   }
 
   // The newest acknowledged snapshot still remembered is the baseline; otherwise a full one.
@@ -131,11 +127,16 @@ std::vector<std::byte> ServerReplicator::snapshot_for(ClientId id, WireTick tick
 
   // The client's own priorities plus what waiting changes accumulated. Both the encoder's
   // questions and the waiting list are in id order: one walk, no lookups.
-  EntityPriority base_priority = priority ? priority(id) : EntityPriority{};
-  std::size_t waiting = 0;
-  const auto& accumulated = client->accumulated;
-  const EntityPriority rank = [&](const WorldState::Entity& entity) {
-    const float base = base_priority ? base_priority(entity) : 1.0f;
+  struct Ranking {
+    EntityPriority base;
+    const std::vector<detail::EncodedSnapshot::Deferred>& accumulated;
+    std::size_t waiting = 0;
+  } ranking{priority ? priority(id) : EntityPriority{}, client->accumulated};
+  // One pointer captured: std::function keeps it inline instead of allocating per snapshot.
+  const EntityPriority rank = [state = &ranking](const WorldState::Entity& entity) {
+    const float base = state->base ? state->base(entity) : 1.0f;
+    const auto& accumulated = state->accumulated;
+    std::size_t& waiting = state->waiting;
     while (waiting < accumulated.size() && accumulated[waiting].id < entity.id)
       ++waiting;
     const bool waited = waiting < accumulated.size() && accumulated[waiting].id == entity.id;
@@ -146,8 +147,8 @@ std::vector<std::byte> ServerReplicator::snapshot_for(ClientId id, WireTick tick
   Client::Sent& slot = client->history[tick % config_.history];
   detail::EncodedSnapshot& encoded = client->encoded;
   encoded.view = &slot.view != baseline ? std::move(slot.view) : WorldState{};
-  detail::encode_snapshot(schema_, *baseline, (tick - baseline_tick) / config_.tick_rate_hz,
-                          *target, config_.max_snapshot_bytes * 8, rank, encoded);
+  detail::encode_snapshot(schema_, *baseline, (tick - baseline_tick) / config_.tick_rate_hz, target,
+                          config_.max_snapshot_bytes * 8, rank, encoded);
 
   // Changes that waited gain their priority again; sent ones start over. The old list's buffer
   // is the next snapshot's deferred list.

@@ -21,6 +21,29 @@
 
 namespace tickwire::sim::detail {
 
+// The entities a snapshot is encoded from: a whole world, or the part of it a client may see,
+// given as indices into the world in increasing order. A server used to copy each client's part
+// into a WorldState of its own every snapshot; reading through the indices costs nothing more.
+class EntitySelection {
+ public:
+  // The whole world. Implicit: most callers encode a world as it is.
+  EntitySelection(const WorldState& world)  // NOLINT(google-explicit-constructor)
+      : world_(&world), size_(world.size()) {}
+  // world.at(indices[0]), world.at(indices[1]), ...; indices strictly increasing, all in range.
+  EntitySelection(const WorldState& world, std::span<const std::uint32_t> indices)
+      : world_(&world), indices_(indices.data()), size_(indices.size()) {}
+
+  std::size_t size() const { return size_; }
+  WorldState::Entity at(std::size_t i) const { return world_->at(world_index(i)); }
+  EntityId id_at(std::size_t i) const { return world_->id_at(world_index(i)); }
+
+ private:
+  std::size_t world_index(std::size_t i) const { return indices_ != nullptr ? indices_[i] : i; }
+  const WorldState* world_;
+  const std::uint32_t* indices_ = nullptr;
+  std::size_t size_;
+};
+
 struct EncodedSnapshot {
   std::vector<std::uint8_t> bytes;
   std::size_t bits = 0;
@@ -44,15 +67,15 @@ struct EncodedSnapshot {
 // storage for the result's view (an old view whose buffers are reused). Thread-safe: calls on
 // different threads share nothing but their arguments.
 EncodedSnapshot encode_snapshot(const EntitySchema& schema, const WorldState& baseline,
-                                double elapsed_seconds, const WorldState& target,
+                                double elapsed_seconds, const EntitySelection& target,
                                 std::size_t max_bits, const EntityPriority& priority,
                                 WorldState recycled_view = {});
 // The same into `result`, whose buffers are reused (a server keeps one per client, so that a
 // snapshot allocates nothing once they have grown): its view is the storage for the new view,
 // its other contents are replaced.
 void encode_snapshot(const EntitySchema& schema, const WorldState& baseline, double elapsed_seconds,
-                     const WorldState& target, std::size_t max_bits, const EntityPriority& priority,
-                     EncodedSnapshot& result);
+                     const EntitySelection& target, std::size_t max_bits,
+                     const EntityPriority& priority, EncodedSnapshot& result);
 
 // Applies an encoded body to `baseline`. Nothing on failure: truncated or garbage bytes, unknown
 // types, out-of-range values, ids out of order, or more than `max_entities` entities.

@@ -10,6 +10,7 @@
 #include <bit>
 
 #include "delta_coding.hpp"
+#include "delta_widths.hpp"
 #include "snapshot_codec.hpp"
 
 namespace tickwire::sim::detail {
@@ -33,47 +34,32 @@ struct CodedField {
   std::uint32_t zigzag;
 };
 
-// What the Exp-Golomb cost of a field's deltas depends on, counted as the deltas are seen, so
-// that each order's total cost is found without going over the deltas again. A delta z of w
-// significant bits whose top bits are o ones costs, at order k,
-//   k - 1 + 2 * bit_width((z >> k) + 1)  =  k - 1 + 2 * (max(w - k, 0) + (w - o <= k ? 1 : 0))
-// bits (exp_golomb_bits(): z + 2^k carries into a new top bit exactly when z >> k is all ones).
-struct DeltaWidths {
-  std::uint32_t count = 0;
-  std::uint32_t widest = 0;              // the largest w
-  std::uint32_t by_width[33] = {};       // deltas with w significant bits
-  std::uint32_t by_zero_start[33] = {};  // deltas whose bits below the top ones are w - o
-  void add(std::uint32_t z) {
-    const auto width = static_cast<std::uint32_t>(std::bit_width(z));
-    const auto ones =
-        width == 0 ? 0u : static_cast<std::uint32_t>(std::countl_one(z << (32 - width)));
-    ++count;
-    widest = std::max(widest, width);
-    ++by_width[width];
-    ++by_zero_start[width - ones];
-  }
-  // The sum of exp_golomb_bits(z, order) over the deltas added.
-  std::size_t cost(unsigned order) const {
-    std::int64_t bits = std::int64_t{count} * (static_cast<std::int64_t>(order) - 1);
-    for (std::uint32_t w = order + 1; w <= widest; ++w)
-      bits += 2 * std::int64_t{by_width[w]} * (w - order);
-    for (std::uint32_t j = 0; j <= order && j <= widest; ++j)
-      bits += 2 * std::int64_t{by_zero_start[j]};
-    return static_cast<std::size_t>(bits);
-  }
+// How a field is coded, per type * kMaxFields + field: the schema's answers gathered into one
+// flat table per snapshot, since the per-field loops below ask them for every entity.
+struct FieldCoding {
+  std::uint32_t steps = 0;
+  std::uint8_t bits = 0;
+  bool wide = false;   // coded as an Exp-Golomb delta (else whole)
+  bool angle = false;  // wraps around
 };
 
 // Reused by every snapshot encoded on a thread: the buffers keep their capacity.
 struct Scratch {
+  std::vector<FieldCoding> coding;  // per type * kMaxFields + field
   std::vector<EntityId> removed;
-  std::vector<Candidate> candidates;           // id order, then priority order
-  std::vector<std::uint32_t> expected;         // the baseline's fields as the rates moved them
-  std::vector<std::uint32_t> expected_offset;  // per baseline entity, into `expected`
+  std::vector<Candidate> candidates;  // id order, then priority order
+  // The baseline's fields as the rates moved them, laid out as the baseline's own fields
+  // (WorldState::field_offset).
+  std::vector<std::uint32_t> expected;
   std::vector<CodedField> coded;
   std::vector<std::uint32_t> chosen;       // positions in `candidates`
   std::vector<std::uint32_t> by_id;        // the same, sorted by id while the budget is checked
   std::vector<DeltaWidths> header_deltas;  // per type * kMaxFields + field
   DeltaHeader header;
+  // The header's choices per type * kMaxFields + field, flat: whether the field has a changed
+  // bit, and its Exp-Golomb order.
+  std::vector<std::uint8_t> has_changed_bit;
+  std::vector<std::uint8_t> order;
   // Per target index: whether its change waits, and with which priority, so that the deferred
   // list comes out in id order without a sort.
   std::vector<std::uint8_t> waits;
@@ -84,6 +70,22 @@ struct Scratch {
 Scratch& thread_scratch() {
   thread_local Scratch scratch;
   return scratch;
+}
+
+void gather_field_coding(const EntitySchema& schema, Scratch& s) {
+  s.coding.assign(schema.type_count() * EntitySchema::kMaxFields, {});
+  for (std::size_t t = 0; t < schema.type_count(); ++t) {
+    const auto type = static_cast<TypeId>(t);
+    for (std::size_t f = 0; f < schema.field_count(type); ++f) {
+      s.coding[t * EntitySchema::kMaxFields + f] = {
+          schema.field_steps(type, f), static_cast<std::uint8_t>(schema.field_bits(type, f)),
+          is_wide(schema, type, f), is_angle(schema, type, f)};
+    }
+  }
+}
+
+const FieldCoding* coding_of(const Scratch& s, TypeId type) {
+  return s.coding.data() + std::size_t{type} * EntitySchema::kMaxFields;
 }
 
 bool any_rates(const EntitySchema& schema) {
@@ -97,23 +99,20 @@ bool any_rates(const EntitySchema& schema) {
 // (in id order, with their id-gap floor) and the baseline's expected fields (what the client
 // predicts for entities this snapshot does not mention).
 void diff_ids(const EntitySchema& schema, const WorldState& baseline, double elapsed_seconds,
-              const WorldState& target, Scratch& s) {
+              const EntitySelection& target, Scratch& s) {
   s.removed.clear();
   s.candidates.clear();
-  s.expected.clear();
-  s.expected_offset.clear();
+  s.expected.resize(baseline.field_offset(baseline.size()));
   const bool predicts = elapsed_seconds != 0 && any_rates(schema);
   // The expected fields of baseline entity b, recorded as the walk passes it.
   const auto expect = [&](std::size_t b) {
     const WorldState::Entity base = baseline.at(b);
-    const std::size_t offset = s.expected.size();
-    s.expected_offset.push_back(static_cast<std::uint32_t>(offset));
+    std::uint32_t* expected = s.expected.data() + baseline.field_offset(b);
     if (predicts && schema.has_rates(base.type)) {
-      s.expected.resize(offset + base.fields.size());
       schema.predict(base.type, base.fields, elapsed_seconds,
-                     std::span(s.expected.data() + offset, base.fields.size()));
+                     std::span(expected, base.fields.size()));
     } else {
-      s.expected.insert(s.expected.end(), base.fields.begin(), base.fields.end());
+      std::copy(base.fields.begin(), base.fields.end(), expected);
     }
     return base;
   };
@@ -127,12 +126,16 @@ void diff_ids(const EntitySchema& schema, const WorldState& baseline, double ela
       s.removed.push_back(expect(b++).id);
     if (b < baseline.size() && baseline.at(b).id == entity.id) {
       const WorldState::Entity base = expect(b);
-      const std::uint32_t* expected = s.expected.data() + s.expected_offset[b];
+      const std::uint32_t* expected = s.expected.data() + baseline.field_offset(b);
       if (base.type != entity.type) {
         s.removed.push_back(base.id);  // a new type is a new entity under the same id
         add(t, kNoBase);
-      } else if (!std::equal(entity.fields.begin(), entity.fields.end(), expected)) {
-        add(t, static_cast<std::uint32_t>(b));
+      } else {
+        // A plain loop: std::equal becomes a memcmp call, dearer than eight compares.
+        bool same = true;
+        for (std::size_t f = 0; f < entity.fields.size(); ++f)
+          same &= entity.fields[f] == expected[f];
+        if (!same) add(t, static_cast<std::uint32_t>(b));
       }
       ++b;
     } else {
@@ -159,8 +162,8 @@ bool ranks_before(const Candidate& x, const Candidate& y) {
 
 // Step 2, the priority ranking: asks `priority` about each candidate, in id order, and orders
 // the first `wanted` of them by it (the rest stay unordered until sort_rest_by_priority()).
-void rank_candidates(const WorldState& target, const EntityPriority& priority, std::size_t wanted,
-                     Scratch& s) {
+void rank_candidates(const EntitySelection& target, const EntityPriority& priority,
+                     std::size_t wanted, Scratch& s) {
   if (!priority) return;  // all 1, already in id order
   for (Candidate& c : s.candidates)
     c.priority = priority(target.at(c.index));
@@ -174,51 +177,48 @@ void rank_candidates(const WorldState& target, const EntityPriority& priority, s
   }
 }
 
+// Bits of a new entity's body (after its id gap): its type and every field whole.
+std::size_t whole_body_bits(const EntitySchema& schema, const WorldState::Entity& entity,
+                            const Scratch& s) {
+  const FieldCoding* coding = coding_of(s, entity.type);
+  std::size_t bits = schema.type_bits();
+  for (std::size_t f = 0; f < entity.fields.size(); ++f)
+    bits += coding[f].bits;
+  return bits;
+}
+
 // Measures a candidate's deltas against its baseline (references predicted with the mean of the
-// old and new rates) into Scratch::coded.
-void measure_deltas(const EntitySchema& schema, const WorldState& baseline, double elapsed_seconds,
-                    const WorldState& target, Candidate& c, Scratch& s) {
+// old and new rates) into Scratch::coded, and returns the bits of its body (after its id gap)
+// before the header is known: every field with a changed bit, deltas at Exp-Golomb order 0 (more
+// than the header's order costs for large deltas, at most a bit or two less for tiny ones).
+std::size_t measure_deltas(const EntitySchema& schema, const WorldState& baseline,
+                           double elapsed_seconds, const EntitySelection& target, Candidate& c,
+                           Scratch& s) {
   c.deltas = static_cast<std::uint32_t>(s.coded.size());
-  if (c.base == kNoBase) return;
   const WorldState::Entity entity = target.at(c.index);
+  if (c.base == kNoBase) return whole_body_bits(schema, entity, s);
   const WorldState::Entity base = baseline.at(c.base);
   // The baseline as its own rates moved it (diff_ids() predicted it already), moved again with
   // the mean rates where they changed.
   std::uint32_t references[EntitySchema::kMaxFields];
-  const std::uint32_t* expected = s.expected.data() + s.expected_offset[c.base];
-  std::copy(expected, expected + entity.fields.size(), references);
+  const std::size_t fields = entity.fields.size();
+  const std::uint32_t* expected = s.expected.data() + baseline.field_offset(c.base);
+  std::copy(expected, expected + fields, references);
   schema.predict_with_new_rates(entity.type, base.fields, entity.fields, elapsed_seconds,
-                                std::span(references, entity.fields.size()));
-  for (std::size_t f = 0; f < entity.fields.size(); ++f) {
+                                std::span(references, fields));
+  s.coded.resize(c.deltas + fields);
+  CodedField* coded = s.coded.data() + c.deltas;
+  const FieldCoding* coding = coding_of(s, entity.type);
+  std::size_t bits = fields;  // the changed bits
+  for (std::size_t f = 0; f < fields; ++f) {
     const std::uint32_t reference = references[f];
+    const std::uint32_t value = entity.fields[f];
+    const FieldCoding& field = coding[f];
     const std::uint32_t z =
-        is_wide(schema, entity.type, f)
-            ? zigzag(field_delta(reference, entity.fields[f], schema.field_steps(entity.type, f),
-                                 is_angle(schema, entity.type, f)))
-            : 0;
-    s.coded.push_back({reference, z});
-  }
-}
-
-// Bits of a candidate's body (after its id gap) before the header is known: every field with a
-// changed bit, deltas at Exp-Golomb order 0 (more than the header's order costs for large deltas,
-// at most a bit or two less for tiny ones).
-std::size_t rough_body_bits(const EntitySchema& schema, const WorldState& target,
-                            const Candidate& c, const Scratch& s) {
-  const WorldState::Entity entity = target.at(c.index);
-  std::size_t bits = 0;
-  if (c.base == kNoBase) {
-    bits += schema.type_bits();
-    for (std::size_t f = 0; f < entity.fields.size(); ++f)
-      bits += schema.field_bits(entity.type, f);
-    return bits;
-  }
-  for (std::size_t f = 0; f < entity.fields.size(); ++f) {
-    const CodedField& field = s.coded[c.deltas + f];
-    ++bits;
-    if (entity.fields[f] == field.reference) continue;
-    bits += is_wide(schema, entity.type, f) ? exp_golomb_bits(field.zigzag, 0)
-                                            : schema.field_bits(entity.type, f);
+        field.wide ? zigzag(field_delta(reference, value, field.steps, field.angle)) : 0;
+    coded[f] = {reference, z};
+    if (value == reference) continue;
+    bits += field.wide ? exp_golomb_bits(z, 0) : field.bits;
   }
   return bits;
 }
@@ -228,8 +228,8 @@ std::size_t rough_body_bits(const EntitySchema& schema, const WorldState& target
 // the real coding would have to be under half the rough cost for a candidate past the cut to
 // fit. Returns how many there are; the rest wait for a later snapshot.
 std::size_t measure_sample(const EntitySchema& schema, const WorldState& baseline,
-                           double elapsed_seconds, const WorldState& target, std::size_t max_bits,
-                           const EntityPriority& priority, Scratch& s) {
+                           double elapsed_seconds, const EntitySelection& target,
+                           std::size_t max_bits, const EntityPriority& priority, Scratch& s) {
   s.coded.clear();
   std::size_t sampled = 0;
   std::size_t rough = 0;
@@ -251,41 +251,45 @@ std::size_t measure_sample(const EntitySchema& schema, const WorldState& baselin
       }
     }
     Candidate& c = s.candidates[sampled];
-    measure_deltas(schema, baseline, elapsed_seconds, target, c, s);
-    rough += c.gap_floor_bits + rough_body_bits(schema, target, c, s);
+    rough += c.gap_floor_bits + measure_deltas(schema, baseline, elapsed_seconds, target, c, s);
   }
   return sampled;
 }
 
 // Step 4, the delta header that makes the sample's deltas shortest (into Scratch::header).
-void choose_delta_header(const EntitySchema& schema, const WorldState& target, std::size_t sampled,
-                         Scratch& s) {
+void choose_delta_header(const EntitySchema& schema, const EntitySelection& target,
+                         std::size_t sampled, Scratch& s) {
   const std::size_t types = schema.type_count();
   DeltaHeader& header = s.header;
   header.present.assign(types, false);
   header.orders.resize(types);
   header.always_changed.resize(types);
   s.header_deltas.resize(types * EntitySchema::kMaxFields);
+  s.has_changed_bit.assign(types * EntitySchema::kMaxFields, 0);
+  s.order.assign(types * EntitySchema::kMaxFields, 0);
   for (std::size_t t = 0; t < types; ++t) {
     const std::size_t fields = schema.field_count(static_cast<TypeId>(t));
     header.orders[t].assign(fields, 0);
     header.always_changed[t].assign(fields, true);
     for (std::size_t f = 0; f < fields; ++f)
-      s.header_deltas[t * EntitySchema::kMaxFields + f] = {};
+      s.header_deltas[t * EntitySchema::kMaxFields + f].reset();
   }
   for (std::size_t i = 0; i < sampled; ++i) {
     const Candidate& c = s.candidates[i];
     if (c.base == kNoBase) continue;
     const WorldState::Entity entity = target.at(c.index);
     header.present[entity.type] = true;
+    const FieldCoding* coding = coding_of(s, entity.type);
+    DeltaWidths* deltas = s.header_deltas.data() + entity.type * EntitySchema::kMaxFields;
+    std::uint8_t* has_changed_bit =
+        s.has_changed_bit.data() + entity.type * EntitySchema::kMaxFields;
     for (std::size_t f = 0; f < entity.fields.size(); ++f) {
       const CodedField& field = s.coded[c.deltas + f];
       if (entity.fields[f] == field.reference) {
-        header.always_changed[entity.type][f] = false;
+        has_changed_bit[f] = 1;
         continue;
       }
-      if (is_wide(schema, entity.type, f))
-        s.header_deltas[entity.type * EntitySchema::kMaxFields + f].add(field.zigzag);
+      if (coding[f].wide) deltas[f].add(field.zigzag);
     }
   }
   for (std::size_t t = 0; t < types; ++t) {
@@ -303,23 +307,27 @@ void choose_delta_header(const EntitySchema& schema, const WorldState& target, s
           header.orders[t][f] = static_cast<std::uint8_t>(order);
         }
       }
+      s.order[t * EntitySchema::kMaxFields + f] = header.orders[t][f];
+      header.always_changed[t][f] = s.has_changed_bit[t * EntitySchema::kMaxFields + f] == 0;
     }
   }
 }
 
 // The exact bits of a candidate's body under `header`.
-std::size_t body_bits(const EntitySchema& schema, const DeltaHeader& header,
-                      const WorldState& target, const Candidate& c, const Scratch& s) {
+std::size_t body_bits(const EntitySchema& schema, const EntitySelection& target, const Candidate& c,
+                      const Scratch& s) {
   const WorldState::Entity entity = target.at(c.index);
-  if (c.base == kNoBase) return rough_body_bits(schema, target, c, s);
+  if (c.base == kNoBase) return whole_body_bits(schema, entity, s);
+  const FieldCoding* coding = coding_of(s, entity.type);
+  const std::size_t first = std::size_t{entity.type} * EntitySchema::kMaxFields;
+  const std::uint8_t* has_changed_bit = s.has_changed_bit.data() + first;
+  const std::uint8_t* order = s.order.data() + first;
+  const CodedField* coded = s.coded.data() + c.deltas;
   std::size_t bits = 0;
   for (std::size_t f = 0; f < entity.fields.size(); ++f) {
-    const CodedField& field = s.coded[c.deltas + f];
-    if (!header.always_changed[entity.type][f]) ++bits;
-    if (entity.fields[f] == field.reference) continue;
-    bits += is_wide(schema, entity.type, f)
-                ? exp_golomb_bits(field.zigzag, header.orders[entity.type][f])
-                : schema.field_bits(entity.type, f);
+    bits += has_changed_bit[f];
+    if (entity.fields[f] == coded[f].reference) continue;
+    bits += coding[f].wide ? exp_golomb_bits(coded[f].zigzag, order[f]) : coding[f].bits;
   }
   return bits;
 }
@@ -328,9 +336,8 @@ std::size_t body_bits(const EntitySchema& schema, const DeltaHeader& header,
 // floor), then the real layout is measured and the least important are given back until it
 // fits. Leaves the chosen candidates in Scratch::chosen in id order and reports the rest as
 // deferred.
-void fit_budget(const EntitySchema& schema, const DeltaHeader& header, const WorldState& target,
-                std::size_t header_bits, std::size_t sampled, std::size_t max_bits, Scratch& s,
-                EncodedSnapshot& result) {
+void fit_budget(const EntitySchema& schema, const EntitySelection& target, std::size_t header_bits,
+                std::size_t sampled, std::size_t max_bits, Scratch& s, EncodedSnapshot& result) {
   s.chosen.clear();
   s.waits.assign(target.size(), 0);
   s.deferred_priority.resize(target.size());
@@ -350,7 +357,7 @@ void fit_budget(const EntitySchema& schema, const DeltaHeader& header, const Wor
       defer(c);
       continue;
     }
-    c.body_bits = static_cast<std::uint32_t>(body_bits(schema, header, target, c, s));
+    c.body_bits = static_cast<std::uint32_t>(body_bits(schema, target, c, s));
     const std::size_t cost = c.gap_floor_bits + c.body_bits;
     if (max_bits != 0 && estimate + cost > max_bits) {
       defer(c);
@@ -371,22 +378,31 @@ void fit_budget(const EntitySchema& schema, const DeltaHeader& header, const Wor
   std::sort(by_id.begin(), by_id.end(), [&](std::uint32_t x, std::uint32_t y) {
     return s.candidates[x].index < s.candidates[y].index;
   });
-  const auto exact_bits = [&] {
-    std::size_t bits = header_bits + varuint_bits(static_cast<std::uint32_t>(by_id.size()));
-    EntityId below = 0;
-    for (const std::uint32_t i : by_id) {
-      const Candidate& c = s.candidates[i];
-      const EntityId id = target.id_at(c.index);
-      bits += varuint_bits(id - below - 1) + c.body_bits;
-      below = id;
-    }
-    return bits;
-  };
-  while (max_bits != 0 && !s.chosen.empty() && exact_bits() > max_bits) {
+  const auto id_of = [&](std::uint32_t chosen) { return target.id_at(s.candidates[chosen].index); };
+  std::size_t exact = header_bits + varuint_bits(static_cast<std::uint32_t>(by_id.size()));
+  EntityId below = 0;
+  for (const std::uint32_t i : by_id) {
+    const EntityId id = id_of(i);
+    exact += varuint_bits(id - below - 1) + s.candidates[i].body_bits;
+    below = id;
+  }
+  // Each give-back updates the exact size from the neighbours of the one given back, instead
+  // of adding up the whole layout again.
+  while (max_bits != 0 && !s.chosen.empty() && exact > max_bits) {
     const std::uint32_t least = s.chosen.back();
     defer(s.candidates[least]);
     s.chosen.pop_back();
-    by_id.erase(std::find(by_id.begin(), by_id.end(), least));
+    const auto at = std::find(by_id.begin(), by_id.end(), least);
+    const EntityId id = id_of(least);
+    const EntityId before = at == by_id.begin() ? 0 : id_of(*(at - 1));
+    exact -= varuint_bits(id - before - 1) + s.candidates[least].body_bits;
+    if (at + 1 != by_id.end()) {
+      const EntityId after = id_of(*(at + 1));
+      exact = exact - varuint_bits(after - id - 1) + varuint_bits(after - before - 1);
+    }
+    exact = exact - varuint_bits(static_cast<std::uint32_t>(by_id.size())) +
+            varuint_bits(static_cast<std::uint32_t>(by_id.size() - 1));
+    by_id.erase(at);
   }
   s.chosen.swap(by_id);
   for (std::size_t t = 0; t < target.size(); ++t) {
@@ -395,8 +411,8 @@ void fit_budget(const EntitySchema& schema, const DeltaHeader& header, const Wor
 }
 
 // Step 6, the bit emission of the chosen bodies, in id order, after the header.
-void write_updates(const EntitySchema& schema, const DeltaHeader& header, const WorldState& target,
-                   Scratch& s, EncodedSnapshot& result) {
+void write_updates(const EntitySchema& schema, const EntitySelection& target, Scratch& s,
+                   EncodedSnapshot& result) {
   BitWriter& out = s.out;
   out.write_varuint(static_cast<std::uint32_t>(s.chosen.size()));
   EntityId previous = 0;
@@ -406,34 +422,38 @@ void write_updates(const EntitySchema& schema, const DeltaHeader& header, const 
     out.write_varuint(entity.id - previous - 1);
     previous = entity.id;
     result.included.push_back(entity.id);
+    const FieldCoding* coding = coding_of(s, entity.type);
     if (c.base == kNoBase) {
       out.write(entity.type, schema.type_bits());
       for (std::size_t f = 0; f < entity.fields.size(); ++f)
-        out.write(entity.fields[f], schema.field_bits(entity.type, f));
+        out.write(entity.fields[f], coding[f].bits);
       continue;
     }
+    const std::size_t first = std::size_t{entity.type} * EntitySchema::kMaxFields;
+    const std::uint8_t* has_changed_bit = s.has_changed_bit.data() + first;
+    const std::uint8_t* order = s.order.data() + first;
     for (const std::size_t f : schema.coding_order(entity.type)) {
       const CodedField& field = s.coded[c.deltas + f];
       const bool changed = entity.fields[f] != field.reference;
-      if (!header.always_changed[entity.type][f]) out.write_bool(changed);
+      if (has_changed_bit[f] != 0) out.write_bool(changed);
       if (!changed) continue;
-      if (is_wide(schema, entity.type, f)) {
-        write_exp_golomb(out, field.zigzag, header.orders[entity.type][f]);
+      if (coding[f].wide) {
+        write_exp_golomb(out, field.zigzag, order[f]);
       } else {
-        out.write(entity.fields[f], schema.field_bits(entity.type, f));
+        out.write(entity.fields[f], coding[f].bits);
       }
     }
   }
 }
 
 // Step 7, the client's view: the expected baseline minus removals, with the chosen updates.
-WorldState build_view(const WorldState& baseline, const WorldState& target, const Scratch& s,
+WorldState build_view(const WorldState& baseline, const EntitySelection& target, const Scratch& s,
                       WorldState recycled) {
   WorldStateAssembler view(std::move(recycled));
   std::size_t b = 0, r = 0, c = 0;
   const auto expected_fields = [&](std::size_t index) {
-    const std::uint32_t begin = s.expected_offset[index];
-    return std::span(s.expected.data() + begin, baseline.at(index).fields.size());
+    return std::span(s.expected.data() + baseline.field_offset(index),
+                     baseline.at(index).fields.size());
   };
   while (b < baseline.size() || c < s.chosen.size()) {
     const EntityId next_update =
@@ -459,9 +479,10 @@ WorldState build_view(const WorldState& baseline, const WorldState& target, cons
 }  // namespace
 
 void encode_snapshot(const EntitySchema& schema, const WorldState& baseline, double elapsed_seconds,
-                     const WorldState& target, std::size_t max_bits, const EntityPriority& priority,
-                     EncodedSnapshot& result) {
+                     const EntitySelection& target, std::size_t max_bits,
+                     const EntityPriority& priority, EncodedSnapshot& result) {
   Scratch& s = thread_scratch();
+  gather_field_coding(schema, s);
   result.bits = 0;
   result.included.clear();
   result.deferred.clear();
@@ -469,7 +490,6 @@ void encode_snapshot(const EntitySchema& schema, const WorldState& baseline, dou
   const std::size_t sampled =
       measure_sample(schema, baseline, elapsed_seconds, target, max_bits, priority, s);
   choose_delta_header(schema, target, sampled, s);
-  const DeltaHeader& header = s.header;
 
   BitWriter& out = s.out;
   out.clear();
@@ -479,9 +499,9 @@ void encode_snapshot(const EntitySchema& schema, const WorldState& baseline, dou
     out.write_varuint(id - previous - 1);
     previous = id;
   }
-  write_delta_header(out, schema, header);
-  fit_budget(schema, header, target, out.bit_count(), sampled, max_bits, s, result);
-  write_updates(schema, header, target, s, result);
+  write_delta_header(out, schema, s.header);
+  fit_budget(schema, target, out.bit_count(), sampled, max_bits, s, result);
+  write_updates(schema, target, s, result);
 
   result.view = build_view(baseline, target, s, std::move(result.view));
   result.bits = out.bit_count();
@@ -489,7 +509,7 @@ void encode_snapshot(const EntitySchema& schema, const WorldState& baseline, dou
 }
 
 EncodedSnapshot encode_snapshot(const EntitySchema& schema, const WorldState& baseline,
-                                double elapsed_seconds, const WorldState& target,
+                                double elapsed_seconds, const EntitySelection& target,
                                 std::size_t max_bits, const EntityPriority& priority,
                                 WorldState recycled_view) {
   EncodedSnapshot result;

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <random>
+
 #include "../../support/pump.hpp"
 #include "test_world.hpp"
 
@@ -170,6 +173,71 @@ TEST(SnapshotCodec, entities_keeping_their_velocity_cost_nothing_and_turns_decod
   const WorldState turning = world_at(1.25, 0.3);
   const EncodedSnapshot turned = encode_snapshot(schema, then, 0.25, turning, 0, nullptr);
   EXPECT_EQ(*decode_snapshot(schema, then, 0.25, turned.bytes, kMaxEntities), turning);
+}
+
+TEST(SnapshotCodec, a_selection_of_a_world_encodes_exactly_as_a_copy_of_those_entities) {
+  // A server encodes each client's part of the world through indices into it instead of a copy:
+  // the bytes, the view, and what is included or waits must be what the copy gives, with rates,
+  // a budget that defers most changes, priorities, and entities entering and leaving the part.
+  EntitySchema schema;
+  schema.add({"ship",
+              {FieldSpec::real("x", -1000, 1000, 0.01).with_rate("vx"),
+               FieldSpec::real("y", -1000, 1000, 0.01).with_rate("vy"),
+               FieldSpec::real("vx", -50, 50, 0.01), FieldSpec::real("vy", -50, 50, 0.01),
+               FieldSpec::integer("hp", 0, 100)}});
+  ASSERT_TRUE(schema.validate().ok()) << schema.validate().message();
+  const std::uint64_t seed = tickwire::test::test_seed(7);
+  std::mt19937_64 random(seed);
+  std::uniform_real_distribution<double> unit(-1, 1);
+  const EntityPriority priority = [](const WorldState::Entity& e) {
+    return 1.0f + static_cast<float>(e.id % 7);
+  };
+  WorldState copied_baseline, selected_baseline;
+  int compared = 0;
+  for (int step = 1; step <= 40; ++step) {
+    WorldState::Builder builder;
+    for (EntityId id = 1; id <= 150; ++id) {
+      const double t = step / 30.0;
+      const double vx = 5 * std::sin(id + t), vy = 5 * std::cos(id * 0.5 + t);
+      const double values[] = {id * 3.0 + vx * t, vy * t + unit(random) * 0.02, vx, vy,
+                               static_cast<double>((id + step / 10) % 100)};
+      builder.set_values(schema, id, 0, values);
+    }
+    const WorldState world = builder.build();
+    std::vector<std::uint32_t> indices;  // a part that shifts as the steps go
+    for (std::uint32_t i = 0; i < world.size(); ++i) {
+      if ((i + static_cast<std::uint32_t>(step)) % 3 != 0) indices.push_back(i);
+    }
+    WorldStateAssembler assembler;
+    for (const std::uint32_t i : indices) {
+      const WorldState::Entity e = world.at(i);
+      assembler.append(e.id, e.type, e.fields);
+    }
+    const WorldState part = assembler.finish();
+    constexpr std::size_t kBudgetBits = 160 * 8;
+    const EncodedSnapshot copy =
+        encode_snapshot(schema, copied_baseline, 2 / 60.0, part, kBudgetBits, priority);
+    const EncodedSnapshot selection =
+        encode_snapshot(schema, selected_baseline, 2 / 60.0, EntitySelection(world, indices),
+                        kBudgetBits, priority);
+    ASSERT_EQ(selection.bytes, copy.bytes) << "step " << step << ", seed " << seed;
+    ASSERT_EQ(selection.view, copy.view) << "step " << step << ", seed " << seed;
+    ASSERT_EQ(selection.included, copy.included) << "step " << step;
+    ASSERT_EQ(selection.deferred.size(), copy.deferred.size()) << "step " << step;
+    for (std::size_t i = 0; i < copy.deferred.size(); ++i) {
+      EXPECT_EQ(selection.deferred[i].id, copy.deferred[i].id);
+      EXPECT_EQ(selection.deferred[i].priority, copy.deferred[i].priority);
+    }
+    EXPECT_FALSE(copy.deferred.empty()) << "the budget must leave changes waiting";
+    const auto decoded =
+        decode_snapshot(schema, selected_baseline, 2 / 60.0, selection.bytes, kMaxEntities);
+    ASSERT_TRUE(decoded);
+    EXPECT_EQ(*decoded, selection.view);
+    copied_baseline = copy.view;
+    selected_baseline = selection.view;
+    ++compared;
+  }
+  EXPECT_EQ(compared, 40);
 }
 
 TEST(EntitySchemaRates, rate_must_name_another_real_field) {

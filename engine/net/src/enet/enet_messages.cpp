@@ -27,6 +27,11 @@ SendResult EnetEndpoint::queue_message(std::size_t slot_index, enet_uint8 channe
   if (batch.framed.size() + framed > batch_limit_) seal_batch(slot_index, channel);
   batch.delivery = delivery;
   batch.append(bytes);
+  PeerSlot& slot = slots_[slot_index];
+  if (!slot.in_open_batch_slots) {
+    slot.in_open_batch_slots = true;
+    open_batch_slots_.push_back(static_cast<std::uint32_t>(slot_index));
+  }
   return SendResult::ok;
 }
 
@@ -40,11 +45,20 @@ void EnetEndpoint::seal_batch(std::size_t slot_index, enet_uint8 channel) {
 }
 
 void EnetEndpoint::seal_all_batches() {
-  for (std::size_t i = 0; i < slots_.size(); ++i) {
-    if (!slots_[i].connected) continue;
-    for (std::size_t channel = 0; channel < slots_[i].batches.size(); ++channel)
+  // Only the slots that batched something since the last call can hold an open batch. One not
+  // connected yet keeps its batches (and its place in the list) until it is.
+  std::size_t kept = 0;
+  for (const std::uint32_t i : open_batch_slots_) {
+    PeerSlot& slot = slots_[i];
+    if (!slot.connected) {
+      open_batch_slots_[kept++] = i;
+      continue;
+    }
+    slot.in_open_batch_slots = false;
+    for (std::size_t channel = 0; channel < slot.batches.size(); ++channel)
       seal_batch(i, static_cast<enet_uint8>(channel));
   }
+  open_batch_slots_.resize(kept);
 }
 
 bool EnetEndpoint::hand_to_enet(std::size_t slot_index, enet_uint8 channel, Delivery delivery,

@@ -49,6 +49,12 @@ class WorldState {
             std::span(values_.data() + offsets_[index], offsets_[index + 1] - offsets_[index])};
   }
   EntityId id_at(std::size_t index) const { return ids_[index]; }
+  // Where the fields of the entity at `index` start among all entities' fields, laid out in
+  // index order; field_offset(size()) is the count of all fields. Lets a caller keep a per-field
+  // array parallel to this state's fields.
+  std::size_t field_offset(std::size_t index) const {
+    return offsets_.empty() ? 0 : offsets_[index];
+  }
   // The entity with this id, if present (binary search).
   std::optional<Entity> find(EntityId id) const;
   std::optional<std::size_t> index_of(EntityId id) const;
