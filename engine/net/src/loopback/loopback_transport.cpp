@@ -42,8 +42,37 @@ struct Direction {
   std::vector<std::uint32_t> next_sequence;       // per channel, sender side
   std::vector<std::uint32_t> delivered_sequence;  // per channel, receiver side
   std::uint64_t last_ordered_due_us = 0;          // reliable traffic never overtakes itself
-  ConnectionStats counts;  // sends counted by the sender, deliveries by the receiver
+  ConnectionStats counts;             // sends counted by the sender, deliveries by the receiver
+  std::uint64_t bytes_in_flight = 0;  // message bytes pushed and not yet taken
+  std::uint64_t reliable_bytes_in_flight = 0;
+
+  void push(Packet packet) {
+    if (packet.kind == PacketKind::message) {
+      bytes_in_flight += packet.bytes.size();
+      if (packet.delivery == Delivery::reliable_ordered) {
+        reliable_bytes_in_flight += packet.bytes.size();
+      }
+    }
+    in_flight.push(std::move(packet));
+  }
+  // The packet due first (the caller checked there is one).
+  Packet take() {
+    Packet packet = std::move(const_cast<Packet&>(in_flight.top()));
+    in_flight.pop();
+    if (packet.kind == PacketKind::message) {
+      bytes_in_flight -= packet.bytes.size();
+      if (packet.delivery == Delivery::reliable_ordered) {
+        reliable_bytes_in_flight -= packet.bytes.size();
+      }
+    }
+    return packet;
+  }
 };
+
+// The send window the loopback reports (ConnectionStats::send_window_bytes): ENet's largest. It
+// delivers whatever it is given after its latency, so a bulk sender pacing itself needs a bound
+// to pace against, and this one makes it behave as over ENet on a fast link.
+constexpr std::uint64_t kLoopbackSendWindowBytes = 64 * 1024;
 
 enum class LinkState : std::uint8_t { connecting, connected, closed };
 
@@ -110,7 +139,7 @@ class Hub {
         direction.last_ordered_due_us = out.due_us;
       }
       out.order = next_order_++;
-      direction.in_flight.push(std::move(out));
+      direction.push(std::move(out));
     }
   }
 
@@ -183,6 +212,9 @@ class LoopbackEnd {
     stats.messages_received = incoming.counts.messages_received;
     stats.bytes_received = incoming.counts.bytes_received;
     stats.messages_queued = static_cast<std::uint32_t>(outgoing.in_flight.size());
+    stats.bytes_queued = outgoing.bytes_in_flight;
+    stats.reliable_bytes_in_flight = outgoing.reliable_bytes_in_flight;
+    stats.send_window_bytes = kLoopbackSendWindowBytes;
     return stats;
   }
 
@@ -216,8 +248,7 @@ class LoopbackServer final : public ServerTransport, LoopbackEnd {
       Link& link = *link_ptr;
       auto& in_flight = link.to_server.in_flight;
       while (!in_flight.empty() && in_flight.top().due_us <= now) {
-        Packet packet = std::move(const_cast<Packet&>(in_flight.top()));
-        in_flight.pop();
+        Packet packet = link.to_server.take();
         if (handle(link, packet, event)) return true;
       }
     }
@@ -335,8 +366,7 @@ class LoopbackClient final : public ClientTransport, LoopbackEnd {
     }
     auto& in_flight = link_.to_client.in_flight;
     while (!in_flight.empty() && in_flight.top().due_us <= now) {
-      Packet packet = std::move(const_cast<Packet&>(in_flight.top()));
-      in_flight.pop();
+      Packet packet = link_.to_client.take();
       if (handle(packet, event)) return true;
     }
     return false;

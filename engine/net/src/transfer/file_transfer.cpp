@@ -97,7 +97,7 @@ void FileTransferImpl::update() {
       continue;
     }
     if (transfer->direction == TransferDirection::sending) {
-      if (!send_chunks(*transfer)) continue;
+      if (!send_chunks(*transfer, now)) continue;
     } else if (transfer->ack_sent < transfer->done) {
       // An acknowledgement the transport refused earlier (queue full).
       if (send(transfer->peer, encode(Ack{transfer->id, transfer->done})) == SendResult::ok) {

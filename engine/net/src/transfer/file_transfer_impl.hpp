@@ -15,6 +15,7 @@
 
 #include "sodium_ready.hpp"
 #include "tickwire/net/file_transfer.hpp"
+#include "transfer/send_pacing.hpp"
 #include "transfer/transfer_codec.hpp"
 #include "transfer/transfer_files.hpp"
 
@@ -43,6 +44,7 @@ struct Transfer {
   std::optional<TransferSource> source;
   bool accepted = false;
   std::uint64_t next_offset = 0;
+  SendPacing pacing;
 
   // Receiving.
   std::optional<TransferSink> sink;
@@ -108,10 +110,12 @@ class FileTransferImpl final : public FileTransfer {
   void handle(PeerId peer, const Ack& ack);
   void handle(PeerId peer, const Done& done);
   void refill_budget(std::uint64_t now);
-  bool transport_queue_full(PeerId peer) const;
-  // Sends what the window, the transport's queue and the budget allow. False if the transfer
-  // failed.
-  bool send_chunks(Transfer& transfer);
+  // The transport may take another chunk for `peer`: its queue is under max_queued_bytes and
+  // under its send window.
+  bool transport_has_room(PeerId peer) const;
+  // Sends what the window, the pacing, the transport's queue and the budget allow. False if the
+  // transfer failed.
+  bool send_chunks(Transfer& transfer, std::uint64_t now);
 
   // --- events and endings (file_transfer.cpp) -------------------------------------------------
   TransferEvent event_of(const Transfer& transfer, TransferEventType type) const;

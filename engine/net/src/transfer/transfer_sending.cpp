@@ -7,6 +7,13 @@
 #include "transfer/file_transfer_impl.hpp"
 
 namespace tickwire::net::transfer_detail {
+namespace {
+
+// Round-trip loss (ConnectionStats::packet_loss) from which the pacing stands aside
+// (send_pacing.hpp).
+constexpr double kLossyLink = 0.01;
+
+}  // namespace
 
 void FileTransferImpl::handle(PeerId peer, const Accept& accept) {
   Transfer* transfer = find(accept.id);
@@ -36,6 +43,7 @@ void FileTransferImpl::handle(PeerId peer, const Accept& accept) {
   transfer->accepted = true;
   transfer->done = accept.offset;
   transfer->next_offset = accept.offset;
+  transfer->pacing.restart();
   emit(*transfer, TransferEventType::started);
 }
 
@@ -47,6 +55,15 @@ void FileTransferImpl::handle(PeerId peer, const Ack& ack) {
     return;
   }
   transfer->done = ack.offset;
+  // The acknowledgement opened the transfer's window: the next chunks go now rather than at the
+  // next update(), so that a transfer needs only what is about one round trip in flight to keep
+  // the path busy, however often the game calls update().
+  const std::uint64_t now = now_us();
+  transfer->pacing.on_acknowledged(ack.offset, now);
+  const std::uint64_t sent_before = counters_.bytes_sent;
+  refill_budget(now);
+  if (!send_chunks(*transfer, now)) return;
+  if (counters_.bytes_sent != sent_before) transport_->flush();
 }
 
 void FileTransferImpl::handle(PeerId peer, const Done& done) {
@@ -69,22 +86,38 @@ void FileTransferImpl::refill_budget(std::uint64_t now) {
   budget_ = std::min(cap, budget_ + elapsed * static_cast<double>(config_.max_bytes_per_second));
 }
 
-bool FileTransferImpl::transport_queue_full(PeerId peer) const {
-  if (config_.max_queued_bytes == 0) return false;
+bool FileTransferImpl::transport_has_room(PeerId peer) const {
   const auto stats = transport_->stats(peer);
-  return stats && stats->bytes_queued >= config_.max_queued_bytes;
+  if (!stats) return true;  // gone: send() says so
+  if (config_.max_queued_bytes != 0 && stats->bytes_queued >= config_.max_queued_bytes) {
+    return false;
+  }
+  // About one window waiting in the transport beyond what is on the wire, and no more: the
+  // window is what it puts on the wire as acknowledgements free it, and whatever waits beyond
+  // that would wait ahead of the game's reliable messages sent later. (Not bytes_queued alone:
+  // over a lossy link a chunk with one fragment still to be acknowledged counts whole in it.)
+  if (stats->send_window_bytes == 0) return true;
+  const std::uint64_t waiting =
+      stats->bytes_queued - std::min(stats->bytes_queued, stats->reliable_bytes_in_flight);
+  return waiting < stats->send_window_bytes;
 }
 
-// Sends what the window, the transport's queue and the budget allow. False if the transfer
-// failed.
-bool FileTransferImpl::send_chunks(Transfer& transfer) {
+// Sends what the window, the pacing, the transport's queue and the budget allow. False if the
+// transfer failed.
+bool FileTransferImpl::send_chunks(Transfer& transfer, std::uint64_t now) {
   if (!transfer.accepted) return true;
-  const std::uint64_t window = std::uint64_t{config_.window_chunks} * transfer.chunk_size;
-  while (transfer.next_offset < transfer.size && transfer.next_offset - transfer.done < window) {
-    if (config_.max_bytes_per_second != 0 && budget_ <= 0) break;
-    if (transport_queue_full(transfer.peer)) break;
+  // At most this much unacknowledged, and always one chunk when nothing is.
+  const auto stats = transport_->stats(transfer.peer);
+  const bool lossy = stats && stats->packet_loss >= kLossyLink;
+  const std::uint64_t window = std::min(std::uint64_t{config_.window_chunks} * transfer.chunk_size,
+                                        transfer.pacing.allowance(transfer.chunk_size, now, lossy));
+  while (transfer.next_offset < transfer.size) {
     const auto length = static_cast<std::size_t>(
         std::min<std::uint64_t>(transfer.chunk_size, transfer.size - transfer.next_offset));
+    const std::uint64_t unacknowledged = transfer.next_offset - transfer.done;
+    if (unacknowledged != 0 && unacknowledged + length > window) break;
+    if (config_.max_bytes_per_second != 0 && budget_ <= 0) break;
+    if (!transport_has_room(transfer.peer)) break;
     const auto data = transfer.source->read(transfer.next_offset, length, chunk_buffer_);
     if (!data) {
       fail(transfer, TransferError::io_error, /*tell_peer=*/true);
@@ -105,6 +138,8 @@ bool FileTransferImpl::send_chunks(Transfer& transfer) {
       }
       break;
     }
+    transfer.pacing.on_sent(transfer.next_offset, transfer.next_offset + length, transfer.done,
+                            now);
     transfer.next_offset += length;
     counters_.bytes_sent += length;
     budget_ -= static_cast<double>(length);

@@ -7,10 +7,14 @@
 // the messages of the transfer channel to on_message() and disconnects to on_disconnected(), and
 // calls update() once per frame, which sends the next chunks. What happened comes out of poll().
 //
-// - Flow control: each transfer keeps at most `window_chunks` chunks unacknowledged, adds chunks
-//   to the transport only while its send queue to the peer is under `max_queued_bytes`, and all
-//   outgoing transfers together stay under `max_bytes_per_second`, so gameplay on other channels
-//   is not starved.
+// - Flow control: each transfer paces itself to the path. It keeps about what the path holds
+//   unacknowledged (measured from the round trips of its own chunks: on loopback one or two
+//   chunks, over a 40 ms link the transport's window), so that a gameplay message sent during a
+//   transfer waits behind little of it; never more than `window_chunks` chunks; adds chunks to
+//   the transport only while less than its send window (ConnectionStats::send_window_bytes)
+//   waits there beyond what is on the wire and its queue is under `max_queued_bytes`; and all
+//   outgoing transfers together stay under `max_bytes_per_second`. The next chunks go as
+//   acknowledgements arrive (in on_message()) as well as in update().
 // - Integrity: each chunk carries its own BLAKE2b-256 (libsodium), so a corrupt chunk is caught
 //   when it arrives; the Offer carries the file's hash, a BLAKE2b-256 of the chunk size and every
 //   chunk's check, which the receiver checks before the file appears under its final name (written
@@ -98,14 +102,9 @@ struct FileTransferConfig {
   std::uint64_t max_bytes_per_second = 0;
   // Chunks are added to a peer's transport send queue only while it holds fewer bytes than this
   // (ConnectionStats::bytes_queued: on ENet the bytes not yet acknowledged, on WebSocket the
-  // bytes not yet written to the socket), 0 = no bound but the window. It keeps a transfer from
-  // parking its whole window in the transport, where gameplay messages of a FIFO transport wait
-  // behind it and the sender's update() spends long stretches encoding chunks instead of letting
-  // the game poll. Above ENet's 64 KiB in flight so that ENet always has the next data ready; at
-  // one update() per 16 ms frame it bounds a transfer to 8 MiB/s. Smaller shortens the wait of a
-  // gameplay message behind a transfer on a fast link (16-32 KiB: about 0.15 ms instead of 0.3 ms
-  // on loopback, docs/benchmarks.md), but under ENet's window per round trip it slows transfers
-  // over long ones (32 KiB: a quarter of the rate at 40 ms). Default 128 KiB.
+  // bytes not yet written to the socket), 0 = no bound of its own. An upper bound beside the
+  // pacing and the transport's send window (which decide on ENet and loopback); it is what
+  // bounds a transfer's share of the queue on WebSocket, which reports no window. Default 128 KiB.
   std::uint64_t max_queued_bytes = 128 * 1024;
   // Outgoing and incoming transfers kept per peer at once, 1..64. Default 4.
   std::uint32_t max_transfers_per_peer = 4;
@@ -187,14 +186,16 @@ class FileTransfer {
   // ClientTransport, and its interrupted transfers resume() over that one.
   virtual void use_transport(Transport& transport) = 0;
 
-  // Hand every message that arrives on config.channel here.
+  // Hand every message that arrives on config.channel here. An acknowledgement may send the next
+  // chunks (and flush the transport) from in here.
   virtual void on_message(PeerId peer, std::span<const std::byte> message) = 0;
   // Hand every disconnected event here: the peer's transfers become interrupted.
   virtual void on_disconnected(PeerId peer) = 0;
-  // Sends the chunks the window and bandwidth cap allow (and flushes the transport when it added
-  // any, so that they do not wait in it ahead of gameplay messages sent later in the frame),
-  // expires interrupted transfers, emits progress. Call once per frame (more often sends faster:
-  // it is the pacing).
+  // Sends the chunks the pacing, window and bandwidth cap allow (and flushes the transport when
+  // it added any, so that they do not wait in it ahead of gameplay messages sent later in the
+  // frame), expires interrupted transfers, emits progress. Call once per frame. Acknowledgements
+  // handed to on_message() send the next chunks too, so a transfer keeps up with the path
+  // between two update() calls as long as the game polls its transport.
   virtual void update() = 0;
   // The next event, if any.
   virtual bool poll(TransferEvent& event) = 0;

@@ -1,0 +1,155 @@
+// Pacing of file transfers: a transfer keeps about what the path holds in flight, so that a
+// gameplay message sent while it runs is not stuck behind a backlog of chunks, and it still uses
+// the path. On the loopback network with a hand-driven clock, and on simulated paths driven
+// through the pacing alone.
+
+#include <algorithm>
+#include <deque>
+#include <vector>
+
+#include "file_transfer_fixture.hpp"
+#include "transfer/send_pacing.hpp"
+
+namespace tickwire::net {
+namespace {
+
+using test::FileTransferTest;
+
+TEST_F(FileTransferTest, a_gameplay_message_sent_during_a_push_arrives_ahead_of_its_backlog) {
+  // 20 ms each way: a transfer that filled its whole window (32 chunks, 512 KiB) would put all of
+  // it in flight ahead of anything the game sends.
+  make(LoopbackConfig{.conditions = NetworkConditions::symmetric({.latency_ms = 20})});
+  start_server_files(transfer_config());
+  auto client = connect(transfer_config());
+  const auto data = test::pattern(11, 4 * 1024 * 1024);
+  ASSERT_TRUE(server_files_->send_blob(last_peer(), data, "map.bin", "map"));
+  // The push has been running for a while (it is past its start).
+  ASSERT_TRUE(run_until([&] { return client->files->counters().bytes_received >= 512 * 1024; }));
+
+  const std::uint64_t received_at_send = client->files->counters().bytes_received;
+  const auto door = test::bytes_of("door opened");
+  ASSERT_EQ(server_->send(last_peer(), 0, Delivery::reliable_ordered, door), SendResult::ok);
+  // The client's loop, by hand: what the transfer had delivered when the message came out.
+  std::optional<std::uint64_t> received_at_arrival;
+  for (int step = 0; step < 1000 && !received_at_arrival; ++step) {
+    server_side_.pump();
+    Event event;
+    while (client->transport->poll(event)) {
+      if (event.type != EventType::message) continue;
+      if (event.channel == 1) {
+        client->files->on_message(event.peer, event.payload.bytes());
+      } else if (!received_at_arrival) {
+        received_at_arrival = client->files->counters().bytes_received;
+        client->side.log.record(event);
+      }
+    }
+    client->files->update();
+    TransferEvent transfer_event;
+    while (client->files->poll(transfer_event))
+      client->side.events.push_back(std::move(transfer_event));
+    now_us_ += 1000;
+  }
+  ASSERT_TRUE(received_at_arrival.has_value());
+  ASSERT_EQ(client->side.log.messages.size(), 1u);
+  EXPECT_EQ(client->side.log.messages[0].bytes, door);
+  // Ahead of it: at most the transport's send window and the chunk that went past it, while
+  // most of the file was still to come.
+  const std::uint64_t window = server_->stats(last_peer())->send_window_bytes;
+  ASSERT_GT(window, 0u);
+  EXPECT_LE(*received_at_arrival - received_at_send, window + transfer_config().chunk_size);
+  EXPECT_LT(*received_at_arrival, data.size() / 2);
+
+  // And the push goes on to arrive whole.
+  ASSERT_TRUE(run_until([&] { return client->side.ended() && server_side_.ended(); }));
+  const TransferEvent* received = client->side.last(TransferEventType::completed);
+  ASSERT_NE(received, nullptr);
+  EXPECT_EQ(received->blob, data);
+}
+
+// A path with a bottleneck: a link of `bytes_per_us` that sends one chunk after the other, and
+// `one_way_us` of delay each way. Sends a transfer through it as the pacing allows, as
+// FileTransfer does (at most the allowance unacknowledged, always one chunk), and reports over
+// the second half the rate and how long a gameplay message sent every `message_interval_us`
+// would wait for the link behind the transfer's chunks (its 99th percentile).
+struct PathOutcome {
+  double bytes_per_us = 0;
+  double wait_p99_us = 0;
+};
+
+PathOutcome drive(double bytes_per_us, double one_way_us, double seconds,
+                  double message_interval_us) {
+  constexpr std::uint32_t kChunk = 16 * 1024;
+  transfer_detail::SendPacing pacing;
+  struct InFlight {
+    double acknowledged_at_us;
+    std::uint64_t end_offset;
+  };
+  std::deque<InFlight> in_flight;
+  std::uint64_t next_offset = 0;
+  std::uint64_t acknowledged = 0;
+  double now = 0;
+  double link_free_at = 0;
+  const double end = seconds * 1e6;
+  std::uint64_t acknowledged_at_half = 0;
+  double next_message = end / 2;
+  std::vector<double> waits;
+  while (now < end) {
+    const auto now_us = static_cast<std::uint64_t>(now);
+    for (;;) {
+      const std::uint64_t unacknowledged = next_offset - acknowledged;
+      if (unacknowledged != 0 && unacknowledged + kChunk > pacing.allowance(kChunk, now_us, false))
+        break;
+      pacing.on_sent(next_offset, next_offset + kChunk, acknowledged, now_us);
+      link_free_at = std::max(link_free_at, now) + kChunk / bytes_per_us;
+      next_offset += kChunk;
+      in_flight.push_back({link_free_at + 2 * one_way_us, next_offset});
+    }
+    // On to the next acknowledgement; the messages sent meanwhile wait for what the link holds.
+    const InFlight acked = in_flight.front();
+    in_flight.pop_front();
+    for (; next_message < acked.acknowledged_at_us && next_message < end;
+         next_message += message_interval_us) {
+      waits.push_back(std::max(0.0, link_free_at - next_message));
+    }
+    if (now < end / 2 && acked.acknowledged_at_us >= end / 2) acknowledged_at_half = acknowledged;
+    now = acked.acknowledged_at_us;
+    acknowledged = acked.end_offset;
+    pacing.on_acknowledged(acknowledged, static_cast<std::uint64_t>(now));
+  }
+  PathOutcome outcome;
+  outcome.bytes_per_us = static_cast<double>(acknowledged - acknowledged_at_half) / (now - end / 2);
+  std::sort(waits.begin(), waits.end());
+  if (!waits.empty()) outcome.wait_p99_us = waits[waits.size() * 99 / 100];
+  return outcome;
+}
+
+TEST(SendPacing, a_slow_long_path_is_used_fully_and_a_message_waits_under_half_a_round_trip) {
+  // 1 MiB/s, 20 ms each way: a chunk takes 15.6 ms on the link. A snapshot every 16 ms.
+  const double rate = 1024 * 1024 / 1e6;
+  const PathOutcome outcome = drive(rate, 20'000, 30, 16'000);
+  EXPECT_GE(outcome.bytes_per_us, 0.8 * rate);
+  // Behind the chunk on the link and what is queued: under half the round trip of a chunk
+  // (40 ms and 15.6 ms on the link). With the whole window of 32 chunks in flight it would be
+  // about half a second.
+  EXPECT_LE(outcome.wait_p99_us, (40'000 + 16 * 1024 / rate) / 2);
+}
+
+TEST(SendPacing, a_fast_long_path_is_found_and_filled) {
+  // 10 MiB/s, 50 ms each way: about 64 chunks in flight keep it busy; the pacing starts at 4.
+  const double rate = 10 * 1024 * 1024 / 1e6;
+  const PathOutcome outcome = drive(rate, 50'000, 10, 16'000);
+  EXPECT_GE(outcome.bytes_per_us, 0.8 * rate);
+  EXPECT_LE(outcome.wait_p99_us, 50'000);
+}
+
+TEST(SendPacing, on_a_short_fast_path_a_message_waits_behind_two_chunks_at_most) {
+  // Loopback-like: 200 MB/s, 40 us each way; a chunk takes 82 us on the link. A message every
+  // 37 us, out of step with the chunks.
+  const double rate = 200;
+  const PathOutcome outcome = drive(rate, 40, 2, 37);
+  EXPECT_LE(outcome.wait_p99_us, 2 * 16 * 1024 / rate);
+  EXPECT_GE(outcome.bytes_per_us, 0.4 * rate);
+}
+
+}  // namespace
+}  // namespace tickwire::net
