@@ -5,7 +5,9 @@
 // polls the network), so recording/step overstates recording's share of the tick.
 //
 // Also: the replay's size per minute, and how fast a replay re-simulates (ticks per second of
-// CPU), which is what seeking in a replay costs.
+// CPU), which is what a seek that re-simulates costs; and a seek back to late in a long match
+// with MatchReplay's keyframes against without them (every seek back re-simulating from tick 1,
+// as before keyframes), in the same run.
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -28,6 +30,8 @@ struct Options {
   std::vector<int> players = {8, 32, 64, 128};
   int ticks = 60 * 60;  // one minute at 60 Hz
   int drones = 30;
+  int seek_minutes = 30;  // the long match the seek is timed in (8 players)
+  double seek_to = 0.9;   // where the seek goes back to, as a share of the match
 };
 
 struct Result {
@@ -44,7 +48,10 @@ double mean(const std::vector<double>& v) {
   return v.empty() ? 0 : sum / static_cast<double>(v.size());
 }
 
-Result measure(const Options& options, int players, const fs::path& folder) {
+// Records a match of `players` (timing the step and the recorder), then re-simulates its replay.
+// The replay file's bytes go to `keep` when given.
+Result measure(const Options& options, int players, const fs::path& folder,
+               std::vector<std::byte>* keep = nullptr) {
   Result result;
   arena::Config rules;
   rules.drones = options.drones;
@@ -108,9 +115,40 @@ Result measure(const Options& options, int players, const fs::path& folder) {
     const double cpu_s = (arena::thread_cpu_us() - start) / 1e6;
     if (ticks != options.ticks) std::fprintf(stderr, "replay stopped at tick %d\n", ticks);
     result.replay_ticks_per_cpu_second = ticks / cpu_s;
+    if (keep != nullptr) *keep = {data, data + chars.size()};
     fs::remove(entry.path());
   }
   return result;
+}
+
+struct SeekTiming {
+  double cpu_ms = 0;
+  std::uint64_t ticks_simulated = 0;
+  std::size_t keyframes = 0;
+  std::uint64_t interval_ticks = 0;
+};
+
+// Plays the replay to its end (as a viewer who watched it through), then seeks back to `target`.
+SeekTiming time_seek_back(const std::vector<std::byte>& file, std::uint64_t target,
+                          const tickwire::sim::ReplayKeyframesConfig& keyframes) {
+  SeekTiming timing;
+  auto replay = arena::MatchReplay::open(file, keyframes);
+  if (!replay) {
+    std::fprintf(stderr, "replay refused: %s\n", replay.error().c_str());
+    return timing;
+  }
+  (void)replay->seek(replay->last_tick());
+  const std::uint64_t before = replay->ticks_simulated();
+  const double start = arena::thread_cpu_us();
+  const auto outcome = replay->seek(target);
+  timing.cpu_ms = (arena::thread_cpu_us() - start) / 1e3;
+  timing.ticks_simulated = replay->ticks_simulated() - before;
+  timing.keyframes = replay->keyframe_count();
+  timing.interval_ticks = replay->keyframe_interval_ticks();
+  if (outcome != arena::MatchReplay::Step::stepped || replay->world().tick() != target)
+    std::fprintf(stderr, "the seek stopped at tick %llu\n",
+                 static_cast<unsigned long long>(replay->world().tick()));
+  return timing;
 }
 
 }  // namespace
@@ -121,6 +159,11 @@ int main(int argc, char** argv) {
   app.add_option("--players", options.players, "player counts to measure")->capture_default_str();
   app.add_option("--ticks", options.ticks, "ticks recorded per count")->capture_default_str();
   app.add_option("--drones", options.drones, "drones in the match")->capture_default_str();
+  app.add_option("--seek-minutes", options.seek_minutes, "length of the match the seek is timed in")
+      ->capture_default_str();
+  app.add_option("--seek-to", options.seek_to, "where the seek goes back to (share of the match)")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   const fs::path folder =
       fs::temp_directory_path() / ("tickwire-replay-bench-" + std::to_string(::getpid()));
@@ -145,6 +188,33 @@ int main(int argc, char** argv) {
                 r.record_p99_us, share * 100, r.kib_per_minute, r.replay_ticks_per_cpu_second);
     std::fflush(stdout);
   }
+
+  // A seek back late in a long match, after playing it through: keyframes against none.
+  Options long_match = options;
+  long_match.ticks = options.seek_minutes * 60 * 60;
+  std::vector<std::byte> file;
+  (void)measure(long_match, 8, folder, &file);
+  const auto target =
+      static_cast<std::uint64_t>(options.seek_to * static_cast<double>(long_match.ticks));
+  const tickwire::sim::ReplayKeyframesConfig with_keyframes{};
+  const SeekTiming before = time_seek_back(file, target, {.max_keyframes = 0});
+  const SeekTiming after = time_seek_back(file, target, with_keyframes);
+  std::printf(
+      "\nSeek back to tick %llu of a %d-minute match (8 players), after playing it through, CPU\n"
+      "time on this thread: without keyframes (re-simulates from tick 1) and with MatchReplay's\n"
+      "default keyframes (every %u ticks at first, at most %zu kept).\n\n",
+      static_cast<unsigned long long>(target), options.seek_minutes, with_keyframes.interval_ticks,
+      with_keyframes.max_keyframes);
+  std::printf("%-18s %10s %16s %10s %15s\n", "seek", "cpu ms", "ticks simulated", "keyframes",
+              "interval ticks");
+  std::printf("%-18s %10.2f %16llu %10s %15s\n", "without keyframes", before.cpu_ms,
+              static_cast<unsigned long long>(before.ticks_simulated), "-", "-");
+  std::printf("%-18s %10.2f %16llu %10zu %15llu\n", "with keyframes", after.cpu_ms,
+              static_cast<unsigned long long>(after.ticks_simulated), after.keyframes,
+              static_cast<unsigned long long>(after.interval_ticks));
+  std::printf("speed-up: %.0fx\n", after.cpu_ms > 0 ? before.cpu_ms / after.cpu_ms : 0.0);
+  ok = ok && after.ticks_simulated <= after.interval_ticks;
+
   std::error_code ignored;
   fs::remove_all(folder, ignored);
   std::printf("\nGoal: recording costs at most 5 %% of the server's tick CPU.\n");

@@ -172,17 +172,20 @@ std::optional<ReplayStep> decode_replay_step(std::span<const std::byte> bytes) {
   return out;
 }
 
-tickwire::Result<MatchReplay> MatchReplay::open_file(const std::string& path) {
+tickwire::Result<MatchReplay> MatchReplay::open_file(const std::string& path,
+                                                     const sim::ReplayKeyframesConfig& keyframes) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return tickwire::Status::error("cannot open " + path);
   const std::vector<char> chars((std::istreambuf_iterator<char>(in)),
                                 std::istreambuf_iterator<char>());
   if (in.bad()) return tickwire::Status::error("cannot read " + path);
   const auto* data = reinterpret_cast<const std::byte*>(chars.data());
-  return open({data, data + chars.size()});
+  return open({data, data + chars.size()}, keyframes);
 }
 
-tickwire::Result<MatchReplay> MatchReplay::open(std::vector<std::byte> file) {
+tickwire::Result<MatchReplay> MatchReplay::open(std::vector<std::byte> file,
+                                                const sim::ReplayKeyframesConfig& keyframes) {
+  if (auto status = keyframes.validate(); !status.ok()) return status;
   auto reader = sim::ReplayReader::open(std::move(file));
   if (!reader) return tickwire::Status::error(reader.error());
   const sim::ReplayInfo& info = reader->info();
@@ -196,11 +199,12 @@ tickwire::Result<MatchReplay> MatchReplay::open(std::vector<std::byte> file) {
   }
   auto rules = decode_replay_rules(info.initial_state);
   if (!rules) return tickwire::Status::error("Arena replay is corrupt: its rules do not decode");
-  return MatchReplay(std::move(reader.value()), *rules);
+  return MatchReplay(std::move(reader.value()), *rules, keyframes);
 }
 
-MatchReplay::MatchReplay(sim::ReplayReader reader, Config rules)
-    : reader_(std::move(reader)), rules_(rules), world_(rules) {}
+MatchReplay::MatchReplay(sim::ReplayReader reader, Config rules,
+                         const sim::ReplayKeyframesConfig& keyframes)
+    : reader_(std::move(reader)), rules_(rules), world_(rules), keyframes_(keyframes) {}
 
 MatchReplay::Step MatchReplay::step() {
   const auto tick = reader_.next();
@@ -217,14 +221,29 @@ MatchReplay::Step MatchReplay::step() {
   }
   apply_inputs(*recorded, inputs_);
   world_.step(inputs_);
+  ++ticks_simulated_;
   if (world_.tick() != tick->tick) return Step::diverged;  // a tick missing from the recording
   state_hash_ = world_.state().hash();
   if (tick->state_hash != 0 && tick->state_hash != state_hash_) return Step::diverged;
+  // Only a tick that reproduced the recording (as far as its hash says) becomes a keyframe.
+  if (keyframes_.due(world_.tick()))
+    keyframes_.keep(world_.tick(), Resumable{world_, inputs_, state_hash_});
   return Step::stepped;
 }
 
+void MatchReplay::resume_from(std::uint64_t tick, const Resumable& keyframe) {
+  world_ = keyframe.world;
+  inputs_ = keyframe.inputs;
+  state_hash_ = keyframe.state_hash;
+  (void)reader_.seek(static_cast<std::uint32_t>(tick + 1));
+}
+
 MatchReplay::Step MatchReplay::seek(std::uint64_t tick) {
-  if (tick < world_.tick()) {
+  const auto* keyframe = keyframes_.at_or_before(tick);
+  const bool backwards = tick < world_.tick();
+  if (keyframe != nullptr && (backwards || keyframe->first > world_.tick())) {
+    resume_from(keyframe->first, keyframe->second);
+  } else if (backwards) {
     world_ = World(rules_);
     inputs_.clear();
     state_hash_ = 0;

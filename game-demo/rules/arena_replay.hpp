@@ -13,6 +13,7 @@
 #include <flatbuffers/flatbuffers.h>
 
 #include <tickwire/sim/replay.hpp>
+#include <tickwire/sim/replay_keyframes.hpp>
 
 #include "arena_rules.hpp"
 
@@ -57,13 +58,17 @@ std::vector<std::byte> encode_replay_step(const ReplayStep& step);
 std::optional<ReplayStep> decode_replay_step(std::span<const std::byte> bytes);
 
 // Plays a recorded match back through the rules, tick by tick, and checks each tick's state
-// against the hash the server recorded.
+// against the hash the server recorded. Keeps keyframes (copies of the World) as it passes them,
+// so that a seek re-simulates from the nearest one rather than from the first tick.
 class MatchReplay {
  public:
-  // Checks the file (tickwire::sim::ReplayReader) and that it is an Arena replay of these rules.
-  static tickwire::Result<MatchReplay> open(std::vector<std::byte> file);
+  // Checks the file (tickwire::sim::ReplayReader) and that it is an Arena replay of these rules,
+  // and `keyframes` (validate(), naming the field).
+  static tickwire::Result<MatchReplay> open(
+      std::vector<std::byte> file, const tickwire::sim::ReplayKeyframesConfig& keyframes = {});
   // The same for the file at `path`; an unreadable file is refused saying so.
-  static tickwire::Result<MatchReplay> open_file(const std::string& path);
+  static tickwire::Result<MatchReplay> open_file(
+      const std::string& path, const tickwire::sim::ReplayKeyframesConfig& keyframes = {});
 
   enum class Step {
     stepped,   // the world moved one recorded tick on, to the state the server had
@@ -72,8 +77,10 @@ class MatchReplay {
     diverged,  // the state differs from the recorded hash: other rules or a broken build
   };
   Step step();
-  // Starts over and steps up to `tick` (re-simulation: the World has no keyframes). Returns the
-  // last step's outcome.
+  // Goes to `tick` (the last tick at most): from the nearest keyframe at or before it, or from
+  // where the world stands when that is nearer (forwards), or from the start when neither is;
+  // then steps up to it. The world is the same as stepping there from the start, since a
+  // keyframe is a copy of it taken on the way. Returns the last step's outcome.
   Step seek(std::uint64_t tick);
 
   const World& world() const { return world_; }
@@ -83,14 +90,30 @@ class MatchReplay {
   bool cut_short() const { return reader_.cut_short(); }
   // The state hash of the last tick stepped, as replayed.
   std::uint64_t state_hash() const { return state_hash_; }
+  // How many keyframes are kept, and the ticks between them now (the most a seek re-simulates).
+  std::size_t keyframe_count() const { return keyframes_.size(); }
+  std::uint64_t keyframe_interval_ticks() const { return keyframes_.interval_ticks(); }
+  // Ticks simulated since open(), seeks included: what playing and seeking have cost.
+  std::uint64_t ticks_simulated() const { return ticks_simulated_; }
 
  private:
-  MatchReplay(tickwire::sim::ReplayReader reader, Config rules);
+  // Everything a tick's step carries on from the tick before: a keyframe restores all of it.
+  struct Resumable {
+    World world;
+    std::map<PlayerId, PlayerInput> inputs;
+    std::uint64_t state_hash = 0;
+  };
+  MatchReplay(tickwire::sim::ReplayReader reader, Config rules,
+              const tickwire::sim::ReplayKeyframesConfig& keyframes);
+  // Puts the world back to the keyframe taken after `tick`, and the reader on the tick after.
+  void resume_from(std::uint64_t tick, const Resumable& keyframe);
   tickwire::sim::ReplayReader reader_;
   Config rules_;
   World world_;
   std::map<PlayerId, PlayerInput> inputs_;  // of the last tick stepped
   std::uint64_t state_hash_ = 0;
+  std::uint64_t ticks_simulated_ = 0;
+  tickwire::sim::ReplayKeyframes<Resumable> keyframes_;
 };
 
 }  // namespace arena

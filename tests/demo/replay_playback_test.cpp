@@ -5,12 +5,7 @@
 
 #include <gtest/gtest.h>
 
-#include <unistd.h>
 #include <chrono>
-#include <filesystem>
-#include <fstream>
-#include <iterator>
-#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,110 +13,26 @@
 #include <tickwire/sim/replay.hpp>
 
 #include "arena_replay.hpp"
-#include "match_recorder.hpp"
+#include "recorded_match.hpp"
 #include "replay_playback.hpp"
 
 namespace arena::client {
 namespace {
 
-namespace fs = std::filesystem;
 using std::chrono::milliseconds;
 using std::chrono::nanoseconds;
 using std::chrono::seconds;
-
-constexpr std::uint64_t kMatchId = 3;
-constexpr std::uint32_t kMatchTicks = 60 * 20;
 // One frame at 60 frames a second, rounded up to whole nanoseconds so that 60 of them make at
 // least a second.
 constexpr nanoseconds kFrame{16'666'667};
-
-Config match_rules() {
-  Config rules;
-  rules.drones = 6;
-  rules.match_ticks = kMatchTicks;
-  rules.tick_rate_hz = 60;
-  return rules;
-}
-
-// What each player does at `tick`: something that changes often, so that a seek that lands
-// with the wrong inputs shows in the state. Through the wire encoding, as the server gets it.
-PlayerInput input_of(PlayerId player, std::uint64_t tick) {
-  const auto phase = static_cast<int>((tick / 20 + player) % 3);
-  const PlayerInput sent{.move_x = static_cast<std::int8_t>(phase - 1),
-                         .move_y = static_cast<std::int8_t>(player % 2 == 0 ? 1 : -1),
-                         .aim = static_cast<float>(tick % 63) * 0.1F,
-                         .fire = tick % 11 == player,
-                         .view_tick = static_cast<double>(tick)};
-  return decode_input(encode_input(sent, tick), tick).value();
-}
-
-// A match recorded into a replay file, and the world after every tick as it played straight.
-struct RecordedMatch {
-  std::vector<std::byte> file;
-  std::vector<tickwire::sim::WorldState> states;  // [t]: after tick t; [0] before the first
-};
-
-std::vector<std::byte> read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  const std::vector<char> chars((std::istreambuf_iterator<char>(in)),
-                                std::istreambuf_iterator<char>());
-  const auto* data = reinterpret_cast<const std::byte*>(chars.data());
-  return {data, data + chars.size()};
-}
-
-// Players 1 and 2 play from the start, 3 joins at 6 s, and 1 leaves at 15 s: seeks across both
-// must replay the joins and leaves too.
-RecordedMatch record_match() {
-  const fs::path folder =
-      fs::temp_directory_path() / ("tickwire-playback-test-" + std::to_string(::getpid()));
-  fs::remove_all(folder);
-  RecordedMatch out;
-  {
-    auto made = MatchRecorder::make(
-        {.directory = folder.string(), .keep_newest = 0, .hash_every_ticks = 1});
-    EXPECT_TRUE(made.ok()) << made.error();
-    if (!made.ok()) return out;
-    MatchRecorder& recorder = *made.value();
-    const Config rules = match_rules();
-    World world(rules);
-    recorder.match_began(kMatchId, rules);
-    std::vector<PlayerId> players;
-    const auto join = [&](PlayerId p) {
-      world.add_player(p);
-      recorder.player_joined(kMatchId, p);
-      players.push_back(p);
-    };
-    // Tick 0 is the world before the first tick: the first players join with tick 1's record.
-    out.states.push_back(world.state());
-    join(1);
-    join(2);
-    while (!world.match_over()) {
-      const std::uint64_t tick = world.tick() + 1;
-      if (tick == 6 * 60) join(3);
-      if (tick == 15 * 60) {
-        world.remove_player(1);
-        recorder.player_left(kMatchId, 1);
-        std::erase(players, PlayerId{1});
-      }
-      std::map<PlayerId, PlayerInput> inputs;
-      for (const PlayerId p : players)
-        inputs[p] = input_of(p, tick);
-      world.step(inputs);
-      recorder.ticked(kMatchId, inputs, world);
-      out.states.push_back(world.state());
-    }
-    recorder.match_closed(kMatchId);
-    EXPECT_EQ(recorder.stats().replays_written, 1u);
-  }
-  for (const auto& entry : fs::directory_iterator(folder))
-    out.file = read_file(entry.path());
-  fs::remove_all(folder);
-  return out;
-}
+using test::kMatchId;
+using test::kMatchTicks;
+using test::match_rules;
+using test::RecordedMatch;
 
 class ReplayPlaybackTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() { match_ = new RecordedMatch(record_match()); }
+  static void SetUpTestSuite() { match_ = new RecordedMatch(test::record_match()); }
   static void TearDownTestSuite() {
     delete match_;
     match_ = nullptr;

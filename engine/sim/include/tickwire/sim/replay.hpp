@@ -8,8 +8,9 @@
 // inputs, joins and leaves, its seeds in the initial state, and replays them through the same
 // rules (docs/replay.md says why, and the file format).
 //
-// Not done here: re-simulating (the game does, with its rules), keyframes of the game's full
-// state (seeking gives the records from a tick on; a game that re-simulates starts from tick 1).
+// Not done here: re-simulating (the game does, with its rules), or keeping the game's state for
+// seeking (seeking gives the records from a tick on; ReplayKeyframes in replay_keyframes.hpp keeps
+// copies of the state as playback passes them, so that a seek re-simulates from the nearest one).
 
 #include <cstdint>
 #include <optional>
