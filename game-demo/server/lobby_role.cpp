@@ -100,6 +100,8 @@ net::LobbyConfig lobby_config(const ServerOptions& options, const std::string& h
   config.web_root = options.web_root;
   // The lobby's HTTP serves the recorded matches (GET /api/replays, /replays/NAME).
   if (options.replays) config.replay_directory = options.replay_dir;
+  // Uploaded replays are kept as many as recorded ones (the same folder in one process).
+  config.keep_replays = options.keep_replays;
   // And the operator's files (GET /api/files, /files/NAME); validate() checks the folder exists.
   config.files_directory = options.files_dir;
   return config;

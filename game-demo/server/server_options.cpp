@@ -198,7 +198,8 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& op
   app.add_option("--replay-dir", options.replay_dir, "folder of match replays (created if missing)")
       ->capture_default_str();
   app.add_option("--keep-replays", options.keep_replays,
-                 "replays kept in --replay-dir: older ones are deleted (0: keep all)")
+                 "replays kept in --replay-dir, recorded and (with a lobby) uploaded: older ones "
+                 "are deleted (0: keep all)")
       ->capture_default_str();
   app.add_option("--files-dir", options.files_dir,
                  "--role lobby or all: folder of files offered for download over the lobby's "

@@ -3,10 +3,12 @@
 // refusal (401, 403, 400, 415, 409, 413 by Content-Length before the body is read and by a
 // chunked body past the limit) gets its status and its counter and leaves no file; a cut upload
 // never shows under its name and leaves nothing behind. All the while a WebSocket player is
-// served and a download arrives byte for byte.
+// served and a download arrives byte for byte. The folder keeps the newest keep_replays as
+// uploads arrive, without cutting a download of a replay it deletes.
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <atomic>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -124,6 +126,7 @@ class LobbyUploadTest : public ::testing::Test {
     config.replay_directory = folder_.string();
     config.upload_tokens = {kToken};
     config.max_upload_bytes = kMaxUpload;
+    config.keep_replays = keep_replays_;
     config.http_burst = 1000;  // this test is one busy address, not a scan
     lobby_ = std::make_unique<net::LobbyServer>(config, net::JoinTicketIssuer::generate());
     const net::Status status = lobby_->start();
@@ -189,6 +192,7 @@ class LobbyUploadTest : public ::testing::Test {
     EXPECT_EQ(bad_downloads_.load(), 0);
   }
 
+  std::size_t keep_replays_ = 50;  // the default
   fs::path folder_;
   std::string honest_bytes_;
   std::unique_ptr<net::LobbyServer> lobby_;
@@ -333,6 +337,68 @@ TEST_F(LobbyUploadTest, http_fetch_uploads_a_file_and_sends_no_body_when_refused
   fs::remove(local);
 }
 
+// A lobby that keeps 3 replays.
+class LobbyUploadPruneTest : public LobbyUploadTest {
+ protected:
+  LobbyUploadPruneTest() { keep_replays_ = 3; }
+};
+
+TEST_F(LobbyUploadPruneTest, uploads_keep_the_newest_replays_and_a_download_under_way_is_not_cut) {
+  // The oldest replay, big enough that its download cannot be all in the sockets' buffers (the
+  // client's receive buffer is small, the server's send buffer at most 4 MiB here) when it is
+  // deleted; then the honest one.
+  const std::string big = random_bytes(24 * 1024 * 1024, 9);
+  std::ofstream(folder_ / "big.twreplay", std::ios::binary) << big;
+  fs::last_write_time(folder_ / "big.twreplay", fs::file_time_type::clock::now() - 2h);
+  fs::last_write_time(folder_ / "honest.twreplay", fs::file_time_type::clock::now() - 1h);
+
+  // A download of big.twreplay, read 64 KiB far and then left waiting.
+  asio::io_context io;
+  tcp::socket socket(io);
+  socket.open(tcp::v4());
+  socket.set_option(asio::socket_base::receive_buffer_size(8192));
+  socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_));
+  asio::write(socket,
+              asio::buffer(std::string("GET /replays/big.twreplay HTTP/1.1\r\nHost: x\r\n\r\n")));
+  std::string received;
+  std::array<char, 8192> buffer{};
+  while (received.size() < 64 * 1024)
+    received.append(buffer.data(), socket.read_some(asio::buffer(buffer)));
+
+  // Three uploads: the second pushes big.twreplay out, the third honest.twreplay.
+  const std::string r1 = random_bytes(20'000, 11), r2 = random_bytes(20'000, 12),
+                    r3 = random_bytes(20'000, 13);
+  EXPECT_EQ(exchange(port_, put("/replays/r1.twreplay", r1)).result(), http::status::created);
+  EXPECT_EQ(files(), (std::vector<std::string>{"big.twreplay", "honest.twreplay", "r1.twreplay"}));
+  EXPECT_EQ(exchange(port_, put("/replays/r2.twreplay", r2)).result(), http::status::created);
+  EXPECT_EQ(files(), (std::vector<std::string>{"honest.twreplay", "r1.twreplay", "r2.twreplay"}));
+  EXPECT_EQ(exchange(port_, put("/replays/r3.twreplay", r3)).result(), http::status::created);
+  EXPECT_EQ(files(), (std::vector<std::string>{"r1.twreplay", "r2.twreplay", "r3.twreplay"}));
+  EXPECT_EQ(lobby_->counters().replays_pruned, 2u);
+  EXPECT_EQ(lobby_->counters().uploads_stored, 3u);
+
+  // The list and the downloads show the newest three only.
+  const Response list = get(port_, "/api/replays");
+  EXPECT_EQ(list.body().find("big"), std::string::npos) << list;
+  EXPECT_EQ(list.body().find("honest"), std::string::npos) << list;
+  EXPECT_NE(list.body().find("/replays/r1.twreplay"), std::string::npos) << list;
+  EXPECT_EQ(get(port_, "/replays/big.twreplay").result(), http::status::not_found);
+  EXPECT_TRUE(get(port_, "/replays/r3.twreplay").body() == r3);
+  expect_player_served("after_pruning");
+
+  // The download begun before big.twreplay was deleted arrives whole, byte for byte.
+  const std::size_t header_end = received.find("\r\n\r\n");
+  ASSERT_NE(header_end, std::string::npos);
+  EXPECT_TRUE(received.starts_with("HTTP/1.1 200")) << received.substr(0, header_end);
+  EXPECT_NE(received.find("Content-Length: " + std::to_string(big.size())), std::string::npos);
+  const std::size_t total = header_end + 4 + big.size();
+  beast::error_code ec;
+  while (received.size() < total && !ec)
+    received.append(buffer.data(), socket.read_some(asio::buffer(buffer), ec));
+  ASSERT_EQ(received.size(), total) << ec.message();
+  EXPECT_TRUE(received.compare(header_end + 4, big.size(), big) == 0) << "the download was cut";
+}
+
 TEST(LobbyUploadConfig, a_short_token_or_an_absurd_limit_is_refused_by_name) {
   net::LobbyConfig config;
   config.websocket.transport_security = net::WebSocketSecurity::insecure_plaintext;
@@ -346,6 +412,11 @@ TEST(LobbyUploadConfig, a_short_token_or_an_absurd_limit_is_refused_by_name) {
   status = config.validate();
   ASSERT_FALSE(status.ok());
   EXPECT_NE(status.message().find("max_upload_bytes"), std::string::npos) << status.message();
+  config.max_upload_bytes = kMaxUpload;
+  config.keep_replays = 2'000'000;
+  status = config.validate();
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.message().find("keep_replays = 2000000"), std::string::npos) << status.message();
 }
 
 }  // namespace

@@ -147,7 +147,8 @@ class LobbyHttp {
         replays_{config.replay_directory, kReplayPathPrefix, "replays", &is_replay_file_name,
                  "replay"},
         files_{config.files_directory, kFilesPathPrefix, "files", &is_served_file_name, "file"},
-        uploads_(config.replay_directory, config.upload_tokens, config.max_upload_bytes, metrics) {}
+        uploads_(replays_, config.upload_tokens, config.max_upload_bytes, config.keep_replays,
+                 metrics) {}
 
   // PUT /replays/NAME (an upload), judged on its header; every other request is read whole and
   // goes to handle().

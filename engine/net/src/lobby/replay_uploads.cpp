@@ -55,9 +55,9 @@ std::string partial_name() {
 
 }  // namespace
 
-ReplayUploads::ReplayUploads(std::string directory, const std::vector<std::string>& tokens,
-                             std::uint64_t max_bytes, LobbyMetrics& metrics)
-    : directory_(std::move(directory)), max_bytes_(max_bytes), metrics_(metrics) {
+ReplayUploads::ReplayUploads(ServedFolder replays, const std::vector<std::string>& tokens,
+                             std::uint64_t max_bytes, std::size_t keep, LobbyMetrics& metrics)
+    : replays_(std::move(replays)), max_bytes_(max_bytes), keep_(keep), metrics_(metrics) {
   ensure_sodium();
   for (const std::string& token : tokens) {
     TokenHash hash{};
@@ -84,7 +84,7 @@ bool ReplayUploads::token_known(std::string_view token) const {
 std::variant<HttpResponse, HttpUpload> ReplayUploads::admit(const HttpRequestHeader& header,
                                                             std::string_view name) {
   const unsigned version = header.version();
-  if (directory_.empty() || token_hashes_.empty()) {
+  if (replays_.directory.empty() || token_hashes_.empty()) {
     ++metrics_.upload_unauthenticated;
     return text(version, http::status::forbidden, "This lobby takes no uploads.\n");
   }
@@ -119,7 +119,7 @@ std::variant<HttpResponse, HttpUpload> ReplayUploads::admit(const HttpRequestHea
     return text(version, http::status::unsupported_media_type,
                 "Only replays are taken: send Content-Type: application/octet-stream.\n");
   }
-  const std::string final_path = directory_ + "/" + std::string(name);
+  const std::string final_path = replays_.directory + "/" + std::string(name);
   if (::access(final_path.c_str(), F_OK) == 0) {
     ++metrics_.upload_exists;
     return text(version, http::status::conflict,
@@ -145,9 +145,9 @@ std::variant<HttpResponse, HttpUpload> ReplayUploads::admit(const HttpRequestHea
   }
 
   HttpUpload upload;
-  upload.partial_path = directory_ + "/" + partial_name();
+  upload.partial_path = replays_.directory + "/" + partial_name();
   upload.max_bytes = max_bytes_;
-  upload.finish = [this, final_path, partial = upload.partial_path,
+  upload.finish = [this, final_path, partial = upload.partial_path, stored = std::string(name),
                    url = std::string(kReplayPathPrefix) +
                          std::string(name)](const HttpRequestHeader& request) -> HttpResponse {
     // Never over a replay that arrived meanwhile (another upload of the same name, the
@@ -163,6 +163,7 @@ std::variant<HttpResponse, HttpUpload> ReplayUploads::admit(const HttpRequestHea
                   "The upload cannot be stored.\n");
     }
     ++metrics_.uploads_stored;
+    if (keep_ != 0) metrics_.replays_pruned += keep_newest(replays_, keep_, stored);
     HttpResponse response = text(request.version(), http::status::created, "Stored.\n");
     response.set(http::field::location, url);
     return response;

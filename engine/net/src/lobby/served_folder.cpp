@@ -1,6 +1,7 @@
 #include "lobby/served_folder.hpp"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <boost/beast/http/field.hpp>
@@ -157,38 +158,52 @@ std::string_view content_type_for(std::string_view name) {
   return "application/octet-stream";
 }
 
-HttpResponse list_folder(const HttpRequest& request, const ServedFolder& folder,
-                         std::size_t limit) {
-  struct Entry {
-    std::string name;
-    std::uint64_t bytes;
-    std::int64_t modified_ms;
-  };
-  std::vector<Entry> entries;
+std::vector<FolderEntry> newest_first(const ServedFolder& folder) {
+  std::vector<FolderEntry> entries;
   std::error_code error;
   std::size_t scanned = 0;
   for (fs::directory_iterator it(folder.directory, error), end;
        !error && it != end && scanned < kMaxScannedEntries; it.increment(error), ++scanned) {
-    const std::string name = it->path().filename().string();
+    std::string name = it->path().filename().string();
     if (!folder.is_served_name(name)) continue;
     // lstat: a link is not listed, as it is not served.
     struct stat info {};
     if (::lstat(it->path().c_str(), &info) != 0 || !S_ISREG(info.st_mode)) continue;
     entries.push_back(
-        {name, static_cast<std::uint64_t>(info.st_size),
-         static_cast<std::int64_t>(info.st_mtim.tv_sec) * 1000 + info.st_mtim.tv_nsec / 1'000'000});
+        {std::move(name), static_cast<std::uint64_t>(info.st_size),
+         static_cast<std::int64_t>(info.st_mtim.tv_sec) * 1'000'000'000 + info.st_mtim.tv_nsec});
   }
-  // Newest first; equal times by name, so that the order is stable.
-  std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
-    return a.modified_ms != b.modified_ms ? a.modified_ms > b.modified_ms : a.name > b.name;
+  // Equal times by name, so that the order is stable.
+  std::sort(entries.begin(), entries.end(), [](const FolderEntry& a, const FolderEntry& b) {
+    return a.modified_ns != b.modified_ns ? a.modified_ns > b.modified_ns : a.name > b.name;
   });
+  return entries;
+}
+
+std::size_t keep_newest(const ServedFolder& folder, std::size_t keep, std::string_view spare) {
+  std::vector<FolderEntry> entries = newest_first(folder);
+  const auto spared = std::find_if(entries.begin(), entries.end(),
+                                   [&](const FolderEntry& e) { return e.name == spare; });
+  if (spared != entries.end()) std::rotate(entries.begin(), spared, spared + 1);
+  std::size_t deleted = 0;
+  for (std::size_t i = keep; i < entries.size(); ++i) {
+    // unlink, not a rename or a truncation: a download in progress keeps its descriptor, and
+    // with it the file's bytes, until it ends.
+    if (::unlink((folder.directory + "/" + entries[i].name).c_str()) == 0) ++deleted;
+  }
+  return deleted;
+}
+
+HttpResponse list_folder(const HttpRequest& request, const ServedFolder& folder,
+                         std::size_t limit) {
+  std::vector<FolderEntry> entries = newest_first(folder);
   if (entries.size() > limit) entries.resize(limit);
   std::string body = "{" + json_string(folder.list_key) + ":[";
   for (std::size_t i = 0; i < entries.size(); ++i) {
-    const Entry& e = entries[i];
+    const FolderEntry& e = entries[i];
     if (i > 0) body += ',';
     body += "{\"name\":" + json_string(e.name) + ",\"bytes\":" + std::to_string(e.bytes) +
-            ",\"modified_unix_ms\":" + std::to_string(e.modified_ms) +
+            ",\"modified_unix_ms\":" + std::to_string(e.modified_ns / 1'000'000) +
             ",\"url\":" + json_string(std::string(folder.url_prefix) + e.name) + "}";
   }
   body += "]}\n";

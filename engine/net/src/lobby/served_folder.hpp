@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "websocket/http_handler.hpp"
 
@@ -51,6 +52,24 @@ struct ServedFolder {
   bool (*is_served_name)(std::string_view);  // the folder's name rule
   std::string_view what;                     // "replay", "file": for the messages
 };
+
+// A served file of a folder: its name, size and modification time.
+struct FolderEntry {
+  std::string name;
+  std::uint64_t bytes = 0;
+  std::int64_t modified_ns = 0;  // since the Unix epoch
+};
+// The folder's served files (names that pass its rule, plain files, no link), newest first by
+// modification time, equal times by name descending; a folder of more than 10,000 entries is
+// read only that far (a listing must stay cheap on the io thread).
+std::vector<FolderEntry> newest_first(const ServedFolder& folder);
+
+// Deletes the folder's served files beyond the newest `keep` (in newest_first's order), but never
+// `spare` (the file just stored: a coarse file clock may date it no later than older ones). A
+// download streaming one of them already goes on to its end, since it reads from a descriptor it
+// holds and an unlinked file lives while it is open; a request after the unlink gets 404. Returns
+// how many it deleted.
+std::size_t keep_newest(const ServedFolder& folder, std::size_t keep, std::string_view spare);
 
 // {"<list_key>":[{"name","bytes","modified_unix_ms","url"}...]}, newest first, at most `limit`.
 websocket_detail::HttpResponse list_folder(const websocket_detail::HttpRequest& request,
