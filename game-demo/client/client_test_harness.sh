@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # Sourced by the client's tests under a virtual X server (screenshot_test.sh, reconnect_test.sh,
-# replay_test.sh, spectate_test.sh): a scratch directory, a server on 127.0.0.1 waited for, the
-# client under Xvfb, and at exit everything they started stopped and the scratch directory gone.
+# replay_test.sh, spectate_test.sh, served_files_test.sh): a scratch directory, a server on
+# 127.0.0.1 waited for, the client under Xvfb, and at exit everything they started stopped and the
+# scratch directory gone.
 
 set -euo pipefail
 

@@ -31,10 +31,13 @@ void LobbyScreen::frame(Ui& ui, int width, int height) {
     ui.outline(column, palette::panel_edge);
     const Box inner{column.x + 12, column.y + 10, column.w - 24, column.h - 20};
     if (i == 0) {
-      // The replays take the lower part of the first column, under the LAN servers.
-      const int shelf_height = inner.h * 2 / 5;
-      player_column(ui, {inner.x, inner.y, inner.w, inner.h - shelf_height - 10});
-      replays_.frame(ui, {inner.x, inner.y + inner.h - shelf_height, inner.w, shelf_height});
+      // The replays, then the server's files, take the lower part of the first column, under the
+      // LAN servers.
+      const int shelf_height = inner.h * 3 / 10;
+      player_column(ui, {inner.x, inner.y, inner.w, inner.h - 2 * shelf_height - 20});
+      replays_.frame(ui,
+                     {inner.x, inner.y + inner.h - 2 * shelf_height - 10, inner.w, shelf_height});
+      files_.frame(ui, {inner.x, inner.y + inner.h - shelf_height, inner.w, shelf_height});
     }
     if (i == 1) rooms_column(ui, inner);
     if (i == 2) room_column(ui, inner);

@@ -38,8 +38,9 @@ struct SessionOptions {
   bool auto_ready = false;
   int auto_start = 0;    // as host, start when this many members are all ready (0: never)
   std::string spectate;  // watch the match of the room with this name once it plays one
-  std::string download_dir = "downloads";  // where replays downloaded from the lobby go
+  std::string download_dir = "downloads";  // where replays and files from the lobby go
   std::string download_replay;  // downloaded as soon as the lobby lists it (scripts, tests)
+  std::string download_file;    // the same for one of the lobby's served files
 };
 
 class LobbySession {

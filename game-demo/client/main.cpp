@@ -201,7 +201,8 @@ int run(const Options& options) {
   if (!options.replay.empty()) return play_replay(options, window.renderer, ui, text);
   LobbySession session(options.session);
   session.start();
-  LobbyScreen lobby_screen(session, options.session.download_dir, options.session.download_replay);
+  LobbyScreen lobby_screen(session, options.session.download_dir, options.session.download_replay,
+                           options.session.download_file);
   std::unique_ptr<GameScreen> game;
   SDL_StartTextInput();
 
@@ -317,11 +318,15 @@ int main(int argc, char** argv) {
   app.add_flag("--lobby-tls", session.lobby_tls.tls, arena::kLobbyTlsHelp);
   app.add_option("--tls-ca-file", session.lobby_tls.ca_file, arena::kTlsCaFileHelp);
   app.add_option("--download-dir", session.download_dir,
-                 "folder for replays downloaded from the lobby's list (created if missing)")
+                 "folder for replays and files downloaded from the lobby's lists (created if "
+                 "missing)")
       ->capture_default_str();
   app.add_option("--download-replay", session.download_replay,
                  "download this replay (NAME.twreplay) as soon as the lobby lists it, as a click "
                  "on it would");
+  app.add_option("--download-file", session.download_file,
+                 "download this file of the server's (--files-dir on the server) as soon as the "
+                 "lobby lists it, as a click on it would");
   app.add_option("--name", session.name,
                  "nickname (letters, digits, _ and -); without it, type one in the window");
   app.add_flag("--lan", session.lan,

@@ -1,4 +1,4 @@
-#include "replay_shelf.hpp"
+#include "download_shelf.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -12,7 +12,7 @@ namespace {
 namespace net = tickwire::net;
 
 constexpr int kRowHeight = 24;
-// The list is small JSON (at most the lobby's max_replays_listed entries).
+// The list is small JSON (at most the lobby's max_replays_listed or max_files_listed entries).
 constexpr std::uint64_t kMaxListBytes = 1024 * 1024;
 
 std::string mebibytes(std::uint64_t bytes) {
@@ -23,10 +23,30 @@ std::string mebibytes(std::uint64_t bytes) {
 
 }  // namespace
 
-std::vector<ReplayListing> parse_replay_list(const std::string& json) {
-  // The lobby's own format ({"replays":[{"name":"...","bytes":N,...},...]}): names carry nothing
-  // to escape, so a scan for the two keys of each entry is enough.
-  std::vector<ReplayListing> replays;
+ShelfKind replay_shelf_kind() {
+  return {.title = "Recent replays",
+          .list_target = "/api/replays",
+          .url_prefix = "/replays/",
+          .is_name = &net::is_replay_file_name,
+          .what = "replay",
+          .none = "none recorded yet",
+          .after_save = ": play it with tickwire-client --replay FILE"};
+}
+
+ShelfKind file_shelf_kind() {
+  return {.title = "Server files",
+          .list_target = "/api/files",
+          .url_prefix = "/files/",
+          .is_name = &net::is_served_file_name,
+          .what = "file",
+          .none = "none offered",
+          .after_save = ""};
+}
+
+std::vector<Listing> parse_listing(const std::string& json, bool (*is_name)(std::string_view)) {
+  // The lobby's own format ({"<key>":[{"name":"...","bytes":N,...},...]}): served names carry
+  // nothing to escape, so a scan for the two keys of each entry is enough.
+  std::vector<Listing> listings;
   constexpr std::string_view kName = "\"name\":\"";
   constexpr std::string_view kBytes = "\"bytes\":";
   std::size_t at = 0;
@@ -34,23 +54,23 @@ std::vector<ReplayListing> parse_replay_list(const std::string& json) {
     at += kName.size();
     const std::size_t end = json.find('"', at);
     if (end == std::string::npos) break;
-    ReplayListing replay;
-    replay.name = json.substr(at, end - at);
+    Listing listing;
+    listing.name = json.substr(at, end - at);
     const std::size_t bytes = json.find(kBytes, end);
     const std::size_t next = json.find(kName, end);
     if (bytes != std::string::npos && bytes < next) {
       std::size_t digit = bytes + kBytes.size();
       while (digit < json.size() && json[digit] >= '0' && json[digit] <= '9' &&
-             replay.bytes < (1ull << 50))
-        replay.bytes = replay.bytes * 10 + static_cast<std::uint64_t>(json[digit++] - '0');
+             listing.bytes < (1ull << 50))
+        listing.bytes = listing.bytes * 10 + static_cast<std::uint64_t>(json[digit++] - '0');
     }
-    if (net::is_replay_file_name(replay.name)) replays.push_back(std::move(replay));
+    if (is_name(listing.name)) listings.push_back(std::move(listing));
     at = end;
   }
-  return replays;
+  return listings;
 }
 
-net::HttpFetchConfig ReplayShelf::fetch_config(std::string target) const {
+net::HttpFetchConfig DownloadShelf::fetch_config(std::string target) const {
   net::HttpFetchConfig config;
   config.host = session_.lobby_host();
   config.port = session_.lobby_port();
@@ -62,8 +82,8 @@ net::HttpFetchConfig ReplayShelf::fetch_config(std::string target) const {
   return config;
 }
 
-void ReplayShelf::start_list() {
-  net::HttpFetchConfig config = fetch_config("/api/replays");
+void DownloadShelf::start_list() {
+  net::HttpFetchConfig config = fetch_config(kind_.list_target);
   config.max_bytes = kMaxListBytes;
   auto fetch = net::HttpFetch::start(config);
   if (!fetch) {
@@ -74,13 +94,13 @@ void ReplayShelf::start_list() {
   listed_from_ = session_.lobby_address();
 }
 
-void ReplayShelf::start_download(const ReplayListing& replay) {
+void DownloadShelf::start_download(const Listing& listing) {
   std::error_code error;
   std::filesystem::create_directories(download_dir_, error);
-  net::HttpFetchConfig config = fetch_config("/replays/" + replay.name);
-  config.save_to = download_dir_ + "/" + replay.name;
+  net::HttpFetchConfig config = fetch_config(kind_.url_prefix + listing.name);
+  config.save_to = download_dir_ + "/" + listing.name;
   auto fetch = net::HttpFetch::start(config);
-  downloading_ = replay.name;
+  downloading_ = listing.name;
   if (!fetch) {
     download_note_ = fetch.error();
     download_failed_ = true;
@@ -91,13 +111,13 @@ void ReplayShelf::start_download(const ReplayListing& replay) {
   download_failed_ = false;
 }
 
-void ReplayShelf::poll(Clock::time_point now) {
+void DownloadShelf::poll(Clock::time_point now) {
   const net::LobbyClient* lobby = session_.lobby();
   const bool reachable = lobby != nullptr && session_.lobby_port() != 0 &&
                          lobby->state() != net::LobbyClientState::disconnected &&
                          lobby->state() != net::LobbyClientState::connecting;
   if (session_.lobby_address() != listed_from_) {
-    replays_.clear();
+    listings_.clear();
     listed_ = false;
     next_list_ = {};
   }
@@ -106,23 +126,29 @@ void ReplayShelf::poll(Clock::time_point now) {
     const net::HttpFetch::Progress progress = list_fetch_->progress();
     if (progress.state != net::HttpFetch::State::running) {
       if (progress.state == net::HttpFetch::State::done) {
-        replays_ = parse_replay_list(list_fetch_->body());
+        listings_ = parse_listing(list_fetch_->body(), kind_.is_name);
         listed_ = true;
         list_error_.clear();
         if (!printed_list_) {
           printed_list_ = true;
-          std::printf("tickwire-client: %zu replay(s) listed by the lobby:", replays_.size());
-          for (const ReplayListing& replay : replays_)
-            std::printf(" %s", replay.name.c_str());
+          std::printf("tickwire-client: %zu %s(s) listed by the lobby:", listings_.size(),
+                      kind_.what.c_str());
+          for (const Listing& listing : listings_)
+            std::printf(" %s", listing.name.c_str());
           std::printf("\n");
           std::fflush(stdout);
         }
-        for (const ReplayListing& replay : replays_) {
-          if (!auto_download_.empty() && replay.name == auto_download_ && !download_) {
+        for (const Listing& listing : listings_) {
+          if (!auto_download_.empty() && listing.name == auto_download_ && !download_) {
             auto_download_.clear();
-            start_download(replay);
+            start_download(listing);
           }
         }
+      } else if (progress.status == 404) {
+        // A lobby without this folder (no --replay-dir, no --files-dir): nothing to list.
+        listings_.clear();
+        listed_ = true;
+        list_error_.clear();
       } else {
         list_error_ = progress.error;
       }
@@ -133,9 +159,8 @@ void ReplayShelf::poll(Clock::time_point now) {
   if (download_) {
     const net::HttpFetch::Progress progress = download_->progress();
     if (progress.state == net::HttpFetch::State::done) {
-      download_note_ = "saved " + download_dir_ + "/" + downloading_ +
-                       ": play it with tickwire-client --replay FILE";
-      std::printf("tickwire-client: replay saved to %s/%s\n", download_dir_.c_str(),
+      download_note_ = "saved " + download_dir_ + "/" + downloading_ + kind_.after_save;
+      std::printf("tickwire-client: %s saved to %s/%s\n", kind_.what.c_str(), download_dir_.c_str(),
                   downloading_.c_str());
       std::fflush(stdout);
       download_.reset();
@@ -147,12 +172,12 @@ void ReplayShelf::poll(Clock::time_point now) {
   }
 }
 
-void ReplayShelf::frame(Ui& ui, const Box& area) {
+void DownloadShelf::frame(Ui& ui, const Box& area) {
   const Clock::time_point now = Clock::now();
   poll(now);
   TextRenderer& text = ui.text();
   int y = area.y;
-  text.draw("Recent replays", area.x, y, palette::accent);
+  text.draw(kind_.title, area.x, y, palette::accent);
   if (ui.button({area.x + area.w - 90, y - 4, 90, 26}, "Refresh", !list_fetch_)) next_list_ = {};
   y += 30;
 
@@ -163,16 +188,16 @@ void ReplayShelf::frame(Ui& ui, const Box& area) {
     y += text.line_height(FontSize::small);
   } else if (!listed_) {
     text.draw("asking the lobby...", area.x, y, palette::text_dim, FontSize::small);
-  } else if (replays_.empty()) {
-    text.draw("none recorded yet", area.x, y, palette::text_dim, FontSize::small);
+  } else if (listings_.empty()) {
+    text.draw(kind_.none, area.x, y, palette::text_dim, FontSize::small);
   }
-  for (const ReplayListing& replay : replays_) {
+  for (const Listing& listing : listings_) {
     if (y + kRowHeight > note_top) break;
     const Box row{area.x, y, area.w, kRowHeight - 2};
-    const bool current = download_ && downloading_ == replay.name;
-    if (ui.list_row(row, current) && !download_) start_download(replay);
-    text.draw(replay.name, row.x + 6, row.y + 3, palette::text, FontSize::small);
-    text.draw_right(mebibytes(replay.bytes), row.x + row.w - 6, row.y + 3, palette::text_dim,
+    const bool current = download_ && downloading_ == listing.name;
+    if (ui.list_row(row, current) && !download_) start_download(listing);
+    text.draw(listing.name, row.x + 6, row.y + 3, palette::text, FontSize::small);
+    text.draw_right(mebibytes(listing.bytes), row.x + row.w - 6, row.y + 3, palette::text_dim,
                     FontSize::small);
     y += kRowHeight;
   }
@@ -201,7 +226,8 @@ void ReplayShelf::frame(Ui& ui, const Box& area) {
       note_y += text.line_height(FontSize::small);
     }
   } else {
-    text.draw("click a replay to download it", area.x, note_y, palette::text_dim, FontSize::small);
+    text.draw("click a " + kind_.what + " to download it", area.x, note_y, palette::text_dim,
+              FontSize::small);
   }
 }
 
