@@ -115,90 +115,86 @@ class TickwireClient final : public Endpoint {
   SinglePeerPoller endpoint_;
 };
 
-template <bool kEncrypted>
-net::Result<std::unique_ptr<ServerEndpoint>> make_server() {
-  net::EnetServerConfig config;
-  config.bind_address = "127.0.0.1";
-  config.port = 0;
-  if (kEncrypted) {
-    config.require_ticket = BenchLobby::get().requirement();
-  } else {
-    config.security = net::SessionSecurity::plaintext_for_development;
+// WebSocket over ws://: the benchmark measures what the ticket session's seal costs, which TLS
+// under both cases would only blur. ENet configs have no such field.
+template <class Config>
+void without_tls(Config& config) {
+  if constexpr (requires { config.transport_security; }) {
+    config.transport_security = net::WebSocketSecurity::insecure_plaintext;
   }
-  auto made = net::make_enet_server(config);
-  if (!made.ok()) return net::Status::error("Tickwire ENet server: " + made.error());
-  return std::unique_ptr<ServerEndpoint>(std::make_unique<TickwireServer>(std::move(*made)));
 }
 
-template <bool kEncrypted>
-net::Result<std::unique_ptr<Endpoint>> make_client(std::uint16_t port) {
-  net::EnetClientConfig config;
-  if (kEncrypted) {
-    net::IssuedTicket issued = BenchLobby::get().ticket();
-    config.join_ticket = std::move(issued.ticket);
-    config.session_keys = issued.keys;
+// The factories of one Tickwire transport, for the benchmark's two roles: `kMakeServer` and
+// `kMakeClient` are make_enet_server/client or make_websocket_server/client, `kName` names the
+// transport in errors, and `kEncrypted` chooses a ticketed session or plaintext.
+template <class ServerConfig, class ClientConfig, auto kMakeServer, auto kMakeClient,
+          const char* kName, bool kEncrypted>
+struct TickwireFactories {
+  static net::Result<std::unique_ptr<ServerEndpoint>> server() {
+    ServerConfig config;
+    config.bind_address = "127.0.0.1";
+    config.port = 0;
+    without_tls(config);
+    if (kEncrypted) {
+      config.require_ticket = BenchLobby::get().requirement();
+    } else {
+      config.security = net::SessionSecurity::plaintext_for_development;
+    }
+    auto made = kMakeServer(config);
+    if (!made.ok()) return net::Status::error(std::string(kName) + " server: " + made.error());
+    return std::unique_ptr<ServerEndpoint>(std::make_unique<TickwireServer>(std::move(*made)));
   }
-  config.server_host = "127.0.0.1";
-  config.server_port = port;
-  config.connect_timeout_ms =
-      static_cast<std::uint32_t>(std::chrono::milliseconds(kConnectTimeout).count());
-  auto made = net::make_enet_client(config);
-  if (!made.ok()) return net::Status::error("Tickwire ENet client: " + made.error());
-  auto client = std::make_unique<TickwireClient>(std::move(*made));
-  if (net::Status status = client->connect(); !status.ok()) return status;
-  return std::unique_ptr<Endpoint>(std::move(client));
-}
+
+  static net::Result<std::unique_ptr<Endpoint>> client(std::uint16_t port) {
+    ClientConfig config;
+    without_tls(config);
+    if (kEncrypted) {
+      net::IssuedTicket issued = BenchLobby::get().ticket();
+      config.join_ticket = std::move(issued.ticket);
+      config.session_keys = issued.keys;
+    }
+    config.server_host = "127.0.0.1";
+    config.server_port = port;
+    config.connect_timeout_ms =
+        static_cast<std::uint32_t>(std::chrono::milliseconds(kConnectTimeout).count());
+    auto made = kMakeClient(config);
+    if (!made.ok()) return net::Status::error(std::string(kName) + " client: " + made.error());
+    auto client = std::make_unique<TickwireClient>(std::move(*made));
+    if (net::Status status = client->connect(); !status.ok()) return status;
+    return std::unique_ptr<Endpoint>(std::move(client));
+  }
+};
+
+constexpr char kEnetName[] = "Tickwire ENet";
+constexpr char kWebSocketName[] = "Tickwire WebSocket";
 
 template <bool kEncrypted>
-net::Result<std::unique_ptr<ServerEndpoint>> make_websocket_server() {
-  net::WebSocketServerConfig config;
-  config.bind_address = "127.0.0.1";
-  config.port = 0;
-  if (kEncrypted) {
-    config.require_ticket = BenchLobby::get().requirement();
-  } else {
-    config.security = net::SessionSecurity::plaintext_for_development;
-  }
-  auto made = net::make_websocket_server(config);
-  if (!made.ok()) return net::Status::error("Tickwire WebSocket server: " + made.error());
-  return std::unique_ptr<ServerEndpoint>(std::make_unique<TickwireServer>(std::move(*made)));
-}
-
+using EnetFactories =
+    TickwireFactories<net::EnetServerConfig, net::EnetClientConfig, &net::make_enet_server,
+                      &net::make_enet_client, kEnetName, kEncrypted>;
 template <bool kEncrypted>
-net::Result<std::unique_ptr<Endpoint>> make_websocket_client(std::uint16_t port) {
-  net::WebSocketClientConfig config;
-  if (kEncrypted) {
-    net::IssuedTicket issued = BenchLobby::get().ticket();
-    config.join_ticket = std::move(issued.ticket);
-    config.session_keys = issued.keys;
-  }
-  config.server_host = "127.0.0.1";
-  config.server_port = port;
-  config.connect_timeout_ms =
-      static_cast<std::uint32_t>(std::chrono::milliseconds(kConnectTimeout).count());
-  auto made = net::make_websocket_client(config);
-  if (!made.ok()) return net::Status::error("Tickwire WebSocket client: " + made.error());
-  auto client = std::make_unique<TickwireClient>(std::move(*made));
-  if (net::Status status = client->connect(); !status.ok()) return status;
-  return std::unique_ptr<Endpoint>(std::move(client));
-}
+using WebSocketFactories =
+    TickwireFactories<net::WebSocketServerConfig, net::WebSocketClientConfig,
+                      &net::make_websocket_server, &net::make_websocket_client, kWebSocketName,
+                      kEncrypted>;
 
 }  // namespace
 
 TransportUnderTest tickwire_websocket_transport() {
-  return {"WebSocket enc", &make_websocket_server<true>, &make_websocket_client<true>};
+  return {"WebSocket enc", &WebSocketFactories<true>::server, &WebSocketFactories<true>::client};
 }
 
 TransportUnderTest tickwire_websocket_plaintext_transport() {
-  return {"WebSocket plain", &make_websocket_server<false>, &make_websocket_client<false>};
+  return {"WebSocket plain", &WebSocketFactories<false>::server,
+          &WebSocketFactories<false>::client};
 }
 
 TransportUnderTest tickwire_enet_transport() {
-  return {"Tickwire enc", &make_server<true>, &make_client<true>};
+  return {"Tickwire enc", &EnetFactories<true>::server, &EnetFactories<true>::client};
 }
 
 TransportUnderTest tickwire_plaintext_transport() {
-  return {"Tickwire plain", &make_server<false>, &make_client<false>};
+  return {"Tickwire plain", &EnetFactories<false>::server, &EnetFactories<false>::client};
 }
 
 }  // namespace tickwire::bench
