@@ -23,6 +23,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <type_traits>
 
 #include "websocket/tls_context.hpp"
 
@@ -120,17 +121,30 @@ class Fetch final : public HttpFetch {
 
   std::string partial_path() const { return config_.save_to + ".part"; }
 
-  // Runs the io_context until `done` is set by the operation's handler; false if it stopped
-  // (cancelled) first.
+  // What an asynchronous operation's handler was called with: its error and, for reads and
+  // writes, the bytes moved.
+  struct Outcome {
+    beast::error_code ec;
+    std::size_t bytes = 0;
+  };
+
+  // Starts an operation, `start(handler)`, and runs the io_context until its handler is called,
+  // at most stall_timeout_ms of silence; nothing if the fetch was cancelled first.
   template <class Start>
-  bool wait(beast::tcp_stream& socket, Start start) {
-    bool done = false;
+  std::optional<Outcome> await(beast::tcp_stream& socket, Start start) {
+    std::optional<Outcome> outcome;
     socket.expires_after(std::chrono::milliseconds(config_.stall_timeout_ms));
-    start(done);
+    start([&outcome](beast::error_code ec, const auto&... results) {
+      outcome = Outcome{ec};
+      if constexpr (sizeof...(results) == 1 &&
+                    (std::is_integral_v<std::remove_cvref_t<decltype(results)>> && ...)) {
+        outcome->bytes = (results, ...);
+      }
+    });
     io_.restart();
-    while (!done && !cancelled_ && io_.run_one() > 0) {
+    while (!outcome && !cancelled_ && io_.run_one() > 0) {
     }
-    return done;
+    return outcome;
   }
 
   template <class Request>
@@ -147,18 +161,14 @@ class Fetch final : public HttpFetch {
   template <class Stream>
   std::string read_answer_header(Stream& stream, beast::flat_buffer& buffer,
                                  std::optional<http::response_parser<http::buffer_body>>& parser) {
-    beast::error_code ec;
     parser.emplace();
     parser->body_limit(config_.max_bytes);
-    if (!wait(lowest(stream), [&](bool& done) {
-          http::async_read_header(stream, buffer, *parser, [&](beast::error_code e, std::size_t) {
-            ec = e;
-            done = true;
-          });
-        }))
-      return "cancelled";
-    if (ec == http::error::body_limit) return "the answer is larger than max_bytes";
-    if (ec) return "no answer: " + ec.message();
+    const auto read = await(lowest(stream), [&](auto handler) {
+      http::async_read_header(stream, buffer, *parser, std::move(handler));
+    });
+    if (!read) return "cancelled";
+    if (read->ec == http::error::body_limit) return "the answer is larger than max_bytes";
+    if (read->ec) return "no answer: " + read->ec.message();
     return {};
   }
 
@@ -182,30 +192,22 @@ class Fetch final : public HttpFetch {
       progress_.to_send = request.body().size();
     }
     http::request_serializer<http::file_body> serializer{request};
-    if (!wait(lowest(stream), [&](bool& done) {
-          http::async_write_header(stream, serializer, [&](beast::error_code e, std::size_t) {
-            ec = e;
-            done = true;
-          });
-        }))
-      return "cancelled";
-    if (ec) return "cannot send the request: " + ec.message();
+    const auto sent = await(lowest(stream), [&](auto handler) {
+      http::async_write_header(stream, serializer, std::move(handler));
+    });
+    if (!sent) return "cancelled";
+    if (sent->ec) return "cannot send the request: " + sent->ec.message();
     if (std::string error = read_answer_header(stream, buffer, parser); !error.empty())
       return error;
     if (parser->get().result() != http::status::continue_) return {};
     while (!serializer.is_done()) {
-      std::size_t wrote = 0;
-      if (!wait(lowest(stream), [&](bool& done) {
-            http::async_write_some(stream, serializer, [&](beast::error_code e, std::size_t n) {
-              ec = e;
-              wrote = n;
-              done = true;
-            });
-          }))
-        return "cancelled";
-      if (ec) return "the upload broke off: " + ec.message();
+      const auto wrote = await(lowest(stream), [&](auto handler) {
+        http::async_write_some(stream, serializer, std::move(handler));
+      });
+      if (!wrote) return "cancelled";
+      if (wrote->ec) return "the upload broke off: " + wrote->ec.message();
       std::lock_guard lock(mutex_);
-      progress_.sent += wrote;
+      progress_.sent += wrote->bytes;
     }
     return read_answer_header(stream, buffer, parser);
   }
@@ -225,16 +227,12 @@ class Fetch final : public HttpFetch {
     if (cancelled_) return "cancelled";
     if (ec) return "cannot resolve " + config_.host + ": " + ec.message();
 
-    if (!wait(socket, [&](bool& done) {
-          socket.async_connect(endpoints, [&](beast::error_code e, const tcp::endpoint&) {
-            ec = e;
-            done = true;
-          });
-        }))
-      return "cancelled";
-    if (ec) {
+    const auto connected =
+        await(socket, [&](auto handler) { socket.async_connect(endpoints, std::move(handler)); });
+    if (!connected) return "cancelled";
+    if (connected->ec) {
       return "cannot connect to " + config_.host + ":" + std::to_string(config_.port) + ": " +
-             ec.message();
+             connected->ec.message();
     }
     if constexpr (!std::is_same_v<Stream, beast::tcp_stream>) {
       const std::string& name =
@@ -242,14 +240,11 @@ class Fetch final : public HttpFetch {
       if (!websocket_detail::expect_server_name(stream.native_handle(), name)) {
         return "TLS: cannot check the server's name " + name;
       }
-      if (!wait(socket, [&](bool& done) {
-            stream.async_handshake(asio::ssl::stream_base::client, [&](beast::error_code e) {
-              ec = e;
-              done = true;
-            });
-          }))
-        return "cancelled";
-      if (ec) return "TLS handshake failed: " + ec.message();
+      const auto shaken = await(socket, [&](auto handler) {
+        stream.async_handshake(asio::ssl::stream_base::client, std::move(handler));
+      });
+      if (!shaken) return "cancelled";
+      if (shaken->ec) return "TLS handshake failed: " + shaken->ec.message();
     }
 
     beast::flat_buffer buffer;
@@ -257,14 +252,10 @@ class Fetch final : public HttpFetch {
     if (config_.upload_from.empty()) {
       http::request<http::empty_body> request{http::verb::get, config_.target, 11};
       set_common_fields(request);
-      if (!wait(socket, [&](bool& done) {
-            http::async_write(stream, request, [&](beast::error_code e, std::size_t) {
-              ec = e;
-              done = true;
-            });
-          }))
-        return "cancelled";
-      if (ec) return "cannot send the request: " + ec.message();
+      const auto sent = await(
+          socket, [&](auto handler) { http::async_write(stream, request, std::move(handler)); });
+      if (!sent) return "cancelled";
+      if (sent->ec) return "cannot send the request: " + sent->ec.message();
       if (std::string error = read_answer_header(stream, buffer, parser); !error.empty())
         return error;
     } else if (std::string error = upload(stream, buffer, parser); !error.empty()) {
@@ -287,13 +278,11 @@ class Fetch final : public HttpFetch {
     while (!parser->is_done()) {
       parser->get().body().data = chunk.data();
       parser->get().body().size = chunk.size();
-      if (!wait(socket, [&](bool& done) {
-            http::async_read_some(stream, buffer, *parser, [&](beast::error_code e, std::size_t) {
-              ec = e;
-              done = true;
-            });
-          }))
-        return "cancelled";
+      const auto read = await(socket, [&](auto handler) {
+        http::async_read_some(stream, buffer, *parser, std::move(handler));
+      });
+      if (!read) return "cancelled";
+      ec = read->ec;
       if (ec == http::error::need_buffer) ec = {};
       if (ec == http::error::body_limit) return "the answer is larger than max_bytes";
       if (ec) return "the download broke off: " + ec.message();
