@@ -170,17 +170,23 @@ void LobbyService::register_game_server(const Request& request,
                                    std::to_string(config_.max_game_server_capacity) + ")");
   }
   registration_backoff_.succeed(request.session.address);
-  if (!request.session.game_server.empty() && request.session.game_server != address) {
-    state_.remove_game_server(request.session.game_server);
+  std::string replaced;
+  if (request.session.game_server != address) {
+    replaced = std::exchange(request.session.game_server, address);
   }
-  request.session.game_server = address;
-  state_.put_game_server({.address = address,
-                          .websocket_address = websocket_address,
-                          .capacity = registration.capacity(),
-                          .seal_key = seal_key,
-                          .lease_expires_unix_ms = lease_from(unix_time_ms()),
-                          .connected = true});
-  reply(request, ok_reply(request.id));
+  on_state(
+      request.peer,
+      [replaced, server = GameServerInfo{.address = address,
+                                         .websocket_address = websocket_address,
+                                         .capacity = registration.capacity(),
+                                         .seal_key = seal_key,
+                                         .lease_expires_unix_ms = lease_from(unix_time_ms()),
+                                         .connected = true}](LobbyState& state) {
+        if (!replaced.empty()) state.remove_game_server(replaced);
+        state.put_game_server(server);
+        return true;
+      },
+      [this, answer = answer_of(request)](bool) { reply(answer, ok_reply(answer.id)); });
 }
 
 }  // namespace tickwire::net::lobby_detail

@@ -224,6 +224,9 @@ class InMemoryLobbyState final : public LobbyState {
     return it->second.history;
   }
 
+  // Its calls take a mutex held for microseconds: the lobby makes them on its own thread.
+  bool may_block() const override { return false; }
+
   std::uint64_t version() const override {
     std::lock_guard lock(mutex_);
     return version_;

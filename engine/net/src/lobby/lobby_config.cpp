@@ -120,6 +120,12 @@ Status LobbyConfig::validate() const {
                "use >= 300 (renewed every third of it: 15000 in production)");
   }
   if (stall_ms < 100) return bad("stall_ms", std::to_string(stall_ms), "use >= 100");
+  if (state_workers < 1 || state_workers > 64) {
+    return bad("state_workers", std::to_string(state_workers), "use 1..64");
+  }
+  if (max_queued_requests < 1 || max_queued_requests > 4096) {
+    return bad("max_queued_requests", std::to_string(max_queued_requests), "use 1..4096");
+  }
   if (http_burst < 1) return bad("http_burst", std::to_string(http_burst), "use >= 1");
   if (max_replays_listed < 1 || max_replays_listed > 1000) {
     return bad("max_replays_listed", std::to_string(max_replays_listed), "use 1..1000");
@@ -145,6 +151,9 @@ Status LobbyConfig::validate() const {
   }
   if (max_upload_bytes < 1024 || max_upload_bytes > (16ull << 30)) {
     return bad("max_upload_bytes", std::to_string(max_upload_bytes), "use 1024..17179869184");
+  }
+  if (keep_replays > 1'000'000) {
+    return bad("keep_replays", std::to_string(keep_replays), "use 0 (keep all)..1000000");
   }
   if (!(http_requests_per_second > 0)) {
     return bad("http_requests_per_second", std::to_string(http_requests_per_second), "use > 0");

@@ -21,6 +21,7 @@ LobbyCounters LobbyMetrics::snapshot() const {
   out.disconnected_flooding = disconnected_flooding.load();
   out.disconnected_slow = disconnected_slow.load();
   out.disconnected_no_hello = disconnected_no_hello.load();
+  out.disconnected_request_queue_full = disconnected_request_queue_full.load();
   out.registration_unknown_key = registration_unknown_key.load();
   out.registration_bad_signature = registration_bad_signature.load();
   out.registration_no_challenge = registration_no_challenge.load();
@@ -39,6 +40,7 @@ LobbyCounters LobbyMetrics::snapshot() const {
   out.upload_bad_request = upload_bad_request.load();
   out.upload_exists = upload_exists.load();
   out.upload_cut = upload_cut.load();
+  out.replays_pruned = replays_pruned.load();
   return out;
 }
 
@@ -80,6 +82,7 @@ std::string render_prometheus(const LobbyCounters& c) {
       {"flooding", c.disconnected_flooding},
       {"slow_reader", c.disconnected_slow},
       {"no_hello", c.disconnected_no_hello},
+      {"request_queue_full", c.disconnected_request_queue_full},
       {"oversize", c.transport_dropped_oversize},
       {"bad_framing", c.transport_dropped_malformed},
       {"connection_rate", c.transport_rate_limited},
@@ -111,6 +114,9 @@ std::string render_prometheus(const LobbyCounters& c) {
       {"cut", c.upload_cut},
   };
   out.samples_by("reason", uploads);
+  out.counter("tickwire_lobby_replays_pruned_total",
+              "Replays deleted as older than the newest keep_replays after an upload.",
+              c.replays_pruned);
   return out.text();
 }
 

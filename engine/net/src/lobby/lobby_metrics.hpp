@@ -27,6 +27,7 @@ struct LobbyMetrics {
   std::atomic<std::uint64_t> disconnected_flooding{0};
   std::atomic<std::uint64_t> disconnected_slow{0};
   std::atomic<std::uint64_t> disconnected_no_hello{0};
+  std::atomic<std::uint64_t> disconnected_request_queue_full{0};
   std::atomic<std::uint64_t> registration_unknown_key{0};
   std::atomic<std::uint64_t> registration_bad_signature{0};
   std::atomic<std::uint64_t> registration_no_challenge{0};
@@ -45,6 +46,7 @@ struct LobbyMetrics {
   std::atomic<std::uint64_t> upload_bad_request{0};
   std::atomic<std::uint64_t> upload_exists{0};
   std::atomic<std::uint64_t> upload_cut{0};
+  std::atomic<std::uint64_t> replays_pruned{0};
 
   // Everything but players and rooms, which come from the state.
   LobbyCounters snapshot() const;

@@ -61,6 +61,8 @@ WebSocketClose websocket_close_for(lobby_detail::CloseReason reason) {
       return {DisconnectReason::refused, code::policy_violation, true};
     case CloseReason::resumed_elsewhere:
       return {DisconnectReason::kicked, code::normal, true};
+    case CloseReason::request_queue_full:
+      return {DisconnectReason::rate_limited, code::policy_violation, false};
   }
   return {DisconnectReason::refused, code::policy_violation, true};
 }
@@ -146,18 +148,27 @@ struct LobbyServer::Impl {
     std::lock_guard lock(snapshot_mutex);
     return latest;
   }
-  // On the lobby's thread, when the state's rooms may have changed.
-  void refresh_snapshot() {
+  // On the lobby's thread, when the state's rooms may have changed: read by a state operation
+  // (on a state worker when the state may block), one at a time.
+  void refresh_snapshot(LobbyService& service) {
     const std::uint64_t version = state->version();
-    if (snapshot_made && version == snapshot_version) return;
+    if (snapshot_running || (snapshot_made && version == snapshot_version)) return;
+    snapshot_running = true;
     RoomFilter all;
     all.limit = config.max_rooms;
-    Snapshot made{std::make_shared<const std::vector<RoomInfo>>(state->list_rooms(all)),
-                  state->player_count()};
-    snapshot_version = version;
-    snapshot_made = true;
-    std::lock_guard lock(snapshot_mutex);
-    latest = std::move(made);
+    service.on_state(
+        kInvalidPeer,
+        [all](LobbyState& read) {
+          return Snapshot{std::make_shared<const std::vector<RoomInfo>>(read.list_rooms(all)),
+                          read.player_count()};
+        },
+        [this, version](Snapshot made) {
+          snapshot_running = false;
+          snapshot_version = version;
+          snapshot_made = true;
+          std::lock_guard lock(snapshot_mutex);
+          latest = std::move(made);
+        });
   }
 
   // The state's subscription: any thread queues, the lobby's thread delivers.
@@ -171,7 +182,7 @@ struct LobbyServer::Impl {
     server->wake();
   }
   void deliver_queued(LobbyService& service) {
-    while (true) {
+    while (!service.delivering()) {
       std::vector<Broadcast> queued;
       {
         std::lock_guard lock(inbox_mutex);
@@ -184,13 +195,16 @@ struct LobbyServer::Impl {
   }
 
   void run() {
-    LobbyService service(config, *state, tickets, *output, metrics);
+    LobbyService service(config, *state, tickets, *output, metrics, [this] { server->wake(); });
     auto next_tick = std::chrono::steady_clock::now();
     Event event;
     while (!stopping.load()) {
       heartbeat_ms = steady_now_ms();
+      // What the state workers finished: answers, and the requests that waited for them. Once
+      // a turn: what they start finishes in a later one, after the network had its turn.
+      service.run_completions();
       deliver_queued(service);
-      refresh_snapshot();
+      refresh_snapshot(service);
       bool any = server->poll(event, kPollWait);
       while (any) {
         const auto now = std::chrono::steady_clock::now();
@@ -210,9 +224,10 @@ struct LobbyServer::Impl {
         }
         event.payload.reset();
         // What the event published goes out before the next event is handled, as it would if
-        // the state delivered at once: a player's own chat line reaches them before the answer
-        // to their next request.
+        // the state delivered at once: with the in-memory state a player's own chat line
+        // reaches them before the answer to their next request.
         deliver_queued(service);
+        service.run_completions();
         any = !stopping.load() && server->poll(event, std::chrono::milliseconds(0));
       }
       for (const std::uint64_t match : take(began_matches))
@@ -261,9 +276,10 @@ struct LobbyServer::Impl {
   std::vector<Broadcast> inbox;
   mutable std::mutex snapshot_mutex;
   Snapshot latest;
-  // The lobby's thread's: the version() `latest` was made at.
+  // The lobby's thread's: the version() `latest` was made at, and whether a refresh is running.
   std::uint64_t snapshot_version = 0;
   bool snapshot_made = false;
+  bool snapshot_running = false;
   lobby_detail::LobbyMetrics metrics;
   std::unique_ptr<websocket_detail::WebSocketServerTransport> server;
   std::unique_ptr<TransportOutput> output;

@@ -1,15 +1,28 @@
 #pragma once
 // The lobby's rules: sessions and players, rooms, chat, presence, ready-up, match start and
 // reconnection. Socket-free: it takes transport events in and sends through LobbyOutput, so the
-// rules are the same whatever carries them. Runs on one thread (the lobby's).
+// rules are the same whatever carries them. Runs on one thread (the lobby's), which alone touches
+// its maps (sessions, players, per-address counts).
+//
+// Calls to the state: a request is a prepare step on the lobby's thread (it reads the maps and
+// copies what the state needs), a state operation (on_state: a closure given the LobbyState,
+// run on a state worker when the state may block), and a completion back on the lobby's thread
+// (it updates the maps and answers). While a connection's request is with the state its next
+// messages (and its disconnect) wait in its own queue, so that its requests are answered in
+// order; other connections go on. Timers and deliveries run their state reads the same way, one
+// of each kind at a time. With the in-memory state the operation and its completion run at once.
 
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
+#include <tuple>
+#include <type_traits>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -21,6 +34,7 @@
 #include "lobby/rate_limiter.hpp"
 #include "lobby/registration_backoff.hpp"
 #include "lobby/registration_statement.hpp"
+#include "lobby/state_workers.hpp"
 #include "log/log_limiter.hpp"
 #include "tickwire/net/join_ticket.hpp"
 #include "tickwire/net/lobby.hpp"
@@ -37,6 +51,7 @@ enum class CloseReason : std::uint8_t {
   slow_reader,           // does not read: its send queue is full
   registration_refused,  // a game server's registration was refused (or its address is locked out)
   resumed_elsewhere,     // its player resumed on another connection with this session's token
+  request_queue_full,    // sent over max_queued_requests requests without waiting for answers
 };
 
 std::string_view to_string(CloseReason reason);
@@ -74,9 +89,10 @@ class LobbyService {
   // How often on_tick() looks for stuck matches (a scan of the rooms in a match).
   static constexpr std::chrono::milliseconds kMatchCheckInterval{250};
 
-  // Every reference must outlive the service.
+  // Every reference must outlive the service. `wake` ends the lobby thread's wait for network
+  // input (a state worker calls it when a completion is ready for run_completions()).
   LobbyService(const LobbyConfig& config, LobbyState& state, const JoinTicketIssuer& tickets,
-               LobbyOutput& output, LobbyMetrics& metrics);
+               LobbyOutput& output, LobbyMetrics& metrics, std::function<void()> wake);
 
   // `address`: the connection's IP address, for the per-address limits.
   void on_connected(PeerId peer, std::string address, Clock::time_point now);
@@ -89,10 +105,10 @@ class LobbyService {
   // ran out.
   void on_tick(Clock::time_point now);
   // The match is over (its game server said so, or the lobby found it stuck): its room returns
-  // to the lobby and its members are told why. False if no room plays it.
-  bool end_match(std::uint64_t match_id, MatchEndReason reason);
-  // A player reached the match's game server. False if no room plays it.
-  bool match_began(std::uint64_t match_id);
+  // to the lobby and its members are told why (nothing happens if no room plays it).
+  void end_match(std::uint64_t match_id, MatchEndReason reason);
+  // A player reached the match's game server (nothing happens if no room plays it).
+  void match_began(std::uint64_t match_id);
   // Sends Broadcasts of the state's fan-out, in order, to the local players each is for. The
   // lobby's thread calls it with what the state's subscription queued (never from inside the
   // state's call). A room's members are read from the state once for the whole batch, not once
@@ -100,11 +116,33 @@ class LobbyService {
   // arrive many to a batch. The read is made after every broadcast of the batch was published,
   // so it is as current for the first as a read per broadcast would be.
   void deliver(std::span<const Broadcast> broadcasts);
+  // A batch of deliver() waits for its rooms' members from the state: the next batch waits too
+  // (broadcasts are delivered in order).
+  bool delivering() const { return delivering_; }
+  // On the lobby's thread: finishes the state operations that are done (their answers, their
+  // sessions' next requests). True if any was.
+  bool run_completions() { return workers_.run_completions() > 0; }
+
+  // Runs `op(LobbyState&)` (on a state worker, when the state may block), then `done(result)` on
+  // the lobby's thread. `owner`: the connection whose request it is (kInvalidPeer for none): its
+  // later messages wait until `done` has run.
+  template <typename Op, typename Done>
+  void on_state(PeerId owner, Op op, Done done);
 
  private:
+  // A message that arrived while its connection's previous request was with the state.
+  struct QueuedMessage {
+    std::vector<std::byte> bytes;
+    bool text = false;
+    Clock::time_point arrived;
+  };
   struct Session {
     Session(const LobbyConfig& config, Clock::time_point now);
-    PlayerId player = 0;  // 0 until Hello
+    // State operations of this connection's request not finished yet, and what waits for them.
+    std::size_t in_flight = 0;
+    std::deque<QueuedMessage> waiting;
+    bool disconnect_waiting = false;  // its connection closed: handled once nothing is in flight
+    PlayerId player = 0;              // 0 until Hello
     Clock::time_point hello_deadline;
     std::string address;  // the client's IP address
     bool json = false;    // the client last spoke JSON: answer it in JSON
@@ -132,6 +170,21 @@ class LobbyService {
     Clock::time_point now;
   };
 
+  // Whom a completion answers: the request's connection and id.
+  struct Answer {
+    PeerId peer;
+    std::uint64_t id;
+  };
+  static Answer answer_of(const Request& request) { return {request.peer, request.id}; }
+
+  // A message of a connection with nothing in flight: decoded, checked and dispatched.
+  void handle_message(PeerId peer, Session& session, std::span<const std::byte> message, bool text,
+                      Clock::time_point now);
+  // A state operation of `owner`'s ended: handles what waited for it (session_queue.cpp).
+  void finish_state(PeerId owner);
+  void drain(PeerId peer);
+  // The connection is gone: its player drops (or waits for their resume), its session goes.
+  void disconnect(PeerId peer);
   void dispatch(const Request& request);
   void hello(const Request& request, const wire::Hello& hello);
   void resume(const Request& request, const std::string& token);
@@ -166,11 +219,23 @@ class LobbyService {
   // Ends every match that is stuck: no player reached it by match_join_deadline_ms, or its game
   // server's lease ran out (matches_stuck.cpp).
   void end_stuck_matches(std::uint64_t now_unix_ms);
+  // Tells the room its match ended.
+  void publish_match_end(std::uint64_t match_id, RoomId room, MatchEndReason reason);
   // A registered server's lease, renewed until then.
   std::uint64_t lease_from(std::uint64_t now_unix_ms) const;
 
-  // Takes `player` out of `room` and tells the room (`kind`: left or kicked), and who is host now.
-  void remove_from_room(RoomId room, const MemberInfo& member, wire::PresenceKind kind);
+  // A player's removal from a room, done in the state (remove_in_state, on a state worker): the
+  // member as the room had them (nothing if they were not in it) and the room before and after.
+  struct Removal {
+    std::optional<MemberInfo> member;
+    LobbyPlayerId host_before = 0;
+    std::optional<RoomInfo> after;
+    bool closed = false;  // the room closed (they were its last member)
+  };
+  static Removal remove_in_state(LobbyState& state, RoomId room, PlayerId player);
+  // What follows a removal on the lobby's thread: the room is told (`kind`: left or kicked) and
+  // who is host now; a closed room no longer counts for its creator's address.
+  void after_removal(RoomId room, const Removal& removal, wire::PresenceKind kind);
   // Renews the leases of the nicknames and resume records of this process's players (at most
   // every third of nickname_lease_ms).
   void renew_leases(Clock::time_point now);
@@ -180,8 +245,9 @@ class LobbyService {
   // The nickname lease of a connected player: past their record's deadline, so that the
   // nickname outlives the seat it names.
   std::uint64_t live_nickname_lease(std::uint64_t now_unix_ms) const;
-  // Writes the player's record again after their room changed (no-op without resume grace).
-  void update_record(PlayerId id, const Player& player);
+  // Writes the player's record again after their room changed (no-op without resume grace), in
+  // the state: the caller's state operation does it.
+  void update_record(LobbyState& state, PlayerId id, const Player& player) const;
   // Ends this process's session of `player` whose token is `token`, if it has it: its player
   // resumed elsewhere. Nothing is dropped or freed: the seat and nickname are the new session's.
   // `counted_here`: the resume is on this process, which moves the nickname's per-address count
@@ -190,8 +256,14 @@ class LobbyService {
 
   // Answers the request; an answer too large to send becomes a reply_too_large error.
   void reply(const Request& request, const MessageBytes& message,
-             const std::string* json = nullptr);
-  void fail(const Request& request, wire::ErrorCode code, std::string message);
+             const std::string* json = nullptr) {
+    reply(answer_of(request), message, json);
+  }
+  void fail(const Request& request, wire::ErrorCode code, std::string message) {
+    fail(answer_of(request), code, std::move(message));
+  }
+  void reply(const Answer& answer, const MessageBytes& message, const std::string* json = nullptr);
+  void fail(const Answer& answer, wire::ErrorCode code, std::string message);
   // A frame that did not decode: an error reply that says why, then the close (at once, or after
   // max_malformed_frames of them).
   void reject(PeerId peer, Session& session, DecodeError error);
@@ -201,7 +273,7 @@ class LobbyService {
   // The same message to several connections that speak the same language (`text`: JSON).
   void deliver_one(const Broadcast& broadcast);
   // The room's state as read once for the batch deliver() is sending (nothing if it is gone).
-  const std::optional<RoomInfo>& batch_room(RoomId id);
+  const std::optional<RoomInfo>& batch_room(RoomId id) const;
   void send_many(std::span<const PeerId> peers, std::span<const std::byte> bytes, bool text);
   void close(PeerId peer, CloseReason reason);
   // A line in the log for a request refused by a per-address cap (`limit`: the config field).
@@ -212,12 +284,18 @@ class LobbyService {
   // make(least) does not fit.
   MessageBytes fit(const Session& session, std::size_t count, std::size_t least,
                    const std::function<MessageBytes(std::size_t)>& make, std::string& json);
+  // fit() for the connection `peer`, in its language; null if it is gone.
+  MessageBytes fit(PeerId peer, std::size_t count, std::size_t least,
+                   const std::function<MessageBytes(std::size_t)>& make, std::string& json);
   // The room's chat history as a joining player gets it: the newest lines within
   // chat_history_bytes.
-  std::vector<ChatEntry> history_for_join(RoomId room) const;
+  std::vector<ChatEntry> history_for_join(LobbyState& state, RoomId room) const;
 
   Player* player_of(const Session& session);
-  std::optional<MemberInfo> member_of(RoomId room, PlayerId player) const;
+  // The player whose connection `peer` is, if it still is (a completion's: the player may have
+  // resumed elsewhere meanwhile).
+  Player* player_at(PeerId peer);
+  static std::optional<MemberInfo> member_in(const std::optional<RoomInfo>& room, PlayerId player);
   static void count_down(std::unordered_map<std::string, std::size_t>& counts,
                          const std::string& address);
   std::string new_resume_token();
@@ -233,6 +311,11 @@ class LobbyService {
   std::unordered_map<PlayerId, Player> players_;
   Clock::time_point next_match_check_{};
   Clock::time_point next_nickname_renewal_{};
+  // A timer's state operation is running: the timer waits for it rather than pile up.
+  bool resume_check_running_ = false;
+  bool match_check_running_ = false;
+  bool renewal_running_ = false;
+  bool delivering_ = false;  // a batch of deliver() waits for its rooms
   // Per client address, what it holds of what everyone shares: open rooms its players created,
   // nicknames its players hold (connected or within their grace). Only addresses holding some.
   std::unordered_map<std::string, std::size_t> rooms_by_address_;
@@ -252,6 +335,26 @@ class LobbyService {
   std::array<detail::LogLimiter, 7> close_log_;  // by CloseReason
   detail::LogLimiter registration_log_;          // refused game-server registrations
   detail::LogLimiter address_limit_log_;         // per-address caps reached
+  // Last: destroyed first, its threads joined before what their completions use goes.
+  StateWorkers workers_;
 };
+
+template <typename Op, typename Done>
+void LobbyService::on_state(PeerId owner, Op op, Done done) {
+  using Result = std::invoke_result_t<Op&, LobbyState&>;
+  if (!workers_.asynchronous()) {
+    done(op(state_));
+    return;
+  }
+  if (const auto it = sessions_.find(owner); it != sessions_.end()) ++it->second.in_flight;
+  workers_.run([this, owner, op = std::move(op),
+                done = std::move(done)](LobbyState& state) mutable -> StateWorkers::Completion {
+    auto result = std::make_shared<Result>(op(state));
+    return [this, owner, done = std::move(done), result = std::move(result)]() mutable {
+      done(std::move(*result));
+      finish_state(owner);
+    };
+  });
+}
 
 }  // namespace tickwire::net::lobby_detail

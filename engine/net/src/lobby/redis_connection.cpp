@@ -26,6 +26,30 @@ void append(redisContext* context, const RedisCommand& command) {
 
 }  // namespace
 
+RedisConnectionPool::RedisConnectionPool(const RedisEndpoint& endpoint, std::size_t size,
+                                         std::atomic<std::uint64_t>* round_trips) {
+  for (std::size_t i = 0; i < size; ++i) {
+    connections_.push_back(std::make_unique<RedisConnection>(endpoint, round_trips));
+    free_.push_back(connections_.back().get());
+  }
+}
+
+RedisConnectionPool::Lease RedisConnectionPool::acquire() {
+  std::unique_lock lock(mutex_);
+  freed_.wait(lock, [this] { return !free_.empty(); });
+  RedisConnection* connection = free_.back();
+  free_.pop_back();
+  return {*this, *connection};
+}
+
+void RedisConnectionPool::give_back(RedisConnection& connection) {
+  {
+    std::lock_guard lock(mutex_);
+    free_.push_back(&connection);
+  }
+  freed_.notify_one();
+}
+
 RedisConnection::RedisConnection(RedisEndpoint endpoint, std::atomic<std::uint64_t>* round_trips)
     : endpoint_(std::move(endpoint)), round_trips_(round_trips) {}
 

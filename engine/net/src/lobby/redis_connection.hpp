@@ -7,8 +7,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -59,6 +61,40 @@ class RedisConnection {
   std::atomic<std::uint64_t>* const round_trips_;
   redisContext* context_ = nullptr;
   std::string error_;
+};
+
+// A fixed set of command connections to one server: a call holds one for all its round trips (a
+// transaction's WATCH and EXEC must not interleave with another call's), and calls from several
+// threads (the lobby's state workers) each hold their own, at once. A connection connects on its
+// first use, and again after an error.
+class RedisConnectionPool {
+ public:
+  RedisConnectionPool(const RedisEndpoint& endpoint, std::size_t size,
+                      std::atomic<std::uint64_t>* round_trips);
+
+  class Lease {
+   public:
+    Lease(RedisConnectionPool& pool, RedisConnection& connection)
+        : pool_(&pool), connection_(&connection) {}
+    ~Lease() { pool_->give_back(*connection_); }
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    RedisConnection* operator->() const { return connection_; }
+
+   private:
+    RedisConnectionPool* pool_;
+    RedisConnection* connection_;
+  };
+  // Waits until a connection is free.
+  Lease acquire();
+
+ private:
+  void give_back(RedisConnection& connection);
+
+  std::vector<std::unique_ptr<RedisConnection>> connections_;
+  std::mutex mutex_;
+  std::condition_variable freed_;
+  std::vector<RedisConnection*> free_;
 };
 
 // Reply helpers: each is false/empty/0 for a reply of another type.

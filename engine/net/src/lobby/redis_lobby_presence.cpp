@@ -40,8 +40,8 @@ void RedisLobbyState::release_nickname(const std::string& nickname, LobbyPlayerI
 
 std::optional<LobbyPlayerId> RedisLobbyState::player_by_nickname(
     const std::string& nickname) const {
-  std::lock_guard lock(commands_mutex_);
-  const RedisReply reply = commands_.run({"GET", key("nick:" + nickname)});
+  const auto commands = commands_.acquire();
+  const RedisReply reply = commands->run({"GET", key("nick:" + nickname)});
   if (!reply || lobby_detail::is_nil(reply.get())) return std::nullopt;
   return parse_id(reply_string(reply.get()));
 }
@@ -59,8 +59,8 @@ void RedisLobbyState::store_resume(const std::string& token, ResumeRecord record
   // Whichever process's on_tick passes the deadline first takes the record; the key's own
   // TTL, an hour later, only cleans up after a cluster that stopped altogether.
   const std::uint64_t expires = record.expires_unix_ms;
-  std::lock_guard lock(commands_mutex_);
-  commands_.pipeline({{"MULTI"},
+  const auto commands = commands_.acquire();
+  commands->pipeline({{"MULTI"},
                       {"SET", record_key, lobby_detail::encode_resume(record), "PX",
                        ttl_until(expires + 3'600'000)},
                       {"ZADD", key("resumes"), score(expires), record_key},

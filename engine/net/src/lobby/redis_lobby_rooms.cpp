@@ -61,8 +61,8 @@ StateError RedisLobbyState::create_room(RoomInfo room, std::size_t max_rooms) {
 }
 
 std::optional<RoomInfo> RedisLobbyState::room(LobbyRoomId id) const {
-  std::lock_guard lock(commands_mutex_);
-  const RedisReply reply = commands_.run({"GET", room_key(id)});
+  const auto commands = commands_.acquire();
+  const RedisReply reply = commands->run({"GET", room_key(id)});
   if (!reply || lobby_detail::is_nil(reply.get())) return std::nullopt;
   return lobby_detail::decode_room(reply_string(reply.get()));
 }
@@ -76,8 +76,8 @@ std::vector<RoomInfo> RedisLobbyState::list_rooms(const RoomFilter& filter) cons
   while (out.size() < filter.limit) {
     std::vector<RedisReply> replies;
     {
-      std::lock_guard lock(commands_mutex_);
-      replies = commands_.pipeline(
+      const auto commands = commands_.acquire();
+      replies = commands->pipeline(
           {{"ZRANGEBYSCORE", key("rooms"), after, "+inf", "LIMIT", "0", number(kBatch)}});
     }
     if (replies.empty() || replies[0]->type != REDIS_REPLY_ARRAY || replies[0]->elements == 0) {
@@ -92,8 +92,8 @@ std::vector<RoomInfo> RedisLobbyState::list_rooms(const RoomFilter& filter) cons
     const bool last_batch = replies[0]->elements < kBatch;
     RedisReply rooms;
     {
-      std::lock_guard lock(commands_mutex_);
-      rooms = commands_.run(get);
+      const auto commands = commands_.acquire();
+      rooms = commands->run(get);
     }
     for_each_element(rooms.get(), [&](const redisReply* element) {
       if (out.size() >= filter.limit || lobby_detail::is_nil(element)) return;
@@ -107,8 +107,8 @@ std::vector<RoomInfo> RedisLobbyState::list_rooms(const RoomFilter& filter) cons
 }
 
 std::size_t RedisLobbyState::room_count() const {
-  std::lock_guard lock(commands_mutex_);
-  const RedisReply reply = commands_.run({"ZCARD", key("rooms")});
+  const auto commands = commands_.acquire();
+  const RedisReply reply = commands->run({"ZCARD", key("rooms")});
   return reply ? static_cast<std::size_t>(reply_integer(reply.get())) : 0;
 }
 
@@ -149,8 +149,8 @@ StateError RedisLobbyState::set_connected(LobbyRoomId id, LobbyPlayerId player, 
 
 std::optional<LobbyRoomId> RedisLobbyState::room_id_of_match(std::uint64_t match_id) const {
   if (match_id == 0) return std::nullopt;
-  std::lock_guard lock(commands_mutex_);
-  const RedisReply reply = commands_.run({"GET", key("match:" + number(match_id))});
+  const auto commands = commands_.acquire();
+  const RedisReply reply = commands->run({"GET", key("match:" + number(match_id))});
   if (!reply || lobby_detail::is_nil(reply.get())) return std::nullopt;
   return parse_id(reply_string(reply.get()));
 }
@@ -225,8 +225,8 @@ void RedisLobbyState::append_chat(LobbyRoomId id, ChatEntry entry, std::size_t k
 }
 
 std::vector<ChatEntry> RedisLobbyState::chat_history(LobbyRoomId id) const {
-  std::lock_guard lock(commands_mutex_);
-  const RedisReply reply = commands_.run({"LRANGE", key("chat:" + number(id)), "0", "-1"});
+  const auto commands = commands_.acquire();
+  const RedisReply reply = commands->run({"LRANGE", key("chat:" + number(id)), "0", "-1"});
   std::vector<ChatEntry> out;
   for_each_element(reply.get(), [&](const redisReply* element) {
     if (auto entry = lobby_detail::decode_chat(reply_string(element))) {

@@ -58,8 +58,8 @@ void RedisLobbyState::disconnect_game_server(const std::string& address) {
 }
 
 void RedisLobbyState::remove_game_server(const std::string& address) {
-  std::lock_guard lock(commands_mutex_);
-  commands_.pipeline({{"MULTI"},
+  const auto commands = commands_.acquire();
+  commands->pipeline({{"MULTI"},
                       {"DEL", server_key(address)},
                       {"SREM", key("gss"), address},
                       {"ZREM", key("gsleases"), server_key(address)},
@@ -81,8 +81,8 @@ std::vector<GameServerInfo> RedisLobbyState::take_expired_game_servers(std::uint
 std::optional<GameServerInfo> RedisLobbyState::reserve_game_server(std::uint32_t slots) {
   std::vector<std::string> addresses;
   {
-    std::lock_guard lock(commands_mutex_);
-    const RedisReply members = commands_.run({"SMEMBERS", key("gss")});
+    const auto commands = commands_.acquire();
+    const RedisReply members = commands->run({"SMEMBERS", key("gss")});
     for_each_element(members.get(), [&](const redisReply* element) {
       addresses.push_back(reply_string(element));
     });

@@ -29,6 +29,9 @@ Status RedisLobbyStateConfig::validate() const {
   if (refresh_ms < 50 || refresh_ms > 60'000) {
     return bad("refresh_ms", std::to_string(refresh_ms), "use 50..60000");
   }
+  if (connections < 1 || connections > 64) {
+    return bad("connections", std::to_string(connections), "use 1..64");
+  }
   if (max_queued_broadcasts < 16 || max_queued_broadcasts > 10'000'000) {
     return bad("max_queued_broadcasts", std::to_string(max_queued_broadcasts), "use 16..10000000");
   }
@@ -41,22 +44,22 @@ RedisLobbyState::RedisLobbyState(const RedisLobbyStateConfig& config)
     : config_(config),
       endpoint_{config.host, config.port, config.password,
                 std::chrono::milliseconds(config.timeout_ms)},
-      commands_(endpoint_, &round_trips_),
+      commands_(endpoint_, config.connections, &round_trips_),
       fanout_(endpoint_, key("fanout"), config.max_queued_broadcasts, &round_trips_,
               [this](const std::string& error) { report(error); }) {}
 
 Status RedisLobbyState::start() {
   {
-    std::lock_guard lock(commands_mutex_);
-    if (Status status = commands_.connect(); !status.ok()) return status;
-    if (!commands_.run({"PING"})) return Status::error(commands_.error());
+    const auto commands = commands_.acquire();
+    if (Status status = commands->connect(); !status.ok()) return status;
+    if (!commands->run({"PING"})) return Status::error(commands->error());
   }
   return fanout_.start();
 }
 
 std::uint64_t RedisLobbyState::next_id() {
-  std::lock_guard lock(commands_mutex_);
-  const RedisReply reply = commands_.run({"INCR", key("id")});
+  const auto commands = commands_.acquire();
+  const RedisReply reply = commands->run({"INCR", key("id")});
   return reply ? static_cast<std::uint64_t>(reply_integer(reply.get())) : 0;
 }
 
@@ -88,9 +91,9 @@ RedisReply RedisLobbyState::eval(const char* script, const std::vector<std::stri
   RedisCommand command{"EVAL", script, number(keys.size())};
   command.insert(command.end(), keys.begin(), keys.end());
   command.insert(command.end(), args.begin(), args.end());
-  std::lock_guard lock(commands_mutex_);
-  RedisReply reply = commands_.run(command);
-  if (!reply) report(commands_.error());
+  const auto commands = commands_.acquire();
+  RedisReply reply = commands->run(command);
+  if (!reply) report(commands->error());
   return reply;
 }
 

@@ -7,9 +7,10 @@
 //   redis_lobby_presence.cpp  nicknames and resume records, each with its lease
 //   redis_lobby_servers.cpp   the game-server registry and its reservations
 //
-// One command connection behind a mutex (a call's round trips, a transaction's WATCH and EXEC,
-// must not interleave with another's); the fan-out's two connections and threads are
-// RedisFanout's (redis_fanout.hpp).
+// Command connections in a pool (config.connections): a call holds one for its round trips (a
+// transaction's WATCH and EXEC must not interleave with another's), and the lobby's state
+// workers' calls proceed at once, each on its own; the fan-out's two connections and threads
+// are RedisFanout's (redis_fanout.hpp).
 //
 // Layout, under the key prefix P:
 //   P id                 INCR counter: players, rooms and matches
@@ -26,9 +27,11 @@
 //   P gsleases           ZSET game-server key -> lease end
 //   P fanout             the pub/sub channel of encoded broadcasts
 
+#include <array>
 #include <atomic>
 #include <charconv>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -166,9 +169,9 @@ class RedisLobbyState final : public LobbyState {
   const RedisLobbyStateConfig config_;
   const RedisEndpoint endpoint_;
   mutable std::atomic<std::uint64_t> round_trips_{0};
-  mutable std::mutex commands_mutex_;
-  mutable RedisConnection commands_;
-  std::atomic<std::uint64_t> writes_{0};  // this process's changes (version())
+  mutable RedisConnectionPool commands_;
+  std::array<std::mutex, 16> transaction_stripes_;  // transaction(): by the first watched key
+  std::atomic<std::uint64_t> writes_{0};            // this process's changes (version())
   mutable std::atomic<std::uint64_t> next_report_ms_{0};
 
   // Declared last: destroyed first, its threads stopped before the rest goes.
@@ -178,7 +181,14 @@ class RedisLobbyState final : public LobbyState {
 template <typename Decide>
 StateError RedisLobbyState::transaction(const std::vector<std::string>& watched,
                                         const std::vector<RedisCommand>& read, Decide decide) {
-  std::lock_guard lock(commands_mutex_);
+  // One transaction per key at a time on this process: the state workers' transactions on one
+  // room (a hundred players joining it at once) would otherwise make each other lose their
+  // races, and one could lose max_transaction_attempts times in a row. Other processes still
+  // race it, as many as there are processes.
+  const std::size_t stripe_index =
+      watched.empty() ? 0 : std::hash<std::string>{}(watched.front()) % transaction_stripes_.size();
+  std::lock_guard stripe(transaction_stripes_[stripe_index]);
+  const auto commands = commands_.acquire();
   for (std::uint32_t attempt = 0; attempt < config_.max_transaction_attempts; ++attempt) {
     // WATCH and the reads in one round trip; the writes and EXEC in a second.
     std::vector<RedisCommand> first;
@@ -186,23 +196,23 @@ StateError RedisLobbyState::transaction(const std::vector<std::string>& watched,
     watch.insert(watch.end(), watched.begin(), watched.end());
     first.push_back(std::move(watch));
     first.insert(first.end(), read.begin(), read.end());
-    std::vector<RedisReply> replies = commands_.pipeline(first);
+    std::vector<RedisReply> replies = commands->pipeline(first);
     if (replies.empty()) {
-      report(commands_.error());
+      report(commands->error());
       return StateError::unavailable;
     }
     replies.erase(replies.begin());  // WATCH's OK
     Writes writes;
     if (const StateError error = decide(replies, writes); error != StateError::none) {
-      commands_.run({"UNWATCH"});
+      commands->run({"UNWATCH"});
       return error;
     }
     std::vector<RedisCommand> second{{"MULTI"}};
     second.insert(second.end(), writes.begin(), writes.end());
     second.push_back({"EXEC"});
-    const std::vector<RedisReply> committed = commands_.pipeline(second);
+    const std::vector<RedisReply> committed = commands->pipeline(second);
     if (committed.empty()) {
-      report(commands_.error());
+      report(commands->error());
       return StateError::unavailable;
     }
     const redisReply* exec = committed.back().get();

@@ -193,6 +193,18 @@ struct LobbyConfig {
   // crashed server is gone within 5 s.
   std::uint32_t game_server_lease_ms = 3'000;
 
+  // Threads that make the lobby's calls to a state that may block (LobbyState::may_block(): the
+  // Redis one), each request's state phase on one of them, so that the lobby's thread never
+  // waits on the store while other players' requests queue behind it (docs/cluster.md, "Threads,
+  // and where the lobby waits on Redis"). With the in-memory state the calls run on the lobby's
+  // thread and this is unused. 1..64, default 4.
+  std::size_t state_workers = 4;
+  // Requests of one connection that may wait while its previous request is with the state (a
+  // connection's requests are answered in order, one at a time), each held as its bytes (at most
+  // max_message_size). A connection that sends more without waiting for its answers is closed
+  // (1008, counted as disconnected_request_queue_full). 1..4096, default 64.
+  std::size_t max_queued_requests = 64;
+
   // GET /healthz answers 503 once the lobby's own thread has not turned for this long, in
   // milliseconds (it turns every few milliseconds while healthy). Default 2000 (at least 100).
   std::uint32_t stall_ms = 2000;
@@ -223,6 +235,12 @@ struct LobbyConfig {
   // The largest upload taken, in bytes: a larger one is answered 413 before its body is read
   // (or, chunked, once it grows past it). Default 64 MiB (1 KiB..16 GiB).
   std::uint64_t max_upload_bytes = 64ull * 1024 * 1024;
+  // Replays kept in replay_directory as uploads arrive: once an upload is stored, the replays
+  // beyond the newest keep_replays (by modification time, the order of /api/replays) are deleted,
+  // never the one just stored. A download in progress of a deleted replay runs to its end; a
+  // request after it gets 404. 0 = keep all. Default 50 (0..1000000), like tickwire-server's own
+  // recordings (--keep-replays sets both).
+  std::size_t keep_replays = 50;
   // Plain HTTP requests per client address, a token bucket: beyond it answers 429. Defaults 20 at
   // once, 10 per second.
   std::size_t http_burst = 20;
@@ -259,6 +277,8 @@ struct LobbyCounters {
   std::uint64_t disconnected_flooding = 0;     // closed 1008 after flood_strikes
   std::uint64_t disconnected_slow = 0;  // closed because their send queue was full (not reading)
   std::uint64_t disconnected_no_hello = 0;  // closed for not saying Hello in time
+  // closed for sending more than max_queued_requests requests without waiting for the answers
+  std::uint64_t disconnected_request_queue_full = 0;
   // RegisterGameServer refused, by reason.
   std::uint64_t registration_unknown_key = 0;       // a key not on game_server_keys
   std::uint64_t registration_bad_signature = 0;     // not a signature of this connection's
@@ -288,6 +308,8 @@ struct LobbyCounters {
   std::uint64_t upload_bad_request = 0;      // 400 a bad name, 415 a content type not a replay's
   std::uint64_t upload_exists = 0;           // 409 a replay of that name is there already
   std::uint64_t upload_cut = 0;              // the body ended early: nothing kept
+  // Replays deleted as older than the newest keep_replays, once an upload was stored.
+  std::uint64_t replays_pruned = 0;
 };
 
 // The allow-list of game servers (LobbyConfig::game_server_keys) in a file's text: one Ed25519

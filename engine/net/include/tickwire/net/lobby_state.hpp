@@ -11,8 +11,8 @@
 // process reads the same deadline. A lease (a nickname, a game server) is renewed by the process
 // that owns it; one that stops renewing (it crashed) loses it at the deadline and leaks nothing.
 //
-// Threads: every method may be called from any thread. A store that talks to a server may block
-// the caller for up to its own timeout.
+// Threads: every method may be called from any thread, and from several at once. A store that
+// talks to a server may block the caller for up to its own timeout (may_block() says so).
 //
 // What it does not do: decide anything about the lobby's rules (who may kick, how long a grace
 // lasts): the lobby passes the limits and deadlines in.
@@ -266,6 +266,11 @@ class LobbyState {
   virtual std::optional<GameServerInfo> reserve_game_server(std::uint32_t slots) = 0;
   // Gives back a reservation whose match did not start.
   virtual void release_game_server(const std::string& address, std::uint32_t slots) = 0;
+
+  // Whether a call may wait on something outside this process (a server's round trips): the
+  // lobby then makes its calls on state worker threads (LobbyConfig::state_workers), never on
+  // its own thread. False for the in-memory state, whose calls the lobby makes inline.
+  virtual bool may_block() const { return true; }
 
   // --- accounting ------------------------------------------------------------------------
   // Requests sent to a networked store and answered (0 for the in-memory state): /metrics

@@ -13,9 +13,10 @@
 //
 // What it does not do: TLS to Redis (Debian 12's libhiredis-dev 0.14 has no hiredis_ssl; put
 // Redis on a private network or loopback, or behind a TLS tunnel), Redis Cluster or Sentinel
-// (one server), persistence choices (Redis's own). Calls other than publish() are synchronous:
-// each waits for its round trips, at most timeout_ms each (docs/cluster.md counts them per
-// request).
+// (one server), persistence choices (Redis's own). Calls other than publish() and append_chat()
+// are synchronous: each waits for its round trips, at most timeout_ms each (docs/cluster.md
+// counts them per request); a LobbyServer makes them on its state workers, never on its own
+// thread (may_block()).
 
 #include <cstddef>
 #include <cstdint>
@@ -46,6 +47,11 @@ struct RedisLobbyStateConfig {
   // The lobby's snapshot for /api/rooms follows other processes' changes at least this often,
   // in milliseconds (version() changes with it). 50..60000, default 500.
   std::uint32_t refresh_ms = 500;
+  // Command connections, besides the fan-out's two. A call holds one for its round trips, so
+  // that calls from several threads (a LobbyServer's state workers, LobbyConfig::state_workers)
+  // proceed at once; a call waits while all are in use. Each connects on its first use.
+  // 1..64, default 4 (one per state worker, by default).
+  std::size_t connections = 4;
   // Broadcasts (chat lines, presence, match starts) waiting for the publisher thread, at most;
   // past it, publish() waits for room (Redis is slower than the lobby). 16..10000000, default
   // 65536.
