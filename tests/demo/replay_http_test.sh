@@ -87,8 +87,11 @@ done
 # and counted too, the missing replay is an honest 404 and is not.
 wait $honest || fail "the honest download failed"
 cmp "$work/honest" "$work/replays/$name" || fail "the honest download differs"
-curl -sf "$base/metrics" | grep -q 'reason="http_path_refused"} 8' ||
-  fail "refused paths not counted: $(curl -sf "$base/metrics" | grep http_path)"
+# Read whole before grep looks: `curl | grep -q` fails under pipefail when grep stops reading
+# before curl has written the rest.
+metrics=$(curl -sf "$base/metrics")
+grep -q 'reason="http_path_refused"} 8' <<<"$metrics" ||
+  fail "refused paths not counted: $(grep http_path <<<"$metrics")"
 # Uploads: with the token stored under the name and listed; without it 401, nothing stored.
 # The lobby allows an address a burst of 20 HTTP requests, then 10 a second, and this test has
 # made about 20 by now: on a fast machine the next would get 429. Let the bucket refill.
@@ -99,7 +102,8 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -T "$work/upload.twreplay" \
   "$base/replays/uploaded-1.twreplay")
 [ "$code" = 201 ] || fail "upload answered $code"
 cmp "$work/upload.twreplay" "$work/replays/uploaded-1.twreplay" || fail "uploaded file differs"
-curl -sf "$base/api/replays" | grep -q '"url":"/replays/uploaded-1.twreplay"' || fail "upload not listed"
+list=$(curl -sf "$base/api/replays")
+grep -q '"url":"/replays/uploaded-1.twreplay"' <<<"$list" || fail "upload not listed: $list"
 # HEAD: its size and ETag, and no body.
 curl -sf -I -o "$work/head" "$base/replays/uploaded-1.twreplay"
 grep -qi '^content-length: 2000000' "$work/head" || fail "HEAD length: $(cat "$work/head")"

@@ -112,6 +112,9 @@ code=$(curl -s -o /dev/null -w '%{http_code}' "$base/files/missing.map")
 wait $honest || fail "the honest download failed"
 cmp "$work/honest" "$files/$map" || fail "the honest download differs"
 # Four 403s and five refusals by name, link or kind: nine.
-curl -sf "$base/metrics" | grep -q 'reason="http_path_refused"} 9' ||
-  fail "refused paths not counted: $(curl -sf "$base/metrics" | grep http_path)"
+# Read whole before grep looks: `curl | grep -q` fails under pipefail when grep stops reading
+# before curl has written the rest.
+metrics=$(curl -sf "$base/metrics")
+grep -q 'reason="http_path_refused"} 9' <<<"$metrics" ||
+  fail "refused paths not counted: $(grep http_path <<<"$metrics")"
 echo "served files: ok"
