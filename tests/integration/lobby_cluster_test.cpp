@@ -217,6 +217,65 @@ TEST_P(LobbyClusterTest, a_resume_on_another_node_ends_the_session_still_open_th
   EXPECT_EQ(node_b_->counters().rooms, room_count);
 }
 
+// The chat lines a player received, in order.
+std::vector<std::string> lines_of(const Player& player) {
+  std::vector<std::string> lines;
+  for (const auto* event : player.events(wire::LobbyBody::ChatMessage))
+    lines.push_back(event->body_as_ChatMessage()->line()->text()->str());
+  return lines;
+}
+
+// A node delivers a room's chat to its own players only, and with a Redis state it reuses the
+// room's members it read for an earlier batch while nothing can have changed them. So a player
+// kicked by a host on the other node, one who leaves, and one who joins on this node must each
+// hear exactly the lines sent while they were in the room (a joiner's earlier ones come in the
+// join's reply, not as chat events), however busy the chat was before.
+TEST_P(LobbyClusterTest, chat_reaches_exactly_who_is_in_the_room_as_players_come_and_go) {
+  Player& bob = player_on(*node_b_);  // the host, on B
+  Player& amy = player_on(*node_a_);
+  Player& cat = player_on(*node_a_);
+  ASSERT_NE(hello_ok(bob, "bob"), 0u);
+  ASSERT_NE(hello_ok(amy, "amy"), 0u);
+  const std::uint64_t cat_id = hello_ok(cat, "cat");
+  ASSERT_NE(cat_id, 0u);
+  const auto* created = call(bob, 2, create_room(2, "comings", 4));
+  ASSERT_TRUE(ok(created));
+  const std::uint64_t room = created->body_as_RoomDetail()->summary()->room_id();
+  ASSERT_TRUE(ok(call(amy, 2, join_room(2, room))));
+  ASSERT_TRUE(ok(call(cat, 2, join_room(2, room))));
+  // A busy room: A reads its members once and keeps delivering to them.
+  for (int i = 0; i < kLines; ++i) {
+    const auto id = static_cast<std::uint64_t>(10 + i);
+    ASSERT_TRUE(ok(call(bob, id, chat(id, "busy" + std::to_string(i)))));
+  }
+  ASSERT_TRUE(pump_players(
+      players_, [&] { return amy.chat_lines() == kLines && cat.chat_lines() == kLines; }, 10s));
+
+  // B's host kicks A's cat: A hears of it only through the fan-out.
+  ASSERT_TRUE(ok(call(bob, 30, kick(30, cat_id))));
+  ASSERT_TRUE(ok(call(bob, 31, chat(31, "after the kick"))));
+  ASSERT_TRUE(pump_players(
+      players_, [&] { return amy.chat_lines() == kLines + 1; }, 10s));
+  // Delivered on A in the same turn as amy's copy, had cat still been counted a member.
+  pump_players(
+      players_, [] { return false; }, 300ms);
+  EXPECT_EQ(cat.chat_lines(), static_cast<std::size_t>(kLines)) << lines_of(cat).back();
+
+  // amy leaves and dan joins, both on A (cat, kicked, may not come back).
+  Player& dan = player_on(*node_a_);
+  ASSERT_NE(hello_ok(dan, "dan"), 0u);
+  ASSERT_TRUE(ok(call(amy, 40, leave_room(40))));
+  ASSERT_TRUE(ok(call(dan, 40, join_room(40, room))));
+  ASSERT_TRUE(ok(call(bob, 41, chat(41, "after the join"))));
+  ASSERT_TRUE(pump_players(
+      players_, [&] { return dan.chat_lines() == 1; }, 10s));
+  pump_players(
+      players_, [] { return false; }, 300ms);
+  EXPECT_EQ(lines_of(dan), std::vector<std::string>{"after the join"});
+  EXPECT_EQ(amy.chat_lines(), static_cast<std::size_t>(kLines + 1)) << lines_of(amy).back();
+  EXPECT_EQ(cat.chat_lines(), static_cast<std::size_t>(kLines));
+}
+
 std::string shared_name(const testing::TestParamInfo<Shared>& param) {
   return param.param == Shared::in_memory ? "in_memory" : "redis";
 }

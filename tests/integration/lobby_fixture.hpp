@@ -55,6 +55,10 @@ inline std::vector<std::byte> join_room(std::uint64_t id, std::uint64_t room) {
   flatbuffers::FlatBufferBuilder fbb;
   return finish(fbb, id, wire::LobbyBody::JoinRoom, wire::CreateJoinRoom(fbb, room));
 }
+inline std::vector<std::byte> leave_room(std::uint64_t id) {
+  flatbuffers::FlatBufferBuilder fbb;
+  return finish(fbb, id, wire::LobbyBody::LeaveRoom, wire::CreateLeaveRoom(fbb));
+}
 inline std::vector<std::byte> chat(std::uint64_t id, std::string_view text,
                                    wire::ChatScope scope = wire::ChatScope::room,
                                    std::string_view to = {}) {

@@ -12,7 +12,6 @@ namespace tickwire::test {
 namespace {
 
 using namespace std::chrono_literals;
-using flatbuffers::FlatBufferBuilder;
 
 TEST_F(LobbyTest, nicknames_are_checked_and_unique_ignoring_case) {
   start();
@@ -70,9 +69,7 @@ TEST_F(LobbyTest, host_kicks_a_member_and_host_passes_on_when_the_host_leaves) {
   ASSERT_TRUE(pump_players(players_, [&] { return kicked(cat) && kicked(bob); }));
   EXPECT_EQ(code(call(cat, 4, chat(4, "still here?"))), wire::ErrorCode::not_in_room);
 
-  FlatBufferBuilder fbb;
-  ASSERT_TRUE(
-      ok(call(ann, 5, finish(fbb, 5, wire::LobbyBody::LeaveRoom, wire::CreateLeaveRoom(fbb)))));
+  ASSERT_TRUE(ok(call(ann, 5, leave_room(5))));
   ASSERT_TRUE(pump_players(players_, [&] {
     for (const auto* event : bob.events(wire::LobbyBody::Presence)) {
       const auto* presence = event->body_as_Presence();
@@ -276,10 +273,7 @@ TEST_F(LobbyTest, the_largest_room_the_limits_allow_gets_every_reply_and_chat_li
   // JSON is the larger form: the last player leaves and joins again speaking it, and gets the
   // full room (the chat history trimmed to what fits) and stays connected.
   Player& last = *players_.back();
-  ASSERT_TRUE(ok(call(last, 3, [] {
-    FlatBufferBuilder fbb;
-    return finish(fbb, 3, wire::LobbyBody::LeaveRoom, wire::CreateLeaveRoom(fbb));
-  }())));
+  ASSERT_TRUE(ok(call(last, 3, leave_room(3))));
   const std::size_t before = last.log().messages.size();
   last.send_text(R"({"request_id": 4, "body_type": "JoinRoom", "body": {"room_id": )" +
                  std::to_string(room) + "}}");

@@ -1,6 +1,6 @@
 // Delivery of the state's fan-out to this process's players: each batch's rooms are read from
-// the state (on a state worker when it may block), then every broadcast of the batch goes to the
-// local players it is for.
+// the state (on a state worker when it may block, and only when an earlier read may be out of
+// date), then every broadcast of the batch goes to the local players it is for.
 
 #include <algorithm>
 
@@ -17,35 +17,76 @@ void LobbyService::deliver(std::span<const Broadcast> broadcasts) {
       rooms.push_back(broadcast.target);
     }
   }
-  using RoomsRead = std::vector<std::pair<RoomId, std::optional<RoomInfo>>>;
+  using Read = std::vector<std::pair<RoomId, std::optional<RoomInfo>>>;
   const auto read_rooms = [rooms](LobbyState& state) {
-    RoomsRead read;
+    Read read;
     read.reserve(rooms.size());
     for (const RoomId id : rooms)
       read.emplace_back(id, state.room(id));
     return read;
   };
   if (!workers_.asynchronous()) {
-    batch_rooms_ = read_rooms(state_);
-    for (const Broadcast& broadcast : broadcasts)
-      deliver_one(broadcast);
-    return;
+    rooms_read_.rooms = read_rooms(state_);
+    return deliver_batch(broadcasts);
   }
+  const std::uint64_t version = state_.version();
+  if (rooms.empty() || rooms_read_still_good(rooms, version)) return deliver_batch(broadcasts);
   // The batch waits for its rooms; the next batch waits for it (delivering()).
   delivering_ = true;
-  on_state(
-      kInvalidPeer, read_rooms,
-      [this, batch = std::vector<Broadcast>(broadcasts.begin(), broadcasts.end())](RoomsRead read) {
-        delivering_ = false;
-        batch_rooms_ = std::move(read);
-        for (const Broadcast& broadcast : batch)
-          deliver_one(broadcast);
-      });
+  on_state(kInvalidPeer, read_rooms,
+           [this, version, requests = requests_,
+            batch = std::vector<Broadcast>(broadcasts.begin(), broadcasts.end())](Read read) {
+             delivering_ = false;
+             keep_rooms_read(std::move(read), version, requests);
+             deliver_batch(batch);
+           });
+}
+
+bool LobbyService::rooms_read_still_good(std::span<const RoomId> rooms,
+                                         std::uint64_t version) const {
+  if (!rooms_read_.good || rooms_read_.version != version || rooms_read_.requests != requests_ ||
+      requests_running_ > 0) {
+    return false;
+  }
+  return std::all_of(rooms.begin(), rooms.end(), [&](RoomId id) {
+    return std::any_of(rooms_read_.rooms.begin(), rooms_read_.rooms.end(),
+                       [id](const auto& read) { return read.first == id; });
+  });
+}
+
+void LobbyService::keep_rooms_read(std::vector<std::pair<RoomId, std::optional<RoomInfo>>> read,
+                                   std::uint64_t version, std::uint64_t requests) {
+  // A few busy rooms are what this spares round trips for; past that the rooms are searched
+  // per broadcast, so the list starts again rather than grow.
+  constexpr std::size_t kRoomsKept = 32;
+  const bool as_recent =
+      rooms_read_.good && rooms_read_.version == version && rooms_read_.requests == requests;
+  if (as_recent && rooms_read_.rooms.size() + read.size() <= kRoomsKept) {
+    for (auto& room : read) {
+      const auto same = std::find_if(rooms_read_.rooms.begin(), rooms_read_.rooms.end(),
+                                     [&](const auto& kept) { return kept.first == room.first; });
+      if (same != rooms_read_.rooms.end()) {
+        same->second = std::move(room.second);
+      } else {
+        rooms_read_.rooms.push_back(std::move(room));
+      }
+    }
+    return;
+  }
+  rooms_read_.rooms = std::move(read);
+  rooms_read_.version = version;
+  rooms_read_.requests = requests;
+  rooms_read_.good = true;
+}
+
+void LobbyService::deliver_batch(std::span<const Broadcast> broadcasts) {
+  for (const Broadcast& broadcast : broadcasts)
+    deliver_one(broadcast);
 }
 
 const std::optional<RoomInfo>& LobbyService::batch_room(RoomId id) const {
   // A batch names few rooms (most often one): a search beats a map.
-  for (const auto& [room_id, room] : batch_rooms_) {
+  for (const auto& [room_id, room] : rooms_read_.rooms) {
     if (room_id == id) return room;
   }
   static const std::optional<RoomInfo> none;

@@ -114,7 +114,9 @@ class LobbyService {
   // state's call). A room's members are read from the state once for the whole batch, not once
   // per broadcast: with a Redis state that read is a round trip, and a busy room's chat lines
   // arrive many to a batch. The read is made after every broadcast of the batch was published,
-  // so it is as current for the first as a read per broadcast would be.
+  // so it is as current for the first as a read per broadcast would be. A state that may block
+  // is not read again for a batch whose rooms nothing can have changed since the last read (see
+  // RoomsRead): a busy room's chat then costs no hand-off to a state worker per batch.
   void deliver(std::span<const Broadcast> broadcasts);
   // A batch of deliver() waits for its rooms' members from the state: the next batch waits too
   // (broadcasts are delivered in order).
@@ -130,6 +132,25 @@ class LobbyService {
   void on_state(PeerId owner, Op op, Done done);
 
  private:
+  // Rooms read from the state for deliver(), and when. Only this process's connected players
+  // get its deliveries, and their rooms change only by their own requests (a join, a leave, a
+  // resume, a kick by a host here) or by another process's broadcast that changes_rooms (a host
+  // there kicking them), which changes the state's version() as it arrives, before what follows
+  // it is queued. So a read stays good while neither the version nor the count of requests
+  // started and ended has moved, and no request is with the state.
+  struct RoomsRead {
+    std::vector<std::pair<RoomId, std::optional<RoomInfo>>> rooms;
+    std::uint64_t version = 0;
+    std::uint64_t requests = 0;  // requests_ when the read was started
+    bool good = false;
+  };
+  // Whether `rooms_read_` holds every one of `rooms` and nothing can have changed them since.
+  bool rooms_read_still_good(std::span<const RoomId> rooms, std::uint64_t version) const;
+  // Keeps a read made for a batch: added to the rooms read before when those are as recent,
+  // in their place otherwise.
+  void keep_rooms_read(std::vector<std::pair<RoomId, std::optional<RoomInfo>>> read,
+                       std::uint64_t version, std::uint64_t requests);
+  void deliver_batch(std::span<const Broadcast> broadcasts);
   // A message that arrived while its connection's previous request was with the state.
   struct QueuedMessage {
     std::vector<std::byte> bytes;
@@ -272,7 +293,7 @@ class LobbyService {
   SendOutcome send(PeerId peer, const MessageBytes& message, const std::string* json = nullptr);
   // The same message to several connections that speak the same language (`text`: JSON).
   void deliver_one(const Broadcast& broadcast);
-  // The room's state as read once for the batch deliver() is sending (nothing if it is gone).
+  // The room's state as read for the batch deliver() is sending (nothing if it is gone).
   const std::optional<RoomInfo>& batch_room(RoomId id) const;
   void send_many(std::span<const PeerId> peers, std::span<const std::byte> bytes, bool text);
   void close(PeerId peer, CloseReason reason);
@@ -316,6 +337,10 @@ class LobbyService {
   bool match_check_running_ = false;
   bool renewal_running_ = false;
   bool delivering_ = false;  // a batch of deliver() waits for its rooms
+  // Requests' state operations: started and ended (each counts one), and with the state now
+  // (RoomsRead).
+  std::uint64_t requests_ = 0;
+  std::size_t requests_running_ = 0;
   // Per client address, what it holds of what everyone shares: open rooms its players created,
   // nicknames its players hold (connected or within their grace). Only addresses holding some.
   std::unordered_map<std::string, std::size_t> rooms_by_address_;
@@ -325,9 +350,9 @@ class LobbyService {
   RegistrationBackoff registration_backoff_;
   // Global chat's budget, in recipient-bytes (global_chat_bytes_per_second).
   TokenBucket global_chat_budget_;
-  // deliver()'s scratch space, kept to spare an allocation per broadcast: the rooms read for
-  // the batch being delivered, and each broadcast's audience.
-  std::vector<std::pair<RoomId, std::optional<RoomInfo>>> batch_rooms_;
+  // The rooms read for the batch being delivered and perhaps later ones; deliver()'s scratch
+  // space, kept to spare an allocation per broadcast: each broadcast's audience.
+  RoomsRead rooms_read_;
   std::vector<PeerId> binary_audience_;
   std::vector<PeerId> json_audience_;
   std::vector<PeerId> behind_;
@@ -346,11 +371,23 @@ void LobbyService::on_state(PeerId owner, Op op, Done done) {
     done(op(state_));
     return;
   }
-  if (const auto it = sessions_.find(owner); it != sessions_.end()) ++it->second.in_flight;
-  workers_.run([this, owner, op = std::move(op),
+  // A connection's request may change its player's room (RoomsRead); the rest (timers, drops,
+  // deliveries) changes no connected player's room on this process.
+  const auto session = sessions_.find(owner);
+  const bool request = session != sessions_.end();
+  if (request) {
+    ++session->second.in_flight;
+    ++requests_;
+    ++requests_running_;
+  }
+  workers_.run([this, owner, request, op = std::move(op),
                 done = std::move(done)](LobbyState& state) mutable -> StateWorkers::Completion {
     auto result = std::make_shared<Result>(op(state));
-    return [this, owner, done = std::move(done), result = std::move(result)]() mutable {
+    return [this, owner, request, done = std::move(done), result = std::move(result)]() mutable {
+      if (request) {
+        ++requests_;
+        --requests_running_;
+      }
       done(std::move(*result));
       finish_state(owner);
     };
