@@ -3,8 +3,9 @@
 // other process, each trying the next lobby address it knows (LobbyClients here, and a
 // `tickwire-bot --lobby A,B` process that does it by itself): same player, nickname, room, seat
 // and ready state, and every chat line its sender had seen echoed before the kill is in what they
-// see after, in order, once. Meanwhile nobody takes their nickname or their seats, and the player
-// who was on the surviving process chats on throughout. Labels integration and soak.
+// see after, in order, once. Meanwhile nobody takes their nickname or their seats, the surviving
+// process shows those not back yet as disconnected, and the player who was on it chats on
+// throughout. Labels integration and soak.
 //
 // The lobbies run with short leases (--nickname-lease-ms 1500, --resume-grace-ms 10000), so that
 // the test waits past the lease of the killed process's renewals: the nickname check below would
@@ -54,6 +55,7 @@ class TestProcess {
   static std::unique_ptr<TestProcess> lobby(const std::string& directory, const std::string& name,
                                             std::uint16_t redis_port) {
     const std::uint16_t port = free_tcp_port();
+    // --state-workers: fewer than the default 4, as failover must hold with a small pool too.
     return std::make_unique<TestProcess>(
         directory, name,
         std::vector<std::string>{TICKWIRE_SERVER_BINARY,
@@ -77,7 +79,9 @@ class TestProcess {
                                  "--nickname-lease-ms",
                                  std::to_string(kLeaseMs),
                                  "--resume-grace-ms",
-                                 std::to_string(kGraceMs)},
+                                 std::to_string(kGraceMs),
+                                 "--state-workers",
+                                 "2"},
         port);
   }
 
@@ -323,6 +327,18 @@ TEST_F(LobbyFailoverTest, players_of_a_killed_lobby_resume_on_another_with_seat_
   eve.nickname = "eve";
   ASSERT_EQ(say_hello(eve, node_b_->port()), net::LobbyError::none);
   EXPECT_EQ(call(eve, eve.lobby->join_room(room)), net::LobbyError::room_full);
+  // B shows the two who have not come back as disconnected (A's renewals no longer vouch for
+  // them), and amy, back, as connected.
+  ASSERT_TRUE(pump([&] {
+    const auto& seen = bob.lobby->room();
+    if (!seen) return false;
+    for (const std::uint64_t id : {before[1].id, before[2].id}) {
+      const net::LobbyMember* member = seen->member(id);
+      if (member == nullptr || member->connected) return false;
+    }
+    const net::LobbyMember* back = seen->member(before[0].id);
+    return back != nullptr && back->connected;
+  })) << "bob still sees ann and abe connected, or amy not";
   // Bob, on B all along, chats on.
   bob.lobby->chat("bob-4");
   ASSERT_TRUE(pump([&] { return bob.shows("bob-4") && amy.shows("bob-4"); }));

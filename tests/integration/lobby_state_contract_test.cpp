@@ -344,6 +344,40 @@ TEST_P(LobbyStateContract, resume_records_are_renewed_but_never_made_again) {
   EXPECT_EQ((expired_b.empty() ? expired_a : expired_b).front().nickname, "orphan");
 }
 
+// A connected player whose process stops renewing their record (killed) is shown disconnected in
+// their room once its connected_until passes, by one process only, and their record stays for
+// their resume. A renewal puts it off; a dropped player (connected_until 0) and one whose record a
+// resume took meanwhile are left alone.
+TEST_P(LobbyStateContract, a_dead_processs_connected_players_lapse_once) {
+  const std::uint64_t now = net::unix_time_ms();
+  const std::uint64_t id = a_->next_id();
+  ASSERT_EQ(a_->create_room(room_for(id, 1, 4), 1000), StateError::none);
+  ASSERT_EQ(a_->join_room(id, {2, "gone", false, true}), StateError::none);
+  ASSERT_EQ(a_->join_room(id, {3, "back", false, true}), StateError::none);
+  const net::ResumeRecord gone{2, "gone", id, now + 60'000, "127.0.0.1", now + 1000};
+  a_->store_resume("gone-token", gone);
+  a_->store_resume("back-token", {3, "back", id, now + 60'000, "127.0.0.1", now + 1000});
+  a_->store_resume("host-token", {1, "host1", id, now + 60'000, "127.0.0.1", 0});
+  net::ResumeRecord renewed = gone;
+  renewed.connected_until_unix_ms = now + 2000;
+  EXPECT_EQ(a_->update_resumes({{"gone-token", renewed}}), 1u);
+
+  ASSERT_TRUE(b_->take_resume("back-token"));  // resumed meanwhile
+  EXPECT_TRUE(b_->lapse_connections(now + 1500).empty()) << "the renewal vouches until +2000";
+  const auto lapsed_b = b_->lapse_connections(now + 2000);
+  const auto lapsed_a = a_->lapse_connections(now + 2000);
+  ASSERT_EQ(lapsed_a.size() + lapsed_b.size(), 1u);
+  EXPECT_EQ((lapsed_b.empty() ? lapsed_a : lapsed_b).front().player, 2u);
+  const auto room = b_->room(id);
+  ASSERT_TRUE(room);
+  for (const MemberInfo& member : room->members)
+    EXPECT_EQ(member.connected, member.player != 2) << member.player;
+  EXPECT_TRUE(a_->lapse_connections(now + 10'000).empty());
+  const auto kept = a_->take_resume("gone-token");
+  ASSERT_TRUE(kept);
+  EXPECT_EQ(kept->room, id);
+}
+
 TEST_P(LobbyStateContract, fan_out_keeps_each_publishers_order) {
   struct Inbox {
     std::mutex mutex;

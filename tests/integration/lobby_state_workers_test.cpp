@@ -68,6 +68,9 @@ class LatchedState final : public net::LobbyState {
   std::vector<net::ResumeRecord> take_expired_resumes(std::uint64_t now) override {
     return inner_->take_expired_resumes(now);
   }
+  std::vector<net::ResumeRecord> lapse_connections(std::uint64_t now) override {
+    return inner_->lapse_connections(now);
+  }
   net::StateError create_room(net::RoomInfo room, std::size_t max_rooms) override {
     if (room.name == "slow") {
       std::unique_lock lock(mutex_);
@@ -156,10 +159,6 @@ class LatchedState final : public net::LobbyState {
 std::vector<std::byte> list_rooms(std::uint64_t id) {
   flatbuffers::FlatBufferBuilder fbb;
   return finish(fbb, id, wire::LobbyBody::ListRooms, wire::CreateListRooms(fbb));
-}
-std::vector<std::byte> leave_room(std::uint64_t id) {
-  flatbuffers::FlatBufferBuilder fbb;
-  return finish(fbb, id, wire::LobbyBody::LeaveRoom, wire::CreateLeaveRoom(fbb));
 }
 // The names of the rooms a RoomList reply lists.
 std::vector<std::string> listed(const wire::LobbyMessage* reply) {

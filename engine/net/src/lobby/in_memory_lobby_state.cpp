@@ -103,6 +103,25 @@ class InMemoryLobbyState final : public LobbyState {
     return expired;
   }
 
+  std::vector<ResumeRecord> lapse_connections(std::uint64_t now_unix_ms) override {
+    std::lock_guard lock(mutex_);
+    std::vector<ResumeRecord> lapsed;
+    for (auto& [token, record] : resumes_) {
+      if (record.connected_until_unix_ms == 0 || record.connected_until_unix_ms > now_unix_ms) {
+        continue;
+      }
+      record.connected_until_unix_ms = 0;
+      const auto room = rooms_.find(record.room);
+      if (room == rooms_.end()) continue;
+      const auto member = lobby_detail::find_member(room->second.info, record.player);
+      if (member == room->second.info.members.end() || !member->connected) continue;
+      member->connected = false;
+      ++version_;
+      lapsed.push_back(record);
+    }
+    return lapsed;
+  }
+
   StateError create_room(RoomInfo room, std::size_t max_rooms) override {
     std::lock_guard lock(mutex_);
     if (rooms_.size() >= max_rooms) return StateError::too_many_rooms;

@@ -41,6 +41,7 @@ LobbyCounters LobbyMetrics::snapshot() const {
   out.upload_exists = upload_exists.load();
   out.upload_cut = upload_cut.load();
   out.replays_pruned = replays_pruned.load();
+  out.players_lapsed = players_lapsed.load();
   return out;
 }
 
@@ -117,6 +118,9 @@ std::string render_prometheus(const LobbyCounters& c) {
   out.counter("tickwire_lobby_replays_pruned_total",
               "Replays deleted as older than the newest keep_replays after an upload.",
               c.replays_pruned);
+  out.counter("tickwire_lobby_players_lapsed_total",
+              "Players of a lobby process that died, shown disconnected by this one.",
+              c.players_lapsed);
   return out.text();
 }
 

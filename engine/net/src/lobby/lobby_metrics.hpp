@@ -47,6 +47,7 @@ struct LobbyMetrics {
   std::atomic<std::uint64_t> upload_exists{0};
   std::atomic<std::uint64_t> upload_cut{0};
   std::atomic<std::uint64_t> replays_pruned{0};
+  std::atomic<std::uint64_t> players_lapsed{0};
 
   // Everything but players and rooms, which come from the state.
   LobbyCounters snapshot() const;

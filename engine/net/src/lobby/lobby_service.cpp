@@ -55,24 +55,39 @@ void LobbyService::on_tick(Clock::time_point now) {
       ResumeRecord record;
       Removal removal;
     };
+    struct Checked {
+      std::vector<Expired> expired;
+      // Players of a lobby process that died, now shown disconnected: (room, member).
+      std::vector<std::pair<RoomId, MemberInfo>> lapsed;
+    };
     on_state(
         kInvalidPeer,
         [now_unix_ms = unix_time_ms()](LobbyState& state) {
-          std::vector<Expired> expired;
+          Checked checked;
           for (ResumeRecord& record : state.take_expired_resumes(now_unix_ms)) {
             Removal removal;
             if (record.room != 0) removal = remove_in_state(state, record.room, record.player);
             state.release_nickname(nickname_key(record.nickname), record.player);
-            expired.push_back({std::move(record), std::move(removal)});
+            checked.expired.push_back({std::move(record), std::move(removal)});
           }
-          return expired;
+          for (const ResumeRecord& record : state.lapse_connections(now_unix_ms)) {
+            std::optional<MemberInfo> member = member_in(state.room(record.room), record.player);
+            if (!member) member = MemberInfo{record.player, record.nickname, false, false};
+            checked.lapsed.emplace_back(record.room, std::move(*member));
+          }
+          return checked;
         },
-        [this](const std::vector<Expired>& expired) {
+        [this](const Checked& checked) {
           resume_check_running_ = false;
-          for (const auto& [record, removal] : expired) {
+          for (const auto& [record, removal] : checked.expired) {
             if (record.room != 0) after_removal(record.room, removal, wire::PresenceKind::left);
             // Another lobby process's record counts for none of this one's addresses.
             count_down(nicknames_by_address_, record.address);
+          }
+          for (const auto& [room, member] : checked.lapsed) {
+            ++metrics_.players_lapsed;
+            state_.publish({Broadcast::Audience::room, room,
+                            presence_event(room, wire::PresenceKind::disconnected, member)});
           }
         });
   }

@@ -169,8 +169,13 @@ ResumeRecord LobbyService::live_record(PlayerId id, const Player& player,
                                        std::uint64_t now_unix_ms) const {
   // Past the lease the record waits a grace like a dropped player's, counted from the last
   // renewal: a player of a killed process may come back that long after it died.
-  return {id, player.nickname, player.room,
-          now_unix_ms + config_.nickname_lease_ms + config_.resume_grace_ms, player.address};
+  // Until then its renewals vouch for the player being connected (lapse_connections).
+  return {id,
+          player.nickname,
+          player.room,
+          now_unix_ms + config_.nickname_lease_ms + config_.resume_grace_ms,
+          player.address,
+          now_unix_ms + config_.nickname_lease_ms};
 }
 
 std::uint64_t LobbyService::live_nickname_lease(std::uint64_t now_unix_ms) const {

@@ -1,11 +1,13 @@
 // RedisLobbyState's presence (lobby/redis_lobby_state.hpp has the class and the key layout):
 // nicknames, each a key whose PX is the owner's lease (renewed by it, listed in a ZSET so that
 // players can be counted without a scan), and resume records, kept until their deadline and taken
-// by exactly one process (a Lua script: GET and DEL in one step).
+// by exactly one process (a Lua script: GET and DEL in one step). A connected player's record is
+// also in the lapse set until its process stops renewing it (lapse_connections).
 
 #include "lobby/redis_lobby_state.hpp"
 #include "lobby/redis_records.hpp"
 #include "lobby/redis_scripts.hpp"
+#include "lobby/room_rules.hpp"
 
 namespace tickwire::net::lobby_detail {
 
@@ -59,24 +61,31 @@ void RedisLobbyState::store_resume(const std::string& token, ResumeRecord record
   // Whichever process's on_tick passes the deadline first takes the record; the key's own
   // TTL, an hour later, only cleans up after a cluster that stopped altogether.
   const std::uint64_t expires = record.expires_unix_ms;
+  const RedisCommand lapse =
+      record.connected_until_unix_ms == 0
+          ? RedisCommand{"ZREM", key("lapses"), record_key}
+          : RedisCommand{"ZADD", key("lapses"), score(record.connected_until_unix_ms), record_key};
   const auto commands = commands_.acquire();
   commands->pipeline({{"MULTI"},
                       {"SET", record_key, lobby_detail::encode_resume(record), "PX",
                        ttl_until(expires + 3'600'000)},
                       {"ZADD", key("resumes"), score(expires), record_key},
+                      lapse,
                       {"EXEC"}});
 }
 
 std::size_t RedisLobbyState::update_resumes(
     const std::vector<std::pair<std::string, ResumeRecord>>& records) {
   if (records.empty()) return 0;
-  std::vector<std::string> keys{key("resumes")};
+  std::vector<std::string> keys{key("resumes"), key("lapses")};
   std::vector<std::string> args;
   for (const auto& [token, record] : records) {
     keys.push_back(key("resume:" + token));
     args.push_back(lobby_detail::encode_resume(record));
     args.push_back(score(record.expires_unix_ms));
     args.push_back(ttl_until(record.expires_unix_ms + 3'600'000));  // as store_resume
+    args.push_back(record.connected_until_unix_ms == 0 ? "0"
+                                                       : score(record.connected_until_unix_ms));
   }
   const RedisReply reply = eval(lobby_detail::redis_script::kUpdateRecords, keys, args);
   return reply ? static_cast<std::size_t>(reply_integer(reply.get())) : 0;
@@ -99,6 +108,38 @@ std::vector<ResumeRecord> RedisLobbyState::take_expired_resumes(std::uint64_t no
     }
   });
   return out;
+}
+
+std::vector<ResumeRecord> RedisLobbyState::lapse_connections(std::uint64_t now_unix_ms) {
+  std::vector<ResumeRecord> lapsed;
+  const RedisReply reply =
+      eval(lobby_detail::redis_script::kTakeLapsed, {key("lapses")}, {number(now_unix_ms)});
+  if (reply == nullptr || reply->type != REDIS_REPLY_ARRAY) return lapsed;
+  for (std::size_t i = 0; i + 1 < reply->elements; i += 2) {
+    const std::string record_key = reply_string(reply->element[i]);
+    std::optional<ResumeRecord> record =
+        lobby_detail::decode_resume(reply_string(reply->element[i + 1]));
+    if (!record || record->room == 0) continue;
+    // One transaction on the room and the record: a resume that takes the record (and marks
+    // the player connected) before it commits makes it start again, and find no record.
+    const std::string room_key = this->room_key(record->room);
+    const StateError marked = transaction(
+        {room_key, record_key}, {{"GET", room_key}, {"EXISTS", record_key}},
+        [&](std::vector<RedisReply>& read, Writes& writes) {
+          if (lobby_detail::is_nil(read[0].get()) || reply_integer(read[1].get()) == 0) {
+            return StateError::not_in_room;
+          }
+          std::optional<RoomInfo> room = lobby_detail::decode_room(reply_string(read[0].get()));
+          if (!room) return StateError::room_not_found;
+          const auto member = lobby_detail::find_member(*room, record->player);
+          if (member == room->members.end() || !member->connected) return StateError::not_in_room;
+          member->connected = false;
+          writes.push_back({"SET", room_key, lobby_detail::encode_room(*room)});
+          return StateError::none;
+        });
+    if (marked == StateError::none) lapsed.push_back(std::move(*record));
+  }
+  return lapsed;
 }
 
 }  // namespace tickwire::net::lobby_detail

@@ -18,6 +18,7 @@
 //   P nicks              ZSET nickname key -> lease end
 //   P resume:<token>     encoded ResumeRecord
 //   P resumes            ZSET record key -> expiry
+//   P lapses             ZSET record key -> connected-until (connected players' records)
 //   P room:<id>          encoded RoomInfo
 //   P rooms              ZSET id -> id (list order)
 //   P match:<match id>   room id of the room playing it
@@ -86,6 +87,7 @@ class RedisLobbyState final : public LobbyState {
       const std::vector<std::pair<std::string, ResumeRecord>>& records) override;
   std::optional<ResumeRecord> take_resume(const std::string& token) override;
   std::vector<ResumeRecord> take_expired_resumes(std::uint64_t now_unix_ms) override;
+  std::vector<ResumeRecord> lapse_connections(std::uint64_t now_unix_ms) override;
 
   // --- rooms, matches, chat (redis_lobby_rooms.cpp) ----------------------------------------
   StateError create_room(RoomInfo room, std::size_t max_rooms) override;

@@ -50,19 +50,42 @@ redis.call('ZREM', KEYS[2], KEYS[1])
 return record
 )lua";
 
-// KEYS: deadline set, then record keys. ARGV: for each key its record, deadline and ttl ms.
-// Replaces the records that still exist (one taken meanwhile is not made again); returns how many.
+// KEYS: deadline set, lapse set, then resume record keys. ARGV: for each key its record,
+// deadline, ttl ms and connected-until (0: not connected, out of the lapse set). Replaces the
+// records that still exist (one taken meanwhile is not made again); returns how many.
 inline constexpr const char* kUpdateRecords = R"lua(
 local updated = 0
-for i = 2, #KEYS do
-  local at = (i - 2) * 3
+for i = 3, #KEYS do
+  local at = (i - 3) * 4
   if redis.call('EXISTS', KEYS[i]) == 1 then
     redis.call('SET', KEYS[i], ARGV[at + 1], 'PX', ARGV[at + 3])
     redis.call('ZADD', KEYS[1], ARGV[at + 2], KEYS[i])
+    if ARGV[at + 4] == '0' then
+      redis.call('ZREM', KEYS[2], KEYS[i])
+    else
+      redis.call('ZADD', KEYS[2], ARGV[at + 4], KEYS[i])
+    end
     updated = updated + 1
   end
 end
 return updated
+)lua";
+
+// KEYS: lapse set (resume record key -> connected-until). ARGV: now. Removes every key whose time
+// has passed, each for exactly one caller, and returns key, record, key, record... of those whose
+// record still exists (a taken record's key is only dropped).
+inline constexpr const char* kTakeLapsed = R"lua(
+local keys = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+local out = {}
+for _, key in ipairs(keys) do
+  redis.call('ZREM', KEYS[1], key)
+  local record = redis.call('GET', key)
+  if record then
+    out[#out + 1] = key
+    out[#out + 1] = record
+  end
+end
+return out
 )lua";
 
 // KEYS: deadline set (members are record keys), and for game servers the set of addresses.

@@ -310,6 +310,9 @@ struct LobbyCounters {
   std::uint64_t upload_cut = 0;              // the body ended early: nothing kept
   // Replays deleted as older than the newest keep_replays, once an upload was stored.
   std::uint64_t replays_pruned = 0;
+  // Players of another lobby process that died (it stopped renewing their records) whom this one
+  // showed disconnected in their rooms: their seats wait for their resume, here or elsewhere.
+  std::uint64_t players_lapsed = 0;
 };
 
 // The allow-list of game servers (LobbyConfig::game_server_keys) in a file's text: one Ed25519

@@ -99,6 +99,10 @@ struct ResumeRecord {
   LobbyRoomId room = 0;               // 0 = none
   std::uint64_t expires_unix_ms = 0;  // wall clock
   std::string address;                // the IP address of its last connection (per-address limits)
+  // While the player is connected: until when their process's renewals vouch for it (wall
+  // clock), after which lapse_connections() shows them disconnected (their process died). 0 for
+  // a dropped player, shown disconnected already.
+  std::uint64_t connected_until_unix_ms = 0;
 };
 
 struct GameServerInfo {
@@ -191,6 +195,12 @@ class LobbyState {
   // Removes and returns every record expired at `now_unix_ms`; each is returned to one caller
   // only, whichever process asks first.
   virtual std::vector<ResumeRecord> take_expired_resumes(std::uint64_t now_unix_ms) = 0;
+  // Connected players whose process stopped vouching for them (their record's
+  // connected_until_unix_ms passed without a renewal: the process died): each is marked
+  // disconnected in their room and returned, to one caller only, whichever process asks first,
+  // so that it tells the room. Their record stays until its deadline: they may still resume. A
+  // record a resume took meanwhile is left alone (the player is back).
+  virtual std::vector<ResumeRecord> lapse_connections(std::uint64_t now_unix_ms) = 0;
 
   // --- rooms -----------------------------------------------------------------------------
   // `room` arrives with its id and its host as the only member.
