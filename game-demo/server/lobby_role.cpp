@@ -44,6 +44,8 @@ net::Result<std::shared_ptr<net::LobbyState>> lobby_state(const ServerOptions& o
   net::RedisLobbyStateConfig config;
   config.host = address->host;
   config.port = address->port;
+  // A command connection per state worker: no worker waits for another's round trips.
+  config.connections = options.state_workers;
   if (!options.redis_password_file.empty()) {
     std::ifstream file(options.redis_password_file);
     if (!file || !std::getline(file, config.password) || config.password.empty()) {
@@ -87,6 +89,7 @@ net::LobbyConfig lobby_config(const ServerOptions& options, const std::string& h
   config.requests_per_second = options.requests_per_second;
   config.max_players_per_room = options.max_players;
   config.resume_grace_ms = options.resume_grace_ms;
+  config.state_workers = options.state_workers;
   config.nickname_lease_ms = options.nickname_lease_ms;
   // A full room's reply to JoinRoom must fit in one message (validate() checks): about 100
   // bytes a member as JSON, with room to spare.

@@ -49,6 +49,11 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& op
                  "with --redis: a file whose first line is the Redis AUTH password (or set "
                  "TICKWIRE_REDIS_PASSWORD); no flag takes the password itself, as ps shows flags "
                  "to every user");
+  app.add_option("--state-workers", options.state_workers,
+                 "with --redis: threads that make the lobby's Redis calls (each with a Redis "
+                 "connection of its own), so that its own thread never waits on Redis")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
   app.add_flag("--allow-any-registered-address", options.allow_any_registered_address,
                "with --game-server-keys: a game server may register an address other than the "
                "one it connects from (behind a proxy or NAT, or a DNS name)");
@@ -263,8 +268,11 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& op
                  "tickwire-server: --redis holds the lobby's state, for --role lobby or all\n");
     return 1;
   }
-  if (options.redis.empty() && !options.redis_password_file.empty()) {
-    std::fprintf(stderr, "tickwire-server: --redis-password-file goes with --redis HOST:PORT\n");
+  if (options.redis.empty() &&
+      (!options.redis_password_file.empty() || app.count("--state-workers") > 0)) {
+    std::fprintf(stderr,
+                 "tickwire-server: --redis-password-file and --state-workers go with --redis "
+                 "HOST:PORT\n");
     return 1;
   }
   if (!options.game_server_keys_file.empty() && options.role == "game") {

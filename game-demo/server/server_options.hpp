@@ -35,6 +35,10 @@ struct ServerOptions {
   // A file whose first line is the Redis AUTH password (no flag takes a secret: ps shows flags to
   // every user); TICKWIRE_REDIS_PASSWORD in the environment is the other way to give it.
   std::string redis_password_file;
+  // With --redis: the lobby's state workers (LobbyConfig::state_workers), which make its calls to
+  // Redis off its own thread, and as many Redis command connections
+  // (RedisLobbyStateConfig::connections), one each. Default 4.
+  std::size_t state_workers = 4;
   bool allow_any_registered_address = false;
   std::uint32_t max_game_server_capacity = 4096;
   // Milliseconds a registered game server stays without a load report before the lobby takes it
