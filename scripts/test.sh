@@ -30,7 +30,11 @@ scripts/deps.sh
 
 # ccache (CMakeLists.txt uses it when installed) keys objects by their paths relative to the
 # checkout, not absolute ones, so that checkouts at other paths (CI's clean clones) share them.
+# With debug info (the sanitizer and fuzz builds) it would also key them by the build folder's
+# absolute path, which is in the debug info: not hashing it lets those builds share objects
+# too, at the price of debug info naming the folder of the checkout that built them first.
 export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}"
+export CCACHE_NOHASHDIR="${CCACHE_NOHASHDIR:-1}"
 jobs=$(nproc)
 if [ "$mode" = --sanitize ]; then
   cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DTICKWIRE_WARNINGS_AS_ERRORS=ON \
