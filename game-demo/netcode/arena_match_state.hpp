@@ -36,6 +36,8 @@ struct ArenaServer::Player {
   std::uint64_t lobby_player_id = 0;
   PlayerInput last_input;       // held for ticks whose input did not arrive in time
   std::uint32_t malformed = 0;  // messages that were not a valid client update
+  // When their last snapshot went out: the next is due a snapshot period later.
+  std::optional<std::chrono::steady_clock::time_point> last_snapshot_at;
 };
 
 struct ArenaServer::Spectator {
@@ -105,8 +107,6 @@ struct ArenaServer::Match {
   // Every entity of the snapshot tick's state by position (with view_radius_m > 0): the
   // replicator's interest hook reads it like `viewers`.
   tickwire::sim::SpatialGrid grid;
-  // When the last round of snapshots went out: the next is due a snapshot period later.
-  std::optional<std::chrono::steady_clock::time_point> last_snapshots_at;
 };
 
 }  // namespace arena

@@ -475,35 +475,17 @@ void ArenaServer::tick_match(Match& match) {
     entry.was_alive = state->alive;
   }
 
-  if (match.replicator->snapshot_due(tick)) {
+  // The players whose snapshot goes out this tick (half of them each tick at the defaults), and
+  // the spectators' record of the snapshot ticks.
+  match.snapshot_peers.clear();
+  match.replicator->clients_due(tick, match.snapshot_peers);
+  std::erase_if(match.snapshot_peers,
+                [&](net::PeerId peer) { return !match.players.contains(peer); });
+  const bool spectators_due = match.replicator->snapshot_due(tick);
+  if (!match.snapshot_peers.empty() || spectators_due) {
     sim::WorldState state = match.world.state();
-    if (config_.view_radius_m > 0) index_positions(match, state);
-    match.snapshot_peers.clear();
-    for (const auto& [peer, player] : match.players) {
-      const PlayerState* self = match.world.player(player.entity);
-      match.viewers[peer] = {player.entity, self != nullptr ? self->x : 0.0,
-                             self != nullptr ? self->y : 0.0};
-      match.snapshot_peers.push_back(peer);
-    }
-    const auto encode_start = std::chrono::steady_clock::now();
-    const auto snapshots = match.replicator->snapshots_for(match.snapshot_peers, tick, state);
-    const auto now = std::chrono::steady_clock::now();
-    stats_.snapshot_encode_wall_us +=
-        std::chrono::duration<double, std::micro>(now - encode_start).count();
-    const auto period = std::chrono::duration<double>(1.0 / config_.snapshot_rate_hz);
-    ++stats_.snapshot_rounds;
-    if (match.last_snapshots_at && now - *match.last_snapshots_at > 1.5 * period)
-      ++stats_.late_snapshot_rounds;
-    match.last_snapshots_at = now;
-    for (std::size_t i = 0; i < snapshots.size(); ++i) {
-      if (net_->send(match.snapshot_peers[i], kSnapshotChannel, net::Delivery::unreliable_sequenced,
-                     snapshots[i]) == net::SendResult::ok) {
-        stats_.bytes_sent += snapshots[i].size();
-        stats_.snapshot_bytes += snapshots[i].size();
-        ++stats_.snapshots_sent;
-      }
-    }
-    match.delayed_states.push_back({tick, std::move(state)});
+    if (!match.snapshot_peers.empty()) send_snapshots(match, tick, state);
+    if (spectators_due) match.delayed_states.push_back({tick, std::move(state)});
   }
 
   match.stream_tick = tick;
@@ -521,6 +503,36 @@ void ArenaServer::tick_match(Match& match) {
     send_scores(match, false);
   }
   stream_to_spectators(match, tick);
+}
+
+void ArenaServer::send_snapshots(Match& match, sim::WireTick tick, const sim::WorldState& state) {
+  if (config_.view_radius_m > 0) index_positions(match, state);
+  for (const net::PeerId peer : match.snapshot_peers) {
+    const PlayerState* self = match.world.player(match.players.at(peer).entity);
+    match.viewers[peer] = {match.players.at(peer).entity, self != nullptr ? self->x : 0.0,
+                           self != nullptr ? self->y : 0.0};
+  }
+  const auto encode_start = std::chrono::steady_clock::now();
+  const auto snapshots = match.replicator->snapshots_for(match.snapshot_peers, tick, state);
+  const auto now = std::chrono::steady_clock::now();
+  stats_.snapshot_encode_wall_us +=
+      std::chrono::duration<double, std::micro>(now - encode_start).count();
+  // Late: a player of this round had their previous snapshot more than half a period late.
+  const auto late_after = std::chrono::duration<double>(1.5 / config_.snapshot_rate_hz);
+  ++stats_.snapshot_rounds;
+  bool late = false;
+  for (std::size_t i = 0; i < snapshots.size(); ++i) {
+    Player& player = match.players.at(match.snapshot_peers[i]);
+    if (player.last_snapshot_at && now - *player.last_snapshot_at > late_after) late = true;
+    player.last_snapshot_at = now;
+    if (net_->send(match.snapshot_peers[i], kSnapshotChannel, net::Delivery::unreliable_sequenced,
+                   snapshots[i]) == net::SendResult::ok) {
+      stats_.bytes_sent += snapshots[i].size();
+      stats_.snapshot_bytes += snapshots[i].size();
+      ++stats_.snapshots_sent;
+    }
+  }
+  if (late) ++stats_.late_snapshot_rounds;
 }
 
 void ArenaServer::release_absentees(Match& match, std::chrono::steady_clock::time_point now) {

@@ -131,8 +131,9 @@ struct ServerStats {
   std::uint64_t snapshot_bytes = 0;  // of which snapshots
   std::uint64_t bytes_received = 0;  // message payload bytes from all players (their updates)
   std::uint64_t snapshots_sent = 0;
-  // Ticks that sent a match's snapshots, and of them those more than half a snapshot period
-  // after the previous round was due (the server had fallen behind).
+  // Ticks that sent snapshots of a match (each to the players whose phase it is: half of them at
+  // the defaults), and of them those that sent a player theirs more than half a snapshot period
+  // after it was due (the server had fallen behind).
   std::uint64_t snapshot_rounds = 0;
   std::uint64_t late_snapshot_rounds = 0;
   // Wall-clock time spent encoding snapshots (on every encoding thread at once), microseconds.
@@ -188,6 +189,9 @@ class ArenaServer {
   void close_spectators(Match& match, tickwire::net::DisconnectReason reason);
   void tick();
   void tick_match(Match& match);
+  // The snapshots of the players in match.snapshot_peers, of `state` at `tick`.
+  void send_snapshots(Match& match, tickwire::sim::WireTick tick,
+                      const tickwire::sim::WorldState& state);
   void send_scores(Match& match, bool final_scores);
   void send_match_message(Match& match, const std::vector<std::byte>& message);
   tickwire::sim::ReplicatorConfig replicator_config() const;

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cmath>
+#include <iterator>
 #include <map>
 
 #include "input_codec.hpp"
@@ -21,6 +22,8 @@ struct ServerReplicator::Client {
   };
   ClientId id = 0;
   ClientRole role = ClientRole::player;
+  // Its snapshots go out this many ticks after snapshot_due()'s (clients_due()).
+  std::uint32_t phase = 0;
   std::vector<Sent> history;
   WireTick acknowledged = 0;
   WireTick newest_sent = 0;
@@ -69,6 +72,12 @@ void ServerReplicator::add_client(ClientId client, ClientRole role) {
   auto entry = std::make_unique<Client>();
   entry->id = client;
   entry->role = role;
+  // The phase fewest clients have: joins and leaves keep the ticks' shares even.
+  std::vector<std::size_t> used(phases(), 0);
+  for (const auto& other : clients_)
+    ++used[other->phase];
+  entry->phase = static_cast<std::uint32_t>(
+      std::distance(used.begin(), std::min_element(used.begin(), used.end())));
   entry->history.resize(config_.history);
   clients_.push_back(std::move(entry));
 }
@@ -77,13 +86,31 @@ void ServerReplicator::remove_client(ClientId client) {
   std::erase_if(clients_, [client](const auto& entry) { return entry->id == client; });
 }
 
-bool ServerReplicator::snapshot_due(WireTick tick) const {
-  // Tick t is due when it is the first tick at or after a snapshot time.
+std::uint32_t ServerReplicator::phases() const {
+  // Whole ticks in a snapshot period: each phase is a tick of it (1 when every tick sends).
+  return std::max<std::uint32_t>(
+      1, static_cast<std::uint32_t>(std::floor(config_.tick_rate_hz / config_.snapshot_rate_hz)));
+}
+
+bool ServerReplicator::due_at(WireTick tick, std::uint32_t phase) const {
+  // Tick t is due when it is the first tick at or after a snapshot time, shifted by the phase.
+  if (tick <= phase) return false;
+  const WireTick shifted = tick - phase;
   const double ticks_per_snapshot = config_.tick_rate_hz / config_.snapshot_rate_hz;
   const auto slot = [&](WireTick t) {
     return static_cast<std::uint64_t>(std::floor(t / ticks_per_snapshot));
   };
-  return tick >= 1 && slot(tick) != slot(tick - 1);
+  return slot(shifted) != slot(shifted - 1);
+}
+
+bool ServerReplicator::snapshot_due(WireTick tick) const {
+  return due_at(tick, 0);
+}
+
+void ServerReplicator::clients_due(WireTick tick, std::vector<ClientId>& due) const {
+  for (const auto& client : clients_) {
+    if (due_at(tick, client->phase)) due.push_back(client->id);
+  }
 }
 
 std::vector<std::byte> ServerReplicator::snapshot_for(ClientId id, WireTick tick,

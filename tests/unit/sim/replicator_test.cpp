@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <map>
 #include <random>
 #include <set>
 
@@ -254,6 +256,61 @@ TEST(Replicator, snapshots_are_due_at_the_configured_rate) {
   EXPECT_EQ(count_due({}), 300);  // 30 Hz of 60 Hz over 10 s
   EXPECT_EQ(count_due({.tick_rate_hz = 60, .snapshot_rate_hz = 20}), 200);
   EXPECT_EQ(count_due({.tick_rate_hz = 64, .snapshot_rate_hz = 64}), 600);
+}
+
+// Clients are spread over the ticks of a snapshot period: each still gets the configured rate,
+// evenly spaced, while each tick sends to an even share of them. A client who joins takes the
+// phase that departures left short.
+TEST(Replicator, clients_are_spread_over_the_ticks_of_a_snapshot_period) {
+  const EntitySchema schema = test::make_test_schema();
+  const auto due_ticks = [](const ServerReplicator& server) {
+    std::map<ClientId, std::vector<WireTick>> ticks;
+    std::vector<ClientId> due;
+    for (WireTick tick = 1; tick <= 600; ++tick) {
+      due.clear();
+      server.clients_due(tick, due);
+      for (const ClientId id : due)
+        ticks[id].push_back(tick);
+    }
+    return ticks;
+  };
+  for (const ReplicatorConfig& config :
+       {ReplicatorConfig{}, ReplicatorConfig{.tick_rate_hz = 60, .snapshot_rate_hz = 20},
+        ReplicatorConfig{.tick_rate_hz = 60, .snapshot_rate_hz = 25},
+        ReplicatorConfig{.tick_rate_hz = 30, .snapshot_rate_hz = 30}}) {
+    const auto server = tickwire::test::created(ServerReplicator::create(schema, config));
+    for (ClientId id = 1; id <= 6; ++id)
+      server->add_client(id);
+    const double period = config.tick_rate_hz / config.snapshot_rate_hz;
+    const auto ticks = due_ticks(*server);
+    ASSERT_EQ(ticks.size(), 6u) << "tick rate " << config.tick_rate_hz;
+    std::map<WireTick, int> per_tick;
+    for (const auto& [id, due] : ticks) {
+      EXPECT_NEAR(static_cast<double>(due.size()), 600 / period, 1.0) << "client " << id;
+      for (std::size_t i = 1; i < due.size(); ++i) {
+        EXPECT_GE(static_cast<double>(due[i] - due[i - 1]), std::floor(period)) << id;
+        EXPECT_LE(static_cast<double>(due[i] - due[i - 1]), std::ceil(period)) << id;
+      }
+      for (const WireTick tick : due)
+        ++per_tick[tick];
+    }
+    if (period == std::floor(period)) {
+      // Past the first period every tick sends to 6 / period of them.
+      for (WireTick tick = static_cast<WireTick>(period) + 1; tick <= 600; ++tick)
+        EXPECT_EQ(per_tick[tick], static_cast<int>(6 / period)) << "tick " << tick;
+    }
+  }
+  // Every other tick at the defaults: clients 1, 3 and 5 share a phase. Two of them leave, and
+  // the next to join takes their phase.
+  const auto server = tickwire::test::created(ServerReplicator::create(schema, {}));
+  for (ClientId id = 1; id <= 6; ++id)
+    server->add_client(id);
+  server->remove_client(1);
+  server->remove_client(3);
+  server->add_client(7);
+  const auto ticks = due_ticks(*server);
+  EXPECT_EQ(ticks.at(7), ticks.at(5));
+  EXPECT_NE(ticks.at(7), ticks.at(2));
 }
 
 TEST(ReplicatorConfig, validate_names_the_field) {

@@ -107,6 +107,13 @@ class ServerReplicator {
   // True on the ticks a snapshot should go out, spreading snapshot_rate_hz evenly over
   // tick_rate_hz (every other tick at the defaults).
   bool snapshot_due(WireTick tick) const;
+  // Appends to `due` the clients whose snapshot goes out at `tick`, in the order they were
+  // added. Clients are spread over the ticks of a snapshot period, each on the phase fewest had
+  // when it was added: at 60 Hz ticks and 30 Hz snapshots half go out on odd ticks and half on
+  // even ones, so that a server encodes half of them each tick rather than all of them every
+  // other tick (its longest tick is about half as long). Each still gets snapshot_rate_hz,
+  // evenly spaced; phase 0 is snapshot_due()'s.
+  void clients_due(WireTick tick, std::vector<ClientId>& due) const;
 
   // The snapshot message for `client` of `world` at `tick` (tick >= 1, increasing).
   std::vector<std::byte> snapshot_for(ClientId client, WireTick tick, const WorldState& world);
@@ -145,6 +152,10 @@ class ServerReplicator {
   std::unique_ptr<Workers> workers_;  // with encode_threads > 1
   ReplicatorCounters counters_;
   Client* find(ClientId client) const;
+  // Ticks of a snapshot period that clients are spread over, and whether a snapshot of phase
+  // `phase` is due at `tick`.
+  std::uint32_t phases() const;
+  bool due_at(WireTick tick, std::uint32_t phase) const;
 };
 
 class ClientReplicator {
