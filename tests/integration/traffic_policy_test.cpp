@@ -126,6 +126,25 @@ class TrafficPolicyTest : public ::testing::Test {
         10s));
   }
 
+  // A player through a relay whose ENet handshake stalls once the server read its ticket (the
+  // relay loses the server's UDP answers from then on, as lose_udp_answers_after_the_ticket),
+  // with handshake timeouts that give up within seconds.
+  struct StalledPlayer {
+    std::unique_ptr<net::UdpLinkSimulator> link;
+    net::GameplayClientConfig config;
+    std::unique_ptr<net::GameplayClient> client;
+    EventLog log;
+  };
+  void start_stalled_player(std::uint64_t player_id, StalledPlayer& player) {
+    player.link = relay();
+    player.config = client_config(player.link->port(), player_id);
+    player.config.enet.common.timeout_min_ms = 1000;
+    player.config.enet.common.timeout_max_ms = 2000;
+    player.client = make_client(player.config);
+    ASSERT_NE(player.client, nullptr);
+    lose_udp_answers_after_the_ticket(*player.link, *player.client, player.log);
+  }
+
   std::unique_ptr<net::UdpLinkSimulator> relay() const {
     net::UdpLinkSimulatorConfig path;
     path.target_port = udp_port_;
@@ -214,26 +233,21 @@ TEST_F(TrafficPolicyTest,
   // RESPONSE and with it the ticket, and its ACCEPT never reached the client. The client falls
   // back to WebSocket with the same ticket, which must get it in: the ENet attempt never proved
   // it holds the ticket's keys, so it held the ticket only provisionally.
-  auto link = relay();
-  auto config = client_config(link->port(), 51);
-  config.enet.common.timeout_min_ms = 1000;
-  config.enet.common.timeout_max_ms = 2000;
-  auto client = make_client(config);
-  ASSERT_NE(client, nullptr);
-  EventLog log;
-  lose_udp_answers_after_the_ticket(*link, *client, log);
+  StalledPlayer stalled;
+  start_stalled_player(51, stalled);
   if (HasFatalFailure()) return;
-  EXPECT_EQ(client->kind(), TransportKind::enet)
-      << "it fell back before the server read the ticket";
+  net::GameplayClient& client = *stalled.client;
+  EventLog& log = stalled.log;
+  EXPECT_EQ(client.kind(), TransportKind::enet) << "it fell back before the server read the ticket";
 
   ASSERT_TRUE(pump_until(
-      {{server_.get(), &server_log_}, {client.get(), &log}},
+      {{server_.get(), &server_log_}, {&client, &log}},
       [&] { return !log.connected.empty() || !log.disconnected.empty(); }, 20s));
   ASSERT_TRUE(log.disconnected.empty())
       << "the player never got in: " << to_string(log.disconnected[0].second) << " / "
       << to_string(log.ticket_refusals[0]);
-  const net::PeerId peer = exchange(*client, log);
-  EXPECT_EQ(client->kind(), TransportKind::websocket);
+  const net::PeerId peer = exchange(client, log);
+  EXPECT_EQ(client.kind(), TransportKind::websocket);
   ASSERT_TRUE(server_->ticket_of(peer));
   EXPECT_EQ(server_->ticket_of(peer)->player_id, 51u);
   EXPECT_EQ(server_->counters().rejected_tickets, 0u);
@@ -244,22 +258,18 @@ TEST_F(TrafficPolicyTest, a_replayed_ticket_gets_nobody_in_and_does_not_lock_its
   // Someone who copied the player's ticket off the wire (not its keys: they came over the lobby's
   // TLS) replays it on both transports, first while the player's ENet attempt holds it (answers
   // lost, as above), then after the player got in over WebSocket.
-  auto link = relay();
-  auto config = client_config(link->port(), 81);
-  config.enet.common.timeout_min_ms = 1000;
-  config.enet.common.timeout_max_ms = 2000;
-  auto player = make_client(config);
-  ASSERT_NE(player, nullptr);
-  EventLog player_log;
-  lose_udp_answers_after_the_ticket(*link, *player, player_log);
+  StalledPlayer stalled;
+  start_stalled_player(81, stalled);
   if (HasFatalFailure()) return;
+  net::GameplayClient* player = stalled.client.get();
+  EventLog& player_log = stalled.log;
 
   net::SessionKeys guessed;  // the replayer's: it cannot have the ticket's
   guessed.client_to_server.fill(7);
   guessed.server_to_client.fill(9);
   const auto replayer = [&](TransportKind kind) {
     auto copy = client_config(udp_port_, 99);
-    copy.join_ticket = config.join_ticket;
+    copy.join_ticket = stalled.config.join_ticket;
     copy.session_keys = guessed;
     copy.policy.gameplay = kind;
     copy.policy.gameplay_falls_back_to_websocket = false;
@@ -278,7 +288,7 @@ TEST_F(TrafficPolicyTest, a_replayed_ticket_gets_nobody_in_and_does_not_lock_its
   EventLog udp_a_log, udp_b_log, tcp_early_log;
   ASSERT_TRUE(pump_until(
       {{server_.get(), &server_log_},
-       {player.get(), &player_log},
+       {player, &player_log},
        {udp_a.get(), &udp_a_log},
        {udp_b.get(), &udp_b_log},
        {tcp_early.get(), &tcp_early_log}},
@@ -313,7 +323,7 @@ TEST_F(TrafficPolicyTest, a_replayed_ticket_gets_nobody_in_and_does_not_lock_its
   EventLog udp_late_log, tcp_late_log;
   ASSERT_TRUE(pump_until(
       {{server_.get(), &server_log_},
-       {player.get(), &player_log},
+       {player, &player_log},
        {udp_late.get(), &udp_late_log},
        {tcp_late.get(), &tcp_late_log}},
       [&] { return ended(udp_late_log) && ended(tcp_late_log); }, 20s));
