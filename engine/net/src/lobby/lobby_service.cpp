@@ -60,9 +60,11 @@ void LobbyService::on_tick(Clock::time_point now) {
       // Players of a lobby process that died, now shown disconnected: (room, member).
       std::vector<std::pair<RoomId, MemberInfo>> lapsed;
     };
+    const bool check_lapses = now >= next_lapse_check_;
+    if (check_lapses) next_lapse_check_ = now + kLapseCheckInterval;
     on_state(
         kInvalidPeer,
-        [now_unix_ms = unix_time_ms()](LobbyState& state) {
+        [now_unix_ms = unix_time_ms(), check_lapses](LobbyState& state) {
           Checked checked;
           for (ResumeRecord& record : state.take_expired_resumes(now_unix_ms)) {
             Removal removal;
@@ -70,10 +72,11 @@ void LobbyService::on_tick(Clock::time_point now) {
             state.release_nickname(nickname_key(record.nickname), record.player);
             checked.expired.push_back({std::move(record), std::move(removal)});
           }
+          if (!check_lapses) return checked;
           for (const ResumeRecord& record : state.lapse_connections(now_unix_ms)) {
-            std::optional<MemberInfo> member = member_in(state.room(record.room), record.player);
-            if (!member) member = MemberInfo{record.player, record.nickname, false, false};
-            checked.lapsed.emplace_back(record.room, std::move(*member));
+            checked.lapsed.emplace_back(
+                record.room,
+                disconnected_member(state, record.room, record.player, record.nickname));
           }
           return checked;
         },
@@ -390,6 +393,11 @@ LobbyService::Player* LobbyService::player_at(PeerId peer) {
   if (session == sessions_.end() || session->second.player == 0) return nullptr;
   const auto it = players_.find(session->second.player);
   return it == players_.end() || it->second.peer != peer ? nullptr : &it->second;
+}
+
+MemberInfo LobbyService::disconnected_member(LobbyState& state, RoomId room, PlayerId player,
+                                             const std::string& nickname) {
+  return member_in(state.room(room), player).value_or(MemberInfo{player, nickname, false, false});
 }
 
 std::optional<MemberInfo> LobbyService::member_in(const std::optional<RoomInfo>& room,

@@ -88,6 +88,9 @@ class LobbyService {
   using Clock = std::chrono::steady_clock;
   // How often on_tick() looks for stuck matches (a scan of the rooms in a match).
   static constexpr std::chrono::milliseconds kMatchCheckInterval{250};
+  // How often on_tick() looks for players of a lobby process that died (their leases, 15 s by
+  // default, are what it waits on: the resume check's 50 ms would only add round trips).
+  static constexpr std::chrono::milliseconds kLapseCheckInterval{1000};
 
   // Every reference must outlive the service. `wake` ends the lobby thread's wait for network
   // input (a state worker calls it when a completion is ready for run_completions()).
@@ -100,9 +103,10 @@ class LobbyService {
   // `text`: the message came in a text frame (JSON); else binary (FlatBuffers).
   void on_message(PeerId peer, std::span<const std::byte> message, bool text,
                   Clock::time_point now);
-  // Frees the seats of players whose resume grace has passed, and (at most every
-  // kMatchCheckInterval) ends the matches nobody reached and those of game servers whose lease
-  // ran out.
+  // Frees the seats of players whose resume grace has passed, (at most every
+  // kLapseCheckInterval) shows disconnected those of a lobby process that died, and (at most
+  // every kMatchCheckInterval) ends the matches nobody reached and those of game servers whose
+  // lease ran out.
   void on_tick(Clock::time_point now);
   // The match is over (its game server said so, or the lobby found it stuck): its room returns
   // to the lobby and its members are told why (nothing happens if no room plays it).
@@ -317,6 +321,11 @@ class LobbyService {
   // resumed elsewhere meanwhile).
   Player* player_at(PeerId peer);
   static std::optional<MemberInfo> member_in(const std::optional<RoomInfo>& room, PlayerId player);
+  // A player just shown disconnected in `room` (dropped here, or lapsed with a dead process), as
+  // the room's presence event names them: as the room now has them, or (the room unreadable)
+  // with their nickname alone.
+  static MemberInfo disconnected_member(LobbyState& state, RoomId room, PlayerId player,
+                                        const std::string& nickname);
   static void count_down(std::unordered_map<std::string, std::size_t>& counts,
                          const std::string& address);
   std::string new_resume_token();
@@ -331,6 +340,7 @@ class LobbyService {
   std::unordered_map<PeerId, Session> sessions_;
   std::unordered_map<PlayerId, Player> players_;
   Clock::time_point next_match_check_{};
+  Clock::time_point next_lapse_check_{};
   Clock::time_point next_nickname_renewal_{};
   // A timer's state operation is running: the timer waits for it rather than pile up.
   bool resume_check_running_ = false;

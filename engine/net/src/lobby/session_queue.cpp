@@ -124,8 +124,8 @@ void LobbyService::disconnect(PeerId peer) {
           state.claim_nickname(nickname_key(record.nickname), record.player, nickname_lease);
           if (record.room != 0 &&
               state.set_connected(record.room, record.player, false) == StateError::none) {
-            dropped.member = member_in(state.room(record.room), record.player);
-            if (!dropped.member) dropped.member = {record.player, record.nickname, false, false};
+            dropped.member =
+                disconnected_member(state, record.room, record.player, record.nickname);
           }
           return dropped;
         },
