@@ -1,7 +1,6 @@
 #include "arena_server.hpp"
 
 #include <algorithm>
-#include <cmath>
 
 #include <tickwire/net/traffic_policy.hpp>
 #include <tickwire/sim/spatial_grid.hpp>
@@ -143,57 +142,6 @@ sim::ReplicatorConfig ArenaServer::replicator_config() const {
 
 sim::ReplicatorConfig ArenaServer::spectator_replicator_config() const {
   return spectator_replicator_config_of(config_);
-}
-
-void ArenaServer::prioritize_nearby(Match& match) {
-  // What is near a player matters most to them: it is what they see move and shoot at. Their
-  // own entity comes first of all (prediction is reconciled against it).
-  // Asked once per player's snapshot, so the viewer is looked up once and each changed entity
-  // costs arithmetic only.
-  match.replicator->priority = [&match](sim::ClientId client) -> sim::EntityPriority {
-    const auto found = match.viewers.find(client);
-    const Match::Viewer viewer = found != match.viewers.end() ? found->second : Match::Viewer{};
-    return [viewer](const sim::WorldState::Entity& e) {
-      if (e.id == viewer.entity) return 1000.0f;
-      const bool player = e.type == player_type();
-      const std::size_t x = player ? player_fields().x : drone_fields().x;
-      const std::size_t y = player ? player_fields().y : drone_fields().y;
-      const double dx = schema().dequantize(e.type, x, e.fields[x]) - viewer.x;
-      const double dy = schema().dequantize(e.type, y, e.fields[y]) - viewer.y;
-      const double distance = std::sqrt(dx * dx + dy * dy);
-      return static_cast<float>(1.0 + 10.0 / (1.0 + distance / 5.0));
-    };
-  };
-}
-
-void ArenaServer::limit_to_view(Match& match) {
-  // Relevancy: what is beyond the view radius is not sent. The grid is filled once per snapshot
-  // tick (tick_match), so a player's query costs the entities near them, not the whole match.
-  match.replicator->interest = [&match, radius = config_.view_radius_m](
-                                   sim::ClientId client, const sim::WorldState& state,
-                                   std::vector<std::uint32_t>& indices) {
-    const auto found = match.viewers.find(client);
-    if (found == match.viewers.end()) return;
-    const Match::Viewer& viewer = found->second;
-    match.grid.within(viewer.x, viewer.y, radius, indices);
-    // Their own entity always, even a quantization step past the centre: the client reconciles
-    // its prediction against it.
-    if (const auto own = state.index_of(viewer.entity))
-      indices.push_back(static_cast<std::uint32_t>(*own));
-  };
-}
-
-void ArenaServer::index_positions(Match& match, const sim::WorldState& state) {
-  match.grid.clear();
-  for (std::uint32_t i = 0; i < state.size(); ++i) {
-    const sim::WorldState::Entity e = state.at(i);
-    const bool player = e.type == player_type();
-    const std::size_t x = player ? player_fields().x : drone_fields().x;
-    const std::size_t y = player ? player_fields().y : drone_fields().y;
-    match.grid.insert(i, schema().dequantize(e.type, x, e.fields[x]),
-                      schema().dequantize(e.type, y, e.fields[y]));
-  }
-  match.grid.build();
 }
 
 void ArenaServer::run_for(std::chrono::milliseconds duration) {
@@ -505,36 +453,6 @@ void ArenaServer::tick_match(Match& match) {
   stream_to_spectators(match, tick);
 }
 
-void ArenaServer::send_snapshots(Match& match, sim::WireTick tick, const sim::WorldState& state) {
-  if (config_.view_radius_m > 0) index_positions(match, state);
-  for (const net::PeerId peer : match.snapshot_peers) {
-    const PlayerState* self = match.world.player(match.players.at(peer).entity);
-    match.viewers[peer] = {match.players.at(peer).entity, self != nullptr ? self->x : 0.0,
-                           self != nullptr ? self->y : 0.0};
-  }
-  const auto encode_start = std::chrono::steady_clock::now();
-  const auto snapshots = match.replicator->snapshots_for(match.snapshot_peers, tick, state);
-  const auto now = std::chrono::steady_clock::now();
-  stats_.snapshot_encode_wall_us +=
-      std::chrono::duration<double, std::micro>(now - encode_start).count();
-  // Late: a player of this round had their previous snapshot more than half a period late.
-  const auto late_after = std::chrono::duration<double>(1.5 / config_.snapshot_rate_hz);
-  ++stats_.snapshot_rounds;
-  bool late = false;
-  for (std::size_t i = 0; i < snapshots.size(); ++i) {
-    Player& player = match.players.at(match.snapshot_peers[i]);
-    if (player.last_snapshot_at && now - *player.last_snapshot_at > late_after) late = true;
-    player.last_snapshot_at = now;
-    if (net_->send(match.snapshot_peers[i], kSnapshotChannel, net::Delivery::unreliable_sequenced,
-                   snapshots[i]) == net::SendResult::ok) {
-      stats_.bytes_sent += snapshots[i].size();
-      stats_.snapshot_bytes += snapshots[i].size();
-      ++stats_.snapshots_sent;
-    }
-  }
-  if (late) ++stats_.late_snapshot_rounds;
-}
-
 void ArenaServer::release_absentees(Match& match, std::chrono::steady_clock::time_point now) {
   const auto grace = std::chrono::milliseconds(config_.reconnect_grace_ms);
   for (auto& [lobby_id, entry] : match.by_lobby_player) {
@@ -543,41 +461,6 @@ void ArenaServer::release_absentees(Match& match, std::chrono::steady_clock::tim
     match.world.remove_player(entry.entity);
     if (config_.observer) config_.observer->player_left(match.id, entry.entity);
     match.scores_changed = true;
-  }
-}
-
-void ArenaServer::send_scores(Match& match, bool final_scores) {
-  match.ticks_since_scores = 0;
-  match.scores_changed = false;
-  FlatBufferBuilder fbb;
-  std::vector<flatbuffers::Offset<match::Score>> scores;
-  for (const auto& [lobby_id, entry] : match.by_lobby_player) {
-    const PlayerState* state = match.world.player(entry.entity);
-    scores.push_back(match::CreateScore(fbb, entry.entity, lobby_id,
-                                        static_cast<std::uint16_t>(state ? state->score : 0),
-                                        entry.deaths, entry.connected));
-  }
-  const auto vector = fbb.CreateVector(scores);
-  std::vector<std::byte> message;
-  if (final_scores) {
-    message = finish(fbb, match::MatchBody::MatchOver, match::CreateMatchOver(fbb, vector).Union());
-  } else {
-    const auto ticks = static_cast<std::uint32_t>(match.world.tick());
-    message = finish(
-        fbb, match::MatchBody::Scoreboard,
-        match::CreateScoreboard(fbb, ticks, match_ticks_ > ticks ? match_ticks_ - ticks : 0, vector)
-            .Union());
-  }
-  send_match_message(match, message);
-}
-
-void ArenaServer::send_match_message(Match& match, const std::vector<std::byte>& message) {
-  match.delayed_messages.push_back({static_cast<sim::WireTick>(match.world.tick()), message});
-  for (const auto& [peer, player] : match.players) {
-    if (net_->send(peer, kMatchChannel, net::Delivery::reliable_ordered, message) ==
-        net::SendResult::ok) {
-      stats_.bytes_sent += message.size();
-    }
   }
 }
 
