@@ -5,8 +5,8 @@
 // process (tickwire-bot, next to this program), go through the lobby and play.
 //
 // Every match is recorded, as tickwire-server does by default (MatchRecorder into a temporary
-// folder); the recorder's CPU time, measured around each of its calls inside the tick, is
-// reported as a share of the tick CPU (--no-record turns recording off).
+// folder); the recorder's CPU time, measured around each of its calls inside the tick plus that
+// of its writer thread, is reported as a share of the tick CPU (--no-record turns recording off).
 //
 // With --spectators N, N spectators watch the match (tickets with the spectator role, issued here
 // once the bots are in, as the lobby's SpectateMatch does), played on a thread of this process:
@@ -71,7 +71,7 @@ struct Options {
 };
 
 // The recorder, with the CPU time of each of its calls added up (they run inside the tick, on
-// the server's thread).
+// the server's thread); its writer thread counts its own.
 class TimedRecorder final : public arena::MatchObserver {
  public:
   explicit TimedRecorder(std::shared_ptr<arena::MatchRecorder> recorder)
@@ -93,6 +93,7 @@ class TimedRecorder final : public arena::MatchObserver {
     timed([&] { recorder_->match_closed(id); });
   }
   double cpu_us = 0;
+  double writer_cpu_us() const { return recorder_->writer_cpu_seconds() * 1e6; }
 
  private:
   template <typename F>
@@ -121,11 +122,12 @@ struct Result {
   double up_wire_kbps_per_player = 0;   // upstream on the wire: what ENet received from players
   double up_kbps_per_player = 0;        // upstream messages (client updates)
   double inputs_in_time = 0;            // share of player ticks whose input was there in time
-  double record_share = 0;              // the recorder's CPU over the ticks' CPU
-  double record_us_per_tick = 0;
-  int spectators_watching = 0;     // spectators receiving snapshots when measured
-  double spectator_kbps = 0;       // messages sent to each spectator
-  double spectator_wire_kbps = 0;  // on the wire, as the spectators received it
+  double record_share = 0;              // the recorder's CPU (both threads) over the ticks' CPU
+  double record_us_per_tick = 0;        // on the tick's thread
+  double writer_us_per_tick = 0;        // on the recorder's writer thread
+  int spectators_watching = 0;          // spectators receiving snapshots when measured
+  double spectator_kbps = 0;            // messages sent to each spectator
+  double spectator_wire_kbps = 0;       // on the wire, as the spectators received it
   int bots_exit = -1;
 };
 
@@ -340,6 +342,7 @@ Result measure(const Options& options, int players) {
   (void)server->take_tick_percentiles();
   const auto ticks_before = server->tick_seconds().snapshot();
   const double record_before = recorder ? recorder->cpu_us : 0;
+  const double writer_before = recorder ? recorder->writer_cpu_us() : 0;
 
   const std::uint64_t bytes_before = server->stats().bytes_sent;
   const std::uint64_t rounds_before = server->stats().snapshot_rounds;
@@ -355,7 +358,8 @@ Result measure(const Options& options, int players) {
   const std::uint64_t applied_before = server->stats().inputs_applied;
   const std::uint64_t missing_before = server->stats().inputs_missing;
   const auto start = Clock::now();
-  const double cpu_start = arena::thread_cpu_us() + server->stats().snapshot_worker_cpu_us;
+  const double cpu_start =
+      arena::thread_cpu_us() + server->stats().snapshot_worker_cpu_us + writer_before;
   server->run_for(std::chrono::milliseconds(static_cast<int>(options.seconds * 1000)));
   const double wall = std::chrono::duration<double>(Clock::now() - start).count();
   const std::uint64_t spectator_wire =
@@ -368,14 +372,18 @@ Result measure(const Options& options, int players) {
     const auto ticks_after = server->tick_seconds().snapshot();
     const double tick_us = (ticks_after.sum - ticks_before.sum) * 1e6;
     const double record_us = recorder->cpu_us - record_before;
-    result.record_share = tick_us > 0 ? record_us / tick_us : 0;
-    result.record_us_per_tick = record_us / static_cast<double>(std::max<std::uint64_t>(
-                                                1, ticks_after.count - ticks_before.count));
+    const double writer_us = recorder->writer_cpu_us() - writer_before;
+    result.record_share = tick_us > 0 ? (record_us + writer_us) / tick_us : 0;
+    const auto ticks =
+        static_cast<double>(std::max<std::uint64_t>(1, ticks_after.count - ticks_before.count));
+    result.record_us_per_tick = record_us / ticks;
+    result.writer_us_per_tick = writer_us / ticks;
   }
   // All of the game thread's CPU (ticks and network polling) and that of its snapshot encoding
-  // threads, over the wall time.
-  result.core_share =
-      (arena::thread_cpu_us() + server->stats().snapshot_worker_cpu_us - cpu_start) / 1e6 / wall;
+  // threads and the recorder's writer thread, over the wall time.
+  result.core_share = (arena::thread_cpu_us() + server->stats().snapshot_worker_cpu_us +
+                       (recorder ? recorder->writer_cpu_us() : 0) - cpu_start) /
+                      1e6 / wall;
   result.us_per_player_tick =
       result.core_share * 1e6 / options.tick_rate / std::max(1, result.connected);
   const std::uint64_t rounds = server->stats().snapshot_rounds - rounds_before;
@@ -530,10 +538,14 @@ int main(int argc, char** argv) {
              r.encode_us_per_round, r.up_wire_kbps_per_player, r.up_kbps_per_player});
   }
   if (options.record) {
-    std::printf("\nRecording (included in the tick CPU above), in the same run:\n%7s %14s %16s\n",
-                "players", "record us/tick", "share of tick CPU");
+    std::printf(
+        "\nRecording, in the same run: CPU per tick on the tick's thread (included in the tick "
+        "CPU\nabove) and on the recorder's writer thread (in the core share), both against the "
+        "tick CPU:\n%7s %14s %14s %17s\n",
+        "players", "record us/tick", "writer us/tick", "share of tick CPU");
     for (const Result& r : results) {
-      std::printf("%7d %14.2f %15.2f%%\n", r.players, r.record_us_per_tick, r.record_share * 100);
+      std::printf("%7d %14.2f %14.2f %16.2f%%\n", r.players, r.record_us_per_tick,
+                  r.writer_us_per_tick, r.record_share * 100);
     }
   }
   if (options.spectators > 0) {

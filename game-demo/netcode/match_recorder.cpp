@@ -3,9 +3,16 @@
 #include <sys/file.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <ctime>
+#include <deque>
+#include <mutex>
+#include <span>
 #include <system_error>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include "arena_replay.hpp"
@@ -46,15 +53,128 @@ net::Status RecordingConfig::validate() const {
   return {};
 }
 
+namespace {
+
+// Hands whole chunks (a few hundred KiB every few seconds) to the kernel at once, so that they
+// survive the process being killed: a write(2) to the page cache, no fsync, so nobody waits for
+// the disk.
+bool append(std::FILE* file, const std::vector<std::byte>& bytes) {
+  if (bytes.empty()) return true;
+  return std::fwrite(bytes.data(), 1, bytes.size(), file) == bytes.size() && std::fflush(file) == 0;
+}
+
+// Ticks encoded on the tick's thread, for the writer to record.
+struct TickBatch {
+  struct Tick {
+    std::uint32_t tick;
+    std::uint64_t state_hash;
+    std::size_t offset, size;  // in bytes
+  };
+  std::vector<Tick> ticks;
+  std::vector<std::byte> bytes;
+};
+
+}  // namespace
+
 struct MatchRecorder::Recording {
   Recording(sim::ReplayRecorder r, std::FILE* f, fs::path p, fs::path part)
       : recorder(std::move(r)), file(f), path(std::move(p)), part_path(std::move(part)) {}
+  // The writer thread's while the match runs; the tick's thread's once the writer is idle (at
+  // the start, the close and a give-up).
   sim::ReplayRecorder recorder;
   std::FILE* file;
   fs::path path, part_path;
+  std::atomic<bool> failed{false};  // set by the writer: a record refused or a write failed
+  // The tick's thread's.
   ReplayStep pending;      // joins and leaves since the last tick, then the tick's inputs
   TickInputs last_inputs;  // of the tick before
   flatbuffers::FlatBufferBuilder builder{1024};  // reused every tick
+  TickBatch batch;                               // ticks not yet handed to the writer
+};
+
+// One thread that records and writes the batches handed to it, in order.
+class MatchRecorder::Writer {
+ public:
+  Writer() : thread_([this] { run(); }) {}
+  ~Writer() {
+    {
+      std::lock_guard lock(mutex_);
+      closing_ = true;
+    }
+    wake_.notify_one();
+    thread_.join();
+  }
+  Writer(const Writer&) = delete;
+  Writer& operator=(const Writer&) = delete;
+
+  void post(Recording& recording, TickBatch batch) {
+    {
+      std::lock_guard lock(mutex_);
+      jobs_.push_back({&recording, std::move(batch)});
+    }
+    wake_.notify_one();
+  }
+
+  // Returns once every batch posted so far is written (or refused).
+  void wait_idle() {
+    std::unique_lock lock(mutex_);
+    idle_.wait(lock, [&] { return jobs_.empty() && !busy_; });
+  }
+
+  double cpu_seconds() const { return static_cast<double>(cpu_ns_.load()) / 1e9; }
+
+ private:
+  struct Job {
+    Recording* recording;
+    TickBatch batch;
+  };
+
+  void run() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      wake_.wait(lock, [&] { return closing_ || !jobs_.empty(); });
+      if (jobs_.empty()) return;
+      Job job = std::move(jobs_.front());
+      jobs_.pop_front();
+      busy_ = true;
+      lock.unlock();
+      const auto began = thread_cpu_ns();
+      write(*job.recording, job.batch);
+      cpu_ns_ += thread_cpu_ns() - began;
+      lock.lock();
+      busy_ = false;
+      if (jobs_.empty()) idle_.notify_all();
+    }
+  }
+
+  static void write(Recording& recording, const TickBatch& batch) {
+    if (recording.failed) return;
+    const std::span<const std::byte> bytes(batch.bytes);
+    for (const TickBatch::Tick& tick : batch.ticks) {
+      if (!recording.recorder.record(tick.tick, bytes.subspan(tick.offset, tick.size),
+                                     tick.state_hash)) {
+        recording.failed = true;
+        return;
+      }
+    }
+    if (!append(recording.file, recording.recorder.take_bytes())) recording.failed = true;
+  }
+
+  static std::uint64_t thread_cpu_ns() {
+    timespec now{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+    return static_cast<std::uint64_t>(now.tv_sec) * 1'000'000'000u +
+           static_cast<std::uint64_t>(now.tv_nsec);
+  }
+
+  std::mutex mutex_;
+  std::condition_variable wake_;  // a job came, or the writer is closing
+  std::condition_variable idle_;  // the last job queued is done
+  std::deque<Job> jobs_;
+  bool busy_ = false;
+  bool closing_ = false;
+  std::atomic<std::uint64_t> cpu_ns_{0};
+  std::thread thread_;  // last: it starts once the rest is ready
 };
 
 net::Result<std::shared_ptr<MatchRecorder>> MatchRecorder::make(const RecordingConfig& config) {
@@ -77,7 +197,7 @@ net::Result<std::shared_ptr<MatchRecorder>> MatchRecorder::make(const RecordingC
 }
 
 MatchRecorder::MatchRecorder(const RecordingConfig& config)
-    : config_(config), directory_(config.directory) {}
+    : config_(config), directory_(config.directory), writer_(std::make_unique<Writer>()) {}
 
 MatchRecorder::~MatchRecorder() {
   // Matches still running when the server stops end their replays here, so they are kept.
@@ -115,7 +235,8 @@ void MatchRecorder::match_began(std::uint64_t match_id, const Config& rules) {
   (void)::flock(::fileno(file), LOCK_EX | LOCK_NB);
   auto recording = std::make_unique<Recording>(std::move(recorder.value()), file, std::move(path),
                                                std::move(part));
-  if (!write(*recording, recording->recorder.take_bytes())) {
+  recording->batch.ticks.reserve(config_.ticks_per_chunk);
+  if (!append(recording->file, recording->recorder.take_bytes())) {
     std::fclose(recording->file);
     std::error_code ignored;
     fs::remove(recording->part_path, ignored);
@@ -140,6 +261,10 @@ void MatchRecorder::ticked(std::uint64_t match_id, const std::map<PlayerId, Play
   const auto found = recordings_.find(match_id);
   if (found == recordings_.end()) return;
   Recording& recording = *found->second;
+  if (recording.failed) {
+    give_up(match_id);
+    return;
+  }
   diff_inputs(recording.last_inputs, inputs, recording.pending);
   recording.last_inputs.assign(inputs.begin(), inputs.end());
   const auto data = encode_replay_step(recording.pending, recording.builder);
@@ -147,9 +272,16 @@ void MatchRecorder::ticked(std::uint64_t match_id, const std::map<PlayerId, Play
   // The hash lets a playback prove it reproduced the match (and find where it did not).
   const std::uint64_t hash =
       world.tick() % config_.hash_every_ticks == 0 ? world.state().hash() : 0;
-  if (!recording.recorder.record(static_cast<std::uint32_t>(world.tick()), data, hash) ||
-      !write(recording, recording.recorder.take_bytes())) {
-    give_up(match_id);
+  TickBatch& batch = recording.batch;
+  batch.ticks.push_back(
+      {static_cast<std::uint32_t>(world.tick()), hash, batch.bytes.size(), data.size()});
+  batch.bytes.insert(batch.bytes.end(), data.begin(), data.end());
+  if (batch.ticks.size() >= config_.ticks_per_chunk) {
+    // The next chunk's ticks take about as much room as this one's.
+    TickBatch next;
+    next.ticks.reserve(batch.ticks.size());
+    next.bytes.reserve(batch.bytes.size());
+    writer_->post(recording, std::exchange(batch, std::move(next)));
   }
 }
 
@@ -157,7 +289,13 @@ void MatchRecorder::match_closed(std::uint64_t match_id) {
   const auto found = recordings_.find(match_id);
   if (found == recordings_.end()) return;
   Recording& recording = *found->second;
-  const bool written = write(recording, recording.recorder.finish());
+  if (!recording.batch.ticks.empty()) writer_->post(recording, std::move(recording.batch));
+  writer_->wait_idle();
+  if (recording.failed) {
+    give_up(match_id);
+    return;
+  }
+  const bool written = append(recording.file, recording.recorder.finish());
   const bool closed = std::fclose(recording.file) == 0;
   recording.file = nullptr;
   std::error_code error;
@@ -176,18 +314,14 @@ void MatchRecorder::match_closed(std::uint64_t match_id) {
   if (stored && config_.on_replay_written) config_.on_replay_written(path);
 }
 
-bool MatchRecorder::write(Recording& recording, const std::vector<std::byte>& bytes) {
-  if (bytes.empty()) return true;
-  // Whole chunks only (a few KiB every few seconds), handed to the kernel at once so that they
-  // survive the process being killed: a write(2) to the page cache, no fsync, so the tick's
-  // thread does not wait for the disk.
-  return std::fwrite(bytes.data(), 1, bytes.size(), recording.file) == bytes.size() &&
-         std::fflush(recording.file) == 0;
+double MatchRecorder::writer_cpu_seconds() const {
+  return writer_->cpu_seconds();
 }
 
 void MatchRecorder::give_up(std::uint64_t match_id) {
   const auto found = recordings_.find(match_id);
   if (found == recordings_.end()) return;
+  writer_->wait_idle();  // the writer may still hold the file
   std::fclose(found->second->file);
   std::error_code ignored;
   fs::remove(found->second->part_path, ignored);

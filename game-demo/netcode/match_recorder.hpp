@@ -3,10 +3,14 @@
 // the match goes), and keeps only the newest replays there. Plugs into ServerConfig::observer.
 //
 // A replay is written under a ".part" name and renamed when its match closes: a reader (the
-// lobby's HTTP, a player) never sees a half-written replay under a final name. Each whole chunk
-// is handed to the kernel as soon as it is made, so a server killed mid-match leaves a ".part"
-// that the next start salvages (replay_salvage.hpp). A write that fails (a full disk) ends that
-// match's recording and is counted; the match itself goes on.
+// lobby's HTTP, a player) never sees a half-written replay under a final name. The tick's thread
+// only encodes each tick's inputs (and hashes the state now and then); the recorder's own writer
+// thread turns every ticks_per_chunk ticks into a chunk (a FlatBuffer of a few hundred KiB with
+// many players, and its checksum) and hands it to the kernel, so a big match's chunks do not
+// stretch the tick they fall on, and a server killed mid-match leaves a ".part" that the next
+// start salvages (replay_salvage.hpp). match_closed() waits for the writer to finish that match's
+// chunks (one at most is in flight) and finishes the file on the tick's thread. A write that
+// fails (a full disk) ends that match's recording and is counted; the match itself goes on.
 
 #include <cstdint>
 #include <cstdio>
@@ -72,20 +76,23 @@ class MatchRecorder final : public MatchObserver {
               const World& world) override;
   void match_closed(std::uint64_t match_id) override;
 
+  // Read on the tick's thread (the writer thread never changes them).
   const RecordingStats& stats() const { return stats_; }
   const std::filesystem::path& directory() const { return directory_; }
+  // CPU time the writer thread spent making and writing chunks. Any thread.
+  double writer_cpu_seconds() const;
 
  private:
   struct Recording;
+  class Writer;
   explicit MatchRecorder(const RecordingConfig& config);
-  bool write(Recording& recording, const std::vector<std::byte>& bytes);
   void give_up(std::uint64_t match_id);
-  void prune();
 
   RecordingConfig config_;
   std::filesystem::path directory_;
   std::map<std::uint64_t, std::unique_ptr<Recording>> recordings_;  // by match id
   RecordingStats stats_;
+  std::unique_ptr<Writer> writer_;  // last: stopped before the recordings it writes go
 };
 
 // Deletes the oldest replays in `directory` beyond the newest `keep` (by name: names start with
