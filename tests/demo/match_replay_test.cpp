@@ -4,11 +4,17 @@
 // only the newest replays.
 
 #include <gtest/gtest.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <thread>
 
 #include "arena_client.hpp"
@@ -201,6 +207,60 @@ TEST(MatchReplay, the_replay_folder_keeps_the_newest_replays_only) {
     kept.push_back(replay->info().match_id);
   }
   EXPECT_EQ(kept, (std::vector<std::uint64_t>{3, 4}));
+}
+
+// The recorder's writer thread meets the full disk; the tick's thread must give that recording up
+// (nothing half-written left behind, counted) while the match goes on, and record the next one.
+TEST(MatchReplay, a_full_disk_ends_that_matchs_recording_and_the_next_match_is_recorded) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root: mounts a small tmpfs in its own namespace";
+  // A mount namespace of this test process's own, so that the tmpfs is nobody else's business.
+  ASSERT_EQ(::unshare(CLONE_NEWNS), 0) << std::strerror(errno);
+  ASSERT_EQ(::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr), 0)
+      << std::strerror(errno);
+  TempFolder folder;
+  ASSERT_EQ(::mount("tickwire-test", folder.path().c_str(), "tmpfs", 0, "size=64k"), 0)
+      << std::strerror(errno);
+  {
+    auto made = MatchRecorder::make(
+        {.directory = folder.path().string(), .keep_newest = 0, .ticks_per_chunk = 16});
+    ASSERT_TRUE(made.ok()) << made.error();
+    MatchRecorder& recorder = *made.value();
+    Config rules;
+    rules.drones = 2;
+    // 32 players whose inputs change every tick: about 64 KiB within 300 ticks.
+    World full(rules);
+    recorder.match_began(1, rules);
+    std::map<PlayerId, PlayerInput> inputs;
+    for (PlayerId p = 1; p <= 32; ++p) {
+      full.add_player(p);
+      recorder.player_joined(1, p);
+    }
+    for (std::uint64_t tick = 1; tick <= 1000; ++tick) {
+      for (PlayerId p = 1; p <= 32; ++p)
+        inputs[p] = {.aim = static_cast<float>((tick + p) % 63) * 0.1F,
+                     .view_tick = static_cast<double>(tick)};
+      full.step(inputs);
+      recorder.ticked(1, inputs, full);
+    }
+    recorder.match_closed(1);
+    EXPECT_EQ(recorder.stats().write_errors, 1u);
+    EXPECT_EQ(recorder.stats().replays_written, 0u);
+    EXPECT_TRUE(replays_in(folder.path()).empty()) << "a partial recording was left behind";
+
+    World next(rules);
+    recorder.match_began(2, rules);
+    next.step({});
+    recorder.ticked(2, {}, next);
+    recorder.match_closed(2);
+    EXPECT_EQ(recorder.stats().write_errors, 1u);
+    EXPECT_EQ(recorder.stats().replays_written, 1u);
+    const auto files = replays_in(folder.path());
+    ASSERT_EQ(files.size(), 1u);
+    auto replay = MatchReplay::open(read_file(files[0]));
+    ASSERT_TRUE(replay.ok()) << replay.error();
+    EXPECT_EQ(replay->info().match_id, 2u);
+  }
+  EXPECT_EQ(::umount2(folder.path().c_str(), MNT_DETACH), 0) << std::strerror(errno);
 }
 
 TEST(MatchReplay, a_recording_config_names_its_bad_field) {
