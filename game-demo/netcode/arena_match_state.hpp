@@ -94,6 +94,9 @@ struct ArenaServer::Match {
   PlayerId next_entity = 1;
   std::uint64_t ticks_since_scores = 0;
   bool scores_changed = false;
+  // The newest score table, and the players yet to be sent it (a share goes each tick).
+  std::vector<std::byte> scoreboard;
+  std::vector<tickwire::net::PeerId> scoreboard_due;
   std::optional<std::chrono::steady_clock::time_point> over_at;
   bool closing = false;  // its players were told to go
   // Where each player is, for the snapshots of this tick: the replicator's priority hook reads

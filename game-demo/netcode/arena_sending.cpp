@@ -15,6 +15,12 @@ namespace sim = tickwire::sim;
 using detail::finish;
 using flatbuffers::FlatBufferBuilder;
 
+// A score table reaches a match's players over this many ticks (half a second at 60 Hz), a share
+// of them each tick, rather than all in one: with hundreds of players a table is several KiB,
+// and sealing and queueing it for every player at once made the longest ticks of a 256-player
+// match (docs/benchmarks.md, "Arena"). The final scores still go to everyone at once.
+constexpr std::size_t kScoreboardSpreadTicks = 30;
+
 }  // namespace
 
 void ArenaServer::prioritize_nearby(Match& match) {
@@ -112,17 +118,36 @@ void ArenaServer::send_scores(Match& match, bool final_scores) {
                                         entry.deaths, entry.connected));
   }
   const auto vector = fbb.CreateVector(scores);
-  std::vector<std::byte> message;
   if (final_scores) {
-    message = finish(fbb, match::MatchBody::MatchOver, match::CreateMatchOver(fbb, vector).Union());
-  } else {
-    const auto ticks = static_cast<std::uint32_t>(match.world.tick());
-    message = finish(
-        fbb, match::MatchBody::Scoreboard,
-        match::CreateScoreboard(fbb, ticks, match_ticks_ > ticks ? match_ticks_ - ticks : 0, vector)
-            .Union());
+    match.scoreboard_due.clear();  // the final scores supersede a table still going out
+    send_match_message(match, finish(fbb, match::MatchBody::MatchOver,
+                                     match::CreateMatchOver(fbb, vector).Union()));
+    return;
   }
-  send_match_message(match, message);
+  const auto ticks = static_cast<std::uint32_t>(match.world.tick());
+  match.scoreboard = finish(
+      fbb, match::MatchBody::Scoreboard,
+      match::CreateScoreboard(fbb, ticks, match_ticks_ > ticks ? match_ticks_ - ticks : 0, vector)
+          .Union());
+  // Spectators get it a delay later, in one piece; players from this tick on, a share a tick.
+  match.delayed_messages.push_back({static_cast<sim::WireTick>(ticks), match.scoreboard});
+  match.scoreboard_due.clear();
+  for (const auto& [peer, player] : match.players)
+    match.scoreboard_due.push_back(peer);
+}
+
+void ArenaServer::send_due_scoreboards(Match& match) {
+  std::size_t share = (match.players.size() + kScoreboardSpreadTicks - 1) / kScoreboardSpreadTicks;
+  while (share > 0 && !match.scoreboard_due.empty()) {
+    const net::PeerId peer = match.scoreboard_due.back();
+    match.scoreboard_due.pop_back();
+    if (!match.players.contains(peer)) continue;  // gone since the table was made
+    --share;
+    if (net_->send(peer, kMatchChannel, net::Delivery::reliable_ordered, match.scoreboard) ==
+        net::SendResult::ok) {
+      stats_.bytes_sent += match.scoreboard.size();
+    }
+  }
 }
 
 void ArenaServer::send_match_message(Match& match, const std::vector<std::byte>& message) {

@@ -450,6 +450,7 @@ void ArenaServer::tick_match(Match& match) {
       match.scores_changed) {
     send_scores(match, false);
   }
+  send_due_scoreboards(match);
   stream_to_spectators(match, tick);
 }
 

@@ -73,7 +73,8 @@ struct ServerConfig {
   // Threads that encode a tick's snapshots, this one included (the replicator's
   // encode_threads; docs/tuning.md says when more than 1 pays). 1..64. Default 1.
   std::size_t snapshot_threads = 1;
-  // Seconds between score tables (they also go out when a player joins or leaves).
+  // Seconds between score tables (they also go out when a player joins or leaves). A table
+  // reaches the players over half a second, a share of them each tick.
   double scoreboard_interval_s = 3;
   double match_seconds = 180;
   int drones = 30;
@@ -192,7 +193,10 @@ class ArenaServer {
   // The snapshots of the players in match.snapshot_peers, of `state` at `tick`.
   void send_snapshots(Match& match, tickwire::sim::WireTick tick,
                       const tickwire::sim::WorldState& state);
+  // The final scores go to every player at once; a score table to match.scoreboard_due, which
+  // send_due_scoreboards() works through a share each tick.
   void send_scores(Match& match, bool final_scores);
+  void send_due_scoreboards(Match& match);
   void send_match_message(Match& match, const std::vector<std::byte>& message);
   tickwire::sim::ReplicatorConfig replicator_config() const;
   tickwire::sim::ReplicatorConfig spectator_replicator_config() const;
