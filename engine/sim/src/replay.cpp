@@ -108,6 +108,10 @@ Result<ReplayRecorder> ReplayRecorder::make(ReplayInfo info, ReplayRecorderConfi
   return ReplayRecorder(std::move(info), config);
 }
 
+ReplayRecorder::ReplayRecorder(ReplayRecorder&&) noexcept = default;
+ReplayRecorder& ReplayRecorder::operator=(ReplayRecorder&&) noexcept = default;
+ReplayRecorder::~ReplayRecorder() = default;
+
 ReplayRecorder::ReplayRecorder(ReplayInfo info, ReplayRecorderConfig config) : config_(config) {
   // The magic is 8 bytes and each frame's FlatBuffer starts 4 bytes after the frame: 4 bytes of
   // padding put the header's FlatBuffer at offset 16.
@@ -142,7 +146,14 @@ bool ReplayRecorder::record(std::uint32_t tick, std::span<const std::byte> data,
 
 void ReplayRecorder::flush_chunk() {
   if (pending_.empty()) return;
-  flatbuffers::FlatBufferBuilder fbb(pending_data_.size() + pending_.size() * 40 + 64);
+  // Made at the first chunk with room for it, so that it does not grow to it by doubling; later
+  // chunks reuse its buffer.
+  if (!chunk_builder_) {
+    chunk_builder_ = std::make_unique<flatbuffers::FlatBufferBuilder>(pending_data_.size() +
+                                                                      pending_.size() * 40 + 64);
+  }
+  flatbuffers::FlatBufferBuilder& fbb = *chunk_builder_;
+  fbb.Clear();
   std::vector<flatbuffers::Offset<fb::TickRecord>> records;
   records.reserve(pending_.size());
   for (const Pending& p : pending_) {
@@ -164,6 +175,11 @@ std::vector<std::byte> ReplayRecorder::take_bytes() {
   std::vector<std::byte> taken;
   taken.swap(out_);
   return taken;
+}
+
+void ReplayRecorder::take_bytes(std::vector<std::byte>& bytes) {
+  bytes.clear();
+  bytes.swap(out_);
 }
 
 std::vector<std::byte> ReplayRecorder::finish() {

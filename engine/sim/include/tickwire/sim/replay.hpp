@@ -13,6 +13,7 @@
 // copies of the state as playback passes them, so that a seek re-simulates from the nearest one).
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -20,6 +21,10 @@
 #include <vector>
 
 #include "tickwire/status.hpp"
+
+namespace flatbuffers {
+class FlatBufferBuilder;
+}
 
 namespace tickwire::sim {
 
@@ -61,12 +66,20 @@ class ReplayRecorder {
   // The file's bytes made since the last call (the header at first, then whole chunks): append
   // them to the file. Cheap when there are none.
   std::vector<std::byte> take_bytes();
+  // The same into `bytes` (what it held is dropped), whose buffer the recorder keeps for the
+  // next bytes: a recorder handed the same buffer back every time allocates nothing once its
+  // buffers have grown, where fresh memory for every chunk costs its page faults.
+  void take_bytes(std::vector<std::byte>& bytes);
   // Ends the recording: the last chunk, the index and the trailer. The recorder takes no more
   // ticks afterwards.
   std::vector<std::byte> finish();
 
   std::uint32_t tick_count() const { return tick_count_; }
   bool finished() const { return finished_; }
+
+  ReplayRecorder(ReplayRecorder&&) noexcept;
+  ReplayRecorder& operator=(ReplayRecorder&&) noexcept;
+  ~ReplayRecorder();
 
  private:
   ReplayRecorder(ReplayInfo info, ReplayRecorderConfig config);
@@ -89,6 +102,7 @@ class ReplayRecorder {
   std::vector<Pending> pending_;
   std::vector<std::byte> pending_data_;
   std::vector<Chunk> chunks_;
+  std::unique_ptr<flatbuffers::FlatBufferBuilder> chunk_builder_;  // reused by every chunk
   std::uint32_t tick_count_ = 0;
   std::uint32_t last_tick_ = 0;
   bool finished_ = false;
