@@ -2,11 +2,9 @@
 
 #include <sys/file.h>
 
-#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <ctime>
 #include <deque>
 #include <mutex>
 #include <span>
@@ -16,6 +14,7 @@
 #include <vector>
 
 #include "arena_replay.hpp"
+#include "match_files.hpp"
 #include "replay_salvage.hpp"
 
 namespace arena {
@@ -24,20 +23,6 @@ namespace {
 namespace net = tickwire::net;
 namespace sim = tickwire::sim;
 namespace fs = std::filesystem;
-
-// "20261130-174000-123-match-7": the UTC time first, so that names sort by age.
-std::string replay_stem(std::uint64_t match_id, std::chrono::system_clock::time_point now) {
-  const auto ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
-  const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char text[64];
-  std::snprintf(text, sizeof text, "%04d%02d%02d-%02d%02d%02d-%03d-match-%llu", utc.tm_year + 1900,
-                utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
-                static_cast<int>(ms % 1000), static_cast<unsigned long long>(match_id));
-  return text;
-}
 
 }  // namespace
 
@@ -240,7 +225,7 @@ void MatchRecorder::match_began(std::uint64_t match_id, const Config& rules) {
     ++stats_.write_errors;
     return;
   }
-  const std::string stem = replay_stem(match_id, now);
+  const std::string stem = match_file_stem(match_id, now);
   fs::path path = directory_ / (stem + std::string(kReplayFileExtension));
   fs::path part = directory_ / (stem + std::string(kReplayFileExtension) + ".part");
   std::FILE* file = std::fopen(part.c_str(), "wbe");
@@ -349,19 +334,7 @@ void MatchRecorder::give_up(std::uint64_t match_id) {
 }
 
 std::size_t prune_replays(const fs::path& directory, std::size_t keep) {
-  std::vector<fs::path> replays;
-  std::error_code error;
-  for (fs::directory_iterator it(directory, error), end; !error && it != end; it.increment(error)) {
-    const std::string name = it->path().filename().string();
-    if (is_replay_file_name(name) && it->is_regular_file(error)) replays.push_back(it->path());
-  }
-  if (replays.size() <= keep) return 0;
-  std::sort(replays.begin(), replays.end());  // oldest first: names start with the time
-  std::size_t deleted = 0;
-  for (std::size_t i = 0; i + keep < replays.size(); ++i) {
-    if (fs::remove(replays[i], error)) ++deleted;
-  }
-  return deleted;
+  return prune_oldest(directory, keep, &is_replay_file_name);
 }
 
 }  // namespace arena
