@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <numbers>
 
 #include "chat_view.hpp"
+#include "screenshot.hpp"
 
 namespace arena::client {
 namespace {
@@ -34,6 +36,47 @@ GameScreen::GameScreen(LobbySession& session, std::unique_ptr<ArenaClient> game,
 
 void GameScreen::on_key(SDL_Keycode key) {
   if (key == SDLK_F3) net_graph_.toggle();
+  if (key == SDLK_F8) report_requested_ = true;
+}
+
+void GameScreen::send_report(Ui& ui) {
+  report_requested_ = false;
+  report_problem_.clear();
+  std::error_code error;
+  std::filesystem::create_directories(session_.download_dir(), error);
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  const std::string path =
+      session_.download_dir() + "/bug-report-" +
+      std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(now).count()) + ".png";
+  if (std::string problem = save_screenshot(ui.renderer(), path); !problem.empty()) {
+    report_problem_ = "bug report not saved: " + problem;
+  } else if (const tickwire::net::Status sent = game_->send_report(path); !sent.ok()) {
+    report_problem_ = "bug report saved as " + path + ", not sent: " + sent.message();
+  }
+  if (!report_problem_.empty())
+    std::fprintf(stderr, "tickwire-client: %s\n", report_problem_.c_str());
+}
+
+void GameScreen::draw_report_status(Ui& ui, const Box& arena) {
+  const ReportProgress& report = game_->report();
+  std::string line;
+  Rgb colour = palette::text_dim;
+  if (!report_problem_.empty()) {
+    line = report_problem_;
+    colour = palette::error;
+  } else if (report.state == ReportProgress::State::sending) {
+    const int percent =
+        report.total > 0 ? static_cast<int>(report.bytes_done * 100 / report.total) : 0;
+    line = "sending the bug report: " + std::to_string(percent) + " %";
+  } else if (report.state == ReportProgress::State::sent) {
+    line = "bug report sent";
+    colour = palette::good;
+  } else if (report.state == ReportProgress::State::failed) {
+    line = "bug report not sent: " + report.error;
+    colour = palette::error;
+  }
+  if (!line.empty())
+    ui.text().draw(line, arena.x + 8, arena.y + arena.h - 24, colour, FontSize::small);
 }
 
 std::string GameScreen::end_message(bool& error) const {
@@ -90,6 +133,9 @@ void GameScreen::frame(Ui& ui, std::chrono::nanoseconds frame_time, int width, i
   net_graph_.draw(ui, game_->net_graph(), net_graph_box(width, height));
   const int sidebar_x = arena.x + arena.w + 24;
   draw_sidebar(ui, {sidebar_x, arena.y, width - sidebar_x - 16, arena.h});
+  // What the player saw, before the status line about it is drawn over it.
+  if (report_requested_) send_report(ui);
+  draw_report_status(ui, arena);
 }
 
 void GameScreen::draw_arena(Ui& ui, const Box& arena, const std::vector<DrawEntity>& entities) {
@@ -261,8 +307,9 @@ void GameScreen::draw_sidebar(Ui& ui, const Box& sidebar) {
     text.draw("Enter: chat", sidebar.x + 4, input.y + 6, palette::text_dim, FontSize::small);
     if (ui.input().enter) ui.focus("game_chat");
   }
-  text.draw(game_->spectating() ? "spectating: no controls  |  F3 net graph"
-                                : "WASD move  |  mouse aim  |  left button fire  |  F3 net graph",
+  text.draw(game_->spectating()
+                ? "spectating: no controls  |  F3 net graph  |  F8 bug report"
+                : "WASD move  |  mouse aim  |  left button fire  |  F3 net graph  |  F8 bug report",
             sidebar.x, sidebar.y + sidebar.h - help_height + 4, palette::text_dim, FontSize::small);
 }
 

@@ -74,6 +74,8 @@ class LobbySession {
   const std::string& lobby_host() const { return lobby_host_; }
   std::uint16_t lobby_port() const { return lobby_port_; }
   const LobbyTlsOptions& lobby_tls() const { return options_.lobby_tls; }
+  // Where what the player keeps goes: downloads, and a copy of each bug report they send.
+  const std::string& download_dir() const { return options_.download_dir; }
 
   // Verified LAN servers heard recently, the most recently heard first.
   const std::vector<tickwire::net::DiscoveredServer>& lan_servers() const { return lan_servers_; }

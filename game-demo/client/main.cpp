@@ -40,6 +40,8 @@ struct Options {
   // Drop both connections this many seconds into the first match and come back (0: never): what
   // a crash or a cut network does, on purpose.
   double chaos_after_s = 0;
+  // Press F8 (send a bug report) this many seconds into the first match (0: never).
+  double bug_report_after_s = 0;
   std::string screenshot;
   double screenshot_after_s = 3;
   std::string screenshot_of = "match";  // or "lobby": which screen the delay counts from
@@ -210,6 +212,9 @@ int run(const Options& options) {
   // When the screen --screenshot-after counts from first showed.
   std::optional<Clock::time_point> shown_at;
   bool chaos_done = false;
+  bool bug_report_pressed = false;
+  // What the log last said of the bug report, so that each outcome is said once.
+  auto bug_report_said = arena::ReportProgress::State::none;
   if (options.screenshot_of == "lobby") shown_at = clock.start();
   bool screenshot_taken = false;
   int exit_code = 0;
@@ -252,8 +257,24 @@ int run(const Options& options) {
     int width = 0, height = 0;
     SDL_GetRendererOutputSize(window.renderer, &width, &height);
     if (game) {
+      if (options.bug_report_after_s > 0 && !bug_report_pressed && shown_at &&
+          now - *shown_at >= std::chrono::duration<double>(options.bug_report_after_s)) {
+        bug_report_pressed = true;
+        game->on_key(SDLK_F8);
+      }
       game->frame(ui, frame_time, width, height);
       if (game->showing_match() && !shown_at) shown_at = now;
+      const arena::ReportProgress& report = game->report();
+      if (report.state != bug_report_said &&
+          report.state != arena::ReportProgress::State::sending) {
+        bug_report_said = report.state;
+        if (report.state == arena::ReportProgress::State::sent)
+          std::printf("tickwire-client: bug report sent (%llu bytes)\n",
+                      static_cast<unsigned long long>(report.total));
+        if (report.state == arena::ReportProgress::State::failed)
+          std::printf("tickwire-client: bug report not sent: %s\n", report.error.c_str());
+        std::fflush(stdout);
+      }
     } else {
       lobby_screen.frame(ui, width, height);
     }
@@ -354,6 +375,10 @@ int main(int argc, char** argv) {
   app.add_option("--chaos-after", options.chaos_after_s,
                  "drop both connections this many seconds into the match and come back to the "
                  "same seat (0: never)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--bug-report-after", options.bug_report_after_s,
+                 "press F8 (send the game server a bug report: a screenshot) this many seconds "
+                 "into the first match (0: never)")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--duration", options.duration_s, "quit after this many seconds (0: never)")
       ->check(CLI::NonNegativeNumber)

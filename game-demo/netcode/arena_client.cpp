@@ -28,6 +28,17 @@ double field(const sim::WorldState::Entity& entity, std::size_t index) {
   return schema().dequantize(entity.type, index, entity.fields[index]);
 }
 
+// Sends bug reports (send_report) and accepts nothing: the server pushes no files.
+net::Result<std::unique_ptr<net::FileTransfer>> make_report_sender(net::Transport& transport) {
+  net::FileTransferConfig transfers;
+  transfers.channel = kReportChannel;
+  transfers.max_transfers_per_peer = 1;
+  // A report a dropped connection cut short is not resumed: the player sends another.
+  transfers.resume_timeout_ms = 0;
+  transfers.receive.accept = false;
+  return net::FileTransfer::create(transport, std::move(transfers));
+}
+
 }  // namespace
 
 net::Result<std::unique_ptr<ArenaClient>> ArenaClient::connect(const ClientConfig& config) {
@@ -45,7 +56,7 @@ net::Result<std::unique_ptr<ArenaClient>> ArenaClient::connect(const ClientConfi
   net::GameplayClientConfig play;
   play.enet.server_host = address->host;
   play.enet.server_port = config.port_override != 0 ? config.port_override : address->port;
-  play.enet.common.channel_count = 2;
+  play.enet.common.channel_count = kGameChannels;
   play.join_ticket = config.ticket;
   play.session_keys = config.session_keys;
   const auto websocket = parse_host_port(config.websocket_address);
@@ -57,7 +68,7 @@ net::Result<std::unique_ptr<ArenaClient>> ArenaClient::connect(const ClientConfi
     play.websocket.connect_timeout_ms = config.connect_timeout_ms;
     // The session's own sealing protects it (the server's endpoint has no TLS).
     play.websocket.transport_security = net::WebSocketSecurity::insecure_plaintext;
-    play.websocket.common.channel_count = 2;
+    play.websocket.common.channel_count = kGameChannels;
   } else {
     if (!config.websocket_address.empty()) {
       return net::Status::error("WebSocket address '" + config.websocket_address +
@@ -70,12 +81,16 @@ net::Result<std::unique_ptr<ArenaClient>> ArenaClient::connect(const ClientConfi
   }
   auto transport = net::make_gameplay_client(play);
   if (!transport) return net::Status::error(transport.error());
-  return std::unique_ptr<ArenaClient>(
-      new ArenaClient(std::move(transport.value()), config.ticks_per_update));
+  auto reports = make_report_sender(*transport.value());
+  if (!reports) return net::Status::error(reports.error());
+  return std::unique_ptr<ArenaClient>(new ArenaClient(
+      std::move(transport.value()), std::move(reports.value()), config.ticks_per_update));
 }
 
-ArenaClient::ArenaClient(std::unique_ptr<net::GameplayClient> net, std::uint32_t ticks_per_update)
+ArenaClient::ArenaClient(std::unique_ptr<net::GameplayClient> net,
+                         std::unique_ptr<net::FileTransfer> reports, std::uint32_t ticks_per_update)
     : net_(std::move(net)),
+      reports_(std::move(reports)),
       predictor_(
           PlayerState{},
           [this](const PlayerState& state, const PlayerInput& input) {
@@ -106,6 +121,8 @@ double ArenaClient::remaining_seconds() const {
 void ArenaClient::update(std::chrono::nanoseconds frame_time, const Intent& intent,
                          std::chrono::milliseconds wait) {
   handle_events(wait);
+  reports_->update();
+  take_report_events();
   if (phase_ == ClientPhase::playing && !spectating_) run_ticks(frame_time, intent);
   if (spectating_ && ack_due_ && replicator_) {
     // A spectator's update only acknowledges (the deltas it is sent build on it): one per frame
@@ -148,6 +165,7 @@ void ArenaClient::handle_events(std::chrono::milliseconds wait) {
       case net::EventType::connected:
         break;  // Joined follows once the server has taken the ticket
       case net::EventType::disconnected:
+        reports_->on_disconnected(event.peer);
         disconnect_reason_ = event.reason;
         ticket_refusal_ = event.ticket_refusal;
         phase_ = ClientPhase::disconnected;
@@ -155,6 +173,8 @@ void ArenaClient::handle_events(std::chrono::milliseconds wait) {
       case net::EventType::message:
         if (event.channel == kSnapshotChannel) {
           on_snapshot(event.payload.bytes());
+        } else if (event.channel == kReportChannel) {
+          reports_->on_message(event.peer, event.payload.bytes());
         } else {
           on_match_message(event.payload.bytes());
         }

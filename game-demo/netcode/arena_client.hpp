@@ -8,11 +8,13 @@
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include <tickwire/net/file_transfer.hpp>
 #include <tickwire/net/status.hpp>
 #include <tickwire/net/traffic_policy.hpp>
 #include <tickwire/sim/clock_sync.hpp>
@@ -98,6 +100,15 @@ struct NetGraph {
   std::uint64_t dropped_messages = 0;  // malformed or stale snapshots, bad match messages
 };
 
+// A bug report on its way to the server (ArenaClient::send_report).
+struct ReportProgress {
+  enum class State : std::uint8_t { none, sending, sent, failed };
+  State state = State::none;
+  std::uint64_t bytes_done = 0;  // confirmed by the server
+  std::uint64_t total = 0;
+  std::string error;  // failed: what went wrong, as a player reads it
+};
+
 class ArenaClient {
  public:
   static tickwire::net::Result<std::unique_ptr<ArenaClient>> connect(const ClientConfig& config);
@@ -141,16 +152,29 @@ class ArenaClient {
   std::uint64_t wire_bytes_received() const;
   std::uint64_t ticks_sent() const { return ticks_sent_; }
 
+  // Sends a bug report to the server: the PNG file at `png` (a screenshot of what the player
+  // sees), over the game connection in chunks paced beside the match's traffic. One at a time,
+  // during the match; the server keeps it with the match and tick it came from (or refuses it:
+  // too large, reports off, which report() then says). Fails at once if a report is still on
+  // its way, the match has not begun, or the file cannot be read.
+  tickwire::net::Status send_report(const std::filesystem::path& png);
+  const ReportProgress& report() const { return report_; }
+
  private:
-  ArenaClient(std::unique_ptr<tickwire::net::GameplayClient> net, std::uint32_t ticks_per_update);
+  ArenaClient(std::unique_ptr<tickwire::net::GameplayClient> net,
+              std::unique_ptr<tickwire::net::FileTransfer> reports, std::uint32_t ticks_per_update);
   double now_seconds() const;
   void handle_events(std::chrono::milliseconds wait);
   void on_snapshot(std::span<const std::byte> bytes);
   void on_match_message(std::span<const std::byte> bytes);
   void run_ticks(std::chrono::nanoseconds frame_time, const Intent& intent);
   void update_graph();
+  // What the report's transfer did since the last frame (arena_client_reports.cpp).
+  void take_report_events();
 
   std::unique_ptr<tickwire::net::GameplayClient> net_;
+  std::unique_ptr<tickwire::net::FileTransfer> reports_;  // over net_; never null
+  ReportProgress report_;
   Config rules_;
   std::unique_ptr<tickwire::sim::ClientReplicator> replicator_;
   std::unique_ptr<tickwire::sim::Interpolator> interpolator_;

@@ -62,42 +62,46 @@ net::Result<std::unique_ptr<ArenaServer>> ArenaServer::start(const ServerConfig&
   auto tick_clock = tickwire::sim::FixedTickClock::create({.tick_rate_hz = config.tick_rate_hz});
   if (!tick_clock) return net::Status::error("tick clock: " + tick_clock.error());
   net::EnetServerConfig enet = config.enet;
-  enet.common.channel_count = 2;
+  enet.common.channel_count = kGameChannels;
   enet.require_ticket = net::TicketRequirement{.lobby_key = config.lobby_key,
                                                .server_address = config.public_address,
                                                .seal_keys = config.seal_keys};
   auto made_enet = net::make_enet_server(enet);
   if (!made_enet) return net::Status::error("UDP: " + made_enet.error());
   const net::ServerTransport* enet_transport = made_enet.value().get();
-  if (!config.websocket) {
-    return std::unique_ptr<ArenaServer>(new ArenaServer(
-        config, tick_clock.value(), std::move(made_enet.value()), enet_transport, nullptr));
+  std::unique_ptr<net::ServerTransport> transport = std::move(made_enet.value());
+  const net::ServerTransport* websocket_transport = nullptr;
+  if (config.websocket) {
+    // The same game server over TCP: the same tickets (both check them against the ENet
+    // address, and use each once across both) and the same session security.
+    net::WebSocketServerConfig websocket = *config.websocket;
+    websocket.require_ticket = enet.require_ticket;
+    websocket.security = enet.security;
+    websocket.transport_security = net::WebSocketSecurity::insecure_plaintext;
+    websocket.common.framing = net::WebSocketFraming::channel_prefix;
+    websocket.common.channel_count = enet.common.channel_count;
+    websocket.common.max_message_size = enet.common.max_message_size;
+    auto made_websocket = net::make_websocket_server(websocket);
+    if (!made_websocket) return net::Status::error("WebSocket: " + made_websocket.error());
+    websocket_transport = made_websocket.value().get();
+    std::vector<std::unique_ptr<net::ServerTransport>> both;
+    both.push_back(std::move(transport));
+    both.push_back(std::move(made_websocket.value()));
+    auto combined = net::combine_servers(std::move(both));
+    if (!combined) return net::Status::error(combined.error());
+    transport = std::move(combined.value());
   }
-  // The same game server over TCP: the same tickets (both check them against the ENet address,
-  // and use each once across both) and the same session security.
-  net::WebSocketServerConfig websocket = *config.websocket;
-  websocket.require_ticket = enet.require_ticket;
-  websocket.security = enet.security;
-  websocket.transport_security = net::WebSocketSecurity::insecure_plaintext;
-  websocket.common.framing = net::WebSocketFraming::channel_prefix;
-  websocket.common.channel_count = enet.common.channel_count;
-  websocket.common.max_message_size = enet.common.max_message_size;
-  auto made_websocket = net::make_websocket_server(websocket);
-  if (!made_websocket) return net::Status::error("WebSocket: " + made_websocket.error());
-  const net::ServerTransport* websocket_transport = made_websocket.value().get();
-  std::vector<std::unique_ptr<net::ServerTransport>> both;
-  both.push_back(std::move(made_enet.value()));
-  both.push_back(std::move(made_websocket.value()));
-  auto combined = net::combine_servers(std::move(both));
-  if (!combined) return net::Status::error(combined.error());
-  return std::unique_ptr<ArenaServer>(new ArenaServer(config, tick_clock.value(),
-                                                      std::move(combined.value()), enet_transport,
-                                                      websocket_transport));
+  auto reports = ArenaServer::make_report_receiver(*transport, config);
+  if (!reports) return net::Status::error(reports.error());
+  return std::unique_ptr<ArenaServer>(
+      new ArenaServer(config, tick_clock.value(), std::move(transport), enet_transport,
+                      websocket_transport, std::move(reports.value())));
 }
 
 ArenaServer::ArenaServer(const ServerConfig& config, const tickwire::sim::FixedTickClock& clock,
                          std::unique_ptr<net::ServerTransport> net,
-                         const net::ServerTransport* enet, const net::ServerTransport* websocket)
+                         const net::ServerTransport* enet, const net::ServerTransport* websocket,
+                         std::unique_ptr<net::FileTransfer> reports)
     : config_(config),
       net_(std::move(net)),
       enet_(enet),
@@ -107,7 +111,8 @@ ArenaServer::ArenaServer(const ServerConfig& config, const tickwire::sim::FixedT
       match_ticks_(
           static_cast<std::uint32_t>(std::llround(config.match_seconds * config.tick_rate_hz))),
       delay_ticks_(static_cast<std::uint32_t>(
-          std::llround(config.spectator_delay_ms / 1000.0 * config.tick_rate_hz))) {}
+          std::llround(config.spectator_delay_ms / 1000.0 * config.tick_rate_hz))),
+      reports_(std::move(reports)) {}
 
 ArenaServer::~ArenaServer() {
   if (config_.observer) {
@@ -185,11 +190,21 @@ void ArenaServer::handle_events(std::chrono::milliseconds wait) {
         break;
     }
   }
+  reports_->update();
+  take_reports();
 }
 
 void ArenaServer::on_message(net::Event& event) {
   const auto found = match_of_peer_.find(event.peer);
   if (found == match_of_peer_.end()) return;  // a player whose disconnect is under way
+  if (event.channel == kReportChannel) {
+    // Bad transfer messages cost the transfer, never the connection (FileTransfer counts them).
+    reports_->on_message(event.peer, event.payload.bytes());
+    // At once: a finished report moves out of the incoming folder before another can finish
+    // under the same name there.
+    take_reports();
+    return;
+  }
   Match& match = *matches_.at(found->second);
   if (const auto spectator = match.spectators.find(event.peer);
       spectator != match.spectators.end()) {
@@ -304,6 +319,7 @@ void ArenaServer::on_connected(net::PeerId peer) {
 }
 
 void ArenaServer::on_disconnected(net::PeerId peer) {
+  reports_->on_disconnected(peer);
   const auto found = match_of_peer_.find(peer);
   if (found == match_of_peer_.end()) return;
   Match& match = *matches_.at(found->second);

@@ -11,14 +11,17 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 
 #include <tickwire/net/enet_transport.hpp>
+#include <tickwire/net/file_transfer.hpp>
 #include <tickwire/net/join_ticket.hpp>
 #include <tickwire/net/metrics.hpp>
 #include <tickwire/net/status.hpp>
@@ -34,6 +37,10 @@ namespace arena {
 // Channels of a game connection.
 inline constexpr tickwire::net::Channel kMatchChannel = 0;     // reliable: MatchMessage
 inline constexpr tickwire::net::Channel kSnapshotChannel = 1;  // snapshots, client updates
+inline constexpr tickwire::net::Channel kReportChannel = 2;    // bug reports (FileTransfer)
+inline constexpr std::size_t kGameChannels = 3;
+// The FileTransfer kind of a bug report: a PNG of what the player saw.
+inline constexpr char kBugReportKind[] = "bug-report";
 
 // Client updates: a client sends one every 1..kMaxTicksPerUpdate ticks, and each of its inputs
 // travels in about kInputCopies of them (the redundancy that carries inputs through loss), so
@@ -110,7 +117,26 @@ struct ServerConfig {
   std::size_t spectator_snapshot_budget_bytes = 400;
   // Told every change to every match's World (the replay recorder); null: nobody.
   std::shared_ptr<MatchObserver> observer;
+  // Where players' bug reports go (created when missing). A player's client sends one (F8 in
+  // the game's client) as a PNG of what they saw, over the game connection beside the match
+  // (FileTransfer on kReportChannel, kind kBugReportKind); it is kept here as
+  // "<UTC time>-match-<id>-tick-<tick>-player-<lobby id>.png", the tick being the match's when
+  // the report began arriving: where to look in the match's replay. Reports arrive in its
+  // "incoming" folder first. Only a PNG is kept; only players and spectators with a ticket may
+  // send. Empty: reports are refused (the client is told uploads_disabled).
+  std::string reports_directory;
+  // A report's size at most, 1 KiB..64 MiB: a larger one is refused (too_large) before any of
+  // it is sent. Default 4 MiB (a 1280x720 screenshot of the Arena is about 40 KiB).
+  std::uint64_t max_report_bytes = 4ull * 1024 * 1024;
+  // Reports kept in reports_directory: after each new one, the oldest beyond this many are
+  // deleted, so that a player who keeps sending cannot fill the disk. 1..100000. Default 200.
+  std::size_t keep_reports = 200;
+  // Called (on the server's thread) with each report once it is kept, under its final name.
+  std::function<void(const std::filesystem::path& report)> on_report;
 };
+
+// True for the name of a bug report as ArenaServer keeps it (ServerConfig::reports_directory).
+bool is_report_file_name(std::string_view name);
 
 struct ServerStats {
   std::size_t matches = 0;
@@ -141,6 +167,10 @@ struct ServerStats {
   double snapshot_encode_wall_us = 0;
   // CPU time of the snapshot encoding threads other than this one (snapshot_threads > 1), us.
   double snapshot_worker_cpu_us = 0;
+  // Bug reports kept in reports_directory, and those that ended otherwise: refused (too large,
+  // reports off), cut short (the player left), or not a PNG.
+  std::uint64_t reports_received = 0;
+  std::uint64_t reports_failed = 0;
 };
 
 class ArenaServer {
@@ -172,10 +202,12 @@ class ArenaServer {
   struct Spectator;
   // `clock` is the tick clock start() made from config.tick_rate_hz. `enet` and `websocket` are
   // the transports inside `net` (for their ports and counters).
+  // `reports` receives bug reports over `net`.
   ArenaServer(const ServerConfig& config, const tickwire::sim::FixedTickClock& clock,
               std::unique_ptr<tickwire::net::ServerTransport> net,
               const tickwire::net::ServerTransport* enet,
-              const tickwire::net::ServerTransport* websocket);
+              const tickwire::net::ServerTransport* websocket,
+              std::unique_ptr<tickwire::net::FileTransfer> reports);
   void handle_events(std::chrono::milliseconds wait);
   void on_connected(tickwire::net::PeerId peer);
   void on_disconnected(tickwire::net::PeerId peer);
@@ -185,6 +217,14 @@ class ArenaServer {
   void on_spectator_message(Match& match, Spectator& spectator, tickwire::net::Event& event);
   void refuse(tickwire::net::PeerId peer, tickwire::net::DisconnectReason reason,
               const std::string& why);
+  // Bug reports (arena_reports.cpp): the receiver start() makes (refusing a bad reports
+  // config, naming the field); what its events say (a report began, is complete: filed under
+  // its final name, or failed).
+  static tickwire::net::Result<std::unique_ptr<tickwire::net::FileTransfer>> make_report_receiver(
+      tickwire::net::ServerTransport& transport, const ServerConfig& config);
+  void take_reports();
+  struct ReportOrigin;
+  void file_report(const tickwire::net::TransferEvent& completed, const ReportOrigin& origin);
   // Sends spectators what happened spectator_delay_ms before the match's `tick`.
   void stream_to_spectators(Match& match, std::uint32_t tick);
   void close_spectators(Match& match, tickwire::net::DisconnectReason reason);
@@ -225,6 +265,15 @@ class ArenaServer {
   tickwire::net::Histogram tick_seconds_{
       {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.0167, 0.025, 0.05, 0.1}};
   ServerStats stats_;
+  std::unique_ptr<tickwire::net::FileTransfer> reports_;  // never null
+  // The reports arriving: whose, and the match's tick when each began.
+  struct ReportOrigin {
+    tickwire::net::TransferId id;
+    std::uint64_t match_id = 0;
+    std::uint64_t tick = 0;
+    std::uint64_t lobby_player_id = 0;
+  };
+  std::vector<ReportOrigin> report_origins_;
 };
 
 }  // namespace arena

@@ -49,6 +49,12 @@ ServerConfig game_server_config(const ServerOptions& options, const ServerKeys& 
       static_cast<std::uint32_t>(std::lround(options.spectator_delay_s * 1000));
   config.view_radius_m = options.view_radius_m;
   config.seed = options.seed;
+  config.reports_directory = options.reports_dir;
+  config.keep_reports = options.keep_reports;
+  config.on_report = [](const std::filesystem::path& report) {
+    std::printf("bug report: %s\n", report.c_str());
+    std::fflush(stdout);
+  };
   // With simulated conditions, players reach the game port through the link simulator and
   // the game server itself listens on a private loopback port behind it.
   const bool simulate = simulates_conditions(options);

@@ -206,6 +206,14 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& op
                  "replays kept in --replay-dir, recorded and (with a lobby) uploaded: older ones "
                  "are deleted (0: keep all)")
       ->capture_default_str();
+  app.add_option("--reports-dir", options.reports_dir,
+                 "--role game or all: folder of players' bug reports (F8 in the client: a "
+                 "screenshot, named after its match, tick and player); '' refuses reports")
+      ->capture_default_str();
+  app.add_option("--keep-reports", options.keep_reports,
+                 "bug reports kept in --reports-dir: older ones are deleted (1..100000)")
+      ->check(CLI::Range(1, 100'000))
+      ->capture_default_str();
   app.add_option("--files-dir", options.files_dir,
                  "--role lobby or all: folder of files offered for download over the lobby's "
                  "HTTP (maps, mod packs): GET /api/files lists them, GET /files/NAME fetches one");

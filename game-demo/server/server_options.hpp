@@ -101,6 +101,11 @@ struct ServerOptions {
   bool replays = true;
   std::string replay_dir = "replays";
   std::size_t keep_replays = 50;
+  // Players' bug reports (F8 in the client: a screenshot sent over the game connection) go to
+  // reports_dir, named after their match, tick and player; the newest keep_reports are kept.
+  // Empty reports_dir: reports are refused.
+  std::string reports_dir = "reports";
+  std::size_t keep_reports = 200;
   // --role lobby or all: a folder of files offered for download (maps, mod packs), served at
   // GET /api/files and /files/NAME. Empty: none.
   std::string files_dir;

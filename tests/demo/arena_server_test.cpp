@@ -63,7 +63,7 @@ class ArenaServerTest : public ::testing::Test {
     const net::IssuedTicket issued = lobby_.ticket(player);
     net::EnetClientConfig config;
     config.server_port = server_->port();
-    config.common.channel_count = 2;
+    config.common.channel_count = kGameChannels;
     config.join_ticket = issued.ticket;
     config.session_keys = issued.keys;
     return config;

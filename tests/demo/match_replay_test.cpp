@@ -29,25 +29,7 @@ namespace {
 namespace net = tickwire::net;
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
-
-// A fresh folder under the build's temp directory, removed afterwards.
-class TempFolder {
- public:
-  TempFolder() {
-    path_ =
-        fs::temp_directory_path() / ("tickwire-replay-test-" + std::to_string(::getpid()) + "-" +
-                                     std::to_string(Clock::now().time_since_epoch().count()));
-    fs::create_directories(path_);
-  }
-  ~TempFolder() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using test::TempFolder;
 
 // Passes everything on to the recorder and keeps the server's own hash of every tick.
 class HashingObserver final : public MatchObserver {

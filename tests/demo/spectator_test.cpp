@@ -163,7 +163,7 @@ TEST(ArenaSpectator, inputs_a_spectator_sends_are_dropped_and_counted_while_the_
   const net::IssuedTicket issued = match.lobby.ticket(3, kSpectator);
   net::EnetClientConfig raw;
   raw.server_port = match.server->port();
-  raw.common.channel_count = 2;
+  raw.common.channel_count = kGameChannels;
   raw.join_ticket = issued.ticket;
   raw.session_keys = issued.keys;
   auto hacked = std::move(net::make_enet_client(raw).value());
