@@ -35,6 +35,11 @@ net::Result<std::unique_ptr<net::FileTransfer>> make_report_sender(net::Transpor
   transfers.max_transfers_per_peer = 1;
   // A report a dropped connection cut short is not resumed: the player sends another.
   transfers.resume_timeout_ms = 0;
+  // Capped, as a transfer beside a match should be: uncapped, a transfer on a fast path keeps
+  // the receiving thread busy enough to delay the snapshot behind a chunk (docs/benchmarks.md
+  // "File transfer"). A screenshot of a few tens of KiB still leaves at once (the budget saves
+  // up a tenth of a second's worth).
+  transfers.max_bytes_per_second = 1024 * 1024;
   transfers.receive.accept = false;
   return net::FileTransfer::create(transport, std::move(transfers));
 }

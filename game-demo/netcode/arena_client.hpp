@@ -153,7 +153,8 @@ class ArenaClient {
   std::uint64_t ticks_sent() const { return ticks_sent_; }
 
   // Sends a bug report to the server: the PNG file at `png` (a screenshot of what the player
-  // sees), over the game connection in chunks paced beside the match's traffic. One at a time,
+  // sees), over the game connection in chunks paced beside the match's traffic, at most
+  // 1 MiB/s. One at a time,
   // during the match; the server keeps it with the match and tick it came from (or refuses it:
   // too large, reports off, which report() then says). Fails at once if a report is still on
   // its way, the match has not begun, or the file cannot be read.
