@@ -105,8 +105,8 @@ struct ReportProgress {
   enum class State : std::uint8_t { none, sending, sent, failed };
   State state = State::none;
   std::uint64_t bytes_done = 0;  // confirmed by the server
-  std::uint64_t total = 0;
-  std::string error;  // failed: what went wrong, as a player reads it
+  std::uint64_t total = 0;       // the file's size, once the server has accepted it
+  std::string error;             // failed: what went wrong, as a player reads it
 };
 
 class ArenaClient {

@@ -15,9 +15,7 @@ net::Status ArenaClient::send_report(const std::filesystem::path& png) {
     return net::Status::error("the last bug report is still on its way");
   auto sent = reports_->send_file(net_->server(), png, kBugReportKind);
   if (!sent) return net::Status::error(sent.error());
-  std::error_code error;
-  const std::uintmax_t size = std::filesystem::file_size(png, error);
-  report_ = {.state = ReportProgress::State::sending, .total = error ? 0 : size};
+  report_ = {.state = ReportProgress::State::sending};  // its size comes with the transfer's events
   return {};
 }
 
