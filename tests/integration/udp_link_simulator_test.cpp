@@ -7,6 +7,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <string>
+#include <vector>
+
 #include "enet_fixture.hpp"
 
 namespace tickwire::test {
@@ -14,21 +17,38 @@ namespace {
 
 using net::Delivery;
 
-// One datagram of one byte from `source` (a loopback address) and a fresh port.
-void poke(const std::string& source, std::uint16_t port) {
-  const int fd = socket(AF_INET, SOCK_DGRAM, 0);
-  sockaddr_in from{};
-  from.sin_family = AF_INET;
-  inet_pton(AF_INET, source.c_str(), &from.sin_addr);
-  ASSERT_EQ(bind(fd, reinterpret_cast<const sockaddr*>(&from), sizeof from), 0);
-  sockaddr_in to{};
-  to.sin_family = AF_INET;
-  to.sin_port = htons(port);
-  inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
-  const char byte = 'x';
-  sendto(fd, &byte, 1, 0, reinterpret_cast<const sockaddr*>(&to), sizeof to);
-  close(fd);
-}
+// Datagrams of one byte, each from a fresh port of a loopback address. The sockets stay open
+// until the flood is over: the kernel hands a closed socket's port out again, and a datagram from
+// a port the relay has seated already takes no new seat, which the counts below would miss.
+class Flood {
+ public:
+  Flood() = default;
+  Flood(const Flood&) = delete;
+  Flood& operator=(const Flood&) = delete;
+  ~Flood() {
+    for (const int fd : sockets_)
+      close(fd);
+  }
+
+  void poke(const std::string& source, std::uint16_t port) {
+    const int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    ASSERT_GE(fd, 0);
+    sockets_.push_back(fd);
+    sockaddr_in from{};
+    from.sin_family = AF_INET;
+    inet_pton(AF_INET, source.c_str(), &from.sin_addr);
+    ASSERT_EQ(bind(fd, reinterpret_cast<const sockaddr*>(&from), sizeof from), 0);
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(port);
+    inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+    const char byte = 'x';
+    sendto(fd, &byte, 1, 0, reinterpret_cast<const sockaddr*>(&to), sizeof to);
+  }
+
+ private:
+  std::vector<int> sockets_;
+};
 
 class UdpLinkSimulatorTest : public EnetTest {
  protected:
@@ -61,9 +81,10 @@ TEST_F(UdpLinkSimulatorTest, datagrams_from_many_ports_cannot_close_the_game_por
     return pump_until({{server_.get(), &server_log_}, {playing.get(), &playing_log}},
                       [&] { return done(link_->counters()); });
   };
+  Flood flood;
   for (int sent = 0; sent < 60;) {
     for (const int batch_end = sent + 10; sent < batch_end; ++sent)
-      poke("127.0.0.2", link_->port());
+      flood.poke("127.0.0.2", link_->port());
     // The host's first 4 ports take seats; every later one replaces the host's oldest.
     ASSERT_TRUE(relay_has_read([&](const net::UdpLinkSimulatorCounters& counters) {
       return counters.clients_replaced >= static_cast<std::uint64_t>(sent - 4);
@@ -72,7 +93,7 @@ TEST_F(UdpLinkSimulatorTest, datagrams_from_many_ports_cannot_close_the_game_por
   }
   for (int host = 10; host < 30;) {
     for (const int batch_end = host + 10; host < batch_end; ++host)
-      poke("127.0.0." + std::to_string(host), link_->port());
+      flood.poke("127.0.0." + std::to_string(host), link_->port());
     // The table holds 8: the player, the first host's 4, and 3 of these hosts.
     ASSERT_TRUE(relay_has_read([&](const net::UdpLinkSimulatorCounters& counters) {
       return counters.overflowed >= static_cast<std::uint64_t>(host - 10 - 3);
