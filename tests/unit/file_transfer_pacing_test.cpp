@@ -21,6 +21,16 @@ TEST_F(FileTransferTest, a_gameplay_message_sent_during_a_push_arrives_ahead_of_
   make(LoopbackConfig{.conditions = NetworkConditions::symmetric({.latency_ms = 20})});
   start_server_files(transfer_config());
   auto client = connect(transfer_config());
+  // A match runs meanwhile: the server sends a snapshot every 16 ms, so the connection is not the
+  // transfer's alone and it paces itself.
+  const auto snapshot = test::bytes_of("snapshot");
+  const auto send_snapshots = [&] {
+    if (now_us_ % 16'000 == 0) {
+      ASSERT_EQ(server_->send(last_peer(), 0, Delivery::unreliable_sequenced, snapshot),
+                SendResult::ok);
+    }
+  };
+  on_step_ = send_snapshots;
   const auto data = test::pattern(11, 4 * 1024 * 1024);
   ASSERT_TRUE(server_files_->send_blob(last_peer(), data, "map.bin", "map"));
   // The push has been running for a while (it is past its start).
@@ -38,20 +48,18 @@ TEST_F(FileTransferTest, a_gameplay_message_sent_during_a_push_arrives_ahead_of_
       if (event.type != EventType::message) continue;
       if (event.channel == 1) {
         client->files->on_message(event.peer, event.payload.bytes());
-      } else if (!received_at_arrival) {
+      } else if (!received_at_arrival && std::ranges::equal(event.payload.bytes(), door)) {
         received_at_arrival = client->files->counters().bytes_received;
-        client->side.log.record(event);
       }
     }
     client->files->update();
     TransferEvent transfer_event;
     while (client->files->poll(transfer_event))
       client->side.events.push_back(std::move(transfer_event));
+    send_snapshots();
     now_us_ += 1000;
   }
   ASSERT_TRUE(received_at_arrival.has_value());
-  ASSERT_EQ(client->side.log.messages.size(), 1u);
-  EXPECT_EQ(client->side.log.messages[0].bytes, door);
   // Ahead of it: at most the transport's send window and the chunk that went past it, while
   // most of the file was still to come.
   const std::uint64_t window = server_->stats(last_peer())->send_window_bytes;
@@ -64,6 +72,38 @@ TEST_F(FileTransferTest, a_gameplay_message_sent_during_a_push_arrives_ahead_of_
   const TransferEvent* received = client->side.last(TransferEventType::completed);
   ASSERT_NE(received, nullptr);
   EXPECT_EQ(received->blob, data);
+}
+
+// Whether the game's messages share a transfer's connection: the counts a FileTransfer reads.
+TEST(OtherTraffic, a_connection_that_carries_only_the_transfers_own_messages_is_its_alone) {
+  transfer_detail::OtherTraffic traffic;
+  for (int i = 0; i < 100; ++i)
+    traffic.count_own_message();
+  EXPECT_FALSE(traffic.present(100, 0));
+  EXPECT_FALSE(traffic.present(100, 10'000'000));
+}
+
+TEST(OtherTraffic, the_games_messages_make_it_shared_until_a_quiet_spell) {
+  constexpr std::uint64_t kQuiet = transfer_detail::OtherTraffic::kQuietUs;
+  transfer_detail::OtherTraffic traffic;
+  traffic.count_own_message();
+  EXPECT_FALSE(traffic.present(1, 1'000));
+  // A snapshot goes out: shared from then on until kQuiet has passed without another.
+  EXPECT_TRUE(traffic.present(2, 2'000));
+  traffic.count_own_message();  // a chunk of the transfer's own is no one else's
+  EXPECT_TRUE(traffic.present(3, 2'000 + kQuiet - 1));
+  EXPECT_FALSE(traffic.present(3, 2'000 + kQuiet));
+  // The match starts again.
+  EXPECT_TRUE(traffic.present(4, 2'000 + 2 * kQuiet));
+}
+
+TEST(OtherTraffic, messages_from_before_the_first_look_count_as_recent) {
+  constexpr std::uint64_t kQuiet = transfer_detail::OtherTraffic::kQuietUs;
+  transfer_detail::OtherTraffic traffic;
+  // The game had sent 40 messages before the transfer began: when is not known.
+  EXPECT_TRUE(traffic.present(40, 5'000'000));
+  EXPECT_TRUE(traffic.present(40, 5'000'000 + kQuiet - 1));
+  EXPECT_FALSE(traffic.present(40, 5'000'000 + kQuiet));
 }
 
 // A path with a bottleneck: a link of `bytes_per_us` that sends one chunk after the other, and

@@ -65,6 +65,22 @@ TEST_F(FileTransferTest, server_pushes_a_blob_that_arrives_whole_with_progress) 
   EXPECT_EQ(client->files->active_transfers(), 0u);
 }
 
+TEST_F(FileTransferTest, a_blob_handed_over_rather_than_copied_arrives_whole) {
+  make({});
+  start_server_files(transfer_config());
+  auto client = connect(transfer_config());
+  const auto data = test::pattern(3, 3 * 1024 * 1024 + 5);
+  auto handed_over = data;
+  auto id = client->files->send_blob(client->transport->server(), std::move(handed_over),
+                                     "report.png", "report");
+  ASSERT_TRUE(id.ok()) << id.error();
+  ASSERT_TRUE(run_until([&] { return client->side.ended() && server_side_.ended(); }));
+  const TransferEvent* received = server_side_.last(TransferEventType::completed);
+  ASSERT_NE(received, nullptr);
+  EXPECT_EQ(received->id, *id);
+  EXPECT_EQ(received->blob, data);
+}
+
 TEST_F(FileTransferTest, an_upload_takes_its_final_name_only_once_complete_and_verified) {
   make(LoopbackConfig{.conditions = NetworkConditions::symmetric({.latency_ms = 20})});
   FileTransferConfig server_config = transfer_config();

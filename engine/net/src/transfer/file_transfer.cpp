@@ -31,6 +31,13 @@ Result<TransferId> FileTransferImpl::send_blob(PeerId peer, std::span<const std:
                std::string(name), kind);
 }
 
+Result<TransferId> FileTransferImpl::send_blob(PeerId peer, std::vector<std::byte>&& bytes,
+                                               std::string_view name, std::string_view kind) {
+  Hash hash{};
+  return start(peer, TransferSource::from_bytes(std::move(bytes), config_.chunk_size, hash), hash,
+               std::string(name), kind);
+}
+
 Status FileTransferImpl::cancel(TransferId id) {
   Transfer* transfer = find(id);
   if (transfer == nullptr) return Status::error("cancel: no transfer " + to_string(id));
@@ -61,6 +68,7 @@ Status FileTransferImpl::resume(TransferId id, PeerId peer) {
 
 void FileTransferImpl::on_message(PeerId peer, std::span<const std::byte> bytes) {
   ++counters_.messages_received;
+  traffic_[peer].count_own_message();
   std::optional<schemas::AlignedView> view;
   std::optional<Message> message = decode(bytes, view);
   if (!message) {
@@ -71,6 +79,9 @@ void FileTransferImpl::on_message(PeerId peer, std::span<const std::byte> bytes)
 }
 
 void FileTransferImpl::on_disconnected(PeerId peer) {
+  traffic_.erase(peer);  // the id may name another connection next
+  // What arrived before the disconnect is kept: a resume goes on from after it.
+  take_all_pending(peer);
   const std::uint64_t now = now_us();
   for (auto& transfer : transfers_) {
     if (transfer->peer != peer || transfer->interrupted) continue;
@@ -85,6 +96,7 @@ void FileTransferImpl::update() {
   const std::uint64_t now = now_us();
   refill_budget(now);
   const std::uint64_t sent_before = counters_.bytes_sent;
+  const std::uint64_t acks_before = acks_sent_;
   // Snapshot: fail() removes transfers.
   std::vector<Transfer*> running;
   for (auto& transfer : transfers_)
@@ -98,18 +110,22 @@ void FileTransferImpl::update() {
     }
     if (transfer->direction == TransferDirection::sending) {
       if (!send_chunks(*transfer, now)) continue;
+    } else if (!transfer->pending.empty()) {
+      if (!take_pending(*transfer)) continue;
     } else if (transfer->ack_sent < transfer->done) {
       // An acknowledgement the transport refused earlier (queue full).
       if (send(transfer->peer, encode(Ack{transfer->id, transfer->done})) == SendResult::ok) {
         transfer->ack_sent = transfer->done;
+        ++acks_sent_;
       }
     }
     report_progress(*transfer, now);
   }
   // The chunks go on the wire now rather than at the game's next poll or flush: whatever ENet
   // holds unsent when the game flushes a snapshot later in the frame goes out ahead of it, while
-  // chunks beyond ENet's reliable window wait and let it pass.
-  if (counters_.bytes_sent != sent_before) transport_->flush();
+  // chunks beyond ENet's reliable window wait and let it pass. Acknowledgements go now too: the
+  // sender's next chunks wait for them.
+  if (counters_.bytes_sent != sent_before || acks_sent_ != acks_before) transport_->flush();
 }
 
 bool FileTransferImpl::poll(TransferEvent& event) {
@@ -126,8 +142,11 @@ std::uint64_t FileTransferImpl::now_us() const {
                                         .count());
 }
 
-SendResult FileTransferImpl::send(PeerId peer, const std::vector<std::byte>& bytes) {
-  return transport_->send(peer, config_.channel, Delivery::reliable_ordered, bytes);
+SendResult FileTransferImpl::send(PeerId peer, std::span<const std::byte> bytes) {
+  const SendResult result =
+      transport_->send(peer, config_.channel, Delivery::reliable_ordered, bytes);
+  if (result == SendResult::ok) traffic_[peer].count_own_message();
+  return result;
 }
 
 Transfer* FileTransferImpl::find(TransferId id) {

@@ -11,6 +11,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "sodium_ready.hpp"
@@ -50,6 +51,16 @@ struct Transfer {
   std::optional<TransferSink> sink;
   std::uint64_t ack_sent = 0;
   bool finished = false;  // Done sent, or waiting for Done
+  // Chunks that arrived in order but are not checked and written yet (take_pending): that work
+  // waits until the game has polled what else arrived, so that a gameplay message that came in
+  // behind a chunk does not wait for it.
+  struct PendingChunk {
+    std::uint64_t offset = 0;
+    Check check{};
+    std::vector<std::byte> data;
+  };
+  std::vector<PendingChunk> pending;
+  std::uint64_t pending_bytes = 0;
 };
 
 // A name without directories that a file system accepts: what an offer may carry.
@@ -71,9 +82,14 @@ class FileTransferImpl final : public FileTransfer {
                                std::string_view kind) override;
   Result<TransferId> send_blob(PeerId peer, std::span<const std::byte> bytes, std::string_view name,
                                std::string_view kind) override;
+  Result<TransferId> send_blob(PeerId peer, std::vector<std::byte>&& bytes, std::string_view name,
+                               std::string_view kind) override;
   Status cancel(TransferId id) override;
   Status resume(TransferId id, PeerId peer) override;
-  void use_transport(Transport& transport) override { transport_ = &transport; }
+  void use_transport(Transport& transport) override {
+    transport_ = &transport;
+    traffic_.clear();  // a new connection counts from zero
+  }
   void on_message(PeerId peer, std::span<const std::byte> bytes) override;
   void on_disconnected(PeerId peer) override;
   void update() override;
@@ -84,7 +100,8 @@ class FileTransferImpl final : public FileTransfer {
  private:
   // --- bookkeeping (file_transfer.cpp) -------------------------------------------------------
   std::uint64_t now_us() const;
-  SendResult send(PeerId peer, const std::vector<std::byte>& bytes);
+  // Every message of the transfer goes through here (counted in traffic_).
+  SendResult send(PeerId peer, std::span<const std::byte> bytes);
   Transfer* find(TransferId id);
   // A transfer of `id` with `peer`, or nothing (counted: a message about someone else's
   // transfer, or one already gone, is dropped).
@@ -102,6 +119,11 @@ class FileTransferImpl final : public FileTransfer {
   // The sender offered a transfer we have: it resumes (after a reconnect) or repeats its offer.
   void resume_incoming(PeerId peer, Transfer& transfer, const Offer& offer);
   void handle(PeerId peer, const Chunk& chunk);
+  // Checks and writes the chunks that wait, acknowledges them, and finishes the transfer when
+  // that was the last. False if the transfer is gone (it failed, or that was the last).
+  bool take_pending(Transfer& transfer);
+  // take_pending() for every receiving transfer of `peer`.
+  void take_all_pending(PeerId peer);
   void finish_incoming(Transfer& transfer);
   void handle(PeerId peer, const Cancel& cancel);
 
@@ -130,8 +152,13 @@ class FileTransferImpl final : public FileTransfer {
   FileTransferConfig config_;
   std::vector<std::unique_ptr<Transfer>> transfers_;
   std::deque<TransferEvent> events_;
+  // Per peer: whether the game's own messages share the connection (the pacing stands aside when
+  // they do not).
+  std::unordered_map<PeerId, OtherTraffic> traffic_;
   FileTransferCounters counters_;
-  std::vector<std::byte> chunk_buffer_;  // a chunk read from a file
+  std::vector<std::byte> chunk_buffer_;               // a chunk read from a file
+  std::vector<std::vector<std::byte>> spare_chunks_;  // PendingChunk buffers to reuse
+  std::uint64_t acks_sent_ = 0;  // update() flushes the transport when it sent any
   flatbuffers::FlatBufferBuilder
       chunk_builder_;  // every chunk is encoded in it, reusing its memory
   double budget_ = 0;

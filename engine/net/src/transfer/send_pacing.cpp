@@ -65,9 +65,9 @@ void SendPacing::on_acknowledged(std::uint64_t acknowledged, std::uint64_t now_u
 }
 
 std::uint64_t SendPacing::allowance(std::uint32_t chunk_size, std::uint64_t now_us,
-                                    bool lossy) const {
+                                    bool unbounded) const {
   // The transport's window and the transfer's window_chunks alone decide.
-  if (lossy) return std::numeric_limits<std::uint64_t>::max();
+  if (unbounded) return std::numeric_limits<std::uint64_t>::max();
   if (!have_rtt_) return kStartChunks * chunk_size;
   // One chunk alone, until its acknowledgement has measured the round trip again.
   if (min_rtt_stale(now_us)) return chunk_size;
@@ -77,6 +77,16 @@ std::uint64_t SendPacing::allowance(std::uint32_t chunk_size, std::uint64_t now_
   // chunk than the path holds: a quarter more is less than a chunk below four chunks.
   if (4 * last_rtt_us_ <= 5 * min_rtt_us_) allowance = std::max(allowance, path_bytes + chunk_size);
   return std::max<std::uint64_t>(chunk_size, static_cast<std::uint64_t>(allowance));
+}
+
+bool OtherTraffic::present(std::uint64_t messages, std::uint64_t now_us) {
+  // A connection's counts start again when a client reconnects (use_transport): never below ours.
+  const std::uint64_t others = messages > own_messages_ ? messages - own_messages_ : 0;
+  if (others != others_seen_ || (!others_at_us_ && others != 0)) {
+    others_seen_ = others;
+    others_at_us_ = now_us;
+  }
+  return others_at_us_ && now_us - *others_at_us_ < kQuietUs;
 }
 
 }  // namespace tickwire::net::transfer_detail

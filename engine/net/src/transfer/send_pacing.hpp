@@ -21,6 +21,12 @@
 // Every 10 s the lowest round trip is measured again with one chunk alone in flight (BBR's
 // ProbeRTT), as chunks queued behind each other never show it, and a lowest taken from a queue
 // would let the allowance creep up.
+//
+// Where the connection carries nothing but the transfer's own messages (OtherTraffic below),
+// there is no allowance either: the pacing protects the game's messages, and with none to protect
+// it would only hold the transfer to a fraction of what the transport moves (on loopback about
+// half). A map downloaded before a match goes at the transport's speed; one downloaded during a
+// match is paced from the first message the game sends beside it.
 
 #include <cstdint>
 #include <deque>
@@ -38,9 +44,9 @@ class SendPacing {
                std::uint64_t now_us);
   // The receiver has now acknowledged `acknowledged` bytes.
   void on_acknowledged(std::uint64_t acknowledged, std::uint64_t now_us);
-  // Bytes that may be unacknowledged, at least one chunk; no bound on a `lossy` link (the
-  // transport reports loss).
-  std::uint64_t allowance(std::uint32_t chunk_size, std::uint64_t now_us, bool lossy) const;
+  // Bytes that may be unacknowledged, at least one chunk; no bound when `unbounded` (the
+  // transport reports loss, or the transfer has the connection to itself).
+  std::uint64_t allowance(std::uint32_t chunk_size, std::uint64_t now_us, bool unbounded) const;
 
  private:
   struct Sent {
@@ -63,6 +69,27 @@ class SendPacing {
   std::uint64_t last_rtt_us_ = 0;
   double max_rate_ = 0;  // bytes per microsecond
   std::uint64_t max_rate_at_us_ = 0;
+};
+
+// Whether a connection has lately carried messages other than a FileTransfer's own, in either
+// direction: the connection's message counts (ConnectionStats) less what the FileTransfer sent and
+// was handed on it. One per peer.
+class OtherTraffic {
+ public:
+  // How long after the last message of the game's the connection counts as the transfer's alone:
+  // longer than the gaps of any game's snapshots or inputs (10 Hz is 100 ms).
+  static constexpr std::uint64_t kQuietUs = 250'000;
+
+  void count_own_message() { ++own_messages_; }
+  // `messages` is the connection's messages_sent + messages_received now. True while the game's
+  // messages were seen within kQuietUs; also when they were there before the first look, until
+  // kQuietUs has passed without one (when they came is not known).
+  bool present(std::uint64_t messages, std::uint64_t now_us);
+
+ private:
+  std::uint64_t own_messages_ = 0;
+  std::uint64_t others_seen_ = 0;
+  std::optional<std::uint64_t> others_at_us_;
 };
 
 }  // namespace tickwire::net::transfer_detail

@@ -1,6 +1,7 @@
 #include "transfer/transfer_files.hpp"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,6 +15,20 @@
 #include "sodium_ready.hpp"
 
 namespace tickwire::net::transfer_detail {
+namespace {
+
+// Asks the kernel to back the 2 MiB-aligned parts of a large buffer with huge pages (where
+// transparent huge pages are on "madvise", as on Debian): one fault per 2 MiB instead of 512. On
+// the VM the benchmarks run on, a 4 KiB fault costs about 13 us, so writing a 32 MiB blob into
+// fresh memory spent about 100 ms faulting, more than the transfer itself.
+void advise_huge_pages(const std::byte* data, std::size_t size) {
+  constexpr std::uintptr_t kHuge = 2 * 1024 * 1024;
+  const auto begin = (reinterpret_cast<std::uintptr_t>(data) + kHuge - 1) & ~(kHuge - 1);
+  const auto end = (reinterpret_cast<std::uintptr_t>(data) + size) & ~(kHuge - 1);
+  if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
+}
+
+}  // namespace
 
 FileHash::FileHash(std::uint32_t chunk_size) {
   ensure_sodium();
@@ -111,12 +126,21 @@ std::optional<TransferSource> TransferSource::open_file(const std::filesystem::p
 
 TransferSource TransferSource::from_bytes(std::span<const std::byte> bytes,
                                           std::uint32_t chunk_size, Hash& hash) {
+  std::vector<std::byte> copy;
+  copy.reserve(bytes.size());
+  advise_huge_pages(copy.data(), bytes.size());
+  copy.assign(bytes.begin(), bytes.end());
+  return from_bytes(std::move(copy), chunk_size, hash);
+}
+
+TransferSource TransferSource::from_bytes(std::vector<std::byte>&& bytes, std::uint32_t chunk_size,
+                                          Hash& hash) {
   TransferSource source;
   source.chunk_size_ = chunk_size;
-  source.bytes_.assign(bytes.begin(), bytes.end());
-  source.size_ = bytes.size();
-  source.checks_.reserve((bytes.size() + chunk_size - 1) / chunk_size);
-  hash = file_hash_of(bytes, chunk_size, &source.checks_);
+  source.bytes_ = std::move(bytes);
+  source.size_ = source.bytes_.size();
+  source.checks_.reserve((source.size_ + chunk_size - 1) / chunk_size);
+  hash = file_hash_of(source.bytes_, chunk_size, &source.checks_);
   return source;
 }
 
@@ -157,6 +181,7 @@ std::optional<TransferSink> TransferSink::create(const std::filesystem::path& di
   sink.hash_ = FileHash(chunk_size);
   if (directory.empty()) {
     sink.bytes_.reserve(static_cast<std::size_t>(size));
+    advise_huge_pages(sink.bytes_.data(), static_cast<std::size_t>(size));
     return sink;
   }
   sink.final_path_ = directory / name;

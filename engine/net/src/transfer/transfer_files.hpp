@@ -48,6 +48,9 @@ class TransferSource {
                                                  std::uint32_t chunk_size, Hash& hash);
   static TransferSource from_bytes(std::span<const std::byte> bytes, std::uint32_t chunk_size,
                                    Hash& hash);
+  // The same, keeping `bytes` rather than a copy.
+  static TransferSource from_bytes(std::vector<std::byte>&& bytes, std::uint32_t chunk_size,
+                                   Hash& hash);
   TransferSource(TransferSource&& other) noexcept;
   TransferSource& operator=(TransferSource&& other) noexcept;
   TransferSource(const TransferSource&) = delete;
@@ -83,7 +86,8 @@ class TransferSink {
   // at every doubling (4 MiB copied and 8 MiB of fresh pages faulted in at once for an 8 MiB
   // blob), a stall of a millisecond or more in the game loop that polls the receiver, and with it
   // its gameplay messages. The reservation is address space: the pages are backed as chunks are
-  // written, so memory still grows only with what arrived.
+  // written (2 MiB at a time where the kernel gives huge pages), so memory still grows only with
+  // what arrived.
   static std::optional<TransferSink> create(const std::filesystem::path& directory,
                                             const std::string& name, TransferId id,
                                             std::uint32_t chunk_size, std::uint64_t size);

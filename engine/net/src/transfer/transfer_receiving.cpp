@@ -7,9 +7,18 @@
 #include "transfer/file_transfer_impl.hpp"
 
 namespace tickwire::net::transfer_detail {
+namespace {
+
+// Bytes of chunks that may wait for update() per transfer before they are taken at once: a game
+// that calls update() once a frame holds a frame's worth of a fast transfer, never more.
+constexpr std::uint64_t kMaxPendingBytes = 256 * 1024;
+
+}  // namespace
 
 void FileTransferImpl::handle(PeerId peer, const Offer& offer) {
   if (Transfer* existing = find(offer.id)) {
+    // The offer is answered with what has been written: take what waits first.
+    if (existing->peer == peer && !take_pending(*existing)) return;
     resume_incoming(peer, *existing, offer);
     return;
   }
@@ -103,7 +112,8 @@ void FileTransferImpl::handle(PeerId peer, const Chunk& chunk) {
     fail(*transfer, TransferError::protocol_error, /*tell_peer=*/true);
     return;
   }
-  if (chunk.offset != transfer->done || chunk.offset >= transfer->size) {
+  const std::uint64_t offset = transfer->done + transfer->pending_bytes;
+  if (chunk.offset != offset || chunk.offset >= transfer->size) {
     fail(*transfer, TransferError::offset_out_of_range, /*tell_peer=*/true);
     return;
   }
@@ -113,22 +123,67 @@ void FileTransferImpl::handle(PeerId peer, const Chunk& chunk) {
     fail(*transfer, TransferError::corrupt_chunk, /*tell_peer=*/true);
     return;
   }
-  // The one pass over the data on this side: the check it computes also feeds the file hash.
-  const Check check = check_of(chunk.data);
-  if (check != chunk.check) {
-    fail(*transfer, TransferError::corrupt_chunk, /*tell_peer=*/true);
-    return;
+  // Checked and written in update() (or once this much waits, whichever comes first): a copy
+  // costs a fraction of the check and the write.
+  std::vector<std::byte> data;
+  if (!spare_chunks_.empty()) {
+    data = std::move(spare_chunks_.back());
+    spare_chunks_.pop_back();
   }
-  if (!transfer->sink->write(chunk.offset, chunk.data, check)) {
-    fail(*transfer, TransferError::io_error, /*tell_peer=*/true);
-    return;
+  data.assign(chunk.data.begin(), chunk.data.end());
+  transfer->pending.push_back(Transfer::PendingChunk{chunk.offset, chunk.check, std::move(data)});
+  transfer->pending_bytes += chunk.data.size();
+  if (transfer->pending_bytes >= kMaxPendingBytes) take_pending(*transfer);
+}
+
+bool FileTransferImpl::take_pending(Transfer& transfer) {
+  if (transfer.pending.empty()) return true;
+  bool failed = false;
+  for (Transfer::PendingChunk& chunk : transfer.pending) {
+    // The one pass over the data on this side: the check it computes also feeds the file hash.
+    const Check check = check_of(chunk.data);
+    if (check != chunk.check) {
+      failed = true;
+      break;
+    }
+    if (!transfer.sink->write(chunk.offset, chunk.data, check)) {
+      fail(transfer, TransferError::io_error, /*tell_peer=*/true);
+      return false;
+    }
+    transfer.done += chunk.data.size();
+    counters_.bytes_received += chunk.data.size();
   }
-  transfer->done += chunk.data.size();
-  counters_.bytes_received += chunk.data.size();
-  if (send(peer, encode(Ack{transfer->id, transfer->done})) == SendResult::ok) {
-    transfer->ack_sent = transfer->done;
+  for (Transfer::PendingChunk& chunk : transfer.pending)
+    spare_chunks_.push_back(std::move(chunk.data));
+  transfer.pending.clear();
+  transfer.pending_bytes = 0;
+  if (failed) {
+    fail(transfer, TransferError::corrupt_chunk, /*tell_peer=*/true);
+    return false;
   }
-  if (transfer->done == transfer->size) finish_incoming(*transfer);
+  // One acknowledgement for every chunk taken.
+  if (send(transfer.peer, encode(Ack{transfer.id, transfer.done})) == SendResult::ok) {
+    transfer.ack_sent = transfer.done;
+    ++acks_sent_;
+  }
+  if (transfer.done == transfer.size) {
+    finish_incoming(transfer);  // completed or failed: gone either way
+    return false;
+  }
+  return true;
+}
+
+void FileTransferImpl::take_all_pending(PeerId peer) {
+  // Snapshot: take_pending() may remove transfers.
+  std::vector<Transfer*> receiving;
+  for (auto& transfer : transfers_) {
+    if (transfer->direction == TransferDirection::receiving && !transfer->pending.empty() &&
+        transfer->peer == peer) {
+      receiving.push_back(transfer.get());
+    }
+  }
+  for (Transfer* transfer : receiving)
+    take_pending(*transfer);
 }
 
 void FileTransferImpl::finish_incoming(Transfer& transfer) {

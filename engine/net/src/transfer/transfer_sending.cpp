@@ -108,9 +108,12 @@ bool FileTransferImpl::send_chunks(Transfer& transfer, std::uint64_t now) {
   if (!transfer.accepted) return true;
   // At most this much unacknowledged, and always one chunk when nothing is.
   const auto stats = transport_->stats(transfer.peer);
-  const bool lossy = stats && stats->packet_loss >= kLossyLink;
-  const std::uint64_t window = std::min(std::uint64_t{config_.window_chunks} * transfer.chunk_size,
-                                        transfer.pacing.allowance(transfer.chunk_size, now, lossy));
+  const bool unpaced = stats && (stats->packet_loss >= kLossyLink ||
+                                 !traffic_[transfer.peer].present(
+                                     stats->messages_sent + stats->messages_received, now));
+  const std::uint64_t window =
+      std::min(std::uint64_t{config_.window_chunks} * transfer.chunk_size,
+               transfer.pacing.allowance(transfer.chunk_size, now, unpaced));
   while (transfer.next_offset < transfer.size) {
     const auto length = static_cast<std::size_t>(
         std::min<std::uint64_t>(transfer.chunk_size, transfer.size - transfer.next_offset));
@@ -126,8 +129,7 @@ bool FileTransferImpl::send_chunks(Transfer& transfer, std::uint64_t now) {
     // The check was taken when the source was opened: no hashing per chunk here.
     const Chunk chunk{transfer.id, transfer.next_offset, *data,
                       transfer.source->check_at(transfer.next_offset)};
-    const auto result = transport_->send(transfer.peer, config_.channel, Delivery::reliable_ordered,
-                                         encode(chunk, chunk_builder_));
+    const auto result = send(transfer.peer, encode(chunk, chunk_builder_));
     if (result == SendResult::queue_full) break;  // the connection is busy: try next update
     if (result != SendResult::ok) {
       // too_large: the chunk does not fit the transport's max_message_size (a config error);

@@ -10,16 +10,21 @@
 // - Flow control: each transfer paces itself to the path. It keeps about what the path holds
 //   unacknowledged (measured from the round trips of its own chunks: on loopback one or two
 //   chunks, over a 40 ms link the transport's window), so that a gameplay message sent during a
-//   transfer waits behind little of it; never more than `window_chunks` chunks; adds chunks to
+//   transfer waits behind little of it. It does so while the connection carries the game's own
+//   messages too (any within the last 250 ms, either way); a transfer that has the connection
+//   to itself (a map downloaded before a match) goes as fast as the transport's window lets it,
+//   and the first message the game sends after such a quiet spell may wait behind that window.
+//   Never more than `window_chunks` chunks unacknowledged; adds chunks to
 //   the transport only while less than its send window (ConnectionStats::send_window_bytes)
 //   waits there beyond what is on the wire and its queue is under `max_queued_bytes`; and all
 //   outgoing transfers together stay under `max_bytes_per_second`. The next chunks go as
 //   acknowledgements arrive (in on_message()) as well as in update().
 // - Integrity: each chunk carries its own BLAKE2b-256 (libsodium), so a corrupt chunk is caught
-//   when it arrives; the Offer carries the file's hash, a BLAKE2b-256 of the chunk size and every
-//   chunk's check, which the receiver checks before the file appears under its final name (written
-//   to a temporary name in the same directory, fsync'ed, renamed). Each side hashes the data once:
-//   the sender when send_file()/send_blob() is called, the receiver as chunks arrive.
+//   at the update() after it arrives; the Offer carries the file's hash, a BLAKE2b-256 of the chunk
+//   size and every chunk's check, which the receiver checks before the file appears under its final
+//   name (written to a temporary name in the same directory, fsync'ed, renamed). Each side hashes
+//   the data once: the sender when send_file()/send_blob() is called, the receiver as chunks
+//   arrive.
 // - Resume: after a disconnect both sides keep an interrupted transfer for `resume_timeout_ms`;
 //   either side calls resume(id, new_peer) once connected again, and the transfer continues from
 //   the last offset the receiver confirmed, with the whole file's hash checked at the end.
@@ -176,6 +181,10 @@ class FileTransfer {
   // Starts sending bytes held in memory (copied) under `name`.
   virtual Result<TransferId> send_blob(PeerId peer, std::span<const std::byte> bytes,
                                        std::string_view name, std::string_view kind) = 0;
+  // The same, taking the bytes over instead of copying them (a copy of a large blob into fresh
+  // memory costs more than hashing it).
+  virtual Result<TransferId> send_blob(PeerId peer, std::vector<std::byte>&& bytes,
+                                       std::string_view name, std::string_view kind) = 0;
   // Ends a transfer from this side; the other side gets `cancelled`. Both see a failed event.
   virtual Status cancel(TransferId id) = 0;
   // Continues an interrupted transfer with `peer` (the same party, newly connected): the
@@ -187,13 +196,16 @@ class FileTransfer {
   virtual void use_transport(Transport& transport) = 0;
 
   // Hand every message that arrives on config.channel here. An acknowledgement may send the next
-  // chunks (and flush the transport) from in here.
+  // chunks (and flush the transport) from in here. A chunk is only copied here: it is checked,
+  // written and acknowledged in update() (or here once 256 KiB of a transfer wait), so that the
+  // gameplay messages the game polls after it do not wait for that work.
   virtual void on_message(PeerId peer, std::span<const std::byte> message) = 0;
   // Hand every disconnected event here: the peer's transfers become interrupted.
   virtual void on_disconnected(PeerId peer) = 0;
-  // Sends the chunks the pacing, window and bandwidth cap allow (and flushes the transport when
-  // it added any, so that they do not wait in it ahead of gameplay messages sent later in the
-  // frame), expires interrupted transfers, emits progress. Call once per frame. Acknowledgements
+  // Checks, writes and acknowledges the chunks that arrived, sends the chunks the pacing, window
+  // and bandwidth cap allow (and flushes the transport when it added any, so that they do not
+  // wait in it ahead of gameplay messages sent later in the frame), expires interrupted
+  // transfers, emits progress. Call once per frame, after polling the transport. Acknowledgements
   // handed to on_message() send the next chunks too, so a transfer keeps up with the path
   // between two update() calls as long as the game polls its transport.
   virtual void update() = 0;
