@@ -86,11 +86,17 @@ class TransferSink {
   // at every doubling (4 MiB copied and 8 MiB of fresh pages faulted in at once for an 8 MiB
   // blob), a stall of a millisecond or more in the game loop that polls the receiver, and with it
   // its gameplay messages. The reservation is address space: the pages are backed as chunks are
-  // written (2 MiB at a time where the kernel gives huge pages), so memory still grows only with
-  // what arrived.
+  // written, so memory still grows only with what arrived.
+  //
+  // `huge_pages`: back it with 2 MiB pages where the kernel allows (madvise). One fault per
+  // 2 MiB instead of 512 doubles a large blob's receive rate on the VM the benchmarks run on (a
+  // 4 KiB fault costs about 13 us there), but a 2 MiB fault stalls the receiving thread for 0.1
+  // to 4 ms, which a match's snapshots must not wait behind: only for a transfer that has the
+  // connection to itself.
   static std::optional<TransferSink> create(const std::filesystem::path& directory,
                                             const std::string& name, TransferId id,
-                                            std::uint32_t chunk_size, std::uint64_t size);
+                                            std::uint32_t chunk_size, std::uint64_t size,
+                                            bool huge_pages);
   TransferSink(TransferSink&& other) noexcept;
   TransferSink& operator=(TransferSink&& other) noexcept;
   TransferSink(const TransferSink&) = delete;

@@ -38,8 +38,11 @@ void FileTransferImpl::handle(PeerId peer, const Offer& offer) {
     events_.push_back(std::move(event));
     return;
   }
+  const auto stats = transport_->stats(peer);
+  const bool alone =
+      stats && !traffic_[peer].present(stats->messages_sent + stats->messages_received, now_us());
   auto sink = TransferSink::create(config_.receive_directory, offer.name, offer.id,
-                                   offer.chunk_size, offer.size);
+                                   offer.chunk_size, offer.size, /*huge_pages=*/alone);
   if (!sink) {
     send(peer, encode(Cancel{offer.id, TransferError::io_error}));
     count_failure(TransferError::io_error);
