@@ -79,9 +79,9 @@ void FileTransferImpl::on_message(PeerId peer, std::span<const std::byte> bytes)
 }
 
 void FileTransferImpl::on_disconnected(PeerId peer) {
-  traffic_.erase(peer);  // the id may name another connection next
   // What arrived before the disconnect is kept: a resume goes on from after it.
   take_all_pending(peer);
+  traffic_.erase(peer);  // the id may name another connection next
   const std::uint64_t now = now_us();
   for (auto& transfer : transfers_) {
     if (transfer->peer != peer || transfer->interrupted) continue;
