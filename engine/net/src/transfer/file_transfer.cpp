@@ -149,6 +149,11 @@ SendResult FileTransferImpl::send(PeerId peer, std::span<const std::byte> bytes)
   return result;
 }
 
+bool FileTransferImpl::carries_other_traffic(PeerId peer, const ConnectionStats& stats,
+                                             std::uint64_t now) {
+  return traffic_[peer].present(stats.messages_sent + stats.messages_received, now);
+}
+
 Transfer* FileTransferImpl::find(TransferId id) {
   for (auto& transfer : transfers_) {
     if (transfer->id == id) return transfer.get();

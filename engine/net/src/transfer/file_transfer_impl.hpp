@@ -102,6 +102,9 @@ class FileTransferImpl final : public FileTransfer {
   std::uint64_t now_us() const;
   // Every message of the transfer goes through here (counted in traffic_).
   SendResult send(PeerId peer, std::span<const std::byte> bytes);
+  // Whether the game's own messages have shared the connection to `peer` lately (OtherTraffic):
+  // what decides the pacing and a received blob's pages.
+  bool carries_other_traffic(PeerId peer, const ConnectionStats& stats, std::uint64_t now);
   Transfer* find(TransferId id);
   // A transfer of `id` with `peer`, or nothing (counted: a message about someone else's
   // transfer, or one already gone, is dropped).

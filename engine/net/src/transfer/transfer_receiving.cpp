@@ -39,8 +39,7 @@ void FileTransferImpl::handle(PeerId peer, const Offer& offer) {
     return;
   }
   const auto stats = transport_->stats(peer);
-  const bool alone =
-      stats && !traffic_[peer].present(stats->messages_sent + stats->messages_received, now_us());
+  const bool alone = stats && !carries_other_traffic(peer, *stats, now_us());
   auto sink = TransferSink::create(config_.receive_directory, offer.name, offer.id,
                                    offer.chunk_size, offer.size, /*huge_pages=*/alone);
   if (!sink) {

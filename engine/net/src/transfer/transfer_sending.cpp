@@ -109,8 +109,7 @@ bool FileTransferImpl::send_chunks(Transfer& transfer, std::uint64_t now) {
   // At most this much unacknowledged, and always one chunk when nothing is.
   const auto stats = transport_->stats(transfer.peer);
   const bool unpaced = stats && (stats->packet_loss >= kLossyLink ||
-                                 !traffic_[transfer.peer].present(
-                                     stats->messages_sent + stats->messages_received, now));
+                                 !carries_other_traffic(transfer.peer, *stats, now));
   const std::uint64_t window =
       std::min(std::uint64_t{config_.window_chunks} * transfer.chunk_size,
                transfer.pacing.allowance(transfer.chunk_size, now, unpaced));
