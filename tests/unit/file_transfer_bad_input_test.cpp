@@ -1,7 +1,8 @@
-// A dishonest or broken sender: corrupt chunks, offsets past the end, a wrong hash, an oversize
-// announcement and undecodable bytes each end that transfer with their own error, sent back to
-// the sender, while its connection, its gameplay channel and an honest uploader beside it carry
-// on. The same holds for a dishonest receiver of a push that asks to resume inside a chunk.
+// A dishonest or broken sender: corrupt chunks, offsets past the end, a wrong or missing hash, an
+// oversize announcement and undecodable bytes each end that transfer with their own error, sent
+// back to the sender, while its connection, its gameplay channel and an honest uploader beside it
+// carry on. The same holds for a dishonest receiver of a push that asks to resume inside a chunk
+// or past what it was sent.
 
 #include "file_transfer_fixture.hpp"
 #include "transfer/transfer_codec.hpp"
@@ -75,15 +76,17 @@ class FileTransferBadInputTest : public test::FileTransferTest {
     offer.kind = "replay";
     offer.size = data.size();
     offer.chunk_size = 16 * 1024;
-    offer.hash = wire::file_hash_of(data, offer.chunk_size);
     return offer;
   }
 
+  // The chunk at `offset` as an honest sender sends it: the last one with the file hash.
   wire::Chunk chunk(const wire::Offer& offer, std::span<const std::byte> data,
                     std::uint64_t offset) const {
     const auto length = std::min<std::uint64_t>(offer.chunk_size, data.size() - offset);
     const auto piece = data.subspan(offset, length);
-    return {offer.id, offset, piece, wire::check_of(piece)};
+    std::optional<wire::Hash> file_hash;
+    if (offset + length == data.size()) file_hash = wire::file_hash_of(data, offer.chunk_size);
+    return {offer.id, offset, piece, wire::check_of(piece), file_hash};
   }
 
   // Sends the offer and waits for the server's answer.
@@ -174,13 +177,25 @@ TEST_F(FileTransferBadInputTest, an_offset_past_the_end_drops_the_transfer) {
 
 TEST_F(FileTransferBadInputTest, a_hash_mismatch_discards_the_file) {
   const auto data = test::pattern(5, 40'000);
-  auto announced = offer(data);
-  announced.hash[0] ^= std::byte{0xff};
+  const auto announced = offer(data);
   announce(announced);
   for (std::uint64_t offset = 0; offset < data.size(); offset += announced.chunk_size) {
-    rogue_send(wire::encode(chunk(announced, data, offset)));
+    auto sent = chunk(announced, data, offset);
+    if (sent.file_hash) (*sent.file_hash)[0] ^= std::byte{0xff};
+    rogue_send(wire::encode(sent));
   }
   expect_only_the_transfer_dropped(TransferError::hash_mismatch);
+}
+
+TEST_F(FileTransferBadInputTest, a_last_chunk_without_the_file_hash_is_a_protocol_error) {
+  const auto data = test::pattern(6, 20'000);
+  const auto announced = offer(data);
+  announce(announced);
+  rogue_send(wire::encode(chunk(announced, data, 0)));
+  auto last = chunk(announced, data, announced.chunk_size);
+  last.file_hash.reset();
+  rogue_send(wire::encode(last));
+  expect_only_the_transfer_dropped(TransferError::protocol_error);
 }
 
 TEST_F(FileTransferBadInputTest, an_accept_inside_a_chunk_drops_the_push) {
@@ -196,6 +211,21 @@ TEST_F(FileTransferBadInputTest, an_accept_inside_a_chunk_drops_the_push) {
     return offered.has_value();
   }));
   rogue_send(wire::encode(wire::Accept{offered->id, 100}));
+  expect_only_the_transfer_dropped(TransferError::offset_out_of_range);
+}
+
+TEST_F(FileTransferBadInputTest, an_accept_past_what_was_sent_drops_the_push) {
+  // A receiver holds only chunks it was sent: one that claims more than that is not resuming.
+  const auto data = test::pattern(10, 40'000);
+  ASSERT_TRUE(server_files_->send_blob(rogue_peer_, data, "map.bin", "map"));
+  std::optional<wire::Offer> offered;
+  ASSERT_TRUE(run_until([&] {
+    for (const auto& message : rogue_received()) {
+      if (const auto* offer = std::get_if<wire::Offer>(&message)) offered = *offer;
+    }
+    return offered.has_value();
+  }));
+  rogue_send(wire::encode(wire::Accept{offered->id, 16 * 1024}));
   expect_only_the_transfer_dropped(TransferError::offset_out_of_range);
 }
 

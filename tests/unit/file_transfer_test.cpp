@@ -1,6 +1,7 @@
 // File transfer on the loopback network: what a game sees when it pushes, uploads, cancels and
 // resumes files, and the policy a server applies to uploads.
 
+#include <chrono>
 #include <fstream>
 #include <iterator>
 
@@ -254,6 +255,34 @@ TEST_F(FileTransferTest, files_are_read_from_disk_and_an_unreadable_one_is_refus
   const TransferEvent* done = client->side.last(TransferEventType::completed);
   ASSERT_NE(done, nullptr);
   EXPECT_EQ(read_file(directory_.path() / "level.map"), data);
+}
+
+TEST_F(FileTransferTest, a_file_changed_while_it_is_sent_fails_rather_than_arriving_mixed) {
+  make(LoopbackConfig{.conditions = NetworkConditions::symmetric({.latency_ms = 20})});
+  start_server_files(transfer_config());
+  FileTransferConfig client_config = transfer_config();
+  client_config.receive_directory = directory_.path();
+  auto client = connect(client_config);
+
+  test::ScratchDirectory source;
+  const auto path = source.path() / "level.map";
+  write_file(path, test::pattern(11, 1024 * 1024));
+  ASSERT_TRUE(server_files_->send_file(last_peer(), path, "map"));
+  ASSERT_TRUE(run_until([&] { return server_files_->counters().bytes_sent > 0; }));
+  // The level is saved again, same size, new bytes. Its modification time is set a second on: a
+  // save this soon after the first may fall in the same tick of the file system's clock.
+  write_file(path, test::pattern(12, 1024 * 1024));
+  std::filesystem::last_write_time(
+      path, std::filesystem::last_write_time(path) + std::chrono::seconds(1));
+
+  ASSERT_TRUE(run_until([&] { return client->side.ended() && server_side_.ended(); }));
+  ASSERT_NE(server_side_.last(TransferEventType::failed), nullptr);
+  EXPECT_EQ(server_side_.last(TransferEventType::failed)->error, TransferError::io_error);
+  ASSERT_NE(client->side.last(TransferEventType::failed), nullptr);
+  EXPECT_EQ(client->side.last(TransferEventType::failed)->error, TransferError::io_error);
+  EXPECT_LT(server_files_->counters().bytes_sent, 1024u * 1024u);
+  EXPECT_TRUE(directory_.names().empty());
+  EXPECT_EQ(client->transport->state(), ClientState::connected);
 }
 
 TEST(FileTransferConfigTest, invalid_fields_are_named) {

@@ -15,26 +15,23 @@ namespace transfer_detail {
 
 Result<TransferId> FileTransferImpl::send_file(PeerId peer, const std::filesystem::path& path,
                                                std::string_view kind) {
-  Hash hash{};
-  auto source = TransferSource::open_file(path, config_.chunk_size, hash);
+  auto source = TransferSource::open_file(path, config_.chunk_size);
   if (!source) {
     return Status::error("send_file: cannot read " + path.string() +
                          " (missing, not a regular file, or no permission)");
   }
-  return start(peer, std::move(*source), hash, path.filename().string(), kind);
+  return start(peer, std::move(*source), path.filename().string(), kind);
 }
 
 Result<TransferId> FileTransferImpl::send_blob(PeerId peer, std::span<const std::byte> bytes,
                                                std::string_view name, std::string_view kind) {
-  Hash hash{};
-  return start(peer, TransferSource::from_bytes(bytes, config_.chunk_size, hash), hash,
-               std::string(name), kind);
+  return start(peer, TransferSource::from_bytes(bytes, config_.chunk_size), std::string(name),
+               kind);
 }
 
 Result<TransferId> FileTransferImpl::send_blob(PeerId peer, std::vector<std::byte>&& bytes,
                                                std::string_view name, std::string_view kind) {
-  Hash hash{};
-  return start(peer, TransferSource::from_bytes(std::move(bytes), config_.chunk_size, hash), hash,
+  return start(peer, TransferSource::from_bytes(std::move(bytes), config_.chunk_size),
                std::string(name), kind);
 }
 
@@ -192,8 +189,8 @@ void FileTransferImpl::rebind(Transfer& transfer, PeerId peer) {
   transfer.accepted = false;
 }
 
-Result<TransferId> FileTransferImpl::start(PeerId peer, TransferSource source, const Hash& hash,
-                                           std::string name, std::string_view kind) {
+Result<TransferId> FileTransferImpl::start(PeerId peer, TransferSource source, std::string name,
+                                           std::string_view kind) {
   if (!plain_file_name(name) || name.size() > kMaxNameBytes) {
     return Status::error("send: name \"" + name + "\" must be a plain file name of 1..255 bytes");
   }
@@ -213,7 +210,6 @@ Result<TransferId> FileTransferImpl::start(PeerId peer, TransferSource source, c
   transfer->name = std::move(name);
   transfer->kind = std::string(kind);
   transfer->size = source.size();
-  transfer->hash = hash;
   transfer->chunk_size = config_.chunk_size;
   transfer->player = player_of(peer);
   transfer->source = std::move(source);
@@ -226,7 +222,7 @@ Result<TransferId> FileTransferImpl::start(PeerId peer, TransferSource source, c
 
 void FileTransferImpl::send_offer(Transfer& transfer) {
   send(transfer.peer, encode(Offer{transfer.id, transfer.name, transfer.kind, transfer.size,
-                                   transfer.hash, transfer.chunk_size}));
+                                   transfer.chunk_size}));
 }
 
 TransferEvent FileTransferImpl::event_of(const Transfer& transfer, TransferEventType type) const {

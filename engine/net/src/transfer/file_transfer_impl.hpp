@@ -29,7 +29,6 @@ struct Transfer {
   std::string name;
   std::string kind;
   std::uint64_t size = 0;
-  Hash hash{};
   std::uint32_t chunk_size = 0;
   // The join ticket's player the transfer belongs to, when its peer had one: a resume from
   // another connection must come from the same player.
@@ -61,6 +60,8 @@ struct Transfer {
   };
   std::vector<PendingChunk> pending;
   std::uint64_t pending_bytes = 0;
+  // The whole file's hash, from the last chunk (nothing until it arrived).
+  std::optional<Hash> hash;
 };
 
 // A name without directories that a file system accepts: what an offer may carry.
@@ -112,7 +113,7 @@ class FileTransferImpl final : public FileTransfer {
   std::size_t transfers_with(PeerId peer) const;
   std::optional<std::uint64_t> player_of(PeerId peer) const;
   void rebind(Transfer& transfer, PeerId peer);
-  Result<TransferId> start(PeerId peer, TransferSource source, const Hash& hash, std::string name,
+  Result<TransferId> start(PeerId peer, TransferSource source, std::string name,
                            std::string_view kind);
   void send_offer(Transfer& transfer);
 

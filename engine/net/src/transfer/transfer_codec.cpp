@@ -57,8 +57,7 @@ std::optional<Message> decode_body(const wire::TransferMessage& message) {
       Offer offer;
       const auto id = from_wire(body->id());
       if (!id || !bounded(body->name(), kMaxNameBytes, offer.name) ||
-          !bounded(body->kind(), kMaxKindBytes, offer.kind) ||
-          !copy_exact(body->blake2b(), offer.hash)) {
+          !bounded(body->kind(), kMaxKindBytes, offer.kind)) {
         return std::nullopt;
       }
       offer.id = *id;
@@ -79,6 +78,9 @@ std::optional<Message> decode_body(const wire::TransferMessage& message) {
       Chunk chunk;
       if (!id || body->data() == nullptr || body->data()->size() > kMaxChunkSize ||
           !copy_exact(body->check(), chunk.check)) {
+        return std::nullopt;
+      }
+      if (body->blake2b() != nullptr && !copy_exact(body->blake2b(), chunk.file_hash.emplace())) {
         return std::nullopt;
       }
       chunk.id = *id;
@@ -128,9 +130,9 @@ std::optional<Message> decode(std::span<const std::byte> bytes,
 std::vector<std::byte> encode(const Offer& offer) {
   flatbuffers::FlatBufferBuilder builder(256);
   const auto id = to_wire(offer.id);
-  const auto body = wire::CreateTransferOffer(builder, &id, builder.CreateString(offer.name),
-                                              builder.CreateString(offer.kind), offer.size,
-                                              bytes_vector(builder, offer.hash), offer.chunk_size);
+  const auto body =
+      wire::CreateTransferOffer(builder, &id, builder.CreateString(offer.name),
+                                builder.CreateString(offer.kind), offer.size, offer.chunk_size);
   return finish(builder, wire::TransferBody::TransferOffer, body.Union());
 }
 
@@ -152,7 +154,9 @@ std::span<const std::byte> encode(const Chunk& chunk, flatbuffers::FlatBufferBui
   const auto id = to_wire(chunk.id);
   const auto data = bytes_vector(builder, chunk.data);
   const auto check = bytes_vector(builder, chunk.check);
-  const auto body = wire::CreateTransferChunk(builder, &id, chunk.offset, data, check);
+  const auto file_hash = chunk.file_hash ? bytes_vector(builder, *chunk.file_hash)
+                                         : flatbuffers::Offset<flatbuffers::Vector<std::uint8_t>>{};
+  const auto body = wire::CreateTransferChunk(builder, &id, chunk.offset, data, check, file_hash);
   builder.Finish(
       wire::CreateTransferMessage(builder, wire::TransferBody::TransferChunk, body.Union()));
   return {reinterpret_cast<const std::byte*>(builder.GetBufferPointer()), builder.GetSize()};

@@ -33,7 +33,6 @@ struct Offer {
   std::string name;
   std::string kind;
   std::uint64_t size = 0;
-  Hash hash{};
   std::uint32_t chunk_size = 0;
 };
 struct Accept {
@@ -45,6 +44,9 @@ struct Chunk {
   std::uint64_t offset = 0;
   std::span<const std::byte> data;  // points into the decoded buffer
   Check check{};
+  // The whole file's hash (transfer_files.hpp), on the last chunk only: the sender knows it once
+  // it has hashed every chunk, which it does as it sends them.
+  std::optional<Hash> file_hash;
 };
 struct Ack {
   TransferId id;
@@ -61,7 +63,7 @@ struct Cancel {
 using Message = std::variant<Offer, Accept, Chunk, Ack, Done, Cancel>;
 
 // Nothing if the buffer is not a valid transfer message (verifier, unknown body, a field out of
-// bounds: hash or check of the wrong length, a chunk over kMaxChunkSize, an unknown error code).
+// bounds: a hash or check of the wrong length, a chunk over kMaxChunkSize, an unknown error code).
 // FlatBuffers needs aligned bytes: `view` holds them (the bytes themselves, or an aligned copy),
 // and a Chunk's data points into it, so it must outlive the message.
 std::optional<Message> decode(std::span<const std::byte> bytes,

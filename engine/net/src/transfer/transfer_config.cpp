@@ -79,7 +79,8 @@ std::string_view describe(TransferError error) {
     case TransferError::protocol_error:
       return "the peer sent a message that makes no sense now";
     case TransferError::io_error:
-      return "the file could not be read or written (missing, permissions, disk full)";
+      return "the file could not be read or written (missing, permissions, disk full), or the "
+             "file being sent changed before it was all sent";
     case TransferError::unknown_transfer:
       return "no transfer with this id on this side";
     case TransferError::connection_lost:

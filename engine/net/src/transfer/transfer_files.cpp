@@ -55,14 +55,11 @@ Hash FileHash::finish() const {
   return hash;
 }
 
-Hash file_hash_of(std::span<const std::byte> bytes, std::uint32_t chunk_size,
-                  std::vector<Check>* checks) {
+Hash file_hash_of(std::span<const std::byte> bytes, std::uint32_t chunk_size) {
   FileHash hash(chunk_size);
   for (std::size_t offset = 0; offset < bytes.size(); offset += chunk_size) {
-    const Check check =
-        check_of(bytes.subspan(offset, std::min<std::size_t>(chunk_size, bytes.size() - offset)));
-    hash.add(check);
-    if (checks != nullptr) checks->push_back(check);
+    hash.add(
+        check_of(bytes.subspan(offset, std::min<std::size_t>(chunk_size, bytes.size() - offset))));
   }
   return hash.finish();
 }
@@ -93,55 +90,44 @@ bool pwrite_all(int fd, std::uint64_t offset, std::span<const std::byte> bytes) 
   return true;
 }
 
+std::int64_t modified_ns(const struct stat& info) {
+  return std::int64_t{info.st_mtim.tv_sec} * 1'000'000'000 + info.st_mtim.tv_nsec;
+}
+
 }  // namespace
 
 std::optional<TransferSource> TransferSource::open_file(const std::filesystem::path& path,
-                                                        std::uint32_t chunk_size, Hash& hash) {
+                                                        std::uint32_t chunk_size) {
   TransferSource source;
   source.chunk_size_ = chunk_size;
+  source.hash_ = FileHash(chunk_size);
   source.fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (source.fd_ < 0) return std::nullopt;
   struct stat info {};
   if (::fstat(source.fd_, &info) != 0 || !S_ISREG(info.st_mode)) return std::nullopt;
   source.size_ = static_cast<std::uint64_t>(info.st_size);
-  FileHash hasher(chunk_size);
-  // Read in blocks of whole chunks, so that each chunk's check is taken from one block.
-  const std::size_t block_bytes = std::max<std::size_t>(1, (1024 * 1024) / chunk_size) * chunk_size;
-  std::vector<std::byte> block(block_bytes);
+  source.modified_ns_ = modified_ns(info);
   source.checks_.reserve(static_cast<std::size_t>((source.size_ + chunk_size - 1) / chunk_size));
-  for (std::uint64_t offset = 0; offset < source.size_;) {
-    const auto length =
-        static_cast<std::size_t>(std::min<std::uint64_t>(block.size(), source.size_ - offset));
-    if (!pread_all(source.fd_, offset, {block.data(), length})) return std::nullopt;
-    for (std::size_t at = 0; at < length; at += chunk_size) {
-      const Check check =
-          check_of({block.data() + at, std::min<std::size_t>(chunk_size, length - at)});
-      hasher.add(check);
-      source.checks_.push_back(check);
-    }
-    offset += length;
-  }
-  hash = hasher.finish();
   return source;
 }
 
 TransferSource TransferSource::from_bytes(std::span<const std::byte> bytes,
-                                          std::uint32_t chunk_size, Hash& hash) {
+                                          std::uint32_t chunk_size) {
   std::vector<std::byte> copy;
   copy.reserve(bytes.size());
   advise_huge_pages(copy.data(), bytes.size());
   copy.assign(bytes.begin(), bytes.end());
-  return from_bytes(std::move(copy), chunk_size, hash);
+  return from_bytes(std::move(copy), chunk_size);
 }
 
-TransferSource TransferSource::from_bytes(std::vector<std::byte>&& bytes, std::uint32_t chunk_size,
-                                          Hash& hash) {
+TransferSource TransferSource::from_bytes(std::vector<std::byte>&& bytes,
+                                          std::uint32_t chunk_size) {
   TransferSource source;
   source.chunk_size_ = chunk_size;
+  source.hash_ = FileHash(chunk_size);
   source.bytes_ = std::move(bytes);
   source.size_ = source.bytes_.size();
   source.checks_.reserve((source.size_ + chunk_size - 1) / chunk_size);
-  hash = file_hash_of(source.bytes_, chunk_size, &source.checks_);
   return source;
 }
 
@@ -155,8 +141,10 @@ TransferSource& TransferSource::operator=(TransferSource&& other) noexcept {
     fd_ = std::exchange(other.fd_, -1);
     size_ = other.size_;
     chunk_size_ = other.chunk_size_;
+    modified_ns_ = other.modified_ns_;
     bytes_ = std::move(other.bytes_);
     checks_ = std::move(other.checks_);
+    hash_ = other.hash_;
   }
   return *this;
 }
@@ -165,13 +153,42 @@ TransferSource::~TransferSource() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-std::optional<std::span<const std::byte>> TransferSource::read(
-    std::uint64_t offset, std::size_t length, std::vector<std::byte>& scratch) const {
-  if (offset > size_ || length > size_ - offset) return std::nullopt;
-  if (fd_ < 0) return std::span<const std::byte>(bytes_.data() + offset, length);
-  scratch.resize(length);
-  if (!pread_all(fd_, offset, scratch)) return std::nullopt;
-  return std::span<const std::byte>(scratch);
+bool TransferSource::file_unchanged() const {
+  struct stat info {};
+  return ::fstat(fd_, &info) == 0 && static_cast<std::uint64_t>(info.st_size) == size_ &&
+         modified_ns(info) == modified_ns_;
+}
+
+std::optional<TransferSource::Piece> TransferSource::read_chunk(std::uint64_t offset,
+                                                                std::vector<std::byte>& scratch) {
+  if (offset % chunk_size_ != 0 || offset >= size_ || offset > hashed_bytes()) return std::nullopt;
+  const auto length =
+      static_cast<std::size_t>(std::min<std::uint64_t>(chunk_size_, size_ - offset));
+  std::span<const std::byte> data;
+  if (fd_ < 0) {
+    data = {bytes_.data() + offset, length};
+  } else {
+    scratch.resize(length);
+    if (!pread_all(fd_, offset, scratch)) return std::nullopt;
+    // After the read: a write whose bytes it saw has already set the modification time.
+    if (!file_unchanged()) return std::nullopt;
+    data = scratch;
+  }
+  const Check check = check_of(data);
+  const auto index = static_cast<std::size_t>(offset / chunk_size_);
+  if (index < checks_.size()) {
+    // Read again after a resume: it must be what the receiver's first part was checked against.
+    if (check != checks_[index]) return std::nullopt;
+  } else {
+    checks_.push_back(check);
+    hash_.add(check);
+  }
+  return Piece{data, check};
+}
+
+std::optional<Hash> TransferSource::file_hash() const {
+  if (hashed_bytes() != size_) return std::nullopt;
+  return hash_.finish();
 }
 
 std::optional<TransferSink> TransferSink::create(const std::filesystem::path& directory,

@@ -5,6 +5,7 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -19,7 +20,7 @@ namespace tickwire::net::transfer_detail {
 // The whole file's hash: BLAKE2b-256 over the chunk size and every chunk's check (check_of) in
 // order, a hash list. Each side hashes the data once, for the chunk checks it needs anyway, and the
 // file hash comes from those 32 bytes per chunk: a hash of the data itself would be a second pass
-// over every byte on each side (the sender before its offer, the receiver as chunks arrive).
+// over every byte on each side.
 // Changing any byte changes that chunk's check and so the file hash, short of a BLAKE2b-256
 // collision.
 class FileHash {
@@ -33,24 +34,27 @@ class FileHash {
   crypto_generichash_state state_{};
 };
 
-// The file hash of bytes in memory, and their chunk checks in `checks` (when given).
-Hash file_hash_of(std::span<const std::byte> bytes, std::uint32_t chunk_size,
-                  std::vector<Check>* checks = nullptr);
+// The file hash of bytes in memory.
+Hash file_hash_of(std::span<const std::byte> bytes, std::uint32_t chunk_size);
 
-// What a sender streams from: a file (read with pread) or bytes in memory, with the check of every
-// chunk, computed once when the source is opened (32 bytes per chunk: 128 KiB for 64 MiB in 16 KiB
-// chunks). Sending a chunk then costs no hashing, and a file changed after it was hashed arrives
-// as a corrupt chunk.
+// What a sender streams from: a file (read with pread) or bytes in memory. Each chunk is hashed
+// when it is first read for sending, and the file hash builds up from those checks, so that
+// starting a transfer costs no pass over the data: hashing a 64 MiB file before its offer held
+// send_file(), and the game loop that called it, for about 110 ms, and on loopback the sender's
+// hashing then ran alone instead of beside the receiver's.
+//
+// A file that changes while it is being sent is not sent as a mix of two versions: every read
+// compares the file's size and modification time with those it had when it was opened (as fine as
+// the file system's timestamps), and a chunk read again (a resumed transfer goes back to what the
+// receiver confirmed) must have the check it had the first time.
 class TransferSource {
  public:
-  // Opens and hashes a file (one full read). Nothing if it cannot be read.
+  // Opens a file. Nothing if it cannot be read or is not a regular file.
   static std::optional<TransferSource> open_file(const std::filesystem::path& path,
-                                                 std::uint32_t chunk_size, Hash& hash);
-  static TransferSource from_bytes(std::span<const std::byte> bytes, std::uint32_t chunk_size,
-                                   Hash& hash);
+                                                 std::uint32_t chunk_size);
+  static TransferSource from_bytes(std::span<const std::byte> bytes, std::uint32_t chunk_size);
   // The same, keeping `bytes` rather than a copy.
-  static TransferSource from_bytes(std::vector<std::byte>&& bytes, std::uint32_t chunk_size,
-                                   Hash& hash);
+  static TransferSource from_bytes(std::vector<std::byte>&& bytes, std::uint32_t chunk_size);
   TransferSource(TransferSource&& other) noexcept;
   TransferSource& operator=(TransferSource&& other) noexcept;
   TransferSource(const TransferSource&) = delete;
@@ -58,20 +62,32 @@ class TransferSource {
   ~TransferSource();
 
   std::uint64_t size() const { return size_; }
-  // The `length` bytes at `offset`: a view of the bytes in memory, or read from the file into
-  // `scratch`. Nothing on a read error.
-  std::optional<std::span<const std::byte>> read(std::uint64_t offset, std::size_t length,
-                                                 std::vector<std::byte>& scratch) const;
-  // The check of the chunk that starts at `offset` (a multiple of the chunk size, below size()).
-  const Check& check_at(std::uint64_t offset) const { return checks_[offset / chunk_size_]; }
+  // Bytes from the start whose chunks have been read and hashed: how far a receiver can have got.
+  std::uint64_t hashed_bytes() const {
+    return std::min<std::uint64_t>(size_, std::uint64_t{checks_.size()} * chunk_size_);
+  }
+
+  struct Piece {
+    std::span<const std::byte> data;  // a view of the bytes in memory, or of `scratch`
+    Check check;
+  };
+  // The chunk that starts at `offset`, a multiple of the chunk size no further than
+  // hashed_bytes(), and its check. Nothing on a read error, or if the file changed since it was
+  // opened.
+  std::optional<Piece> read_chunk(std::uint64_t offset, std::vector<std::byte>& scratch);
+  // The file hash, once every chunk has been read; nothing before.
+  std::optional<Hash> file_hash() const;
 
  private:
   TransferSource() = default;
+  bool file_unchanged() const;
   int fd_ = -1;
   std::uint64_t size_ = 0;
   std::uint32_t chunk_size_ = 1;
+  std::int64_t modified_ns_ = 0;  // the file's modification time when it was opened
   std::vector<std::byte> bytes_;
-  std::vector<Check> checks_;
+  std::vector<Check> checks_;  // of the chunks read so far, from the first, in order
+  FileHash hash_{1};           // of checks_
 };
 
 // Where a receiver writes: a temporary file beside the final name, or memory.

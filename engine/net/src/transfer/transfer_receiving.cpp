@@ -1,6 +1,6 @@
 // The receiving side of a transfer: offers checked against the policy (or resuming one we hold),
-// chunks checked, written and acknowledged in order, and the whole file's hash verified before it
-// takes its final name. Cancels from either direction end up here too.
+// chunks checked, written and acknowledged in order, and the whole file's hash (from the last
+// chunk) verified before it takes its final name. Cancels from either direction end up here too.
 
 #include <algorithm>
 
@@ -54,7 +54,6 @@ void FileTransferImpl::handle(PeerId peer, const Offer& offer) {
   transfer->name = offer.name;
   transfer->kind = offer.kind;
   transfer->size = offer.size;
-  transfer->hash = offer.hash;
   transfer->chunk_size = offer.chunk_size;
   transfer->player = player_of(peer);
   transfer->sink = std::move(*sink);
@@ -85,7 +84,7 @@ TransferError FileTransferImpl::check_offer(PeerId peer, const Offer& offer) con
 // The sender offered a transfer we have: it resumes (after a reconnect) or repeats its offer.
 void FileTransferImpl::resume_incoming(PeerId peer, Transfer& transfer, const Offer& offer) {
   const bool same_file = transfer.direction == TransferDirection::receiving &&
-                         offer.size == transfer.size && offer.hash == transfer.hash &&
+                         offer.name == transfer.name && offer.size == transfer.size &&
                          offer.chunk_size == transfer.chunk_size;
   const bool same_party =
       transfer.peer == peer || (transfer.interrupted && player_of(peer) == transfer.player);
@@ -125,6 +124,13 @@ void FileTransferImpl::handle(PeerId peer, const Chunk& chunk) {
     fail(*transfer, TransferError::corrupt_chunk, /*tell_peer=*/true);
     return;
   }
+  // The file hash comes with the last chunk, and only with it.
+  const bool last = chunk.offset + expected == transfer->size;
+  if (last != chunk.file_hash.has_value()) {
+    fail(*transfer, TransferError::protocol_error, /*tell_peer=*/true);
+    return;
+  }
+  if (last) transfer->hash = chunk.file_hash;
   // Checked and written in update() (or once this much waits, whichever comes first): a copy
   // costs a fraction of the check and the write.
   std::vector<std::byte> data;
@@ -190,8 +196,9 @@ void FileTransferImpl::take_all_pending(PeerId peer) {
 
 void FileTransferImpl::finish_incoming(Transfer& transfer) {
   transfer.finished = true;
+  // An empty file has no chunk to carry a hash, and nothing to check.
   if (transfer.sink->bytes_written() != transfer.size ||
-      transfer.sink->hash_written() != transfer.hash) {
+      (transfer.size != 0 && transfer.hash != transfer.sink->hash_written())) {
     fail(transfer, TransferError::hash_mismatch, /*tell_peer=*/true);
     return;
   }

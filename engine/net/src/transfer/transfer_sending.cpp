@@ -33,9 +33,9 @@ void FileTransferImpl::handle(PeerId peer, const Accept& accept) {
     return;
   }
   if (transfer->accepted) return;  // both sides resumed at once: the first Accept counts
-  // Chunks start at multiples of the chunk size (each has its check from the source), so an
-  // honest receiver resumes at one, or at the end.
-  if (accept.offset > transfer->size ||
+  // An honest receiver goes on from a chunk boundary (or the end) that it has been sent: it holds
+  // whole chunks, and the file hash covers the chunks from the first in order.
+  if (accept.offset > transfer->source->hashed_bytes() ||
       (accept.offset % transfer->chunk_size != 0 && accept.offset != transfer->size)) {
     fail(*transfer, TransferError::offset_out_of_range, /*tell_peer=*/true);
     return;
@@ -120,14 +120,15 @@ bool FileTransferImpl::send_chunks(Transfer& transfer, std::uint64_t now) {
     if (unacknowledged != 0 && unacknowledged + length > window) break;
     if (config_.max_bytes_per_second != 0 && budget_ <= 0) break;
     if (!transport_has_room(transfer.peer)) break;
-    const auto data = transfer.source->read(transfer.next_offset, length, chunk_buffer_);
-    if (!data) {
+    const auto piece = transfer.source->read_chunk(transfer.next_offset, chunk_buffer_);
+    if (!piece) {
       fail(transfer, TransferError::io_error, /*tell_peer=*/true);
       return false;
     }
-    // The check was taken when the source was opened: no hashing per chunk here.
-    const Chunk chunk{transfer.id, transfer.next_offset, *data,
-                      transfer.source->check_at(transfer.next_offset)};
+    // The last chunk carries the file hash: only now has every chunk been hashed.
+    const Chunk chunk{transfer.id, transfer.next_offset, piece->data, piece->check,
+                      transfer.next_offset + length == transfer.size ? transfer.source->file_hash()
+                                                                     : std::nullopt};
     const auto result = send(transfer.peer, encode(chunk, chunk_builder_));
     if (result == SendResult::queue_full) break;  // the connection is busy: try next update
     if (result != SendResult::ok) {

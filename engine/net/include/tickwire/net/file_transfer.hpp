@@ -20,11 +20,13 @@
 //   outgoing transfers together stay under `max_bytes_per_second`. The next chunks go as
 //   acknowledgements arrive (in on_message()) as well as in update().
 // - Integrity: each chunk carries its own BLAKE2b-256 (libsodium), so a corrupt chunk is caught
-//   at the update() after it arrives; the Offer carries the file's hash, a BLAKE2b-256 of the chunk
-//   size and every chunk's check, which the receiver checks before the file appears under its final
-//   name (written to a temporary name in the same directory, fsync'ed, renamed). Each side hashes
-//   the data once: the sender when send_file()/send_blob() is called, the receiver as chunks
-//   arrive.
+//   at the update() after it arrives; the last chunk carries the file's hash, a BLAKE2b-256 of the
+//   chunk size and every chunk's check, which the receiver checks before the file appears under
+//   its final name (written to a temporary name in the same directory, fsync'ed, renamed). Each
+//   side hashes the data once, as it goes: the sender when it first sends a chunk, the receiver
+//   as chunks arrive. A file that changes while it is being sent (its size or modification time,
+//   or a chunk read again after a resume) fails the transfer with io_error rather than arriving
+//   as a mix of two versions.
 // - Resume: after a disconnect both sides keep an interrupted transfer for `resume_timeout_ms`;
 //   either side calls resume(id, new_peer) once connected again, and the transfer continues from
 //   the last offset the receiver confirmed, with the whole file's hash checked at the end.
@@ -68,9 +70,9 @@ enum class TransferError : std::uint8_t {
   bad_name = 7,             // the name is empty, too long, or not a plain file name
   corrupt_chunk = 8,        // a chunk's data did not match its check, or its size was wrong
   offset_out_of_range = 9,  // a chunk or accept named an offset past the end (or out of order)
-  hash_mismatch = 10,       // the whole file's BLAKE2b differs from the one announced
+  hash_mismatch = 10,       // the whole file's BLAKE2b differs from the one the sender sent
   protocol_error = 11,      // a message that makes no sense in the transfer's state
-  io_error = 12,            // the file could not be read or written (disk full, permissions)
+  io_error = 12,            // the file could not be read or written, or changed while sent
   unknown_transfer = 13,    // resume() or a message named a transfer this side does not have
   connection_lost = 14,     // the peer disconnected and the transfer was not resumed in time
 };
@@ -175,14 +177,15 @@ class FileTransfer {
                                                       FileTransferConfig config);
   virtual ~FileTransfer() = default;
 
-  // Starts sending a file to `peer` under its own file name. The file is hashed here (one read).
+  // Starts sending a file to `peer` under its own file name. The file is opened here and read
+  // chunk by chunk as the transfer goes; leave it unchanged until the transfer ends.
   virtual Result<TransferId> send_file(PeerId peer, const std::filesystem::path& path,
                                        std::string_view kind) = 0;
   // Starts sending bytes held in memory (copied) under `name`.
   virtual Result<TransferId> send_blob(PeerId peer, std::span<const std::byte> bytes,
                                        std::string_view name, std::string_view kind) = 0;
   // The same, taking the bytes over instead of copying them (a copy of a large blob into fresh
-  // memory costs more than hashing it).
+  // memory stalls the caller for a page fault per 4 KiB).
   virtual Result<TransferId> send_blob(PeerId peer, std::vector<std::byte>&& bytes,
                                        std::string_view name, std::string_view kind) = 0;
   // Ends a transfer from this side; the other side gets `cancelled`. Both see a failed event.
