@@ -2,7 +2,8 @@
 // name, ann creates a room and says something, bob joins and sees it in the history, they chat
 // both ways, both get ready and each sees the other ready. A third page left idle past the lobby's
 // Hello deadline is closed, says so, and still gets its name when the user picks one later
-// (the lobby runs with a 2 s deadline here). The page lists the lobby's recorded matches and the
+// (the lobby runs with a 2 s deadline here); a fourth whose Hello crosses that close on the wire
+// gets its name too. The page lists the lobby's recorded matches and the
 // files it offers with download links, and a link downloads its file byte for byte. The page comes over https:// and talks wss://, with a
 // certificate the lobby made at start (Chromium is told to accept it). Headless Debian chromium,
 // driven by npm playwright-core (which downloads no browser). Only 127.0.0.1 traffic.
@@ -90,7 +91,8 @@ function startServer() {
 
 // --- the two players ---------------------------------------------------------------------------
 
-async function openPlayer(browser, url, problems) {
+// `beforeLoad(page)` runs before the page loads (to route its WebSocket).
+async function openPlayer(browser, url, problems, beforeLoad = async () => {}) {
   // The test's certificate is signed by a CA that only the test knows.
   const context = await browser.newContext({ viewport: { width: 1000, height: 720 },
                                              ignoreHTTPSErrors: true });
@@ -105,6 +107,7 @@ async function openPlayer(browser, url, problems) {
   page.on('console', (message) => {
     if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
   });
+  await beforeLoad(page);
   await page.goto(url);
   await page.locator('#status[data-state="open"]').waitFor();
   return page;
@@ -186,6 +189,24 @@ try {
   await setName(idle, 'cat');
   await idle.locator('#status[data-state="open"]').waitFor();
 
+  // A name picked just as the lobby closes a connection for its overdue Hello (the close and the
+  // Hello cross on the wire) still gets through: the page connects again and sends it there. The
+  // page's first connection is routed so that its Hello meets that close every time.
+  let danConnections = 0;
+  const dan = await openPlayer(browser, url, problems, (page) =>
+    page.routeWebSocket(/.*/, (ws) => {
+      const lobby = ws.connectToServer();
+      if (++danConnections > 1) return;  // the next connection goes straight through
+      ws.onMessage((message) => {
+        if (JSON.parse(message).body_type !== 'Hello') return lobby.send(message);
+        lobby.close();
+        ws.close({ code: 1008, reason: 'no Hello in time' });
+      });
+    }));
+  await setName(dan, 'dan');
+  await dan.locator('#status[data-state="open"]').waitFor();
+  assert.equal(danConnections, 2, 'the Hello was not sent again over a new connection');
+
   // The recorded match is listed with its download link, which gives the file.
   const link = ann.locator('#replay-list a.replay-download', { hasText: replayName });
   await link.waitFor();
@@ -208,7 +229,7 @@ try {
   assert.equal(fileDownload.headers()['content-length'], String(fileBytes.length));
   assert.ok((await fileDownload.body()).equals(fileBytes), 'the downloaded file differs');
 
-  for (const page of [ann, bob, idle]) {
+  for (const page of [ann, bob, idle, dan]) {
     assert.equal(await page.locator('#error').isHidden(), true,
                  `the page shows an error: ${await page.locator('#error-text').textContent()}`);
   }
