@@ -89,6 +89,19 @@ class FileTransferBadInputTest : public test::FileTransferTest {
     return {offer.id, offset, piece, wire::check_of(piece), file_hash};
   }
 
+  // The server pushes `data` to the rogue: the offer the rogue received, or nothing if none came.
+  std::optional<wire::Offer> push_to_rogue(std::span<const std::byte> data) {
+    if (!server_files_->send_blob(rogue_peer_, data, "map.bin", "map").ok()) return std::nullopt;
+    std::optional<wire::Offer> offered;
+    run_until([&] {
+      for (const auto& message : rogue_received()) {
+        if (const auto* offer = std::get_if<wire::Offer>(&message)) offered = *offer;
+      }
+      return offered.has_value();
+    });
+    return offered;
+  }
+
   // Sends the offer and waits for the server's answer.
   void announce(const wire::Offer& offer) {
     rogue_send(wire::encode(offer));
@@ -199,32 +212,18 @@ TEST_F(FileTransferBadInputTest, a_last_chunk_without_the_file_hash_is_a_protoco
 }
 
 TEST_F(FileTransferBadInputTest, an_accept_inside_a_chunk_drops_the_push) {
-  // Each chunk goes with the check taken when the transfer started, at its chunk boundary: a
-  // receiver may go on only from a boundary (or the end).
-  const auto data = test::pattern(9, 40'000);
-  ASSERT_TRUE(server_files_->send_blob(rogue_peer_, data, "map.bin", "map"));
-  std::optional<wire::Offer> offered;
-  ASSERT_TRUE(run_until([&] {
-    for (const auto& message : rogue_received()) {
-      if (const auto* offer = std::get_if<wire::Offer>(&message)) offered = *offer;
-    }
-    return offered.has_value();
-  }));
+  // A chunk's check covers it from its boundary: a receiver may go on only from a boundary (or
+  // the end).
+  const auto offered = push_to_rogue(test::pattern(9, 40'000));
+  ASSERT_TRUE(offered);
   rogue_send(wire::encode(wire::Accept{offered->id, 100}));
   expect_only_the_transfer_dropped(TransferError::offset_out_of_range);
 }
 
 TEST_F(FileTransferBadInputTest, an_accept_past_what_was_sent_drops_the_push) {
   // A receiver holds only chunks it was sent: one that claims more than that is not resuming.
-  const auto data = test::pattern(10, 40'000);
-  ASSERT_TRUE(server_files_->send_blob(rogue_peer_, data, "map.bin", "map"));
-  std::optional<wire::Offer> offered;
-  ASSERT_TRUE(run_until([&] {
-    for (const auto& message : rogue_received()) {
-      if (const auto* offer = std::get_if<wire::Offer>(&message)) offered = *offer;
-    }
-    return offered.has_value();
-  }));
+  const auto offered = push_to_rogue(test::pattern(10, 40'000));
+  ASSERT_TRUE(offered);
   rogue_send(wire::encode(wire::Accept{offered->id, 16 * 1024}));
   expect_only_the_transfer_dropped(TransferError::offset_out_of_range);
 }

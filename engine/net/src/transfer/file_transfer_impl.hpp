@@ -44,6 +44,7 @@ struct Transfer {
   std::optional<TransferSource> source;
   bool accepted = false;
   std::uint64_t next_offset = 0;
+  std::uint64_t sent_until = 0;  // the furthest next_offset has been: what a receiver can hold
   SendPacing pacing;
 
   // Receiving.

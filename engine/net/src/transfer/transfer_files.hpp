@@ -62,7 +62,7 @@ class TransferSource {
   ~TransferSource();
 
   std::uint64_t size() const { return size_; }
-  // Bytes from the start whose chunks have been read and hashed: how far a receiver can have got.
+  // Bytes from the start whose chunks have been read and hashed.
   std::uint64_t hashed_bytes() const {
     return std::min<std::uint64_t>(size_, std::uint64_t{checks_.size()} * chunk_size_);
   }

@@ -35,7 +35,7 @@ void FileTransferImpl::handle(PeerId peer, const Accept& accept) {
   if (transfer->accepted) return;  // both sides resumed at once: the first Accept counts
   // An honest receiver goes on from a chunk boundary (or the end) that it has been sent: it holds
   // whole chunks, and the file hash covers the chunks from the first in order.
-  if (accept.offset > transfer->source->hashed_bytes() ||
+  if (accept.offset > transfer->sent_until ||
       (accept.offset % transfer->chunk_size != 0 && accept.offset != transfer->size)) {
     fail(*transfer, TransferError::offset_out_of_range, /*tell_peer=*/true);
     return;
@@ -143,6 +143,7 @@ bool FileTransferImpl::send_chunks(Transfer& transfer, std::uint64_t now) {
     transfer.pacing.on_sent(transfer.next_offset, transfer.next_offset + length, transfer.done,
                             now);
     transfer.next_offset += length;
+    transfer.sent_until = std::max(transfer.sent_until, transfer.next_offset);
     counters_.bytes_sent += length;
     budget_ -= static_cast<double>(length);
   }
