@@ -39,9 +39,9 @@ Hash file_hash_of(std::span<const std::byte> bytes, std::uint32_t chunk_size);
 
 // What a sender streams from: a file (read with pread) or bytes in memory. Each chunk is hashed
 // when it is first read for sending, and the file hash builds up from those checks, so that
-// starting a transfer costs no pass over the data: hashing a 64 MiB file before its offer held
-// send_file(), and the game loop that called it, for about 110 ms, and on loopback the sender's
-// hashing then ran alone instead of beside the receiver's.
+// starting a transfer costs no pass over the data: hashing a 64 MiB file before its offer would
+// hold send_file(), and the game loop that calls it, for about 110 ms on the VM the benchmarks
+// run on, and the sender's hashing would run while the receiver waits instead of beside its own.
 //
 // A file that changes while it is being sent is not sent as a mix of two versions: every read
 // compares the file's size and modification time with those it had when it was opened (as fine as
