@@ -17,9 +17,7 @@ class FileTransferBadInputTest : public test::FileTransferTest {
  protected:
   void SetUp() override {
     make(LoopbackConfig{.conditions = NetworkConditions::symmetric({.latency_ms = 5})});
-    FileTransferConfig server_config = transfer_config();
-    server_config.receive_directory = directory_.path();
-    start_server_files(server_config);
+    start_server_files(receiving_config());
     honest_ = connect(transfer_config());
     honest_data_ = test::pattern(21, 1024 * 1024);
     ASSERT_TRUE(honest_->files->send_blob(honest_->transport->server(), honest_data_, "honest.bin",

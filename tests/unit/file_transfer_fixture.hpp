@@ -66,6 +66,13 @@ class FileTransferTest : public ::testing::Test {
     return config;
   }
 
+  // transfer_config() writing received files into the test's scratch directory.
+  net::FileTransferConfig receiving_config() {
+    net::FileTransferConfig config = transfer_config();
+    config.receive_directory = directory_.path();
+    return config;
+  }
+
   void start_server_files(net::FileTransferConfig config) {
     auto made = net::FileTransfer::create(*server_, std::move(config));
     ASSERT_TRUE(made.ok()) << made.error();

@@ -64,9 +64,7 @@ std::vector<std::byte> read_file(const std::filesystem::path& path) {
 
 TEST_F(FileTransferResumeTest, an_upload_cut_at_half_resumes_from_the_confirmed_offset) {
   make(LoopbackConfig{.conditions = NetworkConditions::symmetric({.latency_ms = 30})});
-  FileTransferConfig server_config = transfer_config();
-  server_config.receive_directory = directory_.path();
-  start_server_files(server_config);
+  start_server_files(receiving_config());
   auto client = connect(transfer_config());
 
   const auto data = test::pattern(11, 3 * 1024 * 1024);
@@ -89,9 +87,7 @@ TEST_F(FileTransferResumeTest, an_upload_cut_at_half_resumes_from_the_confirmed_
 TEST_F(FileTransferResumeTest, a_push_resumed_by_the_server_is_checked_against_its_hash) {
   make(LoopbackConfig{.conditions = NetworkConditions::symmetric({.latency_ms = 30})});
   start_server_files(transfer_config());
-  FileTransferConfig client_config = transfer_config();
-  client_config.receive_directory = directory_.path();
-  auto client = connect(client_config);
+  auto client = connect(receiving_config());
 
   const auto data = test::pattern(12, 2 * 1024 * 1024);
   ASSERT_TRUE(server_files_->send_blob(last_peer(), data, "map.bin", "map"));
@@ -117,8 +113,7 @@ TEST_F(FileTransferResumeTest, a_push_resumed_by_the_server_is_checked_against_i
 
 TEST_F(FileTransferResumeTest, an_interrupted_transfer_not_resumed_in_time_fails) {
   make();
-  FileTransferConfig server_config = transfer_config();
-  server_config.receive_directory = directory_.path();
+  FileTransferConfig server_config = receiving_config();
   server_config.resume_timeout_ms = 5000;
   start_server_files(server_config);
   auto client = connect(transfer_config());
@@ -140,9 +135,7 @@ TEST_F(FileTransferResumeTest, sixty_four_mib_under_loss_and_latency_arrive_inta
   make(LoopbackConfig{.conditions = NetworkConditions::symmetric(
                           {.latency_ms = 80, .jitter_ms = 10, .loss = 0.05}, seed)});
   start_server_files(transfer_config());
-  FileTransferConfig client_config = transfer_config();
-  client_config.receive_directory = directory_.path();
-  auto client = connect(client_config);
+  auto client = connect(receiving_config());
 
   test::ScratchDirectory source;
   const auto data = test::pattern(static_cast<std::uint32_t>(seed), 64 * 1024 * 1024);

@@ -84,9 +84,7 @@ TEST_F(FileTransferTest, a_blob_handed_over_rather_than_copied_arrives_whole) {
 
 TEST_F(FileTransferTest, an_upload_takes_its_final_name_only_once_complete_and_verified) {
   make(LoopbackConfig{.conditions = NetworkConditions::symmetric({.latency_ms = 20})});
-  FileTransferConfig server_config = transfer_config();
-  server_config.receive_directory = directory_.path();
-  start_server_files(server_config);
+  start_server_files(receiving_config());
   FileTransferConfig client_config = transfer_config();
   client_config.window_chunks = 2;  // several round trips, so there is a half-way to look at
   auto client = connect(client_config);
@@ -133,9 +131,7 @@ TEST_F(FileTransferTest, a_bandwidth_cap_paces_the_transfer) {
 TEST_F(FileTransferTest, sender_cancel_ends_it_on_both_sides_and_leaves_no_file) {
   make(LoopbackConfig{.conditions = NetworkConditions::symmetric({.latency_ms = 10})});
   start_server_files(transfer_config());
-  FileTransferConfig client_config = transfer_config();
-  client_config.receive_directory = directory_.path();
-  auto client = connect(client_config);
+  auto client = connect(receiving_config());
 
   auto id = server_files_->send_blob(last_peer(), test::pattern(1, 2 * 1024 * 1024), "a.bin", "x");
   ASSERT_TRUE(id.ok());
@@ -156,9 +152,7 @@ TEST_F(FileTransferTest, sender_cancel_ends_it_on_both_sides_and_leaves_no_file)
 
 TEST_F(FileTransferTest, receiver_cancel_stops_the_sender) {
   make(LoopbackConfig{.conditions = NetworkConditions::symmetric({.latency_ms = 10})});
-  FileTransferConfig server_config = transfer_config();
-  server_config.receive_directory = directory_.path();
-  start_server_files(server_config);
+  start_server_files(receiving_config());
   auto client = connect(transfer_config());
 
   auto id = client->files->send_blob(client->transport->server(), test::pattern(2, 2 << 20),
@@ -202,8 +196,7 @@ TEST_F(FileTransferTest, uploads_the_policy_refuses_fail_with_the_reason) {
     SCOPED_TRACE(std::string(to_string(c.expected)));
     server_.reset();
     make();
-    FileTransferConfig server_config = transfer_config();
-    server_config.receive_directory = directory_.path();
+    FileTransferConfig server_config = receiving_config();
     c.policy(server_config.receive);
     start_server_files(server_config);
     server_side_.events.clear();
@@ -239,9 +232,7 @@ TEST_F(FileTransferTest, an_upload_within_the_policy_is_accepted) {
 TEST_F(FileTransferTest, files_are_read_from_disk_and_an_unreadable_one_is_refused_up_front) {
   make();
   start_server_files(transfer_config());
-  FileTransferConfig client_config = transfer_config();
-  client_config.receive_directory = directory_.path();
-  auto client = connect(client_config);
+  auto client = connect(receiving_config());
 
   test::ScratchDirectory source;
   const auto data = test::pattern(9, 100'000);
@@ -260,9 +251,7 @@ TEST_F(FileTransferTest, files_are_read_from_disk_and_an_unreadable_one_is_refus
 TEST_F(FileTransferTest, a_file_changed_while_it_is_sent_fails_rather_than_arriving_mixed) {
   make(LoopbackConfig{.conditions = NetworkConditions::symmetric({.latency_ms = 20})});
   start_server_files(transfer_config());
-  FileTransferConfig client_config = transfer_config();
-  client_config.receive_directory = directory_.path();
-  auto client = connect(client_config);
+  auto client = connect(receiving_config());
 
   test::ScratchDirectory source;
   const auto path = source.path() / "level.map";
