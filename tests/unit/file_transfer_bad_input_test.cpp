@@ -165,14 +165,37 @@ TEST_F(FileTransferBadInputTest, a_corrupt_chunk_drops_the_transfer) {
   expect_only_the_transfer_dropped(TransferError::corrupt_chunk);
 }
 
-TEST_F(FileTransferBadInputTest, a_chunk_of_the_wrong_size_is_a_corrupt_chunk) {
+TEST_F(FileTransferBadInputTest, a_chunk_longer_than_the_offered_chunk_size_is_a_corrupt_chunk) {
   const auto data = test::pattern(3, 40'000);
   const auto announced = offer(data);
   announce(announced);
-  auto small = chunk(announced, data, 0);
-  small.data = small.data.first(100);
-  small.check = wire::check_of(small.data);
-  rogue_send(wire::encode(small));
+  auto large = chunk(announced, data, 0);
+  large.data = std::span(data).first(announced.chunk_size + 1);
+  large.check = wire::check_of(large.data);
+  rogue_send(wire::encode(large));
+  expect_only_the_transfer_dropped(TransferError::corrupt_chunk);
+}
+
+TEST_F(FileTransferBadInputTest, an_empty_chunk_is_a_corrupt_chunk) {
+  const auto data = test::pattern(3, 40'000);
+  const auto announced = offer(data);
+  announce(announced);
+  auto empty = chunk(announced, data, 0);
+  empty.data = {};
+  empty.check = wire::check_of(empty.data);
+  rogue_send(wire::encode(empty));
+  expect_only_the_transfer_dropped(TransferError::corrupt_chunk);
+}
+
+TEST_F(FileTransferBadInputTest, a_last_chunk_past_the_end_is_a_corrupt_chunk) {
+  const auto data = test::pattern(3, 20'000);
+  const auto announced = offer(data);
+  announce(announced);
+  rogue_send(wire::encode(chunk(announced, data, 0)));
+  const auto longer = test::pattern(3, 24'000);
+  auto past = chunk(announced, longer, announced.chunk_size);  // 7,616 bytes where 3,616 remain
+  past.file_hash = wire::file_hash_of(data, announced.chunk_size);
+  rogue_send(wire::encode(past));
   expect_only_the_transfer_dropped(TransferError::corrupt_chunk);
 }
 

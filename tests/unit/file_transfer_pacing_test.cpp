@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <optional>
 #include <vector>
 
 #include "file_transfer_fixture.hpp"
@@ -77,6 +78,43 @@ TEST_F(FileTransferTest, a_gameplay_message_sent_during_a_push_arrives_ahead_of_
   EXPECT_EQ(received->blob, data);
 }
 
+TEST_F(FileTransferTest,
+       a_push_beside_a_match_goes_in_one_datagram_chunks_and_alone_in_large_ones) {
+  make(LoopbackConfig{.conditions = NetworkConditions::symmetric({.latency_ms = 5})});
+  start_server_files(transfer_config());
+  auto client = connect(transfer_config());
+  const auto data = test::pattern(13, 2 * 1024 * 1024);
+  ASSERT_TRUE(server_files_->send_blob(last_peer(), data, "map.bin", "map"));
+  // Alone on the connection, as a map downloaded before a match: chunks of chunk_size.
+  ASSERT_TRUE(run_until([&] { return server_files_->counters().bytes_sent >= 512 * 1024; }));
+  const FileTransferCounters alone = server_files_->counters();
+  EXPECT_EQ(alone.bytes_sent, alone.chunks_sent * transfer_config().chunk_size);
+
+  // The match starts: a snapshot every 16 ms from now on.
+  std::optional<FileTransferCounters> at_match;
+  const auto snapshot = test::bytes_of("snapshot");
+  on_step_ = [&] {
+    if (now_us_ % 16'000 != 0) return;
+    ASSERT_EQ(server_->send(last_peer(), 0, Delivery::unreliable_sequenced, snapshot),
+              SendResult::ok);
+    if (!at_match) at_match = server_files_->counters();
+  };
+  ASSERT_TRUE(run_until([&] { return client->side.ended() && server_side_.ended(); }));
+  const TransferEvent* received = client->side.last(TransferEventType::completed);
+  ASSERT_NE(received, nullptr);
+  EXPECT_EQ(received->blob, data);
+
+  // From the first snapshot on, every chunk was paced_chunk_size (the last one up to it).
+  ASSERT_TRUE(at_match.has_value());
+  const std::uint32_t paced = transfer_config().paced_chunk_size;
+  const FileTransferCounters end = server_files_->counters();
+  const std::uint64_t bytes = end.bytes_sent - at_match->bytes_sent;
+  const std::uint64_t chunks = end.chunks_sent - at_match->chunks_sent;
+  ASSERT_GE(bytes, data.size() / 4);
+  EXPECT_EQ(chunks, (bytes + paced - 1) / paced);
+  EXPECT_EQ(client->files->counters().chunks_received, end.chunks_sent);
+}
+
 // Whether the game's messages share a transfer's connection: the counts a FileTransfer reads.
 TEST(OtherTraffic, a_connection_that_carries_only_the_transfers_own_messages_is_its_alone) {
   transfer_detail::OtherTraffic traffic;
@@ -120,8 +158,7 @@ struct PathOutcome {
 };
 
 PathOutcome drive(double bytes_per_us, double one_way_us, double seconds,
-                  double message_interval_us) {
-  constexpr std::uint32_t kChunk = 16 * 1024;
+                  double message_interval_us, std::uint32_t chunk = 16 * 1024) {
   transfer_detail::SendPacing pacing;
   struct InFlight {
     double acknowledged_at_us;
@@ -140,11 +177,11 @@ PathOutcome drive(double bytes_per_us, double one_way_us, double seconds,
     const auto now_us = static_cast<std::uint64_t>(now);
     for (;;) {
       const std::uint64_t unacknowledged = next_offset - acknowledged;
-      if (unacknowledged != 0 && unacknowledged + kChunk > pacing.allowance(kChunk, now_us, false))
+      if (unacknowledged != 0 && unacknowledged + chunk > pacing.allowance(chunk, now_us, false))
         break;
-      pacing.on_sent(next_offset, next_offset + kChunk, acknowledged, now_us);
-      link_free_at = std::max(link_free_at, now) + kChunk / bytes_per_us;
-      next_offset += kChunk;
+      pacing.on_sent(next_offset, next_offset + chunk, acknowledged, now_us);
+      link_free_at = std::max(link_free_at, now) + chunk / bytes_per_us;
+      next_offset += chunk;
       in_flight.push_back({link_free_at + 2 * one_way_us, next_offset});
     }
     // On to the next acknowledgement; the messages sent meanwhile wait for what the link holds.
@@ -191,6 +228,15 @@ TEST(SendPacing, on_a_short_fast_path_a_message_waits_behind_two_chunks_at_most)
   const double rate = 200;
   const PathOutcome outcome = drive(rate, 40, 2, 37);
   EXPECT_LE(outcome.wait_p99_us, 2 * 16 * 1024 / rate);
+  EXPECT_GE(outcome.bytes_per_us, 0.4 * rate);
+}
+
+TEST(SendPacing, on_a_short_fast_path_one_datagram_chunks_hold_a_message_under_half_a_large_one) {
+  // The same path with 1 KiB chunks (paced_chunk_size): what waits ahead of a message is a
+  // quarter of the path and a datagram, not two 16 KiB chunks.
+  const double rate = 200;
+  const PathOutcome outcome = drive(rate, 40, 2, 37, 1024);
+  EXPECT_LE(outcome.wait_p99_us, 16 * 1024 / rate / 2);
   EXPECT_GE(outcome.bytes_per_us, 0.4 * rate);
 }
 

@@ -111,6 +111,36 @@ TEST_F(FileTransferResumeTest, a_push_resumed_by_the_server_is_checked_against_i
   EXPECT_EQ(client->transport->state(), ClientState::connected);
 }
 
+TEST_F(FileTransferResumeTest, a_push_whose_chunks_shrank_when_a_match_began_resumes_intact) {
+  make(LoopbackConfig{.conditions = NetworkConditions::symmetric({.latency_ms = 30})});
+  start_server_files(transfer_config());
+  auto client = connect(receiving_config());
+  const auto data = test::pattern(14, 4 * 1024 * 1024);
+  ASSERT_TRUE(server_files_->send_blob(last_peer(), data, "map.bin", "map"));
+  // Alone (chunk_size chunks) for the first quarter, then beside a match (paced_chunk_size ones):
+  // the partial file holds both when the connection is cut, and the receiver's file hash, taken
+  // again from the partial file on the resume, must follow the chunks as they were.
+  ASSERT_TRUE(
+      run_until([&] { return client->files->counters().bytes_received >= data.size() / 4; }));
+  const auto snapshot = test::bytes_of("snapshot");
+  on_step_ = [&] {
+    // Sent to whichever connection the client has (none while it is cut).
+    if (now_us_ % 16'000 == 0)
+      (void)server_->send(last_peer(), 0, Delivery::unreliable_sequenced, snapshot);
+  };
+  cut_and_resume(*client, client->side, data.size() * 3 / 4, /*client_resumes=*/true);
+  ASSERT_TRUE(run_until([&] { return server_side_.ended() && client->side.ended(); }));
+
+  ASSERT_NE(client->side.last(TransferEventType::completed), nullptr);
+  EXPECT_EQ(read_file(directory_.path() / "map.bin"), data);
+  const FileTransferCounters sent = server_files_->counters();
+  const std::uint32_t large = transfer_config().chunk_size;
+  const std::uint32_t small = transfer_config().paced_chunk_size;
+  // Both kinds went: more bytes than small chunks carry, more chunks than large ones need.
+  EXPECT_GT(sent.bytes_sent, sent.chunks_sent * small);
+  EXPECT_GT(sent.chunks_sent, 2 * data.size() / large);
+}
+
 TEST_F(FileTransferResumeTest, an_interrupted_transfer_not_resumed_in_time_fails) {
   make();
   FileTransferConfig server_config = receiving_config();

@@ -280,6 +280,9 @@ TEST(FileTransferConfigTest, invalid_fields_are_named) {
   config.chunk_size = 100;
   EXPECT_NE(config.validate().message().find("chunk_size"), std::string::npos);
   config = {};
+  config.paced_chunk_size = config.chunk_size + 1;
+  EXPECT_NE(config.validate().message().find("paced_chunk_size"), std::string::npos);
+  config = {};
   config.window_chunks = 0;
   EXPECT_NE(config.validate().message().find("window_chunks"), std::string::npos);
   config = {};

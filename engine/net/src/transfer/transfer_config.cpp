@@ -96,6 +96,10 @@ Status FileTransferConfig::validate() const {
   if (chunk_size < transfer_detail::kMinChunkSize || chunk_size > transfer_detail::kMaxChunkSize) {
     return bad("chunk_size", std::to_string(chunk_size), "must be 1024..1048576 bytes");
   }
+  if (paced_chunk_size < transfer_detail::kMinChunkSize || paced_chunk_size > chunk_size) {
+    return bad("paced_chunk_size", std::to_string(paced_chunk_size),
+               "must be 1024 bytes..chunk_size");
+  }
   if (window_chunks < 1 || window_chunks > 1024) {
     return bad("window_chunks", std::to_string(window_chunks), "must be 1..1024");
   }

@@ -107,7 +107,6 @@ std::optional<TransferSource> TransferSource::open_file(const std::filesystem::p
   if (::fstat(source.fd_, &info) != 0 || !S_ISREG(info.st_mode)) return std::nullopt;
   source.size_ = static_cast<std::uint64_t>(info.st_size);
   source.modified_ns_ = modified_ns(info);
-  source.checks_.reserve(static_cast<std::size_t>((source.size_ + chunk_size - 1) / chunk_size));
   return source;
 }
 
@@ -127,7 +126,6 @@ TransferSource TransferSource::from_bytes(std::vector<std::byte>&& bytes,
   source.hash_ = FileHash(chunk_size);
   source.bytes_ = std::move(bytes);
   source.size_ = source.bytes_.size();
-  source.checks_.reserve((source.size_ + chunk_size - 1) / chunk_size);
   return source;
 }
 
@@ -143,7 +141,7 @@ TransferSource& TransferSource::operator=(TransferSource&& other) noexcept {
     chunk_size_ = other.chunk_size_;
     modified_ns_ = other.modified_ns_;
     bytes_ = std::move(other.bytes_);
-    checks_ = std::move(other.checks_);
+    read_ = std::move(other.read_);
     hash_ = other.hash_;
   }
   return *this;
@@ -159,11 +157,35 @@ bool TransferSource::file_unchanged() const {
          modified_ns(info) == modified_ns_;
 }
 
+std::optional<std::size_t> TransferSource::read_index(std::uint64_t offset) const {
+  if (offset >= hashed_bytes()) return std::nullopt;
+  // The first chunk that ends past `offset`: it starts there if the one before ends there.
+  const auto it =
+      std::upper_bound(read_.begin(), read_.end(), offset,
+                       [](std::uint64_t at, const ReadChunk& chunk) { return at < chunk.end; });
+  const auto index = static_cast<std::size_t>(it - read_.begin());
+  const std::uint64_t start = index == 0 ? 0 : read_[index - 1].end;
+  if (start != offset) return std::nullopt;
+  return index;
+}
+
+bool TransferSource::chunk_starts_at(std::uint64_t offset) const {
+  return offset == hashed_bytes() || read_index(offset).has_value();
+}
+
+std::uint64_t TransferSource::chunk_length(std::uint64_t offset, std::uint32_t max_length) const {
+  if (const auto index = read_index(offset)) return read_[*index].end - offset;
+  return std::min<std::uint64_t>(max_length, size_ - std::min(offset, size_));
+}
+
 std::optional<TransferSource::Piece> TransferSource::read_chunk(std::uint64_t offset,
+                                                                std::uint32_t max_length,
                                                                 std::vector<std::byte>& scratch) {
-  if (offset % chunk_size_ != 0 || offset >= size_ || offset > hashed_bytes()) return std::nullopt;
-  const auto length =
-      static_cast<std::size_t>(std::min<std::uint64_t>(chunk_size_, size_ - offset));
+  if (offset >= size_ || max_length == 0 || max_length > chunk_size_ || !chunk_starts_at(offset)) {
+    return std::nullopt;
+  }
+  const auto index = read_index(offset);
+  const auto length = static_cast<std::size_t>(chunk_length(offset, max_length));
   std::span<const std::byte> data;
   if (fd_ < 0) {
     data = {bytes_.data() + offset, length};
@@ -175,12 +197,11 @@ std::optional<TransferSource::Piece> TransferSource::read_chunk(std::uint64_t of
     data = scratch;
   }
   const Check check = check_of(data);
-  const auto index = static_cast<std::size_t>(offset / chunk_size_);
-  if (index < checks_.size()) {
+  if (index) {
     // Read again after a resume: it must be what the receiver's first part was checked against.
-    if (check != checks_[index]) return std::nullopt;
+    if (check != read_[*index].check) return std::nullopt;
   } else {
-    checks_.push_back(check);
+    read_.push_back(ReadChunk{offset + length, check});
     hash_.add(check);
   }
   return Piece{data, check};
@@ -223,6 +244,7 @@ TransferSink& TransferSink::operator=(TransferSink&& other) noexcept {
     final_path_ = std::exchange(other.final_path_, {});
     bytes_ = std::move(other.bytes_);
     chunk_size_ = other.chunk_size_;
+    chunk_lengths_ = std::move(other.chunk_lengths_);
     hash_ = other.hash_;
     written_ = other.written_;
   }
@@ -242,13 +264,14 @@ void TransferSink::discard() {
 
 bool TransferSink::write(std::uint64_t offset, std::span<const std::byte> bytes,
                          const Check& check) {
-  if (offset != written_) return false;
+  if (offset != written_ || bytes.size() > chunk_size_) return false;
   if (fd_ < 0) {
     bytes_.insert(bytes_.end(), bytes.begin(), bytes.end());
   } else if (!pwrite_all(fd_, offset, bytes)) {
     return false;
   }
   hash_.add(check);
+  chunk_lengths_.push_back(static_cast<std::uint32_t>(bytes.size()));
   written_ += bytes.size();
   return true;
 }
@@ -262,9 +285,8 @@ bool TransferSink::rehash_from_storage() {
   FileHash hasher(chunk_size_);
   // Chunk by chunk, as they were written (each write was one whole chunk).
   std::vector<std::byte> chunk(chunk_size_);
-  for (std::uint64_t offset = 0; offset < written_;) {
-    const auto length =
-        static_cast<std::size_t>(std::min<std::uint64_t>(chunk.size(), written_ - offset));
+  std::uint64_t offset = 0;
+  for (const std::uint32_t length : chunk_lengths_) {
     if (!pread_all(fd_, offset, {chunk.data(), length})) return false;
     hasher.add(check_of({chunk.data(), length}));
     offset += length;

@@ -118,14 +118,16 @@ void FileTransferImpl::handle(PeerId peer, const Chunk& chunk) {
     fail(*transfer, TransferError::offset_out_of_range, /*tell_peer=*/true);
     return;
   }
-  const std::uint64_t expected =
+  // 1 byte to the offered chunk size (the sender sends shorter chunks beside the game's messages),
+  // and nothing past the end.
+  const std::uint64_t most =
       std::min<std::uint64_t>(transfer->chunk_size, transfer->size - chunk.offset);
-  if (chunk.data.size() != expected) {
+  if (chunk.data.empty() || chunk.data.size() > most) {
     fail(*transfer, TransferError::corrupt_chunk, /*tell_peer=*/true);
     return;
   }
   // The file hash comes with the last chunk, and only with it.
-  const bool last = chunk.offset + expected == transfer->size;
+  const bool last = chunk.offset + chunk.data.size() == transfer->size;
   if (last != chunk.file_hash.has_value()) {
     fail(*transfer, TransferError::protocol_error, /*tell_peer=*/true);
     return;
@@ -160,6 +162,7 @@ bool FileTransferImpl::take_pending(Transfer& transfer) {
     }
     transfer.done += chunk.data.size();
     counters_.bytes_received += chunk.data.size();
+    ++counters_.chunks_received;
   }
   for (Transfer::PendingChunk& chunk : transfer.pending)
     spare_chunks_.push_back(std::move(chunk.data));

@@ -36,7 +36,7 @@ void FileTransferImpl::handle(PeerId peer, const Accept& accept) {
   // An honest receiver goes on from a chunk boundary (or the end) that it has been sent: it holds
   // whole chunks, and the file hash covers the chunks from the first in order.
   if (accept.offset > transfer->sent_until ||
-      (accept.offset % transfer->chunk_size != 0 && accept.offset != transfer->size)) {
+      (!transfer->source->chunk_starts_at(accept.offset) && accept.offset != transfer->size)) {
     fail(*transfer, TransferError::offset_out_of_range, /*tell_peer=*/true);
     return;
   }
@@ -110,17 +110,21 @@ bool FileTransferImpl::send_chunks(Transfer& transfer, std::uint64_t now) {
   const auto stats = transport_->stats(transfer.peer);
   const bool unpaced = stats && (stats->packet_loss >= kLossyLink ||
                                  !carries_other_traffic(transfer.peer, *stats, now));
-  const std::uint64_t window =
-      std::min(std::uint64_t{config_.window_chunks} * transfer.chunk_size,
-               transfer.pacing.allowance(transfer.chunk_size, now, unpaced));
+  // Paced, a chunk is one datagram's worth (paced_chunk_size): a gameplay message sent meanwhile
+  // waits behind what the pacing allows in flight, and the fragments of a large chunk would be
+  // more than that on a short path.
+  const std::uint32_t max_length =
+      unpaced ? transfer.chunk_size : std::min(transfer.chunk_size, config_.paced_chunk_size);
+  const std::uint64_t window = std::min(std::uint64_t{config_.window_chunks} * transfer.chunk_size,
+                                        transfer.pacing.allowance(max_length, now, unpaced));
   while (transfer.next_offset < transfer.size) {
-    const auto length = static_cast<std::size_t>(
-        std::min<std::uint64_t>(transfer.chunk_size, transfer.size - transfer.next_offset));
+    const auto length =
+        static_cast<std::size_t>(transfer.source->chunk_length(transfer.next_offset, max_length));
     const std::uint64_t unacknowledged = transfer.next_offset - transfer.done;
     if (unacknowledged != 0 && unacknowledged + length > window) break;
     if (config_.max_bytes_per_second != 0 && budget_ <= 0) break;
     if (!transport_has_room(transfer.peer)) break;
-    const auto piece = transfer.source->read_chunk(transfer.next_offset, chunk_buffer_);
+    const auto piece = transfer.source->read_chunk(transfer.next_offset, max_length, chunk_buffer_);
     if (!piece) {
       fail(transfer, TransferError::io_error, /*tell_peer=*/true);
       return false;
@@ -145,6 +149,7 @@ bool FileTransferImpl::send_chunks(Transfer& transfer, std::uint64_t now) {
     transfer.next_offset += length;
     transfer.sent_until = std::max(transfer.sent_until, transfer.next_offset);
     counters_.bytes_sent += length;
+    ++counters_.chunks_sent;
     budget_ -= static_cast<double>(length);
   }
   return true;
