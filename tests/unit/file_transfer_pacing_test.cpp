@@ -8,8 +8,13 @@
 #include <optional>
 #include <vector>
 
+#include "enet/datagram_inspector.hpp"
+#include "enet/message_batch.hpp"
 #include "file_transfer_fixture.hpp"
+#include "session/session_crypto.hpp"
+#include "tickwire/net/enet_transport.hpp"
 #include "transfer/send_pacing.hpp"
+#include "transfer/transfer_codec.hpp"
 
 namespace tickwire::net {
 namespace {
@@ -113,6 +118,18 @@ TEST_F(FileTransferTest,
   ASSERT_GE(bytes, data.size() / 4);
   EXPECT_EQ(chunks, (bytes + paced - 1) / paced);
   EXPECT_EQ(client->files->counters().chunks_received, end.chunks_sent);
+}
+
+TEST(PacedChunk, a_paced_chunk_fits_one_encrypted_enet_datagram_at_the_default_mtu) {
+  // The largest paced chunk: the last one, which carries the file hash too.
+  const std::vector<std::byte> data(FileTransferConfig{}.paced_chunk_size, std::byte{7});
+  const transfer_detail::Chunk chunk{
+      {~0ull, ~0ull}, ~0ull, data, transfer_detail::check_of(data), transfer_detail::Hash{}};
+  const std::size_t message = transfer_detail::encode(chunk).size();
+  // What one datagram carries: the fragment payload at the MTU, less the seal.
+  const std::size_t datagram =
+      enet_detail::enet_fragment_payload(EnetCommonConfig{}.mtu, true) - session::kSealOverhead;
+  EXPECT_LE(enet_detail::OpenBatch::framed_size(message), datagram);
 }
 
 // Whether the game's messages share a transfer's connection: the counts a FileTransfer reads.

@@ -103,11 +103,12 @@ struct FileTransferConfig {
   // max_message_size (with ~128 bytes of framing). Default 16 KiB.
   std::uint32_t chunk_size = 16 * 1024;
   // Bytes of file data per chunk while a transfer paces itself beside the game's messages (the
-  // connection carries them lately and reports no loss), 1 KiB..chunk_size. One datagram's worth,
-  // so that a snapshot sent during a transfer waits behind a few datagrams of it at most rather
-  // than the dozen fragments of a large chunk; a transfer with the connection to itself sends
-  // chunk_size chunks. Smaller chunks cost throughput (on loopback about half of what chunk_size
-  // chunks move). Default 1 KiB.
+  // connection carries them lately and reports no loss), 1 KiB..chunk_size. One datagram at
+  // ENet's default MTU (1400 bytes; the last chunk, with the file hash, encodes to 1,192), so that
+  // a snapshot sent during a transfer waits behind a few datagrams of it at most rather than the
+  // dozen fragments of a large chunk; a transfer with the connection to itself sends chunk_size
+  // chunks. Smaller chunks cost throughput (on loopback about half of what chunk_size chunks move).
+  // Default 1 KiB.
   std::uint32_t paced_chunk_size = 1024;
   // Bytes of one transfer sent but not yet acknowledged, in chunk_size units, 1..1024: with the RTT
   // this bounds a transfer's rate (window_chunks * chunk_size / RTT) and its share of the send
