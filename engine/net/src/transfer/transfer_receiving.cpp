@@ -118,11 +118,13 @@ void FileTransferImpl::handle(PeerId peer, const Chunk& chunk) {
     fail(*transfer, TransferError::offset_out_of_range, /*tell_peer=*/true);
     return;
   }
-  // 1 byte to the offered chunk size (the sender sends shorter chunks beside the game's messages),
-  // and nothing past the end.
-  const std::uint64_t most =
-      std::min<std::uint64_t>(transfer->chunk_size, transfer->size - chunk.offset);
-  if (chunk.data.empty() || chunk.data.size() > most) {
+  // 1 KiB to the offered chunk size (the sender sends shorter chunks beside the game's messages),
+  // less only for the last, and nothing past the end. The floor bounds what a sender can make the
+  // receiver keep per byte (a length per chunk, for a resume) and hash per byte.
+  const std::uint64_t remaining = transfer->size - chunk.offset;
+  const std::uint64_t most = std::min<std::uint64_t>(transfer->chunk_size, remaining);
+  const std::uint64_t least = std::min<std::uint64_t>(kMinChunkSize, remaining);
+  if (chunk.data.size() < least || chunk.data.size() > most) {
     fail(*transfer, TransferError::corrupt_chunk, /*tell_peer=*/true);
     return;
   }
