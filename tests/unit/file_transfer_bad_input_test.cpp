@@ -87,6 +87,17 @@ class FileTransferBadInputTest : public test::FileTransferTest {
     return {offer.id, offset, piece, wire::check_of(piece), file_hash};
   }
 
+  // Announces `data` (16 KiB chunks) and sends a first chunk of `length` bytes of it, with its
+  // check: a chunk only its length makes wrong.
+  void send_first_chunk_of_length(std::span<const std::byte> data, std::size_t length) {
+    const auto announced = offer(data);
+    announce(announced);
+    auto first = chunk(announced, data, 0);
+    first.data = data.first(length);
+    first.check = wire::check_of(first.data);
+    rogue_send(wire::encode(first));
+  }
+
   // The server pushes `data` to the rogue: the offer the rogue received, or nothing if none came.
   std::optional<wire::Offer> push_to_rogue(std::span<const std::byte> data) {
     if (!server_files_->send_blob(rogue_peer_, data, "map.bin", "map").ok()) return std::nullopt;
@@ -166,25 +177,13 @@ TEST_F(FileTransferBadInputTest, a_corrupt_chunk_drops_the_transfer) {
 }
 
 TEST_F(FileTransferBadInputTest, a_chunk_longer_than_the_offered_chunk_size_is_a_corrupt_chunk) {
-  const auto data = test::pattern(3, 40'000);
-  const auto announced = offer(data);
-  announce(announced);
-  auto large = chunk(announced, data, 0);
-  large.data = std::span(data).first(announced.chunk_size + 1);
-  large.check = wire::check_of(large.data);
-  rogue_send(wire::encode(large));
+  send_first_chunk_of_length(test::pattern(3, 40'000), 16 * 1024 + 1);
   expect_only_the_transfer_dropped(TransferError::corrupt_chunk);
 }
 
 TEST_F(FileTransferBadInputTest, a_chunk_under_a_kib_that_is_not_the_last_is_a_corrupt_chunk) {
   // Chunks of a few bytes would make the receiver keep a length and take a hash per few bytes.
-  const auto data = test::pattern(3, 40'000);
-  const auto announced = offer(data);
-  announce(announced);
-  auto tiny = chunk(announced, data, 0);
-  tiny.data = tiny.data.first(100);
-  tiny.check = wire::check_of(tiny.data);
-  rogue_send(wire::encode(tiny));
+  send_first_chunk_of_length(test::pattern(3, 40'000), 100);
   expect_only_the_transfer_dropped(TransferError::corrupt_chunk);
 }
 
