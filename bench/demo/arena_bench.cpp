@@ -60,7 +60,8 @@ struct Options {
   double tick_rate = 60;
   double snapshot_rate = 30;
   int drones = 60;
-  std::size_t snapshot_threads = 1;                          // ServerConfig::snapshot_threads
+  std::size_t snapshot_threads = 1;  // ServerConfig::snapshot_threads
+  std::uint32_t network_batch_us = arena::ServerConfig{}.network_batch_us;  // ServerConfig's
   double view_radius = arena::ServerConfig{}.view_radius_m;  // 0: every entity to every player
   std::uint32_t ticks_per_update = arena::ClientConfig{}.ticks_per_update;  // the bots'
   std::uint16_t lobby_port = 17740;
@@ -290,6 +291,7 @@ Result measure(const Options& options, int players) {
   config.enet.connect_rate_per_address = static_cast<double>(room);
   config.enet.max_pending_handshakes = room;
   config.snapshot_threads = options.snapshot_threads;
+  config.network_batch_us = options.network_batch_us;
   config.view_radius_m = options.view_radius;
   config.lobby_key = issuer.public_key();
   config.seal_keys = seal_keys;
@@ -466,6 +468,11 @@ int main(int argc, char** argv) {
                  "threads encoding snapshots, the game thread included (ServerConfig)")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
+  app.add_option("--network-batch-us", options.network_batch_us,
+                 "how long the server lets input gather between two waits for the network, in "
+                 "microseconds (ServerConfig; 0: it wakes for every datagram)")
+      ->capture_default_str()
+      ->check(CLI::Range(0u, 100'000u));
   app.add_option("--lobby-port", options.lobby_port, "lobby port (127.0.0.1)")
       ->capture_default_str();
   app.add_option("--game-port", options.game_port, "game port (127.0.0.1)")->capture_default_str();

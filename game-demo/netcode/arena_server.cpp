@@ -1,6 +1,7 @@
 #include "arena_server.hpp"
 
 #include <algorithm>
+#include <thread>
 
 #include <tickwire/net/traffic_policy.hpp>
 #include <tickwire/sim/spatial_grid.hpp>
@@ -49,6 +50,10 @@ net::Result<std::unique_ptr<ArenaServer>> ArenaServer::start(const ServerConfig&
     return net::Status::error(
         "max_spectators_per_match = " + std::to_string(config.max_spectators_per_match) +
         " is invalid: use 0..1024");
+  }
+  if (config.network_batch_us > 100'000) {
+    return net::Status::error("network_batch_us = " + std::to_string(config.network_batch_us) +
+                              " is invalid: use 0..100000");
   }
   if (config.spectator_delay_ms > 60'000) {
     return net::Status::error("spectator_delay_ms = " + std::to_string(config.spectator_delay_ms) +
@@ -169,15 +174,24 @@ void ArenaServer::run_for(std::chrono::milliseconds duration) {
     const auto next_tick =
         now + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                   clock_.tick_duration() - clock_.tick_duration() * clock_.alpha());
-    handle_events(
-        std::chrono::duration_cast<std::chrono::milliseconds>(std::min(next_tick, end) - now));
+    const auto until = std::min(next_tick, end);
+    const std::size_t handled =
+        handle_events(std::chrono::duration_cast<std::chrono::milliseconds>(until - now));
+    if (handled > 0 && config_.network_batch_us > 0) {
+      // Let more gather (ServerConfig::network_batch_us).
+      std::this_thread::sleep_until(std::min(
+          until,
+          std::chrono::steady_clock::now() + std::chrono::microseconds(config_.network_batch_us)));
+    }
   }
 }
 
-void ArenaServer::handle_events(std::chrono::milliseconds wait) {
+std::size_t ArenaServer::handle_events(std::chrono::milliseconds wait) {
   net::Event event;
+  std::size_t handled = 0;
   while (net_->poll(event, wait)) {
     wait = std::chrono::milliseconds(0);
+    ++handled;
     switch (event.type) {
       case net::EventType::connected:
         on_connected(event.peer);
@@ -192,6 +206,7 @@ void ArenaServer::handle_events(std::chrono::milliseconds wait) {
   }
   reports_->update();
   take_reports();
+  return handled;
 }
 
 void ArenaServer::on_message(net::Event& event) {

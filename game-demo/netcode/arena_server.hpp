@@ -80,6 +80,13 @@ struct ServerConfig {
   // Threads that encode a tick's snapshots, this one included (the replicator's
   // encode_threads; docs/tuning.md says when more than 1 pays). 1..64. Default 1.
   std::size_t snapshot_threads = 1;
+  // While no tick is due, how long the server lets input gather after a wait that found some, in
+  // microseconds, before it waits for the network again: it then takes what arrived meanwhile in
+  // one go instead of waking, and servicing its transport, for each datagram. Input waits no
+  // longer for it, since it is used only at the next tick; what it costs is up to this much more
+  // round trip on the transport's acknowledgements and pings. 0..100000 (0: wake for every
+  // datagram). Default 1000.
+  std::uint32_t network_batch_us = 1000;
   // Seconds between score tables (they also go out when a player joins or leaves). A table
   // reaches the players over half a second, a share of them each tick.
   double scoreboard_interval_s = 3;
@@ -208,7 +215,8 @@ class ArenaServer {
               const tickwire::net::ServerTransport* enet,
               const tickwire::net::ServerTransport* websocket,
               std::unique_ptr<tickwire::net::FileTransfer> reports);
-  void handle_events(std::chrono::milliseconds wait);
+  // Handles what the transport has, waiting up to `wait` for the first event; returns how many.
+  std::size_t handle_events(std::chrono::milliseconds wait);
   void on_connected(tickwire::net::PeerId peer);
   void on_disconnected(tickwire::net::PeerId peer);
   void on_message(tickwire::net::Event& event);

@@ -80,7 +80,8 @@ std::vector<std::byte> raw_input() {
   return {std::byte{0x1F}, std::byte{0xFF}, std::byte{0xFF}, std::byte{0xFF}, std::byte{0xFF}};
 }
 
-TEST(ArenaServerConfig, a_bad_tick_rate_budget_or_view_radius_is_refused_naming_field_and_value) {
+TEST(ArenaServerConfig,
+     a_bad_tick_rate_budget_view_radius_or_network_batch_is_refused_naming_field_and_value) {
   ServerConfig config;
   config.tick_rate_hz = 0;
   const auto no_ticks = ArenaServer::start(config);
@@ -98,6 +99,12 @@ TEST(ArenaServerConfig, a_bad_tick_rate_budget_or_view_radius_is_refused_naming_
   ASSERT_FALSE(negative_radius.ok());
   EXPECT_NE(negative_radius.error().find("view_radius_m = -1"), std::string::npos)
       << negative_radius.error();
+  config.view_radius_m = 45;
+  config.network_batch_us = 100'001;
+  const auto long_batch = ArenaServer::start(config);
+  ASSERT_FALSE(long_batch.ok());
+  EXPECT_NE(long_batch.error().find("network_batch_us = 100001"), std::string::npos)
+      << long_batch.error();
 }
 
 TEST(ArenaClientConfig, an_update_interval_out_of_range_is_refused_naming_the_field) {
