@@ -6,7 +6,7 @@
 // the spectator role) get the same stream delayed by spectator_delay_ms, and have no entity and
 // no say in the match.
 //
-// Runs on the caller's thread: call run_for() (or poll_once()) from the program's main loop.
+// Runs on the caller's thread: call run_for() from the program's main loop.
 
 #include <chrono>
 #include <cstdint>
@@ -188,7 +188,8 @@ class ArenaServer {
   ArenaServer& operator=(const ArenaServer&) = delete;
 
   // Handles network events and runs the ticks that are due, sleeping in the network wait when
-  // nothing is. Returns after `duration`.
+  // nothing is (and for network_batch_us after a wait that found input). Returns after
+  // `duration`.
   void run_for(std::chrono::milliseconds duration);
 
   std::uint16_t port() const;  // UDP
