@@ -2,7 +2,10 @@
 // oversize announcement and undecodable bytes each end that transfer with their own error, sent
 // back to the sender, while its connection, its gameplay channel and an honest uploader beside it
 // carry on. The same holds for a dishonest receiver of a push that asks to resume inside a chunk
-// or past what it was sent.
+// or past what it was sent. And the hashes are the ones docs/protocol.md names.
+
+#include <array>
+#include <cstring>
 
 #include "file_transfer_fixture.hpp"
 #include "transfer/transfer_codec.hpp"
@@ -273,6 +276,31 @@ TEST_F(FileTransferBadInputTest, undecodable_messages_are_counted_and_change_not
   EXPECT_NE(honest_->side.last(TransferEventType::completed), nullptr);
   EXPECT_EQ(rogue_->state(), ClientState::connected);
   EXPECT_EQ(server_files_->counters().transfers_failed, 0u);
+}
+
+// What a peer built on docs/protocol.md alone must compute: a chunk's check is the SHA-256 of its
+// data, and the file hash the SHA-256 of the chunk size (32-bit little-endian) and every check.
+TEST(FileTransferWire, checks_and_the_file_hash_are_the_sha256_that_protocol_md_names) {
+  const auto abc = test::bytes_of("abc");
+  const auto check = wire::check_of(abc);
+  // FIPS 180-2's example "abc".
+  const std::array<std::uint8_t, 32> expected = {0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea,
+                                                 0x41, 0x41, 0x40, 0xde, 0x5d, 0xae, 0x22, 0x23,
+                                                 0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17, 0x7a, 0x9c,
+                                                 0xb4, 0x10, 0xff, 0x61, 0xf2, 0x00, 0x15, 0xad};
+  EXPECT_EQ(std::memcmp(check.data(), expected.data(), expected.size()), 0);
+
+  const auto data = test::pattern(9, 2500);  // chunks of 1024, 1024 and 452 bytes
+  std::vector<std::byte> list = {std::byte{0x00}, std::byte{0x04}, std::byte{0}, std::byte{0}};
+  for (std::size_t offset = 0; offset < data.size(); offset += 1024) {
+    const auto piece =
+        std::span(data).subspan(offset, std::min<std::size_t>(1024, data.size() - offset));
+    const auto piece_check = wire::check_of(piece);
+    list.insert(list.end(), piece_check.begin(), piece_check.end());
+  }
+  const auto file_hash = wire::file_hash_of(data, 1024);
+  const auto list_hash = wire::check_of(list);
+  EXPECT_EQ(std::memcmp(file_hash.data(), list_hash.data(), file_hash.size()), 0);
 }
 
 }  // namespace

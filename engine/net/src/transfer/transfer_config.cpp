@@ -75,7 +75,7 @@ std::string_view describe(TransferError error) {
     case TransferError::offset_out_of_range:
       return "a chunk or acknowledgement named an offset past the end of the file or out of order";
     case TransferError::hash_mismatch:
-      return "the received file's BLAKE2b differs from the one announced: it was discarded";
+      return "the received file's SHA-256 differs from the one announced: it was discarded";
     case TransferError::protocol_error:
       return "the peer sent a message that makes no sense now";
     case TransferError::io_error:

@@ -33,25 +33,25 @@ void advise_huge_pages(const std::byte* data, std::size_t size) {
 
 FileHash::FileHash(std::uint32_t chunk_size) {
   ensure_sodium();
-  crypto_generichash_init(&state_, nullptr, 0, kHashBytes);
+  crypto_hash_sha256_init(&state_);
   // The chunk size first (little-endian): the same checks mean the same file only at the same
   // chunking.
   const std::array<unsigned char, 4> size_bytes{
       static_cast<unsigned char>(chunk_size), static_cast<unsigned char>(chunk_size >> 8),
       static_cast<unsigned char>(chunk_size >> 16), static_cast<unsigned char>(chunk_size >> 24)};
-  crypto_generichash_update(&state_, size_bytes.data(), size_bytes.size());
+  crypto_hash_sha256_update(&state_, size_bytes.data(), size_bytes.size());
 }
 
 void FileHash::add(const Check& check) {
-  crypto_generichash_update(&state_, reinterpret_cast<const unsigned char*>(check.data()),
+  crypto_hash_sha256_update(&state_, reinterpret_cast<const unsigned char*>(check.data()),
                             check.size());
 }
 
 Hash FileHash::finish() const {
   // Finalizing consumes a state: finalize a copy.
-  crypto_generichash_state state = state_;
+  crypto_hash_sha256_state state = state_;
   Hash hash{};
-  crypto_generichash_final(&state, reinterpret_cast<unsigned char*>(hash.data()), hash.size());
+  crypto_hash_sha256_final(&state, reinterpret_cast<unsigned char*>(hash.data()));
   return hash;
 }
 

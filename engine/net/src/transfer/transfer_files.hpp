@@ -17,11 +17,12 @@
 
 namespace tickwire::net::transfer_detail {
 
-// The whole file's hash: BLAKE2b-256 over the offered chunk size and every chunk's check
-// (check_of) in order, a hash list. Each side hashes the data once, for the chunk checks it needs
-// anyway, and the file hash comes from those 32 bytes per chunk: a hash of the data itself would be
-// a second pass over every byte on each side.
-// Changing any byte changes that chunk's check and so the file hash, short of a BLAKE2b-256
+// The whole file's hash: SHA-256 over the offered chunk size and every chunk's check (check_of)
+// in order, a hash list. Each side hashes the data once, for the chunk checks it needs anyway, and
+// the file hash comes from those 32 bytes per chunk: a hash of the data itself would be a second
+// pass over every byte on each side. libsodium's SHA-256 here, OpenSSL's for the checks: this one
+// hashes 32 bytes a chunk, and its state is a plain value that copies (finish() hashes a copy).
+// Changing any byte changes that chunk's check and so the file hash, short of a SHA-256
 // collision. Chunks may be shorter than the chunk size (the sender sends short ones beside the
 // game's messages): the list of checks stands for the list of chunks, whose bytes in order are the
 // file, so both sides agree as long as they hash the same chunks, which they do, since the receiver
@@ -34,7 +35,7 @@ class FileHash {
   Hash finish() const;
 
  private:
-  crypto_generichash_state state_{};
+  crypto_hash_sha256_state state_{};
 };
 
 // The file hash of bytes in memory sent in chunks of `chunk_size` each (the last one shorter).

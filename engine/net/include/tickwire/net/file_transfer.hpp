@@ -19,14 +19,14 @@
 //   waits there beyond what is on the wire and its queue is under `max_queued_bytes`; and all
 //   outgoing transfers together stay under `max_bytes_per_second`. The next chunks go as
 //   acknowledgements arrive (in on_message()) as well as in update().
-// - Integrity: each chunk carries its own BLAKE2b-256 (libsodium), so a corrupt chunk is caught
-//   at the update() after it arrives; the last chunk carries the file's hash, a BLAKE2b-256 of the
-//   chunk size and every chunk's check, which the receiver checks before the file appears under
-//   its final name (written to a temporary name in the same directory, fsync'ed, renamed). Each
-//   side hashes the data once, as it goes: the sender when it first sends a chunk, the receiver
-//   as chunks arrive. A file that changes while it is being sent (its size or modification time,
-//   or a chunk read again after a resume) fails the transfer with io_error rather than arriving
-//   as a mix of two versions.
+// - Integrity: each chunk carries its own SHA-256, so a corrupt chunk is caught at the update()
+//   after it arrives; the last chunk carries the file's hash, a SHA-256 of the chunk size and
+//   every chunk's check, which the receiver checks before the file appears under its final name
+//   (written to a temporary name in the same directory, fsync'ed, renamed). Each side hashes the
+//   data once, as it goes: the sender when it first sends a chunk, the receiver as chunks arrive.
+//   A file that changes while it is being sent (its size or modification time, or a chunk read
+//   again after a resume) fails the transfer with io_error rather than arriving as a mix of two
+//   versions.
 // - Resume: after a disconnect both sides keep an interrupted transfer for `resume_timeout_ms`;
 //   either side calls resume(id, new_peer) once connected again, and the transfer continues from
 //   the last offset the receiver confirmed, with the whole file's hash checked at the end.
@@ -70,7 +70,7 @@ enum class TransferError : std::uint8_t {
   bad_name = 7,             // the name is empty, too long, or not a plain file name
   corrupt_chunk = 8,        // a chunk's data did not match its check, or its size was wrong
   offset_out_of_range = 9,  // a chunk or accept named an offset past the end (or out of order)
-  hash_mismatch = 10,       // the whole file's BLAKE2b differs from the one the sender sent
+  hash_mismatch = 10,       // the whole file's SHA-256 differs from the one the sender sent
   protocol_error = 11,      // a message that makes no sense in the transfer's state
   io_error = 12,            // the file could not be read or written, or changed while sent
   unknown_transfer = 13,    // resume() or a message named a transfer this side does not have
