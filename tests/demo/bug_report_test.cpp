@@ -28,8 +28,8 @@ namespace net = tickwire::net;
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 using test::ServerThread;
-using test::TempFolder;
 using test::TestLobby;
+using tickwire::test::TempDirectory;
 
 // `size` bytes that start as a PNG does (the server checks no more than that) or not.
 std::vector<char> report_bytes(std::size_t size, bool png, unsigned seed) {
@@ -116,7 +116,7 @@ class BugReportTest : public ::testing::Test {
   }
 
   TestLobby lobby_;
-  TempFolder folder_;
+  TempDirectory folder_{"tickwire-arena-test"};
   std::unique_ptr<ArenaServer> server_;
   std::unique_ptr<ServerThread> thread_;
   std::unique_ptr<ArenaClient> reporter_;

@@ -29,7 +29,7 @@ namespace {
 namespace net = tickwire::net;
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
-using test::TempFolder;
+using tickwire::test::TempDirectory;
 
 // Passes everything on to the recorder and keeps the server's own hash of every tick.
 class HashingObserver final : public MatchObserver {
@@ -120,7 +120,7 @@ std::vector<std::uint64_t> play_recorded_match(const fs::path& folder) {
 }
 
 TEST(MatchReplay, replaying_a_recorded_match_gives_the_servers_state_hash_at_every_tick) {
-  TempFolder folder;
+  TempDirectory folder{"tickwire-arena-test"};
   const std::vector<std::uint64_t> server_hashes = play_recorded_match(folder.path());
   const auto files = replays_in(folder.path());
   ASSERT_EQ(files.size(), 1u);  // no ".part" left behind
@@ -159,7 +159,7 @@ TEST(MatchReplay, replaying_a_recorded_match_gives_the_servers_state_hash_at_eve
 }
 
 TEST(MatchReplay, the_replay_folder_keeps_the_newest_replays_only) {
-  TempFolder folder;
+  TempDirectory folder{"tickwire-arena-test"};
   // A file that is not a replay is never pruned.
   std::ofstream(folder.path() / "notes.txt") << "keep me";
   {
@@ -199,7 +199,7 @@ TEST(MatchReplay, a_full_disk_ends_that_matchs_recording_and_the_next_match_is_r
   ASSERT_EQ(::unshare(CLONE_NEWNS), 0) << std::strerror(errno);
   ASSERT_EQ(::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr), 0)
       << std::strerror(errno);
-  TempFolder folder;
+  TempDirectory folder{"tickwire-arena-test"};
   ASSERT_EQ(::mount("tickwire-test", folder.path().c_str(), "tmpfs", 0, "size=64k"), 0)
       << std::strerror(errno);
   {

@@ -5,7 +5,6 @@
 
 #include <gtest/gtest.h>
 
-#include <unistd.h>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -15,6 +14,7 @@
 
 #include <tickwire/sim/world_state.hpp>
 
+#include "../support/temp_directory.hpp"
 #include "arena_replay.hpp"
 #include "match_recorder.hpp"
 
@@ -62,9 +62,7 @@ inline std::vector<std::byte> read_file(const fs::path& path) {
 // Players 1 and 2 play from the start, 3 joins at 6 s, and 1 leaves at 15 s: seeks across both
 // must replay the joins and leaves too.
 inline RecordedMatch record_match() {
-  const fs::path folder =
-      fs::temp_directory_path() / ("tickwire-playback-test-" + std::to_string(::getpid()));
-  fs::remove_all(folder);
+  const tickwire::test::TempDirectory folder("tickwire-playback-test");
   RecordedMatch out;
   {
     auto made = MatchRecorder::make(
@@ -108,9 +106,8 @@ inline RecordedMatch record_match() {
     recorder.match_closed(kMatchId);
     EXPECT_EQ(recorder.stats().replays_written, 1u);
   }
-  for (const auto& entry : fs::directory_iterator(folder))
+  for (const auto& entry : fs::directory_iterator(folder.path()))
     out.file = read_file(entry.path());
-  fs::remove_all(folder);
   return out;
 }
 

@@ -2,9 +2,7 @@
 // What the Arena game-server tests share: the lobby's part of admitting a player (it signs a
 // ticket for match 7 and seals its session keys to the game server), a server config that admits
 // those tickets on a free port, and the client config a player gets from the lobby; a server
-// running on its own thread; and a folder of its own for a test's files.
-
-#include <unistd.h>
+// running on its own thread. (A folder of its own for a test's files: TempDirectory.)
 
 #include <atomic>
 #include <chrono>
@@ -15,6 +13,7 @@
 
 #include <tickwire/net/join_ticket.hpp>
 
+#include "../support/temp_directory.hpp"
 #include "arena_client.hpp"
 #include "arena_server.hpp"
 
@@ -76,27 +75,6 @@ class ServerThread {
  private:
   std::atomic<bool> stop_{false};
   std::thread thread_;
-};
-
-// A fresh folder under the system's temp directory (replays, reports), removed afterwards.
-class TempFolder {
- public:
-  TempFolder() {
-    path_ = std::filesystem::temp_directory_path() /
-            ("tickwire-arena-test-" + std::to_string(::getpid()) + "-" +
-             std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
-    std::filesystem::create_directories(path_);
-  }
-  ~TempFolder() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempFolder(const TempFolder&) = delete;
-  TempFolder& operator=(const TempFolder&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
 };
 
 }  // namespace arena::test

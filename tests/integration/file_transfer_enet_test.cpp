@@ -8,6 +8,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "../support/temp_directory.hpp"
 #include "../support/transfer_pump.hpp"
 #include "enet_fixture.hpp"
 #include "tickwire/net/file_transfer.hpp"
@@ -18,18 +19,9 @@ namespace {
 
 using net::TransferEventType;
 
-std::filesystem::path scratch_directory() {
-  std::string pattern = (std::filesystem::temp_directory_path() / "tickwire-enet-files-XXXXXX");
-  return ::mkdtemp(pattern.data());
-}
-
 class FileTransferEnetTest : public EnetTest {
  protected:
-  void TearDown() override {
-    std::error_code ignored;
-    std::filesystem::remove_all(directory_, ignored);
-  }
-  const std::filesystem::path directory_ = scratch_directory();
+  const TempDirectory directory_{"tickwire-enet-files"};
 };
 
 TEST_F(FileTransferEnetTest, a_ticketed_upload_under_loss_survives_a_cut_and_gameplay_flows) {
@@ -40,7 +32,7 @@ TEST_F(FileTransferEnetTest, a_ticketed_upload_under_loss_survives_a_cut_and_gam
   simulate(net::NetworkConditions::symmetric({.latency_ms = 10, .loss = 0.05}, test_seed(31)));
 
   net::FileTransferConfig server_config;
-  server_config.receive_directory = directory_;
+  server_config.receive_directory = directory_.path();
   server_config.receive.require_ticket = true;
   server_config.receive.allowed_kinds = {"replay"};
   server_config.progress_interval_ms = 20;
@@ -167,7 +159,7 @@ TEST_F(FileTransferEnetTest, an_upload_parks_no_more_than_max_queued_bytes_in_th
 TEST_F(FileTransferEnetTest, another_player_cannot_take_over_an_interrupted_upload) {
   start_server();
   net::FileTransferConfig server_config;
-  server_config.receive_directory = directory_;
+  server_config.receive_directory = directory_.path();
   server_config.receive.require_ticket = true;
   auto server_files = std::move(net::FileTransfer::create(*server_, server_config).value());
   TransferSide server_side{server_.get(), server_files.get()};

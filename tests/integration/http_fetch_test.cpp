@@ -13,6 +13,7 @@
 #include <string>
 #include <thread>
 
+#include "../support/temp_directory.hpp"
 #include "tickwire/net/join_ticket.hpp"
 #include "tickwire/net/lobby.hpp"
 
@@ -30,10 +31,6 @@ std::string read_file(const fs::path& path) {
 class HttpFetchTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    root_ = fs::temp_directory_path() /
-            ("tickwire-fetch-" + std::to_string(::getpid()) + "-" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(root_);
     fs::create_directories(root_ / "served");
     fs::create_directories(root_ / "saved");
     replay_.resize(2 * 1024 * 1024 + 3);
@@ -49,10 +46,7 @@ class HttpFetchTest : public ::testing::Test {
     const net::Status status = lobby_->start();
     ASSERT_TRUE(status.ok()) << status.message();
   }
-  void TearDown() override {
-    lobby_.reset();
-    fs::remove_all(root_);
-  }
+  void TearDown() override { lobby_.reset(); }
   net::HttpFetchConfig fetch_config(std::string target) const {
     net::HttpFetchConfig config;
     config.port = lobby_->port();
@@ -68,7 +62,7 @@ class HttpFetchTest : public ::testing::Test {
     return fetch.progress();
   }
 
-  fs::path root_;
+  const TempDirectory root_{"tickwire-fetch"};
   std::string replay_;
   std::unique_ptr<net::LobbyServer> lobby_;
 };

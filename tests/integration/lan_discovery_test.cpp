@@ -15,6 +15,7 @@
 #include <fstream>
 #include <thread>
 
+#include "../support/temp_directory.hpp"
 #include "discovery/beacon_codec.hpp"
 #include "tickwire/net/join_ticket.hpp"
 #include "tickwire/net/lan_discovery.hpp"
@@ -116,17 +117,10 @@ BeaconFields fields(const std::string& name, std::uint16_t game_port, std::uint6
 // A pin file of the test's own, removed afterwards.
 class PinFile {
  public:
-  PinFile()
-      : path_(std::filesystem::temp_directory_path() /
-              ("tickwire-pins-" + std::to_string(getpid()) + "-" +
-               ::testing::UnitTest::GetInstance()->current_test_info()->name())) {
-    std::filesystem::remove(path_);
-  }
-  ~PinFile() { std::filesystem::remove(path_); }
-  std::string path() const { return path_.string(); }
+  std::string path() const { return (directory_ / "pins").string(); }
 
  private:
-  std::filesystem::path path_;
+  TempDirectory directory_{"tickwire-pins"};
 };
 
 TEST(LanDiscovery, a_client_lists_the_servers_it_hears_and_forgets_silent_ones) {

@@ -25,6 +25,7 @@
 #include "../support/pump.hpp"
 #include "../support/raw_tcp_client.hpp"
 #include "../support/raw_websocket.hpp"
+#include "../support/temp_directory.hpp"
 #include "tickwire/net/join_ticket.hpp"
 #include "tickwire/net/lobby.hpp"
 #include "tickwire/net/websocket_transport.hpp"
@@ -440,9 +441,7 @@ TEST_F(LobbyAbuseTest, healthz_fails_while_the_lobby_thread_is_stuck) {
 }
 
 TEST_F(LobbyAbuseTest, web_page_is_served_from_the_configured_directory) {
-  const auto root =
-      std::filesystem::temp_directory_path() / ("tickwire_lobby_web_" + std::to_string(::getpid()));
-  std::filesystem::create_directories(root);
+  const TempDirectory root("tickwire-lobby-web");
   std::ofstream(root / "index.html") << "<!doctype html><title>Lobby</title>";
   net::LobbyConfig with_page = config();
   with_page.web_root = root.string();
@@ -450,7 +449,6 @@ TEST_F(LobbyAbuseTest, web_page_is_served_from_the_configured_directory) {
   const std::string page = http("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   EXPECT_EQ(page.rfind("HTTP/1.1 200", 0), 0u) << page;
   EXPECT_NE(page.find("<title>Lobby</title>"), std::string::npos);
-  std::filesystem::remove_all(root);
 }
 
 TEST(LobbyConfig, defaults_are_valid_and_validate_names_the_bad_field) {

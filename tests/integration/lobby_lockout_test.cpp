@@ -15,6 +15,7 @@
 #include "../support/raw_json_player.hpp"
 #include "../support/raw_tcp_client.hpp"
 #include "../support/raw_websocket.hpp"
+#include "../support/temp_directory.hpp"
 #include "tickwire/net/join_ticket.hpp"
 #include "tickwire/net/lobby.hpp"
 
@@ -28,9 +29,7 @@ bool ok(const std::string& reply) {
 }
 
 TEST(LobbyLockout, one_address_holding_all_it_may_leaves_room_for_a_visitor_from_another) {
-  const auto web_root =
-      std::filesystem::temp_directory_path() / ("tickwire_lockout_" + std::to_string(::getpid()));
-  std::filesystem::create_directories(web_root);
+  const TempDirectory web_root("tickwire-lockout");
   std::ofstream(web_root / "index.html") << "<!doctype html><title>Lobby</title>";
   net::LobbyConfig config;
   config.websocket.transport_security = net::WebSocketSecurity::insecure_plaintext;
@@ -132,7 +131,6 @@ TEST(LobbyLockout, one_address_holding_all_it_may_leaves_room_for_a_visitor_from
   const net::LobbyCounters counters = lobby.counters();
   EXPECT_EQ(counters.refused_address_limit, refusals);
   EXPECT_EQ(honest.check_nothing_lost(), "");
-  std::filesystem::remove_all(web_root);
 }
 
 }  // namespace

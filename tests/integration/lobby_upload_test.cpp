@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "../support/pump.hpp"
+#include "../support/temp_directory.hpp"
 #include "tickwire/net/http_fetch.hpp"
 #include "tickwire/net/join_ticket.hpp"
 #include "tickwire/net/lobby.hpp"
@@ -111,11 +112,6 @@ Response get(std::uint16_t port, const std::string& target) {
 class LobbyUploadTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    folder_ = fs::temp_directory_path() /
-              ("tickwire-upload-" + std::to_string(::getpid()) + "-" +
-               ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(folder_);
-    fs::create_directories(folder_);
     honest_bytes_ = random_bytes(3 * 1024 * 1024 + 17, 7);
     std::ofstream(folder_ / "honest.twreplay", std::ios::binary) << honest_bytes_;
 
@@ -147,17 +143,10 @@ class LobbyUploadTest : public ::testing::Test {
   void TearDown() override {
     player_.reset();
     lobby_.reset();
-    fs::remove_all(folder_);
   }
 
   // The files in the replay folder, partial ones included.
-  std::vector<std::string> files() const {
-    std::vector<std::string> names;
-    for (const auto& entry : fs::directory_iterator(folder_))
-      names.push_back(entry.path().filename().string());
-    std::sort(names.begin(), names.end());
-    return names;
-  }
+  std::vector<std::string> files() const { return folder_.names(); }
   bool has_partial_file() const {
     for (const std::string& name : files())
       if (name.starts_with(".upload-")) return true;
@@ -193,7 +182,7 @@ class LobbyUploadTest : public ::testing::Test {
   }
 
   std::size_t keep_replays_ = 50;  // the default
-  fs::path folder_;
+  const TempDirectory folder_{"tickwire-upload"};
   std::string honest_bytes_;
   std::unique_ptr<net::LobbyServer> lobby_;
   std::uint16_t port_ = 0;
@@ -297,7 +286,8 @@ TEST_F(LobbyUploadTest, a_cut_upload_never_shows_under_its_name_and_leaves_nothi
 // HttpFetch's PUT, as a game server sends its replays: the file stored whole with the right token;
 // refused on the header (a wrong token, a name taken) before any of the body is sent.
 TEST_F(LobbyUploadTest, http_fetch_uploads_a_file_and_sends_no_body_when_refused) {
-  const fs::path local = folder_.string() + "-local.twreplay";
+  const TempDirectory sender("tickwire-upload-sender");
+  const fs::path local = sender / "local.twreplay";
   const std::string replay = random_bytes(300'001, 3);
   std::ofstream(local, std::ios::binary) << replay;
   auto upload = [&](const std::string& name, const std::string& token) {
@@ -334,7 +324,6 @@ TEST_F(LobbyUploadTest, http_fetch_uploads_a_file_and_sends_no_body_when_refused
   EXPECT_EQ(files(), (std::vector<std::string>{"fetched.twreplay", "honest.twreplay"}));
   EXPECT_EQ(lobby_->counters().uploads_stored, 1u);
   expect_player_served("after_fetch_upload");
-  fs::remove(local);
 }
 
 // A lobby that keeps 3 replays.

@@ -87,12 +87,9 @@ void write_file(const std::string& path, const std::vector<X509*>& certs, EVP_PK
 TestCertificates::TestCertificates(std::vector<std::string> dns_names,
                                    std::vector<std::string> ip_addresses,
                                    const std::string& ca_name) {
-  std::string pattern = (std::filesystem::temp_directory_path() / "tickwire-certs-XXXXXX").string();
-  check(mkdtemp(pattern.data()) != nullptr, "mkdtemp");
-  directory_ = pattern;
-  ca_file_ = directory_ + "/ca.pem";
-  chain_file_ = directory_ + "/chain.pem";
-  key_file_ = directory_ + "/key.pem";
+  ca_file_ = (directory_ / "ca.pem").string();
+  chain_file_ = (directory_ / "chain.pem").string();
+  key_file_ = (directory_ / "key.pem").string();
 
   Key ca_key = make_key();
   Cert ca = make_certificate(ca_key.get(), ca_name, nullptr, 1);
@@ -118,11 +115,6 @@ TestCertificates::TestCertificates(std::vector<std::string> dns_names,
   write_file(ca_file_, {ca.get()}, nullptr);
   write_file(chain_file_, {server.get(), ca.get()}, nullptr);
   write_file(key_file_, {}, server_key.get());
-}
-
-TestCertificates::~TestCertificates() {
-  std::error_code ignored;
-  std::filesystem::remove_all(directory_, ignored);
 }
 
 }  // namespace tickwire::test

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "temp_directory.hpp"
+
 namespace tickwire::test {
 
 class TestCertificates {
@@ -16,17 +18,16 @@ class TestCertificates {
   explicit TestCertificates(std::vector<std::string> dns_names = {"localhost"},
                             std::vector<std::string> ip_addresses = {"127.0.0.1"},
                             const std::string& ca_name = "Tickwire test CA");
-  ~TestCertificates();
   TestCertificates(const TestCertificates&) = delete;
   TestCertificates& operator=(const TestCertificates&) = delete;
 
   const std::string& ca_file() const { return ca_file_; }        // the CA's certificate
   const std::string& chain_file() const { return chain_file_; }  // the server's, then the CA's
   const std::string& key_file() const { return key_file_; }      // the server's private key
-  const std::string& directory() const { return directory_; }
+  std::string directory() const { return directory_.string(); }
 
  private:
-  std::string directory_;
+  TempDirectory directory_{"tickwire-certs"};
   std::string ca_file_;
   std::string chain_file_;
   std::string key_file_;

@@ -3,7 +3,6 @@
 // and a scratch directory per test: file transfers run in simulated time, the same every run.
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <filesystem>
 #include <functional>
@@ -11,37 +10,12 @@
 #include <string>
 #include <vector>
 
+#include "../support/temp_directory.hpp"
 #include "../support/transfer_pump.hpp"
 #include "tickwire/net/file_transfer.hpp"
 #include "tickwire/net/loopback_transport.hpp"
 
 namespace tickwire::test {
-
-// A directory of its own, removed with everything in it at the end.
-class ScratchDirectory {
- public:
-  ScratchDirectory() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "tickwire-files-XXXXXX");
-    path_ = ::mkdtemp(pattern.data());
-  }
-  ~ScratchDirectory() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  const std::filesystem::path& path() const { return path_; }
-  // The names of the files in it (temporary ones included), sorted.
-  std::vector<std::string> names() const {
-    std::vector<std::string> out;
-    for (const auto& entry : std::filesystem::directory_iterator(path_)) {
-      out.push_back(entry.path().filename().string());
-    }
-    std::sort(out.begin(), out.end());
-    return out;
-  }
-
- private:
-  std::filesystem::path path_;
-};
 
 class FileTransferTest : public ::testing::Test {
  protected:
@@ -130,7 +104,7 @@ class FileTransferTest : public ::testing::Test {
   TransferSide server_side_;
   std::vector<Client*> clients_;
   std::function<void()> on_step_;  // runs once per step: gameplay traffic
-  ScratchDirectory directory_;
+  TempDirectory directory_{"tickwire-files"};
 };
 
 }  // namespace tickwire::test

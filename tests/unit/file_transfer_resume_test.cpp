@@ -167,7 +167,7 @@ TEST_F(FileTransferResumeTest, sixty_four_mib_under_loss_and_latency_arrive_inta
   start_server_files(transfer_config());
   auto client = connect(receiving_config());
 
-  test::ScratchDirectory source;
+  test::TempDirectory source{"tickwire-files-source"};
   const auto data = test::pattern(static_cast<std::uint32_t>(seed), 64 * 1024 * 1024);
   {
     std::ofstream out(source.path() / "big.pak", std::ios::binary);

@@ -234,7 +234,7 @@ TEST_F(FileTransferTest, files_are_read_from_disk_and_an_unreadable_one_is_refus
   start_server_files(transfer_config());
   auto client = connect(receiving_config());
 
-  test::ScratchDirectory source;
+  test::TempDirectory source{"tickwire-files-source"};
   const auto data = test::pattern(9, 100'000);
   write_file(source.path() / "level.map", data);
   ASSERT_TRUE(server_files_->send_file(last_peer(), source.path() / "level.map", "map"));
@@ -253,7 +253,7 @@ TEST_F(FileTransferTest, a_file_changed_while_it_is_sent_fails_rather_than_arriv
   start_server_files(transfer_config());
   auto client = connect(receiving_config());
 
-  test::ScratchDirectory source;
+  test::TempDirectory source{"tickwire-files-source"};
   const auto path = source.path() / "level.map";
   write_file(path, test::pattern(11, 1024 * 1024));
   ASSERT_TRUE(server_files_->send_file(last_peer(), path, "map"));

@@ -1,14 +1,13 @@
 // The pin file of LAN server keys: what it accepts, what it refuses (naming the line), and that
 // what it writes reads back the same.
 
-#include <unistd.h>
-
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
+#include "../support/temp_directory.hpp"
 #include "discovery/server_pins.hpp"
 
 namespace tickwire::test {
@@ -67,9 +66,8 @@ TEST(ServerPins, a_name_keeps_its_first_key) {
 }
 
 TEST(ServerPins, what_is_saved_loads_back_and_a_missing_file_holds_no_pins) {
-  const std::filesystem::path path =
-      std::filesystem::temp_directory_path() / ("tickwire-pins-unit-" + std::to_string(getpid()));
-  std::filesystem::remove(path);
+  const TempDirectory directory("tickwire-pins-unit");
+  const std::filesystem::path path = directory / "pins";
   auto empty = ServerPins::load(path.string());
   ASSERT_TRUE(empty.ok()) << empty.error();
   EXPECT_EQ(empty->size(), 0u);
@@ -85,7 +83,6 @@ TEST(ServerPins, what_is_saved_loads_back_and_a_missing_file_holds_no_pins) {
   EXPECT_EQ(loaded->size(), 2u);
   EXPECT_EQ(*loaded->key_for("Arena one"), key_of(1));
   EXPECT_EQ(*loaded->key_for("Arena # two"), key_of(9));
-  std::filesystem::remove(path);
 }
 
 }  // namespace
