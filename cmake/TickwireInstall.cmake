@@ -29,19 +29,19 @@ install(FILES ${PROJECT_BINARY_DIR}/TickwireConfig.cmake
               cmake/FindHiredis.cmake
         DESTINATION ${tickwire_cmake_dir})
 
-# pkg-config. FlatBuffers is public (the generated schema headers include it). ENet and libsodium
-# are private to the libraries: a shared libtickwire_net would carry them itself, but a static one
-# needs them on the game's link line, so then they are public too (Tickwire is static unless
-# BUILD_SHARED_LIBS=ON). Boost is headers only, used inside the libraries: nothing for the game to
+# pkg-config. FlatBuffers is public (the generated schema headers include it). ENet, libsodium,
+# OpenSSL and hiredis are private to the libraries: a shared libtickwire_net would carry them
+# itself, but a static one needs them on the game's link line, so then they are public too
+# (Tickwire is static unless BUILD_SHARED_LIBS=ON). Boost is headers only, used inside the libraries: nothing for the game to
 # compile or link.
 set(tickwire_pc_dir ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 file(RELATIVE_PATH TICKWIRE_PC_RELATIVE_PREFIX /${tickwire_pc_dir} /)
 string(REGEX REPLACE "/$" "" TICKWIRE_PC_RELATIVE_PREFIX "${TICKWIRE_PC_RELATIVE_PREFIX}")
 if(BUILD_SHARED_LIBS)
   set(TICKWIRE_PC_REQUIRES "flatbuffers")
-  set(TICKWIRE_PC_REQUIRES_PRIVATE "libenet libsodium hiredis")
+  set(TICKWIRE_PC_REQUIRES_PRIVATE "libenet libsodium openssl hiredis")
 else()
-  set(TICKWIRE_PC_REQUIRES "flatbuffers libenet libsodium hiredis")
+  set(TICKWIRE_PC_REQUIRES "flatbuffers libenet libsodium openssl hiredis")
   set(TICKWIRE_PC_REQUIRES_PRIVATE "")
 endif()
 configure_file(cmake/tickwire.pc.in ${PROJECT_BINARY_DIR}/tickwire.pc @ONLY)
@@ -59,6 +59,6 @@ set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION libdevel)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS
-    "libenet-dev (>= 1.3.17), libsodium-dev, libflatbuffers-dev, libboost-dev (>= 1.74), libhiredis-dev, pkg-config")
+    "libenet-dev (>= 1.3.17), libsodium-dev, libssl-dev, libflatbuffers-dev, libboost-dev (>= 1.74), libhiredis-dev, pkg-config")
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 include(CPack)

@@ -142,8 +142,8 @@ double measure_step(int repetitions, double seconds_each, Step step) {
 }  // namespace
 
 CryptoCosts measure_crypto_costs(int repetitions, double seconds_each) {
-  // libsodium picks its fastest ChaCha20 and Poly1305 code for this CPU when initialised; the
-  // transport initialises it too, so this measures what the transport runs.
+  // libsodium picks its fastest SipHash code for this CPU when initialised (and probes for
+  // AES-NI); the transport initialises it too, so this measures what the transport runs.
   net::ensure_sodium();
   CryptoCosts costs;
   costs.repetitions = repetitions;
@@ -191,9 +191,9 @@ CryptoCosts measure_crypto_costs(int repetitions, double seconds_each) {
 void print_crypto_costs(const CryptoCosts& costs) {
   std::printf(
       "\nEncryption alone: CPU time of one thread in the session code the transport calls\n"
-      "(AES-256-GCM where the CPU has AES-NI, ChaCha20-Poly1305 IETF, SipHash-2-4; libsodium),\n"
-      "median of %d repetition(s). A batch is one ENet packet: the messages a channel got between\n"
-      "two polls, framed, sealed once (+%zu bytes) and opened once.\n",
+      "(AES-256-GCM where the CPU has AES-NI, ChaCha20-Poly1305 IETF: OpenSSL; SipHash-2-4:\n"
+      "libsodium), median of %d repetition(s). A batch is one ENet packet: the messages a channel\n"
+      "got between two polls, framed, sealed once (+%zu bytes) and opened once.\n",
       costs.repetitions, net::session::kSealOverhead);
   constexpr int kWidth = 106;
   const std::string rule(kWidth, '-');

@@ -5,6 +5,7 @@
 #include "session/session_crypto.hpp"
 
 #include <gtest/gtest.h>
+#include <sodium.h>
 
 #include <algorithm>
 #include <random>
@@ -211,6 +212,51 @@ TEST(SessionCrypto, each_cipher_opens_only_its_own_seal) {
   const Opened opened = opener.open(by_aes, 1, true);
   ASSERT_EQ(opened.result, OpenResult::ok);
   EXPECT_EQ(text_of(opened), "aes again");
+}
+
+// The seal is the standard AEAD: what libsodium, an implementation independent of the one the
+// session uses, makes of the same key, nonce (the counter, little-endian, zero-padded to 96 bits),
+// associated data (header, channel, delivery) and text, byte for byte, at sizes from empty to
+// larger than any one datagram.
+TEST(SessionCrypto, seals_are_the_standard_aead_of_either_cipher_byte_for_byte) {
+  std::vector<Cipher> ciphers{Cipher::chacha20_poly1305};
+  if (aes256_gcm_available()) ciphers.push_back(Cipher::aes256_gcm);
+  for (const Cipher cipher : ciphers) {
+    const DirectionKeys keys = keys_from(15, cipher);
+    MessageSealer sealer(keys, 70000);
+    for (const std::size_t size : {0, 1, 64, 1391, 16384, 70001}) {
+      SCOPED_TRACE(testing::Message() << "cipher " << int(cipher) << ", " << size << " bytes");
+      const std::uint64_t counter = sealer.messages_sealed();
+      Bytes text(size);
+      for (std::size_t i = 0; i < size; ++i)
+        text[i] = static_cast<std::uint8_t>(i * 31 + size);
+      Bytes sealed(size + kSealOverhead);
+      sealer.seal(text, true, 7, false, sealed);
+
+      std::array<std::uint8_t, 12> nonce{};
+      for (int i = 0; i < 8; ++i)
+        nonce[i] = static_cast<std::uint8_t>(counter >> (8 * i));
+      const std::array<std::uint8_t, kSealHeaderBytes + 2> associated{sealed[0], sealed[1],
+                                                                      sealed[2], 7, 0};
+      Bytes reference(size + kSealTagBytes);
+      if (cipher == Cipher::aes256_gcm) {
+        crypto_aead_aes256gcm_encrypt(reference.data(), nullptr, text.data(), size,
+                                      associated.data(), associated.size(), nullptr, nonce.data(),
+                                      keys.aead.data());
+      } else {
+        crypto_aead_chacha20poly1305_ietf_encrypt(reference.data(), nullptr, text.data(), size,
+                                                  associated.data(), associated.size(), nullptr,
+                                                  nonce.data(), keys.aead.data());
+      }
+      EXPECT_TRUE(
+          std::equal(reference.begin(), reference.end(), sealed.begin() + kSealHeaderBytes));
+
+      MessageOpener opener(keys);
+      const Opened opened = opener.open(sealed, 7, false);
+      ASSERT_EQ(opened.result, OpenResult::ok);
+      EXPECT_TRUE(std::equal(text.begin(), text.end(), opened.body.begin(), opened.body.end()));
+    }
+  }
 }
 
 TEST(SessionCrypto, a_batch_checked_in_place_opens_once_and_an_altered_one_fails_the_check) {

@@ -1,8 +1,12 @@
 #include "session/session_crypto.hpp"
 
+#include <openssl/evp.h>
 #include <sodium.h>
 
+#include <cstdlib>
 #include <cstring>
+#include <limits>
+#include <utility>
 
 #include "sodium_ready.hpp"
 
@@ -16,11 +20,8 @@ constexpr char kChachaContext[crypto_kdf_CONTEXTBYTES] = {'T', 'W', 'a', 'e', 'a
 constexpr char kAesContext[crypto_kdf_CONTEXTBYTES] = {'T', 'W', 'a', 'e', 's', 'g', '0', '1'};
 constexpr char kTagContext[crypto_kdf_CONTEXTBYTES] = {'T', 'W', 't', 'a', 'g', '0', '0', '1'};
 
-static_assert(crypto_aead_chacha20poly1305_IETF_NPUBBYTES == crypto_aead_aes256gcm_NPUBBYTES);
-static_assert(crypto_aead_chacha20poly1305_IETF_ABYTES == kSealTagBytes);
-static_assert(crypto_aead_aes256gcm_ABYTES == kSealTagBytes);
-
-using Nonce = std::array<std::uint8_t, crypto_aead_chacha20poly1305_IETF_NPUBBYTES>;
+// Both ciphers take a 96-bit nonce (ChaCha20-Poly1305 as in RFC 8439) and give a 16-byte tag.
+using Nonce = std::array<std::uint8_t, 12>;
 using AssociatedData = std::array<std::uint8_t, kSealHeaderBytes + 2>;
 
 Nonce nonce_for(std::uint64_t counter) {
@@ -45,14 +46,6 @@ std::uint32_t load_header(const std::uint8_t* bytes) {
 void store_header(std::uint8_t* bytes, std::uint32_t value) {
   for (std::size_t i = 0; i < kSealHeaderBytes; ++i)
     bytes[i] = static_cast<std::uint8_t>(value >> (8 * i));
-}
-
-crypto_aead_aes256gcm_state* aes_state(std::array<unsigned char, 512>& bytes) {
-  return reinterpret_cast<crypto_aead_aes256gcm_state*>(bytes.data());
-}
-
-const crypto_aead_aes256gcm_state* aes_state(const std::array<unsigned char, 512>& bytes) {
-  return reinterpret_cast<const crypto_aead_aes256gcm_state*>(bytes.data());
 }
 
 }  // namespace
@@ -82,49 +75,78 @@ DirectionKeys::~DirectionKeys() {
   sodium_memzero(tag.data(), tag.size());
 }
 
-static_assert(sizeof(crypto_aead_aes256gcm_state) == 512);
-static_assert(alignof(crypto_aead_aes256gcm_state) <= 16);
+void Aead::ContextDeleter::operator()(evp_cipher_ctx_st* context) const {
+  EVP_CIPHER_CTX_free(context);  // cleanses the key schedule
+}
 
-Aead::Aead(const DirectionKeys& keys) : cipher_(keys.cipher), key_(keys.aead) {
-  if (cipher_ == Cipher::aes256_gcm) {
-    crypto_aead_aes256gcm_beforenm(aes_state(aes_state_), key_.data());
+Aead::Context Aead::keyed_context(Cipher cipher, const std::array<std::uint8_t, 32>& key) {
+  Context context(EVP_CIPHER_CTX_new());
+  const EVP_CIPHER* algorithm =
+      cipher == Cipher::aes256_gcm ? EVP_aes_256_gcm() : EVP_chacha20_poly1305();
+  // Both fail only when OpenSSL cannot allocate: nothing a session could go on without.
+  if (!context ||
+      EVP_CipherInit_ex(context.get(), algorithm, nullptr, key.data(), nullptr, 1) != 1) {
+    std::abort();
   }
+  return context;
 }
 
-Aead::~Aead() {
-  sodium_memzero(key_.data(), key_.size());
-  sodium_memzero(aes_state_.data(), aes_state_.size());
+Aead::Aead(const DirectionKeys& keys)
+    : cipher_(keys.cipher), context_(keyed_context(keys.cipher, keys.aead)) {}
+
+Aead::~Aead() = default;
+
+Aead::Aead(const Aead& other) : cipher_(other.cipher_), context_(EVP_CIPHER_CTX_new()) {
+  if (!context_ || EVP_CIPHER_CTX_copy(context_.get(), other.context_.get()) != 1) std::abort();
 }
 
-Aead::Aead(const Aead& other) = default;
-Aead& Aead::operator=(const Aead& other) = default;
+Aead& Aead::operator=(const Aead& other) {
+  if (this != &other) {
+    Aead copy(other);
+    cipher_ = copy.cipher_;
+    context_ = std::move(copy.context_);
+  }
+  return *this;
+}
+
+bool Aead::run(bool encrypting, std::uint64_t counter, std::span<const std::uint8_t> associated,
+               std::span<const std::uint8_t> text, std::uint8_t* out, std::uint8_t* tag) const {
+  EVP_CIPHER_CTX* context = context_.get();
+  const Nonce nonce = nonce_for(counter);
+  int length = 0;
+  // No key: the context keeps the one it was made with, and its schedule.
+  if (EVP_CipherInit_ex(context, nullptr, nullptr, nullptr, nonce.data(), encrypting ? 1 : 0) !=
+      1) {
+    return false;
+  }
+  if (!encrypting && EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_AEAD_SET_TAG,
+                                         static_cast<int>(kSealTagBytes), tag) != 1) {
+    return false;
+  }
+  if (text.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) return false;
+  if (EVP_CipherUpdate(context, nullptr, &length, associated.data(),
+                       static_cast<int>(associated.size())) != 1 ||
+      EVP_CipherUpdate(context, out, &length, text.data(), static_cast<int>(text.size())) != 1) {
+    return false;
+  }
+  // Both ciphers are stream ciphers: Update wrote all of the text, Final writes nothing and, when
+  // decrypting, checks the tag.
+  std::array<std::uint8_t, 16> rest{};
+  if (EVP_CipherFinal_ex(context, rest.data(), &length) != 1) return false;
+  return !encrypting || EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_AEAD_GET_TAG,
+                                            static_cast<int>(kSealTagBytes), tag) == 1;
+}
 
 void Aead::encrypt(std::uint64_t counter, std::span<const std::uint8_t> associated,
                    std::span<const std::uint8_t> text, std::uint8_t* out, std::uint8_t* tag) const {
-  const Nonce nonce = nonce_for(counter);
-  // libsodium allows the ciphertext to be the plaintext (in place).
-  if (cipher_ == Cipher::aes256_gcm) {
-    crypto_aead_aes256gcm_encrypt_detached_afternm(out, tag, nullptr, text.data(), text.size(),
-                                                   associated.data(), associated.size(), nullptr,
-                                                   nonce.data(), aes_state(aes_state_));
-  } else {
-    crypto_aead_chacha20poly1305_ietf_encrypt_detached(out, tag, nullptr, text.data(), text.size(),
-                                                       associated.data(), associated.size(),
-                                                       nullptr, nonce.data(), key_.data());
-  }
+  // Fails only for a message of 2 GiB or more, which no transport lets through.
+  if (!run(true, counter, associated, text, out, tag)) std::abort();
 }
 
 bool Aead::decrypt(std::uint64_t counter, std::span<const std::uint8_t> associated,
                    std::span<std::uint8_t> text, const std::uint8_t* tag) const {
-  const Nonce nonce = nonce_for(counter);
-  if (cipher_ == Cipher::aes256_gcm) {
-    return crypto_aead_aes256gcm_decrypt_detached_afternm(
-               text.data(), nullptr, text.data(), text.size(), tag, associated.data(),
-               associated.size(), nonce.data(), aes_state(aes_state_)) == 0;
-  }
-  return crypto_aead_chacha20poly1305_ietf_decrypt_detached(
-             text.data(), nullptr, text.data(), text.size(), tag, associated.data(),
-             associated.size(), nonce.data(), key_.data()) == 0;
+  // OpenSSL takes the expected tag through a non-const pointer but only reads it.
+  return run(false, counter, associated, text, text.data(), const_cast<std::uint8_t*>(tag));
 }
 
 void MessageSealer::seal(std::span<const std::uint8_t> body, bool flag, std::uint8_t channel,

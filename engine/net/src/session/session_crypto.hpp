@@ -7,9 +7,12 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 
 #include "tickwire/net/join_ticket.hpp"
+
+struct evp_cipher_ctx_st;  // OpenSSL's EVP_CIPHER_CTX
 
 namespace tickwire::net::session {
 
@@ -52,14 +55,22 @@ inline constexpr std::size_t kSealTagBytes = 16;
 inline constexpr std::size_t kSealOverhead = kSealHeaderBytes + kSealTagBytes;
 inline constexpr unsigned kWireCounterBits = 23;
 
-// The AEAD of one direction with its key schedule done once (AES-256-GCM's expanded key), not
-// per message.
+// The AEAD of one direction, OpenSSL's: a cipher context keyed once (AES-256-GCM's key schedule,
+// ChaCha20's key), given only the nonce per message. OpenSSL rather than libsodium because it
+// uses the CPU's wider vector instructions (VAES and AVX-512 for AES-GCM, AVX-512 for ChaCha20):
+// on the benchmark VM it seals 16 KiB in 3.0 us against libsodium's 6.7 (ChaCha20-Poly1305: 3.6
+// against 10.5), and small messages as fast (0.16 against 0.14 us for 64 bytes).
+//
+// One thread at a time: the context holds each call's nonce and running tag, so encrypt() and
+// decrypt() are const only in what they promise about the key.
 class Aead {
  public:
   explicit Aead(const DirectionKeys& keys);
   ~Aead();
   Aead(const Aead& other);
   Aead& operator=(const Aead& other);
+  Aead(Aead&& other) noexcept = default;  // leaves `other` fit only to be destroyed or assigned
+  Aead& operator=(Aead&& other) noexcept = default;
   // Encrypts `text` into `out` (as long; it may be `text` itself) and writes the 16-byte tag.
   void encrypt(std::uint64_t counter, std::span<const std::uint8_t> associated,
                std::span<const std::uint8_t> text, std::uint8_t* out, std::uint8_t* tag) const;
@@ -69,9 +80,18 @@ class Aead {
   Cipher cipher() const { return cipher_; }
 
  private:
+  struct ContextDeleter {
+    void operator()(evp_cipher_ctx_st* context) const;
+  };
+  using Context = std::unique_ptr<evp_cipher_ctx_st, ContextDeleter>;
+  static Context keyed_context(Cipher cipher, const std::array<std::uint8_t, 32>& key);
+  // Runs one message through the context: `out` may be `text` itself. False if OpenSSL refused
+  // (decrypting: the tag did not match).
+  bool run(bool encrypting, std::uint64_t counter, std::span<const std::uint8_t> associated,
+           std::span<const std::uint8_t> text, std::uint8_t* out, std::uint8_t* tag) const;
+
   Cipher cipher_;
-  std::array<std::uint8_t, 32> key_{};
-  alignas(16) std::array<unsigned char, 512> aes_state_{};  // crypto_aead_aes256gcm_state
+  Context context_;
 };
 
 class MessageSealer {
