@@ -156,6 +156,51 @@ TEST_F(FileTransferEnetTest, an_upload_parks_no_more_than_max_queued_bytes_in_th
   EXPECT_GT(most_queued, 0u);  // the reading saw the queue at all
 }
 
+TEST_F(FileTransferEnetTest, a_bulk_upload_fills_whole_datagrams_with_its_chunks) {
+  // ENet splits a large message into fragments of fragment_payload_bytes: a chunk message that
+  // spills a few bytes into one more fragment costs a whole datagram for them. Alone on its
+  // connection the upload sends chunk_size chunks, cut to fill their datagrams.
+  start_server();
+  auto server_files = std::move(net::FileTransfer::create(*server_, {}).value());
+  TransferSide server_side{server_.get(), server_files.get()};
+  EventLog connect_log;
+  auto client = connect_client(connect_log);
+  ASSERT_NE(client, nullptr);
+  auto client_files = std::move(net::FileTransfer::create(*client, {}).value());
+  TransferSide client_side{client.get(), client_files.get()};
+
+  const auto data = pattern(5, 1024 * 1024);
+  ASSERT_TRUE(client_files->send_blob(client->server(), data, "mod.bin", "mod").ok());
+  ASSERT_TRUE(pump_sides_until(
+      {&server_side, &client_side}, [&] { return server_side.ended() && client_side.ended(); },
+      std::chrono::seconds(60)));
+  const net::TransferEvent* done = server_side.last(TransferEventType::completed);
+  ASSERT_NE(done, nullptr);
+  EXPECT_EQ(done->blob, data);
+
+  const auto stats = client->stats(client->server());
+  ASSERT_TRUE(stats.has_value());
+  // ENet's fragment: the MTU less its header (4), Tickwire's tag (4) and the fragment command (24).
+  ASSERT_EQ(stats->fragment_payload_bytes, stats->mtu - 32);
+  EXPECT_EQ(stats->message_overhead_bytes, 19u);  // the seal: 3-byte counter and 16-byte tag
+  const std::size_t per_datagram = stats->fragment_payload_bytes;
+  // The chunks of more than one datagram: not the offer, nor any paced chunk sent before the
+  // transfer found the connection to itself.
+  std::vector<std::size_t> chunks;
+  std::copy_if(server_side.transfer_message_sizes.begin(), server_side.transfer_message_sizes.end(),
+               std::back_inserter(chunks), [&](std::size_t size) { return size > per_datagram; });
+  ASSERT_GT(chunks.size(), 50u);
+  chunks.pop_back();  // the last chunk is as long as what remained
+  for (const std::size_t size : chunks) {
+    const std::size_t on_wire = size + stats->message_overhead_bytes;
+    const std::size_t datagrams = (on_wire + per_datagram - 1) / per_datagram;
+    // Full but for what the encoding bound leaves free (16 KiB chunks spilled 150-odd bytes into
+    // a 13th datagram of 1,368).
+    EXPECT_GE(on_wire + net::transfer_detail::kMaxChunkEncodingBytes, datagrams * per_datagram)
+        << "a chunk message of " << size << " bytes spills into datagram " << datagrams;
+  }
+}
+
 TEST_F(FileTransferEnetTest, another_player_cannot_take_over_an_interrupted_upload) {
   start_server();
   net::FileTransferConfig server_config;

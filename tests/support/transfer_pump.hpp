@@ -18,6 +18,7 @@ struct TransferSide {
   net::Channel transfer_channel = 1;
   EventLog log;  // connects, disconnects and gameplay messages (other channels)
   std::vector<net::TransferEvent> events;
+  std::vector<std::size_t> transfer_message_sizes;  // of every message on transfer_channel
 
   // Polls the transport, hands transfer messages on, runs the FileTransfer's update, collects its
   // events.
@@ -25,6 +26,7 @@ struct TransferSide {
     net::Event event;
     while (transport->poll(event)) {
       if (event.type == net::EventType::message && event.channel == transfer_channel) {
+        transfer_message_sizes.push_back(event.payload.size());
         files->on_message(event.peer, event.payload.bytes());
         continue;
       }

@@ -303,5 +303,29 @@ TEST(FileTransferWire, checks_and_the_file_hash_are_the_sha256_that_protocol_md_
   EXPECT_EQ(std::memcmp(file_hash.data(), list_hash.data(), file_hash.size()), 0);
 }
 
+// A sender sizes its chunks to whole datagrams with kMaxChunkEncodingBytes: no chunk message is
+// longer than its data and that, and none much shorter (or chunks would fill datagrams less).
+TEST(FileTransferWire, a_chunk_message_is_its_data_and_at_most_the_encoding_bound) {
+  flatbuffers::FlatBufferBuilder builder;
+  std::size_t least = wire::kMaxChunkEncodingBytes;
+  // Every alignment FlatBuffers pads for, at the smallest, the default and the largest size.
+  std::vector<std::size_t> lengths;
+  for (std::size_t pad = 0; pad < 8; ++pad) {
+    lengths.insert(lengths.end(), {wire::kMinChunkSize + pad, 16 * 1024 - pad,
+                                   std::size_t{wire::kMaxChunkSize} - pad});
+  }
+  for (const std::size_t length : lengths) {
+    const auto data = test::pattern(3, length);
+    for (const bool last : {false, true}) {
+      wire::Chunk chunk{net::TransferId{}, 1234567, data, wire::check_of(data), std::nullopt};
+      if (last) chunk.file_hash = wire::Hash{};
+      const std::size_t encoding = wire::encode(chunk, builder).size() - length;
+      EXPECT_LE(encoding, wire::kMaxChunkEncodingBytes) << length << (last ? " last" : "");
+      least = std::min(least, encoding);
+    }
+  }
+  EXPECT_GE(least + 64, wire::kMaxChunkEncodingBytes);
+}
+
 }  // namespace
 }  // namespace tickwire::net

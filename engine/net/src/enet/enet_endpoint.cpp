@@ -551,6 +551,11 @@ std::optional<ConnectionStats> EnetEndpoint::stats(PeerId id) const {
       std::uint64_t{peer->windowSize} * peer->packetThrottle / ENET_PEER_PACKET_THROTTLE_SCALE,
       peer->mtu);
   stats.mtu = peer->mtu;
+  stats.fragment_payload_bytes =
+      static_cast<std::uint32_t>(enet_fragment_payload(peer->mtu, /*has_checksum=*/true));
+  // A message too large to share a datagram goes alone, sealed or framed (hand_to_enet).
+  stats.message_overhead_bytes = static_cast<std::uint32_t>(
+      slot.session != nullptr && slot.session->crypto ? session::kSealOverhead : kPlainHeaderBytes);
   if (slot.session != nullptr) {
     stats.datagrams_sent = slot.session->datagrams_sent;
     stats.wire_bytes_sent = slot.session->wire_bytes_sent;

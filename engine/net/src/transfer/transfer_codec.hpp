@@ -24,6 +24,9 @@ inline constexpr std::size_t kMaxNameBytes = 255;  // a file name on common file
 inline constexpr std::size_t kMaxKindBytes = 64;
 inline constexpr std::uint32_t kMinChunkSize = 1024;
 inline constexpr std::uint32_t kMaxChunkSize = 1024 * 1024;
+// The most a chunk's message (encode(Chunk)) adds to its data, the file hash included: what a
+// sender allows for when it sizes chunks to whole datagrams.
+inline constexpr std::uint32_t kMaxChunkEncodingBytes = 176;
 
 using Hash = std::array<std::byte, kHashBytes>;
 using Check = std::array<std::byte, kCheckBytes>;

@@ -13,6 +13,23 @@ namespace {
 // (send_pacing.hpp).
 constexpr double kLossyLink = 0.01;
 
+// The longest chunk of at most `max_length` bytes whose message fills whole datagrams where the
+// transport splits messages into them (ConnectionStats::fragment_payload_bytes). A 16 KiB chunk's
+// message at ENet's default MTU is 12 datagrams and some 150 bytes: the 13th datagram carries
+// almost nothing and costs both ends as much as a full one (on loopback the kernel's work per
+// datagram is most of a bulk transfer's time), so the chunk is cut to what 12 carry.
+std::uint32_t whole_datagram_length(std::uint32_t max_length,
+                                    const std::optional<ConnectionStats>& stats) {
+  if (!stats || stats->fragment_payload_bytes == 0) return max_length;
+  const std::uint64_t per_datagram = stats->fragment_payload_bytes;
+  const std::uint64_t framing = kMaxChunkEncodingBytes + stats->message_overhead_bytes;
+  const std::uint64_t whole = (max_length + framing) / per_datagram;
+  // Within one datagram already, or filling whole ones.
+  if (whole == 0 || (max_length + framing) % per_datagram == 0) return max_length;
+  const std::uint64_t fitted = whole * per_datagram - framing;
+  return fitted >= kMinChunkSize ? static_cast<std::uint32_t>(fitted) : max_length;
+}
+
 }  // namespace
 
 void FileTransferImpl::handle(PeerId peer, const Accept& accept) {
@@ -113,8 +130,9 @@ bool FileTransferImpl::send_chunks(Transfer& transfer, std::uint64_t now) {
   // Paced, a chunk is one datagram's worth (paced_chunk_size): a gameplay message sent meanwhile
   // waits behind what the pacing allows in flight, and the fragments of a large chunk would be
   // more than that on a short path.
-  const std::uint32_t max_length =
-      unpaced ? transfer.chunk_size : std::min(transfer.chunk_size, config_.paced_chunk_size);
+  const std::uint32_t max_length = whole_datagram_length(
+      unpaced ? transfer.chunk_size : std::min(transfer.chunk_size, config_.paced_chunk_size),
+      stats);
   const std::uint64_t window = std::min(std::uint64_t{config_.window_chunks} * transfer.chunk_size,
                                         transfer.pacing.allowance(max_length, now, unpaced));
   while (transfer.next_offset < transfer.size) {

@@ -100,7 +100,10 @@ struct FileTransferConfig {
   // gameplay channels. Default 1.
   Channel channel = 1;
   // Bytes of file data per chunk message, 1 KiB..1 MiB, and below the transport's
-  // max_message_size (with ~128 bytes of framing). Default 16 KiB.
+  // max_message_size (with up to 176 bytes of framing). Where the transport splits a message into
+  // datagrams (ENet: ConnectionStats::fragment_payload_bytes), a chunk is cut to what whole
+  // datagrams carry: at ENet's default MTU 16,221 bytes in 12 datagrams rather than 16 KiB in 13,
+  // the last of them nearly empty. Default 16 KiB.
   std::uint32_t chunk_size = 16 * 1024;
   // Bytes of file data per chunk while a transfer paces itself beside the game's messages (the
   // connection carries them lately and reports no loss), 1 KiB..chunk_size. One datagram at

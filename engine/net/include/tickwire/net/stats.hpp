@@ -45,6 +45,14 @@ struct ConnectionStats {
   std::uint64_t reliable_bytes_in_flight = 0;
   std::uint64_t send_window_bytes = 0;
   std::uint32_t mtu = 0;  // largest datagram used for this peer, bytes
+  // How a message too large for one datagram is split: every datagram carries up to
+  // fragment_payload_bytes of it, after the transport has added message_overhead_bytes to it (the
+  // seal), so a message of n bytes takes ceil((n + message_overhead_bytes) /
+  // fragment_payload_bytes) datagrams. A bulk sender sizes its messages to fill whole datagrams
+  // with them (FileTransfer does). ENet: ENet's fragment payload at this peer's MTU; 0 and 0 on
+  // WebSocket and loopback, which do not split messages into datagrams.
+  std::uint32_t fragment_payload_bytes = 0;
+  std::uint32_t message_overhead_bytes = 0;
 };
 
 // Counters for a whole transport. Every reason a datagram or message is thrown away has its own
