@@ -133,5 +133,37 @@ TEST(LobbyLockout, one_address_holding_all_it_may_leaves_room_for_a_visitor_from
   EXPECT_EQ(honest.check_nothing_lost(), "");
 }
 
+// A browser asks for a page's files over connections it would keep alive (HTTP/1.1's default)
+// and then upgrades one more. Every connection holds a pending-handshake slot of its address
+// until its HTTP stage ends, so the lobby answers each plain request and closes: pages loaded by
+// players behind one address (a NAT) leave their upgrades room, with the header deadline far off
+// (the default 5 s: kept open, the page's connections held every slot until then).
+TEST(LobbyLockout, plain_requests_close_so_a_pages_files_leave_room_for_its_upgrade) {
+  const TempDirectory web_root("tickwire-keepalive");
+  std::ofstream(web_root / "index.html") << "<!doctype html><title>Lobby</title>";
+  net::LobbyConfig config;
+  config.websocket.transport_security = net::WebSocketSecurity::insecure_plaintext;
+  config.websocket.port = 0;
+  config.websocket.common.shutdown_timeout_ms = 300;
+  config.web_root = web_root.string();
+  net::LobbyServer lobby(config, net::JoinTicketIssuer::generate());
+  ASSERT_TRUE(lobby.start().ok());
+
+  for (std::size_t i = 0; i < config.websocket.max_connections_per_address; ++i) {
+    RawTcpClient file(lobby.port(), 0, "127.0.0.1");
+    ASSERT_TRUE(file.send_bytes("GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n"));
+    // The answer, then the end of the connection, which the browser closes in turn (it would
+    // have kept it for its next request).
+    file.read_until([](const std::string&) { return false; }, 3s);
+    EXPECT_EQ(file.received().rfind("HTTP/1.1 200", 0), 0u) << file.received().substr(0, 100);
+    EXPECT_NE(file.received().find("Connection: close"), std::string::npos);
+    EXPECT_TRUE(file.closed()) << "connection " << i << " was kept open";
+  }
+  // The page upgrades from the same address, long before any connection's header deadline.
+  RawJsonPlayer player(lobby.port(), "127.0.0.1");
+  ASSERT_EQ(player.status(), "HTTP/1.1 101");
+  EXPECT_TRUE(ok(player.call(1, "Hello", R"({"nickname": "after_the_page"})")));
+}
+
 }  // namespace
 }  // namespace tickwire::test

@@ -53,8 +53,9 @@ struct HttpReply {
 inline constexpr std::size_t kHttpFileChunkBytes = 64 * 1024;
 
 // Runs on the io thread, so it must not block. `client_address` is the client's IP address (for
-// per-address rate limits). The listener sets the response's version, keep-alive and
-// Content-Length from the request and body; the handler sets status, headers and body.
+// per-address rate limits). The listener sets the response's version and Content-Length from
+// the request and body, and closes the connection after it (one plain request per connection:
+// http_session.cpp says why); the handler sets status, headers and body.
 // A request whose body is over the listener's limit (16 KiB) never reaches the handler: the
 // listener answers 413 itself.
 using HttpRequestHandler =

@@ -1,7 +1,7 @@
 // The HTTP stage of a connection, in the shape of Beast's advanced server example: a session on
-// the io thread reads requests until one asks to upgrade, and an upgraded connection becomes a
-// WebSocketConnection. With TLS, the session's first step is the TLS handshake, on the same stream
-// that later carries the WebSocket connection.
+// the io thread reads one request; an upgrade becomes a WebSocketConnection, anything else is
+// answered and the connection closed. With TLS, the session's first step is the TLS handshake, on
+// the same stream that later carries the WebSocket connection.
 
 #include "websocket/http_session.hpp"
 
@@ -69,8 +69,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
         deadline_timer_(stream_.get_executor()),
         address_(std::move(address)),
         shared_(std::move(shared)),
-        // One deadline for the whole HTTP stage, not one per request: a client that keeps
-        // sending plain requests must not hold its pending-handshake slot for ever.
+        // One deadline for the whole HTTP stage (TLS handshake, request header and body): a
+        // client that drips them must not hold its pending-handshake slot for ever.
         deadline_(std::chrono::steady_clock::now() +
                   std::chrono::milliseconds(shared_->config.common.handshake_timeout_ms)) {
     stream_.set_burst_trim(&shared_->burst_trim);
@@ -144,7 +144,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   }
   void expire_never() { deadline_timer_.expires_at(std::chrono::steady_clock::time_point::max()); }
 
-  // Every request's header is read first (its body not yet), so that an upload can be refused,
+  // The request's header is read first (its body not yet), so that an upload can be refused,
   // or given a file to go to, before a byte of its body is read.
   void do_read() {
     header_parser_.emplace();
@@ -165,7 +165,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       if (auto verdict = shared_->upload_gate(header, address_)) {
         request_ = HttpRequest(header);
         if (auto* refusal = std::get_if<HttpResponse>(&*verdict)) {
-          return respond(std::move(*refusal), /*close_after=*/true);
+          return respond(std::move(*refusal));
         }
         return start_upload(std::move(std::get<HttpUpload>(*verdict)));
       }
@@ -191,14 +191,18 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     if (ec) return on_read_error(ec);
     request_ = parser_->release();
     if (shared_->accept_upgrades && websocket::is_upgrade(request_)) return upgrade();
+    // One plain request per connection: the answer ends it (Connection: close). A connection holds
+    // its address's pending-handshake slot for its whole HTTP stage, and a browser keeps several
+    // connections alive for a page's files: kept open, a page or two from one address (players
+    // behind one NAT) filled max_connections_per_address with idle connections until their
+    // deadline, and the pages' own upgrades were refused meanwhile.
     HttpReply reply = shared_->http_handler(request_, address_);
-    if (reply.file) return respond_with_file(std::move(reply), !request_.keep_alive());
-    respond(std::move(reply.response), !request_.keep_alive());
+    if (reply.file) return respond_with_file(std::move(reply));
+    respond(std::move(reply.response));
   }
 
   void on_read_error(beast::error_code ec) {
-    // Whatever came was not a request we read: the one before it (a HEAD, say) must not shape
-    // the answer.
+    // Whatever came was not a request we read: the answer takes nothing from it.
     request_ = {};
     if (ec == http::error::header_limit) {
       return reject(http::status::request_header_fields_too_large,
@@ -285,8 +289,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     HttpResponse response = upload_->finish(request_.base());
     discard_upload();  // whatever finish() left under the partial name
     // The body took its own time: the answer gets a fresh deadline, then the connection ends.
-    respond(std::move(response), /*close_after=*/true,
-            std::chrono::steady_clock::now() + kFileChunkTimeout);
+    respond(std::move(response), std::chrono::steady_clock::now() + kFileChunkTimeout);
   }
 
   void abandon_upload(bool over_limit) {
@@ -306,10 +309,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   // the page cache: microseconds) only once the one before has been written, so memory stays one
   // chunk and the io thread never waits on a long read. A client that stops reading is dropped
   // after kFileChunkTimeout without progress, however long the whole download takes.
-  void respond_with_file(HttpReply reply, bool close_after) {
+  void respond_with_file(HttpReply reply) {
     HttpResponse& response = reply.response;
     response.version(request_.version());
-    response.keep_alive(!close_after);
+    response.keep_alive(false);
     if (response.find(http::field::server) == response.end()) {
       response.set(http::field::server, kServerName);
     }
@@ -322,19 +325,14 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     head_.emplace(*response_);
     expire_at(std::chrono::steady_clock::now() + kFileChunkTimeout);
     http::async_write_header(
-        stream_, *head_,
-        [self = shared_from_this(), close_after](beast::error_code ec, std::size_t /*bytes*/) {
+        stream_, *head_, [self = shared_from_this()](beast::error_code ec, std::size_t /*bytes*/) {
           if (ec) return self->close();
-          self->write_file_chunk(close_after);
+          self->write_file_chunk();
         });
   }
 
-  void write_file_chunk(bool close_after) {
-    if (file_->length == 0) {
-      file_.reset();
-      head_.reset();
-      return on_write(close_after, {}, 0);
-    }
+  void write_file_chunk() {
+    if (file_->length == 0) return close();
     const std::size_t want =
         static_cast<std::size_t>(std::min<std::uint64_t>(kHttpFileChunkBytes, file_->length));
     chunk_.resize(want);
@@ -346,18 +344,18 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     file_->offset += static_cast<std::uint64_t>(got);
     file_->length -= static_cast<std::uint64_t>(got);
     expire_at(std::chrono::steady_clock::now() + kFileChunkTimeout);
-    asio::async_write(
-        stream_, asio::buffer(chunk_.data(), static_cast<std::size_t>(got)),
-        [self = shared_from_this(), close_after](beast::error_code ec, std::size_t /*bytes*/) {
-          if (ec) return self->close();
-          self->write_file_chunk(close_after);
-        });
+    asio::async_write(stream_, asio::buffer(chunk_.data(), static_cast<std::size_t>(got)),
+                      [self = shared_from_this()](beast::error_code ec, std::size_t /*bytes*/) {
+                        if (ec) return self->close();
+                        self->write_file_chunk();
+                      });
   }
 
-  void respond(HttpResponse response, bool close_after,
+  // Writes the answer, then ends the connection (close()).
+  void respond(HttpResponse response,
                std::optional<std::chrono::steady_clock::time_point> until = std::nullopt) {
     response.version(request_.version());
-    response.keep_alive(!close_after);
+    response.keep_alive(false);
     if (response.find(http::field::server) == response.end()) {
       response.set(http::field::server, kServerName);
     }
@@ -366,15 +364,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     if (request_.method() == http::verb::head) response.body().clear();
     response_ = std::move(response);
     expire_at(until.value_or(deadline_));  // a client that does not read cannot hold us either
-    http::async_write(
-        stream_, *response_,
-        beast::bind_front_handler(&HttpSession::on_write, shared_from_this(), close_after));
-  }
-
-  void on_write(bool close_after, beast::error_code ec, std::size_t /*bytes*/) {
-    if (ec || close_after) return close();
-    response_.reset();
-    do_read();
+    http::async_write(stream_, *response_,
+                      [self = shared_from_this()](beast::error_code /*ec*/, std::size_t /*bytes*/) {
+                        self->close();
+                      });
   }
 
   // Answers `status` and closes: the request cannot be read on (its rest is not read at all).
@@ -382,7 +375,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     HttpResponse response{status, request_.version()};
     response.set(http::field::content_type, "text/plain");
     response.body() = body;
-    respond(std::move(response), /*close_after=*/true);
+    respond(std::move(response));
   }
 
   void refuse(http::status status, std::string_view body) {
