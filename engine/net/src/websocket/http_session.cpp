@@ -202,8 +202,6 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   }
 
   void on_read_error(beast::error_code ec) {
-    // Whatever came was not a request we read: the answer takes nothing from it.
-    request_ = {};
     if (ec == http::error::header_limit) {
       return reject(http::status::request_header_fields_too_large,
                     "The request header is too large.\n");
