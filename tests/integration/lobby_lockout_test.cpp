@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,17 +29,26 @@ bool ok(const std::string& reply) {
   return reply.find(R"("ok": true)") != std::string::npos;
 }
 
-TEST(LobbyLockout, one_address_holding_all_it_may_leaves_room_for_a_visitor_from_another) {
-  const TempDirectory web_root("tickwire-lockout");
-  std::ofstream(web_root / "index.html") << "<!doctype html><title>Lobby</title>";
-  net::LobbyConfig config;
-  config.websocket.transport_security = net::WebSocketSecurity::insecure_plaintext;
-  config.websocket.port = 0;
-  config.websocket.common.shutdown_timeout_ms = 300;
-  config.web_root = web_root.string();
-  net::LobbyServer lobby(config, net::JoinTicketIssuer::generate());
-  ASSERT_TRUE(lobby.start().ok());
-  const std::uint16_t port = lobby.port();
+// A plaintext lobby on any free port, serving a one-line page from a folder of its own.
+class LobbyLockout : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::ofstream(web_root_ / "index.html") << "<!doctype html><title>Lobby</title>";
+    config_.websocket.transport_security = net::WebSocketSecurity::insecure_plaintext;
+    config_.websocket.port = 0;
+    config_.websocket.common.shutdown_timeout_ms = 300;
+    config_.web_root = web_root_.string();
+    lobby_.emplace(config_, net::JoinTicketIssuer::generate());
+    ASSERT_TRUE(lobby_->start().ok());
+  }
+
+  const TempDirectory web_root_{"tickwire-lockout"};
+  net::LobbyConfig config_;
+  std::optional<net::LobbyServer> lobby_;
+};
+
+TEST_F(LobbyLockout, one_address_holding_all_it_may_leaves_room_for_a_visitor_from_another) {
+  const std::uint16_t port = lobby_->port();
   HonestChatters honest(port);  // from 127.0.0.1 too, before the attack
   ASSERT_TRUE(honest.ready());
 
@@ -70,21 +80,21 @@ TEST(LobbyLockout, one_address_holding_all_it_may_leaves_room_for_a_visitor_from
     honest.poll();
   }
   // The rooms and nicknames of one address stop at its share, with an error that says so.
-  EXPECT_EQ(rooms, config.max_rooms_per_address - 1);  // the honest players have one
-  EXPECT_EQ(nicknames, config.max_nicknames_per_address);
+  EXPECT_EQ(rooms, config_.max_rooms_per_address - 1);  // the honest players have one
+  EXPECT_EQ(nicknames, config_.max_nicknames_per_address);
   EXPECT_NE(room_refusal.find(R"("code": "address_limit")"), std::string::npos) << room_refusal;
   EXPECT_NE(nickname_refusal.find(R"("code": "address_limit")"), std::string::npos)
       << nickname_refusal;
   // Every connection the address may have (once the players above are gone): the one after is
   // refused...
   const auto deadline = std::chrono::steady_clock::now() + 5s;
-  while (lobby.counters().connections > 2 && std::chrono::steady_clock::now() < deadline) {
+  while (lobby_->counters().connections > 2 && std::chrono::steady_clock::now() < deadline) {
     honest.poll();
     std::this_thread::sleep_for(1ms);
   }
-  ASSERT_EQ(lobby.counters().connections, 2u);
+  ASSERT_EQ(lobby_->counters().connections, 2u);
   std::vector<std::unique_ptr<RawJsonPlayer>> held;
-  for (std::size_t i = 2; i < config.websocket.max_connections_per_address; ++i) {
+  for (std::size_t i = 2; i < config_.websocket.max_connections_per_address; ++i) {
     held.push_back(std::make_unique<RawJsonPlayer>(port, "127.0.0.1"));
     EXPECT_EQ(held.back()->status(), "HTTP/1.1 101");
   }
@@ -92,16 +102,17 @@ TEST(LobbyLockout, one_address_holding_all_it_may_leaves_room_for_a_visitor_from
   EXPECT_EQ(one_more.status(), "HTTP/1.1 503");
   // ... and every pending handshake: sockets that send nothing.
   std::vector<std::unique_ptr<RawTcpClient>> idle;
-  for (std::size_t i = 0; i < config.websocket.max_connections_per_address + 4; ++i)
+  for (std::size_t i = 0; i < config_.websocket.max_connections_per_address + 4; ++i)
     idle.push_back(std::make_unique<RawTcpClient>(port, 0, "127.0.0.1"));
 
   // ... and its connection rate: a burst of new connections beyond it is cut off at once.
-  for (std::size_t i = 0; i < config.websocket.connection_burst_per_address + 16; ++i)
+  for (std::size_t i = 0; i < config_.websocket.connection_burst_per_address + 16; ++i)
     RawTcpClient churn(port, 0, "127.0.0.1");
   const auto counted = std::chrono::steady_clock::now() + 5s;
-  while (lobby.counters().transport_rate_limited == 0 && std::chrono::steady_clock::now() < counted)
+  while (lobby_->counters().transport_rate_limited == 0 &&
+         std::chrono::steady_clock::now() < counted)
     std::this_thread::sleep_for(10ms);
-  EXPECT_GE(lobby.counters().transport_rate_limited, 1u);
+  EXPECT_GE(lobby_->counters().transport_rate_limited, 1u);
 
   // A visitor from 127.0.0.2 loads the page, connects, says Hello, opens a room and chats.
   RawTcpClient page(port, 0, "127.0.0.2");
@@ -128,7 +139,7 @@ TEST(LobbyLockout, one_address_holding_all_it_may_leaves_room_for_a_visitor_from
   }));
   EXPECT_FALSE(visitor.closed());
 
-  const net::LobbyCounters counters = lobby.counters();
+  const net::LobbyCounters counters = lobby_->counters();
   EXPECT_EQ(counters.refused_address_limit, refusals);
   EXPECT_EQ(honest.check_nothing_lost(), "");
 }
@@ -138,19 +149,9 @@ TEST(LobbyLockout, one_address_holding_all_it_may_leaves_room_for_a_visitor_from
 // until its HTTP stage ends, so the lobby answers each plain request and closes: pages loaded by
 // players behind one address (a NAT) leave their upgrades room, with the header deadline far off
 // (the default 5 s: kept open, the page's connections held every slot until then).
-TEST(LobbyLockout, plain_requests_close_so_a_pages_files_leave_room_for_its_upgrade) {
-  const TempDirectory web_root("tickwire-keepalive");
-  std::ofstream(web_root / "index.html") << "<!doctype html><title>Lobby</title>";
-  net::LobbyConfig config;
-  config.websocket.transport_security = net::WebSocketSecurity::insecure_plaintext;
-  config.websocket.port = 0;
-  config.websocket.common.shutdown_timeout_ms = 300;
-  config.web_root = web_root.string();
-  net::LobbyServer lobby(config, net::JoinTicketIssuer::generate());
-  ASSERT_TRUE(lobby.start().ok());
-
-  for (std::size_t i = 0; i < config.websocket.max_connections_per_address; ++i) {
-    RawTcpClient file(lobby.port(), 0, "127.0.0.1");
+TEST_F(LobbyLockout, plain_requests_close_so_a_pages_files_leave_room_for_its_upgrade) {
+  for (std::size_t i = 0; i < config_.websocket.max_connections_per_address; ++i) {
+    RawTcpClient file(lobby_->port(), 0, "127.0.0.1");
     ASSERT_TRUE(file.send_bytes("GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n"));
     // The answer, then the end of the connection, which the browser closes in turn (it would
     // have kept it for its next request).
@@ -160,7 +161,7 @@ TEST(LobbyLockout, plain_requests_close_so_a_pages_files_leave_room_for_its_upgr
     EXPECT_TRUE(file.closed()) << "connection " << i << " was kept open";
   }
   // The page upgrades from the same address, long before any connection's header deadline.
-  RawJsonPlayer player(lobby.port(), "127.0.0.1");
+  RawJsonPlayer player(lobby_->port(), "127.0.0.1");
   ASSERT_EQ(player.status(), "HTTP/1.1 101");
   EXPECT_TRUE(ok(player.call(1, "Hello", R"({"nickname": "after_the_page"})")));
 }
