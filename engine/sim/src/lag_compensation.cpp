@@ -41,10 +41,15 @@ double HitHistory::rewind_tick(double view_tick, std::uint64_t now_tick) const {
   return std::clamp(view_tick, now - max_rewind_ticks_, now);
 }
 
-std::vector<HitCircle> HitHistory::volumes_at(double tick) const {
-  if (frames_.empty()) return {};
-  if (tick <= static_cast<double>(frames_.front().tick)) return frames_.front().volumes;
-  if (tick >= static_cast<double>(frames_.back().tick)) return frames_.back().volumes;
+template <typename Visit>
+void HitHistory::for_each_volume_at(double tick, Visit&& visit) const {
+  if (frames_.empty()) return;
+  const auto visit_all = [&](const Frame& frame) {
+    for (const HitCircle& c : frame.volumes)
+      visit(c);
+  };
+  if (tick <= static_cast<double>(frames_.front().tick)) return visit_all(frames_.front());
+  if (tick >= static_cast<double>(frames_.back().tick)) return visit_all(frames_.back());
   const auto after =
       std::upper_bound(frames_.begin(), frames_.end(), tick,
                        [](double t, const Frame& f) { return t < static_cast<double>(f.tick); });
@@ -52,20 +57,20 @@ std::vector<HitCircle> HitHistory::volumes_at(double tick) const {
   const Frame& from = *(after - 1);
   const double t =
       (tick - static_cast<double>(from.tick)) / static_cast<double>(to.tick - from.tick);
-  std::vector<HitCircle> out;
+  // Both frames are sorted by id: one walk pairs them. Every shot asks, so nothing is copied.
+  auto b = to.volumes.begin();
   for (const HitCircle& a : from.volumes) {
+    while (b != to.volumes.end() && b->id < a.id)
+      ++b;
     // Only entities present at both ends are interpolated; one that appears or vanishes in
     // between counts from the frame it is in.
-    const auto b = std::lower_bound(to.volumes.begin(), to.volumes.end(), a.id,
-                                    [](const HitCircle& c, EntityId id) { return c.id < id; });
     if (b == to.volumes.end() || b->id != a.id) {
-      if (t < 0.5) out.push_back(a);
+      if (t < 0.5) visit(a);
       continue;
     }
-    out.push_back({a.id, a.x + (b->x - a.x) * t, a.y + (b->y - a.y) * t,
-                   a.radius + (b->radius - a.radius) * t});
+    visit(HitCircle{a.id, a.x + (b->x - a.x) * t, a.y + (b->y - a.y) * t,
+                    a.radius + (b->radius - a.radius) * t});
   }
-  return out;
 }
 
 std::optional<RayHit> HitHistory::raycast(double view_tick, std::uint64_t now_tick, double x,
@@ -77,19 +82,19 @@ std::optional<RayHit> HitHistory::raycast(double view_tick, std::uint64_t now_ti
   dy /= length;
   const double tick = rewind_tick(view_tick, now_tick);
   std::optional<RayHit> best;
-  for (const HitCircle& c : volumes_at(tick)) {
-    if (c.id == shooter) continue;
+  for_each_volume_at(tick, [&](const HitCircle& c) {
+    if (c.id == shooter) return;
     // Solve |o + s d - c| = r for the smallest s >= 0.
     const double ox = x - c.x, oy = y - c.y;
     const double b = ox * dx + oy * dy;
     const double q = ox * ox + oy * oy - c.radius * c.radius;
     const double disc = b * b - q;
-    if (disc < 0) continue;
+    if (disc < 0) return;
     double s = -b - std::sqrt(disc);
     if (s < 0) s = q <= 0 ? 0 : -b + std::sqrt(disc);  // starting inside the circle
-    if (s < 0 || s > range) continue;
+    if (s < 0 || s > range) return;
     if (!best || s < best->distance) best = RayHit{c.id, s, tick};
-  }
+  });
   return best;
 }
 

@@ -5,7 +5,6 @@
 #include <cassert>
 #include <cmath>
 #include <iterator>
-#include <map>
 
 #include "input_codec.hpp"
 #include "sim_messages.hpp"
@@ -32,7 +31,13 @@ struct ServerReplicator::Client {
   std::vector<detail::EncodedSnapshot::Deferred> accumulated;
   // The last snapshot encoded, kept for its buffers (its view moves into the history).
   detail::EncodedSnapshot encoded;
-  std::map<WireTick, std::vector<std::byte>> inputs;
+  // Inputs not yet taken, in tick order. A sorted vector: there are a few at a time, they
+  // arrive mostly in order and leave from the front, and a map allocated a node for each.
+  struct PendingInput {
+    WireTick tick = 0;
+    std::vector<std::byte> payload;
+  };
+  std::vector<PendingInput> inputs;
   detail::DecodedUpdate decoded;  // the last update read, kept for its buffers
   // The entities `interest` picked for the last snapshot, kept for their buffers.
   std::vector<std::uint32_t> interest_indices;
@@ -61,10 +66,8 @@ Result<std::unique_ptr<ServerReplicator>> ServerReplicator::create(EntitySchema 
 }
 
 ServerReplicator::Client* ServerReplicator::find(ClientId client) const {
-  for (const auto& entry : clients_) {
-    if (entry->id == client) return entry.get();
-  }
-  return nullptr;
+  const auto it = by_id_.find(client);
+  return it == by_id_.end() ? nullptr : it->second;
 }
 
 void ServerReplicator::add_client(ClientId client, ClientRole role) {
@@ -79,10 +82,12 @@ void ServerReplicator::add_client(ClientId client, ClientRole role) {
   entry->phase = static_cast<std::uint32_t>(
       std::distance(used.begin(), std::min_element(used.begin(), used.end())));
   entry->history.resize(config_.history);
+  by_id_.emplace(client, entry.get());
   clients_.push_back(std::move(entry));
 }
 
 void ServerReplicator::remove_client(ClientId client) {
+  by_id_.erase(client);
   std::erase_if(clients_, [client](const auto& entry) { return entry->id == client; });
 }
 
@@ -250,25 +255,37 @@ void ServerReplicator::on_message(ClientId id, std::span<const std::byte> messag
   }
 
   const std::uint64_t newest_allowed = std::uint64_t{client->newest_sent} + config_.max_input_lead;
+  auto& pending = client->inputs;
   for (std::size_t i = 0; i < client->decoded.inputs.size(); ++i) {
     const std::uint64_t tick = std::uint64_t{client->decoded.first_tick} + i;
     if (tick <= client->last_applied_input) continue;  // a repeat of one already applied
-    if (tick > newest_allowed || client->inputs.size() >= 2 * std::size_t{config_.max_input_lead}) {
+    if (tick > newest_allowed || pending.size() >= 2 * std::size_t{config_.max_input_lead}) {
       ++counters_.inputs_rejected;
       continue;
     }
-    client->inputs.try_emplace(static_cast<WireTick>(tick), client->decoded.inputs[i]);
+    // Redundant copies of inputs already held are most of what arrives: the first copy stays.
+    const auto at = std::lower_bound(
+        pending.begin(), pending.end(), tick,
+        [](const Client::PendingInput& input, std::uint64_t t) { return input.tick < t; });
+    if (at != pending.end() && at->tick == tick) continue;
+    const auto& payload = client->decoded.inputs[i];
+    pending.insert(at, {static_cast<WireTick>(tick), payload});
   }
 }
 
 std::optional<std::vector<std::byte>> ServerReplicator::take_input(ClientId id, WireTick tick) {
   Client* client = find(id);
   if (client == nullptr) return std::nullopt;
-  client->inputs.erase(client->inputs.begin(), client->inputs.lower_bound(tick));
-  const auto it = client->inputs.find(tick);
-  if (it == client->inputs.end()) return std::nullopt;
-  std::vector<std::byte> payload = std::move(it->second);
-  client->inputs.erase(it);
+  auto& pending = client->inputs;
+  // Inputs for earlier ticks come too late to be applied; with them the one for `tick` leaves.
+  const auto past =
+      std::find_if(pending.begin(), pending.end(),
+                   [tick](const Client::PendingInput& input) { return input.tick > tick; });
+  const bool found = past != pending.begin() && (past - 1)->tick == tick;
+  std::optional<std::vector<std::byte>> payload;
+  if (found) payload = std::move((past - 1)->payload);
+  pending.erase(pending.begin(), past);
+  if (!found) return std::nullopt;
   client->last_applied_input = tick;
   return payload;
 }

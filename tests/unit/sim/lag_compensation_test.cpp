@@ -57,6 +57,22 @@ TEST(LagCompensation, the_shooter_never_hits_itself_and_range_counts) {
   EXPECT_EQ(hit->id, 1u);  // the other one; 7 is the shooter here
 }
 
+TEST(LagCompensation, an_entity_in_only_one_of_two_ticks_counts_from_the_tick_it_is_in) {
+  HitHistory history = HitHistory::create({.tick_rate_hz = 60, .max_rewind_seconds = 1}).value();
+  // Entity 5 stands on the line of fire at tick 10 and is gone at tick 11; 3 and 9 stay, off
+  // the line, on either side of it in id order; 4 is new at tick 11, also on the line.
+  history.record(10, {{3, 10, 8, 0.5}, {5, 20, 0, 0.5}, {9, 30, -8, 0.5}});
+  history.record(11, {{3, 10, 8, 0.5}, {4, 25, 0, 0.5}, {9, 30, -8, 0.5}});
+  const auto early = history.raycast(10.25, 11, 0, 0, 1, 0, 100, 1);
+  ASSERT_TRUE(early);
+  EXPECT_EQ(early->id, 5u) << "nearer tick 10, where 5 still is";
+  EXPECT_FALSE(history.raycast(10.75, 11, 0, 0, 1, 0, 100, 1))
+      << "nearer tick 11 5 is gone, and 4 is not there until tick 11";
+  const auto late = history.raycast(11, 11, 0, 0, 1, 0, 100, 1);
+  ASSERT_TRUE(late);
+  EXPECT_EQ(late->id, 4u);
+}
+
 // Not an assert: create() refuses in Release builds too, with the field, its value and the rule.
 TEST(HitHistoryConfig, an_invalid_config_is_refused_naming_the_field_and_value) {
   EXPECT_TRUE(HitHistoryConfig{}.validate().ok());

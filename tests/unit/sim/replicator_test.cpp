@@ -132,6 +132,32 @@ TEST(Replicator, inputs_survive_20_percent_loss_through_redundancy_and_are_ackno
   EXPECT_GT(client->last_applied_input(), 490u);
 }
 
+TEST(Replicator, inputs_from_updates_that_arrive_out_of_order_are_each_taken_at_their_tick) {
+  const EntitySchema schema = test::make_test_schema();
+  ReplicatorConfig config;
+  config.input_redundancy = 2;  // an update carries its tick's input and the one before
+  const auto server = tickwire::test::created(ServerReplicator::create(schema, config));
+  const auto client = tickwire::test::created(ClientReplicator::create(schema, config));
+  server->add_client(1);
+  server->add_client(2);  // another client: its inputs stay its own
+  (void)server->snapshot_for(1, 1, WorldState{});
+  // Updates for ticks 1..6, two each; the network delivers them newest first.
+  std::vector<std::vector<std::byte>> updates;
+  for (WireTick tick = 1; tick <= 6; ++tick) {
+    client->add_input(tick, input_bytes(tick));
+    if (tick % 2 == 0) updates.push_back(client->update_message());
+  }
+  for (auto it = updates.rbegin(); it != updates.rend(); ++it)
+    server->on_message(1, *it);
+  EXPECT_FALSE(server->take_input(2, 1));
+  for (WireTick tick = 1; tick <= 6; ++tick) {
+    const auto input = server->take_input(1, tick);
+    ASSERT_TRUE(input) << "tick " << tick;
+    EXPECT_EQ(*input, input_bytes(tick)) << "tick " << tick;
+  }
+  EXPECT_FALSE(server->take_input(1, 7));
+}
+
 TEST(Replicator, inputs_too_far_ahead_or_too_large_are_rejected_and_counted) {
   const EntitySchema schema = test::make_test_schema();
   ReplicatorConfig config;

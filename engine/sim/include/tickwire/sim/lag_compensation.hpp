@@ -65,7 +65,9 @@ class HitHistory {
   };
   // Through create() only, which has checked it.
   explicit HitHistory(const HitHistoryConfig& config);
-  std::vector<HitCircle> volumes_at(double tick) const;
+  // Calls visit(const HitCircle&) for every volume as it was at `tick`.
+  template <typename Visit>
+  void for_each_volume_at(double tick, Visit&& visit) const;
 
   double max_rewind_ticks_;
   std::deque<Frame> frames_;

@@ -16,6 +16,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "tickwire/sim/entity_schema.hpp"
@@ -148,7 +149,10 @@ class ServerReplicator {
   ServerReplicator(EntitySchema schema, ReplicatorConfig config);
   EntitySchema schema_;
   ReplicatorConfig config_;
-  std::vector<std::unique_ptr<Client>> clients_;
+  std::vector<std::unique_ptr<Client>> clients_;  // in the order they were added
+  // The same clients by id: every message and every tick's input looks its client up, and a
+  // walk of the list made that quadratic in the players.
+  std::unordered_map<ClientId, Client*> by_id_;
   std::unique_ptr<Workers> workers_;  // with encode_threads > 1
   ReplicatorCounters counters_;
   Client* find(ClientId client) const;
