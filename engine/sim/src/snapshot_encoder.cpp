@@ -54,6 +54,7 @@ struct Scratch {
   std::vector<CodedField> coded;
   std::vector<std::uint32_t> chosen;       // positions in `candidates`
   std::vector<std::uint32_t> by_id;        // the same, sorted by id while the budget is checked
+  std::vector<std::uint32_t> chosen_at;    // per target index: its place in `candidates` + 1, or 0
   std::vector<DeltaWidths> header_deltas;  // per type * kMaxFields + field
   DeltaHeader header;
   // The header's choices per type * kMaxFields + field, flat: whether the field has a changed
@@ -112,7 +113,8 @@ void diff_ids(const EntitySchema& schema, const WorldState& baseline, double ela
       schema.predict(base.type, base.fields, elapsed_seconds,
                      std::span(expected, base.fields.size()));
     } else {
-      std::copy(base.fields.begin(), base.fields.end(), expected);
+      for (std::size_t f = 0; f < base.fields.size(); ++f)  // std::copy would call memmove
+        expected[f] = base.fields[f];
     }
     return base;
   };
@@ -155,10 +157,11 @@ void diff_ids(const EntitySchema& schema, const WorldState& baseline, double ela
   }
 }
 
-bool ranks_before(const Candidate& x, const Candidate& y) {
-  // Higher priority first; ties in id order (candidates are indexed in id order).
+// Higher priority first; ties in id order (candidates are indexed in id order). A lambda, not a
+// function: the sorts then inline the comparison instead of calling through a pointer.
+constexpr auto ranks_before = [](const Candidate& x, const Candidate& y) {
   return x.priority != y.priority ? x.priority > y.priority : x.index < y.index;
-}
+};
 
 // Step 2, the priority ranking: asks `priority` about each candidate, in id order, and orders
 // the first `wanted` of them by it (the rest stay unordered until sort_rest_by_priority()).
@@ -174,6 +177,25 @@ void rank_candidates(const EntitySelection& target, const EntityPriority& priori
     std::sort(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(wanted), ranks_before);
   } else {
     std::sort(all.begin(), all.end(), ranks_before);
+  }
+}
+
+// Empties what measure_deltas() counts for the delta header, before the sample is measured.
+void reset_header_counts(const EntitySchema& schema, Scratch& s) {
+  const std::size_t types = schema.type_count();
+  DeltaHeader& header = s.header;
+  header.present.assign(types, false);
+  header.orders.resize(types);
+  header.always_changed.resize(types);
+  s.header_deltas.resize(types * EntitySchema::kMaxFields);
+  s.has_changed_bit.assign(types * EntitySchema::kMaxFields, 0);
+  s.order.assign(types * EntitySchema::kMaxFields, 0);
+  for (std::size_t t = 0; t < types; ++t) {
+    const std::size_t fields = schema.field_count(static_cast<TypeId>(t));
+    header.orders[t].assign(fields, 0);
+    header.always_changed[t].assign(fields, true);
+    for (std::size_t f = 0; f < fields; ++f)
+      s.header_deltas[t * EntitySchema::kMaxFields + f].reset();
   }
 }
 
@@ -203,12 +225,19 @@ std::size_t measure_deltas(const EntitySchema& schema, const WorldState& baselin
   std::uint32_t references[EntitySchema::kMaxFields];
   const std::size_t fields = entity.fields.size();
   const std::uint32_t* expected = s.expected.data() + baseline.field_offset(c.base);
-  std::copy(expected, expected + fields, references);
+  for (std::size_t f = 0; f < fields; ++f)  // std::copy would call memmove
+    references[f] = expected[f];
   schema.predict_with_new_rates(entity.type, base.fields, entity.fields, elapsed_seconds,
                                 std::span(references, fields));
   s.coded.resize(c.deltas + fields);
   CodedField* coded = s.coded.data() + c.deltas;
   const FieldCoding* coding = coding_of(s, entity.type);
+  // What the delta header is chosen from (choose_delta_header()), counted on the way: the
+  // sample is exactly what it is chosen from.
+  s.header.present[entity.type] = true;
+  const std::size_t first = std::size_t{entity.type} * EntitySchema::kMaxFields;
+  DeltaWidths* widths = s.header_deltas.data() + first;
+  std::uint8_t* has_changed_bit = s.has_changed_bit.data() + first;
   std::size_t bits = fields;  // the changed bits
   for (std::size_t f = 0; f < fields; ++f) {
     const std::uint32_t reference = references[f];
@@ -217,7 +246,11 @@ std::size_t measure_deltas(const EntitySchema& schema, const WorldState& baselin
     const std::uint32_t z =
         field.wide ? zigzag(field_delta(reference, value, field.steps, field.angle)) : 0;
     coded[f] = {reference, z};
-    if (value == reference) continue;
+    if (value == reference) {
+      has_changed_bit[f] = 1;  // some entity of the type keeps this field
+      continue;
+    }
+    if (field.wide) widths[f].add(z);
     bits += field.wide ? exp_golomb_bits(z, 0) : field.bits;
   }
   return bits;
@@ -231,6 +264,7 @@ std::size_t measure_sample(const EntitySchema& schema, const WorldState& baselin
                            double elapsed_seconds, const EntitySelection& target,
                            std::size_t max_bits, const EntityPriority& priority, Scratch& s) {
   s.coded.clear();
+  reset_header_counts(schema, s);
   std::size_t sampled = 0;
   std::size_t rough = 0;
   // Candidates ordered by priority so far (rank_candidates sorted a first batch).
@@ -256,42 +290,11 @@ std::size_t measure_sample(const EntitySchema& schema, const WorldState& baselin
   return sampled;
 }
 
-// Step 4, the delta header that makes the sample's deltas shortest (into Scratch::header).
-void choose_delta_header(const EntitySchema& schema, const EntitySelection& target,
-                         std::size_t sampled, Scratch& s) {
+// Step 4, the delta header that makes the sample's deltas shortest (into Scratch::header), from
+// what measure_deltas() counted of them.
+void choose_delta_header(const EntitySchema& schema, Scratch& s) {
   const std::size_t types = schema.type_count();
   DeltaHeader& header = s.header;
-  header.present.assign(types, false);
-  header.orders.resize(types);
-  header.always_changed.resize(types);
-  s.header_deltas.resize(types * EntitySchema::kMaxFields);
-  s.has_changed_bit.assign(types * EntitySchema::kMaxFields, 0);
-  s.order.assign(types * EntitySchema::kMaxFields, 0);
-  for (std::size_t t = 0; t < types; ++t) {
-    const std::size_t fields = schema.field_count(static_cast<TypeId>(t));
-    header.orders[t].assign(fields, 0);
-    header.always_changed[t].assign(fields, true);
-    for (std::size_t f = 0; f < fields; ++f)
-      s.header_deltas[t * EntitySchema::kMaxFields + f].reset();
-  }
-  for (std::size_t i = 0; i < sampled; ++i) {
-    const Candidate& c = s.candidates[i];
-    if (c.base == kNoBase) continue;
-    const WorldState::Entity entity = target.at(c.index);
-    header.present[entity.type] = true;
-    const FieldCoding* coding = coding_of(s, entity.type);
-    DeltaWidths* deltas = s.header_deltas.data() + entity.type * EntitySchema::kMaxFields;
-    std::uint8_t* has_changed_bit =
-        s.has_changed_bit.data() + entity.type * EntitySchema::kMaxFields;
-    for (std::size_t f = 0; f < entity.fields.size(); ++f) {
-      const CodedField& field = s.coded[c.deltas + f];
-      if (entity.fields[f] == field.reference) {
-        has_changed_bit[f] = 1;
-        continue;
-      }
-      if (coding[f].wide) deltas[f].add(field.zigzag);
-    }
-  }
   for (std::size_t t = 0; t < types; ++t) {
     for (std::size_t f = 0; f < header.orders[t].size(); ++f) {
       const DeltaWidths& deltas = s.header_deltas[t * EntitySchema::kMaxFields + f];
@@ -372,12 +375,16 @@ void fit_budget(const EntitySchema& schema, const EntitySelection& target, std::
     defer(s.candidates[i]);
 
   // Give back the least important (the last chosen) until the real layout fits. The chosen are
-  // put in id order once; each give-back removes one from that order and re-adds the gaps.
+  // put in id order once (marked by target index, which is id order, then collected: cheaper
+  // than sorting them); each give-back removes one from that order and re-adds the gaps.
   std::vector<std::uint32_t>& by_id = s.by_id;
-  by_id.assign(s.chosen.begin(), s.chosen.end());
-  std::sort(by_id.begin(), by_id.end(), [&](std::uint32_t x, std::uint32_t y) {
-    return s.candidates[x].index < s.candidates[y].index;
-  });
+  s.chosen_at.assign(target.size(), 0);
+  for (const std::uint32_t i : s.chosen)
+    s.chosen_at[s.candidates[i].index] = i + 1;
+  by_id.clear();
+  for (const std::uint32_t at : s.chosen_at) {
+    if (at != 0) by_id.push_back(at - 1);
+  }
   const auto id_of = [&](std::uint32_t chosen) { return target.id_at(s.candidates[chosen].index); };
   std::size_t exact = header_bits + varuint_bits(static_cast<std::uint32_t>(by_id.size()));
   EntityId below = 0;
@@ -489,7 +496,7 @@ void encode_snapshot(const EntitySchema& schema, const WorldState& baseline, dou
   diff_ids(schema, baseline, elapsed_seconds, target, s);
   const std::size_t sampled =
       measure_sample(schema, baseline, elapsed_seconds, target, max_bits, priority, s);
-  choose_delta_header(schema, target, sampled, s);
+  choose_delta_header(schema, s);
 
   BitWriter& out = s.out;
   out.clear();

@@ -54,7 +54,10 @@ bool WorldStateAssembler::append(EntityId id, TypeId type, std::span<const std::
   if (state_.offsets_.empty()) state_.offsets_.push_back(0);
   state_.ids_.push_back(id);
   state_.types_.push_back(type);
-  state_.values_.insert(state_.values_.end(), fields.begin(), fields.end());
+  // A plain loop: inserting a range of a few fields calls memmove, and encoders and decoders
+  // append every entity of every snapshot.
+  for (const std::uint32_t value : fields)
+    state_.values_.push_back(value);
   state_.offsets_.push_back(static_cast<std::uint32_t>(state_.values_.size()));
   return true;
 }
