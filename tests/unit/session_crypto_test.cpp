@@ -310,6 +310,21 @@ TEST(SessionCrypto, the_datagram_tag_depends_on_key_and_every_byte_and_replays_a
   EXPECT_FALSE(recent.seen_or_insert(tag)) << "forgotten after kSize newer tags";
 }
 
+TEST(SessionCrypto, a_tag_of_zero_is_new_until_it_was_seen_even_before_the_recent_tags_fill) {
+  // The slots not yet filled hold 0: a datagram whose tag happens to be 0 is not a replay.
+  RecentTags recent;
+  EXPECT_FALSE(recent.seen(0));
+  EXPECT_FALSE(recent.seen_or_insert(5));
+  EXPECT_FALSE(recent.seen_or_insert(0));
+  EXPECT_TRUE(recent.seen(0));
+  EXPECT_TRUE(recent.seen(5));
+  EXPECT_FALSE(recent.seen(6));
+  for (std::uint32_t i = 1; i <= RecentTags::kSize; ++i)
+    recent.insert(1000 + i);
+  EXPECT_FALSE(recent.seen(0)) << "forgotten after kSize newer tags";
+  EXPECT_FALSE(recent.seen(5));
+}
+
 TEST(TagCoverage, the_tag_covers_every_byte_but_the_ciphertext_of_whole_sealed_packets) {
   using enet_detail::EnetCommand;
   // A header with its tag field, an acknowledgement, a whole reliable packet of 100 bytes, a
