@@ -38,6 +38,7 @@
 #include <tickwire/net/lobby.hpp>
 #include <tickwire/sim/replicator.hpp>
 
+#include "../../tests/support/temp_directory.hpp"
 #include "arena_client.hpp"
 #include "arena_server.hpp"
 #include "common/csv_file.hpp"
@@ -304,9 +305,8 @@ Result measure(const Options& options, int players) {
       std::max<std::uint32_t>(config.max_spectators_per_match, options.spectators);
   std::uint64_t match_id = 0;
   config.on_match_began = [&match_id](std::uint64_t id) { match_id = id; };
-  const std::filesystem::path replays =
-      std::filesystem::temp_directory_path() /
-      ("tickwire-bench-arena-replays-" + std::to_string(::getpid()));
+  // Removed when the run's scope ends, after the server and the recorder that write into it.
+  const tickwire::test::TempDirectory replays("tickwire-bench-arena-replays");
   std::shared_ptr<TimedRecorder> recorder;
   if (options.record) {
     recorder = std::make_shared<TimedRecorder>(
@@ -429,8 +429,6 @@ Result measure(const Options& options, int players) {
 
   spectators.reset();
   server.reset();  // players are disconnected
-  std::error_code ignored;
-  std::filesystem::remove_all(replays, ignored);
   if (bots > 0) {
     kill(bots, SIGTERM);
     int status = 0;

@@ -18,6 +18,7 @@
 #include <random>
 #include <vector>
 
+#include "../../tests/support/temp_directory.hpp"
 #include "arena_replay.hpp"
 #include "cpu_timing.hpp"
 #include "match_recorder.hpp"
@@ -167,9 +168,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
-  const fs::path folder =
-      fs::temp_directory_path() / ("tickwire-replay-bench-" + std::to_string(::getpid()));
-  fs::create_directories(folder);
+  const tickwire::test::TempDirectory directory("tickwire-replay-bench");
+  const fs::path& folder = directory.path();
 
   std::printf(
       "Recording an Arena match: %d ticks at 60 Hz, %d drones. CPU time per tick on this thread:\n"
@@ -221,8 +221,6 @@ int main(int argc, char** argv) {
   std::printf("speed-up: %.0fx\n", after.cpu_ms > 0 ? before.cpu_ms / after.cpu_ms : 0.0);
   ok = ok && after.ticks_simulated <= after.interval_ticks;
 
-  std::error_code ignored;
-  fs::remove_all(folder, ignored);
   std::printf("\nGoal: recording costs at most 5 %% of the server's tick CPU.\n");
   return ok ? 0 : 1;
 }

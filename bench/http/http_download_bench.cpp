@@ -23,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "../../tests/support/temp_directory.hpp"
 #include "tickwire/net/join_ticket.hpp"
 #include "tickwire/net/lobby.hpp"
 
@@ -167,9 +168,9 @@ double timed_download(std::uint16_t port, std::uint64_t size) {
 }
 
 int run(std::size_t megabytes, int rounds) {
-  const fs::path folder =
-      fs::temp_directory_path() / ("tickwire-bench-http-" + std::to_string(::getpid()));
-  fs::create_directories(folder);
+  // Removed when run() returns, after the servers that serve from it.
+  const tickwire::test::TempDirectory directory("tickwire-bench-http");
+  const fs::path& folder = directory.path();
   const fs::path file = folder / kReplayName;
   const std::uint64_t size = static_cast<std::uint64_t>(megabytes) * 1024 * 1024;
   {
@@ -204,13 +205,11 @@ int run(std::size_t megabytes, int rounds) {
     if (from_lobby < 0 || from_raw < 0) {
       std::fprintf(stderr, "round %d: a download was incomplete (lobby %s, raw %s)\n", round,
                    from_lobby < 0 ? "short" : "ok", from_raw < 0 ? "short" : "ok");
-      fs::remove_all(folder);
       return 1;
     }
     rates.lobby.push_back(from_lobby);
     rates.raw.push_back(from_raw);
   }
-  fs::remove_all(folder);
 
   const double lobby_rate = median(rates.lobby);
   const double raw_rate = median(rates.raw);

@@ -21,6 +21,7 @@
 #include <functional>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -28,6 +29,7 @@
 #include "../support/child_process.hpp"
 #include "../support/free_port.hpp"
 #include "../support/redis_server.hpp"
+#include "../support/temp_directory.hpp"
 #include "tickwire/net/lobby_client.hpp"
 
 #if !defined(TICKWIRE_SERVER_BINARY) || !defined(TICKWIRE_BOT_BINARY)
@@ -161,17 +163,15 @@ class LobbyFailoverTest : public testing::Test {
     std::string error;
     redis_ = RedisServer::start(error);
     if (!redis_) GTEST_SKIP() << error;
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "tickwire-failover-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    directory_ = pattern;
+    directory_.emplace("tickwire-failover");
+    const std::string directory = directory_->string();
     // No game server registers (no match is played here), but a lobby needs to know where its
     // matches would go: to game servers holding one of no keys.
-    std::ofstream(directory_ + "/game-servers.keys").flush();
+    std::ofstream(directory + "/game-servers.keys").flush();
     // One after the other: the first writes the ticket key both sign with.
-    node_a_ = TestProcess::lobby(directory_, "lobby-a", redis_->port());
+    node_a_ = TestProcess::lobby(directory, "lobby-a", redis_->port());
     ASSERT_TRUE(node_a_->wait_ready()) << node_a_->output();
-    node_b_ = TestProcess::lobby(directory_, "lobby-b", redis_->port());
+    node_b_ = TestProcess::lobby(directory, "lobby-b", redis_->port());
     ASSERT_TRUE(node_b_->wait_ready()) << node_b_->output();
   }
   void TearDown() override {
@@ -179,8 +179,7 @@ class LobbyFailoverTest : public testing::Test {
     bot_.reset();
     node_a_.reset();
     node_b_.reset();
-    std::error_code ignored;
-    if (!directory_.empty()) std::filesystem::remove_all(directory_, ignored);
+    directory_.reset();  // after the processes that wrote into it
   }
 
   Player& add(const std::string& nickname) {
@@ -220,7 +219,7 @@ class LobbyFailoverTest : public testing::Test {
   }
 
   std::unique_ptr<RedisServer> redis_;
-  std::string directory_;
+  std::optional<TempDirectory> directory_;
   std::unique_ptr<TestProcess> node_a_;
   std::unique_ptr<TestProcess> node_b_;
   std::unique_ptr<TestProcess> bot_;
@@ -243,7 +242,7 @@ TEST_F(LobbyFailoverTest, players_of_a_killed_lobby_resume_on_another_with_seat_
   // The fifth seat: a tickwire-bot that knows both lobbies, on A first. It readies up and waits
   // for more players than will come (no match starts).
   bot_ = std::make_unique<TestProcess>(
-      directory_, "bot",
+      directory_->string(), "bot",
       std::vector<std::string>{TICKWIRE_BOT_BINARY, "--lobby",
                                "127.0.0.1:" + std::to_string(node_a_->port()) +
                                    ",127.0.0.1:" + std::to_string(node_b_->port()),

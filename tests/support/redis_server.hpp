@@ -7,10 +7,9 @@
 
 #include <chrono>
 #include <cstdint>
-#include <cstdlib>
-#include <filesystem>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -18,6 +17,7 @@
 #include "child_process.hpp"
 #include "free_port.hpp"
 #include "raw_tcp_client.hpp"
+#include "temp_directory.hpp"
 
 namespace tickwire::test {
 
@@ -49,9 +49,7 @@ class RedisServer {
   }
 
   ~RedisServer() {
-    process_.reset();
-    std::error_code ignored;
-    if (!directory_.empty()) std::filesystem::remove_all(directory_, ignored);
+    process_.reset();  // before its directory goes (a member, destroyed after this)
   }
   RedisServer(const RedisServer&) = delete;
   RedisServer& operator=(const RedisServer&) = delete;
@@ -64,23 +62,23 @@ class RedisServer {
   RedisServer() = default;
 
   bool launch(const std::string& binary, const std::string& password, std::string& error) {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "tickwire-redis-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) {
-      error = "cannot make a temporary directory for redis-server";
+    try {
+      directory_.emplace("tickwire-redis");
+    } catch (const std::runtime_error& failed) {
+      error = std::string("redis-server: ") + failed.what();
       return false;
     }
-    directory_ = pattern;
+    const std::string directory = directory_->string();
     port_ = free_tcp_port();
     std::vector<std::string> args{
-        binary,     "--port",    std::to_string(port_),    "--bind", "127.0.0.1",
-        "--save",   "",          "--appendonly",           "no",     "--dir",
-        directory_, "--logfile", directory_ + "/redis.log"};
+        binary,    "--port",    std::to_string(port_),   "--bind", "127.0.0.1",
+        "--save",  "",          "--appendonly",          "no",     "--dir",
+        directory, "--logfile", directory + "/redis.log"};
     if (!password.empty()) {
       args.push_back("--requirepass");
       args.push_back(password);
     }
-    process_ = std::make_unique<ChildProcess>(std::move(args), directory_ + "/stdout.log");
+    process_ = std::make_unique<ChildProcess>(std::move(args), directory + "/stdout.log");
     if (!process_->started()) {
       error = "cannot fork redis-server";
       return false;
@@ -108,7 +106,7 @@ class RedisServer {
 
   std::unique_ptr<ChildProcess> process_;
   std::uint16_t port_ = 0;
-  std::string directory_;
+  std::optional<TempDirectory> directory_;
 };
 
 }  // namespace tickwire::test
