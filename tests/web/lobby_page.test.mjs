@@ -67,6 +67,12 @@ const fileBytes = Buffer.alloc(70_000, 0);
 for (let i = 0; i < fileBytes.length; ++i) fileBytes[i] = (i * 17 + 3) & 0xff;
 writeFileSync(path.join(filesDir, fileName), fileBytes);
 writeFileSync(path.join(filesDir, '.hidden-notes'), 'not for download');
+// Gone however the test ends: a failed assertion or the watchdog leaves by an exception or
+// process.exit(), past any code after the test body.
+process.on('exit', () => {
+  rmSync(replayDir, { recursive: true, force: true });
+  rmSync(filesDir, { recursive: true, force: true });
+});
 
 function startServer() {
   const server = spawn(serverPath, [], {
@@ -241,9 +247,6 @@ try {
   if (browser) await browser.close();
   server.stdin.end();  // the lobby stops when its stdin closes
 }
-rmSync(replayDir, { recursive: true, force: true });
-rmSync(filesDir, { recursive: true, force: true });
-
 const { code, signal } = await exited;
 assert.equal(signal, null, `the lobby died of ${signal}`);
 assert.equal(code, 0, `the lobby exited with ${code}`);
