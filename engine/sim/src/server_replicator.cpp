@@ -157,30 +157,15 @@ std::vector<std::byte> ServerReplicator::snapshot_for(ClientId id, WireTick tick
     }
   }
 
-  // The client's own priorities plus what waiting changes accumulated. Both the encoder's
-  // questions and the waiting list are in id order: one walk, no lookups.
-  struct Ranking {
-    EntityPriority base;
-    const std::vector<detail::EncodedSnapshot::Deferred>& accumulated;
-    std::size_t waiting = 0;
-  } ranking{priority ? priority(id) : EntityPriority{}, client->accumulated};
-  // One pointer captured: std::function keeps it inline instead of allocating per snapshot.
-  const EntityPriority rank = [state = &ranking](const WorldState::Entity& entity) {
-    const float base = state->base ? state->base(entity) : 1.0f;
-    const auto& accumulated = state->accumulated;
-    std::size_t& waiting = state->waiting;
-    while (waiting < accumulated.size() && accumulated[waiting].id < entity.id)
-      ++waiting;
-    const bool waited = waiting < accumulated.size() && accumulated[waiting].id == entity.id;
-    return base + (waited ? accumulated[waiting].priority : 0.0f);
-  };
+  // The client's own priorities; the encoder adds what waiting changes accumulated.
+  const EntityPriority rank = priority ? priority(id) : EntityPriority{};
   // The view this snapshot replaces in the history lends its buffers to the new one, unless it
   // is the baseline itself (acknowledged exactly `history` snapshots ago).
   Client::Sent& slot = client->history[tick % config_.history];
   detail::EncodedSnapshot& encoded = client->encoded;
   encoded.view = &slot.view != baseline ? std::move(slot.view) : WorldState{};
   detail::encode_snapshot(schema_, *baseline, (tick - baseline_tick) / config_.tick_rate_hz, target,
-                          config_.max_snapshot_bytes * 8, rank, encoded);
+                          config_.max_snapshot_bytes * 8, rank, encoded, client->accumulated);
 
   // Changes that waited gain their priority again; sent ones start over. The old list's buffer
   // is the next snapshot's deferred list.

@@ -72,10 +72,13 @@ EncodedSnapshot encode_snapshot(const EntitySchema& schema, const WorldState& ba
                                 WorldState recycled_view = {});
 // The same into `result`, whose buffers are reused (a server keeps one per client, so that a
 // snapshot allocates nothing once they have grown): its view is the storage for the new view,
-// its other contents are replaced.
+// its other contents are replaced. `waiting`, in id order (a previous snapshot's `deferred`),
+// adds to an entity's priority what it accumulated while it waited: its priority is then
+// priority(entity) (or 1) plus that. It must not be `result.deferred`.
 void encode_snapshot(const EntitySchema& schema, const WorldState& baseline, double elapsed_seconds,
                      const EntitySelection& target, std::size_t max_bits,
-                     const EntityPriority& priority, EncodedSnapshot& result);
+                     const EntityPriority& priority, EncodedSnapshot& result,
+                     std::span<const EncodedSnapshot::Deferred> waiting = {});
 
 // Applies an encoded body to `baseline`. Nothing on failure: truncated or garbage bytes, unknown
 // types, out-of-range values, ids out of order, or more than `max_entities` entities.

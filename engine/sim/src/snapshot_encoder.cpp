@@ -163,13 +163,24 @@ constexpr auto ranks_before = [](const Candidate& x, const Candidate& y) {
   return x.priority != y.priority ? x.priority > y.priority : x.index < y.index;
 };
 
-// Step 2, the priority ranking: asks `priority` about each candidate, in id order, and orders
-// the first `wanted` of them by it (the rest stay unordered until sort_rest_by_priority()).
-void rank_candidates(const EntitySelection& target, const EntityPriority& priority,
+using Waiting = std::span<const EncodedSnapshot::Deferred>;
+
+// Step 2, the priority ranking: asks `priority` about each candidate (1 without it), in id order,
+// adds what the candidate accumulated while it waited, and orders the first `wanted` of them by
+// that (the rest stay unordered until measure_sample() needs them).
+void rank_candidates(const EntitySelection& target, const EntityPriority& priority, Waiting waiting,
                      std::size_t wanted, Scratch& s) {
-  if (!priority) return;  // all 1, already in id order
-  for (Candidate& c : s.candidates)
-    c.priority = priority(target.at(c.index));
+  if (!priority && waiting.empty()) return;  // all 1, already in id order
+  // Both lists are in id order: one walk pairs them.
+  std::size_t w = 0;
+  for (Candidate& c : s.candidates) {
+    const WorldState::Entity entity = target.at(c.index);
+    const float base = priority ? priority(entity) : 1.0f;
+    while (w < waiting.size() && waiting[w].id < entity.id)
+      ++w;
+    const bool waited = w < waiting.size() && waiting[w].id == entity.id;
+    c.priority = base + (waited ? waiting[w].priority : 0.0f);
+  }
   auto& all = s.candidates;
   if (wanted < all.size()) {
     std::nth_element(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(wanted), all.end(),
@@ -262,7 +273,8 @@ std::size_t measure_deltas(const EntitySchema& schema, const WorldState& baselin
 // fit. Returns how many there are; the rest wait for a later snapshot.
 std::size_t measure_sample(const EntitySchema& schema, const WorldState& baseline,
                            double elapsed_seconds, const EntitySelection& target,
-                           std::size_t max_bits, const EntityPriority& priority, Scratch& s) {
+                           std::size_t max_bits, const EntityPriority& priority, Waiting waiting,
+                           Scratch& s) {
   s.coded.clear();
   reset_header_counts(schema, s);
   std::size_t sampled = 0;
@@ -275,8 +287,8 @@ std::size_t measure_sample(const EntitySchema& schema, const WorldState& baselin
     if (sampled == ordered) {
       if (ordered == 0) {
         ordered = max_bits == 0 ? s.candidates.size() : kRankBatch;
-        rank_candidates(target, priority, ordered, s);
-      } else if (priority) {
+        rank_candidates(target, priority, waiting, ordered, s);
+      } else if (priority || !waiting.empty()) {
         std::sort(s.candidates.begin() + static_cast<std::ptrdiff_t>(ordered), s.candidates.end(),
                   ranks_before);
         ordered = s.candidates.size();
@@ -487,7 +499,8 @@ WorldState build_view(const WorldState& baseline, const EntitySelection& target,
 
 void encode_snapshot(const EntitySchema& schema, const WorldState& baseline, double elapsed_seconds,
                      const EntitySelection& target, std::size_t max_bits,
-                     const EntityPriority& priority, EncodedSnapshot& result) {
+                     const EntityPriority& priority, EncodedSnapshot& result,
+                     std::span<const EncodedSnapshot::Deferred> waiting) {
   Scratch& s = thread_scratch();
   gather_field_coding(schema, s);
   result.bits = 0;
@@ -495,7 +508,7 @@ void encode_snapshot(const EntitySchema& schema, const WorldState& baseline, dou
   result.deferred.clear();
   diff_ids(schema, baseline, elapsed_seconds, target, s);
   const std::size_t sampled =
-      measure_sample(schema, baseline, elapsed_seconds, target, max_bits, priority, s);
+      measure_sample(schema, baseline, elapsed_seconds, target, max_bits, priority, waiting, s);
   choose_delta_header(schema, s);
 
   BitWriter& out = s.out;
