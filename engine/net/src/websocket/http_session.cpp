@@ -309,11 +309,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   // after kFileChunkTimeout without progress, however long the whole download takes.
   void respond_with_file(HttpReply reply) {
     HttpResponse& response = reply.response;
-    response.version(request_.version());
-    response.keep_alive(false);
-    if (response.find(http::field::server) == response.end()) {
-      response.set(http::field::server, kServerName);
-    }
+    stamp(response);
     response.body().clear();
     response.content_length(reply.file->length);
     response_ = std::move(response);
@@ -349,14 +345,20 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
                       });
   }
 
-  // Writes the answer, then ends the connection (close()).
-  void respond(HttpResponse response,
-               std::optional<std::chrono::steady_clock::time_point> until = std::nullopt) {
+  // What every answer carries from the listener: the request's version, Connection: close (one
+  // plain request per connection) and, unless the handler named one, our Server header.
+  void stamp(HttpResponse& response) const {
     response.version(request_.version());
     response.keep_alive(false);
     if (response.find(http::field::server) == response.end()) {
       response.set(http::field::server, kServerName);
     }
+  }
+
+  // Writes the answer, then ends the connection (close()).
+  void respond(HttpResponse response,
+               std::optional<std::chrono::steady_clock::time_point> until = std::nullopt) {
+    stamp(response);
     response.prepare_payload();
     // HEAD: the Content-Length of the body GET would get, and no body.
     if (request_.method() == http::verb::head) response.body().clear();
