@@ -1,14 +1,30 @@
 #include "bit_stream.hpp"
 
+#include <algorithm>
 #include <bit>
 
 namespace tickwire::sim::detail {
+
+void BitWriter::grow(std::size_t needed) {
+  buffer_.resize(std::max(2 * buffer_.size(), needed + 56));  // zero-filled
+}
 
 std::uint32_t BitReader::read(unsigned bits) {
   if (!ok_ || bits > bits_left()) {
     ok_ = false;
     return 0;
   }
+  if (bits == 0) return 0;
+  const std::size_t at = position_ / 8;
+  if (bytes_.size() - at >= 8) {
+    // The 8 bytes from the one holding the next bit, as one big-endian word: the bits wanted
+    // (at most 7 + 32 from that byte's start) are in it.
+    const std::uint64_t word = load_big_endian(bytes_.data() + at);
+    const auto used = static_cast<unsigned>(position_ % 8);
+    position_ += bits;
+    return static_cast<std::uint32_t>((word << used) >> (64 - bits));
+  }
+  // Near the end, a byte at a time.
   std::uint64_t value = 0;
   while (bits > 0) {
     const unsigned used = static_cast<unsigned>(position_ % 8);

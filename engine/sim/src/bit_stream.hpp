@@ -7,10 +7,23 @@
 #include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <vector>
 
 namespace tickwire::sim::detail {
+
+// The 8 bytes at `bytes` as one big-endian word, and back: both streams move bits a word at a
+// time.
+inline std::uint64_t load_big_endian(const std::uint8_t* bytes) {
+  std::uint64_t word = 0;
+  std::memcpy(&word, bytes, sizeof word);
+  return std::endian::native == std::endian::little ? __builtin_bswap64(word) : word;
+}
+inline void store_big_endian(std::uint8_t* bytes, std::uint64_t word) {
+  if (std::endian::native == std::endian::little) word = __builtin_bswap64(word);
+  std::memcpy(bytes, &word, sizeof word);
+}
 
 class BitWriter {
  public:
@@ -19,22 +32,15 @@ class BitWriter {
   void write(std::uint32_t value, unsigned bits) {
     if (bits == 0) return;
     if (bits < 32) value &= (1u << bits) - 1;
-    // The value placed in a 64-bit window right after the bits already used of the last byte
-    // (at most 7 + 32 bits), then copied out a byte at a time, most significant first: one
-    // step per byte rather than per partial byte.
+    // The value is ORed into the 8 bytes from the one holding the next bit, read as one
+    // big-endian word: the bytes past the bits written are kept zero, and the value (at most
+    // 7 + 32 bits from that byte's start) fits in the word. One load and store per value
+    // instead of one append per byte.
+    const std::size_t at = bit_count_ / 8;
     const auto used = static_cast<unsigned>(bit_count_ % 8);
-    const unsigned total = used + bits;
-    std::uint64_t window = std::uint64_t{value} << (64 - total);
-    unsigned whole_bytes = (total + 7) / 8;
-    if (used != 0) {
-      bytes_.back() = static_cast<std::uint8_t>(bytes_.back() | (window >> 56));
-      window <<= 8;
-      --whole_bytes;
-    }
-    for (unsigned i = 0; i < whole_bytes; ++i) {
-      bytes_.push_back(static_cast<std::uint8_t>(window >> 56));
-      window <<= 8;
-    }
+    if (buffer_.size() < at + 8) grow(at + 8);
+    std::uint8_t* word = buffer_.data() + at;
+    store_big_endian(word, load_big_endian(word) | (std::uint64_t{value} << (64 - used - bits)));
     bit_count_ += bits;
   }
   void write_bool(bool value) { write(value ? 1u : 0u, 1); }
@@ -54,14 +60,19 @@ class BitWriter {
 
   std::size_t bit_count() const { return bit_count_; }
   // The bytes so far; the last byte is zero-padded.
-  const std::vector<std::uint8_t>& bytes() const { return bytes_; }
+  std::span<const std::uint8_t> bytes() const {
+    return std::span(buffer_.data(), (bit_count_ + 7) / 8);
+  }
   void clear() {
-    bytes_.clear();
+    if (bit_count_ != 0) std::memset(buffer_.data(), 0, (bit_count_ + 7) / 8);
     bit_count_ = 0;
   }
 
  private:
-  std::vector<std::uint8_t> bytes_;
+  // Out of line: rare, and it keeps write() small enough to inline.
+  void grow(std::size_t needed);
+  // The bytes written, then zeros: at least 8 bytes past the byte holding the next bit.
+  std::vector<std::uint8_t> buffer_;
   std::size_t bit_count_ = 0;
 };
 

@@ -92,7 +92,8 @@ std::vector<std::byte> encode_client_update(WireTick ack, std::span<const Pendin
   }
 
   flatbuffers::FlatBufferBuilder builder(bits.bytes().size() + 32);
-  builder.Finish(schemas::CreateClientUpdate(builder, builder.CreateVector(bits.bytes())));
+  builder.Finish(schemas::CreateClientUpdate(
+      builder, builder.CreateVector(bits.bytes().data(), bits.bytes().size())));
   const auto* data = reinterpret_cast<const std::byte*>(builder.GetBufferPointer());
   return {data, data + builder.GetSize()};
 }

@@ -43,28 +43,35 @@ WorldState WorldState::Builder::build() {
 }
 
 WorldStateAssembler::WorldStateAssembler(WorldState recycled) : state_(std::move(recycled)) {
-  state_.ids_.clear();
-  state_.types_.clear();
-  state_.offsets_.clear();
-  state_.values_.clear();
+  // Every buffer at the capacity it has: appending writes in place until it is full.
+  state_.ids_.resize(state_.ids_.capacity());
+  state_.types_.resize(state_.ids_.size());
+  state_.offsets_.resize(state_.ids_.size() + 1);
+  state_.values_.resize(state_.values_.capacity());
+  state_.offsets_[0] = 0;
 }
 
-bool WorldStateAssembler::append(EntityId id, TypeId type, std::span<const std::uint32_t> fields) {
-  if (!state_.ids_.empty() && id <= state_.ids_.back()) return false;
-  if (state_.offsets_.empty()) state_.offsets_.push_back(0);
-  state_.ids_.push_back(id);
-  state_.types_.push_back(type);
-  // A plain loop: inserting a range of a few fields calls memmove, and encoders and decoders
-  // append every entity of every snapshot.
-  for (const std::uint32_t value : fields)
-    state_.values_.push_back(value);
-  state_.offsets_.push_back(static_cast<std::uint32_t>(state_.values_.size()));
-  return true;
+void WorldStateAssembler::grow(std::size_t fields) {
+  if (entities_ == state_.ids_.size()) {
+    const std::size_t entities = std::max<std::size_t>(2 * entities_, 16);
+    state_.ids_.resize(entities);
+    state_.types_.resize(entities);
+    state_.offsets_.resize(entities + 1);
+  }
+  if (state_.values_.size() - values_ < fields)
+    state_.values_.resize(std::max(2 * state_.values_.size(), values_ + fields));
 }
 
 WorldState WorldStateAssembler::finish() {
+  state_.ids_.resize(entities_);
+  state_.types_.resize(entities_);
+  // No entities, no offsets (WorldState::field_offset).
+  state_.offsets_.resize(entities_ == 0 ? 0 : entities_ + 1);
+  state_.values_.resize(values_);
   WorldState out = std::move(state_);
   state_ = WorldState();
+  entities_ = 0;
+  values_ = 0;
   return out;
 }
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 
 namespace tickwire::sim::detail {
@@ -53,6 +54,27 @@ TEST(BitStream, reading_past_the_end_fails_and_stays_failed) {
   EXPECT_FALSE(in.ok());
   EXPECT_EQ(in.read(1), 0u);
   EXPECT_FALSE(in.ok());
+}
+
+TEST(BitStream, a_cleared_writer_writes_as_a_new_one) {
+  BitWriter used;
+  for (int i = 0; i < 300; ++i)  // past its first buffer
+    used.write(0xFFFFFFFFu, 32);
+  used.clear();
+  EXPECT_EQ(used.bit_count(), 0u);
+  EXPECT_TRUE(used.bytes().empty());
+  BitWriter fresh;
+  for (BitWriter* out : {&used, &fresh}) {
+    out->write(5, 3);
+    out->write_varuint(1000);
+    out->write(0, 32);
+    out->write(1, 1);
+  }
+  EXPECT_EQ(used.bit_count(), fresh.bit_count());
+  EXPECT_TRUE(std::equal(used.bytes().begin(), used.bytes().end(), fresh.bytes().begin(),
+                         fresh.bytes().end()));
+  EXPECT_EQ(used.bit_count(), 55u);
+  EXPECT_EQ(fresh.bytes().back(), 0x02);  // bits 48 to 54 end in the 1, then one bit of padding
 }
 
 TEST(BitStream, varuint_longer_than_any_written_is_malformed) {

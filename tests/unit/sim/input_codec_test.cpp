@@ -119,7 +119,8 @@ TEST(ClientUpdate, every_input_arrives_through_20_percent_loss_with_an_update_ev
 // An update written by hand: the FlatBuffers envelope around `bits`.
 std::vector<std::byte> update_of(const detail::BitWriter& bits) {
   flatbuffers::FlatBufferBuilder builder;
-  builder.Finish(schemas::CreateClientUpdate(builder, builder.CreateVector(bits.bytes())));
+  builder.Finish(schemas::CreateClientUpdate(
+      builder, builder.CreateVector(bits.bytes().data(), bits.bytes().size())));
   const auto* data = reinterpret_cast<const std::byte*>(builder.GetBufferPointer());
   return {data, data + builder.GetSize()};
 }

@@ -79,12 +79,32 @@ class WorldStateAssembler {
   WorldStateAssembler() = default;
   // Builds into `recycled`'s buffers (emptied first): no allocation once they are large enough.
   explicit WorldStateAssembler(WorldState recycled);
-  // False (and nothing appended) if `id` is not greater than the last id appended.
-  bool append(EntityId id, TypeId type, std::span<const std::uint32_t> fields);
+  // False (and nothing appended) if `id` is not greater than the last id appended. Inline:
+  // encoders and decoders append every entity of every snapshot.
+  bool append(EntityId id, TypeId type, std::span<const std::uint32_t> fields) {
+    if (entities_ != 0 && id <= state_.ids_[entities_ - 1]) return false;
+    if (entities_ == state_.ids_.size() || state_.values_.size() - values_ < fields.size())
+      grow(fields.size());
+    state_.ids_[entities_] = id;
+    state_.types_[entities_] = type;
+    std::uint32_t* values = state_.values_.data() + values_;
+    for (std::size_t f = 0; f < fields.size(); ++f)  // std::copy of a few fields calls memmove
+      values[f] = fields[f];
+    values_ += fields.size();
+    state_.offsets_[++entities_] = static_cast<std::uint32_t>(values_);
+    return true;
+  }
   WorldState finish();
 
  private:
+  // Makes room for one more entity with `fields` fields. The state's vectors are kept at their
+  // full size while assembling (what is appended is written in place, without a push_back per
+  // value) and cut to what was appended by finish().
+  void grow(std::size_t fields);
+
   WorldState state_;
+  std::size_t entities_ = 0;  // appended so far
+  std::size_t values_ = 0;    // their fields
 };
 
 }  // namespace tickwire::sim
