@@ -27,22 +27,24 @@ inline void store_big_endian(std::uint8_t* bytes, std::uint64_t word) {
 
 class BitWriter {
  public:
-  // Appends the low `bits` bits of `value`, most significant first. bits in 0..32. Inline: a
-  // snapshot encoder calls it for every field it sends.
-  void write(std::uint32_t value, unsigned bits) {
+  // Appends the low `bits` bits of `value`, most significant first. bits in 0..kMaxWriteBits.
+  // Inline: a snapshot encoder calls it for every field it sends.
+  void write(std::uint64_t value, unsigned bits) {
     if (bits == 0) return;
-    if (bits < 32) value &= (1u << bits) - 1;
+    value &= ~std::uint64_t{0} >> (64 - bits);
     // The value is ORed into the 8 bytes from the one holding the next bit, read as one
     // big-endian word: the bytes past the bits written are kept zero, and the value (at most
-    // 7 + 32 bits from that byte's start) fits in the word. One load and store per value
+    // 7 + 57 bits from that byte's start) fits in the word. One load and store per value
     // instead of one append per byte.
     const std::size_t at = bit_count_ / 8;
     const auto used = static_cast<unsigned>(bit_count_ % 8);
     if (buffer_.size() < at + 8) grow(at + 8);
     std::uint8_t* word = buffer_.data() + at;
-    store_big_endian(word, load_big_endian(word) | (std::uint64_t{value} << (64 - used - bits)));
+    store_big_endian(word, load_big_endian(word) | (value << (64 - used - bits)));
     bit_count_ += bits;
   }
+  // What one write() takes: a word less the 7 bits of a byte already begun.
+  static constexpr unsigned kMaxWriteBits = 57;
   void write_bool(bool value) { write(value ? 1u : 0u, 1); }
   // Small unsigned values cheaply: 0 costs 1 bit, < 2^k costs about 2k bits (Elias gamma of v+1).
   void write_varuint(std::uint32_t value) {

@@ -39,18 +39,35 @@ inline std::int64_t field_delta(std::uint32_t base, std::uint32_t value, std::ui
 // Deltas are Exp-Golomb coded with an order chosen per field for each snapshot from that
 // snapshot's own deltas (sent in its header): small for a field that barely moves, larger for
 // one that moves a lot, so each pays close to what its deltas are worth.
-inline std::size_t exp_golomb_bits(std::uint32_t z, unsigned order) {
-  const std::uint64_t x = std::uint64_t{z} + (std::uint64_t{1} << order);
-  const auto n = static_cast<std::size_t>(std::bit_width(x)) - 1;
-  return 2 * n - order + 1;
-}
-
-inline void write_exp_golomb(BitWriter& out, std::uint32_t z, unsigned order) {
+//
+// The code of `z` as a value and its length in bits: n - order zeros, then x in n + 1 bits,
+// which is x itself written in 2n - order + 1 bits (up to 65).
+struct ExpGolombCode {
+  std::uint64_t value;
+  unsigned bits;
+};
+inline ExpGolombCode exp_golomb_code(std::uint32_t z, unsigned order) {
   const std::uint64_t x = std::uint64_t{z} + (std::uint64_t{1} << order);
   const auto n = static_cast<unsigned>(std::bit_width(x)) - 1;
-  out.write(0, n - order);
-  if (n >= 32) out.write(static_cast<std::uint32_t>(x >> 32), n - 31);
-  out.write(static_cast<std::uint32_t>(x), n >= 32 ? 32 : n + 1);
+  return {x, 2 * n - order + 1};
+}
+
+inline std::size_t exp_golomb_bits(std::uint32_t z, unsigned order) {
+  return exp_golomb_code(z, order).bits;
+}
+
+// Writes a field's code after `prefix_bits` bits of `prefix` (its changed bit, or none): in one
+// write when they fit in one.
+inline void write_exp_golomb(BitWriter& out, std::uint32_t z, unsigned order,
+                             std::uint32_t prefix = 0, unsigned prefix_bits = 0) {
+  const ExpGolombCode code = exp_golomb_code(z, order);
+  if (prefix_bits + code.bits <= BitWriter::kMaxWriteBits) {
+    out.write((std::uint64_t{prefix} << code.bits) | code.value, prefix_bits + code.bits);
+    return;
+  }
+  out.write(prefix, prefix_bits);
+  out.write(0, code.bits - 33);  // the code is longer than the 33 bits x can have
+  out.write(code.value, 33);
 }
 
 inline std::optional<std::uint32_t> read_exp_golomb(BitReader& in, unsigned order) {
@@ -80,15 +97,6 @@ struct DeltaHeader {
   std::vector<std::vector<std::uint8_t>> orders;  // per type, per field
   std::vector<std::vector<bool>> always_changed;  // per type, per field
 };
-
-inline void write_field_change(BitWriter& out, std::uint32_t base, std::uint32_t value,
-                               unsigned bits, std::uint32_t steps, bool wraps, unsigned order) {
-  if (bits <= kWholeFieldBits) {
-    out.write(value, bits);
-    return;
-  }
-  write_exp_golomb(out, zigzag(field_delta(base, value, steps, wraps)), order);
-}
 
 // Reads a changed field; nullopt if it leaves the field's range.
 inline std::optional<std::uint32_t> read_field_change(BitReader& in, std::uint32_t base,

@@ -151,6 +151,15 @@ void EntitySchema::predict(TypeId id, std::span<const std::uint32_t> fields, dou
   predict(id, fields, fields, elapsed_seconds, predicted);
 }
 
+void EntitySchema::move_rate_fields(TypeId id, std::span<const std::uint32_t> fields,
+                                    double elapsed_seconds,
+                                    std::span<std::uint32_t> predicted) const {
+  if (elapsed_seconds == 0) return;
+  const Compiled& type = types_[id];
+  for (const std::uint8_t f : type.fields_with_rates)
+    predicted[f] = moved_field(type, f, fields, fields, elapsed_seconds);
+}
+
 void EntitySchema::predict(TypeId id, std::span<const std::uint32_t> before,
                            std::span<const std::uint32_t> after, double elapsed_seconds,
                            std::span<std::uint32_t> predicted) const {

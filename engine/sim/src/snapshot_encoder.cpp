@@ -47,7 +47,9 @@ struct FieldCoding {
 struct Scratch {
   std::vector<FieldCoding> coding;  // per type * kMaxFields + field
   std::vector<EntityId> removed;
-  std::vector<Candidate> candidates;  // id order, then priority order
+  std::vector<Candidate> candidates;     // id order, then priority order
+  std::vector<std::uint64_t> rank_keys;  // rank_candidates()'s sort
+  std::vector<Candidate> ranked;         // and the candidates put in its order
   // The baseline's fields as the rates moved them, laid out as the baseline's own fields
   // (WorldState::field_offset).
   std::vector<std::uint32_t> expected;
@@ -103,18 +105,16 @@ void diff_ids(const EntitySchema& schema, const WorldState& baseline, double ela
               const EntitySelection& target, Scratch& s) {
   s.removed.clear();
   s.candidates.clear();
-  s.expected.resize(baseline.field_offset(baseline.size()));
+  // The baseline's fields copied at once, then the walk moves those with a rate.
+  s.expected.assign(baseline.all_fields().begin(), baseline.all_fields().end());
   const bool predicts = elapsed_seconds != 0 && any_rates(schema);
   // The expected fields of baseline entity b, recorded as the walk passes it.
   const auto expect = [&](std::size_t b) {
     const WorldState::Entity base = baseline.at(b);
-    std::uint32_t* expected = s.expected.data() + baseline.field_offset(b);
     if (predicts && schema.has_rates(base.type)) {
-      schema.predict(base.type, base.fields, elapsed_seconds,
-                     std::span(expected, base.fields.size()));
-    } else {
-      for (std::size_t f = 0; f < base.fields.size(); ++f)  // std::copy would call memmove
-        expected[f] = base.fields[f];
+      schema.move_rate_fields(
+          base.type, base.fields, elapsed_seconds,
+          std::span(s.expected.data() + baseline.field_offset(b), base.fields.size()));
     }
     return base;
   };
@@ -163,6 +163,15 @@ constexpr auto ranks_before = [](const Candidate& x, const Candidate& y) {
   return x.priority != y.priority ? x.priority > y.priority : x.index < y.index;
 };
 
+// A key that sorts ascending as ranks_before() orders the candidate at `position` (candidates are
+// in id order when ranked): the priority, highest first, above the position. A float's bits
+// order as the float once the sign is folded in (negative ones flipped whole); -0 counts as 0.
+std::uint64_t rank_key(float priority, std::size_t position) {
+  const auto bits = std::bit_cast<std::uint32_t>(priority + 0.0f);
+  const std::uint32_t ascending = (bits & 0x80000000u) != 0 ? ~bits : bits | 0x80000000u;
+  return (std::uint64_t{~ascending} << 32) | position;
+}
+
 using Waiting = std::span<const EncodedSnapshot::Deferred>;
 
 // Step 2, the priority ranking: asks `priority` about each candidate (1 without it), in id order,
@@ -181,14 +190,22 @@ void rank_candidates(const EntitySelection& target, const EntityPriority& priori
     const bool waited = w < waiting.size() && waiting[w].id == entity.id;
     c.priority = base + (waited ? waiting[w].priority : 0.0f);
   }
-  auto& all = s.candidates;
-  if (wanted < all.size()) {
-    std::nth_element(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(wanted), all.end(),
-                     ranks_before);
-    std::sort(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(wanted), ranks_before);
+  // Sorted as 64-bit keys that order as ranks_before() does, then moved into that order: cheaper
+  // than sorting the candidates themselves.
+  std::vector<std::uint64_t>& keys = s.rank_keys;
+  keys.resize(s.candidates.size());
+  for (std::size_t i = 0; i < keys.size(); ++i)
+    keys[i] = rank_key(s.candidates[i].priority, i);
+  if (wanted < keys.size()) {
+    std::nth_element(keys.begin(), keys.begin() + static_cast<std::ptrdiff_t>(wanted), keys.end());
+    std::sort(keys.begin(), keys.begin() + static_cast<std::ptrdiff_t>(wanted));
   } else {
-    std::sort(all.begin(), all.end(), ranks_before);
+    std::sort(keys.begin(), keys.end());
   }
+  s.ranked.resize(keys.size());
+  for (std::size_t i = 0; i < keys.size(); ++i)
+    s.ranked[i] = s.candidates[static_cast<std::uint32_t>(keys[i])];
+  s.candidates.swap(s.ranked);
 }
 
 // Empties what measure_deltas() counts for the delta header, before the sample is measured.
@@ -454,12 +471,16 @@ void write_updates(const EntitySchema& schema, const EntitySelection& target, Sc
     for (const std::size_t f : schema.coding_order(entity.type)) {
       const CodedField& field = s.coded[c.deltas + f];
       const bool changed = entity.fields[f] != field.reference;
-      if (has_changed_bit[f] != 0) out.write_bool(changed);
-      if (!changed) continue;
-      if (coding[f].wide) {
-        write_exp_golomb(out, field.zigzag, order[f]);
+      // The changed bit, if the field has one, goes out in the same write as the field's code.
+      const unsigned changed_bits = has_changed_bit[f];
+      if (!changed) {
+        out.write(0, changed_bits);
+      } else if (coding[f].wide) {
+        write_exp_golomb(out, field.zigzag, order[f], 1, changed_bits);
       } else {
-        out.write(entity.fields[f], coding[f].bits);
+        const std::uint64_t changed_bit = changed_bits;  // 1: changed, if it has the bit
+        out.write((changed_bit << coding[f].bits) | entity.fields[f],
+                  changed_bits + coding[f].bits);
       }
     }
   }

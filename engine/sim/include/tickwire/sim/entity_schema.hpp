@@ -124,6 +124,10 @@ class EntitySchema {
   // inputs on every machine (IEEE doubles, no contraction), so both ends predict alike.
   void predict(TypeId id, std::span<const std::uint32_t> fields, double elapsed_seconds,
                std::span<std::uint32_t> predicted) const;
+  // The same when `predicted` already holds a copy of `fields`: only the fields with a rate are
+  // written (an encoder copies a whole baseline's fields at once).
+  void move_rate_fields(TypeId id, std::span<const std::uint32_t> fields, double elapsed_seconds,
+                        std::span<std::uint32_t> predicted) const;
   // Field `field` predicted from `before` once its rate field is known to have become the value
   // in `after`: moved by the mean of the two rates (exact for steady acceleration, such as a
   // turn). Fields without a rate predict their old value.

@@ -55,6 +55,8 @@ class WorldState {
   std::size_t field_offset(std::size_t index) const {
     return offsets_.empty() ? 0 : offsets_[index];
   }
+  // Every entity's fields, laid out as field_offset() says.
+  std::span<const std::uint32_t> all_fields() const { return values_; }
   // The entity with this id, if present (binary search).
   std::optional<Entity> find(EntityId id) const;
   std::optional<std::size_t> index_of(EntityId id) const;
