@@ -80,9 +80,7 @@ TypeId EntitySchema::add(EntityType type) {
     compiled.bits.push_back(count <= 1 ? 0u : static_cast<unsigned>(std::bit_width(count - 1)));
   }
   // Rates name other real fields of the same type.
-  compiled.rate_index.assign(type.fields.size(), -1);
-  compiled.rate_scale.assign(type.fields.size(), 0);
-  compiled.rate_zero.assign(type.fields.size(), 0);
+  compiled.move_of.assign(type.fields.size(), -1);
   for (std::size_t f = 0; f < type.fields.size(); ++f) {
     const FieldSpec& field = type.fields[f];
     if (field.rate_field.empty()) continue;
@@ -95,17 +93,19 @@ TypeId EntitySchema::add(EntityType type) {
           type.name, field,
           "rate_field '" + field.rate_field + "' is invalid: use the name of another real field"));
     }
-    compiled.rate_index[f] = static_cast<int>(rate - type.fields.begin());
-    compiled.fields_with_rates.push_back(static_cast<std::uint8_t>(f));
-    compiled.rate_scale[f] = rate->precision / field.precision;
-    compiled.rate_zero[f] = -rate->min / rate->precision;
+    compiled.move_of[f] = static_cast<int>(compiled.moves.size());
+    compiled.moves.push_back({static_cast<std::uint8_t>(f),
+                              static_cast<std::uint8_t>(rate - type.fields.begin()),
+                              -rate->min / rate->precision, rate->precision / field.precision,
+                              static_cast<double>(compiled.steps[f] - 1)});
     compiled.has_rates = true;
   }
   // Rate fields first, so that a decoder knows the new rate before the field it moves.
   for (int pass = 0; pass < 2; ++pass) {
     for (std::size_t f = 0; f < type.fields.size(); ++f) {
-      const bool is_rate = std::find(compiled.rate_index.begin(), compiled.rate_index.end(),
-                                     static_cast<int>(f)) != compiled.rate_index.end();
+      const bool is_rate =
+          std::any_of(compiled.moves.begin(), compiled.moves.end(),
+                      [&](const Compiled::RateMove& move) { return move.rate == f; });
       if (is_rate == (pass == 0)) compiled.coding_order.push_back(static_cast<std::uint8_t>(f));
     }
   }
@@ -132,18 +132,15 @@ double round_half_away(double x) {
 }
 }  // namespace
 
-std::uint32_t EntitySchema::moved_field(const Compiled& type, std::size_t field,
+std::uint32_t EntitySchema::moved_field(const Compiled::RateMove& move,
                                         std::span<const std::uint32_t> before,
                                         std::span<const std::uint32_t> after,
                                         double elapsed_seconds) {
-  const auto r = static_cast<std::size_t>(type.rate_index[field]);
   // The mean rate in rate steps, relative to standing still; doubles, no contraction (see the
   // header): the same bits on every machine.
-  const double mean_rate =
-      (before[r] - type.rate_zero[field] + (after[r] - type.rate_zero[field])) / 2;
-  const double moved = round_half_away(mean_rate * type.rate_scale[field] * elapsed_seconds);
-  const double top = static_cast<double>(type.steps[field] - 1);
-  return static_cast<std::uint32_t>(std::clamp(before[field] + moved, 0.0, top));
+  const double mean_rate = (before[move.rate] - move.zero + (after[move.rate] - move.zero)) / 2;
+  const double moved = round_half_away(mean_rate * move.scale * elapsed_seconds);
+  return static_cast<std::uint32_t>(std::clamp(before[move.field] + moved, 0.0, move.top));
 }
 
 void EntitySchema::predict(TypeId id, std::span<const std::uint32_t> fields, double elapsed_seconds,
@@ -155,23 +152,20 @@ void EntitySchema::move_rate_fields(TypeId id, std::span<const std::uint32_t> fi
                                     double elapsed_seconds,
                                     std::span<std::uint32_t> predicted) const {
   if (elapsed_seconds == 0) return;
-  const Compiled& type = types_[id];
-  for (const std::uint8_t f : type.fields_with_rates)
-    predicted[f] = moved_field(type, f, fields, fields, elapsed_seconds);
+  for (const Compiled::RateMove& move : types_[id].moves)
+    predicted[move.field] = moved_field(move, fields, fields, elapsed_seconds);
 }
 
 void EntitySchema::predict(TypeId id, std::span<const std::uint32_t> before,
                            std::span<const std::uint32_t> after, double elapsed_seconds,
                            std::span<std::uint32_t> predicted) const {
-  // Every field as it was, then only those with a rate moved: encoders predict every entity of
-  // every client's baseline, and most fields have no rate. A plain loop: std::copy of a few
-  // fields calls memmove.
+  // Every field as it was, then only those with a rate moved: most fields have no rate. A plain
+  // loop: std::copy of a few fields calls memmove.
   for (std::size_t f = 0; f < before.size(); ++f)
     predicted[f] = before[f];
   if (elapsed_seconds == 0) return;
-  const Compiled& type = types_[id];
-  for (const std::uint8_t f : type.fields_with_rates)
-    predicted[f] = moved_field(type, f, before, after, elapsed_seconds);
+  for (const Compiled::RateMove& move : types_[id].moves)
+    predicted[move.field] = moved_field(move, before, after, elapsed_seconds);
 }
 
 void EntitySchema::predict_with_new_rates(TypeId id, std::span<const std::uint32_t> before,
@@ -179,11 +173,10 @@ void EntitySchema::predict_with_new_rates(TypeId id, std::span<const std::uint32
                                           double elapsed_seconds,
                                           std::span<std::uint32_t> predicted) const {
   if (elapsed_seconds == 0) return;
-  const Compiled& type = types_[id];
-  for (const std::uint8_t f : type.fields_with_rates) {
+  for (const Compiled::RateMove& move : types_[id].moves) {
     // With the same rate at both ends the mean rate is that rate: predicted[f] is already it.
-    const auto r = static_cast<std::size_t>(type.rate_index[f]);
-    if (after[r] != before[r]) predicted[f] = moved_field(type, f, before, after, elapsed_seconds);
+    if (after[move.rate] != before[move.rate])
+      predicted[move.field] = moved_field(move, before, after, elapsed_seconds);
   }
 }
 
@@ -192,8 +185,9 @@ std::uint32_t EntitySchema::predict_field(TypeId id, std::size_t field,
                                           std::span<const std::uint32_t> after,
                                           double elapsed_seconds) const {
   const Compiled& type = types_[id];
-  if (type.rate_index[field] < 0 || elapsed_seconds == 0) return before[field];
-  return moved_field(type, field, before, after, elapsed_seconds);
+  if (type.move_of[field] < 0 || elapsed_seconds == 0) return before[field];
+  return moved_field(type.moves[static_cast<std::size_t>(type.move_of[field])], before, after,
+                     elapsed_seconds);
 }
 
 std::uint32_t EntitySchema::quantize(TypeId id, std::size_t field, double value) const {

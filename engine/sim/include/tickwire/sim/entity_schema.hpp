@@ -156,18 +156,24 @@ class EntitySchema {
     EntityType type;
     std::vector<unsigned> bits;
     std::vector<std::uint32_t> steps;
-    std::vector<int> rate_index;     // field holding this field's rate, or -1
-    std::vector<double> rate_scale;  // steps of this field per rate step per second
-    std::vector<double> rate_zero;   // quantized rate value meaning "not moving"
+    // How each field with a rate moves, in field order: what a prediction reads, side by side.
+    struct RateMove {
+      std::uint8_t field;
+      std::uint8_t rate;  // the field holding its rate
+      double zero;        // quantized rate value meaning "not moving"
+      double scale;       // steps of the field per rate step per second
+      double top;         // the field's largest quantized value
+    };
+    std::vector<RateMove> moves;
+    std::vector<int> move_of;  // per field: its place in `moves`, or -1 without a rate
     bool has_rates = false;
-    std::vector<std::uint8_t> fields_with_rates;  // those with rate_index >= 0, in order
     std::vector<std::uint8_t> coding_order;
   };
   std::vector<Compiled> types_;
   Status status_;  // the first error, kept: add() refuses nothing silently
 
-  // Field `field` of `type` (which has a rate) moved by the mean of its rates in before/after.
-  static std::uint32_t moved_field(const Compiled& type, std::size_t field,
+  // A field with a rate moved by the mean of its rates in before/after.
+  static std::uint32_t moved_field(const Compiled::RateMove& move,
                                    std::span<const std::uint32_t> before,
                                    std::span<const std::uint32_t> after, double elapsed_seconds);
 };
