@@ -75,6 +75,20 @@ WorldState WorldStateAssembler::finish() {
   return out;
 }
 
+void WorldState::predict_fields(const EntitySchema& schema, double elapsed_seconds,
+                                std::vector<std::uint32_t>& predicted) const {
+  // Copied at once, then only the fields with a rate are moved: most fields have none.
+  predicted.assign(values_.begin(), values_.end());
+  if (elapsed_seconds == 0) return;
+  for (std::size_t i = 0; i < size(); ++i) {
+    if (!schema.has_rates(types_[i])) continue;
+    const std::size_t first = offsets_[i];
+    const std::size_t count = offsets_[i + 1] - first;
+    schema.move_rate_fields(types_[i], std::span(values_.data() + first, count), elapsed_seconds,
+                            std::span(predicted.data() + first, count));
+  }
+}
+
 std::optional<std::size_t> WorldState::index_of(EntityId id) const {
   const auto it = std::lower_bound(ids_.begin(), ids_.end(), id);
   if (it == ids_.end() || *it != id) return std::nullopt;

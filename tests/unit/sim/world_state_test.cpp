@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <vector>
 
 namespace tickwire::sim {
@@ -40,6 +41,42 @@ TEST(WorldStateAssembler, builds_what_a_builder_builds_whatever_buffers_it_reuse
   EXPECT_EQ(state.at(2).fields[7], 11u);
   EXPECT_TRUE(state.at(1).fields.empty());
   EXPECT_EQ(state.field_offset(4), 12u);
+}
+
+TEST(WorldState, predicted_fields_are_each_entitys_own_prediction_in_the_states_layout) {
+  EntitySchema schema;
+  const TypeId mover =
+      schema.add({"mover",
+                  {FieldSpec::real("x", -100, 100, 0.01).with_rate("vx"),
+                   FieldSpec::real("vx", -10, 10, 0.01), FieldSpec::integer("health", 0, 100)}});
+  const TypeId still = schema.add({"still", {FieldSpec::integer("team", 0, 3)}});
+  ASSERT_TRUE(schema.validate().ok());
+  WorldState::Builder builder;
+  const double first[] = {-99.5, -3.25, 40};
+  const double second[] = {10, 7.5, 100};
+  const double team[] = {2};
+  builder.set_values(schema, 4, mover, first);
+  builder.set_values(schema, 9, still, team);
+  builder.set_values(schema, 12, mover, second);
+  const WorldState state = builder.build();
+
+  for (const double elapsed : {0.0, 0.1, 2.0}) {
+    std::vector<std::uint32_t> predicted = {7, 7};  // a reused buffer's old contents go
+    state.predict_fields(schema, elapsed, predicted);
+    ASSERT_EQ(predicted.size(), state.field_offset(state.size()));
+    for (std::size_t i = 0; i < state.size(); ++i) {
+      const WorldState::Entity entity = state.at(i);
+      std::vector<std::uint32_t> own(entity.fields.size());
+      schema.predict(entity.type, entity.fields, elapsed, own);
+      EXPECT_TRUE(std::equal(own.begin(), own.end(), predicted.begin() + state.field_offset(i)))
+          << "entity " << entity.id << " after " << elapsed << " s";
+    }
+  }
+  // The first mover ran into the end of its range: clamped there, as a client predicts it.
+  std::vector<std::uint32_t> predicted;
+  state.predict_fields(schema, 2.0, predicted);
+  EXPECT_EQ(predicted[0], 0u);
+  EXPECT_NE(predicted[state.field_offset(2)], state.at(2).fields[0]);
 }
 
 TEST(WorldStateAssembler, an_id_out_of_order_is_refused_and_changes_nothing) {

@@ -57,6 +57,11 @@ class WorldState {
   }
   // Every entity's fields, laid out as field_offset() says.
   std::span<const std::uint32_t> all_fields() const { return values_; }
+  // Every entity's fields as `schema` predicts them `elapsed_seconds` later
+  // (EntitySchema::predict), laid out as all_fields(), into `predicted` (resized; its buffer is
+  // reused). What an encoder compares the next state with.
+  void predict_fields(const EntitySchema& schema, double elapsed_seconds,
+                      std::vector<std::uint32_t>& predicted) const;
   // The entity with this id, if present (binary search).
   std::optional<Entity> find(EntityId id) const;
   std::optional<std::size_t> index_of(EntityId id) const;
