@@ -26,15 +26,11 @@ struct Candidate {
   std::uint32_t base;            // in the baseline, or kNoBase: sent whole
   std::uint32_t gap_floor_bits;  // the id gap from the nearest candidate below (a lower bound)
   float priority;
-  std::uint32_t deltas = 0;     // offset of its coded fields in Scratch::coded, once measured
+  std::uint32_t deltas = 0;     // offset of its fields' zigzag deltas in Scratch::zigzags
+  std::uint32_t changed = 0;    // with a baseline: bit f set if field f changed, once measured
   std::uint32_t body_bits = 0;  // its body under the chosen header, once fitted
 };
-
-// Per field of a candidate with a baseline: the predicted reference and the zigzag delta.
-struct CodedField {
-  std::uint32_t reference;
-  std::uint32_t zigzag;
-};
+static_assert(EntitySchema::kMaxFields <= 32, "Candidate::changed has a bit per field");
 
 // How a field is coded, per type * kMaxFields + field: the schema's answers gathered into one
 // flat table per snapshot, since the per-field loops below ask them for every entity.
@@ -55,15 +51,18 @@ struct Scratch {
   // The baseline's fields as the rates moved them, laid out as the baseline's own fields
   // (WorldState::field_offset).
   std::vector<std::uint32_t> expected;
-  std::vector<CodedField> coded;
+  // Per measured candidate with a baseline, per field: the zigzag delta from the predicted
+  // reference, set for the changed wide fields only (Candidate::deltas is where they start).
+  std::vector<std::uint32_t> zigzags;
+  std::size_t zigzags_used = 0;
   std::vector<std::uint32_t> chosen;       // positions in `candidates`
   std::vector<std::uint32_t> by_id;        // the same, sorted by id while the budget is checked
   std::vector<std::uint32_t> chosen_at;    // per target index: its place in `candidates` + 1, or 0
   std::vector<DeltaWidths> header_deltas;  // per type * kMaxFields + field
   DeltaHeader header;
-  // The header's choices per type * kMaxFields + field, flat: whether the field has a changed
-  // bit, and its Exp-Golomb order.
-  std::vector<std::uint8_t> has_changed_bit;
+  // The header's choices. Per type, the fields some updated entity of the type keeps (bit f):
+  // those have a changed bit. Per type * kMaxFields + field, the Exp-Golomb order.
+  std::vector<std::uint32_t> keeps;
   std::vector<std::uint8_t> order;
   // Per target index: whether its change waits, and with which priority, so that the deferred
   // list comes out in id order without a sort.
@@ -212,7 +211,7 @@ void reset_header_counts(const EntitySchema& schema, Scratch& s) {
   header.orders.resize(types);
   header.always_changed.resize(types);
   s.header_deltas.resize(types * EntitySchema::kMaxFields);
-  s.has_changed_bit.assign(types * EntitySchema::kMaxFields, 0);
+  s.keeps.assign(types, 0);
   s.order.assign(types * EntitySchema::kMaxFields, 0);
   for (std::size_t t = 0; t < types; ++t) {
     const std::size_t fields = schema.field_count(static_cast<TypeId>(t));
@@ -234,13 +233,13 @@ std::size_t whole_body_bits(const EntitySchema& schema, const WorldState::Entity
 }
 
 // Measures a candidate's deltas against its baseline (references predicted with the mean of the
-// old and new rates) into Scratch::coded, and returns the bits of its body (after its id gap)
-// before the header is known: every field with a changed bit, deltas at Exp-Golomb order 0 (more
-// than the header's order costs for large deltas, at most a bit or two less for tiny ones).
+// old and new rates): which fields changed, and the zigzag deltas of the wide ones into
+// Scratch::zigzags. Returns the bits of its body (after its id gap) before the header is known:
+// every field with a changed bit, deltas at Exp-Golomb order 0 (more than the header's order
+// costs for large deltas, at most a bit or two less for tiny ones).
 std::size_t measure_deltas(const EntitySchema& schema, const WorldState& baseline,
                            double elapsed_seconds, const EntitySelection& target, Candidate& c,
                            Scratch& s) {
-  c.deltas = static_cast<std::uint32_t>(s.coded.size());
   const WorldState::Entity entity = target.at(c.index);
   if (c.base == kNoBase) return whole_body_bits(schema, entity, s);
   const WorldState::Entity base = baseline.at(c.base);
@@ -253,29 +252,35 @@ std::size_t measure_deltas(const EntitySchema& schema, const WorldState& baselin
     references[f] = expected[f];
   schema.predict_with_new_rates(entity.type, base.fields, entity.fields, elapsed_seconds,
                                 std::span(references, fields));
-  s.coded.resize(c.deltas + fields);
-  CodedField* coded = s.coded.data() + c.deltas;
-  const FieldCoding* coding = coding_of(s, entity.type);
+  std::uint32_t changed = 0;
+  for (std::size_t f = 0; f < fields; ++f)
+    changed |= std::uint32_t{entity.fields[f] != references[f]} << f;
+  c.changed = changed;
+  c.deltas = static_cast<std::uint32_t>(s.zigzags_used);
+  s.zigzags_used += fields;
+  std::uint32_t* zigzags = s.zigzags.data() + c.deltas;
   // What the delta header is chosen from (choose_delta_header()), counted on the way: the
   // sample is exactly what it is chosen from.
   s.header.present[entity.type] = true;
-  const std::size_t first = std::size_t{entity.type} * EntitySchema::kMaxFields;
-  DeltaWidths* widths = s.header_deltas.data() + first;
-  std::uint8_t* has_changed_bit = s.has_changed_bit.data() + first;
+  const std::uint32_t all = fields == 32 ? ~0u : (1u << fields) - 1;
+  s.keeps[entity.type] |= all & ~changed;
+  const FieldCoding* coding = coding_of(s, entity.type);
+  DeltaWidths* widths =
+      s.header_deltas.data() + std::size_t{entity.type} * EntitySchema::kMaxFields;
   std::size_t bits = fields;  // the changed bits
-  for (std::size_t f = 0; f < fields; ++f) {
-    const std::uint32_t reference = references[f];
-    const std::uint32_t value = entity.fields[f];
+  // Only the changed fields cost more; most fields of most updates did not change.
+  for (std::uint32_t left = changed; left != 0; left &= left - 1) {
+    const auto f = static_cast<std::size_t>(std::countr_zero(left));
     const FieldCoding& field = coding[f];
-    const std::uint32_t z =
-        field.wide ? zigzag(field_delta(reference, value, field.steps, field.angle)) : 0;
-    coded[f] = {reference, z};
-    if (value == reference) {
-      has_changed_bit[f] = 1;  // some entity of the type keeps this field
+    if (!field.wide) {
+      bits += field.bits;
       continue;
     }
-    if (field.wide) widths[f].add(z);
-    bits += field.wide ? exp_golomb_bits(z, 0) : field.bits;
+    const std::uint32_t z =
+        zigzag(field_delta(references[f], entity.fields[f], field.steps, field.angle));
+    zigzags[f] = z;
+    widths[f].add(z);
+    bits += exp_golomb_bits(z, 0);
   }
   return bits;
 }
@@ -288,7 +293,10 @@ std::size_t measure_deltas(const EntitySchema& schema, const WorldState& baselin
                                              double elapsed_seconds, const EntitySelection& target,
                                              std::size_t max_bits, const EntityPriority& priority,
                                              Waiting waiting, Scratch& s) {
-  s.coded.clear();
+  // Room for every candidate's fields at once, so that measuring one does not grow it.
+  s.zigzags_used = 0;
+  if (s.zigzags.size() < s.candidates.size() * EntitySchema::kMaxFields)
+    s.zigzags.resize(s.candidates.size() * EntitySchema::kMaxFields);
   reset_header_counts(schema, s);
   std::size_t sampled = 0;
   std::size_t rough = 0;
@@ -336,7 +344,7 @@ std::size_t measure_deltas(const EntitySchema& schema, const WorldState& baselin
         }
       }
       s.order[t * EntitySchema::kMaxFields + f] = header.orders[t][f];
-      header.always_changed[t][f] = s.has_changed_bit[t * EntitySchema::kMaxFields + f] == 0;
+      header.always_changed[t][f] = ((s.keeps[t] >> f) & 1) == 0;
     }
   }
 }
@@ -347,15 +355,12 @@ std::size_t body_bits(const EntitySchema& schema, const EntitySelection& target,
   const WorldState::Entity entity = target.at(c.index);
   if (c.base == kNoBase) return whole_body_bits(schema, entity, s);
   const FieldCoding* coding = coding_of(s, entity.type);
-  const std::size_t first = std::size_t{entity.type} * EntitySchema::kMaxFields;
-  const std::uint8_t* has_changed_bit = s.has_changed_bit.data() + first;
-  const std::uint8_t* order = s.order.data() + first;
-  const CodedField* coded = s.coded.data() + c.deltas;
-  std::size_t bits = 0;
-  for (std::size_t f = 0; f < entity.fields.size(); ++f) {
-    bits += has_changed_bit[f];
-    if (entity.fields[f] == coded[f].reference) continue;
-    bits += coding[f].wide ? exp_golomb_bits(coded[f].zigzag, order[f]) : coding[f].bits;
+  const std::uint8_t* order = s.order.data() + std::size_t{entity.type} * EntitySchema::kMaxFields;
+  const std::uint32_t* zigzags = s.zigzags.data() + c.deltas;
+  std::size_t bits = static_cast<std::size_t>(std::popcount(s.keeps[entity.type]));
+  for (std::uint32_t left = c.changed; left != 0; left &= left - 1) {
+    const auto f = static_cast<std::size_t>(std::countr_zero(left));
+    bits += coding[f].wide ? exp_golomb_bits(zigzags[f], order[f]) : coding[f].bits;
   }
   return bits;
 }
@@ -462,18 +467,18 @@ std::size_t body_bits(const EntitySchema& schema, const EntitySelection& target,
         out.write(entity.fields[f], coding[f].bits);
       continue;
     }
-    const std::size_t first = std::size_t{entity.type} * EntitySchema::kMaxFields;
-    const std::uint8_t* has_changed_bit = s.has_changed_bit.data() + first;
-    const std::uint8_t* order = s.order.data() + first;
+    const std::uint8_t* order =
+        s.order.data() + std::size_t{entity.type} * EntitySchema::kMaxFields;
+    const std::uint32_t keeps = s.keeps[entity.type];
+    const std::uint32_t* zigzags = s.zigzags.data() + c.deltas;
     for (const std::size_t f : schema.coding_order(entity.type)) {
-      const CodedField& field = s.coded[c.deltas + f];
-      const bool changed = entity.fields[f] != field.reference;
+      const bool changed = ((c.changed >> f) & 1) != 0;
       // The changed bit, if the field has one, goes out in the same write as the field's code.
-      const unsigned changed_bits = has_changed_bit[f];
+      const unsigned changed_bits = (keeps >> f) & 1;
       if (!changed) {
         out.write(0, changed_bits);
       } else if (coding[f].wide) {
-        write_exp_golomb(out, field.zigzag, order[f], 1, changed_bits);
+        write_exp_golomb(out, zigzags[f], order[f], 1, changed_bits);
       } else {
         const std::uint64_t changed_bit = changed_bits;  // 1: changed, if it has the bit
         out.write((changed_bit << coding[f].bits) | entity.fields[f],

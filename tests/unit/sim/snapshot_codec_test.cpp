@@ -4,6 +4,8 @@
 
 #include <cmath>
 #include <random>
+#include <string>
+#include <vector>
 
 #include "../../support/pump.hpp"
 #include "test_world.hpp"
@@ -47,6 +49,37 @@ TEST(SnapshotCodec, delta_equals_full_through_moves_births_deaths_and_type_chang
     const auto decoded = decode_snapshot(kSchema, baseline, 0, encoded.bytes, kMaxEntities);
     ASSERT_TRUE(decoded) << "tick " << tick;
     ASSERT_EQ(*decoded, target) << "tick " << tick;
+    baseline = target;
+  }
+}
+
+TEST(SnapshotCodec, a_type_with_the_most_fields_decodes_whichever_of_them_change) {
+  // kMaxFields fields, narrow and wide, the last one included: the encoder keeps a bit per field.
+  std::vector<FieldSpec> fields;
+  for (std::size_t f = 0; f < EntitySchema::kMaxFields; ++f)
+    fields.push_back(FieldSpec::integer(std::to_string(f), 0, f % 2 == 0 ? 3 : 100000));
+  EntitySchema schema;
+  const TypeId wide = schema.add({"wide", fields});
+  ASSERT_TRUE(schema.validate().ok());
+  std::mt19937 random(tickwire::test::test_seed(7));
+  const auto state = [&](int changing_from) {
+    WorldState::Builder builder;
+    for (EntityId id = 1; id <= 20; ++id) {
+      std::vector<std::uint32_t> values(EntitySchema::kMaxFields, 1);
+      for (auto f = static_cast<std::size_t>(changing_from); f < values.size(); f += 3)
+        values[f] = static_cast<std::uint32_t>(random() % (f % 2 == 0 ? 4 : 100001));
+      builder.set(id, wide, values);
+    }
+    return builder.build();
+  };
+  WorldState baseline = state(0);
+  for (int step = 0; step < 30; ++step) {
+    const WorldState target = state(step % 3);
+    const EncodedSnapshot encoded = encode_snapshot(schema, baseline, 0, target, 0, nullptr);
+    ASSERT_EQ(encoded.view, target) << "step " << step;
+    const auto decoded = decode_snapshot(schema, baseline, 0, encoded.bytes, kMaxEntities);
+    ASSERT_TRUE(decoded) << "step " << step;
+    ASSERT_EQ(*decoded, target) << "step " << step;
     baseline = target;
   }
 }
