@@ -56,19 +56,40 @@ inline std::size_t exp_golomb_bits(std::uint32_t z, unsigned order) {
   return exp_golomb_code(z, order).bits;
 }
 
-// Writes a field's code after `prefix_bits` bits of `prefix` (its changed bit, or none): in one
-// write when they fit in one.
-inline void write_exp_golomb(BitWriter& out, std::uint32_t z, unsigned order,
-                             std::uint32_t prefix = 0, unsigned prefix_bits = 0) {
-  const ExpGolombCode code = exp_golomb_code(z, order);
-  if (prefix_bits + code.bits <= BitWriter::kMaxWriteBits) {
-    out.write((std::uint64_t{prefix} << code.bits) | code.value, prefix_bits + code.bits);
-    return;
+// Codes gathered into one value until the next would not fit in one BitWriter::write(), then
+// written at once: an update's changed bits and codes are a few bits each. flush() before the
+// writer is used directly again.
+class CodeBatch {
+ public:
+  explicit CodeBatch(BitWriter& out) : out_(out) {}
+  // Adds the low `bits` bits of `code` (bits <= BitWriter::kMaxWriteBits).
+  void add(std::uint64_t code, unsigned bits) {
+    if (count_ + bits > BitWriter::kMaxWriteBits) flush();
+    value_ = (value_ << bits) | (code & ((std::uint64_t{1} << bits) - 1));
+    count_ += bits;
   }
-  out.write(prefix, prefix_bits);
-  out.write(0, code.bits - 33);  // the code is longer than the 33 bits x can have
-  out.write(code.value, 33);
-}
+  // Adds `prefix_bits` bits of `prefix` (a changed bit, or none), then an Exp-Golomb code.
+  void add(ExpGolombCode code, std::uint32_t prefix = 0, unsigned prefix_bits = 0) {
+    if (prefix_bits + code.bits <= BitWriter::kMaxWriteBits) {
+      add((std::uint64_t{prefix} << code.bits) | code.value, prefix_bits + code.bits);
+      return;
+    }
+    flush();
+    out_.write(prefix, prefix_bits);
+    out_.write(0, code.bits - 33);  // the code is longer than the 33 bits x can have
+    out_.write(code.value, 33);
+  }
+  void flush() {
+    out_.write(value_, count_);
+    value_ = 0;
+    count_ = 0;
+  }
+
+ private:
+  BitWriter& out_;
+  std::uint64_t value_ = 0;
+  unsigned count_ = 0;
+};
 
 inline std::optional<std::uint32_t> read_exp_golomb(BitReader& in, unsigned order) {
   unsigned zeros = 0;

@@ -453,18 +453,20 @@ std::size_t body_bits(const EntitySchema& schema, const EntitySelection& target,
                                      Scratch& s, EncodedSnapshot& result) {
   BitWriter& out = s.out;
   out.write_varuint(static_cast<std::uint32_t>(s.chosen.size()));
+  CodeBatch batch(out);
   EntityId previous = 0;
   for (const std::uint32_t i : s.chosen) {
     const Candidate& c = s.candidates[i];
     const WorldState::Entity entity = target.at(c.index);
-    out.write_varuint(entity.id - previous - 1);
+    // A varuint is the Exp-Golomb code of order 0.
+    batch.add(exp_golomb_code(entity.id - previous - 1, 0));
     previous = entity.id;
     result.included.push_back(entity.id);
     const FieldCoding* coding = coding_of(s, entity.type);
     if (c.base == kNoBase) {
-      out.write(entity.type, schema.type_bits());
+      batch.add(entity.type, schema.type_bits());
       for (std::size_t f = 0; f < entity.fields.size(); ++f)
-        out.write(entity.fields[f], coding[f].bits);
+        batch.add(entity.fields[f], coding[f].bits);
       continue;
     }
     const std::uint8_t* order =
@@ -472,20 +474,20 @@ std::size_t body_bits(const EntitySchema& schema, const EntitySelection& target,
     const std::uint32_t keeps = s.keeps[entity.type];
     const std::uint32_t* zigzags = s.zigzags.data() + c.deltas;
     for (const std::size_t f : schema.coding_order(entity.type)) {
-      const bool changed = ((c.changed >> f) & 1) != 0;
-      // The changed bit, if the field has one, goes out in the same write as the field's code.
+      // The changed bit, if the field has one, then the field's code if it changed.
       const unsigned changed_bits = (keeps >> f) & 1;
-      if (!changed) {
-        out.write(0, changed_bits);
+      if (((c.changed >> f) & 1) == 0) {
+        batch.add(0, changed_bits);
       } else if (coding[f].wide) {
-        write_exp_golomb(out, zigzags[f], order[f], 1, changed_bits);
+        batch.add(exp_golomb_code(zigzags[f], order[f]), 1, changed_bits);
       } else {
         const std::uint64_t changed_bit = changed_bits;  // 1: changed, if it has the bit
-        out.write((changed_bit << coding[f].bits) | entity.fields[f],
+        batch.add((changed_bit << coding[f].bits) | entity.fields[f],
                   changed_bits + coding[f].bits);
       }
     }
   }
+  batch.flush();
 }
 
 // Step 7, the client's view: the expected baseline minus removals, with the chosen updates.

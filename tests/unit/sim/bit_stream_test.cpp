@@ -78,19 +78,21 @@ TEST(BitStream, a_cleared_writer_writes_as_a_new_one) {
   EXPECT_EQ(fresh.bytes().back(), 0x02);  // bits 48 to 54 end in the 1, then one bit of padding
 }
 
-TEST(BitStream, exp_golomb_codes_read_back_at_every_order_and_length_after_a_changed_bit) {
+TEST(BitStream, batched_exp_golomb_codes_read_back_at_every_order_and_length_after_a_changed_bit) {
   // Up to 65 bits a code: those past one write's 57 (with the changed bit) are split.
   const std::uint32_t values[] = {0, 1, 2, 100, 0xFFFFu, 0x7FFFFFFFu, 0xFFFFFFFEu, 0xFFFFFFFFu};
   BitWriter out;
+  CodeBatch batch(out);
   std::size_t expected_bits = 0;
   for (unsigned order = 0; order < 32; ++order) {
     for (const std::uint32_t z : values) {
       for (const unsigned changed_bits : {0u, 1u}) {
-        write_exp_golomb(out, z, order, 1, changed_bits);
+        batch.add(exp_golomb_code(z, order), 1, changed_bits);
         expected_bits += changed_bits + exp_golomb_bits(z, order);
       }
     }
   }
+  batch.flush();
   EXPECT_EQ(out.bit_count(), expected_bits);
   BitReader in(out.bytes());
   for (unsigned order = 0; order < 32; ++order) {
