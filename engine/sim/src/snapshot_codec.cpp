@@ -17,15 +17,7 @@ const WorldState& expected_state(const EntitySchema& schema, const WorldState& b
     any_rates = schema.has_rates(static_cast<TypeId>(t));
   }
   if (!any_rates || elapsed_seconds == 0) return baseline;
-  WorldStateAssembler assembler;
-  std::uint32_t predicted[EntitySchema::kMaxFields];
-  for (std::size_t i = 0; i < baseline.size(); ++i) {
-    const WorldState::Entity entity = baseline.at(i);
-    const std::span out(predicted, entity.fields.size());
-    schema.predict(entity.type, entity.fields, elapsed_seconds, out);
-    assembler.append(entity.id, entity.type, out);
-  }
-  storage = assembler.finish();
+  storage = baseline.predicted(schema, elapsed_seconds);
   return storage;
 }
 
@@ -53,6 +45,9 @@ std::optional<WorldState> decode_snapshot(const EntitySchema& schema,
   if (!in.ok() || updated_count > max_entities) return std::nullopt;
 
   WorldStateAssembler out;
+  // Room for the baseline's entities at once (most updates replace one of them); a snapshot
+  // that adds more grows it. Not what the update count claims: that comes from the sender.
+  out.reserve(baseline.size(), baseline.field_offset(baseline.size()));
   std::size_t b = 0, r = 0, kept = 0;
   // Copies baseline entities with ids below `limit` (all when limit is beyond every id), unless
   // removed; false if that makes the state too large.

@@ -62,6 +62,15 @@ void WorldStateAssembler::grow(std::size_t fields) {
     state_.values_.resize(std::max(2 * state_.values_.size(), values_ + fields));
 }
 
+void WorldStateAssembler::reserve(std::size_t entities, std::size_t fields) {
+  if (state_.ids_.size() < entities) {
+    state_.ids_.resize(entities);
+    state_.types_.resize(entities);
+    state_.offsets_.resize(entities + 1);
+  }
+  if (state_.values_.size() < fields) state_.values_.resize(fields);
+}
+
 WorldState WorldStateAssembler::finish() {
   state_.ids_.resize(entities_);
   state_.types_.resize(entities_);
@@ -87,6 +96,15 @@ void WorldState::predict_fields(const EntitySchema& schema, double elapsed_secon
     schema.move_rate_fields(types_[i], std::span(values_.data() + first, count), elapsed_seconds,
                             std::span(predicted.data() + first, count));
   }
+}
+
+WorldState WorldState::predicted(const EntitySchema& schema, double elapsed_seconds) const {
+  WorldState out;
+  out.ids_ = ids_;
+  out.types_ = types_;
+  out.offsets_ = offsets_;
+  predict_fields(schema, elapsed_seconds, out.values_);
+  return out;
 }
 
 std::optional<std::size_t> WorldState::index_of(EntityId id) const {

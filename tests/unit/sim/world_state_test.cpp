@@ -33,6 +33,14 @@ TEST(WorldStateAssembler, builds_what_a_builder_builds_whatever_buffers_it_reuse
                                 {9, std::vector<std::uint32_t>(8, 9)}});
   EXPECT_EQ(assemble(entities, std::move(larger)), built);
   EXPECT_EQ(assemble(entities, assemble({{1, {1}}})), built);
+  // Room reserved for fewer or more than are appended changes nothing either.
+  for (const std::size_t room : {2u, 40u}) {
+    WorldStateAssembler reserved;
+    reserved.reserve(room, room * 3);
+    for (const auto& [id, fields] : entities)
+      ASSERT_TRUE(reserved.append(id, static_cast<TypeId>(fields.size() % 2), fields));
+    EXPECT_EQ(reserved.finish(), built) << room;
+  }
 
   const WorldState state = assemble(entities);
   ASSERT_EQ(state.size(), 4u);
@@ -72,11 +80,16 @@ TEST(WorldState, predicted_fields_are_each_entitys_own_prediction_in_the_states_
           << "entity " << entity.id << " after " << elapsed << " s";
     }
   }
+  const WorldState moved = state.predicted(schema, 2.0);
+  ASSERT_EQ(moved.size(), state.size());
+  for (std::size_t i = 0; i < state.size(); ++i) {
+    EXPECT_EQ(moved.id_at(i), state.id_at(i));
+    EXPECT_EQ(moved.field_offset(i), state.field_offset(i));
+  }
   // The first mover ran into the end of its range: clamped there, as a client predicts it.
-  std::vector<std::uint32_t> predicted;
-  state.predict_fields(schema, 2.0, predicted);
-  EXPECT_EQ(predicted[0], 0u);
-  EXPECT_NE(predicted[state.field_offset(2)], state.at(2).fields[0]);
+  EXPECT_EQ(moved.at(0).fields[0], 0u);
+  EXPECT_NE(moved.at(2).fields[0], state.at(2).fields[0]);
+  EXPECT_EQ(moved.at(1).fields[0], state.at(1).fields[0]);
 }
 
 TEST(WorldStateAssembler, an_id_out_of_order_is_refused_and_changes_nothing) {

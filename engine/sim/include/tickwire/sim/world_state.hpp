@@ -62,6 +62,8 @@ class WorldState {
   // reused). What an encoder compares the next state with.
   void predict_fields(const EntitySchema& schema, double elapsed_seconds,
                       std::vector<std::uint32_t>& predicted) const;
+  // This state with every entity's fields predicted so.
+  WorldState predicted(const EntitySchema& schema, double elapsed_seconds) const;
   // The entity with this id, if present (binary search).
   std::optional<Entity> find(EntityId id) const;
   std::optional<std::size_t> index_of(EntityId id) const;
@@ -101,6 +103,9 @@ class WorldStateAssembler {
     state_.offsets_[++entities_] = static_cast<std::uint32_t>(values_);
     return true;
   }
+  // Room for `entities` entities with `fields` fields in all, so that appending them allocates
+  // nothing more.
+  void reserve(std::size_t entities, std::size_t fields);
   WorldState finish();
 
  private:
