@@ -330,16 +330,32 @@ TEST(ArenaServer, a_dropped_player_returns_to_the_same_idle_entity_within_the_gr
            score_of(*bob, 1) != nullptr;
   }));
   const tickwire::sim::EntityId ann_entity = ann->self();
+  const auto bob_sees_ann = [&] {
+    const auto view = bob->view();
+    return std::any_of(view.begin(), view.end(),
+                       [&](const DrawEntity& e) { return e.id == ann_entity; });
+  };
+  // The score table can reach Bob before a snapshot that carries Ann's entity (his snapshots
+  // bring the world in over several, within their budget), and over his first snapshots his
+  // view's clock is still settling: it shows a newly arrived entity, then a moment before it
+  // arrived. A second of snapshots in, his view is steady.
+  ASSERT_TRUE(play_until({ann.get(), bob.get()},
+                         [&] { return bob->net_graph().snapshots >= 30 && bob_sees_ann(); }));
 
   ann.reset();  // Ann's game quits (or her network goes)
   ASSERT_TRUE(play_until({bob.get()}, [&] {
     const ScoreLine* line = score_of(*bob, 1);
     return line != nullptr && !line->connected;
   }));
-  // Her entity stays in the world, idle, for everyone else to see.
-  const auto view = bob->view();
-  EXPECT_TRUE(std::any_of(view.begin(), view.end(),
-                          [&](const DrawEntity& e) { return e.id == ann_entity; }));
+  // Her entity stays in the world, idle, for everyone else to see: in every view Bob has over
+  // the next second of snapshots (a removal would reach him within it).
+  const std::uint64_t snapshots = bob->net_graph().snapshots;
+  bool always_seen = true;
+  ASSERT_TRUE(play_until({bob.get()}, [&] {
+    always_seen = always_seen && bob_sees_ann();
+    return bob->net_graph().snapshots >= snapshots + 30;
+  }));
+  EXPECT_TRUE(always_seen);
 
   auto ann_again = setup.connect(1);
   ASSERT_TRUE(play_until({ann_again.get(), bob.get()}, [&] {
