@@ -84,6 +84,40 @@ TEST(SnapshotCodec, a_type_with_the_most_fields_decodes_whichever_of_them_change
   }
 }
 
+TEST(SnapshotCodec, a_snapshot_that_skips_the_ranking_is_the_one_the_ranking_gives) {
+  // With nothing waiting from the last snapshot the encoder measures everything unranked and
+  // ranks only if not all of it fits; a waiting entry for an id that is not there changes no
+  // priority but makes it rank first. Both must write the same snapshot, whether all fits or not.
+  test::TestWorld world(tickwire::test::test_seed(11), 60);
+  const auto priority = [](const WorldState::Entity& e) {
+    return 1.0f + static_cast<float>(e.id % 5);
+  };
+  const EncodedSnapshot::Deferred absent[] = {{1'000'000, 0.0f}};
+  WorldState baseline = world.state(kSchema);
+  int all_fit = 0, some_wait = 0;
+  for (int step = 0; step < 200; ++step) {
+    world.step();
+    const WorldState target = world.state(kSchema);
+    const std::size_t budget = step % 2 == 0 ? 400 : 4000;
+    EncodedSnapshot skipped, ranked;
+    encode_snapshot(kSchema, baseline, 0, target, budget, priority, skipped);
+    encode_snapshot(kSchema, baseline, 0, target, budget, priority, ranked, absent);
+    ASSERT_EQ(skipped.bytes, ranked.bytes) << "step " << step;
+    ASSERT_EQ(skipped.view, ranked.view) << "step " << step;
+    ASSERT_EQ(skipped.included, ranked.included) << "step " << step;
+    ASSERT_EQ(skipped.deferred.size(), ranked.deferred.size()) << "step " << step;
+    for (std::size_t i = 0; i < ranked.deferred.size(); ++i) {
+      EXPECT_EQ(skipped.deferred[i].id, ranked.deferred[i].id);
+      EXPECT_EQ(skipped.deferred[i].priority, ranked.deferred[i].priority);
+    }
+    ++(ranked.deferred.empty() ? all_fit : some_wait);
+    baseline = ranked.view;
+  }
+  // Both cases came up.
+  EXPECT_GT(all_fit, 20);
+  EXPECT_GT(some_wait, 20);
+}
+
 TEST(SnapshotCodec, unchanged_world_costs_almost_nothing) {
   test::TestWorld world(3, 900);
   const WorldState state = world.state(kSchema);
