@@ -63,9 +63,10 @@ struct EncodedSnapshot {
 // Encodes `target` against `baseline` (an empty baseline gives a full snapshot), which is
 // `elapsed_seconds` older: fields with a rate are compared with where the rate moved them.
 // `max_bits` = 0 means no budget. `priority`, if set, orders the changed entities (higher first;
-// ties by id); it is called once per changed entity, in increasing id order. `recycled_view` is
-// storage for the result's view (an old view whose buffers are reused). Thread-safe: calls on
-// different threads share nothing but their arguments.
+// ties by id); it is called at most once per changed entity, in increasing id order, and not at
+// all when every change fits and nothing waits (no `waiting`, below). `recycled_view` is storage
+// for the result's view (an old view whose buffers are reused). Thread-safe: calls on different
+// threads share nothing but their arguments.
 EncodedSnapshot encode_snapshot(const EntitySchema& schema, const WorldState& baseline,
                                 double elapsed_seconds, const EntitySelection& target,
                                 std::size_t max_bits, const EntityPriority& priority,

@@ -100,7 +100,9 @@ class ServerReplicator {
   std::function<void(ClientId, const WorldState& world, std::vector<std::uint32_t>& indices)>
       interest;
   // How entities matter to a client, asked once per snapshot of that client (so it can look up
-  // where the client is once), then called for each changed entity. Default: 1 for all.
+  // where the client is once), then called for each changed entity when the budget cannot take
+  // every change (when it can, the order changes nothing and it is not called). Default: 1 for
+  // all.
   // With encode_threads > 1, `interest`, `priority` and the functions it returns are called
   // from several threads at once: they must only read.
   std::function<EntityPriority(ClientId)> priority;
