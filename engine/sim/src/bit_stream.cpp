@@ -6,7 +6,9 @@
 namespace tickwire::sim::detail {
 
 void BitWriter::grow(std::size_t needed) {
-  buffer_.resize(std::max(2 * buffer_.size(), needed + 56));  // zero-filled
+  // Doubled (zero-filled), so that a snapshot grows it a few times at most, and the first time
+  // to a size that holds a small snapshot whole.
+  buffer_.resize(std::max(2 * buffer_.size(), needed + 64));
 }
 
 std::uint32_t BitReader::read(unsigned bits) {
