@@ -55,11 +55,9 @@ class WorldState {
   std::size_t field_offset(std::size_t index) const {
     return offsets_.empty() ? 0 : offsets_[index];
   }
-  // Every entity's fields, laid out as field_offset() says.
-  std::span<const std::uint32_t> all_fields() const { return values_; }
   // Every entity's fields as `schema` predicts them `elapsed_seconds` later
-  // (EntitySchema::predict), laid out as all_fields(), into `predicted` (resized; its buffer is
-  // reused). What an encoder compares the next state with.
+  // (EntitySchema::predict), laid out as field_offset() says, into `predicted` (resized; its
+  // buffer is reused). What an encoder compares the next state with.
   void predict_fields(const EntitySchema& schema, double elapsed_seconds,
                       std::vector<std::uint32_t>& predicted) const;
   // This state with every entity's fields predicted so.
