@@ -52,14 +52,11 @@ WorldStateAssembler::WorldStateAssembler(WorldState recycled) : state_(std::move
 }
 
 void WorldStateAssembler::grow(std::size_t fields) {
-  if (entities_ == state_.ids_.size()) {
-    const std::size_t entities = std::max<std::size_t>(2 * entities_, 16);
-    state_.ids_.resize(entities);
-    state_.types_.resize(entities);
-    state_.offsets_.resize(entities + 1);
-  }
-  if (state_.values_.size() - values_ < fields)
-    state_.values_.resize(std::max(2 * state_.values_.size(), values_ + fields));
+  // Doubled where full (reserve() leaves what has room as it is).
+  const bool no_entity_room = entities_ == state_.ids_.size();
+  const bool no_field_room = state_.values_.size() - values_ < fields;
+  reserve(no_entity_room ? std::max<std::size_t>(2 * entities_, 16) : 0,
+          no_field_room ? std::max(2 * state_.values_.size(), values_ + fields) : 0);
 }
 
 void WorldStateAssembler::reserve(std::size_t entities, std::size_t fields) {
