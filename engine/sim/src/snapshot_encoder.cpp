@@ -320,7 +320,8 @@ bool measure_all_unranked(const EntitySchema& schema, const WorldState& baseline
     s.zigzags.resize(s.candidates.size() * EntitySchema::kMaxFields);
   reset_header_counts(schema, s);
   // A client whose last snapshot left nothing waiting most likely gets everything that changed
-  // in this one too: the ranking is then skipped (three snapshots in four at 128 Arena players).
+  // in this one too: the ranking is then skipped (three snapshots in four at 128 clients in
+  // tickwire-bench-encode).
   s.unranked = max_bits != 0 && priority && waiting.empty() &&
                measure_all_unranked(schema, baseline, elapsed_seconds, target, max_bits, s);
   if (s.unranked) return s.candidates.size();
