@@ -21,46 +21,28 @@ using flatbuffers::FlatBufferBuilder;
 // match (docs/benchmarks.md, "Arena"). The final scores still go to everyone at once.
 constexpr std::size_t kScoreboardSpreadTicks = 30;
 
-// Where a player or drone is, read from its quantized fields as EntitySchema::dequantize() reads
-// a real field (min + quantized * precision, the same doubles): gathered once, since the
-// priority asks it of every changed entity of every player's snapshot.
-struct Position {
-  struct Axis {
-    std::size_t field;
-    double min;
-    double precision;
-    double of(const sim::WorldState::Entity& e) const { return min + e.fields[field] * precision; }
-  };
-  Axis x, y;
-  static Position of_type(sim::TypeId type, std::size_t x, std::size_t y) {
-    const auto axis = [&](std::size_t field) {
-      const sim::FieldSpec& spec = schema().type(type).fields[field];
-      return Axis{field, spec.min, spec.precision};
-    };
-    return {axis(x), axis(y)};
-  }
-};
-
 }  // namespace
 
 void ArenaServer::prioritize_nearby(Match& match) {
   // What is near a player matters most to them: it is what they see move and shoot at. Their
   // own entity comes first of all (prediction is reconciled against it).
-  // Asked once per player's snapshot, so the viewer is looked up once and each changed entity
-  // costs arithmetic only.
+  // Asked once per player's snapshot, so the viewer is looked up once; the schema, the player
+  // type and the position fields are looked up once for all (function statics, each with its
+  // guard), since each changed entity of every player's snapshot is asked about.
+  static const sim::EntitySchema& kSchema = schema();
   static const sim::TypeId kPlayer = player_type();
-  static const Position kPlayerAt =
-      Position::of_type(kPlayer, player_fields().x, player_fields().y);
-  static const Position kDroneAt =
-      Position::of_type(drone_type(), drone_fields().x, drone_fields().y);
+  static const PlayerFields kPlayerFields = player_fields();
+  static const DroneFields kDroneFields = drone_fields();
   match.replicator->priority = [&match](sim::ClientId client) -> sim::EntityPriority {
     const auto found = match.viewers.find(client);
     const Match::Viewer viewer = found != match.viewers.end() ? found->second : Match::Viewer{};
     return [viewer](const sim::WorldState::Entity& e) {
       if (e.id == viewer.entity) return 1000.0f;
-      const Position& at = e.type == kPlayer ? kPlayerAt : kDroneAt;
-      const double dx = at.x.of(e) - viewer.x;
-      const double dy = at.y.of(e) - viewer.y;
+      const bool player = e.type == kPlayer;
+      const std::size_t x = player ? kPlayerFields.x : kDroneFields.x;
+      const std::size_t y = player ? kPlayerFields.y : kDroneFields.y;
+      const double dx = kSchema.dequantize(e.type, x, e.fields[x]) - viewer.x;
+      const double dy = kSchema.dequantize(e.type, y, e.fields[y]) - viewer.y;
       const double distance = std::sqrt(dx * dx + dy * dy);
       return static_cast<float>(1.0 + 10.0 / (1.0 + distance / 5.0));
     };
