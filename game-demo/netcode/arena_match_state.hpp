@@ -107,6 +107,10 @@ struct ArenaServer::Match {
   };
   std::map<tickwire::net::PeerId, Viewer> viewers;
   std::vector<tickwire::net::PeerId> snapshot_peers;  // kept between ticks for its capacity
+  // The connected players' inputs of the tick, by entity. Kept between ticks: each tick
+  // overwrites its players' entries (a map would otherwise allocate a node per player per tick)
+  // and drops those of players who left.
+  std::map<PlayerId, PlayerInput> inputs;
   // Every entity of the snapshot tick's state by position (with view_radius_m > 0): the
   // replicator's interest hook reads it like `viewers`.
   tickwire::sim::SpatialGrid grid;

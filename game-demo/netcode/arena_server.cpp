@@ -424,7 +424,7 @@ void ArenaServer::tick() {
 
 void ArenaServer::tick_match(Match& match) {
   const auto tick = static_cast<sim::WireTick>(match.world.tick() + 1);
-  std::map<PlayerId, PlayerInput> inputs;
+  std::map<PlayerId, PlayerInput>& inputs = match.inputs;
   for (auto& [peer, player] : match.players) {
     PlayerInput input = player.last_input;
     input.fire = false;  // a held input moves and aims, never shoots again
@@ -440,6 +440,13 @@ void ArenaServer::tick_match(Match& match) {
       ++stats_.inputs_missing;
     }
     inputs[player.entity] = input;
+  }
+  // Every connected player's entity has its entry: any more are of players who left.
+  if (inputs.size() > match.players.size()) {
+    std::erase_if(inputs, [&](const auto& entry) {
+      return std::none_of(match.players.begin(), match.players.end(),
+                          [&](const auto& player) { return player.second.entity == entry.first; });
+    });
   }
   match.world.step(inputs);
   if (config_.observer) config_.observer->ticked(match.id, inputs, match.world);

@@ -178,7 +178,8 @@ void World::step(const std::map<PlayerId, PlayerInput>& inputs) {
       fire(id, player, input->second);
     }
   }
-  std::vector<tickwire::sim::HitCircle> volumes;
+  std::vector<tickwire::sim::HitCircle> volumes = history_.recycled();
+  volumes.reserve(players_.size() + drones_.size());
   for (const auto& [id, player] : players_) {
     if (player.alive) volumes.push_back({id, player.x, player.y, config_.player_radius});
   }

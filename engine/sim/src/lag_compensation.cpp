@@ -32,8 +32,16 @@ void HitHistory::record(std::uint64_t tick, std::vector<HitCircle> volumes) {
   // Keep what the cap can reach, and one frame before it to interpolate from.
   while (frames_.size() > 2 &&
          static_cast<double>(frames_[1].tick) + max_rewind_ticks_ < static_cast<double>(tick)) {
+    spare_ = std::move(frames_.front().volumes);
     frames_.pop_front();
   }
+}
+
+std::vector<HitCircle> HitHistory::recycled() {
+  std::vector<HitCircle> volumes = std::move(spare_);
+  spare_ = {};
+  volumes.clear();
+  return volumes;
 }
 
 double HitHistory::rewind_tick(double view_tick, std::uint64_t now_tick) const {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <vector>
 
 namespace tickwire::sim {
 namespace {
@@ -71,6 +72,33 @@ TEST(LagCompensation, an_entity_in_only_one_of_two_ticks_counts_from_the_tick_it
   const auto late = history.raycast(11, 11, 0, 0, 1, 0, 100, 1);
   ASSERT_TRUE(late);
   EXPECT_EQ(late->id, 4u);
+}
+
+TEST(LagCompensation, frames_recorded_into_recycled_buffers_rewind_as_fresh_ones_do) {
+  // A second history records the same crossing into the buffers of frames that fell out of it:
+  // what a shot hits must not depend on where the volumes were stored.
+  HitHistory history = HitHistory::create({.tick_rate_hz = 60, .max_rewind_seconds = 0.2}).value();
+  std::size_t reused = 0;
+  for (std::uint64_t tick = 1; tick <= 36; ++tick) {
+    std::vector<HitCircle> volumes = history.recycled();
+    EXPECT_TRUE(volumes.empty());
+    if (volumes.capacity() > 0) ++reused;
+    const double y = -5 + 10.0 * static_cast<double>(tick) / 60;
+    volumes.push_back({7, 20, y, 0.5});
+    volumes.push_back({1, 0, 0, 0.5});
+    history.record(tick, std::move(volumes));
+  }
+  EXPECT_GT(reused, 20u) << "once the 0.2 s history is full every frame reuses a buffer";
+  const HitHistory fresh = crossing_target(36);
+  for (const double seen : {28.0, 29.5, 30.0, 31.0}) {
+    const auto hit = history.raycast(seen, 36, 0, 0, 1, 0, 100, 1);
+    const auto expected = fresh.raycast(seen, 36, 0, 0, 1, 0, 100, 1);
+    ASSERT_EQ(hit.has_value(), expected.has_value()) << seen;
+    if (hit) {
+      EXPECT_DOUBLE_EQ(hit->distance, expected->distance) << seen;
+    }
+  }
+  ASSERT_TRUE(history.raycast(30, 36, 0, 0, 1, 0, 100, 1));
 }
 
 // Not an assert: create() refuses in Release builds too, with the field, its value and the rule.

@@ -48,6 +48,9 @@ class HitHistory {
 
   // The volumes of every shootable entity after simulating `tick` (increasing).
   void record(std::uint64_t tick, std::vector<HitCircle> volumes);
+  // An empty vector to fill for the next record(): the buffer of a frame that fell out of the
+  // history when there is one, so that a full history records without allocating.
+  std::vector<HitCircle> recycled();
 
   // The first volume a ray from (x, y) along (dx, dy) meets within `range`, as it was at
   // `view_tick` (what the shooter saw; fractional: between two ticks volumes are interpolated),
@@ -71,6 +74,7 @@ class HitHistory {
 
   double max_rewind_ticks_;
   std::deque<Frame> frames_;
+  std::vector<HitCircle> spare_;  // the last frame to fall out, for recycled()
 };
 
 }  // namespace tickwire::sim
