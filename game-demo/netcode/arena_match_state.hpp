@@ -3,6 +3,7 @@
 // (players, ticks, scores) and arena_spectators.cpp (the delayed stream). Private to the server.
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -107,6 +108,7 @@ struct ArenaServer::Match {
   };
   std::map<tickwire::net::PeerId, Viewer> viewers;
   std::vector<tickwire::net::PeerId> snapshot_peers;  // kept between ticks for its capacity
+  std::vector<std::vector<std::byte>> snapshots;      // their messages, kept likewise
   // The connected players' inputs of the tick, by entity. Kept between ticks: each tick
   // overwrites its players' entries (a map would otherwise allocate a node per player per tick)
   // and drops those of players who left.

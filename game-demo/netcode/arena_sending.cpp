@@ -34,9 +34,13 @@ void ArenaServer::prioritize_nearby(Match& match) {
   static const PlayerFields kPlayerFields = player_fields();
   static const DroneFields kDroneFields = drone_fields();
   match.replicator->priority = [&match](sim::ClientId client) -> sim::EntityPriority {
+    // The viewer by address: `viewers` is not changed while snapshots are encoded, and a pointer
+    // fits in std::function's own storage where a copy of the viewer would be allocated.
+    static const Match::Viewer kNowhere{};
     const auto found = match.viewers.find(client);
-    const Match::Viewer viewer = found != match.viewers.end() ? found->second : Match::Viewer{};
-    return [viewer](const sim::WorldState::Entity& e) {
+    const Match::Viewer* where = found != match.viewers.end() ? &found->second : &kNowhere;
+    return [where](const sim::WorldState::Entity& e) {
+      const Match::Viewer& viewer = *where;
       if (e.id == viewer.entity) return 1000.0f;
       const bool player = e.type == kPlayer;
       const std::size_t x = player ? kPlayerFields.x : kDroneFields.x;
@@ -89,7 +93,8 @@ void ArenaServer::send_snapshots(Match& match, sim::WireTick tick, const sim::Wo
                            self != nullptr ? self->y : 0.0};
   }
   const auto encode_start = std::chrono::steady_clock::now();
-  const auto snapshots = match.replicator->snapshots_for(match.snapshot_peers, tick, state);
+  std::vector<std::vector<std::byte>>& snapshots = match.snapshots;
+  match.replicator->snapshots_for(match.snapshot_peers, tick, state, snapshots);
   const auto now = std::chrono::steady_clock::now();
   stats_.snapshot_encode_wall_us +=
       std::chrono::duration<double, std::micro>(now - encode_start).count();

@@ -121,9 +121,17 @@ void ServerReplicator::clients_due(WireTick tick, std::vector<ClientId>& due) co
 
 std::vector<std::byte> ServerReplicator::snapshot_for(ClientId id, WireTick tick,
                                                       const WorldState& world) {
+  std::vector<std::byte> message;
+  write_snapshot(id, tick, world, message);
+  return message;
+}
+
+void ServerReplicator::write_snapshot(ClientId id, WireTick tick, const WorldState& world,
+                                      std::vector<std::byte>& message) {
+  message.clear();
   Client* client = find(id);
   assert(client != nullptr && tick > client->newest_sent);
-  if (client == nullptr) return {};
+  if (client == nullptr) return;
 
   // What this client may see: indices into the world in increasing order, in the client's own
   // buffers (no allocation once they have grown; each client is encoded by one thread at a time).
@@ -188,8 +196,9 @@ std::vector<std::byte> ServerReplicator::snapshot_for(ClientId id, WireTick tick
   const auto body = builder.CreateVector(encoded.bytes);
   const auto snapshot =
       schemas::CreateSnapshot(builder, tick, baseline_tick, client->last_applied_input, body);
-  return detail::finish_message(
-      builder, schemas::CreateSimMessage(builder, schemas::SimBody::Snapshot, snapshot.Union()));
+  detail::finish_message(
+      builder, schemas::CreateSimMessage(builder, schemas::SimBody::Snapshot, snapshot.Union()),
+      message);
 }
 
 double ServerReplicator::worker_cpu_seconds() const {
@@ -198,15 +207,22 @@ double ServerReplicator::worker_cpu_seconds() const {
 
 std::vector<std::vector<std::byte>> ServerReplicator::snapshots_for(
     std::span<const ClientId> clients, WireTick tick, const WorldState& world) {
-  std::vector<std::vector<std::byte>> messages(clients.size());
-  const auto encode = [&](std::size_t i) { messages[i] = snapshot_for(clients[i], tick, world); };
+  std::vector<std::vector<std::byte>> messages;
+  snapshots_for(clients, tick, world, messages);
+  return messages;
+}
+
+void ServerReplicator::snapshots_for(std::span<const ClientId> clients, WireTick tick,
+                                     const WorldState& world,
+                                     std::vector<std::vector<std::byte>>& messages) {
+  messages.resize(clients.size());
+  const auto encode = [&](std::size_t i) { write_snapshot(clients[i], tick, world, messages[i]); };
   if (workers_) {
     workers_->run(clients.size(), encode);
   } else {
     for (std::size_t i = 0; i < clients.size(); ++i)
       encode(i);
   }
-  return messages;
 }
 
 void ServerReplicator::on_message(ClientId id, std::span<const std::byte> message) {

@@ -14,11 +14,11 @@ const schemas::SimMessage* verified_sim_message(std::span<const std::byte> bytes
   return schemas::GetSimMessage(data);
 }
 
-std::vector<std::byte> finish_message(flatbuffers::FlatBufferBuilder& builder,
-                                      flatbuffers::Offset<schemas::SimMessage> message) {
+void finish_message(flatbuffers::FlatBufferBuilder& builder,
+                    flatbuffers::Offset<schemas::SimMessage> message, std::vector<std::byte>& out) {
   builder.Finish(message);
   const auto* data = reinterpret_cast<const std::byte*>(builder.GetBufferPointer());
-  return {data, data + builder.GetSize()};
+  out.assign(data, data + builder.GetSize());
 }
 
 }  // namespace tickwire::sim::detail

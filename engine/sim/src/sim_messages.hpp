@@ -19,7 +19,8 @@ const schemas::SimMessage* verified_sim_message(std::span<const std::byte> bytes
                                                 std::size_t max_size, std::size_t max_tables,
                                                 std::optional<schemas::AlignedView>& view);
 
-std::vector<std::byte> finish_message(flatbuffers::FlatBufferBuilder& builder,
-                                      flatbuffers::Offset<schemas::SimMessage> message);
+// Finishes `message` in `builder` and copies it into `out` (overwritten; its capacity kept).
+void finish_message(flatbuffers::FlatBufferBuilder& builder,
+                    flatbuffers::Offset<schemas::SimMessage> message, std::vector<std::byte>& out);
 
 }  // namespace tickwire::sim::detail

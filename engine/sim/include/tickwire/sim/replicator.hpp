@@ -124,6 +124,11 @@ class ServerReplicator {
   // clients[i], byte for byte what snapshot_for() would give.
   std::vector<std::vector<std::byte>> snapshots_for(std::span<const ClientId> clients,
                                                     WireTick tick, const WorldState& world);
+  // The same into `messages` (resized to clients.size()), whose vectors keep their capacity: a
+  // server that passes the same one every tick allocates nothing for the messages once they
+  // have grown.
+  void snapshots_for(std::span<const ClientId> clients, WireTick tick, const WorldState& world,
+                     std::vector<std::vector<std::byte>>& messages);
 
   // A ClientUpdate from `client`: records its acknowledgement and buffers its inputs.
   void on_message(ClientId client, std::span<const std::byte> message);
@@ -158,6 +163,9 @@ class ServerReplicator {
   std::unique_ptr<Workers> workers_;  // with encode_threads > 1
   ReplicatorCounters counters_;
   Client* find(ClientId client) const;
+  // snapshot_for() into `message` (overwritten; its capacity kept).
+  void write_snapshot(ClientId client, WireTick tick, const WorldState& world,
+                      std::vector<std::byte>& message);
   // Ticks of a snapshot period that clients are spread over, and whether a snapshot of phase
   // `phase` is due at `tick`.
   std::uint32_t phases() const;
