@@ -76,6 +76,9 @@ struct ArenaServer::Match {
     std::vector<std::byte> message;
   };
   std::deque<DelayedState> delayed_states;
+  // A state no longer needed (one the spectators have seen, or a tick's they need not see),
+  // whose buffers the next tick's state is built into.
+  tickwire::sim::WorldState spare_state;
   std::deque<DelayedMessage> delayed_messages;
   // The spectators' clock once the match is over: it runs on until they have seen the end.
   tickwire::sim::WireTick stream_tick = 0;
@@ -108,7 +111,8 @@ struct ArenaServer::Match {
   };
   std::map<tickwire::net::PeerId, Viewer> viewers;
   std::vector<tickwire::net::PeerId> snapshot_peers;  // kept between ticks for its capacity
-  std::vector<std::vector<std::byte>> snapshots;      // their messages, kept likewise
+  // Their messages (and the spectators'), kept likewise.
+  std::vector<std::vector<std::byte>> snapshots;
   // The connected players' inputs of the tick, by entity. Kept between ticks: each tick
   // overwrites its players' entries (a map would otherwise allocate a node per player per tick)
   // and drops those of players who left.

@@ -469,9 +469,13 @@ void ArenaServer::tick_match(Match& match) {
                 [&](net::PeerId peer) { return !match.players.contains(peer); });
   const bool spectators_due = match.replicator->snapshot_due(tick);
   if (!match.snapshot_peers.empty() || spectators_due) {
-    sim::WorldState state = match.world.state();
+    sim::WorldState state = match.world.state(std::move(match.spare_state));
     if (!match.snapshot_peers.empty()) send_snapshots(match, tick, state);
-    if (spectators_due) match.delayed_states.push_back({tick, std::move(state)});
+    if (spectators_due) {
+      match.delayed_states.push_back({tick, std::move(state)});
+    } else {
+      match.spare_state = std::move(state);
+    }
   }
 
   match.stream_tick = tick;

@@ -84,8 +84,9 @@ void ArenaServer::stream_to_spectators(Match& match, std::uint32_t tick) {
       match.spectator_peers.clear();
       for (const auto& [peer, spectator] : match.spectators)
         match.spectator_peers.push_back(peer);
-      const auto snapshots = match.spectator_replicator->snapshots_for(match.spectator_peers,
-                                                                       delayed.tick, delayed.state);
+      std::vector<std::vector<std::byte>>& snapshots = match.snapshots;
+      match.spectator_replicator->snapshots_for(match.spectator_peers, delayed.tick, delayed.state,
+                                                snapshots);
       for (std::size_t i = 0; i < snapshots.size(); ++i) {
         if (net_->send(match.spectator_peers[i], kSnapshotChannel,
                        net::Delivery::unreliable_sequenced, snapshots[i]) == net::SendResult::ok) {
@@ -93,6 +94,8 @@ void ArenaServer::stream_to_spectators(Match& match, std::uint32_t tick) {
         }
       }
     }
+    // Its buffers make the state of a later tick (tick_match).
+    match.spare_state = std::move(match.delayed_states.front().state);
     match.delayed_states.pop_front();
   }
 }

@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <span>
 #include <stdexcept>
+#include <string>
 
 namespace arena {
 
@@ -76,6 +78,11 @@ std::pair<double, double> World::spawn_point() {
 }
 
 void World::add_player(PlayerId id) {
+  // Drone ids start there: a player above would break the state's id order (state()).
+  if (id >= kFirstDrone) {
+    throw std::invalid_argument("arena rules: player id " + std::to_string(id) + " is not below " +
+                                std::to_string(kFirstDrone));
+  }
   PlayerState player;
   std::tie(player.x, player.y) = spawn_point();
   players_.try_emplace(id, player);
@@ -190,12 +197,24 @@ void World::step(const std::map<PlayerId, PlayerInput>& inputs) {
   history_.record(tick_, std::move(volumes));
 }
 
-tickwire::sim::WorldState World::state() const {
-  tickwire::sim::WorldState::Builder builder;
+tickwire::sim::WorldState World::state(tickwire::sim::WorldState recycled) const {
+  // Players (ids below kFirstDrone, in the map's order), then drones: already in id order, so
+  // the state is assembled in place, into `recycled`'s buffers, without the Builder's sort.
+  tickwire::sim::WorldStateAssembler assembler(std::move(recycled));
+  const std::size_t player_field_count = schema().field_count(player_type());
+  const std::size_t drone_field_count = schema().field_count(drone_type());
+  assembler.reserve(players_.size() + drones_.size(),
+                    players_.size() * player_field_count + drones_.size() * drone_field_count);
   // Values in the schema's field order, placed by name.
   std::array<double, tickwire::sim::EntitySchema::kMaxFields> values{};
+  std::array<std::uint32_t, tickwire::sim::EntitySchema::kMaxFields> quantized{};
+  const auto append = [&](tickwire::sim::EntityId id, tickwire::sim::TypeId type,
+                          std::size_t field_count) {
+    schema().quantize(type, std::span(values.data(), field_count),
+                      std::span(quantized.data(), field_count));
+    assembler.append(id, type, std::span(quantized.data(), field_count));
+  };
   const PlayerFields& pf = player_fields();
-  const std::span<const double> player_values(values.data(), schema().field_count(player_type()));
   for (const auto& [id, p] : players_) {
     values[pf.x] = p.x;
     values[pf.y] = p.y;
@@ -205,20 +224,18 @@ tickwire::sim::WorldState World::state() const {
     values[pf.health] = p.health;
     values[pf.score] = p.score;
     values[pf.alive] = p.alive ? 1.0 : 0.0;
-    builder.set_values(schema(), id, player_type(), player_values);
+    append(id, player_type(), player_field_count);
   }
   const DroneFields& df = drone_fields();
-  const std::span<const double> drone_values(values.data(), schema().field_count(drone_type()));
   for (std::size_t i = 0; i < drones_.size(); ++i) {
     const Drone& d = drones_[i];
     values[df.x] = d.x;
     values[df.y] = d.y;
     values[df.vx] = d.vx;
     values[df.vy] = d.vy;
-    builder.set_values(schema(), kFirstDrone + static_cast<tickwire::sim::EntityId>(i),
-                       drone_type(), drone_values);
+    append(kFirstDrone + static_cast<tickwire::sim::EntityId>(i), drone_type(), drone_field_count);
   }
-  return builder.build();
+  return assembler.finish();
 }
 
 }  // namespace arena

@@ -86,7 +86,8 @@ class World {
   // `config.tick_rate_hz` must be 1..1000 (std::invalid_argument, naming it, otherwise).
   explicit World(Config config = {});
 
-  // Player ids must be below kFirstDrone (the server numbers its players itself).
+  // Player ids must be below kFirstDrone (the server numbers its players itself); another is
+  // refused with std::invalid_argument.
   void add_player(PlayerId id);
   // Puts a player somewhere (a spawn editor, tests).
   void set_position(PlayerId id, double x, double y);
@@ -100,8 +101,9 @@ class World {
   const PlayerState* player(PlayerId id) const;
   const std::vector<Hit>& hits() const { return hits_; }  // of the last tick
 
-  // Replicated state: players have entity id = player id, drones 1'000'000 + index.
-  tickwire::sim::WorldState state() const;
+  // Replicated state: players have entity id = player id, drones 1'000'000 + index. Built into
+  // `recycled`'s buffers (an older state that is no longer needed), if given.
+  tickwire::sim::WorldState state(tickwire::sim::WorldState recycled = {}) const;
 
   // Moves one player by one tick of input, as the server would: what a client predicts with.
   static void move_player(const Config& config, PlayerState& player, const PlayerInput& input);

@@ -183,5 +183,49 @@ TEST(Arena, same_inputs_give_the_same_world_and_the_state_replicates_exactly) {
   EXPECT_EQ(client->latest(), first_state);
 }
 
+TEST(Arena, the_state_holds_every_player_and_drone_quantized_also_in_a_recycled_state) {
+  Config config;
+  config.drones = 5;
+  World world(config);
+  for (const PlayerId id : {3u, 1u, 7u})
+    world.add_player(id);
+  std::map<PlayerId, PlayerInput> inputs;
+  inputs[1].move_x = 1;
+  inputs[7].move_y = -1;
+  for (int t = 0; t < 30; ++t)
+    world.step(inputs);
+  const tickwire::sim::WorldState fresh = world.state();
+  ASSERT_EQ(fresh.size(), 3u + 5u);
+  const std::vector<tickwire::sim::EntityId> ids = {1,
+                                                    3,
+                                                    7,
+                                                    World::kFirstDrone,
+                                                    World::kFirstDrone + 1,
+                                                    World::kFirstDrone + 2,
+                                                    World::kFirstDrone + 3,
+                                                    World::kFirstDrone + 4};
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    EXPECT_EQ(fresh.id_at(i), ids[i]) << i;
+    EXPECT_EQ(fresh.at(i).type, i < 3 ? player_type() : drone_type()) << i;
+  }
+  const PlayerFields& pf = player_fields();
+  for (const PlayerId id : {1u, 3u, 7u}) {
+    const PlayerState* p = world.player(id);
+    ASSERT_NE(p, nullptr);
+    const auto entity = fresh.find(id);
+    ASSERT_TRUE(entity);
+    EXPECT_EQ(entity->fields[pf.x], schema().quantize(player_type(), pf.x, p->x)) << id;
+    EXPECT_EQ(entity->fields[pf.y], schema().quantize(player_type(), pf.y, p->y)) << id;
+    EXPECT_EQ(entity->fields[pf.health], schema().quantize(player_type(), pf.health, p->health));
+  }
+  // Into the buffers of a larger, older state: the same state, nothing of the old one left.
+  World bigger(config);
+  for (PlayerId id = 1; id <= 40; ++id)
+    bigger.add_player(id);
+  EXPECT_EQ(world.state(bigger.state()), fresh);
+  EXPECT_THROW(world.add_player(World::kFirstDrone), std::invalid_argument)
+      << "a player id among the drones' would break the state's id order";
+}
+
 }  // namespace
 }  // namespace arena

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cassert>
 #include <cmath>
 #include <numbers>
 #include <sstream>
@@ -210,6 +211,13 @@ std::uint32_t EntitySchema::quantize(TypeId id, std::size_t field, double value)
       return value != 0 ? 1u : 0u;
   }
   return 0;
+}
+
+void EntitySchema::quantize(TypeId id, std::span<const double> values,
+                            std::span<std::uint32_t> quantized) const {
+  assert(values.size() == field_count(id) && quantized.size() == values.size());
+  for (std::size_t f = 0; f < values.size(); ++f)
+    quantized[f] = quantize(id, f, values[f]);
 }
 
 double EntitySchema::dequantize(TypeId id, std::size_t field, std::uint32_t quantized) const {

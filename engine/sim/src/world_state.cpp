@@ -1,7 +1,6 @@
 #include "tickwire/sim/world_state.hpp"
 
 #include <algorithm>
-#include <cassert>
 
 namespace tickwire::sim {
 
@@ -14,10 +13,8 @@ void WorldState::Builder::set(EntityId id, TypeId type, std::span<const std::uin
 
 void WorldState::Builder::set_values(const EntitySchema& schema, EntityId id, TypeId type,
                                      std::span<const double> values) {
-  assert(values.size() == schema.field_count(type));
   std::uint32_t quantized[EntitySchema::kMaxFields];
-  for (std::size_t i = 0; i < values.size(); ++i)
-    quantized[i] = schema.quantize(type, i, values[i]);
+  schema.quantize(type, values, std::span(quantized, values.size()));
   set(id, type, std::span(quantized, values.size()));
 }
 

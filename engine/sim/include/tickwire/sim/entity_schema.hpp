@@ -149,6 +149,10 @@ class EntitySchema {
   bool has_rates(TypeId id) const { return types_[id].has_rates; }
 
   std::uint32_t quantize(TypeId id, std::size_t field, double value) const;
+  // Every field of an entity of type `id`: values[i] quantized into quantized[i] (both
+  // field_count(id) long).
+  void quantize(TypeId id, std::span<const double> values,
+                std::span<std::uint32_t> quantized) const;
   double dequantize(TypeId id, std::size_t field, std::uint32_t quantized) const;
 
  private:
