@@ -117,6 +117,7 @@ struct ArenaServer::Match {
   // overwrites its players' entries (a map would otherwise allocate a node per player per tick)
   // and drops those of players who left.
   std::map<PlayerId, PlayerInput> inputs;
+  std::vector<std::byte> input_bytes;  // the input being read, kept for its capacity
   // Every entity of the snapshot tick's state by position (with view_radius_m > 0): the
   // replicator's interest hook reads it like `viewers`.
   tickwire::sim::SpatialGrid grid;

@@ -428,8 +428,8 @@ void ArenaServer::tick_match(Match& match) {
   for (auto& [peer, player] : match.players) {
     PlayerInput input = player.last_input;
     input.fire = false;  // a held input moves and aims, never shoots again
-    if (auto bytes = match.replicator->take_input(peer, tick)) {
-      if (auto decoded = decode_input(*bytes, tick)) {
+    if (match.replicator->take_input(peer, tick, match.input_bytes)) {
+      if (auto decoded = decode_input(match.input_bytes, tick)) {
         input = *decoded;
         player.last_input = input;
         ++stats_.inputs_applied;

@@ -39,6 +39,8 @@ struct ServerReplicator::Client {
     std::vector<std::byte> payload;
   };
   std::vector<PendingInput> inputs;
+  // Buffers of inputs taken or dropped, for the next ones to arrive.
+  std::vector<std::vector<std::byte>> spare_payloads;
   detail::DecodedUpdate decoded;  // the last update read, kept for its buffers
   // The entities `interest` picked for the last snapshot, kept for their buffers.
   std::vector<std::uint32_t> interest_indices;
@@ -273,25 +275,42 @@ void ServerReplicator::on_message(ClientId id, std::span<const std::byte> messag
         [](const Client::PendingInput& input, std::uint64_t t) { return input.tick < t; });
     if (at != pending.end() && at->tick == tick) continue;
     const auto& payload = client->decoded.inputs[i];
-    pending.insert(at, {static_cast<WireTick>(tick), payload});
+    std::vector<std::byte> buffer;
+    if (!client->spare_payloads.empty()) {
+      buffer = std::move(client->spare_payloads.back());
+      client->spare_payloads.pop_back();
+    }
+    buffer.assign(payload.begin(), payload.end());
+    pending.insert(at, {static_cast<WireTick>(tick), std::move(buffer)});
   }
 }
 
 std::optional<std::vector<std::byte>> ServerReplicator::take_input(ClientId id, WireTick tick) {
+  std::vector<std::byte> payload;
+  if (!take_input(id, tick, payload)) return std::nullopt;
+  return payload;
+}
+
+bool ServerReplicator::take_input(ClientId id, WireTick tick, std::vector<std::byte>& payload) {
   Client* client = find(id);
-  if (client == nullptr) return std::nullopt;
+  if (client == nullptr) return false;
   auto& pending = client->inputs;
   // Inputs for earlier ticks come too late to be applied; with them the one for `tick` leaves.
   const auto past =
       std::find_if(pending.begin(), pending.end(),
                    [tick](const Client::PendingInput& input) { return input.tick > tick; });
   const bool found = past != pending.begin() && (past - 1)->tick == tick;
-  std::optional<std::vector<std::byte>> payload;
-  if (found) payload = std::move((past - 1)->payload);
+  // The taken one swaps buffers with `payload`: the caller's old buffer is spare, like those of
+  // the inputs that came too late.
+  if (found) payload.swap((past - 1)->payload);
+  // No more spares than inputs a client may have waiting (on_message()'s limit).
+  const std::size_t keep = 2 * std::size_t{config_.max_input_lead};
+  for (auto it = pending.begin(); it != past && client->spare_payloads.size() < keep; ++it)
+    client->spare_payloads.push_back(std::move(it->payload));
   pending.erase(pending.begin(), past);
-  if (!found) return std::nullopt;
+  if (!found) return false;
   client->last_applied_input = tick;
-  return payload;
+  return true;
 }
 
 std::optional<ServerReplicator::ClientStats> ServerReplicator::client_stats(ClientId id) const {

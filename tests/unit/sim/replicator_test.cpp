@@ -158,6 +158,45 @@ TEST(Replicator, inputs_from_updates_that_arrive_out_of_order_are_each_taken_at_
   EXPECT_FALSE(server->take_input(1, 7));
 }
 
+TEST(Replicator, inputs_taken_into_one_reused_buffer_are_each_the_input_sent) {
+  // A server taking every input into the same buffer, tick after tick, with inputs of varied
+  // sizes, some lost and some late: each taken one is exactly what was sent for its tick, and a
+  // tick without one leaves the buffer as it was.
+  const EntitySchema schema = test::make_test_schema();
+  const auto server = tickwire::test::created(ServerReplicator::create(schema));
+  const auto client = tickwire::test::created(ClientReplicator::create(schema));
+  server->add_client(1);
+  (void)server->snapshot_for(1, 1, WorldState{});
+  const auto sent = [](WireTick tick) {
+    std::vector<std::byte> bytes(1 + tick % 7);
+    for (std::size_t i = 0; i < bytes.size(); ++i)
+      bytes[i] = static_cast<std::byte>(tick * 13 + i);
+    return bytes;
+  };
+  std::vector<std::byte> buffer;
+  std::size_t taken = 0;
+  for (WireTick tick = 1; tick <= 200; ++tick) {
+    // Snapshots let inputs run ahead of the server and tell the client what was applied.
+    if (tick > 1) {
+      ASSERT_TRUE(client->on_message(server->snapshot_for(1, tick, WorldState{})));
+    }
+    // Every fifth tick's update is lost; with the default redundancy later ones repeat it.
+    client->add_input(tick, sent(tick));
+    if (tick % 5 != 0) server->on_message(1, client->update_message());
+    // The server runs two ticks behind; ticks 40..49 it skips, their inputs arriving too late.
+    if (tick <= 2 || (tick >= 42 && tick < 52)) continue;
+    const std::vector<std::byte> before = buffer;
+    if (server->take_input(1, tick - 2, buffer)) {
+      ++taken;
+      EXPECT_EQ(buffer, sent(tick - 2)) << "tick " << tick - 2;
+    } else {
+      EXPECT_EQ(buffer, before) << "tick " << tick - 2;
+    }
+  }
+  EXPECT_EQ(taken, 200u - 2 - 10) << "every input reached the server despite the lost updates";
+  EXPECT_FALSE(server->take_input(1, 45, buffer)) << "a tick taken past is gone";
+}
+
 TEST(Replicator, inputs_too_far_ahead_or_too_large_are_rejected_and_counted) {
   const EntitySchema schema = test::make_test_schema();
   ReplicatorConfig config;

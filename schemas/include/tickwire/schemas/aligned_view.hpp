@@ -21,6 +21,10 @@ class AlignedView {
       data_ = reinterpret_cast<const std::uint8_t*>(&kEmpty);
     } else if (reinterpret_cast<std::uintptr_t>(bytes.data()) % alignof(std::uint64_t) == 0) {
       data_ = reinterpret_cast<const std::uint8_t*>(bytes.data());
+    } else if (bytes.size() <= sizeof(inline_copy_)) {
+      // Most messages (inputs, snapshots) are small: copied here, without an allocation.
+      std::memcpy(inline_copy_, bytes.data(), bytes.size());
+      data_ = reinterpret_cast<const std::uint8_t*>(inline_copy_);
     } else {
       copy_.resize((bytes.size() + 7) / 8);
       std::memcpy(copy_.data(), bytes.data(), bytes.size());
@@ -35,7 +39,8 @@ class AlignedView {
   std::size_t size() const { return size_; }
 
  private:
-  std::vector<std::uint64_t> copy_;
+  std::uint64_t inline_copy_[32];    // a misaligned message of up to 256 bytes, copied
+  std::vector<std::uint64_t> copy_;  // a larger one
   const std::uint8_t* data_ = nullptr;
   std::size_t size_ = 0;
 };

@@ -135,6 +135,10 @@ class ServerReplicator {
   // The input `client` sent for `tick`, if it arrived; marks it applied (reported back to the
   // client in the next snapshot). Inputs for earlier ticks are discarded.
   std::optional<std::vector<std::byte>> take_input(ClientId client, WireTick tick);
+  // The same into `payload` (replaced when the input is there, else left as it is): a server
+  // that passes the same one every tick allocates nothing for inputs once the buffers have
+  // grown. True if the input was there.
+  bool take_input(ClientId client, WireTick tick, std::vector<std::byte>& payload);
 
   struct ClientStats {
     WireTick acknowledged = 0;   // newest snapshot the client acknowledged
