@@ -47,8 +47,9 @@ struct Scratch {
   std::vector<EntityId> removed;
   std::vector<Candidate> candidates;     // id order, then priority order
   std::vector<std::uint64_t> rank_keys;  // rank_candidates()'s sort
-  bool unranked = false;                 // measure_sample() took them all in id order
-  std::vector<Candidate> ranked;         // and the candidates put in its order
+  // The candidates in id order once ranked, where rank_rest() gathers the rest from.
+  std::vector<Candidate> ranked;
+  bool unranked = false;  // measure_sample() took them all in id order
   // The baseline's fields as the rates moved them, laid out as the baseline's own fields
   // (WorldState::field_offset).
   std::vector<std::uint32_t> expected;
@@ -152,15 +153,10 @@ const FieldCoding* coding_of(const Scratch& s, TypeId type) {
   }
 }
 
-// Higher priority first; ties in id order (candidates are indexed in id order). A lambda, not a
-// function: the sorts then inline the comparison instead of calling through a pointer.
-constexpr auto ranks_before = [](const Candidate& x, const Candidate& y) {
-  return x.priority != y.priority ? x.priority > y.priority : x.index < y.index;
-};
-
-// A key that sorts ascending as ranks_before() orders the candidate at `position` (candidates are
-// in id order when ranked): the priority, highest first, above the position. A float's bits
-// order as the float once the sign is folded in (negative ones flipped whole); -0 counts as 0.
+// The ranking's order, as a key that sorts ascending: higher priority first, ties in id order
+// (the candidate's `position` among the candidates, which are in id order when ranked). The
+// priority's bits above the position: a float's bits order as the float once the sign is folded
+// in (negative ones flipped whole); -0 counts as 0.
 std::uint64_t rank_key(float priority, std::size_t position) {
   const auto bits = std::bit_cast<std::uint32_t>(priority + 0.0f);
   const std::uint32_t ascending = (bits & 0x80000000u) != 0 ? ~bits : bits | 0x80000000u;
@@ -171,7 +167,8 @@ using Waiting = std::span<const EncodedSnapshot::Deferred>;
 
 // Step 2, the priority ranking: asks `priority` about each candidate (1 without it), in id order,
 // adds what the candidate accumulated while it waited, and orders the first `wanted` of them by
-// that (the rest stay unordered until measure_sample() needs them).
+// that (the rest stay unordered until rank_rest()). Leaves the keys in Scratch::rank_keys and the
+// candidates in id order in Scratch::ranked, for rank_rest().
 [[gnu::noinline]] void rank_candidates(const EntitySelection& target,
                                        const EntityPriority& priority, Waiting waiting,
                                        std::size_t wanted, Scratch& s) {
@@ -186,8 +183,7 @@ using Waiting = std::span<const EncodedSnapshot::Deferred>;
     const bool waited = w < waiting.size() && waiting[w].id == entity.id;
     c.priority = base + (waited ? waiting[w].priority : 0.0f);
   }
-  // Sorted as 64-bit keys that order as ranks_before() does, then moved into that order: cheaper
-  // than sorting the candidates themselves.
+  // Sorted as 64-bit keys, then moved into that order: cheaper than sorting the candidates.
   std::vector<std::uint64_t>& keys = s.rank_keys;
   keys.resize(s.candidates.size());
   for (std::size_t i = 0; i < keys.size(); ++i)
@@ -202,6 +198,15 @@ using Waiting = std::span<const EncodedSnapshot::Deferred>;
   for (std::size_t i = 0; i < keys.size(); ++i)
     s.ranked[i] = s.candidates[static_cast<std::uint32_t>(keys[i])];
   s.candidates.swap(s.ranked);
+}
+
+// Orders the candidates rank_candidates() left unordered, from `from` on (none of them measured
+// yet), by their keys.
+void rank_rest(std::size_t from, Scratch& s) {
+  std::vector<std::uint64_t>& keys = s.rank_keys;
+  std::sort(keys.begin() + static_cast<std::ptrdiff_t>(from), keys.end());
+  for (std::size_t i = from; i < keys.size(); ++i)
+    s.candidates[i] = s.ranked[static_cast<std::uint32_t>(keys[i])];
 }
 
 // Empties what measure_deltas() counts for the delta header, before the sample is measured.
@@ -337,8 +342,7 @@ bool measure_all_unranked(const EntitySchema& schema, const WorldState& baseline
         ordered = max_bits == 0 ? s.candidates.size() : kRankBatch;
         rank_candidates(target, priority, waiting, ordered, s);
       } else if (priority || !waiting.empty()) {
-        std::sort(s.candidates.begin() + static_cast<std::ptrdiff_t>(ordered), s.candidates.end(),
-                  ranks_before);
+        rank_rest(ordered, s);
         ordered = s.candidates.size();
       } else {
         ordered = s.candidates.size();
