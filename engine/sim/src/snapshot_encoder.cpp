@@ -65,6 +65,7 @@ struct Scratch {
   // The header's choices. Per type, the fields some updated entity of the type keeps (bit f):
   // those have a changed bit. Per type * kMaxFields + field, the Exp-Golomb order.
   std::vector<std::uint32_t> keeps;
+  std::vector<std::uint8_t> changed_bits;  // per type: how many fields have one (keeps' count)
   std::vector<std::uint8_t> order;
   // Per target index: whether its change waits, and with which priority, so that the deferred
   // list comes out in id order without a sort.
@@ -218,6 +219,7 @@ void reset_header_counts(const EntitySchema& schema, Scratch& s) {
   header.always_changed.resize(types);
   s.header_deltas.resize(types * EntitySchema::kMaxFields);
   s.keeps.assign(types, 0);
+  s.changed_bits.resize(types);
   s.order.assign(types * EntitySchema::kMaxFields, 0);
   for (std::size_t t = 0; t < types; ++t) {
     const std::size_t fields = schema.field_count(static_cast<TypeId>(t));
@@ -377,6 +379,9 @@ bool measure_all_unranked(const EntitySchema& schema, const WorldState& baseline
       s.order[t * EntitySchema::kMaxFields + f] = header.orders[t][f];
       header.always_changed[t][f] = ((s.keeps[t] >> f) & 1) == 0;
     }
+    // Counted once here rather than for every candidate fitted: without -mpopcnt a popcount is a
+    // library call.
+    s.changed_bits[t] = static_cast<std::uint8_t>(std::popcount(s.keeps[t]));
   }
 }
 
@@ -388,7 +393,7 @@ std::size_t body_bits(const EntitySchema& schema, const EntitySelection& target,
   const FieldCoding* coding = coding_of(s, entity.type);
   const std::uint8_t* order = s.order.data() + std::size_t{entity.type} * EntitySchema::kMaxFields;
   const std::uint32_t* zigzags = s.zigzags.data() + c.deltas;
-  std::size_t bits = static_cast<std::size_t>(std::popcount(s.keeps[entity.type]));
+  std::size_t bits = s.changed_bits[entity.type];
   for (std::uint32_t left = c.changed; left != 0; left &= left - 1) {
     const auto f = static_cast<std::size_t>(std::countr_zero(left));
     bits += coding[f].wide ? exp_golomb_bits(zigzags[f], order[f]) : coding[f].bits;
