@@ -133,7 +133,7 @@ class EntitySchema {
   // turn). Fields without a rate predict their old value.
   std::uint32_t predict_field(TypeId id, std::size_t field, std::span<const std::uint32_t> before,
                               std::span<const std::uint32_t> after, double elapsed_seconds) const;
-  // predict_field() of every field at once (one call per entity for an encoder).
+  // predict_field() of every field at once.
   void predict(TypeId id, std::span<const std::uint32_t> before,
                std::span<const std::uint32_t> after, double elapsed_seconds,
                std::span<std::uint32_t> predicted) const;
