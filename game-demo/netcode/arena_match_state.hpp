@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <unordered_map>
 #include <vector>
 
 #include <tickwire/sim/replicator.hpp>
@@ -109,8 +110,8 @@ struct ArenaServer::Match {
     PlayerId entity = 0;
     double x = 0, y = 0;
   };
-  std::map<tickwire::net::PeerId, Viewer> viewers;
-  std::vector<tickwire::net::PeerId> snapshot_peers;  // kept between ticks for its capacity
+  std::unordered_map<tickwire::net::PeerId, Viewer> viewers;  // looked up per snapshot, twice
+  std::vector<tickwire::net::PeerId> snapshot_peers;          // kept between ticks for its capacity
   // Their messages (and the spectators'), kept likewise.
   std::vector<std::vector<std::byte>> snapshots;
   // The connected players' inputs of the tick, by entity. Kept between ticks: each tick

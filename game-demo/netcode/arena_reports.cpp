@@ -92,16 +92,13 @@ void ArenaServer::take_reports() {
                      [&](const ReportOrigin& known) { return known.id == event.id; });
     switch (event.type) {
       case net::TransferEventType::started: {
-        const auto found = match_of_peer_.find(event.peer);
-        if (found == match_of_peer_.end() || origin != report_origins_.end()) break;
-        const Match& match = *matches_.at(found->second);
-        ReportOrigin report{.id = event.id, .match_id = match.id, .tick = match.world.tick()};
-        if (const auto player = match.players.find(event.peer); player != match.players.end()) {
-          report.lobby_player_id = player->second.lobby_player_id;
-        } else if (const auto spectator = match.spectators.find(event.peer);
-                   spectator != match.spectators.end()) {
-          report.lobby_player_id = spectator->second.lobby_player_id;
-        }
+        const auto found = seats_.find(event.peer);
+        if (found == seats_.end() || origin != report_origins_.end()) break;
+        const Seat& seat = found->second;
+        ReportOrigin report{
+            .id = event.id, .match_id = seat.match->id, .tick = seat.match->world.tick()};
+        report.lobby_player_id =
+            seat.player != nullptr ? seat.player->lobby_player_id : seat.spectator->lobby_player_id;
         report_origins_.push_back(report);
         break;
       }

@@ -87,7 +87,7 @@ void ArenaServer::index_positions(Match& match, const sim::WorldState& state) {
 void ArenaServer::send_snapshots(Match& match, sim::WireTick tick, const sim::WorldState& state) {
   if (config_.view_radius_m > 0) index_positions(match, state);
   for (const net::PeerId peer : match.snapshot_peers) {
-    const PlayerId entity = match.players.at(peer).entity;
+    const PlayerId entity = player_in(match, peer)->entity;
     const PlayerState* self = match.world.player(entity);
     match.viewers[peer] = {entity, self != nullptr ? self->x : 0.0,
                            self != nullptr ? self->y : 0.0};
@@ -103,7 +103,7 @@ void ArenaServer::send_snapshots(Match& match, sim::WireTick tick, const sim::Wo
   ++stats_.snapshot_rounds;
   bool late = false;
   for (std::size_t i = 0; i < snapshots.size(); ++i) {
-    Player& player = match.players.at(match.snapshot_peers[i]);
+    Player& player = *player_in(match, match.snapshot_peers[i]);
     if (player.last_snapshot_at && now - *player.last_snapshot_at > late_after) late = true;
     player.last_snapshot_at = now;
     if (net_->send(match.snapshot_peers[i], kSnapshotChannel, net::Delivery::unreliable_sequenced,

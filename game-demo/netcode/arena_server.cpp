@@ -124,7 +124,7 @@ ArenaServer::~ArenaServer() {
     for (const auto& [id, match] : matches_)
       config_.observer->match_closed(id);
   }
-  for (auto& [peer, match_id] : match_of_peer_)
+  for (const auto& [peer, seat] : seats_)
     net_->disconnect(peer, net::DisconnectReason::shutdown);
   net_->flush();
 }
@@ -210,8 +210,8 @@ std::size_t ArenaServer::handle_events(std::chrono::milliseconds wait) {
 }
 
 void ArenaServer::on_message(net::Event& event) {
-  const auto found = match_of_peer_.find(event.peer);
-  if (found == match_of_peer_.end()) return;  // a player whose disconnect is under way
+  const auto found = seats_.find(event.peer);
+  if (found == seats_.end()) return;  // a player whose disconnect is under way
   if (event.channel == kReportChannel) {
     // Bad transfer messages cost the transfer, never the connection (FileTransfer counts them).
     reports_->on_message(event.peer, event.payload.bytes());
@@ -220,12 +220,10 @@ void ArenaServer::on_message(net::Event& event) {
     take_reports();
     return;
   }
-  Match& match = *matches_.at(found->second);
-  if (const auto spectator = match.spectators.find(event.peer);
-      spectator != match.spectators.end()) {
-    return on_spectator_message(match, spectator->second, event);
-  }
-  Player& player = match.players.at(event.peer);
+  const Seat& seat = found->second;
+  Match& match = *seat.match;
+  if (seat.spectator != nullptr) return on_spectator_message(match, *seat.spectator, event);
+  Player& player = *seat.player;
   stats_.bytes_received += event.payload.bytes().size();
   bool malformed = false;
   if (event.channel != kSnapshotChannel) {
@@ -303,7 +301,7 @@ void ArenaServer::on_connected(net::PeerId peer) {
     // takes over the entity.
     for (auto it = match.players.begin(); it != match.players.end(); ++it) {
       if (it->second.lobby_player_id != ticket->player_id) continue;
-      match_of_peer_.erase(it->first);
+      seats_.erase(it->first);
       match.replicator->remove_client(it->first);
       match.viewers.erase(it->first);
       net_->disconnect(it->first, net::DisconnectReason::kicked);
@@ -315,13 +313,13 @@ void ArenaServer::on_connected(net::PeerId peer) {
   entry->second.connected = true;
   entry->second.left_at.reset();
   Player player{.peer = peer, .entity = entry->second.entity, .lobby_player_id = ticket->player_id};
-  match.players.emplace(peer, player);
+  Player& seated = match.players.try_emplace(peer, player).first->second;
   if (!in_world) {
     match.world.add_player(player.entity);
     if (config_.observer) config_.observer->player_joined(match.id, player.entity);
   }
   match.replicator->add_client(peer);
-  match_of_peer_[peer] = match.id;
+  seats_[peer] = {.match = &match, .player = &seated};
   match.scores_changed = true;
 
   FlatBufferBuilder fbb;
@@ -335,10 +333,10 @@ void ArenaServer::on_connected(net::PeerId peer) {
 
 void ArenaServer::on_disconnected(net::PeerId peer) {
   reports_->on_disconnected(peer);
-  const auto found = match_of_peer_.find(peer);
-  if (found == match_of_peer_.end()) return;
-  Match& match = *matches_.at(found->second);
-  match_of_peer_.erase(found);
+  const auto found = seats_.find(peer);
+  if (found == seats_.end()) return;
+  Match& match = *found->second.match;
+  seats_.erase(found);
   if (match.spectators.erase(peer) != 0) {
     match.spectator_replicator->remove_client(peer);
     return;
@@ -413,7 +411,7 @@ void ArenaServer::tick() {
   stats_.spectators = 0;
   for (const auto& [id, match] : matches_)
     stats_.spectators += match->spectators.size();
-  stats_.players = match_of_peer_.size() - stats_.spectators;
+  stats_.players = seats_.size() - stats_.spectators;
   stats_.snapshot_worker_cpu_us = worker_cpu_us_finished_;
   for (const auto& [id, match] : matches_)
     stats_.snapshot_worker_cpu_us += match->replicator->worker_cpu_seconds() * 1e6;
@@ -466,7 +464,7 @@ void ArenaServer::tick_match(Match& match) {
   match.snapshot_peers.clear();
   match.replicator->clients_due(tick, match.snapshot_peers);
   std::erase_if(match.snapshot_peers,
-                [&](net::PeerId peer) { return !match.players.contains(peer); });
+                [&](net::PeerId peer) { return player_in(match, peer) == nullptr; });
   const bool spectators_due = match.replicator->snapshot_due(tick);
   if (!match.snapshot_peers.empty() || spectators_due) {
     sim::WorldState state = match.world.state(std::move(match.spare_state));
@@ -494,6 +492,11 @@ void ArenaServer::tick_match(Match& match) {
   }
   send_due_scoreboards(match);
   stream_to_spectators(match, tick);
+}
+
+ArenaServer::Player* ArenaServer::player_in(const Match& match, net::PeerId peer) const {
+  const auto found = seats_.find(peer);
+  return found != seats_.end() && found->second.match == &match ? found->second.player : nullptr;
 }
 
 void ArenaServer::release_absentees(Match& match, std::chrono::steady_clock::time_point now) {

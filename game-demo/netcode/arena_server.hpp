@@ -19,6 +19,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include <tickwire/net/enet_transport.hpp>
 #include <tickwire/net/file_transfer.hpp>
@@ -239,6 +240,8 @@ class ArenaServer {
   void close_spectators(Match& match, tickwire::net::DisconnectReason reason);
   void tick();
   void tick_match(Match& match);
+  // `peer`'s player in `match`, or null if `peer` is not one of its players.
+  Player* player_in(const Match& match, tickwire::net::PeerId peer) const;
   // The snapshots of the players in match.snapshot_peers, of `state` at `tick`.
   void send_snapshots(Match& match, tickwire::sim::WireTick tick,
                       const tickwire::sim::WorldState& state);
@@ -261,7 +264,15 @@ class ArenaServer {
   const tickwire::net::ServerTransport* enet_;
   const tickwire::net::ServerTransport* websocket_;          // null without a WebSocket endpoint
   std::map<std::uint64_t, std::unique_ptr<Match>> matches_;  // by match id
-  std::map<tickwire::net::PeerId, std::uint64_t> match_of_peer_;
+  // Where each connected peer is: its match, and its player or spectator there. Those live in
+  // node-based maps, so the pointers hold for as long as the peer is seated. Every message looks
+  // its sender up here once, by hash, instead of walking three trees.
+  struct Seat {
+    Match* match = nullptr;
+    Player* player = nullptr;        // null for a spectator
+    Spectator* spectator = nullptr;  // null for a player
+  };
+  std::unordered_map<tickwire::net::PeerId, Seat> seats_;
   std::set<std::uint64_t> finished_matches_;  // ended matches, refused to late tickets
   std::deque<std::uint64_t> finished_order_;  // the same, oldest first, to forget the oldest
   tickwire::sim::FixedTickClock clock_;  // which ticks are due, from the time run_for() sees pass

@@ -38,9 +38,11 @@ void ArenaServer::admit_spectator(net::PeerId peer, const net::JoinTicket& ticke
                   "the match has as many spectators as it allows (" +
                       std::to_string(config_.max_spectators_per_match) + ")");
   }
-  match.spectators.emplace(peer, Spectator{.lobby_player_id = ticket.player_id});
+  Spectator& seated =
+      match.spectators.try_emplace(peer, Spectator{.lobby_player_id = ticket.player_id})
+          .first->second;
   match.spectator_replicator->add_client(peer, sim::ClientRole::watcher);
-  match_of_peer_[peer] = match.id;
+  seats_[peer] = {.match = &match, .spectator = &seated};
 
   FlatBufferBuilder fbb;
   const auto joined =
@@ -102,7 +104,7 @@ void ArenaServer::stream_to_spectators(Match& match, std::uint32_t tick) {
 
 void ArenaServer::close_spectators(Match& match, net::DisconnectReason reason) {
   for (const auto& [peer, spectator] : match.spectators) {
-    match_of_peer_.erase(peer);
+    seats_.erase(peer);
     net_->disconnect(peer, reason);
   }
   match.spectators.clear();
