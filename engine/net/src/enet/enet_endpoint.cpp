@@ -272,6 +272,9 @@ void EnetEndpoint::tend_reliable_commands() {
 
 bool EnetEndpoint::hold_due_resends() {
   const enet_uint32 now = enet_time_get();
+  // A timer due now was due at the last look too, which held it or let ENet resend it.
+  if (last_resend_look_ms_ == now) return false;
+  last_resend_look_ms_ = now;
   bool held = false;
   for (std::size_t i = 0; i < host_->peerCount; ++i) {
     if (enet_detail::hold_due_resends(host_->peers[i], now)) held = true;

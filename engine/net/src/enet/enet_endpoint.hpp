@@ -114,7 +114,9 @@ class EnetEndpoint {
   bool has_all_channels(const ENetPeer* peer) const;
 
   // Around the first service of a poll: resend timers that ran out while nobody polled wait until
-  // what arrived meanwhile is read (retransmit_bound.hpp). True if any timer was held.
+  // what arrived meanwhile is read (retransmit_bound.hpp). True if any timer was held. Looks at
+  // the peers at most once per millisecond of ENet's clock: a server polls once per message it
+  // takes, and no timer can run out within the millisecond it was last looked at.
   bool hold_due_resends();
   void release_held_resends();
 
@@ -220,6 +222,7 @@ class EnetEndpoint {
   RetransmitBound retransmit_bound_;
   enet_uint32 last_bounded_ms_ = 0;
   enet_uint32 last_loss_sample_ms_ = 0;
+  std::optional<enet_uint32> last_resend_look_ms_;     // hold_due_resends()
   std::optional<JoinTicketVerifier> ticket_verifier_;  // servers that require tickets
   std::optional<TicketRequirement> ticket_requirement_;
   std::uint32_t ticket_deadline_ms_ = 2000;
