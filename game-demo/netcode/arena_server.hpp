@@ -266,7 +266,7 @@ class ArenaServer {
   std::map<std::uint64_t, std::unique_ptr<Match>> matches_;  // by match id
   // Where each connected peer is: its match, and its player or spectator there. Those live in
   // node-based maps, so the pointers hold for as long as the peer is seated. Every message looks
-  // its sender up here once, by hash, instead of walking three trees.
+  // its sender up here once, by hash, instead of walking four trees.
   struct Seat {
     Match* match = nullptr;
     Player* player = nullptr;        // null for a spectator
