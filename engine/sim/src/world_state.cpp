@@ -61,6 +61,9 @@ void WorldStateAssembler::reserve(std::size_t entities, std::size_t fields) {
     state_.ids_.resize(entities);
     state_.types_.resize(entities);
     state_.offsets_.resize(entities + 1);
+    // New elements are not zeroed (DefaultInitAllocator): append() writes every other offset,
+    // and an assembler made empty, or emptied by finish(), gets its first one here.
+    state_.offsets_[0] = 0;
   }
   if (state_.values_.size() < fields) state_.values_.resize(fields);
 }
@@ -80,6 +83,12 @@ WorldState WorldStateAssembler::finish() {
 
 void WorldState::predict_fields(const EntitySchema& schema, double elapsed_seconds,
                                 std::vector<std::uint32_t>& predicted) const {
+  predict_into(schema, elapsed_seconds, predicted);
+}
+
+template <typename Values>
+void WorldState::predict_into(const EntitySchema& schema, double elapsed_seconds,
+                              Values& predicted) const {
   // Copied at once, then only the fields with a rate are moved: most fields have none.
   predicted.assign(values_.begin(), values_.end());
   if (elapsed_seconds == 0) return;
@@ -97,7 +106,7 @@ WorldState WorldState::predicted(const EntitySchema& schema, double elapsed_seco
   out.ids_ = ids_;
   out.types_ = types_;
   out.offsets_ = offsets_;
-  predict_fields(schema, elapsed_seconds, out.values_);
+  predict_into(schema, elapsed_seconds, out.values_);
   return out;
 }
 
