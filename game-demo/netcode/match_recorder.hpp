@@ -4,12 +4,13 @@
 //
 // A replay is written under a ".part" name and renamed when its match closes: a reader (the
 // lobby's HTTP, a player) never sees a half-written replay under a final name. The tick's thread
-// only encodes each tick's inputs (and hashes the state now and then); the recorder's own writer
-// thread turns every ticks_per_chunk ticks into a chunk (a FlatBuffer of a few hundred KiB with
-// many players, and its checksum) and hands it to the kernel, so a big match's chunks do not
-// stretch the tick they fall on, and a server killed mid-match leaves a ".part" that the next
-// start salvages (replay_salvage.hpp). match_closed() waits for the writer to finish that match's
-// chunks (one at most is in flight) and finishes the file on the tick's thread. A write that
+// only encodes each tick's inputs (and hashes the state now and then) and hands them over in
+// small batches; the recorder's own writer thread turns every ticks_per_chunk ticks into a chunk
+// (a FlatBuffer of a few hundred KiB with many players, and its checksum) and hands it to the
+// kernel, so a big match's chunks do not stretch the tick they fall on, and a server killed
+// mid-match leaves a ".part" that the next start salvages (replay_salvage.hpp). match_closed()
+// waits for the writer to finish the batches it was handed and finishes the file on the tick's
+// thread. A write that
 // fails (a full disk) ends that match's recording and is counted; the match itself goes on.
 
 #include <cstdint>
