@@ -19,3 +19,7 @@ find_package(Sodium REQUIRED MODULE)
 find_package(OpenSSL 1.1.1 REQUIRED)
 # The lobby state several lobby processes share through Redis (make_redis_lobby_state): hiredis.
 find_package(Hiredis REQUIRED MODULE)
+# Replay files' checksums (engine/sim/src/replay.cpp): xxHash's XXH3, compiled in from its header
+# alone (XXH_INLINE_ALL), so nothing links to it and an installed Tickwire's consumers need none.
+find_path(XXHash_INCLUDE_DIR NAMES xxhash.h REQUIRED)
+mark_as_advanced(XXHash_INCLUDE_DIR)

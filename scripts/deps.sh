@@ -14,6 +14,8 @@ packages=(
   libflatbuffers-dev flatbuffers-compiler
   # signed join tickets
   libsodium-dev
+  # replay files' chunk checksums (XXH3, used header-only: nothing to link)
+  libxxhash-dev
   # TLS for the lobby and the WebSocket transport (wss://, https://): OpenSSL; the tests make
   # their certificates with its API
   libssl-dev

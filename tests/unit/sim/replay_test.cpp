@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <fstream>
 #include <limits>
 #include <optional>
 #include <random>
@@ -79,6 +80,53 @@ TEST(Replay, a_recording_reads_back_tick_for_tick_with_its_header) {
   }
   EXPECT_EQ(count, reader->tick_count());
   EXPECT_EQ(count, 1000u - 1000u / 13);
+}
+
+// Replays recorded before the format moved to XXH3 checksums (version 2) still play: this file
+// is what record_file(70, 8) made with the version-1 recorder (FNV-1a checksums). Salvage keeps a
+// recording's own version, so a version-1 recording cut short reads back too.
+TEST(Replay, a_version_1_replay_reads_back_tick_for_tick_and_salvages_in_its_own_version) {
+  std::ifstream in(TICKWIRE_TEST_REPLAY_FORMAT_1, std::ios::binary);
+  ASSERT_TRUE(in) << TICKWIRE_TEST_REPLAY_FORMAT_1;
+  std::vector<std::byte> file;
+  for (char c; in.get(c);)
+    file.push_back(static_cast<std::byte>(c));
+  ASSERT_EQ(kReplayFormatVersion, 2u);
+  ASSERT_NE(file, record_file(70, 8)) << "a version-2 recording differs in its checksums";
+
+  const auto check = [](const std::vector<std::byte>& bytes, std::uint32_t ticks) {
+    auto reader = ReplayReader::open(bytes);
+    ASSERT_TRUE(reader.ok()) << reader.error();
+    EXPECT_EQ(reader->info().format_version, 1u);
+    EXPECT_EQ(reader->info().game, "test");
+    std::uint32_t count = 0;
+    for (std::uint32_t tick = 1; tick <= 70 && count < ticks; ++tick) {
+      if (tick % 13 == 0) continue;
+      const auto read = reader->next();
+      ASSERT_TRUE(read.has_value()) << "tick " << tick;
+      EXPECT_EQ(read->tick, tick);
+      EXPECT_EQ(read->state_hash, hash_of(tick));
+      const auto expected = tick_data(tick);
+      EXPECT_TRUE(
+          std::equal(read->data.begin(), read->data.end(), expected.begin(), expected.end()))
+          << "tick " << tick;
+      ++count;
+    }
+    EXPECT_FALSE(reader->next().has_value());
+  };
+  check(file, 70 - 70 / 13);
+
+  auto changed = file;
+  changed[changed.size() / 2] ^= std::byte{0x40};  // inside a chunk: its FNV-1a no longer matches
+  EXPECT_FALSE(ReplayReader::open(changed).ok());
+
+  // Cut before its index, inside the last chunk: the whole chunks before it come back, in
+  // version 1.
+  auto salvaged = salvage_replay(std::span(file).first(file.size() - 400));
+  ASSERT_TRUE(salvaged.ok()) << salvaged.error();
+  EXPECT_GT(salvaged->tick_count, 0u);
+  EXPECT_LT(salvaged->tick_count, 70u - 70u / 13);
+  check(salvaged->file, salvaged->tick_count);
 }
 
 TEST(Replay, seeking_lands_on_the_tick_or_the_next_recorded_one) {

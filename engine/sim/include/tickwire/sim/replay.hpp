@@ -28,7 +28,8 @@ class FlatBufferBuilder;
 
 namespace tickwire::sim {
 
-inline constexpr std::uint16_t kReplayFormatVersion = 1;
+// The version a recorder writes. A reader also reads version 1 (FNV-1a checksums).
+inline constexpr std::uint16_t kReplayFormatVersion = 2;
 
 // What a replay says about itself (its header and index).
 struct ReplayInfo {
