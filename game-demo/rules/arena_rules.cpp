@@ -160,10 +160,32 @@ void World::fire(PlayerId id, PlayerState& shooter, const PlayerInput& input) {
   }
 }
 
+namespace {
+
+// The input of each player in turn: players and inputs are both in id order, so one walk pairs
+// them (a lookup per player costs a walk down the inputs' tree, cold by the next tick).
+class InputsInOrder {
+ public:
+  explicit InputsInOrder(const std::map<PlayerId, PlayerInput>& inputs)
+      : next_(inputs.begin()), end_(inputs.end()) {}
+  // The input of `id`, which is above the id asked before; nullptr for none.
+  const PlayerInput* of(PlayerId id) {
+    while (next_ != end_ && next_->first < id)
+      ++next_;
+    return next_ != end_ && next_->first == id ? &next_->second : nullptr;
+  }
+
+ private:
+  std::map<PlayerId, PlayerInput>::const_iterator next_, end_;
+};
+
+}  // namespace
+
 void World::step(const std::map<PlayerId, PlayerInput>& inputs) {
   ++tick_;
   hits_.clear();
   move_drones();
+  InputsInOrder moves(inputs);
   for (auto& [id, player] : players_) {
     if (!player.alive) {
       if (--player.respawn == 0) {
@@ -173,16 +195,17 @@ void World::step(const std::map<PlayerId, PlayerInput>& inputs) {
       }
       continue;
     }
-    const auto input = inputs.find(id);
-    move_player(config_, player, input != inputs.end() ? input->second : PlayerInput{});
+    const PlayerInput* input = moves.of(id);
+    move_player(config_, player, input != nullptr ? *input : PlayerInput{});
     if (player.cooldown > 0) --player.cooldown;
   }
   // Shots are tested against where everything was when each shooter saw it (history of
   // earlier ticks), so record this tick's volumes after resolving them.
+  InputsInOrder shots(inputs);
   for (auto& [id, player] : players_) {
-    const auto input = inputs.find(id);
-    if (player.alive && player.cooldown == 0 && input != inputs.end() && input->second.fire) {
-      fire(id, player, input->second);
+    const PlayerInput* input = shots.of(id);
+    if (player.alive && player.cooldown == 0 && input != nullptr && input->fire) {
+      fire(id, player, *input);
     }
   }
   std::vector<tickwire::sim::HitCircle> volumes = history_.recycled();
