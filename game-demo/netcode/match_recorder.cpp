@@ -80,6 +80,7 @@ struct MatchRecorder::Recording {
   TickInputs last_inputs;  // of the tick before
   flatbuffers::FlatBufferBuilder builder{1024};  // reused every tick
   TickBatch batch;                               // ticks not yet handed to the writer
+  sim::WorldState hashed;  // the last state hashed: its buffers hold the next one
 };
 
 // One thread that records and writes the batches handed to it, in order.
@@ -279,8 +280,11 @@ void MatchRecorder::ticked(std::uint64_t match_id, const std::map<PlayerId, Play
   const auto data = encode_replay_step(recording.pending, recording.builder);
   recording.pending.membership.clear();
   // The hash lets a playback prove it reproduced the match (and find where it did not).
-  const std::uint64_t hash =
-      world.tick() % config_.hash_every_ticks == 0 ? world.state().hash() : 0;
+  std::uint64_t hash = 0;
+  if (world.tick() % config_.hash_every_ticks == 0) {
+    recording.hashed = world.state(std::move(recording.hashed));
+    hash = recording.hashed.hash();
+  }
   TickBatch& batch = recording.batch;
   batch.ticks.push_back(
       {static_cast<std::uint32_t>(world.tick()), hash, batch.bytes.size(), data.size()});
