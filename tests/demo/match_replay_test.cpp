@@ -245,6 +245,58 @@ TEST(MatchReplay, a_full_disk_ends_that_matchs_recording_and_the_next_match_is_r
   EXPECT_EQ(::umount2(folder.path().c_str(), MNT_DETACH), 0) << std::strerror(errno);
 }
 
+// The tick's thread hands its ticks to the writer in batches of about 32 KiB, whatever the
+// chunks: with 64 players whose inputs change every tick, a 256-tick chunk (about 110 KB) is
+// made from ticks that came in several batches, and one batch holds the end of a chunk and the
+// start of the next. The replay still plays every tick back to the state the match had.
+TEST(MatchReplay, a_busy_match_handed_over_in_many_batches_replays_tick_for_tick) {
+  const TempDirectory folder("tickwire-batches-test");
+  constexpr PlayerId kPlayers = 64;
+  constexpr std::uint64_t kTicks = 800;
+  std::vector<std::uint64_t> hashes;
+  {
+    auto made = MatchRecorder::make(
+        {.directory = folder.path().string(), .keep_newest = 0, .hash_every_ticks = 1});
+    ASSERT_TRUE(made.ok()) << made.error();
+    MatchRecorder& recorder = *made.value();
+    Config rules;
+    rules.drones = 4;
+    World world(rules);
+    recorder.match_began(1, rules);
+    for (PlayerId p = 1; p <= kPlayers; ++p) {
+      world.add_player(p);
+      recorder.player_joined(1, p);
+    }
+    std::map<PlayerId, PlayerInput> inputs;
+    for (std::uint64_t tick = 1; tick <= kTicks; ++tick) {
+      for (PlayerId p = 1; p <= kPlayers; ++p) {
+        inputs[p] = {.move_x = static_cast<std::int8_t>((tick / 30 + p) % 3 - 1),
+                     .aim = static_cast<float>((tick + p) % 63) * 0.1F,
+                     .fire = (tick + p) % 9 == 0,
+                     .view_tick = static_cast<double>(tick)};
+      }
+      world.step(inputs);
+      recorder.ticked(1, inputs, world);
+      hashes.push_back(world.state().hash());
+    }
+    recorder.match_closed(1);
+    EXPECT_EQ(recorder.stats().write_errors, 0u);
+    EXPECT_EQ(recorder.stats().replays_written, 1u);
+  }
+  const auto files = replays_in(folder.path());
+  ASSERT_EQ(files.size(), 1u);
+  const auto bytes = read_file(files[0]);
+  // Three whole chunks and a part: more than two batches' worth a chunk on average.
+  EXPECT_GT(bytes.size(), 3u * 2u * 32u * 1024u) << "the match did not fill the batches";
+  auto replay = MatchReplay::open(bytes);
+  ASSERT_TRUE(replay.ok()) << replay.error();
+  for (std::uint64_t tick = 1; tick <= kTicks; ++tick) {
+    ASSERT_EQ(replay->step(), MatchReplay::Step::stepped) << "tick " << tick;
+    ASSERT_EQ(replay->state_hash(), hashes[tick - 1]) << "tick " << tick;
+  }
+  EXPECT_EQ(replay->step(), MatchReplay::Step::end);
+}
+
 TEST(MatchReplay, a_recording_config_names_its_bad_field) {
   const auto status = RecordingConfig{.directory = ""}.validate();
   ASSERT_FALSE(status.ok());
