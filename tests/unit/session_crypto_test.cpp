@@ -5,6 +5,7 @@
 #include "session/session_crypto.hpp"
 
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
 #include <sodium.h>
 
 #include <algorithm>
@@ -214,17 +215,42 @@ TEST(SessionCrypto, each_cipher_opens_only_its_own_seal) {
   EXPECT_EQ(text_of(opened), "aes again");
 }
 
-// The seal is the standard AEAD: what libsodium, an implementation independent of the one the
-// session uses, makes of the same key, nonce (the counter, little-endian, zero-padded to 96 bits),
-// associated data (header, channel, delivery) and text, byte for byte, at sizes from empty to
-// larger than any one datagram.
+// OpenSSL's one-shot AEAD over a fresh context: ciphertext then tag.
+Bytes openssl_seal(Cipher cipher, const DirectionKeys& keys,
+                   const std::array<std::uint8_t, 12>& nonce,
+                   std::span<const std::uint8_t> associated, const Bytes& text) {
+  EVP_CIPHER_CTX* context = EVP_CIPHER_CTX_new();
+  const EVP_CIPHER* algorithm =
+      cipher == Cipher::aes256_gcm ? EVP_aes_256_gcm() : EVP_chacha20_poly1305();
+  Bytes out(text.size() + kSealTagBytes);
+  int length = 0;
+  const bool ok =
+      EVP_EncryptInit_ex(context, algorithm, nullptr, keys.aead.data(), nonce.data()) == 1 &&
+      EVP_EncryptUpdate(context, nullptr, &length, associated.data(),
+                        static_cast<int>(associated.size())) == 1 &&
+      EVP_EncryptUpdate(context, out.data(), &length, text.data(), static_cast<int>(text.size())) ==
+          1 &&
+      EVP_EncryptFinal_ex(context, out.data() + text.size(), &length) == 1 &&
+      EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_AEAD_GET_TAG, kSealTagBytes,
+                          out.data() + text.size()) == 1;
+  EVP_CIPHER_CTX_free(context);
+  EXPECT_TRUE(ok);
+  return out;
+}
+
+// The seal is the standard AEAD: what libsodium and OpenSSL, each called on its own, make of the
+// same key, nonce (the counter, little-endian, zero-padded to 96 bits), associated data (header,
+// channel, delivery) and text, byte for byte, at sizes from empty to larger than any one datagram,
+// on both sides of the length at which the session goes from one implementation to the other.
 TEST(SessionCrypto, seals_are_the_standard_aead_of_either_cipher_byte_for_byte) {
   std::vector<Cipher> ciphers{Cipher::chacha20_poly1305};
   if (aes256_gcm_available()) ciphers.push_back(Cipher::aes256_gcm);
   for (const Cipher cipher : ciphers) {
     const DirectionKeys keys = keys_from(15, cipher);
     MessageSealer sealer(keys, 70000);
-    for (const std::size_t size : {0, 1, 64, 1391, 16384, 70001}) {
+    for (const std::size_t size :
+         {std::size_t{0}, std::size_t{1}, std::size_t{64}, Aead::kShortMessageBytes,
+          Aead::kShortMessageBytes + 1, std::size_t{16384}, std::size_t{70001}}) {
       SCOPED_TRACE(testing::Message() << "cipher " << int(cipher) << ", " << size << " bytes");
       const std::uint64_t counter = sealer.messages_sealed();
       Bytes text(size);
@@ -250,6 +276,7 @@ TEST(SessionCrypto, seals_are_the_standard_aead_of_either_cipher_byte_for_byte) 
       }
       EXPECT_TRUE(
           std::equal(reference.begin(), reference.end(), sealed.begin() + kSealHeaderBytes));
+      EXPECT_EQ(openssl_seal(cipher, keys, nonce, associated, text), reference);
 
       MessageOpener opener(keys);
       const Opened opened = opener.open(sealed, 7, false);

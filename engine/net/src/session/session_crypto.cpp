@@ -92,12 +92,26 @@ Aead::Context Aead::keyed_context(Cipher cipher, const std::array<std::uint8_t, 
   return context;
 }
 
+struct Aead::ShortKey {
+  crypto_aead_aes256gcm_state state;  // the key schedule (beforenm)
+  ~ShortKey() { sodium_memzero(&state, sizeof(state)); }
+};
+
 Aead::Aead(const DirectionKeys& keys)
-    : cipher_(keys.cipher), context_(keyed_context(keys.cipher, keys.aead)) {}
+    : cipher_(keys.cipher), context_(keyed_context(keys.cipher, keys.aead)) {
+  if (cipher_ != Cipher::aes256_gcm || !aes256_gcm_available()) return;
+  short_ = std::make_unique<ShortKey>();
+  crypto_aead_aes256gcm_beforenm(&short_->state, keys.aead.data());
+}
 
 Aead::~Aead() = default;
+Aead::Aead(Aead&& other) noexcept = default;
+Aead& Aead::operator=(Aead&& other) noexcept = default;
 
-Aead::Aead(const Aead& other) : cipher_(other.cipher_), context_(EVP_CIPHER_CTX_new()) {
+Aead::Aead(const Aead& other)
+    : cipher_(other.cipher_),
+      context_(EVP_CIPHER_CTX_new()),
+      short_(other.short_ ? std::make_unique<ShortKey>(*other.short_) : nullptr) {
   if (!context_ || EVP_CIPHER_CTX_copy(context_.get(), other.context_.get()) != 1) std::abort();
 }
 
@@ -106,12 +120,29 @@ Aead& Aead::operator=(const Aead& other) {
     Aead copy(other);
     cipher_ = copy.cipher_;
     context_ = std::move(copy.context_);
+    short_ = std::move(copy.short_);
   }
   return *this;
 }
 
+bool Aead::run_short(bool encrypting, std::uint64_t counter,
+                     std::span<const std::uint8_t> associated, std::span<const std::uint8_t> text,
+                     std::uint8_t* out, std::uint8_t* tag) const {
+  const Nonce nonce = nonce_for(counter);
+  if (encrypting) {
+    return crypto_aead_aes256gcm_encrypt_detached_afternm(
+               out, tag, nullptr, text.data(), text.size(), associated.data(), associated.size(),
+               nullptr, nonce.data(), &short_->state) == 0;
+  }
+  return crypto_aead_aes256gcm_decrypt_detached_afternm(out, nullptr, text.data(), text.size(), tag,
+                                                        associated.data(), associated.size(),
+                                                        nonce.data(), &short_->state) == 0;
+}
+
 bool Aead::run(bool encrypting, std::uint64_t counter, std::span<const std::uint8_t> associated,
                std::span<const std::uint8_t> text, std::uint8_t* out, std::uint8_t* tag) const {
+  if (short_ && text.size() <= kShortMessageBytes)
+    return run_short(encrypting, counter, associated, text, out, tag);
   EVP_CIPHER_CTX* context = context_.get();
   const Nonce nonce = nonce_for(counter);
   int length = 0;
