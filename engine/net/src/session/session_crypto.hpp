@@ -56,16 +56,16 @@ inline constexpr std::size_t kSealOverhead = kSealHeaderBytes + kSealTagBytes;
 inline constexpr unsigned kWireCounterBits = 23;
 
 // The AEAD of one direction, keyed once (AES-256-GCM's key schedule, ChaCha20's key) and given
-// only the nonce per message, in two implementations of the same standard ciphers, by length:
-// - messages of up to kShortMessageBytes (a game's inputs, snapshots and acknowledgements) through
-//   libsodium, whose call is short: a server seals and opens each between much other work, its
-//   caches cold, and there libsodium took 0.5 us for 64 to 200 bytes against OpenSSL's 1.1 (AES-
-//   256-GCM, a scratch program that evicts the caches before each call); with warm caches both
-//   take 0.2 to 0.3 us;
-// - longer ones through OpenSSL, which uses the CPU's wider vector instructions (VAES and AVX-512
-//   for AES-GCM, AVX-512 for ChaCha20): with warm caches it seals 1 KiB in 0.4 us against
-//   libsodium's 0.6, and 16 KiB in 3.0 us against 6.7 (ChaCha20-Poly1305: 3.6 against 10.5).
-// Either opens what the other sealed: the bytes on the wire are the standard AEAD's.
+// only the nonce per message. OpenSSL's, which uses the CPU's wider vector instructions (VAES
+// and AVX-512 for AES-GCM, AVX-512 for ChaCha20): on the benchmark VM it seals 1 KiB with
+// AES-256-GCM in 0.4 us against libsodium's 0.6, and 16 KiB in 3.0 us against 6.7 (ChaCha20-
+// Poly1305: 3.6 against 10.5). But AES-256-GCM messages of up to kShortMessageBytes (a game's
+// inputs, snapshots and acknowledgements) go through libsodium, whose call is short: a server
+// seals and opens each between much other work, its caches cold, and there libsodium took 0.5 us
+// for 64 to 200 bytes against OpenSSL's 1.1 (a scratch program that evicts the caches before each
+// call; with warm caches both take 0.2 to 0.3 us). Either opens what the other sealed: the bytes
+// on the wire are the standard AEAD's. For ChaCha20-Poly1305 libsodium gained little cold and
+// lost warm (0.94 against 0.61 us for 200 bytes), so OpenSSL seals every size.
 //
 // One thread at a time: OpenSSL's context holds each call's nonce and running tag, so encrypt()
 // and decrypt() are const only in what they promise about the key.
@@ -93,18 +93,19 @@ class Aead {
   };
   using Context = std::unique_ptr<evp_cipher_ctx_st, ContextDeleter>;
   static Context keyed_context(Cipher cipher, const std::array<std::uint8_t, 32>& key);
-  // Runs one message through OpenSSL's context: `out` may be `text` itself. False if OpenSSL
-  // refused (decrypting: the tag did not match).
+  // Runs one message, through run_short() where it applies and OpenSSL's context otherwise:
+  // `out` may be `text` itself. False if the library refused (decrypting: the tag did not match).
   bool run(bool encrypting, std::uint64_t counter, std::span<const std::uint8_t> associated,
            std::span<const std::uint8_t> text, std::uint8_t* out, std::uint8_t* tag) const;
-  // The same through libsodium, for a message of up to kShortMessageBytes.
+  // The same through libsodium's AES-256-GCM, for a message of up to kShortMessageBytes.
   bool run_short(bool encrypting, std::uint64_t counter, std::span<const std::uint8_t> associated,
                  std::span<const std::uint8_t> text, std::uint8_t* out, std::uint8_t* tag) const;
 
   Cipher cipher_;
   Context context_;
-  struct ShortKey;                   // libsodium's: AES-256-GCM's key schedule, or ChaCha20's key
-  std::unique_ptr<ShortKey> short_;  // none where libsodium has no AES-256-GCM: OpenSSL for all
+  struct ShortKey;  // libsodium's AES-256-GCM key schedule
+  // Only for AES-256-GCM where libsodium has it; otherwise OpenSSL seals every size.
+  std::unique_ptr<ShortKey> short_;
 };
 
 class MessageSealer {
