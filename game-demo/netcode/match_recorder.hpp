@@ -10,8 +10,8 @@
 // kernel, so a big match's chunks do not stretch the tick they fall on, and a server killed
 // mid-match leaves a ".part" that the next start salvages (replay_salvage.hpp). match_closed()
 // waits for the writer to finish the batches it was handed and finishes the file on the tick's
-// thread. A write that
-// fails (a full disk) ends that match's recording and is counted; the match itself goes on.
+// thread. A write that fails (a full disk) ends that match's recording and is counted; the match
+// itself goes on.
 
 #include <cstdint>
 #include <cstdio>
