@@ -41,12 +41,22 @@ net::Status RecordingConfig::validate() const {
 namespace {
 
 // Hands whole chunks (a few hundred KiB every few seconds) to the kernel at once, so that they
-// survive the process being killed: a write(2) to the page cache, no fsync, so nobody waits for
-// the disk.
-bool append(std::FILE* file, const std::vector<std::byte>& bytes) {
-  if (bytes.empty()) return true;
-  return std::fwrite(bytes.data(), 1, bytes.size(), file) == bytes.size() && std::fflush(file) == 0;
+// survive the process being killed: write(2)s to the page cache, no fsync, so nobody waits for
+// the disk. The recorder's pieces go through stdio's buffer (a chunk's is passed straight
+// through), flushed once they are all in.
+bool append(std::FILE* file, sim::ReplayRecorder& recorder, bool finish = false) {
+  bool any = false;
+  const auto write = [&](std::span<const std::byte> bytes) {
+    any = true;
+    return std::fwrite(bytes.data(), 1, bytes.size(), file) == bytes.size();
+  };
+  const bool written = finish ? recorder.finish(write) : recorder.write_pending(write);
+  return written && (!any || std::fflush(file) == 0);
 }
+
+// At most this many finished recordings' buffers are kept for later matches (each about a
+// chunk: 400 KB at 64 players).
+constexpr std::size_t kSpareReplayBuffers = 4;
 
 // Ticks encoded on the tick's thread, for the writer to record. A batch goes to the writer once
 // it holds this many bytes (or a chunk's ticks), so that the few batches going back and forth
@@ -156,15 +166,14 @@ class MatchRecorder::Writer {
     if (recording.failed) return;
     const std::span<const std::byte> bytes(batch.bytes);
     for (const TickBatch::Tick& tick : batch.ticks) {
+      // Each chunk is written as soon as its last tick is in, from where it was built.
       if (!recording.recorder.record(tick.tick, bytes.subspan(tick.offset, tick.size),
-                                     tick.state_hash)) {
+                                     tick.state_hash) ||
+          !append(recording.file, recording.recorder)) {
         recording.failed = true;
         return;
       }
     }
-    // The same buffer goes back and forth between the writer and the recorders.
-    recording.recorder.take_bytes(chunk_bytes_);
-    if (!append(recording.file, chunk_bytes_)) recording.failed = true;
   }
 
   static std::uint64_t thread_cpu_ns() {
@@ -180,7 +189,6 @@ class MatchRecorder::Writer {
   std::deque<Job> jobs_;
   static constexpr std::size_t kSpareBatches = 4;
   std::vector<TickBatch> spare_;
-  std::vector<std::byte> chunk_bytes_;  // the writer thread's
   bool busy_ = false;
   bool closing_ = false;
   std::atomic<std::uint64_t> cpu_ns_{0};
@@ -225,8 +233,13 @@ void MatchRecorder::match_began(std::uint64_t match_id, const Config& rules) {
   info.started_unix_ms = static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count());
   info.initial_state = encode_replay_rules(rules);
-  auto recorder =
-      sim::ReplayRecorder::make(std::move(info), {.ticks_per_chunk = config_.ticks_per_chunk});
+  sim::ReplayBuffers buffers;
+  if (!spare_buffers_.empty()) {
+    buffers = std::move(spare_buffers_.back());
+    spare_buffers_.pop_back();
+  }
+  auto recorder = sim::ReplayRecorder::make(
+      std::move(info), {.ticks_per_chunk = config_.ticks_per_chunk}, std::move(buffers));
   if (!recorder) {
     ++stats_.write_errors;
     return;
@@ -246,7 +259,7 @@ void MatchRecorder::match_began(std::uint64_t match_id, const Config& rules) {
   auto recording = std::make_unique<Recording>(std::move(recorder.value()), file, std::move(path),
                                                std::move(part));
   recording->batch.ticks.reserve(config_.ticks_per_chunk);
-  if (!append(recording->file, recording->recorder.take_bytes())) {
+  if (!append(recording->file, recording->recorder)) {
     std::fclose(recording->file);
     std::error_code ignored;
     fs::remove(recording->part_path, ignored);
@@ -308,7 +321,7 @@ void MatchRecorder::match_closed(std::uint64_t match_id) {
     give_up(match_id);
     return;
   }
-  const bool written = append(recording.file, recording.recorder.finish());
+  const bool written = append(recording.file, recording.recorder, /*finish=*/true);
   const bool closed = std::fclose(recording.file) == 0;
   recording.file = nullptr;
   std::error_code error;
@@ -321,10 +334,16 @@ void MatchRecorder::match_closed(std::uint64_t match_id) {
     ++stats_.replays_written;
   }
   const fs::path path = recording.path;
-  recordings_.erase(found);
+  close(found);
   if (config_.keep_newest != 0)
     stats_.replays_pruned += prune_replays(directory_, config_.keep_newest);
   if (stored && config_.on_replay_written) config_.on_replay_written(path);
+}
+
+void MatchRecorder::close(std::map<std::uint64_t, std::unique_ptr<Recording>>::iterator found) {
+  if (spare_buffers_.size() < kSpareReplayBuffers)
+    spare_buffers_.push_back(found->second->recorder.take_buffers());
+  recordings_.erase(found);
 }
 
 double MatchRecorder::writer_cpu_seconds() const {
@@ -339,7 +358,7 @@ void MatchRecorder::give_up(std::uint64_t match_id) {
   std::error_code ignored;
   fs::remove(found->second->part_path, ignored);
   ++stats_.write_errors;
-  recordings_.erase(found);
+  close(found);
 }
 
 std::size_t prune_replays(const fs::path& directory, std::size_t keep) {

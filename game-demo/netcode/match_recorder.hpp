@@ -88,10 +88,14 @@ class MatchRecorder final : public MatchObserver {
   class Writer;
   explicit MatchRecorder(const RecordingConfig& config);
   void give_up(std::uint64_t match_id);
+  // Ends a recording whose writer is idle: its replay buffers kept for the next match.
+  void close(std::map<std::uint64_t, std::unique_ptr<Recording>>::iterator found);
 
   RecordingConfig config_;
   std::filesystem::path directory_;
   std::map<std::uint64_t, std::unique_ptr<Recording>> recordings_;  // by match id
+  // Finished recordings' buffers, for the next matches' (tickwire::sim::ReplayBuffers).
+  std::vector<tickwire::sim::ReplayBuffers> spare_buffers_;
   RecordingStats stats_;
   std::unique_ptr<Writer> writer_;  // last: stopped before the recordings it writes go
 };

@@ -57,32 +57,45 @@ std::uint32_t get_u32(std::span<const std::byte> bytes, std::size_t at) {
   return value;
 }
 
-// Appends a frame: size, the builder's bytes, padding so the next frame's FlatBuffer (4 bytes
-// after its start) stays 8-byte aligned in a file read into aligned memory. Returns the checksum
-// of the FlatBuffer bytes, for a file of `format_version`.
-// `base` is the file offset of out[0].
-std::uint64_t put_frame(std::vector<std::byte>& out, std::uint64_t base,
-                        const flatbuffers::FlatBufferBuilder& fbb, std::uint16_t format_version) {
-  const auto* data = reinterpret_cast<const std::byte*>(fbb.GetBufferPointer());
-  const std::span<const std::byte> bytes(data, fbb.GetSize());
-  put_u32(out, static_cast<std::uint32_t>(bytes.size()));
-  out.insert(out.end(), bytes.begin(), bytes.end());
-  while ((base + out.size() + 4) % 8 != 0)
-    out.push_back(std::byte{0});
-  return frame_checksum(format_version, bytes);
+// Bytes of a frame starting at file offset `start` whose FlatBuffer has `size` bytes: its size,
+// the FlatBuffer and padding so the next frame's FlatBuffer (4 bytes after its start) stays
+// 8-byte aligned in a file read into aligned memory.
+std::size_t frame_bytes(std::uint64_t start, std::size_t size) {
+  const std::uint64_t end = start + 4 + size;
+  return 4 + size + static_cast<std::size_t>((8 - (end + 4) % 8) % 8);
 }
 
-// Appends the index frame and the trailer that points at it, for a file of `format_version`;
-// `base` is the file offset of out[0].
+// The finished FlatBuffer of `fbb`.
+std::span<const std::byte> finished_bytes(const flatbuffers::FlatBufferBuilder& fbb) {
+  return {reinterpret_cast<const std::byte*>(fbb.GetBufferPointer()), fbb.GetSize()};
+}
+
+// A sink that appends what it is handed to `bytes`.
+ReplayRecorder::ByteSink append_to(std::vector<std::byte>& bytes) {
+  return [&bytes](std::span<const std::byte> piece) {
+    bytes.insert(bytes.end(), piece.begin(), piece.end());
+    return true;
+  };
+}
+
+// Appends a frame holding `bytes` (a FlatBuffer); `base` is the file offset of out[0].
+void put_frame(std::vector<std::byte>& out, std::uint64_t base, std::span<const std::byte> bytes) {
+  const std::size_t size = frame_bytes(base + out.size(), bytes.size());
+  put_u32(out, static_cast<std::uint32_t>(bytes.size()));
+  out.insert(out.end(), bytes.begin(), bytes.end());
+  out.resize(out.size() + size - 4 - bytes.size(), std::byte{0});
+}
+
+// Appends the index frame and the trailer that points at it; `base` is the file offset of out[0].
 void put_index_and_trailer(std::vector<std::byte>& out, std::uint64_t base,
-                           std::uint16_t format_version, const std::vector<fb::ChunkEntry>& entries,
+                           const std::vector<fb::ChunkEntry>& entries,
                            std::uint64_t header_checksum, std::uint32_t tick_count,
                            bool cut_short) {
   flatbuffers::FlatBufferBuilder fbb(64 + entries.size() * sizeof(fb::ChunkEntry));
   fbb.Finish(fb::CreateReplayIndex(fbb, fbb.CreateVectorOfStructs(entries), header_checksum,
                                    tick_count, cut_short));
   const auto index_offset = static_cast<std::uint32_t>(base + out.size());
-  (void)put_frame(out, base, fbb, format_version);
+  put_frame(out, base, finished_bytes(fbb));
   put_u32(out, index_offset);
   out.insert(out.end(), reinterpret_cast<const std::byte*>(kEndMagic.data()),
              reinterpret_cast<const std::byte*>(kEndMagic.data()) + kEndMagic.size());
@@ -111,19 +124,26 @@ Status check_tick_rate(double tick_rate_hz) {
 
 }  // namespace
 
-Result<ReplayRecorder> ReplayRecorder::make(ReplayInfo info, ReplayRecorderConfig config) {
+ReplayBuffers::ReplayBuffers() = default;
+ReplayBuffers::ReplayBuffers(ReplayBuffers&&) noexcept = default;
+ReplayBuffers& ReplayBuffers::operator=(ReplayBuffers&&) noexcept = default;
+ReplayBuffers::~ReplayBuffers() = default;
+
+Result<ReplayRecorder> ReplayRecorder::make(ReplayInfo info, ReplayRecorderConfig config,
+                                            ReplayBuffers recycled) {
   if (Status valid = config.validate(); !valid.ok())
     return Status::error("replay recorder: " + valid.message());
   if (Status rate = check_tick_rate(info.tick_rate_hz); !rate.ok())
     return Status::error("replay recorder: " + rate.message());
-  return ReplayRecorder(std::move(info), config);
+  return ReplayRecorder(std::move(info), config, std::move(recycled));
 }
 
 ReplayRecorder::ReplayRecorder(ReplayRecorder&&) noexcept = default;
 ReplayRecorder& ReplayRecorder::operator=(ReplayRecorder&&) noexcept = default;
 ReplayRecorder::~ReplayRecorder() = default;
 
-ReplayRecorder::ReplayRecorder(ReplayInfo info, ReplayRecorderConfig config) : config_(config) {
+ReplayRecorder::ReplayRecorder(ReplayInfo info, ReplayRecorderConfig config, ReplayBuffers recycled)
+    : config_(config), buffers_(std::move(recycled)) {
   // The magic is 8 bytes and each frame's FlatBuffer starts 4 bytes after the frame: 4 bytes of
   // padding put the header's FlatBuffer at offset 16.
   std::array<std::byte, kMagic.size() + 4> start{};
@@ -137,75 +157,121 @@ ReplayRecorder::ReplayRecorder(ReplayInfo info, ReplayRecorderConfig config) : c
   fbb.Finish(fb::CreateReplayHeader(fbb, kReplayFormatVersion, game, info.game_version,
                                     info.match_id, info.tick_rate_hz, info.started_unix_ms,
                                     initial));
-  header_checksum_ = put_frame(out_, 0, fbb, kReplayFormatVersion);
+  header_checksum_ = frame_checksum(kReplayFormatVersion, finished_bytes(fbb));
+  put_frame(out_, 0, finished_bytes(fbb));
   written_ = out_.size();
-  pending_.reserve(config_.ticks_per_chunk);
+  records_.reserve(config_.ticks_per_chunk);
 }
 
 bool ReplayRecorder::record(std::uint32_t tick, std::span<const std::byte> data,
                             std::uint64_t state_hash) {
   if (finished_ || (tick_count_ > 0 && tick <= last_tick_) || data.size() > config_.max_tick_bytes)
     return false;
-  pending_.push_back({tick, state_hash, static_cast<std::uint32_t>(pending_data_.size()),
-                      static_cast<std::uint32_t>(data.size())});
-  pending_data_.insert(pending_data_.end(), data.begin(), data.end());
+  if (records_.empty()) start_chunk(data.size());
+  flatbuffers::FlatBufferBuilder& fbb = *buffers_.builder_;
+  const auto bytes =
+      fbb.CreateVector(reinterpret_cast<const std::uint8_t*>(data.data()), data.size());
+  records_.push_back(fb::CreateTickRecord(fbb, tick, state_hash, bytes).o);
+  if (records_.size() == 1) chunk_first_tick_ = tick;
   ++tick_count_;
   last_tick_ = tick;
-  if (pending_.size() >= config_.ticks_per_chunk) flush_chunk();
+  if (records_.size() >= config_.ticks_per_chunk) finish_chunk();
   return true;
 }
 
-void ReplayRecorder::flush_chunk() {
-  if (pending_.empty()) return;
-  // Made at the first chunk with room for it, so that it does not grow to it by doubling; later
-  // chunks reuse its buffer.
-  if (!chunk_builder_) {
-    chunk_builder_ = std::make_unique<flatbuffers::FlatBufferBuilder>(pending_data_.size() +
-                                                                      pending_.size() * 40 + 64);
+void ReplayRecorder::start_chunk(std::size_t first_tick_bytes) {
+  if (chunk_ready_) keep_ready_chunk();
+  if (!buffers_.builder_) {
+    // Room for a chunk of ticks twice the first one's size, and at least 2 MiB (a 256-player
+    // Arena chunk is about 1.5 MB): growing by half again copies the chunk so far into fresh
+    // memory each time, where room the chunk never reaches costs nothing (the builder writes
+    // from the end, and the pages it does not touch are never faulted in).
+    const std::size_t per_chunk = (first_tick_bytes + 64) * config_.ticks_per_chunk * 2;
+    buffers_.builder_ = std::make_unique<flatbuffers::FlatBufferBuilder>(
+        std::clamp<std::size_t>(per_chunk, 2u << 20, 64u << 20));
   }
-  flatbuffers::FlatBufferBuilder& fbb = *chunk_builder_;
-  fbb.Clear();
-  std::vector<flatbuffers::Offset<fb::TickRecord>> records;
-  records.reserve(pending_.size());
-  for (const Pending& p : pending_) {
-    const auto data = fbb.CreateVector(
-        reinterpret_cast<const std::uint8_t*>(pending_data_.data()) + p.offset, p.size);
-    records.push_back(fb::CreateTickRecord(fbb, p.tick, p.state_hash, data));
+  buffers_.builder_->Clear();
+}
+
+void ReplayRecorder::finish_chunk() {
+  if (records_.empty()) return;
+  flatbuffers::FlatBufferBuilder& fbb = *buffers_.builder_;
+  // The offsets as FlatBuffers takes them (Offset<T> is one uoffset_t).
+  static_assert(sizeof(flatbuffers::Offset<fb::TickRecord>) == sizeof(std::uint32_t));
+  const auto* offsets =
+      reinterpret_cast<const flatbuffers::Offset<fb::TickRecord>*>(records_.data());
+  fbb.Finish(fb::CreateReplayChunk(fbb, fbb.CreateVector(offsets, records_.size())));
+  const std::span<const std::byte> bytes = finished_bytes(fbb);
+  chunks_.push_back(
+      {chunk_first_tick_, last_tick_, written_, frame_checksum(kReplayFormatVersion, bytes)});
+  written_ += frame_bytes(written_, bytes.size());
+  records_.clear();
+  chunk_ready_ = true;
+  ready_at_ = out_.size();
+}
+
+void ReplayRecorder::keep_ready_chunk() {
+  // Nothing is added to out_ after a ready chunk but by finish(), which takes no more ticks: the
+  // chunk goes at the end, where it starts in the file.
+  put_frame(out_, chunks_.back().offset - out_.size(), finished_bytes(*buffers_.builder_));
+  chunk_ready_ = false;
+}
+
+bool ReplayRecorder::write_pending(const ByteSink& write) {
+  const std::span<const std::byte> out(out_);
+  bool ok = true;
+  if (chunk_ready_) {
+    // The chunk's frame from the builder's memory, between the bytes before and after it.
+    const std::span<const std::byte> chunk = finished_bytes(*buffers_.builder_);
+    const auto size = static_cast<std::uint32_t>(chunk.size());
+    std::array<std::byte, 4> prefix{};
+    for (std::size_t i = 0; i < prefix.size(); ++i)
+      prefix[i] = static_cast<std::byte>((size >> (8 * i)) & 0xFF);
+    static constexpr std::array<std::byte, 8> kZeros{};
+    const std::size_t padding = frame_bytes(chunks_.back().offset, size) - 4 - size;
+    ok = (ready_at_ == 0 || write(out.first(ready_at_))) && write(prefix) && write(chunk) &&
+         (padding == 0 || write(std::span(kZeros).first(padding))) &&
+         (ready_at_ == out.size() || write(out.subspan(ready_at_)));
+    chunk_ready_ = false;
+  } else if (!out.empty()) {
+    ok = write(out);
   }
-  fbb.Finish(fb::CreateReplayChunk(fbb, fbb.CreateVector(records)));
-  const std::uint64_t offset = written_;
-  const std::size_t before = out_.size();
-  const std::uint64_t checksum = put_frame(out_, written_ - before, fbb, kReplayFormatVersion);
-  written_ += out_.size() - before;
-  chunks_.push_back({pending_.front().tick, pending_.back().tick, offset, checksum});
-  pending_.clear();
-  pending_data_.clear();
+  out_.clear();
+  return ok;
 }
 
 std::vector<std::byte> ReplayRecorder::take_bytes() {
   std::vector<std::byte> taken;
-  taken.swap(out_);
+  (void)write_pending(append_to(taken));
   return taken;
 }
 
-void ReplayRecorder::take_bytes(std::vector<std::byte>& bytes) {
-  bytes.clear();
-  bytes.swap(out_);
+bool ReplayRecorder::finish(const ByteSink& write) {
+  if (!finished_) {
+    finish_chunk();
+    std::vector<fb::ChunkEntry> entries;
+    entries.reserve(chunks_.size());
+    for (const Chunk& c : chunks_)
+      entries.emplace_back(c.first_tick, c.last_tick, c.offset, c.checksum);
+    const std::size_t before = out_.size();
+    put_index_and_trailer(out_, written_ - before, entries, header_checksum_, tick_count_, false);
+    written_ += out_.size() - before;
+    finished_ = true;
+  }
+  return write_pending(write);
 }
 
 std::vector<std::byte> ReplayRecorder::finish() {
-  if (finished_) return take_bytes();
-  flush_chunk();
-  std::vector<fb::ChunkEntry> entries;
-  entries.reserve(chunks_.size());
-  for (const Chunk& c : chunks_)
-    entries.emplace_back(c.first_tick, c.last_tick, c.offset, c.checksum);
-  const std::size_t before = out_.size();
-  put_index_and_trailer(out_, written_ - before, kReplayFormatVersion, entries, header_checksum_,
-                        tick_count_, false);
-  written_ += out_.size() - before;
+  std::vector<std::byte> taken;
+  (void)finish(append_to(taken));
+  return taken;
+}
+
+ReplayBuffers ReplayRecorder::take_buffers() {
   finished_ = true;
-  return take_bytes();
+  chunk_ready_ = false;
+  out_.clear();
+  return std::move(buffers_);
 }
 
 namespace {
@@ -480,7 +546,7 @@ Result<SalvagedReplay> salvage_replay(std::span<const std::byte> recording,
   while ((salvaged.file.size() + 4) % 8 != 0)
     salvaged.file.push_back(std::byte{0});
   // In the recording's own format version: its header says which.
-  put_index_and_trailer(salvaged.file, 0, info->format_version, entries,
+  put_index_and_trailer(salvaged.file, 0, entries,
                         frame_checksum(info->format_version, *header_bytes), tick_count, true);
   return salvaged;
 }

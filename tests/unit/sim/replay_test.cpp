@@ -41,20 +41,30 @@ ReplayInfo test_info() {
   return info;
 }
 
-// Ticks 1..count, skipping every 13th (a game may record only some ticks).
-std::vector<std::byte> record_file(std::uint32_t count, std::uint32_t ticks_per_chunk) {
-  auto recorder = ReplayRecorder::make(test_info(), {.ticks_per_chunk = ticks_per_chunk});
-  EXPECT_TRUE(recorder.ok()) << recorder.error();
+// Ticks 1..count, skipping every 13th (a game may record only some ticks), into `recorder`; the
+// bytes are taken every `take_every` ticks recorded (0: only at the end, with finish()).
+std::vector<std::byte> record_ticks(ReplayRecorder& recorder, std::uint32_t count,
+                                    std::uint32_t take_every = 1) {
   std::vector<std::byte> file;
+  std::uint32_t recorded = 0;
   for (std::uint32_t tick = 1; tick <= count; ++tick) {
     if (tick % 13 == 0) continue;
-    EXPECT_TRUE(recorder->record(tick, tick_data(tick), hash_of(tick)));
-    const auto bytes = recorder->take_bytes();
-    file.insert(file.end(), bytes.begin(), bytes.end());
+    EXPECT_TRUE(recorder.record(tick, tick_data(tick), hash_of(tick)));
+    if (take_every != 0 && ++recorded % take_every == 0) {
+      const auto bytes = recorder.take_bytes();
+      file.insert(file.end(), bytes.begin(), bytes.end());
+    }
   }
-  const auto rest = recorder->finish();
+  const auto rest = recorder.finish();
   file.insert(file.end(), rest.begin(), rest.end());
   return file;
+}
+
+std::vector<std::byte> record_file(std::uint32_t count, std::uint32_t ticks_per_chunk,
+                                   std::uint32_t take_every = 1) {
+  auto recorder = ReplayRecorder::make(test_info(), {.ticks_per_chunk = ticks_per_chunk});
+  EXPECT_TRUE(recorder.ok()) << recorder.error();
+  return record_ticks(*recorder, count, take_every);
 }
 
 TEST(Replay, a_recording_reads_back_tick_for_tick_with_its_header) {
@@ -153,6 +163,42 @@ TEST(Replay, an_empty_recording_is_valid) {
   ASSERT_TRUE(reader.ok()) << reader.error();
   EXPECT_EQ(reader->tick_count(), 0u);
   EXPECT_FALSE(reader->next());
+}
+
+// A chunk is handed over from where it was built when its bytes are taken before the next tick,
+// and copied aside when they are not: the file is the same either way.
+TEST(Replay, the_file_is_the_same_however_often_its_bytes_are_taken) {
+  const auto every_tick = record_file(1000, 64);
+  ASSERT_TRUE(ReplayReader::open(every_tick).ok());
+  EXPECT_EQ(record_file(1000, 64, 100), every_tick);  // chunks finished between takes
+  EXPECT_EQ(record_file(1000, 64, 0), every_tick);    // everything at finish()
+  EXPECT_EQ(record_file(1000, 64, 64), every_tick);   // taken as each chunk ends
+}
+
+// A server hands a finished recording's buffers to the next match's recorder: that recording is
+// the same file a fresh recorder makes, whatever the earlier one left in them.
+TEST(Replay, a_recorder_on_a_finished_recorders_buffers_makes_the_same_file) {
+  auto first = ReplayRecorder::make(test_info(), {.ticks_per_chunk = 16});
+  ASSERT_TRUE(first.ok());
+  // Larger ticks than the next recording's, so that its buffers hold longer chunks.
+  for (std::uint32_t tick = 1; tick <= 40; ++tick)
+    ASSERT_TRUE(first->record(tick, std::vector<std::byte>(3000, std::byte{0xAB}), tick));
+  (void)first->finish();
+  auto second = ReplayRecorder::make(test_info(), {.ticks_per_chunk = 64}, first->take_buffers());
+  ASSERT_TRUE(second.ok());
+  const auto file = record_ticks(*second, 1000);
+  EXPECT_EQ(file, record_file(1000, 64));
+  auto reader = ReplayReader::open(file);
+  ASSERT_TRUE(reader.ok()) << reader.error();
+  EXPECT_EQ(reader->last_tick(), 1000u);
+  // The recorder that gave its buffers away takes no more ticks.
+  EXPECT_FALSE(first->record(41, {}, 0));
+}
+
+TEST(Replay, a_write_that_fails_is_reported_by_the_recorder) {
+  auto recorder = ReplayRecorder::make(test_info());
+  ASSERT_TRUE(recorder.ok());
+  EXPECT_FALSE(recorder->write_pending([](std::span<const std::byte>) { return false; }));
 }
 
 TEST(Replay, the_recorder_refuses_ticks_out_of_order) {

@@ -13,6 +13,7 @@
 // copies of the state as playback passes them, so that a seek re-simulates from the nearest one).
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -54,26 +55,53 @@ struct ReplayRecorderConfig {
   Status validate() const;
 };
 
+// The memory a recorder builds its chunks in, handed from a finished recorder to the next
+// (ReplayRecorder::take_buffers(), then make()): a server that records match after match then
+// builds every chunk in memory it has written before, where fresh memory costs a page fault per
+// 4 KiB (a chunk is about 400 KB at 64 Arena players). Empty when default-made.
+class ReplayBuffers {
+ public:
+  ReplayBuffers();
+  ReplayBuffers(ReplayBuffers&&) noexcept;
+  ReplayBuffers& operator=(ReplayBuffers&&) noexcept;
+  ~ReplayBuffers();
+
+ private:
+  friend class ReplayRecorder;
+  std::unique_ptr<flatbuffers::FlatBufferBuilder> builder_;
+};
+
 class ReplayRecorder {
  public:
-  // Refuses an invalid config or info.tick_rate_hz, naming the field (in every build).
-  static Result<ReplayRecorder> make(ReplayInfo info, ReplayRecorderConfig config = {});
+  // Refuses an invalid config or info.tick_rate_hz, naming the field (in every build). Builds
+  // its chunks in `recycled` (a finished recorder's) when given.
+  static Result<ReplayRecorder> make(ReplayInfo info, ReplayRecorderConfig config = {},
+                                     ReplayBuffers recycled = {});
 
   // Records one tick: `tick` above the last one recorded, `data` what the game needs to replay
   // it, `state_hash` its state after the tick (0 for none). False, and nothing recorded, for a
   // tick out of order or data over the limit.
   bool record(std::uint32_t tick, std::span<const std::byte> data, std::uint64_t state_hash);
 
-  // The file's bytes made since the last call (the header at first, then whole chunks): append
-  // them to the file. Cheap when there are none.
+  // Hands the file's bytes made since the last call (the header at first, then whole chunks) to
+  // `write`, in order, in a few pieces: append them to the file. A whole chunk is handed over
+  // from the memory it was built in, without a copy, if this is called before the next record()
+  // (a chunk not taken by then is copied aside). Stops at the first false from `write` and
+  // returns false: the rest of those bytes are dropped, the file is broken anyway. Cheap when
+  // there are none.
+  using ByteSink = std::function<bool(std::span<const std::byte>)>;
+  bool write_pending(const ByteSink& write);
+  // The same bytes as one vector.
   std::vector<std::byte> take_bytes();
-  // The same into `bytes` (what it held is dropped), whose buffer the recorder keeps for the
-  // next bytes: a recorder handed the same buffer back every time allocates nothing once its
-  // buffers have grown, where fresh memory for every chunk costs its page faults.
-  void take_bytes(std::vector<std::byte>& bytes);
-  // Ends the recording: the last chunk, the index and the trailer. The recorder takes no more
-  // ticks afterwards.
+  // Ends the recording: the last chunk, the index and the trailer, handed to `write` after
+  // whatever was pending (as write_pending()). The recorder takes no more ticks afterwards.
+  bool finish(const ByteSink& write);
+  // The same, all of the bytes not taken yet as one vector.
   std::vector<std::byte> finish();
+  // Gives up the memory the chunks were built in, for the next recorder (make()). Once this is
+  // called the recorder takes no more ticks, and bytes not taken are dropped: call it when the
+  // recording is finished or abandoned.
+  ReplayBuffers take_buffers();
 
   std::uint32_t tick_count() const { return tick_count_; }
   bool finished() const { return finished_; }
@@ -83,27 +111,28 @@ class ReplayRecorder {
   ~ReplayRecorder();
 
  private:
-  ReplayRecorder(ReplayInfo info, ReplayRecorderConfig config);
-  void flush_chunk();
+  ReplayRecorder(ReplayInfo info, ReplayRecorderConfig config, ReplayBuffers recycled);
+  void start_chunk(std::size_t first_tick_bytes);
+  void finish_chunk();
+  void keep_ready_chunk();
 
-  struct Pending {
-    std::uint32_t tick;
-    std::uint64_t state_hash;
-    std::uint32_t offset;  // into pending_data_
-    std::uint32_t size;
-  };
   struct Chunk {
     std::uint32_t first_tick, last_tick;
     std::uint64_t offset, checksum;
   };
   ReplayRecorderConfig config_;
-  std::vector<std::byte> out_;  // not yet taken
-  std::uint64_t written_ = 0;   // bytes made so far (taken or not): the next frame's offset
+  // Bytes not yet taken: those in out_, with the finished chunk still in the builder (when
+  // chunk_ready_) between out_'s first ready_at_ bytes and the rest.
+  std::vector<std::byte> out_;
+  bool chunk_ready_ = false;
+  std::size_t ready_at_ = 0;
+  std::uint64_t written_ = 0;  // bytes made so far (taken or not): the next frame's offset
   std::uint64_t header_checksum_ = 0;
-  std::vector<Pending> pending_;
-  std::vector<std::byte> pending_data_;
+  // The chunk in progress, built as its ticks come: its records' offsets in the builder.
+  std::vector<std::uint32_t> records_;
+  std::uint32_t chunk_first_tick_ = 0;
   std::vector<Chunk> chunks_;
-  std::unique_ptr<flatbuffers::FlatBufferBuilder> chunk_builder_;  // reused by every chunk
+  ReplayBuffers buffers_;
   std::uint32_t tick_count_ = 0;
   std::uint32_t last_tick_ = 0;
   bool finished_ = false;
@@ -173,7 +202,7 @@ struct SalvagedReplay {
 // Salvages a recording whose writer stopped before finish() (the process was killed, the
 // machine lost power): its header and every whole chunk up to the first one that is cut short
 // or does not check (checksum, verifier, increasing ticks), with a rebuilt index that says it was
-// cut short. A recording takes no tick it had not handed out as a whole chunk (take_bytes()), so
+// cut short. A recording takes no tick it had not handed out as a whole chunk (write_pending()), so
 // the ticks lost are those of the chunk in progress. Refused (with why) when the header is not
 // whole or valid, or no chunk is whole: nothing in it can be played. A file that is already a
 // complete replay is refused too (open it).
