@@ -41,6 +41,16 @@ TEST(WorldStateAssembler, builds_what_a_builder_builds_whatever_buffers_it_reuse
       ASSERT_TRUE(reserved.append(id, static_cast<TypeId>(fields.size() % 2), fields));
     EXPECT_EQ(reserved.finish(), built) << room;
   }
+  // And so does room made in reused buffers, before the first append or between appends.
+  for (const std::size_t before : {0u, 2u}) {
+    WorldStateAssembler reused(assemble({{1, {1}}, {2, {2, 3}}}));
+    for (std::size_t i = 0; i < entities.size(); ++i) {
+      if (i == before) reused.reserve(40, 120);
+      const auto& [id, fields] = entities[i];
+      ASSERT_TRUE(reused.append(id, static_cast<TypeId>(fields.size() % 2), fields));
+    }
+    EXPECT_EQ(reused.finish(), built) << before;
+  }
 
   const WorldState state = assemble(entities);
   ASSERT_EQ(state.size(), 4u);
