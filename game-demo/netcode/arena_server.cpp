@@ -175,8 +175,16 @@ void ArenaServer::run_for(std::chrono::milliseconds duration) {
         now + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                   clock_.tick_duration() - clock_.tick_duration() * clock_.alpha());
     const auto until = std::min(next_tick, end);
-    const std::size_t handled =
-        handle_events(std::chrono::duration_cast<std::chrono::milliseconds>(until - now));
+    const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(until - now);
+    if (wait.count() == 0) {
+      // Under a millisecond left, which the transport's wait cannot time (it takes whole
+      // milliseconds): slept out, rather than polled for in a loop until it passes, which took
+      // a busy server 4,900 empty receives a second (128 Arena players). What arrives meanwhile
+      // is taken right before the tick.
+      std::this_thread::sleep_until(until);
+      continue;
+    }
+    const std::size_t handled = handle_events(wait);
     if (handled > 0 && config_.network_batch_us > 0) {
       // Let more gather (ServerConfig::network_batch_us).
       std::this_thread::sleep_until(std::min(
