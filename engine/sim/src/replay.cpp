@@ -57,12 +57,16 @@ std::uint32_t get_u32(std::span<const std::byte> bytes, std::size_t at) {
   return value;
 }
 
+// Where the next frame starts in a file whose bytes so far end at `end`: after padding that puts
+// its FlatBuffer (4 bytes after its start) 8-byte aligned in a file read into aligned memory.
+std::uint64_t next_frame_start(std::uint64_t end) {
+  return end + (8 - (end + 4) % 8) % 8;
+}
+
 // Bytes of a frame starting at file offset `start` whose FlatBuffer has `size` bytes: its size,
-// the FlatBuffer and padding so the next frame's FlatBuffer (4 bytes after its start) stays
-// 8-byte aligned in a file read into aligned memory.
+// the FlatBuffer and the padding before the next frame.
 std::size_t frame_bytes(std::uint64_t start, std::size_t size) {
-  const std::uint64_t end = start + 4 + size;
-  return 4 + size + static_cast<std::size_t>((8 - (end + 4) % 8) % 8);
+  return static_cast<std::size_t>(next_frame_start(start + 4 + size) - start);
 }
 
 // The finished FlatBuffer of `fbb`.
@@ -515,9 +519,7 @@ Result<SalvagedReplay> salvage_replay(std::span<const std::byte> recording,
   std::optional<std::uint32_t> previous_tick;
   std::size_t kept =
       static_cast<std::size_t>(header_bytes->data() - recording.data()) + header_bytes->size();
-  std::size_t next = kept;
-  while ((next + 4) % 8 != 0)
-    ++next;
+  std::size_t next = next_frame_start(kept);
   while (entries.size() < limits.max_chunks) {
     const auto chunk_bytes = frame_at(recording, next, recording.size());
     if (!chunk_bytes) break;
@@ -533,9 +535,7 @@ Result<SalvagedReplay> salvage_replay(std::span<const std::byte> recording,
                          frame_checksum(info->format_version, *chunk_bytes));
     tick_count += (*records)->size();
     kept = next + 4 + chunk_bytes->size();
-    next = kept;
-    while ((next + 4) % 8 != 0)
-      ++next;
+    next = next_frame_start(kept);
   }
   if (entries.empty()) return Status::error("nothing to salvage: no chunk of ticks is whole");
 
@@ -543,8 +543,7 @@ Result<SalvagedReplay> salvage_replay(std::span<const std::byte> recording,
   salvaged.kept_bytes = kept;
   salvaged.tick_count = tick_count;
   salvaged.file.assign(recording.begin(), recording.begin() + static_cast<std::ptrdiff_t>(kept));
-  while ((salvaged.file.size() + 4) % 8 != 0)
-    salvaged.file.push_back(std::byte{0});
+  salvaged.file.resize(next_frame_start(kept), std::byte{0});
   // In the recording's own format version: its header says which.
   put_index_and_trailer(salvaged.file, 0, entries,
                         frame_checksum(info->format_version, *header_bytes), tick_count, true);
